@@ -1,0 +1,598 @@
+//! The validated model: every reference resolved, every name converted, every
+//! problem reported with the JSON path where it was found.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::error::{SpecError, SpecErrors};
+use crate::names;
+use crate::spec::{ApiFile, ErrorsFile, MemberDef, MemberKind, Rule, RulesFile};
+
+pub const API_FILE: &str = "api.json";
+pub const ERRORS_FILE: &str = "errors.json";
+pub const RULES_FILE: &str = "rules.json";
+
+/// The member that every action's output carries and the runtime relies on.
+pub const REQUEST_ID: &str = "RequestId";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// `cvm`: the service name used in the credential scope and host.
+    pub service: String,
+    /// `2017-03-12`: sent as `X-TC-Version`.
+    pub api_version: String,
+    /// Sorted by name.
+    pub actions: Vec<Action>,
+    /// Sorted by name.
+    pub objects: Vec<Object>,
+    /// Codes any action may return, sorted.
+    pub common_errors: Vec<ErrorCode>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub name: String,
+    pub title: String,
+    pub document: String,
+    pub method: String,
+    pub input: String,
+    pub output: String,
+    /// The Rust name of the error enum, `StartInstancesError`.
+    pub error_enum: String,
+    /// Sorted by code.
+    pub errors: Vec<ErrorCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub code: String,
+    pub description: String,
+    /// Variant name, unique within its enum.
+    pub variant: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub name: String,
+    pub rust_name: String,
+    pub document: String,
+    pub members: Vec<Member>,
+    /// Reachable from some action's input (and so validated before sending).
+    pub in_input: bool,
+    /// Reachable from some action's output.
+    pub in_output: bool,
+    /// The top-level output object of an action.
+    pub is_response: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub wire_name: String,
+    pub rust_name: String,
+    pub document: String,
+    pub example: Option<String>,
+    pub ty: TypeRef,
+    /// `Option<T>` in Rust.
+    pub optional: bool,
+    /// `Box<T>`: the member's object refers back to its owner.
+    pub boxed: bool,
+    pub deprecated: bool,
+    pub required: bool,
+    pub output_required: bool,
+    pub nullable: bool,
+    pub rule: Option<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeRef {
+    pub leaf: Leaf,
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leaf {
+    Scalar(Scalar),
+    /// The wire name of an object.
+    Object(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    String,
+    /// A string holding `YYYY-MM-DD HH:MM:SS`.
+    DateTime,
+    /// A string holding an ISO 8601 time.
+    DateTimeIso,
+    I64,
+    U64,
+    F64,
+    Bool,
+}
+
+impl Scalar {
+    fn from_member(kind: MemberKind, member: &str) -> Option<Scalar> {
+        use MemberKind as K;
+        Some(match (kind, member) {
+            (K::String | K::List, "string") => Scalar::String,
+            (K::String | K::List, "datetime") => Scalar::DateTime,
+            (K::String | K::List, "datetime_iso") => Scalar::DateTimeIso,
+            (K::Int | K::List, "int64") => Scalar::I64,
+            (K::Int | K::List, "uint64") => Scalar::U64,
+            (K::Float | K::List, "float") => Scalar::F64,
+            (K::Bool | K::List, "bool") => Scalar::Bool,
+            _ => return None,
+        })
+    }
+
+    /// How the wire type reads in documentation.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scalar::String => "string",
+            Scalar::DateTime => "date-time string (`YYYY-MM-DD HH:MM:SS`)",
+            Scalar::DateTimeIso => "ISO 8601 date-time string",
+            Scalar::I64 => "int64",
+            Scalar::U64 => "uint64",
+            Scalar::F64 => "float",
+            Scalar::Bool => "bool",
+        }
+    }
+}
+
+impl Model {
+    pub fn object(&self, name: &str) -> Option<&Object> {
+        self.objects
+            .binary_search_by(|o| o.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.objects[i])
+    }
+}
+
+/// Cross-checks the three files and builds the model. Every problem found is
+/// reported, not just the first.
+pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Model, SpecErrors> {
+    let mut problems = Problems::default();
+    check_metadata(api, &mut problems);
+    let objects = &api.objects.0;
+
+    // Object and member names, member types, references.
+    let mut rust_type_names: HashMap<String, String> = HashMap::new();
+    for (name, object) in objects {
+        let path = format!("objects.{name}");
+        if !names::is_identifier(name) {
+            problems.api(&path, format!("object name `{name}` is not an identifier"));
+            continue;
+        }
+        let rust = names::type_name(name);
+        if let Some(other) = rust_type_names.insert(rust.clone(), name.clone()) {
+            problems.api(&path, format!("object name `{name}` and `{other}` both become the Rust type `{rust}`"));
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, member) in object.members.iter().enumerate() {
+            let mpath = format!("{path}.members[{i}]");
+            if !names::is_identifier(&member.name) {
+                problems.api(&format!("{mpath}.name"), format!("member name `{}` is not an identifier", member.name));
+            }
+            if let Some(first) = seen.insert(&member.name, i) {
+                problems.api(
+                    &format!("{mpath}.name"),
+                    format!("duplicate member `{}` (first at members[{first}])", member.name),
+                );
+            }
+            if let Err(message) = resolve_type(member, objects) {
+                problems.api(&format!("{mpath}.member"), message);
+            }
+        }
+    }
+
+    // Actions.
+    let mut in_roots = Vec::new();
+    let mut out_roots = Vec::new();
+    let mut methods: HashMap<String, String> = HashMap::new();
+    for (name, action) in &api.actions.0 {
+        let path = format!("actions.{name}");
+        if !names::is_identifier(name) {
+            problems.api(&path, format!("action name `{name}` is not an identifier"));
+            continue;
+        }
+        let method = names::method_name(name);
+        if let Some(other) = methods.insert(method.clone(), name.clone()) {
+            problems.api(&path, format!("actions `{name}` and `{other}` both become the method `{method}`"));
+        }
+        if RESERVED_METHODS.contains(&method.as_str()) {
+            problems.api(&path, format!("action `{name}` would become `{method}`, which the client already defines"));
+        }
+        let error_enum = format!("{}Error", names::type_name(name));
+        if let Some(object) = rust_type_names.get(&error_enum) {
+            problems.api(
+                &format!("objects.{object}"),
+                format!("object `{object}` clashes with the error type generated for action `{name}`"),
+            );
+        }
+        for (field, target, roots) in [
+            ("input", &action.input, &mut in_roots),
+            ("output", &action.output, &mut out_roots),
+        ] {
+            match target {
+                None => problems.api(&path, format!("action has no {field} object")),
+                Some(target) => match objects.get(target) {
+                    None => problems.api(
+                        &format!("{path}.{field}"),
+                        format!("references unknown object `{target}`{}", suggest(target, objects.keys())),
+                    ),
+                    Some(_) => roots.push(target.clone()),
+                },
+            }
+        }
+        if let Some(output) = action.output.as_ref().and_then(|o| objects.get(o)) {
+            let request_id = output.members.iter().find(|m| m.name == REQUEST_ID);
+            match request_id {
+                Some(m) if m.kind == MemberKind::String && m.member == "string" => {}
+                Some(_) => problems.api(
+                    &format!("objects.{}", action.output.as_deref().unwrap_or_default()),
+                    format!("`{REQUEST_ID}` must be a string"),
+                ),
+                None => problems.api(
+                    &format!("objects.{}", action.output.as_deref().unwrap_or_default()),
+                    format!("output object of `{name}` has no `{REQUEST_ID}` member"),
+                ),
+            }
+        }
+    }
+    for name in GENERATED_TYPE_NAMES {
+        if let Some(object) = rust_type_names.get(*name) {
+            problems.api(&format!("objects.{object}"), format!("object `{object}` clashes with the generated type `{name}`"));
+        }
+    }
+
+    check_errors(api, errors, &mut problems);
+    check_rules(api, rules, &mut problems);
+    problems.into_result()?;
+
+    // Everything resolves: build the model.
+    let in_reach = reachable(&in_roots, objects);
+    let out_reach = reachable(&out_roots, objects);
+    let responses: BTreeSet<&String> = out_roots.iter().collect();
+    let mut model_objects = Vec::with_capacity(objects.len());
+    for (name, object) in objects {
+        let unreached = !in_reach.contains(name) && !out_reach.contains(name);
+        let in_input = in_reach.contains(name) || unreached;
+        let in_output = out_reach.contains(name) || unreached;
+        let is_response = responses.contains(name);
+        let member_rules = rules.objects.0.get(name);
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        let members = object
+            .members
+            .iter()
+            .map(|m| {
+                let ty = resolve_type(m, objects).expect("checked above");
+                let required = m.required.unwrap_or(false);
+                let output_required = m.output_required.unwrap_or(false);
+                let nullable = m.value_allowed_null.unwrap_or(false);
+                let optional = if is_response && m.name == REQUEST_ID {
+                    false
+                } else {
+                    (in_input && !required) || (in_output && (!output_required || nullable))
+                };
+                let boxed = match &ty.leaf {
+                    Leaf::Object(target) if !ty.list => reaches(target, name, objects),
+                    _ => false,
+                };
+                Member {
+                    wire_name: m.name.clone(),
+                    rust_name: unique_field_name(&m.name, &mut taken),
+                    document: m.document.clone(),
+                    example: m.example.clone().filter(|e| !e.is_empty()),
+                    ty,
+                    optional,
+                    boxed,
+                    deprecated: m.disabled.unwrap_or(false),
+                    required,
+                    output_required,
+                    nullable,
+                    rule: member_rules.and_then(|r| r.0.get(&m.name)).cloned(),
+                }
+            })
+            .collect();
+        model_objects.push(Object {
+            name: name.clone(),
+            rust_name: names::type_name(name),
+            document: object.document.clone(),
+            members,
+            in_input,
+            in_output,
+            is_response,
+        });
+    }
+
+    let common_set: BTreeSet<&str> = errors.common.iter().map(String::as_str).collect();
+    let describe = |code: &str| errors.codes.0.get(code).cloned().unwrap_or_default();
+    let common_errors = error_codes(common_set.iter().copied(), &describe);
+    let actions = api
+        .actions
+        .0
+        .iter()
+        .map(|(name, action)| {
+            let listed: BTreeSet<&str> = errors
+                .actions
+                .0
+                .get(name)
+                .map(|codes| codes.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            Action {
+                name: name.clone(),
+                title: action.name.clone(),
+                document: action.document.clone(),
+                method: names::method_name(name),
+                input: action.input.clone().unwrap_or_default(),
+                output: action.output.clone().unwrap_or_default(),
+                error_enum: format!("{}Error", names::type_name(name)),
+                errors: error_codes(listed.into_iter(), &describe),
+            }
+        })
+        .collect();
+
+    Ok(Model {
+        service: api.metadata.service_short_name.clone(),
+        api_version: api.metadata.api_version.clone(),
+        actions,
+        objects: model_objects,
+        common_errors,
+    })
+}
+
+/// Methods the runtime's `Client` has itself.
+const RESERVED_METHODS: &[&str] = &["new", "call", "send", "config", "from_env", "builder"];
+/// Types the generator emits beside the objects.
+const GENERATED_TYPE_NAMES: &[&str] = &["CommonErrorCode", "Client", "Error", "ServiceError"];
+
+fn unique_field_name(wire: &str, taken: &mut BTreeSet<String>) -> String {
+    let base = names::field_name(wire);
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{}_{n}", base.trim_start_matches("r#"));
+        n += 1;
+    }
+    name
+}
+
+fn error_codes<'a>(codes: impl Iterator<Item = &'a str>, describe: &dyn Fn(&str) -> String) -> Vec<ErrorCode> {
+    let codes: Vec<&str> = codes.collect();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for code in &codes {
+        *counts.entry(names::variant_name(code)).or_default() += 1;
+    }
+    codes
+        .iter()
+        .map(|code| {
+            let plain = names::variant_name(code);
+            let variant = if counts[&plain] > 1 || matches!(plain.as_str(), "Common" | "Unknown") {
+                names::variant_name_separated(code)
+            } else {
+                plain
+            };
+            ErrorCode { code: code.to_string(), description: describe(code), variant }
+        })
+        .collect()
+}
+
+fn resolve_type(member: &MemberDef, objects: &BTreeMap<String, crate::spec::ObjectDef>) -> Result<TypeRef, String> {
+    let list = member.kind == MemberKind::List;
+    if let Some(scalar) = Scalar::from_member(member.kind, &member.member) {
+        return Ok(TypeRef { leaf: Leaf::Scalar(scalar), list });
+    }
+    match member.kind {
+        MemberKind::Object | MemberKind::List => {
+            if objects.contains_key(&member.member) {
+                Ok(TypeRef { leaf: Leaf::Object(member.member.clone()), list })
+            } else if is_scalar_name(&member.member) {
+                Err(format!("`{}` is not allowed with type `object`", member.member))
+            } else {
+                Err(format!(
+                    "references unknown object `{}`{}",
+                    member.member,
+                    suggest(&member.member, objects.keys())
+                ))
+            }
+        }
+        kind => {
+            let allowed = match kind {
+                MemberKind::String => "string, datetime or datetime_iso",
+                MemberKind::Int => "int64 or uint64",
+                MemberKind::Float => "float",
+                _ => "bool",
+            };
+            Err(format!(
+                "unknown member type `{}` for type `{}` (expected {allowed})",
+                member.member,
+                serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            ))
+        }
+    }
+}
+
+fn is_scalar_name(name: &str) -> bool {
+    matches!(name, "string" | "datetime" | "datetime_iso" | "int64" | "uint64" | "float" | "bool")
+}
+
+fn object_refs<'a>(object: &'a crate::spec::ObjectDef) -> impl Iterator<Item = &'a str> + 'a {
+    object
+        .members
+        .iter()
+        .filter(|m| matches!(m.kind, MemberKind::Object | MemberKind::List) && !is_scalar_name(&m.member))
+        .map(|m| m.member.as_str())
+}
+
+fn reachable(roots: &[String], objects: &BTreeMap<String, crate::spec::ObjectDef>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<&str> = roots.iter().map(String::as_str).collect();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name.to_string()) {
+            continue;
+        }
+        if let Some(object) = objects.get(name) {
+            stack.extend(object_refs(object));
+        }
+    }
+    seen
+}
+
+/// Does `from` lead back to `to`? Such a member needs a `Box`.
+fn reaches(from: &str, to: &str, objects: &BTreeMap<String, crate::spec::ObjectDef>) -> bool {
+    reachable(&[from.to_string()], objects).contains(to)
+}
+
+fn check_metadata(api: &ApiFile, problems: &mut Problems) {
+    let version = &api.metadata.api_version;
+    let well_formed = version.len() == 10
+        && version.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !well_formed {
+        problems.api("metadata.apiVersion", format!("`{version}` is not a date like 2017-03-12"));
+    }
+    let service = &api.metadata.service_short_name;
+    if service.is_empty() || !service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        problems.api("metadata.serviceShortName", format!("`{service}` is not a lower-case service name"));
+    }
+}
+
+fn is_error_code(code: &str) -> bool {
+    !code.is_empty() && code.split('.').all(names::is_identifier)
+}
+
+fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
+    for code in errors.codes.0.keys() {
+        if !is_error_code(code) {
+            problems.errors(&format!("codes.{code}"), format!("`{code}` is not an error code like `InvalidInstanceId.NotFound`"));
+        }
+    }
+    let check_list = |path: &str, codes: &[String], problems: &mut Problems| {
+        let mut seen = BTreeSet::new();
+        for (i, code) in codes.iter().enumerate() {
+            if !errors.codes.0.contains_key(code) {
+                problems.errors(
+                    &format!("{path}[{i}]"),
+                    format!("unknown error code `{code}` (not in `codes`){}", suggest(code, errors.codes.0.keys())),
+                );
+            }
+            if !seen.insert(code) {
+                problems.errors(&format!("{path}[{i}]"), format!("`{code}` is listed twice"));
+            }
+        }
+    };
+    check_list("common", &errors.common, problems);
+    for (action, codes) in &errors.actions.0 {
+        if !api.actions.0.contains_key(action) {
+            problems.errors(
+                &format!("actions.{action}"),
+                format!("no action `{action}` in {API_FILE}{}", suggest(action, api.actions.0.keys())),
+            );
+        }
+        check_list(&format!("actions.{action}"), codes, problems);
+    }
+}
+
+fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
+    for (object, members) in &rules.objects.0 {
+        let Some(def) = api.objects.0.get(object) else {
+            problems.rules(
+                &format!("objects.{object}"),
+                format!("no object `{object}` in {API_FILE}{}", suggest(object, api.objects.0.keys())),
+            );
+            continue;
+        };
+        for (member, rule) in &members.0 {
+            let path = format!("objects.{object}.{member}");
+            let Some(m) = def.members.iter().find(|m| &m.name == member) else {
+                let names = def.members.iter().map(|m| &m.name);
+                problems.rules(&path, format!("`{object}` has no member `{member}`{}", suggest(member, names)));
+                continue;
+            };
+            let is_list = m.kind == MemberKind::List;
+            let stringy = matches!(m.member.as_str(), "string" | "datetime" | "datetime_iso")
+                && matches!(m.kind, MemberKind::String | MemberKind::List);
+            let inty = matches!(m.member.as_str(), "int64" | "uint64");
+            if (rule.min_items.is_some() || rule.max_items.is_some()) && !is_list {
+                problems.rules(&path, "min_items/max_items apply only to lists".to_string());
+            }
+            if let (Some(lo), Some(hi)) = (rule.min_items, rule.max_items) {
+                if lo > hi {
+                    problems.rules(&path, format!("min_items {lo} is greater than max_items {hi}"));
+                }
+            }
+            if (rule.minimum.is_some() || rule.maximum.is_some()) && !inty {
+                problems.rules(&path, "minimum/maximum apply only to integers".to_string());
+            }
+            if let (Some(lo), Some(hi)) = (rule.minimum, rule.maximum) {
+                if lo > hi {
+                    problems.rules(&path, format!("minimum {lo} is greater than maximum {hi}"));
+                }
+            }
+            if let Some(pattern) = &rule.pattern {
+                if !stringy {
+                    problems.rules(&path, "pattern applies only to strings and lists of strings".to_string());
+                }
+                if let Err(e) = regex_lite::Regex::new(pattern) {
+                    problems.rules(&format!("{path}.pattern"), format!("invalid regular expression: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// ", did you mean `X`?" for the nearest name, when one is close.
+pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -> String {
+    let nearest = closest(wanted, candidates, 1);
+    match nearest.first() {
+        Some(best) => format!(" (did you mean `{best}`?)"),
+        None => String::new(),
+    }
+}
+
+/// Up to `n` candidates close to `wanted`, nearest first.
+pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>, n: usize) -> Vec<&'a String> {
+    let wanted_lower = wanted.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &String)> = candidates
+        .map(|c| (edit_distance(&wanted_lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(wanted.len()) / 3).max(2))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[derive(Default)]
+struct Problems(Vec<SpecError>);
+
+impl Problems {
+    fn push(&mut self, file: &str, path: &str, message: String) {
+        self.0.push(SpecError { file: file.to_string(), path: path.to_string(), message });
+    }
+    fn api(&mut self, path: &str, message: String) {
+        self.push(API_FILE, path, message);
+    }
+    fn errors(&mut self, path: &str, message: String) {
+        self.push(ERRORS_FILE, path, message);
+    }
+    fn rules(&mut self, path: &str, message: String) {
+        self.push(RULES_FILE, path, message);
+    }
+    fn into_result(self) -> Result<(), SpecErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(SpecErrors(self.0))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Wire names → Rust names.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Words that cannot be plain identifiers. Most become raw identifiers
+/// (`r#type`); the few that cannot be raw get a trailing underscore.
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
+
+/// `InstanceIds` → `instance_ids`, `Type` → `r#type`.
+pub fn field_name(wire: &str) -> String {
+    escape(wire.to_snake_case())
+}
+
+/// `StartInstances` → `start_instances`.
+pub fn method_name(action: &str) -> String {
+    escape(action.to_snake_case())
+}
+
+/// `DataDisk` → `DataDisk`; normalises odd casing.
+pub fn type_name(wire: &str) -> String {
+    escape(wire.to_upper_camel_case())
+}
+
+/// `InvalidInstanceId.Malformed` → `InvalidInstanceIdMalformed`.
+pub fn variant_name(code: &str) -> String {
+    escape(code.split('.').map(|s| s.to_upper_camel_case()).collect())
+}
+
+/// The fallback when two codes collapse to one variant name:
+/// `InvalidParameter.ValueTooLarge` → `InvalidParameter_ValueTooLarge`.
+pub fn variant_name_separated(code: &str) -> String {
+    escape(
+        code.split('.')
+            .map(|s| s.to_upper_camel_case())
+            .collect::<Vec<_>>()
+            .join("_"),
+    )
+}
+
+fn escape(name: String) -> String {
+    if NOT_RAW.contains(&name.as_str()) {
+        format!("{name}_")
+    } else if KEYWORDS.contains(&name.as_str()) {
+        format!("r#{name}")
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name
+    }
+}
+
+/// `true` for `[A-Za-z][A-Za-z0-9_]*`, the names the generator accepts.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `StartInstances` → "Start instances": an English title made from the name.
+pub fn title_from_action(action: &str) -> String {
+    let words = action.to_snake_case().replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_names() {
+        assert_eq!(field_name("InstanceIds"), "instance_ids");
+        assert_eq!(field_name("Type"), "r#type");
+        assert_eq!(field_name("Self"), "self_");
+        assert_eq!(field_name("VPCId"), "vpc_id");
+        assert_eq!(method_name("StartInstances"), "start_instances");
+        assert_eq!(variant_name("InvalidInstanceId.Malformed"), "InvalidInstanceIdMalformed");
+        assert_eq!(
+            variant_name_separated("InvalidParameter.ValueTooLarge"),
+            "InvalidParameter_ValueTooLarge"
+        );
+        assert_eq!(title_from_action("StartInstances"), "Start instances");
+        assert_eq!(title_from_action("DescribeInstancesStatus"), "Describe instances status");
+        assert!(is_identifier("Instance_1"));
+        assert!(!is_identifier("1Instance"));
+        assert!(!is_identifier("Instance.Id"));
+        assert!(!is_identifier(""));
+    }
+}

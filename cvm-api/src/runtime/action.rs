@@ -1,0 +1,20 @@
+//! What the generated code tells the runtime about each action.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{ServiceError, Validate};
+
+/// A request type of one action. The generator implements this for every
+/// `<Action>Request`; [`Client::send`](super::Client::send) needs nothing else.
+pub trait Action: Serialize + Validate + Sync {
+    /// Wire name, sent as `X-TC-Action`.
+    const NAME: &'static str;
+    /// Service short name: the signing scope and the default host's first label.
+    const SERVICE: &'static str;
+    /// API version, sent as `X-TC-Version`.
+    const VERSION: &'static str;
+    type Response: DeserializeOwned;
+    /// The action's typed error, built from whatever code the service sent.
+    type Error: From<ServiceError> + std::error::Error + Send + Sync + 'static;
+}

@@ -1,0 +1,254 @@
+//! Lenient decoding of scalar members in responses.
+//!
+//! Real servers are not always faithful to their own description: a number
+//! arrives where the spec says string, or a numeric string where it says
+//! integer (the official Go SDK fails on DescribeImages for this reason).
+//! These functions accept both forms and keep the value exactly; anything
+//! that cannot be converted without loss is an error, never a silent default.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+
+/// `#[serde(deserialize_with = "crate::runtime::lenient::deserialize")]`.
+pub fn deserialize<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Lenient,
+{
+    T::lenient(deserializer)
+}
+
+/// A type with a lenient decoding.
+pub trait Lenient: Sized {
+    fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+struct StringVisitor;
+
+impl Visitor<'_> for StringVisitor {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string (or a number or bool, kept as its text)")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+impl Lenient for String {
+    fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StringVisitor)
+    }
+}
+
+macro_rules! lenient_integer {
+    ($ty:ty, $what:literal) => {
+        impl Lenient for $ty {
+            fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str(concat!("an ", $what, " (or a string holding one)"))
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$ty, E> {
+                        <$ty>::try_from(v).map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
+                        <$ty>::try_from(v).map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
+                        // 3.0 is an integer written oddly; 3.5 is not an integer at all.
+                        if v.fract() == 0.0 && v >= <$ty>::MIN as f64 && v <= <$ty>::MAX as f64 {
+                            Ok(v as $ty)
+                        } else {
+                            Err(E::custom(format!("{v} is not an {}", $what)))
+                        }
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
+                        v.trim()
+                            .parse()
+                            .map_err(|_| E::custom(format!("string {v:?} is not an {}", $what)))
+                    }
+                }
+                deserializer.deserialize_any(V)
+            }
+        }
+    };
+}
+
+lenient_integer!(i64, "int64");
+lenient_integer!(u64, "uint64");
+
+impl Lenient for f64 {
+    fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = f64;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number (or a string holding one)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+                Ok(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+                Ok(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+                Ok(v)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+                v.trim()
+                    .parse()
+                    .map_err(|_| E::custom(format!("string {v:?} is not a number")))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl Lenient for bool {
+    fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = bool;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a bool (or the string \"true\" or \"false\")")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+                Ok(v)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+                match v {
+                    "true" | "TRUE" | "True" => Ok(true),
+                    "false" | "FALSE" | "False" => Ok(false),
+                    _ => Err(E::custom(format!("string {v:?} is not a bool"))),
+                }
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+struct Seed<T>(PhantomData<T>);
+
+impl<'de, T: Lenient> DeserializeSeed<'de> for Seed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        T::lenient(deserializer)
+    }
+}
+
+impl<T: Lenient> Lenient for Option<T> {
+    fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Lenient> Visitor<'de> for V<T> {
+            type Value = Option<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or null")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+                T::lenient(d).map(Some)
+            }
+        }
+        deserializer.deserialize_option(V(PhantomData))
+    }
+}
+
+impl<T: Lenient> Lenient for Vec<T> {
+    fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Lenient> Visitor<'de> for V<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(item) = seq.next_element_seed(Seed::<T>(PhantomData))? {
+                    out.push(item);
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_seq(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Sample {
+        #[serde(deserialize_with = "super::deserialize")]
+        s: String,
+        #[serde(deserialize_with = "super::deserialize")]
+        i: i64,
+        #[serde(deserialize_with = "super::deserialize")]
+        u: u64,
+        #[serde(deserialize_with = "super::deserialize")]
+        f: f64,
+        #[serde(deserialize_with = "super::deserialize")]
+        b: bool,
+        #[serde(default, deserialize_with = "super::deserialize")]
+        o: Option<Vec<String>>,
+    }
+
+    fn parse(json: &str) -> Result<Sample, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn accepts_both_forms_without_loss() {
+        let strict = parse(r#"{"s":"x","i":-3,"u":18446744073709551615,"f":1.5,"b":true,"o":["a"]}"#).unwrap();
+        let loose = parse(r#"{"s":"x","i":"-3","u":"18446744073709551615","f":"1.5","b":"true","o":["a"]}"#).unwrap();
+        assert_eq!(strict, loose);
+        let numbers = parse(r#"{"s":12345678901234,"i":4.0,"u":7,"f":2,"b":false,"o":[1,"b"]}"#).unwrap();
+        assert_eq!(numbers.s, "12345678901234");
+        assert_eq!(numbers.i, 4);
+        assert_eq!(numbers.o, Some(vec!["1".to_string(), "b".to_string()]));
+        let absent = parse(r#"{"s":"","i":0,"u":0,"f":0,"b":false}"#).unwrap();
+        assert_eq!(absent.o, None);
+        let null = parse(r#"{"s":"","i":0,"u":0,"f":0,"b":false,"o":null}"#).unwrap();
+        assert_eq!(null.o, None);
+    }
+
+    #[test]
+    fn refuses_lossy_conversions() {
+        for bad in [
+            r#"{"s":"","i":1.5,"u":0,"f":0,"b":false}"#,
+            r#"{"s":"","i":"ten","u":0,"f":0,"b":false}"#,
+            r#"{"s":"","i":0,"u":-1,"f":0,"b":false}"#,
+            r#"{"s":"","i":0,"u":0,"f":"x","b":false}"#,
+            r#"{"s":"","i":0,"u":0,"f":0,"b":"yes"}"#,
+            r#"{"s":[],"i":0,"u":0,"f":0,"b":false}"#,
+            r#"{"s":"","i":9223372036854775808,"u":0,"f":0,"b":false}"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}
