@@ -365,7 +365,10 @@ fn error_codes<'a>(codes: impl Iterator<Item = &'a str>, describe: &dyn Fn(&str)
         .iter()
         .map(|code| {
             let plain = names::variant_name(code);
-            let variant = if counts[&plain] > 1 || matches!(plain.as_str(), "Common" | "Unknown") {
+            let variant = if matches!(plain.as_str(), "Common" | "Unknown") {
+                // The catch-all variants keep their names.
+                format!("{plain}Code")
+            } else if counts[&plain] > 1 {
                 names::variant_name_separated(code)
             } else {
                 plain

@@ -1,0 +1,311 @@
+//! A bad spec gets a clear error naming the file, the JSON path and the
+//! problem: one test per kind of mistake, and never a panic.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const API: &str = include_str!("fixtures/minimal/api.json");
+const ERRORS: &str = include_str!("fixtures/minimal/errors.json");
+const RULES: &str = include_str!("fixtures/minimal/rules.json");
+
+fn base() -> (Value, Value, Value) {
+    (
+        serde_json::from_str(API).unwrap(),
+        serde_json::from_str(ERRORS).unwrap(),
+        serde_json::from_str(RULES).unwrap(),
+    )
+}
+
+/// The problems reported for a spec, as `file: path: message` lines.
+fn problems(api: &Value, errors: &Value, rules: &Value) -> Vec<String> {
+    problems_text(&api.to_string(), &errors.to_string(), &rules.to_string())
+}
+
+fn problems_text(api: &str, errors: &str, rules: &str) -> Vec<String> {
+    match codegen::model_from_sources(api, errors, rules) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[track_caller]
+fn assert_reports(found: Vec<String>, expected: &str) {
+    assert!(
+        found.iter().any(|p| p.contains(expected)),
+        "expected a problem containing {expected:?}, got {found:#?}"
+    );
+}
+
+fn member0(api: &mut Value) -> &mut Value {
+    &mut api["objects"]["StartInstancesRequest"]["members"][0]
+}
+
+#[test]
+fn the_fixture_is_valid() {
+    let (api, errors, rules) = base();
+    assert_eq!(problems(&api, &errors, &rules), Vec::<String>::new());
+}
+
+#[test]
+fn unknown_type() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["type"] = json!("strin");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].type: unknown variant `strin`",
+    );
+}
+
+#[test]
+fn unknown_member_type() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["type"] = json!("int");
+    member0(&mut api)["member"] = json!("int32");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].member: unknown member type `int32` for type `int` (expected int64 or uint64)",
+    );
+}
+
+#[test]
+fn dangling_object_reference() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["Placement"] = json!({"document": "", "members": [], "type": "object"});
+    member0(&mut api)["type"] = json!("object");
+    member0(&mut api)["member"] = json!("Placment");
+    let found = problems(&api, &errors, &rules);
+    assert_reports(
+        found,
+        "api.json: objects.StartInstancesRequest.members[0].member: references unknown object `Placment` (did you mean `Placement`?)",
+    );
+}
+
+#[test]
+fn duplicate_member() {
+    let (mut api, errors, rules) = base();
+    let copy = member0(&mut api).clone();
+    api["objects"]["StartInstancesRequest"]["members"].as_array_mut().unwrap().push(copy);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[1].name: duplicate member `InstanceIds` (first at members[0])",
+    );
+}
+
+#[test]
+fn duplicate_key_in_a_json_object() {
+    let (api, _, _) = base();
+    let action = api["actions"]["StartInstances"].to_string();
+    let api = API.replacen(r#""StartInstances": {"#, &format!(r#""StartInstances": {action}, "StartInstances": {{"#), 1);
+    assert_reports(problems_text(&api, ERRORS, RULES), "api.json: actions: duplicate key `StartInstances`");
+}
+
+#[test]
+fn action_without_input_or_output() {
+    let (mut api, errors, rules) = base();
+    api["actions"]["StartInstances"].as_object_mut().unwrap().remove("input");
+    api["actions"]["StartInstances"].as_object_mut().unwrap().remove("output");
+    let found = problems(&api, &errors, &rules);
+    assert_reports(found.clone(), "api.json: actions.StartInstances: action has no input object");
+    assert_reports(found, "api.json: actions.StartInstances: action has no output object");
+}
+
+#[test]
+fn action_input_names_a_missing_object() {
+    let (mut api, errors, rules) = base();
+    api["actions"]["StartInstances"]["input"] = json!("StartInstanceRequest");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: actions.StartInstances.input: references unknown object `StartInstanceRequest` (did you mean `StartInstancesRequest`?)",
+    );
+}
+
+#[test]
+fn output_without_request_id() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["StartInstancesResponse"]["members"] = json!([]);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesResponse: output object of `StartInstances` has no `RequestId` member",
+    );
+}
+
+#[test]
+fn member_name_that_is_not_an_identifier() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["name"] = json!("Instance Ids");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].name: member name `Instance Ids` is not an identifier",
+    );
+}
+
+#[test]
+fn missing_required_key() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api).as_object_mut().unwrap().remove("member");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0]: missing field `member`",
+    );
+}
+
+#[test]
+fn unexpected_key_is_named() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["requird"] = json!(true);
+    assert_reports(problems(&api, &errors, &rules), "unknown field `requird`");
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    assert_reports(problems_text("{\n  \"actions\": [", ERRORS, RULES), "api.json: actions: invalid type");
+    assert_reports(problems_text("{ \"version\": ", ERRORS, RULES), "api.json: version: EOF while parsing a value at line 1 column 13");
+}
+
+#[test]
+fn bad_metadata() {
+    let (mut api, errors, rules) = base();
+    api["metadata"]["apiVersion"] = json!("2017-3-12");
+    api["metadata"]["serviceShortName"] = json!("CVM");
+    let found = problems(&api, &errors, &rules);
+    assert_reports(found.clone(), "api.json: metadata.apiVersion: `2017-3-12` is not a date like 2017-03-12");
+    assert_reports(found, "api.json: metadata.serviceShortName: `CVM` is not a lower-case service name");
+}
+
+#[test]
+fn objects_that_become_the_same_rust_type() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["Data_disk"] = json!({"document": "", "members": [], "type": "object"});
+    api["objects"]["DataDisk"] = json!({"document": "", "members": [], "type": "object"});
+    assert_reports(problems(&api, &errors, &rules), "both become the Rust type `DataDisk`");
+}
+
+#[test]
+fn unknown_error_code_in_an_action_list() {
+    let (api, mut errors, rules) = base();
+    errors["actions"]["StartInstances"] = json!(["InvalidInstanceId.NotFund"]);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "errors.json: actions.StartInstances[0]: unknown error code `InvalidInstanceId.NotFund` (not in `codes`) (did you mean `InvalidInstanceId.NotFound`?)",
+    );
+}
+
+#[test]
+fn unknown_error_code_in_the_common_list() {
+    let (api, mut errors, rules) = base();
+    errors["common"] = json!(["RequestLimitExceeded"]);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "errors.json: common[0]: unknown error code `RequestLimitExceeded` (not in `codes`)",
+    );
+}
+
+#[test]
+fn error_list_for_an_unknown_action() {
+    let (api, mut errors, rules) = base();
+    errors["actions"]["StopInstances"] = json!([]);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "errors.json: actions.StopInstances: no action `StopInstances` in api.json (did you mean `StartInstances`?)",
+    );
+}
+
+#[test]
+fn malformed_and_repeated_error_codes() {
+    let (api, mut errors, rules) = base();
+    errors["codes"]["Bad Code"] = json!("");
+    errors["actions"]["StartInstances"] = json!(["MissingParameter", "MissingParameter"]);
+    let found = problems(&api, &errors, &rules);
+    assert_reports(found.clone(), "errors.json: codes.Bad Code: `Bad Code` is not an error code");
+    assert_reports(found, "errors.json: actions.StartInstances[1]: `MissingParameter` is listed twice");
+}
+
+#[test]
+fn rules_that_do_not_fit() {
+    let (api, errors, mut rules) = base();
+    rules["objects"]["StartInstancesRequest"]["InstanceIds"] =
+        json!({"min_items": 5, "max_items": 1, "pattern": "(", "minimum": 1});
+    rules["objects"]["StartInstancesRequest"]["InstanceId"] = json!({});
+    rules["objects"]["StopInstancesRequest"] = json!({});
+    let found = problems(&api, &errors, &rules);
+    for expected in [
+        "rules.json: objects.StartInstancesRequest.InstanceIds: min_items 5 is greater than max_items 1",
+        "rules.json: objects.StartInstancesRequest.InstanceIds.pattern: invalid regular expression",
+        "rules.json: objects.StartInstancesRequest.InstanceIds: minimum/maximum apply only to integers",
+        "rules.json: objects.StartInstancesRequest.InstanceId: `StartInstancesRequest` has no member `InstanceId` (did you mean `InstanceIds`?)",
+        "rules.json: objects.StopInstancesRequest: no object `StopInstancesRequest` in api.json",
+    ] {
+        assert_reports(found.clone(), expected);
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let (mut api, mut errors, rules) = base();
+    member0(&mut api)["member"] = json!("Nope");
+    member0(&mut api)["type"] = json!("object");
+    errors["actions"]["StartInstances"] = json!(["Nope"]);
+    let found = problems(&api, &errors, &rules);
+    // The dangling reference, the unknown code, and two rules that no longer fit.
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_reports(found.clone(), "api.json: objects.StartInstancesRequest.members[0].member");
+    assert_reports(found.clone(), "errors.json: actions.StartInstances[0]");
+    assert_reports(found, "rules.json: objects.StartInstancesRequest.InstanceIds");
+}
+
+#[test]
+fn display_counts_the_problems() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["StartInstancesResponse"]["members"] = json!([]);
+    let err = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()).unwrap_err();
+    assert!(err.to_string().starts_with("the spec has 1 problem:\n  api.json: objects.StartInstancesResponse:"));
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[a-zA-Z0-9_.]{0,12}".prop_map(Value::from),
+        prop::sample::select(vec!["string", "int", "list", "object", "int64", "StartInstancesRequest"])
+            .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_text_never_panics(api in ".{0,200}", errors in ".{0,50}") {
+        let _ = codegen::model_from_sources(&api, &errors, RULES);
+    }
+
+    /// Replace any one member field of the valid spec with an arbitrary value.
+    #[test]
+    fn arbitrary_member_values_never_panic(
+        key in prop::sample::select(vec!["type", "member", "name", "required", "example", "document"]),
+        value in json_value(),
+    ) {
+        let (mut api, errors, rules) = base();
+        member0(&mut api)[key] = value;
+        if let Ok(model) = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()) {
+            codegen::generate(&model, "x").expect("a valid model always generates");
+        }
+    }
+
+    #[test]
+    fn arbitrary_objects_never_panic(objects in json_value()) {
+        let (mut api, errors, rules) = base();
+        api["objects"] = objects;
+        if let Ok(model) = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()) {
+            codegen::generate(&model, "x").expect("a valid model always generates");
+        }
+    }
+}
