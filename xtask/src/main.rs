@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod import;
 mod regen;
 
 #[derive(Parser)]
@@ -22,6 +23,28 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Copy actions (and every object they reach) from an official api.json
+    /// into spec/cvm/v20170312, then regenerate.
+    Import {
+        /// The official description, e.g. tccli/services/cvm/v20170312/api.json.
+        #[arg(long)]
+        from: PathBuf,
+        /// An action to import; repeatable.
+        #[arg(long = "action", value_name = "NAME")]
+        actions: Vec<String>,
+        /// Import every action of the official file.
+        #[arg(long, conflicts_with = "actions")]
+        all: bool,
+        /// Keep Tencent's documentation text (for your own private use only).
+        #[arg(long)]
+        keep_docs: bool,
+        /// Per-action error codes to merge, as {"actions": {"Name": ["Code", ...]}}.
+        #[arg(long, value_name = "FILE")]
+        errors: Option<PathBuf>,
+        /// Take the official definition where ours differs, instead of failing.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -29,6 +52,10 @@ fn main() -> ExitCode {
     let root = regen::workspace_root();
     let result = match cli.command {
         Command::Regen { check } => run_regen(&root, check),
+        Command::Import { from, actions, all, keep_docs, errors, overwrite } => {
+            let opts = import::Options { from, actions, all, keep_docs, errors_from: errors, overwrite };
+            run_import(&root, &opts)
+        }
     };
     match result {
         Ok(code) => code,
@@ -67,4 +94,28 @@ fn run_regen(root: &std::path::Path, check: bool) -> Result<ExitCode, String> {
         );
         Ok(ExitCode::SUCCESS)
     }
+}
+
+fn run_import(root: &std::path::Path, opts: &import::Options) -> Result<ExitCode, String> {
+    let spec_dir = root.join(regen::TARGETS[0].spec);
+    let official = std::fs::read_to_string(&opts.from)
+        .map_err(|e| format!("cannot read {}: {e}", opts.from.display()))?;
+    let mut files = import::read_spec(&spec_dir)?;
+    let report = import::import(&mut files, &official, opts)?;
+    // Check the merged spec before writing anything.
+    let api = import::to_stable_json(&files.api)?;
+    let errors = import::to_stable_json(&files.errors)?;
+    let rules = std::fs::read_to_string(spec_dir.join("rules.json")).map_err(|e| e.to_string())?;
+    codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
+    import::write_spec(&spec_dir, &files)?;
+    eprintln!(
+        "actions: {} added, {} updated; objects: {} added, {} updated; {} word examples dropped; {} error codes added",
+        report.actions_added,
+        report.actions_updated,
+        report.objects_added,
+        report.objects_updated,
+        report.examples_dropped,
+        report.codes_added
+    );
+    run_regen(root, false)
 }

@@ -3,6 +3,721 @@
 
 //! A method per action on [`Client`](crate::runtime::Client).
 #![allow(clippy::doc_markdown)]
+impl crate::runtime::Action for super::types::AllocateHostsRequest {
+    const NAME: &'static str = "AllocateHosts";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::AllocateHostsResponse;
+    type Error = super::errors::AllocateHostsError;
+}
+impl crate::runtime::Action for super::types::AssociateInstancesKeyPairsRequest {
+    const NAME: &'static str = "AssociateInstancesKeyPairs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::AssociateInstancesKeyPairsResponse;
+    type Error = super::errors::AssociateInstancesKeyPairsError;
+}
+impl crate::runtime::Action for super::types::AssociateSecurityGroupsRequest {
+    const NAME: &'static str = "AssociateSecurityGroups";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::AssociateSecurityGroupsResponse;
+    type Error = super::errors::AssociateSecurityGroupsError;
+}
+impl crate::runtime::Action for super::types::ConfigureChcAssistVpcRequest {
+    const NAME: &'static str = "ConfigureChcAssistVpc";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ConfigureChcAssistVpcResponse;
+    type Error = super::errors::ConfigureChcAssistVpcError;
+}
+impl crate::runtime::Action for super::types::ConfigureChcDeployVpcRequest {
+    const NAME: &'static str = "ConfigureChcDeployVpc";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ConfigureChcDeployVpcResponse;
+    type Error = super::errors::ConfigureChcDeployVpcError;
+}
+impl crate::runtime::Action for super::types::ConvertOperatingSystemsRequest {
+    const NAME: &'static str = "ConvertOperatingSystems";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ConvertOperatingSystemsResponse;
+    type Error = super::errors::ConvertOperatingSystemsError;
+}
+impl crate::runtime::Action for super::types::CreateDisasterRecoverGroupRequest {
+    const NAME: &'static str = "CreateDisasterRecoverGroup";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::CreateDisasterRecoverGroupResponse;
+    type Error = super::errors::CreateDisasterRecoverGroupError;
+}
+impl crate::runtime::Action for super::types::CreateHpcClusterRequest {
+    const NAME: &'static str = "CreateHpcCluster";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::CreateHpcClusterResponse;
+    type Error = super::errors::CreateHpcClusterError;
+}
+impl crate::runtime::Action for super::types::CreateImageRequest {
+    const NAME: &'static str = "CreateImage";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::CreateImageResponse;
+    type Error = super::errors::CreateImageError;
+}
+impl crate::runtime::Action for super::types::CreateKeyPairRequest {
+    const NAME: &'static str = "CreateKeyPair";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::CreateKeyPairResponse;
+    type Error = super::errors::CreateKeyPairError;
+}
+impl crate::runtime::Action for super::types::CreateLaunchTemplateRequest {
+    const NAME: &'static str = "CreateLaunchTemplate";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::CreateLaunchTemplateResponse;
+    type Error = super::errors::CreateLaunchTemplateError;
+}
+impl crate::runtime::Action for super::types::CreateLaunchTemplateVersionRequest {
+    const NAME: &'static str = "CreateLaunchTemplateVersion";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::CreateLaunchTemplateVersionResponse;
+    type Error = super::errors::CreateLaunchTemplateVersionError;
+}
+impl crate::runtime::Action for super::types::DeleteDisasterRecoverGroupsRequest {
+    const NAME: &'static str = "DeleteDisasterRecoverGroups";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteDisasterRecoverGroupsResponse;
+    type Error = super::errors::DeleteDisasterRecoverGroupsError;
+}
+impl crate::runtime::Action for super::types::DeleteHpcClustersRequest {
+    const NAME: &'static str = "DeleteHpcClusters";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteHpcClustersResponse;
+    type Error = super::errors::DeleteHpcClustersError;
+}
+impl crate::runtime::Action for super::types::DeleteImagesRequest {
+    const NAME: &'static str = "DeleteImages";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteImagesResponse;
+    type Error = super::errors::DeleteImagesError;
+}
+impl crate::runtime::Action for super::types::DeleteInstancesActionTimerRequest {
+    const NAME: &'static str = "DeleteInstancesActionTimer";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteInstancesActionTimerResponse;
+    type Error = super::errors::DeleteInstancesActionTimerError;
+}
+impl crate::runtime::Action
+for super::types::DeleteInstancesDisasterRecoverGroupsRequest {
+    const NAME: &'static str = "DeleteInstancesDisasterRecoverGroups";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteInstancesDisasterRecoverGroupsResponse;
+    type Error = super::errors::DeleteInstancesDisasterRecoverGroupsError;
+}
+impl crate::runtime::Action for super::types::DeleteKeyPairsRequest {
+    const NAME: &'static str = "DeleteKeyPairs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteKeyPairsResponse;
+    type Error = super::errors::DeleteKeyPairsError;
+}
+impl crate::runtime::Action for super::types::DeleteLaunchTemplateRequest {
+    const NAME: &'static str = "DeleteLaunchTemplate";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteLaunchTemplateResponse;
+    type Error = super::errors::DeleteLaunchTemplateError;
+}
+impl crate::runtime::Action for super::types::DeleteLaunchTemplateVersionsRequest {
+    const NAME: &'static str = "DeleteLaunchTemplateVersions";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DeleteLaunchTemplateVersionsResponse;
+    type Error = super::errors::DeleteLaunchTemplateVersionsError;
+}
+impl crate::runtime::Action for super::types::DescribeAccountQuotaRequest {
+    const NAME: &'static str = "DescribeAccountQuota";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeAccountQuotaResponse;
+    type Error = super::errors::DescribeAccountQuotaError;
+}
+impl crate::runtime::Action for super::types::DescribeChcDeniedActionsRequest {
+    const NAME: &'static str = "DescribeChcDeniedActions";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeChcDeniedActionsResponse;
+    type Error = super::errors::DescribeChcDeniedActionsError;
+}
+impl crate::runtime::Action for super::types::DescribeChcHostsRequest {
+    const NAME: &'static str = "DescribeChcHosts";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeChcHostsResponse;
+    type Error = super::errors::DescribeChcHostsError;
+}
+impl crate::runtime::Action for super::types::DescribeDisasterRecoverGroupQuotaRequest {
+    const NAME: &'static str = "DescribeDisasterRecoverGroupQuota";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeDisasterRecoverGroupQuotaResponse;
+    type Error = super::errors::DescribeDisasterRecoverGroupQuotaError;
+}
+impl crate::runtime::Action for super::types::DescribeDisasterRecoverGroupsRequest {
+    const NAME: &'static str = "DescribeDisasterRecoverGroups";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeDisasterRecoverGroupsResponse;
+    type Error = super::errors::DescribeDisasterRecoverGroupsError;
+}
+impl crate::runtime::Action for super::types::DescribeHostsRequest {
+    const NAME: &'static str = "DescribeHosts";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeHostsResponse;
+    type Error = super::errors::DescribeHostsError;
+}
+impl crate::runtime::Action for super::types::DescribeHpcClustersRequest {
+    const NAME: &'static str = "DescribeHpcClusters";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeHpcClustersResponse;
+    type Error = super::errors::DescribeHpcClustersError;
+}
+impl crate::runtime::Action for super::types::DescribeImageFromFamilyRequest {
+    const NAME: &'static str = "DescribeImageFromFamily";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeImageFromFamilyResponse;
+    type Error = super::errors::DescribeImageFromFamilyError;
+}
+impl crate::runtime::Action for super::types::DescribeImageQuotaRequest {
+    const NAME: &'static str = "DescribeImageQuota";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeImageQuotaResponse;
+    type Error = super::errors::DescribeImageQuotaError;
+}
+impl crate::runtime::Action for super::types::DescribeImageSharePermissionRequest {
+    const NAME: &'static str = "DescribeImageSharePermission";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeImageSharePermissionResponse;
+    type Error = super::errors::DescribeImageSharePermissionError;
+}
+impl crate::runtime::Action for super::types::DescribeImagesRequest {
+    const NAME: &'static str = "DescribeImages";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeImagesResponse;
+    type Error = super::errors::DescribeImagesError;
+}
+impl crate::runtime::Action for super::types::DescribeImportImageOsRequest {
+    const NAME: &'static str = "DescribeImportImageOs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeImportImageOsResponse;
+    type Error = super::errors::DescribeImportImageOsError;
+}
+impl crate::runtime::Action for super::types::DescribeInstanceFamilyConfigsRequest {
+    const NAME: &'static str = "DescribeInstanceFamilyConfigs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstanceFamilyConfigsResponse;
+    type Error = super::errors::DescribeInstanceFamilyConfigsError;
+}
+impl crate::runtime::Action
+for super::types::DescribeInstanceInternetBandwidthConfigsRequest {
+    const NAME: &'static str = "DescribeInstanceInternetBandwidthConfigs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstanceInternetBandwidthConfigsResponse;
+    type Error = super::errors::DescribeInstanceInternetBandwidthConfigsError;
+}
+impl crate::runtime::Action for super::types::DescribeInstanceTypeConfigsRequest {
+    const NAME: &'static str = "DescribeInstanceTypeConfigs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstanceTypeConfigsResponse;
+    type Error = super::errors::DescribeInstanceTypeConfigsError;
+}
+impl crate::runtime::Action for super::types::DescribeInstanceVncUrlRequest {
+    const NAME: &'static str = "DescribeInstanceVncUrl";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstanceVncUrlResponse;
+    type Error = super::errors::DescribeInstanceVncUrlError;
+}
+impl crate::runtime::Action for super::types::DescribeInstancesRequest {
+    const NAME: &'static str = "DescribeInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstancesResponse;
+    type Error = super::errors::DescribeInstancesError;
+}
+impl crate::runtime::Action for super::types::DescribeInstancesActionTimerRequest {
+    const NAME: &'static str = "DescribeInstancesActionTimer";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstancesActionTimerResponse;
+    type Error = super::errors::DescribeInstancesActionTimerError;
+}
+impl crate::runtime::Action for super::types::DescribeInstancesAttributesRequest {
+    const NAME: &'static str = "DescribeInstancesAttributes";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstancesAttributesResponse;
+    type Error = super::errors::DescribeInstancesAttributesError;
+}
+impl crate::runtime::Action for super::types::DescribeInstancesModificationRequest {
+    const NAME: &'static str = "DescribeInstancesModification";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstancesModificationResponse;
+    type Error = super::errors::DescribeInstancesModificationError;
+}
+impl crate::runtime::Action for super::types::DescribeInstancesOperationLimitRequest {
+    const NAME: &'static str = "DescribeInstancesOperationLimit";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstancesOperationLimitResponse;
+    type Error = super::errors::DescribeInstancesOperationLimitError;
+}
+impl crate::runtime::Action for super::types::DescribeInstancesStatusRequest {
+    const NAME: &'static str = "DescribeInstancesStatus";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInstancesStatusResponse;
+    type Error = super::errors::DescribeInstancesStatusError;
+}
+impl crate::runtime::Action for super::types::DescribeInternetChargeTypeConfigsRequest {
+    const NAME: &'static str = "DescribeInternetChargeTypeConfigs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeInternetChargeTypeConfigsResponse;
+    type Error = super::errors::DescribeInternetChargeTypeConfigsError;
+}
+impl crate::runtime::Action for super::types::DescribeKeyPairsRequest {
+    const NAME: &'static str = "DescribeKeyPairs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeKeyPairsResponse;
+    type Error = super::errors::DescribeKeyPairsError;
+}
+impl crate::runtime::Action for super::types::DescribeLaunchTemplateVersionsRequest {
+    const NAME: &'static str = "DescribeLaunchTemplateVersions";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeLaunchTemplateVersionsResponse;
+    type Error = super::errors::DescribeLaunchTemplateVersionsError;
+}
+impl crate::runtime::Action for super::types::DescribeLaunchTemplatesRequest {
+    const NAME: &'static str = "DescribeLaunchTemplates";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeLaunchTemplatesResponse;
+    type Error = super::errors::DescribeLaunchTemplatesError;
+}
+impl crate::runtime::Action for super::types::DescribeRegionsRequest {
+    const NAME: &'static str = "DescribeRegions";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeRegionsResponse;
+    type Error = super::errors::DescribeRegionsError;
+}
+impl crate::runtime::Action for super::types::DescribeResourcePoolPackInstancesRequest {
+    const NAME: &'static str = "DescribeResourcePoolPackInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeResourcePoolPackInstancesResponse;
+    type Error = super::errors::DescribeResourcePoolPackInstancesError;
+}
+impl crate::runtime::Action
+for super::types::DescribeResourcePoolPackTypeConfigsRequest {
+    const NAME: &'static str = "DescribeResourcePoolPackTypeConfigs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeResourcePoolPackTypeConfigsResponse;
+    type Error = super::errors::DescribeResourcePoolPackTypeConfigsError;
+}
+impl crate::runtime::Action for super::types::DescribeResourcePoolPacksRequest {
+    const NAME: &'static str = "DescribeResourcePoolPacks";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeResourcePoolPacksResponse;
+    type Error = super::errors::DescribeResourcePoolPacksError;
+}
+impl crate::runtime::Action for super::types::DescribeTaskInfoRequest {
+    const NAME: &'static str = "DescribeTaskInfo";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeTaskInfoResponse;
+    type Error = super::errors::DescribeTaskInfoError;
+}
+impl crate::runtime::Action for super::types::DescribeZoneInstanceConfigInfosRequest {
+    const NAME: &'static str = "DescribeZoneInstanceConfigInfos";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeZoneInstanceConfigInfosResponse;
+    type Error = super::errors::DescribeZoneInstanceConfigInfosError;
+}
+impl crate::runtime::Action for super::types::DescribeZonesRequest {
+    const NAME: &'static str = "DescribeZones";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DescribeZonesResponse;
+    type Error = super::errors::DescribeZonesError;
+}
+impl crate::runtime::Action for super::types::DisassociateInstancesKeyPairsRequest {
+    const NAME: &'static str = "DisassociateInstancesKeyPairs";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DisassociateInstancesKeyPairsResponse;
+    type Error = super::errors::DisassociateInstancesKeyPairsError;
+}
+impl crate::runtime::Action for super::types::DisassociateSecurityGroupsRequest {
+    const NAME: &'static str = "DisassociateSecurityGroups";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::DisassociateSecurityGroupsResponse;
+    type Error = super::errors::DisassociateSecurityGroupsError;
+}
+impl crate::runtime::Action for super::types::EnterRescueModeRequest {
+    const NAME: &'static str = "EnterRescueMode";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::EnterRescueModeResponse;
+    type Error = super::errors::EnterRescueModeError;
+}
+impl crate::runtime::Action for super::types::ExitRescueModeRequest {
+    const NAME: &'static str = "ExitRescueMode";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ExitRescueModeResponse;
+    type Error = super::errors::ExitRescueModeError;
+}
+impl crate::runtime::Action for super::types::ExportImagesRequest {
+    const NAME: &'static str = "ExportImages";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ExportImagesResponse;
+    type Error = super::errors::ExportImagesError;
+}
+impl crate::runtime::Action for super::types::ImportImageRequest {
+    const NAME: &'static str = "ImportImage";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ImportImageResponse;
+    type Error = super::errors::ImportImageError;
+}
+impl crate::runtime::Action for super::types::ImportInstancesActionTimerRequest {
+    const NAME: &'static str = "ImportInstancesActionTimer";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ImportInstancesActionTimerResponse;
+    type Error = super::errors::ImportInstancesActionTimerError;
+}
+impl crate::runtime::Action for super::types::ImportKeyPairRequest {
+    const NAME: &'static str = "ImportKeyPair";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ImportKeyPairResponse;
+    type Error = super::errors::ImportKeyPairError;
+}
+impl crate::runtime::Action
+for super::types::InquirePricePurchaseResourcePoolPacksRequest {
+    const NAME: &'static str = "InquirePricePurchaseResourcePoolPacks";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquirePricePurchaseResourcePoolPacksResponse;
+    type Error = super::errors::InquirePricePurchaseResourcePoolPacksError;
+}
+impl crate::runtime::Action
+for super::types::InquiryPriceModifyInstancesChargeTypeRequest {
+    const NAME: &'static str = "InquiryPriceModifyInstancesChargeType";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceModifyInstancesChargeTypeResponse;
+    type Error = super::errors::InquiryPriceModifyInstancesChargeTypeError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceRenewHostsRequest {
+    const NAME: &'static str = "InquiryPriceRenewHosts";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceRenewHostsResponse;
+    type Error = super::errors::InquiryPriceRenewHostsError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceRenewInstancesRequest {
+    const NAME: &'static str = "InquiryPriceRenewInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceRenewInstancesResponse;
+    type Error = super::errors::InquiryPriceRenewInstancesError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceResetInstanceRequest {
+    const NAME: &'static str = "InquiryPriceResetInstance";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceResetInstanceResponse;
+    type Error = super::errors::InquiryPriceResetInstanceError;
+}
+impl crate::runtime::Action
+for super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest {
+    const NAME: &'static str = "InquiryPriceResetInstancesInternetMaxBandwidth";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceResetInstancesInternetMaxBandwidthResponse;
+    type Error = super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceResetInstancesTypeRequest {
+    const NAME: &'static str = "InquiryPriceResetInstancesType";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceResetInstancesTypeResponse;
+    type Error = super::errors::InquiryPriceResetInstancesTypeError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceResizeInstanceDisksRequest {
+    const NAME: &'static str = "InquiryPriceResizeInstanceDisks";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceResizeInstanceDisksResponse;
+    type Error = super::errors::InquiryPriceResizeInstanceDisksError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceRunInstancesRequest {
+    const NAME: &'static str = "InquiryPriceRunInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceRunInstancesResponse;
+    type Error = super::errors::InquiryPriceRunInstancesError;
+}
+impl crate::runtime::Action for super::types::InquiryPriceTerminateInstancesRequest {
+    const NAME: &'static str = "InquiryPriceTerminateInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::InquiryPriceTerminateInstancesResponse;
+    type Error = super::errors::InquiryPriceTerminateInstancesError;
+}
+impl crate::runtime::Action for super::types::ModifyChcAttributeRequest {
+    const NAME: &'static str = "ModifyChcAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyChcAttributeResponse;
+    type Error = super::errors::ModifyChcAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyChcNetworkModeRequest {
+    const NAME: &'static str = "ModifyChcNetworkMode";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyChcNetworkModeResponse;
+    type Error = super::errors::ModifyChcNetworkModeError;
+}
+impl crate::runtime::Action
+for super::types::ModifyDisasterRecoverGroupAttributeRequest {
+    const NAME: &'static str = "ModifyDisasterRecoverGroupAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyDisasterRecoverGroupAttributeResponse;
+    type Error = super::errors::ModifyDisasterRecoverGroupAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyHostsAttributeRequest {
+    const NAME: &'static str = "ModifyHostsAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyHostsAttributeResponse;
+    type Error = super::errors::ModifyHostsAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyHpcClusterAttributeRequest {
+    const NAME: &'static str = "ModifyHpcClusterAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyHpcClusterAttributeResponse;
+    type Error = super::errors::ModifyHpcClusterAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyImageAttributeRequest {
+    const NAME: &'static str = "ModifyImageAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyImageAttributeResponse;
+    type Error = super::errors::ModifyImageAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyImageSharePermissionRequest {
+    const NAME: &'static str = "ModifyImageSharePermission";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyImageSharePermissionResponse;
+    type Error = super::errors::ModifyImageSharePermissionError;
+}
+impl crate::runtime::Action for super::types::ModifyInstanceDiskTypeRequest {
+    const NAME: &'static str = "ModifyInstanceDiskType";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstanceDiskTypeResponse;
+    type Error = super::errors::ModifyInstanceDiskTypeError;
+}
+impl crate::runtime::Action for super::types::ModifyInstancesAttributeRequest {
+    const NAME: &'static str = "ModifyInstancesAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstancesAttributeResponse;
+    type Error = super::errors::ModifyInstancesAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyInstancesChargeTypeRequest {
+    const NAME: &'static str = "ModifyInstancesChargeType";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstancesChargeTypeResponse;
+    type Error = super::errors::ModifyInstancesChargeTypeError;
+}
+impl crate::runtime::Action
+for super::types::ModifyInstancesDisasterRecoverGroupRequest {
+    const NAME: &'static str = "ModifyInstancesDisasterRecoverGroup";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstancesDisasterRecoverGroupResponse;
+    type Error = super::errors::ModifyInstancesDisasterRecoverGroupError;
+}
+impl crate::runtime::Action for super::types::ModifyInstancesProjectRequest {
+    const NAME: &'static str = "ModifyInstancesProject";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstancesProjectResponse;
+    type Error = super::errors::ModifyInstancesProjectError;
+}
+impl crate::runtime::Action for super::types::ModifyInstancesRenewFlagRequest {
+    const NAME: &'static str = "ModifyInstancesRenewFlag";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstancesRenewFlagResponse;
+    type Error = super::errors::ModifyInstancesRenewFlagError;
+}
+impl crate::runtime::Action for super::types::ModifyInstancesVpcAttributeRequest {
+    const NAME: &'static str = "ModifyInstancesVpcAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyInstancesVpcAttributeResponse;
+    type Error = super::errors::ModifyInstancesVpcAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyKeyPairAttributeRequest {
+    const NAME: &'static str = "ModifyKeyPairAttribute";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyKeyPairAttributeResponse;
+    type Error = super::errors::ModifyKeyPairAttributeError;
+}
+impl crate::runtime::Action for super::types::ModifyLaunchTemplateDefaultVersionRequest {
+    const NAME: &'static str = "ModifyLaunchTemplateDefaultVersion";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ModifyLaunchTemplateDefaultVersionResponse;
+    type Error = super::errors::ModifyLaunchTemplateDefaultVersionError;
+}
+impl crate::runtime::Action for super::types::ProgramFpgaImageRequest {
+    const NAME: &'static str = "ProgramFpgaImage";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ProgramFpgaImageResponse;
+    type Error = super::errors::ProgramFpgaImageError;
+}
+impl crate::runtime::Action for super::types::PurchaseResourcePoolPacksRequest {
+    const NAME: &'static str = "PurchaseResourcePoolPacks";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::PurchaseResourcePoolPacksResponse;
+    type Error = super::errors::PurchaseResourcePoolPacksError;
+}
+impl crate::runtime::Action for super::types::RebootInstancesRequest {
+    const NAME: &'static str = "RebootInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RebootInstancesResponse;
+    type Error = super::errors::RebootInstancesError;
+}
+impl crate::runtime::Action for super::types::RemoveChcAssistVpcRequest {
+    const NAME: &'static str = "RemoveChcAssistVpc";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RemoveChcAssistVpcResponse;
+    type Error = super::errors::RemoveChcAssistVpcError;
+}
+impl crate::runtime::Action for super::types::RemoveChcDeployVpcRequest {
+    const NAME: &'static str = "RemoveChcDeployVpc";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RemoveChcDeployVpcResponse;
+    type Error = super::errors::RemoveChcDeployVpcError;
+}
+impl crate::runtime::Action for super::types::RenewHostsRequest {
+    const NAME: &'static str = "RenewHosts";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RenewHostsResponse;
+    type Error = super::errors::RenewHostsError;
+}
+impl crate::runtime::Action for super::types::RenewInstancesRequest {
+    const NAME: &'static str = "RenewInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RenewInstancesResponse;
+    type Error = super::errors::RenewInstancesError;
+}
+impl crate::runtime::Action for super::types::RepairTaskControlRequest {
+    const NAME: &'static str = "RepairTaskControl";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RepairTaskControlResponse;
+    type Error = super::errors::RepairTaskControlError;
+}
+impl crate::runtime::Action for super::types::ResetInstanceRequest {
+    const NAME: &'static str = "ResetInstance";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ResetInstanceResponse;
+    type Error = super::errors::ResetInstanceError;
+}
+impl crate::runtime::Action for super::types::ResetInstancesInternetMaxBandwidthRequest {
+    const NAME: &'static str = "ResetInstancesInternetMaxBandwidth";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ResetInstancesInternetMaxBandwidthResponse;
+    type Error = super::errors::ResetInstancesInternetMaxBandwidthError;
+}
+impl crate::runtime::Action for super::types::ResetInstancesPasswordRequest {
+    const NAME: &'static str = "ResetInstancesPassword";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ResetInstancesPasswordResponse;
+    type Error = super::errors::ResetInstancesPasswordError;
+}
+impl crate::runtime::Action for super::types::ResetInstancesTypeRequest {
+    const NAME: &'static str = "ResetInstancesType";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ResetInstancesTypeResponse;
+    type Error = super::errors::ResetInstancesTypeError;
+}
+impl crate::runtime::Action for super::types::ResizeInstanceDisksRequest {
+    const NAME: &'static str = "ResizeInstanceDisks";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::ResizeInstanceDisksResponse;
+    type Error = super::errors::ResizeInstanceDisksError;
+}
+impl crate::runtime::Action for super::types::RunInstancesRequest {
+    const NAME: &'static str = "RunInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::RunInstancesResponse;
+    type Error = super::errors::RunInstancesError;
+}
 impl crate::runtime::Action for super::types::StartInstancesRequest {
     const NAME: &'static str = "StartInstances";
     const SERVICE: &'static str = "cvm";
@@ -10,7 +725,1251 @@ impl crate::runtime::Action for super::types::StartInstancesRequest {
     type Response = super::types::StartInstancesResponse;
     type Error = super::errors::StartInstancesError;
 }
+impl crate::runtime::Action for super::types::StopInstancesRequest {
+    const NAME: &'static str = "StopInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::StopInstancesResponse;
+    type Error = super::errors::StopInstancesError;
+}
+impl crate::runtime::Action for super::types::SyncImagesRequest {
+    const NAME: &'static str = "SyncImages";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::SyncImagesResponse;
+    type Error = super::errors::SyncImagesError;
+}
+impl crate::runtime::Action for super::types::TerminateInstancesRequest {
+    const NAME: &'static str = "TerminateInstances";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::TerminateInstancesResponse;
+    type Error = super::errors::TerminateInstancesError;
+}
+impl crate::runtime::Action for super::types::TerminateResourcePoolPacksRequest {
+    const NAME: &'static str = "TerminateResourcePoolPacks";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = super::types::TerminateResourcePoolPacksResponse;
+    type Error = super::errors::TerminateResourcePoolPacksError;
+}
 impl crate::runtime::Client {
+    /// Allocate hosts.
+    ///
+    /// Wire action `AllocateHosts`, version 2017-03-12. Errors: [`AllocateHostsError`](super::errors::AllocateHostsError).
+    pub async fn allocate_hosts(
+        &self,
+        request: &super::types::AllocateHostsRequest,
+    ) -> Result<
+        super::types::AllocateHostsResponse,
+        crate::runtime::Error<super::errors::AllocateHostsError>,
+    > {
+        self.send(request).await
+    }
+    /// Associate instances key pairs.
+    ///
+    /// Wire action `AssociateInstancesKeyPairs`, version 2017-03-12. Errors: [`AssociateInstancesKeyPairsError`](super::errors::AssociateInstancesKeyPairsError).
+    pub async fn associate_instances_key_pairs(
+        &self,
+        request: &super::types::AssociateInstancesKeyPairsRequest,
+    ) -> Result<
+        super::types::AssociateInstancesKeyPairsResponse,
+        crate::runtime::Error<super::errors::AssociateInstancesKeyPairsError>,
+    > {
+        self.send(request).await
+    }
+    /// Associate security groups.
+    ///
+    /// Wire action `AssociateSecurityGroups`, version 2017-03-12. Errors: [`AssociateSecurityGroupsError`](super::errors::AssociateSecurityGroupsError).
+    pub async fn associate_security_groups(
+        &self,
+        request: &super::types::AssociateSecurityGroupsRequest,
+    ) -> Result<
+        super::types::AssociateSecurityGroupsResponse,
+        crate::runtime::Error<super::errors::AssociateSecurityGroupsError>,
+    > {
+        self.send(request).await
+    }
+    /// Configure chc assist vpc.
+    ///
+    /// Wire action `ConfigureChcAssistVpc`, version 2017-03-12. Errors: [`ConfigureChcAssistVpcError`](super::errors::ConfigureChcAssistVpcError).
+    pub async fn configure_chc_assist_vpc(
+        &self,
+        request: &super::types::ConfigureChcAssistVpcRequest,
+    ) -> Result<
+        super::types::ConfigureChcAssistVpcResponse,
+        crate::runtime::Error<super::errors::ConfigureChcAssistVpcError>,
+    > {
+        self.send(request).await
+    }
+    /// Configure chc deploy vpc.
+    ///
+    /// Wire action `ConfigureChcDeployVpc`, version 2017-03-12. Errors: [`ConfigureChcDeployVpcError`](super::errors::ConfigureChcDeployVpcError).
+    pub async fn configure_chc_deploy_vpc(
+        &self,
+        request: &super::types::ConfigureChcDeployVpcRequest,
+    ) -> Result<
+        super::types::ConfigureChcDeployVpcResponse,
+        crate::runtime::Error<super::errors::ConfigureChcDeployVpcError>,
+    > {
+        self.send(request).await
+    }
+    /// Convert operating systems.
+    ///
+    /// Wire action `ConvertOperatingSystems`, version 2017-03-12. Errors: [`ConvertOperatingSystemsError`](super::errors::ConvertOperatingSystemsError).
+    pub async fn convert_operating_systems(
+        &self,
+        request: &super::types::ConvertOperatingSystemsRequest,
+    ) -> Result<
+        super::types::ConvertOperatingSystemsResponse,
+        crate::runtime::Error<super::errors::ConvertOperatingSystemsError>,
+    > {
+        self.send(request).await
+    }
+    /// Create disaster recover group.
+    ///
+    /// Wire action `CreateDisasterRecoverGroup`, version 2017-03-12. Errors: [`CreateDisasterRecoverGroupError`](super::errors::CreateDisasterRecoverGroupError).
+    pub async fn create_disaster_recover_group(
+        &self,
+        request: &super::types::CreateDisasterRecoverGroupRequest,
+    ) -> Result<
+        super::types::CreateDisasterRecoverGroupResponse,
+        crate::runtime::Error<super::errors::CreateDisasterRecoverGroupError>,
+    > {
+        self.send(request).await
+    }
+    /// Create hpc cluster.
+    ///
+    /// Wire action `CreateHpcCluster`, version 2017-03-12. Errors: [`CreateHpcClusterError`](super::errors::CreateHpcClusterError).
+    pub async fn create_hpc_cluster(
+        &self,
+        request: &super::types::CreateHpcClusterRequest,
+    ) -> Result<
+        super::types::CreateHpcClusterResponse,
+        crate::runtime::Error<super::errors::CreateHpcClusterError>,
+    > {
+        self.send(request).await
+    }
+    /// Create image.
+    ///
+    /// Wire action `CreateImage`, version 2017-03-12. Errors: [`CreateImageError`](super::errors::CreateImageError).
+    pub async fn create_image(
+        &self,
+        request: &super::types::CreateImageRequest,
+    ) -> Result<
+        super::types::CreateImageResponse,
+        crate::runtime::Error<super::errors::CreateImageError>,
+    > {
+        self.send(request).await
+    }
+    /// Create key pair.
+    ///
+    /// Wire action `CreateKeyPair`, version 2017-03-12. Errors: [`CreateKeyPairError`](super::errors::CreateKeyPairError).
+    pub async fn create_key_pair(
+        &self,
+        request: &super::types::CreateKeyPairRequest,
+    ) -> Result<
+        super::types::CreateKeyPairResponse,
+        crate::runtime::Error<super::errors::CreateKeyPairError>,
+    > {
+        self.send(request).await
+    }
+    /// Create launch template.
+    ///
+    /// Wire action `CreateLaunchTemplate`, version 2017-03-12. Errors: [`CreateLaunchTemplateError`](super::errors::CreateLaunchTemplateError).
+    pub async fn create_launch_template(
+        &self,
+        request: &super::types::CreateLaunchTemplateRequest,
+    ) -> Result<
+        super::types::CreateLaunchTemplateResponse,
+        crate::runtime::Error<super::errors::CreateLaunchTemplateError>,
+    > {
+        self.send(request).await
+    }
+    /// Create launch template version.
+    ///
+    /// Wire action `CreateLaunchTemplateVersion`, version 2017-03-12. Errors: [`CreateLaunchTemplateVersionError`](super::errors::CreateLaunchTemplateVersionError).
+    pub async fn create_launch_template_version(
+        &self,
+        request: &super::types::CreateLaunchTemplateVersionRequest,
+    ) -> Result<
+        super::types::CreateLaunchTemplateVersionResponse,
+        crate::runtime::Error<super::errors::CreateLaunchTemplateVersionError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete disaster recover groups.
+    ///
+    /// Wire action `DeleteDisasterRecoverGroups`, version 2017-03-12. Errors: [`DeleteDisasterRecoverGroupsError`](super::errors::DeleteDisasterRecoverGroupsError).
+    pub async fn delete_disaster_recover_groups(
+        &self,
+        request: &super::types::DeleteDisasterRecoverGroupsRequest,
+    ) -> Result<
+        super::types::DeleteDisasterRecoverGroupsResponse,
+        crate::runtime::Error<super::errors::DeleteDisasterRecoverGroupsError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete hpc clusters.
+    ///
+    /// Wire action `DeleteHpcClusters`, version 2017-03-12. Errors: [`DeleteHpcClustersError`](super::errors::DeleteHpcClustersError).
+    pub async fn delete_hpc_clusters(
+        &self,
+        request: &super::types::DeleteHpcClustersRequest,
+    ) -> Result<
+        super::types::DeleteHpcClustersResponse,
+        crate::runtime::Error<super::errors::DeleteHpcClustersError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete images.
+    ///
+    /// Wire action `DeleteImages`, version 2017-03-12. Errors: [`DeleteImagesError`](super::errors::DeleteImagesError).
+    pub async fn delete_images(
+        &self,
+        request: &super::types::DeleteImagesRequest,
+    ) -> Result<
+        super::types::DeleteImagesResponse,
+        crate::runtime::Error<super::errors::DeleteImagesError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete instances action timer.
+    ///
+    /// Wire action `DeleteInstancesActionTimer`, version 2017-03-12. Errors: [`DeleteInstancesActionTimerError`](super::errors::DeleteInstancesActionTimerError).
+    pub async fn delete_instances_action_timer(
+        &self,
+        request: &super::types::DeleteInstancesActionTimerRequest,
+    ) -> Result<
+        super::types::DeleteInstancesActionTimerResponse,
+        crate::runtime::Error<super::errors::DeleteInstancesActionTimerError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete instances disaster recover groups.
+    ///
+    /// Wire action `DeleteInstancesDisasterRecoverGroups`, version 2017-03-12. Errors: [`DeleteInstancesDisasterRecoverGroupsError`](super::errors::DeleteInstancesDisasterRecoverGroupsError).
+    pub async fn delete_instances_disaster_recover_groups(
+        &self,
+        request: &super::types::DeleteInstancesDisasterRecoverGroupsRequest,
+    ) -> Result<
+        super::types::DeleteInstancesDisasterRecoverGroupsResponse,
+        crate::runtime::Error<super::errors::DeleteInstancesDisasterRecoverGroupsError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete key pairs.
+    ///
+    /// Wire action `DeleteKeyPairs`, version 2017-03-12. Errors: [`DeleteKeyPairsError`](super::errors::DeleteKeyPairsError).
+    pub async fn delete_key_pairs(
+        &self,
+        request: &super::types::DeleteKeyPairsRequest,
+    ) -> Result<
+        super::types::DeleteKeyPairsResponse,
+        crate::runtime::Error<super::errors::DeleteKeyPairsError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete launch template.
+    ///
+    /// Wire action `DeleteLaunchTemplate`, version 2017-03-12. Errors: [`DeleteLaunchTemplateError`](super::errors::DeleteLaunchTemplateError).
+    pub async fn delete_launch_template(
+        &self,
+        request: &super::types::DeleteLaunchTemplateRequest,
+    ) -> Result<
+        super::types::DeleteLaunchTemplateResponse,
+        crate::runtime::Error<super::errors::DeleteLaunchTemplateError>,
+    > {
+        self.send(request).await
+    }
+    /// Delete launch template versions.
+    ///
+    /// Wire action `DeleteLaunchTemplateVersions`, version 2017-03-12. Errors: [`DeleteLaunchTemplateVersionsError`](super::errors::DeleteLaunchTemplateVersionsError).
+    pub async fn delete_launch_template_versions(
+        &self,
+        request: &super::types::DeleteLaunchTemplateVersionsRequest,
+    ) -> Result<
+        super::types::DeleteLaunchTemplateVersionsResponse,
+        crate::runtime::Error<super::errors::DeleteLaunchTemplateVersionsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe account quota.
+    ///
+    /// Wire action `DescribeAccountQuota`, version 2017-03-12. Errors: [`DescribeAccountQuotaError`](super::errors::DescribeAccountQuotaError).
+    pub async fn describe_account_quota(
+        &self,
+        request: &super::types::DescribeAccountQuotaRequest,
+    ) -> Result<
+        super::types::DescribeAccountQuotaResponse,
+        crate::runtime::Error<super::errors::DescribeAccountQuotaError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe chc denied actions.
+    ///
+    /// Wire action `DescribeChcDeniedActions`, version 2017-03-12. Errors: [`DescribeChcDeniedActionsError`](super::errors::DescribeChcDeniedActionsError).
+    pub async fn describe_chc_denied_actions(
+        &self,
+        request: &super::types::DescribeChcDeniedActionsRequest,
+    ) -> Result<
+        super::types::DescribeChcDeniedActionsResponse,
+        crate::runtime::Error<super::errors::DescribeChcDeniedActionsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe chc hosts.
+    ///
+    /// Wire action `DescribeChcHosts`, version 2017-03-12. Errors: [`DescribeChcHostsError`](super::errors::DescribeChcHostsError).
+    pub async fn describe_chc_hosts(
+        &self,
+        request: &super::types::DescribeChcHostsRequest,
+    ) -> Result<
+        super::types::DescribeChcHostsResponse,
+        crate::runtime::Error<super::errors::DescribeChcHostsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe disaster recover group quota.
+    ///
+    /// Wire action `DescribeDisasterRecoverGroupQuota`, version 2017-03-12. Errors: [`DescribeDisasterRecoverGroupQuotaError`](super::errors::DescribeDisasterRecoverGroupQuotaError).
+    pub async fn describe_disaster_recover_group_quota(
+        &self,
+        request: &super::types::DescribeDisasterRecoverGroupQuotaRequest,
+    ) -> Result<
+        super::types::DescribeDisasterRecoverGroupQuotaResponse,
+        crate::runtime::Error<super::errors::DescribeDisasterRecoverGroupQuotaError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe disaster recover groups.
+    ///
+    /// Wire action `DescribeDisasterRecoverGroups`, version 2017-03-12. Errors: [`DescribeDisasterRecoverGroupsError`](super::errors::DescribeDisasterRecoverGroupsError).
+    pub async fn describe_disaster_recover_groups(
+        &self,
+        request: &super::types::DescribeDisasterRecoverGroupsRequest,
+    ) -> Result<
+        super::types::DescribeDisasterRecoverGroupsResponse,
+        crate::runtime::Error<super::errors::DescribeDisasterRecoverGroupsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe hosts.
+    ///
+    /// Wire action `DescribeHosts`, version 2017-03-12. Errors: [`DescribeHostsError`](super::errors::DescribeHostsError).
+    pub async fn describe_hosts(
+        &self,
+        request: &super::types::DescribeHostsRequest,
+    ) -> Result<
+        super::types::DescribeHostsResponse,
+        crate::runtime::Error<super::errors::DescribeHostsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe hpc clusters.
+    ///
+    /// Wire action `DescribeHpcClusters`, version 2017-03-12. Errors: [`DescribeHpcClustersError`](super::errors::DescribeHpcClustersError).
+    pub async fn describe_hpc_clusters(
+        &self,
+        request: &super::types::DescribeHpcClustersRequest,
+    ) -> Result<
+        super::types::DescribeHpcClustersResponse,
+        crate::runtime::Error<super::errors::DescribeHpcClustersError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe image from family.
+    ///
+    /// Wire action `DescribeImageFromFamily`, version 2017-03-12. Errors: [`DescribeImageFromFamilyError`](super::errors::DescribeImageFromFamilyError).
+    pub async fn describe_image_from_family(
+        &self,
+        request: &super::types::DescribeImageFromFamilyRequest,
+    ) -> Result<
+        super::types::DescribeImageFromFamilyResponse,
+        crate::runtime::Error<super::errors::DescribeImageFromFamilyError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe image quota.
+    ///
+    /// Wire action `DescribeImageQuota`, version 2017-03-12. Errors: [`DescribeImageQuotaError`](super::errors::DescribeImageQuotaError).
+    pub async fn describe_image_quota(
+        &self,
+        request: &super::types::DescribeImageQuotaRequest,
+    ) -> Result<
+        super::types::DescribeImageQuotaResponse,
+        crate::runtime::Error<super::errors::DescribeImageQuotaError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe image share permission.
+    ///
+    /// Wire action `DescribeImageSharePermission`, version 2017-03-12. Errors: [`DescribeImageSharePermissionError`](super::errors::DescribeImageSharePermissionError).
+    pub async fn describe_image_share_permission(
+        &self,
+        request: &super::types::DescribeImageSharePermissionRequest,
+    ) -> Result<
+        super::types::DescribeImageSharePermissionResponse,
+        crate::runtime::Error<super::errors::DescribeImageSharePermissionError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe images.
+    ///
+    /// Wire action `DescribeImages`, version 2017-03-12. Errors: [`DescribeImagesError`](super::errors::DescribeImagesError).
+    pub async fn describe_images(
+        &self,
+        request: &super::types::DescribeImagesRequest,
+    ) -> Result<
+        super::types::DescribeImagesResponse,
+        crate::runtime::Error<super::errors::DescribeImagesError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe import image os.
+    ///
+    /// Wire action `DescribeImportImageOs`, version 2017-03-12. Errors: [`DescribeImportImageOsError`](super::errors::DescribeImportImageOsError).
+    pub async fn describe_import_image_os(
+        &self,
+        request: &super::types::DescribeImportImageOsRequest,
+    ) -> Result<
+        super::types::DescribeImportImageOsResponse,
+        crate::runtime::Error<super::errors::DescribeImportImageOsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instance family configs.
+    ///
+    /// Wire action `DescribeInstanceFamilyConfigs`, version 2017-03-12. Errors: [`DescribeInstanceFamilyConfigsError`](super::errors::DescribeInstanceFamilyConfigsError).
+    pub async fn describe_instance_family_configs(
+        &self,
+        request: &super::types::DescribeInstanceFamilyConfigsRequest,
+    ) -> Result<
+        super::types::DescribeInstanceFamilyConfigsResponse,
+        crate::runtime::Error<super::errors::DescribeInstanceFamilyConfigsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instance internet bandwidth configs.
+    ///
+    /// Wire action `DescribeInstanceInternetBandwidthConfigs`, version 2017-03-12. Errors: [`DescribeInstanceInternetBandwidthConfigsError`](super::errors::DescribeInstanceInternetBandwidthConfigsError).
+    pub async fn describe_instance_internet_bandwidth_configs(
+        &self,
+        request: &super::types::DescribeInstanceInternetBandwidthConfigsRequest,
+    ) -> Result<
+        super::types::DescribeInstanceInternetBandwidthConfigsResponse,
+        crate::runtime::Error<
+            super::errors::DescribeInstanceInternetBandwidthConfigsError,
+        >,
+    > {
+        self.send(request).await
+    }
+    /// Describe instance type configs.
+    ///
+    /// Wire action `DescribeInstanceTypeConfigs`, version 2017-03-12. Errors: [`DescribeInstanceTypeConfigsError`](super::errors::DescribeInstanceTypeConfigsError).
+    pub async fn describe_instance_type_configs(
+        &self,
+        request: &super::types::DescribeInstanceTypeConfigsRequest,
+    ) -> Result<
+        super::types::DescribeInstanceTypeConfigsResponse,
+        crate::runtime::Error<super::errors::DescribeInstanceTypeConfigsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instance vnc url.
+    ///
+    /// Wire action `DescribeInstanceVncUrl`, version 2017-03-12. Errors: [`DescribeInstanceVncUrlError`](super::errors::DescribeInstanceVncUrlError).
+    pub async fn describe_instance_vnc_url(
+        &self,
+        request: &super::types::DescribeInstanceVncUrlRequest,
+    ) -> Result<
+        super::types::DescribeInstanceVncUrlResponse,
+        crate::runtime::Error<super::errors::DescribeInstanceVncUrlError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instances.
+    ///
+    /// Wire action `DescribeInstances`, version 2017-03-12. Errors: [`DescribeInstancesError`](super::errors::DescribeInstancesError).
+    pub async fn describe_instances(
+        &self,
+        request: &super::types::DescribeInstancesRequest,
+    ) -> Result<
+        super::types::DescribeInstancesResponse,
+        crate::runtime::Error<super::errors::DescribeInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instances action timer.
+    ///
+    /// Wire action `DescribeInstancesActionTimer`, version 2017-03-12. Errors: [`DescribeInstancesActionTimerError`](super::errors::DescribeInstancesActionTimerError).
+    pub async fn describe_instances_action_timer(
+        &self,
+        request: &super::types::DescribeInstancesActionTimerRequest,
+    ) -> Result<
+        super::types::DescribeInstancesActionTimerResponse,
+        crate::runtime::Error<super::errors::DescribeInstancesActionTimerError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instances attributes.
+    ///
+    /// Wire action `DescribeInstancesAttributes`, version 2017-03-12. Errors: [`DescribeInstancesAttributesError`](super::errors::DescribeInstancesAttributesError).
+    pub async fn describe_instances_attributes(
+        &self,
+        request: &super::types::DescribeInstancesAttributesRequest,
+    ) -> Result<
+        super::types::DescribeInstancesAttributesResponse,
+        crate::runtime::Error<super::errors::DescribeInstancesAttributesError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instances modification.
+    ///
+    /// Wire action `DescribeInstancesModification`, version 2017-03-12. Errors: [`DescribeInstancesModificationError`](super::errors::DescribeInstancesModificationError).
+    pub async fn describe_instances_modification(
+        &self,
+        request: &super::types::DescribeInstancesModificationRequest,
+    ) -> Result<
+        super::types::DescribeInstancesModificationResponse,
+        crate::runtime::Error<super::errors::DescribeInstancesModificationError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instances operation limit.
+    ///
+    /// Wire action `DescribeInstancesOperationLimit`, version 2017-03-12. Errors: [`DescribeInstancesOperationLimitError`](super::errors::DescribeInstancesOperationLimitError).
+    pub async fn describe_instances_operation_limit(
+        &self,
+        request: &super::types::DescribeInstancesOperationLimitRequest,
+    ) -> Result<
+        super::types::DescribeInstancesOperationLimitResponse,
+        crate::runtime::Error<super::errors::DescribeInstancesOperationLimitError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe instances status.
+    ///
+    /// Wire action `DescribeInstancesStatus`, version 2017-03-12. Errors: [`DescribeInstancesStatusError`](super::errors::DescribeInstancesStatusError).
+    pub async fn describe_instances_status(
+        &self,
+        request: &super::types::DescribeInstancesStatusRequest,
+    ) -> Result<
+        super::types::DescribeInstancesStatusResponse,
+        crate::runtime::Error<super::errors::DescribeInstancesStatusError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe internet charge type configs.
+    ///
+    /// Wire action `DescribeInternetChargeTypeConfigs`, version 2017-03-12. Errors: [`DescribeInternetChargeTypeConfigsError`](super::errors::DescribeInternetChargeTypeConfigsError).
+    pub async fn describe_internet_charge_type_configs(
+        &self,
+        request: &super::types::DescribeInternetChargeTypeConfigsRequest,
+    ) -> Result<
+        super::types::DescribeInternetChargeTypeConfigsResponse,
+        crate::runtime::Error<super::errors::DescribeInternetChargeTypeConfigsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe key pairs.
+    ///
+    /// Wire action `DescribeKeyPairs`, version 2017-03-12. Errors: [`DescribeKeyPairsError`](super::errors::DescribeKeyPairsError).
+    pub async fn describe_key_pairs(
+        &self,
+        request: &super::types::DescribeKeyPairsRequest,
+    ) -> Result<
+        super::types::DescribeKeyPairsResponse,
+        crate::runtime::Error<super::errors::DescribeKeyPairsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe launch template versions.
+    ///
+    /// Wire action `DescribeLaunchTemplateVersions`, version 2017-03-12. Errors: [`DescribeLaunchTemplateVersionsError`](super::errors::DescribeLaunchTemplateVersionsError).
+    pub async fn describe_launch_template_versions(
+        &self,
+        request: &super::types::DescribeLaunchTemplateVersionsRequest,
+    ) -> Result<
+        super::types::DescribeLaunchTemplateVersionsResponse,
+        crate::runtime::Error<super::errors::DescribeLaunchTemplateVersionsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe launch templates.
+    ///
+    /// Wire action `DescribeLaunchTemplates`, version 2017-03-12. Errors: [`DescribeLaunchTemplatesError`](super::errors::DescribeLaunchTemplatesError).
+    pub async fn describe_launch_templates(
+        &self,
+        request: &super::types::DescribeLaunchTemplatesRequest,
+    ) -> Result<
+        super::types::DescribeLaunchTemplatesResponse,
+        crate::runtime::Error<super::errors::DescribeLaunchTemplatesError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe regions.
+    ///
+    /// Wire action `DescribeRegions`, version 2017-03-12. Errors: [`DescribeRegionsError`](super::errors::DescribeRegionsError).
+    pub async fn describe_regions(
+        &self,
+        request: &super::types::DescribeRegionsRequest,
+    ) -> Result<
+        super::types::DescribeRegionsResponse,
+        crate::runtime::Error<super::errors::DescribeRegionsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe resource pool pack instances.
+    ///
+    /// Wire action `DescribeResourcePoolPackInstances`, version 2017-03-12. Errors: [`DescribeResourcePoolPackInstancesError`](super::errors::DescribeResourcePoolPackInstancesError).
+    pub async fn describe_resource_pool_pack_instances(
+        &self,
+        request: &super::types::DescribeResourcePoolPackInstancesRequest,
+    ) -> Result<
+        super::types::DescribeResourcePoolPackInstancesResponse,
+        crate::runtime::Error<super::errors::DescribeResourcePoolPackInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe resource pool pack type configs.
+    ///
+    /// Wire action `DescribeResourcePoolPackTypeConfigs`, version 2017-03-12. Errors: [`DescribeResourcePoolPackTypeConfigsError`](super::errors::DescribeResourcePoolPackTypeConfigsError).
+    pub async fn describe_resource_pool_pack_type_configs(
+        &self,
+        request: &super::types::DescribeResourcePoolPackTypeConfigsRequest,
+    ) -> Result<
+        super::types::DescribeResourcePoolPackTypeConfigsResponse,
+        crate::runtime::Error<super::errors::DescribeResourcePoolPackTypeConfigsError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe resource pool packs.
+    ///
+    /// Wire action `DescribeResourcePoolPacks`, version 2017-03-12. Errors: [`DescribeResourcePoolPacksError`](super::errors::DescribeResourcePoolPacksError).
+    pub async fn describe_resource_pool_packs(
+        &self,
+        request: &super::types::DescribeResourcePoolPacksRequest,
+    ) -> Result<
+        super::types::DescribeResourcePoolPacksResponse,
+        crate::runtime::Error<super::errors::DescribeResourcePoolPacksError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe task info.
+    ///
+    /// Wire action `DescribeTaskInfo`, version 2017-03-12. Errors: [`DescribeTaskInfoError`](super::errors::DescribeTaskInfoError).
+    pub async fn describe_task_info(
+        &self,
+        request: &super::types::DescribeTaskInfoRequest,
+    ) -> Result<
+        super::types::DescribeTaskInfoResponse,
+        crate::runtime::Error<super::errors::DescribeTaskInfoError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe zone instance config infos.
+    ///
+    /// Wire action `DescribeZoneInstanceConfigInfos`, version 2017-03-12. Errors: [`DescribeZoneInstanceConfigInfosError`](super::errors::DescribeZoneInstanceConfigInfosError).
+    pub async fn describe_zone_instance_config_infos(
+        &self,
+        request: &super::types::DescribeZoneInstanceConfigInfosRequest,
+    ) -> Result<
+        super::types::DescribeZoneInstanceConfigInfosResponse,
+        crate::runtime::Error<super::errors::DescribeZoneInstanceConfigInfosError>,
+    > {
+        self.send(request).await
+    }
+    /// Describe zones.
+    ///
+    /// Wire action `DescribeZones`, version 2017-03-12. Errors: [`DescribeZonesError`](super::errors::DescribeZonesError).
+    pub async fn describe_zones(
+        &self,
+        request: &super::types::DescribeZonesRequest,
+    ) -> Result<
+        super::types::DescribeZonesResponse,
+        crate::runtime::Error<super::errors::DescribeZonesError>,
+    > {
+        self.send(request).await
+    }
+    /// Disassociate instances key pairs.
+    ///
+    /// Wire action `DisassociateInstancesKeyPairs`, version 2017-03-12. Errors: [`DisassociateInstancesKeyPairsError`](super::errors::DisassociateInstancesKeyPairsError).
+    pub async fn disassociate_instances_key_pairs(
+        &self,
+        request: &super::types::DisassociateInstancesKeyPairsRequest,
+    ) -> Result<
+        super::types::DisassociateInstancesKeyPairsResponse,
+        crate::runtime::Error<super::errors::DisassociateInstancesKeyPairsError>,
+    > {
+        self.send(request).await
+    }
+    /// Disassociate security groups.
+    ///
+    /// Wire action `DisassociateSecurityGroups`, version 2017-03-12. Errors: [`DisassociateSecurityGroupsError`](super::errors::DisassociateSecurityGroupsError).
+    pub async fn disassociate_security_groups(
+        &self,
+        request: &super::types::DisassociateSecurityGroupsRequest,
+    ) -> Result<
+        super::types::DisassociateSecurityGroupsResponse,
+        crate::runtime::Error<super::errors::DisassociateSecurityGroupsError>,
+    > {
+        self.send(request).await
+    }
+    /// Enter rescue mode.
+    ///
+    /// Wire action `EnterRescueMode`, version 2017-03-12. Errors: [`EnterRescueModeError`](super::errors::EnterRescueModeError).
+    pub async fn enter_rescue_mode(
+        &self,
+        request: &super::types::EnterRescueModeRequest,
+    ) -> Result<
+        super::types::EnterRescueModeResponse,
+        crate::runtime::Error<super::errors::EnterRescueModeError>,
+    > {
+        self.send(request).await
+    }
+    /// Exit rescue mode.
+    ///
+    /// Wire action `ExitRescueMode`, version 2017-03-12. Errors: [`ExitRescueModeError`](super::errors::ExitRescueModeError).
+    pub async fn exit_rescue_mode(
+        &self,
+        request: &super::types::ExitRescueModeRequest,
+    ) -> Result<
+        super::types::ExitRescueModeResponse,
+        crate::runtime::Error<super::errors::ExitRescueModeError>,
+    > {
+        self.send(request).await
+    }
+    /// Export images.
+    ///
+    /// Wire action `ExportImages`, version 2017-03-12. Errors: [`ExportImagesError`](super::errors::ExportImagesError).
+    pub async fn export_images(
+        &self,
+        request: &super::types::ExportImagesRequest,
+    ) -> Result<
+        super::types::ExportImagesResponse,
+        crate::runtime::Error<super::errors::ExportImagesError>,
+    > {
+        self.send(request).await
+    }
+    /// Import image.
+    ///
+    /// Wire action `ImportImage`, version 2017-03-12. Errors: [`ImportImageError`](super::errors::ImportImageError).
+    pub async fn import_image(
+        &self,
+        request: &super::types::ImportImageRequest,
+    ) -> Result<
+        super::types::ImportImageResponse,
+        crate::runtime::Error<super::errors::ImportImageError>,
+    > {
+        self.send(request).await
+    }
+    /// Import instances action timer.
+    ///
+    /// Wire action `ImportInstancesActionTimer`, version 2017-03-12. Errors: [`ImportInstancesActionTimerError`](super::errors::ImportInstancesActionTimerError).
+    pub async fn import_instances_action_timer(
+        &self,
+        request: &super::types::ImportInstancesActionTimerRequest,
+    ) -> Result<
+        super::types::ImportInstancesActionTimerResponse,
+        crate::runtime::Error<super::errors::ImportInstancesActionTimerError>,
+    > {
+        self.send(request).await
+    }
+    /// Import key pair.
+    ///
+    /// Wire action `ImportKeyPair`, version 2017-03-12. Errors: [`ImportKeyPairError`](super::errors::ImportKeyPairError).
+    pub async fn import_key_pair(
+        &self,
+        request: &super::types::ImportKeyPairRequest,
+    ) -> Result<
+        super::types::ImportKeyPairResponse,
+        crate::runtime::Error<super::errors::ImportKeyPairError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquire price purchase resource pool packs.
+    ///
+    /// Wire action `InquirePricePurchaseResourcePoolPacks`, version 2017-03-12. Errors: [`InquirePricePurchaseResourcePoolPacksError`](super::errors::InquirePricePurchaseResourcePoolPacksError).
+    pub async fn inquire_price_purchase_resource_pool_packs(
+        &self,
+        request: &super::types::InquirePricePurchaseResourcePoolPacksRequest,
+    ) -> Result<
+        super::types::InquirePricePurchaseResourcePoolPacksResponse,
+        crate::runtime::Error<super::errors::InquirePricePurchaseResourcePoolPacksError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price modify instances charge type.
+    ///
+    /// Wire action `InquiryPriceModifyInstancesChargeType`, version 2017-03-12. Errors: [`InquiryPriceModifyInstancesChargeTypeError`](super::errors::InquiryPriceModifyInstancesChargeTypeError).
+    pub async fn inquiry_price_modify_instances_charge_type(
+        &self,
+        request: &super::types::InquiryPriceModifyInstancesChargeTypeRequest,
+    ) -> Result<
+        super::types::InquiryPriceModifyInstancesChargeTypeResponse,
+        crate::runtime::Error<super::errors::InquiryPriceModifyInstancesChargeTypeError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price renew hosts.
+    ///
+    /// Wire action `InquiryPriceRenewHosts`, version 2017-03-12. Errors: [`InquiryPriceRenewHostsError`](super::errors::InquiryPriceRenewHostsError).
+    pub async fn inquiry_price_renew_hosts(
+        &self,
+        request: &super::types::InquiryPriceRenewHostsRequest,
+    ) -> Result<
+        super::types::InquiryPriceRenewHostsResponse,
+        crate::runtime::Error<super::errors::InquiryPriceRenewHostsError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price renew instances.
+    ///
+    /// Wire action `InquiryPriceRenewInstances`, version 2017-03-12. Errors: [`InquiryPriceRenewInstancesError`](super::errors::InquiryPriceRenewInstancesError).
+    pub async fn inquiry_price_renew_instances(
+        &self,
+        request: &super::types::InquiryPriceRenewInstancesRequest,
+    ) -> Result<
+        super::types::InquiryPriceRenewInstancesResponse,
+        crate::runtime::Error<super::errors::InquiryPriceRenewInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price reset instance.
+    ///
+    /// Wire action `InquiryPriceResetInstance`, version 2017-03-12. Errors: [`InquiryPriceResetInstanceError`](super::errors::InquiryPriceResetInstanceError).
+    pub async fn inquiry_price_reset_instance(
+        &self,
+        request: &super::types::InquiryPriceResetInstanceRequest,
+    ) -> Result<
+        super::types::InquiryPriceResetInstanceResponse,
+        crate::runtime::Error<super::errors::InquiryPriceResetInstanceError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price reset instances internet max bandwidth.
+    ///
+    /// Wire action `InquiryPriceResetInstancesInternetMaxBandwidth`, version 2017-03-12. Errors: [`InquiryPriceResetInstancesInternetMaxBandwidthError`](super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError).
+    pub async fn inquiry_price_reset_instances_internet_max_bandwidth(
+        &self,
+        request: &super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest,
+    ) -> Result<
+        super::types::InquiryPriceResetInstancesInternetMaxBandwidthResponse,
+        crate::runtime::Error<
+            super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError,
+        >,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price reset instances type.
+    ///
+    /// Wire action `InquiryPriceResetInstancesType`, version 2017-03-12. Errors: [`InquiryPriceResetInstancesTypeError`](super::errors::InquiryPriceResetInstancesTypeError).
+    pub async fn inquiry_price_reset_instances_type(
+        &self,
+        request: &super::types::InquiryPriceResetInstancesTypeRequest,
+    ) -> Result<
+        super::types::InquiryPriceResetInstancesTypeResponse,
+        crate::runtime::Error<super::errors::InquiryPriceResetInstancesTypeError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price resize instance disks.
+    ///
+    /// Wire action `InquiryPriceResizeInstanceDisks`, version 2017-03-12. Errors: [`InquiryPriceResizeInstanceDisksError`](super::errors::InquiryPriceResizeInstanceDisksError).
+    pub async fn inquiry_price_resize_instance_disks(
+        &self,
+        request: &super::types::InquiryPriceResizeInstanceDisksRequest,
+    ) -> Result<
+        super::types::InquiryPriceResizeInstanceDisksResponse,
+        crate::runtime::Error<super::errors::InquiryPriceResizeInstanceDisksError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price run instances.
+    ///
+    /// Wire action `InquiryPriceRunInstances`, version 2017-03-12. Errors: [`InquiryPriceRunInstancesError`](super::errors::InquiryPriceRunInstancesError).
+    pub async fn inquiry_price_run_instances(
+        &self,
+        request: &super::types::InquiryPriceRunInstancesRequest,
+    ) -> Result<
+        super::types::InquiryPriceRunInstancesResponse,
+        crate::runtime::Error<super::errors::InquiryPriceRunInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Inquiry price terminate instances.
+    ///
+    /// Wire action `InquiryPriceTerminateInstances`, version 2017-03-12. Errors: [`InquiryPriceTerminateInstancesError`](super::errors::InquiryPriceTerminateInstancesError).
+    pub async fn inquiry_price_terminate_instances(
+        &self,
+        request: &super::types::InquiryPriceTerminateInstancesRequest,
+    ) -> Result<
+        super::types::InquiryPriceTerminateInstancesResponse,
+        crate::runtime::Error<super::errors::InquiryPriceTerminateInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify chc attribute.
+    ///
+    /// Wire action `ModifyChcAttribute`, version 2017-03-12. Errors: [`ModifyChcAttributeError`](super::errors::ModifyChcAttributeError).
+    pub async fn modify_chc_attribute(
+        &self,
+        request: &super::types::ModifyChcAttributeRequest,
+    ) -> Result<
+        super::types::ModifyChcAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyChcAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify chc network mode.
+    ///
+    /// Wire action `ModifyChcNetworkMode`, version 2017-03-12. Errors: [`ModifyChcNetworkModeError`](super::errors::ModifyChcNetworkModeError).
+    pub async fn modify_chc_network_mode(
+        &self,
+        request: &super::types::ModifyChcNetworkModeRequest,
+    ) -> Result<
+        super::types::ModifyChcNetworkModeResponse,
+        crate::runtime::Error<super::errors::ModifyChcNetworkModeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify disaster recover group attribute.
+    ///
+    /// Wire action `ModifyDisasterRecoverGroupAttribute`, version 2017-03-12. Errors: [`ModifyDisasterRecoverGroupAttributeError`](super::errors::ModifyDisasterRecoverGroupAttributeError).
+    pub async fn modify_disaster_recover_group_attribute(
+        &self,
+        request: &super::types::ModifyDisasterRecoverGroupAttributeRequest,
+    ) -> Result<
+        super::types::ModifyDisasterRecoverGroupAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyDisasterRecoverGroupAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify hosts attribute.
+    ///
+    /// Wire action `ModifyHostsAttribute`, version 2017-03-12. Errors: [`ModifyHostsAttributeError`](super::errors::ModifyHostsAttributeError).
+    pub async fn modify_hosts_attribute(
+        &self,
+        request: &super::types::ModifyHostsAttributeRequest,
+    ) -> Result<
+        super::types::ModifyHostsAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyHostsAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify hpc cluster attribute.
+    ///
+    /// Wire action `ModifyHpcClusterAttribute`, version 2017-03-12. Errors: [`ModifyHpcClusterAttributeError`](super::errors::ModifyHpcClusterAttributeError).
+    pub async fn modify_hpc_cluster_attribute(
+        &self,
+        request: &super::types::ModifyHpcClusterAttributeRequest,
+    ) -> Result<
+        super::types::ModifyHpcClusterAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyHpcClusterAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify image attribute.
+    ///
+    /// Wire action `ModifyImageAttribute`, version 2017-03-12. Errors: [`ModifyImageAttributeError`](super::errors::ModifyImageAttributeError).
+    pub async fn modify_image_attribute(
+        &self,
+        request: &super::types::ModifyImageAttributeRequest,
+    ) -> Result<
+        super::types::ModifyImageAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyImageAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify image share permission.
+    ///
+    /// Wire action `ModifyImageSharePermission`, version 2017-03-12. Errors: [`ModifyImageSharePermissionError`](super::errors::ModifyImageSharePermissionError).
+    pub async fn modify_image_share_permission(
+        &self,
+        request: &super::types::ModifyImageSharePermissionRequest,
+    ) -> Result<
+        super::types::ModifyImageSharePermissionResponse,
+        crate::runtime::Error<super::errors::ModifyImageSharePermissionError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instance disk type.
+    ///
+    /// Wire action `ModifyInstanceDiskType`, version 2017-03-12. Errors: [`ModifyInstanceDiskTypeError`](super::errors::ModifyInstanceDiskTypeError).
+    pub async fn modify_instance_disk_type(
+        &self,
+        request: &super::types::ModifyInstanceDiskTypeRequest,
+    ) -> Result<
+        super::types::ModifyInstanceDiskTypeResponse,
+        crate::runtime::Error<super::errors::ModifyInstanceDiskTypeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instances attribute.
+    ///
+    /// Wire action `ModifyInstancesAttribute`, version 2017-03-12. Errors: [`ModifyInstancesAttributeError`](super::errors::ModifyInstancesAttributeError).
+    pub async fn modify_instances_attribute(
+        &self,
+        request: &super::types::ModifyInstancesAttributeRequest,
+    ) -> Result<
+        super::types::ModifyInstancesAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyInstancesAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instances charge type.
+    ///
+    /// Wire action `ModifyInstancesChargeType`, version 2017-03-12. Errors: [`ModifyInstancesChargeTypeError`](super::errors::ModifyInstancesChargeTypeError).
+    pub async fn modify_instances_charge_type(
+        &self,
+        request: &super::types::ModifyInstancesChargeTypeRequest,
+    ) -> Result<
+        super::types::ModifyInstancesChargeTypeResponse,
+        crate::runtime::Error<super::errors::ModifyInstancesChargeTypeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instances disaster recover group.
+    ///
+    /// Wire action `ModifyInstancesDisasterRecoverGroup`, version 2017-03-12. Errors: [`ModifyInstancesDisasterRecoverGroupError`](super::errors::ModifyInstancesDisasterRecoverGroupError).
+    pub async fn modify_instances_disaster_recover_group(
+        &self,
+        request: &super::types::ModifyInstancesDisasterRecoverGroupRequest,
+    ) -> Result<
+        super::types::ModifyInstancesDisasterRecoverGroupResponse,
+        crate::runtime::Error<super::errors::ModifyInstancesDisasterRecoverGroupError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instances project.
+    ///
+    /// Wire action `ModifyInstancesProject`, version 2017-03-12. Errors: [`ModifyInstancesProjectError`](super::errors::ModifyInstancesProjectError).
+    pub async fn modify_instances_project(
+        &self,
+        request: &super::types::ModifyInstancesProjectRequest,
+    ) -> Result<
+        super::types::ModifyInstancesProjectResponse,
+        crate::runtime::Error<super::errors::ModifyInstancesProjectError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instances renew flag.
+    ///
+    /// Wire action `ModifyInstancesRenewFlag`, version 2017-03-12. Errors: [`ModifyInstancesRenewFlagError`](super::errors::ModifyInstancesRenewFlagError).
+    pub async fn modify_instances_renew_flag(
+        &self,
+        request: &super::types::ModifyInstancesRenewFlagRequest,
+    ) -> Result<
+        super::types::ModifyInstancesRenewFlagResponse,
+        crate::runtime::Error<super::errors::ModifyInstancesRenewFlagError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify instances vpc attribute.
+    ///
+    /// Wire action `ModifyInstancesVpcAttribute`, version 2017-03-12. Errors: [`ModifyInstancesVpcAttributeError`](super::errors::ModifyInstancesVpcAttributeError).
+    pub async fn modify_instances_vpc_attribute(
+        &self,
+        request: &super::types::ModifyInstancesVpcAttributeRequest,
+    ) -> Result<
+        super::types::ModifyInstancesVpcAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyInstancesVpcAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify key pair attribute.
+    ///
+    /// Wire action `ModifyKeyPairAttribute`, version 2017-03-12. Errors: [`ModifyKeyPairAttributeError`](super::errors::ModifyKeyPairAttributeError).
+    pub async fn modify_key_pair_attribute(
+        &self,
+        request: &super::types::ModifyKeyPairAttributeRequest,
+    ) -> Result<
+        super::types::ModifyKeyPairAttributeResponse,
+        crate::runtime::Error<super::errors::ModifyKeyPairAttributeError>,
+    > {
+        self.send(request).await
+    }
+    /// Modify launch template default version.
+    ///
+    /// Wire action `ModifyLaunchTemplateDefaultVersion`, version 2017-03-12. Errors: [`ModifyLaunchTemplateDefaultVersionError`](super::errors::ModifyLaunchTemplateDefaultVersionError).
+    pub async fn modify_launch_template_default_version(
+        &self,
+        request: &super::types::ModifyLaunchTemplateDefaultVersionRequest,
+    ) -> Result<
+        super::types::ModifyLaunchTemplateDefaultVersionResponse,
+        crate::runtime::Error<super::errors::ModifyLaunchTemplateDefaultVersionError>,
+    > {
+        self.send(request).await
+    }
+    /// Program fpga image.
+    ///
+    /// Wire action `ProgramFpgaImage`, version 2017-03-12. Errors: [`ProgramFpgaImageError`](super::errors::ProgramFpgaImageError).
+    pub async fn program_fpga_image(
+        &self,
+        request: &super::types::ProgramFpgaImageRequest,
+    ) -> Result<
+        super::types::ProgramFpgaImageResponse,
+        crate::runtime::Error<super::errors::ProgramFpgaImageError>,
+    > {
+        self.send(request).await
+    }
+    /// Purchase resource pool packs.
+    ///
+    /// Wire action `PurchaseResourcePoolPacks`, version 2017-03-12. Errors: [`PurchaseResourcePoolPacksError`](super::errors::PurchaseResourcePoolPacksError).
+    pub async fn purchase_resource_pool_packs(
+        &self,
+        request: &super::types::PurchaseResourcePoolPacksRequest,
+    ) -> Result<
+        super::types::PurchaseResourcePoolPacksResponse,
+        crate::runtime::Error<super::errors::PurchaseResourcePoolPacksError>,
+    > {
+        self.send(request).await
+    }
+    /// Reboot instances.
+    ///
+    /// Wire action `RebootInstances`, version 2017-03-12. Errors: [`RebootInstancesError`](super::errors::RebootInstancesError).
+    pub async fn reboot_instances(
+        &self,
+        request: &super::types::RebootInstancesRequest,
+    ) -> Result<
+        super::types::RebootInstancesResponse,
+        crate::runtime::Error<super::errors::RebootInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Remove chc assist vpc.
+    ///
+    /// Wire action `RemoveChcAssistVpc`, version 2017-03-12. Errors: [`RemoveChcAssistVpcError`](super::errors::RemoveChcAssistVpcError).
+    pub async fn remove_chc_assist_vpc(
+        &self,
+        request: &super::types::RemoveChcAssistVpcRequest,
+    ) -> Result<
+        super::types::RemoveChcAssistVpcResponse,
+        crate::runtime::Error<super::errors::RemoveChcAssistVpcError>,
+    > {
+        self.send(request).await
+    }
+    /// Remove chc deploy vpc.
+    ///
+    /// Wire action `RemoveChcDeployVpc`, version 2017-03-12. Errors: [`RemoveChcDeployVpcError`](super::errors::RemoveChcDeployVpcError).
+    pub async fn remove_chc_deploy_vpc(
+        &self,
+        request: &super::types::RemoveChcDeployVpcRequest,
+    ) -> Result<
+        super::types::RemoveChcDeployVpcResponse,
+        crate::runtime::Error<super::errors::RemoveChcDeployVpcError>,
+    > {
+        self.send(request).await
+    }
+    /// Renew hosts.
+    ///
+    /// Wire action `RenewHosts`, version 2017-03-12. Errors: [`RenewHostsError`](super::errors::RenewHostsError).
+    pub async fn renew_hosts(
+        &self,
+        request: &super::types::RenewHostsRequest,
+    ) -> Result<
+        super::types::RenewHostsResponse,
+        crate::runtime::Error<super::errors::RenewHostsError>,
+    > {
+        self.send(request).await
+    }
+    /// Renew instances.
+    ///
+    /// Wire action `RenewInstances`, version 2017-03-12. Errors: [`RenewInstancesError`](super::errors::RenewInstancesError).
+    pub async fn renew_instances(
+        &self,
+        request: &super::types::RenewInstancesRequest,
+    ) -> Result<
+        super::types::RenewInstancesResponse,
+        crate::runtime::Error<super::errors::RenewInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Repair task control.
+    ///
+    /// Wire action `RepairTaskControl`, version 2017-03-12. Errors: [`RepairTaskControlError`](super::errors::RepairTaskControlError).
+    pub async fn repair_task_control(
+        &self,
+        request: &super::types::RepairTaskControlRequest,
+    ) -> Result<
+        super::types::RepairTaskControlResponse,
+        crate::runtime::Error<super::errors::RepairTaskControlError>,
+    > {
+        self.send(request).await
+    }
+    /// Reset instance.
+    ///
+    /// Wire action `ResetInstance`, version 2017-03-12. Errors: [`ResetInstanceError`](super::errors::ResetInstanceError).
+    pub async fn reset_instance(
+        &self,
+        request: &super::types::ResetInstanceRequest,
+    ) -> Result<
+        super::types::ResetInstanceResponse,
+        crate::runtime::Error<super::errors::ResetInstanceError>,
+    > {
+        self.send(request).await
+    }
+    /// Reset instances internet max bandwidth.
+    ///
+    /// Wire action `ResetInstancesInternetMaxBandwidth`, version 2017-03-12. Errors: [`ResetInstancesInternetMaxBandwidthError`](super::errors::ResetInstancesInternetMaxBandwidthError).
+    pub async fn reset_instances_internet_max_bandwidth(
+        &self,
+        request: &super::types::ResetInstancesInternetMaxBandwidthRequest,
+    ) -> Result<
+        super::types::ResetInstancesInternetMaxBandwidthResponse,
+        crate::runtime::Error<super::errors::ResetInstancesInternetMaxBandwidthError>,
+    > {
+        self.send(request).await
+    }
+    /// Reset instances password.
+    ///
+    /// Wire action `ResetInstancesPassword`, version 2017-03-12. Errors: [`ResetInstancesPasswordError`](super::errors::ResetInstancesPasswordError).
+    pub async fn reset_instances_password(
+        &self,
+        request: &super::types::ResetInstancesPasswordRequest,
+    ) -> Result<
+        super::types::ResetInstancesPasswordResponse,
+        crate::runtime::Error<super::errors::ResetInstancesPasswordError>,
+    > {
+        self.send(request).await
+    }
+    /// Reset instances type.
+    ///
+    /// Wire action `ResetInstancesType`, version 2017-03-12. Errors: [`ResetInstancesTypeError`](super::errors::ResetInstancesTypeError).
+    pub async fn reset_instances_type(
+        &self,
+        request: &super::types::ResetInstancesTypeRequest,
+    ) -> Result<
+        super::types::ResetInstancesTypeResponse,
+        crate::runtime::Error<super::errors::ResetInstancesTypeError>,
+    > {
+        self.send(request).await
+    }
+    /// Resize instance disks.
+    ///
+    /// Wire action `ResizeInstanceDisks`, version 2017-03-12. Errors: [`ResizeInstanceDisksError`](super::errors::ResizeInstanceDisksError).
+    pub async fn resize_instance_disks(
+        &self,
+        request: &super::types::ResizeInstanceDisksRequest,
+    ) -> Result<
+        super::types::ResizeInstanceDisksResponse,
+        crate::runtime::Error<super::errors::ResizeInstanceDisksError>,
+    > {
+        self.send(request).await
+    }
+    /// Run instances.
+    ///
+    /// Wire action `RunInstances`, version 2017-03-12. Errors: [`RunInstancesError`](super::errors::RunInstancesError).
+    pub async fn run_instances(
+        &self,
+        request: &super::types::RunInstancesRequest,
+    ) -> Result<
+        super::types::RunInstancesResponse,
+        crate::runtime::Error<super::errors::RunInstancesError>,
+    > {
+        self.send(request).await
+    }
     /// Start instances.
     ///
     /// Starts one or more instances that are STOPPED.
@@ -24,6 +1983,54 @@ impl crate::runtime::Client {
     ) -> Result<
         super::types::StartInstancesResponse,
         crate::runtime::Error<super::errors::StartInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Stop instances.
+    ///
+    /// Wire action `StopInstances`, version 2017-03-12. Errors: [`StopInstancesError`](super::errors::StopInstancesError).
+    pub async fn stop_instances(
+        &self,
+        request: &super::types::StopInstancesRequest,
+    ) -> Result<
+        super::types::StopInstancesResponse,
+        crate::runtime::Error<super::errors::StopInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Sync images.
+    ///
+    /// Wire action `SyncImages`, version 2017-03-12. Errors: [`SyncImagesError`](super::errors::SyncImagesError).
+    pub async fn sync_images(
+        &self,
+        request: &super::types::SyncImagesRequest,
+    ) -> Result<
+        super::types::SyncImagesResponse,
+        crate::runtime::Error<super::errors::SyncImagesError>,
+    > {
+        self.send(request).await
+    }
+    /// Terminate instances.
+    ///
+    /// Wire action `TerminateInstances`, version 2017-03-12. Errors: [`TerminateInstancesError`](super::errors::TerminateInstancesError).
+    pub async fn terminate_instances(
+        &self,
+        request: &super::types::TerminateInstancesRequest,
+    ) -> Result<
+        super::types::TerminateInstancesResponse,
+        crate::runtime::Error<super::errors::TerminateInstancesError>,
+    > {
+        self.send(request).await
+    }
+    /// Terminate resource pool packs.
+    ///
+    /// Wire action `TerminateResourcePoolPacks`, version 2017-03-12. Errors: [`TerminateResourcePoolPacksError`](super::errors::TerminateResourcePoolPacksError).
+    pub async fn terminate_resource_pool_packs(
+        &self,
+        request: &super::types::TerminateResourcePoolPacksRequest,
+    ) -> Result<
+        super::types::TerminateResourcePoolPacksResponse,
+        crate::runtime::Error<super::errors::TerminateResourcePoolPacksError>,
     > {
         self.send(request).await
     }

@@ -215,6 +215,15107 @@ impl std::fmt::Display for CommonErrorCode {
         f.write_str(self.as_str())
     }
 }
+/// An error the service returned for `AllocateHosts`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`AllocateHostsError::Common`]; any other code is kept in [`AllocateHostsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum AllocateHostsError {
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidRegion.NotFound`.
+    InvalidRegionNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `ResourceInsufficient.ZoneSoldOutForSpecifiedInstance`.
+    ResourceInsufficientZoneSoldOutForSpecifiedInstance(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl AllocateHostsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidRegionNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::ResourceInsufficientZoneSoldOutForSpecifiedInstance(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for AllocateHostsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "ResourceInsufficient.ZoneSoldOutForSpecifiedInstance" => {
+                Self::ResourceInsufficientZoneSoldOutForSpecifiedInstance(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for AllocateHostsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for AllocateHostsError {}
+/// An error the service returned for `AssociateInstancesKeyPairs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateInstancesKeyPairsError::Common`]; any other code is kept in [`AssociateInstancesKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssociateInstancesKeyPairsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidKeyPairId.NotFound`.
+    InvalidKeyPairIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.KeyPairNotSupported`.
+    InvalidParameterValueKeyPairNotSupported(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.InstanceOsWindows`.
+    UnsupportedOperationInstanceOsWindows(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl AssociateInstancesKeyPairsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidKeyPairIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueKeyPairNotSupported(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationInstanceOsWindows(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for AssociateInstancesKeyPairsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.KeyPairNotSupported" => {
+                Self::InvalidParameterValueKeyPairNotSupported(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.InstanceOsWindows" => {
+                Self::UnsupportedOperationInstanceOsWindows(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for AssociateInstancesKeyPairsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for AssociateInstancesKeyPairsError {}
+/// An error the service returned for `AssociateSecurityGroups`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateSecurityGroupsError::Common`]; any other code is kept in [`AssociateSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssociateSecurityGroupsError {
+    /// `FailedOperation.SecurityGroupActionFailed`.
+    FailedOperationSecurityGroupActionFailed(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `InvalidSgId.Malformed`.
+    InvalidSgIdMalformed(ServiceError),
+    /// `LimitExceeded.AssociateUSGLimitExceeded`.
+    LimitExceededAssociateUsgLimitExceeded(ServiceError),
+    /// `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`.
+    LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
+    /// `LimitExceeded.SingleUSGQuota`.
+    LimitExceededSingleUsgQuota(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `SecGroupActionFailure`.
+    SecGroupActionFailure(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl AssociateSecurityGroupsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationSecurityGroupActionFailed(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::InvalidSgIdMalformed(error)
+            | Self::LimitExceededAssociateUsgLimitExceeded(error)
+            | Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
+            | Self::LimitExceededSingleUsgQuota(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::SecGroupActionFailure(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for AssociateSecurityGroupsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.SecurityGroupActionFailed" => {
+                Self::FailedOperationSecurityGroupActionFailed(error)
+            }
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "InvalidSgId.Malformed" => Self::InvalidSgIdMalformed(error),
+            "LimitExceeded.AssociateUSGLimitExceeded" => {
+                Self::LimitExceededAssociateUsgLimitExceeded(error)
+            }
+            "LimitExceeded.CvmsVifsPerSecGroupLimitExceeded" => {
+                Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
+            }
+            "LimitExceeded.SingleUSGQuota" => Self::LimitExceededSingleUsgQuota(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "SecGroupActionFailure" => Self::SecGroupActionFailure(error),
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for AssociateSecurityGroupsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for AssociateSecurityGroupsError {}
+/// An error the service returned for `ConfigureChcAssistVpc`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ConfigureChcAssistVpcError::Common`]; any other code is kept in [`ConfigureChcAssistVpcError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigureChcAssistVpcError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue.AmountNotEqual`.
+    InvalidParameterValueAmountNotEqual(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.IPAddressMalformed`.
+    InvalidParameterValueIpAddressMalformed(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
+    /// `InvalidParameterValue.SubnetIdMalformed`.
+    InvalidParameterValueSubnetIdMalformed(ServiceError),
+    /// `LimitExceeded.VpcSubnetNum`.
+    LimitExceededVpcSubnetNum(ServiceError),
+    /// `VpcAddrNotInSubNet`.
+    VpcAddrNotInSubNet(ServiceError),
+    /// `VpcIpIsUsed`.
+    VpcIpIsUsed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ConfigureChcAssistVpcError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidHostNotSupported(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValueAmountNotEqual(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueIpAddressMalformed(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            | Self::InvalidParameterValueSubnetIdMalformed(error)
+            | Self::LimitExceededVpcSubnetNum(error)
+            | Self::VpcAddrNotInSubNet(error)
+            | Self::VpcIpIsUsed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ConfigureChcAssistVpcError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue.AmountNotEqual" => {
+                Self::InvalidParameterValueAmountNotEqual(error)
+            }
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.IPAddressMalformed" => {
+                Self::InvalidParameterValueIpAddressMalformed(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MustDhcpEnabledVpc" => {
+                Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            }
+            "InvalidParameterValue.SubnetIdMalformed" => {
+                Self::InvalidParameterValueSubnetIdMalformed(error)
+            }
+            "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
+            "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
+            "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ConfigureChcAssistVpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ConfigureChcAssistVpcError {}
+/// An error the service returned for `ConfigureChcDeployVpc`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ConfigureChcDeployVpcError::Common`]; any other code is kept in [`ConfigureChcDeployVpcError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigureChcDeployVpcError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue.AmountNotEqual`.
+    InvalidParameterValueAmountNotEqual(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.DeployVpcAlreadyExists`.
+    InvalidParameterValueDeployVpcAlreadyExists(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
+    /// `VpcAddrNotInSubNet`.
+    VpcAddrNotInSubNet(ServiceError),
+    /// `VpcIpIsUsed`.
+    VpcIpIsUsed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ConfigureChcDeployVpcError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidHostNotSupported(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValueAmountNotEqual(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueDeployVpcAlreadyExists(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            | Self::VpcAddrNotInSubNet(error)
+            | Self::VpcIpIsUsed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ConfigureChcDeployVpcError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue.AmountNotEqual" => {
+                Self::InvalidParameterValueAmountNotEqual(error)
+            }
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.DeployVpcAlreadyExists" => {
+                Self::InvalidParameterValueDeployVpcAlreadyExists(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MustDhcpEnabledVpc" => {
+                Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            }
+            "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
+            "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ConfigureChcDeployVpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ConfigureChcDeployVpcError {}
+/// An error the service returned for `ConvertOperatingSystems`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ConvertOperatingSystemsError::Common`]; any other code is kept in [`ConvertOperatingSystemsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConvertOperatingSystemsError {
+    /// `FailedOperation.GetInstanceTATAgentStatusFailed`.
+    FailedOperationGetInstanceTatAgentStatusFailed(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter.AutoSnapshotNotSupported`.
+    InvalidParameterAutoSnapshotNotSupported(ServiceError),
+    /// `InvalidParameter.InvalidTargetOSType`.
+    InvalidParameterInvalidTargetOsType(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `UnsupportedOperation.InstanceOsConvertOsNotSupport`.
+    UnsupportedOperationInstanceOsConvertOsNotSupport(ServiceError),
+    /// `UnsupportedOperation.InstanceOsWindows`.
+    UnsupportedOperationInstanceOsWindows(ServiceError),
+    /// `UnsupportedOperation.InstanceStateNotRunning`.
+    UnsupportedOperationInstanceStateNotRunning(ServiceError),
+    /// `UnsupportedOperation.MarketImageConvertOSUnsupported`.
+    UnsupportedOperationMarketImageConvertOsUnsupported(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.TatAgentNotOnline`.
+    UnsupportedOperationTatAgentNotOnline(ServiceError),
+    /// `UnsupportedOperation.UserConvertOsNotSupport`.
+    UnsupportedOperationUserConvertOsNotSupport(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ConvertOperatingSystemsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationGetInstanceTatAgentStatusFailed(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterAutoSnapshotNotSupported(error)
+            | Self::InvalidParameterInvalidTargetOsType(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::UnsupportedOperationInstanceOsConvertOsNotSupport(error)
+            | Self::UnsupportedOperationInstanceOsWindows(error)
+            | Self::UnsupportedOperationInstanceStateNotRunning(error)
+            | Self::UnsupportedOperationMarketImageConvertOsUnsupported(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationTatAgentNotOnline(error)
+            | Self::UnsupportedOperationUserConvertOsNotSupport(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ConvertOperatingSystemsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.GetInstanceTATAgentStatusFailed" => {
+                Self::FailedOperationGetInstanceTatAgentStatusFailed(error)
+            }
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter.AutoSnapshotNotSupported" => {
+                Self::InvalidParameterAutoSnapshotNotSupported(error)
+            }
+            "InvalidParameter.InvalidTargetOSType" => {
+                Self::InvalidParameterInvalidTargetOsType(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "UnsupportedOperation.InstanceOsConvertOsNotSupport" => {
+                Self::UnsupportedOperationInstanceOsConvertOsNotSupport(error)
+            }
+            "UnsupportedOperation.InstanceOsWindows" => {
+                Self::UnsupportedOperationInstanceOsWindows(error)
+            }
+            "UnsupportedOperation.InstanceStateNotRunning" => {
+                Self::UnsupportedOperationInstanceStateNotRunning(error)
+            }
+            "UnsupportedOperation.MarketImageConvertOSUnsupported" => {
+                Self::UnsupportedOperationMarketImageConvertOsUnsupported(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.TatAgentNotOnline" => {
+                Self::UnsupportedOperationTatAgentNotOnline(error)
+            }
+            "UnsupportedOperation.UserConvertOsNotSupport" => {
+                Self::UnsupportedOperationUserConvertOsNotSupport(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ConvertOperatingSystemsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ConvertOperatingSystemsError {}
+/// An error the service returned for `CreateDisasterRecoverGroup`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateDisasterRecoverGroupError::Common`]; any other code is kept in [`CreateDisasterRecoverGroupError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateDisasterRecoverGroupError {
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.TooLong`.
+    InvalidParameterValueTooLong(ServiceError),
+    /// `ResourceInsufficient.InsufficientGroupQuota`.
+    ResourceInsufficientInsufficientGroupQuota(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl CreateDisasterRecoverGroupError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueTooLong(error)
+            | Self::ResourceInsufficientInsufficientGroupQuota(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for CreateDisasterRecoverGroupError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.TooLong" => Self::InvalidParameterValueTooLong(error),
+            "ResourceInsufficient.InsufficientGroupQuota" => {
+                Self::ResourceInsufficientInsufficientGroupQuota(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for CreateDisasterRecoverGroupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for CreateDisasterRecoverGroupError {}
+/// An error the service returned for `CreateHpcCluster`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateHpcClusterError::Common`]; any other code is kept in [`CreateHpcClusterError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateHpcClusterError {
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.HpcClusterBusinessIdNotSupported`.
+    InvalidParameterValueHpcClusterBusinessIdNotSupported(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.HpcClusterQuota`.
+    LimitExceededHpcClusterQuota(ServiceError),
+    /// `UnsupportedOperation.InsufficientClusterQuota`.
+    UnsupportedOperationInsufficientClusterQuota(ServiceError),
+    /// `UnsupportedOperation.InvalidZone`.
+    UnsupportedOperationInvalidZone(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl CreateHpcClusterError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueHpcClusterBusinessIdNotSupported(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededHpcClusterQuota(error)
+            | Self::UnsupportedOperationInsufficientClusterQuota(error)
+            | Self::UnsupportedOperationInvalidZone(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for CreateHpcClusterError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.HpcClusterBusinessIdNotSupported" => {
+                Self::InvalidParameterValueHpcClusterBusinessIdNotSupported(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.HpcClusterQuota" => Self::LimitExceededHpcClusterQuota(error),
+            "UnsupportedOperation.InsufficientClusterQuota" => {
+                Self::UnsupportedOperationInsufficientClusterQuota(error)
+            }
+            "UnsupportedOperation.InvalidZone" => {
+                Self::UnsupportedOperationInvalidZone(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for CreateHpcClusterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for CreateHpcClusterError {}
+/// An error the service returned for `CreateImage`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateImageError::Common`]; any other code is kept in [`CreateImageError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateImageError {
+    /// `ImageQuotaLimitExceeded`.
+    ImageQuotaLimitExceeded(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidImageName.Duplicate`.
+    InvalidImageNameDuplicate(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter.DataDiskIdContainsRootDisk`.
+    InvalidParameterDataDiskIdContainsRootDisk(ServiceError),
+    /// `InvalidParameter.DataDiskNotBelongSpecifiedInstance`.
+    InvalidParameterDataDiskNotBelongSpecifiedInstance(ServiceError),
+    /// `InvalidParameter.DuplicateSystemSnapshots`.
+    InvalidParameterDuplicateSystemSnapshots(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.InvalidDependence`.
+    InvalidParameterInvalidDependence(ServiceError),
+    /// `InvalidParameter.LocalDataDiskNotSupport`.
+    InvalidParameterLocalDataDiskNotSupport(ServiceError),
+    /// `InvalidParameter.SnapshotNotFound`.
+    InvalidParameterSnapshotNotFound(ServiceError),
+    /// `InvalidParameter.SpecifyOneParameter`.
+    InvalidParameterSpecifyOneParameter(ServiceError),
+    /// `InvalidParameter.SwapDiskNotSupport`.
+    InvalidParameterSwapDiskNotSupport(ServiceError),
+    /// `InvalidParameter.SystemSnapshotNotFound`.
+    InvalidParameterSystemSnapshotNotFound(ServiceError),
+    /// `InvalidParameter.ValueTooLarge`.
+    InvalidParameter_ValueTooLarge(ServiceError),
+    /// `InvalidParameterConflict`.
+    InvalidParameterConflict(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageFamily`.
+    InvalidParameterValueInvalidImageFamily(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.PreheatNotSupportedInstanceType`.
+    InvalidParameterValuePreheatNotSupportedInstanceType(ServiceError),
+    /// `InvalidParameterValue.PreheatNotSupportedZone`.
+    InvalidParameterValuePreheatNotSupportedZone(ServiceError),
+    /// `InvalidParameterValue.PreheatUnavailableZones`.
+    InvalidParameterValuePreheatUnavailableZones(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.TagQuotaLimitExceeded`.
+    InvalidParameterValueTagQuotaLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.TooLarge`.
+    InvalidParameterValue_TooLarge(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.PreheatImageSnapshotOutOfQuota`.
+    LimitExceededPreheatImageSnapshotOutOfQuota(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `ResourceInUse`: The resource is in use.
+    ResourceInUse(ServiceError),
+    /// `ResourceInUse.DiskRollbacking`.
+    ResourceInUseDiskRollbacking(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceUnavailable.SnapshotCreating`.
+    ResourceUnavailableSnapshotCreating(ServiceError),
+    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InvalidDiskFastRollback`.
+    UnsupportedOperationInvalidDiskFastRollback(ServiceError),
+    /// `UnsupportedOperation.NotSupportInstanceImage`.
+    UnsupportedOperationNotSupportInstanceImage(ServiceError),
+    /// `UnsupportedOperation.PreheatImage`.
+    UnsupportedOperationPreheatImage(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl CreateImageError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::ImageQuotaLimitExceeded(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidImageNameDuplicate(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterDataDiskIdContainsRootDisk(error)
+            | Self::InvalidParameterDataDiskNotBelongSpecifiedInstance(error)
+            | Self::InvalidParameterDuplicateSystemSnapshots(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterInvalidDependence(error)
+            | Self::InvalidParameterLocalDataDiskNotSupport(error)
+            | Self::InvalidParameterSnapshotNotFound(error)
+            | Self::InvalidParameterSpecifyOneParameter(error)
+            | Self::InvalidParameterSwapDiskNotSupport(error)
+            | Self::InvalidParameterSystemSnapshotNotFound(error)
+            | Self::InvalidParameter_ValueTooLarge(error)
+            | Self::InvalidParameterConflict(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageFamily(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValuePreheatNotSupportedInstanceType(error)
+            | Self::InvalidParameterValuePreheatNotSupportedZone(error)
+            | Self::InvalidParameterValuePreheatUnavailableZones(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueTagQuotaLimitExceeded(error)
+            | Self::InvalidParameterValue_TooLarge(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededPreheatImageSnapshotOutOfQuota(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::ResourceInUse(error)
+            | Self::ResourceInUseDiskRollbacking(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceUnavailableSnapshotCreating(error)
+            | Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInvalidDiskFastRollback(error)
+            | Self::UnsupportedOperationNotSupportInstanceImage(error)
+            | Self::UnsupportedOperationPreheatImage(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for CreateImageError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "ImageQuotaLimitExceeded" => Self::ImageQuotaLimitExceeded(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidImageName.Duplicate" => Self::InvalidImageNameDuplicate(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter.DataDiskIdContainsRootDisk" => {
+                Self::InvalidParameterDataDiskIdContainsRootDisk(error)
+            }
+            "InvalidParameter.DataDiskNotBelongSpecifiedInstance" => {
+                Self::InvalidParameterDataDiskNotBelongSpecifiedInstance(error)
+            }
+            "InvalidParameter.DuplicateSystemSnapshots" => {
+                Self::InvalidParameterDuplicateSystemSnapshots(error)
+            }
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.InvalidDependence" => {
+                Self::InvalidParameterInvalidDependence(error)
+            }
+            "InvalidParameter.LocalDataDiskNotSupport" => {
+                Self::InvalidParameterLocalDataDiskNotSupport(error)
+            }
+            "InvalidParameter.SnapshotNotFound" => {
+                Self::InvalidParameterSnapshotNotFound(error)
+            }
+            "InvalidParameter.SpecifyOneParameter" => {
+                Self::InvalidParameterSpecifyOneParameter(error)
+            }
+            "InvalidParameter.SwapDiskNotSupport" => {
+                Self::InvalidParameterSwapDiskNotSupport(error)
+            }
+            "InvalidParameter.SystemSnapshotNotFound" => {
+                Self::InvalidParameterSystemSnapshotNotFound(error)
+            }
+            "InvalidParameter.ValueTooLarge" => {
+                Self::InvalidParameter_ValueTooLarge(error)
+            }
+            "InvalidParameterConflict" => Self::InvalidParameterConflict(error),
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageFamily" => {
+                Self::InvalidParameterValueInvalidImageFamily(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.PreheatNotSupportedInstanceType" => {
+                Self::InvalidParameterValuePreheatNotSupportedInstanceType(error)
+            }
+            "InvalidParameterValue.PreheatNotSupportedZone" => {
+                Self::InvalidParameterValuePreheatNotSupportedZone(error)
+            }
+            "InvalidParameterValue.PreheatUnavailableZones" => {
+                Self::InvalidParameterValuePreheatUnavailableZones(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.TagQuotaLimitExceeded" => {
+                Self::InvalidParameterValueTagQuotaLimitExceeded(error)
+            }
+            "InvalidParameterValue.TooLarge" => {
+                Self::InvalidParameterValue_TooLarge(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.PreheatImageSnapshotOutOfQuota" => {
+                Self::LimitExceededPreheatImageSnapshotOutOfQuota(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "ResourceInUse" => Self::ResourceInUse(error),
+            "ResourceInUse.DiskRollbacking" => Self::ResourceInUseDiskRollbacking(error),
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceUnavailable.SnapshotCreating" => {
+                Self::ResourceUnavailableSnapshotCreating(error)
+            }
+            "UnsupportedOperation.EncryptedImagesNotSupported" => {
+                Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InvalidDiskFastRollback" => {
+                Self::UnsupportedOperationInvalidDiskFastRollback(error)
+            }
+            "UnsupportedOperation.NotSupportInstanceImage" => {
+                Self::UnsupportedOperationNotSupportInstanceImage(error)
+            }
+            "UnsupportedOperation.PreheatImage" => {
+                Self::UnsupportedOperationPreheatImage(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for CreateImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for CreateImageError {}
+/// An error the service returned for `CreateKeyPair`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateKeyPairError::Common`]; any other code is kept in [`CreateKeyPairError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateKeyPairError {
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidKeyPair.LimitExceeded`.
+    InvalidKeyPairLimitExceeded(ServiceError),
+    /// `InvalidKeyPairName.Duplicate`.
+    InvalidKeyPairNameDuplicate(ServiceError),
+    /// `InvalidKeyPairNameEmpty`.
+    InvalidKeyPairNameEmpty(ServiceError),
+    /// `InvalidKeyPairNameIncludeIllegalChar`.
+    InvalidKeyPairNameIncludeIllegalChar(ServiceError),
+    /// `InvalidKeyPairNameTooLong`.
+    InvalidKeyPairNameTooLong(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `LimitExceeded.TagResourceQuota`.
+    LimitExceededTagResourceQuota(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl CreateKeyPairError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationTagKeyReserved(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidKeyPairLimitExceeded(error)
+            | Self::InvalidKeyPairNameDuplicate(error)
+            | Self::InvalidKeyPairNameEmpty(error)
+            | Self::InvalidKeyPairNameIncludeIllegalChar(error)
+            | Self::InvalidKeyPairNameTooLong(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::LimitExceededTagResourceQuota(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for CreateKeyPairError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidKeyPair.LimitExceeded" => Self::InvalidKeyPairLimitExceeded(error),
+            "InvalidKeyPairName.Duplicate" => Self::InvalidKeyPairNameDuplicate(error),
+            "InvalidKeyPairNameEmpty" => Self::InvalidKeyPairNameEmpty(error),
+            "InvalidKeyPairNameIncludeIllegalChar" => {
+                Self::InvalidKeyPairNameIncludeIllegalChar(error)
+            }
+            "InvalidKeyPairNameTooLong" => Self::InvalidKeyPairNameTooLong(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "LimitExceeded.TagResourceQuota" => {
+                Self::LimitExceededTagResourceQuota(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for CreateKeyPairError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for CreateKeyPairError {}
+/// An error the service returned for `CreateLaunchTemplate`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLaunchTemplateError::Common`]; any other code is kept in [`CreateLaunchTemplateError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateLaunchTemplateError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    FailedOperationDisasterRecoverGroupNotFound(ServiceError),
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `FailedOperation.NoAvailableIpAddressCountInSubnet`.
+    FailedOperationNoAvailableIpAddressCountInSubnet(ServiceError),
+    /// `FailedOperation.SecurityGroupActionFailed`.
+    FailedOperationSecurityGroupActionFailed(ServiceError),
+    /// `FailedOperation.SnapshotSizeLargerThanDataSize`.
+    FailedOperationSnapshotSizeLargerThanDataSize(ServiceError),
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `InstancesQuotaLimitExceeded`.
+    InstancesQuotaLimitExceeded(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidClientToken.TooLong`.
+    InvalidClientTokenTooLong(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidInstanceName.TooLong`.
+    InvalidInstanceNameTooLong(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.InternetAccessibleNotSupported`.
+    InvalidParameterInternetAccessibleNotSupported(ServiceError),
+    /// `InvalidParameter.InvalidIpFormat`.
+    InvalidParameterInvalidIpFormat(ServiceError),
+    /// `InvalidParameter.LackCoreCountOrThreadPerCore`.
+    InvalidParameterLackCoreCountOrThreadPerCore(ServiceError),
+    /// `InvalidParameter.PasswordNotSupported`.
+    InvalidParameterPasswordNotSupported(ServiceError),
+    /// `InvalidParameter.SnapshotNotFound`.
+    InvalidParameterSnapshotNotFound(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
+    /// `InvalidParameterValue.CoreCountValue`.
+    InvalidParameterValueCoreCountValue(ServiceError),
+    /// `InvalidParameterValue.IllegalHostName`.
+    InvalidParameterValueIllegalHostName(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeRequiredHpcCluster`.
+    InvalidParameterValueInstanceTypeRequiredHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InsufficientOffering`.
+    InvalidParameterValueInsufficientOffering(ServiceError),
+    /// `InvalidParameterValue.InsufficientPrice`.
+    InvalidParameterValueInsufficientPrice(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageForGivenInstanceType`.
+    InvalidParameterValueInvalidImageForGivenInstanceType(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.InvalidIpFormat`.
+    InvalidParameterValueInvalidIpFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidLaunchTemplateDescription`.
+    InvalidParameterValueInvalidLaunchTemplateDescription(ServiceError),
+    /// `InvalidParameterValue.InvalidLaunchTemplateName`.
+    InvalidParameterValueInvalidLaunchTemplateName(ServiceError),
+    /// `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`.
+    InvalidParameterValueInvalidLaunchTemplateVersionDescription(ServiceError),
+    /// `InvalidParameterValue.InvalidPassword`.
+    InvalidParameterValueInvalidPassword(ServiceError),
+    /// `InvalidParameterValue.InvalidTimeFormat`.
+    InvalidParameterValueInvalidTimeFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    InvalidParameterValueInvalidUserDataFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    InvalidParameterValueSnapshotIdMalformed(ServiceError),
+    /// `InvalidParameterValue.SubnetNotExist`.
+    InvalidParameterValueSubnetNotExist(ServiceError),
+    /// `InvalidParameterValue.ThreadPerCoreValue`.
+    InvalidParameterValueThreadPerCoreValue(ServiceError),
+    /// `InvalidParameterValue.VpcIdMalformed`.
+    InvalidParameterValueVpcIdMalformed(ServiceError),
+    /// `InvalidParameterValue.VpcIdNotExist`.
+    InvalidParameterValueVpcIdNotExist(ServiceError),
+    /// `InvalidParameterValue.VpcIdZoneIdNotMatch`.
+    InvalidParameterValueVpcIdZoneIdNotMatch(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidPassword`.
+    InvalidPassword(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.InstanceQuota`.
+    LimitExceededInstanceQuota(ServiceError),
+    /// `LimitExceeded.LaunchTemplateQuota`.
+    LimitExceededLaunchTemplateQuota(ServiceError),
+    /// `LimitExceeded.SingleUSGQuota`.
+    LimitExceededSingleUsgQuota(ServiceError),
+    /// `LimitExceeded.SpotQuota`.
+    LimitExceededSpotQuota(ServiceError),
+    /// `LimitExceeded.UserSpotQuota`.
+    LimitExceededUserSpotQuota(ServiceError),
+    /// `LimitExceeded.VpcSubnetNum`.
+    LimitExceededVpcSubnetNum(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
+    MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
+    /// `MissingParameter.MonitorService`.
+    MissingParameterMonitorService(ServiceError),
+    /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
+    ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
+    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    ResourceInsufficientCloudDiskSoldOut(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    ResourceInsufficientSpecifiedInstanceType(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// `ResourceNotFound.KeyPairNotFound`.
+    ResourceNotFoundKeyPairNotFound(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbs`.
+    ResourceNotFoundNoDefaultCbs(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
+    /// `ResourceUnavailable.InstanceType`.
+    ResourceUnavailableInstanceType(ServiceError),
+    /// `ResourcesSoldOut.EipInsufficient`.
+    ResourcesSoldOutEipInsufficient(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
+    /// `UnsupportedOperation.InvalidDisk`.
+    UnsupportedOperationInvalidDisk(ServiceError),
+    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
+    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
+    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
+    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
+    /// `VpcAddrNotInSubNet`.
+    VpcAddrNotInSubNet(ServiceError),
+    /// `VpcIpIsUsed`.
+    VpcIpIsUsed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl CreateLaunchTemplateError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            | Self::FailedOperationInquiryPriceFailed(error)
+            | Self::FailedOperationNoAvailableIpAddressCountInSubnet(error)
+            | Self::FailedOperationSecurityGroupActionFailed(error)
+            | Self::FailedOperationSnapshotSizeLargerThanDataSize(error)
+            | Self::FailedOperationTagKeyReserved(error)
+            | Self::InstancesQuotaLimitExceeded(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidClientTokenTooLong(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidInstanceNameTooLong(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterInternetAccessibleNotSupported(error)
+            | Self::InvalidParameterInvalidIpFormat(error)
+            | Self::InvalidParameterLackCoreCountOrThreadPerCore(error)
+            | Self::InvalidParameterPasswordNotSupported(error)
+            | Self::InvalidParameterSnapshotNotFound(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            | Self::InvalidParameterValueCoreCountValue(error)
+            | Self::InvalidParameterValueIllegalHostName(error)
+            | Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            | Self::InvalidParameterValueInstanceTypeRequiredHpcCluster(error)
+            | Self::InvalidParameterValueInsufficientOffering(error)
+            | Self::InvalidParameterValueInsufficientPrice(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageForGivenInstanceType(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueInvalidIpFormat(error)
+            | Self::InvalidParameterValueInvalidLaunchTemplateDescription(error)
+            | Self::InvalidParameterValueInvalidLaunchTemplateName(error)
+            | Self::InvalidParameterValueInvalidLaunchTemplateVersionDescription(error)
+            | Self::InvalidParameterValueInvalidPassword(error)
+            | Self::InvalidParameterValueInvalidTimeFormat(error)
+            | Self::InvalidParameterValueInvalidUserDataFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueSnapshotIdMalformed(error)
+            | Self::InvalidParameterValueSubnetNotExist(error)
+            | Self::InvalidParameterValueThreadPerCoreValue(error)
+            | Self::InvalidParameterValueVpcIdMalformed(error)
+            | Self::InvalidParameterValueVpcIdNotExist(error)
+            | Self::InvalidParameterValueVpcIdZoneIdNotMatch(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidPassword(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededInstanceQuota(error)
+            | Self::LimitExceededLaunchTemplateQuota(error)
+            | Self::LimitExceededSingleUsgQuota(error)
+            | Self::LimitExceededSpotQuota(error)
+            | Self::LimitExceededUserSpotQuota(error)
+            | Self::LimitExceededVpcSubnetNum(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
+            | Self::MissingParameterMonitorService(error)
+            | Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
+            | Self::ResourceInsufficientCloudDiskSoldOut(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::ResourceInsufficientSpecifiedInstanceType(error)
+            | Self::ResourceNotFoundHpcCluster(error)
+            | Self::ResourceNotFoundKeyPairNotFound(error)
+            | Self::ResourceNotFoundNoDefaultCbs(error)
+            | Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            | Self::ResourceUnavailableInstanceType(error)
+            | Self::ResourcesSoldOutEipInsufficient(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            | Self::UnsupportedOperationInvalidDisk(error)
+            | Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            | Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            | Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            | Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            | Self::VpcAddrNotInSubNet(error)
+            | Self::VpcIpIsUsed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for CreateLaunchTemplateError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "FailedOperation.DisasterRecoverGroupNotFound" => {
+                Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            }
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "FailedOperation.NoAvailableIpAddressCountInSubnet" => {
+                Self::FailedOperationNoAvailableIpAddressCountInSubnet(error)
+            }
+            "FailedOperation.SecurityGroupActionFailed" => {
+                Self::FailedOperationSecurityGroupActionFailed(error)
+            }
+            "FailedOperation.SnapshotSizeLargerThanDataSize" => {
+                Self::FailedOperationSnapshotSizeLargerThanDataSize(error)
+            }
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "InstancesQuotaLimitExceeded" => Self::InstancesQuotaLimitExceeded(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidClientToken.TooLong" => Self::InvalidClientTokenTooLong(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidInstanceName.TooLong" => Self::InvalidInstanceNameTooLong(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.InternetAccessibleNotSupported" => {
+                Self::InvalidParameterInternetAccessibleNotSupported(error)
+            }
+            "InvalidParameter.InvalidIpFormat" => {
+                Self::InvalidParameterInvalidIpFormat(error)
+            }
+            "InvalidParameter.LackCoreCountOrThreadPerCore" => {
+                Self::InvalidParameterLackCoreCountOrThreadPerCore(error)
+            }
+            "InvalidParameter.PasswordNotSupported" => {
+                Self::InvalidParameterPasswordNotSupported(error)
+            }
+            "InvalidParameter.SnapshotNotFound" => {
+                Self::InvalidParameterSnapshotNotFound(error)
+            }
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.CloudSsdDataDiskSizeTooSmall" => {
+                Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            }
+            "InvalidParameterValue.CoreCountValue" => {
+                Self::InvalidParameterValueCoreCountValue(error)
+            }
+            "InvalidParameterValue.IllegalHostName" => {
+                Self::InvalidParameterValueIllegalHostName(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotSupportHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            }
+            "InvalidParameterValue.InstanceTypeRequiredHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeRequiredHpcCluster(error)
+            }
+            "InvalidParameterValue.InsufficientOffering" => {
+                Self::InvalidParameterValueInsufficientOffering(error)
+            }
+            "InvalidParameterValue.InsufficientPrice" => {
+                Self::InvalidParameterValueInsufficientPrice(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageForGivenInstanceType" => {
+                Self::InvalidParameterValueInvalidImageForGivenInstanceType(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.InvalidIpFormat" => {
+                Self::InvalidParameterValueInvalidIpFormat(error)
+            }
+            "InvalidParameterValue.InvalidLaunchTemplateDescription" => {
+                Self::InvalidParameterValueInvalidLaunchTemplateDescription(error)
+            }
+            "InvalidParameterValue.InvalidLaunchTemplateName" => {
+                Self::InvalidParameterValueInvalidLaunchTemplateName(error)
+            }
+            "InvalidParameterValue.InvalidLaunchTemplateVersionDescription" => {
+                Self::InvalidParameterValueInvalidLaunchTemplateVersionDescription(error)
+            }
+            "InvalidParameterValue.InvalidPassword" => {
+                Self::InvalidParameterValueInvalidPassword(error)
+            }
+            "InvalidParameterValue.InvalidTimeFormat" => {
+                Self::InvalidParameterValueInvalidTimeFormat(error)
+            }
+            "InvalidParameterValue.InvalidUserDataFormat" => {
+                Self::InvalidParameterValueInvalidUserDataFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MustDhcpEnabledVpc" => {
+                Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.SnapshotIdMalformed" => {
+                Self::InvalidParameterValueSnapshotIdMalformed(error)
+            }
+            "InvalidParameterValue.SubnetNotExist" => {
+                Self::InvalidParameterValueSubnetNotExist(error)
+            }
+            "InvalidParameterValue.ThreadPerCoreValue" => {
+                Self::InvalidParameterValueThreadPerCoreValue(error)
+            }
+            "InvalidParameterValue.VpcIdMalformed" => {
+                Self::InvalidParameterValueVpcIdMalformed(error)
+            }
+            "InvalidParameterValue.VpcIdNotExist" => {
+                Self::InvalidParameterValueVpcIdNotExist(error)
+            }
+            "InvalidParameterValue.VpcIdZoneIdNotMatch" => {
+                Self::InvalidParameterValueVpcIdZoneIdNotMatch(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidPassword" => Self::InvalidPassword(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.InstanceQuota" => Self::LimitExceededInstanceQuota(error),
+            "LimitExceeded.LaunchTemplateQuota" => {
+                Self::LimitExceededLaunchTemplateQuota(error)
+            }
+            "LimitExceeded.SingleUSGQuota" => Self::LimitExceededSingleUsgQuota(error),
+            "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
+            "LimitExceeded.UserSpotQuota" => Self::LimitExceededUserSpotQuota(error),
+            "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.DPDKInstanceTypeRequiredVPC" => {
+                Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
+            }
+            "MissingParameter.MonitorService" => {
+                Self::MissingParameterMonitorService(error)
+            }
+            "ResourceInsufficient.AvailabilityZoneSoldOut" => {
+                Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
+            }
+            "ResourceInsufficient.CloudDiskSoldOut" => {
+                Self::ResourceInsufficientCloudDiskSoldOut(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "ResourceInsufficient.SpecifiedInstanceType" => {
+                Self::ResourceInsufficientSpecifiedInstanceType(error)
+            }
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            "ResourceNotFound.KeyPairNotFound" => {
+                Self::ResourceNotFoundKeyPairNotFound(error)
+            }
+            "ResourceNotFound.NoDefaultCbs" => Self::ResourceNotFoundNoDefaultCbs(error),
+            "ResourceNotFound.NoDefaultCbsWithReason" => {
+                Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            }
+            "ResourceUnavailable.InstanceType" => {
+                Self::ResourceUnavailableInstanceType(error)
+            }
+            "ResourcesSoldOut.EipInsufficient" => {
+                Self::ResourcesSoldOutEipInsufficient(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
+                Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportJumboFrame" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            }
+            "UnsupportedOperation.InvalidDisk" => {
+                Self::UnsupportedOperationInvalidDisk(error)
+            }
+            "UnsupportedOperation.KeyPairUnsupportedWindows" => {
+                Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            }
+            "UnsupportedOperation.NoInstanceTypeSupportSpot" => {
+                Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            }
+            "UnsupportedOperation.NotSupportImportInstancesActionTimer" => {
+                Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            }
+            "UnsupportedOperation.OnlyForPrepaidAccount" => {
+                Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            }
+            "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
+            "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for CreateLaunchTemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for CreateLaunchTemplateError {}
+/// An error the service returned for `CreateLaunchTemplateVersion`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLaunchTemplateVersionError::Common`]; any other code is kept in [`CreateLaunchTemplateVersionError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateLaunchTemplateVersionError {
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    FailedOperationDisasterRecoverGroupNotFound(ServiceError),
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InvalidClientToken.TooLong`.
+    InvalidClientTokenTooLong(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidInstanceName.TooLong`.
+    InvalidInstanceNameTooLong(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.InvalidIpFormat`.
+    InvalidParameterInvalidIpFormat(ServiceError),
+    /// `InvalidParameter.PasswordNotSupported`.
+    InvalidParameterPasswordNotSupported(ServiceError),
+    /// `InvalidParameter.SnapshotNotFound`.
+    InvalidParameterSnapshotNotFound(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
+    /// `InvalidParameterValue.IllegalHostName`.
+    InvalidParameterValueIllegalHostName(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.InvalidIpFormat`.
+    InvalidParameterValueInvalidIpFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidLaunchTemplateVersionDescription`.
+    InvalidParameterValueInvalidLaunchTemplateVersionDescription(ServiceError),
+    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    InvalidParameterValueInvalidUserDataFormat(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    InvalidParameterValueLaunchTemplateVersion(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    InvalidParameterValueSnapshotIdMalformed(ServiceError),
+    /// `InvalidParameterValue.SubnetNotExist`.
+    InvalidParameterValueSubnetNotExist(ServiceError),
+    /// `InvalidParameterValue.ThreadPerCoreValue`.
+    InvalidParameterValueThreadPerCoreValue(ServiceError),
+    /// `InvalidParameterValue.VpcIdZoneIdNotMatch`.
+    InvalidParameterValueVpcIdZoneIdNotMatch(ServiceError),
+    /// `InvalidParameterValue.VpcNotSupportIpv6Address`.
+    InvalidParameterValueVpcNotSupportIpv6Address(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidPassword`.
+    InvalidPassword(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.InstanceQuota`.
+    LimitExceededInstanceQuota(ServiceError),
+    /// `LimitExceeded.LaunchTemplateQuota`.
+    LimitExceededLaunchTemplateQuota(ServiceError),
+    /// `LimitExceeded.LaunchTemplateVersionQuota`.
+    LimitExceededLaunchTemplateVersionQuota(ServiceError),
+    /// `LimitExceeded.SingleUSGQuota`.
+    LimitExceededSingleUsgQuota(ServiceError),
+    /// `LimitExceeded.SpotQuota`.
+    LimitExceededSpotQuota(ServiceError),
+    /// `LimitExceeded.UserSpotQuota`.
+    LimitExceededUserSpotQuota(ServiceError),
+    /// `LimitExceeded.VpcSubnetNum`.
+    LimitExceededVpcSubnetNum(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
+    MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
+    /// `MissingParameter.MonitorService`.
+    MissingParameterMonitorService(ServiceError),
+    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    ResourceInsufficientCloudDiskSoldOut(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    ResourceInsufficientSpecifiedInstanceType(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// `ResourceNotFound.KeyPairNotFound`.
+    ResourceNotFoundKeyPairNotFound(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbs`.
+    ResourceNotFoundNoDefaultCbs(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
+    /// `ResourceUnavailable.InstanceType`.
+    ResourceUnavailableInstanceType(ServiceError),
+    /// `ResourcesSoldOut.EipInsufficient`.
+    ResourcesSoldOutEipInsufficient(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnknownParameter`: The request has a parameter the action does not define.
+    UnknownParameter(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
+    /// `UnsupportedOperation.InvalidDisk`.
+    UnsupportedOperationInvalidDisk(ServiceError),
+    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
+    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
+    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
+    /// `VpcAddrNotInSubNet`.
+    VpcAddrNotInSubNet(ServiceError),
+    /// `VpcIpIsUsed`.
+    VpcIpIsUsed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl CreateLaunchTemplateVersionError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            | Self::FailedOperationInquiryPriceFailed(error)
+            | Self::FailedOperationTagKeyReserved(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InvalidClientTokenTooLong(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidInstanceNameTooLong(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterInvalidIpFormat(error)
+            | Self::InvalidParameterPasswordNotSupported(error)
+            | Self::InvalidParameterSnapshotNotFound(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            | Self::InvalidParameterValueIllegalHostName(error)
+            | Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueInvalidIpFormat(error)
+            | Self::InvalidParameterValueInvalidLaunchTemplateVersionDescription(error)
+            | Self::InvalidParameterValueInvalidUserDataFormat(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateVersion(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueSnapshotIdMalformed(error)
+            | Self::InvalidParameterValueSubnetNotExist(error)
+            | Self::InvalidParameterValueThreadPerCoreValue(error)
+            | Self::InvalidParameterValueVpcIdZoneIdNotMatch(error)
+            | Self::InvalidParameterValueVpcNotSupportIpv6Address(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidPassword(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededInstanceQuota(error)
+            | Self::LimitExceededLaunchTemplateQuota(error)
+            | Self::LimitExceededLaunchTemplateVersionQuota(error)
+            | Self::LimitExceededSingleUsgQuota(error)
+            | Self::LimitExceededSpotQuota(error)
+            | Self::LimitExceededUserSpotQuota(error)
+            | Self::LimitExceededVpcSubnetNum(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
+            | Self::MissingParameterMonitorService(error)
+            | Self::ResourceInsufficientCloudDiskSoldOut(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::ResourceInsufficientSpecifiedInstanceType(error)
+            | Self::ResourceNotFoundHpcCluster(error)
+            | Self::ResourceNotFoundKeyPairNotFound(error)
+            | Self::ResourceNotFoundNoDefaultCbs(error)
+            | Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            | Self::ResourceUnavailableInstanceType(error)
+            | Self::ResourcesSoldOutEipInsufficient(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnknownParameter(error)
+            | Self::UnsupportedOperation(error)
+            | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            | Self::UnsupportedOperationInvalidDisk(error)
+            | Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            | Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            | Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            | Self::VpcAddrNotInSubNet(error)
+            | Self::VpcIpIsUsed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for CreateLaunchTemplateVersionError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "FailedOperation.DisasterRecoverGroupNotFound" => {
+                Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            }
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InvalidClientToken.TooLong" => Self::InvalidClientTokenTooLong(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidInstanceName.TooLong" => Self::InvalidInstanceNameTooLong(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.InvalidIpFormat" => {
+                Self::InvalidParameterInvalidIpFormat(error)
+            }
+            "InvalidParameter.PasswordNotSupported" => {
+                Self::InvalidParameterPasswordNotSupported(error)
+            }
+            "InvalidParameter.SnapshotNotFound" => {
+                Self::InvalidParameterSnapshotNotFound(error)
+            }
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.CloudSsdDataDiskSizeTooSmall" => {
+                Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            }
+            "InvalidParameterValue.IllegalHostName" => {
+                Self::InvalidParameterValueIllegalHostName(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotSupportHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.InvalidIpFormat" => {
+                Self::InvalidParameterValueInvalidIpFormat(error)
+            }
+            "InvalidParameterValue.InvalidLaunchTemplateVersionDescription" => {
+                Self::InvalidParameterValueInvalidLaunchTemplateVersionDescription(error)
+            }
+            "InvalidParameterValue.InvalidUserDataFormat" => {
+                Self::InvalidParameterValueInvalidUserDataFormat(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdVerNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateVersion" => {
+                Self::InvalidParameterValueLaunchTemplateVersion(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MustDhcpEnabledVpc" => {
+                Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.SnapshotIdMalformed" => {
+                Self::InvalidParameterValueSnapshotIdMalformed(error)
+            }
+            "InvalidParameterValue.SubnetNotExist" => {
+                Self::InvalidParameterValueSubnetNotExist(error)
+            }
+            "InvalidParameterValue.ThreadPerCoreValue" => {
+                Self::InvalidParameterValueThreadPerCoreValue(error)
+            }
+            "InvalidParameterValue.VpcIdZoneIdNotMatch" => {
+                Self::InvalidParameterValueVpcIdZoneIdNotMatch(error)
+            }
+            "InvalidParameterValue.VpcNotSupportIpv6Address" => {
+                Self::InvalidParameterValueVpcNotSupportIpv6Address(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidPassword" => Self::InvalidPassword(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.InstanceQuota" => Self::LimitExceededInstanceQuota(error),
+            "LimitExceeded.LaunchTemplateQuota" => {
+                Self::LimitExceededLaunchTemplateQuota(error)
+            }
+            "LimitExceeded.LaunchTemplateVersionQuota" => {
+                Self::LimitExceededLaunchTemplateVersionQuota(error)
+            }
+            "LimitExceeded.SingleUSGQuota" => Self::LimitExceededSingleUsgQuota(error),
+            "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
+            "LimitExceeded.UserSpotQuota" => Self::LimitExceededUserSpotQuota(error),
+            "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.DPDKInstanceTypeRequiredVPC" => {
+                Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
+            }
+            "MissingParameter.MonitorService" => {
+                Self::MissingParameterMonitorService(error)
+            }
+            "ResourceInsufficient.CloudDiskSoldOut" => {
+                Self::ResourceInsufficientCloudDiskSoldOut(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "ResourceInsufficient.SpecifiedInstanceType" => {
+                Self::ResourceInsufficientSpecifiedInstanceType(error)
+            }
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            "ResourceNotFound.KeyPairNotFound" => {
+                Self::ResourceNotFoundKeyPairNotFound(error)
+            }
+            "ResourceNotFound.NoDefaultCbs" => Self::ResourceNotFoundNoDefaultCbs(error),
+            "ResourceNotFound.NoDefaultCbsWithReason" => {
+                Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            }
+            "ResourceUnavailable.InstanceType" => {
+                Self::ResourceUnavailableInstanceType(error)
+            }
+            "ResourcesSoldOut.EipInsufficient" => {
+                Self::ResourcesSoldOutEipInsufficient(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnknownParameter" => Self::UnknownParameter(error),
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
+                Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportJumboFrame" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            }
+            "UnsupportedOperation.InvalidDisk" => {
+                Self::UnsupportedOperationInvalidDisk(error)
+            }
+            "UnsupportedOperation.KeyPairUnsupportedWindows" => {
+                Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            }
+            "UnsupportedOperation.NoInstanceTypeSupportSpot" => {
+                Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            }
+            "UnsupportedOperation.OnlyForPrepaidAccount" => {
+                Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            }
+            "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
+            "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for CreateLaunchTemplateVersionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for CreateLaunchTemplateVersionError {}
+/// An error the service returned for `DeleteDisasterRecoverGroups`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteDisasterRecoverGroupsError::Common`]; any other code is kept in [`DeleteDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteDisasterRecoverGroupsError {
+    /// `FailedOperation.PlacementSetNotEmpty`.
+    FailedOperationPlacementSetNotEmpty(ServiceError),
+    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `ResourceNotFound.InvalidPlacementSet`.
+    ResourceNotFoundInvalidPlacementSet(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteDisasterRecoverGroupsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationPlacementSetNotEmpty(error)
+            | Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::ResourceNotFoundInvalidPlacementSet(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteDisasterRecoverGroupsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.PlacementSetNotEmpty" => {
+                Self::FailedOperationPlacementSetNotEmpty(error)
+            }
+            "InvalidParameterValue.DisasterRecoverGroupIdMalformed" => {
+                Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "ResourceNotFound.InvalidPlacementSet" => {
+                Self::ResourceNotFoundInvalidPlacementSet(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteDisasterRecoverGroupsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteDisasterRecoverGroupsError {}
+/// An error the service returned for `DeleteHpcClusters`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteHpcClustersError::Common`]; any other code is kept in [`DeleteHpcClustersError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteHpcClustersError {
+    /// `ResourceInUse.HpcCluster`.
+    ResourceInUseHpcCluster(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteHpcClustersError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::ResourceInUseHpcCluster(error)
+            | Self::ResourceNotFoundHpcCluster(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteHpcClustersError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "ResourceInUse.HpcCluster" => Self::ResourceInUseHpcCluster(error),
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteHpcClustersError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteHpcClustersError {}
+/// An error the service returned for `DeleteImages`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteImagesError::Common`]; any other code is kept in [`DeleteImagesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteImagesError {
+    /// `InvalidImageId.InShared`.
+    InvalidImageIdInShared(ServiceError),
+    /// `InvalidImageId.IncorrectState`.
+    InvalidImageIdIncorrectState(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageIdIsShared`.
+    InvalidParameterValueInvalidImageIdIsShared(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteImagesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidImageIdInShared(error)
+            | Self::InvalidImageIdIncorrectState(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageIdIsShared(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MutexOperationTaskRunning(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteImagesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidImageId.InShared" => Self::InvalidImageIdInShared(error),
+            "InvalidImageId.IncorrectState" => Self::InvalidImageIdIncorrectState(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageIdIsShared" => {
+                Self::InvalidParameterValueInvalidImageIdIsShared(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteImagesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteImagesError {}
+/// An error the service returned for `DeleteInstancesActionTimer`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteInstancesActionTimerError::Common`]; any other code is kept in [`DeleteInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteInstancesActionTimerError {
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteInstancesActionTimerError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValueInvalidAppIdFormat(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteInstancesActionTimerError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteInstancesActionTimerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteInstancesActionTimerError {}
+/// An error the service returned for `DeleteInstancesDisasterRecoverGroups`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteInstancesDisasterRecoverGroupsError::Common`]; any other code is kept in [`DeleteInstancesDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteInstancesDisasterRecoverGroupsError {
+    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    FailedOperationDisasterRecoverGroupNotFound(ServiceError),
+    /// `FailedOperation.DisasterRecoverGroupNotMatch`.
+    FailedOperationDisasterRecoverGroupNotMatch(ServiceError),
+    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `ResourceNotFound.InvalidInstanceIdNotFound`.
+    ResourceNotFoundInvalidInstanceIdNotFound(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteInstancesDisasterRecoverGroupsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            | Self::FailedOperationDisasterRecoverGroupNotMatch(error)
+            | Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::ResourceNotFoundInvalidInstanceIdNotFound(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteInstancesDisasterRecoverGroupsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.DisasterRecoverGroupNotFound" => {
+                Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            }
+            "FailedOperation.DisasterRecoverGroupNotMatch" => {
+                Self::FailedOperationDisasterRecoverGroupNotMatch(error)
+            }
+            "InvalidParameterValue.DisasterRecoverGroupIdMalformed" => {
+                Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "ResourceNotFound.InvalidInstanceIdNotFound" => {
+                Self::ResourceNotFoundInvalidInstanceIdNotFound(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteInstancesDisasterRecoverGroupsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteInstancesDisasterRecoverGroupsError {}
+/// An error the service returned for `DeleteKeyPairs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteKeyPairsError::Common`]; any other code is kept in [`DeleteKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteKeyPairsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidKeyPair.LimitExceeded`.
+    InvalidKeyPairLimitExceeded(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidKeyPairId.NotFound`.
+    InvalidKeyPairIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.KeyPairNotSupported`.
+    InvalidParameterValueKeyPairNotSupported(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteKeyPairsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidKeyPairLimitExceeded(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidKeyPairIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueKeyPairNotSupported(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteKeyPairsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidKeyPair.LimitExceeded" => Self::InvalidKeyPairLimitExceeded(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.KeyPairNotSupported" => {
+                Self::InvalidParameterValueKeyPairNotSupported(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteKeyPairsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteKeyPairsError {}
+/// An error the service returned for `DeleteLaunchTemplate`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLaunchTemplateError::Common`]; any other code is kept in [`DeleteLaunchTemplateError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteLaunchTemplateError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteLaunchTemplateError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteLaunchTemplateError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteLaunchTemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteLaunchTemplateError {}
+/// An error the service returned for `DeleteLaunchTemplateVersions`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLaunchTemplateVersionsError::Common`]; any other code is kept in [`DeleteLaunchTemplateVersionsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteLaunchTemplateVersionsError {
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateDefaultVersion`.
+    InvalidParameterValueLaunchTemplateDefaultVersion(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    InvalidParameterValueLaunchTemplateVersion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnknownParameter`: The request has a parameter the action does not define.
+    UnknownParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DeleteLaunchTemplateVersionsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLaunchTemplateDefaultVersion(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateVersion(error)
+            | Self::MissingParameter(error)
+            | Self::UnknownParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DeleteLaunchTemplateVersionsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LaunchTemplateDefaultVersion" => {
+                Self::InvalidParameterValueLaunchTemplateDefaultVersion(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdVerNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateVersion" => {
+                Self::InvalidParameterValueLaunchTemplateVersion(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnknownParameter" => Self::UnknownParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DeleteLaunchTemplateVersionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DeleteLaunchTemplateVersionsError {}
+/// An error the service returned for `DescribeAccountQuota`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeAccountQuotaError::Common`]; any other code is kept in [`DescribeAccountQuotaError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeAccountQuotaError {
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeAccountQuotaError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeAccountQuotaError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeAccountQuotaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeAccountQuotaError {}
+/// An error the service returned for `DescribeChcDeniedActions`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeChcDeniedActionsError::Common`]; any other code is kept in [`DescribeChcDeniedActionsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeChcDeniedActionsError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeChcDeniedActionsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueIncorrectFormat(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeChcDeniedActionsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeChcDeniedActionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeChcDeniedActionsError {}
+/// An error the service returned for `DescribeChcHosts`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeChcHostsError::Common`]; any other code is kept in [`DescribeChcHostsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeChcHostsError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidParameter.AtMostOne`.
+    InvalidParameterAtMostOne(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.NotEmpty`.
+    InvalidParameterValueNotEmpty(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.SubnetIdMalformed`.
+    InvalidParameterValueSubnetIdMalformed(ServiceError),
+    /// `InvalidParameterValue.VpcIdMalformed`.
+    InvalidParameterValueVpcIdMalformed(ServiceError),
+    /// `InvalidParameterValueLimit`.
+    InvalidParameterValueLimit(ServiceError),
+    /// `InvalidParameterValueOffset`.
+    InvalidParameterValueOffset(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeChcHostsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidParameterAtMostOne(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueNotEmpty(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueSubnetIdMalformed(error)
+            | Self::InvalidParameterValueVpcIdMalformed(error)
+            | Self::InvalidParameterValueLimit(error)
+            | Self::InvalidParameterValueOffset(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeChcHostsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidParameter.AtMostOne" => Self::InvalidParameterAtMostOne(error),
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.NotEmpty" => {
+                Self::InvalidParameterValueNotEmpty(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.SubnetIdMalformed" => {
+                Self::InvalidParameterValueSubnetIdMalformed(error)
+            }
+            "InvalidParameterValue.VpcIdMalformed" => {
+                Self::InvalidParameterValueVpcIdMalformed(error)
+            }
+            "InvalidParameterValueLimit" => Self::InvalidParameterValueLimit(error),
+            "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeChcHostsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeChcHostsError {}
+/// An error the service returned for `DescribeDisasterRecoverGroupQuota`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisasterRecoverGroupQuotaError::Common`]; any other code is kept in [`DescribeDisasterRecoverGroupQuotaError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeDisasterRecoverGroupQuotaError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidParameter.AtMostOne`.
+    InvalidParameterAtMostOne(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.NotEmpty`.
+    InvalidParameterValueNotEmpty(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.SubnetIdMalformed`.
+    InvalidParameterValueSubnetIdMalformed(ServiceError),
+    /// `InvalidParameterValue.VpcIdMalformed`.
+    InvalidParameterValueVpcIdMalformed(ServiceError),
+    /// `InvalidParameterValueLimit`.
+    InvalidParameterValueLimit(ServiceError),
+    /// `InvalidParameterValueOffset`.
+    InvalidParameterValueOffset(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeDisasterRecoverGroupQuotaError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidParameterAtMostOne(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueNotEmpty(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueSubnetIdMalformed(error)
+            | Self::InvalidParameterValueVpcIdMalformed(error)
+            | Self::InvalidParameterValueLimit(error)
+            | Self::InvalidParameterValueOffset(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeDisasterRecoverGroupQuotaError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidParameter.AtMostOne" => Self::InvalidParameterAtMostOne(error),
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.NotEmpty" => {
+                Self::InvalidParameterValueNotEmpty(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.SubnetIdMalformed" => {
+                Self::InvalidParameterValueSubnetIdMalformed(error)
+            }
+            "InvalidParameterValue.VpcIdMalformed" => {
+                Self::InvalidParameterValueVpcIdMalformed(error)
+            }
+            "InvalidParameterValueLimit" => Self::InvalidParameterValueLimit(error),
+            "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeDisasterRecoverGroupQuotaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeDisasterRecoverGroupQuotaError {}
+/// An error the service returned for `DescribeDisasterRecoverGroups`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisasterRecoverGroupsError::Common`]; any other code is kept in [`DescribeDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeDisasterRecoverGroupsError {
+    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeDisasterRecoverGroupsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeDisasterRecoverGroupsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue.DisasterRecoverGroupIdMalformed" => {
+                Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeDisasterRecoverGroupsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeDisasterRecoverGroupsError {}
+/// An error the service returned for `DescribeHosts`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeHostsError::Common`]; any other code is kept in [`DescribeHostsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeHostsError {
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeHostsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationTagKeyReserved(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeHostsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeHostsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeHostsError {}
+/// An error the service returned for `DescribeHpcClusters`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeHpcClustersError::Common`]; any other code is kept in [`DescribeHpcClustersError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeHpcClustersError {
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `UnsupportedOperation.InvalidZone`.
+    UnsupportedOperationInvalidZone(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeHpcClustersError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidZoneMismatchRegion(error)
+            | Self::UnsupportedOperationInvalidZone(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeHpcClustersError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "UnsupportedOperation.InvalidZone" => {
+                Self::UnsupportedOperationInvalidZone(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeHpcClustersError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeHpcClustersError {}
+/// An error the service returned for `DescribeImageFromFamily`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageFromFamilyError::Common`]; any other code is kept in [`DescribeImageFromFamilyError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeImageFromFamilyError {
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `UnsupportedOperation.InvalidZone`.
+    UnsupportedOperationInvalidZone(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeImageFromFamilyError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidZoneMismatchRegion(error)
+            | Self::UnsupportedOperationInvalidZone(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeImageFromFamilyError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "UnsupportedOperation.InvalidZone" => {
+                Self::UnsupportedOperationInvalidZone(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeImageFromFamilyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeImageFromFamilyError {}
+/// An error the service returned for `DescribeImageQuota`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageQuotaError::Common`]; any other code is kept in [`DescribeImageQuotaError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeImageQuotaError {
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `UnsupportedOperation.InvalidZone`.
+    UnsupportedOperationInvalidZone(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeImageQuotaError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidZoneMismatchRegion(error)
+            | Self::UnsupportedOperationInvalidZone(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeImageQuotaError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "UnsupportedOperation.InvalidZone" => {
+                Self::UnsupportedOperationInvalidZone(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeImageQuotaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeImageQuotaError {}
+/// An error the service returned for `DescribeImageSharePermission`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageSharePermissionError::Common`]; any other code is kept in [`DescribeImageSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeImageSharePermissionError {
+    /// `InvalidAccountId.NotFound`.
+    InvalidAccountIdNotFound(ServiceError),
+    /// `InvalidAccountIs.YourSelf`.
+    InvalidAccountIsYourSelf(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `OverQuota`.
+    OverQuota(ServiceError),
+    /// `UnauthorizedOperation.ImageNotBelongToAccount`.
+    UnauthorizedOperationImageNotBelongToAccount(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeImageSharePermissionError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidAccountIdNotFound(error)
+            | Self::InvalidAccountIsYourSelf(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::OverQuota(error)
+            | Self::UnauthorizedOperationImageNotBelongToAccount(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeImageSharePermissionError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidAccountId.NotFound" => Self::InvalidAccountIdNotFound(error),
+            "InvalidAccountIs.YourSelf" => Self::InvalidAccountIsYourSelf(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "OverQuota" => Self::OverQuota(error),
+            "UnauthorizedOperation.ImageNotBelongToAccount" => {
+                Self::UnauthorizedOperationImageNotBelongToAccount(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeImageSharePermissionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeImageSharePermissionError {}
+/// An error the service returned for `DescribeImages`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImagesError::Common`]; any other code is kept in [`DescribeImagesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeImagesError {
+    /// `FailedOperation.IllegalTagKey`.
+    FailedOperationIllegalTagKey(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter.InvalidParameterCoexistImageIdsFilters`.
+    InvalidParameterInvalidParameterCoexistImageIdsFilters(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    InvalidParameterValueInstanceTypeNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidParameterValueLimit`.
+    InvalidParameterValueInvalidParameterValueLimit(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidRegion.NotFound`.
+    InvalidRegionNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnauthorizedOperation.PermissionDenied`.
+    UnauthorizedOperationPermissionDenied(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeImagesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationIllegalTagKey(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterInvalidParameterCoexistImageIdsFilters(error)
+            | Self::InvalidParameterValueInstanceTypeNotFound(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidParameterValueLimit(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidRegionNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnauthorizedOperationPermissionDenied(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeImagesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.IllegalTagKey" => Self::FailedOperationIllegalTagKey(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter.InvalidParameterCoexistImageIdsFilters" => {
+                Self::InvalidParameterInvalidParameterCoexistImageIdsFilters(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotFound" => {
+                Self::InvalidParameterValueInstanceTypeNotFound(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidParameterValueLimit" => {
+                Self::InvalidParameterValueInvalidParameterValueLimit(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnauthorizedOperation.PermissionDenied" => {
+                Self::UnauthorizedOperationPermissionDenied(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeImagesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeImagesError {}
+/// An error the service returned for `DescribeImportImageOs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImportImageOsError::Common`]; any other code is kept in [`DescribeImportImageOsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeImportImageOsError {
+    /// `FailedOperation.IllegalTagKey`.
+    FailedOperationIllegalTagKey(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter.InvalidParameterCoexistImageIdsFilters`.
+    InvalidParameterInvalidParameterCoexistImageIdsFilters(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    InvalidParameterValueInstanceTypeNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidParameterValueLimit`.
+    InvalidParameterValueInvalidParameterValueLimit(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidRegion.NotFound`.
+    InvalidRegionNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnauthorizedOperation.PermissionDenied`.
+    UnauthorizedOperationPermissionDenied(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeImportImageOsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationIllegalTagKey(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterInvalidParameterCoexistImageIdsFilters(error)
+            | Self::InvalidParameterValueInstanceTypeNotFound(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidParameterValueLimit(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidRegionNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnauthorizedOperationPermissionDenied(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeImportImageOsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.IllegalTagKey" => Self::FailedOperationIllegalTagKey(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter.InvalidParameterCoexistImageIdsFilters" => {
+                Self::InvalidParameterInvalidParameterCoexistImageIdsFilters(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotFound" => {
+                Self::InvalidParameterValueInstanceTypeNotFound(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidParameterValueLimit" => {
+                Self::InvalidParameterValueInvalidParameterValueLimit(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnauthorizedOperation.PermissionDenied" => {
+                Self::UnauthorizedOperationPermissionDenied(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeImportImageOsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeImportImageOsError {}
+/// An error the service returned for `DescribeInstanceFamilyConfigs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceFamilyConfigsError::Common`]; any other code is kept in [`DescribeInstanceFamilyConfigsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstanceFamilyConfigsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidRegion.NotFound`.
+    InvalidRegionNotFound(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstanceFamilyConfigsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidRegionNotFound(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstanceFamilyConfigsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstanceFamilyConfigsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstanceFamilyConfigsError {}
+/// An error the service returned for `DescribeInstanceInternetBandwidthConfigs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceInternetBandwidthConfigsError::Common`]; any other code is kept in [`DescribeInstanceInternetBandwidthConfigsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstanceInternetBandwidthConfigsError {
+    /// `FailedOperation.NotFoundEIP`.
+    FailedOperationNotFoundEip(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstanceInternetBandwidthConfigsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationNotFoundEip(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstanceInternetBandwidthConfigsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.NotFoundEIP" => Self::FailedOperationNotFoundEip(error),
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstanceInternetBandwidthConfigsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstanceInternetBandwidthConfigsError {}
+/// An error the service returned for `DescribeInstanceTypeConfigs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceTypeConfigsError::Common`]; any other code is kept in [`DescribeInstanceTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstanceTypeConfigsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstanceTypeConfigsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstanceTypeConfigsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstanceTypeConfigsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstanceTypeConfigsError {}
+/// An error the service returned for `DescribeInstanceVncUrl`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceVncUrlError::Common`]; any other code is kept in [`DescribeInstanceVncUrlError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstanceVncUrlError {
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceState`.
+    InvalidInstanceState(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    UnsupportedOperationInstanceStateStopped(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    UnsupportedOperationInstanceStateTerminated(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstanceVncUrlError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceState(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopped(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminated(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstanceVncUrlError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceState" => Self::InvalidInstanceState(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopped" => {
+                Self::UnsupportedOperationInstanceStateStopped(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminated" => {
+                Self::UnsupportedOperationInstanceStateTerminated(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstanceVncUrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstanceVncUrlError {}
+/// An error the service returned for `DescribeInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesError::Common`]; any other code is kept in [`DescribeInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstancesError {
+    /// `FailedOperation.IllegalTagKey`.
+    FailedOperationIllegalTagKey(ServiceError),
+    /// `FailedOperation.IllegalTagValue`.
+    FailedOperationIllegalTagValue(ServiceError),
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.IPAddressMalformed`.
+    InvalidParameterValueIpAddressMalformed(ServiceError),
+    /// `InvalidParameterValue.IPv6AddressMalformed`.
+    InvalidParameterValueIPv6AddressMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidIpFormat`.
+    InvalidParameterValueInvalidIpFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidTimeFormat`.
+    InvalidParameterValueInvalidTimeFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidVagueName`.
+    InvalidParameterValueInvalidVagueName(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.SubnetIdMalformed`.
+    InvalidParameterValueSubnetIdMalformed(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.UuidMalformed`.
+    InvalidParameterValueUuidMalformed(ServiceError),
+    /// `InvalidParameterValue.VpcIdMalformed`.
+    InvalidParameterValueVpcIdMalformed(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `InvalidSgId.Malformed`.
+    InvalidSgIdMalformed(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationIllegalTagKey(error)
+            | Self::FailedOperationIllegalTagValue(error)
+            | Self::FailedOperationTagKeyReserved(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueIpAddressMalformed(error)
+            | Self::InvalidParameterValueIPv6AddressMalformed(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidIpFormat(error)
+            | Self::InvalidParameterValueInvalidTimeFormat(error)
+            | Self::InvalidParameterValueInvalidVagueName(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueSubnetIdMalformed(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueUuidMalformed(error)
+            | Self::InvalidParameterValueVpcIdMalformed(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::InvalidSgIdMalformed(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::ResourceNotFoundHpcCluster(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.IllegalTagKey" => Self::FailedOperationIllegalTagKey(error),
+            "FailedOperation.IllegalTagValue" => {
+                Self::FailedOperationIllegalTagValue(error)
+            }
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.IPAddressMalformed" => {
+                Self::InvalidParameterValueIpAddressMalformed(error)
+            }
+            "InvalidParameterValue.IPv6AddressMalformed" => {
+                Self::InvalidParameterValueIPv6AddressMalformed(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidIpFormat" => {
+                Self::InvalidParameterValueInvalidIpFormat(error)
+            }
+            "InvalidParameterValue.InvalidTimeFormat" => {
+                Self::InvalidParameterValueInvalidTimeFormat(error)
+            }
+            "InvalidParameterValue.InvalidVagueName" => {
+                Self::InvalidParameterValueInvalidVagueName(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.SubnetIdMalformed" => {
+                Self::InvalidParameterValueSubnetIdMalformed(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.UuidMalformed" => {
+                Self::InvalidParameterValueUuidMalformed(error)
+            }
+            "InvalidParameterValue.VpcIdMalformed" => {
+                Self::InvalidParameterValueVpcIdMalformed(error)
+            }
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "InvalidSgId.Malformed" => Self::InvalidSgIdMalformed(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstancesError {}
+/// An error the service returned for `DescribeInstancesActionTimer`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesActionTimerError::Common`]; any other code is kept in [`DescribeInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstancesActionTimerError {
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidTimeFormat`.
+    InvalidParameterValueInvalidTimeFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstancesActionTimerError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidTimeFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstancesActionTimerError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidTimeFormat" => {
+                Self::InvalidParameterValueInvalidTimeFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstancesActionTimerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstancesActionTimerError {}
+/// An error the service returned for `DescribeInstancesAttributes`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesAttributesError::Common`]; any other code is kept in [`DescribeInstancesAttributesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstancesAttributesError {
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstancesAttributesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstancesAttributesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstancesAttributesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstancesAttributesError {}
+/// An error the service returned for `DescribeInstancesModification`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesModificationError::Common`]; any other code is kept in [`DescribeInstancesModificationError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstancesModificationError {
+    /// `FailedOperation.ZoneInconsistent`.
+    FailedOperationZoneInconsistent(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter.CdzNotSupported`.
+    InvalidParameterCdzNotSupported(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceFamily`.
+    UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstancesModificationError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationZoneInconsistent(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterCdzNotSupported(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstancesModificationError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.ZoneInconsistent" => {
+                Self::FailedOperationZoneInconsistent(error)
+            }
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter.CdzNotSupported" => {
+                Self::InvalidParameterCdzNotSupported(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstancesModificationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstancesModificationError {}
+/// An error the service returned for `DescribeInstancesOperationLimit`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesOperationLimitError::Common`]; any other code is kept in [`DescribeInstancesOperationLimitError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstancesOperationLimitError {
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstancesOperationLimitError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstancesOperationLimitError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstancesOperationLimitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstancesOperationLimitError {}
+/// An error the service returned for `DescribeInstancesStatus`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesStatusError::Common`]; any other code is kept in [`DescribeInstancesStatusError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInstancesStatusError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInstancesStatusError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInstancesStatusError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInstancesStatusError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInstancesStatusError {}
+/// An error the service returned for `DescribeInternetChargeTypeConfigs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInternetChargeTypeConfigsError::Common`]; any other code is kept in [`DescribeInternetChargeTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeInternetChargeTypeConfigsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeInternetChargeTypeConfigsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeInternetChargeTypeConfigsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeInternetChargeTypeConfigsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeInternetChargeTypeConfigsError {}
+/// An error the service returned for `DescribeKeyPairs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeKeyPairsError::Common`]; any other code is kept in [`DescribeKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeKeyPairsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidKeyPair.LimitExceeded`.
+    InvalidKeyPairLimitExceeded(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValueLimit`.
+    InvalidParameterValueLimit(ServiceError),
+    /// `InvalidParameterValueOffset`.
+    InvalidParameterValueOffset(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeKeyPairsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidKeyPairLimitExceeded(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueLimit(error)
+            | Self::InvalidParameterValueOffset(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeKeyPairsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidKeyPair.LimitExceeded" => Self::InvalidKeyPairLimitExceeded(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValueLimit" => Self::InvalidParameterValueLimit(error),
+            "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeKeyPairsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeKeyPairsError {}
+/// An error the service returned for `DescribeLaunchTemplateVersions`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLaunchTemplateVersionsError::Common`]; any other code is kept in [`DescribeLaunchTemplateVersionsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeLaunchTemplateVersionsError {
+    /// `InternalError`: The service hit an internal error.
+    InternalError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    InvalidParameterValueLaunchTemplateVersion(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.NotSupported`.
+    InvalidParameterValueNotSupported(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnknownParameter`: The request has a parameter the action does not define.
+    UnknownParameter(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeLaunchTemplateVersionsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateVersion(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueNotSupported(error)
+            | Self::MissingParameter(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnknownParameter(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeLaunchTemplateVersionsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalError" => Self::InternalError(error),
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdVerNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateVersion" => {
+                Self::InvalidParameterValueLaunchTemplateVersion(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.NotSupported" => {
+                Self::InvalidParameterValueNotSupported(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnknownParameter" => Self::UnknownParameter(error),
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeLaunchTemplateVersionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeLaunchTemplateVersionsError {}
+/// An error the service returned for `DescribeLaunchTemplates`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLaunchTemplatesError::Common`]; any other code is kept in [`DescribeLaunchTemplatesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeLaunchTemplatesError {
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue.InvalidLaunchTemplateName`.
+    InvalidParameterValueInvalidLaunchTemplateName(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    InvalidParameterValueLaunchTemplateVersion(ServiceError),
+    /// `UnknownParameter`: The request has a parameter the action does not define.
+    UnknownParameter(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeLaunchTemplatesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValueInvalidLaunchTemplateName(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateVersion(error)
+            | Self::UnknownParameter(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeLaunchTemplatesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue.InvalidLaunchTemplateName" => {
+                Self::InvalidParameterValueInvalidLaunchTemplateName(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdVerNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateVersion" => {
+                Self::InvalidParameterValueLaunchTemplateVersion(error)
+            }
+            "UnknownParameter" => Self::UnknownParameter(error),
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeLaunchTemplatesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeLaunchTemplatesError {}
+/// An error the service returned for `DescribeRegions`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRegionsError::Common`]; any other code is kept in [`DescribeRegionsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeRegionsError {
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeRegionsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeRegionsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeRegionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeRegionsError {}
+/// An error the service returned for `DescribeResourcePoolPackInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPackInstancesError::Common`]; any other code is kept in [`DescribeResourcePoolPackInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeResourcePoolPackInstancesError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
+    InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeResourcePoolPackInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
+            | Self::MissingParameter(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeResourcePoolPackInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.ResourcePoolPackIdMalformed" => {
+                Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
+                Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeResourcePoolPackInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeResourcePoolPackInstancesError {}
+/// An error the service returned for `DescribeResourcePoolPackTypeConfigs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPackTypeConfigsError::Common`]; any other code is kept in [`DescribeResourcePoolPackTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeResourcePoolPackTypeConfigsError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeResourcePoolPackTypeConfigsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::MissingParameter(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeResourcePoolPackTypeConfigsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
+                Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeResourcePoolPackTypeConfigsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeResourcePoolPackTypeConfigsError {}
+/// An error the service returned for `DescribeResourcePoolPacks`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPacksError::Common`]; any other code is kept in [`DescribeResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeResourcePoolPacksError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
+    InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeResourcePoolPacksError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::MissingParameter(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeResourcePoolPacksError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ResourcePoolPackIdMalformed" => {
+                Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
+                Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeResourcePoolPacksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeResourcePoolPacksError {}
+/// An error the service returned for `DescribeTaskInfo`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTaskInfoError::Common`]; any other code is kept in [`DescribeTaskInfoError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeTaskInfoError {
+    /// `InternalError`: The service hit an internal error.
+    InternalError(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeTaskInfoError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalError(error)
+            | Self::InvalidParameterValue(error)
+            | Self::UnauthorizedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeTaskInfoError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalError" => Self::InternalError(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeTaskInfoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeTaskInfoError {}
+/// An error the service returned for `DescribeZoneInstanceConfigInfos`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeZoneInstanceConfigInfosError::Common`]; any other code is kept in [`DescribeZoneInstanceConfigInfosError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeZoneInstanceConfigInfosError {
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidFilterValue.LimitExceeded`.
+    InvalidFilterValueLimitExceeded(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidRegion.NotFound`.
+    InvalidRegionNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
+    ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// `UnsupportedOperation.UnsupportedPool`.
+    UnsupportedOperationUnsupportedPool(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeZoneInstanceConfigInfosError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidFilter(error)
+            | Self::InvalidFilterValueLimitExceeded(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidRegionNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
+            | Self::UnsupportedOperation(error)
+            | Self::UnsupportedOperationUnsupportedPool(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeZoneInstanceConfigInfosError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidFilterValue.LimitExceeded" => {
+                Self::InvalidFilterValueLimitExceeded(error)
+            }
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "ResourceInsufficient.AvailabilityZoneSoldOut" => {
+                Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            "UnsupportedOperation.UnsupportedPool" => {
+                Self::UnsupportedOperationUnsupportedPool(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeZoneInstanceConfigInfosError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeZoneInstanceConfigInfosError {}
+/// An error the service returned for `DescribeZones`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeZonesError::Common`]; any other code is kept in [`DescribeZonesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeZonesError {
+    /// `InvalidFilter`.
+    InvalidFilter(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DescribeZonesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidFilter(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DescribeZonesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidFilter" => Self::InvalidFilter(error),
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DescribeZonesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DescribeZonesError {}
+/// An error the service returned for `DisassociateInstancesKeyPairs`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateInstancesKeyPairsError::Common`]; any other code is kept in [`DisassociateInstancesKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DisassociateInstancesKeyPairsError {
+    /// `FailedOperation.DisassociateKeyPairFailed`.
+    FailedOperationDisassociateKeyPairFailed(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidKeyPairId.NotFound`.
+    InvalidKeyPairIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.InstanceOsWindows`.
+    UnsupportedOperationInstanceOsWindows(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DisassociateInstancesKeyPairsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationDisassociateKeyPairFailed(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidKeyPairIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationInstanceOsWindows(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DisassociateInstancesKeyPairsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.DisassociateKeyPairFailed" => {
+                Self::FailedOperationDisassociateKeyPairFailed(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.InstanceOsWindows" => {
+                Self::UnsupportedOperationInstanceOsWindows(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DisassociateInstancesKeyPairsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DisassociateInstancesKeyPairsError {}
+/// An error the service returned for `DisassociateSecurityGroups`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateSecurityGroupsError::Common`]; any other code is kept in [`DisassociateSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DisassociateSecurityGroupsError {
+    /// `FailedOperation.SecurityGroupActionFailed`.
+    FailedOperationSecurityGroupActionFailed(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `InvalidSgId.Malformed`.
+    InvalidSgIdMalformed(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `SecGroupActionFailure`.
+    SecGroupActionFailure(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl DisassociateSecurityGroupsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationSecurityGroupActionFailed(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::InvalidSgIdMalformed(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::SecGroupActionFailure(error)
+            | Self::UnsupportedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for DisassociateSecurityGroupsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.SecurityGroupActionFailed" => {
+                Self::FailedOperationSecurityGroupActionFailed(error)
+            }
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "InvalidSgId.Malformed" => Self::InvalidSgIdMalformed(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "SecGroupActionFailure" => Self::SecGroupActionFailure(error),
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for DisassociateSecurityGroupsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for DisassociateSecurityGroupsError {}
+/// An error the service returned for `EnterRescueMode`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`EnterRescueModeError::Common`]; any other code is kept in [`EnterRescueModeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnterRescueModeError {
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidPassword`.
+    InvalidParameterValueInvalidPassword(ServiceError),
+    /// `InvalidPassword`.
+    InvalidPassword(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.ArmArchitecture`.
+    UnsupportedOperationArmArchitecture(ServiceError),
+    /// `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`.
+    UnsupportedOperationEdgeZoneNotSupportCloudDisk(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl EnterRescueModeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidPassword(error)
+            | Self::InvalidPassword(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationArmArchitecture(error)
+            | Self::UnsupportedOperationEdgeZoneNotSupportCloudDisk(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for EnterRescueModeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidPassword" => {
+                Self::InvalidParameterValueInvalidPassword(error)
+            }
+            "InvalidPassword" => Self::InvalidPassword(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.ArmArchitecture" => {
+                Self::UnsupportedOperationArmArchitecture(error)
+            }
+            "UnsupportedOperation.EdgeZoneNotSupportCloudDisk" => {
+                Self::UnsupportedOperationEdgeZoneNotSupportCloudDisk(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for EnterRescueModeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for EnterRescueModeError {}
+/// An error the service returned for `ExitRescueMode`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ExitRescueModeError::Common`]; any other code is kept in [`ExitRescueModeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExitRescueModeError {
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    UnsupportedOperationInstanceStateStopped(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ExitRescueModeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStopped(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ExitRescueModeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStopped" => {
+                Self::UnsupportedOperationInstanceStateStopped(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ExitRescueModeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ExitRescueModeError {}
+/// An error the service returned for `ExportImages`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ExportImagesError::Common`]; any other code is kept in [`ExportImagesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportImagesError {
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidParameter.ImageIdsSnapshotIdsMustOne`.
+    InvalidParameterImageIdsSnapshotIdsMustOne(ServiceError),
+    /// `InvalidParameter.SnapshotNotFound`.
+    InvalidParameterSnapshotNotFound(ServiceError),
+    /// `InvalidParameterValue.BucketNotFound`.
+    InvalidParameterValueBucketNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidBucketPermissionForExport`.
+    InvalidParameterValueInvalidBucketPermissionForExport(ServiceError),
+    /// `InvalidParameterValue.InvalidFileNamePrefixList`.
+    InvalidParameterValueInvalidFileNamePrefixList(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageOsName`.
+    InvalidParameterValueInvalidImageOsName(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MissingLocationCosEndpoint`.
+    InvalidParameterValueMissingLocationCosEndpoint(ServiceError),
+    /// `InvalidParameterValue.TooLarge`.
+    InvalidParameterValueTooLarge(ServiceError),
+    /// `LimitExceeded.ExportImageTaskLimitExceeded`.
+    LimitExceededExportImageTaskLimitExceeded(ServiceError),
+    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
+    /// `UnsupportedOperation.ImageTooLargeExportUnsupported`.
+    UnsupportedOperationImageTooLargeExportUnsupported(ServiceError),
+    /// `UnsupportedOperation.MarketImageExportUnsupported`.
+    UnsupportedOperationMarketImageExportUnsupported(ServiceError),
+    /// `UnsupportedOperation.PublicImageExportUnsupported`.
+    UnsupportedOperationPublicImageExportUnsupported(ServiceError),
+    /// `UnsupportedOperation.RedHatImageExportUnsupported`.
+    UnsupportedOperationRedHatImageExportUnsupported(ServiceError),
+    /// `UnsupportedOperation.SharedImageExportUnsupported`.
+    UnsupportedOperationSharedImageExportUnsupported(ServiceError),
+    /// `UnsupportedOperation.WindowsImageExportUnsupported`.
+    UnsupportedOperationWindowsImageExportUnsupported(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ExportImagesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidParameterImageIdsSnapshotIdsMustOne(error)
+            | Self::InvalidParameterSnapshotNotFound(error)
+            | Self::InvalidParameterValueBucketNotFound(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidBucketPermissionForExport(error)
+            | Self::InvalidParameterValueInvalidFileNamePrefixList(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageOsName(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMissingLocationCosEndpoint(error)
+            | Self::InvalidParameterValueTooLarge(error)
+            | Self::LimitExceededExportImageTaskLimitExceeded(error)
+            | Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            | Self::UnsupportedOperationImageTooLargeExportUnsupported(error)
+            | Self::UnsupportedOperationMarketImageExportUnsupported(error)
+            | Self::UnsupportedOperationPublicImageExportUnsupported(error)
+            | Self::UnsupportedOperationRedHatImageExportUnsupported(error)
+            | Self::UnsupportedOperationSharedImageExportUnsupported(error)
+            | Self::UnsupportedOperationWindowsImageExportUnsupported(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ExportImagesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidParameter.ImageIdsSnapshotIdsMustOne" => {
+                Self::InvalidParameterImageIdsSnapshotIdsMustOne(error)
+            }
+            "InvalidParameter.SnapshotNotFound" => {
+                Self::InvalidParameterSnapshotNotFound(error)
+            }
+            "InvalidParameterValue.BucketNotFound" => {
+                Self::InvalidParameterValueBucketNotFound(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidBucketPermissionForExport" => {
+                Self::InvalidParameterValueInvalidBucketPermissionForExport(error)
+            }
+            "InvalidParameterValue.InvalidFileNamePrefixList" => {
+                Self::InvalidParameterValueInvalidFileNamePrefixList(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageOsName" => {
+                Self::InvalidParameterValueInvalidImageOsName(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MissingLocationCosEndpoint" => {
+                Self::InvalidParameterValueMissingLocationCosEndpoint(error)
+            }
+            "InvalidParameterValue.TooLarge" => {
+                Self::InvalidParameterValueTooLarge(error)
+            }
+            "LimitExceeded.ExportImageTaskLimitExceeded" => {
+                Self::LimitExceededExportImageTaskLimitExceeded(error)
+            }
+            "UnsupportedOperation.EncryptedImagesNotSupported" => {
+                Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            }
+            "UnsupportedOperation.ImageTooLargeExportUnsupported" => {
+                Self::UnsupportedOperationImageTooLargeExportUnsupported(error)
+            }
+            "UnsupportedOperation.MarketImageExportUnsupported" => {
+                Self::UnsupportedOperationMarketImageExportUnsupported(error)
+            }
+            "UnsupportedOperation.PublicImageExportUnsupported" => {
+                Self::UnsupportedOperationPublicImageExportUnsupported(error)
+            }
+            "UnsupportedOperation.RedHatImageExportUnsupported" => {
+                Self::UnsupportedOperationRedHatImageExportUnsupported(error)
+            }
+            "UnsupportedOperation.SharedImageExportUnsupported" => {
+                Self::UnsupportedOperationSharedImageExportUnsupported(error)
+            }
+            "UnsupportedOperation.WindowsImageExportUnsupported" => {
+                Self::UnsupportedOperationWindowsImageExportUnsupported(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ExportImagesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ExportImagesError {}
+/// An error the service returned for `ImportImage`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportImageError::Common`]; any other code is kept in [`ImportImageError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportImageError {
+    /// `ImageQuotaLimitExceeded`.
+    ImageQuotaLimitExceeded(ServiceError),
+    /// `InvalidImageName.Duplicate`.
+    InvalidImageNameDuplicate(ServiceError),
+    /// `InvalidImageOsType.Unsupported`.
+    InvalidImageOsTypeUnsupported(ServiceError),
+    /// `InvalidImageOsVersion.Unsupported`.
+    InvalidImageOsVersionUnsupported(ServiceError),
+    /// `InvalidParameter.InvalidParameterUrlError`.
+    InvalidParameterInvalidParameterUrlError(ServiceError),
+    /// `InvalidParameterValue.ISOMustImportByForce`.
+    InvalidParameterValueIsoMustImportByForce(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidBootMode`.
+    InvalidParameterValueInvalidBootMode(ServiceError),
+    /// `InvalidParameterValue.InvalidImageFamily`.
+    InvalidParameterValueInvalidImageFamily(ServiceError),
+    /// `InvalidParameterValue.InvalidLicenseType`.
+    InvalidParameterValueInvalidLicenseType(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.TooLarge`.
+    InvalidParameterValueTooLarge(ServiceError),
+    /// `OperationDenied.InnerUserProhibitAction`.
+    OperationDeniedInnerUserProhibitAction(ServiceError),
+    /// `RegionAbilityLimit.UnsupportedToImportImage`.
+    RegionAbilityLimitUnsupportedToImportImage(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ImportImageError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::ImageQuotaLimitExceeded(error)
+            | Self::InvalidImageNameDuplicate(error)
+            | Self::InvalidImageOsTypeUnsupported(error)
+            | Self::InvalidImageOsVersionUnsupported(error)
+            | Self::InvalidParameterInvalidParameterUrlError(error)
+            | Self::InvalidParameterValueIsoMustImportByForce(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidBootMode(error)
+            | Self::InvalidParameterValueInvalidImageFamily(error)
+            | Self::InvalidParameterValueInvalidLicenseType(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueTooLarge(error)
+            | Self::OperationDeniedInnerUserProhibitAction(error)
+            | Self::RegionAbilityLimitUnsupportedToImportImage(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ImportImageError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "ImageQuotaLimitExceeded" => Self::ImageQuotaLimitExceeded(error),
+            "InvalidImageName.Duplicate" => Self::InvalidImageNameDuplicate(error),
+            "InvalidImageOsType.Unsupported" => {
+                Self::InvalidImageOsTypeUnsupported(error)
+            }
+            "InvalidImageOsVersion.Unsupported" => {
+                Self::InvalidImageOsVersionUnsupported(error)
+            }
+            "InvalidParameter.InvalidParameterUrlError" => {
+                Self::InvalidParameterInvalidParameterUrlError(error)
+            }
+            "InvalidParameterValue.ISOMustImportByForce" => {
+                Self::InvalidParameterValueIsoMustImportByForce(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidBootMode" => {
+                Self::InvalidParameterValueInvalidBootMode(error)
+            }
+            "InvalidParameterValue.InvalidImageFamily" => {
+                Self::InvalidParameterValueInvalidImageFamily(error)
+            }
+            "InvalidParameterValue.InvalidLicenseType" => {
+                Self::InvalidParameterValueInvalidLicenseType(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.TooLarge" => {
+                Self::InvalidParameterValueTooLarge(error)
+            }
+            "OperationDenied.InnerUserProhibitAction" => {
+                Self::OperationDeniedInnerUserProhibitAction(error)
+            }
+            "RegionAbilityLimit.UnsupportedToImportImage" => {
+                Self::RegionAbilityLimitUnsupportedToImportImage(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ImportImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ImportImageError {}
+/// An error the service returned for `ImportInstancesActionTimer`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportInstancesActionTimerError::Common`]; any other code is kept in [`ImportInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportInstancesActionTimerError {
+    /// `FailedOperation.MutActionTimerExist`.
+    FailedOperationMutActionTimerExist(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidTimeFormat`.
+    InvalidParameterValueInvalidTimeFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ImportInstancesActionTimerError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationMutActionTimerExist(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidTimeFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ImportInstancesActionTimerError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.MutActionTimerExist" => {
+                Self::FailedOperationMutActionTimerExist(error)
+            }
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidTimeFormat" => {
+                Self::InvalidParameterValueInvalidTimeFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "UnsupportedOperation.NotSupportImportInstancesActionTimer" => {
+                Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ImportInstancesActionTimerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ImportInstancesActionTimerError {}
+/// An error the service returned for `ImportKeyPair`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportKeyPairError::Common`]; any other code is kept in [`ImportKeyPairError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportKeyPairError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidKeyPair.LimitExceeded`.
+    InvalidKeyPairLimitExceeded(ServiceError),
+    /// `InvalidKeyPairName.Duplicate`.
+    InvalidKeyPairNameDuplicate(ServiceError),
+    /// `InvalidKeyPairNameEmpty`.
+    InvalidKeyPairNameEmpty(ServiceError),
+    /// `InvalidKeyPairNameIncludeIllegalChar`.
+    InvalidKeyPairNameIncludeIllegalChar(ServiceError),
+    /// `InvalidKeyPairNameTooLong`.
+    InvalidKeyPairNameTooLong(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidPublicKey.Duplicate`.
+    InvalidPublicKeyDuplicate(ServiceError),
+    /// `InvalidPublicKey.Malformed`.
+    InvalidPublicKeyMalformed(ServiceError),
+    /// `LimitExceeded.TagResourceQuota`.
+    LimitExceededTagResourceQuota(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ImportKeyPairError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidKeyPairLimitExceeded(error)
+            | Self::InvalidKeyPairNameDuplicate(error)
+            | Self::InvalidKeyPairNameEmpty(error)
+            | Self::InvalidKeyPairNameIncludeIllegalChar(error)
+            | Self::InvalidKeyPairNameTooLong(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidPublicKeyDuplicate(error)
+            | Self::InvalidPublicKeyMalformed(error)
+            | Self::LimitExceededTagResourceQuota(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ImportKeyPairError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidKeyPair.LimitExceeded" => Self::InvalidKeyPairLimitExceeded(error),
+            "InvalidKeyPairName.Duplicate" => Self::InvalidKeyPairNameDuplicate(error),
+            "InvalidKeyPairNameEmpty" => Self::InvalidKeyPairNameEmpty(error),
+            "InvalidKeyPairNameIncludeIllegalChar" => {
+                Self::InvalidKeyPairNameIncludeIllegalChar(error)
+            }
+            "InvalidKeyPairNameTooLong" => Self::InvalidKeyPairNameTooLong(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidPublicKey.Duplicate" => Self::InvalidPublicKeyDuplicate(error),
+            "InvalidPublicKey.Malformed" => Self::InvalidPublicKeyMalformed(error),
+            "LimitExceeded.TagResourceQuota" => {
+                Self::LimitExceededTagResourceQuota(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ImportKeyPairError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ImportKeyPairError {}
+/// An error the service returned for `InquirePricePurchaseResourcePoolPacks`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePricePurchaseResourcePoolPacksError::Common`]; any other code is kept in [`InquirePricePurchaseResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquirePricePurchaseResourcePoolPacksError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameter.InstanceTypeNotSupport`.
+    InvalidParameterInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquirePricePurchaseResourcePoolPacksError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterInstanceTypeNotSupport(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::MissingParameter(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquirePricePurchaseResourcePoolPacksError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameter.InstanceTypeNotSupport" => {
+                Self::InvalidParameterInstanceTypeNotSupport(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
+                Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquirePricePurchaseResourcePoolPacksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquirePricePurchaseResourcePoolPacksError {}
+/// An error the service returned for `InquiryPriceModifyInstancesChargeType`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceModifyInstancesChargeTypeError::Common`]; any other code is kept in [`InquiryPriceModifyInstancesChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceModifyInstancesChargeTypeError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `FailedOperation.InquiryRefundPriceFailed`.
+    FailedOperationInquiryRefundPriceFailed(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidInstanceTypeUnderwrite`.
+    InvalidParameterValueInvalidInstanceTypeUnderwrite(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `LimitExceeded.InstanceTypeBandwidth`.
+    LimitExceededInstanceTypeBandwidth(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    UnsupportedOperationInstanceMixedZoneType(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceModifyInstancesChargeTypeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::FailedOperationInquiryPriceFailed(error)
+            | Self::FailedOperationInquiryRefundPriceFailed(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidInstanceTypeUnderwrite(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::LimitExceededInstanceTypeBandwidth(error)
+            | Self::MissingParameter(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceMixedZoneType(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceModifyInstancesChargeTypeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "FailedOperation.InquiryRefundPriceFailed" => {
+                Self::FailedOperationInquiryRefundPriceFailed(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidInstanceTypeUnderwrite" => {
+                Self::InvalidParameterValueInvalidInstanceTypeUnderwrite(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "LimitExceeded.InstanceTypeBandwidth" => {
+                Self::LimitExceededInstanceTypeBandwidth(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceMixedZoneType" => {
+                Self::UnsupportedOperationInstanceMixedZoneType(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceModifyInstancesChargeTypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceModifyInstancesChargeTypeError {}
+/// An error the service returned for `InquiryPriceRenewHosts`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewHostsError::Common`]; any other code is kept in [`InquiryPriceRenewHostsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceRenewHostsError {
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceRenewHostsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidHostNotSupported(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidPeriod(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceRenewHostsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceRenewHostsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceRenewHostsError {}
+/// An error the service returned for `InquiryPriceRenewInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewInstancesError::Common`]; any other code is kept in [`InquiryPriceRenewInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceRenewInstancesError {
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceNotSupportedMixPricingModel`.
+    InvalidParameterValueInstanceNotSupportedMixPricingModel(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceUnavailable`: The resource is unavailable.
+    ResourceUnavailable(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    UnsupportedOperationInstanceMixedZoneType(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InvalidDiskBackupQuota`.
+    UnsupportedOperationInvalidDiskBackupQuota(ServiceError),
+    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceRenewInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInstanceNotSupportedMixPricingModel(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidPeriod(error)
+            | Self::MissingParameter(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceUnavailable(error)
+            | Self::UnsupportedOperationInstanceMixedZoneType(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInvalidDiskBackupQuota(error)
+            | Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                error,
+            ) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceRenewInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceNotSupportedMixPricingModel" => {
+                Self::InvalidParameterValueInstanceNotSupportedMixPricingModel(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceUnavailable" => Self::ResourceUnavailable(error),
+            "UnsupportedOperation.InstanceMixedZoneType" => {
+                Self::UnsupportedOperationInstanceMixedZoneType(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InvalidDiskBackupQuota" => {
+                Self::UnsupportedOperationInvalidDiskBackupQuota(error)
+            }
+            "UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew" => {
+                Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                    error,
+                )
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceRenewInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceRenewInstancesError {}
+/// An error the service returned for `InquiryPriceResetInstance`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstanceError::Common`]; any other code is kept in [`InquiryPriceResetInstanceError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceResetInstanceError {
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    InvalidParameterValueInstanceTypeNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageIdForRetsetInstance`.
+    InvalidParameterValueInvalidImageIdForRetsetInstance(ServiceError),
+    /// `InvalidParameterValue.InvalidImageOsName`.
+    InvalidParameterValueInvalidImageOsName(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.MonitorService`.
+    MissingParameterMonitorService(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
+    /// `UnsupportedOperation.InvalidImageLicenseTypeForReset`.
+    UnsupportedOperationInvalidImageLicenseTypeForReset(ServiceError),
+    /// `UnsupportedOperation.ModifyEncryptionNotSupported`.
+    UnsupportedOperationModifyEncryptionNotSupported(ServiceError),
+    /// `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`.
+    UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceResetInstanceError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInquiryPriceFailed(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInstanceTypeNotFound(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageIdForRetsetInstance(error)
+            | Self::InvalidParameterValueInvalidImageOsName(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterMonitorService(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            | Self::UnsupportedOperationInvalidImageLicenseTypeForReset(error)
+            | Self::UnsupportedOperationModifyEncryptionNotSupported(error)
+            | Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceResetInstanceError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotFound" => {
+                Self::InvalidParameterValueInstanceTypeNotFound(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageIdForRetsetInstance" => {
+                Self::InvalidParameterValueInvalidImageIdForRetsetInstance(error)
+            }
+            "InvalidParameterValue.InvalidImageOsName" => {
+                Self::InvalidParameterValueInvalidImageOsName(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.MonitorService" => {
+                Self::MissingParameterMonitorService(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportGridLicence" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            }
+            "UnsupportedOperation.InvalidImageLicenseTypeForReset" => {
+                Self::UnsupportedOperationInvalidImageLicenseTypeForReset(error)
+            }
+            "UnsupportedOperation.ModifyEncryptionNotSupported" => {
+                Self::UnsupportedOperationModifyEncryptionNotSupported(error)
+            }
+            "UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2" => {
+                Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceResetInstanceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceResetInstanceError {}
+/// An error the service returned for `InquiryPriceResetInstancesInternetMaxBandwidth`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstancesInternetMaxBandwidthError::Common`]; any other code is kept in [`InquiryPriceResetInstancesInternetMaxBandwidthError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceResetInstancesInternetMaxBandwidthError {
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `FailedOperation.NotFoundEIP`.
+    FailedOperationNotFoundEip(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceResetInstancesInternetMaxBandwidthError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInquiryPriceFailed(error)
+            | Self::FailedOperationNotFoundEip(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidPermission(error)
+            | Self::MissingParameter(error)
+            | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceResetInstancesInternetMaxBandwidthError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "FailedOperation.NotFoundEIP" => Self::FailedOperationNotFoundEip(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
+                Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceResetInstancesInternetMaxBandwidthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceResetInstancesInternetMaxBandwidthError {}
+/// An error the service returned for `InquiryPriceResetInstancesType`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstancesTypeError::Common`]; any other code is kept in [`InquiryPriceResetInstancesTypeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceResetInstancesTypeError {
+    /// `FailedOperation.InquiryRefundPriceFailed`.
+    FailedOperationInquiryRefundPriceFailed(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.BasicNetworkInstanceFamily`.
+    InvalidParameterValueBasicNetworkInstanceFamily(ServiceError),
+    /// `InvalidParameterValue.GPUInstanceFamily`.
+    InvalidParameterValueGpuInstanceFamily(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidInstanceSource`.
+    InvalidParameterValueInvalidInstanceSource(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.EipNumLimit`.
+    LimitExceededEipNumLimit(ServiceError),
+    /// `LimitExceeded.EniNumLimit`.
+    LimitExceededEniNumLimit(ServiceError),
+    /// `LimitExceeded.InstanceTypeBandwidth`.
+    LimitExceededInstanceTypeBandwidth(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    ResourceInsufficientSpecifiedInstanceType(ServiceError),
+    /// `ResourceUnavailable.InstanceType`.
+    ResourceUnavailableInstanceType(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnsupportedOperation.HeterogeneousChangeInstanceFamily`.
+    UnsupportedOperationHeterogeneousChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedResetInstanceType`.
+    UnsupportedOperationInstanceMixedResetInstanceType(ServiceError),
+    /// `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`.
+    UnsupportedOperationLocalDataDiskChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.OriginalInstanceTypeInvalid`.
+    UnsupportedOperationOriginalInstanceTypeInvalid(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopChargingSameFamily`.
+    UnsupportedOperationStoppedModeStopChargingSameFamily(ServiceError),
+    /// `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`.
+    UnsupportedOperationUnsupportedArmChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceFamily`.
+    UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`.
+    UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`.
+    UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceResetInstancesTypeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInquiryRefundPriceFailed(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            | Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
+            | Self::InvalidParameterValueGpuInstanceFamily(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidInstanceSource(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededEipNumLimit(error)
+            | Self::LimitExceededEniNumLimit(error)
+            | Self::LimitExceededInstanceTypeBandwidth(error)
+            | Self::MissingParameter(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceInsufficientSpecifiedInstanceType(error)
+            | Self::ResourceUnavailableInstanceType(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnsupportedOperationHeterogeneousChangeInstanceFamily(error)
+            | Self::UnsupportedOperationInstanceMixedResetInstanceType(error)
+            | Self::UnsupportedOperationLocalDataDiskChangeInstanceFamily(error)
+            | Self::UnsupportedOperationOriginalInstanceTypeInvalid(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error)
+            | Self::UnsupportedOperationStoppedModeStopChargingSameFamily(error)
+            | Self::UnsupportedOperationUnsupportedArmChangeInstanceFamily(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(
+                error,
+            ) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceResetInstancesTypeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InquiryRefundPriceFailed" => {
+                Self::FailedOperationInquiryRefundPriceFailed(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameter.HostIdCustomizedInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdStandardInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.InstanceTypeSupportedHostNotFound" => {
+                Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.BasicNetworkInstanceFamily" => {
+                Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
+            }
+            "InvalidParameterValue.GPUInstanceFamily" => {
+                Self::InvalidParameterValueGpuInstanceFamily(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidInstanceSource" => {
+                Self::InvalidParameterValueInvalidInstanceSource(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.EipNumLimit" => Self::LimitExceededEipNumLimit(error),
+            "LimitExceeded.EniNumLimit" => Self::LimitExceededEniNumLimit(error),
+            "LimitExceeded.InstanceTypeBandwidth" => {
+                Self::LimitExceededInstanceTypeBandwidth(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceInsufficient.SpecifiedInstanceType" => {
+                Self::ResourceInsufficientSpecifiedInstanceType(error)
+            }
+            "ResourceUnavailable.InstanceType" => {
+                Self::ResourceUnavailableInstanceType(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnsupportedOperation.HeterogeneousChangeInstanceFamily" => {
+                Self::UnsupportedOperationHeterogeneousChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.InstanceMixedResetInstanceType" => {
+                Self::UnsupportedOperationInstanceMixedResetInstanceType(error)
+            }
+            "UnsupportedOperation.LocalDataDiskChangeInstanceFamily" => {
+                Self::UnsupportedOperationLocalDataDiskChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.OriginalInstanceTypeInvalid" => {
+                Self::UnsupportedOperationOriginalInstanceTypeInvalid(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            "UnsupportedOperation.StoppedModeStopChargingSameFamily" => {
+                Self::UnsupportedOperationStoppedModeStopChargingSameFamily(error)
+            }
+            "UnsupportedOperation.UnsupportedARMChangeInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedArmChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(
+                    error,
+                )
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceResetInstancesTypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceResetInstancesTypeError {}
+/// An error the service returned for `InquiryPriceResizeInstanceDisks`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResizeInstanceDisksError::Common`]; any other code is kept in [`InquiryPriceResizeInstanceDisksError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceResizeInstanceDisksError {
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    InvalidParameterValueSnapshotIdMalformed(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.AtLeastOne`.
+    MissingParameterAtLeastOne(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    UnsupportedOperationInstanceStateCorrupted(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    UnsupportedOperationInstanceStateStopped(ServiceError),
+    /// `UnsupportedOperation.InvalidDisk`.
+    UnsupportedOperationInvalidDisk(ServiceError),
+    /// `UnsupportedOperation.LocalDiskMigratingToCloudDisk`.
+    UnsupportedOperationLocalDiskMigratingToCloudDisk(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceResizeInstanceDisksError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueSnapshotIdMalformed(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterAtLeastOne(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::UnsupportedOperationInstanceStateCorrupted(error)
+            | Self::UnsupportedOperationInstanceStateStopped(error)
+            | Self::UnsupportedOperationInvalidDisk(error)
+            | Self::UnsupportedOperationLocalDiskMigratingToCloudDisk(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceResizeInstanceDisksError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.SnapshotIdMalformed" => {
+                Self::InvalidParameterValueSnapshotIdMalformed(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.AtLeastOne" => Self::MissingParameterAtLeastOne(error),
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "UnsupportedOperation.InstanceStateCorrupted" => {
+                Self::UnsupportedOperationInstanceStateCorrupted(error)
+            }
+            "UnsupportedOperation.InstanceStateStopped" => {
+                Self::UnsupportedOperationInstanceStateStopped(error)
+            }
+            "UnsupportedOperation.InvalidDisk" => {
+                Self::UnsupportedOperationInvalidDisk(error)
+            }
+            "UnsupportedOperation.LocalDiskMigratingToCloudDisk" => {
+                Self::UnsupportedOperationLocalDiskMigratingToCloudDisk(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceResizeInstanceDisksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceResizeInstanceDisksError {}
+/// An error the service returned for `InquiryPriceRunInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRunInstancesError::Common`]; any other code is kept in [`InquiryPriceRunInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceRunInstancesError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    FailedOperationDisasterRecoverGroupNotFound(ServiceError),
+    /// `FailedOperation.IllegalTagKey`.
+    FailedOperationIllegalTagKey(ServiceError),
+    /// `FailedOperation.IllegalTagValue`.
+    FailedOperationIllegalTagValue(ServiceError),
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `FailedOperation.SnapshotSizeLargerThanDataSize`.
+    FailedOperationSnapshotSizeLargerThanDataSize(ServiceError),
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `FailedOperation.TatAgentNotSupport`.
+    FailedOperationTatAgentNotSupport(ServiceError),
+    /// `InstancesQuotaLimitExceeded`.
+    InstancesQuotaLimitExceeded(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InvalidClientToken.TooLong`.
+    InvalidClientTokenTooLong(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidInstanceName.TooLong`.
+    InvalidInstanceNameTooLong(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter.EdgeZoneMissInternetAccessible`.
+    InvalidParameterEdgeZoneMissInternetAccessible(ServiceError),
+    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
+    /// `InvalidParameter.InternetAccessibleNotSupported`.
+    InvalidParameterInternetAccessibleNotSupported(ServiceError),
+    /// `InvalidParameter.OnlySupportForEdgeZone`.
+    InvalidParameterOnlySupportForEdgeZone(ServiceError),
+    /// `InvalidParameter.SnapshotNotFound`.
+    InvalidParameterSnapshotNotFound(ServiceError),
+    /// `InvalidParameter.SpecialParameterForSpecialAccount`.
+    InvalidParameterSpecialParameterForSpecialAccount(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
+    InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIdNotFound`.
+    InvalidParameterValueBandwidthPackageIdNotFound(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIspNotMatch`.
+    InvalidParameterValueBandwidthPackageIspNotMatch(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageZoneNotMatch`.
+    InvalidParameterValueBandwidthPackageZoneNotMatch(ServiceError),
+    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
+    /// `InvalidParameterValue.DuplicateTags`.
+    InvalidParameterValueDuplicateTags(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    InvalidParameterValueInstanceTypeNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeRequiredHpcCluster`.
+    InvalidParameterValueInstanceTypeRequiredHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InsufficientPrice`.
+    InvalidParameterValueInsufficientPrice(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageFormat`.
+    InvalidParameterValueInvalidImageFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageOsName`.
+    InvalidParameterValueInvalidImageOsName(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.InvalidInstanceTypePeriodicContract`.
+    InvalidParameterValueInvalidInstanceTypePeriodicContract(ServiceError),
+    /// `InvalidParameterValue.InvalidTimeFormat`.
+    InvalidParameterValueInvalidTimeFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    InvalidParameterValueInvalidUserDataFormat(ServiceError),
+    /// `InvalidParameterValue.IspNotSupportForEdgeZone`.
+    InvalidParameterValueIspNotSupportForEdgeZone(ServiceError),
+    /// `InvalidParameterValue.IspValueRepeated`.
+    InvalidParameterValueIspValueRepeated(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.RequiredLocationImage`.
+    InvalidParameterValueRequiredLocationImage(ServiceError),
+    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    InvalidParameterValueSnapshotIdMalformed(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.TagQuotaLimitExceeded`.
+    InvalidParameterValueTagQuotaLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidPassword`.
+    InvalidPassword(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.DisasterRecoverGroup`.
+    LimitExceededDisasterRecoverGroup(ServiceError),
+    /// `LimitExceeded.InstanceEniNumLimit`.
+    LimitExceededInstanceEniNumLimit(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.MonitorService`.
+    MissingParameterMonitorService(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbs`.
+    ResourceNotFoundNoDefaultCbs(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
+    /// `ResourceUnavailable.InstanceType`.
+    ResourceUnavailableInstanceType(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
+    /// `UnsupportedOperation.InvalidDisk`.
+    UnsupportedOperationInvalidDisk(ServiceError),
+    /// `UnsupportedOperation.InvalidRegionDiskEncrypt`.
+    UnsupportedOperationInvalidRegionDiskEncrypt(ServiceError),
+    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
+    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
+    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
+    /// `UnsupportedOperation.PeriodicContractNotSupportManualRenew`.
+    UnsupportedOperationPeriodicContractNotSupportManualRenew(ServiceError),
+    /// `UnsupportedOperation.SpotUnsupportedRegion`.
+    UnsupportedOperationSpotUnsupportedRegion(ServiceError),
+    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
+    /// `UnsupportedOperation.UnsupportedInternationalUser`.
+    UnsupportedOperationUnsupportedInternationalUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceRunInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            | Self::FailedOperationIllegalTagKey(error)
+            | Self::FailedOperationIllegalTagValue(error)
+            | Self::FailedOperationInquiryPriceFailed(error)
+            | Self::FailedOperationSnapshotSizeLargerThanDataSize(error)
+            | Self::FailedOperationTagKeyReserved(error)
+            | Self::FailedOperationTatAgentNotSupport(error)
+            | Self::InstancesQuotaLimitExceeded(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InvalidClientTokenTooLong(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidInstanceNameTooLong(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameterEdgeZoneMissInternetAccessible(error)
+            | Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            | Self::InvalidParameterInternetAccessibleNotSupported(error)
+            | Self::InvalidParameterOnlySupportForEdgeZone(error)
+            | Self::InvalidParameterSnapshotNotFound(error)
+            | Self::InvalidParameterSpecialParameterForSpecialAccount(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
+            | Self::InvalidParameterValueBandwidthPackageIdNotFound(error)
+            | Self::InvalidParameterValueBandwidthPackageIspNotMatch(error)
+            | Self::InvalidParameterValueBandwidthPackageZoneNotMatch(error)
+            | Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            | Self::InvalidParameterValueDuplicateTags(error)
+            | Self::InvalidParameterValueInstanceTypeNotFound(error)
+            | Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            | Self::InvalidParameterValueInstanceTypeRequiredHpcCluster(error)
+            | Self::InvalidParameterValueInsufficientPrice(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageFormat(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageOsName(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueInvalidInstanceTypePeriodicContract(error)
+            | Self::InvalidParameterValueInvalidTimeFormat(error)
+            | Self::InvalidParameterValueInvalidUserDataFormat(error)
+            | Self::InvalidParameterValueIspNotSupportForEdgeZone(error)
+            | Self::InvalidParameterValueIspValueRepeated(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueRequiredLocationImage(error)
+            | Self::InvalidParameterValueSnapshotIdMalformed(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueTagQuotaLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidPassword(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededDisasterRecoverGroup(error)
+            | Self::LimitExceededInstanceEniNumLimit(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterMonitorService(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::ResourceNotFoundHpcCluster(error)
+            | Self::ResourceNotFoundNoDefaultCbs(error)
+            | Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            | Self::ResourceUnavailableInstanceType(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            | Self::UnsupportedOperationInvalidDisk(error)
+            | Self::UnsupportedOperationInvalidRegionDiskEncrypt(error)
+            | Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            | Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            | Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            | Self::UnsupportedOperationPeriodicContractNotSupportManualRenew(error)
+            | Self::UnsupportedOperationSpotUnsupportedRegion(error)
+            | Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                error,
+            )
+            | Self::UnsupportedOperationUnsupportedInternationalUser(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceRunInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "FailedOperation.DisasterRecoverGroupNotFound" => {
+                Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            }
+            "FailedOperation.IllegalTagKey" => Self::FailedOperationIllegalTagKey(error),
+            "FailedOperation.IllegalTagValue" => {
+                Self::FailedOperationIllegalTagValue(error)
+            }
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "FailedOperation.SnapshotSizeLargerThanDataSize" => {
+                Self::FailedOperationSnapshotSizeLargerThanDataSize(error)
+            }
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "FailedOperation.TatAgentNotSupport" => {
+                Self::FailedOperationTatAgentNotSupport(error)
+            }
+            "InstancesQuotaLimitExceeded" => Self::InstancesQuotaLimitExceeded(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InvalidClientToken.TooLong" => Self::InvalidClientTokenTooLong(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidInstanceName.TooLong" => Self::InvalidInstanceNameTooLong(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter.EdgeZoneMissInternetAccessible" => {
+                Self::InvalidParameterEdgeZoneMissInternetAccessible(error)
+            }
+            "InvalidParameter.HostIdCustomizedInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdStandardInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.InstanceTypeSupportedHostNotFound" => {
+                Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            }
+            "InvalidParameter.InternetAccessibleNotSupported" => {
+                Self::InvalidParameterInternetAccessibleNotSupported(error)
+            }
+            "InvalidParameter.OnlySupportForEdgeZone" => {
+                Self::InvalidParameterOnlySupportForEdgeZone(error)
+            }
+            "InvalidParameter.SnapshotNotFound" => {
+                Self::InvalidParameterSnapshotNotFound(error)
+            }
+            "InvalidParameter.SpecialParameterForSpecialAccount" => {
+                Self::InvalidParameterSpecialParameterForSpecialAccount(error)
+            }
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.BandwidthPackageIdMalformed" => {
+                Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
+            }
+            "InvalidParameterValue.BandwidthPackageIdNotFound" => {
+                Self::InvalidParameterValueBandwidthPackageIdNotFound(error)
+            }
+            "InvalidParameterValue.BandwidthPackageIspNotMatch" => {
+                Self::InvalidParameterValueBandwidthPackageIspNotMatch(error)
+            }
+            "InvalidParameterValue.BandwidthPackageZoneNotMatch" => {
+                Self::InvalidParameterValueBandwidthPackageZoneNotMatch(error)
+            }
+            "InvalidParameterValue.CloudSsdDataDiskSizeTooSmall" => {
+                Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            }
+            "InvalidParameterValue.DuplicateTags" => {
+                Self::InvalidParameterValueDuplicateTags(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotFound" => {
+                Self::InvalidParameterValueInstanceTypeNotFound(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotSupportHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            }
+            "InvalidParameterValue.InstanceTypeRequiredHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeRequiredHpcCluster(error)
+            }
+            "InvalidParameterValue.InsufficientPrice" => {
+                Self::InvalidParameterValueInsufficientPrice(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageFormat" => {
+                Self::InvalidParameterValueInvalidImageFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageOsName" => {
+                Self::InvalidParameterValueInvalidImageOsName(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.InvalidInstanceTypePeriodicContract" => {
+                Self::InvalidParameterValueInvalidInstanceTypePeriodicContract(error)
+            }
+            "InvalidParameterValue.InvalidTimeFormat" => {
+                Self::InvalidParameterValueInvalidTimeFormat(error)
+            }
+            "InvalidParameterValue.InvalidUserDataFormat" => {
+                Self::InvalidParameterValueInvalidUserDataFormat(error)
+            }
+            "InvalidParameterValue.IspNotSupportForEdgeZone" => {
+                Self::InvalidParameterValueIspNotSupportForEdgeZone(error)
+            }
+            "InvalidParameterValue.IspValueRepeated" => {
+                Self::InvalidParameterValueIspValueRepeated(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.RequiredLocationImage" => {
+                Self::InvalidParameterValueRequiredLocationImage(error)
+            }
+            "InvalidParameterValue.SnapshotIdMalformed" => {
+                Self::InvalidParameterValueSnapshotIdMalformed(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.TagQuotaLimitExceeded" => {
+                Self::InvalidParameterValueTagQuotaLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidPassword" => Self::InvalidPassword(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.DisasterRecoverGroup" => {
+                Self::LimitExceededDisasterRecoverGroup(error)
+            }
+            "LimitExceeded.InstanceEniNumLimit" => {
+                Self::LimitExceededInstanceEniNumLimit(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.MonitorService" => {
+                Self::MissingParameterMonitorService(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            "ResourceNotFound.NoDefaultCbs" => Self::ResourceNotFoundNoDefaultCbs(error),
+            "ResourceNotFound.NoDefaultCbsWithReason" => {
+                Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            }
+            "ResourceUnavailable.InstanceType" => {
+                Self::ResourceUnavailableInstanceType(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
+                Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportGridLicence" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportJumboFrame" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            }
+            "UnsupportedOperation.InvalidDisk" => {
+                Self::UnsupportedOperationInvalidDisk(error)
+            }
+            "UnsupportedOperation.InvalidRegionDiskEncrypt" => {
+                Self::UnsupportedOperationInvalidRegionDiskEncrypt(error)
+            }
+            "UnsupportedOperation.NoInstanceTypeSupportSpot" => {
+                Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            }
+            "UnsupportedOperation.NotSupportImportInstancesActionTimer" => {
+                Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            }
+            "UnsupportedOperation.OnlyForPrepaidAccount" => {
+                Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            }
+            "UnsupportedOperation.PeriodicContractNotSupportManualRenew" => {
+                Self::UnsupportedOperationPeriodicContractNotSupportManualRenew(error)
+            }
+            "UnsupportedOperation.SpotUnsupportedRegion" => {
+                Self::UnsupportedOperationSpotUnsupportedRegion(error)
+            }
+            "UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew" => {
+                Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                    error,
+                )
+            }
+            "UnsupportedOperation.UnsupportedInternationalUser" => {
+                Self::UnsupportedOperationUnsupportedInternationalUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceRunInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceRunInstancesError {}
+/// An error the service returned for `InquiryPriceTerminateInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceTerminateInstancesError::Common`]; any other code is kept in [`InquiryPriceTerminateInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum InquiryPriceTerminateInstancesError {
+    /// `FailedOperation.InquiryRefundPriceFailed`.
+    FailedOperationInquiryRefundPriceFailed(ServiceError),
+    /// `FailedOperation.Unreturnable`.
+    FailedOperationUnreturnable(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceNotSupportedPrepaidInstance`.
+    InvalidInstanceNotSupportedPrepaidInstance(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedPricingModel`.
+    UnsupportedOperationInstanceMixedPricingModel(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    UnsupportedOperationInstanceMixedZoneType(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.Region`.
+    UnsupportedOperationRegion(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl InquiryPriceTerminateInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInquiryRefundPriceFailed(error)
+            | Self::FailedOperationUnreturnable(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceNotSupportedPrepaidInstance(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MissingParameter(error)
+            | Self::UnsupportedOperationInstanceMixedPricingModel(error)
+            | Self::UnsupportedOperationInstanceMixedZoneType(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationRegion(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for InquiryPriceTerminateInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InquiryRefundPriceFailed" => {
+                Self::FailedOperationInquiryRefundPriceFailed(error)
+            }
+            "FailedOperation.Unreturnable" => Self::FailedOperationUnreturnable(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceNotSupportedPrepaidInstance" => {
+                Self::InvalidInstanceNotSupportedPrepaidInstance(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnsupportedOperation.InstanceMixedPricingModel" => {
+                Self::UnsupportedOperationInstanceMixedPricingModel(error)
+            }
+            "UnsupportedOperation.InstanceMixedZoneType" => {
+                Self::UnsupportedOperationInstanceMixedZoneType(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.Region" => Self::UnsupportedOperationRegion(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for InquiryPriceTerminateInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for InquiryPriceTerminateInstancesError {}
+/// An error the service returned for `ModifyChcAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyChcAttributeError::Common`]; any other code is kept in [`ModifyChcAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyChcAttributeError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.ChcNetworkEmpty`.
+    InvalidParameterValueChcNetworkEmpty(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.NotEmpty`.
+    InvalidParameterValueNotEmpty(ServiceError),
+    /// `InvalidPassword`.
+    InvalidPassword(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyChcAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidHostNotSupported(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueChcNetworkEmpty(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueNotEmpty(error)
+            | Self::InvalidPassword(error)
+            | Self::InvalidSecurityGroupIdNotFound(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyChcAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.ChcNetworkEmpty" => {
+                Self::InvalidParameterValueChcNetworkEmpty(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.NotEmpty" => {
+                Self::InvalidParameterValueNotEmpty(error)
+            }
+            "InvalidPassword" => Self::InvalidPassword(error),
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyChcAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyChcAttributeError {}
+/// An error the service returned for `ModifyChcNetworkMode`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyChcNetworkModeError::Common`]; any other code is kept in [`ModifyChcNetworkModeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyChcNetworkModeError {
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `OperationDenied.ChcDeployConfigInvalid`.
+    OperationDeniedChcDeployConfigInvalid(ServiceError),
+    /// `OperationDenied.ChcHostStateNotSupported`.
+    OperationDeniedChcHostStateNotSupported(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyChcNetworkModeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidHostNotSupported(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::OperationDeniedChcDeployConfigInvalid(error)
+            | Self::OperationDeniedChcHostStateNotSupported(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyChcNetworkModeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "OperationDenied.ChcDeployConfigInvalid" => {
+                Self::OperationDeniedChcDeployConfigInvalid(error)
+            }
+            "OperationDenied.ChcHostStateNotSupported" => {
+                Self::OperationDeniedChcHostStateNotSupported(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyChcNetworkModeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyChcNetworkModeError {}
+/// An error the service returned for `ModifyDisasterRecoverGroupAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDisasterRecoverGroupAttributeError::Common`]; any other code is kept in [`ModifyDisasterRecoverGroupAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyDisasterRecoverGroupAttributeError {
+    /// `InvalidParameterValue.TooLong`.
+    InvalidParameterValueTooLong(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `ResourceNotFound.InvalidPlacementSet`.
+    ResourceNotFoundInvalidPlacementSet(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyDisasterRecoverGroupAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValueTooLong(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::ResourceNotFoundInvalidPlacementSet(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyDisasterRecoverGroupAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue.TooLong" => Self::InvalidParameterValueTooLong(error),
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "ResourceNotFound.InvalidPlacementSet" => {
+                Self::ResourceNotFoundInvalidPlacementSet(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyDisasterRecoverGroupAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyDisasterRecoverGroupAttributeError {}
+/// An error the service returned for `ModifyHostsAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyHostsAttributeError::Common`]; any other code is kept in [`ModifyHostsAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyHostsAttributeError {
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyHostsAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidHostNotSupported(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidInstanceNotSupported(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyHostsAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyHostsAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyHostsAttributeError {}
+/// An error the service returned for `ModifyHpcClusterAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyHpcClusterAttributeError::Common`]; any other code is kept in [`ModifyHpcClusterAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyHpcClusterAttributeError {
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyHpcClusterAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterValue(error)
+            | Self::ResourceNotFoundHpcCluster(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyHpcClusterAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyHpcClusterAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyHpcClusterAttributeError {}
+/// An error the service returned for `ModifyImageAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyImageAttributeError::Common`]; any other code is kept in [`ModifyImageAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyImageAttributeError {
+    /// `InvalidImageId.IncorrectState`.
+    InvalidImageIdIncorrectState(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidImageName.Duplicate`.
+    InvalidImageNameDuplicate(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageFamily`.
+    InvalidParameterValueInvalidImageFamily(ServiceError),
+    /// `InvalidParameterValue.TooLarge`.
+    InvalidParameterValueTooLarge(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation.SharedImageModifyUnsupported`.
+    UnsupportedOperationSharedImageModifyUnsupported(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyImageAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidImageIdIncorrectState(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidImageNameDuplicate(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageFamily(error)
+            | Self::InvalidParameterValueTooLarge(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperationSharedImageModifyUnsupported(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyImageAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidImageId.IncorrectState" => Self::InvalidImageIdIncorrectState(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidImageName.Duplicate" => Self::InvalidImageNameDuplicate(error),
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageFamily" => {
+                Self::InvalidParameterValueInvalidImageFamily(error)
+            }
+            "InvalidParameterValue.TooLarge" => {
+                Self::InvalidParameterValueTooLarge(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation.SharedImageModifyUnsupported" => {
+                Self::UnsupportedOperationSharedImageModifyUnsupported(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyImageAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyImageAttributeError {}
+/// An error the service returned for `ModifyImageSharePermission`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyImageSharePermissionError::Common`]; any other code is kept in [`ModifyImageSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyImageSharePermissionError {
+    /// `FailedOperation.AccountAlreadyExists`.
+    FailedOperationAccountAlreadyExists(ServiceError),
+    /// `FailedOperation.AccountIsYourSelf`.
+    FailedOperationAccountIsYourSelf(ServiceError),
+    /// `FailedOperation.BYOLImageShareFailed`.
+    FailedOperationByolImageShareFailed(ServiceError),
+    /// `FailedOperation.NotMasterAccount`.
+    FailedOperationNotMasterAccount(ServiceError),
+    /// `FailedOperation.QImageShareFailed`.
+    FailedOperationQImageShareFailed(ServiceError),
+    /// `FailedOperation.RImageShareFailed`.
+    FailedOperationRImageShareFailed(ServiceError),
+    /// `InvalidAccountId.NotFound`.
+    InvalidAccountIdNotFound(ServiceError),
+    /// `InvalidAccountIs.YourSelf`.
+    InvalidAccountIsYourSelf(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `OverQuota`.
+    OverQuota(ServiceError),
+    /// `UnauthorizedOperation.ImageNotBelongToAccount`.
+    UnauthorizedOperationImageNotBelongToAccount(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
+    /// `UnsupportedOperation.LocationImageNotSupported`.
+    UnsupportedOperationLocationImageNotSupported(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyImageSharePermissionError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationAccountAlreadyExists(error)
+            | Self::FailedOperationAccountIsYourSelf(error)
+            | Self::FailedOperationByolImageShareFailed(error)
+            | Self::FailedOperationNotMasterAccount(error)
+            | Self::FailedOperationQImageShareFailed(error)
+            | Self::FailedOperationRImageShareFailed(error)
+            | Self::InvalidAccountIdNotFound(error)
+            | Self::InvalidAccountIsYourSelf(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::OverQuota(error)
+            | Self::UnauthorizedOperationImageNotBelongToAccount(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            | Self::UnsupportedOperationLocationImageNotSupported(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyImageSharePermissionError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.AccountAlreadyExists" => {
+                Self::FailedOperationAccountAlreadyExists(error)
+            }
+            "FailedOperation.AccountIsYourSelf" => {
+                Self::FailedOperationAccountIsYourSelf(error)
+            }
+            "FailedOperation.BYOLImageShareFailed" => {
+                Self::FailedOperationByolImageShareFailed(error)
+            }
+            "FailedOperation.NotMasterAccount" => {
+                Self::FailedOperationNotMasterAccount(error)
+            }
+            "FailedOperation.QImageShareFailed" => {
+                Self::FailedOperationQImageShareFailed(error)
+            }
+            "FailedOperation.RImageShareFailed" => {
+                Self::FailedOperationRImageShareFailed(error)
+            }
+            "InvalidAccountId.NotFound" => Self::InvalidAccountIdNotFound(error),
+            "InvalidAccountIs.YourSelf" => Self::InvalidAccountIsYourSelf(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "OverQuota" => Self::OverQuota(error),
+            "UnauthorizedOperation.ImageNotBelongToAccount" => {
+                Self::UnauthorizedOperationImageNotBelongToAccount(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation.EncryptedImagesNotSupported" => {
+                Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            }
+            "UnsupportedOperation.LocationImageNotSupported" => {
+                Self::UnsupportedOperationLocationImageNotSupported(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyImageSharePermissionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyImageSharePermissionError {}
+/// An error the service returned for `ModifyInstanceDiskType`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstanceDiskTypeError::Common`]; any other code is kept in [`ModifyInstanceDiskTypeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstanceDiskTypeError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameter.InvalidCloudDiskSoldOut`.
+    InvalidParameterInvalidCloudDiskSoldOut(ServiceError),
+    /// `InvalidParameter.InvalidInstanceNotSupported`.
+    InvalidParameterInvalidInstanceNotSupported(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LocalDiskSizeRange`.
+    InvalidParameterValueLocalDiskSizeRange(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    ResourceInsufficientCloudDiskSoldOut(ServiceError),
+    /// `UnsupportedOperation.EdgeZoneNotSupportCloudDisk`.
+    UnsupportedOperationEdgeZoneNotSupportCloudDisk(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstanceDiskTypeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterInvalidCloudDiskSoldOut(error)
+            | Self::InvalidParameterInvalidInstanceNotSupported(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLocalDiskSizeRange(error)
+            | Self::InvalidPermission(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::ResourceInsufficientCloudDiskSoldOut(error)
+            | Self::UnsupportedOperationEdgeZoneNotSupportCloudDisk(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstanceDiskTypeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameter.InvalidCloudDiskSoldOut" => {
+                Self::InvalidParameterInvalidCloudDiskSoldOut(error)
+            }
+            "InvalidParameter.InvalidInstanceNotSupported" => {
+                Self::InvalidParameterInvalidInstanceNotSupported(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LocalDiskSizeRange" => {
+                Self::InvalidParameterValueLocalDiskSizeRange(error)
+            }
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "ResourceInsufficient.CloudDiskSoldOut" => {
+                Self::ResourceInsufficientCloudDiskSoldOut(error)
+            }
+            "UnsupportedOperation.EdgeZoneNotSupportCloudDisk" => {
+                Self::UnsupportedOperationEdgeZoneNotSupportCloudDisk(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstanceDiskTypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstanceDiskTypeError {}
+/// An error the service returned for `ModifyInstancesAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesAttributeError::Common`]; any other code is kept in [`ModifyInstancesAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstancesAttributeError {
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `FailedOperation.SecurityGroupActionFailed`.
+    FailedOperationSecurityGroupActionFailed(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceName.TooLong`.
+    InvalidInstanceNameTooLong(ServiceError),
+    /// `InvalidParameter.HostNameIllegal`.
+    InvalidParameterHostNameIllegal(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.CamRoleNameMalformed`.
+    InvalidParameterValueCamRoleNameMalformed(ServiceError),
+    /// `InvalidParameterValue.IllegalHostName`.
+    InvalidParameterValueIllegalHostName(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    InvalidParameterValueInvalidUserDataFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `LimitExceeded.AssociateUSGLimitExceeded`.
+    LimitExceededAssociateUsgLimitExceeded(ServiceError),
+    /// `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`.
+    LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
+    /// `LimitExceeded.SingleUSGQuota`.
+    LimitExceededSingleUsgQuota(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    UnsupportedOperationInstanceStateTerminated(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportHighDensityModeSetting`.
+    UnsupportedOperationInstanceTypeNotSupportHighDensityModeSetting(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
+    /// `UnsupportedOperation.InstancesEnableJumboWithoutReboot`.
+    UnsupportedOperationInstancesEnableJumboWithoutReboot(ServiceError),
+    /// `UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance`.
+    UnsupportedOperationInvalidInstanceNotSupportedProtectedInstance(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstancesAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::FailedOperationSecurityGroupActionFailed(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceNameTooLong(error)
+            | Self::InvalidParameterHostNameIllegal(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueCamRoleNameMalformed(error)
+            | Self::InvalidParameterValueIllegalHostName(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidUserDataFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::LimitExceededAssociateUsgLimitExceeded(error)
+            | Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
+            | Self::LimitExceededSingleUsgQuota(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminated(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportHighDensityModeSetting(
+                error,
+            )
+            | Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            | Self::UnsupportedOperationInstancesEnableJumboWithoutReboot(error)
+            | Self::UnsupportedOperationInvalidInstanceNotSupportedProtectedInstance(
+                error,
+            )
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstancesAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "FailedOperation.SecurityGroupActionFailed" => {
+                Self::FailedOperationSecurityGroupActionFailed(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceName.TooLong" => Self::InvalidInstanceNameTooLong(error),
+            "InvalidParameter.HostNameIllegal" => {
+                Self::InvalidParameterHostNameIllegal(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.CamRoleNameMalformed" => {
+                Self::InvalidParameterValueCamRoleNameMalformed(error)
+            }
+            "InvalidParameterValue.IllegalHostName" => {
+                Self::InvalidParameterValueIllegalHostName(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidUserDataFormat" => {
+                Self::InvalidParameterValueInvalidUserDataFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "LimitExceeded.AssociateUSGLimitExceeded" => {
+                Self::LimitExceededAssociateUsgLimitExceeded(error)
+            }
+            "LimitExceeded.CvmsVifsPerSecGroupLimitExceeded" => {
+                Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
+            }
+            "LimitExceeded.SingleUSGQuota" => Self::LimitExceededSingleUsgQuota(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminated" => {
+                Self::UnsupportedOperationInstanceStateTerminated(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportHighDensityModeSetting" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportHighDensityModeSetting(
+                    error,
+                )
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportJumboFrame" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            }
+            "UnsupportedOperation.InstancesEnableJumboWithoutReboot" => {
+                Self::UnsupportedOperationInstancesEnableJumboWithoutReboot(error)
+            }
+            "UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance" => {
+                Self::UnsupportedOperationInvalidInstanceNotSupportedProtectedInstance(
+                    error,
+                )
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstancesAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstancesAttributeError {}
+/// An error the service returned for `ModifyInstancesChargeType`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesChargeTypeError::Common`]; any other code is kept in [`ModifyInstancesChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstancesChargeTypeError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
+    /// `FailedOperation.PromotionalPerioRestriction`.
+    FailedOperationPromotionalPerioRestriction(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidInstanceTypeUnderwrite`.
+    InvalidParameterValueInvalidInstanceTypeUnderwrite(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `LimitExceeded.InstanceQuota`.
+    LimitExceededInstanceQuota(ServiceError),
+    /// `LimitExceeded.InstanceTypeBandwidth`.
+    LimitExceededInstanceTypeBandwidth(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `UnsupportedOperation.CommercialImageChangeChargeType`.
+    UnsupportedOperationCommercialImageChangeChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    UnsupportedOperationInstanceMixedZoneType(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.RedHatInstanceUnsupported`.
+    UnsupportedOperationRedHatInstanceUnsupported(ServiceError),
+    /// `UnsupportedOperation.UnderwriteDiscountGreaterThanPrepaidDiscount`.
+    UnsupportedOperationUnderwriteDiscountGreaterThanPrepaidDiscount(ServiceError),
+    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstancesChargeTypeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            | Self::FailedOperationPromotionalPerioRestriction(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidInstanceTypeUnderwrite(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::LimitExceededInstanceQuota(error)
+            | Self::LimitExceededInstanceTypeBandwidth(error)
+            | Self::MissingParameter(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::UnsupportedOperationCommercialImageChangeChargeType(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceMixedZoneType(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationRedHatInstanceUnsupported(error)
+            | Self::UnsupportedOperationUnderwriteDiscountGreaterThanPrepaidDiscount(
+                error,
+            )
+            | Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                error,
+            ) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstancesChargeTypeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "FailedOperation.InvalidInstanceApplicationRoleEmr" => {
+                Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            }
+            "FailedOperation.PromotionalPerioRestriction" => {
+                Self::FailedOperationPromotionalPerioRestriction(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidInstanceTypeUnderwrite" => {
+                Self::InvalidParameterValueInvalidInstanceTypeUnderwrite(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "LimitExceeded.InstanceQuota" => Self::LimitExceededInstanceQuota(error),
+            "LimitExceeded.InstanceTypeBandwidth" => {
+                Self::LimitExceededInstanceTypeBandwidth(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "UnsupportedOperation.CommercialImageChangeChargeType" => {
+                Self::UnsupportedOperationCommercialImageChangeChargeType(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceMixedZoneType" => {
+                Self::UnsupportedOperationInstanceMixedZoneType(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.RedHatInstanceUnsupported" => {
+                Self::UnsupportedOperationRedHatInstanceUnsupported(error)
+            }
+            "UnsupportedOperation.UnderwriteDiscountGreaterThanPrepaidDiscount" => {
+                Self::UnsupportedOperationUnderwriteDiscountGreaterThanPrepaidDiscount(
+                    error,
+                )
+            }
+            "UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew" => {
+                Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                    error,
+                )
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstancesChargeTypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstancesChargeTypeError {}
+/// An error the service returned for `ModifyInstancesDisasterRecoverGroup`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesDisasterRecoverGroupError::Common`]; any other code is kept in [`ModifyInstancesDisasterRecoverGroupError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstancesDisasterRecoverGroupError {
+    /// `FailedOperation.AlreadyInDisasterRecoverGroup`.
+    FailedOperationAlreadyInDisasterRecoverGroup(ServiceError),
+    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    FailedOperationDisasterRecoverGroupNotFound(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.DisasterRecoverGroupIdMalformed`.
+    InvalidParameterValueDisasterRecoverGroupIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.NotSupported`.
+    InvalidParameterValueNotSupported(ServiceError),
+    /// `LimitExceeded.DisasterRecoverGroup`.
+    LimitExceededDisasterRecoverGroup(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `UnsupportedOperation.CbsRemoteSsdNotSupport`.
+    UnsupportedOperationCbsRemoteSsdNotSupport(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.NoVpcNetwork`.
+    UnsupportedOperationNoVpcNetwork(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstancesDisasterRecoverGroupError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationAlreadyInDisasterRecoverGroup(error)
+            | Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueNotSupported(error)
+            | Self::LimitExceededDisasterRecoverGroup(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::UnsupportedOperationCbsRemoteSsdNotSupport(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationNoVpcNetwork(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstancesDisasterRecoverGroupError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.AlreadyInDisasterRecoverGroup" => {
+                Self::FailedOperationAlreadyInDisasterRecoverGroup(error)
+            }
+            "FailedOperation.DisasterRecoverGroupNotFound" => {
+                Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            }
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.DisasterRecoverGroupIdMalformed" => {
+                Self::InvalidParameterValueDisasterRecoverGroupIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.NotSupported" => {
+                Self::InvalidParameterValueNotSupported(error)
+            }
+            "LimitExceeded.DisasterRecoverGroup" => {
+                Self::LimitExceededDisasterRecoverGroup(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "UnsupportedOperation.CbsRemoteSsdNotSupport" => {
+                Self::UnsupportedOperationCbsRemoteSsdNotSupport(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.NoVpcNetwork" => {
+                Self::UnsupportedOperationNoVpcNetwork(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstancesDisasterRecoverGroupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstancesDisasterRecoverGroupError {}
+/// An error the service returned for `ModifyInstancesProject`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesProjectError::Common`]; any other code is kept in [`ModifyInstancesProjectError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstancesProjectError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstancesProjectError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstancesProjectError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstancesProjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstancesProjectError {}
+/// An error the service returned for `ModifyInstancesRenewFlag`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesRenewFlagError::Common`]; any other code is kept in [`ModifyInstancesRenewFlagError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstancesRenewFlagError {
+    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstancesRenewFlagError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                error,
+            ) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstancesRenewFlagError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRoleEmr" => {
+                Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew" => {
+                Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                    error,
+                )
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstancesRenewFlagError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstancesRenewFlagError {}
+/// An error the service returned for `ModifyInstancesVpcAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesVpcAttributeError::Common`]; any other code is kept in [`ModifyInstancesVpcAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyInstancesVpcAttributeError {
+    /// `EniNotAllowedChangeSubnet`.
+    EniNotAllowedChangeSubnet(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceState`.
+    InvalidInstanceState(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.IPAddressMalformed`.
+    InvalidParameterValueIpAddressMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidIpFormat`.
+    InvalidParameterValueInvalidIpFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
+    /// `InvalidParameterValue.SubnetIdMalformed`.
+    InvalidParameterValueSubnetIdMalformed(ServiceError),
+    /// `InvalidParameterValue.VpcIdMalformed`.
+    InvalidParameterValueVpcIdMalformed(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.EdgeZoneInstance`.
+    UnsupportedOperationEdgeZoneInstance(ServiceError),
+    /// `UnsupportedOperation.ElasticNetworkInterface`.
+    UnsupportedOperationElasticNetworkInterface(ServiceError),
+    /// `UnsupportedOperation.IPv6NotSupportVpcMigrate`.
+    UnsupportedOperationIPv6NotSupportVpcMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.ModifyVPCWithCLB`.
+    UnsupportedOperationModifyVpcWithClb(ServiceError),
+    /// `UnsupportedOperation.ModifyVPCWithClassLink`.
+    UnsupportedOperationModifyVpcWithClassLink(ServiceError),
+    /// `UnsupportedOperation.NoVpcNetwork`.
+    UnsupportedOperationNoVpcNetwork(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// `VpcAddrNotInSubNet`.
+    VpcAddrNotInSubNet(ServiceError),
+    /// `VpcIpIsUsed`.
+    VpcIpIsUsed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyInstancesVpcAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::EniNotAllowedChangeSubnet(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceState(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueIpAddressMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidIpFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            | Self::InvalidParameterValueSubnetIdMalformed(error)
+            | Self::InvalidParameterValueVpcIdMalformed(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationEdgeZoneInstance(error)
+            | Self::UnsupportedOperationElasticNetworkInterface(error)
+            | Self::UnsupportedOperationIPv6NotSupportVpcMigrate(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationModifyVpcWithClb(error)
+            | Self::UnsupportedOperationModifyVpcWithClassLink(error)
+            | Self::UnsupportedOperationNoVpcNetwork(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error)
+            | Self::VpcAddrNotInSubNet(error)
+            | Self::VpcIpIsUsed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyInstancesVpcAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "EniNotAllowedChangeSubnet" => Self::EniNotAllowedChangeSubnet(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceState" => Self::InvalidInstanceState(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.IPAddressMalformed" => {
+                Self::InvalidParameterValueIpAddressMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidIpFormat" => {
+                Self::InvalidParameterValueInvalidIpFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MustDhcpEnabledVpc" => {
+                Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            }
+            "InvalidParameterValue.SubnetIdMalformed" => {
+                Self::InvalidParameterValueSubnetIdMalformed(error)
+            }
+            "InvalidParameterValue.VpcIdMalformed" => {
+                Self::InvalidParameterValueVpcIdMalformed(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.EdgeZoneInstance" => {
+                Self::UnsupportedOperationEdgeZoneInstance(error)
+            }
+            "UnsupportedOperation.ElasticNetworkInterface" => {
+                Self::UnsupportedOperationElasticNetworkInterface(error)
+            }
+            "UnsupportedOperation.IPv6NotSupportVpcMigrate" => {
+                Self::UnsupportedOperationIPv6NotSupportVpcMigrate(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.ModifyVPCWithCLB" => {
+                Self::UnsupportedOperationModifyVpcWithClb(error)
+            }
+            "UnsupportedOperation.ModifyVPCWithClassLink" => {
+                Self::UnsupportedOperationModifyVpcWithClassLink(error)
+            }
+            "UnsupportedOperation.NoVpcNetwork" => {
+                Self::UnsupportedOperationNoVpcNetwork(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
+            "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyInstancesVpcAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyInstancesVpcAttributeError {}
+/// An error the service returned for `ModifyKeyPairAttribute`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyKeyPairAttributeError::Common`]; any other code is kept in [`ModifyKeyPairAttributeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyKeyPairAttributeError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidKeyPairId.NotFound`.
+    InvalidKeyPairIdNotFound(ServiceError),
+    /// `InvalidKeyPairName.Duplicate`.
+    InvalidKeyPairNameDuplicate(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyKeyPairAttributeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidKeyPairIdNotFound(error)
+            | Self::InvalidKeyPairNameDuplicate(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::MissingParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyKeyPairAttributeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
+            "InvalidKeyPairName.Duplicate" => Self::InvalidKeyPairNameDuplicate(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyKeyPairAttributeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyKeyPairAttributeError {}
+/// An error the service returned for `ModifyLaunchTemplateDefaultVersion`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLaunchTemplateDefaultVersionError::Common`]; any other code is kept in [`ModifyLaunchTemplateDefaultVersionError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifyLaunchTemplateDefaultVersionError {
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdVerNotExisted`.
+    InvalidParameterValueLaunchTemplateIdVerNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdVerSetAlready`.
+    InvalidParameterValueLaunchTemplateIdVerSetAlready(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    InvalidParameterValueLaunchTemplateVersion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `UnknownParameter`: The request has a parameter the action does not define.
+    UnknownParameter(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ModifyLaunchTemplateDefaultVersionError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateIdVerSetAlready(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateVersion(error)
+            | Self::MissingParameter(error)
+            | Self::UnknownParameter(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ModifyLaunchTemplateDefaultVersionError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdVerNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdVerSetAlready" => {
+                Self::InvalidParameterValueLaunchTemplateIdVerSetAlready(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateVersion" => {
+                Self::InvalidParameterValueLaunchTemplateVersion(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "UnknownParameter" => Self::UnknownParameter(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ModifyLaunchTemplateDefaultVersionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ModifyLaunchTemplateDefaultVersionError {}
+/// An error the service returned for `ProgramFpgaImage`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ProgramFpgaImageError::Common`]; any other code is kept in [`ProgramFpgaImageError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgramFpgaImageError {
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.NotFpgaInstance`.
+    UnsupportedOperationNotFpgaInstance(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ProgramFpgaImageError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationNotFpgaInstance(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ProgramFpgaImageError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.NotFpgaInstance" => {
+                Self::UnsupportedOperationNotFpgaInstance(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ProgramFpgaImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ProgramFpgaImageError {}
+/// An error the service returned for `PurchaseResourcePoolPacks`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`PurchaseResourcePoolPacksError::Common`]; any other code is kept in [`PurchaseResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum PurchaseResourcePoolPacksError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameter.InstanceTypeNotSupport`.
+    InvalidParameterInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.DedicatedResourcePackName`.
+    InvalidParameterValueDedicatedResourcePackName(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.ResourcePoolPackTypeNotSupported`.
+    InvalidParameterValueResourcePoolPackTypeNotSupported(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    ResourceInsufficientSpecifiedInstanceType(ServiceError),
+    /// `ResourceNotFound.InvalidZoneInstanceType`.
+    ResourceNotFoundInvalidZoneInstanceType(ServiceError),
+    /// `ResourcesSoldOut.AvailableZone`.
+    ResourcesSoldOutAvailableZone(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved`.
+    UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(ServiceError),
+    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl PurchaseResourcePoolPacksError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterInstanceTypeNotSupport(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueDedicatedResourcePackName(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueResourcePoolPackTypeNotSupported(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::MissingParameter(error)
+            | Self::ResourceInsufficientSpecifiedInstanceType(error)
+            | Self::ResourceNotFoundInvalidZoneInstanceType(error)
+            | Self::ResourcesSoldOutAvailableZone(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(error)
+            | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for PurchaseResourcePoolPacksError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameter.InstanceTypeNotSupport" => {
+                Self::InvalidParameterInstanceTypeNotSupport(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.DedicatedResourcePackName" => {
+                Self::InvalidParameterValueDedicatedResourcePackName(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.ResourcePoolPackTypeNotSupported" => {
+                Self::InvalidParameterValueResourcePoolPackTypeNotSupported(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "ResourceInsufficient.SpecifiedInstanceType" => {
+                Self::ResourceInsufficientSpecifiedInstanceType(error)
+            }
+            "ResourceNotFound.InvalidZoneInstanceType" => {
+                Self::ResourceNotFoundInvalidZoneInstanceType(error)
+            }
+            "ResourcesSoldOut.AvailableZone" => {
+                Self::ResourcesSoldOutAvailableZone(error)
+            }
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved" => {
+                Self::UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(error)
+            }
+            "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
+                Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for PurchaseResourcePoolPacksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for PurchaseResourcePoolPacksError {}
+/// An error the service returned for `RebootInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RebootInstancesError::Common`]; any other code is kept in [`RebootInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RebootInstancesError {
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    UnsupportedOperationInstanceStateCorrupted(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    UnsupportedOperationInstanceStateStopped(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RebootInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperation(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateCorrupted(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopped(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RebootInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateCorrupted" => {
+                Self::UnsupportedOperationInstanceStateCorrupted(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopped" => {
+                Self::UnsupportedOperationInstanceStateStopped(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RebootInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RebootInstancesError {}
+/// An error the service returned for `RemoveChcAssistVpc`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveChcAssistVpcError::Common`]; any other code is kept in [`RemoveChcAssistVpcError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RemoveChcAssistVpcError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RemoveChcAssistVpcError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidHostNotSupported(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueIncorrectFormat(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RemoveChcAssistVpcError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RemoveChcAssistVpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RemoveChcAssistVpcError {}
+/// An error the service returned for `RemoveChcDeployVpc`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveChcDeployVpcError::Common`]; any other code is kept in [`RemoveChcDeployVpcError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RemoveChcDeployVpcError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RemoveChcDeployVpcError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::InvalidHostNotSupported(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueIncorrectFormat(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RemoveChcDeployVpcError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RemoveChcDeployVpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RemoveChcDeployVpcError {}
+/// An error the service returned for `RenewHosts`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewHostsError::Common`]; any other code is kept in [`RenewHostsError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenewHostsError {
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidHost.NotSupported`.
+    InvalidHostNotSupported(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RenewHostsError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalErrorTradeUnknownError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidHostNotSupported(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidPeriod(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RenewHostsError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RenewHostsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RenewHostsError {}
+/// An error the service returned for `RenewInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewInstancesError::Common`]; any other code is kept in [`RenewInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenewInstancesError {
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceNotSupportedMixPricingModel`.
+    InvalidParameterValueInstanceNotSupportedMixPricingModel(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedZoneType`.
+    UnsupportedOperationInstanceMixedZoneType(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InvalidDiskBackupQuota`.
+    UnsupportedOperationInvalidDiskBackupQuota(ServiceError),
+    /// `UnsupportedOperation.PeriodicContractNotSupportManualRenew`.
+    UnsupportedOperationPeriodicContractNotSupportManualRenew(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RenewInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInstanceNotSupportedMixPricingModel(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidPeriod(error)
+            | Self::MissingParameter(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceMixedZoneType(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInvalidDiskBackupQuota(error)
+            | Self::UnsupportedOperationPeriodicContractNotSupportManualRenew(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RenewInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "FailedOperation.InvalidInstanceApplicationRoleEmr" => {
+                Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceNotSupportedMixPricingModel" => {
+                Self::InvalidParameterValueInstanceNotSupportedMixPricingModel(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceMixedZoneType" => {
+                Self::UnsupportedOperationInstanceMixedZoneType(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InvalidDiskBackupQuota" => {
+                Self::UnsupportedOperationInvalidDiskBackupQuota(error)
+            }
+            "UnsupportedOperation.PeriodicContractNotSupportManualRenew" => {
+                Self::UnsupportedOperationPeriodicContractNotSupportManualRenew(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RenewInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RenewInstancesError {}
+/// An error the service returned for `RepairTaskControl`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RepairTaskControlError::Common`]; any other code is kept in [`RepairTaskControlError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RepairTaskControlError {
+    /// `InternalError`: The service hit an internal error.
+    InternalError(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RepairTaskControlError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalError(error)
+            | Self::InvalidParameter(error)
+            | Self::UnauthorizedOperation(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RepairTaskControlError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalError" => Self::InternalError(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RepairTaskControlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RepairTaskControlError {}
+/// An error the service returned for `ResetInstance`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstanceError::Common`]; any other code is kept in [`ResetInstanceError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetInstanceError {
+    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidParameter.HostNameIllegal`.
+    InvalidParameterHostNameIllegal(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.ParameterConflict`.
+    InvalidParameterParameterConflict(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.IllegalHostName`.
+    InvalidParameterValueIllegalHostName(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    InvalidParameterValueInstanceTypeNotFound(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageForGivenInstanceType`.
+    InvalidParameterValueInvalidImageForGivenInstanceType(ServiceError),
+    /// `InvalidParameterValue.InvalidImageFormat`.
+    InvalidParameterValueInvalidImageFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageIdForRetsetInstance`.
+    InvalidParameterValueInvalidImageIdForRetsetInstance(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.InvalidPassword`.
+    InvalidParameterValueInvalidPassword(ServiceError),
+    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    InvalidParameterValueInvalidUserDataFormat(ServiceError),
+    /// `InvalidParameterValue.KeyPairNotFound`.
+    InvalidParameterValueKeyPairNotFound(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.RequiredLocationImage`.
+    InvalidParameterValueRequiredLocationImage(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.MonitorService`.
+    MissingParameterMonitorService(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`.
+    OperationDeniedChcInstallCloudImageWithoutDeployNetwork(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `ResourceInUse`: The resource is in use.
+    ResourceInUse(ServiceError),
+    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    ResourceInsufficientCloudDiskSoldOut(ServiceError),
+    /// `ResourceNotFound.KeyPairNotFound`.
+    ResourceNotFoundKeyPairNotFound(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    UnsupportedOperationInstanceStateCorrupted(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    UnsupportedOperationInstanceStateTerminated(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
+    /// `UnsupportedOperation.InvalidImageLicenseTypeForReset`.
+    UnsupportedOperationInvalidImageLicenseTypeForReset(ServiceError),
+    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
+    /// `UnsupportedOperation.ModifyEncryptionNotSupported`.
+    UnsupportedOperationModifyEncryptionNotSupported(ServiceError),
+    /// `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`.
+    UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ResetInstanceError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidParameterHostNameIllegal(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterParameterConflict(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueIllegalHostName(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInstanceTypeNotFound(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageForGivenInstanceType(error)
+            | Self::InvalidParameterValueInvalidImageFormat(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageIdForRetsetInstance(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueInvalidPassword(error)
+            | Self::InvalidParameterValueInvalidUserDataFormat(error)
+            | Self::InvalidParameterValueKeyPairNotFound(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueRequiredLocationImage(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterMonitorService(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedChcInstallCloudImageWithoutDeployNetwork(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::ResourceInUse(error)
+            | Self::ResourceInsufficientCloudDiskSoldOut(error)
+            | Self::ResourceNotFoundKeyPairNotFound(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperation(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceStateCorrupted(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminated(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            | Self::UnsupportedOperationInvalidImageLicenseTypeForReset(error)
+            | Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            | Self::UnsupportedOperationModifyEncryptionNotSupported(error)
+            | Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ResetInstanceError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRoleEmr" => {
+                Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidParameter.HostNameIllegal" => {
+                Self::InvalidParameterHostNameIllegal(error)
+            }
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.ParameterConflict" => {
+                Self::InvalidParameterParameterConflict(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.IllegalHostName" => {
+                Self::InvalidParameterValueIllegalHostName(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotFound" => {
+                Self::InvalidParameterValueInstanceTypeNotFound(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageForGivenInstanceType" => {
+                Self::InvalidParameterValueInvalidImageForGivenInstanceType(error)
+            }
+            "InvalidParameterValue.InvalidImageFormat" => {
+                Self::InvalidParameterValueInvalidImageFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageIdForRetsetInstance" => {
+                Self::InvalidParameterValueInvalidImageIdForRetsetInstance(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.InvalidPassword" => {
+                Self::InvalidParameterValueInvalidPassword(error)
+            }
+            "InvalidParameterValue.InvalidUserDataFormat" => {
+                Self::InvalidParameterValueInvalidUserDataFormat(error)
+            }
+            "InvalidParameterValue.KeyPairNotFound" => {
+                Self::InvalidParameterValueKeyPairNotFound(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.RequiredLocationImage" => {
+                Self::InvalidParameterValueRequiredLocationImage(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.MonitorService" => {
+                Self::MissingParameterMonitorService(error)
+            }
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.ChcInstallCloudImageWithoutDeployNetwork" => {
+                Self::OperationDeniedChcInstallCloudImageWithoutDeployNetwork(error)
+            }
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "ResourceInUse" => Self::ResourceInUse(error),
+            "ResourceInsufficient.CloudDiskSoldOut" => {
+                Self::ResourceInsufficientCloudDiskSoldOut(error)
+            }
+            "ResourceNotFound.KeyPairNotFound" => {
+                Self::ResourceNotFoundKeyPairNotFound(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceStateCorrupted" => {
+                Self::UnsupportedOperationInstanceStateCorrupted(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminated" => {
+                Self::UnsupportedOperationInstanceStateTerminated(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportGridLicence" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            }
+            "UnsupportedOperation.InvalidImageLicenseTypeForReset" => {
+                Self::UnsupportedOperationInvalidImageLicenseTypeForReset(error)
+            }
+            "UnsupportedOperation.KeyPairUnsupportedWindows" => {
+                Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            }
+            "UnsupportedOperation.ModifyEncryptionNotSupported" => {
+                Self::UnsupportedOperationModifyEncryptionNotSupported(error)
+            }
+            "UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2" => {
+                Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ResetInstanceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ResetInstanceError {}
+/// An error the service returned for `ResetInstancesInternetMaxBandwidth`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesInternetMaxBandwidthError::Common`]; any other code is kept in [`ResetInstancesInternetMaxBandwidthError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetInstancesInternetMaxBandwidthError {
+    /// `FailedOperation.NotFoundEIP`.
+    FailedOperationNotFoundEip(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
+    InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
+    /// `UnsupportedOperation.EdgeZoneInstance`.
+    UnsupportedOperationEdgeZoneInstance(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ResetInstancesInternetMaxBandwidthError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationNotFoundEip(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidPermission(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            | Self::UnsupportedOperationEdgeZoneInstance(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ResetInstancesInternetMaxBandwidthError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.NotFoundEIP" => Self::FailedOperationNotFoundEip(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.BandwidthPackageIdMalformed" => {
+                Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
+                Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            }
+            "UnsupportedOperation.EdgeZoneInstance" => {
+                Self::UnsupportedOperationEdgeZoneInstance(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ResetInstancesInternetMaxBandwidthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ResetInstancesInternetMaxBandwidthError {}
+/// An error the service returned for `ResetInstancesPassword`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesPasswordError::Common`]; any other code is kept in [`ResetInstancesPasswordError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetInstancesPasswordError {
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidPassword`.
+    InvalidParameterValueInvalidPassword(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.TooLong`.
+    InvalidParameterValueTooLong(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ResetInstancesPasswordError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidPassword(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueTooLong(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ResetInstancesPasswordError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidPassword" => {
+                Self::InvalidParameterValueInvalidPassword(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.TooLong" => Self::InvalidParameterValueTooLong(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ResetInstancesPasswordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ResetInstancesPasswordError {}
+/// An error the service returned for `ResetInstancesType`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesTypeError::Common`]; any other code is kept in [`ResetInstancesTypeError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetInstancesTypeError {
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
+    /// `FailedOperation.PromotionalPerioRestriction`.
+    FailedOperationPromotionalPerioRestriction(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameter.CdzNotSupported`.
+    InvalidParameterCdzNotSupported(ServiceError),
+    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdStatusNotSupport`.
+    InvalidParameterHostIdStatusNotSupport(ServiceError),
+    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.BasicNetworkInstanceFamily`.
+    InvalidParameterValueBasicNetworkInstanceFamily(ServiceError),
+    /// `InvalidParameterValue.GPUInstanceFamily`.
+    InvalidParameterValueGpuInstanceFamily(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidGPUFamilyChange`.
+    InvalidParameterValueInvalidGpuFamilyChange(ServiceError),
+    /// `InvalidParameterValue.InvalidInstanceSource`.
+    InvalidParameterValueInvalidInstanceSource(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.EipNumLimit`.
+    LimitExceededEipNumLimit(ServiceError),
+    /// `LimitExceeded.EniLimitInstanceType`.
+    LimitExceededEniLimitInstanceType(ServiceError),
+    /// `LimitExceeded.EniNumLimit`.
+    LimitExceededEniNumLimit(ServiceError),
+    /// `LimitExceeded.InstanceTypeBandwidth`.
+    LimitExceededInstanceTypeBandwidth(ServiceError),
+    /// `LimitExceeded.SpotQuota`.
+    LimitExceededSpotQuota(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    ResourceInsufficientCloudDiskSoldOut(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    ResourceInsufficientSpecifiedInstanceType(ServiceError),
+    /// `ResourceNotFound.InvalidZoneInstanceType`.
+    ResourceNotFoundInvalidZoneInstanceType(ServiceError),
+    /// `ResourceUnavailable.InstanceType`.
+    ResourceUnavailableInstanceType(ServiceError),
+    /// `ResourcesSoldOut.AvailableZone`.
+    ResourcesSoldOutAvailableZone(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.DiskSnapCreateTimeTooOld`.
+    UnsupportedOperationDiskSnapCreateTimeTooOld(ServiceError),
+    /// `UnsupportedOperation.HeterogeneousChangeInstanceFamily`.
+    UnsupportedOperationHeterogeneousChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedResetInstanceType`.
+    UnsupportedOperationInstanceMixedResetInstanceType(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InvalidInstanceWithSwapDisk`.
+    UnsupportedOperationInvalidInstanceWithSwapDisk(ServiceError),
+    /// `UnsupportedOperation.LocalDataDiskChangeInstanceFamily`.
+    UnsupportedOperationLocalDataDiskChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.LocalDiskMigratingToCloudDisk`.
+    UnsupportedOperationLocalDiskMigratingToCloudDisk(ServiceError),
+    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
+    /// `UnsupportedOperation.NotSupportUnpaidOrder`.
+    UnsupportedOperationNotSupportUnpaidOrder(ServiceError),
+    /// `UnsupportedOperation.OriginalInstanceTypeInvalid`.
+    UnsupportedOperationOriginalInstanceTypeInvalid(ServiceError),
+    /// `UnsupportedOperation.RedHatInstanceUnsupported`.
+    UnsupportedOperationRedHatInstanceUnsupported(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopChargingSameFamily`.
+    UnsupportedOperationStoppedModeStopChargingSameFamily(ServiceError),
+    /// `UnsupportedOperation.SystemDiskType`.
+    UnsupportedOperationSystemDiskType(ServiceError),
+    /// `UnsupportedOperation.UnsupportedARMChangeInstanceFamily`.
+    UnsupportedOperationUnsupportedArmChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceFamily`.
+    UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM`.
+    UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(ServiceError),
+    /// `UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily`.
+    UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ResetInstancesTypeError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            | Self::FailedOperationPromotionalPerioRestriction(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterCdzNotSupported(error)
+            | Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdStatusNotSupport(error)
+            | Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
+            | Self::InvalidParameterValueGpuInstanceFamily(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidGpuFamilyChange(error)
+            | Self::InvalidParameterValueInvalidInstanceSource(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededEipNumLimit(error)
+            | Self::LimitExceededEniLimitInstanceType(error)
+            | Self::LimitExceededEniNumLimit(error)
+            | Self::LimitExceededInstanceTypeBandwidth(error)
+            | Self::LimitExceededSpotQuota(error)
+            | Self::MissingParameter(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::ResourceInsufficientCloudDiskSoldOut(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceInsufficientSpecifiedInstanceType(error)
+            | Self::ResourceNotFoundInvalidZoneInstanceType(error)
+            | Self::ResourceUnavailableInstanceType(error)
+            | Self::ResourcesSoldOutAvailableZone(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationDiskSnapCreateTimeTooOld(error)
+            | Self::UnsupportedOperationHeterogeneousChangeInstanceFamily(error)
+            | Self::UnsupportedOperationInstanceMixedResetInstanceType(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInvalidInstanceWithSwapDisk(error)
+            | Self::UnsupportedOperationLocalDataDiskChangeInstanceFamily(error)
+            | Self::UnsupportedOperationLocalDiskMigratingToCloudDisk(error)
+            | Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            | Self::UnsupportedOperationNotSupportUnpaidOrder(error)
+            | Self::UnsupportedOperationOriginalInstanceTypeInvalid(error)
+            | Self::UnsupportedOperationRedHatInstanceUnsupported(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error)
+            | Self::UnsupportedOperationStoppedModeStopChargingSameFamily(error)
+            | Self::UnsupportedOperationSystemDiskType(error)
+            | Self::UnsupportedOperationUnsupportedArmChangeInstanceFamily(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(error)
+            | Self::UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(
+                error,
+            ) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ResetInstancesTypeError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "FailedOperation.InvalidInstanceApplicationRoleEmr" => {
+                Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            }
+            "FailedOperation.PromotionalPerioRestriction" => {
+                Self::FailedOperationPromotionalPerioRestriction(error)
+            }
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameter.CdzNotSupported" => {
+                Self::InvalidParameterCdzNotSupported(error)
+            }
+            "InvalidParameter.HostIdCustomizedInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdStandardInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdStatusNotSupport" => {
+                Self::InvalidParameterHostIdStatusNotSupport(error)
+            }
+            "InvalidParameter.InstanceTypeSupportedHostNotFound" => {
+                Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.BasicNetworkInstanceFamily" => {
+                Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
+            }
+            "InvalidParameterValue.GPUInstanceFamily" => {
+                Self::InvalidParameterValueGpuInstanceFamily(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidGPUFamilyChange" => {
+                Self::InvalidParameterValueInvalidGpuFamilyChange(error)
+            }
+            "InvalidParameterValue.InvalidInstanceSource" => {
+                Self::InvalidParameterValueInvalidInstanceSource(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.EipNumLimit" => Self::LimitExceededEipNumLimit(error),
+            "LimitExceeded.EniLimitInstanceType" => {
+                Self::LimitExceededEniLimitInstanceType(error)
+            }
+            "LimitExceeded.EniNumLimit" => Self::LimitExceededEniNumLimit(error),
+            "LimitExceeded.InstanceTypeBandwidth" => {
+                Self::LimitExceededInstanceTypeBandwidth(error)
+            }
+            "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "ResourceInsufficient.CloudDiskSoldOut" => {
+                Self::ResourceInsufficientCloudDiskSoldOut(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceInsufficient.SpecifiedInstanceType" => {
+                Self::ResourceInsufficientSpecifiedInstanceType(error)
+            }
+            "ResourceNotFound.InvalidZoneInstanceType" => {
+                Self::ResourceNotFoundInvalidZoneInstanceType(error)
+            }
+            "ResourceUnavailable.InstanceType" => {
+                Self::ResourceUnavailableInstanceType(error)
+            }
+            "ResourcesSoldOut.AvailableZone" => {
+                Self::ResourcesSoldOutAvailableZone(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.DiskSnapCreateTimeTooOld" => {
+                Self::UnsupportedOperationDiskSnapCreateTimeTooOld(error)
+            }
+            "UnsupportedOperation.HeterogeneousChangeInstanceFamily" => {
+                Self::UnsupportedOperationHeterogeneousChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.InstanceMixedResetInstanceType" => {
+                Self::UnsupportedOperationInstanceMixedResetInstanceType(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InvalidInstanceWithSwapDisk" => {
+                Self::UnsupportedOperationInvalidInstanceWithSwapDisk(error)
+            }
+            "UnsupportedOperation.LocalDataDiskChangeInstanceFamily" => {
+                Self::UnsupportedOperationLocalDataDiskChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.LocalDiskMigratingToCloudDisk" => {
+                Self::UnsupportedOperationLocalDiskMigratingToCloudDisk(error)
+            }
+            "UnsupportedOperation.NoInstanceTypeSupportSpot" => {
+                Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            }
+            "UnsupportedOperation.NotSupportUnpaidOrder" => {
+                Self::UnsupportedOperationNotSupportUnpaidOrder(error)
+            }
+            "UnsupportedOperation.OriginalInstanceTypeInvalid" => {
+                Self::UnsupportedOperationOriginalInstanceTypeInvalid(error)
+            }
+            "UnsupportedOperation.RedHatInstanceUnsupported" => {
+                Self::UnsupportedOperationRedHatInstanceUnsupported(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            "UnsupportedOperation.StoppedModeStopChargingSameFamily" => {
+                Self::UnsupportedOperationStoppedModeStopChargingSameFamily(error)
+            }
+            "UnsupportedOperation.SystemDiskType" => {
+                Self::UnsupportedOperationSystemDiskType(error)
+            }
+            "UnsupportedOperation.UnsupportedARMChangeInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedArmChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceFamilyToARM" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceFamilyToArm(error)
+            }
+            "UnsupportedOperation.UnsupportedChangeInstanceToThisInstanceFamily" => {
+                Self::UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(
+                    error,
+                )
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ResetInstancesTypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ResetInstancesTypeError {}
+/// An error the service returned for `ResizeInstanceDisks`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResizeInstanceDisksError::Common`]; any other code is kept in [`ResizeInstanceDisksError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResizeInstanceDisksError {
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `InternalError`: The service hit an internal error.
+    InternalError(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.CdhOnlyLocalDataDiskResize`.
+    InvalidParameterValueCdhOnlyLocalDataDiskResize(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.AtLeastOne`.
+    MissingParameterAtLeastOne(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    UnsupportedOperationInstanceStateCorrupted(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRunning`: The instance is already running.
+    UnsupportedOperationInstanceStateRunning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    UnsupportedOperationInstanceStateStopped(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InvalidDataDisk`.
+    UnsupportedOperationInvalidDataDisk(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl ResizeInstanceDisksError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::InternalError(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueCdhOnlyLocalDataDiskResize(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterAtLeastOne(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateCorrupted(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateRunning(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopped(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInvalidDataDisk(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for ResizeInstanceDisksError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "InternalError" => Self::InternalError(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.CdhOnlyLocalDataDiskResize" => {
+                Self::InvalidParameterValueCdhOnlyLocalDataDiskResize(error)
+            }
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.AtLeastOne" => Self::MissingParameterAtLeastOne(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateCorrupted" => {
+                Self::UnsupportedOperationInstanceStateCorrupted(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateRunning" => {
+                Self::UnsupportedOperationInstanceStateRunning(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopped" => {
+                Self::UnsupportedOperationInstanceStateStopped(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InvalidDataDisk" => {
+                Self::UnsupportedOperationInvalidDataDisk(error)
+            }
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for ResizeInstanceDisksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for ResizeInstanceDisksError {}
+/// An error the service returned for `RunInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`RunInstancesError::Common`]; any other code is kept in [`RunInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunInstancesError {
+    /// `AccountQualificationRestrictions`.
+    AccountQualificationRestrictions(ServiceError),
+    /// `AuthFailure.CamRoleNameAuthenticateFailed`.
+    AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
+    /// `FailedOperation.DisasterRecoverGroupNotFound`.
+    FailedOperationDisasterRecoverGroupNotFound(ServiceError),
+    /// `FailedOperation.IllegalTagKey`.
+    FailedOperationIllegalTagKey(ServiceError),
+    /// `FailedOperation.IllegalTagValue`.
+    FailedOperationIllegalTagValue(ServiceError),
+    /// `FailedOperation.InquiryPriceFailed`.
+    FailedOperationInquiryPriceFailed(ServiceError),
+    /// `FailedOperation.NoAvailableIpAddressCountInSubnet`.
+    FailedOperationNoAvailableIpAddressCountInSubnet(ServiceError),
+    /// `FailedOperation.PromotionalRegionRestriction`.
+    FailedOperationPromotionalRegionRestriction(ServiceError),
+    /// `FailedOperation.SecurityGroupActionFailed`.
+    FailedOperationSecurityGroupActionFailed(ServiceError),
+    /// `FailedOperation.SnapshotSizeLargerThanDataSize`.
+    FailedOperationSnapshotSizeLargerThanDataSize(ServiceError),
+    /// `FailedOperation.SnapshotSizeLessThanDataSize`.
+    FailedOperationSnapshotSizeLessThanDataSize(ServiceError),
+    /// `FailedOperation.TagKeyReserved`.
+    FailedOperationTagKeyReserved(ServiceError),
+    /// `InstancesQuotaLimitExceeded`.
+    InstancesQuotaLimitExceeded(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InvalidAccount.InsufficientBalance`.
+    InvalidAccountInsufficientBalance(ServiceError),
+    /// `InvalidClientToken.TooLong`.
+    InvalidClientTokenTooLong(ServiceError),
+    /// `InvalidHostId.Malformed`.
+    InvalidHostIdMalformed(ServiceError),
+    /// `InvalidHostId.NotFound`.
+    InvalidHostIdNotFound(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceName.TooLong`.
+    InvalidInstanceNameTooLong(ServiceError),
+    /// `InvalidInstanceType.Malformed`.
+    InvalidInstanceTypeMalformed(ServiceError),
+    /// `InvalidKeyPairId.Malformed`.
+    InvalidKeyPairIdMalformed(ServiceError),
+    /// `InvalidParameter.CdcNotSupported`.
+    InvalidParameterCdcNotSupported(ServiceError),
+    /// `InvalidParameter.EdgeZoneMissInternetAccessible`.
+    InvalidParameterEdgeZoneMissInternetAccessible(ServiceError),
+    /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
+    InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
+    InvalidParameterHostIdInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdStandardInstanceTypeNotSupport`.
+    InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
+    /// `InvalidParameter.HostIdStatusNotSupport`.
+    InvalidParameterHostIdStatusNotSupport(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
+    InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
+    /// `InvalidParameter.InternetAccessibleNotSupported`.
+    InvalidParameterInternetAccessibleNotSupported(ServiceError),
+    /// `InvalidParameter.InvalidIpFormat`.
+    InvalidParameterInvalidIpFormat(ServiceError),
+    /// `InvalidParameter.LackCoreCountOrThreadPerCore`.
+    InvalidParameterLackCoreCountOrThreadPerCore(ServiceError),
+    /// `InvalidParameter.OnlySupportForEdgeZone`.
+    InvalidParameterOnlySupportForEdgeZone(ServiceError),
+    /// `InvalidParameter.ParameterConflict`.
+    InvalidParameterParameterConflict(ServiceError),
+    /// `InvalidParameter.SnapshotNotFound`.
+    InvalidParameterSnapshotNotFound(ServiceError),
+    /// `InvalidParameter.SpecialParameterForSpecialAccount`.
+    InvalidParameterSpecialParameterForSpecialAccount(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
+    InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIdNotFound`.
+    InvalidParameterValueBandwidthPackageIdNotFound(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageIspNotMatch`.
+    InvalidParameterValueBandwidthPackageIspNotMatch(ServiceError),
+    /// `InvalidParameterValue.BandwidthPackageZoneNotMatch`.
+    InvalidParameterValueBandwidthPackageZoneNotMatch(ServiceError),
+    /// `InvalidParameterValue.CamRoleNameMalformed`.
+    InvalidParameterValueCamRoleNameMalformed(ServiceError),
+    /// `InvalidParameterValue.ChcHostsNotFound`.
+    InvalidParameterValueChcHostsNotFound(ServiceError),
+    /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
+    InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
+    /// `InvalidParameterValue.CoreCountValue`.
+    InvalidParameterValueCoreCountValue(ServiceError),
+    /// `InvalidParameterValue.DedicatedClusterNotSupportedChargeType`.
+    InvalidParameterValueDedicatedClusterNotSupportedChargeType(ServiceError),
+    /// `InvalidParameterValue.DedicatedResourcePackIdsNotFound`.
+    InvalidParameterValueDedicatedResourcePackIdsNotFound(ServiceError),
+    /// `InvalidParameterValue.DedicatedResourcePackNotValid`.
+    InvalidParameterValueDedicatedResourcePackNotValid(ServiceError),
+    /// `InvalidParameterValue.DedicatedResourcePackTenancyMismatch`.
+    InvalidParameterValueDedicatedResourcePackTenancyMismatch(ServiceError),
+    /// `InvalidParameterValue.Duplicate`.
+    InvalidParameterValueDuplicate(ServiceError),
+    /// `InvalidParameterValue.DuplicateTags`.
+    InvalidParameterValueDuplicateTags(ServiceError),
+    /// `InvalidParameterValue.ElasticNetworkNotExist`.
+    InvalidParameterValueElasticNetworkNotExist(ServiceError),
+    /// `InvalidParameterValue.ElasticNetworkVpcSubnetMismatch`.
+    InvalidParameterValueElasticNetworkVpcSubnetMismatch(ServiceError),
+    /// `InvalidParameterValue.ExternalIpQuotaLimited`.
+    InvalidParameterValueExternalIpQuotaLimited(ServiceError),
+    /// `InvalidParameterValue.HpcClusterIdZoneIdNotMatch`.
+    InvalidParameterValueHpcClusterIdZoneIdNotMatch(ServiceError),
+    /// `InvalidParameterValue.IPAddressMalformed`.
+    InvalidParameterValueIpAddressMalformed(ServiceError),
+    /// `InvalidParameterValue.IllegalHostName`.
+    InvalidParameterValueIllegalHostName(ServiceError),
+    /// `InvalidParameterValue.IncorrectFormat`.
+    InvalidParameterValueIncorrectFormat(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotFound`.
+    InvalidParameterValueInstanceTypeNotFound(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotSupportElasticNetworks`.
+    InvalidParameterValueInstanceTypeNotSupportElasticNetworks(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeNotSupportHpcCluster`.
+    InvalidParameterValueInstanceTypeNotSupportHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InstanceTypeRequiredHpcCluster`.
+    InvalidParameterValueInstanceTypeRequiredHpcCluster(ServiceError),
+    /// `InvalidParameterValue.InsufficientOffering`.
+    InvalidParameterValueInsufficientOffering(ServiceError),
+    /// `InvalidParameterValue.InsufficientPrice`.
+    InvalidParameterValueInsufficientPrice(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageForGivenInstanceType`.
+    InvalidParameterValueInvalidImageForGivenInstanceType(ServiceError),
+    /// `InvalidParameterValue.InvalidImageFormat`.
+    InvalidParameterValueInvalidImageFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageOsName`.
+    InvalidParameterValueInvalidImageOsName(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.InvalidInstanceTypePeriodicContract`.
+    InvalidParameterValueInvalidInstanceTypePeriodicContract(ServiceError),
+    /// `InvalidParameterValue.InvalidIpFormat`.
+    InvalidParameterValueInvalidIpFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidNetworkInterfaceId`.
+    InvalidParameterValueInvalidNetworkInterfaceId(ServiceError),
+    /// `InvalidParameterValue.InvalidParameterMinCount`.
+    InvalidParameterValueInvalidParameterMinCount(ServiceError),
+    /// `InvalidParameterValue.InvalidPassword`.
+    InvalidParameterValueInvalidPassword(ServiceError),
+    /// `InvalidParameterValue.InvalidTimeFormat`.
+    InvalidParameterValueInvalidTimeFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidUserDataFormat`.
+    InvalidParameterValueInvalidUserDataFormat(ServiceError),
+    /// `InvalidParameterValue.InvalidVpcIdSubnetIdNotFound`.
+    InvalidParameterValueInvalidVpcIdSubnetIdNotFound(ServiceError),
+    /// `InvalidParameterValue.IspNotSupportForEdgeZone`.
+    InvalidParameterValueIspNotSupportForEdgeZone(ServiceError),
+    /// `InvalidParameterValue.IspValueRepeated`.
+    InvalidParameterValueIspValueRepeated(ServiceError),
+    /// `InvalidParameterValue.KeyPairNotFound`.
+    InvalidParameterValueKeyPairNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
+    InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
+    InvalidParameterValueLaunchTemplateIdNotExisted(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateNotFound`.
+    InvalidParameterValueLaunchTemplateNotFound(ServiceError),
+    /// `InvalidParameterValue.LaunchTemplateVersion`.
+    InvalidParameterValueLaunchTemplateVersion(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.MustDhcpEnabledVpc`.
+    InvalidParameterValueMustDhcpEnabledVpc(ServiceError),
+    /// `InvalidParameterValue.MustEnabledIsRdma`.
+    InvalidParameterValueMustEnabledIsRdma(ServiceError),
+    /// `InvalidParameterValue.NotCdcSubnet`.
+    InvalidParameterValueNotCdcSubnet(ServiceError),
+    /// `InvalidParameterValue.Range`.
+    InvalidParameterValueRange(ServiceError),
+    /// `InvalidParameterValue.SnapshotIdMalformed`.
+    InvalidParameterValueSnapshotIdMalformed(ServiceError),
+    /// `InvalidParameterValue.SubnetIdMalformed`.
+    InvalidParameterValueSubnetIdMalformed(ServiceError),
+    /// `InvalidParameterValue.SubnetIdZoneIdNotMatch`.
+    InvalidParameterValueSubnetIdZoneIdNotMatch(ServiceError),
+    /// `InvalidParameterValue.SubnetNotExist`.
+    InvalidParameterValueSubnetNotExist(ServiceError),
+    /// `InvalidParameterValue.TagKeyNotFound`.
+    InvalidParameterValueTagKeyNotFound(ServiceError),
+    /// `InvalidParameterValue.TagQuotaLimitExceeded`.
+    InvalidParameterValueTagQuotaLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ThreadPerCoreValue`.
+    InvalidParameterValueThreadPerCoreValue(ServiceError),
+    /// `InvalidParameterValue.TooLarge`.
+    InvalidParameterValueTooLarge(ServiceError),
+    /// `InvalidParameterValue.VpcIdMalformed`.
+    InvalidParameterValueVpcIdMalformed(ServiceError),
+    /// `InvalidParameterValue.VpcIdNotExist`.
+    InvalidParameterValueVpcIdNotExist(ServiceError),
+    /// `InvalidParameterValue.VpcIdSubnetIdNotMatch`.
+    InvalidParameterValueVpcIdSubnetIdNotMatch(ServiceError),
+    /// `InvalidParameterValue.VpcIdZoneIdNotMatch`.
+    InvalidParameterValueVpcIdZoneIdNotMatch(ServiceError),
+    /// `InvalidParameterValue.VpcNotSupportIpv6Address`.
+    InvalidParameterValueVpcNotSupportIpv6Address(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `InvalidPassword`.
+    InvalidPassword(ServiceError),
+    /// `InvalidPeriod`.
+    InvalidPeriod(ServiceError),
+    /// `InvalidPermission`.
+    InvalidPermission(ServiceError),
+    /// `InvalidProjectId.NotFound`.
+    InvalidProjectIdNotFound(ServiceError),
+    /// `InvalidSecurityGroupId.NotFound`.
+    InvalidSecurityGroupIdNotFound(ServiceError),
+    /// `InvalidZone.MismatchRegion`.
+    InvalidZoneMismatchRegion(ServiceError),
+    /// `LimitExceeded.CvmInstanceQuota`.
+    LimitExceededCvmInstanceQuota(ServiceError),
+    /// `LimitExceeded.CvmsVifsPerSecGroupLimitExceeded`.
+    LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
+    /// `LimitExceeded.DisasterRecoverGroup`.
+    LimitExceededDisasterRecoverGroup(ServiceError),
+    /// `LimitExceeded.IPv6AddressNum`.
+    LimitExceededIPv6AddressNum(ServiceError),
+    /// `LimitExceeded.InstanceEniNumLimit`.
+    LimitExceededInstanceEniNumLimit(ServiceError),
+    /// `LimitExceeded.InstanceQuota`.
+    LimitExceededInstanceQuota(ServiceError),
+    /// `LimitExceeded.PrepayQuota`.
+    LimitExceededPrepayQuota(ServiceError),
+    /// `LimitExceeded.PrepayUnderwriteQuota`.
+    LimitExceededPrepayUnderwriteQuota(ServiceError),
+    /// `LimitExceeded.SingleUSGQuota`.
+    LimitExceededSingleUsgQuota(ServiceError),
+    /// `LimitExceeded.SpotQuota`.
+    LimitExceededSpotQuota(ServiceError),
+    /// `LimitExceeded.UserSpotQuota`.
+    LimitExceededUserSpotQuota(ServiceError),
+    /// `LimitExceeded.VpcSubnetNum`.
+    LimitExceededVpcSubnetNum(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
+    MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
+    /// `MissingParameter.MonitorService`.
+    MissingParameterMonitorService(ServiceError),
+    /// `OperationDenied.AccountNotSupported`.
+    OperationDeniedAccountNotSupported(ServiceError),
+    /// `OperationDenied.ChcInstallCloudImageWithoutDeployNetwork`.
+    OperationDeniedChcInstallCloudImageWithoutDeployNetwork(ServiceError),
+    /// `OperationDenied.NotBandwidthShiftUpUserApplyEdgeZoneEip`.
+    OperationDeniedNotBandwidthShiftUpUserApplyEdgeZoneEip(ServiceError),
+    /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
+    ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
+    /// `ResourceInsufficient.CidrBlock`.
+    ResourceInsufficientCidrBlock(ServiceError),
+    /// `ResourceInsufficient.CloudDiskSoldOut`.
+    ResourceInsufficientCloudDiskSoldOut(ServiceError),
+    /// `ResourceInsufficient.CloudDiskUnavailable`.
+    ResourceInsufficientCloudDiskUnavailable(ServiceError),
+    /// `ResourceInsufficient.DisasterRecoverGroupCvmQuota`.
+    ResourceInsufficientDisasterRecoverGroupCvmQuota(ServiceError),
+    /// `ResourceInsufficient.InsufficientOfferingMinimum`.
+    ResourceInsufficientInsufficientOfferingMinimum(ServiceError),
+    /// `ResourceInsufficient.SpecifiedInstanceType`.
+    ResourceInsufficientSpecifiedInstanceType(ServiceError),
+    /// `ResourceNotFound.HpcCluster`.
+    ResourceNotFoundHpcCluster(ServiceError),
+    /// `ResourceNotFound.KeyPairNotFound`.
+    ResourceNotFoundKeyPairNotFound(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbs`.
+    ResourceNotFoundNoDefaultCbs(ServiceError),
+    /// `ResourceNotFound.NoDefaultCbsWithReason`.
+    ResourceNotFoundNoDefaultCbsWithReason(ServiceError),
+    /// `ResourceUnavailable.InstanceType`.
+    ResourceUnavailableInstanceType(ServiceError),
+    /// `ResourcesSoldOut.EipInsufficient`.
+    ResourcesSoldOutEipInsufficient(ServiceError),
+    /// `ResourcesSoldOut.SpecifiedInstanceType`.
+    ResourcesSoldOutSpecifiedInstanceType(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
+    UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
+    /// `UnsupportedOperation.HibernationOsVersion`.
+    UnsupportedOperationHibernationOsVersion(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportConfidentiality`.
+    UnsupportedOperationInstanceTypeNotSupportConfidentiality(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportGridLicence`.
+    UnsupportedOperationInstanceTypeNotSupportGridLicence(ServiceError),
+    /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
+    UnsupportedOperationInstanceTypeNotSupportJumboFrame(ServiceError),
+    /// `UnsupportedOperation.InstancesEnableJumboWithoutReboot`.
+    UnsupportedOperationInstancesEnableJumboWithoutReboot(ServiceError),
+    /// `UnsupportedOperation.InvalidDisk`.
+    UnsupportedOperationInvalidDisk(ServiceError),
+    /// `UnsupportedOperation.InvalidRegionDiskEncrypt`.
+    UnsupportedOperationInvalidRegionDiskEncrypt(ServiceError),
+    /// `UnsupportedOperation.KeyPairUnsupportedWindows`.
+    UnsupportedOperationKeyPairUnsupportedWindows(ServiceError),
+    /// `UnsupportedOperation.MinCountUnsupportedChargeType`.
+    UnsupportedOperationMinCountUnsupportedChargeType(ServiceError),
+    /// `UnsupportedOperation.MinCountUnsupportedRegion`.
+    UnsupportedOperationMinCountUnsupportedRegion(ServiceError),
+    /// `UnsupportedOperation.NoInstanceTypeSupportSpot`.
+    UnsupportedOperationNoInstanceTypeSupportSpot(ServiceError),
+    /// `UnsupportedOperation.NotSupportImportInstancesActionTimer`.
+    UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
+    /// `UnsupportedOperation.OnlyForPrepaidAccount`.
+    UnsupportedOperationOnlyForPrepaidAccount(ServiceError),
+    /// `UnsupportedOperation.PeriodicContractNotSupportManualRenew`.
+    UnsupportedOperationPeriodicContractNotSupportManualRenew(ServiceError),
+    /// `UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2`.
+    UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
+    /// `UnsupportedOperation.SpotUnsupportedRegion`.
+    UnsupportedOperationSpotUnsupportedRegion(ServiceError),
+    /// `UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew`.
+    UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
+    /// `UnsupportedOperation.UnsupportedInternationalUser`.
+    UnsupportedOperationUnsupportedInternationalUser(ServiceError),
+    /// `VpcAddrNotInSubNet`.
+    VpcAddrNotInSubNet(ServiceError),
+    /// `VpcIpIsUsed`.
+    VpcIpIsUsed(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl RunInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::AccountQualificationRestrictions(error)
+            | Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            | Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            | Self::FailedOperationIllegalTagKey(error)
+            | Self::FailedOperationIllegalTagValue(error)
+            | Self::FailedOperationInquiryPriceFailed(error)
+            | Self::FailedOperationNoAvailableIpAddressCountInSubnet(error)
+            | Self::FailedOperationPromotionalRegionRestriction(error)
+            | Self::FailedOperationSecurityGroupActionFailed(error)
+            | Self::FailedOperationSnapshotSizeLargerThanDataSize(error)
+            | Self::FailedOperationSnapshotSizeLessThanDataSize(error)
+            | Self::FailedOperationTagKeyReserved(error)
+            | Self::InstancesQuotaLimitExceeded(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InvalidAccountInsufficientBalance(error)
+            | Self::InvalidClientTokenTooLong(error)
+            | Self::InvalidHostIdMalformed(error)
+            | Self::InvalidHostIdNotFound(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceNameTooLong(error)
+            | Self::InvalidInstanceTypeMalformed(error)
+            | Self::InvalidKeyPairIdMalformed(error)
+            | Self::InvalidParameterCdcNotSupported(error)
+            | Self::InvalidParameterEdgeZoneMissInternetAccessible(error)
+            | Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            | Self::InvalidParameterHostIdStatusNotSupport(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            | Self::InvalidParameterInternetAccessibleNotSupported(error)
+            | Self::InvalidParameterInvalidIpFormat(error)
+            | Self::InvalidParameterLackCoreCountOrThreadPerCore(error)
+            | Self::InvalidParameterOnlySupportForEdgeZone(error)
+            | Self::InvalidParameterParameterConflict(error)
+            | Self::InvalidParameterSnapshotNotFound(error)
+            | Self::InvalidParameterSpecialParameterForSpecialAccount(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
+            | Self::InvalidParameterValueBandwidthPackageIdNotFound(error)
+            | Self::InvalidParameterValueBandwidthPackageIspNotMatch(error)
+            | Self::InvalidParameterValueBandwidthPackageZoneNotMatch(error)
+            | Self::InvalidParameterValueCamRoleNameMalformed(error)
+            | Self::InvalidParameterValueChcHostsNotFound(error)
+            | Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            | Self::InvalidParameterValueCoreCountValue(error)
+            | Self::InvalidParameterValueDedicatedClusterNotSupportedChargeType(error)
+            | Self::InvalidParameterValueDedicatedResourcePackIdsNotFound(error)
+            | Self::InvalidParameterValueDedicatedResourcePackNotValid(error)
+            | Self::InvalidParameterValueDedicatedResourcePackTenancyMismatch(error)
+            | Self::InvalidParameterValueDuplicate(error)
+            | Self::InvalidParameterValueDuplicateTags(error)
+            | Self::InvalidParameterValueElasticNetworkNotExist(error)
+            | Self::InvalidParameterValueElasticNetworkVpcSubnetMismatch(error)
+            | Self::InvalidParameterValueExternalIpQuotaLimited(error)
+            | Self::InvalidParameterValueHpcClusterIdZoneIdNotMatch(error)
+            | Self::InvalidParameterValueIpAddressMalformed(error)
+            | Self::InvalidParameterValueIllegalHostName(error)
+            | Self::InvalidParameterValueIncorrectFormat(error)
+            | Self::InvalidParameterValueInstanceTypeNotFound(error)
+            | Self::InvalidParameterValueInstanceTypeNotSupportElasticNetworks(error)
+            | Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            | Self::InvalidParameterValueInstanceTypeRequiredHpcCluster(error)
+            | Self::InvalidParameterValueInsufficientOffering(error)
+            | Self::InvalidParameterValueInsufficientPrice(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueInvalidImageForGivenInstanceType(error)
+            | Self::InvalidParameterValueInvalidImageFormat(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageOsName(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueInvalidInstanceTypePeriodicContract(error)
+            | Self::InvalidParameterValueInvalidIpFormat(error)
+            | Self::InvalidParameterValueInvalidNetworkInterfaceId(error)
+            | Self::InvalidParameterValueInvalidParameterMinCount(error)
+            | Self::InvalidParameterValueInvalidPassword(error)
+            | Self::InvalidParameterValueInvalidTimeFormat(error)
+            | Self::InvalidParameterValueInvalidUserDataFormat(error)
+            | Self::InvalidParameterValueInvalidVpcIdSubnetIdNotFound(error)
+            | Self::InvalidParameterValueIspNotSupportForEdgeZone(error)
+            | Self::InvalidParameterValueIspValueRepeated(error)
+            | Self::InvalidParameterValueKeyPairNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            | Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            | Self::InvalidParameterValueLaunchTemplateVersion(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            | Self::InvalidParameterValueMustEnabledIsRdma(error)
+            | Self::InvalidParameterValueNotCdcSubnet(error)
+            | Self::InvalidParameterValueRange(error)
+            | Self::InvalidParameterValueSnapshotIdMalformed(error)
+            | Self::InvalidParameterValueSubnetIdMalformed(error)
+            | Self::InvalidParameterValueSubnetIdZoneIdNotMatch(error)
+            | Self::InvalidParameterValueSubnetNotExist(error)
+            | Self::InvalidParameterValueTagKeyNotFound(error)
+            | Self::InvalidParameterValueTagQuotaLimitExceeded(error)
+            | Self::InvalidParameterValueThreadPerCoreValue(error)
+            | Self::InvalidParameterValueTooLarge(error)
+            | Self::InvalidParameterValueVpcIdMalformed(error)
+            | Self::InvalidParameterValueVpcIdNotExist(error)
+            | Self::InvalidParameterValueVpcIdSubnetIdNotMatch(error)
+            | Self::InvalidParameterValueVpcIdZoneIdNotMatch(error)
+            | Self::InvalidParameterValueVpcNotSupportIpv6Address(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::InvalidPassword(error)
+            | Self::InvalidPeriod(error)
+            | Self::InvalidPermission(error)
+            | Self::InvalidProjectIdNotFound(error)
+            | Self::InvalidSecurityGroupIdNotFound(error)
+            | Self::InvalidZoneMismatchRegion(error)
+            | Self::LimitExceededCvmInstanceQuota(error)
+            | Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
+            | Self::LimitExceededDisasterRecoverGroup(error)
+            | Self::LimitExceededIPv6AddressNum(error)
+            | Self::LimitExceededInstanceEniNumLimit(error)
+            | Self::LimitExceededInstanceQuota(error)
+            | Self::LimitExceededPrepayQuota(error)
+            | Self::LimitExceededPrepayUnderwriteQuota(error)
+            | Self::LimitExceededSingleUsgQuota(error)
+            | Self::LimitExceededSpotQuota(error)
+            | Self::LimitExceededUserSpotQuota(error)
+            | Self::LimitExceededVpcSubnetNum(error)
+            | Self::MissingParameter(error)
+            | Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
+            | Self::MissingParameterMonitorService(error)
+            | Self::OperationDeniedAccountNotSupported(error)
+            | Self::OperationDeniedChcInstallCloudImageWithoutDeployNetwork(error)
+            | Self::OperationDeniedNotBandwidthShiftUpUserApplyEdgeZoneEip(error)
+            | Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
+            | Self::ResourceInsufficientCidrBlock(error)
+            | Self::ResourceInsufficientCloudDiskSoldOut(error)
+            | Self::ResourceInsufficientCloudDiskUnavailable(error)
+            | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            | Self::ResourceInsufficientInsufficientOfferingMinimum(error)
+            | Self::ResourceInsufficientSpecifiedInstanceType(error)
+            | Self::ResourceNotFoundHpcCluster(error)
+            | Self::ResourceNotFoundKeyPairNotFound(error)
+            | Self::ResourceNotFoundNoDefaultCbs(error)
+            | Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            | Self::ResourceUnavailableInstanceType(error)
+            | Self::ResourcesSoldOutEipInsufficient(error)
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnsupportedOperation(error)
+            | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            | Self::UnsupportedOperationHibernationOsVersion(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportConfidentiality(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            | Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            | Self::UnsupportedOperationInstancesEnableJumboWithoutReboot(error)
+            | Self::UnsupportedOperationInvalidDisk(error)
+            | Self::UnsupportedOperationInvalidRegionDiskEncrypt(error)
+            | Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            | Self::UnsupportedOperationMinCountUnsupportedChargeType(error)
+            | Self::UnsupportedOperationMinCountUnsupportedRegion(error)
+            | Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            | Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            | Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            | Self::UnsupportedOperationPeriodicContractNotSupportManualRenew(error)
+            | Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error)
+            | Self::UnsupportedOperationSpotUnsupportedRegion(error)
+            | Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                error,
+            )
+            | Self::UnsupportedOperationUnsupportedInternationalUser(error)
+            | Self::VpcAddrNotInSubNet(error)
+            | Self::VpcIpIsUsed(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for RunInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "AccountQualificationRestrictions" => {
+                Self::AccountQualificationRestrictions(error)
+            }
+            "AuthFailure.CamRoleNameAuthenticateFailed" => {
+                Self::AuthFailureCamRoleNameAuthenticateFailed(error)
+            }
+            "FailedOperation.DisasterRecoverGroupNotFound" => {
+                Self::FailedOperationDisasterRecoverGroupNotFound(error)
+            }
+            "FailedOperation.IllegalTagKey" => Self::FailedOperationIllegalTagKey(error),
+            "FailedOperation.IllegalTagValue" => {
+                Self::FailedOperationIllegalTagValue(error)
+            }
+            "FailedOperation.InquiryPriceFailed" => {
+                Self::FailedOperationInquiryPriceFailed(error)
+            }
+            "FailedOperation.NoAvailableIpAddressCountInSubnet" => {
+                Self::FailedOperationNoAvailableIpAddressCountInSubnet(error)
+            }
+            "FailedOperation.PromotionalRegionRestriction" => {
+                Self::FailedOperationPromotionalRegionRestriction(error)
+            }
+            "FailedOperation.SecurityGroupActionFailed" => {
+                Self::FailedOperationSecurityGroupActionFailed(error)
+            }
+            "FailedOperation.SnapshotSizeLargerThanDataSize" => {
+                Self::FailedOperationSnapshotSizeLargerThanDataSize(error)
+            }
+            "FailedOperation.SnapshotSizeLessThanDataSize" => {
+                Self::FailedOperationSnapshotSizeLessThanDataSize(error)
+            }
+            "FailedOperation.TagKeyReserved" => {
+                Self::FailedOperationTagKeyReserved(error)
+            }
+            "InstancesQuotaLimitExceeded" => Self::InstancesQuotaLimitExceeded(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InvalidAccount.InsufficientBalance" => {
+                Self::InvalidAccountInsufficientBalance(error)
+            }
+            "InvalidClientToken.TooLong" => Self::InvalidClientTokenTooLong(error),
+            "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
+            "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceName.TooLong" => Self::InvalidInstanceNameTooLong(error),
+            "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
+            "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
+            "InvalidParameter.CdcNotSupported" => {
+                Self::InvalidParameterCdcNotSupported(error)
+            }
+            "InvalidParameter.EdgeZoneMissInternetAccessible" => {
+                Self::InvalidParameterEdgeZoneMissInternetAccessible(error)
+            }
+            "InvalidParameter.HostIdCustomizedInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdStandardInstanceTypeNotSupport" => {
+                Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
+            }
+            "InvalidParameter.HostIdStatusNotSupport" => {
+                Self::InvalidParameterHostIdStatusNotSupport(error)
+            }
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.InstanceTypeSupportedHostNotFound" => {
+                Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
+            }
+            "InvalidParameter.InternetAccessibleNotSupported" => {
+                Self::InvalidParameterInternetAccessibleNotSupported(error)
+            }
+            "InvalidParameter.InvalidIpFormat" => {
+                Self::InvalidParameterInvalidIpFormat(error)
+            }
+            "InvalidParameter.LackCoreCountOrThreadPerCore" => {
+                Self::InvalidParameterLackCoreCountOrThreadPerCore(error)
+            }
+            "InvalidParameter.OnlySupportForEdgeZone" => {
+                Self::InvalidParameterOnlySupportForEdgeZone(error)
+            }
+            "InvalidParameter.ParameterConflict" => {
+                Self::InvalidParameterParameterConflict(error)
+            }
+            "InvalidParameter.SnapshotNotFound" => {
+                Self::InvalidParameterSnapshotNotFound(error)
+            }
+            "InvalidParameter.SpecialParameterForSpecialAccount" => {
+                Self::InvalidParameterSpecialParameterForSpecialAccount(error)
+            }
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.BandwidthPackageIdMalformed" => {
+                Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
+            }
+            "InvalidParameterValue.BandwidthPackageIdNotFound" => {
+                Self::InvalidParameterValueBandwidthPackageIdNotFound(error)
+            }
+            "InvalidParameterValue.BandwidthPackageIspNotMatch" => {
+                Self::InvalidParameterValueBandwidthPackageIspNotMatch(error)
+            }
+            "InvalidParameterValue.BandwidthPackageZoneNotMatch" => {
+                Self::InvalidParameterValueBandwidthPackageZoneNotMatch(error)
+            }
+            "InvalidParameterValue.CamRoleNameMalformed" => {
+                Self::InvalidParameterValueCamRoleNameMalformed(error)
+            }
+            "InvalidParameterValue.ChcHostsNotFound" => {
+                Self::InvalidParameterValueChcHostsNotFound(error)
+            }
+            "InvalidParameterValue.CloudSsdDataDiskSizeTooSmall" => {
+                Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
+            }
+            "InvalidParameterValue.CoreCountValue" => {
+                Self::InvalidParameterValueCoreCountValue(error)
+            }
+            "InvalidParameterValue.DedicatedClusterNotSupportedChargeType" => {
+                Self::InvalidParameterValueDedicatedClusterNotSupportedChargeType(error)
+            }
+            "InvalidParameterValue.DedicatedResourcePackIdsNotFound" => {
+                Self::InvalidParameterValueDedicatedResourcePackIdsNotFound(error)
+            }
+            "InvalidParameterValue.DedicatedResourcePackNotValid" => {
+                Self::InvalidParameterValueDedicatedResourcePackNotValid(error)
+            }
+            "InvalidParameterValue.DedicatedResourcePackTenancyMismatch" => {
+                Self::InvalidParameterValueDedicatedResourcePackTenancyMismatch(error)
+            }
+            "InvalidParameterValue.Duplicate" => {
+                Self::InvalidParameterValueDuplicate(error)
+            }
+            "InvalidParameterValue.DuplicateTags" => {
+                Self::InvalidParameterValueDuplicateTags(error)
+            }
+            "InvalidParameterValue.ElasticNetworkNotExist" => {
+                Self::InvalidParameterValueElasticNetworkNotExist(error)
+            }
+            "InvalidParameterValue.ElasticNetworkVpcSubnetMismatch" => {
+                Self::InvalidParameterValueElasticNetworkVpcSubnetMismatch(error)
+            }
+            "InvalidParameterValue.ExternalIpQuotaLimited" => {
+                Self::InvalidParameterValueExternalIpQuotaLimited(error)
+            }
+            "InvalidParameterValue.HpcClusterIdZoneIdNotMatch" => {
+                Self::InvalidParameterValueHpcClusterIdZoneIdNotMatch(error)
+            }
+            "InvalidParameterValue.IPAddressMalformed" => {
+                Self::InvalidParameterValueIpAddressMalformed(error)
+            }
+            "InvalidParameterValue.IllegalHostName" => {
+                Self::InvalidParameterValueIllegalHostName(error)
+            }
+            "InvalidParameterValue.IncorrectFormat" => {
+                Self::InvalidParameterValueIncorrectFormat(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotFound" => {
+                Self::InvalidParameterValueInstanceTypeNotFound(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotSupportElasticNetworks" => {
+                Self::InvalidParameterValueInstanceTypeNotSupportElasticNetworks(error)
+            }
+            "InvalidParameterValue.InstanceTypeNotSupportHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
+            }
+            "InvalidParameterValue.InstanceTypeRequiredHpcCluster" => {
+                Self::InvalidParameterValueInstanceTypeRequiredHpcCluster(error)
+            }
+            "InvalidParameterValue.InsufficientOffering" => {
+                Self::InvalidParameterValueInsufficientOffering(error)
+            }
+            "InvalidParameterValue.InsufficientPrice" => {
+                Self::InvalidParameterValueInsufficientPrice(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageForGivenInstanceType" => {
+                Self::InvalidParameterValueInvalidImageForGivenInstanceType(error)
+            }
+            "InvalidParameterValue.InvalidImageFormat" => {
+                Self::InvalidParameterValueInvalidImageFormat(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageOsName" => {
+                Self::InvalidParameterValueInvalidImageOsName(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.InvalidInstanceTypePeriodicContract" => {
+                Self::InvalidParameterValueInvalidInstanceTypePeriodicContract(error)
+            }
+            "InvalidParameterValue.InvalidIpFormat" => {
+                Self::InvalidParameterValueInvalidIpFormat(error)
+            }
+            "InvalidParameterValue.InvalidNetworkInterfaceId" => {
+                Self::InvalidParameterValueInvalidNetworkInterfaceId(error)
+            }
+            "InvalidParameterValue.InvalidParameterMinCount" => {
+                Self::InvalidParameterValueInvalidParameterMinCount(error)
+            }
+            "InvalidParameterValue.InvalidPassword" => {
+                Self::InvalidParameterValueInvalidPassword(error)
+            }
+            "InvalidParameterValue.InvalidTimeFormat" => {
+                Self::InvalidParameterValueInvalidTimeFormat(error)
+            }
+            "InvalidParameterValue.InvalidUserDataFormat" => {
+                Self::InvalidParameterValueInvalidUserDataFormat(error)
+            }
+            "InvalidParameterValue.InvalidVpcIdSubnetIdNotFound" => {
+                Self::InvalidParameterValueInvalidVpcIdSubnetIdNotFound(error)
+            }
+            "InvalidParameterValue.IspNotSupportForEdgeZone" => {
+                Self::InvalidParameterValueIspNotSupportForEdgeZone(error)
+            }
+            "InvalidParameterValue.IspValueRepeated" => {
+                Self::InvalidParameterValueIspValueRepeated(error)
+            }
+            "InvalidParameterValue.KeyPairNotFound" => {
+                Self::InvalidParameterValueKeyPairNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdMalformed" => {
+                Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
+            }
+            "InvalidParameterValue.LaunchTemplateIdNotExisted" => {
+                Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
+            }
+            "InvalidParameterValue.LaunchTemplateNotFound" => {
+                Self::InvalidParameterValueLaunchTemplateNotFound(error)
+            }
+            "InvalidParameterValue.LaunchTemplateVersion" => {
+                Self::InvalidParameterValueLaunchTemplateVersion(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.MustDhcpEnabledVpc" => {
+                Self::InvalidParameterValueMustDhcpEnabledVpc(error)
+            }
+            "InvalidParameterValue.MustEnabledIsRdma" => {
+                Self::InvalidParameterValueMustEnabledIsRdma(error)
+            }
+            "InvalidParameterValue.NotCdcSubnet" => {
+                Self::InvalidParameterValueNotCdcSubnet(error)
+            }
+            "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
+            "InvalidParameterValue.SnapshotIdMalformed" => {
+                Self::InvalidParameterValueSnapshotIdMalformed(error)
+            }
+            "InvalidParameterValue.SubnetIdMalformed" => {
+                Self::InvalidParameterValueSubnetIdMalformed(error)
+            }
+            "InvalidParameterValue.SubnetIdZoneIdNotMatch" => {
+                Self::InvalidParameterValueSubnetIdZoneIdNotMatch(error)
+            }
+            "InvalidParameterValue.SubnetNotExist" => {
+                Self::InvalidParameterValueSubnetNotExist(error)
+            }
+            "InvalidParameterValue.TagKeyNotFound" => {
+                Self::InvalidParameterValueTagKeyNotFound(error)
+            }
+            "InvalidParameterValue.TagQuotaLimitExceeded" => {
+                Self::InvalidParameterValueTagQuotaLimitExceeded(error)
+            }
+            "InvalidParameterValue.ThreadPerCoreValue" => {
+                Self::InvalidParameterValueThreadPerCoreValue(error)
+            }
+            "InvalidParameterValue.TooLarge" => {
+                Self::InvalidParameterValueTooLarge(error)
+            }
+            "InvalidParameterValue.VpcIdMalformed" => {
+                Self::InvalidParameterValueVpcIdMalformed(error)
+            }
+            "InvalidParameterValue.VpcIdNotExist" => {
+                Self::InvalidParameterValueVpcIdNotExist(error)
+            }
+            "InvalidParameterValue.VpcIdSubnetIdNotMatch" => {
+                Self::InvalidParameterValueVpcIdSubnetIdNotMatch(error)
+            }
+            "InvalidParameterValue.VpcIdZoneIdNotMatch" => {
+                Self::InvalidParameterValueVpcIdZoneIdNotMatch(error)
+            }
+            "InvalidParameterValue.VpcNotSupportIpv6Address" => {
+                Self::InvalidParameterValueVpcNotSupportIpv6Address(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "InvalidPassword" => Self::InvalidPassword(error),
+            "InvalidPeriod" => Self::InvalidPeriod(error),
+            "InvalidPermission" => Self::InvalidPermission(error),
+            "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
+            "InvalidSecurityGroupId.NotFound" => {
+                Self::InvalidSecurityGroupIdNotFound(error)
+            }
+            "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
+            "LimitExceeded.CvmInstanceQuota" => {
+                Self::LimitExceededCvmInstanceQuota(error)
+            }
+            "LimitExceeded.CvmsVifsPerSecGroupLimitExceeded" => {
+                Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
+            }
+            "LimitExceeded.DisasterRecoverGroup" => {
+                Self::LimitExceededDisasterRecoverGroup(error)
+            }
+            "LimitExceeded.IPv6AddressNum" => Self::LimitExceededIPv6AddressNum(error),
+            "LimitExceeded.InstanceEniNumLimit" => {
+                Self::LimitExceededInstanceEniNumLimit(error)
+            }
+            "LimitExceeded.InstanceQuota" => Self::LimitExceededInstanceQuota(error),
+            "LimitExceeded.PrepayQuota" => Self::LimitExceededPrepayQuota(error),
+            "LimitExceeded.PrepayUnderwriteQuota" => {
+                Self::LimitExceededPrepayUnderwriteQuota(error)
+            }
+            "LimitExceeded.SingleUSGQuota" => Self::LimitExceededSingleUsgQuota(error),
+            "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
+            "LimitExceeded.UserSpotQuota" => Self::LimitExceededUserSpotQuota(error),
+            "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MissingParameter.DPDKInstanceTypeRequiredVPC" => {
+                Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
+            }
+            "MissingParameter.MonitorService" => {
+                Self::MissingParameterMonitorService(error)
+            }
+            "OperationDenied.AccountNotSupported" => {
+                Self::OperationDeniedAccountNotSupported(error)
+            }
+            "OperationDenied.ChcInstallCloudImageWithoutDeployNetwork" => {
+                Self::OperationDeniedChcInstallCloudImageWithoutDeployNetwork(error)
+            }
+            "OperationDenied.NotBandwidthShiftUpUserApplyEdgeZoneEip" => {
+                Self::OperationDeniedNotBandwidthShiftUpUserApplyEdgeZoneEip(error)
+            }
+            "ResourceInsufficient.AvailabilityZoneSoldOut" => {
+                Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
+            }
+            "ResourceInsufficient.CidrBlock" => {
+                Self::ResourceInsufficientCidrBlock(error)
+            }
+            "ResourceInsufficient.CloudDiskSoldOut" => {
+                Self::ResourceInsufficientCloudDiskSoldOut(error)
+            }
+            "ResourceInsufficient.CloudDiskUnavailable" => {
+                Self::ResourceInsufficientCloudDiskUnavailable(error)
+            }
+            "ResourceInsufficient.DisasterRecoverGroupCvmQuota" => {
+                Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
+            }
+            "ResourceInsufficient.InsufficientOfferingMinimum" => {
+                Self::ResourceInsufficientInsufficientOfferingMinimum(error)
+            }
+            "ResourceInsufficient.SpecifiedInstanceType" => {
+                Self::ResourceInsufficientSpecifiedInstanceType(error)
+            }
+            "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
+            "ResourceNotFound.KeyPairNotFound" => {
+                Self::ResourceNotFoundKeyPairNotFound(error)
+            }
+            "ResourceNotFound.NoDefaultCbs" => Self::ResourceNotFoundNoDefaultCbs(error),
+            "ResourceNotFound.NoDefaultCbsWithReason" => {
+                Self::ResourceNotFoundNoDefaultCbsWithReason(error)
+            }
+            "ResourceUnavailable.InstanceType" => {
+                Self::ResourceUnavailableInstanceType(error)
+            }
+            "ResourcesSoldOut.EipInsufficient" => {
+                Self::ResourcesSoldOutEipInsufficient(error)
+            }
+            "ResourcesSoldOut.SpecifiedInstanceType" => {
+                Self::ResourcesSoldOutSpecifiedInstanceType(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
+                Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
+            }
+            "UnsupportedOperation.HibernationOsVersion" => {
+                Self::UnsupportedOperationHibernationOsVersion(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportConfidentiality" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportConfidentiality(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportGridLicence" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportGridLicence(error)
+            }
+            "UnsupportedOperation.InstanceTypeNotSupportJumboFrame" => {
+                Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
+            }
+            "UnsupportedOperation.InstancesEnableJumboWithoutReboot" => {
+                Self::UnsupportedOperationInstancesEnableJumboWithoutReboot(error)
+            }
+            "UnsupportedOperation.InvalidDisk" => {
+                Self::UnsupportedOperationInvalidDisk(error)
+            }
+            "UnsupportedOperation.InvalidRegionDiskEncrypt" => {
+                Self::UnsupportedOperationInvalidRegionDiskEncrypt(error)
+            }
+            "UnsupportedOperation.KeyPairUnsupportedWindows" => {
+                Self::UnsupportedOperationKeyPairUnsupportedWindows(error)
+            }
+            "UnsupportedOperation.MinCountUnsupportedChargeType" => {
+                Self::UnsupportedOperationMinCountUnsupportedChargeType(error)
+            }
+            "UnsupportedOperation.MinCountUnsupportedRegion" => {
+                Self::UnsupportedOperationMinCountUnsupportedRegion(error)
+            }
+            "UnsupportedOperation.NoInstanceTypeSupportSpot" => {
+                Self::UnsupportedOperationNoInstanceTypeSupportSpot(error)
+            }
+            "UnsupportedOperation.NotSupportImportInstancesActionTimer" => {
+                Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
+            }
+            "UnsupportedOperation.OnlyForPrepaidAccount" => {
+                Self::UnsupportedOperationOnlyForPrepaidAccount(error)
+            }
+            "UnsupportedOperation.PeriodicContractNotSupportManualRenew" => {
+                Self::UnsupportedOperationPeriodicContractNotSupportManualRenew(error)
+            }
+            "UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2" => {
+                Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error)
+            }
+            "UnsupportedOperation.SpotUnsupportedRegion" => {
+                Self::UnsupportedOperationSpotUnsupportedRegion(error)
+            }
+            "UnsupportedOperation.UnderwritingInstanceTypeOnlySupportAutoRenew" => {
+                Self::UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(
+                    error,
+                )
+            }
+            "UnsupportedOperation.UnsupportedInternationalUser" => {
+                Self::UnsupportedOperationUnsupportedInternationalUser(error)
+            }
+            "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
+            "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for RunInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for RunInstancesError {}
 /// An error the service returned for `StartInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`StartInstancesError::Common`]; any other code is kept in [`StartInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -420,3 +15521,791 @@ impl std::fmt::Display for StartInstancesError {
     }
 }
 impl std::error::Error for StartInstancesError {}
+/// An error the service returned for `StopInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`StopInstancesError::Common`]; any other code is kept in [`StopInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopInstancesError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidParameterCombination`.
+    InvalidParameterCombination(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
+    InvalidParameterValueZoneNotSupported(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation.HibernationForNormalInstance`.
+    UnsupportedOperationHibernationForNormalInstance(ServiceError),
+    /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
+    UnsupportedOperationInstanceReinstallFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
+    UnsupportedOperationInstanceStateCorrupted(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRescueMode`: The instance is in rescue mode.
+    UnsupportedOperationInstanceStateRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateServiceLiveMigrate`: The instance is being live-migrated.
+    UnsupportedOperationInstanceStateServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateShutdown`: The instance is shut down (isolated).
+    UnsupportedOperationInstanceStateShutdown(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopped`: The instance is stopped.
+    UnsupportedOperationInstanceStateStopped(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    UnsupportedOperationInstanceStateTerminated(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.StoppedModeStopCharging`.
+    UnsupportedOperationStoppedModeStopCharging(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl StopInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidParameterCombination(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueZoneNotSupported(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperationHibernationForNormalInstance(error)
+            | Self::UnsupportedOperationInstanceReinstallFailed(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateCorrupted(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateShutdown(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopped(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminated(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationStoppedModeStopCharging(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for StopInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.ZoneNotSupported" => {
+                Self::InvalidParameterValueZoneNotSupported(error)
+            }
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation.HibernationForNormalInstance" => {
+                Self::UnsupportedOperationHibernationForNormalInstance(error)
+            }
+            "UnsupportedOperation.InstanceReinstallFailed" => {
+                Self::UnsupportedOperationInstanceReinstallFailed(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateCorrupted" => {
+                Self::UnsupportedOperationInstanceStateCorrupted(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateRescueMode" => {
+                Self::UnsupportedOperationInstanceStateRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateShutdown" => {
+                Self::UnsupportedOperationInstanceStateShutdown(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopped" => {
+                Self::UnsupportedOperationInstanceStateStopped(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminated" => {
+                Self::UnsupportedOperationInstanceStateTerminated(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.StoppedModeStopCharging" => {
+                Self::UnsupportedOperationStoppedModeStopCharging(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for StopInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for StopInstancesError {}
+/// An error the service returned for `SyncImages`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`SyncImagesError::Common`]; any other code is kept in [`SyncImagesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncImagesError {
+    /// `FailedOperation.InvalidImageState`.
+    FailedOperationInvalidImageState(ServiceError),
+    /// `ImageQuotaLimitExceeded`.
+    ImageQuotaLimitExceeded(ServiceError),
+    /// `InvalidImageId.IncorrectState`.
+    InvalidImageIdIncorrectState(ServiceError),
+    /// `InvalidImageId.Malformed`.
+    InvalidImageIdMalformed(ServiceError),
+    /// `InvalidImageId.NotFound`.
+    InvalidImageIdNotFound(ServiceError),
+    /// `InvalidImageId.TooLarge`.
+    InvalidImageIdTooLarge(ServiceError),
+    /// `InvalidImageName.Duplicate`.
+    InvalidImageNameDuplicate(ServiceError),
+    /// `InvalidParameter.InstanceImageNotSupport`.
+    InvalidParameterInstanceImageNotSupport(ServiceError),
+    /// `InvalidParameter.InvalidKmsKeyId`.
+    InvalidParameterInvalidKmsKeyId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageId`.
+    InvalidParameterValueInvalidImageId(ServiceError),
+    /// `InvalidParameterValue.InvalidImageState`.
+    InvalidParameterValueInvalidImageState(ServiceError),
+    /// `InvalidParameterValue.InvalidRegion`.
+    InvalidParameterValueInvalidRegion(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidRegion.NotFound`.
+    InvalidRegionNotFound(ServiceError),
+    /// `InvalidRegion.Unavailable`.
+    InvalidRegionUnavailable(ServiceError),
+    /// `UnsupportedOperation.EncryptedImagesNotSupported`.
+    UnsupportedOperationEncryptedImagesNotSupported(ServiceError),
+    /// `UnsupportedOperation.LocationImageNotSupported`.
+    UnsupportedOperationLocationImageNotSupported(ServiceError),
+    /// `UnsupportedOperation.Region`.
+    UnsupportedOperationRegion(ServiceError),
+    /// `UnsupportedOperation.SyncEncryptImageNotSupport`.
+    UnsupportedOperationSyncEncryptImageNotSupport(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl SyncImagesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidImageState(error)
+            | Self::ImageQuotaLimitExceeded(error)
+            | Self::InvalidImageIdIncorrectState(error)
+            | Self::InvalidImageIdMalformed(error)
+            | Self::InvalidImageIdNotFound(error)
+            | Self::InvalidImageIdTooLarge(error)
+            | Self::InvalidImageNameDuplicate(error)
+            | Self::InvalidParameterInstanceImageNotSupport(error)
+            | Self::InvalidParameterInvalidKmsKeyId(error)
+            | Self::InvalidParameterValueInvalidImageId(error)
+            | Self::InvalidParameterValueInvalidImageState(error)
+            | Self::InvalidParameterValueInvalidRegion(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidRegionNotFound(error)
+            | Self::InvalidRegionUnavailable(error)
+            | Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            | Self::UnsupportedOperationLocationImageNotSupported(error)
+            | Self::UnsupportedOperationRegion(error)
+            | Self::UnsupportedOperationSyncEncryptImageNotSupport(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for SyncImagesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidImageState" => {
+                Self::FailedOperationInvalidImageState(error)
+            }
+            "ImageQuotaLimitExceeded" => Self::ImageQuotaLimitExceeded(error),
+            "InvalidImageId.IncorrectState" => Self::InvalidImageIdIncorrectState(error),
+            "InvalidImageId.Malformed" => Self::InvalidImageIdMalformed(error),
+            "InvalidImageId.NotFound" => Self::InvalidImageIdNotFound(error),
+            "InvalidImageId.TooLarge" => Self::InvalidImageIdTooLarge(error),
+            "InvalidImageName.Duplicate" => Self::InvalidImageNameDuplicate(error),
+            "InvalidParameter.InstanceImageNotSupport" => {
+                Self::InvalidParameterInstanceImageNotSupport(error)
+            }
+            "InvalidParameter.InvalidKmsKeyId" => {
+                Self::InvalidParameterInvalidKmsKeyId(error)
+            }
+            "InvalidParameterValue.InvalidImageId" => {
+                Self::InvalidParameterValueInvalidImageId(error)
+            }
+            "InvalidParameterValue.InvalidImageState" => {
+                Self::InvalidParameterValueInvalidImageState(error)
+            }
+            "InvalidParameterValue.InvalidRegion" => {
+                Self::InvalidParameterValueInvalidRegion(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
+            "InvalidRegion.Unavailable" => Self::InvalidRegionUnavailable(error),
+            "UnsupportedOperation.EncryptedImagesNotSupported" => {
+                Self::UnsupportedOperationEncryptedImagesNotSupported(error)
+            }
+            "UnsupportedOperation.LocationImageNotSupported" => {
+                Self::UnsupportedOperationLocationImageNotSupported(error)
+            }
+            "UnsupportedOperation.Region" => Self::UnsupportedOperationRegion(error),
+            "UnsupportedOperation.SyncEncryptImageNotSupport" => {
+                Self::UnsupportedOperationSyncEncryptImageNotSupport(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for SyncImagesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for SyncImagesError {}
+/// An error the service returned for `TerminateInstances`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateInstancesError::Common`]; any other code is kept in [`TerminateInstancesError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum TerminateInstancesError {
+    /// `FailedOperation.InvalidInstanceApplicationRole`.
+    FailedOperationInvalidInstanceApplicationRole(ServiceError),
+    /// `FailedOperation.InvalidInstanceApplicationRoleEmr`.
+    FailedOperationInvalidInstanceApplicationRoleEmr(ServiceError),
+    /// `FailedOperation.Unreturnable`.
+    FailedOperationUnreturnable(ServiceError),
+    /// `InternalError.TradeUnknownError`.
+    InternalErrorTradeUnknownError(ServiceError),
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidAccount.UnpaidOrder`.
+    InvalidAccountUnpaidOrder(ServiceError),
+    /// `InvalidInstance.NotSupported`: The instance does not support this operation.
+    InvalidInstanceNotSupported(ServiceError),
+    /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidInstanceIdMalformed(ServiceError),
+    /// `InvalidInstanceId.NotFound`: No instance has this ID.
+    InvalidInstanceIdNotFound(ServiceError),
+    /// `InvalidInstanceNotSupportedPrepaidInstance`.
+    InvalidInstanceNotSupportedPrepaidInstance(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
+    InvalidParameterValueInstanceIdMalformed(ServiceError),
+    /// `InvalidParameterValue.InvalidAppIdFormat`.
+    InvalidParameterValueInvalidAppIdFormat(ServiceError),
+    /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
+    InvalidParameterValueLimitExceeded(ServiceError),
+    /// `InvalidParameterValue.NotSupported`.
+    InvalidParameterValueNotSupported(ServiceError),
+    /// `LimitExceeded.UserReturnQuota`.
+    LimitExceededUserReturnQuota(ServiceError),
+    /// `MissingParameter`: A required parameter is missing.
+    MissingParameter(ServiceError),
+    /// `MutexOperation.TaskRunning`: The same task is already running.
+    MutexOperationTaskRunning(ServiceError),
+    /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
+    OperationDeniedInstanceOperationInProgress(ServiceError),
+    /// `UnauthorizedOperation.InvalidToken`.
+    UnauthorizedOperationInvalidToken(ServiceError),
+    /// `UnauthorizedOperation.MFAExpired`.
+    UnauthorizedOperationMfaExpired(ServiceError),
+    /// `UnauthorizedOperation.MFANotFound`.
+    UnauthorizedOperationMfaNotFound(ServiceError),
+    /// `UnsupportedOperation`: The operation is not supported.
+    UnsupportedOperation(ServiceError),
+    /// `UnsupportedOperation.InstanceChargeType`.
+    UnsupportedOperationInstanceChargeType(ServiceError),
+    /// `UnsupportedOperation.InstanceMixedPricingModel`.
+    UnsupportedOperationInstanceMixedPricingModel(ServiceError),
+    /// `UnsupportedOperation.InstanceStateBanning`.
+    UnsupportedOperationInstanceStateBanning(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterRescueMode`: The instance is entering rescue mode.
+    UnsupportedOperationInstanceStateEnterRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateEnterServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateEnterServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitRescueMode`: The instance is leaving rescue mode.
+    UnsupportedOperationInstanceStateExitRescueMode(ServiceError),
+    /// `UnsupportedOperation.InstanceStateExitServiceLiveMigrate`.
+    UnsupportedOperationInstanceStateExitServiceLiveMigrate(ServiceError),
+    /// `UnsupportedOperation.InstanceStateFreezing`: The instance is frozen.
+    UnsupportedOperationInstanceStateFreezing(ServiceError),
+    /// `UnsupportedOperation.InstanceStateIsolating`: The instance is being isolated.
+    UnsupportedOperationInstanceStateIsolating(ServiceError),
+    /// `UnsupportedOperation.InstanceStateLaunchFailed`.
+    UnsupportedOperationInstanceStateLaunchFailed(ServiceError),
+    /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
+    UnsupportedOperationInstanceStatePending(ServiceError),
+    /// `UnsupportedOperation.InstanceStateRebooting`: The instance is rebooting.
+    UnsupportedOperationInstanceStateRebooting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStarting`: The instance is already starting.
+    UnsupportedOperationInstanceStateStarting(ServiceError),
+    /// `UnsupportedOperation.InstanceStateStopping`: The instance is stopping.
+    UnsupportedOperationInstanceStateStopping(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminated`: The instance has been terminated.
+    UnsupportedOperationInstanceStateTerminated(ServiceError),
+    /// `UnsupportedOperation.InstanceStateTerminating`: The instance is being terminated.
+    UnsupportedOperationInstanceStateTerminating(ServiceError),
+    /// `UnsupportedOperation.InstancesProtected`.
+    UnsupportedOperationInstancesProtected(ServiceError),
+    /// `UnsupportedOperation.InvalidInstancesOwner`.
+    UnsupportedOperationInvalidInstancesOwner(ServiceError),
+    /// `UnsupportedOperation.RedHatInstanceTerminateUnsupported`.
+    UnsupportedOperationRedHatInstanceTerminateUnsupported(ServiceError),
+    /// `UnsupportedOperation.RedHatInstanceUnsupported`.
+    UnsupportedOperationRedHatInstanceUnsupported(ServiceError),
+    /// `UnsupportedOperation.Region`.
+    UnsupportedOperationRegion(ServiceError),
+    /// `UnsupportedOperation.SpecialInstanceType`.
+    UnsupportedOperationSpecialInstanceType(ServiceError),
+    /// `UnsupportedOperation.UserLimitOperationExceedQuota`.
+    UnsupportedOperationUserLimitOperationExceedQuota(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl TerminateInstancesError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::FailedOperationInvalidInstanceApplicationRole(error)
+            | Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            | Self::FailedOperationUnreturnable(error)
+            | Self::InternalErrorTradeUnknownError(error)
+            | Self::InternalServerError(error)
+            | Self::InvalidAccountUnpaidOrder(error)
+            | Self::InvalidInstanceNotSupported(error)
+            | Self::InvalidInstanceIdMalformed(error)
+            | Self::InvalidInstanceIdNotFound(error)
+            | Self::InvalidInstanceNotSupportedPrepaidInstance(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueInstanceIdMalformed(error)
+            | Self::InvalidParameterValueInvalidAppIdFormat(error)
+            | Self::InvalidParameterValueLimitExceeded(error)
+            | Self::InvalidParameterValueNotSupported(error)
+            | Self::LimitExceededUserReturnQuota(error)
+            | Self::MissingParameter(error)
+            | Self::MutexOperationTaskRunning(error)
+            | Self::OperationDeniedInstanceOperationInProgress(error)
+            | Self::UnauthorizedOperationInvalidToken(error)
+            | Self::UnauthorizedOperationMfaExpired(error)
+            | Self::UnauthorizedOperationMfaNotFound(error)
+            | Self::UnsupportedOperation(error)
+            | Self::UnsupportedOperationInstanceChargeType(error)
+            | Self::UnsupportedOperationInstanceMixedPricingModel(error)
+            | Self::UnsupportedOperationInstanceStateBanning(error)
+            | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            | Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            | Self::UnsupportedOperationInstanceStateFreezing(error)
+            | Self::UnsupportedOperationInstanceStateIsolating(error)
+            | Self::UnsupportedOperationInstanceStateLaunchFailed(error)
+            | Self::UnsupportedOperationInstanceStatePending(error)
+            | Self::UnsupportedOperationInstanceStateRebooting(error)
+            | Self::UnsupportedOperationInstanceStateStarting(error)
+            | Self::UnsupportedOperationInstanceStateStopping(error)
+            | Self::UnsupportedOperationInstanceStateTerminated(error)
+            | Self::UnsupportedOperationInstanceStateTerminating(error)
+            | Self::UnsupportedOperationInstancesProtected(error)
+            | Self::UnsupportedOperationInvalidInstancesOwner(error)
+            | Self::UnsupportedOperationRedHatInstanceTerminateUnsupported(error)
+            | Self::UnsupportedOperationRedHatInstanceUnsupported(error)
+            | Self::UnsupportedOperationRegion(error)
+            | Self::UnsupportedOperationSpecialInstanceType(error)
+            | Self::UnsupportedOperationUserLimitOperationExceedQuota(error) => error,
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for TerminateInstancesError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "FailedOperation.InvalidInstanceApplicationRole" => {
+                Self::FailedOperationInvalidInstanceApplicationRole(error)
+            }
+            "FailedOperation.InvalidInstanceApplicationRoleEmr" => {
+                Self::FailedOperationInvalidInstanceApplicationRoleEmr(error)
+            }
+            "FailedOperation.Unreturnable" => Self::FailedOperationUnreturnable(error),
+            "InternalError.TradeUnknownError" => {
+                Self::InternalErrorTradeUnknownError(error)
+            }
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidAccount.UnpaidOrder" => Self::InvalidAccountUnpaidOrder(error),
+            "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
+            "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
+            "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
+            "InvalidInstanceNotSupportedPrepaidInstance" => {
+                Self::InvalidInstanceNotSupportedPrepaidInstance(error)
+            }
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.InstanceIdMalformed" => {
+                Self::InvalidParameterValueInstanceIdMalformed(error)
+            }
+            "InvalidParameterValue.InvalidAppIdFormat" => {
+                Self::InvalidParameterValueInvalidAppIdFormat(error)
+            }
+            "InvalidParameterValue.LimitExceeded" => {
+                Self::InvalidParameterValueLimitExceeded(error)
+            }
+            "InvalidParameterValue.NotSupported" => {
+                Self::InvalidParameterValueNotSupported(error)
+            }
+            "LimitExceeded.UserReturnQuota" => Self::LimitExceededUserReturnQuota(error),
+            "MissingParameter" => Self::MissingParameter(error),
+            "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
+            "OperationDenied.InstanceOperationInProgress" => {
+                Self::OperationDeniedInstanceOperationInProgress(error)
+            }
+            "UnauthorizedOperation.InvalidToken" => {
+                Self::UnauthorizedOperationInvalidToken(error)
+            }
+            "UnauthorizedOperation.MFAExpired" => {
+                Self::UnauthorizedOperationMfaExpired(error)
+            }
+            "UnauthorizedOperation.MFANotFound" => {
+                Self::UnauthorizedOperationMfaNotFound(error)
+            }
+            "UnsupportedOperation" => Self::UnsupportedOperation(error),
+            "UnsupportedOperation.InstanceChargeType" => {
+                Self::UnsupportedOperationInstanceChargeType(error)
+            }
+            "UnsupportedOperation.InstanceMixedPricingModel" => {
+                Self::UnsupportedOperationInstanceMixedPricingModel(error)
+            }
+            "UnsupportedOperation.InstanceStateBanning" => {
+                Self::UnsupportedOperationInstanceStateBanning(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterRescueMode" => {
+                Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateEnterServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateExitRescueMode" => {
+                Self::UnsupportedOperationInstanceStateExitRescueMode(error)
+            }
+            "UnsupportedOperation.InstanceStateExitServiceLiveMigrate" => {
+                Self::UnsupportedOperationInstanceStateExitServiceLiveMigrate(error)
+            }
+            "UnsupportedOperation.InstanceStateFreezing" => {
+                Self::UnsupportedOperationInstanceStateFreezing(error)
+            }
+            "UnsupportedOperation.InstanceStateIsolating" => {
+                Self::UnsupportedOperationInstanceStateIsolating(error)
+            }
+            "UnsupportedOperation.InstanceStateLaunchFailed" => {
+                Self::UnsupportedOperationInstanceStateLaunchFailed(error)
+            }
+            "UnsupportedOperation.InstanceStatePending" => {
+                Self::UnsupportedOperationInstanceStatePending(error)
+            }
+            "UnsupportedOperation.InstanceStateRebooting" => {
+                Self::UnsupportedOperationInstanceStateRebooting(error)
+            }
+            "UnsupportedOperation.InstanceStateStarting" => {
+                Self::UnsupportedOperationInstanceStateStarting(error)
+            }
+            "UnsupportedOperation.InstanceStateStopping" => {
+                Self::UnsupportedOperationInstanceStateStopping(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminated" => {
+                Self::UnsupportedOperationInstanceStateTerminated(error)
+            }
+            "UnsupportedOperation.InstanceStateTerminating" => {
+                Self::UnsupportedOperationInstanceStateTerminating(error)
+            }
+            "UnsupportedOperation.InstancesProtected" => {
+                Self::UnsupportedOperationInstancesProtected(error)
+            }
+            "UnsupportedOperation.InvalidInstancesOwner" => {
+                Self::UnsupportedOperationInvalidInstancesOwner(error)
+            }
+            "UnsupportedOperation.RedHatInstanceTerminateUnsupported" => {
+                Self::UnsupportedOperationRedHatInstanceTerminateUnsupported(error)
+            }
+            "UnsupportedOperation.RedHatInstanceUnsupported" => {
+                Self::UnsupportedOperationRedHatInstanceUnsupported(error)
+            }
+            "UnsupportedOperation.Region" => Self::UnsupportedOperationRegion(error),
+            "UnsupportedOperation.SpecialInstanceType" => {
+                Self::UnsupportedOperationSpecialInstanceType(error)
+            }
+            "UnsupportedOperation.UserLimitOperationExceedQuota" => {
+                Self::UnsupportedOperationUserLimitOperationExceedQuota(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for TerminateInstancesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for TerminateInstancesError {}
+/// An error the service returned for `TerminateResourcePoolPacks`.
+///
+/// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateResourcePoolPacksError::Common`]; any other code is kept in [`TerminateResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum TerminateResourcePoolPacksError {
+    /// `InternalServerError`: The service hit an internal error.
+    InternalServerError(ServiceError),
+    /// `InvalidParameter`: A parameter is wrong (name, type or format).
+    InvalidParameter(ServiceError),
+    /// `InvalidParameterValue`: A parameter value is not allowed.
+    InvalidParameterValue(ServiceError),
+    /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
+    InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
+    /// `InvalidParameterValue.ResourcePoolPackStatus`.
+    InvalidParameterValueResourcePoolPackStatus(ServiceError),
+    /// `ResourceNotFound.ResourcePoolPackIdNotFound`.
+    ResourceNotFoundResourcePoolPackIdNotFound(ServiceError),
+    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
+    UnauthorizedOperation(ServiceError),
+    /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
+    UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
+    /// A code any action may return; see [`CommonErrorCode`].
+    Common(CommonErrorCode, ServiceError),
+    /// A code not documented for this action, kept as received.
+    Unknown(ServiceError),
+}
+impl TerminateResourcePoolPacksError {
+    /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
+    pub fn code(&self) -> &str {
+        self.service_error().code()
+    }
+    pub fn message(&self) -> &str {
+        self.service_error().message()
+    }
+    pub fn request_id(&self) -> &str {
+        self.service_error().request_id()
+    }
+    /// The common code this error carries, whichever variant holds it.
+    pub fn common_code(&self) -> Option<CommonErrorCode> {
+        CommonErrorCode::from_code(self.code())
+    }
+    /// Code, message and request id as received.
+    pub fn service_error(&self) -> &ServiceError {
+        match self {
+            Self::InternalServerError(error)
+            | Self::InvalidParameter(error)
+            | Self::InvalidParameterValue(error)
+            | Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
+            | Self::InvalidParameterValueResourcePoolPackStatus(error)
+            | Self::ResourceNotFoundResourcePoolPackIdNotFound(error)
+            | Self::UnauthorizedOperation(error)
+            | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
+                error
+            }
+            Self::Common(_, error) | Self::Unknown(error) => error,
+        }
+    }
+}
+impl From<ServiceError> for TerminateResourcePoolPacksError {
+    fn from(error: ServiceError) -> Self {
+        match error.code() {
+            "InternalServerError" => Self::InternalServerError(error),
+            "InvalidParameter" => Self::InvalidParameter(error),
+            "InvalidParameterValue" => Self::InvalidParameterValue(error),
+            "InvalidParameterValue.ResourcePoolPackIdMalformed" => {
+                Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
+            }
+            "InvalidParameterValue.ResourcePoolPackStatus" => {
+                Self::InvalidParameterValueResourcePoolPackStatus(error)
+            }
+            "ResourceNotFound.ResourcePoolPackIdNotFound" => {
+                Self::ResourceNotFoundResourcePoolPackIdNotFound(error)
+            }
+            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
+            "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
+                Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
+            }
+            code => {
+                match CommonErrorCode::from_code(code) {
+                    Some(common) => Self::Common(common, error),
+                    None => Self::Unknown(error),
+                }
+            }
+        }
+    }
+}
+impl std::fmt::Display for TerminateResourcePoolPacksError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.service_error(), f)
+    }
+}
+impl std::error::Error for TerminateResourcePoolPacksError {}

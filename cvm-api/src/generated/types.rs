@@ -5,6 +5,10585 @@
 #![allow(deprecated)]
 #![allow(clippy::doc_markdown, clippy::large_enum_variant)]
 use serde::{Deserialize, Serialize};
+/// Wire object `AccountQuota`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AccountQuota {
+    /// Wire name `PostPaidQuotaSet`; list of [`PostPaidQuota`]; always present in responses.
+    #[serde(rename = "PostPaidQuotaSet")]
+    pub post_paid_quota_set: Vec<PostPaidQuota>,
+    /// Wire name `PrePaidQuotaSet`; list of [`PrePaidQuota`]; always present in responses.
+    #[serde(rename = "PrePaidQuotaSet")]
+    pub pre_paid_quota_set: Vec<PrePaidQuota>,
+    /// Wire name `SpotPaidQuotaSet`; list of [`SpotPaidQuota`]; always present in responses.
+    #[serde(rename = "SpotPaidQuotaSet")]
+    pub spot_paid_quota_set: Vec<SpotPaidQuota>,
+    /// Wire name `ImageQuotaSet`; list of [`ImageQuota`]; always present in responses.
+    #[serde(rename = "ImageQuotaSet")]
+    pub image_quota_set: Vec<ImageQuota>,
+    /// Wire name `DisasterRecoverGroupQuotaSet`; list of [`DisasterRecoverGroupQuota`]; always present in responses.
+    #[serde(rename = "DisasterRecoverGroupQuotaSet")]
+    pub disaster_recover_group_quota_set: Vec<DisasterRecoverGroupQuota>,
+}
+/// Wire object `AccountQuotaOverview`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AccountQuotaOverview {
+    /// Wire name `Region`; string; always present in responses. Example: `ap-guangzhou`.
+    #[serde(
+        rename = "Region",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub region: String,
+    /// Wire name `AccountQuota`; [`AccountQuota`]; always present in responses.
+    #[serde(rename = "AccountQuota")]
+    pub account_quota: AccountQuota,
+}
+/// Wire object `ActionTimer`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ActionTimer {
+    /// Wire name `TimerAction`; string; always present in responses. Example: `TerminateInstances`.
+    #[serde(
+        rename = "TimerAction",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub timer_action: Option<String>,
+    /// Wire name `ActionTime`; string; always present in responses. Example: `2024-05-29T11:26:40Z`.
+    #[serde(
+        rename = "ActionTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub action_time: Option<String>,
+    /// Wire name `Externals`; [`Externals`]; always present in responses.
+    #[serde(rename = "Externals", default, skip_serializing_if = "Option::is_none")]
+    pub externals: Option<Externals>,
+    /// Wire name `ActionTimerId`; string; always present in responses. Example: `57z0f8ef-8112-460f-8203-fab753580f68`.
+    #[serde(
+        rename = "ActionTimerId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub action_timer_id: Option<String>,
+    /// Wire name `Status`; string; always present in responses. Example: `UNDO`.
+    #[serde(
+        rename = "Status",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub status: Option<String>,
+    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-dpa3e3at`.
+    #[serde(
+        rename = "InstanceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: Option<String>,
+}
+impl crate::runtime::Validate for ActionTimer {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.externals {
+            v.field(
+                "Externals",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `AllocateHostsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AllocateHostsRequest {
+    /// Wire name `Placement`; [`Placement`]; required in requests.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8606e3ad8eb7`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `HostChargePrepaid`; [`ChargePrepaid`].
+    #[serde(
+        rename = "HostChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub host_charge_prepaid: Option<ChargePrepaid>,
+    /// Wire name `HostChargeType`; string. Example: `PREPAID`.
+    #[serde(
+        rename = "HostChargeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_charge_type: Option<String>,
+    /// Wire name `HostType`; string. Example: `HS1`.
+    #[serde(
+        rename = "HostType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_type: Option<String>,
+    /// Wire name `HostCount`; uint64. Example: `1`.
+    #[serde(
+        rename = "HostCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_count: Option<u64>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+}
+impl crate::runtime::Validate for AllocateHostsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.placement;
+            v.field(
+                "Placement",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.host_charge_prepaid {
+            v.field(
+                "HostChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `AllocateHostsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AllocateHostsResponse {
+    /// Wire name `HostIdSet`; list of string; always present in responses. Example: `["host-lan4lb2k"]`.
+    #[serde(
+        rename = "HostIdSet",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_id_set: Vec<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `AssociateInstancesKeyPairsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AssociateInstancesKeyPairsRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-4e5ty7i8"]`.
+    #[serde(
+        rename = "KeyIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_ids: Vec<String>,
+    /// Wire name `ForceStop`; bool. Example: `false`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+}
+impl crate::runtime::Validate for AssociateInstancesKeyPairsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.key_ids;
+            v.field(
+                "KeyIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `AssociateInstancesKeyPairsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AssociateInstancesKeyPairsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `AssociateSecurityGroupsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AssociateSecurityGroupsRequest {
+    /// Wire name `SecurityGroupIds`; list of string; required in requests. Example: `["sg-9id3l839"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Vec<String>,
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc","ins-915zrb0p"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+}
+impl crate::runtime::Validate for AssociateSecurityGroupsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.security_group_ids;
+            v.field(
+                "SecurityGroupIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `AssociateSecurityGroupsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AssociateSecurityGroupsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `Attribute`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Attribute {
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=	`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+}
+/// Wire object `ChargePrepaid`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChargePrepaid {
+    /// Wire name `Period`; uint64; required in requests. Example: `1`.
+    #[serde(
+        rename = "Period",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub period: u64,
+    /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: Option<String>,
+}
+impl crate::runtime::Validate for ChargePrepaid {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `ChcDeployExtraConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChcDeployExtraConfig {
+    /// Wire name `MiniOsType`; string; required in requests; always present in responses. Example: `public`.
+    #[serde(
+        rename = "MiniOsType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub mini_os_type: String,
+    /// Wire name `BootType`; string; required in requests; always present in responses. Example: `x86_legacy`.
+    #[serde(
+        rename = "BootType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub boot_type: String,
+    /// Wire name `BootFile`; string; always present in responses. Example: `pxelinux.0`.
+    #[serde(
+        rename = "BootFile",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub boot_file: Option<String>,
+    /// Wire name `NextServerAddress`; string; always present in responses. Example: `169.254.68.10`.
+    #[serde(
+        rename = "NextServerAddress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub next_server_address: Option<String>,
+}
+impl crate::runtime::Validate for ChcDeployExtraConfig {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.mini_os_type;
+            v.field(
+                "MiniOsType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.boot_type;
+            v.field(
+                "BootType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ChcHost`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChcHost {
+    /// Wire name `ChcId`; string; always present in responses. Example: `chc-1a2b3c4d`.
+    #[serde(rename = "ChcId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub chc_id: String,
+    /// Wire name `InstanceName`; string; always present in responses.
+    #[serde(
+        rename = "InstanceName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: String,
+    /// Wire name `SerialNumber`; string; always present in responses. Example: `sn34asdfabd`.
+    #[serde(
+        rename = "SerialNumber",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub serial_number: String,
+    /// Wire name `InstanceState`; string; always present in responses. Example: `ONLINE`.
+    #[serde(
+        rename = "InstanceState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_state: String,
+    /// Wire name `DeviceType`; string; always present in responses. Example: `CHC_HS1`.
+    #[serde(
+        rename = "DeviceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub device_type: String,
+    /// Wire name `Placement`; [`Placement`]; always present in responses.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `BmcVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
+    #[serde(rename = "BmcVirtualPrivateCloud")]
+    pub bmc_virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `BmcIp`; string; always present in responses. Example: `10.12.10.34`.
+    #[serde(rename = "BmcIp", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub bmc_ip: String,
+    /// Wire name `BmcSecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
+    #[serde(
+        rename = "BmcSecurityGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bmc_security_group_ids: Vec<String>,
+    /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
+    #[serde(rename = "DeployVirtualPrivateCloud")]
+    pub deploy_virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `DeployIp`; string; always present in responses. Example: `10.12.10.34`.
+    #[serde(
+        rename = "DeployIp",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub deploy_ip: String,
+    /// Wire name `DeploySecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
+    #[serde(
+        rename = "DeploySecurityGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub deploy_security_group_ids: Vec<String>,
+    /// Wire name `CvmInstanceId`; string; always present in responses. Example: `ins-34as43at`.
+    #[serde(
+        rename = "CvmInstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_instance_id: String,
+    /// Wire name `CreatedTime`; string; always present in responses. Example: `2020-03-10T02:43:51Z`.
+    #[serde(
+        rename = "CreatedTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_time: String,
+    /// Wire name `HardwareDescription`; string; always present in responses. Example: `128C 384GB 10T Disk`.
+    #[serde(
+        rename = "HardwareDescription",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hardware_description: String,
+    /// Wire name `CPU`; int64; always present in responses. Example: `128`.
+    #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub cpu: i64,
+    /// Wire name `Memory`; int64; always present in responses. Example: `384`.
+    #[serde(
+        rename = "Memory",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub memory: i64,
+    /// Wire name `Disk`; string; always present in responses. Example: `10T`.
+    #[serde(rename = "Disk", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub disk: String,
+    /// Wire name `BmcMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
+    #[serde(
+        rename = "BmcMAC",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bmc_mac: String,
+    /// Wire name `DeployMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
+    #[serde(
+        rename = "DeployMAC",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub deploy_mac: String,
+    /// Wire name `TenantType`; string; always present in responses. Example: `HOSTING`.
+    #[serde(
+        rename = "TenantType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub tenant_type: String,
+    /// Wire name `DeployExtraConfig`; [`ChcDeployExtraConfig`]; always present in responses.
+    #[serde(rename = "DeployExtraConfig")]
+    pub deploy_extra_config: ChcDeployExtraConfig,
+    /// Wire name `Gpu`; string. Example: `2 * NVIDIA P40`.
+    #[serde(
+        rename = "Gpu",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu: Option<String>,
+    /// Wire name `NetworkCard`; string. Example: `ConnectX-5`.
+    #[serde(
+        rename = "NetworkCard",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub network_card: Option<String>,
+    /// Wire name `IsPredefinedType`; bool. Example: `true`.
+    #[serde(
+        rename = "IsPredefinedType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub is_predefined_type: Option<bool>,
+    /// Wire name `ChcInstanceType`; string. Example: `CHCS5.128C256M`.
+    #[serde(
+        rename = "ChcInstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_instance_type: Option<String>,
+    /// Wire name `ChcInstanceFamily`; string. Example: `CHCS5`.
+    #[serde(
+        rename = "ChcInstanceFamily",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_instance_family: Option<String>,
+    /// Wire name `ChcInstanceFamilyName`; string.
+    #[serde(
+        rename = "ChcInstanceFamilyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_instance_family_name: Option<String>,
+    /// Wire name `ResaleAppId`; string. Example: `12510001001`.
+    #[serde(
+        rename = "ResaleAppId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resale_app_id: Option<String>,
+    /// Wire name `ResaleAccountId`; string. Example: `100002300442`.
+    #[serde(
+        rename = "ResaleAccountId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resale_account_id: Option<String>,
+    /// Wire name `SaleStatus`; string. Example: `SOLD`.
+    #[serde(
+        rename = "SaleStatus",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub sale_status: Option<String>,
+    /// Wire name `Tags`; list of [`Tag`].
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    /// Wire name `LatestOperation`; string. Example: `ChcPrepare`.
+    #[serde(
+        rename = "LatestOperation",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation: Option<String>,
+    /// Wire name `LatestOperationErrorCode`; string. Example: `IpmiFailed`.
+    #[serde(
+        rename = "LatestOperationErrorCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_error_code: Option<String>,
+    /// Wire name `LatestOperationErrorMsg`; string.
+    #[serde(
+        rename = "LatestOperationErrorMsg",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_error_msg: Option<String>,
+    /// Wire name `LatestOperationName`; string.
+    #[serde(
+        rename = "LatestOperationName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_name: Option<String>,
+    /// Wire name `LatestOperationState`; string. Example: `FAILED`.
+    #[serde(
+        rename = "LatestOperationState",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_state: Option<String>,
+    /// Wire name `ChcGatewayId`; string. Example: `chcgw-cluster-jy6853yh-1`.
+    #[serde(
+        rename = "ChcGatewayId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_gateway_id: Option<String>,
+    /// Wire name `DedicatedClusterId`; string. Example: `cluster-34afsd9x`.
+    #[serde(
+        rename = "DedicatedClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_cluster_id: Option<String>,
+    /// Wire name `NetworkMode`; string. Example: `BUSINESS`.
+    #[serde(
+        rename = "NetworkMode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub network_mode: Option<String>,
+}
+/// Wire object `ChcHostDeniedActions`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChcHostDeniedActions {
+    /// Wire name `ChcId`; string; required in requests.
+    #[serde(
+        rename = "ChcId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_id: Option<String>,
+    /// Wire name `State`; string; required in requests. Example: `"ONLINE"`.
+    #[serde(
+        rename = "State",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub state: Option<String>,
+    /// Wire name `DenyActions`; list of string; required in requests. Example: `["ConfigureChcAssistVpc']`.
+    #[serde(
+        rename = "DenyActions",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub deny_actions: Option<Vec<String>>,
+}
+/// Wire object `ConfigureChcAssistVpcRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConfigureChcAssistVpcRequest {
+    /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-123a4d5f"]`.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+    /// Wire name `BmcVirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
+    #[serde(rename = "BmcVirtualPrivateCloud")]
+    pub bmc_virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `BmcSecurityGroupIds`; list of string. Example: `["sg-asda324a"]`.
+    #[serde(
+        rename = "BmcSecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bmc_security_group_ids: Option<Vec<String>>,
+    /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`].
+    #[serde(
+        rename = "DeployVirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deploy_virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Wire name `DeploySecurityGroupIds`; list of string. Example: `["sg-asda324a"]`.
+    #[serde(
+        rename = "DeploySecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub deploy_security_group_ids: Option<Vec<String>>,
+    /// Wire name `ChcDeployExtraConfig`; [`ChcDeployExtraConfig`].
+    #[serde(
+        rename = "ChcDeployExtraConfig",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub chc_deploy_extra_config: Option<ChcDeployExtraConfig>,
+}
+impl crate::runtime::Validate for ConfigureChcAssistVpcRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.bmc_virtual_private_cloud;
+            v.field(
+                "BmcVirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.deploy_virtual_private_cloud {
+            v.field(
+                "DeployVirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.chc_deploy_extra_config {
+            v.field(
+                "ChcDeployExtraConfig",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ConfigureChcAssistVpcResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConfigureChcAssistVpcResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ConfigureChcDeployVpcRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConfigureChcDeployVpcRequest {
+    /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-123a4d5f"]`.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+    /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
+    #[serde(rename = "DeployVirtualPrivateCloud")]
+    pub deploy_virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `DeploySecurityGroupIds`; list of string. Example: `["sg-asda324a"]`.
+    #[serde(
+        rename = "DeploySecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub deploy_security_group_ids: Option<Vec<String>>,
+    /// Wire name `ChcDeployExtraConfig`; [`ChcDeployExtraConfig`].
+    #[serde(
+        rename = "ChcDeployExtraConfig",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub chc_deploy_extra_config: Option<ChcDeployExtraConfig>,
+}
+impl crate::runtime::Validate for ConfigureChcDeployVpcRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.deploy_virtual_private_cloud;
+            v.field(
+                "DeployVirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.chc_deploy_extra_config {
+            v.field(
+                "ChcDeployExtraConfig",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ConfigureChcDeployVpcResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConfigureChcDeployVpcResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ConvertOperatingSystemsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConvertOperatingSystemsRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-duqhvpt6"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `MinimalConversion`; bool. Example: `false`.
+    #[serde(
+        rename = "MinimalConversion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub minimal_conversion: Option<bool>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `TargetOSType`; string. Example: `TencentOS`.
+    #[serde(
+        rename = "TargetOSType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub target_os_type: Option<String>,
+}
+impl crate::runtime::Validate for ConvertOperatingSystemsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ConvertOperatingSystemsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConvertOperatingSystemsResponse {
+    /// Wire name `SupportTargetOSList`; list of [`TargetOs`].
+    #[serde(
+        rename = "SupportTargetOSList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub support_target_os_list: Option<Vec<TargetOs>>,
+    /// Wire name `TaskId`; string. Example: `5413165`.
+    #[serde(
+        rename = "TaskId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_id: Option<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `CpuTopology`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CpuTopology {
+    /// Wire name `CoreCount`; int64; may be null. Example: `4`.
+    #[serde(
+        rename = "CoreCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub core_count: Option<i64>,
+    /// Wire name `ThreadPerCore`; int64; may be null. Example: `2`.
+    #[serde(
+        rename = "ThreadPerCore",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub thread_per_core: Option<i64>,
+}
+impl crate::runtime::Validate for CpuTopology {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `CreateDisasterRecoverGroupRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateDisasterRecoverGroupRequest {
+    /// Wire name `Name`; string; required in requests.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `Type`; string; required in requests. Example: `HOST`.
+    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub r#type: String,
+    /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8906e3ad8eb7`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `Affinity`; int64. Example: `3`.
+    #[serde(
+        rename = "Affinity",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub affinity: Option<i64>,
+    /// Wire name `Strategy`; string. Example: `SPREAD`.
+    #[serde(
+        rename = "Strategy",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub strategy: Option<String>,
+    /// Wire name `PartitionCount`; int64. Example: `2`.
+    #[serde(
+        rename = "PartitionCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_count: Option<i64>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+}
+impl crate::runtime::Validate for CreateDisasterRecoverGroupRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.name;
+            v.field(
+                "Name",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.r#type;
+            v.field(
+                "Type",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `CreateDisasterRecoverGroupResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateDisasterRecoverGroupResponse {
+    /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-qajfd25h`.
+    #[serde(
+        rename = "DisasterRecoverGroupId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_id: String,
+    /// Wire name `Type`; string; always present in responses. Example: `HOST`.
+    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub r#type: String,
+    /// Wire name `Name`; string; always present in responses.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
+    #[serde(
+        rename = "CvmQuotaTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_quota_total: i64,
+    /// Wire name `CurrentNum`; int64; always present in responses. Example: `0`.
+    #[serde(
+        rename = "CurrentNum",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub current_num: i64,
+    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2018-06-08T07:26:38Z`.
+    #[serde(
+        rename = "CreateTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub create_time: String,
+    /// Wire name `Strategy`; string; always present in responses. Example: `PARTITION`.
+    #[serde(
+        rename = "Strategy",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub strategy: String,
+    /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
+    #[serde(
+        rename = "PartitionCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_count: i64,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `CreateHpcClusterRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateHpcClusterRequest {
+    /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-2`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `Name`; string; required in requests. Example: `MyHpcCluster`.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `Remark`; string.
+    #[serde(
+        rename = "Remark",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remark: Option<String>,
+    /// Wire name `HpcClusterType`; string. Example: `CDC/CHC/STANDARD`.
+    #[serde(
+        rename = "HpcClusterType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_type: Option<String>,
+    /// Wire name `HpcClusterBusinessId`; string.
+    #[serde(
+        rename = "HpcClusterBusinessId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_business_id: Option<String>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+}
+impl crate::runtime::Validate for CreateHpcClusterRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.zone;
+            v.field(
+                "Zone",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.name;
+            v.field(
+                "Name",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `CreateHpcClusterResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateHpcClusterResponse {
+    /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
+    #[serde(rename = "HpcClusterSet")]
+    pub hpc_cluster_set: Vec<HpcClusterInfo>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `CreateImageRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateImageRequest {
+    /// Wire name `ImageName`; string; required in requests. Example: `MyImageName`.
+    #[serde(
+        rename = "ImageName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_name: String,
+    /// Wire name `InstanceId`; string. Example: `ins-2v3sqe2t`.
+    #[serde(
+        rename = "InstanceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: Option<String>,
+    /// Wire name `ImageDescription`; string. Example: `MyImageDescription`.
+    #[serde(
+        rename = "ImageDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_description: Option<String>,
+    /// Wire name `ForcePoweroff`; string. Example: `true`.
+    #[serde(
+        rename = "ForcePoweroff",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_poweroff: Option<String>,
+    /// Wire name `Sysprep`; string. Example: `false`.
+    #[serde(
+        rename = "Sysprep",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub sysprep: Option<String>,
+    /// Wire name `DataDiskIds`; list of string. Example: `["disk-6gabakqz"]`.
+    #[serde(
+        rename = "DataDiskIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub data_disk_ids: Option<Vec<String>>,
+    /// Wire name `SnapshotIds`; list of string. Example: `["snap-kso6f712", "snap-l3rrf322"]`.
+    #[serde(
+        rename = "SnapshotIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub snapshot_ids: Option<Vec<String>>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
+    #[serde(
+        rename = "ImageFamily",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_family: Option<String>,
+}
+impl crate::runtime::Validate for CreateImageRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_name;
+            v.field(
+                "ImageName",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `CreateImageResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateImageResponse {
+    /// Wire name `ImageId`; string; always present in responses. Example: `img-2v3sqe2t`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `CreateKeyPairRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateKeyPairRequest {
+    /// Wire name `KeyName`; string; required in requests. Example: `Tencent`.
+    #[serde(
+        rename = "KeyName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_name: String,
+    /// Wire name `ProjectId`; int64; required in requests. Example: `0`.
+    #[serde(
+        rename = "ProjectId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub project_id: i64,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`]. Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+}
+impl crate::runtime::Validate for CreateKeyPairRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.key_name;
+            v.field(
+                "KeyName",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `CreateKeyPairResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateKeyPairResponse {
+    /// Wire name `KeyPair`; [`KeyPair`]; always present in responses.
+    #[serde(rename = "KeyPair")]
+    pub key_pair: KeyPair,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `CreateLaunchTemplateRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateLaunchTemplateRequest {
+    /// Wire name `LaunchTemplateName`; string; required in requests. Example: `MyLaunchTemplate`.
+    #[serde(
+        rename = "LaunchTemplateName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_name: String,
+    /// Wire name `Placement`; [`Placement`]; required in requests.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `ImageId`; string; required in requests. Example: `img-dkwyg6sr`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `LaunchTemplateVersionDescription`; string. Example: `MyLaunchTemplateVersionDesc`.
+    #[serde(
+        rename = "LaunchTemplateVersionDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version_description: Option<String>,
+    /// Wire name `InstanceType`; string. Example: `S5.16XLARGE256`.
+    #[serde(
+        rename = "InstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: Option<String>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`].
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`].
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
+    /// Wire name `InstanceCount`; int64. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: Option<i64>,
+    /// Wire name `InstanceName`; string. Example: `MyInstance`.
+    #[serde(
+        rename = "InstanceName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: Option<String>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-rf6ogz49"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Option<Vec<String>>,
+    /// Wire name `EnhancedService`; [`EnhancedService`].
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enhanced_service: Option<EnhancedService>,
+    /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `HostName`; string. Example: `myHost`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `ActionTimer`; [`ActionTimer`].
+    #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
+    pub action_timer: Option<ActionTimer>,
+    /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-3p88qhfo"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `InstanceMarketOptions`; [`InstanceMarketOptionsRequest`].
+    #[serde(
+        rename = "InstanceMarketOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Wire name `UserData`; string. Example: `YmFzZTY0Cg==`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `CamRoleName`; string. Example: `testroleName001`.
+    #[serde(
+        rename = "CamRoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_name: Option<String>,
+    /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
+    #[serde(
+        rename = "HpcClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: Option<String>,
+    /// Wire name `InstanceChargeType`; string. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: Option<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `DisableApiTermination`; bool. Example: `false`.
+    #[serde(
+        rename = "DisableApiTermination",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disable_api_termination: Option<bool>,
+    /// Wire name `EnableJumboFrame`; bool. Example: `false`.
+    #[serde(
+        rename = "EnableJumboFrame",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enable_jumbo_frame: Option<bool>,
+    /// Wire name `LaunchTemplateTagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "LaunchTemplateTagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub launch_template_tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `Metadata`; [`Metadata`].
+    #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// Wire name `TemplateDataModifyAction`; string. Example: `Update`.
+    #[serde(
+        rename = "TemplateDataModifyAction",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub template_data_modify_action: Option<String>,
+    /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
+    #[serde(
+        rename = "NetworkInterfaces",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_interfaces: Option<Vec<NetworkInterfaces>>,
+}
+impl crate::runtime::Validate for CreateLaunchTemplateRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.launch_template_name;
+            v.field(
+                "LaunchTemplateName",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.placement;
+            v.field(
+                "Placement",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        {
+            let value = &self.image_id;
+            v.field(
+                "ImageId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.virtual_private_cloud {
+            v.field(
+                "VirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.internet_accessible {
+            v.field(
+                "InternetAccessible",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.login_settings {
+            v.field(
+                "LoginSettings",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.enhanced_service {
+            v.field(
+                "EnhancedService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.action_timer {
+            v.field(
+                "ActionTimer",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.instance_market_options {
+            v.field(
+                "InstanceMarketOptions",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.launch_template_tag_specification {
+            v.field(
+                "LaunchTemplateTagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.metadata {
+            v.field(
+                "Metadata",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.network_interfaces {
+            v.field(
+                "NetworkInterfaces",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `CreateLaunchTemplateResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateLaunchTemplateResponse {
+    /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-a5n1305lo`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `CreateLaunchTemplateVersionRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateLaunchTemplateVersionRequest {
+    /// Wire name `Placement`; [`Placement`]; required in requests.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-86v7g7g8`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `LaunchTemplateVersion`; int64. Example: `1`.
+    #[serde(
+        rename = "LaunchTemplateVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version: Option<i64>,
+    /// Wire name `LaunchTemplateVersionDescription`; string. Example: `new_version`.
+    #[serde(
+        rename = "LaunchTemplateVersionDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version_description: Option<String>,
+    /// Wire name `InstanceType`; string. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: Option<String>,
+    /// Wire name `ImageId`; string. Example: `img-irmer45l`.
+    #[serde(
+        rename = "ImageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: Option<String>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`].
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`].
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
+    /// Wire name `InstanceCount`; int64. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: Option<i64>,
+    /// Wire name `InstanceName`; string. Example: `my_instance`.
+    #[serde(
+        rename = "InstanceName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: Option<String>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-rf6ogz49"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Option<Vec<String>>,
+    /// Wire name `EnhancedService`; [`EnhancedService`].
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enhanced_service: Option<EnhancedService>,
+    /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `HostName`; string. Example: `myHost`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `ActionTimer`; [`ActionTimer`].
+    #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
+    pub action_timer: Option<ActionTimer>,
+    /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-3p88qhfo"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `InstanceMarketOptions`; [`InstanceMarketOptionsRequest`].
+    #[serde(
+        rename = "InstanceMarketOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Wire name `UserData`; string. Example: `YmFzZTY0Cg==`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `CamRoleName`; string. Example: `testroleName001`.
+    #[serde(
+        rename = "CamRoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_name: Option<String>,
+    /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
+    #[serde(
+        rename = "HpcClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: Option<String>,
+    /// Wire name `InstanceChargeType`; string. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: Option<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `DisableApiTermination`; bool. Example: `false`.
+    #[serde(
+        rename = "DisableApiTermination",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disable_api_termination: Option<bool>,
+    /// Wire name `EnableJumboFrame`; bool. Example: `false`.
+    #[serde(
+        rename = "EnableJumboFrame",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enable_jumbo_frame: Option<bool>,
+    /// Wire name `Metadata`; [`Metadata`].
+    #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// Wire name `TemplateDataModifyAction`; string. Example: `Update`.
+    #[serde(
+        rename = "TemplateDataModifyAction",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub template_data_modify_action: Option<String>,
+    /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
+    #[serde(
+        rename = "NetworkInterfaces",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_interfaces: Option<Vec<NetworkInterfaces>>,
+}
+impl crate::runtime::Validate for CreateLaunchTemplateVersionRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.placement;
+            v.field(
+                "Placement",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        {
+            let value = &self.launch_template_id;
+            v.field(
+                "LaunchTemplateId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.virtual_private_cloud {
+            v.field(
+                "VirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.internet_accessible {
+            v.field(
+                "InternetAccessible",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.login_settings {
+            v.field(
+                "LoginSettings",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.enhanced_service {
+            v.field(
+                "EnhancedService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.action_timer {
+            v.field(
+                "ActionTimer",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.instance_market_options {
+            v.field(
+                "InstanceMarketOptions",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.metadata {
+            v.field(
+                "Metadata",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.network_interfaces {
+            v.field(
+                "NetworkInterfaces",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `CreateLaunchTemplateVersionResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateLaunchTemplateVersionResponse {
+    /// Wire name `LaunchTemplateVersionNumber`; int64; always present in responses. Example: `2`.
+    #[serde(
+        rename = "LaunchTemplateVersionNumber",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version_number: i64,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DataDisk`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DataDisk {
+    /// Wire name `DiskSize`; int64; required in requests; always present in responses. Example: `50`.
+    #[serde(
+        rename = "DiskSize",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_size: i64,
+    /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_SSD`.
+    #[serde(
+        rename = "DiskType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_type: Option<String>,
+    /// Wire name `DiskId`; string. Example: `disk-ciezoimt`.
+    #[serde(
+        rename = "DiskId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_id: Option<String>,
+    /// Wire name `DeleteWithInstance`; bool; always present in responses. Example: `true`.
+    #[serde(
+        rename = "DeleteWithInstance",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub delete_with_instance: Option<bool>,
+    /// Wire name `SnapshotId`; string. Example: `snap-6yczrj8x`.
+    #[serde(
+        rename = "SnapshotId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub snapshot_id: Option<String>,
+    /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
+    #[serde(
+        rename = "Encrypt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub encrypt: Option<bool>,
+    /// Wire name `KmsKeyId`; string; always present in responses; may be null. Example: `kms-abcd1234`.
+    #[serde(
+        rename = "KmsKeyId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub kms_key_id: Option<String>,
+    /// Wire name `ThroughputPerformance`; int64; may be null. Example: `20`.
+    #[serde(
+        rename = "ThroughputPerformance",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub throughput_performance: Option<i64>,
+    /// Wire name `CdcId`; string; may be null. Example: `cdc-1648zauv`.
+    #[serde(
+        rename = "CdcId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cdc_id: Option<String>,
+    /// Wire name `BurstPerformance`; bool. Example: `false`.
+    #[serde(
+        rename = "BurstPerformance",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub burst_performance: Option<bool>,
+    /// Wire name `DiskName`; string. Example: `MyDiskName`.
+    #[serde(
+        rename = "DiskName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_name: Option<String>,
+}
+impl crate::runtime::Validate for DataDisk {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DeleteDisasterRecoverGroupsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteDisasterRecoverGroupsRequest {
+    /// Wire name `DisasterRecoverGroupIds`; list of string; required in requests. Example: `["ps-58l1hu01"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DeleteDisasterRecoverGroupsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.disaster_recover_group_ids;
+            v.field(
+                "DisasterRecoverGroupIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteDisasterRecoverGroupsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteDisasterRecoverGroupsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteHpcClustersRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteHpcClustersRequest {
+    /// Wire name `HpcClusterIds`; list of string; required in requests. Example: `["hpc-p64fdfa9"]`.
+    #[serde(
+        rename = "HpcClusterIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DeleteHpcClustersRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.hpc_cluster_ids;
+            v.field(
+                "HpcClusterIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteHpcClustersResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteHpcClustersResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteImagesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteImagesRequest {
+    /// Wire name `ImageIds`; list of string; required in requests. Example: `["img-34vaef8fe"]`.
+    #[serde(
+        rename = "ImageIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_ids: Vec<String>,
+    /// Wire name `DeleteBindedSnap`; bool. Example: `false`.
+    #[serde(
+        rename = "DeleteBindedSnap",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub delete_binded_snap: Option<bool>,
+    /// Wire name `DryRun`; bool. Example: `true`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+}
+impl crate::runtime::Validate for DeleteImagesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_ids;
+            v.field(
+                "ImageIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteImagesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteImagesResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteInstancesActionTimerRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteInstancesActionTimerRequest {
+    /// Wire name `ActionTimerIds`; list of string; required in requests. Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
+    #[serde(
+        rename = "ActionTimerIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub action_timer_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DeleteInstancesActionTimerRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.action_timer_ids;
+            v.field(
+                "ActionTimerIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteInstancesActionTimerResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteInstancesActionTimerResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteInstancesDisasterRecoverGroupsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteInstancesDisasterRecoverGroupsRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-23sh03x7"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `DisasterRecoverGroupIds`; list of string; required in requests. Example: `["ps-c119a27y"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DeleteInstancesDisasterRecoverGroupsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.disaster_recover_group_ids;
+            v.field(
+                "DisasterRecoverGroupIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteInstancesDisasterRecoverGroupsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteInstancesDisasterRecoverGroupsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteKeyPairsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteKeyPairsRequest {
+    /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-mv9yzyjj"]`.
+    #[serde(
+        rename = "KeyIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DeleteKeyPairsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.key_ids;
+            v.field(
+                "KeyIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteKeyPairsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteKeyPairsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteLaunchTemplateRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteLaunchTemplateRequest {
+    /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-rf6ogz49`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+}
+impl crate::runtime::Validate for DeleteLaunchTemplateRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.launch_template_id;
+            v.field(
+                "LaunchTemplateId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteLaunchTemplateResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteLaunchTemplateResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DeleteLaunchTemplateVersionsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteLaunchTemplateVersionsRequest {
+    /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-irmer45l`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `LaunchTemplateVersions`; list of int64; required in requests. Example: `[1,2,3]`.
+    #[serde(
+        rename = "LaunchTemplateVersions",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_versions: Vec<i64>,
+}
+impl crate::runtime::Validate for DeleteLaunchTemplateVersionsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.launch_template_id;
+            v.field(
+                "LaunchTemplateId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.launch_template_versions;
+            v.field(
+                "LaunchTemplateVersions",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DeleteLaunchTemplateVersionsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteLaunchTemplateVersionsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeAccountQuotaRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeAccountQuotaRequest {
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeAccountQuotaRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeAccountQuotaResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeAccountQuotaResponse {
+    /// Wire name `AppId`; uint64; always present in responses. Example: `1251783334`.
+    #[serde(rename = "AppId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub app_id: u64,
+    /// Wire name `AccountQuotaOverview`; [`AccountQuotaOverview`]; always present in responses.
+    #[serde(rename = "AccountQuotaOverview")]
+    pub account_quota_overview: AccountQuotaOverview,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeChcDeniedActionsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeChcDeniedActionsRequest {
+    /// Wire name `ChcIds`; list of string; required in requests.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DescribeChcDeniedActionsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeChcDeniedActionsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeChcDeniedActionsResponse {
+    /// Wire name `ChcHostDeniedActionSet`; list of [`ChcHostDeniedActions`]; always present in responses.
+    #[serde(rename = "ChcHostDeniedActionSet")]
+    pub chc_host_denied_action_set: Vec<ChcHostDeniedActions>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeChcHostsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeChcHostsRequest {
+    /// Wire name `ChcIds`; list of string. Example: `["chc-1a2b3c4d"]`.
+    #[serde(
+        rename = "ChcIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Option<Vec<String>>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    /// Wire name `Offset`; int64. Example: `1`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<i64>,
+    /// Wire name `Limit`; int64. Example: `10`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<i64>,
+}
+impl crate::runtime::Validate for DescribeChcHostsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeChcHostsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeChcHostsResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `5`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `ChcHostSet`; list of [`ChcHost`]; always present in responses.
+    #[serde(rename = "ChcHostSet")]
+    pub chc_host_set: Vec<ChcHost>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeDisasterRecoverGroupQuotaRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeDisasterRecoverGroupQuotaRequest {}
+impl crate::runtime::Validate for DescribeDisasterRecoverGroupQuotaRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeDisasterRecoverGroupQuotaResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeDisasterRecoverGroupQuotaResponse {
+    /// Wire name `GroupQuota`; int64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "GroupQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub group_quota: i64,
+    /// Wire name `CurrentNum`; int64; always present in responses. Example: `25`.
+    #[serde(
+        rename = "CurrentNum",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub current_num: i64,
+    /// Wire name `CvmInHostGroupQuota`; int64; always present in responses. Example: `50`.
+    #[serde(
+        rename = "CvmInHostGroupQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_host_group_quota: i64,
+    /// Wire name `CvmInSwGroupQuota`; int64; always present in responses. Example: `20`. Deprecated by the service.
+    #[deprecated(note = "deprecated by the service")]
+    #[serde(
+        rename = "CvmInSwGroupQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_sw_group_quota: i64,
+    /// Wire name `CvmInRackGroupQuota`; int64; always present in responses. Example: `30`.
+    #[serde(
+        rename = "CvmInRackGroupQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_rack_group_quota: i64,
+    /// Wire name `CvmInSwitchGroupQuota`; int64. Example: `20`.
+    #[serde(
+        rename = "CvmInSwitchGroupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_switch_group_quota: Option<i64>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeDisasterRecoverGroupsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeDisasterRecoverGroupsRequest {
+    /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-21q9ibvr"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Wire name `Name`; string. Example: `myGroup`.
+    #[serde(
+        rename = "Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub name: Option<String>,
+    /// Wire name `Offset`; int64. Example: `1`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<i64>,
+    /// Wire name `Limit`; int64. Example: `2`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<i64>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeDisasterRecoverGroupsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeDisasterRecoverGroupsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeDisasterRecoverGroupsResponse {
+    /// Wire name `DisasterRecoverGroupSet`; list of [`DisasterRecoverGroup`]; always present in responses.
+    #[serde(rename = "DisasterRecoverGroupSet")]
+    pub disaster_recover_group_set: Vec<DisasterRecoverGroup>,
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeHostsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeHostsRequest {
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    /// Wire name `Offset`; uint64. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<u64>,
+    /// Wire name `Limit`; uint64. Example: `20`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<u64>,
+}
+impl crate::runtime::Validate for DescribeHostsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeHostsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeHostsResponse {
+    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: u64,
+    /// Wire name `HostSet`; list of [`HostItem`]; always present in responses.
+    #[serde(rename = "HostSet")]
+    pub host_set: Vec<HostItem>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeHpcClustersRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeHpcClustersRequest {
+    /// Wire name `HpcClusterIds`; list of string. Example: `["hpc-p64fdfa9"]`.
+    #[serde(
+        rename = "HpcClusterIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_ids: Option<Vec<String>>,
+    /// Wire name `Name`; string. Example: `MyCluster`.
+    #[serde(
+        rename = "Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub name: Option<String>,
+    /// Wire name `Zone`; string. Example: `ap-guangzhou-2`.
+    #[serde(
+        rename = "Zone",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub zone: Option<String>,
+    /// Wire name `Offset`; uint64. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<u64>,
+    /// Wire name `Limit`; uint64. Example: `20`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<u64>,
+    /// Wire name `HpcClusterType`; string. Example: `CDC/CHC/STANDARD`.
+    #[serde(
+        rename = "HpcClusterType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_type: Option<String>,
+    /// Wire name `HpcClusterBusinessId`; string.
+    #[serde(
+        rename = "HpcClusterBusinessId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_business_id: Option<String>,
+    /// Wire name `InstanceType`; string. Example: `HCCPNV4ane.58XLARGE1929`.
+    #[serde(
+        rename = "InstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: Option<String>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeHpcClustersRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeHpcClustersResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeHpcClustersResponse {
+    /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
+    #[serde(rename = "HpcClusterSet")]
+    pub hpc_cluster_set: Vec<HpcClusterInfo>,
+    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: u64,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeImageFromFamilyRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImageFromFamilyRequest {
+    /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
+    #[serde(
+        rename = "ImageFamily",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_family: Option<String>,
+}
+impl crate::runtime::Validate for DescribeImageFromFamilyRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeImageFromFamilyResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImageFromFamilyResponse {
+    /// Wire name `Image`; [`Image`]; may be null.
+    #[serde(rename = "Image", default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeImageQuotaRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImageQuotaRequest {}
+impl crate::runtime::Validate for DescribeImageQuotaRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeImageQuotaResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImageQuotaResponse {
+    /// Wire name `ImageNumQuota`; int64; always present in responses. Example: `1000`.
+    #[serde(
+        rename = "ImageNumQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_num_quota: i64,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeImageSharePermissionRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImageSharePermissionRequest {
+    /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+}
+impl crate::runtime::Validate for DescribeImageSharePermissionRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_id;
+            v.field(
+                "ImageId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeImageSharePermissionResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImageSharePermissionResponse {
+    /// Wire name `SharePermissionSet`; list of [`SharePermission`]; always present in responses.
+    #[serde(rename = "SharePermissionSet")]
+    pub share_permission_set: Vec<SharePermission>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeImagesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImagesRequest {
+    /// Wire name `ImageIds`; list of string. Example: `["img-gvbnzy6f"]`.
+    #[serde(
+        rename = "ImageIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_ids: Option<Vec<String>>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    /// Wire name `Offset`; uint64. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<u64>,
+    /// Wire name `Limit`; uint64. Example: `20`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<u64>,
+    /// Wire name `InstanceType`; string. Example: `SA5.MEDIUM2`.
+    #[serde(
+        rename = "InstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: Option<String>,
+}
+impl crate::runtime::Validate for DescribeImagesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeImagesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImagesResponse {
+    /// Wire name `ImageSet`; list of [`Image`]; always present in responses.
+    #[serde(rename = "ImageSet")]
+    pub image_set: Vec<Image>,
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeImportImageOsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImportImageOsRequest {}
+impl crate::runtime::Validate for DescribeImportImageOsRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeImportImageOsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeImportImageOsResponse {
+    /// Wire name `ImportImageOsListSupported`; [`ImageOsList`]; always present in responses.
+    #[serde(rename = "ImportImageOsListSupported")]
+    pub import_image_os_list_supported: ImageOsList,
+    /// Wire name `ImportImageOsVersionSet`; list of [`OsVersion`]; always present in responses.
+    #[serde(rename = "ImportImageOsVersionSet")]
+    pub import_image_os_version_set: Vec<OsVersion>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstanceFamilyConfigsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceFamilyConfigsRequest {}
+impl crate::runtime::Validate for DescribeInstanceFamilyConfigsRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeInstanceFamilyConfigsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceFamilyConfigsResponse {
+    /// Wire name `InstanceFamilyConfigSet`; list of [`InstanceFamilyConfig`]; always present in responses.
+    #[serde(rename = "InstanceFamilyConfigSet")]
+    pub instance_family_config_set: Vec<InstanceFamilyConfig>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstanceInternetBandwidthConfigsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceInternetBandwidthConfigsRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-6lafsaz0`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+}
+impl crate::runtime::Validate for DescribeInstanceInternetBandwidthConfigsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstanceInternetBandwidthConfigsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceInternetBandwidthConfigsResponse {
+    /// Wire name `InternetBandwidthConfigSet`; list of [`InternetBandwidthConfig`]; always present in responses.
+    #[serde(rename = "InternetBandwidthConfigSet")]
+    pub internet_bandwidth_config_set: Vec<InternetBandwidthConfig>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstanceTypeConfigsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceTypeConfigsRequest {
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeInstanceTypeConfigsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstanceTypeConfigsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceTypeConfigsResponse {
+    /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
+    #[serde(rename = "InstanceTypeConfigSet")]
+    pub instance_type_config_set: Vec<InstanceTypeConfig>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstanceVncUrlRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceVncUrlRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-r9hr2upy`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+}
+impl crate::runtime::Validate for DescribeInstanceVncUrlRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstanceVncUrlResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstanceVncUrlResponse {
+    /// Wire name `InstanceVncUrl`; string; always present in responses. Example: `wss%3A%2F%2Fbjvnc.qcloud.com%3A26789%2Fv`.
+    #[serde(
+        rename = "InstanceVncUrl",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_vnc_url: String,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstancesActionTimerRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesActionTimerRequest {
+    /// Wire name `ActionTimerIds`; list of string. Example: `59337876-b254-4c21-847f-7d57d840d227`.
+    #[serde(
+        rename = "ActionTimerIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub action_timer_ids: Option<Vec<String>>,
+    /// Wire name `InstanceIds`; list of string. Example: `["ins-37qv3ucj"]`.
+    #[serde(
+        rename = "InstanceIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Option<Vec<String>>,
+    /// Wire name `TimerAction`; string. Example: `TerminateInstances`.
+    #[serde(
+        rename = "TimerAction",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub timer_action: Option<String>,
+    /// Wire name `EndActionTime`; string. Example: `2024-11-06T08:00:32Z`.
+    #[serde(
+        rename = "EndActionTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_action_time: Option<String>,
+    /// Wire name `StartActionTime`; string. Example: `2024-11-06T08:00:32Z`.
+    #[serde(
+        rename = "StartActionTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub start_action_time: Option<String>,
+    /// Wire name `StatusList`; list of string. Example: `UNDO`.
+    #[serde(
+        rename = "StatusList",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub status_list: Option<Vec<String>>,
+}
+impl crate::runtime::Validate for DescribeInstancesActionTimerRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeInstancesActionTimerResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesActionTimerResponse {
+    /// Wire name `ActionTimers`; list of [`ActionTimer`]; always present in responses.
+    #[serde(rename = "ActionTimers")]
+    pub action_timers: Vec<ActionTimer>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstancesAttributesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesAttributesRequest {
+    /// Wire name `Attributes`; list of string; required in requests. Example: `["UserData"]`.
+    #[serde(
+        rename = "Attributes",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub attributes: Vec<String>,
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-lyxxskp2"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DescribeInstancesAttributesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.attributes;
+            v.field(
+                "Attributes",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstancesAttributesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesAttributesResponse {
+    /// Wire name `InstanceSet`; list of [`InstanceAttribute`]; always present in responses.
+    #[serde(rename = "InstanceSet")]
+    pub instance_set: Vec<InstanceAttribute>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstancesModificationRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesModificationRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-4txox06m"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeInstancesModificationRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstancesModificationResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesModificationResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `InstanceTypeConfigStatusSet`; list of [`InstanceTypeConfigStatus`]; always present in responses.
+    #[serde(rename = "InstanceTypeConfigStatusSet")]
+    pub instance_type_config_status_set: Vec<InstanceTypeConfigStatus>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstancesOperationLimitRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesOperationLimitRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-l26mwvil"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `Operation`; string; required in requests. Example: `INSTANCE_DEGRADE`.
+    #[serde(
+        rename = "Operation",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub operation: String,
+}
+impl crate::runtime::Validate for DescribeInstancesOperationLimitRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.operation;
+            v.field(
+                "Operation",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstancesOperationLimitResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesOperationLimitResponse {
+    /// Wire name `InstanceOperationLimitSet`; list of [`OperationCountLimit`]; always present in responses.
+    #[serde(rename = "InstanceOperationLimitSet")]
+    pub instance_operation_limit_set: Vec<OperationCountLimit>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesRequest {
+    /// Wire name `InstanceIds`; list of string. Example: `["ins-rf6ogz49"]`.
+    #[serde(
+        rename = "InstanceIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Option<Vec<String>>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    /// Wire name `Offset`; int64. Example: `1`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<i64>,
+    /// Wire name `Limit`; int64. Example: `5`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<i64>,
+}
+impl crate::runtime::Validate for DescribeInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `InstanceSet`; list of [`Instance`]; always present in responses.
+    #[serde(rename = "InstanceSet")]
+    pub instance_set: Vec<Instance>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInstancesStatusRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesStatusRequest {
+    /// Wire name `InstanceIds`; list of string. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Option<Vec<String>>,
+    /// Wire name `Offset`; int64. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<i64>,
+    /// Wire name `Limit`; int64. Example: `2`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<i64>,
+}
+impl crate::runtime::Validate for DescribeInstancesStatusRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeInstancesStatusResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInstancesStatusResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `2`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `InstanceStatusSet`; list of [`InstanceStatus`]; always present in responses.
+    #[serde(rename = "InstanceStatusSet")]
+    pub instance_status_set: Vec<InstanceStatus>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeInternetChargeTypeConfigsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInternetChargeTypeConfigsRequest {}
+impl crate::runtime::Validate for DescribeInternetChargeTypeConfigsRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeInternetChargeTypeConfigsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeInternetChargeTypeConfigsResponse {
+    /// Wire name `InternetChargeTypeConfigSet`; list of [`InternetChargeTypeConfig`]; always present in responses.
+    #[serde(rename = "InternetChargeTypeConfigSet")]
+    pub internet_charge_type_config_set: Vec<InternetChargeTypeConfig>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeKeyPairsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeKeyPairsRequest {
+    /// Wire name `KeyIds`; list of string. Example: `["skey-11112222"]`.
+    #[serde(
+        rename = "KeyIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_ids: Option<Vec<String>>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    /// Wire name `Offset`; int64. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<i64>,
+    /// Wire name `Limit`; int64. Example: `20`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<i64>,
+}
+impl crate::runtime::Validate for DescribeKeyPairsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeKeyPairsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeKeyPairsResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `KeyPairSet`; list of [`KeyPair`]; always present in responses.
+    #[serde(rename = "KeyPairSet")]
+    pub key_pair_set: Vec<KeyPair>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeLaunchTemplateVersionsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeLaunchTemplateVersionsRequest {
+    /// Wire name `LaunchTemplateId`; string; required in requests. Example: `"lt-irmer45l"`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `LaunchTemplateVersions`; list of uint64. Example: `[1,2,3]`.
+    #[serde(
+        rename = "LaunchTemplateVersions",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_versions: Option<Vec<u64>>,
+    /// Wire name `MinVersion`; uint64. Example: `1`.
+    #[serde(
+        rename = "MinVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub min_version: Option<u64>,
+    /// Wire name `MaxVersion`; uint64. Example: `2`.
+    #[serde(
+        rename = "MaxVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub max_version: Option<u64>,
+    /// Wire name `Offset`; uint64. Example: `1`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<u64>,
+    /// Wire name `Limit`; uint64. Example: `10`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<u64>,
+    /// Wire name `DefaultVersion`; bool. Example: `false`.
+    #[serde(
+        rename = "DefaultVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub default_version: Option<bool>,
+}
+impl crate::runtime::Validate for DescribeLaunchTemplateVersionsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.launch_template_id;
+            v.field(
+                "LaunchTemplateId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeLaunchTemplateVersionsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeLaunchTemplateVersionsResponse {
+    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: u64,
+    /// Wire name `LaunchTemplateVersionSet`; list of [`LaunchTemplateVersionInfo`]; always present in responses.
+    #[serde(rename = "LaunchTemplateVersionSet")]
+    pub launch_template_version_set: Vec<LaunchTemplateVersionInfo>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeLaunchTemplatesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeLaunchTemplatesRequest {
+    /// Wire name `LaunchTemplateIds`; list of string. Example: `["lt-irmer45l"]`.
+    #[serde(
+        rename = "LaunchTemplateIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_ids: Option<Vec<String>>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    /// Wire name `Offset`; int64. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: Option<i64>,
+    /// Wire name `Limit`; int64. Example: `10`.
+    #[serde(
+        rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit: Option<i64>,
+}
+impl crate::runtime::Validate for DescribeLaunchTemplatesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeLaunchTemplatesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeLaunchTemplatesResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `LaunchTemplateSet`; list of [`LaunchTemplateInfo`]; always present in responses.
+    #[serde(rename = "LaunchTemplateSet")]
+    pub launch_template_set: Vec<LaunchTemplateInfo>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeRegionsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeRegionsRequest {}
+impl crate::runtime::Validate for DescribeRegionsRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeRegionsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeRegionsResponse {
+    /// Wire name `TotalCount`; uint64; always present in responses. Example: `9`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: u64,
+    /// Wire name `RegionSet`; list of [`RegionInfo`]; always present in responses.
+    #[serde(rename = "RegionSet")]
+    pub region_set: Vec<RegionInfo>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeResourcePoolPackInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeResourcePoolPackInstancesRequest {
+    /// Wire name `DedicatedResourcePackIds`; list of string; required in requests. Example: `["rpp-2gyonkx7"]`.
+    #[serde(
+        rename = "DedicatedResourcePackIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DescribeResourcePoolPackInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.dedicated_resource_pack_ids;
+            v.field(
+                "DedicatedResourcePackIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeResourcePoolPackInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeResourcePoolPackInstancesResponse {
+    /// Wire name `DedicatedResourcePackInstanceSet`; list of [`ResourcePoolPackInstance`]; always present in responses.
+    #[serde(rename = "DedicatedResourcePackInstanceSet")]
+    pub dedicated_resource_pack_instance_set: Vec<ResourcePoolPackInstance>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeResourcePoolPackTypeConfigsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeResourcePoolPackTypeConfigsRequest {
+    /// Wire name `Filters`; list of [`Filter`]; required in requests.
+    #[serde(rename = "Filters")]
+    pub filters: Vec<Filter>,
+}
+impl crate::runtime::Validate for DescribeResourcePoolPackTypeConfigsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.filters;
+            v.field(
+                "Filters",
+                |v| {
+                    v.required_list(value);
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeResourcePoolPackTypeConfigsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeResourcePoolPackTypeConfigsResponse {
+    /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
+    #[serde(rename = "InstanceTypeConfigSet")]
+    pub instance_type_config_set: Vec<InstanceTypeConfig>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeResourcePoolPacksRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeResourcePoolPacksRequest {
+    /// Wire name `MaxResults`; int64. Example: `10`.
+    #[serde(
+        rename = "MaxResults",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub max_results: Option<i64>,
+    /// Wire name `NextToken`; string. Example: `HlyieKNKhSHMWHVqZOjzlhKBK1ar2qPnSdoW9YMz84kYuRMJlvGgMfAh68VpTOIS`.
+    #[serde(
+        rename = "NextToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub next_token: Option<String>,
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeResourcePoolPacksRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeResourcePoolPacksResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeResourcePoolPacksResponse {
+    /// Wire name `DedicatedResourcePackSet`; list of [`ResourcePoolPack`]; always present in responses.
+    #[serde(rename = "DedicatedResourcePackSet")]
+    pub dedicated_resource_pack_set: Vec<ResourcePoolPack>,
+    /// Wire name `NextToken`; string; may be null. Example: `DmfvOh9/PDSxjhK9C1m7xWt3GwgUbcW+D4qc2Nfu5ytgQNy7iXh21v7KeIK8Qni6`.
+    #[serde(
+        rename = "NextToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub next_token: Option<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeTaskInfoRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeTaskInfoRequest {
+    /// Wire name `Limit`; int64; required in requests. Example: `20`.
+    #[serde(rename = "Limit", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub limit: i64,
+    /// Wire name `Offset`; int64; required in requests. Example: `0`.
+    #[serde(
+        rename = "Offset",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub offset: i64,
+    /// Wire name `Product`; string. Example: `CVM`.
+    #[serde(
+        rename = "Product",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub product: Option<String>,
+    /// Wire name `TaskStatus`; list of int64. Example: `[1, 2, 3, 4, 5, 6]`.
+    #[serde(
+        rename = "TaskStatus",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_status: Option<Vec<i64>>,
+    /// Wire name `TaskTypeIds`; list of int64. Example: `[101, 102, 103, 104, 105, 106, 107]`.
+    #[serde(
+        rename = "TaskTypeIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_type_ids: Option<Vec<i64>>,
+    /// Wire name `TaskIds`; list of string. Example: `["rep-xxxxxxxx"]`.
+    #[serde(
+        rename = "TaskIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_ids: Option<Vec<String>>,
+    /// Wire name `InstanceIds`; list of string. Example: `["ins-xxxxxxxx"]`.
+    #[serde(
+        rename = "InstanceIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Option<Vec<String>>,
+    /// Wire name `Aliases`; list of string. Example: `["test-1"]`.
+    #[serde(
+        rename = "Aliases",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub aliases: Option<Vec<String>>,
+    /// Wire name `StartDate`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `2023-01-01 00:00:00`.
+    #[serde(
+        rename = "StartDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub start_date: Option<String>,
+    /// Wire name `EndDate`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `2023-02-01 00:00:00`.
+    #[serde(
+        rename = "EndDate",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_date: Option<String>,
+    /// Wire name `OrderField`; string. Example: `CreateTime`.
+    #[serde(
+        rename = "OrderField",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub order_field: Option<String>,
+    /// Wire name `Order`; int64. Example: `1`.
+    #[serde(
+        rename = "Order",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub order: Option<i64>,
+}
+impl crate::runtime::Validate for DescribeTaskInfoRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeTaskInfoResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeTaskInfoResponse {
+    /// Wire name `TotalCount`; int64; always present in responses. Example: `2`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: i64,
+    /// Wire name `RepairTaskInfoSet`; list of [`RepairTaskInfo`]; always present in responses.
+    #[serde(rename = "RepairTaskInfoSet")]
+    pub repair_task_info_set: Vec<RepairTaskInfo>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeZoneInstanceConfigInfosRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeZoneInstanceConfigInfosRequest {
+    /// Wire name `Filters`; list of [`Filter`].
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+impl crate::runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.filters {
+            v.field(
+                "Filters",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `DescribeZoneInstanceConfigInfosResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeZoneInstanceConfigInfosResponse {
+    /// Wire name `InstanceTypeQuotaSet`; list of [`InstanceTypeQuotaItem`]; always present in responses.
+    #[serde(rename = "InstanceTypeQuotaSet")]
+    pub instance_type_quota_set: Vec<InstanceTypeQuotaItem>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DescribeZonesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeZonesRequest {}
+impl crate::runtime::Validate for DescribeZonesRequest {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `DescribeZonesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DescribeZonesResponse {
+    /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_count: u64,
+    /// Wire name `ZoneSet`; list of [`ZoneInfo`]; always present in responses.
+    #[serde(rename = "ZoneSet")]
+    pub zone_set: Vec<ZoneInfo>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DisassociateInstancesKeyPairsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DisassociateInstancesKeyPairsRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-w34e5rl9"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-e3r6y7ji"]`.
+    #[serde(
+        rename = "KeyIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_ids: Vec<String>,
+    /// Wire name `ForceStop`; bool. Example: `false`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+}
+impl crate::runtime::Validate for DisassociateInstancesKeyPairsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.key_ids;
+            v.field(
+                "KeyIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DisassociateInstancesKeyPairsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DisassociateInstancesKeyPairsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DisassociateSecurityGroupsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DisassociateSecurityGroupsRequest {
+    /// Wire name `SecurityGroupIds`; list of string; required in requests. Example: `["sg-9id3l839"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Vec<String>,
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc", "ins-915zrb0p"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+}
+impl crate::runtime::Validate for DisassociateSecurityGroupsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.security_group_ids;
+            v.field(
+                "SecurityGroupIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `DisassociateSecurityGroupsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DisassociateSecurityGroupsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `DisasterRecoverGroup`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DisasterRecoverGroup {
+    /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-n4becvb9`.
+    #[serde(
+        rename = "DisasterRecoverGroupId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_id: String,
+    /// Wire name `Name`; string; always present in responses. Example: `myGroup`.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `Type`; string; always present in responses. Example: `"HOST"`.
+    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub r#type: String,
+    /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
+    #[serde(
+        rename = "CvmQuotaTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_quota_total: i64,
+    /// Wire name `CurrentNum`; int64; always present in responses. Example: `2`.
+    #[serde(
+        rename = "CurrentNum",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub current_num: i64,
+    /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-19029pru"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2025-03-17T03:50:41Z`.
+    #[serde(
+        rename = "CreateTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub create_time: String,
+    /// Wire name `Affinity`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "Affinity",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub affinity: i64,
+    /// Wire name `Strategy`; string; always present in responses. Example: `SPREAD`.
+    #[serde(
+        rename = "Strategy",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub strategy: String,
+    /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
+    #[serde(
+        rename = "PartitionCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_count: i64,
+    /// Wire name `Tags`; list of [`Tag`].
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+/// Wire object `DisasterRecoverGroupQuota`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DisasterRecoverGroupQuota {
+    /// Wire name `GroupQuota`; int64; required in requests. Example: `0`.
+    #[serde(
+        rename = "GroupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub group_quota: Option<i64>,
+    /// Wire name `CurrentNum`; int64; required in requests. Example: `10`.
+    #[serde(
+        rename = "CurrentNum",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub current_num: Option<i64>,
+    /// Wire name `CvmInHostGroupQuota`; int64; required in requests. Example: `10`.
+    #[serde(
+        rename = "CvmInHostGroupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_host_group_quota: Option<i64>,
+    /// Wire name `CvmInSwitchGroupQuota`; int64; required in requests. Example: `10`.
+    #[serde(
+        rename = "CvmInSwitchGroupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_switch_group_quota: Option<i64>,
+    /// Wire name `CvmInRackGroupQuota`; int64; required in requests. Example: `20`.
+    #[serde(
+        rename = "CvmInRackGroupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_in_rack_group_quota: Option<i64>,
+}
+/// Wire object `EnhancedService`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EnhancedService {
+    /// Wire name `SecurityService`; [`RunSecurityServiceEnabled`]; always present in responses. Example: `true`.
+    #[serde(
+        rename = "SecurityService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub security_service: Option<RunSecurityServiceEnabled>,
+    /// Wire name `MonitorService`; [`RunMonitorServiceEnabled`]; always present in responses. Example: `true`.
+    #[serde(rename = "MonitorService", default, skip_serializing_if = "Option::is_none")]
+    pub monitor_service: Option<RunMonitorServiceEnabled>,
+    /// Wire name `AutomationService`; [`RunAutomationServiceEnabled`]; always present in responses. Example: `true`.
+    #[serde(
+        rename = "AutomationService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub automation_service: Option<RunAutomationServiceEnabled>,
+}
+impl crate::runtime::Validate for EnhancedService {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.security_service {
+            v.field(
+                "SecurityService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.monitor_service {
+            v.field(
+                "MonitorService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.automation_service {
+            v.field(
+                "AutomationService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `EnterRescueModeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EnterRescueModeRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-abcdefg`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `Password`; string; required in requests. Example: `hello123456789`.
+    #[serde(
+        rename = "Password",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub password: String,
+    /// Wire name `Username`; string. Example: `root`.
+    #[serde(
+        rename = "Username",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub username: Option<String>,
+    /// Wire name `ForceStop`; bool. Example: `false`. Deprecated by the service.
+    #[deprecated(note = "deprecated by the service")]
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+    /// Wire name `StopType`; string. Example: `HARD`.
+    #[serde(
+        rename = "StopType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub stop_type: Option<String>,
+}
+impl crate::runtime::Validate for EnterRescueModeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.password;
+            v.field(
+                "Password",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `EnterRescueModeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EnterRescueModeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ExitRescueModeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExitRescueModeRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-axzc12s`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+}
+impl crate::runtime::Validate for ExitRescueModeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ExitRescueModeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExitRescueModeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ExportImagesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExportImagesRequest {
+    /// Wire name `BucketName`; string; required in requests. Example: `mybucketname`.
+    #[serde(
+        rename = "BucketName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bucket_name: String,
+    /// Wire name `ImageIds`; list of string. Example: `img-72n9mi0y`.
+    #[serde(
+        rename = "ImageIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_ids: Option<Vec<String>>,
+    /// Wire name `ExportFormat`; string. Example: `RAW`.
+    #[serde(
+        rename = "ExportFormat",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub export_format: Option<String>,
+    /// Wire name `FileNamePrefixList`; list of string. Example: `["testfilename"]`.
+    #[serde(
+        rename = "FileNamePrefixList",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub file_name_prefix_list: Option<Vec<String>>,
+    /// Wire name `OnlyExportRootDisk`; bool. Example: `true`.
+    #[serde(
+        rename = "OnlyExportRootDisk",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub only_export_root_disk: Option<bool>,
+    /// Wire name `DryRun`; bool. Example: `true`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `RoleName`; string. Example: `CVM_QcsRole`.
+    #[serde(
+        rename = "RoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub role_name: Option<String>,
+}
+impl crate::runtime::Validate for ExportImagesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.bucket_name;
+            v.field(
+                "BucketName",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ExportImagesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExportImagesResponse {
+    /// Wire name `TaskId`; uint64; always present in responses. Example: `124578`.
+    #[serde(
+        rename = "TaskId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_id: u64,
+    /// Wire name `CosPaths`; list of string; always present in responses. Example: `/img-dz6w75t0_system_snap-hedv100v.raw`.
+    #[serde(
+        rename = "CosPaths",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cos_paths: Vec<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `Externals`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Externals {
+    /// Wire name `ReleaseAddress`; bool. Example: `true`.
+    #[serde(
+        rename = "ReleaseAddress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub release_address: Option<bool>,
+    /// Wire name `UnsupportNetworks`; list of string. Example: `VPC1.0`.
+    #[serde(
+        rename = "UnsupportNetworks",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unsupport_networks: Option<Vec<String>>,
+    /// Wire name `StorageBlockAttr`; [`StorageBlock`].
+    #[serde(
+        rename = "StorageBlockAttr",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub storage_block_attr: Option<StorageBlock>,
+}
+impl crate::runtime::Validate for Externals {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.storage_block_attr {
+            v.field(
+                "StorageBlockAttr",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `Filter`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Filter {
+    /// Wire name `Name`; string; required in requests. Example: `zone`.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `Values`; list of string; required in requests. Example: `["ap-guangzhou-6"]`.
+    #[serde(
+        rename = "Values",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub values: Vec<String>,
+}
+impl crate::runtime::Validate for Filter {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.name;
+            v.field(
+                "Name",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.values;
+            v.field(
+                "Values",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `GPUInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GpuInfo {
+    /// Wire name `GPUCount`; float; always present in responses. Example: `1`.
+    #[serde(
+        rename = "GPUCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_count: f64,
+    /// Wire name `GPUId`; list of string; always present in responses. Example: `['0000:18:00.0','0000:18:00.1']`.
+    #[serde(rename = "GPUId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub gpu_id: Vec<String>,
+    /// Wire name `GPUType`; string; always present in responses. Example: `NVIDIA T4`.
+    #[serde(
+        rename = "GPUType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_type: String,
+}
+/// Wire object `HostItem`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HostItem {
+    /// Wire name `Placement`; [`Placement`]; always present in responses. Example: `{     "Zone": "ap-guangzhou-4",     "ProjectId": 0 }`.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `HostId`; string; always present in responses. Example: `host-6154dm9w`.
+    #[serde(
+        rename = "HostId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_id: String,
+    /// Wire name `HostType`; string; always present in responses. Example: `HS50`.
+    #[serde(
+        rename = "HostType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_type: String,
+    /// Wire name `HostName`; string; always present in responses. Example: `myHost`.
+    #[serde(
+        rename = "HostName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: String,
+    /// Wire name `HostChargeType`; string; always present in responses. Example: `PREPAID`.
+    #[serde(
+        rename = "HostChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_charge_type: String,
+    /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_AUTO_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: String,
+    /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2024-11-03T09:47:00Z`.
+    #[serde(
+        rename = "CreatedTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_time: String,
+    /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2024-12-03T09:47:00Z`.
+    #[serde(
+        rename = "ExpiredTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub expired_time: String,
+    /// Wire name `InstanceIds`; list of string; always present in responses. Example: `ins-bv6i4xxx`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `HostState`; string; always present in responses. Example: `RUNNING`.
+    #[serde(
+        rename = "HostState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_state: String,
+    /// Wire name `HostIp`; string. Example: `10.0.0.6`.
+    #[serde(
+        rename = "HostIp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ip: Option<String>,
+    /// Wire name `HostResource`; [`HostResource`]; always present in responses. Example: `{     "CpuTotal": 126,     "CpuAvailable": 24,     "MemTotal": 320,     "MemAvailable": 77,     "DiskTotal": 0,     "DiskAvailable": 0,     "DiskType": "",     "GpuTotal": 0,     "GpuAvailable": 0 }`.
+    #[serde(rename = "HostResource")]
+    pub host_resource: HostResource,
+    /// Wire name `CageId`; string; always present in responses. Example: `cage-gz-1-2`.
+    #[serde(
+        rename = "CageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cage_id: String,
+    /// Wire name `Tags`; list of [`Tag`]; always present in responses. Example: `[     {         "ResourceType": "cdh",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+/// Wire object `HostPriceInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HostPriceInfo {
+    /// Wire name `HostPrice`; [`ItemPrice`]; required in requests.
+    #[serde(rename = "HostPrice", default, skip_serializing_if = "Option::is_none")]
+    pub host_price: Option<ItemPrice>,
+}
+/// Wire object `HostResource`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HostResource {
+    /// Wire name `CpuTotal`; uint64; always present in responses. Example: `32`.
+    #[serde(
+        rename = "CpuTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cpu_total: u64,
+    /// Wire name `CpuAvailable`; uint64; always present in responses. Example: `32`.
+    #[serde(
+        rename = "CpuAvailable",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cpu_available: u64,
+    /// Wire name `MemTotal`; float; always present in responses. Example: `96`.
+    #[serde(
+        rename = "MemTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub mem_total: f64,
+    /// Wire name `MemAvailable`; float; always present in responses. Example: `96`.
+    #[serde(
+        rename = "MemAvailable",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub mem_available: f64,
+    /// Wire name `DiskTotal`; uint64; always present in responses. Example: `1000`.
+    #[serde(
+        rename = "DiskTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_total: u64,
+    /// Wire name `DiskAvailable`; uint64; always present in responses. Example: `1000`.
+    #[serde(
+        rename = "DiskAvailable",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_available: u64,
+    /// Wire name `DiskType`; string; always present in responses. Example: `"LOCAL_SSD"`.
+    #[serde(
+        rename = "DiskType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_type: String,
+    /// Wire name `GpuTotal`; uint64; always present in responses. Example: `0`.
+    #[serde(
+        rename = "GpuTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_total: u64,
+    /// Wire name `GpuAvailable`; uint64; always present in responses. Example: `0`.
+    #[serde(
+        rename = "GpuAvailable",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_available: u64,
+    /// Wire name `ExclusiveOwner`; string; may be null. Example: `12300021`.
+    #[serde(
+        rename = "ExclusiveOwner",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub exclusive_owner: Option<String>,
+}
+/// Wire object `HpcClusterInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HpcClusterInfo {
+    /// Wire name `HpcClusterId`; string; always present in responses. Example: `hpc-07b1c`.
+    #[serde(
+        rename = "HpcClusterId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: String,
+    /// Wire name `Name`; string; always present in responses. Example: `myCluster`.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `Remark`; string; always present in responses. Example: `HCCPNV6`.
+    #[serde(
+        rename = "Remark",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remark: String,
+    /// Wire name `CvmQuotaTotal`; uint64; always present in responses. Example: `1600`.
+    #[serde(
+        rename = "CvmQuotaTotal",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cvm_quota_total: u64,
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `CurrentNum`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "CurrentNum",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub current_num: u64,
+    /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
+    #[serde(
+        rename = "CreateTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub create_time: String,
+    /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-xxxxx"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `HpcClusterType`; string. Example: `STANDARD`.
+    #[serde(
+        rename = "HpcClusterType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_type: Option<String>,
+    /// Wire name `HpcClusterBusinessId`; string. Example: `cluster-1f6vxxx`.
+    #[serde(
+        rename = "HpcClusterBusinessId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_business_id: Option<String>,
+    /// Wire name `HpcClusterNetMode`; uint64. Example: `30`.
+    #[serde(
+        rename = "HpcClusterNetMode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_net_mode: Option<u64>,
+    /// Wire name `Tags`; list of [`Tag`].
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+/// Wire object `Image`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Image {
+    /// Wire name `ImageId`; string; always present in responses. Example: `img-19mu3fy3`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `OsName`; string; always present in responses.
+    #[serde(
+        rename = "OsName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub os_name: String,
+    /// Wire name `ImageType`; string; always present in responses. Example: `PRIVATE_IMAGE`.
+    #[serde(
+        rename = "ImageType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_type: String,
+    /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2022-03-21T08:41:45Z`.
+    #[serde(
+        rename = "CreatedTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_time: String,
+    /// Wire name `ImageName`; string; always present in responses. Example: `myImg`.
+    #[serde(
+        rename = "ImageName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_name: String,
+    /// Wire name `ImageDescription`; string; always present in responses. Example: `tencentcloud`.
+    #[serde(
+        rename = "ImageDescription",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_description: String,
+    /// Wire name `ImageSize`; int64; always present in responses. Example: `50`.
+    #[serde(
+        rename = "ImageSize",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_size: i64,
+    /// Wire name `Architecture`; string; always present in responses. Example: `x86_64`.
+    #[serde(
+        rename = "Architecture",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub architecture: String,
+    /// Wire name `ImageState`; string; always present in responses. Example: `NORMAL`.
+    #[serde(
+        rename = "ImageState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_state: String,
+    /// Wire name `Platform`; string; always present in responses. Example: `CentOS`.
+    #[serde(
+        rename = "Platform",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub platform: String,
+    /// Wire name `ImageCreator`; string; always present in responses. Example: `tencentcloud`.
+    #[serde(
+        rename = "ImageCreator",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_creator: String,
+    /// Wire name `ImageSource`; string; always present in responses. Example: `CREATE_IMAGE`.
+    #[serde(
+        rename = "ImageSource",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_source: String,
+    /// Wire name `SyncPercent`; int64; always present in responses; may be null. Example: `60`.
+    #[serde(
+        rename = "SyncPercent",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub sync_percent: Option<i64>,
+    /// Wire name `IsSupportCloudinit`; bool; always present in responses. Example: `true`.
+    #[serde(
+        rename = "IsSupportCloudinit",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub is_support_cloudinit: bool,
+    /// Wire name `SnapshotSet`; list of [`Snapshot`]; always present in responses.
+    #[serde(rename = "SnapshotSet")]
+    pub snapshot_set: Vec<Snapshot>,
+    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+    /// Wire name `LicenseType`; string; always present in responses. Example: `TencentCloud`.
+    #[serde(
+        rename = "LicenseType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub license_type: String,
+    /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
+    #[serde(
+        rename = "ImageFamily",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_family: Option<String>,
+    /// Wire name `ImageDeprecated`; bool. Example: `false`.
+    #[serde(
+        rename = "ImageDeprecated",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_deprecated: Option<bool>,
+    /// Wire name `CdcCacheStatus`; string. Example: `CACHED`.
+    #[serde(
+        rename = "CdcCacheStatus",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cdc_cache_status: Option<String>,
+}
+/// Wire object `ImageOsList`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImageOsList {
+    /// Wire name `Windows`; list of string; always present in responses. Example: `Windows Server 2019`.
+    #[serde(
+        rename = "Windows",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub windows: Vec<String>,
+    /// Wire name `Linux`; list of string; always present in responses. Example: `CentOS`.
+    #[serde(rename = "Linux", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub linux: Vec<String>,
+}
+/// Wire object `ImageQuota`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImageQuota {
+    /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "UsedQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub used_quota: u64,
+    /// Wire name `TotalQuota`; uint64; always present in responses. Example: `20`.
+    #[serde(
+        rename = "TotalQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_quota: u64,
+}
+/// Wire object `ImportImageDataDisk`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportImageDataDisk {
+    /// Wire name `ImageUrl`; string; required in requests. Example: `https://import-img.cos.ap-guangzhou.myqcloud.com/import-img.vpc`.
+    #[serde(
+        rename = "ImageUrl",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_url: String,
+}
+impl crate::runtime::Validate for ImportImageDataDisk {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_url;
+            v.field(
+                "ImageUrl",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ImportImageRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportImageRequest {
+    /// Wire name `Architecture`; string; required in requests. Example: `x86_64`.
+    #[serde(
+        rename = "Architecture",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub architecture: String,
+    /// Wire name `OsType`; string; required in requests. Example: `CentOS`.
+    #[serde(
+        rename = "OsType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub os_type: String,
+    /// Wire name `OsVersion`; string; required in requests. Example: `6`.
+    #[serde(
+        rename = "OsVersion",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub os_version: String,
+    /// Wire name `ImageUrl`; string; required in requests. Example: `http://111-1251233127.cosd.myqcloud.com/Windows%20Server%202008%20R2%20x64a.vmdk`.
+    #[serde(
+        rename = "ImageUrl",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_url: String,
+    /// Wire name `ImageName`; string; required in requests. Example: `sample`.
+    #[serde(
+        rename = "ImageName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_name: String,
+    /// Wire name `ImageDescription`; string. Example: `sampleimage`.
+    #[serde(
+        rename = "ImageDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_description: Option<String>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `Force`; bool. Example: `false`.
+    #[serde(
+        rename = "Force",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force: Option<bool>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`]. Example: `[{'ResourceType': 'image', 'Tags': [{'Key': 'ServiceInstance', 'Value': 'dfs-digital-facilities-system-isc-prod'}]}]`.
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `LicenseType`; string. Example: `TencentCloud`.
+    #[serde(
+        rename = "LicenseType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub license_type: Option<String>,
+    /// Wire name `BootMode`; string. Example: `Legacy BIOS`.
+    #[serde(
+        rename = "BootMode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub boot_mode: Option<String>,
+    /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
+    #[serde(
+        rename = "ImageFamily",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_family: Option<String>,
+    /// Wire name `ImportImageDataDiskList`; list of [`ImportImageDataDisk`]. Example: `[{"ImageUrl": "https://user-test-1317392000.cos.ap-guangzhou.myqcloud.com/snap-xxxx.qcow2"}]`.
+    #[serde(
+        rename = "ImportImageDataDiskList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub import_image_data_disk_list: Option<Vec<ImportImageDataDisk>>,
+}
+impl crate::runtime::Validate for ImportImageRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.architecture;
+            v.field(
+                "Architecture",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.os_type;
+            v.field(
+                "OsType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.os_version;
+            v.field(
+                "OsVersion",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.image_url;
+            v.field(
+                "ImageUrl",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.image_name;
+            v.field(
+                "ImageName",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.import_image_data_disk_list {
+            v.field(
+                "ImportImageDataDiskList",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `ImportImageResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportImageResponse {
+    /// Wire name `ImageId`; string. Example: `img-ds656asd`.
+    #[serde(
+        rename = "ImageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: Option<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ImportInstancesActionTimerRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportInstancesActionTimerRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-37qv3ucj"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `ActionTimer`; [`ActionTimer`]; required in requests.
+    #[serde(rename = "ActionTimer")]
+    pub action_timer: ActionTimer,
+}
+impl crate::runtime::Validate for ImportInstancesActionTimerRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.action_timer;
+            v.field(
+                "ActionTimer",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ImportInstancesActionTimerResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportInstancesActionTimerResponse {
+    /// Wire name `ActionTimerIds`; list of string; always present in responses. Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
+    #[serde(
+        rename = "ActionTimerIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub action_timer_ids: Vec<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ImportKeyPairRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportKeyPairRequest {
+    /// Wire name `KeyName`; string; required in requests. Example: `operation_key`.
+    #[serde(
+        rename = "KeyName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_name: String,
+    /// Wire name `ProjectId`; int64; required in requests. Example: `0`.
+    #[serde(
+        rename = "ProjectId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub project_id: i64,
+    /// Wire name `PublicKey`; string; required in requests. Example: `ssh-rsa XXXXXXXXXXXX== skey_45071`.
+    #[serde(
+        rename = "PublicKey",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub public_key: String,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+}
+impl crate::runtime::Validate for ImportKeyPairRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.key_name;
+            v.field(
+                "KeyName",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.public_key;
+            v.field(
+                "PublicKey",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `ImportKeyPairResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportKeyPairResponse {
+    /// Wire name `KeyId`; string; always present in responses. Example: `skey-4e5ty7i8`.
+    #[serde(rename = "KeyId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub key_id: String,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquirePricePurchaseResourcePoolPacksRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquirePricePurchaseResourcePoolPacksRequest {
+    /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-7`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `InstanceType`; string; required in requests. Example: `S9.8XLARGE64`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `InstanceCount`; int64; required in requests. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: i64,
+    /// Wire name `Period`; int64; required in requests. Example: `1`.
+    #[serde(
+        rename = "Period",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub period: i64,
+}
+impl crate::runtime::Validate for InquirePricePurchaseResourcePoolPacksRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.zone;
+            v.field(
+                "Zone",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_type;
+            v.field(
+                "InstanceType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquirePricePurchaseResourcePoolPacksResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquirePricePurchaseResourcePoolPacksResponse {
+    /// Wire name `Price`; [`ItemPrice`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: ItemPrice,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceModifyInstancesChargeTypeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceModifyInstancesChargeTypeRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceChargeType`; string; required in requests. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: String,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `ModifyPortableDataDisk`; bool. Example: `false`.
+    #[serde(
+        rename = "ModifyPortableDataDisk",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub modify_portable_data_disk: Option<bool>,
+}
+impl crate::runtime::Validate for InquiryPriceModifyInstancesChargeTypeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_charge_type;
+            v.field(
+                "InstanceChargeType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceModifyInstancesChargeTypeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceModifyInstancesChargeTypeResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceRenewHostsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceRenewHostsRequest {
+    /// Wire name `HostIds`; list of string; required in requests. Example: `["host-xxxxxxxx"]`.
+    #[serde(
+        rename = "HostIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ids: Vec<String>,
+    /// Wire name `HostChargePrepaid`; [`ChargePrepaid`]; required in requests.
+    #[serde(rename = "HostChargePrepaid")]
+    pub host_charge_prepaid: ChargePrepaid,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+}
+impl crate::runtime::Validate for InquiryPriceRenewHostsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.host_ids;
+            v.field(
+                "HostIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.host_charge_prepaid;
+            v.field(
+                "HostChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceRenewHostsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceRenewHostsResponse {
+    /// Wire name `Price`; [`HostPriceInfo`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: HostPriceInfo,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceRenewInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceRenewInstancesRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`]; required in requests.
+    #[serde(rename = "InstanceChargePrepaid")]
+    pub instance_charge_prepaid: InstanceChargePrepaid,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `RenewPortableDataDisk`; bool. Example: `false`.
+    #[serde(
+        rename = "RenewPortableDataDisk",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_portable_data_disk: Option<bool>,
+}
+impl crate::runtime::Validate for InquiryPriceRenewInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_charge_prepaid;
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceRenewInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceRenewInstancesResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceResetInstanceRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResetInstanceRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-fd8spnmq`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `ImageId`; string. Example: `img-8toqc6s3`.
+    #[serde(
+        rename = "ImageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: Option<String>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `EnhancedService`; [`EnhancedService`].
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enhanced_service: Option<EnhancedService>,
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+}
+impl crate::runtime::Validate for InquiryPriceResetInstanceRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.login_settings {
+            v.field(
+                "LoginSettings",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.enhanced_service {
+            v.field(
+                "EnhancedService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceResetInstanceResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResetInstanceResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceResetInstancesInternetMaxBandwidthRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-fd8spnmq"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
+    #[serde(rename = "InternetAccessible")]
+    pub internet_accessible: InternetAccessible,
+    /// Wire name `StartTime`; string. Example: `2016-10-30`.
+    #[serde(
+        rename = "StartTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub start_time: Option<String>,
+    /// Wire name `EndTime`; string. Example: `2016-11-30`.
+    #[serde(
+        rename = "EndTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_time: Option<String>,
+}
+impl crate::runtime::Validate for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.internet_accessible;
+            v.field(
+                "InternetAccessible",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceResetInstancesInternetMaxBandwidthResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceResetInstancesTypeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResetInstancesTypeRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceType`; string; required in requests. Example: `S5.16XLARGE256`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+}
+impl crate::runtime::Validate for InquiryPriceResetInstancesTypeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_type;
+            v.field(
+                "InstanceType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceResetInstancesTypeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResetInstancesTypeResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceResizeInstanceDisksRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResizeInstanceDisksRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-fd8spnmq`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `ForceStop`; bool. Example: `true`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `ResizeOnline`; bool. Example: `true`.
+    #[serde(
+        rename = "ResizeOnline",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resize_online: Option<bool>,
+}
+impl crate::runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceResizeInstanceDisksResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceResizeInstanceDisksResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceRunInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceRunInstancesRequest {
+    /// Wire name `Placement`; [`Placement`]; required in requests.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `ImageId`; string; required in requests. Example: `img-pmqg1cw7`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `InstanceChargeType`; string. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: Option<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `InstanceType`; string. Example: `S5.MEDIUM2`.
+    #[serde(
+        rename = "InstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: Option<String>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`].
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`].
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
+    /// Wire name `InstanceCount`; int64. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: Option<i64>,
+    /// Wire name `InstanceName`; string. Example: `myInstance`.
+    #[serde(
+        rename = "InstanceName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: Option<String>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-efil73jd"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Option<Vec<String>>,
+    /// Wire name `EnhancedService`; [`EnhancedService`].
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enhanced_service: Option<EnhancedService>,
+    /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8096e3ad8eb7`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `HostName`; string. Example: `myHost`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `InstanceMarketOptions`; [`InstanceMarketOptionsRequest`].
+    #[serde(
+        rename = "InstanceMarketOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Wire name `Metadata`; [`Metadata`].
+    #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
+    #[serde(
+        rename = "HpcClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: Option<String>,
+    /// Wire name `CpuTopology`; [`CpuTopology`].
+    #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_topology: Option<CpuTopology>,
+    /// Wire name `LaunchTemplate`; [`LaunchTemplate`].
+    #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+    /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
+    #[serde(
+        rename = "NetworkInterfaces",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_interfaces: Option<Vec<NetworkInterfaces>>,
+}
+impl crate::runtime::Validate for InquiryPriceRunInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.placement;
+            v.field(
+                "Placement",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        {
+            let value = &self.image_id;
+            v.field(
+                "ImageId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.virtual_private_cloud {
+            v.field(
+                "VirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.internet_accessible {
+            v.field(
+                "InternetAccessible",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.login_settings {
+            v.field(
+                "LoginSettings",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.enhanced_service {
+            v.field(
+                "EnhancedService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.instance_market_options {
+            v.field(
+                "InstanceMarketOptions",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.metadata {
+            v.field(
+                "Metadata",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.cpu_topology {
+            v.field(
+                "CpuTopology",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.launch_template {
+            v.field(
+                "LaunchTemplate",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.network_interfaces {
+            v.field(
+                "NetworkInterfaces",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceRunInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceRunInstancesResponse {
+    /// Wire name `Price`; [`Price`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: Price,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `InquiryPriceTerminateInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceTerminateInstancesRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-rfmme2si"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+}
+impl crate::runtime::Validate for InquiryPriceTerminateInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InquiryPriceTerminateInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InquiryPriceTerminateInstancesResponse {
+    /// Wire name `InstanceRefundsSet`; list of [`InstanceRefund`]; always present in responses.
+    #[serde(rename = "InstanceRefundsSet")]
+    pub instance_refunds_set: Vec<InstanceRefund>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `Instance`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Instance {
+    /// Wire name `Placement`; [`Placement`]; always present in responses.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-9bxebleo`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `InstanceType`; string; always present in responses. Example: `S1.SMALL1`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `CPU`; int64; always present in responses. Example: `1`.
+    #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub cpu: i64,
+    /// Wire name `Memory`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "Memory",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub memory: i64,
+    /// Wire name `RestrictState`; string; always present in responses. Example: `NORMAL`.
+    #[serde(
+        rename = "RestrictState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub restrict_state: String,
+    /// Wire name `InstanceName`; string; always present in responses.
+    #[serde(
+        rename = "InstanceName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: String,
+    /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: String,
+    /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
+    #[serde(rename = "SystemDisk")]
+    pub system_disk: SystemDisk,
+    /// Wire name `DataDisks`; list of [`DataDisk`]; always present in responses.
+    #[serde(rename = "DataDisks")]
+    pub data_disks: Vec<DataDisk>,
+    /// Wire name `PrivateIpAddresses`; list of string; always present in responses. Example: `["172.16.32.78"]`.
+    #[serde(
+        rename = "PrivateIpAddresses",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub private_ip_addresses: Vec<String>,
+    /// Wire name `PublicIpAddresses`; list of string; always present in responses; may be null. Example: `["110.207.11.190"]`.
+    #[serde(
+        rename = "PublicIpAddresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub public_ip_addresses: Option<Vec<String>>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
+    #[serde(rename = "InternetAccessible")]
+    pub internet_accessible: InternetAccessible,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
+    #[serde(rename = "VirtualPrivateCloud")]
+    pub virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `ImageId`; string; always present in responses. Example: `img-9qabwvbn`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: String,
+    /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2020-03-10T02:43:51Z`.
+    #[serde(
+        rename = "CreatedTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_time: String,
+    /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2020-04-10T02:47:36Z`.
+    #[serde(
+        rename = "ExpiredTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub expired_time: String,
+    /// Wire name `OsName`; string; always present in responses. Example: `CentOS 7.6 64bit`.
+    #[serde(
+        rename = "OsName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub os_name: String,
+    /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-p1ezv4wz"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Vec<String>,
+    /// Wire name `LoginSettings`; [`LoginSettings`]; always present in responses.
+    #[serde(rename = "LoginSettings")]
+    pub login_settings: LoginSettings,
+    /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
+    #[serde(
+        rename = "InstanceState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_state: String,
+    /// Wire name `Tags`; list of [`Tag`]; always present in responses.
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+    /// Wire name `StopChargingMode`; string; always present in responses. Example: `NOT_APPLICABLE`.
+    #[serde(
+        rename = "StopChargingMode",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub stop_charging_mode: String,
+    /// Wire name `Uuid`; string; always present in responses. Example: `68b510db-b4c1-4630-a62b-73d0c7c970f9`.
+    #[serde(rename = "Uuid", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub uuid: String,
+    /// Wire name `LatestOperation`; string; always present in responses; may be null. Example: `RenewInstances`.
+    #[serde(
+        rename = "LatestOperation",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation: Option<String>,
+    /// Wire name `LatestOperationState`; string; always present in responses; may be null. Example: `SUCCESS`.
+    #[serde(
+        rename = "LatestOperationState",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_state: Option<String>,
+    /// Wire name `LatestOperationRequestId`; string; always present in responses; may be null. Example: `3554eb5b-1cfa-471a-ae76-dc436c9d43e8`.
+    #[serde(
+        rename = "LatestOperationRequestId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_request_id: Option<String>,
+    /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-l7sdunxx`. Deprecated by the service.
+    #[deprecated(note = "deprecated by the service")]
+    #[serde(
+        rename = "DisasterRecoverGroupId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_id: String,
+    /// Wire name `IPv6Addresses`; list of string; always present in responses; may be null. Example: `["xx.xxxxx.xxx"]`.
+    #[serde(
+        rename = "IPv6Addresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub i_pv6_addresses: Option<Vec<String>>,
+    /// Wire name `CamRoleName`; string; always present in responses; may be null. Example: `admin`.
+    #[serde(
+        rename = "CamRoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_name: Option<String>,
+    /// Wire name `HpcClusterId`; string; always present in responses. Example: `hpc-4dxxetpt`.
+    #[serde(
+        rename = "HpcClusterId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: String,
+    /// Wire name `RdmaIpAddresses`; list of string; always present in responses; may be null. Example: `["xx.xxxxx.xxx"]`.
+    #[serde(
+        rename = "RdmaIpAddresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub rdma_ip_addresses: Option<Vec<String>>,
+    /// Wire name `DedicatedClusterId`; string; always present in responses. Example: `cluster-du3jken`.
+    #[serde(
+        rename = "DedicatedClusterId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_cluster_id: String,
+    /// Wire name `IsolatedSource`; string; always present in responses. Example: `NOTISOLATED`.
+    #[serde(
+        rename = "IsolatedSource",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub isolated_source: String,
+    /// Wire name `DisasterRecoverGroupIds`; list of string; always present in responses. Example: `["ps-l7sdunxx"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Vec<String>,
+    /// Wire name `GPUInfo`; [`GpuInfo`].
+    #[serde(rename = "GPUInfo", default, skip_serializing_if = "Option::is_none")]
+    pub gpu_info: Option<GpuInfo>,
+    /// Wire name `LicenseType`; string; always present in responses. Example: `TencentCloud`.
+    #[serde(
+        rename = "LicenseType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub license_type: String,
+    /// Wire name `DisableApiTermination`; bool; always present in responses. Example: `false`.
+    #[serde(
+        rename = "DisableApiTermination",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disable_api_termination: bool,
+    /// Wire name `HostName`; string; always present in responses. Example: `VM-4-18-ubuntu`.
+    #[serde(
+        rename = "HostName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: String,
+    /// Wire name `DefaultLoginUser`; string; always present in responses. Example: `root`.
+    #[serde(
+        rename = "DefaultLoginUser",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub default_login_user: String,
+    /// Wire name `DefaultLoginPort`; int64; always present in responses. Example: `22`.
+    #[serde(
+        rename = "DefaultLoginPort",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub default_login_port: i64,
+    /// Wire name `LatestOperationErrorMsg`; string; always present in responses; may be null. Example: `None`.
+    #[serde(
+        rename = "LatestOperationErrorMsg",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_operation_error_msg: Option<String>,
+    /// Wire name `EnableJumboFrame`; bool. Example: `true`.
+    #[serde(
+        rename = "EnableJumboFrame",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enable_jumbo_frame: Option<bool>,
+    /// Wire name `Metadata`; [`Metadata`].
+    #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// Wire name `PublicIPv6Addresses`; list of string. Example: `["240d:c000:f000:ac00:5460:6340:16aa:6"]`.
+    #[serde(
+        rename = "PublicIPv6Addresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub public_i_pv6_addresses: Option<Vec<String>>,
+    /// Wire name `CpuTopology`; [`CpuTopology`].
+    #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_topology: Option<CpuTopology>,
+    /// Wire name `PartitionNumber`; int64. Example: `2`.
+    #[serde(
+        rename = "PartitionNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_number: Option<i64>,
+}
+/// Wire object `InstanceAttribute`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceAttribute {
+    /// Wire name `InstanceId`; string. Example: `ins-lyxxskp2`.
+    #[serde(
+        rename = "InstanceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: Option<String>,
+    /// Wire name `Attributes`; [`Attribute`].
+    #[serde(rename = "Attributes", default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Attribute>,
+}
+/// Wire object `InstanceChargePrepaid`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceChargePrepaid {
+    /// Wire name `Period`; int64; required in requests; always present in responses. Example: `1`.
+    #[serde(
+        rename = "Period",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub period: i64,
+    /// Wire name `RenewFlag`; string; always present in responses. Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: Option<String>,
+}
+impl crate::runtime::Validate for InstanceChargePrepaid {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `InstanceFamilyConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceFamilyConfig {
+    /// Wire name `InstanceFamilyName`; string; always present in responses.
+    #[serde(
+        rename = "InstanceFamilyName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_family_name: String,
+    /// Wire name `InstanceFamily`; string; always present in responses. Example: `I1`.
+    #[serde(
+        rename = "InstanceFamily",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_family: String,
+}
+/// Wire object `InstanceMarketOptionsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceMarketOptionsRequest {
+    /// Wire name `SpotOptions`; [`SpotMarketOptions`]; required in requests; always present in responses. Example: `0.12`.
+    #[serde(rename = "SpotOptions")]
+    pub spot_options: SpotMarketOptions,
+    /// Wire name `MarketType`; string; always present in responses. Example: `spot`.
+    #[serde(
+        rename = "MarketType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub market_type: Option<String>,
+}
+impl crate::runtime::Validate for InstanceMarketOptionsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.spot_options;
+            v.field(
+                "SpotOptions",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `InstanceRefund`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceRefund {
+    /// Wire name `InstanceId`; string; always present in responses. Example: `"ins-fxqy3xmq"`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `Refunds`; float; always present in responses.
+    #[serde(
+        rename = "Refunds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub refunds: f64,
+    /// Wire name `PriceDetail`; string.
+    #[serde(
+        rename = "PriceDetail",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub price_detail: Option<String>,
+}
+/// Wire object `InstanceStatus`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceStatus {
+    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-g4c6xxxx`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
+    #[serde(
+        rename = "InstanceState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_state: String,
+}
+/// Wire object `InstanceTypeConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceTypeConfig {
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
+    #[serde(
+        rename = "InstanceFamily",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_family: String,
+    /// Wire name `GPU`; int64; always present in responses. Example: `1`.
+    #[serde(rename = "GPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub gpu: i64,
+    /// Wire name `CPU`; int64; always present in responses. Example: `4`.
+    #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub cpu: i64,
+    /// Wire name `Memory`; int64; always present in responses. Example: `4`.
+    #[serde(
+        rename = "Memory",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub memory: i64,
+    /// Wire name `FPGA`; int64; always present in responses. Example: `1`.
+    #[serde(rename = "FPGA", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub fpga: i64,
+    /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
+    #[serde(
+        rename = "GpuCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_count: f64,
+    /// Wire name `GpuType`; string. Example: `N88a`.
+    #[serde(
+        rename = "GpuType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_type: Option<String>,
+    /// Wire name `GpuMemory`; float. Example: `8`.
+    #[serde(
+        rename = "GpuMemory",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_memory: Option<f64>,
+}
+/// Wire object `InstanceTypeConfigStatus`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceTypeConfigStatus {
+    /// Wire name `Status`; string; always present in responses. Example: `"UNAVAILABLE"`.
+    #[serde(
+        rename = "Status",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub status: String,
+    /// Wire name `Message`; string; always present in responses. Example: `"The instance does not support tuning to SA3 instance family."`.
+    #[serde(
+        rename = "Message",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub message: String,
+    /// Wire name `InstanceTypeConfig`; [`InstanceTypeConfig`]; always present in responses.
+    #[serde(rename = "InstanceTypeConfig")]
+    pub instance_type_config: InstanceTypeConfig,
+}
+/// Wire object `InstanceTypeQuotaItem`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceTypeQuotaItem {
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: String,
+    /// Wire name `NetworkCard`; int64; always present in responses. Example: `25`.
+    #[serde(
+        rename = "NetworkCard",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub network_card: i64,
+    /// Wire name `Externals`; [`Externals`]; always present in responses.
+    #[serde(rename = "Externals")]
+    pub externals: Externals,
+    /// Wire name `Cpu`; int64; always present in responses. Example: `4`.
+    #[serde(rename = "Cpu", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub cpu: i64,
+    /// Wire name `Memory`; int64; always present in responses. Example: `4`.
+    #[serde(
+        rename = "Memory",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub memory: i64,
+    /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
+    #[serde(
+        rename = "InstanceFamily",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_family: String,
+    /// Wire name `TypeName`; string; always present in responses.
+    #[serde(
+        rename = "TypeName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub type_name: String,
+    /// Wire name `LocalDiskTypeList`; list of [`LocalDiskType`]; always present in responses.
+    #[serde(rename = "LocalDiskTypeList")]
+    pub local_disk_type_list: Vec<LocalDiskType>,
+    /// Wire name `Status`; string; always present in responses. Example: `SELL`.
+    #[serde(
+        rename = "Status",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub status: String,
+    /// Wire name `Price`; [`ItemPrice`]; always present in responses.
+    #[serde(rename = "Price")]
+    pub price: ItemPrice,
+    /// Wire name `SoldOutReason`; string; always present in responses. Example: `ResourcesSoldOut.SpecifiedInstanceType`.
+    #[serde(
+        rename = "SoldOutReason",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub sold_out_reason: String,
+    /// Wire name `InstanceBandwidth`; float; always present in responses. Example: `10.0`.
+    #[serde(
+        rename = "InstanceBandwidth",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_bandwidth: f64,
+    /// Wire name `InstancePps`; int64; always present in responses. Example: `80`.
+    #[serde(
+        rename = "InstancePps",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_pps: i64,
+    /// Wire name `StorageBlockAmount`; int64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "StorageBlockAmount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub storage_block_amount: i64,
+    /// Wire name `CpuType`; string; always present in responses. Example: `Intel Xeon Cascade Lake 8255C`.
+    #[serde(
+        rename = "CpuType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cpu_type: String,
+    /// Wire name `Gpu`; int64; always present in responses. Example: `1`.
+    #[serde(rename = "Gpu", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub gpu: i64,
+    /// Wire name `Fpga`; int64; always present in responses. Example: `1`.
+    #[serde(rename = "Fpga", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub fpga: i64,
+    /// Wire name `Remark`; string; always present in responses.
+    #[serde(
+        rename = "Remark",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remark: String,
+    /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
+    #[serde(
+        rename = "GpuCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu_count: f64,
+    /// Wire name `Frequency`; string; always present in responses. Example: `-/3.1GHz`.
+    #[serde(
+        rename = "Frequency",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub frequency: String,
+    /// Wire name `StatusCategory`; string; always present in responses. Example: `EnoughStock`.
+    #[serde(
+        rename = "StatusCategory",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub status_category: String,
+}
+/// Wire object `InternetAccessible`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InternetAccessible {
+    /// Wire name `InternetChargeType`; string; always present in responses. Example: `BANDWIDTH_PREPAID`.
+    #[serde(
+        rename = "InternetChargeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub internet_charge_type: Option<String>,
+    /// Wire name `InternetMaxBandwidthOut`; int64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "InternetMaxBandwidthOut",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub internet_max_bandwidth_out: Option<i64>,
+    /// Wire name `PublicIpAssigned`; bool. Example: `false`.
+    #[serde(
+        rename = "PublicIpAssigned",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub public_ip_assigned: Option<bool>,
+    /// Wire name `BandwidthPackageId`; string. Example: `bwp-h1ro`.
+    #[serde(
+        rename = "BandwidthPackageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bandwidth_package_id: Option<String>,
+    /// Wire name `InternetServiceProvider`; string. Example: `BGP`.
+    #[serde(
+        rename = "InternetServiceProvider",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub internet_service_provider: Option<String>,
+    /// Wire name `IPv4AddressType`; string. Example: `WanIP`.
+    #[serde(
+        rename = "IPv4AddressType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub i_pv4_address_type: Option<String>,
+    /// Wire name `IPv6AddressType`; string. Example: `EIPv6`.
+    #[serde(
+        rename = "IPv6AddressType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub i_pv6_address_type: Option<String>,
+    /// Wire name `AntiDDoSPackageId`; string. Example: `bgp-00000000`.
+    #[serde(
+        rename = "AntiDDoSPackageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub anti_d_do_s_package_id: Option<String>,
+}
+impl crate::runtime::Validate for InternetAccessible {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `InternetBandwidthConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InternetBandwidthConfig {
+    /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
+    #[serde(
+        rename = "StartTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub start_time: String,
+    /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2023-11-05T14:30:00Z`.
+    #[serde(
+        rename = "EndTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_time: String,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
+    #[serde(rename = "InternetAccessible")]
+    pub internet_accessible: InternetAccessible,
+}
+/// Wire object `InternetChargeTypeConfig`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InternetChargeTypeConfig {
+    /// Wire name `InternetChargeType`; string; always present in responses. Example: `TRAFFIC_POSTPAID_BY_HOUR`.
+    #[serde(
+        rename = "InternetChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub internet_charge_type: String,
+    /// Wire name `Description`; string; always present in responses. Example: `postpaid monthly`.
+    #[serde(
+        rename = "Description",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub description: String,
+}
+/// Wire object `ItemPrice`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ItemPrice {
+    /// Wire name `UnitPrice`; float. Example: `35.5`.
+    #[serde(
+        rename = "UnitPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unit_price: Option<f64>,
+    /// Wire name `ChargeUnit`; string. Example: `HOUR`.
+    #[serde(
+        rename = "ChargeUnit",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub charge_unit: Option<String>,
+    /// Wire name `OriginalPrice`; float. Example: `35.5`.
+    #[serde(
+        rename = "OriginalPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub original_price: Option<f64>,
+    /// Wire name `DiscountPrice`; float. Example: `35.5`.
+    #[serde(
+        rename = "DiscountPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_price: Option<f64>,
+    /// Wire name `Discount`; float. Example: `20.0`.
+    #[serde(
+        rename = "Discount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount: Option<f64>,
+    /// Wire name `UnitPriceDiscount`; float. Example: `35.5`.
+    #[serde(
+        rename = "UnitPriceDiscount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unit_price_discount: Option<f64>,
+    /// Wire name `UnitPriceSecondStep`; float. Example: `35.5`.
+    #[serde(
+        rename = "UnitPriceSecondStep",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unit_price_second_step: Option<f64>,
+    /// Wire name `UnitPriceDiscountSecondStep`; float. Example: `35.5`.
+    #[serde(
+        rename = "UnitPriceDiscountSecondStep",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unit_price_discount_second_step: Option<f64>,
+    /// Wire name `UnitPriceThirdStep`; float. Example: `35.5`.
+    #[serde(
+        rename = "UnitPriceThirdStep",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unit_price_third_step: Option<f64>,
+    /// Wire name `UnitPriceDiscountThirdStep`; float. Example: `35.5`.
+    #[serde(
+        rename = "UnitPriceDiscountThirdStep",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub unit_price_discount_third_step: Option<f64>,
+    /// Wire name `OriginalPriceThreeYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "OriginalPriceThreeYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub original_price_three_year: Option<f64>,
+    /// Wire name `DiscountPriceThreeYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "DiscountPriceThreeYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_price_three_year: Option<f64>,
+    /// Wire name `DiscountThreeYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "DiscountThreeYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_three_year: Option<f64>,
+    /// Wire name `OriginalPriceFiveYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "OriginalPriceFiveYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub original_price_five_year: Option<f64>,
+    /// Wire name `DiscountPriceFiveYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "DiscountPriceFiveYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_price_five_year: Option<f64>,
+    /// Wire name `DiscountFiveYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "DiscountFiveYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_five_year: Option<f64>,
+    /// Wire name `OriginalPriceOneYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "OriginalPriceOneYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub original_price_one_year: Option<f64>,
+    /// Wire name `DiscountPriceOneYear`; float. Example: `35.5`.
+    #[serde(
+        rename = "DiscountPriceOneYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_price_one_year: Option<f64>,
+    /// Wire name `DiscountOneYear`; float. Example: `20.0`.
+    #[serde(
+        rename = "DiscountOneYear",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub discount_one_year: Option<f64>,
+}
+/// Wire object `KeyPair`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct KeyPair {
+    /// Wire name `KeyId`; string; always present in responses. Example: `skey-q29u65hu`.
+    #[serde(rename = "KeyId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub key_id: String,
+    /// Wire name `KeyName`; string; always present in responses. Example: `mySkey`.
+    #[serde(
+        rename = "KeyName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_name: String,
+    /// Wire name `ProjectId`; int64; always present in responses. Example: `0`.
+    #[serde(
+        rename = "ProjectId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub project_id: i64,
+    /// Wire name `Description`; string. Example: `mySkey`.
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub description: Option<String>,
+    /// Wire name `PublicKey`; string. Example: `ssh-rsa AAAAB3N......59LPzXah+r+d skey-0mjpcb19`.
+    #[serde(
+        rename = "PublicKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub public_key: Option<String>,
+    /// Wire name `PrivateKey`; string. Example: `-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAzDC......WCvOBGeKHg==\n-----END RSA PRIVATE KEY-----`.
+    #[serde(
+        rename = "PrivateKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub private_key: Option<String>,
+    /// Wire name `AssociatedInstanceIds`; list of string. Example: `["ins-syht65r4"]`.
+    #[serde(
+        rename = "AssociatedInstanceIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub associated_instance_ids: Option<Vec<String>>,
+    /// Wire name `CreatedTime`; ISO 8601 date-time string. Example: `2022-03-21T08:41:45Z`.
+    #[serde(
+        rename = "CreatedTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_time: Option<String>,
+    /// Wire name `Tags`; list of [`Tag`].
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+/// Wire object `LaunchTemplate`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LaunchTemplate {
+    /// Wire name `LaunchTemplateId`; string. Example: `lt-rf6ogz48`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: Option<String>,
+    /// Wire name `LaunchTemplateVersion`; uint64. Example: `1`.
+    #[serde(
+        rename = "LaunchTemplateVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version: Option<u64>,
+}
+impl crate::runtime::Validate for LaunchTemplate {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `LaunchTemplateInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LaunchTemplateInfo {
+    /// Wire name `LatestVersionNumber`; uint64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "LatestVersionNumber",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub latest_version_number: u64,
+    /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-rf6ogz49`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `LaunchTemplateName`; string; always present in responses. Example: `foobar`.
+    #[serde(
+        rename = "LaunchTemplateName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_name: String,
+    /// Wire name `DefaultVersionNumber`; uint64; always present in responses. Example: `5`.
+    #[serde(
+        rename = "DefaultVersionNumber",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub default_version_number: u64,
+    /// Wire name `LaunchTemplateVersionCount`; uint64; always present in responses. Example: `8`.
+    #[serde(
+        rename = "LaunchTemplateVersionCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version_count: u64,
+    /// Wire name `CreatedBy`; string; always present in responses. Example: `1230000`.
+    #[serde(
+        rename = "CreatedBy",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_by: String,
+    /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
+    #[serde(
+        rename = "CreationTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub creation_time: String,
+}
+/// Wire object `LaunchTemplateVersionData`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LaunchTemplateVersionData {
+    /// Wire name `Placement`; [`Placement`]; always present in responses.
+    #[serde(rename = "Placement")]
+    pub placement: Placement,
+    /// Wire name `InstanceType`; string; always present in responses. Example: `S1.SMALL2`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `InstanceName`; string; always present in responses. Example: `MyInstance`.
+    #[serde(
+        rename = "InstanceName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: String,
+    /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: String,
+    /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
+    #[serde(rename = "SystemDisk")]
+    pub system_disk: SystemDisk,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
+    #[serde(rename = "InternetAccessible")]
+    pub internet_accessible: InternetAccessible,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
+    #[serde(rename = "VirtualPrivateCloud")]
+    pub virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `ImageId`; string; always present in responses. Example: `img-pi0aa46r`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-rf6ogz49"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Vec<String>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `CamRoleName`; string. Example: `testroleName001`.
+    #[serde(
+        rename = "CamRoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_name: Option<String>,
+    /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
+    #[serde(
+        rename = "HpcClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: Option<String>,
+    /// Wire name `InstanceCount`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: u64,
+    /// Wire name `EnhancedService`; [`EnhancedService`]; always present in responses.
+    #[serde(rename = "EnhancedService")]
+    pub enhanced_service: EnhancedService,
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+    /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-3p88qhfo"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Wire name `ActionTimer`; [`ActionTimer`].
+    #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
+    pub action_timer: Option<ActionTimer>,
+    /// Wire name `InstanceMarketOptions`; [`InstanceMarketOptionsRequest`].
+    #[serde(
+        rename = "InstanceMarketOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Wire name `HostName`; string. Example: `MyHostName`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `ClientToken`; string. Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `DisableApiTermination`; bool; always present in responses. Example: `false`.
+    #[serde(
+        rename = "DisableApiTermination",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disable_api_termination: bool,
+}
+/// Wire object `LaunchTemplateVersionInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LaunchTemplateVersionInfo {
+    /// Wire name `LaunchTemplateVersion`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "LaunchTemplateVersion",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version: u64,
+    /// Wire name `LaunchTemplateVersionData`; [`LaunchTemplateVersionData`]; always present in responses.
+    #[serde(rename = "LaunchTemplateVersionData")]
+    pub launch_template_version_data: LaunchTemplateVersionData,
+    /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
+    #[serde(
+        rename = "CreationTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub creation_time: String,
+    /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-b8v1kcyq`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `IsDefaultVersion`; bool; always present in responses. Example: `true`.
+    #[serde(
+        rename = "IsDefaultVersion",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub is_default_version: bool,
+    /// Wire name `LaunchTemplateVersionDescription`; string; always present in responses. Example: `MyVersion`.
+    #[serde(
+        rename = "LaunchTemplateVersionDescription",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_version_description: String,
+    /// Wire name `CreatedBy`; string; always present in responses. Example: `251001234`.
+    #[serde(
+        rename = "CreatedBy",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_by: String,
+}
+/// Wire object `LocalDiskType`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LocalDiskType {
+    /// Wire name `Type`; string; always present in responses. Example: `LOCAL_BASIC`.
+    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub r#type: String,
+    /// Wire name `PartitionType`; string; always present in responses. Example: `ROOT`.
+    #[serde(
+        rename = "PartitionType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_type: String,
+    /// Wire name `MinSize`; int64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "MinSize",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub min_size: i64,
+    /// Wire name `MaxSize`; int64; always present in responses. Example: `20`.
+    #[serde(
+        rename = "MaxSize",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub max_size: i64,
+    /// Wire name `Required`; string; always present in responses. Example: `REQUIRED`.
+    #[serde(
+        rename = "Required",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub required: String,
+}
+/// Wire object `LoginSettings`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoginSettings {
+    /// Wire name `Password`; string. Example: `123456@ABC`.
+    #[serde(
+        rename = "Password",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub password: Option<String>,
+    /// Wire name `KeyIds`; list of string; may be null. Example: `["skey-3glfot13"]`.
+    #[serde(
+        rename = "KeyIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_ids: Option<Vec<String>>,
+    /// Wire name `KeepImageLogin`; string. Example: `true`.
+    #[serde(
+        rename = "KeepImageLogin",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub keep_image_login: Option<String>,
+}
+impl crate::runtime::Validate for LoginSettings {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `Metadata`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metadata {
+    /// Wire name `Items`; list of [`MetadataItem`]; required in requests. Example: `[{"Key": "key", "Value": "value"}]`.
+    #[serde(rename = "Items", default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<MetadataItem>>,
+}
+impl crate::runtime::Validate for Metadata {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.items {
+            v.field(
+                "Items",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `MetadataItem`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MetadataItem {
+    /// Wire name `Key`; string; required in requests. Example: `"key"`.
+    #[serde(
+        rename = "Key",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key: Option<String>,
+    /// Wire name `Value`; string; required in requests. Example: `"value"`.
+    #[serde(
+        rename = "Value",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub value: Option<String>,
+}
+impl crate::runtime::Validate for MetadataItem {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `ModifyChcAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyChcAttributeRequest {
+    /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-1234abcd"]`.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+    /// Wire name `InstanceName`; string.
+    #[serde(
+        rename = "InstanceName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: Option<String>,
+    /// Wire name `DeviceType`; string. Example: `CHC_HS1`.
+    #[serde(
+        rename = "DeviceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub device_type: Option<String>,
+    /// Wire name `BmcUser`; string. Example: `albert`.
+    #[serde(
+        rename = "BmcUser",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bmc_user: Option<String>,
+    /// Wire name `Password`; string. Example: `Test@1234`.
+    #[serde(
+        rename = "Password",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub password: Option<String>,
+    /// Wire name `BmcSecurityGroupIds`; list of string. Example: `["sg-1a2b34af"]`.
+    #[serde(
+        rename = "BmcSecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub bmc_security_group_ids: Option<Vec<String>>,
+}
+impl crate::runtime::Validate for ModifyChcAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyChcAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyChcAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyChcNetworkModeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyChcNetworkModeRequest {
+    /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-nzufwq77"]`.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+    /// Wire name `NetworkMode`; string; required in requests. Example: `DEPLOY`.
+    #[serde(
+        rename = "NetworkMode",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub network_mode: String,
+}
+impl crate::runtime::Validate for ModifyChcNetworkModeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.network_mode;
+            v.field(
+                "NetworkMode",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyChcNetworkModeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyChcNetworkModeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyDisasterRecoverGroupAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyDisasterRecoverGroupAttributeRequest {
+    /// Wire name `DisasterRecoverGroupId`; string; required in requests. Example: `ps-58l1hu01`.
+    #[serde(
+        rename = "DisasterRecoverGroupId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_id: String,
+    /// Wire name `Name`; string; required in requests.
+    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub name: String,
+    /// Wire name `Affinity`; int64. Example: `1`.
+    #[serde(
+        rename = "Affinity",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub affinity: Option<i64>,
+}
+impl crate::runtime::Validate for ModifyDisasterRecoverGroupAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.disaster_recover_group_id;
+            v.field(
+                "DisasterRecoverGroupId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.name;
+            v.field(
+                "Name",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyDisasterRecoverGroupAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyDisasterRecoverGroupAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyHostsAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyHostsAttributeRequest {
+    /// Wire name `HostIds`; list of string; required in requests. Example: `["host-ey16rkyg"]`.
+    #[serde(
+        rename = "HostIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ids: Vec<String>,
+    /// Wire name `HostName`; string. Example: `webserver`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: Option<String>,
+    /// Wire name `ProjectId`; uint64. Example: `0`.
+    #[serde(
+        rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub project_id: Option<u64>,
+}
+impl crate::runtime::Validate for ModifyHostsAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.host_ids;
+            v.field(
+                "HostIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyHostsAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyHostsAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyHpcClusterAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyHpcClusterAttributeRequest {
+    /// Wire name `HpcClusterId`; string; required in requests. Example: `hpc-jtynq57p`.
+    #[serde(
+        rename = "HpcClusterId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: String,
+    /// Wire name `Name`; string. Example: `MyHpcCluster`.
+    #[serde(
+        rename = "Name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub name: Option<String>,
+    /// Wire name `Remark`; string. Example: `myRemark`.
+    #[serde(
+        rename = "Remark",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remark: Option<String>,
+}
+impl crate::runtime::Validate for ModifyHpcClusterAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.hpc_cluster_id;
+            v.field(
+                "HpcClusterId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyHpcClusterAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyHpcClusterAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyImageAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyImageAttributeRequest {
+    /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `ImageName`; string. Example: `sample`.
+    #[serde(
+        rename = "ImageName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_name: Option<String>,
+    /// Wire name `ImageDescription`; string. Example: `sample`.
+    #[serde(
+        rename = "ImageDescription",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_description: Option<String>,
+    /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
+    #[serde(
+        rename = "ImageFamily",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_family: Option<String>,
+    /// Wire name `ImageDeprecated`; bool. Example: `false`.
+    #[serde(
+        rename = "ImageDeprecated",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_deprecated: Option<bool>,
+}
+impl crate::runtime::Validate for ModifyImageAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_id;
+            v.field(
+                "ImageId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyImageAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyImageAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyImageSharePermissionRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyImageSharePermissionRequest {
+    /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
+    #[serde(
+        rename = "ImageId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: String,
+    /// Wire name `AccountIds`; list of string; required in requests. Example: `["103849387508"]`.
+    #[serde(
+        rename = "AccountIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub account_ids: Vec<String>,
+    /// Wire name `Permission`; string; required in requests. Example: `SHARE`.
+    #[serde(
+        rename = "Permission",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub permission: String,
+}
+impl crate::runtime::Validate for ModifyImageSharePermissionRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_id;
+            v.field(
+                "ImageId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.account_ids;
+            v.field(
+                "AccountIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.permission;
+            v.field(
+                "Permission",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyImageSharePermissionResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyImageSharePermissionResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstanceDiskTypeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstanceDiskTypeRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `DataDisks`; list of [`DataDisk`]. Example: `[{"DiskType": "CLOUD_PREMIUM"}]`.
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `SystemDisk`; [`SystemDisk`]. Example: `{"DiskType": "CLOUD_PREMIUM"}`.
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+}
+impl crate::runtime::Validate for ModifyInstanceDiskTypeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstanceDiskTypeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstanceDiskTypeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstancesAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesAttributeRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-rf6ogz49"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceName`; string. Example: `MyInsName`.
+    #[serde(
+        rename = "InstanceName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: Option<String>,
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+    /// Wire name `SecurityGroups`; list of string. Example: `["sg-rf6ogz49"]`.
+    #[serde(
+        rename = "SecurityGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_groups: Option<Vec<String>>,
+    /// Wire name `CamRoleName`; string. Example: `TKE_QCSLinkedRoleInPrometheusService`.
+    #[serde(
+        rename = "CamRoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_name: Option<String>,
+    /// Wire name `HostName`; string. Example: `myhostname`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `DisableApiTermination`; bool. Example: `false`.
+    #[serde(
+        rename = "DisableApiTermination",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disable_api_termination: Option<bool>,
+    /// Wire name `CamRoleType`; string. Example: `user`.
+    #[serde(
+        rename = "CamRoleType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_type: Option<String>,
+    /// Wire name `AutoReboot`; bool. Example: `true`.
+    #[serde(
+        rename = "AutoReboot",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub auto_reboot: Option<bool>,
+    /// Wire name `EnableJumboFrame`; bool. Example: `false`.
+    #[serde(
+        rename = "EnableJumboFrame",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enable_jumbo_frame: Option<bool>,
+}
+impl crate::runtime::Validate for ModifyInstancesAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstancesAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstancesChargeTypeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesChargeTypeRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceChargeType`; string; required in requests. Example: `PREPAID`.
+    #[serde(
+        rename = "InstanceChargeType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: String,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `ModifyPortableDataDisk`; bool. Example: `false`.
+    #[serde(
+        rename = "ModifyPortableDataDisk",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub modify_portable_data_disk: Option<bool>,
+}
+impl crate::runtime::Validate for ModifyInstancesChargeTypeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_charge_type;
+            v.field(
+                "InstanceChargeType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstancesChargeTypeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesChargeTypeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstancesDisasterRecoverGroupRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesDisasterRecoverGroupRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `DisasterRecoverGroupId`; string. Example: `ps-a66w6rlb`. Deprecated by the service.
+    #[deprecated(note = "deprecated by the service")]
+    #[serde(
+        rename = "DisasterRecoverGroupId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_id: Option<String>,
+    /// Wire name `Force`; bool. Example: `false`.
+    #[serde(
+        rename = "Force",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force: Option<bool>,
+    /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-a66w6rlb"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Wire name `PartitionNumber`; int64. Example: `1`.
+    #[serde(
+        rename = "PartitionNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_number: Option<i64>,
+}
+impl crate::runtime::Validate for ModifyInstancesDisasterRecoverGroupRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstancesDisasterRecoverGroupResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesDisasterRecoverGroupResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstancesProjectRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesProjectRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `ProjectId`; int64; required in requests. Example: `1045`.
+    #[serde(
+        rename = "ProjectId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub project_id: i64,
+}
+impl crate::runtime::Validate for ModifyInstancesProjectRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstancesProjectResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesProjectResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstancesRenewFlagRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesRenewFlagRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `RenewFlag`; string; required in requests. Example: `NOTIFY_AND_AUTO_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: String,
+}
+impl crate::runtime::Validate for ModifyInstancesRenewFlagRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.renew_flag;
+            v.field(
+                "RenewFlag",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstancesRenewFlagResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesRenewFlagResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyInstancesVpcAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesVpcAttributeRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
+    #[serde(rename = "VirtualPrivateCloud")]
+    pub virtual_private_cloud: VirtualPrivateCloud,
+    /// Wire name `ForceStop`; bool. Example: `false`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+    /// Wire name `ReserveHostName`; bool. Example: `false`.
+    #[serde(
+        rename = "ReserveHostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub reserve_host_name: Option<bool>,
+}
+impl crate::runtime::Validate for ModifyInstancesVpcAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.virtual_private_cloud;
+            v.field(
+                "VirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyInstancesVpcAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyInstancesVpcAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyKeyPairAttributeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyKeyPairAttributeRequest {
+    /// Wire name `KeyId`; string; required in requests. Example: `skey-mv9yzyjj`.
+    #[serde(rename = "KeyId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub key_id: String,
+    /// Wire name `KeyName`; string. Example: `Tencent`.
+    #[serde(
+        rename = "KeyName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub key_name: Option<String>,
+    /// Wire name `Description`; string. Example: `KeyPair`.
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub description: Option<String>,
+}
+impl crate::runtime::Validate for ModifyKeyPairAttributeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.key_id;
+            v.field(
+                "KeyId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyKeyPairAttributeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyKeyPairAttributeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ModifyLaunchTemplateDefaultVersionRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyLaunchTemplateDefaultVersionRequest {
+    /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-irmer45l`.
+    #[serde(
+        rename = "LaunchTemplateId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub launch_template_id: String,
+    /// Wire name `DefaultVersion`; int64; required in requests. Example: `2`.
+    #[serde(
+        rename = "DefaultVersion",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub default_version: i64,
+}
+impl crate::runtime::Validate for ModifyLaunchTemplateDefaultVersionRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.launch_template_id;
+            v.field(
+                "LaunchTemplateId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ModifyLaunchTemplateDefaultVersionResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModifyLaunchTemplateDefaultVersionResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `NetworkInterfaces`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NetworkInterfaces {
+    /// Wire name `InterfaceType`; string; required in requests. Example: `PRIMARY`.
+    #[serde(
+        rename = "InterfaceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub interface_type: String,
+    /// Wire name `VpcId`; string; required in requests. Example: `vpc-h2rxr2iv`.
+    #[serde(rename = "VpcId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub vpc_id: String,
+    /// Wire name `SubnetId`; string; required in requests. Example: `subnet-bshmz62m`.
+    #[serde(
+        rename = "SubnetId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub subnet_id: String,
+    /// Wire name `PrivateIpv4AddressCount`; int64; required in requests. Example: `1`.
+    #[serde(
+        rename = "PrivateIpv4AddressCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub private_ipv4_address_count: i64,
+    /// Wire name `NetworkInterfaceId`; string. Example: `eni-l6gdyio1`.
+    #[serde(
+        rename = "NetworkInterfaceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub network_interface_id: Option<String>,
+    /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-os13k3gt"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Option<Vec<String>>,
+    /// Wire name `DeleteWithInstance`; bool. Example: `false`.
+    #[serde(
+        rename = "DeleteWithInstance",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub delete_with_instance: Option<bool>,
+}
+impl crate::runtime::Validate for NetworkInterfaces {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.interface_type;
+            v.field(
+                "InterfaceType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.vpc_id;
+            v.field(
+                "VpcId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.subnet_id;
+            v.field(
+                "SubnetId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `OperationCountLimit`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OperationCountLimit {
+    /// Wire name `Operation`; string; always present in responses. Example: `INSTANCE_DEGRADE`.
+    #[serde(
+        rename = "Operation",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub operation: String,
+    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxx`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `CurrentCount`; int64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "CurrentCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub current_count: i64,
+    /// Wire name `LimitCount`; int64; always present in responses. Example: `5`.
+    #[serde(
+        rename = "LimitCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub limit_count: i64,
+}
+/// Wire object `OsVersion`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OsVersion {
+    /// Wire name `OsName`; string; always present in responses. Example: `CentOS`.
+    #[serde(
+        rename = "OsName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub os_name: String,
+    /// Wire name `OsVersions`; list of string; always present in responses. Example: `["9"]`.
+    #[serde(
+        rename = "OsVersions",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub os_versions: Vec<String>,
+    /// Wire name `Architecture`; list of string; always present in responses. Example: `x86_64`.
+    #[serde(
+        rename = "Architecture",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub architecture: Vec<String>,
+}
+/// Wire object `Placement`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Placement {
+    /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-guangzhou-4`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `ProjectId`; int64; always present in responses. Example: `0`.
+    #[serde(
+        rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub project_id: Option<i64>,
+    /// Wire name `HostIds`; list of string. Example: `["host-o5i742go"]`.
+    #[serde(
+        rename = "HostIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ids: Option<Vec<String>>,
+    /// Wire name `HostId`; string. Example: `host-o5i742go`.
+    #[serde(
+        rename = "HostId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_id: Option<String>,
+    /// Wire name `DedicatedResourcePackTenancy`; string. Example: `ResourcePool`.
+    #[serde(
+        rename = "DedicatedResourcePackTenancy",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_tenancy: Option<String>,
+    /// Wire name `DedicatedResourcePackIds`; list of string. Example: `["rpp-7eumgm3l"]`.
+    #[serde(
+        rename = "DedicatedResourcePackIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_ids: Option<Vec<String>>,
+    /// Wire name `RackId`; string. Example: `3F3327994BA4C23134DDCBD7828CD4CC`.
+    #[serde(
+        rename = "RackId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub rack_id: Option<String>,
+}
+impl crate::runtime::Validate for Placement {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.zone;
+            v.field(
+                "Zone",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `PostPaidQuota`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PostPaidQuota {
+    /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "UsedQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub used_quota: u64,
+    /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
+    #[serde(
+        rename = "RemainingQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remaining_quota: u64,
+    /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
+    #[serde(
+        rename = "TotalQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_quota: u64,
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-1`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+}
+/// Wire object `PrePaidQuota`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PrePaidQuota {
+    /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "UsedQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub used_quota: u64,
+    /// Wire name `OnceQuota`; uint64; always present in responses. Example: `100`.
+    #[serde(
+        rename = "OnceQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub once_quota: u64,
+    /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
+    #[serde(
+        rename = "RemainingQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remaining_quota: u64,
+    /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
+    #[serde(
+        rename = "TotalQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_quota: u64,
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+}
+/// Wire object `Price`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Price {
+    /// Wire name `InstancePrice`; [`ItemPrice`].
+    #[serde(rename = "InstancePrice", default, skip_serializing_if = "Option::is_none")]
+    pub instance_price: Option<ItemPrice>,
+    /// Wire name `BandwidthPrice`; [`ItemPrice`].
+    #[serde(rename = "BandwidthPrice", default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_price: Option<ItemPrice>,
+}
+/// Wire object `ProgramFpgaImageRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProgramFpgaImageRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-kdjnfkda`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `FPGAUrl`; string; required in requests. Example: `fpga-test-123456.cos.ap-guangzhou.myqcloud.com/test.xclbin`.
+    #[serde(
+        rename = "FPGAUrl",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub fpga_url: String,
+    /// Wire name `DBDFs`; list of string. Example: `["0000:00:08.0", "0000:00:09.0"]`.
+    #[serde(
+        rename = "DBDFs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dbd_fs: Option<Vec<String>>,
+    /// Wire name `DryRun`; bool. Example: `true`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+}
+impl crate::runtime::Validate for ProgramFpgaImageRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.fpga_url;
+            v.field(
+                "FPGAUrl",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ProgramFpgaImageResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProgramFpgaImageResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `PurchaseResourcePoolPacksRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PurchaseResourcePoolPacksRequest {
+    /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-7`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `InstanceType`; string; required in requests. Example: `S9.8XLARGE64`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `InstanceCount`; uint64; required in requests. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: u64,
+    /// Wire name `Period`; uint64; required in requests. Example: `1`.
+    #[serde(
+        rename = "Period",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub period: u64,
+    /// Wire name `ResourcePoolPackType`; string. Example: `EXCLUSIVE`.
+    #[serde(
+        rename = "ResourcePoolPackType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resource_pool_pack_type: Option<String>,
+    /// Wire name `AutoPlacement`; bool. Example: `true`.
+    #[serde(
+        rename = "AutoPlacement",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub auto_placement: Option<bool>,
+    /// Wire name `DedicatedResourcePoolPackName`; string.
+    #[serde(
+        rename = "DedicatedResourcePoolPackName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pool_pack_name: Option<String>,
+    /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_MANUAL_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: Option<String>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+}
+impl crate::runtime::Validate for PurchaseResourcePoolPacksRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.zone;
+            v.field(
+                "Zone",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_type;
+            v.field(
+                "InstanceType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `PurchaseResourcePoolPacksResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PurchaseResourcePoolPacksResponse {
+    /// Wire name `DedicatedResourcePackIdSet`; list of string; always present in responses. Example: `["rpp-2gyonkx7"]`.
+    #[serde(
+        rename = "DedicatedResourcePackIdSet",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_id_set: Vec<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RebootInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RebootInstancesRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `ForceReboot`; bool. Example: `false`. Deprecated by the service.
+    #[deprecated(note = "deprecated by the service")]
+    #[serde(
+        rename = "ForceReboot",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_reboot: Option<bool>,
+    /// Wire name `StopType`; string. Example: `SOFT`.
+    #[serde(
+        rename = "StopType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub stop_type: Option<String>,
+}
+impl crate::runtime::Validate for RebootInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `RebootInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RebootInstancesResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RegionInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RegionInfo {
+    /// Wire name `Region`; string; always present in responses. Example: `ap-guangzhou`.
+    #[serde(
+        rename = "Region",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub region: String,
+    /// Wire name `RegionName`; string; always present in responses.
+    #[serde(
+        rename = "RegionName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub region_name: String,
+    /// Wire name `RegionState`; string; always present in responses. Example: `AVAILABLE`.
+    #[serde(
+        rename = "RegionState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub region_state: String,
+}
+/// Wire object `RemoveChcAssistVpcRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RemoveChcAssistVpcRequest {
+    /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-2324adf5"]`.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+}
+impl crate::runtime::Validate for RemoveChcAssistVpcRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `RemoveChcAssistVpcResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RemoveChcAssistVpcResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RemoveChcDeployVpcRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RemoveChcDeployVpcRequest {
+    /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-2324adf5"]`.
+    #[serde(
+        rename = "ChcIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Vec<String>,
+}
+impl crate::runtime::Validate for RemoveChcDeployVpcRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.chc_ids;
+            v.field(
+                "ChcIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `RemoveChcDeployVpcResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RemoveChcDeployVpcResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RenewHostsRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RenewHostsRequest {
+    /// Wire name `HostIds`; list of string; required in requests. Example: `["host-ey16rkyg"]`.
+    #[serde(
+        rename = "HostIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ids: Vec<String>,
+    /// Wire name `HostChargePrepaid`; [`ChargePrepaid`]; required in requests.
+    #[serde(rename = "HostChargePrepaid")]
+    pub host_charge_prepaid: ChargePrepaid,
+}
+impl crate::runtime::Validate for RenewHostsRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.host_ids;
+            v.field(
+                "HostIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.host_charge_prepaid;
+            v.field(
+                "HostChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `RenewHostsResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RenewHostsResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RenewInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RenewInstancesRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `RenewPortableDataDisk`; bool. Example: `false`.
+    #[serde(
+        rename = "RenewPortableDataDisk",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_portable_data_disk: Option<bool>,
+}
+impl crate::runtime::Validate for RenewInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `RenewInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RenewInstancesResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RepairTaskControlRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RepairTaskControlRequest {
+    /// Wire name `Product`; string; required in requests. Example: `CVM`.
+    #[serde(
+        rename = "Product",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub product: String,
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-xxxxxxx1", "ins-xxxxxxx2"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `TaskId`; string; required in requests. Example: `rep-xxxxxxxx`.
+    #[serde(
+        rename = "TaskId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_id: String,
+    /// Wire name `Operate`; string; required in requests. Example: `AuthorizeRepair`.
+    #[serde(
+        rename = "Operate",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub operate: String,
+    /// Wire name `OrderAuthTime`; string. Example: `2023-01-01 12:00:00`.
+    #[serde(
+        rename = "OrderAuthTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub order_auth_time: Option<String>,
+    /// Wire name `TaskSubMethod`; string. Example: `NA`.
+    #[serde(
+        rename = "TaskSubMethod",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_sub_method: Option<String>,
+}
+impl crate::runtime::Validate for RepairTaskControlRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.product;
+            v.field(
+                "Product",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.task_id;
+            v.field(
+                "TaskId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.operate;
+            v.field(
+                "Operate",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `RepairTaskControlResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RepairTaskControlResponse {
+    /// Wire name `TaskId`; string; always present in responses. Example: `rep-xxxxxxxx`.
+    #[serde(
+        rename = "TaskId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_id: String,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RepairTaskInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RepairTaskInfo {
+    /// Wire name `TaskId`; string; always present in responses. Example: `rep-xxxxxxxx`.
+    #[serde(
+        rename = "TaskId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_id: String,
+    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxxxxx`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `Alias`; string; always present in responses; may be null. Example: `myTask`.
+    #[serde(
+        rename = "Alias",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub alias: Option<String>,
+    /// Wire name `TaskTypeId`; uint64; always present in responses. Example: `101`.
+    #[serde(
+        rename = "TaskTypeId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_type_id: u64,
+    /// Wire name `TaskTypeName`; string; always present in responses.
+    #[serde(
+        rename = "TaskTypeName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_type_name: String,
+    /// Wire name `TaskStatus`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "TaskStatus",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_status: u64,
+    /// Wire name `DeviceStatus`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "DeviceStatus",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub device_status: u64,
+    /// Wire name `OperateStatus`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "OperateStatus",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub operate_status: u64,
+    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2017-01-01 12:00:00`.
+    #[serde(
+        rename = "CreateTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub create_time: String,
+    /// Wire name `AuthTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null. Example: `2017-01-03 12:00:00`.
+    #[serde(
+        rename = "AuthTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub auth_time: Option<String>,
+    /// Wire name `EndTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null. Example: `2017-01-03 14:00:00`.
+    #[serde(
+        rename = "EndTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_time: Option<String>,
+    /// Wire name `TaskDetail`; string; always present in responses; may be null.
+    #[serde(
+        rename = "TaskDetail",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_detail: Option<String>,
+    /// Wire name `Zone`; string; always present in responses; may be null. Example: `ap-guangzhou-7`.
+    #[serde(
+        rename = "Zone",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub zone: Option<String>,
+    /// Wire name `Region`; string; always present in responses; may be null. Example: `ap-guangzhou`.
+    #[serde(
+        rename = "Region",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub region: Option<String>,
+    /// Wire name `VpcId`; string; always present in responses; may be null. Example: `vpc-xxxxxxxx`.
+    #[serde(
+        rename = "VpcId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub vpc_id: Option<String>,
+    /// Wire name `VpcName`; string; always present in responses; may be null. Example: `Default-VPC`.
+    #[serde(
+        rename = "VpcName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub vpc_name: Option<String>,
+    /// Wire name `SubnetId`; string; always present in responses; may be null. Example: `subnet-xxxxxxxx`.
+    #[serde(
+        rename = "SubnetId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub subnet_id: Option<String>,
+    /// Wire name `SubnetName`; string; always present in responses; may be null. Example: `Default-Subnet`.
+    #[serde(
+        rename = "SubnetName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub subnet_name: Option<String>,
+    /// Wire name `WanIp`; string; always present in responses; may be null. Example: `11.22.33.44`.
+    #[serde(
+        rename = "WanIp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub wan_ip: Option<String>,
+    /// Wire name `LanIp`; string; always present in responses; may be null. Example: `10.10.1.9`.
+    #[serde(
+        rename = "LanIp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub lan_ip: Option<String>,
+    /// Wire name `Product`; string; always present in responses; may be null. Example: `CVM`.
+    #[serde(
+        rename = "Product",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub product: Option<String>,
+    /// Wire name `TaskSubType`; string; always present in responses; may be null. Example: `unconfirmed`.
+    #[serde(
+        rename = "TaskSubType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub task_sub_type: Option<String>,
+    /// Wire name `AuthType`; uint64; always present in responses. Example: `1`.
+    #[serde(
+        rename = "AuthType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub auth_type: u64,
+    /// Wire name `AuthSource`; string; always present in responses. Example: `Customer_auth`.
+    #[serde(
+        rename = "AuthSource",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub auth_source: String,
+}
+/// Wire object `ResetInstanceRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstanceRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `ImageId`; string. Example: `img-pmqg1cw7`.
+    #[serde(
+        rename = "ImageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: Option<String>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `EnhancedService`; [`EnhancedService`].
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enhanced_service: Option<EnhancedService>,
+    /// Wire name `HostName`; string. Example: `myHost`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+}
+impl crate::runtime::Validate for ResetInstanceRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.login_settings {
+            v.field(
+                "LoginSettings",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.enhanced_service {
+            v.field(
+                "EnhancedService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ResetInstanceResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstanceResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ResetInstancesInternetMaxBandwidthRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstancesInternetMaxBandwidthRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
+    #[serde(rename = "InternetAccessible")]
+    pub internet_accessible: InternetAccessible,
+    /// Wire name `StartTime`; string. Example: `2017-03-15`.
+    #[serde(
+        rename = "StartTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub start_time: Option<String>,
+    /// Wire name `EndTime`; string. Example: `2017-03-16`.
+    #[serde(
+        rename = "EndTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_time: Option<String>,
+}
+impl crate::runtime::Validate for ResetInstancesInternetMaxBandwidthRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.internet_accessible;
+            v.field(
+                "InternetAccessible",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ResetInstancesInternetMaxBandwidthResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstancesInternetMaxBandwidthResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ResetInstancesPasswordRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstancesPasswordRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `Password`; string; required in requests. Example: `abc123ABC!@#`.
+    #[serde(
+        rename = "Password",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub password: String,
+    /// Wire name `UserName`; string. Example: `asdc21`.
+    #[serde(
+        rename = "UserName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_name: Option<String>,
+    /// Wire name `ForceStop`; bool. Example: `true`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+}
+impl crate::runtime::Validate for ResetInstancesPasswordRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.password;
+            v.field(
+                "Password",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ResetInstancesPasswordResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstancesPasswordResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ResetInstancesTypeRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstancesTypeRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `InstanceType`; string; required in requests. Example: `S5.16XLARGE256`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `ForceStop`; bool. Example: `false`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+}
+impl crate::runtime::Validate for ResetInstancesTypeRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.instance_type;
+            v.field(
+                "InstanceType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ResetInstancesTypeResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResetInstancesTypeResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ResizeInstanceDisksRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResizeInstanceDisksRequest {
+    /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
+    #[serde(
+        rename = "InstanceId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id: String,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `ForceStop`; bool. Example: `true`.
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `ResizeOnline`; bool. Example: `true`.
+    #[serde(
+        rename = "ResizeOnline",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resize_online: Option<bool>,
+}
+impl crate::runtime::Validate for ResizeInstanceDisksRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_id;
+            v.field(
+                "InstanceId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ResizeInstanceDisksResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResizeInstanceDisksResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `ResourceCount`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResourceCount {
+    /// Wire name `Cpu`; uint64; may be null. Example: `16`.
+    #[serde(
+        rename = "Cpu",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cpu: Option<u64>,
+    /// Wire name `Memory`; uint64; may be null. Example: `64`.
+    #[serde(
+        rename = "Memory",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub memory: Option<u64>,
+    /// Wire name `Gpu`; uint64; may be null. Example: `0`.
+    #[serde(
+        rename = "Gpu",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub gpu: Option<u64>,
+    /// Wire name `Disk`; uint64; may be null. Example: `0`.
+    #[serde(
+        rename = "Disk",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk: Option<u64>,
+}
+/// Wire object `ResourcePoolPack`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResourcePoolPack {
+    /// Wire name `DedicatedResourcePackId`; string; always present in responses. Example: `rpp-mzeh03bj`.
+    #[serde(
+        rename = "DedicatedResourcePackId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_id: String,
+    /// Wire name `DedicatedResourcePackName`; string; always present in responses.
+    #[serde(
+        rename = "DedicatedResourcePackName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_name: String,
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
+    #[serde(
+        rename = "InstanceFamily",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_family: String,
+    /// Wire name `ResourcePoolPackType`; string; always present in responses. Example: `EXCLUSIVE`.
+    #[serde(
+        rename = "ResourcePoolPackType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resource_pool_pack_type: String,
+    /// Wire name `Status`; string; always present in responses. Example: `ACTIVE`.
+    #[serde(
+        rename = "Status",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub status: String,
+    /// Wire name `TotalCapacity`; [`ResourceCount`]; always present in responses.
+    #[serde(rename = "TotalCapacity")]
+    pub total_capacity: ResourceCount,
+    /// Wire name `AvailableCapacity`; [`ResourceCount`]; always present in responses.
+    #[serde(rename = "AvailableCapacity")]
+    pub available_capacity: ResourceCount,
+    /// Wire name `HostIp`; string; always present in responses. Example: `3E7A16039D8E141849DE7C837DE70ECC`.
+    #[serde(
+        rename = "HostIp",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ip: String,
+    /// Wire name `RackId`; string; always present in responses. Example: `3E5BA837F9B5FFD91DCC02DBF501C7A7`.
+    #[serde(
+        rename = "RackId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub rack_id: String,
+    /// Wire name `SwitchId`; string; always present in responses. Example: `7E87DEECE245155C880A7CF5355CD81F`.
+    #[serde(
+        rename = "SwitchId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub switch_id: String,
+    /// Wire name `AutoPlacement`; bool; always present in responses. Example: `true`.
+    #[serde(
+        rename = "AutoPlacement",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub auto_placement: bool,
+    /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
+    #[serde(
+        rename = "RenewFlag",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub renew_flag: String,
+    /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
+    #[serde(
+        rename = "StartTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub start_time: String,
+    /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
+    #[serde(
+        rename = "EndTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub end_time: String,
+}
+/// Wire object `ResourcePoolPackInstance`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResourcePoolPackInstance {
+    /// Wire name `DedicatedResourcePackId`; string; always present in responses. Example: `rpp-fb7bzcyt`.
+    #[serde(
+        rename = "DedicatedResourcePackId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_id: String,
+    /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-5u8lxsum"]`.
+    #[serde(
+        rename = "InstanceIdSet",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id_set: Vec<String>,
+    /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
+    #[serde(
+        rename = "InstanceFamily",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_family: String,
+    /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
+    #[serde(
+        rename = "InstanceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: String,
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+}
+/// Wire object `RunAutomationServiceEnabled`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunAutomationServiceEnabled {
+    /// Wire name `Enabled`; bool; always present in responses. Example: `true`.
+    #[serde(
+        rename = "Enabled",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enabled: Option<bool>,
+}
+impl crate::runtime::Validate for RunAutomationServiceEnabled {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `RunInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunInstancesRequest {
+    /// Wire name `InstanceChargeType`; string. Example: `POSTPAID_BY_HOUR`.
+    #[serde(
+        rename = "InstanceChargeType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_charge_type: Option<String>,
+    /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Wire name `Placement`; [`Placement`].
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// Wire name `InstanceType`; string. Example: `S5.LARGE4`.
+    #[serde(
+        rename = "InstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_type: Option<String>,
+    /// Wire name `ImageId`; string. Example: `img-irmer45l`.
+    #[serde(
+        rename = "ImageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: Option<String>,
+    /// Wire name `SystemDisk`; [`SystemDisk`].
+    #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
+    pub system_disk: Option<SystemDisk>,
+    /// Wire name `DataDisks`; list of [`DataDisk`].
+    #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
+    pub data_disks: Option<Vec<DataDisk>>,
+    /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`].
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Wire name `InternetAccessible`; [`InternetAccessible`].
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
+    /// Wire name `InstanceCount`; int64. Example: `1`.
+    #[serde(
+        rename = "InstanceCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_count: Option<i64>,
+    /// Wire name `MinCount`; int64. Example: `1`.
+    #[serde(
+        rename = "MinCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub min_count: Option<i64>,
+    /// Wire name `InstanceName`; string.
+    #[serde(
+        rename = "InstanceName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_name: Option<String>,
+    /// Wire name `LoginSettings`; [`LoginSettings`].
+    #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
+    pub login_settings: Option<LoginSettings>,
+    /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-ajhn9qtq"]`.
+    #[serde(
+        rename = "SecurityGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub security_group_ids: Option<Vec<String>>,
+    /// Wire name `EnhancedService`; [`EnhancedService`].
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enhanced_service: Option<EnhancedService>,
+    /// Wire name `ClientToken`; string. Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
+    #[serde(
+        rename = "ClientToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub client_token: Option<String>,
+    /// Wire name `HostName`; string. Example: `MyHostName`.
+    #[serde(
+        rename = "HostName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_name: Option<String>,
+    /// Wire name `ActionTimer`; [`ActionTimer`].
+    #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
+    pub action_timer: Option<ActionTimer>,
+    /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["sg-efil73jd"]`.
+    #[serde(
+        rename = "DisasterRecoverGroupIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Wire name `TagSpecification`; list of [`TagSpecification`].
+    #[serde(
+        rename = "TagSpecification",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Wire name `InstanceMarketOptions`; [`InstanceMarketOptionsRequest`].
+    #[serde(
+        rename = "InstanceMarketOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
+    #[serde(
+        rename = "UserData",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub user_data: Option<String>,
+    /// Wire name `Metadata`; [`Metadata`].
+    #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `CpuTopology`; [`CpuTopology`].
+    #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_topology: Option<CpuTopology>,
+    /// Wire name `CamRoleName`; string. Example: `testroleName001`.
+    #[serde(
+        rename = "CamRoleName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cam_role_name: Option<String>,
+    /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
+    #[serde(
+        rename = "HpcClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub hpc_cluster_id: Option<String>,
+    /// Wire name `LaunchTemplate`; [`LaunchTemplate`].
+    #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+    /// Wire name `DedicatedClusterId`; string. Example: `cluster-gbo27yc4`.
+    #[serde(
+        rename = "DedicatedClusterId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_cluster_id: Option<String>,
+    /// Wire name `ChcIds`; list of string. Example: `["chc-kwf9mhzf"]`.
+    #[serde(
+        rename = "ChcIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub chc_ids: Option<Vec<String>>,
+    /// Wire name `PartitionNumber`; int64. Example: `2`.
+    #[serde(
+        rename = "PartitionNumber",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub partition_number: Option<i64>,
+    /// Wire name `DisableApiTermination`; bool. Example: `false`.
+    #[serde(
+        rename = "DisableApiTermination",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disable_api_termination: Option<bool>,
+    /// Wire name `EnableJumboFrame`; bool. Example: `false`.
+    #[serde(
+        rename = "EnableJumboFrame",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enable_jumbo_frame: Option<bool>,
+    /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
+    #[serde(
+        rename = "NetworkInterfaces",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_interfaces: Option<Vec<NetworkInterfaces>>,
+}
+impl crate::runtime::Validate for RunInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.instance_charge_prepaid {
+            v.field(
+                "InstanceChargePrepaid",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.placement {
+            v.field(
+                "Placement",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.system_disk {
+            v.field(
+                "SystemDisk",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.data_disks {
+            v.field(
+                "DataDisks",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.virtual_private_cloud {
+            v.field(
+                "VirtualPrivateCloud",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.internet_accessible {
+            v.field(
+                "InternetAccessible",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.login_settings {
+            v.field(
+                "LoginSettings",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.enhanced_service {
+            v.field(
+                "EnhancedService",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.action_timer {
+            v.field(
+                "ActionTimer",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.tag_specification {
+            v.field(
+                "TagSpecification",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.instance_market_options {
+            v.field(
+                "InstanceMarketOptions",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.metadata {
+            v.field(
+                "Metadata",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.cpu_topology {
+            v.field(
+                "CpuTopology",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.launch_template {
+            v.field(
+                "LaunchTemplate",
+                |v| {
+                    let item = value;
+                    v.nested(item);
+                },
+            );
+        }
+        if let Some(value) = &self.network_interfaces {
+            v.field(
+                "NetworkInterfaces",
+                |v| {
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `RunInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunInstancesResponse {
+    /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-rn79mzt1"]`.
+    #[serde(
+        rename = "InstanceIdSet",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_id_set: Vec<String>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `RunMonitorServiceEnabled`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunMonitorServiceEnabled {
+    /// Wire name `Enabled`; bool; always present in responses. Example: `true`.
+    #[serde(
+        rename = "Enabled",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enabled: Option<bool>,
+}
+impl crate::runtime::Validate for RunMonitorServiceEnabled {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `RunSecurityServiceEnabled`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunSecurityServiceEnabled {
+    /// Wire name `Enabled`; bool; always present in responses. Example: `false`.
+    #[serde(
+        rename = "Enabled",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub enabled: Option<bool>,
+}
+impl crate::runtime::Validate for RunSecurityServiceEnabled {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `SharePermission`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SharePermission {
+    /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
+    #[serde(
+        rename = "CreatedTime",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub created_time: String,
+    /// Wire name `AccountId`; string; always present in responses. Example: `2700036`.
+    #[serde(
+        rename = "AccountId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub account_id: String,
+}
+/// Wire object `Snapshot`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Wire name `SnapshotId`; string; always present in responses. Example: `snap-2y1v`.
+    #[serde(
+        rename = "SnapshotId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub snapshot_id: String,
+    /// Wire name `DiskUsage`; string; always present in responses. Example: `SYSTEM_DISK`.
+    #[serde(
+        rename = "DiskUsage",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_usage: String,
+    /// Wire name `DiskSize`; int64; always present in responses. Example: `50`.
+    #[serde(
+        rename = "DiskSize",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_size: i64,
+}
+/// Wire object `SpotMarketOptions`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SpotMarketOptions {
+    /// Wire name `MaxPrice`; string; required in requests. Example: `0.01`.
+    #[serde(
+        rename = "MaxPrice",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub max_price: Option<String>,
+    /// Wire name `SpotInstanceType`; string. Example: `one-time`.
+    #[serde(
+        rename = "SpotInstanceType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub spot_instance_type: Option<String>,
+}
+impl crate::runtime::Validate for SpotMarketOptions {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `SpotPaidQuota`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SpotPaidQuota {
+    /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
+    #[serde(
+        rename = "UsedQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub used_quota: u64,
+    /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
+    #[serde(
+        rename = "RemainingQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub remaining_quota: u64,
+    /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
+    #[serde(
+        rename = "TotalQuota",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub total_quota: u64,
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+}
 /// Parameters of StartInstances.
 ///
 /// Wire object `StartInstancesRequest`.
@@ -58,4 +10637,522 @@ pub struct StartInstancesResponse {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub request_id: String,
+}
+/// Wire object `StopInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StopInstancesRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `ForceStop`; bool. Example: `false`. Deprecated by the service.
+    #[deprecated(note = "deprecated by the service")]
+    #[serde(
+        rename = "ForceStop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub force_stop: Option<bool>,
+    /// Wire name `StopType`; string. Example: `SOFT`.
+    #[serde(
+        rename = "StopType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub stop_type: Option<String>,
+    /// Wire name `StoppedMode`; string. Example: `KEEP_CHARGING`.
+    #[serde(
+        rename = "StoppedMode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub stopped_mode: Option<String>,
+}
+impl crate::runtime::Validate for StopInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `StopInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StopInstancesResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `StorageBlock`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StorageBlock {
+    /// Wire name `Type`; string; always present in responses. Example: `LOCAL_PRO`.
+    #[serde(
+        rename = "Type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub r#type: Option<String>,
+    /// Wire name `MinSize`; int64; always present in responses. Example: `100`.
+    #[serde(
+        rename = "MinSize",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub min_size: Option<i64>,
+    /// Wire name `MaxSize`; int64; always present in responses. Example: `200`.
+    #[serde(
+        rename = "MaxSize",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub max_size: Option<i64>,
+}
+impl crate::runtime::Validate for StorageBlock {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `SyncImage`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SyncImage {
+    /// Wire name `ImageId`; string; required in requests. Example: `img-xxxxxxxx`.
+    #[serde(
+        rename = "ImageId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_id: Option<String>,
+    /// Wire name `Region`; string; required in requests. Example: `ap-guangzhou`.
+    #[serde(
+        rename = "Region",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub region: Option<String>,
+}
+/// Wire object `SyncImagesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SyncImagesRequest {
+    /// Wire name `ImageIds`; list of string; required in requests. Example: `["img-o3ycss2p"]`.
+    #[serde(
+        rename = "ImageIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_ids: Vec<String>,
+    /// Wire name `DestinationRegions`; list of string; required in requests. Example: `["ap-guangzhou"]`.
+    #[serde(
+        rename = "DestinationRegions",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub destination_regions: Vec<String>,
+    /// Wire name `DryRun`; bool. Example: `false`.
+    #[serde(
+        rename = "DryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dry_run: Option<bool>,
+    /// Wire name `ImageName`; string.
+    #[serde(
+        rename = "ImageName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_name: Option<String>,
+    /// Wire name `ImageSetRequired`; bool. Example: `false`.
+    #[serde(
+        rename = "ImageSetRequired",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub image_set_required: Option<bool>,
+    /// Wire name `Encrypt`; bool. Example: `false`.
+    #[serde(
+        rename = "Encrypt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub encrypt: Option<bool>,
+    /// Wire name `KmsKeyId`; string. Example: `2bb53791-c2e9-4c42-8772-ecf135a1d92x`.
+    #[serde(
+        rename = "KmsKeyId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub kms_key_id: Option<String>,
+}
+impl crate::runtime::Validate for SyncImagesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.image_ids;
+            v.field(
+                "ImageIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+        {
+            let value = &self.destination_regions;
+            v.field(
+                "DestinationRegions",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `SyncImagesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SyncImagesResponse {
+    /// Wire name `ImageSet`; list of [`SyncImage`]; always present in responses.
+    #[serde(rename = "ImageSet")]
+    pub image_set: Vec<SyncImage>,
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `SystemDisk`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SystemDisk {
+    /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_HSSD`.
+    #[serde(
+        rename = "DiskType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_type: Option<String>,
+    /// Wire name `DiskId`; string. Example: `disk-xyzw1a3x`.
+    #[serde(
+        rename = "DiskId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_id: Option<String>,
+    /// Wire name `DiskSize`; int64; always present in responses. Example: `50`.
+    #[serde(
+        rename = "DiskSize",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_size: Option<i64>,
+    /// Wire name `CdcId`; string; may be null. Example: `cdc-xxxxxx`.
+    #[serde(
+        rename = "CdcId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub cdc_id: Option<String>,
+    /// Wire name `DiskName`; string. Example: `name`.
+    #[serde(
+        rename = "DiskName",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub disk_name: Option<String>,
+    /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
+    #[serde(
+        rename = "Encrypt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub encrypt: Option<bool>,
+    /// Wire name `KmsKeyId`; string; always present in responses. Example: `kms-abcd1234`.
+    #[serde(
+        rename = "KmsKeyId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub kms_key_id: Option<String>,
+}
+impl crate::runtime::Validate for SystemDisk {
+    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+}
+/// Wire object `Tag`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Tag {
+    /// Wire name `Key`; string; required in requests; always present in responses. Example: `myKey`.
+    #[serde(rename = "Key", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub key: String,
+    /// Wire name `Value`; string; required in requests; always present in responses. Example: `myValue`.
+    #[serde(rename = "Value", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub value: String,
+}
+impl crate::runtime::Validate for Tag {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.key;
+            v.field(
+                "Key",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.value;
+            v.field(
+                "Value",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `TagSpecification`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TagSpecification {
+    /// Wire name `ResourceType`; string; required in requests; always present in responses. Example: `instance`.
+    #[serde(
+        rename = "ResourceType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub resource_type: String,
+    /// Wire name `Tags`; list of [`Tag`]; required in requests; always present in responses.
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+impl crate::runtime::Validate for TagSpecification {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.resource_type;
+            v.field(
+                "ResourceType",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.tags;
+            v.field(
+                "Tags",
+                |v| {
+                    v.required_list(value);
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.nested(item);
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+/// Wire object `TargetOS`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TargetOs {
+    /// Wire name `TargetOSType`; string; always present in responses. Example: `TencentOS`.
+    #[serde(
+        rename = "TargetOSType",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub target_os_type: String,
+    /// Wire name `TargetOSVersion`; string; always present in responses. Example: `2.4`.
+    #[serde(
+        rename = "TargetOSVersion",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub target_os_version: String,
+}
+/// Wire object `TerminateInstancesRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TerminateInstancesRequest {
+    /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2pajzo4q"]`.
+    #[serde(
+        rename = "InstanceIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub instance_ids: Vec<String>,
+    /// Wire name `ReleaseAddress`; bool. Example: `true`.
+    #[serde(
+        rename = "ReleaseAddress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub release_address: Option<bool>,
+    /// Wire name `ReleasePrepaidDataDisks`; bool. Example: `true`.
+    #[serde(
+        rename = "ReleasePrepaidDataDisks",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub release_prepaid_data_disks: Option<bool>,
+}
+impl crate::runtime::Validate for TerminateInstancesRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.instance_ids;
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `TerminateInstancesResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TerminateInstancesResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `TerminateResourcePoolPacksRequest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TerminateResourcePoolPacksRequest {
+    /// Wire name `DedicatedResourcePackIds`; list of string; required in requests. Example: `["rpp-6rk3550n"]`.
+    #[serde(
+        rename = "DedicatedResourcePackIds",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub dedicated_resource_pack_ids: Vec<String>,
+}
+impl crate::runtime::Validate for TerminateResourcePoolPacksRequest {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.dedicated_resource_pack_ids;
+            v.field(
+                "DedicatedResourcePackIds",
+                |v| {
+                    v.required_list(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `TerminateResourcePoolPacksResponse`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TerminateResourcePoolPacksResponse {
+    /// Wire name `RequestId`; string.
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub request_id: String,
+}
+/// Wire object `VirtualPrivateCloud`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct VirtualPrivateCloud {
+    /// Wire name `VpcId`; string; required in requests; always present in responses. Example: `vpc-2ij`.
+    #[serde(rename = "VpcId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub vpc_id: String,
+    /// Wire name `SubnetId`; string; required in requests; always present in responses. Example: `subnet-2ks`.
+    #[serde(
+        rename = "SubnetId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub subnet_id: String,
+    /// Wire name `AsVpcGateway`; bool; always present in responses. Example: `false`.
+    #[serde(
+        rename = "AsVpcGateway",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub as_vpc_gateway: Option<bool>,
+    /// Wire name `PrivateIpAddresses`; list of string. Example: `["10.0.0.1"]`.
+    #[serde(
+        rename = "PrivateIpAddresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub private_ip_addresses: Option<Vec<String>>,
+    /// Wire name `Ipv6AddressCount`; uint64. Example: `1`.
+    #[serde(
+        rename = "Ipv6AddressCount",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub ipv6_address_count: Option<u64>,
+}
+impl crate::runtime::Validate for VirtualPrivateCloud {
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        {
+            let value = &self.vpc_id;
+            v.field(
+                "VpcId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+        {
+            let value = &self.subnet_id;
+            v.field(
+                "SubnetId",
+                |v| {
+                    v.required_str(value);
+                },
+            );
+        }
+    }
+}
+/// Wire object `ZoneInfo`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ZoneInfo {
+    /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-3`.
+    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    pub zone: String,
+    /// Wire name `ZoneName`; string; always present in responses.
+    #[serde(
+        rename = "ZoneName",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub zone_name: String,
+    /// Wire name `ZoneId`; string; always present in responses. Example: `100003`.
+    #[serde(
+        rename = "ZoneId",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub zone_id: String,
+    /// Wire name `ZoneState`; string; always present in responses. Example: `AVAILABLE`.
+    #[serde(
+        rename = "ZoneState",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub zone_state: String,
 }
