@@ -62,15 +62,41 @@ fn doc(text: &str) -> TokenStream {
 
 fn mod_file(model: &Model) -> TokenStream {
     let version = format!(
-        "Generated from the `{}` API description, version {}.",
+        " Generated from the `{}` API description, version {}.",
         model.service, model.api_version
     );
+    let macro_name = format_ident!("{}_actions", model.service);
+    let macro_doc = format!(
+        "Calls `$callback!` with every action of the spec as \
+         `Action: Request => Response, method;`, for code that handles each\n\
+         action alike (a dispatcher, a CLI, a test over all actions).\n\n\
+         ```ignore\nmacro_rules! names {{ ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {{\n    \
+         const NAMES: &[&str] = &[$(stringify!($action)),*];\n}} }}\n{macro_name}!(names);\n```"
+    );
+    let macro_doc = doc(&macro_doc);
+    let entries = model.actions.iter().map(|action| {
+        let name = ident(&action.name);
+        let input = ident(&model.object(&action.input).map(|o| o.rust_name.clone()).unwrap_or_default());
+        let output = ident(&model.object(&action.output).map(|o| o.rust_name.clone()).unwrap_or_default());
+        let method = ident(&action.method);
+        quote!(#name: #input => #output, #method;)
+    });
     quote! {
         #![doc = #version]
 
         mod client;
         pub mod errors;
         pub mod types;
+
+        #macro_doc
+        #[macro_export]
+        macro_rules! #macro_name {
+            ($callback:ident) => {
+                $callback! {
+                    #(#entries)*
+                }
+            };
+        }
     }
 }
 

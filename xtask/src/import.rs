@@ -35,6 +35,7 @@ pub struct Report {
 }
 
 /// The spec directory's two files, as they are and as they will be written.
+#[derive(Clone)]
 pub struct SpecFiles {
     pub api: ApiFile,
     pub errors: ErrorsFile,

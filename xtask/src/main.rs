@@ -5,8 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod import;
-mod regen;
+use xtask::{import, regen};
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Project automation for the CVM SDK workspace")]

@@ -1,0 +1,4 @@
+//! The workspace's automation, as a library so its own tests can drive it.
+
+pub mod import;
+pub mod regen;

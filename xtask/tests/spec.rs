@@ -1,0 +1,116 @@
+//! The committed spec and generated code, checked against themselves and
+//! against the official API description.
+
+#[path = "../../cvm-api/tests/support/tccli.rs"]
+mod tccli;
+
+use std::collections::BTreeMap;
+
+use codegen::spec::{ApiFile, MemberKind};
+use xtask::regen::{self, Mode};
+
+fn root() -> std::path::PathBuf {
+    regen::workspace_root()
+}
+
+#[test]
+fn checked_in_generated_code_is_fresh() {
+    let outcome = regen::regen(&root(), Mode::Check).expect("the spec generates");
+    let stale: Vec<String> = outcome.stale.iter().map(|p| p.display().to_string()).collect();
+    assert!(
+        stale.is_empty(),
+        "generated code is stale; run `cargo xtask regen` to update:\n  {}",
+        stale.join("\n  ")
+    );
+}
+
+#[test]
+fn no_chinese_text_in_the_spec_or_generated_code() {
+    let root = root();
+    let mut offenders = Vec::new();
+    for dir in ["spec/cvm/v20170312", "cvm-api/src/generated"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if line.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)) {
+                    offenders.push(format!("{}:{}: {line}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "Chinese text found:\n{}", offenders.join("\n"));
+}
+
+fn official() -> ApiFile {
+    codegen::parse_api(&tccli::read_official("api.json")).expect("official api.json parses")
+}
+
+fn ours() -> ApiFile {
+    let text = std::fs::read_to_string(root().join("spec/cvm/v20170312/api.json")).unwrap();
+    codegen::parse_api(&text).unwrap()
+}
+
+#[test]
+fn every_official_action_is_in_the_spec() {
+    let (official, ours) = (official(), ours());
+    assert_eq!(official.actions.0.len(), 106);
+    let missing: Vec<&String> = official.actions.0.keys().filter(|a| !ours.actions.0.contains_key(*a)).collect();
+    assert!(missing.is_empty(), "actions missing from the spec: {missing:?}");
+    for (name, action) in &ours.actions.0 {
+        let theirs = &official.actions.0[name];
+        assert_eq!((&action.input, &action.output), (&theirs.input, &theirs.output), "{name}");
+    }
+}
+
+#[test]
+fn every_member_matches_the_official_description() {
+    let (official, ours) = (official(), ours());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for (name, object) in &ours.objects.0 {
+        let Some(theirs) = official.objects.0.get(name) else {
+            mismatches.push(format!("{name}: not in the official file"));
+            continue;
+        };
+        let key = |m: &codegen::spec::MemberDef| (m.kind, m.member.clone(), m.required.unwrap_or(false));
+        let mine: BTreeMap<&str, (MemberKind, String, bool)> =
+            object.members.iter().map(|m| (m.name.as_str(), key(m))).collect();
+        let their: BTreeMap<&str, (MemberKind, String, bool)> =
+            theirs.members.iter().map(|m| (m.name.as_str(), key(m))).collect();
+        if mine != their {
+            mismatches.push(format!("{name}: ours {mine:?}\n  theirs {their:?}"));
+        }
+        for (a, b) in object.members.iter().zip(&theirs.members) {
+            compared += 1;
+            if (a.output_required, a.value_allowed_null, a.disabled) != (b.output_required, b.value_allowed_null, b.disabled)
+            {
+                mismatches.push(format!("{name}.{}: nullability/deprecation differs", a.name));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_eq!(ours.objects.0.len(), 286);
+    assert!(compared >= 1144, "compared {compared} members");
+}
+
+#[test]
+fn importing_everything_again_changes_nothing() {
+    let spec_dir = root().join("spec/cvm/v20170312");
+    let mut files = xtask::import::read_spec(&spec_dir).unwrap();
+    let before_api = std::fs::read_to_string(spec_dir.join("api.json")).unwrap();
+    let before_errors = std::fs::read_to_string(spec_dir.join("errors.json")).unwrap();
+    let opts = xtask::import::Options {
+        from: tccli::official_dir().join("api.json"),
+        actions: Vec::new(),
+        all: true,
+        keep_docs: false,
+        errors_from: None,
+        overwrite: false,
+    };
+    let report = xtask::import::import(&mut files, &tccli::read_official("api.json"), &opts).unwrap();
+    assert_eq!((report.actions_added, report.actions_updated), (0, 0));
+    assert_eq!((report.objects_added, report.objects_updated), (0, 0));
+    assert_eq!(xtask::import::to_stable_json(&files.api).unwrap(), before_api);
+    assert_eq!(xtask::import::to_stable_json(&files.errors).unwrap(), before_errors);
+}
