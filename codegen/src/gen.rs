@@ -197,8 +197,9 @@ fn field_doc(model: &Model, m: &Member) -> String {
         out.push_str(fact);
     }
     out.push('.');
-    if let Some(example) = &m.example {
-        if !example.contains('`') && !example.contains('\n') && example.len() <= 200 {
+    if let Some(example) = m.example.as_deref().map(str::trim) {
+        // Shown inline as code: anything that would break the span is left out.
+        if !example.is_empty() && !example.contains('`') && !example.contains(char::is_control) && example.len() <= 200 {
             out.push_str(&format!(" Example: `{example}`."));
         }
     }

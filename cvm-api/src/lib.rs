@@ -1,1 +1,34 @@
+//! Typed, signed Rust client for the Tencent Cloud CVM API (2017-03-12).
+//!
+//! Every action of the API is a method on [`Client`], taking a typed request
+//! and returning a typed response or an [`Error`] whose service variant is the
+//! action's own error enum:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cvm_api::{Client, StartInstancesError, StartInstancesRequest};
+//!
+//! let client = Client::from_env()?; // TENCENTCLOUD_SECRET_ID, _SECRET_KEY, _REGION, ...
+//! let request = StartInstancesRequest { instance_ids: vec!["ins-r8hr2upy".into()], ..Default::default() };
+//! match client.start_instances(&request).await {
+//!     Ok(response) => println!("accepted: {}", response.request_id),
+//!     Err(cvm_api::Error::Service(StartInstancesError::UnsupportedOperationInstanceStateRunning(e))) => {
+//!         println!("already running ({})", e.request_id())
+//!     }
+//!     Err(e) => return Err(e.into()),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The request and response types live in [`types`], the error enums in
+//! [`errors`]; both are re-exported here. The code in those modules is
+//! generated from `spec/cvm/v20170312` by `cargo xtask regen`.
 
+#[rustfmt::skip]
+mod generated;
+pub mod runtime;
+
+pub use generated::{errors, types};
+pub use errors::*;
+pub use runtime::{Client, Config, ConfigError, Credentials, Endpoint, Error, SecretKey, ServiceError};
+pub use types::*;

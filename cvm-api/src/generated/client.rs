@@ -1190,6 +1190,10 @@ impl crate::runtime::Client {
     }
     /// Describe instances.
     ///
+    /// Returns the details of instances, chosen either by InstanceIds or by Filters (not both); with neither, it lists the account's instances in the region.
+    ///
+    /// Results come a page at a time: page with Offset and Limit (default 20, at most 100) and use TotalCount to know when to stop. Each instance reports InstanceState and also LatestOperation and LatestOperationState, which is how asynchronous actions such as StartInstances and StopInstances report their outcome. The service allows 40 calls per second.
+    ///
     /// Wire action `DescribeInstances`, version 2017-03-12. Errors: [`DescribeInstancesError`](super::errors::DescribeInstancesError).
     pub async fn describe_instances(
         &self,
@@ -1249,6 +1253,10 @@ impl crate::runtime::Client {
         self.send(request).await
     }
     /// Describe instances status.
+    ///
+    /// Returns only the state (InstanceState) of instances, chosen by InstanceIds; with none, it lists the account's instances in the region.
+    ///
+    /// Page with Offset and Limit (default 20, at most 100). It is a light way to wait for an instance to reach a state, such as RUNNING after RunInstances; it does not report LatestOperationState, for which use DescribeInstances.
     ///
     /// Wire action `DescribeInstancesStatus`, version 2017-03-12. Errors: [`DescribeInstancesStatusError`](super::errors::DescribeInstancesStatusError).
     pub async fn describe_instances_status(
@@ -1828,6 +1836,10 @@ impl crate::runtime::Client {
     }
     /// Reboot instances.
     ///
+    /// Restarts one or more instances that are RUNNING.
+    ///
+    /// A successful call moves each instance to REBOOTING; it is RUNNING again once it has booted. StopType chooses a clean or a forced restart; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not restart cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the service allows 10 calls per second.
+    ///
     /// Wire action `RebootInstances`, version 2017-03-12. Errors: [`RebootInstancesError`](super::errors::RebootInstancesError).
     pub async fn reboot_instances(
         &self,
@@ -1960,6 +1972,10 @@ impl crate::runtime::Client {
     }
     /// Run instances.
     ///
+    /// Creates one or more instances with the given configuration.
+    ///
+    /// Each new instance is PENDING while it is created and boots by itself, reaching RUNNING; LAUNCH_FAILED means its creation failed. The call is asynchronous: it returns the new IDs in InstanceIdSet at once, so poll DescribeInstances (or DescribeInstancesStatus) until every instance is RUNNING. Prepaid instances are paid for up front and pay-as-you-go ones freeze an hour's cost, so the account needs enough balance; instances count against the same quota as those bought in the console. The service allows 10 calls per second.
+    ///
     /// Wire action `RunInstances`, version 2017-03-12. Errors: [`RunInstancesError`](super::errors::RunInstancesError).
     pub async fn run_instances(
         &self,
@@ -1988,6 +2004,10 @@ impl crate::runtime::Client {
     }
     /// Stop instances.
     ///
+    /// Shuts down one or more instances that are RUNNING.
+    ///
+    /// A successful call moves each instance to STOPPING; it reaches STOPPED once it is off. StopType chooses a clean or a forced shutdown; forcing is like cutting the power and can lose data or corrupt file systems, so keep it for instances that do not shut down cleanly. The call is asynchronous: poll DescribeInstances and check that LatestOperationState is SUCCESS. Up to 100 instances per request; the service allows 10 calls per second.
+    ///
     /// Wire action `StopInstances`, version 2017-03-12. Errors: [`StopInstancesError`](super::errors::StopInstancesError).
     pub async fn stop_instances(
         &self,
@@ -2011,6 +2031,10 @@ impl crate::runtime::Client {
         self.send(request).await
     }
     /// Terminate instances.
+    ///
+    /// Releases one or more instances that are no longer needed.
+    ///
+    /// A pay-as-you-go instance moves to TERMINATING and is then destroyed, disappearing from DescribeInstances. A prepaid instance can be released only where its refund rules allow: the first call moves it to the recycle bin, where it is SHUTDOWN, and a second call destroys it for good. Instances with DisableApiTermination set cannot be released this way. The call is asynchronous: poll DescribeInstances to follow it. Up to 100 instances per request, all with the same billing mode; the service allows 10 calls per second.
     ///
     /// Wire action `TerminateInstances`, version 2017-03-12. Errors: [`TerminateInstancesError`](super::errors::TerminateInstancesError).
     pub async fn terminate_instances(

@@ -37,9 +37,13 @@ pub struct AccountQuotaOverview {
     #[serde(rename = "AccountQuota")]
     pub account_quota: AccountQuota,
 }
+/// An action scheduled on an instance; only termination is supported.
+///
 /// Wire object `ActionTimer`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ActionTimer {
+    /// Action to run; only `TerminateInstances` is supported.
+    ///
     /// Wire name `TimerAction`; string; always present in responses. Example: `TerminateInstances`.
     #[serde(
         rename = "TimerAction",
@@ -48,6 +52,8 @@ pub struct ActionTimer {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub timer_action: Option<String>,
+    /// When to run it, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`; at least 5 minutes in the future.
+    ///
     /// Wire name `ActionTime`; string; always present in responses. Example: `2024-05-29T11:26:40Z`.
     #[serde(
         rename = "ActionTime",
@@ -56,9 +62,13 @@ pub struct ActionTimer {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub action_time: Option<String>,
+    /// Extra data; responses only.
+    ///
     /// Wire name `Externals`; [`Externals`]; always present in responses.
     #[serde(rename = "Externals", default, skip_serializing_if = "Option::is_none")]
     pub externals: Option<Externals>,
+    /// Timer ID; responses only.
+    ///
     /// Wire name `ActionTimerId`; string; always present in responses. Example: `57z0f8ef-8112-460f-8203-fab753580f68`.
     #[serde(
         rename = "ActionTimerId",
@@ -67,6 +77,8 @@ pub struct ActionTimer {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub action_timer_id: Option<String>,
+    /// Timer state: `UNDO` (pending), `DOING` (running) or `DONE`; responses only.
+    ///
     /// Wire name `Status`; string; always present in responses. Example: `UNDO`.
     #[serde(
         rename = "Status",
@@ -75,6 +87,8 @@ pub struct ActionTimer {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub status: Option<String>,
+    /// ID of the instance the timer belongs to; responses only.
+    ///
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-dpa3e3at`.
     #[serde(
         rename = "InstanceId",
@@ -309,7 +323,7 @@ pub struct AssociateSecurityGroupsResponse {
 /// Wire object `Attribute`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Attribute {
-    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=	`.
+    /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
     #[serde(
         rename = "UserData",
         default,
@@ -2120,15 +2134,21 @@ pub struct CreateLaunchTemplateVersionResponse {
     )]
     pub request_id: String,
 }
+/// A data disk of an instance.
+///
 /// Wire object `DataDisk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DataDisk {
+    /// Size in GiB, in steps of 10 GiB; the allowed range depends on DiskType.
+    ///
     /// Wire name `DiskSize`; int64; required in requests; always present in responses. Example: `50`.
     #[serde(
         rename = "DiskSize",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_size: i64,
+    /// Disk type: local `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME` or `LOCAL_PRO` (the last two come with the instance type and cannot be chosen), or cloud `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD` or `CLOUD_BSSD`. Default `LOCAL_BASIC`.
+    ///
     /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_SSD`.
     #[serde(
         rename = "DiskType",
@@ -2137,6 +2157,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_type: Option<String>,
+    /// Disk ID, such as `disk-ciezoimt`; returned by queries, not accepted by RunInstances and other writes.
+    ///
     /// Wire name `DiskId`; string. Example: `disk-ciezoimt`.
     #[serde(
         rename = "DiskId",
@@ -2145,6 +2167,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_id: Option<String>,
+    /// Whether the disk is destroyed with the instance (possible for pay-as-you-go disks only); default true. RunInstances only.
+    ///
     /// Wire name `DeleteWithInstance`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "DeleteWithInstance",
@@ -2153,6 +2177,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub delete_with_instance: Option<bool>,
+    /// Snapshot to create the disk from; the snapshot must be smaller than the disk.
+    ///
     /// Wire name `SnapshotId`; string. Example: `snap-6yczrj8x`.
     #[serde(
         rename = "SnapshotId",
@@ -2161,6 +2187,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub snapshot_id: Option<String>,
+    /// Whether to encrypt the disk; default false. RunInstances only.
+    ///
     /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
     #[serde(
         rename = "Encrypt",
@@ -2169,6 +2197,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub encrypt: Option<bool>,
+    /// ID of the customer master key (KMS) that encrypts the disk: a UUID or an ID such as `kms-abcd1234`. RunInstances only.
+    ///
     /// Wire name `KmsKeyId`; string; always present in responses; may be null. Example: `kms-abcd1234`.
     #[serde(
         rename = "KmsKeyId",
@@ -2177,6 +2207,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub kms_key_id: Option<String>,
+    /// Extra throughput to buy, in MiB/s; `CLOUD_TSSD` and `CLOUD_HSSD` only.
+    ///
     /// Wire name `ThroughputPerformance`; int64; may be null. Example: `20`.
     #[serde(
         rename = "ThroughputPerformance",
@@ -2185,6 +2217,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub throughput_performance: Option<i64>,
+    /// ID of the dedicated cluster the disk belongs to.
+    ///
     /// Wire name `CdcId`; string; may be null. Example: `cdc-1648zauv`.
     #[serde(
         rename = "CdcId",
@@ -2193,6 +2227,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cdc_id: Option<String>,
+    /// Whether burst performance is enabled (in beta).
+    ///
     /// Wire name `BurstPerformance`; bool. Example: `false`.
     #[serde(
         rename = "BurstPerformance",
@@ -2201,6 +2237,8 @@ pub struct DataDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub burst_performance: Option<bool>,
+    /// Disk name, at most 128 characters.
+    ///
     /// Wire name `DiskName`; string. Example: `MyDiskName`.
     #[serde(
         rename = "DiskName",
@@ -3504,9 +3542,13 @@ pub struct DescribeInstancesOperationLimitResponse {
     )]
     pub request_id: String,
 }
+/// Parameters of DescribeInstances.
+///
 /// Wire object `DescribeInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesRequest {
+    /// IDs of the instances to describe, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId. Cannot be combined with Filters.
+    ///
     /// Wire name `InstanceIds`; list of string. Example: `["ins-rf6ogz49"]`.
     #[serde(
         rename = "InstanceIds",
@@ -3515,9 +3557,13 @@ pub struct DescribeInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
+    /// Conditions the instances must meet; cannot be combined with InstanceIds. Up to 10 filters of up to 5 values each, with names `zone`, `project-id`, `host-id`, `dedicated-cluster-id`, `vpc-id`, `subnet-id`, `instance-id`, `uuid`, `security-group-id`, `instance-name`, `instance-charge-type`, `instance-state`, `private-ip-address`, `public-ip-address`, `ipv6-address`, `tag-key`, `tag-value`, `tag:KEY` (value of the tag KEY), `creation-start-time` and `creation-end-time` (such as `2023-06-01 00:00:00`).
+    ///
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// Number of matching instances to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`; int64. Example: `1`.
     #[serde(
         rename = "Offset",
@@ -3526,6 +3572,8 @@ pub struct DescribeInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
+    /// Maximum number of instances to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`; int64. Example: `5`.
     #[serde(
         rename = "Limit",
@@ -3535,8 +3583,28 @@ pub struct DescribeInstancesRequest {
     )]
     pub limit: Option<i64>,
 }
+static DESCRIBE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+    "^ins-[a-z0-9]{8}$",
+);
 impl crate::runtime::Validate for DescribeInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.instance_ids {
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.count(value.len(), None, Some(100));
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.pattern(
+                                item,
+                                &DESCRIBE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
+                            );
+                        },
+                    );
+                },
+            );
+        }
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -3550,20 +3618,46 @@ impl crate::runtime::Validate for DescribeInstancesRequest {
                 },
             );
         }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
     }
 }
+/// Result of DescribeInstances.
+///
 /// Wire object `DescribeInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesResponse {
+    /// Number of instances that match, over all pages.
+    ///
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
+    /// Details of the instances on this page.
+    ///
     /// Wire name `InstanceSet`; list of [`Instance`]; always present in responses.
     #[serde(rename = "InstanceSet")]
     pub instance_set: Vec<Instance>,
+    /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
+    ///
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
@@ -3571,9 +3665,13 @@ pub struct DescribeInstancesResponse {
     )]
     pub request_id: String,
 }
+/// Parameters of DescribeInstancesStatus.
+///
 /// Wire object `DescribeInstancesStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesStatusRequest {
+    /// IDs of the instances to query, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`; list of string. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
@@ -3582,6 +3680,8 @@ pub struct DescribeInstancesStatusRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
+    /// Number of matching instances to skip, for paging. Default 0.
+    ///
     /// Wire name `Offset`; int64. Example: `0`.
     #[serde(
         rename = "Offset",
@@ -3590,6 +3690,8 @@ pub struct DescribeInstancesStatusRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
+    /// Maximum number of states to return. Default 20, at most 100.
+    ///
     /// Wire name `Limit`; int64. Example: `2`.
     #[serde(
         rename = "Limit",
@@ -3599,21 +3701,68 @@ pub struct DescribeInstancesStatusRequest {
     )]
     pub limit: Option<i64>,
 }
+static DESCRIBE_INSTANCES_STATUS_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+    "^ins-[a-z0-9]{8}$",
+);
 impl crate::runtime::Validate for DescribeInstancesStatusRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        if let Some(value) = &self.instance_ids {
+            v.field(
+                "InstanceIds",
+                |v| {
+                    v.count(value.len(), None, Some(100));
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.pattern(
+                                item,
+                                &DESCRIBE_INSTANCES_STATUS_REQUEST_INSTANCE_IDS_PATTERN,
+                            );
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
+    }
 }
+/// Result of DescribeInstancesStatus.
+///
 /// Wire object `DescribeInstancesStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesStatusResponse {
+    /// Number of instances that match, over all pages.
+    ///
     /// Wire name `TotalCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "TotalCount",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
+    /// State of each instance on this page.
+    ///
     /// Wire name `InstanceStatusSet`; list of [`InstanceStatus`]; always present in responses.
     #[serde(rename = "InstanceStatusSet")]
     pub instance_status_set: Vec<InstanceStatus>,
+    /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
+    ///
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
@@ -4411,9 +4560,13 @@ pub struct DisasterRecoverGroupQuota {
     )]
     pub cvm_in_rack_group_quota: Option<i64>,
 }
+/// Which agents to enable on an instance: security, monitoring and automation.
+///
 /// Wire object `EnhancedService`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EnhancedService {
+    /// Cloud security agent; enabled when omitted.
+    ///
     /// Wire name `SecurityService`; [`RunSecurityServiceEnabled`]; always present in responses. Example: `true`.
     #[serde(
         rename = "SecurityService",
@@ -4421,9 +4574,13 @@ pub struct EnhancedService {
         skip_serializing_if = "Option::is_none"
     )]
     pub security_service: Option<RunSecurityServiceEnabled>,
+    /// Cloud monitoring agent; enabled when omitted.
+    ///
     /// Wire name `MonitorService`; [`RunMonitorServiceEnabled`]; always present in responses. Example: `true`.
     #[serde(rename = "MonitorService", default, skip_serializing_if = "Option::is_none")]
     pub monitor_service: Option<RunMonitorServiceEnabled>,
+    /// TencentCloud Automation Tools (TAT) agent; when omitted, enabled on public images only.
+    ///
     /// Wire name `AutomationService`; [`RunAutomationServiceEnabled`]; always present in responses. Example: `true`.
     #[serde(
         rename = "AutomationService",
@@ -4702,12 +4859,18 @@ impl crate::runtime::Validate for Externals {
         }
     }
 }
+/// A condition on one field: an item matches when the field equals any of Values, and must match every Filter given.
+///
 /// Wire object `Filter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Filter {
+    /// Field to filter on, such as `zone`; each action's Filters member lists the names it accepts.
+    ///
     /// Wire name `Name`; string; required in requests. Example: `zone`.
     #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub name: String,
+    /// Values to accept; a match on any one of them is enough.
+    ///
     /// Wire name `Values`; list of string; required in requests. Example: `["ap-guangzhou-6"]`.
     #[serde(
         rename = "Values",
@@ -6369,63 +6532,89 @@ pub struct InquiryPriceTerminateInstancesResponse {
     )]
     pub request_id: String,
 }
+/// Details of one instance, as DescribeInstances returns them.
+///
 /// Wire object `Instance`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Instance {
+    /// Zone, project and host of the instance.
+    ///
     /// Wire name `Placement`; [`Placement`]; always present in responses.
     #[serde(rename = "Placement")]
     pub placement: Placement,
+    /// Instance ID, such as `ins-9bxebleo`.
+    ///
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-9bxebleo`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// Instance type, such as `S1.SMALL1`.
+    ///
     /// Wire name `InstanceType`; string; always present in responses. Example: `S1.SMALL1`.
     #[serde(
         rename = "InstanceType",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
+    /// Number of CPU cores.
+    ///
     /// Wire name `CPU`; int64; always present in responses. Example: `1`.
     #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub cpu: i64,
+    /// Memory size in GiB.
+    ///
     /// Wire name `Memory`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Memory",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub memory: i64,
+    /// Business state: `NORMAL`, `EXPIRED` (subscription ended) or `PROTECTIVELY_ISOLATED` (isolated for security reasons).
+    ///
     /// Wire name `RestrictState`; string; always present in responses. Example: `NORMAL`.
     #[serde(
         rename = "RestrictState",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub restrict_state: String,
+    /// Display name.
+    ///
     /// Wire name `InstanceName`; string; always present in responses.
     #[serde(
         rename = "InstanceName",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_name: String,
+    /// Billing mode: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster).
+    ///
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
+    /// System disk.
+    ///
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
     #[serde(rename = "SystemDisk")]
     pub system_disk: SystemDisk,
+    /// Data disks attached to the instance.
+    ///
     /// Wire name `DataDisks`; list of [`DataDisk`]; always present in responses.
     #[serde(rename = "DataDisks")]
     pub data_disks: Vec<DataDisk>,
+    /// Private IP addresses of the primary network interface.
+    ///
     /// Wire name `PrivateIpAddresses`; list of string; always present in responses. Example: `["172.16.32.78"]`.
     #[serde(
         rename = "PrivateIpAddresses",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub private_ip_addresses: Vec<String>,
+    /// Public IP addresses of the primary network interface.
+    ///
     /// Wire name `PublicIpAddresses`; list of string; always present in responses; may be null. Example: `["110.207.11.190"]`.
     #[serde(
         rename = "PublicIpAddresses",
@@ -6434,69 +6623,97 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub public_ip_addresses: Option<Vec<String>>,
+    /// Public network billing and bandwidth.
+    ///
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
     #[serde(rename = "InternetAccessible")]
     pub internet_accessible: InternetAccessible,
+    /// VPC and subnet of the primary network interface.
+    ///
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
     #[serde(rename = "VirtualPrivateCloud")]
     pub virtual_private_cloud: VirtualPrivateCloud,
+    /// ID of the image the instance was created from.
+    ///
     /// Wire name `ImageId`; string; always present in responses. Example: `img-9qabwvbn`.
     #[serde(
         rename = "ImageId",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_id: String,
+    /// Auto-renewal of a prepaid instance: `NOTIFY_AND_MANUAL_RENEW` (notify before expiry only), `NOTIFY_AND_AUTO_RENEW` (notify and renew) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither). Not set for pay-as-you-go instances.
+    ///
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
+    /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
+    ///
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2020-03-10T02:43:51Z`.
     #[serde(
         rename = "CreatedTime",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
+    /// Expiry time of a prepaid instance, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`. Not set for pay-as-you-go instances.
+    ///
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2020-04-10T02:47:36Z`.
     #[serde(
         rename = "ExpiredTime",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub expired_time: String,
+    /// Operating system name, such as `CentOS 7.6 64bit`.
+    ///
     /// Wire name `OsName`; string; always present in responses. Example: `CentOS 7.6 64bit`.
     #[serde(
         rename = "OsName",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub os_name: String,
+    /// IDs of the security groups bound to the instance.
+    ///
     /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-p1ezv4wz"]`.
     #[serde(
         rename = "SecurityGroupIds",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
+    /// Login settings; only the bound key pair IDs are returned.
+    ///
     /// Wire name `LoginSettings`; [`LoginSettings`]; always present in responses.
     #[serde(rename = "LoginSettings")]
     pub login_settings: LoginSettings,
+    /// Current state: `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, or a rescue-mode or live-migration state; InstanceStatus explains each.
+    ///
     /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "InstanceState",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_state: String,
+    /// Tags bound to the instance.
+    ///
     /// Wire name `Tags`; list of [`Tag`]; always present in responses.
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+    /// Billing while stopped: `KEEP_CHARGING`, `STOP_CHARGING`, or `NOT_APPLICABLE` when the instance is not stopped or cannot stop charging.
+    ///
     /// Wire name `StopChargingMode`; string; always present in responses. Example: `NOT_APPLICABLE`.
     #[serde(
         rename = "StopChargingMode",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub stop_charging_mode: String,
+    /// Globally unique ID of the instance, a UUID.
+    ///
     /// Wire name `Uuid`; string; always present in responses. Example: `68b510db-b4c1-4630-a62b-73d0c7c970f9`.
     #[serde(rename = "Uuid", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub uuid: String,
+    /// Name of the last action run on the instance, such as `StopInstances`.
+    ///
     /// Wire name `LatestOperation`; string; always present in responses; may be null. Example: `RenewInstances`.
     #[serde(
         rename = "LatestOperation",
@@ -6505,6 +6722,8 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub latest_operation: Option<String>,
+    /// Outcome of that action: `OPERATING` (still running), `SUCCESS` or `FAILED`. Poll it after an asynchronous action.
+    ///
     /// Wire name `LatestOperationState`; string; always present in responses; may be null. Example: `SUCCESS`.
     #[serde(
         rename = "LatestOperationState",
@@ -6513,6 +6732,8 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub latest_operation_state: Option<String>,
+    /// RequestId of the call that started the last action.
+    ///
     /// Wire name `LatestOperationRequestId`; string; always present in responses; may be null. Example: `3554eb5b-1cfa-471a-ae76-dc436c9d43e8`.
     #[serde(
         rename = "LatestOperationRequestId",
@@ -6521,6 +6742,8 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub latest_operation_request_id: Option<String>,
+    /// Deprecated; use DisasterRecoverGroupIds. ID of the spread placement group.
+    ///
     /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-l7sdunxx`. Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     #[serde(
@@ -6528,6 +6751,8 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
+    /// IPv6 addresses of the instance.
+    ///
     /// Wire name `IPv6Addresses`; list of string; always present in responses; may be null. Example: `["xx.xxxxx.xxx"]`.
     #[serde(
         rename = "IPv6Addresses",
@@ -6536,6 +6761,8 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub i_pv6_addresses: Option<Vec<String>>,
+    /// Name of the CAM role bound to the instance.
+    ///
     /// Wire name `CamRoleName`; string; always present in responses; may be null. Example: `admin`.
     #[serde(
         rename = "CamRoleName",
@@ -6544,12 +6771,16 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
+    /// ID of the high-performance computing cluster the instance belongs to.
+    ///
     /// Wire name `HpcClusterId`; string; always present in responses. Example: `hpc-4dxxetpt`.
     #[serde(
         rename = "HpcClusterId",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
+    /// IP addresses of the instance in its high-performance computing cluster.
+    ///
     /// Wire name `RdmaIpAddresses`; list of string; always present in responses; may be null. Example: `["xx.xxxxx.xxx"]`.
     #[serde(
         rename = "RdmaIpAddresses",
@@ -6558,57 +6789,77 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub rdma_ip_addresses: Option<Vec<String>>,
+    /// ID of the dedicated cluster (CDC) the instance runs in.
+    ///
     /// Wire name `DedicatedClusterId`; string; always present in responses. Example: `cluster-du3jken`.
     #[serde(
         rename = "DedicatedClusterId",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: String,
+    /// Why the instance is isolated: `ARREAR` (overdue payment), `EXPIRE` (subscription expired), `MANMADE` (released by the user) or `NOTISOLATED`.
+    ///
     /// Wire name `IsolatedSource`; string; always present in responses. Example: `NOTISOLATED`.
     #[serde(
         rename = "IsolatedSource",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub isolated_source: String,
+    /// IDs of the placement groups of the instance (at most one).
+    ///
     /// Wire name `DisasterRecoverGroupIds`; list of string; always present in responses. Example: `["ps-l7sdunxx"]`.
     #[serde(
         rename = "DisasterRecoverGroupIds",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
+    /// GPU details; present only for GPU instance types.
+    ///
     /// Wire name `GPUInfo`; [`GpuInfo`].
     #[serde(rename = "GPUInfo", default, skip_serializing_if = "Option::is_none")]
     pub gpu_info: Option<GpuInfo>,
+    /// Operating system license type; default `TencentCloud`.
+    ///
     /// Wire name `LicenseType`; string; always present in responses. Example: `TencentCloud`.
     #[serde(
         rename = "LicenseType",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub license_type: String,
+    /// Whether termination protection is on: if true, the instance cannot be released through the API.
+    ///
     /// Wire name `DisableApiTermination`; bool; always present in responses. Example: `false`.
     #[serde(
         rename = "DisableApiTermination",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disable_api_termination: bool,
+    /// Host name inside the operating system.
+    ///
     /// Wire name `HostName`; string; always present in responses. Example: `VM-4-18-ubuntu`.
     #[serde(
         rename = "HostName",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_name: String,
+    /// User to log in as by default, such as `root`.
+    ///
     /// Wire name `DefaultLoginUser`; string; always present in responses. Example: `root`.
     #[serde(
         rename = "DefaultLoginUser",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub default_login_user: String,
+    /// Port to log in on by default, such as 22.
+    ///
     /// Wire name `DefaultLoginPort`; int64; always present in responses. Example: `22`.
     #[serde(
         rename = "DefaultLoginPort",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub default_login_port: i64,
+    /// Error message of the last action, if it failed.
+    ///
     /// Wire name `LatestOperationErrorMsg`; string; always present in responses; may be null. Example: `None`.
     #[serde(
         rename = "LatestOperationErrorMsg",
@@ -6617,6 +6868,8 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub latest_operation_error_msg: Option<String>,
+    /// Whether jumbo frames are enabled.
+    ///
     /// Wire name `EnableJumboFrame`; bool. Example: `true`.
     #[serde(
         rename = "EnableJumboFrame",
@@ -6625,9 +6878,13 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
+    /// Custom metadata given at creation (in beta).
+    ///
     /// Wire name `Metadata`; [`Metadata`].
     #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+    /// Public IPv6 addresses bound to the instance.
+    ///
     /// Wire name `PublicIPv6Addresses`; list of string. Example: `["240d:c000:f000:ac00:5460:6340:16aa:6"]`.
     #[serde(
         rename = "PublicIPv6Addresses",
@@ -6636,9 +6893,13 @@ pub struct Instance {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub public_i_pv6_addresses: Option<Vec<String>>,
+    /// CPU topology of the instance.
+    ///
     /// Wire name `CpuTopology`; [`CpuTopology`].
     #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
     pub cpu_topology: Option<CpuTopology>,
+    /// Partition of the partition placement group the instance is in (limited availability).
+    ///
     /// Wire name `PartitionNumber`; int64. Example: `2`.
     #[serde(
         rename = "PartitionNumber",
@@ -6663,15 +6924,21 @@ pub struct InstanceAttribute {
     #[serde(rename = "Attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Attribute>,
 }
+/// Subscription settings of a prepaid instance.
+///
 /// Wire object `InstanceChargePrepaid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InstanceChargePrepaid {
+    /// Subscription length in months: 1 to 12, 24, 36, 48 or 60.
+    ///
     /// Wire name `Period`; int64; required in requests; always present in responses. Example: `1`.
     #[serde(
         rename = "Period",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub period: i64,
+    /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only; the default) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
+    ///
     /// Wire name `RenewFlag`; string; always present in responses. Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -6753,15 +7020,21 @@ pub struct InstanceRefund {
     )]
     pub price_detail: Option<String>,
 }
+/// The state of one instance, as DescribeInstancesStatus returns it.
+///
 /// Wire object `InstanceStatus`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InstanceStatus {
+    /// Instance ID.
+    ///
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-g4c6xxxx`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+    /// Current state: `PENDING` (being created), `LAUNCH_FAILED` (creation failed), `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN` (stopped, waiting to be destroyed), `TERMINATING` (being destroyed), `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE` or `EXIT_SERVICE_LIVE_MIGRATE`.
+    ///
     /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "InstanceState",
@@ -6965,9 +7238,13 @@ pub struct InstanceTypeQuotaItem {
     )]
     pub status_category: String,
 }
+/// Public network access of an instance's primary network interface: billing and bandwidth.
+///
 /// Wire object `InternetAccessible`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InternetAccessible {
+    /// How public traffic is billed: `BANDWIDTH_PREPAID`, `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` or `BANDWIDTH_PACKAGE`. Unless the account uses bandwidth packages, it defaults to prepaid for prepaid instances and postpaid otherwise.
+    ///
     /// Wire name `InternetChargeType`; string; always present in responses. Example: `BANDWIDTH_PREPAID`.
     #[serde(
         rename = "InternetChargeType",
@@ -6976,6 +7253,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub internet_charge_type: Option<String>,
+    /// Maximum outbound public bandwidth in Mbps; default 0. The upper limit depends on the instance type.
+    ///
     /// Wire name `InternetMaxBandwidthOut`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "InternetMaxBandwidthOut",
@@ -6984,6 +7263,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub internet_max_bandwidth_out: Option<i64>,
+    /// Whether to assign a public IP: allowed only with bandwidth above 0, where it defaults to true. RunInstances only.
+    ///
     /// Wire name `PublicIpAssigned`; bool. Example: `false`.
     #[serde(
         rename = "PublicIpAssigned",
@@ -6992,6 +7273,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub public_ip_assigned: Option<bool>,
+    /// ID of the bandwidth package to use, as listed by DescribeBandwidthPackages. RunInstances only.
+    ///
     /// Wire name `BandwidthPackageId`; string. Example: `bwp-h1ro`.
     #[serde(
         rename = "BandwidthPackageId",
@@ -7000,6 +7283,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub bandwidth_package_id: Option<String>,
+    /// Line type: `BGP` (default); accounts allowed static single-line IPs may choose `CMCC`, `CTCC` or `CUCC` in some regions.
+    ///
     /// Wire name `InternetServiceProvider`; string. Example: `BGP`.
     #[serde(
         rename = "InternetServiceProvider",
@@ -7008,6 +7293,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub internet_service_provider: Option<String>,
+    /// Public IPv4 type: `WanIP` (ordinary), `HighQualityEIP` (premium, some regions) or `AntiDDoSEIP` (DDoS-protected, some regions). Limited availability.
+    ///
     /// Wire name `IPv4AddressType`; string. Example: `WanIP`.
     #[serde(
         rename = "IPv4AddressType",
@@ -7016,6 +7303,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub i_pv4_address_type: Option<String>,
+    /// Elastic public IPv6 type, `EIPv6` or `HighQualityEIPv6`; set it to get a public IPv6 address. Limited availability.
+    ///
     /// Wire name `IPv6AddressType`; string. Example: `EIPv6`.
     #[serde(
         rename = "IPv6AddressType",
@@ -7024,6 +7313,8 @@ pub struct InternetAccessible {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub i_pv6_address_type: Option<String>,
+    /// ID of the Anti-DDoS package; required when requesting an `AntiDDoSEIP`.
+    ///
     /// Wire name `AntiDDoSPackageId`; string. Example: `bgp-00000000`.
     #[serde(
         rename = "AntiDDoSPackageId",
@@ -7571,9 +7862,13 @@ pub struct LocalDiskType {
     )]
     pub required: String,
 }
+/// How users log in to an instance: a password, key pairs, or the image's own settings.
+///
 /// Wire object `LoginSettings`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LoginSettings {
+    /// Login password. Linux: 8 to 30 characters using at least two of lower-case letters, upper-case letters, digits and special characters; Windows: 12 to 30 characters using at least three. If no login setting is given, a random password is generated.
+    ///
     /// Wire name `Password`; string. Example: `123456@ABC`.
     #[serde(
         rename = "Password",
@@ -7582,6 +7877,8 @@ pub struct LoginSettings {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub password: Option<String>,
+    /// IDs of the key pairs to bind, such as `skey-3glfot13`, as listed by DescribeKeyPairs. Cannot be combined with Password; not supported on Windows.
+    ///
     /// Wire name `KeyIds`; list of string; may be null. Example: `["skey-3glfot13"]`.
     #[serde(
         rename = "KeyIds",
@@ -7590,6 +7887,8 @@ pub struct LoginSettings {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub key_ids: Option<Vec<String>>,
+    /// `true` keeps the login settings stored in the image, allowed only for custom, shared or imported images and not with Password or KeyIds. Default `false`.
+    ///
     /// Wire name `KeepImageLogin`; string. Example: `true`.
     #[serde(
         rename = "KeepImageLogin",
@@ -8725,12 +9024,18 @@ pub struct OsVersion {
     )]
     pub architecture: Vec<String>,
 }
+/// Where an instance lives: zone, project, and dedicated host or resource pack if any.
+///
 /// Wire object `Placement`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Placement {
+    /// Availability zone, such as `ap-guangzhou-4`; DescribeZones lists them.
+    ///
     /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-guangzhou-4`.
     #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub zone: String,
+    /// ID of the project the instance belongs to; 0, the default, is the default project.
+    ///
     /// Wire name `ProjectId`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "ProjectId",
@@ -8739,6 +9044,8 @@ pub struct Placement {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
+    /// Dedicated hosts (CDH) to create the instance on, one picked at random; requests only.
+    ///
     /// Wire name `HostIds`; list of string. Example: `["host-o5i742go"]`.
     #[serde(
         rename = "HostIds",
@@ -8747,6 +9054,8 @@ pub struct Placement {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_ids: Option<Vec<String>>,
+    /// Dedicated host the instance runs on; responses only.
+    ///
     /// Wire name `HostId`; string. Example: `host-o5i742go`.
     #[serde(
         rename = "HostId",
@@ -8755,6 +9064,8 @@ pub struct Placement {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_id: Option<String>,
+    /// How dedicated resources are reserved; only `ResourcePool` (from the instance resource pool) is accepted.
+    ///
     /// Wire name `DedicatedResourcePackTenancy`; string. Example: `ResourcePool`.
     #[serde(
         rename = "DedicatedResourcePackTenancy",
@@ -8763,6 +9074,8 @@ pub struct Placement {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_tenancy: Option<String>,
+    /// IDs of dedicated resource packs to draw from, such as `rpp-7eumgm3l`; requires DedicatedResourcePackTenancy.
+    ///
     /// Wire name `DedicatedResourcePackIds`; list of string. Example: `["rpp-7eumgm3l"]`.
     #[serde(
         rename = "DedicatedResourcePackIds",
@@ -8771,6 +9084,8 @@ pub struct Placement {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_ids: Option<Vec<String>>,
+    /// Rack of the instance resource pool the instance is on; responses only.
+    ///
     /// Wire name `RackId`; string. Example: `3F3327994BA4C23134DDCBD7828CD4CC`.
     #[serde(
         rename = "RackId",
@@ -9026,15 +9341,21 @@ pub struct PurchaseResourcePoolPacksResponse {
     )]
     pub request_id: String,
 }
+/// Parameters of RebootInstances.
+///
 /// Wire object `RebootInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RebootInstancesRequest {
+    /// IDs of the instances to restart, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Deprecated; use StopType, and never both. If true, the instance is forced to restart when a clean restart fails. Default false.
+    ///
     /// Wire name `ForceReboot`; bool. Example: `false`. Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     #[serde(
@@ -9044,6 +9365,8 @@ pub struct RebootInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub force_reboot: Option<bool>,
+    /// How to shut down before starting again: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
+    ///
     /// Wire name `StopType`; string. Example: `SOFT`.
     #[serde(
         rename = "StopType",
@@ -9053,6 +9376,9 @@ pub struct RebootInstancesRequest {
     )]
     pub stop_type: Option<String>,
 }
+static REBOOT_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+    "^ins-[a-z0-9]{8}$",
+);
 impl crate::runtime::Validate for RebootInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
         {
@@ -9061,14 +9387,28 @@ impl crate::runtime::Validate for RebootInstancesRequest {
                 "InstanceIds",
                 |v| {
                     v.required_list(value);
+                    v.count(value.len(), Some(1), Some(100));
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.pattern(
+                                item,
+                                &REBOOT_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
+                            );
+                        },
+                    );
                 },
             );
         }
     }
 }
+/// Result of RebootInstances.
+///
 /// Wire object `RebootInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RebootInstancesResponse {
+    /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
+    ///
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
@@ -10072,9 +10412,13 @@ pub struct RunAutomationServiceEnabled {
 impl crate::runtime::Validate for RunAutomationServiceEnabled {
     fn validate(&self, _v: &mut crate::runtime::Validator) {}
 }
+/// Parameters of RunInstances.
+///
 /// Wire object `RunInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunInstancesRequest {
+    /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster). Default `POSTPAID_BY_HOUR`.
+    ///
     /// Wire name `InstanceChargeType`; string. Example: `POSTPAID_BY_HOUR`.
     #[serde(
         rename = "InstanceChargeType",
@@ -10083,6 +10427,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_charge_type: Option<String>,
+    /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
+    ///
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
     #[serde(
         rename = "InstanceChargePrepaid",
@@ -10090,9 +10436,13 @@ pub struct RunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
+    /// Where to create the instances: zone, project and optionally dedicated hosts. Required unless LaunchTemplate is given; if both are, this value wins.
+    ///
     /// Wire name `Placement`; [`Placement`].
     #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    /// Instance type, which fixes CPU and memory, such as `S5.LARGE4`; DescribeInstanceTypeConfigs lists the types. For `CDHPAID` it is `CDH_` plus cores and memory, such as `CDH_1C1G`; when omitted, the service picks a type on sale in the region.
+    ///
     /// Wire name `InstanceType`; string. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
@@ -10101,6 +10451,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
+    /// ID of the image to install, such as `img-irmer45l`: a public, custom, shared or marketplace image, as listed by DescribeImages. Required unless LaunchTemplate is given; if both are, this value wins.
+    ///
     /// Wire name `ImageId`; string. Example: `img-irmer45l`.
     #[serde(
         rename = "ImageId",
@@ -10109,12 +10461,18 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
+    /// Type and size of the system disk; service defaults apply when omitted.
+    ///
     /// Wire name `SystemDisk`; [`SystemDisk`].
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+    /// Data disks to create with each instance; none when omitted. At most 21: up to one local disk (`LOCAL_BASIC` or `LOCAL_SSD`) and up to 20 cloud disks.
+    ///
     /// Wire name `DataDisks`; list of [`DataDisk`].
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
+    /// VPC and subnet of the primary network interface. Private IPs listed here go one to each instance, so their number must equal InstanceCount and be at most 20.
+    ///
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`].
     #[serde(
         rename = "VirtualPrivateCloud",
@@ -10122,6 +10480,8 @@ pub struct RunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub virtual_private_cloud: Option<VirtualPrivateCloud>,
+    /// Public network billing and outbound bandwidth; when omitted the instances get 0 Mbps of public bandwidth.
+    ///
     /// Wire name `InternetAccessible`; [`InternetAccessible`].
     #[serde(
         rename = "InternetAccessible",
@@ -10129,6 +10489,8 @@ pub struct RunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub internet_accessible: Option<InternetAccessible>,
+    /// Number of instances to create, 1 to 500, default 1. It may not exceed the account's remaining quota.
+    ///
     /// Wire name `InstanceCount`; int64. Example: `1`.
     #[serde(
         rename = "InstanceCount",
@@ -10137,6 +10499,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
+    /// Fewest instances you accept, a positive number no larger than InstanceCount: the service creates at least this many and tries for InstanceCount, failing if stock cannot cover MinCount. Only honoured where partial fulfilment is supported.
+    ///
     /// Wire name `MinCount`; int64. Example: `1`.
     #[serde(
         rename = "MinCount",
@@ -10145,6 +10509,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub min_count: Option<i64>,
+    /// Display name, up to 128 characters; a default name is used when omitted. When creating several, `{R:x}` is replaced by a counter starting at x (`{R:x,F:y}` pads it to y digits), and without such a pattern the suffixes 1, 2, ... are appended.
+    ///
     /// Wire name `InstanceName`; string.
     #[serde(
         rename = "InstanceName",
@@ -10153,9 +10519,13 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
+    /// How to log in: a password, key pairs, or the image's own settings. When omitted, a random password is generated and sent to the account's message center.
+    ///
     /// Wire name `LoginSettings`; [`LoginSettings`].
     #[serde(rename = "LoginSettings", default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<LoginSettings>,
+    /// IDs of the security groups to bind, such as `sg-ajhn9qtq`. When omitted, the project's default security group is bound, and created if missing.
+    ///
     /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-ajhn9qtq"]`.
     #[serde(
         rename = "SecurityGroupIds",
@@ -10164,6 +10534,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
+    /// Which agents (security, monitoring, automation) to enable. When omitted, public images get security and monitoring, while custom and marketplace images keep what they contain.
+    ///
     /// Wire name `EnhancedService`; [`EnhancedService`].
     #[serde(
         rename = "EnhancedService",
@@ -10171,6 +10543,8 @@ pub struct RunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub enhanced_service: Option<EnhancedService>,
+    /// Idempotency token you choose, unique per request and at most 64 ASCII characters: repeating a request with the same token creates nothing twice. Without it, retries are not idempotent.
+    ///
     /// Wire name `ClientToken`; string. Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
     #[serde(
         rename = "ClientToken",
@@ -10179,6 +10553,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
+    /// Host name inside the operating system; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 60 characters in dot-separated segments of letters, digits and hyphens. Takes the same `{R:x}` patterns as InstanceName, plus `{IP}` for the private IP.
+    ///
     /// Wire name `HostName`; string. Example: `MyHostName`.
     #[serde(
         rename = "HostName",
@@ -10187,9 +10563,13 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
+    /// Scheduled action for the new instances; only scheduled termination is supported.
+    ///
     /// Wire name `ActionTimer`; [`ActionTimer`].
     #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
     pub action_timer: Option<ActionTimer>,
+    /// Placement group to spread the instances over; at most one ID.
+    ///
     /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["sg-efil73jd"]`.
     #[serde(
         rename = "DisasterRecoverGroupIds",
@@ -10198,6 +10578,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
+    /// Tags to bind at creation, one entry per resource type, such as `instance`.
+    ///
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
     #[serde(
         rename = "TagSpecification",
@@ -10205,6 +10587,8 @@ pub struct RunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+    /// Market options such as spot bidding. A `SPOTPAID` request without it bids the current fixed discount price.
+    ///
     /// Wire name `InstanceMarketOptions`; [`InstanceMarketOptionsRequest`].
     #[serde(
         rename = "InstanceMarketOptions",
@@ -10212,6 +10596,8 @@ pub struct RunInstancesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    /// Data passed to the instance at boot, such as a startup script, base64-encoded, at most 16 KB.
+    ///
     /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
     #[serde(
         rename = "UserData",
@@ -10220,9 +10606,13 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
+    /// Custom key-value metadata to attach to the instances (in beta).
+    ///
     /// Wire name `Metadata`; [`Metadata`].
     #[serde(rename = "Metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+    /// If true, only checks the request (required parameters, format, business limits and stock) and creates nothing: a failed check returns its error code, a passed one just a RequestId. Default false.
+    ///
     /// Wire name `DryRun`; bool. Example: `false`.
     #[serde(
         rename = "DryRun",
@@ -10231,9 +10621,13 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+    /// CPU topology of the instances; when omitted the service decides.
+    ///
     /// Wire name `CpuTopology`; [`CpuTopology`].
     #[serde(rename = "CpuTopology", default, skip_serializing_if = "Option::is_none")]
     pub cpu_topology: Option<CpuTopology>,
+    /// Name of the CAM role to bind to the instances, as returned by CAM's DescribeRoleList.
+    ///
     /// Wire name `CamRoleName`; string. Example: `testroleName001`.
     #[serde(
         rename = "CamRoleName",
@@ -10242,6 +10636,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
+    /// High-performance computing cluster to place the instances in; required for HPC instance types and not allowed for others.
+    ///
     /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
     #[serde(
         rename = "HpcClusterId",
@@ -10250,9 +10646,13 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
+    /// Launch template that supplies the configuration; parameters given in the request override the template's.
+    ///
     /// Wire name `LaunchTemplate`; [`LaunchTemplate`].
     #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
+    /// ID of the dedicated cluster (CDC) to create the instances in.
+    ///
     /// Wire name `DedicatedClusterId`; string. Example: `cluster-gbo27yc4`.
     #[serde(
         rename = "DedicatedClusterId",
@@ -10261,6 +10661,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: Option<String>,
+    /// IDs of the CHC physical servers to create the instances on.
+    ///
     /// Wire name `ChcIds`; list of string. Example: `["chc-kwf9mhzf"]`.
     #[serde(
         rename = "ChcIds",
@@ -10269,6 +10671,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub chc_ids: Option<Vec<String>>,
+    /// Partition of a partition placement group to use; chosen at random when omitted (limited availability).
+    ///
     /// Wire name `PartitionNumber`; int64. Example: `2`.
     #[serde(
         rename = "PartitionNumber",
@@ -10277,6 +10681,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub partition_number: Option<i64>,
+    /// If true, the instances have termination protection and cannot be released through the API. Default false.
+    ///
     /// Wire name `DisableApiTermination`; bool. Example: `false`.
     #[serde(
         rename = "DisableApiTermination",
@@ -10285,6 +10691,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
+    /// Whether to enable jumbo frames; only instance types that support them accept it.
+    ///
     /// Wire name `EnableJumboFrame`; bool. Example: `false`.
     #[serde(
         rename = "EnableJumboFrame",
@@ -10293,6 +10701,8 @@ pub struct RunInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
+    /// Additional network interfaces to create; available in some regions only, on request.
+    ///
     /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
     #[serde(
         rename = "NetworkInterfaces",
@@ -10452,15 +10862,21 @@ impl crate::runtime::Validate for RunInstancesRequest {
         }
     }
 }
+/// Result of RunInstances.
+///
 /// Wire object `RunInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunInstancesResponse {
+    /// IDs of the instances being created. Creation is not finished yet: poll DescribeInstances until each is RUNNING, or LAUNCH_FAILED if it failed.
+    ///
     /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-rn79mzt1"]`.
     #[serde(
         rename = "InstanceIdSet",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id_set: Vec<String>,
+    /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
+    ///
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
@@ -10638,15 +11054,21 @@ pub struct StartInstancesResponse {
     )]
     pub request_id: String,
 }
+/// Parameters of StopInstances.
+///
 /// Wire object `StopInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StopInstancesRequest {
+    /// IDs of the instances to stop, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
+    ///
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// Deprecated; use StopType, and never both. If true, the instance is forced off when a clean shutdown fails. Default false.
+    ///
     /// Wire name `ForceStop`; bool. Example: `false`. Deprecated by the service.
     #[deprecated(note = "deprecated by the service")]
     #[serde(
@@ -10656,6 +11078,8 @@ pub struct StopInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+    /// How to shut down: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
+    ///
     /// Wire name `StopType`; string. Example: `SOFT`.
     #[serde(
         rename = "StopType",
@@ -10664,6 +11088,8 @@ pub struct StopInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub stop_type: Option<String>,
+    /// Billing while stopped, for pay-as-you-go instances: `KEEP_CHARGING` (default) keeps billing; `STOP_CHARGING` stops billing for the compute resources, which only some instances support.
+    ///
     /// Wire name `StoppedMode`; string. Example: `KEEP_CHARGING`.
     #[serde(
         rename = "StoppedMode",
@@ -10673,6 +11099,9 @@ pub struct StopInstancesRequest {
     )]
     pub stopped_mode: Option<String>,
 }
+static STOP_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+    "^ins-[a-z0-9]{8}$",
+);
 impl crate::runtime::Validate for StopInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
         {
@@ -10681,14 +11110,28 @@ impl crate::runtime::Validate for StopInstancesRequest {
                 "InstanceIds",
                 |v| {
                     v.required_list(value);
+                    v.count(value.len(), Some(1), Some(100));
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.pattern(
+                                item,
+                                &STOP_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
+                            );
+                        },
+                    );
                 },
             );
         }
     }
 }
+/// Result of StopInstances.
+///
 /// Wire object `StopInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StopInstancesResponse {
+    /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
+    ///
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
@@ -10838,9 +11281,13 @@ pub struct SyncImagesResponse {
     )]
     pub request_id: String,
 }
+/// The system disk, which holds the operating system.
+///
 /// Wire object `SystemDisk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDisk {
+    /// Disk type: `LOCAL_BASIC`, `LOCAL_SSD`, `CLOUD_BASIC`, `CLOUD_SSD`, `CLOUD_PREMIUM`, `CLOUD_BSSD`, `CLOUD_HSSD` or `CLOUD_TSSD`. Defaults to a type in stock.
+    ///
     /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_HSSD`.
     #[serde(
         rename = "DiskType",
@@ -10849,6 +11296,8 @@ pub struct SystemDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_type: Option<String>,
+    /// Disk ID, such as `disk-xyzw1a3x`; returned by queries, not accepted by RunInstances and other writes.
+    ///
     /// Wire name `DiskId`; string. Example: `disk-xyzw1a3x`.
     #[serde(
         rename = "DiskId",
@@ -10857,6 +11306,8 @@ pub struct SystemDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_id: Option<String>,
+    /// Size in GiB; default 50.
+    ///
     /// Wire name `DiskSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "DiskSize",
@@ -10865,6 +11316,8 @@ pub struct SystemDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_size: Option<i64>,
+    /// ID of the dedicated cluster the disk belongs to.
+    ///
     /// Wire name `CdcId`; string; may be null. Example: `cdc-xxxxxx`.
     #[serde(
         rename = "CdcId",
@@ -10873,6 +11326,8 @@ pub struct SystemDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cdc_id: Option<String>,
+    /// Disk name, at most 128 characters.
+    ///
     /// Wire name `DiskName`; string. Example: `name`.
     #[serde(
         rename = "DiskName",
@@ -10881,6 +11336,8 @@ pub struct SystemDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_name: Option<String>,
+    /// Whether to encrypt the disk; default false. RunInstances only (limited availability).
+    ///
     /// Wire name `Encrypt`; bool; always present in responses. Example: `false`.
     #[serde(
         rename = "Encrypt",
@@ -10889,6 +11346,8 @@ pub struct SystemDisk {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub encrypt: Option<bool>,
+    /// ID of the customer master key (KMS) that encrypts the disk: a UUID or an ID such as `kms-abcd1234`. RunInstances only (limited availability).
+    ///
     /// Wire name `KmsKeyId`; string; always present in responses. Example: `kms-abcd1234`.
     #[serde(
         rename = "KmsKeyId",
@@ -10901,12 +11360,18 @@ pub struct SystemDisk {
 impl crate::runtime::Validate for SystemDisk {
     fn validate(&self, _v: &mut crate::runtime::Validator) {}
 }
+/// A tag: a key and value attached to a resource.
+///
 /// Wire object `Tag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Tag {
+    /// Tag key.
+    ///
     /// Wire name `Key`; string; required in requests; always present in responses. Example: `myKey`.
     #[serde(rename = "Key", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub key: String,
+    /// Tag value.
+    ///
     /// Wire name `Value`; string; required in requests; always present in responses. Example: `myValue`.
     #[serde(rename = "Value", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub value: String,
@@ -10933,15 +11398,21 @@ impl crate::runtime::Validate for Tag {
         }
     }
 }
+/// Tags to bind to resources of one type when they are created.
+///
 /// Wire object `TagSpecification`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TagSpecification {
+    /// Type of resource the tags go to: `instance`, `host` (dedicated host), `image`, `keypair`, `ps` (placement group) or `hpc` (HPC cluster).
+    ///
     /// Wire name `ResourceType`; string; required in requests; always present in responses. Example: `instance`.
     #[serde(
         rename = "ResourceType",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub resource_type: String,
+    /// Tags to bind.
+    ///
     /// Wire name `Tags`; list of [`Tag`]; required in requests; always present in responses.
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
@@ -10990,15 +11461,21 @@ pub struct TargetOs {
     )]
     pub target_os_version: String,
 }
+/// Parameters of TerminateInstances.
+///
 /// Wire object `TerminateInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TerminateInstancesRequest {
+    /// IDs of the instances to release, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId. All must have the same billing mode.
+    ///
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2pajzo4q"]`.
     #[serde(
         rename = "InstanceIds",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+    /// If true, also releases the elastic IP of the primary network interface (with EIP 2.0, only its first one, and only of type `HighQualityEIP`, `AntiDDoSEIP`, `EIPv6` or `HighQualityEIPv6`). Default false.
+    ///
     /// Wire name `ReleaseAddress`; bool. Example: `true`.
     #[serde(
         rename = "ReleaseAddress",
@@ -11007,6 +11484,8 @@ pub struct TerminateInstancesRequest {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub release_address: Option<bool>,
+    /// If true, monthly-subscription data disks attached to the instance go with it (to the recycle bin, on a first call); if false, only the instance is released. Default false.
+    ///
     /// Wire name `ReleasePrepaidDataDisks`; bool. Example: `true`.
     #[serde(
         rename = "ReleasePrepaidDataDisks",
@@ -11016,6 +11495,9 @@ pub struct TerminateInstancesRequest {
     )]
     pub release_prepaid_data_disks: Option<bool>,
 }
+static TERMINATE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+    "^ins-[a-z0-9]{8}$",
+);
 impl crate::runtime::Validate for TerminateInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
         {
@@ -11024,14 +11506,28 @@ impl crate::runtime::Validate for TerminateInstancesRequest {
                 "InstanceIds",
                 |v| {
                     v.required_list(value);
+                    v.count(value.len(), Some(1), Some(100));
+                    v.each(
+                        value,
+                        |v, item| {
+                            v.pattern(
+                                item,
+                                &TERMINATE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
+                            );
+                        },
+                    );
                 },
             );
         }
     }
 }
+/// Result of TerminateInstances.
+///
 /// Wire object `TerminateInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TerminateInstancesResponse {
+    /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
+    ///
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
@@ -11072,18 +11568,26 @@ pub struct TerminateResourcePoolPacksResponse {
     )]
     pub request_id: String,
 }
+/// The VPC and subnet of an instance's primary network interface.
+///
 /// Wire object `VirtualPrivateCloud`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VirtualPrivateCloud {
+    /// ID of the VPC, as listed by DescribeVpcs. Passing `DEFAULT` for both VpcId and SubnetId at creation uses the default VPC.
+    ///
     /// Wire name `VpcId`; string; required in requests; always present in responses. Example: `vpc-2ij`.
     #[serde(rename = "VpcId", deserialize_with = "crate::runtime::lenient::deserialize")]
     pub vpc_id: String,
+    /// ID of the subnet, as listed by DescribeSubnets. See VpcId for `DEFAULT`.
+    ///
     /// Wire name `SubnetId`; string; required in requests; always present in responses. Example: `subnet-2ks`.
     #[serde(
         rename = "SubnetId",
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub subnet_id: String,
+    /// Whether the instance serves as a public gateway, which needs a public IP and a VPC; default false.
+    ///
     /// Wire name `AsVpcGateway`; bool; always present in responses. Example: `false`.
     #[serde(
         rename = "AsVpcGateway",
@@ -11092,6 +11596,8 @@ pub struct VirtualPrivateCloud {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub as_vpc_gateway: Option<bool>,
+    /// Private IP addresses in the subnet, when creating instances or moving them to another VPC. Several addresses of one subnet are accepted only when creating several instances.
+    ///
     /// Wire name `PrivateIpAddresses`; list of string. Example: `["10.0.0.1"]`.
     #[serde(
         rename = "PrivateIpAddresses",
@@ -11100,6 +11606,8 @@ pub struct VirtualPrivateCloud {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub private_ip_addresses: Option<Vec<String>>,
+    /// Number of IPv6 addresses to assign at random to the network interface.
+    ///
     /// Wire name `Ipv6AddressCount`; uint64. Example: `1`.
     #[serde(
         rename = "Ipv6AddressCount",
