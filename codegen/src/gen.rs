@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::Error;
-use crate::model::{Action, ErrorCode, Leaf, Member, Model, Object, Scalar};
+use crate::model::{Action, ErrorCode, Leaf, Member, Model, Object, Scalar, REQUEST_ID};
 
 /// One generated file, relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +124,7 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
     }
     docs.push_str(&format!("Wire object `{}`.", object.name));
     let docs = doc(&docs);
-    let fields = object.members.iter().map(|m| field_tokens(model, m));
+    let fields = object.members.iter().map(|m| field_tokens(model, object, m));
     let validate = object.in_input.then(|| validate_tokens(object));
     quote! {
         #docs
@@ -213,7 +213,7 @@ fn needs_lenient(m: &Member) -> bool {
     matches!(m.ty.leaf, Leaf::Scalar(_))
 }
 
-fn field_tokens(model: &Model, m: &Member) -> TokenStream {
+fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
     let name = ident(&m.rust_name);
     let ty = member_type(model, m);
     let docs = doc(&field_doc(model, m));
@@ -222,6 +222,11 @@ fn field_tokens(model: &Model, m: &Member) -> TokenStream {
     if m.optional {
         serde_args.push(quote!(default));
         serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
+    } else if object.in_output && !(object.is_response && m.wire_name == REQUEST_ID) {
+        // Real servers lag their spec and omit members it calls always present
+        // (5 of the 123 official examples do): decode those as empty rather
+        // than fail the whole response. RequestId is guaranteed by the envelope.
+        serde_args.push(quote!(default));
     }
     if needs_lenient(m) {
         serde_args.push(quote!(deserialize_with = "crate::runtime::lenient::deserialize"));

@@ -9,19 +9,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AccountQuota {
     /// Wire name `PostPaidQuotaSet`; list of [`PostPaidQuota`]; always present in responses.
-    #[serde(rename = "PostPaidQuotaSet")]
+    #[serde(rename = "PostPaidQuotaSet", default)]
     pub post_paid_quota_set: Vec<PostPaidQuota>,
     /// Wire name `PrePaidQuotaSet`; list of [`PrePaidQuota`]; always present in responses.
-    #[serde(rename = "PrePaidQuotaSet")]
+    #[serde(rename = "PrePaidQuotaSet", default)]
     pub pre_paid_quota_set: Vec<PrePaidQuota>,
     /// Wire name `SpotPaidQuotaSet`; list of [`SpotPaidQuota`]; always present in responses.
-    #[serde(rename = "SpotPaidQuotaSet")]
+    #[serde(rename = "SpotPaidQuotaSet", default)]
     pub spot_paid_quota_set: Vec<SpotPaidQuota>,
     /// Wire name `ImageQuotaSet`; list of [`ImageQuota`]; always present in responses.
-    #[serde(rename = "ImageQuotaSet")]
+    #[serde(rename = "ImageQuotaSet", default)]
     pub image_quota_set: Vec<ImageQuota>,
     /// Wire name `DisasterRecoverGroupQuotaSet`; list of [`DisasterRecoverGroupQuota`]; always present in responses.
-    #[serde(rename = "DisasterRecoverGroupQuotaSet")]
+    #[serde(rename = "DisasterRecoverGroupQuotaSet", default)]
     pub disaster_recover_group_quota_set: Vec<DisasterRecoverGroupQuota>,
 }
 /// Wire object `AccountQuotaOverview`.
@@ -30,11 +30,12 @@ pub struct AccountQuotaOverview {
     /// Wire name `Region`; string; always present in responses. Example: `ap-guangzhou`.
     #[serde(
         rename = "Region",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub region: String,
     /// Wire name `AccountQuota`; [`AccountQuota`]; always present in responses.
-    #[serde(rename = "AccountQuota")]
+    #[serde(rename = "AccountQuota", default)]
     pub account_quota: AccountQuota,
 }
 /// An action scheduled on an instance; only termination is supported.
@@ -206,6 +207,7 @@ pub struct AllocateHostsResponse {
     /// Wire name `HostIdSet`; list of string; always present in responses. Example: `["host-lan4lb2k"]`.
     #[serde(
         rename = "HostIdSet",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_id_set: Vec<String>,
@@ -359,12 +361,14 @@ pub struct ChcDeployExtraConfig {
     /// Wire name `MiniOsType`; string; required in requests; always present in responses. Example: `public`.
     #[serde(
         rename = "MiniOsType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub mini_os_type: String,
     /// Wire name `BootType`; string; required in requests; always present in responses. Example: `x86_legacy`.
     #[serde(
         rename = "BootType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub boot_type: String,
@@ -411,112 +415,142 @@ impl crate::runtime::Validate for ChcDeployExtraConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChcHost {
     /// Wire name `ChcId`; string; always present in responses. Example: `chc-1a2b3c4d`.
-    #[serde(rename = "ChcId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "ChcId",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub chc_id: String,
     /// Wire name `InstanceName`; string; always present in responses.
     #[serde(
         rename = "InstanceName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_name: String,
     /// Wire name `SerialNumber`; string; always present in responses. Example: `sn34asdfabd`.
     #[serde(
         rename = "SerialNumber",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub serial_number: String,
     /// Wire name `InstanceState`; string; always present in responses. Example: `ONLINE`.
     #[serde(
         rename = "InstanceState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_state: String,
     /// Wire name `DeviceType`; string; always present in responses. Example: `CHC_HS1`.
     #[serde(
         rename = "DeviceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub device_type: String,
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement")]
+    #[serde(rename = "Placement", default)]
     pub placement: Placement,
     /// Wire name `BmcVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "BmcVirtualPrivateCloud")]
+    #[serde(rename = "BmcVirtualPrivateCloud", default)]
     pub bmc_virtual_private_cloud: VirtualPrivateCloud,
     /// Wire name `BmcIp`; string; always present in responses. Example: `10.12.10.34`.
-    #[serde(rename = "BmcIp", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "BmcIp",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub bmc_ip: String,
     /// Wire name `BmcSecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
     #[serde(
         rename = "BmcSecurityGroupIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub bmc_security_group_ids: Vec<String>,
     /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "DeployVirtualPrivateCloud")]
+    #[serde(rename = "DeployVirtualPrivateCloud", default)]
     pub deploy_virtual_private_cloud: VirtualPrivateCloud,
     /// Wire name `DeployIp`; string; always present in responses. Example: `10.12.10.34`.
     #[serde(
         rename = "DeployIp",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub deploy_ip: String,
     /// Wire name `DeploySecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
     #[serde(
         rename = "DeploySecurityGroupIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub deploy_security_group_ids: Vec<String>,
     /// Wire name `CvmInstanceId`; string; always present in responses. Example: `ins-34as43at`.
     #[serde(
         rename = "CvmInstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_instance_id: String,
     /// Wire name `CreatedTime`; string; always present in responses. Example: `2020-03-10T02:43:51Z`.
     #[serde(
         rename = "CreatedTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `HardwareDescription`; string; always present in responses. Example: `128C 384GB 10T Disk`.
     #[serde(
         rename = "HardwareDescription",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub hardware_description: String,
     /// Wire name `CPU`; int64; always present in responses. Example: `128`.
-    #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "CPU",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `384`.
     #[serde(
         rename = "Memory",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Wire name `Disk`; string; always present in responses. Example: `10T`.
-    #[serde(rename = "Disk", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Disk",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub disk: String,
     /// Wire name `BmcMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
     #[serde(
         rename = "BmcMAC",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub bmc_mac: String,
     /// Wire name `DeployMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
     #[serde(
         rename = "DeployMAC",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub deploy_mac: String,
     /// Wire name `TenantType`; string; always present in responses. Example: `HOSTING`.
     #[serde(
         rename = "TenantType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub tenant_type: String,
     /// Wire name `DeployExtraConfig`; [`ChcDeployExtraConfig`]; always present in responses.
-    #[serde(rename = "DeployExtraConfig")]
+    #[serde(rename = "DeployExtraConfig", default)]
     pub deploy_extra_config: ChcDeployExtraConfig,
     /// Wire name `Gpu`; string. Example: `2 * NVIDIA P40`.
     #[serde(
@@ -1035,42 +1069,56 @@ pub struct CreateDisasterRecoverGroupResponse {
     /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-qajfd25h`.
     #[serde(
         rename = "DisasterRecoverGroupId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Type`; string; always present in responses. Example: `HOST`.
-    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Type",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub r#type: String,
     /// Wire name `Name`; string; always present in responses.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmQuotaTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_quota_total: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "CurrentNum",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub current_num: i64,
     /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2018-06-08T07:26:38Z`.
     #[serde(
         rename = "CreateTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `Strategy`; string; always present in responses. Example: `PARTITION`.
     #[serde(
         rename = "Strategy",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub strategy: String,
     /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "PartitionCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub partition_count: i64,
@@ -1161,7 +1209,7 @@ impl crate::runtime::Validate for CreateHpcClusterRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateHpcClusterResponse {
     /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
-    #[serde(rename = "HpcClusterSet")]
+    #[serde(rename = "HpcClusterSet", default)]
     pub hpc_cluster_set: Vec<HpcClusterInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1283,6 +1331,7 @@ pub struct CreateImageResponse {
     /// Wire name `ImageId`; string; always present in responses. Example: `img-2v3sqe2t`.
     #[serde(
         rename = "ImageId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_id: String,
@@ -1346,7 +1395,7 @@ impl crate::runtime::Validate for CreateKeyPairRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateKeyPairResponse {
     /// Wire name `KeyPair`; [`KeyPair`]; always present in responses.
-    #[serde(rename = "KeyPair")]
+    #[serde(rename = "KeyPair", default)]
     pub key_pair: KeyPair,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1744,6 +1793,7 @@ pub struct CreateLaunchTemplateResponse {
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-a5n1305lo`.
     #[serde(
         rename = "LaunchTemplateId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
@@ -2124,6 +2174,7 @@ pub struct CreateLaunchTemplateVersionResponse {
     /// Wire name `LaunchTemplateVersionNumber`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "LaunchTemplateVersionNumber",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_version_number: i64,
@@ -2144,6 +2195,7 @@ pub struct DataDisk {
     /// Wire name `DiskSize`; int64; required in requests; always present in responses. Example: `50`.
     #[serde(
         rename = "DiskSize",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_size: i64,
@@ -2589,10 +2641,14 @@ impl crate::runtime::Validate for DescribeAccountQuotaRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeAccountQuotaResponse {
     /// Wire name `AppId`; uint64; always present in responses. Example: `1251783334`.
-    #[serde(rename = "AppId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "AppId",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub app_id: u64,
     /// Wire name `AccountQuotaOverview`; [`AccountQuotaOverview`]; always present in responses.
-    #[serde(rename = "AccountQuotaOverview")]
+    #[serde(rename = "AccountQuotaOverview", default)]
     pub account_quota_overview: AccountQuotaOverview,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2628,7 +2684,7 @@ impl crate::runtime::Validate for DescribeChcDeniedActionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeChcDeniedActionsResponse {
     /// Wire name `ChcHostDeniedActionSet`; list of [`ChcHostDeniedActions`]; always present in responses.
-    #[serde(rename = "ChcHostDeniedActionSet")]
+    #[serde(rename = "ChcHostDeniedActionSet", default)]
     pub chc_host_denied_action_set: Vec<ChcHostDeniedActions>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2691,11 +2747,12 @@ pub struct DescribeChcHostsResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `5`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `ChcHostSet`; list of [`ChcHost`]; always present in responses.
-    #[serde(rename = "ChcHostSet")]
+    #[serde(rename = "ChcHostSet", default)]
     pub chc_host_set: Vec<ChcHost>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2716,18 +2773,21 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     /// Wire name `GroupQuota`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "GroupQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub group_quota: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `25`.
     #[serde(
         rename = "CurrentNum",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub current_num: i64,
     /// Wire name `CvmInHostGroupQuota`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmInHostGroupQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_in_host_group_quota: i64,
@@ -2735,12 +2795,14 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     #[deprecated(note = "deprecated by the service")]
     #[serde(
         rename = "CvmInSwGroupQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_in_sw_group_quota: i64,
     /// Wire name `CvmInRackGroupQuota`; int64; always present in responses. Example: `30`.
     #[serde(
         rename = "CvmInRackGroupQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_in_rack_group_quota: i64,
@@ -2819,11 +2881,12 @@ impl crate::runtime::Validate for DescribeDisasterRecoverGroupsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeDisasterRecoverGroupsResponse {
     /// Wire name `DisasterRecoverGroupSet`; list of [`DisasterRecoverGroup`]; always present in responses.
-    #[serde(rename = "DisasterRecoverGroupSet")]
+    #[serde(rename = "DisasterRecoverGroupSet", default)]
     pub disaster_recover_group_set: Vec<DisasterRecoverGroup>,
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
@@ -2880,11 +2943,12 @@ pub struct DescribeHostsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `HostSet`; list of [`HostItem`]; always present in responses.
-    #[serde(rename = "HostSet")]
+    #[serde(rename = "HostSet", default)]
     pub host_set: Vec<HostItem>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2985,11 +3049,12 @@ impl crate::runtime::Validate for DescribeHpcClustersRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeHpcClustersResponse {
     /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
-    #[serde(rename = "HpcClusterSet")]
+    #[serde(rename = "HpcClusterSet", default)]
     pub hpc_cluster_set: Vec<HpcClusterInfo>,
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: u64,
@@ -3040,6 +3105,7 @@ pub struct DescribeImageQuotaResponse {
     /// Wire name `ImageNumQuota`; int64; always present in responses. Example: `1000`.
     #[serde(
         rename = "ImageNumQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_num_quota: i64,
@@ -3077,7 +3143,7 @@ impl crate::runtime::Validate for DescribeImageSharePermissionRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImageSharePermissionResponse {
     /// Wire name `SharePermissionSet`; list of [`SharePermission`]; always present in responses.
-    #[serde(rename = "SharePermissionSet")]
+    #[serde(rename = "SharePermissionSet", default)]
     pub share_permission_set: Vec<SharePermission>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3146,11 +3212,12 @@ impl crate::runtime::Validate for DescribeImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImagesResponse {
     /// Wire name `ImageSet`; list of [`Image`]; always present in responses.
-    #[serde(rename = "ImageSet")]
+    #[serde(rename = "ImageSet", default)]
     pub image_set: Vec<Image>,
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
@@ -3171,10 +3238,10 @@ impl crate::runtime::Validate for DescribeImportImageOsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImportImageOsResponse {
     /// Wire name `ImportImageOsListSupported`; [`ImageOsList`]; always present in responses.
-    #[serde(rename = "ImportImageOsListSupported")]
+    #[serde(rename = "ImportImageOsListSupported", default)]
     pub import_image_os_list_supported: ImageOsList,
     /// Wire name `ImportImageOsVersionSet`; list of [`OsVersion`]; always present in responses.
-    #[serde(rename = "ImportImageOsVersionSet")]
+    #[serde(rename = "ImportImageOsVersionSet", default)]
     pub import_image_os_version_set: Vec<OsVersion>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3193,7 +3260,7 @@ impl crate::runtime::Validate for DescribeInstanceFamilyConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceFamilyConfigsResponse {
     /// Wire name `InstanceFamilyConfigSet`; list of [`InstanceFamilyConfig`]; always present in responses.
-    #[serde(rename = "InstanceFamilyConfigSet")]
+    #[serde(rename = "InstanceFamilyConfigSet", default)]
     pub instance_family_config_set: Vec<InstanceFamilyConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3229,7 +3296,7 @@ impl crate::runtime::Validate for DescribeInstanceInternetBandwidthConfigsReques
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceInternetBandwidthConfigsResponse {
     /// Wire name `InternetBandwidthConfigSet`; list of [`InternetBandwidthConfig`]; always present in responses.
-    #[serde(rename = "InternetBandwidthConfigSet")]
+    #[serde(rename = "InternetBandwidthConfigSet", default)]
     pub internet_bandwidth_config_set: Vec<InternetBandwidthConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3266,7 +3333,7 @@ impl crate::runtime::Validate for DescribeInstanceTypeConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceTypeConfigsResponse {
     /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfigSet")]
+    #[serde(rename = "InstanceTypeConfigSet", default)]
     pub instance_type_config_set: Vec<InstanceTypeConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3304,6 +3371,7 @@ pub struct DescribeInstanceVncUrlResponse {
     /// Wire name `InstanceVncUrl`; string; always present in responses. Example: `wss%3A%2F%2Fbjvnc.qcloud.com%3A26789%2Fv`.
     #[serde(
         rename = "InstanceVncUrl",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_vnc_url: String,
@@ -3373,7 +3441,7 @@ impl crate::runtime::Validate for DescribeInstancesActionTimerRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesActionTimerResponse {
     /// Wire name `ActionTimers`; list of [`ActionTimer`]; always present in responses.
-    #[serde(rename = "ActionTimers")]
+    #[serde(rename = "ActionTimers", default)]
     pub action_timers: Vec<ActionTimer>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3424,7 +3492,7 @@ impl crate::runtime::Validate for DescribeInstancesAttributesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesAttributesResponse {
     /// Wire name `InstanceSet`; list of [`InstanceAttribute`]; always present in responses.
-    #[serde(rename = "InstanceSet")]
+    #[serde(rename = "InstanceSet", default)]
     pub instance_set: Vec<InstanceAttribute>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3478,11 +3546,12 @@ pub struct DescribeInstancesModificationResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `InstanceTypeConfigStatusSet`; list of [`InstanceTypeConfigStatus`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfigStatusSet")]
+    #[serde(rename = "InstanceTypeConfigStatusSet", default)]
     pub instance_type_config_status_set: Vec<InstanceTypeConfigStatus>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3533,7 +3602,7 @@ impl crate::runtime::Validate for DescribeInstancesOperationLimitRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesOperationLimitResponse {
     /// Wire name `InstanceOperationLimitSet`; list of [`OperationCountLimit`]; always present in responses.
-    #[serde(rename = "InstanceOperationLimitSet")]
+    #[serde(rename = "InstanceOperationLimitSet", default)]
     pub instance_operation_limit_set: Vec<OperationCountLimit>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3648,13 +3717,14 @@ pub struct DescribeInstancesResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Details of the instances on this page.
     ///
     /// Wire name `InstanceSet`; list of [`Instance`]; always present in responses.
-    #[serde(rename = "InstanceSet")]
+    #[serde(rename = "InstanceSet", default)]
     pub instance_set: Vec<Instance>,
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -3753,13 +3823,14 @@ pub struct DescribeInstancesStatusResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// State of each instance on this page.
     ///
     /// Wire name `InstanceStatusSet`; list of [`InstanceStatus`]; always present in responses.
-    #[serde(rename = "InstanceStatusSet")]
+    #[serde(rename = "InstanceStatusSet", default)]
     pub instance_status_set: Vec<InstanceStatus>,
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -3780,7 +3851,7 @@ impl crate::runtime::Validate for DescribeInternetChargeTypeConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInternetChargeTypeConfigsResponse {
     /// Wire name `InternetChargeTypeConfigSet`; list of [`InternetChargeTypeConfig`]; always present in responses.
-    #[serde(rename = "InternetChargeTypeConfigSet")]
+    #[serde(rename = "InternetChargeTypeConfigSet", default)]
     pub internet_charge_type_config_set: Vec<InternetChargeTypeConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3843,11 +3914,12 @@ pub struct DescribeKeyPairsResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `KeyPairSet`; list of [`KeyPair`]; always present in responses.
-    #[serde(rename = "KeyPairSet")]
+    #[serde(rename = "KeyPairSet", default)]
     pub key_pair_set: Vec<KeyPair>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3933,11 +4005,12 @@ pub struct DescribeLaunchTemplateVersionsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `LaunchTemplateVersionSet`; list of [`LaunchTemplateVersionInfo`]; always present in responses.
-    #[serde(rename = "LaunchTemplateVersionSet")]
+    #[serde(rename = "LaunchTemplateVersionSet", default)]
     pub launch_template_version_set: Vec<LaunchTemplateVersionInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4000,11 +4073,12 @@ pub struct DescribeLaunchTemplatesResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `LaunchTemplateSet`; list of [`LaunchTemplateInfo`]; always present in responses.
-    #[serde(rename = "LaunchTemplateSet")]
+    #[serde(rename = "LaunchTemplateSet", default)]
     pub launch_template_set: Vec<LaunchTemplateInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4025,11 +4099,12 @@ pub struct DescribeRegionsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `9`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `RegionSet`; list of [`RegionInfo`]; always present in responses.
-    #[serde(rename = "RegionSet")]
+    #[serde(rename = "RegionSet", default)]
     pub region_set: Vec<RegionInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4065,7 +4140,7 @@ impl crate::runtime::Validate for DescribeResourcePoolPackInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeResourcePoolPackInstancesResponse {
     /// Wire name `DedicatedResourcePackInstanceSet`; list of [`ResourcePoolPackInstance`]; always present in responses.
-    #[serde(rename = "DedicatedResourcePackInstanceSet")]
+    #[serde(rename = "DedicatedResourcePackInstanceSet", default)]
     pub dedicated_resource_pack_instance_set: Vec<ResourcePoolPackInstance>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4104,7 +4179,7 @@ impl crate::runtime::Validate for DescribeResourcePoolPackTypeConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeResourcePoolPackTypeConfigsResponse {
     /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfigSet")]
+    #[serde(rename = "InstanceTypeConfigSet", default)]
     pub instance_type_config_set: Vec<InstanceTypeConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4157,7 +4232,7 @@ impl crate::runtime::Validate for DescribeResourcePoolPacksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeResourcePoolPacksResponse {
     /// Wire name `DedicatedResourcePackSet`; list of [`ResourcePoolPack`]; always present in responses.
-    #[serde(rename = "DedicatedResourcePackSet")]
+    #[serde(rename = "DedicatedResourcePackSet", default)]
     pub dedicated_resource_pack_set: Vec<ResourcePoolPack>,
     /// Wire name `NextToken`; string; may be null. Example: `DmfvOh9/PDSxjhK9C1m7xWt3GwgUbcW+D4qc2Nfu5ytgQNy7iXh21v7KeIK8Qni6`.
     #[serde(
@@ -4276,11 +4351,12 @@ pub struct DescribeTaskInfoResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `RepairTaskInfoSet`; list of [`RepairTaskInfo`]; always present in responses.
-    #[serde(rename = "RepairTaskInfoSet")]
+    #[serde(rename = "RepairTaskInfoSet", default)]
     pub repair_task_info_set: Vec<RepairTaskInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4317,7 +4393,7 @@ impl crate::runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeZoneInstanceConfigInfosResponse {
     /// Wire name `InstanceTypeQuotaSet`; list of [`InstanceTypeQuotaItem`]; always present in responses.
-    #[serde(rename = "InstanceTypeQuotaSet")]
+    #[serde(rename = "InstanceTypeQuotaSet", default)]
     pub instance_type_quota_set: Vec<InstanceTypeQuotaItem>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4338,11 +4414,12 @@ pub struct DescribeZonesResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `ZoneSet`; list of [`ZoneInfo`]; always present in responses.
-    #[serde(rename = "ZoneSet")]
+    #[serde(rename = "ZoneSet", default)]
     pub zone_set: Vec<ZoneInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4461,54 +4538,70 @@ pub struct DisasterRecoverGroup {
     /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-n4becvb9`.
     #[serde(
         rename = "DisasterRecoverGroupId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Name`; string; always present in responses. Example: `myGroup`.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `Type`; string; always present in responses. Example: `"HOST"`.
-    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Type",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub r#type: String,
     /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmQuotaTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_quota_total: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "CurrentNum",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub current_num: i64,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-19029pru"]`.
     #[serde(
         rename = "InstanceIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2025-03-17T03:50:41Z`.
     #[serde(
         rename = "CreateTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `Affinity`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Affinity",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub affinity: i64,
     /// Wire name `Strategy`; string; always present in responses. Example: `SPREAD`.
     #[serde(
         rename = "Strategy",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub strategy: String,
     /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "PartitionCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub partition_count: i64,
@@ -4803,12 +4896,14 @@ pub struct ExportImagesResponse {
     /// Wire name `TaskId`; uint64; always present in responses. Example: `124578`.
     #[serde(
         rename = "TaskId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub task_id: u64,
     /// Wire name `CosPaths`; list of string; always present in responses. Example: `/img-dz6w75t0_system_snap-hedv100v.raw`.
     #[serde(
         rename = "CosPaths",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cos_paths: Vec<String>,
@@ -4906,15 +5001,21 @@ pub struct GpuInfo {
     /// Wire name `GPUCount`; float; always present in responses. Example: `1`.
     #[serde(
         rename = "GPUCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub gpu_count: f64,
     /// Wire name `GPUId`; list of string; always present in responses. Example: `['0000:18:00.0','0000:18:00.1']`.
-    #[serde(rename = "GPUId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "GPUId",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub gpu_id: Vec<String>,
     /// Wire name `GPUType`; string; always present in responses. Example: `NVIDIA T4`.
     #[serde(
         rename = "GPUType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub gpu_type: String,
@@ -4923,59 +5024,68 @@ pub struct GpuInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HostItem {
     /// Wire name `Placement`; [`Placement`]; always present in responses. Example: `{     "Zone": "ap-guangzhou-4",     "ProjectId": 0 }`.
-    #[serde(rename = "Placement")]
+    #[serde(rename = "Placement", default)]
     pub placement: Placement,
     /// Wire name `HostId`; string; always present in responses. Example: `host-6154dm9w`.
     #[serde(
         rename = "HostId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_id: String,
     /// Wire name `HostType`; string; always present in responses. Example: `HS50`.
     #[serde(
         rename = "HostType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_type: String,
     /// Wire name `HostName`; string; always present in responses. Example: `myHost`.
     #[serde(
         rename = "HostName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_name: String,
     /// Wire name `HostChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "HostChargeType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_charge_type: String,
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2024-11-03T09:47:00Z`.
     #[serde(
         rename = "CreatedTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2024-12-03T09:47:00Z`.
     #[serde(
         rename = "ExpiredTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub expired_time: String,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `ins-bv6i4xxx`.
     #[serde(
         rename = "InstanceIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `HostState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "HostState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_state: String,
@@ -4988,16 +5098,17 @@ pub struct HostItem {
     )]
     pub host_ip: Option<String>,
     /// Wire name `HostResource`; [`HostResource`]; always present in responses. Example: `{     "CpuTotal": 126,     "CpuAvailable": 24,     "MemTotal": 320,     "MemAvailable": 77,     "DiskTotal": 0,     "DiskAvailable": 0,     "DiskType": "",     "GpuTotal": 0,     "GpuAvailable": 0 }`.
-    #[serde(rename = "HostResource")]
+    #[serde(rename = "HostResource", default)]
     pub host_resource: HostResource,
     /// Wire name `CageId`; string; always present in responses. Example: `cage-gz-1-2`.
     #[serde(
         rename = "CageId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cage_id: String,
     /// Wire name `Tags`; list of [`Tag`]; always present in responses. Example: `[     {         "ResourceType": "cdh",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
-    #[serde(rename = "Tags")]
+    #[serde(rename = "Tags", default)]
     pub tags: Vec<Tag>,
 }
 /// Wire object `HostPriceInfo`.
@@ -5013,54 +5124,63 @@ pub struct HostResource {
     /// Wire name `CpuTotal`; uint64; always present in responses. Example: `32`.
     #[serde(
         rename = "CpuTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cpu_total: u64,
     /// Wire name `CpuAvailable`; uint64; always present in responses. Example: `32`.
     #[serde(
         rename = "CpuAvailable",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cpu_available: u64,
     /// Wire name `MemTotal`; float; always present in responses. Example: `96`.
     #[serde(
         rename = "MemTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub mem_total: f64,
     /// Wire name `MemAvailable`; float; always present in responses. Example: `96`.
     #[serde(
         rename = "MemAvailable",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub mem_available: f64,
     /// Wire name `DiskTotal`; uint64; always present in responses. Example: `1000`.
     #[serde(
         rename = "DiskTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_total: u64,
     /// Wire name `DiskAvailable`; uint64; always present in responses. Example: `1000`.
     #[serde(
         rename = "DiskAvailable",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_available: u64,
     /// Wire name `DiskType`; string; always present in responses. Example: `"LOCAL_SSD"`.
     #[serde(
         rename = "DiskType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_type: String,
     /// Wire name `GpuTotal`; uint64; always present in responses. Example: `0`.
     #[serde(
         rename = "GpuTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub gpu_total: u64,
     /// Wire name `GpuAvailable`; uint64; always present in responses. Example: `0`.
     #[serde(
         rename = "GpuAvailable",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub gpu_available: u64,
@@ -5079,42 +5199,56 @@ pub struct HpcClusterInfo {
     /// Wire name `HpcClusterId`; string; always present in responses. Example: `hpc-07b1c`.
     #[serde(
         rename = "HpcClusterId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
     /// Wire name `Name`; string; always present in responses. Example: `myCluster`.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `Remark`; string; always present in responses. Example: `HCCPNV6`.
     #[serde(
         rename = "Remark",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub remark: String,
     /// Wire name `CvmQuotaTotal`; uint64; always present in responses. Example: `1600`.
     #[serde(
         rename = "CvmQuotaTotal",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cvm_quota_total: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `CurrentNum`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "CurrentNum",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub current_num: u64,
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
         rename = "CreateTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-xxxxx"]`.
     #[serde(
         rename = "InstanceIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
@@ -5152,72 +5286,84 @@ pub struct Image {
     /// Wire name `ImageId`; string; always present in responses. Example: `img-19mu3fy3`.
     #[serde(
         rename = "ImageId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `OsName`; string; always present in responses.
     #[serde(
         rename = "OsName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub os_name: String,
     /// Wire name `ImageType`; string; always present in responses. Example: `PRIVATE_IMAGE`.
     #[serde(
         rename = "ImageType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_type: String,
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2022-03-21T08:41:45Z`.
     #[serde(
         rename = "CreatedTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `ImageName`; string; always present in responses. Example: `myImg`.
     #[serde(
         rename = "ImageName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_name: String,
     /// Wire name `ImageDescription`; string; always present in responses. Example: `tencentcloud`.
     #[serde(
         rename = "ImageDescription",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_description: String,
     /// Wire name `ImageSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "ImageSize",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_size: i64,
     /// Wire name `Architecture`; string; always present in responses. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub architecture: String,
     /// Wire name `ImageState`; string; always present in responses. Example: `NORMAL`.
     #[serde(
         rename = "ImageState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_state: String,
     /// Wire name `Platform`; string; always present in responses. Example: `CentOS`.
     #[serde(
         rename = "Platform",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub platform: String,
     /// Wire name `ImageCreator`; string; always present in responses. Example: `tencentcloud`.
     #[serde(
         rename = "ImageCreator",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_creator: String,
     /// Wire name `ImageSource`; string; always present in responses. Example: `CREATE_IMAGE`.
     #[serde(
         rename = "ImageSource",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_source: String,
@@ -5232,18 +5378,20 @@ pub struct Image {
     /// Wire name `IsSupportCloudinit`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "IsSupportCloudinit",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub is_support_cloudinit: bool,
     /// Wire name `SnapshotSet`; list of [`Snapshot`]; always present in responses.
-    #[serde(rename = "SnapshotSet")]
+    #[serde(rename = "SnapshotSet", default)]
     pub snapshot_set: Vec<Snapshot>,
     /// Wire name `Tags`; list of [`Tag`]; always present in responses.
-    #[serde(rename = "Tags")]
+    #[serde(rename = "Tags", default)]
     pub tags: Vec<Tag>,
     /// Wire name `LicenseType`; string; always present in responses. Example: `TencentCloud`.
     #[serde(
         rename = "LicenseType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub license_type: String,
@@ -5278,11 +5426,16 @@ pub struct ImageOsList {
     /// Wire name `Windows`; list of string; always present in responses. Example: `Windows Server 2019`.
     #[serde(
         rename = "Windows",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub windows: Vec<String>,
     /// Wire name `Linux`; list of string; always present in responses. Example: `CentOS`.
-    #[serde(rename = "Linux", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Linux",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub linux: Vec<String>,
 }
 /// Wire object `ImageQuota`.
@@ -5291,12 +5444,14 @@ pub struct ImageQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
         rename = "UsedQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `20`.
     #[serde(
         rename = "TotalQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
@@ -5555,6 +5710,7 @@ pub struct ImportInstancesActionTimerResponse {
     /// Wire name `ActionTimerIds`; list of string; always present in responses. Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
     #[serde(
         rename = "ActionTimerIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub action_timer_ids: Vec<String>,
@@ -5633,7 +5789,11 @@ impl crate::runtime::Validate for ImportKeyPairRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImportKeyPairResponse {
     /// Wire name `KeyId`; string; always present in responses. Example: `skey-4e5ty7i8`.
-    #[serde(rename = "KeyId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "KeyId",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub key_id: String,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5693,7 +5853,7 @@ impl crate::runtime::Validate for InquirePricePurchaseResourcePoolPacksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquirePricePurchaseResourcePoolPacksResponse {
     /// Wire name `Price`; [`ItemPrice`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: ItemPrice,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5768,7 +5928,7 @@ impl crate::runtime::Validate for InquiryPriceModifyInstancesChargeTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceModifyInstancesChargeTypeResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5825,7 +5985,7 @@ impl crate::runtime::Validate for InquiryPriceRenewHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceRenewHostsResponse {
     /// Wire name `Price`; [`HostPriceInfo`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: HostPriceInfo,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5890,7 +6050,7 @@ impl crate::runtime::Validate for InquiryPriceRenewInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceRenewInstancesResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5982,7 +6142,7 @@ impl crate::runtime::Validate for InquiryPriceResetInstanceRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResetInstanceResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6047,7 +6207,7 @@ impl crate::runtime::Validate for InquiryPriceResetInstancesInternetMaxBandwidth
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6098,7 +6258,7 @@ impl crate::runtime::Validate for InquiryPriceResetInstancesTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResetInstancesTypeResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6178,7 +6338,7 @@ impl crate::runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResizeInstanceDisksResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6487,7 +6647,7 @@ impl crate::runtime::Validate for InquiryPriceRunInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceRunInstancesResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6523,7 +6683,7 @@ impl crate::runtime::Validate for InquiryPriceTerminateInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceTerminateInstancesResponse {
     /// Wire name `InstanceRefundsSet`; list of [`InstanceRefund`]; always present in responses.
-    #[serde(rename = "InstanceRefundsSet")]
+    #[serde(rename = "InstanceRefundsSet", default)]
     pub instance_refunds_set: Vec<InstanceRefund>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6540,13 +6700,14 @@ pub struct Instance {
     /// Zone, project and host of the instance.
     ///
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement")]
+    #[serde(rename = "Placement", default)]
     pub placement: Placement,
     /// Instance ID, such as `ins-9bxebleo`.
     ///
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-9bxebleo`.
     #[serde(
         rename = "InstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
@@ -6555,19 +6716,25 @@ pub struct Instance {
     /// Wire name `InstanceType`; string; always present in responses. Example: `S1.SMALL1`.
     #[serde(
         rename = "InstanceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Number of CPU cores.
     ///
     /// Wire name `CPU`; int64; always present in responses. Example: `1`.
-    #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "CPU",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub cpu: i64,
     /// Memory size in GiB.
     ///
     /// Wire name `Memory`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Memory",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub memory: i64,
@@ -6576,6 +6743,7 @@ pub struct Instance {
     /// Wire name `RestrictState`; string; always present in responses. Example: `NORMAL`.
     #[serde(
         rename = "RestrictState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub restrict_state: String,
@@ -6584,6 +6752,7 @@ pub struct Instance {
     /// Wire name `InstanceName`; string; always present in responses.
     #[serde(
         rename = "InstanceName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_name: String,
@@ -6592,24 +6761,26 @@ pub struct Instance {
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// System disk.
     ///
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
-    #[serde(rename = "SystemDisk")]
+    #[serde(rename = "SystemDisk", default)]
     pub system_disk: SystemDisk,
     /// Data disks attached to the instance.
     ///
     /// Wire name `DataDisks`; list of [`DataDisk`]; always present in responses.
-    #[serde(rename = "DataDisks")]
+    #[serde(rename = "DataDisks", default)]
     pub data_disks: Vec<DataDisk>,
     /// Private IP addresses of the primary network interface.
     ///
     /// Wire name `PrivateIpAddresses`; list of string; always present in responses. Example: `["172.16.32.78"]`.
     #[serde(
         rename = "PrivateIpAddresses",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub private_ip_addresses: Vec<String>,
@@ -6626,18 +6797,19 @@ pub struct Instance {
     /// Public network billing and bandwidth.
     ///
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
-    #[serde(rename = "InternetAccessible")]
+    #[serde(rename = "InternetAccessible", default)]
     pub internet_accessible: InternetAccessible,
     /// VPC and subnet of the primary network interface.
     ///
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "VirtualPrivateCloud")]
+    #[serde(rename = "VirtualPrivateCloud", default)]
     pub virtual_private_cloud: VirtualPrivateCloud,
     /// ID of the image the instance was created from.
     ///
     /// Wire name `ImageId`; string; always present in responses. Example: `img-9qabwvbn`.
     #[serde(
         rename = "ImageId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_id: String,
@@ -6646,6 +6818,7 @@ pub struct Instance {
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
@@ -6654,6 +6827,7 @@ pub struct Instance {
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2020-03-10T02:43:51Z`.
     #[serde(
         rename = "CreatedTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
@@ -6662,6 +6836,7 @@ pub struct Instance {
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2020-04-10T02:47:36Z`.
     #[serde(
         rename = "ExpiredTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub expired_time: String,
@@ -6670,6 +6845,7 @@ pub struct Instance {
     /// Wire name `OsName`; string; always present in responses. Example: `CentOS 7.6 64bit`.
     #[serde(
         rename = "OsName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub os_name: String,
@@ -6678,39 +6854,46 @@ pub struct Instance {
     /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-p1ezv4wz"]`.
     #[serde(
         rename = "SecurityGroupIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
     /// Login settings; only the bound key pair IDs are returned.
     ///
     /// Wire name `LoginSettings`; [`LoginSettings`]; always present in responses.
-    #[serde(rename = "LoginSettings")]
+    #[serde(rename = "LoginSettings", default)]
     pub login_settings: LoginSettings,
     /// Current state: `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, or a rescue-mode or live-migration state; InstanceStatus explains each.
     ///
     /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "InstanceState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_state: String,
     /// Tags bound to the instance.
     ///
     /// Wire name `Tags`; list of [`Tag`]; always present in responses.
-    #[serde(rename = "Tags")]
+    #[serde(rename = "Tags", default)]
     pub tags: Vec<Tag>,
     /// Billing while stopped: `KEEP_CHARGING`, `STOP_CHARGING`, or `NOT_APPLICABLE` when the instance is not stopped or cannot stop charging.
     ///
     /// Wire name `StopChargingMode`; string; always present in responses. Example: `NOT_APPLICABLE`.
     #[serde(
         rename = "StopChargingMode",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub stop_charging_mode: String,
     /// Globally unique ID of the instance, a UUID.
     ///
     /// Wire name `Uuid`; string; always present in responses. Example: `68b510db-b4c1-4630-a62b-73d0c7c970f9`.
-    #[serde(rename = "Uuid", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Uuid",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub uuid: String,
     /// Name of the last action run on the instance, such as `StopInstances`.
     ///
@@ -6748,6 +6931,7 @@ pub struct Instance {
     #[deprecated(note = "deprecated by the service")]
     #[serde(
         rename = "DisasterRecoverGroupId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
@@ -6776,6 +6960,7 @@ pub struct Instance {
     /// Wire name `HpcClusterId`; string; always present in responses. Example: `hpc-4dxxetpt`.
     #[serde(
         rename = "HpcClusterId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
@@ -6794,6 +6979,7 @@ pub struct Instance {
     /// Wire name `DedicatedClusterId`; string; always present in responses. Example: `cluster-du3jken`.
     #[serde(
         rename = "DedicatedClusterId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: String,
@@ -6802,6 +6988,7 @@ pub struct Instance {
     /// Wire name `IsolatedSource`; string; always present in responses. Example: `NOTISOLATED`.
     #[serde(
         rename = "IsolatedSource",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub isolated_source: String,
@@ -6810,6 +6997,7 @@ pub struct Instance {
     /// Wire name `DisasterRecoverGroupIds`; list of string; always present in responses. Example: `["ps-l7sdunxx"]`.
     #[serde(
         rename = "DisasterRecoverGroupIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
@@ -6823,6 +7011,7 @@ pub struct Instance {
     /// Wire name `LicenseType`; string; always present in responses. Example: `TencentCloud`.
     #[serde(
         rename = "LicenseType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub license_type: String,
@@ -6831,6 +7020,7 @@ pub struct Instance {
     /// Wire name `DisableApiTermination`; bool; always present in responses. Example: `false`.
     #[serde(
         rename = "DisableApiTermination",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disable_api_termination: bool,
@@ -6839,6 +7029,7 @@ pub struct Instance {
     /// Wire name `HostName`; string; always present in responses. Example: `VM-4-18-ubuntu`.
     #[serde(
         rename = "HostName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_name: String,
@@ -6847,6 +7038,7 @@ pub struct Instance {
     /// Wire name `DefaultLoginUser`; string; always present in responses. Example: `root`.
     #[serde(
         rename = "DefaultLoginUser",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub default_login_user: String,
@@ -6855,6 +7047,7 @@ pub struct Instance {
     /// Wire name `DefaultLoginPort`; int64; always present in responses. Example: `22`.
     #[serde(
         rename = "DefaultLoginPort",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub default_login_port: i64,
@@ -6934,6 +7127,7 @@ pub struct InstanceChargePrepaid {
     /// Wire name `Period`; int64; required in requests; always present in responses. Example: `1`.
     #[serde(
         rename = "Period",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub period: i64,
@@ -6957,12 +7151,14 @@ pub struct InstanceFamilyConfig {
     /// Wire name `InstanceFamilyName`; string; always present in responses.
     #[serde(
         rename = "InstanceFamilyName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_family_name: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `I1`.
     #[serde(
         rename = "InstanceFamily",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_family: String,
@@ -6971,7 +7167,7 @@ pub struct InstanceFamilyConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InstanceMarketOptionsRequest {
     /// Wire name `SpotOptions`; [`SpotMarketOptions`]; required in requests; always present in responses. Example: `0.12`.
-    #[serde(rename = "SpotOptions")]
+    #[serde(rename = "SpotOptions", default)]
     pub spot_options: SpotMarketOptions,
     /// Wire name `MarketType`; string; always present in responses. Example: `spot`.
     #[serde(
@@ -7002,12 +7198,14 @@ pub struct InstanceRefund {
     /// Wire name `InstanceId`; string; always present in responses. Example: `"ins-fxqy3xmq"`.
     #[serde(
         rename = "InstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `Refunds`; float; always present in responses.
     #[serde(
         rename = "Refunds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub refunds: f64,
@@ -7030,6 +7228,7 @@ pub struct InstanceStatus {
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-g4c6xxxx`.
     #[serde(
         rename = "InstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
@@ -7038,6 +7237,7 @@ pub struct InstanceStatus {
     /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "InstanceState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_state: String,
@@ -7046,38 +7246,58 @@ pub struct InstanceStatus {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InstanceTypeConfig {
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
     #[serde(
         rename = "InstanceFamily",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `GPU`; int64; always present in responses. Example: `1`.
-    #[serde(rename = "GPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "GPU",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub gpu: i64,
     /// Wire name `CPU`; int64; always present in responses. Example: `4`.
-    #[serde(rename = "CPU", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "CPU",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Memory",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Wire name `FPGA`; int64; always present in responses. Example: `1`.
-    #[serde(rename = "FPGA", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "FPGA",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub fpga: i64,
     /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
     #[serde(
         rename = "GpuCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub gpu_count: f64,
@@ -7104,136 +7324,170 @@ pub struct InstanceTypeConfigStatus {
     /// Wire name `Status`; string; always present in responses. Example: `"UNAVAILABLE"`.
     #[serde(
         rename = "Status",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub status: String,
     /// Wire name `Message`; string; always present in responses. Example: `"The instance does not support tuning to SA3 instance family."`.
     #[serde(
         rename = "Message",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub message: String,
     /// Wire name `InstanceTypeConfig`; [`InstanceTypeConfig`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfig")]
+    #[serde(rename = "InstanceTypeConfig", default)]
     pub instance_type_config: InstanceTypeConfig,
 }
 /// Wire object `InstanceTypeQuotaItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InstanceTypeQuotaItem {
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// Wire name `NetworkCard`; int64; always present in responses. Example: `25`.
     #[serde(
         rename = "NetworkCard",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub network_card: i64,
     /// Wire name `Externals`; [`Externals`]; always present in responses.
-    #[serde(rename = "Externals")]
+    #[serde(rename = "Externals", default)]
     pub externals: Externals,
     /// Wire name `Cpu`; int64; always present in responses. Example: `4`.
-    #[serde(rename = "Cpu", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Cpu",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Memory",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
     #[serde(
         rename = "InstanceFamily",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `TypeName`; string; always present in responses.
     #[serde(
         rename = "TypeName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub type_name: String,
     /// Wire name `LocalDiskTypeList`; list of [`LocalDiskType`]; always present in responses.
-    #[serde(rename = "LocalDiskTypeList")]
+    #[serde(rename = "LocalDiskTypeList", default)]
     pub local_disk_type_list: Vec<LocalDiskType>,
     /// Wire name `Status`; string; always present in responses. Example: `SELL`.
     #[serde(
         rename = "Status",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub status: String,
     /// Wire name `Price`; [`ItemPrice`]; always present in responses.
-    #[serde(rename = "Price")]
+    #[serde(rename = "Price", default)]
     pub price: ItemPrice,
     /// Wire name `SoldOutReason`; string; always present in responses. Example: `ResourcesSoldOut.SpecifiedInstanceType`.
     #[serde(
         rename = "SoldOutReason",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub sold_out_reason: String,
     /// Wire name `InstanceBandwidth`; float; always present in responses. Example: `10.0`.
     #[serde(
         rename = "InstanceBandwidth",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_bandwidth: f64,
     /// Wire name `InstancePps`; int64; always present in responses. Example: `80`.
     #[serde(
         rename = "InstancePps",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_pps: i64,
     /// Wire name `StorageBlockAmount`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "StorageBlockAmount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub storage_block_amount: i64,
     /// Wire name `CpuType`; string; always present in responses. Example: `Intel Xeon Cascade Lake 8255C`.
     #[serde(
         rename = "CpuType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub cpu_type: String,
     /// Wire name `Gpu`; int64; always present in responses. Example: `1`.
-    #[serde(rename = "Gpu", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Gpu",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub gpu: i64,
     /// Wire name `Fpga`; int64; always present in responses. Example: `1`.
-    #[serde(rename = "Fpga", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Fpga",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub fpga: i64,
     /// Wire name `Remark`; string; always present in responses.
     #[serde(
         rename = "Remark",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub remark: String,
     /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
     #[serde(
         rename = "GpuCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub gpu_count: f64,
     /// Wire name `Frequency`; string; always present in responses. Example: `-/3.1GHz`.
     #[serde(
         rename = "Frequency",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub frequency: String,
     /// Wire name `StatusCategory`; string; always present in responses. Example: `EnoughStock`.
     #[serde(
         rename = "StatusCategory",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub status_category: String,
@@ -7333,17 +7587,19 @@ pub struct InternetBandwidthConfig {
     /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
         rename = "StartTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub start_time: String,
     /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2023-11-05T14:30:00Z`.
     #[serde(
         rename = "EndTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub end_time: String,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
-    #[serde(rename = "InternetAccessible")]
+    #[serde(rename = "InternetAccessible", default)]
     pub internet_accessible: InternetAccessible,
 }
 /// Wire object `InternetChargeTypeConfig`.
@@ -7352,12 +7608,14 @@ pub struct InternetChargeTypeConfig {
     /// Wire name `InternetChargeType`; string; always present in responses. Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     #[serde(
         rename = "InternetChargeType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub internet_charge_type: String,
     /// Wire name `Description`; string; always present in responses. Example: `postpaid monthly`.
     #[serde(
         rename = "Description",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub description: String,
@@ -7522,17 +7780,23 @@ pub struct ItemPrice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KeyPair {
     /// Wire name `KeyId`; string; always present in responses. Example: `skey-q29u65hu`.
-    #[serde(rename = "KeyId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "KeyId",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub key_id: String,
     /// Wire name `KeyName`; string; always present in responses. Example: `mySkey`.
     #[serde(
         rename = "KeyName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub key_name: String,
     /// Wire name `ProjectId`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "ProjectId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub project_id: i64,
@@ -7609,42 +7873,49 @@ pub struct LaunchTemplateInfo {
     /// Wire name `LatestVersionNumber`; uint64; always present in responses. Example: `10`.
     #[serde(
         rename = "LatestVersionNumber",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub latest_version_number: u64,
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-rf6ogz49`.
     #[serde(
         rename = "LaunchTemplateId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `LaunchTemplateName`; string; always present in responses. Example: `foobar`.
     #[serde(
         rename = "LaunchTemplateName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_name: String,
     /// Wire name `DefaultVersionNumber`; uint64; always present in responses. Example: `5`.
     #[serde(
         rename = "DefaultVersionNumber",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub default_version_number: u64,
     /// Wire name `LaunchTemplateVersionCount`; uint64; always present in responses. Example: `8`.
     #[serde(
         rename = "LaunchTemplateVersionCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_version_count: u64,
     /// Wire name `CreatedBy`; string; always present in responses. Example: `1230000`.
     #[serde(
         rename = "CreatedBy",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_by: String,
     /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
     #[serde(
         rename = "CreationTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub creation_time: String,
@@ -7653,47 +7924,52 @@ pub struct LaunchTemplateInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LaunchTemplateVersionData {
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement")]
+    #[serde(rename = "Placement", default)]
     pub placement: Placement,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S1.SMALL2`.
     #[serde(
         rename = "InstanceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceName`; string; always present in responses. Example: `MyInstance`.
     #[serde(
         rename = "InstanceName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_name: String,
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
-    #[serde(rename = "SystemDisk")]
+    #[serde(rename = "SystemDisk", default)]
     pub system_disk: SystemDisk,
     /// Wire name `DataDisks`; list of [`DataDisk`].
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
-    #[serde(rename = "InternetAccessible")]
+    #[serde(rename = "InternetAccessible", default)]
     pub internet_accessible: InternetAccessible,
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "VirtualPrivateCloud")]
+    #[serde(rename = "VirtualPrivateCloud", default)]
     pub virtual_private_cloud: VirtualPrivateCloud,
     /// Wire name `ImageId`; string; always present in responses. Example: `img-pi0aa46r`.
     #[serde(
         rename = "ImageId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-rf6ogz49"]`.
     #[serde(
         rename = "SecurityGroupIds",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
@@ -7719,11 +7995,12 @@ pub struct LaunchTemplateVersionData {
     /// Wire name `InstanceCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "InstanceCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_count: u64,
     /// Wire name `EnhancedService`; [`EnhancedService`]; always present in responses.
-    #[serde(rename = "EnhancedService")]
+    #[serde(rename = "EnhancedService", default)]
     pub enhanced_service: EnhancedService,
     /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
     #[serde(
@@ -7784,6 +8061,7 @@ pub struct LaunchTemplateVersionData {
     /// Wire name `DisableApiTermination`; bool; always present in responses. Example: `false`.
     #[serde(
         rename = "DisableApiTermination",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disable_api_termination: bool,
@@ -7794,39 +8072,45 @@ pub struct LaunchTemplateVersionInfo {
     /// Wire name `LaunchTemplateVersion`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "LaunchTemplateVersion",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_version: u64,
     /// Wire name `LaunchTemplateVersionData`; [`LaunchTemplateVersionData`]; always present in responses.
-    #[serde(rename = "LaunchTemplateVersionData")]
+    #[serde(rename = "LaunchTemplateVersionData", default)]
     pub launch_template_version_data: LaunchTemplateVersionData,
     /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
     #[serde(
         rename = "CreationTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub creation_time: String,
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-b8v1kcyq`.
     #[serde(
         rename = "LaunchTemplateId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `IsDefaultVersion`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "IsDefaultVersion",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub is_default_version: bool,
     /// Wire name `LaunchTemplateVersionDescription`; string; always present in responses. Example: `MyVersion`.
     #[serde(
         rename = "LaunchTemplateVersionDescription",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub launch_template_version_description: String,
     /// Wire name `CreatedBy`; string; always present in responses. Example: `251001234`.
     #[serde(
         rename = "CreatedBy",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_by: String,
@@ -7835,29 +8119,37 @@ pub struct LaunchTemplateVersionInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LocalDiskType {
     /// Wire name `Type`; string; always present in responses. Example: `LOCAL_BASIC`.
-    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Type",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub r#type: String,
     /// Wire name `PartitionType`; string; always present in responses. Example: `ROOT`.
     #[serde(
         rename = "PartitionType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub partition_type: String,
     /// Wire name `MinSize`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "MinSize",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub min_size: i64,
     /// Wire name `MaxSize`; int64; always present in responses. Example: `20`.
     #[serde(
         rename = "MaxSize",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub max_size: i64,
     /// Wire name `Required`; string; always present in responses. Example: `REQUIRED`.
     #[serde(
         rename = "Required",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub required: String,
@@ -8980,24 +9272,28 @@ pub struct OperationCountLimit {
     /// Wire name `Operation`; string; always present in responses. Example: `INSTANCE_DEGRADE`.
     #[serde(
         rename = "Operation",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub operation: String,
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxx`.
     #[serde(
         rename = "InstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `CurrentCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "CurrentCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub current_count: i64,
     /// Wire name `LimitCount`; int64; always present in responses. Example: `5`.
     #[serde(
         rename = "LimitCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub limit_count: i64,
@@ -9008,18 +9304,21 @@ pub struct OsVersion {
     /// Wire name `OsName`; string; always present in responses. Example: `CentOS`.
     #[serde(
         rename = "OsName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub os_name: String,
     /// Wire name `OsVersions`; list of string; always present in responses. Example: `["9"]`.
     #[serde(
         rename = "OsVersions",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub os_versions: Vec<String>,
     /// Wire name `Architecture`; list of string; always present in responses. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub architecture: Vec<String>,
@@ -9032,7 +9331,11 @@ pub struct Placement {
     /// Availability zone, such as `ap-guangzhou-4`; DescribeZones lists them.
     ///
     /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-guangzhou-4`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// ID of the project the instance belongs to; 0, the default, is the default project.
     ///
@@ -9114,23 +9417,30 @@ pub struct PostPaidQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
         rename = "UsedQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-1`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
 }
 /// Wire object `PrePaidQuota`.
@@ -9139,29 +9449,37 @@ pub struct PrePaidQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
         rename = "UsedQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `OnceQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "OnceQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub once_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
 }
 /// Wire object `Price`.
@@ -9331,6 +9649,7 @@ pub struct PurchaseResourcePoolPacksResponse {
     /// Wire name `DedicatedResourcePackIdSet`; list of string; always present in responses. Example: `["rpp-2gyonkx7"]`.
     #[serde(
         rename = "DedicatedResourcePackIdSet",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_id_set: Vec<String>,
@@ -9422,18 +9741,21 @@ pub struct RegionInfo {
     /// Wire name `Region`; string; always present in responses. Example: `ap-guangzhou`.
     #[serde(
         rename = "Region",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub region: String,
     /// Wire name `RegionName`; string; always present in responses.
     #[serde(
         rename = "RegionName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub region_name: String,
     /// Wire name `RegionState`; string; always present in responses. Example: `AVAILABLE`.
     #[serde(
         rename = "RegionState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub region_state: String,
@@ -9697,6 +10019,7 @@ pub struct RepairTaskControlResponse {
     /// Wire name `TaskId`; string; always present in responses. Example: `rep-xxxxxxxx`.
     #[serde(
         rename = "TaskId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub task_id: String,
@@ -9713,12 +10036,14 @@ pub struct RepairTaskInfo {
     /// Wire name `TaskId`; string; always present in responses. Example: `rep-xxxxxxxx`.
     #[serde(
         rename = "TaskId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub task_id: String,
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxxxxx`.
     #[serde(
         rename = "InstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
@@ -9733,36 +10058,42 @@ pub struct RepairTaskInfo {
     /// Wire name `TaskTypeId`; uint64; always present in responses. Example: `101`.
     #[serde(
         rename = "TaskTypeId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub task_type_id: u64,
     /// Wire name `TaskTypeName`; string; always present in responses.
     #[serde(
         rename = "TaskTypeName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub task_type_name: String,
     /// Wire name `TaskStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TaskStatus",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub task_status: u64,
     /// Wire name `DeviceStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "DeviceStatus",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub device_status: u64,
     /// Wire name `OperateStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "OperateStatus",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub operate_status: u64,
     /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2017-01-01 12:00:00`.
     #[serde(
         rename = "CreateTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub create_time: String,
@@ -9873,12 +10204,14 @@ pub struct RepairTaskInfo {
     /// Wire name `AuthType`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "AuthType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub auth_type: u64,
     /// Wire name `AuthSource`; string; always present in responses. Example: `Customer_auth`.
     #[serde(
         rename = "AuthSource",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub auth_source: String,
@@ -10281,87 +10614,104 @@ pub struct ResourcePoolPack {
     /// Wire name `DedicatedResourcePackId`; string; always present in responses. Example: `rpp-mzeh03bj`.
     #[serde(
         rename = "DedicatedResourcePackId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_id: String,
     /// Wire name `DedicatedResourcePackName`; string; always present in responses.
     #[serde(
         rename = "DedicatedResourcePackName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_name: String,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
     #[serde(
         rename = "InstanceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
     #[serde(
         rename = "InstanceFamily",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `ResourcePoolPackType`; string; always present in responses. Example: `EXCLUSIVE`.
     #[serde(
         rename = "ResourcePoolPackType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub resource_pool_pack_type: String,
     /// Wire name `Status`; string; always present in responses. Example: `ACTIVE`.
     #[serde(
         rename = "Status",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub status: String,
     /// Wire name `TotalCapacity`; [`ResourceCount`]; always present in responses.
-    #[serde(rename = "TotalCapacity")]
+    #[serde(rename = "TotalCapacity", default)]
     pub total_capacity: ResourceCount,
     /// Wire name `AvailableCapacity`; [`ResourceCount`]; always present in responses.
-    #[serde(rename = "AvailableCapacity")]
+    #[serde(rename = "AvailableCapacity", default)]
     pub available_capacity: ResourceCount,
     /// Wire name `HostIp`; string; always present in responses. Example: `3E7A16039D8E141849DE7C837DE70ECC`.
     #[serde(
         rename = "HostIp",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub host_ip: String,
     /// Wire name `RackId`; string; always present in responses. Example: `3E5BA837F9B5FFD91DCC02DBF501C7A7`.
     #[serde(
         rename = "RackId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub rack_id: String,
     /// Wire name `SwitchId`; string; always present in responses. Example: `7E87DEECE245155C880A7CF5355CD81F`.
     #[serde(
         rename = "SwitchId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub switch_id: String,
     /// Wire name `AutoPlacement`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "AutoPlacement",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub auto_placement: bool,
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
     /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
     #[serde(
         rename = "StartTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub start_time: String,
     /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
     #[serde(
         rename = "EndTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub end_time: String,
@@ -10372,29 +10722,37 @@ pub struct ResourcePoolPackInstance {
     /// Wire name `DedicatedResourcePackId`; string; always present in responses. Example: `rpp-fb7bzcyt`.
     #[serde(
         rename = "DedicatedResourcePackId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_id: String,
     /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-5u8lxsum"]`.
     #[serde(
         rename = "InstanceIdSet",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id_set: Vec<String>,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
     #[serde(
         rename = "InstanceFamily",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
     #[serde(
         rename = "InstanceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
 }
 /// Wire object `RunAutomationServiceEnabled`.
@@ -10872,6 +11230,7 @@ pub struct RunInstancesResponse {
     /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-rn79mzt1"]`.
     #[serde(
         rename = "InstanceIdSet",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id_set: Vec<String>,
@@ -10920,12 +11279,14 @@ pub struct SharePermission {
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
         rename = "CreatedTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `AccountId`; string; always present in responses. Example: `2700036`.
     #[serde(
         rename = "AccountId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub account_id: String,
@@ -10936,18 +11297,21 @@ pub struct Snapshot {
     /// Wire name `SnapshotId`; string; always present in responses. Example: `snap-2y1v`.
     #[serde(
         rename = "SnapshotId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub snapshot_id: String,
     /// Wire name `DiskUsage`; string; always present in responses. Example: `SYSTEM_DISK`.
     #[serde(
         rename = "DiskUsage",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_usage: String,
     /// Wire name `DiskSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "DiskSize",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub disk_size: i64,
@@ -10981,23 +11345,30 @@ pub struct SpotPaidQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
         rename = "UsedQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
 }
 /// Parameters of StartInstances.
@@ -11272,7 +11643,7 @@ impl crate::runtime::Validate for SyncImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SyncImagesResponse {
     /// Wire name `ImageSet`; list of [`SyncImage`]; always present in responses.
-    #[serde(rename = "ImageSet")]
+    #[serde(rename = "ImageSet", default)]
     pub image_set: Vec<SyncImage>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -11368,12 +11739,20 @@ pub struct Tag {
     /// Tag key.
     ///
     /// Wire name `Key`; string; required in requests; always present in responses. Example: `myKey`.
-    #[serde(rename = "Key", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Key",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub key: String,
     /// Tag value.
     ///
     /// Wire name `Value`; string; required in requests; always present in responses. Example: `myValue`.
-    #[serde(rename = "Value", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Value",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub value: String,
 }
 impl crate::runtime::Validate for Tag {
@@ -11408,13 +11787,14 @@ pub struct TagSpecification {
     /// Wire name `ResourceType`; string; required in requests; always present in responses. Example: `instance`.
     #[serde(
         rename = "ResourceType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub resource_type: String,
     /// Tags to bind.
     ///
     /// Wire name `Tags`; list of [`Tag`]; required in requests; always present in responses.
-    #[serde(rename = "Tags")]
+    #[serde(rename = "Tags", default)]
     pub tags: Vec<Tag>,
 }
 impl crate::runtime::Validate for TagSpecification {
@@ -11451,12 +11831,14 @@ pub struct TargetOs {
     /// Wire name `TargetOSType`; string; always present in responses. Example: `TencentOS`.
     #[serde(
         rename = "TargetOSType",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub target_os_type: String,
     /// Wire name `TargetOSVersion`; string; always present in responses. Example: `2.4`.
     #[serde(
         rename = "TargetOSVersion",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub target_os_version: String,
@@ -11576,13 +11958,18 @@ pub struct VirtualPrivateCloud {
     /// ID of the VPC, as listed by DescribeVpcs. Passing `DEFAULT` for both VpcId and SubnetId at creation uses the default VPC.
     ///
     /// Wire name `VpcId`; string; required in requests; always present in responses. Example: `vpc-2ij`.
-    #[serde(rename = "VpcId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "VpcId",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub vpc_id: String,
     /// ID of the subnet, as listed by DescribeSubnets. See VpcId for `DEFAULT`.
     ///
     /// Wire name `SubnetId`; string; required in requests; always present in responses. Example: `subnet-2ks`.
     #[serde(
         rename = "SubnetId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub subnet_id: String,
@@ -11643,23 +12030,30 @@ impl crate::runtime::Validate for VirtualPrivateCloud {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ZoneInfo {
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-3`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `ZoneName`; string; always present in responses.
     #[serde(
         rename = "ZoneName",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub zone_name: String,
     /// Wire name `ZoneId`; string; always present in responses. Example: `100003`.
     #[serde(
         rename = "ZoneId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub zone_id: String,
     /// Wire name `ZoneState`; string; always present in responses. Example: `AVAILABLE`.
     #[serde(
         rename = "ZoneState",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub zone_state: String,

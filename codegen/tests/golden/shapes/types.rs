@@ -103,6 +103,7 @@ pub struct DescribeThingsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub total_count: u64,
@@ -179,7 +180,11 @@ pub struct PingServiceResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Placement {
     /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-guangzhou-3`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `ProjectId`; int64. Example: `0`.
     #[serde(
@@ -216,6 +221,7 @@ pub struct Thing {
     /// Wire name `InstanceId`; string; always present in responses.
     #[serde(
         rename = "InstanceId",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub instance_id: String,
@@ -230,11 +236,16 @@ pub struct Thing {
     )]
     pub instance_id_2: Option<String>,
     /// Wire name `Price`; float; always present in responses. Example: `1.5`.
-    #[serde(rename = "Price", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub price: f64,
     /// Wire name `CreatedTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2020-01-01 00:00:00`.
     #[serde(
         rename = "CreatedTime",
+        default,
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub created_time: String,
@@ -247,7 +258,7 @@ pub struct Thing {
     )]
     pub expired_time: Option<String>,
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement")]
+    #[serde(rename = "Placement", default)]
     pub placement: Placement,
     /// A thing that contains a thing.
     ///
@@ -255,6 +266,10 @@ pub struct Thing {
     #[serde(rename = "Parent", default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Thing>>,
     /// Wire name `Self`; bool; always present in responses.
-    #[serde(rename = "Self", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Self",
+        default,
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
     pub self_: bool,
 }
