@@ -29,7 +29,11 @@ pub struct SpecErrors(pub Vec<SpecError>);
 impl fmt::Display for SpecErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.0.len();
-        writeln!(f, "the spec has {count} problem{}:", if count == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "the spec has {count} problem{}:",
+            if count == 1 { "" } else { "s" }
+        )?;
         for problem in &self.0 {
             writeln!(f, "  {problem}")?;
         }

@@ -29,10 +29,15 @@ pub fn generate(model: &Model, source: &str) -> Result<Vec<GeneratedFile>, Error
     files
         .into_iter()
         .map(|(name, tokens)| {
-            let file: syn::File = syn::parse2(tokens)
-                .map_err(|e| Error::Generated { file: name.to_string(), message: e.to_string() })?;
+            let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Generated {
+                file: name.to_string(),
+                message: e.to_string(),
+            })?;
             let body = prettyplease::unparse(&file);
-            Ok(GeneratedFile { name, contents: format!("{}{body}", header(source)) })
+            Ok(GeneratedFile {
+                name,
+                contents: format!("{}{body}", header(source)),
+            })
         })
         .collect()
 }
@@ -76,8 +81,18 @@ fn mod_file(model: &Model) -> TokenStream {
     let macro_doc = doc(&macro_doc);
     let entries = model.actions.iter().map(|action| {
         let name = ident(&action.name);
-        let input = ident(&model.object(&action.input).map(|o| o.rust_name.clone()).unwrap_or_default());
-        let output = ident(&model.object(&action.output).map(|o| o.rust_name.clone()).unwrap_or_default());
+        let input = ident(
+            &model
+                .object(&action.input)
+                .map(|o| o.rust_name.clone())
+                .unwrap_or_default(),
+        );
+        let output = ident(
+            &model
+                .object(&action.output)
+                .map(|o| o.rust_name.clone())
+                .unwrap_or_default(),
+        );
         let method = ident(&action.method);
         quote!(#name: #input => #output, #method;)
     });
@@ -180,7 +195,11 @@ fn field_doc(model: &Model, m: &Member) -> String {
             format!("[`{rust}`]")
         }
     };
-    let ty = if m.ty.list { format!("list of {leaf}") } else { leaf };
+    let ty = if m.ty.list {
+        format!("list of {leaf}")
+    } else {
+        leaf
+    };
     out.push_str(&format!("Wire name `{}`; {ty}", m.wire_name));
     let mut facts = Vec::new();
     if m.required {
@@ -199,7 +218,11 @@ fn field_doc(model: &Model, m: &Member) -> String {
     out.push('.');
     if let Some(example) = m.example.as_deref().map(str::trim) {
         // Shown inline as code: anything that would break the span is left out.
-        if !example.is_empty() && !example.contains('`') && !example.contains(char::is_control) && example.len() <= 200 {
+        if !example.is_empty()
+            && !example.contains('`')
+            && !example.contains(char::is_control)
+            && example.len() <= 200
+        {
             out.push_str(&format!(" Example: `{example}`."));
         }
     }
@@ -231,7 +254,9 @@ fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
     if needs_lenient(m) {
         serde_args.push(quote!(deserialize_with = "crate::runtime::lenient::deserialize"));
     }
-    let deprecated = m.deprecated.then(|| quote!(#[deprecated(note = "deprecated by the service")]));
+    let deprecated = m
+        .deprecated
+        .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
     quote! {
         #docs
         #deprecated
@@ -242,7 +267,11 @@ fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
 
 fn pattern_static(object: &Object, m: &Member) -> Ident {
     use heck::ToShoutySnakeCase;
-    format_ident!("{}_{}_PATTERN", object.name.to_shouty_snake_case(), m.wire_name.to_shouty_snake_case())
+    format_ident!(
+        "{}_{}_PATTERN",
+        object.name.to_shouty_snake_case(),
+        m.wire_name.to_shouty_snake_case()
+    )
 }
 
 fn validate_tokens(object: &Object) -> TokenStream {
@@ -503,8 +532,18 @@ fn client_file(model: &Model) -> TokenStream {
     let service = &model.service;
     let version = &model.api_version;
     let impls = model.actions.iter().map(|action| {
-        let input = ident(&model.object(&action.input).map(|o| o.rust_name.clone()).unwrap_or_default());
-        let output = ident(&model.object(&action.output).map(|o| o.rust_name.clone()).unwrap_or_default());
+        let input = ident(
+            &model
+                .object(&action.input)
+                .map(|o| o.rust_name.clone())
+                .unwrap_or_default(),
+        );
+        let output = ident(
+            &model
+                .object(&action.output)
+                .map(|o| o.rust_name.clone())
+                .unwrap_or_default(),
+        );
         let error = ident(&action.error_enum);
         let name = &action.name;
         quote! {
@@ -519,8 +558,18 @@ fn client_file(model: &Model) -> TokenStream {
     });
     let methods = model.actions.iter().map(|action| {
         let method = ident(&action.method);
-        let input = ident(&model.object(&action.input).map(|o| o.rust_name.clone()).unwrap_or_default());
-        let output = ident(&model.object(&action.output).map(|o| o.rust_name.clone()).unwrap_or_default());
+        let input = ident(
+            &model
+                .object(&action.input)
+                .map(|o| o.rust_name.clone())
+                .unwrap_or_default(),
+        );
+        let output = ident(
+            &model
+                .object(&action.output)
+                .map(|o| o.rust_name.clone())
+                .unwrap_or_default(),
+        );
         let error = ident(&action.error_enum);
         let mut text = action.title.trim().to_string();
         if !text.ends_with('.') {

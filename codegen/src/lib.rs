@@ -34,7 +34,11 @@ fn parse_json<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<
         let path = e.path().to_string();
         let inner = e.into_inner();
         let path = if path == "." { String::new() } else { path };
-        SpecError { file: file.to_string(), path, message: inner.to_string() }
+        SpecError {
+            file: file.to_string(),
+            path,
+            message: inner.to_string(),
+        }
     })?;
     de.end().map_err(|e| SpecError {
         file: file.to_string(),
@@ -73,7 +77,10 @@ pub fn model_from_sources(api: &str, errors: &str, rules: &str) -> Result<Model,
 pub fn load_dir(dir: &Path) -> Result<Model, Error> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.display().to_string(), source })
+        std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.display().to_string(),
+            source,
+        })
     };
     let api = read(API_FILE)?;
     let errors = read(ERRORS_FILE)?;

@@ -163,13 +163,19 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
         }
         let rust = names::type_name(name);
         if let Some(other) = rust_type_names.insert(rust.clone(), name.clone()) {
-            problems.api(&path, format!("object name `{name}` and `{other}` both become the Rust type `{rust}`"));
+            problems.api(
+                &path,
+                format!("object name `{name}` and `{other}` both become the Rust type `{rust}`"),
+            );
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, member) in object.members.iter().enumerate() {
             let mpath = format!("{path}.members[{i}]");
             if !names::is_identifier(&member.name) {
-                problems.api(&format!("{mpath}.name"), format!("member name `{}` is not an identifier", member.name));
+                problems.api(
+                    &format!("{mpath}.name"),
+                    format!("member name `{}` is not an identifier", member.name),
+                );
             }
             if let Some(first) = seen.insert(&member.name, i) {
                 problems.api(
@@ -195,10 +201,16 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
         }
         let method = names::method_name(name);
         if let Some(other) = methods.insert(method.clone(), name.clone()) {
-            problems.api(&path, format!("actions `{name}` and `{other}` both become the method `{method}`"));
+            problems.api(
+                &path,
+                format!("actions `{name}` and `{other}` both become the method `{method}`"),
+            );
         }
         if RESERVED_METHODS.contains(&method.as_str()) {
-            problems.api(&path, format!("action `{name}` would become `{method}`, which the client already defines"));
+            problems.api(
+                &path,
+                format!("action `{name}` would become `{method}`, which the client already defines"),
+            );
         }
         let error_enum = format!("{}Error", names::type_name(name));
         if let Some(object) = rust_type_names.get(&error_enum) {
@@ -216,7 +228,10 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
                 Some(target) => match objects.get(target) {
                     None => problems.api(
                         &format!("{path}.{field}"),
-                        format!("references unknown object `{target}`{}", suggest(target, objects.keys())),
+                        format!(
+                            "references unknown object `{target}`{}",
+                            suggest(target, objects.keys())
+                        ),
                     ),
                     Some(_) => roots.push(target.clone()),
                 },
@@ -239,7 +254,10 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
     }
     for name in GENERATED_TYPE_NAMES {
         if let Some(object) = rust_type_names.get(*name) {
-            problems.api(&format!("objects.{object}"), format!("object `{object}` clashes with the generated type `{name}`"));
+            problems.api(
+                &format!("objects.{object}"),
+                format!("object `{object}` clashes with the generated type `{name}`"),
+            );
         }
     }
 
@@ -355,7 +373,10 @@ fn unique_field_name(wire: &str, taken: &mut BTreeSet<String>) -> String {
     name
 }
 
-fn error_codes<'a>(codes: impl Iterator<Item = &'a str>, describe: &dyn Fn(&str) -> String) -> Vec<ErrorCode> {
+fn error_codes<'a>(
+    codes: impl Iterator<Item = &'a str>,
+    describe: &dyn Fn(&str) -> String,
+) -> Vec<ErrorCode> {
     let codes: Vec<&str> = codes.collect();
     let mut counts: HashMap<String, usize> = HashMap::new();
     for code in &codes {
@@ -373,20 +394,33 @@ fn error_codes<'a>(codes: impl Iterator<Item = &'a str>, describe: &dyn Fn(&str)
             } else {
                 plain
             };
-            ErrorCode { code: code.to_string(), description: describe(code), variant }
+            ErrorCode {
+                code: code.to_string(),
+                description: describe(code),
+                variant,
+            }
         })
         .collect()
 }
 
-fn resolve_type(member: &MemberDef, objects: &BTreeMap<String, crate::spec::ObjectDef>) -> Result<TypeRef, String> {
+fn resolve_type(
+    member: &MemberDef,
+    objects: &BTreeMap<String, crate::spec::ObjectDef>,
+) -> Result<TypeRef, String> {
     let list = member.kind == MemberKind::List;
     if let Some(scalar) = Scalar::from_member(member.kind, &member.member) {
-        return Ok(TypeRef { leaf: Leaf::Scalar(scalar), list });
+        return Ok(TypeRef {
+            leaf: Leaf::Scalar(scalar),
+            list,
+        });
     }
     match member.kind {
         MemberKind::Object | MemberKind::List => {
             if objects.contains_key(&member.member) {
-                Ok(TypeRef { leaf: Leaf::Object(member.member.clone()), list })
+                Ok(TypeRef {
+                    leaf: Leaf::Object(member.member.clone()),
+                    list,
+                })
             } else if is_scalar_name(&member.member) {
                 Err(format!("`{}` is not allowed with type `object`", member.member))
             } else {
@@ -407,14 +441,20 @@ fn resolve_type(member: &MemberDef, objects: &BTreeMap<String, crate::spec::Obje
             Err(format!(
                 "unknown member type `{}` for type `{}` (expected {allowed})",
                 member.member,
-                serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+                serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
             ))
         }
     }
 }
 
 fn is_scalar_name(name: &str) -> bool {
-    matches!(name, "string" | "datetime" | "datetime_iso" | "int64" | "uint64" | "float" | "bool")
+    matches!(
+        name,
+        "string" | "datetime" | "datetime_iso" | "int64" | "uint64" | "float" | "bool"
+    )
 }
 
 fn object_refs<'a>(object: &'a crate::spec::ObjectDef) -> impl Iterator<Item = &'a str> + 'a {
@@ -447,13 +487,29 @@ fn reaches(from: &str, to: &str, objects: &BTreeMap<String, crate::spec::ObjectD
 fn check_metadata(api: &ApiFile, problems: &mut Problems) {
     let version = &api.metadata.api_version;
     let well_formed = version.len() == 10
-        && version.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && version.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     if !well_formed {
-        problems.api("metadata.apiVersion", format!("`{version}` is not a date like 2017-03-12"));
+        problems.api(
+            "metadata.apiVersion",
+            format!("`{version}` is not a date like 2017-03-12"),
+        );
     }
     let service = &api.metadata.service_short_name;
-    if service.is_empty() || !service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-        problems.api("metadata.serviceShortName", format!("`{service}` is not a lower-case service name"));
+    if service.is_empty()
+        || !service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        problems.api(
+            "metadata.serviceShortName",
+            format!("`{service}` is not a lower-case service name"),
+        );
     }
 }
 
@@ -464,7 +520,10 @@ fn is_error_code(code: &str) -> bool {
 fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
     for code in errors.codes.0.keys() {
         if !is_error_code(code) {
-            problems.errors(&format!("codes.{code}"), format!("`{code}` is not an error code like `InvalidInstanceId.NotFound`"));
+            problems.errors(
+                &format!("codes.{code}"),
+                format!("`{code}` is not an error code like `InvalidInstanceId.NotFound`"),
+            );
         }
     }
     let check_list = |path: &str, codes: &[String], problems: &mut Problems| {
@@ -473,7 +532,10 @@ fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
             if !errors.codes.0.contains_key(code) {
                 problems.errors(
                     &format!("{path}[{i}]"),
-                    format!("unknown error code `{code}` (not in `codes`){}", suggest(code, errors.codes.0.keys())),
+                    format!(
+                        "unknown error code `{code}` (not in `codes`){}",
+                        suggest(code, errors.codes.0.keys())
+                    ),
                 );
             }
             if !seen.insert(code) {
@@ -486,7 +548,10 @@ fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
         if !api.actions.0.contains_key(action) {
             problems.errors(
                 &format!("actions.{action}"),
-                format!("no action `{action}` in {API_FILE}{}", suggest(action, api.actions.0.keys())),
+                format!(
+                    "no action `{action}` in {API_FILE}{}",
+                    suggest(action, api.actions.0.keys())
+                ),
             );
         }
         check_list(&format!("actions.{action}"), codes, problems);
@@ -498,7 +563,10 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
         let Some(def) = api.objects.0.get(object) else {
             problems.rules(
                 &format!("objects.{object}"),
-                format!("no object `{object}` in {API_FILE}{}", suggest(object, api.objects.0.keys())),
+                format!(
+                    "no object `{object}` in {API_FILE}{}",
+                    suggest(object, api.objects.0.keys())
+                ),
             );
             continue;
         };
@@ -506,7 +574,10 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
             let path = format!("objects.{object}.{member}");
             let Some(m) = def.members.iter().find(|m| &m.name == member) else {
                 let names = def.members.iter().map(|m| &m.name);
-                problems.rules(&path, format!("`{object}` has no member `{member}`{}", suggest(member, names)));
+                problems.rules(
+                    &path,
+                    format!("`{object}` has no member `{member}`{}", suggest(member, names)),
+                );
                 continue;
             };
             let is_list = m.kind == MemberKind::List;
@@ -531,10 +602,16 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
             }
             if let Some(pattern) = &rule.pattern {
                 if !stringy {
-                    problems.rules(&path, "pattern applies only to strings and lists of strings".to_string());
+                    problems.rules(
+                        &path,
+                        "pattern applies only to strings and lists of strings".to_string(),
+                    );
                 }
                 if let Err(e) = regex_lite::Regex::new(pattern) {
-                    problems.rules(&format!("{path}.pattern"), format!("invalid regular expression: {e}"));
+                    problems.rules(
+                        &format!("{path}.pattern"),
+                        format!("invalid regular expression: {e}"),
+                    );
                 }
             }
         }
@@ -580,7 +657,11 @@ struct Problems(Vec<SpecError>);
 
 impl Problems {
     fn push(&mut self, file: &str, path: &str, message: String) {
-        self.0.push(SpecError { file: file.to_string(), path: path.to_string(), message });
+        self.0.push(SpecError {
+            file: file.to_string(),
+            path: path.to_string(),
+            message,
+        });
     }
     fn api(&mut self, path: &str, message: String) {
         self.push(API_FILE, path, message);

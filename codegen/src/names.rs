@@ -5,11 +5,11 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 /// Words that cannot be plain identifiers. Most become raw identifiers
 /// (`r#type`); the few that cannot be raw get a trailing underscore.
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
-    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
-    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
+    "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self",
+    "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
 ];
 const NOT_RAW: &[&str] = &["crate", "self", "Self", "super", "_"];
 
@@ -84,13 +84,19 @@ mod tests {
         assert_eq!(field_name("Self"), "self_");
         assert_eq!(field_name("VPCId"), "vpc_id");
         assert_eq!(method_name("StartInstances"), "start_instances");
-        assert_eq!(variant_name("InvalidInstanceId.Malformed"), "InvalidInstanceIdMalformed");
+        assert_eq!(
+            variant_name("InvalidInstanceId.Malformed"),
+            "InvalidInstanceIdMalformed"
+        );
         assert_eq!(
             variant_name_separated("InvalidParameter.ValueTooLarge"),
             "InvalidParameter_ValueTooLarge"
         );
         assert_eq!(title_from_action("StartInstances"), "Start instances");
-        assert_eq!(title_from_action("DescribeInstancesStatus"), "Describe instances status");
+        assert_eq!(
+            title_from_action("DescribeInstancesStatus"),
+            "Describe instances status"
+        );
         assert!(is_identifier("Instance_1"));
         assert!(!is_identifier("1Instance"));
         assert!(!is_identifier("Instance.Id"));

@@ -84,7 +84,10 @@ fn dangling_object_reference() {
 fn duplicate_member() {
     let (mut api, errors, rules) = base();
     let copy = member0(&mut api).clone();
-    api["objects"]["StartInstancesRequest"]["members"].as_array_mut().unwrap().push(copy);
+    api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(copy);
     assert_reports(
         problems(&api, &errors, &rules),
         "api.json: objects.StartInstancesRequest.members[1].name: duplicate member `InstanceIds` (first at members[0])",
@@ -95,18 +98,37 @@ fn duplicate_member() {
 fn duplicate_key_in_a_json_object() {
     let (api, _, _) = base();
     let action = api["actions"]["StartInstances"].to_string();
-    let api = API.replacen(r#""StartInstances": {"#, &format!(r#""StartInstances": {action}, "StartInstances": {{"#), 1);
-    assert_reports(problems_text(&api, ERRORS, RULES), "api.json: actions: duplicate key `StartInstances`");
+    let api = API.replacen(
+        r#""StartInstances": {"#,
+        &format!(r#""StartInstances": {action}, "StartInstances": {{"#),
+        1,
+    );
+    assert_reports(
+        problems_text(&api, ERRORS, RULES),
+        "api.json: actions: duplicate key `StartInstances`",
+    );
 }
 
 #[test]
 fn action_without_input_or_output() {
     let (mut api, errors, rules) = base();
-    api["actions"]["StartInstances"].as_object_mut().unwrap().remove("input");
-    api["actions"]["StartInstances"].as_object_mut().unwrap().remove("output");
+    api["actions"]["StartInstances"]
+        .as_object_mut()
+        .unwrap()
+        .remove("input");
+    api["actions"]["StartInstances"]
+        .as_object_mut()
+        .unwrap()
+        .remove("output");
     let found = problems(&api, &errors, &rules);
-    assert_reports(found.clone(), "api.json: actions.StartInstances: action has no input object");
-    assert_reports(found, "api.json: actions.StartInstances: action has no output object");
+    assert_reports(
+        found.clone(),
+        "api.json: actions.StartInstances: action has no input object",
+    );
+    assert_reports(
+        found,
+        "api.json: actions.StartInstances: action has no output object",
+    );
 }
 
 #[test]
@@ -158,8 +180,14 @@ fn unexpected_key_is_named() {
 
 #[test]
 fn malformed_json_names_line_and_column() {
-    assert_reports(problems_text("{\n  \"actions\": [", ERRORS, RULES), "api.json: actions: invalid type");
-    assert_reports(problems_text("{ \"version\": ", ERRORS, RULES), "api.json: version: EOF while parsing a value at line 1 column 13");
+    assert_reports(
+        problems_text("{\n  \"actions\": [", ERRORS, RULES),
+        "api.json: actions: invalid type",
+    );
+    assert_reports(
+        problems_text("{ \"version\": ", ERRORS, RULES),
+        "api.json: version: EOF while parsing a value at line 1 column 13",
+    );
 }
 
 #[test]
@@ -168,8 +196,14 @@ fn bad_metadata() {
     api["metadata"]["apiVersion"] = json!("2017-3-12");
     api["metadata"]["serviceShortName"] = json!("CVM");
     let found = problems(&api, &errors, &rules);
-    assert_reports(found.clone(), "api.json: metadata.apiVersion: `2017-3-12` is not a date like 2017-03-12");
-    assert_reports(found, "api.json: metadata.serviceShortName: `CVM` is not a lower-case service name");
+    assert_reports(
+        found.clone(),
+        "api.json: metadata.apiVersion: `2017-3-12` is not a date like 2017-03-12",
+    );
+    assert_reports(
+        found,
+        "api.json: metadata.serviceShortName: `CVM` is not a lower-case service name",
+    );
 }
 
 #[test]
@@ -177,7 +211,10 @@ fn objects_that_become_the_same_rust_type() {
     let (mut api, errors, rules) = base();
     api["objects"]["Data_disk"] = json!({"document": "", "members": [], "type": "object"});
     api["objects"]["DataDisk"] = json!({"document": "", "members": [], "type": "object"});
-    assert_reports(problems(&api, &errors, &rules), "both become the Rust type `DataDisk`");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "both become the Rust type `DataDisk`",
+    );
 }
 
 #[test]
@@ -216,8 +253,14 @@ fn malformed_and_repeated_error_codes() {
     errors["codes"]["Bad Code"] = json!("");
     errors["actions"]["StartInstances"] = json!(["MissingParameter", "MissingParameter"]);
     let found = problems(&api, &errors, &rules);
-    assert_reports(found.clone(), "errors.json: codes.Bad Code: `Bad Code` is not an error code");
-    assert_reports(found, "errors.json: actions.StartInstances[1]: `MissingParameter` is listed twice");
+    assert_reports(
+        found.clone(),
+        "errors.json: codes.Bad Code: `Bad Code` is not an error code",
+    );
+    assert_reports(
+        found,
+        "errors.json: actions.StartInstances[1]: `MissingParameter` is listed twice",
+    );
 }
 
 #[test]
@@ -248,7 +291,10 @@ fn every_problem_is_reported_at_once() {
     let found = problems(&api, &errors, &rules);
     // The dangling reference, the unknown code, and two rules that no longer fit.
     assert_eq!(found.len(), 4, "{found:#?}");
-    assert_reports(found.clone(), "api.json: objects.StartInstancesRequest.members[0].member");
+    assert_reports(
+        found.clone(),
+        "api.json: objects.StartInstancesRequest.members[0].member",
+    );
     assert_reports(found.clone(), "errors.json: actions.StartInstances[0]");
     assert_reports(found, "rules.json: objects.StartInstancesRequest.InstanceIds");
 }
@@ -257,8 +303,11 @@ fn every_problem_is_reported_at_once() {
 fn display_counts_the_problems() {
     let (mut api, errors, rules) = base();
     api["objects"]["StartInstancesResponse"]["members"] = json!([]);
-    let err = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()).unwrap_err();
-    assert!(err.to_string().starts_with("the spec has 1 problem:\n  api.json: objects.StartInstancesResponse:"));
+    let err =
+        codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()).unwrap_err();
+    assert!(err
+        .to_string()
+        .starts_with("the spec has 1 problem:\n  api.json: objects.StartInstancesResponse:"));
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -267,8 +316,15 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         "[a-zA-Z0-9_.]{0,12}".prop_map(Value::from),
-        prop::sample::select(vec!["string", "int", "list", "object", "int64", "StartInstancesRequest"])
-            .prop_map(Value::from),
+        prop::sample::select(vec![
+            "string",
+            "int",
+            "list",
+            "object",
+            "int64",
+            "StartInstancesRequest"
+        ])
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![

@@ -28,7 +28,7 @@
 mod generated;
 pub mod runtime;
 
-pub use generated::{errors, types};
 pub use errors::*;
+pub use generated::{errors, types};
 pub use runtime::{Client, Config, ConfigError, Credentials, Endpoint, Error, SecretKey, ServiceError};
 pub use types::*;

@@ -53,12 +53,19 @@ fn examples() -> Vec<Example> {
             let input = match input.split_once("\n\n") {
                 Some((_, body)) => serde_json::from_str(body).unwrap(),
                 None => {
-                    assert!(input.starts_with("https://"), "{action}: unexpected example {input}");
+                    assert!(
+                        input.starts_with("https://"),
+                        "{action}: unexpected example {input}"
+                    );
                     Value::Object(Default::default())
                 }
             };
             let output = serde_json::from_str(example["output"].as_str().unwrap()).unwrap();
-            out.push(Example { action: action.clone(), input, output });
+            out.push(Example {
+                action: action.clone(),
+                input,
+                output,
+            });
         }
     }
     out
@@ -71,7 +78,9 @@ fn same_value(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_value(v, w)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_value(v, w))
+        }
         (Value::Number(x), Value::String(y)) | (Value::String(y), Value::Number(x)) => {
             x.to_string() == *y || y.parse::<f64>().ok() == x.as_f64()
         }
@@ -93,7 +102,12 @@ fn every_response_example_decodes() {
             None => failures.push(format!("{}: no such action in cvm-api", ex.action)),
         }
     }
-    assert!(failures.is_empty(), "{} of 123 failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of 123 failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -61,7 +61,10 @@ pub fn to_stable_json<T: serde::Serialize>(value: &T) -> Result<String, String> 
 }
 
 pub fn write_spec(dir: &Path, files: &SpecFiles) -> Result<(), String> {
-    for (name, text) in [("api.json", to_stable_json(&files.api)?), ("errors.json", to_stable_json(&files.errors)?)] {
+    for (name, text) in [
+        ("api.json", to_stable_json(&files.api)?),
+        ("errors.json", to_stable_json(&files.errors)?),
+    ] {
         let path = dir.join(name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -77,14 +80,24 @@ pub fn is_plain_example(example: &str) -> bool {
 }
 
 pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Result<Report, String> {
-    let official =
-        codegen::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
+    let official = codegen::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
     for (field, theirs, mine) in [
-        ("apiVersion", &official.metadata.api_version, &ours.api.metadata.api_version),
-        ("serviceShortName", &official.metadata.service_short_name, &ours.api.metadata.service_short_name),
+        (
+            "apiVersion",
+            &official.metadata.api_version,
+            &ours.api.metadata.api_version,
+        ),
+        (
+            "serviceShortName",
+            &official.metadata.service_short_name,
+            &ours.api.metadata.service_short_name,
+        ),
     ] {
         if theirs != mine {
-            return Err(format!("{} has metadata.{field} `{theirs}`, ours has `{mine}`", opts.from.display()));
+            return Err(format!(
+                "{} has metadata.{field} `{theirs}`, ours has `{mine}`",
+                opts.from.display()
+            ));
         }
     }
 
@@ -102,7 +115,10 @@ pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Resu
             let near = if near.is_empty() {
                 String::new()
             } else {
-                format!("; closest: {}", near.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "; closest: {}",
+                    near.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )
             };
             missing.push(format!("no action `{name}` in {}{near}", opts.from.display()));
         }
@@ -116,7 +132,11 @@ pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Resu
     for name in &wanted {
         let theirs = &official.actions.0[name];
         let merged = ActionDef {
-            document: pick_doc(ours.api.actions.0.get(name).map(|a| a.document.as_str()), &theirs.document, opts.keep_docs),
+            document: pick_doc(
+                ours.api.actions.0.get(name).map(|a| a.document.as_str()),
+                &theirs.document,
+                opts.keep_docs,
+            ),
             input: theirs.input.clone(),
             name: ours
                 .api
@@ -142,7 +162,10 @@ pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Resu
     let mut conflicts = Vec::new();
     for name in &objects_needed {
         let Some(theirs) = official.objects.0.get(name) else {
-            return Err(format!("{}: objects.{name} is referenced but not defined", opts.from.display()));
+            return Err(format!(
+                "{}: objects.{name} is referenced but not defined",
+                opts.from.display()
+            ));
         };
         let mut theirs = theirs.clone();
         report.examples_dropped += strip_words(&mut theirs);
@@ -193,10 +216,17 @@ fn pick_doc(ours: Option<&str>, theirs: &str, keep_docs: bool) -> String {
 }
 
 /// The official facts with documents chosen by [`pick_doc`].
-fn with_docs(mut facts: ObjectDef, mine: Option<&ObjectDef>, theirs: &ObjectDef, keep_docs: bool) -> ObjectDef {
+fn with_docs(
+    mut facts: ObjectDef,
+    mine: Option<&ObjectDef>,
+    theirs: &ObjectDef,
+    keep_docs: bool,
+) -> ObjectDef {
     facts.document = pick_doc(mine.map(|m| m.document.as_str()), &theirs.document, keep_docs);
     for member in &mut facts.members {
-        let my_doc = mine.and_then(|m| m.members.iter().find(|x| x.name == member.name)).map(|m| m.document.as_str());
+        let my_doc = mine
+            .and_then(|m| m.members.iter().find(|x| x.name == member.name))
+            .map(|m| m.document.as_str());
         member.document = pick_doc(my_doc, &member.document, keep_docs);
     }
     facts
@@ -297,11 +327,12 @@ struct ActionErrors {
 
 fn merge_errors(errors: &mut ErrorsFile, path: &Path, actions: &[String]) -> Result<usize, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let given: ActionErrors =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let given: ActionErrors = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut added = 0;
     for action in actions {
-        let Some(codes) = given.actions.get(action) else { continue };
+        let Some(codes) = given.actions.get(action) else {
+            continue;
+        };
         let list = errors.actions.0.entry(action.clone()).or_default();
         let mut set: BTreeSet<String> = list.iter().cloned().collect();
         for code in codes {

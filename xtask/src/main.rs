@@ -51,8 +51,22 @@ fn main() -> ExitCode {
     let root = regen::workspace_root();
     let result = match cli.command {
         Command::Regen { check } => run_regen(&root, check),
-        Command::Import { from, actions, all, keep_docs, errors, overwrite } => {
-            let opts = import::Options { from, actions, all, keep_docs, errors_from: errors, overwrite };
+        Command::Import {
+            from,
+            actions,
+            all,
+            keep_docs,
+            errors,
+            overwrite,
+        } => {
+            let opts = import::Options {
+                from,
+                actions,
+                all,
+                keep_docs,
+                errors_from: errors,
+                overwrite,
+            };
             run_import(&root, &opts)
         }
     };
@@ -67,12 +81,22 @@ fn main() -> ExitCode {
 
 fn run_regen(root: &std::path::Path, check: bool) -> Result<ExitCode, String> {
     let started = std::time::Instant::now();
-    let outcome = regen::regen(root, if check { regen::Mode::Check } else { regen::Mode::Write })?;
+    let outcome = regen::regen(
+        root,
+        if check {
+            regen::Mode::Check
+        } else {
+            regen::Mode::Write
+        },
+    )?;
     let elapsed = started.elapsed();
     let rel = |p: &PathBuf| p.strip_prefix(root).unwrap_or(p).display().to_string();
     if check {
         if outcome.stale.is_empty() {
-            eprintln!("generated code is up to date ({} files, {:.0?})", outcome.total, elapsed);
+            eprintln!(
+                "generated code is up to date ({} files, {:.0?})",
+                outcome.total, elapsed
+            );
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!("generated code is stale; run `cargo xtask regen` to update:");

@@ -8,7 +8,10 @@ pub struct Target {
     pub out: &'static str,
 }
 
-pub const TARGETS: &[Target] = &[Target { spec: "spec/cvm/v20170312", out: "cvm-api/src/generated" }];
+pub const TARGETS: &[Target] = &[Target {
+    spec: "spec/cvm/v20170312",
+    out: "cvm-api/src/generated",
+}];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -25,7 +28,10 @@ pub struct Outcome {
 
 pub fn workspace_root() -> PathBuf {
     // xtask lives one level below the root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Generates every target; in `Write` mode, writes the files that changed and
@@ -43,8 +49,10 @@ pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
             let current = std::fs::read_to_string(&path).ok();
             if current.as_deref() != Some(file.contents.as_str()) {
                 if mode == Mode::Write {
-                    std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-                    std::fs::write(&path, &file.contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    std::fs::create_dir_all(&out_dir)
+                        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+                    std::fs::write(&path, &file.contents)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 }
                 stale.push(path);
             }
@@ -60,7 +68,8 @@ pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
             extra.sort();
             for path in extra {
                 if mode == Mode::Write {
-                    std::fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+                    std::fs::remove_file(&path)
+                        .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
                 }
                 stale.push(path);
             }

@@ -63,7 +63,14 @@ fn opts(actions: &[&str]) -> Options {
 fn copies_facts_and_reachable_objects_but_not_prose() {
     let mut spec = ours();
     let report = import(&mut spec, &official().to_string(), &opts(&["StopInstances"])).unwrap();
-    assert_eq!((report.actions_added, report.objects_added, report.examples_dropped), (1, 3, 1));
+    assert_eq!(
+        (
+            report.actions_added,
+            report.objects_added,
+            report.examples_dropped
+        ),
+        (1, 3, 1)
+    );
     let text = xtask::import::to_stable_json(&spec.api).unwrap();
     assert!(text.is_ascii(), "prose leaked: {text}");
     let action = &spec.api.actions.0["StopInstances"];
@@ -96,13 +103,21 @@ fn our_own_docs_survive_a_reimport() {
     let report = import(&mut spec, &official().to_string(), &opts(&["StopInstances"])).unwrap();
     assert_eq!((report.actions_updated, report.objects_updated), (0, 0));
     assert_eq!(spec.api.actions.0["StopInstances"].document, "Stops instances.");
-    assert_eq!(spec.api.objects.0["Placement"].members[0].document, "Availability zone.");
+    assert_eq!(
+        spec.api.objects.0["Placement"].members[0].document,
+        "Availability zone."
+    );
 }
 
 #[test]
 fn a_missing_action_names_the_closest_ones() {
-    let err = import(&mut ours(), &official().to_string(), &opts(&["StopInstance"])).err().unwrap();
-    assert_eq!(err, "no action `StopInstance` in official/api.json; closest: StopInstances, StartInstances");
+    let err = import(&mut ours(), &official().to_string(), &opts(&["StopInstance"]))
+        .err()
+        .unwrap();
+    assert_eq!(
+        err,
+        "no action `StopInstance` in official/api.json; closest: StopInstances, StartInstances"
+    );
 }
 
 #[test]
@@ -114,11 +129,21 @@ fn a_conflicting_object_says_which_members_differ() {
     changed["objects"]["Placement"]["members"]
         .as_array_mut()
         .unwrap()
-        .push(json!({"document": "", "member": "int64", "name": "ProjectId", "required": false, "type": "int"}));
-    let err = import(&mut spec.clone(), &changed.to_string(), &opts(&["StopInstances"])).err().unwrap();
-    assert!(err.contains("object `Placement` differs from official/api.json"), "{err}");
+        .push(
+            json!({"document": "", "member": "int64", "name": "ProjectId", "required": false, "type": "int"}),
+        );
+    let err = import(&mut spec.clone(), &changed.to_string(), &opts(&["StopInstances"]))
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("object `Placement` differs from official/api.json"),
+        "{err}"
+    );
     assert!(err.contains("member `ProjectId`: only in theirs"), "{err}");
-    assert!(err.contains("member `Zone`: ours string<string> required=true"), "{err}");
+    assert!(
+        err.contains("member `Zone`: ours string<string> required=true"),
+        "{err}"
+    );
     assert!(err.contains("theirs list<string> required=true"), "{err}");
     let mut o = opts(&["StopInstances"]);
     o.overwrite = true;
@@ -130,6 +155,11 @@ fn a_conflicting_object_says_which_members_differ() {
 fn mismatched_service_is_refused() {
     let mut other = official();
     other["metadata"]["serviceShortName"] = json!("vpc");
-    let err = import(&mut ours(), &other.to_string(), &opts(&["StopInstances"])).err().unwrap();
-    assert!(err.contains("metadata.serviceShortName `vpc`, ours has `cvm`"), "{err}");
+    let err = import(&mut ours(), &other.to_string(), &opts(&["StopInstances"]))
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("metadata.serviceShortName `vpc`, ours has `cvm`"),
+        "{err}"
+    );
 }

@@ -33,13 +33,20 @@ fn no_chinese_text_in_the_spec_or_generated_code() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
             for (n, line) in text.lines().enumerate() {
-                if line.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)) {
+                if line
+                    .chars()
+                    .any(|c| ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c))
+                {
                     offenders.push(format!("{}:{}: {line}", path.display(), n + 1));
                 }
             }
         }
     }
-    assert!(offenders.is_empty(), "Chinese text found:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "Chinese text found:\n{}",
+        offenders.join("\n")
+    );
 }
 
 fn official() -> ApiFile {
@@ -55,11 +62,20 @@ fn ours() -> ApiFile {
 fn every_official_action_is_in_the_spec() {
     let (official, ours) = (official(), ours());
     assert_eq!(official.actions.0.len(), 106);
-    let missing: Vec<&String> = official.actions.0.keys().filter(|a| !ours.actions.0.contains_key(*a)).collect();
+    let missing: Vec<&String> = official
+        .actions
+        .0
+        .keys()
+        .filter(|a| !ours.actions.0.contains_key(*a))
+        .collect();
     assert!(missing.is_empty(), "actions missing from the spec: {missing:?}");
     for (name, action) in &ours.actions.0 {
         let theirs = &official.actions.0[name];
-        assert_eq!((&action.input, &action.output), (&theirs.input, &theirs.output), "{name}");
+        assert_eq!(
+            (&action.input, &action.output),
+            (&theirs.input, &theirs.output),
+            "{name}"
+        );
     }
 }
 
@@ -83,7 +99,8 @@ fn every_member_matches_the_official_description() {
         }
         for (a, b) in object.members.iter().zip(&theirs.members) {
             compared += 1;
-            if (a.output_required, a.value_allowed_null, a.disabled) != (b.output_required, b.value_allowed_null, b.disabled)
+            if (a.output_required, a.value_allowed_null, a.disabled)
+                != (b.output_required, b.value_allowed_null, b.disabled)
             {
                 mismatches.push(format!("{name}.{}: nullability/deprecation differs", a.name));
             }
@@ -112,5 +129,8 @@ fn importing_everything_again_changes_nothing() {
     assert_eq!((report.actions_added, report.actions_updated), (0, 0));
     assert_eq!((report.objects_added, report.objects_updated), (0, 0));
     assert_eq!(xtask::import::to_stable_json(&files.api).unwrap(), before_api);
-    assert_eq!(xtask::import::to_stable_json(&files.errors).unwrap(), before_errors);
+    assert_eq!(
+        xtask::import::to_stable_json(&files.errors).unwrap(),
+        before_errors
+    );
 }

@@ -8,13 +8,22 @@ use serde_json::json;
 #[test]
 fn optional_members_are_omitted_and_keywords_round_trip() {
     let request = DescribeThingsRequest {
-        placement: Placement { zone: "ap-guangzhou-3".into(), project_id: None },
+        placement: Placement {
+            zone: "ap-guangzhou-3".into(),
+            project_id: None,
+        },
         r#type: Some("big".into()),
         ..Default::default()
     };
     let wire = serde_json::to_value(&request).unwrap();
-    assert_eq!(wire, json!({"Placement": {"Zone": "ap-guangzhou-3"}, "Type": "big"}));
-    assert_eq!(serde_json::from_value::<DescribeThingsRequest>(wire).unwrap(), request);
+    assert_eq!(
+        wire,
+        json!({"Placement": {"Zone": "ap-guangzhou-3"}, "Type": "big"})
+    );
+    assert_eq!(
+        serde_json::from_value::<DescribeThingsRequest>(wire).unwrap(),
+        request
+    );
     assert_eq!(<DescribeThingsRequest as Action>::NAME, "DescribeThings");
     assert_eq!(<DescribeThingsRequest as Action>::SERVICE, "demo");
     assert_eq!(<DescribeThingsRequest as Action>::VERSION, "2020-01-01");
@@ -23,7 +32,10 @@ fn optional_members_are_omitted_and_keywords_round_trip() {
 #[test]
 #[allow(deprecated)]
 fn deprecated_members_still_work() {
-    let request = DescribeThingsRequest { force_stop: Some(true), ..Default::default() };
+    let request = DescribeThingsRequest {
+        force_stop: Some(true),
+        ..Default::default()
+    };
     assert_eq!(serde_json::to_value(&request).unwrap()["ForceStop"], json!(true));
 }
 
@@ -59,7 +71,12 @@ fn responses_tolerate_unknown_fields_nulls_and_loose_scalars() {
 fn lossy_values_are_errors_and_lagging_servers_are_tolerated() {
     // A member the spec calls always present, omitted: decoded as empty.
     let missing = json!({"ThingSet": [], "RequestId": "r"});
-    assert_eq!(serde_json::from_value::<DescribeThingsResponse>(missing).unwrap().total_count, 0);
+    assert_eq!(
+        serde_json::from_value::<DescribeThingsResponse>(missing)
+            .unwrap()
+            .total_count,
+        0
+    );
     // The envelope's RequestId is never invented.
     let no_id = json!({"TotalCount": 1, "ThingSet": []});
     assert!(serde_json::from_value::<DescribeThingsResponse>(no_id).is_err());
@@ -70,11 +87,20 @@ fn lossy_values_are_errors_and_lagging_servers_are_tolerated() {
 #[test]
 fn validation_walks_nested_objects_and_lists() {
     let request = DescribeThingsRequest {
-        placement: Placement { zone: "Guangzhou".into(), project_id: None },
+        placement: Placement {
+            zone: "Guangzhou".into(),
+            project_id: None,
+        },
         limit: Some(101),
         filters: Some(vec![
-            Filter { name: "zone".into(), values: vec!["a".into()] },
-            Filter { name: String::new(), values: vec![] },
+            Filter {
+                name: "zone".into(),
+                values: vec!["a".into()],
+            },
+            Filter {
+                name: String::new(),
+                values: vec![],
+            },
         ]),
         ..Default::default()
     };
@@ -94,19 +120,34 @@ fn validation_walks_nested_objects_and_lists() {
 #[test]
 fn error_codes_map_to_variants_common_codes_and_a_catch_all() {
     let e = |code: &str| DescribeThingsError::from(ServiceError::new(code, "m", "req"));
-    assert!(matches!(e("InvalidParameter.ValueTooLarge"), DescribeThingsError::InvalidParameter_ValueTooLarge(_)));
-    assert!(matches!(e("InvalidParameterValue.TooLarge"), DescribeThingsError::InvalidParameterValue_TooLarge(_)));
+    assert!(matches!(
+        e("InvalidParameter.ValueTooLarge"),
+        DescribeThingsError::InvalidParameter_ValueTooLarge(_)
+    ));
+    assert!(matches!(
+        e("InvalidParameterValue.TooLarge"),
+        DescribeThingsError::InvalidParameterValue_TooLarge(_)
+    ));
     assert!(matches!(e("Common"), DescribeThingsError::CommonCode(_)));
-    assert!(matches!(e("InternalError"), DescribeThingsError::Common(CommonErrorCode::InternalError, _)));
+    assert!(matches!(
+        e("InternalError"),
+        DescribeThingsError::Common(CommonErrorCode::InternalError, _)
+    ));
     // Documented for the action *and* common: the action's variant, and still recognisable as common.
     let both = e("ResourceNotFound");
     assert!(matches!(both, DescribeThingsError::ResourceNotFound(_)));
     assert_eq!(both.common_code(), Some(CommonErrorCode::ResourceNotFound));
     let unknown = e("Brand.NewCode");
     assert!(matches!(unknown, DescribeThingsError::Unknown(_)));
-    assert_eq!((unknown.code(), unknown.message(), unknown.request_id()), ("Brand.NewCode", "m", "req"));
+    assert_eq!(
+        (unknown.code(), unknown.message(), unknown.request_id()),
+        ("Brand.NewCode", "m", "req")
+    );
     assert_eq!(unknown.to_string(), "Brand.NewCode: m (request id req)");
-    assert_eq!(CommonErrorCode::from_code("InternalError").map(|c| c.as_str()), Some("InternalError"));
+    assert_eq!(
+        CommonErrorCode::from_code("InternalError").map(|c| c.as_str()),
+        Some("InternalError")
+    );
 }
 
 #[test]
@@ -116,5 +157,8 @@ fn the_action_list_macro_names_every_action() {
             [$(stringify!($action)),*]
         };
     }
-    assert_eq!(codegen_golden::demo_actions!(names), ["DescribeThings", "PingService"]);
+    assert_eq!(
+        codegen_golden::demo_actions!(names),
+        ["DescribeThings", "PingService"]
+    );
 }

@@ -15,7 +15,11 @@ pub struct ServiceError {
 
 impl ServiceError {
     pub fn new(code: impl Into<String>, message: impl Into<String>, request_id: impl Into<String>) -> Self {
-        ServiceError { code: code.into(), message: message.into(), request_id: request_id.into() }
+        ServiceError {
+            code: code.into(),
+            message: message.into(),
+            request_id: request_id.into(),
+        }
     }
 
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
@@ -35,7 +39,11 @@ impl ServiceError {
 
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} (request id {})", self.code, self.message, self.request_id)
+        write!(
+            f,
+            "{}: {} (request id {})",
+            self.code, self.message, self.request_id
+        )
     }
 }
 
@@ -59,5 +67,32 @@ pub enum Error<E> {
     /// An answer arrived but is not a valid API envelope; status and body are
     /// kept as received.
     #[error("invalid response (HTTP {status}): {reason}; body: {body}")]
-    InvalidResponse { status: u16, body: String, reason: String },
+    InvalidResponse {
+        status: u16,
+        body: String,
+        reason: String,
+    },
+}
+
+impl<E> Error<E> {
+    /// The call took longer than the configured timeout (connecting, waiting
+    /// for or reading the answer). Retrying a non-idempotent action after a
+    /// timeout may repeat it: the service may have received the request.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.is_timeout())
+    }
+
+    /// No connection could be made (refused, unreachable, DNS or TLS
+    /// failure); the request was certainly not processed.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.is_connect())
+    }
+
+    /// The HTTP status of an [`Error::InvalidResponse`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::InvalidResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }

@@ -69,10 +69,12 @@ macro_rules! lenient_integer {
                         f.write_str(concat!("an ", $what, " (or a string holding one)"))
                     }
                     fn visit_i64<E: de::Error>(self, v: i64) -> Result<$ty, E> {
-                        <$ty>::try_from(v).map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
+                        <$ty>::try_from(v)
+                            .map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
                     }
                     fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
-                        <$ty>::try_from(v).map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
+                        <$ty>::try_from(v)
+                            .map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
                     }
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
                         // 3.0 is an integer written oddly; 3.5 is not an integer at all.
@@ -224,8 +226,10 @@ mod tests {
 
     #[test]
     fn accepts_both_forms_without_loss() {
-        let strict = parse(r#"{"s":"x","i":-3,"u":18446744073709551615,"f":1.5,"b":true,"o":["a"]}"#).unwrap();
-        let loose = parse(r#"{"s":"x","i":"-3","u":"18446744073709551615","f":"1.5","b":"true","o":["a"]}"#).unwrap();
+        let strict =
+            parse(r#"{"s":"x","i":-3,"u":18446744073709551615,"f":1.5,"b":true,"o":["a"]}"#).unwrap();
+        let loose =
+            parse(r#"{"s":"x","i":"-3","u":"18446744073709551615","f":"1.5","b":"true","o":["a"]}"#).unwrap();
         assert_eq!(strict, loose);
         let numbers = parse(r#"{"s":12345678901234,"i":4.0,"u":7,"f":2,"b":false,"o":[1,"b"]}"#).unwrap();
         assert_eq!(numbers.s, "12345678901234");

@@ -27,7 +27,10 @@ pub struct Pattern {
 
 impl Pattern {
     pub const fn new(source: &'static str) -> Self {
-        Pattern { source, compiled: OnceLock::new() }
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -36,7 +39,9 @@ impl Pattern {
 
     /// `None` when the source does not compile (codegen checks it does).
     fn regex(&self) -> Option<&regex_lite::Regex> {
-        self.compiled.get_or_init(|| regex_lite::Regex::new(self.source).ok()).as_ref()
+        self.compiled
+            .get_or_init(|| regex_lite::Regex::new(self.source).ok())
+            .as_ref()
     }
 }
 
@@ -122,7 +127,10 @@ impl Validator {
         match pattern.regex() {
             Some(re) if re.is_match(value) => {}
             Some(_) => self.fail(format!("`{value}` does not match `{}`", pattern.as_str())),
-            None => self.fail(format!("cannot be checked: invalid pattern `{}`", pattern.as_str())),
+            None => self.fail(format!(
+                "cannot be checked: invalid pattern `{}`",
+                pattern.as_str()
+            )),
         }
     }
 
@@ -150,7 +158,9 @@ impl Validator {
         if self.violations.is_empty() {
             Ok(())
         } else {
-            Err(ValidationError { violations: self.violations })
+            Err(ValidationError {
+                violations: self.violations,
+            })
         }
     }
 }
@@ -210,7 +220,9 @@ mod tests {
     #[test]
     fn reports_every_violation_with_its_path() {
         assert!(Ids(vec!["ins-r8hr2upy".into()]).check().is_ok());
-        let err = Ids(vec!["ins-r8hr2upy".into(), "ins-12".into(), "x".into()]).check().unwrap_err();
+        let err = Ids(vec!["ins-r8hr2upy".into(), "ins-12".into(), "x".into()])
+            .check()
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid request: InstanceIds has 3 items; at most 2 allowed; \
@@ -227,6 +239,9 @@ mod tests {
         let mut v = Validator::default();
         v.field("Limit", |v| v.range(101i64, Some(0), Some(100)));
         v.field("Offset", |v| v.range(0u64, Some(0), None));
-        assert_eq!(v.finish().unwrap_err().to_string(), "invalid request: Limit is 101; must be at most 100");
+        assert_eq!(
+            v.finish().unwrap_err().to_string(),
+            "invalid request: Limit is 101; must be at most 100"
+        );
     }
 }

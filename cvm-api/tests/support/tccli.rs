@@ -6,13 +6,18 @@ use std::process::Command;
 
 fn workspace_root() -> PathBuf {
     // Every crate that includes this file sits one level below the root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("crate has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("crate has a parent")
+        .to_path_buf()
 }
 
 /// The directory holding `api.json` and `examples.json`.
 pub fn official_dir() -> PathBuf {
     let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let output = Command::new("python3")
         .arg(root.join("scripts/fetch-tccli.py"))
         .arg(target.join("official"))

@@ -1,0 +1,568 @@
+//! The runtime against a local HTTP server that checks what it receives
+//! (headers, body, TC3 signature) and answers as told. Uses a test-only
+//! action so that it does not depend on generated code.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::Router;
+use cvm_api::runtime::{
+    Action, Client, Config, Credentials, Endpoint, Error, SecretKey, ServiceError, Validate, Validator,
+};
+use serde::{Deserialize, Serialize};
+
+const SECRET_ID: &str = "AKIDtestonly0123456789";
+const SECRET_KEY: &str = "test-secret-key-9f8e7d6c";
+const TOKEN: &str = "session-token-5a4b3c2d";
+
+// ---- a test-only action ----------------------------------------------------
+
+#[derive(Debug, Default, Serialize)]
+struct PingRequest {
+    #[serde(rename = "InstanceIds")]
+    instance_ids: Vec<String>,
+    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
+    limit: Option<i64>,
+}
+
+impl Validate for PingRequest {
+    fn validate(&self, v: &mut Validator) {
+        v.field("InstanceIds", |v| v.required_list(&self.instance_ids));
+        if let Some(limit) = self.limit {
+            v.field("Limit", |v| v.range(limit, Some(1), Some(100)));
+        }
+    }
+}
+
+impl Action for PingRequest {
+    const NAME: &'static str = "Ping";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    type Response = PingResponse;
+    type Error = PingError;
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct PingResponse {
+    #[serde(rename = "Count")]
+    count: u32,
+    #[serde(rename = "RequestId")]
+    request_id: String,
+}
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+enum PingError {
+    #[error(transparent)]
+    InstanceNotFound(ServiceError),
+    #[error(transparent)]
+    Unknown(ServiceError),
+}
+
+impl From<ServiceError> for PingError {
+    fn from(e: ServiceError) -> Self {
+        match e.code() {
+            "InvalidInstanceId.NotFound" => PingError::InstanceNotFound(e),
+            _ => PingError::Unknown(e),
+        }
+    }
+}
+
+fn ping() -> PingRequest {
+    PingRequest {
+        instance_ids: vec!["ins-r8hr2upy".into()],
+        limit: Some(5),
+    }
+}
+
+// ---- the server ------------------------------------------------------------
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// `Ok` when the TC3 signature verifies with [`SECRET_KEY`].
+    signature: Result<(), String>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        let mut values = self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        let first = values.next().map(|(_, v)| v.as_str());
+        assert!(values.next().is_none(), "header {name} sent twice");
+        first
+    }
+}
+
+struct Answer {
+    status: u16,
+    body: String,
+    delay: Duration,
+}
+
+struct Shared {
+    answer: Answer,
+    seen: Mutex<Vec<Seen>>,
+}
+
+/// Serves on 127.0.0.1 until dropped.
+struct Server {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    async fn start(status: u16, body: impl Into<String>) -> Server {
+        Self::start_with(Answer {
+            status,
+            body: body.into(),
+            delay: Duration::ZERO,
+        })
+        .await
+    }
+
+    async fn start_with(answer: Answer) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Shared {
+            answer,
+            seen: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Server { addr, shared, task }
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        Endpoint::custom(&format!("http://{}", self.addr)).expect("valid endpoint")
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.shared.seen.lock().unwrap().clone()
+    }
+
+    fn only_request(&self) -> Seen {
+        let seen = self.seen();
+        assert_eq!(seen.len(), 1, "{seen:#?}");
+        let request = seen.into_iter().next().unwrap();
+        assert_eq!(request.signature, Ok(()), "{request:#?}");
+        request
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                v.to_str().unwrap_or("<not visible ASCII>").to_owned(),
+            )
+        })
+        .collect();
+    let signature = verify_signature(method.as_str(), &headers, &body);
+    shared.seen.lock().unwrap().push(Seen {
+        method: method.to_string(),
+        path: uri.to_string(),
+        headers,
+        body: body.to_vec(),
+        signature,
+    });
+    tokio::time::sleep(shared.answer.delay).await;
+    let status = StatusCode::from_u16(shared.answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, shared.answer.body.clone())
+}
+
+fn verify_signature(method: &str, headers: &[(String, String)], body: &[u8]) -> Result<(), String> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let authorization = get("authorization").ok_or("no Authorization header")?;
+    let parsed = signer::parse_authorization(authorization).map_err(|e| e.to_string())?;
+    if parsed.secret_id != SECRET_ID {
+        return Err(format!("signed by {}", parsed.secret_id));
+    }
+    if parsed.service != "cvm" {
+        return Err(format!("scoped to service {}", parsed.service));
+    }
+    let timestamp: i64 = get("x-tc-timestamp")
+        .ok_or("no X-TC-Timestamp")?
+        .parse()
+        .map_err(|_| "X-TC-Timestamp is not an integer")?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    if (now - timestamp).abs() > 60 {
+        return Err(format!("timestamp {timestamp} is not now ({now})"));
+    }
+    let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    signer::verify(
+        &signer::ReceivedRequest {
+            method,
+            query: "",
+            headers: &pairs,
+            body,
+            timestamp,
+            authorization: &parsed,
+        },
+        &SecretKey::new(SECRET_KEY),
+    )
+    .map_err(|e| e.to_string())
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+fn credentials() -> Credentials {
+    Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY))
+}
+
+fn client(config: Config) -> Client {
+    Client::new(config).expect("valid config")
+}
+
+fn client_for(server: &Server) -> Client {
+    client(
+        Config::new(credentials())
+            .with_endpoint(server.endpoint())
+            .with_region("ap-guangzhou"),
+    )
+}
+
+fn service_error(code: &str, message: &str, request_id: &str) -> String {
+    serde_json::json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}})
+        .to_string()
+}
+
+// ---- tests -----------------------------------------------------------------
+
+#[tokio::test]
+async fn success_is_signed_and_carries_every_header() {
+    let server = Server::start(200, r#"{"Response":{"Count":2,"RequestId":"req-ok-1"}}"#).await;
+    let client = client(
+        Config::new(credentials())
+            .with_endpoint(server.endpoint())
+            .with_region("ap-guangzhou")
+            .with_language("en-US"),
+    );
+
+    let response = client.send(&ping()).await.expect("success");
+    assert_eq!(
+        response,
+        PingResponse {
+            count: 2,
+            request_id: "req-ok-1".into()
+        }
+    );
+
+    let seen = server.only_request();
+    assert_eq!(seen.method, "POST");
+    assert_eq!(seen.path, "/");
+    assert_eq!(seen.header("x-tc-action"), Some("Ping"));
+    assert_eq!(seen.header("x-tc-version"), Some("2017-03-12"));
+    assert_eq!(seen.header("x-tc-region"), Some("ap-guangzhou"));
+    assert_eq!(seen.header("x-tc-language"), Some("en-US"));
+    assert_eq!(seen.header("x-tc-token"), None);
+    assert_eq!(seen.header("content-type"), Some("application/json"));
+    assert_eq!(seen.header("host"), Some(server.addr.to_string().as_str()));
+    assert!(seen
+        .header("x-tc-timestamp")
+        .is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit())));
+    let authorization = seen.header("authorization").unwrap();
+    assert!(
+        authorization.starts_with(&format!("TC3-HMAC-SHA256 Credential={SECRET_ID}/")),
+        "{authorization}"
+    );
+    assert!(authorization.contains("/cvm/tc3_request, SignedHeaders=content-type;host, Signature="));
+    let body: serde_json::Value = serde_json::from_slice(&seen.body).expect("JSON body");
+    assert_eq!(
+        body,
+        serde_json::json!({"InstanceIds": ["ins-r8hr2upy"], "Limit": 5})
+    );
+}
+
+#[tokio::test]
+async fn session_token_is_sent_and_unset_options_are_not() {
+    let server = Server::start(200, r#"{"Response":{"Count":0,"RequestId":"req-token"}}"#).await;
+    let client =
+        client(Config::new(credentials().with_session_token(TOKEN)).with_endpoint(server.endpoint()));
+    client.send(&ping()).await.expect("success");
+    let seen = server.only_request();
+    assert_eq!(seen.header("x-tc-token"), Some(TOKEN));
+    assert_eq!(seen.header("x-tc-region"), None);
+    assert_eq!(seen.header("x-tc-language"), None);
+}
+
+#[tokio::test]
+async fn documented_error_code_becomes_its_variant() {
+    let body = service_error(
+        "InvalidInstanceId.NotFound",
+        "no instance ins-r8hr2upy",
+        "req-err-1",
+    );
+    let server = Server::start(200, body).await;
+    let err = client_for(&server).send(&ping()).await.unwrap_err();
+    let expected = ServiceError::new(
+        "InvalidInstanceId.NotFound",
+        "no instance ins-r8hr2upy",
+        "req-err-1",
+    );
+    match &err {
+        Error::Service(PingError::InstanceNotFound(e)) => assert_eq!(e, &expected),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "InvalidInstanceId.NotFound: no instance ins-r8hr2upy (request id req-err-1)"
+    );
+    assert!(!err.is_timeout() && !err.is_connect());
+    server.only_request();
+}
+
+#[tokio::test]
+async fn unknown_error_code_is_kept_intact() {
+    let body = service_error("ResourceInsufficient.Brand.New", "try later", "req-err-2");
+    // Errors come with HTTP 200 from the real service; other statuses work too.
+    let server = Server::start(400, body).await;
+    match client_for(&server).send(&ping()).await {
+        Err(Error::Service(PingError::Unknown(e))) => {
+            assert_eq!(e.code(), "ResourceInsufficient.Brand.New");
+            assert_eq!(e.message(), "try later");
+            assert_eq!(e.request_id(), "req-err-2");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn non_json_502_keeps_status_and_body() {
+    let page = "<html><body>502 Bad Gateway</body></html>";
+    let server = Server::start(502, page).await;
+    match client_for(&server).send(&ping()).await {
+        Err(e @ Error::InvalidResponse { .. }) => {
+            assert_eq!(e.status(), Some(502));
+            let Error::InvalidResponse { status, body, reason } = e else {
+                unreachable!()
+            };
+            assert_eq!(status, 502);
+            assert_eq!(body, page);
+            assert!(reason.contains("not a JSON object"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn broken_envelopes_are_invalid_responses() {
+    for (status, body, expected) in [
+        (200, r#"{"Data":{"Count":1}}"#, "no `Response`"),
+        (200, r#"{"Response":{"Count":1}}"#, "no `RequestId`"),
+        (
+            200,
+            r#"{"Response":{"Count":"many","RequestId":"req-x"}}"#,
+            "Count",
+        ),
+        (
+            200,
+            r#"{"Response":{"RequestId":"req-y"}}"#,
+            "missing field `Count`",
+        ),
+        (
+            500,
+            r#"{"Response":{"Count":1,"RequestId":"req-z"}}"#,
+            "HTTP status 500",
+        ),
+    ] {
+        let server = Server::start(status, body).await;
+        match client_for(&server).send(&ping()).await {
+            Err(Error::InvalidResponse {
+                status: got,
+                body: kept,
+                reason,
+            }) => {
+                assert_eq!(got, status);
+                assert_eq!(kept, body);
+                assert!(reason.contains(expected), "{body}: {reason}");
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn huge_error_bodies_are_truncated() {
+    let page = "x".repeat(300 * 1024);
+    let server = Server::start(503, page.clone()).await;
+    match client_for(&server).send(&ping()).await {
+        Err(Error::InvalidResponse { status, body, .. }) => {
+            assert_eq!(status, 503);
+            assert!(body.len() < 65 * 1024, "{}", body.len());
+            assert!(body.starts_with(&page[..1024]));
+            assert!(
+                body.ends_with(&format!("[truncated: first 65536 of {} bytes shown]", page.len())),
+                "{}",
+                &body[body.len() - 80..]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn slow_answer_times_out() {
+    let server = Server::start_with(Answer {
+        status: 200,
+        body: r#"{"Response":{"Count":1,"RequestId":"late"}}"#.into(),
+        delay: Duration::from_secs(3),
+    })
+    .await;
+    let client = client(
+        Config::new(credentials())
+            .with_endpoint(server.endpoint())
+            .with_timeout(Duration::from_millis(200)),
+    );
+    let started = Instant::now();
+    let err = client.send(&ping()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn refused_connection_is_a_connect_error() {
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.local_addr().expect("local addr")
+    }; // Dropped: nothing listens there any more.
+    let client = client(
+        Config::new(credentials())
+            .with_endpoint(Endpoint::custom(&format!("http://{addr}")).unwrap())
+            .with_timeout(Duration::from_secs(5)),
+    );
+    let err = client.send(&ping()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.is_connect(), "{err:?}");
+    assert!(!err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn invalid_request_is_not_sent() {
+    let server = Server::start(200, r#"{"Response":{"Count":1,"RequestId":"never"}}"#).await;
+    let client = client_for(&server);
+    let request = PingRequest {
+        instance_ids: vec![],
+        limit: Some(0),
+    };
+    match client.send(&request).await {
+        Err(Error::InvalidRequest(e)) => {
+            let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
+            assert_eq!(fields, ["InstanceIds", "Limit"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(server.seen().is_empty());
+}
+
+#[tokio::test]
+async fn raw_call_by_name() {
+    let server = Server::start(200, r#"{"Response":{"TotalCount":1,"RequestId":"req-raw"}}"#).await;
+    let client = client_for(&server);
+    let response: serde_json::Value = client
+        .call("cvm", "2017-03-12", "DescribeRegions", &serde_json::json!({}))
+        .await
+        .expect("success");
+    assert_eq!(response["TotalCount"], 1);
+    let seen = server.only_request();
+    assert_eq!(seen.header("x-tc-action"), Some("DescribeRegions"));
+    assert_eq!(seen.body, b"{}");
+
+    let server = Server::start(
+        200,
+        service_error("AuthFailure.SignatureExpire", "expired", "req-raw-2"),
+    )
+    .await;
+    let err = client_for(&server)
+        .call::<_, serde_json::Value>("cvm", "2017-03-12", "DescribeRegions", &serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Service(e) if e.code() == "AuthFailure.SignatureExpire"),
+        "{err:?}"
+    );
+
+    // A service name that cannot be a host label is refused before sending.
+    let err = client_for(&server)
+        .call::<_, serde_json::Value>("cvm.evil", "2017-03-12", "X", &serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn clones_share_one_client_and_calls_run_concurrently() {
+    let server = Server::start(200, r#"{"Response":{"Count":1,"RequestId":"req-many"}}"#).await;
+    let client = client_for(&server);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let client = client.clone();
+        // Requires the future to be Send.
+        tasks.push(tokio::spawn(async move { client.send(&ping()).await }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().request_id, "req-many");
+    }
+    let seen = server.seen();
+    assert_eq!(seen.len(), 8);
+    assert!(seen.iter().all(|s| s.signature.is_ok()));
+}
+
+#[tokio::test]
+async fn nothing_secret_in_debug_or_errors() {
+    let server = Server::start(502, "bad gateway").await;
+    let client =
+        client(Config::new(credentials().with_session_token(TOKEN)).with_endpoint(server.endpoint()));
+    let err = client.send(&ping()).await.unwrap_err();
+    let seen = server.only_request();
+    let authorization = seen.header("authorization").unwrap().to_owned();
+    let signature = authorization.rsplit('=').next().unwrap();
+    for shown in [
+        format!("{client:?}"),
+        format!("{client:#?}"),
+        format!("{:?}", client.config()),
+        format!("{:?}", client.config().credentials()),
+        format!("{err:?}"),
+        err.to_string(),
+    ] {
+        assert!(!shown.contains(SECRET_KEY), "{shown}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(!shown.contains(signature), "{shown}");
+    }
+    assert!(format!("{client:?}").contains(SECRET_ID));
+}
