@@ -1,4 +1,5 @@
 //! Shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod python;
 pub mod tccli;
