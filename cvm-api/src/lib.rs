@@ -32,3 +32,8 @@ pub use errors::*;
 pub use generated::{errors, types};
 pub use runtime::{Client, Config, ConfigError, Credentials, Endpoint, Error, SecretKey, ServiceError};
 pub use types::*;
+
+/// Compiles the README's code samples as doc tests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
