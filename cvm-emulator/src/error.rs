@@ -1,0 +1,45 @@
+//! The `Error` member of an API 3.0 error envelope.
+
+use std::fmt;
+
+/// An error answer: `{"Response": {"Error": {"Code", "Message"}, "RequestId"}}`.
+///
+/// Codes are those of the real service (`AuthFailure.SignatureFailure`,
+/// `InvalidInstanceId.NotFound`, ...); messages are the emulator's own and
+/// never contain a secret key or the `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The code, e.g. `UnsupportedOperation.InstanceStateRunning`.
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn missing(parameter: &str) -> Self {
+        ApiError::new(
+            "MissingParameter",
+            format!("The request is missing the required parameter `{parameter}`."),
+        )
+    }
+
+    pub(crate) fn invalid_value(message: impl Into<String>) -> Self {
+        ApiError::new("InvalidParameterValue", message)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

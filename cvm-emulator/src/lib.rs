@@ -1,0 +1,484 @@
+//! A local Tencent Cloud CVM endpoint (API version 2017-03-12) for tests.
+//!
+//! The emulator verifies TC3-HMAC-SHA256 signatures like the real gateway,
+//! keeps instance state like the real service (with timed transitions such
+//! as `STOPPED → STARTING → RUNNING`), and answers with the real error codes
+//! in the API 3.0 envelope. Our [`cvm_api::Client`], the official SDKs and
+//! users' own code can run against it unchanged: only the endpoint differs.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cvm_emulator::{Emulator, EmulatorConfig, State, StoredInstance};
+//!
+//! let state = State::new().with_instance(StoredInstance::new("ins-abcd1234", "ap-guangzhou-3", "STOPPED"));
+//! let emulator = Emulator::start(EmulatorConfig::default().with_state(state), "127.0.0.1:0").await?;
+//! let client = emulator.client("ap-guangzhou")?; // signed with the first credential
+//! client
+//!     .start_instances(&cvm_api::StartInstancesRequest { instance_ids: vec!["ins-abcd1234".into()] })
+//!     .await?;
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # What is emulated
+//!
+//! Every request goes through the gateway checks, in the real order:
+//! body size (`RequestSizeLimitExceeded`), `Authorization`
+//! (`AuthFailure.InvalidAuthorization`), `X-TC-Timestamp` within 300 s
+//! (`AuthFailure.SignatureExpire`), the secret id
+//! (`AuthFailure.SecretIdNotFound`), the signature
+//! (`AuthFailure.SignatureFailure`), `X-TC-Version` (`NoSuchVersion`),
+//! `X-TC-Action` (`InvalidAction`), the rate limit (`RequestLimitExceeded`),
+//! then the parameters against the spec for **every** one of the 106 actions
+//! (`InvalidParameter`, `UnknownParameter`, `MissingParameter`,
+//! `InvalidParameterValue`). Both POST with a JSON body and GET with the
+//! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every
+//! answer is HTTP 200 with `{"Response": {..., "RequestId"}}`.
+//!
+//! The actions in [`EMULATED_ACTIONS`] act on the state: RunInstances,
+//! DescribeInstances, DescribeInstancesStatus, StartInstances,
+//! StopInstances, RebootInstances and TerminateInstances. Other actions are
+//! decoded and checked, then answered with `UnsupportedOperation`
+//! ("... is not emulated").
+//!
+//! Instances belong to the region of their zone and requests see only those
+//! of their `X-TC-Region`. Transitions are computed lazily from timestamps:
+//! there is no background task, and a zero transition time is instant.
+//!
+//! # Credentials
+//!
+//! Without configuration the emulator accepts one demo credential,
+//! [`DEMO_SECRET_ID`] / [`DEMO_SECRET_KEY`]
+//! (`AKIDEMULATOR000000000000000000000000` / `emulator-demo-secret-key`).
+//! They are deliberately fake and public: never use real keys with it.
+//! `X-TC-Token` is accepted and ignored.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod actions;
+mod decode;
+pub mod demo;
+mod dispatch;
+mod error;
+mod query;
+mod ratelimit;
+mod server;
+mod state;
+mod time;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::{oneshot, Semaphore};
+use tokio::task::JoinHandle;
+
+pub use actions::EMULATED_ACTIONS;
+pub use dispatch::ACTIONS;
+pub use error::ApiError;
+pub use server::{API_VERSION, SERVICE};
+pub use signer::SecretKey;
+pub use state::{
+    new_instance_id, PendingTransition, State, StateError, StoredInstance, INSTANCE_STATES, TERMINATED,
+};
+
+use crate::ratelimit::RateLimiter;
+use crate::server::Shared;
+use crate::state::Store;
+
+/// The demo secret id, accepted when no credential is configured. Fake.
+pub const DEMO_SECRET_ID: &str = "AKIDEMULATOR000000000000000000000000";
+/// The demo secret key, paired with [`DEMO_SECRET_ID`]. Public, fake.
+pub const DEMO_SECRET_KEY: &str = "emulator-demo-secret-key";
+
+/// How an emulator behaves.
+///
+/// `EmulatorConfig::default()` accepts the demo credential, completes
+/// transitions after 300 ms and allows 10 requests a second per secret id
+/// and action; change fields directly or with the `with_*` methods:
+///
+/// ```
+/// use std::time::Duration;
+/// use cvm_emulator::{EmulatorConfig, SecretKey};
+///
+/// let config = EmulatorConfig {
+///     transition: Duration::ZERO,
+///     rate_limit: None,
+///     ..EmulatorConfig::default()
+/// }
+/// .with_credential("AKIDtest", SecretKey::new("test-key"));
+/// assert_eq!(config.credentials.len(), 2);
+/// ```
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Accepted (secret id, secret key) pairs.
+    pub credentials: Vec<(String, SecretKey)>,
+    /// How long STARTING, STOPPING, REBOOTING, PENDING and TERMINATING last.
+    pub transition: Duration,
+    /// Requests per second allowed per secret id and action; `None` (or 0): no limit.
+    pub rate_limit: Option<u32>,
+    /// Instances to start with.
+    pub initial_state: Option<State>,
+    /// Largest request body accepted (`RequestSizeLimitExceeded` above it).
+    pub max_body_bytes: usize,
+    /// Largest accepted difference between `X-TC-Timestamp` and the clock.
+    pub max_clock_skew: Duration,
+    /// Most instances kept at once (`InstancesQuotaLimitExceeded` above it).
+    pub max_instances: usize,
+    /// Time allowed to receive a request's headers, and then its body.
+    pub read_timeout: Duration,
+    /// Most connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            credentials: vec![(DEMO_SECRET_ID.to_owned(), SecretKey::new(DEMO_SECRET_KEY))],
+            transition: Duration::from_millis(300),
+            rate_limit: Some(10),
+            initial_state: None,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_clock_skew: Duration::from_secs(300),
+            max_instances: 10_000,
+            read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.credentials.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("EmulatorConfig")
+            .field("secret_ids", &ids)
+            .field("transition", &self.transition)
+            .field("rate_limit", &self.rate_limit)
+            .field(
+                "initial_instances",
+                &self.initial_state.as_ref().map_or(0, |s| s.instances.len()),
+            )
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_clock_skew", &self.max_clock_skew)
+            .field("max_instances", &self.max_instances)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl EmulatorConfig {
+    /// Adds an accepted credential (the demo one stays unless
+    /// [`EmulatorConfig::with_only_credential`] is used).
+    pub fn with_credential(mut self, secret_id: impl Into<String>, secret_key: SecretKey) -> Self {
+        self.credentials.push((secret_id.into(), secret_key));
+        self
+    }
+
+    /// Accepts this credential and no other.
+    pub fn with_only_credential(mut self, secret_id: impl Into<String>, secret_key: SecretKey) -> Self {
+        self.credentials = vec![(secret_id.into(), secret_key)];
+        self
+    }
+
+    /// Sets the transition time (`Duration::ZERO`: instant).
+    pub fn with_transition(mut self, transition: Duration) -> Self {
+        self.transition = transition;
+        self
+    }
+
+    /// Sets the rate limit per secret id and action (`None` or 0: off).
+    pub fn with_rate_limit(mut self, per_second: Option<u32>) -> Self {
+        self.rate_limit = per_second;
+        self
+    }
+
+    /// Starts with these instances.
+    pub fn with_state(mut self, state: State) -> Self {
+        self.initial_state = Some(state);
+        self
+    }
+}
+
+/// A configuration or listener that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The initial state is invalid.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The configuration is unusable.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The address could not be bound.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An emulator not yet listening: serve it with [`Emulator::serve`] or use
+/// [`Emulator::router`] in-process.
+#[derive(Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    read_timeout: Duration,
+    max_connections: usize,
+    first_credential: (String, SecretKey),
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("secret_id", &self.first_credential.0)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Checks `config` and loads its initial state.
+    pub fn new(config: EmulatorConfig) -> Result<Self, StartError> {
+        let first_credential = config
+            .credentials
+            .first()
+            .cloned()
+            .ok_or_else(|| StartError::Config("at least one credential is needed".to_owned()))?;
+        let mut credentials = HashMap::new();
+        for (id, key) in &config.credentials {
+            if id.is_empty() || key.expose().is_empty() {
+                return Err(StartError::Config(
+                    "secret ids and keys must not be empty".to_owned(),
+                ));
+            }
+            if credentials.insert(id.clone(), key.clone()).is_some() {
+                return Err(StartError::Config(format!("secret id `{id}` is given twice")));
+            }
+        }
+        if config.max_body_bytes == 0 || config.max_connections == 0 || config.read_timeout.is_zero() {
+            return Err(StartError::Config(
+                "max_body_bytes, max_connections and read_timeout must be above zero".to_owned(),
+            ));
+        }
+        let transition_ms = u64::try_from(config.transition.as_millis()).unwrap_or(u64::MAX);
+        let store = Store::from_state(
+            config.initial_state.unwrap_or_default(),
+            transition_ms,
+            time::now_ms(),
+        )?;
+        let shared = Shared {
+            credentials,
+            transition_ms,
+            max_body_bytes: config.max_body_bytes,
+            max_clock_skew_secs: i64::try_from(config.max_clock_skew.as_secs()).unwrap_or(i64::MAX),
+            max_instances: config.max_instances,
+            body_timeout: config.read_timeout,
+            limiter: config.rate_limit.filter(|n| *n > 0).map(RateLimiter::new),
+            store: Mutex::new(store),
+        };
+        Ok(Emulator {
+            shared: Arc::new(shared),
+            read_timeout: config.read_timeout,
+            max_connections: config.max_connections,
+            first_credential,
+        })
+    }
+
+    /// Builds an emulator for `config` and serves it on `addr`
+    /// (`"127.0.0.1:0"` picks a free port; see [`RunningEmulator::addr`]).
+    pub async fn start(
+        config: EmulatorConfig,
+        addr: impl ToSocketAddrs,
+    ) -> Result<RunningEmulator, StartError> {
+        let emulator = Emulator::new(config)?;
+        let listener = TcpListener::bind(addr).await?;
+        emulator.serve(listener)
+    }
+
+    /// An axum router answering every request, for in-process tests
+    /// (`tower::ServiceExt::oneshot`) or to mount in another server. It
+    /// shares this emulator's state.
+    pub fn router(&self) -> axum::Router {
+        server::router(Arc::clone(&self.shared))
+    }
+
+    /// The state now (transitions due are completed first).
+    pub fn state_snapshot(&self) -> State {
+        self.shared.store().snapshot(time::now_ms())
+    }
+
+    /// Serves HTTP/1.1 and HTTP/2 (cleartext) on `listener` in a background
+    /// task until [`RunningEmulator::shutdown`] (or drop).
+    pub fn serve(self, listener: TcpListener) -> Result<RunningEmulator, StartError> {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&self.shared),
+            self.read_timeout,
+            self.max_connections,
+            stopped,
+        ));
+        Ok(RunningEmulator {
+            emulator: self,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// How long shutdown waits for requests in flight.
+const GRACE: Duration = Duration::from_secs(5);
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    read_timeout: Duration,
+    max_connections: usize,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout)
+        .max_buf_size(256 * 1024);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(256 * 1024)
+        .max_concurrent_streams(256);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(max_connections));
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stopped => break,
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // E.g. out of file descriptors: wait rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let shared = Arc::clone(&shared);
+            async move {
+                Ok::<_, std::convert::Infallible>(
+                    server::handle(shared, request.map(axum::body::Body::new)).await,
+                )
+            }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after {GRACE:?}; closing anyway");
+    }
+}
+
+/// A serving emulator. Dropping it stops the server (in the background);
+/// [`RunningEmulator::shutdown`] stops it and waits.
+pub struct RunningEmulator {
+    emulator: Emulator,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningEmulator {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`, for `cvm_api::Endpoint::custom` or an SDK's endpoint.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The `Host` header clients send (`IP:PORT`), for hand-signed requests.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The state now (transitions due are completed first).
+    pub fn state_snapshot(&self) -> State {
+        self.emulator.state_snapshot()
+    }
+
+    /// The emulator being served (e.g. for [`Emulator::router`]).
+    pub fn emulator(&self) -> &Emulator {
+        &self.emulator
+    }
+
+    /// A [`cvm_api::Config`] for this emulator: its endpoint, `region`, the
+    /// first configured credential and a 10 s timeout.
+    pub fn client_config(&self, region: &str) -> Result<cvm_api::Config, cvm_api::ConfigError> {
+        let (id, key) = &self.emulator.first_credential;
+        Ok(
+            cvm_api::Config::new(cvm_api::Credentials::new(id.clone(), key.clone()))
+                .with_endpoint(cvm_api::Endpoint::custom(&self.endpoint_url())?)
+                .with_region(region)
+                .with_timeout(Duration::from_secs(10)),
+        )
+    }
+
+    /// A [`cvm_api::Client`] for [`RunningEmulator::client_config`].
+    pub fn client(&self, region: &str) -> Result<cvm_api::Client, cvm_api::ConfigError> {
+        cvm_api::Client::new(self.client_config(region)?)
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (at most
+    /// 5 s), and returns the final state.
+    pub async fn shutdown(mut self) -> State {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.emulator.state_snapshot()
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! `cvm-emulator`: a local Tencent Cloud CVM endpoint for tests.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use cvm_emulator::demo::DemoOptions;
+use cvm_emulator::{Emulator, EmulatorConfig, SecretKey, State, DEMO_SECRET_ID};
+use serde::Deserialize;
+
+const AFTER_HELP: &str = "\
+Credentials: without --secret-id/--secret-key or --credentials, the emulator accepts the public
+demo credential AKIDEMULATOR000000000000000000000000 / emulator-demo-secret-key. It is fake:
+never give the emulator real keys.
+
+Examples:
+  cvm-emulator demo
+  cvm-emulator --listen 127.0.0.1:9000
+  cvm-emulator --listen 127.0.0.1:0 --transition-ms 0 --rate-limit 0 --state state.json
+  cvm-emulator --credentials creds.json   # [{\"secret_id\": \"AKID...\", \"secret_key\": \"...\"}]
+
+Logs go to stderr (RUST_LOG=debug for more); secret keys and Authorization headers are never logged.";
+
+/// A local Tencent Cloud CVM endpoint (API 2017-03-12): verifies TC3
+/// signatures, keeps instance state, answers with the real error codes.
+#[derive(Parser, Debug)]
+#[command(name = "cvm-emulator", version, after_help = AFTER_HELP)]
+struct Cli {
+    /// Address to listen on; port 0 picks a free port (the address is printed).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: String,
+
+    /// Accepted secret id; repeat with --secret-key for more pairs.
+    #[arg(long = "secret-id", value_name = "ID")]
+    secret_ids: Vec<String>,
+
+    /// Secret key of the --secret-id at the same position.
+    #[arg(long = "secret-key", value_name = "KEY", hide_default_value = true)]
+    secret_keys: Vec<String>,
+
+    /// JSON file with a list of {"secret_id": ..., "secret_key": ...}.
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
+
+    /// Duration of STARTING, STOPPING, REBOOTING, PENDING and TERMINATING, in ms (0: instant).
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    transition_ms: u64,
+
+    /// Requests per second per secret id and action (0: no limit).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    rate_limit: u32,
+
+    /// Seed the instances from this JSON file, and save them back to it on shutdown.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+
+    /// Save the instances to this file on shutdown (instead of --state's file).
+    #[arg(long, value_name = "FILE")]
+    dump: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start an emulator, seed stopped instances and start them with the
+    /// real cvm-api client, printing each step; exits 0 when all is well.
+    Demo {
+        /// Number of instances.
+        #[arg(long, default_value_t = 3)]
+        instances: usize,
+        /// Transition time in ms.
+        #[arg(long, default_value_t = 500)]
+        transition_ms: u64,
+    },
+}
+
+#[derive(Deserialize)]
+struct CredentialEntry {
+    secret_id: String,
+    secret_key: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if cli.command.is_some() { "warn" } else { "info" })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Some(Command::Demo {
+                instances,
+                transition_ms,
+            }) => {
+                let options = DemoOptions {
+                    instances: *instances,
+                    transition: Duration::from_millis(*transition_ms),
+                    ..DemoOptions::default()
+                };
+                let mut stdout = std::io::stdout();
+                cvm_emulator::demo::run(&options, &mut stdout)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            None => serve(&cli).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn credentials(cli: &Cli) -> Result<Vec<(String, SecretKey)>, String> {
+    if cli.secret_ids.len() != cli.secret_keys.len() {
+        return Err(format!(
+            "give --secret-id and --secret-key in pairs ({} ids, {} keys)",
+            cli.secret_ids.len(),
+            cli.secret_keys.len()
+        ));
+    }
+    let mut pairs: Vec<(String, SecretKey)> = cli
+        .secret_ids
+        .iter()
+        .zip(&cli.secret_keys)
+        .map(|(id, key)| (id.clone(), SecretKey::new(key.clone())))
+        .collect();
+    if let Some(path) = &cli.credentials {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The error is not shown: it could quote a key.
+        let entries: Vec<CredentialEntry> = serde_json::from_str(&text).map_err(|_| {
+            format!(
+                "{}: expected a JSON list of {{\"secret_id\": ..., \"secret_key\": ...}}",
+                path.display()
+            )
+        })?;
+        pairs.extend(
+            entries
+                .into_iter()
+                .map(|e| (e.secret_id, SecretKey::new(e.secret_key))),
+        );
+    }
+    Ok(pairs)
+}
+
+async fn serve(cli: &Cli) -> Result<(), String> {
+    let pairs = credentials(cli)?;
+    let demo_credentials = pairs.is_empty();
+    let mut config = EmulatorConfig {
+        transition: Duration::from_millis(cli.transition_ms),
+        rate_limit: Some(cli.rate_limit).filter(|n| *n > 0),
+        ..EmulatorConfig::default()
+    };
+    if !demo_credentials {
+        config.credentials = pairs;
+    }
+    if let Some(path) = &cli.state {
+        if path.exists() {
+            config.initial_state = Some(State::load(path).map_err(|e| e.to_string())?);
+        }
+    }
+    let ids: Vec<String> = config.credentials.iter().map(|(id, _)| id.clone()).collect();
+    let instances = config.initial_state.as_ref().map_or(0, |s| s.instances.len());
+    let emulator = Emulator::new(config).map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(&cli.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
+    let running = emulator.serve(listener).map_err(|e| e.to_string())?;
+
+    println!("listening on {}", running.endpoint_url());
+    let _ = std::io::stdout().flush();
+    if demo_credentials {
+        eprintln!("accepting the demo credential {DEMO_SECRET_ID} (key: see --help)");
+    } else {
+        eprintln!("accepting secret ids: {}", ids.join(", "));
+    }
+    eprintln!(
+        "transition {} ms, rate limit {}, {instances} seeded instance(s); Ctrl-C to stop",
+        cli.transition_ms,
+        if cli.rate_limit == 0 {
+            "off".to_owned()
+        } else {
+            format!("{}/s per secret id and action", cli.rate_limit)
+        }
+    );
+
+    wait_for_signal().await;
+    eprintln!("shutting down");
+    let state = running.shutdown().await;
+    if let Some(path) = cli.dump.as_ref().or(cli.state.as_ref()) {
+        state.save(path).map_err(|e| e.to_string())?;
+        eprintln!(
+            "saved {} instance(s) to {}",
+            state.instances.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,419 @@
+//! The gateway: one handler for every request, checking it in the order the
+//! real API gateway does, then dispatching to the emulated action.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use http_body_util::BodyExt;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::Value;
+use signer::{parse_authorization, verify_with_service, ReceivedRequest, SecretKey, VerifyError};
+
+use crate::actions::{self, Ctx};
+use crate::dispatch::{invalid_action, known_action, ApiRequest};
+use crate::error::ApiError;
+use crate::query::form_to_json;
+use crate::ratelimit::RateLimiter;
+use crate::state::Store;
+
+/// The API version the emulator implements (`X-TC-Version`).
+pub const API_VERSION: &str = "2017-03-12";
+/// The service name in the credential scope.
+pub const SERVICE: &str = "cvm";
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    pub(crate) credentials: HashMap<String, SecretKey>,
+    pub(crate) transition_ms: u64,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) max_clock_skew_secs: i64,
+    pub(crate) max_instances: usize,
+    pub(crate) body_timeout: Duration,
+    pub(crate) limiter: Option<RateLimiter>,
+    pub(crate) store: Mutex<Store>,
+}
+
+impl Shared {
+    /// The store; a panic in another handler does not make it unusable
+    /// (handlers validate everything before changing anything).
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a request came to, for the log line.
+#[derive(Default)]
+struct Meta {
+    action: Option<&'static str>,
+    secret_id: Option<String>,
+}
+
+/// Answers any request: always HTTP 200 with an API 3.0 envelope.
+pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = request.into_parts();
+    let mut meta = Meta::default();
+    let result = process(&shared, &parts, body, &request_id, &mut meta).await;
+    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let action = meta.action.unwrap_or("-");
+    let secret_id = meta.secret_id.as_deref().unwrap_or("-");
+    let body = match result {
+        Ok(response) => {
+            tracing::info!(
+                request_id,
+                action,
+                secret_id,
+                outcome = "OK",
+                elapsed_us,
+                "request"
+            );
+            format!("{{\"Response\":{response}}}")
+        }
+        Err(error) => {
+            tracing::info!(
+                request_id,
+                action,
+                secret_id,
+                outcome = error.code.as_str(),
+                detail = error.message.as_str(),
+                elapsed_us,
+                "request"
+            );
+            error_envelope(&error, &request_id)
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::OK;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error_envelope(error: &ApiError, request_id: &str) -> String {
+    serde_json::json!({
+        "Response": {
+            "Error": {"Code": error.code, "Message": error.message},
+            "RequestId": request_id,
+        }
+    })
+    .to_string()
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The one value of header `name`: `Ok(None)` when absent, `Err(())` when
+/// repeated or not visible ASCII.
+fn single_header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ()> {
+    let mut values = parts.headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(());
+    }
+    first.to_str().map(Some).map_err(|_| ())
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 64;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        format!("{}...", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+async fn process(
+    shared: &Shared,
+    parts: &Parts,
+    body: Body,
+    request_id: &str,
+    meta: &mut Meta,
+) -> Result<String, ApiError> {
+    let method = &parts.method;
+    if method != Method::POST && method != Method::GET {
+        return Err(ApiError::new(
+            "UnsupportedProtocol",
+            format!(
+                "The HTTP method {} is not supported; use POST or GET.",
+                shorten(method.as_str())
+            ),
+        ));
+    }
+    let body = read_body(shared, parts, body).await?;
+
+    // Authorization: present, single, well-formed.
+    let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
+    let authorization = match single_header(parts, AUTHORIZATION.as_str()) {
+        Ok(Some(value)) => value,
+        Ok(None) => return Err(invalid_auth("The Authorization header is missing.".to_owned())),
+        Err(()) => {
+            return Err(invalid_auth(
+                "The Authorization header is repeated or contains invalid characters.".to_owned(),
+            ))
+        }
+    };
+    let parsed = parse_authorization(authorization)
+        .map_err(|e| invalid_auth(format!("The Authorization header is invalid: {e}.")))?;
+
+    // Timestamp: numeric and within the allowed clock skew.
+    let now = unix_now();
+    let skew = shared.max_clock_skew_secs;
+    let expired = |why: String| {
+        ApiError::new(
+            "AuthFailure.SignatureExpire",
+            format!(
+                "{why} The server time is {now} ({}); X-TC-Timestamp must be within {skew} s of it.",
+                crate::time::iso8601(u64::try_from(now).unwrap_or(0).saturating_mul(1000))
+            ),
+        )
+    };
+    let timestamp = match single_header(parts, "x-tc-timestamp") {
+        Ok(Some(value)) => value
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| expired(format!("X-TC-Timestamp `{}` is not a number.", shorten(value))))?,
+        Ok(None) => return Err(expired("X-TC-Timestamp is missing.".to_owned())),
+        Err(()) => return Err(expired("X-TC-Timestamp is repeated or malformed.".to_owned())),
+    };
+    if now.abs_diff(timestamp) > skew.unsigned_abs() {
+        return Err(expired(format!("The request timestamp {timestamp} has expired.")));
+    }
+
+    // Secret id, then signature.
+    meta.secret_id = Some(shorten(&parsed.secret_id));
+    let Some(key) = shared.credentials.get(&parsed.secret_id) else {
+        return Err(ApiError::new(
+            "AuthFailure.SecretIdNotFound",
+            format!("The SecretId `{}` is not found.", shorten(&parsed.secret_id)),
+        ));
+    };
+    let mut headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)))
+        .collect();
+    if !parts.headers.contains_key(HOST) {
+        // HTTP/2 carries the host as :authority.
+        if let Some(authority) = parts.uri.authority() {
+            headers.push(("host", authority.as_str()));
+        }
+    }
+    let received = ReceivedRequest {
+        method: method.as_str(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+        timestamp,
+        authorization: &parsed,
+    };
+    verify_with_service(&received, key, SERVICE).map_err(|e| match e {
+        VerifyError::MalformedAuthorization(_) | VerifyError::UnsupportedAlgorithm(_) => {
+            invalid_auth(format!("The Authorization header is invalid: {e}."))
+        }
+        VerifyError::SignatureMismatch => ApiError::new(
+            "AuthFailure.SignatureFailure",
+            "The provided credentials could not be validated: the signature does not match. \
+             Check the secret key and the signing steps.",
+        ),
+        other => ApiError::new(
+            "AuthFailure.SignatureFailure",
+            format!("The provided credentials could not be validated: {other}."),
+        ),
+    })?;
+
+    // Version, then action.
+    match single_header(parts, "x-tc-version") {
+        Ok(Some(API_VERSION)) => {}
+        Ok(None) => return Err(ApiError::missing("X-TC-Version")),
+        Ok(Some(other)) => {
+            return Err(ApiError::new(
+                "NoSuchVersion",
+                format!(
+                    "The API version `{}` does not exist; cvm supports {API_VERSION}.",
+                    shorten(other)
+                ),
+            ))
+        }
+        Err(()) => {
+            return Err(ApiError::new(
+                "NoSuchVersion",
+                "X-TC-Version is repeated or malformed.",
+            ))
+        }
+    }
+    let action = match single_header(parts, "x-tc-action") {
+        Ok(Some(name)) if !name.is_empty() => known_action(name).ok_or_else(|| invalid_action(name))?,
+        Ok(_) => return Err(ApiError::missing("X-TC-Action")),
+        Err(()) => return Err(invalid_action("<malformed>")),
+    };
+    meta.action = Some(action);
+
+    if let Some(limiter) = &shared.limiter {
+        if !limiter.allow(&parsed.secret_id, action) {
+            return Err(ApiError::new(
+                "RequestLimitExceeded",
+                format!(
+                    "Too many {action} requests from this SecretId: at most {} a second.",
+                    limiter.per_second()
+                ),
+            ));
+        }
+    }
+
+    let params = params(parts, &body)?;
+    let region = match single_header(parts, "x-tc-region") {
+        Ok(region) => region,
+        Err(()) => {
+            return Err(ApiError::new(
+                "UnsupportedRegion",
+                "X-TC-Region is repeated or malformed.",
+            ))
+        }
+    };
+    let request = ApiRequest::decode(action, &params)?;
+    let ctx = Ctx {
+        shared,
+        request_id,
+        region,
+    };
+    actions::handle(request, &ctx)
+}
+
+/// Reads the body up to the size limit, within the body timeout. A body
+/// over the limit is still read (up to 4 times the limit) so the client
+/// gets the error envelope rather than a reset connection.
+async fn read_body(shared: &Shared, parts: &Parts, mut body: Body) -> Result<Bytes, ApiError> {
+    let max = shared.max_body_bytes;
+    let too_large = || {
+        ApiError::new(
+            "RequestSizeLimitExceeded",
+            format!("The request body is larger than the limit of {max} bytes."),
+        )
+    };
+    let drain_cap = max.saturating_mul(4);
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > drain_cap as u64) {
+        return Err(too_large());
+    }
+    let read = async {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut total: usize = 0;
+        let mut over = declared.is_some_and(|n| n > max as u64);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::new(
+                    "InvalidRequest",
+                    format!("The request body could not be read: {e}."),
+                )
+            })?;
+            let Ok(data) = frame.into_data() else { continue };
+            total = total.saturating_add(data.len());
+            if total > max && !over {
+                over = true;
+                buf = Vec::new();
+            }
+            if over {
+                if total > drain_cap {
+                    break;
+                }
+                continue;
+            }
+            buf.extend_from_slice(&data);
+        }
+        if over {
+            Err(too_large())
+        } else {
+            Ok(Bytes::from(buf))
+        }
+    };
+    tokio::time::timeout(shared.body_timeout, read)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                "InvalidRequest",
+                format!(
+                    "The request body did not arrive within {} s.",
+                    shared.body_timeout.as_secs()
+                ),
+            )
+        })?
+}
+
+/// The request parameters as a JSON object: the query of a GET, the body
+/// of a POST (JSON, or a form).
+fn params(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
+    let invalid = |why: String| ApiError::new("InvalidParameter", why);
+    if parts.method == Method::GET {
+        let query = parts.uri.query().unwrap_or("");
+        return form_to_json(query.as_bytes())
+            .map(Value::Object)
+            .map_err(|e| invalid(format!("The query string is invalid: {e}.")));
+    }
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.as_str() {
+        "application/json" => {}
+        "application/x-www-form-urlencoded" => {
+            return form_to_json(body)
+                .map(Value::Object)
+                .map_err(|e| invalid(format!("The form body is invalid: {e}.")));
+        }
+        other => {
+            return Err(invalid(format!(
+                "The Content-Type `{}` is not supported; send POST requests as application/json.",
+                shorten(other)
+            )))
+        }
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("The request body is not valid JSON: {e}.")))?;
+    if !value.is_object() {
+        let kind = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a bool",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        };
+        return Err(invalid(format!(
+            "The request body must be a JSON object, not {kind}."
+        )));
+    }
+    Ok(value)
+}
+
+/// The axum router answering every path and method with [`handle`].
+pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
+    axum::Router::new().fallback(move |request: Request<Body>| {
+        let shared = Arc::clone(&shared);
+        async move { handle(shared, request).await }
+    })
+}

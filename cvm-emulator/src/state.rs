@@ -1,0 +1,648 @@
+//! Instance state: what `--state` files hold and what
+//! [`RunningEmulator::state_snapshot`](crate::RunningEmulator::state_snapshot)
+//! returns, and the store the handlers work on.
+//!
+//! Transitions are lazy: an operation records the state it leads to and when
+//! it completes; every access first settles the transitions that are due.
+//! No background task runs, and a zero transition time is instant.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use cvm_api::types::{
+    Instance, InternetAccessible, LoginSettings, Placement, SystemDisk, VirtualPrivateCloud,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::time::{iso8601, now_ms};
+
+/// Every `InstanceState` the emulator knows.
+pub const INSTANCE_STATES: &[&str] = &[
+    "PENDING",
+    "LAUNCH_FAILED",
+    "RUNNING",
+    "STOPPED",
+    "STARTING",
+    "STOPPING",
+    "REBOOTING",
+    "SHUTDOWN",
+    "TERMINATING",
+];
+
+/// Target of a pending `TerminateInstances`: the instance disappears.
+pub const TERMINATED: &str = "TERMINATED";
+
+/// The emulator's whole state: the instances of every region.
+///
+/// Its JSON form is what `--state FILE` reads and writes:
+///
+/// ```json
+/// {"Instances": [
+///   {"InstanceId": "ins-abcd1234", "InstanceState": "STOPPED", "Placement": {"Zone": "ap-guangzhou-3"}}
+/// ]}
+/// ```
+///
+/// Each instance is a DescribeInstances `Instance` object plus `Region`
+/// (derived from the zone when absent) and, while an operation is under
+/// way, `PendingTransition`. Members left out of a seed get plausible values
+/// when the emulator starts; only `Placement.Zone` is required.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Instances, oldest first.
+    #[serde(rename = "Instances", default)]
+    pub instances: Vec<StoredInstance>,
+}
+
+/// One instance as kept by the emulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredInstance {
+    /// Region the instance lives in (`ap-guangzhou`); requests see only the
+    /// instances of their `X-TC-Region`.
+    #[serde(rename = "Region", default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// The instance as DescribeInstances returns it.
+    #[serde(flatten)]
+    pub instance: Instance,
+    /// The operation under way, if any.
+    #[serde(
+        rename = "PendingTransition",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pending: Option<PendingTransition>,
+}
+
+/// An operation under way: the state it leads to and when it completes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransition {
+    /// The state the instance reaches, or [`TERMINATED`] (it disappears).
+    #[serde(rename = "TargetState")]
+    pub target_state: String,
+    /// When, in milliseconds since the Unix epoch.
+    #[serde(rename = "CompletesAtMs")]
+    pub completes_at_ms: u64,
+}
+
+/// A state that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The text is not a state document.
+    #[error("invalid state JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An instance is unusable (bad id, unknown state, duplicate...).
+    #[error("invalid state: {0}")]
+    Invalid(String),
+}
+
+impl State {
+    /// No instances.
+    pub fn new() -> Self {
+        State::default()
+    }
+
+    /// Adds an instance (builder style).
+    pub fn with_instance(mut self, instance: StoredInstance) -> Self {
+        self.instances.push(instance);
+        self
+    }
+
+    /// The instance called `instance_id`, if present.
+    pub fn instance(&self, instance_id: &str) -> Option<&StoredInstance> {
+        self.instances
+            .iter()
+            .find(|i| i.instance.instance_id == instance_id)
+    }
+
+    /// Parses the JSON form.
+    pub fn from_json(text: &str) -> Result<Self, StateError> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// The JSON form, pretty-printed.
+    pub fn to_json_pretty(&self) -> String {
+        // Serializing plain data into a String cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// Reads a state file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, StateError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| StateError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        State::from_json(&text)
+    }
+
+    /// Writes a state file (to a temporary file first, then renamed into place).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), StateError> {
+        let path = path.as_ref();
+        let io = |source| StateError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, self.to_json_pretty() + "\n").map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+impl StoredInstance {
+    /// An instance in `zone` (`ap-guangzhou-3`), in `state` (`STOPPED`...),
+    /// with plausible values for every other member.
+    pub fn new(instance_id: impl Into<String>, zone: &str, state: &str) -> Self {
+        let mut stored = StoredInstance {
+            region: String::new(),
+            instance: Instance {
+                instance_id: instance_id.into(),
+                instance_state: state.to_owned(),
+                placement: Placement {
+                    zone: zone.to_owned(),
+                    ..Placement::default()
+                },
+                ..Instance::default()
+            },
+            pending: None,
+        };
+        fill_defaults(&mut stored, now_ms(), &mut 2);
+        stored
+    }
+
+    /// [`StoredInstance::new`] with a fresh random id.
+    pub fn with_random_id(zone: &str, state: &str) -> Self {
+        StoredInstance::new(new_instance_id(), zone, state)
+    }
+}
+
+/// A fresh random id of the form `ins-` + 8 lower-case letters or digits.
+pub fn new_instance_id() -> String {
+    random_id("ins-")
+}
+
+/// `prefix` + 8 random lower-case letters or digits.
+pub(crate) fn random_id(prefix: &str) -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let mut id = String::with_capacity(prefix.len() + 8);
+    id.push_str(prefix);
+    // Bytes 6 and 8 carry the UUID version and variant; skip them.
+    for &b in bytes[..6].iter().chain(&bytes[10..12]) {
+        id.push(char::from(ALPHABET[usize::from(b) % 36]));
+    }
+    id
+}
+
+/// `prefix` + 8 lower-case letters or digits derived from `seed`: stable
+/// across restarts (default VPC, subnet and security group of a region).
+pub(crate) fn stable_id(prefix: &str, seed: &str) -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    // FNV-1a, good enough to spread region names.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.bytes().chain(prefix.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut id = prefix.to_owned();
+    for _ in 0..8 {
+        id.push(char::from(ALPHABET[(h % 36) as usize]));
+        h /= 36;
+        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17);
+    }
+    id
+}
+
+/// `ap-guangzhou-3` → `ap-guangzhou`.
+pub(crate) fn region_of_zone(zone: &str) -> &str {
+    match zone.rsplit_once('-') {
+        Some((region, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => region,
+        _ => zone,
+    }
+}
+
+pub(crate) fn is_instance_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 12
+        && id.starts_with("ins-")
+        && b[4..]
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// CPU cores and memory (GiB) from an instance type such as `S5.MEDIUM4`
+/// or `S5.2XLARGE16`; `None` when the name does not have that shape.
+pub(crate) fn instance_type_size(instance_type: &str) -> Option<(i64, i64)> {
+    if !instance_type.is_ascii() {
+        return None;
+    }
+    let (family, size) = instance_type.split_once('.')?;
+    let family_ok = family.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && family
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !family_ok {
+        return None;
+    }
+    // Memory is the trailing number; a leading number multiplies XLARGE.
+    let mem_start = size.rfind(|c: char| !c.is_ascii_digit())? + 1;
+    let (word, memory) = size.split_at(mem_start);
+    let memory: i64 = memory.parse().ok().filter(|m| *m > 0 && *m <= 100_000)?;
+    let lead_end = word.find(|c: char| !c.is_ascii_digit()).unwrap_or(word.len());
+    let (lead, word) = word.split_at(lead_end);
+    let cpu = match word {
+        "SMALL" if lead.is_empty() => 1,
+        "MEDIUM" if lead.is_empty() => 2,
+        "LARGE" if lead.is_empty() => 4,
+        "XLARGE" => {
+            4 * lead
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .unwrap_or(1)
+        }
+        _ => return None,
+    };
+    Some((cpu, memory))
+}
+
+/// Fills every empty member of a seeded or new instance with a plausible
+/// value; members already set are kept. `ip` numbers private addresses.
+pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32) {
+    if stored.region.is_empty() {
+        stored.region = region_of_zone(&stored.instance.placement.zone).to_owned();
+    }
+    let region = stored.region.clone();
+    let i = &mut stored.instance;
+    let set = |field: &mut String, value: &dyn Fn() -> String| {
+        if field.is_empty() {
+            *field = value();
+        }
+    };
+    set(&mut i.instance_id, &new_instance_id);
+    set(&mut i.instance_state, &|| "RUNNING".to_owned());
+    set(&mut i.instance_type, &|| "S5.MEDIUM2".to_owned());
+    if i.cpu == 0 || i.memory == 0 {
+        let (cpu, memory) = instance_type_size(&i.instance_type).unwrap_or((2, 2));
+        if i.cpu == 0 {
+            i.cpu = cpu;
+        }
+        if i.memory == 0 {
+            i.memory = memory;
+        }
+    }
+    set(&mut i.restrict_state, &|| "NORMAL".to_owned());
+    set(&mut i.instance_name, &|| "Unnamed".to_owned());
+    set(&mut i.instance_charge_type, &|| "POSTPAID_BY_HOUR".to_owned());
+    if i.placement.project_id.is_none() {
+        i.placement.project_id = Some(0);
+    }
+    if i.system_disk == SystemDisk::default() {
+        i.system_disk = SystemDisk {
+            disk_type: Some("CLOUD_PREMIUM".to_owned()),
+            disk_size: Some(50),
+            ..SystemDisk::default()
+        };
+    }
+    if i.system_disk.disk_id.is_none() {
+        i.system_disk.disk_id = Some(random_id("disk-"));
+    }
+    if i.private_ip_addresses.is_empty() {
+        i.private_ip_addresses = vec![next_private_ip(ip)];
+    }
+    if i.internet_accessible == InternetAccessible::default() {
+        i.internet_accessible = InternetAccessible {
+            internet_charge_type: Some("TRAFFIC_POSTPAID_BY_HOUR".to_owned()),
+            internet_max_bandwidth_out: Some(0),
+            public_ip_assigned: Some(i.public_ip_addresses.as_ref().is_some_and(|p| !p.is_empty())),
+            ..InternetAccessible::default()
+        };
+    }
+    if i.virtual_private_cloud == VirtualPrivateCloud::default() {
+        i.virtual_private_cloud = VirtualPrivateCloud {
+            vpc_id: stable_id("vpc-", &region),
+            subnet_id: stable_id("subnet-", &region),
+            as_vpc_gateway: Some(false),
+            ..VirtualPrivateCloud::default()
+        };
+    }
+    set(&mut i.image_id, &|| "img-9qabwvbn".to_owned());
+    set(&mut i.os_name, &|| "TencentOS Server 3.1 (TK4)".to_owned());
+    set(&mut i.renew_flag, &|| "NOTIFY_AND_MANUAL_RENEW".to_owned());
+    set(&mut i.created_time, &|| iso8601(now));
+    if i.security_group_ids.is_empty() {
+        i.security_group_ids = vec![stable_id("sg-", &region)];
+    }
+    if i.login_settings == LoginSettings::default() {
+        i.login_settings.key_ids = Some(Vec::new());
+    }
+    // Never keep (or return) a password.
+    i.login_settings.password = None;
+    if i.stop_charging_mode.is_empty() {
+        i.stop_charging_mode = if i.instance_state == "STOPPED" {
+            "KEEP_CHARGING".to_owned()
+        } else {
+            "NOT_APPLICABLE".to_owned()
+        };
+    }
+    set(&mut i.uuid, &|| uuid::Uuid::new_v4().to_string());
+    if i.latest_operation.is_none() {
+        i.latest_operation = Some("RunInstances".to_owned());
+        i.latest_operation_state = Some("SUCCESS".to_owned());
+        i.latest_operation_request_id = Some(uuid::Uuid::new_v4().to_string());
+    }
+    if i.latest_operation_error_msg.is_none() {
+        i.latest_operation_error_msg = Some(String::new());
+    }
+    if i.cam_role_name.is_none() {
+        i.cam_role_name = Some(String::new());
+    }
+    if i.rdma_ip_addresses.is_none() {
+        i.rdma_ip_addresses = Some(Vec::new());
+    }
+    set(&mut i.isolated_source, &|| "NOTISOLATED".to_owned());
+    set(&mut i.license_type, &|| "TencentCloud".to_owned());
+    if i.host_name.is_empty() {
+        let ip = i.private_ip_addresses.first().cloned().unwrap_or_default();
+        let tail: Vec<&str> = ip.split('.').skip(2).collect();
+        i.host_name = format!("VM-{}-tencentos", tail.join("-"));
+    }
+    set(&mut i.default_login_user, &|| "root".to_owned());
+    if i.default_login_port == 0 {
+        i.default_login_port = 22;
+    }
+}
+
+/// `10.0.c.d`, numbered from `counter` (which advances).
+pub(crate) fn next_private_ip(counter: &mut u32) -> String {
+    let n = *counter;
+    *counter = counter.wrapping_add(1);
+    // 10.0.0.2 .. 10.0.255.254, then wraps: plenty for an emulator.
+    let host = n % 65_024;
+    format!("10.0.{}.{}", host / 254, host % 254 + 1)
+}
+
+/// The instances, indexed by id, with their transitions.
+pub(crate) struct Store {
+    /// By creation order (sequence number).
+    instances: BTreeMap<u64, StoredInstance>,
+    by_id: HashMap<String, u64>,
+    next_seq: u64,
+    /// Earliest `completes_at_ms` of any pending transition (`u64::MAX`: none).
+    next_deadline: u64,
+    /// (region, ClientToken) → the instances a RunInstances created.
+    pub(crate) client_tokens: HashMap<(String, String), Vec<String>>,
+    pub(crate) private_ip_counter: u32,
+    pub(crate) public_ip_counter: u32,
+}
+
+impl Store {
+    /// Loads `state`, filling defaults and checking every instance.
+    /// Transitional states without a pending transition complete after
+    /// `transition_ms`.
+    pub(crate) fn from_state(state: State, transition_ms: u64, now: u64) -> Result<Store, StateError> {
+        let mut store = Store {
+            instances: BTreeMap::new(),
+            by_id: HashMap::new(),
+            next_seq: 0,
+            next_deadline: u64::MAX,
+            client_tokens: HashMap::new(),
+            private_ip_counter: 2,
+            public_ip_counter: 0,
+        };
+        // Number new private addresses after the seeded ones.
+        store.private_ip_counter = store
+            .private_ip_counter
+            .saturating_add(u32::try_from(state.instances.len()).unwrap_or(u32::MAX));
+        for mut stored in state.instances {
+            let id = stored.instance.instance_id.clone();
+            if !id.is_empty() && !is_instance_id(&id) {
+                return Err(StateError::Invalid(format!(
+                    "instance id `{id}` is not `ins-` followed by 8 lower-case letters or digits"
+                )));
+            }
+            if stored.instance.placement.zone.is_empty() {
+                return Err(StateError::Invalid(format!(
+                    "instance `{id}` has no Placement.Zone"
+                )));
+            }
+            let state = stored.instance.instance_state.as_str();
+            if !state.is_empty() && !INSTANCE_STATES.contains(&state) {
+                return Err(StateError::Invalid(format!(
+                    "instance `{id}` has unknown InstanceState `{state}` (expected one of {})",
+                    INSTANCE_STATES.join(", ")
+                )));
+            }
+            let mut ip = store.private_ip_counter;
+            fill_defaults(&mut stored, now, &mut ip);
+            store.private_ip_counter = ip;
+            if let Some(p) = &stored.pending {
+                if p.target_state != TERMINATED && !INSTANCE_STATES.contains(&p.target_state.as_str()) {
+                    return Err(StateError::Invalid(format!(
+                        "instance `{id}` has unknown PendingTransition.TargetState `{}`",
+                        p.target_state
+                    )));
+                }
+            } else if let Some(target) = settles_to(&stored.instance.instance_state) {
+                stored.pending = Some(PendingTransition {
+                    target_state: target.to_owned(),
+                    completes_at_ms: now.saturating_add(transition_ms),
+                });
+                stored.instance.latest_operation_state = Some("OPERATING".to_owned());
+            }
+            if store.by_id.contains_key(&stored.instance.instance_id) {
+                return Err(StateError::Invalid(format!(
+                    "instance id `{}` appears twice",
+                    stored.instance.instance_id
+                )));
+            }
+            store.insert(stored);
+        }
+        store.settle(now);
+        Ok(store)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    pub(crate) fn insert(&mut self, stored: StoredInstance) {
+        if let Some(p) = &stored.pending {
+            self.next_deadline = self.next_deadline.min(p.completes_at_ms);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_id.insert(stored.instance.instance_id.clone(), seq);
+        self.instances.insert(seq, stored);
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&StoredInstance> {
+        self.by_id.get(id).and_then(|seq| self.instances.get(seq))
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut StoredInstance> {
+        match self.by_id.get(id) {
+            Some(seq) => self.instances.get_mut(seq),
+            None => None,
+        }
+    }
+
+    /// Records that a transition completes at `at`.
+    pub(crate) fn schedule(&mut self, at: u64) {
+        self.next_deadline = self.next_deadline.min(at);
+    }
+
+    pub(crate) fn remove(&mut self, id: &str) {
+        if let Some(seq) = self.by_id.remove(id) {
+            self.instances.remove(&seq);
+        }
+    }
+
+    /// Instances of `region`, oldest first.
+    pub(crate) fn in_region<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a StoredInstance> + 'a {
+        self.instances.values().filter(move |s| s.region == region)
+    }
+
+    /// Completes every transition due at `now`.
+    pub(crate) fn settle(&mut self, now: u64) {
+        if now < self.next_deadline {
+            return;
+        }
+        let mut next = u64::MAX;
+        let mut gone = Vec::new();
+        for stored in self.instances.values_mut() {
+            let Some(p) = &stored.pending else { continue };
+            if p.completes_at_ms > now {
+                next = next.min(p.completes_at_ms);
+                continue;
+            }
+            let target = p.target_state.clone();
+            stored.pending = None;
+            if target == TERMINATED {
+                gone.push(stored.instance.instance_id.clone());
+            } else {
+                complete(&mut stored.instance, &target);
+            }
+        }
+        for id in gone {
+            self.remove(&id);
+        }
+        self.next_deadline = next;
+    }
+
+    /// The state at `now` (after settling).
+    pub(crate) fn snapshot(&mut self, now: u64) -> State {
+        self.settle(now);
+        State {
+            instances: self.instances.values().cloned().collect(),
+        }
+    }
+}
+
+/// Ends an operation: `target` state, operation SUCCESS.
+pub(crate) fn complete(instance: &mut Instance, target: &str) {
+    instance.instance_state = target.to_owned();
+    if target == "RUNNING" {
+        instance.stop_charging_mode = "NOT_APPLICABLE".to_owned();
+    } else if target == "STOPPED" && instance.stop_charging_mode == "NOT_APPLICABLE" {
+        instance.stop_charging_mode = "KEEP_CHARGING".to_owned();
+    }
+    instance.latest_operation_state = Some("SUCCESS".to_owned());
+}
+
+/// The state a transitional state leads to.
+fn settles_to(state: &str) -> Option<&'static str> {
+    match state {
+        "PENDING" | "STARTING" | "REBOOTING" => Some("RUNNING"),
+        "STOPPING" => Some("STOPPED"),
+        "TERMINATING" => Some(TERMINATED),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_zones() {
+        for _ in 0..100 {
+            assert!(is_instance_id(&new_instance_id()));
+        }
+        assert!(!is_instance_id("ins-ABCDEFGH"));
+        assert!(!is_instance_id("ins-abc"));
+        assert_eq!(region_of_zone("ap-guangzhou-3"), "ap-guangzhou");
+        assert_eq!(region_of_zone("ap-guangzhou"), "ap-guangzhou");
+        assert_eq!(
+            stable_id("vpc-", "ap-guangzhou"),
+            stable_id("vpc-", "ap-guangzhou")
+        );
+        assert_eq!(stable_id("vpc-", "ap-guangzhou").len(), 12);
+    }
+
+    #[test]
+    fn instance_types() {
+        assert_eq!(instance_type_size("S5.MEDIUM2"), Some((2, 2)));
+        assert_eq!(instance_type_size("S5.SMALL1"), Some((1, 1)));
+        assert_eq!(instance_type_size("S5.LARGE8"), Some((4, 8)));
+        assert_eq!(instance_type_size("S5.2XLARGE16"), Some((8, 16)));
+        assert_eq!(instance_type_size("S5.16XLARGE256"), Some((64, 256)));
+        for bad in [
+            "s5.medium2",
+            "S5",
+            "S5.MEDIUM",
+            "S5.2MEDIUM4",
+            ".MEDIUM2",
+            "S5.HUGE2",
+        ] {
+            assert_eq!(instance_type_size(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn state_json_round_trips_and_settles() {
+        let text = r#"{"Instances": [
+            {"InstanceId": "ins-abcd1234", "InstanceState": "STOPPING", "Placement": {"Zone": "ap-guangzhou-3"}},
+            {"InstanceId": "ins-abcd1235", "InstanceState": "TERMINATING", "Placement": {"Zone": "ap-guangzhou-3"}}
+        ]}"#;
+        let state = State::from_json(text).unwrap();
+        let mut store = Store::from_state(state, 100, 1_000).unwrap();
+        let snap = store.snapshot(1_050);
+        assert_eq!(snap.instances.len(), 2);
+        assert_eq!(snap.instances[0].region, "ap-guangzhou");
+        assert_eq!(snap.instances[0].instance.instance_state, "STOPPING");
+        let again = State::from_json(&snap.to_json_pretty()).unwrap();
+        assert_eq!(again, snap);
+        let snap = store.snapshot(1_100);
+        assert_eq!(snap.instances.len(), 1);
+        assert_eq!(snap.instances[0].instance.instance_state, "STOPPED");
+        assert_eq!(snap.instances[0].instance.stop_charging_mode, "KEEP_CHARGING");
+        assert_eq!(snap.instances[0].pending, None);
+    }
+
+    #[test]
+    fn bad_seeds_are_refused() {
+        for bad in [
+            r#"{"Instances": [{"InstanceId": "ins-X", "Placement": {"Zone": "ap-guangzhou-3"}}]}"#,
+            r#"{"Instances": [{"InstanceId": "ins-abcd1234"}]}"#,
+            r#"{"Instances": [{"InstanceState": "FLYING", "Placement": {"Zone": "z-1"}}]}"#,
+            r#"{"Instances": [{"InstanceId": "ins-abcd1234", "Placement": {"Zone": "z-1"}},
+                              {"InstanceId": "ins-abcd1234", "Placement": {"Zone": "z-1"}}]}"#,
+        ] {
+            let state = State::from_json(bad).unwrap();
+            assert!(Store::from_state(state, 0, 0).is_err(), "{bad}");
+        }
+    }
+}

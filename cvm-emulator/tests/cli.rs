@@ -1,0 +1,225 @@
+//! The `cvm-emulator` binary: serving, state files, credentials, the demo.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cvm_api::{
+    Client, Config, Credentials, Endpoint, Error, SecretKey, StartInstancesError, StartInstancesRequest,
+};
+use cvm_emulator::demo::DemoOptions;
+use cvm_emulator::{State, StoredInstance, DEMO_SECRET_ID, DEMO_SECRET_KEY};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cvm-emulator");
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cvm-emulator-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits (bounded) for the child to exit; kills it on timeout.
+fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the server with `args`; its endpoint URL from the first stdout line.
+fn serve(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+fn terminate(child: &mut Child) -> String {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = wait(child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    stderr
+}
+
+fn client(url: &str, id: &str, key: &str) -> Client {
+    Client::new(
+        Config::new(Credentials::new(id, SecretKey::new(key)))
+            .with_endpoint(Endpoint::custom(url).unwrap())
+            .with_region("ap-guangzhou")
+            .with_timeout(Duration::from_secs(10)),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn serves_and_saves_state_on_sigterm() {
+    let dir = temp_dir();
+    let state_file = dir.join("state.json");
+    State::new()
+        .with_instance(StoredInstance::new("ins-cli00001", "ap-guangzhou-3", "STOPPED"))
+        .save(&state_file)
+        .unwrap();
+    let (mut child, url) = serve(&["--transition-ms", "0", "--state", state_file.to_str().unwrap()]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let c = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY);
+    c.start_instances(&StartInstancesRequest {
+        instance_ids: vec!["ins-cli00001".into()],
+    })
+    .await
+    .unwrap();
+
+    let stderr = terminate(&mut child);
+    assert!(!stderr.contains(DEMO_SECRET_KEY), "{stderr}");
+    let saved = State::load(&state_file).unwrap();
+    assert_eq!(
+        saved.instance("ins-cli00001").unwrap().instance.instance_state,
+        "RUNNING"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn credentials_file_and_dump() {
+    let dir = temp_dir();
+    let creds = dir.join("creds.json");
+    std::fs::write(
+        &creds,
+        r#"[{"secret_id": "AKIDcli", "secret_key": "cli-key-do-not-print"}]"#,
+    )
+    .unwrap();
+    let dump = dir.join("dump.json");
+    let (mut child, url) = serve(&[
+        "--credentials",
+        creds.to_str().unwrap(),
+        "--rate-limit",
+        "0",
+        "--transition-ms",
+        "0",
+        "--dump",
+        dump.to_str().unwrap(),
+    ]);
+    // The demo credential is not accepted when others are configured.
+    let err = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        .start_instances(&StartInstancesRequest {
+            instance_ids: vec!["ins-00000000".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Service(ref e) if e.code() == "AuthFailure.SecretIdNotFound"),
+        "{err:?}"
+    );
+    let err = client(&url, "AKIDcli", "cli-key-do-not-print")
+        .start_instances(&StartInstancesRequest {
+            instance_ids: vec!["ins-00000000".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Service(StartInstancesError::InvalidInstanceIdNotFound(_))
+        ),
+        "{err:?}"
+    );
+    let stderr = terminate(&mut child);
+    assert!(stderr.contains("AKIDcli"), "{stderr}");
+    assert!(!stderr.contains("cli-key-do-not-print"), "{stderr}");
+    assert!(State::load(&dump).unwrap().instances.is_empty());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn bad_arguments_fail_clearly() {
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--secret-id", "AKIDx"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pairs"));
+
+    let dir = temp_dir();
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"Instances": [{"InstanceId": "nope", "Placement": {"Zone": "z-1"}}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--state", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains(DEMO_SECRET_ID) && help.contains("demo"), "{help}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn demo_subcommand_exits_zero() {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--transition-ms", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait(&mut child, Duration::from_secs(30));
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    assert!(status.success(), "{stdout}");
+    assert!(stdout.contains("StartInstances"), "{stdout}");
+    assert!(
+        stdout.contains("UnsupportedOperation.InstanceStateRunning"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nOK: 3 instance(s) STOPPED -> RUNNING"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn demo_in_process() {
+    let mut out = Vec::new();
+    let options = DemoOptions {
+        instances: 2,
+        transition: Duration::from_millis(20),
+        ..DemoOptions::default()
+    };
+    cvm_emulator::demo::run(&options, &mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("OK: 2 instance(s)"), "{text}");
+}
