@@ -81,18 +81,8 @@ fn mod_file(model: &Model) -> TokenStream {
     let macro_doc = doc(&macro_doc);
     let entries = model.actions.iter().map(|action| {
         let name = ident(&action.name);
-        let input = ident(
-            &model
-                .object(&action.input)
-                .map(|o| o.rust_name.clone())
-                .unwrap_or_default(),
-        );
-        let output = ident(
-            &model
-                .object(&action.output)
-                .map(|o| o.rust_name.clone())
-                .unwrap_or_default(),
-        );
+        let input = ident(&action.input_type);
+        let output = ident(&action.output_type);
         let method = ident(&action.method);
         quote!(#name: #input => #output, #method;)
     });
@@ -532,18 +522,8 @@ fn client_file(model: &Model) -> TokenStream {
     let service = &model.service;
     let version = &model.api_version;
     let impls = model.actions.iter().map(|action| {
-        let input = ident(
-            &model
-                .object(&action.input)
-                .map(|o| o.rust_name.clone())
-                .unwrap_or_default(),
-        );
-        let output = ident(
-            &model
-                .object(&action.output)
-                .map(|o| o.rust_name.clone())
-                .unwrap_or_default(),
-        );
+        let input = ident(&action.input_type);
+        let output = ident(&action.output_type);
         let error = ident(&action.error_enum);
         let name = &action.name;
         quote! {
@@ -558,18 +538,8 @@ fn client_file(model: &Model) -> TokenStream {
     });
     let methods = model.actions.iter().map(|action| {
         let method = ident(&action.method);
-        let input = ident(
-            &model
-                .object(&action.input)
-                .map(|o| o.rust_name.clone())
-                .unwrap_or_default(),
-        );
-        let output = ident(
-            &model
-                .object(&action.output)
-                .map(|o| o.rust_name.clone())
-                .unwrap_or_default(),
-        );
+        let input = ident(&action.input_type);
+        let output = ident(&action.output_type);
         let error = ident(&action.error_enum);
         let mut text = action.title.trim().to_string();
         if !text.ends_with('.') {

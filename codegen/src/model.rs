@@ -36,6 +36,9 @@ pub struct Action {
     pub method: String,
     pub input: String,
     pub output: String,
+    /// Rust names of the input and output types.
+    pub input_type: String,
+    pub output_type: String,
     /// The Rust name of the error enum, `StartInstancesError`.
     pub error_enum: String,
     /// Sorted by code.
@@ -342,6 +345,8 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
                 method: names::method_name(name),
                 input: action.input.clone().unwrap_or_default(),
                 output: action.output.clone().unwrap_or_default(),
+                input_type: names::type_name(action.input.as_deref().unwrap_or_default()),
+                output_type: names::type_name(action.output.as_deref().unwrap_or_default()),
                 error_enum: format!("{}Error", names::type_name(name)),
                 errors: error_codes(listed.into_iter(), &describe),
             }
