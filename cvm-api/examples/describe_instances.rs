@@ -33,7 +33,10 @@ async fn main() -> ExitCode {
             eprintln!("{flag} needs a value");
             return ExitCode::FAILURE;
         };
-        filters.push(Filter { name: name.into(), values: vec![value] });
+        filters.push(Filter {
+            name: name.into(),
+            values: vec![value],
+        });
     }
 
     let client = match Client::from_env() {

@@ -17,7 +17,11 @@ fn example_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let path = profile_dir.join("examples").join("start_instances");
-    assert!(path.exists(), "{} is missing: build it with `cargo build -p cvm-api --examples`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p cvm-api --examples`",
+        path.display()
+    );
     path
 }
 
@@ -37,7 +41,10 @@ impl Verifier {
             .expect("the verifier starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().expect("the verifier prints its port").unwrap();
-        let port = first.strip_prefix("port ").and_then(|p| p.parse().ok()).expect("`port N`");
+        let port = first
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+            .expect("`port N`");
         Verifier { child, lines, port }
     }
 
@@ -81,15 +88,24 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
     assert!(stdout.starts_with("RequestId: "), "stdout: {stdout}");
 
     let (ok, _, stderr) = run_example(verifier.port, "not-the-key", &["ins-r8hr2upy"]);
-    assert_eq!(verifier.next_verdict(), "request StartInstances AuthFailure.SignatureFailure");
+    assert_eq!(
+        verifier.next_verdict(),
+        "request StartInstances AuthFailure.SignatureFailure"
+    );
     assert!(!ok);
-    assert!(stderr.starts_with("AuthFailure.SignatureFailure: "), "stderr: {stderr}");
+    assert!(
+        stderr.starts_with("AuthFailure.SignatureFailure: "),
+        "stderr: {stderr}"
+    );
     assert!(!stderr.contains("not-the-key"), "the key leaked: {stderr}");
 
     // Refused before sending: the next request the verifier sees is the last one.
     let (ok, _, stderr) = run_example(verifier.port, SECRET_KEY, &["ins-1122"]);
     assert!(!ok);
-    assert!(stderr.contains("InstanceIds[0] `ins-1122` does not match"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("InstanceIds[0] `ins-1122` does not match"),
+        "stderr: {stderr}"
+    );
     let (ok, _, _) = run_example(verifier.port, SECRET_KEY, &["ins-5d8a23rs"]);
     assert!(ok);
     assert_eq!(verifier.next_verdict(), "request StartInstances ok");
@@ -97,7 +113,11 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
 
 #[test]
 fn without_credentials_the_example_names_the_missing_variables() {
-    let output = Command::new(example_binary()).arg("ins-r8hr2upy").env_clear().output().unwrap();
+    let output = Command::new(example_binary())
+        .arg("ins-r8hr2upy")
+        .env_clear()
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

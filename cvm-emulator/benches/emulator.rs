@@ -61,13 +61,19 @@ async fn start_emulator() -> (RunningEmulator, Target) {
     for _ in 0..IN_FLIGHT {
         seed = seed.with_instance(StoredInstance::with_random_id(ZONE, "RUNNING"));
     }
-    let instances = seed.instances.iter().map(|s| s.instance.instance_id.clone()).collect();
+    let instances = seed
+        .instances
+        .iter()
+        .map(|s| s.instance.instance_id.clone())
+        .collect();
     let config = EmulatorConfig::default()
         .with_only_credential(SECRET_ID, SecretKey::new(SECRET_KEY))
         .with_transition(Duration::ZERO)
         .with_rate_limit(None)
         .with_state(seed);
-    let emulator = Emulator::start(config, "127.0.0.1:0").await.expect("emulator starts");
+    let emulator = Emulator::start(config, "127.0.0.1:0")
+        .await
+        .expect("emulator starts");
     let client = client_for(&emulator.endpoint_url());
     (emulator, Target { client, instances })
 }
@@ -123,13 +129,24 @@ async fn stop_start(client: Client, instance: String) {
         instance_ids: vec![instance],
     };
     for _ in 0..BATCH / IN_FLIGHT / 2 {
-        client.stop_instances(&stop).await.expect("StopInstances succeeds");
-        client.start_instances(&start).await.expect("StartInstances succeeds");
+        client
+            .stop_instances(&stop)
+            .await
+            .expect("StopInstances succeeds");
+        client
+            .start_instances(&start)
+            .await
+            .expect("StartInstances succeeds");
     }
 }
 
-fn measure<F, Fut>(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, rt: &Runtime, name: &str, target: &Target, per_task: F)
-where
+fn measure<F, Fut>(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &Runtime,
+    name: &str,
+    target: &Target,
+    per_task: F,
+) where
     F: Fn(Client, String) -> Fut + Copy,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -176,7 +193,10 @@ fn bench(c: &mut Criterion) {
 
     // Every Stop was followed by its Start: all instances are RUNNING again.
     let state = rt.block_on(emulator.shutdown());
-    assert!(state.instances.iter().all(|i| i.instance.instance_state == "RUNNING"));
+    assert!(state
+        .instances
+        .iter()
+        .all(|i| i.instance.instance_state == "RUNNING"));
 }
 
 criterion_group!(benches, bench);

@@ -63,7 +63,11 @@ macro_rules! coded {
         }
     )*};
 }
-coded!(StartInstancesError, StopInstancesError, DescribeInstancesStatusError);
+coded!(
+    StartInstancesError,
+    StopInstancesError,
+    DescribeInstancesStatusError
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Act {
@@ -141,7 +145,11 @@ impl Tally {
     }
 
     fn count(&self, pred: impl Fn(&(&'static str, Act, String)) -> bool) -> u64 {
-        self.outcomes.iter().filter(|(k, _)| pred(k)).map(|(_, v)| v).sum()
+        self.outcomes
+            .iter()
+            .filter(|(k, _)| pred(k))
+            .map(|(_, v)| v)
+            .sum()
     }
 
     /// Records the result of one call; `None` when it was not an allowed answer.
@@ -165,17 +173,25 @@ impl Tally {
             Err(Error::Service(e)) => {
                 let e = e.service();
                 self.request_ids.push(e.request_id().to_owned());
-                *self.outcomes.entry((secret, act, e.code().to_owned())).or_default() += 1;
+                *self
+                    .outcomes
+                    .entry((secret, act, e.code().to_owned()))
+                    .or_default() += 1;
                 if rules.allowed(act, e.code()) {
                     Some((Outcome::Refused(e.code().to_owned()), None))
                 } else {
-                    self.unexpected.push(format!("{context}: {} refused: {e}", act.name()));
+                    self.unexpected
+                        .push(format!("{context}: {} refused: {e}", act.name()));
                     None
                 }
             }
             Err(other) => {
-                *self.outcomes.entry((secret, act, "TRANSPORT/INVALID".to_owned())).or_default() += 1;
-                self.unexpected.push(format!("{context}: {} failed: {other}", act.name()));
+                *self
+                    .outcomes
+                    .entry((secret, act, "TRANSPORT/INVALID".to_owned()))
+                    .or_default() += 1;
+                self.unexpected
+                    .push(format!("{context}: {} failed: {other}", act.name()));
                 None
             }
         }
@@ -311,7 +327,10 @@ async fn run_task(t: Task) -> TaskResult {
         let (ids, start) = if roll < 5 {
             (vec![t.own.clone()], !own_running)
         } else if roll < 9 {
-            (vec![t.shared[rng.below(t.shared.len())].clone()], rng.below(2) == 0)
+            (
+                vec![t.shared[rng.below(t.shared.len())].clone()],
+                rng.below(2) == 0,
+            )
         } else {
             let a = rng.below(t.shared.len());
             let b = (a + 1 + rng.below(t.shared.len() - 1)) % t.shared.len();
@@ -350,16 +369,14 @@ async fn run_task(t: Task) -> TaskResult {
                     own_running = start;
                 }
             }
-            Some(Outcome::Refused(code)) => {
-                if is_own && strict_own {
-                    tally.unexpected.push(format!(
-                        "{ctx}: {} on own instance {} (running: {own_running}) refused with {code}",
-                        if start { "StartInstances" } else { "StopInstances" },
-                        t.own
-                    ));
-                }
+            Some(Outcome::Refused(code)) if is_own && strict_own => {
+                tally.unexpected.push(format!(
+                    "{ctx}: {} on own instance {} (running: {own_running}) refused with {code}",
+                    if start { "StartInstances" } else { "StopInstances" },
+                    t.own
+                ));
             }
-            None => {}
+            Some(Outcome::Refused(_)) | None => {}
         }
     }
     TaskResult {
@@ -393,8 +410,7 @@ async fn list_all(client: &Client) -> Vec<(String, String)> {
         offset += n;
         if n == 0 || offset >= page.total_count {
             assert_eq!(
-                offset,
-                page.total_count,
+                offset, page.total_count,
                 "DescribeInstances pages add up to TotalCount"
             );
             return out;
@@ -408,7 +424,11 @@ async fn run_phase(phase: Phase) {
     for _ in 0..TASKS + SHARED {
         seed = seed.with_instance(StoredInstance::with_random_id(ZONE, "RUNNING"));
     }
-    let ids: Vec<String> = seed.instances.iter().map(|s| s.instance.instance_id.clone()).collect();
+    let ids: Vec<String> = seed
+        .instances
+        .iter()
+        .map(|s| s.instance.instance_id.clone())
+        .collect();
     let own: Vec<String> = ids[..TASKS].to_vec();
     let shared = Arc::new(ids[TASKS..].to_vec());
     let accepted: Arc<HashMap<String, Accepted>> =
@@ -420,9 +440,14 @@ async fn run_phase(phase: Phase) {
         .with_transition(phase.transition)
         .with_rate_limit(phase.rate_limit)
         .with_state(seed);
-    let emulator = Emulator::start(config, "127.0.0.1:0").await.expect("emulator starts");
+    let emulator = Emulator::start(config, "127.0.0.1:0")
+        .await
+        .expect("emulator starts");
     // One client (one connection pool) per credential, shared by the tasks.
-    let clients = [(ID_A, client(&emulator, ID_A, KEY_A)), (ID_B, client(&emulator, ID_B, KEY_B))];
+    let clients = [
+        (ID_A, client(&emulator, ID_A, KEY_A)),
+        (ID_B, client(&emulator, ID_B, KEY_B)),
+    ];
 
     let started = Instant::now();
     let deadline = started + DEADLINE;
@@ -467,7 +492,11 @@ async fn run_phase(phase: Phase) {
         }
     );
     for ((secret, act, code), n) in &tally.outcomes {
-        eprintln!("[{}]   {secret:.14} {:<24} {code:<48} {n}", phase.name, act.name());
+        eprintln!(
+            "[{}]   {secret:.14} {:<24} {code:<48} {n}",
+            phase.name,
+            act.name()
+        );
     }
 
     // ---- every request got an allowed answer ----------------------------
@@ -476,7 +505,13 @@ async fn run_phase(phase: Phase) {
         "[{}] {} unexpected answer(s); first ones:\n{}",
         phase.name,
         tally.unexpected.len(),
-        tally.unexpected.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        tally
+            .unexpected
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert_eq!(
         tally.request_ids.len() as u64,
@@ -490,7 +525,11 @@ async fn run_phase(phase: Phase) {
     let mut seen = HashSet::with_capacity(tally.request_ids.len());
     for rid in &tally.request_ids {
         assert!(!rid.is_empty(), "[{}] an answer without a RequestId", phase.name);
-        assert!(seen.insert(rid.as_str()), "[{}] RequestId {rid} returned twice", phase.name);
+        assert!(
+            seen.insert(rid.as_str()),
+            "[{}] RequestId {rid} returned twice",
+            phase.name
+        );
     }
 
     // ---- the rate limit ---------------------------------------------------
@@ -501,9 +540,8 @@ async fn run_phase(phase: Phase) {
         let budget = (f64::from(per_second) * (1.0 + elapsed.as_secs_f64())).ceil() as u64 + 1;
         for secret in [ID_A, ID_B] {
             for act in [Act::Describe, Act::Start, Act::Stop] {
-                let answered = tally.count(|(s, a, code)| {
-                    *s == secret && *a == act && code != "RequestLimitExceeded"
-                });
+                let answered =
+                    tally.count(|(s, a, code)| *s == secret && *a == act && code != "RequestLimitExceeded");
                 assert!(
                     answered <= budget,
                     "[{}] {secret} got {answered} {} calls through, over the budget of {budget}",
@@ -519,7 +557,11 @@ async fn run_phase(phase: Phase) {
             }
         }
     } else {
-        assert_eq!(limited, 0, "[{}] RequestLimitExceeded with the limit off", phase.name);
+        assert_eq!(
+            limited, 0,
+            "[{}] RequestLimitExceeded with the limit off",
+            phase.name
+        );
     }
 
     // ---- state consistency --------------------------------------------------
@@ -540,7 +582,12 @@ async fn run_phase(phase: Phase) {
     assert_eq!(got, want, "[{}] instances lost or added", phase.name);
 
     let snapshot = emulator.state_snapshot();
-    assert_eq!(snapshot.instances.len(), ids.len(), "[{}] snapshot size", phase.name);
+    assert_eq!(
+        snapshot.instances.len(),
+        ids.len(),
+        "[{}] snapshot size",
+        phase.name
+    );
 
     let mut stopped = 0;
     for id in &ids {
@@ -561,8 +608,16 @@ async fn run_phase(phase: Phase) {
             phase.name
         );
         let stored = snapshot.instance(id).expect("in the snapshot");
-        assert_eq!(stored.instance.instance_state, state, "[{}] {id}: snapshot vs API", phase.name);
-        assert!(stored.pending.is_none(), "[{}] {id}: still in transition", phase.name);
+        assert_eq!(
+            stored.instance.instance_state, state,
+            "[{}] {id}: snapshot vs API",
+            phase.name
+        );
+        assert!(
+            stored.pending.is_none(),
+            "[{}] {id}: still in transition",
+            phase.name
+        );
         stopped += usize::from(state == "STOPPED");
     }
     for (id, state) in &own_expected {

@@ -16,6 +16,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 workspace="$(cd "$here/../.." && pwd)"
 requirements="$here/requirements.txt"
 target_dir="${CARGO_TARGET_DIR:-$workspace/target}"
+# A relative CARGO_TARGET_DIR is taken from the workspace root, as the tests do.
+[[ "$target_dir" == /* ]] || target_dir="$workspace/$target_dir"
 venv="${1:-$target_dir/py-venv}"
 python="${PYTHON:-python3}"
 

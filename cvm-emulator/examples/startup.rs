@@ -1,0 +1,274 @@
+//! Measures the emulator binary: time from spawn to the first successful
+//! signed answer, and memory (VmRSS / VmHWM from /proc) with many instances.
+//!
+//! ```text
+//! cargo build --release -p cvm-emulator
+//! cargo run --release -p cvm-emulator --example startup -- [--bin PATH] [--runs N] [--instances N]
+//! ```
+//!
+//! `--bin` defaults to `target/release/cvm-emulator` (or under
+//! `$CARGO_TARGET_DIR`). Every emulator started listens on 127.0.0.1 and is
+//! killed at the end. Linux only for the memory figures (/proc).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cvm_api::{
+    Client, Config, Credentials, DescribeInstancesRequest, DescribeInstancesStatusRequest, Endpoint,
+    Placement, RunInstancesRequest, SecretKey,
+};
+use cvm_emulator::{State, StoredInstance};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const SECRET_ID: &str = "AKIDstartup00000000000000000000000";
+const SECRET_KEY: &str = "startup-secret-key-7a6b5c4d";
+const REGION: &str = "ap-guangzhou";
+const ZONE: &str = "ap-guangzhou-3";
+
+struct Options {
+    bin: PathBuf,
+    runs: usize,
+    instances: usize,
+}
+
+fn options() -> Result<Options, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let mut o = Options {
+        bin: target.join("release/cvm-emulator"),
+        runs: 20,
+        instances: 10_000,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--bin" => o.bin = PathBuf::from(value("--bin")?),
+            "--runs" => o.runs = value("--runs")?.parse().map_err(|e| format!("--runs: {e}"))?,
+            "--instances" => {
+                o.instances = value("--instances")?
+                    .parse()
+                    .map_err(|e| format!("--instances: {e}"))?
+            }
+            "-h" | "--help" => {
+                println!("usage: startup [--bin PATH] [--runs N] [--instances N]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if !o.bin.exists() {
+        return Err(format!(
+            "{} does not exist: run `cargo build --release -p cvm-emulator` first",
+            o.bin.display()
+        ));
+    }
+    if o.runs == 0 || o.instances % 100 != 0 {
+        return Err("--runs must be at least 1 and --instances a multiple of 100".to_owned());
+    }
+    Ok(o)
+}
+
+fn client(url: &str) -> Client {
+    let config = Config::new(Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY)))
+        .with_endpoint(Endpoint::custom(url).expect("endpoint"))
+        .with_region(REGION)
+        .with_timeout(Duration::from_secs(30));
+    Client::new(config).expect("client")
+}
+
+/// Spawns the emulator on a free loopback port; returns it and its URL (read
+/// from its `listening on URL` line).
+async fn spawn(bin: &PathBuf, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+            "--transition-ms",
+            "0",
+        ])
+        .args(["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        match lines.next_line().await.expect("read the emulator's stdout") {
+            Some(line) => {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    break url.trim().to_owned();
+                }
+            }
+            None => panic!("the emulator exited before listening"),
+        }
+    };
+    (child, url)
+}
+
+/// `VmRSS` and `VmHWM` of `pid`, in KiB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// Spawn → first successful signed DescribeInstancesStatus, `runs` times.
+async fn startup(o: &Options, extra: &[&str], label: &str) {
+    let mut times = Vec::with_capacity(o.runs);
+    for _ in 0..o.runs {
+        let started = Instant::now();
+        let (mut child, url) = spawn(&o.bin, extra).await;
+        let c = client(&url);
+        c.describe_instances_status(&DescribeInstancesStatusRequest::default())
+            .await
+            .expect("first signed call");
+        times.push(started.elapsed());
+        child.kill().await.ok();
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "startup to first signed answer ({label}, {} runs): min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        o.runs,
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1])
+    );
+}
+
+async fn run(o: Options) {
+    println!("binary: {}", o.bin.display());
+    startup(&o, &[], "empty state").await;
+
+    // Memory with instances created through the API.
+    let (mut child, url) = spawn(&o.bin, &[]).await;
+    let pid = child.id().expect("pid");
+    let c = client(&url);
+    c.describe_instances_status(&DescribeInstancesStatusRequest::default())
+        .await
+        .expect("first call");
+    let (rss, _) = memory(pid);
+    println!("idle: VmRSS {}", mib(rss));
+    let started = Instant::now();
+    for _ in 0..o.instances / 100 {
+        let request = RunInstancesRequest {
+            placement: Some(Placement {
+                zone: ZONE.to_owned(),
+                ..Placement::default()
+            }),
+            image_id: Some("img-pmqg1cw7".to_owned()),
+            instance_type: Some("S5.MEDIUM2".to_owned()),
+            instance_count: Some(100),
+            ..RunInstancesRequest::default()
+        };
+        let response = c.run_instances(&request).await.expect("RunInstances");
+        assert_eq!(response.instance_id_set.len(), 100);
+    }
+    let created = started.elapsed();
+    let (rss, hwm) = memory(pid);
+    println!(
+        "{} instances created by {} RunInstances calls in {created:.2?}: VmRSS {}, VmHWM {}",
+        o.instances,
+        o.instances / 100,
+        mib(rss),
+        mib(hwm)
+    );
+    let started = Instant::now();
+    let mut listed = 0;
+    let mut offset = 0;
+    loop {
+        let page = c
+            .describe_instances(&DescribeInstancesRequest {
+                offset: Some(offset),
+                limit: Some(100),
+                ..DescribeInstancesRequest::default()
+            })
+            .await
+            .expect("DescribeInstances");
+        listed += page.instance_set.len();
+        offset += page.instance_set.len() as i64;
+        if page.instance_set.is_empty() || offset >= page.total_count {
+            break;
+        }
+    }
+    let (rss, hwm) = memory(pid);
+    println!(
+        "listed {listed} instances (DescribeInstances, 100 a page) in {:.2?}: VmRSS {}, VmHWM {}",
+        started.elapsed(),
+        mib(rss),
+        mib(hwm)
+    );
+    assert_eq!(listed, o.instances);
+    child.kill().await.ok();
+
+    // The same number seeded from a --state file.
+    let dir = std::env::temp_dir().join(format!("cvm-emulator-startup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("state.json");
+    let mut state = State::new();
+    for _ in 0..o.instances {
+        state = state.with_instance(StoredInstance::with_random_id(ZONE, "RUNNING"));
+    }
+    state.save(&path).expect("write the state file");
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let path_arg = path.to_string_lossy().into_owned();
+    let extra = ["--state", path_arg.as_str()];
+    let label = format!(
+        "{} instances seeded from a {:.1} MiB --state file",
+        o.instances,
+        size as f64 / 1048576.0
+    );
+    startup(&o, &extra, &label).await;
+    let (mut child, url) = spawn(&o.bin, &extra).await;
+    let pid = child.id().expect("pid");
+    client(&url)
+        .describe_instances_status(&DescribeInstancesStatusRequest::default())
+        .await
+        .expect("first call");
+    let (rss, hwm) = memory(pid);
+    println!(
+        "seeded with {} instances: VmRSS {}, VmHWM {}",
+        state.instances.len(),
+        mib(rss),
+        mib(hwm)
+    );
+    child.kill().await.ok();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    let o = match options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(o));
+}
