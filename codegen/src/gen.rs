@@ -448,6 +448,22 @@ fn action_error_enum(action: &Action) -> TokenStream {
         let s = &c.code;
         quote!(#s => Self::#v(error),)
     });
+    let common_or_unknown = quote! {
+        match CommonErrorCode::from_code(error.code()) {
+            Some(common) => Self::Common(common, error),
+            None => Self::Unknown(error),
+        }
+    };
+    let from_body = if action.errors.is_empty() {
+        common_or_unknown
+    } else {
+        quote! {
+            match error.code() {
+                #(#from_arms)*
+                _ => #common_or_unknown,
+            }
+        }
+    };
     let variant_idents: Vec<Ident> = action.errors.iter().map(|c| ident(&c.variant)).collect();
     let documented = if variant_idents.is_empty() {
         quote!()
@@ -496,13 +512,7 @@ fn action_error_enum(action: &Action) -> TokenStream {
 
         impl From<ServiceError> for #name {
             fn from(error: ServiceError) -> Self {
-                match error.code() {
-                    #(#from_arms)*
-                    code => match CommonErrorCode::from_code(code) {
-                        Some(common) => Self::Common(common, error),
-                        None => Self::Unknown(error),
-                    },
-                }
+                #from_body
             }
         }
 

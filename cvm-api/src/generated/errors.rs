@@ -293,8 +293,8 @@ impl From<ServiceError> for AllocateHostsError {
             "ResourceInsufficient.ZoneSoldOutForSpecifiedInstance" => {
                 Self::ResourceInsufficientZoneSoldOutForSpecifiedInstance(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -500,8 +500,8 @@ impl From<ServiceError> for AssociateInstancesKeyPairsError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -629,8 +629,8 @@ impl From<ServiceError> for AssociateSecurityGroupsError {
             "UnsupportedOperation.InstanceStatePending" => {
                 Self::UnsupportedOperationInstanceStatePending(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -752,8 +752,8 @@ impl From<ServiceError> for ConfigureChcAssistVpcError {
             "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
             "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
             "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -865,8 +865,8 @@ impl From<ServiceError> for ConfigureChcDeployVpcError {
             }
             "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
             "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -990,8 +990,8 @@ impl From<ServiceError> for ConvertOperatingSystemsError {
             "UnsupportedOperation.UserConvertOsNotSupport" => {
                 Self::UnsupportedOperationUserConvertOsNotSupport(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -1061,8 +1061,8 @@ impl From<ServiceError> for CreateDisasterRecoverGroupError {
             "ResourceInsufficient.InsufficientGroupQuota" => {
                 Self::ResourceInsufficientInsufficientGroupQuota(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -1142,8 +1142,8 @@ impl From<ServiceError> for CreateHpcClusterError {
             "UnsupportedOperation.InvalidZone" => {
                 Self::UnsupportedOperationInvalidZone(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -1481,8 +1481,8 @@ impl From<ServiceError> for CreateImageError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -1582,8 +1582,8 @@ impl From<ServiceError> for CreateKeyPairError {
                 Self::LimitExceededTagResourceQuota(error)
             }
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2121,8 +2121,8 @@ impl From<ServiceError> for CreateLaunchTemplateError {
             }
             "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
             "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2574,8 +2574,8 @@ impl From<ServiceError> for CreateLaunchTemplateVersionError {
             }
             "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
             "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2655,8 +2655,8 @@ impl From<ServiceError> for DeleteDisasterRecoverGroupsError {
             "ResourceNotFound.InvalidPlacementSet" => {
                 Self::ResourceNotFoundInvalidPlacementSet(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2714,8 +2714,8 @@ impl From<ServiceError> for DeleteHpcClustersError {
         match error.code() {
             "ResourceInUse.HpcCluster" => Self::ResourceInUseHpcCluster(error),
             "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2809,8 +2809,8 @@ impl From<ServiceError> for DeleteImagesError {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2866,8 +2866,8 @@ impl From<ServiceError> for DeleteInstancesActionTimerError {
             "InvalidParameterValue.InvalidAppIdFormat" => {
                 Self::InvalidParameterValueInvalidAppIdFormat(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -2947,8 +2947,8 @@ impl From<ServiceError> for DeleteInstancesDisasterRecoverGroupsError {
             "ResourceNotFound.InvalidInstanceIdNotFound" => {
                 Self::ResourceNotFoundInvalidInstanceIdNotFound(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3034,8 +3034,8 @@ impl From<ServiceError> for DeleteKeyPairsError {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3123,8 +3123,8 @@ impl From<ServiceError> for DeleteLaunchTemplateError {
             "InvalidParameterValue.LaunchTemplateNotFound" => {
                 Self::InvalidParameterValueLaunchTemplateNotFound(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3226,8 +3226,8 @@ impl From<ServiceError> for DeleteLaunchTemplateVersionsError {
             }
             "MissingParameter" => Self::MissingParameter(error),
             "UnknownParameter" => Self::UnknownParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3299,8 +3299,8 @@ impl From<ServiceError> for DescribeAccountQuotaError {
             "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3368,8 +3368,8 @@ impl From<ServiceError> for DescribeChcDeniedActionsError {
             "InvalidParameterValue.IncorrectFormat" => {
                 Self::InvalidParameterValueIncorrectFormat(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3489,8 +3489,8 @@ impl From<ServiceError> for DescribeChcHostsError {
             "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3610,8 +3610,8 @@ impl From<ServiceError> for DescribeDisasterRecoverGroupQuotaError {
             "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3673,8 +3673,8 @@ impl From<ServiceError> for DescribeDisasterRecoverGroupsError {
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3760,8 +3760,8 @@ impl From<ServiceError> for DescribeHostsError {
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
             "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3821,8 +3821,8 @@ impl From<ServiceError> for DescribeHpcClustersError {
             "UnsupportedOperation.InvalidZone" => {
                 Self::UnsupportedOperationInvalidZone(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3882,8 +3882,8 @@ impl From<ServiceError> for DescribeImageFromFamilyError {
             "UnsupportedOperation.InvalidZone" => {
                 Self::UnsupportedOperationInvalidZone(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -3943,8 +3943,8 @@ impl From<ServiceError> for DescribeImageQuotaError {
             "UnsupportedOperation.InvalidZone" => {
                 Self::UnsupportedOperationInvalidZone(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4026,8 +4026,8 @@ impl From<ServiceError> for DescribeImageSharePermissionError {
             "UnauthorizedOperation.ImageNotBelongToAccount" => {
                 Self::UnauthorizedOperationImageNotBelongToAccount(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4171,8 +4171,8 @@ impl From<ServiceError> for DescribeImagesError {
                 Self::UnauthorizedOperationPermissionDenied(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4316,8 +4316,8 @@ impl From<ServiceError> for DescribeImportImageOsError {
                 Self::UnauthorizedOperationPermissionDenied(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4379,8 +4379,8 @@ impl From<ServiceError> for DescribeInstanceFamilyConfigsError {
             "InternalServerError" => Self::InternalServerError(error),
             "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4466,8 +4466,8 @@ impl From<ServiceError> for DescribeInstanceInternetBandwidthConfigsError {
                 Self::InvalidParameterValueInvalidAppIdFormat(error)
             }
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4565,8 +4565,8 @@ impl From<ServiceError> for DescribeInstanceTypeConfigsError {
                 Self::ResourcesSoldOutSpecifiedInstanceType(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4758,8 +4758,8 @@ impl From<ServiceError> for DescribeInstanceVncUrlError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -4955,8 +4955,8 @@ impl From<ServiceError> for DescribeInstancesError {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5024,8 +5024,8 @@ impl From<ServiceError> for DescribeInstancesActionTimerError {
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5085,8 +5085,8 @@ impl From<ServiceError> for DescribeInstancesAttributesError {
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5194,8 +5194,8 @@ impl From<ServiceError> for DescribeInstancesModificationError {
             "UnsupportedOperation.UnsupportedChangeInstanceFamily" => {
                 Self::UnsupportedOperationUnsupportedChangeInstanceFamily(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5265,8 +5265,8 @@ impl From<ServiceError> for DescribeInstancesOperationLimitError {
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5354,8 +5354,8 @@ impl From<ServiceError> for DescribeInstancesStatusError {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5443,8 +5443,8 @@ impl From<ServiceError> for DescribeInternetChargeTypeConfigsError {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5548,8 +5548,8 @@ impl From<ServiceError> for DescribeKeyPairsError {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5689,8 +5689,8 @@ impl From<ServiceError> for DescribeLaunchTemplateVersionsError {
             }
             "UnknownParameter" => Self::UnknownParameter(error),
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5798,8 +5798,8 @@ impl From<ServiceError> for DescribeLaunchTemplatesError {
             }
             "UnknownParameter" => Self::UnknownParameter(error),
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5853,8 +5853,8 @@ impl From<ServiceError> for DescribeRegionsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -5938,8 +5938,8 @@ impl From<ServiceError> for DescribeResourcePoolPackInstancesError {
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6027,8 +6027,8 @@ impl From<ServiceError> for DescribeResourcePoolPackTypeConfigsError {
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6132,8 +6132,8 @@ impl From<ServiceError> for DescribeResourcePoolPacksError {
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6195,8 +6195,8 @@ impl From<ServiceError> for DescribeTaskInfoError {
             "InternalError" => Self::InternalError(error),
             "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6316,8 +6316,8 @@ impl From<ServiceError> for DescribeZoneInstanceConfigInfosError {
             "UnsupportedOperation.UnsupportedPool" => {
                 Self::UnsupportedOperationUnsupportedPool(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6387,8 +6387,8 @@ impl From<ServiceError> for DescribeZonesError {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6576,8 +6576,8 @@ impl From<ServiceError> for DisassociateInstancesKeyPairsError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6681,8 +6681,8 @@ impl From<ServiceError> for DisassociateSecurityGroupsError {
             }
             "SecGroupActionFailure" => Self::SecGroupActionFailure(error),
             "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6872,8 +6872,8 @@ impl From<ServiceError> for EnterRescueModeError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -6999,8 +6999,8 @@ impl From<ServiceError> for ExitRescueModeError {
             "UnsupportedOperation.InstanceStateStopping" => {
                 Self::UnsupportedOperationInstanceStateStopping(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7184,8 +7184,8 @@ impl From<ServiceError> for ExportImagesError {
             "UnsupportedOperation.WindowsImageExportUnsupported" => {
                 Self::UnsupportedOperationWindowsImageExportUnsupported(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7315,8 +7315,8 @@ impl From<ServiceError> for ImportImageError {
             "RegionAbilityLimit.UnsupportedToImportImage" => {
                 Self::RegionAbilityLimitUnsupportedToImportImage(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7406,8 +7406,8 @@ impl From<ServiceError> for ImportInstancesActionTimerError {
             "UnsupportedOperation.NotSupportImportInstancesActionTimer" => {
                 Self::UnsupportedOperationNotSupportImportInstancesActionTimer(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7509,8 +7509,8 @@ impl From<ServiceError> for ImportKeyPairError {
                 Self::LimitExceededTagResourceQuota(error)
             }
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7610,8 +7610,8 @@ impl From<ServiceError> for InquirePricePurchaseResourcePoolPacksError {
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7769,8 +7769,8 @@ impl From<ServiceError> for InquiryPriceModifyInstancesChargeTypeError {
             "UnsupportedOperation.InstanceMixedZoneType" => {
                 Self::UnsupportedOperationInstanceMixedZoneType(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7836,8 +7836,8 @@ impl From<ServiceError> for InquiryPriceRenewHostsError {
             "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
             "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
             "InvalidPeriod" => Self::InvalidPeriod(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -7997,8 +7997,8 @@ impl From<ServiceError> for InquiryPriceRenewInstancesError {
                     error,
                 )
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -8170,8 +8170,8 @@ impl From<ServiceError> for InquiryPriceResetInstanceError {
             "UnsupportedOperation.RawLocalDiskInsReinstalltoQcow2" => {
                 Self::UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -8311,8 +8311,8 @@ impl From<ServiceError> for InquiryPriceResetInstancesInternetMaxBandwidthError 
             "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
                 Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -8598,8 +8598,8 @@ impl From<ServiceError> for InquiryPriceResetInstancesTypeError {
                     error,
                 )
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -8741,8 +8741,8 @@ impl From<ServiceError> for InquiryPriceResizeInstanceDisksError {
             "UnsupportedOperation.LocalDiskMigratingToCloudDisk" => {
                 Self::UnsupportedOperationLocalDiskMigratingToCloudDisk(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9266,8 +9266,8 @@ impl From<ServiceError> for InquiryPriceRunInstancesError {
             "UnsupportedOperation.UnsupportedInternationalUser" => {
                 Self::UnsupportedOperationUnsupportedInternationalUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9397,8 +9397,8 @@ impl From<ServiceError> for InquiryPriceTerminateInstancesError {
                 Self::UnsupportedOperationInstanceStateBanning(error)
             }
             "UnsupportedOperation.Region" => Self::UnsupportedOperationRegion(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9502,8 +9502,8 @@ impl From<ServiceError> for ModifyChcAttributeError {
             "InvalidSecurityGroupId.NotFound" => {
                 Self::InvalidSecurityGroupIdNotFound(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9575,8 +9575,8 @@ impl From<ServiceError> for ModifyChcNetworkModeError {
             "OperationDenied.ChcHostStateNotSupported" => {
                 Self::OperationDeniedChcHostStateNotSupported(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9642,8 +9642,8 @@ impl From<ServiceError> for ModifyDisasterRecoverGroupAttributeError {
             "ResourceNotFound.InvalidPlacementSet" => {
                 Self::ResourceNotFoundInvalidPlacementSet(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9709,8 +9709,8 @@ impl From<ServiceError> for ModifyHostsAttributeError {
             "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
             "InvalidHostId.NotFound" => Self::InvalidHostIdNotFound(error),
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9768,8 +9768,8 @@ impl From<ServiceError> for ModifyHpcClusterAttributeError {
         match error.code() {
             "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -9865,8 +9865,8 @@ impl From<ServiceError> for ModifyImageAttributeError {
             "UnsupportedOperation.SharedImageModifyUnsupported" => {
                 Self::UnsupportedOperationSharedImageModifyUnsupported(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -10026,8 +10026,8 @@ impl From<ServiceError> for ModifyImageSharePermissionError {
             "UnsupportedOperation.LocationImageNotSupported" => {
                 Self::UnsupportedOperationLocationImageNotSupported(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -10197,8 +10197,8 @@ impl From<ServiceError> for ModifyInstanceDiskTypeError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -10502,8 +10502,8 @@ impl From<ServiceError> for ModifyInstancesAttributeError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -10749,8 +10749,8 @@ impl From<ServiceError> for ModifyInstancesChargeTypeError {
                     error,
                 )
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -10936,8 +10936,8 @@ impl From<ServiceError> for ModifyInstancesDisasterRecoverGroupError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11043,8 +11043,8 @@ impl From<ServiceError> for ModifyInstancesProjectError {
             "UnsupportedOperation.InstanceStateIsolating" => {
                 Self::UnsupportedOperationInstanceStateIsolating(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11254,8 +11254,8 @@ impl From<ServiceError> for ModifyInstancesRenewFlagError {
                     error,
                 )
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11541,8 +11541,8 @@ impl From<ServiceError> for ModifyInstancesVpcAttributeError {
             }
             "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
             "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11620,8 +11620,8 @@ impl From<ServiceError> for ModifyKeyPairAttributeError {
             "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11723,8 +11723,8 @@ impl From<ServiceError> for ModifyLaunchTemplateDefaultVersionError {
             }
             "MissingParameter" => Self::MissingParameter(error),
             "UnknownParameter" => Self::UnknownParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11812,8 +11812,8 @@ impl From<ServiceError> for ProgramFpgaImageError {
             "UnsupportedOperation.NotFpgaInstance" => {
                 Self::UnsupportedOperationNotFpgaInstance(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -11949,8 +11949,8 @@ impl From<ServiceError> for PurchaseResourcePoolPacksError {
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -12174,8 +12174,8 @@ impl From<ServiceError> for RebootInstancesError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -12247,8 +12247,8 @@ impl From<ServiceError> for RemoveChcAssistVpcError {
             "InvalidParameterValue.IncorrectFormat" => {
                 Self::InvalidParameterValueIncorrectFormat(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -12324,8 +12324,8 @@ impl From<ServiceError> for RemoveChcDeployVpcError {
             "InvalidParameterValue.IncorrectFormat" => {
                 Self::InvalidParameterValueIncorrectFormat(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -12413,8 +12413,8 @@ impl From<ServiceError> for RenewHostsError {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
             "InvalidPeriod" => Self::InvalidPeriod(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -12616,8 +12616,8 @@ impl From<ServiceError> for RenewInstancesError {
             "UnsupportedOperation.SpecialInstanceType" => {
                 Self::UnsupportedOperationSpecialInstanceType(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -12679,8 +12679,8 @@ impl From<ServiceError> for RepairTaskControlError {
             "InternalError" => Self::InternalError(error),
             "InvalidParameter" => Self::InvalidParameter(error),
             "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -13104,8 +13104,8 @@ impl From<ServiceError> for ResetInstanceError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -13347,8 +13347,8 @@ impl From<ServiceError> for ResetInstancesInternetMaxBandwidthError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -13568,8 +13568,8 @@ impl From<ServiceError> for ResetInstancesPasswordError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -14047,8 +14047,8 @@ impl From<ServiceError> for ResetInstancesTypeError {
                     error,
                 )
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -14290,8 +14290,8 @@ impl From<ServiceError> for ResizeInstanceDisksError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -15301,8 +15301,8 @@ impl From<ServiceError> for RunInstancesError {
             }
             "VpcAddrNotInSubNet" => Self::VpcAddrNotInSubNet(error),
             "VpcIpIsUsed" => Self::VpcIpIsUsed(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -15506,8 +15506,8 @@ impl From<ServiceError> for StartInstancesError {
             "UnsupportedOperation.InstanceStateTerminating" => {
                 Self::UnsupportedOperationInstanceStateTerminating(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -15751,8 +15751,8 @@ impl From<ServiceError> for StopInstancesError {
             "UnsupportedOperation.StoppedModeStopCharging" => {
                 Self::UnsupportedOperationStoppedModeStopCharging(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -15898,8 +15898,8 @@ impl From<ServiceError> for SyncImagesError {
             "UnsupportedOperation.SyncEncryptImageNotSupport" => {
                 Self::UnsupportedOperationSyncEncryptImageNotSupport(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -16201,8 +16201,8 @@ impl From<ServiceError> for TerminateInstancesError {
             "UnsupportedOperation.UserLimitOperationExceedQuota" => {
                 Self::UnsupportedOperationUserLimitOperationExceedQuota(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -16294,8 +16294,8 @@ impl From<ServiceError> for TerminateResourcePoolPacksError {
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }

@@ -86,8 +86,8 @@ impl From<ServiceError> for StartInstancesError {
         match error.code() {
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "MissingParameter" => Self::MissingParameter(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }

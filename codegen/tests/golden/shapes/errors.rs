@@ -93,8 +93,8 @@ impl From<ServiceError> for DescribeThingsError {
                 Self::InvalidParameterValue_TooLarge(error)
             }
             "ResourceNotFound" => Self::ResourceNotFound(error),
-            code => {
-                match CommonErrorCode::from_code(code) {
+            _ => {
+                match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
                     None => Self::Unknown(error),
                 }
@@ -143,13 +143,9 @@ impl PingServiceError {
 }
 impl From<ServiceError> for PingServiceError {
     fn from(error: ServiceError) -> Self {
-        match error.code() {
-            code => {
-                match CommonErrorCode::from_code(code) {
-                    Some(common) => Self::Common(common, error),
-                    None => Self::Unknown(error),
-                }
-            }
+        match CommonErrorCode::from_code(error.code()) {
+            Some(common) => Self::Common(common, error),
+            None => Self::Unknown(error),
         }
     }
 }
