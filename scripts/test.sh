@@ -19,5 +19,8 @@ cargo xtask regen --check
 step "tests"
 cargo nextest run --workspace --no-fail-fast
 
+step "benchmarks compile (not run)"
+cargo bench --workspace --no-run --quiet
+
 step "doc tests"
 cargo test --workspace --doc --quiet
