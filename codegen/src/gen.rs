@@ -255,12 +255,12 @@ fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
     }
 }
 
-fn pattern_static(object: &Object, m: &Member) -> Ident {
-    use heck::ToShoutySnakeCase;
+/// Patterns live in a `static` inside `validate`, named after the member's
+/// Rust name, which is unique within its object.
+fn pattern_static(m: &Member) -> Ident {
     format_ident!(
-        "{}_{}_PATTERN",
-        object.name.to_shouty_snake_case(),
-        m.wire_name.to_shouty_snake_case()
+        "{}_PATTERN",
+        m.rust_name.trim_start_matches("r#").to_ascii_uppercase()
     )
 }
 
@@ -274,7 +274,7 @@ fn validate_tokens(object: &Object) -> TokenStream {
         let rule = m.rule.clone().unwrap_or_default();
         // Checks on the value itself, with `value` bound to a reference to it.
         let mut body = Vec::new();
-        if m.required && !m.optional {
+        if m.required {
             match (&m.ty.leaf, m.ty.list) {
                 (_, true) => body.push(quote!(v.required_list(value);)),
                 (Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso), false) => {
@@ -290,7 +290,7 @@ fn validate_tokens(object: &Object) -> TokenStream {
         }
         let mut item_checks = Vec::new();
         if let Some(pattern) = &rule.pattern {
-            let stat = pattern_static(object, m);
+            let stat = pattern_static(m);
             statics.push(quote! {
                 static #stat: crate::runtime::Pattern = crate::runtime::Pattern::new(#pattern);
             });
@@ -315,21 +315,26 @@ fn validate_tokens(object: &Object) -> TokenStream {
                 body.push(quote!(let item = value; #(#item_checks)*));
             }
         }
-        if body.is_empty() {
-            continue;
-        }
         let check = quote!(v.field(#wire, |v| { #(#body)* }););
-        if m.optional {
-            checks.push(quote!(if let Some(value) = &self.#field { #check }));
-        } else {
-            checks.push(quote!({ let value = &self.#field; #check }));
+        match (m.optional, m.required, body.is_empty()) {
+            // Optional in Rust because responses may omit it, yet required in
+            // requests: `None` is a missing parameter.
+            (true, true, _) => checks.push(quote! {
+                match &self.#field {
+                    Some(value) => { #check }
+                    None => v.field(#wire, |v| v.missing()),
+                }
+            }),
+            (_, _, true) => {}
+            (true, false, false) => checks.push(quote!(if let Some(value) = &self.#field { #check })),
+            (false, _, false) => checks.push(quote!({ let value = &self.#field; #check })),
         }
     }
     let v = if checks.is_empty() { quote!(_v) } else { quote!(v) };
     quote! {
-        #(#statics)*
         impl crate::runtime::Validate for #name {
             fn validate(&self, #v: &mut crate::runtime::Validator) {
+                #(#statics)*
                 #(#checks)*
             }
         }

@@ -11,6 +11,7 @@ fn optional_members_are_omitted_and_keywords_round_trip() {
         placement: Placement {
             zone: "ap-guangzhou-3".into(),
             project_id: None,
+            host_ids: Some(vec!["h-1".into()]),
         },
         r#type: Some("big".into()),
         ..Default::default()
@@ -18,7 +19,7 @@ fn optional_members_are_omitted_and_keywords_round_trip() {
     let wire = serde_json::to_value(&request).unwrap();
     assert_eq!(
         wire,
-        json!({"Placement": {"Zone": "ap-guangzhou-3"}, "Type": "big"})
+        json!({"Placement": {"Zone": "ap-guangzhou-3", "HostIds": ["h-1"]}, "Type": "big"})
     );
     assert_eq!(
         serde_json::from_value::<DescribeThingsRequest>(wire).unwrap(),
@@ -90,6 +91,7 @@ fn validation_walks_nested_objects_and_lists() {
         placement: Placement {
             zone: "Guangzhou".into(),
             project_id: None,
+            host_ids: None,
         },
         limit: Some(101),
         filters: Some(vec![
@@ -113,6 +115,8 @@ fn validation_walks_nested_objects_and_lists() {
             "Filters[1].Values is required but empty",
             "Limit is 101; must be at most 100",
             "Placement.Zone `Guangzhou` does not match `^[a-z]+-[a-z]+-[0-9]+$`",
+            // Optional in Rust (responses may omit it) but required in requests.
+            "Placement.HostIds is required",
         ]
     );
 }

@@ -3652,11 +3652,11 @@ pub struct DescribeInstancesRequest {
     )]
     pub limit: Option<i64>,
 }
-static DESCRIBE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for DescribeInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         if let Some(value) = &self.instance_ids {
             v.field(
                 "InstanceIds",
@@ -3665,10 +3665,7 @@ impl crate::runtime::Validate for DescribeInstancesRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &DESCRIBE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },
@@ -3771,11 +3768,11 @@ pub struct DescribeInstancesStatusRequest {
     )]
     pub limit: Option<i64>,
 }
-static DESCRIBE_INSTANCES_STATUS_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for DescribeInstancesStatusRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         if let Some(value) = &self.instance_ids {
             v.field(
                 "InstanceIds",
@@ -3784,10 +3781,7 @@ impl crate::runtime::Validate for DescribeInstancesStatusRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &DESCRIBE_INSTANCES_STATUS_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },
@@ -8202,18 +8196,22 @@ pub struct Metadata {
 }
 impl crate::runtime::Validate for Metadata {
     fn validate(&self, v: &mut crate::runtime::Validator) {
-        if let Some(value) = &self.items {
-            v.field(
-                "Items",
-                |v| {
-                    v.each(
-                        value,
-                        |v, item| {
-                            v.nested(item);
-                        },
-                    );
-                },
-            );
+        match &self.items {
+            Some(value) => {
+                v.field(
+                    "Items",
+                    |v| {
+                        v.required_list(value);
+                        v.each(
+                            value,
+                            |v, item| {
+                                v.nested(item);
+                            },
+                        );
+                    },
+                );
+            }
+            None => v.field("Items", |v| v.missing()),
         }
     }
 }
@@ -8238,7 +8236,30 @@ pub struct MetadataItem {
     pub value: Option<String>,
 }
 impl crate::runtime::Validate for MetadataItem {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        match &self.key {
+            Some(value) => {
+                v.field(
+                    "Key",
+                    |v| {
+                        v.required_str(value);
+                    },
+                );
+            }
+            None => v.field("Key", |v| v.missing()),
+        }
+        match &self.value {
+            Some(value) => {
+                v.field(
+                    "Value",
+                    |v| {
+                        v.required_str(value);
+                    },
+                );
+            }
+            None => v.field("Value", |v| v.missing()),
+        }
+    }
 }
 /// Wire object `ModifyChcAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -9695,11 +9716,11 @@ pub struct RebootInstancesRequest {
     )]
     pub stop_type: Option<String>,
 }
-static REBOOT_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for RebootInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         {
             let value = &self.instance_ids;
             v.field(
@@ -9710,10 +9731,7 @@ impl crate::runtime::Validate for RebootInstancesRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &REBOOT_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },
@@ -11337,7 +11355,19 @@ pub struct SpotMarketOptions {
     pub spot_instance_type: Option<String>,
 }
 impl crate::runtime::Validate for SpotMarketOptions {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+    fn validate(&self, v: &mut crate::runtime::Validator) {
+        match &self.max_price {
+            Some(value) => {
+                v.field(
+                    "MaxPrice",
+                    |v| {
+                        v.required_str(value);
+                    },
+                );
+            }
+            None => v.field("MaxPrice", |v| v.missing()),
+        }
+    }
 }
 /// Wire object `SpotPaidQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -11385,11 +11415,11 @@ pub struct StartInstancesRequest {
     )]
     pub instance_ids: Vec<String>,
 }
-static START_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for StartInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         {
             let value = &self.instance_ids;
             v.field(
@@ -11400,10 +11430,7 @@ impl crate::runtime::Validate for StartInstancesRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &START_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },
@@ -11470,11 +11497,11 @@ pub struct StopInstancesRequest {
     )]
     pub stopped_mode: Option<String>,
 }
-static STOP_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for StopInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         {
             let value = &self.instance_ids;
             v.field(
@@ -11485,10 +11512,7 @@ impl crate::runtime::Validate for StopInstancesRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &STOP_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },
@@ -11877,11 +11901,11 @@ pub struct TerminateInstancesRequest {
     )]
     pub release_prepaid_data_disks: Option<bool>,
 }
-static TERMINATE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for TerminateInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         {
             let value = &self.instance_ids;
             v.field(
@@ -11892,10 +11916,7 @@ impl crate::runtime::Validate for TerminateInstancesRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &TERMINATE_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },

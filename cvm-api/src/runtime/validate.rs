@@ -86,6 +86,11 @@ impl Validator {
         value.validate(self);
     }
 
+    /// A required member is absent.
+    pub fn missing(&mut self) {
+        self.fail("is required".to_string());
+    }
+
     /// A required string must not be empty.
     pub fn required_str(&mut self, value: &str) {
         if value.is_empty() {

@@ -19,11 +19,11 @@ pub struct StartInstancesRequest {
     )]
     pub instance_ids: Vec<String>,
 }
-static START_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^ins-[a-z0-9]{8}$",
-);
 impl crate::runtime::Validate for StartInstancesRequest {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^ins-[a-z0-9]{8}$",
+        );
         {
             let value = &self.instance_ids;
             v.field(
@@ -34,10 +34,7 @@ impl crate::runtime::Validate for StartInstancesRequest {
                     v.each(
                         value,
                         |v, item| {
-                            v.pattern(
-                                item,
-                                &START_INSTANCES_REQUEST_INSTANCE_IDS_PATTERN,
-                            );
+                            v.pattern(item, &INSTANCE_IDS_PATTERN);
                         },
                     );
                 },

@@ -194,12 +194,22 @@ pub struct Placement {
         deserialize_with = "crate::runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
+    /// Required in requests, may be absent in responses.
+    ///
+    /// Wire name `HostIds`; list of string; required in requests.
+    #[serde(
+        rename = "HostIds",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::lenient::deserialize"
+    )]
+    pub host_ids: Option<Vec<String>>,
 }
-static PLACEMENT_ZONE_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
-    "^[a-z]+-[a-z]+-[0-9]+$",
-);
 impl crate::runtime::Validate for Placement {
     fn validate(&self, v: &mut crate::runtime::Validator) {
+        static ZONE_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+            "^[a-z]+-[a-z]+-[0-9]+$",
+        );
         {
             let value = &self.zone;
             v.field(
@@ -207,9 +217,20 @@ impl crate::runtime::Validate for Placement {
                 |v| {
                     v.required_str(value);
                     let item = value;
-                    v.pattern(item, &PLACEMENT_ZONE_PATTERN);
+                    v.pattern(item, &ZONE_PATTERN);
                 },
             );
+        }
+        match &self.host_ids {
+            Some(value) => {
+                v.field(
+                    "HostIds",
+                    |v| {
+                        v.required_list(value);
+                    },
+                );
+            }
+            None => v.field("HostIds", |v| v.missing()),
         }
     }
 }
