@@ -11,6 +11,9 @@ use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
+/// 2^53: every integer up to here is exact in an f64, and none beyond is sure to be.
+const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
 /// `#[serde(deserialize_with = "crate::runtime::lenient::deserialize")]`.
 pub fn deserialize<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -45,7 +48,15 @@ impl Visitor<'_> for StringVisitor {
         Ok(v.to_string())
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
+        // serde_json hands over integers beyond u64 as f64, already rounded:
+        // past 2^53 the text can no longer be recovered exactly.
+        if v.is_finite() && v.abs() <= MAX_EXACT_F64 {
+            Ok(v.to_string())
+        } else {
+            Err(E::custom(format!(
+                "number {v} cannot be kept exactly as a string"
+            )))
+        }
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
         Ok(v.to_string())
@@ -77,11 +88,12 @@ macro_rules! lenient_integer {
                             .map_err(|_| E::custom(format!("{v} is out of range for {}", $what)))
                     }
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
-                        // 3.0 is an integer written oddly; 3.5 is not an integer at all.
-                        if v.fract() == 0.0 && v >= <$ty>::MIN as f64 && v <= <$ty>::MAX as f64 {
+                        // 3.0 is an integer written oddly; 3.5 is not an integer at
+                        // all, and past 2^53 an f64 may already have been rounded.
+                        if v.fract() == 0.0 && v.abs() <= MAX_EXACT_F64 && v >= <$ty>::MIN as f64 {
                             Ok(v as $ty)
                         } else {
-                            Err(E::custom(format!("{v} is not an {}", $what)))
+                            Err(E::custom(format!("{v} is not an exact {}", $what)))
                         }
                     }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
@@ -251,6 +263,12 @@ mod tests {
             r#"{"s":"","i":0,"u":0,"f":0,"b":"yes"}"#,
             r#"{"s":[],"i":0,"u":0,"f":0,"b":false}"#,
             r#"{"s":"","i":9223372036854775808,"u":0,"f":0,"b":false}"#,
+            // 2^63 written as a float: would clamp to i64::MAX.
+            r#"{"s":"","i":9223372036854775808.0,"u":0,"f":0,"b":false}"#,
+            r#"{"s":"","i":0,"u":18446744073709551616.0,"f":0,"b":false}"#,
+            r#"{"s":"","i":0,"u":1e300,"f":0,"b":false}"#,
+            // Beyond u64 serde_json has already rounded it: the text is lost.
+            r#"{"s":12345678901234567890123,"i":0,"u":0,"f":0,"b":false}"#,
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }
