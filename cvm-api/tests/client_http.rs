@@ -432,6 +432,35 @@ async fn huge_error_bodies_are_truncated() {
 }
 
 #[tokio::test]
+async fn bodies_over_the_limit_are_not_read() {
+    let body = format!(
+        r#"{{"Response":{{"Count":1,"RequestId":"big","Pad":"{}"}}}}"#,
+        "x".repeat(200 * 1024)
+    );
+    let server = Server::start(200, body.clone()).await;
+    let client = client(
+        Config::new(credentials())
+            .with_endpoint(server.endpoint())
+            .with_max_response_bytes(100 * 1024),
+    );
+    match client.send(&ping()).await {
+        Err(Error::InvalidResponse {
+            status,
+            body: kept,
+            reason,
+        }) => {
+            assert_eq!(status, 200);
+            assert_eq!(reason, "the body is longer than 102400 bytes; not read further");
+            assert!(body.starts_with(&kept[..1024]));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same answer within the limit decodes.
+    let roomy = client_for(&server);
+    assert!(roomy.send(&ping()).await.is_ok());
+}
+
+#[tokio::test]
 async fn slow_answer_times_out() {
     let server = Server::start_with(Answer {
         status: 200,

@@ -218,7 +218,7 @@ impl Client {
         // would duplicate `:authority` on HTTP/2.
 
         tracing::debug!(url = %target.url, bytes = body.len(), "sending request");
-        let response = inner
+        let mut response = inner
             .http
             .post(target.url)
             .headers(headers)
@@ -227,11 +227,17 @@ impl Client {
             .await
             .map_err(Failure::transport)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(Failure::transport)?;
-        Ok(Reply {
-            status,
-            body: body.into(),
-        })
+        let limit = inner.config.max_response_bytes();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Failure::transport)? {
+            if body.len() + chunk.len() > limit {
+                body.extend_from_slice(&chunk[..limit - body.len()]);
+                let reply = Reply { status, body };
+                return Err(reply.invalid(format!("the body is longer than {limit} bytes; not read further")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply { status, body })
     }
 }
 

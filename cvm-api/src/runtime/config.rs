@@ -28,6 +28,7 @@ pub struct Config {
     language: Option<String>,
     timeout: Duration,
     connect_timeout: Duration,
+    max_response_bytes: usize,
 }
 
 impl Config {
@@ -35,6 +36,9 @@ impl Config {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
     /// Time allowed to establish a connection unless set.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Largest response body read unless set: far above any real CVM answer,
+    /// low enough that a broken proxy cannot exhaust memory.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
     /// The global endpoint, no region, no language, default timeouts.
     pub fn new(credentials: Credentials) -> Self {
@@ -45,6 +49,7 @@ impl Config {
             language: None,
             timeout: Self::DEFAULT_TIMEOUT,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -158,6 +163,17 @@ impl Config {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// Largest response body the client reads; a longer one is
+    /// [`Error::InvalidResponse`](super::Error::InvalidResponse).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
     }
 
     pub fn credentials(&self) -> &Credentials {
