@@ -271,6 +271,16 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
     // Everything resolves: build the model.
     let in_reach = reachable(&in_roots, objects);
     let out_reach = reachable(&out_roots, objects);
+    let mut problems = Problems::default();
+    for object in rules.objects.0.keys() {
+        if out_reach.contains(object) && !in_reach.contains(object) {
+            problems.rules(
+                &format!("objects.{object}"),
+                format!("`{object}` appears only in responses; rules check requests"),
+            );
+        }
+    }
+    problems.into_result()?;
     let responses: BTreeSet<&String> = out_roots.iter().collect();
     let mut model_objects = Vec::with_capacity(objects.len());
     for (name, object) in objects {
@@ -364,8 +374,20 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
 
 /// Methods the runtime's `Client` has itself.
 const RESERVED_METHODS: &[&str] = &["new", "call", "send", "config", "from_env", "builder"];
-/// Types the generator emits beside the objects.
-const GENERATED_TYPE_NAMES: &[&str] = &["CommonErrorCode", "Client", "Error", "ServiceError"];
+/// Types the generated code emits or names unqualified beside the objects.
+const GENERATED_TYPE_NAMES: &[&str] = &[
+    "CommonErrorCode",
+    "Client",
+    "Error",
+    "ServiceError",
+    "String",
+    "Option",
+    "Vec",
+    "Box",
+    "Result",
+    "Serialize",
+    "Deserialize",
+];
 
 fn unique_field_name(wire: &str, taken: &mut BTreeSet<String>) -> String {
     let base = names::field_name(wire);
@@ -506,7 +528,8 @@ fn check_metadata(api: &ApiFile, problems: &mut Problems) {
         );
     }
     let service = &api.metadata.service_short_name;
-    if service.is_empty()
+    // It names the `<service>_actions!` macro and the host's first label.
+    if !service.starts_with(|c: char| c.is_ascii_lowercase())
         || !service
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
@@ -549,7 +572,9 @@ fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
         }
     };
     check_list("common", &errors.common, problems);
+    check_variants("common", &errors.common, problems);
     for (action, codes) in &errors.actions.0 {
+        check_variants(&format!("actions.{action}"), codes, problems);
         if !api.actions.0.contains_key(action) {
             problems.errors(
                 &format!("actions.{action}"),
@@ -560,6 +585,29 @@ fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
             );
         }
         check_list(&format!("actions.{action}"), codes, problems);
+    }
+}
+
+/// Codes that would still share a variant name after [`error_codes`] has
+/// disambiguated them (they differ only in case, say).
+fn check_variants(path: &str, codes: &[String], problems: &mut Problems) {
+    let unique: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for code in error_codes(unique.into_iter(), &|_| String::new()) {
+        if let Some(first) = seen.get(&code.variant) {
+            problems.errors(
+                path,
+                format!(
+                    "`{first}` and `{}` both become the variant `{}`",
+                    code.code, code.variant
+                ),
+            );
+        } else {
+            seen.insert(
+                code.variant,
+                codes.iter().find(|c| **c == code.code).map_or("", String::as_str),
+            );
+        }
     }
 }
 

@@ -365,3 +365,130 @@ proptest! {
         }
     }
 }
+
+fn add_action(api: &mut Value, name: &str) {
+    let action = api["actions"]["StartInstances"].clone();
+    api["actions"][name] = action;
+}
+
+#[test]
+fn actions_that_become_the_same_method() {
+    let (mut api, errors, rules) = base();
+    add_action(&mut api, "Start_Instances");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "both become the method `start_instances`",
+    );
+}
+
+#[test]
+fn an_action_named_like_a_client_method() {
+    let (mut api, errors, rules) = base();
+    add_action(&mut api, "Send");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: actions.Send: action `Send` would become `send`, which the client already defines",
+    );
+}
+
+#[test]
+fn an_object_named_like_a_generated_type() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["StartInstancesError"] = json!({"document": "", "members": [], "type": "object"});
+    api["objects"]["String"] = json!({"document": "", "members": [], "type": "object"});
+    let found = problems(&api, &errors, &rules);
+    assert_reports(
+        found.clone(),
+        "api.json: objects.StartInstancesError: object `StartInstancesError` clashes with the error type generated for action `StartInstances`",
+    );
+    assert_reports(
+        found,
+        "api.json: objects.String: object `String` clashes with the generated type `String`",
+    );
+}
+
+#[test]
+fn request_id_that_is_not_a_string() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["StartInstancesResponse"]["members"][0]["type"] = json!("int");
+    api["objects"]["StartInstancesResponse"]["members"][0]["member"] = json!("int64");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesResponse: `RequestId` must be a string",
+    );
+}
+
+#[test]
+fn a_scalar_named_as_an_object() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["type"] = json!("object");
+    member0(&mut api)["member"] = json!("string");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].member: `string` is not allowed with type `object`",
+    );
+}
+
+#[test]
+fn a_service_name_that_cannot_name_a_macro() {
+    let (mut api, errors, rules) = base();
+    api["metadata"]["serviceShortName"] = json!("9cvm");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: metadata.serviceShortName: `9cvm` is not a lower-case service name",
+    );
+}
+
+#[test]
+fn codes_that_become_the_same_variant() {
+    let (api, mut errors, rules) = base();
+    errors["codes"]["invalidInstanceId.notFound"] = json!("");
+    errors["actions"]["StartInstances"] = json!(["InvalidInstanceId.NotFound", "invalidInstanceId.notFound"]);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "errors.json: actions.StartInstances: `InvalidInstanceId.NotFound` and `invalidInstanceId.notFound` both become the variant `InvalidInstanceId_NotFound`",
+    );
+}
+
+#[test]
+fn rules_on_an_object_only_responses_use() {
+    let (api, errors, mut rules) = base();
+    rules["objects"]["StartInstancesResponse"] = json!({"RequestId": {"pattern": "^x$"}});
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "rules.json: objects.StartInstancesResponse: `StartInstancesResponse` appears only in responses; rules check requests",
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever codes a spec lists, a spec that validates generates enums
+    /// whose variants are distinct (a clash would not compile).
+    #[test]
+    fn arbitrary_error_codes_give_distinct_variants_or_a_spec_error(
+        codes in prop::collection::vec("[A-Za-z][A-Za-z0-9]{0,3}(\\.[A-Za-z][A-Za-z0-9]{0,3})?", 1..8),
+        service in "[a-z0-9]{0,4}",
+    ) {
+        let (mut api, mut errors, rules) = base();
+        api["metadata"]["serviceShortName"] = json!(service);
+        for code in &codes {
+            errors["codes"][code] = json!("");
+        }
+        let mut unique = codes.clone();
+        unique.sort();
+        unique.dedup();
+        errors["actions"]["StartInstances"] = json!(unique);
+        errors["common"] = json!(unique);
+        if let Ok(model) = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()) {
+            codegen::generate(&model, "x").expect("a valid model always generates");
+            for list in model.actions.iter().map(|a| &a.errors).chain([&model.common_errors]) {
+                let mut variants: Vec<&str> = list.iter().map(|c| c.variant.as_str()).collect();
+                variants.sort();
+                let before = variants.len();
+                variants.dedup();
+                prop_assert_eq!(before, variants.len());
+            }
+        }
+    }
+}
