@@ -65,6 +65,27 @@ fn doc(text: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// Spec prose as rustdoc that rustdoc will not try to run: indentation (an
+/// indented block is a code block, and so a doc test) is dropped and every
+/// fenced block is marked `text`.
+fn prose(text: &str) -> String {
+    let mut in_fence = false;
+    let mut out = Vec::new();
+    for line in text.trim().lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            out.push(if in_fence { "```" } else { "```text" });
+            in_fence = !in_fence;
+        } else {
+            out.push(line);
+        }
+    }
+    if in_fence {
+        out.push("```");
+    }
+    out.join("\n")
+}
+
 fn mod_file(model: &Model) -> TokenStream {
     let version = format!(
         " Generated from the `{}` API description, version {}.",
@@ -124,7 +145,7 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
     let name = ident(&object.rust_name);
     let mut docs = String::new();
     if !object.document.trim().is_empty() {
-        docs.push_str(object.document.trim());
+        docs.push_str(&prose(&object.document));
         docs.push_str("\n\n");
     }
     docs.push_str(&format!("Wire object `{}`.", object.name));
@@ -175,7 +196,7 @@ fn member_type(model: &Model, m: &Member) -> TokenStream {
 fn field_doc(model: &Model, m: &Member) -> String {
     let mut out = String::new();
     if !m.document.trim().is_empty() {
-        out.push_str(m.document.trim());
+        out.push_str(&prose(&m.document));
         out.push_str("\n\n");
     }
     let leaf = match &m.ty.leaf {
@@ -338,6 +359,21 @@ fn validate_tokens(object: &Object) -> TokenStream {
                 #(#checks)*
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn prose_never_becomes_a_doc_test() {
+        assert_eq!(prose("  Starts.\n\n      let x = 1;\n"), "Starts.\n\nlet x = 1;");
+        assert_eq!(
+            prose("a\n```rust\nfn f() {}\n```\nb"),
+            "a\n```text\nfn f() {}\n```\nb"
+        );
+        assert_eq!(prose("```\nunclosed"), "```text\nunclosed\n```");
     }
 }
 
@@ -562,7 +598,7 @@ fn client_file(model: &Model) -> TokenStream {
         }
         if !action.document.trim().is_empty() {
             text.push_str("\n\n");
-            text.push_str(action.document.trim());
+            text.push_str(&prose(&action.document));
         }
         text.push_str(&format!(
             "\n\nWire action `{}`, version {version}. Errors: [`{}`](super::errors::{}).",

@@ -125,11 +125,12 @@ fn run_import(root: &std::path::Path, opts: &import::Options) -> Result<ExitCode
         .map_err(|e| format!("cannot read {}: {e}", opts.from.display()))?;
     let mut files = import::read_spec(&spec_dir)?;
     let report = import::import(&mut files, &official, opts)?;
-    // Check the merged spec before writing anything.
     let api = import::to_stable_json(&files.api)?;
     let errors = import::to_stable_json(&files.errors)?;
     let rules = std::fs::read_to_string(spec_dir.join("rules.json")).map_err(|e| e.to_string())?;
-    codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
+    // Check the merged spec, and that it generates, before writing anything.
+    let model = codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
+    codegen::generate(&model, regen::TARGETS[0].spec).map_err(|e| e.to_string())?;
     import::write_spec(&spec_dir, &files)?;
     eprintln!(
         "actions: {} added, {} updated; objects: {} added, {} updated; {} word examples dropped; {} error codes added",

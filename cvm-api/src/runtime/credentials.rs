@@ -14,7 +14,8 @@ use signer::SecretKey;
 pub struct Credentials {
     secret_id: String,
     secret_key: SecretKey,
-    session_token: Option<SessionToken>,
+    /// Wiped on drop and never printed, like the key.
+    session_token: Option<SecretKey>,
 }
 
 impl Credentials {
@@ -29,7 +30,7 @@ impl Credentials {
 
     /// Adds the session token of a temporary credential, sent as `X-TC-Token`.
     pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
-        self.session_token = Some(SessionToken(token.into()));
+        self.session_token = Some(SecretKey::new(token));
         self
     }
 
@@ -46,7 +47,7 @@ impl Credentials {
     /// The session token, if this is a temporary credential. It is a secret
     /// too: do not log it.
     pub fn session_token(&self) -> Option<&str> {
-        self.session_token.as_ref().map(|t| t.0.as_str())
+        self.session_token.as_ref().map(SecretKey::expose)
     }
 }
 
@@ -60,19 +61,6 @@ impl fmt::Debug for Credentials {
                 &self.session_token.as_ref().map(|_| format_args!("***")),
             )
             .finish()
-    }
-}
-
-/// A session token: wiped on drop like [`SecretKey`], never printed.
-#[derive(Clone)]
-struct SessionToken(String);
-
-impl Drop for SessionToken {
-    fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.fill(0);
-        // Keep the optimiser from eliding the stores to memory about to be freed.
-        std::hint::black_box(&bytes);
     }
 }
 
