@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::decode::check_rules;
 use crate::dispatch::ApiRequest;
-use crate::error::ApiError;
+use crate::error::{shorten, ApiError};
 use crate::server::Shared;
 use crate::state::{
     complete, fill_defaults, instance_type_size, is_instance_id, random_id, region_of_zone, stable_id,
@@ -97,18 +97,26 @@ fn region<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ApiError> {
     if region.is_empty() {
         return Err(ApiError::missing("Region"));
     }
-    let well_formed = region.len() <= 63
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !well_formed {
-        let shown: String = region.chars().take(64).collect();
+    if !is_region_label(region) {
+        let shown = shorten(region);
         return Err(ApiError::new(
             "UnsupportedRegion",
             format!("The region `{shown}` is not supported (expected e.g. ap-guangzhou)."),
         ));
     }
     Ok(region)
+}
+
+/// A DNS label of lower-case letters, digits and inner `-` (the region
+/// becomes part of the endpoint's host name).
+fn is_region_label(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 63
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Checks a list of instance ids: count, then format. Duplicates are dropped.
@@ -152,7 +160,7 @@ fn quoted_list(items: &[&str]) -> String {
     let mut out: Vec<String> = items
         .iter()
         .take(10)
-        .map(|s| format!("`{}`", s.chars().take(64).collect::<String>()))
+        .map(|s| format!("`{}`", shorten(s)))
         .collect();
     if items.len() > 10 {
         out.push(format!("and {} more", items.len() - 10));
@@ -220,7 +228,10 @@ impl Op {
     }
 
     /// The `UnsupportedOperation.InstanceState*` suffixes errors.json
-    /// documents for the action.
+    /// documents for the action, among those [`Op::state_error`] can give.
+    /// errors.json also lists `Terminated` for Start, Stop and Terminate,
+    /// but the emulator never has a terminated instance: it is TERMINATING,
+    /// then gone (`InvalidInstanceId.NotFound`).
     fn documented_state_codes(self) -> &'static [&'static str] {
         match self {
             Op::Start => &[
@@ -231,7 +242,6 @@ impl Op {
                 "Starting",
                 "Stopped",
                 "Stopping",
-                "Terminated",
                 "Terminating",
             ],
             Op::Stop => &[
@@ -241,7 +251,6 @@ impl Op {
                 "Starting",
                 "Stopped",
                 "Stopping",
-                "Terminated",
                 "Terminating",
             ],
             Op::Reboot => &[
@@ -259,7 +268,6 @@ impl Op {
                 "Rebooting",
                 "Starting",
                 "Stopping",
-                "Terminated",
                 "Terminating",
             ],
         }
@@ -306,7 +314,7 @@ fn check_stop_type(stop_type: Option<&str>) -> Result<(), ApiError> {
         None | Some("SOFT" | "HARD" | "SOFT_FIRST") => Ok(()),
         Some(other) => Err(ApiError::invalid_value(format!(
             "StopType `{}` is not one of SOFT, HARD, SOFT_FIRST.",
-            other.chars().take(64).collect::<String>()
+            shorten(other)
         ))),
     }
 }
@@ -318,7 +326,7 @@ fn stop_options(r: &StopInstancesRequest) -> Result<Options, ApiError> {
         Some(other) => {
             return Err(ApiError::invalid_value(format!(
                 "StoppedMode `{}` is not one of KEEP_CHARGING, STOP_CHARGING.",
-                other.chars().take(64).collect::<String>()
+                shorten(other)
             )))
         }
     }
@@ -435,7 +443,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
             "InvalidZone.MismatchRegion",
             format!(
                 "The zone `{}` is not in the region {region} of the request.",
-                zone.chars().take(64).collect::<String>()
+                shorten(zone)
             ),
         ));
     }
@@ -453,7 +461,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
             "InvalidImageId.Malformed",
             format!(
                 "The image id `{}` is malformed (expected `img-` followed by 8 lower-case letters or digits).",
-                image_id.chars().take(64).collect::<String>()
+                shorten(image_id)
             ),
         ));
     }
@@ -463,7 +471,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
             "InvalidInstanceType.Malformed",
             format!(
                 "The instance type `{}` is malformed (expected e.g. S5.MEDIUM4).",
-                instance_type.chars().take(64).collect::<String>()
+                shorten(&instance_type)
             ),
         ));
     };
@@ -489,7 +497,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
     if !["PREPAID", "POSTPAID_BY_HOUR", "CDHPAID", "SPOTPAID", "CDCPAID"].contains(&charge_type.as_str()) {
         return Err(ApiError::invalid_value(format!(
             "InstanceChargeType `{}` is not one of PREPAID, POSTPAID_BY_HOUR, CDHPAID, SPOTPAID, CDCPAID.",
-            charge_type.chars().take(64).collect::<String>()
+            shorten(&charge_type)
         )));
     }
     if charge_type == "PREPAID" && r.instance_charge_prepaid.is_none() {
@@ -520,7 +528,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
         .as_ref()
         .filter(|t| !t.is_empty())
         .map(|t| (region.to_owned(), t.clone()));
-    if let Some(ids) = token_key.as_ref().and_then(|k| store.client_tokens.get(k)) {
+    if let Some(ids) = token_key.as_ref().and_then(|k| store.client_token(k)) {
         // Idempotent retry: the instances of the first call.
         return respond(&RunInstancesResponse {
             instance_id_set: ids.clone(),
@@ -563,9 +571,8 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
             instance,
             pending: None,
         };
-        let mut ip = store.private_ip_counter;
-        fill_defaults(&mut stored, now, &mut ip);
-        store.private_ip_counter = ip;
+        stored.instance.private_ip_addresses = vec![store.allocate_private_ip()];
+        fill_defaults(&mut stored, now, &mut 0);
         if transition_ms == 0 {
             complete(&mut stored.instance, "RUNNING");
         } else {
@@ -578,7 +585,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
         ids.push(id);
     }
     if let Some(key) = token_key {
-        store.client_tokens.insert(key, ids.clone());
+        store.record_client_token(key, ids.clone());
     }
     respond(&RunInstancesResponse {
         instance_id_set: ids,
@@ -790,7 +797,7 @@ fn prepare_filters(filters: &[Filter]) -> Result<Vec<Prepared<'_>>, ApiError> {
                 "InvalidFilter",
                 format!(
                     "The filter `{}` is not supported; use one of {}.",
-                    name.chars().take(64).collect::<String>(),
+                    shorten(name),
                     FILTER_NAMES.join(", ")
                 ),
             ));
@@ -837,7 +844,7 @@ fn creation_time(value: &str) -> Result<String, ApiError> {
             "InvalidParameterValue.InvalidTimeFormat",
             format!(
                 "`{}` is not a time of the form `2023-06-01 00:00:00`.",
-                value.chars().take(64).collect::<String>()
+                shorten(value)
             ),
         ));
     }
@@ -1009,6 +1016,38 @@ mod tests {
             Op::Terminate.state_error("ins-aaaaaaaa", "TERMINATING").code,
             "UnsupportedOperation.InstanceStateTerminating"
         );
+    }
+
+    #[test]
+    fn every_documented_state_code_is_reachable() {
+        for op in [Op::Start, Op::Stop, Op::Reboot, Op::Terminate] {
+            for suffix in op.documented_state_codes() {
+                let reachable = crate::state::INSTANCE_STATES.iter().any(|state| {
+                    op.state_error("ins-aaaaaaaa", state).code
+                        == format!("UnsupportedOperation.InstanceState{suffix}")
+                });
+                assert!(reachable, "{op:?}: {suffix}");
+            }
+        }
+    }
+
+    #[test]
+    fn region_labels() {
+        for ok in ["ap-guangzhou", "na-siliconvalley", "ap-shanghai-fsi", "x1"] {
+            assert!(is_region_label(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-ap",
+            "ap-",
+            "-",
+            "AP-guangzhou",
+            "ap_guangzhou",
+            "ap.gz",
+            &"a".repeat(64),
+        ] {
+            assert!(!is_region_label(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::decode::{check_rules, decode};
-use crate::error::ApiError;
+use crate::error::{shorten, ApiError};
 
 macro_rules! define_requests {
     ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
@@ -55,7 +55,7 @@ pub(crate) fn known_action(name: &str) -> Option<&'static str> {
 }
 
 pub(crate) fn invalid_action(name: &str) -> ApiError {
-    let shown: String = name.chars().take(64).collect();
+    let shown = shorten(name);
     ApiError::new(
         "InvalidAction",
         format!("The action `{shown}` does not exist in version 2017-03-12 of cvm."),

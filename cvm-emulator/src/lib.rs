@@ -22,16 +22,22 @@
 //!
 //! # What is emulated
 //!
-//! Every request goes through the gateway checks, in the real order:
-//! body size (`RequestSizeLimitExceeded`), `Authorization`
+//! Every request goes through the gateway checks, in this order: the HTTP
+//! method, POST or GET (`UnsupportedProtocol`), body size
+//! (`RequestSizeLimitExceeded`), `Authorization`
 //! (`AuthFailure.InvalidAuthorization`), `X-TC-Timestamp` within 300 s
 //! (`AuthFailure.SignatureExpire`), the secret id
-//! (`AuthFailure.SecretIdNotFound`), the signature
+//! (`AuthFailure.SecretIdNotFound`), the body's arrival within the read
+//! timeout (`InvalidRequest`), the signature
 //! (`AuthFailure.SignatureFailure`), `X-TC-Version` (`NoSuchVersion`),
 //! `X-TC-Action` (`InvalidAction`), the rate limit (`RequestLimitExceeded`),
 //! then the parameters against the spec for **every** one of the 106 actions
 //! (`InvalidParameter`, `UnknownParameter`, `MissingParameter`,
-//! `InvalidParameterValue`). Both POST with a JSON body and GET with the
+//! `InvalidParameterValue`). The body is only buffered once the checks
+//! that need none have passed: a declared `Content-Length` is judged
+//! without reading, and a body of unknown length (chunked) is measured
+//! without being kept when an earlier check fails. At most
+//! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once. Both POST with a JSON body and GET with the
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every
 //! answer is HTTP 200 with `{"Response": {..., "RequestId"}}`.
 //!
@@ -70,13 +76,14 @@ mod time;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 pub use actions::EMULATED_ACTIONS;
@@ -127,13 +134,22 @@ pub struct EmulatorConfig {
     pub initial_state: Option<State>,
     /// Largest request body accepted (`RequestSizeLimitExceeded` above it).
     pub max_body_bytes: usize,
+    /// Most request body bytes buffered at once across all requests (at
+    /// least `max_body_bytes`); a request waits up to `read_timeout` for room,
+    /// then gets `RequestLimitExceeded`.
+    pub max_buffered_bytes: usize,
     /// Largest accepted difference between `X-TC-Timestamp` and the clock.
     pub max_clock_skew: Duration,
     /// Most instances kept at once (`InstancesQuotaLimitExceeded` above it).
     pub max_instances: usize,
-    /// Time allowed to receive a request's headers, and then its body.
+    /// Time allowed to receive a request's headers, and then its body; also
+    /// how long a connection may stay open with no request in flight (a
+    /// new connection that sends nothing, an idle keep-alive or HTTP/2
+    /// connection) before it is closed.
     pub read_timeout: Duration,
-    /// Most connections served at once; further ones wait to be accepted.
+    /// Most connections open at once; a connection arriving at the cap is
+    /// closed at once (idle ones are closed after `read_timeout`, so the
+    /// cap frees up).
     pub max_connections: usize,
 }
 
@@ -145,6 +161,7 @@ impl Default for EmulatorConfig {
             rate_limit: Some(10),
             initial_state: None,
             max_body_bytes: 10 * 1024 * 1024,
+            max_buffered_bytes: 64 * 1024 * 1024,
             max_clock_skew: Duration::from_secs(300),
             max_instances: 10_000,
             read_timeout: Duration::from_secs(30),
@@ -165,6 +182,7 @@ impl fmt::Debug for EmulatorConfig {
                 &self.initial_state.as_ref().map_or(0, |s| s.instances.len()),
             )
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("max_clock_skew", &self.max_clock_skew)
             .field("max_instances", &self.max_instances)
             .field("read_timeout", &self.read_timeout)
@@ -278,6 +296,7 @@ impl Emulator {
             body_timeout: config.read_timeout,
             limiter: config.rate_limit.filter(|n| *n > 0).map(RateLimiter::new),
             store: Mutex::new(store),
+            body_budget: server::body_budget(config.max_buffered_bytes, config.max_body_bytes),
         };
         Ok(Emulator {
             shared: Arc::new(shared),
@@ -334,6 +353,28 @@ impl Emulator {
 /// How long shutdown waits for requests in flight.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// What the accept loop tells its connections.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Serve.
+    Run,
+    /// Finish the requests in flight, then close (graceful shutdown).
+    Drain,
+    /// Close now.
+    Kill,
+}
+
+/// Accepts connections until `stopped`, then drains them (at most
+/// [`GRACE`]).
+///
+/// No connection can hold one of the `max_connections` permits while idle:
+/// a connection that sends nothing within `read_timeout` of being accepted
+/// is closed before HTTP/1-vs-HTTP/2 detection even starts; one with no
+/// request in flight for `read_timeout` (an idle keep-alive HTTP/1
+/// connection, an idle HTTP/2 connection, a client that stops reading its
+/// answer) is shut down gracefully, and dropped `read_timeout` later if it
+/// has still not closed. At the cap, a new connection is closed at once
+/// rather than queued, so the accept loop itself never waits.
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -350,18 +391,15 @@ async fn accept_loop(
     builder
         .http2()
         .timer(TokioTimer::new())
+        .keep_alive_interval(read_timeout)
+        .keep_alive_timeout(read_timeout)
         .max_header_list_size(256 * 1024)
         .max_concurrent_streams(256);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (phase, _) = watch::channel(Phase::Run);
+    let max_connections = max_connections.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
     let permits = Arc::new(Semaphore::new(max_connections));
+    let mut refused: u64 = 0;
     loop {
-        let permit = tokio::select! {
-            _ = &mut stopped => break,
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
         let accepted = tokio::select! {
             _ = &mut stopped => break,
             accepted = listener.accept() => accepted,
@@ -375,30 +413,158 @@ async fn accept_loop(
                 continue;
             }
         };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            // At the cap: close at once (idle connections free their
+            // permits within `read_timeout`, so this does not last).
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(%peer, refused, max_connections, "connection limit reached; closing new connections");
+            }
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            let shared = Arc::clone(&shared);
-            async move {
-                Ok::<_, std::convert::Infallible>(
-                    server::handle(shared, request.map(axum::body::Body::new)).await,
-                )
-            }
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-            drop(permit);
-        });
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            builder.clone(),
+            Arc::clone(&shared),
+            read_timeout,
+            phase.subscribe(),
+            permit,
+        ));
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
+    let _ = phase.send(Phase::Drain);
+    // Every connection holds a permit until it has closed.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(GRACE, permits.acquire_many(all))
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after {GRACE:?}; closing anyway");
+        let _ = phase.send(Phase::Kill);
+    }
+}
+
+/// Requests in flight on one connection, and when the last one ended.
+struct Activity {
+    started: Instant,
+    in_flight: AtomicUsize,
+    /// Milliseconds after `started` when a request last ended.
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// When the connection counts as idle if nothing happens before.
+    fn idle_at(&self, idle: Duration) -> Instant {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Instant::now() + idle;
+        }
+        self.started + Duration::from_millis(self.last_ms.load(Ordering::Acquire)) + idle
+    }
+}
+
+/// Marks a request in flight until dropped (also when cancelled).
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(activity: &Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(Arc::clone(activity))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.last_ms.store(self.0.elapsed_ms(), Ordering::Release);
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    builder: auto::Builder<TokioExecutor>,
+    shared: Arc<Shared>,
+    read_timeout: Duration,
+    mut phase: watch::Receiver<Phase>,
+    permit: OwnedSemaphorePermit,
+) {
+    let _permit = permit;
+    // Nothing is read until the client sends a byte: a silent connection
+    // is closed after `read_timeout` (protocol detection has no timeout).
+    let mut first = [0u8; 1];
+    tokio::select! {
+        peeked = tokio::time::timeout(read_timeout, stream.peek(&mut first)) => match peeked {
+            Ok(Ok(n)) if n > 0 => {}
+            Ok(Ok(_)) | Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::debug!(%peer, "no data within the read timeout; closing");
+                return;
+            }
+        },
+        _ = phase.wait_for(|p| *p >= Phase::Drain) => return,
+    }
+
+    let activity = Arc::new(Activity {
+        started: Instant::now(),
+        in_flight: AtomicUsize::new(0),
+        last_ms: AtomicU64::new(0),
+    });
+    let service = {
+        let activity = Arc::clone(&activity);
+        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let shared = Arc::clone(&shared);
+            let in_flight = InFlight::new(&activity);
+            async move {
+                let response = server::handle(shared, request.map(axum::body::Body::new)).await;
+                drop(in_flight);
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        })
+    };
+    let connection = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .into_owned();
+    tokio::pin!(connection);
+    // Set once a graceful shutdown has begun: when to drop the connection.
+    let mut close_by: Option<Instant> = None;
+    loop {
+        let wake = close_by.unwrap_or_else(|| activity.idle_at(read_timeout));
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            changed = phase.changed() => {
+                let now = *phase.borrow_and_update();
+                if changed.is_err() || now == Phase::Kill {
+                    return;
+                }
+                if now == Phase::Drain && close_by.is_none() {
+                    connection.as_mut().graceful_shutdown();
+                    close_by = Some(Instant::now() + GRACE);
+                }
+            }
+            () = tokio::time::sleep_until(wake.into()) => {
+                if close_by.is_some() {
+                    tracing::debug!(%peer, "connection did not close after a graceful shutdown; dropping it");
+                    return;
+                }
+                if activity.idle_at(read_timeout) <= Instant::now() {
+                    tracing::debug!(%peer, "connection idle for the read timeout; closing");
+                    connection.as_mut().graceful_shutdown();
+                    close_by = Some(Instant::now() + read_timeout);
+                }
+            }
+        }
     }
 }
 

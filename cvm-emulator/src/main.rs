@@ -13,7 +13,8 @@ use serde::Deserialize;
 const AFTER_HELP: &str = "\
 Credentials: without --secret-id/--secret-key or --credentials, the emulator accepts the public
 demo credential AKIDEMULATOR000000000000000000000000 / emulator-demo-secret-key. It is fake:
-never give the emulator real keys.
+never give the emulator real keys. Keys given with --secret-key are visible to other local
+users (ps, /proc/PID/cmdline); --credentials FILE keeps them out of the process list.
 
 Examples:
   cvm-emulator demo
@@ -36,11 +37,19 @@ struct Cli {
     #[arg(long = "secret-id", value_name = "ID")]
     secret_ids: Vec<String>,
 
-    /// Secret key of the --secret-id at the same position.
-    #[arg(long = "secret-key", value_name = "KEY", hide_default_value = true)]
-    secret_keys: Vec<String>,
+    /// Secret key of the --secret-id at the same position. Keys on the
+    /// command line are visible to other local users (ps, /proc); use
+    /// --credentials FILE to avoid that.
+    #[arg(
+        long = "secret-key",
+        value_name = "KEY",
+        hide_default_value = true,
+        value_parser = parse_secret_key
+    )]
+    secret_keys: Vec<SecretKey>,
 
-    /// JSON file with a list of {"secret_id": ..., "secret_key": ...}.
+    /// JSON file with a list of {"secret_id": ..., "secret_key": ...}; unlike
+    /// --secret-key, keeps the keys out of the process list.
     #[arg(long, value_name = "FILE")]
     credentials: Option<PathBuf>,
 
@@ -76,6 +85,12 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         transition_ms: u64,
     },
+}
+
+/// `--secret-key` values go straight into a [`SecretKey`], whose `Debug`
+/// is redacted (so is `Cli`'s).
+fn parse_secret_key(value: &str) -> Result<SecretKey, std::convert::Infallible> {
+    Ok(SecretKey::new(value))
 }
 
 #[derive(Deserialize)]
@@ -141,7 +156,7 @@ fn credentials(cli: &Cli) -> Result<Vec<(String, SecretKey)>, String> {
         .secret_ids
         .iter()
         .zip(&cli.secret_keys)
-        .map(|(id, key)| (id.clone(), SecretKey::new(key.clone())))
+        .map(|(id, key)| (id.clone(), key.clone()))
         .collect();
     if let Some(path) = &cli.credentials {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -235,5 +250,31 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    #[test]
+    fn debug_redacts_secret_keys_and_help_warns_about_ps() {
+        let cli = Cli::try_parse_from([
+            "cvm-emulator",
+            "--secret-id",
+            "AKIDcli",
+            "--secret-key",
+            "very-secret-cli-key",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(shown.contains("AKIDcli"), "{shown}");
+        assert!(!shown.contains("very-secret-cli-key"), "{shown}");
+        assert_eq!(cli.secret_keys[0].expose(), "very-secret-cli-key");
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("ps"), "{help}");
+        assert!(help.contains("--credentials FILE"), "{help}");
     }
 }

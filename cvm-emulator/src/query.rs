@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::error::shorten;
+
 /// Deepest nesting accepted in a parameter name (`A.0.B.1.C` is 5).
 const MAX_DEPTH: usize = 16;
 /// Most parameters accepted in one request.
@@ -47,16 +49,6 @@ pub(crate) fn form_to_json(raw: &[u8]) -> Result<Map<String, Value>, String> {
         out.insert(key, value);
     }
     Ok(out)
-}
-
-fn shorten(name: &str) -> String {
-    const MAX: usize = 64;
-    if name.chars().count() <= MAX {
-        name.to_owned()
-    } else {
-        let cut: String = name.chars().take(MAX).collect();
-        format!("{cut}...")
-    }
 }
 
 fn insert(

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 pub(crate) struct RateLimiter {
     per_second: f64,
-    buckets: Mutex<HashMap<(String, &'static str), Bucket>>,
+    /// Secret id → action → bucket (nested so that a lookup by `&str`
+    /// needs no allocation).
+    buckets: Mutex<HashMap<String, HashMap<&'static str, Bucket>>>,
 }
 
 struct Bucket {
@@ -29,13 +31,15 @@ impl RateLimiter {
     pub(crate) fn allow(&self, secret_id: &str, action: &'static str) -> bool {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        let bucket = match buckets.get_mut(&(secret_id.to_owned(), action)) {
-            Some(b) => b,
-            None => buckets.entry((secret_id.to_owned(), action)).or_insert(Bucket {
-                tokens: self.per_second,
-                refilled: now,
-            }),
+        // Allocates only the first time a secret id is seen.
+        let per_action = match buckets.get_mut(secret_id) {
+            Some(per_action) => per_action,
+            None => buckets.entry(secret_id.to_owned()).or_default(),
         };
+        let bucket = per_action.entry(action).or_insert(Bucket {
+            tokens: self.per_second,
+            refilled: now,
+        });
         let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.per_second);
         bucket.refilled = now;
@@ -65,5 +69,8 @@ mod tests {
         assert!(!limiter.allow("a", "StartInstances"));
         assert!(limiter.allow("a", "StopInstances"));
         assert!(limiter.allow("b", "StartInstances"));
+        let buckets = limiter.buckets.lock().unwrap();
+        assert_eq!(buckets.len(), 2);
+        assert_eq!(buckets["a"].len(), 2);
     }
 }

@@ -2,8 +2,9 @@
 //! real API gateway does, then dispatching to the emulated action.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
@@ -11,11 +12,14 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HO
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
-use signer::{parse_authorization, verify_with_service, ReceivedRequest, SecretKey, VerifyError};
+use signer::{
+    parse_authorization, verify_with_service, ParsedAuthorization, ReceivedRequest, SecretKey, VerifyError,
+};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::actions::{self, Ctx};
 use crate::dispatch::{invalid_action, known_action, ApiRequest};
-use crate::error::ApiError;
+use crate::error::{shorten, ApiError};
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
 use crate::state::Store;
@@ -35,6 +39,29 @@ pub(crate) struct Shared {
     pub(crate) body_timeout: Duration,
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) store: Mutex<Store>,
+    /// Request body bytes buffered at once across all requests, in
+    /// [`BUDGET_UNIT`]s (see [`body_budget`]).
+    pub(crate) body_budget: Semaphore,
+}
+
+/// Granularity of [`Shared::body_budget`]: permits count KiB, so that
+/// budgets above 4 GiB still fit the semaphore's `u32` requests.
+pub(crate) const BUDGET_UNIT: usize = 1024;
+
+/// The semaphore for a budget of `bytes` (at least one body of
+/// `max_body_bytes` always fits).
+pub(crate) fn body_budget(bytes: usize, max_body_bytes: usize) -> Semaphore {
+    let units = budget_units(bytes.max(max_body_bytes)).max(1);
+    Semaphore::new(
+        usize::try_from(units)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS),
+    )
+}
+
+/// Units needed to hold `bytes`.
+fn budget_units(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(BUDGET_UNIT)).unwrap_or(u32::MAX)
 }
 
 impl Shared {
@@ -105,12 +132,6 @@ fn error_envelope(error: &ApiError, request_id: &str) -> String {
     .to_string()
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// The one value of header `name`: `Ok(None)` when absent, `Err(())` when
 /// repeated or not visible ASCII.
 fn single_header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ()> {
@@ -122,15 +143,6 @@ fn single_header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ()
         return Err(());
     }
     first.to_str().map(Some).map_err(|_| ())
-}
-
-fn shorten(text: &str) -> String {
-    const MAX: usize = 64;
-    if text.chars().count() <= MAX {
-        text.to_owned()
-    } else {
-        format!("{}...", text.chars().take(MAX).collect::<String>())
-    }
 }
 
 async fn process(
@@ -150,54 +162,30 @@ async fn process(
             ),
         ));
     }
-    let body = read_body(shared, parts, body).await?;
-
-    // Authorization: present, single, well-formed.
-    let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
-    let authorization = match single_header(parts, AUTHORIZATION.as_str()) {
-        Ok(Some(value)) => value,
-        Ok(None) => return Err(invalid_auth("The Authorization header is missing.".to_owned())),
-        Err(()) => {
-            return Err(invalid_auth(
-                "The Authorization header is repeated or contains invalid characters.".to_owned(),
-            ))
-        }
-    };
-    let parsed = parse_authorization(authorization)
-        .map_err(|e| invalid_auth(format!("The Authorization header is invalid: {e}.")))?;
-
-    // Timestamp: numeric and within the allowed clock skew.
-    let now = unix_now();
-    let skew = shared.max_clock_skew_secs;
-    let expired = |why: String| {
-        ApiError::new(
-            "AuthFailure.SignatureExpire",
-            format!(
-                "{why} The server time is {now} ({}); X-TC-Timestamp must be within {skew} s of it.",
-                crate::time::iso8601(u64::try_from(now).unwrap_or(0).saturating_mul(1000))
-            ),
-        )
-    };
-    let timestamp = match single_header(parts, "x-tc-timestamp") {
-        Ok(Some(value)) => value
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| expired(format!("X-TC-Timestamp `{}` is not a number.", shorten(value))))?,
-        Ok(None) => return Err(expired("X-TC-Timestamp is missing.".to_owned())),
-        Err(()) => return Err(expired("X-TC-Timestamp is repeated or malformed.".to_owned())),
-    };
-    if now.abs_diff(timestamp) > skew.unsigned_abs() {
-        return Err(expired(format!("The request timestamp {timestamp} has expired.")));
+    // Body size, as far as it is known without reading the body.
+    let max = shared.max_body_bytes;
+    let declared = declared_length(parts, &body);
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(oversized(shared, declared, body).await);
     }
 
-    // Secret id, then signature.
-    meta.secret_id = Some(shorten(&parsed.secret_id));
-    let Some(key) = shared.credentials.get(&parsed.secret_id) else {
-        return Err(ApiError::new(
-            "AuthFailure.SecretIdNotFound",
-            format!("The SecretId `{}` is not found.", shorten(&parsed.secret_id)),
-        ));
+    // Authorization shape, timestamp and secret id need no body: nothing
+    // is buffered for a client that fails them.
+    let (parsed, timestamp, key) = match authenticate_headers(shared, parts, meta) {
+        Ok(checked) => checked,
+        Err(e) => {
+            if declared.is_none() {
+                // Length unknown (chunked): the size still comes first, so
+                // measure the body (without keeping it).
+                measure(shared, body).await?;
+            }
+            return Err(e);
+        }
     };
+    let (body, _budget) = read_body(shared, declared, body).await?;
+
+    // Signature.
+    let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
     let mut headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
@@ -290,68 +278,228 @@ async fn process(
     actions::handle(request, &ctx)
 }
 
-/// Reads the body up to the size limit, within the body timeout. A body
-/// over the limit is still read (up to 4 times the limit) so the client
-/// gets the error envelope rather than a reset connection.
-async fn read_body(shared: &Shared, parts: &Parts, mut body: Body) -> Result<Bytes, ApiError> {
-    let max = shared.max_body_bytes;
-    let too_large = || {
+/// The checks that need no body: `Authorization` present and well-formed,
+/// `X-TC-Timestamp` within the allowed skew, the secret id known.
+fn authenticate_headers<'s>(
+    shared: &'s Shared,
+    parts: &Parts,
+    meta: &mut Meta,
+) -> Result<(ParsedAuthorization, i64, &'s SecretKey), ApiError> {
+    // Authorization: present, single, well-formed.
+    let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
+    let authorization = match single_header(parts, AUTHORIZATION.as_str()) {
+        Ok(Some(value)) => value,
+        Ok(None) => return Err(invalid_auth("The Authorization header is missing.".to_owned())),
+        Err(()) => {
+            return Err(invalid_auth(
+                "The Authorization header is repeated or contains invalid characters.".to_owned(),
+            ))
+        }
+    };
+    let parsed = parse_authorization(authorization)
+        .map_err(|e| invalid_auth(format!("The Authorization header is invalid: {e}.")))?;
+
+    // Timestamp: numeric and within the allowed clock skew.
+    let now = i64::try_from(crate::time::now_ms() / 1000).unwrap_or(i64::MAX);
+    let skew = shared.max_clock_skew_secs;
+    let expired = |why: String| {
         ApiError::new(
-            "RequestSizeLimitExceeded",
-            format!("The request body is larger than the limit of {max} bytes."),
+            "AuthFailure.SignatureExpire",
+            format!(
+                "{why} The server time is {now} ({}); X-TC-Timestamp must be within {skew} s of it.",
+                crate::time::iso8601(u64::try_from(now).unwrap_or(0).saturating_mul(1000))
+            ),
         )
     };
-    let drain_cap = max.saturating_mul(4);
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > drain_cap as u64) {
-        return Err(too_large());
+    let timestamp = match single_header(parts, "x-tc-timestamp") {
+        Ok(Some(value)) => value
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| expired(format!("X-TC-Timestamp `{}` is not a number.", shorten(value))))?,
+        Ok(None) => return Err(expired("X-TC-Timestamp is missing.".to_owned())),
+        Err(()) => return Err(expired("X-TC-Timestamp is repeated or malformed.".to_owned())),
+    };
+    if now.abs_diff(timestamp) > skew.unsigned_abs() {
+        return Err(expired(format!("The request timestamp {timestamp} has expired.")));
     }
+
+    // Secret id (the signature needs the body).
+    meta.secret_id = Some(shorten(&parsed.secret_id));
+    let Some(key) = shared.credentials.get(&parsed.secret_id) else {
+        return Err(ApiError::new(
+            "AuthFailure.SecretIdNotFound",
+            format!("The SecretId `{}` is not found.", shorten(&parsed.secret_id)),
+        ));
+    };
+    Ok((parsed, timestamp, key))
+}
+
+/// The body's length when known before reading it: exact from the body
+/// itself (HTTP/1 `Content-Length`, an HTTP/2 stream that ended) or the
+/// `Content-Length` header.
+fn declared_length(parts: &Parts, body: &Body) -> Option<u64> {
+    hyper::body::Body::size_hint(body).exact().or_else(|| {
+        parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    })
+}
+
+fn too_large(max: usize) -> ApiError {
+    ApiError::new(
+        "RequestSizeLimitExceeded",
+        format!("The request body is larger than the limit of {max} bytes."),
+    )
+}
+
+fn body_late(shared: &Shared) -> ApiError {
+    ApiError::new(
+        "InvalidRequest",
+        format!(
+            "The request body did not arrive within {} s.",
+            shared.body_timeout.as_secs()
+        ),
+    )
+}
+
+fn body_unreadable(e: &dyn std::fmt::Display) -> ApiError {
+    ApiError::new(
+        "InvalidRequest",
+        format!("The request body could not be read: {e}."),
+    )
+}
+
+fn budget_exhausted(shared: &Shared) -> ApiError {
+    ApiError::new(
+        "RequestLimitExceeded",
+        format!(
+            "The emulator is buffering as many request bodies as it allows, and none finished within {} s; retry later.",
+            shared.body_timeout.as_secs()
+        ),
+    )
+}
+
+/// Reads and discards up to 4 times the size limit, within the body
+/// timeout: the number of bytes seen (at most a frame past the cap).
+async fn drain(shared: &Shared, mut body: Body) -> Result<usize, ApiError> {
+    let cap = shared.max_body_bytes.saturating_mul(4);
     let read = async {
-        let mut buf: Vec<u8> = Vec::new();
         let mut total: usize = 0;
-        let mut over = declared.is_some_and(|n| n > max as u64);
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| {
-                ApiError::new(
-                    "InvalidRequest",
-                    format!("The request body could not be read: {e}."),
-                )
-            })?;
+            let frame = frame.map_err(|e| body_unreadable(&e))?;
+            if let Ok(data) = frame.into_data() {
+                total = total.saturating_add(data.len());
+                if total > cap {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    };
+    tokio::time::timeout(shared.body_timeout, read)
+        .await
+        .map_err(|_| body_late(shared))?
+}
+
+/// The answer to a body declared larger than the limit. A body up to 4
+/// times the limit is still read (not kept) so the client gets the error
+/// envelope rather than a reset connection.
+async fn oversized(shared: &Shared, declared: Option<u64>, body: Body) -> ApiError {
+    let max = shared.max_body_bytes;
+    if declared.is_some_and(|n| n <= max.saturating_mul(4) as u64) {
+        if let Err(e) = drain(shared, body).await {
+            return e;
+        }
+    }
+    too_large(max)
+}
+
+/// For a body of unknown length whose request already failed: `Ok` when it
+/// is within the limit (the other error stands), else the size error.
+async fn measure(shared: &Shared, body: Body) -> Result<(), ApiError> {
+    let max = shared.max_body_bytes;
+    if drain(shared, body).await? > max {
+        Err(too_large(max))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads the body up to the size limit, within the body timeout, holding
+/// its bytes in [`Shared::body_budget`] (the permit is returned: keep it
+/// while the bytes are in use). A declared length is reserved before
+/// reading; otherwise the reservation grows with the body. A body over the
+/// limit is still read (up to 4 times the limit, not kept) so the client
+/// gets the error envelope rather than a reset connection.
+async fn read_body<'s>(
+    shared: &'s Shared,
+    declared: Option<u64>,
+    mut body: Body,
+) -> Result<(Bytes, Option<SemaphorePermit<'s>>), ApiError> {
+    let max = shared.max_body_bytes;
+    let budget = &shared.body_budget;
+    let reserved = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
+    let mut held_units = budget_units(reserved);
+    let mut held = if held_units > 0 {
+        let permit = tokio::time::timeout(shared.body_timeout, budget.acquire_many(held_units))
+            .await
+            .map_err(|_| budget_exhausted(shared))?
+            .map_err(|_| budget_exhausted(shared))?;
+        Some(permit)
+    } else {
+        None
+    };
+    let waiting_for_budget = AtomicBool::new(false);
+    let read = async {
+        let mut buf: Vec<u8> = Vec::with_capacity(reserved);
+        let mut total: usize = 0;
+        let mut over = false;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| body_unreadable(&e))?;
             let Ok(data) = frame.into_data() else { continue };
             total = total.saturating_add(data.len());
             if total > max && !over {
                 over = true;
                 buf = Vec::new();
+                held = None;
+                held_units = 0;
             }
             if over {
-                if total > drain_cap {
+                if total > max.saturating_mul(4) {
                     break;
                 }
                 continue;
             }
+            let needed = budget_units(total);
+            if needed > held_units {
+                waiting_for_budget.store(true, Ordering::Relaxed);
+                let more = budget
+                    .acquire_many(needed - held_units)
+                    .await
+                    .map_err(|_| budget_exhausted(shared))?;
+                waiting_for_budget.store(false, Ordering::Relaxed);
+                match &mut held {
+                    Some(permit) => permit.merge(more),
+                    None => held = Some(more),
+                }
+                held_units = needed;
+            }
             buf.extend_from_slice(&data);
         }
         if over {
-            Err(too_large())
+            Err(too_large(max))
         } else {
             Ok(Bytes::from(buf))
         }
     };
-    tokio::time::timeout(shared.body_timeout, read)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                "InvalidRequest",
-                format!(
-                    "The request body did not arrive within {} s.",
-                    shared.body_timeout.as_secs()
-                ),
-            )
-        })?
+    let bytes = match tokio::time::timeout(shared.body_timeout, read).await {
+        Ok(result) => result?,
+        Err(_) if waiting_for_budget.load(Ordering::Relaxed) => return Err(budget_exhausted(shared)),
+        Err(_) => return Err(body_late(shared)),
+    };
+    Ok((bytes, held))
 }
 
 /// The request parameters as a JSON object: the query of a GET, the body

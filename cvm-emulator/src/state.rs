@@ -6,7 +6,7 @@
 //! it completes; every access first settles the transitions that are due.
 //! No background task runs, and a zero transition time is instant.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use cvm_api::types::{
@@ -174,7 +174,9 @@ impl StoredInstance {
             },
             pending: None,
         };
-        fill_defaults(&mut stored, now_ms(), &mut 2);
+        // Distinct instances get distinct addresses: derived from the id.
+        let mut ip = ip_seed(&stored.instance.instance_id);
+        fill_defaults(&mut stored, now_ms(), &mut ip);
         stored
     }
 
@@ -189,15 +191,17 @@ pub fn new_instance_id() -> String {
     random_id("ins-")
 }
 
+/// The characters of generated ids.
+const ID_ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
 /// `prefix` + 8 random lower-case letters or digits.
 pub(crate) fn random_id(prefix: &str) -> String {
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let bytes = uuid::Uuid::new_v4().into_bytes();
     let mut id = String::with_capacity(prefix.len() + 8);
     id.push_str(prefix);
     // Bytes 6 and 8 carry the UUID version and variant; skip them.
     for &b in bytes[..6].iter().chain(&bytes[10..12]) {
-        id.push(char::from(ALPHABET[usize::from(b) % 36]));
+        id.push(char::from(ID_ALPHABET[usize::from(b) % 36]));
     }
     id
 }
@@ -205,20 +209,31 @@ pub(crate) fn random_id(prefix: &str) -> String {
 /// `prefix` + 8 lower-case letters or digits derived from `seed`: stable
 /// across restarts (default VPC, subnet and security group of a region).
 pub(crate) fn stable_id(prefix: &str, seed: &str) -> String {
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    // FNV-1a, good enough to spread region names.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes().chain(prefix.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let mut h = fnv1a(seed.bytes().chain(prefix.bytes()));
     let mut id = prefix.to_owned();
     for _ in 0..8 {
-        id.push(char::from(ALPHABET[(h % 36) as usize]));
+        id.push(char::from(ID_ALPHABET[(h % 36) as usize]));
         h /= 36;
         h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17);
     }
     id
+}
+
+/// FNV-1a: good enough to spread region names and ids.
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The private address counter for an instance built outside a store:
+/// derived from its id, so different ids get different addresses (and the
+/// same id the same one).
+fn ip_seed(instance_id: &str) -> u32 {
+    u32::try_from(fnv1a(instance_id.bytes()) % u64::from(IP_HOSTS)).unwrap_or(0)
 }
 
 /// `ap-guangzhou-3` → `ap-guangzhou`.
@@ -371,9 +386,7 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     set(&mut i.isolated_source, &|| "NOTISOLATED".to_owned());
     set(&mut i.license_type, &|| "TencentCloud".to_owned());
     if i.host_name.is_empty() {
-        let ip = i.private_ip_addresses.first().cloned().unwrap_or_default();
-        let tail: Vec<&str> = ip.split('.').skip(2).collect();
-        i.host_name = format!("VM-{}-tencentos", tail.join("-"));
+        i.host_name = default_host_name(i.private_ip_addresses.first().map_or("", String::as_str));
     }
     set(&mut i.default_login_user, &|| "root".to_owned());
     if i.default_login_port == 0 {
@@ -381,12 +394,21 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     }
 }
 
+/// `VM-c-d-tencentos` for `10.0.c.d`, the service's default host name.
+fn default_host_name(ip: &str) -> String {
+    let tail: Vec<&str> = ip.split('.').skip(2).collect();
+    format!("VM-{}-tencentos", tail.join("-"))
+}
+
+/// Private addresses numbered by [`next_private_ip`].
+const IP_HOSTS: u32 = 65_024;
+
 /// `10.0.c.d`, numbered from `counter` (which advances).
 pub(crate) fn next_private_ip(counter: &mut u32) -> String {
     let n = *counter;
     *counter = counter.wrapping_add(1);
-    // 10.0.0.2 .. 10.0.255.254, then wraps: plenty for an emulator.
-    let host = n % 65_024;
+    // 10.0.0.1 .. 10.0.255.254, then wraps: plenty for an emulator.
+    let host = n % IP_HOSTS;
     format!("10.0.{}.{}", host / 254, host % 254 + 1)
 }
 
@@ -398,9 +420,14 @@ pub(crate) struct Store {
     next_seq: u64,
     /// Earliest `completes_at_ms` of any pending transition (`u64::MAX`: none).
     next_deadline: u64,
-    /// (region, ClientToken) → the instances a RunInstances created.
-    pub(crate) client_tokens: HashMap<(String, String), Vec<String>>,
-    pub(crate) private_ip_counter: u32,
+    /// (region, ClientToken) → the instances a RunInstances created; an
+    /// entry goes when the last of its instances does.
+    client_tokens: HashMap<(String, String), Vec<String>>,
+    /// Instance id → its entry in `client_tokens`.
+    token_of: HashMap<String, (String, String)>,
+    private_ip_counter: u32,
+    /// Private addresses of the seeded instances: new ones avoid them.
+    seeded_ips: HashSet<String>,
     pub(crate) public_ip_counter: u32,
 }
 
@@ -415,13 +442,22 @@ impl Store {
             next_seq: 0,
             next_deadline: u64::MAX,
             client_tokens: HashMap::new(),
+            token_of: HashMap::new(),
             private_ip_counter: 2,
+            seeded_ips: HashSet::new(),
             public_ip_counter: 0,
         };
         // Number new private addresses after the seeded ones.
         store.private_ip_counter = store
             .private_ip_counter
             .saturating_add(u32::try_from(state.instances.len()).unwrap_or(u32::MAX));
+        // Addresses the seeds bring: new ones avoid them.
+        for stored in &state.instances {
+            store
+                .seeded_ips
+                .extend(stored.instance.private_ip_addresses.iter().cloned());
+        }
+        let mut assigned = HashSet::new();
         for mut stored in state.instances {
             let id = stored.instance.instance_id.clone();
             if !id.is_empty() && !is_instance_id(&id) {
@@ -441,9 +477,15 @@ impl Store {
                     INSTANCE_STATES.join(", ")
                 )));
             }
-            let mut ip = store.private_ip_counter;
-            fill_defaults(&mut stored, now, &mut ip);
-            store.private_ip_counter = ip;
+            if stored.instance.private_ip_addresses.is_empty() {
+                stored.instance.private_ip_addresses = vec![store.allocate_private_ip()];
+            }
+            fill_defaults(&mut stored, now, &mut 0);
+            store.separate_derived_ip(&mut stored, &assigned);
+            assigned.extend(stored.instance.private_ip_addresses.iter().cloned());
+            store
+                .seeded_ips
+                .extend(stored.instance.private_ip_addresses.iter().cloned());
             if let Some(p) = &stored.pending {
                 if p.target_state != TERMINATED && !INSTANCE_STATES.contains(&p.target_state.as_str()) {
                     return Err(StateError::Invalid(format!(
@@ -468,6 +510,38 @@ impl Store {
         }
         store.settle(now);
         Ok(store)
+    }
+
+    /// Two instances made by [`StoredInstance::new`] whose ids hash to the
+    /// same address: the later one gets a fresh address (addresses given
+    /// explicitly are kept as they are).
+    fn separate_derived_ip(&mut self, stored: &mut StoredInstance, assigned: &HashSet<String>) {
+        let instance = &mut stored.instance;
+        let [ip] = instance.private_ip_addresses.as_slice() else {
+            return;
+        };
+        let derived = next_private_ip(&mut ip_seed(&instance.instance_id));
+        if *ip != derived || !assigned.contains(ip) {
+            return;
+        }
+        let fresh = self.allocate_private_ip();
+        if instance.host_name == default_host_name(ip) {
+            instance.host_name = default_host_name(&fresh);
+        }
+        instance.private_ip_addresses = vec![fresh];
+    }
+
+    /// A private address for a new instance: the next of the counter that
+    /// no seeded instance uses.
+    pub(crate) fn allocate_private_ip(&mut self) -> String {
+        let mut ip = next_private_ip(&mut self.private_ip_counter);
+        for _ in 0..IP_HOSTS {
+            if !self.seeded_ips.contains(&ip) {
+                break;
+            }
+            ip = next_private_ip(&mut self.private_ip_counter);
+        }
+        ip
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -508,6 +582,33 @@ impl Store {
         if let Some(seq) = self.by_id.remove(id) {
             self.instances.remove(&seq);
         }
+        if let Some(key) = self.token_of.remove(id) {
+            let all_gone = self
+                .client_tokens
+                .get(&key)
+                .map_or(true, |ids| ids.iter().all(|i| !self.by_id.contains_key(i)));
+            if all_gone {
+                self.client_tokens.remove(&key);
+            }
+        }
+    }
+
+    /// The instances a RunInstances with this (region, ClientToken) created.
+    pub(crate) fn client_token(&self, key: &(String, String)) -> Option<&Vec<String>> {
+        self.client_tokens.get(key)
+    }
+
+    /// Records the instances a RunInstances with a ClientToken created.
+    pub(crate) fn record_client_token(&mut self, key: (String, String), ids: Vec<String>) {
+        for id in &ids {
+            self.token_of.insert(id.clone(), key.clone());
+        }
+        self.client_tokens.insert(key, ids);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn client_token_count(&self) -> usize {
+        self.client_tokens.len()
     }
 
     /// Instances of `region`, oldest first.
@@ -590,6 +691,81 @@ mod tests {
             stable_id("vpc-", "ap-guangzhou")
         );
         assert_eq!(stable_id("vpc-", "ap-guangzhou").len(), 12);
+    }
+
+    #[test]
+    fn instances_get_distinct_private_addresses() {
+        // Built with `new`: derived from the id (no longer all 10.0.0.3).
+        let a = StoredInstance::new("ins-abcd1234", "ap-guangzhou-3", "STOPPED");
+        let b = StoredInstance::new("ins-abcd1235", "ap-guangzhou-3", "STOPPED");
+        let a_ip = &a.instance.private_ip_addresses;
+        assert_eq!(a_ip.len(), 1);
+        assert_ne!(a_ip, &b.instance.private_ip_addresses);
+        assert_eq!(
+            a_ip,
+            &StoredInstance::new("ins-abcd1234", "ap-guangzhou-3", "RUNNING")
+                .instance
+                .private_ip_addresses
+        );
+        assert_eq!(a.instance.host_name, default_host_name(&a_ip[0]));
+
+        // Many seeds, including ones without an address, and new instances
+        // after them: all distinct within a store.
+        let mut state = State::new();
+        for n in 0..300 {
+            state = state.with_instance(StoredInstance::with_random_id("ap-guangzhou-3", "RUNNING"));
+            if n % 3 == 0 {
+                let mut bare = StoredInstance::with_random_id("ap-guangzhou-3", "RUNNING");
+                bare.instance.private_ip_addresses.clear();
+                bare.instance.host_name.clear();
+                state = state.with_instance(bare);
+            }
+        }
+        // A seeded address equal to what the counter hands out next.
+        let mut explicit = StoredInstance::with_random_id("ap-guangzhou-3", "RUNNING");
+        explicit.instance.private_ip_addresses = vec!["10.0.1.153".to_owned()];
+        explicit.instance.host_name.clear();
+        state = state.with_instance(explicit);
+        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let mut seen = HashSet::new();
+        for stored in store.snapshot(0).instances {
+            let ip = stored.instance.private_ip_addresses[0].clone();
+            assert_eq!(stored.instance.host_name, default_host_name(&ip));
+            assert!(seen.insert(ip.clone()), "{ip} given twice");
+        }
+        for _ in 0..500 {
+            let ip = store.allocate_private_ip();
+            assert!(seen.insert(ip.clone()), "{ip} given twice");
+        }
+    }
+
+    #[test]
+    fn client_tokens_go_with_their_instances() {
+        let state = State::new()
+            .with_instance(StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "RUNNING"))
+            .with_instance(StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", "RUNNING"))
+            .with_instance(StoredInstance::new("ins-aaaaaaa3", "ap-guangzhou-3", "RUNNING"));
+        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let key = |t: &str| ("ap-guangzhou".to_owned(), t.to_owned());
+        store.record_client_token(key("t1"), vec!["ins-aaaaaaa1".into(), "ins-aaaaaaa2".into()]);
+        store.record_client_token(key("t2"), vec!["ins-aaaaaaa3".into()]);
+        assert_eq!(store.client_token_count(), 2);
+        // One of two gone: the token still answers.
+        store.remove("ins-aaaaaaa1");
+        assert!(store.client_token(&key("t1")).is_some());
+        store.remove("ins-aaaaaaa2");
+        assert!(store.client_token(&key("t1")).is_none());
+        // Through a settled TerminateInstances as well.
+        store.get_mut("ins-aaaaaaa3").unwrap().pending = Some(PendingTransition {
+            target_state: TERMINATED.to_owned(),
+            completes_at_ms: 10,
+        });
+        store.schedule(10);
+        store.settle(5);
+        assert!(store.client_token(&key("t2")).is_some());
+        store.settle(10);
+        assert!(store.client_token(&key("t2")).is_none());
+        assert_eq!(store.client_token_count(), 0);
     }
 
     #[test]

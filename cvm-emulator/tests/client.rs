@@ -871,3 +871,28 @@ async fn concurrent_clients_never_lose_or_double_a_transition() {
         }
     }
 }
+
+#[tokio::test]
+async fn client_token_is_forgotten_once_its_instances_are_gone() {
+    let emu = start(config()).await;
+    let client = emu.client(REGION).unwrap();
+    let mut req = run_request(2);
+    req.client_token = Some("token-gone".into());
+    let a = client.run_instances(&req).await.unwrap();
+    assert_eq!(
+        client.run_instances(&req).await.unwrap().instance_id_set,
+        a.instance_id_set
+    );
+    client
+        .terminate_instances(&TerminateInstancesRequest {
+            instance_ids: a.instance_id_set.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(emu.state_snapshot().instances.is_empty());
+    // The token no longer names anything: a new batch is created.
+    let b = client.run_instances(&req).await.unwrap();
+    assert_eq!(b.instance_id_set.len(), 2);
+    assert!(b.instance_id_set.iter().all(|id| !a.instance_id_set.contains(id)));
+}

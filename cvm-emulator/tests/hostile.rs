@@ -430,3 +430,192 @@ async fn random_values_for_emulated_actions() {
     }
     assert_healthy(&emu).await;
 }
+
+/// Sends a normal signed request on a fresh connection; `Some` with the
+/// `Response` object when it was answered, `None` when the connection was
+/// closed without an answer (e.g. at the connection cap).
+async fn try_request(emu: &cvm_emulator::RunningEmulator) -> Option<serde_json::Value> {
+    let host = emu.host();
+    let call = Call::post("DescribeInstances", json!({"Limit": 1}));
+    let mut headers = call.headers(&host);
+    headers.insert(0, ("Host".to_owned(), host));
+    let text = raw_http(emu, &http_text("POST", "/", &headers, &call.body)).await;
+    text.starts_with("HTTP/1.1 ").then(|| raw_envelope(&text))
+}
+
+/// Reads until the server closes the connection, answering HTTP/2 PINGs
+/// (so keep-alive alone never closes it); fails after `within`.
+async fn wait_for_close(stream: &mut tokio::net::TcpStream, within: Duration, answer_pings: bool) {
+    let result = tokio::time::timeout(within, async {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = match stream.read(&mut chunk).await {
+                Ok(n) => n,
+                Err(_) => return, // reset: closed too
+            };
+            if n == 0 {
+                return;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if !answer_pings {
+                continue;
+            }
+            // HTTP/2 frames: 3-byte length, type, flags, 4-byte stream id.
+            while buf.len() >= 9 {
+                let len = (usize::from(buf[0]) << 16) | (usize::from(buf[1]) << 8) | usize::from(buf[2]);
+                if buf.len() < 9 + len {
+                    break;
+                }
+                let (kind, flags) = (buf[3], buf[4]);
+                if kind == 6 && flags & 1 == 0 {
+                    let mut ack = vec![0, 0, 8, 6, 1, 0, 0, 0, 0];
+                    ack.extend_from_slice(&buf[9..9 + len]);
+                    let _ = stream.write_all(&ack).await;
+                }
+                buf.drain(..9 + len);
+            }
+        }
+    })
+    .await;
+    assert!(
+        result.is_ok(),
+        "the server kept the connection open for {within:?}"
+    );
+}
+
+#[tokio::test]
+async fn silent_connections_cannot_exhaust_the_connection_cap() {
+    // The reviewer's attack, scaled down: more silent connections than the
+    // cap. Before the fix the emulator stopped answering for good.
+    let emu = start(EmulatorConfig {
+        max_connections: 4,
+        read_timeout: Duration::from_millis(300),
+        ..config()
+    })
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..12 {
+        silent.push(tokio::net::TcpStream::connect(emu.addr()).await.unwrap());
+    }
+    let started = Instant::now();
+    let answer = loop {
+        if let Some(r) = try_request(&emu).await {
+            break r;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no answer within 5 s while silent connections are open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(code(&answer), "", "{answer}");
+    // The silent connections are closed by the server, not kept.
+    for stream in &mut silent {
+        wait_for_close(stream, Duration::from_secs(3), false).await;
+    }
+    assert_healthy(&emu).await;
+    // Again, with the silent connections still open on the client side.
+    let again: Vec<_> = connect_many(&emu, 12).await;
+    let started = Instant::now();
+    while try_request(&emu).await.is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no answer the second time"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(again);
+    drop(silent);
+}
+
+async fn connect_many(emu: &cvm_emulator::RunningEmulator, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(tokio::net::TcpStream::connect(emu.addr()).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn at_the_cap_new_connections_are_closed_at_once_and_permits_come_back() {
+    // A long read timeout: what is observed here is the cap, not the timeout.
+    let emu = start(EmulatorConfig {
+        max_connections: 2,
+        read_timeout: Duration::from_secs(20),
+        ..config()
+    })
+    .await;
+    let held = connect_many(&emu, 2).await;
+    // Let the accept loop take both permits.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let started = Instant::now();
+    wait_for_close(&mut extra, Duration::from_secs(5), false).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a connection over the cap is closed rather than queued"
+    );
+    // Closing the held connections gives their permits back.
+    drop(held);
+    let started = Instant::now();
+    while try_request(&emu).await.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(5), "permits not released");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_healthy(&emu).await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_and_http2_connections_are_closed() {
+    let emu = start(EmulatorConfig {
+        max_connections: 4,
+        read_timeout: Duration::from_millis(300),
+        ..config()
+    })
+    .await;
+    let host = emu.host();
+
+    // HTTP/1.1 keep-alive: one request answered, then silence.
+    let call = Call::post("DescribeInstances", json!({"Limit": 1}));
+    let mut raw = format!("POST / HTTP/1.1\r\nHost: {host}\r\n").into_bytes();
+    for (k, v) in call.headers(&host) {
+        raw.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(format!("Content-Length: {}\r\n\r\n", call.body.len()).as_bytes());
+    raw.extend_from_slice(&call.body);
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    stream.write_all(&raw).await.unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("\"RequestId\"") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .expect("answered")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let started = Instant::now();
+    wait_for_close(&mut stream, Duration::from_secs(5), false).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "closed too early"
+    );
+
+    // HTTP/2 (prior knowledge): preface and SETTINGS, then silence, while
+    // answering the server's PINGs: the idle timeout closes it anyway.
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    stream.write_all(&hello).await.unwrap();
+    wait_for_close(&mut stream, Duration::from_secs(5), true).await;
+
+    // A client that sends a byte and stops (still in protocol detection).
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    stream.write_all(b"P").await.unwrap();
+    wait_for_close(&mut stream, Duration::from_secs(5), false).await;
+
+    assert_healthy(&emu).await;
+}

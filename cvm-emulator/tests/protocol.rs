@@ -3,11 +3,12 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use cvm_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -280,6 +281,134 @@ async fn body_size_limit() {
     raw.extend_from_slice(b"0\r\n\r\n");
     let r = raw_envelope(&raw_http(&emu, &raw).await);
     assert_eq!(code(&r), "RequestSizeLimitExceeded");
+    assert_healthy(&emu).await;
+}
+
+/// The request line and headers of `call` (with `Content-Length` of its
+/// body), without the body.
+fn head_only(emu: &cvm_emulator::RunningEmulator, call: &Call, close: bool) -> Vec<u8> {
+    let host = emu.host();
+    let mut raw = format!("POST / HTTP/1.1\r\nHost: {host}\r\n").into_bytes();
+    for (k, v) in call.headers(&host) {
+        raw.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    raw.extend_from_slice(format!("Content-Length: {}\r\n{connection}\r\n", call.body.len()).as_bytes());
+    raw
+}
+
+/// Reads the answer to a request on `stream` (until its envelope is complete).
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> serde_json::Value {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&out).into_owned();
+        if let Some((_, body)) = text.split_once("\r\n\r\n") {
+            if serde_json::from_str::<serde_json::Value>(body).is_ok() {
+                return raw_envelope(&text);
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("answered within 10 s")
+            .unwrap();
+        assert!(n > 0, "closed without an answer: {text}");
+        out.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test]
+async fn authentication_failures_are_answered_without_reading_the_body() {
+    // A long read timeout: waiting for the body would show as a late
+    // InvalidRequest instead of the authentication error.
+    let emu = start(EmulatorConfig {
+        read_timeout: Duration::from_secs(60),
+        ..config()
+    })
+    .await;
+    let mut body = br#"{"Limit": 1}"#.to_vec();
+    body.resize(60 * 1024, b' ');
+    type Tweak = fn(&mut Call);
+    let tweaks: [(Tweak, &str); 4] = [
+        (
+            |c| c.secret_id = "AKIDunknown".into(),
+            "AuthFailure.SecretIdNotFound",
+        ),
+        (
+            |c| c.authorization = Some(String::new()),
+            "AuthFailure.InvalidAuthorization",
+        ),
+        (
+            |c| c.authorization = Some("TC3-HMAC-SHA256 x".into()),
+            "AuthFailure.InvalidAuthorization",
+        ),
+        (|c| c.timestamp -= 3600, "AuthFailure.SignatureExpire"),
+    ];
+    for (tweak, expected) in tweaks {
+        let mut call = Call::post_bytes("DescribeInstances", body.clone());
+        tweak(&mut call);
+        let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+        // The headers promise 60 KiB; none of it is sent.
+        stream.write_all(&head_only(&emu, &call, true)).await.unwrap();
+        let started = Instant::now();
+        let r = read_answer(&mut stream).await;
+        assert_eq!(code(&r), expected, "{r}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+    // A chunked body (length unknown) is still measured first: the size
+    // error keeps its place before the authentication errors.
+    let mut raw = format!(
+        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        emu.host()
+    )
+    .into_bytes();
+    raw.extend_from_slice(b"c\r\n{\"Limit\": 1}\r\n0\r\n\r\n");
+    let r = raw_envelope(&raw_http(&emu, &raw).await);
+    assert_eq!(code(&r), "AuthFailure.InvalidAuthorization", "{r}");
+    assert_healthy(&emu).await;
+}
+
+#[tokio::test]
+async fn request_bodies_share_a_global_buffer_budget() {
+    let emu = start(EmulatorConfig {
+        max_body_bytes: 64 * 1024,
+        max_buffered_bytes: 64 * 1024,
+        read_timeout: Duration::from_millis(1500),
+        ..config()
+    })
+    .await;
+    let mut body = br#"{"Limit": 1}"#.to_vec();
+    body.resize(60 * 1024, b' ');
+
+    // A: signed, declares 60 KiB, sends half of it and stalls, holding
+    // its reservation until its body times out.
+    let a = Call::post_bytes("DescribeInstances", body.clone());
+    let mut stalled = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let mut raw = head_only(&emu, &a, true);
+    raw.extend_from_slice(&a.body[..a.body.len() / 2]);
+    stalled.write_all(&raw).await.unwrap();
+    let a_started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A small request still fits in what is left.
+    let r = Call::post("DescribeInstances", json!({"Limit": 1}))
+        .send(&emu)
+        .await;
+    assert_eq!(code(&r), "", "{r}");
+
+    // B: another 60 KiB does not fit until A gives up; then it is served.
+    let b_started = Instant::now();
+    let r = Call::post_bytes("DescribeInstances", body.clone())
+        .send(&emu)
+        .await;
+    assert_eq!(code(&r), "", "{r}");
+    let a_r = read_answer(&mut stalled).await;
+    assert_eq!(code(&a_r), "InvalidRequest", "{a_r}");
+    assert!(
+        b_started.elapsed() >= Duration::from_millis(400),
+        "B did not wait for A's reservation ({:?} after A started)",
+        a_started.elapsed()
+    );
     assert_healthy(&emu).await;
 }
 

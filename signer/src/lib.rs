@@ -51,5 +51,5 @@ pub use secret::SecretKey;
 pub use sign::{Payload, Signed, Signer, SigningRequest, SIGNED_HEADERS};
 pub use verify::{
     parse_authorization, verify, verify_with_service, ParsedAuthorization, ReceivedRequest, VerifyError,
-    CONTENT_SHA256_HEADER,
+    CONTENT_SHA256_HEADER, MAX_AUTHORIZATION_LEN, MAX_SIGNED_HEADERS,
 };

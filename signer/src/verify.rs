@@ -16,6 +16,14 @@ pub const CONTENT_SHA256_HEADER: &str = "x-tc-content-sha256";
 /// Longest algorithm token echoed back in [`VerifyError::UnsupportedAlgorithm`].
 const MAX_ECHO: usize = 32;
 
+/// Longest `Authorization` header [`parse_authorization`] accepts, in bytes.
+/// A real TC3 header is about 200 bytes; the cap bounds the work an
+/// unauthenticated client can cause.
+pub const MAX_AUTHORIZATION_LEN: usize = 4096;
+
+/// Most names accepted in `SignedHeaders` (clients sign 2 or 3).
+pub const MAX_SIGNED_HEADERS: usize = 32;
+
 /// Why a request failed verification.
 ///
 /// No variant ever carries the secret key: verification errors are meant to
@@ -99,10 +107,15 @@ pub struct ReceivedRequest<'a> {
 /// Strict about the structure (each of Credential, SignedHeaders and
 /// Signature exactly once, a four-part credential ending in `tc3_request`,
 /// lowercase signed header names including `content-type` and `host`, a
-/// 64-digit hex signature); never panics.
+/// 64-digit hex signature); never panics. Headers longer than
+/// [`MAX_AUTHORIZATION_LEN`] bytes or signing more than
+/// [`MAX_SIGNED_HEADERS`] headers are refused before any further work.
 pub fn parse_authorization(header: &str) -> Result<ParsedAuthorization, VerifyError> {
     use VerifyError::MalformedAuthorization as Malformed;
 
+    if header.len() > MAX_AUTHORIZATION_LEN {
+        return Err(Malformed("header longer than 4096 bytes"));
+    }
     let header = trim_value(header);
     if header.is_empty() {
         return Err(Malformed("empty header"));
@@ -158,6 +171,9 @@ pub fn parse_authorization(header: &str) -> Result<ParsedAuthorization, VerifyEr
         return Err(Malformed("credential scope must end in tc3_request"));
     }
 
+    if signed_headers.split(';').count() > MAX_SIGNED_HEADERS {
+        return Err(Malformed("more than 32 names in SignedHeaders"));
+    }
     let signed_headers: Vec<String> = signed_headers.split(';').map(str::to_owned).collect();
     check_signed_headers(&signed_headers)?;
     decode_signature(signature)?;
@@ -300,21 +316,27 @@ fn check_service(service: &str) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Signed header names must be lowercase HTTP tokens, unique, and include
-/// `content-type` and `host` (TC3's minimum; without `host` a signature could
-/// be replayed against another endpoint).
+/// Signed header names must be at most [`MAX_SIGNED_HEADERS`] lowercase
+/// HTTP tokens, unique, and include `content-type` and `host` (TC3's
+/// minimum; without `host` a signature could be replayed against another
+/// endpoint).
 fn check_signed_headers(names: &[String]) -> Result<(), VerifyError> {
     use VerifyError::MalformedAuthorization as Malformed;
-    for (i, name) in names.iter().enumerate() {
+    if names.len() > MAX_SIGNED_HEADERS {
+        return Err(Malformed("more than 32 names in SignedHeaders"));
+    }
+    for name in names {
         if name.is_empty() {
             return Err(Malformed("empty name in SignedHeaders"));
         }
         if !name.bytes().all(is_lower_tchar) {
             return Err(Malformed("SignedHeaders names must be lowercase header names"));
         }
-        if names[..i].contains(name) {
-            return Err(Malformed("repeated name in SignedHeaders"));
-        }
+    }
+    let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Malformed("repeated name in SignedHeaders"));
     }
     for required in ["content-type", "host"] {
         if !names.iter().any(|n| n == required) {

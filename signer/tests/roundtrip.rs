@@ -2,7 +2,7 @@
 
 use signer::{
     derive_signing_key, parse_authorization, utc_date, verify, verify_with_service, Payload, ReceivedRequest,
-    SecretKey, Signer, SigningRequest, UtcDate, VerifyError,
+    SecretKey, Signer, SigningRequest, UtcDate, VerifyError, MAX_AUTHORIZATION_LEN, MAX_SIGNED_HEADERS,
 };
 
 const ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
@@ -337,6 +337,88 @@ fn parse_authorization_rejects_malformed_headers() {
             parse_authorization(h)
         );
     }
+}
+
+#[test]
+fn oversized_authorization_headers_are_refused_early() {
+    use VerifyError::MalformedAuthorization as Malformed;
+    let sig = "452cec19d8d7c514ae9e4307af88820c941487912ce66be38d1207a050c20645";
+    let with_names = |names: &str| {
+        format!("TC3-HMAC-SHA256 Credential={ID}/2019-02-25/cvm/tc3_request, SignedHeaders={names}, Signature={sig}")
+    };
+
+    // The reviewer's case: ~190 KB, 50 000 distinct names (quadratic before).
+    let many: Vec<String> = (0..50_000).map(|i| format!("x-{i}")).collect();
+    let huge = with_names(&format!("content-type;host;{}", many.join(";")));
+    assert!(huge.len() > 190_000);
+    assert_eq!(
+        parse_authorization(&huge),
+        Err(Malformed("header longer than 4096 bytes"))
+    );
+    // Length is measured before trimming: padding does not get around it.
+    let padded = format!(
+        "{}{}",
+        " ".repeat(MAX_AUTHORIZATION_LEN),
+        with_names("content-type;host")
+    );
+    assert_eq!(
+        parse_authorization(&padded),
+        Err(Malformed("header longer than 4096 bytes"))
+    );
+
+    // Under the length cap, but more than 32 names.
+    let names: Vec<String> = (0..MAX_SIGNED_HEADERS - 1).map(|i| format!("x-{i}")).collect();
+    let at_cap = with_names(&format!(
+        "content-type;host;{}",
+        names[..MAX_SIGNED_HEADERS - 2].join(";")
+    ));
+    assert!(at_cap.len() <= MAX_AUTHORIZATION_LEN);
+    assert_eq!(
+        parse_authorization(&at_cap).unwrap().signed_headers.len(),
+        MAX_SIGNED_HEADERS
+    );
+    let over_cap = with_names(&format!("content-type;host;{}", names.join(";")));
+    assert!(over_cap.len() <= MAX_AUTHORIZATION_LEN);
+    assert_eq!(
+        parse_authorization(&over_cap),
+        Err(Malformed("more than 32 names in SignedHeaders"))
+    );
+    // Empty names count too (`;;;;`).
+    let empties = with_names(&format!("content-type;host{}", ";".repeat(2000)));
+    assert_eq!(
+        parse_authorization(&empties),
+        Err(Malformed("more than 32 names in SignedHeaders"))
+    );
+
+    // Repeated names are found wherever they are.
+    for names in [
+        "content-type;host;x-a;content-type",
+        "x-a;content-type;x-b;host;x-a",
+        "host;content-type;host",
+    ] {
+        assert_eq!(
+            parse_authorization(&with_names(names)),
+            Err(Malformed("repeated name in SignedHeaders")),
+            "{names}"
+        );
+    }
+
+    // verify re-checks the public fields: a hand-built ParsedAuthorization
+    // with too many names is refused without touching the request.
+    let mut parsed = parse_authorization(&with_names("content-type;host")).unwrap();
+    parsed.signed_headers.extend(many.iter().cloned());
+    let received = ReceivedRequest {
+        method: "POST",
+        query: "",
+        headers: &[("Host", HOST), ("Content-Type", CT)],
+        body: BODY,
+        timestamp: TS,
+        authorization: &parsed,
+    };
+    assert_eq!(
+        verify(&received, &SecretKey::new(KEY)),
+        Err(Malformed("more than 32 names in SignedHeaders"))
+    );
 }
 
 #[test]
