@@ -362,21 +362,6 @@ fn validate_tokens(object: &Object) -> TokenStream {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::prose;
-
-    #[test]
-    fn prose_never_becomes_a_doc_test() {
-        assert_eq!(prose("  Starts.\n\n      let x = 1;\n"), "Starts.\n\nlet x = 1;");
-        assert_eq!(
-            prose("a\n```rust\nfn f() {}\n```\nb"),
-            "a\n```text\nfn f() {}\n```\nb"
-        );
-        assert_eq!(prose("```\nunclosed"), "```text\nunclosed\n```");
-    }
-}
-
 fn opt_usize(value: Option<usize>) -> TokenStream {
     match value {
         Some(n) => {
@@ -624,5 +609,20 @@ fn client_file(model: &Model) -> TokenStream {
         impl crate::runtime::Client {
             #(#methods)*
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn prose_never_becomes_a_doc_test() {
+        assert_eq!(prose("  Starts.\n\n      let x = 1;\n"), "Starts.\n\nlet x = 1;");
+        assert_eq!(
+            prose("a\n```rust\nfn f() {}\n```\nb"),
+            "a\n```text\nfn f() {}\n```\nb"
+        );
+        assert_eq!(prose("```\nunclosed"), "```text\nunclosed\n```");
     }
 }
