@@ -1,0 +1,109 @@
+//! The whole instance lifecycle: run, stop, start, reboot, terminate, waiting
+//! for each transition with DescribeInstancesStatus.
+//!
+//! ```text
+//! # against the local emulator (no Tencent Cloud account needed):
+//! cargo run -p cvm-emulator -- --listen 127.0.0.1:9000 --transition-ms 200 &
+//! export TENCENTCLOUD_SECRET_ID=AKIDEMULATOR000000000000000000000000 TENCENTCLOUD_SECRET_KEY=emulator-demo-secret-key
+//! export TENCENTCLOUD_REGION=ap-guangzhou TENCENTCLOUD_ENDPOINT=http://127.0.0.1:9000
+//! cargo run -p cvm-api --example instance_lifecycle -- ap-guangzhou-3 img-pmqg1cw7 S5.MEDIUM2
+//! ```
+//!
+//! Against Tencent Cloud this creates (and bills for) a real instance, then
+//! terminates it. Arguments: zone, image id, instance type.
+
+use std::time::Duration;
+
+use cvm_api::{
+    Client, DescribeInstancesStatusRequest, Placement, RebootInstancesRequest, RunInstancesRequest,
+    StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
+};
+
+type Failure = Box<dyn std::error::Error>;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [zone, image, instance_type] = args.as_slice() else {
+        return Err("usage: instance_lifecycle ZONE IMAGE_ID INSTANCE_TYPE".into());
+    };
+    let client = Client::from_env()?;
+
+    let run = RunInstancesRequest {
+        placement: Some(Placement {
+            zone: zone.clone(),
+            ..Default::default()
+        }),
+        image_id: Some(image.clone()),
+        instance_type: Some(instance_type.clone()),
+        instance_count: Some(1),
+        instance_name: Some("cvm-api-lifecycle".into()),
+        ..Default::default()
+    };
+    let id = client
+        .run_instances(&run)
+        .await?
+        .instance_id_set
+        .pop()
+        .ok_or("no instance created")?;
+    println!("RunInstances       {id}");
+    wait_for(&client, &id, "RUNNING").await?;
+
+    let ids = vec![id.clone()];
+    client
+        .stop_instances(&StopInstancesRequest {
+            instance_ids: ids.clone(),
+            ..Default::default()
+        })
+        .await?;
+    println!("StopInstances      {id}");
+    wait_for(&client, &id, "STOPPED").await?;
+
+    client
+        .start_instances(&StartInstancesRequest {
+            instance_ids: ids.clone(),
+        })
+        .await?;
+    println!("StartInstances     {id}");
+    wait_for(&client, &id, "RUNNING").await?;
+
+    client
+        .reboot_instances(&RebootInstancesRequest {
+            instance_ids: ids.clone(),
+            ..Default::default()
+        })
+        .await?;
+    println!("RebootInstances    {id}");
+    wait_for(&client, &id, "RUNNING").await?;
+
+    client
+        .terminate_instances(&TerminateInstancesRequest {
+            instance_ids: ids,
+            ..Default::default()
+        })
+        .await?;
+    println!("TerminateInstances {id}");
+    Ok(())
+}
+
+/// Polls until the instance is in `state`; two minutes at most.
+async fn wait_for(client: &Client, id: &str, state: &str) -> Result<(), Failure> {
+    let request = DescribeInstancesStatusRequest {
+        instance_ids: Some(vec![id.to_owned()]),
+        ..Default::default()
+    };
+    for _ in 0..240 {
+        let status = client.describe_instances_status(&request).await?;
+        let now = status
+            .instance_status_set
+            .iter()
+            .find(|s| s.instance_id == id)
+            .map(|s| s.instance_state.as_str());
+        println!("  {id} {}", now.unwrap_or("(not listed)"));
+        if now == Some(state) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("{id} did not reach {state} in two minutes").into())
+}
