@@ -414,8 +414,10 @@ pub(crate) fn next_private_ip(counter: &mut u32) -> String {
 
 /// The instances, indexed by id, with their transitions.
 pub(crate) struct Store {
-    /// By creation order (sequence number).
-    instances: BTreeMap<u64, StoredInstance>,
+    /// By creation order (sequence number). Boxed: a `StoredInstance` is
+    /// about 1.7 KB and B-tree nodes (11 slots, about half full when filled
+    /// in order) would hold nearly twice that per instance inline.
+    instances: BTreeMap<u64, Box<StoredInstance>>,
     by_id: HashMap<String, u64>,
     next_seq: u64,
     /// Earliest `completes_at_ms` of any pending transition (`u64::MAX`: none).
@@ -458,7 +460,14 @@ impl Store {
                 .extend(stored.instance.private_ip_addresses.iter().cloned());
         }
         let mut assigned = HashSet::new();
-        for mut stored in state.instances {
+        // Taken from the end, in the original order, and the vector shrunk
+        // as it empties: a large state is not held twice while it loads.
+        let mut seeds = state.instances;
+        seeds.reverse();
+        while let Some(mut stored) = seeds.pop() {
+            if seeds.capacity() > 64 && seeds.len() < seeds.capacity() / 2 {
+                seeds.shrink_to_fit();
+            }
             let id = stored.instance.instance_id.clone();
             if !id.is_empty() && !is_instance_id(&id) {
                 return Err(StateError::Invalid(format!(
@@ -559,16 +568,19 @@ impl Store {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.by_id.insert(stored.instance.instance_id.clone(), seq);
-        self.instances.insert(seq, stored);
+        self.instances.insert(seq, Box::new(stored));
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&StoredInstance> {
-        self.by_id.get(id).and_then(|seq| self.instances.get(seq))
+        self.by_id
+            .get(id)
+            .and_then(|seq| self.instances.get(seq))
+            .map(|b| &**b)
     }
 
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut StoredInstance> {
         match self.by_id.get(id) {
-            Some(seq) => self.instances.get_mut(seq),
+            Some(seq) => self.instances.get_mut(seq).map(|b| &mut **b),
             None => None,
         }
     }
@@ -613,7 +625,10 @@ impl Store {
 
     /// Instances of `region`, oldest first.
     pub(crate) fn in_region<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a StoredInstance> + 'a {
-        self.instances.values().filter(move |s| s.region == region)
+        self.instances
+            .values()
+            .map(|b| &**b)
+            .filter(move |s| s.region == region)
     }
 
     /// Completes every transition due at `now`.
@@ -647,7 +662,7 @@ impl Store {
     pub(crate) fn snapshot(&mut self, now: u64) -> State {
         self.settle(now);
         State {
-            instances: self.instances.values().cloned().collect(),
+            instances: self.instances.values().map(|b| (**b).clone()).collect(),
         }
     }
 }
@@ -766,6 +781,32 @@ mod tests {
         store.settle(10);
         assert!(store.client_token(&key("t2")).is_none());
         assert_eq!(store.client_token_count(), 0);
+    }
+
+    #[test]
+    fn seeds_keep_their_order() {
+        // Enough seeds for the loading vector to be shrunk several times.
+        let mut state = State::new();
+        for _ in 0..1_000 {
+            state = state.with_instance(StoredInstance::with_random_id("ap-guangzhou-3", "STOPPED"));
+        }
+        let ids: Vec<String> = state
+            .instances
+            .iter()
+            .map(|s| s.instance.instance_id.clone())
+            .collect();
+        let mut store = Store::from_state(state, 0, 0).unwrap();
+        assert_eq!(store.len(), 1_000);
+        let snap = store.snapshot(0);
+        let loaded: Vec<String> = snap
+            .instances
+            .iter()
+            .map(|s| s.instance.instance_id.clone())
+            .collect();
+        assert_eq!(loaded, ids);
+        for id in &ids {
+            assert_eq!(store.get(id).map(|s| &s.instance.instance_id), Some(id));
+        }
     }
 
     #[test]
