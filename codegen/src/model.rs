@@ -492,7 +492,9 @@ fn object_refs<'a>(object: &'a crate::spec::ObjectDef) -> impl Iterator<Item = &
         .map(|m| m.member.as_str())
 }
 
-fn reachable(roots: &[String], objects: &BTreeMap<String, crate::spec::ObjectDef>) -> BTreeSet<String> {
+/// `roots` and every object their members lead to (roots that are not
+/// objects are kept, so callers can report them).
+pub fn reachable(roots: &[String], objects: &BTreeMap<String, crate::spec::ObjectDef>) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut stack: Vec<&str> = roots.iter().map(String::as_str).collect();
     while let Some(name) = stack.pop() {

@@ -34,7 +34,7 @@ struct Verifier {
 impl Verifier {
     fn start() -> Verifier {
         let mut child = Command::new(support::python::venv_python())
-            .arg(support::python::workspace_root().join("scripts/python/tc3_verifier.py"))
+            .arg(support::tccli::workspace_root().join("scripts/python/tc3_verifier.py"))
             .args([SECRET_ID, SECRET_KEY])
             .stdout(Stdio::piped())
             .spawn()

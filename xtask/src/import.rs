@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use codegen::model::closest;
-use codegen::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, ObjectDef, UniqueMap};
+use codegen::model::{closest, reachable};
+use codegen::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, ObjectDef};
 
 pub struct Options {
     pub from: PathBuf,
@@ -128,7 +128,7 @@ pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Resu
     }
 
     let mut report = Report::default();
-    let mut objects_needed = BTreeSet::new();
+    let mut roots = Vec::new();
     for name in &wanted {
         let theirs = &official.actions.0[name];
         let merged = ActionDef {
@@ -154,10 +154,10 @@ pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Resu
             Some(previous) if previous != merged => report.actions_updated += 1,
             Some(_) => {}
         }
-        objects_needed.extend(theirs.input.iter().cloned());
-        objects_needed.extend(theirs.output.iter().cloned());
+        roots.extend(theirs.input.iter().cloned());
+        roots.extend(theirs.output.iter().cloned());
     }
-    let objects_needed = reach(&official.objects, objects_needed);
+    let objects_needed = reachable(&roots, &official.objects.0);
 
     let mut conflicts = Vec::new();
     for name in &objects_needed {
@@ -299,25 +299,6 @@ fn facts(m: &MemberDef) -> String {
         m.disabled.unwrap_or(false),
         m.example.as_deref().unwrap_or(""),
     )
-}
-
-/// `roots` and every object they reach.
-fn reach(objects: &UniqueMap<ObjectDef>, roots: BTreeSet<String>) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<String> = roots.into_iter().collect();
-    while let Some(name) = stack.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        if let Some(object) = objects.0.get(&name) {
-            for m in &object.members {
-                if objects.0.contains_key(&m.member) {
-                    stack.push(m.member.clone());
-                }
-            }
-        }
-    }
-    seen
 }
 
 #[derive(serde::Deserialize)]

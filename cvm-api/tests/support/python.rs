@@ -1,20 +1,13 @@
 //! The official Tencent Cloud Python SDK in a venv made by
 //! `scripts/python/setup-venv.sh` (cached under the target directory).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("crate has a parent")
-        .to_path_buf()
-}
 
 /// The venv's python interpreter, creating the venv on first use.
 pub fn venv_python() -> PathBuf {
     let output = Command::new("bash")
-        .arg(workspace_root().join("scripts/python/setup-venv.sh"))
+        .arg(super::tccli::workspace_root().join("scripts/python/setup-venv.sh"))
         .output()
         .expect("bash runs");
     assert!(

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     // Every crate that includes this file sits one level below the root.
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
