@@ -562,11 +562,13 @@ fn client_file(model: &Model) -> TokenStream {
         let output = ident(&action.output_type);
         let error = ident(&action.error_enum);
         let name = &action.name;
+        let needs_region = action.needs_region;
         quote! {
             impl crate::runtime::Action for super::types::#input {
                 const NAME: &'static str = #name;
                 const SERVICE: &'static str = #service;
                 const VERSION: &'static str = #version;
+                const NEEDS_REGION: bool = #needs_region;
                 type Response = super::types::#output;
                 type Error = super::errors::#error;
             }

@@ -43,6 +43,8 @@ pub struct Action {
     pub error_enum: String,
     /// Sorted by code.
     pub errors: Vec<ErrorCode>,
+    /// Whether a call must carry `X-TC-Region` (`rules.json` lists the exceptions).
+    pub needs_region: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,6 +361,7 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
                 output_type: names::type_name(action.output.as_deref().unwrap_or_default()),
                 error_enum: format!("{}Error", names::type_name(name)),
                 errors: error_codes(listed.into_iter(), &describe),
+                needs_region: !rules.actions_without_region.contains(name),
             }
         })
         .collect();
@@ -614,6 +617,20 @@ fn check_variants(path: &str, codes: &[String], problems: &mut Problems) {
 }
 
 fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
+    for (i, action) in rules.actions_without_region.iter().enumerate() {
+        let path = format!("actions_without_region[{i}]");
+        if !api.actions.0.contains_key(action) {
+            problems.rules(
+                &path,
+                format!(
+                    "no action `{action}` in {API_FILE}{}",
+                    suggest(action, api.actions.0.keys())
+                ),
+            );
+        } else if rules.actions_without_region[..i].contains(action) {
+            problems.rules(&path, format!("`{action}` is listed twice"));
+        }
+    }
     for (object, members) in &rules.objects.0 {
         let Some(def) = api.objects.0.get(object) else {
             problems.rules(

@@ -152,6 +152,11 @@ pub struct RulesFile {
     pub about: Option<String>,
     /// object name → member name → rule.
     pub objects: UniqueMap<UniqueMap<Rule>>,
+    /// Actions that take no `Region`. Tencent's common parameters make
+    /// `Region` required unless an action's documentation says otherwise,
+    /// and the official description does not record which say so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions_without_region: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]

@@ -1,4 +1,4 @@
-//! Lists instances, page by page, optionally filtered by state or zone.
+//! Lists instances, page by page, optionally filtered by state, zone or name.
 //!
 //! ```text
 //! export TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... TENCENTCLOUD_REGION=ap-guangzhou
@@ -6,39 +6,56 @@
 //! ```
 //!
 //! Shows how filters and `Offset`/`Limit` paging work; prints one line per
-//! instance. Exits 1 with the error code and message on failure.
+//! instance, then `N instance(s)`. Prints the error on one line to stderr
+//! and exits 1 on failure (2 for a usage error).
 
 use std::process::ExitCode;
 
-use cvm_api::{Client, DescribeInstancesRequest, Filter};
+use clap::Parser;
+use cvm_api::{Client, DescribeInstancesRequest, Error, Filter};
 
 /// The service returns at most 100 instances per page.
 const PAGE: i64 = 100;
 
+/// Lists CVM instances of the configured region.
+#[derive(Parser)]
+#[command(
+    after_help = "Configuration: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION; \
+                        optional TENCENTCLOUD_SESSION_TOKEN and TENCENTCLOUD_ENDPOINT."
+)]
+struct Args {
+    /// Only instances in this state (RUNNING, STOPPED, ...).
+    #[arg(long)]
+    state: Option<String>,
+    /// Only instances in this availability zone (ap-guangzhou-3, ...).
+    #[arg(long)]
+    zone: Option<String>,
+    /// Only instances with this name.
+    #[arg(long)]
+    name: Option<String>,
+}
+
+impl Args {
+    fn filters(self) -> Vec<Filter> {
+        [
+            ("instance-state", self.state),
+            ("zone", self.zone),
+            ("instance-name", self.name),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value.map(|v| Filter {
+                name: name.into(),
+                values: vec![v],
+            })
+        })
+        .collect()
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let mut filters = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let name = match flag.as_str() {
-            "--state" => "instance-state",
-            "--zone" => "zone",
-            "--name" => "instance-name",
-            _ => {
-                eprintln!("usage: describe_instances [--state STATE] [--zone ZONE] [--name NAME]");
-                return ExitCode::FAILURE;
-            }
-        };
-        let Some(value) = args.next() else {
-            eprintln!("{flag} needs a value");
-            return ExitCode::FAILURE;
-        };
-        filters.push(Filter {
-            name: name.into(),
-            values: vec![value],
-        });
-    }
-
+    let filters = Args::parse().filters();
     let client = match Client::from_env() {
         Ok(client) => client,
         Err(e) => {
@@ -56,8 +73,8 @@ async fn main() -> ExitCode {
         };
         let page = match client.describe_instances(&request).await {
             Ok(page) => page,
-            Err(cvm_api::Error::Service(e)) => {
-                eprintln!("{}: {} (request id {})", e.code(), e.message(), e.request_id());
+            Err(Error::Service(e)) => {
+                eprintln!("{e}");
                 return ExitCode::FAILURE;
             }
             Err(e) => {

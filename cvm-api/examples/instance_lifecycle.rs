@@ -10,24 +10,55 @@
 //! ```
 //!
 //! Against Tencent Cloud this creates (and bills for) a real instance, then
-//! terminates it. Arguments: zone, image id, instance type.
+//! terminates it. Prints each step; on failure prints the error on one line
+//! to stderr and exits 1 (2 for a usage error).
 
+use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use cvm_api::{
     Client, DescribeInstancesStatusRequest, Placement, RebootInstancesRequest, RunInstancesRequest,
     StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
 };
 
+/// Every error here prints as one line with its cause (`Display`).
 type Failure = Box<dyn std::error::Error>;
 
+/// Runs, stops, starts, reboots and terminates one instance, waiting for each transition.
+#[derive(Parser)]
+#[command(
+    after_help = "Configuration: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION; \
+                        optional TENCENTCLOUD_SESSION_TOKEN and TENCENTCLOUD_ENDPOINT."
+)]
+struct Args {
+    /// Availability zone, e.g. ap-guangzhou-3.
+    zone: String,
+    /// Image id, e.g. img-pmqg1cw7.
+    image: String,
+    /// Instance type, e.g. S5.MEDIUM2.
+    instance_type: String,
+}
+
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Failure> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [zone, image, instance_type] = args.as_slice() else {
-        return Err("usage: instance_lifecycle ZONE IMAGE_ID INSTANCE_TYPE".into());
-    };
-    let client = Client::from_env()?;
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match lifecycle(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn lifecycle(args: &Args) -> Result<(), Failure> {
+    let Args {
+        zone,
+        image,
+        instance_type,
+    } = args;
+    let client = Client::from_env().map_err(|e| format!("configuration error: {e}"))?;
 
     let run = RunInstancesRequest {
         placement: Some(Placement {

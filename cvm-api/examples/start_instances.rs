@@ -7,45 +7,30 @@
 //!
 //! Optional: `TENCENTCLOUD_SESSION_TOKEN` (temporary credentials) and
 //! `TENCENTCLOUD_ENDPOINT` (a full URL, e.g. `http://127.0.0.1:9000`).
-//! Prints `RequestId: <id>` and exits 0 on success; prints the error to
-//! stderr and exits 1 otherwise.
+//! Prints `RequestId: <id>` and exits 0 on success; prints the error on one
+//! line to stderr and exits 1 otherwise (2 for a usage error).
 
 use std::process::ExitCode;
 
+use clap::Parser;
 use cvm_api::runtime::{Client, Error};
 use cvm_api::StartInstancesRequest;
 
-fn main() -> ExitCode {
-    let mut instance_ids = Vec::new();
-    for arg in std::env::args_os().skip(1) {
-        match arg.into_string() {
-            Ok(arg) if arg == "-h" || arg == "--help" => {
-                println!("usage: start_instances INSTANCE_ID...");
-                return ExitCode::SUCCESS;
-            }
-            Ok(arg) => instance_ids.push(arg),
-            Err(arg) => {
-                eprintln!("error: argument {arg:?} is not valid UTF-8");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    if instance_ids.is_empty() {
-        eprintln!("usage: start_instances INSTANCE_ID...");
-        return ExitCode::FAILURE;
-    }
-
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(run(instance_ids))
+/// Starts stopped CVM instances and prints the request id.
+#[derive(Parser)]
+#[command(
+    after_help = "Configuration: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION; \
+                        optional TENCENTCLOUD_SESSION_TOKEN and TENCENTCLOUD_ENDPOINT."
+)]
+struct Args {
+    /// Instances to start: 1 to 100 ids such as ins-r8hr2upy.
+    #[arg(required = true, value_name = "INSTANCE_ID")]
+    instance_ids: Vec<String>,
 }
 
-async fn run(instance_ids: Vec<String>) -> ExitCode {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
     let client = match Client::from_env() {
         Ok(client) => client,
         Err(e) => {
@@ -57,7 +42,7 @@ async fn run(instance_ids: Vec<String>) -> ExitCode {
     // optional parameters.
     #[allow(clippy::needless_update)]
     let request = StartInstancesRequest {
-        instance_ids,
+        instance_ids: args.instance_ids,
         ..Default::default()
     };
     match client.start_instances(&request).await {
@@ -65,35 +50,13 @@ async fn run(instance_ids: Vec<String>) -> ExitCode {
             println!("RequestId: {}", response.request_id);
             ExitCode::SUCCESS
         }
+        // `code: message (request id ...)`, the server's text escaped.
         Err(Error::Service(e)) => {
-            eprintln!("{}: {} (request id {})", e.code(), e.message(), e.request_id());
+            eprintln!("{e}");
             ExitCode::FAILURE
         }
-        Err(Error::InvalidRequest(e)) => {
-            eprintln!("InvalidRequest: nothing was sent:");
-            for violation in &e.violations {
-                eprintln!("  {violation}");
-            }
-            ExitCode::FAILURE
-        }
-        Err(Error::Transport(e)) => {
-            let kind = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "cannot connect"
-            } else {
-                "transport error"
-            };
-            // reqwest's message omits the cause (e.g. "Connection refused"): print the chain.
-            eprint!("{kind}: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                eprint!(": {cause}");
-                source = cause.source();
-            }
-            eprintln!();
-            ExitCode::FAILURE
-        }
+        // One line with the cause: `invalid request: ...` (nothing was sent),
+        // `cannot connect: ...: Connection refused (os error 111)`, ...
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

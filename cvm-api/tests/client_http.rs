@@ -42,6 +42,27 @@ impl Action for PingRequest {
     const NAME: &'static str = "Ping";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
+    type Response = PingResponse;
+    type Error = PingError;
+}
+
+/// The same request for an action that takes no region.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+struct GlobalPingRequest(PingRequest);
+
+impl Validate for GlobalPingRequest {
+    fn validate(&self, v: &mut Validator) {
+        self.0.validate(v);
+    }
+}
+
+impl Action for GlobalPingRequest {
+    const NAME: &'static str = "GlobalPing";
+    const SERVICE: &'static str = "cvm";
+    const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = false;
     type Response = PingResponse;
     type Error = PingError;
 }
@@ -108,6 +129,8 @@ struct Answer {
 
 struct Shared {
     answer: Answer,
+    /// Sent as `Location` when set.
+    location: Mutex<Option<String>>,
     seen: Mutex<Vec<Seen>>,
 }
 
@@ -141,6 +164,7 @@ impl Server {
         let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             answer,
+            location: Mutex::new(None),
             seen: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -173,7 +197,7 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, String) {
+) -> (StatusCode, HeaderMap, String) {
     let headers: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| {
@@ -193,7 +217,11 @@ async fn handle(
     });
     tokio::time::sleep(shared.answer.delay).await;
     let status = StatusCode::from_u16(shared.answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, shared.answer.body.clone())
+    let mut reply_headers = HeaderMap::new();
+    if let Some(location) = shared.location.lock().unwrap().as_deref() {
+        reply_headers.insert("location", location.parse().unwrap());
+    }
+    (status, reply_headers, shared.answer.body.clone())
 }
 
 fn verify_signature(method: &str, headers: &[(String, String)], body: &[u8]) -> Result<(), String> {
@@ -296,7 +324,10 @@ async fn success_is_signed_and_carries_every_header() {
         authorization.starts_with(&format!("TC3-HMAC-SHA256 Credential={SECRET_ID}/")),
         "{authorization}"
     );
-    assert!(authorization.contains("/cvm/tc3_request, SignedHeaders=content-type;host, Signature="));
+    // The action is signed: a captured request cannot be replayed as another one.
+    assert!(
+        authorization.contains("/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature=")
+    );
     let body: serde_json::Value = serde_json::from_slice(&seen.body).expect("JSON body");
     assert_eq!(
         body,
@@ -309,7 +340,7 @@ async fn session_token_is_sent_and_unset_options_are_not() {
     let server = Server::start(200, r#"{"Response":{"Count":0,"RequestId":"req-token"}}"#).await;
     let client =
         client(Config::new(credentials().with_session_token(TOKEN)).with_endpoint(server.endpoint()));
-    client.send(&ping()).await.expect("success");
+    client.send(&GlobalPingRequest(ping())).await.expect("success");
     let seen = server.only_request();
     assert_eq!(seen.header("x-tc-token"), Some(TOKEN));
     assert_eq!(seen.header("x-tc-region"), None);
@@ -441,6 +472,7 @@ async fn bodies_over_the_limit_are_not_read() {
     let client = client(
         Config::new(credentials())
             .with_endpoint(server.endpoint())
+            .with_region("ap-guangzhou")
             .with_max_response_bytes(100 * 1024),
     );
     match client.send(&ping()).await {
@@ -471,6 +503,7 @@ async fn slow_answer_times_out() {
     let client = client(
         Config::new(credentials())
             .with_endpoint(server.endpoint())
+            .with_region("ap-guangzhou")
             .with_timeout(Duration::from_millis(200)),
     );
     let started = Instant::now();
@@ -495,10 +528,73 @@ async fn refused_connection_is_a_connect_error() {
             .with_endpoint(Endpoint::custom(&format!("http://{addr}")).unwrap())
             .with_timeout(Duration::from_secs(5)),
     );
-    let err = client.send(&ping()).await.unwrap_err();
+    let err = client.send(&GlobalPingRequest(ping())).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_connect(), "{err:?}");
     assert!(!err.is_timeout(), "{err:?}");
+    // One line that says what failed and why, the OS's reason included.
+    let shown = err.to_string();
+    assert!(shown.starts_with("cannot connect: "), "{shown}");
+    assert!(shown.to_lowercase().contains("connection refused"), "{shown}");
+    assert!(!shown.contains('\n'), "{shown}");
+}
+
+#[tokio::test]
+async fn a_missing_region_is_refused_before_sending() {
+    let server = Server::start(200, r#"{"Response":{"Count":0,"RequestId":"r"}}"#).await;
+    let client = client(Config::new(credentials()).with_endpoint(server.endpoint()));
+    let err = client.send(&ping()).await.unwrap_err();
+    let Error::InvalidRequest(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.violations[0].field, "region");
+    assert!(
+        err.to_string()
+            .contains("is required by Ping: set TENCENTCLOUD_REGION"),
+        "{err}"
+    );
+    assert!(server.seen().is_empty(), "nothing may be sent");
+    // An action that takes no region goes out without one.
+    client.send(&GlobalPingRequest(ping())).await.expect("sent");
+    assert_eq!(server.only_request().header("x-tc-region"), None);
+}
+
+/// The API never redirects. A redirect must not carry the signed body and the
+/// session token to another host, nor pass that host's answer off as a success.
+#[tokio::test]
+async fn redirects_are_refused_and_nothing_reaches_the_other_host() {
+    let other = Server::start(200, r#"{"Response":{"Count":9,"RequestId":"attacker"}}"#).await;
+    for status in [301, 302, 303, 307, 308] {
+        let redirecting = Server::start_with(Answer {
+            status,
+            body: r#"{"Response":{"Count":9,"RequestId":"attacker"}}"#.to_owned(),
+            delay: Duration::ZERO,
+        })
+        .await;
+        redirecting
+            .shared
+            .location
+            .lock()
+            .unwrap()
+            .replace(format!("http://{}/", other.addr));
+        let client = client(
+            Config::new(credentials().with_session_token(TOKEN))
+                .with_endpoint(redirecting.endpoint())
+                .with_region("ap-guangzhou"),
+        );
+        let err = client.send(&ping()).await.unwrap_err();
+        let Error::InvalidResponse {
+            status: got, reason, ..
+        } = &err
+        else {
+            panic!("{status}: {err:?}")
+        };
+        assert_eq!(*got, status);
+        assert!(reason.contains(&format!("http://{}/", other.addr)), "{reason}");
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(redirecting.seen().len(), 1);
+    }
+    assert!(other.seen().is_empty(), "the other host got {:#?}", other.seen());
 }
 
 #[tokio::test]
@@ -575,8 +671,11 @@ async fn clones_share_one_client_and_calls_run_concurrently() {
 #[tokio::test]
 async fn nothing_secret_in_debug_or_errors() {
     let server = Server::start(502, "bad gateway").await;
-    let client =
-        client(Config::new(credentials().with_session_token(TOKEN)).with_endpoint(server.endpoint()));
+    let client = client(
+        Config::new(credentials().with_session_token(TOKEN))
+            .with_endpoint(server.endpoint())
+            .with_region("ap-guangzhou"),
+    );
     let err = client.send(&ping()).await.unwrap_err();
     let seen = server.only_request();
     let authorization = seen.header("authorization").unwrap().to_owned();

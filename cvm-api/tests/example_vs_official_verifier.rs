@@ -83,14 +83,18 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
     let mut verifier = Verifier::start();
 
     let (ok, stdout, stderr) = run_example(verifier.port, SECRET_KEY, &["ins-r8hr2upy", "ins-5d8a23rs"]);
-    assert_eq!(verifier.next_verdict(), "request StartInstances ok");
+    // The action is signed, canonicalised as the published algorithm says.
+    assert_eq!(
+        verifier.next_verdict(),
+        "request StartInstances ok content-type;host;x-tc-action"
+    );
     assert!(ok, "stderr: {stderr}");
     assert!(stdout.starts_with("RequestId: "), "stdout: {stdout}");
 
     let (ok, _, stderr) = run_example(verifier.port, "not-the-key", &["ins-r8hr2upy"]);
     assert_eq!(
         verifier.next_verdict(),
-        "request StartInstances AuthFailure.SignatureFailure"
+        "request StartInstances AuthFailure.SignatureFailure content-type;host;x-tc-action"
     );
     assert!(!ok);
     assert!(
@@ -108,7 +112,35 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
     );
     let (ok, _, _) = run_example(verifier.port, SECRET_KEY, &["ins-5d8a23rs"]);
     assert!(ok);
-    assert_eq!(verifier.next_verdict(), "request StartInstances ok");
+    assert_eq!(
+        verifier.next_verdict(),
+        "request StartInstances ok content-type;host;x-tc-action"
+    );
+
+    // Without a region, refused before sending, on one line.
+    let output = Command::new(example_binary())
+        .arg("ins-5d8a23rs")
+        .env_clear()
+        .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        .env(
+            "TENCENTCLOUD_ENDPOINT",
+            format!("http://127.0.0.1:{}", verifier.port),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        "error: invalid request: region is required by StartInstances: set TENCENTCLOUD_REGION or use Config::with_region (e.g. ap-guangzhou)\n"
+    );
+    let (ok, _, _) = run_example(verifier.port, SECRET_KEY, &["ins-5d8a23rs"]);
+    assert!(ok);
+    assert_eq!(
+        verifier.next_verdict(),
+        "request StartInstances ok content-type;host;x-tc-action"
+    );
 }
 
 #[test]

@@ -748,9 +748,19 @@ async fn authentication_errors() {
         .with_endpoint(Endpoint::custom(&emu.endpoint_url()).unwrap()),
     )
     .unwrap();
+    // Refused by the client before sending (the spec says StartInstances needs one)...
     let err = no_region.start_instances(&req).await.unwrap_err();
     assert!(
-        matches!(err, Error::Service(StartInstancesError::MissingParameter(ref e)) if e.message().contains("Region")),
+        matches!(&err, Error::InvalidRequest(e) if e.violations[0].field == "region"),
+        "{err:?}"
+    );
+    // ...and by the emulator when the region is missing all the same.
+    let err = no_region
+        .call::<_, serde_json::Value>("cvm", "2017-03-12", "StartInstances", &req)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Service(e) if e.code() == "MissingParameter" && e.message().contains("Region")),
         "{err:?}"
     );
 }

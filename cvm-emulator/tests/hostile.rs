@@ -206,7 +206,12 @@ async fn random_bytes_on_the_wire() {
 async fn missing_and_repeated_headers() {
     let emu = start(config()).await;
     let host = emu.host();
-    let call = Call::post("DescribeInstances", json!({"Limit": 1}));
+    // Signed as the official SDKs sign, so that a missing or repeated
+    // X-TC-Action reaches the action checks (signed, it fails the signature).
+    let call = Call {
+        sign_action: false,
+        ..Call::post("DescribeInstances", json!({"Limit": 1}))
+    };
     let base = {
         let mut h = call.headers(&host);
         h.insert(0, ("Host".to_owned(), host.clone()));

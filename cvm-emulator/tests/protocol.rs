@@ -75,6 +75,42 @@ async fn signed_get_with_nested_query() {
     assert_eq!(code(&call.send(&emu).await), "AuthFailure.SignatureFailure");
 }
 
+/// Tencent's published TC3 example signs `content-type;host;x-tc-action`
+/// with the value lower-cased; the official SDKs sign `content-type;host`.
+/// Both are accepted, and a signed action cannot be swapped.
+#[tokio::test]
+async fn the_action_may_be_signed_and_then_cannot_be_changed() {
+    let emu = start(config()).await;
+    let describe = Call::post("DescribeInstances", json!({}));
+    assert!(describe
+        .authorization_for(&emu.host())
+        .contains("SignedHeaders=content-type;host;x-tc-action, "));
+    assert_eq!(code(&describe.send(&emu).await), "");
+    let official = Call {
+        sign_action: false,
+        ..Call::post("DescribeInstances", json!({}))
+    };
+    assert!(official
+        .authorization_for(&emu.host())
+        .contains("SignedHeaders=content-type;host, "));
+    assert_eq!(code(&official.send(&emu).await), "");
+
+    // A request signed as DescribeInstances, resent as another action.
+    for other in ["TerminateInstances", "StopInstances", "describeinstances"] {
+        let mut replay = Call::post("DescribeInstances", json!({}));
+        replay.authorization = Some(replay.authorization_for(&emu.host()));
+        replay.action = Some(other.into());
+        let r = replay.send(&emu).await;
+        let expected = if other == "describeinstances" {
+            // Canonically the same value; the action name itself is then unknown.
+            "InvalidAction"
+        } else {
+            "AuthFailure.SignatureFailure"
+        };
+        assert_eq!(code(&r), expected, "{other}: {r}");
+    }
+}
+
 #[tokio::test]
 async fn gateway_errors_in_order() {
     let emu = start(config()).await;

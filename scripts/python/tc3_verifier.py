@@ -9,7 +9,7 @@ AuthFailure.SignatureFailure, as the real gateway answers.
 
 Usage: tc3_verifier.py SECRET_ID SECRET_KEY
 Prints `port N` once listening, then one line per request:
-`request ACTION ok|bad|...`. Stops after 100 requests or 120 s.
+`request ACTION ok|CODE SIGNED_HEADERS`. Stops after 100 requests or 120 s.
 """
 import hashlib
 import json
@@ -43,8 +43,10 @@ def check(handler, body):
     timestamp = int(handler.headers["X-TC-Timestamp"])
     if time.strftime("%Y-%m-%d", time.gmtime(timestamp)) != date or terminator != "tc3_request":
         return "AuthFailure.SignatureFailure", "credential scope does not match the timestamp"
+    # The published algorithm: each signed header as `name:value`, the value
+    # trimmed and lower-cased (`x-tc-action:describeinstances`).
     canonical_headers = "".join(
-        f"{name}:{handler.headers[name].strip()}\n" for name in signed_headers.split(";")
+        f"{name}:{handler.headers[name].strip().lower()}\n" for name in signed_headers.split(";")
     )
     path, _, query = handler.path.partition("?")
     canonical_request = "\n".join([
@@ -60,6 +62,14 @@ def check(handler, body):
     return None, None
 
 
+def signed_headers_of(authorization):
+    for part in authorization.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "SignedHeaders":
+            return value
+    return "-"
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -68,7 +78,8 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as e:  # a malformed request is an answer too
             code, message = "AuthFailure.InvalidAuthorization", f"cannot parse: {e}"
         action = self.headers.get("X-TC-Action", "?")
-        print(f"request {action} {'ok' if code is None else code}", flush=True)
+        signed = signed_headers_of(self.headers.get("Authorization", ""))
+        print(f"request {action} {'ok' if code is None else code} {signed}", flush=True)
         reply = envelope() if code is None else envelope(Error={"Code": code, "Message": message})
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

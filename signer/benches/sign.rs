@@ -26,6 +26,7 @@ fn request() -> SigningRequest<'static> {
         payload: Payload::Bytes(BODY),
         service: "cvm",
         timestamp: TIMESTAMP,
+        action: None,
     }
 }
 

@@ -21,6 +21,8 @@ pub(crate) trait Sink {
     /// Text known to be ASCII (hex digits, dates, numbers): lets hashing
     /// sinks skip a UTF-8 check that only the `String` sink needs.
     fn put_ascii(&mut self, b: &[u8]);
+    /// `s` with ASCII letters lower-cased (canonical header values).
+    fn put_lower(&mut self, s: &str);
     /// Everything written so far.
     fn written(&self) -> &[u8];
 }
@@ -35,6 +37,10 @@ impl Sink for String {
     fn put_ascii(&mut self, b: &[u8]) {
         // For ASCII bytes `char::from` is the identity mapping.
         self.extend(b.iter().map(|&c| char::from(c)));
+    }
+
+    fn put_lower(&mut self, s: &str) {
+        self.extend(s.chars().map(|c| c.to_ascii_lowercase()));
     }
 
     fn written(&self) -> &[u8] {
@@ -89,6 +95,18 @@ impl Sink for SmallBuf {
             self.heap.reserve(self.len + b.len() + SMALL_BUF_CAP);
             self.heap.extend_from_slice(&self.stack[..self.len]);
             self.heap.extend_from_slice(b);
+        }
+    }
+
+    #[inline(always)]
+    fn put_lower(&mut self, s: &str) {
+        // Header values are short: lower-case in stack chunks, no allocation.
+        let mut chunk = [0u8; 64];
+        for part in s.as_bytes().chunks(chunk.len()) {
+            let out = &mut chunk[..part.len()];
+            out.copy_from_slice(part);
+            out.make_ascii_lowercase();
+            self.put_ascii(out);
         }
     }
 
@@ -190,9 +208,11 @@ pub(crate) fn canonical_query<'a>(method: &str, query: &'a str) -> &'a str {
 
 /// Writes the canonical request.
 ///
-/// `headers` are `(lowercase name, value)` pairs in SignedHeaders order; values
-/// are trimmed here, and the SignedHeaders line is derived from the same names,
-/// so the two can never disagree.
+/// `headers` are `(lowercase name, value)` pairs in SignedHeaders order. Each
+/// value is canonicalised as Tencent's published algorithm (and so the
+/// gateway) does it: surrounding whitespace trimmed, ASCII letters
+/// lower-cased (`x-tc-action:describeinstances`). The SignedHeaders line is
+/// derived from the same names, so the two can never disagree.
 fn write_canonical_request<S: Sink>(
     out: &mut S,
     method: &str,
@@ -207,7 +227,7 @@ fn write_canonical_request<S: Sink>(
     for (name, value) in headers {
         out.put(name);
         out.put(":");
-        out.put(trim_value(value));
+        out.put_lower(trim_value(value));
         out.put("\n");
     }
     out.put("\n");

@@ -18,12 +18,17 @@
 //!     payload: Payload::Bytes(body),
 //!     service: "cvm",
 //!     timestamp: 1551113065,
+//!     action: Some("StartInstances"),
 //! });
-//! assert!(authorization.ends_with("Signature=452cec19d8d7c514ae9e4307af88820c941487912ce66be38d1207a050c20645"));
+//! assert!(authorization.contains("SignedHeaders=content-type;host;x-tc-action, "));
 //!
 //! // Server side.
 //! let parsed = parse_authorization(&authorization)?;
-//! let headers = [("Host", "cvm.tencentcloudapi.com"), ("Content-Type", "application/json; charset=utf-8")];
+//! let headers = [
+//!     ("Host", "cvm.tencentcloudapi.com"),
+//!     ("Content-Type", "application/json; charset=utf-8"),
+//!     ("X-TC-Action", "StartInstances"),
+//! ];
 //! let received = ReceivedRequest {
 //!     method: "POST",
 //!     query: "",
@@ -48,7 +53,7 @@ mod verify;
 pub use canonical::{derive_signing_key, ALGORITHM, UNSIGNED_PAYLOAD};
 pub use date::{utc_date, UtcDate};
 pub use secret::SecretKey;
-pub use sign::{Payload, Signed, Signer, SigningRequest, SIGNED_HEADERS};
+pub use sign::{Payload, Signed, Signer, SigningRequest, SIGNED_HEADERS, SIGNED_HEADERS_WITHOUT_ACTION};
 pub use verify::{
     parse_authorization, verify, verify_with_service, ParsedAuthorization, ReceivedRequest, VerifyError,
     CONTENT_SHA256_HEADER, MAX_AUTHORIZATION_LEN, MAX_SIGNED_HEADERS,

@@ -11,8 +11,14 @@ use crate::date::{DateBuf, UtcDate, SECS_PER_DAY};
 use crate::hmac256::HmacKey;
 use crate::SecretKey;
 
-/// The headers a [`SigningRequest`] signs, lowercase and sorted.
-pub const SIGNED_HEADERS: &str = "content-type;host";
+/// The headers a [`SigningRequest`] with an [`action`](SigningRequest::action)
+/// signs, lowercase and sorted, as in Tencent's published TC3 example.
+/// Signing the action stops a captured request from being replayed as
+/// another action (a signed `DescribeInstances` resent as `TerminateInstances`).
+pub const SIGNED_HEADERS: &str = "content-type;host;x-tc-action";
+
+/// The headers signed when no action is given: what the official SDKs sign.
+pub const SIGNED_HEADERS_WITHOUT_ACTION: &str = "content-type;host";
 
 /// The request body as it enters the signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +33,10 @@ pub enum Payload<'a> {
 
 /// Everything about a request that enters a TC3 signature.
 ///
-/// The path is always `/` and the signed headers are always
-/// `content-type;host`, as with the official SDKs.
+/// The path is always `/`. The signed headers are [`SIGNED_HEADERS`]
+/// (`content-type;host;x-tc-action`) when `action` is set, and
+/// [`SIGNED_HEADERS_WITHOUT_ACTION`] (`content-type;host`, what the
+/// official SDKs sign) when it is not.
 #[derive(Clone, Copy, Debug)]
 pub struct SigningRequest<'a> {
     /// HTTP method, as sent (`POST` or `GET`).
@@ -46,11 +54,29 @@ pub struct SigningRequest<'a> {
     pub service: &'a str,
     /// `X-TC-Timestamp`, seconds since the Unix epoch.
     pub timestamp: i64,
+    /// `X-TC-Action` exactly as sent (`DescribeInstances`), to sign it too;
+    /// `None` leaves the action unsigned, as the official SDKs do.
+    pub action: Option<&'a str>,
 }
 
 impl SigningRequest<'_> {
-    fn headers(&self) -> [(&str, &str); 2] {
-        [("content-type", self.content_type), ("host", self.host)]
+    /// `(name, value)` pairs in SignedHeaders order, and how many are used.
+    fn headers(&self) -> ([(&str, &str); 3], usize) {
+        let action = self.action.unwrap_or_default();
+        let headers = [
+            ("content-type", self.content_type),
+            ("host", self.host),
+            ("x-tc-action", action),
+        ];
+        (headers, if self.action.is_some() { 3 } else { 2 })
+    }
+
+    fn signed_headers(&self) -> &'static str {
+        if self.action.is_some() {
+            SIGNED_HEADERS
+        } else {
+            SIGNED_HEADERS_WITHOUT_ACTION
+        }
     }
 
     fn payload_hash(&self) -> PayloadHash {
@@ -160,11 +186,12 @@ impl Signer {
         let day = req.timestamp.div_euclid(SECS_PER_DAY);
         let date = UtcDate::from_days(day).to_buf();
         let key = self.signing_key(day, date.as_str(), req.service);
+        let (headers, used) = req.headers();
         let raw = canonical::signature(
             &Canonical {
                 method: req.method,
                 query: req.query,
-                headers: &req.headers(),
+                headers: &headers[..used],
                 payload_hash: &req.payload_hash(),
                 timestamp: req.timestamp,
                 date: date.as_str(),
@@ -182,14 +209,14 @@ impl Signer {
             &self.secret_id,
             date,
             req.service,
-            SIGNED_HEADERS,
+            req.signed_headers(),
         ));
         write_authorization(
             &mut out,
             &self.secret_id,
             date,
             req.service,
-            SIGNED_HEADERS,
+            req.signed_headers(),
             signature.as_str(),
         );
         out

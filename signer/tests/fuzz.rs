@@ -175,6 +175,7 @@ proptest! {
             payload: if unsigned { Payload::Unsigned } else { Payload::Bytes(&body) },
             service: &service,
             timestamp,
+            action: None,
         };
         let auth = signer.authorization(&sreq);
         prop_assert_eq!(&auth, &signer.sign_detailed(&sreq).authorization);

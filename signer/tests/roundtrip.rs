@@ -25,6 +25,7 @@ fn post(body: &[u8], ts: i64) -> SigningRequest<'_> {
         payload: Payload::Bytes(body),
         service: "cvm",
         timestamp: ts,
+        action: None,
     }
 }
 
@@ -244,6 +245,7 @@ fn long_requests_spill_past_the_stack_buffer() {
             payload: Payload::Bytes(b""),
             service,
             timestamp: TS,
+            action: None,
         };
         let detailed = signer.sign_detailed(&req);
         assert!(detailed.canonical_request.contains(&query));
@@ -612,4 +614,51 @@ fn secret_never_shows_in_debug_or_errors() {
         let err = err.unwrap_err();
         assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
     }
+}
+
+/// With the action signed, the signature covers `X-TC-Action`; header values
+/// are compared as the gateway canonicalises them (trimmed, lower-cased).
+#[test]
+fn signed_action_is_bound_and_values_are_canonicalised() {
+    let req = SigningRequest {
+        action: Some("StartInstances"),
+        ..post(BODY, TS)
+    };
+    let authorization = signer().authorization(&req);
+    assert!(authorization.contains("SignedHeaders=content-type;host;x-tc-action, "));
+    let with = |action: &'static str, content_type: &'static str| {
+        vec![
+            ("Host", HOST),
+            ("Content-Type", content_type),
+            ("X-TC-Action", action),
+        ]
+    };
+    assert_eq!(
+        check(&authorization, &with("StartInstances", CT), BODY, TS, KEY),
+        Ok(())
+    );
+    assert_eq!(
+        check(
+            &authorization,
+            &with(" StartInstances\t", "Application/JSON; Charset=UTF-8"),
+            BODY,
+            TS,
+            KEY
+        ),
+        Ok(())
+    );
+    for other in ["StopInstances", "TerminateInstances", "StartInstance"] {
+        assert_eq!(
+            check(&authorization, &with(other, CT), BODY, TS, KEY),
+            Err(VerifyError::SignatureMismatch),
+            "{other}"
+        );
+    }
+    // Signing without the action keeps what the official SDKs send.
+    let legacy = signer().authorization(&post(BODY, TS));
+    assert!(legacy.contains("SignedHeaders=content-type;host, "));
+    assert_eq!(
+        check(&legacy, &with("TerminateInstances", CT), BODY, TS, KEY),
+        Ok(())
+    );
 }

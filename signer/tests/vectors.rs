@@ -46,6 +46,7 @@ fn request(v: &Vector) -> SigningRequest<'_> {
         payload: Payload::Bytes(v.body.as_bytes()),
         service: &v.service,
         timestamp: v.timestamp,
+        action: None,
     }
 }
 
@@ -117,6 +118,7 @@ fn documentation_example() {
         payload: Payload::Bytes(body.as_bytes()),
         service: "cvm",
         timestamp: 1551113065,
+        action: None,
     });
     let sig = "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168";
     assert_eq!(signed.date, "2019-02-25");
@@ -130,6 +132,74 @@ fn documentation_example() {
     assert_eq!(
         signed.canonical_request,
         "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"
+    );
+}
+
+/// The newer version of the same documentation signs the action too:
+/// `SignedHeaders=content-type;host;x-tc-action`, with the header value
+/// lower-cased in the canonical request. Known answer computed with the
+/// official Python SDK's `Sign.sign_tc3`.
+#[test]
+fn documentation_example_with_signed_action() {
+    let body = r#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
+    assert_eq!(body.len(), 86);
+    let key = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
+    let signer = Signer::new("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey::new(key));
+    let request = SigningRequest {
+        method: "POST",
+        host: "cvm.tencentcloudapi.com",
+        query: "",
+        content_type: "application/json; charset=utf-8",
+        payload: Payload::Bytes(body.as_bytes()),
+        service: "cvm",
+        timestamp: 1551113065,
+        action: Some("DescribeInstances"),
+    };
+    let signed = signer.sign_detailed(&request);
+    let sig = "644be983de9a8a3f00db8eadaba61467c3b429e2215758ba897b738ca469fd26";
+    assert_eq!(
+        signed.canonical_request,
+        "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\nx-tc-action:describeinstances\n\ncontent-type;host;x-tc-action\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"
+    );
+    assert_eq!(signed.signature, sig);
+    let expected = format!(
+        "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature={sig}"
+    );
+    assert_eq!(signed.authorization, expected);
+    assert_eq!(signer.authorization(&request), expected);
+
+    // The verifier canonicalises the received header the same way...
+    let parsed = parse_authorization(&expected).unwrap();
+    assert_eq!(parsed.signed_headers, ["content-type", "host", "x-tc-action"]);
+    let received = |action: &'static str| {
+        [
+            ("Host", "cvm.tencentcloudapi.com"),
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("X-TC-Action", action),
+        ]
+    };
+    let check = |headers: &[(&str, &str)]| {
+        verify(
+            &ReceivedRequest {
+                method: "POST",
+                query: "",
+                headers,
+                body: body.as_bytes(),
+                timestamp: 1551113065,
+                authorization: &parsed,
+            },
+            &SecretKey::new(key),
+        )
+    };
+    assert_eq!(check(&received("DescribeInstances")), Ok(()));
+    // ...so a captured signature cannot be replayed as another action.
+    assert_eq!(
+        check(&received("TerminateInstances")),
+        Err(signer::VerifyError::SignatureMismatch)
+    );
+    assert_eq!(
+        check(&received("DescribeInstances")[..2]),
+        Err(signer::VerifyError::MissingSignedHeader("x-tc-action".into()))
     );
 }
 

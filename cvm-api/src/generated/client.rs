@@ -7,6 +7,7 @@ impl crate::runtime::Action for super::types::AllocateHostsRequest {
     const NAME: &'static str = "AllocateHosts";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::AllocateHostsResponse;
     type Error = super::errors::AllocateHostsError;
 }
@@ -14,6 +15,7 @@ impl crate::runtime::Action for super::types::AssociateInstancesKeyPairsRequest 
     const NAME: &'static str = "AssociateInstancesKeyPairs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::AssociateInstancesKeyPairsResponse;
     type Error = super::errors::AssociateInstancesKeyPairsError;
 }
@@ -21,6 +23,7 @@ impl crate::runtime::Action for super::types::AssociateSecurityGroupsRequest {
     const NAME: &'static str = "AssociateSecurityGroups";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::AssociateSecurityGroupsResponse;
     type Error = super::errors::AssociateSecurityGroupsError;
 }
@@ -28,6 +31,7 @@ impl crate::runtime::Action for super::types::ConfigureChcAssistVpcRequest {
     const NAME: &'static str = "ConfigureChcAssistVpc";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ConfigureChcAssistVpcResponse;
     type Error = super::errors::ConfigureChcAssistVpcError;
 }
@@ -35,6 +39,7 @@ impl crate::runtime::Action for super::types::ConfigureChcDeployVpcRequest {
     const NAME: &'static str = "ConfigureChcDeployVpc";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ConfigureChcDeployVpcResponse;
     type Error = super::errors::ConfigureChcDeployVpcError;
 }
@@ -42,6 +47,7 @@ impl crate::runtime::Action for super::types::ConvertOperatingSystemsRequest {
     const NAME: &'static str = "ConvertOperatingSystems";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ConvertOperatingSystemsResponse;
     type Error = super::errors::ConvertOperatingSystemsError;
 }
@@ -49,6 +55,7 @@ impl crate::runtime::Action for super::types::CreateDisasterRecoverGroupRequest 
     const NAME: &'static str = "CreateDisasterRecoverGroup";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::CreateDisasterRecoverGroupResponse;
     type Error = super::errors::CreateDisasterRecoverGroupError;
 }
@@ -56,6 +63,7 @@ impl crate::runtime::Action for super::types::CreateHpcClusterRequest {
     const NAME: &'static str = "CreateHpcCluster";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::CreateHpcClusterResponse;
     type Error = super::errors::CreateHpcClusterError;
 }
@@ -63,6 +71,7 @@ impl crate::runtime::Action for super::types::CreateImageRequest {
     const NAME: &'static str = "CreateImage";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::CreateImageResponse;
     type Error = super::errors::CreateImageError;
 }
@@ -70,6 +79,7 @@ impl crate::runtime::Action for super::types::CreateKeyPairRequest {
     const NAME: &'static str = "CreateKeyPair";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::CreateKeyPairResponse;
     type Error = super::errors::CreateKeyPairError;
 }
@@ -77,6 +87,7 @@ impl crate::runtime::Action for super::types::CreateLaunchTemplateRequest {
     const NAME: &'static str = "CreateLaunchTemplate";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::CreateLaunchTemplateResponse;
     type Error = super::errors::CreateLaunchTemplateError;
 }
@@ -84,6 +95,7 @@ impl crate::runtime::Action for super::types::CreateLaunchTemplateVersionRequest
     const NAME: &'static str = "CreateLaunchTemplateVersion";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::CreateLaunchTemplateVersionResponse;
     type Error = super::errors::CreateLaunchTemplateVersionError;
 }
@@ -91,6 +103,7 @@ impl crate::runtime::Action for super::types::DeleteDisasterRecoverGroupsRequest
     const NAME: &'static str = "DeleteDisasterRecoverGroups";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteDisasterRecoverGroupsResponse;
     type Error = super::errors::DeleteDisasterRecoverGroupsError;
 }
@@ -98,6 +111,7 @@ impl crate::runtime::Action for super::types::DeleteHpcClustersRequest {
     const NAME: &'static str = "DeleteHpcClusters";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteHpcClustersResponse;
     type Error = super::errors::DeleteHpcClustersError;
 }
@@ -105,6 +119,7 @@ impl crate::runtime::Action for super::types::DeleteImagesRequest {
     const NAME: &'static str = "DeleteImages";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteImagesResponse;
     type Error = super::errors::DeleteImagesError;
 }
@@ -112,6 +127,7 @@ impl crate::runtime::Action for super::types::DeleteInstancesActionTimerRequest 
     const NAME: &'static str = "DeleteInstancesActionTimer";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteInstancesActionTimerResponse;
     type Error = super::errors::DeleteInstancesActionTimerError;
 }
@@ -120,6 +136,7 @@ for super::types::DeleteInstancesDisasterRecoverGroupsRequest {
     const NAME: &'static str = "DeleteInstancesDisasterRecoverGroups";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteInstancesDisasterRecoverGroupsResponse;
     type Error = super::errors::DeleteInstancesDisasterRecoverGroupsError;
 }
@@ -127,6 +144,7 @@ impl crate::runtime::Action for super::types::DeleteKeyPairsRequest {
     const NAME: &'static str = "DeleteKeyPairs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteKeyPairsResponse;
     type Error = super::errors::DeleteKeyPairsError;
 }
@@ -134,6 +152,7 @@ impl crate::runtime::Action for super::types::DeleteLaunchTemplateRequest {
     const NAME: &'static str = "DeleteLaunchTemplate";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteLaunchTemplateResponse;
     type Error = super::errors::DeleteLaunchTemplateError;
 }
@@ -141,6 +160,7 @@ impl crate::runtime::Action for super::types::DeleteLaunchTemplateVersionsReques
     const NAME: &'static str = "DeleteLaunchTemplateVersions";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DeleteLaunchTemplateVersionsResponse;
     type Error = super::errors::DeleteLaunchTemplateVersionsError;
 }
@@ -148,6 +168,7 @@ impl crate::runtime::Action for super::types::DescribeAccountQuotaRequest {
     const NAME: &'static str = "DescribeAccountQuota";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeAccountQuotaResponse;
     type Error = super::errors::DescribeAccountQuotaError;
 }
@@ -155,6 +176,7 @@ impl crate::runtime::Action for super::types::DescribeChcDeniedActionsRequest {
     const NAME: &'static str = "DescribeChcDeniedActions";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeChcDeniedActionsResponse;
     type Error = super::errors::DescribeChcDeniedActionsError;
 }
@@ -162,6 +184,7 @@ impl crate::runtime::Action for super::types::DescribeChcHostsRequest {
     const NAME: &'static str = "DescribeChcHosts";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeChcHostsResponse;
     type Error = super::errors::DescribeChcHostsError;
 }
@@ -169,6 +192,7 @@ impl crate::runtime::Action for super::types::DescribeDisasterRecoverGroupQuotaR
     const NAME: &'static str = "DescribeDisasterRecoverGroupQuota";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeDisasterRecoverGroupQuotaResponse;
     type Error = super::errors::DescribeDisasterRecoverGroupQuotaError;
 }
@@ -176,6 +200,7 @@ impl crate::runtime::Action for super::types::DescribeDisasterRecoverGroupsReque
     const NAME: &'static str = "DescribeDisasterRecoverGroups";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeDisasterRecoverGroupsResponse;
     type Error = super::errors::DescribeDisasterRecoverGroupsError;
 }
@@ -183,6 +208,7 @@ impl crate::runtime::Action for super::types::DescribeHostsRequest {
     const NAME: &'static str = "DescribeHosts";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeHostsResponse;
     type Error = super::errors::DescribeHostsError;
 }
@@ -190,6 +216,7 @@ impl crate::runtime::Action for super::types::DescribeHpcClustersRequest {
     const NAME: &'static str = "DescribeHpcClusters";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeHpcClustersResponse;
     type Error = super::errors::DescribeHpcClustersError;
 }
@@ -197,6 +224,7 @@ impl crate::runtime::Action for super::types::DescribeImageFromFamilyRequest {
     const NAME: &'static str = "DescribeImageFromFamily";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeImageFromFamilyResponse;
     type Error = super::errors::DescribeImageFromFamilyError;
 }
@@ -204,6 +232,7 @@ impl crate::runtime::Action for super::types::DescribeImageQuotaRequest {
     const NAME: &'static str = "DescribeImageQuota";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeImageQuotaResponse;
     type Error = super::errors::DescribeImageQuotaError;
 }
@@ -211,6 +240,7 @@ impl crate::runtime::Action for super::types::DescribeImageSharePermissionReques
     const NAME: &'static str = "DescribeImageSharePermission";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeImageSharePermissionResponse;
     type Error = super::errors::DescribeImageSharePermissionError;
 }
@@ -218,6 +248,7 @@ impl crate::runtime::Action for super::types::DescribeImagesRequest {
     const NAME: &'static str = "DescribeImages";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeImagesResponse;
     type Error = super::errors::DescribeImagesError;
 }
@@ -225,6 +256,7 @@ impl crate::runtime::Action for super::types::DescribeImportImageOsRequest {
     const NAME: &'static str = "DescribeImportImageOs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeImportImageOsResponse;
     type Error = super::errors::DescribeImportImageOsError;
 }
@@ -232,6 +264,7 @@ impl crate::runtime::Action for super::types::DescribeInstanceFamilyConfigsReque
     const NAME: &'static str = "DescribeInstanceFamilyConfigs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstanceFamilyConfigsResponse;
     type Error = super::errors::DescribeInstanceFamilyConfigsError;
 }
@@ -240,6 +273,7 @@ for super::types::DescribeInstanceInternetBandwidthConfigsRequest {
     const NAME: &'static str = "DescribeInstanceInternetBandwidthConfigs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstanceInternetBandwidthConfigsResponse;
     type Error = super::errors::DescribeInstanceInternetBandwidthConfigsError;
 }
@@ -247,6 +281,7 @@ impl crate::runtime::Action for super::types::DescribeInstanceTypeConfigsRequest
     const NAME: &'static str = "DescribeInstanceTypeConfigs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstanceTypeConfigsResponse;
     type Error = super::errors::DescribeInstanceTypeConfigsError;
 }
@@ -254,6 +289,7 @@ impl crate::runtime::Action for super::types::DescribeInstanceVncUrlRequest {
     const NAME: &'static str = "DescribeInstanceVncUrl";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstanceVncUrlResponse;
     type Error = super::errors::DescribeInstanceVncUrlError;
 }
@@ -261,6 +297,7 @@ impl crate::runtime::Action for super::types::DescribeInstancesRequest {
     const NAME: &'static str = "DescribeInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstancesResponse;
     type Error = super::errors::DescribeInstancesError;
 }
@@ -268,6 +305,7 @@ impl crate::runtime::Action for super::types::DescribeInstancesActionTimerReques
     const NAME: &'static str = "DescribeInstancesActionTimer";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstancesActionTimerResponse;
     type Error = super::errors::DescribeInstancesActionTimerError;
 }
@@ -275,6 +313,7 @@ impl crate::runtime::Action for super::types::DescribeInstancesAttributesRequest
     const NAME: &'static str = "DescribeInstancesAttributes";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstancesAttributesResponse;
     type Error = super::errors::DescribeInstancesAttributesError;
 }
@@ -282,6 +321,7 @@ impl crate::runtime::Action for super::types::DescribeInstancesModificationReque
     const NAME: &'static str = "DescribeInstancesModification";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstancesModificationResponse;
     type Error = super::errors::DescribeInstancesModificationError;
 }
@@ -289,6 +329,7 @@ impl crate::runtime::Action for super::types::DescribeInstancesOperationLimitReq
     const NAME: &'static str = "DescribeInstancesOperationLimit";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstancesOperationLimitResponse;
     type Error = super::errors::DescribeInstancesOperationLimitError;
 }
@@ -296,6 +337,7 @@ impl crate::runtime::Action for super::types::DescribeInstancesStatusRequest {
     const NAME: &'static str = "DescribeInstancesStatus";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInstancesStatusResponse;
     type Error = super::errors::DescribeInstancesStatusError;
 }
@@ -303,6 +345,7 @@ impl crate::runtime::Action for super::types::DescribeInternetChargeTypeConfigsR
     const NAME: &'static str = "DescribeInternetChargeTypeConfigs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeInternetChargeTypeConfigsResponse;
     type Error = super::errors::DescribeInternetChargeTypeConfigsError;
 }
@@ -310,6 +353,7 @@ impl crate::runtime::Action for super::types::DescribeKeyPairsRequest {
     const NAME: &'static str = "DescribeKeyPairs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeKeyPairsResponse;
     type Error = super::errors::DescribeKeyPairsError;
 }
@@ -317,6 +361,7 @@ impl crate::runtime::Action for super::types::DescribeLaunchTemplateVersionsRequ
     const NAME: &'static str = "DescribeLaunchTemplateVersions";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeLaunchTemplateVersionsResponse;
     type Error = super::errors::DescribeLaunchTemplateVersionsError;
 }
@@ -324,6 +369,7 @@ impl crate::runtime::Action for super::types::DescribeLaunchTemplatesRequest {
     const NAME: &'static str = "DescribeLaunchTemplates";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeLaunchTemplatesResponse;
     type Error = super::errors::DescribeLaunchTemplatesError;
 }
@@ -331,6 +377,7 @@ impl crate::runtime::Action for super::types::DescribeRegionsRequest {
     const NAME: &'static str = "DescribeRegions";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = false;
     type Response = super::types::DescribeRegionsResponse;
     type Error = super::errors::DescribeRegionsError;
 }
@@ -338,6 +385,7 @@ impl crate::runtime::Action for super::types::DescribeResourcePoolPackInstancesR
     const NAME: &'static str = "DescribeResourcePoolPackInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeResourcePoolPackInstancesResponse;
     type Error = super::errors::DescribeResourcePoolPackInstancesError;
 }
@@ -346,6 +394,7 @@ for super::types::DescribeResourcePoolPackTypeConfigsRequest {
     const NAME: &'static str = "DescribeResourcePoolPackTypeConfigs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeResourcePoolPackTypeConfigsResponse;
     type Error = super::errors::DescribeResourcePoolPackTypeConfigsError;
 }
@@ -353,6 +402,7 @@ impl crate::runtime::Action for super::types::DescribeResourcePoolPacksRequest {
     const NAME: &'static str = "DescribeResourcePoolPacks";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeResourcePoolPacksResponse;
     type Error = super::errors::DescribeResourcePoolPacksError;
 }
@@ -360,6 +410,7 @@ impl crate::runtime::Action for super::types::DescribeTaskInfoRequest {
     const NAME: &'static str = "DescribeTaskInfo";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeTaskInfoResponse;
     type Error = super::errors::DescribeTaskInfoError;
 }
@@ -367,6 +418,7 @@ impl crate::runtime::Action for super::types::DescribeZoneInstanceConfigInfosReq
     const NAME: &'static str = "DescribeZoneInstanceConfigInfos";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeZoneInstanceConfigInfosResponse;
     type Error = super::errors::DescribeZoneInstanceConfigInfosError;
 }
@@ -374,6 +426,7 @@ impl crate::runtime::Action for super::types::DescribeZonesRequest {
     const NAME: &'static str = "DescribeZones";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeZonesResponse;
     type Error = super::errors::DescribeZonesError;
 }
@@ -381,6 +434,7 @@ impl crate::runtime::Action for super::types::DisassociateInstancesKeyPairsReque
     const NAME: &'static str = "DisassociateInstancesKeyPairs";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DisassociateInstancesKeyPairsResponse;
     type Error = super::errors::DisassociateInstancesKeyPairsError;
 }
@@ -388,6 +442,7 @@ impl crate::runtime::Action for super::types::DisassociateSecurityGroupsRequest 
     const NAME: &'static str = "DisassociateSecurityGroups";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DisassociateSecurityGroupsResponse;
     type Error = super::errors::DisassociateSecurityGroupsError;
 }
@@ -395,6 +450,7 @@ impl crate::runtime::Action for super::types::EnterRescueModeRequest {
     const NAME: &'static str = "EnterRescueMode";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::EnterRescueModeResponse;
     type Error = super::errors::EnterRescueModeError;
 }
@@ -402,6 +458,7 @@ impl crate::runtime::Action for super::types::ExitRescueModeRequest {
     const NAME: &'static str = "ExitRescueMode";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ExitRescueModeResponse;
     type Error = super::errors::ExitRescueModeError;
 }
@@ -409,6 +466,7 @@ impl crate::runtime::Action for super::types::ExportImagesRequest {
     const NAME: &'static str = "ExportImages";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ExportImagesResponse;
     type Error = super::errors::ExportImagesError;
 }
@@ -416,6 +474,7 @@ impl crate::runtime::Action for super::types::ImportImageRequest {
     const NAME: &'static str = "ImportImage";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ImportImageResponse;
     type Error = super::errors::ImportImageError;
 }
@@ -423,6 +482,7 @@ impl crate::runtime::Action for super::types::ImportInstancesActionTimerRequest 
     const NAME: &'static str = "ImportInstancesActionTimer";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ImportInstancesActionTimerResponse;
     type Error = super::errors::ImportInstancesActionTimerError;
 }
@@ -430,6 +490,7 @@ impl crate::runtime::Action for super::types::ImportKeyPairRequest {
     const NAME: &'static str = "ImportKeyPair";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ImportKeyPairResponse;
     type Error = super::errors::ImportKeyPairError;
 }
@@ -438,6 +499,7 @@ for super::types::InquirePricePurchaseResourcePoolPacksRequest {
     const NAME: &'static str = "InquirePricePurchaseResourcePoolPacks";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquirePricePurchaseResourcePoolPacksResponse;
     type Error = super::errors::InquirePricePurchaseResourcePoolPacksError;
 }
@@ -446,6 +508,7 @@ for super::types::InquiryPriceModifyInstancesChargeTypeRequest {
     const NAME: &'static str = "InquiryPriceModifyInstancesChargeType";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceModifyInstancesChargeTypeResponse;
     type Error = super::errors::InquiryPriceModifyInstancesChargeTypeError;
 }
@@ -453,6 +516,7 @@ impl crate::runtime::Action for super::types::InquiryPriceRenewHostsRequest {
     const NAME: &'static str = "InquiryPriceRenewHosts";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceRenewHostsResponse;
     type Error = super::errors::InquiryPriceRenewHostsError;
 }
@@ -460,6 +524,7 @@ impl crate::runtime::Action for super::types::InquiryPriceRenewInstancesRequest 
     const NAME: &'static str = "InquiryPriceRenewInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceRenewInstancesResponse;
     type Error = super::errors::InquiryPriceRenewInstancesError;
 }
@@ -467,6 +532,7 @@ impl crate::runtime::Action for super::types::InquiryPriceResetInstanceRequest {
     const NAME: &'static str = "InquiryPriceResetInstance";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceResetInstanceResponse;
     type Error = super::errors::InquiryPriceResetInstanceError;
 }
@@ -475,6 +541,7 @@ for super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     const NAME: &'static str = "InquiryPriceResetInstancesInternetMaxBandwidth";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceResetInstancesInternetMaxBandwidthResponse;
     type Error = super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError;
 }
@@ -482,6 +549,7 @@ impl crate::runtime::Action for super::types::InquiryPriceResetInstancesTypeRequ
     const NAME: &'static str = "InquiryPriceResetInstancesType";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceResetInstancesTypeResponse;
     type Error = super::errors::InquiryPriceResetInstancesTypeError;
 }
@@ -489,6 +557,7 @@ impl crate::runtime::Action for super::types::InquiryPriceResizeInstanceDisksReq
     const NAME: &'static str = "InquiryPriceResizeInstanceDisks";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceResizeInstanceDisksResponse;
     type Error = super::errors::InquiryPriceResizeInstanceDisksError;
 }
@@ -496,6 +565,7 @@ impl crate::runtime::Action for super::types::InquiryPriceRunInstancesRequest {
     const NAME: &'static str = "InquiryPriceRunInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceRunInstancesResponse;
     type Error = super::errors::InquiryPriceRunInstancesError;
 }
@@ -503,6 +573,7 @@ impl crate::runtime::Action for super::types::InquiryPriceTerminateInstancesRequ
     const NAME: &'static str = "InquiryPriceTerminateInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::InquiryPriceTerminateInstancesResponse;
     type Error = super::errors::InquiryPriceTerminateInstancesError;
 }
@@ -510,6 +581,7 @@ impl crate::runtime::Action for super::types::ModifyChcAttributeRequest {
     const NAME: &'static str = "ModifyChcAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyChcAttributeResponse;
     type Error = super::errors::ModifyChcAttributeError;
 }
@@ -517,6 +589,7 @@ impl crate::runtime::Action for super::types::ModifyChcNetworkModeRequest {
     const NAME: &'static str = "ModifyChcNetworkMode";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyChcNetworkModeResponse;
     type Error = super::errors::ModifyChcNetworkModeError;
 }
@@ -525,6 +598,7 @@ for super::types::ModifyDisasterRecoverGroupAttributeRequest {
     const NAME: &'static str = "ModifyDisasterRecoverGroupAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyDisasterRecoverGroupAttributeResponse;
     type Error = super::errors::ModifyDisasterRecoverGroupAttributeError;
 }
@@ -532,6 +606,7 @@ impl crate::runtime::Action for super::types::ModifyHostsAttributeRequest {
     const NAME: &'static str = "ModifyHostsAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyHostsAttributeResponse;
     type Error = super::errors::ModifyHostsAttributeError;
 }
@@ -539,6 +614,7 @@ impl crate::runtime::Action for super::types::ModifyHpcClusterAttributeRequest {
     const NAME: &'static str = "ModifyHpcClusterAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyHpcClusterAttributeResponse;
     type Error = super::errors::ModifyHpcClusterAttributeError;
 }
@@ -546,6 +622,7 @@ impl crate::runtime::Action for super::types::ModifyImageAttributeRequest {
     const NAME: &'static str = "ModifyImageAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyImageAttributeResponse;
     type Error = super::errors::ModifyImageAttributeError;
 }
@@ -553,6 +630,7 @@ impl crate::runtime::Action for super::types::ModifyImageSharePermissionRequest 
     const NAME: &'static str = "ModifyImageSharePermission";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyImageSharePermissionResponse;
     type Error = super::errors::ModifyImageSharePermissionError;
 }
@@ -560,6 +638,7 @@ impl crate::runtime::Action for super::types::ModifyInstanceDiskTypeRequest {
     const NAME: &'static str = "ModifyInstanceDiskType";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstanceDiskTypeResponse;
     type Error = super::errors::ModifyInstanceDiskTypeError;
 }
@@ -567,6 +646,7 @@ impl crate::runtime::Action for super::types::ModifyInstancesAttributeRequest {
     const NAME: &'static str = "ModifyInstancesAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstancesAttributeResponse;
     type Error = super::errors::ModifyInstancesAttributeError;
 }
@@ -574,6 +654,7 @@ impl crate::runtime::Action for super::types::ModifyInstancesChargeTypeRequest {
     const NAME: &'static str = "ModifyInstancesChargeType";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstancesChargeTypeResponse;
     type Error = super::errors::ModifyInstancesChargeTypeError;
 }
@@ -582,6 +663,7 @@ for super::types::ModifyInstancesDisasterRecoverGroupRequest {
     const NAME: &'static str = "ModifyInstancesDisasterRecoverGroup";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstancesDisasterRecoverGroupResponse;
     type Error = super::errors::ModifyInstancesDisasterRecoverGroupError;
 }
@@ -589,6 +671,7 @@ impl crate::runtime::Action for super::types::ModifyInstancesProjectRequest {
     const NAME: &'static str = "ModifyInstancesProject";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstancesProjectResponse;
     type Error = super::errors::ModifyInstancesProjectError;
 }
@@ -596,6 +679,7 @@ impl crate::runtime::Action for super::types::ModifyInstancesRenewFlagRequest {
     const NAME: &'static str = "ModifyInstancesRenewFlag";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstancesRenewFlagResponse;
     type Error = super::errors::ModifyInstancesRenewFlagError;
 }
@@ -603,6 +687,7 @@ impl crate::runtime::Action for super::types::ModifyInstancesVpcAttributeRequest
     const NAME: &'static str = "ModifyInstancesVpcAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyInstancesVpcAttributeResponse;
     type Error = super::errors::ModifyInstancesVpcAttributeError;
 }
@@ -610,6 +695,7 @@ impl crate::runtime::Action for super::types::ModifyKeyPairAttributeRequest {
     const NAME: &'static str = "ModifyKeyPairAttribute";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyKeyPairAttributeResponse;
     type Error = super::errors::ModifyKeyPairAttributeError;
 }
@@ -617,6 +703,7 @@ impl crate::runtime::Action for super::types::ModifyLaunchTemplateDefaultVersion
     const NAME: &'static str = "ModifyLaunchTemplateDefaultVersion";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ModifyLaunchTemplateDefaultVersionResponse;
     type Error = super::errors::ModifyLaunchTemplateDefaultVersionError;
 }
@@ -624,6 +711,7 @@ impl crate::runtime::Action for super::types::ProgramFpgaImageRequest {
     const NAME: &'static str = "ProgramFpgaImage";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ProgramFpgaImageResponse;
     type Error = super::errors::ProgramFpgaImageError;
 }
@@ -631,6 +719,7 @@ impl crate::runtime::Action for super::types::PurchaseResourcePoolPacksRequest {
     const NAME: &'static str = "PurchaseResourcePoolPacks";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::PurchaseResourcePoolPacksResponse;
     type Error = super::errors::PurchaseResourcePoolPacksError;
 }
@@ -638,6 +727,7 @@ impl crate::runtime::Action for super::types::RebootInstancesRequest {
     const NAME: &'static str = "RebootInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RebootInstancesResponse;
     type Error = super::errors::RebootInstancesError;
 }
@@ -645,6 +735,7 @@ impl crate::runtime::Action for super::types::RemoveChcAssistVpcRequest {
     const NAME: &'static str = "RemoveChcAssistVpc";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RemoveChcAssistVpcResponse;
     type Error = super::errors::RemoveChcAssistVpcError;
 }
@@ -652,6 +743,7 @@ impl crate::runtime::Action for super::types::RemoveChcDeployVpcRequest {
     const NAME: &'static str = "RemoveChcDeployVpc";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RemoveChcDeployVpcResponse;
     type Error = super::errors::RemoveChcDeployVpcError;
 }
@@ -659,6 +751,7 @@ impl crate::runtime::Action for super::types::RenewHostsRequest {
     const NAME: &'static str = "RenewHosts";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RenewHostsResponse;
     type Error = super::errors::RenewHostsError;
 }
@@ -666,6 +759,7 @@ impl crate::runtime::Action for super::types::RenewInstancesRequest {
     const NAME: &'static str = "RenewInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RenewInstancesResponse;
     type Error = super::errors::RenewInstancesError;
 }
@@ -673,6 +767,7 @@ impl crate::runtime::Action for super::types::RepairTaskControlRequest {
     const NAME: &'static str = "RepairTaskControl";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RepairTaskControlResponse;
     type Error = super::errors::RepairTaskControlError;
 }
@@ -680,6 +775,7 @@ impl crate::runtime::Action for super::types::ResetInstanceRequest {
     const NAME: &'static str = "ResetInstance";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ResetInstanceResponse;
     type Error = super::errors::ResetInstanceError;
 }
@@ -687,6 +783,7 @@ impl crate::runtime::Action for super::types::ResetInstancesInternetMaxBandwidth
     const NAME: &'static str = "ResetInstancesInternetMaxBandwidth";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ResetInstancesInternetMaxBandwidthResponse;
     type Error = super::errors::ResetInstancesInternetMaxBandwidthError;
 }
@@ -694,6 +791,7 @@ impl crate::runtime::Action for super::types::ResetInstancesPasswordRequest {
     const NAME: &'static str = "ResetInstancesPassword";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ResetInstancesPasswordResponse;
     type Error = super::errors::ResetInstancesPasswordError;
 }
@@ -701,6 +799,7 @@ impl crate::runtime::Action for super::types::ResetInstancesTypeRequest {
     const NAME: &'static str = "ResetInstancesType";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ResetInstancesTypeResponse;
     type Error = super::errors::ResetInstancesTypeError;
 }
@@ -708,6 +807,7 @@ impl crate::runtime::Action for super::types::ResizeInstanceDisksRequest {
     const NAME: &'static str = "ResizeInstanceDisks";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::ResizeInstanceDisksResponse;
     type Error = super::errors::ResizeInstanceDisksError;
 }
@@ -715,6 +815,7 @@ impl crate::runtime::Action for super::types::RunInstancesRequest {
     const NAME: &'static str = "RunInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::RunInstancesResponse;
     type Error = super::errors::RunInstancesError;
 }
@@ -722,6 +823,7 @@ impl crate::runtime::Action for super::types::StartInstancesRequest {
     const NAME: &'static str = "StartInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::StartInstancesResponse;
     type Error = super::errors::StartInstancesError;
 }
@@ -729,6 +831,7 @@ impl crate::runtime::Action for super::types::StopInstancesRequest {
     const NAME: &'static str = "StopInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::StopInstancesResponse;
     type Error = super::errors::StopInstancesError;
 }
@@ -736,6 +839,7 @@ impl crate::runtime::Action for super::types::SyncImagesRequest {
     const NAME: &'static str = "SyncImages";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::SyncImagesResponse;
     type Error = super::errors::SyncImagesError;
 }
@@ -743,6 +847,7 @@ impl crate::runtime::Action for super::types::TerminateInstancesRequest {
     const NAME: &'static str = "TerminateInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::TerminateInstancesResponse;
     type Error = super::errors::TerminateInstancesError;
 }
@@ -750,6 +855,7 @@ impl crate::runtime::Action for super::types::TerminateResourcePoolPacksRequest 
     const NAME: &'static str = "TerminateResourcePoolPacks";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::TerminateResourcePoolPacksResponse;
     type Error = super::errors::TerminateResourcePoolPacksError;
 }

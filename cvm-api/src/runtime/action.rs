@@ -14,6 +14,9 @@ pub trait Action: Serialize + Validate + Sync {
     const SERVICE: &'static str;
     /// API version, sent as `X-TC-Version`.
     const VERSION: &'static str;
+    /// Whether the call must carry a region (`X-TC-Region`); without one
+    /// the client refuses it before sending rather than after a round trip.
+    const NEEDS_REGION: bool;
     type Response: DeserializeOwned;
     /// The action's typed error, built from whatever code the service sent.
     type Error: From<ServiceError> + std::error::Error + Send + Sync + 'static;

@@ -4,14 +4,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use signer::{Payload, Signer, SigningRequest};
 use tracing::Instrument;
 
-use super::{Action, Config, ConfigError, Error, ServiceError, ValidationError, Violation};
+use super::error::Escaped;
+use super::{
+    Action, Config, ConfigError, Error, ServiceError, TransportError, TransportErrorKind, ValidationError,
+    Violation,
+};
 
 /// Signed and sent byte for byte: the two must not drift apart.
 const CONTENT_TYPE_JSON: &str = "application/json";
@@ -70,6 +74,10 @@ impl Client {
             None => None,
         };
         let http = reqwest::Client::builder()
+            // The API never redirects. Following one would resend the signed
+            // body and the session token to whatever host `Location` names,
+            // and report that host's answer as the service's.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout())
             .connect_timeout(config.connect_timeout())
             .user_agent(USER_AGENT)
@@ -114,6 +122,19 @@ impl Client {
         );
         async {
             if let Err(e) = request.check() {
+                tracing::debug!(error = %e, "request refused before sending");
+                return Err(Error::InvalidRequest(e));
+            }
+            if A::NEEDS_REGION && self.inner.region.is_none() {
+                let e = ValidationError {
+                    violations: vec![Violation {
+                        field: "region".to_owned(),
+                        problem: format!(
+                            "is required by {}: set TENCENTCLOUD_REGION or use Config::with_region (e.g. ap-guangzhou)",
+                            A::NAME
+                        ),
+                    }],
+                };
                 tracing::debug!(error = %e, "request refused before sending");
                 return Err(Error::InvalidRequest(e));
             }
@@ -193,6 +214,8 @@ impl Client {
             payload: Payload::Bytes(&body),
             service: call.service,
             timestamp,
+            // Signed so that a captured request cannot be replayed as another action.
+            action: Some(call.action),
         });
         let mut authorization = HeaderValue::from_str(&authorization)
             .map_err(|_| Failure::request("secret id", "cannot be sent in an HTTP header".to_owned()))?;
@@ -227,6 +250,28 @@ impl Client {
             .await
             .map_err(Failure::transport)?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response.headers().get(LOCATION).map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .chars()
+                    .take(512)
+                    .collect::<String>()
+            });
+            let reason = match &location {
+                Some(to) => format!(
+                    "redirect to `{}` refused: the API never redirects, and nothing was sent there",
+                    Escaped(to)
+                ),
+                None => "redirect refused: the API never redirects".to_owned(),
+            };
+            tracing::debug!(status, location, "redirect refused");
+            // The body is not read: whatever it says is not the service's answer.
+            return Err(Failure::Invalid {
+                status,
+                body: String::new(),
+                reason,
+            });
+        }
         let limit = inner.config.max_response_bytes();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(Failure::transport)? {
@@ -382,7 +427,7 @@ fn body_excerpt(body: &[u8]) -> String {
 /// A failed call before the action's error type is known.
 enum Failure {
     Request(ValidationError),
-    Transport(reqwest::Error),
+    Transport(TransportError),
     Service(ServiceError),
     Invalid {
         status: u16,
@@ -402,7 +447,8 @@ impl Failure {
     }
 
     fn transport(e: reqwest::Error) -> Self {
-        tracing::debug!(error = %e, timeout = e.is_timeout(), connect = e.is_connect(), "transport error");
+        let e = TransportError::new(transport_kind(&e), Box::new(e));
+        tracing::debug!(error = %e, "transport error");
         Failure::Transport(e)
     }
 
@@ -414,6 +460,35 @@ impl Failure {
             Failure::Invalid { status, body, reason } => Error::InvalidResponse { status, body, reason },
         }
     }
+}
+
+/// Sorts a reqwest failure into the kinds callers act on.
+fn transport_kind(e: &reqwest::Error) -> TransportErrorKind {
+    if e.is_timeout() {
+        return TransportErrorKind::Timeout;
+    }
+    if e.is_connect() {
+        return TransportErrorKind::Connect;
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = next {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            ) {
+                return TransportErrorKind::Reset;
+            }
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_incomplete_message() || hyper.is_canceled() || hyper.is_closed() {
+                return TransportErrorKind::Reset;
+            }
+        }
+        next = cause.source();
+    }
+    TransportErrorKind::Other
 }
 
 #[cfg(test)]

@@ -37,13 +37,110 @@ impl ServiceError {
     }
 }
 
+/// One line, whatever the server sent: code, message and request id are
+/// server text, so control characters (ESC sequences, CR/LF) are escaped and
+/// cannot rewrite the terminal or forge log lines. The accessors return the
+/// text as sent.
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}: {} (request id {})",
-            self.code, self.message, self.request_id
+            Escaped(&self.code),
+            Escaped(&self.message),
+            Escaped(&self.request_id)
         )
+    }
+}
+
+/// Displays text with control characters escaped (`\u{1b}`, `\n`, ...), so
+/// that untrusted text prints as one inert line.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What kind of transport failure ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection was made (refused, unreachable, DNS, TLS handshake):
+    /// the request was certainly not processed.
+    Connect,
+    /// The configured timeout elapsed; the service may have received and
+    /// processed the request.
+    Timeout,
+    /// The connection broke (reset, closed early) after it was made; the
+    /// service may have processed the request.
+    Reset,
+    /// Anything else (e.g. a malformed HTTP answer).
+    Other,
+}
+
+impl TransportErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            TransportErrorKind::Connect => "cannot connect",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Reset => "connection lost",
+            TransportErrorKind::Other => "transport error",
+        }
+    }
+}
+
+/// The request could not be delivered or its answer did not arrive.
+///
+/// `Display` gives the kind and the whole cause chain on one line
+/// (`cannot connect: error sending request for url (...): ... Connection
+/// refused (os error 111)`); [`std::error::Error::source`] gives the chain.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TransportError {
+    pub(crate) fn new(kind: TransportErrorKind, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        TransportError { kind, source }
+    }
+
+    /// What kind of failure this was.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.describe())?;
+        // Each layer tends to repeat its cause's text; print what is new.
+        let mut previous = String::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !text.is_empty() && !previous.contains(&text) {
+                write!(f, ": {}", Escaped(&text))?;
+            }
+            previous = text;
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
     }
 }
 
@@ -61,12 +158,14 @@ pub enum Error<E> {
     #[error(transparent)]
     InvalidRequest(#[from] ValidationError),
     /// The request could not be delivered or the answer did not arrive
-    /// (connection refused, DNS, TLS, timeout).
-    #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
-    /// An answer arrived but is not a valid API envelope; status and body are
-    /// kept as received.
-    #[error("invalid response (HTTP {status}): {reason}; body: {body}")]
+    /// (connection refused, DNS, TLS, timeout, reset).
+    #[error(transparent)]
+    Transport(TransportError),
+    /// An answer arrived but is not a valid API envelope (or is a redirect,
+    /// which is never followed); status and body are kept as received. Its
+    /// `Display` is one line, with the body's control characters escaped and
+    /// the body cut after 512 characters.
+    #[error("invalid response (HTTP {status}): {reason}; body: {}", Excerpt(.body))]
     InvalidResponse {
         status: u16,
         body: String,
@@ -79,13 +178,13 @@ impl<E> Error<E> {
     /// for or reading the answer). Retrying a non-idempotent action after a
     /// timeout may repeat it: the service may have received the request.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport(e) if e.is_timeout())
+        matches!(self, Error::Transport(e) if e.kind() == TransportErrorKind::Timeout)
     }
 
     /// No connection could be made (refused, unreachable, DNS or TLS
     /// failure); the request was certainly not processed.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Transport(e) if e.is_connect())
+        matches!(self, Error::Transport(e) if e.kind() == TransportErrorKind::Connect)
     }
 
     /// The HTTP status of an [`Error::InvalidResponse`].
@@ -94,5 +193,86 @@ impl<E> Error<E> {
             Error::InvalidResponse { status, .. } => Some(*status),
             _ => None,
         }
+    }
+}
+
+/// Most characters of a response body shown by `Display`; the field keeps more.
+const BODY_IN_DISPLAY: usize = 512;
+
+/// A body in an error message: one line, escaped, cut.
+struct Excerpt<'a>(&'a str);
+
+impl fmt::Display for Excerpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(BODY_IN_DISPLAY) {
+            None => write!(f, "{}", Escaped(self.0)),
+            Some((end, _)) => write!(
+                f,
+                "{}... [{} more bytes]",
+                Escaped(&self.0[..end]),
+                self.0.len() - end
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_errors_print_as_one_inert_line() {
+        let e = ServiceError::new("Bad\u{1b}[2J", "line1\r\nline2 \u{7}ok é", "r\n1");
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "Bad\\u{1b}[2J: line1\\r\\nline2 \\u{7}ok é (request id r\\n1)"
+        );
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        // The accessors keep the text as sent.
+        assert_eq!(e.message(), "line1\r\nline2 \u{7}ok é");
+    }
+
+    #[test]
+    fn invalid_response_display_is_one_line_and_bounded() {
+        let body = format!("<html>\n\u{1b}]0;title\u{7}{}</html>", "x".repeat(10_000));
+        let e: Error<ServiceError> = Error::InvalidResponse {
+            status: 502,
+            body,
+            reason: "the body is not a JSON object".to_owned(),
+        };
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(shown.starts_with(
+            "invalid response (HTTP 502): the body is not a JSON object; body: <html>\\n\\u{1b}]0;title"
+        ));
+        assert!(shown.len() < 1_000, "{}", shown.len());
+        assert!(shown.ends_with("more bytes]"), "{shown}");
+    }
+
+    #[test]
+    fn transport_errors_show_their_whole_cause_chain_once() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        );
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("error sending request for url (http://127.0.0.1:1/)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = TransportError::new(TransportErrorKind::Connect, Box::new(Outer(io)));
+        assert_eq!(
+            e.to_string(),
+            "cannot connect: error sending request for url (http://127.0.0.1:1/): Connection refused (os error 111)"
+        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

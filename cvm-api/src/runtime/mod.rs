@@ -16,7 +16,7 @@ pub use client::Client;
 pub use config::{Config, ConfigError};
 pub use credentials::Credentials;
 pub use endpoint::Endpoint;
-pub use error::{Error, ServiceError};
+pub use error::{Error, ServiceError, TransportError, TransportErrorKind};
 /// Re-exported so that [`Credentials`] can be built without depending on `signer`.
 pub use signer::SecretKey;
 pub use validate::{Pattern, Validate, ValidationError, Validator, Violation};

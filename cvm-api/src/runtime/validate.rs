@@ -6,6 +6,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use super::error::Escaped;
+
 /// Implemented by every object that can appear in a request.
 pub trait Validate {
     /// Records every problem with `self` in `v`.
@@ -180,7 +182,8 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.field, self.problem)
+        // Problems may quote the offending value: keep the line inert.
+        write!(f, "{} {}", Escaped(&self.field), Escaped(&self.problem))
     }
 }
 

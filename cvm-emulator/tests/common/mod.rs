@@ -65,6 +65,10 @@ pub struct Call {
     /// Replaces the X-TC-Timestamp header sent (the signature still uses `timestamp`).
     pub timestamp_header: Option<String>,
     pub extra_headers: Vec<(String, String)>,
+    /// Sign `X-TC-Action` too (`SignedHeaders=content-type;host;x-tc-action`,
+    /// as our client and Tencent's published example do); `false` signs what
+    /// the official SDKs sign.
+    pub sign_action: bool,
 }
 
 impl Call {
@@ -87,6 +91,7 @@ impl Call {
             authorization: None,
             timestamp_header: None,
             extra_headers: Vec::new(),
+            sign_action: true,
         }
     }
 
@@ -111,6 +116,7 @@ impl Call {
                 payload: Payload::Bytes(&self.body),
                 service: "cvm",
                 timestamp: self.timestamp,
+                action: self.action.as_deref().filter(|_| self.sign_action),
             },
         )
     }

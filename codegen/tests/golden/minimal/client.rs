@@ -7,6 +7,7 @@ impl crate::runtime::Action for super::types::StartInstancesRequest {
     const NAME: &'static str = "StartInstances";
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::StartInstancesResponse;
     type Error = super::errors::StartInstancesError;
 }

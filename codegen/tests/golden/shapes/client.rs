@@ -7,6 +7,7 @@ impl crate::runtime::Action for super::types::DescribeThingsRequest {
     const NAME: &'static str = "DescribeThings";
     const SERVICE: &'static str = "demo";
     const VERSION: &'static str = "2020-01-01";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::DescribeThingsResponse;
     type Error = super::errors::DescribeThingsError;
 }
@@ -14,6 +15,7 @@ impl crate::runtime::Action for super::types::PingServiceRequest {
     const NAME: &'static str = "PingService";
     const SERVICE: &'static str = "demo";
     const VERSION: &'static str = "2020-01-01";
+    const NEEDS_REGION: bool = true;
     type Response = super::types::PingServiceResponse;
     type Error = super::errors::PingServiceError;
 }
