@@ -266,6 +266,19 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
         }
     }
 
+    // An object no action reaches has no side to take its optionality from,
+    // and no caller: it is left over from a removed action (or misspelt).
+    let roots: Vec<String> = in_roots.iter().chain(&out_roots).cloned().collect();
+    let reached = reachable(&roots, objects);
+    for name in objects.keys().filter(|name| !reached.contains(*name)) {
+        problems.api(
+            &format!("objects.{name}"),
+            format!(
+                "no action reaches `{name}`; delete it (and any rules for it), or add the action that uses it"
+            ),
+        );
+    }
+
     check_errors(api, errors, &mut problems);
     check_rules(api, rules, &mut problems);
     problems.into_result()?;
@@ -286,9 +299,9 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
     let responses: BTreeSet<&String> = out_roots.iter().collect();
     let mut model_objects = Vec::with_capacity(objects.len());
     for (name, object) in objects {
-        let unreached = !in_reach.contains(name) && !out_reach.contains(name);
-        let in_input = in_reach.contains(name) || unreached;
-        let in_output = out_reach.contains(name) || unreached;
+        // Every object is reached from one side at least (checked above).
+        let in_input = in_reach.contains(name);
+        let in_output = out_reach.contains(name);
         let is_response = responses.contains(name);
         let member_rules = rules.objects.0.get(name);
         let mut taken: BTreeSet<String> = BTreeSet::new();
@@ -546,7 +559,8 @@ fn check_metadata(api: &ApiFile, problems: &mut Problems) {
     }
 }
 
-fn is_error_code(code: &str) -> bool {
+/// `Segment.Segment…`, each segment an identifier: what a variant name can be made from.
+pub fn is_error_code(code: &str) -> bool {
     !code.is_empty() && code.split('.').all(names::is_identifier)
 }
 

@@ -492,3 +492,33 @@ proptest! {
         }
     }
 }
+
+/// Objects left behind by a removed action are refused, each by name, rather
+/// than generated with optionality guessed from no side (their `RequestId`
+/// would become an `Option` whose docs say "always present").
+#[test]
+fn objects_no_action_reaches() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["StopInstancesRequest"] = json!({"document": "", "type": "object", "members": [
+        {"document": "", "member": "Placement", "name": "Placement", "required": true, "type": "object"}
+    ]});
+    api["objects"]["Placement"] = json!({"document": "", "type": "object", "members": [
+        {"document": "", "member": "string", "name": "Zone", "required": true, "type": "string"}
+    ]});
+    api["objects"]["StopInstancesResponse"] = api["objects"]["StartInstancesResponse"].clone();
+    let mut with_action = api.clone();
+    with_action["actions"]["StopInstances"] = json!({"document": "", "input": "StopInstancesRequest",
+        "name": "Stop instances", "output": "StopInstancesResponse", "status": "online"});
+    assert_eq!(problems(&with_action, &errors, &rules), Vec::<String>::new());
+
+    let found = problems(&api, &errors, &rules);
+    let expected: Vec<String> = ["Placement", "StopInstancesRequest", "StopInstancesResponse"]
+        .iter()
+        .map(|o| {
+            format!(
+                "api.json: objects.{o}: no action reaches `{o}`; delete it (and any rules for it), or add the action that uses it"
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+}

@@ -5,6 +5,11 @@
 //! text is dropped unless `--keep-docs` is given, each action's title is made
 //! from its name, and examples that are words rather than data are dropped.
 //! Our own English docs, where we wrote some, are kept.
+//!
+//! Error codes come from two official sources, because neither says it all
+//! (see [`ErrorSources`]): which codes the service has, from the Python SDK's
+//! `errorcodes.py`; which of them each action returns, from the Go SDK's
+//! per-action lists, a copy of which is bundled here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,14 +17,18 @@ use std::path::{Path, PathBuf};
 use codegen::model::{closest, reachable};
 use codegen::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, ObjectDef};
 
+use crate::sdk_codes;
+
 pub struct Options {
     pub from: PathBuf,
     pub actions: Vec<String>,
     pub all: bool,
     pub keep_docs: bool,
-    /// A file `{"actions": {"StartInstances": ["Code", ...]}}` whose codes
-    /// are merged into our errors file for the imported actions.
+    /// A file `{"actions": {"StartInstances": ["Code", ...]}}` to use instead
+    /// of the bundled per-action lists.
     pub errors_from: Option<PathBuf>,
+    /// An `errorcodes.py` to use instead of the pinned one fetched from PyPI.
+    pub errorcodes: Option<PathBuf>,
     /// Take the official definition where ours differs, instead of failing.
     pub overwrite: bool,
 }
@@ -31,7 +40,118 @@ pub struct Report {
     pub objects_added: usize,
     pub objects_updated: usize,
     pub examples_dropped: usize,
+    /// (action, code) pairs newly listed in `errors.json` `actions`.
+    pub codes_attached: usize,
+    /// Codes newly added to `errors.json` `codes` (with no description yet).
     pub codes_added: usize,
+    /// `Action: Code` pairs the per-action lists give but the service's code
+    /// list does not have: left out.
+    pub codes_skipped: Vec<String>,
+    /// Imported actions the per-action lists say nothing about.
+    pub actions_without_codes: Vec<String>,
+}
+
+impl Report {
+    /// What the import did, for the terminal.
+    pub fn lines(&self, sources: &ErrorSources) -> Vec<String> {
+        let mut lines = vec![format!(
+            "actions: {} added, {} updated; objects: {} added, {} updated; {} word examples dropped; \
+             error codes: {} attached to actions, {} new in `codes`",
+            self.actions_added,
+            self.actions_updated,
+            self.objects_added,
+            self.objects_updated,
+            self.examples_dropped,
+            self.codes_attached,
+            self.codes_added,
+        )];
+        if self.codes_added > 0 {
+            lines.push(format!(
+                "note: the {} new codes have an empty description in errors.json; write a short English one",
+                self.codes_added
+            ));
+        }
+        if !self.codes_skipped.is_empty() {
+            lines.push(format!(
+                "warning: {} codes left out, listed for an action but absent from {}: {}",
+                self.codes_skipped.len(),
+                sources.service_origin,
+                self.codes_skipped.join(", ")
+            ));
+        }
+        if !self.actions_without_codes.is_empty() {
+            lines.push(format!(
+                "warning: no per-action codes in {} for: {} (their enums have only the common codes)",
+                sources.per_action_origin,
+                self.actions_without_codes.join(", ")
+            ));
+        }
+        lines
+    }
+}
+
+/// The per-action lists of the official Go SDK (`cvm/v20170312/client.go`),
+/// codes only. The Go SDK is not on a registry our tools may fetch from, so a
+/// copy is kept here; refresh it when moving to a newer API description.
+const BUNDLED_ACTION_ERRORS: &str = include_str!("../data/cvm-action-errors.json");
+const BUNDLED_ACTION_ERRORS_NAME: &str = "xtask/data/cvm-action-errors.json";
+
+/// Where imported actions get their error codes.
+///
+/// `errorcodes.py` lists every code of the service but not who returns it;
+/// the Go SDK's lists say which action returns which. A code is attached to an
+/// action when the per-action list gives it and the service has it (the
+/// Python SDK lists it, or it is one of our `common` codes, which come from
+/// Tencent's common error code documentation). Codes the per-action list gives
+/// but the service does not have are left out and reported by name.
+pub struct ErrorSources {
+    /// Every code the service has.
+    pub service: BTreeSet<String>,
+    pub service_origin: String,
+    /// Which codes each action may return.
+    pub per_action: BTreeMap<String, Vec<String>>,
+    pub per_action_origin: String,
+}
+
+impl ErrorSources {
+    /// The sources `opts` names, else the pinned `errorcodes.py` (fetched and
+    /// cached under `target/`) and the bundled per-action lists.
+    pub fn load(root: &Path, opts: &Options) -> Result<Self, String> {
+        let errorcodes = match &opts.errorcodes {
+            Some(path) => path.clone(),
+            None => sdk_codes::fetch(root)?,
+        };
+        let service = sdk_codes::read(&errorcodes)?;
+        let (per_action, per_action_origin) = match &opts.errors_from {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let origin = path.display().to_string();
+                (parse_action_errors(&origin, &text)?, origin)
+            }
+            None => (
+                parse_action_errors(BUNDLED_ACTION_ERRORS_NAME, BUNDLED_ACTION_ERRORS)?,
+                BUNDLED_ACTION_ERRORS_NAME.to_string(),
+            ),
+        };
+        Ok(ErrorSources {
+            service,
+            service_origin: errorcodes.display().to_string(),
+            per_action,
+            per_action_origin,
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ActionErrors {
+    actions: BTreeMap<String, Vec<String>>,
+}
+
+/// `{"actions": {"StartInstances": ["Code", ...]}}`; other keys are ignored.
+pub fn parse_action_errors(name: &str, text: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let parsed: ActionErrors = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+    Ok(parsed.actions)
 }
 
 /// The spec directory's two files, as they are and as they will be written.
@@ -79,8 +199,41 @@ pub fn is_plain_example(example: &str) -> bool {
     example.is_ascii()
 }
 
-pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Result<Report, String> {
+/// Reads the spec in `dir`, imports into it, checks that the result
+/// validates and generates, and only then writes `api.json` and `errors.json`.
+pub fn import_into_dir(dir: &Path, sources: &ErrorSources, opts: &Options) -> Result<Report, String> {
+    let official = std::fs::read_to_string(&opts.from)
+        .map_err(|e| format!("cannot read {}: {e}", opts.from.display()))?;
+    let mut files = read_spec(dir)?;
+    let report = import(&mut files, &official, sources, opts)?;
+    let api = to_stable_json(&files.api)?;
+    let errors = to_stable_json(&files.errors)?;
+    let rules_path = dir.join(codegen::model::RULES_FILE);
+    let rules = std::fs::read_to_string(&rules_path)
+        .map_err(|e| format!("cannot read {}: {e}", rules_path.display()))?;
+    let model = codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
+    codegen::generate(&model, &dir.display().to_string()).map_err(|e| e.to_string())?;
+    write_spec(dir, &files)?;
+    Ok(report)
+}
+
+pub fn import(
+    ours: &mut SpecFiles,
+    official_text: &str,
+    sources: &ErrorSources,
+    opts: &Options,
+) -> Result<Report, String> {
     let official = codegen::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
+    import_parsed(ours, &official, sources, opts)
+}
+
+/// [`import`] from an official description already parsed.
+pub fn import_parsed(
+    ours: &mut SpecFiles,
+    official: &ApiFile,
+    sources: &ErrorSources,
+    opts: &Options,
+) -> Result<Report, String> {
     for (field, theirs, mine) in [
         (
             "apiVersion",
@@ -200,9 +353,7 @@ pub fn import(ours: &mut SpecFiles, official_text: &str, opts: &Options) -> Resu
         ));
     }
 
-    if let Some(path) = &opts.errors_from {
-        report.codes_added += merge_errors(&mut ours.errors, path, &wanted)?;
-    }
+    attach_codes(&mut ours.errors, sources, &wanted, &mut report);
     Ok(report)
 }
 
@@ -301,29 +452,39 @@ fn facts(m: &MemberDef) -> String {
     )
 }
 
-#[derive(serde::Deserialize)]
-struct ActionErrors {
-    actions: BTreeMap<String, Vec<String>>,
-}
-
-fn merge_errors(errors: &mut ErrorsFile, path: &Path, actions: &[String]) -> Result<usize, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let given: ActionErrors = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut added = 0;
+/// Lists, for each imported action, the codes [`ErrorSources`] attributes to
+/// it. Codes already listed stay (hand additions included); a code new to
+/// `codes` gets an empty description, for us to write in English: the only
+/// official descriptions are Tencent's Chinese prose.
+fn attach_codes(errors: &mut ErrorsFile, sources: &ErrorSources, actions: &[String], report: &mut Report) {
     for action in actions {
-        let Some(codes) = given.actions.get(action) else {
+        let Some(codes) = sources.per_action.get(action) else {
+            report.actions_without_codes.push(action.clone());
             continue;
         };
-        let list = errors.actions.0.entry(action.clone()).or_default();
-        let mut set: BTreeSet<String> = list.iter().cloned().collect();
+        let existing = errors.actions.0.get(action);
+        let mut listed: BTreeSet<String> = existing.into_iter().flatten().cloned().collect();
+        let mut attached = 0;
         for code in codes {
-            set.insert(code.clone());
+            if !sources.service.contains(code) && !errors.common.contains(code) {
+                report.codes_skipped.push(format!("{action}: {code}"));
+                continue;
+            }
+            if listed.insert(code.clone()) {
+                attached += 1;
+            }
             if !errors.codes.0.contains_key(code) {
                 errors.codes.0.insert(code.clone(), String::new());
-                added += 1;
+                report.codes_added += 1;
             }
         }
-        *list = set.into_iter().collect();
+        // An untouched list keeps its order; one that grew is sorted.
+        if attached > 0 || existing.is_none() {
+            errors
+                .actions
+                .0
+                .insert(action.clone(), listed.into_iter().collect());
+        }
+        report.codes_attached += attached;
     }
-    Ok(added)
 }

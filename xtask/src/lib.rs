@@ -2,3 +2,4 @@
 
 pub mod import;
 pub mod regen;
+pub mod sdk_codes;

@@ -22,8 +22,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Copy actions (and every object they reach) from an official api.json
-    /// into spec/cvm/v20170312, then regenerate.
+    /// Copy actions (and every object they reach, and their error codes) from
+    /// an official api.json into spec/cvm/v20170312, then regenerate.
     Import {
         /// The official description, e.g. tccli/services/cvm/v20170312/api.json.
         #[arg(long)]
@@ -37,9 +37,14 @@ enum Command {
         /// Keep Tencent's documentation text (for your own private use only).
         #[arg(long)]
         keep_docs: bool,
-        /// Per-action error codes to merge, as {"actions": {"Name": ["Code", ...]}}.
+        /// Which codes each action returns, as {"actions": {"Name": ["Code", ...]}},
+        /// instead of the bundled lists from the official Go SDK.
         #[arg(long, value_name = "FILE")]
         errors: Option<PathBuf>,
+        /// The service's codes: a Python SDK errorcodes.py, instead of the pinned
+        /// tencentcloud-sdk-python-cvm one fetched from PyPI and cached under target/.
+        #[arg(long, value_name = "FILE")]
+        errorcodes: Option<PathBuf>,
         /// Take the official definition where ours differs, instead of failing.
         #[arg(long)]
         overwrite: bool,
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
             all,
             keep_docs,
             errors,
+            errorcodes,
             overwrite,
         } => {
             let opts = import::Options {
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
                 all,
                 keep_docs,
                 errors_from: errors,
+                errorcodes,
                 overwrite,
             };
             run_import(&root, &opts)
@@ -121,25 +128,10 @@ fn run_regen(root: &std::path::Path, check: bool) -> Result<ExitCode, String> {
 
 fn run_import(root: &std::path::Path, opts: &import::Options) -> Result<ExitCode, String> {
     let spec_dir = root.join(regen::TARGETS[0].spec);
-    let official = std::fs::read_to_string(&opts.from)
-        .map_err(|e| format!("cannot read {}: {e}", opts.from.display()))?;
-    let mut files = import::read_spec(&spec_dir)?;
-    let report = import::import(&mut files, &official, opts)?;
-    let api = import::to_stable_json(&files.api)?;
-    let errors = import::to_stable_json(&files.errors)?;
-    let rules = std::fs::read_to_string(spec_dir.join("rules.json")).map_err(|e| e.to_string())?;
-    // Check the merged spec, and that it generates, before writing anything.
-    let model = codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
-    codegen::generate(&model, regen::TARGETS[0].spec).map_err(|e| e.to_string())?;
-    import::write_spec(&spec_dir, &files)?;
-    eprintln!(
-        "actions: {} added, {} updated; objects: {} added, {} updated; {} word examples dropped; {} error codes added",
-        report.actions_added,
-        report.actions_updated,
-        report.objects_added,
-        report.objects_updated,
-        report.examples_dropped,
-        report.codes_added
-    );
+    let sources = import::ErrorSources::load(root, opts)?;
+    let report = import::import_into_dir(&spec_dir, &sources, opts)?;
+    for line in report.lines(&sources) {
+        eprintln!("{line}");
+    }
     run_regen(root, false)
 }

@@ -123,14 +123,49 @@ fn importing_everything_again_changes_nothing() {
         all: true,
         keep_docs: false,
         errors_from: None,
+        errorcodes: None,
         overwrite: false,
     };
-    let report = xtask::import::import(&mut files, &tccli::read_official("api.json"), &opts).unwrap();
+    let sources = xtask::import::ErrorSources::load(&root(), &opts).unwrap();
+    let report =
+        xtask::import::import(&mut files, &tccli::read_official("api.json"), &sources, &opts).unwrap();
     assert_eq!((report.actions_added, report.actions_updated), (0, 0));
     assert_eq!((report.objects_added, report.objects_updated), (0, 0));
+    assert_eq!((report.codes_attached, report.codes_added), (0, 0));
+    assert!(report.codes_skipped.is_empty(), "{:?}", report.codes_skipped);
+    assert!(
+        report.actions_without_codes.is_empty(),
+        "{:?}",
+        report.actions_without_codes
+    );
     assert_eq!(xtask::import::to_stable_json(&files.api).unwrap(), before_api);
     assert_eq!(
         xtask::import::to_stable_json(&files.errors).unwrap(),
         before_errors
     );
+}
+
+/// The pinned Python SDK lists every code our spec attaches to an action, and
+/// only codes: its comments (Chinese prose) are never read.
+#[test]
+fn the_python_sdk_lists_every_code_an_action_returns() {
+    let path = xtask::sdk_codes::fetch(&root()).unwrap();
+    let service = xtask::sdk_codes::read(&path).unwrap();
+    assert_eq!(
+        service.len(),
+        422,
+        "tencentcloud-sdk-python-cvm 3.1.178 lists 422 codes"
+    );
+    assert!(service.iter().all(|c| c.is_ascii()));
+    let errors = xtask::import::read_spec(&root().join("spec/cvm/v20170312"))
+        .unwrap()
+        .errors;
+    let missing: Vec<&String> = errors
+        .actions
+        .0
+        .values()
+        .flatten()
+        .filter(|c| !service.contains(*c))
+        .collect();
+    assert!(missing.is_empty(), "{missing:?}");
 }

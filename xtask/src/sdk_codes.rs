@@ -1,0 +1,112 @@
+//! Which error codes the service has, as the official Python SDK lists them in
+//! `tencentcloud/<service>/<version>/errorcodes.py`.
+//!
+//! That file is Python source: a module-level constant per code, each after a
+//! comment describing it in Chinese. Only the string values are read; the
+//! comments are skipped unread, so none of Tencent's prose can reach the spec.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The fetch script, relative to the workspace root.
+const FETCH_SCRIPT: &str = "scripts/fetch-sdk-errorcodes.py";
+
+/// The codes of `text`, the contents of an `errorcodes.py` named `file` in
+/// messages. A line that is neither blank, a comment nor `NAME = 'Code'` is an
+/// error naming the file and line: a format change should stop the import,
+/// not silently lose codes.
+pub fn parse(file: &str, text: &str) -> Result<BTreeSet<String>, String> {
+    let mut codes = BTreeSet::new();
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, code) = parse_constant(line).map_err(|why| format!("{file}:{line_no}: {why}"))?;
+        if let Some(first) = names.insert(name, line_no) {
+            return Err(format!(
+                "{file}:{line_no}: `{name}` is defined twice (first on line {first})"
+            ));
+        }
+        codes.insert(code.to_string());
+    }
+    if codes.is_empty() {
+        return Err(format!("{file}: no error codes found"));
+    }
+    Ok(codes)
+}
+
+/// `NAME = 'Code'` (either quote, optionally followed by a comment) →
+/// (`NAME`, `Code`).
+fn parse_constant(line: &str) -> Result<(&str, &str), String> {
+    const EXPECTED: &str = "expected `NAME = 'Code'`, a comment or a blank line";
+    let Some((name, value)) = line.split_once('=') else {
+        return Err(EXPECTED.to_string());
+    };
+    let name = name.trim();
+    let is_constant_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_constant_name {
+        return Err(format!("{EXPECTED}; the left of `=` is not a constant name"));
+    }
+    let value = value.trim_start();
+    let Some(quote) = value.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+        return Err(format!("{EXPECTED}; `{name}` is not given a quoted string"));
+    };
+    let body = &value[1..];
+    let Some(end) = body.find(quote) else {
+        return Err(format!("the string given to `{name}` is not closed on its line"));
+    };
+    let (code, rest) = (&body[..end], body[end + 1..].trim());
+    if !rest.is_empty() && !rest.starts_with('#') {
+        return Err(format!("unexpected text after the string given to `{name}`"));
+    }
+    if !codegen::model::is_error_code(code) {
+        return Err(format!(
+            "`{name}` is `{code}`, not an error code like `InvalidInstanceId.NotFound`"
+        ));
+    }
+    Ok((name, code))
+}
+
+/// Reads and parses an `errorcodes.py`.
+pub fn read(path: &Path) -> Result<BTreeSet<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// The pinned `errorcodes.py`, fetched from PyPI on first use and cached under
+/// the target directory (the test suite fetches tccli the same way).
+pub fn fetch(root: &Path) -> Result<PathBuf, String> {
+    let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    };
+    let script = root.join(FETCH_SCRIPT);
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg(target.join("official"))
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run python3 {} to fetch the Python SDK's error codes: {e} \
+                 (or pass --errorcodes path/to/errorcodes.py)",
+                script.display()
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed ({}): {}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let path = String::from_utf8(output.stdout)
+        .map_err(|_| format!("{} printed a path that is not UTF-8", script.display()))?;
+    Ok(PathBuf::from(path.trim()))
+}
