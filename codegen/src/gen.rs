@@ -1,8 +1,9 @@
 //! Model → Rust tokens → formatted text.
 //!
-//! Generated files refer to the runtime as `crate::runtime::...` and to each
-//! other as `super::...`, so they can be mounted anywhere in a crate that has
-//! the runtime at `crate::runtime` (the golden tests rely on this).
+//! Generated files refer to the runtime as the external crate
+//! `tencentcloud_runtime` and to each other as `super::...`, so they can be
+//! mounted as any module of a crate that depends on the runtime (the golden
+//! tests rely on this).
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -113,6 +114,8 @@ fn mod_file(model: &Model) -> TokenStream {
         mod client;
         pub mod errors;
         pub mod types;
+
+        pub use client::Client;
 
         #macro_doc
         #[macro_export]
@@ -263,7 +266,9 @@ fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
         serde_args.push(quote!(default));
     }
     if needs_lenient(m) {
-        serde_args.push(quote!(deserialize_with = "crate::runtime::lenient::deserialize"));
+        serde_args.push(quote!(
+            deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        ));
     }
     let deprecated = m
         .deprecated
@@ -313,7 +318,7 @@ fn validate_tokens(object: &Object) -> TokenStream {
         if let Some(pattern) = &rule.pattern {
             let stat = pattern_static(m);
             statics.push(quote! {
-                static #stat: crate::runtime::Pattern = crate::runtime::Pattern::new(#pattern);
+                static #stat: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(#pattern);
             });
             item_checks.push(quote!(v.pattern(item, &#stat);));
         }
@@ -353,8 +358,8 @@ fn validate_tokens(object: &Object) -> TokenStream {
     }
     let v = if checks.is_empty() { quote!(_v) } else { quote!(v) };
     quote! {
-        impl crate::runtime::Validate for #name {
-            fn validate(&self, #v: &mut crate::runtime::Validator) {
+        impl tencentcloud_runtime::Validate for #name {
+            fn validate(&self, #v: &mut tencentcloud_runtime::Validator) {
                 #(#statics)*
                 #(#checks)*
             }
@@ -391,7 +396,7 @@ fn errors_file(model: &Model) -> TokenStream {
         //! One error enum per action, plus the codes every action shares.
         #![allow(non_camel_case_types, clippy::doc_markdown)]
 
-        use crate::runtime::ServiceError;
+        use tencentcloud_runtime::ServiceError;
 
         #common
         #(#enums)*
@@ -564,7 +569,7 @@ fn client_file(model: &Model) -> TokenStream {
         let name = &action.name;
         let needs_region = action.needs_region;
         quote! {
-            impl crate::runtime::Action for super::types::#input {
+            impl tencentcloud_runtime::Action for super::types::#input {
                 const NAME: &'static str = #name;
                 const SERVICE: &'static str = #service;
                 const VERSION: &'static str = #version;
@@ -597,18 +602,65 @@ fn client_file(model: &Model) -> TokenStream {
             pub async fn #method(
                 &self,
                 request: &super::types::#input,
-            ) -> Result<super::types::#output, crate::runtime::Error<super::errors::#error>> {
-                self.send(request).await
+            ) -> Result<super::types::#output, tencentcloud_runtime::Error<super::errors::#error>> {
+                self.runtime.send_with(request, &self.options).await
             }
         }
     });
+    let client_doc = doc(&format!(
+        "A client for the `{service}` API, version {version}: a method per action.\n\n\
+         Cheap to make and to clone: it shares the connection pool, credentials and retry budget of \
+         the [`tencentcloud_runtime::Client`] it is made from, so clients of several services can \
+         share one."
+    ));
     quote! {
-        //! A method per action on [`Client`](crate::runtime::Client).
+        //! The service's client: a method per action.
         #![allow(clippy::doc_markdown)]
 
         #(#impls)*
 
-        impl crate::runtime::Client {
+        #client_doc
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            runtime: tencentcloud_runtime::Client,
+            options: tencentcloud_runtime::CallOptions,
+        }
+
+        impl Client {
+            /// A client sharing `runtime`'s connection pool, credentials and retry budget.
+            pub fn new(runtime: &tencentcloud_runtime::Client) -> Self {
+                Client {
+                    runtime: runtime.clone(),
+                    options: tencentcloud_runtime::CallOptions::default(),
+                }
+            }
+
+            /// A client with its own runtime, made from `config`.
+            pub fn from_config(
+                config: tencentcloud_runtime::Config,
+            ) -> Result<Self, tencentcloud_runtime::ConfigError> {
+                Ok(Client::new(&tencentcloud_runtime::Client::new(config)?))
+            }
+
+            /// A client configured from the `TENCENTCLOUD_*` environment variables.
+            pub fn from_env() -> Result<Self, tencentcloud_runtime::ConfigError> {
+                Ok(Client::new(&tencentcloud_runtime::Client::from_env()?))
+            }
+
+            /// The shared runtime this client sends through.
+            pub fn runtime(&self) -> &tencentcloud_runtime::Client {
+                &self.runtime
+            }
+
+            /// The same client with `options` overriding the runtime's settings for
+            /// every call made through the copy.
+            pub fn with_options(&self, options: tencentcloud_runtime::CallOptions) -> Self {
+                Client {
+                    runtime: self.runtime.clone(),
+                    options,
+                }
+            }
+
             #(#methods)*
         }
     }

@@ -13,8 +13,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use cvm_api::runtime::{Client, Error};
 use cvm_api::StartInstancesRequest;
+use cvm_api::{Client, Error};
 
 /// Starts stopped CVM instances and prints the request id.
 #[derive(Parser)]

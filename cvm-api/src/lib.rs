@@ -22,15 +22,22 @@
 //!
 //! The request and response types live in [`types`], the error enums in
 //! [`errors`]; both are re-exported here. The code in those modules is
-//! generated from `spec/cvm/v20170312` by `cargo xtask regen`.
+//! generated from `spec/cvm/v20170312` by `cargo xtask regen`. The
+//! service-independent runtime (configuration, signing, transport, errors)
+//! is the `tencentcloud-runtime` crate, re-exported as [`runtime`]: a
+//! [`Client`] made with [`Client::new`] from a shared [`runtime::Client`]
+//! shares its connection pool and credentials with other services' clients.
 
 #[rustfmt::skip]
 mod generated;
-pub mod runtime;
 
 pub use errors::*;
-pub use generated::{errors, types};
-pub use runtime::{Client, Config, ConfigError, Credentials, Endpoint, Error, SecretKey, ServiceError};
+pub use generated::{errors, types, Client};
+pub use tencentcloud_runtime as runtime;
+pub use tencentcloud_runtime::{
+    CallOptions, Config, ConfigError, Credentials, Endpoint, Error, SecretKey, ServiceError, TransportError,
+    TransportErrorKind,
+};
 pub use types::*;
 
 /// Compiles the README's code samples as doc tests, so they cannot rot.

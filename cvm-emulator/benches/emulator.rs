@@ -53,7 +53,7 @@ fn client_for(url: &str) -> Client {
         .with_endpoint(Endpoint::custom(url).expect("endpoint"))
         .with_region(REGION)
         .with_timeout(Duration::from_secs(10));
-    Client::new(config).expect("client")
+    Client::from_config(config).expect("client")
 }
 
 async fn start_emulator() -> (RunningEmulator, Target) {

@@ -77,7 +77,7 @@ fn client(url: &str) -> Client {
         .with_endpoint(Endpoint::custom(url).expect("endpoint"))
         .with_region(REGION)
         .with_timeout(Duration::from_secs(30));
-    Client::new(config).expect("client")
+    Client::from_config(config).expect("client")
 }
 
 /// Spawns the emulator on a free loopback port; returns it and its URL (read

@@ -625,7 +625,7 @@ impl RunningEmulator {
 
     /// A [`cvm_api::Client`] for [`RunningEmulator::client_config`].
     pub fn client(&self, region: &str) -> Result<cvm_api::Client, cvm_api::ConfigError> {
-        cvm_api::Client::new(self.client_config(region)?)
+        cvm_api::Client::from_config(self.client_config(region)?)
     }
 
     /// Stops accepting connections, lets requests in flight finish (at most

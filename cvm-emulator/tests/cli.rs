@@ -71,7 +71,7 @@ fn terminate(child: &mut Child) -> String {
 }
 
 fn client(url: &str, id: &str, key: &str) -> Client {
-    Client::new(
+    Client::from_config(
         Config::new(Credentials::new(id, SecretKey::new(key)))
             .with_endpoint(Endpoint::custom(url).unwrap())
             .with_region("ap-guangzhou")

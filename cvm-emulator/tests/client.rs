@@ -15,7 +15,7 @@ use cvm_api::{
 use cvm_emulator::{EmulatorConfig, RunningEmulator, DEMO_SECRET_ID};
 
 fn client_with(emu: &RunningEmulator, id: &str, key: &str) -> Client {
-    Client::new(
+    Client::from_config(
         Config::new(Credentials::new(id, SecretKey::new(key)))
             .with_endpoint(Endpoint::custom(&emu.endpoint_url()).unwrap())
             .with_region(REGION)
@@ -346,6 +346,7 @@ async fn transitional_states_are_refused() {
 /// StartInstances sent without the client's own checks.
 async fn raw_start(client: &Client, ids: Vec<String>) -> StartInstancesError {
     let r: Result<StartInstancesResponse, _> = client
+        .runtime()
         .call(
             "cvm",
             "2017-03-12",
@@ -394,7 +395,7 @@ async fn id_errors() {
     );
 
     // Another region does not see the instance.
-    let other = Client::new(emu.client_config("ap-shanghai").unwrap()).unwrap();
+    let other = Client::from_config(emu.client_config("ap-shanghai").unwrap()).unwrap();
     let err = other
         .start_instances(&StartInstancesRequest {
             instance_ids: ids.clone(),
@@ -740,7 +741,7 @@ async fn authentication_errors() {
     );
 
     // Without a region, instance actions are refused.
-    let no_region = Client::new(
+    let no_region = Client::from_config(
         Config::new(Credentials::new(
             DEMO_SECRET_ID,
             SecretKey::new(cvm_emulator::DEMO_SECRET_KEY),
@@ -756,6 +757,7 @@ async fn authentication_errors() {
     );
     // ...and by the emulator when the region is missing all the same.
     let err = no_region
+        .runtime()
         .call::<_, serde_json::Value>("cvm", "2017-03-12", "StartInstances", &req)
         .await
         .unwrap_err();

@@ -239,7 +239,7 @@ fn client(emulator: &RunningEmulator, id: &str, key: &str) -> Client {
         .with_endpoint(Endpoint::custom(&emulator.endpoint_url()).expect("endpoint"))
         .with_region(REGION)
         .with_timeout(Duration::from_secs(10));
-    Client::new(config).expect("client")
+    Client::from_config(config).expect("client")
 }
 
 struct Task {

@@ -1,9 +1,9 @@
 //! What the generator promises, checked on the compiled golden output.
 
-use codegen_golden::runtime::{Action, ServiceError, Validate};
 use codegen_golden::shapes::errors::{CommonErrorCode, DescribeThingsError};
 use codegen_golden::shapes::types::*;
 use serde_json::json;
+use tencentcloud_runtime::{Action, ServiceError, Validate};
 
 #[test]
 fn optional_members_are_omitted_and_keywords_round_trip() {

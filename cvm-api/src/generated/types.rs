@@ -31,7 +31,7 @@ pub struct AccountQuotaOverview {
     #[serde(
         rename = "Region",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region: String,
     /// Wire name `AccountQuota`; [`AccountQuota`]; always present in responses.
@@ -50,7 +50,7 @@ pub struct ActionTimer {
         rename = "TimerAction",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub timer_action: Option<String>,
     /// When to run it, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`; at least 5 minutes in the future.
@@ -60,7 +60,7 @@ pub struct ActionTimer {
         rename = "ActionTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_time: Option<String>,
     /// Extra data; responses only.
@@ -75,7 +75,7 @@ pub struct ActionTimer {
         rename = "ActionTimerId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_timer_id: Option<String>,
     /// Timer state: `UNDO` (pending), `DOING` (running) or `DONE`; responses only.
@@ -85,7 +85,7 @@ pub struct ActionTimer {
         rename = "Status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub status: Option<String>,
     /// ID of the instance the timer belongs to; responses only.
@@ -95,12 +95,12 @@ pub struct ActionTimer {
         rename = "InstanceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
 }
-impl crate::runtime::Validate for ActionTimer {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ActionTimer {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.externals {
             v.field(
                 "Externals",
@@ -123,7 +123,7 @@ pub struct AllocateHostsRequest {
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Wire name `HostChargePrepaid`; [`ChargePrepaid`].
@@ -138,7 +138,7 @@ pub struct AllocateHostsRequest {
         rename = "HostChargeType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_charge_type: Option<String>,
     /// Wire name `HostType`; string. Example: `HS1`.
@@ -146,7 +146,7 @@ pub struct AllocateHostsRequest {
         rename = "HostType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_type: Option<String>,
     /// Wire name `HostCount`; uint64. Example: `1`.
@@ -154,7 +154,7 @@ pub struct AllocateHostsRequest {
         rename = "HostCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_count: Option<u64>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -165,8 +165,8 @@ pub struct AllocateHostsRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
-impl crate::runtime::Validate for AllocateHostsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for AllocateHostsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.placement;
             v.field(
@@ -208,13 +208,13 @@ pub struct AllocateHostsResponse {
     #[serde(
         rename = "HostIdSet",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_id_set: Vec<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -224,13 +224,13 @@ pub struct AssociateInstancesKeyPairsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-4e5ty7i8"]`.
     #[serde(
         rename = "KeyIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
     /// Wire name `ForceStop`; bool. Example: `false`.
@@ -238,12 +238,12 @@ pub struct AssociateInstancesKeyPairsRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
 }
-impl crate::runtime::Validate for AssociateInstancesKeyPairsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for AssociateInstancesKeyPairsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -270,7 +270,7 @@ pub struct AssociateInstancesKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -280,18 +280,18 @@ pub struct AssociateSecurityGroupsRequest {
     /// Wire name `SecurityGroupIds`; list of string; required in requests. Example: `["sg-9id3l839"]`.
     #[serde(
         rename = "SecurityGroupIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc","ins-915zrb0p"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
 }
-impl crate::runtime::Validate for AssociateSecurityGroupsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for AssociateSecurityGroupsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.security_group_ids;
             v.field(
@@ -318,7 +318,7 @@ pub struct AssociateSecurityGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -330,7 +330,7 @@ pub struct Attribute {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
 }
@@ -340,7 +340,7 @@ pub struct ChargePrepaid {
     /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: u64,
     /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
@@ -348,12 +348,12 @@ pub struct ChargePrepaid {
         rename = "RenewFlag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: Option<String>,
 }
-impl crate::runtime::Validate for ChargePrepaid {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for ChargePrepaid {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ChcDeployExtraConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -362,14 +362,14 @@ pub struct ChcDeployExtraConfig {
     #[serde(
         rename = "MiniOsType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub mini_os_type: String,
     /// Wire name `BootType`; string; required in requests; always present in responses. Example: `x86_legacy`.
     #[serde(
         rename = "BootType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub boot_type: String,
     /// Wire name `BootFile`; string; always present in responses. Example: `pxelinux.0`.
@@ -377,7 +377,7 @@ pub struct ChcDeployExtraConfig {
         rename = "BootFile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub boot_file: Option<String>,
     /// Wire name `NextServerAddress`; string; always present in responses. Example: `169.254.68.10`.
@@ -385,12 +385,12 @@ pub struct ChcDeployExtraConfig {
         rename = "NextServerAddress",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub next_server_address: Option<String>,
 }
-impl crate::runtime::Validate for ChcDeployExtraConfig {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ChcDeployExtraConfig {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.mini_os_type;
             v.field(
@@ -418,35 +418,35 @@ pub struct ChcHost {
     #[serde(
         rename = "ChcId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_id: String,
     /// Wire name `InstanceName`; string; always present in responses.
     #[serde(
         rename = "InstanceName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: String,
     /// Wire name `SerialNumber`; string; always present in responses. Example: `sn34asdfabd`.
     #[serde(
         rename = "SerialNumber",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub serial_number: String,
     /// Wire name `InstanceState`; string; always present in responses. Example: `ONLINE`.
     #[serde(
         rename = "InstanceState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_state: String,
     /// Wire name `DeviceType`; string; always present in responses. Example: `CHC_HS1`.
     #[serde(
         rename = "DeviceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub device_type: String,
     /// Wire name `Placement`; [`Placement`]; always present in responses.
@@ -459,14 +459,14 @@ pub struct ChcHost {
     #[serde(
         rename = "BmcIp",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_ip: String,
     /// Wire name `BmcSecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
     #[serde(
         rename = "BmcSecurityGroupIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_security_group_ids: Vec<String>,
     /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
@@ -476,77 +476,77 @@ pub struct ChcHost {
     #[serde(
         rename = "DeployIp",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_ip: String,
     /// Wire name `DeploySecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
     #[serde(
         rename = "DeploySecurityGroupIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_security_group_ids: Vec<String>,
     /// Wire name `CvmInstanceId`; string; always present in responses. Example: `ins-34as43at`.
     #[serde(
         rename = "CvmInstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_instance_id: String,
     /// Wire name `CreatedTime`; string; always present in responses. Example: `2020-03-10T02:43:51Z`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `HardwareDescription`; string; always present in responses. Example: `128C 384GB 10T Disk`.
     #[serde(
         rename = "HardwareDescription",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hardware_description: String,
     /// Wire name `CPU`; int64; always present in responses. Example: `128`.
     #[serde(
         rename = "CPU",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `384`.
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Wire name `Disk`; string; always present in responses. Example: `10T`.
     #[serde(
         rename = "Disk",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk: String,
     /// Wire name `BmcMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
     #[serde(
         rename = "BmcMAC",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_mac: String,
     /// Wire name `DeployMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
     #[serde(
         rename = "DeployMAC",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_mac: String,
     /// Wire name `TenantType`; string; always present in responses. Example: `HOSTING`.
     #[serde(
         rename = "TenantType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tenant_type: String,
     /// Wire name `DeployExtraConfig`; [`ChcDeployExtraConfig`]; always present in responses.
@@ -557,7 +557,7 @@ pub struct ChcHost {
         rename = "Gpu",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: Option<String>,
     /// Wire name `NetworkCard`; string. Example: `ConnectX-5`.
@@ -565,7 +565,7 @@ pub struct ChcHost {
         rename = "NetworkCard",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_card: Option<String>,
     /// Wire name `IsPredefinedType`; bool. Example: `true`.
@@ -573,7 +573,7 @@ pub struct ChcHost {
         rename = "IsPredefinedType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_predefined_type: Option<bool>,
     /// Wire name `ChcInstanceType`; string. Example: `CHCS5.128C256M`.
@@ -581,7 +581,7 @@ pub struct ChcHost {
         rename = "ChcInstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_instance_type: Option<String>,
     /// Wire name `ChcInstanceFamily`; string. Example: `CHCS5`.
@@ -589,7 +589,7 @@ pub struct ChcHost {
         rename = "ChcInstanceFamily",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_instance_family: Option<String>,
     /// Wire name `ChcInstanceFamilyName`; string.
@@ -597,7 +597,7 @@ pub struct ChcHost {
         rename = "ChcInstanceFamilyName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_instance_family_name: Option<String>,
     /// Wire name `ResaleAppId`; string. Example: `12510001001`.
@@ -605,7 +605,7 @@ pub struct ChcHost {
         rename = "ResaleAppId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resale_app_id: Option<String>,
     /// Wire name `ResaleAccountId`; string. Example: `100002300442`.
@@ -613,7 +613,7 @@ pub struct ChcHost {
         rename = "ResaleAccountId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resale_account_id: Option<String>,
     /// Wire name `SaleStatus`; string. Example: `SOLD`.
@@ -621,7 +621,7 @@ pub struct ChcHost {
         rename = "SaleStatus",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sale_status: Option<String>,
     /// Wire name `Tags`; list of [`Tag`].
@@ -632,7 +632,7 @@ pub struct ChcHost {
         rename = "LatestOperation",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation: Option<String>,
     /// Wire name `LatestOperationErrorCode`; string. Example: `IpmiFailed`.
@@ -640,7 +640,7 @@ pub struct ChcHost {
         rename = "LatestOperationErrorCode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_error_code: Option<String>,
     /// Wire name `LatestOperationErrorMsg`; string.
@@ -648,7 +648,7 @@ pub struct ChcHost {
         rename = "LatestOperationErrorMsg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_error_msg: Option<String>,
     /// Wire name `LatestOperationName`; string.
@@ -656,7 +656,7 @@ pub struct ChcHost {
         rename = "LatestOperationName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_name: Option<String>,
     /// Wire name `LatestOperationState`; string. Example: `FAILED`.
@@ -664,7 +664,7 @@ pub struct ChcHost {
         rename = "LatestOperationState",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_state: Option<String>,
     /// Wire name `ChcGatewayId`; string. Example: `chcgw-cluster-jy6853yh-1`.
@@ -672,7 +672,7 @@ pub struct ChcHost {
         rename = "ChcGatewayId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_gateway_id: Option<String>,
     /// Wire name `DedicatedClusterId`; string. Example: `cluster-34afsd9x`.
@@ -680,7 +680,7 @@ pub struct ChcHost {
         rename = "DedicatedClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: Option<String>,
     /// Wire name `NetworkMode`; string. Example: `BUSINESS`.
@@ -688,7 +688,7 @@ pub struct ChcHost {
         rename = "NetworkMode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_mode: Option<String>,
 }
@@ -700,7 +700,7 @@ pub struct ChcHostDeniedActions {
         rename = "ChcId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_id: Option<String>,
     /// Wire name `State`; string; required in requests. Example: `"ONLINE"`.
@@ -708,7 +708,7 @@ pub struct ChcHostDeniedActions {
         rename = "State",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub state: Option<String>,
     /// Wire name `DenyActions`; list of string; required in requests. Example: `["ConfigureChcAssistVpc']`.
@@ -716,7 +716,7 @@ pub struct ChcHostDeniedActions {
         rename = "DenyActions",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deny_actions: Option<Vec<String>>,
 }
@@ -726,7 +726,7 @@ pub struct ConfigureChcAssistVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-123a4d5f"]`.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
     /// Wire name `BmcVirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
@@ -737,7 +737,7 @@ pub struct ConfigureChcAssistVpcRequest {
         rename = "BmcSecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_security_group_ids: Option<Vec<String>>,
     /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`].
@@ -752,7 +752,7 @@ pub struct ConfigureChcAssistVpcRequest {
         rename = "DeploySecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_security_group_ids: Option<Vec<String>>,
     /// Wire name `ChcDeployExtraConfig`; [`ChcDeployExtraConfig`].
@@ -763,8 +763,8 @@ pub struct ConfigureChcAssistVpcRequest {
     )]
     pub chc_deploy_extra_config: Option<ChcDeployExtraConfig>,
 }
-impl crate::runtime::Validate for ConfigureChcAssistVpcRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ConfigureChcAssistVpcRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -810,7 +810,7 @@ pub struct ConfigureChcAssistVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -820,7 +820,7 @@ pub struct ConfigureChcDeployVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-123a4d5f"]`.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
     /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
@@ -831,7 +831,7 @@ pub struct ConfigureChcDeployVpcRequest {
         rename = "DeploySecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub deploy_security_group_ids: Option<Vec<String>>,
     /// Wire name `ChcDeployExtraConfig`; [`ChcDeployExtraConfig`].
@@ -842,8 +842,8 @@ pub struct ConfigureChcDeployVpcRequest {
     )]
     pub chc_deploy_extra_config: Option<ChcDeployExtraConfig>,
 }
-impl crate::runtime::Validate for ConfigureChcDeployVpcRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ConfigureChcDeployVpcRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -880,7 +880,7 @@ pub struct ConfigureChcDeployVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -890,7 +890,7 @@ pub struct ConvertOperatingSystemsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-duqhvpt6"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `MinimalConversion`; bool. Example: `false`.
@@ -898,7 +898,7 @@ pub struct ConvertOperatingSystemsRequest {
         rename = "MinimalConversion",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub minimal_conversion: Option<bool>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -906,7 +906,7 @@ pub struct ConvertOperatingSystemsRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `TargetOSType`; string. Example: `TencentOS`.
@@ -914,12 +914,12 @@ pub struct ConvertOperatingSystemsRequest {
         rename = "TargetOSType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_os_type: Option<String>,
 }
-impl crate::runtime::Validate for ConvertOperatingSystemsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ConvertOperatingSystemsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -946,13 +946,13 @@ pub struct ConvertOperatingSystemsResponse {
         rename = "TaskId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: Option<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -964,7 +964,7 @@ pub struct CpuTopology {
         rename = "CoreCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub core_count: Option<i64>,
     /// Wire name `ThreadPerCore`; int64; may be null. Example: `2`.
@@ -972,28 +972,34 @@ pub struct CpuTopology {
         rename = "ThreadPerCore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub thread_per_core: Option<i64>,
 }
-impl crate::runtime::Validate for CpuTopology {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for CpuTopology {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CreateDisasterRecoverGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateDisasterRecoverGroupRequest {
     /// Wire name `Name`; string; required in requests.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `Type`; string; required in requests. Example: `HOST`.
-    #[serde(rename = "Type", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Type",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub r#type: String,
     /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8906e3ad8eb7`.
     #[serde(
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Wire name `Affinity`; int64. Example: `3`.
@@ -1001,7 +1007,7 @@ pub struct CreateDisasterRecoverGroupRequest {
         rename = "Affinity",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub affinity: Option<i64>,
     /// Wire name `Strategy`; string. Example: `SPREAD`.
@@ -1009,7 +1015,7 @@ pub struct CreateDisasterRecoverGroupRequest {
         rename = "Strategy",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub strategy: Option<String>,
     /// Wire name `PartitionCount`; int64. Example: `2`.
@@ -1017,7 +1023,7 @@ pub struct CreateDisasterRecoverGroupRequest {
         rename = "PartitionCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_count: Option<i64>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -1028,8 +1034,8 @@ pub struct CreateDisasterRecoverGroupRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
-impl crate::runtime::Validate for CreateDisasterRecoverGroupRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for CreateDisasterRecoverGroupRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.name;
             v.field(
@@ -1070,62 +1076,62 @@ pub struct CreateDisasterRecoverGroupResponse {
     #[serde(
         rename = "DisasterRecoverGroupId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Type`; string; always present in responses. Example: `HOST`.
     #[serde(
         rename = "Type",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: String,
     /// Wire name `Name`; string; always present in responses.
     #[serde(
         rename = "Name",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
     /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmQuotaTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_quota_total: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: i64,
     /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2018-06-08T07:26:38Z`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `Strategy`; string; always present in responses. Example: `PARTITION`.
     #[serde(
         rename = "Strategy",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub strategy: String,
     /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "PartitionCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_count: i64,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -1133,17 +1139,23 @@ pub struct CreateDisasterRecoverGroupResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateHpcClusterRequest {
     /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-2`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `Name`; string; required in requests. Example: `MyHpcCluster`.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `Remark`; string.
     #[serde(
         rename = "Remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remark: Option<String>,
     /// Wire name `HpcClusterType`; string. Example: `CDC/CHC/STANDARD`.
@@ -1151,7 +1163,7 @@ pub struct CreateHpcClusterRequest {
         rename = "HpcClusterType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_type: Option<String>,
     /// Wire name `HpcClusterBusinessId`; string.
@@ -1159,7 +1171,7 @@ pub struct CreateHpcClusterRequest {
         rename = "HpcClusterBusinessId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_business_id: Option<String>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -1170,8 +1182,8 @@ pub struct CreateHpcClusterRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
-impl crate::runtime::Validate for CreateHpcClusterRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for CreateHpcClusterRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.zone;
             v.field(
@@ -1214,7 +1226,7 @@ pub struct CreateHpcClusterResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -1224,7 +1236,7 @@ pub struct CreateImageRequest {
     /// Wire name `ImageName`; string; required in requests. Example: `MyImageName`.
     #[serde(
         rename = "ImageName",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: String,
     /// Wire name `InstanceId`; string. Example: `ins-2v3sqe2t`.
@@ -1232,7 +1244,7 @@ pub struct CreateImageRequest {
         rename = "InstanceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
     /// Wire name `ImageDescription`; string. Example: `MyImageDescription`.
@@ -1240,7 +1252,7 @@ pub struct CreateImageRequest {
         rename = "ImageDescription",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: Option<String>,
     /// Wire name `ForcePoweroff`; string. Example: `true`.
@@ -1248,7 +1260,7 @@ pub struct CreateImageRequest {
         rename = "ForcePoweroff",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_poweroff: Option<String>,
     /// Wire name `Sysprep`; string. Example: `false`.
@@ -1256,7 +1268,7 @@ pub struct CreateImageRequest {
         rename = "Sysprep",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sysprep: Option<String>,
     /// Wire name `DataDiskIds`; list of string. Example: `["disk-6gabakqz"]`.
@@ -1264,7 +1276,7 @@ pub struct CreateImageRequest {
         rename = "DataDiskIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub data_disk_ids: Option<Vec<String>>,
     /// Wire name `SnapshotIds`; list of string. Example: `["snap-kso6f712", "snap-l3rrf322"]`.
@@ -1272,7 +1284,7 @@ pub struct CreateImageRequest {
         rename = "SnapshotIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_ids: Option<Vec<String>>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -1280,7 +1292,7 @@ pub struct CreateImageRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -1295,12 +1307,12 @@ pub struct CreateImageRequest {
         rename = "ImageFamily",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
 }
-impl crate::runtime::Validate for CreateImageRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for CreateImageRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_name;
             v.field(
@@ -1332,13 +1344,13 @@ pub struct CreateImageResponse {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -1348,13 +1360,13 @@ pub struct CreateKeyPairRequest {
     /// Wire name `KeyName`; string; required in requests. Example: `Tencent`.
     #[serde(
         rename = "KeyName",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: String,
     /// Wire name `ProjectId`; int64; required in requests. Example: `0`.
     #[serde(
         rename = "ProjectId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: i64,
     /// Wire name `TagSpecification`; list of [`TagSpecification`]. Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
@@ -1365,8 +1377,8 @@ pub struct CreateKeyPairRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
-impl crate::runtime::Validate for CreateKeyPairRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for CreateKeyPairRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.key_name;
             v.field(
@@ -1400,7 +1412,7 @@ pub struct CreateKeyPairResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -1410,7 +1422,7 @@ pub struct CreateLaunchTemplateRequest {
     /// Wire name `LaunchTemplateName`; string; required in requests. Example: `MyLaunchTemplate`.
     #[serde(
         rename = "LaunchTemplateName",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_name: String,
     /// Wire name `Placement`; [`Placement`]; required in requests.
@@ -1419,7 +1431,7 @@ pub struct CreateLaunchTemplateRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-dkwyg6sr`.
     #[serde(
         rename = "ImageId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `LaunchTemplateVersionDescription`; string. Example: `MyLaunchTemplateVersionDesc`.
@@ -1427,7 +1439,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "LaunchTemplateVersionDescription",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_description: Option<String>,
     /// Wire name `InstanceType`; string. Example: `S5.16XLARGE256`.
@@ -1435,7 +1447,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "InstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -1463,7 +1475,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "InstanceCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
     /// Wire name `InstanceName`; string. Example: `MyInstance`.
@@ -1471,7 +1483,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "InstanceName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
     /// Wire name `LoginSettings`; [`LoginSettings`].
@@ -1482,7 +1494,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "SecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
     /// Wire name `EnhancedService`; [`EnhancedService`].
@@ -1497,7 +1509,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Wire name `HostName`; string. Example: `myHost`.
@@ -1505,7 +1517,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `ActionTimer`; [`ActionTimer`].
@@ -1516,7 +1528,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "DisasterRecoverGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -1538,7 +1550,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -1546,7 +1558,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `CamRoleName`; string. Example: `testroleName001`.
@@ -1554,7 +1566,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "CamRoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
     /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
@@ -1562,7 +1574,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "HpcClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
     /// Wire name `InstanceChargeType`; string. Example: `PREPAID`.
@@ -1570,7 +1582,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "InstanceChargeType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: Option<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -1585,7 +1597,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "DisableApiTermination",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
     /// Wire name `EnableJumboFrame`; bool. Example: `false`.
@@ -1593,7 +1605,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "EnableJumboFrame",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
     /// Wire name `LaunchTemplateTagSpecification`; list of [`TagSpecification`].
@@ -1611,7 +1623,7 @@ pub struct CreateLaunchTemplateRequest {
         rename = "TemplateDataModifyAction",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub template_data_modify_action: Option<String>,
     /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
@@ -1622,8 +1634,8 @@ pub struct CreateLaunchTemplateRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
-impl crate::runtime::Validate for CreateLaunchTemplateRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for CreateLaunchTemplateRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.launch_template_name;
             v.field(
@@ -1794,13 +1806,13 @@ pub struct CreateLaunchTemplateResponse {
     #[serde(
         rename = "LaunchTemplateId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -1813,7 +1825,7 @@ pub struct CreateLaunchTemplateVersionRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-86v7g7g8`.
     #[serde(
         rename = "LaunchTemplateId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `LaunchTemplateVersion`; int64. Example: `1`.
@@ -1821,7 +1833,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "LaunchTemplateVersion",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version: Option<i64>,
     /// Wire name `LaunchTemplateVersionDescription`; string. Example: `new_version`.
@@ -1829,7 +1841,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "LaunchTemplateVersionDescription",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_description: Option<String>,
     /// Wire name `InstanceType`; string. Example: `PREPAID`.
@@ -1837,7 +1849,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "InstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
     /// Wire name `ImageId`; string. Example: `img-irmer45l`.
@@ -1845,7 +1857,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "ImageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -1873,7 +1885,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "InstanceCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
     /// Wire name `InstanceName`; string. Example: `my_instance`.
@@ -1881,7 +1893,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "InstanceName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
     /// Wire name `LoginSettings`; [`LoginSettings`].
@@ -1892,7 +1904,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "SecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
     /// Wire name `EnhancedService`; [`EnhancedService`].
@@ -1907,7 +1919,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Wire name `HostName`; string. Example: `myHost`.
@@ -1915,7 +1927,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `ActionTimer`; [`ActionTimer`].
@@ -1926,7 +1938,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "DisasterRecoverGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -1948,7 +1960,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -1956,7 +1968,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `CamRoleName`; string. Example: `testroleName001`.
@@ -1964,7 +1976,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "CamRoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
     /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
@@ -1972,7 +1984,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "HpcClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
     /// Wire name `InstanceChargeType`; string. Example: `PREPAID`.
@@ -1980,7 +1992,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "InstanceChargeType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: Option<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -1995,7 +2007,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "DisableApiTermination",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
     /// Wire name `EnableJumboFrame`; bool. Example: `false`.
@@ -2003,7 +2015,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "EnableJumboFrame",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
     /// Wire name `Metadata`; [`Metadata`].
@@ -2014,7 +2026,7 @@ pub struct CreateLaunchTemplateVersionRequest {
         rename = "TemplateDataModifyAction",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub template_data_modify_action: Option<String>,
     /// Wire name `NetworkInterfaces`; list of [`NetworkInterfaces`].
@@ -2025,8 +2037,8 @@ pub struct CreateLaunchTemplateVersionRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
-impl crate::runtime::Validate for CreateLaunchTemplateVersionRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for CreateLaunchTemplateVersionRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.placement;
             v.field(
@@ -2175,13 +2187,13 @@ pub struct CreateLaunchTemplateVersionResponse {
     #[serde(
         rename = "LaunchTemplateVersionNumber",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_number: i64,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2196,7 +2208,7 @@ pub struct DataDisk {
     #[serde(
         rename = "DiskSize",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: i64,
     /// Disk type: local `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME` or `LOCAL_PRO` (the last two come with the instance type and cannot be chosen), or cloud `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD` or `CLOUD_BSSD`. Default `LOCAL_BASIC`.
@@ -2206,7 +2218,7 @@ pub struct DataDisk {
         rename = "DiskType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_type: Option<String>,
     /// Disk ID, such as `disk-ciezoimt`; returned by queries, not accepted by RunInstances and other writes.
@@ -2216,7 +2228,7 @@ pub struct DataDisk {
         rename = "DiskId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: Option<String>,
     /// Whether the disk is destroyed with the instance (possible for pay-as-you-go disks only); default true. RunInstances only.
@@ -2226,7 +2238,7 @@ pub struct DataDisk {
         rename = "DeleteWithInstance",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_with_instance: Option<bool>,
     /// Snapshot to create the disk from; the snapshot must be smaller than the disk.
@@ -2236,7 +2248,7 @@ pub struct DataDisk {
         rename = "SnapshotId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: Option<String>,
     /// Whether to encrypt the disk; default false. RunInstances only.
@@ -2246,7 +2258,7 @@ pub struct DataDisk {
         rename = "Encrypt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub encrypt: Option<bool>,
     /// ID of the customer master key (KMS) that encrypts the disk: a UUID or an ID such as `kms-abcd1234`. RunInstances only.
@@ -2256,7 +2268,7 @@ pub struct DataDisk {
         rename = "KmsKeyId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub kms_key_id: Option<String>,
     /// Extra throughput to buy, in MiB/s; `CLOUD_TSSD` and `CLOUD_HSSD` only.
@@ -2266,7 +2278,7 @@ pub struct DataDisk {
         rename = "ThroughputPerformance",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub throughput_performance: Option<i64>,
     /// ID of the dedicated cluster the disk belongs to.
@@ -2276,7 +2288,7 @@ pub struct DataDisk {
         rename = "CdcId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdc_id: Option<String>,
     /// Whether burst performance is enabled (in beta).
@@ -2286,7 +2298,7 @@ pub struct DataDisk {
         rename = "BurstPerformance",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub burst_performance: Option<bool>,
     /// Disk name, at most 128 characters.
@@ -2296,12 +2308,12 @@ pub struct DataDisk {
         rename = "DiskName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_name: Option<String>,
 }
-impl crate::runtime::Validate for DataDisk {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DataDisk {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DeleteDisasterRecoverGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -2309,12 +2321,12 @@ pub struct DeleteDisasterRecoverGroupsRequest {
     /// Wire name `DisasterRecoverGroupIds`; list of string; required in requests. Example: `["ps-58l1hu01"]`.
     #[serde(
         rename = "DisasterRecoverGroupIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DeleteDisasterRecoverGroupsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteDisasterRecoverGroupsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.disaster_recover_group_ids;
             v.field(
@@ -2332,7 +2344,7 @@ pub struct DeleteDisasterRecoverGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2342,12 +2354,12 @@ pub struct DeleteHpcClustersRequest {
     /// Wire name `HpcClusterIds`; list of string; required in requests. Example: `["hpc-p64fdfa9"]`.
     #[serde(
         rename = "HpcClusterIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DeleteHpcClustersRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteHpcClustersRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.hpc_cluster_ids;
             v.field(
@@ -2365,7 +2377,7 @@ pub struct DeleteHpcClustersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2375,7 +2387,7 @@ pub struct DeleteImagesRequest {
     /// Wire name `ImageIds`; list of string; required in requests. Example: `["img-34vaef8fe"]`.
     #[serde(
         rename = "ImageIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Vec<String>,
     /// Wire name `DeleteBindedSnap`; bool. Example: `false`.
@@ -2383,7 +2395,7 @@ pub struct DeleteImagesRequest {
         rename = "DeleteBindedSnap",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_binded_snap: Option<bool>,
     /// Wire name `DryRun`; bool. Example: `true`.
@@ -2391,12 +2403,12 @@ pub struct DeleteImagesRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
 }
-impl crate::runtime::Validate for DeleteImagesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteImagesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_ids;
             v.field(
@@ -2414,7 +2426,7 @@ pub struct DeleteImagesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2424,12 +2436,12 @@ pub struct DeleteInstancesActionTimerRequest {
     /// Wire name `ActionTimerIds`; list of string; required in requests. Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
     #[serde(
         rename = "ActionTimerIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_timer_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DeleteInstancesActionTimerRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteInstancesActionTimerRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.action_timer_ids;
             v.field(
@@ -2447,7 +2459,7 @@ pub struct DeleteInstancesActionTimerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2457,18 +2469,18 @@ pub struct DeleteInstancesDisasterRecoverGroupsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-23sh03x7"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `DisasterRecoverGroupIds`; list of string; required in requests. Example: `["ps-c119a27y"]`.
     #[serde(
         rename = "DisasterRecoverGroupIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DeleteInstancesDisasterRecoverGroupsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteInstancesDisasterRecoverGroupsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -2495,7 +2507,7 @@ pub struct DeleteInstancesDisasterRecoverGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2505,12 +2517,12 @@ pub struct DeleteKeyPairsRequest {
     /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-mv9yzyjj"]`.
     #[serde(
         rename = "KeyIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DeleteKeyPairsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteKeyPairsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.key_ids;
             v.field(
@@ -2528,7 +2540,7 @@ pub struct DeleteKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2538,12 +2550,12 @@ pub struct DeleteLaunchTemplateRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-rf6ogz49`.
     #[serde(
         rename = "LaunchTemplateId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
 }
-impl crate::runtime::Validate for DeleteLaunchTemplateRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteLaunchTemplateRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.launch_template_id;
             v.field(
@@ -2561,7 +2573,7 @@ pub struct DeleteLaunchTemplateResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2571,18 +2583,18 @@ pub struct DeleteLaunchTemplateVersionsRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-irmer45l`.
     #[serde(
         rename = "LaunchTemplateId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `LaunchTemplateVersions`; list of int64; required in requests. Example: `[1,2,3]`.
     #[serde(
         rename = "LaunchTemplateVersions",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_versions: Vec<i64>,
 }
-impl crate::runtime::Validate for DeleteLaunchTemplateVersionsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DeleteLaunchTemplateVersionsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.launch_template_id;
             v.field(
@@ -2609,7 +2621,7 @@ pub struct DeleteLaunchTemplateVersionsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2620,8 +2632,8 @@ pub struct DescribeAccountQuotaRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeAccountQuotaRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeAccountQuotaRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -2644,7 +2656,7 @@ pub struct DescribeAccountQuotaResponse {
     #[serde(
         rename = "AppId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub app_id: u64,
     /// Wire name `AccountQuotaOverview`; [`AccountQuotaOverview`]; always present in responses.
@@ -2653,7 +2665,7 @@ pub struct DescribeAccountQuotaResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2663,12 +2675,12 @@ pub struct DescribeChcDeniedActionsRequest {
     /// Wire name `ChcIds`; list of string; required in requests.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DescribeChcDeniedActionsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeChcDeniedActionsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -2689,7 +2701,7 @@ pub struct DescribeChcDeniedActionsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2701,7 +2713,7 @@ pub struct DescribeChcHostsRequest {
         rename = "ChcIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Option<Vec<String>>,
     /// Wire name `Filters`; list of [`Filter`].
@@ -2712,7 +2724,7 @@ pub struct DescribeChcHostsRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
     /// Wire name `Limit`; int64. Example: `10`.
@@ -2720,12 +2732,12 @@ pub struct DescribeChcHostsRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
 }
-impl crate::runtime::Validate for DescribeChcHostsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeChcHostsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -2748,7 +2760,7 @@ pub struct DescribeChcHostsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `ChcHostSet`; list of [`ChcHost`]; always present in responses.
@@ -2757,15 +2769,15 @@ pub struct DescribeChcHostsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeDisasterRecoverGroupQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeDisasterRecoverGroupQuotaRequest {}
-impl crate::runtime::Validate for DescribeDisasterRecoverGroupQuotaRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupQuotaRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeDisasterRecoverGroupQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -2774,21 +2786,21 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     #[serde(
         rename = "GroupQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub group_quota: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `25`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: i64,
     /// Wire name `CvmInHostGroupQuota`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmInHostGroupQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_host_group_quota: i64,
     /// Wire name `CvmInSwGroupQuota`; int64; always present in responses. Example: `20`. Deprecated by the service.
@@ -2796,14 +2808,14 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     #[serde(
         rename = "CvmInSwGroupQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_sw_group_quota: i64,
     /// Wire name `CvmInRackGroupQuota`; int64; always present in responses. Example: `30`.
     #[serde(
         rename = "CvmInRackGroupQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_rack_group_quota: i64,
     /// Wire name `CvmInSwitchGroupQuota`; int64. Example: `20`.
@@ -2811,13 +2823,13 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
         rename = "CvmInSwitchGroupQuota",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_switch_group_quota: Option<i64>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2829,7 +2841,7 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         rename = "DisasterRecoverGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
     /// Wire name `Name`; string. Example: `myGroup`.
@@ -2837,7 +2849,7 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         rename = "Name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: Option<String>,
     /// Wire name `Offset`; int64. Example: `1`.
@@ -2845,7 +2857,7 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
     /// Wire name `Limit`; int64. Example: `2`.
@@ -2853,15 +2865,15 @@ pub struct DescribeDisasterRecoverGroupsRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeDisasterRecoverGroupsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -2887,13 +2899,13 @@ pub struct DescribeDisasterRecoverGroupsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2908,7 +2920,7 @@ pub struct DescribeHostsRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
     /// Wire name `Limit`; uint64. Example: `20`.
@@ -2916,12 +2928,12 @@ pub struct DescribeHostsRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
 }
-impl crate::runtime::Validate for DescribeHostsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeHostsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -2944,7 +2956,7 @@ pub struct DescribeHostsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `HostSet`; list of [`HostItem`]; always present in responses.
@@ -2953,7 +2965,7 @@ pub struct DescribeHostsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -2965,7 +2977,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "HpcClusterIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_ids: Option<Vec<String>>,
     /// Wire name `Name`; string. Example: `MyCluster`.
@@ -2973,7 +2985,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "Name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: Option<String>,
     /// Wire name `Zone`; string. Example: `ap-guangzhou-2`.
@@ -2981,7 +2993,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "Zone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: Option<String>,
     /// Wire name `Offset`; uint64. Example: `0`.
@@ -2989,7 +3001,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
     /// Wire name `Limit`; uint64. Example: `20`.
@@ -2997,7 +3009,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
     /// Wire name `HpcClusterType`; string. Example: `CDC/CHC/STANDARD`.
@@ -3005,7 +3017,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "HpcClusterType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_type: Option<String>,
     /// Wire name `HpcClusterBusinessId`; string.
@@ -3013,7 +3025,7 @@ pub struct DescribeHpcClustersRequest {
         rename = "HpcClusterBusinessId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_business_id: Option<String>,
     /// Wire name `InstanceType`; string. Example: `HCCPNV4ane.58XLARGE1929`.
@@ -3021,15 +3033,15 @@ pub struct DescribeHpcClustersRequest {
         rename = "InstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeHpcClustersRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeHpcClustersRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -3055,13 +3067,13 @@ pub struct DescribeHpcClustersResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3073,12 +3085,12 @@ pub struct DescribeImageFromFamilyRequest {
         rename = "ImageFamily",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
 }
-impl crate::runtime::Validate for DescribeImageFromFamilyRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeImageFromFamilyRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeImageFromFamilyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -3089,15 +3101,15 @@ pub struct DescribeImageFromFamilyResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeImageQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImageQuotaRequest {}
-impl crate::runtime::Validate for DescribeImageQuotaRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeImageQuotaRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeImageQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -3106,13 +3118,13 @@ pub struct DescribeImageQuotaResponse {
     #[serde(
         rename = "ImageNumQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_num_quota: i64,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3122,12 +3134,12 @@ pub struct DescribeImageSharePermissionRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
     #[serde(
         rename = "ImageId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
 }
-impl crate::runtime::Validate for DescribeImageSharePermissionRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeImageSharePermissionRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_id;
             v.field(
@@ -3148,7 +3160,7 @@ pub struct DescribeImageSharePermissionResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3160,7 +3172,7 @@ pub struct DescribeImagesRequest {
         rename = "ImageIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Option<Vec<String>>,
     /// Wire name `Filters`; list of [`Filter`].
@@ -3171,7 +3183,7 @@ pub struct DescribeImagesRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
     /// Wire name `Limit`; uint64. Example: `20`.
@@ -3179,7 +3191,7 @@ pub struct DescribeImagesRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
     /// Wire name `InstanceType`; string. Example: `SA5.MEDIUM2`.
@@ -3187,12 +3199,12 @@ pub struct DescribeImagesRequest {
         rename = "InstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
 }
-impl crate::runtime::Validate for DescribeImagesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeImagesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -3218,21 +3230,21 @@ pub struct DescribeImagesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeImportImageOsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImportImageOsRequest {}
-impl crate::runtime::Validate for DescribeImportImageOsRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeImportImageOsRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeImportImageOsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -3246,15 +3258,15 @@ pub struct DescribeImportImageOsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeInstanceFamilyConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceFamilyConfigsRequest {}
-impl crate::runtime::Validate for DescribeInstanceFamilyConfigsRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeInstanceFamilyConfigsRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeInstanceFamilyConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -3265,7 +3277,7 @@ pub struct DescribeInstanceFamilyConfigsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3275,12 +3287,12 @@ pub struct DescribeInstanceInternetBandwidthConfigsRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-6lafsaz0`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
 }
-impl crate::runtime::Validate for DescribeInstanceInternetBandwidthConfigsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeInstanceInternetBandwidthConfigsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -3301,7 +3313,7 @@ pub struct DescribeInstanceInternetBandwidthConfigsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3312,8 +3324,8 @@ pub struct DescribeInstanceTypeConfigsRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeInstanceTypeConfigsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeInstanceTypeConfigsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -3338,7 +3350,7 @@ pub struct DescribeInstanceTypeConfigsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3348,12 +3360,12 @@ pub struct DescribeInstanceVncUrlRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r9hr2upy`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
 }
-impl crate::runtime::Validate for DescribeInstanceVncUrlRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeInstanceVncUrlRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -3372,13 +3384,13 @@ pub struct DescribeInstanceVncUrlResponse {
     #[serde(
         rename = "InstanceVncUrl",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_vnc_url: String,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3390,7 +3402,7 @@ pub struct DescribeInstancesActionTimerRequest {
         rename = "ActionTimerIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_timer_ids: Option<Vec<String>>,
     /// Wire name `InstanceIds`; list of string. Example: `["ins-37qv3ucj"]`.
@@ -3398,7 +3410,7 @@ pub struct DescribeInstancesActionTimerRequest {
         rename = "InstanceIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
     /// Wire name `TimerAction`; string. Example: `TerminateInstances`.
@@ -3406,7 +3418,7 @@ pub struct DescribeInstancesActionTimerRequest {
         rename = "TimerAction",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub timer_action: Option<String>,
     /// Wire name `EndActionTime`; string. Example: `2024-11-06T08:00:32Z`.
@@ -3414,7 +3426,7 @@ pub struct DescribeInstancesActionTimerRequest {
         rename = "EndActionTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_action_time: Option<String>,
     /// Wire name `StartActionTime`; string. Example: `2024-11-06T08:00:32Z`.
@@ -3422,7 +3434,7 @@ pub struct DescribeInstancesActionTimerRequest {
         rename = "StartActionTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_action_time: Option<String>,
     /// Wire name `StatusList`; list of string. Example: `UNDO`.
@@ -3430,12 +3442,12 @@ pub struct DescribeInstancesActionTimerRequest {
         rename = "StatusList",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub status_list: Option<Vec<String>>,
 }
-impl crate::runtime::Validate for DescribeInstancesActionTimerRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeInstancesActionTimerRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeInstancesActionTimerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -3446,7 +3458,7 @@ pub struct DescribeInstancesActionTimerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3456,18 +3468,18 @@ pub struct DescribeInstancesAttributesRequest {
     /// Wire name `Attributes`; list of string; required in requests. Example: `["UserData"]`.
     #[serde(
         rename = "Attributes",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub attributes: Vec<String>,
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-lyxxskp2"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DescribeInstancesAttributesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeInstancesAttributesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.attributes;
             v.field(
@@ -3497,7 +3509,7 @@ pub struct DescribeInstancesAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3507,15 +3519,15 @@ pub struct DescribeInstancesModificationRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-4txox06m"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeInstancesModificationRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeInstancesModificationRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -3547,7 +3559,7 @@ pub struct DescribeInstancesModificationResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `InstanceTypeConfigStatusSet`; list of [`InstanceTypeConfigStatus`]; always present in responses.
@@ -3556,7 +3568,7 @@ pub struct DescribeInstancesModificationResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3566,18 +3578,18 @@ pub struct DescribeInstancesOperationLimitRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-l26mwvil"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `Operation`; string; required in requests. Example: `INSTANCE_DEGRADE`.
     #[serde(
         rename = "Operation",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operation: String,
 }
-impl crate::runtime::Validate for DescribeInstancesOperationLimitRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeInstancesOperationLimitRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -3607,7 +3619,7 @@ pub struct DescribeInstancesOperationLimitResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3623,7 +3635,7 @@ pub struct DescribeInstancesRequest {
         rename = "InstanceIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
     /// Conditions the instances must meet; cannot be combined with InstanceIds. Up to 10 filters of up to 5 values each, with names `zone`, `project-id`, `host-id`, `dedicated-cluster-id`, `vpc-id`, `subnet-id`, `instance-id`, `uuid`, `security-group-id`, `instance-name`, `instance-charge-type`, `instance-state`, `private-ip-address`, `public-ip-address`, `ipv6-address`, `tag-key`, `tag-value`, `tag:KEY` (value of the tag KEY), `creation-start-time` and `creation-end-time` (such as `2023-06-01 00:00:00`).
@@ -3638,7 +3650,7 @@ pub struct DescribeInstancesRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
     /// Maximum number of instances to return. Default 20, at most 100.
@@ -3648,13 +3660,13 @@ pub struct DescribeInstancesRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
 }
-impl crate::runtime::Validate for DescribeInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for DescribeInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         if let Some(value) = &self.instance_ids {
@@ -3715,7 +3727,7 @@ pub struct DescribeInstancesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Details of the instances on this page.
@@ -3728,7 +3740,7 @@ pub struct DescribeInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3744,7 +3756,7 @@ pub struct DescribeInstancesStatusRequest {
         rename = "InstanceIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
     /// Number of matching instances to skip, for paging. Default 0.
@@ -3754,7 +3766,7 @@ pub struct DescribeInstancesStatusRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
     /// Maximum number of states to return. Default 20, at most 100.
@@ -3764,13 +3776,13 @@ pub struct DescribeInstancesStatusRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
 }
-impl crate::runtime::Validate for DescribeInstancesStatusRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for DescribeInstancesStatusRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         if let Some(value) = &self.instance_ids {
@@ -3818,7 +3830,7 @@ pub struct DescribeInstancesStatusResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// State of each instance on this page.
@@ -3831,15 +3843,15 @@ pub struct DescribeInstancesStatusResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeInternetChargeTypeConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInternetChargeTypeConfigsRequest {}
-impl crate::runtime::Validate for DescribeInternetChargeTypeConfigsRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeInternetChargeTypeConfigsRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeInternetChargeTypeConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -3850,7 +3862,7 @@ pub struct DescribeInternetChargeTypeConfigsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3862,7 +3874,7 @@ pub struct DescribeKeyPairsRequest {
         rename = "KeyIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Option<Vec<String>>,
     /// Wire name `Filters`; list of [`Filter`].
@@ -3873,7 +3885,7 @@ pub struct DescribeKeyPairsRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
     /// Wire name `Limit`; int64. Example: `20`.
@@ -3881,12 +3893,12 @@ pub struct DescribeKeyPairsRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
 }
-impl crate::runtime::Validate for DescribeKeyPairsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeKeyPairsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -3909,7 +3921,7 @@ pub struct DescribeKeyPairsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `KeyPairSet`; list of [`KeyPair`]; always present in responses.
@@ -3918,7 +3930,7 @@ pub struct DescribeKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -3928,7 +3940,7 @@ pub struct DescribeLaunchTemplateVersionsRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `"lt-irmer45l"`.
     #[serde(
         rename = "LaunchTemplateId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `LaunchTemplateVersions`; list of uint64. Example: `[1,2,3]`.
@@ -3936,7 +3948,7 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         rename = "LaunchTemplateVersions",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_versions: Option<Vec<u64>>,
     /// Wire name `MinVersion`; uint64. Example: `1`.
@@ -3944,7 +3956,7 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         rename = "MinVersion",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub min_version: Option<u64>,
     /// Wire name `MaxVersion`; uint64. Example: `2`.
@@ -3952,7 +3964,7 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         rename = "MaxVersion",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_version: Option<u64>,
     /// Wire name `Offset`; uint64. Example: `1`.
@@ -3960,7 +3972,7 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
     /// Wire name `Limit`; uint64. Example: `10`.
@@ -3968,7 +3980,7 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
     /// Wire name `DefaultVersion`; bool. Example: `false`.
@@ -3976,12 +3988,12 @@ pub struct DescribeLaunchTemplateVersionsRequest {
         rename = "DefaultVersion",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub default_version: Option<bool>,
 }
-impl crate::runtime::Validate for DescribeLaunchTemplateVersionsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeLaunchTemplateVersionsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.launch_template_id;
             v.field(
@@ -4000,7 +4012,7 @@ pub struct DescribeLaunchTemplateVersionsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `LaunchTemplateVersionSet`; list of [`LaunchTemplateVersionInfo`]; always present in responses.
@@ -4009,7 +4021,7 @@ pub struct DescribeLaunchTemplateVersionsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4021,7 +4033,7 @@ pub struct DescribeLaunchTemplatesRequest {
         rename = "LaunchTemplateIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_ids: Option<Vec<String>>,
     /// Wire name `Filters`; list of [`Filter`].
@@ -4032,7 +4044,7 @@ pub struct DescribeLaunchTemplatesRequest {
         rename = "Offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<i64>,
     /// Wire name `Limit`; int64. Example: `10`.
@@ -4040,12 +4052,12 @@ pub struct DescribeLaunchTemplatesRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
 }
-impl crate::runtime::Validate for DescribeLaunchTemplatesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeLaunchTemplatesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -4068,7 +4080,7 @@ pub struct DescribeLaunchTemplatesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `LaunchTemplateSet`; list of [`LaunchTemplateInfo`]; always present in responses.
@@ -4077,15 +4089,15 @@ pub struct DescribeLaunchTemplatesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeRegionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeRegionsRequest {}
-impl crate::runtime::Validate for DescribeRegionsRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeRegionsRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeRegionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -4094,7 +4106,7 @@ pub struct DescribeRegionsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `RegionSet`; list of [`RegionInfo`]; always present in responses.
@@ -4103,7 +4115,7 @@ pub struct DescribeRegionsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4113,12 +4125,12 @@ pub struct DescribeResourcePoolPackInstancesRequest {
     /// Wire name `DedicatedResourcePackIds`; list of string; required in requests. Example: `["rpp-2gyonkx7"]`.
     #[serde(
         rename = "DedicatedResourcePackIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DescribeResourcePoolPackInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeResourcePoolPackInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.dedicated_resource_pack_ids;
             v.field(
@@ -4139,7 +4151,7 @@ pub struct DescribeResourcePoolPackInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4150,8 +4162,8 @@ pub struct DescribeResourcePoolPackTypeConfigsRequest {
     #[serde(rename = "Filters")]
     pub filters: Vec<Filter>,
 }
-impl crate::runtime::Validate for DescribeResourcePoolPackTypeConfigsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeResourcePoolPackTypeConfigsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.filters;
             v.field(
@@ -4178,7 +4190,7 @@ pub struct DescribeResourcePoolPackTypeConfigsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4190,7 +4202,7 @@ pub struct DescribeResourcePoolPacksRequest {
         rename = "MaxResults",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_results: Option<i64>,
     /// Wire name `NextToken`; string. Example: `HlyieKNKhSHMWHVqZOjzlhKBK1ar2qPnSdoW9YMz84kYuRMJlvGgMfAh68VpTOIS`.
@@ -4198,15 +4210,15 @@ pub struct DescribeResourcePoolPacksRequest {
         rename = "NextToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub next_token: Option<String>,
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeResourcePoolPacksRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeResourcePoolPacksRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -4233,13 +4245,13 @@ pub struct DescribeResourcePoolPacksResponse {
         rename = "NextToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub next_token: Option<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4247,12 +4259,15 @@ pub struct DescribeResourcePoolPacksResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeTaskInfoRequest {
     /// Wire name `Limit`; int64; required in requests. Example: `20`.
-    #[serde(rename = "Limit", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Limit",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub limit: i64,
     /// Wire name `Offset`; int64; required in requests. Example: `0`.
     #[serde(
         rename = "Offset",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: i64,
     /// Wire name `Product`; string. Example: `CVM`.
@@ -4260,7 +4275,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "Product",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub product: Option<String>,
     /// Wire name `TaskStatus`; list of int64. Example: `[1, 2, 3, 4, 5, 6]`.
@@ -4268,7 +4283,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "TaskStatus",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_status: Option<Vec<i64>>,
     /// Wire name `TaskTypeIds`; list of int64. Example: `[101, 102, 103, 104, 105, 106, 107]`.
@@ -4276,7 +4291,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "TaskTypeIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_type_ids: Option<Vec<i64>>,
     /// Wire name `TaskIds`; list of string. Example: `["rep-xxxxxxxx"]`.
@@ -4284,7 +4299,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "TaskIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_ids: Option<Vec<String>>,
     /// Wire name `InstanceIds`; list of string. Example: `["ins-xxxxxxxx"]`.
@@ -4292,7 +4307,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "InstanceIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Option<Vec<String>>,
     /// Wire name `Aliases`; list of string. Example: `["test-1"]`.
@@ -4300,7 +4315,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "Aliases",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub aliases: Option<Vec<String>>,
     /// Wire name `StartDate`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `2023-01-01 00:00:00`.
@@ -4308,7 +4323,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "StartDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_date: Option<String>,
     /// Wire name `EndDate`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `2023-02-01 00:00:00`.
@@ -4316,7 +4331,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "EndDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_date: Option<String>,
     /// Wire name `OrderField`; string. Example: `CreateTime`.
@@ -4324,7 +4339,7 @@ pub struct DescribeTaskInfoRequest {
         rename = "OrderField",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order_field: Option<String>,
     /// Wire name `Order`; int64. Example: `1`.
@@ -4332,12 +4347,12 @@ pub struct DescribeTaskInfoRequest {
         rename = "Order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order: Option<i64>,
 }
-impl crate::runtime::Validate for DescribeTaskInfoRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeTaskInfoRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeTaskInfoResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -4346,7 +4361,7 @@ pub struct DescribeTaskInfoResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: i64,
     /// Wire name `RepairTaskInfoSet`; list of [`RepairTaskInfo`]; always present in responses.
@@ -4355,7 +4370,7 @@ pub struct DescribeTaskInfoResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4366,8 +4381,8 @@ pub struct DescribeZoneInstanceConfigInfosRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
-impl crate::runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -4392,15 +4407,15 @@ pub struct DescribeZoneInstanceConfigInfosResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
 /// Wire object `DescribeZonesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeZonesRequest {}
-impl crate::runtime::Validate for DescribeZonesRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for DescribeZonesRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeZonesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -4409,7 +4424,7 @@ pub struct DescribeZonesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Wire name `ZoneSet`; list of [`ZoneInfo`]; always present in responses.
@@ -4418,7 +4433,7 @@ pub struct DescribeZonesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4428,13 +4443,13 @@ pub struct DisassociateInstancesKeyPairsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-w34e5rl9"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-e3r6y7ji"]`.
     #[serde(
         rename = "KeyIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
     /// Wire name `ForceStop`; bool. Example: `false`.
@@ -4442,12 +4457,12 @@ pub struct DisassociateInstancesKeyPairsRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
 }
-impl crate::runtime::Validate for DisassociateInstancesKeyPairsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DisassociateInstancesKeyPairsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -4474,7 +4489,7 @@ pub struct DisassociateInstancesKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4484,18 +4499,18 @@ pub struct DisassociateSecurityGroupsRequest {
     /// Wire name `SecurityGroupIds`; list of string; required in requests. Example: `["sg-9id3l839"]`.
     #[serde(
         rename = "SecurityGroupIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc", "ins-915zrb0p"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
 }
-impl crate::runtime::Validate for DisassociateSecurityGroupsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DisassociateSecurityGroupsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.security_group_ids;
             v.field(
@@ -4522,7 +4537,7 @@ pub struct DisassociateSecurityGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4533,70 +4548,70 @@ pub struct DisasterRecoverGroup {
     #[serde(
         rename = "DisasterRecoverGroupId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Name`; string; always present in responses. Example: `myGroup`.
     #[serde(
         rename = "Name",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
     /// Wire name `Type`; string; always present in responses. Example: `"HOST"`.
     #[serde(
         rename = "Type",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: String,
     /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmQuotaTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_quota_total: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: i64,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-19029pru"]`.
     #[serde(
         rename = "InstanceIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2025-03-17T03:50:41Z`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `Affinity`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Affinity",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub affinity: i64,
     /// Wire name `Strategy`; string; always present in responses. Example: `SPREAD`.
     #[serde(
         rename = "Strategy",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub strategy: String,
     /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "PartitionCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_count: i64,
     /// Wire name `Tags`; list of [`Tag`].
@@ -4611,7 +4626,7 @@ pub struct DisasterRecoverGroupQuota {
         rename = "GroupQuota",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub group_quota: Option<i64>,
     /// Wire name `CurrentNum`; int64; required in requests. Example: `10`.
@@ -4619,7 +4634,7 @@ pub struct DisasterRecoverGroupQuota {
         rename = "CurrentNum",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: Option<i64>,
     /// Wire name `CvmInHostGroupQuota`; int64; required in requests. Example: `10`.
@@ -4627,7 +4642,7 @@ pub struct DisasterRecoverGroupQuota {
         rename = "CvmInHostGroupQuota",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_host_group_quota: Option<i64>,
     /// Wire name `CvmInSwitchGroupQuota`; int64; required in requests. Example: `10`.
@@ -4635,7 +4650,7 @@ pub struct DisasterRecoverGroupQuota {
         rename = "CvmInSwitchGroupQuota",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_switch_group_quota: Option<i64>,
     /// Wire name `CvmInRackGroupQuota`; int64; required in requests. Example: `20`.
@@ -4643,7 +4658,7 @@ pub struct DisasterRecoverGroupQuota {
         rename = "CvmInRackGroupQuota",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_rack_group_quota: Option<i64>,
 }
@@ -4676,8 +4691,8 @@ pub struct EnhancedService {
     )]
     pub automation_service: Option<RunAutomationServiceEnabled>,
 }
-impl crate::runtime::Validate for EnhancedService {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for EnhancedService {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.security_service {
             v.field(
                 "SecurityService",
@@ -4713,13 +4728,13 @@ pub struct EnterRescueModeRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-abcdefg`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `Password`; string; required in requests. Example: `hello123456789`.
     #[serde(
         rename = "Password",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: String,
     /// Wire name `Username`; string. Example: `root`.
@@ -4727,7 +4742,7 @@ pub struct EnterRescueModeRequest {
         rename = "Username",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub username: Option<String>,
     /// Wire name `ForceStop`; bool. Example: `false`. Deprecated by the service.
@@ -4736,7 +4751,7 @@ pub struct EnterRescueModeRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
     /// Wire name `StopType`; string. Example: `HARD`.
@@ -4744,12 +4759,12 @@ pub struct EnterRescueModeRequest {
         rename = "StopType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub stop_type: Option<String>,
 }
-impl crate::runtime::Validate for EnterRescueModeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for EnterRescueModeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -4776,7 +4791,7 @@ pub struct EnterRescueModeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4786,12 +4801,12 @@ pub struct ExitRescueModeRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-axzc12s`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
 }
-impl crate::runtime::Validate for ExitRescueModeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ExitRescueModeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -4809,7 +4824,7 @@ pub struct ExitRescueModeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4819,7 +4834,7 @@ pub struct ExportImagesRequest {
     /// Wire name `BucketName`; string; required in requests. Example: `mybucketname`.
     #[serde(
         rename = "BucketName",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bucket_name: String,
     /// Wire name `ImageIds`; list of string. Example: `img-72n9mi0y`.
@@ -4827,7 +4842,7 @@ pub struct ExportImagesRequest {
         rename = "ImageIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Option<Vec<String>>,
     /// Wire name `ExportFormat`; string. Example: `RAW`.
@@ -4835,7 +4850,7 @@ pub struct ExportImagesRequest {
         rename = "ExportFormat",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub export_format: Option<String>,
     /// Wire name `FileNamePrefixList`; list of string. Example: `["testfilename"]`.
@@ -4843,7 +4858,7 @@ pub struct ExportImagesRequest {
         rename = "FileNamePrefixList",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub file_name_prefix_list: Option<Vec<String>>,
     /// Wire name `OnlyExportRootDisk`; bool. Example: `true`.
@@ -4851,7 +4866,7 @@ pub struct ExportImagesRequest {
         rename = "OnlyExportRootDisk",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub only_export_root_disk: Option<bool>,
     /// Wire name `DryRun`; bool. Example: `true`.
@@ -4859,7 +4874,7 @@ pub struct ExportImagesRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `RoleName`; string. Example: `CVM_QcsRole`.
@@ -4867,12 +4882,12 @@ pub struct ExportImagesRequest {
         rename = "RoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub role_name: Option<String>,
 }
-impl crate::runtime::Validate for ExportImagesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ExportImagesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.bucket_name;
             v.field(
@@ -4891,20 +4906,20 @@ pub struct ExportImagesResponse {
     #[serde(
         rename = "TaskId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: u64,
     /// Wire name `CosPaths`; list of string; always present in responses. Example: `/img-dz6w75t0_system_snap-hedv100v.raw`.
     #[serde(
         rename = "CosPaths",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cos_paths: Vec<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -4916,7 +4931,7 @@ pub struct Externals {
         rename = "ReleaseAddress",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub release_address: Option<bool>,
     /// Wire name `UnsupportNetworks`; list of string. Example: `VPC1.0`.
@@ -4924,7 +4939,7 @@ pub struct Externals {
         rename = "UnsupportNetworks",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unsupport_networks: Option<Vec<String>>,
     /// Wire name `StorageBlockAttr`; [`StorageBlock`].
@@ -4935,8 +4950,8 @@ pub struct Externals {
     )]
     pub storage_block_attr: Option<StorageBlock>,
 }
-impl crate::runtime::Validate for Externals {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for Externals {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.storage_block_attr {
             v.field(
                 "StorageBlockAttr",
@@ -4956,19 +4971,22 @@ pub struct Filter {
     /// Field to filter on, such as `zone`; each action's Filters member lists the names it accepts.
     ///
     /// Wire name `Name`; string; required in requests. Example: `zone`.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Values to accept; a match on any one of them is enough.
     ///
     /// Wire name `Values`; list of string; required in requests. Example: `["ap-guangzhou-6"]`.
     #[serde(
         rename = "Values",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub values: Vec<String>,
 }
-impl crate::runtime::Validate for Filter {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for Filter {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.name;
             v.field(
@@ -4996,21 +5014,21 @@ pub struct GpuInfo {
     #[serde(
         rename = "GPUCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_count: f64,
     /// Wire name `GPUId`; list of string; always present in responses. Example: `['0000:18:00.0','0000:18:00.1']`.
     #[serde(
         rename = "GPUId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_id: Vec<String>,
     /// Wire name `GPUType`; string; always present in responses. Example: `NVIDIA T4`.
     #[serde(
         rename = "GPUType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_type: String,
 }
@@ -5024,63 +5042,63 @@ pub struct HostItem {
     #[serde(
         rename = "HostId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_id: String,
     /// Wire name `HostType`; string; always present in responses. Example: `HS50`.
     #[serde(
         rename = "HostType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_type: String,
     /// Wire name `HostName`; string; always present in responses. Example: `myHost`.
     #[serde(
         rename = "HostName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: String,
     /// Wire name `HostChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "HostChargeType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_charge_type: String,
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2024-11-03T09:47:00Z`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2024-12-03T09:47:00Z`.
     #[serde(
         rename = "ExpiredTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub expired_time: String,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `ins-bv6i4xxx`.
     #[serde(
         rename = "InstanceIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `HostState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "HostState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_state: String,
     /// Wire name `HostIp`; string. Example: `10.0.0.6`.
@@ -5088,7 +5106,7 @@ pub struct HostItem {
         rename = "HostIp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ip: Option<String>,
     /// Wire name `HostResource`; [`HostResource`]; always present in responses. Example: `{     "CpuTotal": 126,     "CpuAvailable": 24,     "MemTotal": 320,     "MemAvailable": 77,     "DiskTotal": 0,     "DiskAvailable": 0,     "DiskType": "",     "GpuTotal": 0,     "GpuAvailable": 0 }`.
@@ -5098,7 +5116,7 @@ pub struct HostItem {
     #[serde(
         rename = "CageId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cage_id: String,
     /// Wire name `Tags`; list of [`Tag`]; always present in responses. Example: `[     {         "ResourceType": "cdh",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
@@ -5119,63 +5137,63 @@ pub struct HostResource {
     #[serde(
         rename = "CpuTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu_total: u64,
     /// Wire name `CpuAvailable`; uint64; always present in responses. Example: `32`.
     #[serde(
         rename = "CpuAvailable",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu_available: u64,
     /// Wire name `MemTotal`; float; always present in responses. Example: `96`.
     #[serde(
         rename = "MemTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub mem_total: f64,
     /// Wire name `MemAvailable`; float; always present in responses. Example: `96`.
     #[serde(
         rename = "MemAvailable",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub mem_available: f64,
     /// Wire name `DiskTotal`; uint64; always present in responses. Example: `1000`.
     #[serde(
         rename = "DiskTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_total: u64,
     /// Wire name `DiskAvailable`; uint64; always present in responses. Example: `1000`.
     #[serde(
         rename = "DiskAvailable",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_available: u64,
     /// Wire name `DiskType`; string; always present in responses. Example: `"LOCAL_SSD"`.
     #[serde(
         rename = "DiskType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_type: String,
     /// Wire name `GpuTotal`; uint64; always present in responses. Example: `0`.
     #[serde(
         rename = "GpuTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_total: u64,
     /// Wire name `GpuAvailable`; uint64; always present in responses. Example: `0`.
     #[serde(
         rename = "GpuAvailable",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_available: u64,
     /// Wire name `ExclusiveOwner`; string; may be null. Example: `12300021`.
@@ -5183,7 +5201,7 @@ pub struct HostResource {
         rename = "ExclusiveOwner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub exclusive_owner: Option<String>,
 }
@@ -5194,56 +5212,56 @@ pub struct HpcClusterInfo {
     #[serde(
         rename = "HpcClusterId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
     /// Wire name `Name`; string; always present in responses. Example: `myCluster`.
     #[serde(
         rename = "Name",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
     /// Wire name `Remark`; string; always present in responses. Example: `HCCPNV6`.
     #[serde(
         rename = "Remark",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remark: String,
     /// Wire name `CvmQuotaTotal`; uint64; always present in responses. Example: `1600`.
     #[serde(
         rename = "CvmQuotaTotal",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_quota_total: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// Wire name `CurrentNum`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: u64,
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-xxxxx"]`.
     #[serde(
         rename = "InstanceIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `HpcClusterType`; string. Example: `STANDARD`.
@@ -5251,7 +5269,7 @@ pub struct HpcClusterInfo {
         rename = "HpcClusterType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_type: Option<String>,
     /// Wire name `HpcClusterBusinessId`; string. Example: `cluster-1f6vxxx`.
@@ -5259,7 +5277,7 @@ pub struct HpcClusterInfo {
         rename = "HpcClusterBusinessId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_business_id: Option<String>,
     /// Wire name `HpcClusterNetMode`; uint64. Example: `30`.
@@ -5267,7 +5285,7 @@ pub struct HpcClusterInfo {
         rename = "HpcClusterNetMode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_net_mode: Option<u64>,
     /// Wire name `Tags`; list of [`Tag`].
@@ -5281,84 +5299,84 @@ pub struct Image {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `OsName`; string; always present in responses.
     #[serde(
         rename = "OsName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_name: String,
     /// Wire name `ImageType`; string; always present in responses. Example: `PRIVATE_IMAGE`.
     #[serde(
         rename = "ImageType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_type: String,
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2022-03-21T08:41:45Z`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `ImageName`; string; always present in responses. Example: `myImg`.
     #[serde(
         rename = "ImageName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: String,
     /// Wire name `ImageDescription`; string; always present in responses. Example: `tencentcloud`.
     #[serde(
         rename = "ImageDescription",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: String,
     /// Wire name `ImageSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "ImageSize",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_size: i64,
     /// Wire name `Architecture`; string; always present in responses. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub architecture: String,
     /// Wire name `ImageState`; string; always present in responses. Example: `NORMAL`.
     #[serde(
         rename = "ImageState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_state: String,
     /// Wire name `Platform`; string; always present in responses. Example: `CentOS`.
     #[serde(
         rename = "Platform",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub platform: String,
     /// Wire name `ImageCreator`; string; always present in responses. Example: `tencentcloud`.
     #[serde(
         rename = "ImageCreator",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_creator: String,
     /// Wire name `ImageSource`; string; always present in responses. Example: `CREATE_IMAGE`.
     #[serde(
         rename = "ImageSource",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_source: String,
     /// Wire name `SyncPercent`; int64; always present in responses; may be null. Example: `60`.
@@ -5366,14 +5384,14 @@ pub struct Image {
         rename = "SyncPercent",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sync_percent: Option<i64>,
     /// Wire name `IsSupportCloudinit`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "IsSupportCloudinit",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_support_cloudinit: bool,
     /// Wire name `SnapshotSet`; list of [`Snapshot`]; always present in responses.
@@ -5386,7 +5404,7 @@ pub struct Image {
     #[serde(
         rename = "LicenseType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub license_type: String,
     /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
@@ -5394,7 +5412,7 @@ pub struct Image {
         rename = "ImageFamily",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
     /// Wire name `ImageDeprecated`; bool. Example: `false`.
@@ -5402,7 +5420,7 @@ pub struct Image {
         rename = "ImageDeprecated",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_deprecated: Option<bool>,
     /// Wire name `CdcCacheStatus`; string. Example: `CACHED`.
@@ -5410,7 +5428,7 @@ pub struct Image {
         rename = "CdcCacheStatus",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdc_cache_status: Option<String>,
 }
@@ -5421,14 +5439,14 @@ pub struct ImageOsList {
     #[serde(
         rename = "Windows",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub windows: Vec<String>,
     /// Wire name `Linux`; list of string; always present in responses. Example: `CentOS`.
     #[serde(
         rename = "Linux",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub linux: Vec<String>,
 }
@@ -5439,14 +5457,14 @@ pub struct ImageQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `20`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
 }
@@ -5456,12 +5474,12 @@ pub struct ImportImageDataDisk {
     /// Wire name `ImageUrl`; string; required in requests. Example: `https://import-img.cos.ap-guangzhou.myqcloud.com/import-img.vpc`.
     #[serde(
         rename = "ImageUrl",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_url: String,
 }
-impl crate::runtime::Validate for ImportImageDataDisk {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ImportImageDataDisk {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_url;
             v.field(
@@ -5479,31 +5497,31 @@ pub struct ImportImageRequest {
     /// Wire name `Architecture`; string; required in requests. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub architecture: String,
     /// Wire name `OsType`; string; required in requests. Example: `CentOS`.
     #[serde(
         rename = "OsType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_type: String,
     /// Wire name `OsVersion`; string; required in requests. Example: `6`.
     #[serde(
         rename = "OsVersion",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_version: String,
     /// Wire name `ImageUrl`; string; required in requests. Example: `http://111-1251233127.cosd.myqcloud.com/Windows%20Server%202008%20R2%20x64a.vmdk`.
     #[serde(
         rename = "ImageUrl",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_url: String,
     /// Wire name `ImageName`; string; required in requests. Example: `sample`.
     #[serde(
         rename = "ImageName",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: String,
     /// Wire name `ImageDescription`; string. Example: `sampleimage`.
@@ -5511,7 +5529,7 @@ pub struct ImportImageRequest {
         rename = "ImageDescription",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: Option<String>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -5519,7 +5537,7 @@ pub struct ImportImageRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `Force`; bool. Example: `false`.
@@ -5527,7 +5545,7 @@ pub struct ImportImageRequest {
         rename = "Force",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force: Option<bool>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`]. Example: `[{'ResourceType': 'image', 'Tags': [{'Key': 'ServiceInstance', 'Value': 'dfs-digital-facilities-system-isc-prod'}]}]`.
@@ -5542,7 +5560,7 @@ pub struct ImportImageRequest {
         rename = "LicenseType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub license_type: Option<String>,
     /// Wire name `BootMode`; string. Example: `Legacy BIOS`.
@@ -5550,7 +5568,7 @@ pub struct ImportImageRequest {
         rename = "BootMode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub boot_mode: Option<String>,
     /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
@@ -5558,7 +5576,7 @@ pub struct ImportImageRequest {
         rename = "ImageFamily",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
     /// Wire name `ImportImageDataDiskList`; list of [`ImportImageDataDisk`]. Example: `[{"ImageUrl": "https://user-test-1317392000.cos.ap-guangzhou.myqcloud.com/snap-xxxx.qcow2"}]`.
@@ -5569,8 +5587,8 @@ pub struct ImportImageRequest {
     )]
     pub import_image_data_disk_list: Option<Vec<ImportImageDataDisk>>,
 }
-impl crate::runtime::Validate for ImportImageRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ImportImageRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.architecture;
             v.field(
@@ -5652,13 +5670,13 @@ pub struct ImportImageResponse {
         rename = "ImageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -5668,15 +5686,15 @@ pub struct ImportInstancesActionTimerRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-37qv3ucj"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `ActionTimer`; [`ActionTimer`]; required in requests.
     #[serde(rename = "ActionTimer")]
     pub action_timer: ActionTimer,
 }
-impl crate::runtime::Validate for ImportInstancesActionTimerRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ImportInstancesActionTimerRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -5705,13 +5723,13 @@ pub struct ImportInstancesActionTimerResponse {
     #[serde(
         rename = "ActionTimerIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_timer_ids: Vec<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -5721,19 +5739,19 @@ pub struct ImportKeyPairRequest {
     /// Wire name `KeyName`; string; required in requests. Example: `operation_key`.
     #[serde(
         rename = "KeyName",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: String,
     /// Wire name `ProjectId`; int64; required in requests. Example: `0`.
     #[serde(
         rename = "ProjectId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: i64,
     /// Wire name `PublicKey`; string; required in requests. Example: `ssh-rsa XXXXXXXXXXXX== skey_45071`.
     #[serde(
         rename = "PublicKey",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_key: String,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -5744,8 +5762,8 @@ pub struct ImportKeyPairRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
-impl crate::runtime::Validate for ImportKeyPairRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ImportKeyPairRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.key_name;
             v.field(
@@ -5786,13 +5804,13 @@ pub struct ImportKeyPairResponse {
     #[serde(
         rename = "KeyId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_id: String,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -5800,29 +5818,32 @@ pub struct ImportKeyPairResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquirePricePurchaseResourcePoolPacksRequest {
     /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-7`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `InstanceType`; string; required in requests. Example: `S9.8XLARGE64`.
     #[serde(
         rename = "InstanceType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceCount`; int64; required in requests. Example: `1`.
     #[serde(
         rename = "InstanceCount",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: i64,
     /// Wire name `Period`; int64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: i64,
 }
-impl crate::runtime::Validate for InquirePricePurchaseResourcePoolPacksRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquirePricePurchaseResourcePoolPacksRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.zone;
             v.field(
@@ -5852,7 +5873,7 @@ pub struct InquirePricePurchaseResourcePoolPacksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -5862,13 +5883,13 @@ pub struct InquiryPriceModifyInstancesChargeTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceChargeType`; string; required in requests. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -5883,12 +5904,12 @@ pub struct InquiryPriceModifyInstancesChargeTypeRequest {
         rename = "ModifyPortableDataDisk",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub modify_portable_data_disk: Option<bool>,
 }
-impl crate::runtime::Validate for InquiryPriceModifyInstancesChargeTypeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceModifyInstancesChargeTypeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -5927,7 +5948,7 @@ pub struct InquiryPriceModifyInstancesChargeTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -5937,7 +5958,7 @@ pub struct InquiryPriceRenewHostsRequest {
     /// Wire name `HostIds`; list of string; required in requests. Example: `["host-xxxxxxxx"]`.
     #[serde(
         rename = "HostIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Vec<String>,
     /// Wire name `HostChargePrepaid`; [`ChargePrepaid`]; required in requests.
@@ -5948,12 +5969,12 @@ pub struct InquiryPriceRenewHostsRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
 }
-impl crate::runtime::Validate for InquiryPriceRenewHostsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceRenewHostsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.host_ids;
             v.field(
@@ -5984,7 +6005,7 @@ pub struct InquiryPriceRenewHostsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -5994,7 +6015,7 @@ pub struct InquiryPriceRenewInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`]; required in requests.
@@ -6005,7 +6026,7 @@ pub struct InquiryPriceRenewInstancesRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `RenewPortableDataDisk`; bool. Example: `false`.
@@ -6013,12 +6034,12 @@ pub struct InquiryPriceRenewInstancesRequest {
         rename = "RenewPortableDataDisk",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_portable_data_disk: Option<bool>,
 }
-impl crate::runtime::Validate for InquiryPriceRenewInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceRenewInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -6049,7 +6070,7 @@ pub struct InquiryPriceRenewInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6059,7 +6080,7 @@ pub struct InquiryPriceResetInstanceRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-fd8spnmq`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `ImageId`; string. Example: `img-8toqc6s3`.
@@ -6067,7 +6088,7 @@ pub struct InquiryPriceResetInstanceRequest {
         rename = "ImageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -6088,12 +6109,12 @@ pub struct InquiryPriceResetInstanceRequest {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
 }
-impl crate::runtime::Validate for InquiryPriceResetInstanceRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceResetInstanceRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -6141,7 +6162,7 @@ pub struct InquiryPriceResetInstanceResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6151,7 +6172,7 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-fd8spnmq"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
@@ -6162,7 +6183,7 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         rename = "StartTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_time: Option<String>,
     /// Wire name `EndTime`; string. Example: `2016-11-30`.
@@ -6170,12 +6191,13 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
         rename = "EndTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_time: Option<String>,
 }
-impl crate::runtime::Validate for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate
+for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -6206,7 +6228,7 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6216,18 +6238,18 @@ pub struct InquiryPriceResetInstancesTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceType`; string; required in requests. Example: `S5.16XLARGE256`.
     #[serde(
         rename = "InstanceType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
 }
-impl crate::runtime::Validate for InquiryPriceResetInstancesTypeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceResetInstancesTypeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -6257,7 +6279,7 @@ pub struct InquiryPriceResetInstancesTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6267,7 +6289,7 @@ pub struct InquiryPriceResizeInstanceDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-fd8spnmq`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `DataDisks`; list of [`DataDisk`].
@@ -6278,7 +6300,7 @@ pub struct InquiryPriceResizeInstanceDisksRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -6289,12 +6311,12 @@ pub struct InquiryPriceResizeInstanceDisksRequest {
         rename = "ResizeOnline",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resize_online: Option<bool>,
 }
-impl crate::runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -6337,7 +6359,7 @@ pub struct InquiryPriceResizeInstanceDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6350,7 +6372,7 @@ pub struct InquiryPriceRunInstancesRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-pmqg1cw7`.
     #[serde(
         rename = "ImageId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `InstanceChargeType`; string. Example: `PREPAID`.
@@ -6358,7 +6380,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "InstanceChargeType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: Option<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -6373,7 +6395,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "InstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -6401,7 +6423,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "InstanceCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
     /// Wire name `InstanceName`; string. Example: `myInstance`.
@@ -6409,7 +6431,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "InstanceName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
     /// Wire name `LoginSettings`; [`LoginSettings`].
@@ -6420,7 +6442,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "SecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
     /// Wire name `EnhancedService`; [`EnhancedService`].
@@ -6435,7 +6457,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Wire name `HostName`; string. Example: `myHost`.
@@ -6443,7 +6465,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`].
@@ -6468,7 +6490,7 @@ pub struct InquiryPriceRunInstancesRequest {
         rename = "HpcClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
     /// Wire name `CpuTopology`; [`CpuTopology`].
@@ -6485,8 +6507,8 @@ pub struct InquiryPriceRunInstancesRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
-impl crate::runtime::Validate for InquiryPriceRunInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceRunInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.placement;
             v.field(
@@ -6646,7 +6668,7 @@ pub struct InquiryPriceRunInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6656,12 +6678,12 @@ pub struct InquiryPriceTerminateInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-rfmme2si"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
 }
-impl crate::runtime::Validate for InquiryPriceTerminateInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InquiryPriceTerminateInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -6682,7 +6704,7 @@ pub struct InquiryPriceTerminateInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -6702,7 +6724,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Instance type, such as `S1.SMALL1`.
@@ -6711,7 +6733,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Number of CPU cores.
@@ -6720,7 +6742,7 @@ pub struct Instance {
     #[serde(
         rename = "CPU",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: i64,
     /// Memory size in GiB.
@@ -6729,7 +6751,7 @@ pub struct Instance {
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Business state: `NORMAL`, `EXPIRED` (subscription ended) or `PROTECTIVELY_ISOLATED` (isolated for security reasons).
@@ -6738,7 +6760,7 @@ pub struct Instance {
     #[serde(
         rename = "RestrictState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub restrict_state: String,
     /// Display name.
@@ -6747,7 +6769,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: String,
     /// Billing mode: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster).
@@ -6756,7 +6778,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceChargeType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// System disk.
@@ -6775,7 +6797,7 @@ pub struct Instance {
     #[serde(
         rename = "PrivateIpAddresses",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_ip_addresses: Vec<String>,
     /// Public IP addresses of the primary network interface.
@@ -6785,7 +6807,7 @@ pub struct Instance {
         rename = "PublicIpAddresses",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_ip_addresses: Option<Vec<String>>,
     /// Public network billing and bandwidth.
@@ -6804,7 +6826,7 @@ pub struct Instance {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Auto-renewal of a prepaid instance: `NOTIFY_AND_MANUAL_RENEW` (notify before expiry only), `NOTIFY_AND_AUTO_RENEW` (notify and renew) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither). Not set for pay-as-you-go instances.
@@ -6813,7 +6835,7 @@ pub struct Instance {
     #[serde(
         rename = "RenewFlag",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
     /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
@@ -6822,7 +6844,7 @@ pub struct Instance {
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Expiry time of a prepaid instance, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`. Not set for pay-as-you-go instances.
@@ -6831,7 +6853,7 @@ pub struct Instance {
     #[serde(
         rename = "ExpiredTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub expired_time: String,
     /// Operating system name, such as `CentOS 7.6 64bit`.
@@ -6840,7 +6862,7 @@ pub struct Instance {
     #[serde(
         rename = "OsName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_name: String,
     /// IDs of the security groups bound to the instance.
@@ -6849,7 +6871,7 @@ pub struct Instance {
     #[serde(
         rename = "SecurityGroupIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
     /// Login settings; only the bound key pair IDs are returned.
@@ -6863,7 +6885,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_state: String,
     /// Tags bound to the instance.
@@ -6877,7 +6899,7 @@ pub struct Instance {
     #[serde(
         rename = "StopChargingMode",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub stop_charging_mode: String,
     /// Globally unique ID of the instance, a UUID.
@@ -6886,7 +6908,7 @@ pub struct Instance {
     #[serde(
         rename = "Uuid",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub uuid: String,
     /// Name of the last action run on the instance, such as `StopInstances`.
@@ -6896,7 +6918,7 @@ pub struct Instance {
         rename = "LatestOperation",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation: Option<String>,
     /// Outcome of that action: `OPERATING` (still running), `SUCCESS` or `FAILED`. Poll it after an asynchronous action.
@@ -6906,7 +6928,7 @@ pub struct Instance {
         rename = "LatestOperationState",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_state: Option<String>,
     /// RequestId of the call that started the last action.
@@ -6916,7 +6938,7 @@ pub struct Instance {
         rename = "LatestOperationRequestId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_request_id: Option<String>,
     /// Deprecated; use DisasterRecoverGroupIds. ID of the spread placement group.
@@ -6926,7 +6948,7 @@ pub struct Instance {
     #[serde(
         rename = "DisasterRecoverGroupId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
     /// IPv6 addresses of the instance.
@@ -6936,7 +6958,7 @@ pub struct Instance {
         rename = "IPv6Addresses",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub i_pv6_addresses: Option<Vec<String>>,
     /// Name of the CAM role bound to the instance.
@@ -6946,7 +6968,7 @@ pub struct Instance {
         rename = "CamRoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
     /// ID of the high-performance computing cluster the instance belongs to.
@@ -6955,7 +6977,7 @@ pub struct Instance {
     #[serde(
         rename = "HpcClusterId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
     /// IP addresses of the instance in its high-performance computing cluster.
@@ -6965,7 +6987,7 @@ pub struct Instance {
         rename = "RdmaIpAddresses",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub rdma_ip_addresses: Option<Vec<String>>,
     /// ID of the dedicated cluster (CDC) the instance runs in.
@@ -6974,7 +6996,7 @@ pub struct Instance {
     #[serde(
         rename = "DedicatedClusterId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: String,
     /// Why the instance is isolated: `ARREAR` (overdue payment), `EXPIRE` (subscription expired), `MANMADE` (released by the user) or `NOTISOLATED`.
@@ -6983,7 +7005,7 @@ pub struct Instance {
     #[serde(
         rename = "IsolatedSource",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub isolated_source: String,
     /// IDs of the placement groups of the instance (at most one).
@@ -6992,7 +7014,7 @@ pub struct Instance {
     #[serde(
         rename = "DisasterRecoverGroupIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
     /// GPU details; present only for GPU instance types.
@@ -7006,7 +7028,7 @@ pub struct Instance {
     #[serde(
         rename = "LicenseType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub license_type: String,
     /// Whether termination protection is on: if true, the instance cannot be released through the API.
@@ -7015,7 +7037,7 @@ pub struct Instance {
     #[serde(
         rename = "DisableApiTermination",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: bool,
     /// Host name inside the operating system.
@@ -7024,7 +7046,7 @@ pub struct Instance {
     #[serde(
         rename = "HostName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: String,
     /// User to log in as by default, such as `root`.
@@ -7033,7 +7055,7 @@ pub struct Instance {
     #[serde(
         rename = "DefaultLoginUser",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub default_login_user: String,
     /// Port to log in on by default, such as 22.
@@ -7042,7 +7064,7 @@ pub struct Instance {
     #[serde(
         rename = "DefaultLoginPort",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub default_login_port: i64,
     /// Error message of the last action, if it failed.
@@ -7052,7 +7074,7 @@ pub struct Instance {
         rename = "LatestOperationErrorMsg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_operation_error_msg: Option<String>,
     /// Whether jumbo frames are enabled.
@@ -7062,7 +7084,7 @@ pub struct Instance {
         rename = "EnableJumboFrame",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
     /// Custom metadata given at creation (in beta).
@@ -7077,7 +7099,7 @@ pub struct Instance {
         rename = "PublicIPv6Addresses",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_i_pv6_addresses: Option<Vec<String>>,
     /// CPU topology of the instance.
@@ -7092,7 +7114,7 @@ pub struct Instance {
         rename = "PartitionNumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_number: Option<i64>,
 }
@@ -7104,7 +7126,7 @@ pub struct InstanceAttribute {
         rename = "InstanceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
     /// Wire name `Attributes`; [`Attribute`].
@@ -7122,7 +7144,7 @@ pub struct InstanceChargePrepaid {
     #[serde(
         rename = "Period",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: i64,
     /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only; the default) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
@@ -7132,12 +7154,12 @@ pub struct InstanceChargePrepaid {
         rename = "RenewFlag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: Option<String>,
 }
-impl crate::runtime::Validate for InstanceChargePrepaid {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for InstanceChargePrepaid {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `InstanceFamilyConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -7146,14 +7168,14 @@ pub struct InstanceFamilyConfig {
     #[serde(
         rename = "InstanceFamilyName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family_name: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `I1`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family: String,
 }
@@ -7168,12 +7190,12 @@ pub struct InstanceMarketOptionsRequest {
         rename = "MarketType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub market_type: Option<String>,
 }
-impl crate::runtime::Validate for InstanceMarketOptionsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for InstanceMarketOptionsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.spot_options;
             v.field(
@@ -7193,14 +7215,14 @@ pub struct InstanceRefund {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `Refunds`; float; always present in responses.
     #[serde(
         rename = "Refunds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub refunds: f64,
     /// Wire name `PriceDetail`; string.
@@ -7208,7 +7230,7 @@ pub struct InstanceRefund {
         rename = "PriceDetail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub price_detail: Option<String>,
 }
@@ -7223,7 +7245,7 @@ pub struct InstanceStatus {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Current state: `PENDING` (being created), `LAUNCH_FAILED` (creation failed), `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN` (stopped, waiting to be destroyed), `TERMINATING` (being destroyed), `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE` or `EXIT_SERVICE_LIVE_MIGRATE`.
@@ -7232,7 +7254,7 @@ pub struct InstanceStatus {
     #[serde(
         rename = "InstanceState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_state: String,
 }
@@ -7243,56 +7265,56 @@ pub struct InstanceTypeConfig {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `GPU`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "GPU",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: i64,
     /// Wire name `CPU`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "CPU",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Wire name `FPGA`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "FPGA",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub fpga: i64,
     /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
     #[serde(
         rename = "GpuCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_count: f64,
     /// Wire name `GpuType`; string. Example: `N88a`.
@@ -7300,7 +7322,7 @@ pub struct InstanceTypeConfig {
         rename = "GpuType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_type: Option<String>,
     /// Wire name `GpuMemory`; float. Example: `8`.
@@ -7308,7 +7330,7 @@ pub struct InstanceTypeConfig {
         rename = "GpuMemory",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_memory: Option<f64>,
 }
@@ -7319,14 +7341,14 @@ pub struct InstanceTypeConfigStatus {
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub status: String,
     /// Wire name `Message`; string; always present in responses. Example: `"The instance does not support tuning to SA3 instance family."`.
     #[serde(
         rename = "Message",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub message: String,
     /// Wire name `InstanceTypeConfig`; [`InstanceTypeConfig`]; always present in responses.
@@ -7340,28 +7362,28 @@ pub struct InstanceTypeQuotaItem {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// Wire name `NetworkCard`; int64; always present in responses. Example: `25`.
     #[serde(
         rename = "NetworkCard",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_card: i64,
     /// Wire name `Externals`; [`Externals`]; always present in responses.
@@ -7371,28 +7393,28 @@ pub struct InstanceTypeQuotaItem {
     #[serde(
         rename = "Cpu",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: i64,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `TypeName`; string; always present in responses.
     #[serde(
         rename = "TypeName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub type_name: String,
     /// Wire name `LocalDiskTypeList`; list of [`LocalDiskType`]; always present in responses.
@@ -7402,7 +7424,7 @@ pub struct InstanceTypeQuotaItem {
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub status: String,
     /// Wire name `Price`; [`ItemPrice`]; always present in responses.
@@ -7412,77 +7434,77 @@ pub struct InstanceTypeQuotaItem {
     #[serde(
         rename = "SoldOutReason",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sold_out_reason: String,
     /// Wire name `InstanceBandwidth`; float; always present in responses. Example: `10.0`.
     #[serde(
         rename = "InstanceBandwidth",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_bandwidth: f64,
     /// Wire name `InstancePps`; int64; always present in responses. Example: `80`.
     #[serde(
         rename = "InstancePps",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_pps: i64,
     /// Wire name `StorageBlockAmount`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "StorageBlockAmount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub storage_block_amount: i64,
     /// Wire name `CpuType`; string; always present in responses. Example: `Intel Xeon Cascade Lake 8255C`.
     #[serde(
         rename = "CpuType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu_type: String,
     /// Wire name `Gpu`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Gpu",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: i64,
     /// Wire name `Fpga`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Fpga",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub fpga: i64,
     /// Wire name `Remark`; string; always present in responses.
     #[serde(
         rename = "Remark",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remark: String,
     /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
     #[serde(
         rename = "GpuCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu_count: f64,
     /// Wire name `Frequency`; string; always present in responses. Example: `-/3.1GHz`.
     #[serde(
         rename = "Frequency",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub frequency: String,
     /// Wire name `StatusCategory`; string; always present in responses. Example: `EnoughStock`.
     #[serde(
         rename = "StatusCategory",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub status_category: String,
 }
@@ -7498,7 +7520,7 @@ pub struct InternetAccessible {
         rename = "InternetChargeType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub internet_charge_type: Option<String>,
     /// Maximum outbound public bandwidth in Mbps; default 0. The upper limit depends on the instance type.
@@ -7508,7 +7530,7 @@ pub struct InternetAccessible {
         rename = "InternetMaxBandwidthOut",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub internet_max_bandwidth_out: Option<i64>,
     /// Whether to assign a public IP: allowed only with bandwidth above 0, where it defaults to true. RunInstances only.
@@ -7518,7 +7540,7 @@ pub struct InternetAccessible {
         rename = "PublicIpAssigned",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_ip_assigned: Option<bool>,
     /// ID of the bandwidth package to use, as listed by DescribeBandwidthPackages. RunInstances only.
@@ -7528,7 +7550,7 @@ pub struct InternetAccessible {
         rename = "BandwidthPackageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bandwidth_package_id: Option<String>,
     /// Line type: `BGP` (default); accounts allowed static single-line IPs may choose `CMCC`, `CTCC` or `CUCC` in some regions.
@@ -7538,7 +7560,7 @@ pub struct InternetAccessible {
         rename = "InternetServiceProvider",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub internet_service_provider: Option<String>,
     /// Public IPv4 type: `WanIP` (ordinary), `HighQualityEIP` (premium, some regions) or `AntiDDoSEIP` (DDoS-protected, some regions). Limited availability.
@@ -7548,7 +7570,7 @@ pub struct InternetAccessible {
         rename = "IPv4AddressType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub i_pv4_address_type: Option<String>,
     /// Elastic public IPv6 type, `EIPv6` or `HighQualityEIPv6`; set it to get a public IPv6 address. Limited availability.
@@ -7558,7 +7580,7 @@ pub struct InternetAccessible {
         rename = "IPv6AddressType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub i_pv6_address_type: Option<String>,
     /// ID of the Anti-DDoS package; required when requesting an `AntiDDoSEIP`.
@@ -7568,12 +7590,12 @@ pub struct InternetAccessible {
         rename = "AntiDDoSPackageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub anti_d_do_s_package_id: Option<String>,
 }
-impl crate::runtime::Validate for InternetAccessible {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for InternetAccessible {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `InternetBandwidthConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -7582,14 +7604,14 @@ pub struct InternetBandwidthConfig {
     #[serde(
         rename = "StartTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_time: String,
     /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2023-11-05T14:30:00Z`.
     #[serde(
         rename = "EndTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_time: String,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
@@ -7603,14 +7625,14 @@ pub struct InternetChargeTypeConfig {
     #[serde(
         rename = "InternetChargeType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub internet_charge_type: String,
     /// Wire name `Description`; string; always present in responses. Example: `postpaid monthly`.
     #[serde(
         rename = "Description",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub description: String,
 }
@@ -7622,7 +7644,7 @@ pub struct ItemPrice {
         rename = "UnitPrice",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price: Option<f64>,
     /// Wire name `ChargeUnit`; string. Example: `HOUR`.
@@ -7630,7 +7652,7 @@ pub struct ItemPrice {
         rename = "ChargeUnit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub charge_unit: Option<String>,
     /// Wire name `OriginalPrice`; float. Example: `35.5`.
@@ -7638,7 +7660,7 @@ pub struct ItemPrice {
         rename = "OriginalPrice",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price: Option<f64>,
     /// Wire name `DiscountPrice`; float. Example: `35.5`.
@@ -7646,7 +7668,7 @@ pub struct ItemPrice {
         rename = "DiscountPrice",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price: Option<f64>,
     /// Wire name `Discount`; float. Example: `20.0`.
@@ -7654,7 +7676,7 @@ pub struct ItemPrice {
         rename = "Discount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount: Option<f64>,
     /// Wire name `UnitPriceDiscount`; float. Example: `35.5`.
@@ -7662,7 +7684,7 @@ pub struct ItemPrice {
         rename = "UnitPriceDiscount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount: Option<f64>,
     /// Wire name `UnitPriceSecondStep`; float. Example: `35.5`.
@@ -7670,7 +7692,7 @@ pub struct ItemPrice {
         rename = "UnitPriceSecondStep",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_second_step: Option<f64>,
     /// Wire name `UnitPriceDiscountSecondStep`; float. Example: `35.5`.
@@ -7678,7 +7700,7 @@ pub struct ItemPrice {
         rename = "UnitPriceDiscountSecondStep",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_second_step: Option<f64>,
     /// Wire name `UnitPriceThirdStep`; float. Example: `35.5`.
@@ -7686,7 +7708,7 @@ pub struct ItemPrice {
         rename = "UnitPriceThirdStep",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_third_step: Option<f64>,
     /// Wire name `UnitPriceDiscountThirdStep`; float. Example: `35.5`.
@@ -7694,7 +7716,7 @@ pub struct ItemPrice {
         rename = "UnitPriceDiscountThirdStep",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount_third_step: Option<f64>,
     /// Wire name `OriginalPriceThreeYear`; float. Example: `35.5`.
@@ -7702,7 +7724,7 @@ pub struct ItemPrice {
         rename = "OriginalPriceThreeYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_three_year: Option<f64>,
     /// Wire name `DiscountPriceThreeYear`; float. Example: `35.5`.
@@ -7710,7 +7732,7 @@ pub struct ItemPrice {
         rename = "DiscountPriceThreeYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_three_year: Option<f64>,
     /// Wire name `DiscountThreeYear`; float. Example: `35.5`.
@@ -7718,7 +7740,7 @@ pub struct ItemPrice {
         rename = "DiscountThreeYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_three_year: Option<f64>,
     /// Wire name `OriginalPriceFiveYear`; float. Example: `35.5`.
@@ -7726,7 +7748,7 @@ pub struct ItemPrice {
         rename = "OriginalPriceFiveYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_five_year: Option<f64>,
     /// Wire name `DiscountPriceFiveYear`; float. Example: `35.5`.
@@ -7734,7 +7756,7 @@ pub struct ItemPrice {
         rename = "DiscountPriceFiveYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_five_year: Option<f64>,
     /// Wire name `DiscountFiveYear`; float. Example: `35.5`.
@@ -7742,7 +7764,7 @@ pub struct ItemPrice {
         rename = "DiscountFiveYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_five_year: Option<f64>,
     /// Wire name `OriginalPriceOneYear`; float. Example: `35.5`.
@@ -7750,7 +7772,7 @@ pub struct ItemPrice {
         rename = "OriginalPriceOneYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price_one_year: Option<f64>,
     /// Wire name `DiscountPriceOneYear`; float. Example: `35.5`.
@@ -7758,7 +7780,7 @@ pub struct ItemPrice {
         rename = "DiscountPriceOneYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price_one_year: Option<f64>,
     /// Wire name `DiscountOneYear`; float. Example: `20.0`.
@@ -7766,7 +7788,7 @@ pub struct ItemPrice {
         rename = "DiscountOneYear",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_one_year: Option<f64>,
 }
@@ -7777,21 +7799,21 @@ pub struct KeyPair {
     #[serde(
         rename = "KeyId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_id: String,
     /// Wire name `KeyName`; string; always present in responses. Example: `mySkey`.
     #[serde(
         rename = "KeyName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: String,
     /// Wire name `ProjectId`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: i64,
     /// Wire name `Description`; string. Example: `mySkey`.
@@ -7799,7 +7821,7 @@ pub struct KeyPair {
         rename = "Description",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub description: Option<String>,
     /// Wire name `PublicKey`; string. Example: `ssh-rsa AAAAB3N......59LPzXah+r+d skey-0mjpcb19`.
@@ -7807,7 +7829,7 @@ pub struct KeyPair {
         rename = "PublicKey",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub public_key: Option<String>,
     /// Wire name `PrivateKey`; string. Example: `-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAzDC......WCvOBGeKHg==\n-----END RSA PRIVATE KEY-----`.
@@ -7815,7 +7837,7 @@ pub struct KeyPair {
         rename = "PrivateKey",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_key: Option<String>,
     /// Wire name `AssociatedInstanceIds`; list of string. Example: `["ins-syht65r4"]`.
@@ -7823,7 +7845,7 @@ pub struct KeyPair {
         rename = "AssociatedInstanceIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub associated_instance_ids: Option<Vec<String>>,
     /// Wire name `CreatedTime`; ISO 8601 date-time string. Example: `2022-03-21T08:41:45Z`.
@@ -7831,7 +7853,7 @@ pub struct KeyPair {
         rename = "CreatedTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: Option<String>,
     /// Wire name `Tags`; list of [`Tag`].
@@ -7846,7 +7868,7 @@ pub struct LaunchTemplate {
         rename = "LaunchTemplateId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: Option<String>,
     /// Wire name `LaunchTemplateVersion`; uint64. Example: `1`.
@@ -7854,12 +7876,12 @@ pub struct LaunchTemplate {
         rename = "LaunchTemplateVersion",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version: Option<u64>,
 }
-impl crate::runtime::Validate for LaunchTemplate {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for LaunchTemplate {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `LaunchTemplateInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -7868,49 +7890,49 @@ pub struct LaunchTemplateInfo {
     #[serde(
         rename = "LatestVersionNumber",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub latest_version_number: u64,
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-rf6ogz49`.
     #[serde(
         rename = "LaunchTemplateId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `LaunchTemplateName`; string; always present in responses. Example: `foobar`.
     #[serde(
         rename = "LaunchTemplateName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_name: String,
     /// Wire name `DefaultVersionNumber`; uint64; always present in responses. Example: `5`.
     #[serde(
         rename = "DefaultVersionNumber",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub default_version_number: u64,
     /// Wire name `LaunchTemplateVersionCount`; uint64; always present in responses. Example: `8`.
     #[serde(
         rename = "LaunchTemplateVersionCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_count: u64,
     /// Wire name `CreatedBy`; string; always present in responses. Example: `1230000`.
     #[serde(
         rename = "CreatedBy",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_by: String,
     /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
     #[serde(
         rename = "CreationTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub creation_time: String,
 }
@@ -7924,21 +7946,21 @@ pub struct LaunchTemplateVersionData {
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceName`; string; always present in responses. Example: `MyInstance`.
     #[serde(
         rename = "InstanceName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: String,
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
@@ -7957,14 +7979,14 @@ pub struct LaunchTemplateVersionData {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-rf6ogz49"]`.
     #[serde(
         rename = "SecurityGroupIds",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Vec<String>,
     /// Wire name `LoginSettings`; [`LoginSettings`].
@@ -7975,7 +7997,7 @@ pub struct LaunchTemplateVersionData {
         rename = "CamRoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
     /// Wire name `HpcClusterId`; string. Example: `hpc-a5n666lo`.
@@ -7983,14 +8005,14 @@ pub struct LaunchTemplateVersionData {
         rename = "HpcClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
     /// Wire name `InstanceCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "InstanceCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: u64,
     /// Wire name `EnhancedService`; [`EnhancedService`]; always present in responses.
@@ -8001,7 +8023,7 @@ pub struct LaunchTemplateVersionData {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
     /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-3p88qhfo"]`.
@@ -8009,7 +8031,7 @@ pub struct LaunchTemplateVersionData {
         rename = "DisasterRecoverGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
     /// Wire name `ActionTimer`; [`ActionTimer`].
@@ -8027,7 +8049,7 @@ pub struct LaunchTemplateVersionData {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `ClientToken`; string. Example: `system-f3827db9-c58a-49cc-bf10-33fc1923a34a`.
@@ -8035,7 +8057,7 @@ pub struct LaunchTemplateVersionData {
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -8056,7 +8078,7 @@ pub struct LaunchTemplateVersionData {
     #[serde(
         rename = "DisableApiTermination",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: bool,
 }
@@ -8067,7 +8089,7 @@ pub struct LaunchTemplateVersionInfo {
     #[serde(
         rename = "LaunchTemplateVersion",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version: u64,
     /// Wire name `LaunchTemplateVersionData`; [`LaunchTemplateVersionData`]; always present in responses.
@@ -8077,35 +8099,35 @@ pub struct LaunchTemplateVersionInfo {
     #[serde(
         rename = "CreationTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub creation_time: String,
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-b8v1kcyq`.
     #[serde(
         rename = "LaunchTemplateId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `IsDefaultVersion`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "IsDefaultVersion",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub is_default_version: bool,
     /// Wire name `LaunchTemplateVersionDescription`; string; always present in responses. Example: `MyVersion`.
     #[serde(
         rename = "LaunchTemplateVersionDescription",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_version_description: String,
     /// Wire name `CreatedBy`; string; always present in responses. Example: `251001234`.
     #[serde(
         rename = "CreatedBy",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_by: String,
 }
@@ -8116,35 +8138,35 @@ pub struct LocalDiskType {
     #[serde(
         rename = "Type",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: String,
     /// Wire name `PartitionType`; string; always present in responses. Example: `ROOT`.
     #[serde(
         rename = "PartitionType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_type: String,
     /// Wire name `MinSize`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "MinSize",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub min_size: i64,
     /// Wire name `MaxSize`; int64; always present in responses. Example: `20`.
     #[serde(
         rename = "MaxSize",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_size: i64,
     /// Wire name `Required`; string; always present in responses. Example: `REQUIRED`.
     #[serde(
         rename = "Required",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub required: String,
 }
@@ -8160,7 +8182,7 @@ pub struct LoginSettings {
         rename = "Password",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: Option<String>,
     /// IDs of the key pairs to bind, such as `skey-3glfot13`, as listed by DescribeKeyPairs. Cannot be combined with Password; not supported on Windows.
@@ -8170,7 +8192,7 @@ pub struct LoginSettings {
         rename = "KeyIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Option<Vec<String>>,
     /// `true` keeps the login settings stored in the image, allowed only for custom, shared or imported images and not with Password or KeyIds. Default `false`.
@@ -8180,12 +8202,12 @@ pub struct LoginSettings {
         rename = "KeepImageLogin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub keep_image_login: Option<String>,
 }
-impl crate::runtime::Validate for LoginSettings {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for LoginSettings {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `Metadata`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -8194,8 +8216,8 @@ pub struct Metadata {
     #[serde(rename = "Items", default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<MetadataItem>>,
 }
-impl crate::runtime::Validate for Metadata {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for Metadata {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         match &self.items {
             Some(value) => {
                 v.field(
@@ -8223,7 +8245,7 @@ pub struct MetadataItem {
         rename = "Key",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key: Option<String>,
     /// Wire name `Value`; string; required in requests. Example: `"value"`.
@@ -8231,12 +8253,12 @@ pub struct MetadataItem {
         rename = "Value",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub value: Option<String>,
 }
-impl crate::runtime::Validate for MetadataItem {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for MetadataItem {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         match &self.key {
             Some(value) => {
                 v.field(
@@ -8267,7 +8289,7 @@ pub struct ModifyChcAttributeRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-1234abcd"]`.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
     /// Wire name `InstanceName`; string.
@@ -8275,7 +8297,7 @@ pub struct ModifyChcAttributeRequest {
         rename = "InstanceName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
     /// Wire name `DeviceType`; string. Example: `CHC_HS1`.
@@ -8283,7 +8305,7 @@ pub struct ModifyChcAttributeRequest {
         rename = "DeviceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub device_type: Option<String>,
     /// Wire name `BmcUser`; string. Example: `albert`.
@@ -8291,7 +8313,7 @@ pub struct ModifyChcAttributeRequest {
         rename = "BmcUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_user: Option<String>,
     /// Wire name `Password`; string. Example: `Test@1234`.
@@ -8299,7 +8321,7 @@ pub struct ModifyChcAttributeRequest {
         rename = "Password",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: Option<String>,
     /// Wire name `BmcSecurityGroupIds`; list of string. Example: `["sg-1a2b34af"]`.
@@ -8307,12 +8329,12 @@ pub struct ModifyChcAttributeRequest {
         rename = "BmcSecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub bmc_security_group_ids: Option<Vec<String>>,
 }
-impl crate::runtime::Validate for ModifyChcAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyChcAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -8330,7 +8352,7 @@ pub struct ModifyChcAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8340,18 +8362,18 @@ pub struct ModifyChcNetworkModeRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-nzufwq77"]`.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
     /// Wire name `NetworkMode`; string; required in requests. Example: `DEPLOY`.
     #[serde(
         rename = "NetworkMode",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_mode: String,
 }
-impl crate::runtime::Validate for ModifyChcNetworkModeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyChcNetworkModeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -8378,7 +8400,7 @@ pub struct ModifyChcNetworkModeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8388,23 +8410,26 @@ pub struct ModifyDisasterRecoverGroupAttributeRequest {
     /// Wire name `DisasterRecoverGroupId`; string; required in requests. Example: `ps-58l1hu01`.
     #[serde(
         rename = "DisasterRecoverGroupId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Name`; string; required in requests.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `Affinity`; int64. Example: `1`.
     #[serde(
         rename = "Affinity",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub affinity: Option<i64>,
 }
-impl crate::runtime::Validate for ModifyDisasterRecoverGroupAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyDisasterRecoverGroupAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.disaster_recover_group_id;
             v.field(
@@ -8431,7 +8456,7 @@ pub struct ModifyDisasterRecoverGroupAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8441,7 +8466,7 @@ pub struct ModifyHostsAttributeRequest {
     /// Wire name `HostIds`; list of string; required in requests. Example: `["host-ey16rkyg"]`.
     #[serde(
         rename = "HostIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Vec<String>,
     /// Wire name `HostName`; string. Example: `webserver`.
@@ -8449,7 +8474,7 @@ pub struct ModifyHostsAttributeRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
@@ -8457,7 +8482,7 @@ pub struct ModifyHostsAttributeRequest {
         rename = "RenewFlag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: Option<String>,
     /// Wire name `ProjectId`; uint64. Example: `0`.
@@ -8465,12 +8490,12 @@ pub struct ModifyHostsAttributeRequest {
         rename = "ProjectId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
 }
-impl crate::runtime::Validate for ModifyHostsAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyHostsAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.host_ids;
             v.field(
@@ -8488,7 +8513,7 @@ pub struct ModifyHostsAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8498,7 +8523,7 @@ pub struct ModifyHpcClusterAttributeRequest {
     /// Wire name `HpcClusterId`; string; required in requests. Example: `hpc-jtynq57p`.
     #[serde(
         rename = "HpcClusterId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: String,
     /// Wire name `Name`; string. Example: `MyHpcCluster`.
@@ -8506,7 +8531,7 @@ pub struct ModifyHpcClusterAttributeRequest {
         rename = "Name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: Option<String>,
     /// Wire name `Remark`; string. Example: `myRemark`.
@@ -8514,12 +8539,12 @@ pub struct ModifyHpcClusterAttributeRequest {
         rename = "Remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remark: Option<String>,
 }
-impl crate::runtime::Validate for ModifyHpcClusterAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyHpcClusterAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.hpc_cluster_id;
             v.field(
@@ -8537,7 +8562,7 @@ pub struct ModifyHpcClusterAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8547,7 +8572,7 @@ pub struct ModifyImageAttributeRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
     #[serde(
         rename = "ImageId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `ImageName`; string. Example: `sample`.
@@ -8555,7 +8580,7 @@ pub struct ModifyImageAttributeRequest {
         rename = "ImageName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: Option<String>,
     /// Wire name `ImageDescription`; string. Example: `sample`.
@@ -8563,7 +8588,7 @@ pub struct ModifyImageAttributeRequest {
         rename = "ImageDescription",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_description: Option<String>,
     /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
@@ -8571,7 +8596,7 @@ pub struct ModifyImageAttributeRequest {
         rename = "ImageFamily",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_family: Option<String>,
     /// Wire name `ImageDeprecated`; bool. Example: `false`.
@@ -8579,12 +8604,12 @@ pub struct ModifyImageAttributeRequest {
         rename = "ImageDeprecated",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_deprecated: Option<bool>,
 }
-impl crate::runtime::Validate for ModifyImageAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyImageAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_id;
             v.field(
@@ -8602,7 +8627,7 @@ pub struct ModifyImageAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8612,24 +8637,24 @@ pub struct ModifyImageSharePermissionRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
     #[serde(
         rename = "ImageId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
     /// Wire name `AccountIds`; list of string; required in requests. Example: `["103849387508"]`.
     #[serde(
         rename = "AccountIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub account_ids: Vec<String>,
     /// Wire name `Permission`; string; required in requests. Example: `SHARE`.
     #[serde(
         rename = "Permission",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub permission: String,
 }
-impl crate::runtime::Validate for ModifyImageSharePermissionRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyImageSharePermissionRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_id;
             v.field(
@@ -8665,7 +8690,7 @@ pub struct ModifyImageSharePermissionResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8675,7 +8700,7 @@ pub struct ModifyInstanceDiskTypeRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `DataDisks`; list of [`DataDisk`]. Example: `[{"DiskType": "CLOUD_PREMIUM"}]`.
@@ -8685,8 +8710,8 @@ pub struct ModifyInstanceDiskTypeRequest {
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
 }
-impl crate::runtime::Validate for ModifyInstanceDiskTypeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstanceDiskTypeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -8726,7 +8751,7 @@ pub struct ModifyInstanceDiskTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8736,7 +8761,7 @@ pub struct ModifyInstancesAttributeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-rf6ogz49"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceName`; string. Example: `MyInsName`.
@@ -8744,7 +8769,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "InstanceName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
     /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo`.
@@ -8752,7 +8777,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
     /// Wire name `SecurityGroups`; list of string. Example: `["sg-rf6ogz49"]`.
@@ -8760,7 +8785,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "SecurityGroups",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_groups: Option<Vec<String>>,
     /// Wire name `CamRoleName`; string. Example: `TKE_QCSLinkedRoleInPrometheusService`.
@@ -8768,7 +8793,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "CamRoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
     /// Wire name `HostName`; string. Example: `myhostname`.
@@ -8776,7 +8801,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `DisableApiTermination`; bool. Example: `false`.
@@ -8784,7 +8809,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "DisableApiTermination",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
     /// Wire name `CamRoleType`; string. Example: `user`.
@@ -8792,7 +8817,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "CamRoleType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_type: Option<String>,
     /// Wire name `AutoReboot`; bool. Example: `true`.
@@ -8800,7 +8825,7 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "AutoReboot",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_reboot: Option<bool>,
     /// Wire name `EnableJumboFrame`; bool. Example: `false`.
@@ -8808,12 +8833,12 @@ pub struct ModifyInstancesAttributeRequest {
         rename = "EnableJumboFrame",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
 }
-impl crate::runtime::Validate for ModifyInstancesAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstancesAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -8831,7 +8856,7 @@ pub struct ModifyInstancesAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8841,13 +8866,13 @@ pub struct ModifyInstancesChargeTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceChargeType`; string; required in requests. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: String,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -8862,12 +8887,12 @@ pub struct ModifyInstancesChargeTypeRequest {
         rename = "ModifyPortableDataDisk",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub modify_portable_data_disk: Option<bool>,
 }
-impl crate::runtime::Validate for ModifyInstancesChargeTypeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstancesChargeTypeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -8903,7 +8928,7 @@ pub struct ModifyInstancesChargeTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8913,7 +8938,7 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `DisasterRecoverGroupId`; string. Example: `ps-a66w6rlb`. Deprecated by the service.
@@ -8922,7 +8947,7 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         rename = "DisasterRecoverGroupId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_id: Option<String>,
     /// Wire name `Force`; bool. Example: `false`.
@@ -8930,7 +8955,7 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         rename = "Force",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force: Option<bool>,
     /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-a66w6rlb"]`.
@@ -8938,7 +8963,7 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         rename = "DisasterRecoverGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
     /// Wire name `PartitionNumber`; int64. Example: `1`.
@@ -8946,12 +8971,12 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
         rename = "PartitionNumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_number: Option<i64>,
 }
-impl crate::runtime::Validate for ModifyInstancesDisasterRecoverGroupRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstancesDisasterRecoverGroupRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -8969,7 +8994,7 @@ pub struct ModifyInstancesDisasterRecoverGroupResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -8979,18 +9004,18 @@ pub struct ModifyInstancesProjectRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `ProjectId`; int64; required in requests. Example: `1045`.
     #[serde(
         rename = "ProjectId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: i64,
 }
-impl crate::runtime::Validate for ModifyInstancesProjectRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstancesProjectRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -9008,7 +9033,7 @@ pub struct ModifyInstancesProjectResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9018,18 +9043,18 @@ pub struct ModifyInstancesRenewFlagRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `RenewFlag`; string; required in requests. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
 }
-impl crate::runtime::Validate for ModifyInstancesRenewFlagRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstancesRenewFlagRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -9056,7 +9081,7 @@ pub struct ModifyInstancesRenewFlagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9066,7 +9091,7 @@ pub struct ModifyInstancesVpcAttributeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
@@ -9077,7 +9102,7 @@ pub struct ModifyInstancesVpcAttributeRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
     /// Wire name `ReserveHostName`; bool. Example: `false`.
@@ -9085,12 +9110,12 @@ pub struct ModifyInstancesVpcAttributeRequest {
         rename = "ReserveHostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub reserve_host_name: Option<bool>,
 }
-impl crate::runtime::Validate for ModifyInstancesVpcAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyInstancesVpcAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -9118,7 +9143,7 @@ pub struct ModifyInstancesVpcAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9126,14 +9151,17 @@ pub struct ModifyInstancesVpcAttributeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ModifyKeyPairAttributeRequest {
     /// Wire name `KeyId`; string; required in requests. Example: `skey-mv9yzyjj`.
-    #[serde(rename = "KeyId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "KeyId",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub key_id: String,
     /// Wire name `KeyName`; string. Example: `Tencent`.
     #[serde(
         rename = "KeyName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_name: Option<String>,
     /// Wire name `Description`; string. Example: `KeyPair`.
@@ -9141,12 +9169,12 @@ pub struct ModifyKeyPairAttributeRequest {
         rename = "Description",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub description: Option<String>,
 }
-impl crate::runtime::Validate for ModifyKeyPairAttributeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyKeyPairAttributeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.key_id;
             v.field(
@@ -9164,7 +9192,7 @@ pub struct ModifyKeyPairAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9174,18 +9202,18 @@ pub struct ModifyLaunchTemplateDefaultVersionRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-irmer45l`.
     #[serde(
         rename = "LaunchTemplateId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
     /// Wire name `DefaultVersion`; int64; required in requests. Example: `2`.
     #[serde(
         rename = "DefaultVersion",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub default_version: i64,
 }
-impl crate::runtime::Validate for ModifyLaunchTemplateDefaultVersionRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ModifyLaunchTemplateDefaultVersionRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.launch_template_id;
             v.field(
@@ -9203,7 +9231,7 @@ pub struct ModifyLaunchTemplateDefaultVersionResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9213,22 +9241,25 @@ pub struct NetworkInterfaces {
     /// Wire name `InterfaceType`; string; required in requests. Example: `PRIMARY`.
     #[serde(
         rename = "InterfaceType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub interface_type: String,
     /// Wire name `VpcId`; string; required in requests. Example: `vpc-h2rxr2iv`.
-    #[serde(rename = "VpcId", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "VpcId",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub vpc_id: String,
     /// Wire name `SubnetId`; string; required in requests. Example: `subnet-bshmz62m`.
     #[serde(
         rename = "SubnetId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: String,
     /// Wire name `PrivateIpv4AddressCount`; int64; required in requests. Example: `1`.
     #[serde(
         rename = "PrivateIpv4AddressCount",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_ipv4_address_count: i64,
     /// Wire name `NetworkInterfaceId`; string. Example: `eni-l6gdyio1`.
@@ -9236,7 +9267,7 @@ pub struct NetworkInterfaces {
         rename = "NetworkInterfaceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_interface_id: Option<String>,
     /// Wire name `SecurityGroupIds`; list of string. Example: `["sg-os13k3gt"]`.
@@ -9244,7 +9275,7 @@ pub struct NetworkInterfaces {
         rename = "SecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
     /// Wire name `DeleteWithInstance`; bool. Example: `false`.
@@ -9252,12 +9283,12 @@ pub struct NetworkInterfaces {
         rename = "DeleteWithInstance",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_with_instance: Option<bool>,
 }
-impl crate::runtime::Validate for NetworkInterfaces {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for NetworkInterfaces {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.interface_type;
             v.field(
@@ -9294,28 +9325,28 @@ pub struct OperationCountLimit {
     #[serde(
         rename = "Operation",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operation: String,
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxx`.
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `CurrentCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "CurrentCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_count: i64,
     /// Wire name `LimitCount`; int64; always present in responses. Example: `5`.
     #[serde(
         rename = "LimitCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit_count: i64,
 }
@@ -9326,21 +9357,21 @@ pub struct OsVersion {
     #[serde(
         rename = "OsName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_name: String,
     /// Wire name `OsVersions`; list of string; always present in responses. Example: `["9"]`.
     #[serde(
         rename = "OsVersions",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub os_versions: Vec<String>,
     /// Wire name `Architecture`; list of string; always present in responses. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub architecture: Vec<String>,
 }
@@ -9355,7 +9386,7 @@ pub struct Placement {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// ID of the project the instance belongs to; 0, the default, is the default project.
@@ -9365,7 +9396,7 @@ pub struct Placement {
         rename = "ProjectId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
     /// Dedicated hosts (CDH) to create the instance on, one picked at random; requests only.
@@ -9375,7 +9406,7 @@ pub struct Placement {
         rename = "HostIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Option<Vec<String>>,
     /// Dedicated host the instance runs on; responses only.
@@ -9385,7 +9416,7 @@ pub struct Placement {
         rename = "HostId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_id: Option<String>,
     /// How dedicated resources are reserved; only `ResourcePool` (from the instance resource pool) is accepted.
@@ -9395,7 +9426,7 @@ pub struct Placement {
         rename = "DedicatedResourcePackTenancy",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_tenancy: Option<String>,
     /// IDs of dedicated resource packs to draw from, such as `rpp-7eumgm3l`; requires DedicatedResourcePackTenancy.
@@ -9405,7 +9436,7 @@ pub struct Placement {
         rename = "DedicatedResourcePackIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_ids: Option<Vec<String>>,
     /// Rack of the instance resource pool the instance is on; responses only.
@@ -9415,12 +9446,12 @@ pub struct Placement {
         rename = "RackId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub rack_id: Option<String>,
 }
-impl crate::runtime::Validate for Placement {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for Placement {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.zone;
             v.field(
@@ -9439,28 +9470,28 @@ pub struct PostPaidQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-1`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
 }
@@ -9471,35 +9502,35 @@ pub struct PrePaidQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `OnceQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "OnceQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub once_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
 }
@@ -9519,13 +9550,13 @@ pub struct ProgramFpgaImageRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-kdjnfkda`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `FPGAUrl`; string; required in requests. Example: `fpga-test-123456.cos.ap-guangzhou.myqcloud.com/test.xclbin`.
     #[serde(
         rename = "FPGAUrl",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub fpga_url: String,
     /// Wire name `DBDFs`; list of string. Example: `["0000:00:08.0", "0000:00:09.0"]`.
@@ -9533,7 +9564,7 @@ pub struct ProgramFpgaImageRequest {
         rename = "DBDFs",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dbd_fs: Option<Vec<String>>,
     /// Wire name `DryRun`; bool. Example: `true`.
@@ -9541,12 +9572,12 @@ pub struct ProgramFpgaImageRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
 }
-impl crate::runtime::Validate for ProgramFpgaImageRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ProgramFpgaImageRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -9573,7 +9604,7 @@ pub struct ProgramFpgaImageResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9581,24 +9612,27 @@ pub struct ProgramFpgaImageResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PurchaseResourcePoolPacksRequest {
     /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-7`.
-    #[serde(rename = "Zone", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Zone",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub zone: String,
     /// Wire name `InstanceType`; string; required in requests. Example: `S9.8XLARGE64`.
     #[serde(
         rename = "InstanceType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceCount`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "InstanceCount",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: u64,
     /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: u64,
     /// Wire name `ResourcePoolPackType`; string. Example: `EXCLUSIVE`.
@@ -9606,7 +9640,7 @@ pub struct PurchaseResourcePoolPacksRequest {
         rename = "ResourcePoolPackType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_pool_pack_type: Option<String>,
     /// Wire name `AutoPlacement`; bool. Example: `true`.
@@ -9614,7 +9648,7 @@ pub struct PurchaseResourcePoolPacksRequest {
         rename = "AutoPlacement",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_placement: Option<bool>,
     /// Wire name `DedicatedResourcePoolPackName`; string.
@@ -9622,7 +9656,7 @@ pub struct PurchaseResourcePoolPacksRequest {
         rename = "DedicatedResourcePoolPackName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pool_pack_name: Option<String>,
     /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_MANUAL_RENEW`.
@@ -9630,7 +9664,7 @@ pub struct PurchaseResourcePoolPacksRequest {
         rename = "RenewFlag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: Option<String>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -9638,12 +9672,12 @@ pub struct PurchaseResourcePoolPacksRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
 }
-impl crate::runtime::Validate for PurchaseResourcePoolPacksRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for PurchaseResourcePoolPacksRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.zone;
             v.field(
@@ -9671,13 +9705,13 @@ pub struct PurchaseResourcePoolPacksResponse {
     #[serde(
         rename = "DedicatedResourcePackIdSet",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_id_set: Vec<String>,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9691,7 +9725,7 @@ pub struct RebootInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Deprecated; use StopType, and never both. If true, the instance is forced to restart when a clean restart fails. Default false.
@@ -9702,7 +9736,7 @@ pub struct RebootInstancesRequest {
         rename = "ForceReboot",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_reboot: Option<bool>,
     /// How to shut down before starting again: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
@@ -9712,13 +9746,13 @@ pub struct RebootInstancesRequest {
         rename = "StopType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub stop_type: Option<String>,
 }
-impl crate::runtime::Validate for RebootInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for RebootInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         {
@@ -9749,7 +9783,7 @@ pub struct RebootInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9760,21 +9794,21 @@ pub struct RegionInfo {
     #[serde(
         rename = "Region",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region: String,
     /// Wire name `RegionName`; string; always present in responses.
     #[serde(
         rename = "RegionName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region_name: String,
     /// Wire name `RegionState`; string; always present in responses. Example: `AVAILABLE`.
     #[serde(
         rename = "RegionState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region_state: String,
 }
@@ -9784,12 +9818,12 @@ pub struct RemoveChcAssistVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-2324adf5"]`.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
 }
-impl crate::runtime::Validate for RemoveChcAssistVpcRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for RemoveChcAssistVpcRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -9807,7 +9841,7 @@ pub struct RemoveChcAssistVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9817,12 +9851,12 @@ pub struct RemoveChcDeployVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-2324adf5"]`.
     #[serde(
         rename = "ChcIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
 }
-impl crate::runtime::Validate for RemoveChcDeployVpcRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for RemoveChcDeployVpcRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.chc_ids;
             v.field(
@@ -9840,7 +9874,7 @@ pub struct RemoveChcDeployVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9850,15 +9884,15 @@ pub struct RenewHostsRequest {
     /// Wire name `HostIds`; list of string; required in requests. Example: `["host-ey16rkyg"]`.
     #[serde(
         rename = "HostIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Vec<String>,
     /// Wire name `HostChargePrepaid`; [`ChargePrepaid`]; required in requests.
     #[serde(rename = "HostChargePrepaid")]
     pub host_charge_prepaid: ChargePrepaid,
 }
-impl crate::runtime::Validate for RenewHostsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for RenewHostsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.host_ids;
             v.field(
@@ -9886,7 +9920,7 @@ pub struct RenewHostsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9896,7 +9930,7 @@ pub struct RenewInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -9911,12 +9945,12 @@ pub struct RenewInstancesRequest {
         rename = "RenewPortableDataDisk",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_portable_data_disk: Option<bool>,
 }
-impl crate::runtime::Validate for RenewInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for RenewInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -9943,7 +9977,7 @@ pub struct RenewInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -9953,25 +9987,25 @@ pub struct RepairTaskControlRequest {
     /// Wire name `Product`; string; required in requests. Example: `CVM`.
     #[serde(
         rename = "Product",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub product: String,
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-xxxxxxx1", "ins-xxxxxxx2"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `TaskId`; string; required in requests. Example: `rep-xxxxxxxx`.
     #[serde(
         rename = "TaskId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: String,
     /// Wire name `Operate`; string; required in requests. Example: `AuthorizeRepair`.
     #[serde(
         rename = "Operate",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operate: String,
     /// Wire name `OrderAuthTime`; string. Example: `2023-01-01 12:00:00`.
@@ -9979,7 +10013,7 @@ pub struct RepairTaskControlRequest {
         rename = "OrderAuthTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub order_auth_time: Option<String>,
     /// Wire name `TaskSubMethod`; string. Example: `NA`.
@@ -9987,12 +10021,12 @@ pub struct RepairTaskControlRequest {
         rename = "TaskSubMethod",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_sub_method: Option<String>,
 }
-impl crate::runtime::Validate for RepairTaskControlRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for RepairTaskControlRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.product;
             v.field(
@@ -10038,13 +10072,13 @@ pub struct RepairTaskControlResponse {
     #[serde(
         rename = "TaskId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: String,
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -10055,14 +10089,14 @@ pub struct RepairTaskInfo {
     #[serde(
         rename = "TaskId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: String,
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxxxxx`.
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `Alias`; string; always present in responses; may be null. Example: `myTask`.
@@ -10070,49 +10104,49 @@ pub struct RepairTaskInfo {
         rename = "Alias",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub alias: Option<String>,
     /// Wire name `TaskTypeId`; uint64; always present in responses. Example: `101`.
     #[serde(
         rename = "TaskTypeId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_type_id: u64,
     /// Wire name `TaskTypeName`; string; always present in responses.
     #[serde(
         rename = "TaskTypeName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_type_name: String,
     /// Wire name `TaskStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TaskStatus",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_status: u64,
     /// Wire name `DeviceStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "DeviceStatus",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub device_status: u64,
     /// Wire name `OperateStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "OperateStatus",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operate_status: u64,
     /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2017-01-01 12:00:00`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_time: String,
     /// Wire name `AuthTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null. Example: `2017-01-03 12:00:00`.
@@ -10120,7 +10154,7 @@ pub struct RepairTaskInfo {
         rename = "AuthTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auth_time: Option<String>,
     /// Wire name `EndTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null. Example: `2017-01-03 14:00:00`.
@@ -10128,7 +10162,7 @@ pub struct RepairTaskInfo {
         rename = "EndTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_time: Option<String>,
     /// Wire name `TaskDetail`; string; always present in responses; may be null.
@@ -10136,7 +10170,7 @@ pub struct RepairTaskInfo {
         rename = "TaskDetail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_detail: Option<String>,
     /// Wire name `Zone`; string; always present in responses; may be null. Example: `ap-guangzhou-7`.
@@ -10144,7 +10178,7 @@ pub struct RepairTaskInfo {
         rename = "Zone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: Option<String>,
     /// Wire name `Region`; string; always present in responses; may be null. Example: `ap-guangzhou`.
@@ -10152,7 +10186,7 @@ pub struct RepairTaskInfo {
         rename = "Region",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region: Option<String>,
     /// Wire name `VpcId`; string; always present in responses; may be null. Example: `vpc-xxxxxxxx`.
@@ -10160,7 +10194,7 @@ pub struct RepairTaskInfo {
         rename = "VpcId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: Option<String>,
     /// Wire name `VpcName`; string; always present in responses; may be null. Example: `Default-VPC`.
@@ -10168,7 +10202,7 @@ pub struct RepairTaskInfo {
         rename = "VpcName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_name: Option<String>,
     /// Wire name `SubnetId`; string; always present in responses; may be null. Example: `subnet-xxxxxxxx`.
@@ -10176,7 +10210,7 @@ pub struct RepairTaskInfo {
         rename = "SubnetId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: Option<String>,
     /// Wire name `SubnetName`; string; always present in responses; may be null. Example: `Default-Subnet`.
@@ -10184,7 +10218,7 @@ pub struct RepairTaskInfo {
         rename = "SubnetName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_name: Option<String>,
     /// Wire name `WanIp`; string; always present in responses; may be null. Example: `11.22.33.44`.
@@ -10192,7 +10226,7 @@ pub struct RepairTaskInfo {
         rename = "WanIp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub wan_ip: Option<String>,
     /// Wire name `LanIp`; string; always present in responses; may be null. Example: `10.10.1.9`.
@@ -10200,7 +10234,7 @@ pub struct RepairTaskInfo {
         rename = "LanIp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub lan_ip: Option<String>,
     /// Wire name `Product`; string; always present in responses; may be null. Example: `CVM`.
@@ -10208,7 +10242,7 @@ pub struct RepairTaskInfo {
         rename = "Product",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub product: Option<String>,
     /// Wire name `TaskSubType`; string; always present in responses; may be null. Example: `unconfirmed`.
@@ -10216,21 +10250,21 @@ pub struct RepairTaskInfo {
         rename = "TaskSubType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_sub_type: Option<String>,
     /// Wire name `AuthType`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "AuthType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auth_type: u64,
     /// Wire name `AuthSource`; string; always present in responses. Example: `Customer_auth`.
     #[serde(
         rename = "AuthSource",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auth_source: String,
 }
@@ -10240,7 +10274,7 @@ pub struct ResetInstanceRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `ImageId`; string. Example: `img-pmqg1cw7`.
@@ -10248,7 +10282,7 @@ pub struct ResetInstanceRequest {
         rename = "ImageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -10269,7 +10303,7 @@ pub struct ResetInstanceRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo`.
@@ -10277,12 +10311,12 @@ pub struct ResetInstanceRequest {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
 }
-impl crate::runtime::Validate for ResetInstanceRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ResetInstanceRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -10327,7 +10361,7 @@ pub struct ResetInstanceResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -10337,7 +10371,7 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
@@ -10348,7 +10382,7 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
         rename = "StartTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_time: Option<String>,
     /// Wire name `EndTime`; string. Example: `2017-03-16`.
@@ -10356,12 +10390,12 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
         rename = "EndTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_time: Option<String>,
 }
-impl crate::runtime::Validate for ResetInstancesInternetMaxBandwidthRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ResetInstancesInternetMaxBandwidthRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -10389,7 +10423,7 @@ pub struct ResetInstancesInternetMaxBandwidthResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -10399,13 +10433,13 @@ pub struct ResetInstancesPasswordRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `Password`; string; required in requests. Example: `abc123ABC!@#`.
     #[serde(
         rename = "Password",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub password: String,
     /// Wire name `UserName`; string. Example: `asdc21`.
@@ -10413,7 +10447,7 @@ pub struct ResetInstancesPasswordRequest {
         rename = "UserName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_name: Option<String>,
     /// Wire name `ForceStop`; bool. Example: `true`.
@@ -10421,12 +10455,12 @@ pub struct ResetInstancesPasswordRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
 }
-impl crate::runtime::Validate for ResetInstancesPasswordRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ResetInstancesPasswordRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -10453,7 +10487,7 @@ pub struct ResetInstancesPasswordResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -10463,13 +10497,13 @@ pub struct ResetInstancesTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceType`; string; required in requests. Example: `S5.16XLARGE256`.
     #[serde(
         rename = "InstanceType",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `ForceStop`; bool. Example: `false`.
@@ -10477,12 +10511,12 @@ pub struct ResetInstancesTypeRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
 }
-impl crate::runtime::Validate for ResetInstancesTypeRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ResetInstancesTypeRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_ids;
             v.field(
@@ -10509,7 +10543,7 @@ pub struct ResetInstancesTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -10519,7 +10553,7 @@ pub struct ResizeInstanceDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
     #[serde(
         rename = "InstanceId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Wire name `DataDisks`; list of [`DataDisk`].
@@ -10530,7 +10564,7 @@ pub struct ResizeInstanceDisksRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
     /// Wire name `SystemDisk`; [`SystemDisk`].
@@ -10541,12 +10575,12 @@ pub struct ResizeInstanceDisksRequest {
         rename = "ResizeOnline",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resize_online: Option<bool>,
 }
-impl crate::runtime::Validate for ResizeInstanceDisksRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for ResizeInstanceDisksRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.instance_id;
             v.field(
@@ -10586,7 +10620,7 @@ pub struct ResizeInstanceDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -10598,7 +10632,7 @@ pub struct ResourceCount {
         rename = "Cpu",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cpu: Option<u64>,
     /// Wire name `Memory`; uint64; may be null. Example: `64`.
@@ -10606,7 +10640,7 @@ pub struct ResourceCount {
         rename = "Memory",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub memory: Option<u64>,
     /// Wire name `Gpu`; uint64; may be null. Example: `0`.
@@ -10614,7 +10648,7 @@ pub struct ResourceCount {
         rename = "Gpu",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gpu: Option<u64>,
     /// Wire name `Disk`; uint64; may be null. Example: `0`.
@@ -10622,7 +10656,7 @@ pub struct ResourceCount {
         rename = "Disk",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk: Option<u64>,
 }
@@ -10633,49 +10667,49 @@ pub struct ResourcePoolPack {
     #[serde(
         rename = "DedicatedResourcePackId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_id: String,
     /// Wire name `DedicatedResourcePackName`; string; always present in responses.
     #[serde(
         rename = "DedicatedResourcePackName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_name: String,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `ResourcePoolPackType`; string; always present in responses. Example: `EXCLUSIVE`.
     #[serde(
         rename = "ResourcePoolPackType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_pool_pack_type: String,
     /// Wire name `Status`; string; always present in responses. Example: `ACTIVE`.
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub status: String,
     /// Wire name `TotalCapacity`; [`ResourceCount`]; always present in responses.
@@ -10688,49 +10722,49 @@ pub struct ResourcePoolPack {
     #[serde(
         rename = "HostIp",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ip: String,
     /// Wire name `RackId`; string; always present in responses. Example: `3E5BA837F9B5FFD91DCC02DBF501C7A7`.
     #[serde(
         rename = "RackId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub rack_id: String,
     /// Wire name `SwitchId`; string; always present in responses. Example: `7E87DEECE245155C880A7CF5355CD81F`.
     #[serde(
         rename = "SwitchId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub switch_id: String,
     /// Wire name `AutoPlacement`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "AutoPlacement",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_placement: bool,
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
     /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
     #[serde(
         rename = "StartTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub start_time: String,
     /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
     #[serde(
         rename = "EndTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub end_time: String,
 }
@@ -10741,35 +10775,35 @@ pub struct ResourcePoolPackInstance {
     #[serde(
         rename = "DedicatedResourcePackId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_id: String,
     /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-5u8lxsum"]`.
     #[serde(
         rename = "InstanceIdSet",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id_set: Vec<String>,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_family: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
 }
@@ -10781,12 +10815,12 @@ pub struct RunAutomationServiceEnabled {
         rename = "Enabled",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enabled: Option<bool>,
 }
-impl crate::runtime::Validate for RunAutomationServiceEnabled {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for RunAutomationServiceEnabled {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Parameters of RunInstances.
 ///
@@ -10800,7 +10834,7 @@ pub struct RunInstancesRequest {
         rename = "InstanceChargeType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_charge_type: Option<String>,
     /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
@@ -10824,7 +10858,7 @@ pub struct RunInstancesRequest {
         rename = "InstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
     /// ID of the image to install, such as `img-irmer45l`: a public, custom, shared or marketplace image, as listed by DescribeImages. Required unless LaunchTemplate is given; if both are, this value wins.
@@ -10834,7 +10868,7 @@ pub struct RunInstancesRequest {
         rename = "ImageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
     /// Type and size of the system disk; service defaults apply when omitted.
@@ -10872,7 +10906,7 @@ pub struct RunInstancesRequest {
         rename = "InstanceCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_count: Option<i64>,
     /// Fewest instances you accept, a positive number no larger than InstanceCount: the service creates at least this many and tries for InstanceCount, failing if stock cannot cover MinCount. Only honoured where partial fulfilment is supported.
@@ -10882,7 +10916,7 @@ pub struct RunInstancesRequest {
         rename = "MinCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub min_count: Option<i64>,
     /// Display name, up to 128 characters; a default name is used when omitted. When creating several, `{R:x}` is replaced by a counter starting at x (`{R:x,F:y}` pads it to y digits), and without such a pattern the suffixes 1, 2, ... are appended.
@@ -10892,7 +10926,7 @@ pub struct RunInstancesRequest {
         rename = "InstanceName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_name: Option<String>,
     /// How to log in: a password, key pairs, or the image's own settings. When omitted, a random password is generated and sent to the account's message center.
@@ -10907,7 +10941,7 @@ pub struct RunInstancesRequest {
         rename = "SecurityGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_group_ids: Option<Vec<String>>,
     /// Which agents (security, monitoring, automation) to enable. When omitted, public images get security and monitoring, while custom and marketplace images keep what they contain.
@@ -10926,7 +10960,7 @@ pub struct RunInstancesRequest {
         rename = "ClientToken",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub client_token: Option<String>,
     /// Host name inside the operating system; dots and hyphens may not start or end it or be doubled. Windows: 2 to 15 letters, digits and hyphens, not all digits; others: 2 to 60 characters in dot-separated segments of letters, digits and hyphens. Takes the same `{R:x}` patterns as InstanceName, plus `{IP}` for the private IP.
@@ -10936,7 +10970,7 @@ pub struct RunInstancesRequest {
         rename = "HostName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_name: Option<String>,
     /// Scheduled action for the new instances; only scheduled termination is supported.
@@ -10951,7 +10985,7 @@ pub struct RunInstancesRequest {
         rename = "DisasterRecoverGroupIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Option<Vec<String>>,
     /// Tags to bind at creation, one entry per resource type, such as `instance`.
@@ -10979,7 +11013,7 @@ pub struct RunInstancesRequest {
         rename = "UserData",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
     /// Custom key-value metadata to attach to the instances (in beta).
@@ -10994,7 +11028,7 @@ pub struct RunInstancesRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// CPU topology of the instances; when omitted the service decides.
@@ -11009,7 +11043,7 @@ pub struct RunInstancesRequest {
         rename = "CamRoleName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cam_role_name: Option<String>,
     /// High-performance computing cluster to place the instances in; required for HPC instance types and not allowed for others.
@@ -11019,7 +11053,7 @@ pub struct RunInstancesRequest {
         rename = "HpcClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_id: Option<String>,
     /// Launch template that supplies the configuration; parameters given in the request override the template's.
@@ -11034,7 +11068,7 @@ pub struct RunInstancesRequest {
         rename = "DedicatedClusterId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: Option<String>,
     /// IDs of the CHC physical servers to create the instances on.
@@ -11044,7 +11078,7 @@ pub struct RunInstancesRequest {
         rename = "ChcIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Option<Vec<String>>,
     /// Partition of a partition placement group to use; chosen at random when omitted (limited availability).
@@ -11054,7 +11088,7 @@ pub struct RunInstancesRequest {
         rename = "PartitionNumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub partition_number: Option<i64>,
     /// If true, the instances have termination protection and cannot be released through the API. Default false.
@@ -11064,7 +11098,7 @@ pub struct RunInstancesRequest {
         rename = "DisableApiTermination",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disable_api_termination: Option<bool>,
     /// Whether to enable jumbo frames; only instance types that support them accept it.
@@ -11074,7 +11108,7 @@ pub struct RunInstancesRequest {
         rename = "EnableJumboFrame",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enable_jumbo_frame: Option<bool>,
     /// Additional network interfaces to create; available in some regions only, on request.
@@ -11087,8 +11121,8 @@ pub struct RunInstancesRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
-impl crate::runtime::Validate for RunInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for RunInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.instance_charge_prepaid {
             v.field(
                 "InstanceChargePrepaid",
@@ -11249,7 +11283,7 @@ pub struct RunInstancesResponse {
     #[serde(
         rename = "InstanceIdSet",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id_set: Vec<String>,
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
@@ -11257,7 +11291,7 @@ pub struct RunInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -11269,12 +11303,12 @@ pub struct RunMonitorServiceEnabled {
         rename = "Enabled",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enabled: Option<bool>,
 }
-impl crate::runtime::Validate for RunMonitorServiceEnabled {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for RunMonitorServiceEnabled {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RunSecurityServiceEnabled`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -11284,12 +11318,12 @@ pub struct RunSecurityServiceEnabled {
         rename = "Enabled",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enabled: Option<bool>,
 }
-impl crate::runtime::Validate for RunSecurityServiceEnabled {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for RunSecurityServiceEnabled {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `SharePermission`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -11298,14 +11332,14 @@ pub struct SharePermission {
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `AccountId`; string; always present in responses. Example: `2700036`.
     #[serde(
         rename = "AccountId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub account_id: String,
 }
@@ -11316,21 +11350,21 @@ pub struct Snapshot {
     #[serde(
         rename = "SnapshotId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: String,
     /// Wire name `DiskUsage`; string; always present in responses. Example: `SYSTEM_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_usage: String,
     /// Wire name `DiskSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "DiskSize",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: i64,
 }
@@ -11342,7 +11376,7 @@ pub struct SpotMarketOptions {
         rename = "MaxPrice",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_price: Option<String>,
     /// Wire name `SpotInstanceType`; string. Example: `one-time`.
@@ -11350,12 +11384,12 @@ pub struct SpotMarketOptions {
         rename = "SpotInstanceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub spot_instance_type: Option<String>,
 }
-impl crate::runtime::Validate for SpotMarketOptions {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for SpotMarketOptions {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         match &self.max_price {
             Some(value) => {
                 v.field(
@@ -11376,28 +11410,28 @@ pub struct SpotPaidQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub used_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
 }
@@ -11411,13 +11445,13 @@ pub struct StartInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
 }
-impl crate::runtime::Validate for StartInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for StartInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         {
@@ -11448,7 +11482,7 @@ pub struct StartInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -11462,7 +11496,7 @@ pub struct StopInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// Deprecated; use StopType, and never both. If true, the instance is forced off when a clean shutdown fails. Default false.
@@ -11473,7 +11507,7 @@ pub struct StopInstancesRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
     /// How to shut down: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
@@ -11483,7 +11517,7 @@ pub struct StopInstancesRequest {
         rename = "StopType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub stop_type: Option<String>,
     /// Billing while stopped, for pay-as-you-go instances: `KEEP_CHARGING` (default) keeps billing; `STOP_CHARGING` stops billing for the compute resources, which only some instances support.
@@ -11493,13 +11527,13 @@ pub struct StopInstancesRequest {
         rename = "StoppedMode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub stopped_mode: Option<String>,
 }
-impl crate::runtime::Validate for StopInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for StopInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         {
@@ -11530,7 +11564,7 @@ pub struct StopInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -11542,7 +11576,7 @@ pub struct StorageBlock {
         rename = "Type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: Option<String>,
     /// Wire name `MinSize`; int64; always present in responses. Example: `100`.
@@ -11550,7 +11584,7 @@ pub struct StorageBlock {
         rename = "MinSize",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub min_size: Option<i64>,
     /// Wire name `MaxSize`; int64; always present in responses. Example: `200`.
@@ -11558,12 +11592,12 @@ pub struct StorageBlock {
         rename = "MaxSize",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub max_size: Option<i64>,
 }
-impl crate::runtime::Validate for StorageBlock {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for StorageBlock {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `SyncImage`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -11573,7 +11607,7 @@ pub struct SyncImage {
         rename = "ImageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
     /// Wire name `Region`; string; required in requests. Example: `ap-guangzhou`.
@@ -11581,7 +11615,7 @@ pub struct SyncImage {
         rename = "Region",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub region: Option<String>,
 }
@@ -11591,13 +11625,13 @@ pub struct SyncImagesRequest {
     /// Wire name `ImageIds`; list of string; required in requests. Example: `["img-o3ycss2p"]`.
     #[serde(
         rename = "ImageIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_ids: Vec<String>,
     /// Wire name `DestinationRegions`; list of string; required in requests. Example: `["ap-guangzhou"]`.
     #[serde(
         rename = "DestinationRegions",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub destination_regions: Vec<String>,
     /// Wire name `DryRun`; bool. Example: `false`.
@@ -11605,7 +11639,7 @@ pub struct SyncImagesRequest {
         rename = "DryRun",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
     /// Wire name `ImageName`; string.
@@ -11613,7 +11647,7 @@ pub struct SyncImagesRequest {
         rename = "ImageName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_name: Option<String>,
     /// Wire name `ImageSetRequired`; bool. Example: `false`.
@@ -11621,7 +11655,7 @@ pub struct SyncImagesRequest {
         rename = "ImageSetRequired",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_set_required: Option<bool>,
     /// Wire name `Encrypt`; bool. Example: `false`.
@@ -11629,7 +11663,7 @@ pub struct SyncImagesRequest {
         rename = "Encrypt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub encrypt: Option<bool>,
     /// Wire name `KmsKeyId`; string. Example: `2bb53791-c2e9-4c42-8772-ecf135a1d92x`.
@@ -11637,12 +11671,12 @@ pub struct SyncImagesRequest {
         rename = "KmsKeyId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub kms_key_id: Option<String>,
 }
-impl crate::runtime::Validate for SyncImagesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for SyncImagesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.image_ids;
             v.field(
@@ -11672,7 +11706,7 @@ pub struct SyncImagesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -11688,7 +11722,7 @@ pub struct SystemDisk {
         rename = "DiskType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_type: Option<String>,
     /// Disk ID, such as `disk-xyzw1a3x`; returned by queries, not accepted by RunInstances and other writes.
@@ -11698,7 +11732,7 @@ pub struct SystemDisk {
         rename = "DiskId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: Option<String>,
     /// Size in GiB; default 50.
@@ -11708,7 +11742,7 @@ pub struct SystemDisk {
         rename = "DiskSize",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_size: Option<i64>,
     /// ID of the dedicated cluster the disk belongs to.
@@ -11718,7 +11752,7 @@ pub struct SystemDisk {
         rename = "CdcId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdc_id: Option<String>,
     /// Disk name, at most 128 characters.
@@ -11728,7 +11762,7 @@ pub struct SystemDisk {
         rename = "DiskName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_name: Option<String>,
     /// Whether to encrypt the disk; default false. RunInstances only (limited availability).
@@ -11738,7 +11772,7 @@ pub struct SystemDisk {
         rename = "Encrypt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub encrypt: Option<bool>,
     /// ID of the customer master key (KMS) that encrypts the disk: a UUID or an ID such as `kms-abcd1234`. RunInstances only (limited availability).
@@ -11748,12 +11782,12 @@ pub struct SystemDisk {
         rename = "KmsKeyId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub kms_key_id: Option<String>,
 }
-impl crate::runtime::Validate for SystemDisk {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for SystemDisk {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// A tag: a key and value attached to a resource.
 ///
@@ -11766,7 +11800,7 @@ pub struct Tag {
     #[serde(
         rename = "Key",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key: String,
     /// Tag value.
@@ -11775,12 +11809,12 @@ pub struct Tag {
     #[serde(
         rename = "Value",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub value: String,
 }
-impl crate::runtime::Validate for Tag {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for Tag {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.key;
             v.field(
@@ -11812,7 +11846,7 @@ pub struct TagSpecification {
     #[serde(
         rename = "ResourceType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_type: String,
     /// Tags to bind.
@@ -11821,8 +11855,8 @@ pub struct TagSpecification {
     #[serde(rename = "Tags", default)]
     pub tags: Vec<Tag>,
 }
-impl crate::runtime::Validate for TagSpecification {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for TagSpecification {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.resource_type;
             v.field(
@@ -11856,14 +11890,14 @@ pub struct TargetOs {
     #[serde(
         rename = "TargetOSType",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_os_type: String,
     /// Wire name `TargetOSVersion`; string; always present in responses. Example: `2.4`.
     #[serde(
         rename = "TargetOSVersion",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_os_version: String,
 }
@@ -11877,7 +11911,7 @@ pub struct TerminateInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2pajzo4q"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
     /// If true, also releases the elastic IP of the primary network interface (with EIP 2.0, only its first one, and only of type `HighQualityEIP`, `AntiDDoSEIP`, `EIPv6` or `HighQualityEIPv6`). Default false.
@@ -11887,7 +11921,7 @@ pub struct TerminateInstancesRequest {
         rename = "ReleaseAddress",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub release_address: Option<bool>,
     /// If true, monthly-subscription data disks attached to the instance go with it (to the recycle bin, on a first call); if false, only the instance is released. Default false.
@@ -11897,13 +11931,13 @@ pub struct TerminateInstancesRequest {
         rename = "ReleasePrepaidDataDisks",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub release_prepaid_data_disks: Option<bool>,
 }
-impl crate::runtime::Validate for TerminateInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for TerminateInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         {
@@ -11934,7 +11968,7 @@ pub struct TerminateInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -11944,12 +11978,12 @@ pub struct TerminateResourcePoolPacksRequest {
     /// Wire name `DedicatedResourcePackIds`; list of string; required in requests. Example: `["rpp-6rk3550n"]`.
     #[serde(
         rename = "DedicatedResourcePackIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_ids: Vec<String>,
 }
-impl crate::runtime::Validate for TerminateResourcePoolPacksRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for TerminateResourcePoolPacksRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.dedicated_resource_pack_ids;
             v.field(
@@ -11967,7 +12001,7 @@ pub struct TerminateResourcePoolPacksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -11982,7 +12016,7 @@ pub struct VirtualPrivateCloud {
     #[serde(
         rename = "VpcId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: String,
     /// ID of the subnet, as listed by DescribeSubnets. See VpcId for `DEFAULT`.
@@ -11991,7 +12025,7 @@ pub struct VirtualPrivateCloud {
     #[serde(
         rename = "SubnetId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: String,
     /// Whether the instance serves as a public gateway, which needs a public IP and a VPC; default false.
@@ -12001,7 +12035,7 @@ pub struct VirtualPrivateCloud {
         rename = "AsVpcGateway",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub as_vpc_gateway: Option<bool>,
     /// Private IP addresses in the subnet, when creating instances or moving them to another VPC. Several addresses of one subnet are accepted only when creating several instances.
@@ -12011,7 +12045,7 @@ pub struct VirtualPrivateCloud {
         rename = "PrivateIpAddresses",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_ip_addresses: Option<Vec<String>>,
     /// Number of IPv6 addresses to assign at random to the network interface.
@@ -12021,12 +12055,12 @@ pub struct VirtualPrivateCloud {
         rename = "Ipv6AddressCount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ipv6_address_count: Option<u64>,
 }
-impl crate::runtime::Validate for VirtualPrivateCloud {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for VirtualPrivateCloud {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.vpc_id;
             v.field(
@@ -12054,28 +12088,28 @@ pub struct ZoneInfo {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// Wire name `ZoneName`; string; always present in responses.
     #[serde(
         rename = "ZoneName",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone_name: String,
     /// Wire name `ZoneId`; string; always present in responses. Example: `100003`.
     #[serde(
         rename = "ZoneId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone_id: String,
     /// Wire name `ZoneState`; string; always present in responses. Example: `AVAILABLE`.
     #[serde(
         rename = "ZoneState",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone_state: String,
 }

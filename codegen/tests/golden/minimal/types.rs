@@ -15,13 +15,13 @@ pub struct StartInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
         rename = "InstanceIds",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
 }
-impl crate::runtime::Validate for StartInstancesRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static INSTANCE_IDS_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for StartInstancesRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^ins-[a-z0-9]{8}$",
         );
         {
@@ -52,7 +52,7 @@ pub struct StartInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }

@@ -3,7 +3,7 @@
 
 //! One error enum per action, plus the codes every action shares.
 #![allow(non_camel_case_types, clippy::doc_markdown)]
-use crate::runtime::ServiceError;
+use tencentcloud_runtime::ServiceError;
 /// Codes any action may return (authentication, rate limits, internal
 /// errors, ...). Every action's error has a `common_code()` that
 /// recognises them the same way, whichever variant carries the error.

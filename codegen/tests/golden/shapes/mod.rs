@@ -5,6 +5,7 @@
 mod client;
 pub mod errors;
 pub mod types;
+pub use client::Client;
 /// Calls `$callback!` with every action of the spec as `Action: Request => Response, method;`, for code that handles each
 /// action alike (a dispatcher, a CLI, a test over all actions).
 ///

@@ -20,7 +20,7 @@ pub struct DescribeThingsRequest {
         rename = "Limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
     /// Where to place.
@@ -36,7 +36,7 @@ pub struct DescribeThingsRequest {
         rename = "ForceStop",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
     /// A keyword as a name.
@@ -46,7 +46,7 @@ pub struct DescribeThingsRequest {
         rename = "Type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: Option<String>,
     /// Wire name `Ids`; list of uint64.
@@ -54,12 +54,12 @@ pub struct DescribeThingsRequest {
         rename = "Ids",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ids: Option<Vec<u64>>,
 }
-impl crate::runtime::Validate for DescribeThingsRequest {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for DescribeThingsRequest {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -104,7 +104,7 @@ pub struct DescribeThingsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_count: u64,
     /// Things.
@@ -117,7 +117,7 @@ pub struct DescribeThingsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -127,17 +127,20 @@ pub struct DescribeThingsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Filter {
     /// Wire name `Name`; string; required in requests. Example: `zone`.
-    #[serde(rename = "Name", deserialize_with = "crate::runtime::lenient::deserialize")]
+    #[serde(
+        rename = "Name",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+    )]
     pub name: String,
     /// Wire name `Values`; list of string; required in requests.
     #[serde(
         rename = "Values",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub values: Vec<String>,
 }
-impl crate::runtime::Validate for Filter {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
+impl tencentcloud_runtime::Validate for Filter {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
             let value = &self.name;
             v.field(
@@ -161,8 +164,8 @@ impl crate::runtime::Validate for Filter {
 /// Wire object `PingServiceRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PingServiceRequest {}
-impl crate::runtime::Validate for PingServiceRequest {
-    fn validate(&self, _v: &mut crate::runtime::Validator) {}
+impl tencentcloud_runtime::Validate for PingServiceRequest {
+    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `PingServiceResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -170,7 +173,7 @@ pub struct PingServiceResponse {
     /// Wire name `RequestId`; string.
     #[serde(
         rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
 }
@@ -183,7 +186,7 @@ pub struct Placement {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: String,
     /// Wire name `ProjectId`; int64. Example: `0`.
@@ -191,7 +194,7 @@ pub struct Placement {
         rename = "ProjectId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<i64>,
     /// Required in requests, may be absent in responses.
@@ -201,13 +204,13 @@ pub struct Placement {
         rename = "HostIds",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Option<Vec<String>>,
 }
-impl crate::runtime::Validate for Placement {
-    fn validate(&self, v: &mut crate::runtime::Validator) {
-        static ZONE_PATTERN: crate::runtime::Pattern = crate::runtime::Pattern::new(
+impl tencentcloud_runtime::Validate for Placement {
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        static ZONE_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
             "^[a-z]+-[a-z]+-[0-9]+$",
         );
         {
@@ -243,7 +246,7 @@ pub struct Thing {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
     /// Same name after case conversion.
@@ -253,21 +256,21 @@ pub struct Thing {
         rename = "InstanceID",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id_2: Option<String>,
     /// Wire name `Price`; float; always present in responses. Example: `1.5`.
     #[serde(
         rename = "Price",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub price: f64,
     /// Wire name `CreatedTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2020-01-01 00:00:00`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub created_time: String,
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses; may be null. Example: `2020-01-01T00:00:00Z`.
@@ -275,7 +278,7 @@ pub struct Thing {
         rename = "ExpiredTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub expired_time: Option<String>,
     /// Wire name `Placement`; [`Placement`]; always present in responses.
@@ -290,7 +293,7 @@ pub struct Thing {
     #[serde(
         rename = "Self",
         default,
-        deserialize_with = "crate::runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub self_: bool,
 }

@@ -32,8 +32,9 @@ const X_TC_REGION: HeaderName = HeaderName::from_static("x-tc-region");
 const X_TC_TOKEN: HeaderName = HeaderName::from_static("x-tc-token");
 const X_TC_LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
 
-/// A Tencent Cloud API client: one configuration, one credential, one
-/// connection pool.
+/// The shared, service-independent client: one configuration, one
+/// credential, one connection pool. Service crates make their clients from
+/// it (`cvm_api::Client::new(&shared)`).
 ///
 /// Cheap to clone (an `Arc` inside); clones share the pool and the signer's
 /// key cache, so make one and clone it rather than making many.
@@ -110,10 +111,16 @@ impl Client {
     /// Calls action `A`: checks the request ([`Error::InvalidRequest`], and
     /// nothing is sent), signs it with TC3-HMAC-SHA256, POSTs it as JSON and
     /// decodes the answer into `A::Response` or `A::Error`.
-    ///
-    /// Not retried: whether a failed call may be repeated depends on the
-    /// action (see [`Error::is_connect`]).
     pub async fn send<A: Action>(&self, request: &A) -> Result<A::Response, Error<A::Error>> {
+        self.send_with(request, &CallOptions::default()).await
+    }
+
+    /// [`Client::send`] with `options` overriding the client's settings for this call.
+    pub async fn send_with<A: Action>(
+        &self,
+        request: &A,
+        options: &CallOptions,
+    ) -> Result<A::Response, Error<A::Error>> {
         let span = tracing::debug_span!(
             "tencentcloud",
             action = A::NAME,
@@ -143,7 +150,9 @@ impl Client {
                 action: A::NAME,
                 version: A::VERSION,
             };
-            self.round_trip(call, request).await.map_err(Failure::into_error)
+            self.round_trip(call, request, options)
+                .await
+                .map_err(Failure::into_error)
         }
         .instrument(span)
         .await
@@ -171,13 +180,19 @@ impl Client {
                 version,
             },
             request,
+            &CallOptions::default(),
         )
         .instrument(span)
         .await
         .map_err(Failure::into_error)
     }
 
-    async fn round_trip<Req, Resp>(&self, call: Call<'_>, request: &Req) -> Result<Resp, Failure>
+    async fn round_trip<Req, Resp>(
+        &self,
+        call: Call<'_>,
+        request: &Req,
+        options: &CallOptions,
+    ) -> Result<Resp, Failure>
     where
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
@@ -185,7 +200,7 @@ impl Client {
         let body = serde_json::to_vec(request)
             .map_err(|e| Failure::request("", format!("cannot be serialized as JSON: {e}")))?;
         let started = Instant::now();
-        let reply = self.execute(call, body).await?;
+        let reply = self.execute(call, body, options).await?;
         let response = reply.open(started)?;
         let mut de = serde_json::Deserializer::from_str(response.get());
         serde_path_to_error::deserialize(&mut de)
@@ -193,7 +208,7 @@ impl Client {
     }
 
     /// Signs and sends one request; the non-generic part of every call.
-    async fn execute(&self, call: Call<'_>, body: Vec<u8>) -> Result<Reply, Failure> {
+    async fn execute(&self, call: Call<'_>, body: Vec<u8>, options: &CallOptions) -> Result<Reply, Failure> {
         let inner = &*self.inner;
         let target = inner
             .config
@@ -241,14 +256,11 @@ impl Client {
         // would duplicate `:authority` on HTTP/2.
 
         tracing::debug!(url = %target.url, bytes = body.len(), "sending request");
-        let mut response = inner
-            .http
-            .post(target.url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(Failure::transport)?;
+        let mut builder = inner.http.post(target.url).headers(headers).body(body);
+        if let Some(timeout) = options.timeout {
+            builder = builder.timeout(timeout);
+        }
+        let mut response = builder.send().await.map_err(Failure::transport)?;
         let status = response.status().as_u16();
         if response.status().is_redirection() {
             let location = response.headers().get(LOCATION).map(|v| {
@@ -291,6 +303,29 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
+    }
+}
+
+/// Settings that override the client's for one call (or for every call of
+/// a service client made with `with_options`). `Default` overrides nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// Time allowed for the request and its whole answer, instead of
+    /// [`Config::timeout`].
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl CallOptions {
+    /// Overrides nothing.
+    pub fn new() -> Self {
+        CallOptions::default()
+    }
+
+    /// Sets [`CallOptions::timeout`].
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cvm_api::runtime::{Client, Config, ConfigError, Credentials, Endpoint, SecretKey};
+use tencentcloud_runtime::{Client, Config, ConfigError, Credentials, Endpoint, SecretKey};
 
 const SECRET_KEY: &str = "env-secret-key-1a2b3c";
 const TOKEN: &str = "env-session-token-4d5e6f";

@@ -10,10 +10,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Router;
-use cvm_api::runtime::{
+use serde::{Deserialize, Serialize};
+use tencentcloud_runtime::{
     Action, Client, Config, Credentials, Endpoint, Error, SecretKey, ServiceError, Validate, Validator,
 };
-use serde::{Deserialize, Serialize};
 
 const SECRET_ID: &str = "AKIDtestonly0123456789";
 const SECRET_KEY: &str = "test-secret-key-9f8e7d6c";

@@ -1,0 +1,34 @@
+//! The runtime of the Tencent Cloud Rust SDK: configuration, credentials,
+//! endpoints, signing, transport, validation, lenient decoding and errors.
+//!
+//! It knows no service and no action: each generated service crate (such as
+//! `cvm-api`) describes its actions through [`Action`] and makes its own
+//! client from a shared [`Client`], so several services share one
+//! connection pool and one credential:
+//!
+//! ```no_run
+//! # fn demo() -> Result<(), tencentcloud_runtime::ConfigError> {
+//! let shared = tencentcloud_runtime::Client::from_env()?;
+//! // let cvm = cvm_api::Client::new(&shared);
+//! // let vpc = vpc_api::Client::new(&shared);
+//! # let _ = shared; Ok(()) }
+//! ```
+
+mod action;
+mod client;
+mod config;
+mod credentials;
+mod endpoint;
+mod error;
+pub mod lenient;
+mod validate;
+
+pub use action::Action;
+pub use client::{CallOptions, Client};
+pub use config::{Config, ConfigError};
+pub use credentials::Credentials;
+pub use endpoint::Endpoint;
+pub use error::{Error, ServiceError, TransportError, TransportErrorKind};
+/// Re-exported so that [`Credentials`] can be built without depending on `signer`.
+pub use signer::SecretKey;
+pub use validate::{Pattern, Validate, ValidationError, Validator, Violation};
