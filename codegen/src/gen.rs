@@ -559,6 +559,17 @@ fn action_error_enum(action: &Action) -> TokenStream {
 
 // ---------------------------------------------------------------- client.rs
 
+/// The request member Tencent Cloud uses as an idempotency token.
+const CLIENT_TOKEN: &str = "ClientToken";
+
+/// The input's top-level `ClientToken` string member, if it has one.
+fn client_token_member<'m>(model: &'m Model, action: &Action) -> Option<&'m Member> {
+    let input = model.objects.iter().find(|o| o.name == action.input)?;
+    input.members.iter().find(|m| {
+        m.wire_name == CLIENT_TOKEN && !m.ty.list && m.ty.leaf == Leaf::Scalar(Scalar::String)
+    })
+}
+
 fn client_file(model: &Model) -> TokenStream {
     let service = &model.service;
     let version = &model.api_version;
@@ -568,12 +579,29 @@ fn client_file(model: &Model) -> TokenStream {
         let error = ident(&action.error_enum);
         let name = &action.name;
         let needs_region = action.needs_region;
+        let read_only = action.read_only;
+        let client_token = client_token_member(model, action).map(|member| {
+            let field = ident(&member.rust_name);
+            let value = if member.optional {
+                quote!(self.#field.as_deref())
+            } else {
+                quote!(Some(self.#field.as_str()))
+            };
+            quote! {
+                const CLIENT_TOKEN: Option<&'static str> = Some(#CLIENT_TOKEN);
+                fn client_token(&self) -> Option<&str> {
+                    #value
+                }
+            }
+        });
         quote! {
             impl tencentcloud_runtime::Action for super::types::#input {
                 const NAME: &'static str = #name;
                 const SERVICE: &'static str = #service;
                 const VERSION: &'static str = #version;
                 const NEEDS_REGION: bool = #needs_region;
+                const READ_ONLY: bool = #read_only;
+                #client_token
                 type Response = super::types::#output;
                 type Error = super::errors::#error;
             }

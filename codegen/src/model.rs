@@ -45,6 +45,25 @@ pub struct Action {
     pub errors: Vec<ErrorCode>,
     /// Whether a call must carry `X-TC-Region` (`rules.json` lists the exceptions).
     pub needs_region: bool,
+    /// Whether the action only reads, and so is safe to repeat: see [`is_read_only`].
+    pub read_only: bool,
+}
+
+/// Name prefixes of the actions that only read. Tencent Cloud names actions
+/// verb first, and these verbs change nothing (`DescribeInstances`,
+/// `InquiryPriceRunInstances`, `GetMonitorData`, `ListUsers`, `QueryTask`);
+/// every other verb (`Run`, `Create`, `Start`, `Modify`, `Sync`, ...) may.
+pub const READ_ONLY_PREFIXES: &[&str] = &["Describe", "Inquiry", "Inquire", "Get", "List", "Query"];
+
+/// Whether an action only reads: its name is a read-only verb followed by
+/// a capitalised word (`Describe` + `Instances`; not `Getaway`).
+pub fn is_read_only(action: &str) -> bool {
+    READ_ONLY_PREFIXES.iter().any(|prefix| {
+        action
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_uppercase())
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +394,7 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
                 error_enum: format!("{}Error", names::type_name(name)),
                 errors: error_codes(listed.into_iter(), &describe),
                 needs_region: !rules.actions_without_region.contains(name),
+                read_only: is_read_only(name),
             }
         })
         .collect();
@@ -763,6 +783,36 @@ impl Problems {
             Ok(())
         } else {
             Err(SpecErrors(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod read_only_tests {
+    use super::is_read_only;
+
+    #[test]
+    fn read_only_verbs_begin_the_name() {
+        for name in [
+            "DescribeInstances",
+            "InquiryPriceRunInstances",
+            "InquirePricePurchaseReservedInstancesOffering",
+            "GetMonitorData",
+            "ListUsers",
+            "QueryTask",
+        ] {
+            assert!(is_read_only(name), "{name}");
+        }
+        for name in [
+            "RunInstances",
+            "StartInstances",
+            "ModifyInstancesAttribute",
+            "SyncImages",
+            "Describe",
+            "Getaway",
+            "Listen",
+        ] {
+            assert!(!is_read_only(name), "{name}");
         }
     }
 }

@@ -17,6 +17,16 @@ pub trait Action: Serialize + Validate + Sync {
     /// Whether the call must carry a region (`X-TC-Region`); without one
     /// the client refuses it before sending rather than after a round trip.
     const NEEDS_REGION: bool;
+    /// Whether the action only reads (codegen's rule: a read-only verb such
+    /// as `Describe` begins its name), so repeating it is always safe.
+    const READ_ONLY: bool;
+    /// Wire name of the request's idempotency token (`ClientToken`), when it
+    /// has one: a request carrying a token is safe to repeat.
+    const CLIENT_TOKEN: Option<&'static str> = None;
+    /// The idempotency token the caller set, if any.
+    fn client_token(&self) -> Option<&str> {
+        None
+    }
     type Response: DeserializeOwned;
     /// The action's typed error, built from whatever code the service sent.
     type Error: From<ServiceError> + std::error::Error + Send + Sync + 'static;

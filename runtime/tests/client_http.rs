@@ -43,6 +43,7 @@ impl Action for PingRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = PingResponse;
     type Error = PingError;
 }
@@ -63,6 +64,7 @@ impl Action for GlobalPingRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = false;
+    const READ_ONLY: bool = true;
     type Response = PingResponse;
     type Error = PingError;
 }

@@ -8,6 +8,11 @@ impl tencentcloud_runtime::Action for super::types::AllocateHostsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
     type Response = super::types::AllocateHostsResponse;
     type Error = super::errors::AllocateHostsError;
 }
@@ -16,6 +21,7 @@ impl tencentcloud_runtime::Action for super::types::AssociateInstancesKeyPairsRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::AssociateInstancesKeyPairsResponse;
     type Error = super::errors::AssociateInstancesKeyPairsError;
 }
@@ -24,6 +30,7 @@ impl tencentcloud_runtime::Action for super::types::AssociateSecurityGroupsReque
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::AssociateSecurityGroupsResponse;
     type Error = super::errors::AssociateSecurityGroupsError;
 }
@@ -32,6 +39,7 @@ impl tencentcloud_runtime::Action for super::types::ConfigureChcAssistVpcRequest
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ConfigureChcAssistVpcResponse;
     type Error = super::errors::ConfigureChcAssistVpcError;
 }
@@ -40,6 +48,7 @@ impl tencentcloud_runtime::Action for super::types::ConfigureChcDeployVpcRequest
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ConfigureChcDeployVpcResponse;
     type Error = super::errors::ConfigureChcDeployVpcError;
 }
@@ -48,6 +57,7 @@ impl tencentcloud_runtime::Action for super::types::ConvertOperatingSystemsReque
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ConvertOperatingSystemsResponse;
     type Error = super::errors::ConvertOperatingSystemsError;
 }
@@ -56,6 +66,11 @@ impl tencentcloud_runtime::Action for super::types::CreateDisasterRecoverGroupRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
     type Response = super::types::CreateDisasterRecoverGroupResponse;
     type Error = super::errors::CreateDisasterRecoverGroupError;
 }
@@ -64,6 +79,7 @@ impl tencentcloud_runtime::Action for super::types::CreateHpcClusterRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::CreateHpcClusterResponse;
     type Error = super::errors::CreateHpcClusterError;
 }
@@ -72,6 +88,7 @@ impl tencentcloud_runtime::Action for super::types::CreateImageRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::CreateImageResponse;
     type Error = super::errors::CreateImageError;
 }
@@ -80,6 +97,7 @@ impl tencentcloud_runtime::Action for super::types::CreateKeyPairRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::CreateKeyPairResponse;
     type Error = super::errors::CreateKeyPairError;
 }
@@ -88,6 +106,11 @@ impl tencentcloud_runtime::Action for super::types::CreateLaunchTemplateRequest 
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
     type Response = super::types::CreateLaunchTemplateResponse;
     type Error = super::errors::CreateLaunchTemplateError;
 }
@@ -96,6 +119,11 @@ impl tencentcloud_runtime::Action for super::types::CreateLaunchTemplateVersionR
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
     type Response = super::types::CreateLaunchTemplateVersionResponse;
     type Error = super::errors::CreateLaunchTemplateVersionError;
 }
@@ -104,6 +132,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteDisasterRecoverGroupsR
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteDisasterRecoverGroupsResponse;
     type Error = super::errors::DeleteDisasterRecoverGroupsError;
 }
@@ -112,6 +141,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteHpcClustersRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteHpcClustersResponse;
     type Error = super::errors::DeleteHpcClustersError;
 }
@@ -120,6 +150,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteImagesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteImagesResponse;
     type Error = super::errors::DeleteImagesError;
 }
@@ -128,6 +159,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteInstancesActionTimerRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteInstancesActionTimerResponse;
     type Error = super::errors::DeleteInstancesActionTimerError;
 }
@@ -137,6 +169,7 @@ for super::types::DeleteInstancesDisasterRecoverGroupsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteInstancesDisasterRecoverGroupsResponse;
     type Error = super::errors::DeleteInstancesDisasterRecoverGroupsError;
 }
@@ -145,6 +178,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteKeyPairsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteKeyPairsResponse;
     type Error = super::errors::DeleteKeyPairsError;
 }
@@ -153,6 +187,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteLaunchTemplateRequest 
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteLaunchTemplateResponse;
     type Error = super::errors::DeleteLaunchTemplateError;
 }
@@ -161,6 +196,7 @@ impl tencentcloud_runtime::Action for super::types::DeleteLaunchTemplateVersions
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DeleteLaunchTemplateVersionsResponse;
     type Error = super::errors::DeleteLaunchTemplateVersionsError;
 }
@@ -169,6 +205,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeAccountQuotaRequest 
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeAccountQuotaResponse;
     type Error = super::errors::DescribeAccountQuotaError;
 }
@@ -177,6 +214,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeChcDeniedActionsRequ
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeChcDeniedActionsResponse;
     type Error = super::errors::DescribeChcDeniedActionsError;
 }
@@ -185,6 +223,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeChcHostsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeChcHostsResponse;
     type Error = super::errors::DescribeChcHostsError;
 }
@@ -194,6 +233,7 @@ for super::types::DescribeDisasterRecoverGroupQuotaRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeDisasterRecoverGroupQuotaResponse;
     type Error = super::errors::DescribeDisasterRecoverGroupQuotaError;
 }
@@ -203,6 +243,7 @@ for super::types::DescribeDisasterRecoverGroupsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeDisasterRecoverGroupsResponse;
     type Error = super::errors::DescribeDisasterRecoverGroupsError;
 }
@@ -211,6 +252,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeHostsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeHostsResponse;
     type Error = super::errors::DescribeHostsError;
 }
@@ -219,6 +261,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeHpcClustersRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeHpcClustersResponse;
     type Error = super::errors::DescribeHpcClustersError;
 }
@@ -227,6 +270,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeImageFromFamilyReque
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeImageFromFamilyResponse;
     type Error = super::errors::DescribeImageFromFamilyError;
 }
@@ -235,6 +279,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeImageQuotaRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeImageQuotaResponse;
     type Error = super::errors::DescribeImageQuotaError;
 }
@@ -243,6 +288,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeImageSharePermission
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeImageSharePermissionResponse;
     type Error = super::errors::DescribeImageSharePermissionError;
 }
@@ -251,6 +297,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeImagesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeImagesResponse;
     type Error = super::errors::DescribeImagesError;
 }
@@ -259,6 +306,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeImportImageOsRequest
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeImportImageOsResponse;
     type Error = super::errors::DescribeImportImageOsError;
 }
@@ -268,6 +316,7 @@ for super::types::DescribeInstanceFamilyConfigsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstanceFamilyConfigsResponse;
     type Error = super::errors::DescribeInstanceFamilyConfigsError;
 }
@@ -277,6 +326,7 @@ for super::types::DescribeInstanceInternetBandwidthConfigsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstanceInternetBandwidthConfigsResponse;
     type Error = super::errors::DescribeInstanceInternetBandwidthConfigsError;
 }
@@ -285,6 +335,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstanceTypeConfigsR
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstanceTypeConfigsResponse;
     type Error = super::errors::DescribeInstanceTypeConfigsError;
 }
@@ -293,6 +344,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstanceVncUrlReques
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstanceVncUrlResponse;
     type Error = super::errors::DescribeInstanceVncUrlError;
 }
@@ -301,6 +353,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstancesResponse;
     type Error = super::errors::DescribeInstancesError;
 }
@@ -309,6 +362,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstancesActionTimer
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstancesActionTimerResponse;
     type Error = super::errors::DescribeInstancesActionTimerError;
 }
@@ -317,6 +371,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstancesAttributesR
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstancesAttributesResponse;
     type Error = super::errors::DescribeInstancesAttributesError;
 }
@@ -326,6 +381,7 @@ for super::types::DescribeInstancesModificationRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstancesModificationResponse;
     type Error = super::errors::DescribeInstancesModificationError;
 }
@@ -335,6 +391,7 @@ for super::types::DescribeInstancesOperationLimitRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstancesOperationLimitResponse;
     type Error = super::errors::DescribeInstancesOperationLimitError;
 }
@@ -343,6 +400,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeInstancesStatusReque
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInstancesStatusResponse;
     type Error = super::errors::DescribeInstancesStatusError;
 }
@@ -352,6 +410,7 @@ for super::types::DescribeInternetChargeTypeConfigsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeInternetChargeTypeConfigsResponse;
     type Error = super::errors::DescribeInternetChargeTypeConfigsError;
 }
@@ -360,6 +419,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeKeyPairsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeKeyPairsResponse;
     type Error = super::errors::DescribeKeyPairsError;
 }
@@ -369,6 +429,7 @@ for super::types::DescribeLaunchTemplateVersionsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeLaunchTemplateVersionsResponse;
     type Error = super::errors::DescribeLaunchTemplateVersionsError;
 }
@@ -377,6 +438,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeLaunchTemplatesReque
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeLaunchTemplatesResponse;
     type Error = super::errors::DescribeLaunchTemplatesError;
 }
@@ -385,6 +447,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeRegionsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = false;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeRegionsResponse;
     type Error = super::errors::DescribeRegionsError;
 }
@@ -394,6 +457,7 @@ for super::types::DescribeResourcePoolPackInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeResourcePoolPackInstancesResponse;
     type Error = super::errors::DescribeResourcePoolPackInstancesError;
 }
@@ -403,6 +467,7 @@ for super::types::DescribeResourcePoolPackTypeConfigsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeResourcePoolPackTypeConfigsResponse;
     type Error = super::errors::DescribeResourcePoolPackTypeConfigsError;
 }
@@ -411,6 +476,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeResourcePoolPacksReq
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeResourcePoolPacksResponse;
     type Error = super::errors::DescribeResourcePoolPacksError;
 }
@@ -419,6 +485,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeTaskInfoRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeTaskInfoResponse;
     type Error = super::errors::DescribeTaskInfoError;
 }
@@ -428,6 +495,7 @@ for super::types::DescribeZoneInstanceConfigInfosRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeZoneInstanceConfigInfosResponse;
     type Error = super::errors::DescribeZoneInstanceConfigInfosError;
 }
@@ -436,6 +504,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeZonesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeZonesResponse;
     type Error = super::errors::DescribeZonesError;
 }
@@ -445,6 +514,7 @@ for super::types::DisassociateInstancesKeyPairsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DisassociateInstancesKeyPairsResponse;
     type Error = super::errors::DisassociateInstancesKeyPairsError;
 }
@@ -453,6 +523,7 @@ impl tencentcloud_runtime::Action for super::types::DisassociateSecurityGroupsRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::DisassociateSecurityGroupsResponse;
     type Error = super::errors::DisassociateSecurityGroupsError;
 }
@@ -461,6 +532,7 @@ impl tencentcloud_runtime::Action for super::types::EnterRescueModeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::EnterRescueModeResponse;
     type Error = super::errors::EnterRescueModeError;
 }
@@ -469,6 +541,7 @@ impl tencentcloud_runtime::Action for super::types::ExitRescueModeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ExitRescueModeResponse;
     type Error = super::errors::ExitRescueModeError;
 }
@@ -477,6 +550,7 @@ impl tencentcloud_runtime::Action for super::types::ExportImagesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ExportImagesResponse;
     type Error = super::errors::ExportImagesError;
 }
@@ -485,6 +559,7 @@ impl tencentcloud_runtime::Action for super::types::ImportImageRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ImportImageResponse;
     type Error = super::errors::ImportImageError;
 }
@@ -493,6 +568,7 @@ impl tencentcloud_runtime::Action for super::types::ImportInstancesActionTimerRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ImportInstancesActionTimerResponse;
     type Error = super::errors::ImportInstancesActionTimerError;
 }
@@ -501,6 +577,7 @@ impl tencentcloud_runtime::Action for super::types::ImportKeyPairRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ImportKeyPairResponse;
     type Error = super::errors::ImportKeyPairError;
 }
@@ -510,6 +587,7 @@ for super::types::InquirePricePurchaseResourcePoolPacksRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquirePricePurchaseResourcePoolPacksResponse;
     type Error = super::errors::InquirePricePurchaseResourcePoolPacksError;
 }
@@ -519,6 +597,7 @@ for super::types::InquiryPriceModifyInstancesChargeTypeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceModifyInstancesChargeTypeResponse;
     type Error = super::errors::InquiryPriceModifyInstancesChargeTypeError;
 }
@@ -527,6 +606,7 @@ impl tencentcloud_runtime::Action for super::types::InquiryPriceRenewHostsReques
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceRenewHostsResponse;
     type Error = super::errors::InquiryPriceRenewHostsError;
 }
@@ -535,6 +615,7 @@ impl tencentcloud_runtime::Action for super::types::InquiryPriceRenewInstancesRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceRenewInstancesResponse;
     type Error = super::errors::InquiryPriceRenewInstancesError;
 }
@@ -543,6 +624,7 @@ impl tencentcloud_runtime::Action for super::types::InquiryPriceResetInstanceReq
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceResetInstanceResponse;
     type Error = super::errors::InquiryPriceResetInstanceError;
 }
@@ -552,6 +634,7 @@ for super::types::InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceResetInstancesInternetMaxBandwidthResponse;
     type Error = super::errors::InquiryPriceResetInstancesInternetMaxBandwidthError;
 }
@@ -561,6 +644,7 @@ for super::types::InquiryPriceResetInstancesTypeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceResetInstancesTypeResponse;
     type Error = super::errors::InquiryPriceResetInstancesTypeError;
 }
@@ -570,6 +654,7 @@ for super::types::InquiryPriceResizeInstanceDisksRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceResizeInstanceDisksResponse;
     type Error = super::errors::InquiryPriceResizeInstanceDisksError;
 }
@@ -578,6 +663,11 @@ impl tencentcloud_runtime::Action for super::types::InquiryPriceRunInstancesRequ
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
+    const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
     type Response = super::types::InquiryPriceRunInstancesResponse;
     type Error = super::errors::InquiryPriceRunInstancesError;
 }
@@ -587,6 +677,7 @@ for super::types::InquiryPriceTerminateInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::InquiryPriceTerminateInstancesResponse;
     type Error = super::errors::InquiryPriceTerminateInstancesError;
 }
@@ -595,6 +686,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyChcAttributeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyChcAttributeResponse;
     type Error = super::errors::ModifyChcAttributeError;
 }
@@ -603,6 +695,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyChcNetworkModeRequest 
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyChcNetworkModeResponse;
     type Error = super::errors::ModifyChcNetworkModeError;
 }
@@ -612,6 +705,7 @@ for super::types::ModifyDisasterRecoverGroupAttributeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyDisasterRecoverGroupAttributeResponse;
     type Error = super::errors::ModifyDisasterRecoverGroupAttributeError;
 }
@@ -620,6 +714,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyHostsAttributeRequest 
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyHostsAttributeResponse;
     type Error = super::errors::ModifyHostsAttributeError;
 }
@@ -628,6 +723,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyHpcClusterAttributeReq
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyHpcClusterAttributeResponse;
     type Error = super::errors::ModifyHpcClusterAttributeError;
 }
@@ -636,6 +732,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyImageAttributeRequest 
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyImageAttributeResponse;
     type Error = super::errors::ModifyImageAttributeError;
 }
@@ -644,6 +741,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyImageSharePermissionRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyImageSharePermissionResponse;
     type Error = super::errors::ModifyImageSharePermissionError;
 }
@@ -652,6 +750,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyInstanceDiskTypeReques
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstanceDiskTypeResponse;
     type Error = super::errors::ModifyInstanceDiskTypeError;
 }
@@ -660,6 +759,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyInstancesAttributeRequ
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstancesAttributeResponse;
     type Error = super::errors::ModifyInstancesAttributeError;
 }
@@ -668,6 +768,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyInstancesChargeTypeReq
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstancesChargeTypeResponse;
     type Error = super::errors::ModifyInstancesChargeTypeError;
 }
@@ -677,6 +778,7 @@ for super::types::ModifyInstancesDisasterRecoverGroupRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstancesDisasterRecoverGroupResponse;
     type Error = super::errors::ModifyInstancesDisasterRecoverGroupError;
 }
@@ -685,6 +787,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyInstancesProjectReques
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstancesProjectResponse;
     type Error = super::errors::ModifyInstancesProjectError;
 }
@@ -693,6 +796,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyInstancesRenewFlagRequ
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstancesRenewFlagResponse;
     type Error = super::errors::ModifyInstancesRenewFlagError;
 }
@@ -701,6 +805,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyInstancesVpcAttributeR
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyInstancesVpcAttributeResponse;
     type Error = super::errors::ModifyInstancesVpcAttributeError;
 }
@@ -709,6 +814,7 @@ impl tencentcloud_runtime::Action for super::types::ModifyKeyPairAttributeReques
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyKeyPairAttributeResponse;
     type Error = super::errors::ModifyKeyPairAttributeError;
 }
@@ -718,6 +824,7 @@ for super::types::ModifyLaunchTemplateDefaultVersionRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ModifyLaunchTemplateDefaultVersionResponse;
     type Error = super::errors::ModifyLaunchTemplateDefaultVersionError;
 }
@@ -726,6 +833,7 @@ impl tencentcloud_runtime::Action for super::types::ProgramFpgaImageRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ProgramFpgaImageResponse;
     type Error = super::errors::ProgramFpgaImageError;
 }
@@ -734,6 +842,7 @@ impl tencentcloud_runtime::Action for super::types::PurchaseResourcePoolPacksReq
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::PurchaseResourcePoolPacksResponse;
     type Error = super::errors::PurchaseResourcePoolPacksError;
 }
@@ -742,6 +851,7 @@ impl tencentcloud_runtime::Action for super::types::RebootInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::RebootInstancesResponse;
     type Error = super::errors::RebootInstancesError;
 }
@@ -750,6 +860,7 @@ impl tencentcloud_runtime::Action for super::types::RemoveChcAssistVpcRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::RemoveChcAssistVpcResponse;
     type Error = super::errors::RemoveChcAssistVpcError;
 }
@@ -758,6 +869,7 @@ impl tencentcloud_runtime::Action for super::types::RemoveChcDeployVpcRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::RemoveChcDeployVpcResponse;
     type Error = super::errors::RemoveChcDeployVpcError;
 }
@@ -766,6 +878,7 @@ impl tencentcloud_runtime::Action for super::types::RenewHostsRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::RenewHostsResponse;
     type Error = super::errors::RenewHostsError;
 }
@@ -774,6 +887,7 @@ impl tencentcloud_runtime::Action for super::types::RenewInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::RenewInstancesResponse;
     type Error = super::errors::RenewInstancesError;
 }
@@ -782,6 +896,7 @@ impl tencentcloud_runtime::Action for super::types::RepairTaskControlRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::RepairTaskControlResponse;
     type Error = super::errors::RepairTaskControlError;
 }
@@ -790,6 +905,7 @@ impl tencentcloud_runtime::Action for super::types::ResetInstanceRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ResetInstanceResponse;
     type Error = super::errors::ResetInstanceError;
 }
@@ -799,6 +915,7 @@ for super::types::ResetInstancesInternetMaxBandwidthRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ResetInstancesInternetMaxBandwidthResponse;
     type Error = super::errors::ResetInstancesInternetMaxBandwidthError;
 }
@@ -807,6 +924,7 @@ impl tencentcloud_runtime::Action for super::types::ResetInstancesPasswordReques
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ResetInstancesPasswordResponse;
     type Error = super::errors::ResetInstancesPasswordError;
 }
@@ -815,6 +933,7 @@ impl tencentcloud_runtime::Action for super::types::ResetInstancesTypeRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ResetInstancesTypeResponse;
     type Error = super::errors::ResetInstancesTypeError;
 }
@@ -823,6 +942,7 @@ impl tencentcloud_runtime::Action for super::types::ResizeInstanceDisksRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::ResizeInstanceDisksResponse;
     type Error = super::errors::ResizeInstanceDisksError;
 }
@@ -831,6 +951,11 @@ impl tencentcloud_runtime::Action for super::types::RunInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
+    const CLIENT_TOKEN: Option<&'static str> = Some("ClientToken");
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
     type Response = super::types::RunInstancesResponse;
     type Error = super::errors::RunInstancesError;
 }
@@ -839,6 +964,7 @@ impl tencentcloud_runtime::Action for super::types::StartInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::StartInstancesResponse;
     type Error = super::errors::StartInstancesError;
 }
@@ -847,6 +973,7 @@ impl tencentcloud_runtime::Action for super::types::StopInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::StopInstancesResponse;
     type Error = super::errors::StopInstancesError;
 }
@@ -855,6 +982,7 @@ impl tencentcloud_runtime::Action for super::types::SyncImagesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::SyncImagesResponse;
     type Error = super::errors::SyncImagesError;
 }
@@ -863,6 +991,7 @@ impl tencentcloud_runtime::Action for super::types::TerminateInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::TerminateInstancesResponse;
     type Error = super::errors::TerminateInstancesError;
 }
@@ -871,6 +1000,7 @@ impl tencentcloud_runtime::Action for super::types::TerminateResourcePoolPacksRe
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::TerminateResourcePoolPacksResponse;
     type Error = super::errors::TerminateResourcePoolPacksError;
 }

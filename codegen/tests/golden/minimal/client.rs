@@ -8,6 +8,7 @@ impl tencentcloud_runtime::Action for super::types::StartInstancesRequest {
     const SERVICE: &'static str = "cvm";
     const VERSION: &'static str = "2017-03-12";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::StartInstancesResponse;
     type Error = super::errors::StartInstancesError;
 }

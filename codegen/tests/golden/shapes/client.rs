@@ -8,6 +8,7 @@ impl tencentcloud_runtime::Action for super::types::DescribeThingsRequest {
     const SERVICE: &'static str = "demo";
     const VERSION: &'static str = "2020-01-01";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = true;
     type Response = super::types::DescribeThingsResponse;
     type Error = super::errors::DescribeThingsError;
 }
@@ -16,6 +17,7 @@ impl tencentcloud_runtime::Action for super::types::PingServiceRequest {
     const SERVICE: &'static str = "demo";
     const VERSION: &'static str = "2020-01-01";
     const NEEDS_REGION: bool = true;
+    const READ_ONLY: bool = false;
     type Response = super::types::PingServiceResponse;
     type Error = super::errors::PingServiceError;
 }
