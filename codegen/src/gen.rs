@@ -565,9 +565,10 @@ const CLIENT_TOKEN: &str = "ClientToken";
 /// The input's top-level `ClientToken` string member, if it has one.
 fn client_token_member<'m>(model: &'m Model, action: &Action) -> Option<&'m Member> {
     let input = model.objects.iter().find(|o| o.name == action.input)?;
-    input.members.iter().find(|m| {
-        m.wire_name == CLIENT_TOKEN && !m.ty.list && m.ty.leaf == Leaf::Scalar(Scalar::String)
-    })
+    input
+        .members
+        .iter()
+        .find(|m| m.wire_name == CLIENT_TOKEN && !m.ty.list && m.ty.leaf == Leaf::Scalar(Scalar::String))
 }
 
 fn client_file(model: &Model) -> TokenStream {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-const FIXTURES: &[&str] = &["minimal", "shapes"];
+const FIXTURES: &[&str] = &["minimal", "shapes", "fleet"];
 
 fn dir(parts: &[&str]) -> PathBuf {
     parts

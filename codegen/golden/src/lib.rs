@@ -10,3 +10,9 @@ pub mod minimal;
 #[path = "../../tests/golden/shapes/mod.rs"]
 #[rustfmt::skip]
 pub mod shapes;
+
+/// A second service whose actions share CVM's names, to prove that two
+/// generated services coexist in one program (`tests/coexist.rs`).
+#[path = "../../tests/golden/fleet/mod.rs"]
+#[rustfmt::skip]
+pub mod fleet;
