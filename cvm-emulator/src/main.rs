@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
-use cvm_emulator::{Emulator, EmulatorConfig, SecretKey, State, DEMO_SECRET_ID};
+use cvm_emulator::{Emulator, EmulatorConfig, SecretKey, DEMO_SECRET_ID};
 use serde::Deserialize;
 
 const AFTER_HELP: &str = "\
@@ -21,6 +21,12 @@ Examples:
   cvm-emulator --listen 127.0.0.1:9000
   cvm-emulator --listen 127.0.0.1:0 --transition-ms 0 --rate-limit 0 --state state.json
   cvm-emulator --credentials creds.json   # [{\"secret_id\": \"AKID...\", \"secret_key\": \"...\"}]
+
+State: with --state FILE, every change is on disk before it is answered and survives a crash
+(kill -9 included): it is appended to FILE.journal and flushed; the journal is folded into FILE at
+start, on Ctrl-C / SIGTERM and when it grows past 64 MiB. FILE.lock keeps a second emulator off
+FILE. The emulator refuses to start (and writes nothing) when FILE cannot be read, has members it
+does not know, or cannot be written, or when its journal is damaged before the last record.
 
 Logs go to stderr (RUST_LOG=debug for more); secret keys and Authorization headers are never logged.";
 
@@ -61,11 +67,13 @@ struct Cli {
     #[arg(long, default_value_t = 10, value_name = "N")]
     rate_limit: u32,
 
-    /// Seed the instances from this JSON file, and save them back to it on shutdown.
+    /// Keep the instances in this JSON file: loaded at start if it exists,
+    /// every change on disk (FILE.journal) before it is answered, the whole
+    /// state written back at start and shutdown.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
-    /// Save the instances to this file on shutdown (instead of --state's file).
+    /// Also write the final state to this file on shutdown (Ctrl-C / SIGTERM).
     #[arg(long, value_name = "FILE")]
     dump: Option<PathBuf>,
 
@@ -187,14 +195,11 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     if !demo_credentials {
         config.credentials = pairs;
     }
-    if let Some(path) = &cli.state {
-        if path.exists() {
-            config.initial_state = Some(State::load(path).map_err(|e| e.to_string())?);
-        }
-    }
+    config.state_file = cli.state.clone();
     let ids: Vec<String> = config.credentials.iter().map(|(id, _)| id.clone()).collect();
-    let instances = config.initial_state.as_ref().map_or(0, |s| s.instances.len());
+    // Loads, locks and rewrites the state file before anything listens.
     let emulator = Emulator::new(config).map_err(|e| e.to_string())?;
+    let instances = emulator.instance_count();
     let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
@@ -207,8 +212,12 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     } else {
         eprintln!("accepting secret ids: {}", ids.join(", "));
     }
+    let kept = match &cli.state {
+        Some(path) => format!(" (kept in {})", path.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "transition {} ms, rate limit {}, {instances} seeded instance(s); Ctrl-C to stop",
+        "transition {} ms, rate limit {}, {instances} instance(s){kept}; Ctrl-C to stop",
         cli.transition_ms,
         if cli.rate_limit == 0 {
             "off".to_owned()
@@ -220,7 +229,10 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     wait_for_signal().await;
     eprintln!("shutting down");
     let state = running.shutdown().await;
-    if let Some(path) = cli.dump.as_ref().or(cli.state.as_ref()) {
+    if let Some(path) = &cli.state {
+        eprintln!("{} instance(s) kept in {}", state.instances.len(), path.display());
+    }
+    if let Some(path) = &cli.dump {
         state.save(path).map_err(|e| e.to_string())?;
         eprintln!(
             "saved {} instance(s) to {}",
