@@ -25,8 +25,8 @@ Examples:
 State: with --state FILE, every change is on disk before it is answered and survives a crash
 (kill -9 included): it is appended to FILE.journal and flushed; the journal is folded into FILE at
 start, on Ctrl-C / SIGTERM and when it grows past 64 MiB. FILE.lock keeps a second emulator off
-FILE. The emulator refuses to start (and writes nothing) when FILE cannot be read, has members it
-does not know, or cannot be written, or when its journal is damaged before the last record.
+FILE. The emulator refuses to start, leaving FILE as it is, when FILE cannot be read, has members
+it does not know or cannot be written, or when its journal is damaged before the last record.
 
 Logs go to stderr (RUST_LOG=debug for more); secret keys and Authorization headers are never logged.";
 

@@ -301,7 +301,12 @@ impl Persistence {
         let snapshot = match std::fs::read_to_string(path) {
             Ok(text) => Some(State::from_json(&text).map_err(in_file)?),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error(path)(e)),
+            Err(source) => {
+                return Err(in_file(StateError::Io {
+                    path: "cannot read it".to_owned(),
+                    source,
+                }))
+            }
         };
         let journal_path = sibling(path, ".journal");
         let mut journal = OpenOptions::new()

@@ -143,13 +143,20 @@ fn strict_instances<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<St
 
 /// An instance decoded from `value`, or `.Path: problem`.
 fn checked_instance(value: &Value) -> Result<StoredInstance, String> {
-    let stored: StoredInstance = serde_path_to_error::deserialize(value).map_err(|e| {
+    let located = |e: serde_path_to_error::Error<serde_json::Error>| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {
             format!(": {inner}")
         } else {
             format!(".{path}: {inner}")
+        }
+    };
+    let stored: StoredInstance = serde_path_to_error::deserialize(value).map_err(|e| {
+        // Through the flatten the member is lost; `Instance` alone knows it.
+        match serde_path_to_error::deserialize::<_, Instance>(value) {
+            Err(inner) if inner.path().to_string() != "." => located(inner),
+            _ => located(e),
         }
     })?;
     let mut encoded = serde_json::to_value(&stored).map_err(|e| format!(": cannot be encoded again: {e}"))?;
@@ -1162,6 +1169,93 @@ mod tests {
         assert_eq!(snap.instances[0].instance.instance_state, "STOPPED");
         assert_eq!(snap.instances[0].instance.stop_charging_mode, "KEEP_CHARGING");
         assert_eq!(snap.instances[0].pending, None);
+    }
+
+    #[test]
+    fn unknown_members_are_refused_what_the_emulator_writes_is_not() {
+        for (bad, named) in [
+            (r#"{"instances": []}"#, "unknown field `instances`"),
+            (r#"{"Instances": [], "Extra": 1}"#, "unknown field `Extra`"),
+            (
+                r#"{"Instances": [{"InstanceStat": "RUNNING", "Placement": {"Zone": "z-1"}}]}"#,
+                "Instances.0.InstanceStat: unknown member",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}}, {"Placement": {"Zonee": "z-1"}}]}"#,
+                "Instances.1.Placement.Zonee: unknown member",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "PendingTransition": {"TargetState": "RUNNING", "CompletesAtMs": 1, "X": 1}}]}"#,
+                "Instances.0.PendingTransition",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "CPU": "many"}]}"#,
+                "Instances.0.CPU",
+            ),
+            (
+                r#"{"ClientTokens": [{"Region": "r", "ClientToken": "t", "InstanceIds": [], "When": 1}]}"#,
+                "unknown field `When`",
+            ),
+        ] {
+            let e = State::from_json(bad).unwrap_err().to_string();
+            assert!(e.contains(named), "{bad}: {e}");
+        }
+        // Empty and null members are as good as absent.
+        let ok = r#"{"Instances": [{"Region": "", "Placement": {"Zone": "z-1"}, "Tags": [], "CamRoleName": null}]}"#;
+        assert_eq!(State::from_json(ok).unwrap().instances.len(), 1);
+
+        // The emulator's own output, every member filled, reads back as it was.
+        let mut seed = State::new();
+        for state in INSTANCE_STATES {
+            let mut stored = StoredInstance::with_random_id("ap-guangzhou-3", state);
+            stored.instance.public_ip_addresses = Some(vec!["198.18.0.9".into()]);
+            stored.instance.data_disks = vec![Default::default()];
+            seed = seed.with_instance(stored);
+        }
+        let mut store = Store::from_state(seed, 60_000, 0).unwrap();
+        let key = ("ap-guangzhou".to_owned(), "token-1".to_owned());
+        let first = store.snapshot(0).instances[0].instance.instance_id.clone();
+        store.record_client_token(key, vec![first]);
+        let written = store.snapshot(0);
+        assert!(written.instances.iter().any(|s| s.pending.is_some()));
+        assert_eq!(written.client_tokens.len(), 1);
+        assert_eq!(State::from_json(&written.to_json_pretty()).unwrap(), written);
+    }
+
+    #[test]
+    fn client_tokens_and_public_addresses_survive_a_reload() {
+        let mut with_ip = StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "RUNNING");
+        with_ip.instance.public_ip_addresses = Some(vec!["198.18.1.5".into()]);
+        let state = State::new()
+            .with_instance(with_ip)
+            .with_instance(StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", "RUNNING"));
+        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let key = |t: &str| ("ap-guangzhou".to_owned(), t.to_owned());
+        store.record_client_token(key("t1"), vec!["ins-aaaaaaa1".into(), "ins-aaaaaaa9".into()]);
+        store.record_client_token(key("t2"), vec!["ins-aaaaaaa2".into()]);
+        store.remove("ins-aaaaaaa2");
+        let snap = store.snapshot(0);
+        assert_eq!(snap.client_tokens.len(), 1);
+
+        let mut again = Store::from_state(snap.clone(), 0, 0).unwrap();
+        assert_eq!(
+            again.client_token(&key("t1")),
+            Some(&vec!["ins-aaaaaaa1".to_owned(), "ins-aaaaaaa9".to_owned()])
+        );
+        assert_eq!(again.snapshot(0), snap);
+        // New public addresses continue after 198.18.1.5 (number 258).
+        assert_eq!(again.public_ip_counter, 258);
+        // A token none of whose instances is left is dropped.
+        let mut gone = snap.clone();
+        gone.instances.clear();
+        assert_eq!(Store::from_state(gone, 0, 0).unwrap().client_token_count(), 0);
+        // Twice the same token, or a malformed id, is refused.
+        let mut twice = snap.clone();
+        twice.client_tokens.push(twice.client_tokens[0].clone());
+        assert!(Store::from_state(twice, 0, 0).is_err());
+        let mut bad = snap;
+        bad.client_tokens[0].instance_ids.push("nope".into());
+        assert!(Store::from_state(bad, 0, 0).is_err());
     }
 
     #[test]

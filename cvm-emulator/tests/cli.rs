@@ -223,3 +223,107 @@ async fn demo_in_process() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("OK: 2 instance(s)"), "{text}");
 }
+
+/// Runs the binary expecting it to refuse to start: its stderr. Bounded:
+/// a binary that serves instead is killed and the test fails.
+fn refused(args: &[&str]) -> String {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait(&mut child, Duration::from_secs(20));
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!status.success(), "{stdout}{stderr}");
+    assert!(!stdout.contains("listening"), "served before refusing: {stdout}");
+    stderr
+}
+
+#[test]
+fn misshaped_state_file_is_refused_and_left_alone() {
+    let dir = temp_dir();
+    let path = dir.join("state.json");
+    for (text, named) in [
+        (
+            r#"{"instances": [{"InstanceId": "ins-abcd1234", "Placement": {"Zone": "ap-guangzhou-3"}}]}"#,
+            "unknown field `instances`",
+        ),
+        (
+            r#"{"Instances": [{"InstanceId": "ins-abcd1234", "InstanceStat": "STOPPED", "Placement": {"Zone": "ap-guangzhou-3"}}]}"#,
+            "Instances.0.InstanceStat: unknown member",
+        ),
+        ("", "EOF while parsing"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let stderr = refused(&["--state", path.to_str().unwrap()]);
+        assert!(
+            stderr.contains(&format!("state file {}", path.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(named), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn unwritable_state_path_is_refused_before_serving() {
+    let dir = temp_dir();
+    let not_a_dir = dir.join("plain-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    for path in [
+        PathBuf::from("/no/such/dir/s.json"),
+        not_a_dir.join("s.json"),
+        // A directory where the file should be.
+        dir.clone(),
+    ] {
+        let stderr = refused(&["--state", path.to_str().unwrap()]);
+        assert!(stderr.contains(&path.display().to_string()), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&not_a_dir).unwrap(), "x");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn second_emulator_on_the_same_state_file_is_refused() {
+    let dir = temp_dir();
+    let path = dir.join("state.json");
+    let path_arg = path.to_str().unwrap();
+    let (mut first, url) = serve(&["--transition-ms", "0", "--state", path_arg]);
+    let snapshot = std::fs::read(&path).unwrap();
+
+    let stderr = refused(&["--state", path_arg]);
+    assert!(
+        stderr.contains(&format!("state file {path_arg} is in use")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("pid {}, {url}", first.id())), "{stderr}");
+    assert_eq!(std::fs::read(&path).unwrap(), snapshot);
+
+    // The first one is unharmed.
+    let c = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY);
+    let err = c
+        .start_instances(&StartInstancesRequest {
+            instance_ids: vec!["ins-00000000".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Service(StartInstancesError::InvalidInstanceIdNotFound(_))
+        ),
+        "{err:?}"
+    );
+    terminate(&mut first);
+
+    // Free once the first has exited.
+    let (mut second, _) = serve(&["--state", path_arg]);
+    terminate(&mut second);
+    std::fs::remove_dir_all(dir).ok();
+}
