@@ -204,6 +204,9 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let running = emulator.serve(listener).map_err(|e| e.to_string())?;
+    // Before the address is printed: a SIGTERM sent as soon as it is known
+    // must shut down cleanly, not kill the process.
+    let stop = shutdown_signal();
 
     println!("listening on {}", running.endpoint_url());
     let _ = std::io::stdout().flush();
@@ -226,7 +229,7 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         }
     );
 
-    wait_for_signal().await;
+    stop.await;
     eprintln!("shutting down");
     let state = running.shutdown().await;
     if let Some(path) = &cli.state {
@@ -243,25 +246,32 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The Unix handlers are installed by this
+/// call, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+        async move {
+            match handlers {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -286,7 +286,21 @@ fn unwritable_state_path_is_refused_before_serving() {
         assert!(stderr.contains(&path.display().to_string()), "{stderr}");
     }
     assert_eq!(std::fs::read_to_string(&not_a_dir).unwrap(), "x");
+    // The directory's lock file, beside it.
+    std::fs::remove_file(format!("{}.lock", dir.display())).ok();
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Kills the child when dropped, so that a failing test leaves no server.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 #[tokio::test]
@@ -294,7 +308,8 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
     let dir = temp_dir();
     let path = dir.join("state.json");
     let path_arg = path.to_str().unwrap();
-    let (mut first, url) = serve(&["--transition-ms", "0", "--state", path_arg]);
+    let (first, url) = serve(&["--transition-ms", "0", "--state", path_arg]);
+    let mut first = Reaper(first);
     let snapshot = std::fs::read(&path).unwrap();
 
     let stderr = refused(&["--state", path_arg]);
@@ -302,7 +317,10 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
         stderr.contains(&format!("state file {path_arg} is in use")),
         "{stderr}"
     );
-    assert!(stderr.contains(&format!("pid {}, {url}", first.id())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}, {url}", first.0.id())),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), snapshot);
 
     // The first one is unharmed.
@@ -320,10 +338,10 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
         ),
         "{err:?}"
     );
-    terminate(&mut first);
+    terminate(&mut first.0);
 
     // Free once the first has exited.
-    let (mut second, _) = serve(&["--state", path_arg]);
-    terminate(&mut second);
+    let mut second = Reaper(serve(&["--state", path_arg]).0);
+    terminate(&mut second.0);
     std::fs::remove_dir_all(dir).ok();
 }

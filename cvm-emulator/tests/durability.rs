@@ -159,6 +159,16 @@ impl Server {
     }
 }
 
+/// A failing test leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn run_request(count: i64, token: Option<&str>) -> RunInstancesRequest {
     RunInstancesRequest {
         placement: Some(Placement {
