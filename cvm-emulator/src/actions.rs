@@ -1,6 +1,8 @@
 //! The emulated actions. Each handler runs under the store's lock without
 //! awaiting, so batches are all-or-nothing and transitions are never lost or
-//! doubled.
+//! doubled. With a state file, a handler that changes the store records the
+//! change in the journal before releasing the lock, and no answer is sent
+//! before the changes it may reflect are on disk.
 
 use std::collections::HashSet;
 
@@ -19,7 +21,7 @@ use crate::error::{shorten, ApiError};
 use crate::server::Shared;
 use crate::state::{
     complete, fill_defaults, instance_type_size, is_instance_id, random_id, region_of_zone, stable_id,
-    PendingTransition, StoredInstance, TERMINATED,
+    ClientTokenRecord, PendingTransition, StoredInstance, TERMINATED,
 };
 use crate::time::{iso8601, now_ms};
 
@@ -48,7 +50,32 @@ const MAX_LIMIT: i64 = 100;
 const DEFAULT_LIMIT: i64 = 20;
 
 /// Answers one decoded request: the JSON of the `Response` object.
-pub(crate) fn handle(request: ApiRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+///
+/// With a state file, the answer waits until every change written so far
+/// is on disk: its own, and any other it may have seen. An answer is an
+/// acknowledgement, so nothing it shows can be lost in a crash.
+pub(crate) async fn handle(request: ApiRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let failure = ctx.shared.store().persistence_failure();
+    if let Some(why) = failure {
+        return Err(not_kept(&why));
+    }
+    let result = handle_now(request, ctx);
+    let ticket = ctx.shared.store().ticket();
+    if let Some(ticket) = ticket {
+        ticket.durable().await.map_err(|why| not_kept(&why))?;
+    }
+    result
+}
+
+/// The state file can no longer be written: nothing can be acknowledged.
+fn not_kept(why: &str) -> ApiError {
+    ApiError::new(
+        "InternalError",
+        format!("cvm-emulator cannot keep its state file ({why}); restart it once the file can be written."),
+    )
+}
+
+fn handle_now(request: ApiRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let request_id = ctx.request_id.to_owned();
     match request {
         ApiRequest::RunInstances(r) => run_instances(&r, ctx),
@@ -389,6 +416,7 @@ fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Options) -> Res
 
     let (during, after) = op.transition();
     let completes_at = now.saturating_add(transition_ms);
+    let mut removed = Vec::new();
     for id in &ids {
         let Some(stored) = store.get_mut(id) else { continue };
         let instance = &mut stored.instance;
@@ -406,6 +434,7 @@ fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Options) -> Res
         if transition_ms == 0 {
             if after == TERMINATED {
                 store.remove(id);
+                removed.push(id.clone());
             } else {
                 complete(instance, after);
             }
@@ -419,7 +448,10 @@ fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Options) -> Res
     if transition_ms != 0 {
         store.schedule(completes_at);
     }
-    Ok(())
+    let changed: Vec<String> = ids.into_iter().filter(|id| store.contains(id)).collect();
+    store
+        .commit(&changed, &removed, None)
+        .map_err(|why| not_kept(&why))
 }
 
 // ---------------------------------------------------------------------------
@@ -584,9 +616,17 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
         store.insert(stored);
         ids.push(id);
     }
-    if let Some(key) = token_key {
-        store.record_client_token(key, ids.clone());
+    let token = token_key.map(|(region, client_token)| ClientTokenRecord {
+        region,
+        client_token,
+        instance_ids: ids.clone(),
+    });
+    if let Some(t) = &token {
+        store.record_client_token((t.region.clone(), t.client_token.clone()), ids.clone());
     }
+    store
+        .commit(&ids, &[], token.as_ref())
+        .map_err(|why| not_kept(&why))?;
     respond(&RunInstancesResponse {
         instance_id_set: ids,
         request_id: ctx.request_id.to_owned(),

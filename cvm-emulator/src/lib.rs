@@ -51,6 +51,18 @@
 //! of their `X-TC-Region`. Transitions are computed lazily from timestamps:
 //! there is no background task, and a zero transition time is instant.
 //!
+//! # Keeping state
+//!
+//! With [`EmulatorConfig::with_state_file`] (the CLI's `--state FILE`) every
+//! change is on disk before it is answered, and survives a crash or
+//! `kill -9`: it is appended to `FILE.journal` and flushed (concurrent
+//! requests share a flush), and the journal is folded into `FILE` at start,
+//! at shutdown and when it grows past [`EmulatorConfig::journal_limit_bytes`].
+//! `FILE.lock` keeps a second emulator off the same file. A file that
+//! cannot be read, a journal damaged before its last record, or a directory
+//! that cannot be written stop the emulator from starting, and nothing is
+//! overwritten.
+//!
 //! # Credentials
 //!
 //! Without configuration the emulator accepts one demo credential,
@@ -67,6 +79,7 @@ mod decode;
 pub mod demo;
 mod dispatch;
 mod error;
+mod persist;
 mod query;
 mod ratelimit;
 mod server;
@@ -76,6 +89,7 @@ mod time;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -92,9 +106,11 @@ pub use error::ApiError;
 pub use server::{API_VERSION, SERVICE};
 pub use signer::SecretKey;
 pub use state::{
-    new_instance_id, PendingTransition, State, StateError, StoredInstance, INSTANCE_STATES, TERMINATED,
+    new_instance_id, ClientTokenRecord, PendingTransition, State, StateError, StoredInstance,
+    INSTANCE_STATES, TERMINATED,
 };
 
+use crate::persist::Persistence;
 use crate::ratelimit::RateLimiter;
 use crate::server::Shared;
 use crate::state::Store;
@@ -130,8 +146,15 @@ pub struct EmulatorConfig {
     pub transition: Duration,
     /// Requests per second allowed per secret id and action; `None` (or 0): no limit.
     pub rate_limit: Option<u32>,
-    /// Instances to start with.
+    /// Instances to start with (with a `state_file`: only when that file
+    /// does not exist yet).
     pub initial_state: Option<State>,
+    /// Where the state is kept, if anywhere: loaded at start (with its
+    /// journal), every change written before it is answered, the final
+    /// state written at shutdown. See the [crate docs](crate#keeping-state).
+    pub state_file: Option<PathBuf>,
+    /// Size of `FILE.journal` past which it is folded into the state file.
+    pub journal_limit_bytes: u64,
     /// Largest request body accepted (`RequestSizeLimitExceeded` above it).
     pub max_body_bytes: usize,
     /// Most request body bytes buffered at once across all requests (at
@@ -160,6 +183,8 @@ impl Default for EmulatorConfig {
             transition: Duration::from_millis(300),
             rate_limit: Some(10),
             initial_state: None,
+            state_file: None,
+            journal_limit_bytes: persist::DEFAULT_JOURNAL_LIMIT,
             max_body_bytes: 10 * 1024 * 1024,
             max_buffered_bytes: 64 * 1024 * 1024,
             max_clock_skew: Duration::from_secs(300),
@@ -181,6 +206,8 @@ impl fmt::Debug for EmulatorConfig {
                 "initial_instances",
                 &self.initial_state.as_ref().map_or(0, |s| s.instances.len()),
             )
+            .field("state_file", &self.state_file)
+            .field("journal_limit_bytes", &self.journal_limit_bytes)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("max_clock_skew", &self.max_clock_skew)
@@ -220,6 +247,12 @@ impl EmulatorConfig {
     /// Starts with these instances.
     pub fn with_state(mut self, state: State) -> Self {
         self.initial_state = Some(state);
+        self
+    }
+
+    /// Keeps the state in `path` (see [`EmulatorConfig::state_file`]).
+    pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
         self
     }
 }
@@ -282,11 +315,19 @@ impl Emulator {
             ));
         }
         let transition_ms = u64::try_from(config.transition.as_millis()).unwrap_or(u64::MAX);
-        let store = Store::from_state(
-            config.initial_state.unwrap_or_default(),
-            transition_ms,
-            time::now_ms(),
-        )?;
+        let store = match &config.state_file {
+            None => Store::from_state(
+                config.initial_state.unwrap_or_default(),
+                transition_ms,
+                time::now_ms(),
+            )?,
+            Some(path) => open_state_file(
+                path,
+                config.initial_state,
+                transition_ms,
+                config.journal_limit_bytes,
+            )?,
+        };
         let shared = Shared {
             credentials,
             transition_ms,
@@ -329,10 +370,19 @@ impl Emulator {
         self.shared.store().snapshot(time::now_ms())
     }
 
+    /// The number of instances now (including those whose termination is
+    /// due but not yet settled).
+    pub fn instance_count(&self) -> usize {
+        self.shared.store().instance_count()
+    }
+
     /// Serves HTTP/1.1 and HTTP/2 (cleartext) on `listener` in a background
     /// task until [`RunningEmulator::shutdown`] (or drop).
     pub fn serve(self, listener: TcpListener) -> Result<RunningEmulator, StartError> {
         let addr = listener.local_addr()?;
+        self.shared
+            .store()
+            .set_holder(&format!("pid {}, http://{addr}", std::process::id()));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(
             listener,
@@ -348,6 +398,28 @@ impl Emulator {
             task: Some(task),
         })
     }
+}
+
+/// Loads the state file (locking it and replaying its journal), then
+/// writes it back whole: that proves it writable before anything is served.
+fn open_state_file(
+    path: &std::path::Path,
+    seed: Option<State>,
+    transition_ms: u64,
+    journal_limit: u64,
+) -> Result<Store, StateError> {
+    let (state, persistence) = Persistence::open(path, seed, journal_limit)?;
+    let in_file = |e: StateError| match e {
+        e @ StateError::File { .. } => e,
+        e => StateError::File {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        },
+    };
+    let mut store = Store::from_state(state, transition_ms, time::now_ms()).map_err(in_file)?;
+    store.attach(persistence);
+    store.compact().map_err(in_file)?;
+    Ok(store)
 }
 
 /// How long shutdown waits for requests in flight.
@@ -629,7 +701,9 @@ impl RunningEmulator {
     }
 
     /// Stops accepting connections, lets requests in flight finish (at most
-    /// 5 s), and returns the final state.
+    /// 5 s), writes the state file (if any), and returns the final state.
+    /// A state file that cannot be written is logged: its journal still
+    /// holds every change.
     pub async fn shutdown(mut self) -> State {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -637,7 +711,11 @@ impl RunningEmulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.emulator.state_snapshot()
+        let mut store = self.emulator.shared.store();
+        if let Err(e) = store.compact() {
+            tracing::warn!(error = %e, "cannot write the state file at shutdown; its journal keeps the changes");
+        }
+        store.snapshot(time::now_ms())
     }
 }
 

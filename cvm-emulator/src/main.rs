@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
-use cvm_emulator::{Emulator, EmulatorConfig, SecretKey, State, DEMO_SECRET_ID};
+use cvm_emulator::{Emulator, EmulatorConfig, SecretKey, DEMO_SECRET_ID};
 use serde::Deserialize;
 
 const AFTER_HELP: &str = "\
@@ -21,6 +21,12 @@ Examples:
   cvm-emulator --listen 127.0.0.1:9000
   cvm-emulator --listen 127.0.0.1:0 --transition-ms 0 --rate-limit 0 --state state.json
   cvm-emulator --credentials creds.json   # [{\"secret_id\": \"AKID...\", \"secret_key\": \"...\"}]
+
+State: with --state FILE, every change is on disk before it is answered and survives a crash
+(kill -9 included): it is appended to FILE.journal and flushed; the journal is folded into FILE at
+start, on Ctrl-C / SIGTERM and when it grows past 64 MiB. FILE.lock keeps a second emulator off
+FILE. The emulator refuses to start, leaving FILE as it is, when FILE cannot be read, has members
+it does not know or cannot be written, or when its journal is damaged before the last record.
 
 Logs go to stderr (RUST_LOG=debug for more); secret keys and Authorization headers are never logged.";
 
@@ -61,11 +67,13 @@ struct Cli {
     #[arg(long, default_value_t = 10, value_name = "N")]
     rate_limit: u32,
 
-    /// Seed the instances from this JSON file, and save them back to it on shutdown.
+    /// Keep the instances in this JSON file: loaded at start if it exists,
+    /// every change on disk (FILE.journal) before it is answered, the whole
+    /// state written back at start and shutdown.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
-    /// Save the instances to this file on shutdown (instead of --state's file).
+    /// Also write the final state to this file on shutdown (Ctrl-C / SIGTERM).
     #[arg(long, value_name = "FILE")]
     dump: Option<PathBuf>,
 
@@ -187,18 +195,18 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     if !demo_credentials {
         config.credentials = pairs;
     }
-    if let Some(path) = &cli.state {
-        if path.exists() {
-            config.initial_state = Some(State::load(path).map_err(|e| e.to_string())?);
-        }
-    }
+    config.state_file = cli.state.clone();
     let ids: Vec<String> = config.credentials.iter().map(|(id, _)| id.clone()).collect();
-    let instances = config.initial_state.as_ref().map_or(0, |s| s.instances.len());
+    // Loads, locks and rewrites the state file before anything listens.
     let emulator = Emulator::new(config).map_err(|e| e.to_string())?;
+    let instances = emulator.instance_count();
     let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let running = emulator.serve(listener).map_err(|e| e.to_string())?;
+    // Before the address is printed: a SIGTERM sent as soon as it is known
+    // must shut down cleanly, not kill the process.
+    let stop = shutdown_signal();
 
     println!("listening on {}", running.endpoint_url());
     let _ = std::io::stdout().flush();
@@ -207,8 +215,12 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     } else {
         eprintln!("accepting secret ids: {}", ids.join(", "));
     }
+    let kept = match &cli.state {
+        Some(path) => format!(" (kept in {})", path.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "transition {} ms, rate limit {}, {instances} seeded instance(s); Ctrl-C to stop",
+        "transition {} ms, rate limit {}, {instances} instance(s){kept}; Ctrl-C to stop",
         cli.transition_ms,
         if cli.rate_limit == 0 {
             "off".to_owned()
@@ -217,10 +229,13 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         }
     );
 
-    wait_for_signal().await;
+    stop.await;
     eprintln!("shutting down");
     let state = running.shutdown().await;
-    if let Some(path) = cli.dump.as_ref().or(cli.state.as_ref()) {
+    if let Some(path) = &cli.state {
+        eprintln!("{} instance(s) kept in {}", state.instances.len(), path.display());
+    }
+    if let Some(path) = &cli.dump {
         state.save(path).map_err(|e| e.to_string())?;
         eprintln!(
             "saved {} instance(s) to {}",
@@ -231,25 +246,32 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The Unix handlers are installed by this
+/// call, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+        async move {
+            match handlers {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

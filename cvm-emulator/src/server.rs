@@ -275,7 +275,7 @@ async fn process(
         request_id,
         region,
     };
-    actions::handle(request, &ctx)
+    actions::handle(request, &ctx).await
 }
 
 /// The checks that need no body: `Authorization` present and well-formed,

@@ -7,13 +7,18 @@
 //! No background task runs, and a zero transition time is instant.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 use std::path::Path;
 
 use cvm_api::types::{
     Instance, InternetAccessible, LoginSettings, Placement, SystemDisk, VirtualPrivateCloud,
 };
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
 
+use crate::decode::find_unknown;
+use crate::persist::{self, ChangeRef, Persistence, Ticket};
 use crate::time::{iso8601, now_ms};
 
 /// Every `InstanceState` the emulator knows.
@@ -32,7 +37,8 @@ pub const INSTANCE_STATES: &[&str] = &[
 /// Target of a pending `TerminateInstances`: the instance disappears.
 pub const TERMINATED: &str = "TERMINATED";
 
-/// The emulator's whole state: the instances of every region.
+/// The emulator's whole state: the instances of every region, and the
+/// `ClientToken`s of the RunInstances calls that created them.
 ///
 /// Its JSON form is what `--state FILE` reads and writes:
 ///
@@ -45,12 +51,34 @@ pub const TERMINATED: &str = "TERMINATED";
 /// Each instance is a DescribeInstances `Instance` object plus `Region`
 /// (derived from the zone when absent) and, while an operation is under
 /// way, `PendingTransition`. Members left out of a seed get plausible values
-/// when the emulator starts; only `Placement.Zone` is required.
+/// when the emulator starts; only `Placement.Zone` is required. Members the
+/// emulator does not know are refused, at the top level and inside
+/// instances (a misspelt `InstanceStat` would otherwise be ignored).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct State {
     /// Instances, oldest first.
-    #[serde(rename = "Instances", default)]
+    #[serde(rename = "Instances", default, deserialize_with = "strict_instances")]
     pub instances: Vec<StoredInstance>,
+    /// RunInstances calls made with a `ClientToken`: a retry with the same
+    /// token returns the same instances instead of creating more.
+    #[serde(rename = "ClientTokens", default, skip_serializing_if = "Vec::is_empty")]
+    pub client_tokens: Vec<ClientTokenRecord>,
+}
+
+/// The instances one RunInstances with a `ClientToken` created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTokenRecord {
+    /// Region of the call.
+    #[serde(rename = "Region")]
+    pub region: String,
+    /// The token.
+    #[serde(rename = "ClientToken")]
+    pub client_token: String,
+    /// The instances created, in the order returned.
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
 }
 
 /// One instance as kept by the emulator.
@@ -74,6 +102,7 @@ pub struct StoredInstance {
 
 /// An operation under way: the state it leads to and when it completes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PendingTransition {
     /// The state the instance reaches, or [`TERMINATED`] (it disappears).
     #[serde(rename = "TargetState")]
@@ -83,7 +112,69 @@ pub struct PendingTransition {
     pub completes_at_ms: u64,
 }
 
-/// A state that cannot be loaded.
+/// Deserializes `Instances` one instance at a time, refusing members that
+/// the instance does not have. `StoredInstance` flattens `Instance`, and
+/// serde cannot deny unknown fields through a flatten: an instance is
+/// decoded, encoded again, and the two compared (the way requests are
+/// checked for `UnknownParameter`). Only one instance is held as a `Value`
+/// at a time, so a large state is not held twice while it loads.
+fn strict_instances<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<StoredInstance>, D::Error> {
+    struct Instances;
+    impl<'de> Visitor<'de> for Instances {
+        type Value = Vec<StoredInstance>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of instances")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(value) = seq.next_element::<Value>()? {
+                let index = out.len();
+                let stored = checked_instance(&value)
+                    .map_err(|e| de::Error::custom(format!("Instances.{index}{e}")))?;
+                out.push(stored);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_seq(Instances)
+}
+
+/// An instance decoded from `value`, or `.Path: problem`.
+fn checked_instance(value: &Value) -> Result<StoredInstance, String> {
+    let located = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            format!(": {inner}")
+        } else {
+            format!(".{path}: {inner}")
+        }
+    };
+    let stored: StoredInstance = serde_path_to_error::deserialize(value).map_err(|e| {
+        // Through the flatten the member is lost; `Instance` alone knows it.
+        match serde_path_to_error::deserialize::<_, Instance>(value) {
+            Err(inner) if inner.path().to_string() != "." => located(inner),
+            _ => located(e),
+        }
+    })?;
+    let mut encoded = serde_json::to_value(&stored).map_err(|e| format!(": cannot be encoded again: {e}"))?;
+    if let Value::Object(map) = &mut encoded {
+        // Skipped when empty, yet a known member.
+        map.entry("Region").or_insert(Value::Null);
+    }
+    let mut path = Vec::new();
+    if find_unknown(value, &encoded, &mut path) {
+        return Err(format!(
+            ".{}: unknown member (an instance has the members of a DescribeInstances Instance, plus Region and PendingTransition)",
+            path.join(".")
+        ));
+    }
+    Ok(stored)
+}
+
+/// A state that cannot be loaded or kept.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
@@ -101,6 +192,43 @@ pub enum StateError {
     /// An instance is unusable (bad id, unknown state, duplicate...).
     #[error("invalid state: {0}")]
     Invalid(String),
+    /// A problem with the contents of a state file (it is left as it is).
+    #[error("state file {path}: {source}")]
+    File {
+        /// The state file.
+        path: String,
+        /// What is wrong with it.
+        source: Box<StateError>,
+    },
+    /// A record in the middle of the journal is damaged: a crash can only
+    /// tear the last one, so this is not the trace of a crash, and starting
+    /// would silently drop the changes it and the records after it hold.
+    #[error(
+        "{path}, line {line} (byte {offset}): damaged record ({problem}), and {after} record(s) follow it; \
+         refusing to start: restore the journal, or delete that line to give up its change"
+    )]
+    Journal {
+        /// The journal file.
+        path: String,
+        /// 1-based line (one record per line).
+        line: usize,
+        /// Byte offset of the line.
+        offset: u64,
+        /// What is wrong with it.
+        problem: String,
+        /// Records after it.
+        after: usize,
+    },
+    /// Another emulator uses the state file.
+    #[error("state file {path} is in use by another emulator ({holder}); lock file {lock_path}")]
+    Locked {
+        /// The state file.
+        path: String,
+        /// The lock file beside it.
+        lock_path: String,
+        /// Who holds it, as its lock file says (`pid 123, http://127.0.0.1:9000`).
+        holder: String,
+    },
 }
 
 impl State {
@@ -122,7 +250,7 @@ impl State {
             .find(|i| i.instance.instance_id == instance_id)
     }
 
-    /// Parses the JSON form.
+    /// Parses the JSON form. Unknown members are refused (see [`State`]).
     pub fn from_json(text: &str) -> Result<Self, StateError> {
         Ok(serde_json::from_str(text)?)
     }
@@ -133,27 +261,32 @@ impl State {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
     }
 
-    /// Reads a state file.
+    /// Reads a state file; errors name it.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, StateError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| StateError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        State::from_json(&text)
+        State::from_json(&text).map_err(|e| StateError::File {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })
     }
 
-    /// Writes a state file (to a temporary file first, then renamed into place).
+    /// Writes a state file crash-safely: to `FILE.tmp`, flushed to disk,
+    /// renamed over `FILE`, and the directory flushed. A crash leaves the
+    /// old file or the new one, never a mix.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), StateError> {
         let path = path.as_ref();
-        let io = |source| StateError::Io {
+        persist::write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, self)?;
+            w.write_all(b"\n")
+        })
+        .map_err(|source| StateError::Io {
             path: path.display().to_string(),
             source,
-        };
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, self.to_json_pretty() + "\n").map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        })
     }
 }
 
@@ -431,6 +564,8 @@ pub(crate) struct Store {
     /// Private addresses of the seeded instances: new ones avoid them.
     seeded_ips: HashSet<String>,
     pub(crate) public_ip_counter: u32,
+    /// The state file, when changes are kept on disk.
+    persist: Option<Persistence>,
 }
 
 impl Store {
@@ -448,6 +583,7 @@ impl Store {
             private_ip_counter: 2,
             seeded_ips: HashSet::new(),
             public_ip_counter: 0,
+            persist: None,
         };
         // Number new private addresses after the seeded ones.
         store.private_ip_counter = store
@@ -515,7 +651,33 @@ impl Store {
                     stored.instance.instance_id
                 )));
             }
+            if let Some(n) = stored
+                .instance
+                .public_ip_addresses
+                .iter()
+                .flatten()
+                .filter_map(|ip| public_ip_number(ip))
+                .max()
+            {
+                // New public addresses continue after the loaded ones.
+                store.public_ip_counter = store.public_ip_counter.max(n);
+            }
             store.insert(stored);
+        }
+        let mut tokens = HashSet::new();
+        for record in state.client_tokens {
+            check_token_record(&record)?;
+            let key = (record.region, record.client_token);
+            if !tokens.insert(key.clone()) {
+                return Err(StateError::Invalid(format!(
+                    "ClientToken `{}` of region {} appears twice",
+                    key.1, key.0
+                )));
+            }
+            // A token goes with the last of its instances.
+            if record.instance_ids.iter().any(|id| store.contains(id)) {
+                store.record_client_token(key, record.instance_ids);
+            }
         }
         store.settle(now);
         Ok(store)
@@ -538,6 +700,88 @@ impl Store {
             instance.host_name = default_host_name(&fresh);
         }
         instance.private_ip_addresses = vec![fresh];
+    }
+
+    /// Keeps every change in `persist` from now on.
+    pub(crate) fn attach(&mut self, persist: Persistence) {
+        self.persist = Some(persist);
+    }
+
+    /// Records a change just made under this lock: the instances `put`
+    /// (their whole current form), the ones `removed`, and a new
+    /// ClientToken. Written to the journal now, so the journal's order is
+    /// the store's; durable once [`Store::ticket`]'s wait returns. Without
+    /// a state file, nothing to do.
+    ///
+    /// On failure the change stays in memory but not on disk: the store
+    /// refuses every later request (see [`Store::persistence_failure`]).
+    pub(crate) fn commit(
+        &mut self,
+        put: &[String],
+        removed: &[String],
+        token: Option<&ClientTokenRecord>,
+    ) -> Result<(), String> {
+        if self.persist.is_none() {
+            return Ok(());
+        }
+        let change = ChangeRef {
+            put: put.iter().filter_map(|id| self.get(id)).collect(),
+            remove: removed,
+            client_token: token,
+        };
+        let json = serde_json::to_string(&change).map_err(|e| format!("cannot encode a change: {e}"))?;
+        let Some(persist) = self.persist.as_mut() else {
+            return Ok(());
+        };
+        persist.append(&json)?;
+        if persist.wants_compaction() {
+            // The journal keeps every change; a failed compaction only
+            // postpones the next one.
+            if let Err(e) = self.compact() {
+                tracing::warn!(error = %e, "cannot fold the journal into the state file; will retry later");
+            }
+        }
+        Ok(())
+    }
+
+    /// What a request waits for before answering: every change written so
+    /// far being on disk. `None` without a state file.
+    pub(crate) fn ticket(&self) -> Option<Ticket> {
+        self.persist.as_ref().map(Persistence::ticket)
+    }
+
+    /// Why the state can no longer be kept (a write or flush failed).
+    pub(crate) fn persistence_failure(&self) -> Option<String> {
+        self.persist.as_ref().and_then(Persistence::failure)
+    }
+
+    /// Writes the whole state to the state file and empties the journal.
+    pub(crate) fn compact(&mut self) -> Result<(), StateError> {
+        self.settle(now_ms());
+        let Store {
+            persist,
+            instances,
+            client_tokens,
+            ..
+        } = self;
+        let Some(persist) = persist.as_mut() else {
+            return Ok(());
+        };
+        let view = StateView {
+            instances,
+            client_tokens: token_records(client_tokens),
+        };
+        persist.compact(|w| {
+            serde_json::to_writer_pretty(&mut *w, &view)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    /// Tells the lock file who holds it.
+    pub(crate) fn set_holder(&mut self, holder: &str) {
+        if let Some(persist) = self.persist.as_mut() {
+            persist.set_holder(holder);
+        }
     }
 
     /// A private address for a new instance: the next of the counter that
@@ -663,8 +907,86 @@ impl Store {
         self.settle(now);
         State {
             instances: self.instances.values().map(|b| (**b).clone()).collect(),
+            client_tokens: token_records(&self.client_tokens)
+                .into_iter()
+                .map(|r| ClientTokenRecord {
+                    region: r.region.to_owned(),
+                    client_token: r.client_token.to_owned(),
+                    instance_ids: r.instance_ids.to_vec(),
+                })
+                .collect(),
         }
     }
+
+    pub(crate) fn instance_count(&self) -> usize {
+        self.instances.len()
+    }
+}
+
+/// The number `n` behind a public address `198.18.a.b` handed out by
+/// RunInstances (`a * 254 + b - 1`).
+fn public_ip_number(ip: &str) -> Option<u32> {
+    let rest = ip.strip_prefix("198.18.")?;
+    let (a, b) = rest.split_once('.')?;
+    let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    (a < 256 && (1..=254).contains(&b)).then(|| a * 254 + b - 1)
+}
+
+fn check_token_record(record: &ClientTokenRecord) -> Result<(), StateError> {
+    let token = &record.client_token;
+    if record.region.is_empty() || token.is_empty() || token.len() > 64 {
+        return Err(StateError::Invalid(format!(
+            "ClientTokens: `{token}` in region `{}` needs a region and a token of 1 to 64 characters",
+            record.region
+        )));
+    }
+    if let Some(bad) = record.instance_ids.iter().find(|id| !is_instance_id(id)) {
+        return Err(StateError::Invalid(format!(
+            "ClientToken `{token}` names the malformed instance id `{bad}`"
+        )));
+    }
+    Ok(())
+}
+
+/// The state as the state file holds it, borrowed from the store (no copy
+/// of the instances while it is written).
+#[derive(Serialize)]
+struct StateView<'a> {
+    #[serde(rename = "Instances", serialize_with = "instances_in_order")]
+    instances: &'a BTreeMap<u64, Box<StoredInstance>>,
+    #[serde(rename = "ClientTokens", skip_serializing_if = "Vec::is_empty")]
+    client_tokens: Vec<TokenView<'a>>,
+}
+
+#[derive(Serialize)]
+struct TokenView<'a> {
+    #[serde(rename = "Region")]
+    region: &'a str,
+    #[serde(rename = "ClientToken")]
+    client_token: &'a str,
+    #[serde(rename = "InstanceIds")]
+    instance_ids: &'a [String],
+}
+
+fn instances_in_order<S: Serializer>(
+    instances: &&BTreeMap<u64, Box<StoredInstance>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(instances.values())
+}
+
+/// The ClientToken records, sorted (the file does not depend on hashing).
+fn token_records(tokens: &HashMap<(String, String), Vec<String>>) -> Vec<TokenView<'_>> {
+    let mut out: Vec<TokenView<'_>> = tokens
+        .iter()
+        .map(|((region, token), ids)| TokenView {
+            region,
+            client_token: token,
+            instance_ids: ids,
+        })
+        .collect();
+    out.sort_by(|a, b| (a.region, a.client_token).cmp(&(b.region, b.client_token)));
+    out
 }
 
 /// Ends an operation: `target` state, operation SUCCESS.
@@ -847,6 +1169,93 @@ mod tests {
         assert_eq!(snap.instances[0].instance.instance_state, "STOPPED");
         assert_eq!(snap.instances[0].instance.stop_charging_mode, "KEEP_CHARGING");
         assert_eq!(snap.instances[0].pending, None);
+    }
+
+    #[test]
+    fn unknown_members_are_refused_what_the_emulator_writes_is_not() {
+        for (bad, named) in [
+            (r#"{"instances": []}"#, "unknown field `instances`"),
+            (r#"{"Instances": [], "Extra": 1}"#, "unknown field `Extra`"),
+            (
+                r#"{"Instances": [{"InstanceStat": "RUNNING", "Placement": {"Zone": "z-1"}}]}"#,
+                "Instances.0.InstanceStat: unknown member",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}}, {"Placement": {"Zonee": "z-1"}}]}"#,
+                "Instances.1.Placement.Zonee: unknown member",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "PendingTransition": {"TargetState": "RUNNING", "CompletesAtMs": 1, "X": 1}}]}"#,
+                "Instances.0.PendingTransition",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "CPU": "many"}]}"#,
+                "Instances.0.CPU",
+            ),
+            (
+                r#"{"ClientTokens": [{"Region": "r", "ClientToken": "t", "InstanceIds": [], "When": 1}]}"#,
+                "unknown field `When`",
+            ),
+        ] {
+            let e = State::from_json(bad).unwrap_err().to_string();
+            assert!(e.contains(named), "{bad}: {e}");
+        }
+        // Empty and null members are as good as absent.
+        let ok = r#"{"Instances": [{"Region": "", "Placement": {"Zone": "z-1"}, "Tags": [], "CamRoleName": null}]}"#;
+        assert_eq!(State::from_json(ok).unwrap().instances.len(), 1);
+
+        // The emulator's own output, every member filled, reads back as it was.
+        let mut seed = State::new();
+        for state in INSTANCE_STATES {
+            let mut stored = StoredInstance::with_random_id("ap-guangzhou-3", state);
+            stored.instance.public_ip_addresses = Some(vec!["198.18.0.9".into()]);
+            stored.instance.data_disks = vec![Default::default()];
+            seed = seed.with_instance(stored);
+        }
+        let mut store = Store::from_state(seed, 60_000, 0).unwrap();
+        let key = ("ap-guangzhou".to_owned(), "token-1".to_owned());
+        let first = store.snapshot(0).instances[0].instance.instance_id.clone();
+        store.record_client_token(key, vec![first]);
+        let written = store.snapshot(0);
+        assert!(written.instances.iter().any(|s| s.pending.is_some()));
+        assert_eq!(written.client_tokens.len(), 1);
+        assert_eq!(State::from_json(&written.to_json_pretty()).unwrap(), written);
+    }
+
+    #[test]
+    fn client_tokens_and_public_addresses_survive_a_reload() {
+        let mut with_ip = StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "RUNNING");
+        with_ip.instance.public_ip_addresses = Some(vec!["198.18.1.5".into()]);
+        let state = State::new()
+            .with_instance(with_ip)
+            .with_instance(StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", "RUNNING"));
+        let mut store = Store::from_state(state, 0, 0).unwrap();
+        let key = |t: &str| ("ap-guangzhou".to_owned(), t.to_owned());
+        store.record_client_token(key("t1"), vec!["ins-aaaaaaa1".into(), "ins-aaaaaaa9".into()]);
+        store.record_client_token(key("t2"), vec!["ins-aaaaaaa2".into()]);
+        store.remove("ins-aaaaaaa2");
+        let snap = store.snapshot(0);
+        assert_eq!(snap.client_tokens.len(), 1);
+
+        let mut again = Store::from_state(snap.clone(), 0, 0).unwrap();
+        assert_eq!(
+            again.client_token(&key("t1")),
+            Some(&vec!["ins-aaaaaaa1".to_owned(), "ins-aaaaaaa9".to_owned()])
+        );
+        assert_eq!(again.snapshot(0), snap);
+        // New public addresses continue after 198.18.1.5 (number 258).
+        assert_eq!(again.public_ip_counter, 258);
+        // A token none of whose instances is left is dropped.
+        let mut gone = snap.clone();
+        gone.instances.clear();
+        assert_eq!(Store::from_state(gone, 0, 0).unwrap().client_token_count(), 0);
+        // Twice the same token, or a malformed id, is refused.
+        let mut twice = snap.clone();
+        twice.client_tokens.push(twice.client_tokens[0].clone());
+        assert!(Store::from_state(twice, 0, 0).is_err());
+        let mut bad = snap;
+        bad.client_tokens[0].instance_ids.push("nope".into());
+        assert!(Store::from_state(bad, 0, 0).is_err());
     }
 
     #[test]

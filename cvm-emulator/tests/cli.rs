@@ -223,3 +223,125 @@ async fn demo_in_process() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("OK: 2 instance(s)"), "{text}");
 }
+
+/// Runs the binary expecting it to refuse to start: its stderr. Bounded:
+/// a binary that serves instead is killed and the test fails.
+fn refused(args: &[&str]) -> String {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait(&mut child, Duration::from_secs(20));
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!status.success(), "{stdout}{stderr}");
+    assert!(!stdout.contains("listening"), "served before refusing: {stdout}");
+    stderr
+}
+
+#[test]
+fn misshaped_state_file_is_refused_and_left_alone() {
+    let dir = temp_dir();
+    let path = dir.join("state.json");
+    for (text, named) in [
+        (
+            r#"{"instances": [{"InstanceId": "ins-abcd1234", "Placement": {"Zone": "ap-guangzhou-3"}}]}"#,
+            "unknown field `instances`",
+        ),
+        (
+            r#"{"Instances": [{"InstanceId": "ins-abcd1234", "InstanceStat": "STOPPED", "Placement": {"Zone": "ap-guangzhou-3"}}]}"#,
+            "Instances.0.InstanceStat: unknown member",
+        ),
+        ("", "EOF while parsing"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let stderr = refused(&["--state", path.to_str().unwrap()]);
+        assert!(
+            stderr.contains(&format!("state file {}", path.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(named), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn unwritable_state_path_is_refused_before_serving() {
+    let dir = temp_dir();
+    let not_a_dir = dir.join("plain-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    for path in [
+        PathBuf::from("/no/such/dir/s.json"),
+        not_a_dir.join("s.json"),
+        // A directory where the file should be.
+        dir.clone(),
+    ] {
+        let stderr = refused(&["--state", path.to_str().unwrap()]);
+        assert!(stderr.contains(&path.display().to_string()), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&not_a_dir).unwrap(), "x");
+    // The directory's lock file, beside it.
+    std::fs::remove_file(format!("{}.lock", dir.display())).ok();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Kills the child when dropped, so that a failing test leaves no server.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn second_emulator_on_the_same_state_file_is_refused() {
+    let dir = temp_dir();
+    let path = dir.join("state.json");
+    let path_arg = path.to_str().unwrap();
+    let (first, url) = serve(&["--transition-ms", "0", "--state", path_arg]);
+    let mut first = Reaper(first);
+    let snapshot = std::fs::read(&path).unwrap();
+
+    let stderr = refused(&["--state", path_arg]);
+    assert!(
+        stderr.contains(&format!("state file {path_arg} is in use")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("pid {}, {url}", first.0.id())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), snapshot);
+
+    // The first one is unharmed.
+    let c = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY);
+    let err = c
+        .start_instances(&StartInstancesRequest {
+            instance_ids: vec!["ins-00000000".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Service(StartInstancesError::InvalidInstanceIdNotFound(_))
+        ),
+        "{err:?}"
+    );
+    terminate(&mut first.0);
+
+    // Free once the first has exited.
+    let mut second = Reaper(serve(&["--state", path_arg]).0);
+    terminate(&mut second.0);
+    std::fs::remove_dir_all(dir).ok();
+}
