@@ -130,7 +130,7 @@ fn start(state: &Path, n: usize) -> Started {
 
 impl Server {
     fn client(&self) -> Client {
-        Client::new(
+        Client::from_config(
             Config::new(Credentials::new(DEMO_SECRET_ID, SecretKey::new(DEMO_SECRET_KEY)))
                 .with_endpoint(Endpoint::custom(&self.url).unwrap())
                 .with_region("ap-guangzhou")
