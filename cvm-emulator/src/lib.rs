@@ -69,6 +69,7 @@ mod dispatch;
 mod error;
 mod query;
 mod ratelimit;
+mod regions;
 mod server;
 mod state;
 mod time;
@@ -89,6 +90,7 @@ use tokio::task::JoinHandle;
 pub use actions::EMULATED_ACTIONS;
 pub use dispatch::ACTIONS;
 pub use error::ApiError;
+pub use regions::REGIONS;
 pub use server::{API_VERSION, SERVICE};
 pub use signer::SecretKey;
 pub use state::{

@@ -18,10 +18,12 @@ use signer::{
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::actions::{self, Ctx};
+use crate::decode::{json_params, Params};
 use crate::dispatch::{invalid_action, known_action, ApiRequest};
 use crate::error::{shorten, ApiError};
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
+use crate::regions;
 use crate::state::Store;
 
 /// The API version the emulator implements (`X-TC-Version`).
@@ -246,6 +248,7 @@ async fn process(
         Err(()) => return Err(invalid_action("<malformed>")),
     };
     meta.action = Some(action);
+    let region = checked_region(parts, action)?;
 
     if let Some(limiter) = &shared.limiter {
         if !limiter.allow(&parsed.secret_id, action) {
@@ -259,23 +262,37 @@ async fn process(
         }
     }
 
-    let params = params(parts, &body)?;
-    let region = match single_header(parts, "x-tc-region") {
-        Ok(region) => region,
-        Err(()) => {
-            return Err(ApiError::new(
-                "UnsupportedRegion",
-                "X-TC-Region is repeated or malformed.",
-            ))
-        }
-    };
-    let request = ApiRequest::decode(action, &params)?;
+    let params = params(parts, body)?;
+    let request = ApiRequest::decode(action, params)?;
     let ctx = Ctx {
         shared,
         request_id,
         region,
     };
     actions::handle(request, &ctx)
+}
+
+/// `X-TC-Region`: required unless the action needs none
+/// (`MissingParameter`), and one of [`REGIONS`](crate::REGIONS)
+/// (`UnsupportedRegion`). `None` only for an action that needs no region.
+fn checked_region(parts: &Parts, action: &str) -> Result<Option<&'static str>, ApiError> {
+    match single_header(parts, "x-tc-region") {
+        Ok(None) | Ok(Some("")) if regions::needs_region(action) => Err(ApiError::missing("Region")),
+        Ok(None) | Ok(Some("")) => Ok(None),
+        Ok(Some(region)) => regions::known_region(region).map(Some).ok_or_else(|| {
+            ApiError::new(
+                "UnsupportedRegion",
+                format!(
+                    "The region `{}` does not exist or does not offer cvm.",
+                    shorten(region)
+                ),
+            )
+        }),
+        Err(()) => Err(ApiError::new(
+            "UnsupportedRegion",
+            "X-TC-Region is repeated or malformed.",
+        )),
+    }
 }
 
 /// The checks that need no body: `Authorization` present and well-formed,
@@ -502,14 +519,14 @@ async fn read_body<'s>(
     Ok((bytes, held))
 }
 
-/// The request parameters as a JSON object: the query of a GET, the body
-/// of a POST (JSON, or a form).
-fn params(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
+/// The request parameters: the query of a GET, the body of a POST (JSON,
+/// or a form). The body is consumed: a tree built from it replaces it.
+fn params(parts: &Parts, body: Bytes) -> Result<Params, ApiError> {
     let invalid = |why: String| ApiError::new("InvalidParameter", why);
     if parts.method == Method::GET {
         let query = parts.uri.query().unwrap_or("");
         return form_to_json(query.as_bytes())
-            .map(Value::Object)
+            .map(|map| Params::Tree(Value::Object(map)))
             .map_err(|e| invalid(format!("The query string is invalid: {e}.")));
     }
     let content_type = parts
@@ -524,38 +541,15 @@ fn params(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        "application/json" => {}
-        "application/x-www-form-urlencoded" => {
-            return form_to_json(body)
-                .map(Value::Object)
-                .map_err(|e| invalid(format!("The form body is invalid: {e}.")));
-        }
-        other => {
-            return Err(invalid(format!(
-                "The Content-Type `{}` is not supported; send POST requests as application/json.",
-                shorten(other)
-            )))
-        }
+        "application/json" => json_params(body),
+        "application/x-www-form-urlencoded" => form_to_json(&body)
+            .map(|map| Params::Tree(Value::Object(map)))
+            .map_err(|e| invalid(format!("The form body is invalid: {e}."))),
+        other => Err(invalid(format!(
+            "The Content-Type `{}` is not supported; send POST requests as application/json.",
+            shorten(other)
+        ))),
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(serde_json::Map::new()));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid(format!("The request body is not valid JSON: {e}.")))?;
-    if !value.is_object() {
-        let kind = match value {
-            Value::Null => "null",
-            Value::Bool(_) => "a bool",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
-        };
-        return Err(invalid(format!(
-            "The request body must be a JSON object, not {kind}."
-        )));
-    }
-    Ok(value)
 }
 
 /// The axum router answering every path and method with [`handle`].
