@@ -18,6 +18,7 @@ use signer::{
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::actions::{self, Ctx};
+use crate::conns::RequestTrack;
 use crate::decode::{json_params, Params};
 use crate::dispatch::{invalid_action, known_action, ApiRequest};
 use crate::error::{shorten, ApiError};
@@ -49,6 +50,11 @@ pub(crate) struct Shared {
 /// Granularity of [`Shared::body_budget`]: permits count KiB, so that
 /// budgets above 4 GiB still fit the semaphore's `u32` requests.
 pub(crate) const BUDGET_UNIT: usize = 1024;
+
+/// Bytes of each request body read without room in the shared budget:
+/// enough for any ordinary request, so that these never wait behind big
+/// bodies. Bounded by the connection cap (1024 x 16 KiB = 16 MiB).
+pub(crate) const FREE_BODY_BYTES: usize = 16 * 1024;
 
 /// The semaphore for a budget of `bytes` (at least one body of
 /// `max_body_bytes` always fits).
@@ -184,7 +190,7 @@ async fn process(
             return Err(e);
         }
     };
-    let (body, _budget) = read_body(shared, declared, body).await?;
+    let (body, _budget) = read_body(shared, body).await?;
 
     // Signature.
     let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
@@ -221,6 +227,10 @@ async fn process(
             format!("The provided credentials could not be validated: {other}."),
         ),
     })?;
+    // From here on the connection is worth keeping (see `conns`).
+    if let Some(track) = parts.extensions.get::<RequestTrack>() {
+        track.authenticated();
+    }
 
     // Version, then action.
     match single_header(parts, "x-tc-version") {
@@ -445,32 +455,24 @@ async fn measure(shared: &Shared, body: Body) -> Result<(), ApiError> {
 }
 
 /// Reads the body up to the size limit, within the body timeout, holding
-/// its bytes in [`Shared::body_budget`] (the permit is returned: keep it
-/// while the bytes are in use). A declared length is reserved before
-/// reading; otherwise the reservation grows with the body. A body over the
-/// limit is still read (up to 4 times the limit, not kept) so the client
-/// gets the error envelope rather than a reset connection.
+/// its bytes beyond the first [`FREE_BODY_BYTES`] in [`Shared::body_budget`]
+/// (the permit is returned: keep it while the bytes are in use). Room is
+/// taken as bytes arrive, never for a declared length alone, so clients
+/// that announce big bodies and send nothing hold nothing; and a small
+/// body never waits for room, however many big ones are stalled. A body
+/// over the limit is still read (up to 4 times the limit, not kept) so the
+/// client gets the error envelope rather than a reset connection.
 async fn read_body<'s>(
     shared: &'s Shared,
-    declared: Option<u64>,
     mut body: Body,
 ) -> Result<(Bytes, Option<SemaphorePermit<'s>>), ApiError> {
     let max = shared.max_body_bytes;
     let budget = &shared.body_budget;
-    let reserved = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
-    let mut held_units = budget_units(reserved);
-    let mut held = if held_units > 0 {
-        let permit = tokio::time::timeout(shared.body_timeout, budget.acquire_many(held_units))
-            .await
-            .map_err(|_| budget_exhausted(shared))?
-            .map_err(|_| budget_exhausted(shared))?;
-        Some(permit)
-    } else {
-        None
-    };
+    let mut held: Option<SemaphorePermit<'s>> = None;
+    let mut held_units: u32 = 0;
     let waiting_for_budget = AtomicBool::new(false);
     let read = async {
-        let mut buf: Vec<u8> = Vec::with_capacity(reserved);
+        let mut buf: Vec<u8> = Vec::new();
         let mut total: usize = 0;
         let mut over = false;
         while let Some(frame) = body.frame().await {
@@ -489,7 +491,7 @@ async fn read_body<'s>(
                 }
                 continue;
             }
-            let needed = budget_units(total);
+            let needed = budget_units(total.saturating_sub(FREE_BODY_BYTES));
             if needed > held_units {
                 waiting_for_budget.store(true, Ordering::Relaxed);
                 let more = budget
