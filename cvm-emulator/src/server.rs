@@ -190,7 +190,7 @@ async fn process(
             return Err(e);
         }
     };
-    let (body, _budget) = read_body(shared, body).await?;
+    let (body, _budget) = read_body(shared, declared, body).await?;
 
     // Signature.
     let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
@@ -464,9 +464,13 @@ async fn measure(shared: &Shared, body: Body) -> Result<(), ApiError> {
 /// client gets the error envelope rather than a reset connection.
 async fn read_body<'s>(
     shared: &'s Shared,
+    declared: Option<u64>,
     mut body: Body,
 ) -> Result<(Bytes, Option<SemaphorePermit<'s>>), ApiError> {
     let max = shared.max_body_bytes;
+    // The buffer is sized for the declared length once bytes arrive (no
+    // copies as it grows); pages are only resident as they are written.
+    let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
     let budget = &shared.body_budget;
     let mut held: Option<SemaphorePermit<'s>> = None;
     let mut held_units: u32 = 0;
@@ -504,6 +508,9 @@ async fn read_body<'s>(
                     None => held = Some(more),
                 }
                 held_units = needed;
+            }
+            if buf.capacity() == 0 {
+                buf.reserve_exact(expected.max(data.len()));
             }
             buf.extend_from_slice(&data);
         }
