@@ -30,14 +30,20 @@
 //! (`AuthFailure.SecretIdNotFound`), the body's arrival within the read
 //! timeout (`InvalidRequest`), the signature
 //! (`AuthFailure.SignatureFailure`), `X-TC-Version` (`NoSuchVersion`),
-//! `X-TC-Action` (`InvalidAction`), the rate limit (`RequestLimitExceeded`),
+//! `X-TC-Action` (`InvalidAction`), `X-TC-Region` (`MissingParameter`
+//! unless the action is DescribeRegions, `UnsupportedRegion` outside
+//! [`REGIONS`]), the rate limit (`RequestLimitExceeded`),
 //! then the parameters against the spec for **every** one of the 106 actions
 //! (`InvalidParameter`, `UnknownParameter`, `MissingParameter`,
 //! `InvalidParameterValue`). The body is only buffered once the checks
 //! that need none have passed: a declared `Content-Length` is judged
 //! without reading, and a body of unknown length (chunked) is measured
 //! without being kept when an earlier check fails. At most
-//! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once. Both POST with a JSON body and GET with the
+//! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once,
+//! counted as bytes arrive (beyond each body's first 16 KiB, so small
+//! requests never wait). A JSON body is decoded straight into the typed
+//! request (at most 10 000 values), so decoding costs about the body's
+//! size once more, not a multiple of it. Both POST with a JSON body and GET with the
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every
 //! answer is HTTP 200 with `{"Response": {..., "RequestId"}}`.
 //!
@@ -145,14 +151,16 @@ pub struct EmulatorConfig {
     pub max_clock_skew: Duration,
     /// Most instances kept at once (`InstancesQuotaLimitExceeded` above it).
     pub max_instances: usize,
-    /// Time allowed to receive a request's headers, and then its body; also
-    /// how long a connection may stay open with no request in flight (a
-    /// new connection that sends nothing, an idle keep-alive or HTTP/2
-    /// connection) before it is closed.
+    /// Time allowed to receive a request's headers (at most 10 s whatever
+    /// this says), and then its body; also how long a connection may stay
+    /// open with no request in flight (an idle keep-alive or HTTP/2
+    /// connection) before it is closed. A new connection that sends nothing
+    /// is closed after the header time.
     pub read_timeout: Duration,
-    /// Most connections open at once; a connection arriving at the cap is
-    /// closed at once (idle ones are closed after `read_timeout`, so the
-    /// cap frees up).
+    /// Most connections open at once. A connection arriving at the cap
+    /// takes the place of the one that achieved least: the oldest with no
+    /// authenticated request yet, else the one idle longest; it is refused
+    /// only when every connection is answering a request.
     pub max_connections: usize,
 }
 

@@ -42,8 +42,9 @@ pub(crate) struct Shared {
     pub(crate) body_timeout: Duration,
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) store: Mutex<Store>,
-    /// Request body bytes buffered at once across all requests, in
-    /// [`BUDGET_UNIT`]s (see [`body_budget`]).
+    /// Request body bytes buffered at once across all requests (beyond
+    /// each body's first [`FREE_BODY_BYTES`]), in [`BUDGET_UNIT`]s (see
+    /// [`body_budget`]).
     pub(crate) body_budget: Semaphore,
 }
 
@@ -510,7 +511,9 @@ async fn read_body<'s>(
                 held_units = needed;
             }
             if buf.capacity() == 0 {
-                buf.reserve_exact(expected.max(data.len()));
+                // Address space only; where even that is refused, the
+                // buffer grows as usual.
+                let _ = buf.try_reserve_exact(expected.max(data.len()));
             }
             buf.extend_from_slice(&data);
         }

@@ -278,6 +278,61 @@ async fn missing_and_repeated_headers() {
 }
 
 #[tokio::test]
+async fn regions_are_checked_against_the_documented_list() {
+    let emu = start(config().with_rate_limit(Some(1))).await;
+    let describe = |region: Option<&str>| {
+        let mut call = Call::post("DescribeInstances", json!({"Limit": 1}));
+        call.region = region.map(str::to_owned);
+        call
+    };
+    let unlimited = start(config()).await;
+    for region in cvm_emulator::REGIONS {
+        let r = describe(Some(region)).send(&unlimited).await;
+        assert_eq!(code(&r), "", "{region}: {r}");
+    }
+    for bad in [
+        "mars-1",
+        "ap-guangzhou-3",
+        "AP-GUANGZHOU",
+        "ap-guangzhou.",
+        "eu-moscow",
+    ] {
+        let r = describe(Some(bad)).send(&emu).await;
+        assert_eq!(code(&r), "UnsupportedRegion", "{bad:?}: {r}");
+    }
+    // Missing: every action needs one, emulated or not, but DescribeRegions.
+    let r = describe(None).send(&emu).await;
+    assert_eq!(code(&r), "MissingParameter", "{r}");
+    assert!(message(&r).contains("Region"), "{r}");
+    let mut zones = Call::post("DescribeZones", json!({}));
+    zones.region = None;
+    assert_eq!(code(&zones.send(&emu).await), "MissingParameter");
+    let mut regions = Call::post("DescribeRegions", json!({}));
+    regions.region = None;
+    assert_eq!(code(&regions.send(&emu).await), "UnsupportedOperation");
+    regions.region = Some("mars-1".into());
+    assert_eq!(code(&regions.send(&emu).await), "UnsupportedRegion");
+
+    // Gateway order: signature, version and action first; then the region,
+    // before the rate limit and the parameters.
+    let mut call = describe(Some("mars-1"));
+    call.secret_key = "wrong".into();
+    assert_eq!(code(&call.send(&emu).await), "AuthFailure.SignatureFailure");
+    let mut call = describe(Some("mars-1"));
+    call.action = Some("NoSuchAction".into());
+    assert_eq!(code(&call.send(&emu).await), "InvalidAction");
+    let mut call = Call::post("DescribeInstances", json!({"Bogus": 1}));
+    call.region = Some("mars-1".into());
+    assert_eq!(code(&call.send(&emu).await), "UnsupportedRegion");
+    // The rate limit (1 a second here) was not spent by refused regions.
+    assert_eq!(code(&describe(Some("ap-guangzhou")).send(&emu).await), "");
+    assert_eq!(
+        code(&describe(Some("mars-1")).send(&emu).await),
+        "UnsupportedRegion"
+    );
+}
+
+#[tokio::test]
 async fn truncated_and_slow_requests_do_not_hang() {
     let emu = start(EmulatorConfig {
         read_timeout: Duration::from_millis(300),
