@@ -18,7 +18,8 @@ use std::fmt;
 use axum::body::Bytes;
 use cvm_api::runtime::Validate;
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
 };
 use serde_json::{Map, Value};
 
@@ -182,7 +183,9 @@ pub(crate) fn decode<T: DeserializeOwned>(action: &str, params: Params) -> Resul
                 Err((path, message)) if missing_member(&message).is_none() => {
                     return Err(invalid(&path, &message))
                 }
-                // Members ignored (unknown, or null: as good as absent) or a
+                // The usual unknown parameter, found without a tree.
+                Ok((_, ignored)) if !null_at(&body, &ignored[0]) => return Err(unknown(action, &ignored[0])),
+                // A member ignored as null (as good as absent), or a
                 // required member missing: the rest is judged on a tree
                 // that takes the body's place (one copy at a time).
                 other => {
@@ -385,14 +388,119 @@ fn check_unknown(action: &str, params: &Value, ignored: &[Path]) -> Result<(), A
         .iter()
         .find(|path| at(params, path).map_or(true, |v| !v.is_null()));
     match first {
-        Some(path) => Err(ApiError::new(
-            "UnknownParameter",
-            format!(
-                "The parameter `{}` is not recognized: action {action} does not define it.",
-                dotted(path)
-            ),
-        )),
+        Some(path) => Err(unknown(action, path)),
         None => Ok(()),
+    }
+}
+
+fn unknown(action: &str, path: &[String]) -> ApiError {
+    ApiError::new(
+        "UnknownParameter",
+        format!(
+            "The parameter `{}` is not recognized: action {action} does not define it.",
+            dotted(path)
+        ),
+    )
+}
+
+/// Whether the value at `path` in a JSON `body` is null, found in one pass
+/// that keeps nothing (`false` when absent).
+fn null_at(body: &[u8], path: &[String]) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    NullAt { path }.deserialize(&mut de).unwrap_or(false)
+}
+
+/// Walks a JSON document to `path`, skipping everything else.
+struct NullAt<'p> {
+    path: &'p [String],
+}
+
+impl<'de> DeserializeSeed<'de> for NullAt<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        if self.path.is_empty() {
+            return Ok(Option::<IgnoredAny>::deserialize(deserializer)?.is_none());
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NullAt<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let (first, rest) = (&self.path[0], &self.path[1..]);
+        let wanted = first.parse::<usize>().ok();
+        let mut found = false;
+        let mut index = 0;
+        loop {
+            if Some(index) == wanted {
+                match seq.next_element_seed(NullAt { path: rest })? {
+                    Some(null) => found = null,
+                    None => break,
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                break;
+            }
+            index += 1;
+        }
+        Ok(found)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let (first, rest) = (&self.path[0], &self.path[1..]);
+        let mut found = false;
+        while let Some(matches) = map.next_key_seed(KeyIs(first))? {
+            if matches {
+                found = map.next_value_seed(NullAt { path: rest })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether a map key equals the one wanted (escaped keys too).
+struct KeyIs<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
     }
 }
 
@@ -487,6 +595,25 @@ mod tests {
             json_params(Bytes::from_static(b" \n")),
             Ok(Params::Tree(_))
         ));
+    }
+
+    #[test]
+    fn finds_nulls_without_a_tree() {
+        let body = br#"{"A": [1, {"B": null, "C\u0044": null}], "E": {"F": 0}, "G": null}"#;
+        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        for (p, null) in [
+            ("A.1.B", true),
+            ("A.1.CD", true),
+            ("G", true),
+            ("A.0", false),
+            ("A.1", false),
+            ("A.2.B", false),
+            ("E.F", false),
+            ("E.X", false),
+            ("X", false),
+        ] {
+            assert_eq!(null_at(body, &path(p)), null, "{p}");
+        }
     }
 
     #[test]
