@@ -1,9 +1,11 @@
 //! Measures the emulator binary: time from spawn to the first successful
-//! signed answer, and memory (VmRSS / VmHWM from /proc) with many instances.
+//! signed answer, memory (VmRSS / VmHWM from /proc) with many instances, and
+//! peak memory while eight validly signed bodies of nearly 10 MiB arrive at
+//! once, for several shapes of body.
 //!
 //! ```text
 //! cargo build --release -p cvm-emulator
-//! cargo run --release -p cvm-emulator --example startup -- [--bin PATH] [--runs N] [--instances N]
+//! cargo run --release -p cvm-emulator --example startup -- [--bin PATH] [--runs N] [--instances N] [--only bodies]
 //! ```
 //!
 //! `--bin` defaults to `target/release/cvm-emulator` (or under
@@ -31,6 +33,8 @@ struct Options {
     bin: PathBuf,
     runs: usize,
     instances: usize,
+    /// Only the big-bodies measurement.
+    only_bodies: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -41,6 +45,7 @@ fn options() -> Result<Options, String> {
         bin: target.join("release/cvm-emulator"),
         runs: 20,
         instances: 10_000,
+        only_bodies: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -53,8 +58,12 @@ fn options() -> Result<Options, String> {
                     .parse()
                     .map_err(|e| format!("--instances: {e}"))?
             }
+            "--only" => match value("--only")?.as_str() {
+                "bodies" => o.only_bodies = true,
+                other => return Err(format!("--only: unknown phase `{other}` (bodies)")),
+            },
             "-h" | "--help" => {
-                println!("usage: startup [--bin PATH] [--runs N] [--instances N]");
+                println!("usage: startup [--bin PATH] [--runs N] [--instances N] [--only bodies]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument `{other}`")),
@@ -158,8 +167,129 @@ async fn startup(o: &Options, extra: &[&str], label: &str) {
     );
 }
 
+/// Bodies of nearly 10 MiB (the size limit), validly signed: (what, action, body).
+fn big_bodies() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    const SIZE: usize = 10 * 1024 * 1024 - 4096;
+    let fill = |head: &str, item: &str, tail: &str| {
+        let mut body = head.to_owned();
+        let n = (SIZE - head.len() - tail.len()) / (item.len() + 1);
+        body.push_str(&vec![item; n].join(","));
+        body.push_str(tail);
+        body.into_bytes()
+    };
+    let long = "a".repeat(SIZE - 100);
+    vec![
+        (
+            "one long filter value",
+            "DescribeInstances",
+            format!("{{\"Filters\":[{{\"Name\":\"instance-name\",\"Values\":[\"{long}\"]}}]}}").into_bytes(),
+        ),
+        (
+            "one long unknown member",
+            "DescribeInstances",
+            format!("{{\"Padding\":\"{long}\"}}").into_bytes(),
+        ),
+        (
+            "a long member, a required one missing",
+            "StartInstances",
+            format!("{{\"Padding\":\"{long}\"}}").into_bytes(),
+        ),
+        (
+            "many short ids",
+            "DescribeInstances",
+            fill("{\"InstanceIds\":[", "\"ins-00000000\"", "]}"),
+        ),
+        (
+            "many zeros",
+            "DescribeInstances",
+            fill("{\"InstanceIds\":[", "0", "]}"),
+        ),
+    ]
+}
+
+/// Peak memory of a fresh emulator while `count` copies of each big body
+/// are sent at once.
+async fn bodies(o: &Options, count: usize) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("http client");
+    let signer = signer::Signer::new(SECRET_ID, SecretKey::new(SECRET_KEY));
+    for (what, action, body) in big_bodies() {
+        let (mut child, url) = spawn(&o.bin, &[]).await;
+        let pid = child.id().expect("pid");
+        client(&url)
+            .describe_instances_status(&DescribeInstancesStatusRequest::default())
+            .await
+            .expect("first call");
+        let (idle, _) = memory(pid);
+        let host = url.trim_start_matches("http://").to_owned();
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        let authorization = signer.authorization(&signer::SigningRequest {
+            method: "POST",
+            host: &host,
+            query: "",
+            content_type: "application/json",
+            payload: signer::Payload::Bytes(&body),
+            service: "cvm",
+            timestamp,
+            action: Some(action),
+        });
+        let body = axum::body::Bytes::from(body);
+        let started = Instant::now();
+        let sends: Vec<_> = (0..count)
+            .map(|_| {
+                let request = http
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", &authorization)
+                    .header("X-TC-Action", action)
+                    .header("X-TC-Version", "2017-03-12")
+                    .header("X-TC-Region", REGION)
+                    .header("X-TC-Timestamp", timestamp.to_string())
+                    .body(body.clone());
+                tokio::spawn(async move {
+                    let answer = request
+                        .send()
+                        .await
+                        .expect("answered")
+                        .text()
+                        .await
+                        .expect("body");
+                    let v: serde_json::Value = serde_json::from_str(&answer).expect("JSON answer");
+                    v["Response"]["Error"]["Code"].as_str().unwrap_or("OK").to_owned()
+                })
+            })
+            .collect();
+        let mut codes = Vec::new();
+        for send in sends {
+            codes.push(send.await.expect("task"));
+        }
+        codes.sort();
+        codes.dedup();
+        let (rss, hwm) = memory(pid);
+        println!(
+            "{count} x {:.1} MiB bodies ({what}, {action}) in {:.2?}: answers {}; VmHWM {} (idle VmRSS {}), VmRSS after {}",
+            body.len() as f64 / 1048576.0,
+            started.elapsed(),
+            codes.join(", "),
+            mib(hwm),
+            mib(idle),
+            mib(rss)
+        );
+        child.kill().await.ok();
+    }
+}
+
 async fn run(o: Options) {
     println!("binary: {}", o.bin.display());
+    if o.only_bodies {
+        bodies(&o, 8).await;
+        return;
+    }
     startup(&o, &[], "empty state").await;
 
     // Memory with instances created through the API.
@@ -256,6 +386,7 @@ async fn run(o: Options) {
     );
     child.kill().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
+    bodies(&o, 8).await;
 }
 
 fn main() {

@@ -4,9 +4,7 @@
 //! decoded and checked here without touching this file; the handlers in
 //! [`crate::actions`] answer the ones the emulator implements.
 
-use serde_json::Value;
-
-use crate::decode::{check_rules, decode};
+use crate::decode::{check_rules, decode, Params};
 use crate::error::{shorten, ApiError};
 
 macro_rules! define_requests {
@@ -22,7 +20,7 @@ macro_rules! define_requests {
 
         impl ApiRequest {
             /// Decodes `params` as a request of `action` (a name from [`ACTIONS`]).
-            pub(crate) fn decode(action: &str, params: &Value) -> Result<ApiRequest, ApiError> {
+            pub(crate) fn decode(action: &str, params: Params) -> Result<ApiRequest, ApiError> {
                 match action {
                     $(stringify!($action) => decode::<cvm_api::types::$req>(action, params)
                         .map(|r| ApiRequest::$action(Box::new(r))),)*
@@ -74,7 +72,7 @@ mod tests {
         for action in ACTIONS {
             // `{}` decodes for actions without required members; either way
             // the answer is a gateway error, never a panic.
-            match ApiRequest::decode(action, &serde_json::json!({})) {
+            match ApiRequest::decode(action, Params::Tree(serde_json::json!({}))) {
                 Ok(r) => assert_eq!(r.action(), *action),
                 Err(e) => assert_eq!(e.code, "MissingParameter", "{action}: {e}"),
             }

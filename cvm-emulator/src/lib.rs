@@ -30,14 +30,20 @@
 //! (`AuthFailure.SecretIdNotFound`), the body's arrival within the read
 //! timeout (`InvalidRequest`), the signature
 //! (`AuthFailure.SignatureFailure`), `X-TC-Version` (`NoSuchVersion`),
-//! `X-TC-Action` (`InvalidAction`), the rate limit (`RequestLimitExceeded`),
+//! `X-TC-Action` (`InvalidAction`), `X-TC-Region` (`MissingParameter`
+//! unless the action is DescribeRegions, `UnsupportedRegion` outside
+//! [`REGIONS`]), the rate limit (`RequestLimitExceeded`),
 //! then the parameters against the spec for **every** one of the 106 actions
 //! (`InvalidParameter`, `UnknownParameter`, `MissingParameter`,
 //! `InvalidParameterValue`). The body is only buffered once the checks
 //! that need none have passed: a declared `Content-Length` is judged
 //! without reading, and a body of unknown length (chunked) is measured
 //! without being kept when an earlier check fails. At most
-//! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once. Both POST with a JSON body and GET with the
+//! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once,
+//! counted as bytes arrive (beyond each body's first 16 KiB, so small
+//! requests never wait). A JSON body is decoded straight into the typed
+//! request (at most 10 000 values), so decoding costs about the body's
+//! size once more, not a multiple of it. Both POST with a JSON body and GET with the
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every
 //! answer is HTTP 200 with `{"Response": {..., "RequestId"}}`.
 //!
@@ -75,6 +81,7 @@
 #![warn(missing_docs)]
 
 mod actions;
+mod conns;
 mod decode;
 pub mod demo;
 mod dispatch;
@@ -82,6 +89,7 @@ mod error;
 mod persist;
 mod query;
 mod ratelimit;
+mod regions;
 mod server;
 mod state;
 mod time;
@@ -90,19 +98,19 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use actions::EMULATED_ACTIONS;
 pub use dispatch::ACTIONS;
 pub use error::ApiError;
+pub use regions::REGIONS;
 pub use server::{API_VERSION, SERVICE};
 pub use signer::SecretKey;
 pub use state::{
@@ -110,6 +118,7 @@ pub use state::{
     INSTANCE_STATES, TERMINATED,
 };
 
+use crate::conns::{Admission, Admitted, Conns, RequestTrack};
 use crate::persist::Persistence;
 use crate::ratelimit::RateLimiter;
 use crate::server::Shared;
@@ -165,14 +174,16 @@ pub struct EmulatorConfig {
     pub max_clock_skew: Duration,
     /// Most instances kept at once (`InstancesQuotaLimitExceeded` above it).
     pub max_instances: usize,
-    /// Time allowed to receive a request's headers, and then its body; also
-    /// how long a connection may stay open with no request in flight (a
-    /// new connection that sends nothing, an idle keep-alive or HTTP/2
-    /// connection) before it is closed.
+    /// Time allowed to receive a request's headers (at most 10 s whatever
+    /// this says), and then its body; also how long a connection may stay
+    /// open with no request in flight (an idle keep-alive or HTTP/2
+    /// connection) before it is closed. A new connection that sends nothing
+    /// is closed after the header time.
     pub read_timeout: Duration,
-    /// Most connections open at once; a connection arriving at the cap is
-    /// closed at once (idle ones are closed after `read_timeout`, so the
-    /// cap frees up).
+    /// Most connections open at once. A connection arriving at the cap
+    /// takes the place of the one that achieved least: the oldest with no
+    /// authenticated request yet, else the one idle longest; it is refused
+    /// only when every connection is answering a request.
     pub max_connections: usize,
 }
 
@@ -425,6 +436,11 @@ fn open_state_file(
 /// How long shutdown waits for requests in flight.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// Longest time allowed for a request head (and for a new connection's
+/// first byte), however long `read_timeout` is: a head is a few hundred
+/// bytes, and a client dribbling it holds a connection.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What the accept loop tells its connections.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
@@ -439,14 +455,18 @@ enum Phase {
 /// Accepts connections until `stopped`, then drains them (at most
 /// [`GRACE`]).
 ///
-/// No connection can hold one of the `max_connections` permits while idle:
-/// a connection that sends nothing within `read_timeout` of being accepted
-/// is closed before HTTP/1-vs-HTTP/2 detection even starts; one with no
-/// request in flight for `read_timeout` (an idle keep-alive HTTP/1
-/// connection, an idle HTTP/2 connection, a client that stops reading its
-/// answer) is shut down gracefully, and dropped `read_timeout` later if it
-/// has still not closed. At the cap, a new connection is closed at once
-/// rather than queued, so the accept loop itself never waits.
+/// No connection can hold one of the `max_connections` places for long
+/// while achieving nothing. At the cap, a newcomer takes the place of the
+/// connection that has achieved least ([`conns`]): slow, silent or idle
+/// clients cannot lock valid ones out. Besides, a connection that sends
+/// nothing within the head timeout (`read_timeout`, at most
+/// [`HEAD_TIMEOUT`]) of being accepted is closed before HTTP/1-vs-HTTP/2
+/// detection even starts, and so is an HTTP/1 request head that takes
+/// longer; a connection with no request in flight for `read_timeout` (an
+/// idle keep-alive HTTP/1 connection, an idle HTTP/2 connection, a client
+/// that stops reading its answer) is shut down gracefully, and dropped
+/// `read_timeout` later if it has still not closed. The accept loop itself
+/// never waits.
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -454,11 +474,12 @@ async fn accept_loop(
     max_connections: usize,
     mut stopped: oneshot::Receiver<()>,
 ) {
+    let head_timeout = read_timeout.min(HEAD_TIMEOUT);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(read_timeout)
+        .header_read_timeout(head_timeout)
         .max_buf_size(256 * 1024);
     builder
         .http2()
@@ -468,9 +489,8 @@ async fn accept_loop(
         .max_header_list_size(256 * 1024)
         .max_concurrent_streams(256);
     let (phase, _) = watch::channel(Phase::Run);
-    let max_connections = max_connections.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
-    let permits = Arc::new(Semaphore::new(max_connections));
-    let mut refused: u64 = 0;
+    let conns = Arc::new(Conns::new(max_connections));
+    let (mut refused, mut evicted): (u64, u64) = (0, 0);
     loop {
         let accepted = tokio::select! {
             _ = &mut stopped => break,
@@ -485,15 +505,23 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            // At the cap: close at once (idle connections free their
-            // permits within `read_timeout`, so this does not last).
-            refused += 1;
-            if refused.is_power_of_two() {
-                tracing::warn!(%peer, refused, max_connections, "connection limit reached; closing new connections");
+        let admitted = match conns.admit() {
+            Admission::Admitted(admitted) => admitted,
+            Admission::Evicted(admitted) => {
+                evicted += 1;
+                if evicted.is_power_of_two() {
+                    tracing::warn!(%peer, evicted, max_connections, "connection limit reached; closing the connections that achieved least");
+                }
+                admitted
             }
-            drop(stream);
-            continue;
+            Admission::Refused => {
+                refused += 1;
+                if refused.is_power_of_two() {
+                    tracing::warn!(%peer, refused, max_connections, "connection limit reached and every connection busy; closing new connections");
+                }
+                drop(stream);
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve_connection(
@@ -501,61 +529,29 @@ async fn accept_loop(
             peer,
             builder.clone(),
             Arc::clone(&shared),
-            read_timeout,
+            Timeouts {
+                head: head_timeout,
+                idle: read_timeout,
+            },
             phase.subscribe(),
-            permit,
+            admitted,
         ));
     }
     drop(listener);
     let _ = phase.send(Phase::Drain);
-    // Every connection holds a permit until it has closed.
-    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
-    if tokio::time::timeout(GRACE, permits.acquire_many(all))
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(GRACE, conns.all_closed()).await.is_err() {
         tracing::warn!("connections still open after {GRACE:?}; closing anyway");
         let _ = phase.send(Phase::Kill);
     }
 }
 
-/// Requests in flight on one connection, and when the last one ended.
-struct Activity {
-    started: Instant,
-    in_flight: AtomicUsize,
-    /// Milliseconds after `started` when a request last ended.
-    last_ms: AtomicU64,
-}
-
-impl Activity {
-    fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// When the connection counts as idle if nothing happens before.
-    fn idle_at(&self, idle: Duration) -> Instant {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return Instant::now() + idle;
-        }
-        self.started + Duration::from_millis(self.last_ms.load(Ordering::Acquire)) + idle
-    }
-}
-
-/// Marks a request in flight until dropped (also when cancelled).
-struct InFlight(Arc<Activity>);
-
-impl InFlight {
-    fn new(activity: &Arc<Activity>) -> Self {
-        activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(Arc::clone(activity))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.last_ms.store(self.0.elapsed_ms(), Ordering::Release);
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
+/// The timeouts of one connection.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    /// For the first byte (HTTP/1 heads: the builder's own timer).
+    head: Duration,
+    /// With no request in flight.
+    idle: Duration,
 }
 
 async fn serve_connection(
@@ -563,39 +559,41 @@ async fn serve_connection(
     peer: SocketAddr,
     builder: auto::Builder<TokioExecutor>,
     shared: Arc<Shared>,
-    read_timeout: Duration,
+    timeouts: Timeouts,
     mut phase: watch::Receiver<Phase>,
-    permit: OwnedSemaphorePermit,
+    admitted: Admitted,
 ) {
-    let _permit = permit;
+    let progress = Arc::clone(&admitted.progress);
+    let mut evicted = admitted.evicted;
+    // Leaves the connection set when this task ends, however it ends.
+    let _place = admitted.place;
     // Nothing is read until the client sends a byte: a silent connection
-    // is closed after `read_timeout` (protocol detection has no timeout).
+    // is closed after the head timeout (protocol detection has none).
     let mut first = [0u8; 1];
     tokio::select! {
-        peeked = tokio::time::timeout(read_timeout, stream.peek(&mut first)) => match peeked {
+        peeked = tokio::time::timeout(timeouts.head, stream.peek(&mut first)) => match peeked {
             Ok(Ok(n)) if n > 0 => {}
             Ok(Ok(_)) | Ok(Err(_)) => return,
             Err(_) => {
-                tracing::debug!(%peer, "no data within the read timeout; closing");
+                tracing::debug!(%peer, "no data within the head timeout; closing");
                 return;
             }
         },
         _ = phase.wait_for(|p| *p >= Phase::Drain) => return,
+        _ = &mut evicted => return,
     }
 
-    let activity = Arc::new(Activity {
-        started: Instant::now(),
-        in_flight: AtomicUsize::new(0),
-        last_ms: AtomicU64::new(0),
-    });
     let service = {
-        let activity = Arc::clone(&activity);
-        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let progress = Arc::clone(&progress);
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             let shared = Arc::clone(&shared);
-            let in_flight = InFlight::new(&activity);
+            // In flight until the answer is ready (also when cancelled);
+            // the gateway marks it authenticated.
+            let track = RequestTrack::new(&progress);
+            request.extensions_mut().insert(track.clone());
             async move {
                 let response = server::handle(shared, request.map(axum::body::Body::new)).await;
-                drop(in_flight);
+                drop(track);
                 Ok::<_, std::convert::Infallible>(response)
             }
         })
@@ -607,12 +605,16 @@ async fn serve_connection(
     // Set once a graceful shutdown has begun: when to drop the connection.
     let mut close_by: Option<Instant> = None;
     loop {
-        let wake = close_by.unwrap_or_else(|| activity.idle_at(read_timeout));
+        let wake = close_by.unwrap_or_else(|| progress.idle_at(timeouts.idle));
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
+                return;
+            }
+            _ = &mut evicted => {
+                tracing::debug!(%peer, "closed to make room for a new connection");
                 return;
             }
             changed = phase.changed() => {
@@ -630,10 +632,10 @@ async fn serve_connection(
                     tracing::debug!(%peer, "connection did not close after a graceful shutdown; dropping it");
                     return;
                 }
-                if activity.idle_at(read_timeout) <= Instant::now() {
+                if progress.idle_at(timeouts.idle) <= Instant::now() {
                     tracing::debug!(%peer, "connection idle for the read timeout; closing");
                     connection.as_mut().graceful_shutdown();
-                    close_by = Some(Instant::now() + read_timeout);
+                    close_by = Some(Instant::now() + timeouts.idle);
                 }
             }
         }

@@ -18,10 +18,13 @@ use signer::{
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::actions::{self, Ctx};
+use crate::conns::RequestTrack;
+use crate::decode::{json_params, Params};
 use crate::dispatch::{invalid_action, known_action, ApiRequest};
 use crate::error::{shorten, ApiError};
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
+use crate::regions;
 use crate::state::Store;
 
 /// The API version the emulator implements (`X-TC-Version`).
@@ -39,14 +42,20 @@ pub(crate) struct Shared {
     pub(crate) body_timeout: Duration,
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) store: Mutex<Store>,
-    /// Request body bytes buffered at once across all requests, in
-    /// [`BUDGET_UNIT`]s (see [`body_budget`]).
+    /// Request body bytes buffered at once across all requests (beyond
+    /// each body's first [`FREE_BODY_BYTES`]), in [`BUDGET_UNIT`]s (see
+    /// [`body_budget`]).
     pub(crate) body_budget: Semaphore,
 }
 
 /// Granularity of [`Shared::body_budget`]: permits count KiB, so that
 /// budgets above 4 GiB still fit the semaphore's `u32` requests.
 pub(crate) const BUDGET_UNIT: usize = 1024;
+
+/// Bytes of each request body read without room in the shared budget:
+/// enough for any ordinary request, so that these never wait behind big
+/// bodies. Bounded by the connection cap (1024 x 16 KiB = 16 MiB).
+pub(crate) const FREE_BODY_BYTES: usize = 16 * 1024;
 
 /// The semaphore for a budget of `bytes` (at least one body of
 /// `max_body_bytes` always fits).
@@ -219,6 +228,10 @@ async fn process(
             format!("The provided credentials could not be validated: {other}."),
         ),
     })?;
+    // From here on the connection is worth keeping (see `conns`).
+    if let Some(track) = parts.extensions.get::<RequestTrack>() {
+        track.authenticated();
+    }
 
     // Version, then action.
     match single_header(parts, "x-tc-version") {
@@ -246,6 +259,7 @@ async fn process(
         Err(()) => return Err(invalid_action("<malformed>")),
     };
     meta.action = Some(action);
+    let region = checked_region(parts, action)?;
 
     if let Some(limiter) = &shared.limiter {
         if !limiter.allow(&parsed.secret_id, action) {
@@ -259,23 +273,37 @@ async fn process(
         }
     }
 
-    let params = params(parts, &body)?;
-    let region = match single_header(parts, "x-tc-region") {
-        Ok(region) => region,
-        Err(()) => {
-            return Err(ApiError::new(
-                "UnsupportedRegion",
-                "X-TC-Region is repeated or malformed.",
-            ))
-        }
-    };
-    let request = ApiRequest::decode(action, &params)?;
+    let params = params(parts, body)?;
+    let request = ApiRequest::decode(action, params)?;
     let ctx = Ctx {
         shared,
         request_id,
         region,
     };
     actions::handle(request, &ctx).await
+}
+
+/// `X-TC-Region`: required unless the action needs none
+/// (`MissingParameter`), and one of [`REGIONS`](crate::REGIONS)
+/// (`UnsupportedRegion`). `None` only for an action that needs no region.
+fn checked_region(parts: &Parts, action: &str) -> Result<Option<&'static str>, ApiError> {
+    match single_header(parts, "x-tc-region") {
+        Ok(None) | Ok(Some("")) if regions::needs_region(action) => Err(ApiError::missing("Region")),
+        Ok(None) | Ok(Some("")) => Ok(None),
+        Ok(Some(region)) => regions::known_region(region).map(Some).ok_or_else(|| {
+            ApiError::new(
+                "UnsupportedRegion",
+                format!(
+                    "The region `{}` does not exist or does not offer cvm.",
+                    shorten(region)
+                ),
+            )
+        }),
+        Err(()) => Err(ApiError::new(
+            "UnsupportedRegion",
+            "X-TC-Region is repeated or malformed.",
+        )),
+    }
 }
 
 /// The checks that need no body: `Authorization` present and well-formed,
@@ -428,32 +456,28 @@ async fn measure(shared: &Shared, body: Body) -> Result<(), ApiError> {
 }
 
 /// Reads the body up to the size limit, within the body timeout, holding
-/// its bytes in [`Shared::body_budget`] (the permit is returned: keep it
-/// while the bytes are in use). A declared length is reserved before
-/// reading; otherwise the reservation grows with the body. A body over the
-/// limit is still read (up to 4 times the limit, not kept) so the client
-/// gets the error envelope rather than a reset connection.
+/// its bytes beyond the first [`FREE_BODY_BYTES`] in [`Shared::body_budget`]
+/// (the permit is returned: keep it while the bytes are in use). Room is
+/// taken as bytes arrive, never for a declared length alone, so clients
+/// that announce big bodies and send nothing hold nothing; and a small
+/// body never waits for room, however many big ones are stalled. A body
+/// over the limit is still read (up to 4 times the limit, not kept) so the
+/// client gets the error envelope rather than a reset connection.
 async fn read_body<'s>(
     shared: &'s Shared,
     declared: Option<u64>,
     mut body: Body,
 ) -> Result<(Bytes, Option<SemaphorePermit<'s>>), ApiError> {
     let max = shared.max_body_bytes;
+    // The buffer is sized for the declared length once bytes arrive (no
+    // copies as it grows); pages are only resident as they are written.
+    let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
     let budget = &shared.body_budget;
-    let reserved = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
-    let mut held_units = budget_units(reserved);
-    let mut held = if held_units > 0 {
-        let permit = tokio::time::timeout(shared.body_timeout, budget.acquire_many(held_units))
-            .await
-            .map_err(|_| budget_exhausted(shared))?
-            .map_err(|_| budget_exhausted(shared))?;
-        Some(permit)
-    } else {
-        None
-    };
+    let mut held: Option<SemaphorePermit<'s>> = None;
+    let mut held_units: u32 = 0;
     let waiting_for_budget = AtomicBool::new(false);
     let read = async {
-        let mut buf: Vec<u8> = Vec::with_capacity(reserved);
+        let mut buf: Vec<u8> = Vec::new();
         let mut total: usize = 0;
         let mut over = false;
         while let Some(frame) = body.frame().await {
@@ -472,7 +496,7 @@ async fn read_body<'s>(
                 }
                 continue;
             }
-            let needed = budget_units(total);
+            let needed = budget_units(total.saturating_sub(FREE_BODY_BYTES));
             if needed > held_units {
                 waiting_for_budget.store(true, Ordering::Relaxed);
                 let more = budget
@@ -485,6 +509,11 @@ async fn read_body<'s>(
                     None => held = Some(more),
                 }
                 held_units = needed;
+            }
+            if buf.capacity() == 0 {
+                // Address space only; where even that is refused, the
+                // buffer grows as usual.
+                let _ = buf.try_reserve_exact(expected.max(data.len()));
             }
             buf.extend_from_slice(&data);
         }
@@ -502,14 +531,14 @@ async fn read_body<'s>(
     Ok((bytes, held))
 }
 
-/// The request parameters as a JSON object: the query of a GET, the body
-/// of a POST (JSON, or a form).
-fn params(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
+/// The request parameters: the query of a GET, the body of a POST (JSON,
+/// or a form). The body is consumed: a tree built from it replaces it.
+fn params(parts: &Parts, body: Bytes) -> Result<Params, ApiError> {
     let invalid = |why: String| ApiError::new("InvalidParameter", why);
     if parts.method == Method::GET {
         let query = parts.uri.query().unwrap_or("");
         return form_to_json(query.as_bytes())
-            .map(Value::Object)
+            .map(|map| Params::Tree(Value::Object(map)))
             .map_err(|e| invalid(format!("The query string is invalid: {e}.")));
     }
     let content_type = parts
@@ -524,38 +553,15 @@ fn params(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        "application/json" => {}
-        "application/x-www-form-urlencoded" => {
-            return form_to_json(body)
-                .map(Value::Object)
-                .map_err(|e| invalid(format!("The form body is invalid: {e}.")));
-        }
-        other => {
-            return Err(invalid(format!(
-                "The Content-Type `{}` is not supported; send POST requests as application/json.",
-                shorten(other)
-            )))
-        }
+        "application/json" => json_params(body),
+        "application/x-www-form-urlencoded" => form_to_json(&body)
+            .map(|map| Params::Tree(Value::Object(map)))
+            .map_err(|e| invalid(format!("The form body is invalid: {e}."))),
+        other => Err(invalid(format!(
+            "The Content-Type `{}` is not supported; send POST requests as application/json.",
+            shorten(other)
+        ))),
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(serde_json::Map::new()));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid(format!("The request body is not valid JSON: {e}.")))?;
-    if !value.is_object() {
-        let kind = match value {
-            Value::Null => "null",
-            Value::Bool(_) => "a bool",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
-        };
-        return Err(invalid(format!(
-            "The request body must be a JSON object, not {kind}."
-        )));
-    }
-    Ok(value)
 }
 
 /// The axum router answering every path and method with [`handle`].

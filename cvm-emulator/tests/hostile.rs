@@ -283,6 +283,61 @@ async fn missing_and_repeated_headers() {
 }
 
 #[tokio::test]
+async fn regions_are_checked_against_the_documented_list() {
+    let emu = start(config().with_rate_limit(Some(1))).await;
+    let describe = |region: Option<&str>| {
+        let mut call = Call::post("DescribeInstances", json!({"Limit": 1}));
+        call.region = region.map(str::to_owned);
+        call
+    };
+    let unlimited = start(config()).await;
+    for region in cvm_emulator::REGIONS {
+        let r = describe(Some(region)).send(&unlimited).await;
+        assert_eq!(code(&r), "", "{region}: {r}");
+    }
+    for bad in [
+        "mars-1",
+        "ap-guangzhou-3",
+        "AP-GUANGZHOU",
+        "ap-guangzhou.",
+        "eu-moscow",
+    ] {
+        let r = describe(Some(bad)).send(&emu).await;
+        assert_eq!(code(&r), "UnsupportedRegion", "{bad:?}: {r}");
+    }
+    // Missing: every action needs one, emulated or not, but DescribeRegions.
+    let r = describe(None).send(&emu).await;
+    assert_eq!(code(&r), "MissingParameter", "{r}");
+    assert!(message(&r).contains("Region"), "{r}");
+    let mut zones = Call::post("DescribeZones", json!({}));
+    zones.region = None;
+    assert_eq!(code(&zones.send(&emu).await), "MissingParameter");
+    let mut regions = Call::post("DescribeRegions", json!({}));
+    regions.region = None;
+    assert_eq!(code(&regions.send(&emu).await), "UnsupportedOperation");
+    regions.region = Some("mars-1".into());
+    assert_eq!(code(&regions.send(&emu).await), "UnsupportedRegion");
+
+    // Gateway order: signature, version and action first; then the region,
+    // before the rate limit and the parameters.
+    let mut call = describe(Some("mars-1"));
+    call.secret_key = "wrong".into();
+    assert_eq!(code(&call.send(&emu).await), "AuthFailure.SignatureFailure");
+    let mut call = describe(Some("mars-1"));
+    call.action = Some("NoSuchAction".into());
+    assert_eq!(code(&call.send(&emu).await), "InvalidAction");
+    let mut call = Call::post("DescribeInstances", json!({"Bogus": 1}));
+    call.region = Some("mars-1".into());
+    assert_eq!(code(&call.send(&emu).await), "UnsupportedRegion");
+    // The rate limit (1 a second here) was not spent by refused regions.
+    assert_eq!(code(&describe(Some("ap-guangzhou")).send(&emu).await), "");
+    assert_eq!(
+        code(&describe(Some("mars-1")).send(&emu).await),
+        "UnsupportedRegion"
+    );
+}
+
+#[tokio::test]
 async fn truncated_and_slow_requests_do_not_hang() {
     let emu = start(EmulatorConfig {
         read_timeout: Duration::from_millis(300),
@@ -542,8 +597,32 @@ async fn connect_many(emu: &cvm_emulator::RunningEmulator, n: usize) -> Vec<toki
     out
 }
 
+/// Sends one signed request on an open keep-alive connection and reads its
+/// answer (bounded by 5 s).
+async fn request_on(stream: &mut tokio::net::TcpStream, host: &str) -> serde_json::Value {
+    let call = Call::post("DescribeInstances", json!({"Limit": 1}));
+    let mut raw = format!("POST / HTTP/1.1\r\nHost: {host}\r\n").into_bytes();
+    for (k, v) in call.headers(host) {
+        raw.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(format!("Content-Length: {}\r\n\r\n", call.body.len()).as_bytes());
+    raw.extend_from_slice(&call.body);
+    stream.write_all(&raw).await.unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("\"RequestId\"") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .expect("answered")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    raw_envelope(&String::from_utf8_lossy(&answer))
+}
+
 #[tokio::test]
-async fn at_the_cap_new_connections_are_closed_at_once_and_permits_come_back() {
+async fn at_the_cap_the_connection_that_achieved_least_gives_way() {
     // A long read timeout: what is observed here is the cap, not the timeout.
     let emu = start(EmulatorConfig {
         max_connections: 2,
@@ -551,23 +630,33 @@ async fn at_the_cap_new_connections_are_closed_at_once_and_permits_come_back() {
         ..config()
     })
     .await;
-    let held = connect_many(&emu, 2).await;
-    // Let the accept loop take both permits.
+    let host = emu.host();
+    // A keep-alive connection that has been served, then a newer silent one.
+    let mut served = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    assert_eq!(code(&request_on(&mut served, &host).await), "");
+    let mut silent = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    // Let the accept loop take it.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut extra = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+
+    // At the cap, a newcomer is served at once and the silent connection,
+    // not the older served one, is closed to make room.
     let started = Instant::now();
-    wait_for_close(&mut extra, Duration::from_secs(5), false).await;
+    let answer = try_request(&emu).await.expect("the newcomer is served");
+    assert_eq!(code(&answer), "", "{answer}");
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "a connection over the cap is closed rather than queued"
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
     );
-    // Closing the held connections gives their permits back.
-    drop(held);
-    let started = Instant::now();
-    while try_request(&emu).await.is_none() {
-        assert!(started.elapsed() < Duration::from_secs(5), "permits not released");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    wait_for_close(&mut silent, Duration::from_secs(2), false).await;
+    assert_eq!(code(&request_on(&mut served, &host).await), "");
+
+    // Over and over: newcomers replace one another, the served connection stays.
+    for _ in 0..5 {
+        assert_eq!(code(&try_request(&emu).await.expect("served")), "");
     }
+    assert_eq!(code(&request_on(&mut served, &host).await), "");
+    drop(served);
     assert_healthy(&emu).await;
 }
 

@@ -1,0 +1,244 @@
+//! The starvation attacks of the outside review, each bounded to a few
+//! seconds: slow clients at the connection cap, bodies announced but not
+//! sent, big bodies stalled. During each, a valid signed request must be
+//! answered within 1 s.
+//!
+//! The tests of this file run one at a time (they measure latency) and
+//! need about 2 100 file descriptors: the soft limit is raised to the hard
+//! one if need be.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::*;
+use cvm_emulator::{EmulatorConfig, RunningEmulator, DEMO_SECRET_ID};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The review's latency bound for a valid request during an attack.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// One attack at a time: they measure latency on a 2-core machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Raises the soft descriptor limit for `connections` client sockets and
+/// as many server ones.
+fn enough_descriptors(connections: u64) {
+    let needed = 2 * connections + 200;
+    let got = rlimit::increase_nofile_limit(needed).expect("read the descriptor limit");
+    assert!(
+        got >= needed,
+        "this test needs {needed} file descriptors, the hard limit allows {got}: raise `ulimit -Hn`"
+    );
+}
+
+/// A valid signed request on a fresh connection: its `Response` object and
+/// how long it took from connecting to the end of the answer.
+async fn timed_request(emu: &RunningEmulator) -> (Option<serde_json::Value>, Duration) {
+    let host = emu.host();
+    let call = Call::post("DescribeInstances", json!({"Limit": 1}));
+    let mut headers = call.headers(&host);
+    headers.insert(0, ("Host".to_owned(), host));
+    let raw = http_text("POST", "/", &headers, &call.body);
+    let started = Instant::now();
+    // As ordinary clients do: no half-close after the request.
+    let exchange = async {
+        let mut stream = TcpStream::connect(emu.addr()).await.expect("connect");
+        stream.write_all(&raw).await.expect("send");
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out).await;
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let text = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .unwrap_or_default();
+    let elapsed = started.elapsed();
+    (
+        text.starts_with("HTTP/1.1 ").then(|| raw_envelope(&text)),
+        elapsed,
+    )
+}
+
+/// Asserts a valid request is answered, successfully, within [`WITHIN`].
+async fn assert_served_quickly(emu: &RunningEmulator, during: &str) -> Duration {
+    let (answer, elapsed) = timed_request(emu).await;
+    let answer = answer.unwrap_or_else(|| panic!("{during}: the valid request got no answer ({elapsed:?})"));
+    assert_eq!(code(&answer), "", "{during}: {answer}");
+    assert!(elapsed < WITHIN, "{during}: the valid request took {elapsed:?}");
+    elapsed
+}
+
+/// Slow clients: `n` connections, each sending one byte of a request head
+/// every `period` and reconnecting when the server closes it, until
+/// `until`. Returns how many connections the server closed.
+async fn dribble(addr: SocketAddr, n: usize, period: Duration, until: Instant) -> usize {
+    // A head that never completes in the time the attack lasts.
+    let head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        streams.push((TcpStream::connect(addr).await.expect("connect"), 0usize));
+    }
+    let mut closed = 0;
+    let mut tick = tokio::time::interval(period);
+    while Instant::now() < until {
+        tick.tick().await;
+        for (stream, sent) in &mut streams {
+            let mut probe = [0u8; 64];
+            let gone = match stream.try_read(&mut probe) {
+                Ok(_) => true, // closed (0) or answered: either way, done
+                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            };
+            if gone {
+                closed += 1;
+                if Instant::now() >= until {
+                    break;
+                }
+                match TcpStream::connect(addr).await {
+                    Ok(fresh) => (*stream, *sent) = (fresh, 0),
+                    Err(_) => continue,
+                }
+            }
+            if *sent < head.len() && stream.try_write(&head[*sent..*sent + 1]).is_ok() {
+                *sent += 1;
+            }
+        }
+    }
+    closed
+}
+
+/// The review's first attack at the default caps (1024 connections, 30 s
+/// read timeout): 1024 clients dribbling request heads held every place
+/// and a valid client was refused for about 30 s. Here 64 more than the
+/// cap, so that it is surely reached and slow clients keep coming back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_at_the_default_cap_do_not_lock_out_valid_ones() {
+    let _serial = SERIAL.lock().await;
+    let config = config();
+    assert_eq!(
+        (config.max_connections, config.read_timeout),
+        (1024, Duration::from_secs(30)),
+        "the defaults the review used"
+    );
+    const SLOW: usize = 1024 + 64;
+    enough_descriptors(SLOW as u64);
+    let emu = start(config).await;
+    let until = Instant::now() + Duration::from_secs(4);
+    let attack = tokio::spawn(dribble(emu.addr(), SLOW, Duration::from_millis(200), until));
+    // Let all of them connect and start dribbling.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let mut slowest = Duration::ZERO;
+    for i in 0..5 {
+        let took = assert_served_quickly(&emu, &format!("valid request {i} during the attack")).await;
+        slowest = slowest.max(took);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        Instant::now() < until,
+        "the attack ended before the last valid request"
+    );
+    let closed = attack.await.expect("attack task");
+    // The cap held: slow clients over it took one another's places.
+    assert!(closed >= 64, "only {closed} slow connections were closed");
+    eprintln!("slowest valid request during the attack: {slowest:?}; slow connections closed: {closed}");
+    assert_healthy(&emu).await;
+}
+
+/// Request headers of a POST whose signature is wrong but whose secret id
+/// and timestamp pass the checks that need no body.
+fn unauthenticated_head(host: &str, content_length: usize) -> Vec<u8> {
+    let call = Call::post_bytes("DescribeInstances", Vec::new());
+    let mut head = format!("POST / HTTP/1.1\r\nHost: {host}\r\n").into_bytes();
+    for (k, v) in call.headers(host) {
+        let v = if k == "Authorization" {
+            format!(
+                "TC3-HMAC-SHA256 Credential={DEMO_SECRET_ID}/{}/cvm/tc3_request, SignedHeaders=content-type;host, Signature={}",
+                signer::utc_date(call.timestamp),
+                "0".repeat(64)
+            )
+        } else {
+            v
+        };
+        head.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    head.extend_from_slice(format!("Content-Length: {content_length}\r\n\r\n").as_bytes());
+    head
+}
+
+/// The review's second attack: clients with a valid-looking secret id
+/// announce 10 MiB bodies (7 of them covered the 64 MiB budget) and send
+/// nothing; a valid request waited 24-30 s for budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announced_bodies_reserve_no_budget() {
+    let _serial = SERIAL.lock().await;
+    let config = config();
+    assert_eq!(
+        (config.max_body_bytes, config.max_buffered_bytes),
+        (10 << 20, 64 << 20)
+    );
+    let emu = start(config).await;
+    let host = emu.host();
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+        stream
+            .write_all(&unauthenticated_head(&host, 10 << 20))
+            .await
+            .unwrap();
+        stream.write_all(b"{").await.unwrap();
+        held.push(stream);
+    }
+    // Let the server reach the body of each.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..3 {
+        assert_served_quickly(&emu, &format!("valid request {i} with 200 MiB announced")).await;
+    }
+    drop(held);
+}
+
+/// Big bodies actually sent, stalled one byte short, fill the budget: a
+/// small valid request still does not wait, while a big one waits for room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_big_bodies_do_not_hold_up_small_requests() {
+    let _serial = SERIAL.lock().await;
+    let emu = start(EmulatorConfig {
+        max_body_bytes: 1 << 20,
+        max_buffered_bytes: 2 << 20,
+        read_timeout: Duration::from_secs(5),
+        ..config()
+    })
+    .await;
+    let host = emu.host();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+        stream
+            .write_all(&unauthenticated_head(&host, 1 << 20))
+            .await
+            .unwrap();
+        stream.write_all(&vec![b' '; (1 << 20) - 1]).await.unwrap();
+        held.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..3 {
+        assert_served_quickly(&emu, &format!("valid request {i} with the budget full")).await;
+    }
+    // The budget still bounds big bodies: a valid 200 KiB one waits.
+    let big = Call::post(
+        "DescribeInstances",
+        json!({"Filters": [{"Name": "instance-name", "Values": ["a".repeat(200 << 10)]}]}),
+    );
+    let waiting = tokio::time::timeout(WITHIN, big.send(&emu)).await;
+    assert!(
+        waiting.is_err(),
+        "a big body found room in a full budget: {waiting:?}"
+    );
+    // Once the stalled bodies are gone, it goes through.
+    drop(held);
+    let r = tokio::time::timeout(Duration::from_secs(5), big.send(&emu))
+        .await
+        .expect("answered once the budget is free");
+    assert_eq!(code(&r), "", "{r}");
+}
