@@ -144,8 +144,9 @@ pub struct EmulatorConfig {
     /// Largest request body accepted (`RequestSizeLimitExceeded` above it).
     pub max_body_bytes: usize,
     /// Most request body bytes buffered at once across all requests (at
-    /// least `max_body_bytes`); a request waits up to `read_timeout` for room,
-    /// then gets `RequestLimitExceeded`.
+    /// least `max_body_bytes`), counted as they arrive, beyond the first
+    /// 16 KiB of one body per connection; a request waits up to
+    /// `read_timeout` for room, then gets `RequestLimitExceeded`.
     pub max_buffered_bytes: usize,
     /// Largest accepted difference between `X-TC-Timestamp` and the clock.
     pub max_clock_skew: Duration,
