@@ -27,6 +27,8 @@ pub(crate) struct Progress {
     served: AtomicU64,
     /// Milliseconds after `accepted` when a request last ended.
     last_ms: AtomicU64,
+    /// Whether a request holds the connection's [`FreeShare`].
+    free_share_taken: AtomicBool,
 }
 
 impl Progress {
@@ -37,6 +39,7 @@ impl Progress {
             busy: AtomicUsize::new(0),
             served: AtomicU64::new(0),
             last_ms: AtomicU64::new(0),
+            free_share_taken: AtomicBool::new(false),
         }
     }
 
@@ -93,6 +96,23 @@ impl RequestTrack {
         if !self.0.authenticated.swap(true, Ordering::AcqRel) {
             self.0.conn.busy.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// The connection's share of body bytes that need no room in the
+    /// shared budget, if no other request of it (HTTP/2) holds it: so that
+    /// this share is bounded by the connection cap.
+    pub(crate) fn take_free_share(&self) -> Option<FreeShare> {
+        let conn = &self.0.conn;
+        (!conn.free_share_taken.swap(true, Ordering::AcqRel)).then(|| FreeShare(Arc::clone(conn)))
+    }
+}
+
+/// A connection's share of body bytes outside the budget, until dropped.
+pub(crate) struct FreeShare(Arc<Progress>);
+
+impl Drop for FreeShare {
+    fn drop(&mut self) {
+        self.0.free_share_taken.store(false, Ordering::Release);
     }
 }
 
@@ -284,6 +304,22 @@ mod tests {
         drop(busy);
         assert_eq!(b.progress.served.load(Ordering::Acquire), 2);
         assert_eq!(b.progress.busy.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn one_request_at_a_time_holds_the_free_share() {
+        let conns = Arc::new(Conns::new(2));
+        let conn = admitted(conns.admit());
+        let other = admitted(conns.admit());
+        let (first, second) = (
+            RequestTrack::new(&conn.progress),
+            RequestTrack::new(&conn.progress),
+        );
+        let share = first.take_free_share().expect("free");
+        assert!(second.take_free_share().is_none());
+        assert!(RequestTrack::new(&other.progress).take_free_share().is_some());
+        drop(share);
+        assert!(second.take_free_share().is_some());
     }
 
     #[test]

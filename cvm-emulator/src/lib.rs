@@ -40,8 +40,8 @@
 //! without reading, and a body of unknown length (chunked) is measured
 //! without being kept when an earlier check fails. At most
 //! [`EmulatorConfig::max_buffered_bytes`] of bodies are buffered at once,
-//! counted as bytes arrive (beyond each body's first 16 KiB, so small
-//! requests never wait). A JSON body is decoded straight into the typed
+//! counted as bytes arrive (beyond the first 16 KiB of one body per
+//! connection, so small requests never wait). A JSON body is decoded straight into the typed
 //! request (at most 10 000 values), so decoding costs about the body's
 //! size once more, not a multiple of it. Both POST with a JSON body and GET with the
 //! parameters in the query (`InstanceIds.0=...&Limit=20`) are accepted. Every
@@ -167,8 +167,9 @@ pub struct EmulatorConfig {
     /// Largest request body accepted (`RequestSizeLimitExceeded` above it).
     pub max_body_bytes: usize,
     /// Most request body bytes buffered at once across all requests (at
-    /// least `max_body_bytes`); a request waits up to `read_timeout` for room,
-    /// then gets `RequestLimitExceeded`.
+    /// least `max_body_bytes`), counted as they arrive, beyond the first
+    /// 16 KiB of one body per connection; a request waits up to
+    /// `read_timeout` for room, then gets `RequestLimitExceeded`.
     pub max_buffered_bytes: usize,
     /// Largest accepted difference between `X-TC-Timestamp` and the clock.
     pub max_clock_skew: Duration,

@@ -18,7 +18,7 @@ use signer::{
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::actions::{self, Ctx};
-use crate::conns::RequestTrack;
+use crate::conns::{FreeShare, RequestTrack};
 use crate::decode::{json_params, Params};
 use crate::dispatch::{invalid_action, known_action, ApiRequest};
 use crate::error::{shorten, ApiError};
@@ -43,8 +43,8 @@ pub(crate) struct Shared {
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) store: Mutex<Store>,
     /// Request body bytes buffered at once across all requests (beyond
-    /// each body's first [`FREE_BODY_BYTES`]), in [`BUDGET_UNIT`]s (see
-    /// [`body_budget`]).
+    /// the first [`FREE_BODY_BYTES`] of a body per connection), in
+    /// [`BUDGET_UNIT`]s (see [`body_budget`]).
     pub(crate) body_budget: Semaphore,
 }
 
@@ -52,9 +52,10 @@ pub(crate) struct Shared {
 /// budgets above 4 GiB still fit the semaphore's `u32` requests.
 pub(crate) const BUDGET_UNIT: usize = 1024;
 
-/// Bytes of each request body read without room in the shared budget:
-/// enough for any ordinary request, so that these never wait behind big
-/// bodies. Bounded by the connection cap (1024 x 16 KiB = 16 MiB).
+/// Bytes of a request body read without room in the shared budget, for
+/// one request at a time per connection: enough for any ordinary request,
+/// so that these never wait behind big bodies. Bounded by the connection
+/// cap (1024 x 16 KiB = 16 MiB).
 pub(crate) const FREE_BODY_BYTES: usize = 16 * 1024;
 
 /// The semaphore for a budget of `bytes` (at least one body of
@@ -191,7 +192,11 @@ async fn process(
             return Err(e);
         }
     };
-    let (body, _budget) = read_body(shared, declared, body).await?;
+    let free_share = parts
+        .extensions
+        .get::<RequestTrack>()
+        .and_then(RequestTrack::take_free_share);
+    let (body, _budget) = read_body(shared, declared, free_share, body).await?;
 
     // Signature.
     let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
@@ -455,9 +460,16 @@ async fn measure(shared: &Shared, body: Body) -> Result<(), ApiError> {
     }
 }
 
+/// Room held for a body: keep it while its bytes (or what is decoded from
+/// them) are in use.
+struct Room<'s> {
+    _budget: Option<SemaphorePermit<'s>>,
+    _free: Option<FreeShare>,
+}
+
 /// Reads the body up to the size limit, within the body timeout, holding
-/// its bytes beyond the first [`FREE_BODY_BYTES`] in [`Shared::body_budget`]
-/// (the permit is returned: keep it while the bytes are in use). Room is
+/// its bytes in [`Shared::body_budget`], but for the first
+/// [`FREE_BODY_BYTES`] when the connection's `free_share` is given. Room is
 /// taken as bytes arrive, never for a declared length alone, so clients
 /// that announce big bodies and send nothing hold nothing; and a small
 /// body never waits for room, however many big ones are stalled. A body
@@ -466,9 +478,11 @@ async fn measure(shared: &Shared, body: Body) -> Result<(), ApiError> {
 async fn read_body<'s>(
     shared: &'s Shared,
     declared: Option<u64>,
+    free_share: Option<FreeShare>,
     mut body: Body,
-) -> Result<(Bytes, Option<SemaphorePermit<'s>>), ApiError> {
+) -> Result<(Bytes, Room<'s>), ApiError> {
     let max = shared.max_body_bytes;
+    let free = if free_share.is_some() { FREE_BODY_BYTES } else { 0 };
     // The buffer is sized for the declared length once bytes arrive (no
     // copies as it grows); pages are only resident as they are written.
     let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max).min(max));
@@ -496,7 +510,7 @@ async fn read_body<'s>(
                 }
                 continue;
             }
-            let needed = budget_units(total.saturating_sub(FREE_BODY_BYTES));
+            let needed = budget_units(total.saturating_sub(free));
             if needed > held_units {
                 waiting_for_budget.store(true, Ordering::Relaxed);
                 let more = budget
@@ -528,7 +542,13 @@ async fn read_body<'s>(
         Err(_) if waiting_for_budget.load(Ordering::Relaxed) => return Err(budget_exhausted(shared)),
         Err(_) => return Err(body_late(shared)),
     };
-    Ok((bytes, held))
+    Ok((
+        bytes,
+        Room {
+            _budget: held,
+            _free: free_share,
+        },
+    ))
 }
 
 /// The request parameters: the query of a GET, the body of a POST (JSON,
