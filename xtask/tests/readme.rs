@@ -154,8 +154,7 @@ fn ci_runs_the_readme_test_command() {
     let last = ci
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .next_back()
+        .rfind(|l| !l.is_empty() && !l.starts_with('#'))
         .expect(".ci/run has commands");
     assert_eq!(
         last,
