@@ -1,26 +1,98 @@
 #!/usr/bin/env bash
-# The whole check, as CI runs it: formatting, lints, generated-code freshness,
-# every test (including the ones against the official API description and the
-# official Python SDK), and benchmarks compiled but not run.
+# The whole check, as CI runs it (.ci/run): formatting, lints, generated-code
+# freshness, every test (including the ones against the official API
+# description and the official Python SDK, and each benchmark run once in test
+# mode), and the doc tests.
+#
+# Everything builds in the dev/test profile: the benchmarks too, since a
+# release build only matters when measuring (`cargo bench`). The test steps
+# select the same packages, hence the same dependency features, so
+# dependencies are built once for all of them; clippy's check artifacts
+# cannot be shared with a build. Each step prints its wall and CPU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+now_ms() {
+    if [[ -n "${EPOCHREALTIME:-}" ]]; then
+        local t=${EPOCHREALTIME/./}
+        echo $((t / 1000))
+    else # bash before 5 (macOS): whole seconds
+        echo $(($(date +%s) * 1000))
+    fi
+}
+# CPU time (user + system) of the finished child processes, in ms; 0 where
+# /proc is missing. On a shared machine it says what a step costs when wall
+# time says how busy the machine was.
+tick=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_ms() {
+    local stat
+    read -r -a stat </proc/$$/stat 2>/dev/null || { echo 0; return; }
+    echo $(((stat[15] + stat[16]) * 1000 / tick))
+}
+secs() { printf '%d.%01d s' $(($1 / 1000)) $(($1 % 1000 / 100)); }
+
+started=$(now_ms)
+summary=()
+current=""
+step_started=0
+step_cpu=0
+
+finish_step() {
+    [[ -n "$current" ]] || return 0
+    local took=$(($(now_ms) - step_started)) cpu=$(($(cpu_ms) - step_cpu))
+    summary+=("$(printf '%9s %14s  %s' "$(secs "$took")" "(CPU $(secs "$cpu"))" "$current")")
+    printf '<== %s: %s (CPU %s)\n' "$current" "$(secs "$took")" "$(secs "$cpu")"
+    current=""
+}
+
+step() {
+    finish_step
+    current="$*"
+    step_started=$(now_ms)
+    step_cpu=$(cpu_ms)
+    printf '\n==> %s\n' "$current"
+}
+
+on_exit() {
+    local rc=$?
+    if [[ $rc -ne 0 && -n "$current" ]]; then
+        printf '\nFAILED: %s\n' "$current"
+        current="$current: FAILED"
+    fi
+    finish_step
+    printf '\n'
+    printf '%s\n' ${summary[@]+"${summary[@]}"}
+    printf '%9s %14s  total%s\n' "$(secs $(($(now_ms) - started)))" "(CPU $(secs "$(cpu_ms)"))" \
+        "$([[ $rc -eq 0 ]] || echo ", FAILED")"
+}
+trap on_exit EXIT
 
 step "cargo fmt --check"
 cargo fmt --all --check
 
-step "cargo clippy --all-targets -- -D warnings"
+step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# The default targets: libraries, binaries, integration tests, and the
+# examples built as programs (a test runs one as a user would).
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    run_tests() { cargo nextest run --workspace --no-fail-fast "$@"; }
+else
+    echo "cargo-nextest not found: running the tests with cargo test instead" \
+        "(cargo install cargo-nextest --locked for parallel, per-test output)"
+    run_tests() { cargo test --workspace --no-fail-fast "$@"; }
+fi
+run_tests
+
+# Same profile and features as the tests, so only the two bench programs are
+# compiled; criterion runs each benchmark once when not given --bench.
+step "benchmarks, once each in test mode"
+run_tests --benches
+
+# After the tests, so xtask and its dependencies are already built.
 step "cargo xtask regen --check"
 cargo xtask regen --check
-
-step "tests"
-cargo nextest run --workspace --no-fail-fast
-
-step "benchmarks compile (not run)"
-cargo bench --workspace --no-run --quiet
 
 step "doc tests"
 cargo test --workspace --doc --quiet

@@ -53,7 +53,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = regen::workspace_root();
+    let root = match regen::workspace_root() {
+        Ok(root) => root,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::Regen { check } => run_regen(&root, check),
         Command::Import {

@@ -26,12 +26,37 @@ pub struct Outcome {
     pub total: usize,
 }
 
-pub fn workspace_root() -> PathBuf {
-    // xtask lives one level below the root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+/// The root of the checkout xtask runs in, found at run time.
+///
+/// Not `env!("CARGO_MANIFEST_DIR")`: that path is frozen into the binary, and
+/// cargo reuses one binary for every clone sharing a `CARGO_TARGET_DIR`, so
+/// it would read and rewrite another clone's files. `cargo run` and
+/// `cargo test` set `CARGO_MANIFEST_DIR` in the process environment (the
+/// xtask package of the checkout being worked on); a binary started directly
+/// looks up from the current directory.
+pub fn workspace_root() -> Result<PathBuf, String> {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let found = manifest_dir.iter().chain([&cwd]).find_map(|dir| find_root(dir));
+    found.ok_or_else(|| {
+        format!(
+            "{} is not inside this project's workspace (no Cargo.toml with [workspace] beside xtask/ \
+             in it or above it); run `cargo xtask` from the checkout",
+            cwd.display()
+        )
+    })
+}
+
+/// The nearest ancestor of `start` (itself included) that is this project's
+/// workspace root: a `Cargo.toml` with a `[workspace]` table, beside `xtask/`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|dir| is_root(dir)).map(Path::to_path_buf)
+}
+
+fn is_root(dir: &Path) -> bool {
+    dir.join("xtask/Cargo.toml").is_file()
+        && std::fs::read_to_string(dir.join("Cargo.toml"))
+            .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
 }
 
 /// Generates every target; in `Write` mode, writes the files that changed and

@@ -10,7 +10,7 @@ use codegen::spec::{ApiFile, MemberKind};
 use xtask::regen::{self, Mode};
 
 fn root() -> std::path::PathBuf {
-    regen::workspace_root()
+    regen::workspace_root().expect("the tests run inside the workspace")
 }
 
 #[test]

@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn workspace_root() -> PathBuf {
-    // Every crate that includes this file sits one level below the root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // Every crate that includes this file sits one level below the root. Read
+    // at run time (cargo test and nextest set it): a test binary reused from
+    // another clone sharing the target dir has that clone's path compiled in.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo test");
+    Path::new(&manifest_dir)
         .parent()
         .expect("crate has a parent")
         .to_path_buf()

@@ -1,0 +1,164 @@
+//! What the README tells a new user to do works as written.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{cargo, root, run, target_dir};
+
+/// The text of `## {heading}` up to the next `## ` heading.
+fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
+    let start = readme
+        .find(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("README.md has no `## {heading}` section"));
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    &rest[..end]
+}
+
+/// Fenced code blocks as (info string, body).
+fn code_blocks(text: &str) -> Vec<(&str, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(&str, String)> = None;
+    for line in text.lines() {
+        match (&mut open, line.trim_start().strip_prefix("```")) {
+            (None, Some(info)) => open = Some((info.trim(), String::new())),
+            (Some(_), Some("")) => blocks.extend(open.take()),
+            (Some((_, body)), _) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+fn first_block(section: &str, info: impl Fn(&str) -> bool, what: &str) -> String {
+    code_blocks(section)
+        .into_iter()
+        .find(|(i, _)| info(i))
+        .map(|(_, body)| body)
+        .unwrap_or_else(|| panic!("README.md: `## Calling CVM from Rust` has no {what} block"))
+}
+
+/// A TOML basic string holding `path`.
+fn toml_string(path: &Path) -> String {
+    let text = path.to_str().expect("UTF-8 path");
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The `[profile.*]` tables of the workspace manifest, so the sample builds
+/// with the same settings and reuses the workspace's compiled dependencies.
+fn profiles(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            keep = line.starts_with("[profile.");
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A crate outside the workspace whose `Cargo.toml` is the README's snippet
+/// (with `cvm-api` pointed at this checkout, as a user's path or git
+/// dependency would) and whose `main.rs` is the README's sample, built with
+/// cargo: a dependency line or a tokio feature missing from the snippet fails
+/// the build.
+#[test]
+fn readme_cargo_snippet_builds_the_readme_sample() {
+    let root = root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = section(&readme, "Calling CVM from Rust");
+    let snippet = first_block(section, |i| i == "toml", "```toml");
+    let sample = first_block(section, |i| i.split(',').next() == Some("rust"), "```rust");
+
+    let is_cvm_api = |line: &str| {
+        line.trim_start()
+            .strip_prefix("cvm-api")
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    let count = snippet.lines().filter(|l| is_cvm_api(l)).count();
+    assert_eq!(
+        count, 1,
+        "the snippet should have one `cvm-api = ...` line:\n{snippet}"
+    );
+    let local = format!("cvm-api = {{ path = {} }}", toml_string(&root.join("cvm-api")));
+    let dependencies: Vec<String> = snippet
+        .lines()
+        .map(|l| {
+            if is_cvm_api(l) {
+                local.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+
+    let manifest = format!(
+        "[package]\nname = \"cvm-readme-sample\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         {}\n\n# A workspace of its own, not a member of the SDK's.\n[workspace]\n\n{}",
+        dependencies.join("\n"),
+        profiles(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap())
+    );
+    let dir = std::env::temp_dir().join(format!("cvm-readme-sample-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), &manifest).unwrap();
+    std::fs::write(dir.join("src/main.rs"), &sample).unwrap();
+    // The workspace's lock: the same versions, all already downloaded, so the
+    // build needs no network and shares the workspace's compiled crates.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+
+    let out = run(
+        cargo()
+            .args(["build", "--offline"])
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env_remove("CARGO_MANIFEST_DIR"),
+        Duration::from_secs(900),
+    );
+    assert!(
+        out.success,
+        "the README's Cargo.toml snippet and sample do not build:\n--- Cargo.toml\n{manifest}\n--- cargo\n{}",
+        out.stderr
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// CI (`.ci/run`) runs exactly the command the README gives as the test command.
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let root = root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let commands: Vec<String> = code_blocks(section(&readme, "Start here"))
+        .iter()
+        .filter(|(info, _)| *info == "sh")
+        .flat_map(|(_, body)| body.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|line| line.contains("scripts/test.sh"))
+        .map(|line| line.split('#').next().unwrap_or("").trim().to_string())
+        .collect();
+    assert_eq!(
+        commands.len(),
+        1,
+        "README's `## Start here` should give one test command: {commands:?}"
+    );
+
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    let last = ci
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with('#'))
+        .expect(".ci/run has commands");
+    assert_eq!(
+        last,
+        format!("exec {}", commands[0]),
+        ".ci/run must end by running the README's test command"
+    );
+}
