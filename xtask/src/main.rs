@@ -133,7 +133,7 @@ fn run_regen(root: &std::path::Path, check: bool) -> Result<ExitCode, String> {
 }
 
 fn run_import(root: &std::path::Path, opts: &import::Options) -> Result<ExitCode, String> {
-    let spec_dir = root.join(regen::TARGETS[0].spec);
+    let spec_dir = root.join(regen::CVM_SPEC);
     let sources = import::ErrorSources::load(root, opts)?;
     let report = import::import_into_dir(&spec_dir, &sources, opts)?;
     for line in report.lines(&sources) {

@@ -3,15 +3,69 @@
 use std::path::{Path, PathBuf};
 
 /// One spec and where its code goes, both relative to the workspace root.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    pub spec: &'static str,
-    pub out: &'static str,
+    /// `spec/<service>/<version>`.
+    pub spec: String,
+    /// The `generated` directory of the service's crate, or a module per
+    /// version inside it when the service has several.
+    pub out: String,
 }
 
-pub const TARGETS: &[Target] = &[Target {
-    spec: "spec/cvm/v20170312",
-    out: "cvm-api/src/generated",
-}];
+/// The spec directory `cargo xtask import` writes CVM's actions into.
+pub const CVM_SPEC: &str = "spec/cvm/v20170312";
+
+/// Every spec directory under `spec/` (`spec/<service>/<version>/api.json`),
+/// sorted, each with the crate its code goes to: `<service>-api/` at the
+/// root where that crate exists (as `cvm-api` does), else
+/// `services/<service>-api/`. A spec without its crate is an error naming
+/// the crate to create.
+pub fn targets(root: &Path) -> Result<Vec<Target>, String> {
+    let subdirs = |dir: &Path| -> Result<Vec<String>, String> {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+            if entry.path().is_dir() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    };
+    let mut targets = Vec::new();
+    for service in subdirs(&root.join("spec"))? {
+        let versions: Vec<String> = subdirs(&root.join("spec").join(&service))?
+            .into_iter()
+            .filter(|v| {
+                root.join("spec")
+                    .join(&service)
+                    .join(v)
+                    .join("api.json")
+                    .is_file()
+            })
+            .collect();
+        let crate_dir = [format!("{service}-api"), format!("services/{service}-api")]
+            .into_iter()
+            .find(|dir| root.join(dir).join("Cargo.toml").is_file());
+        for version in &versions {
+            let spec = format!("spec/{service}/{version}");
+            let Some(crate_dir) = &crate_dir else {
+                return Err(format!(
+                    "{spec} has no crate to generate into: create services/{service}-api (a crate whose \
+                     src/lib.rs mounts src/generated)"
+                ));
+            };
+            let out = if versions.len() == 1 {
+                format!("{crate_dir}/src/generated")
+            } else {
+                format!("{crate_dir}/src/generated/{version}")
+            };
+            targets.push(Target { spec, out });
+        }
+    }
+    Ok(targets)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -59,15 +113,15 @@ fn is_root(dir: &Path) -> bool {
             .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
 }
 
-/// Generates every target; in `Write` mode, writes the files that changed and
-/// removes `.rs` files the generator no longer produces.
+/// Generates every target [`targets`] finds; in `Write` mode, writes the
+/// files that changed and removes `.rs` files the generator no longer produces.
 pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
     let mut stale = Vec::new();
     let mut total = 0;
-    for target in TARGETS {
-        let model = codegen::load_dir(&root.join(target.spec)).map_err(|e| e.to_string())?;
-        let files = codegen::generate(&model, target.spec).map_err(|e| e.to_string())?;
-        let out_dir = root.join(target.out);
+    for target in targets(root)? {
+        let model = codegen::load_dir(&root.join(&target.spec)).map_err(|e| e.to_string())?;
+        let files = codegen::generate(&model, &target.spec).map_err(|e| e.to_string())?;
+        let out_dir = root.join(&target.out);
         total += files.len();
         for file in &files {
             let path = out_dir.join(file.name);
@@ -101,4 +155,53 @@ pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
         }
     }
     Ok(Outcome { stale, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, path: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn every_spec_directory_is_found_with_its_crate() {
+        let root = std::env::temp_dir().join(format!("xtask-targets-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        touch(&root, "spec/cvm/v20170312/api.json");
+        touch(&root, "cvm-api/Cargo.toml");
+        touch(&root, "spec/tag/v20180813/api.json");
+        touch(&root, "services/tag-api/Cargo.toml");
+        touch(&root, "spec/monitor/v20180724/api.json");
+        touch(&root, "spec/monitor/v20230616/api.json");
+        touch(&root, "spec/monitor/notes/readme.txt");
+        touch(&root, "services/monitor-api/Cargo.toml");
+        let found = targets(&root).unwrap();
+        let pairs: Vec<(&str, &str)> = found.iter().map(|t| (t.spec.as_str(), t.out.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("spec/cvm/v20170312", "cvm-api/src/generated"),
+                (
+                    "spec/monitor/v20180724",
+                    "services/monitor-api/src/generated/v20180724"
+                ),
+                (
+                    "spec/monitor/v20230616",
+                    "services/monitor-api/src/generated/v20230616"
+                ),
+                ("spec/tag/v20180813", "services/tag-api/src/generated"),
+            ]
+        );
+        touch(&root, "spec/vpc/v20170312/api.json");
+        let err = targets(&root).unwrap_err();
+        assert!(
+            err.contains("spec/vpc/v20170312 has no crate") && err.contains("services/vpc-api"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
