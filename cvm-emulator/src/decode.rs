@@ -210,7 +210,7 @@ fn check_unknown<T: Serialize>(action: &str, params: &Value, decoded: &T) -> Res
 /// Walks `input` and `known` together; `true` with `path` naming the first
 /// member of `input` missing from `known`. Null members are skipped (an
 /// absent optional member encodes to nothing).
-pub(crate) fn find_unknown(input: &Value, known: &Value, path: &mut Vec<String>) -> bool {
+fn find_unknown(input: &Value, known: &Value, path: &mut Vec<String>) -> bool {
     match (input, known) {
         (Value::Object(given), Value::Object(defined)) => {
             for (key, value) in given {
