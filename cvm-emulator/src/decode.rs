@@ -533,43 +533,6 @@ pub(crate) fn check_rules<T: Validate + ?Sized>(request: &T) -> Result<(), ApiEr
     }
 }
 
-/// Walks `input` and `known` together; `true` with `path` naming the first
-/// member of `input` missing from `known`. Null members are skipped (an
-/// absent optional member encodes to nothing).
-pub(crate) fn find_unknown(input: &Value, known: &Value, path: &mut Vec<String>) -> bool {
-    match (input, known) {
-        (Value::Object(given), Value::Object(defined)) => {
-            for (key, value) in given {
-                if value.is_null() {
-                    continue;
-                }
-                path.push(key.clone());
-                match defined.get(key) {
-                    None => return true,
-                    Some(inner) => {
-                        if find_unknown(value, inner, path) {
-                            return true;
-                        }
-                    }
-                }
-                path.pop();
-            }
-            false
-        }
-        (Value::Array(given), Value::Array(defined)) => {
-            for (i, (value, inner)) in given.iter().zip(defined).enumerate() {
-                path.push(i.to_string());
-                if find_unknown(value, inner, path) {
-                    return true;
-                }
-                path.pop();
-            }
-            false
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use cvm_api::types::{DescribeInstancesRequest, RunInstancesRequest, StartInstancesRequest};

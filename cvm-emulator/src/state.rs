@@ -13,11 +13,9 @@ use std::path::Path;
 use cvm_api::types::{
     Instance, InternetAccessible, LoginSettings, Placement, SystemDisk, VirtualPrivateCloud,
 };
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::Value;
 
-use crate::decode::find_unknown;
 use crate::persist::{self, ChangeRef, Persistence, Ticket};
 use crate::time::{iso8601, now_ms};
 
@@ -51,14 +49,16 @@ pub const TERMINATED: &str = "TERMINATED";
 /// Each instance is a DescribeInstances `Instance` object plus `Region`
 /// (derived from the zone when absent) and, while an operation is under
 /// way, `PendingTransition`. Members left out of a seed get plausible values
-/// when the emulator starts; only `Placement.Zone` is required. Members the
-/// emulator does not know are refused, at the top level and inside
-/// instances (a misspelt `InstanceStat` would otherwise be ignored).
+/// when the emulator starts; only `Placement.Zone` is required.
+/// [`State::from_json`] and [`State::load`] refuse members the emulator does
+/// not know, at the top level and at any depth inside instances (a misspelt
+/// `InstanceStat` would otherwise be ignored); plain serde refuses unknown
+/// top-level members only.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct State {
     /// Instances, oldest first.
-    #[serde(rename = "Instances", default, deserialize_with = "strict_instances")]
+    #[serde(rename = "Instances", default)]
     pub instances: Vec<StoredInstance>,
     /// RunInstances calls made with a `ClientToken`: a retry with the same
     /// token returns the same instances instead of creating more.
@@ -82,7 +82,7 @@ pub struct ClientTokenRecord {
 }
 
 /// One instance as kept by the emulator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredInstance {
     /// Region the instance lives in (`ap-guangzhou`); requests see only the
     /// instances of their `X-TC-Region`.
@@ -112,66 +112,71 @@ pub struct PendingTransition {
     pub completes_at_ms: u64,
 }
 
-/// Deserializes `Instances` one instance at a time, refusing members that
-/// the instance does not have. `StoredInstance` flattens `Instance`, and
-/// serde cannot deny unknown fields through a flatten: an instance is
-/// decoded, encoded again, and the two compared (the way requests are
-/// checked for `UnknownParameter`). Only one instance is held as a `Value`
-/// at a time, so a large state is not held twice while it loads.
-fn strict_instances<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<StoredInstance>, D::Error> {
-    struct Instances;
-    impl<'de> Visitor<'de> for Instances {
-        type Value = Vec<StoredInstance>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list of instances")
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-            while let Some(value) = seq.next_element::<Value>()? {
-                let index = out.len();
-                let stored = checked_instance(&value)
-                    .map_err(|e| de::Error::custom(format!("Instances.{index}{e}")))?;
-                out.push(stored);
-            }
-            Ok(out)
-        }
+/// Decoded by hand rather than derived: through serde's `flatten` the
+/// members of `Instance` would be buffered first and unknown ones dropped
+/// unseen. Here `Region` and `PendingTransition` are taken out and every
+/// other member goes straight to `Instance`, so [`State::from_json`] sees
+/// (and refuses) unknown members at any depth, in one pass.
+impl<'de> Deserialize<'de> for StoredInstance {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(StoredInstanceVisitor)
     }
-    deserializer.deserialize_seq(Instances)
 }
 
-/// An instance decoded from `value`, or `.Path: problem`.
-fn checked_instance(value: &Value) -> Result<StoredInstance, String> {
-    let located = |e: serde_path_to_error::Error<serde_json::Error>| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            format!(": {inner}")
-        } else {
-            format!(".{path}: {inner}")
-        }
-    };
-    let stored: StoredInstance = serde_path_to_error::deserialize(value).map_err(|e| {
-        // Through the flatten the member is lost; `Instance` alone knows it.
-        match serde_path_to_error::deserialize::<_, Instance>(value) {
-            Err(inner) if inner.path().to_string() != "." => located(inner),
-            _ => located(e),
-        }
-    })?;
-    let mut encoded = serde_json::to_value(&stored).map_err(|e| format!(": cannot be encoded again: {e}"))?;
-    if let Value::Object(map) = &mut encoded {
-        // Skipped when empty, yet a known member.
-        map.entry("Region").or_insert(Value::Null);
+struct StoredInstanceVisitor;
+
+impl<'de> Visitor<'de> for StoredInstanceVisitor {
+    type Value = StoredInstance;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an instance object")
     }
-    let mut path = Vec::new();
-    if find_unknown(value, &encoded, &mut path) {
-        return Err(format!(
-            ".{}: unknown member (an instance has the members of a DescribeInstances Instance, plus Region and PendingTransition)",
-            path.join(".")
-        ));
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StoredInstance, A::Error> {
+        let mut own = OwnMembers {
+            map,
+            region: None,
+            pending: None,
+        };
+        let instance = Instance::deserialize(de::value::MapAccessDeserializer::new(&mut own))?;
+        Ok(StoredInstance {
+            region: own.region.unwrap_or_default(),
+            instance,
+            pending: own.pending.flatten(),
+        })
     }
-    Ok(stored)
+}
+
+/// An instance's map with `Region` and `PendingTransition` taken out.
+struct OwnMembers<A> {
+    map: A,
+    region: Option<String>,
+    pending: Option<Option<PendingTransition>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for OwnMembers<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.map.next_key::<String>()? else {
+                return Ok(None);
+            };
+            match key.as_str() {
+                "Region" if self.region.is_some() => return Err(de::Error::duplicate_field("Region")),
+                "Region" => self.region = Some(self.map.next_value()?),
+                "PendingTransition" if self.pending.is_some() => {
+                    return Err(de::Error::duplicate_field("PendingTransition"))
+                }
+                "PendingTransition" => self.pending = Some(self.map.next_value()?),
+                _ => return seed.deserialize(key.into_deserializer()).map(Some),
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
 }
 
 /// A state that cannot be loaded or kept.
@@ -250,9 +255,40 @@ impl State {
             .find(|i| i.instance.instance_id == instance_id)
     }
 
-    /// Parses the JSON form. Unknown members are refused (see [`State`]).
+    /// Parses the JSON form. Unknown members are refused (see [`State`]);
+    /// errors name the member (`Instances.3.CPU`).
     pub fn from_json(text: &str) -> Result<Self, StateError> {
-        Ok(serde_json::from_str(text)?)
+        let mut unknown = None;
+        let mut note = |path: serde_ignored::Path<'_>| {
+            unknown.get_or_insert_with(|| member_name(&path));
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = State::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
+            .and_then(|state| de.end().map(|()| state));
+        let state = match parsed {
+            Ok(state) => state,
+            // Again, tracking the path (which halves the speed) to name
+            // the member at fault.
+            Err(e) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                return Err(StateError::Json(
+                    match serde_path_to_error::deserialize::<_, State>(&mut de) {
+                        Err(located) if !dotted(located.path()).is_empty() => {
+                            let path = dotted(located.path());
+                            de::Error::custom(format!("{path}: {}", located.into_inner()))
+                        }
+                        _ => e,
+                    },
+                ));
+            }
+        };
+        if let Some(path) = unknown {
+            return Err(StateError::Json(de::Error::custom(format!(
+                "{path}: unknown member (an instance has the members of a DescribeInstances Instance, \
+                 plus Region and PendingTransition)"
+            ))));
+        }
+        Ok(state)
     }
 
     /// The JSON form, pretty-printed.
@@ -288,6 +324,39 @@ impl State {
             source,
         })
     }
+}
+
+/// `Instances.3.Placement.Zonee`: members and indices (serde_ignored's
+/// own form marks optional values with `?`, which names no member).
+fn member_name(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    let (parent, own) = match path {
+        Path::Root => return String::new(),
+        Path::Seq { parent, index } => (parent, index.to_string()),
+        Path::Map { parent, key } => (parent, key.clone()),
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            return member_name(parent)
+        }
+    };
+    let parent = member_name(parent);
+    if parent.is_empty() {
+        own
+    } else {
+        format!("{parent}.{own}")
+    }
+}
+
+/// `Instances.3.Placement` (members and indices, dot-separated).
+fn dotted(path: &serde_path_to_error::Path) -> String {
+    path.iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 impl StoredInstance {
@@ -1190,7 +1259,15 @@ mod tests {
             ),
             (
                 r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "CPU": "many"}]}"#,
-                "Instances.0.CPU",
+                "Instances.0.CPU: string \"many\" is not an int64 at line 1 column",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "GPUInfo": {"Bogus": 1}}]}"#,
+                "Instances.0.GPUInfo.Bogus: unknown member",
+            ),
+            (
+                r#"{"Instances": [{"Placement": {"Zone": "z-1"}, "Region": "a", "Region": "b"}]}"#,
+                "duplicate field `Region`",
             ),
             (
                 r#"{"ClientTokens": [{"Region": "r", "ClientToken": "t", "InstanceIds": [], "When": 1}]}"#,
