@@ -295,6 +295,11 @@ impl Client {
                 deadline,
             };
             let (reply, failure) = match self.attempt(&attempt).await {
+                // Refused before sending: not an attempt, and final.
+                Err(failure @ (Failure::Credentials(_) | Failure::Request(_))) => {
+                    *sent -= 1;
+                    return Err(failure);
+                }
                 Ok(reply) => match reply.open() {
                     Ok((raw, request_id)) => match decode(raw.get()) {
                         Ok(()) => {
@@ -505,7 +510,11 @@ impl Client {
         while let Some(chunk) = response.chunk().await.map_err(Failure::transport)? {
             if body.len() + chunk.len() > limit {
                 body.extend_from_slice(&chunk[..limit - body.len()]);
-                let reply = Reply { status, headers, body };
+                let reply = Reply {
+                    status,
+                    headers,
+                    body,
+                };
                 return Err(reply.invalid(
                     InvalidResponseKind::TooLarge,
                     format!("the body is longer than {limit} bytes; not read further"),
@@ -513,7 +522,11 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Reply { status, headers, body })
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn after_attempt(
@@ -725,12 +738,14 @@ mod tests {
         assert!(has);
         assert_eq!(json(&body).as_object().unwrap().len(), 1);
 
-        let (body, has) = with_client_token(br#"{"ClientToken":"mine"}"#.to_vec(), "ClientToken", Some("mine"));
+        let (body, has) =
+            with_client_token(br#"{"ClientToken":"mine"}"#.to_vec(), "ClientToken", Some("mine"));
         assert!(has);
         assert_eq!(body, br#"{"ClientToken":"mine"}"#);
 
         // An empty token is replaced, not duplicated.
-        let (body, has) = with_client_token(br#"{"ClientToken":"","B":[1]}"#.to_vec(), "ClientToken", Some(""));
+        let (body, has) =
+            with_client_token(br#"{"ClientToken":"","B":[1]}"#.to_vec(), "ClientToken", Some(""));
         assert!(has);
         let text = String::from_utf8(body.clone()).unwrap();
         assert_eq!(text.matches("ClientToken").count(), 1, "{text}");

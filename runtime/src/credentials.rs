@@ -130,7 +130,8 @@ impl Credentials {
         self.inner
             .prepared
             .get_or_init(|| {
-                self.check().map_err(|(what, problem)| format!("invalid {what}: {problem}"))?;
+                self.check()
+                    .map_err(|(what, problem)| format!("invalid {what}: {problem}"))?;
                 let token = match self.session_token() {
                     Some(t) => {
                         let mut value = HeaderValue::from_str(t)
@@ -255,11 +256,11 @@ impl Future for CredentialsFuture<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.0 {
-            FutureState::Ready(result) => Poll::Ready(
-                result
-                    .take()
-                    .unwrap_or_else(|| Err(CredentialsError::new("the credentials future was polled after completion"))),
-            ),
+            FutureState::Ready(result) => Poll::Ready(result.take().unwrap_or_else(|| {
+                Err(CredentialsError::new(
+                    "the credentials future was polled after completion",
+                ))
+            })),
             FutureState::Pending(future) => future.as_mut().poll(cx),
         }
     }
@@ -316,7 +317,11 @@ impl CredentialsError {
 
 impl fmt::Display for CredentialsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "no usable credentials: {}", super::error::Escaped(&self.reason))?;
+        write!(
+            f,
+            "no usable credentials: {}",
+            super::error::Escaped(&self.reason)
+        )?;
         if let Some(source) = &self.source {
             write!(f, ": {}", super::error::Escaped(&source.to_string()))?;
         }
@@ -326,7 +331,9 @@ impl fmt::Display for CredentialsError {
 
 impl std::error::Error for CredentialsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -367,8 +374,14 @@ mod tests {
     #[test]
     fn unusable_credentials_are_refused_without_echoing_secrets() {
         for (c, expected) in [
-            (Credentials::new("", SecretKey::new("k")), "invalid secret id: is empty"),
-            (Credentials::new("AK/ID", SecretKey::new("k")), "invalid secret id"),
+            (
+                Credentials::new("", SecretKey::new("k")),
+                "invalid secret id: is empty",
+            ),
+            (
+                Credentials::new("AK/ID", SecretKey::new("k")),
+                "invalid secret id",
+            ),
             (Credentials::new("AKID", SecretKey::new("")), "invalid secret key"),
             (
                 Credentials::new("AKID", SecretKey::new("k")).with_session_token("tok\nsecret"),

@@ -41,6 +41,18 @@ pub trait Interceptor: Send + Sync + 'static {
     }
 }
 
+/// Lets a caller keep a handle on an interceptor it added (to read its
+/// counters, say).
+impl<T: Interceptor> Interceptor for std::sync::Arc<T> {
+    fn before_send(&self, request: &mut OutgoingRequest<'_>) {
+        (**self).before_send(request)
+    }
+
+    fn after_attempt(&self, outcome: &AttemptOutcome<'_>) {
+        (**self).after_attempt(outcome)
+    }
+}
+
 /// Headers the runtime sets and signs or that the HTTP stack owns:
 /// interceptors may not replace them.
 const RESERVED: [&str; 11] = [
@@ -171,7 +183,9 @@ impl AttemptOutcome<'_> {
 
     /// The response's header names, in the order received.
     pub fn header_names(&self) -> impl Iterator<Item = &str> {
-        self.headers.into_iter().flat_map(|h| h.keys().map(HeaderName::as_str))
+        self.headers
+            .into_iter()
+            .flat_map(|h| h.keys().map(HeaderName::as_str))
     }
 
     /// The `RequestId` of the answer, when it was an API envelope.
@@ -220,11 +234,23 @@ mod tests {
             headers: &mut headers,
         };
         assert_eq!(request.insert_header("X-Trace-Id", "abc"), Ok(()));
-        assert_eq!(request.insert_header("Authorization", "x"), Err(HeaderError::Reserved));
-        assert_eq!(request.insert_header("X-TC-Token", "x"), Err(HeaderError::Reserved));
+        assert_eq!(
+            request.insert_header("Authorization", "x"),
+            Err(HeaderError::Reserved)
+        );
+        assert_eq!(
+            request.insert_header("X-TC-Token", "x"),
+            Err(HeaderError::Reserved)
+        );
         assert_eq!(request.insert_header("HOST", "x"), Err(HeaderError::Reserved));
-        assert_eq!(request.insert_header("bad name", "x"), Err(HeaderError::InvalidName));
-        assert_eq!(request.insert_header("X-Ok", "a\nb"), Err(HeaderError::InvalidValue));
+        assert_eq!(
+            request.insert_header("bad name", "x"),
+            Err(HeaderError::InvalidName)
+        );
+        assert_eq!(
+            request.insert_header("X-Ok", "a\nb"),
+            Err(HeaderError::InvalidValue)
+        );
         assert_eq!(headers.len(), 1);
         assert_eq!(headers["x-trace-id"], "abc");
     }

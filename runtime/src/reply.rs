@@ -370,10 +370,7 @@ mod tests {
         );
         let too_large = reply(200, "{}").invalid(InvalidResponseKind::TooLarge, "big".to_owned());
         assert_eq!(too_large.class(), Class::Final);
-        assert_eq!(
-            Failure::request("x", "bad".to_owned()).class(),
-            Class::Final
-        );
+        assert_eq!(Failure::request("x", "bad".to_owned()).class(), Class::Final);
     }
 
     #[test]

@@ -200,7 +200,11 @@ impl TokenBucket {
 
     /// A call succeeded; `taken` is what its retries took.
     pub(crate) fn on_success(&self, taken: u32) {
-        let back = if taken > 0 { taken } else { self.budget.success_reward };
+        let back = if taken > 0 {
+            taken
+        } else {
+            self.budget.success_reward
+        };
         if back == 0 || self.tokens.load(Ordering::Relaxed) >= self.budget.capacity {
             return;
         }
@@ -262,7 +266,10 @@ mod tests {
         assert_eq!(policy.ceiling(Class::Throttling, 3), Duration::from_secs(4));
         assert_eq!(policy.ceiling(Class::Throttling, 6), Duration::from_secs(20));
         assert_eq!(policy.ceiling(Class::Transient, 40), Duration::from_secs(20));
-        assert_eq!(policy.ceiling(Class::Transient, u32::MAX), Duration::from_secs(20));
+        assert_eq!(
+            policy.ceiling(Class::Transient, u32::MAX),
+            Duration::from_secs(20)
+        );
         let mut seen_low = false;
         let mut seen_high = false;
         for _ in 0..2_000 {
