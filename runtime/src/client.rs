@@ -152,21 +152,11 @@ impl Client {
             };
             let call = Call {
                 service: A::SERVICE,
-                action: A::NAME,
-                version: A::VERSION,
+                action: Name::Static(A::NAME),
+                version: Name::Static(A::VERSION),
                 safe: options.idempotent.unwrap_or(A::READ_ONLY || has_token),
             };
-            let mut response = None;
-            let mut decode = |raw: &str| -> Result<(), String> {
-                let mut de = serde_json::Deserializer::from_str(raw);
-                response = Some(
-                    serde_path_to_error::deserialize(&mut de)
-                        .map_err(|e| format!("cannot decode the `Response` object: {e}"))?,
-                );
-                Ok(())
-            };
-            let attempts = self.run(call, body.into(), options, &mut decode).await?;
-            response.ok_or_else(|| not_decoded(attempts))
+            self.run(call, body.into(), options, decode::<A::Response>).await
         }
         .instrument(span)
         .await
@@ -216,104 +206,35 @@ impl Client {
             let body = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest(unserializable(e)))?;
             let call = Call {
                 service,
-                action,
-                version,
+                action: Name::Borrowed(action),
+                version: Name::Borrowed(version),
                 safe: options.idempotent.unwrap_or(false),
             };
-            let mut response = None;
-            let mut decode = |raw: &str| -> Result<(), String> {
-                let mut de = serde_json::Deserializer::from_str(raw);
-                response = Some(
-                    serde_path_to_error::deserialize(&mut de)
-                        .map_err(|e| format!("cannot decode the `Response` object: {e}"))?,
-                );
-                Ok(())
-            };
-            let attempts = self.run(call, body.into(), options, &mut decode).await?;
-            response.ok_or_else(|| not_decoded(attempts))
+            self.run(call, body.into(), options, decode::<Resp>).await
         }
         .instrument(span)
         .await
     }
 
-    /// The attempt loop; the non-generic part of every call. `decode` gets
-    /// the `Response` object of a success; `Ok` gives the attempts made.
-    async fn run<E: From<ServiceError>>(
+    /// The attempt loop. Generic only in `decode`, so that each action
+    /// adds a small state machine: every step is a non-generic method.
+    async fn run<R, E: From<ServiceError>>(
         &self,
         call: Call<'_>,
         body: bytes::Bytes,
         options: &CallOptions,
-        decode: &mut (dyn FnMut(&str) -> Result<(), String> + Send),
-    ) -> Result<u32, Error<E>> {
-        let mut sent = 0;
-        match self.attempts(&call, &body, options, decode, &mut sent).await {
-            Ok(()) => Ok(sent),
-            Err(failure) => Err(failure.into_error(sent)),
-        }
-    }
-
-    async fn attempts(
-        &self,
-        call: &Call<'_>,
-        body: &bytes::Bytes,
-        options: &CallOptions,
-        decode: &mut (dyn FnMut(&str) -> Result<(), String> + Send),
-        sent: &mut u32,
-    ) -> Result<(), Failure> {
-        let inner = &*self.inner;
-        let config = &inner.config;
-        let policy = options.retry.as_ref().unwrap_or(config.retry());
-        let max_attempts = policy.max_attempts.max(1);
-        let attempt_timeout = options.timeout.unwrap_or(config.timeout());
-        let started = Instant::now();
-        let deadline = options
-            .deadline
-            .or(config.deadline())
-            .and_then(|d| started.checked_add(d));
-        let action = header_value(call.action).map_err(|reason| Failure::request("action", reason))?;
-        let version = header_value(call.version).map_err(|reason| Failure::request("version", reason))?;
-        let mut skew_corrected = false;
-        // Tokens this call's retries took, given back if it succeeds.
-        let mut taken = 0;
+        decode: impl Fn(&str) -> Result<R, String>,
+    ) -> Result<R, Error<E>> {
+        let mut state = self.start(&call, options).map_err(|f| f.into_error(0))?;
         loop {
-            *sent += 1;
-            let now = Instant::now();
-            // The client's own timeout applies unless this attempt needs
-            // another (setting one per request costs an allocation).
-            let timeout = match deadline {
-                Some(d) => Some(attempt_timeout.min(d.saturating_duration_since(now))),
-                None => Some(attempt_timeout),
-            }
-            .filter(|t| *t != config.timeout());
-            let attempt = Attempt {
-                call,
-                number: *sent,
-                action: &action,
-                version: &version,
-                body,
-                timeout,
-                deadline,
-            };
-            let (reply, failure) = match self.attempt(&attempt).await {
-                // Refused before sending: not an attempt, and final.
-                Err(failure @ (Failure::Credentials(_) | Failure::Request(_))) => {
-                    *sent -= 1;
-                    return Err(failure);
-                }
+            state.sent += 1;
+            let started = Instant::now();
+            let failure = match self.attempt(&state, &body).await {
                 Ok(reply) => match reply.open() {
                     Ok((raw, request_id)) => match decode(raw.get()) {
-                        Ok(()) => {
-                            let elapsed = now.elapsed();
-                            tracing::debug!(
-                                status = reply.status,
-                                request_id,
-                                attempt = *sent,
-                                elapsed_ms = millis(elapsed),
-                                "success"
-                            );
-                            self.after_attempt(call, *sent, elapsed, Some(&reply), Some(&request_id), None);
-                            inner.budget.on_success(taken);
-                            return Ok(());
+                        Ok(response) => {
+                            self.succeeded(&state, &reply, &request_id, started.elapsed());
+                            return Ok(response);
                         }
                         Err(reason) => {
                             let failure = reply.invalid(InvalidResponseKind::Undecodable, reason);
@@ -324,81 +245,140 @@ impl Client {
                 },
                 Err(failure) => (None, failure),
             };
-            let elapsed = now.elapsed();
-            tracing::debug!(
-                status = reply.as_ref().map(|r| r.status).or(failure.status()),
-                request_id = failure.request_id(),
-                failure = %failure.summary(),
-                attempt = *sent,
-                elapsed_ms = millis(elapsed),
-                "attempt failed"
-            );
-            self.after_attempt(call, *sent, elapsed, reply.as_ref(), None, Some(&failure));
+            if let Err(failure) = self.failed(&mut state, failure, started.elapsed()).await {
+                return Err(failure.into_error(state.sent));
+            }
+        }
+    }
 
-            let class = failure.class();
-            if class == Class::SignatureExpired {
-                // The gateway refused the timestamp before acting: learn the
-                // service's time and re-sign once, at once.
-                let date = reply.as_ref().and_then(|r| r.headers.get(DATE));
-                if skew_corrected || deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Err(failure);
-                }
-                let Some(skew) = date.and_then(|d| inner.clock.learn(d.as_bytes())) else {
-                    return Err(failure);
-                };
-                skew_corrected = true;
-                tracing::debug!(
-                    skew_secs = skew,
-                    request_id = failure.request_id(),
-                    "signature expired: clock skew learnt from the answer's Date, signing again"
-                );
-                continue;
-            }
-            if !class.retryable(call.safe) {
+    /// What every attempt of a call shares.
+    fn start<'a>(&'a self, call: &'a Call<'a>, options: &'a CallOptions) -> Result<CallState<'a>, Failure> {
+        let config = &self.inner.config;
+        let deadline = options
+            .deadline
+            .or(config.deadline())
+            .and_then(|d| Instant::now().checked_add(d));
+        Ok(CallState {
+            call,
+            action: call
+                .action
+                .header()
+                .map_err(|reason| Failure::request("action", reason))?,
+            version: call
+                .version
+                .header()
+                .map_err(|reason| Failure::request("version", reason))?,
+            policy: options.retry.as_ref().unwrap_or(config.retry()),
+            attempt_timeout: options.timeout.unwrap_or(config.timeout()),
+            deadline,
+            sent: 0,
+            skew_corrected: false,
+            taken: 0,
+        })
+    }
+
+    /// Bookkeeping after the success of attempt `state.sent`.
+    fn succeeded(&self, state: &CallState<'_>, reply: &Reply, request_id: &str, elapsed: Duration) {
+        tracing::debug!(
+            status = reply.status,
+            request_id,
+            attempt = state.sent,
+            elapsed_ms = millis(elapsed),
+            "success"
+        );
+        self.after_attempt(state, elapsed, Some(reply), Some(request_id), None);
+        self.inner.budget.on_success(state.taken);
+    }
+
+    /// Decides after a failed attempt: `Ok` once it is time for the next
+    /// (the backoff slept), `Err` with the error that ends the call.
+    async fn failed(
+        &self,
+        state: &mut CallState<'_>,
+        (reply, failure): (Option<Reply>, Failure),
+        elapsed: Duration,
+    ) -> Result<(), Failure> {
+        if let Failure::Credentials(_) | Failure::Request(_) = failure {
+            // Refused before sending: not an attempt, and final.
+            state.sent -= 1;
+            return Err(failure);
+        }
+        let inner = &*self.inner;
+        tracing::debug!(
+            status = reply.as_ref().map(|r| r.status).or(failure.status()),
+            request_id = failure.request_id(),
+            failure = %failure.summary(),
+            attempt = state.sent,
+            elapsed_ms = millis(elapsed),
+            "attempt failed"
+        );
+        self.after_attempt(state, elapsed, reply.as_ref(), None, Some(&failure));
+
+        let class = failure.class();
+        if class == Class::SignatureExpired {
+            // The gateway refused the timestamp before acting: learn the
+            // service's time and re-sign once, at once.
+            if state.skew_corrected || state.deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(failure);
             }
-            // The skew correction is not one of the policy's attempts.
-            let counted = *sent - u32::from(skew_corrected);
-            if counted >= max_attempts {
-                return Err(failure);
-            }
-            let delay = policy.backoff(class, counted);
-            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-                tracing::debug!(
-                    delay_ms = millis(delay),
-                    "not retrying: the backoff would end past the deadline"
-                );
-                return Err(failure);
-            }
-            let Some(cost) = inner.budget.try_acquire(class) else {
-                tracing::debug!(
-                    attempt = *sent,
-                    failure = %failure.summary(),
-                    "not retrying: the client's retry budget is spent"
-                );
+            let date = reply.as_ref().and_then(|r| r.headers.get(DATE));
+            let Some(skew) = date.and_then(|d| inner.clock.learn(d.as_bytes())) else {
                 return Err(failure);
             };
-            taken += cost;
+            state.skew_corrected = true;
             tracing::debug!(
-                attempt = *sent,
-                delay_ms = millis(delay),
-                code = failure.code(),
-                failure = %failure.summary(),
+                skew_secs = skew,
                 request_id = failure.request_id(),
-                "retrying"
+                "signature expired: clock skew learnt from the answer's Date, signing again"
             );
-            tokio::time::sleep(delay).await;
+            return Ok(());
         }
+        if !class.retryable(state.call.safe) {
+            return Err(failure);
+        }
+        // The skew correction is not one of the policy's attempts.
+        let counted = state.sent - u32::from(state.skew_corrected);
+        if counted >= state.policy.max_attempts.max(1) {
+            return Err(failure);
+        }
+        let delay = state.policy.backoff(class, counted);
+        if state.deadline.is_some_and(|d| Instant::now() + delay >= d) {
+            tracing::debug!(
+                delay_ms = millis(delay),
+                "not retrying: the backoff would end past the deadline"
+            );
+            return Err(failure);
+        }
+        let Some(cost) = inner.budget.try_acquire(class) else {
+            tracing::debug!(
+                attempt = state.sent,
+                failure = %failure.summary(),
+                "not retrying: the client's retry budget is spent"
+            );
+            return Err(failure);
+        };
+        state.taken += cost;
+        tracing::debug!(
+            attempt = state.sent,
+            delay_ms = millis(delay),
+            code = failure.code(),
+            failure = %failure.summary(),
+            request_id = failure.request_id(),
+            "retrying"
+        );
+        tokio::time::sleep(delay).await;
+        Ok(())
     }
 
     /// One attempt: credentials, timestamp, signature, interceptors, send,
     /// read within the size cap.
-    async fn attempt(&self, attempt: &Attempt<'_>) -> Result<Reply, Failure> {
+    async fn attempt(&self, state: &CallState<'_>, body: &bytes::Bytes) -> Result<Reply, Failure> {
         let inner = &*self.inner;
-        let call = attempt.call;
+        let call = state.call;
+        let number = state.sent;
         let credentials = {
             let provide = inner.config.credentials_provider().provide();
-            match attempt.deadline {
+            match state.deadline {
                 None => provide.await,
                 Some(deadline) => tokio::time::timeout_at(deadline.into(), provide)
                     .await
@@ -432,19 +412,19 @@ impl Client {
             host: &target.host,
             query: "",
             content_type: CONTENT_TYPE_JSON,
-            payload: Payload::Bytes(attempt.body),
+            payload: Payload::Bytes(body),
             service: call.service,
             timestamp,
             // Signed so that a captured request cannot be replayed as another action.
-            action: Some(call.action),
+            action: Some(call.action.as_str()),
         });
         let mut authorization = HeaderValue::from_str(&authorization)
             .map_err(|_| Failure::request("secret id", "cannot be sent in an HTTP header".to_owned()))?;
         authorization.set_sensitive(true);
 
         let mut headers = HeaderMap::with_capacity(10);
-        headers.insert(X_TC_ACTION, attempt.action.clone());
-        headers.insert(X_TC_VERSION, attempt.version.clone());
+        headers.insert(X_TC_ACTION, state.action.clone());
+        headers.insert(X_TC_VERSION, state.version.clone());
         headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
         if let Some(region) = &inner.region {
             headers.insert(X_TC_REGION, region.clone());
@@ -463,20 +443,28 @@ impl Client {
         for interceptor in inner.config.interceptors() {
             interceptor.before_send(&mut OutgoingRequest {
                 service: call.service,
-                action: call.action,
-                version: call.version,
-                attempt: attempt.number,
+                action: call.action.as_str(),
+                version: call.version.as_str(),
+                attempt: number,
                 headers: &mut headers,
             });
         }
 
-        tracing::debug!(url = %target.url, bytes = attempt.body.len(), attempt = attempt.number, "sending request");
+        tracing::debug!(url = %target.url, bytes = body.len(), attempt = number, "sending request");
         let mut builder = inner
             .http
             .post(target.url)
             .headers(headers)
-            .body(Body::from(attempt.body.clone()));
-        if let Some(timeout) = attempt.timeout {
+            .body(Body::from(body.clone()));
+        // The client's own timeout applies unless this attempt needs
+        // another (setting one per request costs an allocation).
+        let timeout = match state.deadline {
+            Some(d) => state
+                .attempt_timeout
+                .min(d.saturating_duration_since(Instant::now())),
+            None => state.attempt_timeout,
+        };
+        if timeout != inner.config.timeout() {
             builder = builder.timeout(timeout);
         }
         let mut response = builder.send().await.map_err(Failure::transport)?;
@@ -531,8 +519,7 @@ impl Client {
 
     fn after_attempt(
         &self,
-        call: &Call<'_>,
-        attempt: u32,
+        state: &CallState<'_>,
         elapsed: Duration,
         reply: Option<&Reply>,
         request_id: Option<&str>,
@@ -543,9 +530,9 @@ impl Client {
             return;
         }
         let outcome = AttemptOutcome {
-            service: call.service,
-            action: call.action,
-            attempt,
+            service: state.call.service,
+            action: state.call.action.as_str(),
+            attempt: state.sent,
             elapsed,
             status: reply.map(|r| r.status).or(failure.and_then(Failure::status)),
             headers: reply.map(|r| &r.headers),
@@ -620,30 +607,64 @@ impl CallOptions {
 /// What the runtime needs to know about one action.
 struct Call<'a> {
     service: &'a str,
-    action: &'a str,
-    version: &'a str,
+    action: Name<'a>,
+    version: Name<'a>,
     /// Repeating the call is safe: timeouts, resets and 5xx may be retried.
     safe: bool,
 }
 
-/// One attempt of a call.
-struct Attempt<'a> {
-    call: &'a Call<'a>,
-    /// 1-based.
-    number: u32,
-    action: &'a HeaderValue,
-    version: &'a HeaderValue,
-    body: &'a bytes::Bytes,
-    /// Per-request timeout, when not the HTTP client's own.
-    timeout: Option<Duration>,
-    deadline: Option<Instant>,
+/// An action or version name: a generated action's are `'static`, and
+/// then become header values without copying.
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    Static(&'static str),
+    Borrowed(&'a str),
 }
 
-fn header_value(value: &str) -> Result<HeaderValue, String> {
-    if value.is_empty() {
-        return Err("is empty".to_owned());
+impl Name<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Static(s) => s,
+            Name::Borrowed(s) => s,
+        }
     }
-    HeaderValue::from_str(value).map_err(|_| format!("`{value}` cannot be sent in an HTTP header"))
+
+    fn header(&self) -> Result<HeaderValue, String> {
+        let value = self.as_str();
+        if value.is_empty() {
+            return Err("is empty".to_owned());
+        }
+        let invalid = || format!("`{value}` cannot be sent in an HTTP header");
+        match self {
+            // `from_static` panics on a byte HTTP does not allow: check first.
+            Name::Static(s) if s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) => {
+                Ok(HeaderValue::from_static(s))
+            }
+            Name::Static(_) => Err(invalid()),
+            Name::Borrowed(s) => HeaderValue::from_str(s).map_err(|_| invalid()),
+        }
+    }
+}
+
+/// What the attempts of one call share.
+struct CallState<'a> {
+    call: &'a Call<'a>,
+    action: HeaderValue,
+    version: HeaderValue,
+    policy: &'a RetryConfig,
+    attempt_timeout: Duration,
+    deadline: Option<Instant>,
+    /// Requests sent so far; during an attempt, its number (1-based).
+    sent: u32,
+    skew_corrected: bool,
+    /// Tokens this call's retries took, given back if it succeeds.
+    taken: u32,
+}
+
+/// The `Response` object of a success as `R`.
+fn decode<R: DeserializeOwned>(raw: &str) -> Result<R, String> {
+    let mut de = serde_json::Deserializer::from_str(raw);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| format!("cannot decode the `Response` object: {e}"))
 }
 
 fn unserializable(e: serde_json::Error) -> ValidationError {
@@ -652,18 +673,6 @@ fn unserializable(e: serde_json::Error) -> ValidationError {
             field: String::new(),
             problem: format!("cannot be serialized as JSON: {e}"),
         }],
-    }
-}
-
-/// The loop reports success only after `decode` succeeded, which sets the
-/// response; this error stands for a broken promise rather than a panic.
-fn not_decoded<E>(attempts: u32) -> Error<E> {
-    Error::InvalidResponse {
-        status: 200,
-        body: String::new(),
-        reason: "the `Response` object was not decoded".to_owned(),
-        kind: InvalidResponseKind::Undecodable,
-        attempts,
     }
 }
 
@@ -723,6 +732,22 @@ mod tests {
 
     fn json(body: &[u8]) -> serde_json::Value {
         serde_json::from_slice(body).expect("JSON")
+    }
+
+    #[test]
+    fn names_become_header_values_or_a_clear_error() {
+        assert_eq!(
+            Name::Static("DescribeInstances").header().unwrap(),
+            "DescribeInstances"
+        );
+        assert_eq!(Name::Borrowed("2017-03-12").header().unwrap(), "2017-03-12");
+        for name in [Name::Static("Bad\nName"), Name::Borrowed("Bad\nName")] {
+            assert_eq!(
+                name.header().unwrap_err(),
+                "`Bad\nName` cannot be sent in an HTTP header"
+            );
+        }
+        assert_eq!(Name::Static("").header().unwrap_err(), "is empty");
     }
 
     #[test]
