@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use tencentcloud_runtime::{
-    Action, Client, Config, Credentials, Endpoint, Error, RetryConfig, SecretKey, ServiceError, Validate,
-    Validator,
+    Action, Client, Config, Credentials, Endpoint, Error, InvalidResponseKind, RetryConfig, SecretKey,
+    ServiceError, Validate, Validator,
 };
 
 const SECRET_ID: &str = "AKIDtestonly0123456789";
@@ -705,4 +705,56 @@ async fn nothing_secret_in_debug_or_errors() {
         assert!(!shown.contains(signature), "{shown}");
     }
     assert!(format!("{client:?}").contains(SECRET_ID));
+}
+
+/// `Config::with_http_client` reaches the service through an explicit
+/// proxy (here our server, which sees the absolute-form request a proxy
+/// gets), and cannot switch redirects back on.
+#[tokio::test]
+async fn a_customised_http_client_uses_its_proxy_and_still_refuses_redirects() {
+    let proxy = Server::start(200, r#"{"Response":{"Count":4,"RequestId":"via-proxy"}}"#).await;
+    let proxy_url = format!("http://{}", proxy.addr);
+    let proxied = client(
+        Config::new(credentials())
+            .with_endpoint(Endpoint::custom("http://cvm.example.invalid").unwrap())
+            .with_region("ap-guangzhou")
+            .with_http_client(move |builder| {
+                builder
+                    .proxy(reqwest::Proxy::http(&proxy_url).expect("proxy URL"))
+                    .redirect(reqwest::redirect::Policy::limited(5))
+            }),
+    );
+    let response = proxied.send(&ping()).await.expect("answered by the proxy");
+    assert_eq!(response.count, 4);
+    let seen = proxy.only_request();
+    assert_eq!(seen.path, "http://cvm.example.invalid/");
+    assert_eq!(seen.header("host"), Some("cvm.example.invalid"));
+
+    let other = Server::start(200, r#"{"Response":{"Count":9,"RequestId":"attacker"}}"#).await;
+    let redirecting = Server::start(302, "").await;
+    redirecting
+        .shared
+        .location
+        .lock()
+        .unwrap()
+        .replace(format!("http://{}/", other.addr));
+    let redirected = client(
+        Config::new(credentials())
+            .with_endpoint(redirecting.endpoint())
+            .with_region("ap-guangzhou")
+            .with_http_client(|builder| builder.redirect(reqwest::redirect::Policy::limited(5))),
+    );
+    let err = redirected.send(&ping()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidResponse {
+                status: 302,
+                kind: InvalidResponseKind::Redirect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(other.seen().is_empty());
 }

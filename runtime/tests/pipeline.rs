@@ -116,12 +116,20 @@ impl From<ServiceError> for TestError {
     }
 }
 
-/// What codegen emits for every action's error enum.
-impl ActionError for TestError {
+impl TestError {
+    /// As generated: an inherent accessor...
     fn service_error(&self) -> &ServiceError {
         match self {
             TestError::Throttled(e) | TestError::Unknown(e) => e,
         }
+    }
+}
+
+/// ...and the trait impl codegen is to emit for every error enum, which
+/// calls it (an inherent function wins the path lookup: no recursion).
+impl ActionError for TestError {
+    fn service_error(&self) -> &ServiceError {
+        TestError::service_error(self)
     }
 }
 
