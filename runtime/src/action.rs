@@ -27,7 +27,7 @@ pub trait Action: Serialize + Validate + Sync {
     fn client_token(&self) -> Option<&str> {
         None
     }
-    type Response: DeserializeOwned;
+    type Response: DeserializeOwned + Send;
     /// The action's typed error, built from whatever code the service sent.
     type Error: From<ServiceError> + std::error::Error + Send + Sync + 'static;
 }

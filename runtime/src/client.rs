@@ -1,27 +1,30 @@
-//! The generic call path: validate, serialize, sign, send, decode.
+//! The generic call path: validate and serialize once, then attempts
+//! (credentials, timestamp, sign, interceptors, send, read, classify) until
+//! one succeeds or the retry policy says stop.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE, LOCATION};
+use reqwest::Body;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use signer::{Payload, Signer, SigningRequest};
+use serde::Serialize;
+use signer::{Payload, SigningRequest};
 use tracing::Instrument;
 
+use super::clock::Clock;
 use super::error::Escaped;
+use super::interceptor::{AttemptOutcome, OutgoingRequest};
+use super::reply::{Failure, Reply};
+use super::retry::{Class, TokenBucket};
 use super::{
-    Action, Config, ConfigError, Error, ServiceError, TransportError, TransportErrorKind, ValidationError,
-    Violation,
+    Action, Config, ConfigError, CredentialsError, Error, InvalidResponseKind, RetryConfig, ServiceError,
+    ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.
 const CONTENT_TYPE_JSON: &str = "application/json";
-
-/// Longest body kept in [`Error::InvalidResponse`]; the rest is cut.
-const MAX_BODY_IN_ERROR: usize = 64 * 1024;
 
 const USER_AGENT: &str = concat!("cvm-api-rust/", env!("CARGO_PKG_VERSION"));
 
@@ -33,11 +36,12 @@ const X_TC_TOKEN: HeaderName = HeaderName::from_static("x-tc-token");
 const X_TC_LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
 
 /// The shared, service-independent client: one configuration, one
-/// credential, one connection pool. Service crates make their clients from
-/// it (`cvm_api::Client::new(&shared)`).
+/// credential provider, one connection pool, one retry budget, one clock
+/// correction. Service crates make their clients from it
+/// (`cvm_api::Client::new(&shared)`).
 ///
-/// Cheap to clone (an `Arc` inside); clones share the pool and the signer's
-/// key cache, so make one and clone it rather than making many.
+/// Cheap to clone (an `Arc` inside); clones share all of the above, so make
+/// one and clone it rather than making many.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -46,12 +50,11 @@ pub struct Client {
 struct Inner {
     config: Config,
     http: reqwest::Client,
-    signer: Signer,
-    /// Header values built once; the token is marked sensitive so the HTTP
-    /// stack never prints it.
+    /// Header values built once.
     region: Option<HeaderValue>,
     language: Option<HeaderValue>,
-    token: Option<HeaderValue>,
+    clock: Clock,
+    budget: TokenBucket,
 }
 
 impl Client {
@@ -66,34 +69,16 @@ impl Client {
         };
         let region = config.region().map(|r| header(r, "region")).transpose()?;
         let language = config.language().map(|l| header(l, "language")).transpose()?;
-        let token = match config.credentials().session_token() {
-            Some(t) => {
-                let mut value = header(t, "session token")?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
-        };
-        let http = reqwest::Client::builder()
-            // The API never redirects. Following one would resend the signed
-            // body and the session token to whatever host `Location` names,
-            // and report that host's answer as the service's.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout())
-            .connect_timeout(config.connect_timeout())
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(ConfigError::HttpClient)?;
-        let credentials = config.credentials();
-        let signer = Signer::new(credentials.secret_id(), credentials.secret_key().clone());
+        let http = config.http_client(USER_AGENT)?;
+        let budget = TokenBucket::new(config.retry_budget());
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
-                signer,
                 region,
                 language,
-                token,
+                clock: Clock::default(),
+                budget,
             }),
         })
     }
@@ -108,9 +93,22 @@ impl Client {
         &self.inner.config
     }
 
+    /// Seconds the service's clock is ahead of this machine's (negative:
+    /// behind), as learnt from the `Date` of an `AuthFailure.SignatureExpire`
+    /// answer; 0 until then. Requests are timestamped with it.
+    pub fn clock_skew(&self) -> i64 {
+        self.inner.clock.skew()
+    }
+
+    /// Tokens left in the retry budget shared by this client and its clones.
+    pub fn retry_tokens(&self) -> u32 {
+        self.inner.budget.available()
+    }
+
     /// Calls action `A`: checks the request ([`Error::InvalidRequest`], and
     /// nothing is sent), signs it with TC3-HMAC-SHA256, POSTs it as JSON and
-    /// decodes the answer into `A::Response` or `A::Error`.
+    /// decodes the answer into `A::Response` or `A::Error`, retrying as the
+    /// client's [`RetryConfig`] allows.
     pub async fn send<A: Action>(&self, request: &A) -> Result<A::Response, Error<A::Error>> {
         self.send_with(request, &CallOptions::default()).await
     }
@@ -145,14 +143,20 @@ impl Client {
                 tracing::debug!(error = %e, "request refused before sending");
                 return Err(Error::InvalidRequest(e));
             }
+            let body = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest(unserializable(e)))?;
+            // A request that carries a token is safe to repeat: the service
+            // acts on one token once. Fill one in when the caller did not.
+            let (body, has_token) = match A::CLIENT_TOKEN {
+                Some(member) => with_client_token(body, member, request.client_token()),
+                None => (body, false),
+            };
             let call = Call {
                 service: A::SERVICE,
-                action: A::NAME,
-                version: A::VERSION,
+                action: Name::Static(A::NAME),
+                version: Name::Static(A::VERSION),
+                safe: options.idempotent.unwrap_or(A::READ_ONLY || has_token),
             };
-            self.round_trip(call, request, options)
-                .await
-                .map_err(Failure::into_error)
+            self.run(call, body.into(), options, decode::<A::Response>).await
         }
         .instrument(span)
         .await
@@ -161,6 +165,10 @@ impl Client {
     /// Calls any action by name, for actions this crate does not describe:
     /// `request` is sent as the JSON body as is (no client-side checks) and
     /// the `Response` object is decoded into `Resp`. Prefer the typed methods.
+    ///
+    /// Knowing nothing of the action, only what is always safe to repeat is
+    /// retried (throttling, connect failures); see [`Client::call_with`] and
+    /// [`CallOptions::with_idempotent`].
     pub async fn call<Req, Resp>(
         &self,
         service: &str,
@@ -170,80 +178,258 @@ impl Client {
     ) -> Result<Resp, Error<ServiceError>>
     where
         Req: Serialize + ?Sized,
-        Resp: DeserializeOwned,
+        Resp: DeserializeOwned + Send,
     {
-        let span = tracing::debug_span!("tencentcloud", action, service, version);
-        self.round_trip(
-            Call {
-                service,
-                action,
-                version,
-            },
-            request,
-            &CallOptions::default(),
-        )
-        .instrument(span)
-        .await
-        .map_err(Failure::into_error)
+        self.call_with(service, version, action, request, &CallOptions::default())
+            .await
     }
 
-    async fn round_trip<Req, Resp>(
+    /// [`Client::call`] with `options` overriding the client's settings for
+    /// this call. `options.with_idempotent(true)` declares repeating the call
+    /// safe (the action only reads, or the request carries a `ClientToken`),
+    /// so that timeouts, lost connections, 5xx and `InternalError` are
+    /// retried too.
+    pub async fn call_with<Req, Resp>(
         &self,
-        call: Call<'_>,
+        service: &str,
+        version: &str,
+        action: &str,
         request: &Req,
         options: &CallOptions,
-    ) -> Result<Resp, Failure>
+    ) -> Result<Resp, Error<ServiceError>>
     where
         Req: Serialize + ?Sized,
-        Resp: DeserializeOwned,
+        Resp: DeserializeOwned + Send,
     {
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Failure::request("", format!("cannot be serialized as JSON: {e}")))?;
-        let started = Instant::now();
-        let reply = self.execute(call, body, options).await?;
-        let response = reply.open(started)?;
-        let mut de = serde_json::Deserializer::from_str(response.get());
-        serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| reply.invalid(format!("cannot decode the `Response` object: {e}")))
+        let span = tracing::debug_span!("tencentcloud", action, service, version);
+        async {
+            let body = serde_json::to_vec(request).map_err(|e| Error::InvalidRequest(unserializable(e)))?;
+            let call = Call {
+                service,
+                action: Name::Borrowed(action),
+                version: Name::Borrowed(version),
+                safe: options.idempotent.unwrap_or(false),
+            };
+            self.run(call, body.into(), options, decode::<Resp>).await
+        }
+        .instrument(span)
+        .await
     }
 
-    /// Signs and sends one request; the non-generic part of every call.
-    async fn execute(&self, call: Call<'_>, body: Vec<u8>, options: &CallOptions) -> Result<Reply, Failure> {
+    /// The attempt loop. Generic only in `decode`, so that each action
+    /// adds a small state machine: every step is a non-generic method.
+    async fn run<R, E: From<ServiceError>>(
+        &self,
+        call: Call<'_>,
+        body: bytes::Bytes,
+        options: &CallOptions,
+        decode: impl Fn(&str) -> Result<R, String>,
+    ) -> Result<R, Error<E>> {
+        let mut state = self.start(&call, options).map_err(|f| f.into_error(0))?;
+        loop {
+            state.sent += 1;
+            let started = Instant::now();
+            let failure = match self.attempt(&state, &body).await {
+                Ok(reply) => match reply.open() {
+                    Ok((raw, request_id)) => match decode(raw.get()) {
+                        Ok(response) => {
+                            self.succeeded(&state, &reply, &request_id, started.elapsed());
+                            return Ok(response);
+                        }
+                        Err(reason) => {
+                            let failure = reply.invalid(InvalidResponseKind::Undecodable, reason);
+                            (Some(reply), failure)
+                        }
+                    },
+                    Err(failure) => (Some(reply), failure),
+                },
+                Err(failure) => (None, failure),
+            };
+            if let Err(failure) = self.failed(&mut state, failure, started.elapsed()).await {
+                return Err(failure.into_error(state.sent));
+            }
+        }
+    }
+
+    /// What every attempt of a call shares.
+    fn start<'a>(&'a self, call: &'a Call<'a>, options: &'a CallOptions) -> Result<CallState<'a>, Failure> {
+        let config = &self.inner.config;
+        let deadline = options
+            .deadline
+            .or(config.deadline())
+            .and_then(|d| Instant::now().checked_add(d));
+        Ok(CallState {
+            call,
+            action: call
+                .action
+                .header()
+                .map_err(|reason| Failure::request("action", reason))?,
+            version: call
+                .version
+                .header()
+                .map_err(|reason| Failure::request("version", reason))?,
+            policy: options.retry.as_ref().unwrap_or(config.retry()),
+            attempt_timeout: options.timeout.unwrap_or(config.timeout()),
+            deadline,
+            sent: 0,
+            skew_corrected: false,
+            taken: 0,
+        })
+    }
+
+    /// Bookkeeping after the success of attempt `state.sent`.
+    fn succeeded(&self, state: &CallState<'_>, reply: &Reply, request_id: &str, elapsed: Duration) {
+        tracing::debug!(
+            status = reply.status,
+            request_id,
+            attempt = state.sent,
+            elapsed_ms = millis(elapsed),
+            "success"
+        );
+        self.after_attempt(state, elapsed, Some(reply), Some(request_id), None);
+        self.inner.budget.on_success(state.taken);
+    }
+
+    /// Decides after a failed attempt: `Ok` once it is time for the next
+    /// (the backoff slept), `Err` with the error that ends the call.
+    async fn failed(
+        &self,
+        state: &mut CallState<'_>,
+        (reply, failure): (Option<Reply>, Failure),
+        elapsed: Duration,
+    ) -> Result<(), Failure> {
+        if let Failure::Credentials(_) | Failure::Request(_) = failure {
+            // Refused before sending: not an attempt, and final.
+            state.sent -= 1;
+            return Err(failure);
+        }
         let inner = &*self.inner;
+        tracing::debug!(
+            status = reply.as_ref().map(|r| r.status).or(failure.status()),
+            request_id = failure.request_id(),
+            failure = %failure.summary(),
+            attempt = state.sent,
+            elapsed_ms = millis(elapsed),
+            "attempt failed"
+        );
+        self.after_attempt(state, elapsed, reply.as_ref(), None, Some(&failure));
+
+        let class = failure.class();
+        if class == Class::SignatureExpired {
+            // The gateway refused the timestamp before acting: learn the
+            // service's time and re-sign once, at once.
+            if state.skew_corrected || state.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(failure);
+            }
+            let date = reply.as_ref().and_then(|r| r.headers.get(DATE));
+            let Some(skew) = date.and_then(|d| inner.clock.learn(d.as_bytes())) else {
+                return Err(failure);
+            };
+            state.skew_corrected = true;
+            tracing::debug!(
+                skew_secs = skew,
+                request_id = failure.request_id(),
+                "signature expired: clock skew learnt from the answer's Date, signing again"
+            );
+            return Ok(());
+        }
+        if !class.retryable(state.call.safe) {
+            return Err(failure);
+        }
+        // The skew correction is not one of the policy's attempts.
+        let counted = state.sent - u32::from(state.skew_corrected);
+        if counted >= state.policy.max_attempts.max(1) {
+            return Err(failure);
+        }
+        let delay = state.policy.backoff(class, counted);
+        if state.deadline.is_some_and(|d| Instant::now() + delay >= d) {
+            tracing::debug!(
+                delay_ms = millis(delay),
+                "not retrying: the backoff would end past the deadline"
+            );
+            return Err(failure);
+        }
+        let Some(cost) = inner.budget.try_acquire(class) else {
+            tracing::debug!(
+                attempt = state.sent,
+                failure = %failure.summary(),
+                "not retrying: the client's retry budget is spent"
+            );
+            return Err(failure);
+        };
+        state.taken += cost;
+        tracing::debug!(
+            attempt = state.sent,
+            delay_ms = millis(delay),
+            code = failure.code(),
+            failure = %failure.summary(),
+            request_id = failure.request_id(),
+            "retrying"
+        );
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// One attempt: credentials, timestamp, signature, interceptors, send,
+    /// read within the size cap.
+    async fn attempt(&self, state: &CallState<'_>, body: &bytes::Bytes) -> Result<Reply, Failure> {
+        let inner = &*self.inner;
+        let call = state.call;
+        let number = state.sent;
+        let credentials = {
+            let provide = inner.config.credentials_provider().provide();
+            match state.deadline {
+                None => provide.await,
+                Some(deadline) => tokio::time::timeout_at(deadline.into(), provide)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(CredentialsError::new(
+                            "the credentials provider did not answer before the call's deadline",
+                        ))
+                    }),
+            }
+        }
+        .map_err(Failure::Credentials)?;
+        let prepared = credentials.prepared().map_err(Failure::Credentials)?;
+        if let Some(expiry) = credentials.expiry() {
+            if expiry <= inner.clock.now() {
+                return Err(Failure::Credentials(CredentialsError::new(format!(
+                    "the credentials of {} expired{}",
+                    credentials.secret_id(),
+                    unix_secs(expiry).map_or(String::new(), |s| format!(" at Unix time {s}")),
+                ))));
+            }
+        }
         let target = inner
             .config
             .endpoint()
             .target(call.service, inner.config.region())
             .map_err(|reason| Failure::request("service", reason))?;
-        let action = header_value(call.action).map_err(|reason| Failure::request("action", reason))?;
-        let version = header_value(call.version).map_err(|reason| Failure::request("version", reason))?;
 
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let authorization = inner.signer.authorization(&SigningRequest {
+        let timestamp = inner.clock.timestamp();
+        let authorization = prepared.signer.authorization(&SigningRequest {
             method: "POST",
             host: &target.host,
             query: "",
             content_type: CONTENT_TYPE_JSON,
-            payload: Payload::Bytes(&body),
+            payload: Payload::Bytes(body),
             service: call.service,
             timestamp,
             // Signed so that a captured request cannot be replayed as another action.
-            action: Some(call.action),
+            action: Some(call.action.as_str()),
         });
         let mut authorization = HeaderValue::from_str(&authorization)
             .map_err(|_| Failure::request("secret id", "cannot be sent in an HTTP header".to_owned()))?;
         authorization.set_sensitive(true);
 
         let mut headers = HeaderMap::with_capacity(10);
-        headers.insert(X_TC_ACTION, action);
-        headers.insert(X_TC_VERSION, version);
+        headers.insert(X_TC_ACTION, state.action.clone());
+        headers.insert(X_TC_VERSION, state.version.clone());
         headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
         if let Some(region) = &inner.region {
             headers.insert(X_TC_REGION, region.clone());
         }
-        if let Some(token) = &inner.token {
+        if let Some(token) = &prepared.token {
             headers.insert(X_TC_TOKEN, token.clone());
         }
         if let Some(language) = &inner.language {
@@ -254,16 +440,38 @@ impl Client {
         // No explicit Host: the HTTP client derives it from the URL exactly as
         // `target.host` was (host plus non-default port), and setting it too
         // would duplicate `:authority` on HTTP/2.
+        for interceptor in inner.config.interceptors() {
+            interceptor.before_send(&mut OutgoingRequest {
+                service: call.service,
+                action: call.action.as_str(),
+                version: call.version.as_str(),
+                attempt: number,
+                headers: &mut headers,
+            });
+        }
 
-        tracing::debug!(url = %target.url, bytes = body.len(), "sending request");
-        let mut builder = inner.http.post(target.url).headers(headers).body(body);
-        if let Some(timeout) = options.timeout {
+        tracing::debug!(url = %target.url, bytes = body.len(), attempt = number, "sending request");
+        let mut builder = inner
+            .http
+            .post(target.url)
+            .headers(headers)
+            .body(Body::from(body.clone()));
+        // The client's own timeout applies unless this attempt needs
+        // another (setting one per request costs an allocation).
+        let timeout = match state.deadline {
+            Some(d) => state
+                .attempt_timeout
+                .min(d.saturating_duration_since(Instant::now())),
+            None => state.attempt_timeout,
+        };
+        if timeout != inner.config.timeout() {
             builder = builder.timeout(timeout);
         }
         let mut response = builder.send().await.map_err(Failure::transport)?;
         let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
         if response.status().is_redirection() {
-            let location = response.headers().get(LOCATION).map(|v| {
+            let location = headers.get(LOCATION).map(|v| {
                 String::from_utf8_lossy(v.as_bytes())
                     .chars()
                     .take(512)
@@ -282,6 +490,7 @@ impl Client {
                 status,
                 body: String::new(),
                 reason,
+                kind: InvalidResponseKind::Redirect,
             });
         }
         let limit = inner.config.max_response_bytes();
@@ -289,12 +498,51 @@ impl Client {
         while let Some(chunk) = response.chunk().await.map_err(Failure::transport)? {
             if body.len() + chunk.len() > limit {
                 body.extend_from_slice(&chunk[..limit - body.len()]);
-                let reply = Reply { status, body };
-                return Err(reply.invalid(format!("the body is longer than {limit} bytes; not read further")));
+                let reply = Reply {
+                    status,
+                    headers,
+                    body,
+                };
+                return Err(reply.invalid(
+                    InvalidResponseKind::TooLarge,
+                    format!("the body is longer than {limit} bytes; not read further"),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn after_attempt(
+        &self,
+        state: &CallState<'_>,
+        elapsed: Duration,
+        reply: Option<&Reply>,
+        request_id: Option<&str>,
+        failure: Option<&Failure>,
+    ) {
+        let interceptors = self.inner.config.interceptors();
+        if interceptors.is_empty() {
+            return;
+        }
+        let outcome = AttemptOutcome {
+            service: state.call.service,
+            action: state.call.action.as_str(),
+            attempt: state.sent,
+            elapsed,
+            status: reply.map(|r| r.status).or(failure.and_then(Failure::status)),
+            headers: reply.map(|r| &r.headers),
+            request_id: request_id.or(failure.and_then(Failure::request_id)),
+            code: failure.and_then(Failure::code),
+            transport_error: failure.and_then(Failure::transport_kind),
+        };
+        for interceptor in interceptors {
+            interceptor.after_attempt(&outcome);
+        }
     }
 }
 
@@ -302,6 +550,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("config", &self.inner.config)
+            .field("clock_skew", &self.inner.clock.skew())
             .finish_non_exhaustive()
     }
 }
@@ -311,9 +560,17 @@ impl fmt::Debug for Client {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallOptions {
-    /// Time allowed for the request and its whole answer, instead of
-    /// [`Config::timeout`].
-    pub timeout: Option<std::time::Duration>,
+    /// Time allowed for each attempt, instead of [`Config::with_timeout`].
+    pub timeout: Option<Duration>,
+    /// Time allowed for the whole call, backoff included, instead of
+    /// [`Config::with_deadline`].
+    pub deadline: Option<Duration>,
+    /// Retry policy instead of [`Config::with_retry`].
+    pub retry: Option<RetryConfig>,
+    /// Whether repeating the call is safe, instead of what the action says
+    /// (`Action::READ_ONLY`, or a `ClientToken`); `Client::call` assumes
+    /// it is not.
+    pub idempotent: Option<bool>,
 }
 
 impl CallOptions {
@@ -323,296 +580,210 @@ impl CallOptions {
     }
 
     /// Sets [`CallOptions::timeout`].
-    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`CallOptions::deadline`].
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sets [`CallOptions::retry`], e.g. `RetryConfig::disabled()`.
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Sets [`CallOptions::idempotent`].
+    pub fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
         self
     }
 }
 
 /// What the runtime needs to know about one action.
-#[derive(Clone, Copy)]
 struct Call<'a> {
     service: &'a str,
-    action: &'a str,
-    version: &'a str,
+    action: Name<'a>,
+    version: Name<'a>,
+    /// Repeating the call is safe: timeouts, resets and 5xx may be retried.
+    safe: bool,
 }
 
-fn header_value(value: &str) -> Result<HeaderValue, String> {
-    if value.is_empty() {
-        return Err("is empty".to_owned());
-    }
-    HeaderValue::from_str(value).map_err(|_| format!("`{value}` cannot be sent in an HTTP header"))
+/// An action or version name: a generated action's are `'static`, and
+/// then become header values without copying.
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    Static(&'static str),
+    Borrowed(&'a str),
 }
 
-/// An answer as received.
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-/// `{"Response": {...}}`, the object kept unparsed.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "Response", borrow)]
-    response: Option<&'a RawValue>,
-}
-
-/// The members of `Response` every answer has.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(rename = "Error")]
-    error: Option<ErrorBody>,
-    #[serde(rename = "RequestId")]
-    request_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(rename = "Code")]
-    code: String,
-    #[serde(rename = "Message", default)]
-    message: Option<String>,
-}
-
-impl Reply {
-    /// The `Response` object of a success envelope; a service error or a
-    /// broken envelope otherwise.
-    fn open(&self, started: Instant) -> Result<&RawValue, Failure> {
-        let outcome = self.open_inner();
-        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match &outcome {
-            Ok((_, request_id)) => tracing::debug!(status = self.status, request_id, elapsed_ms, "success"),
-            Err(Failure::Service(e)) => tracing::debug!(
-                status = self.status,
-                request_id = e.request_id(),
-                code = e.code(),
-                elapsed_ms,
-                "service error"
-            ),
-            Err(Failure::Invalid { reason, .. }) => {
-                tracing::debug!(status = self.status, reason = %reason, elapsed_ms, "invalid response")
-            }
-            Err(_) => {}
-        }
-        outcome.map(|(raw, _)| raw)
-    }
-
-    fn open_inner(&self) -> Result<(&RawValue, String), Failure> {
-        // Serde also accepts a struct written as an array: require objects.
-        if !self.body.trim_ascii_start().starts_with(b"{") {
-            return Err(self.invalid("the body is not a JSON object".to_owned()));
-        }
-        let envelope: Envelope<'_> = serde_json::from_slice(&self.body)
-            .map_err(|e| self.invalid(format!("the body is not a JSON object: {e}")))?;
-        let response = envelope
-            .response
-            .ok_or_else(|| self.invalid("the body has no `Response` member".to_owned()))?;
-        if !response.get().starts_with('{') {
-            return Err(self.invalid("the `Response` member is malformed: not an object".to_owned()));
-        }
-        let head: Head = serde_json::from_str(response.get())
-            .map_err(|e| self.invalid(format!("the `Response` member is malformed: {e}")))?;
-        let request_id = head
-            .request_id
-            .ok_or_else(|| self.invalid("the `Response` object has no `RequestId`".to_owned()))?;
-        if let Some(error) = head.error {
-            return Err(Failure::Service(ServiceError::new(
-                error.code,
-                error.message.unwrap_or_default(),
-                request_id,
-            )));
-        }
-        if !(200..300).contains(&self.status) {
-            return Err(self.invalid(format!(
-                "HTTP status {} without an `Error` in the `Response`",
-                self.status
-            )));
-        }
-        Ok((response, request_id))
-    }
-
-    fn invalid(&self, reason: String) -> Failure {
-        Failure::Invalid {
-            status: self.status,
-            body: body_excerpt(&self.body),
-            reason,
-        }
-    }
-}
-
-/// The body as text, cut after [`MAX_BODY_IN_ERROR`] bytes (at a character
-/// boundary) with a note saying so.
-fn body_excerpt(body: &[u8]) -> String {
-    if body.len() <= MAX_BODY_IN_ERROR {
-        return String::from_utf8_lossy(body).into_owned();
-    }
-    let mut end = MAX_BODY_IN_ERROR;
-    // Back off over UTF-8 continuation bytes (at most 3) so as not to split
-    // a character; `body[end]` exists because `body.len() > end`.
-    while end > MAX_BODY_IN_ERROR - 3 && body[end] & 0xC0 == 0x80 {
-        end -= 1;
-    }
-    format!(
-        "{}... [truncated: first {end} of {} bytes shown]",
-        String::from_utf8_lossy(&body[..end]),
-        body.len()
-    )
-}
-
-/// A failed call before the action's error type is known.
-enum Failure {
-    Request(ValidationError),
-    Transport(TransportError),
-    Service(ServiceError),
-    Invalid {
-        status: u16,
-        body: String,
-        reason: String,
-    },
-}
-
-impl Failure {
-    fn request(field: &str, problem: String) -> Self {
-        Failure::Request(ValidationError {
-            violations: vec![Violation {
-                field: field.to_owned(),
-                problem,
-            }],
-        })
-    }
-
-    fn transport(e: reqwest::Error) -> Self {
-        let e = TransportError::new(transport_kind(&e), Box::new(e));
-        tracing::debug!(error = %e, "transport error");
-        Failure::Transport(e)
-    }
-
-    fn into_error<E: From<ServiceError>>(self) -> Error<E> {
+impl Name<'_> {
+    fn as_str(&self) -> &str {
         match self {
-            Failure::Request(e) => Error::InvalidRequest(e),
-            Failure::Transport(e) => Error::Transport(e),
-            Failure::Service(e) => Error::Service(E::from(e)),
-            Failure::Invalid { status, body, reason } => Error::InvalidResponse { status, body, reason },
+            Name::Static(s) => s,
+            Name::Borrowed(s) => s,
+        }
+    }
+
+    fn header(&self) -> Result<HeaderValue, String> {
+        let value = self.as_str();
+        if value.is_empty() {
+            return Err("is empty".to_owned());
+        }
+        let invalid = || format!("`{value}` cannot be sent in an HTTP header");
+        match self {
+            // `from_static` panics on a byte HTTP does not allow: check first.
+            Name::Static(s) if s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) => {
+                Ok(HeaderValue::from_static(s))
+            }
+            Name::Static(_) => Err(invalid()),
+            Name::Borrowed(s) => HeaderValue::from_str(s).map_err(|_| invalid()),
         }
     }
 }
 
-/// Sorts a reqwest failure into the kinds callers act on.
-fn transport_kind(e: &reqwest::Error) -> TransportErrorKind {
-    if e.is_timeout() {
-        return TransportErrorKind::Timeout;
+/// What the attempts of one call share.
+struct CallState<'a> {
+    call: &'a Call<'a>,
+    action: HeaderValue,
+    version: HeaderValue,
+    policy: &'a RetryConfig,
+    attempt_timeout: Duration,
+    deadline: Option<Instant>,
+    /// Requests sent so far; during an attempt, its number (1-based).
+    sent: u32,
+    skew_corrected: bool,
+    /// Tokens this call's retries took, given back if it succeeds.
+    taken: u32,
+}
+
+/// The `Response` object of a success as `R`.
+fn decode<R: DeserializeOwned>(raw: &str) -> Result<R, String> {
+    let mut de = serde_json::Deserializer::from_str(raw);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| format!("cannot decode the `Response` object: {e}"))
+}
+
+fn unserializable(e: serde_json::Error) -> ValidationError {
+    ValidationError {
+        violations: vec![Violation {
+            field: String::new(),
+            problem: format!("cannot be serialized as JSON: {e}"),
+        }],
     }
-    if e.is_connect() {
-        return TransportErrorKind::Connect;
+}
+
+/// `body` (a serialized request object) with `"<member>": "<uuid v4>"`
+/// added unless `caller_token` is a non-empty token; the second value says
+/// whether the body carries a token.
+fn with_client_token(body: Vec<u8>, member: &str, caller_token: Option<&str>) -> (Vec<u8>, bool) {
+    if caller_token.is_some_and(|t| !t.is_empty()) {
+        return (body, true);
     }
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(cause) = next {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            if matches!(
-                io.kind(),
-                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-            ) {
-                return TransportErrorKind::Reset;
+    let token = uuid::Uuid::new_v4().to_string();
+    if caller_token.is_some() {
+        // The caller set an empty token, which is serialized: replace it.
+        return match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body) {
+            Ok(mut object) => {
+                object.insert(member.to_owned(), token.into());
+                match serde_json::to_vec(&object) {
+                    Ok(body) => (body, true),
+                    Err(_) => (body, false),
+                }
             }
-        }
-        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
-            if hyper.is_incomplete_message() || hyper.is_canceled() || hyper.is_closed() {
-                return TransportErrorKind::Reset;
-            }
-        }
-        next = cause.source();
+            Err(_) => (body, false),
+        };
     }
-    TransportErrorKind::Other
+    let Some(rest) = body.strip_prefix(b"{") else {
+        return (body, false);
+    };
+    // Serde writes a struct as `{` + members + `}` with no whitespace: the
+    // member goes first, followed by a comma unless the object was empty.
+    let mut out = Vec::with_capacity(body.len() + member.len() + token.len() + 8);
+    out.push(b'{');
+    if serde_json::to_writer(&mut out, member).is_err() {
+        return (body, false);
+    }
+    out.push(b':');
+    out.push(b'"');
+    out.extend_from_slice(token.as_bytes());
+    out.push(b'"');
+    if rest != b"}" {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    (out, true)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn unix_secs(t: std::time::SystemTime) -> Option<u64> {
+    t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    fn reason(f: Failure) -> String {
-        match f {
-            Failure::Invalid { reason, .. } => reason,
-            Failure::Service(e) => format!("service error {e}"),
-            _ => "other".to_owned(),
-        }
+    fn json(body: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(body).expect("JSON")
     }
 
     #[test]
-    fn envelopes() {
-        let now = Instant::now();
-        let ok = reply(200, r#"{"Response":{"RequestId":"r1","X":1}}"#);
+    fn names_become_header_values_or_a_clear_error() {
         assert_eq!(
-            ok.open(now).ok().map(RawValue::get),
-            Some(r#"{"RequestId":"r1","X":1}"#)
+            Name::Static("DescribeInstances").header().unwrap(),
+            "DescribeInstances"
         );
-
-        let err = reply(
-            400,
-            r#"{"Response":{"Error":{"Code":"A.B","Message":"m"},"RequestId":"r2"}}"#,
-        );
-        assert_eq!(
-            reason(err.open(now).unwrap_err()),
-            "service error A.B: m (request id r2)"
-        );
-        let null_error = reply(200, r#"{"Response":{"Error":null,"RequestId":"r3"}}"#);
-        assert!(null_error.open(now).is_ok());
-
-        for (status, body, expected) in [
-            (502, "<html>bad gateway</html>", "the body is not a JSON object"),
-            (200, "[1]", "the body is not a JSON object"),
-            (200, r#"{"Data":{}}"#, "the body has no `Response` member"),
-            (200, r#"{"Response":[]}"#, "the `Response` member is malformed"),
-            (
-                200,
-                r#"{"Response":[null,"r"]}"#,
-                "the `Response` member is malformed",
-            ),
-            (200, r#"{"Response":null}"#, "the body has no `Response` member"),
-            (
-                200,
-                r#"{"Response":{"X":1}}"#,
-                "the `Response` object has no `RequestId`",
-            ),
-            (
-                200,
-                r#"{"Response":{"RequestId":7}}"#,
-                "the `Response` member is malformed",
-            ),
-            (
-                200,
-                r#"{"Response":{"Error":{"Message":"m"},"RequestId":"r"}}"#,
-                "the `Response` member is malformed",
-            ),
-            (
-                503,
-                r#"{"Response":{"RequestId":"r"}}"#,
-                "HTTP status 503 without an `Error`",
-            ),
-        ] {
-            let got = reason(reply(status, body).open(now).unwrap_err());
-            assert!(got.starts_with(expected), "{body}: {got}");
+        assert_eq!(Name::Borrowed("2017-03-12").header().unwrap(), "2017-03-12");
+        for name in [Name::Static("Bad\nName"), Name::Borrowed("Bad\nName")] {
+            assert_eq!(
+                name.header().unwrap_err(),
+                "`Bad\nName` cannot be sent in an HTTP header"
+            );
         }
+        assert_eq!(Name::Static("").header().unwrap_err(), "is empty");
     }
 
     #[test]
-    fn long_bodies_are_cut_at_a_character_boundary() {
-        assert_eq!(body_excerpt(b"short"), "short");
-        let mut body = vec![b'a'; MAX_BODY_IN_ERROR - 1];
-        body.extend_from_slice("é".repeat(1000).as_bytes());
-        let excerpt = body_excerpt(&body);
-        assert!(!excerpt.contains('\u{FFFD}'));
-        assert!(excerpt.ends_with(&format!(
-            "... [truncated: first {} of {} bytes shown]",
-            MAX_BODY_IN_ERROR - 1,
-            body.len()
-        )));
+    fn a_client_token_is_added_once_and_a_callers_is_kept() {
+        let (body, has) = with_client_token(br#"{"A":1}"#.to_vec(), "ClientToken", None);
+        assert!(has);
+        let value = json(&body);
+        let token = value["ClientToken"].as_str().unwrap();
+        assert_eq!(uuid::Uuid::parse_str(token).unwrap().get_version_num(), 4);
+        assert_eq!(value["A"], 1);
+
+        let (body, has) = with_client_token(b"{}".to_vec(), "ClientToken", None);
+        assert!(has);
+        assert_eq!(json(&body).as_object().unwrap().len(), 1);
+
+        let (body, has) =
+            with_client_token(br#"{"ClientToken":"mine"}"#.to_vec(), "ClientToken", Some("mine"));
+        assert!(has);
+        assert_eq!(body, br#"{"ClientToken":"mine"}"#);
+
+        // An empty token is replaced, not duplicated.
+        let (body, has) =
+            with_client_token(br#"{"ClientToken":"","B":[1]}"#.to_vec(), "ClientToken", Some(""));
+        assert!(has);
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert_eq!(text.matches("ClientToken").count(), 1, "{text}");
+        assert!(!json(&body)["ClientToken"].as_str().unwrap().is_empty());
+
+        // Not an object: left alone, and not safe to repeat.
+        let (body, has) = with_client_token(b"[1]".to_vec(), "ClientToken", None);
+        assert!(!has);
+        assert_eq!(body, b"[1]");
+
+        // Two calls get two tokens.
+        let a = json(&with_client_token(b"{}".to_vec(), "ClientToken", None).0);
+        let b = json(&with_client_token(b"{}".to_vec(), "ClientToken", None).0);
+        assert_ne!(a, b);
     }
 }

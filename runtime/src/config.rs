@@ -1,13 +1,14 @@
 //! Client configuration, from code or from the environment.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
 use signer::SecretKey;
 
+use super::credentials::{check_secret_id, check_token};
 use super::endpoint::check_label;
-use super::{Credentials, Endpoint};
+use super::{Credentials, Endpoint, Interceptor, ProvideCredentials, RetryBudget, RetryConfig};
 
 const SECRET_ID: &str = "TENCENTCLOUD_SECRET_ID";
 const SECRET_KEY: &str = "TENCENTCLOUD_SECRET_KEY";
@@ -15,24 +16,34 @@ const SESSION_TOKEN: &str = "TENCENTCLOUD_SESSION_TOKEN";
 const REGION: &str = "TENCENTCLOUD_REGION";
 const ENDPOINT: &str = "TENCENTCLOUD_ENDPOINT";
 
+/// Customises the HTTP client; see [`Config::with_http_client`].
+type HttpClientHook = dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync;
+
 /// Everything a [`Client`](super::Client) needs besides the request.
 ///
 /// Built with [`Config::new`] and the `with_*` methods, or read from the
 /// environment with [`Config::from_env`]. Values are checked by
 /// [`Config::validate`], which [`Client::new`](super::Client::new) calls.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
-    credentials: Credentials,
+    /// Set when the credential is fixed; `provider` then gives it.
+    credentials: Option<Credentials>,
+    provider: Arc<dyn ProvideCredentials>,
     region: Option<String>,
     endpoint: Endpoint,
     language: Option<String>,
     timeout: Duration,
     connect_timeout: Duration,
+    deadline: Option<Duration>,
     max_response_bytes: usize,
+    retry: RetryConfig,
+    retry_budget: RetryBudget,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+    http_client: Option<Arc<HttpClientHook>>,
 }
 
 impl Config {
-    /// Total time allowed for one call (connect, send, wait, read) unless set.
+    /// Time allowed for one attempt (connect, send, wait, read) unless set.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
     /// Time allowed to establish a connection unless set.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,16 +51,34 @@ impl Config {
     /// low enough that a broken proxy cannot exhaust memory.
     pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
-    /// The global endpoint, no region, no language, default timeouts.
+    /// The global endpoint, no region, no language, default timeouts and
+    /// retries ([`RetryConfig::standard`], [`RetryBudget::standard`]), no
+    /// overall deadline, signing with `credentials`.
     pub fn new(credentials: Credentials) -> Self {
+        Config::with_source(Some(credentials.clone()), Arc::new(credentials))
+    }
+
+    /// [`Config::new`] with credentials from `provider`, asked before
+    /// every attempt (for temporary credentials that are renewed).
+    pub fn from_credentials_provider(provider: impl ProvideCredentials) -> Self {
+        Config::with_source(None, Arc::new(provider))
+    }
+
+    fn with_source(credentials: Option<Credentials>, provider: Arc<dyn ProvideCredentials>) -> Self {
         Config {
+            provider,
             credentials,
             region: None,
             endpoint: Endpoint::default(),
             language: None,
             timeout: Self::DEFAULT_TIMEOUT,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            deadline: None,
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryConfig::standard(),
+            retry_budget: RetryBudget::standard(),
+            interceptors: Vec::new(),
+            http_client: None,
         }
     }
 
@@ -125,9 +154,17 @@ impl Config {
         Ok(config)
     }
 
-    /// Replaces the credentials.
+    /// Replaces the credentials (and any provider) with fixed ones.
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = credentials;
+        self.provider = Arc::new(credentials.clone());
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Replaces the credentials with a provider asked before every attempt.
+    pub fn with_credentials_provider(mut self, provider: impl ProvideCredentials) -> Self {
+        self.provider = Arc::new(provider);
+        self.credentials = None;
         self
     }
 
@@ -151,10 +188,65 @@ impl Config {
         self
     }
 
-    /// Total time allowed for one call: connecting, sending, waiting for and
-    /// reading the answer.
+    /// Time allowed for one attempt: connecting, sending, waiting for and
+    /// reading the answer. A retried call gets this much per attempt; see
+    /// [`Config::with_deadline`] to bound the whole call.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole call, every attempt and backoff included
+    /// (unset by default: the call is then bounded by the attempts and
+    /// their timeouts). A backoff that would end past it is not slept: the
+    /// call fails at once with the last error.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// How calls are retried; default [`RetryConfig::standard`].
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The retry budget shared by every call of the client and its clones;
+    /// default [`RetryBudget::standard`].
+    pub fn with_retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// Adds an interceptor, called around every attempt after those added before.
+    pub fn with_interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Customises the HTTP client (reqwest): a proxy, extra root
+    /// certificates, a local address, HTTP/2 settings...
+    ///
+    /// ```
+    /// # use tencentcloud_runtime::{Config, Credentials, SecretKey};
+    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let proxy = reqwest::Proxy::https("http://proxy.internal:3128")?;
+    /// let config = Config::new(Credentials::new("AKID...", SecretKey::new("...")))
+    ///     .with_http_client(move |builder| builder.proxy(proxy.clone()));
+    /// # let _ = config; Ok(()) }
+    /// ```
+    ///
+    /// Without it, the proxy environment variables are honoured
+    /// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or
+    /// lower case). After `customize` the runtime sets, whatever it did,
+    /// no redirects (a redirect would carry the signed request and the
+    /// session token to another host), [`Config::with_timeout`] and
+    /// [`Config::with_connect_timeout`].
+    pub fn with_http_client(
+        mut self,
+        customize: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http_client = Some(Arc::new(customize));
         self
     }
 
@@ -176,8 +268,46 @@ impl Config {
         self.max_response_bytes
     }
 
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+    /// The fixed credentials, unless a provider gives them.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    pub(crate) fn credentials_provider(&self) -> &Arc<dyn ProvideCredentials> {
+        &self.provider
+    }
+
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
+    }
+
+    pub fn retry(&self) -> &RetryConfig {
+        &self.retry
+    }
+
+    pub fn retry_budget(&self) -> RetryBudget {
+        self.retry_budget
+    }
+
+    pub(crate) fn interceptors(&self) -> &[Arc<dyn Interceptor>] {
+        &self.interceptors
+    }
+
+    /// The HTTP client for this configuration.
+    pub(crate) fn http_client(&self, user_agent: &str) -> Result<reqwest::Client, ConfigError> {
+        let mut builder = reqwest::Client::builder().user_agent(user_agent);
+        if let Some(customize) = &self.http_client {
+            builder = customize(builder);
+        }
+        builder
+            // The API never redirects. Following one would resend the signed
+            // body and the session token to whatever host `Location` names,
+            // and report that host's answer as the service's.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .build()
+            .map_err(ConfigError::HttpClient)
     }
 
     pub fn region(&self) -> Option<&str> {
@@ -205,15 +335,10 @@ impl Config {
     /// Errors never contain the secret key or the token.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |what: &'static str| move |reason: String| ConfigError::Invalid { what, reason };
-        check_secret_id(self.credentials.secret_id()).map_err(invalid("secret id"))?;
-        if self.credentials.secret_key().expose().is_empty() {
-            return Err(ConfigError::Invalid {
-                what: "secret key",
-                reason: "is empty".to_owned(),
-            });
-        }
-        if let Some(token) = self.credentials.session_token() {
-            check_token(token).map_err(invalid("session token"))?;
+        if let Some(credentials) = &self.credentials {
+            credentials
+                .check()
+                .map_err(|(what, reason)| ConfigError::Invalid { what, reason })?;
         }
         if let Some(region) = &self.region {
             check_region(region).map_err(invalid("region"))?;
@@ -235,26 +360,37 @@ impl Config {
                 reason: "must be above zero".to_owned(),
             });
         }
+        if self.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(ConfigError::Invalid {
+                what: "deadline",
+                reason: "must be above zero".to_owned(),
+            });
+        }
         Ok(())
     }
 }
 
-/// The secret id goes into `Credential=<id>/<date>/...` of `Authorization`.
-fn check_secret_id(id: &str) -> Result<(), String> {
-    if id.is_empty() {
-        return Err("is empty".to_owned());
-    }
-    if !id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b',') {
-        return Err("may only contain printable ASCII characters other than `/` and `,`".to_owned());
-    }
-    Ok(())
-}
-
-/// The token is sent as a header; its value is never echoed.
-fn check_token(token: &str) -> Result<(), String> {
-    match HeaderValue::from_str(token) {
-        Ok(_) => Ok(()),
-        Err(_) => Err("contains characters not allowed in an HTTP header".to_owned()),
+/// Secrets redacted (by `Credentials`); interceptors and the HTTP client
+/// hook are code, shown by count and presence.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Config");
+        match &self.credentials {
+            Some(credentials) => d.field("credentials", credentials),
+            None => d.field("credentials_provider", &self.provider),
+        };
+        d.field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("language", &self.language)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("deadline", &self.deadline)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .field("retry_budget", &self.retry_budget)
+            .field("interceptors", &self.interceptors.len())
+            .field("custom_http_client", &self.http_client.is_some())
+            .finish()
     }
 }
 

@@ -2,16 +2,28 @@
 
 use std::fmt;
 
-use super::ValidationError;
+use super::{CredentialsError, ValidationError};
 
 /// The service answered with an error envelope:
 /// `{"Response": {"Error": {"Code", "Message"}, "RequestId"}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two service errors are equal when code, message and request id are;
+/// the number of attempts is not compared.
+#[derive(Debug, Clone)]
 pub struct ServiceError {
     code: String,
     message: String,
     request_id: String,
+    attempts: u32,
 }
+
+impl PartialEq for ServiceError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message && self.request_id == other.request_id
+    }
+}
+
+impl Eq for ServiceError {}
 
 impl ServiceError {
     pub fn new(code: impl Into<String>, message: impl Into<String>, request_id: impl Into<String>) -> Self {
@@ -19,7 +31,30 @@ impl ServiceError {
             code: code.into(),
             message: message.into(),
             request_id: request_id.into(),
+            attempts: 1,
         }
+    }
+
+    /// Requests sent in the call that ended with this error (retries and a
+    /// clock-skew correction included).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
+    }
+
+    /// `RequestLimitExceeded` or one of its sub-codes: the caller sent more
+    /// requests than its quota allows; slowing down helps.
+    pub fn is_throttling(&self) -> bool {
+        is_code_or_sub_code(&self.code, "RequestLimitExceeded")
+    }
+
+    /// `InternalError` or one of its sub-codes: the service failed, and the
+    /// same request may succeed later.
+    pub fn is_internal_error(&self) -> bool {
+        is_code_or_sub_code(&self.code, "InternalError")
     }
 
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
@@ -37,10 +72,17 @@ impl ServiceError {
     }
 }
 
+/// `code` is `base` or `base.<anything>`.
+fn is_code_or_sub_code(code: &str, base: &str) -> bool {
+    code.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
 /// One line, whatever the server sent: code, message and request id are
 /// server text, so control characters (ESC sequences, CR/LF) are escaped and
 /// cannot rewrite the terminal or forge log lines. The accessors return the
-/// text as sent.
+/// text as sent. Ends with `(after N attempts)` when the call sent more
+/// than one request.
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -49,7 +91,31 @@ impl fmt::Display for ServiceError {
             Escaped(&self.code),
             Escaped(&self.message),
             Escaped(&self.request_id)
-        )
+        )?;
+        after_attempts(f, self.attempts)
+    }
+}
+
+/// ` (after N attempts)` when more than one request was sent.
+pub(crate) fn after_attempts(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
+    if attempts > 1 {
+        write!(f, " (after {attempts} attempts)")?;
+    }
+    Ok(())
+}
+
+/// Implemented by every action's error enum (`StartInstancesError`...) and
+/// by [`ServiceError`] itself: the service error it carries, so that
+/// [`Error::code`], [`Error::is_throttling`] and the like work for every
+/// action without matching on its variants.
+pub trait ActionError {
+    /// Code, message and request id as received.
+    fn service_error(&self) -> &ServiceError;
+}
+
+impl ActionError for ServiceError {
+    fn service_error(&self) -> &ServiceError {
+        self
     }
 }
 
@@ -107,16 +173,30 @@ impl TransportErrorKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     source: Box<dyn std::error::Error + Send + Sync>,
+    attempts: u32,
 }
 
 impl TransportError {
     pub(crate) fn new(kind: TransportErrorKind, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        TransportError { kind, source }
+        TransportError {
+            kind,
+            source,
+            attempts: 1,
+        }
     }
 
     /// What kind of failure this was.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
+    }
+
+    /// Requests sent in the call that ended with this error.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
     }
 }
 
@@ -134,7 +214,7 @@ impl fmt::Display for TransportError {
             previous = text;
             next = cause.source();
         }
-        Ok(())
+        after_attempts(f, self.attempts)
     }
 }
 
@@ -165,15 +245,94 @@ pub enum Error<E> {
     /// which is never followed); status and body are kept as received. Its
     /// `Display` is one line, with the body's control characters escaped and
     /// the body cut after 512 characters.
-    #[error("invalid response (HTTP {status}): {reason}; body: {}", Excerpt(.body))]
+    #[error("invalid response (HTTP {status}): {reason}{}; body: {}", AfterAttempts(*.attempts), Excerpt(.body))]
     InvalidResponse {
         status: u16,
         body: String,
         reason: String,
+        /// What is wrong with the answer, for code that acts on it.
+        kind: InvalidResponseKind,
+        /// Requests sent in the call, this one included.
+        attempts: u32,
     },
+    /// No usable credential: the provider failed, or its credential is
+    /// expired or cannot be sent.
+    #[error(transparent)]
+    Credentials(CredentialsError),
+}
+
+impl<E: ActionError> Error<E> {
+    /// Requests sent in the call: 0 when it was refused before sending, more
+    /// than 1 when it was retried or re-signed after a clock-skew correction.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Service(e) => e.service_error().attempts(),
+            Error::InvalidRequest(_) => 0,
+            Error::Transport(e) => e.attempts(),
+            Error::InvalidResponse { attempts, .. } => *attempts,
+            Error::Credentials(e) => e.attempts(),
+        }
+    }
+
+    /// The service's error code (`InvalidInstanceId.NotFound`), when the
+    /// service answered with one.
+    pub fn code(&self) -> Option<&str> {
+        self.service_error().map(ServiceError::code)
+    }
+
+    /// The request id of the service's error answer: quote it to support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.service_error().map(ServiceError::request_id)
+    }
+
+    /// The service's error, whatever the action.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e.service_error()),
+            _ => None,
+        }
+    }
+
+    /// The service refused the call for exceeding a request quota
+    /// (`RequestLimitExceeded` and its sub-codes).
+    pub fn is_throttling(&self) -> bool {
+        self.service_error().is_some_and(ServiceError::is_throttling)
+    }
+
+    /// A transient failure: the same call may succeed later. Throttling,
+    /// `InternalError` (and sub-codes), connect failures, timeouts, lost
+    /// connections, HTTP 5xx and answers that are not an API envelope. The
+    /// client has already retried these as far as its retry policy allows;
+    /// after a timeout, a lost connection, a 5xx or an internal error the
+    /// service may have acted, so repeat an action that changes something
+    /// only with the same `ClientToken`.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Service(e) => {
+                let e = e.service_error();
+                e.is_throttling() || e.is_internal_error()
+            }
+            Error::Transport(e) => matches!(
+                e.kind(),
+                TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Reset
+            ),
+            Error::InvalidResponse { .. } => self.is_transient_answer(),
+            Error::InvalidRequest(_) | Error::Credentials(_) => false,
+        }
+    }
 }
 
 impl<E> Error<E> {
+    /// An `InvalidResponse` that a later attempt may not repeat: a 5xx or
+    /// a body that is not an envelope (not a redirect, an oversized body or
+    /// a `Response` that does not decode).
+    fn is_transient_answer(&self) -> bool {
+        match self {
+            Error::InvalidResponse { status, kind, .. } => kind.is_transient(*status),
+            _ => false,
+        }
+    }
+
     /// The call took longer than the configured timeout (connecting, waiting
     /// for or reading the answer). Retrying a non-idempotent action after a
     /// timeout may repeat it: the service may have received the request.
@@ -193,6 +352,44 @@ impl<E> Error<E> {
             Error::InvalidResponse { status, .. } => Some(*status),
             _ => None,
         }
+    }
+}
+
+/// What is wrong with an answer that is not a valid API envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidResponseKind {
+    /// The body is not an API envelope (`{"Response": {..., "RequestId"}}`):
+    /// typically a proxy's or load balancer's page.
+    NotAnEnvelope,
+    /// An envelope without an `Error` but with a status other than 2xx.
+    UnexpectedStatus,
+    /// A redirect, refused: the API never redirects.
+    Redirect,
+    /// The body is longer than [`Config::max_response_bytes`](super::Config::max_response_bytes).
+    TooLarge,
+    /// The `Response` object does not decode into the action's response type.
+    Undecodable,
+}
+
+impl InvalidResponseKind {
+    /// Whether the same call may get a better answer later: a 5xx, or a
+    /// body that is not an envelope.
+    pub(crate) fn is_transient(self, status: u16) -> bool {
+        match self {
+            InvalidResponseKind::NotAnEnvelope => true,
+            InvalidResponseKind::UnexpectedStatus => (500..600).contains(&status),
+            _ => false,
+        }
+    }
+}
+
+/// ` (after N attempts)` as a `Display` value.
+struct AfterAttempts(u32);
+
+impl fmt::Display for AfterAttempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        after_attempts(f, self.0)
     }
 }
 
@@ -240,6 +437,8 @@ mod tests {
             status: 502,
             body,
             reason: "the body is not a JSON object".to_owned(),
+            kind: InvalidResponseKind::NotAnEnvelope,
+            attempts: 1,
         };
         let shown = e.to_string();
         assert!(!shown.chars().any(char::is_control), "{shown}");

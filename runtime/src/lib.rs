@@ -16,19 +16,25 @@
 
 mod action;
 mod client;
+mod clock;
 mod config;
 mod credentials;
 mod endpoint;
 mod error;
+mod interceptor;
 pub mod lenient;
+mod reply;
+mod retry;
 mod validate;
 
 pub use action::Action;
 pub use client::{CallOptions, Client};
 pub use config::{Config, ConfigError};
-pub use credentials::Credentials;
+pub use credentials::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 pub use endpoint::Endpoint;
-pub use error::{Error, ServiceError, TransportError, TransportErrorKind};
+pub use error::{ActionError, Error, InvalidResponseKind, ServiceError, TransportError, TransportErrorKind};
+pub use interceptor::{AttemptOutcome, HeaderError, Interceptor, OutgoingRequest};
+pub use retry::{RetryBudget, RetryConfig};
 /// Re-exported so that [`Credentials`] can be built without depending on `signer`.
 pub use signer::SecretKey;
 pub use validate::{Pattern, Validate, ValidationError, Validator, Violation};

@@ -51,9 +51,9 @@ fn full_environment() {
         ("TENCENTCLOUD_ENDPOINT", "http://127.0.0.1:9000"),
     ])
     .unwrap();
-    assert_eq!(config.credentials().secret_id(), "AKID1");
-    assert_eq!(config.credentials().secret_key().expose(), SECRET_KEY);
-    assert_eq!(config.credentials().session_token(), Some(TOKEN));
+    assert_eq!(config.credentials().unwrap().secret_id(), "AKID1");
+    assert_eq!(config.credentials().unwrap().secret_key().expose(), SECRET_KEY);
+    assert_eq!(config.credentials().unwrap().session_token(), Some(TOKEN));
     assert_eq!(config.region(), Some("ap-guangzhou"));
     assert_eq!(
         config.endpoint(),
@@ -68,7 +68,7 @@ fn full_environment() {
     ])
     .unwrap();
     assert_eq!(minimal.region(), None);
-    assert_eq!(minimal.credentials().session_token(), None);
+    assert_eq!(minimal.credentials().unwrap().session_token(), None);
     assert_eq!(minimal.endpoint(), &Endpoint::global());
 }
 

@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use tencentcloud_runtime::{
-    Action, Client, Config, Credentials, Endpoint, Error, SecretKey, ServiceError, Validate, Validator,
+    Action, Client, Config, Credentials, Endpoint, Error, InvalidResponseKind, RetryConfig, SecretKey,
+    ServiceError, Validate, Validator,
 };
 
 const SECRET_ID: &str = "AKIDtestonly0123456789";
@@ -274,11 +275,13 @@ fn client(config: Config) -> Client {
     Client::new(config).expect("valid config")
 }
 
+/// Retries as by default, with short backoffs to keep the tests quick.
 fn client_for(server: &Server) -> Client {
     client(
         Config::new(credentials())
             .with_endpoint(server.endpoint())
-            .with_region("ap-guangzhou"),
+            .with_region("ap-guangzhou")
+            .with_retry(RetryConfig::standard().with_base_delay(Duration::from_millis(1))),
     )
 }
 
@@ -397,7 +400,10 @@ async fn non_json_502_keeps_status_and_body() {
     match client_for(&server).send(&ping()).await {
         Err(e @ Error::InvalidResponse { .. }) => {
             assert_eq!(e.status(), Some(502));
-            let Error::InvalidResponse { status, body, reason } = e else {
+            let Error::InvalidResponse {
+                status, body, reason, ..
+            } = e
+            else {
                 unreachable!()
             };
             assert_eq!(status, 502);
@@ -435,6 +441,7 @@ async fn broken_envelopes_are_invalid_responses() {
                 status: got,
                 body: kept,
                 reason,
+                ..
             }) => {
                 assert_eq!(got, status);
                 assert_eq!(kept, body);
@@ -482,6 +489,7 @@ async fn bodies_over_the_limit_are_not_read() {
             status,
             body: kept,
             reason,
+            ..
         }) => {
             assert_eq!(status, 200);
             assert_eq!(reason, "the body is longer than 102400 bytes; not read further");
@@ -679,8 +687,10 @@ async fn nothing_secret_in_debug_or_errors() {
             .with_region("ap-guangzhou"),
     );
     let err = client.send(&ping()).await.unwrap_err();
-    let seen = server.only_request();
-    let authorization = seen.header("authorization").unwrap().to_owned();
+    // A read-only action: the 502 was retried.
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3, "{seen:#?}");
+    let authorization = seen[0].header("authorization").unwrap().to_owned();
     let signature = authorization.rsplit('=').next().unwrap();
     for shown in [
         format!("{client:?}"),
@@ -695,4 +705,56 @@ async fn nothing_secret_in_debug_or_errors() {
         assert!(!shown.contains(signature), "{shown}");
     }
     assert!(format!("{client:?}").contains(SECRET_ID));
+}
+
+/// `Config::with_http_client` reaches the service through an explicit
+/// proxy (here our server, which sees the absolute-form request a proxy
+/// gets), and cannot switch redirects back on.
+#[tokio::test]
+async fn a_customised_http_client_uses_its_proxy_and_still_refuses_redirects() {
+    let proxy = Server::start(200, r#"{"Response":{"Count":4,"RequestId":"via-proxy"}}"#).await;
+    let proxy_url = format!("http://{}", proxy.addr);
+    let proxied = client(
+        Config::new(credentials())
+            .with_endpoint(Endpoint::custom("http://cvm.example.invalid").unwrap())
+            .with_region("ap-guangzhou")
+            .with_http_client(move |builder| {
+                builder
+                    .proxy(reqwest::Proxy::http(&proxy_url).expect("proxy URL"))
+                    .redirect(reqwest::redirect::Policy::limited(5))
+            }),
+    );
+    let response = proxied.send(&ping()).await.expect("answered by the proxy");
+    assert_eq!(response.count, 4);
+    let seen = proxy.only_request();
+    assert_eq!(seen.path, "http://cvm.example.invalid/");
+    assert_eq!(seen.header("host"), Some("cvm.example.invalid"));
+
+    let other = Server::start(200, r#"{"Response":{"Count":9,"RequestId":"attacker"}}"#).await;
+    let redirecting = Server::start(302, "").await;
+    redirecting
+        .shared
+        .location
+        .lock()
+        .unwrap()
+        .replace(format!("http://{}/", other.addr));
+    let redirected = client(
+        Config::new(credentials())
+            .with_endpoint(redirecting.endpoint())
+            .with_region("ap-guangzhou")
+            .with_http_client(|builder| builder.redirect(reqwest::redirect::Policy::limited(5))),
+    );
+    let err = redirected.send(&ping()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidResponse {
+                status: 302,
+                kind: InvalidResponseKind::Redirect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(other.seen().is_empty());
 }
