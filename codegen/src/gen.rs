@@ -554,6 +554,12 @@ fn action_error_enum(action: &Action) -> TokenStream {
         }
 
         impl std::error::Error for #name {}
+
+        impl tencentcloud_runtime::ActionError for #name {
+            fn service_error(&self) -> &ServiceError {
+                #name::service_error(self)
+            }
+        }
     }
 }
 

@@ -35,8 +35,8 @@ pub use errors::*;
 pub use generated::{errors, types, Client};
 pub use tencentcloud_runtime as runtime;
 pub use tencentcloud_runtime::{
-    CallOptions, Config, ConfigError, Credentials, Endpoint, Error, SecretKey, ServiceError, TransportError,
-    TransportErrorKind,
+    ActionError, CallOptions, Config, ConfigError, Credentials, Endpoint, Error, RetryBudget, RetryConfig,
+    SecretKey, ServiceError, TransportError, TransportErrorKind,
 };
 pub use types::*;
 

@@ -770,7 +770,11 @@ async fn authentication_errors() {
 #[tokio::test]
 async fn rate_limit() {
     let emu = start(config().with_rate_limit(Some(3))).await;
-    let client = emu.client(REGION).unwrap();
+    // Throttling is retried by default; here every refusal must show.
+    let client = emu
+        .client(REGION)
+        .unwrap()
+        .with_options(cvm_api::CallOptions::new().with_retry(cvm_api::runtime::RetryConfig::disabled()));
     let req = DescribeInstancesRequest::default();
     let mut limited = 0;
     for _ in 0..6 {

@@ -238,7 +238,9 @@ fn client(emulator: &RunningEmulator, id: &str, key: &str) -> Client {
     let config = Config::new(Credentials::new(id, SecretKey::new(key)))
         .with_endpoint(Endpoint::custom(&emulator.endpoint_url()).expect("endpoint"))
         .with_region(REGION)
-        .with_timeout(Duration::from_secs(10));
+        .with_timeout(Duration::from_secs(10))
+        // The test counts every refusal and state error: no retries.
+        .with_retry(cvm_api::runtime::RetryConfig::disabled());
     Client::from_config(config).expect("client")
 }
 

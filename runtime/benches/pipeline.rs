@@ -3,7 +3,9 @@
 //! must: serialize, sign (the same `Signer`), a bare `reqwest` POST with the
 //! same headers, read the body, decode the envelope. Both talk to the same
 //! fixed-reply axum server on 127.0.0.1, in the same run, at 1 and at 16
-//! calls in flight.
+//! calls in flight. After criterion's groups, a paired comparison alternates
+//! batches of the two and prints the ratio of their rates, which load
+//! drifting on a shared machine skews less.
 //!
 //! ```text
 //! cargo bench -p tencentcloud-runtime --bench pipeline -- --warm-up-time 1 --measurement-time 3
@@ -263,9 +265,54 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
     }
+    // The machine is shared: load drifts between criterion's runs of one
+    // function and the next. Batches of both, alternated, see the same load;
+    // the median of the per-round rate ratios resists the bursts.
+    for in_flight in [1, 16] {
+        let mut ratios = Vec::with_capacity(PAIRED_ROUNDS);
+        let (mut bare_time, mut pipeline_time) = (Duration::ZERO, Duration::ZERO);
+        rt.block_on(async {
+            for round in 0..PAIRED_ROUNDS {
+                let (mut bare_round, mut pipeline_round) = (Duration::ZERO, Duration::ZERO);
+                for which in [round % 2, 1 - round % 2] {
+                    let started = Instant::now();
+                    if which == 0 {
+                        batch(&bare, in_flight, |bare| async move {
+                            bare.call(&request()).await;
+                        })
+                        .await;
+                        bare_round = started.elapsed();
+                    } else {
+                        batch(&pipeline, in_flight, |client| async move {
+                            client.send(&request()).await.expect("success");
+                        })
+                        .await;
+                        pipeline_round = started.elapsed();
+                    }
+                }
+                bare_time += bare_round;
+                pipeline_time += pipeline_round;
+                ratios.push(bare_round.as_secs_f64() / pipeline_round.as_secs_f64());
+            }
+        });
+        ratios.sort_by(f64::total_cmp);
+        let calls = (PAIRED_ROUNDS * BATCH) as f64;
+        println!(
+            "paired, {in_flight} in flight, {PAIRED_ROUNDS} rounds of {BATCH} calls each: bare {:.0} calls/s, \
+             pipeline {:.0} calls/s; pipeline/bare: median {:.3}, quartiles {:.3}..{:.3}",
+            calls / bare_time.as_secs_f64(),
+            calls / pipeline_time.as_secs_f64(),
+            ratios[PAIRED_ROUNDS / 2],
+            ratios[PAIRED_ROUNDS / 4],
+            ratios[PAIRED_ROUNDS * 3 / 4],
+        );
+    }
     // Nothing failed, so the budget is untouched.
     assert_eq!(pipeline.retry_tokens(), 500);
 }
+
+/// Alternated batches per in-flight level in the paired comparison.
+const PAIRED_ROUNDS: usize = 100;
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{ServiceError, Validate};
+use super::{ActionError, ServiceError, Validate};
 
 /// A request type of one action. The generator implements this for every
 /// `<Action>Request`; [`Client::send`](super::Client::send) needs nothing else.
@@ -29,5 +29,5 @@ pub trait Action: Serialize + Validate + Sync {
     }
     type Response: DeserializeOwned + Send;
     /// The action's typed error, built from whatever code the service sent.
-    type Error: From<ServiceError> + std::error::Error + Send + Sync + 'static;
+    type Error: From<ServiceError> + ActionError + std::error::Error + Send + Sync + 'static;
 }

@@ -494,22 +494,36 @@ impl Client {
             });
         }
         let limit = inner.config.max_response_bytes();
-        let mut body = Vec::new();
+        // A typical answer is one chunk: kept as received, not copied.
+        let mut body = bytes::Bytes::new();
+        let mut joined: Option<Vec<u8>> = None;
         while let Some(chunk) = response.chunk().await.map_err(Failure::transport)? {
-            if body.len() + chunk.len() > limit {
-                body.extend_from_slice(&chunk[..limit - body.len()]);
+            let held = joined.as_ref().map_or(body.len(), Vec::len);
+            if held + chunk.len() > limit {
+                let mut all = joined.unwrap_or_else(|| body.to_vec());
+                all.extend_from_slice(&chunk[..limit - held]);
                 let reply = Reply {
                     status,
                     headers,
-                    body,
+                    body: all.into(),
                 };
                 return Err(reply.invalid(
                     InvalidResponseKind::TooLarge,
                     format!("the body is longer than {limit} bytes; not read further"),
                 ));
             }
-            body.extend_from_slice(&chunk);
+            match &mut joined {
+                Some(all) => all.extend_from_slice(&chunk),
+                None if body.is_empty() => body = chunk,
+                None => {
+                    let mut all = Vec::with_capacity(body.len() + chunk.len());
+                    all.extend_from_slice(&body);
+                    all.extend_from_slice(&chunk);
+                    joined = Some(all);
+                }
+            }
         }
+        let body = joined.map_or(body, bytes::Bytes::from);
         Ok(Reply {
             status,
             headers,
@@ -661,10 +675,17 @@ struct CallState<'a> {
     taken: u32,
 }
 
-/// The `Response` object of a success as `R`.
+/// The `Response` object of a success as `R`. Path tracking costs on every
+/// call, so only a failure is decoded again to say where it failed.
 fn decode<R: DeserializeOwned>(raw: &str) -> Result<R, String> {
-    let mut de = serde_json::Deserializer::from_str(raw);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| format!("cannot decode the `Response` object: {e}"))
+    serde_json::from_str(raw).map_err(|plain| {
+        let mut de = serde_json::Deserializer::from_str(raw);
+        let located = serde_path_to_error::deserialize::<_, R>(&mut de).err();
+        match located {
+            Some(e) => format!("cannot decode the `Response` object: {e}"),
+            None => format!("cannot decode the `Response` object: {plain}"),
+        }
+    })
 }
 
 fn unserializable(e: serde_json::Error) -> ValidationError {

@@ -1,5 +1,6 @@
 //! The runtime of the Tencent Cloud Rust SDK: configuration, credentials,
-//! endpoints, signing, transport, validation, lenient decoding and errors.
+//! endpoints, signing, transport with retries, validation, lenient decoding
+//! and errors.
 //!
 //! It knows no service and no action: each generated service crate (such as
 //! `cvm-api`) describes its actions through [`Action`] and makes its own

@@ -1,6 +1,8 @@
 //! An answer as received, what it says, and how a failed attempt is
 //! classified for retrying.
 
+use std::borrow::Cow;
+
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -18,7 +20,8 @@ const MAX_BODY_IN_ERROR: usize = 64 * 1024;
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Vec<u8>,
+    /// As received: usually the one chunk the HTTP client read, uncopied.
+    pub(crate) body: bytes::Bytes,
 }
 
 /// `{"Response": {...}}`, the object kept unparsed.
@@ -30,11 +33,12 @@ struct Envelope<'a> {
 
 /// The members of `Response` every answer has.
 #[derive(Deserialize)]
-struct Head {
+struct Head<'a> {
     #[serde(rename = "Error")]
     error: Option<ErrorBody>,
-    #[serde(rename = "RequestId")]
-    request_id: Option<String>,
+    /// Borrowed unless it holds escapes.
+    #[serde(rename = "RequestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -48,7 +52,7 @@ struct ErrorBody {
 impl Reply {
     /// The `Response` object of a success envelope and its request id; a
     /// service error or a broken envelope otherwise.
-    pub(crate) fn open(&self) -> Result<(&RawValue, String), Failure> {
+    pub(crate) fn open(&self) -> Result<(&RawValue, Cow<'_, str>), Failure> {
         // Serde also accepts a struct written as an array: require objects.
         if !self.body.trim_ascii_start().starts_with(b"{") {
             return Err(self.not_an_envelope("the body is not a JSON object".to_owned()));
@@ -70,7 +74,7 @@ impl Reply {
             return Err(Failure::Service(ServiceError::new(
                 error.code,
                 error.message.unwrap_or_default(),
-                request_id,
+                request_id.into_owned(),
             )));
         }
         if !(200..300).contains(&self.status) {
@@ -273,7 +277,7 @@ mod tests {
         Reply {
             status,
             headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
+            body: bytes::Bytes::copy_from_slice(body.as_bytes()),
         }
     }
 

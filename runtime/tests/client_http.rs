@@ -95,6 +95,14 @@ impl From<ServiceError> for PingError {
     }
 }
 
+impl tencentcloud_runtime::ActionError for PingError {
+    fn service_error(&self) -> &ServiceError {
+        match self {
+            PingError::InstanceNotFound(e) | PingError::Unknown(e) => e,
+        }
+    }
+}
+
 fn ping() -> PingRequest {
     PingRequest {
         instance_ids: vec!["ins-r8hr2upy".into()],

@@ -308,6 +308,11 @@ impl std::fmt::Display for AllocateHostsError {
     }
 }
 impl std::error::Error for AllocateHostsError {}
+impl tencentcloud_runtime::ActionError for AllocateHostsError {
+    fn service_error(&self) -> &ServiceError {
+        AllocateHostsError::service_error(self)
+    }
+}
 /// An error the service returned for `AssociateInstancesKeyPairs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateInstancesKeyPairsError::Common`]; any other code is kept in [`AssociateInstancesKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
@@ -515,6 +520,11 @@ impl std::fmt::Display for AssociateInstancesKeyPairsError {
     }
 }
 impl std::error::Error for AssociateInstancesKeyPairsError {}
+impl tencentcloud_runtime::ActionError for AssociateInstancesKeyPairsError {
+    fn service_error(&self) -> &ServiceError {
+        AssociateInstancesKeyPairsError::service_error(self)
+    }
+}
 /// An error the service returned for `AssociateSecurityGroups`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateSecurityGroupsError::Common`]; any other code is kept in [`AssociateSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
@@ -644,6 +654,11 @@ impl std::fmt::Display for AssociateSecurityGroupsError {
     }
 }
 impl std::error::Error for AssociateSecurityGroupsError {}
+impl tencentcloud_runtime::ActionError for AssociateSecurityGroupsError {
+    fn service_error(&self) -> &ServiceError {
+        AssociateSecurityGroupsError::service_error(self)
+    }
+}
 /// An error the service returned for `ConfigureChcAssistVpc`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ConfigureChcAssistVpcError::Common`]; any other code is kept in [`ConfigureChcAssistVpcError::Unknown`], so a code the service adds later never breaks this client.
@@ -767,6 +782,11 @@ impl std::fmt::Display for ConfigureChcAssistVpcError {
     }
 }
 impl std::error::Error for ConfigureChcAssistVpcError {}
+impl tencentcloud_runtime::ActionError for ConfigureChcAssistVpcError {
+    fn service_error(&self) -> &ServiceError {
+        ConfigureChcAssistVpcError::service_error(self)
+    }
+}
 /// An error the service returned for `ConfigureChcDeployVpc`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ConfigureChcDeployVpcError::Common`]; any other code is kept in [`ConfigureChcDeployVpcError::Unknown`], so a code the service adds later never breaks this client.
@@ -880,6 +900,11 @@ impl std::fmt::Display for ConfigureChcDeployVpcError {
     }
 }
 impl std::error::Error for ConfigureChcDeployVpcError {}
+impl tencentcloud_runtime::ActionError for ConfigureChcDeployVpcError {
+    fn service_error(&self) -> &ServiceError {
+        ConfigureChcDeployVpcError::service_error(self)
+    }
+}
 /// An error the service returned for `ConvertOperatingSystems`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ConvertOperatingSystemsError::Common`]; any other code is kept in [`ConvertOperatingSystemsError::Unknown`], so a code the service adds later never breaks this client.
@@ -1005,6 +1030,11 @@ impl std::fmt::Display for ConvertOperatingSystemsError {
     }
 }
 impl std::error::Error for ConvertOperatingSystemsError {}
+impl tencentcloud_runtime::ActionError for ConvertOperatingSystemsError {
+    fn service_error(&self) -> &ServiceError {
+        ConvertOperatingSystemsError::service_error(self)
+    }
+}
 /// An error the service returned for `CreateDisasterRecoverGroup`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateDisasterRecoverGroupError::Common`]; any other code is kept in [`CreateDisasterRecoverGroupError::Unknown`], so a code the service adds later never breaks this client.
@@ -1076,6 +1106,11 @@ impl std::fmt::Display for CreateDisasterRecoverGroupError {
     }
 }
 impl std::error::Error for CreateDisasterRecoverGroupError {}
+impl tencentcloud_runtime::ActionError for CreateDisasterRecoverGroupError {
+    fn service_error(&self) -> &ServiceError {
+        CreateDisasterRecoverGroupError::service_error(self)
+    }
+}
 /// An error the service returned for `CreateHpcCluster`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateHpcClusterError::Common`]; any other code is kept in [`CreateHpcClusterError::Unknown`], so a code the service adds later never breaks this client.
@@ -1157,6 +1192,11 @@ impl std::fmt::Display for CreateHpcClusterError {
     }
 }
 impl std::error::Error for CreateHpcClusterError {}
+impl tencentcloud_runtime::ActionError for CreateHpcClusterError {
+    fn service_error(&self) -> &ServiceError {
+        CreateHpcClusterError::service_error(self)
+    }
+}
 /// An error the service returned for `CreateImage`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateImageError::Common`]; any other code is kept in [`CreateImageError::Unknown`], so a code the service adds later never breaks this client.
@@ -1496,6 +1536,11 @@ impl std::fmt::Display for CreateImageError {
     }
 }
 impl std::error::Error for CreateImageError {}
+impl tencentcloud_runtime::ActionError for CreateImageError {
+    fn service_error(&self) -> &ServiceError {
+        CreateImageError::service_error(self)
+    }
+}
 /// An error the service returned for `CreateKeyPair`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateKeyPairError::Common`]; any other code is kept in [`CreateKeyPairError::Unknown`], so a code the service adds later never breaks this client.
@@ -1597,6 +1642,11 @@ impl std::fmt::Display for CreateKeyPairError {
     }
 }
 impl std::error::Error for CreateKeyPairError {}
+impl tencentcloud_runtime::ActionError for CreateKeyPairError {
+    fn service_error(&self) -> &ServiceError {
+        CreateKeyPairError::service_error(self)
+    }
+}
 /// An error the service returned for `CreateLaunchTemplate`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLaunchTemplateError::Common`]; any other code is kept in [`CreateLaunchTemplateError::Unknown`], so a code the service adds later never breaks this client.
@@ -2136,6 +2186,11 @@ impl std::fmt::Display for CreateLaunchTemplateError {
     }
 }
 impl std::error::Error for CreateLaunchTemplateError {}
+impl tencentcloud_runtime::ActionError for CreateLaunchTemplateError {
+    fn service_error(&self) -> &ServiceError {
+        CreateLaunchTemplateError::service_error(self)
+    }
+}
 /// An error the service returned for `CreateLaunchTemplateVersion`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLaunchTemplateVersionError::Common`]; any other code is kept in [`CreateLaunchTemplateVersionError::Unknown`], so a code the service adds later never breaks this client.
@@ -2589,6 +2644,11 @@ impl std::fmt::Display for CreateLaunchTemplateVersionError {
     }
 }
 impl std::error::Error for CreateLaunchTemplateVersionError {}
+impl tencentcloud_runtime::ActionError for CreateLaunchTemplateVersionError {
+    fn service_error(&self) -> &ServiceError {
+        CreateLaunchTemplateVersionError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteDisasterRecoverGroups`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteDisasterRecoverGroupsError::Common`]; any other code is kept in [`DeleteDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
@@ -2670,6 +2730,11 @@ impl std::fmt::Display for DeleteDisasterRecoverGroupsError {
     }
 }
 impl std::error::Error for DeleteDisasterRecoverGroupsError {}
+impl tencentcloud_runtime::ActionError for DeleteDisasterRecoverGroupsError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteDisasterRecoverGroupsError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteHpcClusters`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteHpcClustersError::Common`]; any other code is kept in [`DeleteHpcClustersError::Unknown`], so a code the service adds later never breaks this client.
@@ -2729,6 +2794,11 @@ impl std::fmt::Display for DeleteHpcClustersError {
     }
 }
 impl std::error::Error for DeleteHpcClustersError {}
+impl tencentcloud_runtime::ActionError for DeleteHpcClustersError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteHpcClustersError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteImages`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteImagesError::Common`]; any other code is kept in [`DeleteImagesError::Unknown`], so a code the service adds later never breaks this client.
@@ -2824,6 +2894,11 @@ impl std::fmt::Display for DeleteImagesError {
     }
 }
 impl std::error::Error for DeleteImagesError {}
+impl tencentcloud_runtime::ActionError for DeleteImagesError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteImagesError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteInstancesActionTimer`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteInstancesActionTimerError::Common`]; any other code is kept in [`DeleteInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
@@ -2881,6 +2956,11 @@ impl std::fmt::Display for DeleteInstancesActionTimerError {
     }
 }
 impl std::error::Error for DeleteInstancesActionTimerError {}
+impl tencentcloud_runtime::ActionError for DeleteInstancesActionTimerError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteInstancesActionTimerError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteInstancesDisasterRecoverGroups`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteInstancesDisasterRecoverGroupsError::Common`]; any other code is kept in [`DeleteInstancesDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
@@ -2962,6 +3042,11 @@ impl std::fmt::Display for DeleteInstancesDisasterRecoverGroupsError {
     }
 }
 impl std::error::Error for DeleteInstancesDisasterRecoverGroupsError {}
+impl tencentcloud_runtime::ActionError for DeleteInstancesDisasterRecoverGroupsError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteInstancesDisasterRecoverGroupsError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteKeyPairs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteKeyPairsError::Common`]; any other code is kept in [`DeleteKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
@@ -3049,6 +3134,11 @@ impl std::fmt::Display for DeleteKeyPairsError {
     }
 }
 impl std::error::Error for DeleteKeyPairsError {}
+impl tencentcloud_runtime::ActionError for DeleteKeyPairsError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteKeyPairsError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteLaunchTemplate`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLaunchTemplateError::Common`]; any other code is kept in [`DeleteLaunchTemplateError::Unknown`], so a code the service adds later never breaks this client.
@@ -3138,6 +3228,11 @@ impl std::fmt::Display for DeleteLaunchTemplateError {
     }
 }
 impl std::error::Error for DeleteLaunchTemplateError {}
+impl tencentcloud_runtime::ActionError for DeleteLaunchTemplateError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteLaunchTemplateError::service_error(self)
+    }
+}
 /// An error the service returned for `DeleteLaunchTemplateVersions`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLaunchTemplateVersionsError::Common`]; any other code is kept in [`DeleteLaunchTemplateVersionsError::Unknown`], so a code the service adds later never breaks this client.
@@ -3241,6 +3336,11 @@ impl std::fmt::Display for DeleteLaunchTemplateVersionsError {
     }
 }
 impl std::error::Error for DeleteLaunchTemplateVersionsError {}
+impl tencentcloud_runtime::ActionError for DeleteLaunchTemplateVersionsError {
+    fn service_error(&self) -> &ServiceError {
+        DeleteLaunchTemplateVersionsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeAccountQuota`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeAccountQuotaError::Common`]; any other code is kept in [`DescribeAccountQuotaError::Unknown`], so a code the service adds later never breaks this client.
@@ -3314,6 +3414,11 @@ impl std::fmt::Display for DescribeAccountQuotaError {
     }
 }
 impl std::error::Error for DescribeAccountQuotaError {}
+impl tencentcloud_runtime::ActionError for DescribeAccountQuotaError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeAccountQuotaError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeChcDeniedActions`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeChcDeniedActionsError::Common`]; any other code is kept in [`DescribeChcDeniedActionsError::Unknown`], so a code the service adds later never breaks this client.
@@ -3383,6 +3488,11 @@ impl std::fmt::Display for DescribeChcDeniedActionsError {
     }
 }
 impl std::error::Error for DescribeChcDeniedActionsError {}
+impl tencentcloud_runtime::ActionError for DescribeChcDeniedActionsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeChcDeniedActionsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeChcHosts`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeChcHostsError::Common`]; any other code is kept in [`DescribeChcHostsError::Unknown`], so a code the service adds later never breaks this client.
@@ -3504,6 +3614,11 @@ impl std::fmt::Display for DescribeChcHostsError {
     }
 }
 impl std::error::Error for DescribeChcHostsError {}
+impl tencentcloud_runtime::ActionError for DescribeChcHostsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeChcHostsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeDisasterRecoverGroupQuota`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisasterRecoverGroupQuotaError::Common`]; any other code is kept in [`DescribeDisasterRecoverGroupQuotaError::Unknown`], so a code the service adds later never breaks this client.
@@ -3625,6 +3740,11 @@ impl std::fmt::Display for DescribeDisasterRecoverGroupQuotaError {
     }
 }
 impl std::error::Error for DescribeDisasterRecoverGroupQuotaError {}
+impl tencentcloud_runtime::ActionError for DescribeDisasterRecoverGroupQuotaError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeDisasterRecoverGroupQuotaError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeDisasterRecoverGroups`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisasterRecoverGroupsError::Common`]; any other code is kept in [`DescribeDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
@@ -3688,6 +3808,11 @@ impl std::fmt::Display for DescribeDisasterRecoverGroupsError {
     }
 }
 impl std::error::Error for DescribeDisasterRecoverGroupsError {}
+impl tencentcloud_runtime::ActionError for DescribeDisasterRecoverGroupsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeDisasterRecoverGroupsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeHosts`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeHostsError::Common`]; any other code is kept in [`DescribeHostsError::Unknown`], so a code the service adds later never breaks this client.
@@ -3775,6 +3900,11 @@ impl std::fmt::Display for DescribeHostsError {
     }
 }
 impl std::error::Error for DescribeHostsError {}
+impl tencentcloud_runtime::ActionError for DescribeHostsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeHostsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeHpcClusters`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeHpcClustersError::Common`]; any other code is kept in [`DescribeHpcClustersError::Unknown`], so a code the service adds later never breaks this client.
@@ -3836,6 +3966,11 @@ impl std::fmt::Display for DescribeHpcClustersError {
     }
 }
 impl std::error::Error for DescribeHpcClustersError {}
+impl tencentcloud_runtime::ActionError for DescribeHpcClustersError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeHpcClustersError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeImageFromFamily`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageFromFamilyError::Common`]; any other code is kept in [`DescribeImageFromFamilyError::Unknown`], so a code the service adds later never breaks this client.
@@ -3897,6 +4032,11 @@ impl std::fmt::Display for DescribeImageFromFamilyError {
     }
 }
 impl std::error::Error for DescribeImageFromFamilyError {}
+impl tencentcloud_runtime::ActionError for DescribeImageFromFamilyError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeImageFromFamilyError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeImageQuota`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageQuotaError::Common`]; any other code is kept in [`DescribeImageQuotaError::Unknown`], so a code the service adds later never breaks this client.
@@ -3958,6 +4098,11 @@ impl std::fmt::Display for DescribeImageQuotaError {
     }
 }
 impl std::error::Error for DescribeImageQuotaError {}
+impl tencentcloud_runtime::ActionError for DescribeImageQuotaError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeImageQuotaError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeImageSharePermission`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageSharePermissionError::Common`]; any other code is kept in [`DescribeImageSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
@@ -4041,6 +4186,11 @@ impl std::fmt::Display for DescribeImageSharePermissionError {
     }
 }
 impl std::error::Error for DescribeImageSharePermissionError {}
+impl tencentcloud_runtime::ActionError for DescribeImageSharePermissionError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeImageSharePermissionError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeImages`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImagesError::Common`]; any other code is kept in [`DescribeImagesError::Unknown`], so a code the service adds later never breaks this client.
@@ -4186,6 +4336,11 @@ impl std::fmt::Display for DescribeImagesError {
     }
 }
 impl std::error::Error for DescribeImagesError {}
+impl tencentcloud_runtime::ActionError for DescribeImagesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeImagesError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeImportImageOs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImportImageOsError::Common`]; any other code is kept in [`DescribeImportImageOsError::Unknown`], so a code the service adds later never breaks this client.
@@ -4331,6 +4486,11 @@ impl std::fmt::Display for DescribeImportImageOsError {
     }
 }
 impl std::error::Error for DescribeImportImageOsError {}
+impl tencentcloud_runtime::ActionError for DescribeImportImageOsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeImportImageOsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstanceFamilyConfigs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceFamilyConfigsError::Common`]; any other code is kept in [`DescribeInstanceFamilyConfigsError::Unknown`], so a code the service adds later never breaks this client.
@@ -4394,6 +4554,11 @@ impl std::fmt::Display for DescribeInstanceFamilyConfigsError {
     }
 }
 impl std::error::Error for DescribeInstanceFamilyConfigsError {}
+impl tencentcloud_runtime::ActionError for DescribeInstanceFamilyConfigsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstanceFamilyConfigsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstanceInternetBandwidthConfigs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceInternetBandwidthConfigsError::Common`]; any other code is kept in [`DescribeInstanceInternetBandwidthConfigsError::Unknown`], so a code the service adds later never breaks this client.
@@ -4481,6 +4646,12 @@ impl std::fmt::Display for DescribeInstanceInternetBandwidthConfigsError {
     }
 }
 impl std::error::Error for DescribeInstanceInternetBandwidthConfigsError {}
+impl tencentcloud_runtime::ActionError
+for DescribeInstanceInternetBandwidthConfigsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstanceInternetBandwidthConfigsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstanceTypeConfigs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceTypeConfigsError::Common`]; any other code is kept in [`DescribeInstanceTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
@@ -4580,6 +4751,11 @@ impl std::fmt::Display for DescribeInstanceTypeConfigsError {
     }
 }
 impl std::error::Error for DescribeInstanceTypeConfigsError {}
+impl tencentcloud_runtime::ActionError for DescribeInstanceTypeConfigsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstanceTypeConfigsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstanceVncUrl`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceVncUrlError::Common`]; any other code is kept in [`DescribeInstanceVncUrlError::Unknown`], so a code the service adds later never breaks this client.
@@ -4773,6 +4949,11 @@ impl std::fmt::Display for DescribeInstanceVncUrlError {
     }
 }
 impl std::error::Error for DescribeInstanceVncUrlError {}
+impl tencentcloud_runtime::ActionError for DescribeInstanceVncUrlError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstanceVncUrlError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesError::Common`]; any other code is kept in [`DescribeInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -4970,6 +5151,11 @@ impl std::fmt::Display for DescribeInstancesError {
     }
 }
 impl std::error::Error for DescribeInstancesError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstancesActionTimer`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesActionTimerError::Common`]; any other code is kept in [`DescribeInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
@@ -5039,6 +5225,11 @@ impl std::fmt::Display for DescribeInstancesActionTimerError {
     }
 }
 impl std::error::Error for DescribeInstancesActionTimerError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesActionTimerError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesActionTimerError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstancesAttributes`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesAttributesError::Common`]; any other code is kept in [`DescribeInstancesAttributesError::Unknown`], so a code the service adds later never breaks this client.
@@ -5100,6 +5291,11 @@ impl std::fmt::Display for DescribeInstancesAttributesError {
     }
 }
 impl std::error::Error for DescribeInstancesAttributesError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesAttributesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesAttributesError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstancesModification`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesModificationError::Common`]; any other code is kept in [`DescribeInstancesModificationError::Unknown`], so a code the service adds later never breaks this client.
@@ -5209,6 +5405,11 @@ impl std::fmt::Display for DescribeInstancesModificationError {
     }
 }
 impl std::error::Error for DescribeInstancesModificationError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesModificationError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesModificationError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstancesOperationLimit`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesOperationLimitError::Common`]; any other code is kept in [`DescribeInstancesOperationLimitError::Unknown`], so a code the service adds later never breaks this client.
@@ -5280,6 +5481,11 @@ impl std::fmt::Display for DescribeInstancesOperationLimitError {
     }
 }
 impl std::error::Error for DescribeInstancesOperationLimitError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesOperationLimitError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesOperationLimitError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInstancesStatus`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesStatusError::Common`]; any other code is kept in [`DescribeInstancesStatusError::Unknown`], so a code the service adds later never breaks this client.
@@ -5369,6 +5575,11 @@ impl std::fmt::Display for DescribeInstancesStatusError {
     }
 }
 impl std::error::Error for DescribeInstancesStatusError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesStatusError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesStatusError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeInternetChargeTypeConfigs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInternetChargeTypeConfigsError::Common`]; any other code is kept in [`DescribeInternetChargeTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
@@ -5458,6 +5669,11 @@ impl std::fmt::Display for DescribeInternetChargeTypeConfigsError {
     }
 }
 impl std::error::Error for DescribeInternetChargeTypeConfigsError {}
+impl tencentcloud_runtime::ActionError for DescribeInternetChargeTypeConfigsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInternetChargeTypeConfigsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeKeyPairs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeKeyPairsError::Common`]; any other code is kept in [`DescribeKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
@@ -5563,6 +5779,11 @@ impl std::fmt::Display for DescribeKeyPairsError {
     }
 }
 impl std::error::Error for DescribeKeyPairsError {}
+impl tencentcloud_runtime::ActionError for DescribeKeyPairsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeKeyPairsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeLaunchTemplateVersions`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLaunchTemplateVersionsError::Common`]; any other code is kept in [`DescribeLaunchTemplateVersionsError::Unknown`], so a code the service adds later never breaks this client.
@@ -5704,6 +5925,11 @@ impl std::fmt::Display for DescribeLaunchTemplateVersionsError {
     }
 }
 impl std::error::Error for DescribeLaunchTemplateVersionsError {}
+impl tencentcloud_runtime::ActionError for DescribeLaunchTemplateVersionsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeLaunchTemplateVersionsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeLaunchTemplates`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLaunchTemplatesError::Common`]; any other code is kept in [`DescribeLaunchTemplatesError::Unknown`], so a code the service adds later never breaks this client.
@@ -5813,6 +6039,11 @@ impl std::fmt::Display for DescribeLaunchTemplatesError {
     }
 }
 impl std::error::Error for DescribeLaunchTemplatesError {}
+impl tencentcloud_runtime::ActionError for DescribeLaunchTemplatesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeLaunchTemplatesError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeRegions`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRegionsError::Common`]; any other code is kept in [`DescribeRegionsError::Unknown`], so a code the service adds later never breaks this client.
@@ -5868,6 +6099,11 @@ impl std::fmt::Display for DescribeRegionsError {
     }
 }
 impl std::error::Error for DescribeRegionsError {}
+impl tencentcloud_runtime::ActionError for DescribeRegionsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeRegionsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeResourcePoolPackInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPackInstancesError::Common`]; any other code is kept in [`DescribeResourcePoolPackInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -5953,6 +6189,11 @@ impl std::fmt::Display for DescribeResourcePoolPackInstancesError {
     }
 }
 impl std::error::Error for DescribeResourcePoolPackInstancesError {}
+impl tencentcloud_runtime::ActionError for DescribeResourcePoolPackInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeResourcePoolPackInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeResourcePoolPackTypeConfigs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPackTypeConfigsError::Common`]; any other code is kept in [`DescribeResourcePoolPackTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
@@ -6042,6 +6283,11 @@ impl std::fmt::Display for DescribeResourcePoolPackTypeConfigsError {
     }
 }
 impl std::error::Error for DescribeResourcePoolPackTypeConfigsError {}
+impl tencentcloud_runtime::ActionError for DescribeResourcePoolPackTypeConfigsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeResourcePoolPackTypeConfigsError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeResourcePoolPacks`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPacksError::Common`]; any other code is kept in [`DescribeResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
@@ -6147,6 +6393,11 @@ impl std::fmt::Display for DescribeResourcePoolPacksError {
     }
 }
 impl std::error::Error for DescribeResourcePoolPacksError {}
+impl tencentcloud_runtime::ActionError for DescribeResourcePoolPacksError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeResourcePoolPacksError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeTaskInfo`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTaskInfoError::Common`]; any other code is kept in [`DescribeTaskInfoError::Unknown`], so a code the service adds later never breaks this client.
@@ -6210,6 +6461,11 @@ impl std::fmt::Display for DescribeTaskInfoError {
     }
 }
 impl std::error::Error for DescribeTaskInfoError {}
+impl tencentcloud_runtime::ActionError for DescribeTaskInfoError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeTaskInfoError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeZoneInstanceConfigInfos`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeZoneInstanceConfigInfosError::Common`]; any other code is kept in [`DescribeZoneInstanceConfigInfosError::Unknown`], so a code the service adds later never breaks this client.
@@ -6331,6 +6587,11 @@ impl std::fmt::Display for DescribeZoneInstanceConfigInfosError {
     }
 }
 impl std::error::Error for DescribeZoneInstanceConfigInfosError {}
+impl tencentcloud_runtime::ActionError for DescribeZoneInstanceConfigInfosError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeZoneInstanceConfigInfosError::service_error(self)
+    }
+}
 /// An error the service returned for `DescribeZones`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeZonesError::Common`]; any other code is kept in [`DescribeZonesError::Unknown`], so a code the service adds later never breaks this client.
@@ -6402,6 +6663,11 @@ impl std::fmt::Display for DescribeZonesError {
     }
 }
 impl std::error::Error for DescribeZonesError {}
+impl tencentcloud_runtime::ActionError for DescribeZonesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeZonesError::service_error(self)
+    }
+}
 /// An error the service returned for `DisassociateInstancesKeyPairs`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateInstancesKeyPairsError::Common`]; any other code is kept in [`DisassociateInstancesKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
@@ -6591,6 +6857,11 @@ impl std::fmt::Display for DisassociateInstancesKeyPairsError {
     }
 }
 impl std::error::Error for DisassociateInstancesKeyPairsError {}
+impl tencentcloud_runtime::ActionError for DisassociateInstancesKeyPairsError {
+    fn service_error(&self) -> &ServiceError {
+        DisassociateInstancesKeyPairsError::service_error(self)
+    }
+}
 /// An error the service returned for `DisassociateSecurityGroups`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateSecurityGroupsError::Common`]; any other code is kept in [`DisassociateSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
@@ -6696,6 +6967,11 @@ impl std::fmt::Display for DisassociateSecurityGroupsError {
     }
 }
 impl std::error::Error for DisassociateSecurityGroupsError {}
+impl tencentcloud_runtime::ActionError for DisassociateSecurityGroupsError {
+    fn service_error(&self) -> &ServiceError {
+        DisassociateSecurityGroupsError::service_error(self)
+    }
+}
 /// An error the service returned for `EnterRescueMode`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`EnterRescueModeError::Common`]; any other code is kept in [`EnterRescueModeError::Unknown`], so a code the service adds later never breaks this client.
@@ -6887,6 +7163,11 @@ impl std::fmt::Display for EnterRescueModeError {
     }
 }
 impl std::error::Error for EnterRescueModeError {}
+impl tencentcloud_runtime::ActionError for EnterRescueModeError {
+    fn service_error(&self) -> &ServiceError {
+        EnterRescueModeError::service_error(self)
+    }
+}
 /// An error the service returned for `ExitRescueMode`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ExitRescueModeError::Common`]; any other code is kept in [`ExitRescueModeError::Unknown`], so a code the service adds later never breaks this client.
@@ -7014,6 +7295,11 @@ impl std::fmt::Display for ExitRescueModeError {
     }
 }
 impl std::error::Error for ExitRescueModeError {}
+impl tencentcloud_runtime::ActionError for ExitRescueModeError {
+    fn service_error(&self) -> &ServiceError {
+        ExitRescueModeError::service_error(self)
+    }
+}
 /// An error the service returned for `ExportImages`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ExportImagesError::Common`]; any other code is kept in [`ExportImagesError::Unknown`], so a code the service adds later never breaks this client.
@@ -7199,6 +7485,11 @@ impl std::fmt::Display for ExportImagesError {
     }
 }
 impl std::error::Error for ExportImagesError {}
+impl tencentcloud_runtime::ActionError for ExportImagesError {
+    fn service_error(&self) -> &ServiceError {
+        ExportImagesError::service_error(self)
+    }
+}
 /// An error the service returned for `ImportImage`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportImageError::Common`]; any other code is kept in [`ImportImageError::Unknown`], so a code the service adds later never breaks this client.
@@ -7330,6 +7621,11 @@ impl std::fmt::Display for ImportImageError {
     }
 }
 impl std::error::Error for ImportImageError {}
+impl tencentcloud_runtime::ActionError for ImportImageError {
+    fn service_error(&self) -> &ServiceError {
+        ImportImageError::service_error(self)
+    }
+}
 /// An error the service returned for `ImportInstancesActionTimer`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportInstancesActionTimerError::Common`]; any other code is kept in [`ImportInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
@@ -7421,6 +7717,11 @@ impl std::fmt::Display for ImportInstancesActionTimerError {
     }
 }
 impl std::error::Error for ImportInstancesActionTimerError {}
+impl tencentcloud_runtime::ActionError for ImportInstancesActionTimerError {
+    fn service_error(&self) -> &ServiceError {
+        ImportInstancesActionTimerError::service_error(self)
+    }
+}
 /// An error the service returned for `ImportKeyPair`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportKeyPairError::Common`]; any other code is kept in [`ImportKeyPairError::Unknown`], so a code the service adds later never breaks this client.
@@ -7524,6 +7825,11 @@ impl std::fmt::Display for ImportKeyPairError {
     }
 }
 impl std::error::Error for ImportKeyPairError {}
+impl tencentcloud_runtime::ActionError for ImportKeyPairError {
+    fn service_error(&self) -> &ServiceError {
+        ImportKeyPairError::service_error(self)
+    }
+}
 /// An error the service returned for `InquirePricePurchaseResourcePoolPacks`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePricePurchaseResourcePoolPacksError::Common`]; any other code is kept in [`InquirePricePurchaseResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
@@ -7625,6 +7931,11 @@ impl std::fmt::Display for InquirePricePurchaseResourcePoolPacksError {
     }
 }
 impl std::error::Error for InquirePricePurchaseResourcePoolPacksError {}
+impl tencentcloud_runtime::ActionError for InquirePricePurchaseResourcePoolPacksError {
+    fn service_error(&self) -> &ServiceError {
+        InquirePricePurchaseResourcePoolPacksError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceModifyInstancesChargeType`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceModifyInstancesChargeTypeError::Common`]; any other code is kept in [`InquiryPriceModifyInstancesChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
@@ -7784,6 +8095,11 @@ impl std::fmt::Display for InquiryPriceModifyInstancesChargeTypeError {
     }
 }
 impl std::error::Error for InquiryPriceModifyInstancesChargeTypeError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceModifyInstancesChargeTypeError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceModifyInstancesChargeTypeError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceRenewHosts`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewHostsError::Common`]; any other code is kept in [`InquiryPriceRenewHostsError::Unknown`], so a code the service adds later never breaks this client.
@@ -7851,6 +8167,11 @@ impl std::fmt::Display for InquiryPriceRenewHostsError {
     }
 }
 impl std::error::Error for InquiryPriceRenewHostsError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceRenewHostsError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceRenewHostsError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceRenewInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewInstancesError::Common`]; any other code is kept in [`InquiryPriceRenewInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -8012,6 +8333,11 @@ impl std::fmt::Display for InquiryPriceRenewInstancesError {
     }
 }
 impl std::error::Error for InquiryPriceRenewInstancesError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceRenewInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceRenewInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceResetInstance`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstanceError::Common`]; any other code is kept in [`InquiryPriceResetInstanceError::Unknown`], so a code the service adds later never breaks this client.
@@ -8185,6 +8511,11 @@ impl std::fmt::Display for InquiryPriceResetInstanceError {
     }
 }
 impl std::error::Error for InquiryPriceResetInstanceError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceResetInstanceError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceResetInstanceError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceResetInstancesInternetMaxBandwidth`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstancesInternetMaxBandwidthError::Common`]; any other code is kept in [`InquiryPriceResetInstancesInternetMaxBandwidthError::Unknown`], so a code the service adds later never breaks this client.
@@ -8326,6 +8657,12 @@ impl std::fmt::Display for InquiryPriceResetInstancesInternetMaxBandwidthError {
     }
 }
 impl std::error::Error for InquiryPriceResetInstancesInternetMaxBandwidthError {}
+impl tencentcloud_runtime::ActionError
+for InquiryPriceResetInstancesInternetMaxBandwidthError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceResetInstancesInternetMaxBandwidthError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceResetInstancesType`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstancesTypeError::Common`]; any other code is kept in [`InquiryPriceResetInstancesTypeError::Unknown`], so a code the service adds later never breaks this client.
@@ -8613,6 +8950,11 @@ impl std::fmt::Display for InquiryPriceResetInstancesTypeError {
     }
 }
 impl std::error::Error for InquiryPriceResetInstancesTypeError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceResetInstancesTypeError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceResetInstancesTypeError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceResizeInstanceDisks`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResizeInstanceDisksError::Common`]; any other code is kept in [`InquiryPriceResizeInstanceDisksError::Unknown`], so a code the service adds later never breaks this client.
@@ -8756,6 +9098,11 @@ impl std::fmt::Display for InquiryPriceResizeInstanceDisksError {
     }
 }
 impl std::error::Error for InquiryPriceResizeInstanceDisksError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceResizeInstanceDisksError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceResizeInstanceDisksError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceRunInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRunInstancesError::Common`]; any other code is kept in [`InquiryPriceRunInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -9281,6 +9628,11 @@ impl std::fmt::Display for InquiryPriceRunInstancesError {
     }
 }
 impl std::error::Error for InquiryPriceRunInstancesError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceRunInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceRunInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `InquiryPriceTerminateInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceTerminateInstancesError::Common`]; any other code is kept in [`InquiryPriceTerminateInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -9412,6 +9764,11 @@ impl std::fmt::Display for InquiryPriceTerminateInstancesError {
     }
 }
 impl std::error::Error for InquiryPriceTerminateInstancesError {}
+impl tencentcloud_runtime::ActionError for InquiryPriceTerminateInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        InquiryPriceTerminateInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyChcAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyChcAttributeError::Common`]; any other code is kept in [`ModifyChcAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -9517,6 +9874,11 @@ impl std::fmt::Display for ModifyChcAttributeError {
     }
 }
 impl std::error::Error for ModifyChcAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyChcAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyChcAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyChcNetworkMode`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyChcNetworkModeError::Common`]; any other code is kept in [`ModifyChcNetworkModeError::Unknown`], so a code the service adds later never breaks this client.
@@ -9590,6 +9952,11 @@ impl std::fmt::Display for ModifyChcNetworkModeError {
     }
 }
 impl std::error::Error for ModifyChcNetworkModeError {}
+impl tencentcloud_runtime::ActionError for ModifyChcNetworkModeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyChcNetworkModeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyDisasterRecoverGroupAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDisasterRecoverGroupAttributeError::Common`]; any other code is kept in [`ModifyDisasterRecoverGroupAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -9657,6 +10024,11 @@ impl std::fmt::Display for ModifyDisasterRecoverGroupAttributeError {
     }
 }
 impl std::error::Error for ModifyDisasterRecoverGroupAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyDisasterRecoverGroupAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyDisasterRecoverGroupAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyHostsAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyHostsAttributeError::Common`]; any other code is kept in [`ModifyHostsAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -9724,6 +10096,11 @@ impl std::fmt::Display for ModifyHostsAttributeError {
     }
 }
 impl std::error::Error for ModifyHostsAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyHostsAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyHostsAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyHpcClusterAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyHpcClusterAttributeError::Common`]; any other code is kept in [`ModifyHpcClusterAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -9783,6 +10160,11 @@ impl std::fmt::Display for ModifyHpcClusterAttributeError {
     }
 }
 impl std::error::Error for ModifyHpcClusterAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyHpcClusterAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyHpcClusterAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyImageAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyImageAttributeError::Common`]; any other code is kept in [`ModifyImageAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -9880,6 +10262,11 @@ impl std::fmt::Display for ModifyImageAttributeError {
     }
 }
 impl std::error::Error for ModifyImageAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyImageAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyImageAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyImageSharePermission`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyImageSharePermissionError::Common`]; any other code is kept in [`ModifyImageSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
@@ -10041,6 +10428,11 @@ impl std::fmt::Display for ModifyImageSharePermissionError {
     }
 }
 impl std::error::Error for ModifyImageSharePermissionError {}
+impl tencentcloud_runtime::ActionError for ModifyImageSharePermissionError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyImageSharePermissionError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstanceDiskType`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstanceDiskTypeError::Common`]; any other code is kept in [`ModifyInstanceDiskTypeError::Unknown`], so a code the service adds later never breaks this client.
@@ -10212,6 +10604,11 @@ impl std::fmt::Display for ModifyInstanceDiskTypeError {
     }
 }
 impl std::error::Error for ModifyInstanceDiskTypeError {}
+impl tencentcloud_runtime::ActionError for ModifyInstanceDiskTypeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstanceDiskTypeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstancesAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesAttributeError::Common`]; any other code is kept in [`ModifyInstancesAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -10517,6 +10914,11 @@ impl std::fmt::Display for ModifyInstancesAttributeError {
     }
 }
 impl std::error::Error for ModifyInstancesAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyInstancesAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstancesAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstancesChargeType`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesChargeTypeError::Common`]; any other code is kept in [`ModifyInstancesChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
@@ -10764,6 +11166,11 @@ impl std::fmt::Display for ModifyInstancesChargeTypeError {
     }
 }
 impl std::error::Error for ModifyInstancesChargeTypeError {}
+impl tencentcloud_runtime::ActionError for ModifyInstancesChargeTypeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstancesChargeTypeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstancesDisasterRecoverGroup`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesDisasterRecoverGroupError::Common`]; any other code is kept in [`ModifyInstancesDisasterRecoverGroupError::Unknown`], so a code the service adds later never breaks this client.
@@ -10951,6 +11358,11 @@ impl std::fmt::Display for ModifyInstancesDisasterRecoverGroupError {
     }
 }
 impl std::error::Error for ModifyInstancesDisasterRecoverGroupError {}
+impl tencentcloud_runtime::ActionError for ModifyInstancesDisasterRecoverGroupError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstancesDisasterRecoverGroupError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstancesProject`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesProjectError::Common`]; any other code is kept in [`ModifyInstancesProjectError::Unknown`], so a code the service adds later never breaks this client.
@@ -11058,6 +11470,11 @@ impl std::fmt::Display for ModifyInstancesProjectError {
     }
 }
 impl std::error::Error for ModifyInstancesProjectError {}
+impl tencentcloud_runtime::ActionError for ModifyInstancesProjectError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstancesProjectError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstancesRenewFlag`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesRenewFlagError::Common`]; any other code is kept in [`ModifyInstancesRenewFlagError::Unknown`], so a code the service adds later never breaks this client.
@@ -11269,6 +11686,11 @@ impl std::fmt::Display for ModifyInstancesRenewFlagError {
     }
 }
 impl std::error::Error for ModifyInstancesRenewFlagError {}
+impl tencentcloud_runtime::ActionError for ModifyInstancesRenewFlagError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstancesRenewFlagError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyInstancesVpcAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesVpcAttributeError::Common`]; any other code is kept in [`ModifyInstancesVpcAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -11556,6 +11978,11 @@ impl std::fmt::Display for ModifyInstancesVpcAttributeError {
     }
 }
 impl std::error::Error for ModifyInstancesVpcAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyInstancesVpcAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyInstancesVpcAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyKeyPairAttribute`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyKeyPairAttributeError::Common`]; any other code is kept in [`ModifyKeyPairAttributeError::Unknown`], so a code the service adds later never breaks this client.
@@ -11635,6 +12062,11 @@ impl std::fmt::Display for ModifyKeyPairAttributeError {
     }
 }
 impl std::error::Error for ModifyKeyPairAttributeError {}
+impl tencentcloud_runtime::ActionError for ModifyKeyPairAttributeError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyKeyPairAttributeError::service_error(self)
+    }
+}
 /// An error the service returned for `ModifyLaunchTemplateDefaultVersion`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLaunchTemplateDefaultVersionError::Common`]; any other code is kept in [`ModifyLaunchTemplateDefaultVersionError::Unknown`], so a code the service adds later never breaks this client.
@@ -11738,6 +12170,11 @@ impl std::fmt::Display for ModifyLaunchTemplateDefaultVersionError {
     }
 }
 impl std::error::Error for ModifyLaunchTemplateDefaultVersionError {}
+impl tencentcloud_runtime::ActionError for ModifyLaunchTemplateDefaultVersionError {
+    fn service_error(&self) -> &ServiceError {
+        ModifyLaunchTemplateDefaultVersionError::service_error(self)
+    }
+}
 /// An error the service returned for `ProgramFpgaImage`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ProgramFpgaImageError::Common`]; any other code is kept in [`ProgramFpgaImageError::Unknown`], so a code the service adds later never breaks this client.
@@ -11827,6 +12264,11 @@ impl std::fmt::Display for ProgramFpgaImageError {
     }
 }
 impl std::error::Error for ProgramFpgaImageError {}
+impl tencentcloud_runtime::ActionError for ProgramFpgaImageError {
+    fn service_error(&self) -> &ServiceError {
+        ProgramFpgaImageError::service_error(self)
+    }
+}
 /// An error the service returned for `PurchaseResourcePoolPacks`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`PurchaseResourcePoolPacksError::Common`]; any other code is kept in [`PurchaseResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
@@ -11964,6 +12406,11 @@ impl std::fmt::Display for PurchaseResourcePoolPacksError {
     }
 }
 impl std::error::Error for PurchaseResourcePoolPacksError {}
+impl tencentcloud_runtime::ActionError for PurchaseResourcePoolPacksError {
+    fn service_error(&self) -> &ServiceError {
+        PurchaseResourcePoolPacksError::service_error(self)
+    }
+}
 /// An error the service returned for `RebootInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RebootInstancesError::Common`]; any other code is kept in [`RebootInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -12189,6 +12636,11 @@ impl std::fmt::Display for RebootInstancesError {
     }
 }
 impl std::error::Error for RebootInstancesError {}
+impl tencentcloud_runtime::ActionError for RebootInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        RebootInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `RemoveChcAssistVpc`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveChcAssistVpcError::Common`]; any other code is kept in [`RemoveChcAssistVpcError::Unknown`], so a code the service adds later never breaks this client.
@@ -12262,6 +12714,11 @@ impl std::fmt::Display for RemoveChcAssistVpcError {
     }
 }
 impl std::error::Error for RemoveChcAssistVpcError {}
+impl tencentcloud_runtime::ActionError for RemoveChcAssistVpcError {
+    fn service_error(&self) -> &ServiceError {
+        RemoveChcAssistVpcError::service_error(self)
+    }
+}
 /// An error the service returned for `RemoveChcDeployVpc`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveChcDeployVpcError::Common`]; any other code is kept in [`RemoveChcDeployVpcError::Unknown`], so a code the service adds later never breaks this client.
@@ -12339,6 +12796,11 @@ impl std::fmt::Display for RemoveChcDeployVpcError {
     }
 }
 impl std::error::Error for RemoveChcDeployVpcError {}
+impl tencentcloud_runtime::ActionError for RemoveChcDeployVpcError {
+    fn service_error(&self) -> &ServiceError {
+        RemoveChcDeployVpcError::service_error(self)
+    }
+}
 /// An error the service returned for `RenewHosts`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewHostsError::Common`]; any other code is kept in [`RenewHostsError::Unknown`], so a code the service adds later never breaks this client.
@@ -12428,6 +12890,11 @@ impl std::fmt::Display for RenewHostsError {
     }
 }
 impl std::error::Error for RenewHostsError {}
+impl tencentcloud_runtime::ActionError for RenewHostsError {
+    fn service_error(&self) -> &ServiceError {
+        RenewHostsError::service_error(self)
+    }
+}
 /// An error the service returned for `RenewInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewInstancesError::Common`]; any other code is kept in [`RenewInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -12631,6 +13098,11 @@ impl std::fmt::Display for RenewInstancesError {
     }
 }
 impl std::error::Error for RenewInstancesError {}
+impl tencentcloud_runtime::ActionError for RenewInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        RenewInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `RepairTaskControl`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RepairTaskControlError::Common`]; any other code is kept in [`RepairTaskControlError::Unknown`], so a code the service adds later never breaks this client.
@@ -12694,6 +13166,11 @@ impl std::fmt::Display for RepairTaskControlError {
     }
 }
 impl std::error::Error for RepairTaskControlError {}
+impl tencentcloud_runtime::ActionError for RepairTaskControlError {
+    fn service_error(&self) -> &ServiceError {
+        RepairTaskControlError::service_error(self)
+    }
+}
 /// An error the service returned for `ResetInstance`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstanceError::Common`]; any other code is kept in [`ResetInstanceError::Unknown`], so a code the service adds later never breaks this client.
@@ -13119,6 +13596,11 @@ impl std::fmt::Display for ResetInstanceError {
     }
 }
 impl std::error::Error for ResetInstanceError {}
+impl tencentcloud_runtime::ActionError for ResetInstanceError {
+    fn service_error(&self) -> &ServiceError {
+        ResetInstanceError::service_error(self)
+    }
+}
 /// An error the service returned for `ResetInstancesInternetMaxBandwidth`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesInternetMaxBandwidthError::Common`]; any other code is kept in [`ResetInstancesInternetMaxBandwidthError::Unknown`], so a code the service adds later never breaks this client.
@@ -13362,6 +13844,11 @@ impl std::fmt::Display for ResetInstancesInternetMaxBandwidthError {
     }
 }
 impl std::error::Error for ResetInstancesInternetMaxBandwidthError {}
+impl tencentcloud_runtime::ActionError for ResetInstancesInternetMaxBandwidthError {
+    fn service_error(&self) -> &ServiceError {
+        ResetInstancesInternetMaxBandwidthError::service_error(self)
+    }
+}
 /// An error the service returned for `ResetInstancesPassword`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesPasswordError::Common`]; any other code is kept in [`ResetInstancesPasswordError::Unknown`], so a code the service adds later never breaks this client.
@@ -13583,6 +14070,11 @@ impl std::fmt::Display for ResetInstancesPasswordError {
     }
 }
 impl std::error::Error for ResetInstancesPasswordError {}
+impl tencentcloud_runtime::ActionError for ResetInstancesPasswordError {
+    fn service_error(&self) -> &ServiceError {
+        ResetInstancesPasswordError::service_error(self)
+    }
+}
 /// An error the service returned for `ResetInstancesType`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesTypeError::Common`]; any other code is kept in [`ResetInstancesTypeError::Unknown`], so a code the service adds later never breaks this client.
@@ -14062,6 +14554,11 @@ impl std::fmt::Display for ResetInstancesTypeError {
     }
 }
 impl std::error::Error for ResetInstancesTypeError {}
+impl tencentcloud_runtime::ActionError for ResetInstancesTypeError {
+    fn service_error(&self) -> &ServiceError {
+        ResetInstancesTypeError::service_error(self)
+    }
+}
 /// An error the service returned for `ResizeInstanceDisks`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`ResizeInstanceDisksError::Common`]; any other code is kept in [`ResizeInstanceDisksError::Unknown`], so a code the service adds later never breaks this client.
@@ -14305,6 +14802,11 @@ impl std::fmt::Display for ResizeInstanceDisksError {
     }
 }
 impl std::error::Error for ResizeInstanceDisksError {}
+impl tencentcloud_runtime::ActionError for ResizeInstanceDisksError {
+    fn service_error(&self) -> &ServiceError {
+        ResizeInstanceDisksError::service_error(self)
+    }
+}
 /// An error the service returned for `RunInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`RunInstancesError::Common`]; any other code is kept in [`RunInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -15316,6 +15818,11 @@ impl std::fmt::Display for RunInstancesError {
     }
 }
 impl std::error::Error for RunInstancesError {}
+impl tencentcloud_runtime::ActionError for RunInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        RunInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `StartInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`StartInstancesError::Common`]; any other code is kept in [`StartInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -15521,6 +16028,11 @@ impl std::fmt::Display for StartInstancesError {
     }
 }
 impl std::error::Error for StartInstancesError {}
+impl tencentcloud_runtime::ActionError for StartInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        StartInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `StopInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`StopInstancesError::Common`]; any other code is kept in [`StopInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -15766,6 +16278,11 @@ impl std::fmt::Display for StopInstancesError {
     }
 }
 impl std::error::Error for StopInstancesError {}
+impl tencentcloud_runtime::ActionError for StopInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        StopInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `SyncImages`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`SyncImagesError::Common`]; any other code is kept in [`SyncImagesError::Unknown`], so a code the service adds later never breaks this client.
@@ -15913,6 +16430,11 @@ impl std::fmt::Display for SyncImagesError {
     }
 }
 impl std::error::Error for SyncImagesError {}
+impl tencentcloud_runtime::ActionError for SyncImagesError {
+    fn service_error(&self) -> &ServiceError {
+        SyncImagesError::service_error(self)
+    }
+}
 /// An error the service returned for `TerminateInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateInstancesError::Common`]; any other code is kept in [`TerminateInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -16216,6 +16738,11 @@ impl std::fmt::Display for TerminateInstancesError {
     }
 }
 impl std::error::Error for TerminateInstancesError {}
+impl tencentcloud_runtime::ActionError for TerminateInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        TerminateInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `TerminateResourcePoolPacks`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateResourcePoolPacksError::Common`]; any other code is kept in [`TerminateResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
@@ -16309,3 +16836,8 @@ impl std::fmt::Display for TerminateResourcePoolPacksError {
     }
 }
 impl std::error::Error for TerminateResourcePoolPacksError {}
+impl tencentcloud_runtime::ActionError for TerminateResourcePoolPacksError {
+    fn service_error(&self) -> &ServiceError {
+        TerminateResourcePoolPacksError::service_error(self)
+    }
+}

@@ -80,6 +80,11 @@ impl std::fmt::Display for DescribeInstancesError {
     }
 }
 impl std::error::Error for DescribeInstancesError {}
+impl tencentcloud_runtime::ActionError for DescribeInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeInstancesError::service_error(self)
+    }
+}
 /// An error the service returned for `StartInstances`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`StartInstancesError::Common`]; any other code is kept in [`StartInstancesError::Unknown`], so a code the service adds later never breaks this client.
@@ -135,3 +140,8 @@ impl std::fmt::Display for StartInstancesError {
     }
 }
 impl std::error::Error for StartInstancesError {}
+impl tencentcloud_runtime::ActionError for StartInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        StartInstancesError::service_error(self)
+    }
+}

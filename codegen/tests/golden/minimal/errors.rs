@@ -101,3 +101,8 @@ impl std::fmt::Display for StartInstancesError {
     }
 }
 impl std::error::Error for StartInstancesError {}
+impl tencentcloud_runtime::ActionError for StartInstancesError {
+    fn service_error(&self) -> &ServiceError {
+        StartInstancesError::service_error(self)
+    }
+}

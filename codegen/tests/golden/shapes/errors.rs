@@ -108,6 +108,11 @@ impl std::fmt::Display for DescribeThingsError {
     }
 }
 impl std::error::Error for DescribeThingsError {}
+impl tencentcloud_runtime::ActionError for DescribeThingsError {
+    fn service_error(&self) -> &ServiceError {
+        DescribeThingsError::service_error(self)
+    }
+}
 /// An error the service returned for `PingService`.
 ///
 /// Each code the spec documents for this action has a variant; codes any action may return are in [`PingServiceError::Common`]; any other code is kept in [`PingServiceError::Unknown`], so a code the service adds later never breaks this client.
@@ -155,3 +160,8 @@ impl std::fmt::Display for PingServiceError {
     }
 }
 impl std::error::Error for PingServiceError {}
+impl tencentcloud_runtime::ActionError for PingServiceError {
+    fn service_error(&self) -> &ServiceError {
+        PingServiceError::service_error(self)
+    }
+}
