@@ -314,7 +314,13 @@ mod tests {
         };
         let a = decisions(config.clone(), 200);
         assert_eq!(a, decisions(config.clone(), 200));
-        let other = decisions(FaultConfig { seed: Some(8), ..config }, 200);
+        let other = decisions(
+            FaultConfig {
+                seed: Some(8),
+                ..config
+            },
+            200,
+        );
         assert_ne!(a, other);
         for kind in [
             Fault::None,

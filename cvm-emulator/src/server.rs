@@ -182,13 +182,7 @@ fn insert_date(shared: &Shared, response: &mut Response<Body>) {
 
 /// Runs the gateway checks, draws the request's fault, then acts (or
 /// not) as the fault says.
-async fn process(
-    shared: &Shared,
-    parts: &Parts,
-    body: Body,
-    request_id: &str,
-    meta: &mut Meta,
-) -> Outcome {
+async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, meta: &mut Meta) -> Outcome {
     let (request, region) = match gateway(shared, parts, body, meta).await {
         Ok(checked) => checked,
         Err(e) => return Outcome::Answer(Err(e)),
