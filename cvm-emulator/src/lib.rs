@@ -125,7 +125,7 @@ use crate::conns::{Admission, Admitted, Conns, RequestTrack};
 use crate::faults::Faults;
 use crate::persist::Persistence;
 use crate::ratelimit::RateLimiter;
-use crate::reset::{InjectedReset, Reset, ResettableStream};
+use crate::reset::{Reset, ResettableStream};
 use crate::server::{Reply, Shared};
 use crate::state::Store;
 
@@ -664,13 +664,14 @@ async fn serve_connection(
                 let reply = server::handle(shared, request.map(axum::body::Body::new)).await;
                 drop(track);
                 match reply {
-                    Reply::Answer(response) => Ok(response),
+                    Reply::Answer(response) => Ok::<_, std::convert::Infallible>(response),
                     Reply::Reset => {
-                        // The error ends the HTTP/1 connection (or the
-                        // HTTP/2 stream) unanswered; the request drops the
-                        // whole connection, with a RST.
+                        // The connection task drops the connection (this
+                        // future with it) with a TCP RST. Answering nothing
+                        // meanwhile keeps hyper from ending just this
+                        // request (an HTTP/2 RST_STREAM) first.
                         reset.request();
-                        Err(InjectedReset)
+                        std::future::pending().await
                     }
                 }
             }

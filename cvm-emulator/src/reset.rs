@@ -33,20 +33,6 @@ impl Reset {
     }
 }
 
-/// The service's error when it resets its connection: hyper then ends the
-/// connection (HTTP/1) or the stream (HTTP/2) without an answer, and the
-/// connection task drops the whole connection.
-#[derive(Debug)]
-pub(crate) struct InjectedReset;
-
-impl std::fmt::Display for InjectedReset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset injected by cvm-emulator")
-    }
-}
-
-impl std::error::Error for InjectedReset {}
-
 /// A TCP stream that closes with a RST instead of a FIN when its
 /// connection's [`Reset`] was requested.
 pub(crate) struct ResettableStream {
