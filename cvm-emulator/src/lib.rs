@@ -69,6 +69,17 @@
 //! that cannot be written stop the emulator from starting, and nothing is
 //! overwritten.
 //!
+//! # Fault injection
+//!
+//! [`EmulatorConfig::faults`] (the CLI's `--fault-*`, `--latency-ms` and
+//! `--seed`) injects `RequestLimitExceeded`, `InternalError`, connection
+//! resets before or after the action takes effect, and latency, into
+//! authenticated, well-formed requests only, from one seeded PRNG (see
+//! [`FaultConfig`]). [`EmulatorConfig::clock_skew_secs`] sets the
+//! emulator's clock apart from the machine's, for the timestamp check and
+//! the `Date` header of every answer. [`RunningEmulator::fault_stats`] and
+//! [`RunningEmulator::request_count`] say what the emulator saw.
+//!
 //! # Credentials
 //!
 //! Without configuration the emulator accepts one demo credential,
