@@ -69,6 +69,17 @@
 //! that cannot be written stop the emulator from starting, and nothing is
 //! overwritten.
 //!
+//! # Fault injection
+//!
+//! [`EmulatorConfig::faults`] (the CLI's `--fault-*`, `--latency-ms` and
+//! `--seed`) injects `RequestLimitExceeded`, `InternalError`, connection
+//! resets before or after the action takes effect, and latency, into
+//! authenticated, well-formed requests only, from one seeded PRNG (see
+//! [`FaultConfig`]). [`EmulatorConfig::clock_skew_secs`] sets the
+//! emulator's clock apart from the machine's, for the timestamp check and
+//! the `Date` header of every answer. [`RunningEmulator::fault_stats`] and
+//! [`RunningEmulator::request_count`] say what the emulator saw.
+//!
 //! # Credentials
 //!
 //! Without configuration the emulator accepts one demo credential,
@@ -86,10 +97,12 @@ mod decode;
 pub mod demo;
 mod dispatch;
 mod error;
+mod faults;
 mod persist;
 mod query;
 mod ratelimit;
 mod regions;
+mod reset;
 mod server;
 mod state;
 mod time;
@@ -110,6 +123,7 @@ use tokio::task::JoinHandle;
 pub use actions::EMULATED_ACTIONS;
 pub use dispatch::ACTIONS;
 pub use error::ApiError;
+pub use faults::{FaultConfig, FaultStats, MAX_INJECTED_LATENCY};
 pub use regions::REGIONS;
 pub use server::{API_VERSION, SERVICE};
 pub use signer::SecretKey;
@@ -119,9 +133,11 @@ pub use state::{
 };
 
 use crate::conns::{Admission, Admitted, Conns, RequestTrack};
+use crate::faults::Faults;
 use crate::persist::Persistence;
 use crate::ratelimit::RateLimiter;
-use crate::server::Shared;
+use crate::reset::{Reset, ResettableStream};
+use crate::server::{Reply, Shared};
 use crate::state::Store;
 
 /// The demo secret id, accepted when no credential is configured. Fake.
@@ -186,7 +202,20 @@ pub struct EmulatorConfig {
     /// authenticated request yet, else the one idle longest; it is refused
     /// only when every connection is answering a request.
     pub max_connections: usize,
+    /// Faults to inject into authenticated, well-formed requests
+    /// (throttling, internal errors, connection resets, latency); none by
+    /// default. See [`FaultConfig`].
+    pub faults: FaultConfig,
+    /// How far the emulator's clock runs ahead of the machine's, in
+    /// seconds (negative: behind), at most [`MAX_CLOCK_SKEW_SECS`] either
+    /// way. `X-TC-Timestamp` is judged against the emulator's clock
+    /// (`AuthFailure.SignatureExpire` beyond `max_clock_skew`), and every
+    /// answer's `Date` header gives it.
+    pub clock_skew_secs: i64,
 }
+
+/// Largest [`EmulatorConfig::clock_skew_secs`] either way (ten years).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 10 * 365 * 86_400;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -203,6 +232,8 @@ impl Default for EmulatorConfig {
             max_instances: 10_000,
             read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            faults: FaultConfig::default(),
+            clock_skew_secs: 0,
         }
     }
 }
@@ -226,6 +257,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_instances", &self.max_instances)
             .field("read_timeout", &self.read_timeout)
             .field("max_connections", &self.max_connections)
+            .field("faults", &self.faults)
+            .field("clock_skew_secs", &self.clock_skew_secs)
             .finish()
     }
 }
@@ -265,6 +298,19 @@ impl EmulatorConfig {
     /// Keeps the state in `path` (see [`EmulatorConfig::state_file`]).
     pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
+        self
+    }
+
+    /// Injects these faults (see [`EmulatorConfig::faults`]).
+    pub fn with_faults(mut self, faults: FaultConfig) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Runs the emulator's clock `secs` ahead of the machine's (negative:
+    /// behind; see [`EmulatorConfig::clock_skew_secs`]).
+    pub fn with_clock_skew(mut self, secs: i64) -> Self {
+        self.clock_skew_secs = secs;
         self
     }
 }
@@ -326,6 +372,16 @@ impl Emulator {
                 "max_body_bytes, max_connections and read_timeout must be above zero".to_owned(),
             ));
         }
+        if config.clock_skew_secs.unsigned_abs() > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
+            return Err(StartError::Config(format!(
+                "clock skew {} s is beyond {MAX_CLOCK_SKEW_SECS} s (ten years) either way",
+                config.clock_skew_secs
+            )));
+        }
+        let faults = Faults::new(config.faults).map_err(StartError::Config)?;
+        if faults.is_active() {
+            tracing::info!(seed = faults.seed(), "fault injection on");
+        }
         let transition_ms = u64::try_from(config.transition.as_millis()).unwrap_or(u64::MAX);
         let store = match &config.state_file {
             None => Store::from_state(
@@ -345,6 +401,8 @@ impl Emulator {
             transition_ms,
             max_body_bytes: config.max_body_bytes,
             max_clock_skew_secs: i64::try_from(config.max_clock_skew.as_secs()).unwrap_or(i64::MAX),
+            clock_skew_secs: config.clock_skew_secs,
+            faults,
             max_instances: config.max_instances,
             body_timeout: config.read_timeout,
             limiter: config.rate_limit.filter(|n| *n > 0).map(RateLimiter::new),
@@ -386,6 +444,24 @@ impl Emulator {
     /// due but not yet settled).
     pub fn instance_count(&self) -> usize {
         self.shared.store().instance_count()
+    }
+
+    /// What the emulator saw and injected so far (see [`FaultStats`]).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.shared.faults.stats()
+    }
+
+    /// Authenticated, well-formed requests of `action` so far (those that
+    /// passed every gateway check and whose parameters decoded, faulted or
+    /// not; 0 for an unknown action).
+    pub fn request_count(&self, action: &str) -> u64 {
+        self.shared.faults.request_count(action)
+    }
+
+    /// The seed of the fault PRNG: [`FaultConfig::seed`], or the one drawn
+    /// when none was given (give it back to replay a run).
+    pub fn fault_seed(&self) -> u64 {
+        self.shared.faults.seed()
     }
 
     /// Serves HTTP/1.1 and HTTP/2 (cleartext) on `listener` in a background
@@ -584,23 +660,39 @@ async fn serve_connection(
         _ = &mut evicted => return,
     }
 
+    let reset = Arc::new(Reset::default());
     let service = {
         let progress = Arc::clone(&progress);
+        let reset = Arc::clone(&reset);
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             let shared = Arc::clone(&shared);
+            let reset = Arc::clone(&reset);
             // In flight until the answer is ready (also when cancelled);
             // the gateway marks it authenticated.
             let track = RequestTrack::new(&progress);
             request.extensions_mut().insert(track.clone());
             async move {
-                let response = server::handle(shared, request.map(axum::body::Body::new)).await;
+                let reply = server::handle(shared, request.map(axum::body::Body::new)).await;
                 drop(track);
-                Ok::<_, std::convert::Infallible>(response)
+                match reply {
+                    Reply::Answer(response) => Ok::<_, std::convert::Infallible>(response),
+                    Reply::Reset => {
+                        // The connection task drops the connection (this
+                        // future with it) with a TCP RST. Answering nothing
+                        // meanwhile keeps hyper from ending just this
+                        // request (an HTTP/2 RST_STREAM) first.
+                        reset.request();
+                        std::future::pending().await
+                    }
+                }
             }
         })
     };
     let connection = builder
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(
+            TokioIo::new(ResettableStream::new(stream, Arc::clone(&reset))),
+            service,
+        )
         .into_owned();
     tokio::pin!(connection);
     // Set once a graceful shutdown has begun: when to drop the connection.
@@ -616,6 +708,10 @@ async fn serve_connection(
             }
             _ = &mut evicted => {
                 tracing::debug!(%peer, "closed to make room for a new connection");
+                return;
+            }
+            () = reset.requested() => {
+                tracing::debug!(%peer, "connection reset (injected fault)");
                 return;
             }
             changed = phase.changed() => {
@@ -684,6 +780,22 @@ impl RunningEmulator {
     /// The emulator being served (e.g. for [`Emulator::router`]).
     pub fn emulator(&self) -> &Emulator {
         &self.emulator
+    }
+
+    /// What the emulator saw and injected so far (see [`FaultStats`]).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.emulator.fault_stats()
+    }
+
+    /// Authenticated, well-formed requests of `action` so far (see
+    /// [`Emulator::request_count`]).
+    pub fn request_count(&self, action: &str) -> u64 {
+        self.emulator.request_count(action)
+    }
+
+    /// The seed of the fault PRNG (see [`Emulator::fault_seed`]).
+    pub fn fault_seed(&self) -> u64 {
+        self.emulator.fault_seed()
     }
 
     /// A [`cvm_api::Config`] for this emulator: its endpoint, `region`, the

@@ -1,13 +1,17 @@
 //! `cvm-emulator`: a local Tencent Cloud CVM endpoint for tests.
 
 use std::io::Write;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
-use cvm_emulator::{Emulator, EmulatorConfig, SecretKey, DEMO_SECRET_ID};
+use cvm_emulator::{
+    Emulator, EmulatorConfig, FaultConfig, SecretKey, DEMO_SECRET_ID, MAX_CLOCK_SKEW_SECS,
+    MAX_INJECTED_LATENCY,
+};
 use serde::Deserialize;
 
 const AFTER_HELP: &str = "\
@@ -27,6 +31,20 @@ State: with --state FILE, every change is on disk before it is answered and surv
 start, on Ctrl-C / SIGTERM and when it grows past 64 MiB. FILE.lock keeps a second emulator off
 FILE. The emulator refuses to start, leaving FILE as it is, when FILE cannot be read, has members
 it does not know or cannot be written, or when its journal is damaged before the last record.
+
+Fault injection (to reproduce production failures): --fault-* probabilities, --latency-ms and
+--seed apply only to authenticated, well-formed requests, those that passed the signature,
+version, action, region and rate-limit checks and whose parameters decoded; auth errors stay
+deterministic. Each such request gets at most one fault (the probabilities add up to at most 1):
+  --fault-throttle P        answer RequestLimitExceeded; nothing changes
+  --fault-internal-error P  answer InternalError; nothing changes
+  --fault-reset-before P    reset the TCP connection (RST, no answer); nothing changes
+  --fault-reset-after P     make the change (on disk with --state), then reset: no answer
+All decisions and latencies come from one PRNG seeded by --seed (or a random seed, printed at
+start): the same seed and the same request order give the same faults. --clock-skew SECS runs
+the emulator's clock ahead (negative: behind): X-TC-Timestamp must be within 300 s of it, and
+every answer's Date header gives it.
+  cvm-emulator --rate-limit 0 --fault-throttle 0.2 --fault-reset-after 0.05 --latency-ms 10..200 --seed 7
 
 Logs go to stderr (RUST_LOG=debug for more); secret keys and Authorization headers are never logged.";
 
@@ -77,6 +95,43 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     dump: Option<PathBuf>,
 
+    /// Probability (0.0 to 1.0) of answering RequestLimitExceeded (injected;
+    /// authenticated, well-formed requests only).
+    #[arg(long, default_value_t = 0.0, value_name = "P", allow_negative_numbers = true, value_parser = parse_probability)]
+    fault_throttle: f64,
+
+    /// Probability of answering InternalError (injected).
+    #[arg(long, default_value_t = 0.0, value_name = "P", allow_negative_numbers = true, value_parser = parse_probability)]
+    fault_internal_error: f64,
+
+    /// Probability of resetting the connection before the action takes effect.
+    #[arg(long, default_value_t = 0.0, value_name = "P", allow_negative_numbers = true, value_parser = parse_probability)]
+    fault_reset_before: f64,
+
+    /// Probability of resetting the connection after the action took effect
+    /// (the change is kept, the answer lost).
+    #[arg(long, default_value_t = 0.0, value_name = "P", allow_negative_numbers = true, value_parser = parse_probability)]
+    fault_reset_after: f64,
+
+    /// Latency added before answering, uniform in MIN..MAX ms (or exactly N), at most 5000.
+    #[arg(long, value_name = "MIN..MAX", value_parser = parse_latency)]
+    latency_ms: Option<RangeInclusive<Duration>>,
+
+    /// Seed of the PRNG behind every fault decision and latency (default: random, printed).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// Run the emulator's clock SECS seconds ahead of the machine's (negative:
+    /// behind), for the X-TC-Timestamp check and the Date header.
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "SECS",
+        allow_negative_numbers = true,
+        value_parser = parse_clock_skew
+    )]
+    clock_skew: i64,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -99,6 +154,59 @@ enum Command {
 /// is redacted (so is `Cli`'s).
 fn parse_secret_key(value: &str) -> Result<SecretKey, std::convert::Infallible> {
     Ok(SecretKey::new(value))
+}
+
+/// A probability: a number from 0.0 to 1.0.
+fn parse_probability(value: &str) -> Result<f64, String> {
+    let p: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number; give a probability between 0.0 and 1.0"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!(
+            "{value} is not a probability: it must be between 0.0 and 1.0"
+        ))
+    }
+}
+
+/// `MIN..MAX` or `N` milliseconds, at most [`MAX_INJECTED_LATENCY`].
+fn parse_latency(value: &str) -> Result<RangeInclusive<Duration>, String> {
+    let max_ms = MAX_INJECTED_LATENCY.as_millis();
+    let ms = |text: &str| {
+        text.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{value}` is not MIN..MAX or N milliseconds (whole numbers)"))
+    };
+    let (min, max) = match value.split_once("..") {
+        Some((min, max)) => (ms(min)?, ms(max.strip_prefix('=').unwrap_or(max))?),
+        None => {
+            let n = ms(value)?;
+            (n, n)
+        }
+    };
+    if min > max {
+        return Err(format!("latency {min}..{max}: the minimum is above the maximum"));
+    }
+    if u128::from(max) > max_ms {
+        return Err(format!("latency {max} ms is above the maximum of {max_ms} ms"));
+    }
+    Ok(Duration::from_millis(min)..=Duration::from_millis(max))
+}
+
+/// Signed seconds, at most ten years either way.
+fn parse_clock_skew(value: &str) -> Result<i64, String> {
+    let secs: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a whole number of seconds"))?;
+    if secs.unsigned_abs() > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
+        return Err(format!(
+            "{secs} s is beyond {MAX_CLOCK_SKEW_SECS} s (ten years) either way"
+        ));
+    }
+    Ok(secs)
 }
 
 #[derive(Deserialize)]
@@ -196,6 +304,16 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         config.credentials = pairs;
     }
     config.state_file = cli.state.clone();
+    config.faults = FaultConfig {
+        request_limit_exceeded: cli.fault_throttle,
+        internal_error: cli.fault_internal_error,
+        reset_before: cli.fault_reset_before,
+        reset_after: cli.fault_reset_after,
+        latency: cli.latency_ms.clone(),
+        seed: cli.seed,
+    };
+    config.clock_skew_secs = cli.clock_skew;
+    let faults = config.faults.clone();
     let ids: Vec<String> = config.credentials.iter().map(|(id, _)| id.clone()).collect();
     // Loads, locks and rewrites the state file before anything listens.
     let emulator = Emulator::new(config).map_err(|e| e.to_string())?;
@@ -219,6 +337,24 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         Some(path) => format!(" (kept in {})", path.display()),
         None => String::new(),
     };
+    if faults.is_active() {
+        let latency = faults.latency.as_ref().map_or("none".to_owned(), |r| {
+            format!("{}..{} ms", r.start().as_millis(), r.end().as_millis())
+        });
+        let seed = running.fault_seed();
+        eprintln!(
+            "injecting faults: throttle {}, internal error {}, reset before {}, reset after {}, latency {latency}; seed {seed} (replay with --seed {seed})",
+            faults.request_limit_exceeded, faults.internal_error, faults.reset_before, faults.reset_after
+        );
+    }
+    if cli.clock_skew != 0 {
+        eprintln!(
+            "clock skew {} s: the emulator's clock is {} s {} the machine's",
+            cli.clock_skew,
+            cli.clock_skew.unsigned_abs(),
+            if cli.clock_skew > 0 { "ahead of" } else { "behind" }
+        );
+    }
     eprintln!(
         "transition {} ms, rate limit {}, {instances} instance(s){kept}; Ctrl-C to stop",
         cli.transition_ms,
@@ -298,5 +434,57 @@ mod tests {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("ps"), "{help}");
         assert!(help.contains("--credentials FILE"), "{help}");
+    }
+
+    #[test]
+    fn fault_flags_are_parsed_and_checked() {
+        let cli = Cli::try_parse_from([
+            "cvm-emulator",
+            "--fault-throttle",
+            "0.25",
+            "--fault-reset-after",
+            "1",
+            "--latency-ms",
+            "10..200",
+            "--seed",
+            "7",
+            "--clock-skew",
+            "-3600",
+        ])
+        .unwrap();
+        assert_eq!(cli.fault_throttle, 0.25);
+        assert_eq!(cli.fault_reset_after, 1.0);
+        assert_eq!(cli.fault_internal_error, 0.0);
+        assert_eq!(
+            cli.latency_ms,
+            Some(std::time::Duration::from_millis(10)..=std::time::Duration::from_millis(200))
+        );
+        assert_eq!(cli.seed, Some(7));
+        assert_eq!(cli.clock_skew, -3600);
+        let exact = Cli::try_parse_from(["cvm-emulator", "--latency-ms", "50"]).unwrap();
+        assert_eq!(
+            exact.latency_ms,
+            Some(std::time::Duration::from_millis(50)..=std::time::Duration::from_millis(50))
+        );
+
+        for (args, expected) in [
+            (&["--fault-throttle", "1.5"][..], "between 0.0 and 1.0"),
+            (&["--fault-internal-error", "-0.1"][..], "between 0.0 and 1.0"),
+            (&["--fault-reset-before", "NaN"][..], "between 0.0 and 1.0"),
+            (&["--fault-reset-after", "often"][..], "not a number"),
+            (&["--latency-ms", "200..10"][..], "minimum is above the maximum"),
+            (&["--latency-ms", "0..60000"][..], "above the maximum of 5000 ms"),
+            (&["--latency-ms", "1..2..3"][..], "not MIN..MAX"),
+            (&["--clock-skew", "999999999999"][..], "ten years"),
+            (&["--seed", "abc"][..], "--seed"),
+        ] {
+            let err = Cli::try_parse_from(std::iter::once("cvm-emulator").chain(args.iter().copied()))
+                .expect_err(&format!("{args:?} accepted"))
+                .to_string();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("--fault-reset-after"), "{help}");
+        assert!(help.contains("authenticated, well-formed requests"), "{help}");
     }
 }

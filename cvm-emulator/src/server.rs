@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, DATE, HOST};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
@@ -22,6 +22,7 @@ use crate::conns::{FreeShare, RequestTrack};
 use crate::decode::{json_params, Params};
 use crate::dispatch::{invalid_action, known_action, ApiRequest};
 use crate::error::{shorten, ApiError};
+use crate::faults::{Fault, Faults};
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
 use crate::regions;
@@ -38,6 +39,9 @@ pub(crate) struct Shared {
     pub(crate) transition_ms: u64,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_clock_skew_secs: i64,
+    /// How far the emulator's clock runs ahead of the machine's.
+    pub(crate) clock_skew_secs: i64,
+    pub(crate) faults: Faults,
     pub(crate) max_instances: usize,
     pub(crate) body_timeout: Duration,
     pub(crate) limiter: Option<RateLimiter>,
@@ -87,18 +91,50 @@ impl Shared {
 struct Meta {
     action: Option<&'static str>,
     secret_id: Option<String>,
+    fault: Option<&'static str>,
 }
 
-/// Answers any request: always HTTP 200 with an API 3.0 envelope.
-pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
+/// How a request ends.
+pub(crate) enum Reply {
+    /// HTTP 200 with an API 3.0 envelope.
+    Answer(Response<Body>),
+    /// No answer: the connection is to be reset (an injected fault).
+    Reset,
+}
+
+/// What [`process`] came to.
+enum Outcome {
+    Answer(Result<String, ApiError>),
+    Reset,
+}
+
+/// Answers any request: HTTP 200 with an API 3.0 envelope and a `Date`
+/// from the emulator's clock, unless a reset is injected.
+pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Reply {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
     let mut meta = Meta::default();
-    let result = process(&shared, &parts, body, &request_id, &mut meta).await;
+    let outcome = process(&shared, &parts, body, &request_id, &mut meta).await;
     let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let action = meta.action.unwrap_or("-");
     let secret_id = meta.secret_id.as_deref().unwrap_or("-");
+    let fault = meta.fault.unwrap_or("-");
+    let result = match outcome {
+        Outcome::Answer(result) => result,
+        Outcome::Reset => {
+            tracing::info!(
+                request_id,
+                action,
+                secret_id,
+                outcome = "ConnectionReset",
+                fault,
+                elapsed_us,
+                "request"
+            );
+            return Reply::Reset;
+        }
+    };
     let body = match result {
         Ok(response) => {
             tracing::info!(
@@ -106,6 +142,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Respo
                 action,
                 secret_id,
                 outcome = "OK",
+                fault,
                 elapsed_us,
                 "request"
             );
@@ -118,6 +155,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Respo
                 secret_id,
                 outcome = error.code.as_str(),
                 detail = error.message.as_str(),
+                fault,
                 elapsed_us,
                 "request"
             );
@@ -129,7 +167,61 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Respo
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+    insert_date(&shared, &mut response);
+    Reply::Answer(response)
+}
+
+/// The `Date` header (RFC 7231) from the emulator's clock, so a client can
+/// learn its offset (hyper would otherwise write the machine's time).
+fn insert_date(shared: &Shared, response: &mut Response<Body>) {
+    let date = httpdate::fmt_http_date(crate::time::emulator_now(shared.clock_skew_secs));
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(DATE, value);
+    }
+}
+
+/// Runs the gateway checks, draws the request's fault, then acts (or
+/// not) as the fault says.
+async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, meta: &mut Meta) -> Outcome {
+    let (request, region) = match gateway(shared, parts, body, meta).await {
+        Ok(checked) => checked,
+        Err(e) => return Outcome::Answer(Err(e)),
+    };
+    let decision = shared.faults.decide(request.action());
+    meta.fault = decision.fault.name();
+    let result = match decision.fault {
+        Fault::RequestLimitExceeded => Err(ApiError::new(
+            "RequestLimitExceeded",
+            format!(
+                "Too many {} requests; retry later (fault injected by cvm-emulator).",
+                request.action()
+            ),
+        )),
+        Fault::InternalError => Err(ApiError::new(
+            "InternalError",
+            "An internal error occurred; retry later (fault injected by cvm-emulator).",
+        )),
+        Fault::ResetBefore => {
+            tokio::time::sleep(decision.latency).await;
+            return Outcome::Reset;
+        }
+        Fault::None | Fault::ResetAfter => {
+            let ctx = Ctx {
+                shared,
+                request_id,
+                region,
+            };
+            // Returns once the change is on disk (with a state file).
+            actions::handle(request, &ctx).await
+        }
+    };
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    if decision.fault == Fault::ResetAfter {
+        return Outcome::Reset;
+    }
+    Outcome::Answer(result)
 }
 
 fn error_envelope(error: &ApiError, request_id: &str) -> String {
@@ -155,13 +247,14 @@ fn single_header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ()
     first.to_str().map(Some).map_err(|_| ())
 }
 
-async fn process(
+/// The gateway checks, in the real gateway's order, up to the typed
+/// request: every request that passes is authenticated and well-formed.
+async fn gateway(
     shared: &Shared,
     parts: &Parts,
     body: Body,
-    request_id: &str,
     meta: &mut Meta,
-) -> Result<String, ApiError> {
+) -> Result<(ApiRequest, Option<&'static str>), ApiError> {
     let method = &parts.method;
     if method != Method::POST && method != Method::GET {
         return Err(ApiError::new(
@@ -280,12 +373,7 @@ async fn process(
 
     let params = params(parts, body)?;
     let request = ApiRequest::decode(action, params)?;
-    let ctx = Ctx {
-        shared,
-        request_id,
-        region,
-    };
-    actions::handle(request, &ctx).await
+    Ok((request, region))
 }
 
 /// `X-TC-Region`: required unless the action needs none
@@ -332,8 +420,9 @@ fn authenticate_headers<'s>(
     let parsed = parse_authorization(authorization)
         .map_err(|e| invalid_auth(format!("The Authorization header is invalid: {e}.")))?;
 
-    // Timestamp: numeric and within the allowed clock skew.
-    let now = i64::try_from(crate::time::now_ms() / 1000).unwrap_or(i64::MAX);
+    // Timestamp: numeric and within the allowed clock skew of the
+    // emulator's clock (which `clock_skew_secs` may set apart).
+    let now = crate::time::unix_secs(crate::time::emulator_now(shared.clock_skew_secs));
     let skew = shared.max_clock_skew_secs;
     let expired = |why: String| {
         ApiError::new(
@@ -585,9 +674,24 @@ fn params(parts: &Parts, body: Bytes) -> Result<Params, ApiError> {
 }
 
 /// The axum router answering every path and method with [`handle`].
+/// In-process there is no connection to reset: an injected reset is
+/// answered with an empty HTTP 502 and `Connection: close`, as a proxy
+/// reports a connection lost upstream.
 pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
     axum::Router::new().fallback(move |request: Request<Body>| {
         let shared = Arc::clone(&shared);
-        async move { handle(shared, request).await }
+        async move {
+            match handle(shared, request).await {
+                Reply::Answer(response) => response,
+                Reply::Reset => {
+                    let mut response = Response::new(Body::empty());
+                    *response.status_mut() = StatusCode::BAD_GATEWAY;
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                    response
+                }
+            }
+        }
     })
 }

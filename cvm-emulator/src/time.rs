@@ -1,12 +1,34 @@
 //! Wall-clock helpers (no date/time dependency).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The emulator's clock: the machine's, `skew_secs` ahead (behind when
+/// negative), for `--clock-skew`.
+pub(crate) fn emulator_now(skew_secs: i64) -> SystemTime {
+    let now = SystemTime::now();
+    let by = Duration::from_secs(skew_secs.unsigned_abs());
+    let skewed = if skew_secs >= 0 {
+        now.checked_add(by)
+    } else {
+        now.checked_sub(by)
+    };
+    // The skew is bounded when configured, so this never falls back.
+    skewed.unwrap_or(now)
+}
+
+/// Seconds since the Unix epoch of `t` (negative before it).
+pub(crate) fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` (UTC), the form the service uses for `CreatedTime`.
