@@ -85,10 +85,11 @@ else
 fi
 run_tests
 
-# Same profile and features as the tests, so only the two bench programs are
+# Same profile and features as the tests, so only the bench programs are
 # compiled; criterion runs each benchmark once when not given --bench.
+# (`--benches` would also rerun the unit tests: libraries count as benches.)
 step "benchmarks, once each in test mode"
-run_tests --benches
+run_tests --bench '*'
 
 # After the tests, so xtask and its dependencies are already built.
 step "cargo xtask regen --check"
