@@ -81,6 +81,7 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     echo "cargo-nextest not found: running the tests with cargo test instead" \
         "(cargo install cargo-nextest --locked for parallel, per-test output)"
+    # (This also runs the doc tests, again in their own step below.)
     run_tests() { cargo test --workspace --no-fail-fast "$@"; }
 fi
 run_tests
