@@ -81,14 +81,16 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     echo "cargo-nextest not found: running the tests with cargo test instead" \
         "(cargo install cargo-nextest --locked for parallel, per-test output)"
+    # (This also runs the doc tests, again in their own step below.)
     run_tests() { cargo test --workspace --no-fail-fast "$@"; }
 fi
 run_tests
 
-# Same profile and features as the tests, so only the two bench programs are
+# Same profile and features as the tests, so only the bench programs are
 # compiled; criterion runs each benchmark once when not given --bench.
+# (`--benches` would also rerun the unit tests: libraries count as benches.)
 step "benchmarks, once each in test mode"
-run_tests --benches
+run_tests --bench '*'
 
 # After the tests, so xtask and its dependencies are already built.
 step "cargo xtask regen --check"

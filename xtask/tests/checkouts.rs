@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{cargo, root, run, sync_tree, target_dir, Output};
+use common::{cargo, copy_tree, root, run, target_dir, Output};
 
 const MARKER: &str = "Marker sentence only clone B has.";
 const GENERATED: &str = "cvm-api/src/generated";
@@ -69,25 +69,21 @@ fn xtask_binary(target: &Path, dir: &Path, manifest_dir: Option<&Path>, args: &[
 
 #[test]
 fn clones_sharing_a_target_dir_each_regen_their_own_files() {
-    // Two copies of this checkout outside it, sharing its target dir (as a
+    // Two copies of this checkout, outside it, sharing its target dir (as a
     // global CARGO_TARGET_DIR would), so xtask's build is shared with the
-    // `cargo xtask` step of the test script. They are kept between runs and
-    // written only where the checkout changed, so a rerun rebuilds nothing.
-    // Not inside the target dir: cargo records sources found there relative
-    // to it, and this checkout's builds would then follow the copies' files.
-    let base = std::env::temp_dir().join(format!("xtask-clones-{:016x}", {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        root().hash(&mut hasher);
-        hasher.finish()
-    }));
+    // `cargo xtask` step of the test script. Not inside the target dir: cargo
+    // records sources found there relative to it, and this checkout's builds
+    // would then follow the copies' files.
+    let base = std::env::temp_dir().join(format!("xtask-clones-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
     let target = target_dir();
     let (a, b) = (base.join("a"), base.join("b"));
-    sync_tree(&root(), &a);
-    sync_tree(&root(), &b);
+    copy_tree(&root(), &a);
+    copy_tree(&root(), &b);
     mark_spec(&b);
 
-    // Built in A (or found fresh from an earlier build), then A is made fresh.
+    // Built in A (or found fresh: the copies' sources are as old as ours),
+    // then A's generated code is made fresh.
     let out = cargo_xtask(&a, &target, &["regen"]);
     assert!(out.success, "cargo xtask regen in A failed:\n{}", out.stderr);
     let a_files = generated(&a);
@@ -147,4 +143,6 @@ fn clones_sharing_a_target_dir_each_regen_their_own_files() {
         "{}",
         out.stderr
     );
+
+    std::fs::remove_dir_all(&base).unwrap();
 }

@@ -11,20 +11,22 @@ pub fn root() -> PathBuf {
     xtask::regen::workspace_root().expect("the tests run inside the workspace")
 }
 
-/// The target directory this test binary was built in: `CARGO_TARGET_DIR` if
-/// set, else the ancestor of the running executable that cargo marked with
-/// `CACHEDIR.TAG`. Builds made by the tests go there so they reuse its
-/// dependencies.
+/// The workspace's target directory, as cargo reports it (`CARGO_TARGET_DIR`,
+/// `build.target-dir` or `target/`). Builds made by the tests go there so
+/// they reuse its compiled dependencies.
 pub fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        return if dir.is_absolute() { dir } else { root().join(dir) };
-    }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.ancestors()
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        .unwrap_or_else(|| panic!("no target directory above {}", exe.display()))
-        .to_path_buf()
+    let mut command = cargo();
+    command
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(root());
+    let out = run(&mut command, Duration::from_secs(120));
+    assert!(out.success, "cargo metadata failed:\n{}", out.stderr);
+    let metadata: serde_json::Value = serde_json::from_str(&out.stdout).expect("cargo metadata prints JSON");
+    PathBuf::from(
+        metadata["target_directory"]
+            .as_str()
+            .expect("cargo metadata names the target directory"),
+    )
 }
 
 /// The cargo that runs the tests (cargo test and nextest set `CARGO`), in
@@ -101,50 +103,37 @@ pub fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Makes `to` a copy of the source tree at `from` (without `target/`, `.git`
-/// and Python caches), writing only files whose contents differ and removing
-/// files `from` does not have. Unchanged files keep their modification time,
-/// so cargo sees them as unchanged too.
-pub fn sync_tree(from: &Path, to: &Path) {
-    fn skip(name: &std::ffi::OsStr) -> bool {
-        [".git", "target", "__pycache__", ".venv"]
-            .iter()
-            .any(|s| name == *s)
-    }
+/// Copies the source tree at `from` to `to` (without `target/`, `.git` and
+/// Python caches), keeping each file's modification time: cargo then sees
+/// the copy's sources as no newer than `from`'s, as a clone made before the
+/// last build would be, and rebuilds only what `from` would rebuild.
+pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("cannot create {}: {e}", to.display()));
-    let mut wanted = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("cannot read {}: {e}", from.display())) {
         let entry = entry.expect("dir entry");
         let name = entry.file_name();
-        if skip(&name) {
+        if [".git", "target", "__pycache__", ".venv"]
+            .iter()
+            .any(|s| name == *s)
+        {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
         let kind = entry.file_type().expect("file type");
         if kind.is_dir() {
-            sync_tree(&src, &dst);
+            copy_tree(&src, &dst);
         } else if kind.is_file() {
-            let bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("cannot read {}: {e}", src.display()));
-            if std::fs::read(&dst).ok().as_deref() != Some(bytes.as_slice()) {
-                std::fs::write(&dst, &bytes)
-                    .unwrap_or_else(|e| panic!("cannot write {}: {e}", dst.display()));
-                std::fs::set_permissions(&dst, std::fs::metadata(&src).expect("metadata").permissions())
-                    .expect("permissions");
-            }
-        } else {
-            continue;
-        }
-        wanted.insert(name);
-    }
-    for entry in std::fs::read_dir(to).expect("read copy") {
-        let entry = entry.expect("dir entry");
-        if !wanted.contains(&entry.file_name()) {
-            let path = entry.path();
-            if entry.file_type().expect("file type").is_dir() {
-                std::fs::remove_dir_all(&path).expect("remove stale dir");
-            } else {
-                std::fs::remove_file(&path).expect("remove stale file");
-            }
+            std::fs::copy(&src, &dst)
+                .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", src.display(), dst.display()));
+            let modified = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .expect("modification time");
+            std::fs::File::options()
+                .write(true)
+                .open(&dst)
+                .and_then(|f| f.set_modified(modified))
+                .unwrap_or_else(|e| panic!("cannot set the time of {}: {e}", dst.display()));
         }
     }
 }
