@@ -307,7 +307,7 @@ impl Config {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .build()
-            .map_err(ConfigError::HttpClient)
+            .map_err(|e| ConfigError::HttpClient(Box::new(e)))
     }
 
     pub fn region(&self) -> Option<&str> {
@@ -426,7 +426,7 @@ pub enum ConfigError {
     RegionRequired,
     /// The HTTP client could not be set up (e.g. TLS initialisation).
     #[error("cannot build the HTTP client: {0}")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// `A`, `A and B`, `A, B and C`.
