@@ -178,7 +178,8 @@ fn bench(c: &mut Criterion) {
         .expect("tokio runtime");
     let (emulator, emulated) = rt.block_on(start_emulator(None));
     // A fresh state file on disk (not tmpfs): flushes cost what they cost.
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("emulator-bench");
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("emulator-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
     let state_file = dir.join("state.json");
