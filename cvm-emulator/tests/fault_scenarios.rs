@@ -256,15 +256,3 @@ async fn an_always_throttling_server_gets_a_bounded_multiple_of_the_calls() {
         "at most the bucket's 500 tokens / 5 per retry: {sent}"
     );
 }
-
-/// An emulator seeded with `n` instances in `state`, and their ids.
-async fn seeded(config: EmulatorConfig, n: usize, state: &str) -> (RunningEmulator, Vec<String>) {
-    let mut seed = cvm_emulator::State::new();
-    let mut ids = Vec::new();
-    for _ in 0..n {
-        let instance = cvm_emulator::StoredInstance::with_random_id(ZONE, state);
-        ids.push(instance.instance.instance_id.clone());
-        seed = seed.with_instance(instance);
-    }
-    (start(config.with_state(seed)).await, ids)
-}
