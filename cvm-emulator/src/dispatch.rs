@@ -12,6 +12,15 @@ macro_rules! define_requests {
         /// Names of every action of the spec (`X-TC-Action` values).
         pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
 
+        /// Whether `action` must be sent with a region: the spec's
+        /// `NEEDS_REGION`, the same fact the client checks before sending.
+        pub(crate) fn needs_region(action: &str) -> bool {
+            match action {
+                $(stringify!($action) => <cvm_api::types::$req as cvm_api::runtime::Action>::NEEDS_REGION,)*
+                _ => true,
+            }
+        }
+
         /// A decoded request of any action.
         #[allow(clippy::enum_variant_names)]
         pub(crate) enum ApiRequest {

@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::actions::{self, Ctx};
 use crate::conns::{FreeShare, RequestTrack};
 use crate::decode::{json_params, Params};
-use crate::dispatch::{invalid_action, known_action, ApiRequest};
+use crate::dispatch::{self, invalid_action, known_action, ApiRequest};
 use crate::error::{shorten, ApiError};
 use crate::faults::{Fault, Faults};
 use crate::query::form_to_json;
@@ -381,7 +381,7 @@ async fn gateway(
 /// (`UnsupportedRegion`). `None` only for an action that needs no region.
 fn checked_region(parts: &Parts, action: &str) -> Result<Option<&'static str>, ApiError> {
     match single_header(parts, "x-tc-region") {
-        Ok(None) | Ok(Some("")) if regions::needs_region(action) => Err(ApiError::missing("Region")),
+        Ok(None) | Ok(Some("")) if dispatch::needs_region(action) => Err(ApiError::missing("Region")),
         Ok(None) | Ok(Some("")) => Ok(None),
         Ok(Some(region)) => regions::known_region(region).map(Some).ok_or_else(|| {
             ApiError::new(
