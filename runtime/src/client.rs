@@ -19,14 +19,17 @@ use super::interceptor::{AttemptOutcome, OutgoingRequest};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
 use super::{
-    Action, Config, ConfigError, CredentialsError, Error, InvalidResponseKind, RetryConfig, ServiceError,
-    ValidationError, Violation,
+    Action, Config, ConfigError, Credentials, CredentialsError, Error, InvalidResponseKind, RetryConfig,
+    ServiceError, ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.
 const CONTENT_TYPE_JSON: &str = "application/json";
 
 const USER_AGENT: &str = concat!("cvm-api-rust/", env!("CARGO_PKG_VERSION"));
+
+const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
+const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
 
 const X_TC_ACTION: HeaderName = HeaderName::from_static("x-tc-action");
 const X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
@@ -229,7 +232,7 @@ impl Client {
         loop {
             state.sent += 1;
             let started = Instant::now();
-            let failure = match self.attempt(&state, &body).await {
+            let failure = match self.attempt(&mut state, &body).await {
                 Ok(reply) => match reply.open() {
                     Ok((raw, request_id)) => match decode(raw.get()) {
                         Ok(response) => {
@@ -273,6 +276,8 @@ impl Client {
             deadline,
             sent: 0,
             skew_corrected: false,
+            credentials_renewed: false,
+            credentials: None,
             taken: 0,
         })
     }
@@ -315,29 +320,50 @@ impl Client {
         self.after_attempt(state, elapsed, reply.as_ref(), None, Some(&failure));
 
         let class = failure.class();
-        if class == Class::SignatureExpired {
+        let past_deadline = state.deadline.is_some_and(|d| Instant::now() >= d);
+        if class == Class::SignatureExpired && !state.skew_corrected && !past_deadline {
             // The gateway refused the timestamp before acting: learn the
             // service's time and re-sign once, at once.
-            if state.skew_corrected || state.deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(failure);
-            }
             let date = reply.as_ref().and_then(|r| r.headers.get(DATE));
-            let Some(skew) = date.and_then(|d| inner.clock.learn(d.as_bytes())) else {
-                return Err(failure);
-            };
-            state.skew_corrected = true;
-            tracing::debug!(
-                skew_secs = skew,
-                request_id = failure.request_id(),
-                "signature expired: clock skew learnt from the answer's Date, signing again"
-            );
-            return Ok(());
+            if let Some(skew) = date.and_then(|d| inner.clock.learn(d.as_bytes())) {
+                state.skew_corrected = true;
+                tracing::debug!(
+                    skew_secs = skew,
+                    request_id = failure.request_id(),
+                    "signature expired: clock skew learnt from the answer's Date, signing again"
+                );
+                return Ok(());
+            }
+        }
+        if matches!(failure.code(), Some(AUTH_TOKEN_FAILURE | AUTH_SIGNATURE_EXPIRE))
+            && !state.credentials_renewed
+            && !past_deadline
+        {
+            // Refused although fresh by our clock (expired ones are never
+            // sent): revoked, or the service's clock disagrees. Ask the
+            // provider for another, once.
+            if let Some(rejected) = state.credentials.take() {
+                if inner.config.credentials_provider().invalidate(&rejected) {
+                    state.credentials_renewed = true;
+                    tracing::debug!(
+                        code = failure.code(),
+                        source = rejected.source(),
+                        secret_id = rejected.secret_id(),
+                        request_id = failure.request_id(),
+                        "credentials refused: asking the provider for new ones and trying again"
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        if class == Class::SignatureExpired {
+            return Err(failure);
         }
         if !class.retryable(state.call.safe) {
             return Err(failure);
         }
-        // The skew correction is not one of the policy's attempts.
-        let counted = state.sent - u32::from(state.skew_corrected);
+        // The skew correction and the credential renewal are not the policy's attempts.
+        let counted = state.sent - u32::from(state.skew_corrected) - u32::from(state.credentials_renewed);
         if counted >= state.policy.max_attempts.max(1) {
             return Err(failure);
         }
@@ -372,55 +398,44 @@ impl Client {
 
     /// One attempt: credentials, timestamp, signature, interceptors, send,
     /// read within the size cap.
-    async fn attempt(&self, state: &CallState<'_>, body: &bytes::Bytes) -> Result<Reply, Failure> {
+    async fn attempt(&self, state: &mut CallState<'_>, body: &bytes::Bytes) -> Result<Reply, Failure> {
         let inner = &*self.inner;
         let call = state.call;
         let number = state.sent;
-        let credentials = {
-            let provide = inner.config.credentials_provider().provide();
-            match state.deadline {
-                None => provide.await,
-                Some(deadline) => tokio::time::timeout_at(deadline.into(), provide)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(CredentialsError::new(
-                            "the credentials provider did not answer before the call's deadline",
-                        ))
-                    }),
-            }
-        }
-        .map_err(Failure::Credentials)?;
-        let prepared = credentials.prepared().map_err(Failure::Credentials)?;
-        if let Some(expiry) = credentials.expiry() {
-            if expiry <= inner.clock.now() {
-                return Err(Failure::Credentials(CredentialsError::new(format!(
-                    "the credentials of {} expired{}",
-                    credentials.secret_id(),
-                    unix_secs(expiry).map_or(String::new(), |s| format!(" at Unix time {s}")),
-                ))));
-            }
-        }
         let target = inner
             .config
-            .endpoint()
+            .endpoint_for(call.service)
             .target(call.service, inner.config.region())
             .map_err(|reason| Failure::request("service", reason))?;
-
+        let credentials = match inner.config.is_signed() {
+            true => Some(self.credentials(state.deadline).await?),
+            false => None,
+        };
+        // After the wait for credentials, which may have fetched them.
         let timestamp = inner.clock.timestamp();
-        let authorization = prepared.signer.authorization(&SigningRequest {
-            method: "POST",
-            host: &target.host,
-            query: "",
-            content_type: CONTENT_TYPE_JSON,
-            payload: Payload::Bytes(body),
-            service: call.service,
-            timestamp,
-            // Signed so that a captured request cannot be replayed as another action.
-            action: Some(call.action.as_str()),
-        });
-        let mut authorization = HeaderValue::from_str(&authorization)
-            .map_err(|_| Failure::request("secret id", "cannot be sent in an HTTP header".to_owned()))?;
-        authorization.set_sensitive(true);
+        let (authorization, token) = if let Some(credentials) = credentials {
+            let prepared = credentials.prepared().map_err(Failure::Credentials)?;
+            let authorization = prepared.signer.authorization(&SigningRequest {
+                method: "POST",
+                host: &target.host,
+                query: "",
+                content_type: CONTENT_TYPE_JSON,
+                payload: Payload::Bytes(body),
+                service: call.service,
+                timestamp,
+                // Signed so that a captured request cannot be replayed as another action.
+                action: Some(call.action.as_str()),
+            });
+            let mut authorization = HeaderValue::from_str(&authorization)
+                .map_err(|_| Failure::request("secret id", "cannot be sent in an HTTP header".to_owned()))?;
+            authorization.set_sensitive(true);
+            let token = prepared.token.clone();
+            state.credentials = Some(credentials);
+            (authorization, token)
+        } else {
+            // The gateway's marker for an action that takes no signature.
+            (HeaderValue::from_static("SKIP"), None)
+        };
 
         let mut headers = HeaderMap::with_capacity(10);
         headers.insert(X_TC_ACTION, state.action.clone());
@@ -429,8 +444,8 @@ impl Client {
         if let Some(region) = &inner.region {
             headers.insert(X_TC_REGION, region.clone());
         }
-        if let Some(token) = &prepared.token {
-            headers.insert(X_TC_TOKEN, token.clone());
+        if let Some(token) = token {
+            headers.insert(X_TC_TOKEN, token);
         }
         if let Some(language) = &inner.language {
             headers.insert(X_TC_LANGUAGE, language.clone());
@@ -529,6 +544,35 @@ impl Client {
             headers,
             body,
         })
+    }
+
+    /// The provider's credential for one attempt, bounded by the deadline;
+    /// refused when it has expired by the service's clock.
+    async fn credentials(&self, deadline: Option<Instant>) -> Result<Credentials, Failure> {
+        let inner = &*self.inner;
+        let provide = inner.config.credentials_provider().provide();
+        let credentials = match deadline {
+            None => provide.await,
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), provide)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(CredentialsError::new(
+                        "the credentials provider did not answer before the call's deadline",
+                    ))
+                }),
+        }
+        .map_err(Failure::Credentials)?;
+        if let Some(expiry) = credentials.expiry() {
+            if expiry <= inner.clock.now() {
+                return Err(Failure::Credentials(CredentialsError::new(format!(
+                    "the credentials of {} from {} expired{}",
+                    credentials.secret_id(),
+                    credentials.source(),
+                    unix_secs(expiry).map_or(String::new(), |s| format!(" at Unix time {s}")),
+                ))));
+            }
+        }
+        Ok(credentials)
     }
 
     fn after_attempt(
@@ -671,6 +715,10 @@ struct CallState<'a> {
     /// Requests sent so far; during an attempt, its number (1-based).
     sent: u32,
     skew_corrected: bool,
+    /// The provider was told once that the service refused its credential.
+    credentials_renewed: bool,
+    /// The credential the last attempt was signed with.
+    credentials: Option<Credentials>,
     /// Tokens this call's retries took, given back if it succeeds.
     taken: u32,
 }

@@ -4,17 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use signer::SecretKey;
-
-use super::credentials::{check_secret_id, check_token};
 use super::endpoint::check_label;
-use super::{Credentials, Endpoint, Interceptor, ProvideCredentials, RetryBudget, RetryConfig};
-
-const SECRET_ID: &str = "TENCENTCLOUD_SECRET_ID";
-const SECRET_KEY: &str = "TENCENTCLOUD_SECRET_KEY";
-const SESSION_TOKEN: &str = "TENCENTCLOUD_SESSION_TOKEN";
-const REGION: &str = "TENCENTCLOUD_REGION";
-const ENDPOINT: &str = "TENCENTCLOUD_ENDPOINT";
+use super::{
+    Credentials, CredentialsError, CredentialsFuture, Endpoint, Interceptor, ProvideCredentials, RetryBudget,
+    RetryConfig,
+};
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
 type HttpClientHook = dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync;
@@ -29,8 +23,12 @@ pub struct Config {
     /// Set when the credential is fixed; `provider` then gives it.
     credentials: Option<Credentials>,
     provider: Arc<dyn ProvideCredentials>,
-    region: Option<String>,
-    endpoint: Endpoint,
+    /// `false`: calls carry `Authorization: SKIP` and no credentials.
+    signed: bool,
+    pub(crate) region: Option<String>,
+    pub(crate) endpoint: Endpoint,
+    /// Per-service endpoints, winning over `endpoint`; sorted by service.
+    pub(crate) service_endpoints: Vec<(String, Endpoint)>,
     language: Option<String>,
     timeout: Duration,
     connect_timeout: Duration,
@@ -68,8 +66,10 @@ impl Config {
         Config {
             provider,
             credentials,
+            signed: true,
             region: None,
             endpoint: Endpoint::default(),
+            service_endpoints: Vec::new(),
             language: None,
             timeout: Self::DEFAULT_TIMEOUT,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
@@ -82,76 +82,18 @@ impl Config {
         }
     }
 
-    /// Reads the process environment:
-    ///
-    /// | variable | |
-    /// |---|---|
-    /// | `TENCENTCLOUD_SECRET_ID` | required |
-    /// | `TENCENTCLOUD_SECRET_KEY` | required |
-    /// | `TENCENTCLOUD_SESSION_TOKEN` | temporary credentials only |
-    /// | `TENCENTCLOUD_REGION` | e.g. `ap-guangzhou`; required by most actions |
-    /// | `TENCENTCLOUD_ENDPOINT` | full URL, see [`Endpoint::custom`]; default [`Endpoint::global`] |
-    ///
-    /// Empty values count as unset; surrounding whitespace is ignored.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        for name in [SECRET_ID, SECRET_KEY, SESSION_TOKEN, REGION, ENDPOINT] {
-            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
-                return Err(ConfigError::InvalidEnv {
-                    name,
-                    reason: "is not valid UTF-8".to_owned(),
-                });
-            }
-        }
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// A configuration whose calls are not signed (`Authorization: SKIP`),
+    /// for the few actions that take no signature, such as STS
+    /// `AssumeRoleWithWebIdentity`, whose proof is in the request.
+    pub fn unsigned() -> Self {
+        let mut config = Config::with_source(None, Arc::new(NoCredentials));
+        config.signed = false;
+        config
     }
 
-    /// [`Config::from_env`] with variables looked up by `lookup` instead of
-    /// in the process environment (for tests, or configuration files mapped
-    /// to the same names).
-    pub fn from_lookup(mut lookup: impl FnMut(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let secret_id = get(SECRET_ID);
-        let secret_key = get(SECRET_KEY);
-        let (secret_id, secret_key) = match (secret_id, secret_key) {
-            (Some(id), Some(key)) => (id, key),
-            (id, key) => {
-                let mut missing = Vec::new();
-                if id.is_none() {
-                    missing.push(SECRET_ID);
-                }
-                if key.is_none() {
-                    missing.push(SECRET_KEY);
-                }
-                return Err(ConfigError::MissingEnv(missing));
-            }
-        };
-        let env_error = |name: &'static str| move |reason: String| ConfigError::InvalidEnv { name, reason };
-        check_secret_id(&secret_id).map_err(env_error(SECRET_ID))?;
-
-        let mut credentials = Credentials::new(secret_id, SecretKey::new(secret_key));
-        if let Some(token) = get(SESSION_TOKEN) {
-            check_token(&token).map_err(env_error(SESSION_TOKEN))?;
-            credentials = credentials.with_session_token(token);
-        }
-        let mut config = Config::new(credentials);
-        if let Some(region) = get(REGION) {
-            check_region(&region).map_err(env_error(REGION))?;
-            config.region = Some(region);
-        }
-        if let Some(endpoint) = get(ENDPOINT) {
-            config.endpoint = Endpoint::custom(&endpoint).map_err(|e| match e {
-                ConfigError::Invalid { reason, .. } => ConfigError::InvalidEnv {
-                    name: ENDPOINT,
-                    reason,
-                },
-                other => other,
-            })?;
-        }
-        Ok(config)
+    /// Whether calls are signed; see [`Config::unsigned`].
+    pub fn is_signed(&self) -> bool {
+        self.signed
     }
 
     /// Replaces the credentials (and any provider) with fixed ones.
@@ -179,6 +121,31 @@ impl Config {
     pub fn with_endpoint(mut self, endpoint: Endpoint) -> Self {
         self.endpoint = endpoint;
         self
+    }
+
+    /// Where requests to `service` (e.g. `sts`) go, instead of
+    /// [`Config::with_endpoint`]'s.
+    pub fn with_service_endpoint(mut self, service: impl Into<String>, endpoint: Endpoint) -> Self {
+        let service = service.into();
+        match self
+            .service_endpoints
+            .binary_search_by(|(s, _)| s.as_str().cmp(&service))
+        {
+            Ok(i) => self.service_endpoints[i].1 = endpoint,
+            Err(i) => self.service_endpoints.insert(i, (service, endpoint)),
+        }
+        self
+    }
+
+    /// Where requests to `service` go.
+    pub fn endpoint_for(&self, service: &str) -> &Endpoint {
+        match self
+            .service_endpoints
+            .binary_search_by(|(s, _)| s.as_str().cmp(service))
+        {
+            Ok(i) => &self.service_endpoints[i].1,
+            Err(_) => &self.endpoint,
+        }
     }
 
     /// Language of error messages and some descriptions, sent as
@@ -342,7 +309,8 @@ impl Config {
         }
         if let Some(region) = &self.region {
             check_region(region).map_err(invalid("region"))?;
-        } else if self.endpoint.needs_region() {
+        } else if self.endpoint.needs_region() || self.service_endpoints.iter().any(|(_, e)| e.needs_region())
+        {
             return Err(ConfigError::RegionRequired);
         }
         if let Some(language) = &self.language {
@@ -381,6 +349,8 @@ impl fmt::Debug for Config {
         };
         d.field("region", &self.region)
             .field("endpoint", &self.endpoint)
+            .field("service_endpoints", &self.service_endpoints)
+            .field("signed", &self.signed)
             .field("language", &self.language)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -394,7 +364,19 @@ impl fmt::Debug for Config {
     }
 }
 
-fn check_region(region: &str) -> Result<(), String> {
+/// The provider of [`Config::unsigned`]: never asked, since nothing is signed.
+#[derive(Debug)]
+struct NoCredentials;
+
+impl ProvideCredentials for NoCredentials {
+    fn provide(&self) -> CredentialsFuture<'_> {
+        CredentialsFuture::ready(Err(CredentialsError::new(
+            "this configuration does not sign requests",
+        )))
+    }
+}
+
+pub(crate) fn check_region(region: &str) -> Result<(), String> {
     check_label(region).map_err(|e| format!("`{region}` {e} (expected e.g. ap-guangzhou)"))
 }
 
@@ -424,13 +406,17 @@ pub enum ConfigError {
     /// [`Endpoint::regional`] without a region.
     #[error("the regional endpoint https://{{service}}.{{region}}.tencentcloudapi.com needs a region")]
     RegionRequired,
+    /// A credential source is present but unusable (a malformed profile
+    /// file, half of a key pair in the environment).
+    #[error("{0}")]
+    Credentials(#[from] CredentialsError),
     /// The HTTP client could not be set up (e.g. TLS initialisation).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// `A`, `A and B`, `A, B and C`.
-struct AndList<'a>(&'a [&'a str]);
+pub(crate) struct AndList<'a>(pub(crate) &'a [&'a str]);
 
 impl fmt::Display for AndList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -448,6 +434,7 @@ impl fmt::Display for AndList<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SecretKey;
 
     #[test]
     fn and_list() {

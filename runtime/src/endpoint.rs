@@ -5,7 +5,40 @@ use std::str::FromStr;
 
 use reqwest::Url;
 
-use super::ConfigError;
+use super::{ConfigError, Env};
+
+const ENDPOINT: &str = "TENCENTCLOUD_ENDPOINT";
+
+/// The endpoint the environment sets for `service`:
+/// `TENCENTCLOUD_ENDPOINT_<SERVICE>` (e.g. `TENCENTCLOUD_ENDPOINT_STS`), else
+/// `TENCENTCLOUD_ENDPOINT`; for `""`, only the latter.
+pub(crate) fn from_env(env: &Env, service: &str) -> Result<Option<Endpoint>, ConfigError> {
+    let named = |name: String| {
+        move |e: ConfigError| match e {
+            ConfigError::Invalid { reason, .. } => ConfigError::Invalid {
+                what: "endpoint variable",
+                reason: format!("{name} {reason}"),
+            },
+            other => other,
+        }
+    };
+    if !service.is_empty() {
+        let name = format!("{ENDPOINT}_{}", service.to_ascii_uppercase());
+        if let Some(value) = env.get(&name) {
+            return Endpoint::custom(&value).map(Some).map_err(named(name));
+        }
+    }
+    match env.get(ENDPOINT) {
+        Some(value) => Endpoint::custom(&value).map(Some).map_err(|e| match e {
+            ConfigError::Invalid { reason, .. } => ConfigError::InvalidEnv {
+                name: ENDPOINT,
+                reason,
+            },
+            other => other,
+        }),
+        None => Ok(None),
+    }
+}
 
 /// The endpoint requests are sent to.
 ///

@@ -202,10 +202,20 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind.describe())?;
-        // Each layer tends to repeat its cause's text; print what is new.
+        write!(f, "{}{}", self.kind.describe(), Causes(&*self.source))?;
+        after_attempts(f, self.attempts)
+    }
+}
+
+/// `: <error>: <its source>...` on one line, escaped, each layer's text
+/// printed only where it adds to the one before (layers tend to repeat
+/// their cause's text).
+pub(crate) struct Causes<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut previous = String::new();
-        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        let mut next = Some(self.0);
         while let Some(cause) = next {
             let text = cause.to_string();
             if !text.is_empty() && !previous.contains(&text) {
@@ -214,7 +224,7 @@ impl fmt::Display for TransportError {
             previous = text;
             next = cause.source();
         }
-        after_attempts(f, self.attempts)
+        Ok(())
     }
 }
 

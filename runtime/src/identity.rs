@@ -1,5 +1,6 @@
 //! The credential a client signs with, and where it comes from.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +34,8 @@ struct Inner {
     /// Wiped on drop and never printed, like the key.
     session_token: Option<SecretKey>,
     expiry: Option<SystemTime>,
+    /// Where the credential came from, for `Debug` and logs.
+    source: Cow<'static, str>,
     /// Built on first use and kept with the secret it was built from.
     prepared: OnceLock<Result<Prepared, String>>,
 }
@@ -47,7 +50,7 @@ pub(crate) struct Prepared {
 impl Credentials {
     /// A permanent credential.
     pub fn new(secret_id: impl Into<String>, secret_key: SecretKey) -> Self {
-        Credentials::from_parts(secret_id.into(), secret_key, None, None)
+        Credentials::from_parts(secret_id.into(), secret_key, None, None, Cow::Borrowed("static"))
     }
 
     fn from_parts(
@@ -55,6 +58,7 @@ impl Credentials {
         secret_key: SecretKey,
         session_token: Option<SecretKey>,
         expiry: Option<SystemTime>,
+        source: Cow<'static, str>,
     ) -> Self {
         Credentials {
             inner: Arc::new(Inner {
@@ -62,9 +66,34 @@ impl Credentials {
                 secret_key,
                 session_token,
                 expiry,
+                source,
                 prepared: OnceLock::new(),
             }),
         }
+    }
+
+    /// Names where this credential came from (`environment`, `CVM role
+    /// CVM_QcsRole`...), shown by `Debug` and in logs; `static` unless set.
+    pub fn with_source(self, source: impl Into<Cow<'static, str>>) -> Self {
+        let inner = &self.inner;
+        Credentials::from_parts(
+            inner.secret_id.clone(),
+            inner.secret_key.clone(),
+            inner.session_token.clone(),
+            inner.expiry,
+            source.into(),
+        )
+    }
+
+    /// Where this credential came from; see [`Credentials::with_source`].
+    pub fn source(&self) -> &str {
+        &self.inner.source
+    }
+
+    /// Whether `self` and `other` are the very same credential (one is a
+    /// clone of the other), not merely equal.
+    pub fn same_as(&self, other: &Credentials) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Adds the session token of a temporary credential, sent as `X-TC-Token`.
@@ -75,6 +104,7 @@ impl Credentials {
             inner.secret_key.clone(),
             Some(SecretKey::new(token)),
             inner.expiry,
+            inner.source.clone(),
         )
     }
 
@@ -88,6 +118,7 @@ impl Credentials {
             inner.secret_key.clone(),
             inner.session_token.clone(),
             Some(expiry),
+            inner.source.clone(),
         )
     }
 
@@ -161,6 +192,7 @@ impl fmt::Debug for Credentials {
                 &self.inner.session_token.as_ref().map(|_| format_args!("***")),
             )
             .field("expiry", &self.inner.expiry)
+            .field("source", &self.inner.source)
             .finish()
     }
 }
@@ -214,6 +246,17 @@ pub(crate) fn check_token(token: &str) -> Result<(), String> {
 pub trait ProvideCredentials: fmt::Debug + Send + Sync + 'static {
     /// The credential to sign the next attempt with.
     fn provide(&self) -> CredentialsFuture<'_>;
+
+    /// The service refused `rejected` (`AuthFailure.TokenFailure` or
+    /// `AuthFailure.SignatureExpire`) although it has not expired by this
+    /// machine's clock: forget it. Returns whether the next
+    /// [`provide`](ProvideCredentials::provide) may give another credential,
+    /// which is when the client retries the call once. The default, for
+    /// fixed credentials, forgets nothing and returns `false`.
+    fn invalidate(&self, rejected: &Credentials) -> bool {
+        let _ = rejected;
+        false
+    }
 }
 
 impl ProvideCredentials for Credentials {
@@ -222,9 +265,13 @@ impl ProvideCredentials for Credentials {
     }
 }
 
-impl<T: ProvideCredentials> ProvideCredentials for Arc<T> {
+impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
     fn provide(&self) -> CredentialsFuture<'_> {
         (**self).provide()
+    }
+
+    fn invalidate(&self, rejected: &Credentials) -> bool {
+        (**self).invalidate(rejected)
     }
 }
 
@@ -303,6 +350,17 @@ impl CredentialsError {
             source: Some(source.into()),
             ..CredentialsError::new(reason)
         }
+    }
+
+    /// Why, without the `no usable credentials` preamble of `Display`.
+    pub(crate) fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Prefixes the reason with `what` (the source it came from).
+    pub(crate) fn context(mut self, what: &str) -> Self {
+        self.reason = format!("{what}: {}", self.reason);
+        self
     }
 
     /// Requests sent in the call before the credential failed.

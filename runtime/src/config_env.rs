@@ -1,0 +1,139 @@
+//! [`Config`] from the environment: variables, profile files, the default
+//! credential chain.
+
+use std::sync::Arc;
+
+use crate::config::check_region;
+use crate::credentials::{AssumeRoleProvider, DefaultChain, ProfileProvider};
+use crate::{Config, ConfigError, Env, ProvideCredentials};
+
+const REGION: &str = "TENCENTCLOUD_REGION";
+const ROLE_ARN: &str = "TENCENTCLOUD_ROLE_ARN";
+const ROLE_SESSION_NAME: &str = "TENCENTCLOUD_ROLE_SESSION_NAME";
+const SERVICE_ENDPOINT_PREFIX: &str = "TENCENTCLOUD_ENDPOINT_";
+
+/// Every variable read, but the per-service endpoints.
+const KNOWN: &[&str] = &[
+    crate::credentials::SECRET_ID,
+    crate::credentials::SECRET_KEY,
+    crate::credentials::SESSION_TOKEN,
+    REGION,
+    "TENCENTCLOUD_ENDPOINT",
+    ROLE_ARN,
+    ROLE_SESSION_NAME,
+    crate::credentials::profile::PROFILE,
+    crate::credentials::profile::CREDENTIALS_FILE,
+    crate::credentials::sts::TKE_REGION,
+    crate::credentials::sts::TKE_PROVIDER_ID,
+    crate::credentials::sts::TKE_WEB_IDENTITY_TOKEN_FILE,
+    crate::credentials::sts::TKE_ROLE_ARN,
+    crate::credentials::metadata::METADATA_ENDPOINT,
+    "HOME",
+    "USERPROFILE",
+];
+
+impl Config {
+    /// Reads the process environment and the usual files:
+    ///
+    /// | variable | |
+    /// |---|---|
+    /// | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SESSION_TOKEN` | credentials; without them, the rest of the [default chain](crate::credentials::DefaultChain) (profile file, TKE OIDC, CVM role) |
+    /// | `TENCENTCLOUD_PROFILE` | profile of the credentials files, default `default` |
+    /// | `TENCENTCLOUD_ROLE_ARN` | if set, the chain's credentials sign STS `AssumeRole` for this role (session `TENCENTCLOUD_ROLE_SESSION_NAME`), and calls use the role's |
+    /// | `TENCENTCLOUD_REGION` | e.g. `ap-guangzhou`; else the region of `~/.tccli/<profile>.configure`; required by most actions |
+    /// | `TENCENTCLOUD_ENDPOINT` | full URL for every service, see [`Endpoint::custom`]; default [`Endpoint::global`] |
+    /// | `TENCENTCLOUD_ENDPOINT_<SERVICE>` | full URL for one service (e.g. `TENCENTCLOUD_ENDPOINT_STS`), winning over `TENCENTCLOUD_ENDPOINT` |
+    ///
+    /// Empty values count as unset; surrounding whitespace is ignored. A
+    /// source that is present but broken is an error here, naming it; a CVM
+    /// role that cannot be reached is an error of the first call.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        for name in KNOWN {
+            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
+                return Err(ConfigError::InvalidEnv {
+                    name,
+                    reason: "is not valid UTF-8".to_owned(),
+                });
+            }
+        }
+        Self::from_environment(&Env::process())
+    }
+
+    /// [`Config::from_env`] with variables looked up by `lookup` instead of
+    /// in the process environment (each name asked once). It cannot list
+    /// variables, so `TENCENTCLOUD_ENDPOINT_<SERVICE>` is not read; see
+    /// [`Config::from_environment`] and [`Env::from_pairs`].
+    pub fn from_lookup(mut lookup: impl FnMut(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let known = KNOWN
+            .iter()
+            .filter_map(|name| lookup(name).map(|value| (*name, value)));
+        Self::from_environment(&Env::from_pairs(known.collect::<Vec<_>>()))
+    }
+
+    /// [`Config::from_env`] reading `env`.
+    pub fn from_environment(env: &Env) -> Result<Self, ConfigError> {
+        use crate::credentials::{SECRET_ID, SECRET_KEY, SESSION_TOKEN};
+        use crate::identity::{check_secret_id, check_token};
+        // Half a key pair is a mistake to name, not a reason to look elsewhere.
+        match (env.get(SECRET_ID), env.get(SECRET_KEY)) {
+            (Some(_), None) => return Err(ConfigError::MissingEnv(vec![SECRET_KEY])),
+            (None, Some(_)) => return Err(ConfigError::MissingEnv(vec![SECRET_ID])),
+            (Some(id), Some(_)) => check_secret_id(&id).map_err(|reason| ConfigError::InvalidEnv {
+                name: SECRET_ID,
+                reason,
+            })?,
+            (None, None) => {}
+        }
+        if let Some(token) = env.get(SESSION_TOKEN) {
+            check_token(&token).map_err(|reason| ConfigError::InvalidEnv {
+                name: SESSION_TOKEN,
+                reason,
+            })?;
+        }
+        let chain = DefaultChain::from_environment(env)?;
+        let mut config = match (env.get(ROLE_ARN), chain.fixed()) {
+            (None, Some(credentials)) => Config::new(credentials),
+            (None, None) => Config::from_credentials_provider(chain),
+            (Some(role_arn), _) => {
+                let mut role = AssumeRoleProvider::builder(
+                    role_arn,
+                    env.get(ROLE_SESSION_NAME)
+                        .unwrap_or_else(|| "tencentcloud-rust-sdk".to_owned()),
+                );
+                if let Some(endpoint) = crate::endpoint::from_env(env, "sts")? {
+                    role = role.endpoint(endpoint);
+                }
+                if let Some(region) = env.get(REGION) {
+                    role = role.region(region);
+                }
+                let provider: Arc<dyn ProvideCredentials> = Arc::new(role.build(chain)?);
+                Config::from_credentials_provider(provider)
+            }
+        };
+        let region = match env.get(REGION) {
+            Some(region) => Some((region, REGION)),
+            None => ProfileProvider::region(env)?.map(|r| (r, "the region of the tccli profile")),
+        };
+        if let Some((region, from)) = region {
+            check_region(&region).map_err(|reason| ConfigError::InvalidEnv {
+                name: if from == REGION {
+                    REGION
+                } else {
+                    "region of ~/.tccli/<profile>.configure"
+                },
+                reason,
+            })?;
+            config.region = Some(region);
+        }
+        if let Some(endpoint) = crate::endpoint::from_env(env, "")? {
+            config.endpoint = endpoint;
+        }
+        for name in env.names_with_prefix(SERVICE_ENDPOINT_PREFIX) {
+            let service = name[SERVICE_ENDPOINT_PREFIX.len()..].to_ascii_lowercase();
+            if let Some(endpoint) = crate::endpoint::from_env(env, &service)? {
+                config = config.with_service_endpoint(service, endpoint);
+            }
+        }
+        Ok(config)
+    }
+}

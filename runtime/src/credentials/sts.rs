@@ -1,0 +1,432 @@
+//! Temporary credentials from STS (service `sts`, version 2018-08-13):
+//! `AssumeRole`, signed with another credential, and
+//! `AssumeRoleWithWebIdentity`, unsigned, as TKE's OIDC integration uses it.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::metadata::temporary;
+use super::RefreshingProvider;
+use crate::{
+    CallOptions, Client, Config, Credentials, CredentialsError, CredentialsFuture, Endpoint, Env,
+    ProvideCredentials,
+};
+
+const SERVICE: &str = "sts";
+const VERSION: &str = "2018-08-13";
+/// The official SDKs' default lifetime.
+const DEFAULT_DURATION: Duration = Duration::from_secs(7200);
+/// STS serves every region; the official SDKs ask this one when told none.
+const DEFAULT_REGION: &str = "ap-guangzhou";
+const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
+
+pub(crate) const TKE_REGION: &str = "TKE_REGION";
+pub(crate) const TKE_PROVIDER_ID: &str = "TKE_PROVIDER_ID";
+pub(crate) const TKE_WEB_IDENTITY_TOKEN_FILE: &str = "TKE_WEB_IDENTITY_TOKEN_FILE";
+pub(crate) const TKE_ROLE_ARN: &str = "TKE_ROLE_ARN";
+const TKE_VARIABLES: [&str; 4] = [
+    TKE_REGION,
+    TKE_PROVIDER_ID,
+    TKE_WEB_IDENTITY_TOKEN_FILE,
+    TKE_ROLE_ARN,
+];
+
+/// STS's answer to both actions.
+#[derive(Deserialize)]
+struct Issued {
+    #[serde(rename = "Credentials")]
+    credentials: IssuedCredentials,
+    #[serde(rename = "ExpiredTime")]
+    expired_time: i64,
+}
+
+#[derive(Deserialize)]
+struct IssuedCredentials {
+    #[serde(rename = "Token")]
+    token: String,
+    #[serde(rename = "TmpSecretId")]
+    tmp_secret_id: String,
+    #[serde(rename = "TmpSecretKey")]
+    tmp_secret_key: String,
+}
+
+/// Settings shared by both kinds of STS provider.
+#[derive(Debug, Clone)]
+struct Sts {
+    endpoint: Endpoint,
+    region: String,
+    duration: Duration,
+}
+
+impl Sts {
+    fn new() -> Self {
+        Sts {
+            endpoint: Endpoint::global(),
+            region: DEFAULT_REGION.to_owned(),
+            duration: DEFAULT_DURATION,
+        }
+    }
+
+    fn client(&self, config: Config) -> Result<Client, CredentialsError> {
+        Client::new(
+            config
+                .with_endpoint(self.endpoint.clone())
+                .with_region(self.region.clone()),
+        )
+        .map_err(|e| CredentialsError::with_source("cannot set up the STS client", e))
+    }
+
+    async fn call<Req: Serialize + Sync>(
+        &self,
+        client: &Client,
+        action: &str,
+        request: &Req,
+        source: String,
+    ) -> Result<Credentials, CredentialsError> {
+        let issued: Issued = client
+            .call_with(SERVICE, VERSION, action, request, &CallOptions::default())
+            .await
+            .map_err(|e| CredentialsError::with_source(format!("STS {action} failed"), e))?;
+        let c = issued.credentials;
+        temporary(
+            &format!("STS {action}"),
+            c.tmp_secret_id,
+            c.tmp_secret_key,
+            c.token,
+            issued.expired_time,
+            source,
+        )
+    }
+}
+
+fn default_session_name() -> String {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    format!("tencentcloud-rust-sdk-{micros}")
+}
+
+/// Temporary credentials of a CAM role, from STS `AssumeRole` signed with
+/// the credentials of another provider (a sub-account's keys, a CVM role,
+/// another assumed role). Cached and renewed by [`RefreshingProvider`].
+///
+/// ```no_run
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use tencentcloud_runtime::credentials::AssumeRoleProvider;
+/// use tencentcloud_runtime::{Config, Credentials, SecretKey};
+///
+/// let keys = Credentials::new("AKID...", SecretKey::new("..."));
+/// let role = AssumeRoleProvider::builder("qcs::cam::uin/100000000001:roleName/deployer", "nightly-job")
+///     .duration(Duration::from_secs(3600))
+///     .build(keys)?;
+/// let config = Config::from_credentials_provider(role).with_region("ap-guangzhou");
+/// # let _ = config; Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct AssumeRoleProvider {
+    cache: RefreshingProvider<AssumeRoleFetch>,
+}
+
+/// Settings of an [`AssumeRoleProvider`].
+#[derive(Debug, Clone)]
+pub struct AssumeRoleBuilder {
+    role_arn: String,
+    session_name: String,
+    policy: Option<String>,
+    sts: Sts,
+    refresh_timeout: Duration,
+}
+
+impl AssumeRoleProvider {
+    /// A provider for role `role_arn` (`qcs::cam::uin/<uin>:roleName/<name>`),
+    /// with `session_name` recorded in CloudAudit.
+    pub fn builder(role_arn: impl Into<String>, session_name: impl Into<String>) -> AssumeRoleBuilder {
+        AssumeRoleBuilder {
+            role_arn: role_arn.into(),
+            session_name: session_name.into(),
+            policy: None,
+            sts: Sts::new(),
+            refresh_timeout: RefreshingProvider::<Credentials>::DEFAULT_REFRESH_TIMEOUT,
+        }
+    }
+
+    /// The cache in front of STS (fetch count).
+    pub fn cache(&self) -> &RefreshingProvider<impl ProvideCredentials> {
+        &self.cache
+    }
+}
+
+impl AssumeRoleBuilder {
+    /// Lifetime asked for (`DurationSeconds`); default 2 hours, at most 12.
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.sts.duration = duration;
+        self
+    }
+
+    /// A policy (JSON) narrowing what the role may do in this session.
+    pub fn policy(mut self, policy: impl Into<String>) -> Self {
+        self.policy = Some(policy.into());
+        self
+    }
+
+    /// Where STS is; default `https://sts.tencentcloudapi.com`.
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.sts.endpoint = endpoint;
+        self
+    }
+
+    /// The region sent to STS; default `ap-guangzhou`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.sts.region = region.into();
+        self
+    }
+
+    /// See [`RefreshingProvider::with_refresh_timeout`].
+    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
+        self.refresh_timeout = timeout;
+        self
+    }
+
+    /// The provider, signing `AssumeRole` with what `base` provides.
+    pub fn build(self, base: impl ProvideCredentials) -> Result<AssumeRoleProvider, CredentialsError> {
+        if self.role_arn.trim().is_empty() {
+            return Err(CredentialsError::new("AssumeRole needs a role ARN"));
+        }
+        if self.session_name.trim().is_empty() {
+            return Err(CredentialsError::new("AssumeRole needs a session name"));
+        }
+        let client = self.sts.client(Config::from_credentials_provider(base))?;
+        let fetch = AssumeRoleFetch {
+            request: AssumeRoleRequest {
+                role_arn: self.role_arn,
+                role_session_name: self.session_name,
+                duration_seconds: self.sts.duration.as_secs(),
+                policy: self.policy,
+            },
+            sts: self.sts,
+            client,
+        };
+        Ok(AssumeRoleProvider {
+            cache: RefreshingProvider::new(fetch).with_refresh_timeout(self.refresh_timeout),
+        })
+    }
+}
+
+impl ProvideCredentials for AssumeRoleProvider {
+    fn provide(&self) -> CredentialsFuture<'_> {
+        self.cache.provide()
+    }
+
+    fn invalidate(&self, rejected: &Credentials) -> bool {
+        self.cache.invalidate(rejected)
+    }
+}
+
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleRequest {
+    role_arn: String,
+    role_session_name: String,
+    duration_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
+}
+
+struct AssumeRoleFetch {
+    request: AssumeRoleRequest,
+    sts: Sts,
+    client: Client,
+}
+
+impl fmt::Debug for AssumeRoleFetch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "STS AssumeRole {}", self.request.role_arn)
+    }
+}
+
+impl ProvideCredentials for AssumeRoleFetch {
+    fn provide(&self) -> CredentialsFuture<'_> {
+        CredentialsFuture::new(self.sts.call(
+            &self.client,
+            "AssumeRole",
+            &self.request,
+            format!("STS AssumeRole {}", self.request.role_arn),
+        ))
+    }
+}
+
+/// Temporary credentials for a TKE pod's service account, through OIDC:
+/// the pod's web identity token exchanged by STS `AssumeRoleWithWebIdentity`
+/// (a call that is not signed). The token file is read again at every
+/// renewal, since the kubelet rotates it. Cached and renewed by
+/// [`RefreshingProvider`].
+///
+/// [`WebIdentityProvider::from_env`] reads what TKE's pod identity webhook
+/// sets: `TKE_REGION`, `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE` and
+/// `TKE_ROLE_ARN`.
+#[derive(Debug)]
+pub struct WebIdentityProvider {
+    cache: RefreshingProvider<WebIdentityFetch>,
+}
+
+impl WebIdentityProvider {
+    /// From the `TKE_*` variables of the process environment, with STS at
+    /// `TENCENTCLOUD_ENDPOINT_STS`, else `TENCENTCLOUD_ENDPOINT`, else
+    /// `https://sts.tencentcloudapi.com`.
+    pub fn from_env() -> Result<Self, CredentialsError> {
+        Self::from_environment(&Env::process())
+    }
+
+    /// [`WebIdentityProvider::from_env`] reading `env`.
+    pub fn from_environment(env: &Env) -> Result<Self, CredentialsError> {
+        match Self::find(env)? {
+            Ok(provider) => Ok(provider),
+            Err(why) => Err(CredentialsError::new(why)),
+        }
+    }
+
+    /// `Ok(Err(why))` when the `TKE_*` variables are not all set.
+    pub(crate) fn find(env: &Env) -> Result<Result<Self, String>, CredentialsError> {
+        let values: Vec<Option<String>> = TKE_VARIABLES.iter().map(|name| env.get(name)).collect();
+        let missing: Vec<&str> = TKE_VARIABLES
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(name, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            let verb = if missing.len() == 1 { "is" } else { "are" };
+            return Ok(Err(format!(
+                "{} {verb} not set",
+                crate::config::AndList(&missing)
+            )));
+        }
+        let [Some(region), Some(provider_id), Some(token_file), Some(role_arn)] =
+            <[Option<String>; 4]>::try_from(values).unwrap_or_default()
+        else {
+            return Ok(Err("the TKE variables are incomplete".to_owned()));
+        };
+        let endpoint = crate::endpoint::from_env(env, SERVICE)
+            .map_err(|e| CredentialsError::new(e.to_string()))?
+            .unwrap_or_default();
+        Self::new(region, provider_id, PathBuf::from(token_file), role_arn, endpoint).map(Ok)
+    }
+
+    /// Exchanges the token in `token_file` for credentials of `role_arn`,
+    /// through identity provider `provider_id`, at STS `endpoint` in `region`.
+    pub fn new(
+        region: String,
+        provider_id: String,
+        token_file: PathBuf,
+        role_arn: String,
+        endpoint: Endpoint,
+    ) -> Result<Self, CredentialsError> {
+        let sts = Sts {
+            endpoint,
+            region,
+            duration: DEFAULT_DURATION,
+        };
+        // Not signed: the token is the proof.
+        let client = sts.client(Config::unsigned())?;
+        Ok(WebIdentityProvider {
+            cache: RefreshingProvider::new(WebIdentityFetch {
+                provider_id,
+                token_file,
+                role_arn,
+                session_name: default_session_name(),
+                sts,
+                client,
+            }),
+        })
+    }
+
+    /// The cache in front of STS (fetch count).
+    pub fn cache(&self) -> &RefreshingProvider<impl ProvideCredentials> {
+        &self.cache
+    }
+}
+
+impl ProvideCredentials for WebIdentityProvider {
+    fn provide(&self) -> CredentialsFuture<'_> {
+        self.cache.provide()
+    }
+
+    fn invalidate(&self, rejected: &Credentials) -> bool {
+        self.cache.invalidate(rejected)
+    }
+}
+
+struct WebIdentityFetch {
+    provider_id: String,
+    token_file: PathBuf,
+    role_arn: String,
+    session_name: String,
+    sts: Sts,
+    client: Client,
+}
+
+impl fmt::Debug for WebIdentityFetch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "STS AssumeRoleWithWebIdentity {}", self.role_arn)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct WebIdentityRequest<'a> {
+    provider_id: &'a str,
+    web_identity_token: &'a str,
+    role_arn: &'a str,
+    role_session_name: &'a str,
+    duration_seconds: u64,
+}
+
+impl WebIdentityFetch {
+    async fn fetch(&self) -> Result<Credentials, CredentialsError> {
+        let path = &self.token_file;
+        let unreadable = |e: std::io::Error| {
+            CredentialsError::with_source(
+                format!("cannot read the web identity token {}", path.display()),
+                e,
+            )
+        };
+        let size = std::fs::metadata(path).map_err(unreadable)?.len();
+        if size > MAX_TOKEN_FILE_BYTES {
+            return Err(CredentialsError::new(format!(
+                "{}: {size} bytes, more than a token can be",
+                path.display()
+            )));
+        }
+        let token = std::fs::read_to_string(path).map_err(unreadable)?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CredentialsError::new(format!("{} is empty", path.display())));
+        }
+        let request = WebIdentityRequest {
+            provider_id: &self.provider_id,
+            web_identity_token: token,
+            role_arn: &self.role_arn,
+            role_session_name: &self.session_name,
+            duration_seconds: self.sts.duration.as_secs(),
+        };
+        self.sts
+            .call(
+                &self.client,
+                "AssumeRoleWithWebIdentity",
+                &request,
+                format!("TKE OIDC {}", self.role_arn),
+            )
+            .await
+    }
+}
+
+impl ProvideCredentials for WebIdentityFetch {
+    fn provide(&self) -> CredentialsFuture<'_> {
+        CredentialsFuture::new(self.fetch())
+    }
+}
