@@ -144,17 +144,33 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
 }
 
 #[test]
-fn without_credentials_the_example_names_the_missing_variables() {
+fn without_credentials_the_example_names_every_source_it_tried() {
+    let home = std::env::temp_dir().join(format!("tc-example-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    // Nothing listens there: the CVM role source fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let started = std::time::Instant::now();
     let output = Command::new(example_binary())
         .arg("ins-r8hr2upy")
         .env_clear()
+        .env("HOME", &home)
+        .env("TENCENTCLOUD_REGION", "ap-guangzhou")
+        .env("TENCENTCLOUD_METADATA_ENDPOINT", format!("http://{closed}"))
         .output()
         .unwrap();
+    let elapsed = started.elapsed();
+    let _ = std::fs::remove_dir_all(&home);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("missing TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"),
-        "stderr: {stderr}"
-    );
+    for expected in [
+        "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set",
+        "profile file: no ",
+        "TKE OIDC: ",
+        "CVM role: cannot reach http://127.0.0.1:",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in stderr: {stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 1, "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
 }
