@@ -677,7 +677,8 @@ fn client_file(model: &Model) -> TokenStream {
                 Ok(Client::new(&tencentcloud_runtime::Client::new(config)?))
             }
 
-            /// A client configured from the `TENCENTCLOUD_*` environment variables.
+            /// A client configured from the environment: `TENCENTCLOUD_*` variables, and credentials
+            /// from the default chain (profile files, TKE OIDC, the CVM role when the variables have none).
             pub fn from_env() -> Result<Self, tencentcloud_runtime::ConfigError> {
                 Ok(Client::new(&tencentcloud_runtime::Client::from_env()?))
             }

@@ -28,8 +28,9 @@ type Failure = Box<dyn std::error::Error>;
 /// Runs, stops, starts, reboots and terminates one instance, waiting for each transition.
 #[derive(Parser)]
 #[command(
-    after_help = "Configuration: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION; \
-                        optional TENCENTCLOUD_SESSION_TOKEN and TENCENTCLOUD_ENDPOINT."
+    after_help = "Configuration: TENCENTCLOUD_REGION and TENCENTCLOUD_ENDPOINT; credentials from the default chain \
+                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; see the README). \
+                        RUST_LOG=debug logs each attempt."
 )]
 struct Args {
     /// Availability zone, e.g. ap-guangzhou-3.
@@ -43,6 +44,12 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // Logs only when asked, e.g. RUST_LOG=debug (never a secret, at any level).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "off".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match lifecycle(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

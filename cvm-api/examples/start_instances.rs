@@ -19,8 +19,9 @@ use cvm_api::{Client, Error};
 /// Starts stopped CVM instances and prints the request id.
 #[derive(Parser)]
 #[command(
-    after_help = "Configuration: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION; \
-                        optional TENCENTCLOUD_SESSION_TOKEN and TENCENTCLOUD_ENDPOINT."
+    after_help = "Configuration: TENCENTCLOUD_REGION and TENCENTCLOUD_ENDPOINT; credentials from the default chain \
+                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; see the README). \
+                        RUST_LOG=debug logs each attempt."
 )]
 struct Args {
     /// Instances to start: 1 to 100 ids such as ins-r8hr2upy.
@@ -31,6 +32,12 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // Logs only when asked, e.g. RUST_LOG=debug (never a secret, at any level).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "off".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let client = match Client::from_env() {
         Ok(client) => client,
         Err(e) => {

@@ -148,7 +148,10 @@ fn without_credentials_the_example_names_every_source_it_tried() {
     let home = std::env::temp_dir().join(format!("tc-example-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     // Nothing listens there: the CVM role source fails at once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let started = std::time::Instant::now();
     let output = Command::new(example_binary())
         .arg("ins-r8hr2upy")

@@ -1026,7 +1026,8 @@ impl Client {
     ) -> Result<Self, tencentcloud_runtime::ConfigError> {
         Ok(Client::new(&tencentcloud_runtime::Client::new(config)?))
     }
-    /// A client configured from the `TENCENTCLOUD_*` environment variables.
+    /// A client configured from the environment: `TENCENTCLOUD_*` variables, and credentials
+    /// from the default chain (profile files, TKE OIDC, the CVM role when the variables have none).
     pub fn from_env() -> Result<Self, tencentcloud_runtime::ConfigError> {
         Ok(Client::new(&tencentcloud_runtime::Client::from_env()?))
     }
