@@ -465,7 +465,14 @@ impl Client {
             });
         }
 
-        tracing::debug!(url = %target.url, bytes = body.len(), attempt = number, "sending request");
+        tracing::debug!(
+            url = %target.url,
+            bytes = body.len(),
+            attempt = number,
+            credentials = state.credentials.as_ref().map(Credentials::source),
+            secret_id = state.credentials.as_ref().map(Credentials::secret_id),
+            "sending request"
+        );
         let mut builder = inner
             .http
             .post(target.url)
