@@ -29,34 +29,23 @@ const SECRET_KEY: &str = "base-secret-key-1a2b3c";
 const ROLE: &str = "CVM_QcsRole";
 const ROLE_ARN: &str = "qcs::cam::uin/100000000001:roleName/deployer";
 
-/// A directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+/// A temporary directory (a home, a token's place), removed on drop.
+struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     fn new() -> TempDir {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("tc-credentials-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
+        TempDir(tempfile::tempdir().unwrap())
     }
 
     fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.0.join(relative);
+        let path = self.0.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         path
     }
 
     fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
