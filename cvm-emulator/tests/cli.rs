@@ -393,11 +393,17 @@ async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
     let answer = common::envelope(&request.send().await.unwrap().bytes().await.unwrap());
     assert_eq!(common::code(&answer), "", "{answer}");
     // At most the TTL, whatever DurationSeconds defaults to.
-    assert!(answer["ExpiredTime"].as_i64().unwrap() <= common::now() + 5, "{answer}");
+    assert!(
+        answer["ExpiredTime"].as_i64().unwrap() <= common::now() + 5,
+        "{answer}"
+    );
 
     let stderr = terminate(&mut child);
     assert!(!stderr.contains(token), "{stderr}");
-    assert!(!stderr.contains(creds["TmpSecretKey"].as_str().unwrap()), "{stderr}");
+    assert!(
+        !stderr.contains(creds["TmpSecretKey"].as_str().unwrap()),
+        "{stderr}"
+    );
     assert!(!stderr.contains(creds["Token"].as_str().unwrap()), "{stderr}");
     assert!(stderr.contains("instance role CliRole"), "{stderr}");
 
@@ -412,7 +418,10 @@ async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
         (vec!["--credential-ttl", "0"], "1 s to 604800 s"),
         (vec!["--credential-ttl", "10x"], "not a duration"),
         (vec!["--role-name", "has space"], "role name"),
-        (vec!["--oidc-token-file", "/nonexistent/token"], "/nonexistent/token"),
+        (
+            vec!["--oidc-token-file", "/nonexistent/token"],
+            "/nonexistent/token",
+        ),
     ] {
         let stderr = refused(&args);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
