@@ -65,6 +65,22 @@ impl Service {
             Service::Sts => STS_API_VERSION,
         }
     }
+
+    /// The static name of one of this service's actions, or `InvalidAction`.
+    fn action(self, name: &str) -> Result<&'static str, ApiError> {
+        let known = match self {
+            Service::Cvm => known_action(name),
+            Service::Sts => sts::known_action(name),
+        };
+        known.ok_or_else(|| self.invalid_action(name))
+    }
+
+    fn invalid_action(self, name: &str) -> ApiError {
+        match self {
+            Service::Cvm => invalid_action(name),
+            Service::Sts => sts::invalid_action(name),
+        }
+    }
 }
 
 /// A request that passed the gateway, for the service it names.
@@ -448,14 +464,10 @@ async fn gateway(
             ))
         }
     }
-    let (known, invalid): (fn(&str) -> Option<&'static str>, fn(&str) -> ApiError) = match service {
-        Service::Cvm => (known_action, invalid_action),
-        Service::Sts => (sts::known_action, sts::invalid_action),
-    };
     let action = match single_header(parts, "x-tc-action") {
-        Ok(Some(name)) if !name.is_empty() => known(name).ok_or_else(|| invalid(name))?,
+        Ok(Some(name)) if !name.is_empty() => service.action(name)?,
         Ok(_) => return Err(ApiError::missing("X-TC-Action")),
-        Err(()) => return Err(invalid("<malformed>")),
+        Err(()) => return Err(service.invalid_action("<malformed>")),
     };
     meta.action = Some(action);
     let region = checked_region(parts, action, service)?;
