@@ -574,7 +574,8 @@ impl Emulator {
 
     /// Authenticated, well-formed requests of `action` so far (those that
     /// passed every gateway check and whose parameters decoded, faulted or
-    /// not; 0 for an unknown action).
+    /// not), CVM's and STS's (`AssumeRole`, ...); 0 for an unknown action.
+    /// Metadata GETs are not API requests: see [`Emulator::credentials_issued`].
     pub fn request_count(&self, action: &str) -> u64 {
         self.shared.faults.request_count(action)
     }
