@@ -16,6 +16,12 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::dispatch::ACTIONS;
+use crate::sts;
+
+/// Every counted action: CVM's, then STS's (no name is in both).
+fn counted_actions() -> impl Iterator<Item = &'static str> {
+    ACTIONS.iter().chain(sts::ACTIONS).copied()
+}
 
 /// Longest latency that can be injected: longer waits would outlast the
 /// graceful-shutdown grace period and make tests slow rather than tell
@@ -173,7 +179,7 @@ pub(crate) struct Faults {
     seed: u64,
     rng: Mutex<StdRng>,
     requests: AtomicU64,
-    /// Requests per action, in the order of [`ACTIONS`].
+    /// Requests per action, in the order of [`counted_actions`].
     per_action: Vec<AtomicU64>,
     request_limit_exceeded: AtomicU64,
     internal_error: AtomicU64,
@@ -193,7 +199,7 @@ impl Faults {
             seed,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             requests: AtomicU64::new(0),
-            per_action: ACTIONS.iter().map(|_| AtomicU64::new(0)).collect(),
+            per_action: counted_actions().map(|_| AtomicU64::new(0)).collect(),
             request_limit_exceeded: AtomicU64::new(0),
             internal_error: AtomicU64::new(0),
             reset_before: AtomicU64::new(0),
@@ -216,7 +222,7 @@ impl Faults {
     /// in the same order get the same decisions.
     pub(crate) fn decide(&self, action: &str) -> Decision {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        if let Some(i) = ACTIONS.iter().position(|a| *a == action) {
+        if let Some(i) = counted_actions().position(|a| a == action) {
             self.per_action[i].fetch_add(1, Ordering::Relaxed);
         }
         if !self.active {
@@ -281,9 +287,8 @@ impl Faults {
     /// Authenticated, well-formed requests of `action` so far (0 for an
     /// unknown action).
     pub(crate) fn request_count(&self, action: &str) -> u64 {
-        ACTIONS
-            .iter()
-            .position(|a| *a == action)
+        counted_actions()
+            .position(|a| a == action)
             .map_or(0, |i| self.per_action[i].load(Ordering::Relaxed))
     }
 }

@@ -27,9 +27,11 @@
 //! (`RequestSizeLimitExceeded`), `Authorization`
 //! (`AuthFailure.InvalidAuthorization`), `X-TC-Timestamp` within 300 s
 //! (`AuthFailure.SignatureExpire`), the secret id
-//! (`AuthFailure.SecretIdNotFound`), the body's arrival within the read
+//! (`AuthFailure.SecretIdNotFound`), a temporary credential's expiry and
+//! `X-TC-Token` (`AuthFailure.TokenFailure`), the body's arrival within the read
 //! timeout (`InvalidRequest`), the signature
-//! (`AuthFailure.SignatureFailure`), `X-TC-Version` (`NoSuchVersion`),
+//! (`AuthFailure.SignatureFailure`; the credential scope's service, `cvm`
+//! or `sts`, picks the version, actions and region rules that follow), `X-TC-Version` (`NoSuchVersion`),
 //! `X-TC-Action` (`InvalidAction`), `X-TC-Region` (`MissingParameter`
 //! unless the action is DescribeRegions, `UnsupportedRegion` outside
 //! [`REGIONS`]), the rate limit (`RequestLimitExceeded`),
@@ -86,7 +88,33 @@
 //! [`DEMO_SECRET_ID`] / [`DEMO_SECRET_KEY`]
 //! (`AKIDEMULATOR000000000000000000000000` / `emulator-demo-secret-key`).
 //! They are deliberately fake and public: never use real keys with it.
-//! `X-TC-Token` is accepted and ignored.
+//! `X-TC-Token` is ignored for these permanent credentials.
+//!
+//! # Temporary credentials: metadata service and STS
+//!
+//! The listener also serves what a credential provider fetches:
+//!
+//! - the metadata service's instance role, unauthenticated GETs:
+//!   `/latest/meta-data/cam/security-credentials/` gives the role name
+//!   ([`EmulatorConfig::instance_role`], default [`DEFAULT_ROLE_NAME`]) and
+//!   `/latest/meta-data/cam/security-credentials/<role>` a new credential
+//!   as JSON (`TmpSecretId`, `TmpSecretKey`, `Token`, `ExpiredTime`,
+//!   `Expiration`, `Code`), valid [`EmulatorConfig::credential_ttl`];
+//! - STS 2018-08-13 (credential scope `sts`, `X-TC-Version: 2018-08-13`):
+//!   `AssumeRole`, signed by any valid credential (temporary ones too), and
+//!   `AssumeRoleWithWebIdentity`, sent unsigned with `Authorization: SKIP`
+//!   and the [`EmulatorConfig::web_identity_token`]
+//!   (`InvalidParameter.WebIdentityTokenError` otherwise). They live
+//!   `DurationSeconds` (default 7200, at most 43200) capped by the TTL.
+//!
+//! Temporary credentials are derived from a random key drawn at start,
+//! never stored: the secret id holds its expiry and a MAC, the secret key
+//! and token are MACs of the id. They work for every CVM action and for
+//! `AssumeRole`, with `X-TC-Token`: missing, wrong or past `ExpiredTime`
+//! (by the emulator's clock) is `AuthFailure.TokenFailure`, checked before
+//! the body and the signature. They die with the process: after a restart
+//! their ids are `AuthFailure.SecretIdNotFound`, and a client fetches anew.
+//! [`RunningEmulator::credentials_issued`] counts them by source.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -98,6 +126,7 @@ pub mod demo;
 mod dispatch;
 mod error;
 mod faults;
+mod metadata;
 mod persist;
 mod query;
 mod ratelimit;
@@ -105,7 +134,9 @@ mod regions;
 mod reset;
 mod server;
 mod state;
+mod sts;
 mod time;
+mod tmpcreds;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -124,6 +155,7 @@ pub use actions::EMULATED_ACTIONS;
 pub use dispatch::ACTIONS;
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultStats, MAX_INJECTED_LATENCY};
+pub use metadata::DEFAULT_ROLE_NAME;
 pub use regions::REGIONS;
 pub use server::{API_VERSION, SERVICE};
 pub use signer::SecretKey;
@@ -131,6 +163,8 @@ pub use state::{
     new_instance_id, ClientTokenRecord, PendingTransition, State, StateError, StoredInstance,
     INSTANCE_STATES, TERMINATED,
 };
+pub use sts::{STS_API_VERSION, STS_EMULATED_ACTIONS, STS_SERVICE};
+pub use tmpcreds::CredentialsIssued;
 
 use crate::conns::{Admission, Admitted, Conns, RequestTrack};
 use crate::faults::Faults;
@@ -139,6 +173,7 @@ use crate::ratelimit::RateLimiter;
 use crate::reset::{Reset, ResettableStream};
 use crate::server::{Reply, Shared};
 use crate::state::Store;
+use crate::tmpcreds::Minter;
 
 /// The demo secret id, accepted when no credential is configured. Fake.
 pub const DEMO_SECRET_ID: &str = "AKIDEMULATOR000000000000000000000000";
@@ -212,7 +247,24 @@ pub struct EmulatorConfig {
     /// (`AuthFailure.SignatureExpire` beyond `max_clock_skew`), and every
     /// answer's `Date` header gives it.
     pub clock_skew_secs: i64,
+    /// The instance role the metadata service gives
+    /// (`/latest/meta-data/cam/security-credentials/`); `None`: no role, both
+    /// paths answer 404. Default [`DEFAULT_ROLE_NAME`].
+    pub instance_role: Option<String>,
+    /// Lifetime of the temporary credentials the metadata service issues,
+    /// and the longest STS grants (1 s to [`MAX_CREDENTIAL_TTL`]; default 2 h).
+    pub credential_ttl: Duration,
+    /// The token `AssumeRoleWithWebIdentity` accepts as `WebIdentityToken`;
+    /// `None` (default): it accepts none. Redacted in `Debug`.
+    pub web_identity_token: Option<SecretKey>,
 }
+
+/// Longest [`EmulatorConfig::credential_ttl`] (7 days).
+pub const MAX_CREDENTIAL_TTL: Duration = Duration::from_secs(7 * 86_400);
+
+/// Longest [`EmulatorConfig::web_identity_token`] in bytes (service account
+/// tokens are a few KiB).
+pub const MAX_WEB_IDENTITY_TOKEN_LEN: usize = 64 * 1024;
 
 /// Largest [`EmulatorConfig::clock_skew_secs`] either way (ten years).
 pub const MAX_CLOCK_SKEW_SECS: i64 = 10 * 365 * 86_400;
@@ -234,6 +286,9 @@ impl Default for EmulatorConfig {
             max_connections: 1024,
             faults: FaultConfig::default(),
             clock_skew_secs: 0,
+            instance_role: Some(DEFAULT_ROLE_NAME.to_owned()),
+            credential_ttl: Duration::from_secs(2 * 3600),
+            web_identity_token: None,
         }
     }
 }
@@ -259,6 +314,12 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_connections", &self.max_connections)
             .field("faults", &self.faults)
             .field("clock_skew_secs", &self.clock_skew_secs)
+            .field("instance_role", &self.instance_role)
+            .field("credential_ttl", &self.credential_ttl)
+            .field(
+                "web_identity_token",
+                &self.web_identity_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -312,6 +373,43 @@ impl EmulatorConfig {
     pub fn with_clock_skew(mut self, secs: i64) -> Self {
         self.clock_skew_secs = secs;
         self
+    }
+
+    /// Sets the instance role of the metadata service (`None`: no role;
+    /// see [`EmulatorConfig::instance_role`]).
+    pub fn with_instance_role(mut self, role: Option<String>) -> Self {
+        self.instance_role = role;
+        self
+    }
+
+    /// Sets the lifetime of metadata credentials and the cap on STS ones
+    /// (see [`EmulatorConfig::credential_ttl`]).
+    pub fn with_credential_ttl(mut self, ttl: Duration) -> Self {
+        self.credential_ttl = ttl;
+        self
+    }
+
+    /// Sets the token `AssumeRoleWithWebIdentity` accepts (`None`: none).
+    pub fn with_web_identity_token(mut self, token: Option<String>) -> Self {
+        self.web_identity_token = token.map(SecretKey::new);
+        self
+    }
+}
+
+/// A role name as CAM allows: 1 to 128 letters, digits or `+=,.@_-`.
+fn check_role_name(role: &str) -> Result<(), StartError> {
+    let ok = !role.is_empty()
+        && role.len() <= 128
+        && role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StartError::Config(format!(
+            "instance role name `{}` is invalid: give 1 to 128 letters, digits or +=,.@_-",
+            error::shorten(role)
+        )))
     }
 }
 
@@ -378,6 +476,24 @@ impl Emulator {
                 config.clock_skew_secs
             )));
         }
+        if let Some(role) = &config.instance_role {
+            check_role_name(role)?;
+        }
+        if config.credential_ttl < Duration::from_secs(1) || config.credential_ttl > MAX_CREDENTIAL_TTL {
+            return Err(StartError::Config(format!(
+                "credential TTL {:?} is out of range: it must be from 1 s to {} s (7 days)",
+                config.credential_ttl,
+                MAX_CREDENTIAL_TTL.as_secs()
+            )));
+        }
+        if let Some(token) = &config.web_identity_token {
+            let len = token.expose().len();
+            if len == 0 || len > MAX_WEB_IDENTITY_TOKEN_LEN {
+                return Err(StartError::Config(format!(
+                    "the web identity token is {len} bytes; it must be 1 to {MAX_WEB_IDENTITY_TOKEN_LEN}"
+                )));
+            }
+        }
         let faults = Faults::new(config.faults).map_err(StartError::Config)?;
         if faults.is_active() {
             tracing::info!(seed = faults.seed(), "fault injection on");
@@ -406,6 +522,11 @@ impl Emulator {
             max_instances: config.max_instances,
             body_timeout: config.read_timeout,
             limiter: config.rate_limit.filter(|n| *n > 0).map(RateLimiter::new),
+            minter: Minter::new(),
+            instance_role: config.instance_role,
+            // Whole seconds: ExpiredTime is an integer.
+            credential_ttl_secs: config.credential_ttl.as_secs(),
+            web_identity_token: config.web_identity_token,
             store: Mutex::new(store),
             body_budget: server::body_budget(config.max_buffered_bytes, config.max_body_bytes),
         };
@@ -453,7 +574,8 @@ impl Emulator {
 
     /// Authenticated, well-formed requests of `action` so far (those that
     /// passed every gateway check and whose parameters decoded, faulted or
-    /// not; 0 for an unknown action).
+    /// not), CVM's and STS's (`AssumeRole`, ...); 0 for an unknown action.
+    /// Metadata GETs are not API requests: see [`Emulator::credentials_issued`].
     pub fn request_count(&self, action: &str) -> u64 {
         self.shared.faults.request_count(action)
     }
@@ -462,6 +584,12 @@ impl Emulator {
     /// when none was given (give it back to replay a run).
     pub fn fault_seed(&self) -> u64 {
         self.shared.faults.seed()
+    }
+
+    /// Temporary credentials issued so far, by source (metadata service,
+    /// `AssumeRole`, `AssumeRoleWithWebIdentity`).
+    pub fn credentials_issued(&self) -> CredentialsIssued {
+        self.shared.minter.issued()
     }
 
     /// Serves HTTP/1.1 and HTTP/2 (cleartext) on `listener` in a background
@@ -796,6 +924,17 @@ impl RunningEmulator {
     /// The seed of the fault PRNG (see [`Emulator::fault_seed`]).
     pub fn fault_seed(&self) -> u64 {
         self.emulator.fault_seed()
+    }
+
+    /// Temporary credentials issued so far (see [`Emulator::credentials_issued`]).
+    pub fn credentials_issued(&self) -> CredentialsIssued {
+        self.emulator.credentials_issued()
+    }
+
+    /// `http://IP:PORT/latest/meta-data/`, the metadata service's root as
+    /// the official SDKs configure it.
+    pub fn metadata_url(&self) -> String {
+        format!("http://{}/latest/meta-data/", self.addr)
     }
 
     /// A [`cvm_api::Config`] for this emulator: its endpoint, `region`, the

@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
 use cvm_emulator::{
-    Emulator, EmulatorConfig, FaultConfig, SecretKey, DEMO_SECRET_ID, MAX_CLOCK_SKEW_SECS,
-    MAX_INJECTED_LATENCY,
+    Emulator, EmulatorConfig, FaultConfig, SecretKey, DEFAULT_ROLE_NAME, DEMO_SECRET_ID, MAX_CLOCK_SKEW_SECS,
+    MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY, MAX_WEB_IDENTITY_TOKEN_LEN,
 };
 use serde::Deserialize;
 
@@ -46,7 +46,16 @@ the emulator's clock ahead (negative: behind): X-TC-Timestamp must be within 300
 every answer's Date header gives it.
   cvm-emulator --rate-limit 0 --fault-throttle 0.2 --fault-reset-after 0.05 --latency-ms 10..200 --seed 7
 
-Logs go to stderr (RUST_LOG=debug for more); secret keys and Authorization headers are never logged.";
+Temporary credentials: the same listener serves the metadata service's instance role
+(GET /latest/meta-data/cam/security-credentials/ gives the role name, --role-name, default
+CVM_QcsRole; .../<role> a new credential valid --credential-ttl, default 2h; --no-instance-role:
+both 404) and STS 2018-08-13 (credential scope `sts`): AssumeRole, signed by any valid
+credential, and AssumeRoleWithWebIdentity, unsigned (Authorization: SKIP) with the token given
+by --oidc-token or --oidc-token-file (the file keeps it out of the process list). Temporary
+credentials need their X-TC-Token and die with the process.
+  cvm-emulator --credential-ttl 10m --oidc-token-file /var/run/secrets/tke/token
+
+Logs go to stderr (RUST_LOG=debug for more); secret keys, tokens and Authorization headers are never logged.";
 
 /// A local Tencent Cloud CVM endpoint (API 2017-03-12): verifies TC3
 /// signatures, keeps instance state, answers with the real error codes.
@@ -132,6 +141,29 @@ struct Cli {
     )]
     clock_skew: i64,
 
+    /// Name of the instance role the metadata service gives.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_ROLE_NAME, conflicts_with = "no_instance_role")]
+    role_name: String,
+
+    /// Serve no instance role: the metadata credential paths answer 404,
+    /// as on a machine without a role.
+    #[arg(long)]
+    no_instance_role: bool,
+
+    /// Lifetime of metadata credentials and cap on STS ones: 90s, 10m, 2h or
+    /// plain seconds (1 s to 7 days).
+    #[arg(long, default_value = "2h", value_name = "DUR", value_parser = parse_ttl)]
+    credential_ttl: Duration,
+
+    /// The web identity (OIDC) token AssumeRoleWithWebIdentity accepts.
+    /// Visible to other local users (ps); prefer --oidc-token-file.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "oidc_token_file", value_parser = parse_secret_key)]
+    oidc_token: Option<SecretKey>,
+
+    /// File holding the web identity token (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    oidc_token_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -207,6 +239,64 @@ fn parse_clock_skew(value: &str) -> Result<i64, String> {
         ));
     }
     Ok(secs)
+}
+
+/// `90s`, `10m`, `2h` or plain seconds; from 1 s to [`MAX_CREDENTIAL_TTL`].
+fn parse_ttl(value: &str) -> Result<Duration, String> {
+    let text = value.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => {
+            return Err(format!(
+                "`{value}` is not a duration: give whole seconds, or N followed by s, m or h (90s, 10m, 2h)"
+            ))
+        }
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("`{value}` is not a duration: give whole seconds, or N followed by s, m or h")
+    })?;
+    let secs = n.saturating_mul(per);
+    let max = MAX_CREDENTIAL_TTL.as_secs();
+    if secs < 1 || secs > max {
+        return Err(format!(
+            "{value} is out of range: a credential TTL is 1 s to {max} s (7 days)"
+        ));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The web identity token from `--oidc-token` or `--oidc-token-file`.
+fn web_identity_token(cli: &Cli) -> Result<Option<String>, String> {
+    if let Some(token) = &cli.oidc_token {
+        return Ok(Some(token.expose().to_owned()));
+    }
+    let Some(path) = &cli.oidc_token_file else {
+        return Ok(None);
+    };
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.len() > MAX_WEB_IDENTITY_TOKEN_LEN as u64 {
+        return Err(format!(
+            "{}: {} bytes, more than a token ({MAX_WEB_IDENTITY_TOKEN_LEN} at most)",
+            path.display(),
+            meta.len()
+        ));
+    }
+    // The content is never shown: it is a credential.
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!(
+            "{}: the file is empty; it must hold the token",
+            path.display()
+        ));
+    }
+    Ok(Some(token.to_owned()))
 }
 
 #[derive(Deserialize)]
@@ -313,7 +403,12 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         seed: cli.seed,
     };
     config.clock_skew_secs = cli.clock_skew;
+    config.instance_role = (!cli.no_instance_role).then(|| cli.role_name.clone());
+    config.credential_ttl = cli.credential_ttl;
+    config.web_identity_token = web_identity_token(cli)?.map(SecretKey::new);
     let faults = config.faults.clone();
+    let config_role = config.instance_role.clone();
+    let has_oidc_token = config.web_identity_token.is_some();
     let ids: Vec<String> = config.credentials.iter().map(|(id, _)| id.clone()).collect();
     // Loads, locks and rewrites the state file before anything listens.
     let emulator = Emulator::new(config).map_err(|e| e.to_string())?;
@@ -347,6 +442,19 @@ async fn serve(cli: &Cli) -> Result<(), String> {
             faults.request_limit_exceeded, faults.internal_error, faults.reset_before, faults.reset_after
         );
     }
+    eprintln!(
+        "metadata: {}; temporary credentials live {} s; AssumeRoleWithWebIdentity {}",
+        match &config_role {
+            Some(role) => format!("instance role {role}"),
+            None => "no instance role".to_owned(),
+        },
+        cli.credential_ttl.as_secs(),
+        if has_oidc_token {
+            "accepts the configured token"
+        } else {
+            "accepts no token (see --oidc-token-file)"
+        }
+    );
     if cli.clock_skew != 0 {
         eprintln!(
             "clock skew {} s: the emulator's clock is {} s {} the machine's",
@@ -413,6 +521,8 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::{CommandFactory, Parser};
 
     use super::Cli;
@@ -486,5 +596,53 @@ mod tests {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("--fault-reset-after"), "{help}");
         assert!(help.contains("authenticated, well-formed requests"), "{help}");
+    }
+
+    #[test]
+    fn credential_flags_are_parsed_and_checked() {
+        let default = Cli::try_parse_from(["cvm-emulator"]).unwrap();
+        assert_eq!(default.role_name, "CVM_QcsRole");
+        assert!(!default.no_instance_role);
+        assert_eq!(default.credential_ttl, Duration::from_secs(7200));
+        assert!(default.oidc_token.is_none() && default.oidc_token_file.is_none());
+
+        for (text, secs) in [("5s", 5), ("3", 3), ("10m", 600), ("2h", 7200), (" 90s ", 90)] {
+            let cli = Cli::try_parse_from(["cvm-emulator", "--credential-ttl", text]).unwrap();
+            assert_eq!(cli.credential_ttl, Duration::from_secs(secs), "{text}");
+        }
+        let cli = Cli::try_parse_from([
+            "cvm-emulator",
+            "--role-name",
+            "MyRole",
+            "--oidc-token",
+            "very-secret-oidc-token",
+        ])
+        .unwrap();
+        assert_eq!(cli.role_name, "MyRole");
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("very-secret-oidc-token"), "{shown}");
+
+        for (args, expected) in [
+            (&["--credential-ttl", "0"][..], "1 s to 604800 s"),
+            (&["--credential-ttl", "0s"][..], "1 s to 604800 s"),
+            (&["--credential-ttl", "8d"][..], "not a duration"),
+            (&["--credential-ttl", "500ms"][..], "not a duration"),
+            (&["--credential-ttl", "5x"][..], "not a duration"),
+            (&["--credential-ttl", "200h"][..], "1 s to 604800 s"),
+            (&["--credential-ttl", "h"][..], "not a duration"),
+            (
+                &["--role-name", "R", "--no-instance-role"][..],
+                "cannot be used with",
+            ),
+            (
+                &["--oidc-token", "a", "--oidc-token-file", "f"][..],
+                "cannot be used with",
+            ),
+        ] {
+            let err = Cli::try_parse_from(std::iter::once("cvm-emulator").chain(args.iter().copied()))
+                .expect_err(&format!("{args:?} accepted"))
+                .to_string();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The gateway: one handler for every request, checking it in the order the
 //! real API gateway does, then dispatching to the emulated action.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -25,13 +26,90 @@ use crate::error::{shorten, ApiError};
 use crate::faults::{Fault, Faults};
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
-use crate::regions;
 use crate::state::Store;
+use crate::sts::{self, StsRequest, STS_API_VERSION, STS_SERVICE};
+use crate::tmpcreds::{Issued, Minter, Source, TEMP_ID_PREFIX};
+use crate::{metadata, regions};
 
 /// The API version the emulator implements (`X-TC-Version`).
 pub const API_VERSION: &str = "2017-03-12";
 /// The service name in the credential scope.
 pub const SERVICE: &str = "cvm";
+
+/// The services on the listener; the credential scope picks one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Service {
+    Cvm,
+    Sts,
+}
+
+impl Service {
+    fn from_scope(name: &str) -> Option<Service> {
+        match name {
+            SERVICE => Some(Service::Cvm),
+            STS_SERVICE => Some(Service::Sts),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Service::Cvm => SERVICE,
+            Service::Sts => STS_SERVICE,
+        }
+    }
+
+    fn version(self) -> &'static str {
+        match self {
+            Service::Cvm => API_VERSION,
+            Service::Sts => STS_API_VERSION,
+        }
+    }
+
+    /// The static name of one of this service's actions, or `InvalidAction`.
+    fn action(self, name: &str) -> Result<&'static str, ApiError> {
+        let known = match self {
+            Service::Cvm => known_action(name),
+            Service::Sts => sts::known_action(name),
+        };
+        known.ok_or_else(|| self.invalid_action(name))
+    }
+
+    fn invalid_action(self, name: &str) -> ApiError {
+        match self {
+            Service::Cvm => invalid_action(name),
+            Service::Sts => sts::invalid_action(name),
+        }
+    }
+}
+
+/// A request that passed the gateway, for the service it names.
+pub(crate) enum Checked {
+    Cvm(ApiRequest),
+    Sts(StsRequest),
+}
+
+impl Checked {
+    fn action(&self) -> &'static str {
+        match self {
+            Checked::Cvm(r) => r.action(),
+            Checked::Sts(r) => r.action(),
+        }
+    }
+}
+
+/// Who signed a request, as far as the checks before the body tell.
+enum Caller<'s> {
+    /// A TC3 signature to verify with this key (a configured one, or the
+    /// one derived for a temporary id).
+    Signed {
+        parsed: ParsedAuthorization,
+        timestamp: i64,
+        key: Cow<'s, SecretKey>,
+    },
+    /// `Authorization: SKIP`, for [`sts::UNSIGNED_ACTION`] only.
+    Unsigned,
+}
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
@@ -45,6 +123,14 @@ pub(crate) struct Shared {
     pub(crate) max_instances: usize,
     pub(crate) body_timeout: Duration,
     pub(crate) limiter: Option<RateLimiter>,
+    /// Issues and verifies temporary credentials.
+    pub(crate) minter: Minter,
+    /// The instance role the metadata service gives (`None`: no role).
+    pub(crate) instance_role: Option<String>,
+    /// Lifetime of metadata credentials, and the cap on STS ones.
+    pub(crate) credential_ttl_secs: u64,
+    /// The web identity token `AssumeRoleWithWebIdentity` accepts.
+    pub(crate) web_identity_token: Option<SecretKey>,
     pub(crate) store: Mutex<Store>,
     /// Request body bytes buffered at once across all requests (beyond
     /// the first [`FREE_BODY_BYTES`] of a body per connection), in
@@ -84,6 +170,21 @@ impl Shared {
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Unix seconds by the emulator's clock (with its configured skew).
+    pub(crate) fn now_secs(&self) -> u64 {
+        u64::try_from(crate::time::unix_secs(crate::time::emulator_now(
+            self.clock_skew_secs,
+        )))
+        .unwrap_or(0)
+    }
+
+    /// A new temporary credential valid `lifetime_secs` from now (whole
+    /// seconds of the emulator's clock), counted under `source`.
+    pub(crate) fn issue(&self, source: Source, lifetime_secs: u64) -> Issued {
+        self.minter
+            .issue(source, self.now_secs().saturating_add(lifetime_secs))
+    }
 }
 
 /// What a request came to, for the log line.
@@ -114,6 +215,22 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Body>) -> Reply
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
+    if parts.uri.path().starts_with(metadata::PREFIX) {
+        // Unauthenticated metadata paths: no gateway check, no body read.
+        drop(body);
+        let (mut response, outcome) = metadata::answer(&shared, &parts);
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        tracing::info!(
+            request_id,
+            path = shorten(parts.uri.path()).as_str(),
+            outcome,
+            status = response.status().as_u16(),
+            elapsed_us,
+            "metadata"
+        );
+        insert_date(&shared, &mut response);
+        return Reply::Answer(response);
+    }
     let mut meta = Meta::default();
     let outcome = process(&shared, &parts, body, &request_id, &mut meta).await;
     let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -211,8 +328,12 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 request_id,
                 region,
             };
-            // Returns once the change is on disk (with a state file).
-            actions::handle(request, &ctx).await
+            match request {
+                // Returns once the change is on disk (with a state file).
+                Checked::Cvm(request) => actions::handle(request, &ctx).await,
+                // Issues credentials: nothing to keep.
+                Checked::Sts(request) => sts::handle(request, &ctx),
+            }
         }
     };
     if !decision.latency.is_zero() {
@@ -248,13 +369,17 @@ fn single_header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ()
 }
 
 /// The gateway checks, in the real gateway's order, up to the typed
-/// request: every request that passes is authenticated and well-formed.
+/// request: every request that passes is authenticated (or is the one
+/// unsigned STS action) and well-formed.
+///
+/// The credential scope's service picks the rules (version, actions,
+/// region); an unsigned `AssumeRoleWithWebIdentity` is STS's.
 async fn gateway(
     shared: &Shared,
     parts: &Parts,
     body: Body,
     meta: &mut Meta,
-) -> Result<(ApiRequest, Option<&'static str>), ApiError> {
+) -> Result<(Checked, Option<&'static str>), ApiError> {
     let method = &parts.method;
     if method != Method::POST && method != Method::GET {
         return Err(ApiError::new(
@@ -272,9 +397,9 @@ async fn gateway(
         return Err(oversized(shared, declared, body).await);
     }
 
-    // Authorization shape, timestamp and secret id need no body: nothing
-    // is buffered for a client that fails them.
-    let (parsed, timestamp, key) = match authenticate_headers(shared, parts, meta) {
+    // Authorization shape, timestamp, secret id and (for a temporary id)
+    // its token need no body: nothing is buffered for a client that fails them.
+    let caller = match authenticate_headers(shared, parts, meta) {
         Ok(checked) => checked,
         Err(e) => {
             if declared.is_none() {
@@ -291,8 +416,93 @@ async fn gateway(
         .and_then(RequestTrack::take_free_share);
     let (body, _budget) = read_body(shared, declared, free_share, body).await?;
 
-    // Signature.
-    let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
+    // Signature, with the rules of the service it is scoped to.
+    let (service, rate_key) = match &caller {
+        Caller::Unsigned => (Service::Sts, ""),
+        Caller::Signed {
+            parsed,
+            timestamp,
+            key,
+        } => {
+            let service = Service::from_scope(&parsed.service).ok_or_else(|| {
+                ApiError::new(
+                    "AuthFailure.SignatureFailure",
+                    format!(
+                        "The provided credentials could not be validated: credential is scoped to service `{}`, expected `{SERVICE}` or `{STS_SERVICE}`.",
+                        shorten(&parsed.service)
+                    ),
+                )
+            })?;
+            verify_signature(parts, &body, parsed, *timestamp, key, service)?;
+            // From here on the connection is worth keeping (see `conns`).
+            if let Some(track) = parts.extensions.get::<RequestTrack>() {
+                track.authenticated();
+            }
+            (service, parsed.secret_id.as_str())
+        }
+    };
+
+    // Version, then action.
+    let version = service.version();
+    match single_header(parts, "x-tc-version") {
+        Ok(Some(v)) if v == version => {}
+        Ok(None) => return Err(ApiError::missing("X-TC-Version")),
+        Ok(Some(other)) => {
+            return Err(ApiError::new(
+                "NoSuchVersion",
+                format!(
+                    "The API version `{}` does not exist; {} supports {version}.",
+                    shorten(other),
+                    service.name()
+                ),
+            ))
+        }
+        Err(()) => {
+            return Err(ApiError::new(
+                "NoSuchVersion",
+                "X-TC-Version is repeated or malformed.",
+            ))
+        }
+    }
+    let action = match single_header(parts, "x-tc-action") {
+        Ok(Some(name)) if !name.is_empty() => service.action(name)?,
+        Ok(_) => return Err(ApiError::missing("X-TC-Action")),
+        Err(()) => return Err(service.invalid_action("<malformed>")),
+    };
+    meta.action = Some(action);
+    let region = checked_region(parts, action, service)?;
+
+    if let Some(limiter) = &shared.limiter {
+        // Unsigned requests share one bucket per action (key "", which no
+        // secret id can be).
+        if !limiter.allow(rate_key, action) {
+            return Err(ApiError::new(
+                "RequestLimitExceeded",
+                format!(
+                    "Too many {action} requests from this SecretId: at most {} a second.",
+                    limiter.per_second()
+                ),
+            ));
+        }
+    }
+
+    let params = params(parts, body)?;
+    let request = match service {
+        Service::Cvm => Checked::Cvm(ApiRequest::decode(action, params)?),
+        Service::Sts => Checked::Sts(StsRequest::decode(action, params)?),
+    };
+    Ok((request, region))
+}
+
+/// The TC3 signature of the request, scoped to `service`.
+fn verify_signature(
+    parts: &Parts,
+    body: &[u8],
+    parsed: &ParsedAuthorization,
+    timestamp: i64,
+    key: &SecretKey,
+    service: Service,
+) -> Result<(), ApiError> {
     let mut headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
@@ -305,17 +515,18 @@ async fn gateway(
         }
     }
     let received = ReceivedRequest {
-        method: method.as_str(),
+        method: parts.method.as_str(),
         query: parts.uri.query().unwrap_or(""),
         headers: &headers,
-        body: &body,
+        body,
         timestamp,
-        authorization: &parsed,
+        authorization: parsed,
     };
-    verify_with_service(&received, key, SERVICE).map_err(|e| match e {
-        VerifyError::MalformedAuthorization(_) | VerifyError::UnsupportedAlgorithm(_) => {
-            invalid_auth(format!("The Authorization header is invalid: {e}."))
-        }
+    verify_with_service(&received, key, service.name()).map_err(|e| match e {
+        VerifyError::MalformedAuthorization(_) | VerifyError::UnsupportedAlgorithm(_) => ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            format!("The Authorization header is invalid: {e}."),
+        ),
         VerifyError::SignatureMismatch => ApiError::new(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated: the signature does not match. \
@@ -325,70 +536,25 @@ async fn gateway(
             "AuthFailure.SignatureFailure",
             format!("The provided credentials could not be validated: {other}."),
         ),
-    })?;
-    // From here on the connection is worth keeping (see `conns`).
-    if let Some(track) = parts.extensions.get::<RequestTrack>() {
-        track.authenticated();
-    }
-
-    // Version, then action.
-    match single_header(parts, "x-tc-version") {
-        Ok(Some(API_VERSION)) => {}
-        Ok(None) => return Err(ApiError::missing("X-TC-Version")),
-        Ok(Some(other)) => {
-            return Err(ApiError::new(
-                "NoSuchVersion",
-                format!(
-                    "The API version `{}` does not exist; cvm supports {API_VERSION}.",
-                    shorten(other)
-                ),
-            ))
-        }
-        Err(()) => {
-            return Err(ApiError::new(
-                "NoSuchVersion",
-                "X-TC-Version is repeated or malformed.",
-            ))
-        }
-    }
-    let action = match single_header(parts, "x-tc-action") {
-        Ok(Some(name)) if !name.is_empty() => known_action(name).ok_or_else(|| invalid_action(name))?,
-        Ok(_) => return Err(ApiError::missing("X-TC-Action")),
-        Err(()) => return Err(invalid_action("<malformed>")),
-    };
-    meta.action = Some(action);
-    let region = checked_region(parts, action)?;
-
-    if let Some(limiter) = &shared.limiter {
-        if !limiter.allow(&parsed.secret_id, action) {
-            return Err(ApiError::new(
-                "RequestLimitExceeded",
-                format!(
-                    "Too many {action} requests from this SecretId: at most {} a second.",
-                    limiter.per_second()
-                ),
-            ));
-        }
-    }
-
-    let params = params(parts, body)?;
-    let request = ApiRequest::decode(action, params)?;
-    Ok((request, region))
+    })
 }
 
-/// `X-TC-Region`: required unless the action needs none
-/// (`MissingParameter`), and one of [`REGIONS`](crate::REGIONS)
-/// (`UnsupportedRegion`). `None` only for an action that needs no region.
-fn checked_region(parts: &Parts, action: &str) -> Result<Option<&'static str>, ApiError> {
+/// `X-TC-Region`: for CVM required unless the action needs none
+/// (`MissingParameter`); for STS optional; when given, one of
+/// [`REGIONS`](crate::REGIONS) (`UnsupportedRegion`). `None` only when
+/// absent and not needed.
+fn checked_region(parts: &Parts, action: &str, service: Service) -> Result<Option<&'static str>, ApiError> {
+    let needed = service == Service::Cvm && dispatch::needs_region(action);
     match single_header(parts, "x-tc-region") {
-        Ok(None) | Ok(Some("")) if dispatch::needs_region(action) => Err(ApiError::missing("Region")),
+        Ok(None) | Ok(Some("")) if needed => Err(ApiError::missing("Region")),
         Ok(None) | Ok(Some("")) => Ok(None),
         Ok(Some(region)) => regions::known_region(region).map(Some).ok_or_else(|| {
             ApiError::new(
                 "UnsupportedRegion",
                 format!(
-                    "The region `{}` does not exist or does not offer cvm.",
-                    shorten(region)
+                    "The region `{}` does not exist or does not offer {}.",
+                    shorten(region),
+                    service.name()
                 ),
             )
         }),
@@ -399,13 +565,21 @@ fn checked_region(parts: &Parts, action: &str) -> Result<Option<&'static str>, A
     }
 }
 
-/// The checks that need no body: `Authorization` present and well-formed,
-/// `X-TC-Timestamp` within the allowed skew, the secret id known.
+/// The checks that need no body: `Authorization` present and well-formed
+/// (or `SKIP` on the one action that allows it), `X-TC-Timestamp` within
+/// the allowed skew, the secret id known, and for a temporary id its
+/// expiry and `X-TC-Token`.
+///
+/// A temporary id's token is checked here, before the signature: both
+/// need no body, so a client holding an expired or mismatched credential
+/// learns it (`AuthFailure.TokenFailure`) without sending the body, and a
+/// correctly signed request with a wrong token gets `TokenFailure`, as
+/// from the real gateway. Permanent ids ignore `X-TC-Token`.
 fn authenticate_headers<'s>(
     shared: &'s Shared,
     parts: &Parts,
     meta: &mut Meta,
-) -> Result<(ParsedAuthorization, i64, &'s SecretKey), ApiError> {
+) -> Result<Caller<'s>, ApiError> {
     // Authorization: present, single, well-formed.
     let invalid_auth = |why: String| ApiError::new("AuthFailure.InvalidAuthorization", why);
     let authorization = match single_header(parts, AUTHORIZATION.as_str()) {
@@ -417,8 +591,21 @@ fn authenticate_headers<'s>(
             ))
         }
     };
-    let parsed = parse_authorization(authorization)
-        .map_err(|e| invalid_auth(format!("The Authorization header is invalid: {e}.")))?;
+    let unsigned = authorization.trim() == "SKIP";
+    if unsigned && single_header(parts, "x-tc-action") != Ok(Some(sts::UNSIGNED_ACTION)) {
+        return Err(invalid_auth(format!(
+            "Authorization: SKIP is accepted only for {}; sign every other request (TC3-HMAC-SHA256).",
+            sts::UNSIGNED_ACTION
+        )));
+    }
+    let parsed = if unsigned {
+        None
+    } else {
+        Some(
+            parse_authorization(authorization)
+                .map_err(|e| invalid_auth(format!("The Authorization header is invalid: {e}.")))?,
+        )
+    };
 
     // Timestamp: numeric and within the allowed clock skew of the
     // emulator's clock (which `clock_skew_secs` may set apart).
@@ -444,16 +631,57 @@ fn authenticate_headers<'s>(
     if now.abs_diff(timestamp) > skew.unsigned_abs() {
         return Err(expired(format!("The request timestamp {timestamp} has expired.")));
     }
+    let Some(parsed) = parsed else {
+        return Ok(Caller::Unsigned);
+    };
 
     // Secret id (the signature needs the body).
     meta.secret_id = Some(shorten(&parsed.secret_id));
-    let Some(key) = shared.credentials.get(&parsed.secret_id) else {
-        return Err(ApiError::new(
+    if let Some(key) = shared.credentials.get(&parsed.secret_id) {
+        return Ok(Caller::Signed {
+            parsed,
+            timestamp,
+            key: Cow::Borrowed(key),
+        });
+    }
+    let not_found = || {
+        ApiError::new(
             "AuthFailure.SecretIdNotFound",
             format!("The SecretId `{}` is not found.", shorten(&parsed.secret_id)),
-        ));
+        )
     };
-    Ok((parsed, timestamp, key))
+    if !parsed.secret_id.starts_with(TEMP_ID_PREFIX) {
+        return Err(not_found());
+    }
+    // A temporary id this process issued (one from before a restart, or a
+    // made-up one, is not found).
+    let expiry = shared.minter.expiry_of(&parsed.secret_id).ok_or_else(not_found)?;
+    let token_failure = |why: &str| {
+        ApiError::new(
+            "AuthFailure.TokenFailure",
+            format!(
+                "The token of temporary credential `{}` {why}.",
+                shorten(&parsed.secret_id)
+            ),
+        )
+    };
+    if u64::try_from(now).unwrap_or(0) >= expiry {
+        return Err(token_failure(&format!(
+            "expired at {expiry} ({}); fetch new credentials",
+            crate::time::iso8601(expiry.saturating_mul(1000))
+        )));
+    }
+    match single_header(parts, "x-tc-token") {
+        Ok(Some(token)) if shared.minter.token_matches(&parsed.secret_id, token) => {}
+        Ok(None) | Ok(Some("")) => return Err(token_failure("is missing: send it as X-TC-Token")),
+        Ok(Some(_)) | Err(()) => return Err(token_failure("does not match (X-TC-Token)")),
+    }
+    let key = shared.minter.secret_key(&parsed.secret_id);
+    Ok(Caller::Signed {
+        parsed,
+        timestamp,
+        key: Cow::Owned(key),
+    })
 }
 
 /// The body's length when known before reading it: exact from the body

@@ -345,3 +345,90 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
     terminate(&mut second.0);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// `GET url`: status and body.
+async fn get_text(url: &str) -> (u16, String) {
+    let resp = common::http().get(url).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn credential_flags_serve_the_role_the_ttl_and_the_oidc_token_file() {
+    let dir = temp_dir();
+    let token_file = dir.join("token");
+    let token = "eyJ.cli-oidc-token-never-printed.sig";
+    // A trailing newline, as `echo` writes: ignored.
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let (mut child, url) = serve(&[
+        "--role-name",
+        "CliRole",
+        "--credential-ttl",
+        "5s",
+        "--oidc-token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    let roles = format!("{url}/latest/meta-data/cam/security-credentials/");
+    assert_eq!(get_text(&roles).await, (200, "CliRole".to_owned()));
+    let before = common::now();
+    let (status, body) = get_text(&format!("{roles}CliRole")).await;
+    assert_eq!(status, 200, "{body}");
+    let creds: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let expired = creds["ExpiredTime"].as_i64().unwrap();
+    assert!((before + 5..=common::now() + 5).contains(&expired), "{creds}");
+
+    // The file's token (without its newline) is the one accepted.
+    let host = url.strip_prefix("http://").unwrap();
+    let call = common::Call {
+        authorization: Some("SKIP".into()),
+        ..common::Call::sts(
+            "AssumeRoleWithWebIdentity",
+            serde_json::json!({"ProviderId": "OIDC", "WebIdentityToken": token,
+                               "RoleArn": "qcs::cam::uin/1:roleName/r", "RoleSessionName": "cli"}),
+        )
+    };
+    let mut request = common::http().post(format!("{url}/")).body(call.body.clone());
+    for (k, v) in call.headers(host) {
+        request = request.header(k, v);
+    }
+    let answer = common::envelope(&request.send().await.unwrap().bytes().await.unwrap());
+    assert_eq!(common::code(&answer), "", "{answer}");
+    // At most the TTL, whatever DurationSeconds defaults to.
+    assert!(
+        answer["ExpiredTime"].as_i64().unwrap() <= common::now() + 5,
+        "{answer}"
+    );
+
+    let stderr = terminate(&mut child);
+    assert!(!stderr.contains(token), "{stderr}");
+    assert!(
+        !stderr.contains(creds["TmpSecretKey"].as_str().unwrap()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(creds["Token"].as_str().unwrap()), "{stderr}");
+    assert!(stderr.contains("instance role CliRole"), "{stderr}");
+
+    let (mut child, url) = serve(&["--no-instance-role"]);
+    for path in ["", "CVM_QcsRole"] {
+        let (status, _) = get_text(&format!("{url}/latest/meta-data/cam/security-credentials/{path}")).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    terminate(&mut child);
+
+    for (args, expected) in [
+        (vec!["--credential-ttl", "0"], "1 s to 604800 s"),
+        (vec!["--credential-ttl", "10x"], "not a duration"),
+        (vec!["--role-name", "has space"], "role name"),
+        (
+            vec!["--oidc-token-file", "/nonexistent/token"],
+            "/nonexistent/token",
+        ),
+    ] {
+        let stderr = refused(&args);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let stderr = refused(&["--oidc-token-file", empty.to_str().unwrap()]);
+    assert!(stderr.contains("empty"), "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -93,8 +93,8 @@ fn no_proxy(command: &mut Command) {
         .env("no_proxy", "127.0.0.1,localhost");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn official_python_sdk_runs_the_lifecycle_against_the_emulator() {
+/// The pinned venv (created on first use): its directory.
+async fn venv() -> PathBuf {
     let python = python();
     let probe = Command::new(&python).arg("--version").output().await;
     match probe {
@@ -126,7 +126,13 @@ async fn official_python_sdk_runs_the_lifecycle_against_the_emulator() {
         show(&output)
     );
     eprintln!("venv ready in {:.2?}: {}", started.elapsed(), venv.display());
+    venv
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_runs_the_lifecycle_against_the_emulator() {
+    let root = workspace_root();
+    let venv = venv().await;
     let config = EmulatorConfig::default()
         .with_only_credential(SECRET_ID, SecretKey::new(SECRET_KEY))
         .with_transition(Duration::from_millis(50))
@@ -181,4 +187,64 @@ async fn official_python_sdk_runs_the_lifecycle_against_the_emulator() {
             .collect::<Vec<_>>()
     );
     eprintln!("{summary} in {elapsed:.2?}");
+}
+
+/// The SDK's `CVMRoleCredential` pointed at our metadata service (its class
+/// attributes `_metadata_endpoint`/`_role_endpoint`), `STSAssumeRoleCredential`
+/// and `OIDCRoleArnCredential` pointed at our STS, each signing a CVM
+/// DescribeInstances. The STS ones take an endpoint but no scheme (always
+/// https): the script substitutes the `HttpProfile` they construct with one
+/// defaulting to http (see `tests/python/credentials.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_credential_providers_against_the_emulator() {
+    let venv = venv().await;
+    let oidc_token = "eyJ.python-sdk-oidc-token.sig";
+    let dir = std::env::temp_dir().join(format!("cvm-emulator-py-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, oidc_token).unwrap();
+    let config = EmulatorConfig::default()
+        .with_only_credential(SECRET_ID, SecretKey::new(SECRET_KEY))
+        .with_rate_limit(None)
+        .with_web_identity_token(Some(oidc_token.to_owned()));
+    let emulator = Emulator::start(config, "127.0.0.1:0")
+        .await
+        .expect("the emulator starts on 127.0.0.1:0");
+
+    let mut script = Command::new(venv.join("bin/python"));
+    script
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/credentials.py"))
+        .args(["--endpoint", &emulator.host()])
+        .args(["--region", REGION])
+        .args(["--role-arn", "qcs::cam::uin/100000000001:roleName/python-sdk"])
+        .arg("--oidc-token-file")
+        .arg(&token_file)
+        .env("TENCENTCLOUD_SECRET_ID", SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", SECRET_KEY)
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    no_proxy(&mut script);
+    let output = run(script, "tests/python/credentials.py", SCRIPT_TIMEOUT).await;
+    let issued = emulator.credentials_issued();
+    let describes = emulator.request_count("DescribeInstances");
+    emulator.shutdown().await;
+    std::fs::remove_dir_all(&dir).ok();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the official Python SDK's credential providers failed against the emulator:\n{}",
+        show(&output)
+    );
+    assert!(
+        stdout.contains("credentials: 4 passed, 0 failed"),
+        "unexpected summary:\n{}",
+        show(&output)
+    );
+    // One fetch each: the SDK caches what it got.
+    assert_eq!(issued.metadata, 1, "{issued:?}");
+    assert_eq!(issued.assume_role, 1, "{issued:?}");
+    assert_eq!(issued.web_identity, 1, "{issued:?}");
+    assert_eq!(describes, 3);
 }

@@ -69,6 +69,8 @@ pub struct Call {
     /// as our client and Tencent's published example do); `false` signs what
     /// the official SDKs sign.
     pub sign_action: bool,
+    /// The service of the credential scope (`cvm` unless changed).
+    pub service: String,
 }
 
 impl Call {
@@ -92,7 +94,27 @@ impl Call {
             timestamp_header: None,
             extra_headers: Vec::new(),
             sign_action: true,
+            service: "cvm".into(),
         }
+    }
+
+    /// An STS (2018-08-13) POST signed with scope `sts`.
+    pub fn sts(action: &str, body: Value) -> Call {
+        Call {
+            version: Some("2018-08-13".into()),
+            service: "sts".into(),
+            ..Call::post(action, body)
+        }
+    }
+
+    /// Signs with this (secret id, key) and sends `token` as `X-TC-Token`.
+    pub fn with_credential(mut self, id: &str, key: &str, token: Option<&str>) -> Call {
+        self.secret_id = id.into();
+        self.secret_key = key.into();
+        if let Some(token) = token {
+            self.extra_headers.push(("X-TC-Token".into(), token.into()));
+        }
+        self
     }
 
     /// A GET, the way the official SDKs send one.
@@ -114,7 +136,7 @@ impl Call {
                 query: &self.query,
                 content_type: &self.content_type,
                 payload: Payload::Bytes(&self.body),
-                service: "cvm",
+                service: &self.service,
                 timestamp: self.timestamp,
                 action: self.action.as_deref().filter(|_| self.sign_action),
             },
