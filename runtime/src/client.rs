@@ -30,6 +30,9 @@ const USER_AGENT: &str = concat!("cvm-api-rust/", env!("CARGO_PKG_VERSION"));
 
 const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
+/// What a gateway that no longer knows a temporary id (revoked, or issued
+/// before it restarted) answers.
+const AUTH_SECRET_ID_NOT_FOUND: &str = "AuthFailure.SecretIdNotFound";
 
 const X_TC_ACTION: HeaderName = HeaderName::from_static("x-tc-action");
 const X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
@@ -335,8 +338,10 @@ impl Client {
                 return Ok(());
             }
         }
-        if matches!(failure.code(), Some(AUTH_TOKEN_FAILURE | AUTH_SIGNATURE_EXPIRE))
-            && !state.credentials_renewed
+        if matches!(
+            failure.code(),
+            Some(AUTH_TOKEN_FAILURE | AUTH_SIGNATURE_EXPIRE | AUTH_SECRET_ID_NOT_FOUND)
+        ) && !state.credentials_renewed
             && !past_deadline
         {
             // Refused although fresh by our clock (expired ones are never
