@@ -145,12 +145,18 @@ impl ProvideCredentials for ProfileProvider {
 }
 
 fn read_small(path: &Path) -> Result<String, CredentialsError> {
+    read_bounded(path, MAX_FILE_BYTES, "a credentials file")
+}
+
+/// The UTF-8 text of `path`, refused unread when longer than `max` bytes
+/// (`what` names what the file should be).
+pub(crate) fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, CredentialsError> {
     let error =
         |e: std::io::Error| CredentialsError::with_source(format!("cannot read {}", path.display()), e);
     let size = std::fs::metadata(path).map_err(error)?.len();
-    if size > MAX_FILE_BYTES {
+    if size > max {
         return Err(CredentialsError::new(format!(
-            "{} is {size} bytes, more than a credentials file can be ({MAX_FILE_BYTES})",
+            "{} is {size} bytes, more than {what} can be ({max})",
             path.display()
         )));
     }

@@ -389,20 +389,8 @@ struct WebIdentityRequest<'a> {
 impl WebIdentityFetch {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let path = &self.token_file;
-        let unreadable = |e: std::io::Error| {
-            CredentialsError::with_source(
-                format!("cannot read the web identity token {}", path.display()),
-                e,
-            )
-        };
-        let size = std::fs::metadata(path).map_err(unreadable)?.len();
-        if size > MAX_TOKEN_FILE_BYTES {
-            return Err(CredentialsError::new(format!(
-                "{}: {size} bytes, more than a token can be",
-                path.display()
-            )));
-        }
-        let token = std::fs::read_to_string(path).map_err(unreadable)?;
+        let token = super::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
+            .map_err(|e| e.context("the web identity token"))?;
         let token = token.trim();
         if token.is_empty() {
             return Err(CredentialsError::new(format!("{} is empty", path.display())));
