@@ -340,7 +340,7 @@ async fn the_web_identity_token_file_is_read_again_at_each_renewal() {
     assert!(provider.invalidate(&provider.provide().await.unwrap()));
     let e = provider.provide().await.unwrap_err().to_string();
     assert!(
-        e.contains("cannot read the web identity token") && e.contains("token"),
+        e.contains("the web identity token: cannot read") && e.contains("No such file"),
         "{e}"
     );
 }
