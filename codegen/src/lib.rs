@@ -14,9 +14,13 @@
 
 mod error;
 mod gen;
+mod gen_paging;
+mod gen_waiters;
 pub mod model;
 pub mod names;
+pub mod paging;
 pub mod spec;
+pub mod waiters;
 
 use std::path::Path;
 
@@ -25,7 +29,8 @@ pub use gen::{generate, header, GeneratedFile};
 pub use model::Model;
 
 use model::{API_FILE, ERRORS_FILE, RULES_FILE};
-use spec::{ApiFile, ErrorsFile, RulesFile};
+use spec::{ApiFile, ErrorsFile, RulesFile, WaitersFile};
+use waiters::WAITERS_FILE;
 
 /// Parses `text` as `file`, naming the JSON path of any problem.
 fn parse_json<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, SpecError> {
@@ -60,20 +65,45 @@ pub fn parse_rules(text: &str) -> Result<RulesFile, SpecError> {
     parse_json(RULES_FILE, text)
 }
 
+pub fn parse_waiters(text: &str) -> Result<WaitersFile, SpecError> {
+    parse_json(WAITERS_FILE, text)
+}
+
 /// Builds the model from the three files' text.
 pub fn model_from_sources(api: &str, errors: &str, rules: &str) -> Result<Model, SpecErrors> {
+    model_from_texts(api, errors, rules, None)
+}
+
+/// Builds the model from the files' text, `waiters.json` included when there is one.
+pub fn model_from_texts(
+    api: &str,
+    errors: &str,
+    rules: &str,
+    waiters: Option<&str>,
+) -> Result<Model, SpecErrors> {
     let mut problems = Vec::new();
     let api = parse_api(api).map_err(|e| problems.push(e)).ok();
     let errors = parse_errors(errors).map_err(|e| problems.push(e)).ok();
     let rules = parse_rules(rules).map_err(|e| problems.push(e)).ok();
+    let waiters = match waiters.map(parse_waiters) {
+        Some(Ok(file)) => Some(file),
+        Some(Err(e)) => {
+            problems.push(e);
+            None
+        }
+        None => None,
+    };
     match (api, errors, rules) {
-        (Some(api), Some(errors), Some(rules)) => model::build(&api, &errors, &rules),
+        (Some(api), Some(errors), Some(rules)) if problems.is_empty() => {
+            model::build(&api, &errors, &rules, waiters.as_ref())
+        }
         _ => Err(SpecErrors(problems)),
     }
 }
 
 /// Reads a spec directory. `errors.json` and `rules.json` are required: an
-/// absent file is more likely a mistake than an intent.
+/// absent file is more likely a mistake than an intent. `waiters.json` is
+/// optional: most services declare none.
 pub fn load_dir(dir: &Path) -> Result<Model, Error> {
     let read = |name: &str| {
         let path = dir.join(name);
@@ -85,5 +115,16 @@ pub fn load_dir(dir: &Path) -> Result<Model, Error> {
     let api = read(API_FILE)?;
     let errors = read(ERRORS_FILE)?;
     let rules = read(RULES_FILE)?;
-    Ok(model_from_sources(&api, &errors, &rules)?)
+    let waiters_path = dir.join(WAITERS_FILE);
+    let waiters = match std::fs::read_to_string(&waiters_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(Error::Read {
+                path: waiters_path.display().to_string(),
+                source,
+            })
+        }
+    };
+    Ok(model_from_texts(&api, &errors, &rules, waiters.as_deref())?)
 }

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{SpecError, SpecErrors};
 use crate::names;
-use crate::spec::{ApiFile, ErrorsFile, MemberDef, MemberKind, Rule, RulesFile};
+use crate::paging::{paging, Paging};
+use crate::spec::{ApiFile, ErrorsFile, MemberDef, MemberKind, Rule, RulesFile, WaitersFile};
+use crate::waiters::Waiter;
 
 pub const API_FILE: &str = "api.json";
 pub const ERRORS_FILE: &str = "errors.json";
@@ -26,6 +28,8 @@ pub struct Model {
     pub objects: Vec<Object>,
     /// Codes any action may return, sorted.
     pub common_errors: Vec<ErrorCode>,
+    /// From `waiters.json`, sorted by name.
+    pub waiters: Vec<Waiter>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +51,8 @@ pub struct Action {
     pub needs_region: bool,
     /// Whether the action only reads, and so is safe to repeat: see [`is_read_only`].
     pub read_only: bool,
+    /// How the action pages, if it does (see [`crate::paging`]).
+    pub paging: Option<Paging>,
 }
 
 /// Name prefixes of the actions that only read. Tencent Cloud names actions
@@ -172,7 +178,12 @@ impl Model {
 
 /// Cross-checks the three files and builds the model. Every problem found is
 /// reported, not just the first.
-pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Model, SpecErrors> {
+pub fn build(
+    api: &ApiFile,
+    errors: &ErrorsFile,
+    rules: &RulesFile,
+    waiters: Option<&WaitersFile>,
+) -> Result<Model, SpecErrors> {
     let mut problems = Problems::default();
     check_metadata(api, &mut problems);
     let objects = &api.objects.0;
@@ -395,17 +406,34 @@ pub fn build(api: &ApiFile, errors: &ErrorsFile, rules: &RulesFile) -> Result<Mo
                 errors: error_codes(listed.into_iter(), &describe),
                 needs_region: !rules.actions_without_region.contains(name),
                 read_only: is_read_only(name),
+                paging: None,
             }
         })
         .collect();
 
-    Ok(Model {
+    let mut model = Model {
         service: api.metadata.service_short_name.clone(),
         api_version: api.metadata.api_version.clone(),
         actions,
         objects: model_objects,
         common_errors,
-    })
+        waiters: Vec::new(),
+    };
+    let pagings: Vec<Option<Paging>> = model
+        .actions
+        .iter()
+        .map(|a| match (model.object(&a.input), model.object(&a.output)) {
+            (Some(input), Some(output)) => paging(input, output),
+            _ => None,
+        })
+        .collect();
+    for (action, paging) in model.actions.iter_mut().zip(pagings) {
+        action.paging = paging;
+    }
+    if let Some(file) = waiters {
+        model.waiters = crate::waiters::build(file, &model).map_err(SpecErrors)?;
+    }
+    Ok(model)
 }
 
 /// Methods the runtime's `Client` has itself.

@@ -173,3 +173,80 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<i64>,
 }
+
+/// `waiters.json`: waiters in our own format, modelled on Smithy's waiter
+/// trait: the action to poll, the awaited items, acceptors in order, delays.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WaitersFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// Waiter name (`InstancesRunning`) → definition.
+    pub waiters: UniqueMap<WaiterDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiterDef {
+    /// One or two English sentences: what is awaited.
+    pub documentation: String,
+    /// The action polled.
+    pub action: String,
+    pub ids: WaiterIds,
+    /// Seconds between polls: the first pause is `min_delay`, growing to `max_delay`.
+    pub min_delay: u64,
+    pub max_delay: u64,
+    /// Seconds the whole wait may last unless the caller says otherwise.
+    pub deadline: u64,
+    pub acceptors: Vec<AcceptorDef>,
+}
+
+/// Which items are awaited and where the answer lists them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiterIds {
+    /// The input member taking the ids (a list of strings).
+    pub input: String,
+    /// The output member listing the items (a list of objects).
+    pub items: String,
+    /// The item member holding its id.
+    pub key: String,
+    /// The value every item path takes for an id the answer does not list
+    /// (`TERMINATED`); absent, a missing id matches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptorDef {
+    pub state: AcceptorState,
+    pub matcher: MatcherDef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AcceptorState {
+    Success,
+    Failure,
+    Retry,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatcherDef {
+    /// Member names joined by `.`: from each awaited item for `all` and
+    /// `any`, from the answer for `equals`.
+    pub path: String,
+    pub comparator: Comparator,
+    /// The value compared with, as a string (`RUNNING`, `0`).
+    pub expected: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Comparator {
+    All,
+    Any,
+    Equals,
+}

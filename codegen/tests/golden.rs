@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-const FIXTURES: &[&str] = &["minimal", "shapes", "fleet"];
+const FIXTURES: &[&str] = &["minimal", "shapes", "fleet", "paging"];
 
 fn dir(parts: &[&str]) -> PathBuf {
     parts

@@ -32,11 +32,12 @@
 mod generated;
 
 pub use errors::*;
-pub use generated::{errors, types, Client};
+pub use generated::{errors, types, Client, PAGINATED_ACTIONS};
 pub use tencentcloud_runtime as runtime;
 pub use tencentcloud_runtime::{
-    ActionError, CallOptions, Config, ConfigError, Credentials, Endpoint, Error, RetryBudget, RetryConfig,
-    SecretKey, ServiceError, TransportError, TransportErrorKind,
+    ActionError, CallOptions, Config, ConfigError, Credentials, Endpoint, Error, Paginator, RetryBudget,
+    RetryConfig, SecretKey, ServiceError, TransportError, TransportErrorKind, WaitError, WaitOptions,
+    WaitOutcome, WaitProgress,
 };
 pub use types::*;
 

@@ -380,6 +380,9 @@ pub enum InvalidResponseKind {
     TooLarge,
     /// The `Response` object does not decode into the action's response type.
     Undecodable,
+    /// Every page decoded, but paging would not end: more pages than the
+    /// paginator's limit, or a `NextToken` that repeats.
+    EndlessPaging,
 }
 
 impl InvalidResponseKind {

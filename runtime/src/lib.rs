@@ -27,9 +27,11 @@ mod error;
 mod identity;
 mod interceptor;
 pub mod lenient;
+pub mod paginate;
 mod reply;
 mod retry;
 mod validate;
+pub mod waiter;
 
 pub use action::Action;
 pub use client::{CallOptions, Client};
@@ -39,7 +41,9 @@ pub use env::Env;
 pub use error::{ActionError, Error, InvalidResponseKind, ServiceError, TransportError, TransportErrorKind};
 pub use identity::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 pub use interceptor::{AttemptOutcome, HeaderError, Interceptor, OutgoingRequest};
+pub use paginate::{OffsetPaged, Paginated, Paginator, TokenPaged};
 pub use retry::{RetryBudget, RetryConfig};
 /// Re-exported so that [`Credentials`] can be built without depending on `signer`.
 pub use signer::SecretKey;
 pub use validate::{Pattern, Validate, ValidationError, Validator, Violation};
+pub use waiter::{WaitError, WaitOptions, WaitOutcome, WaitProgress};

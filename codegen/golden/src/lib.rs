@@ -16,3 +16,8 @@ pub mod shapes;
 #[path = "../../tests/golden/fleet/mod.rs"]
 #[rustfmt::skip]
 pub mod fleet;
+
+/// Paginators of both styles and waiters (item, nested, root and absent paths).
+#[path = "../../tests/golden/paging/mod.rs"]
+#[rustfmt::skip]
+pub mod paging;

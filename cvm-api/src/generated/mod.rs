@@ -6,6 +6,23 @@ mod client;
 pub mod errors;
 pub mod types;
 pub use client::Client;
+/// The actions that page, each with a `<action>_paginator` method on
+/// [`Client`] (derived from the spec's shapes: `Offset`/`Limit`/`TotalCount`
+/// or `NextToken`, and one list).
+pub const PAGINATED_ACTIONS: &[&str] = &[
+    "DescribeChcHosts",
+    "DescribeDisasterRecoverGroups",
+    "DescribeHosts",
+    "DescribeHpcClusters",
+    "DescribeImages",
+    "DescribeInstances",
+    "DescribeInstancesStatus",
+    "DescribeKeyPairs",
+    "DescribeLaunchTemplateVersions",
+    "DescribeLaunchTemplates",
+    "DescribeResourcePoolPacks",
+    "DescribeTaskInfo",
+];
 /// Calls `$callback!` with every action of the spec as `Action: Request => Response, method;`, for code that handles each
 /// action alike (a dispatcher, a CLI, a test over all actions).
 ///

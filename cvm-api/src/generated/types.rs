@@ -2751,6 +2751,24 @@ impl tencentcloud_runtime::Validate for DescribeChcHostsRequest {
                 },
             );
         }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
     }
 }
 /// Wire object `DescribeChcHostsResponse`.
@@ -2874,6 +2892,24 @@ pub struct DescribeDisasterRecoverGroupsRequest {
 }
 impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -2944,6 +2980,24 @@ impl tencentcloud_runtime::Validate for DescribeHostsRequest {
                             v.nested(item);
                         },
                     );
+                },
+            );
+        }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
                 },
             );
         }
@@ -3215,6 +3269,24 @@ impl tencentcloud_runtime::Validate for DescribeImagesRequest {
                             v.nested(item);
                         },
                     );
+                },
+            );
+        }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
                 },
             );
         }
@@ -3912,6 +3984,24 @@ impl tencentcloud_runtime::Validate for DescribeKeyPairsRequest {
                 },
             );
         }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
     }
 }
 /// Wire object `DescribeKeyPairsResponse`.
@@ -4003,6 +4093,24 @@ impl tencentcloud_runtime::Validate for DescribeLaunchTemplateVersionsRequest {
                 },
             );
         }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
     }
 }
 /// Wire object `DescribeLaunchTemplateVersionsResponse`.
@@ -4068,6 +4176,24 @@ impl tencentcloud_runtime::Validate for DescribeLaunchTemplatesRequest {
                             v.nested(item);
                         },
                     );
+                },
+            );
+        }
+        if let Some(value) = &self.offset {
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
                 },
             );
         }
@@ -4219,6 +4345,15 @@ pub struct DescribeResourcePoolPacksRequest {
 }
 impl tencentcloud_runtime::Validate for DescribeResourcePoolPacksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if let Some(value) = &self.max_results {
+            v.field(
+                "MaxResults",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(1), Some(100));
+                },
+            );
+        }
         if let Some(value) = &self.filters {
             v.field(
                 "Filters",
@@ -4352,7 +4487,28 @@ pub struct DescribeTaskInfoRequest {
     pub order: Option<i64>,
 }
 impl tencentcloud_runtime::Validate for DescribeTaskInfoRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        {
+            let value = &self.limit;
+            v.field(
+                "Limit",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), Some(100));
+                },
+            );
+        }
+        {
+            let value = &self.offset;
+            v.field(
+                "Offset",
+                |v| {
+                    let item = value;
+                    v.range(*item, Some(0), None);
+                },
+            );
+        }
+    }
 }
 /// Wire object `DescribeTaskInfoResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -1,0 +1,196 @@
+//! Paginators: the runtime's paging traits implemented for every action
+//! that pages (see [`crate::paging`]), and a `<action>_paginator` method each.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::gen::{doc, ident, leaf_type};
+use crate::model::{Action, Leaf, Member, Model, Object, Scalar};
+use crate::paging::{Paging, PagingStyle};
+
+fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
+    object
+        .members
+        .iter()
+        .find(|m| m.wire_name == wire)
+        .expect("paging members come from the object")
+}
+
+/// `Option<i64>` from the integer member `m` of `base`.
+fn int_get(base: TokenStream, m: &Member) -> TokenStream {
+    let field = ident(&m.rust_name);
+    let unsigned = m.ty.leaf == Leaf::Scalar(Scalar::U64);
+    match (m.optional, unsigned) {
+        (true, false) => quote!(#base.#field),
+        (false, false) => quote!(Some(#base.#field)),
+        (true, true) => quote!(#base.#field.map(|v| i64::try_from(v).unwrap_or(i64::MAX))),
+        (false, true) => quote!(Some(i64::try_from(#base.#field).unwrap_or(i64::MAX))),
+    }
+}
+
+/// Sets the integer member `m` of `self` to the `i64` named `value`.
+fn int_set(m: &Member, value: TokenStream) -> TokenStream {
+    let field = ident(&m.rust_name);
+    let converted = if m.ty.leaf == Leaf::Scalar(Scalar::U64) {
+        quote!(u64::try_from(#value).unwrap_or(0))
+    } else {
+        value
+    };
+    if m.optional {
+        quote!(self.#field = Some(#converted);)
+    } else {
+        quote!(self.#field = #converted;)
+    }
+}
+
+fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
+    let input_object = model.object(&action.input).expect("input exists");
+    let output_object = model.object(&action.output).expect("output exists");
+    let input = ident(&action.input_type);
+    let items = member(output_object, &paging.items);
+    let items_field = ident(&items.rust_name);
+    let item_type = match &items.ty.leaf {
+        Leaf::Object(_) => {
+            let leaf = leaf_type(model, &items.ty.leaf);
+            quote!(super::types::#leaf)
+        }
+        scalar => leaf_type(model, scalar),
+    };
+    let (count, into) = if items.optional {
+        (
+            quote!(response.#items_field.as_ref().map_or(0, Vec::len)),
+            quote!(response.#items_field.unwrap_or_default()),
+        )
+    } else {
+        (quote!(response.#items_field.len()), quote!(response.#items_field))
+    };
+    let max = match paging.max_page_size.map(proc_macro2::Literal::i64_unsuffixed) {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    };
+    let size = paging.page_size.as_deref().map(|wire| member(input_object, wire));
+    let (size_get, size_set) = match size {
+        Some(m) => (int_get(quote!(self), m), int_set(m, quote!(size))),
+        // Nothing to set: the service's default size applies.
+        None => (quote!(None), quote!(let _ = size;)),
+    };
+    let style = match paging.style {
+        PagingStyle::Offset => quote!(tencentcloud_runtime::paginate::ByOffset),
+        PagingStyle::Token => quote!(tencentcloud_runtime::paginate::ByToken),
+    };
+    let specific = match paging.style {
+        PagingStyle::Offset => {
+            let offset = member(input_object, paging.offset.as_deref().expect("offset style"));
+            let total = member(
+                output_object,
+                paging.total_count.as_deref().expect("offset style"),
+            );
+            let offset_get = int_get(quote!(self), offset);
+            let offset_set = int_set(offset, quote!(offset));
+            let total_get = int_get(quote!(response), total);
+            quote! {
+                impl tencentcloud_runtime::OffsetPaged for super::types::#input {
+                    fn offset(&self) -> Option<i64> {
+                        #offset_get
+                    }
+                    fn set_offset(&mut self, offset: i64) {
+                        #offset_set
+                    }
+                    fn total_count(response: &Self::Response) -> Option<i64> {
+                        #total_get
+                    }
+                }
+            }
+        }
+        PagingStyle::Token => {
+            let wire = paging.token.as_deref().expect("token style");
+            let token_in = member(input_object, wire);
+            let token_out = member(output_object, wire);
+            let field_in = ident(&token_in.rust_name);
+            let field_out = ident(&token_out.rust_name);
+            let set = if token_in.optional {
+                quote!(self.#field_in = token;)
+            } else {
+                quote!(self.#field_in = token.unwrap_or_default();)
+            };
+            let get = if token_out.optional {
+                quote!(response.#field_out.as_deref())
+            } else {
+                quote!(Some(response.#field_out.as_str()))
+            };
+            quote! {
+                impl tencentcloud_runtime::TokenPaged for super::types::#input {
+                    fn set_next_token(&mut self, token: Option<String>) {
+                        #set
+                    }
+                    fn next_token(response: &Self::Response) -> Option<&str> {
+                        #get
+                    }
+                }
+            }
+        }
+    };
+    quote! {
+        impl tencentcloud_runtime::Paginated for super::types::#input {
+            type Item = #item_type;
+            type Style = #style;
+            const MAX_PAGE_SIZE: Option<i64> = #max;
+            fn page_size(&self) -> Option<i64> {
+                #size_get
+            }
+            fn set_page_size(&mut self, size: i64) {
+                #size_set
+            }
+            fn item_count(response: &Self::Response) -> usize {
+                #count
+            }
+            fn into_items(response: Self::Response) -> Vec<Self::Item> {
+                #into
+            }
+        }
+        #specific
+    }
+}
+
+/// The trait impls of every paging action.
+pub fn paging_impls(model: &Model) -> TokenStream {
+    let all = model
+        .actions
+        .iter()
+        .filter_map(|a| a.paging.as_ref().map(|p| impls(model, a, p)));
+    quote!(#(#all)*)
+}
+
+/// The `<action>_paginator` methods.
+pub fn paginator_methods(model: &Model) -> TokenStream {
+    let all = model.actions.iter().filter_map(|action| {
+        let paging = action.paging.as_ref()?;
+        let method = ident(&format!("{}_paginator", action.method));
+        let call = &action.method;
+        let input = ident(&action.input_type);
+        let size = match (&paging.page_size, paging.max_page_size) {
+            (Some(member), Some(max)) => format!("{max} per page unless the request's `{member}` says otherwise"),
+            (Some(member), None) => format!("the service's default page size unless the request's `{member}` says otherwise"),
+            (None, _) => "the service's default page size".to_owned(),
+        };
+        let how = match paging.style {
+            PagingStyle::Offset => "following `Offset` until `TotalCount`",
+            PagingStyle::Token => "following `NextToken`",
+        };
+        let docs = doc(&format!(
+            "Every page of [`{call}`](Self::{call}), {how}: `.by_page()` or `.by_item()` (`{}`) \
+             streams, {size}. Each page is one call, retried like any other.",
+            paging.items
+        ));
+        Some(quote! {
+            #docs
+            pub fn #method(
+                &self,
+                request: &super::types::#input,
+            ) -> tencentcloud_runtime::Paginator<super::types::#input> {
+                tencentcloud_runtime::Paginator::new(self.runtime.clone(), self.options.clone(), request.clone())
+            }
+        })
+    });
+    quote!(#(#all)*)
+}
