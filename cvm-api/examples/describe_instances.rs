@@ -1,21 +1,21 @@
-//! Lists instances, page by page, optionally filtered by state, zone or name.
+//! Lists instances, optionally filtered by state, zone or name: one page, or
+//! with `--all` every page through the generated paginator.
 //!
 //! ```text
 //! export TENCENTCLOUD_SECRET_ID=AKID... TENCENTCLOUD_SECRET_KEY=... TENCENTCLOUD_REGION=ap-guangzhou
 //! cargo run -p cvm-api --example describe_instances -- --state STOPPED --zone ap-guangzhou-3
+//! cargo run -p cvm-api --example describe_instances -- --all
 //! ```
 //!
-//! Shows how filters and `Offset`/`Limit` paging work; prints one line per
-//! instance, then `N instance(s)`. Prints the error on one line to stderr
-//! and exits 1 on failure (2 for a usage error).
+//! Prints one line per instance, then `N instance(s)` (`N of M instance(s)`
+//! when more pages remain). Prints the error on one line to stderr and
+//! exits 1 on failure (2 for a usage error).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use cvm_api::{Client, DescribeInstancesRequest, Error, Filter};
-
-/// The service returns at most 100 instances per page.
-const PAGE: i64 = 100;
+use cvm_api::{Client, DescribeInstancesError, DescribeInstancesRequest, Error, Filter, Instance};
+use futures::TryStreamExt;
 
 /// Lists CVM instances of the configured region.
 #[derive(Parser)]
@@ -34,20 +34,23 @@ struct Args {
     /// Only instances with this name.
     #[arg(long)]
     name: Option<String>,
+    /// Every page, not just the first (100 instances per page).
+    #[arg(long)]
+    all: bool,
 }
 
 impl Args {
-    fn filters(self) -> Vec<Filter> {
+    fn filters(&self) -> Vec<Filter> {
         [
-            ("instance-state", self.state),
-            ("zone", self.zone),
-            ("instance-name", self.name),
+            ("instance-state", &self.state),
+            ("zone", &self.zone),
+            ("instance-name", &self.name),
         ]
         .into_iter()
         .filter_map(|(name, value)| {
-            value.map(|v| Filter {
+            value.as_ref().map(|v| Filter {
                 name: name.into(),
-                values: vec![v],
+                values: vec![v.clone()],
             })
         })
         .collect()
@@ -56,7 +59,7 @@ impl Args {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let filters = Args::parse().filters();
+    let args = Args::parse();
     // Logs only when asked, e.g. RUST_LOG=debug (never a secret, at any level).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "off".into());
     tracing_subscriber::fmt()
@@ -70,36 +73,61 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut offset = 0;
-    loop {
-        let request = DescribeInstancesRequest {
-            filters: (!filters.is_empty()).then(|| filters.clone()),
-            offset: Some(offset),
-            limit: Some(PAGE),
-            ..Default::default()
-        };
-        let page = match client.describe_instances(&request).await {
-            Ok(page) => page,
-            Err(Error::Service(e)) => {
-                eprintln!("{e}");
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let instances = page.instance_set;
-        for i in &instances {
-            println!(
-                "{}  {:<12} {:<20} {:<16} {}",
-                i.instance_id, i.instance_state, i.placement.zone, i.instance_type, i.instance_name
-            );
+    let filters = args.filters();
+    let request = DescribeInstancesRequest {
+        filters: (!filters.is_empty()).then_some(filters),
+        ..Default::default()
+    };
+    let listed = if args.all {
+        every_page(&client, &request).await
+    } else {
+        first_page(&client, &request).await
+    };
+    match listed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Service(e)) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
-        offset += instances.len() as i64;
-        if instances.is_empty() || offset >= page.total_count {
-            println!("{offset} instance(s)");
-            return ExitCode::SUCCESS;
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+fn print(i: &Instance) {
+    println!(
+        "{}  {:<12} {:<20} {:<16} {}",
+        i.instance_id, i.instance_state, i.placement.zone, i.instance_type, i.instance_name
+    );
+}
+
+/// The first page (the paginator's page size: the largest the API allows).
+async fn first_page(client: &Client, request: &DescribeInstancesRequest) -> Result<(), Error<DescribeInstancesError>> {
+    let mut pages = std::pin::pin!(client.describe_instances_paginator(request).by_page());
+    let Some(page) = pages.try_next().await? else {
+        println!("0 instance(s)");
+        return Ok(());
+    };
+    page.instance_set.iter().for_each(print);
+    let shown = page.instance_set.len() as i64;
+    if shown < page.total_count {
+        println!("{shown} of {} instance(s); --all lists every page", page.total_count);
+    } else {
+        println!("{shown} instance(s)");
+    }
+    Ok(())
+}
+
+/// Every instance of every page, as one stream of items.
+async fn every_page(client: &Client, request: &DescribeInstancesRequest) -> Result<(), Error<DescribeInstancesError>> {
+    let mut items = std::pin::pin!(client.describe_instances_paginator(request).by_item());
+    let mut count = 0u64;
+    while let Some(instance) = items.try_next().await? {
+        print(&instance);
+        count += 1;
+    }
+    println!("{count} instance(s)");
+    Ok(())
 }

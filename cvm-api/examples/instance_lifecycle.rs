@@ -1,5 +1,5 @@
 //! The whole instance lifecycle: run, stop, start, reboot, terminate, waiting
-//! for each transition with DescribeInstancesStatus.
+//! for each transition with the generated waiters (`waiters.json`).
 //!
 //! ```text
 //! # against the local emulator (no Tencent Cloud account needed):
@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use cvm_api::{
-    Client, DescribeInstancesStatusRequest, Placement, RebootInstancesRequest, RunInstancesRequest,
-    StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
+    Client, Placement, RebootInstancesRequest, RunInstancesRequest, StartInstancesRequest, StopInstancesRequest,
+    TerminateInstancesRequest, WaitOptions, WaitProgress,
 };
 
 /// Every error here prints as one line with its cause (`Display`).
@@ -39,6 +39,10 @@ struct Args {
     image: String,
     /// Instance type, e.g. S5.MEDIUM2.
     instance_type: String,
+    /// Shortest pause between polls, in milliseconds, instead of the
+    /// waiters' own (2 s, growing to 15 s).
+    #[arg(long, value_name = "MS")]
+    poll_ms: Option<u64>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -64,8 +68,17 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         zone,
         image,
         instance_type,
+        poll_ms,
     } = args;
     let client = Client::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    let mut wait = WaitOptions::new().with_progress(|p: &WaitProgress<'_>| {
+        for (id, state) in p.states {
+            println!("  {id} {}", state.as_deref().unwrap_or("(not listed)"));
+        }
+    });
+    if let Some(ms) = poll_ms {
+        wait = wait.with_delays(Duration::from_millis(*ms), Duration::from_millis(ms * 4));
+    }
 
     let run = RunInstancesRequest {
         placement: Some(Placement {
@@ -85,9 +98,11 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         .pop()
         .ok_or("no instance created")?;
     println!("RunInstances       {id}");
-    wait_for(&client, &id, "RUNNING").await?;
-
     let ids = vec![id.clone()];
+    // Fails at once if the launch fails (LAUNCH_FAILED), naming the instance.
+    client.wait_until_instances_running(&ids, &wait).await?;
+    println!("  {id} RUNNING");
+
     client
         .stop_instances(&StopInstancesRequest {
             instance_ids: ids.clone(),
@@ -95,7 +110,8 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         })
         .await?;
     println!("StopInstances      {id}");
-    wait_for(&client, &id, "STOPPED").await?;
+    client.wait_until_instances_stopped(&ids, &wait).await?;
+    println!("  {id} STOPPED");
 
     client
         .start_instances(&StartInstancesRequest {
@@ -103,7 +119,8 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         })
         .await?;
     println!("StartInstances     {id}");
-    wait_for(&client, &id, "RUNNING").await?;
+    client.wait_until_instances_running(&ids, &wait).await?;
+    println!("  {id} RUNNING");
 
     client
         .reboot_instances(&RebootInstancesRequest {
@@ -112,36 +129,21 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         })
         .await?;
     println!("RebootInstances    {id}");
-    wait_for(&client, &id, "RUNNING").await?;
+    // Right after the call the instance may still read RUNNING: wait for
+    // the reboot itself to finish.
+    client.wait_until_latest_operation_succeeded(&ids, &wait).await?;
+    client.wait_until_instances_running(&ids, &wait).await?;
+    println!("  {id} RUNNING");
 
     client
         .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: ids,
+            instance_ids: ids.clone(),
             ..Default::default()
         })
         .await?;
     println!("TerminateInstances {id}");
+    // Until it is gone: TERMINATING is not the end.
+    client.wait_until_instances_terminated(&ids, &wait).await?;
+    println!("  {id} terminated");
     Ok(())
-}
-
-/// Polls until the instance is in `state`; two minutes at most.
-async fn wait_for(client: &Client, id: &str, state: &str) -> Result<(), Failure> {
-    let request = DescribeInstancesStatusRequest {
-        instance_ids: Some(vec![id.to_owned()]),
-        ..Default::default()
-    };
-    for _ in 0..240 {
-        let status = client.describe_instances_status(&request).await?;
-        let now = status
-            .instance_status_set
-            .iter()
-            .find(|s| s.instance_id == id)
-            .map(|s| s.instance_state.as_str());
-        println!("  {id} {}", now.unwrap_or("(not listed)"));
-        if now == Some(state) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    Err(format!("{id} did not reach {state} in two minutes").into())
 }
