@@ -237,7 +237,7 @@ async fn metadata_credentials_sign_cvm_calls_with_their_token() {
         .send(&emu)
         .await;
     assert_eq!(code(&r), "AuthFailure.SignatureFailure", "{r}");
-    // Only authenticated, well-formed requests are counted.
+    // Only authenticated requests are counted.
     assert_eq!(emu.request_count("DescribeInstances"), 2);
 }
 
