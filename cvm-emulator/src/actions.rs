@@ -21,7 +21,7 @@ use crate::error::{shorten, ApiError};
 use crate::server::Shared;
 use crate::state::{
     complete, fill_defaults, instance_type_size, is_instance_id, random_id, region_of_zone, stable_id,
-    ClientTokenRecord, PendingTransition, StoredInstance, TERMINATED,
+    ClientTokenRecord, PendingTransition, StoredInstance, LAUNCH_FAILED, TERMINATED,
 };
 use crate::time::{iso8601, now_ms};
 
@@ -44,6 +44,26 @@ pub const EMULATED_ACTIONS: &[&str] = &[
     "StopInstances",
     "TerminateInstances",
 ];
+
+/// RunInstances from this image makes instances that go PENDING →
+/// `LAUNCH_FAILED` (instead of RUNNING) after the transition time, their
+/// `LatestOperation` `RunInstances` with `LatestOperationState` `FAILED`
+/// (`OPERATING` while PENDING) and a `LatestOperationErrorMsg`. The call
+/// itself succeeds and returns their ids, as the service's does: a launch
+/// fails after it was accepted. It has the form of an image id, so it passes
+/// every check a real one does. More such images:
+/// [`EmulatorConfig::with_failing_image`](crate::EmulatorConfig::with_failing_image)
+/// (the CLI's `--fail-launch-image`).
+pub const LAUNCH_FAILURE_IMAGE_ID: &str = "img-nolaunch";
+
+/// `img-` followed by 8 lower-case letters or digits.
+pub(crate) fn is_image_id(id: &str) -> bool {
+    id.len() == 12
+        && id.starts_with("img-")
+        && id.as_bytes()[4..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
 
 /// Most ids in one request, and most items in one page.
 const MAX_IDS: usize = 100;
@@ -462,12 +482,7 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
         None | Some("") => return Err(ApiError::missing("ImageId")),
         Some(id) => id,
     };
-    let image_ok = image_id.len() == 12
-        && image_id.starts_with("img-")
-        && image_id[4..]
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !image_ok {
+    if !is_image_id(image_id) {
         return Err(ApiError::new(
             "InvalidImageId.Malformed",
             format!(
@@ -556,6 +571,13 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
         ));
     }
 
+    // Decided now and kept in the pending transition: the outcome does not
+    // change if the emulator restarts from its state file before it is due.
+    let target = if ctx.shared.launch_fails(image_id) {
+        LAUNCH_FAILED
+    } else {
+        "RUNNING"
+    };
     let mut ids = Vec::with_capacity(count);
     for index in 0..count {
         let mut id = random_id("ins-");
@@ -585,10 +607,10 @@ fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
         stored.instance.private_ip_addresses = vec![store.allocate_private_ip()];
         fill_defaults(&mut stored, now, &mut 0);
         if transition_ms == 0 {
-            complete(&mut stored.instance, "RUNNING");
+            complete(&mut stored.instance, target);
         } else {
             stored.pending = Some(PendingTransition {
-                target_state: "RUNNING".to_owned(),
+                target_state: target.to_owned(),
                 completes_at_ms: now.saturating_add(transition_ms),
             });
         }

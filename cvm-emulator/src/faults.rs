@@ -217,14 +217,19 @@ impl Faults {
         self.active
     }
 
-    /// Counts a request of `action` and draws its fault and latency. The
-    /// draws for one request are made under one lock, so requests arriving
-    /// in the same order get the same decisions.
-    pub(crate) fn decide(&self, action: &str) -> Decision {
-        self.requests.fetch_add(1, Ordering::Relaxed);
+    /// Counts an authenticated request of `action` (see
+    /// [`Faults::request_count`]); 0 for an action not counted.
+    pub(crate) fn count_request(&self, action: &str) {
         if let Some(i) = counted_actions().position(|a| a == action) {
             self.per_action[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a well-formed request (in [`FaultStats::requests`]) and draws
+    /// its fault and latency. The draws for one request are made under one
+    /// lock, so requests arriving in the same order get the same decisions.
+    pub(crate) fn decide(&self) -> Decision {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         if !self.active {
             return Decision {
                 fault: Fault::None,
@@ -284,8 +289,8 @@ impl Faults {
         }
     }
 
-    /// Authenticated, well-formed requests of `action` so far (0 for an
-    /// unknown action).
+    /// Authenticated requests of `action` so far, as counted by
+    /// [`Faults::count_request`] (0 for an unknown action).
     pub(crate) fn request_count(&self, action: &str) -> u64 {
         counted_actions()
             .position(|a| a == action)
@@ -301,7 +306,7 @@ mod tests {
         let faults = Faults::new(config).unwrap();
         (0..n)
             .map(|_| {
-                let d = faults.decide("StartInstances");
+                let d = faults.decide();
                 (d.fault, d.latency)
             })
             .collect()
@@ -372,15 +377,25 @@ mod tests {
             ..FaultConfig::default()
         })
         .unwrap();
-        faults.decide("StartInstances");
-        faults.decide("StartInstances");
-        faults.decide("DescribeInstances");
+        for action in [
+            "StartInstances",
+            "StartInstances",
+            "DescribeInstances",
+            "NoSuchAction",
+        ] {
+            faults.count_request(action);
+        }
         assert_eq!(faults.request_count("StartInstances"), 2);
         assert_eq!(faults.request_count("DescribeInstances"), 1);
         assert_eq!(faults.request_count("StopInstances"), 0);
         assert_eq!(faults.request_count("NoSuchAction"), 0);
+        // Counting a request draws no fault; drawing one counts no action.
+        assert_eq!(faults.stats(), FaultStats::default());
+        faults.decide();
+        faults.decide();
+        assert_eq!(faults.request_count("StartInstances"), 2);
         let stats = faults.stats();
-        assert_eq!((stats.requests, stats.internal_error, stats.delayed), (3, 3, 0));
+        assert_eq!((stats.requests, stats.internal_error, stats.delayed), (2, 2, 0));
     }
 
     #[test]

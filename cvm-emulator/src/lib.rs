@@ -59,6 +59,40 @@
 //! of their `X-TC-Region`. Transitions are computed lazily from timestamps:
 //! there is no background task, and a zero transition time is instant.
 //!
+//! # Launch failures, termination and paging (for waiters and paginators)
+//!
+//! - **A launch that fails**: RunInstances with `ImageId`
+//!   [`LAUNCH_FAILURE_IMAGE_ID`] (`img-nolaunch`), or an image given to
+//!   [`EmulatorConfig::with_failing_image`] (the CLI's
+//!   `--fail-launch-image`), succeeds and returns ids, but the instances go
+//!   PENDING → `LAUNCH_FAILED` instead of RUNNING after the transition time.
+//!   Their `LatestOperation` is `RunInstances`, `LatestOperationRequestId`
+//!   that call's `RequestId`, and `LatestOperationState` `OPERATING` while
+//!   PENDING, then `FAILED` (with a `LatestOperationErrorMsg`); after a
+//!   normal launch it is `SUCCESS`. A LAUNCH_FAILED instance can only be
+//!   terminated.
+//! - **Termination**: TerminateInstances puts instances in `TERMINATING`
+//!   for the transition time; then they leave DescribeInstances and
+//!   DescribeInstancesStatus (asked for by id, they are left out; other
+//!   actions answer `InvalidInstanceId.NotFound`),
+//!   which is what the service does for a pay-as-you-go instance. The
+//!   emulator does the same for every charge type (the service moves a
+//!   `PREPAID` instance to the recycle bin, `SHUTDOWN`, first).
+//! - **Order and paging**: without `InstanceIds`, DescribeInstances and
+//!   DescribeInstancesStatus list the region's instances oldest first
+//!   (seeds in their order, then by creation; a batch in the order of
+//!   `InstanceIdSet`), the same on every call, so `Offset`/`Limit` pages
+//!   partition the set. New instances go at the end; a state change never
+//!   moves an instance. `Limit` is 20 by default, at most 100
+//!   (`InvalidParameterValue` above); an `Offset` past the end gives an
+//!   empty page; `TotalCount` is the number matching the filters, not the
+//!   page's. With `InstanceIds`, the order is the request's (duplicates
+//!   dropped, unknown ids skipped). While the set changes between pages,
+//!   an instance added is seen on a later page, one removed that was not
+//!   yet returned is simply not returned, and each removal of one already
+//!   returned makes the following pages skip one instance (the usual
+//!   consequence of `Offset` paging).
+//!
 //! # Keeping state
 //!
 //! With [`EmulatorConfig::with_state_file`] (the CLI's `--state FILE`) every
@@ -138,7 +172,7 @@ mod sts;
 mod time;
 mod tmpcreds;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -151,7 +185,7 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use actions::EMULATED_ACTIONS;
+pub use actions::{EMULATED_ACTIONS, LAUNCH_FAILURE_IMAGE_ID};
 pub use dispatch::ACTIONS;
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultStats, MAX_INJECTED_LATENCY};
@@ -257,7 +291,15 @@ pub struct EmulatorConfig {
     /// The token `AssumeRoleWithWebIdentity` accepts as `WebIdentityToken`;
     /// `None` (default): it accepts none. Redacted in `Debug`.
     pub web_identity_token: Option<SecretKey>,
+    /// Images whose launches fail (PENDING → `LAUNCH_FAILED`, operation
+    /// `FAILED`), besides [`LAUNCH_FAILURE_IMAGE_ID`], which always fails;
+    /// each `img-` + 8 lower-case letters or digits, at most
+    /// [`MAX_FAILING_IMAGES`]. Empty by default.
+    pub failing_images: Vec<String>,
 }
+
+/// Most [`EmulatorConfig::failing_images`].
+pub const MAX_FAILING_IMAGES: usize = 100;
 
 /// Longest [`EmulatorConfig::credential_ttl`] (7 days).
 pub const MAX_CREDENTIAL_TTL: Duration = Duration::from_secs(7 * 86_400);
@@ -289,6 +331,7 @@ impl Default for EmulatorConfig {
             instance_role: Some(DEFAULT_ROLE_NAME.to_owned()),
             credential_ttl: Duration::from_secs(2 * 3600),
             web_identity_token: None,
+            failing_images: Vec::new(),
         }
     }
 }
@@ -320,6 +363,7 @@ impl fmt::Debug for EmulatorConfig {
                 "web_identity_token",
                 &self.web_identity_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("failing_images", &self.failing_images)
             .finish()
     }
 }
@@ -389,6 +433,14 @@ impl EmulatorConfig {
         self
     }
 
+    /// Makes every launch from `image_id` fail, like
+    /// [`LAUNCH_FAILURE_IMAGE_ID`] (see [`EmulatorConfig::failing_images`];
+    /// a malformed id is refused when the emulator starts).
+    pub fn with_failing_image(mut self, image_id: impl Into<String>) -> Self {
+        self.failing_images.push(image_id.into());
+        self
+    }
+
     /// Sets the token `AssumeRoleWithWebIdentity` accepts (`None`: none).
     pub fn with_web_identity_token(mut self, token: Option<String>) -> Self {
         self.web_identity_token = token.map(SecretKey::new);
@@ -411,6 +463,26 @@ fn check_role_name(role: &str) -> Result<(), StartError> {
             error::shorten(role)
         )))
     }
+}
+
+/// [`LAUNCH_FAILURE_IMAGE_ID`] and the configured failing images, checked:
+/// an id no RunInstances could pass would fail nothing, silently.
+fn failing_images(configured: &[String]) -> Result<HashSet<String>, StartError> {
+    if configured.len() > MAX_FAILING_IMAGES {
+        return Err(StartError::Config(format!(
+            "{} failing images given; at most {MAX_FAILING_IMAGES} are allowed",
+            configured.len()
+        )));
+    }
+    if let Some(bad) = configured.iter().find(|id| !actions::is_image_id(id)) {
+        return Err(StartError::Config(format!(
+            "failing image id `{}` is malformed: give `img-` followed by 8 lower-case letters or digits",
+            error::shorten(bad)
+        )));
+    }
+    Ok(std::iter::once(LAUNCH_FAILURE_IMAGE_ID.to_owned())
+        .chain(configured.iter().cloned())
+        .collect())
 }
 
 /// A configuration or listener that cannot be used.
@@ -494,6 +566,7 @@ impl Emulator {
                 )));
             }
         }
+        let failing_images = failing_images(&config.failing_images)?;
         let faults = Faults::new(config.faults).map_err(StartError::Config)?;
         if faults.is_active() {
             tracing::info!(seed = faults.seed(), "fault injection on");
@@ -528,6 +601,7 @@ impl Emulator {
             credential_ttl_secs: config.credential_ttl.as_secs(),
             web_identity_token: config.web_identity_token,
             store: Mutex::new(store),
+            failing_images,
             body_budget: server::body_budget(config.max_buffered_bytes, config.max_body_bytes),
         };
         Ok(Emulator {
@@ -572,10 +646,21 @@ impl Emulator {
         self.shared.faults.stats()
     }
 
-    /// Authenticated, well-formed requests of `action` so far (those that
-    /// passed every gateway check and whose parameters decoded, faulted or
-    /// not), CVM's and STS's (`AssumeRole`, ...); 0 for an unknown action.
-    /// Metadata GETs are not API requests: see [`Emulator::credentials_issued`].
+    /// Authenticated requests of `action` so far, CVM's and STS's
+    /// (`AssumeRole`, ...); 0 for an unknown action.
+    ///
+    /// A request is counted once its signature is verified (or it is the
+    /// unsigned `AssumeRoleWithWebIdentity`), its `X-TC-Version` is right and
+    /// its `X-TC-Action` names `action`, whatever happens next: refused for
+    /// its region, throttled by the rate limit (`RequestLimitExceeded`),
+    /// refused for its parameters (`UnknownParameter`, `InvalidParameter`,
+    /// `InvalidParameterValue`, ...), given an injected fault (throttling,
+    /// `InternalError`, a reset), refused by the action (e.g. `Limit` above
+    /// 100), or answered. Requests refused before that (method, size,
+    /// authentication, version, unknown action) are not counted: they have
+    /// no trusted action. Metadata GETs are not API requests: see
+    /// [`Emulator::credentials_issued`]. [`FaultStats::requests`] counts
+    /// only those faults apply to (parameters decoded).
     pub fn request_count(&self, action: &str) -> u64 {
         self.shared.faults.request_count(action)
     }
@@ -915,7 +1000,7 @@ impl RunningEmulator {
         self.emulator.fault_stats()
     }
 
-    /// Authenticated, well-formed requests of `action` so far (see
+    /// Authenticated requests of `action` so far, refused or not (see
     /// [`Emulator::request_count`]).
     pub fn request_count(&self, action: &str) -> u64 {
         self.emulator.request_count(action)

@@ -9,8 +9,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use cvm_emulator::demo::DemoOptions;
 use cvm_emulator::{
-    Emulator, EmulatorConfig, FaultConfig, SecretKey, DEFAULT_ROLE_NAME, DEMO_SECRET_ID, MAX_CLOCK_SKEW_SECS,
-    MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY, MAX_WEB_IDENTITY_TOKEN_LEN,
+    Emulator, EmulatorConfig, FaultConfig, SecretKey, DEFAULT_ROLE_NAME, DEMO_SECRET_ID,
+    LAUNCH_FAILURE_IMAGE_ID, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL, MAX_INJECTED_LATENCY,
+    MAX_WEB_IDENTITY_TOKEN_LEN,
 };
 use serde::Deserialize;
 
@@ -54,6 +55,14 @@ credential, and AssumeRoleWithWebIdentity, unsigned (Authorization: SKIP) with t
 by --oidc-token or --oidc-token-file (the file keeps it out of the process list). Temporary
 credentials need their X-TC-Token and die with the process.
   cvm-emulator --credential-ttl 10m --oidc-token-file /var/run/secrets/tke/token
+
+Failed launches (to test waiters): RunInstances with ImageId img-nolaunch, or an image given with
+--fail-launch-image (repeatable), succeeds, but its instances go PENDING -> LAUNCH_FAILED instead
+of RUNNING after --transition-ms, with LatestOperation RunInstances and LatestOperationState
+FAILED (OPERATING while PENDING; SUCCESS after a normal launch). TerminateInstances: TERMINATING,
+then the instances leave DescribeInstances. DescribeInstances lists instances oldest first, new
+ones at the end, the same order on every call (Limit: default 20, at most 100).
+  cvm-emulator --transition-ms 500 --fail-launch-image img-badimage
 
 Logs go to stderr (RUST_LOG=debug for more); secret keys, tokens and Authorization headers are never logged.";
 
@@ -164,6 +173,11 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     oidc_token_file: Option<PathBuf>,
 
+    /// Make every RunInstances from this image end in LAUNCH_FAILED (repeatable;
+    /// img-nolaunch always does). An image id: img- and 8 lower-case letters or digits.
+    #[arg(long = "fail-launch-image", value_name = "IMAGE_ID", value_parser = parse_image_id)]
+    fail_launch_images: Vec<String>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -186,6 +200,23 @@ enum Command {
 /// is redacted (so is `Cli`'s).
 fn parse_secret_key(value: &str) -> Result<SecretKey, std::convert::Infallible> {
     Ok(SecretKey::new(value))
+}
+
+/// An image id as RunInstances accepts it, so that a typo cannot
+/// configure an image no launch could use.
+fn parse_image_id(value: &str) -> Result<String, String> {
+    let ok = value.len() == 12
+        && value.starts_with("img-")
+        && value.as_bytes()[4..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "`{value}` is not an image id: give img- followed by 8 lower-case letters or digits"
+        ))
+    }
 }
 
 /// A probability: a number from 0.0 to 1.0.
@@ -406,6 +437,7 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     config.instance_role = (!cli.no_instance_role).then(|| cli.role_name.clone());
     config.credential_ttl = cli.credential_ttl;
     config.web_identity_token = web_identity_token(cli)?.map(SecretKey::new);
+    config.failing_images = cli.fail_launch_images.clone();
     let faults = config.faults.clone();
     let config_role = config.instance_role.clone();
     let has_oidc_token = config.web_identity_token.is_some();
@@ -454,6 +486,13 @@ async fn serve(cli: &Cli) -> Result<(), String> {
         } else {
             "accepts no token (see --oidc-token-file)"
         }
+    );
+    eprintln!(
+        "launches from {} fail (LAUNCH_FAILED)",
+        std::iter::once(LAUNCH_FAILURE_IMAGE_ID)
+            .chain(cli.fail_launch_images.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if cli.clock_skew != 0 {
         eprintln!(
@@ -596,6 +635,33 @@ mod tests {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("--fault-reset-after"), "{help}");
         assert!(help.contains("authenticated, well-formed requests"), "{help}");
+    }
+
+    #[test]
+    fn failing_image_flags_are_parsed_and_checked() {
+        let cli = Cli::try_parse_from([
+            "cvm-emulator",
+            "--fail-launch-image",
+            "img-badimage",
+            "--fail-launch-image",
+            "img-00000001",
+        ])
+        .unwrap();
+        assert_eq!(cli.fail_launch_images, ["img-badimage", "img-00000001"]);
+        assert!(Cli::try_parse_from(["cvm-emulator"])
+            .unwrap()
+            .fail_launch_images
+            .is_empty());
+        for bad in ["img-BADIMAGE", "img-short", "ins-abcd1234", "img-abcd12345", ""] {
+            let err = Cli::try_parse_from(["cvm-emulator", "--fail-launch-image", bad])
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("not an image id"), "{bad}: {err}");
+        }
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("--fail-launch-image"), "{help}");
+        assert!(help.contains(cvm_emulator::LAUNCH_FAILURE_IMAGE_ID), "{help}");
+        assert!(help.contains("LAUNCH_FAILED"), "{help}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! real API gateway does, then dispatching to the emulated action.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -132,6 +132,9 @@ pub(crate) struct Shared {
     /// The web identity token `AssumeRoleWithWebIdentity` accepts.
     pub(crate) web_identity_token: Option<SecretKey>,
     pub(crate) store: Mutex<Store>,
+    /// Images whose launches fail: [`crate::LAUNCH_FAILURE_IMAGE_ID`] and
+    /// those configured.
+    pub(crate) failing_images: HashSet<String>,
     /// Request body bytes buffered at once across all requests (beyond
     /// the first [`FREE_BODY_BYTES`] of a body per connection), in
     /// [`BUDGET_UNIT`]s (see [`body_budget`]).
@@ -169,6 +172,11 @@ impl Shared {
     /// (handlers validate everything before changing anything).
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether RunInstances from `image_id` ends in LAUNCH_FAILED.
+    pub(crate) fn launch_fails(&self, image_id: &str) -> bool {
+        self.failing_images.contains(image_id)
     }
 
     /// Unix seconds by the emulator's clock (with its configured skew).
@@ -304,7 +312,7 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
         Ok(checked) => checked,
         Err(e) => return Outcome::Answer(Err(e)),
     };
-    let decision = shared.faults.decide(request.action());
+    let decision = shared.faults.decide();
     meta.fault = decision.fault.name();
     let result = match decision.fault {
         Fault::RequestLimitExceeded => Err(ApiError::new(
@@ -470,6 +478,11 @@ async fn gateway(
         Err(()) => return Err(service.invalid_action("<malformed>")),
     };
     meta.action = Some(action);
+    // Counted here, once the request is authenticated and its action known,
+    // so that what follows (region, rate limit, parameters, injected
+    // faults, the action's own checks) cannot hide a request from tests
+    // that count what a client sent.
+    shared.faults.count_request(action);
     let region = checked_region(parts, action, service)?;
 
     if let Some(limiter) = &shared.limiter {

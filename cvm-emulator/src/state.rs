@@ -572,9 +572,15 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     }
     set(&mut i.uuid, &|| uuid::Uuid::new_v4().to_string());
     if i.latest_operation.is_none() {
+        // A seed in LAUNCH_FAILED got there by a failed RunInstances.
+        let failed = i.instance_state == LAUNCH_FAILED;
         i.latest_operation = Some("RunInstances".to_owned());
-        i.latest_operation_state = Some("SUCCESS".to_owned());
+        i.latest_operation_state = Some(if failed { "FAILED" } else { "SUCCESS" }.to_owned());
         i.latest_operation_request_id = Some(uuid::Uuid::new_v4().to_string());
+        if failed && i.latest_operation_error_msg.is_none() {
+            i.latest_operation_error_msg =
+                Some("The instance failed to launch (seeded in LAUNCH_FAILED).".to_owned());
+        }
     }
     if i.latest_operation_error_msg.is_none() {
         i.latest_operation_error_msg = Some(String::new());
@@ -1058,7 +1064,9 @@ fn token_records(tokens: &HashMap<(String, String), Vec<String>>) -> Vec<TokenVi
     out
 }
 
-/// Ends an operation: `target` state, operation SUCCESS.
+/// Ends an operation: `target` state, operation SUCCESS, except a launch
+/// that ends in LAUNCH_FAILED: its RunInstances operation is FAILED, with
+/// a message, as the service reports a failed launch.
 pub(crate) fn complete(instance: &mut Instance, target: &str) {
     instance.instance_state = target.to_owned();
     if target == "RUNNING" {
@@ -1066,7 +1074,24 @@ pub(crate) fn complete(instance: &mut Instance, target: &str) {
     } else if target == "STOPPED" && instance.stop_charging_mode == "NOT_APPLICABLE" {
         instance.stop_charging_mode = "KEEP_CHARGING".to_owned();
     }
-    instance.latest_operation_state = Some("SUCCESS".to_owned());
+    if target == LAUNCH_FAILED {
+        instance.latest_operation_state = Some("FAILED".to_owned());
+        instance.latest_operation_error_msg = Some(launch_failure_message(&instance.image_id));
+    } else {
+        instance.latest_operation_state = Some("SUCCESS".to_owned());
+    }
+}
+
+/// The state of an instance whose launch failed.
+pub(crate) const LAUNCH_FAILED: &str = "LAUNCH_FAILED";
+
+/// `LatestOperationErrorMsg` of a failed launch.
+fn launch_failure_message(image_id: &str) -> String {
+    format!(
+        "The instance failed to launch: cvm-emulator fails every launch from image `{}` \
+         (LAUNCH_FAILURE_IMAGE_ID, or configured with --fail-launch-image).",
+        crate::error::shorten(image_id)
+    )
 }
 
 /// The state a transitional state leads to.
@@ -1238,6 +1263,36 @@ mod tests {
         assert_eq!(snap.instances[0].instance.instance_state, "STOPPED");
         assert_eq!(snap.instances[0].instance.stop_charging_mode, "KEEP_CHARGING");
         assert_eq!(snap.instances[0].pending, None);
+    }
+
+    #[test]
+    fn failed_launches_settle_to_failed_also_after_a_reload() {
+        // A failing launch under way, as a state file keeps it.
+        let mut pending = StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "PENDING");
+        pending.instance.latest_operation_state = Some("OPERATING".to_owned());
+        pending.pending = Some(PendingTransition {
+            target_state: LAUNCH_FAILED.to_owned(),
+            completes_at_ms: 2_000,
+        });
+        let seeded = StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", LAUNCH_FAILED);
+        assert_eq!(seeded.instance.latest_operation_state.as_deref(), Some("FAILED"));
+        let state = State::new().with_instance(pending).with_instance(seeded);
+        let reloaded = State::from_json(&state.to_json_pretty()).unwrap();
+        let mut store = Store::from_state(reloaded, 100, 1_000).unwrap();
+        let snap = store.snapshot(1_999);
+        assert_eq!(snap.instances[0].instance.instance_state, "PENDING");
+        let snap = store.snapshot(2_000);
+        let failed = &snap.instances[0].instance;
+        assert_eq!(failed.instance_state, LAUNCH_FAILED);
+        assert_eq!(failed.latest_operation_state.as_deref(), Some("FAILED"));
+        assert!(failed
+            .latest_operation_error_msg
+            .as_deref()
+            .is_some_and(|m| m.contains("failed to launch")));
+        assert_eq!(
+            snap.instances[1].instance.latest_operation_state.as_deref(),
+            Some("FAILED")
+        );
     }
 
     #[test]

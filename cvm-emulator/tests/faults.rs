@@ -141,14 +141,16 @@ async fn faults_spare_requests_that_fail_the_gateway_checks() {
         code(&bad_signature.send(&emu).await),
         "AuthFailure.SignatureFailure"
     );
+    assert_eq!(emu.request_count("DescribeInstances"), 0);
     let unknown = Call::post("DescribeInstances", json!({"Nope": 1}));
     assert_eq!(code(&unknown.send(&emu).await), "UnknownParameter");
     assert_eq!(emu.fault_stats(), FaultStats::default());
-    assert_eq!(emu.request_count("DescribeInstances"), 0);
+    // Authenticated, so counted, though spared the fault.
+    assert_eq!(emu.request_count("DescribeInstances"), 1);
     // A well-formed one gets the fault.
     let good = Call::post("DescribeInstances", json!({}));
     assert_eq!(code(&good.send(&emu).await), "InternalError");
-    assert_eq!(emu.request_count("DescribeInstances"), 1);
+    assert_eq!(emu.request_count("DescribeInstances"), 2);
 }
 
 #[tokio::test]
