@@ -104,7 +104,10 @@ fn print(i: &Instance) {
 }
 
 /// The first page (the paginator's page size: the largest the API allows).
-async fn first_page(client: &Client, request: &DescribeInstancesRequest) -> Result<(), Error<DescribeInstancesError>> {
+async fn first_page(
+    client: &Client,
+    request: &DescribeInstancesRequest,
+) -> Result<(), Error<DescribeInstancesError>> {
     let mut pages = std::pin::pin!(client.describe_instances_paginator(request).by_page());
     let Some(page) = pages.try_next().await? else {
         println!("0 instance(s)");
@@ -113,7 +116,10 @@ async fn first_page(client: &Client, request: &DescribeInstancesRequest) -> Resu
     page.instance_set.iter().for_each(print);
     let shown = page.instance_set.len() as i64;
     if shown < page.total_count {
-        println!("{shown} of {} instance(s); --all lists every page", page.total_count);
+        println!(
+            "{shown} of {} instance(s); --all lists every page",
+            page.total_count
+        );
     } else {
         println!("{shown} instance(s)");
     }
@@ -121,7 +127,10 @@ async fn first_page(client: &Client, request: &DescribeInstancesRequest) -> Resu
 }
 
 /// Every instance of every page, as one stream of items.
-async fn every_page(client: &Client, request: &DescribeInstancesRequest) -> Result<(), Error<DescribeInstancesError>> {
+async fn every_page(
+    client: &Client,
+    request: &DescribeInstancesRequest,
+) -> Result<(), Error<DescribeInstancesError>> {
     let mut items = std::pin::pin!(client.describe_instances_paginator(request).by_item());
     let mut count = 0u64;
     while let Some(instance) = items.try_next().await? {

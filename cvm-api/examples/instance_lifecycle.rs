@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use cvm_api::{
-    Client, Placement, RebootInstancesRequest, RunInstancesRequest, StartInstancesRequest, StopInstancesRequest,
-    TerminateInstancesRequest, WaitOptions, WaitProgress,
+    Client, Placement, RebootInstancesRequest, RunInstancesRequest, StartInstancesRequest,
+    StopInstancesRequest, TerminateInstancesRequest, WaitOptions, WaitProgress,
 };
 
 /// Every error here prints as one line with its cause (`Display`).

@@ -38,7 +38,8 @@ fn paginated_actions_match_the_official_description() {
         let input = members(&api, action["input"].as_str().unwrap());
         let output = members(&api, action["output"].as_str().unwrap());
         let lists = output.iter().filter(|(_, t, _)| t == "list").count();
-        let offset_style = has(&input, "Offset", "int") && has(&input, "Limit", "int") && has(&output, "TotalCount", "int");
+        let offset_style =
+            has(&input, "Offset", "int") && has(&input, "Limit", "int") && has(&output, "TotalCount", "int");
         let token_style = has(&input, "NextToken", "string") && has(&output, "NextToken", "string");
         if lists == 1 && (offset_style || token_style) {
             official.insert(name.as_str());
@@ -49,6 +50,12 @@ fn paginated_actions_match_the_official_description() {
     assert_eq!(generated.len(), 12, "{generated:?}");
     // The page size asked for is the documented maximum.
     use cvm_api::runtime::Paginated;
-    assert_eq!(<cvm_api::DescribeInstancesRequest as Paginated>::MAX_PAGE_SIZE, Some(100));
-    assert_eq!(<cvm_api::DescribeResourcePoolPacksRequest as Paginated>::MAX_PAGE_SIZE, Some(100));
+    assert_eq!(
+        <cvm_api::DescribeInstancesRequest as Paginated>::MAX_PAGE_SIZE,
+        Some(100)
+    );
+    assert_eq!(
+        <cvm_api::DescribeResourcePoolPacksRequest as Paginated>::MAX_PAGE_SIZE,
+        Some(100)
+    );
 }
