@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
-"""Fetch the CVM error codes file of the official Python SDK from PyPI.
+"""Fetch error codes files of the official Python SDK from PyPI.
 
-Usage: fetch-sdk-errorcodes.py CACHE_DIR
+Usage: fetch-sdk-errorcodes.py CACHE_DIR          CVM's
+       fetch-sdk-errorcodes.py --all CACHE_DIR    every service's
+
+--all downloads the whole SDK, tencentcloud-sdk-python==3.1.189 (pinned by
+SHA-256; the release of tccli 3.1.189.1's descriptions), extracts every
+tencentcloud/<service>/<version>/errorcodes.py into
+CACHE_DIR/tencentcloud-sdk-python-3.1.189/<service>/<version>/ and prints
+that directory. Without it:
 
 Downloads tencentcloud-sdk-python-cvm==3.1.178 once (pinned by version and
 SHA-256; the version scripts/python/requirements.txt installs), extracts
@@ -13,6 +20,7 @@ concurrent callers never see a half-written file.
 """
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,9 +32,55 @@ WHEEL = f"tencentcloud_sdk_python_cvm-{VERSION}-py2.py3-none-any.whl"
 WHEEL_SHA256 = "ab88f687f975ecf6780efb3f7e969b6a9edbca1aa04a7c2abd25f6706948ed87"
 MEMBER = "tencentcloud/cvm/v20170312/errorcodes.py"
 
+ALL_PACKAGE = "tencentcloud-sdk-python"
+ALL_VERSION = "3.1.189"
+ALL_WHEEL = f"tencentcloud_sdk_python-{ALL_VERSION}-py2.py3-none-any.whl"
+ALL_WHEEL_SHA256 = "2eef69aeb33d52b9cb498ca2b3e80e96413afa68e6f053d81d6a23caaaf986d5"
+ALL_MEMBER = re.compile(r"^tencentcloud/([a-z0-9]+)/(v[0-9]{8})/errorcodes\.py$")
+
+
+def every_service(cache: str) -> str:
+    final = os.path.join(cache, f"{ALL_PACKAGE}-{ALL_VERSION}")
+    marker = os.path.join(final, ".complete")
+    if os.path.exists(marker):
+        return final
+    os.makedirs(cache, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+             "--quiet", "-d", tmp, f"{ALL_PACKAGE}=={ALL_VERSION}"],
+            check=True,
+        )
+        wheel = os.path.join(tmp, ALL_WHEEL)
+        with open(wheel, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest != ALL_WHEEL_SHA256:
+            raise SystemExit(f"{ALL_WHEEL}: sha256 {digest}, expected {ALL_WHEEL_SHA256}")
+        staged = os.path.join(tmp, "out")
+        with zipfile.ZipFile(wheel) as z:
+            for name in z.namelist():
+                match = ALL_MEMBER.match(name)
+                if not match:
+                    continue
+                directory = os.path.join(staged, *match.groups())
+                os.makedirs(directory, exist_ok=True)
+                with open(os.path.join(directory, "errorcodes.py"), "wb") as out:
+                    out.write(z.read(name))
+        open(os.path.join(staged, ".complete"), "w").close()
+        try:
+            os.rename(staged, final)
+        except OSError:
+            # Another caller got there first; theirs is identical.
+            if not os.path.exists(marker):
+                raise
+    return final
+
 
 def main() -> int:
-    if len(sys.argv) != 2:
+    if len(sys.argv) == 3 and sys.argv[1] == "--all":
+        print(every_service(os.path.abspath(sys.argv[2])))
+        return 0
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
         print(__doc__, file=sys.stderr)
         return 2
     cache = os.path.abspath(sys.argv[1])
