@@ -177,7 +177,9 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
 
 pub(crate) fn leaf_type(model: &Model, leaf: &Leaf) -> TokenStream {
     match leaf {
-        Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso) => quote!(String),
+        Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date) => {
+            quote!(String)
+        }
         Leaf::Scalar(Scalar::I64) => quote!(i64),
         Leaf::Scalar(Scalar::U64) => quote!(u64),
         Leaf::Scalar(Scalar::F64) => quote!(f64),
@@ -266,19 +268,29 @@ fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
     let docs = doc(&field_doc(model, m));
     let wire = &m.wire_name;
     let mut serde_args = vec![quote!(rename = #wire)];
+    // Real servers lag their spec and omit members it calls always present
+    // (5 of the 123 official CVM examples do), or send them as `null` (CLB's
+    // DescribeTargets): decode those as empty rather than fail the whole
+    // response. RequestId is guaranteed by the envelope.
+    let empty_if_absent =
+        !m.optional && object.in_output && !(object.is_response && m.wire_name == REQUEST_ID);
     if m.optional {
         serde_args.push(quote!(default));
         serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-    } else if object.in_output && !(object.is_response && m.wire_name == REQUEST_ID) {
-        // Real servers lag their spec and omit members it calls always present
-        // (5 of the 123 official examples do): decode those as empty rather
-        // than fail the whole response. RequestId is guaranteed by the envelope.
+    } else if empty_if_absent {
         serde_args.push(quote!(default));
     }
-    if needs_lenient(m) {
-        serde_args.push(quote!(
+    match (needs_lenient(m), empty_if_absent) {
+        (true, true) => serde_args.push(quote!(
+            deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
+        )),
+        (true, false) => serde_args.push(quote!(
             deserialize_with = "tencentcloud_runtime::lenient::deserialize"
-        ));
+        )),
+        (false, true) => serde_args.push(quote!(
+            deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+        )),
+        (false, false) => {}
     }
     let deprecated = m
         .deprecated
@@ -313,9 +325,10 @@ fn validate_tokens(object: &Object) -> TokenStream {
         if m.required {
             match (&m.ty.leaf, m.ty.list) {
                 (_, true) => body.push(quote!(v.required_list(value);)),
-                (Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso), false) => {
-                    body.push(quote!(v.required_str(value);))
-                }
+                (
+                    Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date),
+                    false,
+                ) => body.push(quote!(v.required_str(value);)),
                 _ => {}
             }
         }
@@ -355,7 +368,12 @@ fn validate_tokens(object: &Object) -> TokenStream {
         match (m.optional, m.required, body.is_empty()) {
             // Optional in Rust because responses may omit it, yet required in
             // requests: `None` is a missing parameter.
-            (true, true, _) => checks.push(quote! {
+            (true, true, true) => checks.push(quote! {
+                if self.#field.is_none() {
+                    v.field(#wire, |v| v.missing());
+                }
+            }),
+            (true, true, false) => checks.push(quote! {
                 match &self.#field {
                     Some(value) => { #check }
                     None => v.field(#wire, |v| v.missing()),
@@ -400,15 +418,16 @@ fn opt_i64(value: Option<i64>) -> TokenStream {
 // ---------------------------------------------------------------- errors.rs
 
 fn errors_file(model: &Model) -> TokenStream {
-    let common = common_enum(&model.common_errors);
     let enums = model.actions.iter().map(action_error_enum);
     quote! {
-        //! One error enum per action, plus the codes every action shares.
+        //! One error enum per action; the codes every service shares are the
+        //! runtime's [`CommonErrorCode`].
         #![allow(non_camel_case_types, clippy::doc_markdown)]
 
         use tencentcloud_runtime::ServiceError;
 
-        #common
+        pub use tencentcloud_runtime::CommonErrorCode;
+
         #(#enums)*
     }
 }
@@ -420,57 +439,6 @@ fn code_doc(code: &ErrorCode) -> TokenStream {
         format!("`{}`: {}", code.code, code.description)
     };
     doc(&text)
-}
-
-fn common_enum(codes: &[ErrorCode]) -> TokenStream {
-    let variants = codes.iter().map(|c| {
-        let docs = code_doc(c);
-        let v = ident(&c.variant);
-        quote!(#docs #v,)
-    });
-    let to_str = codes.iter().map(|c| {
-        let v = ident(&c.variant);
-        let s = &c.code;
-        quote!(CommonErrorCode::#v => #s,)
-    });
-    let from_str = codes.iter().map(|c| {
-        let v = ident(&c.variant);
-        let s = &c.code;
-        quote!(#s => Some(CommonErrorCode::#v),)
-    });
-    quote! {
-        /// Codes any action may return (authentication, rate limits, internal
-        /// errors, ...). Every action's error has a `common_code()` that
-        /// recognises them the same way, whichever variant carries the error.
-        #[non_exhaustive]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum CommonErrorCode {
-            #(#variants)*
-        }
-
-        impl CommonErrorCode {
-            /// The code exactly as sent on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    #(#to_str)*
-                }
-            }
-
-            /// Recognises a wire code; `None` for codes that are not common.
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code {
-                    #(#from_str)*
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for CommonErrorCode {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    }
 }
 
 fn action_error_enum(action: &Action) -> TokenStream {
@@ -597,6 +565,11 @@ fn client_file(model: &Model) -> TokenStream {
         let name = &action.name;
         let needs_region = action.needs_region;
         let read_only = action.read_only;
+        let unsigned = action.unsigned.then(|| {
+            quote!(
+                const UNSIGNED: bool = true;
+            )
+        });
         let client_token = client_token_member(model, action).map(|member| {
             let field = ident(&member.rust_name);
             let value = if member.optional {
@@ -618,6 +591,7 @@ fn client_file(model: &Model) -> TokenStream {
                 const VERSION: &'static str = #version;
                 const NEEDS_REGION: bool = #needs_region;
                 const READ_ONLY: bool = #read_only;
+                #unsigned
                 #client_token
                 type Response = super::types::#output;
                 type Error = super::errors::#error;

@@ -53,6 +53,8 @@ pub struct Action {
     pub read_only: bool,
     /// How the action pages, if it does (see [`crate::paging`]).
     pub paging: Option<Paging>,
+    /// The spec says the action takes no signature (`skip_sign`).
+    pub unsigned: bool,
 }
 
 /// Name prefixes of the actions that only read. Tencent Cloud names actions
@@ -132,6 +134,8 @@ pub enum Scalar {
     DateTime,
     /// A string holding an ISO 8601 time.
     DateTimeIso,
+    /// A string holding `YYYY-MM-DD`.
+    Date,
     I64,
     U64,
     F64,
@@ -145,6 +149,7 @@ impl Scalar {
             (K::String | K::List, "string") => Scalar::String,
             (K::String | K::List, "datetime") => Scalar::DateTime,
             (K::String | K::List, "datetime_iso") => Scalar::DateTimeIso,
+            (K::String | K::List, "date") => Scalar::Date,
             (K::Int | K::List, "int64") => Scalar::I64,
             (K::Int | K::List, "uint64") => Scalar::U64,
             (K::Float | K::List, "float") => Scalar::F64,
@@ -159,6 +164,7 @@ impl Scalar {
             Scalar::String => "string",
             Scalar::DateTime => "date-time string (`YYYY-MM-DD HH:MM:SS`)",
             Scalar::DateTimeIso => "ISO 8601 date-time string",
+            Scalar::Date => "date string (`YYYY-MM-DD`)",
             Scalar::I64 => "int64",
             Scalar::U64 => "uint64",
             Scalar::F64 => "float",
@@ -407,6 +413,7 @@ pub fn build(
                 needs_region: !rules.actions_without_region.contains(name),
                 read_only: is_read_only(name),
                 paging: None,
+                unsigned: action.skip_sign.unwrap_or(false),
             }
         })
         .collect();
@@ -524,7 +531,7 @@ fn resolve_type(
         }
         kind => {
             let allowed = match kind {
-                MemberKind::String => "string, datetime or datetime_iso",
+                MemberKind::String => "string, date, datetime or datetime_iso",
                 MemberKind::Int => "int64 or uint64",
                 MemberKind::Float => "float",
                 _ => "bool",
@@ -544,7 +551,7 @@ fn resolve_type(
 fn is_scalar_name(name: &str) -> bool {
     matches!(
         name,
-        "string" | "datetime" | "datetime_iso" | "int64" | "uint64" | "float" | "bool"
+        "string" | "date" | "datetime" | "datetime_iso" | "int64" | "uint64" | "float" | "bool"
     )
 }
 
@@ -715,7 +722,7 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
                 continue;
             };
             let is_list = m.kind == MemberKind::List;
-            let stringy = matches!(m.member.as_str(), "string" | "datetime" | "datetime_iso")
+            let stringy = matches!(m.member.as_str(), "string" | "date" | "datetime" | "datetime_iso")
                 && matches!(m.kind, MemberKind::String | MemberKind::List);
             let inty = matches!(m.member.as_str(), "int64" | "uint64");
             if (rule.min_items.is_some() || rule.max_items.is_some()) && !is_list {

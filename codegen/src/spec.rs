@@ -76,6 +76,10 @@ pub struct ActionDef {
     pub input: Option<String>,
     pub name: String,
     pub output: Option<String>,
+    /// The action takes no signature (`Authorization: SKIP`), e.g. STS
+    /// `AssumeRoleWithWebIdentity`, whose proof is in the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_sign: Option<bool>,
     pub status: String,
 }
 

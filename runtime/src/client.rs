@@ -161,6 +161,7 @@ impl Client {
                 action: Name::Static(A::NAME),
                 version: Name::Static(A::VERSION),
                 safe: options.idempotent.unwrap_or(A::READ_ONLY || has_token),
+                unsigned: A::UNSIGNED,
             };
             self.run(call, body.into(), options, decode::<A::Response>).await
         }
@@ -215,6 +216,7 @@ impl Client {
                 action: Name::Borrowed(action),
                 version: Name::Borrowed(version),
                 safe: options.idempotent.unwrap_or(false),
+                unsigned: false,
             };
             self.run(call, body.into(), options, decode::<Resp>).await
         }
@@ -412,7 +414,7 @@ impl Client {
             .endpoint_for(call.service)
             .target(call.service, inner.config.region())
             .map_err(|reason| Failure::request("service", reason))?;
-        let credentials = match inner.config.is_signed() {
+        let credentials = match inner.config.is_signed() && !call.unsigned {
             true => Some(self.credentials(state.deadline).await?),
             false => None,
         };
@@ -681,6 +683,8 @@ struct Call<'a> {
     version: Name<'a>,
     /// Repeating the call is safe: timeouts, resets and 5xx may be retried.
     safe: bool,
+    /// The action takes no signature, whatever the configuration.
+    unsigned: bool,
 }
 
 /// An action or version name: a generated action's are `'static`, and

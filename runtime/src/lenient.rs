@@ -10,6 +10,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
 
 /// 2^53: every integer up to here is exact in an f64, and none beyond is sure to be.
 const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
@@ -21,6 +22,27 @@ where
     T: Lenient,
 {
     T::lenient(deserializer)
+}
+
+/// [`deserialize`] for a member the spec says is always present: `null`
+/// decodes as the empty value, as an omitted member does.
+pub fn deserialize_or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Lenient + Default,
+{
+    Option::<T>::lenient(deserializer).map(Option::unwrap_or_default)
+}
+
+/// For a list or object member the spec says is always present: `null`
+/// decodes as the empty value, as an omitted member does (some services send
+/// `null` for an empty list).
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// A type with a lenient decoding.
@@ -215,6 +237,35 @@ impl<T: Lenient> Lenient for Vec<T> {
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct AlwaysPresent {
+        #[serde(default, deserialize_with = "super::deserialize_or_default")]
+        count: i64,
+        #[serde(default, deserialize_with = "super::deserialize_or_default")]
+        name: String,
+        #[serde(default, deserialize_with = "super::null_as_default")]
+        items: Vec<String>,
+    }
+
+    #[test]
+    fn null_reads_as_absent_for_members_the_spec_says_are_always_there() {
+        let empty = AlwaysPresent {
+            count: 0,
+            name: String::new(),
+            items: Vec::new(),
+        };
+        let nulls: AlwaysPresent =
+            serde_json::from_str(r#"{"count": null, "name": null, "items": null}"#).unwrap();
+        assert_eq!(nulls, empty);
+        assert_eq!(serde_json::from_str::<AlwaysPresent>("{}").unwrap(), empty);
+        let full: AlwaysPresent =
+            serde_json::from_str(r#"{"count": "7", "name": 5, "items": ["a"]}"#).unwrap();
+        assert_eq!((full.count, full.name.as_str(), full.items.len()), (7, "5", 1));
+        // Still refused: what cannot be converted without loss.
+        assert!(serde_json::from_str::<AlwaysPresent>(r#"{"count": "seven"}"#).is_err());
+        assert!(serde_json::from_str::<AlwaysPresent>(r#"{"items": "a"}"#).is_err());
+    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Sample {

@@ -18,6 +18,7 @@
 mod action;
 mod client;
 mod clock;
+mod common_codes;
 mod config;
 mod config_env;
 pub mod credentials;
@@ -35,6 +36,7 @@ pub mod waiter;
 
 pub use action::Action;
 pub use client::{CallOptions, Client};
+pub use common_codes::CommonErrorCode;
 pub use config::{Config, ConfigError};
 pub use endpoint::Endpoint;
 pub use env::Env;

@@ -300,6 +300,7 @@ pub fn import_parsed(
                 .filter(|t| !t.is_empty() && t.is_ascii())
                 .unwrap_or_else(|| codegen::names::title_from_action(name)),
             output: theirs.output.clone(),
+            skip_sign: theirs.skip_sign,
             status: theirs.status.clone(),
         };
         match ours.api.actions.0.insert(name.clone(), merged.clone()) {

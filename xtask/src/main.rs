@@ -23,11 +23,20 @@ enum Command {
         check: bool,
     },
     /// Copy actions (and every object they reach, and their error codes) from
-    /// an official api.json into spec/cvm/v20170312, then regenerate.
+    /// an official api.json into spec/cvm/v20170312, then regenerate. With
+    /// --service, import whole services from tccli's services directory into
+    /// spec/<service>/<version>/ and a crate services/<service>-api.
     Import {
-        /// The official description, e.g. tccli/services/cvm/v20170312/api.json.
+        /// The official description, e.g. tccli/services/cvm/v20170312/api.json;
+        /// with --service, the services directory (tccli/services).
         #[arg(long)]
         from: PathBuf,
+        /// A service to import whole (every version unless --version); repeatable.
+        #[arg(long = "service", value_name = "NAME", conflicts_with_all = ["actions", "all", "errors", "overwrite"])]
+        services: Vec<String>,
+        /// With --service: only this version, e.g. v20170312.
+        #[arg(long, requires = "services")]
+        version: Option<String>,
         /// An action to import; repeatable.
         #[arg(long = "action", value_name = "NAME")]
         actions: Vec<String>,
@@ -41,8 +50,9 @@ enum Command {
         /// instead of the bundled lists from the official Go SDK.
         #[arg(long, value_name = "FILE")]
         errors: Option<PathBuf>,
-        /// The service's codes: a Python SDK errorcodes.py, instead of the pinned
-        /// tencentcloud-sdk-python-cvm one fetched from PyPI and cached under target/.
+        /// The service's codes: a Python SDK errorcodes.py (with --service, a
+        /// directory of <service>/<version>/errorcodes.py), instead of the pinned
+        /// official Python SDK fetched from PyPI and cached under target/.
         #[arg(long, value_name = "FILE")]
         errorcodes: Option<PathBuf>,
         /// Take the official definition where ours differs, instead of failing.
@@ -64,12 +74,35 @@ fn main() -> ExitCode {
         Command::Regen { check } => run_regen(&root, check),
         Command::Import {
             from,
+            services,
+            version,
+            keep_docs,
+            errorcodes,
+            ..
+        } if !services.is_empty() => {
+            let opts = xtask::service::ServiceOptions {
+                from,
+                services,
+                version,
+                errorcodes,
+                keep_docs,
+            };
+            xtask::service::import_services(&root, &opts).and_then(|lines| {
+                for line in lines {
+                    eprintln!("{line}");
+                }
+                run_regen(&root, false)
+            })
+        }
+        Command::Import {
+            from,
             actions,
             all,
             keep_docs,
             errors,
             errorcodes,
             overwrite,
+            ..
         } => {
             let opts = import::Options {
                 from,

@@ -78,14 +78,19 @@ pub fn read(path: &Path) -> Result<BTreeSet<String>, String> {
     parse(&path.display().to_string(), &text)
 }
 
-/// The pinned `errorcodes.py`, fetched from PyPI on first use and cached under
-/// the target directory (the test suite fetches tccli the same way).
-pub fn fetch(root: &Path) -> Result<PathBuf, String> {
-    let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+/// The target directory, where fetched official files are cached.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir,
         Some(dir) => root.join(dir),
         None => root.join("target"),
-    };
+    }
+}
+
+/// The pinned `errorcodes.py`, fetched from PyPI on first use and cached under
+/// the target directory (the test suite fetches tccli the same way).
+pub fn fetch(root: &Path) -> Result<PathBuf, String> {
+    let target = target_dir(root);
     let script = root.join(FETCH_SCRIPT);
     let output = Command::new("python3")
         .arg(&script)

@@ -409,7 +409,7 @@ fn write_json(path: &Path, value: &serde_json::Value) {
 fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
     let root = tccli::workspace_root();
     let dir = scratch("import-restore");
-    for name in ["api.json", "errors.json", "rules.json"] {
+    for name in ["api.json", "errors.json", "rules.json", "waiters.json"] {
         std::fs::copy(root.join(SPEC).join(name), dir.join(name)).unwrap();
     }
     let original_api = std::fs::read_to_string(dir.join("api.json")).unwrap();
@@ -563,6 +563,6 @@ fn every_action_comes_back_byte_for_byte() {
         assert!(spec.errors == original.errors, "{action}: errors.json differs");
         restored += 1;
     }
-    // 99 of the 106 today; the other 7 have English docs of ours.
-    assert!(restored >= 95, "only {restored} actions checked");
+    // 90 of the 106 today; the others have English docs or paging rules of ours.
+    assert!(restored >= 88, "only {restored} actions checked");
 }

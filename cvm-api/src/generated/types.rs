@@ -9,19 +9,39 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AccountQuota {
     /// Wire name `PostPaidQuotaSet`; list of [`PostPaidQuota`]; always present in responses.
-    #[serde(rename = "PostPaidQuotaSet", default)]
+    #[serde(
+        rename = "PostPaidQuotaSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub post_paid_quota_set: Vec<PostPaidQuota>,
     /// Wire name `PrePaidQuotaSet`; list of [`PrePaidQuota`]; always present in responses.
-    #[serde(rename = "PrePaidQuotaSet", default)]
+    #[serde(
+        rename = "PrePaidQuotaSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub pre_paid_quota_set: Vec<PrePaidQuota>,
     /// Wire name `SpotPaidQuotaSet`; list of [`SpotPaidQuota`]; always present in responses.
-    #[serde(rename = "SpotPaidQuotaSet", default)]
+    #[serde(
+        rename = "SpotPaidQuotaSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub spot_paid_quota_set: Vec<SpotPaidQuota>,
     /// Wire name `ImageQuotaSet`; list of [`ImageQuota`]; always present in responses.
-    #[serde(rename = "ImageQuotaSet", default)]
+    #[serde(
+        rename = "ImageQuotaSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub image_quota_set: Vec<ImageQuota>,
     /// Wire name `DisasterRecoverGroupQuotaSet`; list of [`DisasterRecoverGroupQuota`]; always present in responses.
-    #[serde(rename = "DisasterRecoverGroupQuotaSet", default)]
+    #[serde(
+        rename = "DisasterRecoverGroupQuotaSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub disaster_recover_group_quota_set: Vec<DisasterRecoverGroupQuota>,
 }
 /// Wire object `AccountQuotaOverview`.
@@ -31,11 +51,15 @@ pub struct AccountQuotaOverview {
     #[serde(
         rename = "Region",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region: String,
     /// Wire name `AccountQuota`; [`AccountQuota`]; always present in responses.
-    #[serde(rename = "AccountQuota", default)]
+    #[serde(
+        rename = "AccountQuota",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub account_quota: AccountQuota,
 }
 /// An action scheduled on an instance; only termination is supported.
@@ -208,7 +232,7 @@ pub struct AllocateHostsResponse {
     #[serde(
         rename = "HostIdSet",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_id_set: Vec<String>,
     /// Wire name `RequestId`; string.
@@ -362,14 +386,14 @@ pub struct ChcDeployExtraConfig {
     #[serde(
         rename = "MiniOsType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub mini_os_type: String,
     /// Wire name `BootType`; string; required in requests; always present in responses. Example: `x86_legacy`.
     #[serde(
         rename = "BootType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub boot_type: String,
     /// Wire name `BootFile`; string; always present in responses. Example: `pxelinux.0`.
@@ -418,139 +442,155 @@ pub struct ChcHost {
     #[serde(
         rename = "ChcId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub chc_id: String,
     /// Wire name `InstanceName`; string; always present in responses.
     #[serde(
         rename = "InstanceName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_name: String,
     /// Wire name `SerialNumber`; string; always present in responses. Example: `sn34asdfabd`.
     #[serde(
         rename = "SerialNumber",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub serial_number: String,
     /// Wire name `InstanceState`; string; always present in responses. Example: `ONLINE`.
     #[serde(
         rename = "InstanceState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_state: String,
     /// Wire name `DeviceType`; string; always present in responses. Example: `CHC_HS1`.
     #[serde(
         rename = "DeviceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub device_type: String,
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement", default)]
+    #[serde(
+        rename = "Placement",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub placement: Placement,
     /// Wire name `BmcVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "BmcVirtualPrivateCloud", default)]
+    #[serde(
+        rename = "BmcVirtualPrivateCloud",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub bmc_virtual_private_cloud: VirtualPrivateCloud,
     /// Wire name `BmcIp`; string; always present in responses. Example: `10.12.10.34`.
     #[serde(
         rename = "BmcIp",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub bmc_ip: String,
     /// Wire name `BmcSecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
     #[serde(
         rename = "BmcSecurityGroupIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub bmc_security_group_ids: Vec<String>,
     /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "DeployVirtualPrivateCloud", default)]
+    #[serde(
+        rename = "DeployVirtualPrivateCloud",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub deploy_virtual_private_cloud: VirtualPrivateCloud,
     /// Wire name `DeployIp`; string; always present in responses. Example: `10.12.10.34`.
     #[serde(
         rename = "DeployIp",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deploy_ip: String,
     /// Wire name `DeploySecurityGroupIds`; list of string; always present in responses. Example: `["sg-1a2b34af"]`.
     #[serde(
         rename = "DeploySecurityGroupIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deploy_security_group_ids: Vec<String>,
     /// Wire name `CvmInstanceId`; string; always present in responses. Example: `ins-34as43at`.
     #[serde(
         rename = "CvmInstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_instance_id: String,
     /// Wire name `CreatedTime`; string; always present in responses. Example: `2020-03-10T02:43:51Z`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
     /// Wire name `HardwareDescription`; string; always present in responses. Example: `128C 384GB 10T Disk`.
     #[serde(
         rename = "HardwareDescription",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub hardware_description: String,
     /// Wire name `CPU`; int64; always present in responses. Example: `128`.
     #[serde(
         rename = "CPU",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `384`.
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
     /// Wire name `Disk`; string; always present in responses. Example: `10T`.
     #[serde(
         rename = "Disk",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk: String,
     /// Wire name `BmcMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
     #[serde(
         rename = "BmcMAC",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub bmc_mac: String,
     /// Wire name `DeployMAC`; string; always present in responses. Example: `51:94:20:9C:B1:CB`.
     #[serde(
         rename = "DeployMAC",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub deploy_mac: String,
     /// Wire name `TenantType`; string; always present in responses. Example: `HOSTING`.
     #[serde(
         rename = "TenantType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tenant_type: String,
     /// Wire name `DeployExtraConfig`; [`ChcDeployExtraConfig`]; always present in responses.
-    #[serde(rename = "DeployExtraConfig", default)]
+    #[serde(
+        rename = "DeployExtraConfig",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub deploy_extra_config: ChcDeployExtraConfig,
     /// Wire name `Gpu`; string. Example: `2 * NVIDIA P40`.
     #[serde(
@@ -1076,56 +1116,56 @@ pub struct CreateDisasterRecoverGroupResponse {
     #[serde(
         rename = "DisasterRecoverGroupId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Type`; string; always present in responses. Example: `HOST`.
     #[serde(
         rename = "Type",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub r#type: String,
     /// Wire name `Name`; string; always present in responses.
     #[serde(
         rename = "Name",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub name: String,
     /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmQuotaTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_quota_total: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: i64,
     /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2018-06-08T07:26:38Z`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
     /// Wire name `Strategy`; string; always present in responses. Example: `PARTITION`.
     #[serde(
         rename = "Strategy",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub strategy: String,
     /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "PartitionCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub partition_count: i64,
     /// Wire name `RequestId`; string.
@@ -1221,7 +1261,11 @@ impl tencentcloud_runtime::Validate for CreateHpcClusterRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateHpcClusterResponse {
     /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
-    #[serde(rename = "HpcClusterSet", default)]
+    #[serde(
+        rename = "HpcClusterSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub hpc_cluster_set: Vec<HpcClusterInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1344,7 +1388,7 @@ pub struct CreateImageResponse {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
     /// Wire name `RequestId`; string.
@@ -1407,7 +1451,11 @@ impl tencentcloud_runtime::Validate for CreateKeyPairRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateKeyPairResponse {
     /// Wire name `KeyPair`; [`KeyPair`]; always present in responses.
-    #[serde(rename = "KeyPair", default)]
+    #[serde(
+        rename = "KeyPair",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub key_pair: KeyPair,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1806,7 +1854,7 @@ pub struct CreateLaunchTemplateResponse {
     #[serde(
         rename = "LaunchTemplateId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
     /// Wire name `RequestId`; string.
@@ -2187,7 +2235,7 @@ pub struct CreateLaunchTemplateVersionResponse {
     #[serde(
         rename = "LaunchTemplateVersionNumber",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version_number: i64,
     /// Wire name `RequestId`; string.
@@ -2208,7 +2256,7 @@ pub struct DataDisk {
     #[serde(
         rename = "DiskSize",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_size: i64,
     /// Disk type: local `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME` or `LOCAL_PRO` (the last two come with the instance type and cannot be chosen), or cloud `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD` or `CLOUD_BSSD`. Default `LOCAL_BASIC`.
@@ -2656,11 +2704,15 @@ pub struct DescribeAccountQuotaResponse {
     #[serde(
         rename = "AppId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub app_id: u64,
     /// Wire name `AccountQuotaOverview`; [`AccountQuotaOverview`]; always present in responses.
-    #[serde(rename = "AccountQuotaOverview", default)]
+    #[serde(
+        rename = "AccountQuotaOverview",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub account_quota_overview: AccountQuotaOverview,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2696,7 +2748,11 @@ impl tencentcloud_runtime::Validate for DescribeChcDeniedActionsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeChcDeniedActionsResponse {
     /// Wire name `ChcHostDeniedActionSet`; list of [`ChcHostDeniedActions`]; always present in responses.
-    #[serde(rename = "ChcHostDeniedActionSet", default)]
+    #[serde(
+        rename = "ChcHostDeniedActionSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub chc_host_denied_action_set: Vec<ChcHostDeniedActions>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2778,11 +2834,15 @@ pub struct DescribeChcHostsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `ChcHostSet`; list of [`ChcHost`]; always present in responses.
-    #[serde(rename = "ChcHostSet", default)]
+    #[serde(
+        rename = "ChcHostSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub chc_host_set: Vec<ChcHost>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2804,21 +2864,21 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     #[serde(
         rename = "GroupQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub group_quota: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `25`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: i64,
     /// Wire name `CvmInHostGroupQuota`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmInHostGroupQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_in_host_group_quota: i64,
     /// Wire name `CvmInSwGroupQuota`; int64; always present in responses. Example: `20`. Deprecated by the service.
@@ -2826,14 +2886,14 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     #[serde(
         rename = "CvmInSwGroupQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_in_sw_group_quota: i64,
     /// Wire name `CvmInRackGroupQuota`; int64; always present in responses. Example: `30`.
     #[serde(
         rename = "CvmInRackGroupQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_in_rack_group_quota: i64,
     /// Wire name `CvmInSwitchGroupQuota`; int64. Example: `20`.
@@ -2929,13 +2989,17 @@ impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeDisasterRecoverGroupsResponse {
     /// Wire name `DisasterRecoverGroupSet`; list of [`DisasterRecoverGroup`]; always present in responses.
-    #[serde(rename = "DisasterRecoverGroupSet", default)]
+    #[serde(
+        rename = "DisasterRecoverGroupSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub disaster_recover_group_set: Vec<DisasterRecoverGroup>,
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `RequestId`; string.
@@ -3010,11 +3074,15 @@ pub struct DescribeHostsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
     /// Wire name `HostSet`; list of [`HostItem`]; always present in responses.
-    #[serde(rename = "HostSet", default)]
+    #[serde(
+        rename = "HostSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub host_set: Vec<HostItem>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3115,13 +3183,17 @@ impl tencentcloud_runtime::Validate for DescribeHpcClustersRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeHpcClustersResponse {
     /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
-    #[serde(rename = "HpcClusterSet", default)]
+    #[serde(
+        rename = "HpcClusterSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub hpc_cluster_set: Vec<HpcClusterInfo>,
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
     /// Wire name `RequestId`; string.
@@ -3172,7 +3244,7 @@ pub struct DescribeImageQuotaResponse {
     #[serde(
         rename = "ImageNumQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_num_quota: i64,
     /// Wire name `RequestId`; string.
@@ -3209,7 +3281,11 @@ impl tencentcloud_runtime::Validate for DescribeImageSharePermissionRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImageSharePermissionResponse {
     /// Wire name `SharePermissionSet`; list of [`SharePermission`]; always present in responses.
-    #[serde(rename = "SharePermissionSet", default)]
+    #[serde(
+        rename = "SharePermissionSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub share_permission_set: Vec<SharePermission>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3296,13 +3372,17 @@ impl tencentcloud_runtime::Validate for DescribeImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImagesResponse {
     /// Wire name `ImageSet`; list of [`Image`]; always present in responses.
-    #[serde(rename = "ImageSet", default)]
+    #[serde(
+        rename = "ImageSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub image_set: Vec<Image>,
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `RequestId`; string.
@@ -3322,10 +3402,18 @@ impl tencentcloud_runtime::Validate for DescribeImportImageOsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeImportImageOsResponse {
     /// Wire name `ImportImageOsListSupported`; [`ImageOsList`]; always present in responses.
-    #[serde(rename = "ImportImageOsListSupported", default)]
+    #[serde(
+        rename = "ImportImageOsListSupported",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub import_image_os_list_supported: ImageOsList,
     /// Wire name `ImportImageOsVersionSet`; list of [`OsVersion`]; always present in responses.
-    #[serde(rename = "ImportImageOsVersionSet", default)]
+    #[serde(
+        rename = "ImportImageOsVersionSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub import_image_os_version_set: Vec<OsVersion>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3344,7 +3432,11 @@ impl tencentcloud_runtime::Validate for DescribeInstanceFamilyConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceFamilyConfigsResponse {
     /// Wire name `InstanceFamilyConfigSet`; list of [`InstanceFamilyConfig`]; always present in responses.
-    #[serde(rename = "InstanceFamilyConfigSet", default)]
+    #[serde(
+        rename = "InstanceFamilyConfigSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_family_config_set: Vec<InstanceFamilyConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3380,7 +3472,11 @@ impl tencentcloud_runtime::Validate for DescribeInstanceInternetBandwidthConfigs
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceInternetBandwidthConfigsResponse {
     /// Wire name `InternetBandwidthConfigSet`; list of [`InternetBandwidthConfig`]; always present in responses.
-    #[serde(rename = "InternetBandwidthConfigSet", default)]
+    #[serde(
+        rename = "InternetBandwidthConfigSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub internet_bandwidth_config_set: Vec<InternetBandwidthConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3417,7 +3513,11 @@ impl tencentcloud_runtime::Validate for DescribeInstanceTypeConfigsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstanceTypeConfigsResponse {
     /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfigSet", default)]
+    #[serde(
+        rename = "InstanceTypeConfigSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_type_config_set: Vec<InstanceTypeConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3456,7 +3556,7 @@ pub struct DescribeInstanceVncUrlResponse {
     #[serde(
         rename = "InstanceVncUrl",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_vnc_url: String,
     /// Wire name `RequestId`; string.
@@ -3525,7 +3625,11 @@ impl tencentcloud_runtime::Validate for DescribeInstancesActionTimerRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesActionTimerResponse {
     /// Wire name `ActionTimers`; list of [`ActionTimer`]; always present in responses.
-    #[serde(rename = "ActionTimers", default)]
+    #[serde(
+        rename = "ActionTimers",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub action_timers: Vec<ActionTimer>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3576,7 +3680,11 @@ impl tencentcloud_runtime::Validate for DescribeInstancesAttributesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesAttributesResponse {
     /// Wire name `InstanceSet`; list of [`InstanceAttribute`]; always present in responses.
-    #[serde(rename = "InstanceSet", default)]
+    #[serde(
+        rename = "InstanceSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_set: Vec<InstanceAttribute>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3631,11 +3739,15 @@ pub struct DescribeInstancesModificationResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `InstanceTypeConfigStatusSet`; list of [`InstanceTypeConfigStatus`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfigStatusSet", default)]
+    #[serde(
+        rename = "InstanceTypeConfigStatusSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_type_config_status_set: Vec<InstanceTypeConfigStatus>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3686,7 +3798,11 @@ impl tencentcloud_runtime::Validate for DescribeInstancesOperationLimitRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInstancesOperationLimitResponse {
     /// Wire name `InstanceOperationLimitSet`; list of [`OperationCountLimit`]; always present in responses.
-    #[serde(rename = "InstanceOperationLimitSet", default)]
+    #[serde(
+        rename = "InstanceOperationLimitSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_operation_limit_set: Vec<OperationCountLimit>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3799,13 +3915,17 @@ pub struct DescribeInstancesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Details of the instances on this page.
     ///
     /// Wire name `InstanceSet`; list of [`Instance`]; always present in responses.
-    #[serde(rename = "InstanceSet", default)]
+    #[serde(
+        rename = "InstanceSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_set: Vec<Instance>,
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -3902,13 +4022,17 @@ pub struct DescribeInstancesStatusResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// State of each instance on this page.
     ///
     /// Wire name `InstanceStatusSet`; list of [`InstanceStatus`]; always present in responses.
-    #[serde(rename = "InstanceStatusSet", default)]
+    #[serde(
+        rename = "InstanceStatusSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_status_set: Vec<InstanceStatus>,
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -3929,7 +4053,11 @@ impl tencentcloud_runtime::Validate for DescribeInternetChargeTypeConfigsRequest
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeInternetChargeTypeConfigsResponse {
     /// Wire name `InternetChargeTypeConfigSet`; list of [`InternetChargeTypeConfig`]; always present in responses.
-    #[serde(rename = "InternetChargeTypeConfigSet", default)]
+    #[serde(
+        rename = "InternetChargeTypeConfigSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub internet_charge_type_config_set: Vec<InternetChargeTypeConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4011,11 +4139,15 @@ pub struct DescribeKeyPairsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `KeyPairSet`; list of [`KeyPair`]; always present in responses.
-    #[serde(rename = "KeyPairSet", default)]
+    #[serde(
+        rename = "KeyPairSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub key_pair_set: Vec<KeyPair>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4120,11 +4252,15 @@ pub struct DescribeLaunchTemplateVersionsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
     /// Wire name `LaunchTemplateVersionSet`; list of [`LaunchTemplateVersionInfo`]; always present in responses.
-    #[serde(rename = "LaunchTemplateVersionSet", default)]
+    #[serde(
+        rename = "LaunchTemplateVersionSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub launch_template_version_set: Vec<LaunchTemplateVersionInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4206,11 +4342,15 @@ pub struct DescribeLaunchTemplatesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `LaunchTemplateSet`; list of [`LaunchTemplateInfo`]; always present in responses.
-    #[serde(rename = "LaunchTemplateSet", default)]
+    #[serde(
+        rename = "LaunchTemplateSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub launch_template_set: Vec<LaunchTemplateInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4232,11 +4372,15 @@ pub struct DescribeRegionsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
     /// Wire name `RegionSet`; list of [`RegionInfo`]; always present in responses.
-    #[serde(rename = "RegionSet", default)]
+    #[serde(
+        rename = "RegionSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub region_set: Vec<RegionInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4272,7 +4416,11 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPackInstancesRequest
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeResourcePoolPackInstancesResponse {
     /// Wire name `DedicatedResourcePackInstanceSet`; list of [`ResourcePoolPackInstance`]; always present in responses.
-    #[serde(rename = "DedicatedResourcePackInstanceSet", default)]
+    #[serde(
+        rename = "DedicatedResourcePackInstanceSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub dedicated_resource_pack_instance_set: Vec<ResourcePoolPackInstance>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4311,7 +4459,11 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPackTypeConfigsReque
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeResourcePoolPackTypeConfigsResponse {
     /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfigSet", default)]
+    #[serde(
+        rename = "InstanceTypeConfigSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_type_config_set: Vec<InstanceTypeConfig>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4373,7 +4525,11 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPacksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeResourcePoolPacksResponse {
     /// Wire name `DedicatedResourcePackSet`; list of [`ResourcePoolPack`]; always present in responses.
-    #[serde(rename = "DedicatedResourcePackSet", default)]
+    #[serde(
+        rename = "DedicatedResourcePackSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub dedicated_resource_pack_set: Vec<ResourcePoolPack>,
     /// Wire name `NextToken`; string; may be null. Example: `DmfvOh9/PDSxjhK9C1m7xWt3GwgUbcW+D4qc2Nfu5ytgQNy7iXh21v7KeIK8Qni6`.
     #[serde(
@@ -4517,11 +4673,15 @@ pub struct DescribeTaskInfoResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// Wire name `RepairTaskInfoSet`; list of [`RepairTaskInfo`]; always present in responses.
-    #[serde(rename = "RepairTaskInfoSet", default)]
+    #[serde(
+        rename = "RepairTaskInfoSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub repair_task_info_set: Vec<RepairTaskInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4558,7 +4718,11 @@ impl tencentcloud_runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DescribeZoneInstanceConfigInfosResponse {
     /// Wire name `InstanceTypeQuotaSet`; list of [`InstanceTypeQuotaItem`]; always present in responses.
-    #[serde(rename = "InstanceTypeQuotaSet", default)]
+    #[serde(
+        rename = "InstanceTypeQuotaSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_type_quota_set: Vec<InstanceTypeQuotaItem>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4580,11 +4744,15 @@ pub struct DescribeZonesResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
     /// Wire name `ZoneSet`; list of [`ZoneInfo`]; always present in responses.
-    #[serde(rename = "ZoneSet", default)]
+    #[serde(
+        rename = "ZoneSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub zone_set: Vec<ZoneInfo>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4704,70 +4872,70 @@ pub struct DisasterRecoverGroup {
     #[serde(
         rename = "DisasterRecoverGroupId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disaster_recover_group_id: String,
     /// Wire name `Name`; string; always present in responses. Example: `myGroup`.
     #[serde(
         rename = "Name",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub name: String,
     /// Wire name `Type`; string; always present in responses. Example: `"HOST"`.
     #[serde(
         rename = "Type",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub r#type: String,
     /// Wire name `CvmQuotaTotal`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "CvmQuotaTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_quota_total: i64,
     /// Wire name `CurrentNum`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: i64,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-19029pru"]`.
     #[serde(
         rename = "InstanceIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2025-03-17T03:50:41Z`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
     /// Wire name `Affinity`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Affinity",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub affinity: i64,
     /// Wire name `Strategy`; string; always present in responses. Example: `SPREAD`.
     #[serde(
         rename = "Strategy",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub strategy: String,
     /// Wire name `PartitionCount`; int64; always present in responses. Example: `2`.
     #[serde(
         rename = "PartitionCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub partition_count: i64,
     /// Wire name `Tags`; list of [`Tag`].
@@ -5062,14 +5230,14 @@ pub struct ExportImagesResponse {
     #[serde(
         rename = "TaskId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_id: u64,
     /// Wire name `CosPaths`; list of string; always present in responses. Example: `/img-dz6w75t0_system_snap-hedv100v.raw`.
     #[serde(
         rename = "CosPaths",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cos_paths: Vec<String>,
     /// Wire name `RequestId`; string.
@@ -5170,21 +5338,21 @@ pub struct GpuInfo {
     #[serde(
         rename = "GPUCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_count: f64,
     /// Wire name `GPUId`; list of string; always present in responses. Example: `['0000:18:00.0','0000:18:00.1']`.
     #[serde(
         rename = "GPUId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_id: Vec<String>,
     /// Wire name `GPUType`; string; always present in responses. Example: `NVIDIA T4`.
     #[serde(
         rename = "GPUType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_type: String,
 }
@@ -5192,69 +5360,73 @@ pub struct GpuInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HostItem {
     /// Wire name `Placement`; [`Placement`]; always present in responses. Example: `{     "Zone": "ap-guangzhou-4",     "ProjectId": 0 }`.
-    #[serde(rename = "Placement", default)]
+    #[serde(
+        rename = "Placement",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub placement: Placement,
     /// Wire name `HostId`; string; always present in responses. Example: `host-6154dm9w`.
     #[serde(
         rename = "HostId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_id: String,
     /// Wire name `HostType`; string; always present in responses. Example: `HS50`.
     #[serde(
         rename = "HostType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_type: String,
     /// Wire name `HostName`; string; always present in responses. Example: `myHost`.
     #[serde(
         rename = "HostName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_name: String,
     /// Wire name `HostChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "HostChargeType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_charge_type: String,
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub renew_flag: String,
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2024-11-03T09:47:00Z`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses. Example: `2024-12-03T09:47:00Z`.
     #[serde(
         rename = "ExpiredTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: String,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `ins-bv6i4xxx`.
     #[serde(
         rename = "InstanceIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `HostState`; string; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "HostState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_state: String,
     /// Wire name `HostIp`; string. Example: `10.0.0.6`.
@@ -5266,17 +5438,25 @@ pub struct HostItem {
     )]
     pub host_ip: Option<String>,
     /// Wire name `HostResource`; [`HostResource`]; always present in responses. Example: `{     "CpuTotal": 126,     "CpuAvailable": 24,     "MemTotal": 320,     "MemAvailable": 77,     "DiskTotal": 0,     "DiskAvailable": 0,     "DiskType": "",     "GpuTotal": 0,     "GpuAvailable": 0 }`.
-    #[serde(rename = "HostResource", default)]
+    #[serde(
+        rename = "HostResource",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub host_resource: HostResource,
     /// Wire name `CageId`; string; always present in responses. Example: `cage-gz-1-2`.
     #[serde(
         rename = "CageId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cage_id: String,
     /// Wire name `Tags`; list of [`Tag`]; always present in responses. Example: `[     {         "ResourceType": "cdh",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
-    #[serde(rename = "Tags", default)]
+    #[serde(
+        rename = "Tags",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub tags: Vec<Tag>,
 }
 /// Wire object `HostPriceInfo`.
@@ -5293,63 +5473,63 @@ pub struct HostResource {
     #[serde(
         rename = "CpuTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_total: u64,
     /// Wire name `CpuAvailable`; uint64; always present in responses. Example: `32`.
     #[serde(
         rename = "CpuAvailable",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_available: u64,
     /// Wire name `MemTotal`; float; always present in responses. Example: `96`.
     #[serde(
         rename = "MemTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub mem_total: f64,
     /// Wire name `MemAvailable`; float; always present in responses. Example: `96`.
     #[serde(
         rename = "MemAvailable",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub mem_available: f64,
     /// Wire name `DiskTotal`; uint64; always present in responses. Example: `1000`.
     #[serde(
         rename = "DiskTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_total: u64,
     /// Wire name `DiskAvailable`; uint64; always present in responses. Example: `1000`.
     #[serde(
         rename = "DiskAvailable",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_available: u64,
     /// Wire name `DiskType`; string; always present in responses. Example: `"LOCAL_SSD"`.
     #[serde(
         rename = "DiskType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_type: String,
     /// Wire name `GpuTotal`; uint64; always present in responses. Example: `0`.
     #[serde(
         rename = "GpuTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_total: u64,
     /// Wire name `GpuAvailable`; uint64; always present in responses. Example: `0`.
     #[serde(
         rename = "GpuAvailable",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_available: u64,
     /// Wire name `ExclusiveOwner`; string; may be null. Example: `12300021`.
@@ -5368,56 +5548,56 @@ pub struct HpcClusterInfo {
     #[serde(
         rename = "HpcClusterId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub hpc_cluster_id: String,
     /// Wire name `Name`; string; always present in responses. Example: `myCluster`.
     #[serde(
         rename = "Name",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub name: String,
     /// Wire name `Remark`; string; always present in responses. Example: `HCCPNV6`.
     #[serde(
         rename = "Remark",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remark: String,
     /// Wire name `CvmQuotaTotal`; uint64; always present in responses. Example: `1600`.
     #[serde(
         rename = "CvmQuotaTotal",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cvm_quota_total: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// Wire name `CurrentNum`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "CurrentNum",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_num: u64,
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
     /// Wire name `InstanceIds`; list of string; always present in responses. Example: `["ins-xxxxx"]`.
     #[serde(
         rename = "InstanceIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `HpcClusterType`; string. Example: `STANDARD`.
@@ -5455,84 +5635,84 @@ pub struct Image {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
     /// Wire name `OsName`; string; always present in responses.
     #[serde(
         rename = "OsName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_name: String,
     /// Wire name `ImageType`; string; always present in responses. Example: `PRIVATE_IMAGE`.
     #[serde(
         rename = "ImageType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_type: String,
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2022-03-21T08:41:45Z`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
     /// Wire name `ImageName`; string; always present in responses. Example: `myImg`.
     #[serde(
         rename = "ImageName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_name: String,
     /// Wire name `ImageDescription`; string; always present in responses. Example: `tencentcloud`.
     #[serde(
         rename = "ImageDescription",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_description: String,
     /// Wire name `ImageSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "ImageSize",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_size: i64,
     /// Wire name `Architecture`; string; always present in responses. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub architecture: String,
     /// Wire name `ImageState`; string; always present in responses. Example: `NORMAL`.
     #[serde(
         rename = "ImageState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_state: String,
     /// Wire name `Platform`; string; always present in responses. Example: `CentOS`.
     #[serde(
         rename = "Platform",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub platform: String,
     /// Wire name `ImageCreator`; string; always present in responses. Example: `tencentcloud`.
     #[serde(
         rename = "ImageCreator",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_creator: String,
     /// Wire name `ImageSource`; string; always present in responses. Example: `CREATE_IMAGE`.
     #[serde(
         rename = "ImageSource",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_source: String,
     /// Wire name `SyncPercent`; int64; always present in responses; may be null. Example: `60`.
@@ -5547,20 +5727,28 @@ pub struct Image {
     #[serde(
         rename = "IsSupportCloudinit",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_support_cloudinit: bool,
     /// Wire name `SnapshotSet`; list of [`Snapshot`]; always present in responses.
-    #[serde(rename = "SnapshotSet", default)]
+    #[serde(
+        rename = "SnapshotSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub snapshot_set: Vec<Snapshot>,
     /// Wire name `Tags`; list of [`Tag`]; always present in responses.
-    #[serde(rename = "Tags", default)]
+    #[serde(
+        rename = "Tags",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub tags: Vec<Tag>,
     /// Wire name `LicenseType`; string; always present in responses. Example: `TencentCloud`.
     #[serde(
         rename = "LicenseType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub license_type: String,
     /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
@@ -5595,14 +5783,14 @@ pub struct ImageOsList {
     #[serde(
         rename = "Windows",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub windows: Vec<String>,
     /// Wire name `Linux`; list of string; always present in responses. Example: `CentOS`.
     #[serde(
         rename = "Linux",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub linux: Vec<String>,
 }
@@ -5613,14 +5801,14 @@ pub struct ImageQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `20`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
 }
@@ -5879,7 +6067,7 @@ pub struct ImportInstancesActionTimerResponse {
     #[serde(
         rename = "ActionTimerIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub action_timer_ids: Vec<String>,
     /// Wire name `RequestId`; string.
@@ -5960,7 +6148,7 @@ pub struct ImportKeyPairResponse {
     #[serde(
         rename = "KeyId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key_id: String,
     /// Wire name `RequestId`; string.
@@ -6024,7 +6212,11 @@ impl tencentcloud_runtime::Validate for InquirePricePurchaseResourcePoolPacksReq
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquirePricePurchaseResourcePoolPacksResponse {
     /// Wire name `Price`; [`ItemPrice`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: ItemPrice,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6099,7 +6291,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceModifyInstancesChargeTypeReq
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceModifyInstancesChargeTypeResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6156,7 +6352,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewHostsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceRenewHostsResponse {
     /// Wire name `Price`; [`HostPriceInfo`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: HostPriceInfo,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6221,7 +6421,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceRenewInstancesResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6313,7 +6517,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceResetInstanceRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResetInstanceResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6379,7 +6587,11 @@ for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6430,7 +6642,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceResetInstancesTypeRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResetInstancesTypeResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6510,7 +6726,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceResizeInstanceDisksResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6819,7 +7039,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceRunInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceRunInstancesResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: Price,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6855,7 +7079,11 @@ impl tencentcloud_runtime::Validate for InquiryPriceTerminateInstancesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InquiryPriceTerminateInstancesResponse {
     /// Wire name `InstanceRefundsSet`; list of [`InstanceRefund`]; always present in responses.
-    #[serde(rename = "InstanceRefundsSet", default)]
+    #[serde(
+        rename = "InstanceRefundsSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_refunds_set: Vec<InstanceRefund>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6872,7 +7100,11 @@ pub struct Instance {
     /// Zone, project and host of the instance.
     ///
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement", default)]
+    #[serde(
+        rename = "Placement",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub placement: Placement,
     /// Instance ID, such as `ins-9bxebleo`.
     ///
@@ -6880,7 +7112,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
     /// Instance type, such as `S1.SMALL1`.
@@ -6889,7 +7121,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
     /// Number of CPU cores.
@@ -6898,7 +7130,7 @@ pub struct Instance {
     #[serde(
         rename = "CPU",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
     /// Memory size in GiB.
@@ -6907,7 +7139,7 @@ pub struct Instance {
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
     /// Business state: `NORMAL`, `EXPIRED` (subscription ended) or `PROTECTIVELY_ISOLATED` (isolated for security reasons).
@@ -6916,7 +7148,7 @@ pub struct Instance {
     #[serde(
         rename = "RestrictState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub restrict_state: String,
     /// Display name.
@@ -6925,7 +7157,7 @@ pub struct Instance {
     #[serde(
         rename = "InstanceName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_name: String,
     /// Billing mode: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster).
@@ -6934,18 +7166,26 @@ pub struct Instance {
     #[serde(
         rename = "InstanceChargeType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_charge_type: String,
     /// System disk.
     ///
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
-    #[serde(rename = "SystemDisk", default)]
+    #[serde(
+        rename = "SystemDisk",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub system_disk: SystemDisk,
     /// Data disks attached to the instance.
     ///
     /// Wire name `DataDisks`; list of [`DataDisk`]; always present in responses.
-    #[serde(rename = "DataDisks", default)]
+    #[serde(
+        rename = "DataDisks",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub data_disks: Vec<DataDisk>,
     /// Private IP addresses of the primary network interface.
     ///
@@ -6953,7 +7193,7 @@ pub struct Instance {
     #[serde(
         rename = "PrivateIpAddresses",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub private_ip_addresses: Vec<String>,
     /// Public IP addresses of the primary network interface.
@@ -6969,12 +7209,20 @@ pub struct Instance {
     /// Public network billing and bandwidth.
     ///
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
-    #[serde(rename = "InternetAccessible", default)]
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub internet_accessible: InternetAccessible,
     /// VPC and subnet of the primary network interface.
     ///
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "VirtualPrivateCloud", default)]
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub virtual_private_cloud: VirtualPrivateCloud,
     /// ID of the image the instance was created from.
     ///
@@ -6982,7 +7230,7 @@ pub struct Instance {
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
     /// Auto-renewal of a prepaid instance: `NOTIFY_AND_MANUAL_RENEW` (notify before expiry only), `NOTIFY_AND_AUTO_RENEW` (notify and renew) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither). Not set for pay-as-you-go instances.
@@ -6991,7 +7239,7 @@ pub struct Instance {
     #[serde(
         rename = "RenewFlag",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub renew_flag: String,
     /// Creation time, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`.
@@ -7000,7 +7248,7 @@ pub struct Instance {
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
     /// Expiry time of a prepaid instance, UTC, in ISO 8601 form `YYYY-MM-DDThh:mm:ssZ`. Not set for pay-as-you-go instances.
@@ -7009,7 +7257,7 @@ pub struct Instance {
     #[serde(
         rename = "ExpiredTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub expired_time: String,
     /// Operating system name, such as `CentOS 7.6 64bit`.
@@ -7018,7 +7266,7 @@ pub struct Instance {
     #[serde(
         rename = "OsName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_name: String,
     /// IDs of the security groups bound to the instance.
@@ -7027,13 +7275,17 @@ pub struct Instance {
     #[serde(
         rename = "SecurityGroupIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub security_group_ids: Vec<String>,
     /// Login settings; only the bound key pair IDs are returned.
     ///
     /// Wire name `LoginSettings`; [`LoginSettings`]; always present in responses.
-    #[serde(rename = "LoginSettings", default)]
+    #[serde(
+        rename = "LoginSettings",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub login_settings: LoginSettings,
     /// Current state: `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, or a rescue-mode or live-migration state; InstanceStatus explains each.
     ///
@@ -7041,13 +7293,17 @@ pub struct Instance {
     #[serde(
         rename = "InstanceState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_state: String,
     /// Tags bound to the instance.
     ///
     /// Wire name `Tags`; list of [`Tag`]; always present in responses.
-    #[serde(rename = "Tags", default)]
+    #[serde(
+        rename = "Tags",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub tags: Vec<Tag>,
     /// Billing while stopped: `KEEP_CHARGING`, `STOP_CHARGING`, or `NOT_APPLICABLE` when the instance is not stopped or cannot stop charging.
     ///
@@ -7055,7 +7311,7 @@ pub struct Instance {
     #[serde(
         rename = "StopChargingMode",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub stop_charging_mode: String,
     /// Globally unique ID of the instance, a UUID.
@@ -7064,7 +7320,7 @@ pub struct Instance {
     #[serde(
         rename = "Uuid",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub uuid: String,
     /// Name of the last action run on the instance, such as `StopInstances`.
@@ -7104,7 +7360,7 @@ pub struct Instance {
     #[serde(
         rename = "DisasterRecoverGroupId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disaster_recover_group_id: String,
     /// IPv6 addresses of the instance.
@@ -7133,7 +7389,7 @@ pub struct Instance {
     #[serde(
         rename = "HpcClusterId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub hpc_cluster_id: String,
     /// IP addresses of the instance in its high-performance computing cluster.
@@ -7152,7 +7408,7 @@ pub struct Instance {
     #[serde(
         rename = "DedicatedClusterId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_cluster_id: String,
     /// Why the instance is isolated: `ARREAR` (overdue payment), `EXPIRE` (subscription expired), `MANMADE` (released by the user) or `NOTISOLATED`.
@@ -7161,7 +7417,7 @@ pub struct Instance {
     #[serde(
         rename = "IsolatedSource",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub isolated_source: String,
     /// IDs of the placement groups of the instance (at most one).
@@ -7170,7 +7426,7 @@ pub struct Instance {
     #[serde(
         rename = "DisasterRecoverGroupIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disaster_recover_group_ids: Vec<String>,
     /// GPU details; present only for GPU instance types.
@@ -7184,7 +7440,7 @@ pub struct Instance {
     #[serde(
         rename = "LicenseType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub license_type: String,
     /// Whether termination protection is on: if true, the instance cannot be released through the API.
@@ -7193,7 +7449,7 @@ pub struct Instance {
     #[serde(
         rename = "DisableApiTermination",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disable_api_termination: bool,
     /// Host name inside the operating system.
@@ -7202,7 +7458,7 @@ pub struct Instance {
     #[serde(
         rename = "HostName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_name: String,
     /// User to log in as by default, such as `root`.
@@ -7211,7 +7467,7 @@ pub struct Instance {
     #[serde(
         rename = "DefaultLoginUser",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub default_login_user: String,
     /// Port to log in on by default, such as 22.
@@ -7220,7 +7476,7 @@ pub struct Instance {
     #[serde(
         rename = "DefaultLoginPort",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub default_login_port: i64,
     /// Error message of the last action, if it failed.
@@ -7300,7 +7556,7 @@ pub struct InstanceChargePrepaid {
     #[serde(
         rename = "Period",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub period: i64,
     /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only; the default) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
@@ -7324,14 +7580,14 @@ pub struct InstanceFamilyConfig {
     #[serde(
         rename = "InstanceFamilyName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family_name: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `I1`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
 }
@@ -7339,7 +7595,11 @@ pub struct InstanceFamilyConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InstanceMarketOptionsRequest {
     /// Wire name `SpotOptions`; [`SpotMarketOptions`]; required in requests; always present in responses. Example: `0.12`.
-    #[serde(rename = "SpotOptions", default)]
+    #[serde(
+        rename = "SpotOptions",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub spot_options: SpotMarketOptions,
     /// Wire name `MarketType`; string; always present in responses. Example: `spot`.
     #[serde(
@@ -7371,14 +7631,14 @@ pub struct InstanceRefund {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
     /// Wire name `Refunds`; float; always present in responses.
     #[serde(
         rename = "Refunds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub refunds: f64,
     /// Wire name `PriceDetail`; string.
@@ -7401,7 +7661,7 @@ pub struct InstanceStatus {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
     /// Current state: `PENDING` (being created), `LAUNCH_FAILED` (creation failed), `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN` (stopped, waiting to be destroyed), `TERMINATING` (being destroyed), `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE` or `EXIT_SERVICE_LIVE_MIGRATE`.
@@ -7410,7 +7670,7 @@ pub struct InstanceStatus {
     #[serde(
         rename = "InstanceState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_state: String,
 }
@@ -7421,56 +7681,56 @@ pub struct InstanceTypeConfig {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
     /// Wire name `GPU`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "GPU",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu: i64,
     /// Wire name `CPU`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "CPU",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
     /// Wire name `FPGA`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "FPGA",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub fpga: i64,
     /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
     #[serde(
         rename = "GpuCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_count: f64,
     /// Wire name `GpuType`; string. Example: `N88a`.
@@ -7497,18 +7757,22 @@ pub struct InstanceTypeConfigStatus {
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status: String,
     /// Wire name `Message`; string; always present in responses. Example: `"The instance does not support tuning to SA3 instance family."`.
     #[serde(
         rename = "Message",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub message: String,
     /// Wire name `InstanceTypeConfig`; [`InstanceTypeConfig`]; always present in responses.
-    #[serde(rename = "InstanceTypeConfig", default)]
+    #[serde(
+        rename = "InstanceTypeConfig",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub instance_type_config: InstanceTypeConfig,
 }
 /// Wire object `InstanceTypeQuotaItem`.
@@ -7518,149 +7782,161 @@ pub struct InstanceTypeQuotaItem {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S5.LARGE4`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_charge_type: String,
     /// Wire name `NetworkCard`; int64; always present in responses. Example: `25`.
     #[serde(
         rename = "NetworkCard",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub network_card: i64,
     /// Wire name `Externals`; [`Externals`]; always present in responses.
-    #[serde(rename = "Externals", default)]
+    #[serde(
+        rename = "Externals",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub externals: Externals,
     /// Wire name `Cpu`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Cpu",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu: i64,
     /// Wire name `Memory`; int64; always present in responses. Example: `4`.
     #[serde(
         rename = "Memory",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub memory: i64,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `S5`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
     /// Wire name `TypeName`; string; always present in responses.
     #[serde(
         rename = "TypeName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub type_name: String,
     /// Wire name `LocalDiskTypeList`; list of [`LocalDiskType`]; always present in responses.
-    #[serde(rename = "LocalDiskTypeList", default)]
+    #[serde(
+        rename = "LocalDiskTypeList",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub local_disk_type_list: Vec<LocalDiskType>,
     /// Wire name `Status`; string; always present in responses. Example: `SELL`.
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status: String,
     /// Wire name `Price`; [`ItemPrice`]; always present in responses.
-    #[serde(rename = "Price", default)]
+    #[serde(
+        rename = "Price",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub price: ItemPrice,
     /// Wire name `SoldOutReason`; string; always present in responses. Example: `ResourcesSoldOut.SpecifiedInstanceType`.
     #[serde(
         rename = "SoldOutReason",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub sold_out_reason: String,
     /// Wire name `InstanceBandwidth`; float; always present in responses. Example: `10.0`.
     #[serde(
         rename = "InstanceBandwidth",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_bandwidth: f64,
     /// Wire name `InstancePps`; int64; always present in responses. Example: `80`.
     #[serde(
         rename = "InstancePps",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_pps: i64,
     /// Wire name `StorageBlockAmount`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "StorageBlockAmount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub storage_block_amount: i64,
     /// Wire name `CpuType`; string; always present in responses. Example: `Intel Xeon Cascade Lake 8255C`.
     #[serde(
         rename = "CpuType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub cpu_type: String,
     /// Wire name `Gpu`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Gpu",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu: i64,
     /// Wire name `Fpga`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "Fpga",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub fpga: i64,
     /// Wire name `Remark`; string; always present in responses.
     #[serde(
         rename = "Remark",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remark: String,
     /// Wire name `GpuCount`; float; always present in responses. Example: `1.0`.
     #[serde(
         rename = "GpuCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub gpu_count: f64,
     /// Wire name `Frequency`; string; always present in responses. Example: `-/3.1GHz`.
     #[serde(
         rename = "Frequency",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub frequency: String,
     /// Wire name `StatusCategory`; string; always present in responses. Example: `EnoughStock`.
     #[serde(
         rename = "StatusCategory",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status_category: String,
 }
@@ -7760,18 +8036,22 @@ pub struct InternetBandwidthConfig {
     #[serde(
         rename = "StartTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub start_time: String,
     /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2023-11-05T14:30:00Z`.
     #[serde(
         rename = "EndTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub end_time: String,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
-    #[serde(rename = "InternetAccessible", default)]
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub internet_accessible: InternetAccessible,
 }
 /// Wire object `InternetChargeTypeConfig`.
@@ -7781,14 +8061,14 @@ pub struct InternetChargeTypeConfig {
     #[serde(
         rename = "InternetChargeType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub internet_charge_type: String,
     /// Wire name `Description`; string; always present in responses. Example: `postpaid monthly`.
     #[serde(
         rename = "Description",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub description: String,
 }
@@ -7955,21 +8235,21 @@ pub struct KeyPair {
     #[serde(
         rename = "KeyId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key_id: String,
     /// Wire name `KeyName`; string; always present in responses. Example: `mySkey`.
     #[serde(
         rename = "KeyName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key_name: String,
     /// Wire name `ProjectId`; int64; always present in responses. Example: `0`.
     #[serde(
         rename = "ProjectId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub project_id: i64,
     /// Wire name `Description`; string. Example: `mySkey`.
@@ -8046,49 +8326,49 @@ pub struct LaunchTemplateInfo {
     #[serde(
         rename = "LatestVersionNumber",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub latest_version_number: u64,
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-rf6ogz49`.
     #[serde(
         rename = "LaunchTemplateId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
     /// Wire name `LaunchTemplateName`; string; always present in responses. Example: `foobar`.
     #[serde(
         rename = "LaunchTemplateName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_name: String,
     /// Wire name `DefaultVersionNumber`; uint64; always present in responses. Example: `5`.
     #[serde(
         rename = "DefaultVersionNumber",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub default_version_number: u64,
     /// Wire name `LaunchTemplateVersionCount`; uint64; always present in responses. Example: `8`.
     #[serde(
         rename = "LaunchTemplateVersionCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version_count: u64,
     /// Wire name `CreatedBy`; string; always present in responses. Example: `1230000`.
     #[serde(
         rename = "CreatedBy",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_by: String,
     /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
     #[serde(
         rename = "CreationTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub creation_time: String,
 }
@@ -8096,53 +8376,69 @@ pub struct LaunchTemplateInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LaunchTemplateVersionData {
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement", default)]
+    #[serde(
+        rename = "Placement",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub placement: Placement,
     /// Wire name `InstanceType`; string; always present in responses. Example: `S1.SMALL2`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
     /// Wire name `InstanceName`; string; always present in responses. Example: `MyInstance`.
     #[serde(
         rename = "InstanceName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_name: String,
     /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_charge_type: String,
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
-    #[serde(rename = "SystemDisk", default)]
+    #[serde(
+        rename = "SystemDisk",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub system_disk: SystemDisk,
     /// Wire name `DataDisks`; list of [`DataDisk`].
     #[serde(rename = "DataDisks", default, skip_serializing_if = "Option::is_none")]
     pub data_disks: Option<Vec<DataDisk>>,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; always present in responses.
-    #[serde(rename = "InternetAccessible", default)]
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub internet_accessible: InternetAccessible,
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; always present in responses.
-    #[serde(rename = "VirtualPrivateCloud", default)]
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub virtual_private_cloud: VirtualPrivateCloud,
     /// Wire name `ImageId`; string; always present in responses. Example: `img-pi0aa46r`.
     #[serde(
         rename = "ImageId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub image_id: String,
     /// Wire name `SecurityGroupIds`; list of string; always present in responses. Example: `["sg-rf6ogz49"]`.
     #[serde(
         rename = "SecurityGroupIds",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub security_group_ids: Vec<String>,
     /// Wire name `LoginSettings`; [`LoginSettings`].
@@ -8168,11 +8464,15 @@ pub struct LaunchTemplateVersionData {
     #[serde(
         rename = "InstanceCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_count: u64,
     /// Wire name `EnhancedService`; [`EnhancedService`]; always present in responses.
-    #[serde(rename = "EnhancedService", default)]
+    #[serde(
+        rename = "EnhancedService",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub enhanced_service: EnhancedService,
     /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
     #[serde(
@@ -8234,7 +8534,7 @@ pub struct LaunchTemplateVersionData {
     #[serde(
         rename = "DisableApiTermination",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disable_api_termination: bool,
 }
@@ -8245,45 +8545,49 @@ pub struct LaunchTemplateVersionInfo {
     #[serde(
         rename = "LaunchTemplateVersion",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version: u64,
     /// Wire name `LaunchTemplateVersionData`; [`LaunchTemplateVersionData`]; always present in responses.
-    #[serde(rename = "LaunchTemplateVersionData", default)]
+    #[serde(
+        rename = "LaunchTemplateVersionData",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub launch_template_version_data: LaunchTemplateVersionData,
     /// Wire name `CreationTime`; ISO 8601 date-time string; always present in responses. Example: `2020-12-17T01:54:31Z`.
     #[serde(
         rename = "CreationTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub creation_time: String,
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-b8v1kcyq`.
     #[serde(
         rename = "LaunchTemplateId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_id: String,
     /// Wire name `IsDefaultVersion`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "IsDefaultVersion",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub is_default_version: bool,
     /// Wire name `LaunchTemplateVersionDescription`; string; always present in responses. Example: `MyVersion`.
     #[serde(
         rename = "LaunchTemplateVersionDescription",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub launch_template_version_description: String,
     /// Wire name `CreatedBy`; string; always present in responses. Example: `251001234`.
     #[serde(
         rename = "CreatedBy",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_by: String,
 }
@@ -8294,35 +8598,35 @@ pub struct LocalDiskType {
     #[serde(
         rename = "Type",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub r#type: String,
     /// Wire name `PartitionType`; string; always present in responses. Example: `ROOT`.
     #[serde(
         rename = "PartitionType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub partition_type: String,
     /// Wire name `MinSize`; int64; always present in responses. Example: `10`.
     #[serde(
         rename = "MinSize",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub min_size: i64,
     /// Wire name `MaxSize`; int64; always present in responses. Example: `20`.
     #[serde(
         rename = "MaxSize",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub max_size: i64,
     /// Wire name `Required`; string; always present in responses. Example: `REQUIRED`.
     #[serde(
         rename = "Required",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub required: String,
 }
@@ -9481,28 +9785,28 @@ pub struct OperationCountLimit {
     #[serde(
         rename = "Operation",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub operation: String,
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxx`.
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
     /// Wire name `CurrentCount`; int64; always present in responses. Example: `1`.
     #[serde(
         rename = "CurrentCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub current_count: i64,
     /// Wire name `LimitCount`; int64; always present in responses. Example: `5`.
     #[serde(
         rename = "LimitCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub limit_count: i64,
 }
@@ -9513,21 +9817,21 @@ pub struct OsVersion {
     #[serde(
         rename = "OsName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_name: String,
     /// Wire name `OsVersions`; list of string; always present in responses. Example: `["9"]`.
     #[serde(
         rename = "OsVersions",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub os_versions: Vec<String>,
     /// Wire name `Architecture`; list of string; always present in responses. Example: `x86_64`.
     #[serde(
         rename = "Architecture",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub architecture: Vec<String>,
 }
@@ -9542,7 +9846,7 @@ pub struct Placement {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// ID of the project the instance belongs to; 0, the default, is the default project.
@@ -9626,28 +9930,28 @@ pub struct PostPaidQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-1`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
 }
@@ -9658,35 +9962,35 @@ pub struct PrePaidQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
     /// Wire name `OnceQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "OnceQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub once_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
 }
@@ -9861,7 +10165,7 @@ pub struct PurchaseResourcePoolPacksResponse {
     #[serde(
         rename = "DedicatedResourcePackIdSet",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_id_set: Vec<String>,
     /// Wire name `RequestId`; string.
@@ -9950,21 +10254,21 @@ pub struct RegionInfo {
     #[serde(
         rename = "Region",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region: String,
     /// Wire name `RegionName`; string; always present in responses.
     #[serde(
         rename = "RegionName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region_name: String,
     /// Wire name `RegionState`; string; always present in responses. Example: `AVAILABLE`.
     #[serde(
         rename = "RegionState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub region_state: String,
 }
@@ -10228,7 +10532,7 @@ pub struct RepairTaskControlResponse {
     #[serde(
         rename = "TaskId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_id: String,
     /// Wire name `RequestId`; string.
@@ -10245,14 +10549,14 @@ pub struct RepairTaskInfo {
     #[serde(
         rename = "TaskId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_id: String,
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxxxxx`.
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
     /// Wire name `Alias`; string; always present in responses; may be null. Example: `myTask`.
@@ -10267,42 +10571,42 @@ pub struct RepairTaskInfo {
     #[serde(
         rename = "TaskTypeId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_type_id: u64,
     /// Wire name `TaskTypeName`; string; always present in responses.
     #[serde(
         rename = "TaskTypeName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_type_name: String,
     /// Wire name `TaskStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "TaskStatus",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub task_status: u64,
     /// Wire name `DeviceStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "DeviceStatus",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub device_status: u64,
     /// Wire name `OperateStatus`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "OperateStatus",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub operate_status: u64,
     /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2017-01-01 12:00:00`.
     #[serde(
         rename = "CreateTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub create_time: String,
     /// Wire name `AuthTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses; may be null. Example: `2017-01-03 12:00:00`.
@@ -10413,14 +10717,14 @@ pub struct RepairTaskInfo {
     #[serde(
         rename = "AuthType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auth_type: u64,
     /// Wire name `AuthSource`; string; always present in responses. Example: `Customer_auth`.
     #[serde(
         rename = "AuthSource",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auth_source: String,
 }
@@ -10823,104 +11127,112 @@ pub struct ResourcePoolPack {
     #[serde(
         rename = "DedicatedResourcePackId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_id: String,
     /// Wire name `DedicatedResourcePackName`; string; always present in responses.
     #[serde(
         rename = "DedicatedResourcePackName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_name: String,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
     /// Wire name `ResourcePoolPackType`; string; always present in responses. Example: `EXCLUSIVE`.
     #[serde(
         rename = "ResourcePoolPackType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_pool_pack_type: String,
     /// Wire name `Status`; string; always present in responses. Example: `ACTIVE`.
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status: String,
     /// Wire name `TotalCapacity`; [`ResourceCount`]; always present in responses.
-    #[serde(rename = "TotalCapacity", default)]
+    #[serde(
+        rename = "TotalCapacity",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub total_capacity: ResourceCount,
     /// Wire name `AvailableCapacity`; [`ResourceCount`]; always present in responses.
-    #[serde(rename = "AvailableCapacity", default)]
+    #[serde(
+        rename = "AvailableCapacity",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub available_capacity: ResourceCount,
     /// Wire name `HostIp`; string; always present in responses. Example: `3E7A16039D8E141849DE7C837DE70ECC`.
     #[serde(
         rename = "HostIp",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub host_ip: String,
     /// Wire name `RackId`; string; always present in responses. Example: `3E5BA837F9B5FFD91DCC02DBF501C7A7`.
     #[serde(
         rename = "RackId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub rack_id: String,
     /// Wire name `SwitchId`; string; always present in responses. Example: `7E87DEECE245155C880A7CF5355CD81F`.
     #[serde(
         rename = "SwitchId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub switch_id: String,
     /// Wire name `AutoPlacement`; bool; always present in responses. Example: `true`.
     #[serde(
         rename = "AutoPlacement",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub auto_placement: bool,
     /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_MANUAL_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub renew_flag: String,
     /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
     #[serde(
         rename = "StartTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub start_time: String,
     /// Wire name `EndTime`; ISO 8601 date-time string; always present in responses. Example: `2026-01-14T06:47:14Z`.
     #[serde(
         rename = "EndTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub end_time: String,
 }
@@ -10931,35 +11243,35 @@ pub struct ResourcePoolPackInstance {
     #[serde(
         rename = "DedicatedResourcePackId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub dedicated_resource_pack_id: String,
     /// Wire name `InstanceIdSet`; list of string; always present in responses. Example: `["ins-5u8lxsum"]`.
     #[serde(
         rename = "InstanceIdSet",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id_set: Vec<String>,
     /// Wire name `InstanceFamily`; string; always present in responses. Example: `SA9`.
     #[serde(
         rename = "InstanceFamily",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_family: String,
     /// Wire name `InstanceType`; string; always present in responses. Example: `SA9.96XLARGE1152`.
     #[serde(
         rename = "InstanceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_type: String,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-2`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
 }
@@ -11439,7 +11751,7 @@ pub struct RunInstancesResponse {
     #[serde(
         rename = "InstanceIdSet",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id_set: Vec<String>,
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
@@ -11488,14 +11800,14 @@ pub struct SharePermission {
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
     /// Wire name `AccountId`; string; always present in responses. Example: `2700036`.
     #[serde(
         rename = "AccountId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub account_id: String,
 }
@@ -11506,21 +11818,21 @@ pub struct Snapshot {
     #[serde(
         rename = "SnapshotId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub snapshot_id: String,
     /// Wire name `DiskUsage`; string; always present in responses. Example: `SYSTEM_DISK`.
     #[serde(
         rename = "DiskUsage",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_usage: String,
     /// Wire name `DiskSize`; int64; always present in responses. Example: `50`.
     #[serde(
         rename = "DiskSize",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub disk_size: i64,
 }
@@ -11566,28 +11878,28 @@ pub struct SpotPaidQuota {
     #[serde(
         rename = "UsedQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub used_quota: u64,
     /// Wire name `RemainingQuota`; uint64; always present in responses. Example: `90`.
     #[serde(
         rename = "RemainingQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub remaining_quota: u64,
     /// Wire name `TotalQuota`; uint64; always present in responses. Example: `100`.
     #[serde(
         rename = "TotalQuota",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_quota: u64,
     /// Wire name `Zone`; string; always present in responses. Example: `ap-nanjing-1`.
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
 }
@@ -11857,7 +12169,11 @@ impl tencentcloud_runtime::Validate for SyncImagesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SyncImagesResponse {
     /// Wire name `ImageSet`; list of [`SyncImage`]; always present in responses.
-    #[serde(rename = "ImageSet", default)]
+    #[serde(
+        rename = "ImageSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub image_set: Vec<SyncImage>,
     /// Wire name `RequestId`; string.
     #[serde(
@@ -11956,7 +12272,7 @@ pub struct Tag {
     #[serde(
         rename = "Key",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub key: String,
     /// Tag value.
@@ -11965,7 +12281,7 @@ pub struct Tag {
     #[serde(
         rename = "Value",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub value: String,
 }
@@ -12002,13 +12318,17 @@ pub struct TagSpecification {
     #[serde(
         rename = "ResourceType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub resource_type: String,
     /// Tags to bind.
     ///
     /// Wire name `Tags`; list of [`Tag`]; required in requests; always present in responses.
-    #[serde(rename = "Tags", default)]
+    #[serde(
+        rename = "Tags",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub tags: Vec<Tag>,
 }
 impl tencentcloud_runtime::Validate for TagSpecification {
@@ -12046,14 +12366,14 @@ pub struct TargetOs {
     #[serde(
         rename = "TargetOSType",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub target_os_type: String,
     /// Wire name `TargetOSVersion`; string; always present in responses. Example: `2.4`.
     #[serde(
         rename = "TargetOSVersion",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub target_os_version: String,
 }
@@ -12172,7 +12492,7 @@ pub struct VirtualPrivateCloud {
     #[serde(
         rename = "VpcId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub vpc_id: String,
     /// ID of the subnet, as listed by DescribeSubnets. See VpcId for `DEFAULT`.
@@ -12181,7 +12501,7 @@ pub struct VirtualPrivateCloud {
     #[serde(
         rename = "SubnetId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub subnet_id: String,
     /// Whether the instance serves as a public gateway, which needs a public IP and a VPC; default false.
@@ -12244,28 +12564,28 @@ pub struct ZoneInfo {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// Wire name `ZoneName`; string; always present in responses.
     #[serde(
         rename = "ZoneName",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone_name: String,
     /// Wire name `ZoneId`; string; always present in responses. Example: `100003`.
     #[serde(
         rename = "ZoneId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone_id: String,
     /// Wire name `ZoneState`; string; always present in responses. Example: `AVAILABLE`.
     #[serde(
         rename = "ZoneState",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone_state: String,
 }

@@ -35,7 +35,7 @@ pub struct DescribeInstancesResponse {
     #[serde(
         rename = "Names",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub names: Vec<String>,
     /// Request ID.

@@ -73,13 +73,17 @@ pub struct DescribeThingsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: i64,
     /// The page's things.
     ///
     /// Wire name `ThingSet`; list of [`Thing`]; always present in responses.
-    #[serde(rename = "ThingSet", default)]
+    #[serde(
+        rename = "ThingSet",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub thing_set: Vec<Thing>,
     /// How the batch is doing.
     ///
@@ -106,7 +110,7 @@ pub struct Health {
     #[serde(
         rename = "Status",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub status: String,
     /// Higher is better.
@@ -180,7 +184,7 @@ pub struct ListPoolsResponse {
     #[serde(
         rename = "PoolSet",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub pool_set: Vec<String>,
     /// Request ID.
@@ -306,7 +310,7 @@ pub struct Thing {
     #[serde(
         rename = "State",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub state: String,
     /// Its health, once known.

@@ -104,7 +104,7 @@ pub struct DescribeThingsResponse {
     #[serde(
         rename = "TotalCount",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub total_count: u64,
     /// Things.
@@ -186,7 +186,7 @@ pub struct Placement {
     #[serde(
         rename = "Zone",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone: String,
     /// Wire name `ProjectId`; int64. Example: `0`.
@@ -246,7 +246,7 @@ pub struct Thing {
     #[serde(
         rename = "InstanceId",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub instance_id: String,
     /// Same name after case conversion.
@@ -263,14 +263,14 @@ pub struct Thing {
     #[serde(
         rename = "Price",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub price: f64,
     /// Wire name `CreatedTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2020-01-01 00:00:00`.
     #[serde(
         rename = "CreatedTime",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub created_time: String,
     /// Wire name `ExpiredTime`; ISO 8601 date-time string; always present in responses; may be null. Example: `2020-01-01T00:00:00Z`.
@@ -282,7 +282,11 @@ pub struct Thing {
     )]
     pub expired_time: Option<String>,
     /// Wire name `Placement`; [`Placement`]; always present in responses.
-    #[serde(rename = "Placement", default)]
+    #[serde(
+        rename = "Placement",
+        default,
+        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
+    )]
     pub placement: Placement,
     /// A thing that contains a thing.
     ///
@@ -293,7 +297,7 @@ pub struct Thing {
     #[serde(
         rename = "Self",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub self_: bool,
 }

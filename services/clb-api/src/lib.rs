@@ -1,0 +1,13 @@
+// Written by `cargo xtask import`; rewritten when the service gains or loses a version.
+
+//! The Tencent Cloud `clb` API, version v20180317: a typed, signed client ([`Client`]) with a method per action, generated from the official description.
+//! Make it from a shared [`runtime::Client`] to share one connection pool, credentials and retry budget with other services.
+
+#[rustfmt::skip]
+mod generated;
+
+pub use errors::*;
+pub use generated::{errors, types, Client, PAGINATED_ACTIONS};
+pub use tencentcloud_runtime as runtime;
+pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
+pub use types::*;

@@ -1,0 +1,275 @@
+//! `cargo xtask import --from <tccli services dir> --service NAME`: a whole
+//! service, every version or one, into `spec/<name>/<version>/` and a crate
+//! `services/<name>-api/` (workspace member through `services/*`).
+//!
+//! The spec takes every action of the official description as
+//! [`import::import_parsed`] does for CVM (facts only: no Tencent prose, English
+//! titles, word examples dropped). `errors.json` lists every code of that
+//! service version's `errorcodes.py` (official Python SDK, pinned; codes
+//! only, with empty descriptions to write in English) except the codes every
+//! service shares, which the runtime holds. No per-action lists exist
+//! outside CVM's, so actions list none: a code reaches the caller as
+//! `Unknown` or `Common`, with its code and message intact.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use codegen::spec::{ApiFile, ErrorsFile, Metadata, UniqueMap};
+
+use crate::import::{self, ErrorSources, Options, SpecFiles};
+use crate::sdk_codes;
+
+const FETCH_ALL_CODES: &str = "scripts/fetch-sdk-errorcodes.py";
+/// Marks a `lib.rs` that import wrote and may rewrite when versions change.
+const LIB_HEADER: &str =
+    "// Written by `cargo xtask import`; rewritten when the service gains or loses a version.";
+
+pub struct ServiceOptions {
+    /// A tccli `services` directory: `<dir>/<service>/<version>/api.json`.
+    pub from: PathBuf,
+    pub services: Vec<String>,
+    /// One version (`v20170312`) instead of all.
+    pub version: Option<String>,
+    /// A directory `<dir>/<service>/<version>/errorcodes.py`, instead of the
+    /// pinned Python SDK fetched from PyPI.
+    pub errorcodes: Option<PathBuf>,
+    pub keep_docs: bool,
+}
+
+/// The versions of `service` in a tccli services directory, sorted.
+pub fn versions(from: &Path, service: &str) -> Result<Vec<String>, String> {
+    let dir = from.join(service);
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("no service `{service}` in {} ({e})", from.display()))?;
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("api.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    if out.is_empty() {
+        return Err(format!("{} has no <version>/api.json", dir.display()));
+    }
+    Ok(out)
+}
+
+/// The pinned Python SDK's error codes of every service, fetched once.
+pub fn fetch_all_codes(root: &Path) -> Result<PathBuf, String> {
+    let target = sdk_codes::target_dir(root);
+    let script = root.join(FETCH_ALL_CODES);
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg("--all")
+        .arg(target.join("official"))
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run python3 {}: {e} (or pass --errorcodes DIR)",
+                script.display()
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} --all failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+/// The codes every service shares: the runtime's.
+fn shared_codes() -> BTreeSet<String> {
+    tencentcloud_runtime::CommonErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect()
+}
+
+/// One service version's spec files from the official description.
+pub fn spec_for(
+    official: &ApiFile,
+    origin: &Path,
+    service_codes: BTreeSet<String>,
+    codes_origin: &str,
+    existing: Option<SpecFiles>,
+    keep_docs: bool,
+) -> Result<SpecFiles, String> {
+    let shared = shared_codes();
+    let mut files = existing.unwrap_or_else(|| SpecFiles {
+        api: ApiFile {
+            actions: UniqueMap::default(),
+            metadata: Metadata {
+                api_version: official.metadata.api_version.clone(),
+                service_short_name: official.metadata.service_short_name.clone(),
+                ..official.metadata.clone()
+            },
+            objects: UniqueMap::default(),
+            version: official.version.clone(),
+        },
+        errors: ErrorsFile::default(),
+    });
+    let sources = ErrorSources {
+        service: service_codes.clone(),
+        service_origin: codes_origin.to_owned(),
+        per_action: Default::default(),
+        per_action_origin: "(none: only CVM has per-action lists)".to_owned(),
+    };
+    let opts = Options {
+        from: origin.to_path_buf(),
+        actions: Vec::new(),
+        all: true,
+        keep_docs,
+        errors_from: None,
+        errorcodes: None,
+        overwrite: true,
+    };
+    import::import_parsed(&mut files, official, &sources, &opts)?;
+    // Attached to no action: the per-action lists were empty. Keep every
+    // code the service has, for reference and for a service-wide match.
+    for code in service_codes.into_iter().filter(|c| !shared.contains(c)) {
+        files.errors.codes.0.entry(code).or_default();
+    }
+    files.errors.actions.0.clear();
+    Ok(files)
+}
+
+/// Imports `opts.services` and regenerates; returns lines to print.
+pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>, String> {
+    let codes_dir = match &opts.errorcodes {
+        Some(dir) => dir.clone(),
+        None => fetch_all_codes(root)?,
+    };
+    let mut lines = Vec::new();
+    for service in &opts.services {
+        if service == "cvm" {
+            return Err(
+                "cvm is imported action by action into spec/cvm (cargo xtask import --from api.json --all), \
+                 keeping its curated docs and rules"
+                    .to_owned(),
+            );
+        }
+        let all = versions(&opts.from, service)?;
+        let chosen: Vec<String> = match &opts.version {
+            Some(v) if all.contains(v) => vec![v.clone()],
+            Some(v) => {
+                return Err(format!(
+                    "`{service}` has no version {v}; it has {}",
+                    all.join(", ")
+                ))
+            }
+            None => all,
+        };
+        for version in &chosen {
+            let origin = opts.from.join(service).join(version).join("api.json");
+            let text = std::fs::read_to_string(&origin)
+                .map_err(|e| format!("cannot read {}: {e}", origin.display()))?;
+            let official = codegen::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
+            let codes_path = codes_dir.join(service).join(version).join("errorcodes.py");
+            let codes = sdk_codes::read(&codes_path)?;
+            let dir = root.join("spec").join(service).join(version);
+            let existing = if dir.join("api.json").is_file() {
+                Some(import::read_spec(&dir)?)
+            } else {
+                None
+            };
+            let files = spec_for(
+                &official,
+                &origin,
+                codes,
+                &codes_path.display().to_string(),
+                existing,
+                opts.keep_docs,
+            )?;
+            let rules_path = dir.join(codegen::model::RULES_FILE);
+            let rules = std::fs::read_to_string(&rules_path)
+                .unwrap_or_else(|_| "{\n  \"objects\": {}\n}\n".to_owned());
+            // Checked before anything is written.
+            let api = import::to_stable_json(&files.api)?;
+            let errors = import::to_stable_json(&files.errors)?;
+            let model = codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
+            codegen::generate(&model, &dir.display().to_string()).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            import::write_spec(&dir, &files)?;
+            if !rules_path.is_file() {
+                std::fs::write(&rules_path, rules)
+                    .map_err(|e| format!("cannot write {}: {e}", rules_path.display()))?;
+            }
+            lines.push(format!(
+                "{service} {version}: {} actions, {} objects, {} codes",
+                model.actions.len(),
+                model.objects.len(),
+                files.errors.codes.0.len()
+            ));
+        }
+        write_crate(root, service)?;
+    }
+    Ok(lines)
+}
+
+/// `services/<service>-api` with a `lib.rs` mounting every version in `spec/`.
+fn write_crate(root: &Path, service: &str) -> Result<(), String> {
+    let dir = root.join("services").join(format!("{service}-api"));
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
+    let spec = root.join("spec").join(service);
+    let mut versions: Vec<String> = std::fs::read_dir(&spec)
+        .map_err(|e| format!("cannot read {}: {e}", spec.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("api.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    versions.sort();
+    let manifest = dir.join("Cargo.toml");
+    if !manifest.is_file() {
+        let text = format!(
+            "[package]\nname = \"{service}-api\"\nversion = \"0.1.0\"\nedition.workspace = true\nlicense.workspace = true\n\
+             publish.workspace = true\ndescription = \"Typed, signed Rust client for the Tencent Cloud `{service}` API, \
+             generated from the official description\"\n\n[dependencies]\ntencentcloud-runtime.workspace = true\n\
+             serde.workspace = true\n"
+        );
+        std::fs::write(&manifest, text).map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
+    }
+    let lib = src.join("lib.rs");
+    let current = std::fs::read_to_string(&lib).ok();
+    if current.as_ref().is_some_and(|text| !text.starts_with(LIB_HEADER)) {
+        // Edited by hand: leave it.
+        return Ok(());
+    }
+    let text = lib_rs(service, &versions);
+    if current.as_deref() != Some(text.as_str()) {
+        std::fs::write(&lib, text).map_err(|e| format!("cannot write {}: {e}", lib.display()))?;
+    }
+    Ok(())
+}
+
+/// One version: its client and types at the crate root. Several: a module each.
+pub fn lib_rs(service: &str, versions: &[String]) -> String {
+    let mut out = format!("{LIB_HEADER}\n\n");
+    if let [version] = versions {
+        out.push_str(&format!(
+            "//! The Tencent Cloud `{service}` API, version {version}: a typed, signed client \
+             ([`Client`]) with a method per action, generated from the official description.\n\
+             //! Make it from a shared [`runtime::Client`] to share one connection pool, credentials \
+             and retry budget with other services.\n\n\
+             #[rustfmt::skip]\nmod generated;\n\n\
+             pub use errors::*;\npub use generated::{{errors, types, Client, PAGINATED_ACTIONS}};\n\
+             pub use tencentcloud_runtime as runtime;\npub use tencentcloud_runtime::{{CallOptions, Config, Error, ServiceError}};\n\
+             pub use types::*;\n"
+        ));
+    } else {
+        out.push_str(&format!(
+            "//! The Tencent Cloud `{service}` API, a module per version ({}), each with its typed, signed \
+             client and types, generated from the official descriptions.\n\n\
+             pub use tencentcloud_runtime as runtime;\n",
+            versions.join(", ")
+        ));
+        for version in versions {
+            out.push_str(&format!(
+                "\n/// Version {version} of the API.\n#[rustfmt::skip]\n#[path = \"generated/{version}/mod.rs\"]\npub mod {version};\n"
+            ));
+        }
+    }
+    out
+}
