@@ -177,7 +177,9 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
 
 pub(crate) fn leaf_type(model: &Model, leaf: &Leaf) -> TokenStream {
     match leaf {
-        Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso) => quote!(String),
+        Leaf::Scalar(
+            Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary,
+        ) => quote!(String),
         Leaf::Scalar(Scalar::I64) => quote!(i64),
         Leaf::Scalar(Scalar::U64) => quote!(u64),
         Leaf::Scalar(Scalar::F64) => quote!(f64),
@@ -313,9 +315,16 @@ fn validate_tokens(object: &Object) -> TokenStream {
         if m.required {
             match (&m.ty.leaf, m.ty.list) {
                 (_, true) => body.push(quote!(v.required_list(value);)),
-                (Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso), false) => {
-                    body.push(quote!(v.required_str(value);))
-                }
+                (
+                    Leaf::Scalar(
+                        Scalar::String
+                        | Scalar::DateTime
+                        | Scalar::DateTimeIso
+                        | Scalar::Date
+                        | Scalar::Binary,
+                    ),
+                    false,
+                ) => body.push(quote!(v.required_str(value);)),
                 _ => {}
             }
         }
@@ -636,6 +645,12 @@ fn client_file(model: &Model) -> TokenStream {
         if !action.document.trim().is_empty() {
             text.push_str("\n\n");
             text.push_str(&prose(&action.document));
+        }
+        if action.skip_sign {
+            text.push_str(
+                "\n\nThe service takes this action unsigned: call it through a client made from \
+                 `tencentcloud_runtime::Config::unsigned()`.",
+            );
         }
         text.push_str(&format!(
             "\n\nWire action `{}`, version {version}. Errors: [`{}`](super::errors::{}).",

@@ -53,6 +53,8 @@ pub struct Action {
     pub read_only: bool,
     /// How the action pages, if it does (see [`crate::paging`]).
     pub paging: Option<Paging>,
+    /// The service takes it unsigned (`skip_sign` in the spec).
+    pub skip_sign: bool,
 }
 
 /// Name prefixes of the actions that only read. Tencent Cloud names actions
@@ -132,6 +134,11 @@ pub enum Scalar {
     DateTime,
     /// A string holding an ISO 8601 time.
     DateTimeIso,
+    /// A string holding `YYYY-MM-DD`.
+    Date,
+    /// File content. Sent as a JSON string: the runtime sends JSON only (the
+    /// official SDKs upload such actions' files as multipart forms).
+    Binary,
     I64,
     U64,
     F64,
@@ -145,6 +152,8 @@ impl Scalar {
             (K::String | K::List, "string") => Scalar::String,
             (K::String | K::List, "datetime") => Scalar::DateTime,
             (K::String | K::List, "datetime_iso") => Scalar::DateTimeIso,
+            (K::String | K::List, "date") => Scalar::Date,
+            (K::Binary, "binary") => Scalar::Binary,
             (K::Int | K::List, "int64") => Scalar::I64,
             (K::Int | K::List, "uint64") => Scalar::U64,
             (K::Float | K::List, "float") => Scalar::F64,
@@ -159,6 +168,8 @@ impl Scalar {
             Scalar::String => "string",
             Scalar::DateTime => "date-time string (`YYYY-MM-DD HH:MM:SS`)",
             Scalar::DateTimeIso => "ISO 8601 date-time string",
+            Scalar::Date => "date string (`YYYY-MM-DD`)",
+            Scalar::Binary => "binary content, sent as a string",
             Scalar::I64 => "int64",
             Scalar::U64 => "uint64",
             Scalar::F64 => "float",
@@ -188,20 +199,13 @@ pub fn build(
     check_metadata(api, &mut problems);
     let objects = &api.objects.0;
 
-    // Object and member names, member types, references.
-    let mut rust_type_names: HashMap<String, String> = HashMap::new();
+    // Object and member names, member types, references. Names that clash
+    // once converted are made unique later (see `RustNames`), not refused.
     for (name, object) in objects {
         let path = format!("objects.{name}");
         if !names::is_identifier(name) {
             problems.api(&path, format!("object name `{name}` is not an identifier"));
             continue;
-        }
-        let rust = names::type_name(name);
-        if let Some(other) = rust_type_names.insert(rust.clone(), name.clone()) {
-            problems.api(
-                &path,
-                format!("object name `{name}` and `{other}` both become the Rust type `{rust}`"),
-            );
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, member) in object.members.iter().enumerate() {
@@ -227,32 +231,11 @@ pub fn build(
     // Actions.
     let mut in_roots = Vec::new();
     let mut out_roots = Vec::new();
-    let mut methods: HashMap<String, String> = HashMap::new();
     for (name, action) in &api.actions.0 {
         let path = format!("actions.{name}");
         if !names::is_identifier(name) {
             problems.api(&path, format!("action name `{name}` is not an identifier"));
             continue;
-        }
-        let method = names::method_name(name);
-        if let Some(other) = methods.insert(method.clone(), name.clone()) {
-            problems.api(
-                &path,
-                format!("actions `{name}` and `{other}` both become the method `{method}`"),
-            );
-        }
-        if RESERVED_METHODS.contains(&method.as_str()) {
-            problems.api(
-                &path,
-                format!("action `{name}` would become `{method}`, which the client already defines"),
-            );
-        }
-        let error_enum = format!("{}Error", names::type_name(name));
-        if let Some(object) = rust_type_names.get(&error_enum) {
-            problems.api(
-                &format!("objects.{object}"),
-                format!("object `{object}` clashes with the error type generated for action `{name}`"),
-            );
         }
         for (field, target, roots) in [
             ("input", &action.input, &mut in_roots),
@@ -287,15 +270,6 @@ pub fn build(
             }
         }
     }
-    for name in GENERATED_TYPE_NAMES {
-        if let Some(object) = rust_type_names.get(*name) {
-            problems.api(
-                &format!("objects.{object}"),
-                format!("object `{object}` clashes with the generated type `{name}`"),
-            );
-        }
-    }
-
     // An object no action reaches has no side to take its optionality from,
     // and no caller: it is left over from a removed action (or misspelt).
     let roots: Vec<String> = in_roots.iter().chain(&out_roots).cloned().collect();
@@ -326,6 +300,7 @@ pub fn build(
         }
     }
     problems.into_result()?;
+    let rust = RustNames::new(api);
     let responses: BTreeSet<&String> = out_roots.iter().collect();
     let mut model_objects = Vec::with_capacity(objects.len());
     for (name, object) in objects {
@@ -370,7 +345,7 @@ pub fn build(
             .collect();
         model_objects.push(Object {
             name: name.clone(),
-            rust_name: names::type_name(name),
+            rust_name: rust.types[name].clone(),
             document: object.document.clone(),
             members,
             in_input,
@@ -397,16 +372,17 @@ pub fn build(
                 name: name.clone(),
                 title: action.name.clone(),
                 document: action.document.clone(),
-                method: names::method_name(name),
+                method: rust.methods[name].clone(),
                 input: action.input.clone().unwrap_or_default(),
                 output: action.output.clone().unwrap_or_default(),
-                input_type: names::type_name(action.input.as_deref().unwrap_or_default()),
-                output_type: names::type_name(action.output.as_deref().unwrap_or_default()),
-                error_enum: format!("{}Error", names::type_name(name)),
+                input_type: rust.types[action.input.as_deref().unwrap_or_default()].clone(),
+                output_type: rust.types[action.output.as_deref().unwrap_or_default()].clone(),
+                error_enum: rust.error_enums[name].clone(),
                 errors: error_codes(listed.into_iter(), &describe),
                 needs_region: !rules.actions_without_region.contains(name),
                 read_only: is_read_only(name),
                 paging: None,
+                skip_sign: action.skip_sign.unwrap_or(false),
             }
         })
         .collect();
@@ -436,8 +412,19 @@ pub fn build(
     Ok(model)
 }
 
-/// Methods the runtime's `Client` has itself.
-const RESERVED_METHODS: &[&str] = &["new", "call", "send", "config", "from_env", "builder"];
+/// Methods the generated `Client` has besides the actions' (and a few the
+/// runtime's has, kept free so the two read alike).
+const RESERVED_METHODS: &[&str] = &[
+    "new",
+    "call",
+    "send",
+    "config",
+    "from_env",
+    "from_config",
+    "runtime",
+    "with_options",
+    "builder",
+];
 /// Types the generated code emits or names unqualified beside the objects.
 const GENERATED_TYPE_NAMES: &[&str] = &[
     "CommonErrorCode",
@@ -453,15 +440,72 @@ const GENERATED_TYPE_NAMES: &[&str] = &[
     "Deserialize",
 ];
 
-fn unique_field_name(wire: &str, taken: &mut BTreeSet<String>) -> String {
-    let base = names::field_name(wire);
-    let mut name = base.clone();
-    let mut n = 2;
-    while !taken.insert(name.clone()) {
-        name = format!("{}_{n}", base.trim_start_matches("r#"));
-        n += 1;
+/// The Rust names of a spec's types and methods, each unique in its namespace.
+///
+/// Wire names that differ only in case (`DBInstance`, `DbInstance`), or whose
+/// conversion is a name the generated code already uses (an object `Option`,
+/// `Error`, `Result`, `Box`, `Client`), must still become distinct Rust names.
+/// The rule, deterministic and independent of anything but the spec:
+/// - types share one namespace (the crate re-exports `types::*` and
+///   `errors::*` side by side): first the names in [`GENERATED_TYPE_NAMES`],
+///   then each action's error enum `<Action>Error` in action order, then each
+///   object in wire-name order; a name already taken gets `Value`, then
+///   `Value2`, `Value3`… (`Option` → `OptionValue`; of `DBInstance` and
+///   `DbInstance`, the second in byte order becomes `DbInstanceValue`);
+/// - methods: [`RESERVED_METHODS`] first, then each action in order; a taken
+///   name gets `_2`, `_3`… (`describe_db` then `describe_db_2`), as members do.
+struct RustNames {
+    /// Object wire name → Rust type.
+    types: HashMap<String, String>,
+    /// Action → its error enum.
+    error_enums: HashMap<String, String>,
+    /// Action → its method.
+    methods: HashMap<String, String>,
+}
+
+impl RustNames {
+    fn new(api: &ApiFile) -> Self {
+        let mut taken: BTreeSet<String> = GENERATED_TYPE_NAMES.iter().map(|s| s.to_string()).collect();
+        let error_enums = api
+            .actions
+            .0
+            .keys()
+            .map(|action| {
+                let base = format!("{}Error", names::type_name(action));
+                (action.clone(), names::unique_type_name(&base, &mut taken))
+            })
+            .collect();
+        let types = api
+            .objects
+            .0
+            .keys()
+            .map(|object| {
+                let base = names::type_name(object);
+                (object.clone(), names::unique_type_name(&base, &mut taken))
+            })
+            .collect();
+        let mut taken: BTreeSet<String> = RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
+        let methods = api
+            .actions
+            .0
+            .keys()
+            .map(|action| {
+                (
+                    action.clone(),
+                    names::unique_snake_name(names::method_name(action), &mut taken),
+                )
+            })
+            .collect();
+        RustNames {
+            types,
+            error_enums,
+            methods,
+        }
     }
-    name
+}
+
+fn unique_field_name(wire: &str, taken: &mut BTreeSet<String>) -> String {
+    names::unique_snake_name(names::field_name(wire), taken)
 }
 
 fn error_codes<'a>(
@@ -524,7 +568,8 @@ fn resolve_type(
         }
         kind => {
             let allowed = match kind {
-                MemberKind::String => "string, datetime or datetime_iso",
+                MemberKind::String => "string, datetime, datetime_iso or date",
+                MemberKind::Binary => "binary",
                 MemberKind::Int => "int64 or uint64",
                 MemberKind::Float => "float",
                 _ => "bool",
@@ -544,7 +589,7 @@ fn resolve_type(
 fn is_scalar_name(name: &str) -> bool {
     matches!(
         name,
-        "string" | "datetime" | "datetime_iso" | "int64" | "uint64" | "float" | "bool"
+        "string" | "datetime" | "datetime_iso" | "date" | "binary" | "int64" | "uint64" | "float" | "bool"
     )
 }
 
@@ -715,7 +760,7 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
                 continue;
             };
             let is_list = m.kind == MemberKind::List;
-            let stringy = matches!(m.member.as_str(), "string" | "datetime" | "datetime_iso")
+            let stringy = matches!(m.member.as_str(), "string" | "datetime" | "datetime_iso" | "date")
                 && matches!(m.kind, MemberKind::String | MemberKind::List);
             let inty = matches!(m.member.as_str(), "int64" | "uint64");
             if (rule.min_items.is_some() || rule.max_items.is_some()) && !is_list {

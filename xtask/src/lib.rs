@@ -3,3 +3,4 @@
 pub mod import;
 pub mod regen;
 pub mod sdk_codes;
+pub mod services;
