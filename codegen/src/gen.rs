@@ -18,11 +18,25 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// Where the generated module goes, as far as the generated code must know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// The crate holds several versions of the service, each a module: the
+    /// crate-wide `#[macro_export]` macro is then `<service>_v<date>_actions`
+    /// (`monitor_v20180724_actions`), since two `monitor_actions` would clash.
+    pub several_versions: bool,
+}
+
 /// Generates `mod.rs`, `types.rs`, `errors.rs` and `client.rs`. `source` names
 /// the spec directory in the header, e.g. `spec/cvm/v20170312`.
 pub fn generate(model: &Model, source: &str) -> Result<Vec<GeneratedFile>, Error> {
+    generate_with(model, source, Layout::default())
+}
+
+/// [`generate`] for a module mounted as `layout` says.
+pub fn generate_with(model: &Model, source: &str, layout: Layout) -> Result<Vec<GeneratedFile>, Error> {
     let files = [
-        ("mod.rs", mod_file(model)),
+        ("mod.rs", mod_file(model, layout)),
         ("types.rs", types_file(model)),
         ("errors.rs", errors_file(model)),
         ("client.rs", client_file(model)),
@@ -87,12 +101,25 @@ fn prose(text: &str) -> String {
     out.join("\n")
 }
 
-fn mod_file(model: &Model) -> TokenStream {
+/// The name of the `#[macro_export]` macro listing the actions.
+pub fn actions_macro_name(model: &Model, layout: Layout) -> String {
+    if layout.several_versions {
+        format!(
+            "{}_v{}_actions",
+            model.service,
+            model.api_version.replace('-', "")
+        )
+    } else {
+        format!("{}_actions", model.service)
+    }
+}
+
+fn mod_file(model: &Model, layout: Layout) -> TokenStream {
     let version = format!(
         " Generated from the `{}` API description, version {}.",
         model.service, model.api_version
     );
-    let macro_name = format_ident!("{}_actions", model.service);
+    let macro_name = format_ident!("{}", actions_macro_name(model, layout));
     let macro_doc = format!(
         "Calls `$callback!` with every action of the spec as \
          `Action: Request => Response, method;`, for code that handles each\n\
@@ -364,7 +391,13 @@ fn validate_tokens(object: &Object) -> TokenStream {
         match (m.optional, m.required, body.is_empty()) {
             // Optional in Rust because responses may omit it, yet required in
             // requests: `None` is a missing parameter.
-            (true, true, _) => checks.push(quote! {
+            // Nothing to check on the value but its presence.
+            (true, true, true) => checks.push(quote! {
+                if self.#field.is_none() {
+                    v.field(#wire, |v| v.missing());
+                }
+            }),
+            (true, true, false) => checks.push(quote! {
                 match &self.#field {
                     Some(value) => { #check }
                     None => v.field(#wire, |v| v.missing()),

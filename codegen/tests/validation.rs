@@ -658,3 +658,33 @@ fn status_is_optional_and_skip_sign_is_known() {
         "api.json: actions.StartInstances.skip_sign: invalid type: string",
     );
 }
+
+// Found by `cargo xtask services --compile` (monitor): a required bool in an
+// object that responses also carry is `Option` in Rust, and its check was
+// `Some(value) => v.field("Enabled", |v| {})`, two unused bindings.
+#[test]
+fn a_required_member_with_nothing_to_check_but_presence() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["Switch"] = json!({"document": "", "type": "object", "members": [
+        {"document": "", "member": "bool", "name": "Enabled", "required": true, "type": "bool"}
+    ]});
+    let switch = json!({"document": "", "member": "Switch", "name": "Switch", "type": "object"});
+    api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(switch.clone());
+    api["objects"]["StartInstancesResponse"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(switch);
+    let model = model(&api, &errors, &rules);
+    let types = codegen::generate(&model, "x")
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "types.rs")
+        .unwrap();
+    let text = types.contents;
+    assert!(text.contains("pub enabled: Option<bool>,"), "{text}");
+    assert!(text.contains("if self.enabled.is_none() {"), "{text}");
+    assert!(!text.contains("|v| {}"), "{text}");
+}
