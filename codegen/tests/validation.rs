@@ -688,3 +688,28 @@ fn a_required_member_with_nothing_to_check_but_presence() {
     assert!(text.contains("if self.enabled.is_none() {"), "{text}");
     assert!(!text.contains("|v| {}"), "{text}");
 }
+
+// Found by `cargo xtask services --compile`: monitor's two versions share a
+// crate, and two `#[macro_export] macro_rules! monitor_actions` clash.
+#[test]
+fn several_versions_in_one_crate_get_versioned_macros() {
+    let (api, errors, rules) = base();
+    let model = model(&api, &errors, &rules);
+    let mod_rs = |layout| {
+        codegen::generate_with(&model, "x", layout)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.name == "mod.rs")
+            .unwrap()
+            .contents
+    };
+    assert!(mod_rs(codegen::Layout::default()).contains("macro_rules! cvm_actions {"));
+    let versioned = mod_rs(codegen::Layout {
+        several_versions: true,
+    });
+    assert!(
+        versioned.contains("macro_rules! cvm_v20170312_actions {"),
+        "{versioned}"
+    );
+    assert!(!versioned.contains("cvm_actions"), "{versioned}");
+}

@@ -185,7 +185,12 @@ fn run_services(
     let ids = services::discover(&inputs.descriptions, only)?;
     let common = services::common_codes(root)?;
     let threads = threads.unwrap_or_else(services::default_threads);
-    let outcomes = services::check_all(&inputs, &ids, &common, compile.is_some(), threads);
+    let options = services::RunOptions {
+        generate: true,
+        keep_files: compile.is_some(),
+        threads,
+    };
+    let outcomes = services::check_all(&inputs, &ids, &common, &options);
     for line in services::report_lines(&outcomes) {
         println!("{line}");
     }

@@ -163,15 +163,35 @@ pub struct Outcome {
     pub files: Vec<GeneratedFile>,
 }
 
-/// Runs one service version through import, validation and generation.
-///
-/// `several_versions`: the service has other versions, which `--compile`
-/// mounts beside this one in one crate (see [`codegen::Layout`]).
+/// How far to take each service version, and with what.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Generate (and parse and format) the code, not only validate the spec.
+    pub generate: bool,
+    /// Keep the generated files in [`Outcome::files`] (for `--compile`).
+    pub keep_files: bool,
+    pub threads: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            generate: true,
+            keep_files: false,
+            threads: default_threads(),
+        }
+    }
+}
+
+/// Runs one service version through import, validation and (when
+/// `options.generate`) generation. `several_versions`: the service has other
+/// versions, which `--compile` mounts beside this one in one crate (see
+/// [`codegen::Layout`]).
 pub fn check(
     inputs: &Inputs,
     id: &ServiceVersion,
     common: &BTreeMap<String, String>,
-    keep: bool,
+    options: &RunOptions,
     several_versions: bool,
 ) -> Outcome {
     let started = Instant::now();
@@ -186,7 +206,7 @@ pub fn check(
         files: Vec::new(),
     };
     let layout = codegen::Layout { several_versions };
-    if let Err(problems) = check_into(inputs, id, common, keep, layout, &mut outcome) {
+    if let Err(problems) = check_into(inputs, id, common, options, layout, &mut outcome) {
         outcome.problems = problems;
     }
     outcome.elapsed = started.elapsed();
@@ -197,7 +217,7 @@ fn check_into(
     inputs: &Inputs,
     id: &ServiceVersion,
     common: &BTreeMap<String, String>,
-    keep: bool,
+    options: &RunOptions,
     layout: codegen::Layout,
     outcome: &mut Outcome,
 ) -> Result<(), Vec<String>> {
@@ -242,11 +262,14 @@ fn check_into(
             .collect()
     };
     let model = codegen::model_from_texts(&api_text, &errors_text, EMPTY_RULES, None).map_err(rename)?;
+    if !options.generate {
+        return Ok(());
+    }
     let source = format!("official {}/{}", id.service, id.version);
     let files =
         codegen::generate_with(&model, &source, layout).map_err(|e| vec![format!("{api_name}: {e}")])?;
     outcome.lines = files.iter().map(|f| f.contents.lines().count()).sum();
-    if keep {
+    if options.keep_files {
         outcome.files = files;
     }
     Ok(())
@@ -255,15 +278,15 @@ fn check_into(
 /// A `rules.json` with no rules.
 pub const EMPTY_RULES: &str = r#"{"objects": {}}"#;
 
-/// [`check`] on every service version, on `threads` threads; outcomes in the
-/// order of `ids`, whatever order they finish in.
+/// [`check`] on every service version, on `options.threads` threads;
+/// outcomes in the order of `ids`, whatever order they finish in.
 pub fn check_all(
     inputs: &Inputs,
     ids: &[ServiceVersion],
     common: &BTreeMap<String, String>,
-    keep: bool,
-    threads: usize,
+    options: &RunOptions,
 ) -> Vec<Outcome> {
+    let threads = options.threads;
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; ids.len()]);
     std::thread::scope(|scope| {
@@ -272,7 +295,7 @@ pub fn check_all(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(id) = ids.get(i) else { break };
                 let several = ids.iter().filter(|other| other.service == id.service).count() > 1;
-                let outcome = check(inputs, id, common, keep, several);
+                let outcome = check(inputs, id, common, options, several);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
             });
         }
