@@ -409,7 +409,7 @@ fn write_json(path: &Path, value: &serde_json::Value) {
 fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
     let root = tccli::workspace_root();
     let dir = scratch("import-restore");
-    for name in ["api.json", "errors.json", "rules.json"] {
+    for name in ["api.json", "errors.json", "rules.json", "waiters.json"] {
         std::fs::copy(root.join(SPEC).join(name), dir.join(name)).unwrap();
     }
     let original_api = std::fs::read_to_string(dir.join("api.json")).unwrap();
