@@ -12,6 +12,18 @@ pub struct SpecError {
     pub message: String,
 }
 
+impl SpecError {
+    /// `path: message`, or the message alone: for callers that name the file
+    /// themselves (the file the spec was made from, say).
+    pub fn path_and_message(&self) -> String {
+        if self.path.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.path, self.message)
+        }
+    }
+}
+
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {

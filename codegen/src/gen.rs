@@ -18,11 +18,25 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// Where the generated module goes, as far as the generated code must know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// The crate holds several versions of the service, each a module: the
+    /// crate-wide `#[macro_export]` macro is then `<service>_v<date>_actions`
+    /// (`monitor_v20180724_actions`), since two `monitor_actions` would clash.
+    pub several_versions: bool,
+}
+
 /// Generates `mod.rs`, `types.rs`, `errors.rs` and `client.rs`. `source` names
 /// the spec directory in the header, e.g. `spec/cvm/v20170312`.
 pub fn generate(model: &Model, source: &str) -> Result<Vec<GeneratedFile>, Error> {
+    generate_with(model, source, Layout::default())
+}
+
+/// [`generate`] for a module mounted as `layout` says.
+pub fn generate_with(model: &Model, source: &str, layout: Layout) -> Result<Vec<GeneratedFile>, Error> {
     let files = [
-        ("mod.rs", mod_file(model)),
+        ("mod.rs", mod_file(model, layout)),
         ("types.rs", types_file(model)),
         ("errors.rs", errors_file(model)),
         ("client.rs", client_file(model)),
@@ -87,12 +101,25 @@ fn prose(text: &str) -> String {
     out.join("\n")
 }
 
-fn mod_file(model: &Model) -> TokenStream {
+/// The name of the `#[macro_export]` macro listing the actions.
+pub fn actions_macro_name(model: &Model, layout: Layout) -> String {
+    if layout.several_versions {
+        format!(
+            "{}_v{}_actions",
+            model.service,
+            model.api_version.replace('-', "")
+        )
+    } else {
+        format!("{}_actions", model.service)
+    }
+}
+
+fn mod_file(model: &Model, layout: Layout) -> TokenStream {
     let version = format!(
         " Generated from the `{}` API description, version {}.",
         model.service, model.api_version
     );
-    let macro_name = format_ident!("{}_actions", model.service);
+    let macro_name = format_ident!("{}", actions_macro_name(model, layout));
     let macro_doc = format!(
         "Calls `$callback!` with every action of the spec as \
          `Action: Request => Response, method;`, for code that handles each\n\
@@ -177,9 +204,9 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
 
 pub(crate) fn leaf_type(model: &Model, leaf: &Leaf) -> TokenStream {
     match leaf {
-        Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date) => {
-            quote!(String)
-        }
+        Leaf::Scalar(
+            Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary,
+        ) => quote!(String),
         Leaf::Scalar(Scalar::I64) => quote!(i64),
         Leaf::Scalar(Scalar::U64) => quote!(u64),
         Leaf::Scalar(Scalar::F64) => quote!(f64),
@@ -326,7 +353,13 @@ fn validate_tokens(object: &Object) -> TokenStream {
             match (&m.ty.leaf, m.ty.list) {
                 (_, true) => body.push(quote!(v.required_list(value);)),
                 (
-                    Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date),
+                    Leaf::Scalar(
+                        Scalar::String
+                        | Scalar::DateTime
+                        | Scalar::DateTimeIso
+                        | Scalar::Date
+                        | Scalar::Binary,
+                    ),
                     false,
                 ) => body.push(quote!(v.required_str(value);)),
                 _ => {}
@@ -368,6 +401,7 @@ fn validate_tokens(object: &Object) -> TokenStream {
         match (m.optional, m.required, body.is_empty()) {
             // Optional in Rust because responses may omit it, yet required in
             // requests: `None` is a missing parameter.
+            // Nothing to check on the value but its presence.
             (true, true, true) => checks.push(quote! {
                 if self.#field.is_none() {
                     v.field(#wire, |v| v.missing());
@@ -565,7 +599,7 @@ fn client_file(model: &Model) -> TokenStream {
         let name = &action.name;
         let needs_region = action.needs_region;
         let read_only = action.read_only;
-        let unsigned = action.unsigned.then(|| {
+        let unsigned = action.skip_sign.then(|| {
             quote!(
                 const UNSIGNED: bool = true;
             )
@@ -610,6 +644,12 @@ fn client_file(model: &Model) -> TokenStream {
         if !action.document.trim().is_empty() {
             text.push_str("\n\n");
             text.push_str(&prose(&action.document));
+        }
+        if action.skip_sign {
+            text.push_str(
+                "\n\nThe service takes this action unsigned: it is sent with `Authorization: SKIP` \
+                 and needs no credentials.",
+            );
         }
         text.push_str(&format!(
             "\n\nWire action `{}`, version {version}. Errors: [`{}`](super::errors::{}).",

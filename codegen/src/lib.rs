@@ -25,7 +25,7 @@ pub mod waiters;
 use std::path::Path;
 
 pub use error::{Error, SpecError, SpecErrors};
-pub use gen::{generate, header, GeneratedFile};
+pub use gen::{actions_macro_name, generate, generate_with, header, GeneratedFile, Layout};
 pub use model::Model;
 
 use model::{API_FILE, ERRORS_FILE, RULES_FILE};

@@ -1,5 +1,7 @@
 //! Wire names → Rust names.
 
+use std::collections::BTreeSet;
+
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be plain identifiers. Most become raw identifiers
@@ -42,6 +44,35 @@ pub fn variant_name_separated(code: &str) -> String {
             .collect::<Vec<_>>()
             .join("_"),
     )
+}
+
+/// `base`, or if `taken` has it, `base` + `Value`, then `Value2`, `Value3`…
+/// (a number straight after a name ending in a digit would read as part of
+/// it: `Ipv62`). The result is added to `taken`.
+pub fn unique_type_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_string();
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        name = if n == 1 {
+            format!("{}Value", base.trim_end_matches('_'))
+        } else {
+            format!("{}Value{n}", base.trim_end_matches('_'))
+        };
+        n += 1;
+    }
+    name
+}
+
+/// `base`, or if `taken` has it, `base_2`, `base_3`… (a raw `r#type` becomes
+/// `type_2`, which needs no escaping). The result is added to `taken`.
+pub fn unique_snake_name(base: String, taken: &mut BTreeSet<String>) -> String {
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{}_{n}", base.trim_start_matches("r#").trim_end_matches('_'));
+        n += 1;
+    }
+    name
 }
 
 fn escape(name: String) -> String {
@@ -101,5 +132,20 @@ mod tests {
         assert!(!is_identifier("1Instance"));
         assert!(!is_identifier("Instance.Id"));
         assert!(!is_identifier(""));
+    }
+
+    #[test]
+    fn unique_names_take_a_suffix_when_taken() {
+        let mut taken = BTreeSet::from(["Option".to_string()]);
+        assert_eq!(unique_type_name("Option", &mut taken), "OptionValue");
+        assert_eq!(unique_type_name("Option", &mut taken), "OptionValue2");
+        assert_eq!(unique_type_name("Self_", &mut taken), "Self_");
+        assert_eq!(unique_type_name("Self_", &mut taken), "SelfValue");
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique_snake_name("r#type".into(), &mut taken), "r#type");
+        assert_eq!(unique_snake_name("r#type".into(), &mut taken), "type_2");
+        assert_eq!(unique_snake_name("self_".into(), &mut taken), "self_");
+        assert_eq!(unique_snake_name("self_".into(), &mut taken), "self_2");
+        assert_eq!(unique_snake_name("self_".into(), &mut taken), "self_3");
     }
 }

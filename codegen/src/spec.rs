@@ -76,11 +76,13 @@ pub struct ActionDef {
     pub input: Option<String>,
     pub name: String,
     pub output: Option<String>,
-    /// The action takes no signature (`Authorization: SKIP`), e.g. STS
-    /// `AssumeRoleWithWebIdentity`, whose proof is in the request.
+    /// The service takes the action unsigned (`Authorization: SKIP`): STS's
+    /// `AssumeRoleWithWebIdentity` and `AssumeRoleWithSAML`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_sign: Option<bool>,
-    pub status: String,
+    /// `online`, `deprecated`; a few official actions have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -105,21 +107,37 @@ pub enum Usage {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemberDef {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flag")]
     pub disabled: Option<bool>,
     pub document: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
     pub member: String,
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flag")]
     pub output_required: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flag")]
     pub required: Option<bool>,
     #[serde(rename = "type")]
     pub kind: MemberKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flag")]
     pub value_allowed_null: Option<bool>,
+}
+
+/// A member's flag: `true`/`false`, or `1`/`0` as one official description
+/// (databuddy 2026-07-15) writes `required`. Nothing else: `2` or `"yes"`
+/// would be a guess.
+fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    use serde_json::Value;
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(b)),
+        Value::Number(n) if n.as_u64() == Some(0) => Ok(Some(false)),
+        Value::Number(n) if n.as_u64() == Some(1) => Ok(Some(true)),
+        other => Err(serde::de::Error::custom(format!(
+            "invalid flag `{other}`, expected true, false, 1 or 0"
+        ))),
+    }
 }
 
 /// The `type` of a member.
@@ -132,6 +150,8 @@ pub enum MemberKind {
     Bool,
     List,
     Object,
+    /// File content (`member` is `binary` too): cii's `DescribeQualityScore`.
+    Binary,
 }
 
 /// `errors.json`.

@@ -114,7 +114,7 @@ fn check_expected(scalar: Scalar, expected: &str) -> Result<(), String> {
         Scalar::U64 => expected.parse::<u64>().is_ok(),
         Scalar::F64 => expected.parse::<f64>().is_ok(),
         Scalar::Bool => matches!(expected, "true" | "false"),
-        Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date => true,
+        Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary => true,
     };
     if ok {
         Ok(())

@@ -206,15 +206,40 @@ fn bad_metadata() {
     );
 }
 
+/// Adds an object named `name` with no members, reached from the request.
+fn add_reached_object(api: &mut Value, name: &str) {
+    api["objects"][name] = json!({"document": "", "members": [], "type": "object"});
+    let members = api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap();
+    let field = format!("Field{}", members.len());
+    members.push(json!({"document": "", "member": name, "name": field, "type": "object"}));
+}
+
+fn model(api: &Value, errors: &Value, rules: &Value) -> codegen::Model {
+    let model = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    codegen::generate(&model, "x").expect("a valid model generates");
+    model
+}
+
+fn rust_type(model: &codegen::Model, object: &str) -> String {
+    model.object(object).unwrap().rust_name.clone()
+}
+
+// No official description has such a pair today, but the rule that renames
+// `Option` covers it: two objects whose names differ only in case get
+// distinct types, the later in wire order with `Value`.
 #[test]
-fn objects_that_become_the_same_rust_type() {
+fn objects_that_become_the_same_rust_type_are_told_apart() {
     let (mut api, errors, rules) = base();
-    api["objects"]["Data_disk"] = json!({"document": "", "members": [], "type": "object"});
-    api["objects"]["DataDisk"] = json!({"document": "", "members": [], "type": "object"});
-    assert_reports(
-        problems(&api, &errors, &rules),
-        "both become the Rust type `DataDisk`",
-    );
+    add_reached_object(&mut api, "Data_disk");
+    add_reached_object(&mut api, "DataDisk");
+    add_reached_object(&mut api, "DataDiskValue");
+    let model = model(&api, &errors, &rules);
+    assert_eq!(rust_type(&model, "DataDisk"), "DataDisk");
+    assert_eq!(rust_type(&model, "DataDiskValue"), "DataDiskValue");
+    assert_eq!(rust_type(&model, "Data_disk"), "DataDiskValue2");
 }
 
 #[test]
@@ -371,40 +396,68 @@ fn add_action(api: &mut Value, name: &str) {
     api["actions"][name] = action;
 }
 
+fn method(model: &codegen::Model, action: &str) -> String {
+    model
+        .actions
+        .iter()
+        .find(|a| a.name == action)
+        .unwrap()
+        .method
+        .clone()
+}
+
 #[test]
-fn actions_that_become_the_same_method() {
+fn actions_that_become_the_same_method_are_told_apart() {
     let (mut api, errors, rules) = base();
     add_action(&mut api, "Start_Instances");
-    assert_reports(
-        problems(&api, &errors, &rules),
-        "both become the method `start_instances`",
-    );
+    let model = model(&api, &errors, &rules);
+    assert_eq!(method(&model, "StartInstances"), "start_instances");
+    assert_eq!(method(&model, "Start_Instances"), "start_instances_2");
+    let enums: Vec<&str> = model.actions.iter().map(|a| a.error_enum.as_str()).collect();
+    assert_eq!(enums, ["StartInstancesError", "StartInstancesErrorValue"]);
 }
 
 #[test]
-fn an_action_named_like_a_client_method() {
+fn an_action_named_like_a_client_method_is_renamed() {
     let (mut api, errors, rules) = base();
     add_action(&mut api, "Send");
-    assert_reports(
-        problems(&api, &errors, &rules),
-        "api.json: actions.Send: action `Send` would become `send`, which the client already defines",
-    );
+    add_action(&mut api, "WithOptions");
+    let model = model(&api, &errors, &rules);
+    assert_eq!(method(&model, "Send"), "send_2");
+    assert_eq!(method(&model, "WithOptions"), "with_options_2");
 }
 
+// Found by `cargo xtask services`: ess and lke have an object `Option`, gs and
+// ssl `Error`, iai and scf `Result`, tiia `Box`.
 #[test]
-fn an_object_named_like_a_generated_type() {
+fn an_object_named_like_a_generated_type_is_renamed() {
     let (mut api, errors, rules) = base();
-    api["objects"]["StartInstancesError"] = json!({"document": "", "members": [], "type": "object"});
-    api["objects"]["String"] = json!({"document": "", "members": [], "type": "object"});
-    let found = problems(&api, &errors, &rules);
-    assert_reports(
-        found.clone(),
-        "api.json: objects.StartInstancesError: object `StartInstancesError` clashes with the error type generated for action `StartInstances`",
-    );
-    assert_reports(
-        found,
-        "api.json: objects.String: object `String` clashes with the generated type `String`",
-    );
+    for name in [
+        "StartInstancesError",
+        "String",
+        "Option",
+        "Error",
+        "Result",
+        "Box",
+        "Client",
+        "Self",
+    ] {
+        add_reached_object(&mut api, name);
+    }
+    let model = model(&api, &errors, &rules);
+    for (object, rust) in [
+        ("StartInstancesError", "StartInstancesErrorValue"),
+        ("String", "StringValue"),
+        ("Option", "OptionValue"),
+        ("Error", "ErrorValue"),
+        ("Result", "ResultValue"),
+        ("Box", "BoxValue"),
+        ("Client", "ClientValue"),
+        ("Self", "Self_"),
+    ] {
+        assert_eq!(rust_type(&model, object), rust, "{object}");
+    }
+    assert_eq!(model.actions[0].error_enum, "StartInstancesError");
 }
 
 #[test]
@@ -521,4 +574,142 @@ fn objects_no_action_reaches() {
         })
         .collect();
     assert_eq!(found, expected);
+}
+
+// Found by `cargo xtask services`: member types and flags of the official
+// descriptions that CVM's never used.
+#[test]
+fn date_and_binary_members_are_strings() {
+    let (mut api, errors, rules) = base();
+    let members = api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap();
+    members.push(json!({"document": "", "member": "date", "name": "Day", "type": "string"}));
+    members.push(json!({"document": "", "member": "date", "name": "Days", "type": "list"}));
+    members.push(
+        json!({"document": "", "member": "binary", "name": "File", "required": true, "type": "binary"}),
+    );
+    members.push(json!({"document": "", "member": "bool", "name": "Flags", "type": "list"}));
+    members.push(json!({"document": "", "member": "float", "name": "Weights", "type": "list"}));
+    let model = model(&api, &errors, &rules);
+    let types = codegen::generate(&model, "x")
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "types.rs")
+        .unwrap();
+    for field in [
+        "pub day: Option<String>,",
+        "pub days: Option<Vec<String>>,",
+        "pub file: String,",
+        "pub flags: Option<Vec<bool>>,",
+        "pub weights: Option<Vec<f64>>,",
+    ] {
+        assert!(
+            types.contents.contains(field),
+            "{field} not in\n{}",
+            types.contents
+        );
+    }
+}
+
+#[test]
+fn binary_is_only_binary() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["member"] = json!("string");
+    member0(&mut api)["type"] = json!("binary");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].member: unknown member type `string` for type `binary` (expected binary)",
+    );
+}
+
+// databuddy 2026-07-15 writes `"required": 1`.
+#[test]
+fn flags_may_be_one_or_zero_but_nothing_else() {
+    let (mut api, errors, rules) = base();
+    member0(&mut api)["required"] = json!(1);
+    member0(&mut api)["disabled"] = json!(0);
+    let model = model(&api, &errors, &rules);
+    let member = &model.object("StartInstancesRequest").unwrap().members[0];
+    assert!(member.required && !member.deprecated);
+    member0(&mut api)["required"] = json!(2);
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].required: invalid flag `2`, expected true, false, 1 or 0",
+    );
+    member0(&mut api)["required"] = json!("yes");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: objects.StartInstancesRequest.members[0].required: invalid flag `\"yes\"`",
+    );
+}
+
+// Nine official actions (aai's `Chat`, ...) have no `status`; sts marks two `skip_sign`.
+#[test]
+fn status_is_optional_and_skip_sign_is_known() {
+    let (mut api, errors, rules) = base();
+    let action = api["actions"]["StartInstances"].as_object_mut().unwrap();
+    action.remove("status");
+    action.insert("skip_sign".into(), json!(true));
+    model(&api, &errors, &rules);
+    api["actions"]["StartInstances"]["skip_sign"] = json!("yes");
+    assert_reports(
+        problems(&api, &errors, &rules),
+        "api.json: actions.StartInstances.skip_sign: invalid type: string",
+    );
+}
+
+// Found by `cargo xtask services --compile` (monitor): a required bool in an
+// object that responses also carry is `Option` in Rust, and its check was
+// `Some(value) => v.field("Enabled", |v| {})`, two unused bindings.
+#[test]
+fn a_required_member_with_nothing_to_check_but_presence() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["Switch"] = json!({"document": "", "type": "object", "members": [
+        {"document": "", "member": "bool", "name": "Enabled", "required": true, "type": "bool"}
+    ]});
+    let switch = json!({"document": "", "member": "Switch", "name": "Switch", "type": "object"});
+    api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(switch.clone());
+    api["objects"]["StartInstancesResponse"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(switch);
+    let model = model(&api, &errors, &rules);
+    let types = codegen::generate(&model, "x")
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "types.rs")
+        .unwrap();
+    let text = types.contents;
+    assert!(text.contains("pub enabled: Option<bool>,"), "{text}");
+    assert!(text.contains("if self.enabled.is_none() {"), "{text}");
+    assert!(!text.contains("|v| {}"), "{text}");
+}
+
+// Found by `cargo xtask services --compile`: monitor's two versions share a
+// crate, and two `#[macro_export] macro_rules! monitor_actions` clash.
+#[test]
+fn several_versions_in_one_crate_get_versioned_macros() {
+    let (api, errors, rules) = base();
+    let model = model(&api, &errors, &rules);
+    let mod_rs = |layout| {
+        codegen::generate_with(&model, "x", layout)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.name == "mod.rs")
+            .unwrap()
+            .contents
+    };
+    assert!(mod_rs(codegen::Layout::default()).contains("macro_rules! cvm_actions {"));
+    let versioned = mod_rs(codegen::Layout {
+        several_versions: true,
+    });
+    assert!(
+        versioned.contains("macro_rules! cvm_v20170312_actions {"),
+        "{versioned}"
+    );
+    assert!(!versioned.contains("cvm_actions"), "{versioned}");
 }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use codegen::model::{closest, reachable};
-use codegen::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, ObjectDef};
+use codegen::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, Metadata, ObjectDef, UniqueMap};
 
 use crate::sdk_codes;
 
@@ -225,6 +225,46 @@ pub fn import(
 ) -> Result<Report, String> {
     let official = codegen::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
     import_parsed(ours, &official, sources, opts)
+}
+
+/// The official description `official` (read from `from`) in our spec form,
+/// as `import --all` would make it into an empty spec: every action and the
+/// objects they reach, facts only (no Tencent prose: documents dropped,
+/// English titles, word examples dropped), metadata reduced to the service
+/// name and version. Error codes are the caller's business.
+pub fn facts_only(official: &ApiFile, from: &Path) -> Result<(ApiFile, Report), String> {
+    let metadata = Metadata {
+        api_version: official.metadata.api_version.clone(),
+        service_short_name: official.metadata.service_short_name.clone(),
+        // `api_brief`, `serviceNameCN` and the like are prose.
+        other: BTreeMap::new(),
+    };
+    let mut files = SpecFiles {
+        api: ApiFile {
+            actions: UniqueMap::default(),
+            metadata,
+            objects: UniqueMap::default(),
+            version: official.version.clone(),
+        },
+        errors: ErrorsFile::default(),
+    };
+    let sources = ErrorSources {
+        service: BTreeSet::new(),
+        service_origin: String::new(),
+        per_action: BTreeMap::new(),
+        per_action_origin: String::new(),
+    };
+    let opts = Options {
+        from: from.to_path_buf(),
+        actions: Vec::new(),
+        all: true,
+        keep_docs: false,
+        errors_from: None,
+        errorcodes: None,
+        overwrite: false,
+    };
+    let report = import_parsed(&mut files, official, &sources, &opts)?;
+    Ok((files.api, report))
 }
 
 /// [`import`] from an official description already parsed.
@@ -441,6 +481,7 @@ fn facts(m: &MemberDef) -> String {
         MemberKind::Bool => "bool",
         MemberKind::List => "list",
         MemberKind::Object => "object",
+        MemberKind::Binary => "binary",
     };
     format!(
         "{kind}<{}> required={} output_required={} nullable={} disabled={} example={:?}",

@@ -4,3 +4,4 @@ pub mod import;
 pub mod regen;
 pub mod sdk_codes;
 pub mod service;
+pub mod services;

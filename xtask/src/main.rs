@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use xtask::{import, regen};
+use xtask::{import, regen, services};
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Project automation for the CVM SDK workspace")]
@@ -32,7 +32,7 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
         /// A service to import whole (every version unless --version); repeatable.
-        #[arg(long = "service", value_name = "NAME", conflicts_with_all = ["actions", "all", "errors", "overwrite"])]
+        #[arg(long = "service", value_name = "NAME", conflicts_with_all = ["actions", "all", "errors", "overwrite", "keep_docs"])]
         services: Vec<String>,
         /// With --service: only this version, e.g. v20170312.
         #[arg(long, requires = "services")]
@@ -59,6 +59,29 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Run every official service version (tccli's descriptions, the Python
+    /// SDK's error codes) through import, validation and generation, in
+    /// memory, and print a row per service version; fail if any has a problem.
+    Services {
+        /// The official descriptions, <DIR>/<service>/<version>/api.json, instead
+        /// of the pinned tccli ones fetched from PyPI and cached under target/.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// The error codes, <DIR>/<service>/<version>/errorcodes.py, instead of the
+        /// pinned Python SDK ones fetched from PyPI and cached under target/.
+        #[arg(long, value_name = "DIR")]
+        errorcodes: Option<PathBuf>,
+        /// Only this service (its directory name, e.g. `vpc`); repeatable.
+        #[arg(long = "only", value_name = "SERVICE")]
+        only: Vec<String>,
+        /// Also write the generated code as a Cargo workspace under DIR (a crate
+        /// per service) and run `cargo check` on it.
+        #[arg(long, value_name = "DIR")]
+        compile: Option<PathBuf>,
+        /// Threads generating at once (default: the cores available).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,7 +99,6 @@ fn main() -> ExitCode {
             from,
             services,
             version,
-            keep_docs,
             errorcodes,
             ..
         } if !services.is_empty() => {
@@ -85,7 +107,6 @@ fn main() -> ExitCode {
                 services,
                 version,
                 errorcodes,
-                keep_docs,
             };
             xtask::service::import_services(&root, &opts).and_then(|lines| {
                 for line in lines {
@@ -115,6 +136,13 @@ fn main() -> ExitCode {
             };
             run_import(&root, &opts)
         }
+        Command::Services {
+            from,
+            errorcodes,
+            only,
+            compile,
+            threads,
+        } => run_services(&root, from, errorcodes, &only, compile.as_deref(), threads),
     };
     match result {
         Ok(code) => code,
@@ -173,4 +201,54 @@ fn run_import(root: &std::path::Path, opts: &import::Options) -> Result<ExitCode
         eprintln!("{line}");
     }
     run_regen(root, false)
+}
+
+fn run_services(
+    root: &std::path::Path,
+    from: Option<PathBuf>,
+    errorcodes: Option<PathBuf>,
+    only: &[String],
+    compile: Option<&std::path::Path>,
+    threads: Option<usize>,
+) -> Result<ExitCode, String> {
+    let started = std::time::Instant::now();
+    let inputs = services::Inputs::resolve(root, from, errorcodes)?;
+    let ids = services::discover(&inputs.descriptions, only)?;
+    let common = services::common_codes();
+    let threads = threads.unwrap_or_else(services::default_threads);
+    let options = services::RunOptions {
+        generate: true,
+        keep_files: compile.is_some(),
+        threads,
+    };
+    let outcomes = services::check_all(&inputs, &ids, &common, &options);
+    for line in services::report_lines(&outcomes) {
+        println!("{line}");
+    }
+    println!(
+        "wall time: {:.2} s ({threads} threads)",
+        started.elapsed().as_secs_f64()
+    );
+    let mut ok = outcomes.iter().all(|o| o.problems.is_empty());
+    if let Some(dir) = compile {
+        let started = std::time::Instant::now();
+        let crates = services::write_workspace(root, dir, &outcomes)?;
+        println!(
+            "wrote {} crates under {}; cargo check:",
+            crates.len(),
+            dir.display()
+        );
+        let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["check", "--workspace", "--quiet"])
+            .current_dir(dir)
+            .status()
+            .map_err(|e| format!("cannot run cargo check in {}: {e}", dir.display()))?;
+        println!(
+            "cargo check: {} in {:.1} s",
+            if status.success() { "ok" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        ok &= status.success();
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

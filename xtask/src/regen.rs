@@ -10,6 +10,8 @@ pub struct Target {
     /// The `generated` directory of the service's crate, or a module per
     /// version inside it when the service has several.
     pub out: String,
+    /// The crate holds several versions (see [`codegen::Layout`]).
+    pub several_versions: bool,
 }
 
 /// The spec directory `cargo xtask import` writes CVM's actions into.
@@ -61,7 +63,11 @@ pub fn targets(root: &Path) -> Result<Vec<Target>, String> {
             } else {
                 format!("{crate_dir}/src/generated/{version}")
             };
-            targets.push(Target { spec, out });
+            targets.push(Target {
+                spec,
+                out,
+                several_versions: versions.len() > 1,
+            });
         }
     }
     Ok(targets)
@@ -120,7 +126,10 @@ pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
     let mut total = 0;
     for target in targets(root)? {
         let model = codegen::load_dir(&root.join(&target.spec)).map_err(|e| e.to_string())?;
-        let files = codegen::generate(&model, &target.spec).map_err(|e| e.to_string())?;
+        let layout = codegen::Layout {
+            several_versions: target.several_versions,
+        };
+        let files = codegen::generate_with(&model, &target.spec, layout).map_err(|e| e.to_string())?;
         let out_dir = root.join(&target.out);
         total += files.len();
         for file in &files {

@@ -15,9 +15,34 @@ const FETCH_SCRIPT: &str = "scripts/fetch-sdk-errorcodes.py";
 /// The codes of `text`, the contents of an `errorcodes.py` named `file` in
 /// messages. A line that is neither blank, a comment nor `NAME = 'Code'` is an
 /// error naming the file and line: a format change should stop the import,
-/// not silently lose codes.
+/// not silently lose codes. So is a value that is not an error code, or a
+/// file without codes: CVM's has hundreds.
 pub fn parse(file: &str, text: &str) -> Result<BTreeSet<String>, String> {
-    let mut codes = BTreeSet::new();
+    let parsed = parse_any(file, text)?;
+    if let Some(first) = parsed.malformed.into_iter().next() {
+        return Err(first);
+    }
+    if parsed.codes.is_empty() {
+        return Err(format!("{file}: no error codes found"));
+    }
+    Ok(parsed.codes)
+}
+
+/// What [`parse_any`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    pub codes: BTreeSet<String>,
+    /// `file:line: why` for each constant whose value is not an error code
+    /// (cpdp 2019-08-20 has `INTERNALERROR_ = 'InternalError.'`).
+    pub malformed: Vec<String>,
+}
+
+/// [`parse`] for any service's file: one without codes is an empty set (a
+/// dozen services define none), and constants whose values are not error
+/// codes are returned apart rather than failing the file. Lines that are not
+/// constants, and constants defined twice, are still errors.
+pub fn parse_any(file: &str, text: &str) -> Result<Parsed, String> {
+    let mut parsed = Parsed::default();
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     for (index, raw) in text.lines().enumerate() {
         let line_no = index + 1;
@@ -31,12 +56,15 @@ pub fn parse(file: &str, text: &str) -> Result<BTreeSet<String>, String> {
                 "{file}:{line_no}: `{name}` is defined twice (first on line {first})"
             ));
         }
-        codes.insert(code.to_string());
+        if codegen::model::is_error_code(code) {
+            parsed.codes.insert(code.to_string());
+        } else {
+            parsed.malformed.push(format!(
+                "{file}:{line_no}: `{name}` is `{code}`, not an error code like `InvalidInstanceId.NotFound`"
+            ));
+        }
     }
-    if codes.is_empty() {
-        return Err(format!("{file}: no error codes found"));
-    }
-    Ok(codes)
+    Ok(parsed)
 }
 
 /// `NAME = 'Code'` (either quote, optionally followed by a comment) →
@@ -64,11 +92,6 @@ fn parse_constant(line: &str) -> Result<(&str, &str), String> {
     if !rest.is_empty() && !rest.starts_with('#') {
         return Err(format!("unexpected text after the string given to `{name}`"));
     }
-    if !codegen::model::is_error_code(code) {
-        return Err(format!(
-            "`{name}` is `{code}`, not an error code like `InvalidInstanceId.NotFound`"
-        ));
-    }
     Ok((name, code))
 }
 
@@ -78,31 +101,53 @@ pub fn read(path: &Path) -> Result<BTreeSet<String>, String> {
     parse(&path.display().to_string(), &text)
 }
 
-/// The target directory, where fetched official files are cached.
-pub fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
+/// Reads and parses any service's `errorcodes.py` (see [`parse_any`]).
+pub fn read_any(path: &Path) -> Result<Parsed, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse_any(&path.display().to_string(), &text)
 }
 
 /// The pinned `errorcodes.py`, fetched from PyPI on first use and cached under
 /// the target directory (the test suite fetches tccli the same way).
 pub fn fetch(root: &Path) -> Result<PathBuf, String> {
-    let target = target_dir(root);
-    let script = root.join(FETCH_SCRIPT);
-    let output = Command::new("python3")
-        .arg(&script)
+    run_fetch_script(
+        root,
+        FETCH_SCRIPT,
+        false,
+        "(or pass --errorcodes path/to/errorcodes.py)",
+    )
+}
+
+/// The directory holding every service version's pinned `errorcodes.py`,
+/// as `<dir>/<service>/<version>/errorcodes.py`, fetched like [`fetch`].
+pub fn fetch_all(root: &Path) -> Result<PathBuf, String> {
+    run_fetch_script(root, FETCH_SCRIPT, true, "(or pass --errorcodes DIR)")
+}
+
+/// The directory holding every service version's official description, as
+/// `<dir>/<service>/<version>/api.json`, fetched from the pinned tccli wheel.
+pub fn fetch_all_descriptions(root: &Path) -> Result<PathBuf, String> {
+    run_fetch_script(root, "scripts/fetch-tccli.py", true, "(or pass --from DIR)")
+}
+
+/// Runs a fetch script with the cache directory `target/official` (`--all`
+/// first when `all`) and returns the path it prints.
+fn run_fetch_script(root: &Path, script: &str, all: bool, instead: &str) -> Result<PathBuf, String> {
+    let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    };
+    let script = root.join(script);
+    let mut command = Command::new("python3");
+    command.arg(&script);
+    if all {
+        command.arg("--all");
+    }
+    let output = command
         .arg(target.join("official"))
         .output()
-        .map_err(|e| {
-            format!(
-                "cannot run python3 {} to fetch the Python SDK's error codes: {e} \
-                 (or pass --errorcodes path/to/errorcodes.py)",
-                script.display()
-            )
-        })?;
+        .map_err(|e| format!("cannot run python3 {}: {e} {instead}", script.display()))?;
     if !output.status.success() {
         return Err(format!(
             "{} failed ({}): {}",

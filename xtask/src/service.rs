@@ -13,14 +13,12 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use codegen::spec::{ApiFile, ErrorsFile, Metadata, UniqueMap};
+use codegen::spec::ApiFile;
 
-use crate::import::{self, ErrorSources, Options, SpecFiles};
-use crate::sdk_codes;
+use crate::import::{self, SpecFiles};
+use crate::{sdk_codes, services};
 
-const FETCH_ALL_CODES: &str = "scripts/fetch-sdk-errorcodes.py";
 /// Marks a `lib.rs` that import wrote and may rewrite when versions change.
 const LIB_HEADER: &str =
     "// Written by `cargo xtask import`; rewritten when the service gains or loses a version.";
@@ -34,7 +32,6 @@ pub struct ServiceOptions {
     /// A directory `<dir>/<service>/<version>/errorcodes.py`, instead of the
     /// pinned Python SDK fetched from PyPI.
     pub errorcodes: Option<PathBuf>,
-    pub keep_docs: bool,
 }
 
 /// The versions of `service` in a tccli services directory, sorted.
@@ -54,92 +51,66 @@ pub fn versions(from: &Path, service: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// The pinned Python SDK's error codes of every service, fetched once.
-pub fn fetch_all_codes(root: &Path) -> Result<PathBuf, String> {
-    let target = sdk_codes::target_dir(root);
-    let script = root.join(FETCH_ALL_CODES);
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg("--all")
-        .arg(target.join("official"))
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run python3 {}: {e} (or pass --errorcodes DIR)",
-                script.display()
-            )
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "{} --all failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
-}
-
-/// The codes every service shares: the runtime's.
-fn shared_codes() -> BTreeSet<String> {
-    tencentcloud_runtime::CommonErrorCode::ALL
-        .iter()
-        .map(|c| c.as_str().to_owned())
-        .collect()
-}
-
-/// One service version's spec files from the official description.
+/// One service version's spec files from the official description: the
+/// facts of every action ([`import::facts_only`]) and the service's own codes
+/// ([`services::errors_file`]). Our English documentation in `existing`, if
+/// any, is kept.
 pub fn spec_for(
     official: &ApiFile,
     origin: &Path,
-    service_codes: BTreeSet<String>,
-    codes_origin: &str,
+    service_codes: &BTreeSet<String>,
     existing: Option<SpecFiles>,
-    keep_docs: bool,
 ) -> Result<SpecFiles, String> {
-    let shared = shared_codes();
-    let mut files = existing.unwrap_or_else(|| SpecFiles {
-        api: ApiFile {
-            actions: UniqueMap::default(),
-            metadata: Metadata {
-                api_version: official.metadata.api_version.clone(),
-                service_short_name: official.metadata.service_short_name.clone(),
-                ..official.metadata.clone()
-            },
-            objects: UniqueMap::default(),
-            version: official.version.clone(),
-        },
-        errors: ErrorsFile::default(),
-    });
-    let sources = ErrorSources {
-        service: service_codes.clone(),
-        service_origin: codes_origin.to_owned(),
-        per_action: Default::default(),
-        per_action_origin: "(none: only CVM has per-action lists)".to_owned(),
+    let (api, _report) = import::facts_only(official, origin)?;
+    let mut files = SpecFiles {
+        api,
+        errors: services::errors_file(service_codes, &services::common_codes()),
     };
-    let opts = Options {
-        from: origin.to_path_buf(),
-        actions: Vec::new(),
-        all: true,
-        keep_docs,
-        errors_from: None,
-        errorcodes: None,
-        overwrite: true,
-    };
-    import::import_parsed(&mut files, official, &sources, &opts)?;
-    // Attached to no action: the per-action lists were empty. Keep every
-    // code the service has, for reference and for a service-wide match.
-    for code in service_codes.into_iter().filter(|c| !shared.contains(c)) {
-        files.errors.codes.0.entry(code).or_default();
+    if let Some(existing) = existing {
+        keep_our_docs(&mut files.api, &existing.api);
+        for (code, description) in existing.errors.codes.0 {
+            if let Some(slot) = files.errors.codes.0.get_mut(&code) {
+                *slot = description;
+            }
+        }
     }
-    files.errors.actions.0.clear();
     Ok(files)
+}
+
+/// Documents we wrote (English) survive a re-import.
+fn keep_our_docs(api: &mut ApiFile, ours: &ApiFile) {
+    for (name, action) in &mut api.actions.0 {
+        if let Some(mine) = ours.actions.0.get(name) {
+            if !mine.document.is_empty() {
+                action.document = mine.document.clone();
+            }
+            action.name = mine.name.clone();
+        }
+    }
+    for (name, object) in &mut api.objects.0 {
+        let Some(mine) = ours.objects.0.get(name) else {
+            continue;
+        };
+        if !mine.document.is_empty() {
+            object.document = mine.document.clone();
+        }
+        for member in &mut object.members {
+            if let Some(m) = mine
+                .members
+                .iter()
+                .find(|m| m.name == member.name && !m.document.is_empty())
+            {
+                member.document = m.document.clone();
+            }
+        }
+    }
 }
 
 /// Imports `opts.services` and regenerates; returns lines to print.
 pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>, String> {
     let codes_dir = match &opts.errorcodes {
         Some(dir) => dir.clone(),
-        None => fetch_all_codes(root)?,
+        None => sdk_codes::fetch_all(root)?,
     };
     let mut lines = Vec::new();
     for service in &opts.services {
@@ -167,21 +138,14 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
                 .map_err(|e| format!("cannot read {}: {e}", origin.display()))?;
             let official = codegen::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
             let codes_path = codes_dir.join(service).join(version).join("errorcodes.py");
-            let codes = sdk_codes::read(&codes_path)?;
+            let codes = sdk_codes::read_any(&codes_path)?.codes;
             let dir = root.join("spec").join(service).join(version);
             let existing = if dir.join("api.json").is_file() {
                 Some(import::read_spec(&dir)?)
             } else {
                 None
             };
-            let files = spec_for(
-                &official,
-                &origin,
-                codes,
-                &codes_path.display().to_string(),
-                existing,
-                opts.keep_docs,
-            )?;
+            let files = spec_for(&official, &origin, &codes, existing)?;
             let rules_path = dir.join(codegen::model::RULES_FILE);
             let rules = std::fs::read_to_string(&rules_path)
                 .unwrap_or_else(|_| "{\n  \"objects\": {}\n}\n".to_owned());

@@ -122,6 +122,8 @@ impl Client {
     }
     /// Assume role with saml.
     ///
+    /// The service takes this action unsigned: it is sent with `Authorization: SKIP` and needs no credentials.
+    ///
     /// Wire action `AssumeRoleWithSAML`, version 2018-08-13. Errors: [`AssumeRoleWithSamlError`](super::errors::AssumeRoleWithSamlError).
     pub async fn assume_role_with_saml(
         &self,
@@ -133,6 +135,8 @@ impl Client {
         self.runtime.send_with(request, &self.options).await
     }
     /// Assume role with web identity.
+    ///
+    /// The service takes this action unsigned: it is sent with `Authorization: SKIP` and needs no credentials.
     ///
     /// Wire action `AssumeRoleWithWebIdentity`, version 2018-08-13. Errors: [`AssumeRoleWithWebIdentityError`](super::errors::AssumeRoleWithWebIdentityError).
     pub async fn assume_role_with_web_identity(
