@@ -9,11 +9,7 @@ use crate::model::{Action, Leaf, Member, Model, Object, Scalar};
 use crate::paging::{Paging, PagingStyle};
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
-    object
-        .members
-        .iter()
-        .find(|m| m.wire_name == wire)
-        .expect("paging members come from the object")
+    object.member(wire).expect("paging members come from the object")
 }
 
 /// `Option<i64>` from the integer member `m` of `base`.

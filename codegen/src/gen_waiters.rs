@@ -11,11 +11,7 @@ use crate::spec::{AcceptorState, Comparator};
 use crate::waiters::{PathRef, Waiter};
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
-    object
-        .members
-        .iter()
-        .find(|m| m.wire_name == wire)
-        .expect("waiter members were checked")
+    object.member(wire).expect("waiter members were checked")
 }
 
 /// A value read along a path: certainly there, or maybe.

@@ -178,6 +178,13 @@ impl Scalar {
     }
 }
 
+impl Object {
+    /// The member with this wire name.
+    pub fn member(&self, wire: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.wire_name == wire)
+    }
+}
+
 impl Model {
     pub fn object(&self, name: &str) -> Option<&Object> {
         self.objects

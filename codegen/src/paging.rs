@@ -38,7 +38,7 @@ pub struct Paging {
 }
 
 fn member<'o>(object: &'o Object, wire: &str) -> Option<&'o Member> {
-    object.members.iter().find(|m| m.wire_name == wire)
+    object.member(wire)
 }
 
 fn is_integer(m: &Member) -> bool {

@@ -61,7 +61,7 @@ fn problem(path: String, message: String) -> SpecError {
 }
 
 fn find<'o>(object: &'o Object, wire: &str) -> Option<&'o Member> {
-    object.members.iter().find(|m| m.wire_name == wire)
+    object.member(wire)
 }
 
 fn no_member(object: &Object, wire: &str) -> String {
