@@ -237,3 +237,52 @@ pub fn lib_rs(service: &str, versions: &[String]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_version_at_the_root_several_as_modules() {
+        let one = lib_rs("tag", &["v20180813".to_owned()]);
+        assert!(one.starts_with(LIB_HEADER));
+        assert!(one.contains("mod generated;"));
+        assert!(one.contains("pub use generated::{errors, types, Client, PAGINATED_ACTIONS};"));
+        assert!(!one.contains("pub mod v20180813"));
+        let several = lib_rs("monitor", &["v20180724".to_owned(), "v20230616".to_owned()]);
+        for version in ["v20180724", "v20230616"] {
+            assert!(several.contains(&format!(
+                "#[path = \"generated/{version}/mod.rs\"]\npub mod {version};"
+            )));
+        }
+        assert!(!several.contains("mod generated;"));
+    }
+
+    #[test]
+    fn whole_services_keep_no_prose_and_leave_common_codes_to_the_runtime() {
+        let official: ApiFile = codegen::parse_api(
+            r#"{
+              "actions": {"DescribeThings": {"document": "列出", "input": "DescribeThingsRequest", "name": "查询", "output": "DescribeThingsResponse", "status": "online"}},
+              "metadata": {"apiVersion": "2020-01-01", "serviceShortName": "demo", "serviceNameCN": "演示"},
+              "objects": {
+                "DescribeThingsRequest": {"document": "", "members": [{"disabled": false, "document": "数量", "example": "无", "member": "int64", "name": "Limit", "required": false, "type": "int"}], "type": "object"},
+                "DescribeThingsResponse": {"document": "", "members": [{"document": "", "member": "string", "name": "RequestId", "type": "string"}], "type": "object"}
+              },
+              "version": "1.0"
+            }"#,
+        )
+        .unwrap();
+        let codes: BTreeSet<String> = ["InternalError", "ResourceNotFound.Thing"]
+            .map(String::from)
+            .into();
+        let files = spec_for(&official, Path::new("demo/v20200101/api.json"), &codes, None).unwrap();
+        let text =
+            import::to_stable_json(&files.api).unwrap() + &import::to_stable_json(&files.errors).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        assert_eq!(
+            files.errors.codes.0.keys().collect::<Vec<_>>(),
+            ["ResourceNotFound.Thing"]
+        );
+        assert!(files.errors.common.is_empty());
+    }
+}
