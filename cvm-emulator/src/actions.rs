@@ -20,8 +20,9 @@ use crate::dispatch::ApiRequest;
 use crate::error::{shorten, ApiError};
 use crate::server::Shared;
 use crate::state::{
-    complete, fill_defaults, instance_type_size, is_instance_id, random_id, region_of_zone, stable_id,
-    ClientTokenRecord, PendingTransition, StoredInstance, LAUNCH_FAILED, TERMINATED,
+    complete, default_subnet_id, default_vpc_id, fill_defaults, instance_type_size, is_instance_id,
+    random_id, region_of_zone, ClientTokenRecord, PendingTransition, StoredInstance, LAUNCH_FAILED,
+    TERMINATED,
 };
 use crate::time::{iso8601, now_ms};
 
@@ -722,8 +723,8 @@ fn new_instance(
             ..InternetAccessible::default()
         }),
         virtual_private_cloud: vpc.unwrap_or_else(|| VirtualPrivateCloud {
-            vpc_id: stable_id("vpc-", region),
-            subnet_id: stable_id("subnet-", region),
+            vpc_id: default_vpc_id(region),
+            subnet_id: default_subnet_id(zone),
             as_vpc_gateway: Some(false),
             ..VirtualPrivateCloud::default()
         }),

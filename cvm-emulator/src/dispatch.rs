@@ -6,20 +6,12 @@
 
 use crate::decode::{check_rules, decode, Params};
 use crate::error::{shorten, ApiError};
+use crate::server::Checked;
 
 macro_rules! define_requests {
     ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
         /// Names of every action of the spec (`X-TC-Action` values).
         pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
-
-        /// Whether `action` must be sent with a region: the spec's
-        /// `NEEDS_REGION`, the same fact the client checks before sending.
-        pub(crate) fn needs_region(action: &str) -> bool {
-            match action {
-                $(stringify!($action) => <cvm_api::types::$req as cvm_api::runtime::Action>::NEEDS_REGION,)*
-                _ => true,
-            }
-        }
 
         /// A decoded request of any action.
         #[allow(clippy::enum_variant_names)]
@@ -56,12 +48,19 @@ macro_rules! define_requests {
 
 cvm_api::cvm_actions!(define_requests);
 
+/// The gateway's decoding for CVM (see [`crate::services`]): every action
+/// decoded, the emulated ones answered from the state by [`crate::actions`].
+pub(crate) fn decode_checked(action: &'static str, params: Params) -> Result<Checked, ApiError> {
+    ApiRequest::decode(action, params).map(Checked::Cvm)
+}
+
 /// The static name of a known action (case-sensitive, like the gateway).
-pub(crate) fn known_action(name: &str) -> Option<&'static str> {
+#[cfg(test)]
+fn known_action(name: &str) -> Option<&'static str> {
     ACTIONS.iter().copied().find(|a| *a == name)
 }
 
-pub(crate) fn invalid_action(name: &str) -> ApiError {
+fn invalid_action(name: &str) -> ApiError {
     let shown = shorten(name);
     ApiError::new(
         "InvalidAction",

@@ -30,8 +30,9 @@
 //! (`AuthFailure.SecretIdNotFound`), a temporary credential's expiry and
 //! `X-TC-Token` (`AuthFailure.TokenFailure`), the body's arrival within the read
 //! timeout (`InvalidRequest`), the signature
-//! (`AuthFailure.SignatureFailure`; the credential scope's service, `cvm`
-//! or `sts`, picks the version, actions and region rules that follow), `X-TC-Version` (`NoSuchVersion`),
+//! (`AuthFailure.SignatureFailure`; the credential scope's service picks
+//! the version, actions and region rules that follow, see
+//! [below](crate#every-service-in-the-workspace)), `X-TC-Version` (`NoSuchVersion`),
 //! `X-TC-Action` (`InvalidAction`), `X-TC-Region` (`MissingParameter`
 //! unless the action is DescribeRegions, `UnsupportedRegion` outside
 //! [`REGIONS`]), the rate limit (`RequestLimitExceeded`),
@@ -58,6 +59,21 @@
 //! Instances belong to the region of their zone and requests see only those
 //! of their `X-TC-Region`. Transitions are computed lazily from timestamps:
 //! there is no background task, and a zero transition time is instant.
+//!
+//! # Every service in the workspace
+//!
+//! The listener serves every service whose generated crate the emulator
+//! depends on: CVM, STS, VPC, CBS, CLB and Tag. The credential scope names
+//! the service (`.../vpc/tc3_request`); on a Tencent Cloud host
+//! (`vpc.tencentcloudapi.com`) the scope must name the host's service
+//! (`AuthFailure.SignatureFailure` otherwise). Each service's requests pass
+//! the same checks as CVM's, against that service's version, actions and
+//! typed requests. Besides CVM's and STS's actions, VPC's `DescribeVpcs` and
+//! `DescribeSubnets` are emulated ([`VPC_EMULATED_ACTIONS`]): they list the
+//! VPCs and subnets the region's instances live in (the region's default
+//! VPC, one default subnet per zone, and any a `RunInstances` named), so
+//! their ids always match `DescribeInstances`'. Every other action of these
+//! services is checked, then answered `UnsupportedOperation`.
 //!
 //! # Launch failures, termination and paging (for waiters and paginators)
 //!
@@ -167,10 +183,12 @@ mod ratelimit;
 mod regions;
 mod reset;
 mod server;
+mod services;
 mod state;
 mod sts;
 mod time;
 mod tmpcreds;
+mod vpc;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -199,6 +217,7 @@ pub use state::{
 };
 pub use sts::{STS_API_VERSION, STS_EMULATED_ACTIONS, STS_SERVICE};
 pub use tmpcreds::CredentialsIssued;
+pub use vpc::VPC_EMULATED_ACTIONS;
 
 use crate::conns::{Admission, Admitted, Conns, RequestTrack};
 use crate::faults::Faults;

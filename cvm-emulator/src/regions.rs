@@ -46,7 +46,7 @@ mod tests {
             assert_eq!(known_region(bad), None, "{bad}");
         }
         // Which actions need one is the spec's (`rules.json`), as the client sees it.
-        assert!(crate::dispatch::needs_region("DescribeInstances"));
-        assert!(!crate::dispatch::needs_region("DescribeRegions"));
+        assert!(crate::services::cvm::needs_region("DescribeInstances"));
+        assert!(!crate::services::cvm::needs_region("DescribeRegions"));
     }
 }

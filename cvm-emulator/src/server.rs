@@ -21,14 +21,16 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::actions::{self, Ctx};
 use crate::conns::{FreeShare, RequestTrack};
 use crate::decode::{json_params, Params};
-use crate::dispatch::{self, invalid_action, known_action, ApiRequest};
+use crate::dispatch::ApiRequest;
 use crate::error::{shorten, ApiError};
 use crate::faults::{Fault, Faults};
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
+use crate::services::Service;
 use crate::state::Store;
-use crate::sts::{self, StsRequest, STS_API_VERSION, STS_SERVICE};
+use crate::sts::{self, StsRequest};
 use crate::tmpcreds::{Issued, Minter, Source, TEMP_ID_PREFIX};
+use crate::vpc::VpcRequest;
 use crate::{metadata, regions};
 
 /// The API version the emulator implements (`X-TC-Version`).
@@ -36,57 +38,18 @@ pub const API_VERSION: &str = "2017-03-12";
 /// The service name in the credential scope.
 pub const SERVICE: &str = "cvm";
 
-/// The services on the listener; the credential scope picks one.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Service {
-    Cvm,
-    Sts,
-}
-
-impl Service {
-    fn from_scope(name: &str) -> Option<Service> {
-        match name {
-            SERVICE => Some(Service::Cvm),
-            STS_SERVICE => Some(Service::Sts),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Service::Cvm => SERVICE,
-            Service::Sts => STS_SERVICE,
-        }
-    }
-
-    fn version(self) -> &'static str {
-        match self {
-            Service::Cvm => API_VERSION,
-            Service::Sts => STS_API_VERSION,
-        }
-    }
-
-    /// The static name of one of this service's actions, or `InvalidAction`.
-    fn action(self, name: &str) -> Result<&'static str, ApiError> {
-        let known = match self {
-            Service::Cvm => known_action(name),
-            Service::Sts => sts::known_action(name),
-        };
-        known.ok_or_else(|| self.invalid_action(name))
-    }
-
-    fn invalid_action(self, name: &str) -> ApiError {
-        match self {
-            Service::Cvm => invalid_action(name),
-            Service::Sts => sts::invalid_action(name),
-        }
-    }
-}
-
 /// A request that passed the gateway, for the service it names.
 pub(crate) enum Checked {
     Cvm(ApiRequest),
     Sts(StsRequest),
+    Vpc(VpcRequest),
+    /// A valid request of an action the emulator does not implement,
+    /// with the result of the spec's rules (reported after the fault).
+    NotEmulated {
+        service: &'static str,
+        action: &'static str,
+        rules: Result<(), ApiError>,
+    },
 }
 
 impl Checked {
@@ -94,6 +57,8 @@ impl Checked {
         match self {
             Checked::Cvm(r) => r.action(),
             Checked::Sts(r) => r.action(),
+            Checked::Vpc(r) => r.action(),
+            Checked::NotEmulated { action, .. } => action,
         }
     }
 }
@@ -341,6 +306,18 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 Checked::Cvm(request) => actions::handle(request, &ctx).await,
                 // Issues credentials: nothing to keep.
                 Checked::Sts(request) => sts::handle(request, &ctx),
+                // Reads the instances' network: nothing to keep.
+                Checked::Vpc(request) => crate::vpc::handle(request, &ctx),
+                Checked::NotEmulated {
+                    service,
+                    action,
+                    rules,
+                } => rules.and_then(|()| {
+                    Err(ApiError::new(
+                        "UnsupportedOperation",
+                        format!("The action {action} of {service} is not emulated by cvm-emulator."),
+                    ))
+                }),
             }
         }
     };
@@ -426,7 +403,7 @@ async fn gateway(
 
     // Signature, with the rules of the service it is scoped to.
     let (service, rate_key) = match &caller {
-        Caller::Unsigned => (Service::Sts, ""),
+        Caller::Unsigned => (sts_service(), ""),
         Caller::Signed {
             parsed,
             timestamp,
@@ -436,11 +413,24 @@ async fn gateway(
                 ApiError::new(
                     "AuthFailure.SignatureFailure",
                     format!(
-                        "The provided credentials could not be validated: credential is scoped to service `{}`, expected `{SERVICE}` or `{STS_SERVICE}`.",
-                        shorten(&parsed.service)
+                        "The provided credentials could not be validated: credential is scoped to service `{}`, expected one of {}.",
+                        shorten(&parsed.service),
+                        Service::names()
                     ),
                 )
             })?;
+            // A request to a service's own host (`vpc.tencentcloudapi.com`)
+            // must be signed for that service, as the real gateway requires;
+            // on any other host (127.0.0.1:9000) the scope alone decides.
+            if let Some(host_service) = host_service(parts).filter(|h| *h != service.name) {
+                return Err(ApiError::new(
+                    "AuthFailure.SignatureFailure",
+                    format!(
+                        "The provided credentials could not be validated: credential is scoped to service `{}`, but the request is for `{host_service}`.",
+                        shorten(&parsed.service)
+                    ),
+                ));
+            }
             verify_signature(parts, &body, parsed, *timestamp, key, service)?;
             // From here on the connection is worth keeping (see `conns`).
             if let Some(track) = parts.extensions.get::<RequestTrack>() {
@@ -451,7 +441,7 @@ async fn gateway(
     };
 
     // Version, then action.
-    let version = service.version();
+    let version = service.version;
     match single_header(parts, "x-tc-version") {
         Ok(Some(v)) if v == version => {}
         Ok(None) => return Err(ApiError::missing("X-TC-Version")),
@@ -461,7 +451,7 @@ async fn gateway(
                 format!(
                     "The API version `{}` does not exist; {} supports {version}.",
                     shorten(other),
-                    service.name()
+                    service.name
                 ),
             ))
         }
@@ -500,11 +490,27 @@ async fn gateway(
     }
 
     let params = params(parts, body)?;
-    let request = match service {
-        Service::Cvm => Checked::Cvm(ApiRequest::decode(action, params)?),
-        Service::Sts => Checked::Sts(StsRequest::decode(action, params)?),
-    };
+    let request = service.decode(action, params)?;
     Ok((request, region))
+}
+
+/// The service a Tencent Cloud host names (`vpc.tencentcloudapi.com`,
+/// `cvm.ap-guangzhou.tencentcloudapi.com`), if it is one on the listener.
+fn host_service(parts: &Parts) -> Option<&'static str> {
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))?;
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let rest = host.strip_suffix(".tencentcloudapi.com")?;
+    let label = rest.split('.').next()?;
+    Service::from_scope(label).map(|s| s.name)
+}
+
+/// The STS service, for the one unsigned action.
+fn sts_service() -> &'static Service {
+    &crate::services::sts::SERVICE
 }
 
 /// The TC3 signature of the request, scoped to `service`.
@@ -514,7 +520,7 @@ fn verify_signature(
     parsed: &ParsedAuthorization,
     timestamp: i64,
     key: &SecretKey,
-    service: Service,
+    service: &Service,
 ) -> Result<(), ApiError> {
     let mut headers: Vec<(&str, &str)> = parts
         .headers
@@ -535,7 +541,7 @@ fn verify_signature(
         timestamp,
         authorization: parsed,
     };
-    verify_with_service(&received, key, service.name()).map_err(|e| match e {
+    verify_with_service(&received, key, service.name).map_err(|e| match e {
         VerifyError::MalformedAuthorization(_) | VerifyError::UnsupportedAlgorithm(_) => ApiError::new(
             "AuthFailure.InvalidAuthorization",
             format!("The Authorization header is invalid: {e}."),
@@ -552,12 +558,12 @@ fn verify_signature(
     })
 }
 
-/// `X-TC-Region`: for CVM required unless the action needs none
-/// (`MissingParameter`); for STS optional; when given, one of
+/// `X-TC-Region`: required when the service's description says the
+/// action needs one (`MissingParameter`); for STS optional; when given, one of
 /// [`REGIONS`](crate::REGIONS) (`UnsupportedRegion`). `None` only when
 /// absent and not needed.
-fn checked_region(parts: &Parts, action: &str, service: Service) -> Result<Option<&'static str>, ApiError> {
-    let needed = service == Service::Cvm && dispatch::needs_region(action);
+fn checked_region(parts: &Parts, action: &str, service: &Service) -> Result<Option<&'static str>, ApiError> {
+    let needed = service.needs_region(action);
     match single_header(parts, "x-tc-region") {
         Ok(None) | Ok(Some("")) if needed => Err(ApiError::missing("Region")),
         Ok(None) | Ok(Some("")) => Ok(None),
@@ -567,7 +573,7 @@ fn checked_region(parts: &Parts, action: &str, service: Service) -> Result<Optio
                 format!(
                     "The region `{}` does not exist or does not offer {}.",
                     shorten(region),
-                    service.name()
+                    service.name
                 ),
             )
         }),

@@ -421,6 +421,18 @@ pub(crate) fn stable_id(prefix: &str, seed: &str) -> String {
     id
 }
 
+/// The region's default VPC, where instances launched without a
+/// `VirtualPrivateCloud` live (VPC's `DescribeVpcs` lists it).
+pub(crate) fn default_vpc_id(region: &str) -> String {
+    stable_id("vpc-", region)
+}
+
+/// The zone's default subnet in its region's default VPC: one per zone,
+/// as a subnet belongs to one zone (VPC's `DescribeSubnets` lists it).
+pub(crate) fn default_subnet_id(zone: &str) -> String {
+    stable_id("subnet-", zone)
+}
+
 /// FNV-1a: good enough to spread region names and ids.
 fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -545,8 +557,8 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     }
     if i.virtual_private_cloud == VirtualPrivateCloud::default() {
         i.virtual_private_cloud = VirtualPrivateCloud {
-            vpc_id: stable_id("vpc-", &region),
-            subnet_id: stable_id("subnet-", &region),
+            vpc_id: default_vpc_id(&region),
+            subnet_id: default_subnet_id(&i.placement.zone),
             as_vpc_gateway: Some(false),
             ..VirtualPrivateCloud::default()
         };

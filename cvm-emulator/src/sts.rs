@@ -2,15 +2,18 @@
 //! `AssumeRoleWithWebIdentity`, answered with temporary credentials from
 //! [`crate::tmpcreds`].
 //!
-//! Members and limits are those of the official description (tccli's
-//! `sts/v20180813/api.json`); error codes beyond the common ones come from
-//! the official SDK's `sts/v20180813/errorcodes.py`.
+//! The requests are `sts_api`'s, generated from the official description
+//! (tccli's `sts/v20180813/api.json`); limits are the description's, and
+//! error codes beyond the common ones come from the official SDK's
+//! `sts/v20180813/errorcodes.py`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use sts_api::types::{AssumeRoleRequest, AssumeRoleWithWebIdentityRequest, Tag};
 
 use crate::actions::Ctx;
-use crate::decode::{decode, Params};
+use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
+use crate::server::Checked;
 use crate::tmpcreds::{secrets_equal, Source};
 
 /// The service name in an STS credential scope.
@@ -18,18 +21,10 @@ pub const STS_SERVICE: &str = "sts";
 /// The STS API version the emulator implements (`X-TC-Version`).
 pub const STS_API_VERSION: &str = "2018-08-13";
 
-/// Every action of STS 2018-08-13: the others than
+/// Every action of STS 2018-08-13 (from `sts_api`): the others than
 /// [`STS_EMULATED_ACTIONS`] pass the gateway checks, then get
 /// `UnsupportedOperation`.
-pub(crate) const ACTIONS: &[&str] = &[
-    "AssumeRole",
-    "AssumeRoleWithSAML",
-    "AssumeRoleWithWebIdentity",
-    "GetCallerIdentity",
-    "GetFederationToken",
-    "GetSessionToken",
-    "QueryApiKey",
-];
+pub(crate) const ACTIONS: &[&str] = crate::services::sts::ACTIONS;
 
 /// The STS actions the emulator implements.
 pub const STS_EMULATED_ACTIONS: &[&str] = &["AssumeRole", "AssumeRoleWithWebIdentity"];
@@ -47,102 +42,33 @@ const MAX_TAGS: usize = 50;
 const MAX_TAG_KEY: usize = 128;
 const MAX_TAG_VALUE: usize = 256;
 
-/// The static name of an STS action (case-sensitive, like the gateway).
-pub(crate) fn known_action(name: &str) -> Option<&'static str> {
-    ACTIONS.iter().copied().find(|a| *a == name)
-}
-
-pub(crate) fn invalid_action(name: &str) -> ApiError {
-    ApiError::new(
-        "InvalidAction",
-        format!(
-            "The action `{}` does not exist in version {STS_API_VERSION} of {STS_SERVICE}.",
-            shorten(name)
-        ),
-    )
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct Tag {
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    key: String,
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    value: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct AssumeRoleRequest {
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    role_arn: String,
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    role_session_name: String,
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    duration_seconds: Option<u64>,
-    // Policy, SourceIdentity and MFA are accepted as given, never
-    // enforced: every temporary credential may do everything.
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    #[allow(dead_code)]
-    policy: Option<String>,
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    external_id: Option<String>,
-    #[serde(default)]
-    tags: Option<Vec<Tag>>,
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    #[allow(dead_code)]
-    source_identity: Option<String>,
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    #[allow(dead_code)]
-    serial_number: Option<String>,
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    #[allow(dead_code)]
-    token_code: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct AssumeRoleWithWebIdentityRequest {
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    provider_id: String,
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    web_identity_token: String,
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    role_arn: String,
-    #[serde(deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    role_session_name: String,
-    #[serde(default, deserialize_with = "cvm_api::runtime::lenient::deserialize")]
-    duration_seconds: Option<i64>,
-}
-
-/// A decoded STS request.
+/// A decoded STS request of an emulated action.
 pub(crate) enum StsRequest {
     AssumeRole(Box<AssumeRoleRequest>),
     AssumeRoleWithWebIdentity(Box<AssumeRoleWithWebIdentityRequest>),
-    /// A real STS action the emulator does not implement.
-    NotEmulated(&'static str),
 }
 
 impl StsRequest {
-    /// Decodes `params` as a request of `action` (a name from [`ACTIONS`]).
-    pub(crate) fn decode(action: &'static str, params: Params) -> Result<StsRequest, ApiError> {
-        match action {
-            "AssumeRole" => {
-                decode::<AssumeRoleRequest>(action, params).map(|r| StsRequest::AssumeRole(Box::new(r)))
-            }
-            "AssumeRoleWithWebIdentity" => decode::<AssumeRoleWithWebIdentityRequest>(action, params)
-                .map(|r| StsRequest::AssumeRoleWithWebIdentity(Box::new(r))),
-            _ => Ok(StsRequest::NotEmulated(action)),
-        }
-    }
-
     pub(crate) fn action(&self) -> &'static str {
         match self {
             StsRequest::AssumeRole(_) => "AssumeRole",
             StsRequest::AssumeRoleWithWebIdentity(_) => "AssumeRoleWithWebIdentity",
-            StsRequest::NotEmulated(action) => action,
         }
     }
+}
+
+/// Decodes `params` as a request of `action` (a name from [`ACTIONS`]):
+/// the emulated actions into `sts_api`'s typed requests for [`handle`],
+/// the others validated the same way, for `UnsupportedOperation`.
+pub(crate) fn decode(action: &'static str, params: Params) -> Result<Checked, ApiError> {
+    let request = match action {
+        "AssumeRole" => StsRequest::AssumeRole(Box::new(decode_as(action, params)?)),
+        "AssumeRoleWithWebIdentity" => {
+            StsRequest::AssumeRoleWithWebIdentity(Box::new(decode_as(action, params)?))
+        }
+        _ => return crate::services::sts::validate(action, params),
+    };
+    Ok(Checked::Sts(request))
 }
 
 #[derive(Serialize)]
@@ -166,6 +92,7 @@ struct AssumeResponse<'a> {
 pub(crate) fn handle(request: StsRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let (source, duration) = match request {
         StsRequest::AssumeRole(r) => {
+            check_rules(&*r)?;
             check_role(&r.role_arn, &r.role_session_name)?;
             if let Some(id) = &r.external_id {
                 check_name("ExternalId", id, |c| "+=,.@:/-".contains(c))?;
@@ -180,6 +107,7 @@ pub(crate) fn handle(request: StsRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
             (Source::AssumeRole, duration)
         }
         StsRequest::AssumeRoleWithWebIdentity(r) => {
+            check_rules(&*r)?;
             if r.provider_id.is_empty() {
                 return Err(ApiError::invalid_value("ProviderId must not be empty."));
             }
@@ -208,12 +136,6 @@ pub(crate) fn handle(request: StsRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
                 Some(_) => {}
             }
             (Source::WebIdentity, duration)
-        }
-        StsRequest::NotEmulated(action) => {
-            return Err(ApiError::new(
-                "UnsupportedOperation",
-                format!("{action} is not emulated by cvm-emulator (sts serves AssumeRole and AssumeRoleWithWebIdentity)."),
-            ))
         }
     };
     let lifetime = duration.min(ctx.shared.credential_ttl_secs);
@@ -329,7 +251,7 @@ mod tests {
             let e = check_role(arn, session).unwrap_err();
             assert_eq!(e.code, "InvalidParameterValue", "{arn} {session}");
         }
-        assert!(ACTIONS.iter().all(|a| known_action(a) == Some(*a)));
-        assert!(STS_EMULATED_ACTIONS.iter().all(|a| known_action(a).is_some()));
+        assert_eq!(ACTIONS.len(), 7);
+        assert!(STS_EMULATED_ACTIONS.iter().all(|a| ACTIONS.contains(a)));
     }
 }

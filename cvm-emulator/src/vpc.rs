@@ -1,0 +1,507 @@
+//! VPC (2017-03-12): `DescribeVpcs` and `DescribeSubnets`, answered from
+//! the network the emulator assigns its instances.
+//!
+//! There is no network state of its own: the VPCs and subnets of a region
+//! are those its instances live in (their `VirtualPrivateCloud`), so they
+//! can never disagree with CVM's `DescribeInstances`. An instance launched
+//! without a `VirtualPrivateCloud` lives in its region's default VPC and
+//! its zone's default subnet (see [`default_vpc_id`], [`default_subnet_id`]);
+//! one launched into a VPC and subnet of its own choosing brings those into
+//! the listing. Listings follow the instances' one creation order: a VPC or
+//! subnet is where its oldest instance is, so pages are stable while the
+//! instances do not change. Every private address the emulator assigns is
+//! in `10.0.0.0/16` ([`CIDR_BLOCK`]): every VPC and subnet reports that
+//! block (real subnets of one VPC never overlap; here they share the pool).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use vpc_api::types::{
+    DescribeSubnetsRequest, DescribeSubnetsResponse, DescribeVpcsRequest, DescribeVpcsResponse, Filter,
+    Subnet, Vpc,
+};
+
+use crate::actions::Ctx;
+use crate::decode::{check_rules, decode as decode_as, Params};
+use crate::error::{shorten, ApiError};
+use crate::server::Checked;
+use crate::state::{default_subnet_id, default_vpc_id};
+use crate::time::now_ms;
+
+/// The VPC actions the emulator implements.
+pub const VPC_EMULATED_ACTIONS: &[&str] = &["DescribeSubnets", "DescribeVpcs"];
+
+/// The block every emulated VPC and subnet reports: the one the
+/// emulator's private addresses come from (`10.0.c.d`).
+pub(crate) const CIDR_BLOCK: &str = "10.0.0.0/16";
+/// Addresses of a /16 the service lets instances use (it keeps 3 per subnet).
+const USABLE_ADDRESSES: u64 = 65_536 - 3;
+/// The service's documented paging: 20 by default, at most 100.
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 100;
+/// Most ids, filters and values per filter in one request.
+const MAX_IDS: usize = 100;
+const MAX_FILTERS: usize = 10;
+const MAX_FILTER_VALUES: usize = 100;
+/// Tencent Cloud's internal DNS servers, every VPC's defaults.
+const DNS_SERVERS: [&str; 2] = ["183.60.83.19", "183.60.82.98"];
+
+/// A decoded request of an emulated VPC action.
+pub(crate) enum VpcRequest {
+    DescribeVpcs(Box<DescribeVpcsRequest>),
+    DescribeSubnets(Box<DescribeSubnetsRequest>),
+}
+
+impl VpcRequest {
+    pub(crate) fn action(&self) -> &'static str {
+        match self {
+            VpcRequest::DescribeVpcs(_) => "DescribeVpcs",
+            VpcRequest::DescribeSubnets(_) => "DescribeSubnets",
+        }
+    }
+}
+
+/// Decodes `params` as a request of `action` (one of VPC's): the emulated
+/// actions into `vpc_api`'s typed requests for [`handle`], the others
+/// validated the same way, for `UnsupportedOperation`.
+pub(crate) fn decode(action: &'static str, params: Params) -> Result<Checked, ApiError> {
+    let request = match action {
+        "DescribeVpcs" => VpcRequest::DescribeVpcs(Box::new(decode_as(action, params)?)),
+        "DescribeSubnets" => VpcRequest::DescribeSubnets(Box::new(decode_as(action, params)?)),
+        _ => return crate::services::vpc::validate(action, params),
+    };
+    Ok(Checked::Vpc(request))
+}
+
+/// Answers one decoded VPC request: the JSON of the `Response` object.
+pub(crate) fn handle(request: VpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let region = ctx.region.ok_or_else(|| ApiError::missing("Region"))?;
+    let request_id = ctx.request_id.to_owned();
+    match request {
+        VpcRequest::DescribeVpcs(r) => {
+            check_rules(&*r)?;
+            let ids = check_ids("VpcIds", "vpc-", r.vpc_ids.as_deref().unwrap_or_default())?;
+            let filters = check_filters(r.filters.as_deref().unwrap_or_default(), VPC_FILTERS)?;
+            if !ids.is_empty() && !filters.is_empty() {
+                return Err(coexist("VpcIds"));
+            }
+            let window = Window::offset(r.offset.as_deref(), r.limit.as_deref())?;
+            let vpcs = network(ctx, region).vpcs;
+            let chosen = choose(
+                &vpcs,
+                &ids,
+                |v| v.vpc_id.as_str(),
+                |v| filters.iter().all(|f| vpc_matches(v, f)),
+            );
+            let (total, page, _) = window.apply(chosen);
+            respond(&DescribeVpcsResponse {
+                total_count: total,
+                vpc_set: page.into_iter().cloned().collect(),
+                request_id,
+            })
+        }
+        VpcRequest::DescribeSubnets(r) => {
+            check_rules(&*r)?;
+            let ids = check_ids(
+                "SubnetIds",
+                "subnet-",
+                r.subnet_ids.as_deref().unwrap_or_default(),
+            )?;
+            let filters = check_filters(r.filters.as_deref().unwrap_or_default(), SUBNET_FILTERS)?;
+            if !ids.is_empty() && !filters.is_empty() {
+                return Err(coexist("SubnetIds"));
+            }
+            let by_offset = r.offset.is_some() || r.limit.is_some();
+            let by_token = r.max_results.is_some() || r.next_token.is_some();
+            let window = match (by_offset, by_token) {
+                (true, true) => {
+                    return Err(ApiError::new(
+                        "InvalidParameter.Coexist",
+                        "Offset/Limit and MaxResults/NextToken cannot be used together.",
+                    ))
+                }
+                (_, false) => Window::offset(r.offset.as_deref(), r.limit.as_deref())?,
+                (false, true) => Window::token(r.next_token.as_deref(), r.max_results)?,
+            };
+            let subnets = network(ctx, region).subnets;
+            let chosen = choose(
+                &subnets,
+                &ids,
+                |s| s.subnet_id.as_deref().unwrap_or(""),
+                |s| filters.iter().all(|f| subnet_matches(s, f)),
+            );
+            let (total, page, next_token) = window.apply(chosen);
+            respond(&DescribeSubnetsResponse {
+                total_count: total,
+                subnet_set: page.into_iter().cloned().collect(),
+                next_token,
+                request_id,
+            })
+        }
+    }
+}
+
+fn respond<T: Serialize>(response: &T) -> Result<String, ApiError> {
+    serde_json::to_string(response)
+        .map_err(|e| ApiError::new("InternalError", format!("cannot encode the response: {e}")))
+}
+
+fn coexist(ids: &str) -> ApiError {
+    ApiError::new(
+        "InvalidParameter.Coexist",
+        format!("{ids} and Filters cannot be specified together."),
+    )
+}
+
+/// The VPCs and subnets the region's instances live in, in the order of
+/// their oldest instance.
+struct Network {
+    vpcs: Vec<Vpc>,
+    subnets: Vec<Subnet>,
+}
+
+/// Reads the region's instances (settled, under the store's lock, which
+/// is released before answering). At most one VPC and one subnet per
+/// instance, so both lists are bounded by the instance cap.
+fn network(ctx: &Ctx<'_>, region: &str) -> Network {
+    let default_vpc = default_vpc_id(region);
+    let mut vpcs: Vec<Vpc> = Vec::new();
+    let mut subnets: Vec<Subnet> = Vec::new();
+    let mut vpc_index: HashMap<String, usize> = HashMap::new();
+    let mut subnet_index: HashMap<String, usize> = HashMap::new();
+    let mut store = ctx.shared.store();
+    store.settle(now_ms());
+    for stored in store.in_region(region) {
+        let instance = &stored.instance;
+        let net = &instance.virtual_private_cloud;
+        let zone = instance.placement.zone.as_str();
+        let created = vpc_time(&instance.created_time);
+        if !vpc_index.contains_key(&net.vpc_id) {
+            vpc_index.insert(net.vpc_id.clone(), vpcs.len());
+            let is_default = net.vpc_id == default_vpc;
+            vpcs.push(Vpc {
+                vpc_name: if is_default {
+                    "Default-VPC".to_owned()
+                } else {
+                    net.vpc_id.clone()
+                },
+                vpc_id: net.vpc_id.clone(),
+                cidr_block: CIDR_BLOCK.to_owned(),
+                is_default,
+                enable_multicast: false,
+                created_time: created.clone(),
+                dns_server_set: DNS_SERVERS.iter().map(|s| (*s).to_owned()).collect(),
+                domain_name: String::new(),
+                dhcp_options_id: String::new(),
+                enable_dhcp: true,
+                ipv6_cidr_block: String::new(),
+                tag_set: Vec::new(),
+                assistant_cidr_set: Some(Vec::new()),
+                enable_route_vpc_publish: false,
+                ipv6_cidr_block_set: Vec::new(),
+                ..Vpc::default()
+            });
+        }
+        match subnet_index.get(&net.subnet_id) {
+            Some(&i) => {
+                let available = &mut subnets[i].available_ip_address_count;
+                *available = Some(available.unwrap_or(0).saturating_sub(1));
+            }
+            None => {
+                subnet_index.insert(net.subnet_id.clone(), subnets.len());
+                let is_default = net.vpc_id == default_vpc && net.subnet_id == default_subnet_id(zone);
+                subnets.push(Subnet {
+                    vpc_id: Some(net.vpc_id.clone()),
+                    subnet_id: Some(net.subnet_id.clone()),
+                    subnet_name: Some(if is_default {
+                        "Default-Subnet".to_owned()
+                    } else {
+                        net.subnet_id.clone()
+                    }),
+                    cidr_block: Some(CIDR_BLOCK.to_owned()),
+                    is_default: Some(is_default),
+                    enable_broadcast: Some(false),
+                    // A subnet is in the zone of the first instance
+                    // launched into it (a default subnet is its zone's).
+                    zone: Some(zone.to_owned()),
+                    route_table_id: Some(crate::state::stable_id("rtb-", &net.vpc_id)),
+                    created_time: Some(created),
+                    available_ip_address_count: Some(USABLE_ADDRESSES - 1),
+                    ipv6_cidr_block: Some(String::new()),
+                    network_acl_id: Some(String::new()),
+                    is_remote_vpc_snat: Some(false),
+                    total_ip_address_count: Some(USABLE_ADDRESSES),
+                    tag_set: Some(Vec::new()),
+                    cdc_id: Some(String::new()),
+                    is_cdc_subnet: Some(0),
+                    ..Subnet::default()
+                });
+            }
+        }
+    }
+    Network { vpcs, subnets }
+}
+
+/// CVM's `2023-06-01T00:00:00Z` in VPC's form, `2023-06-01 00:00:00`.
+fn vpc_time(iso: &str) -> String {
+    iso.replacen('T', " ", 1).trim_end_matches('Z').to_owned()
+}
+
+/// The items with the ids asked for, in the request's order (unknown ids
+/// skipped), or else every item that passes `keep`.
+fn choose<'a, T>(
+    items: &'a [T],
+    ids: &[String],
+    id_of: impl Fn(&T) -> &str,
+    keep: impl Fn(&T) -> bool,
+) -> Vec<&'a T> {
+    if ids.is_empty() {
+        items.iter().filter(|i| keep(i)).collect()
+    } else {
+        ids.iter()
+            .filter_map(|id| items.iter().find(|i| id_of(i) == id))
+            .collect()
+    }
+}
+
+/// The ids of a request: at most [`MAX_IDS`], each `prefix` + 8 lower-case
+/// letters or digits; duplicates dropped.
+fn check_ids(member: &str, prefix: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            format!("{member} has {} items; at most {MAX_IDS} are allowed.", ids.len()),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let well_formed = id.len() == prefix.len() + 8
+            && id.starts_with(prefix)
+            && id.as_bytes()[prefix.len()..]
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !well_formed {
+            return Err(ApiError::new(
+                "InvalidParameterValue.Malformed",
+                format!(
+                    "{member} holds `{}`, which is not an id of the form {prefix}xxxxxxxx.",
+                    shorten(id)
+                ),
+            ));
+        }
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Filters each action accepts (the description's names). Tags: the
+/// emulated network has none, so tag filters match nothing.
+const VPC_FILTERS: &[&str] = &[
+    "vpc-id",
+    "vpc-name",
+    "is-default",
+    "cidr-block",
+    "tag-key",
+    "tag:KEY",
+];
+const SUBNET_FILTERS: &[&str] = &[
+    "subnet-id",
+    "vpc-id",
+    "subnet-name",
+    "zone",
+    "cidr-block",
+    "is-default",
+    "is-remote-vpc-snat",
+    "cdc-id",
+    "is-cdc-subnet",
+    "tag-key",
+    "tag:KEY",
+];
+
+/// Checks the filters' names and sizes.
+fn check_filters<'f>(filters: &'f [Filter], known: &[&str]) -> Result<Vec<&'f Filter>, ApiError> {
+    if filters.len() > MAX_FILTERS {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            format!(
+                "Filters has {} items; at most {MAX_FILTERS} are allowed.",
+                filters.len()
+            ),
+        ));
+    }
+    for f in filters {
+        let name = f.name.as_str();
+        let is_tag = name.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
+        if !known.contains(&name) && !is_tag {
+            return Err(ApiError::new(
+                "InvalidParameter.FilterInvalidKey",
+                format!(
+                    "The filter `{}` is not supported; use one of {}.",
+                    shorten(name),
+                    known.join(", ")
+                ),
+            ));
+        }
+        if f.values.is_empty() || f.values.len() > MAX_FILTER_VALUES {
+            return Err(ApiError::new(
+                "InvalidParameterValue.LimitExceeded",
+                format!(
+                    "The filter `{name}` has {} values; it needs 1 to {MAX_FILTER_VALUES}.",
+                    f.values.len()
+                ),
+            ));
+        }
+    }
+    Ok(filters.iter().collect())
+}
+
+fn any_of(f: &Filter, value: &str) -> bool {
+    f.values.iter().any(|v| v == value)
+}
+
+/// `is-default` style filters take `true` or `false`.
+fn any_bool(f: &Filter, value: bool) -> bool {
+    f.values
+        .iter()
+        .any(|v| v.eq_ignore_ascii_case(if value { "true" } else { "false" }))
+}
+
+fn vpc_matches(v: &Vpc, f: &Filter) -> bool {
+    match f.name.as_str() {
+        "vpc-id" => any_of(f, &v.vpc_id),
+        "vpc-name" => any_of(f, &v.vpc_name),
+        "is-default" => any_bool(f, v.is_default),
+        "cidr-block" => any_of(f, &v.cidr_block),
+        // No tags.
+        _ => false,
+    }
+}
+
+fn subnet_matches(s: &Subnet, f: &Filter) -> bool {
+    let text = |v: &Option<String>| any_of(f, v.as_deref().unwrap_or(""));
+    match f.name.as_str() {
+        "subnet-id" => text(&s.subnet_id),
+        "vpc-id" => text(&s.vpc_id),
+        "subnet-name" => text(&s.subnet_name),
+        "zone" => text(&s.zone),
+        "cidr-block" => text(&s.cidr_block),
+        "cdc-id" => text(&s.cdc_id),
+        "is-default" => any_bool(f, s.is_default.unwrap_or(false)),
+        "is-remote-vpc-snat" => any_bool(f, s.is_remote_vpc_snat.unwrap_or(false)),
+        "is-cdc-subnet" => any_of(f, &s.is_cdc_subnet.unwrap_or(0).to_string()),
+        // No tags.
+        _ => false,
+    }
+}
+
+/// Which part of a listing one page is.
+struct Window {
+    start: usize,
+    size: usize,
+    /// Token paging: the answer carries the next page's token.
+    by_token: bool,
+}
+
+impl Window {
+    /// `Offset` and `Limit`, strings in VPC's API: decimal, `Limit` 1 to 100.
+    fn offset(offset: Option<&str>, limit: Option<&str>) -> Result<Window, ApiError> {
+        let start = number("Offset", offset)?.unwrap_or(0);
+        let size = number("Limit", limit)?.unwrap_or(DEFAULT_LIMIT);
+        Ok(Window {
+            start,
+            size: page_size("Limit", size)?,
+            by_token: false,
+        })
+    }
+
+    /// `NextToken` (one of ours: where the next page starts) and `MaxResults`.
+    fn token(token: Option<&str>, max_results: Option<u64>) -> Result<Window, ApiError> {
+        let start = number("NextToken", token.filter(|t| !t.is_empty()))?.unwrap_or(0);
+        let size = max_results.map_or(DEFAULT_LIMIT, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        Ok(Window {
+            start,
+            size: page_size("MaxResults", size)?,
+            by_token: true,
+        })
+    }
+
+    /// The total, the page, and (token paging) the next page's token.
+    fn apply<T>(&self, items: Vec<T>) -> (u64, Vec<T>, Option<String>) {
+        let total = items.len();
+        let end = self.start.saturating_add(self.size);
+        let next = (self.by_token && end < total).then(|| end.to_string());
+        let page = items.into_iter().skip(self.start).take(self.size).collect();
+        (u64::try_from(total).unwrap_or(u64::MAX), page, next)
+    }
+}
+
+fn number(member: &str, value: Option<&str>) -> Result<Option<usize>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let digits = !value.is_empty() && value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit());
+    match value.parse::<usize>() {
+        Ok(n) if digits => Ok(Some(n)),
+        _ => Err(ApiError::new(
+            "InvalidParameterValue.Malformed",
+            format!(
+                "{member} `{}` is not a non-negative whole number.",
+                shorten(value)
+            ),
+        )),
+    }
+}
+
+fn page_size(member: &str, size: usize) -> Result<usize, ApiError> {
+    if (1..=MAX_LIMIT).contains(&size) {
+        Ok(size)
+    } else {
+        Err(ApiError::new(
+            "InvalidParameterValue.Range",
+            format!("{member} is {size}; it must be between 1 and {MAX_LIMIT}."),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_and_ids() {
+        let w = Window::offset(Some("2"), Some("2")).unwrap();
+        assert_eq!(w.apply(vec![1, 2, 3, 4, 5]), (5, vec![3, 4], None));
+        let w = Window::token(None, Some(2)).unwrap();
+        assert_eq!(w.apply(vec![1, 2, 3]), (3, vec![1, 2], Some("2".to_owned())));
+        let w = Window::token(Some("2"), Some(2)).unwrap();
+        assert_eq!(w.apply(vec![1, 2, 3]), (3, vec![3], None));
+        for (offset, limit, code) in [
+            (Some("-1"), None, "InvalidParameterValue.Malformed"),
+            (Some("x"), None, "InvalidParameterValue.Malformed"),
+            (None, Some("0"), "InvalidParameterValue.Range"),
+            (None, Some("101"), "InvalidParameterValue.Range"),
+            (
+                Some("99999999999999999999"),
+                None,
+                "InvalidParameterValue.Malformed",
+            ),
+        ] {
+            assert_eq!(
+                Window::offset(offset, limit).err().unwrap().code,
+                code,
+                "{offset:?} {limit:?}"
+            );
+        }
+        assert_eq!(
+            check_ids("VpcIds", "vpc-", &["vpc-abcd1234".into(), "vpc-abcd1234".into()]).unwrap(),
+            vec!["vpc-abcd1234".to_owned()]
+        );
+        assert_eq!(
+            check_ids("VpcIds", "vpc-", &["subnet-abcd1234".into()])
+                .unwrap_err()
+                .code,
+            "InvalidParameterValue.Malformed"
+        );
+        assert_eq!(vpc_time("2023-06-01T10:20:30Z"), "2023-06-01 10:20:30");
+    }
+}
