@@ -92,7 +92,6 @@ struct AssumeResponse<'a> {
 pub(crate) fn handle(request: StsRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let (source, duration) = match request {
         StsRequest::AssumeRole(r) => {
-            check_rules(&*r)?;
             check_role(&r.role_arn, &r.role_session_name)?;
             if let Some(id) = &r.external_id {
                 check_name("ExternalId", id, |c| "+=,.@:/-".contains(c))?;
@@ -104,10 +103,12 @@ pub(crate) fn handle(request: StsRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
                 None => DEFAULT_DURATION,
                 Some(secs) => checked_duration(i128::from(secs))?,
             };
+            // The description's rules after STS's own checks, whose codes
+            // (an empty RoleArn is an invalid value) they would otherwise hide.
+            check_rules(&*r)?;
             (Source::AssumeRole, duration)
         }
         StsRequest::AssumeRoleWithWebIdentity(r) => {
-            check_rules(&*r)?;
             if r.provider_id.is_empty() {
                 return Err(ApiError::invalid_value("ProviderId must not be empty."));
             }
@@ -116,6 +117,7 @@ pub(crate) fn handle(request: StsRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
                 None => DEFAULT_DURATION,
                 Some(secs) => checked_duration(i128::from(secs))?,
             };
+            check_rules(&*r)?;
             // The token is never echoed: it is a credential.
             match &ctx.shared.web_identity_token {
                 None => {
