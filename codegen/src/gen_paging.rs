@@ -85,6 +85,8 @@ fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
             let offset_set = int_set(offset, quote!(offset));
             let total_get = int_get(quote!(response), total);
             quote! {
+                // A deprecated Offset or TotalCount (vod's DescribeRoundPlays) still pages.
+                #[allow(deprecated)]
                 impl tencentcloud_runtime::OffsetPaged for super::types::#input {
                     fn offset(&self) -> Option<i64> {
                         #offset_get
@@ -115,6 +117,7 @@ fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
                 quote!(Some(response.#field_out.as_str()))
             };
             quote! {
+                #[allow(deprecated)]
                 impl tencentcloud_runtime::TokenPaged for super::types::#input {
                     fn set_next_token(&mut self, token: Option<String>) {
                         #set
@@ -127,6 +130,7 @@ fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
         }
     };
     quote! {
+        #[allow(deprecated)]
         impl tencentcloud_runtime::Paginated for super::types::#input {
             type Item = #item_type;
             type Style = #style;

@@ -146,6 +146,7 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
             absent: #absent,
         };
 
+        #[allow(deprecated)]
         fn #observe(response: &super::types::#output) -> tencentcloud_runtime::waiter::Observation {
             tencentcloud_runtime::waiter::Observation {
                 items: #iter.map(|item| (#key_value, Vec::from([#(#item_values),*]))).collect(),
@@ -203,7 +204,7 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
             tencentcloud_runtime::WaitOutcome<super::types::#output>,
             tencentcloud_runtime::WaitError<super::errors::#error>,
         > {
-            #[allow(clippy::needless_update)]
+            #[allow(clippy::needless_update, deprecated)]
             let request = super::types::#input {
                 #ids_field: #ids_value,
                 #page_init

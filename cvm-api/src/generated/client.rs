@@ -1005,6 +1005,7 @@ impl tencentcloud_runtime::Action for super::types::TerminateResourcePoolPacksRe
     type Response = super::types::TerminateResourcePoolPacksResponse;
     type Error = super::errors::TerminateResourcePoolPacksError;
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeChcHostsRequest {
     type Item = super::types::ChcHost;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1022,6 +1023,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeChcHostsRequest {
         response.chc_host_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeChcHostsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1033,6 +1035,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeChcHostsRequest
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeDisasterRecoverGroupsRequest {
     type Item = super::types::DisasterRecoverGroup;
@@ -1051,6 +1054,7 @@ for super::types::DescribeDisasterRecoverGroupsRequest {
         response.disaster_recover_group_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeDisasterRecoverGroupsRequest {
     fn offset(&self) -> Option<i64> {
@@ -1063,6 +1067,7 @@ for super::types::DescribeDisasterRecoverGroupsRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeHostsRequest {
     type Item = super::types::HostItem;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1080,6 +1085,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeHostsRequest {
         response.host_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHostsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1091,6 +1097,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHostsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeHpcClustersRequest {
     type Item = super::types::HpcClusterInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1108,6 +1115,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeHpcClustersReques
         response.hpc_cluster_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHpcClustersRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1119,6 +1127,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHpcClustersRequ
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeImagesRequest {
     type Item = super::types::Image;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1136,6 +1145,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeImagesRequest {
         response.image_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeImagesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1147,6 +1157,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeImagesRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeInstancesRequest {
     type Item = super::types::Instance;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1164,6 +1175,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeInstancesRequest 
         response.instance_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeInstancesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1175,6 +1187,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeInstancesReques
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeInstancesStatusRequest {
     type Item = super::types::InstanceStatus;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1192,6 +1205,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeInstancesStatusRe
         response.instance_status_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeInstancesStatusRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1203,6 +1217,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeInstancesStatus
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeKeyPairsRequest {
     type Item = super::types::KeyPair;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1220,6 +1235,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeKeyPairsRequest {
         response.key_pair_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeKeyPairsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1231,6 +1247,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeKeyPairsRequest
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeLaunchTemplateVersionsRequest {
     type Item = super::types::LaunchTemplateVersionInfo;
@@ -1249,6 +1266,7 @@ for super::types::DescribeLaunchTemplateVersionsRequest {
         response.launch_template_version_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeLaunchTemplateVersionsRequest {
     fn offset(&self) -> Option<i64> {
@@ -1261,6 +1279,7 @@ for super::types::DescribeLaunchTemplateVersionsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeLaunchTemplatesRequest {
     type Item = super::types::LaunchTemplateInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1278,6 +1297,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeLaunchTemplatesRe
         response.launch_template_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeLaunchTemplatesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1289,6 +1309,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeLaunchTemplates
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeResourcePoolPacksRequest {
     type Item = super::types::ResourcePoolPack;
     type Style = tencentcloud_runtime::paginate::ByToken;
@@ -1306,6 +1327,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeResourcePoolPacks
         response.dedicated_resource_pack_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::TokenPaged
 for super::types::DescribeResourcePoolPacksRequest {
     fn set_next_token(&mut self, token: Option<String>) {
@@ -1315,6 +1337,7 @@ for super::types::DescribeResourcePoolPacksRequest {
         response.next_token.as_deref()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTaskInfoRequest {
     type Item = super::types::RepairTaskInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1332,6 +1355,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTaskInfoRequest {
         response.repair_task_info_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTaskInfoRequest {
     fn offset(&self) -> Option<i64> {
         Some(self.offset)
@@ -1367,6 +1391,7 @@ static INSTANCES_RUNNING: tencentcloud_runtime::waiter::WaiterSpec = tencentclou
     ],
     absent: None,
 };
+#[allow(deprecated)]
 fn observe_instances_running(
     response: &super::types::DescribeInstancesResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -1406,6 +1431,7 @@ static INSTANCES_STOPPED: tencentcloud_runtime::waiter::WaiterSpec = tencentclou
     ],
     absent: None,
 };
+#[allow(deprecated)]
 fn observe_instances_stopped(
     response: &super::types::DescribeInstancesResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -1438,6 +1464,7 @@ static INSTANCES_TERMINATED: tencentcloud_runtime::waiter::WaiterSpec = tencentc
     ],
     absent: Some("TERMINATED"),
 };
+#[allow(deprecated)]
 fn observe_instances_terminated(
     response: &super::types::DescribeInstancesResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -1477,6 +1504,7 @@ static LATEST_OPERATION_SUCCEEDED: tencentcloud_runtime::waiter::WaiterSpec = te
     ],
     absent: None,
 };
+#[allow(deprecated)]
 fn observe_latest_operation_succeeded(
     response: &super::types::DescribeInstancesResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -3006,7 +3034,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeInstancesResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeInstancesError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeInstancesRequest {
             instance_ids: Some(instance_ids.to_vec()),
             limit: Some(100),
@@ -3032,7 +3060,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeInstancesResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeInstancesError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeInstancesRequest {
             instance_ids: Some(instance_ids.to_vec()),
             limit: Some(100),
@@ -3058,7 +3086,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeInstancesResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeInstancesError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeInstancesRequest {
             instance_ids: Some(instance_ids.to_vec()),
             limit: Some(100),
@@ -3084,7 +3112,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeInstancesResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeInstancesError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeInstancesRequest {
             instance_ids: Some(instance_ids.to_vec()),
             limit: Some(100),

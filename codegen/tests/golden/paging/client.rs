@@ -31,6 +31,7 @@ impl tencentcloud_runtime::Action for super::types::ListThingsRequest {
     type Response = super::types::ListThingsResponse;
     type Error = super::errors::ListThingsError;
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeThingsRequest {
     type Item = super::types::Thing;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -48,6 +49,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeThingsRequest {
         response.thing_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeThingsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -59,6 +61,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeThingsRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::ListPoolsRequest {
     type Item = String;
     type Style = tencentcloud_runtime::paginate::ByToken;
@@ -76,6 +79,7 @@ impl tencentcloud_runtime::Paginated for super::types::ListPoolsRequest {
         response.pool_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::TokenPaged for super::types::ListPoolsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
@@ -84,6 +88,7 @@ impl tencentcloud_runtime::TokenPaged for super::types::ListPoolsRequest {
         response.next_token.as_deref()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::ListThingsRequest {
     type Item = super::types::Thing;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -101,6 +106,7 @@ impl tencentcloud_runtime::Paginated for super::types::ListThingsRequest {
         response.thing_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::ListThingsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -129,6 +135,7 @@ static BATCH_DONE: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runti
     ],
     absent: None,
 };
+#[allow(deprecated)]
 fn observe_batch_done(
     response: &super::types::DescribeThingsResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -163,6 +170,7 @@ static THINGS_GONE: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runt
     ],
     absent: Some("GONE"),
 };
+#[allow(deprecated)]
 fn observe_things_gone(
     response: &super::types::DescribeThingsResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -202,6 +210,7 @@ static THINGS_HEALTHY: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_r
     ],
     absent: None,
 };
+#[allow(deprecated)]
 fn observe_things_healthy(
     response: &super::types::DescribeThingsResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -247,6 +256,7 @@ static THINGS_READY: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_run
     ],
     absent: None,
 };
+#[allow(deprecated)]
 fn observe_things_ready(
     response: &super::types::DescribeThingsResponse,
 ) -> tencentcloud_runtime::waiter::Observation {
@@ -387,7 +397,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeThingsResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeThingsError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeThingsRequest {
             thing_ids: Some(thing_ids.to_vec()),
             limit: Some(50),
@@ -413,7 +423,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeThingsResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeThingsError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeThingsRequest {
             thing_ids: Some(thing_ids.to_vec()),
             limit: Some(50),
@@ -439,7 +449,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeThingsResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeThingsError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeThingsRequest {
             thing_ids: Some(thing_ids.to_vec()),
             limit: Some(50),
@@ -465,7 +475,7 @@ impl Client {
         tencentcloud_runtime::WaitOutcome<super::types::DescribeThingsResponse>,
         tencentcloud_runtime::WaitError<super::errors::DescribeThingsError>,
     > {
-        #[allow(clippy::needless_update)]
+        #[allow(clippy::needless_update, deprecated)]
         let request = super::types::DescribeThingsRequest {
             thing_ids: Some(thing_ids.to_vec()),
             limit: Some(50),

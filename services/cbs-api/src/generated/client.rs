@@ -570,6 +570,7 @@ impl tencentcloud_runtime::Action for super::types::UnbindAutoSnapshotPolicyRequ
     type Response = super::types::UnbindAutoSnapshotPolicyResponse;
     type Error = super::errors::UnbindAutoSnapshotPolicyError;
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeAutoSnapshotPoliciesRequest {
     type Item = super::types::AutoSnapshotPolicy;
@@ -588,6 +589,7 @@ for super::types::DescribeAutoSnapshotPoliciesRequest {
         response.auto_snapshot_policy_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeAutoSnapshotPoliciesRequest {
     fn offset(&self) -> Option<i64> {
@@ -600,6 +602,7 @@ for super::types::DescribeAutoSnapshotPoliciesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeDiskBackupsRequest {
     type Item = super::types::DiskBackup;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -617,6 +620,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeDiskBackupsReques
         response.disk_backup_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeDiskBackupsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -628,6 +632,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeDiskBackupsRequ
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeDisksRequest {
     type Item = super::types::Disk;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -645,6 +650,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeDisksRequest {
         response.disk_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeDisksRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -656,6 +662,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeDisksRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotGroupsRequest {
     type Item = super::types::SnapshotGroup;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -673,6 +680,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotGroupsReq
         response.snapshot_group_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeSnapshotGroupsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -684,6 +692,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeSnapshotGroupsR
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotsRequest {
     type Item = super::types::Snapshot;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -701,6 +710,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotsRequest 
         response.snapshot_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeSnapshotsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))

@@ -1488,6 +1488,7 @@ for super::types::TestServiceProviderConnectionRequest {
     type Response = super::types::TestServiceProviderConnectionResponse;
     type Error = super::errors::TestServiceProviderConnectionError;
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeAsyncJobsRequest {
     type Item = super::types::Job;
     type Style = tencentcloud_runtime::paginate::ByToken;
@@ -1505,6 +1506,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeAsyncJobsRequest 
         response.jobs.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::TokenPaged for super::types::DescribeAsyncJobsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
@@ -1513,6 +1515,7 @@ impl tencentcloud_runtime::TokenPaged for super::types::DescribeAsyncJobsRequest
         response.next_token.as_deref()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeBudgetAssociationsRequest {
     type Item = super::types::BudgetAssociation;
@@ -1531,6 +1534,7 @@ for super::types::DescribeBudgetAssociationsRequest {
         response.association_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeBudgetAssociationsRequest {
     fn offset(&self) -> Option<i64> {
@@ -1543,6 +1547,7 @@ for super::types::DescribeBudgetAssociationsRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeBudgetsRequest {
     type Item = super::types::BudgetInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1560,6 +1565,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeBudgetsRequest {
         response.budget_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeBudgetsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1571,6 +1577,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeBudgetsRequest 
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeClusterResourcesRequest {
     type Item = super::types::ClusterResource;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1588,6 +1595,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeClusterResourcesR
         response.cluster_resource_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeClusterResourcesRequest {
     fn offset(&self) -> Option<i64> {
@@ -1600,6 +1608,7 @@ for super::types::DescribeClusterResourcesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeCrossTargetsRequest {
     type Item = super::types::CrossTargets;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1617,6 +1626,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeCrossTargetsReque
         response.cross_target_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCrossTargetsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1628,6 +1638,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCrossTargetsReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeCustomizedConfigAssociateListRequest {
     type Item = super::types::BindDetailItem;
@@ -1646,6 +1657,7 @@ for super::types::DescribeCustomizedConfigAssociateListRequest {
         response.bind_list
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCustomizedConfigAssociateListRequest {
     fn offset(&self) -> Option<i64> {
@@ -1658,6 +1670,7 @@ for super::types::DescribeCustomizedConfigAssociateListRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeCustomizedConfigListRequest {
     type Item = super::types::ConfigListItem;
@@ -1676,6 +1689,7 @@ for super::types::DescribeCustomizedConfigListRequest {
         response.config_list
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCustomizedConfigListRequest {
     fn offset(&self) -> Option<i64> {
@@ -1688,6 +1702,7 @@ for super::types::DescribeCustomizedConfigListRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeExclusiveClustersRequest {
     type Item = super::types::Cluster;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1705,6 +1720,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeExclusiveClusters
         response.cluster_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeExclusiveClustersRequest {
     fn offset(&self) -> Option<i64> {
@@ -1717,6 +1733,7 @@ for super::types::DescribeExclusiveClustersRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeIdleLoadBalancersRequest {
     type Item = super::types::IdleLoadBalancer;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1734,6 +1751,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeIdleLoadBalancers
         response.idle_load_balancers
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeIdleLoadBalancersRequest {
     fn offset(&self) -> Option<i64> {
@@ -1746,6 +1764,7 @@ for super::types::DescribeIdleLoadBalancersRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeKeysRequest {
     type Item = super::types::KeyInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1763,6 +1782,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeKeysRequest {
         response.keys.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeKeysRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1774,6 +1794,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeKeysRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeLoadBalancersRequest {
     type Item = super::types::LoadBalancer;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1791,6 +1812,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeLoadBalancersRequ
         response.load_balancer_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeLoadBalancersRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1802,6 +1824,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeLoadBalancersRe
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeLoadBalancersDetailRequest {
     type Item = super::types::LoadBalancerDetail;
@@ -1820,6 +1843,7 @@ for super::types::DescribeLoadBalancersDetailRequest {
         response.load_balancer_detail_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeLoadBalancersDetailRequest {
     fn offset(&self) -> Option<i64> {
@@ -1832,6 +1856,7 @@ for super::types::DescribeLoadBalancersDetailRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeModelAliasesRequest {
     type Item = super::types::ModelAlias;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1849,6 +1874,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeModelAliasesReque
         response.model_alias_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelAliasesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -1860,6 +1886,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelAliasesReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeModelAssociationsRequest {
     type Item = super::types::ModelAssociation;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1877,6 +1904,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeModelAssociations
         response.model_association_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeModelAssociationsRequest {
     fn offset(&self) -> Option<i64> {
@@ -1889,6 +1917,7 @@ for super::types::DescribeModelAssociationsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeModelKeysRequest {
     type Item = super::types::ModelKeyInfoItem;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1906,6 +1935,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeModelKeysRequest 
         response.models
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelKeysRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1917,6 +1947,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelKeysReques
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeModelNamesRequest {
     type Item = super::types::ModelNameAggregatedItem;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -1934,6 +1965,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeModelNamesRequest
         response.model_names
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelNamesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -1945,6 +1977,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelNamesReque
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeModelRouterLogsRequest {
     type Item = super::types::ModelRouterLog;
     type Style = tencentcloud_runtime::paginate::ByToken;
@@ -1962,6 +1995,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeModelRouterLogsRe
         response.logs
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::TokenPaged for super::types::DescribeModelRouterLogsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
@@ -1970,6 +2004,7 @@ impl tencentcloud_runtime::TokenPaged for super::types::DescribeModelRouterLogsR
         response.next_token.as_deref()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeModelRouterResourcePackageDeductionRequest {
     type Item = super::types::ModelRouterResourcePackageDeduction;
@@ -1988,6 +2023,7 @@ for super::types::DescribeModelRouterResourcePackageDeductionRequest {
         response.model_router_resource_package_deduction_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeModelRouterResourcePackageDeductionRequest {
     fn offset(&self) -> Option<i64> {
@@ -2000,6 +2036,7 @@ for super::types::DescribeModelRouterResourcePackageDeductionRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeModelRouterResourcePackagesRequest {
     type Item = super::types::ModelRouterPackage;
@@ -2018,6 +2055,7 @@ for super::types::DescribeModelRouterResourcePackagesRequest {
         response.model_router_resource_package_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeModelRouterResourcePackagesRequest {
     fn offset(&self) -> Option<i64> {
@@ -2030,6 +2068,7 @@ for super::types::DescribeModelRouterResourcePackagesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeModelRoutersRequest {
     type Item = super::types::ModelRouterSet;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -2047,6 +2086,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeModelRoutersReque
         response.model_router_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelRoutersRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -2058,6 +2098,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeModelRoutersReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeResourcesRequest {
     type Item = super::types::ZoneResource;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -2075,6 +2116,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeResourcesRequest 
         response.zone_resource_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeResourcesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -2086,6 +2128,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeResourcesReques
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeServiceProviderHealthStatusRequest {
     type Item = super::types::ModelHealthCheckResults;
@@ -2104,6 +2147,7 @@ for super::types::DescribeServiceProviderHealthStatusRequest {
         response.health_check_results
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeServiceProviderHealthStatusRequest {
     fn offset(&self) -> Option<i64> {
@@ -2116,6 +2160,7 @@ for super::types::DescribeServiceProviderHealthStatusRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeTargetGroupInstancesRequest {
     type Item = super::types::TargetGroupBackend;
@@ -2134,6 +2179,7 @@ for super::types::DescribeTargetGroupInstancesRequest {
         response.target_group_instance_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeTargetGroupInstancesRequest {
     fn offset(&self) -> Option<i64> {
@@ -2146,6 +2192,7 @@ for super::types::DescribeTargetGroupInstancesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTargetGroupListRequest {
     type Item = super::types::TargetGroupInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -2163,6 +2210,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTargetGroupListRe
         response.target_group_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTargetGroupListRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -2174,6 +2222,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTargetGroupList
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTargetGroupsRequest {
     type Item = super::types::TargetGroupInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -2191,6 +2240,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTargetGroupsReque
         response.target_group_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTargetGroupsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -2202,6 +2252,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTargetGroupsReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeUserGroupsRequest {
     type Item = super::types::UserGroupInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -2219,6 +2270,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeUserGroupsRequest
         response.user_groups.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeUserGroupsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))

@@ -286,6 +286,7 @@ impl tencentcloud_runtime::Action for super::types::UpdateResourceTagValueReques
     type Response = super::types::UpdateResourceTagValueResponse;
     type Error = super::errors::UpdateResourceTagValueError;
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeResourceTagsRequest {
     type Item = super::types::TagResource;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -303,6 +304,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeResourceTagsReque
         response.rows
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeResourceTagsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -314,6 +316,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeResourceTagsReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeResourceTagsByResourceIdsRequest {
     type Item = super::types::TagResource;
@@ -332,6 +335,7 @@ for super::types::DescribeResourceTagsByResourceIdsRequest {
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeResourceTagsByResourceIdsRequest {
     fn offset(&self) -> Option<i64> {
@@ -344,6 +348,7 @@ for super::types::DescribeResourceTagsByResourceIdsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeResourceTagsByResourceIdsSeqRequest {
     type Item = super::types::TagResource;
@@ -362,6 +367,7 @@ for super::types::DescribeResourceTagsByResourceIdsSeqRequest {
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeResourceTagsByResourceIdsSeqRequest {
     fn offset(&self) -> Option<i64> {
@@ -374,6 +380,7 @@ for super::types::DescribeResourceTagsByResourceIdsSeqRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeResourceTagsByTagKeysRequest {
     type Item = super::types::ResourceIdTag;
@@ -392,6 +399,7 @@ for super::types::DescribeResourceTagsByTagKeysRequest {
         response.rows
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeResourceTagsByTagKeysRequest {
     fn offset(&self) -> Option<i64> {
@@ -404,6 +412,7 @@ for super::types::DescribeResourceTagsByTagKeysRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeResourcesByTagsRequest {
     type Item = super::types::ResourceTag;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -421,6 +430,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeResourcesByTagsRe
         response.rows
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeResourcesByTagsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -432,6 +442,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeResourcesByTags
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeResourcesByTagsUnionRequest {
     type Item = super::types::ResourceTag;
@@ -450,6 +461,7 @@ for super::types::DescribeResourcesByTagsUnionRequest {
         response.rows
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeResourcesByTagsUnionRequest {
     fn offset(&self) -> Option<i64> {
@@ -462,6 +474,7 @@ for super::types::DescribeResourcesByTagsUnionRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTagKeysRequest {
     type Item = String;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -479,6 +492,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTagKeysRequest {
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagKeysRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -490,6 +504,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagKeysRequest 
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTagValuesRequest {
     type Item = super::types::Tag;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -507,6 +522,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTagValuesRequest 
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagValuesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -518,6 +534,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagValuesReques
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTagValuesSeqRequest {
     type Item = super::types::Tag;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -535,6 +552,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTagValuesSeqReque
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagValuesSeqRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -546,6 +564,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagValuesSeqReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTagsRequest {
     type Item = super::types::TagWithDelete;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -563,6 +582,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTagsRequest {
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -574,6 +594,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTagsSeqRequest {
     type Item = super::types::TagWithDelete;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -591,6 +612,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTagsSeqRequest {
         response.tags
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTagsSeqRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))

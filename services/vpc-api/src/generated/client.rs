@@ -4216,6 +4216,7 @@ impl tencentcloud_runtime::Action for super::types::WithdrawNotifyRoutesRequest 
     type Response = super::types::WithdrawNotifyRoutesResponse;
     type Error = super::errors::WithdrawNotifyRoutesError;
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeAddressesRequest {
     type Item = super::types::Address;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4233,6 +4234,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeAddressesRequest 
         response.address_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeAddressesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -4244,6 +4246,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeAddressesReques
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeAssistantCidrRequest {
     type Item = super::types::AssistantCidr;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4261,6 +4264,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeAssistantCidrRequ
         response.assistant_cidr_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeAssistantCidrRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4272,6 +4276,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeAssistantCidrRe
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeBandwidthPackageResourcesRequest {
     type Item = super::types::Resource;
@@ -4290,6 +4295,7 @@ for super::types::DescribeBandwidthPackageResourcesRequest {
         response.resource_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeBandwidthPackageResourcesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4302,6 +4308,7 @@ for super::types::DescribeBandwidthPackageResourcesRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeBandwidthPackagesRequest {
     type Item = super::types::BandwidthPackage;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4319,6 +4326,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeBandwidthPackages
         response.bandwidth_package_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeBandwidthPackagesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4331,6 +4339,7 @@ for super::types::DescribeBandwidthPackagesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeCcnAttachedInstancesRequest {
     type Item = super::types::CcnAttachedInstance;
@@ -4349,6 +4358,7 @@ for super::types::DescribeCcnAttachedInstancesRequest {
         response.instance_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCcnAttachedInstancesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4361,6 +4371,7 @@ for super::types::DescribeCcnAttachedInstancesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeCcnPolicyBasedRoutingRuleRequest {
     type Item = super::types::CcnPolicyBasedRoutingRule;
@@ -4379,6 +4390,7 @@ for super::types::DescribeCcnPolicyBasedRoutingRuleRequest {
         response.ccn_policy_based_routing_rule_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCcnPolicyBasedRoutingRuleRequest {
     fn offset(&self) -> Option<i64> {
@@ -4391,6 +4403,7 @@ for super::types::DescribeCcnPolicyBasedRoutingRuleRequest {
         response.total_count
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeCcnRouteTablesRequest {
     type Item = super::types::CcnRouteTable;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4408,6 +4421,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeCcnRouteTablesReq
         response.ccn_route_table_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnRouteTablesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4419,6 +4433,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnRouteTablesR
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeCcnRoutesRequest {
     type Item = super::types::CcnRoute;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4436,6 +4451,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeCcnRoutesRequest 
         response.route_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnRoutesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4447,6 +4463,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnRoutesReques
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeCcnsRequest {
     type Item = super::types::Ccn;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4464,6 +4481,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeCcnsRequest {
         response.ccn_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4475,6 +4493,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeCcnsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest {
     type Item = super::types::CcnBandwidth;
@@ -4493,6 +4512,7 @@ for super::types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest {
         response.ccn_bandwidth_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest {
     fn offset(&self) -> Option<i64> {
@@ -4505,6 +4525,7 @@ for super::types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeCrossBorderComplianceRequest {
     type Item = super::types::CrossBorderCompliance;
@@ -4523,6 +4544,7 @@ for super::types::DescribeCrossBorderComplianceRequest {
         response.cross_border_compliance_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCrossBorderComplianceRequest {
     fn offset(&self) -> Option<i64> {
@@ -4535,6 +4557,7 @@ for super::types::DescribeCrossBorderComplianceRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeCustomerGatewaysRequest {
     type Item = super::types::CustomerGateway;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4552,6 +4575,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeCustomerGatewaysR
         response.customer_gateway_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeCustomerGatewaysRequest {
     fn offset(&self) -> Option<i64> {
@@ -4564,6 +4588,7 @@ for super::types::DescribeCustomerGatewaysRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeDhcpIpsRequest {
     type Item = super::types::DhcpIp;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4581,6 +4606,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeDhcpIpsRequest {
         response.dhcp_ip_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeDhcpIpsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4592,6 +4618,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeDhcpIpsRequest 
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeDirectConnectGatewayCcnRoutesRequest {
     type Item = super::types::DirectConnectGatewayCcnRoute;
@@ -4610,6 +4637,7 @@ for super::types::DescribeDirectConnectGatewayCcnRoutesRequest {
         response.route_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeDirectConnectGatewayCcnRoutesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4622,6 +4650,7 @@ for super::types::DescribeDirectConnectGatewayCcnRoutesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeDirectConnectGatewaysRequest {
     type Item = super::types::DirectConnectGateway;
@@ -4640,6 +4669,7 @@ for super::types::DescribeDirectConnectGatewaysRequest {
         response.direct_connect_gateway_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeDirectConnectGatewaysRequest {
     fn offset(&self) -> Option<i64> {
@@ -4652,6 +4682,7 @@ for super::types::DescribeDirectConnectGatewaysRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeGatewayFlowMonitorDetailRequest {
     type Item = super::types::GatewayFlowMonitorDetail;
@@ -4670,6 +4701,7 @@ for super::types::DescribeGatewayFlowMonitorDetailRequest {
         response.gateway_flow_monitor_detail_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeGatewayFlowMonitorDetailRequest {
     fn offset(&self) -> Option<i64> {
@@ -4682,6 +4714,7 @@ for super::types::DescribeGatewayFlowMonitorDetailRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeGatewayFlowQosRequest {
     type Item = super::types::GatewayQos;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4699,6 +4732,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeGatewayFlowQosReq
         response.gateway_qos_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeGatewayFlowQosRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4710,6 +4744,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeGatewayFlowQosR
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeGlobalRoutesRequest {
     type Item = super::types::GlobalRoute;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4727,6 +4762,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeGlobalRoutesReque
         response.global_route_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeGlobalRoutesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4738,6 +4774,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeGlobalRoutesReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeHaVipsRequest {
     type Item = super::types::HaVip;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4755,6 +4792,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeHaVipsRequest {
         response.ha_vip_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHaVipsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4766,6 +4804,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeHaVipsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeHighPriorityRoutesRequest {
     type Item = super::types::HighPriorityRoute;
@@ -4784,6 +4823,7 @@ for super::types::DescribeHighPriorityRoutesRequest {
         response.high_priority_route_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeHighPriorityRoutesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4796,6 +4836,7 @@ for super::types::DescribeHighPriorityRoutesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeIPv6AddressesRequest {
     type Item = super::types::Address;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4813,6 +4854,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeIPv6AddressesRequ
         response.address_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeIPv6AddressesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -4824,6 +4866,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeIPv6AddressesRe
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeIp6AddressesRequest {
     type Item = super::types::Address;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4841,6 +4884,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeIp6AddressesReque
         response.address_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeIp6AddressesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -4852,6 +4896,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeIp6AddressesReq
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeIp6TranslatorsRequest {
     type Item = super::types::Ip6Translator;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4869,6 +4914,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeIp6TranslatorsReq
         response.ip6_translator_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeIp6TranslatorsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -4880,6 +4926,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeIp6TranslatorsR
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeLocalGatewayRequest {
     type Item = super::types::LocalGateway;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4897,6 +4944,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeLocalGatewayReque
         response.local_gateway_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeLocalGatewayRequest {
     fn offset(&self) -> Option<i64> {
         self.offset
@@ -4908,6 +4956,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeLocalGatewayReq
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest {
     type Item = super::types::NatGatewayDestinationIpPortTranslationNatRule;
@@ -4926,6 +4975,7 @@ for super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest 
         response.nat_gateway_destination_ip_port_translation_nat_rule_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4938,6 +4988,7 @@ for super::types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest 
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest {
     type Item = super::types::SourceIpTranslationNatRule;
@@ -4956,6 +5007,7 @@ for super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest {
         response.source_ip_translation_nat_rule_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest {
     fn offset(&self) -> Option<i64> {
@@ -4968,6 +5020,7 @@ for super::types::DescribeNatGatewaySourceIpTranslationNatRulesRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeNatGatewaysRequest {
     type Item = super::types::NatGateway;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -4985,6 +5038,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeNatGatewaysReques
         response.nat_gateway_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNatGatewaysRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -4996,6 +5050,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNatGatewaysRequ
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeNetDetectStatesRequest {
     type Item = super::types::NetDetectState;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5013,6 +5068,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeNetDetectStatesRe
         response.net_detect_state_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNetDetectStatesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5024,6 +5080,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNetDetectStates
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeNetDetectsRequest {
     type Item = super::types::NetDetect;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5041,6 +5098,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeNetDetectsRequest
         response.net_detect_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNetDetectsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5052,6 +5110,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNetDetectsReque
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeNetworkAclQuintupleEntriesRequest {
     type Item = super::types::NetworkAclQuintupleEntry;
@@ -5070,6 +5129,7 @@ for super::types::DescribeNetworkAclQuintupleEntriesRequest {
         response.network_acl_quintuple_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeNetworkAclQuintupleEntriesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5082,6 +5142,7 @@ for super::types::DescribeNetworkAclQuintupleEntriesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeNetworkAclsRequest {
     type Item = super::types::NetworkAcl;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5099,6 +5160,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeNetworkAclsReques
         response.network_acl_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNetworkAclsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5110,6 +5172,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeNetworkAclsRequ
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeNetworkInterfacesRequest {
     type Item = super::types::NetworkInterface;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5127,6 +5190,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeNetworkInterfaces
         response.network_interface_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeNetworkInterfacesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5139,6 +5203,7 @@ for super::types::DescribeNetworkInterfacesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest {
     type Item = super::types::PrivateNatDestinationIpPortTranslationNatRule;
@@ -5157,6 +5222,7 @@ for super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesR
         response.local_destination_ip_port_translation_nat_rule_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5169,6 +5235,7 @@ for super::types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesR
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribePrivateNatGatewayLimitsRequest {
     type Item = super::types::PrivateNatGatewayLimit;
@@ -5187,6 +5254,7 @@ for super::types::DescribePrivateNatGatewayLimitsRequest {
         response.private_nat_gateway_limit_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribePrivateNatGatewayLimitsRequest {
     fn offset(&self) -> Option<i64> {
@@ -5199,6 +5267,7 @@ for super::types::DescribePrivateNatGatewayLimitsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribePrivateNatGatewayTranslationAclRulesRequest {
     type Item = super::types::TranslationAclRule;
@@ -5217,6 +5286,7 @@ for super::types::DescribePrivateNatGatewayTranslationAclRulesRequest {
         response.translation_acl_rule_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribePrivateNatGatewayTranslationAclRulesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5229,6 +5299,7 @@ for super::types::DescribePrivateNatGatewayTranslationAclRulesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribePrivateNatGatewayTranslationNatRulesRequest {
     type Item = super::types::TranslationNatRule;
@@ -5247,6 +5318,7 @@ for super::types::DescribePrivateNatGatewayTranslationNatRulesRequest {
         response.translation_nat_rule_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribePrivateNatGatewayTranslationNatRulesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5259,6 +5331,7 @@ for super::types::DescribePrivateNatGatewayTranslationNatRulesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribePrivateNatGatewaysRequest {
     type Item = super::types::PrivateNatGateway;
@@ -5277,6 +5350,7 @@ for super::types::DescribePrivateNatGatewaysRequest {
         response.private_nat_gateway_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribePrivateNatGatewaysRequest {
     fn offset(&self) -> Option<i64> {
@@ -5289,6 +5363,7 @@ for super::types::DescribePrivateNatGatewaysRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeReserveIpAddressesRequest {
     type Item = super::types::ReserveIpAddressInfo;
@@ -5307,6 +5382,7 @@ for super::types::DescribeReserveIpAddressesRequest {
         response.reserve_ip_address_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeReserveIpAddressesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5319,6 +5395,7 @@ for super::types::DescribeReserveIpAddressesRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeRouteListRequest {
     type Item = super::types::Route;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5336,6 +5413,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeRouteListRequest 
         response.route_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRouteListRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5347,6 +5425,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRouteListReques
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeRoutePolicyEntriesRequest {
     type Item = super::types::RoutePolicyEntry;
@@ -5365,6 +5444,7 @@ for super::types::DescribeRoutePolicyEntriesRequest {
         response.route_policy_entry_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeRoutePolicyEntriesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5377,6 +5457,7 @@ for super::types::DescribeRoutePolicyEntriesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeRouteTableAssociatedInstancesRequest {
     type Item = super::types::InstanceBind;
@@ -5395,6 +5476,7 @@ for super::types::DescribeRouteTableAssociatedInstancesRequest {
         response.instance_bind_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeRouteTableAssociatedInstancesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5407,6 +5489,7 @@ for super::types::DescribeRouteTableAssociatedInstancesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeRouteTableSelectionPoliciesRequest {
     type Item = super::types::RouteSelectionPolicy;
@@ -5425,6 +5508,7 @@ for super::types::DescribeRouteTableSelectionPoliciesRequest {
         response.route_selection_policy_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeRouteTableSelectionPoliciesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5437,6 +5521,7 @@ for super::types::DescribeRouteTableSelectionPoliciesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeRoutesRequest {
     type Item = super::types::Route;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5454,6 +5539,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeRoutesRequest {
         response.route_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRoutesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5465,6 +5551,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeRoutesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeSnapshotAttachedInstancesRequest {
     type Item = super::types::SnapshotInstance;
@@ -5483,6 +5570,7 @@ for super::types::DescribeSnapshotAttachedInstancesRequest {
         response.instance_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeSnapshotAttachedInstancesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5495,6 +5583,7 @@ for super::types::DescribeSnapshotAttachedInstancesRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotFilesRequest {
     type Item = super::types::SnapshotFileInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5512,6 +5601,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotFilesRequ
         response.snapshot_file_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeSnapshotFilesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5523,6 +5613,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeSnapshotFilesRe
         response.total_count
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotPoliciesRequest {
     type Item = super::types::SnapshotPolicy;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5540,6 +5631,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeSnapshotPoliciesR
         response.snapshot_policy_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeSnapshotPoliciesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5552,6 +5644,7 @@ for super::types::DescribeSnapshotPoliciesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeSpecificTrafficPackageUsedDetailsRequest {
     type Item = super::types::UsedDetail;
@@ -5570,6 +5663,7 @@ for super::types::DescribeSpecificTrafficPackageUsedDetailsRequest {
         response.used_detail_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeSpecificTrafficPackageUsedDetailsRequest {
     fn offset(&self) -> Option<i64> {
@@ -5582,6 +5676,7 @@ for super::types::DescribeSpecificTrafficPackageUsedDetailsRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeSubnetsRequest {
     type Item = super::types::Subnet;
     type Style = tencentcloud_runtime::paginate::ByToken;
@@ -5599,6 +5694,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeSubnetsRequest {
         response.subnet_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::TokenPaged for super::types::DescribeSubnetsRequest {
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
@@ -5607,6 +5703,7 @@ impl tencentcloud_runtime::TokenPaged for super::types::DescribeSubnetsRequest {
         response.next_token.as_deref()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTenantCcnsRequest {
     type Item = super::types::CcnInstanceInfo;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5624,6 +5721,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTenantCcnsRequest
         response.ccn_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTenantCcnsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5635,6 +5733,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTenantCcnsReque
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTrafficMirrorsRequest {
     type Item = super::types::TrafficMirror;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5652,6 +5751,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTrafficMirrorsReq
         response.traffic_mirror_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTrafficMirrorsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5663,6 +5763,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTrafficMirrorsR
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeTrafficPackagesRequest {
     type Item = super::types::TrafficPackage;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5680,6 +5781,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeTrafficPackagesRe
         response.traffic_package_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTrafficPackagesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5691,6 +5793,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTrafficPackages
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeUsedIpAddressRequest {
     type Item = super::types::IpAddressStates;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5708,6 +5811,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeUsedIpAddressRequ
         response.ip_address_states
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeUsedIpAddressRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5719,6 +5823,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeUsedIpAddressRe
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeVpcEndPointRequest {
     type Item = super::types::EndPoint;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5736,6 +5841,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeVpcEndPointReques
         response.end_point_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpcEndPointRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5747,6 +5853,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpcEndPointRequ
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeVpcEndPointServiceRequest {
     type Item = super::types::EndPointService;
@@ -5765,6 +5872,7 @@ for super::types::DescribeVpcEndPointServiceRequest {
         response.end_point_service_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpcEndPointServiceRequest {
     fn offset(&self) -> Option<i64> {
@@ -5777,6 +5885,7 @@ for super::types::DescribeVpcEndPointServiceRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeVpcInstancesRequest {
     type Item = super::types::CvmInstance;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5794,6 +5903,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeVpcInstancesReque
         response.instance_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpcInstancesRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5805,6 +5915,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpcInstancesReq
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeVpcIpv6AddressesRequest {
     type Item = super::types::VpcIpv6Address;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5822,6 +5933,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeVpcIpv6AddressesR
         response.ipv6_address_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpcIpv6AddressesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5834,6 +5946,7 @@ for super::types::DescribeVpcIpv6AddressesRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeVpcPeeringConnectionsRequest {
     type Item = super::types::PeerConnection;
@@ -5852,6 +5965,7 @@ for super::types::DescribeVpcPeeringConnectionsRequest {
         response.peer_connection_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpcPeeringConnectionsRequest {
     fn offset(&self) -> Option<i64> {
@@ -5864,6 +5978,7 @@ for super::types::DescribeVpcPeeringConnectionsRequest {
         Some(response.total_count)
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeVpnConnectionsRequest {
     type Item = super::types::VpnConnection;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5881,6 +5996,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeVpnConnectionsReq
         response.vpn_connection_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpnConnectionsRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -5892,6 +6008,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpnConnectionsR
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeVpnGatewayCcnRoutesRequest {
     type Item = super::types::VpngwCcnRoutes;
@@ -5910,6 +6027,7 @@ for super::types::DescribeVpnGatewayCcnRoutesRequest {
         response.route_set.unwrap_or_default()
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpnGatewayCcnRoutesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5922,6 +6040,7 @@ for super::types::DescribeVpnGatewayCcnRoutesRequest {
         response.total_count.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeVpnGatewayRoutesRequest {
     type Item = super::types::VpnGatewayRoute;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -5939,6 +6058,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeVpnGatewayRoutesR
         response.routes
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpnGatewayRoutesRequest {
     fn offset(&self) -> Option<i64> {
@@ -5951,6 +6071,7 @@ for super::types::DescribeVpnGatewayRoutesRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeVpnGatewaySslClientsRequest {
     type Item = super::types::SslVpnClient;
@@ -5969,6 +6090,7 @@ for super::types::DescribeVpnGatewaySslClientsRequest {
         response.ssl_vpn_client_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpnGatewaySslClientsRequest {
     fn offset(&self) -> Option<i64> {
@@ -5981,6 +6103,7 @@ for super::types::DescribeVpnGatewaySslClientsRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::DescribeVpnGatewaySslServersRequest {
     type Item = super::types::SslVpnSever;
@@ -5999,6 +6122,7 @@ for super::types::DescribeVpnGatewaySslServersRequest {
         response.ssl_vpn_sever_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::DescribeVpnGatewaySslServersRequest {
     fn offset(&self) -> Option<i64> {
@@ -6011,6 +6135,7 @@ for super::types::DescribeVpnGatewaySslServersRequest {
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated for super::types::DescribeVpnGatewaysRequest {
     type Item = super::types::VpnGateway;
     type Style = tencentcloud_runtime::paginate::ByOffset;
@@ -6028,6 +6153,7 @@ impl tencentcloud_runtime::Paginated for super::types::DescribeVpnGatewaysReques
         response.vpn_gateway_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpnGatewaysRequest {
     fn offset(&self) -> Option<i64> {
         self.offset.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
@@ -6039,6 +6165,7 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeVpnGatewaysRequ
         Some(i64::try_from(response.total_count).unwrap_or(i64::MAX))
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::Paginated
 for super::types::GetCcnRegionBandwidthLimitsRequest {
     type Item = super::types::CcnBandwidthInfo;
@@ -6057,6 +6184,7 @@ for super::types::GetCcnRegionBandwidthLimitsRequest {
         response.ccn_bandwidth_set
     }
 }
+#[allow(deprecated)]
 impl tencentcloud_runtime::OffsetPaged
 for super::types::GetCcnRegionBandwidthLimitsRequest {
     fn offset(&self) -> Option<i64> {
