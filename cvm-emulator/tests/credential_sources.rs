@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -196,18 +196,6 @@ async fn each_source_signs_calls_the_emulator_accepts() {
     }
 }
 
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join("start_instances");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p cvm-api --examples`",
-        path.display()
-    );
-    path
-}
-
 /// The longest run of hex digits outside secret ids (`AKID...`, public:
 /// the emulator's temporary ids carry hex): a derived key, a session token
 /// or a signature would be one of 64.
@@ -241,7 +229,7 @@ fn the_hex_check_sees_keys_and_tokens_but_not_secret_ids() {
 #[tokio::test]
 async fn the_start_instances_example_works_unchanged_with_each_source_and_logs_no_secret() {
     let (emulator, ids) = seeded(emulator_config(), 6, "STOPPED").await;
-    let binary = example_binary();
+    let binary = common::example_binary("start_instances");
     for (source, id) in sources(&emulator).into_iter().zip(ids) {
         let mut command = Command::new(&binary);
         command.arg(&id).env_clear().env("RUST_LOG", "trace");

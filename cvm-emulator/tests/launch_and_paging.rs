@@ -18,19 +18,6 @@ use cvm_emulator::{
 };
 use serde_json::json;
 
-fn run_request(image_id: &str, count: i64) -> RunInstancesRequest {
-    RunInstancesRequest {
-        placement: Some(Placement {
-            zone: ZONE.into(),
-            ..Placement::default()
-        }),
-        image_id: Some(image_id.into()),
-        instance_type: Some("S5.MEDIUM4".into()),
-        instance_count: Some(count),
-        ..RunInstancesRequest::default()
-    }
-}
-
 /// The instances `ids` as DescribeInstances returns them (absent ones left out).
 async fn describe_ids(client: &Client, ids: &[String]) -> Vec<Instance> {
     client
@@ -100,11 +87,11 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     let client = emu.client(REGION).unwrap();
 
     let failing = client
-        .run_instances(&run_request(LAUNCH_FAILURE_IMAGE_ID, 2))
+        .run_instances(&launch_request(LAUNCH_FAILURE_IMAGE_ID, 2))
         .await
         .unwrap();
     let normal = client
-        .run_instances(&run_request("img-9qabwvbn", 1))
+        .run_instances(&launch_request("img-9qabwvbn", 1))
         .await
         .unwrap();
     let failed_ids = failing.instance_id_set.clone();
@@ -180,7 +167,7 @@ async fn configured_failing_images_fail_and_malformed_ones_are_refused() {
     let emu = start(config().with_failing_image("img-badimage")).await;
     let client = emu.client(REGION).unwrap();
     let ids = client
-        .run_instances(&run_request("img-badimage", 1))
+        .run_instances(&launch_request("img-badimage", 1))
         .await
         .unwrap()
         .instance_id_set;
@@ -190,7 +177,7 @@ async fn configured_failing_images_fail_and_malformed_ones_are_refused() {
     assert_eq!(set[0].latest_operation_state.as_deref(), Some("FAILED"));
     // The built-in one still fails; others still launch.
     let ids = client
-        .run_instances(&run_request(LAUNCH_FAILURE_IMAGE_ID, 1))
+        .run_instances(&launch_request(LAUNCH_FAILURE_IMAGE_ID, 1))
         .await
         .unwrap()
         .instance_id_set;
@@ -199,7 +186,7 @@ async fn configured_failing_images_fail_and_malformed_ones_are_refused() {
         "LAUNCH_FAILED"
     );
     let ids = client
-        .run_instances(&run_request("img-goodimag", 1))
+        .run_instances(&launch_request("img-goodimag", 1))
         .await
         .unwrap()
         .instance_id_set;
@@ -417,7 +404,7 @@ async fn paging_while_instances_are_created_and_terminated() {
 
     // Between pages: 5 new instances, and 3 not yet returned terminated.
     let created = client
-        .run_instances(&run_request("img-9qabwvbn", 5))
+        .run_instances(&launch_request("img-9qabwvbn", 5))
         .await
         .unwrap()
         .instance_id_set;

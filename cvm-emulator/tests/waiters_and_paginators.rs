@@ -18,37 +18,12 @@ use cvm_api::{Client, RetryConfig, WaitError, WaitOptions};
 use cvm_emulator::{RunningEmulator, LAUNCH_FAILURE_IMAGE_ID};
 use futures::{StreamExt, TryStreamExt};
 
-fn run_request(image_id: &str, count: i64) -> RunInstancesRequest {
-    RunInstancesRequest {
-        placement: Some(Placement {
-            zone: ZONE.into(),
-            ..Placement::default()
-        }),
-        image_id: Some(image_id.into()),
-        instance_type: Some("S5.MEDIUM4".into()),
-        instance_count: Some(count),
-        ..RunInstancesRequest::default()
-    }
-}
-
 fn fast() -> WaitOptions {
     WaitOptions::new().with_delays(Duration::from_millis(50), Duration::from_millis(200))
 }
 
 fn client_of(emulator: &RunningEmulator) -> Client {
     emulator.client(REGION).unwrap()
-}
-
-fn example_binary(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p cvm-api --examples`",
-        path.display()
-    );
-    path
 }
 
 #[tokio::test]
@@ -128,7 +103,7 @@ async fn instances_added_and_removed_while_paging() {
     // Between pages: 10 new instances (listed last), and 5 of the first page
     // terminated (gone at once: transitions take no time here).
     let added = client
-        .run_instances(&run_request("img-pmqg1cw7", 10))
+        .run_instances(&launch_request("img-pmqg1cw7", 10))
         .await
         .unwrap()
         .instance_id_set;
@@ -196,7 +171,7 @@ async fn each_waiter_reaches_success() {
     let emulator = start(config().with_transition(Duration::from_millis(300))).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&run_request("img-pmqg1cw7", 2))
+        .run_instances(&launch_request("img-pmqg1cw7", 2))
         .await
         .unwrap()
         .instance_id_set;
@@ -253,7 +228,7 @@ async fn a_failed_launch_fails_the_waiter_at_once() {
     let emulator = start(config().with_transition(transition)).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&run_request(LAUNCH_FAILURE_IMAGE_ID, 1))
+        .run_instances(&launch_request(LAUNCH_FAILURE_IMAGE_ID, 1))
         .await
         .unwrap()
         .instance_id_set;
@@ -293,7 +268,7 @@ async fn the_deadline_says_what_was_last_seen() {
     let emulator = start(config().with_transition(Duration::from_secs(60))).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&run_request("img-pmqg1cw7", 1))
+        .run_instances(&launch_request("img-pmqg1cw7", 1))
         .await
         .unwrap()
         .instance_id_set;
@@ -317,7 +292,7 @@ async fn a_hundred_concurrent_waiters_finish_with_bounded_polls() {
     let emulator = start(config().with_transition(transition)).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&run_request("img-pmqg1cw7", 100))
+        .run_instances(&launch_request("img-pmqg1cw7", 100))
         .await
         .unwrap()
         .instance_id_set;
@@ -358,7 +333,7 @@ async fn a_hundred_concurrent_waiters_finish_with_bounded_polls() {
 
     // The same wait as one waiter over all 100 ids: one call per poll.
     let more = client
-        .run_instances(&run_request("img-pmqg1cw7", 100))
+        .run_instances(&launch_request("img-pmqg1cw7", 100))
         .await
         .unwrap()
         .instance_id_set;

@@ -264,3 +264,30 @@ pub async fn assert_healthy(emu: &RunningEmulator) {
         .await;
     assert_eq!(code(&r), "", "emulator unhealthy: {r}");
 }
+
+/// `RunInstances` of `count` instances from `image_id` in [`ZONE`].
+pub fn launch_request(image_id: &str, count: i64) -> cvm_api::types::RunInstancesRequest {
+    cvm_api::types::RunInstancesRequest {
+        placement: Some(cvm_api::types::Placement {
+            zone: ZONE.into(),
+            ..Default::default()
+        }),
+        image_id: Some(image_id.into()),
+        instance_type: Some("S5.MEDIUM4".into()),
+        instance_count: Some(count),
+        ..Default::default()
+    }
+}
+
+/// A `cvm-api` example binary, built beside the test binaries.
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p cvm-api --examples`",
+        path.display()
+    );
+    path
+}
