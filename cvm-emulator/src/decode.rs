@@ -43,6 +43,16 @@ pub(crate) enum Params {
     Tree(Value),
 }
 
+impl Params {
+    /// The parameters as a tree (a JSON body parsed; at most [`MAX_VALUES`] values).
+    pub(crate) fn into_tree(self) -> Result<Value, ApiError> {
+        match self {
+            Params::Json(body) => to_tree(&body),
+            Params::Tree(tree) => Ok(tree),
+        }
+    }
+}
+
 /// Checks a JSON body in one pass that keeps nothing: well-formed, an
 /// object (or empty), at most [`MAX_VALUES`] values.
 pub(crate) fn json_params(body: Bytes) -> Result<Params, ApiError> {
@@ -181,10 +191,12 @@ pub(crate) fn decode<T: DeserializeOwned>(action: &str, params: Params) -> Resul
             match first {
                 Ok((value, ignored)) if ignored.is_empty() => return Ok(value),
                 Err((path, message)) if missing_member(&message).is_none() => {
-                    return Err(invalid(&path, &message))
+                    return Err(invalid_at(&path, &message))
                 }
                 // The usual unknown parameter, found without a tree.
-                Ok((_, ignored)) if !null_at(&body, &ignored[0]) => return Err(unknown(action, &ignored[0])),
+                Ok((_, ignored)) if !null_at(&body, &ignored[0]) => {
+                    return Err(unknown(action, &dotted(&ignored[0])))
+                }
                 // A member ignored as null (as good as absent), or a
                 // required member missing: the rest is judged on a tree
                 // that takes the body's place (one copy at a time).
@@ -219,7 +231,7 @@ fn decode_tree<T: DeserializeOwned>(action: &str, mut params: Value) -> Result<T
     };
     let (path, message) = err;
     let Some(member) = missing_member(&message) else {
-        return Err(invalid(&path, &message));
+        return Err(invalid_at(&path, &message));
     };
     // Fill in stand-ins for missing members until the request decodes, to
     // find unknown parameters; then report the first missing one. Stand-ins
@@ -256,7 +268,7 @@ fn decode_tree<T: DeserializeOwned>(action: &str, mut params: Value) -> Result<T
                 }
                 // A stand-in of the wrong kind: try the next one.
                 let Some(m) = missing.iter_mut().find(|m| path.starts_with(&m.full())) else {
-                    return Err(invalid(&path, &message));
+                    return Err(invalid_at(&path, &message));
                 };
                 m.kind += 1;
                 let kind = m.kind;
@@ -275,7 +287,12 @@ fn missing_error(missing: &[Missing]) -> ApiError {
     ApiError::missing(&name)
 }
 
-fn invalid(path: &[String], message: &str) -> ApiError {
+fn invalid_at(path: &[String], message: &str) -> ApiError {
+    invalid(&dotted(path), message)
+}
+
+/// `InvalidParameter` for the value at a dotted `path` ("" for the whole request).
+pub(crate) fn invalid(path: &str, message: &str) -> ApiError {
     if path.is_empty() {
         ApiError::new(
             "InvalidParameter",
@@ -284,7 +301,7 @@ fn invalid(path: &[String], message: &str) -> ApiError {
     } else {
         ApiError::new(
             "InvalidParameter",
-            format!("The parameter `{}` is invalid: {message}.", dotted(path)),
+            format!("The parameter `{path}` is invalid: {message}."),
         )
     }
 }
@@ -388,18 +405,16 @@ fn check_unknown(action: &str, params: &Value, ignored: &[Path]) -> Result<(), A
         .iter()
         .find(|path| at(params, path).map_or(true, |v| !v.is_null()));
     match first {
-        Some(path) => Err(unknown(action, path)),
+        Some(path) => Err(unknown(action, &dotted(path))),
         None => Ok(()),
     }
 }
 
-fn unknown(action: &str, path: &[String]) -> ApiError {
+/// `UnknownParameter` for the member at a dotted `path`.
+pub(crate) fn unknown(action: &str, path: &str) -> ApiError {
     ApiError::new(
         "UnknownParameter",
-        format!(
-            "The parameter `{}` is not recognized: action {action} does not define it.",
-            dotted(path)
-        ),
+        format!("The parameter `{path}` is not recognized: action {action} does not define it."),
     )
 }
 
@@ -520,14 +535,23 @@ pub(crate) fn check_rules<T: Validate + ?Sized>(request: &T) -> Result<(), ApiEr
         return Ok(());
     };
     let wire = |field: &str| field.replace('[', ".").replace(']', "");
-    if let Some(v) = e.violations.iter().find(|v| v.problem.starts_with("is required")) {
-        return Err(ApiError::missing(&wire(&v.field)));
+    rules_error(e.violations.iter().map(|v| (wire(&v.field), v.problem.as_str())))
+}
+
+/// Rule violations (dotted path, problem), in the order found, as one
+/// gateway error: `MissingParameter` for the first required member absent
+/// or empty, else `InvalidParameterValue` naming the first violation.
+pub(crate) fn rules_error<'a>(violations: impl Iterator<Item = (String, &'a str)>) -> Result<(), ApiError> {
+    let violations: Vec<(String, &str)> = violations.collect();
+    if let Some((path, _)) = violations
+        .iter()
+        .find(|(_, problem)| problem.starts_with("is required"))
+    {
+        return Err(ApiError::missing(path));
     }
-    match e.violations.first() {
-        Some(v) => Err(ApiError::invalid_value(format!(
-            "The parameter `{}` {}.",
-            wire(&v.field),
-            v.problem
+    match violations.first() {
+        Some((path, problem)) => Err(ApiError::invalid_value(format!(
+            "The parameter `{path}` {problem}."
         ))),
         None => Ok(()),
     }

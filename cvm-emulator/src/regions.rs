@@ -46,7 +46,11 @@ mod tests {
             assert_eq!(known_region(bad), None, "{bad}");
         }
         // Which actions need one is the spec's (`rules.json`), as the client sees it.
-        assert!(crate::services::cvm::needs_region("DescribeInstances"));
-        assert!(!crate::services::cvm::needs_region("DescribeRegions"));
+        assert!(crate::services::Service::from_scope("cvm")
+            .unwrap()
+            .needs_region("DescribeInstances"));
+        assert!(!crate::services::Service::from_scope("cvm")
+            .unwrap()
+            .needs_region("DescribeRegions"));
     }
 }

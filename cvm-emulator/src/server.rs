@@ -403,7 +403,7 @@ async fn gateway(
 
     // Signature, with the rules of the service it is scoped to.
     let (service, rate_key) = match &caller {
-        Caller::Unsigned => (sts_service(), ""),
+        Caller::Unsigned => (sts_service()?, ""),
         Caller::Signed {
             parsed,
             timestamp,
@@ -509,8 +509,9 @@ fn host_service(parts: &Parts) -> Option<&'static str> {
 }
 
 /// The STS service, for the one unsigned action.
-fn sts_service() -> &'static Service {
-    &crate::services::sts::SERVICE
+fn sts_service() -> Result<&'static Service, ApiError> {
+    Service::from_scope(sts::STS_SERVICE)
+        .ok_or_else(|| ApiError::new("InternalError", "STS's description is not in this build."))
 }
 
 /// The TC3 signature of the request, scoped to `service`.

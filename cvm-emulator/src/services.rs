@@ -1,19 +1,69 @@
-//! Every service whose crate is in the workspace, on one listener.
+//! Every service whose description is in the workspace, on one listener.
 //!
-//! The credential scope of a signed request names the service; from there
-//! the gateway applies that service's version, action list and region rule,
-//! then decodes the parameters into the action's typed request, generated
-//! from the official description (`UnknownParameter`, `MissingParameter`,
-//! `InvalidParameter` as for CVM). Actions a service emulates are decoded
-//! for their handlers; every other action is validated the same way and
-//! answered `UnsupportedOperation`.
+//! The descriptions (`spec/<service>/<version>/`) are embedded by `build.rs`
+//! and turned into models at first use. The credential scope of a signed
+//! request names the service; from there the gateway applies that service's
+//! version, action list and region rule, then checks the parameters against
+//! the action's input in the model ([`spec_check`]: `UnknownParameter`,
+//! `MissingParameter`, `InvalidParameter`, then the spec's rules), and
+//! answers `UnsupportedOperation`.
 //!
-//! Adding a service is a dependency on its generated crate and one line in
-//! the [`services!`] call below: its `*_actions!` list gives the rest.
+//! A few services emulate actions ([`EMULATED`]): CVM decodes every action
+//! into `cvm_api`'s typed requests; STS and VPC decode theirs into `sts_api`'s
+//! and `vpc_api`'s and leave the rest to the model. No other service's crate
+//! is compiled into the emulator: a typed decoder per action of every service
+//! cost minutes of build time for the same answers.
 
-use crate::decode::{check_rules, decode, Params};
+use std::sync::OnceLock;
+
+use codegen::model::Object;
+use codegen::Model;
+
+use crate::decode::{invalid, rules_error, unknown, Params};
 use crate::error::{shorten, ApiError};
 use crate::server::Checked;
+
+/// A service description compiled into the emulator.
+pub(crate) struct EmbeddedSpec {
+    /// `spec/cvm/v20170312`, for error messages.
+    pub(crate) dir: &'static str,
+    pub(crate) api: &'static str,
+    pub(crate) errors: &'static str,
+    pub(crate) rules: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/specs.rs"));
+
+/// Decodes the parameters of one of a service's actions into a [`Checked`]
+/// request; actions it does not emulate go to [`Service::validate`].
+type Decoder = fn(&'static Service, &'static str, Params) -> Result<Checked, ApiError>;
+
+/// A service with emulated actions.
+struct Emulated {
+    name: &'static str,
+    decode: Decoder,
+    /// `X-TC-Region` is never required (STS's endpoint is global, and the
+    /// runtime's credential providers send none).
+    region_optional: bool,
+}
+
+const EMULATED: &[Emulated] = &[
+    Emulated {
+        name: "cvm",
+        decode: |_, action, params| crate::dispatch::decode_checked(action, params),
+        region_optional: false,
+    },
+    Emulated {
+        name: "sts",
+        decode: crate::sts::decode,
+        region_optional: true,
+    },
+    Emulated {
+        name: "vpc",
+        decode: crate::vpc::decode,
+        region_optional: false,
+    },
+];
 
 /// One service on the listener: what the gateway checks a request against.
 pub(crate) struct Service {
@@ -21,27 +71,71 @@ pub(crate) struct Service {
     pub(crate) name: &'static str,
     /// The only `X-TC-Version` accepted.
     pub(crate) version: &'static str,
-    /// Every action of that version (`X-TC-Action` values, case-sensitive).
-    pub(crate) actions: &'static [&'static str],
-    /// Whether `X-TC-Region` is required for an action.
-    needs_region: fn(&str) -> bool,
-    /// Parameters to a checked request (see [`validate`](vpc::validate)).
-    decode: fn(&'static str, Params) -> Result<Checked, ApiError>,
+    model: &'static Model,
+    emulated: Option<&'static Emulated>,
+}
+
+/// The models, built once per process; the first problem, if any.
+fn loaded() -> &'static (Vec<Service>, Option<String>) {
+    static SERVICES: OnceLock<(Vec<Service>, Option<String>)> = OnceLock::new();
+    SERVICES.get_or_init(|| {
+        let mut services = Vec::new();
+        let mut problem = None;
+        for spec in EMBEDDED {
+            match codegen::model_from_sources(spec.api, spec.errors, spec.rules) {
+                Ok(model) => {
+                    // Lives as long as the process, as the embedded text does.
+                    let model: &'static Model = Box::leak(Box::new(model));
+                    services.push(Service {
+                        name: model.service.as_str(),
+                        version: model.api_version.as_str(),
+                        model,
+                        emulated: EMULATED.iter().find(|e| e.name == model.service),
+                    });
+                }
+                Err(e) => {
+                    problem.get_or_insert_with(|| format!("{}: {e}", spec.dir));
+                }
+            }
+        }
+        (services, problem)
+    })
+}
+
+/// Builds every embedded service's model: the first problem, if one does
+/// not build (checked when an emulator is made, so that a broken
+/// description stops it at start rather than at a request).
+pub(crate) fn load() -> Result<(), String> {
+    match &loaded().1 {
+        Some(problem) => Err(problem.clone()),
+        None => Ok(()),
+    }
+}
+
+/// Every service on the listener, by name.
+pub(crate) fn all() -> &'static [Service] {
+    &loaded().0
 }
 
 impl Service {
     /// The service a credential scope names.
     pub(crate) fn from_scope(name: &str) -> Option<&'static Service> {
-        SERVICES.iter().copied().find(|s| s.name == name)
+        all().iter().find(|s| s.name == name)
     }
 
     /// The static name of one of this service's actions, or `InvalidAction`.
-    pub(crate) fn action(&self, name: &str) -> Result<&'static str, ApiError> {
-        self.actions
-            .iter()
-            .copied()
-            .find(|a| *a == name)
-            .ok_or_else(|| self.invalid_action(name))
+    pub(crate) fn action(&'static self, name: &str) -> Result<&'static str, ApiError> {
+        self.model
+            .actions
+            .binary_search_by(|a| a.name.as_str().cmp(name))
+            .map(|i| self.model.actions[i].name.as_str())
+            .map_err(|_| self.invalid_action(name))
+    }
+
+    /// Every action's name, sorted.
+    #[cfg(test)]
+    pub(crate) fn actions(&'static self) -> impl Iterator<Item = &'static str> {
+        self.model.actions.iter().map(|a| a.name.as_str())
     }
 
     pub(crate) fn invalid_action(&self, name: &str) -> ApiError {
@@ -56,115 +150,70 @@ impl Service {
         )
     }
 
+    /// Whether `X-TC-Region` is required for `action` (the description's
+    /// `NEEDS_REGION`, the fact the client checks too).
     pub(crate) fn needs_region(&self, action: &str) -> bool {
-        (self.needs_region)(action)
+        if self.emulated.is_some_and(|e| e.region_optional) {
+            return false;
+        }
+        self.model
+            .actions
+            .iter()
+            .find(|a| a.name == action)
+            .map_or(true, |a| a.needs_region)
     }
 
     /// Decodes and checks the parameters of `action` (one of [`Self::actions`]).
-    pub(crate) fn decode(&self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
-        (self.decode)(action, params)
+    pub(crate) fn decode(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
+        match self.emulated {
+            Some(emulated) => (emulated.decode)(self, action, params),
+            None => self.validate(action, params),
+        }
+    }
+
+    /// Checks `params` against the input of `action` in the model, as its
+    /// typed request would decode them; the spec's rules are checked too,
+    /// but kept for after the injected fault, as for the emulated services.
+    pub(crate) fn validate(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
+        let input = self.input(action)?;
+        let params = params.into_tree()?;
+        if let Some(problem) = spec_check::decode_problem(self.model, input, &params) {
+            return Err(match problem {
+                spec_check::Problem::Invalid { path, message } => invalid(&path, &message),
+                spec_check::Problem::Unknown { path } => unknown(action, &path),
+                spec_check::Problem::Missing { path } => ApiError::missing(&path),
+            });
+        }
+        let violations = spec_check::rule_violations(self.model, input, &params);
+        let rules = rules_error(violations.iter().map(|v| (v.path.clone(), v.problem.as_str())));
+        Ok(Checked::NotEmulated {
+            service: self.name,
+            action,
+            rules,
+        })
+    }
+
+    fn input(&'static self, action: &str) -> Result<&'static Object, ApiError> {
+        spec_check::input_of(self.model, action).ok_or_else(|| self.invalid_action(action))
     }
 
     /// The names of every service, for error messages.
     pub(crate) fn names() -> String {
-        let names: Vec<String> = SERVICES.iter().map(|s| format!("`{}`", s.name)).collect();
+        let names: Vec<String> = all().iter().map(|s| format!("`{}`", s.name)).collect();
         names.join(", ")
     }
 }
 
-/// What a service defines from its `*_actions!` list: `NAME`, `VERSION`
-/// (from the first request type's `Action` impl: every action of a
-/// service has the same), `ACTIONS`, `needs_region` and `validate`.
-macro_rules! define_service {
-    ($krate:ident; $first:ident: $first_req:ident; $($action:ident: $req:ident;)*) => {
-        pub(crate) const NAME: &str = <$krate::types::$first_req as $krate::runtime::Action>::SERVICE;
-        pub(crate) const VERSION: &str = <$krate::types::$first_req as $krate::runtime::Action>::VERSION;
-        pub(crate) const ACTIONS: &[&str] = &[stringify!($first), $(stringify!($action)),*];
-
-        /// The description's `NEEDS_REGION`, the fact the client checks too.
-        #[allow(dead_code)] // A service whose region is optional (STS) has no use for it.
-        pub(crate) fn needs_region(action: &str) -> bool {
-            match action {
-                stringify!($first) => <$krate::types::$first_req as $krate::runtime::Action>::NEEDS_REGION,
-                $(stringify!($action) => <$krate::types::$req as $krate::runtime::Action>::NEEDS_REGION,)*
-                _ => true,
-            }
-        }
-
-        /// Decodes `params` into the typed request of `action`: the
-        /// gateway's parameter errors come from there. The spec's rules
-        /// are checked too, but kept for after the injected fault, as for
-        /// CVM's actions that are not emulated.
-        #[allow(dead_code)] // CVM decodes its own way (every action is handled there).
-        pub(crate) fn validate(action: &'static str, params: Params) -> Result<Checked, ApiError> {
-            let rules = match action {
-                stringify!($first) => check_rules(&decode::<$krate::types::$first_req>(action, params)?),
-                $(stringify!($action) => check_rules(&decode::<$krate::types::$req>(action, params)?),)*
-                // The gateway only passes names from ACTIONS.
-                other => return Err(ApiError::new(
-                    "InvalidAction",
-                    format!("The action `{}` does not exist in version {VERSION} of {NAME}.", shorten(other)),
-                )),
-            };
-            Ok(Checked::NotEmulated { service: NAME, action, rules })
-        }
-    };
-}
-
-/// One module per service (`$d` is `$`, for the callback macro inside),
-/// and [`SERVICES`]. A line: `module: crate::list_macro`, then optionally
-/// `decode = path` (the service emulates actions: that function decodes
-/// them and passes the rest to the module's `validate`) and
-/// `region = optional` (`X-TC-Region` never required).
-macro_rules! services {
-    (@region) => { needs_region };
-    (@region optional) => { |_| false };
-    (@decode) => { validate };
-    (@decode $decode:path) => { $decode };
-    ($d:tt $($module:ident: $krate:ident::$list:ident $(, decode = $decode:path)? $(, region = $optional:ident)?;)*) => {
-        $(
-            pub(crate) mod $module {
-                use super::*;
-                macro_rules! from_list {
-                    ($d($d action:ident: $d req:ident => $d resp:ident, $d method:ident;)*) => {
-                        define_service!($krate; $d($d action: $d req;)*);
-                    };
-                }
-                $krate::$list!(from_list);
-
-                /// The service, as the gateway sees it.
-                pub(crate) static SERVICE: Service = Service {
-                    name: NAME,
-                    version: VERSION,
-                    actions: ACTIONS,
-                    needs_region: services!(@region $($optional)?),
-                    decode: services!(@decode $($decode)?),
-                };
-            }
-        )*
-
-        /// Every service on the listener.
-        pub(crate) static SERVICES: &[&Service] = &[$(&$module::SERVICE),*];
-    };
-}
-
-services! {$
-    cvm: cvm_api::cvm_actions, decode = crate::dispatch::decode_checked;
-    // STS's endpoint is global: the region is optional, as the runtime's
-    // credential providers send it.
-    sts: sts_api::sts_actions, decode = crate::sts::decode, region = optional;
-    vpc: vpc_api::vpc_actions, decode = crate::vpc::decode;
-    cbs: cbs_api::cbs_actions;
-    clb: clb_api::clb_actions;
-    tag: tag_api::tag_actions;
-}
-
 #[cfg(test)]
 mod tests {
+    use codegen::model::{Leaf, Member, Scalar};
+    use serde_json::{json, Map, Value};
+
     use super::*;
 
     #[test]
     fn every_service_is_known_by_its_scope_with_its_actions() {
+        load().unwrap();
         for (name, version, some_action, count) in [
             ("cvm", "2017-03-12", "StartInstances", 106),
             ("sts", "2018-08-13", "AssumeRole", 7),
@@ -177,25 +226,161 @@ mod tests {
             assert_eq!(service.version, version, "{name}");
             assert_eq!(service.action(some_action).ok(), Some(some_action), "{name}");
             if count > 0 {
-                assert_eq!(service.actions.len(), count, "{name}");
+                assert_eq!(service.actions().count(), count, "{name}");
             }
             assert_eq!(service.action("NoSuchAction").unwrap_err().code, "InvalidAction");
         }
         assert!(Service::from_scope("cvm2").is_none());
         assert!(!Service::from_scope("sts").unwrap().needs_region("AssumeRole"));
         assert!(Service::from_scope("vpc").unwrap().needs_region("DescribeVpcs"));
+        // The typed decoders know the same actions as the descriptions.
+        let cvm: Vec<&str> = Service::from_scope("cvm").unwrap().actions().collect();
+        let mut typed = crate::dispatch::ACTIONS.to_vec();
+        typed.sort_unstable();
+        assert_eq!(cvm, typed);
+        let sts: Vec<&str> = Service::from_scope("sts").unwrap().actions().collect();
+        let mut typed = crate::sts::ACTIONS.to_vec();
+        typed.sort_unstable();
+        assert_eq!(sts, typed);
     }
 
     #[test]
     fn every_action_of_every_service_decodes_or_names_a_missing_member() {
-        for service in SERVICES {
-            for action in service.actions {
+        for service in all() {
+            for action in service.actions() {
                 // `{}`: a gateway error or a request, never a panic.
-                match service.decode(action, Params::Tree(serde_json::json!({}))) {
+                match service.decode(action, Params::Tree(json!({}))) {
                     Ok(_) => {}
                     Err(e) => assert_eq!(e.code, "MissingParameter", "{} {action}: {e}", service.name),
                 }
             }
         }
+    }
+
+    /// A value of `m`'s type that decodes, for a request to build on.
+    fn sample(model: &Model, m: &Member, depth: usize) -> Value {
+        let leaf = match &m.ty.leaf {
+            Leaf::Scalar(Scalar::I64 | Scalar::U64) => json!(1),
+            Leaf::Scalar(Scalar::F64) => json!(1.5),
+            Leaf::Scalar(Scalar::Bool) => json!(true),
+            Leaf::Scalar(_) => json!("x"),
+            Leaf::Object(name) => filled(model, model.object(name).unwrap(), depth + 1),
+        };
+        if m.ty.list {
+            json!([leaf])
+        } else {
+            leaf
+        }
+    }
+
+    /// An object with every member a decoder insists on.
+    fn filled(model: &Model, object: &Object, depth: usize) -> Value {
+        let mut map = Map::new();
+        if depth < 4 {
+            for m in object.members.iter().filter(|m| m.required || !m.optional) {
+                map.insert(m.wire_name.clone(), sample(model, m, depth));
+            }
+        }
+        Value::Object(map)
+    }
+
+    /// The code and what a message says beyond the serde text (the path
+    /// for `InvalidParameter`, where the typed decoder quotes serde).
+    fn verdict(result: Result<(), ApiError>) -> (String, String) {
+        match result {
+            Ok(()) => ("Ok".to_owned(), String::new()),
+            Err(e) if e.code == "InvalidParameter" => {
+                let path = e.message.split('`').nth(1).unwrap_or("").to_owned();
+                (e.code.to_owned(), path)
+            }
+            Err(e) => (e.code.to_owned(), e.message),
+        }
+    }
+
+    /// serde's derived structs also decode from a list of their members'
+    /// values in order, a form no gateway takes: there the model-driven
+    /// check is stricter (`InvalidParameter`), so such requests are left out.
+    fn array_for_object(m: &Member, value: &Value) -> bool {
+        matches!(m.ty.leaf, Leaf::Object(_)) && !m.ty.list && value.is_array()
+    }
+
+    /// The model-driven checks and CVM's typed decoding (serde into the
+    /// generated requests, then their `Validate`) agree on every action for
+    /// thousands of requests: each member left out, null, and given values
+    /// of every JSON kind, at the top and one object down, and unknown
+    /// members.
+    #[test]
+    fn the_model_checks_agree_with_the_typed_requests_on_every_cvm_action() {
+        let cvm = Service::from_scope("cvm").unwrap();
+        let odd = [
+            json!(null),
+            json!("x"),
+            json!(""),
+            json!("12"),
+            json!(" 7 "),
+            json!("true"),
+            json!(7),
+            json!(-3),
+            json!(2.5),
+            json!(4.0),
+            json!(1e300),
+            json!(18446744073709551615u64),
+            json!(true),
+            json!([]),
+            json!(["x"]),
+            json!([7]),
+            json!([null]),
+            json!({}),
+            json!([{}]),
+            json!({"Zzz": 1}),
+        ];
+        let mut compared = 0;
+        for action in cvm.actions() {
+            let input = cvm.input(action).unwrap();
+            let base = filled(cvm.model, input, 0);
+            let mut requests = vec![json!({}), base.clone()];
+            for m in &input.members {
+                let mut without = base.clone();
+                without.as_object_mut().unwrap().remove(&m.wire_name);
+                requests.push(without);
+                for value in odd.iter().filter(|v| !array_for_object(m, v)) {
+                    let mut request = base.clone();
+                    request[&m.wire_name] = value.clone();
+                    requests.push(request);
+                }
+                // One object down.
+                if let Leaf::Object(name) = &m.ty.leaf {
+                    let inner = cvm.model.object(name).unwrap();
+                    for n in &inner.members {
+                        for value in odd.iter().filter(|v| !array_for_object(n, v)) {
+                            let mut object = filled(cvm.model, inner, 1);
+                            object[&n.wire_name] = value.clone();
+                            let mut request = base.clone();
+                            request[&m.wire_name] = if m.ty.list { json!([object]) } else { object };
+                            requests.push(request);
+                        }
+                    }
+                }
+            }
+            let mut unknown = base.clone();
+            unknown["Zzz"] = json!(1);
+            requests.push(unknown);
+            let mut unknown_null = base.clone();
+            unknown_null["Zzz"] = json!(null);
+            requests.push(unknown_null);
+            for request in requests {
+                let typed = crate::dispatch::ApiRequest::decode(action, Params::Tree(request.clone()))
+                    .and_then(|r| r.check_rules());
+                let by_model = cvm
+                    .validate(action, Params::Tree(request.clone()))
+                    .and_then(|checked| match checked {
+                        Checked::NotEmulated { rules, .. } => rules,
+                        _ => unreachable!("validate only answers NotEmulated"),
+                    });
+                assert_eq!(verdict(by_model), verdict(typed), "{action} {request}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
     }
 }

@@ -14,6 +14,7 @@ use crate::actions::Ctx;
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
 use crate::server::Checked;
+use crate::services::Service;
 use crate::tmpcreds::{secrets_equal, Source};
 
 /// The service name in an STS credential scope.
@@ -24,7 +25,14 @@ pub const STS_API_VERSION: &str = "2018-08-13";
 /// Every action of STS 2018-08-13 (from `sts_api`): the others than
 /// [`STS_EMULATED_ACTIONS`] pass the gateway checks, then get
 /// `UnsupportedOperation`.
-pub(crate) const ACTIONS: &[&str] = crate::services::sts::ACTIONS;
+pub(crate) const ACTIONS: &[&str] = {
+    macro_rules! names {
+        ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
+            &[$(stringify!($action)),*]
+        };
+    }
+    sts_api::sts_actions!(names)
+};
 
 /// The STS actions the emulator implements.
 pub const STS_EMULATED_ACTIONS: &[&str] = &["AssumeRole", "AssumeRoleWithWebIdentity"];
@@ -60,13 +68,17 @@ impl StsRequest {
 /// Decodes `params` as a request of `action` (a name from [`ACTIONS`]):
 /// the emulated actions into `sts_api`'s typed requests for [`handle`],
 /// the others validated the same way, for `UnsupportedOperation`.
-pub(crate) fn decode(action: &'static str, params: Params) -> Result<Checked, ApiError> {
+pub(crate) fn decode(
+    service: &'static Service,
+    action: &'static str,
+    params: Params,
+) -> Result<Checked, ApiError> {
     let request = match action {
         "AssumeRole" => StsRequest::AssumeRole(Box::new(decode_as(action, params)?)),
         "AssumeRoleWithWebIdentity" => {
             StsRequest::AssumeRoleWithWebIdentity(Box::new(decode_as(action, params)?))
         }
-        _ => return crate::services::sts::validate(action, params),
+        _ => return service.validate(action, params),
     };
     Ok(Checked::Sts(request))
 }

@@ -25,6 +25,7 @@ use crate::actions::Ctx;
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
 use crate::server::Checked;
+use crate::services::Service;
 use crate::state::{default_subnet_id, default_vpc_id};
 use crate::time::now_ms;
 
@@ -64,11 +65,15 @@ impl VpcRequest {
 /// Decodes `params` as a request of `action` (one of VPC's): the emulated
 /// actions into `vpc_api`'s typed requests for [`handle`], the others
 /// validated the same way, for `UnsupportedOperation`.
-pub(crate) fn decode(action: &'static str, params: Params) -> Result<Checked, ApiError> {
+pub(crate) fn decode(
+    service: &'static Service,
+    action: &'static str,
+    params: Params,
+) -> Result<Checked, ApiError> {
     let request = match action {
         "DescribeVpcs" => VpcRequest::DescribeVpcs(Box::new(decode_as(action, params)?)),
         "DescribeSubnets" => VpcRequest::DescribeSubnets(Box::new(decode_as(action, params)?)),
-        _ => return crate::services::vpc::validate(action, params),
+        _ => return service.validate(action, params),
     };
     Ok(Checked::Vpc(request))
 }

@@ -239,7 +239,8 @@ fn run_services(
             dir.display()
         );
         let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["check", "--workspace", "--quiet"])
+            // --keep-going: one broken crate must not hide the next.
+            .args(["check", "--workspace", "--quiet", "--keep-going"])
             .current_dir(dir)
             .status()
             .map_err(|e| format!("cannot run cargo check in {}: {e}", dir.display()))?;
