@@ -1,0 +1,148 @@
+//! The checks on a small description: each verdict, its precedence and its
+//! path. (The emulator's tests compare them with the typed requests of every
+//! CVM action.)
+
+use codegen::Model;
+use serde_json::{json, Value};
+use spec_check::{decode_problem, input_of, rule_violations, Problem};
+
+const API: &str = r#"{
+  "actions": {
+    "RunThings": { "document": "", "input": "RunThingsRequest", "name": "Run things", "output": "RunThingsResponse", "status": "online" }
+  },
+  "metadata": { "apiVersion": "2020-01-01", "serviceShortName": "demo" },
+  "objects": {
+    "RunThingsRequest": { "document": "", "type": "object", "members": [
+      { "document": "", "member": "string", "name": "Name", "required": true, "type": "string" },
+      { "document": "", "member": "int64", "name": "Count", "required": false, "type": "int" },
+      { "document": "", "member": "string", "name": "Ids", "required": true, "type": "list" },
+      { "document": "", "member": "Place", "name": "Place", "required": false, "type": "object" },
+      { "document": "", "member": "bool", "name": "DryRun", "required": false, "type": "bool" }
+    ]},
+    "Place": { "document": "", "type": "object", "members": [
+      { "document": "", "member": "string", "name": "Zone", "required": true, "type": "string" }
+    ]},
+    "RunThingsResponse": { "document": "", "type": "object", "members": [
+      { "document": "", "member": "string", "name": "RequestId", "type": "string" }
+    ]}
+  },
+  "version": "1.0"
+}"#;
+const ERRORS: &str = r#"{ "codes": {}, "common": [], "actions": {} }"#;
+const RULES: &str = r#"{ "objects": { "RunThingsRequest": {
+  "Count": { "minimum": 1, "maximum": 10 },
+  "Ids": { "max_items": 2, "pattern": "^id-[0-9]+$" }
+} } }"#;
+
+fn model() -> Model {
+    codegen::model_from_sources(API, ERRORS, RULES).expect("the description builds")
+}
+
+fn problem(params: Value) -> Option<Problem> {
+    let model = model();
+    let input = input_of(&model, "RunThings").unwrap();
+    decode_problem(&model, input, &params)
+}
+
+fn rules(params: Value) -> Vec<(String, String)> {
+    let model = model();
+    let input = input_of(&model, "RunThings").unwrap();
+    rule_violations(&model, input, &params)
+        .into_iter()
+        .map(|v| (v.path, v.problem))
+        .collect()
+}
+
+fn invalid_at(problem: Option<Problem>) -> String {
+    match problem {
+        Some(Problem::Invalid { path, .. }) => path,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn scalars_are_read_leniently_and_never_lossily() {
+    let ok = json!({"Name": 12, "Ids": ["id-1"], "Count": " 7 ", "DryRun": "True", "Place": {"Zone": true}});
+    assert_eq!(problem(ok), None);
+    assert_eq!(problem(json!({"Name": "a", "Ids": [], "Count": 4.0})), None);
+    for (params, path) in [
+        (json!({"Name": [], "Ids": []}), "Name"),
+        (json!({"Name": "a", "Ids": "id-1"}), "Ids"),
+        (json!({"Name": "a", "Ids": [["x"]]}), "Ids.0"),
+        (json!({"Name": "a", "Ids": [], "Count": 2.5}), "Count"),
+        (json!({"Name": "a", "Ids": [], "Count": "seven"}), "Count"),
+        (
+            json!({"Name": "a", "Ids": [], "Count": 9223372036854775808u64}),
+            "Count",
+        ),
+        (json!({"Name": "a", "Ids": [], "DryRun": "yes"}), "DryRun"),
+        (json!({"Name": 1e300, "Ids": []}), "Name"),
+        (json!({"Name": null, "Ids": []}), "Name"),
+        (json!({"Name": "a", "Ids": [], "Place": "x"}), "Place"),
+        (
+            json!({"Name": "a", "Ids": [], "Place": {"Zone": {}}}),
+            "Place.Zone",
+        ),
+        (json!([]), ""),
+    ] {
+        assert_eq!(invalid_at(problem(params.clone())), path, "{params}");
+    }
+}
+
+#[test]
+fn invalid_before_unknown_before_missing_and_unknown_nulls_are_absent() {
+    let all = json!({"Zzz": 1, "Count": "x", "Place": {}});
+    assert!(matches!(problem(all), Some(Problem::Invalid { .. })));
+    assert_eq!(
+        problem(json!({"Zzz": 1, "Place": {}})),
+        Some(Problem::Unknown { path: "Zzz".into() })
+    );
+    assert_eq!(
+        problem(json!({"Name": "a", "Ids": [], "Place": {"Zone": "z", "Deep": 1}})),
+        Some(Problem::Unknown {
+            path: "Place.Deep".into()
+        })
+    );
+    assert_eq!(
+        problem(json!({"Zzz": null, "Ids": []})),
+        Some(Problem::Missing { path: "Name".into() })
+    );
+    assert_eq!(
+        problem(json!({"Name": "a", "Ids": [], "Place": {}})),
+        Some(Problem::Missing {
+            path: "Place.Zone".into()
+        })
+    );
+    // Optional members may be null: as good as absent.
+    assert_eq!(
+        problem(json!({"Name": "a", "Ids": [], "Count": null, "Place": null})),
+        None
+    );
+}
+
+#[test]
+fn rules_in_declared_order_with_the_runtime_words() {
+    assert_eq!(rules(json!({"Name": "a", "Ids": ["id-1"]})), vec![]);
+    assert_eq!(
+        rules(json!({"Name": "", "Ids": ["x", "id-2", "id-3"], "Count": "0"})),
+        vec![
+            ("Name".to_owned(), "is required but empty".to_owned()),
+            ("Count".to_owned(), "is 0; must be at least 1".to_owned()),
+            ("Ids".to_owned(), "has 3 items; at most 2 allowed".to_owned()),
+            ("Ids.0".to_owned(), "`x` does not match `^id-[0-9]+$`".to_owned()),
+        ]
+    );
+    assert_eq!(
+        rules(json!({"Name": "a", "Ids": [], "Count": 11})),
+        vec![
+            ("Count".to_owned(), "is 11; must be at most 10".to_owned()),
+            ("Ids".to_owned(), "is required but empty".to_owned()),
+        ]
+    );
+    let missing = rule_violations(
+        &model(),
+        input_of(&model(), "RunThings").unwrap(),
+        &json!({"Name": "", "Ids": ["id-1"]}),
+    );
+    assert!(missing[0].is_missing());
+}
