@@ -20,6 +20,11 @@ use crate::import::{self, SpecFiles};
 use crate::{sdk_codes, services};
 
 /// Marks a `lib.rs` that import wrote and may rewrite when versions change.
+/// The `[lib]` section of a generated crate's manifest: generated code has
+/// no unit tests, and a test build of the library would compile the whole
+/// crate a second time (VPC's: a minute).
+pub const GENERATED_LIB_SECTION: &str = "[lib]\n# Generated code has no unit tests: no second build of the crate for them.\ntest = false\n";
+
 const LIB_HEADER: &str =
     "// Written by `cargo xtask import`; rewritten when the service gains or loses a version.";
 
@@ -187,10 +192,11 @@ fn write_crate(root: &Path, service: &str) -> Result<(), String> {
     versions.sort();
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
+        const LIB_SECTION: &str = GENERATED_LIB_SECTION;
         let text = format!(
             "[package]\nname = \"{service}-api\"\nversion = \"0.1.0\"\nedition.workspace = true\nlicense.workspace = true\n\
              publish.workspace = true\ndescription = \"Typed, signed Rust client for the Tencent Cloud `{service}` API, \
-             generated from the official description\"\n\n[dependencies]\ntencentcloud-runtime.workspace = true\n\
+             generated from the official description\"\n\n{LIB_SECTION}\n[dependencies]\ntencentcloud-runtime.workspace = true\n\
              serde.workspace = true\n"
         );
         std::fs::write(&manifest, text).map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
