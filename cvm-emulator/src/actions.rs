@@ -121,17 +121,6 @@ fn handle_now(request: ApiRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
             change_state(Op::Terminate, &r.instance_ids, ctx, &Options::default())?;
             respond(&TerminateInstancesResponse { request_id })
         }
-        other => {
-            other.check_rules()?;
-            Err(ApiError::new(
-                "UnsupportedOperation",
-                format!(
-                    "The action {} is not emulated by cvm-emulator (emulated: {}).",
-                    other.action(),
-                    EMULATED_ACTIONS.join(", ")
-                ),
-            ))
-        }
     }
 }
 

@@ -1,71 +1,90 @@
-//! Every action of the spec, decoded into its typed request.
-//!
-//! Built with `cvm_api::cvm_actions!`, so an action added to the spec is
-//! decoded and checked here without touching this file; the handlers in
-//! [`crate::actions`] answer the ones the emulator implements.
+//! CVM's actions at the gateway: the emulated ones decoded into `cvm_api`'s
+//! typed requests for [`crate::actions`], every other one checked against
+//! the description (see [`crate::services`]).
 
-use crate::decode::{check_rules, decode, Params};
-use crate::error::{shorten, ApiError};
+use cvm_api::types::{
+    DescribeInstancesRequest, DescribeInstancesStatusRequest, RebootInstancesRequest, RunInstancesRequest,
+    StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
+};
+
+use crate::decode::{decode, Params};
+use crate::error::ApiError;
 use crate::server::Checked;
+use crate::services::Service;
 
-macro_rules! define_requests {
-    ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
-        /// Names of every action of the spec (`X-TC-Action` values).
-        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
+/// Names of every action of the spec (`X-TC-Action` values), from
+/// `cvm_api::cvm_actions!`: names only, nothing decoded.
+pub const ACTIONS: &[&str] = {
+    macro_rules! names {
+        ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
+            &[$(stringify!($action)),*]
+        };
+    }
+    cvm_api::cvm_actions!(names)
+};
 
-        /// A decoded request of any action.
-        #[allow(clippy::enum_variant_names)]
-        pub(crate) enum ApiRequest {
-            $($action(Box<cvm_api::types::$req>),)*
+/// A decoded request of an emulated action ([`crate::EMULATED_ACTIONS`]).
+pub(crate) enum ApiRequest {
+    DescribeInstances(Box<DescribeInstancesRequest>),
+    DescribeInstancesStatus(Box<DescribeInstancesStatusRequest>),
+    RebootInstances(Box<RebootInstancesRequest>),
+    RunInstances(Box<RunInstancesRequest>),
+    StartInstances(Box<StartInstancesRequest>),
+    StopInstances(Box<StopInstancesRequest>),
+    TerminateInstances(Box<TerminateInstancesRequest>),
+}
+
+impl ApiRequest {
+    /// The action's name.
+    pub(crate) fn action(&self) -> &'static str {
+        match self {
+            ApiRequest::DescribeInstances(_) => "DescribeInstances",
+            ApiRequest::DescribeInstancesStatus(_) => "DescribeInstancesStatus",
+            ApiRequest::RebootInstances(_) => "RebootInstances",
+            ApiRequest::RunInstances(_) => "RunInstances",
+            ApiRequest::StartInstances(_) => "StartInstances",
+            ApiRequest::StopInstances(_) => "StopInstances",
+            ApiRequest::TerminateInstances(_) => "TerminateInstances",
         }
+    }
+}
 
-        impl ApiRequest {
-            /// Decodes `params` as a request of `action` (a name from [`ACTIONS`]).
-            pub(crate) fn decode(action: &str, params: Params) -> Result<ApiRequest, ApiError> {
-                match action {
-                    $(stringify!($action) => decode::<cvm_api::types::$req>(action, params)
-                        .map(|r| ApiRequest::$action(Box::new(r))),)*
-                    _ => Err(invalid_action(action)),
-                }
-            }
-
-            /// The spec's rules for this request (see [`check_rules`]).
-            pub(crate) fn check_rules(&self) -> Result<(), ApiError> {
-                match self {
-                    $(ApiRequest::$action(r) => check_rules(&**r),)*
-                }
-            }
-
-            /// The action's name.
-            pub(crate) fn action(&self) -> &'static str {
-                match self {
-                    $(ApiRequest::$action(_) => stringify!($action),)*
-                }
-            }
-        }
+/// The gateway's decoding for CVM: the emulated actions into typed
+/// requests, answered from the state by [`crate::actions`]; the others
+/// checked against the description, for `UnsupportedOperation`.
+pub(crate) fn decode_checked(
+    service: &'static Service,
+    action: &'static str,
+    params: Params,
+) -> Result<Checked, ApiError> {
+    let request = match action {
+        "DescribeInstances" => ApiRequest::DescribeInstances(Box::new(decode(action, params)?)),
+        "DescribeInstancesStatus" => ApiRequest::DescribeInstancesStatus(Box::new(decode(action, params)?)),
+        "RebootInstances" => ApiRequest::RebootInstances(Box::new(decode(action, params)?)),
+        "RunInstances" => ApiRequest::RunInstances(Box::new(decode(action, params)?)),
+        "StartInstances" => ApiRequest::StartInstances(Box::new(decode(action, params)?)),
+        "StopInstances" => ApiRequest::StopInstances(Box::new(decode(action, params)?)),
+        "TerminateInstances" => ApiRequest::TerminateInstances(Box::new(decode(action, params)?)),
+        _ => return service.validate(action, params),
     };
+    Ok(Checked::Cvm(request))
 }
 
-cvm_api::cvm_actions!(define_requests);
-
-/// The gateway's decoding for CVM (see [`crate::services`]): every action
-/// decoded, the emulated ones answered from the state by [`crate::actions`].
-pub(crate) fn decode_checked(action: &'static str, params: Params) -> Result<Checked, ApiError> {
-    ApiRequest::decode(action, params).map(Checked::Cvm)
-}
-
-/// The static name of a known action (case-sensitive, like the gateway).
+/// Every CVM action decoded into its typed request, then its rules: what the
+/// model-driven checks are compared with (`services::tests`). Test builds
+/// only: a decoder per action is what the gateway no longer compiles.
 #[cfg(test)]
-fn known_action(name: &str) -> Option<&'static str> {
-    ACTIONS.iter().copied().find(|a| *a == name)
-}
-
-fn invalid_action(name: &str) -> ApiError {
-    let shown = shorten(name);
-    ApiError::new(
-        "InvalidAction",
-        format!("The action `{shown}` does not exist in version 2017-03-12 of cvm."),
-    )
+pub(crate) fn decode_typed(action: &str, params: Params) -> Result<(), ApiError> {
+    use crate::decode::check_rules;
+    macro_rules! every_action {
+        ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
+            match action {
+                $(stringify!($action) => check_rules(&decode::<cvm_api::types::$req>(action, params)?),)*
+                _ => Err(ApiError::new("InvalidAction", action.to_owned())),
+            }
+        };
+    }
+    cvm_api::cvm_actions!(every_action)
 }
 
 #[cfg(test)]
@@ -73,15 +92,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn knows_every_action() {
+    fn knows_every_action_and_decodes_the_emulated_ones() {
         assert_eq!(ACTIONS.len(), 106);
-        assert_eq!(known_action("StartInstances"), Some("StartInstances"));
-        assert_eq!(known_action("startinstances"), None);
+        for action in crate::EMULATED_ACTIONS {
+            assert!(ACTIONS.contains(action), "{action}");
+        }
+        let cvm = Service::from_scope("cvm").unwrap();
         for action in ACTIONS {
-            // `{}` decodes for actions without required members; either way
-            // the answer is a gateway error, never a panic.
-            match ApiRequest::decode(action, Params::Tree(serde_json::json!({}))) {
-                Ok(r) => assert_eq!(r.action(), *action),
+            let action = cvm.action(action).unwrap();
+            // `{}`: a gateway error or a request, never a panic.
+            match decode_checked(cvm, action, Params::Tree(serde_json::json!({}))) {
+                Ok(Checked::Cvm(r)) => assert_eq!(r.action(), action),
+                Ok(Checked::NotEmulated { action: a, .. }) => {
+                    assert_eq!(a, action);
+                    assert!(!crate::EMULATED_ACTIONS.contains(&action));
+                }
+                Ok(_) => panic!("{action}: another service's request"),
                 Err(e) => assert_eq!(e.code, "MissingParameter", "{action}: {e}"),
             }
         }

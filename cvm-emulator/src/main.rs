@@ -453,8 +453,6 @@ async fn serve(cli: &Cli) -> Result<(), String> {
     // must shut down cleanly, not kill the process.
     let stop = shutdown_signal();
 
-    println!("listening on {}", running.endpoint_url());
-    let _ = std::io::stdout().flush();
     if demo_credentials {
         eprintln!("accepting the demo credential {DEMO_SECRET_ID} (key: see --help)");
     } else {
@@ -511,6 +509,10 @@ async fn serve(cli: &Cli) -> Result<(), String> {
             format!("{}/s per secret id and action", cli.rate_limit)
         }
     );
+    // Last: whoever waits for this line (scripts, tests) may then read the
+    // whole start-up report on stderr.
+    println!("listening on {}", running.endpoint_url());
+    let _ = std::io::stdout().flush();
 
     stop.await;
     eprintln!("shutting down");

@@ -315,7 +315,7 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 } => rules.and_then(|()| {
                     Err(ApiError::new(
                         "UnsupportedOperation",
-                        format!("The action {action} of {service} is not emulated by cvm-emulator."),
+                        format!("The action {action} is not emulated by cvm-emulator (service {service})."),
                     ))
                 }),
             }

@@ -8,9 +8,9 @@
 //! `MissingParameter`, `InvalidParameter`, then the spec's rules), and
 //! answers `UnsupportedOperation`.
 //!
-//! A few services emulate actions ([`EMULATED`]): CVM decodes every action
-//! into `cvm_api`'s typed requests; STS and VPC decode theirs into `sts_api`'s
-//! and `vpc_api`'s and leave the rest to the model. No other service's crate
+//! A few services emulate actions ([`EMULATED`]): CVM, STS and VPC decode
+//! theirs into `cvm_api`'s, `sts_api`'s and `vpc_api`'s typed requests and
+//! leave the rest to the model. No other service's crate
 //! is compiled into the emulator: a typed decoder per action of every service
 //! cost minutes of build time for the same answers.
 
@@ -50,7 +50,7 @@ struct Emulated {
 const EMULATED: &[Emulated] = &[
     Emulated {
         name: "cvm",
-        decode: |_, action, params| crate::dispatch::decode_checked(action, params),
+        decode: crate::dispatch::decode_checked,
         region_optional: false,
     },
     Emulated {
@@ -369,8 +369,7 @@ mod tests {
             unknown_null["Zzz"] = json!(null);
             requests.push(unknown_null);
             for request in requests {
-                let typed = crate::dispatch::ApiRequest::decode(action, Params::Tree(request.clone()))
-                    .and_then(|r| r.check_rules());
+                let typed = crate::dispatch::decode_typed(action, Params::Tree(request.clone()));
                 let by_model = cvm
                     .validate(action, Params::Tree(request.clone()))
                     .and_then(|checked| match checked {

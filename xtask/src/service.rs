@@ -23,7 +23,8 @@ use crate::{sdk_codes, services};
 /// The `[lib]` section of a generated crate's manifest: generated code has
 /// no unit tests, and a test build of the library would compile the whole
 /// crate a second time (VPC's: a minute).
-pub const GENERATED_LIB_SECTION: &str = "[lib]\n# Generated code has no unit tests: no second build of the crate for them.\ntest = false\n";
+pub const GENERATED_LIB_SECTION: &str =
+    "[lib]\n# Generated code has no unit tests: no second build of the crate for them.\ntest = false\n";
 
 const LIB_HEADER: &str =
     "// Written by `cargo xtask import`; rewritten when the service gains or loses a version.";
