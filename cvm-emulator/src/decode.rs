@@ -221,7 +221,8 @@ fn to_tree(body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-fn decode_tree<T: DeserializeOwned>(action: &str, mut params: Value) -> Result<T, ApiError> {
+/// [`decode`] of a tree (a query, a form, or a parsed body).
+pub(crate) fn decode_tree<T: DeserializeOwned>(action: &str, mut params: Value) -> Result<T, ApiError> {
     let err = match attempt::<T, _>(&params) {
         Ok((value, ignored)) => {
             check_unknown(action, &params, &ignored)?;

@@ -75,11 +75,14 @@ pub(crate) fn decode_checked(
 /// only: a decoder per action is what the gateway no longer compiles.
 #[cfg(test)]
 pub(crate) fn decode_typed(action: &str, params: Params) -> Result<(), ApiError> {
-    use crate::decode::check_rules;
+    use crate::decode::{check_rules, decode_tree};
+    // The tree path alone: what the gateway runs on queries, forms and
+    // bodies missing a member, at half the code of both paths.
+    let tree = params.into_tree()?;
     macro_rules! every_action {
         ($($action:ident: $req:ident => $resp:ident, $method:ident;)*) => {
             match action {
-                $(stringify!($action) => check_rules(&decode::<cvm_api::types::$req>(action, params)?),)*
+                $(stringify!($action) => check_rules(&decode_tree::<cvm_api::types::$req>(action, tree)?),)*
                 _ => Err(ApiError::new("InvalidAction", action.to_owned())),
             }
         };

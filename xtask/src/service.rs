@@ -19,13 +19,12 @@ use codegen::spec::ApiFile;
 use crate::import::{self, SpecFiles};
 use crate::{sdk_codes, services};
 
-/// Marks a `lib.rs` that import wrote and may rewrite when versions change.
 /// The `[lib]` section of a generated crate's manifest: generated code has
 /// no unit tests, and a test build of the library would compile the whole
-/// crate a second time (VPC's: a minute).
-pub const GENERATED_LIB_SECTION: &str =
-    "[lib]\n# Generated code has no unit tests: no second build of the crate for them.\ntest = false\n";
+/// crate a second time (VPC's: a minute); its one code block is `ignore`.
+pub const GENERATED_LIB_SECTION: &str = "[lib]\n# Generated code has no unit tests and no doc tests (its one code block is\n# `ignore`): no second build of the crate for them, no rustdoc pass.\ntest = false\ndoctest = false\n";
 
+/// Marks a `lib.rs` that import wrote and may rewrite when versions change.
 const LIB_HEADER: &str =
     "// Written by `cargo xtask import`; rewritten when the service gains or loses a version.";
 
