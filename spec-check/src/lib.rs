@@ -29,6 +29,9 @@ use serde_json::{Map, Value};
 /// lenient decoding).
 const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
+/// How deep the empty values of objects left out are checked.
+const MAX_DEFAULT_DEPTH: usize = 32;
+
 /// Why decoding the parameters would fail. Paths are wire member names and
 /// list indices joined by `.` (`Filters.0.Name`); empty for the whole request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,13 +379,15 @@ fn rules_of_member(
     } else {
         items.iter().map(|v| (None, Some(*v))).collect()
     };
+    // Compiled once for every item of a list.
+    let compiled = rule.pattern.as_deref().map(regex_lite::Regex::new);
     for (index, item) in each {
         if let Some(i) = index {
             path.push(i.to_string());
         }
-        if let Some(pattern) = &rule.pattern {
+        if let (Some(pattern), Some(compiled)) = (&rule.pattern, &compiled) {
             let value = text(m, item);
-            match regex_lite::Regex::new(pattern) {
+            match compiled {
                 Ok(re) if re.is_match(&value) => {}
                 Ok(_) => fail(out, path, format!("`{value}` does not match `{pattern}`")),
                 Err(_) => fail(
@@ -410,7 +415,11 @@ fn rules_of_member(
             }
         }
         if let Leaf::Object(name) = &m.ty.leaf {
-            if let Some(object) = model.object(name) {
+            // A value's depth is bounded by the JSON parser; an object left
+            // out is checked as its empty value, which a description could
+            // make recursive: that stops at this depth.
+            let deep_default = item.is_none() && path.len() >= MAX_DEFAULT_DEPTH;
+            if let (Some(object), false) = (model.object(name), deep_default) {
                 rules_of_object(model, object, item.and_then(Value::as_object), path, out);
             }
         }

@@ -146,3 +146,38 @@ fn rules_in_declared_order_with_the_runtime_words() {
     );
     assert!(missing[0].is_missing());
 }
+
+/// A description whose required member is its own object: the empty value
+/// left out is checked to a bounded depth, never to a stack overflow.
+#[test]
+fn a_recursive_required_object_left_out_is_checked_to_a_bounded_depth() {
+    let api = r#"{
+      "actions": { "Walk": { "document": "", "input": "WalkRequest", "name": "Walk", "output": "WalkResponse", "status": "online" } },
+      "metadata": { "apiVersion": "2020-01-01", "serviceShortName": "demo" },
+      "objects": {
+        "WalkRequest": { "document": "", "type": "object", "members": [
+          { "document": "", "member": "Node", "name": "Root", "required": true, "type": "object" } ]},
+        "Node": { "document": "", "type": "object", "members": [
+          { "document": "", "member": "string", "name": "Name", "required": true, "type": "string" },
+          { "document": "", "member": "Node", "name": "Next", "required": true, "type": "object" } ]},
+        "WalkResponse": { "document": "", "type": "object", "members": [
+          { "document": "", "member": "string", "name": "RequestId", "type": "string" } ]}
+      },
+      "version": "1.0"
+    }"#;
+    let model = codegen::model_from_sources(api, ERRORS, r#"{ "objects": {} }"#).expect("builds");
+    let input = input_of(&model, "Walk").unwrap();
+    assert_eq!(
+        decode_problem(&model, input, &json!({"Root": {"Name": "a"}})),
+        Some(Problem::Missing {
+            path: "Root.Next".into()
+        })
+    );
+    let violations = rule_violations(
+        &model,
+        input,
+        &json!({"Root": {"Name": "a", "Next": {"Name": ""}}}),
+    );
+    assert_eq!(violations[0].path, "Root.Next.Name");
+    assert!(violations.len() < 40, "{}", violations.len());
+}
