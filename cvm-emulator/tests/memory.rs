@@ -79,7 +79,7 @@ fn memory(pid: u32) -> (f64, f64) {
 
 /// Sends `body` (signed, payload unsigned so that the test spends no time
 /// hashing) `AT_ONCE` times concurrently; the error codes answered.
-async fn send_at_once(url: &str, action: &str, body: Vec<u8>) -> Vec<String> {
+async fn send_at_once(url: &str, service: &str, action: &str, body: Vec<u8>) -> Vec<String> {
     let host = url.trim_start_matches("http://").to_owned();
     let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
     let authorization =
@@ -89,7 +89,7 @@ async fn send_at_once(url: &str, action: &str, body: Vec<u8>) -> Vec<String> {
             query: "",
             content_type: "application/json",
             payload: Payload::Unsigned,
-            service: "cvm",
+            service,
             timestamp,
             action: Some(action),
         });
@@ -130,14 +130,14 @@ async fn send_at_once(url: &str, action: &str, body: Vec<u8>) -> Vec<String> {
     codes
 }
 
-async fn peak_over_idle(action: &str, body: Vec<u8>, expected: &str) {
+async fn peak_over_idle(service: &str, action: &str, body: Vec<u8>, expected: &str) {
     let (emulator, url) = spawn();
     let pid = emulator.0.id();
     // One small request first, so that the idle figure includes a served one.
-    let codes = send_at_once(&url, "DescribeInstances", b"{}".to_vec()).await;
+    let codes = send_at_once(&url, "cvm", "DescribeInstances", b"{}".to_vec()).await;
     assert!(codes.iter().all(String::is_empty), "{codes:?}");
     let (idle, _) = memory(pid);
-    let codes = send_at_once(&url, action, body).await;
+    let codes = send_at_once(&url, service, action, body).await;
     assert!(codes.iter().all(|c| c == expected), "{codes:?}");
     let (rss, hwm) = memory(pid);
     eprintln!("{action}, expecting `{expected}`: idle {idle:.1} MiB, peak {hwm:.1} MiB, after {rss:.1} MiB");
@@ -151,12 +151,27 @@ async fn peak_over_idle(action: &str, body: Vec<u8>, expected: &str) {
 async fn long_strings_cost_about_their_size() {
     let value = "a".repeat(BODY - 100);
     let body = format!("{{\"Filters\":[{{\"Name\":\"instance-name\",\"Values\":[\"{value}\"]}}]}}");
-    peak_over_idle("DescribeInstances", body.into_bytes(), "").await;
+    peak_over_idle("cvm", "DescribeInstances", body.into_bytes(), "").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_small_values_are_refused_before_they_multiply() {
     let n = (BODY - 20) / 2;
     let body = format!("{{\"InstanceIds\":[{}0]}}", "0,".repeat(n - 1));
-    peak_over_idle("DescribeInstances", body.into_bytes(), "InvalidParameter").await;
+    peak_over_idle("cvm", "DescribeInstances", body.into_bytes(), "InvalidParameter").await;
+}
+
+/// The same long strings to an action checked against its description (a
+/// tree of the body, not a typed request): about their size too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_strings_checked_against_a_description_cost_about_their_size() {
+    let value = "a".repeat(BODY - 100);
+    let body = format!("{{\"Filters\":[{{\"Name\":\"vpc-name\",\"Values\":[\"{value}\"]}}]}}");
+    peak_over_idle(
+        "vpc",
+        "DescribeSecurityGroups",
+        body.into_bytes(),
+        "UnsupportedOperation",
+    )
+    .await;
 }
