@@ -32,9 +32,25 @@ fn main() {
         let shown = dir
             .strip_prefix(spec.canonicalize().expect("spec/"))
             .expect("under spec/");
+        let service = shown
+            .parent()
+            .expect("spec/<service>/<version>")
+            .display()
+            .to_string();
+        // `v20170312` → `2017-03-12` (checked against the description when it is read).
+        let digits = shown
+            .file_name()
+            .expect("a version directory")
+            .to_string_lossy()
+            .trim_start_matches('v')
+            .to_owned();
+        let version = match (digits.get(0..4), digits.get(4..6), digits.get(6..8)) {
+            (Some(y), Some(m), Some(d)) if digits.len() == 8 => format!("{y}-{m}-{d}"),
+            _ => digits.clone(),
+        };
         writeln!(
             out,
-            "    EmbeddedSpec {{ dir: {:?}, api: include_str!({}), errors: include_str!({}), rules: include_str!({}) }},",
+            "    EmbeddedSpec {{ service: {service:?}, version: {version:?}, dir: {:?}, api: include_str!({}), errors: include_str!({}), rules: include_str!({}) }},",
             format!("spec/{}", shown.display()),
             file("api.json"),
             file("errors.json"),

@@ -556,8 +556,6 @@ impl Emulator {
                 return Err(StartError::Config(format!("secret id `{id}` is given twice")));
             }
         }
-        services::load()
-            .map_err(|e| StartError::Config(format!("a service description does not build: {e}")))?;
         if config.max_body_bytes == 0 || config.max_connections == 0 || config.read_timeout.is_zero() {
             return Err(StartError::Config(
                 "max_body_bytes, max_connections and read_timeout must be above zero".to_owned(),

@@ -25,6 +25,9 @@ use crate::server::Checked;
 
 /// A service description compiled into the emulator.
 pub(crate) struct EmbeddedSpec {
+    /// The directory's names: `cvm`, and `2017-03-12` from `v20170312`.
+    pub(crate) service: &'static str,
+    pub(crate) version: &'static str,
     /// `spec/cvm/v20170312`, for error messages.
     pub(crate) dir: &'static str,
     pub(crate) api: &'static str,
@@ -71,50 +74,38 @@ pub(crate) struct Service {
     pub(crate) name: &'static str,
     /// The only `X-TC-Version` accepted.
     pub(crate) version: &'static str,
-    model: &'static Model,
+    spec: &'static EmbeddedSpec,
+    /// Built at the service's first request: a process that never calls
+    /// VPC never reads VPC's megabyte of description.
+    model: OnceLock<Result<Model, String>>,
     emulated: Option<&'static Emulated>,
-}
-
-/// The models, built once per process; the first problem, if any.
-fn loaded() -> &'static (Vec<Service>, Option<String>) {
-    static SERVICES: OnceLock<(Vec<Service>, Option<String>)> = OnceLock::new();
-    SERVICES.get_or_init(|| {
-        let mut services = Vec::new();
-        let mut problem = None;
-        for spec in EMBEDDED {
-            match codegen::model_from_sources(spec.api, spec.errors, spec.rules) {
-                Ok(model) => {
-                    // Lives as long as the process, as the embedded text does.
-                    let model: &'static Model = Box::leak(Box::new(model));
-                    services.push(Service {
-                        name: model.service.as_str(),
-                        version: model.api_version.as_str(),
-                        model,
-                        emulated: EMULATED.iter().find(|e| e.name == model.service),
-                    });
-                }
-                Err(e) => {
-                    problem.get_or_insert_with(|| format!("{}: {e}", spec.dir));
-                }
-            }
-        }
-        (services, problem)
-    })
-}
-
-/// Builds every embedded service's model: the first problem, if one does
-/// not build (checked when an emulator is made, so that a broken
-/// description stops it at start rather than at a request).
-pub(crate) fn load() -> Result<(), String> {
-    match &loaded().1 {
-        Some(problem) => Err(problem.clone()),
-        None => Ok(()),
-    }
 }
 
 /// Every service on the listener, by name.
 pub(crate) fn all() -> &'static [Service] {
-    &loaded().0
+    static SERVICES: OnceLock<Vec<Service>> = OnceLock::new();
+    SERVICES.get_or_init(|| {
+        EMBEDDED
+            .iter()
+            .map(|spec| Service {
+                name: spec.service,
+                version: spec.version,
+                spec,
+                model: OnceLock::new(),
+                emulated: EMULATED.iter().find(|e| e.name == spec.service),
+            })
+            .collect()
+    })
+}
+
+/// Builds every service's model: the first problem, if one does not build
+/// (a test holds every embedded description to building).
+#[cfg(test)]
+pub(crate) fn load() -> Result<(), String> {
+    for service in all() {
+        service.model().map_err(|e| e.message)?;
+    }
+    Ok(())
 }
 
 impl Service {
@@ -123,19 +114,42 @@ impl Service {
         all().iter().find(|s| s.name == name)
     }
 
+    /// The model of this service's description, built on first use.
+    fn model(&'static self) -> Result<&'static Model, ApiError> {
+        let built = self.model.get_or_init(|| {
+            let spec = self.spec;
+            let model = codegen::model_from_sources(spec.api, spec.errors, spec.rules)
+                .map_err(|e| format!("{}: {e}", spec.dir))?;
+            if (model.service.as_str(), model.api_version.as_str()) != (spec.service, spec.version) {
+                return Err(format!(
+                    "{}: the description is of {} {}",
+                    spec.dir, model.service, model.api_version
+                ));
+            }
+            Ok(model)
+        });
+        built.as_ref().map_err(|why| {
+            ApiError::new(
+                "InternalError",
+                format!("cvm-emulator cannot read its description of {}: {why}", self.name),
+            )
+        })
+    }
+
     /// The static name of one of this service's actions, or `InvalidAction`.
     pub(crate) fn action(&'static self, name: &str) -> Result<&'static str, ApiError> {
-        self.model
+        let model = self.model()?;
+        model
             .actions
             .binary_search_by(|a| a.name.as_str().cmp(name))
-            .map(|i| self.model.actions[i].name.as_str())
+            .map(|i| model.actions[i].name.as_str())
             .map_err(|_| self.invalid_action(name))
     }
 
     /// Every action's name, sorted.
     #[cfg(test)]
     pub(crate) fn actions(&'static self) -> impl Iterator<Item = &'static str> {
-        self.model.actions.iter().map(|a| a.name.as_str())
+        self.model().unwrap().actions.iter().map(|a| a.name.as_str())
     }
 
     pub(crate) fn invalid_action(&self, name: &str) -> ApiError {
@@ -152,11 +166,12 @@ impl Service {
 
     /// Whether `X-TC-Region` is required for `action` (the description's
     /// `NEEDS_REGION`, the fact the client checks too).
-    pub(crate) fn needs_region(&self, action: &str) -> bool {
+    pub(crate) fn needs_region(&'static self, action: &str) -> bool {
         if self.emulated.is_some_and(|e| e.region_optional) {
             return false;
         }
-        self.model
+        let Ok(model) = self.model() else { return true };
+        model
             .actions
             .iter()
             .find(|a| a.name == action)
@@ -177,14 +192,15 @@ impl Service {
     pub(crate) fn validate(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
         let input = self.input(action)?;
         let params = params.into_tree()?;
-        if let Some(problem) = spec_check::decode_problem(self.model, input, &params) {
+        let model = self.model()?;
+        if let Some(problem) = spec_check::decode_problem(model, input, &params) {
             return Err(match problem {
                 spec_check::Problem::Invalid { path, message } => invalid(&path, &message),
                 spec_check::Problem::Unknown { path } => unknown(action, &path),
                 spec_check::Problem::Missing { path } => ApiError::missing(&path),
             });
         }
-        let violations = spec_check::rule_violations(self.model, input, &params);
+        let violations = spec_check::rule_violations(model, input, &params);
         let rules = rules_error(violations.iter().map(|v| (v.path.clone(), v.problem.as_str())));
         Ok(Checked::NotEmulated {
             service: self.name,
@@ -194,7 +210,7 @@ impl Service {
     }
 
     fn input(&'static self, action: &str) -> Result<&'static Object, ApiError> {
-        spec_check::input_of(self.model, action).ok_or_else(|| self.invalid_action(action))
+        spec_check::input_of(self.model()?, action).ok_or_else(|| self.invalid_action(action))
     }
 
     /// The names of every service, for error messages.
@@ -337,7 +353,8 @@ mod tests {
         let mut compared = 0;
         for action in cvm.actions() {
             let input = cvm.input(action).unwrap();
-            let base = filled(cvm.model, input, 0);
+            let model = cvm.model().unwrap();
+            let base = filled(model, input, 0);
             let mut requests = vec![json!({}), base.clone()];
             for m in &input.members {
                 let mut without = base.clone();
@@ -350,10 +367,10 @@ mod tests {
                 }
                 // One object down.
                 if let Leaf::Object(name) = &m.ty.leaf {
-                    let inner = cvm.model.object(name).unwrap();
+                    let inner = model.object(name).unwrap();
                     for n in &inner.members {
                         for value in odd.iter().filter(|v| !array_for_object(n, v)) {
-                            let mut object = filled(cvm.model, inner, 1);
+                            let mut object = filled(model, inner, 1);
                             object[&n.wire_name] = value.clone();
                             let mut request = base.clone();
                             request[&m.wire_name] = if m.ty.list { json!([object]) } else { object };
