@@ -611,8 +611,11 @@ fn client_file(model: &Model) -> TokenStream {
             } else {
                 quote!(Some(self.#field.as_str()))
             };
+            // ess's StartFlow: a token member the service has deprecated.
+            let allow = member.deprecated.then(|| quote!(#[allow(deprecated)]));
             quote! {
                 const CLIENT_TOKEN: Option<&'static str> = Some(#CLIENT_TOKEN);
+                #allow
                 fn client_token(&self) -> Option<&str> {
                     #value
                 }

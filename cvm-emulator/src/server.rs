@@ -563,7 +563,11 @@ fn verify_signature(
 /// action needs one (`MissingParameter`); for STS optional; when given, one of
 /// [`REGIONS`](crate::REGIONS) (`UnsupportedRegion`). `None` only when
 /// absent and not needed.
-fn checked_region(parts: &Parts, action: &str, service: &'static Service) -> Result<Option<&'static str>, ApiError> {
+fn checked_region(
+    parts: &Parts,
+    action: &str,
+    service: &'static Service,
+) -> Result<Option<&'static str>, ApiError> {
     let needed = service.needs_region(action);
     match single_header(parts, "x-tc-region") {
         Ok(None) | Ok(Some("")) if needed => Err(ApiError::missing("Region")),
