@@ -186,6 +186,14 @@ impl Object {
 }
 
 impl Model {
+    /// The action with this name (`actions` is sorted by name).
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        self.actions
+            .binary_search_by(|a| a.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.actions[i])
+    }
+
     pub fn object(&self, name: &str) -> Option<&Object> {
         self.objects
             .binary_search_by(|o| o.name.as_str().cmp(name))

@@ -62,13 +62,14 @@
 //!
 //! # Every service in the workspace
 //!
-//! The listener serves every service whose generated crate the emulator
-//! depends on: CVM, STS, VPC, CBS, CLB and Tag. The credential scope names
-//! the service (`.../vpc/tc3_request`); on a Tencent Cloud host
+//! The listener serves every service whose description is in the
+//! workspace's `spec/` (embedded at build time): CVM, STS, VPC, CBS, CLB and
+//! Tag today. The credential scope names the service
+//! (`.../vpc/tc3_request`); on a Tencent Cloud host
 //! (`vpc.tencentcloudapi.com`) the scope must name the host's service
 //! (`AuthFailure.SignatureFailure` otherwise). Each service's requests pass
 //! the same checks as CVM's, against that service's version, actions and
-//! typed requests. Besides CVM's and STS's actions, VPC's `DescribeVpcs` and
+//! description (typed requests for the emulated actions). Besides CVM's and STS's actions, VPC's `DescribeVpcs` and
 //! `DescribeSubnets` are emulated ([`VPC_EMULATED_ACTIONS`]): they list the
 //! VPCs and subnets the region's instances live in (the region's default
 //! VPC, one default subnet per zone, and any a `RunInstances` named), so

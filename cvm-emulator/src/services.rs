@@ -16,7 +16,6 @@
 
 use std::sync::OnceLock;
 
-use codegen::model::Object;
 use codegen::Model;
 
 use crate::decode::{invalid, rules_error, unknown, Params};
@@ -138,12 +137,10 @@ impl Service {
 
     /// The static name of one of this service's actions, or `InvalidAction`.
     pub(crate) fn action(&'static self, name: &str) -> Result<&'static str, ApiError> {
-        let model = self.model()?;
-        model
-            .actions
-            .binary_search_by(|a| a.name.as_str().cmp(name))
-            .map(|i| model.actions[i].name.as_str())
-            .map_err(|_| self.invalid_action(name))
+        match self.model()?.action(name) {
+            Some(action) => Ok(action.name.as_str()),
+            None => Err(self.invalid_action(name)),
+        }
     }
 
     /// Every action's name, sorted.
@@ -171,14 +168,10 @@ impl Service {
             return false;
         }
         let Ok(model) = self.model() else { return true };
-        model
-            .actions
-            .iter()
-            .find(|a| a.name == action)
-            .map_or(true, |a| a.needs_region)
+        model.action(action).map_or(true, |a| a.needs_region)
     }
 
-    /// Decodes and checks the parameters of `action` (one of [`Self::actions`]).
+    /// Decodes and checks the parameters of `action` (one of the service's).
     pub(crate) fn decode(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
         match self.emulated {
             Some(emulated) => (emulated.decode)(self, action, params),
@@ -190,9 +183,9 @@ impl Service {
     /// typed request would decode them; the spec's rules are checked too,
     /// but kept for after the injected fault, as for the emulated services.
     pub(crate) fn validate(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
-        let input = self.input(action)?;
-        let params = params.into_tree()?;
         let model = self.model()?;
+        let input = spec_check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
+        let params = params.into_tree()?;
         if let Some(problem) = spec_check::decode_problem(model, input, &params) {
             return Err(match problem {
                 spec_check::Problem::Invalid { path, message } => invalid(&path, &message),
@@ -209,10 +202,6 @@ impl Service {
         })
     }
 
-    fn input(&'static self, action: &str) -> Result<&'static Object, ApiError> {
-        spec_check::input_of(self.model()?, action).ok_or_else(|| self.invalid_action(action))
-    }
-
     /// The names of every service, for error messages.
     pub(crate) fn names() -> String {
         let names: Vec<String> = all().iter().map(|s| format!("`{}`", s.name)).collect();
@@ -222,7 +211,7 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    use codegen::model::{Leaf, Member, Scalar};
+    use codegen::model::{Leaf, Member, Object, Scalar};
     use serde_json::{json, Map, Value};
 
     use super::*;
@@ -352,8 +341,8 @@ mod tests {
         ];
         let mut compared = 0;
         for action in cvm.actions() {
-            let input = cvm.input(action).unwrap();
             let model = cvm.model().unwrap();
+            let input = spec_check::input_of(model, action).unwrap();
             let base = filled(model, input, 0);
             let mut requests = vec![json!({}), base.clone()];
             for m in &input.members {

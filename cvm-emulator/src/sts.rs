@@ -67,7 +67,7 @@ impl StsRequest {
 
 /// Decodes `params` as a request of `action` (a name from [`ACTIONS`]):
 /// the emulated actions into `sts_api`'s typed requests for [`handle`],
-/// the others validated the same way, for `UnsupportedOperation`.
+/// the others checked against the description, for `UnsupportedOperation`.
 pub(crate) fn decode(
     service: &'static Service,
     action: &'static str,

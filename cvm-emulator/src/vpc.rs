@@ -64,7 +64,7 @@ impl VpcRequest {
 
 /// Decodes `params` as a request of `action` (one of VPC's): the emulated
 /// actions into `vpc_api`'s typed requests for [`handle`], the others
-/// validated the same way, for `UnsupportedOperation`.
+/// checked against the description, for `UnsupportedOperation`.
 pub(crate) fn decode(
     service: &'static Service,
     action: &'static str,

@@ -23,6 +23,7 @@
 //! action. This crate does no I/O and knows no service.
 
 use codegen::model::{Leaf, Member, Model, Object, Scalar};
+use codegen::spec::Rule;
 use serde_json::{Map, Value};
 
 /// 2^53: the largest integer every f64 holds exactly (as in the runtime's
@@ -59,8 +60,7 @@ impl Violation {
 
 /// The input object of `action`, if the model has the action.
 pub fn input_of<'m>(model: &'m Model, action: &str) -> Option<&'m Object> {
-    let action = model.actions.iter().find(|a| a.name == action)?;
-    model.object(&action.input)
+    model.object(&model.action(action)?.input)
 }
 
 /// The first problem decoding `params` as an `input` would meet, or `None`.
@@ -339,26 +339,29 @@ fn rules_of_member(
         }
         return;
     }
-    // Present, or the empty value of a member that is never `None`.
-    let items: Vec<&Value> = match value {
-        Some(Value::Array(items)) if m.ty.list => items.iter().collect(),
-        Some(v) if !m.ty.list => vec![v],
-        _ => Vec::new(),
+    // The items checked one by one: each of a list, with its index, or the
+    // one value (`None`: the empty value of a member left out that is never
+    // `None`).
+    let each: Vec<(Option<usize>, Option<&Value>)> = if m.ty.list {
+        let items = value.and_then(Value::as_array).into_iter().flatten();
+        items.enumerate().map(|(i, v)| (Some(i), Some(v))).collect()
+    } else {
+        vec![(None, value)]
     };
-    let single_default = value.is_none() && !m.ty.list;
     if m.required {
         let empty = if m.ty.list {
-            items.is_empty()
+            each.is_empty()
         } else {
-            is_text(&m.ty.leaf) && text(m, items.first().copied()).is_empty()
+            is_text(&m.ty.leaf) && text(m, value).is_empty()
         };
         if empty {
             fail(out, path, "is required but empty".to_owned());
         }
     }
-    let rule = m.rule.clone().unwrap_or_default();
+    let no_rule = Rule::default();
+    let rule = m.rule.as_ref().unwrap_or(&no_rule);
     if m.ty.list {
-        let len = items.len();
+        let len = each.len();
         if let Some(min) = rule.min_items.filter(|&min| len < min) {
             fail(out, path, format!("has {len} items; at least {min} required"));
         }
@@ -366,19 +369,6 @@ fn rules_of_member(
             fail(out, path, format!("has {len} items; at most {max} allowed"));
         }
     }
-    // The items checked one by one: each of a list, or the one value (its
-    // empty value when left out).
-    let each: Vec<(Option<usize>, Option<&Value>)> = if single_default {
-        vec![(None, None)]
-    } else if m.ty.list {
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (Some(i), Some(*v)))
-            .collect()
-    } else {
-        items.iter().map(|v| (None, Some(*v))).collect()
-    };
     // Compiled once for every item of a list.
     let compiled = rule.pattern.as_deref().map(regex_lite::Regex::new);
     for (index, item) in each {
