@@ -48,6 +48,8 @@ pub(crate) enum Checked {
     NotEmulated {
         service: &'static str,
         action: &'static str,
+        /// The service's emulated actions, for the message.
+        emulated: &'static [&'static str],
         rules: Result<(), ApiError>,
     },
 }
@@ -311,11 +313,17 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str, m
                 Checked::NotEmulated {
                     service,
                     action,
+                    emulated,
                     rules,
                 } => rules.and_then(|()| {
+                    let emulated = if emulated.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        emulated.join(", ")
+                    };
                     Err(ApiError::new(
                         "UnsupportedOperation",
-                        format!("The action {action} is not emulated by cvm-emulator (service {service})."),
+                        format!("The action {action} is not emulated by cvm-emulator (emulated of {service}: {emulated})."),
                     ))
                 }),
             }

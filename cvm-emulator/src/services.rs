@@ -43,6 +43,9 @@ type Decoder = fn(&'static Service, &'static str, Params) -> Result<Checked, Api
 /// A service with emulated actions.
 struct Emulated {
     name: &'static str,
+    /// The actions answered from the emulator's state, named in the
+    /// `UnsupportedOperation` of the others.
+    actions: &'static [&'static str],
     decode: Decoder,
     /// `X-TC-Region` is never required (STS's endpoint is global, and the
     /// runtime's credential providers send none).
@@ -52,16 +55,19 @@ struct Emulated {
 const EMULATED: &[Emulated] = &[
     Emulated {
         name: "cvm",
+        actions: crate::EMULATED_ACTIONS,
         decode: crate::dispatch::decode_checked,
         region_optional: false,
     },
     Emulated {
         name: "sts",
+        actions: crate::STS_EMULATED_ACTIONS,
         decode: crate::sts::decode,
         region_optional: true,
     },
     Emulated {
         name: "vpc",
+        actions: crate::VPC_EMULATED_ACTIONS,
         decode: crate::vpc::decode,
         region_optional: false,
     },
@@ -198,6 +204,7 @@ impl Service {
         Ok(Checked::NotEmulated {
             service: self.name,
             action,
+            emulated: self.emulated.map_or(&[], |e| e.actions),
             rules,
         })
     }

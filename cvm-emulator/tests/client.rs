@@ -806,7 +806,8 @@ async fn unemulated_actions_get_a_proper_error() {
         Error::Service(e) => {
             assert_eq!(e.code(), "UnsupportedOperation");
             assert!(
-                e.message().contains("DescribeZones is not emulated"),
+                e.message().contains("DescribeZones is not emulated")
+                    && e.message().contains("StartInstances"),
                 "{}",
                 e.message()
             );
