@@ -1,5 +1,6 @@
 //! The workspace's automation, as a library so its own tests can drive it.
 
+pub mod cli_descriptions;
 pub mod import;
 pub mod regen;
 pub mod sdk_codes;

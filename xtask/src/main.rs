@@ -82,6 +82,17 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Bundle every official description (facts only) for `tcloud` into
+    /// cli/descriptions/official.bin.
+    CliDescriptions {
+        /// The official descriptions, <DIR>/<service>/<version>/api.json, instead
+        /// of the pinned tccli ones fetched from PyPI and cached under target/.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// Write nothing; fail if the checked-in bundle differs.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -135,6 +146,12 @@ fn main() -> ExitCode {
                 overwrite,
             };
             run_import(&root, &opts)
+        }
+        Command::CliDescriptions { from, check } => {
+            xtask::cli_descriptions::run(&root, from, check).map(|line| {
+                eprintln!("{line}");
+                ExitCode::SUCCESS
+            })
         }
         Command::Services {
             from,

@@ -1,0 +1,180 @@
+//! The format tcloud embeds service descriptions in: one deflated entry per
+//! service version, behind an index, so that a command inflates only the
+//! one description it needs.
+//!
+//! ```text
+//! "TCDESC1\n"                       magic
+//! u32 count                         little-endian, as every integer
+//! count × { u8 len, service, u8 len, version, u32 offset, u32 size, u32 raw_size }
+//! entries                           each deflated (raw, no zlib header)
+//! ```
+//!
+//! An entry inflates to a JSON object `{"api": .., "rules": .., "waiters": ..}`
+//! (`rules` and `waiters` optional). The build script writes the bundle of
+//! `spec/`, `cargo xtask cli-descriptions` the official one; both through
+//! [`write`]. This file is also compiled into the build script, so it uses
+//! nothing but `std` and `miniz_oxide`.
+
+/// Identifies the format; a change of layout changes it.
+const MAGIC: &[u8; 8] = b"TCDESC1\n";
+
+/// Largest inflated entry accepted: far above the largest official
+/// description (2 MB), so a corrupt size cannot exhaust memory.
+const MAX_RAW: usize = 64 << 20;
+
+/// One service version to write.
+pub struct Source {
+    pub service: String,
+    pub version: String,
+    /// The entry's JSON text, as it will inflate.
+    pub json: Vec<u8>,
+}
+
+/// The bundle of `sources`, in the order given (callers sort them, so that
+/// the bytes depend on the content only).
+pub fn write(sources: &[Source], level: u8) -> Result<Vec<u8>, String> {
+    let mut index = Vec::new();
+    let mut blobs = Vec::new();
+    let count = u32::try_from(sources.len()).map_err(|_| "too many entries".to_owned())?;
+    for source in sources {
+        let packed = miniz_oxide::deflate::compress_to_vec(&source.json, level);
+        let name = |s: &str| -> Result<Vec<u8>, String> {
+            let len = u8::try_from(s.len()).map_err(|_| format!("name `{s}` is over 255 bytes"))?;
+            Ok([&[len][..], s.as_bytes()].concat())
+        };
+        let size = |n: usize| u32::try_from(n).map_err(|_| format!("{}: entry over 4 GiB", source.service));
+        index.extend(name(&source.service)?);
+        index.extend(name(&source.version)?);
+        index.extend(size(blobs.len())?.to_le_bytes());
+        index.extend(size(packed.len())?.to_le_bytes());
+        index.extend(size(source.json.len())?.to_le_bytes());
+        blobs.extend(packed);
+    }
+    let mut out = MAGIC.to_vec();
+    out.extend(count.to_le_bytes());
+    out.extend(index);
+    out.extend(blobs);
+    Ok(out)
+}
+
+/// An entry of a bundle, not yet inflated.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'b> {
+    pub service: &'b str,
+    pub version: &'b str,
+    packed: &'b [u8],
+    raw_size: usize,
+}
+
+impl Entry<'_> {
+    /// The entry's JSON text.
+    pub fn inflate(&self) -> Result<Vec<u8>, String> {
+        let limit = self.raw_size.min(MAX_RAW);
+        let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(self.packed, limit)
+            .map_err(|e| format!("{}/{}: corrupt entry: {e:?}", self.service, self.version))?;
+        if raw.len() != self.raw_size {
+            return Err(format!(
+                "{}/{}: inflated to {} bytes, the index says {}",
+                self.service,
+                self.version,
+                raw.len(),
+                self.raw_size
+            ));
+        }
+        Ok(raw)
+    }
+}
+
+/// A bundle's index, read without inflating anything.
+pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, String> {
+    let mut at = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or("not a description bundle (bad magic)")?;
+    let truncated = || "truncated index".to_owned();
+    let mut take = |n: usize| -> Result<&[u8], String> {
+        if at.len() < n {
+            return Err(truncated());
+        }
+        let (head, rest) = at.split_at(n);
+        at = rest;
+        Ok(head)
+    };
+    let u32_at = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let count = u32_at(take(4)?);
+    let mut raw_entries = Vec::new();
+    for _ in 0..count {
+        let len = take(1)?[0] as usize;
+        let service = std::str::from_utf8(take(len)?).map_err(|_| "service name not UTF-8".to_owned())?;
+        let len = take(1)?[0] as usize;
+        let version = std::str::from_utf8(take(len)?).map_err(|_| "version not UTF-8".to_owned())?;
+        let offset = u32_at(take(4)?);
+        let size = u32_at(take(4)?);
+        let raw_size = u32_at(take(4)?);
+        raw_entries.push((service, version, offset, size, raw_size));
+    }
+    let blobs = at;
+    raw_entries
+        .into_iter()
+        .map(|(service, version, offset, size, raw_size)| {
+            let packed = offset
+                .checked_add(size)
+                .and_then(|end| blobs.get(offset..end))
+                .ok_or_else(|| format!("{service}/{version}: entry outside the bundle"))?;
+            Ok(Entry {
+                service,
+                version,
+                packed,
+                raw_size,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(service: &str, version: &str, json: &str) -> Source {
+        Source {
+            service: service.into(),
+            version: version.into(),
+            json: json.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let bytes = write(
+            &[
+                source("cvm", "v20170312", r#"{"api":{}}"#),
+                source("vpc", "v20170312", "{}"),
+            ],
+            6,
+        )
+        .unwrap();
+        let entries = read(&bytes).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!((entries[1].service, entries[1].version), ("vpc", "v20170312"));
+        assert_eq!(entries[0].inflate().unwrap(), br#"{"api":{}}"#);
+    }
+
+    #[test]
+    fn damage_is_an_error_not_a_panic() {
+        let bytes = write(&[source("cvm", "v20170312", r#"{"api":{"a":1}}"#)], 6).unwrap();
+        for cut in 0..bytes.len() {
+            if let Ok(entries) = read(&bytes[..cut]) {
+                for e in entries {
+                    let _ = e.inflate();
+                }
+            }
+        }
+        // Raw deflate has no checksum: a flipped bit gives an error or
+        // other bytes, never the original and never a panic.
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0xff;
+        let entries = read(&flipped).unwrap();
+        assert_ne!(entries[0].inflate().ok(), Some(br#"{"api":{"a":1}}"#.to_vec()));
+        assert!(read(b"nope").is_err());
+    }
+}

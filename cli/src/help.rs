@@ -1,0 +1,195 @@
+//! `help` at each level, and `--generate-cli-skeleton`, from the model.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use codegen::model::{Leaf, Member, Model, Object, Scalar};
+
+use crate::args::OPTIONS;
+use crate::catalog::{Catalog, Origin, Service};
+use crate::output::Node;
+use crate::params::shape;
+use crate::waiters::kebab;
+
+pub fn usage(catalog: &Catalog) -> String {
+    let mut out = String::from(
+        "tcloud: every Tencent Cloud API from the command line, as tccli takes it.\n\n\
+         usage: tcloud <service> <Action> [--Param value ...] [options]\n\
+         \x20      tcloud <service> <Action> help\n\
+         \x20      tcloud <service> help\n\
+         \x20      tcloud completion bash|zsh|fish\n\n\
+         A string parameter takes its value as typed; any other takes JSON:\n\
+         \x20 tcloud cvm DescribeInstances --InstanceIds '[\"ins-r8hr2upy\"]' --Limit 10\n\nOptions:\n",
+    );
+    options(&mut out);
+    let services = catalog.services();
+    let _ = writeln!(out, "\nServices ({}):", services.len());
+    for row in services.chunks(8) {
+        let _ = writeln!(
+            out,
+            "  {}",
+            row.iter()
+                .map(|s| format!("{s:<14}"))
+                .collect::<String>()
+                .trim_end()
+        );
+    }
+    out
+}
+
+fn options(out: &mut String) {
+    for (name, about) in OPTIONS {
+        let _ = writeln!(out, "  --{name:<24}{about}");
+    }
+}
+
+pub fn service(catalog: &Catalog, service: &Service) -> String {
+    let model = &service.model;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} (API version {}; versions: {}; {})\n",
+        service.name,
+        model.api_version,
+        catalog.versions(&service.name).join(" "),
+        match service.origin {
+            Origin::Imported => "imported into spec/",
+            Origin::Official => "official description",
+        }
+    );
+    let _ = writeln!(out, "Actions ({}):", model.actions.len());
+    for action in &model.actions {
+        let title = if action.title.is_empty() {
+            ""
+        } else {
+            &action.title
+        };
+        let _ = writeln!(out, "  {:<39} {}", action.name, first_line(title));
+    }
+    if !model.waiters.is_empty() {
+        let _ = writeln!(out, "\nWaiters (--wait NAME):");
+        for w in &model.waiters {
+            let _ = writeln!(out, "  {:<27} {}", kebab(&w.name), first_line(&w.documentation));
+        }
+    }
+    out
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default().trim()
+}
+
+/// Parameters with types and whether each is required, the output's
+/// members, and the objects either reaches, each listed once.
+pub fn action(service: &Service, name: &str) -> String {
+    let model = &service.model;
+    let Some(action) = model.action(name) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} (API version {})",
+        service.name, action.name, model.api_version
+    );
+    if !action.document.is_empty() {
+        let _ = writeln!(out, "\n{}", action.document.trim());
+    }
+    let mut objects = BTreeSet::new();
+    if let Some(input) = model.object(&action.input) {
+        let _ = writeln!(out, "\nParameters:");
+        if input.members.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        members(&mut out, input, true, "--", &mut objects);
+    }
+    if let Some(output) = model.object(&action.output) {
+        let _ = writeln!(out, "\nOutput:");
+        members(&mut out, output, false, "", &mut objects);
+    }
+    // Each object reached, breadth first, once.
+    let mut shown = BTreeSet::new();
+    while let Some(name) = objects.iter().find(|o| !shown.contains(*o)).cloned() {
+        shown.insert(name.clone());
+        if let Some(object) = model.object(&name) {
+            let _ = writeln!(out, "\n{name}:");
+            let input = object.in_input;
+            members(&mut out, object, input, "", &mut objects);
+        }
+    }
+    let _ = writeln!(out, "\nOptions:");
+    options(&mut out);
+    out
+}
+
+fn members(out: &mut String, object: &Object, input: bool, prefix: &str, objects: &mut BTreeSet<String>) {
+    for m in &object.members {
+        if let Leaf::Object(name) = &m.ty.leaf {
+            objects.insert(name.clone());
+        }
+        let need = if !input {
+            ""
+        } else if m.required {
+            "required"
+        } else {
+            "optional"
+        };
+        let name = format!("{prefix}{}", m.wire_name);
+        let _ = write!(out, "  {name:<33} {:<25} {need:<9}", shape(m));
+        let doc = first_line(&m.document);
+        if !doc.is_empty() {
+            let _ = write!(out, "{doc}");
+        }
+        if m.deprecated {
+            let _ = write!(out, " (deprecated)");
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+}
+
+/// tccli's `--generate-cli-skeleton`: every parameter, with its type's
+/// name as the value. An object met again inside itself is shown by name.
+pub fn skeleton(model: &Model, input: &Object) -> Node {
+    fn object(model: &Model, object: &Object, seen: &mut Vec<String>) -> Node {
+        let members = object
+            .members
+            .iter()
+            .map(|m| (m.wire_name.clone(), member(model, m, seen)));
+        Node::Object(members.collect())
+    }
+    fn member(model: &Model, m: &Member, seen: &mut Vec<String>) -> Node {
+        let single = match &m.ty.leaf {
+            Leaf::Scalar(s) => Node::String(type_name(*s).to_owned()),
+            Leaf::Object(name) if seen.contains(name) => Node::String(name.clone()),
+            Leaf::Object(name) => match model.object(name) {
+                Some(inner) => {
+                    seen.push(name.clone());
+                    let node = object(model, inner, seen);
+                    seen.pop();
+                    node
+                }
+                None => Node::String(name.clone()),
+            },
+        };
+        if m.ty.list {
+            Node::List(vec![single])
+        } else {
+            single
+        }
+    }
+    let mut seen = vec![input.name.clone()];
+    object(model, input, &mut seen)
+}
+
+/// tccli's names for the scalar types in skeletons.
+fn type_name(scalar: Scalar) -> &'static str {
+    match scalar {
+        Scalar::I64 | Scalar::U64 => "Integer",
+        Scalar::F64 => "Float",
+        Scalar::Bool => "Boolean",
+        Scalar::String => "String",
+        Scalar::Date | Scalar::DateTime | Scalar::DateTimeIso => "Timestamp",
+        Scalar::Binary => "Binary",
+    }
+}

@@ -1,0 +1,264 @@
+//! One command, start to end.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::Value;
+use tencentcloud_runtime::{CallOptions, Client};
+
+use crate::args::{self, ActionArgs, Command};
+use crate::catalog::Catalog;
+use crate::error::CliError;
+use crate::output::{self, Filter, Node};
+use crate::settings;
+use crate::waiters::{self, TccliWaiter};
+use crate::{completion, help, params};
+
+/// Runs `tcloud` with `args` (the program name left out), printing what it
+/// prints and returning its exit status.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let args: Result<Vec<String>, _> = args
+        .into_iter()
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| CliError::usage(format!("{a:?} is not UTF-8")))
+        })
+        .collect();
+    let result = args.and_then(|args| {
+        let command = args::parse(&args)?;
+        let catalog = Catalog::embedded()?;
+        run(&catalog, command)
+    });
+    match result.and_then(|out| write_stdout(&out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        // `tcloud ... | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::call(format!("writing the output: {e}"))),
+    }
+}
+
+fn run(catalog: &Catalog, command: Command) -> Result<Vec<u8>, CliError> {
+    match command {
+        Command::Help => Ok(help::usage(catalog).into_bytes()),
+        Command::Version => Ok(format!("tcloud {}\n", env!("CARGO_PKG_VERSION")).into_bytes()),
+        Command::Completion(shell) => completion::script(catalog, &shell),
+        Command::ServiceHelp { service, version } => {
+            let service = catalog.load(&service, version.as_deref())?;
+            Ok(help::service(catalog, &service).into_bytes())
+        }
+        Command::Action(args) => action(catalog, *args),
+    }
+}
+
+fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
+    let settings = if args.help || args.skeleton {
+        None
+    } else {
+        Some(settings::resolve(&args.flags, &args.service)?)
+    };
+    let version = settings
+        .as_ref()
+        .and_then(|s| s.version.clone())
+        .or_else(|| args.flags.version.clone());
+    let service = catalog.load(&args.service, version.as_deref())?;
+    let model = &service.model;
+    let Some(action) = model.action(&args.action) else {
+        let names: Vec<String> = model.actions.iter().map(|a| a.name.clone()).collect();
+        return Err(CliError::usage(format!(
+            "`{}` has no action `{}`{}; `tcloud {} help` lists them",
+            service.name,
+            args.action,
+            codegen::model::suggest(&args.action, names.iter()),
+            service.name
+        )));
+    };
+    let input = model
+        .object(&action.input)
+        .ok_or_else(|| CliError::internal(format!("{}: no input object", action.name)))?;
+    if args.help {
+        return Ok(help::action(&service, &action.name).into_bytes());
+    }
+    if args.skeleton {
+        let mut out = String::new();
+        output::write_json(&help::skeleton(model, input), 0, &mut out);
+        out.push('\n');
+        return Ok(out.into_bytes());
+    }
+    let settings = settings.ok_or_else(|| CliError::internal("settings not resolved"))?;
+
+    let mut request = match &args.cli_input_json {
+        Some(_) if !args.params.is_empty() => {
+            return Err(CliError::usage(
+                "--cli-input-json takes every parameter: give no --Param with it",
+            ))
+        }
+        Some(source) => cli_input_json(source)?,
+        None => params::from_pairs(input, &args.params)?,
+    };
+    // As the official SDKs do: a token the caller left out is made here, once,
+    // so that every retry of this call carries the same one and the service
+    // acts at most once.
+    let has_token = params::client_token_member(input);
+    if has_token {
+        if let Value::Object(map) = &mut request {
+            if token_missing(map.get("ClientToken")) {
+                map.insert(
+                    "ClientToken".into(),
+                    Value::String(uuid::Uuid::new_v4().to_string()),
+                );
+            }
+        }
+    }
+    params::check(model, input, &request)?;
+    let filter = args.filter.as_deref().map(Filter::compile).transpose()?;
+    let tccli_waiter = args.waiter.as_deref().map(TccliWaiter::parse).transpose()?;
+    let named_waiter = args
+        .wait
+        .as_deref()
+        .map(|name| waiters::find(&model.waiters, name))
+        .transpose()?;
+    let wait_deadline = args
+        .wait_timeout
+        .as_deref()
+        .map(|s| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    CliError::usage(format!("--wait-timeout takes seconds (0 to 86400), not `{s}`"))
+                })
+        })
+        .transpose()?;
+    if action.needs_region && settings.config.region().is_none() {
+        return Err(CliError::usage(format!(
+            "{} needs a region: --region, TENCENTCLOUD_REGION or the profile's configure file",
+            action.name
+        )));
+    }
+
+    let config = if action.skip_sign {
+        // The service takes this action unsigned (its proof is in the
+        // request, as STS `AssumeRoleWithWebIdentity`): no credential is
+        // looked up or sent.
+        unsigned(&settings.config, &args.flags)
+    } else {
+        settings.config
+    };
+    let client = Client::new(config).map_err(|e| CliError::call(e.to_string()))?;
+    let options = CallOptions::new().with_idempotent(action.read_only || has_token);
+    let output_object = model.object(&action.output);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("async runtime: {e}")))?;
+    let node = runtime.block_on(async {
+        let call = || async {
+            let answer: Value = client
+                .call_with(
+                    &model.service,
+                    &model.api_version,
+                    &action.name,
+                    &request,
+                    &options,
+                )
+                .await?;
+            Ok::<_, CliError>(answer)
+        };
+        let project = |answer: &Value| match output_object {
+            Some(object) => output::project(model, object, answer),
+            None => Node::from(answer),
+        };
+        let (answer, node) = match &tccli_waiter {
+            None => {
+                let answer = call().await?;
+                let node = project(&answer);
+                (answer, node)
+            }
+            Some(waiter) => waiter.run(call, project).await?,
+        };
+        if let Some(waiter) = named_waiter {
+            let ids = waiters::ids(waiter, &request, &answer)?;
+            waiters::wait(
+                &client,
+                &model.service,
+                &model.api_version,
+                waiter,
+                &ids,
+                wait_deadline,
+            )
+            .await?;
+        }
+        Ok::<_, CliError>(node)
+    })?;
+    let node = match &filter {
+        Some(filter) => filter.search(&node)?,
+        None => node,
+    };
+    Ok(output::render(&node, settings.format).into_bytes())
+}
+
+/// `config`'s region, endpoint, language and timeout, unsigned.
+fn unsigned(config: &tencentcloud_runtime::Config, flags: &settings::Flags) -> tencentcloud_runtime::Config {
+    let mut unsigned = tencentcloud_runtime::Config::unsigned()
+        .with_endpoint(config.endpoint().clone())
+        .with_timeout(config.timeout());
+    if let Some(region) = config.region() {
+        unsigned = unsigned.with_region(region);
+    }
+    if let Some(language) = &flags.language {
+        unsigned = unsigned.with_language(language.clone());
+    }
+    unsigned
+}
+
+/// `--cli-input-json`: `file://PATH`, or the JSON itself.
+fn cli_input_json(source: &str) -> Result<Value, CliError> {
+    const MAX_BYTES: u64 = 64 << 20;
+    let (text, from) = match source.strip_prefix("file://") {
+        Some(path) => {
+            let meta = std::fs::metadata(path)
+                .map_err(|e| CliError::usage(format!("--cli-input-json {path}: {e}")))?;
+            if meta.len() > MAX_BYTES {
+                return Err(CliError::usage(format!(
+                    "--cli-input-json {path}: larger than 64 MiB"
+                )));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::usage(format!("--cli-input-json {path}: {e}")))?;
+            (text, path.to_owned())
+        }
+        None => (source.to_owned(), "the argument".to_owned()),
+    };
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::usage(format!("--cli-input-json: {from} is not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(CliError::parameter(
+            "InvalidParameter",
+            format!("--cli-input-json: {from} must be a JSON object of parameters"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Whether a `ClientToken` is left for tcloud to make.
+fn token_missing(token: Option<&Value>) -> bool {
+    match token {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    }
+}

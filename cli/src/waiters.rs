@@ -1,0 +1,293 @@
+//! Waiting after a call: tccli's `--waiter` (repeat the call until a
+//! JMESPath expression reaches a value) and the waiters of `waiters.json` by
+//! name (`--wait instances-running`), run by the runtime's waiter engine.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use codegen::waiters::{PathRef as ModelPath, Waiter};
+use serde_json::Value;
+use tencentcloud_runtime::waiter::{
+    self, Acceptor, AcceptorState, Comparator, Observation, PathRef, WaiterSpec,
+};
+use tencentcloud_runtime::{CallOptions, Client, WaitError, WaitOptions};
+
+use crate::error::CliError;
+use crate::output::{Filter, Node};
+
+/// tccli's `--waiter`.
+pub struct TccliWaiter {
+    expression: String,
+    filter: Filter,
+    to: Value,
+    timeout: Duration,
+    interval: Duration,
+}
+
+impl TccliWaiter {
+    /// Parses `{"expr": .., "to": .., "timeout": 180, "interval": 5}`
+    /// (seconds; tccli's defaults).
+    pub fn parse(text: &str) -> Result<TccliWaiter, CliError> {
+        let bad = |why: String| CliError::usage(format!("--waiter: {why}"));
+        let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let expression = value
+            .get("expr")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("`expr` (a JMESPath expression) is required".into()))?
+            .to_owned();
+        let to = value
+            .get("to")
+            .cloned()
+            .ok_or_else(|| bad("`to` (the value awaited) is required".into()))?;
+        let seconds = |key: &str, default: f64| -> Result<Duration, CliError> {
+            match value.get(key) {
+                None => Ok(Duration::from_secs_f64(default)),
+                Some(v) => v
+                    .as_f64()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| bad(format!("`{key}` takes seconds (0 to 86400)"))),
+            }
+        };
+        let timeout = seconds("timeout", 180.0)?;
+        let interval = seconds("interval", 5.0)?.min(timeout);
+        let filter = Filter::compile(&expression)?;
+        Ok(TccliWaiter {
+            expression,
+            filter,
+            to,
+            timeout,
+            interval,
+        })
+    }
+
+    /// Calls `call` until the expression, applied to what would be printed
+    /// (`project`ed), equals `to`; returns that answer and output. Gives up
+    /// once `timeout` has passed.
+    pub async fn run<F, Fut>(
+        &self,
+        mut call: F,
+        project: impl Fn(&Value) -> Node,
+    ) -> Result<(Value, Node), CliError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, CliError>>,
+    {
+        let started = Instant::now();
+        let wanted = Node::from(&self.to);
+        let terminal = std::io::stderr().is_terminal();
+        loop {
+            let answer = call().await?;
+            let output = project(&answer);
+            let found = self.filter.search(&output)?;
+            if found == wanted {
+                return Ok((answer, output));
+            }
+            let shown = Value::from(&found);
+            if started.elapsed() >= self.timeout {
+                return Err(CliError::call(format!(
+                    "Request timeout, wait `{}` to `{}` timeout, last request is {shown}",
+                    self.expression, self.to
+                )));
+            }
+            if terminal {
+                eprintln!("Inquiry result is {shown}.");
+            }
+            tokio::time::sleep(self.interval).await;
+        }
+    }
+}
+
+/// `instances-running` for `InstancesRunning`.
+pub fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The waiter `name` (kebab or as declared) of the service.
+pub fn find<'m>(waiters: &'m [Waiter], name: &str) -> Result<&'m Waiter, CliError> {
+    waiters
+        .iter()
+        .find(|w| kebab(&w.name) == name || w.name == name)
+        .ok_or_else(|| {
+            let names: Vec<String> = waiters.iter().map(|w| kebab(&w.name)).collect();
+            if names.is_empty() {
+                CliError::usage(format!("--wait {name}: this service declares no waiters"))
+            } else {
+                CliError::usage(format!(
+                    "--wait {name}: no such waiter; this service has {}",
+                    names.join(", ")
+                ))
+            }
+        })
+}
+
+/// The ids to await: the request's member the waiter takes them in
+/// (`InstanceIds`), else the same member of the answer, else the answer's
+/// only list of strings (`RunInstances`' `InstanceIdSet`).
+pub fn ids(waiter: &Waiter, request: &Value, answer: &Value) -> Result<Vec<String>, CliError> {
+    let strings = |v: &Value| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect()
+    };
+    if let Some(ids) = request.get(&waiter.ids_input).and_then(strings) {
+        return Ok(ids);
+    }
+    if let Some(ids) = answer.get(&waiter.ids_input).and_then(strings) {
+        return Ok(ids);
+    }
+    let lists: Vec<Vec<String>> = answer
+        .as_object()
+        .map(|m| m.values().filter_map(strings).collect())
+        .unwrap_or_default();
+    match <[Vec<String>; 1]>::try_from(lists) {
+        Ok([ids]) if !ids.is_empty() => Ok(ids),
+        _ => Err(CliError::usage(format!(
+            "--wait {}: no ids to wait for; give --{}",
+            kebab(&waiter.name),
+            waiter.ids_input
+        ))),
+    }
+}
+
+/// What one poll answered, with the waiter to read it by (the engine takes
+/// a plain function to observe answers).
+pub struct Polled {
+    answer: Value,
+    waiter: &'static Waiter,
+}
+
+fn observe(polled: &Polled) -> Observation {
+    let waiter = polled.waiter;
+    let read = |value: &Value, chain: &[String]| -> Option<String> {
+        let found = chain.iter().try_fold(value, |v, key| v.get(key))?;
+        match found {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    };
+    let items = polled
+        .answer
+        .get(&waiter.items)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| {
+                    let key = read(item, std::slice::from_ref(&waiter.key))?;
+                    let values = waiter.item_paths.iter().map(|p| read(item, p)).collect();
+                    Some((key, values))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Observation {
+        items,
+        root: waiter
+            .root_paths
+            .iter()
+            .map(|p| read(&polled.answer, p))
+            .collect(),
+    }
+}
+
+/// The engine's form of a waiter. Made once per process, so leaking it is
+/// what `'static` costs.
+fn spec_of(waiter: &Waiter) -> &'static WaiterSpec {
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+    let acceptors: Vec<Acceptor> = waiter
+        .acceptors
+        .iter()
+        .map(|a| Acceptor {
+            state: match a.state {
+                codegen::spec::AcceptorState::Success => AcceptorState::Success,
+                codegen::spec::AcceptorState::Failure => AcceptorState::Failure,
+                codegen::spec::AcceptorState::Retry => AcceptorState::Retry,
+            },
+            comparator: match a.comparator {
+                codegen::spec::Comparator::All => Comparator::All,
+                codegen::spec::Comparator::Any => Comparator::Any,
+                codegen::spec::Comparator::Equals => Comparator::Equals,
+            },
+            path: leak(&a.path),
+            value: match a.value {
+                ModelPath::Item(i) => PathRef::Item(i),
+                ModelPath::Root(i) => PathRef::Root(i),
+            },
+            expected: leak(&a.expected),
+        })
+        .collect();
+    Box::leak(Box::new(WaiterSpec {
+        name: leak(&kebab(&waiter.name)),
+        action: leak(&waiter.action),
+        min_delay: Duration::from_secs(waiter.min_delay),
+        max_delay: Duration::from_secs(waiter.max_delay),
+        deadline: Duration::from_secs(waiter.deadline),
+        acceptors: Box::leak(acceptors.into_boxed_slice()),
+        absent: waiter.absent.as_deref().map(leak),
+    }))
+}
+
+/// Runs `waiter` over `ids`, polling its action through `client`.
+pub async fn wait(
+    client: &Client,
+    service: &str,
+    version: &str,
+    waiter: &Waiter,
+    ids: &[String],
+    deadline: Option<Duration>,
+) -> Result<(), CliError> {
+    let spec = spec_of(waiter);
+    let waiter: &'static Waiter = Box::leak(Box::new(waiter.clone()));
+    let mut options = WaitOptions::new();
+    if let Some(deadline) = deadline {
+        options = options.with_deadline(deadline);
+    }
+    if std::io::stderr().is_terminal() {
+        options = options.with_progress(|p| {
+            let states: Vec<String> = p
+                .states
+                .iter()
+                .take(5)
+                .map(|(id, state)| format!("{id} {}", state.as_deref().unwrap_or("not listed")))
+                .collect();
+            eprintln!(
+                "{}: {}/{} ready after {} polls ({:.0} s): {}",
+                p.waiter,
+                p.ready,
+                p.total,
+                p.polls,
+                p.elapsed.as_secs_f64(),
+                states.join(", ")
+            );
+        });
+    }
+    let mut request = serde_json::Map::new();
+    request.insert(waiter.ids_input.clone(), ids.into());
+    let request = Value::Object(request);
+    let call_options = CallOptions::new().with_idempotent(true);
+    let poll = || async {
+        let answer: Value = client
+            .call_with(service, version, &waiter.action, &request, &call_options)
+            .await?;
+        Ok(Polled { answer, waiter })
+    };
+    match waiter::wait(spec, ids, &options, poll, observe).await {
+        Ok(_) => Ok(()),
+        Err(WaitError::Call(e)) => Err(CliError::from(e)),
+        Err(e) => Err(CliError::call(e.to_string())),
+    }
+}
