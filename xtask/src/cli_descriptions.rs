@@ -24,8 +24,9 @@ pub const EMPTY_ERRORS: &str = r#"{"codes": {}, "common": [], "actions": {}}"#;
 /// Deflate level: the bundle is made once and read at every start.
 const LEVEL: u8 = 9;
 
-/// The bundle's bytes, from every official service version under `inputs`.
-pub fn build(inputs: &Inputs) -> Result<Vec<u8>, String> {
+/// Every official service version under `inputs`, as bundle entries;
+/// with `validate`, each is checked to build a model first.
+pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, String> {
     let ids = services::discover(&inputs.descriptions, &[])?;
     let mut sources = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -38,36 +39,112 @@ pub fn build(inputs: &Inputs) -> Result<Vec<u8>, String> {
         let official =
             codegen::parse_api(&text).map_err(|e| format!("{}: {}", path.display(), e.path_and_message()))?;
         let (api, _) = import::facts_only(&official, &path)?;
-        let api = serde_json::to_value(&api).map_err(|e| e.to_string())?;
-        let api_text = api.to_string();
-        codegen::model_from_texts(&api_text, EMPTY_ERRORS, EMPTY_RULES, None)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let entry = serde_json::json!({ "api": api });
+        if validate {
+            let text = serde_json::to_string(&api).map_err(|e| e.to_string())?;
+            codegen::model_from_texts(&text, EMPTY_ERRORS, EMPTY_RULES, None)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         sources.push(bundle::Source {
             service: id.service.clone(),
             version: id.version.clone(),
-            json: entry.to_string().into_bytes(),
+            json: entry_json(&api)?,
         });
     }
-    bundle::write(&sources, LEVEL)
+    Ok(sources)
+}
+
+/// The bundle entry of a facts-only description: `{"api": ...}`, compact,
+/// members sorted.
+pub fn entry_json(api: &codegen::spec::ApiFile) -> Result<Vec<u8>, String> {
+    let api = serde_json::to_value(api).map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({ "api": api }).to_string().into_bytes())
+}
+
+/// Where the checked-in bundle differs from `sources`, if anywhere: its
+/// entries are inflated and compared, which is much faster than deflating
+/// the sources again.
+pub fn stale(bundle_bytes: &[u8], sources: &[bundle::Source]) -> Result<Option<String>, String> {
+    let entries = bundle::read(bundle_bytes)?;
+    if entries.len() != sources.len() {
+        return Ok(Some(format!(
+            "{} service versions, the descriptions have {}",
+            entries.len(),
+            sources.len()
+        )));
+    }
+    for (entry, source) in entries.iter().zip(sources) {
+        let name = format!("{}/{}", source.service, source.version);
+        if (entry.service, entry.version) != (source.service.as_str(), source.version.as_str()) {
+            return Ok(Some(format!(
+                "{}/{} where {name} belongs",
+                entry.service, entry.version
+            )));
+        }
+        if entry.inflate()? != source.json {
+            return Ok(Some(format!("{name} differs")));
+        }
+    }
+    Ok(None)
 }
 
 /// Writes the bundle (or, with `check`, fails if the checked-in one differs).
 pub fn run(root: &Path, from: Option<PathBuf>, check: bool) -> Result<String, String> {
     let inputs = Inputs::resolve(root, from, None)?;
-    let bytes = build(&inputs)?;
     let path = root.join(BUNDLE);
-    let entries = bundle::read(&bytes)?.len();
     if check {
+        let sources = sources(&inputs, false)?;
         let current = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if current != bytes {
-            return Err(format!("{BUNDLE} is stale: run `cargo xtask cli-descriptions`"));
+        if let Some(why) = stale(&current, &sources)? {
+            return Err(format!(
+                "{BUNDLE} is stale ({why}): run `cargo xtask cli-descriptions`"
+            ));
         }
-        return Ok(format!("{BUNDLE}: up to date ({entries} service versions)"));
+        return Ok(format!(
+            "{BUNDLE}: up to date ({} service versions)",
+            sources.len()
+        ));
     }
+    let sources = sources(&inputs, true)?;
+    let bytes = bundle::write(&sources, LEVEL)?;
     std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(format!(
-        "{BUNDLE}: {entries} service versions, {} bytes",
+        "{BUNDLE}: {} service versions, {} bytes",
+        sources.len(),
         bytes.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(service: &str, json: &str) -> bundle::Source {
+        bundle::Source {
+            service: service.into(),
+            version: "v20170312".into(),
+            json: json.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_changed_missing_or_renamed_entry_is_stale() {
+        let bytes = bundle::write(&[source("cvm", "{}"), source("vpc", "[]")], LEVEL).unwrap();
+        assert_eq!(
+            stale(&bytes, &[source("cvm", "{}"), source("vpc", "[]")]).unwrap(),
+            None
+        );
+        let why = |sources: &[bundle::Source]| stale(&bytes, sources).unwrap().unwrap();
+        assert_eq!(
+            why(&[source("cvm", "{}"), source("vpc", "[1]")]),
+            "vpc/v20170312 differs"
+        );
+        assert_eq!(
+            why(&[source("cvm", "{}")]),
+            "2 service versions, the descriptions have 1"
+        );
+        assert_eq!(
+            why(&[source("cvm", "{}"), source("vpcx", "[]")]),
+            "vpc/v20170312 where vpcx/v20170312 belongs"
+        );
+    }
 }

@@ -236,6 +236,7 @@ fn run_services(
     let options = services::RunOptions {
         generate: true,
         keep_files: compile.is_some(),
+        keep_bundle_entry: false,
         threads,
     };
     let outcomes = services::check_all(&inputs, &ids, &common, &options);

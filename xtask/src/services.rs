@@ -147,6 +147,9 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The generated files, when kept (`--compile`).
     pub files: Vec<GeneratedFile>,
+    /// The facts-only description as `tcloud`'s bundle holds it, when kept
+    /// (see [`crate::cli_descriptions`]).
+    pub bundle_entry: Option<Vec<u8>>,
 }
 
 /// How far to take each service version, and with what.
@@ -156,6 +159,8 @@ pub struct RunOptions {
     pub generate: bool,
     /// Keep the generated files in [`Outcome::files`] (for `--compile`).
     pub keep_files: bool,
+    /// Keep [`Outcome::bundle_entry`].
+    pub keep_bundle_entry: bool,
     pub threads: usize,
 }
 
@@ -164,6 +169,7 @@ impl Default for RunOptions {
         RunOptions {
             generate: true,
             keep_files: false,
+            keep_bundle_entry: false,
             threads: default_threads(),
         }
     }
@@ -190,6 +196,7 @@ pub fn check(
         notes: Vec::new(),
         elapsed: Duration::ZERO,
         files: Vec::new(),
+        bundle_entry: None,
     };
     let layout = codegen::Layout { several_versions };
     if let Err(problems) = check_into(inputs, id, common, options, layout, &mut outcome) {
@@ -225,6 +232,9 @@ fn check_into(
     // Facts only, as `import` writes them: JSON paths (keys, member indices)
     // are the official file's, so problems below can name it.
     let (api, _) = import::facts_only(&official, &api_path).map_err(|e| vec![e])?;
+    if options.keep_bundle_entry {
+        outcome.bundle_entry = Some(crate::cli_descriptions::entry_json(&api).map_err(|e| vec![e])?);
+    }
     let codes = sdk_codes::read_any(&codes_path).map_err(|e| vec![e])?;
     outcome.notes = codes.malformed;
     let errors = errors_file(&codes.codes, common);

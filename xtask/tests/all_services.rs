@@ -42,7 +42,11 @@ fn problems(outcomes: &[Outcome]) -> String {
 fn every_official_service_version_validates_and_generates() {
     let inputs = inputs();
     let ids = services::discover(&inputs.descriptions, &[]).unwrap();
-    let outcomes = services::check_all(&inputs, &ids, &common(), &RunOptions::default());
+    let options = RunOptions {
+        keep_bundle_entry: true,
+        ..RunOptions::default()
+    };
+    let outcomes = services::check_all(&inputs, &ids, &common(), &options);
     let found = problems(&outcomes);
     assert!(found.is_empty(), "problems:\n{found}");
     assert!(outcomes.iter().all(|o| o.lines > 0));
@@ -55,6 +59,23 @@ fn every_official_service_version_validates_and_generates() {
         (16_204, 48_044),
         "every action and object is imported"
     );
+    // tcloud's bundle holds exactly these descriptions.
+    let sources: Vec<_> = outcomes
+        .iter()
+        .map(|o| tencentcloud_cli::bundle::Source {
+            service: o.id.service.clone(),
+            version: o.id.version.clone(),
+            json: o.bundle_entry.clone().expect("kept"),
+        })
+        .collect();
+    let root = xtask::regen::workspace_root().unwrap();
+    let bundle = std::fs::read(root.join(xtask::cli_descriptions::BUNDLE)).unwrap();
+    if let Some(why) = xtask::cli_descriptions::stale(&bundle, &sources).unwrap() {
+        panic!(
+            "{} is stale ({why}): run `cargo xtask cli-descriptions`",
+            xtask::cli_descriptions::BUNDLE
+        );
+    }
     // The only official input left out: two constants of cpdp's errorcodes.py.
     let notes: Vec<String> = outcomes
         .iter()
@@ -119,6 +140,7 @@ fn outcome(service: &str, version: &str, files: &[&'static str]) -> Outcome {
         problems: Vec::new(),
         notes: Vec::new(),
         elapsed: Default::default(),
+        bundle_entry: None,
         files: files
             .iter()
             .map(|name| GeneratedFile {
