@@ -15,8 +15,11 @@ pub enum Command {
     Help,
     /// `tcloud --version`.
     Version,
-    /// `tcloud completion bash|zsh|fish|elvish|powershell`.
+    /// `tcloud completion bash|zsh|fish`.
     Completion(String),
+    /// `tcloud __complete WORD...`: the candidates for the last word (what
+    /// the completion scripts call).
+    Complete(Vec<String>),
     /// `tcloud cvm`, `tcloud cvm help`.
     ServiceHelp {
         service: String,
@@ -79,11 +82,12 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         "help" | "--help" | "-h" => return Ok(Command::Help),
         "--version" | "-V" => return Ok(Command::Version),
         "completion" => {
-            let shell = rest.next().ok_or_else(|| {
-                CliError::usage("completion needs a shell: bash, zsh, fish, elvish or powershell")
-            })?;
+            let shell = rest
+                .next()
+                .ok_or_else(|| CliError::usage("completion needs a shell: bash, zsh or fish"))?;
             return Ok(Command::Completion(shell.clone()));
         }
+        "__complete" => return Ok(Command::Complete(rest.cloned().collect())),
         other if other.starts_with('-') => {
             return Err(CliError::usage(format!(
                 "`{other}`: options come after `<service> <Action>`"
@@ -110,6 +114,10 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             let mut version = None;
             let mut i = 0;
             while i < rest.len() {
+                if rest[i].as_str() == "help" {
+                    i += 1;
+                    continue;
+                }
                 match option(&rest, &mut i)? {
                     (name, Some(value)) if name == "version" => version = Some(value),
                     (name, _) if name == "help" => {}

@@ -193,3 +193,37 @@ fn type_name(scalar: Scalar) -> &'static str {
         Scalar::Binary => "Binary",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every embedded service version decodes and models, and every
+    /// action's help lists each of its parameters with its type.
+    #[test]
+    fn every_service_version_decodes_and_every_action_has_help() {
+        let catalog = Catalog::embedded().unwrap();
+        let (mut versions, mut actions) = (0, 0);
+        for name in catalog.services() {
+            for version in catalog.versions(name) {
+                let service = catalog.load(name, Some(version)).unwrap_or_else(|e| panic!("{name}/{version}: {e}"));
+                versions += 1;
+                for a in &service.model.actions {
+                    actions += 1;
+                    let text = action(&service, &a.name);
+                    let input = service.model.object(&a.input).unwrap();
+                    for m in &input.members {
+                        let line = format!("--{} ", m.wire_name);
+                        assert!(
+                            text.lines().any(|l| l.trim_start().starts_with(&line) && l.contains(&shape(m))),
+                            "{name} {}: no line for {line}",
+                            a.name
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!((catalog.services().len(), versions), (262, 300));
+        assert!(actions >= 16_204, "{actions} actions");
+    }
+}

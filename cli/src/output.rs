@@ -104,9 +104,12 @@ pub struct Filter(jmespath::Expression<'static>);
 
 impl Filter {
     pub fn compile(expression: &str) -> Result<Filter, CliError> {
-        jmespath::compile(expression)
-            .map(Filter)
-            .map_err(|e| CliError::usage(format!("--filter: {e}")))
+        // The parser's message draws a caret under the expression on more
+        // lines; errors are one line.
+        jmespath::compile(expression).map(Filter).map_err(|e| {
+            let text = e.to_string();
+            CliError::usage(format!("--filter: {}", text.lines().next().unwrap_or_default()))
+        })
     }
 
     pub fn search(&self, node: &Node) -> Result<Node, CliError> {

@@ -112,7 +112,8 @@ pub fn check(model: &Model, input: &Object, params: &Value) -> Result<(), CliErr
     if violations.is_empty() {
         return Ok(());
     }
-    let code = if violations.iter().all(spec_check::Violation::is_missing) {
+    // The gateway answers with the first rule broken.
+    let code = if violations[0].is_missing() {
         "MissingParameter"
     } else {
         "InvalidParameterValue"

@@ -54,7 +54,8 @@ fn run(catalog: &Catalog, command: Command) -> Result<Vec<u8>, CliError> {
     match command {
         Command::Help => Ok(help::usage(catalog).into_bytes()),
         Command::Version => Ok(format!("tcloud {}\n", env!("CARGO_PKG_VERSION")).into_bytes()),
-        Command::Completion(shell) => completion::script(catalog, &shell),
+        Command::Completion(shell) => completion::script(&shell),
+        Command::Complete(words) => Ok(completion::candidates(catalog, &words)),
         Command::ServiceHelp { service, version } => {
             let service = catalog.load(&service, version.as_deref())?;
             Ok(help::service(catalog, &service).into_bytes())

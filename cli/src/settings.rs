@@ -95,10 +95,12 @@ fn string_at<'v>(value: &'v Value, section: &str, key: &str) -> Option<&'v str> 
 pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     let named = flags.profile.is_some();
     let process = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let profile = flags
-        .profile
+    // Named by the command line or tccli's variable: the runtime is told,
+    // and then requires it. Otherwise its own rules apply (its variable,
+    // else `default` when a file has it).
+    let chosen = flags.profile.clone().or_else(|| process(TCCLI_PROFILE));
+    let profile = chosen
         .clone()
-        .or_else(|| process(TCCLI_PROFILE))
         .or_else(|| process(PROFILE))
         .unwrap_or_else(|| "default".to_owned());
     if profile.is_empty() || profile.contains(['/', '\\']) || profile.starts_with('.') {
@@ -112,7 +114,7 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     let conf = configure(&profile)?;
     let conf_value = conf.as_ref().map(|(_, v)| v);
 
-    let mut set: Vec<(&'static str, String)> = vec![(PROFILE, profile.clone())];
+    let mut set: Vec<(&'static str, String)> = chosen.map(|p| (PROFILE, p)).into_iter().collect();
     let mut hidden: Vec<&'static str> = vec![TCCLI_TOKEN];
     if named {
         // tccli: a profile asked for by name is used as written, whatever the
