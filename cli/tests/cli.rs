@@ -32,6 +32,9 @@ async fn seeded(transition: Duration, n: usize, state: &str) -> (RunningEmulator
     (start(config).await, ids)
 }
 
+/// A credential source: its name, home directory, variables and flags.
+type Source = (&'static str, tempfile::TempDir, Vec<(&'static str, String)>, Vec<String>);
+
 /// `tcloud args`, with `home` and `vars` only.
 async fn tcloud_in(home: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = command(&tcloud(), home);
@@ -72,7 +75,7 @@ async fn start_instances_works_with_credentials_from_each_source() {
     let mut next = || format!(r#"["{}"]"#, ids.next().unwrap());
 
     // Each source alone, as a user sets it up.
-    let mut cases: Vec<(&str, tempfile::TempDir, Vec<(&str, String)>, Vec<String>)> = Vec::new();
+    let mut cases: Vec<Source> = Vec::new();
     let flags = vec![
         "--secretId".to_owned(),
         SECRET_ID.to_owned(),
