@@ -3,6 +3,10 @@
 //! from tccli), both embedded deflated. A command inflates and models one
 //! service version; nothing else is decoded.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use codegen::spec::{ActionDef, ApiFile, Metadata, ObjectDef, UniqueMap};
 use codegen::Model;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -37,6 +41,18 @@ pub struct Service {
     pub name: String,
     pub origin: Origin,
     pub model: Model,
+}
+
+/// `api.json` scanned, not parsed: each action and object is a slice of the
+/// text, parsed only when kept.
+#[derive(Deserialize)]
+struct ScannedApi<'a> {
+    #[serde(borrow)]
+    actions: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    metadata: Metadata,
+    #[serde(borrow)]
+    objects: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    version: String,
 }
 
 #[derive(Deserialize)]
@@ -91,35 +107,121 @@ impl Catalog {
         versions
     }
 
-    /// Inflates and models `service` at `version` (`2017-03-12` or
-    /// `v20170312`; the newest when `None`).
-    pub fn load(&self, service: &str, version: Option<&str>) -> Result<Service, CliError> {
+    /// The entry of `service` at `version` (`2017-03-12` or `v20170312`;
+    /// the newest when `None`), imported before official, and its version.
+    fn entry(
+        &self,
+        service: &str,
+        version: Option<&str>,
+    ) -> Result<(&(Entry<'static>, Origin), String), CliError> {
         let versions = self.versions(service);
         let Some(newest) = versions.last() else {
-            let names = self.services();
+            let names: Vec<String> = self.services().iter().map(|s| s.to_string()).collect();
             return Err(CliError::usage(format!(
                 "unknown service `{service}`{}; `tcloud help` lists them",
-                codegen::model::suggest(
-                    service,
-                    names.iter().map(|s| s.to_string()).collect::<Vec<_>>().iter()
-                )
+                codegen::model::suggest(service, names.iter())
             )));
         };
         let wanted = match version {
             None => newest.to_string(),
             Some(v) => format!("v{}", v.trim_start_matches('v').replace('-', "")),
         };
-        let Some((entry, origin)) = self
+        match self
             .entries
             .iter()
             .find(|(e, _)| e.service == service && e.version == wanted)
-        else {
-            return Err(CliError::usage(format!(
+        {
+            Some(found) => Ok((found, wanted)),
+            None => Err(CliError::usage(format!(
                 "`{service}` has no API version {}; available: {}",
                 version.unwrap_or_default(),
                 versions.join(" ")
-            )));
+            ))),
+        }
+    }
+
+    /// The description's JSON text, inflated (`{"api": .., "rules": ..}`).
+    pub fn text(&self, service: &str, version: Option<&str>) -> Result<Vec<u8>, CliError> {
+        let ((entry, _), _) = self.entry(service, version)?;
+        entry.inflate().map_err(CliError::internal)
+    }
+
+    /// [`Catalog::load`] for one action: the model holds that action, the
+    /// actions its service's waiters poll, and the objects they reach, so
+    /// that a command of a large service neither parses nor models all of
+    /// it. The description is only scanned (borrowed JSON slices); just the
+    /// definitions kept are parsed. An action the service lacks gets the
+    /// whole model, whose names suggest the nearest.
+    pub fn load_action(
+        &self,
+        service: &str,
+        version: Option<&str>,
+        action: &str,
+    ) -> Result<Service, CliError> {
+        let ((entry, origin), wanted) = self.entry(service, version)?;
+        let text = entry.inflate().map_err(CliError::internal)?;
+        let broken = |e: String| CliError::internal(format!("embedded description {service}/{wanted}: {e}"));
+        let parts: Parts = serde_json::from_slice(&text).map_err(|e| broken(e.to_string()))?;
+        let scanned: ScannedApi = serde_json::from_str(parts.api.get()).map_err(|e| broken(e.to_string()))?;
+        if !scanned.actions.contains_key(action) {
+            return self.load(service, version);
+        }
+        let mut rules = codegen::parse_rules(parts.rules.map_or(EMPTY_RULES, RawValue::get))
+            .map_err(|e| broken(e.to_string()))?;
+        let waiters = parts
+            .waiters
+            .map(|w| codegen::parse_waiters(w.get()))
+            .transpose()
+            .map_err(|e| broken(e.to_string()))?;
+        let mut kept: BTreeSet<&str> = BTreeSet::from([action]);
+        if let Some(file) = &waiters {
+            kept.extend(file.waiters.0.values().map(|w| w.action.as_str()));
+        }
+        let mut actions = BTreeMap::new();
+        let mut stack = Vec::new();
+        for name in &kept {
+            if let Some(raw) = scanned.actions.get(*name) {
+                let def: ActionDef =
+                    serde_json::from_str(raw.get()).map_err(|e| broken(format!("actions.{name}: {e}")))?;
+                stack.extend(def.input.iter().chain(&def.output).cloned());
+                actions.insert(name.to_string(), def);
+            }
+        }
+        // The objects reached, parsed as they are met.
+        let mut objects: BTreeMap<String, ObjectDef> = BTreeMap::new();
+        while let Some(name) = stack.pop() {
+            if objects.contains_key(&name) {
+                continue;
+            }
+            let Some(raw) = scanned.objects.get(name.as_str()) else {
+                continue; // model::build names what is missing
+            };
+            let def: ObjectDef =
+                serde_json::from_str(raw.get()).map_err(|e| broken(format!("objects.{name}: {e}")))?;
+            stack.extend(def.members.iter().map(|m| m.member.clone()));
+            objects.insert(name, def);
+        }
+        rules.objects.0.retain(|name, _| objects.contains_key(name));
+        rules.actions_without_region.retain(|a| kept.contains(a.as_str()));
+        let api = ApiFile {
+            actions: UniqueMap(actions),
+            metadata: scanned.metadata,
+            objects: UniqueMap(objects),
+            version: scanned.version,
         };
+        let errors = codegen::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
+        let model = codegen::model::build(&api, &errors, &rules, waiters.as_ref())
+            .map_err(|e| broken(e.to_string()))?;
+        Ok(Service {
+            name: service.to_owned(),
+            origin: *origin,
+            model,
+        })
+    }
+
+    /// Inflates and models `service` at `version` (as [`Catalog::text`]).
+    pub fn load(&self, service: &str, version: Option<&str>) -> Result<Service, CliError> {
+        let ((entry, origin), wanted) = self.entry(service, version)?;
         let text = entry.inflate().map_err(CliError::internal)?;
         let broken = |e: String| CliError::internal(format!("embedded description {service}/{wanted}: {e}"));
         let parts: Parts = serde_json::from_slice(&text).map_err(|e| broken(e.to_string()))?;

@@ -206,7 +206,9 @@ mod tests {
         let (mut versions, mut actions) = (0, 0);
         for name in catalog.services() {
             for version in catalog.versions(name) {
-                let service = catalog.load(name, Some(version)).unwrap_or_else(|e| panic!("{name}/{version}: {e}"));
+                let service = catalog
+                    .load(name, Some(version))
+                    .unwrap_or_else(|e| panic!("{name}/{version}: {e}"));
                 versions += 1;
                 for a in &service.model.actions {
                     actions += 1;
@@ -215,7 +217,8 @@ mod tests {
                     for m in &input.members {
                         let line = format!("--{} ", m.wire_name);
                         assert!(
-                            text.lines().any(|l| l.trim_start().starts_with(&line) && l.contains(&shape(m))),
+                            text.lines()
+                                .any(|l| l.trim_start().starts_with(&line) && l.contains(&shape(m))),
                             "{name} {}: no line for {line}",
                             a.name
                         );

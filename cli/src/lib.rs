@@ -10,9 +10,9 @@
 
 mod args;
 pub mod bundle;
-mod catalog;
+pub mod catalog;
 mod completion;
-mod error;
+pub mod error;
 mod format;
 mod help;
 mod output;

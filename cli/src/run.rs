@@ -74,7 +74,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         .as_ref()
         .and_then(|s| s.version.clone())
         .or_else(|| args.flags.version.clone());
-    let service = catalog.load(&args.service, version.as_deref())?;
+    let service = catalog.load_action(&args.service, version.as_deref(), &args.action)?;
     let model = &service.model;
     let Some(action) = model.action(&args.action) else {
         let names: Vec<String> = model.actions.iter().map(|a| a.name.clone()).collect();

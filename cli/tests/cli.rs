@@ -33,7 +33,12 @@ async fn seeded(transition: Duration, n: usize, state: &str) -> (RunningEmulator
 }
 
 /// A credential source: its name, home directory, variables and flags.
-type Source = (&'static str, tempfile::TempDir, Vec<(&'static str, String)>, Vec<String>);
+type Source = (
+    &'static str,
+    tempfile::TempDir,
+    Vec<(&'static str, String)>,
+    Vec<String>,
+);
 
 /// `tcloud args`, with `home` and `vars` only.
 async fn tcloud_in(home: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
