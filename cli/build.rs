@@ -1,12 +1,10 @@
-//! Bundles every description imported into `spec/` (see `src/bundle.rs`),
+//! Bundles every description imported into `spec/` (see `tcloud-bundle`),
 //! so that `tcloud` knows the services the SDK generates, with their
 //! `rules.json` and `waiters.json`, without reading files at run time.
 
 use std::path::Path;
 
-#[path = "src/bundle.rs"]
-#[allow(dead_code)]
-mod bundle;
+use tcloud_bundle as bundle;
 
 fn main() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
@@ -37,6 +35,8 @@ fn main() {
             sources.push(bundle::Source {
                 service: file_name(&service),
                 version: file_name(&version),
+                // tccli's choice, in the official bundle, decides.
+                default: false,
                 json: serde_json::to_vec(&entry).expect("JSON values serialize"),
             });
         }

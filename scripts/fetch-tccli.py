@@ -10,12 +10,16 @@ holding the result:
 - CVM: tccli/services/cvm/v20170312/{api.json,examples.json} into
   CACHE_DIR/tccli-3.1.189.1;
 - --all: every tccli/services/<service>/<version>/{api.json,examples.json}
-  into CACHE_DIR/tccli-3.1.189.1-services/<service>/<version>/.
+  into CACHE_DIR/tccli-3.1.189.1-services/<service>/<version>/, and
+  defaults.json there: each service's default version, the first of
+  tccli/services/__init__.py's SERVICE_VERSIONS (read as a literal, not run).
 A second call finds the cache and does nothing. Extraction goes through a
 temporary directory and a rename, so concurrent callers never see a
 half-written tree.
 """
+import ast
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -78,10 +82,37 @@ def cvm(cache: str) -> str:
     return final
 
 
+DEFAULTS = "defaults.json"
+
+
+def default_versions(wheel: str) -> dict:
+    """{service: "vYYYYMMDD"}: the version tccli calls when none is named."""
+    with zipfile.ZipFile(wheel) as z:
+        source = z.read("tccli/services/__init__.py").decode("utf-8")
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "SERVICE_VERSIONS" for t in node.targets):
+            versions = ast.literal_eval(node.value)
+            return {service: "v" + listed[0].replace("-", "") for service, listed in versions.items()}
+    raise SystemExit("tccli/services/__init__.py: no SERVICE_VERSIONS")
+
+
+def write_defaults(directory: str, wheel: str) -> None:
+    path = os.path.join(directory, DEFAULTS)
+    staged = path + f".{os.getpid()}.tmp"
+    with open(staged, "w") as out:
+        json.dump(default_versions(wheel), out, indent=1, sort_keys=True)
+    os.replace(staged, path)
+
+
 def every_service(cache: str) -> str:
     final = os.path.join(cache, f"tccli-{VERSION}-services")
     done = lambda: os.path.exists(os.path.join(final, COMPLETE))
     if done():
+        # Caches made before defaults.json existed get it now.
+        if not os.path.exists(os.path.join(final, DEFAULTS)):
+            write_defaults(final, wheel_path(cache))
         return final
     wheel = wheel_path(cache)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
@@ -96,6 +127,7 @@ def every_service(cache: str) -> str:
                 os.makedirs(directory, exist_ok=True)
                 with open(os.path.join(directory, member), "wb") as out:
                     out.write(z.read(name))
+        write_defaults(staged, wheel)
         open(os.path.join(staged, COMPLETE), "w").close()
         publish(staged, final, done)
     return final

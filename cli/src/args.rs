@@ -28,7 +28,9 @@ pub enum Command {
     Action(Box<ActionArgs>),
 }
 
-#[derive(Debug, Default)]
+/// `Debug` shows the parameters' names, not their values (passwords,
+/// user data), and redacts the secrets (see [`Flags`]).
+#[derive(Default)]
 pub struct ActionArgs {
     pub service: String,
     pub action: String,
@@ -45,6 +47,25 @@ pub struct ActionArgs {
     /// A generated waiter by name (`instances-running`).
     pub wait: Option<String>,
     pub wait_timeout: Option<String>,
+}
+
+impl std::fmt::Debug for ActionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.params.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ActionArgs")
+            .field("service", &self.service)
+            .field("action", &self.action)
+            .field("help", &self.help)
+            .field("flags", &self.flags)
+            .field("params", &names)
+            .field("cli_input_json", &self.cli_input_json.as_ref().map(|_| ".."))
+            .field("skeleton", &self.skeleton)
+            .field("filter", &self.filter)
+            .field("waiter", &self.waiter)
+            .field("wait", &self.wait)
+            .field("wait_timeout", &self.wait_timeout)
+            .finish()
+    }
 }
 
 /// Every option but the action's parameters, for help and completions.
@@ -193,14 +214,21 @@ fn option(args: &[&String], i: &mut usize) -> Result<(String, Option<String>), C
     let arg = args[*i];
     *i += 1;
     let Some(body) = arg.strip_prefix("--").filter(|b| !b.is_empty()) else {
+        // Not echoed: a misplaced word may be a secret or a password.
         return Err(CliError::usage(format!(
-            "unexpected `{arg}`: parameters are given as --Name value"
+            "unexpected argument ({} characters) where an option belongs: parameters are given as --Name value",
+            arg.chars().count()
         )));
     };
     if let Some((name, value)) = body.split_once('=') {
         return Ok((name.to_owned(), Some(value.to_owned())));
     }
-    let value = args.get(*i).map(|v| v.to_string());
+    // As tccli (argparse): a following option is not a value, so that
+    // `--InstanceName --region x` is a missing value, not a name.
+    let value = args
+        .get(*i)
+        .filter(|v| !v.starts_with("--"))
+        .map(|v| v.to_string());
     if value.is_some() {
         *i += 1;
     }
@@ -260,7 +288,11 @@ mod tests {
             err(&["cvm", "X", "--region", "a", "--region", "b"]),
             "tcloud: --region is given twice"
         );
-        assert!(err(&["cvm", "X", "stray"]).contains("unexpected `stray`"));
+        assert!(err(&["cvm", "X", "stray"]).contains("unexpected argument (5 characters)"));
+        assert_eq!(
+            err(&["cvm", "X", "--InstanceName", "--region", "r"]),
+            "tcloud: --InstanceName needs a value"
+        );
         assert!(matches!(
             parse(&args(&["cvm", "help"])),
             Ok(Command::ServiceHelp { .. })

@@ -11,8 +11,8 @@ use codegen::Model;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::bundle::{self, Entry};
 use crate::error::CliError;
+use tcloud_bundle::{self as bundle, Entry};
 
 static IMPORTED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imported.bin"));
 static OFFICIAL: &[u8] = include_bytes!("../descriptions/official.bin");
@@ -108,7 +108,8 @@ impl Catalog {
     }
 
     /// The entry of `service` at `version` (`2017-03-12` or `v20170312`;
-    /// the newest when `None`), imported before official, and its version.
+    /// when `None`, tccli's default, else the newest), imported before
+    /// official, and its version.
     fn entry(
         &self,
         service: &str,
@@ -122,8 +123,13 @@ impl Catalog {
                 codegen::model::suggest(service, names.iter())
             )));
         };
+        let default = self
+            .entries
+            .iter()
+            .find(|(e, _)| e.service == service && e.default)
+            .map(|(e, _)| e.version);
         let wanted = match version {
-            None => newest.to_string(),
+            None => default.unwrap_or(newest).to_string(),
             Some(v) => format!("v{}", v.trim_start_matches('v').replace('-', "")),
         };
         match self

@@ -101,7 +101,7 @@ fn after_action(catalog: &Catalog, service: &str, action: &str, given: &[String]
             return catalog
                 .versions(&service.name)
                 .iter()
-                .map(|v| format!("{}-{}-{}", &v[1..5], &v[5..7], &v[7..9]))
+                .filter_map(|v| Some(format!("{}-{}-{}", v.get(1..5)?, v.get(5..7)?, v.get(7..9)?)))
                 .collect()
         }
         Some("--profile") => return profiles(),
@@ -136,10 +136,10 @@ fn after_action(catalog: &Catalog, service: &str, action: &str, given: &[String]
 
 /// The profiles of `~/.tccli`.
 fn profiles() -> Vec<String> {
-    let Some(home) = std::env::var_os("HOME") else {
+    let Some(home) = crate::run::home() else {
         return Vec::new();
     };
-    let Ok(dir) = std::fs::read_dir(std::path::Path::new(&home).join(".tccli")) else {
+    let Ok(dir) = std::fs::read_dir(home.join(".tccli")) else {
         return Vec::new();
     };
     let mut names: Vec<String> = dir

@@ -87,7 +87,8 @@ impl fmt::Display for CliError {
             ),
             Kind::Parameter(code) => write!(f, "{code}: {}", self.message),
             Kind::Usage => write!(f, "tcloud: {}", self.message),
-            Kind::Call => f.write_str(&self.message),
+            // May quote the server (a waiter's last value, an invalid answer).
+            Kind::Call => write!(f, "{}", Inert(&self.message)),
             Kind::Internal => write!(f, "tcloud: internal error: {}", self.message),
         }
     }

@@ -59,12 +59,7 @@ pub fn service(catalog: &Catalog, service: &Service) -> String {
     );
     let _ = writeln!(out, "Actions ({}):", model.actions.len());
     for action in &model.actions {
-        let title = if action.title.is_empty() {
-            ""
-        } else {
-            &action.title
-        };
-        let _ = writeln!(out, "  {:<39} {}", action.name, first_line(title));
+        let _ = writeln!(out, "  {:<39} {}", action.name, first_line(&action.title));
     }
     if !model.waiters.is_empty() {
         let _ = writeln!(out, "\nWaiters (--wait NAME):");
@@ -107,7 +102,7 @@ pub fn action(service: &Service, name: &str) -> String {
         let _ = writeln!(out, "\nOutput:");
         members(&mut out, output, false, "", &mut objects);
     }
-    // Each object reached, breadth first, once.
+    // Each object reached, by name, once.
     let mut shown = BTreeSet::new();
     while let Some(name) = objects.iter().find(|o| !shown.contains(*o)).cloned() {
         shown.insert(name.clone());

@@ -9,7 +9,6 @@
 //! descriptions' bytes, not code.
 
 mod args;
-pub mod bundle;
 pub mod catalog;
 mod completion;
 pub mod error;

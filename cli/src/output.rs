@@ -8,6 +8,8 @@
 //! `json.dumps(indent=4, ensure_ascii=False)` writes it, so that the text
 //! matches, not only the value.
 
+use std::collections::HashMap;
+
 use codegen::model::{Leaf, Model, Object};
 use serde_json::{Number, Value};
 
@@ -104,22 +106,103 @@ pub struct Filter(jmespath::Expression<'static>);
 
 impl Filter {
     pub fn compile(expression: &str) -> Result<Filter, CliError> {
-        // The parser's message draws a caret under the expression on more
-        // lines; errors are one line.
-        jmespath::compile(expression).map(Filter).map_err(|e| {
-            let text = e.to_string();
-            CliError::usage(format!("--filter: {}", text.lines().next().unwrap_or_default()))
-        })
+        jmespath::compile(expression)
+            .map(Filter)
+            .map_err(|e| CliError::usage(format!("--filter: {}", first_line(&e.to_string()))))
     }
 
+    /// The expression applied to `node`. Objects come out in the order
+    /// Python's jmespath gives them, as tccli prints them: a multi-select
+    /// hash's keys as written, an object of the answer as the answer has it
+    /// (the crate's own objects are sorted maps). The request was sent, so
+    /// a failure here is a failed call, not a refused one.
     pub fn search(&self, node: &Node) -> Result<Node, CliError> {
         let found = self
             .0
             .search(Value::from(node))
-            .map_err(|e| CliError::usage(format!("--filter: {e}")))?;
+            .map_err(|e| CliError::call(format!("--filter: {}", first_line(&e.to_string()))))?;
         let value =
             serde_json::to_value(&*found).map_err(|e| CliError::internal(format!("--filter result: {e}")))?;
-        Ok(Node::from(&value))
+        let orders = key_orders(self.0.as_ast(), node);
+        Ok(reordered(Node::from(&value), &orders))
+    }
+}
+
+/// The parser's and interpreter's messages draw a caret under the
+/// expression on further lines; errors are one line.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// An object's keys, sorted: what identifies it after a sorting search.
+type KeySet = Vec<String>;
+
+/// For each set of keys, the order to print them in: a multi-select hash's
+/// as written, else the first object of `source` with those keys.
+fn key_orders(expression: &jmespath::ast::Ast, source: &Node) -> HashMap<KeySet, Vec<String>> {
+    use jmespath::ast::Ast;
+    let mut orders = HashMap::new();
+    let mut remember = |keys: Vec<String>| {
+        let mut set = keys.clone();
+        set.sort();
+        orders.entry(set).or_insert(keys);
+    };
+    let mut asts = vec![expression];
+    while let Some(ast) = asts.pop() {
+        match ast {
+            Ast::MultiHash { elements, .. } => {
+                remember(elements.iter().map(|kv| kv.key.clone()).collect());
+                asts.extend(elements.iter().map(|kv| &kv.value));
+            }
+            Ast::Comparison { lhs, rhs, .. }
+            | Ast::Projection { lhs, rhs, .. }
+            | Ast::And { lhs, rhs, .. }
+            | Ast::Or { lhs, rhs, .. }
+            | Ast::Subexpr { lhs, rhs, .. } => asts.extend([&**lhs, &**rhs]),
+            Ast::Condition { predicate, then, .. } => asts.extend([&**predicate, &**then]),
+            Ast::Expref { ast, .. } => asts.push(ast),
+            Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
+                asts.push(node)
+            }
+            Ast::Function { args, .. } => asts.extend(args),
+            Ast::MultiList { elements, .. } => asts.extend(elements),
+            Ast::Identity { .. }
+            | Ast::Field { .. }
+            | Ast::Index { .. }
+            | Ast::Literal { .. }
+            | Ast::Slice { .. } => {}
+        }
+    }
+    let mut nodes = vec![source];
+    while let Some(node) = nodes.pop() {
+        match node {
+            Node::Object(members) => {
+                remember(members.iter().map(|(k, _)| k.clone()).collect());
+                nodes.extend(members.iter().map(|(_, v)| v));
+            }
+            Node::List(items) => nodes.extend(items),
+            _ => {}
+        }
+    }
+    orders
+}
+
+fn reordered(node: Node, orders: &HashMap<KeySet, Vec<String>>) -> Node {
+    match node {
+        Node::List(items) => Node::List(items.into_iter().map(|i| reordered(i, orders)).collect()),
+        Node::Object(members) => {
+            let mut set: KeySet = members.iter().map(|(k, _)| k.clone()).collect();
+            set.sort();
+            let mut members: Vec<(String, Node)> = members
+                .into_iter()
+                .map(|(k, v)| (k, reordered(v, orders)))
+                .collect();
+            if let Some(order) = orders.get(&set) {
+                members.sort_by_key(|(k, _)| order.iter().position(|o| o == k));
+            }
+            Node::Object(members)
+        }
+        other => other,
     }
 }
 

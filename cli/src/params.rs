@@ -46,12 +46,13 @@ fn value_of(member: &Member, raw: &str) -> Result<Value, CliError> {
             ),
             false,
         ) => Ok(Value::String(raw.to_owned())),
-        (Leaf::Scalar(Scalar::Bool), false) => match raw {
-            "true" | "True" => Ok(Value::Bool(true)),
-            "false" | "False" => Ok(Value::Bool(false)),
+        // tccli's spellings.
+        (Leaf::Scalar(Scalar::Bool), false) => match raw.to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" => Ok(Value::Bool(true)),
+            "false" | "f" | "0" => Ok(Value::Bool(false)),
             _ => Err(CliError::parameter(
                 "InvalidParameter",
-                format!("--{name}: expected true or false, found `{raw}`"),
+                format!("--{name} takes true or false (t/f, 1/0)"),
             )),
         },
         _ => serde_json::from_str(raw).map_err(|e| {

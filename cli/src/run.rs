@@ -131,6 +131,9 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         .as_deref()
         .map(|name| waiters::find(&model.waiters, name))
         .transpose()?;
+    if args.wait_timeout.is_some() && args.wait.is_none() {
+        return Err(CliError::usage("--wait-timeout bounds --wait: give --wait NAME"));
+    }
     let wait_deadline = args
         .wait_timeout
         .as_deref()
@@ -155,7 +158,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         // The service takes this action unsigned (its proof is in the
         // request, as STS `AssumeRoleWithWebIdentity`): no credential is
         // looked up or sent.
-        unsigned(&settings.config, &args.flags)
+        unsigned(&settings.config, &model.service, &args.flags)
     } else {
         settings.config
     };
@@ -212,10 +215,14 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
     Ok(output::render(&node, settings.format).into_bytes())
 }
 
-/// `config`'s region, endpoint, language and timeout, unsigned.
-fn unsigned(config: &tencentcloud_runtime::Config, flags: &settings::Flags) -> tencentcloud_runtime::Config {
+/// `config`'s region, endpoint for `service`, language and timeout, unsigned.
+fn unsigned(
+    config: &tencentcloud_runtime::Config,
+    service: &str,
+    flags: &settings::Flags,
+) -> tencentcloud_runtime::Config {
     let mut unsigned = tencentcloud_runtime::Config::unsigned()
-        .with_endpoint(config.endpoint().clone())
+        .with_endpoint(config.endpoint_for(service).clone())
         .with_timeout(config.timeout());
     if let Some(region) = config.region() {
         unsigned = unsigned.with_region(region);
@@ -231,16 +238,28 @@ fn cli_input_json(source: &str) -> Result<Value, CliError> {
     const MAX_BYTES: u64 = 64 << 20;
     let (text, from) = match source.strip_prefix("file://") {
         Some(path) => {
-            let meta = std::fs::metadata(path)
-                .map_err(|e| CliError::usage(format!("--cli-input-json {path}: {e}")))?;
-            if meta.len() > MAX_BYTES {
+            // As tccli: `file://~/req.json`.
+            let path = match (path.strip_prefix("~/"), home()) {
+                (Some(rest), Some(home)) => home.join(rest),
+                _ => std::path::PathBuf::from(path),
+            };
+            let shown = path.display().to_string();
+            let failed = |e: std::io::Error| CliError::usage(format!("--cli-input-json {shown}: {e}"));
+            let mut text = String::new();
+            // Bounded by reading, not by the file's size: a pipe or a device
+            // has none.
+            use std::io::Read;
+            std::fs::File::open(&path)
+                .map_err(failed)?
+                .take(MAX_BYTES + 1)
+                .read_to_string(&mut text)
+                .map_err(failed)?;
+            if text.len() as u64 > MAX_BYTES {
                 return Err(CliError::usage(format!(
-                    "--cli-input-json {path}: larger than 64 MiB"
+                    "--cli-input-json {shown}: larger than 64 MiB"
                 )));
             }
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::usage(format!("--cli-input-json {path}: {e}")))?;
-            (text, path.to_owned())
+            (text, shown)
         }
         None => (source.to_owned(), "the argument".to_owned()),
     };
@@ -253,6 +272,15 @@ fn cli_input_json(source: &str) -> Result<Value, CliError> {
         ));
     }
     Ok(value)
+}
+
+/// The home directory: `HOME`, else `USERPROFILE`; an empty value is none.
+pub(crate) fn home() -> Option<std::path::PathBuf> {
+    ["HOME", "USERPROFILE"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
 }
 
 /// Whether a `ClientToken` is left for tcloud to make.

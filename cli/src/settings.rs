@@ -27,19 +27,20 @@ const SESSION_TOKEN: &str = "TENCENTCLOUD_SESSION_TOKEN";
 const TCCLI_TOKEN: &str = "TENCENTCLOUD_TOKEN";
 const REGION: &str = "TENCENTCLOUD_REGION";
 const PROFILE: &str = "TENCENTCLOUD_PROFILE";
+const ENDPOINT: &str = "TENCENTCLOUD_ENDPOINT";
 const TCCLI_PROFILE: &str = "TCCLI_PROFILE";
 /// Far larger than any real configure file; a bigger one is refused.
 const MAX_CONFIGURE_BYTES: u64 = 1024 * 1024;
 
 /// The flags that configure the client.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Flags {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint: Option<String>,
     pub secret_id: Option<String>,
-    /// Never printed: `Flags` is only debugged in tests, and this field is
-    /// handed to the runtime, whose credential type redacts it.
+    /// Redacted by `Debug`; handed to the runtime, whose credential type
+    /// keeps it out of every message.
     pub secret_key: Option<String>,
     pub token: Option<String>,
     pub output: Option<String>,
@@ -48,6 +49,24 @@ pub struct Flags {
     pub timeout: Option<String>,
     /// The service's API version (`2017-03-12`).
     pub version: Option<String>,
+}
+
+impl std::fmt::Debug for Flags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Flags")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint", &self.endpoint)
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &redacted(&self.secret_key))
+            .field("token", &redacted(&self.token))
+            .field("output", &self.output)
+            .field("language", &self.language)
+            .field("timeout", &self.timeout)
+            .field("version", &self.version)
+            .finish()
+    }
 }
 
 pub struct Settings {
@@ -59,12 +78,10 @@ pub struct Settings {
 
 /// The profile's `configure` file, if any, parsed.
 fn configure(profile: &str) -> Result<Option<(PathBuf, Value)>, CliError> {
-    let Some(home) = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) else {
+    let Some(home) = crate::run::home() else {
         return Ok(None);
     };
-    let path = PathBuf::from(home)
-        .join(".tccli")
-        .join(format!("{profile}.configure"));
+    let path = home.join(".tccli").join(format!("{profile}.configure"));
     let file = match std::fs::File::open(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -114,45 +131,82 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     let conf = configure(&profile)?;
     let conf_value = conf.as_ref().map(|(_, v)| v);
 
-    let mut set: Vec<(&'static str, String)> = chosen.map(|p| (PROFILE, p)).into_iter().collect();
-    let mut hidden: Vec<&'static str> = vec![TCCLI_TOKEN];
+    if flags.token.is_some() && flags.secret_id.is_none() {
+        return Err(CliError::usage(
+            "--token goes with --secretId and --secretKey (a profile keeps its token in its \
+             .credential file, the environment in TENCENTCLOUD_SESSION_TOKEN)",
+        ));
+    }
+
+    // The process environment, then the flags over it. A list, not a
+    // lookup: the runtime lists `TENCENTCLOUD_ENDPOINT_<SERVICE>`.
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    let tccli_token = vars
+        .iter()
+        .find(|(k, _)| k == TCCLI_TOKEN)
+        .map(|(_, v)| v.clone());
+    let unset =
+        |vars: &mut Vec<(String, String)>, names: &[&str]| vars.retain(|(k, _)| !names.contains(&k.as_str()));
+    unset(&mut vars, &[TCCLI_TOKEN]);
     if named {
         // tccli: a profile asked for by name is used as written, whatever the
         // environment holds.
-        hidden.extend([SECRET_ID, SECRET_KEY, SESSION_TOKEN, REGION]);
-    } else if process(SESSION_TOKEN).is_none() {
-        if let Some(token) = process(TCCLI_TOKEN) {
-            set.push((SESSION_TOKEN, token));
+        unset(&mut vars, &[SECRET_ID, SECRET_KEY, SESSION_TOKEN, REGION]);
+    }
+    let set = |vars: &mut Vec<(String, String)>, name: &str, value: &str| {
+        vars.retain(|(k, _)| k != name);
+        vars.push((name.to_owned(), value.to_owned()));
+    };
+    if let Some(profile) = &chosen {
+        set(&mut vars, PROFILE, profile);
+    }
+    match (&flags.secret_id, &flags.secret_key) {
+        (Some(id), Some(key)) => {
+            set(&mut vars, SECRET_ID, id);
+            set(&mut vars, SECRET_KEY, key);
+            // The environment's token belongs to the environment's keys.
+            unset(&mut vars, &[SESSION_TOKEN]);
+            if let Some(token) = &flags.token {
+                set(&mut vars, SESSION_TOKEN, token);
+            }
         }
-    }
-    if let (Some(id), Some(key)) = (&flags.secret_id, &flags.secret_key) {
-        set.push((SECRET_ID, id.clone()));
-        set.push((SECRET_KEY, key.clone()));
-        hidden.push(SESSION_TOKEN);
-    }
-    if let Some(token) = &flags.token {
-        set.push((SESSION_TOKEN, token.clone()));
+        _ if !named && !vars.iter().any(|(k, _)| k == SESSION_TOKEN) => {
+            if let Some(token) = tccli_token {
+                set(&mut vars, SESSION_TOKEN, &token);
+            }
+        }
+        _ => {}
     }
     if let Some(region) = &flags.region {
-        set.push((REGION, region.clone()));
+        set(&mut vars, REGION, region);
     }
-    let env = Env::from_fn(move |name| {
-        if let Some((_, value)) = set.iter().rev().find(|(n, _)| *n == name) {
-            return Some(value.clone());
+    let service_endpoint = format!("{ENDPOINT}_{}", service.to_ascii_uppercase());
+    let endpoint_in_env = vars.iter().any(|(k, _)| *k == ENDPOINT || *k == service_endpoint);
+    let mut config = Config::from_environment(&Env::from_pairs(vars)).map_err(|e| {
+        // Name the flag the user gave, not the variable it became.
+        let mut message = e.to_string();
+        if flags.region.is_some() {
+            message = message.replace(REGION, "--region");
         }
-        if hidden.contains(&name) {
-            return None;
+        if flags.secret_id.is_some() {
+            message = message
+                .replace(SECRET_ID, "--secretId")
+                .replace(SESSION_TOKEN, "--token");
         }
-        std::env::var(name).ok()
-    });
-    let mut config = Config::from_environment(&env).map_err(|e| CliError::call(e.to_string()))?;
+        CliError::usage(message)
+    })?;
 
-    let endpoint = flags.endpoint.clone().or_else(|| {
-        conf_value
-            .and_then(|c| string_at(c, service, "endpoint"))
-            .map(str::to_owned)
-    });
-    if let Some(endpoint) = endpoint {
+    // The flag, else the environment's (as the SDK), else the profile's,
+    // which `tccli configure` writes for every service.
+    let configured = conf_value
+        .and_then(|c| string_at(c, service, "endpoint"))
+        .filter(|_| !endpoint_in_env)
+        .map(|e| (e.to_owned(), "the profile's endpoint"));
+    let endpoint = flags.endpoint.clone().map(|e| (e, "--endpoint")).or(configured);
+    if let Some((endpoint, from)) = endpoint {
         // tccli takes a host name (`cvm.ap-guangzhou.tencentcloudapi.com`)
         // or a URL (`http://127.0.0.1:9000`).
         let url = if endpoint.contains("://") {
@@ -160,7 +214,7 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         } else {
             format!("https://{endpoint}")
         };
-        let endpoint = Endpoint::custom(&url).map_err(|e| CliError::usage(format!("--endpoint: {e}")))?;
+        let endpoint = Endpoint::custom(&url).map_err(|e| CliError::usage(format!("{from}: {e}")))?;
         config = config.with_endpoint(endpoint);
     }
     if let Some(language) = &flags.language {

@@ -15,6 +15,9 @@ use tencentcloud_runtime::{CallOptions, Client, WaitError, WaitOptions};
 use crate::error::CliError;
 use crate::output::{Filter, Node};
 
+/// The shortest pause between `--waiter` calls.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
 /// tccli's `--waiter`.
 pub struct TccliWaiter {
     expression: String,
@@ -50,7 +53,8 @@ impl TccliWaiter {
             }
         };
         let timeout = seconds("timeout", 180.0)?;
-        let interval = seconds("interval", 5.0)?.min(timeout);
+        // A floor, so that `"interval": 0` polls, not floods.
+        let interval = seconds("interval", 5.0)?.min(timeout).max(MIN_INTERVAL);
         let filter = Filter::compile(&expression)?;
         Ok(TccliWaiter {
             expression,
@@ -154,7 +158,8 @@ pub fn ids(waiter: &Waiter, request: &Value, answer: &Value) -> Result<Vec<Strin
         .unwrap_or_default();
     match <[Vec<String>; 1]>::try_from(lists) {
         Ok([ids]) if !ids.is_empty() => Ok(ids),
-        _ => Err(CliError::usage(format!(
+        // The call was made: a failed command, not a refused one.
+        _ => Err(CliError::call(format!(
             "--wait {}: no ids to wait for; give --{}",
             kebab(&waiter.name),
             waiter.ids_input

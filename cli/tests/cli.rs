@@ -230,6 +230,20 @@ async fn a_named_profile_gives_credentials_region_output_and_endpoint_and_wins_o
     .await;
     assert_eq!(stdout(&out).trim(), "2", "{}", show(&out));
 
+    // The environment's endpoint wins over the profile's (which `tccli
+    // configure` writes for every service), as in the SDK.
+    let out = tcloud_in(
+        home.path(),
+        &[
+            ("TCCLI_PROFILE", "prod"),
+            ("TENCENTCLOUD_ENDPOINT", "http://127.0.0.1:9"),
+        ],
+        &["cvm", "DescribeInstances", "--timeout", "2"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(stderr(&out).contains("127.0.0.1:9"), "{}", show(&out));
+
     // Without the profile, the environment's wrong keys are used and refused.
     let out = tcloud_in(
         home.path(),
@@ -314,7 +328,7 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
         ),
         (
             &["cvm", "RunInstances", "--DryRun", "maybe"],
-            "InvalidParameter: --DryRun: expected true or false, found `maybe`",
+            "InvalidParameter: --DryRun takes true or false (t/f, 1/0)",
         ),
         (
             &["cvm", "DescribeInstances", "--Limit", "10", "--Limit", "20"],
@@ -362,6 +376,19 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
         );
         assert_eq!(stderr(&out).lines().count(), 1, "one line: {}", show(&out));
     }
+    // A token without the keys it belongs to.
+    let out = tcloud_in(
+        home.path(),
+        &[],
+        &["cvm", "DescribeInstances", "--endpoint", &url, "--token", "t"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        stderr(&out).starts_with("tcloud: --token goes with --secretId and --secretKey"),
+        "{}",
+        show(&out)
+    );
     // No region anywhere.
     let out = tcloud_in(
         home.path(),
@@ -530,6 +557,13 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
     assert!(
         text.contains("--InstanceIds") && text.contains("--Limit") && text.contains("uint64"),
         "{text}"
+    );
+    // tccli's default version, not the newest: monitor's newest lacks GetMonitorData.
+    let out = tcloud_in(home.path(), &[], &["monitor", "GetMonitorData", "help"]).await;
+    assert!(
+        stdout(&out).contains("(API version 2018-07-24)"),
+        "{}",
+        show(&out)
     );
     let out = tcloud_in(home.path(), &[], &["cdb", "--version", "2017-03-20", "help"]).await;
     assert!(stdout(&out).contains("DescribeDBInstances"), "{}", show(&out));

@@ -240,7 +240,7 @@ async fn tcloud_prints_what_tccli_prints() {
             "cvm",
             "DescribeInstances",
             "--filter",
-            "InstanceSet[].{id: InstanceId, state: InstanceState, zone: Placement.Zone}",
+            "InstanceSet[].{zone: Placement.Zone, id: InstanceId, state: InstanceState, where: Placement}",
         ])
         .await;
     assert_same("--filter", &filtered);

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tencentcloud_cli::bundle;
+use tcloud_bundle as bundle;
 
 use crate::import;
 use crate::services::{self, Inputs, EMPTY_RULES};
@@ -47,6 +47,7 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
         sources.push(bundle::Source {
             service: id.service.clone(),
             version: id.version.clone(),
+            default: inputs.defaults.get(&id.service) == Some(&id.version),
             json: entry_json(&api)?,
         });
     }
@@ -58,6 +59,18 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
 pub fn entry_json(api: &codegen::spec::ApiFile) -> Result<Vec<u8>, String> {
     let api = serde_json::to_value(api).map_err(|e| e.to_string())?;
     Ok(serde_json::json!({ "api": api }).to_string().into_bytes())
+}
+
+/// `<descriptions>/defaults.json` (`{"cvm": "v20170312", ...}`, written by
+/// `scripts/fetch-tccli.py --all`); empty when absent, as in a directory
+/// given by hand, whose services then default to their newest version.
+pub fn default_versions(descriptions: &Path) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let path = descriptions.join("defaults.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// Where the checked-in bundle differs from `sources`, if anywhere: its
@@ -122,6 +135,7 @@ mod tests {
         bundle::Source {
             service: service.into(),
             version: "v20170312".into(),
+            default: false,
             json: json.as_bytes().to_vec(),
         }
     }

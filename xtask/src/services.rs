@@ -26,6 +26,9 @@ pub struct Inputs {
     pub descriptions: PathBuf,
     /// `<dir>/<service>/<version>/errorcodes.py`.
     pub errorcodes: PathBuf,
+    /// Each service's default version (the one tccli calls when none is
+    /// named), from `<descriptions>/defaults.json` when it is there.
+    pub defaults: BTreeMap<String, String>,
 }
 
 impl Inputs {
@@ -39,9 +42,11 @@ impl Inputs {
             Some(dir) => dir,
             None => sdk_codes::fetch_all(root)?,
         };
+        let defaults = crate::cli_descriptions::default_versions(&descriptions)?;
         Ok(Inputs {
             descriptions,
             errorcodes,
+            defaults,
         })
     }
 }

@@ -62,9 +62,10 @@ fn every_official_service_version_validates_and_generates() {
     // tcloud's bundle holds exactly these descriptions.
     let sources: Vec<_> = outcomes
         .iter()
-        .map(|o| tencentcloud_cli::bundle::Source {
+        .map(|o| tcloud_bundle::Source {
             service: o.id.service.clone(),
             version: o.id.version.clone(),
+            default: inputs.defaults.get(&o.id.service) == Some(&o.id.version),
             json: o.bundle_entry.clone().expect("kept"),
         })
         .collect();

@@ -3,20 +3,24 @@
 //! one description it needs.
 //!
 //! ```text
-//! "TCDESC1\n"                       magic
+//! "TCDESC2\n"                       magic
 //! u32 count                         little-endian, as every integer
-//! count × { u8 len, service, u8 len, version, u32 offset, u32 size, u32 raw_size }
+//! count × { u8 len, service, u8 len, version, u8 flags, u32 offset, u32 size, u32 raw_size }
 //! entries                           each deflated (raw, no zlib header)
 //! ```
 //!
 //! An entry inflates to a JSON object `{"api": .., "rules": .., "waiters": ..}`
-//! (`rules` and `waiters` optional). The build script writes the bundle of
-//! `spec/`, `cargo xtask cli-descriptions` the official one; both through
-//! [`write`]. This file is also compiled into the build script, so it uses
-//! nothing but `std` and `miniz_oxide`.
+//! (`rules` and `waiters` optional). Flag bit 0 marks the service's default
+//! version: the one tccli calls when none is named, not always the newest.
+//!
+//! tcloud's build script writes the bundle of `spec/`, `cargo xtask
+//! cli-descriptions` the official one; both through [`write`]. A crate of its own, with no build script, so that xtask can
+//! write bundles without depending on tcloud, whose build embeds `spec/`.
 
 /// Identifies the format; a change of layout changes it.
-const MAGIC: &[u8; 8] = b"TCDESC1\n";
+const MAGIC: &[u8; 8] = b"TCDESC2\n";
+
+const DEFAULT_FLAG: u8 = 1;
 
 /// Largest inflated entry accepted: far above the largest official
 /// description (2 MB), so a corrupt size cannot exhaust memory.
@@ -26,6 +30,8 @@ const MAX_RAW: usize = 64 << 20;
 pub struct Source {
     pub service: String,
     pub version: String,
+    /// The version tccli calls when none is named.
+    pub default: bool,
     /// The entry's JSON text, as it will inflate.
     pub json: Vec<u8>,
 }
@@ -45,6 +51,7 @@ pub fn write(sources: &[Source], level: u8) -> Result<Vec<u8>, String> {
         let size = |n: usize| u32::try_from(n).map_err(|_| format!("{}: entry over 4 GiB", source.service));
         index.extend(name(&source.service)?);
         index.extend(name(&source.version)?);
+        index.push(if source.default { DEFAULT_FLAG } else { 0 });
         index.extend(size(blobs.len())?.to_le_bytes());
         index.extend(size(packed.len())?.to_le_bytes());
         index.extend(size(source.json.len())?.to_le_bytes());
@@ -62,6 +69,7 @@ pub fn write(sources: &[Source], level: u8) -> Result<Vec<u8>, String> {
 pub struct Entry<'b> {
     pub service: &'b str,
     pub version: &'b str,
+    pub default: bool,
     packed: &'b [u8],
     raw_size: usize,
 }
@@ -107,15 +115,16 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, String> {
         let service = std::str::from_utf8(take(len)?).map_err(|_| "service name not UTF-8".to_owned())?;
         let len = take(1)?[0] as usize;
         let version = std::str::from_utf8(take(len)?).map_err(|_| "version not UTF-8".to_owned())?;
+        let default = take(1)?[0] & DEFAULT_FLAG != 0;
         let offset = u32_at(take(4)?);
         let size = u32_at(take(4)?);
         let raw_size = u32_at(take(4)?);
-        raw_entries.push((service, version, offset, size, raw_size));
+        raw_entries.push((service, version, default, offset, size, raw_size));
     }
     let blobs = at;
     raw_entries
         .into_iter()
-        .map(|(service, version, offset, size, raw_size)| {
+        .map(|(service, version, default, offset, size, raw_size)| {
             let packed = offset
                 .checked_add(size)
                 .and_then(|end| blobs.get(offset..end))
@@ -123,6 +132,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, String> {
             Ok(Entry {
                 service,
                 version,
+                default,
                 packed,
                 raw_size,
             })
@@ -138,6 +148,7 @@ mod tests {
         Source {
             service: service.into(),
             version: version.into(),
+            default: version == "v20170312",
             json: json.as_bytes().to_vec(),
         }
     }
@@ -155,6 +166,7 @@ mod tests {
         let entries = read(&bytes).unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!((entries[1].service, entries[1].version), ("vpc", "v20170312"));
+        assert!(entries[1].default);
         assert_eq!(entries[0].inflate().unwrap(), br#"{"api":{}}"#);
     }
 
