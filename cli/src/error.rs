@@ -85,11 +85,12 @@ impl fmt::Display for CliError {
                 Inert(&self.message),
                 Inert(request_id)
             ),
-            Kind::Parameter(code) => write!(f, "{code}: {}", self.message),
-            Kind::Usage => write!(f, "tcloud: {}", self.message),
-            // May quote the server (a waiter's last value, an invalid answer).
+            // Every message may quote what the user typed or the server
+            // sent: each is shown inert and bounded.
+            Kind::Parameter(code) => write!(f, "{code}: {}", Inert(&self.message)),
+            Kind::Usage => write!(f, "tcloud: {}", Inert(&self.message)),
             Kind::Call => write!(f, "{}", Inert(&self.message)),
-            Kind::Internal => write!(f, "tcloud: internal error: {}", self.message),
+            Kind::Internal => write!(f, "tcloud: internal error: {}", Inert(&self.message)),
         }
     }
 }
@@ -103,19 +104,45 @@ impl<E: tencentcloud_runtime::ActionError + fmt::Display> From<tencentcloud_runt
     }
 }
 
-/// Text with control characters escaped (`\u{1b}`, `\n`), so that what a
-/// server sends prints as one line and cannot drive the terminal.
+/// How much of one message part is shown: a server's 10 MB message is not
+/// a line to print.
+const MAX_SHOWN_CHARS: usize = 2048;
+
+/// Text with control characters (and the bidirectional overrides, which
+/// reorder what a terminal shows) escaped, so that it prints as one line
+/// and cannot drive the terminal; cut after [`MAX_SHOWN_CHARS`].
 struct Inert<'a>(&'a str);
 
 impl fmt::Display for Inert<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control() {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(MAX_SHOWN_CHARS) {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
                 write!(f, "{}", c.escape_default())?;
             } else {
                 write!(f, "{c}")?;
             }
         }
+        let more = chars.count();
+        if more > 0 {
+            write!(f, "... [{more} more characters]")?;
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CliError;
+
+    #[test]
+    fn messages_are_one_inert_bounded_line() {
+        let e = CliError::service("X\u{1b}[2J", "line1\nline2\u{202e}", "r");
+        assert_eq!(e.to_string(), "X\\u{1b}[2J: line1\\nline2\\u{202e} (r)");
+        let long = CliError::usage("a".repeat(5000));
+        assert_eq!(
+            long.to_string(),
+            format!("tcloud: {}... [2952 more characters]", "a".repeat(2048))
+        );
     }
 }

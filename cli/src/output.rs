@@ -102,13 +102,28 @@ impl Format {
 }
 
 /// A compiled `--filter`, checked before any request is sent.
-pub struct Filter(jmespath::Expression<'static>);
+pub struct Filter {
+    expression: jmespath::Expression<'static>,
+    /// `--filter`, `--waiter`: for messages.
+    option: &'static str,
+}
+
+/// The most operators an expression may hold. The JMESPath crate parses and
+/// evaluates recursively, so thousands of nested levels would overflow the
+/// stack; real filters hold a few dozen.
+const MAX_OPERATORS: usize = 256;
 
 impl Filter {
-    pub fn compile(expression: &str) -> Result<Filter, CliError> {
+    pub fn compile(expression: &str, option: &'static str) -> Result<Filter, CliError> {
+        let operators = expression.chars().filter(|c| ".[({|!&".contains(*c)).count();
+        if operators > MAX_OPERATORS {
+            return Err(CliError::usage(format!(
+                "{option}: the expression has {operators} operators; at most {MAX_OPERATORS}"
+            )));
+        }
         jmespath::compile(expression)
-            .map(Filter)
-            .map_err(|e| CliError::usage(format!("--filter: {}", first_line(&e.to_string()))))
+            .map(|expression| Filter { expression, option })
+            .map_err(|e| CliError::usage(format!("{option}: {}", first_line(&e.to_string()))))
     }
 
     /// The expression applied to `node`. Objects come out in the order
@@ -118,12 +133,12 @@ impl Filter {
     /// a failure here is a failed call, not a refused one.
     pub fn search(&self, node: &Node) -> Result<Node, CliError> {
         let found = self
-            .0
+            .expression
             .search(Value::from(node))
-            .map_err(|e| CliError::call(format!("--filter: {}", first_line(&e.to_string()))))?;
+            .map_err(|e| CliError::call(format!("{}: {}", self.option, first_line(&e.to_string()))))?;
         let value =
             serde_json::to_value(&*found).map_err(|e| CliError::internal(format!("--filter result: {e}")))?;
-        let orders = key_orders(self.0.as_ast(), node);
+        let orders = key_orders(self.expression.as_ast(), node);
         Ok(reordered(Node::from(&value), &orders))
     }
 }

@@ -19,11 +19,13 @@ use crate::{completion, help, params};
 /// Runs `tcloud` with `args` (the program name left out), printing what it
 /// prints and returning its exit status.
 pub fn main(args: Vec<OsString>) -> ExitCode {
+    // The argument is not echoed: it may be a secret.
     let args: Result<Vec<String>, _> = args
         .into_iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
             a.into_string()
-                .map_err(|a| CliError::usage(format!("{a:?} is not UTF-8")))
+                .map_err(|_| CliError::usage(format!("argument {} is not UTF-8", i + 1)))
         })
         .collect();
     let result = args.and_then(|args| {
@@ -124,7 +126,11 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         }
     }
     params::check(model, input, &request)?;
-    let filter = args.filter.as_deref().map(Filter::compile).transpose()?;
+    let filter = args
+        .filter
+        .as_deref()
+        .map(|f| Filter::compile(f, "--filter"))
+        .transpose()?;
     let tccli_waiter = args.waiter.as_deref().map(TccliWaiter::parse).transpose()?;
     let named_waiter = args
         .wait
@@ -162,7 +168,8 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
     } else {
         settings.config
     };
-    let client = Client::new(config).map_err(|e| CliError::call(e.to_string()))?;
+    // Nothing is sent yet: a setting is wrong (`--language`, ...).
+    let client = Client::new(config).map_err(|e| CliError::usage(e.to_string()))?;
     let options = CallOptions::new().with_idempotent(action.read_only || has_token);
     let output_object = model.object(&action.output);
     let runtime = tokio::runtime::Builder::new_current_thread()

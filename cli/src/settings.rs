@@ -82,6 +82,15 @@ fn configure(profile: &str) -> Result<Option<(PathBuf, Value)>, CliError> {
         return Ok(None);
     };
     let path = home.join(".tccli").join(format!("{profile}.configure"));
+    // A FIFO would block the open and a device never end.
+    match std::fs::metadata(&path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(CliError::usage(format!("{}: not a regular file", path.display())))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CliError::usage(format!("{}: {e}", path.display()))),
+    }
     let file = match std::fs::File::open(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -190,6 +199,9 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         let mut message = e.to_string();
         if flags.region.is_some() {
             message = message.replace(REGION, "--region");
+        }
+        if flags.profile.is_some() {
+            message = message.replace(PROFILE, "--profile");
         }
         if flags.secret_id.is_some() {
             message = message

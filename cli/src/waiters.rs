@@ -55,7 +55,7 @@ impl TccliWaiter {
         let timeout = seconds("timeout", 180.0)?;
         // A floor, so that `"interval": 0` polls, not floods.
         let interval = seconds("interval", 5.0)?.min(timeout).max(MIN_INTERVAL);
-        let filter = Filter::compile(&expression)?;
+        let filter = Filter::compile(&expression, "--waiter")?;
         Ok(TccliWaiter {
             expression,
             filter,

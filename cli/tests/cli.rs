@@ -376,6 +376,42 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
         );
         assert_eq!(stderr(&out).lines().count(), 1, "one line: {}", show(&out));
     }
+    // An expression deep enough to overflow the JMESPath crate's stack.
+    let deep = format!("{}a{}", "(".repeat(300), ")".repeat(300));
+    let out = tcloud_in(home.path(), &[], &["cvm", "DescribeInstances", "--filter", &deep]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(stderr(&out).starts_with("tcloud: --filter: the expression has 300 operators; at most 256"));
+
+    // A secret that is not UTF-8 is refused without being shown.
+    {
+        use std::os::unix::ffi::OsStringExt;
+        let key = std::ffi::OsString::from_vec(b"not-utf8-secret-\xff".to_vec());
+        let mut command = command(&tcloud(), home.path());
+        command.args(["cvm", "DescribeInstances", "--secretKey"]).arg(key);
+        let out = output(command).await;
+        assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+        assert_eq!(stderr(&out).trim(), "tcloud: argument 4 is not UTF-8");
+    }
+
+    // A configure file that is a FIFO is refused, not waited on.
+    let fifo_home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(fifo_home.path().join(".tccli")).unwrap();
+    let fifo = fifo_home.path().join(".tccli/default.configure");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut all = vec!["cvm", "DescribeInstances"];
+    all.extend(base);
+    let out = tcloud_in(fifo_home.path(), &[], &all).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        stderr(&out).contains("default.configure: not a regular file"),
+        "{}",
+        show(&out)
+    );
+
     // A token without the keys it belongs to.
     let out = tcloud_in(
         home.path(),

@@ -149,18 +149,38 @@ fn read_small(path: &Path) -> Result<String, CredentialsError> {
 }
 
 /// The UTF-8 text of `path`, refused unread when longer than `max` bytes
-/// (`what` names what the file should be).
+/// (`what` names what the file should be) or when it is not a regular file:
+/// a FIFO would block the open and a device (`/dev/zero`) never end.
 pub(crate) fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, CredentialsError> {
+    use std::io::Read;
     let error =
         |e: std::io::Error| CredentialsError::with_source(format!("cannot read {}", path.display()), e);
-    let size = std::fs::metadata(path).map_err(error)?.len();
-    if size > max {
+    let meta = std::fs::metadata(path).map_err(error)?;
+    if !meta.is_file() {
         return Err(CredentialsError::new(format!(
-            "{} is {size} bytes, more than {what} can be ({max})",
+            "{} is not a regular file, as {what} must be",
             path.display()
         )));
     }
-    let bytes = std::fs::read(path).map_err(error)?;
+    let too_big = |size: u64| {
+        CredentialsError::new(format!(
+            "{} is {size} bytes, more than {what} can be ({max})",
+            path.display()
+        ))
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    // Bounded by reading too: the file may grow between the two steps.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(error)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(error)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
     String::from_utf8(bytes).map_err(|e| {
         CredentialsError::new(format!(
             "{}: not UTF-8 text (byte {})",
@@ -324,6 +344,21 @@ mod tests {
     fn ini(text: &str, profile: &str) -> Result<Option<Credentials>, String> {
         credentials_from_ini(Path::new("/h/.tencentcloud/credentials"), text, profile)
             .map_err(|e| e.to_string())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_a_fifo_or_a_directory_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo (coreutils) failed");
+        for path in [device, fifo, dir.path().to_path_buf()] {
+            let err = read_small(&path).unwrap_err().to_string();
+            assert!(err.contains("is not a regular file"), "{}: {err}", path.display());
+        }
     }
 
     #[test]
