@@ -197,7 +197,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 let names: Vec<String> = OPTIONS.iter().map(|(n, _)| n.to_string()).collect();
                 return Err(CliError::usage(format!(
                     "unknown option --{other}{}",
-                    codegen::model::suggest(other, names.iter())
+                    crate::error::suggest(other, names.iter())
                 )));
             }
         };

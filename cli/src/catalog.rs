@@ -120,7 +120,7 @@ impl Catalog {
             let names: Vec<String> = self.services().iter().map(|s| s.to_string()).collect();
             return Err(CliError::usage(format!(
                 "unknown service `{service}`{}; `tcloud help` lists them",
-                codegen::model::suggest(service, names.iter())
+                crate::error::suggest(service, names.iter())
             )));
         };
         let default = self

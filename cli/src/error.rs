@@ -104,6 +104,16 @@ impl<E: tencentcloud_runtime::ActionError + fmt::Display> From<tencentcloud_runt
     }
 }
 
+/// ` (did you mean `X`?)` for the candidate nearest to `wanted`, or
+/// nothing. A name longer than any real one gets no suggestion: the edit
+/// distance to each candidate costs the product of their lengths.
+pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -> String {
+    if wanted.len() > 128 {
+        return String::new();
+    }
+    codegen::model::suggest(wanted, candidates)
+}
+
 /// How much of one message part is shown: a server's 10 MB message is not
 /// a line to print.
 const MAX_SHOWN_CHARS: usize = 2048;

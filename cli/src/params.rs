@@ -32,7 +32,7 @@ fn unknown(input: &Object, name: &str) -> CliError {
         "UnknownParameter",
         format!(
             "--{name} is not a parameter of this action{}",
-            codegen::model::suggest(name, names.iter())
+            crate::error::suggest(name, names.iter())
         ),
     )
 }

@@ -84,7 +84,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
             "`{}` has no action `{}`{}; `tcloud {} help` lists them",
             service.name,
             args.action,
-            codegen::model::suggest(&args.action, names.iter()),
+            crate::error::suggest(&args.action, names.iter()),
             service.name
         )));
     };
