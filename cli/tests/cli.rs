@@ -362,6 +362,27 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
             &["cvm", "DescribeInstances", "--output", "yaml"],
             "tcloud: unknown output format `yaml`",
         ),
+        (
+            &["cvm", "DescribeInstances", "--wait-timeout", "5"],
+            "tcloud: --wait-timeout bounds --wait",
+        ),
+        (
+            &["cvm", "DescribeInstances", "--language", "en\nx"],
+            "tcloud: invalid language",
+        ),
+        (
+            &[
+                "cvm",
+                "DescribeInstances",
+                "--cli-input-json",
+                "file://~/absent.json",
+            ],
+            "tcloud: --cli-input-json /",
+        ),
+        (
+            &["cvm\u{1b}[2J", "DescribeInstances"],
+            "tcloud: unknown service `cvm\\u{1b}[2J`",
+        ),
     ];
     for (args, message) in cases {
         let mut all = args.to_vec();
