@@ -383,6 +383,10 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
             &["cvm\u{1b}[2J", "DescribeInstances"],
             "tcloud: unknown service `cvm\\u{1b}[2J`",
         ),
+        (
+            &["cvm", "DescribeInstances", "--region", "ap guangzhou"],
+            "tcloud: --region is malformed",
+        ),
     ];
     for (args, message) in cases {
         let mut all = args.to_vec();
