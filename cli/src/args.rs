@@ -172,8 +172,12 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             continue;
         }
         let (name, value) = option(rest, &mut i)?;
-        let value = value.ok_or_else(|| CliError::usage(format!("--{name} needs a value")))?;
+        // An unknown option is named as such, even one tccli takes without
+        // a value (`--use-cvm-role`).
+        let needed =
+            |value: Option<String>| value.ok_or_else(|| CliError::usage(format!("--{name} needs a value")));
         if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            let value = needed(value)?;
             parsed.params.push((name, value));
             continue;
         }
@@ -201,7 +205,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 )));
             }
         };
-        if slot.replace(value).is_some() {
+        if slot.replace(needed(value)?).is_some() {
             return Err(CliError::usage(format!("--{name} is given twice")));
         }
     }
@@ -284,6 +288,10 @@ mod tests {
             "tcloud: unknown option --regoin (did you mean `region`?)"
         );
         assert_eq!(err(&["cvm", "X", "--region"]), "tcloud: --region needs a value");
+        assert_eq!(
+            err(&["cvm", "X", "--use-cvm-role"]),
+            "tcloud: unknown option --use-cvm-role"
+        );
         assert_eq!(
             err(&["cvm", "X", "--region", "a", "--region", "b"]),
             "tcloud: --region is given twice"
