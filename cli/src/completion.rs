@@ -136,7 +136,7 @@ fn after_action(catalog: &Catalog, service: &str, action: &str, given: &[String]
 
 /// The profiles of `~/.tccli`.
 fn profiles() -> Vec<String> {
-    let Some(home) = crate::run::home() else {
+    let Some(home) = tencentcloud_runtime::Env::process().home() else {
         return Vec::new();
     };
     let Ok(dir) = std::fs::read_dir(home.join(".tccli")) else {

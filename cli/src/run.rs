@@ -3,7 +3,6 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use serde_json::Value;
 use tencentcloud_runtime::{CallOptions, Client};
@@ -143,15 +142,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
     let wait_deadline = args
         .wait_timeout
         .as_deref()
-        .map(|s| {
-            s.parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    CliError::usage(format!("--wait-timeout takes seconds (0 to 86400), not `{s}`"))
-                })
-        })
+        .map(|s| settings::seconds("--wait-timeout", s))
         .transpose()?;
     if action.needs_region && settings.config.region().is_none() {
         return Err(CliError::usage(format!(
@@ -164,7 +155,7 @@ fn action(catalog: &Catalog, args: ActionArgs) -> Result<Vec<u8>, CliError> {
         // The service takes this action unsigned (its proof is in the
         // request, as STS `AssumeRoleWithWebIdentity`): no credential is
         // looked up or sent.
-        unsigned(&settings.config, &model.service, &args.flags)
+        settings.config.without_signing()
     } else {
         settings.config
     };
@@ -247,31 +238,16 @@ fn inert(text: &str) -> String {
     out
 }
 
-/// `config`'s region, endpoint for `service`, language and timeout, unsigned.
-fn unsigned(
-    config: &tencentcloud_runtime::Config,
-    service: &str,
-    flags: &settings::Flags,
-) -> tencentcloud_runtime::Config {
-    let mut unsigned = tencentcloud_runtime::Config::unsigned()
-        .with_endpoint(config.endpoint_for(service).clone())
-        .with_timeout(config.timeout());
-    if let Some(region) = config.region() {
-        unsigned = unsigned.with_region(region);
-    }
-    if let Some(language) = &flags.language {
-        unsigned = unsigned.with_language(language.clone());
-    }
-    unsigned
-}
-
 /// `--cli-input-json`: `file://PATH`, or the JSON itself.
 fn cli_input_json(source: &str) -> Result<Value, CliError> {
     const MAX_BYTES: u64 = 64 << 20;
     let (text, from) = match source.strip_prefix("file://") {
         Some(path) => {
             // As tccli: `file://~/req.json`.
-            let path = match (path.strip_prefix("~/"), home()) {
+            let path = match (
+                path.strip_prefix("~/"),
+                tencentcloud_runtime::Env::process().home(),
+            ) {
                 (Some(rest), Some(home)) => home.join(rest),
                 _ => std::path::PathBuf::from(path),
             };
@@ -304,15 +280,6 @@ fn cli_input_json(source: &str) -> Result<Value, CliError> {
         ));
     }
     Ok(value)
-}
-
-/// The home directory: `HOME`, else `USERPROFILE`; an empty value is none.
-pub(crate) fn home() -> Option<std::path::PathBuf> {
-    ["HOME", "USERPROFILE"]
-        .iter()
-        .filter_map(std::env::var_os)
-        .find(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
 }
 
 /// Whether a `ClientToken` is left for tcloud to make.

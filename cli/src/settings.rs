@@ -78,7 +78,7 @@ pub struct Settings {
 
 /// The profile's `configure` file, if any, parsed.
 fn configure(profile: &str) -> Result<Option<(PathBuf, Value)>, CliError> {
-    let Some(home) = crate::run::home() else {
+    let Some(home) = Env::process().home() else {
         return Ok(None);
     };
     let path = home.join(".tccli").join(format!("{profile}.configure"));
@@ -233,14 +233,7 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         config = config.with_language(language.clone());
     }
     if let Some(timeout) = &flags.timeout {
-        let seconds: f64 = timeout
-            .parse()
-            .ok()
-            .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-            .ok_or_else(|| {
-                CliError::usage(format!("--timeout takes seconds (0 to 86400), not `{timeout}`"))
-            })?;
-        config = config.with_timeout(Duration::from_secs_f64(seconds));
+        config = config.with_timeout(seconds("--timeout", timeout)?);
     }
     let output = flags.output.clone().or_else(|| {
         conf_value
@@ -258,4 +251,13 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
         format,
         version,
     })
+}
+
+/// A flag's value in seconds: more than 0, at most a day.
+pub fn seconds(flag: &str, text: &str) -> Result<Duration, CliError> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| CliError::usage(format!("{flag} takes seconds (0 to 86400), not `{text}`")))
 }

@@ -91,6 +91,17 @@ impl Config {
         config
     }
 
+    /// This configuration with its calls unsigned, as [`Config::unsigned`]
+    /// makes them: its credential is dropped, every other setting (region,
+    /// endpoints, timeouts, retries, interceptors) kept. For a program
+    /// configured once that calls an unsigned action too.
+    pub fn without_signing(mut self) -> Self {
+        self.credentials = None;
+        self.provider = Arc::new(NoCredentials);
+        self.signed = false;
+        self
+    }
+
     /// Whether calls are signed; see [`Config::unsigned`].
     pub fn is_signed(&self) -> bool {
         self.signed
@@ -435,6 +446,24 @@ impl fmt::Display for AndList<'_> {
 mod tests {
     use super::*;
     use crate::SecretKey;
+
+    #[test]
+    fn without_signing_drops_the_credential_and_keeps_every_setting() {
+        let endpoint = Endpoint::custom("http://127.0.0.1:9000").unwrap();
+        let config = Config::new(Credentials::new("AKID1", SecretKey::new("k")))
+            .with_region("ap-guangzhou")
+            .with_language("en-US")
+            .with_timeout(Duration::from_secs(7))
+            .with_service_endpoint("sts", endpoint.clone())
+            .without_signing();
+        assert!(!config.is_signed());
+        assert!(config.credentials().is_none());
+        assert_eq!(config.region(), Some("ap-guangzhou"));
+        assert_eq!(config.language(), Some("en-US"));
+        assert_eq!(config.timeout(), Duration::from_secs(7));
+        assert!(*config.endpoint_for("sts") == endpoint);
+        assert!(config.validate().is_ok());
+    }
 
     #[test]
     fn and_list() {

@@ -74,8 +74,9 @@ impl Env {
         found
     }
 
-    /// The home directory: `HOME`, else `USERPROFILE` (Windows).
-    pub(crate) fn home(&self) -> Option<PathBuf> {
+    /// The home directory: `HOME`, else `USERPROFILE` (Windows); a blank
+    /// value is none.
+    pub fn home(&self) -> Option<PathBuf> {
         self.get("HOME")
             .or_else(|| self.get("USERPROFILE"))
             .map(PathBuf::from)
