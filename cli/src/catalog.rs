@@ -148,8 +148,7 @@ impl Catalog {
 
     /// The description's JSON text, inflated (`{"api": .., "rules": ..}`).
     pub fn text(&self, service: &str, version: Option<&str>) -> Result<Vec<u8>, CliError> {
-        let ((entry, _), _) = self.entry(service, version)?;
-        entry.inflate().map_err(CliError::internal)
+        Ok(self.inflate(service, version)?.text)
     }
 
     /// [`Catalog::load`] for one action: the model holds that action, the
@@ -164,13 +163,12 @@ impl Catalog {
         version: Option<&str>,
         action: &str,
     ) -> Result<Service, CliError> {
-        let ((entry, origin), wanted) = self.entry(service, version)?;
-        let text = entry.inflate().map_err(CliError::internal)?;
-        let broken = |e: String| CliError::internal(format!("embedded description {service}/{wanted}: {e}"));
-        let parts: Parts = serde_json::from_slice(&text).map_err(|e| broken(e.to_string()))?;
+        let inflated = self.inflate(service, version)?;
+        let broken = |e: String| inflated.broken(e);
+        let parts = inflated.parts()?;
         let scanned: ScannedApi = serde_json::from_str(parts.api.get()).map_err(|e| broken(e.to_string()))?;
         if !scanned.actions.contains_key(action) {
-            return self.load(service, version);
+            return Ok(inflated.service(whole_model(&parts).map_err(broken)?));
         }
         let mut rules = codegen::parse_rules(parts.rules.map_or(EMPTY_RULES, RawValue::get))
             .map_err(|e| broken(e.to_string()))?;
@@ -218,30 +216,64 @@ impl Catalog {
         let errors = codegen::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
         let model = codegen::model::build(&api, &errors, &rules, waiters.as_ref())
             .map_err(|e| broken(e.to_string()))?;
-        Ok(Service {
-            name: service.to_owned(),
-            origin: *origin,
-            model,
-        })
+        Ok(inflated.service(model))
     }
 
     /// Inflates and models `service` at `version` (as [`Catalog::text`]).
     pub fn load(&self, service: &str, version: Option<&str>) -> Result<Service, CliError> {
-        let ((entry, origin), wanted) = self.entry(service, version)?;
-        let text = entry.inflate().map_err(CliError::internal)?;
-        let broken = |e: String| CliError::internal(format!("embedded description {service}/{wanted}: {e}"));
-        let parts: Parts = serde_json::from_slice(&text).map_err(|e| broken(e.to_string()))?;
-        let model = codegen::model_from_texts(
-            parts.api.get(),
-            EMPTY_ERRORS,
-            parts.rules.map_or(EMPTY_RULES, RawValue::get),
-            parts.waiters.map(RawValue::get),
-        )
-        .map_err(|e| broken(e.to_string()))?;
-        Ok(Service {
-            name: service.to_owned(),
+        let inflated = self.inflate(service, version)?;
+        let model = whole_model(&inflated.parts()?).map_err(|e| inflated.broken(e))?;
+        Ok(inflated.service(model))
+    }
+
+    fn inflate(&self, service: &str, version: Option<&str>) -> Result<Inflated, CliError> {
+        let ((entry, origin), version) = self.entry(service, version)?;
+        Ok(Inflated {
+            text: entry.inflate().map_err(CliError::internal)?,
+            service: service.to_owned(),
+            version,
             origin: *origin,
-            model,
         })
     }
+}
+
+/// One entry, inflated, with what messages and the model's service need.
+struct Inflated {
+    text: Vec<u8>,
+    service: String,
+    version: String,
+    origin: Origin,
+}
+
+impl Inflated {
+    fn parts(&self) -> Result<Parts<'_>, CliError> {
+        serde_json::from_slice(&self.text).map_err(|e| self.broken(e.to_string()))
+    }
+
+    /// An embedded description that does not read: a bug of the build.
+    fn broken(&self, problem: String) -> CliError {
+        CliError::internal(format!(
+            "embedded description {}/{}: {problem}",
+            self.service, self.version
+        ))
+    }
+
+    fn service(&self, model: Model) -> Service {
+        Service {
+            name: self.service.clone(),
+            origin: self.origin,
+            model,
+        }
+    }
+}
+
+/// Every action and object of the description modelled.
+fn whole_model(parts: &Parts) -> Result<Model, String> {
+    codegen::model_from_texts(
+        parts.api.get(),
+        EMPTY_ERRORS,
+        parts.rules.map_or(EMPTY_RULES, RawValue::get),
+        parts.waiters.map(RawValue::get),
+    )
+    .map_err(|e| e.to_string())
 }
