@@ -11,7 +11,7 @@
 use crate::args::OPTIONS;
 use crate::catalog::Catalog;
 use crate::error::CliError;
-use crate::waiters::kebab;
+use crate::waiters::cli_name;
 
 const BASH: &str = r#"# tcloud completion for bash: source this file, or install it as
 # /etc/bash_completion.d/tcloud.
@@ -96,7 +96,7 @@ fn after_action(catalog: &Catalog, service: &str, action: &str, given: &[String]
     let model = &service.model;
     match given.last().map(String::as_str) {
         Some("--output") => return ["json", "table", "text"].map(String::from).to_vec(),
-        Some("--wait") => return model.waiters.iter().map(|w| kebab(&w.name)).collect(),
+        Some("--wait") => return model.waiters.iter().map(cli_name).collect(),
         Some("--version") => {
             return catalog
                 .versions(&service.name)

@@ -9,7 +9,7 @@ use crate::args::OPTIONS;
 use crate::catalog::{Catalog, Origin, Service};
 use crate::output::Node;
 use crate::params::shape;
-use crate::waiters::kebab;
+use crate::waiters::cli_name;
 
 pub fn usage(catalog: &Catalog) -> String {
     let mut out = String::from(
@@ -64,7 +64,7 @@ pub fn service(catalog: &Catalog, service: &Service) -> String {
     if !model.waiters.is_empty() {
         let _ = writeln!(out, "\nWaiters (--wait NAME):");
         for w in &model.waiters {
-            let _ = writeln!(out, "  {:<27} {}", kebab(&w.name), first_line(&w.documentation));
+            let _ = writeln!(out, "  {:<27} {}", cli_name(w), first_line(&w.documentation));
         }
     }
     out

@@ -102,29 +102,23 @@ impl TccliWaiter {
     }
 }
 
-/// `instances-running` for `InstancesRunning`.
-pub fn kebab(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// The waiter's name on the command line: `instances-running` for the
+/// SDK's `wait_until_instances_running`, so that the two always agree.
+pub fn cli_name(waiter: &Waiter) -> String {
+    let method = &waiter.method;
+    method
+        .strip_prefix("wait_until_")
+        .unwrap_or(method)
+        .replace('_', "-")
 }
 
 /// The waiter `name` (kebab or as declared) of the service.
 pub fn find<'m>(waiters: &'m [Waiter], name: &str) -> Result<&'m Waiter, CliError> {
     waiters
         .iter()
-        .find(|w| kebab(&w.name) == name || w.name == name)
+        .find(|w| cli_name(w) == name || w.name == name)
         .ok_or_else(|| {
-            let names: Vec<String> = waiters.iter().map(|w| kebab(&w.name)).collect();
+            let names: Vec<String> = waiters.iter().map(cli_name).collect();
             if names.is_empty() {
                 CliError::usage(format!("--wait {name}: this service declares no waiters"))
             } else {
@@ -161,7 +155,7 @@ pub fn ids(waiter: &Waiter, request: &Value, answer: &Value) -> Result<Vec<Strin
         // The call was made: a failed command, not a refused one.
         _ => Err(CliError::call(format!(
             "--wait {}: no ids to wait for; give --{}",
-            kebab(&waiter.name),
+            cli_name(waiter),
             waiter.ids_input
         ))),
     }
@@ -236,7 +230,7 @@ fn spec_of(waiter: &Waiter) -> &'static WaiterSpec {
         })
         .collect();
     Box::leak(Box::new(WaiterSpec {
-        name: leak(&kebab(&waiter.name)),
+        name: leak(&cli_name(waiter)),
         action: leak(&waiter.action),
         min_delay: Duration::from_secs(waiter.min_delay),
         max_delay: Duration::from_secs(waiter.max_delay),
