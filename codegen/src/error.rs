@@ -1,65 +1,6 @@
-//! Spec problems, each naming the file and JSON path where it was found.
+//! Failure to load or generate.
 
-use std::fmt;
-
-/// One problem in the spec.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError {
-    /// `api.json`, `errors.json` or `rules.json`.
-    pub file: String,
-    /// JSON path inside the file, e.g. `objects.StartInstancesRequest.members[0].member`.
-    pub path: String,
-    pub message: String,
-}
-
-impl SpecError {
-    /// `path: message`, or the message alone: for callers that name the file
-    /// themselves (the file the spec was made from, say).
-    pub fn path_and_message(&self) -> String {
-        if self.path.is_empty() {
-            self.message.clone()
-        } else {
-            format!("{}: {}", self.path, self.message)
-        }
-    }
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(f, "{}: {}: {}", self.file, self.path, self.message)
-        }
-    }
-}
-
-/// Every problem found in one pass over the spec.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecErrors(pub Vec<SpecError>);
-
-impl fmt::Display for SpecErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.0.len();
-        writeln!(
-            f,
-            "the spec has {count} problem{}:",
-            if count == 1 { "" } else { "s" }
-        )?;
-        for problem in &self.0 {
-            writeln!(f, "  {problem}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SpecErrors {}
-
-impl From<SpecError> for SpecErrors {
-    fn from(e: SpecError) -> Self {
-        SpecErrors(vec![e])
-    }
-}
+pub use tencentcloud_model::{SpecError, SpecErrors};
 
 /// Failure to load or generate.
 #[derive(Debug, thiserror::Error)]
@@ -71,4 +12,13 @@ pub enum Error {
     /// The generator produced tokens that do not parse: a generator bug.
     #[error("generated {file} does not parse as Rust: {message}")]
     Generated { file: String, message: String },
+}
+
+impl From<tencentcloud_model::LoadError> for Error {
+    fn from(e: tencentcloud_model::LoadError) -> Self {
+        match e {
+            tencentcloud_model::LoadError::Read { path, source } => Error::Read { path, source },
+            tencentcloud_model::LoadError::Spec(errors) => Error::Spec(errors),
+        }
+    }
 }

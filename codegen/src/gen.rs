@@ -9,7 +9,9 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::Error;
-use crate::model::{Action, ErrorCode, Leaf, Member, Model, Object, Scalar, REQUEST_ID};
+use tencentcloud_model::model::{Action, ErrorCode, Leaf, Member, Object, Scalar, REQUEST_ID};
+
+use crate::rust::RustModel as Model;
 
 /// One generated file, relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,9 +132,9 @@ fn mod_file(model: &Model, layout: Layout) -> TokenStream {
     let macro_doc = doc(&macro_doc);
     let entries = model.actions.iter().map(|action| {
         let name = ident(&action.name);
-        let input = ident(&action.input_type);
-        let output = ident(&action.output_type);
-        let method = ident(&action.method);
+        let input = ident(model.input_type(action));
+        let output = ident(model.output_type(action));
+        let method = ident(model.method(action));
         quote!(#name: #input => #output, #method;)
     });
     let paginated = model
@@ -182,7 +184,7 @@ fn types_file(model: &Model) -> TokenStream {
 }
 
 fn object_tokens(model: &Model, object: &Object) -> TokenStream {
-    let name = ident(&object.rust_name);
+    let name = ident(model.type_name(&object.name));
     let mut docs = String::new();
     if !object.document.trim().is_empty() {
         docs.push_str(&prose(&object.document));
@@ -191,7 +193,7 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
     docs.push_str(&format!("Wire object `{}`.", object.name));
     let docs = doc(&docs);
     let fields = object.members.iter().map(|m| field_tokens(model, object, m));
-    let validate = object.in_input.then(|| validate_tokens(object));
+    let validate = object.in_input.then(|| validate_tokens(model, object));
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -212,8 +214,7 @@ pub(crate) fn leaf_type(model: &Model, leaf: &Leaf) -> TokenStream {
         Leaf::Scalar(Scalar::F64) => quote!(f64),
         Leaf::Scalar(Scalar::Bool) => quote!(bool),
         Leaf::Object(name) => {
-            let rust = model.object(name).map(|o| o.rust_name.as_str()).unwrap_or(name);
-            let rust = ident(rust);
+            let rust = ident(model.type_name(name));
             quote!(#rust)
         }
     }
@@ -223,7 +224,7 @@ fn member_type(model: &Model, m: &Member) -> TokenStream {
     let leaf = leaf_type(model, &m.ty.leaf);
     let inner = if m.ty.list {
         quote!(Vec<#leaf>)
-    } else if m.boxed {
+    } else if m.recursive {
         quote!(Box<#leaf>)
     } else {
         leaf
@@ -244,8 +245,7 @@ fn field_doc(model: &Model, m: &Member) -> String {
     let leaf = match &m.ty.leaf {
         Leaf::Scalar(s) => s.describe().to_string(),
         Leaf::Object(name) => {
-            let rust = model.object(name).map(|o| o.rust_name.as_str()).unwrap_or(name);
-            format!("[`{rust}`]")
+            format!("[`{}`]", model.type_name(name))
         }
     };
     let ty = if m.ty.list {
@@ -290,7 +290,7 @@ fn needs_lenient(m: &Member) -> bool {
 }
 
 fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
-    let name = ident(&m.rust_name);
+    let name = ident(model.field(object, m));
     let ty = member_type(model, m);
     let docs = doc(&field_doc(model, m));
     let wire = &m.wire_name;
@@ -332,19 +332,16 @@ fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
 
 /// Patterns live in a `static` inside `validate`, named after the member's
 /// Rust name, which is unique within its object.
-fn pattern_static(m: &Member) -> Ident {
-    format_ident!(
-        "{}_PATTERN",
-        m.rust_name.trim_start_matches("r#").to_ascii_uppercase()
-    )
+fn pattern_static(field: &str) -> Ident {
+    format_ident!("{}_PATTERN", field.trim_start_matches("r#").to_ascii_uppercase())
 }
 
-fn validate_tokens(object: &Object) -> TokenStream {
-    let name = ident(&object.rust_name);
+fn validate_tokens(model: &Model, object: &Object) -> TokenStream {
+    let name = ident(model.type_name(&object.name));
     let mut statics = Vec::new();
     let mut checks = Vec::new();
     for m in &object.members {
-        let field = ident(&m.rust_name);
+        let field = ident(model.field(object, m));
         let wire = &m.wire_name;
         let rule = m.rule.clone().unwrap_or_default();
         // Checks on the value itself, with `value` bound to a reference to it.
@@ -372,7 +369,7 @@ fn validate_tokens(object: &Object) -> TokenStream {
         }
         let mut item_checks = Vec::new();
         if let Some(pattern) = &rule.pattern {
-            let stat = pattern_static(m);
+            let stat = pattern_static(model.field(object, m));
             statics.push(quote! {
                 static #stat: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(#pattern);
             });
@@ -384,7 +381,7 @@ fn validate_tokens(object: &Object) -> TokenStream {
             item_checks.push(quote!(v.range(*item, #min, #max);));
         }
         if let Leaf::Object(_) = m.ty.leaf {
-            if m.boxed && !m.ty.list {
+            if m.recursive && !m.ty.list {
                 item_checks.push(quote!(v.nested(&**item);));
             } else {
                 item_checks.push(quote!(v.nested(item);));
@@ -452,7 +449,7 @@ fn opt_i64(value: Option<i64>) -> TokenStream {
 // ---------------------------------------------------------------- errors.rs
 
 fn errors_file(model: &Model) -> TokenStream {
-    let enums = model.actions.iter().map(action_error_enum);
+    let enums = model.actions.iter().map(|action| action_error_enum(model, action));
     quote! {
         //! One error enum per action; the codes every service shares are the
         //! runtime's [`CommonErrorCode`].
@@ -475,19 +472,20 @@ fn code_doc(code: &ErrorCode) -> TokenStream {
     doc(&text)
 }
 
-fn action_error_enum(action: &Action) -> TokenStream {
-    let name = ident(&action.error_enum);
+fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
+    let error_enum = model.error_enum(action);
+    let name = ident(error_enum);
     let docs = doc(&format!(
         "An error the service returned for `{}`.\n\nEach code the spec documents for this action has a variant; codes any action may return are in [`{}::Common`]; any other code is kept in [`{}::Unknown`], so a code the service adds later never breaks this client.",
-        action.name, action.error_enum, action.error_enum
+        action.name, error_enum, error_enum
     ));
     let variants = action.errors.iter().map(|c| {
         let docs = code_doc(c);
-        let v = ident(&c.variant);
+        let v = ident(model.variant(action, c));
         quote!(#docs #v(ServiceError),)
     });
     let from_arms = action.errors.iter().map(|c| {
-        let v = ident(&c.variant);
+        let v = ident(model.variant(action, c));
         let s = &c.code;
         quote!(#s => Self::#v(error),)
     });
@@ -507,7 +505,7 @@ fn action_error_enum(action: &Action) -> TokenStream {
             }
         }
     };
-    let variant_idents: Vec<Ident> = action.errors.iter().map(|c| ident(&c.variant)).collect();
+    let variant_idents: Vec<Ident> = action.errors.iter().map(|c| ident(model.variant(action, c))).collect();
     let documented = if variant_idents.is_empty() {
         quote!()
     } else {
@@ -593,9 +591,9 @@ fn client_file(model: &Model) -> TokenStream {
     let service = &model.service;
     let version = &model.api_version;
     let impls = model.actions.iter().map(|action| {
-        let input = ident(&action.input_type);
-        let output = ident(&action.output_type);
-        let error = ident(&action.error_enum);
+        let input = ident(model.input_type(action));
+        let output = ident(model.output_type(action));
+        let error = ident(model.error_enum(action));
         let name = &action.name;
         let needs_region = action.needs_region;
         let read_only = action.read_only;
@@ -605,7 +603,7 @@ fn client_file(model: &Model) -> TokenStream {
             )
         });
         let client_token = client_token_member(model, action).map(|member| {
-            let field = ident(&member.rust_name);
+            let field = ident(model.field_of(&action.input, &member.wire_name));
             let value = if member.optional {
                 quote!(self.#field.as_deref())
             } else {
@@ -636,10 +634,10 @@ fn client_file(model: &Model) -> TokenStream {
         }
     });
     let methods = model.actions.iter().map(|action| {
-        let method = ident(&action.method);
-        let input = ident(&action.input_type);
-        let output = ident(&action.output_type);
-        let error = ident(&action.error_enum);
+        let method = ident(model.method(action));
+        let input = ident(model.input_type(action));
+        let output = ident(model.output_type(action));
+        let error = ident(model.error_enum(action));
         let mut text = action.title.trim().to_string();
         if !text.ends_with('.') {
             text.push('.');
@@ -656,7 +654,9 @@ fn client_file(model: &Model) -> TokenStream {
         }
         text.push_str(&format!(
             "\n\nWire action `{}`, version {version}. Errors: [`{}`](super::errors::{}).",
-            action.name, action.error_enum, action.error_enum
+            action.name,
+            model.error_enum(action),
+            model.error_enum(action)
         ));
         let docs = doc(&text);
         quote! {

@@ -1,20 +1,22 @@
 //! Paginators: the runtime's paging traits implemented for every action
-//! that pages (see [`crate::paging`]), and a `<action>_paginator` method each.
+//! that pages (see [`tencentcloud_model::paging`]), and a `<action>_paginator` method each.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use tencentcloud_model::model::{Action, Leaf, Member, Object, Scalar};
+use tencentcloud_model::paging::{Paging, PagingStyle};
+
 use crate::gen::{doc, ident, leaf_type};
-use crate::model::{Action, Leaf, Member, Model, Object, Scalar};
-use crate::paging::{Paging, PagingStyle};
+use crate::rust::RustModel as Model;
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
     object.member(wire).expect("paging members come from the object")
 }
 
-/// `Option<i64>` from the integer member `m` of `base`.
-fn int_get(base: TokenStream, m: &Member) -> TokenStream {
-    let field = ident(&m.rust_name);
+/// `Option<i64>` from the integer member `m` (field `field`) of `base`.
+fn int_get(base: TokenStream, field: &str, m: &Member) -> TokenStream {
+    let field = ident(field);
     let unsigned = m.ty.leaf == Leaf::Scalar(Scalar::U64);
     match (m.optional, unsigned) {
         (true, false) => quote!(#base.#field),
@@ -24,9 +26,9 @@ fn int_get(base: TokenStream, m: &Member) -> TokenStream {
     }
 }
 
-/// Sets the integer member `m` of `self` to the `i64` named `value`.
-fn int_set(m: &Member, value: TokenStream) -> TokenStream {
-    let field = ident(&m.rust_name);
+/// Sets the integer member `m` (field `field`) of `self` to the `i64` named `value`.
+fn int_set(field: &str, m: &Member, value: TokenStream) -> TokenStream {
+    let field = ident(field);
     let converted = if m.ty.leaf == Leaf::Scalar(Scalar::U64) {
         quote!(u64::try_from(#value).unwrap_or(0))
     } else {
@@ -42,9 +44,9 @@ fn int_set(m: &Member, value: TokenStream) -> TokenStream {
 fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
     let input_object = model.object(&action.input).expect("input exists");
     let output_object = model.object(&action.output).expect("output exists");
-    let input = ident(&action.input_type);
+    let input = ident(model.input_type(action));
     let items = member(output_object, &paging.items);
-    let items_field = ident(&items.rust_name);
+    let items_field = ident(model.field(output_object, items));
     let item_type = match &items.ty.leaf {
         Leaf::Object(_) => {
             let leaf = leaf_type(model, &items.ty.leaf);
@@ -66,7 +68,10 @@ fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
     };
     let size = paging.page_size.as_deref().map(|wire| member(input_object, wire));
     let (size_get, size_set) = match size {
-        Some(m) => (int_get(quote!(self), m), int_set(m, quote!(size))),
+        Some(m) => {
+            let field = model.field(input_object, m);
+            (int_get(quote!(self), field, m), int_set(field, m, quote!(size)))
+        }
         // Nothing to set: the service's default size applies.
         None => (quote!(None), quote!(let _ = size;)),
     };
@@ -81,9 +86,10 @@ fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
                 output_object,
                 paging.total_count.as_deref().expect("offset style"),
             );
-            let offset_get = int_get(quote!(self), offset);
-            let offset_set = int_set(offset, quote!(offset));
-            let total_get = int_get(quote!(response), total);
+            let offset_field = model.field(input_object, offset);
+            let offset_get = int_get(quote!(self), offset_field, offset);
+            let offset_set = int_set(offset_field, offset, quote!(offset));
+            let total_get = int_get(quote!(response), model.field(output_object, total), total);
             quote! {
                 // A deprecated Offset or TotalCount (vod's DescribeRoundPlays) still pages.
                 #[allow(deprecated)]
@@ -104,8 +110,8 @@ fn impls(model: &Model, action: &Action, paging: &Paging) -> TokenStream {
             let wire = paging.token.as_deref().expect("token style");
             let token_in = member(input_object, wire);
             let token_out = member(output_object, wire);
-            let field_in = ident(&token_in.rust_name);
-            let field_out = ident(&token_out.rust_name);
+            let field_in = ident(model.field(input_object, token_in));
+            let field_out = ident(model.field(output_object, token_out));
             let set = if token_in.optional {
                 quote!(self.#field_in = token;)
             } else {
@@ -165,9 +171,9 @@ pub fn paging_impls(model: &Model) -> TokenStream {
 pub fn paginator_methods(model: &Model) -> TokenStream {
     let all = model.actions.iter().filter_map(|action| {
         let paging = action.paging.as_ref()?;
-        let method = ident(&format!("{}_paginator", action.method));
-        let call = &action.method;
-        let input = ident(&action.input_type);
+        let call = model.method(action);
+        let method = ident(&format!("{call}_paginator"));
+        let input = ident(model.input_type(action));
         let size = match (&paging.page_size, paging.max_page_size) {
             (Some(member), Some(max)) => format!("{max} per page unless the request's `{member}` says otherwise"),
             (Some(member), None) => format!("the service's default page size unless the request's `{member}` says otherwise"),

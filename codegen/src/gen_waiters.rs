@@ -5,10 +5,12 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use tencentcloud_model::model::{Leaf, Member, Object};
+use tencentcloud_model::spec::{AcceptorState, Comparator};
+use tencentcloud_model::waiters::{PathRef, Waiter};
+
 use crate::gen::{doc, ident};
-use crate::model::{Leaf, Member, Model, Object};
-use crate::spec::{AcceptorState, Comparator};
-use crate::waiters::{PathRef, Waiter};
+use crate::rust::RustModel as Model;
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
     object.member(wire).expect("waiter members were checked")
@@ -25,7 +27,7 @@ enum Read {
 /// The value at `chain` from `base` (a place of type `object`).
 fn read(model: &Model, object: &Object, base: TokenStream, chain: &[String]) -> Read {
     let m = member(object, &chain[0]);
-    let field = ident(&m.rust_name);
+    let field = ident(model.field(object, m));
     if chain.len() == 1 {
         return if m.optional {
             Read::Maybe(quote!(#base.#field.as_ref().map(|v| v.to_string())))
@@ -69,8 +71,9 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
     let item_object = model.object(item_name).expect("checked");
     let key = member(item_object, &waiter.key);
 
-    let spec_name = format_ident!("{}", waiter.static_name);
-    let observe = format_ident!("observe_{}", waiter.static_name.to_ascii_lowercase());
+    let static_name = model.waiter_static(waiter);
+    let spec_name = format_ident!("{}", static_name);
+    let observe = format_ident!("observe_{}", static_name.to_ascii_lowercase());
     let name = &waiter.name;
     let action_name = &waiter.action;
     let (min, max, deadline) = (
@@ -114,13 +117,13 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
             }
         }
     });
-    let items_field = ident(&items.rust_name);
+    let items_field = ident(model.field(output_object, items));
     let iter = if items.optional {
         quote!(response.#items_field.iter().flatten())
     } else {
         quote!(response.#items_field.iter())
     };
-    let key_field = ident(&key.rust_name);
+    let key_field = ident(model.field(item_object, key));
     let key_value = if key.optional {
         quote!(item.#key_field.clone().unwrap_or_default())
     } else {
@@ -134,7 +137,7 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
         .root_paths
         .iter()
         .map(|chain| value(model, output_object, quote!(response), chain));
-    let output = ident(&action.output_type);
+    let output = ident(model.output_type(action));
     let statics = quote! {
         static #spec_name: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
             name: #name,
@@ -155,12 +158,13 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
         }
     };
 
-    let method = ident(&waiter.method);
-    let call = ident(&action.method);
-    let input = ident(&action.input_type);
-    let error = ident(&action.error_enum);
+    let method = ident(&model.waiter_method(waiter));
+    let call_name = model.method(action);
+    let call = ident(call_name);
+    let input = ident(model.input_type(action));
+    let error = ident(model.error_enum(action));
     let ids = member(input_object, &waiter.ids_input);
-    let ids_field = ident(&ids.rust_name);
+    let ids_field = ident(model.field(input_object, ids));
     let ids_value = if ids.optional {
         quote!(Some(#ids_field.to_vec()))
     } else {
@@ -173,7 +177,7 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
         .and_then(|p| Some((p.page_size.as_deref()?, p.max_page_size?)));
     let page_init = page.map(|(wire, size)| {
         let m = member(input_object, wire);
-        let field = ident(&m.rust_name);
+        let field = ident(model.field(input_object, m));
         // Unsuffixed: the member may be i64 or u64.
         let size = Literal::i64_unsuffixed(size);
         if m.optional {
@@ -187,8 +191,8 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
          between polls (jittered), for at most {} s unless `options` says otherwise. \
          Declared in `waiters.json` as `{name}`.",
         waiter.documentation,
-        action.method,
-        action.method,
+        call_name,
+        call_name,
         waiter.ids_input,
         waiter.min_delay,
         waiter.max_delay,

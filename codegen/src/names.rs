@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
+pub use tencentcloud_model::words::{is_identifier, title_from_action};
+
 /// Words that cannot be plain identifiers. Most become raw identifiers
 /// (`r#type`); the few that cannot be raw get a trailing underscore.
 const KEYWORDS: &[&str] = &[
@@ -87,23 +89,6 @@ fn escape(name: String) -> String {
     }
 }
 
-/// `true` for `[A-Za-z][A-Za-z0-9_]*`, the names the generator accepts.
-pub fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// `StartInstances` → "Start instances": an English title made from the name.
-pub fn title_from_action(action: &str) -> String {
-    let words = action.to_snake_case().replace('_', " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,15 +108,6 @@ mod tests {
             variant_name_separated("InvalidParameter.ValueTooLarge"),
             "InvalidParameter_ValueTooLarge"
         );
-        assert_eq!(title_from_action("StartInstances"), "Start instances");
-        assert_eq!(
-            title_from_action("DescribeInstancesStatus"),
-            "Describe instances status"
-        );
-        assert!(is_identifier("Instance_1"));
-        assert!(!is_identifier("1Instance"));
-        assert!(!is_identifier("Instance.Id"));
-        assert!(!is_identifier(""));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
 use super::{
     Action, Config, ConfigError, Credentials, CredentialsError, Error, InvalidResponseKind, RetryConfig,
-    ServiceError, ValidationError, Violation,
+    FieldPath, Problem, ServiceError, ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.
@@ -139,11 +139,11 @@ impl Client {
             if A::NEEDS_REGION && self.inner.region.is_none() {
                 let e = ValidationError {
                     violations: vec![Violation {
-                        field: "region".to_owned(),
-                        problem: format!(
+                        path: FieldPath::parse("region"),
+                        problem: Problem::Unsendable(format!(
                             "is required by {}: set TENCENTCLOUD_REGION or use Config::with_region (e.g. ap-guangzhou)",
                             A::NAME
-                        ),
+                        )),
                     }],
                 };
                 tracing::debug!(error = %e, "request refused before sending");
@@ -755,8 +755,8 @@ fn decode<R: DeserializeOwned>(raw: &str) -> Result<R, String> {
 fn unserializable(e: serde_json::Error) -> ValidationError {
     ValidationError {
         violations: vec![Violation {
-            field: String::new(),
-            problem: format!("cannot be serialized as JSON: {e}"),
+            path: FieldPath::default(),
+            problem: Problem::Unsendable(format!("cannot be serialized as JSON: {e}")),
         }],
     }
 }

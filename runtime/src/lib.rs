@@ -18,7 +18,6 @@
 mod action;
 mod client;
 mod clock;
-mod common_codes;
 mod config;
 mod config_env;
 pub mod credentials;
@@ -27,16 +26,15 @@ mod env;
 mod error;
 mod identity;
 mod interceptor;
-pub mod lenient;
 pub mod paginate;
 mod reply;
 mod retry;
-mod validate;
 pub mod waiter;
 
 pub use action::Action;
 pub use client::{CallOptions, Client};
-pub use common_codes::CommonErrorCode;
+/// The codes every service shares: data the model crate owns.
+pub use tencentcloud_model::CommonErrorCode;
 pub use config::{Config, ConfigError};
 pub use endpoint::Endpoint;
 pub use env::Env;
@@ -47,5 +45,12 @@ pub use paginate::{OffsetPaged, Paginated, Paginator, TokenPaged};
 pub use retry::{RetryBudget, RetryConfig};
 /// Re-exported so that [`Credentials`] can be built without depending on `signer`.
 pub use signer::SecretKey;
-pub use validate::{Pattern, Validate, ValidationError, Validator, Violation};
+/// The lenient scalar reader generated response types decode with (the
+/// model crate's, which the run-time checks use too).
+pub use tencentcloud_model::lenient;
+/// The one validation engine (the model crate's): generated `Validate`
+/// impls record into its `Validator`.
+pub use tencentcloud_model::validate::{
+    FieldPath, Pattern, Problem, Segment, Validate, ValidationError, Validator, Violation,
+};
 pub use waiter::{WaitError, WaitOptions, WaitOutcome, WaitProgress};

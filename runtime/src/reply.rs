@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use super::retry::Class;
 use super::{
     CredentialsError, Error, InvalidResponseKind, ServiceError, TransportError, TransportErrorKind,
-    ValidationError, Violation,
+    FieldPath, Problem, ValidationError, Violation,
 };
 
 /// Longest body kept in [`Error::InvalidResponse`]; the rest is cut.
@@ -138,8 +138,8 @@ impl Failure {
     pub(crate) fn request(field: &str, problem: String) -> Self {
         Failure::Request(ValidationError {
             violations: vec![Violation {
-                field: field.to_owned(),
-                problem,
+                path: FieldPath::parse(field),
+                problem: Problem::Unsendable(problem),
             }],
         })
     }

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Error, ValidationError, Violation};
+use super::{Error, FieldPath, Problem, ValidationError, Violation};
 
 /// What the waiter does when an acceptor matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,8 +325,8 @@ where
     if ids.is_empty() {
         return Err(WaitError::Call(Error::InvalidRequest(ValidationError {
             violations: vec![Violation {
-                field: "ids".to_owned(),
-                problem: format!("{} needs at least one id to wait for", spec.name),
+                path: FieldPath::parse("ids"),
+                problem: Problem::Unsendable(format!("needs at least one id to wait for ({})", spec.name)),
             }],
         })));
     }

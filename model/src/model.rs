@@ -1,13 +1,15 @@
-//! The validated model: every reference resolved, every name converted, every
-//! problem reported with the JSON path where it was found.
+//! The validated model: every reference resolved, every fact of the wire
+//! decided (optionality, recursion, paging, read-only status), every problem
+//! reported with the JSON path where it was found. It holds no names of any
+//! programming language: codegen annotates it with Rust names.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{SpecError, SpecErrors};
-use crate::names;
 use crate::paging::{paging, Paging};
 use crate::spec::{ApiFile, ErrorsFile, MemberDef, MemberKind, Rule, RulesFile, WaitersFile};
 use crate::waiters::Waiter;
+use crate::words::{is_error_code, is_identifier, suggest};
 
 pub const API_FILE: &str = "api.json";
 pub const ERRORS_FILE: &str = "errors.json";
@@ -37,14 +39,9 @@ pub struct Action {
     pub name: String,
     pub title: String,
     pub document: String,
-    pub method: String,
+    /// Wire names of the input and output objects.
     pub input: String,
     pub output: String,
-    /// Rust names of the input and output types.
-    pub input_type: String,
-    pub output_type: String,
-    /// The Rust name of the error enum, `StartInstancesError`.
-    pub error_enum: String,
     /// Sorted by code.
     pub errors: Vec<ErrorCode>,
     /// Whether a call must carry `X-TC-Region` (`rules.json` lists the exceptions).
@@ -78,14 +75,11 @@ pub fn is_read_only(action: &str) -> bool {
 pub struct ErrorCode {
     pub code: String,
     pub description: String,
-    /// Variant name, unique within its enum.
-    pub variant: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub name: String,
-    pub rust_name: String,
     pub document: String,
     pub members: Vec<Member>,
     /// Reachable from some action's input (and so validated before sending).
@@ -99,14 +93,15 @@ pub struct Object {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub wire_name: String,
-    pub rust_name: String,
     pub document: String,
     pub example: Option<String>,
     pub ty: TypeRef,
-    /// `Option<T>` in Rust.
+    /// May be absent on some side it is used on (see the optionality rule
+    /// in ARCHITECTURE.md): `Option<T>` in Rust.
     pub optional: bool,
-    /// `Box<T>`: the member's object refers back to its owner.
-    pub boxed: bool,
+    /// The member's object leads back to its owner (they share a cycle of
+    /// objects): a value of it must be held by reference (`Box<T>` in Rust).
+    pub recursive: bool,
     pub deprecated: bool,
     pub required: bool,
     pub output_required: bool,
@@ -215,17 +210,17 @@ pub fn build(
     let objects = &api.objects.0;
 
     // Object and member names, member types, references. Names that clash
-    // once converted are made unique later (see `RustNames`), not refused.
+    // once converted to a language's names are that language's concern.
     for (name, object) in objects {
         let path = format!("objects.{name}");
-        if !names::is_identifier(name) {
+        if !is_identifier(name) {
             problems.api(&path, format!("object name `{name}` is not an identifier"));
             continue;
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, member) in object.members.iter().enumerate() {
             let mpath = format!("{path}.members[{i}]");
-            if !names::is_identifier(&member.name) {
+            if !is_identifier(&member.name) {
                 problems.api(
                     &format!("{mpath}.name"),
                     format!("member name `{}` is not an identifier", member.name),
@@ -248,7 +243,7 @@ pub fn build(
     let mut out_roots = Vec::new();
     for (name, action) in &api.actions.0 {
         let path = format!("actions.{name}");
-        if !names::is_identifier(name) {
+        if !is_identifier(name) {
             problems.api(&path, format!("action name `{name}` is not an identifier"));
             continue;
         }
@@ -315,7 +310,6 @@ pub fn build(
         }
     }
     problems.into_result()?;
-    let rust = RustNames::new(api);
     let component = components(objects);
     let responses: BTreeSet<&String> = out_roots.iter().collect();
     let mut model_objects = Vec::with_capacity(objects.len());
@@ -325,7 +319,6 @@ pub fn build(
         let in_output = out_reach.contains(name);
         let is_response = responses.contains(name);
         let member_rules = rules.objects.0.get(name);
-        let mut taken: BTreeSet<String> = BTreeSet::new();
         let members = object
             .members
             .iter()
@@ -339,7 +332,7 @@ pub fn build(
                 } else {
                     (in_input && !required) || (in_output && (!output_required || nullable))
                 };
-                let boxed = match &ty.leaf {
+                let recursive = match &ty.leaf {
                     Leaf::Object(target) if !ty.list => {
                         component[target.as_str()] == component[name.as_str()]
                     }
@@ -347,12 +340,11 @@ pub fn build(
                 };
                 Member {
                     wire_name: m.name.clone(),
-                    rust_name: unique_field_name(&m.name, &mut taken),
                     document: m.document.clone(),
                     example: m.example.clone().filter(|e| !e.is_empty()),
                     ty,
                     optional,
-                    boxed,
+                    recursive,
                     deprecated: m.disabled.unwrap_or(false),
                     required,
                     output_required,
@@ -363,7 +355,6 @@ pub fn build(
             .collect();
         model_objects.push(Object {
             name: name.clone(),
-            rust_name: rust.types[name].clone(),
             document: object.document.clone(),
             members,
             in_input,
@@ -390,12 +381,8 @@ pub fn build(
                 name: name.clone(),
                 title: action.name.clone(),
                 document: action.document.clone(),
-                method: rust.methods[name].clone(),
                 input: action.input.clone().unwrap_or_default(),
                 output: action.output.clone().unwrap_or_default(),
-                input_type: rust.types[action.input.as_deref().unwrap_or_default()].clone(),
-                output_type: rust.types[action.output.as_deref().unwrap_or_default()].clone(),
-                error_enum: rust.error_enums[name].clone(),
                 errors: error_codes(listed.into_iter(), &describe),
                 needs_region: !rules.actions_without_region.contains(name),
                 read_only: is_read_only(name),
@@ -430,128 +417,11 @@ pub fn build(
     Ok(model)
 }
 
-/// Methods the generated `Client` has besides the actions' (and a few the
-/// runtime's has, kept free so the two read alike).
-const RESERVED_METHODS: &[&str] = &[
-    "new",
-    "call",
-    "send",
-    "config",
-    "from_env",
-    "from_config",
-    "runtime",
-    "with_options",
-    "builder",
-];
-/// Types the generated code emits or names unqualified beside the objects.
-const GENERATED_TYPE_NAMES: &[&str] = &[
-    "CommonErrorCode",
-    "Client",
-    "Error",
-    "ServiceError",
-    "String",
-    "Option",
-    "Vec",
-    "Box",
-    "Result",
-    "Serialize",
-    "Deserialize",
-];
-
-/// The Rust names of a spec's types and methods, each unique in its namespace.
-///
-/// Wire names that differ only in case (`DBInstance`, `DbInstance`), or whose
-/// conversion is a name the generated code already uses (an object `Option`,
-/// `Error`, `Result`, `Box`, `Client`), must still become distinct Rust names.
-/// The rule, deterministic and independent of anything but the spec:
-/// - types share one namespace (the crate re-exports `types::*` and
-///   `errors::*` side by side): first the names in [`GENERATED_TYPE_NAMES`],
-///   then each action's error enum `<Action>Error` in action order, then each
-///   object in wire-name order; a name already taken gets `Value`, then
-///   `Value2`, `Value3`… (`Option` → `OptionValue`; of `DBInstance` and
-///   `DbInstance`, the second in byte order becomes `DbInstanceValue`);
-/// - methods: [`RESERVED_METHODS`] first, then each action in order; a taken
-///   name gets `_2`, `_3`… (`describe_db` then `describe_db_2`), as members do.
-struct RustNames {
-    /// Object wire name → Rust type.
-    types: HashMap<String, String>,
-    /// Action → its error enum.
-    error_enums: HashMap<String, String>,
-    /// Action → its method.
-    methods: HashMap<String, String>,
-}
-
-impl RustNames {
-    fn new(api: &ApiFile) -> Self {
-        let mut taken: BTreeSet<String> = GENERATED_TYPE_NAMES.iter().map(|s| s.to_string()).collect();
-        let error_enums = api
-            .actions
-            .0
-            .keys()
-            .map(|action| {
-                let base = format!("{}Error", names::type_name(action));
-                (action.clone(), names::unique_type_name(&base, &mut taken))
-            })
-            .collect();
-        let types = api
-            .objects
-            .0
-            .keys()
-            .map(|object| {
-                let base = names::type_name(object);
-                (object.clone(), names::unique_type_name(&base, &mut taken))
-            })
-            .collect();
-        let mut taken: BTreeSet<String> = RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
-        let methods = api
-            .actions
-            .0
-            .keys()
-            .map(|action| {
-                (
-                    action.clone(),
-                    names::unique_snake_name(names::method_name(action), &mut taken),
-                )
-            })
-            .collect();
-        RustNames {
-            types,
-            error_enums,
-            methods,
-        }
-    }
-}
-
-fn unique_field_name(wire: &str, taken: &mut BTreeSet<String>) -> String {
-    names::unique_snake_name(names::field_name(wire), taken)
-}
-
-fn error_codes<'a>(
-    codes: impl Iterator<Item = &'a str>,
-    describe: &dyn Fn(&str) -> String,
-) -> Vec<ErrorCode> {
-    let codes: Vec<&str> = codes.collect();
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for code in &codes {
-        *counts.entry(names::variant_name(code)).or_default() += 1;
-    }
+fn error_codes<'a>(codes: impl Iterator<Item = &'a str>, describe: &dyn Fn(&str) -> String) -> Vec<ErrorCode> {
     codes
-        .iter()
-        .map(|code| {
-            let plain = names::variant_name(code);
-            let variant = if matches!(plain.as_str(), "Common" | "Unknown") {
-                // The catch-all variants keep their names.
-                format!("{plain}Code")
-            } else if counts[&plain] > 1 {
-                names::variant_name_separated(code)
-            } else {
-                plain
-            };
-            ErrorCode {
-                code: code.to_string(),
-                description: describe(code),
-                variant,
-            }
+        .map(|code| ErrorCode {
+            code: code.to_string(),
+            description: describe(code),
         })
         .collect()
 }
@@ -729,11 +599,6 @@ fn check_metadata(api: &ApiFile, problems: &mut Problems) {
     }
 }
 
-/// `Segment.Segment…`, each segment an identifier: what a variant name can be made from.
-pub fn is_error_code(code: &str) -> bool {
-    !code.is_empty() && code.split('.').all(names::is_identifier)
-}
-
 fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
     for code in errors.codes.0.keys() {
         if !is_error_code(code) {
@@ -761,9 +626,7 @@ fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
         }
     };
     check_list("common", &errors.common, problems);
-    check_variants("common", &errors.common, problems);
     for (action, codes) in &errors.actions.0 {
-        check_variants(&format!("actions.{action}"), codes, problems);
         if !api.actions.0.contains_key(action) {
             problems.errors(
                 &format!("actions.{action}"),
@@ -774,29 +637,6 @@ fn check_errors(api: &ApiFile, errors: &ErrorsFile, problems: &mut Problems) {
             );
         }
         check_list(&format!("actions.{action}"), codes, problems);
-    }
-}
-
-/// Codes that would still share a variant name after [`error_codes`] has
-/// disambiguated them (they differ only in case, say).
-fn check_variants(path: &str, codes: &[String], problems: &mut Problems) {
-    let unique: BTreeSet<&str> = codes.iter().map(String::as_str).collect();
-    let mut seen: HashMap<String, &str> = HashMap::new();
-    for code in error_codes(unique.into_iter(), &|_| String::new()) {
-        if let Some(first) = seen.get(&code.variant) {
-            problems.errors(
-                path,
-                format!(
-                    "`{first}` and `{}` both become the variant `{}`",
-                    code.code, code.variant
-                ),
-            );
-        } else {
-            seen.insert(
-                code.variant,
-                codes.iter().find(|c| **c == code.code).map_or("", String::as_str),
-            );
-        }
     }
 }
 
@@ -872,40 +712,6 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
             }
         }
     }
-}
-
-/// ", did you mean `X`?" for the nearest name, when one is close.
-pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -> String {
-    let nearest = closest(wanted, candidates, 1);
-    match nearest.first() {
-        Some(best) => format!(" (did you mean `{best}`?)"),
-        None => String::new(),
-    }
-}
-
-/// Up to `n` candidates close to `wanted`, nearest first.
-pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>, n: usize) -> Vec<&'a String> {
-    let wanted_lower = wanted.to_ascii_lowercase();
-    let mut scored: Vec<(usize, &String)> = candidates
-        .map(|c| (edit_distance(&wanted_lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(wanted.len()) / 3).max(2))
-        .collect();
-    scored.sort();
-    scored.into_iter().take(n).map(|(_, c)| c).collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[derive(Default)]

@@ -2,9 +2,28 @@
 //! path. (The emulator's tests compare them with the typed requests of every
 //! CVM action.)
 
-use codegen::Model;
 use serde_json::{json, Value};
-use spec_check::{decode_problem, input_of, rule_violations, Problem};
+use tencentcloud_model::check::{check, decode_violations, input_of, rule_violations};
+use tencentcloud_model::{Model, Problem, Violation};
+
+/// The verdict a gateway gives: the kind and its dotted path.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Invalid { path: String },
+    Unknown { path: String },
+    Missing { path: String },
+}
+
+fn verdict(violations: &[Violation]) -> Option<Verdict> {
+    let v = tencentcloud_model::validate::gateway_choice(violations)?;
+    let path = v.path.to_string();
+    Some(match v.problem {
+        Problem::Invalid(_) => Verdict::Invalid { path },
+        Problem::Unknown => Verdict::Unknown { path },
+        Problem::Missing => Verdict::Missing { path },
+        ref other => panic!("not a decoding problem: {other:?}"),
+    })
+}
 
 const API: &str = r#"{
   "actions": {
@@ -35,13 +54,13 @@ const RULES: &str = r#"{ "objects": { "RunThingsRequest": {
 } } }"#;
 
 fn model() -> Model {
-    codegen::model_from_sources(API, ERRORS, RULES).expect("the description builds")
+    tencentcloud_model::model_from_sources(API, ERRORS, RULES).expect("the description builds")
 }
 
-fn problem(params: Value) -> Option<Problem> {
+fn problem(params: Value) -> Option<Verdict> {
     let model = model();
     let input = input_of(&model, "RunThings").unwrap();
-    decode_problem(&model, input, &params)
+    verdict(&decode_violations(&model, input, &params))
 }
 
 fn rules(params: Value) -> Vec<(String, String)> {
@@ -49,13 +68,13 @@ fn rules(params: Value) -> Vec<(String, String)> {
     let input = input_of(&model, "RunThings").unwrap();
     rule_violations(&model, input, &params)
         .into_iter()
-        .map(|v| (v.path, v.problem))
+        .map(|v| (v.path.to_string(), v.problem.to_string()))
         .collect()
 }
 
-fn invalid_at(problem: Option<Problem>) -> String {
+fn invalid_at(problem: Option<Verdict>) -> String {
     match problem {
-        Some(Problem::Invalid { path, .. }) => path,
+        Some(Verdict::Invalid { path }) => path,
         other => panic!("expected Invalid, got {other:?}"),
     }
 }
@@ -92,24 +111,24 @@ fn scalars_are_read_leniently_and_never_lossily() {
 #[test]
 fn invalid_before_unknown_before_missing_and_unknown_nulls_are_absent() {
     let all = json!({"Zzz": 1, "Count": "x", "Place": {}});
-    assert!(matches!(problem(all), Some(Problem::Invalid { .. })));
+    assert!(matches!(problem(all), Some(Verdict::Invalid { .. })));
     assert_eq!(
         problem(json!({"Zzz": 1, "Place": {}})),
-        Some(Problem::Unknown { path: "Zzz".into() })
+        Some(Verdict::Unknown { path: "Zzz".into() })
     );
     assert_eq!(
         problem(json!({"Name": "a", "Ids": [], "Place": {"Zone": "z", "Deep": 1}})),
-        Some(Problem::Unknown {
+        Some(Verdict::Unknown {
             path: "Place.Deep".into()
         })
     );
     assert_eq!(
         problem(json!({"Zzz": null, "Ids": []})),
-        Some(Problem::Missing { path: "Name".into() })
+        Some(Verdict::Missing { path: "Name".into() })
     );
     assert_eq!(
         problem(json!({"Name": "a", "Ids": [], "Place": {}})),
-        Some(Problem::Missing {
+        Some(Verdict::Missing {
             path: "Place.Zone".into()
         })
     );
@@ -144,7 +163,16 @@ fn rules_in_declared_order_with_the_runtime_words() {
         input_of(&model(), "RunThings").unwrap(),
         &json!({"Name": "", "Ids": ["id-1"]}),
     );
-    assert!(missing[0].is_missing());
+    assert_eq!(missing[0].problem, Problem::Empty);
+    assert_eq!(missing[0].gateway_code(), "MissingParameter");
+    // A request that does not decode is judged on that alone.
+    let all = check(
+        &model(),
+        input_of(&model(), "RunThings").unwrap(),
+        &json!({"Name": "", "Ids": ["x"], "Zzz": 1}),
+    );
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].gateway_code(), "UnknownParameter");
 }
 
 /// A description whose required member is its own object: the empty value
@@ -165,11 +193,11 @@ fn a_recursive_required_object_left_out_is_checked_to_a_bounded_depth() {
       },
       "version": "1.0"
     }"#;
-    let model = codegen::model_from_sources(api, ERRORS, r#"{ "objects": {} }"#).expect("builds");
+    let model = tencentcloud_model::model_from_sources(api, ERRORS, r#"{ "objects": {} }"#).expect("builds");
     let input = input_of(&model, "Walk").unwrap();
     assert_eq!(
-        decode_problem(&model, input, &json!({"Root": {"Name": "a"}})),
-        Some(Problem::Missing {
+        verdict(&decode_violations(&model, input, &json!({"Root": {"Name": "a"}}))),
+        Some(Verdict::Missing {
             path: "Root.Next".into()
         })
     );
@@ -178,6 +206,6 @@ fn a_recursive_required_object_left_out_is_checked_to_a_bounded_depth() {
         input,
         &json!({"Root": {"Name": "a", "Next": {"Name": ""}}}),
     );
-    assert_eq!(violations[0].path, "Root.Next.Name");
+    assert_eq!(violations[0].path.to_string(), "Root.Next.Name");
     assert!(violations.len() < 40, "{}", violations.len());
 }

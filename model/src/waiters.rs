@@ -1,12 +1,11 @@
 //! `waiters.json`, checked against the model: every action, member and path
 //! it names must exist, with the types its use needs.
 
-use std::collections::BTreeSet;
 
 use crate::error::SpecError;
-use crate::model::{suggest, Leaf, Member, Model, Object, Scalar};
-use crate::names;
+use crate::model::{Leaf, Member, Model, Object, Scalar};
 use crate::spec::{AcceptorState, Comparator, WaitersFile};
+use crate::words::{is_identifier, suggest};
 
 pub const WAITERS_FILE: &str = "waiters.json";
 
@@ -15,10 +14,6 @@ pub const WAITERS_FILE: &str = "waiters.json";
 pub struct Waiter {
     /// `InstancesRunning`.
     pub name: String,
-    /// `wait_until_instances_running`.
-    pub method: String,
-    /// `INSTANCES_RUNNING`.
-    pub static_name: String,
     pub documentation: String,
     /// The polled action's wire name.
     pub action: String,
@@ -127,25 +122,16 @@ fn check_expected(scalar: Scalar, expected: &str) -> Result<(), String> {
 pub fn build(file: &WaitersFile, model: &Model) -> Result<Vec<Waiter>, Vec<SpecError>> {
     let mut problems = Vec::new();
     let mut waiters = Vec::new();
-    let mut methods: BTreeSet<String> = model.actions.iter().map(|a| a.method.clone()).collect();
-    methods.extend(model.actions.iter().map(|a| format!("{}_paginator", a.method)));
     for (name, def) in &file.waiters.0 {
         let base = format!("waiters.{name}");
         let before = problems.len();
         let mut push = |path: String, message: String| problems.push(problem(path, message));
-        if !names::is_identifier(name) || !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        if !is_identifier(name) || !name.starts_with(|c: char| c.is_ascii_uppercase()) {
             push(
                 base.clone(),
                 format!("waiter name `{name}` is not a CamelCase identifier"),
             );
             continue;
-        }
-        let method = format!("wait_until_{}", names::method_name(name));
-        if !methods.insert(method.clone()) {
-            push(
-                base.clone(),
-                format!("waiter `{name}` would become `{method}`, which is taken"),
-            );
         }
         if def.documentation.trim().is_empty() {
             push(
@@ -290,8 +276,6 @@ pub fn build(file: &WaitersFile, model: &Model) -> Result<Vec<Waiter>, Vec<SpecE
         if problems.len() == before {
             waiters.push(Waiter {
                 name: name.clone(),
-                method,
-                static_name: names::method_name(name).to_ascii_uppercase(),
                 documentation: def.documentation.trim().to_owned(),
                 action: def.action.clone(),
                 ids_input: def.ids.input.clone(),
