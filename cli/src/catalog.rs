@@ -3,11 +3,9 @@
 //! from tccli), both embedded deflated. A command inflates and models one
 //! service version; nothing else is decoded.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
-
-use codegen::spec::{ActionDef, ApiFile, Metadata, ObjectDef, UniqueMap};
-use codegen::Model;
+use tencentcloud_model::partial;
+use tencentcloud_model::spec::ErrorsFile;
+use tencentcloud_model::Model;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -41,18 +39,6 @@ pub struct Service {
     pub name: String,
     pub origin: Origin,
     pub model: Model,
-}
-
-/// `api.json` scanned, not parsed: each action and object is a slice of the
-/// text, parsed only when kept.
-#[derive(Deserialize)]
-struct ScannedApi<'a> {
-    #[serde(borrow)]
-    actions: BTreeMap<Cow<'a, str>, &'a RawValue>,
-    metadata: Metadata,
-    #[serde(borrow)]
-    objects: BTreeMap<Cow<'a, str>, &'a RawValue>,
-    version: String,
 }
 
 #[derive(Deserialize)]
@@ -166,57 +152,19 @@ impl Catalog {
         let inflated = self.inflate(service, version)?;
         let broken = |e: String| inflated.broken(e);
         let parts = inflated.parts()?;
-        let scanned: ScannedApi = serde_json::from_str(parts.api.get()).map_err(|e| broken(e.to_string()))?;
-        if !scanned.actions.contains_key(action) {
-            return Ok(inflated.service(whole_model(&parts).map_err(broken)?));
+        let errors: ErrorsFile = tencentcloud_model::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
+        let model = partial::model_of_action(
+            parts.api.get(),
+            &errors,
+            parts.rules.map(RawValue::get),
+            parts.waiters.map(RawValue::get),
+            action,
+        )
+        .map_err(broken)?;
+        match model {
+            Some(model) => Ok(inflated.service(model)),
+            None => Ok(inflated.service(whole_model(&parts).map_err(broken)?)),
         }
-        let mut rules = codegen::parse_rules(parts.rules.map_or(EMPTY_RULES, RawValue::get))
-            .map_err(|e| broken(e.to_string()))?;
-        let waiters = parts
-            .waiters
-            .map(|w| codegen::parse_waiters(w.get()))
-            .transpose()
-            .map_err(|e| broken(e.to_string()))?;
-        let mut kept: BTreeSet<&str> = BTreeSet::from([action]);
-        if let Some(file) = &waiters {
-            kept.extend(file.waiters.0.values().map(|w| w.action.as_str()));
-        }
-        let mut actions = BTreeMap::new();
-        let mut stack = Vec::new();
-        for name in &kept {
-            if let Some(raw) = scanned.actions.get(*name) {
-                let def: ActionDef =
-                    serde_json::from_str(raw.get()).map_err(|e| broken(format!("actions.{name}: {e}")))?;
-                stack.extend(def.input.iter().chain(&def.output).cloned());
-                actions.insert(name.to_string(), def);
-            }
-        }
-        // The objects reached, parsed as they are met.
-        let mut objects: BTreeMap<String, ObjectDef> = BTreeMap::new();
-        while let Some(name) = stack.pop() {
-            if objects.contains_key(&name) {
-                continue;
-            }
-            let Some(raw) = scanned.objects.get(name.as_str()) else {
-                continue; // model::build names what is missing
-            };
-            let def: ObjectDef =
-                serde_json::from_str(raw.get()).map_err(|e| broken(format!("objects.{name}: {e}")))?;
-            stack.extend(def.members.iter().map(|m| m.member.clone()));
-            objects.insert(name, def);
-        }
-        rules.objects.0.retain(|name, _| objects.contains_key(name));
-        rules.actions_without_region.retain(|a| kept.contains(a.as_str()));
-        let api = ApiFile {
-            actions: UniqueMap(actions),
-            metadata: scanned.metadata,
-            objects: UniqueMap(objects),
-            version: scanned.version,
-        };
-        let errors = codegen::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
-        let model = codegen::model::build(&api, &errors, &rules, waiters.as_ref())
-            .map_err(|e| broken(e.to_string()))?;
-        Ok(inflated.service(model))
     }
 
     /// Inflates and models `service` at `version` (as [`Catalog::text`]).
@@ -269,7 +217,7 @@ impl Inflated {
 
 /// Every action and object of the description modelled.
 fn whole_model(parts: &Parts) -> Result<Model, String> {
-    codegen::model_from_texts(
+    tencentcloud_model::model_from_texts(
         parts.api.get(),
         EMPTY_ERRORS,
         parts.rules.map_or(EMPTY_RULES, RawValue::get),

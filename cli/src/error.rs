@@ -111,7 +111,7 @@ pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a String>) -
     if wanted.len() > 128 {
         return String::new();
     }
-    codegen::model::suggest(wanted, candidates)
+    tencentcloud_model::words::suggest(wanted, candidates)
 }
 
 /// How much of one message part is shown: a server's 10 MB message is not

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use codegen::model::{Leaf, Member, Model, Object, Scalar};
+use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
 
 use crate::args::OPTIONS;
 use crate::catalog::{Catalog, Origin, Service};

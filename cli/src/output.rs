@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use codegen::model::{Leaf, Model, Object};
+use tencentcloud_model::model::{Leaf, Model, Object};
 use serde_json::{Number, Value};
 
 use crate::error::CliError;

@@ -6,7 +6,8 @@
 //! `--Placement '{"Zone": "ap-guangzhou-3"}'`); a bool also takes tccli's
 //! `True`/`False`.
 
-use codegen::model::{Leaf, Member, Model, Object, Scalar};
+use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
+use tencentcloud_model::validate::{gateway_choice, Violation};
 use serde_json::{Map, Value};
 
 use crate::error::CliError;
@@ -92,46 +93,32 @@ fn scalar_name(scalar: Scalar) -> &'static str {
     }
 }
 
-/// Refuses parameters the generated request type would refuse, with the
-/// code the gateway would answer; every rule broken is named.
-pub fn check(model: &Model, input: &Object, params: &Value) -> Result<(), CliError> {
-    if let Some(problem) = spec_check::decode_problem(model, input, params) {
-        return Err(match problem {
-            spec_check::Problem::Invalid { path, message } => {
-                CliError::parameter("InvalidParameter", format!("{}: {message}", shown(&path)))
-            }
-            spec_check::Problem::Unknown { path } => CliError::parameter(
-                "UnknownParameter",
-                format!("{} is not a parameter of this action", shown(&path)),
-            ),
-            spec_check::Problem::Missing { path } => {
-                CliError::parameter("MissingParameter", format!("{} is required", shown(&path)))
-            }
-        });
-    }
-    let violations = spec_check::rule_violations(model, input, params);
-    if violations.is_empty() {
-        return Ok(());
-    }
-    // The gateway answers with the first rule broken.
-    let code = if violations[0].is_missing() {
-        "MissingParameter"
-    } else {
-        "InvalidParameterValue"
-    };
-    let listed: Vec<String> = violations
-        .iter()
-        .map(|v| format!("{} {}", shown(&v.path), v.problem))
-        .collect();
-    Err(CliError::parameter(code, listed.join("; ")))
+/// Every violation of `params`, as the one validation engine finds them
+/// (the SDK's generated checks and the emulator's gateway give the same).
+pub fn violations(model: &Model, input: &Object, params: &Value) -> Vec<Violation> {
+    tencentcloud_model::check::check(model, input, params)
 }
 
-/// `--InstanceIds.3`: a path as the user typed the parameter.
-fn shown(path: &str) -> String {
-    if path.is_empty() {
-        "the parameters".to_owned()
+/// Refuses parameters the generated request type would refuse, with the
+/// code the gateway would answer: the violation the gateway reports comes
+/// first, then every other one.
+pub fn check(model: &Model, input: &Object, params: &Value) -> Result<(), CliError> {
+    let violations = violations(model, input, params);
+    let Some(chosen) = gateway_choice(&violations) else {
+        return Ok(());
+    };
+    let others = violations.iter().filter(|v| !std::ptr::eq(*v, chosen));
+    let listed: Vec<String> = std::iter::once(chosen).chain(others).map(shown).collect();
+    Err(CliError::parameter(chosen.gateway_code(), listed.join("; ")))
+}
+
+/// `--InstanceIds.3 ...`: a violation with its path as the user typed the
+/// parameter.
+fn shown(violation: &Violation) -> String {
+    if violation.path.is_empty() {
+        violation.to_string()
     } else {
-        format!("--{path}")
+        format!("--{violation}")
     }
 }
 

@@ -5,7 +5,8 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use codegen::waiters::{PathRef as ModelPath, Waiter};
+use tencentcloud_model::waiters::{PathRef as ModelPath, Waiter};
+use tencentcloud_model::words::snake_words;
 use serde_json::Value;
 use tencentcloud_runtime::waiter::{
     self, Acceptor, AcceptorState, Comparator, Observation, PathRef, WaiterSpec,
@@ -103,13 +104,10 @@ impl TccliWaiter {
 }
 
 /// The waiter's name on the command line: `instances-running` for the
-/// SDK's `wait_until_instances_running`, so that the two always agree.
+/// SDK's `wait_until_instances_running`; both are made from the model's
+/// [`snake_words`], so that the two always agree.
 pub fn cli_name(waiter: &Waiter) -> String {
-    let method = &waiter.method;
-    method
-        .strip_prefix("wait_until_")
-        .unwrap_or(method)
-        .replace('_', "-")
+    snake_words(&waiter.name).replace('_', "-")
 }
 
 /// The waiter `name` (kebab or as declared) of the service.
@@ -212,14 +210,14 @@ fn spec_of(waiter: &Waiter) -> &'static WaiterSpec {
         .iter()
         .map(|a| Acceptor {
             state: match a.state {
-                codegen::spec::AcceptorState::Success => AcceptorState::Success,
-                codegen::spec::AcceptorState::Failure => AcceptorState::Failure,
-                codegen::spec::AcceptorState::Retry => AcceptorState::Retry,
+                tencentcloud_model::spec::AcceptorState::Success => AcceptorState::Success,
+                tencentcloud_model::spec::AcceptorState::Failure => AcceptorState::Failure,
+                tencentcloud_model::spec::AcceptorState::Retry => AcceptorState::Retry,
             },
             comparator: match a.comparator {
-                codegen::spec::Comparator::All => Comparator::All,
-                codegen::spec::Comparator::Any => Comparator::Any,
-                codegen::spec::Comparator::Equals => Comparator::Equals,
+                tencentcloud_model::spec::Comparator::All => Comparator::All,
+                tencentcloud_model::spec::Comparator::Any => Comparator::Any,
+                tencentcloud_model::spec::Comparator::Equals => Comparator::Equals,
             },
             path: leak(&a.path),
             value: match a.value {

@@ -300,7 +300,7 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
         ),
         (
             &["cvm", "StartInstances", "--InstanceIds", r#""ins-12345678""#],
-            "InvalidParameter: --InstanceIds:",
+            "InvalidParameter: --InstanceIds is invalid:",
         ),
         (
             &["cvm", "StartInstances"],
@@ -323,7 +323,7 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
                 "--ImageId",
                 IMAGE,
             ],
-            "InvalidParameter: --Placement.Zone:",
+            "InvalidParameter: --Placement.Zone is invalid:",
         ),
         (
             &[

@@ -24,7 +24,7 @@ pub fn field_name(wire: &str) -> String {
 
 /// `StartInstances` → `start_instances`.
 pub fn method_name(action: &str) -> String {
-    escape(action.to_snake_case())
+    escape(tencentcloud_model::words::snake_words(action))
 }
 
 /// `DataDisk` → `DataDisk`; normalises odd casing.

@@ -224,7 +224,7 @@ fn model(api: &Value, errors: &Value, rules: &Value) -> codegen::Model {
 }
 
 fn rust_type(model: &codegen::Model, object: &str) -> String {
-    model.object(object).unwrap().rust_name.clone()
+    model.type_name(object).to_owned()
 }
 
 // No official description has such a pair today, but the rule that renames
@@ -397,13 +397,7 @@ fn add_action(api: &mut Value, name: &str) {
 }
 
 fn method(model: &codegen::Model, action: &str) -> String {
-    model
-        .actions
-        .iter()
-        .find(|a| a.name == action)
-        .unwrap()
-        .method
-        .clone()
+    model.method(model.action(action).unwrap()).to_owned()
 }
 
 #[test]
@@ -413,7 +407,7 @@ fn actions_that_become_the_same_method_are_told_apart() {
     let model = model(&api, &errors, &rules);
     assert_eq!(method(&model, "StartInstances"), "start_instances");
     assert_eq!(method(&model, "Start_Instances"), "start_instances_2");
-    let enums: Vec<&str> = model.actions.iter().map(|a| a.error_enum.as_str()).collect();
+    let enums: Vec<&str> = model.actions.iter().map(|a| model.error_enum(a)).collect();
     assert_eq!(enums, ["StartInstancesError", "StartInstancesErrorValue"]);
 }
 
@@ -457,7 +451,7 @@ fn an_object_named_like_a_generated_type_is_renamed() {
     ] {
         assert_eq!(rust_type(&model, object), rust, "{object}");
     }
-    assert_eq!(model.actions[0].error_enum, "StartInstancesError");
+    assert_eq!(model.error_enum(&model.actions[0]), "StartInstancesError");
 }
 
 #[test]
@@ -535,8 +529,12 @@ proptest! {
         errors["common"] = json!(unique);
         if let Ok(model) = codegen::model_from_sources(&api.to_string(), &errors.to_string(), &rules.to_string()) {
             codegen::generate(&model, "x").expect("a valid model always generates");
-            for list in model.actions.iter().map(|a| &a.errors).chain([&model.common_errors]) {
-                let mut variants: Vec<&str> = list.iter().map(|c| c.variant.as_str()).collect();
+            let lists = model
+                .actions
+                .iter()
+                .map(|a| a.errors.iter().map(|c| model.variant(a, c)).collect::<Vec<_>>())
+                .chain([model.common_errors.iter().map(|c| model.common_variant(c)).collect()]);
+            for mut variants in lists {
                 variants.sort();
                 let before = variants.len();
                 variants.dedup();

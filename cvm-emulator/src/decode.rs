@@ -1,32 +1,32 @@
 //! Request parameters to typed requests, with the gateway's error codes.
 //!
-//! The typed structs generated from the spec are the schema: a parameter of
-//! the wrong type fails to decode (`InvalidParameter`), a parameter the
-//! action does not define is one the decoder ignores (`UnknownParameter`), a
-//! required one is reported by serde or by the spec's rules
-//! (`MissingParameter`).
+//! The verdict on parameters that do not decode is the model's, never
+//! serde's: the typed request is tried first (the usual, valid request costs
+//! one pass and no tree), and anything it refuses or ignores is judged by
+//! the one validation engine ([`tencentcloud_model::check`]) on a tree: a
+//! value of the wrong type (`InvalidParameter`), a member the action does not
+//! define (`UnknownParameter`), a required one left out
+//! (`MissingParameter`). The spec's rules, on a decoded request, are the
+//! generated `Validate`'s, reported in the same engine's words
+//! ([`rules_verdict`]). So the SDK, `tcloud` and this gateway agree on the
+//! code, the path and the words.
 //!
 //! Memory: a JSON body is decoded straight into the typed request, without
 //! an intermediate tree, after a first pass that bounds it to
 //! [`MAX_VALUES`] values; so a body costs at most its own size again in
 //! strings plus a small overhead per value. A tree (`serde_json::Value`) is
-//! built only for a query, a form, or a JSON request missing a required
-//! member, and then in place of the body, not beside it.
+//! built only for a query, a form, or a JSON request the typed decoder
+//! refuses, and then in place of the body, not beside it.
 
 use std::fmt;
 
 use axum::body::Bytes;
-use cvm_api::runtime::Validate;
-use serde::de::{
-    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
-    Visitor,
-};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use tencentcloud_model::validate::{gateway_choice, Validate, Violation};
 
 use crate::error::ApiError;
-
-/// Bound on decode attempts when filling in missing members.
-const MAX_ATTEMPTS: usize = 64;
+use crate::services::Service;
 
 /// Most values (objects, lists and scalars, at any depth) in a JSON body:
 /// as many as the parameters accepted in a query or form, far more than any
@@ -132,83 +132,47 @@ impl<'de> Visitor<'de> for Scan<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<&'static str, A::Error> {
         let kind = self.count("an object")?;
-        while map.next_key::<IgnoredAny>()?.is_some() {
+        // A member given twice is ambiguous (a tree would keep the last);
+        // the keys kept to find one are bounded by the body.
+        let mut keys = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.contains(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "the member `{}` is given twice",
+                    crate::error::shorten(&key)
+                )));
+            }
             map.next_value_seed(Scan { values: self.values })?;
+            keys.insert(key);
         }
         Ok(kind)
     }
 }
 
-/// Stand-ins tried, in order, for a missing required member so that the
-/// rest of the request can still be checked for unknown parameters: one of
-/// them suits a string, a list, an object, a number or a bool.
-fn placeholder(kind: usize) -> Option<Value> {
-    Some(match kind {
-        0 => Value::String(String::new()),
-        1 => Value::Array(Vec::new()),
-        2 => Value::Object(Map::new()),
-        3 => Value::from(0),
-        4 => Value::Bool(false),
-        _ => return None,
-    })
-}
-
-/// A location in the parameters: member names and list indices.
-type Path = Vec<String>;
-
-fn dotted(path: &[String]) -> String {
-    path.join(".")
-}
-
-struct Missing {
-    /// The object missing the member.
-    at: Path,
-    member: String,
-    kind: usize,
-}
-
-impl Missing {
-    fn full(&self) -> Path {
-        let mut p = self.at.clone();
-        p.push(self.member.clone());
-        p
-    }
-}
-
-/// A decoded request and the parameters the decoder ignored (not defined
-/// by the action).
-type Decoded<T> = (T, Vec<Path>);
-
-/// Decodes `params` into the request type of `action`.
+/// Decodes `params` into the request type of `action` (one of `service`'s).
 ///
-/// Errors, in this order of precedence: the wrong type
-/// (`InvalidParameter`), a parameter `T` does not define
+/// Errors, in the gateway's order of precedence (the model's): the wrong
+/// type (`InvalidParameter`), a parameter `T` does not define
 /// (`UnknownParameter`), a missing required parameter (`MissingParameter`).
-pub(crate) fn decode<T: DeserializeOwned>(action: &str, params: Params) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    service: &'static Service,
+    action: &'static str,
+    params: Params,
+) -> Result<T, ApiError> {
     let tree = match params {
         Params::Json(body) => {
-            let first = attempt::<T, _>(&mut serde_json::Deserializer::from_slice(&body));
-            match first {
-                Ok((value, ignored)) if ignored.is_empty() => return Ok(value),
-                Err((path, message)) if missing_member(&message).is_none() => {
-                    return Err(invalid_at(&path, &message))
-                }
-                // The usual unknown parameter, found without a tree.
-                Ok((_, ignored)) if !null_at(&body, &ignored[0]) => {
-                    return Err(unknown(action, &dotted(&ignored[0])))
-                }
-                // A member ignored as null (as good as absent), or a
-                // required member missing: the rest is judged on a tree
-                // that takes the body's place (one copy at a time).
-                other => {
-                    drop(other);
-                    to_tree(&body)?
+            if let Ok((value, ignored)) = attempt::<T, _>(&mut serde_json::Deserializer::from_slice(&body)) {
+                if ignored == 0 {
+                    return Ok(value);
                 }
             }
+            // Refused, or members ignored (unknown, or null and as good as
+            // absent): judged on a tree that takes the body's place.
+            to_tree(&body)?
         }
         Params::Tree(tree) => tree,
     };
-    decode_tree(action, tree)
+    decode_tree(service, action, tree)
 }
 
 /// The tree of a body [`json_params`] accepted.
@@ -221,339 +185,57 @@ fn to_tree(body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-/// [`decode`] of a tree (a query, a form, or a parsed body).
-pub(crate) fn decode_tree<T: DeserializeOwned>(action: &str, mut params: Value) -> Result<T, ApiError> {
-    let err = match attempt::<T, _>(&params) {
-        Ok((value, ignored)) => {
-            check_unknown(action, &params, &ignored)?;
-            return Ok(value);
-        }
-        Err(e) => e,
-    };
-    let (path, message) = err;
-    let Some(member) = missing_member(&message) else {
-        return Err(invalid_at(&path, &message));
-    };
-    // Fill in stand-ins for missing members until the request decodes, to
-    // find unknown parameters; then report the first missing one. Stand-ins
-    // are members the action defines, so they are never reported unknown.
-    let mut missing = vec![Missing {
-        at: path,
-        member,
-        kind: 0,
-    }];
-    if !set_member(&mut params, &missing[0], 0) {
-        return Err(missing_error(&missing));
+/// [`decode`] of a tree (a query, a form, or a parsed body): the model's
+/// verdict first, then the typed request from the tree.
+pub(crate) fn decode_tree<T: DeserializeOwned>(
+    service: &'static Service,
+    action: &'static str,
+    params: Value,
+) -> Result<T, ApiError> {
+    if let Some(violation) = gateway_choice(&service.decode_violations(action, &params)?) {
+        return Err(gateway_error(violation));
     }
-    for _ in 0..MAX_ATTEMPTS {
-        match attempt::<T, _>(&params) {
-            Ok((_, ignored)) => {
-                check_unknown(action, &params, &ignored)?;
-                return Err(missing_error(&missing));
-            }
-            Err((path, message)) => {
-                if let Some(member) = missing_member(&message) {
-                    if missing.iter().any(|m| m.at == path && m.member == member) {
-                        break;
-                    }
-                    let m = Missing {
-                        at: path,
-                        member,
-                        kind: 0,
-                    };
-                    if !set_member(&mut params, &m, 0) {
-                        break;
-                    }
-                    missing.push(m);
-                    continue;
-                }
-                // A stand-in of the wrong kind: try the next one.
-                let Some(m) = missing.iter_mut().find(|m| path.starts_with(&m.full())) else {
-                    return Err(invalid_at(&path, &message));
-                };
-                m.kind += 1;
-                let kind = m.kind;
-                let m = &*m;
-                if !set_member(&mut params, m, kind) {
-                    break;
-                }
-            }
-        }
-    }
-    Err(missing_error(&missing))
-}
-
-fn missing_error(missing: &[Missing]) -> ApiError {
-    let name = missing.first().map(|m| dotted(&m.full())).unwrap_or_default();
-    ApiError::missing(&name)
-}
-
-fn invalid_at(path: &[String], message: &str) -> ApiError {
-    invalid(&dotted(path), message)
-}
-
-/// `InvalidParameter` for the value at a dotted `path` ("" for the whole request).
-pub(crate) fn invalid(path: &str, message: &str) -> ApiError {
-    if path.is_empty() {
+    serde_json::from_value(params).map_err(|e| {
+        // The model accepts what the typed request refuses: a bug of one of
+        // the two, named as such rather than guessed at.
         ApiError::new(
-            "InvalidParameter",
-            format!("The request parameters are invalid: {message}."),
+            "InternalError",
+            format!("cvm-emulator cannot decode parameters its description accepts: {e}."),
         )
-    } else {
-        ApiError::new(
-            "InvalidParameter",
-            format!("The parameter `{path}` is invalid: {message}."),
-        )
-    }
-}
-
-/// One decoding pass: the request and the members it ignored, or the path
-/// and message of the first error.
-fn attempt<'de, T, D>(deserializer: D) -> Result<Decoded<T>, (Path, String)>
-where
-    T: DeserializeOwned,
-    D: Deserializer<'de>,
-{
-    let mut ignored = Vec::new();
-    let mut note = |path: serde_ignored::Path<'_>| {
-        // Every ignored member is a value the first pass counted.
-        if ignored.len() <= MAX_VALUES {
-            let mut segments = Vec::new();
-            segments_of(&path, &mut segments);
-            ignored.push(segments);
-        }
-    };
-    let result =
-        serde_path_to_error::deserialize::<_, T>(serde_ignored::Deserializer::new(deserializer, &mut note));
-    match result {
-        Ok(value) => Ok((value, ignored)),
-        Err(e) => {
-            let path = e
-                .path()
-                .iter()
-                .filter_map(|segment| match segment {
-                    serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                    serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                    serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                    serde_path_to_error::Segment::Unknown => None,
-                })
-                .collect();
-            Err((path, e.into_inner().to_string()))
-        }
-    }
-}
-
-/// Member names and list indices of an ignored member's path.
-fn segments_of(path: &serde_ignored::Path<'_>, out: &mut Path) {
-    use serde_ignored::Path as P;
-    match path {
-        P::Root => {}
-        P::Seq { parent, index } => {
-            segments_of(parent, out);
-            out.push(index.to_string());
-        }
-        P::Map { parent, key } => {
-            segments_of(parent, out);
-            out.push(key.clone());
-        }
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
-            segments_of(parent, out)
-        }
-    }
-}
-
-/// `missing field `Name`` → `Name`.
-fn missing_member(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("missing field `")?;
-    let end = rest.find('`')?;
-    Some(rest[..end].to_owned())
-}
-
-/// Puts stand-in number `kind` for `m` into `params`; `false` when there is
-/// no such stand-in or no object at `m.at`.
-fn set_member(params: &mut Value, m: &Missing, kind: usize) -> bool {
-    let Some(value) = placeholder(kind) else {
-        return false;
-    };
-    let mut node = params;
-    for segment in &m.at {
-        node = match node {
-            Value::Object(map) => match map.get_mut(segment) {
-                Some(next) => next,
-                None => return false,
-            },
-            Value::Array(items) => match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                Some(next) => next,
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    match node {
-        Value::Object(map) => {
-            map.insert(m.member.clone(), value);
-            true
-        }
-        _ => false,
-    }
-}
-
-/// `UnknownParameter` for the first member the decoder ignored (they come
-/// in the order of `params`); ignored nulls are as good as absent (an absent
-/// optional member is sent as null by some clients).
-fn check_unknown(action: &str, params: &Value, ignored: &[Path]) -> Result<(), ApiError> {
-    let first = ignored
-        .iter()
-        .find(|path| at(params, path).map_or(true, |v| !v.is_null()));
-    match first {
-        Some(path) => Err(unknown(action, &dotted(path))),
-        None => Ok(()),
-    }
-}
-
-/// `UnknownParameter` for the member at a dotted `path`.
-pub(crate) fn unknown(action: &str, path: &str) -> ApiError {
-    ApiError::new(
-        "UnknownParameter",
-        format!("The parameter `{path}` is not recognized: action {action} does not define it."),
-    )
-}
-
-/// Whether the value at `path` in a JSON `body` is null, found in one pass
-/// that keeps nothing (`false` when absent).
-fn null_at(body: &[u8], path: &[String]) -> bool {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    NullAt { path }.deserialize(&mut de).unwrap_or(false)
-}
-
-/// Walks a JSON document to `path`, skipping everything else.
-struct NullAt<'p> {
-    path: &'p [String],
-}
-
-impl<'de> DeserializeSeed<'de> for NullAt<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        if self.path.is_empty() {
-            return Ok(Option::<IgnoredAny>::deserialize(deserializer)?.is_none());
-        }
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NullAt<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        let (first, rest) = (&self.path[0], &self.path[1..]);
-        let wanted = first.parse::<usize>().ok();
-        let mut found = false;
-        let mut index = 0;
-        loop {
-            if Some(index) == wanted {
-                match seq.next_element_seed(NullAt { path: rest })? {
-                    Some(null) => found = null,
-                    None => break,
-                }
-            } else if seq.next_element::<IgnoredAny>()?.is_none() {
-                break;
-            }
-            index += 1;
-        }
-        Ok(found)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let (first, rest) = (&self.path[0], &self.path[1..]);
-        let mut found = false;
-        while let Some(matches) = map.next_key_seed(KeyIs(first))? {
-            if matches {
-                found = map.next_value_seed(NullAt { path: rest })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// Whether a map key equals the one wanted (escaped keys too).
-struct KeyIs<'k>(&'k str);
-
-impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
-        Ok(key == self.0)
-    }
-}
-
-/// The value at `path` in `params`.
-fn at<'v>(params: &'v Value, path: &[String]) -> Option<&'v Value> {
-    path.iter().try_fold(params, |node, segment| match node {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
     })
 }
-/// The spec's rules (required members, list sizes, patterns, ranges) as
-/// gateway errors: `MissingParameter` for an empty required member, else
-/// `InvalidParameterValue` naming the first violation.
-pub(crate) fn check_rules<T: Validate + ?Sized>(request: &T) -> Result<(), ApiError> {
-    let Err(e) = request.check() else {
-        return Ok(());
-    };
-    let wire = |field: &str| field.replace('[', ".").replace(']', "");
-    rules_error(e.violations.iter().map(|v| (wire(&v.field), v.problem.as_str())))
+
+/// One decoding pass: the request and how many members it ignored (unknown
+/// to `T`, or null), or serde's refusal.
+pub(crate) fn attempt<'de, T, D>(deserializer: D) -> Result<(T, usize), serde_json::Error>
+where
+    T: DeserializeOwned,
+    D: Deserializer<'de, Error = serde_json::Error>,
+{
+    let mut ignored = 0;
+    let value = serde_ignored::deserialize(deserializer, |_| ignored += 1)?;
+    Ok((value, ignored))
 }
 
-/// Rule violations (dotted path, problem), in the order found, as one
-/// gateway error: `MissingParameter` for the first required member absent
-/// or empty, else `InvalidParameterValue` naming the first violation.
-pub(crate) fn rules_error<'a>(violations: impl Iterator<Item = (String, &'a str)>) -> Result<(), ApiError> {
-    let violations: Vec<(String, &str)> = violations.collect();
-    if let Some((path, _)) = violations
-        .iter()
-        .find(|(_, problem)| problem.starts_with("is required"))
-    {
-        return Err(ApiError::missing(path));
+/// The gateway's answer to a violation: its code and the engine's words.
+pub(crate) fn gateway_error(violation: &Violation) -> ApiError {
+    ApiError::new(violation.gateway_code(), violation.gateway_message())
+}
+
+/// The spec's rules (required members, list sizes, patterns, ranges) on a
+/// decoded request, as the gateway answers them.
+pub(crate) fn check_rules<T: Validate + ?Sized>(request: &T) -> Result<(), ApiError> {
+    match request.check() {
+        Ok(()) => Ok(()),
+        Err(e) => rules_verdict(&e.violations),
     }
-    match violations.first() {
-        Some((path, problem)) => Err(ApiError::invalid_value(format!(
-            "The parameter `{path}` {problem}."
-        ))),
+}
+
+/// Rule violations, in the order found, as one gateway error: the one the
+/// gateway reports ([`gateway_choice`]: a missing member first).
+pub(crate) fn rules_verdict(violations: &[Violation]) -> Result<(), ApiError> {
+    match gateway_choice(violations) {
+        Some(violation) => Err(gateway_error(violation)),
         None => Ok(()),
     }
 }
@@ -567,10 +249,11 @@ mod tests {
 
     /// Decodes `params` both ways (as a JSON body and as a tree), which
     /// must agree on the outcome and the code.
-    fn both<T: DeserializeOwned>(params: Value) -> Result<T, ApiError> {
+    fn both<T: DeserializeOwned>(action: &'static str, params: Value) -> Result<T, ApiError> {
+        let cvm = Service::from_scope("cvm").unwrap();
         let body = Bytes::from(serde_json::to_vec(&params).unwrap());
-        let from_json = decode::<T>("X", json_params(body).unwrap());
-        let from_tree = decode::<T>("X", Params::Tree(params));
+        let from_json = decode::<T>(cvm, action, json_params(body).unwrap());
+        let from_tree = decode::<T>(cvm, action, Params::Tree(params));
         match (&from_json, &from_tree) {
             (Ok(_), Ok(_)) => {}
             (Err(a), Err(b)) => assert_eq!(a.code, b.code, "{a} / {b}"),
@@ -583,19 +266,19 @@ mod tests {
         from_json
     }
 
-    fn code<T: DeserializeOwned>(params: Value) -> (String, String) {
-        let e = both::<T>(params).err().expect("should fail");
+    fn code<T: DeserializeOwned>(action: &'static str, params: Value) -> (String, String) {
+        let e = both::<T>(action, params).err().expect("should fail");
         (e.code, e.message)
     }
 
     #[test]
     fn decodes_leniently() {
         let r: DescribeInstancesRequest =
-            both(json!({"Limit": "20", "Offset": 1, "Filters": [{"Name": "zone", "Values": ["z"]}]}))
+            both("DescribeInstances", json!({"Limit": "20", "Offset": 1, "Filters": [{"Name": "zone", "Values": ["z"]}]}))
                 .unwrap();
         assert_eq!(r.limit, Some(20));
         assert_eq!(r.filters.unwrap()[0].values, vec!["z".to_owned()]);
-        let r: RunInstancesRequest = both(json!({"DryRun": "True"})).unwrap();
+        let r: RunInstancesRequest = both("RunInstances", json!({"DryRun": "True"})).unwrap();
         assert_eq!(r.dry_run, Some(true));
     }
 
@@ -623,74 +306,56 @@ mod tests {
     }
 
     #[test]
-    fn finds_nulls_without_a_tree() {
-        let body = br#"{"A": [1, {"B": null, "C\u0044": null}], "E": {"F": 0}, "G": null}"#;
-        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
-        for (p, null) in [
-            ("A.1.B", true),
-            ("A.1.CD", true),
-            ("G", true),
-            ("A.0", false),
-            ("A.1", false),
-            ("A.2.B", false),
-            ("E.F", false),
-            ("E.X", false),
-            ("X", false),
-        ] {
-            assert_eq!(null_at(body, &path(p)), null, "{p}");
-        }
-    }
-
-    #[test]
     fn nulls_are_absent_and_duplicates_refused() {
         // An unknown member set to null is as good as absent, both ways.
         let r: DescribeInstancesRequest =
-            both(json!({"Limit": 2, "Bogus": null, "Filters": [{"Name": "zone", "Values": [], "Op": null}]}))
+            both("DescribeInstances", json!({"Limit": 2, "Bogus": null, "Filters": [{"Name": "zone", "Values": [], "Op": null}]}))
                 .unwrap();
         assert_eq!(r.limit, Some(2));
         // A member given twice is ambiguous in a JSON body.
-        let e = decode::<DescribeInstancesRequest>(
-            "X",
-            json_params(Bytes::from_static(b"{\"Limit\": 1, \"Limit\": 2}")).unwrap(),
-        )
-        .expect_err("refused");
+        let e = json_params(Bytes::from_static(b"{\"Limit\": 1, \"Limit\": 2}")).err().expect("refused");
         assert_eq!(e.code, "InvalidParameter", "{e}");
+        assert!(e.message.contains("`Limit` is given twice"), "{e}");
+        // In a nested object too; the same key in two objects is no repeat.
+        let e = json_params(Bytes::from_static(b"{\"A\": [{\"B\": 1, \"B\": 2}]}")).err().expect("refused");
+        assert!(e.message.contains("`B` is given twice"), "{e}");
+        assert!(json_params(Bytes::from_static(b"{\"A\": {\"B\": 1}, \"C\": {\"B\": 2}}")).is_ok());
     }
 
     #[test]
     fn reports_in_gateway_order() {
-        let (c, m) = code::<DescribeInstancesRequest>(json!({"Limit": "many"}));
+        let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Limit": "many"}));
         assert_eq!(c, "InvalidParameter");
         assert!(m.contains("`Limit`"), "{m}");
-        let (c, m) = code::<DescribeInstancesRequest>(json!({"Filters": [{"Name": "zone", "Values": [[]]}]}));
+        let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Name": "zone", "Values": [[]]}]}));
         assert_eq!(c, "InvalidParameter");
         assert!(m.contains("`Filters.0.Values.0`"), "{m}");
 
-        let (c, m) = code::<DescribeInstancesRequest>(json!({"Limit": 1, "Bogus": 1}));
+        let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Limit": 1, "Bogus": 1}));
         assert_eq!(
             (c.as_str(), m.contains("`Bogus`")),
             ("UnknownParameter", true),
             "{m}"
         );
         let (c, m) =
-            code::<DescribeInstancesRequest>(json!({"Filters": [{"Name": "zone", "Values": [], "Op": "x"}]}));
+            code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Name": "zone", "Values": [], "Op": "x"}]}));
         assert_eq!(c, "UnknownParameter");
         assert!(m.contains("`Filters.0.Op`"), "{m}");
 
-        let (c, m) = code::<StartInstancesRequest>(json!({}));
+        let (c, m) = code::<StartInstancesRequest>("StartInstances", json!({}));
         assert_eq!(c, "MissingParameter");
         assert!(m.contains("`InstanceIds`"), "{m}");
         // Unknown before missing, even when the required member is absent.
-        let (c, m) = code::<StartInstancesRequest>(json!({"InstanceId": ["ins-aaaaaaaa"]}));
+        let (c, m) = code::<StartInstancesRequest>("StartInstances", json!({"InstanceId": ["ins-aaaaaaaa"]}));
         assert_eq!(c, "UnknownParameter");
         assert!(m.contains("`InstanceId`"), "{m}");
-        let (c, m) = code::<DescribeInstancesRequest>(json!({"Filters": [{"Values": ["a"]}]}));
+        let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Values": ["a"]}]}));
         assert_eq!(c, "MissingParameter");
         assert!(m.contains("`Filters.0.Name`"), "{m}");
-        let (c, _) = code::<DescribeInstancesRequest>(json!({"Filters": [{"Values": ["a"], "X": 1}]}));
+        let (c, _) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Values": ["a"], "X": 1}]}));
         assert_eq!(c, "UnknownParameter");
         // Nulls are as good as absent.
-        assert!(both::<DescribeInstancesRequest>(json!({"Limit": null})).is_ok());
+        assert!(both::<DescribeInstancesRequest>("DescribeInstances", json!({"Limit": null})).is_ok());
     }
 
     #[test]

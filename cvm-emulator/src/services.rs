@@ -4,9 +4,9 @@
 //! and turned into models at first use. The credential scope of a signed
 //! request names the service; from there the gateway applies that service's
 //! version, action list and region rule, then checks the parameters against
-//! the action's input in the model ([`spec_check`]: `UnknownParameter`,
-//! `MissingParameter`, `InvalidParameter`, then the spec's rules), and
-//! answers `UnsupportedOperation`.
+//! the action's input in the model ([`tencentcloud_model::check`]:
+//! `InvalidParameter`, `UnknownParameter`, `MissingParameter`, then the
+//! spec's rules), and answers `UnsupportedOperation`.
 //!
 //! A few services emulate actions ([`EMULATED`]): CVM, STS and VPC decode
 //! theirs into `cvm_api`'s, `sts_api`'s and `vpc_api`'s typed requests and
@@ -16,9 +16,11 @@
 
 use std::sync::OnceLock;
 
-use codegen::Model;
+use serde_json::Value;
+use tencentcloud_model::validate::{gateway_choice, Violation};
+use tencentcloud_model::Model;
 
-use crate::decode::{invalid, rules_error, unknown, Params};
+use crate::decode::{gateway_error, rules_verdict, Params};
 use crate::error::{shorten, ApiError};
 use crate::server::Checked;
 
@@ -123,7 +125,7 @@ impl Service {
     fn model(&'static self) -> Result<&'static Model, ApiError> {
         let built = self.model.get_or_init(|| {
             let spec = self.spec;
-            let model = codegen::model_from_sources(spec.api, spec.errors, spec.rules)
+            let model = tencentcloud_model::model_from_sources(spec.api, spec.errors, spec.rules)
                 .map_err(|e| format!("{}: {e}", spec.dir))?;
             if (model.service.as_str(), model.api_version.as_str()) != (spec.service, spec.version) {
                 return Err(format!(
@@ -190,23 +192,26 @@ impl Service {
     /// but kept for after the injected fault, as for the emulated services.
     pub(crate) fn validate(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
         let model = self.model()?;
-        let input = spec_check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
+        let input = tencentcloud_model::check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
         let params = params.into_tree()?;
-        if let Some(problem) = spec_check::decode_problem(model, input, &params) {
-            return Err(match problem {
-                spec_check::Problem::Invalid { path, message } => invalid(&path, &message),
-                spec_check::Problem::Unknown { path } => unknown(action, &path),
-                spec_check::Problem::Missing { path } => ApiError::missing(&path),
-            });
+        if let Some(violation) = gateway_choice(&tencentcloud_model::check::decode_violations(model, input, &params)) {
+            return Err(gateway_error(violation));
         }
-        let violations = spec_check::rule_violations(model, input, &params);
-        let rules = rules_error(violations.iter().map(|v| (v.path.clone(), v.problem.as_str())));
+        let rules = rules_verdict(&tencentcloud_model::check::rule_violations(model, input, &params));
         Ok(Checked::NotEmulated {
             service: self.name,
             action,
             emulated: self.emulated.map_or(&[], |e| e.actions),
             rules,
         })
+    }
+
+    /// What decoding `params` as `action`'s input would refuse (the model's
+    /// verdict, see [`tencentcloud_model::check::decode_violations`]).
+    pub(crate) fn decode_violations(&'static self, action: &str, params: &Value) -> Result<Vec<Violation>, ApiError> {
+        let model = self.model()?;
+        let input = tencentcloud_model::check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
+        Ok(tencentcloud_model::check::decode_violations(model, input, params))
     }
 
     /// The names of every service, for error messages.
@@ -218,10 +223,20 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    use codegen::model::{Leaf, Member, Object, Scalar};
     use serde_json::{json, Map, Value};
+    use tencentcloud_model::model::{Leaf, Member, Object, Scalar};
+    use tencentcloud_model::Problem;
 
     use super::*;
+    use crate::dispatch::Typed;
+
+    fn typed_clone(typed: &Typed) -> Typed {
+        match typed {
+            Typed::Refused => Typed::Refused,
+            Typed::Ignored(p) => Typed::Ignored(p.clone()),
+            Typed::Decoded(v) => Typed::Decoded(v.clone()),
+        }
+    }
 
     #[test]
     fn every_service_is_known_by_its_scope_with_its_actions() {
@@ -296,19 +311,6 @@ mod tests {
         Value::Object(map)
     }
 
-    /// The code and what a message says beyond the serde text (the path
-    /// for `InvalidParameter`, where the typed decoder quotes serde).
-    fn verdict(result: Result<(), ApiError>) -> (String, String) {
-        match result {
-            Ok(()) => ("Ok".to_owned(), String::new()),
-            Err(e) if e.code == "InvalidParameter" => {
-                let path = e.message.split('`').nth(1).unwrap_or("").to_owned();
-                (e.code.to_owned(), path)
-            }
-            Err(e) => (e.code.to_owned(), e.message),
-        }
-    }
-
     /// serde's derived structs also decode from a list of their members'
     /// values in order, a form no gateway takes: there the model-driven
     /// check is stricter (`InvalidParameter`), so such requests are left out.
@@ -318,9 +320,13 @@ mod tests {
 
     /// The model-driven checks and CVM's typed decoding (serde into the
     /// generated requests, then their `Validate`) agree on every action for
-    /// thousands of requests: each member left out, null, and given values
+    /// thousands of requests (each member left out, null, and given values
     /// of every JSON kind, at the top and one object down, and unknown
-    /// members.
+    /// members): serde refuses exactly what the model finds of the wrong
+    /// type or missing; it ignores exactly the unknown member the model
+    /// names; and on what both decode, the one engine's two drivers (the
+    /// generated `Validate` and the model's walk) report the same
+    /// violations, paths and words.
     #[test]
     fn the_model_checks_agree_with_the_typed_requests_on_every_cvm_action() {
         let cvm = Service::from_scope("cvm").unwrap();
@@ -349,7 +355,7 @@ mod tests {
         let mut compared = 0;
         for action in cvm.actions() {
             let model = cvm.model().unwrap();
-            let input = spec_check::input_of(model, action).unwrap();
+            let input = tencentcloud_model::check::input_of(model, action).unwrap();
             let base = filled(model, input, 0);
             let mut requests = vec![json!({}), base.clone()];
             for m in &input.members {
@@ -382,14 +388,36 @@ mod tests {
             unknown_null["Zzz"] = json!(null);
             requests.push(unknown_null);
             for request in requests {
-                let typed = crate::dispatch::decode_typed(action, Params::Tree(request.clone()));
-                let by_model = cvm
-                    .validate(action, Params::Tree(request.clone()))
-                    .and_then(|checked| match checked {
-                        Checked::NotEmulated { rules, .. } => rules,
-                        _ => unreachable!("validate only answers NotEmulated"),
-                    });
-                assert_eq!(verdict(by_model), verdict(typed), "{action} {request}");
+                let typed = crate::dispatch::decode_typed(action, &request);
+                let decoding = tencentcloud_model::check::decode_violations(model, input, &request);
+                let refused = decoding
+                    .iter()
+                    .any(|v| matches!(v.problem, Problem::Invalid(_) | Problem::Missing));
+                let by_model = if refused {
+                    Typed::Refused
+                } else if let Some(unknown) = decoding.iter().find(|v| v.problem == Problem::Unknown) {
+                    match &typed {
+                        // The first member serde ignored is the one the model names.
+                        Typed::Ignored(paths) if paths[0] == unknown.path.to_string() => typed_clone(&typed),
+                        _ => Typed::Ignored(vec![unknown.path.to_string()]),
+                    }
+                } else {
+                    Typed::Decoded(tencentcloud_model::check::rule_violations(model, input, &request))
+                };
+                assert_eq!(by_model, typed, "{action} {request}");
+                // The gateway answers the model's verdict.
+                let gateway = cvm.validate(action, Params::Tree(request.clone()));
+                match (&by_model, gateway) {
+                    (Typed::Decoded(v), Ok(Checked::NotEmulated { rules, .. })) => {
+                        assert_eq!(rules.err(), v.first().map(|_| gateway_error(gateway_choice(v).unwrap())))
+                    }
+                    (Typed::Decoded(_), other) => panic!("{action} {request}: {:?}", other.err()),
+                    (_, Err(e)) => assert!(
+                        ["InvalidParameter", "UnknownParameter", "MissingParameter"].contains(&e.code.as_str()),
+                        "{e}"
+                    ),
+                    (_, Ok(_)) => panic!("{action} {request}: accepted"),
+                }
                 compared += 1;
             }
         }

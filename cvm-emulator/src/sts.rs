@@ -74,9 +74,9 @@ pub(crate) fn decode(
     params: Params,
 ) -> Result<Checked, ApiError> {
     let request = match action {
-        "AssumeRole" => StsRequest::AssumeRole(Box::new(decode_as(action, params)?)),
+        "AssumeRole" => StsRequest::AssumeRole(Box::new(decode_as(service, action, params)?)),
         "AssumeRoleWithWebIdentity" => {
-            StsRequest::AssumeRoleWithWebIdentity(Box::new(decode_as(action, params)?))
+            StsRequest::AssumeRoleWithWebIdentity(Box::new(decode_as(service, action, params)?))
         }
         _ => return service.validate(action, params),
     };

@@ -71,8 +71,8 @@ pub(crate) fn decode(
     params: Params,
 ) -> Result<Checked, ApiError> {
     let request = match action {
-        "DescribeVpcs" => VpcRequest::DescribeVpcs(Box::new(decode_as(action, params)?)),
-        "DescribeSubnets" => VpcRequest::DescribeSubnets(Box::new(decode_as(action, params)?)),
+        "DescribeVpcs" => VpcRequest::DescribeVpcs(Box::new(decode_as(service, action, params)?)),
+        "DescribeSubnets" => VpcRequest::DescribeSubnets(Box::new(decode_as(service, action, params)?)),
         _ => return service.validate(action, params),
     };
     Ok(Checked::Vpc(request))

@@ -752,7 +752,7 @@ async fn authentication_errors() {
     // Refused by the client before sending (the spec says StartInstances needs one)...
     let err = no_region.start_instances(&req).await.unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidRequest(e) if e.violations[0].field == "region"),
+        matches!(&err, Error::InvalidRequest(e) if e.violations[0].path.to_string() == "region"),
         "{err:?}"
     );
     // ...and by the emulator when the region is missing all the same.

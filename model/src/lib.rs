@@ -28,6 +28,7 @@ mod error;
 pub mod lenient;
 pub mod model;
 pub mod paging;
+pub mod partial;
 pub mod spec;
 pub mod validate;
 pub mod waiters;

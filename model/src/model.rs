@@ -481,28 +481,47 @@ fn is_scalar_name(name: &str) -> bool {
     )
 }
 
-fn object_refs<'a>(object: &'a crate::spec::ObjectDef) -> impl Iterator<Item = &'a str> + 'a {
-    object
-        .members
-        .iter()
-        .filter(|m| matches!(m.kind, MemberKind::Object | MemberKind::List) && !is_scalar_name(&m.member))
-        .map(|m| m.member.as_str())
+fn object_refs(object: &crate::spec::ObjectDef) -> impl Iterator<Item = &str> + '_ {
+    member_refs(&object.members)
 }
 
 /// `roots` and every object their members lead to (roots that are not
 /// objects are kept, so callers can report them).
 pub fn reachable(roots: &[String], objects: &BTreeMap<String, crate::spec::ObjectDef>) -> BTreeSet<String> {
+    let found: Result<_, std::convert::Infallible> = reach(roots.iter().cloned(), |name| {
+        Ok(objects.get(name).map(|o| object_refs(o).map(str::to_owned).collect()))
+    });
+    found.unwrap_or_else(|never| match never {})
+}
+
+/// The one walk of the object graph: `roots` and every name the objects
+/// reached refer to. `refs` gives an object's references (`None`: no such
+/// object; the name is kept for the caller to report), and may fail, for
+/// callers that parse each object as it is first met.
+pub fn reach<E>(
+    roots: impl IntoIterator<Item = String>,
+    mut refs: impl FnMut(&str) -> Result<Option<Vec<String>>, E>,
+) -> Result<BTreeSet<String>, E> {
     let mut seen = BTreeSet::new();
-    let mut stack: Vec<&str> = roots.iter().map(String::as_str).collect();
+    let mut stack: Vec<String> = roots.into_iter().collect();
     while let Some(name) = stack.pop() {
-        if !seen.insert(name.to_string()) {
+        if seen.contains(&name) {
             continue;
         }
-        if let Some(object) = objects.get(name) {
-            stack.extend(object_refs(object));
+        if let Some(next) = refs(&name)? {
+            stack.extend(next);
         }
+        seen.insert(name);
     }
-    seen
+    Ok(seen)
+}
+
+/// The objects a member list refers to (scalar type names left out).
+pub fn member_refs(members: &[MemberDef]) -> impl Iterator<Item = &str> + '_ {
+    members
+        .iter()
+        .filter(|m| matches!(m.kind, MemberKind::Object | MemberKind::List) && !is_scalar_name(&m.member))
+        .map(|m| m.member.as_str())
 }
 
 /// Each object's strongly connected component: a member of object `A` whose

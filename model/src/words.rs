@@ -16,9 +16,16 @@ pub fn is_error_code(code: &str) -> bool {
     !code.is_empty() && code.split('.').all(is_identifier)
 }
 
+/// `InstancesRunning` → `instances_running`: a name's words, lower case,
+/// joined by `_`. The SDK's method names (`wait_until_instances_running`)
+/// and tcloud's (`--wait instances-running`) are both made from these words.
+pub fn snake_words(name: &str) -> String {
+    name.to_snake_case()
+}
+
 /// `StartInstances` → "Start instances": an English title made from the name.
 pub fn title_from_action(action: &str) -> String {
-    let words = action.to_snake_case().replace('_', " ");
+    let words = snake_words(action).replace('_', " ");
     let mut chars = words.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -565,7 +565,7 @@ async fn a_missing_region_is_refused_before_sending() {
     let Error::InvalidRequest(e) = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(e.violations[0].field, "region");
+    assert_eq!(e.violations[0].path.to_string(), "region");
     assert!(
         err.to_string()
             .contains("is required by Ping: set TENCENTCLOUD_REGION"),

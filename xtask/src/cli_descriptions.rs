@@ -37,7 +37,7 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
             .join("api.json");
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let official =
-            codegen::parse_api(&text).map_err(|e| format!("{}: {}", path.display(), e.path_and_message()))?;
+            tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {}", path.display(), e.path_and_message()))?;
         let (api, _) = import::facts_only(&official, &path)?;
         if validate {
             let text = serde_json::to_string(&api).map_err(|e| e.to_string())?;
@@ -56,7 +56,7 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
 
 /// The bundle entry of a facts-only description: `{"api": ...}`, compact,
 /// members sorted.
-pub fn entry_json(api: &codegen::spec::ApiFile) -> Result<Vec<u8>, String> {
+pub fn entry_json(api: &tencentcloud_model::spec::ApiFile) -> Result<Vec<u8>, String> {
     let api = serde_json::to_value(api).map_err(|e| e.to_string())?;
     Ok(serde_json::json!({ "api": api }).to_string().into_bytes())
 }

@@ -14,8 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use codegen::model::{closest, reachable};
-use codegen::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, Metadata, ObjectDef, UniqueMap};
+use tencentcloud_model::model::reachable;
+use tencentcloud_model::words::closest;
+use tencentcloud_model::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, Metadata, ObjectDef, UniqueMap};
 
 use crate::sdk_codes;
 
@@ -166,8 +167,8 @@ pub fn read_spec(dir: &Path) -> Result<SpecFiles, String> {
         let path = dir.join(name);
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let api = codegen::parse_api(&read("api.json")?).map_err(|e| e.to_string())?;
-    let errors = codegen::parse_errors(&read("errors.json")?).map_err(|e| e.to_string())?;
+    let api = tencentcloud_model::parse_api(&read("api.json")?).map_err(|e| e.to_string())?;
+    let errors = tencentcloud_model::parse_errors(&read("errors.json")?).map_err(|e| e.to_string())?;
     Ok(SpecFiles { api, errors })
 }
 
@@ -208,7 +209,7 @@ pub fn import_into_dir(dir: &Path, sources: &ErrorSources, opts: &Options) -> Re
     let report = import(&mut files, &official, sources, opts)?;
     let api = to_stable_json(&files.api)?;
     let errors = to_stable_json(&files.errors)?;
-    let rules_path = dir.join(codegen::model::RULES_FILE);
+    let rules_path = dir.join(tencentcloud_model::RULES_FILE);
     let rules = std::fs::read_to_string(&rules_path)
         .map_err(|e| format!("cannot read {}: {e}", rules_path.display()))?;
     let model = codegen::model_from_sources(&api, &errors, &rules).map_err(|e| e.to_string())?;
@@ -223,7 +224,7 @@ pub fn import(
     sources: &ErrorSources,
     opts: &Options,
 ) -> Result<Report, String> {
-    let official = codegen::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
+    let official = tencentcloud_model::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
     import_parsed(ours, &official, sources, opts)
 }
 
@@ -338,7 +339,7 @@ pub fn import_parsed(
                 .get(name)
                 .map(|a| a.name.clone())
                 .filter(|t| !t.is_empty() && t.is_ascii())
-                .unwrap_or_else(|| codegen::names::title_from_action(name)),
+                .unwrap_or_else(|| tencentcloud_model::words::title_from_action(name)),
             output: theirs.output.clone(),
             skip_sign: theirs.skip_sign,
             status: theirs.status.clone(),

@@ -56,7 +56,7 @@ pub fn parse_any(file: &str, text: &str) -> Result<Parsed, String> {
                 "{file}:{line_no}: `{name}` is defined twice (first on line {first})"
             ));
         }
-        if codegen::model::is_error_code(code) {
+        if tencentcloud_model::words::is_error_code(code) {
             parsed.codes.insert(code.to_string());
         } else {
             parsed.malformed.push(format!(

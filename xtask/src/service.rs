@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use codegen::spec::ApiFile;
+use tencentcloud_model::spec::ApiFile;
 
 use crate::import::{self, SpecFiles};
 use crate::{sdk_codes, services};
@@ -141,7 +141,7 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
             let origin = opts.from.join(service).join(version).join("api.json");
             let text = std::fs::read_to_string(&origin)
                 .map_err(|e| format!("cannot read {}: {e}", origin.display()))?;
-            let official = codegen::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
+            let official = tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
             let codes_path = codes_dir.join(service).join(version).join("errorcodes.py");
             let codes = sdk_codes::read_any(&codes_path)?.codes;
             let dir = root.join("spec").join(service).join(version);
@@ -151,7 +151,7 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
                 None
             };
             let files = spec_for(&official, &origin, &codes, existing)?;
-            let rules_path = dir.join(codegen::model::RULES_FILE);
+            let rules_path = dir.join(tencentcloud_model::RULES_FILE);
             let rules = std::fs::read_to_string(&rules_path)
                 .unwrap_or_else(|_| "{\n  \"objects\": {}\n}\n".to_owned());
             // Checked before anything is written.
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn whole_services_keep_no_prose_and_leave_common_codes_to_the_runtime() {
-        let official: ApiFile = codegen::parse_api(
+        let official: ApiFile = tencentcloud_model::parse_api(
             r#"{
               "actions": {"DescribeThings": {"document": "列出", "input": "DescribeThingsRequest", "name": "查询", "output": "DescribeThingsResponse", "status": "online"}},
               "metadata": {"apiVersion": "2020-01-01", "serviceShortName": "demo", "serviceNameCN": "演示"},

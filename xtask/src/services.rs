@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use codegen::spec::ErrorsFile;
+use tencentcloud_model::spec::ErrorsFile;
 use codegen::{GeneratedFile, SpecErrors};
 
 use crate::{import, sdk_codes};
@@ -80,7 +80,7 @@ pub fn discover(dir: &Path, only: &[String]) -> Result<Vec<ServiceVersion>, Stri
     if !unknown.is_empty() {
         let names: Vec<String> = unknown
             .iter()
-            .map(|s| format!("{s}{}", codegen::model::suggest(s, services.iter())))
+            .map(|s| format!("{s}{}", tencentcloud_model::words::suggest(s, services.iter())))
             .collect();
         return Err(format!(
             "no such service in {}: {}",
@@ -106,10 +106,10 @@ pub fn discover(dir: &Path, only: &[String]) -> Result<Vec<ServiceVersion>, Stri
 }
 
 /// The codes every service shares and their English descriptions: the
-/// runtime's [`tencentcloud_runtime::CommonErrorCode`], Tencent's list of
+/// runtime's [`tencentcloud_model::CommonErrorCode`], Tencent's list of
 /// codes any action of any service may return.
 pub fn common_codes() -> BTreeMap<String, String> {
-    tencentcloud_runtime::CommonErrorCode::ALL
+    tencentcloud_model::CommonErrorCode::ALL
         .iter()
         .map(|c| (c.as_str().to_owned(), c.description().to_owned()))
         .collect()
@@ -233,7 +233,7 @@ fn check_into(
     let text =
         std::fs::read_to_string(&api_path).map_err(|e| vec![format!("cannot read {api_name}: {e}")])?;
     let official =
-        codegen::parse_api(&text).map_err(|e| vec![format!("{api_name}: {}", e.path_and_message())])?;
+        tencentcloud_model::parse_api(&text).map_err(|e| vec![format!("{api_name}: {}", e.path_and_message())])?;
     // Facts only, as `import` writes them: JSON paths (keys, member indices)
     // are the official file's, so problems below can name it.
     let (api, _) = import::facts_only(&official, &api_path).map_err(|e| vec![e])?;
@@ -254,8 +254,8 @@ fn check_into(
             .into_iter()
             .map(|e| {
                 let file = match e.file.as_str() {
-                    codegen::model::API_FILE => api_name.clone(),
-                    codegen::model::ERRORS_FILE => errors_name.clone(),
+                    tencentcloud_model::API_FILE => api_name.clone(),
+                    tencentcloud_model::ERRORS_FILE => errors_name.clone(),
                     other => format!("{other} (empty)"),
                 };
                 format!("{file}: {}", e.path_and_message())

@@ -50,8 +50,8 @@ fn ours() -> SpecFiles {
         "objects": {}, "version": "1.0"
     });
     SpecFiles {
-        api: codegen::parse_api(&api.to_string()).unwrap(),
-        errors: codegen::parse_errors(r#"{"codes": {}, "common": [], "actions": {}}"#).unwrap(),
+        api: tencentcloud_model::parse_api(&api.to_string()).unwrap(),
+        errors: tencentcloud_model::parse_errors(r#"{"codes": {}, "common": [], "actions": {}}"#).unwrap(),
     }
 }
 
@@ -230,7 +230,7 @@ fn mismatched_service_is_refused() {
 #[test]
 fn codes_are_attached_when_the_service_has_them_and_counted() {
     let mut spec = ours();
-    spec.errors = codegen::parse_errors(
+    spec.errors = tencentcloud_model::parse_errors(
         r#"{"codes": {"MissingParameter": "A required parameter is missing."},
             "common": ["MissingParameter"], "actions": {}}"#,
     )
@@ -506,8 +506,8 @@ fn every_action_comes_back_byte_for_byte() {
     let root = tccli::workspace_root();
     let original = xtask::import::read_spec(&root.join(SPEC)).unwrap();
     let rules =
-        codegen::parse_rules(&std::fs::read_to_string(root.join(SPEC).join("rules.json")).unwrap()).unwrap();
-    let official = codegen::parse_api(&tccli::read_official("api.json")).unwrap();
+        tencentcloud_model::parse_rules(&std::fs::read_to_string(root.join(SPEC).join("rules.json")).unwrap()).unwrap();
+    let official = tencentcloud_model::parse_api(&tccli::read_official("api.json")).unwrap();
     let from = tccli::official_dir().join("api.json");
     let sources = real_sources();
     let roots = |spec: &SpecFiles, skip: &str| -> Vec<String> {
@@ -521,7 +521,7 @@ fn every_action_comes_back_byte_for_byte() {
     };
     let mut restored = 0;
     for action in original.api.actions.0.keys() {
-        let kept = codegen::model::reachable(&roots(&original, action), &original.api.objects.0);
+        let kept = tencentcloud_model::model::reachable(&roots(&original, action), &original.api.objects.0);
         let orphans: Vec<&String> = original
             .api
             .objects
