@@ -421,6 +421,10 @@ pub enum ConfigError {
     /// file, half of a key pair in the environment).
     #[error("{0}")]
     Credentials(#[from] CredentialsError),
+    /// A configuration file is present but unusable (the region of a
+    /// malformed `~/.tccli/<profile>.configure`); names the file.
+    #[error("{0}")]
+    Profile(#[from] crate::profile::ProfileError),
     /// The HTTP client could not be set up (e.g. TLS initialisation).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),

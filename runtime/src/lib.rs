@@ -29,6 +29,7 @@ mod identity;
 mod interceptor;
 pub mod lenient;
 pub mod paginate;
+pub mod profile;
 mod reply;
 mod retry;
 mod validate;
