@@ -9,12 +9,13 @@
 //! - `--secretId`, `--secretKey`, `--token` and `--region` win over both;
 //! - `P.configure` gives the region, the output format
 //!   (`_sys_param.output`) and a service's endpoint and API version
-//!   (`<service>.endpoint`, `<service>.version`).
+//!   (`<service>.endpoint`, `<service>.version`), read by the runtime's
+//!   one reader of these files (`tencentcloud_runtime::profile`), which also
+//!   reads the `.credential` file for `Config::from_environment`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
+use tencentcloud_runtime::profile::TccliConfigure;
 use tencentcloud_runtime::{Config, Endpoint, Env};
 
 use crate::error::CliError;
@@ -29,8 +30,6 @@ const REGION: &str = "TENCENTCLOUD_REGION";
 const PROFILE: &str = "TENCENTCLOUD_PROFILE";
 const ENDPOINT: &str = "TENCENTCLOUD_ENDPOINT";
 const TCCLI_PROFILE: &str = "TCCLI_PROFILE";
-/// Far larger than any real configure file; a bigger one is refused.
-const MAX_CONFIGURE_BYTES: u64 = 1024 * 1024;
 
 /// The flags that configure the client.
 #[derive(Default, Clone)]
@@ -76,48 +75,6 @@ pub struct Settings {
     pub version: Option<String>,
 }
 
-/// The profile's `configure` file, if any, parsed.
-fn configure(profile: &str) -> Result<Option<(PathBuf, Value)>, CliError> {
-    let Some(home) = Env::process().home() else {
-        return Ok(None);
-    };
-    let path = home.join(".tccli").join(format!("{profile}.configure"));
-    // A FIFO would block the open and a device never end.
-    match std::fs::metadata(&path) {
-        Ok(meta) if !meta.is_file() => {
-            return Err(CliError::usage(format!("{}: not a regular file", path.display())))
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CliError::usage(format!("{}: {e}", path.display()))),
-    }
-    let file = match std::fs::File::open(&path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CliError::usage(format!("{}: {e}", path.display()))),
-    };
-    let mut text = String::new();
-    use std::io::Read;
-    file.take(MAX_CONFIGURE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
-    if text.len() as u64 > MAX_CONFIGURE_BYTES {
-        return Err(CliError::usage(format!("{}: larger than 1 MiB", path.display())));
-    }
-    let value = serde_json::from_str(&text)
-        .map_err(|e| CliError::usage(format!("{}: not a tccli configure file: {e}", path.display())))?;
-    Ok(Some((path, value)))
-}
-
-fn string_at<'v>(value: &'v Value, section: &str, key: &str) -> Option<&'v str> {
-    value
-        .get(section)?
-        .get(key)?
-        .as_str()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
 pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     let named = flags.profile.is_some();
     let process = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -137,8 +94,8 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     if flags.secret_id.is_some() != flags.secret_key.is_some() {
         return Err(CliError::usage("--secretId and --secretKey go together"));
     }
-    let conf = configure(&profile)?;
-    let conf_value = conf.as_ref().map(|(_, v)| v);
+    // Read, bounded and parsed by the runtime, as it reads it for the region.
+    let conf = TccliConfigure::read(&Env::process(), &profile).map_err(|e| CliError::usage(e.to_string()))?;
 
     if flags.token.is_some() && flags.secret_id.is_none() {
         return Err(CliError::usage(
@@ -213,8 +170,9 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
 
     // The flag, else the environment's (as the SDK), else the profile's,
     // which `tccli configure` writes for every service.
-    let configured = conf_value
-        .and_then(|c| string_at(c, service, "endpoint"))
+    let configured = conf
+        .as_ref()
+        .and_then(|c| c.endpoint(service))
         .filter(|_| !endpoint_in_env)
         .map(|e| (e.to_owned(), "the profile's endpoint"));
     let endpoint = flags.endpoint.clone().map(|e| (e, "--endpoint")).or(configured);
@@ -235,17 +193,15 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     if let Some(timeout) = &flags.timeout {
         config = config.with_timeout(seconds("--timeout", timeout)?);
     }
-    let output = flags.output.clone().or_else(|| {
-        conf_value
-            .and_then(|c| string_at(c, "_sys_param", "output"))
-            .map(str::to_owned)
-    });
+    let output = flags
+        .output
+        .clone()
+        .or_else(|| conf.as_ref().and_then(TccliConfigure::output).map(str::to_owned));
     let format = Format::parse(output.as_deref().unwrap_or("json"))?;
-    let version = flags.version.clone().or_else(|| {
-        conf_value
-            .and_then(|c| string_at(c, service, "version"))
-            .map(str::to_owned)
-    });
+    let version = flags
+        .version
+        .clone()
+        .or_else(|| conf.as_ref().and_then(|c| c.version(service)).map(str::to_owned));
     Ok(Settings {
         config,
         format,

@@ -416,7 +416,9 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
         assert_eq!(refused(&out).trim(), "tcloud: argument 4 is not UTF-8");
     }
 
-    // A configure file that is a FIFO is refused, not waited on.
+    // A configure file that is a FIFO is refused, not waited on: tcloud reads
+    // it with the runtime's reader (`tencentcloud_runtime::profile`, whose
+    // own tests hold it to refusing devices, directories and large files).
     let fifo_home = tempfile::tempdir().unwrap();
     std::fs::create_dir(fifo_home.path().join(".tccli")).unwrap();
     let fifo = fifo_home.path().join(".tccli/default.configure");
@@ -428,7 +430,7 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
     let mut all = vec!["cvm", "DescribeInstances"];
     all.extend(base);
     let out = tcloud_in(fifo_home.path(), &[], &all).await;
-    assert!(refused(&out).contains("default.configure: not a regular file"));
+    assert!(refused(&out).contains("default.configure: not a regular file, as a configuration file must be"));
 
     // A malformed region is named by its flag, not the variable it becomes.
     let out = tcloud_in(

@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE, LOCATION};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE, LOCATION, USER_AGENT,
+};
 use reqwest::Body;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -26,7 +28,9 @@ use super::{
 /// Signed and sent byte for byte: the two must not drift apart.
 const CONTENT_TYPE_JSON: &str = "application/json";
 
-const USER_AGENT: &str = concat!("cvm-api-rust/", env!("CARGO_PKG_VERSION"));
+/// The SDK and its version: the HTTP client's `User-Agent`, which each call
+/// completes with the service and API version it calls (see [`user_agent`]).
+const SDK_USER_AGENT: &str = concat!("tencentcloud-sdk-rust/", env!("CARGO_PKG_VERSION"));
 
 const AUTH_TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 const AUTH_SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
@@ -75,7 +79,7 @@ impl Client {
         };
         let region = config.region().map(|r| header(r, "region")).transpose()?;
         let language = config.language().map(|l| header(l, "language")).transpose()?;
-        let http = config.http_client(USER_AGENT)?;
+        let http = config.http_client(SDK_USER_AGENT)?;
         let budget = TokenBucket::new(config.retry_budget());
         Ok(Client {
             inner: Arc::new(Inner {
@@ -459,6 +463,8 @@ impl Client {
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON));
         headers.insert(AUTHORIZATION, authorization);
+        // Not signed; an interceptor may replace it.
+        headers.insert(USER_AGENT, user_agent(call.service, call.version.as_str())?);
         // No explicit Host: the HTTP client derives it from the URL exactly as
         // `target.host` was (host plus non-default port), and setting it too
         // would duplicate `:authority` on HTTP/2.
@@ -737,6 +743,15 @@ struct CallState<'a> {
     credentials: Option<Credentials>,
     /// Tokens this call's retries took, given back if it succeeds.
     taken: u32,
+}
+
+/// `tencentcloud-sdk-rust/<runtime version> <service>/<API version>`: the
+/// SDK and what it calls, whether a generated client's action or
+/// [`Client::call_with`]'s. Both names are checked by then (a host label,
+/// a header value), so failing is only a safeguard.
+fn user_agent(service: &str, version: &str) -> Result<HeaderValue, Failure> {
+    HeaderValue::from_str(&format!("{SDK_USER_AGENT} {service}/{version}"))
+        .map_err(|_| Failure::request("service", "cannot be sent in an HTTP header".to_owned()))
 }
 
 /// The `Response` object of a success as `R`. Path tracking costs on every

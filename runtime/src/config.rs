@@ -219,7 +219,10 @@ impl Config {
     /// lower case). After `customize` the runtime sets, whatever it did,
     /// no redirects (a redirect would carry the signed request and the
     /// session token to another host), [`Config::with_timeout`] and
-    /// [`Config::with_connect_timeout`].
+    /// [`Config::with_connect_timeout`]. Each request carries its own
+    /// `User-Agent` (`tencentcloud-sdk-rust/<version> <service>/<API
+    /// version>`), which a builder's `user_agent` does not change: an
+    /// [`Interceptor`] can.
     pub fn with_http_client(
         mut self,
         customize: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
@@ -421,6 +424,10 @@ pub enum ConfigError {
     /// file, half of a key pair in the environment).
     #[error("{0}")]
     Credentials(#[from] CredentialsError),
+    /// A configuration file is present but unusable (the region of a
+    /// malformed `~/.tccli/<profile>.configure`); names the file.
+    #[error("{0}")]
+    Profile(#[from] crate::profile::ProfileError),
     /// The HTTP client could not be set up (e.g. TLS initialisation).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),

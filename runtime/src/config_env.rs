@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::config::check_region;
-use crate::credentials::{AssumeRoleProvider, DefaultChain, ProfileProvider};
+use crate::credentials::{AssumeRoleProvider, DefaultChain};
+use crate::profile::{profile_name, TccliConfigure};
 use crate::{Config, ConfigError, Env, ProvideCredentials};
 
 const REGION: &str = "TENCENTCLOUD_REGION";
@@ -21,7 +22,7 @@ const KNOWN: &[&str] = &[
     "TENCENTCLOUD_ENDPOINT",
     ROLE_ARN,
     ROLE_SESSION_NAME,
-    crate::credentials::profile::PROFILE,
+    crate::profile::PROFILE,
     crate::credentials::profile::CREDENTIALS_FILE,
     crate::credentials::sts::TKE_REGION,
     crate::credentials::sts::TKE_PROVIDER_ID,
@@ -112,7 +113,9 @@ impl Config {
         };
         let region = match env.get(REGION) {
             Some(region) => Some((region, REGION)),
-            None => ProfileProvider::region(env)?.map(|r| (r, "the region of the tccli profile")),
+            None => TccliConfigure::read(env, &profile_name(env))?
+                .and_then(|conf| conf.region().map(str::to_owned))
+                .map(|r| (r, "the region of the tccli profile")),
         };
         if let Some((region, from)) = region {
             check_region(&region).map_err(|reason| ConfigError::InvalidEnv {

@@ -27,6 +27,7 @@ mod error;
 mod identity;
 mod interceptor;
 pub mod paginate;
+pub mod profile;
 mod reply;
 mod retry;
 pub mod waiter;

@@ -669,6 +669,37 @@ async fn raw_call_by_name() {
 }
 
 #[tokio::test]
+async fn the_user_agent_names_the_sdk_and_the_service_called() {
+    let server = Server::start(200, r#"{"Response":{"Count":1,"RequestId":"req-ua"}}"#).await;
+    let client = client_for(&server);
+    // A generated client's action (its `SERVICE` and `VERSION`)...
+    client.send(&ping()).await.expect("success");
+    // ...and an untyped call (the service and version it is given).
+    client
+        .call::<_, serde_json::Value>("vpc", "2017-03-12", "DescribeVpcs", &serde_json::json!({}))
+        .await
+        .expect("success");
+    client
+        .call::<_, serde_json::Value>("sts", "2018-08-13", "GetCallerIdentity", &serde_json::json!({}))
+        .await
+        .expect("success");
+    let sdk = format!("tencentcloud-sdk-rust/{}", env!("CARGO_PKG_VERSION"));
+    let agents: Vec<String> = server
+        .seen()
+        .iter()
+        .map(|seen| seen.header("user-agent").unwrap_or("none").to_owned())
+        .collect();
+    assert_eq!(
+        agents,
+        [
+            format!("{sdk} cvm/2017-03-12"),
+            format!("{sdk} vpc/2017-03-12"),
+            format!("{sdk} sts/2018-08-13"),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn clones_share_one_client_and_calls_run_concurrently() {
     let server = Server::start(200, r#"{"Response":{"Count":1,"RequestId":"req-many"}}"#).await;
     let client = client_for(&server);

@@ -574,6 +574,113 @@ fn profile_files_and_their_errors() {
     );
 }
 
+/// The one reader of configuration files (`tencentcloud_runtime::profile`),
+/// which the credential providers, `Config::from_environment` and `tcloud`
+/// share: a regular file of at most 1 MiB, or an error naming the file;
+/// nothing else is opened for long or read to the end.
+#[cfg(unix)]
+#[test]
+fn configuration_files_are_regular_bounded_files_or_errors() {
+    use tencentcloud_runtime::profile::{self, TccliConfigure, MAX_FILE_BYTES};
+    let home = TempDir::new();
+    let fifo = home.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo (coreutils) failed");
+    let zero = home.path().join("zero");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let big = home.path().join("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(MAX_FILE_BYTES + 1)
+        .unwrap();
+    let latin1 = home.path().join("latin1");
+    std::fs::write(&latin1, b"[default]\nsecret_key = caf\xe9\n").unwrap();
+
+    assert!(profile::read_text(&home.path().join("absent")).unwrap().is_none());
+    let file = home.write("fine", "[default]\n");
+    assert_eq!(profile::read_text(&file).unwrap().as_deref(), Some("[default]\n"));
+    let cases = [
+        (&fifo, "fifo: not a regular file".to_owned()),
+        (&zero, "zero: not a regular file".to_owned()),
+        (&home.path().to_path_buf(), "not a regular file".to_owned()),
+        (&big, format!("big: {} bytes, more than", MAX_FILE_BYTES + 1)),
+        (&latin1, "latin1: not UTF-8 text (byte 26)".to_owned()),
+    ];
+    for (path, expected) in &cases {
+        let e = profile::read_text(path).unwrap_err();
+        assert_eq!(e.path(), path.as_path());
+        let e = e.to_string();
+        assert!(e.contains(expected.as_str()), "{}: {e}", path.display());
+        assert!(!e.contains("caf"), "{e}");
+    }
+
+    // Each file the runtime reads goes through it: a FIFO or a device where a
+    // file is looked for is an error, neither waited on nor skipped.
+    let home_text = home.path().display().to_string();
+    let at = |relative: &str, target: &Path| {
+        let path = home.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        std::os::unix::fs::symlink(target, &path).unwrap();
+        path
+    };
+    let started = Instant::now();
+    for (relative, target, expected) in [
+        (
+            ".tccli/default.configure",
+            &fifo,
+            "default.configure: not a regular file",
+        ),
+        (
+            ".tccli/default.credential",
+            &zero,
+            "default.credential: not a regular file",
+        ),
+        (
+            ".tencentcloud/credentials",
+            &big,
+            "credentials: 1048577 bytes, more than",
+        ),
+    ] {
+        let path = at(relative, target);
+        let e = Config::from_environment(&env(&[("HOME", &home_text)])).unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains(expected), "{relative}: {e}");
+        std::fs::remove_file(path).unwrap();
+    }
+    let fifo_text = fifo.display().to_string();
+    let e = ProfileProvider::from_environment(&env(&[("TENCENTCLOUD_CREDENTIALS_FILE", &fifo_text)]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fifo: not a regular file"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The configure file's settings, as tcloud reads them.
+    home.write(
+        ".tccli/prod.configure",
+        r#"{"_sys_param": {"region": "ap-chengdu", "output": "table"}, "cvm": {"endpoint": "cvm.example.com", "version": "2017-03-12"}}"#,
+    );
+    let conf = TccliConfigure::read(&env(&[("HOME", &home_text)]), "prod")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (conf.region(), conf.output()),
+        (Some("ap-chengdu"), Some("table"))
+    );
+    assert_eq!(
+        (conf.endpoint("cvm"), conf.version("cvm")),
+        (Some("cvm.example.com"), Some("2017-03-12"))
+    );
+    assert!(TccliConfigure::read(&env(&[("HOME", &home_text)]), "staging")
+        .unwrap()
+        .is_none());
+    assert!(TccliConfigure::read(&env(&[]), "prod").unwrap().is_none());
+}
+
 #[test]
 fn half_a_key_pair_is_an_error_not_a_fall_through() {
     let e = Config::from_environment(&env(&[("TENCENTCLOUD_SECRET_ID", "AKID1")])).unwrap_err();

@@ -389,8 +389,8 @@ struct WebIdentityRequest<'a> {
 impl WebIdentityFetch {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let path = &self.token_file;
-        let token = super::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
-            .map_err(|e| e.context("the web identity token"))?;
+        let token = crate::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
+            .map_err(|e| CredentialsError::from(e).context("the web identity token"))?;
         let token = token.trim();
         if token.is_empty() {
             return Err(CredentialsError::new(format!("{} is empty", path.display())));
