@@ -15,7 +15,7 @@ pub mod error;
 mod format;
 mod help;
 mod output;
-mod params;
+pub mod params;
 mod run;
 mod settings;
 mod waiters;
