@@ -15,7 +15,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::dispatch::ACTIONS;
+use crate::cvm::request::ACTIONS;
 use crate::sts;
 
 /// Every counted action: CVM's, then STS's (no name is in both).

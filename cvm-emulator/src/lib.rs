@@ -170,22 +170,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod actions;
+mod atomic_file;
 mod conns;
+mod cvm;
 mod decode;
 pub mod demo;
-mod dispatch;
 mod error;
 mod faults;
 mod metadata;
-mod persist;
 mod query;
 mod ratelimit;
-mod regions;
 mod reset;
 mod server;
 mod services;
-mod state;
 mod sts;
 mod time;
 mod tmpcreds;
@@ -204,29 +201,28 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use actions::{EMULATED_ACTIONS, LAUNCH_FAILURE_IMAGE_ID};
-pub use dispatch::ACTIONS;
+pub use cvm::actions::{EMULATED_ACTIONS, LAUNCH_FAILURE_IMAGE_ID};
+pub use cvm::ids::new_instance_id;
+pub use cvm::regions::REGIONS;
+pub use cvm::request::ACTIONS;
+pub use cvm::state_file::{ClientTokenRecord, PendingTransition, State, StateError, StoredInstance};
+pub use cvm::transitions::{INSTANCE_STATES, TERMINATED};
+pub use cvm::{API_VERSION, SERVICE};
 pub use error::ApiError;
 pub use faults::{FaultConfig, FaultStats, MAX_INJECTED_LATENCY};
 pub use metadata::DEFAULT_ROLE_NAME;
-pub use regions::REGIONS;
-pub use server::{API_VERSION, SERVICE};
 pub use signer::SecretKey;
-pub use state::{
-    new_instance_id, ClientTokenRecord, PendingTransition, State, StateError, StoredInstance,
-    INSTANCE_STATES, TERMINATED,
-};
 pub use sts::{STS_API_VERSION, STS_EMULATED_ACTIONS, STS_SERVICE};
 pub use tmpcreds::CredentialsIssued;
 pub use vpc::VPC_EMULATED_ACTIONS;
 
 use crate::conns::{Admission, Admitted, Conns, RequestTrack};
+use crate::cvm::persist::Persistence;
+use crate::cvm::store::Store;
 use crate::faults::Faults;
-use crate::persist::Persistence;
 use crate::ratelimit::RateLimiter;
 use crate::reset::{Reset, ResettableStream};
 use crate::server::{Reply, Shared};
-use crate::state::Store;
 use crate::tmpcreds::Minter;
 
 /// The demo secret id, accepted when no credential is configured. Fake.
@@ -339,7 +335,7 @@ impl Default for EmulatorConfig {
             rate_limit: Some(10),
             initial_state: None,
             state_file: None,
-            journal_limit_bytes: persist::DEFAULT_JOURNAL_LIMIT,
+            journal_limit_bytes: cvm::persist::DEFAULT_JOURNAL_LIMIT,
             max_body_bytes: 10 * 1024 * 1024,
             max_buffered_bytes: 64 * 1024 * 1024,
             max_clock_skew: Duration::from_secs(300),
@@ -494,7 +490,7 @@ fn failing_images(configured: &[String]) -> Result<HashSet<String>, StartError> 
             configured.len()
         )));
     }
-    if let Some(bad) = configured.iter().find(|id| !actions::is_image_id(id)) {
+    if let Some(bad) = configured.iter().find(|id| !cvm::actions::is_image_id(id)) {
         return Err(StartError::Config(format!(
             "failing image id `{}` is malformed: give `img-` followed by 8 lower-case letters or digits",
             error::shorten(bad)

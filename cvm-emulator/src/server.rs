@@ -18,25 +18,21 @@ use signer::{
 };
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::actions::{self, Ctx};
 use crate::conns::{FreeShare, RequestTrack};
+use crate::cvm::actions::{self, Ctx};
+use crate::cvm::regions;
+use crate::cvm::request::ApiRequest;
+use crate::cvm::store::Store;
 use crate::decode::{json_params, Params};
-use crate::dispatch::ApiRequest;
 use crate::error::{shorten, ApiError};
 use crate::faults::{Fault, Faults};
+use crate::metadata;
 use crate::query::form_to_json;
 use crate::ratelimit::RateLimiter;
 use crate::services::Service;
-use crate::state::Store;
 use crate::sts::{self, StsRequest};
 use crate::tmpcreds::{Issued, Minter, Source, TEMP_ID_PREFIX};
 use crate::vpc::VpcRequest;
-use crate::{metadata, regions};
-
-/// The API version the emulator implements (`X-TC-Version`).
-pub const API_VERSION: &str = "2017-03-12";
-/// The service name in the credential scope.
-pub const SERVICE: &str = "cvm";
 
 /// A request that passed the gateway, for the service it names.
 pub(crate) enum Checked {

@@ -56,7 +56,7 @@ const EMULATED: &[Emulated] = &[
     Emulated {
         name: "cvm",
         actions: crate::EMULATED_ACTIONS,
-        decode: crate::dispatch::decode_checked,
+        decode: crate::cvm::request::decode_checked,
         region_optional: false,
     },
     Emulated {
@@ -247,7 +247,7 @@ mod tests {
         assert!(Service::from_scope("vpc").unwrap().needs_region("DescribeVpcs"));
         // The typed decoders know the same actions as the descriptions.
         let cvm: Vec<&str> = Service::from_scope("cvm").unwrap().actions().collect();
-        let mut typed = crate::dispatch::ACTIONS.to_vec();
+        let mut typed = crate::cvm::request::ACTIONS.to_vec();
         typed.sort_unstable();
         assert_eq!(cvm, typed);
         let sts: Vec<&str> = Service::from_scope("sts").unwrap().actions().collect();
@@ -382,7 +382,7 @@ mod tests {
             unknown_null["Zzz"] = json!(null);
             requests.push(unknown_null);
             for request in requests {
-                let typed = crate::dispatch::decode_typed(action, Params::Tree(request.clone()));
+                let typed = crate::cvm::request::decode_typed(action, Params::Tree(request.clone()));
                 let by_model = cvm
                     .validate(action, Params::Tree(request.clone()))
                     .and_then(|checked| match checked {

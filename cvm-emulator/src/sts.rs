@@ -10,7 +10,7 @@
 use serde::Serialize;
 use sts_api::types::{AssumeRoleRequest, AssumeRoleWithWebIdentityRequest, Tag};
 
-use crate::actions::Ctx;
+use crate::cvm::actions::Ctx;
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
 use crate::server::Checked;

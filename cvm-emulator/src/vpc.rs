@@ -21,12 +21,12 @@ use vpc_api::types::{
     Subnet, Vpc,
 };
 
-use crate::actions::Ctx;
+use crate::cvm::actions::Ctx;
+use crate::cvm::ids::{default_subnet_id, default_vpc_id, stable_id};
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
 use crate::server::Checked;
 use crate::services::Service;
-use crate::state::{default_subnet_id, default_vpc_id};
 use crate::time::now_ms;
 
 /// The VPC actions the emulator implements.
@@ -229,7 +229,7 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
                     // A subnet is in the zone of the first instance
                     // launched into it (a default subnet is its zone's).
                     zone: Some(zone.to_owned()),
-                    route_table_id: Some(crate::state::stable_id("rtb-", &net.vpc_id)),
+                    route_table_id: Some(stable_id("rtb-", &net.vpc_id)),
                     created_time: Some(created),
                     available_ip_address_count: Some(USABLE_ADDRESSES - 1),
                     ipv6_cidr_block: Some(String::new()),

@@ -1,5 +1,5 @@
 //! CVM's actions at the gateway: the emulated ones decoded into `cvm_api`'s
-//! typed requests for [`crate::actions`], every other one checked against
+//! typed requests for [`crate::cvm::actions`], every other one checked against
 //! the description (see [`crate::services`]).
 
 use cvm_api::types::{
@@ -50,7 +50,7 @@ impl ApiRequest {
 }
 
 /// The gateway's decoding for CVM: the emulated actions into typed
-/// requests, answered from the state by [`crate::actions`]; the others
+/// requests, answered from the state by [`crate::cvm::actions`]; the others
 /// checked against the description, for `UnsupportedOperation`.
 pub(crate) fn decode_checked(
     service: &'static Service,

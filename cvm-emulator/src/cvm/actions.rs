@@ -15,15 +15,14 @@ use cvm_api::types::{
 };
 use serde::Serialize;
 
+use crate::cvm::ids::{default_subnet_id, default_vpc_id, is_instance_id, random_id, region_of_zone};
+use crate::cvm::instances::{fill_defaults, instance_type_size};
+use crate::cvm::request::ApiRequest;
+use crate::cvm::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
+use crate::cvm::transitions::{complete, LAUNCH_FAILED, TERMINATED};
 use crate::decode::check_rules;
-use crate::dispatch::ApiRequest;
 use crate::error::{shorten, ApiError};
 use crate::server::Shared;
-use crate::state::{
-    complete, default_subnet_id, default_vpc_id, fill_defaults, instance_type_size, is_instance_id,
-    random_id, region_of_zone, ClientTokenRecord, PendingTransition, StoredInstance, LAUNCH_FAILED,
-    TERMINATED,
-};
 use crate::time::{iso8601, now_ms};
 
 /// What a handler needs besides the request.
@@ -1053,7 +1052,7 @@ mod tests {
     fn every_documented_state_code_is_reachable() {
         for op in [Op::Start, Op::Stop, Op::Reboot, Op::Terminate] {
             for suffix in op.documented_state_codes() {
-                let reachable = crate::state::INSTANCE_STATES.iter().any(|state| {
+                let reachable = crate::cvm::transitions::INSTANCE_STATES.iter().any(|state| {
                     op.state_error("ins-aaaaaaaa", state).code
                         == format!("UnsupportedOperation.InstanceState{suffix}")
                 });
