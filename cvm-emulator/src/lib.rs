@@ -171,18 +171,25 @@
 #![warn(missing_docs)]
 
 mod atomic_file;
+mod auth;
+mod body;
+mod checked;
 mod conns;
 mod cvm;
 mod decode;
 pub mod demo;
 mod error;
+mod fallback;
 mod faults;
+mod gateway;
+mod headers;
 mod metadata;
 mod query;
 mod ratelimit;
 mod reset;
 mod server;
 mod services;
+mod shared;
 mod sts;
 mod time;
 mod tmpcreds;
@@ -222,7 +229,8 @@ use crate::cvm::store::Store;
 use crate::faults::Faults;
 use crate::ratelimit::RateLimiter;
 use crate::reset::{Reset, ResettableStream};
-use crate::server::{Reply, Shared};
+use crate::server::Reply;
+use crate::shared::Shared;
 use crate::tmpcreds::Minter;
 
 /// The demo secret id, accepted when no credential is configured. Fake.
@@ -583,7 +591,9 @@ impl Emulator {
             }
         }
         let failing_images = failing_images(&config.failing_images)?;
-        let faults = Faults::new(config.faults).map_err(StartError::Config)?;
+        // CVM's and STS's actions are counted (no name is in both).
+        let counted = ACTIONS.iter().chain(sts::ACTIONS).copied().collect();
+        let faults = Faults::new(config.faults, counted).map_err(StartError::Config)?;
         if faults.is_active() {
             tracing::info!(seed = faults.seed(), "fault injection on");
         }
@@ -618,7 +628,7 @@ impl Emulator {
             web_identity_token: config.web_identity_token,
             store: Mutex::new(store),
             failing_images,
-            body_budget: server::body_budget(config.max_buffered_bytes, config.max_body_bytes),
+            body_budget: body::body_budget(config.max_buffered_bytes, config.max_body_bytes),
         };
         Ok(Emulator {
             shared: Arc::new(shared),

@@ -18,9 +18,9 @@ use std::sync::OnceLock;
 
 use codegen::Model;
 
+use crate::checked::Checked;
 use crate::decode::{invalid, rules_error, unknown, Params};
 use crate::error::{shorten, ApiError};
-use crate::server::Checked;
 
 /// A service description compiled into the emulator.
 pub(crate) struct EmbeddedSpec {
@@ -55,19 +55,19 @@ struct Emulated {
 const EMULATED: &[Emulated] = &[
     Emulated {
         name: "cvm",
-        actions: crate::EMULATED_ACTIONS,
-        decode: crate::cvm::request::decode_checked,
+        actions: crate::cvm::actions::EMULATED_ACTIONS,
+        decode: crate::cvm::request::decode,
         region_optional: false,
     },
     Emulated {
         name: "sts",
-        actions: crate::STS_EMULATED_ACTIONS,
+        actions: crate::sts::STS_EMULATED_ACTIONS,
         decode: crate::sts::decode,
         region_optional: true,
     },
     Emulated {
         name: "vpc",
-        actions: crate::VPC_EMULATED_ACTIONS,
+        actions: crate::vpc::VPC_EMULATED_ACTIONS,
         decode: crate::vpc::decode,
         region_optional: false,
     },

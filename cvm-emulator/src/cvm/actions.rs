@@ -17,22 +17,13 @@ use serde::Serialize;
 
 use crate::cvm::ids::{default_subnet_id, default_vpc_id, is_instance_id, random_id, region_of_zone};
 use crate::cvm::instances::{fill_defaults, instance_type_size};
-use crate::cvm::request::ApiRequest;
+use crate::cvm::request::CvmRequest;
 use crate::cvm::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
 use crate::cvm::transitions::{complete, LAUNCH_FAILED, TERMINATED};
 use crate::decode::check_rules;
 use crate::error::{shorten, ApiError};
-use crate::server::Shared;
+use crate::shared::Ctx;
 use crate::time::{iso8601, now_ms};
-
-/// What a handler needs besides the request.
-pub(crate) struct Ctx<'a> {
-    pub(crate) shared: &'a Shared,
-    pub(crate) request_id: &'a str,
-    /// `X-TC-Region`, one of [`crate::REGIONS`] (`None` only for an
-    /// action that needs no region).
-    pub(crate) region: Option<&'a str>,
-}
 
 /// The actions the emulator implements.
 pub const EMULATED_ACTIONS: &[&str] = &[
@@ -75,7 +66,7 @@ const DEFAULT_LIMIT: i64 = 20;
 /// With a state file, the answer waits until every change written so far
 /// is on disk: its own, and any other it may have seen. An answer is an
 /// acknowledgement, so nothing it shows can be lost in a crash.
-pub(crate) async fn handle(request: ApiRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+pub(crate) async fn handle(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let failure = ctx.shared.store().persistence_failure();
     if let Some(why) = failure {
         return Err(not_kept(&why));
@@ -96,27 +87,27 @@ fn not_kept(why: &str) -> ApiError {
     )
 }
 
-fn handle_now(request: ApiRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let request_id = ctx.request_id.to_owned();
     match request {
-        ApiRequest::RunInstances(r) => run_instances(&r, ctx),
-        ApiRequest::DescribeInstances(r) => describe_instances(&r, ctx),
-        ApiRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),
-        ApiRequest::StartInstances(r) => {
+        CvmRequest::RunInstances(r) => run_instances(&r, ctx),
+        CvmRequest::DescribeInstances(r) => describe_instances(&r, ctx),
+        CvmRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),
+        CvmRequest::StartInstances(r) => {
             change_state(Op::Start, &r.instance_ids, ctx, &Options::default())?;
             respond(&StartInstancesResponse { request_id })
         }
-        ApiRequest::StopInstances(r) => {
+        CvmRequest::StopInstances(r) => {
             let options = stop_options(&r)?;
             change_state(Op::Stop, &r.instance_ids, ctx, &options)?;
             respond(&StopInstancesResponse { request_id })
         }
-        ApiRequest::RebootInstances(r) => {
+        CvmRequest::RebootInstances(r) => {
             let options = reboot_options(&r)?;
             change_state(Op::Reboot, &r.instance_ids, ctx, &options)?;
             respond(&RebootInstancesResponse { request_id })
         }
-        ApiRequest::TerminateInstances(r) => {
+        CvmRequest::TerminateInstances(r) => {
             change_state(Op::Terminate, &r.instance_ids, ctx, &Options::default())?;
             respond(&TerminateInstancesResponse { request_id })
         }
