@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use cvm_api::{DescribeInstancesRequest, StartInstancesError, StartInstancesRequest};
 
-use crate::{Emulator, EmulatorConfig, State, StoredInstance, DEMO_SECRET_ID};
+use crate::config::{EmulatorConfig, DEMO_SECRET_ID};
+use crate::cvm::state_file::{State, StoredInstance};
+use crate::emulator::Emulator;
 
 /// What the demo does.
 #[derive(Debug, Clone)]
