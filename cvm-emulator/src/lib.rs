@@ -202,8 +202,9 @@ pub use config::{
     EmulatorConfig, StartError, DEMO_SECRET_ID, DEMO_SECRET_KEY, MAX_CLOCK_SKEW_SECS, MAX_CREDENTIAL_TTL,
     MAX_FAILING_IMAGES, MAX_WEB_IDENTITY_TOKEN_LEN,
 };
-pub use cvm::actions::{EMULATED_ACTIONS, LAUNCH_FAILURE_IMAGE_ID};
+pub use cvm::actions::EMULATED_ACTIONS;
 pub use cvm::ids::new_instance_id;
+pub use cvm::launch::LAUNCH_FAILURE_IMAGE_ID;
 pub use cvm::regions::REGIONS;
 pub use cvm::request::ACTIONS;
 pub use cvm::state_file::{ClientTokenRecord, PendingTransition, State, StateError, StoredInstance};

@@ -3,8 +3,12 @@
 //! that keeps them.
 
 pub(crate) mod actions;
+pub(crate) mod change_state;
+pub(crate) mod common;
+pub(crate) mod describe;
 pub(crate) mod ids;
 pub(crate) mod instances;
+pub(crate) mod launch;
 pub(crate) mod persist;
 pub(crate) mod regions;
 pub(crate) mod request;
