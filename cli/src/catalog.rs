@@ -3,11 +3,11 @@
 //! from tccli), both embedded deflated. A command inflates and models one
 //! service version; nothing else is decoded.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use tencentcloud_model::partial;
 use tencentcloud_model::spec::ErrorsFile;
 use tencentcloud_model::Model;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::error::CliError;
 use tcloud_bundle::{self as bundle, Entry};
@@ -152,7 +152,8 @@ impl Catalog {
         let inflated = self.inflate(service, version)?;
         let broken = |e: String| inflated.broken(e);
         let parts = inflated.parts()?;
-        let errors: ErrorsFile = tencentcloud_model::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
+        let errors: ErrorsFile =
+            tencentcloud_model::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
         let model = partial::model_of_action(
             parts.api.get(),
             &errors,

@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 
-use tencentcloud_model::model::{Leaf, Model, Object};
 use serde_json::{Number, Value};
+use tencentcloud_model::model::{Leaf, Model, Object};
 
 use crate::error::CliError;
 use crate::format;

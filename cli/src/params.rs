@@ -6,9 +6,9 @@
 //! `--Placement '{"Zone": "ap-guangzhou-3"}'`); a bool also takes tccli's
 //! `True`/`False`.
 
+use serde_json::{Map, Value};
 use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
 use tencentcloud_model::validate::{gateway_choice, Violation};
-use serde_json::{Map, Value};
 
 use crate::error::CliError;
 

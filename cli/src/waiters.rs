@@ -5,9 +5,9 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tencentcloud_model::waiters::{PathRef as ModelPath, Waiter};
 use tencentcloud_model::words::snake_words;
-use serde_json::Value;
 use tencentcloud_runtime::waiter::{
     self, Acceptor, AcceptorState, Comparator, Observation, PathRef, WaiterSpec,
 };

@@ -197,11 +197,18 @@ fn requests(model: &Model, default: Value, input: &Object) -> Vec<Value> {
         }
         if let Some(rule) = &m.rule {
             if rule.pattern.is_some() {
-                let value = if m.ty.list { json!(["!bad", "also bad"]) } else { json!("!bad") };
+                let value = if m.ty.list {
+                    json!(["!bad", "also bad"])
+                } else {
+                    json!("!bad")
+                };
                 out.push(with(&m.wire_name, value));
             }
             if let Some(max) = rule.max_items {
-                out.push(with(&m.wire_name, Value::Array(vec![sample(model, m, 0)[0].clone(); max + 1])));
+                out.push(with(
+                    &m.wire_name,
+                    Value::Array(vec![sample(model, m, 0)[0].clone(); max + 1]),
+                ));
             }
             if rule.min_items.is_some_and(|min| min > 0) {
                 out.push(with(&m.wire_name, json!([])));
@@ -239,7 +246,9 @@ struct Tally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_tcloud_and_the_gateway_agree_on_every_invalid_request() {
     let config = cvm_emulator::EmulatorConfig::default().with_rate_limit(None);
-    let emulator = cvm_emulator::Emulator::start(config, "127.0.0.1:0").await.unwrap();
+    let emulator = cvm_emulator::Emulator::start(config, "127.0.0.1:0")
+        .await
+        .unwrap();
     let client = Client::new(emulator.client_config("ap-guangzhou").unwrap()).unwrap();
     let catalog = Catalog::embedded().unwrap();
     let mut tally = Tally {
@@ -296,7 +305,11 @@ async fn the_sdk_tcloud_and_the_gateway_agree_on_every_invalid_request() {
         tally.three_way, tally.two_way, tally.services
     );
     assert!(tally.three_way >= 200, "{}", tally.three_way);
-    assert!(tally.services.len() >= 2 && tally.services.values().all(|&n| n >= 50), "{:?}", tally.services);
+    assert!(
+        tally.services.len() >= 2 && tally.services.values().all(|&n| n >= 50),
+        "{:?}",
+        tally.services
+    );
 }
 
 #[test]
@@ -309,5 +322,8 @@ fn a_violation_reads_the_same_everywhere() {
     let chosen = gateway_choice(&violations).unwrap();
     assert_eq!(chosen.gateway_code(), "InvalidParameterValue");
     assert_eq!(chosen.to_string(), "Limit is 101; must be at most 100");
-    assert_eq!(chosen.gateway_message(), "The parameter `Limit` is 101; must be at most 100.");
+    assert_eq!(
+        chosen.gateway_message(),
+        "The parameter `Limit` is 101; must be at most 100."
+    );
 }

@@ -449,7 +449,10 @@ fn opt_i64(value: Option<i64>) -> TokenStream {
 // ---------------------------------------------------------------- errors.rs
 
 fn errors_file(model: &Model) -> TokenStream {
-    let enums = model.actions.iter().map(|action| action_error_enum(model, action));
+    let enums = model
+        .actions
+        .iter()
+        .map(|action| action_error_enum(model, action));
     quote! {
         //! One error enum per action; the codes every service shares are the
         //! runtime's [`CommonErrorCode`].
@@ -505,7 +508,11 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
             }
         }
     };
-    let variant_idents: Vec<Ident> = action.errors.iter().map(|c| ident(model.variant(action, c))).collect();
+    let variant_idents: Vec<Ident> = action
+        .errors
+        .iter()
+        .map(|c| ident(model.variant(action, c)))
+        .collect();
     let documented = if variant_idents.is_empty() {
         quote!()
     } else {

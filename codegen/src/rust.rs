@@ -136,7 +136,10 @@ impl RustModel {
         );
         for action in &model.actions {
             let path = format!("actions.{}", action.name);
-            variants.insert(action.name.clone(), variants_of(&path, &action.errors, &mut problems));
+            variants.insert(
+                action.name.clone(),
+                variants_of(&path, &action.errors, &mut problems),
+            );
         }
         check_waiter_methods(&model, &methods, &mut problems);
         if !problems.is_empty() {

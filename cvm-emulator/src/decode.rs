@@ -26,7 +26,15 @@ use serde_json::{Map, Value};
 use tencentcloud_model::validate::{gateway_choice, Validate, Violation};
 
 use crate::error::ApiError;
-use crate::services::Service;
+
+/// Where a decoder gets the model's verdict on parameters its typed request
+/// refuses: the service's description (`services::Service`, implemented by
+/// the gateway; a trait so that decoding does not depend on the registry).
+pub(crate) trait ModelVerdict {
+    /// What decoding `params` as `action`'s input would refuse
+    /// ([`tencentcloud_model::check::decode_violations`]).
+    fn decode_violations(&'static self, action: &str, params: &Value) -> Result<Vec<Violation>, ApiError>;
+}
 
 /// Most values (objects, lists and scalars, at any depth) in a JSON body:
 /// as many as the parameters accepted in a query or form, far more than any
@@ -154,8 +162,8 @@ impl<'de> Visitor<'de> for Scan<'_> {
 /// Errors, in the gateway's order of precedence (the model's): the wrong
 /// type (`InvalidParameter`), a parameter `T` does not define
 /// (`UnknownParameter`), a missing required parameter (`MissingParameter`).
-pub(crate) fn decode<T: DeserializeOwned>(
-    service: &'static Service,
+pub(crate) fn decode<T: DeserializeOwned, S: ModelVerdict + ?Sized>(
+    service: &'static S,
     action: &'static str,
     params: Params,
 ) -> Result<T, ApiError> {
@@ -187,8 +195,8 @@ fn to_tree(body: &[u8]) -> Result<Value, ApiError> {
 
 /// [`decode`] of a tree (a query, a form, or a parsed body): the model's
 /// verdict first, then the typed request from the tree.
-pub(crate) fn decode_tree<T: DeserializeOwned>(
-    service: &'static Service,
+pub(crate) fn decode_tree<T: DeserializeOwned, S: ModelVerdict + ?Sized>(
+    service: &'static S,
     action: &'static str,
     params: Value,
 ) -> Result<T, ApiError> {
@@ -246,14 +254,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::services::Service;
 
     /// Decodes `params` both ways (as a JSON body and as a tree), which
     /// must agree on the outcome and the code.
     fn both<T: DeserializeOwned>(action: &'static str, params: Value) -> Result<T, ApiError> {
         let cvm = Service::from_scope("cvm").unwrap();
         let body = Bytes::from(serde_json::to_vec(&params).unwrap());
-        let from_json = decode::<T>(cvm, action, json_params(body).unwrap());
-        let from_tree = decode::<T>(cvm, action, Params::Tree(params));
+        let from_json = decode::<T, _>(cvm, action, json_params(body).unwrap());
+        let from_tree = decode::<T, _>(cvm, action, Params::Tree(params));
         match (&from_json, &from_tree) {
             (Ok(_), Ok(_)) => {}
             (Err(a), Err(b)) => assert_eq!(a.code, b.code, "{a} / {b}"),
@@ -273,9 +282,11 @@ mod tests {
 
     #[test]
     fn decodes_leniently() {
-        let r: DescribeInstancesRequest =
-            both("DescribeInstances", json!({"Limit": "20", "Offset": 1, "Filters": [{"Name": "zone", "Values": ["z"]}]}))
-                .unwrap();
+        let r: DescribeInstancesRequest = both(
+            "DescribeInstances",
+            json!({"Limit": "20", "Offset": 1, "Filters": [{"Name": "zone", "Values": ["z"]}]}),
+        )
+        .unwrap();
         assert_eq!(r.limit, Some(20));
         assert_eq!(r.filters.unwrap()[0].values, vec!["z".to_owned()]);
         let r: RunInstancesRequest = both("RunInstances", json!({"DryRun": "True"})).unwrap();
@@ -308,16 +319,22 @@ mod tests {
     #[test]
     fn nulls_are_absent_and_duplicates_refused() {
         // An unknown member set to null is as good as absent, both ways.
-        let r: DescribeInstancesRequest =
-            both("DescribeInstances", json!({"Limit": 2, "Bogus": null, "Filters": [{"Name": "zone", "Values": [], "Op": null}]}))
-                .unwrap();
+        let r: DescribeInstancesRequest = both(
+            "DescribeInstances",
+            json!({"Limit": 2, "Bogus": null, "Filters": [{"Name": "zone", "Values": [], "Op": null}]}),
+        )
+        .unwrap();
         assert_eq!(r.limit, Some(2));
         // A member given twice is ambiguous in a JSON body.
-        let e = json_params(Bytes::from_static(b"{\"Limit\": 1, \"Limit\": 2}")).err().expect("refused");
+        let e = json_params(Bytes::from_static(b"{\"Limit\": 1, \"Limit\": 2}"))
+            .err()
+            .expect("refused");
         assert_eq!(e.code, "InvalidParameter", "{e}");
         assert!(e.message.contains("`Limit` is given twice"), "{e}");
         // In a nested object too; the same key in two objects is no repeat.
-        let e = json_params(Bytes::from_static(b"{\"A\": [{\"B\": 1, \"B\": 2}]}")).err().expect("refused");
+        let e = json_params(Bytes::from_static(b"{\"A\": [{\"B\": 1, \"B\": 2}]}"))
+            .err()
+            .expect("refused");
         assert!(e.message.contains("`B` is given twice"), "{e}");
         assert!(json_params(Bytes::from_static(b"{\"A\": {\"B\": 1}, \"C\": {\"B\": 2}}")).is_ok());
     }
@@ -327,7 +344,10 @@ mod tests {
         let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Limit": "many"}));
         assert_eq!(c, "InvalidParameter");
         assert!(m.contains("`Limit`"), "{m}");
-        let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Name": "zone", "Values": [[]]}]}));
+        let (c, m) = code::<DescribeInstancesRequest>(
+            "DescribeInstances",
+            json!({"Filters": [{"Name": "zone", "Values": [[]]}]}),
+        );
         assert_eq!(c, "InvalidParameter");
         assert!(m.contains("`Filters.0.Values.0`"), "{m}");
 
@@ -337,8 +357,10 @@ mod tests {
             ("UnknownParameter", true),
             "{m}"
         );
-        let (c, m) =
-            code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Name": "zone", "Values": [], "Op": "x"}]}));
+        let (c, m) = code::<DescribeInstancesRequest>(
+            "DescribeInstances",
+            json!({"Filters": [{"Name": "zone", "Values": [], "Op": "x"}]}),
+        );
         assert_eq!(c, "UnknownParameter");
         assert!(m.contains("`Filters.0.Op`"), "{m}");
 
@@ -349,10 +371,14 @@ mod tests {
         let (c, m) = code::<StartInstancesRequest>("StartInstances", json!({"InstanceId": ["ins-aaaaaaaa"]}));
         assert_eq!(c, "UnknownParameter");
         assert!(m.contains("`InstanceId`"), "{m}");
-        let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Values": ["a"]}]}));
+        let (c, m) =
+            code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Values": ["a"]}]}));
         assert_eq!(c, "MissingParameter");
         assert!(m.contains("`Filters.0.Name`"), "{m}");
-        let (c, _) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Filters": [{"Values": ["a"], "X": 1}]}));
+        let (c, _) = code::<DescribeInstancesRequest>(
+            "DescribeInstances",
+            json!({"Filters": [{"Values": ["a"], "X": 1}]}),
+        );
         assert_eq!(c, "UnknownParameter");
         // Nulls are as good as absent.
         assert!(both::<DescribeInstancesRequest>("DescribeInstances", json!({"Limit": null})).is_ok());

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use cvm_api::{DescribeInstancesRequest, StartInstancesError, StartInstancesRequest};
 
-use crate::{Emulator, EmulatorConfig, State, StoredInstance, DEMO_SECRET_ID};
+use crate::config::{EmulatorConfig, DEMO_SECRET_ID};
+use crate::cvm::state_file::{State, StoredInstance};
+use crate::emulator::Emulator;
 
 /// What the demo does.
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ pub async fn run(options: &DemoOptions, out: &mut (dyn Write + Send)) -> Result<
     if !(1..=100).contains(&options.instances) {
         return Err(fail("--instances must be between 1 and 100"));
     }
-    let region = crate::state::region_of_zone(&options.zone).to_owned();
+    let region = crate::cvm::ids::region_of_zone(&options.zone).to_owned();
     let mut state = State::new();
     for _ in 0..options.instances {
         state = state.with_instance(StoredInstance::with_random_id(&options.zone, "STOPPED"));

@@ -15,14 +15,6 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::dispatch::ACTIONS;
-use crate::sts;
-
-/// Every counted action: CVM's, then STS's (no name is in both).
-fn counted_actions() -> impl Iterator<Item = &'static str> {
-    ACTIONS.iter().chain(sts::ACTIONS).copied()
-}
-
 /// Longest latency that can be injected: longer waits would outlast the
 /// graceful-shutdown grace period and make tests slow rather than tell
 /// anything more.
@@ -179,7 +171,9 @@ pub(crate) struct Faults {
     seed: u64,
     rng: Mutex<StdRng>,
     requests: AtomicU64,
-    /// Requests per action, in the order of [`counted_actions`].
+    /// The actions counted (CVM's, then STS's: the emulator gives them).
+    counted: Vec<&'static str>,
+    /// Requests per action, in the order of `counted`.
     per_action: Vec<AtomicU64>,
     request_limit_exceeded: AtomicU64,
     internal_error: AtomicU64,
@@ -189,8 +183,9 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
-    /// An injector for `config` (checked).
-    pub(crate) fn new(config: FaultConfig) -> Result<Self, String> {
+    /// An injector for `config` (checked), counting requests of the
+    /// `counted` actions (see [`Faults::request_count`]).
+    pub(crate) fn new(config: FaultConfig, counted: Vec<&'static str>) -> Result<Self, String> {
         config.validate()?;
         let seed = config.seed.unwrap_or_else(|| rand::rng().random());
         Ok(Faults {
@@ -199,7 +194,8 @@ impl Faults {
             seed,
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             requests: AtomicU64::new(0),
-            per_action: counted_actions().map(|_| AtomicU64::new(0)).collect(),
+            per_action: counted.iter().map(|_| AtomicU64::new(0)).collect(),
+            counted,
             request_limit_exceeded: AtomicU64::new(0),
             internal_error: AtomicU64::new(0),
             reset_before: AtomicU64::new(0),
@@ -220,7 +216,7 @@ impl Faults {
     /// Counts an authenticated request of `action` (see
     /// [`Faults::request_count`]); 0 for an action not counted.
     pub(crate) fn count_request(&self, action: &str) {
-        if let Some(i) = counted_actions().position(|a| a == action) {
+        if let Some(i) = self.counted.iter().position(|a| *a == action) {
             self.per_action[i].fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -292,8 +288,9 @@ impl Faults {
     /// Authenticated requests of `action` so far, as counted by
     /// [`Faults::count_request`] (0 for an unknown action).
     pub(crate) fn request_count(&self, action: &str) -> u64 {
-        counted_actions()
-            .position(|a| a == action)
+        self.counted
+            .iter()
+            .position(|a| *a == action)
             .map_or(0, |i| self.per_action[i].load(Ordering::Relaxed))
     }
 }
@@ -303,7 +300,7 @@ mod tests {
     use super::*;
 
     fn decisions(config: FaultConfig, n: usize) -> Vec<(Fault, Duration)> {
-        let faults = Faults::new(config).unwrap();
+        let faults = Faults::new(config, Vec::new()).unwrap();
         (0..n)
             .map(|_| {
                 let d = faults.decide();
@@ -372,10 +369,14 @@ mod tests {
 
     #[test]
     fn counts_requests_per_action() {
-        let faults = Faults::new(FaultConfig {
-            internal_error: 1.0,
-            ..FaultConfig::default()
-        })
+        let counted = vec!["DescribeInstances", "StartInstances", "StopInstances"];
+        let faults = Faults::new(
+            FaultConfig {
+                internal_error: 1.0,
+                ..FaultConfig::default()
+            },
+            counted,
+        )
         .unwrap();
         for action in [
             "StartInstances",
@@ -428,7 +429,10 @@ mod tests {
             },
         ];
         for config in bad {
-            assert!(Faults::new(config.clone()).is_err(), "{config:?} accepted");
+            assert!(
+                Faults::new(config.clone(), Vec::new()).is_err(),
+                "{config:?} accepted"
+            );
         }
         let sum_one = FaultConfig {
             request_limit_exceeded: 0.1,

@@ -14,7 +14,7 @@ use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
 
 use crate::error::shorten;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::tmpcreds::Source;
 
 /// Paths under this prefix are the metadata service's, never the API's.

@@ -20,9 +20,9 @@ use serde_json::Value;
 use tencentcloud_model::validate::{gateway_choice, Violation};
 use tencentcloud_model::Model;
 
+use crate::checked::Checked;
 use crate::decode::{gateway_error, rules_verdict, Params};
 use crate::error::{shorten, ApiError};
-use crate::server::Checked;
 
 /// A service description compiled into the emulator.
 pub(crate) struct EmbeddedSpec {
@@ -57,19 +57,19 @@ struct Emulated {
 const EMULATED: &[Emulated] = &[
     Emulated {
         name: "cvm",
-        actions: crate::EMULATED_ACTIONS,
-        decode: crate::dispatch::decode_checked,
+        actions: crate::cvm::actions::EMULATED_ACTIONS,
+        decode: crate::cvm::request::decode,
         region_optional: false,
     },
     Emulated {
         name: "sts",
-        actions: crate::STS_EMULATED_ACTIONS,
+        actions: crate::sts::STS_EMULATED_ACTIONS,
         decode: crate::sts::decode,
         region_optional: true,
     },
     Emulated {
         name: "vpc",
-        actions: crate::VPC_EMULATED_ACTIONS,
+        actions: crate::vpc::VPC_EMULATED_ACTIONS,
         decode: crate::vpc::decode,
         region_optional: false,
     },
@@ -192,9 +192,12 @@ impl Service {
     /// but kept for after the injected fault, as for the emulated services.
     pub(crate) fn validate(&'static self, action: &'static str, params: Params) -> Result<Checked, ApiError> {
         let model = self.model()?;
-        let input = tencentcloud_model::check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
+        let input =
+            tencentcloud_model::check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
         let params = params.into_tree()?;
-        if let Some(violation) = gateway_choice(&tencentcloud_model::check::decode_violations(model, input, &params)) {
+        if let Some(violation) = gateway_choice(&tencentcloud_model::check::decode_violations(
+            model, input, &params,
+        )) {
             return Err(gateway_error(violation));
         }
         let rules = rules_verdict(&tencentcloud_model::check::rule_violations(model, input, &params));
@@ -208,9 +211,14 @@ impl Service {
 
     /// What decoding `params` as `action`'s input would refuse (the model's
     /// verdict, see [`tencentcloud_model::check::decode_violations`]).
-    pub(crate) fn decode_violations(&'static self, action: &str, params: &Value) -> Result<Vec<Violation>, ApiError> {
+    pub(crate) fn decode_violations(
+        &'static self,
+        action: &str,
+        params: &Value,
+    ) -> Result<Vec<Violation>, ApiError> {
         let model = self.model()?;
-        let input = tencentcloud_model::check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
+        let input =
+            tencentcloud_model::check::input_of(model, action).ok_or_else(|| self.invalid_action(action))?;
         Ok(tencentcloud_model::check::decode_violations(model, input, params))
     }
 
@@ -228,7 +236,7 @@ mod tests {
     use tencentcloud_model::Problem;
 
     use super::*;
-    use crate::dispatch::Typed;
+    use crate::cvm::request::Typed;
 
     fn typed_clone(typed: &Typed) -> Typed {
         match typed {
@@ -262,7 +270,7 @@ mod tests {
         assert!(Service::from_scope("vpc").unwrap().needs_region("DescribeVpcs"));
         // The typed decoders know the same actions as the descriptions.
         let cvm: Vec<&str> = Service::from_scope("cvm").unwrap().actions().collect();
-        let mut typed = crate::dispatch::ACTIONS.to_vec();
+        let mut typed = crate::cvm::request::ACTIONS.to_vec();
         typed.sort_unstable();
         assert_eq!(cvm, typed);
         let sts: Vec<&str> = Service::from_scope("sts").unwrap().actions().collect();
@@ -388,7 +396,7 @@ mod tests {
             unknown_null["Zzz"] = json!(null);
             requests.push(unknown_null);
             for request in requests {
-                let typed = crate::dispatch::decode_typed(action, &request);
+                let typed = crate::cvm::request::decode_typed(action, &request);
                 let decoding = tencentcloud_model::check::decode_violations(model, input, &request);
                 let refused = decoding
                     .iter()
@@ -409,11 +417,15 @@ mod tests {
                 let gateway = cvm.validate(action, Params::Tree(request.clone()));
                 match (&by_model, gateway) {
                     (Typed::Decoded(v), Ok(Checked::NotEmulated { rules, .. })) => {
-                        assert_eq!(rules.err(), v.first().map(|_| gateway_error(gateway_choice(v).unwrap())))
+                        assert_eq!(
+                            rules.err(),
+                            v.first().map(|_| gateway_error(gateway_choice(v).unwrap()))
+                        )
                     }
                     (Typed::Decoded(_), other) => panic!("{action} {request}: {:?}", other.err()),
                     (_, Err(e)) => assert!(
-                        ["InvalidParameter", "UnknownParameter", "MissingParameter"].contains(&e.code.as_str()),
+                        ["InvalidParameter", "UnknownParameter", "MissingParameter"]
+                            .contains(&e.code.as_str()),
                         "{e}"
                     ),
                     (_, Ok(_)) => panic!("{action} {request}: accepted"),

@@ -10,11 +10,10 @@
 use serde::Serialize;
 use sts_api::types::{AssumeRoleRequest, AssumeRoleWithWebIdentityRequest, Tag};
 
-use crate::actions::Ctx;
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
-use crate::server::Checked;
-use crate::services::Service;
+use crate::fallback::Fallback;
+use crate::shared::Ctx;
 use crate::tmpcreds::{secrets_equal, Source};
 
 /// The service name in an STS credential scope.
@@ -68,11 +67,16 @@ impl StsRequest {
 /// Decodes `params` as a request of `action` (a name from [`ACTIONS`]):
 /// the emulated actions into `sts_api`'s typed requests for [`handle`],
 /// the others checked against the description, for `UnsupportedOperation`.
-pub(crate) fn decode(
-    service: &'static Service,
+/// Generic over the service ([`Fallback`]) so that this module does not
+/// depend on the registry that names it.
+pub(crate) fn decode<S: Fallback>(
+    service: &'static S,
     action: &'static str,
     params: Params,
-) -> Result<Checked, ApiError> {
+) -> Result<S::Checked, ApiError>
+where
+    S::Checked: From<StsRequest>,
+{
     let request = match action {
         "AssumeRole" => StsRequest::AssumeRole(Box::new(decode_as(service, action, params)?)),
         "AssumeRoleWithWebIdentity" => {
@@ -80,7 +84,7 @@ pub(crate) fn decode(
         }
         _ => return service.validate(action, params),
     };
-    Ok(Checked::Sts(request))
+    Ok(request.into())
 }
 
 #[derive(Serialize)]

@@ -21,12 +21,11 @@ use vpc_api::types::{
     Subnet, Vpc,
 };
 
-use crate::actions::Ctx;
+use crate::cvm::ids::{default_subnet_id, default_vpc_id, stable_id};
 use crate::decode::{check_rules, decode as decode_as, Params};
 use crate::error::{shorten, ApiError};
-use crate::server::Checked;
-use crate::services::Service;
-use crate::state::{default_subnet_id, default_vpc_id};
+use crate::fallback::Fallback;
+use crate::shared::Ctx;
 use crate::time::now_ms;
 
 /// The VPC actions the emulator implements.
@@ -65,17 +64,22 @@ impl VpcRequest {
 /// Decodes `params` as a request of `action` (one of VPC's): the emulated
 /// actions into `vpc_api`'s typed requests for [`handle`], the others
 /// checked against the description, for `UnsupportedOperation`.
-pub(crate) fn decode(
-    service: &'static Service,
+/// Generic over the service ([`Fallback`]) so that this module does not
+/// depend on the registry that names it.
+pub(crate) fn decode<S: Fallback>(
+    service: &'static S,
     action: &'static str,
     params: Params,
-) -> Result<Checked, ApiError> {
+) -> Result<S::Checked, ApiError>
+where
+    S::Checked: From<VpcRequest>,
+{
     let request = match action {
         "DescribeVpcs" => VpcRequest::DescribeVpcs(Box::new(decode_as(service, action, params)?)),
         "DescribeSubnets" => VpcRequest::DescribeSubnets(Box::new(decode_as(service, action, params)?)),
         _ => return service.validate(action, params),
     };
-    Ok(Checked::Vpc(request))
+    Ok(request.into())
 }
 
 /// Answers one decoded VPC request: the JSON of the `Response` object.
@@ -229,7 +233,7 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
                     // A subnet is in the zone of the first instance
                     // launched into it (a default subnet is its zone's).
                     zone: Some(zone.to_owned()),
-                    route_table_id: Some(crate::state::stable_id("rtb-", &net.vpc_id)),
+                    route_table_id: Some(stable_id("rtb-", &net.vpc_id)),
                     created_time: Some(created),
                     available_ip_address_count: Some(USABLE_ADDRESSES - 1),
                     ipv6_cidr_block: Some(String::new()),

@@ -417,7 +417,10 @@ pub fn build(
     Ok(model)
 }
 
-fn error_codes<'a>(codes: impl Iterator<Item = &'a str>, describe: &dyn Fn(&str) -> String) -> Vec<ErrorCode> {
+fn error_codes<'a>(
+    codes: impl Iterator<Item = &'a str>,
+    describe: &dyn Fn(&str) -> String,
+) -> Vec<ErrorCode> {
     codes
         .map(|code| ErrorCode {
             code: code.to_string(),
@@ -489,7 +492,9 @@ fn object_refs(object: &crate::spec::ObjectDef) -> impl Iterator<Item = &str> + 
 /// objects are kept, so callers can report them).
 pub fn reachable(roots: &[String], objects: &BTreeMap<String, crate::spec::ObjectDef>) -> BTreeSet<String> {
     let found: Result<_, std::convert::Infallible> = reach(roots.iter().cloned(), |name| {
-        Ok(objects.get(name).map(|o| object_refs(o).map(str::to_owned).collect()))
+        Ok(objects
+            .get(name)
+            .map(|o| object_refs(o).map(str::to_owned).collect()))
     });
     found.unwrap_or_else(|never| match never {})
 }

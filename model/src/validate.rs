@@ -212,7 +212,9 @@ impl fmt::Display for Problem {
             Problem::NoMatch { value, pattern } => {
                 write!(f, "`{}` does not match `{}`", Inert(value), Inert(pattern))
             }
-            Problem::BadPattern { pattern } => write!(f, "cannot be checked: invalid pattern `{}`", Inert(pattern)),
+            Problem::BadPattern { pattern } => {
+                write!(f, "cannot be checked: invalid pattern `{}`", Inert(pattern))
+            }
             Problem::BelowMinimum { value, min } => write!(f, "is {value}; must be at least {min}"),
             Problem::AboveMaximum { value, max } => write!(f, "is {value}; must be at most {max}"),
             Problem::Unsendable(why) => f.write_str(&Inert(why).to_string()),
@@ -524,7 +526,10 @@ mod tests {
         assert_eq!(gateway_choice(&all).unwrap().path.to_string(), "D");
         assert_eq!(gateway_choice(&all[..3]).unwrap().path.to_string(), "C");
         assert_eq!(gateway_choice(&all[..2]).unwrap().path.to_string(), "B");
-        assert_eq!(gateway_choice(&all[..1]).unwrap().gateway_code(), "InvalidParameterValue");
+        assert_eq!(
+            gateway_choice(&all[..1]).unwrap().gateway_code(),
+            "InvalidParameterValue"
+        );
         assert_eq!(gateway_choice(&[]), None);
         let whole = at("", Problem::Invalid("expected an object, found a list".into()));
         assert_eq!(

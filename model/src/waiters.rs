@@ -1,7 +1,6 @@
 //! `waiters.json`, checked against the model: every action, member and path
 //! it names must exist, with the types its use needs.
 
-
 use crate::error::SpecError;
 use crate::model::{Leaf, Member, Model, Object, Scalar};
 use crate::spec::{AcceptorState, Comparator, WaitersFile};

@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn suggests_the_nearest_name() {
         let names = ["InstanceIds".to_owned(), "Filters".to_owned()];
-        assert_eq!(suggest("InstanceId", names.iter()), " (did you mean `InstanceIds`?)");
+        assert_eq!(
+            suggest("InstanceId", names.iter()),
+            " (did you mean `InstanceIds`?)"
+        );
         assert_eq!(suggest("Zzzzzzzz", names.iter()), "");
     }
 }

@@ -21,8 +21,8 @@ use super::interceptor::{AttemptOutcome, OutgoingRequest};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};
 use super::{
-    Action, Config, ConfigError, Credentials, CredentialsError, Error, InvalidResponseKind, RetryConfig,
-    FieldPath, Problem, ServiceError, ValidationError, Violation,
+    Action, Config, ConfigError, Credentials, CredentialsError, Error, FieldPath, InvalidResponseKind,
+    Problem, RetryConfig, ServiceError, ValidationError, Violation,
 };
 
 /// Signed and sent byte for byte: the two must not drift apart.

@@ -34,8 +34,6 @@ pub mod waiter;
 
 pub use action::Action;
 pub use client::{CallOptions, Client};
-/// The codes every service shares: data the model crate owns.
-pub use tencentcloud_model::CommonErrorCode;
 pub use config::{Config, ConfigError};
 pub use endpoint::Endpoint;
 pub use env::Env;
@@ -54,4 +52,6 @@ pub use tencentcloud_model::lenient;
 pub use tencentcloud_model::validate::{
     FieldPath, Pattern, Problem, Segment, Validate, ValidationError, Validator, Violation,
 };
+/// The codes every service shares: data the model crate owns.
+pub use tencentcloud_model::CommonErrorCode;
 pub use waiter::{WaitError, WaitOptions, WaitOutcome, WaitProgress};

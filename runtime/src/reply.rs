@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 
 use super::retry::Class;
 use super::{
-    CredentialsError, Error, InvalidResponseKind, ServiceError, TransportError, TransportErrorKind,
-    FieldPath, Problem, ValidationError, Violation,
+    CredentialsError, Error, FieldPath, InvalidResponseKind, Problem, ServiceError, TransportError,
+    TransportErrorKind, ValidationError, Violation,
 };
 
 /// Longest body kept in [`Error::InvalidResponse`]; the rest is cut.

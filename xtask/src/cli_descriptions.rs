@@ -36,8 +36,8 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
             .join(&id.version)
             .join("api.json");
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let official =
-            tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {}", path.display(), e.path_and_message()))?;
+        let official = tencentcloud_model::parse_api(&text)
+            .map_err(|e| format!("{}: {}", path.display(), e.path_and_message()))?;
         let (api, _) = import::facts_only(&official, &path)?;
         if validate {
             let text = serde_json::to_string(&api).map_err(|e| e.to_string())?;

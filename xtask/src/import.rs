@@ -15,8 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use tencentcloud_model::model::reachable;
+use tencentcloud_model::spec::{
+    ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, Metadata, ObjectDef, UniqueMap,
+};
 use tencentcloud_model::words::closest;
-use tencentcloud_model::spec::{ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, Metadata, ObjectDef, UniqueMap};
 
 use crate::sdk_codes;
 
@@ -224,7 +226,8 @@ pub fn import(
     sources: &ErrorSources,
     opts: &Options,
 ) -> Result<Report, String> {
-    let official = tencentcloud_model::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
+    let official =
+        tencentcloud_model::parse_api(official_text).map_err(|e| format!("{}: {e}", opts.from.display()))?;
     import_parsed(ours, &official, sources, opts)
 }
 

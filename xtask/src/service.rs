@@ -141,7 +141,8 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
             let origin = opts.from.join(service).join(version).join("api.json");
             let text = std::fs::read_to_string(&origin)
                 .map_err(|e| format!("cannot read {}: {e}", origin.display()))?;
-            let official = tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
+            let official =
+                tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
             let codes_path = codes_dir.join(service).join(version).join("errorcodes.py");
             let codes = sdk_codes::read_any(&codes_path)?.codes;
             let dir = root.join("spec").join(service).join(version);

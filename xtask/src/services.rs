@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tencentcloud_model::spec::ErrorsFile;
 use codegen::{GeneratedFile, SpecErrors};
+use tencentcloud_model::spec::ErrorsFile;
 
 use crate::{import, sdk_codes};
 
@@ -232,8 +232,8 @@ fn check_into(
     let api_name = api_path.display().to_string();
     let text =
         std::fs::read_to_string(&api_path).map_err(|e| vec![format!("cannot read {api_name}: {e}")])?;
-    let official =
-        tencentcloud_model::parse_api(&text).map_err(|e| vec![format!("{api_name}: {}", e.path_and_message())])?;
+    let official = tencentcloud_model::parse_api(&text)
+        .map_err(|e| vec![format!("{api_name}: {}", e.path_and_message())])?;
     // Facts only, as `import` writes them: JSON paths (keys, member indices)
     // are the official file's, so problems below can name it.
     let (api, _) = import::facts_only(&official, &api_path).map_err(|e| vec![e])?;

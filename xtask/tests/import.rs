@@ -505,8 +505,10 @@ fn removing_an_action_then_importing_it_restores_the_spec_byte_for_byte() {
 fn every_action_comes_back_byte_for_byte() {
     let root = tccli::workspace_root();
     let original = xtask::import::read_spec(&root.join(SPEC)).unwrap();
-    let rules =
-        tencentcloud_model::parse_rules(&std::fs::read_to_string(root.join(SPEC).join("rules.json")).unwrap()).unwrap();
+    let rules = tencentcloud_model::parse_rules(
+        &std::fs::read_to_string(root.join(SPEC).join("rules.json")).unwrap(),
+    )
+    .unwrap();
     let official = tencentcloud_model::parse_api(&tccli::read_official("api.json")).unwrap();
     let from = tccli::official_dir().join("api.json");
     let sources = real_sources();

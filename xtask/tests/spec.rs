@@ -89,7 +89,8 @@ fn every_member_matches_the_official_description() {
             mismatches.push(format!("{name}: not in the official file"));
             continue;
         };
-        let key = |m: &tencentcloud_model::spec::MemberDef| (m.kind, m.member.clone(), m.required.unwrap_or(false));
+        let key =
+            |m: &tencentcloud_model::spec::MemberDef| (m.kind, m.member.clone(), m.required.unwrap_or(false));
         let mine: BTreeMap<&str, (MemberKind, String, bool)> =
             object.members.iter().map(|m| (m.name.as_str(), key(m))).collect();
         let their: BTreeMap<&str, (MemberKind, String, bool)> =

@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -32,7 +32,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::state::{ClientTokenRecord, State, StateError, StoredInstance};
+use super::state_file::{ClientTokenRecord, State, StateError, StoredInstance};
+use crate::atomic_file::{sibling, write_atomically};
 
 /// Default bound on the journal before it is folded into the state file.
 pub(crate) const DEFAULT_JOURNAL_LIMIT: u64 = 64 * 1024 * 1024;
@@ -72,13 +73,6 @@ struct Line<'a> {
     change: &'a RawValue,
 }
 
-/// `FILE` + `suffix` (`s.json` → `s.json.journal`).
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 fn shown(path: &Path) -> String {
     path.display().to_string()
 }
@@ -87,43 +81,6 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
     move |source| StateError::Io {
         path: shown(path),
         source,
-    }
-}
-
-/// Replaces `path` with what `write` produces, crash-safely: `path.tmp`
-/// written and flushed, renamed over `path`, the directory flushed.
-pub(crate) fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    let tmp = sibling(path, ".tmp");
-    let file = File::create(&tmp)?;
-    let mut out = BufWriter::with_capacity(1 << 16, file);
-    write(&mut out)?;
-    let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)?;
-    sync_parent(path)
-}
-
-/// Flushes the directory holding `path`, so that a rename or a new file in
-/// it survives a crash.
-fn sync_parent(path: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        // Directories cannot be opened as files here; the rename is
-        // flushed with the file system's metadata.
-        let _ = path;
-        Ok(())
     }
 }
 
@@ -631,22 +588,6 @@ mod tests {
         let once = state.clone();
         replay(&mut state, changes());
         assert_eq!(state, once);
-    }
-
-    #[test]
-    fn write_atomically_replaces_whole_files() {
-        let dir = temp_dir();
-        let path = dir.join("s.json");
-        std::fs::write(&path, "old").unwrap();
-        let failed = write_atomically(&path, |w| {
-            w.write_all(b"half")?;
-            Err(io::Error::other("disk full"))
-        });
-        assert!(failed.is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
-        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! CVM's actions at the gateway: the emulated ones decoded into `cvm_api`'s
-//! typed requests for [`crate::actions`], every other one checked against
+//! typed requests for [`crate::cvm::actions`], every other one checked against
 //! the description (see [`crate::services`]).
 
 use cvm_api::types::{
@@ -7,10 +7,9 @@ use cvm_api::types::{
     StartInstancesRequest, StopInstancesRequest, TerminateInstancesRequest,
 };
 
-use crate::decode::{decode, Params};
+use crate::decode::{decode as decode_as, Params};
 use crate::error::ApiError;
-use crate::server::Checked;
-use crate::services::Service;
+use crate::fallback::Fallback;
 
 /// Names of every action of the spec (`X-TC-Action` values), from
 /// `cvm_api::cvm_actions!`: names only, nothing decoded.
@@ -23,8 +22,8 @@ pub const ACTIONS: &[&str] = {
     cvm_api::cvm_actions!(names)
 };
 
-/// A decoded request of an emulated action ([`crate::EMULATED_ACTIONS`]).
-pub(crate) enum ApiRequest {
+/// A decoded request of an emulated action ([`EMULATED_ACTIONS`](crate::EMULATED_ACTIONS)).
+pub(crate) enum CvmRequest {
     DescribeInstances(Box<DescribeInstancesRequest>),
     DescribeInstancesStatus(Box<DescribeInstancesStatusRequest>),
     RebootInstances(Box<RebootInstancesRequest>),
@@ -34,40 +33,47 @@ pub(crate) enum ApiRequest {
     TerminateInstances(Box<TerminateInstancesRequest>),
 }
 
-impl ApiRequest {
+impl CvmRequest {
     /// The action's name.
     pub(crate) fn action(&self) -> &'static str {
         match self {
-            ApiRequest::DescribeInstances(_) => "DescribeInstances",
-            ApiRequest::DescribeInstancesStatus(_) => "DescribeInstancesStatus",
-            ApiRequest::RebootInstances(_) => "RebootInstances",
-            ApiRequest::RunInstances(_) => "RunInstances",
-            ApiRequest::StartInstances(_) => "StartInstances",
-            ApiRequest::StopInstances(_) => "StopInstances",
-            ApiRequest::TerminateInstances(_) => "TerminateInstances",
+            CvmRequest::DescribeInstances(_) => "DescribeInstances",
+            CvmRequest::DescribeInstancesStatus(_) => "DescribeInstancesStatus",
+            CvmRequest::RebootInstances(_) => "RebootInstances",
+            CvmRequest::RunInstances(_) => "RunInstances",
+            CvmRequest::StartInstances(_) => "StartInstances",
+            CvmRequest::StopInstances(_) => "StopInstances",
+            CvmRequest::TerminateInstances(_) => "TerminateInstances",
         }
     }
 }
 
 /// The gateway's decoding for CVM: the emulated actions into typed
-/// requests, answered from the state by [`crate::actions`]; the others
+/// requests, answered from the state by [`crate::cvm::actions`]; the others
 /// checked against the description, for `UnsupportedOperation`.
-pub(crate) fn decode_checked(
-    service: &'static Service,
+/// Generic over the service ([`Fallback`]) so that this module does not
+/// depend on the registry that names it.
+pub(crate) fn decode<S: Fallback>(
+    service: &'static S,
     action: &'static str,
     params: Params,
-) -> Result<Checked, ApiError> {
+) -> Result<S::Checked, ApiError>
+where
+    S::Checked: From<CvmRequest>,
+{
     let request = match action {
-        "DescribeInstances" => ApiRequest::DescribeInstances(Box::new(decode(service, action, params)?)),
-        "DescribeInstancesStatus" => ApiRequest::DescribeInstancesStatus(Box::new(decode(service, action, params)?)),
-        "RebootInstances" => ApiRequest::RebootInstances(Box::new(decode(service, action, params)?)),
-        "RunInstances" => ApiRequest::RunInstances(Box::new(decode(service, action, params)?)),
-        "StartInstances" => ApiRequest::StartInstances(Box::new(decode(service, action, params)?)),
-        "StopInstances" => ApiRequest::StopInstances(Box::new(decode(service, action, params)?)),
-        "TerminateInstances" => ApiRequest::TerminateInstances(Box::new(decode(service, action, params)?)),
+        "DescribeInstances" => CvmRequest::DescribeInstances(Box::new(decode_as(service, action, params)?)),
+        "DescribeInstancesStatus" => {
+            CvmRequest::DescribeInstancesStatus(Box::new(decode_as(service, action, params)?))
+        }
+        "RebootInstances" => CvmRequest::RebootInstances(Box::new(decode_as(service, action, params)?)),
+        "RunInstances" => CvmRequest::RunInstances(Box::new(decode_as(service, action, params)?)),
+        "StartInstances" => CvmRequest::StartInstances(Box::new(decode_as(service, action, params)?)),
+        "StopInstances" => CvmRequest::StopInstances(Box::new(decode_as(service, action, params)?)),
+        "TerminateInstances" => CvmRequest::TerminateInstances(Box::new(decode_as(service, action, params)?)),
         _ => return service.validate(action, params),
     };
-    Ok(Checked::Cvm(request))
+    Ok(request.into())
 }
 
 /// What CVM's typed request made of a tree (test builds only: a decoder
@@ -127,7 +133,9 @@ pub(crate) fn decode_typed(action: &str, tree: &serde_json::Value) -> Typed {
                 segments_of(parent, out);
                 out.push(key.clone());
             }
-            P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => segments_of(parent, out),
+            P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+                segments_of(parent, out)
+            }
         }
     }
     macro_rules! every_action {
@@ -139,31 +147,4 @@ pub(crate) fn decode_typed(action: &str, tree: &serde_json::Value) -> Typed {
         };
     }
     cvm_api::cvm_actions!(every_action)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn knows_every_action_and_decodes_the_emulated_ones() {
-        assert_eq!(ACTIONS.len(), 106);
-        for action in crate::EMULATED_ACTIONS {
-            assert!(ACTIONS.contains(action), "{action}");
-        }
-        let cvm = Service::from_scope("cvm").unwrap();
-        for action in ACTIONS {
-            let action = cvm.action(action).unwrap();
-            // `{}`: a gateway error or a request, never a panic.
-            match decode_checked(cvm, action, Params::Tree(serde_json::json!({}))) {
-                Ok(Checked::Cvm(r)) => assert_eq!(r.action(), action),
-                Ok(Checked::NotEmulated { action: a, .. }) => {
-                    assert_eq!(a, action);
-                    assert!(!crate::EMULATED_ACTIONS.contains(&action));
-                }
-                Ok(_) => panic!("{action}: another service's request"),
-                Err(e) => assert_eq!(e.code, "MissingParameter", "{action}: {e}"),
-            }
-        }
-    }
 }

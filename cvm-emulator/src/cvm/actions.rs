@@ -1,0 +1,73 @@
+//! The emulated actions. Each handler runs under the store's lock without
+//! awaiting, so batches are all-or-nothing and transitions are never lost or
+//! doubled. With a state file, a handler that changes the store records the
+//! change in the journal before releasing the lock, and no answer is sent
+//! before the changes it may reflect are on disk.
+
+use cvm_api::types::{
+    RebootInstancesResponse, StartInstancesResponse, StopInstancesResponse, TerminateInstancesResponse,
+};
+
+use super::change_state::{change_state, reboot_options, stop_options, Op, Options};
+use super::common::{not_kept, respond};
+use super::describe::{describe_instances, describe_instances_status};
+use super::launch::run_instances;
+use super::request::CvmRequest;
+use crate::error::ApiError;
+use crate::shared::Ctx;
+
+/// The actions the emulator implements.
+pub const EMULATED_ACTIONS: &[&str] = &[
+    "DescribeInstances",
+    "DescribeInstancesStatus",
+    "RebootInstances",
+    "RunInstances",
+    "StartInstances",
+    "StopInstances",
+    "TerminateInstances",
+];
+
+/// Answers one decoded request: the JSON of the `Response` object.
+///
+/// With a state file, the answer waits until every change written so far
+/// is on disk: its own, and any other it may have seen. An answer is an
+/// acknowledgement, so nothing it shows can be lost in a crash.
+pub(crate) async fn handle(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let failure = ctx.shared.store().persistence_failure();
+    if let Some(why) = failure {
+        return Err(not_kept(&why));
+    }
+    let result = handle_now(request, ctx);
+    let ticket = ctx.shared.store().ticket();
+    if let Some(ticket) = ticket {
+        ticket.durable().await.map_err(|why| not_kept(&why))?;
+    }
+    result
+}
+
+fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let request_id = ctx.request_id.to_owned();
+    match request {
+        CvmRequest::RunInstances(r) => run_instances(&r, ctx),
+        CvmRequest::DescribeInstances(r) => describe_instances(&r, ctx),
+        CvmRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),
+        CvmRequest::StartInstances(r) => {
+            change_state(Op::Start, &r.instance_ids, ctx, &Options::default())?;
+            respond(&StartInstancesResponse { request_id })
+        }
+        CvmRequest::StopInstances(r) => {
+            let options = stop_options(&r)?;
+            change_state(Op::Stop, &r.instance_ids, ctx, &options)?;
+            respond(&StopInstancesResponse { request_id })
+        }
+        CvmRequest::RebootInstances(r) => {
+            let options = reboot_options(&r)?;
+            change_state(Op::Reboot, &r.instance_ids, ctx, &options)?;
+            respond(&RebootInstancesResponse { request_id })
+        }
+        CvmRequest::TerminateInstances(r) => {
+            change_state(Op::Terminate, &r.instance_ids, ctx, &Options::default())?;
+            respond(&TerminateInstancesResponse { request_id })
+        }
+    }
+}

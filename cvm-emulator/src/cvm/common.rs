@@ -1,0 +1,102 @@
+//! What several CVM actions share: the region, instance ids and paging
+//! checks, the answer's encoding, and the error when nothing can be kept.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::ids::is_instance_id;
+use crate::error::{shorten, ApiError};
+use crate::shared::Ctx;
+
+/// Most ids in one request, and most items in one page.
+const MAX_IDS: usize = 100;
+const MAX_LIMIT: i64 = 100;
+const DEFAULT_LIMIT: i64 = 20;
+
+/// The state file can no longer be written: nothing can be acknowledged.
+pub(crate) fn not_kept(why: &str) -> ApiError {
+    ApiError::new(
+        "InternalError",
+        format!("cvm-emulator cannot keep its state file ({why}); restart it once the file can be written."),
+    )
+}
+
+pub(crate) fn respond<T: Serialize>(response: &T) -> Result<String, ApiError> {
+    serde_json::to_string(response)
+        .map_err(|e| ApiError::new("InternalError", format!("cannot encode the response: {e}")))
+}
+
+/// The request's region: the gateway has checked it against the list and
+/// sends none only to actions that need none, which are not emulated.
+pub(crate) fn region<'a>(ctx: &Ctx<'a>) -> Result<&'a str, ApiError> {
+    ctx.region.ok_or_else(|| ApiError::missing("Region"))
+}
+
+/// Checks a list of instance ids: count, then format. Duplicates are dropped.
+pub(crate) fn check_ids(ids: &[String], required: bool) -> Result<Vec<String>, ApiError> {
+    if required && ids.is_empty() {
+        return Err(ApiError::missing("InstanceIds"));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            format!(
+                "InstanceIds has {} items; at most {MAX_IDS} are allowed.",
+                ids.len()
+            ),
+        ));
+    }
+    let malformed: Vec<&str> = ids
+        .iter()
+        .filter(|id| !is_instance_id(id))
+        .map(String::as_str)
+        .collect();
+    if !malformed.is_empty() {
+        return Err(ApiError::new(
+            "InvalidInstanceId.Malformed",
+            format!(
+                "Malformed instance id {} (expected `ins-` followed by 8 lower-case letters or digits).",
+                quoted_list(&malformed)
+            ),
+        ));
+    }
+    let mut seen = HashSet::new();
+    Ok(ids
+        .iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .cloned()
+        .collect())
+}
+
+/// `` `a`, `b` `` (at most 10 shown, each cut to 64 characters).
+pub(crate) fn quoted_list(items: &[&str]) -> String {
+    let mut out: Vec<String> = items
+        .iter()
+        .take(10)
+        .map(|s| format!("`{}`", shorten(s)))
+        .collect();
+    if items.len() > 10 {
+        out.push(format!("and {} more", items.len() - 10));
+    }
+    out.join(", ")
+}
+
+pub(crate) fn paging(offset: Option<i64>, limit: Option<i64>) -> Result<(usize, usize), ApiError> {
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::invalid_value(format!(
+            "Offset is {offset}; it must not be negative."
+        )));
+    }
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(0..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid_value(format!(
+            "Limit is {limit}; it must be between 0 and {MAX_LIMIT}."
+        )));
+    }
+    Ok((
+        usize::try_from(offset).unwrap_or(usize::MAX),
+        usize::try_from(limit).unwrap_or(0),
+    ))
+}

@@ -1,0 +1,450 @@
+//! RunInstances: the request checked, then under the store's lock the
+//! ClientToken replayed or the quota checked, and the batch built and kept.
+
+use cvm_api::types::{
+    Instance, InternetAccessible, LoginSettings, Placement, RunInstancesRequest, RunInstancesResponse,
+    SystemDisk, Tag, VirtualPrivateCloud,
+};
+
+use super::common::{not_kept, region, respond};
+use super::ids::{default_subnet_id, default_vpc_id, random_id, region_of_zone};
+use super::instances::{fill_defaults, instance_type_size};
+use super::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
+use super::store::Store;
+use super::transitions::{complete, LAUNCH_FAILED};
+use crate::decode::check_rules;
+use crate::error::{shorten, ApiError};
+use crate::shared::Ctx;
+use crate::time::{iso8601, now_ms};
+
+/// RunInstances from this image makes instances that go PENDING →
+/// `LAUNCH_FAILED` (instead of RUNNING) after the transition time, their
+/// `LatestOperation` `RunInstances` with `LatestOperationState` `FAILED`
+/// (`OPERATING` while PENDING) and a `LatestOperationErrorMsg`. The call
+/// itself succeeds and returns their ids, as the service's does: a launch
+/// fails after it was accepted. It has the form of an image id, so it passes
+/// every check a real one does. More such images:
+/// [`EmulatorConfig::with_failing_image`](crate::EmulatorConfig::with_failing_image)
+/// (the CLI's `--fail-launch-image`).
+pub const LAUNCH_FAILURE_IMAGE_ID: &str = "img-nolaunch";
+
+/// `img-` followed by 8 lower-case letters or digits.
+pub(crate) fn is_image_id(id: &str) -> bool {
+    id.len() == 12
+        && id.starts_with("img-")
+        && id.as_bytes()[4..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// What a checked RunInstances asks for.
+struct Launch<'r> {
+    region: &'r str,
+    zone: &'r str,
+    image_id: &'r str,
+    instance_type: String,
+    cpu: i64,
+    memory: i64,
+    charge_type: String,
+    count: usize,
+}
+
+pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let launch = check_launch(r, region(ctx)?)?;
+    let mut store = ctx.shared.store();
+    let now = now_ms();
+    store.settle(now);
+    let token_key = r
+        .client_token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+        .map(|t| (launch.region.to_owned(), t.clone()));
+    if let Some(ids) = token_key.as_ref().and_then(|k| store.client_token(k)) {
+        // Idempotent retry: the instances of the first call.
+        return respond(&RunInstancesResponse {
+            instance_id_set: ids.clone(),
+            request_id: ctx.request_id.to_owned(),
+        });
+    }
+    check_quota(&store, launch.count, ctx.shared.max_instances)?;
+    // Decided now and kept in the pending transition: the outcome does not
+    // change if the emulator restarts from its state file before it is due.
+    let target = if ctx.shared.launch_fails(launch.image_id) {
+        LAUNCH_FAILED
+    } else {
+        "RUNNING"
+    };
+    let mut ids = Vec::with_capacity(launch.count);
+    for index in 0..launch.count {
+        let stored = build_instance(&mut store, r, ctx, &launch, index, now, target);
+        ids.push(stored.instance.instance_id.clone());
+        store.insert(stored);
+    }
+    let token = token_key.map(|(region, client_token)| ClientTokenRecord {
+        region,
+        client_token,
+        instance_ids: ids.clone(),
+    });
+    if let Some(t) = &token {
+        store.record_client_token((t.region.clone(), t.client_token.clone()), ids.clone());
+    }
+    store
+        .commit(&ids, &[], token.as_ref())
+        .map_err(|why| not_kept(&why))?;
+    respond(&RunInstancesResponse {
+        instance_id_set: ids,
+        request_id: ctx.request_id.to_owned(),
+    })
+}
+
+/// Every check that needs no state, in the service's order (`DryRun`
+/// last: it answers only a request that would have succeeded).
+fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launch<'r>, ApiError> {
+    if r.launch_template.is_some() {
+        return Err(ApiError::new(
+            "UnsupportedOperation",
+            "LaunchTemplate is not emulated by cvm-emulator; pass the instance settings directly.",
+        ));
+    }
+    let zone = match &r.placement {
+        None => return Err(ApiError::missing("Placement")),
+        Some(p) if p.zone.is_empty() => return Err(ApiError::missing("Placement.Zone")),
+        Some(p) => p.zone.as_str(),
+    };
+    if region_of_zone(zone) != region {
+        return Err(ApiError::new(
+            "InvalidZone.MismatchRegion",
+            format!(
+                "The zone `{}` is not in the region {region} of the request.",
+                shorten(zone)
+            ),
+        ));
+    }
+    let image_id = match r.image_id.as_deref() {
+        None | Some("") => return Err(ApiError::missing("ImageId")),
+        Some(id) => id,
+    };
+    if !is_image_id(image_id) {
+        return Err(ApiError::new(
+            "InvalidImageId.Malformed",
+            format!(
+                "The image id `{}` is malformed (expected `img-` followed by 8 lower-case letters or digits).",
+                shorten(image_id)
+            ),
+        ));
+    }
+    let instance_type = r.instance_type.clone().unwrap_or_else(|| "S5.MEDIUM2".to_owned());
+    let Some((cpu, memory)) = instance_type_size(&instance_type) else {
+        return Err(ApiError::new(
+            "InvalidInstanceType.Malformed",
+            format!(
+                "The instance type `{}` is malformed (expected e.g. S5.MEDIUM4).",
+                shorten(&instance_type)
+            ),
+        ));
+    };
+    let count = r.instance_count.unwrap_or(1);
+    if !(1..=100).contains(&count) {
+        return Err(ApiError::invalid_value(format!(
+            "InstanceCount is {count}; it must be between 1 and 100."
+        )));
+    }
+    let count = usize::try_from(count).unwrap_or(1);
+    if let Some(name) = &r.instance_name {
+        if name.chars().count() > 128 {
+            return Err(ApiError::new(
+                "InvalidInstanceName.TooLong",
+                "InstanceName is longer than 128 characters.",
+            ));
+        }
+    }
+    let charge_type = r
+        .instance_charge_type
+        .clone()
+        .unwrap_or_else(|| "POSTPAID_BY_HOUR".to_owned());
+    if !["PREPAID", "POSTPAID_BY_HOUR", "CDHPAID", "SPOTPAID", "CDCPAID"].contains(&charge_type.as_str()) {
+        return Err(ApiError::invalid_value(format!(
+            "InstanceChargeType `{}` is not one of PREPAID, POSTPAID_BY_HOUR, CDHPAID, SPOTPAID, CDCPAID.",
+            shorten(&charge_type)
+        )));
+    }
+    if charge_type == "PREPAID" && r.instance_charge_prepaid.is_none() {
+        return Err(ApiError::missing("InstanceChargePrepaid"));
+    }
+    if let Some(token) = &r.client_token {
+        if token.len() > 64 {
+            return Err(ApiError::new(
+                "InvalidClientToken.TooLong",
+                "ClientToken is longer than 64 characters.",
+            ));
+        }
+    }
+    check_rules(r)?;
+    if r.dry_run == Some(true) {
+        return Err(ApiError::new(
+            "DryRunOperation",
+            "The request would have succeeded, but DryRun is set.",
+        ));
+    }
+
+    Ok(Launch {
+        region,
+        zone,
+        image_id,
+        instance_type,
+        cpu,
+        memory,
+        charge_type,
+        count,
+    })
+}
+
+fn check_quota(store: &Store, count: usize, max_instances: usize) -> Result<(), ApiError> {
+    if store.len() + count > max_instances {
+        return Err(ApiError::new(
+            "InstancesQuotaLimitExceeded",
+            format!(
+                "Creating {count} more instances would exceed the emulator's quota of {max_instances} instances."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Instance `index` of the batch: a fresh id, its addresses from the
+/// store's counters, and a pending transition to `target` (or `target`
+/// at once when transitions are instant).
+fn build_instance(
+    store: &mut Store,
+    r: &RunInstancesRequest,
+    ctx: &Ctx<'_>,
+    launch: &Launch<'_>,
+    index: usize,
+    now: u64,
+    target: &str,
+) -> StoredInstance {
+    let mut id = random_id("ins-");
+    while store.contains(&id) {
+        id = random_id("ins-");
+    }
+    let mut instance = new_instance(
+        r,
+        ctx,
+        &id,
+        launch.zone,
+        &launch.instance_type,
+        index,
+        launch.count,
+        now,
+    );
+    instance.cpu = launch.cpu;
+    instance.memory = launch.memory;
+    instance.instance_charge_type = launch.charge_type.clone();
+    let public_ip = instance
+        .internet_accessible
+        .public_ip_assigned
+        .unwrap_or(false)
+        .then(|| next_public_ip(store));
+    instance.public_ip_addresses = public_ip.map(|ip| vec![ip]);
+    let mut stored = StoredInstance {
+        region: launch.region.to_owned(),
+        instance,
+        pending: None,
+    };
+    stored.instance.private_ip_addresses = vec![store.allocate_private_ip()];
+    fill_defaults(&mut stored, now, &mut 0);
+    let transition_ms = ctx.shared.transition_ms;
+    if transition_ms == 0 {
+        complete(&mut stored.instance, target);
+    } else {
+        stored.pending = Some(PendingTransition {
+            target_state: target.to_owned(),
+            completes_at_ms: now.saturating_add(transition_ms),
+        });
+    }
+    stored
+}
+
+/// The next public address: 198.18.0.0/15 is reserved for benchmarks,
+/// obviously not a real address.
+fn next_public_ip(store: &mut Store) -> String {
+    store.public_ip_counter = store.public_ip_counter.wrapping_add(1);
+    let n = store.public_ip_counter % 65_024;
+    format!("198.18.{}.{}", n / 254, n % 254 + 1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_instance(
+    r: &RunInstancesRequest,
+    ctx: &Ctx<'_>,
+    id: &str,
+    zone: &str,
+    instance_type: &str,
+    index: usize,
+    count: usize,
+    now: u64,
+) -> Instance {
+    let region = region_of_zone(zone);
+    let placement = r.placement.clone().unwrap_or_default();
+    let internet = r.internet_accessible.clone().map(|mut i| {
+        if i.public_ip_assigned.is_none() {
+            i.public_ip_assigned = Some(i.internet_max_bandwidth_out.unwrap_or(0) > 0);
+        }
+        if i.internet_charge_type.is_none() {
+            i.internet_charge_type = Some("TRAFFIC_POSTPAID_BY_HOUR".to_owned());
+        }
+        if i.internet_max_bandwidth_out.is_none() {
+            i.internet_max_bandwidth_out = Some(0);
+        }
+        i
+    });
+    let (renew_flag, expired_time) = match &r.instance_charge_prepaid {
+        Some(p) if r.instance_charge_type.as_deref() == Some("PREPAID") => {
+            let months = u64::try_from(p.period.clamp(1, 120)).unwrap_or(1);
+            (
+                p.renew_flag
+                    .clone()
+                    .unwrap_or_else(|| "NOTIFY_AND_MANUAL_RENEW".to_owned()),
+                iso8601(now.saturating_add(months * 30 * 86_400_000)),
+            )
+        }
+        _ => ("NOTIFY_AND_MANUAL_RENEW".to_owned(), String::new()),
+    };
+    let tags: Vec<Tag> = r
+        .tag_specification
+        .iter()
+        .flatten()
+        .filter(|t| t.resource_type == "instance")
+        .flat_map(|t| t.tags.clone())
+        .collect();
+    let vpc = r.virtual_private_cloud.clone().map(|v| VirtualPrivateCloud {
+        vpc_id: v.vpc_id,
+        subnet_id: v.subnet_id,
+        as_vpc_gateway: Some(v.as_vpc_gateway.unwrap_or(false)),
+        ..VirtualPrivateCloud::default()
+    });
+    Instance {
+        placement: Placement {
+            zone: zone.to_owned(),
+            project_id: Some(placement.project_id.unwrap_or(0)),
+            ..Placement::default()
+        },
+        instance_id: id.to_owned(),
+        instance_type: instance_type.to_owned(),
+        restrict_state: "NORMAL".to_owned(),
+        instance_name: instance_name(r.instance_name.as_deref(), index, count),
+        system_disk: r
+            .system_disk
+            .clone()
+            .map(|d| SystemDisk {
+                disk_type: Some(d.disk_type.unwrap_or_else(|| "CLOUD_PREMIUM".to_owned())),
+                disk_size: Some(d.disk_size.unwrap_or(50)),
+                disk_id: Some(random_id("disk-")),
+                ..SystemDisk::default()
+            })
+            .unwrap_or_default(),
+        data_disks: r
+            .data_disks
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut d| {
+                d.disk_id = Some(random_id("disk-"));
+                d.delete_with_instance = Some(d.delete_with_instance.unwrap_or(true));
+                d
+            })
+            .collect(),
+        internet_accessible: internet.unwrap_or_else(|| InternetAccessible {
+            internet_charge_type: Some("TRAFFIC_POSTPAID_BY_HOUR".to_owned()),
+            internet_max_bandwidth_out: Some(0),
+            public_ip_assigned: Some(false),
+            ..InternetAccessible::default()
+        }),
+        virtual_private_cloud: vpc.unwrap_or_else(|| VirtualPrivateCloud {
+            vpc_id: default_vpc_id(region),
+            subnet_id: default_subnet_id(zone),
+            as_vpc_gateway: Some(false),
+            ..VirtualPrivateCloud::default()
+        }),
+        image_id: r.image_id.clone().unwrap_or_default(),
+        renew_flag,
+        created_time: iso8601(now),
+        expired_time,
+        security_group_ids: r.security_group_ids.clone().unwrap_or_default(),
+        login_settings: LoginSettings {
+            // Only the key pairs are returned, never the password.
+            key_ids: Some(
+                r.login_settings
+                    .as_ref()
+                    .and_then(|l| l.key_ids.clone())
+                    .unwrap_or_default(),
+            ),
+            ..LoginSettings::default()
+        },
+        instance_state: "PENDING".to_owned(),
+        tags,
+        stop_charging_mode: "NOT_APPLICABLE".to_owned(),
+        uuid: uuid::Uuid::new_v4().to_string(),
+        latest_operation: Some("RunInstances".to_owned()),
+        latest_operation_state: Some("OPERATING".to_owned()),
+        latest_operation_request_id: Some(ctx.request_id.to_owned()),
+        latest_operation_error_msg: Some(String::new()),
+        host_name: r.host_name.clone().unwrap_or_default(),
+        disable_api_termination: r.disable_api_termination.unwrap_or(false),
+        cam_role_name: Some(r.cam_role_name.clone().unwrap_or_default()),
+        hpc_cluster_id: r.hpc_cluster_id.clone().unwrap_or_default(),
+        dedicated_cluster_id: r.dedicated_cluster_id.clone().unwrap_or_default(),
+        disaster_recover_group_ids: r.disaster_recover_group_ids.clone().unwrap_or_default(),
+        ..Instance::default()
+    }
+}
+
+/// The service's naming of batches: each `{R:x}` counts up from x; with no
+/// pattern, several instances get the suffixes 1..n.
+fn instance_name(name: Option<&str>, index: usize, count: usize) -> String {
+    let base = match name {
+        Some(n) if !n.is_empty() => n,
+        _ => "Unnamed",
+    };
+    let mut out = String::new();
+    let mut rest = base;
+    let mut replaced = false;
+    while let Some(start) = rest.find("{R:") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find('}') else { break };
+        let Ok(first) = after[..end].parse::<u64>() else {
+            out.push_str(&rest[..start + 3]);
+            rest = after;
+            continue;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(&first.saturating_add(index as u64).to_string());
+        rest = &after[end + 1..];
+        replaced = true;
+    }
+    out.push_str(rest);
+    if !replaced && count > 1 {
+        out.push_str(&(index + 1).to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_names() {
+        assert_eq!(instance_name(Some("web"), 0, 1), "web");
+        assert_eq!(instance_name(Some("web"), 1, 3), "web2");
+        assert_eq!(instance_name(Some("web-{R:3}"), 1, 2), "web-4");
+        assert_eq!(instance_name(Some("a{R:1}b{R:10}"), 2, 3), "a3b12");
+        assert_eq!(instance_name(Some("a{R:x}"), 0, 2), "a{R:x}1");
+        assert_eq!(instance_name(None, 0, 1), "Unnamed");
+        assert_eq!(
+            instance_name(Some("{R:18446744073709551615}"), 1, 2),
+            "18446744073709551615"
+        );
+        assert_eq!(instance_name(Some("é{R:1}ü"), 0, 1), "é1ü");
+    }
+}

@@ -1,0 +1,22 @@
+//! CVM 2017-03-12, the service the emulator keeps state for: its requests
+//! at the gateway, its emulated actions, its instances and the state file
+//! that keeps them.
+
+pub(crate) mod actions;
+pub(crate) mod change_state;
+pub(crate) mod common;
+pub(crate) mod describe;
+pub(crate) mod ids;
+pub(crate) mod instances;
+pub(crate) mod launch;
+pub(crate) mod persist;
+pub(crate) mod regions;
+pub(crate) mod request;
+pub(crate) mod state_file;
+pub(crate) mod store;
+pub(crate) mod transitions;
+
+/// The API version the emulator implements (`X-TC-Version`).
+pub const API_VERSION: &str = "2017-03-12";
+/// The service name in the credential scope.
+pub const SERVICE: &str = "cvm";
