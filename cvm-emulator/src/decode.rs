@@ -28,8 +28,9 @@ use tencentcloud_model::validate::{gateway_choice, Validate, Violation};
 use crate::error::ApiError;
 
 /// Where a decoder gets the model's verdict on parameters its typed request
-/// refuses: the service's description (`services::Service`, implemented by
-/// the gateway; a trait so that decoding does not depend on the registry).
+/// refuses: the service's description (the registry's `Service`, for which
+/// the gateway implements it; a trait so that decoding does not depend on
+/// the registry).
 pub(crate) trait ModelVerdict {
     /// What decoding `params` as `action`'s input would refuse
     /// ([`tencentcloud_model::check::decode_violations`]).
@@ -254,12 +255,36 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::services::Service;
+
+    /// CVM's description, as the registry of services would give it (read
+    /// from the workspace, so these tests need no registry).
+    struct Cvm(tencentcloud_model::Model);
+
+    impl ModelVerdict for Cvm {
+        fn decode_violations(
+            &'static self,
+            action: &str,
+            params: &Value,
+        ) -> Result<Vec<Violation>, ApiError> {
+            let input = tencentcloud_model::check::input_of(&self.0, action).expect("a CVM action");
+            Ok(tencentcloud_model::check::decode_violations(
+                &self.0, input, params,
+            ))
+        }
+    }
+
+    fn cvm() -> &'static Cvm {
+        static CVM: std::sync::OnceLock<Cvm> = std::sync::OnceLock::new();
+        CVM.get_or_init(|| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/cvm/v20170312");
+            Cvm(tencentcloud_model::load_dir(&dir).expect("CVM's description builds"))
+        })
+    }
 
     /// Decodes `params` both ways (as a JSON body and as a tree), which
     /// must agree on the outcome and the code.
     fn both<T: DeserializeOwned>(action: &'static str, params: Value) -> Result<T, ApiError> {
-        let cvm = Service::from_scope("cvm").unwrap();
+        let cvm = cvm();
         let body = Bytes::from(serde_json::to_vec(&params).unwrap());
         let from_json = decode::<T, _>(cvm, action, json_params(body).unwrap());
         let from_tree = decode::<T, _>(cvm, action, Params::Tree(params));

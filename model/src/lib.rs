@@ -22,9 +22,11 @@
 //! # Ok::<(), tencentcloud_model::LoadError>(())
 //! ```
 
+mod build;
 pub mod check;
 mod common_codes;
 mod error;
+mod graph;
 pub mod lenient;
 pub mod model;
 pub mod paging;
