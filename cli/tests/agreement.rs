@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 use tencentcloud_cli::catalog::Catalog;
 use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
+use tencentcloud_model::samples::{filled, sample};
 use tencentcloud_model::validate::gateway_choice;
 use tencentcloud_model::{Validate, Violation};
 use tencentcloud_runtime::{CallOptions, Client, Error};
@@ -128,33 +129,6 @@ fn vpc_checks() -> BTreeMap<&'static str, Sdk> {
     }
 }
 
-/// A value of `m`'s type that decodes.
-fn sample(model: &Model, m: &Member, depth: usize) -> Value {
-    let leaf = match &m.ty.leaf {
-        Leaf::Scalar(Scalar::I64 | Scalar::U64) => json!(1),
-        Leaf::Scalar(Scalar::F64) => json!(1.5),
-        Leaf::Scalar(Scalar::Bool) => json!(true),
-        Leaf::Scalar(_) => json!("x"),
-        Leaf::Object(name) => filled(model, model.object(name).unwrap(), depth + 1),
-    };
-    if m.ty.list {
-        json!([leaf])
-    } else {
-        leaf
-    }
-}
-
-/// An object with every required member (and every one a decoder insists on).
-fn filled(model: &Model, object: &Object, depth: usize) -> Value {
-    let mut map = Map::new();
-    if depth < 4 {
-        for m in object.members.iter().filter(|m| m.required || !m.optional) {
-            map.insert(m.wire_name.clone(), sample(model, m, depth));
-        }
-    }
-    Value::Object(map)
-}
-
 /// The empty value of a member: what a required member must not be.
 fn empty(m: &Member) -> Option<Value> {
     match (&m.ty.leaf, m.ty.list) {
@@ -179,7 +153,7 @@ fn wrong_type(m: &Member) -> Value {
 
 /// The requests made for one action.
 fn requests(model: &Model, default: Value, input: &Object) -> Vec<Value> {
-    let base = filled(model, input, 0);
+    let base = filled(model, input);
     let with = |member: &str, value: Value| {
         let mut request = base.clone();
         request[member] = value;
@@ -207,7 +181,7 @@ fn requests(model: &Model, default: Value, input: &Object) -> Vec<Value> {
             if let Some(max) = rule.max_items {
                 out.push(with(
                     &m.wire_name,
-                    Value::Array(vec![sample(model, m, 0)[0].clone(); max + 1]),
+                    Value::Array(vec![sample(model, m)[0].clone(); max + 1]),
                 ));
             }
             if rule.min_items.is_some_and(|min| min > 0) {

@@ -233,6 +233,7 @@ impl Service {
 mod tests {
     use serde_json::{json, Map, Value};
     use tencentcloud_model::model::{Leaf, Member, Object, Scalar};
+    use tencentcloud_model::samples::filled;
     use tencentcloud_model::Problem;
 
     use super::*;
@@ -292,33 +293,6 @@ mod tests {
         }
     }
 
-    /// A value of `m`'s type that decodes, for a request to build on.
-    fn sample(model: &Model, m: &Member, depth: usize) -> Value {
-        let leaf = match &m.ty.leaf {
-            Leaf::Scalar(Scalar::I64 | Scalar::U64) => json!(1),
-            Leaf::Scalar(Scalar::F64) => json!(1.5),
-            Leaf::Scalar(Scalar::Bool) => json!(true),
-            Leaf::Scalar(_) => json!("x"),
-            Leaf::Object(name) => filled(model, model.object(name).unwrap(), depth + 1),
-        };
-        if m.ty.list {
-            json!([leaf])
-        } else {
-            leaf
-        }
-    }
-
-    /// An object with every member a decoder insists on.
-    fn filled(model: &Model, object: &Object, depth: usize) -> Value {
-        let mut map = Map::new();
-        if depth < 4 {
-            for m in object.members.iter().filter(|m| m.required || !m.optional) {
-                map.insert(m.wire_name.clone(), sample(model, m, depth));
-            }
-        }
-        Value::Object(map)
-    }
-
     /// serde's derived structs also decode from a list of their members'
     /// values in order, a form no gateway takes: there the model-driven
     /// check is stricter (`InvalidParameter`), so such requests are left out.
@@ -364,7 +338,7 @@ mod tests {
         for action in cvm.actions() {
             let model = cvm.model().unwrap();
             let input = tencentcloud_model::check::input_of(model, action).unwrap();
-            let base = filled(model, input, 0);
+            let base = filled(model, input);
             let mut requests = vec![json!({}), base.clone()];
             for m in &input.members {
                 let mut without = base.clone();
@@ -380,7 +354,7 @@ mod tests {
                     let inner = model.object(name).unwrap();
                     for n in &inner.members {
                         for value in odd.iter().filter(|v| !array_for_object(n, v)) {
-                            let mut object = filled(model, inner, 1);
+                            let mut object = filled(model, inner);
                             object[&n.wire_name] = value.clone();
                             let mut request = base.clone();
                             request[&m.wire_name] = if m.ty.list { json!([object]) } else { object };

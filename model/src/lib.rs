@@ -31,6 +31,7 @@ pub mod lenient;
 pub mod model;
 pub mod paging;
 pub mod partial;
+pub mod samples;
 pub mod spec;
 pub mod validate;
 pub mod waiters;
