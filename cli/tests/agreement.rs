@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tencentcloud_cli::catalog::Catalog;
 use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
 use tencentcloud_model::samples::{filled, sample};

@@ -231,8 +231,8 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{json, Map, Value};
-    use tencentcloud_model::model::{Leaf, Member, Object, Scalar};
+    use serde_json::{json, Value};
+    use tencentcloud_model::model::{Leaf, Member};
     use tencentcloud_model::samples::filled;
     use tencentcloud_model::Problem;
 

@@ -111,7 +111,7 @@ pub(crate) fn decode_typed(action: &str, tree: &serde_json::Value) -> Typed {
             .into_iter()
             .filter(|segments| {
                 let pointer: String = segments.iter().map(|s| format!("/{s}")).collect();
-                !tree.pointer(&pointer).is_none_or(serde_json::Value::is_null)
+                tree.pointer(&pointer).is_some_and(|v| !v.is_null())
             })
             .map(|segments| segments.join("."))
             .collect();
