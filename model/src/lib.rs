@@ -22,11 +22,11 @@
 //! # Ok::<(), tencentcloud_model::LoadError>(())
 //! ```
 
-mod build;
+pub mod build;
 pub mod check;
 mod common_codes;
 mod error;
-mod graph;
+pub mod graph;
 pub mod lenient;
 pub mod model;
 pub mod paging;
@@ -110,7 +110,7 @@ pub fn model_from_texts(
     };
     match (api, errors, rules) {
         (Some(api), Some(errors), Some(rules)) if problems.is_empty() => {
-            model::build(&api, &errors, &rules, waiters.as_ref())
+            build::build(&api, &errors, &rules, waiters.as_ref())
         }
         _ => Err(SpecErrors(problems)),
     }

@@ -3,12 +3,7 @@
 //! names of any programming language: codegen annotates it with Rust names.
 //! [`build`] makes it from the files, checking them ([`crate::build`]).
 
-use crate::paging::Paging;
-use crate::spec::{MemberKind, Rule};
-use crate::waiters::Waiter;
-
-pub use crate::build::build;
-pub use crate::graph::{member_refs, reach, reachable};
+use crate::spec::{AcceptorState, Comparator, MemberKind, Rule};
 
 pub const API_FILE: &str = "api.json";
 pub const ERRORS_FILE: &str = "errors.json";
@@ -194,6 +189,73 @@ impl Model {
             .ok()
             .map(|i| &self.objects[i])
     }
+}
+
+// ---------------------------------------------------------------- paging
+
+/// How an action pages, as [`crate::paging`] derives it from its shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingStyle {
+    Offset,
+    Token,
+}
+
+/// How one action pages; members by wire name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    pub style: PagingStyle,
+    /// `Limit` or `MaxResults`; `None` for a token style without one.
+    pub page_size: Option<String>,
+    /// `Offset` (offset style).
+    pub offset: Option<String>,
+    /// `TotalCount` (offset style).
+    pub total_count: Option<String>,
+    /// `NextToken`, in the input and the output (token style).
+    pub token: Option<String>,
+    /// The output's list.
+    pub items: String,
+    /// The largest page the spec allows.
+    pub max_page_size: Option<i64>,
+}
+
+// ---------------------------------------------------------------- waiters
+
+/// A waiter, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiter {
+    /// `InstancesRunning`.
+    pub name: String,
+    pub documentation: String,
+    /// The polled action's wire name.
+    pub action: String,
+    /// Wire names: the input member taking the ids, the output list, the item's id.
+    pub ids_input: String,
+    pub items: String,
+    pub key: String,
+    pub absent: Option<String>,
+    pub min_delay: u64,
+    pub max_delay: u64,
+    pub deadline: u64,
+    pub acceptors: Vec<Acceptor>,
+    /// Member chains (wire names) read from each awaited item, in `PathRef::Item` order.
+    pub item_paths: Vec<Vec<String>>,
+    /// Member chains read from the answer, in `PathRef::Root` order.
+    pub root_paths: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acceptor {
+    pub state: AcceptorState,
+    pub comparator: Comparator,
+    pub path: String,
+    pub value: PathRef,
+    pub expected: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRef {
+    Item(usize),
+    Root(usize),
 }
 
 #[cfg(test)]

@@ -13,29 +13,7 @@
 
 use crate::model::{Leaf, Member, Object, Scalar};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PagingStyle {
-    Offset,
-    Token,
-}
-
-/// How one action pages; members by wire name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paging {
-    pub style: PagingStyle,
-    /// `Limit` or `MaxResults`; `None` for a token style without one.
-    pub page_size: Option<String>,
-    /// `Offset` (offset style).
-    pub offset: Option<String>,
-    /// `TotalCount` (offset style).
-    pub total_count: Option<String>,
-    /// `NextToken`, in the input and the output (token style).
-    pub token: Option<String>,
-    /// The output's list.
-    pub items: String,
-    /// The largest page the spec allows.
-    pub max_page_size: Option<i64>,
-}
+pub use crate::model::{Paging, PagingStyle};
 
 fn member<'o>(object: &'o Object, wire: &str) -> Option<&'o Member> {
     object.member(wire)

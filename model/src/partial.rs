@@ -4,7 +4,7 @@
 //!
 //! `api.json` is only scanned (borrowed JSON slices per action and object);
 //! the action wanted, the actions its service's waiters poll, and the objects
-//! they reach ([`crate::model::reach`]) are parsed and modelled. The model
+//! they reach ([`crate::graph::reach`]) are parsed and modelled. The model
 //! is the whole one's restriction: same checks, same facts.
 
 use std::borrow::Cow;
@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::model::{member_refs, reach, Model};
+use crate::graph::{member_refs, reach};
+use crate::model::Model;
 use crate::spec::{ActionDef, ApiFile, ErrorsFile, Metadata, ObjectDef, UniqueMap};
 
 /// `api.json` scanned, not parsed: each action and object is a slice of the
@@ -85,7 +86,7 @@ pub fn model_of_action(
         objects: UniqueMap(objects),
         version: scanned.version,
     };
-    crate::model::build(&api, errors, &rules, waiters.as_ref())
+    crate::build::build(&api, errors, &rules, waiters.as_ref())
         .map(Some)
         .map_err(|e| e.to_string())
 }

@@ -8,43 +8,7 @@ use crate::words::{is_identifier, suggest};
 
 pub const WAITERS_FILE: &str = "waiters.json";
 
-/// A waiter, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waiter {
-    /// `InstancesRunning`.
-    pub name: String,
-    pub documentation: String,
-    /// The polled action's wire name.
-    pub action: String,
-    /// Wire names: the input member taking the ids, the output list, the item's id.
-    pub ids_input: String,
-    pub items: String,
-    pub key: String,
-    pub absent: Option<String>,
-    pub min_delay: u64,
-    pub max_delay: u64,
-    pub deadline: u64,
-    pub acceptors: Vec<Acceptor>,
-    /// Member chains (wire names) read from each awaited item, in `PathRef::Item` order.
-    pub item_paths: Vec<Vec<String>>,
-    /// Member chains read from the answer, in `PathRef::Root` order.
-    pub root_paths: Vec<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acceptor {
-    pub state: AcceptorState,
-    pub comparator: Comparator,
-    pub path: String,
-    pub value: PathRef,
-    pub expected: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathRef {
-    Item(usize),
-    Root(usize),
-}
+pub use crate::model::{Acceptor, PathRef, Waiter};
 
 fn problem(path: String, message: String) -> SpecError {
     SpecError {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use tcloud_bundle as bundle;
 
 use crate::import;
+use crate::official::entry_json;
 use crate::services::{self, Inputs, EMPTY_RULES};
 
 /// Where the bundle lives, from the workspace root.
@@ -52,25 +53,6 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
         });
     }
     Ok(sources)
-}
-
-/// The bundle entry of a facts-only description: `{"api": ...}`, compact,
-/// members sorted.
-pub fn entry_json(api: &tencentcloud_model::spec::ApiFile) -> Result<Vec<u8>, String> {
-    let api = serde_json::to_value(api).map_err(|e| e.to_string())?;
-    Ok(serde_json::json!({ "api": api }).to_string().into_bytes())
-}
-
-/// `<descriptions>/defaults.json` (`{"cvm": "v20170312", ...}`, written by
-/// `scripts/fetch-tccli.py --all`); empty when absent, as in a directory
-/// given by hand, whose services then default to their newest version.
-pub fn default_versions(descriptions: &Path) -> Result<std::collections::BTreeMap<String, String>, String> {
-    let path = descriptions.join("defaults.json");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
 }
 
 /// Where the checked-in bundle differs from `sources`, if anywhere: its

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use tencentcloud_model::model::reachable;
+use tencentcloud_model::graph::reachable;
 use tencentcloud_model::spec::{
     ActionDef, ApiFile, ErrorsFile, MemberDef, MemberKind, Metadata, ObjectDef, UniqueMap,
 };

@@ -2,6 +2,7 @@
 
 pub mod cli_descriptions;
 pub mod import;
+pub mod official;
 pub mod regen;
 pub mod sdk_codes;
 pub mod service;

@@ -42,7 +42,7 @@ impl Inputs {
             Some(dir) => dir,
             None => sdk_codes::fetch_all(root)?,
         };
-        let defaults = crate::cli_descriptions::default_versions(&descriptions)?;
+        let defaults = crate::official::default_versions(&descriptions)?;
         Ok(Inputs {
             descriptions,
             errorcodes,
@@ -238,7 +238,7 @@ fn check_into(
     // are the official file's, so problems below can name it.
     let (api, _) = import::facts_only(&official, &api_path).map_err(|e| vec![e])?;
     if options.keep_bundle_entry {
-        outcome.bundle_entry = Some(crate::cli_descriptions::entry_json(&api).map_err(|e| vec![e])?);
+        outcome.bundle_entry = Some(crate::official::entry_json(&api).map_err(|e| vec![e])?);
     }
     let codes = sdk_codes::read_any(&codes_path).map_err(|e| vec![e])?;
     outcome.notes = codes.malformed;

@@ -523,7 +523,7 @@ fn every_action_comes_back_byte_for_byte() {
     };
     let mut restored = 0;
     for action in original.api.actions.0.keys() {
-        let kept = tencentcloud_model::model::reachable(&roots(&original, action), &original.api.objects.0);
+        let kept = tencentcloud_model::graph::reachable(&roots(&original, action), &original.api.objects.0);
         let orphans: Vec<&String> = original
             .api
             .objects
