@@ -625,7 +625,7 @@ async fn invalid_request_is_not_sent() {
     };
     match client.send(&request).await {
         Err(Error::InvalidRequest(e)) => {
-            let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
+            let fields: Vec<String> = e.violations.iter().map(|v| v.path.to_string()).collect();
             assert_eq!(fields, ["InstanceIds", "Limit"]);
         }
         other => panic!("{other:?}"),
