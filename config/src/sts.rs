@@ -380,8 +380,9 @@ impl fmt::Debug for WebIdentityFetch {
 impl WebIdentityFetch {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let path = &self.token_file;
-        let token = tencentcloud_runtime::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
-            .map_err(|e| CredentialsError::from(e).context("the web identity token"))?;
+        let token =
+            tencentcloud_runtime::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
+                .map_err(|e| CredentialsError::from(e).context("the web identity token"))?;
         let token = token.trim();
         if token.is_empty() {
             return Err(CredentialsError::new(format!("{} is empty", path.display())));
@@ -457,7 +458,9 @@ mod tests {
     #[test]
     fn builders_refuse_blank_names_and_debug_shows_no_secret() {
         let keys = Credentials::new("AKIDbase", tencentcloud_runtime::SecretKey::new("hunter2"));
-        let e = AssumeRoleProvider::builder(" ", "s").build(keys.clone()).unwrap_err();
+        let e = AssumeRoleProvider::builder(" ", "s")
+            .build(keys.clone())
+            .unwrap_err();
         assert!(e.to_string().contains("needs a role ARN"), "{e}");
         let e = AssumeRoleProvider::builder("qcs::cam::uin/1:roleName/r", "")
             .build(keys.clone())
@@ -467,7 +470,10 @@ mod tests {
             .build(keys)
             .unwrap();
         let shown = format!("{p:?}");
-        assert!(shown.contains("STS AssumeRole qcs::cam::uin/1:roleName/r"), "{shown}");
+        assert!(
+            shown.contains("STS AssumeRole qcs::cam::uin/1:roleName/r"),
+            "{shown}"
+        );
         assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

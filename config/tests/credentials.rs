@@ -156,9 +156,7 @@ async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds
         ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata),
         ("TKE_REGION", "ap-guangzhou"),
     ]);
-    let config = config_from_environment(&env)
-        .unwrap()
-        .with_region("ap-guangzhou");
+    let config = config_from_environment(&env).unwrap().with_region("ap-guangzhou");
     let client = Client::new(config).unwrap();
     let started = Instant::now();
     let error = describe(&client).await.unwrap_err();
@@ -381,7 +379,6 @@ async fn assume_role_chosen_by_environment_variables_wraps_the_chain() {
     sts.all_signed();
     assert_eq!(sts.seen()[0].json()["RoleSessionName"], "from-env");
 }
-
 
 #[tokio::test]
 async fn an_sts_answer_that_does_not_decode_is_described_never_quoted() {

@@ -292,7 +292,10 @@ async fn added_sources_come_after_the_profile_file_and_before_the_cvm_role() {
     let home_text = home.path().display().to_string();
     let metadata = format!("http://127.0.0.1:{}", closed_port());
     let vault = |present, broken| DefaultChain::builder().source(Vault { present, broken });
-    let bare = env(&[("HOME", &home_text), ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata)]);
+    let bare = env(&[
+        ("HOME", &home_text),
+        ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata),
+    ]);
 
     // Before the CVM role...
     let chain = vault(true, false).build(&bare).unwrap();
@@ -304,7 +307,10 @@ async fn added_sources_come_after_the_profile_file_and_before_the_cvm_role() {
         ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
         ("TENCENTCLOUD_SECRET_KEY", "env-key"),
     ]);
-    assert_eq!(vault(true, false).build(&keys).unwrap().source(), Some("environment"));
+    assert_eq!(
+        vault(true, false).build(&keys).unwrap().source(),
+        Some("environment")
+    );
     // A broken source is an error naming it, never skipped.
     let e = vault(true, true).build(&bare).unwrap_err().to_string();
     assert!(e.contains("vault: sealed"), "{e}");

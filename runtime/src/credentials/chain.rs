@@ -108,16 +108,17 @@ impl DefaultChainBuilder {
     /// The chain reading `env` (variables, and the home directory as `HOME`
     /// or `USERPROFILE` says).
     pub fn build(self, env: &Env) -> Result<DefaultChain, CredentialsError> {
-        let chosen = |provider: Arc<dyn ProvideCredentials>, source: &'static str, fixed: Option<Credentials>| {
-            tracing::debug!(source, "credentials source chosen");
-            Ok(DefaultChain {
-                inner: Inner::Chosen {
-                    provider,
-                    source,
-                    fixed,
-                },
-            })
-        };
+        let chosen =
+            |provider: Arc<dyn ProvideCredentials>, source: &'static str, fixed: Option<Credentials>| {
+                tracing::debug!(source, "credentials source chosen");
+                Ok(DefaultChain {
+                    inner: Inner::Chosen {
+                        provider,
+                        source,
+                        fixed,
+                    },
+                })
+            };
         let named = |source: &'static str| move |e: CredentialsError| e.context(source);
         let mut skipped = Vec::new();
         match EnvironmentProvider::find(env).map_err(named(ENVIRONMENT))? {
