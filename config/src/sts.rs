@@ -387,6 +387,9 @@ impl WebIdentityFetch {
         if token.is_empty() {
             return Err(CredentialsError::new(format!("{} is empty", path.display())));
         }
+        // `..Default::default()` keeps this compiling if a newer STS spec
+        // adds optional parameters.
+        #[allow(clippy::needless_update)]
         let request = AssumeRoleWithWebIdentityRequest {
             provider_id: self.provider_id.clone(),
             web_identity_token: token.to_owned(),
