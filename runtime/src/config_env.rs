@@ -32,7 +32,7 @@ impl Config {
     /// | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SESSION_TOKEN` | credentials; without them, the rest of the runtime's [default chain](crate::credentials::DefaultChain) (profile file, CVM role) |
     /// | `TENCENTCLOUD_PROFILE` | profile of the credentials files, default `default` |
     /// | `TENCENTCLOUD_REGION` | e.g. `ap-guangzhou`; else the region of `~/.tccli/<profile>.configure`; required by most actions |
-    /// | `TENCENTCLOUD_ENDPOINT` | full URL for every service, see [`Endpoint::custom`]; default [`Endpoint::global`] |
+    /// | `TENCENTCLOUD_ENDPOINT` | full URL for every service, see [`Endpoint::custom`](crate::Endpoint::custom); default [`Endpoint::global`](crate::Endpoint::global) |
     /// | `TENCENTCLOUD_ENDPOINT_<SERVICE>` | full URL for one service (e.g. `TENCENTCLOUD_ENDPOINT_STS`), winning over `TENCENTCLOUD_ENDPOINT` |
     ///
     /// Empty values count as unset; surrounding whitespace is ignored. A
