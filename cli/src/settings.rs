@@ -1,6 +1,8 @@
 //! The client's settings, from the same sources as the SDK's
-//! (`Config::from_environment`), with the command line's flags and tccli's
-//! profile files on top, as tccli reads them:
+//! (`tencentcloud_config::config_from_environment`: the runtime's
+//! configuration with every credential source, TKE OIDC and
+//! `TENCENTCLOUD_ROLE_ARN` through STS included), with the command line's
+//! flags and tccli's profile files on top, as tccli reads them:
 //!
 //! - `--profile P` (else `TCCLI_PROFILE`, else `TENCENTCLOUD_PROFILE`, else
 //!   `default`) names `~/.tccli/P.credential` and `~/.tccli/P.configure`. A
@@ -11,7 +13,7 @@
 //!   (`_sys_param.output`) and a service's endpoint and API version
 //!   (`<service>.endpoint`, `<service>.version`), read by the runtime's
 //!   one reader of these files (`tencentcloud_runtime::profile`), which also
-//!   reads the `.credential` file for `Config::from_environment`.
+//!   reads the `.credential` file for the default chain.
 
 use std::time::Duration;
 
@@ -151,7 +153,7 @@ pub fn resolve(flags: &Flags, service: &str) -> Result<Settings, CliError> {
     }
     let service_endpoint = format!("{ENDPOINT}_{}", service.to_ascii_uppercase());
     let endpoint_in_env = vars.iter().any(|(k, _)| *k == ENDPOINT || *k == service_endpoint);
-    let mut config = Config::from_environment(&Env::from_pairs(vars)).map_err(|e| {
+    let mut config = tencentcloud_config::config_from_environment(&Env::from_pairs(vars)).map_err(|e| {
         // Name the flag the user gave, not the variable it became.
         let mut message = e.to_string();
         if flags.region.is_some() {

@@ -33,7 +33,7 @@ const BATCH: usize = 100;
 #[derive(Parser)]
 #[command(
     after_help = "Configuration: TENCENTCLOUD_REGION and TENCENTCLOUD_ENDPOINT; credentials from the default chain \
-                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; see the README). \
+                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; TENCENTCLOUD_ROLE_ARN; see the README). \
                         RUST_LOG=debug logs each attempt."
 )]
 struct Args {
@@ -70,7 +70,8 @@ async fn main() -> ExitCode {
 
 async fn fleet(args: Args) -> Result<(), Failure> {
     // One runtime: both services send through it.
-    let runtime = cvm_api::runtime::Client::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    // Configured by tencentcloud-config: every credential source, the STS-backed ones included.
+    let runtime = tencentcloud_config::from_env().map_err(|e| format!("configuration error: {e}"))?;
     let cvm = cvm_api::Client::new(&runtime);
     let vpc = vpc_api::Client::new(&runtime);
 

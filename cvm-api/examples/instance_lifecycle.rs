@@ -29,7 +29,7 @@ type Failure = Box<dyn std::error::Error>;
 #[derive(Parser)]
 #[command(
     after_help = "Configuration: TENCENTCLOUD_REGION and TENCENTCLOUD_ENDPOINT; credentials from the default chain \
-                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; see the README). \
+                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; TENCENTCLOUD_ROLE_ARN; see the README). \
                         RUST_LOG=debug logs each attempt."
 )]
 struct Args {
@@ -70,7 +70,9 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         instance_type,
         poll_ms,
     } = args;
-    let client = Client::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    // Every credential source, the STS-backed ones included.
+    let shared = tencentcloud_config::from_env().map_err(|e| format!("configuration error: {e}"))?;
+    let client = Client::new(&shared);
     let mut wait = WaitOptions::new().with_progress(|p: &WaitProgress<'_>| {
         for (id, state) in p.states {
             println!("  {id} {}", state.as_deref().unwrap_or("(not listed)"));

@@ -20,7 +20,7 @@ use cvm_api::{Client, Error};
 #[derive(Parser)]
 #[command(
     after_help = "Configuration: TENCENTCLOUD_REGION and TENCENTCLOUD_ENDPOINT; credentials from the default chain \
-                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; see the README). \
+                        (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, a profile file, TKE OIDC, the CVM role; TENCENTCLOUD_ROLE_ARN; see the README). \
                         RUST_LOG=debug logs each attempt."
 )]
 struct Args {
@@ -38,8 +38,10 @@ async fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let client = match Client::from_env() {
-        Ok(client) => client,
+    // Every credential source, the STS-backed ones included (TKE OIDC,
+    // TENCENTCLOUD_ROLE_ARN): the shared runtime of `tencentcloud-config`.
+    let client = match tencentcloud_config::from_env() {
+        Ok(shared) => Client::new(&shared),
         Err(e) => {
             eprintln!("configuration error: {e}");
             return ExitCode::FAILURE;

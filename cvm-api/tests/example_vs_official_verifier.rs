@@ -107,7 +107,7 @@ fn the_example_is_accepted_by_an_independent_verifier_and_refused_with_a_wrong_k
     let (ok, _, stderr) = run_example(verifier.port, SECRET_KEY, &["ins-1122"]);
     assert!(!ok);
     assert!(
-        stderr.contains("InstanceIds[0] `ins-1122` does not match"),
+        stderr.contains("InstanceIds.0 `ins-1122` does not match"),
         "stderr: {stderr}"
     );
     let (ok, _, _) = run_example(verifier.port, SECRET_KEY, &["ins-5d8a23rs"]);

@@ -167,7 +167,9 @@ async fn each_source_signs_calls_the_emulator_accepts() {
     let mut issued_before = emulator.credentials_issued();
     for source in sources(&emulator) {
         let env = Env::from_pairs(source.vars.clone());
-        let config = Config::from_environment(&env).unwrap_or_else(|e| panic!("{}: {e}", source.name));
+        // The SDK's full configuration: the STS-backed sources are tencentcloud-config's.
+        let config = tencentcloud_config::config_from_environment(&env)
+            .unwrap_or_else(|e| panic!("{}: {e}", source.name));
         assert_eq!(config.region(), Some(REGION), "{}", source.name);
         let client = Client::from_config(config).unwrap();
         let response = client

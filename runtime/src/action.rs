@@ -20,8 +20,8 @@ pub trait Action: Serialize + Validate + Sync {
     /// Whether the action only reads (codegen's rule: a read-only verb such
     /// as `Describe` begins its name), so repeating it is always safe.
     const READ_ONLY: bool;
-    /// Whether the action takes no signature (`Authorization: SKIP`), as STS
-    /// `AssumeRoleWithWebIdentity` does: its proof is in the request. Such a
+    /// Whether the action takes no signature (`Authorization: SKIP`), as STS's
+    /// web identity exchange does: its proof is in the request. Such a
     /// call needs no credentials.
     const UNSIGNED: bool = false;
     /// Wire name of the request's idempotency token (`ClientToken`), when it

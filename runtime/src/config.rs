@@ -83,8 +83,8 @@ impl Config {
     }
 
     /// A configuration whose calls are not signed (`Authorization: SKIP`),
-    /// for the few actions that take no signature, such as STS
-    /// `AssumeRoleWithWebIdentity`, whose proof is in the request.
+    /// for the few actions that take no signature, such as STS's
+    /// web identity exchange, whose proof is in the request.
     pub fn unsigned() -> Self {
         let mut config = Config::with_source(None, Arc::new(NoCredentials));
         config.signed = false;
@@ -254,7 +254,10 @@ impl Config {
         self.credentials.as_ref()
     }
 
-    pub(crate) fn credentials_provider(&self) -> &Arc<dyn ProvideCredentials> {
+    /// The provider asked before every attempt (for fixed credentials, the
+    /// credentials themselves), e.g. to sign a role exchange (STS) with
+    /// what this configuration would sign with.
+    pub fn credentials_provider(&self) -> &Arc<dyn ProvideCredentials> {
         &self.provider
     }
 

@@ -1,16 +1,13 @@
 //! [`Config`] from the environment: variables, profile files, the default
-//! credential chain.
-
-use std::sync::Arc;
+//! credential chain (the runtime's sources, or more through
+//! [`DefaultChainBuilder`]).
 
 use crate::config::check_region;
-use crate::credentials::{AssumeRoleProvider, DefaultChain};
+use crate::credentials::{DefaultChain, DefaultChainBuilder};
 use crate::profile::{profile_name, TccliConfigure};
-use crate::{Config, ConfigError, Env, ProvideCredentials};
+use crate::{Config, ConfigError, Env};
 
 const REGION: &str = "TENCENTCLOUD_REGION";
-const ROLE_ARN: &str = "TENCENTCLOUD_ROLE_ARN";
-const ROLE_SESSION_NAME: &str = "TENCENTCLOUD_ROLE_SESSION_NAME";
 const SERVICE_ENDPOINT_PREFIX: &str = "TENCENTCLOUD_ENDPOINT_";
 
 /// Every variable read, but the per-service endpoints.
@@ -20,14 +17,8 @@ const KNOWN: &[&str] = &[
     crate::credentials::SESSION_TOKEN,
     REGION,
     "TENCENTCLOUD_ENDPOINT",
-    ROLE_ARN,
-    ROLE_SESSION_NAME,
     crate::profile::PROFILE,
     crate::credentials::profile::CREDENTIALS_FILE,
-    crate::credentials::sts::TKE_REGION,
-    crate::credentials::sts::TKE_PROVIDER_ID,
-    crate::credentials::sts::TKE_WEB_IDENTITY_TOKEN_FILE,
-    crate::credentials::sts::TKE_ROLE_ARN,
     crate::credentials::metadata::METADATA_ENDPOINT,
     "HOME",
     "USERPROFILE",
@@ -38,17 +29,28 @@ impl Config {
     ///
     /// | variable | |
     /// |---|---|
-    /// | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SESSION_TOKEN` | credentials; without them, the rest of the [default chain](crate::credentials::DefaultChain) (profile file, TKE OIDC, CVM role) |
+    /// | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SESSION_TOKEN` | credentials; without them, the rest of the runtime's [default chain](crate::credentials::DefaultChain) (profile file, CVM role) |
     /// | `TENCENTCLOUD_PROFILE` | profile of the credentials files, default `default` |
-    /// | `TENCENTCLOUD_ROLE_ARN` | if set, the chain's credentials sign STS `AssumeRole` for this role (session `TENCENTCLOUD_ROLE_SESSION_NAME`), and calls use the role's |
     /// | `TENCENTCLOUD_REGION` | e.g. `ap-guangzhou`; else the region of `~/.tccli/<profile>.configure`; required by most actions |
-    /// | `TENCENTCLOUD_ENDPOINT` | full URL for every service, see [`Endpoint::custom`]; default [`Endpoint::global`] |
+    /// | `TENCENTCLOUD_ENDPOINT` | full URL for every service, see [`Endpoint::custom`](crate::Endpoint::custom); default [`Endpoint::global`](crate::Endpoint::global) |
     /// | `TENCENTCLOUD_ENDPOINT_<SERVICE>` | full URL for one service (e.g. `TENCENTCLOUD_ENDPOINT_STS`), winning over `TENCENTCLOUD_ENDPOINT` |
     ///
     /// Empty values count as unset; surrounding whitespace is ignored. A
     /// source that is present but broken is an error here, naming it; a CVM
     /// role that cannot be reached is an error of the first call.
+    ///
+    /// The runtime calls no service, so the sources that need STS are not
+    /// here: `tencentcloud_config::from_env()` (crate `tencentcloud-config`)
+    /// reads all of the above, adds TKE OIDC to the chain before the CVM role
+    /// (`TKE_REGION`, `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE`,
+    /// `TKE_ROLE_ARN`) and honours `TENCENTCLOUD_ROLE_ARN` (a role taken on with STS).
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with(DefaultChain::builder())
+    }
+
+    /// [`Config::from_env`] with credentials from `chain`, the runtime's
+    /// chain with sources added (see [`DefaultChainBuilder::source`]).
+    pub fn from_env_with(chain: DefaultChainBuilder) -> Result<Self, ConfigError> {
         for name in KNOWN {
             if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
                 return Err(ConfigError::InvalidEnv {
@@ -57,7 +59,7 @@ impl Config {
                 });
             }
         }
-        Self::from_environment(&Env::process())
+        Self::from_environment_with(&Env::process(), chain)
     }
 
     /// [`Config::from_env`] with variables looked up by `lookup` instead of
@@ -73,6 +75,12 @@ impl Config {
 
     /// [`Config::from_env`] reading `env`.
     pub fn from_environment(env: &Env) -> Result<Self, ConfigError> {
+        Self::from_environment_with(env, DefaultChain::builder())
+    }
+
+    /// [`Config::from_env_with`] reading `env`: the configuration that
+    /// [`Config::from_environment`] reads, with credentials from `chain`.
+    pub fn from_environment_with(env: &Env, chain: DefaultChainBuilder) -> Result<Self, ConfigError> {
         use crate::credentials::{SECRET_ID, SECRET_KEY, SESSION_TOKEN};
         use crate::identity::{check_secret_id, check_token};
         // Half a key pair is a mistake to name, not a reason to look elsewhere.
@@ -91,25 +99,10 @@ impl Config {
                 reason,
             })?;
         }
-        let chain = DefaultChain::from_environment(env)?;
-        let mut config = match (env.get(ROLE_ARN), chain.fixed()) {
-            (None, Some(credentials)) => Config::new(credentials),
-            (None, None) => Config::from_credentials_provider(chain),
-            (Some(role_arn), _) => {
-                let mut role = AssumeRoleProvider::builder(
-                    role_arn,
-                    env.get(ROLE_SESSION_NAME)
-                        .unwrap_or_else(|| "tencentcloud-rust-sdk".to_owned()),
-                );
-                if let Some(endpoint) = crate::endpoint::from_env(env, "sts")? {
-                    role = role.endpoint(endpoint);
-                }
-                if let Some(region) = env.get(REGION) {
-                    role = role.region(region);
-                }
-                let provider: Arc<dyn ProvideCredentials> = Arc::new(role.build(chain)?);
-                Config::from_credentials_provider(provider)
-            }
+        let chain = chain.build(env)?;
+        let mut config = match chain.fixed() {
+            Some(credentials) => Config::new(credentials),
+            None => Config::from_credentials_provider(chain),
         };
         let region = match env.get(REGION) {
             Some(region) => Some((region, REGION)),

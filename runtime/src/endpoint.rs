@@ -58,6 +58,16 @@ enum Kind {
 }
 
 impl Endpoint {
+    /// The endpoint `env` sets for `service` (`sts`):
+    /// `TENCENTCLOUD_ENDPOINT_<SERVICE>` (e.g. `TENCENTCLOUD_ENDPOINT_STS`),
+    /// else `TENCENTCLOUD_ENDPOINT`; `None` when neither is set, an error
+    /// naming the variable when its value is not a usable URL. For a
+    /// client made outside [`Config::from_environment`](super::Config::from_environment),
+    /// such as the STS client of a credential provider.
+    pub fn from_environment(env: &Env, service: &str) -> Result<Option<Endpoint>, ConfigError> {
+        from_env(env, service)
+    }
+
     /// `https://{service}.tencentcloudapi.com`, the default: routed to the
     /// nearest access point, served for every region.
     pub fn global() -> Self {

@@ -358,7 +358,7 @@ impl CredentialsError {
     }
 
     /// Prefixes the reason with `what` (the source it came from).
-    pub(crate) fn context(mut self, what: &str) -> Self {
+    pub fn context(mut self, what: &str) -> Self {
         self.reason = format!("{what}: {}", self.reason);
         self
     }

@@ -116,8 +116,11 @@ pub fn read_text(path: &Path) -> Result<Option<String>, ProfileError> {
 }
 
 /// The UTF-8 text of `path`, refused unread when longer than `max` bytes
-/// (`what` names what the file should be) or when it is not a regular file.
-pub(crate) fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, ProfileError> {
+/// (`what` names what the file should be, in the error) or when it is not a
+/// regular file (a FIFO, a device, a directory). For files other than
+/// configuration files, such as a web identity token; errors name the file,
+/// never its text.
+pub fn read_bounded(path: &Path, max: u64, what: &str) -> Result<String, ProfileError> {
     let error = |e: std::io::Error| ProfileError {
         source: Some(e),
         ..ProfileError::new(path, format!("cannot read {}", path.display()))

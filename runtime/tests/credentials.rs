@@ -1,7 +1,8 @@
-//! Credential providers and the default chain against local servers: a
-//! metadata service (axum), STS and the API (the scripted server). Every
-//! environment is an `Env` value and every home directory a temporary one,
-//! so the process environment and the real home are never read.
+//! Credential providers and the runtime's default chain against local
+//! servers: a metadata service (axum) and the API (the scripted server).
+//! Every environment is an `Env` value and every home directory a temporary
+//! one, so the process environment and the real home are never read. The
+//! STS-backed sources are `tencentcloud-config`'s, tested there.
 
 mod support;
 
@@ -17,7 +18,7 @@ use axum::routing::get;
 use serde_json::json;
 use support::{Scripted, Step};
 use tencentcloud_runtime::credentials::{
-    AssumeRoleProvider, DefaultChain, InstanceRoleProvider, ProfileProvider, WebIdentityProvider,
+    ChainSource, DefaultChain, InstanceRoleProvider, Lookup, ProfileProvider,
 };
 use tencentcloud_runtime::{
     Client, Config, ConfigError, Credentials, Endpoint, Env, Error, ProvideCredentials, SecretKey,
@@ -27,7 +28,6 @@ use tencentcloud_runtime::{
 const SECRET_ID: &str = "AKIDbase0123456789";
 const SECRET_KEY: &str = "base-secret-key-1a2b3c";
 const ROLE: &str = "CVM_QcsRole";
-const ROLE_ARN: &str = "qcs::cam::uin/100000000001:roleName/deployer";
 
 /// A temporary directory (a home, a token's place), removed on drop.
 struct TempDir(tempfile::TempDir);
@@ -127,20 +127,6 @@ impl Metadata {
     }
 }
 
-/// STS's answer issuing `AKID<tag>`.
-fn sts_answer(tag: &str) -> Step {
-    Step::json(
-        200,
-        &json!({"Response": {
-            "Credentials": {"Token": format!("token-{tag}"), "TmpSecretId": format!("AKID{tag}"), "TmpSecretKey": format!("key-{tag}")},
-            "ExpiredTime": unix_now() + 7200,
-            "Expiration": "ignored",
-            "RequestId": format!("req-{tag}"),
-        }})
-        .to_string(),
-    )
-}
-
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -165,7 +151,6 @@ async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds
     let env = env(&[
         ("HOME", &home_text),
         ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata),
-        ("TKE_REGION", "ap-guangzhou"),
     ]);
     let config = Config::from_environment(&env)
         .unwrap()
@@ -182,7 +167,6 @@ async fn with_no_source_anywhere_the_error_lists_every_source_within_two_seconds
         "environment: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY are not set",
         &format!("profile file: no {home_text}/.tencentcloud/credentials"),
         &format!("no {home_text}/.tccli/default.credential"),
-        "TKE OIDC: TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE and TKE_ROLE_ARN are not set",
         &format!("CVM role: cannot reach {metadata}/latest/meta-data/cam/security-credentials/"),
     ] {
         assert!(text.contains(expected), "{expected:?} not in {text}");
@@ -213,9 +197,8 @@ async fn a_silent_metadata_service_is_given_up_in_about_a_second() {
 }
 
 #[tokio::test]
-async fn the_chain_takes_environment_then_profile_then_oidc_then_cvm_role() {
+async fn the_chain_takes_environment_then_profile_then_cvm_role() {
     let metadata = Metadata::start(3600).await;
-    let sts = Scripted::builder().fallback(sts_answer("oidc")).start().await;
     let home = TempDir::new();
     home.write(
         ".tencentcloud/credentials",
@@ -225,19 +208,17 @@ async fn the_chain_takes_environment_then_profile_then_oidc_then_cvm_role() {
     let home_text = home.path().display().to_string();
     let token_text = token_file.display().to_string();
     let metadata_url = metadata.url();
-    let sts_url = format!("http://{}", sts.addr);
     let everything: Vec<(&str, &str)> = vec![
         ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
         ("TENCENTCLOUD_SECRET_KEY", "env-key"),
         ("HOME", &home_text),
+        // The runtime calls no service: TKE OIDC is not among its sources.
         ("TKE_REGION", "ap-shanghai"),
         ("TKE_PROVIDER_ID", "tke-oidc-provider"),
         ("TKE_WEB_IDENTITY_TOKEN_FILE", &token_text),
-        ("TKE_ROLE_ARN", ROLE_ARN),
+        ("TKE_ROLE_ARN", "qcs::cam::uin/100000000001:roleName/deployer"),
         ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata_url),
-        // STS's own endpoint wins over the one for every service.
         ("TENCENTCLOUD_ENDPOINT", "http://127.0.0.1:9"),
-        ("TENCENTCLOUD_ENDPOINT_STS", &sts_url),
     ];
     let without = |names: &[&str]| -> Env {
         env(&everything
@@ -260,31 +241,6 @@ async fn the_chain_takes_environment_then_profile_then_oidc_then_cvm_role() {
     );
 
     let chain = DefaultChain::from_environment(&without(&["TENCENTCLOUD_SECRET", "HOME"])).unwrap();
-    assert_eq!(chain.source(), Some("TKE OIDC"));
-    let c = chain.provide().await.unwrap();
-    assert_eq!(
-        (c.secret_id(), c.session_token()),
-        ("AKIDoidc", Some("token-oidc"))
-    );
-    assert_eq!(c.source(), format!("TKE OIDC {ROLE_ARN}"));
-    let seen = sts.seen();
-    assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].header("authorization"), Some("SKIP"));
-    assert_eq!(seen[0].header("x-tc-action"), Some("AssumeRoleWithWebIdentity"));
-    assert_eq!(seen[0].header("x-tc-version"), Some("2018-08-13"));
-    assert_eq!(seen[0].header("x-tc-region"), Some("ap-shanghai"));
-    assert_eq!(seen[0].header("x-tc-token"), None);
-    let body = seen[0].json();
-    assert_eq!(body["WebIdentityToken"], "web-identity-token-1");
-    assert_eq!(body["ProviderId"], "tke-oidc-provider");
-    assert_eq!(body["RoleArn"], ROLE_ARN);
-    assert!(body["RoleSessionName"]
-        .as_str()
-        .unwrap()
-        .starts_with("tencentcloud-rust-sdk-"));
-    assert_eq!(metadata.issued.load(Ordering::SeqCst), 0);
-
-    let chain = DefaultChain::from_environment(&without(&["TENCENTCLOUD_SECRET", "HOME", "TKE_"])).unwrap();
     assert_eq!(chain.source(), None, "decided at the first call");
     let c = chain.provide().await.unwrap();
     assert_eq!(chain.source(), Some("CVM role"));
@@ -306,114 +262,70 @@ async fn the_chain_takes_environment_then_profile_then_oidc_then_cvm_role() {
     );
 }
 
+/// A source the runtime does not know, as `tencentcloud-config` adds TKE OIDC.
+struct Vault {
+    present: bool,
+    broken: bool,
+}
+
+impl ChainSource for Vault {
+    fn name(&self) -> &'static str {
+        "vault"
+    }
+
+    fn find(&self, _env: &Env) -> Result<Lookup, tencentcloud_runtime::CredentialsError> {
+        if self.broken {
+            return Err(tencentcloud_runtime::CredentialsError::new("sealed"));
+        }
+        Ok(match self.present {
+            true => Lookup::Found(Arc::new(
+                Credentials::new("AKIDvault", SecretKey::new("vault-key")).with_source("vault"),
+            )),
+            false => Lookup::Absent("VAULT_ADDR is not set".to_owned()),
+        })
+    }
+}
+
 #[tokio::test]
-async fn the_web_identity_token_file_is_read_again_at_each_renewal() {
-    let sts = Scripted::builder()
-        .steps([sts_answer("first"), sts_answer("second")])
-        .start()
-        .await;
+async fn added_sources_come_after_the_profile_file_and_before_the_cvm_role() {
     let home = TempDir::new();
-    let token_file = home.write("token", "token-before-rotation");
-    let provider = WebIdentityProvider::new(
-        "ap-guangzhou".to_owned(),
-        "provider".to_owned(),
-        token_file.clone(),
-        ROLE_ARN.to_owned(),
-        sts.endpoint(),
-    )
-    .unwrap();
-    let first = provider.provide().await.unwrap();
-    assert_eq!(first.secret_id(), "AKIDfirst");
-    std::fs::write(&token_file, "token-after-rotation").unwrap();
-    assert!(provider.invalidate(&first));
-    assert_eq!(provider.provide().await.unwrap().secret_id(), "AKIDsecond");
-    let tokens: Vec<String> = sts
-        .seen()
-        .iter()
-        .map(|s| s.json()["WebIdentityToken"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(tokens, ["token-before-rotation", "token-after-rotation"]);
-    assert_eq!(provider.cache().fetches(), 2);
+    let home_text = home.path().display().to_string();
+    let metadata = format!("http://127.0.0.1:{}", closed_port());
+    let vault = |present, broken| DefaultChain::builder().source(Vault { present, broken });
+    let bare = env(&[
+        ("HOME", &home_text),
+        ("TENCENTCLOUD_METADATA_ENDPOINT", &metadata),
+    ]);
 
-    // A missing token file is an error naming it.
-    std::fs::remove_file(&token_file).unwrap();
-    assert!(provider.invalidate(&provider.provide().await.unwrap()));
-    let e = provider.provide().await.unwrap_err().to_string();
+    // Before the CVM role...
+    let chain = vault(true, false).build(&bare).unwrap();
+    assert_eq!(chain.source(), Some("vault"));
+    assert_eq!(chain.provide().await.unwrap().secret_id(), "AKIDvault");
+    // ...after the environment.
+    let keys = env(&[
+        ("HOME", &home_text),
+        ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
+        ("TENCENTCLOUD_SECRET_KEY", "env-key"),
+    ]);
+    assert_eq!(
+        vault(true, false).build(&keys).unwrap().source(),
+        Some("environment")
+    );
+    // A broken source is an error naming it, never skipped.
+    let e = vault(true, true).build(&bare).unwrap_err().to_string();
+    assert!(e.contains("vault: sealed"), "{e}");
+    // An absent one is listed with the others when none has credentials.
+    let chain = vault(false, false).build(&bare).unwrap();
+    let e = chain.provide().await.unwrap_err().to_string();
     assert!(
-        e.contains("the web identity token: cannot read") && e.contains("No such file"),
+        e.contains("profile file: ") && e.contains("; vault: VAULT_ADDR is not set; CVM role: "),
         "{e}"
     );
-}
-
-#[tokio::test]
-async fn assume_role_is_signed_with_the_base_provider() {
-    let sts = Scripted::builder().steps([sts_answer("assumed")]).start().await;
-    let base = Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY));
-    let provider = AssumeRoleProvider::builder(ROLE_ARN, "nightly")
-        .duration(Duration::from_secs(900))
-        .policy(r#"{"version":"2.0","statement":[]}"#)
-        .endpoint(sts.endpoint())
-        .region("ap-beijing")
-        .build(base)
-        .unwrap();
-    let c = provider.provide().await.unwrap();
-    assert_eq!(
-        (c.secret_id(), c.session_token()),
-        ("AKIDassumed", Some("token-assumed"))
-    );
-    assert_eq!(c.source(), format!("STS AssumeRole {ROLE_ARN}"));
-    sts.all_signed();
-    let seen = &sts.seen()[0];
-    assert_eq!(seen.header("x-tc-action"), Some("AssumeRole"));
-    assert_eq!(seen.header("x-tc-region"), Some("ap-beijing"));
-    assert!(seen.header("authorization").unwrap().contains("/sts/tc3_request"));
-    assert_eq!(
-        seen.json(),
-        json!({"RoleArn": ROLE_ARN, "RoleSessionName": "nightly", "DurationSeconds": 900, "Policy": r#"{"version":"2.0","statement":[]}"#})
-    );
-    // Cached.
-    assert!(provider.provide().await.unwrap().same_as(&c));
-    assert_eq!(sts.count(), 1);
-
-    // An STS refusal is a credentials error carrying the service's code.
-    let sts = Scripted::start([Step::error("InvalidParameter.RoleNotExist", "req-x")]).await;
-    let provider = AssumeRoleProvider::builder(ROLE_ARN, "nightly")
-        .endpoint(sts.endpoint())
-        .build(Credentials::new(SECRET_ID, SecretKey::new(SECRET_KEY)))
-        .unwrap();
-    let e = provider.provide().await.unwrap_err().to_string();
-    assert!(
-        e.contains("STS AssumeRole failed") && e.contains("InvalidParameter.RoleNotExist"),
-        "{e}"
-    );
-    assert!(!e.contains(SECRET_KEY));
-}
-
-#[tokio::test]
-async fn assume_role_chosen_by_environment_variables_wraps_the_chain() {
-    let sts = Scripted::builder().steps([sts_answer("viaenv")]).start().await;
-    let api = Scripted::builder().key("AKIDviaenv", "key-viaenv").start().await;
-    let sts_url = format!("http://{}", sts.addr);
-    let api_url = format!("http://{}", api.addr);
-    let config = Config::from_environment(&env(&[
-        ("TENCENTCLOUD_SECRET_ID", SECRET_ID),
-        ("TENCENTCLOUD_SECRET_KEY", SECRET_KEY),
-        ("TENCENTCLOUD_ROLE_ARN", ROLE_ARN),
-        ("TENCENTCLOUD_ROLE_SESSION_NAME", "from-env"),
-        ("TENCENTCLOUD_REGION", "ap-guangzhou"),
-        ("TENCENTCLOUD_ENDPOINT", &api_url),
-        ("TENCENTCLOUD_ENDPOINT_STS", &sts_url),
-    ]))
-    .unwrap();
+    // Config takes its credentials from such a chain too.
+    let config = Config::from_environment_with(&bare, vault(true, false)).unwrap();
     assert!(config.credentials().is_none(), "a provider, not fixed keys");
-    assert_eq!(config.endpoint_for("sts"), &sts.endpoint());
-    assert_eq!(config.endpoint_for("cvm"), &api.endpoint());
-    let client = Client::new(config).unwrap();
-    describe(&client).await.unwrap();
-    api.all_signed();
-    assert_eq!(api.seen()[0].header("x-tc-token"), Some("token-viaenv"));
-    sts.all_signed();
-    assert_eq!(sts.seen()[0].json()["RoleSessionName"], "from-env");
+    let c = config.credentials_provider().provide().await.unwrap();
+    assert_eq!(c.secret_id(), "AKIDvault");
 }
 
 #[tokio::test]

@@ -4,25 +4,56 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{EnvironmentProvider, InstanceRoleProvider, ProfileProvider, WebIdentityProvider};
+use super::{EnvironmentProvider, InstanceRoleProvider, ProfileProvider};
 use crate::{Credentials, CredentialsError, CredentialsFuture, Env, ProvideCredentials};
 
 /// The sources in order, as named in errors and logs.
 const ENVIRONMENT: &str = "environment";
 const PROFILE: &str = "profile file";
-const OIDC: &str = "TKE OIDC";
 const CVM_ROLE: &str = "CVM role";
 
-/// Tries each source in order and keeps the first that has credentials:
-/// the environment, a profile file, TKE OIDC, the CVM instance role (see
-/// the [module](super) table).
+/// What a [`ChainSource`] finds in an environment.
+pub enum Lookup {
+    /// The source is present: the chain uses this provider.
+    Found(Arc<dyn ProvideCredentials>),
+    /// The source is absent, for this reason (`TKE_ROLE_ARN is not set`),
+    /// listed in the chain's error when no source has credentials.
+    Absent(String),
+}
+
+/// A source of credentials that the runtime's own chain does not know,
+/// tried by a [`DefaultChain`] built with [`DefaultChainBuilder::source`].
 ///
-/// The first three are decided when the chain is made, without I/O beyond
-/// reading files: a source that is absent is skipped, one that is present
-/// but broken (a malformed profile file, only one of the two keys in the
-/// environment) is an error, never skipped. The CVM role needs the network,
-/// so it is tried at the first call; off Tencent Cloud it fails within about
-/// a second, and the error lists every source and why it was skipped.
+/// The runtime calls no service, so the sources that need one (STS's TKE
+/// OIDC exchange, in the `tencentcloud-config` crate) reach the chain this
+/// way. `find` is called once, when the chain is made: it decides from the
+/// environment (and files) alone, without network I/O.
+pub trait ChainSource: Send + Sync {
+    /// The source's name in errors, logs and [`DefaultChain::source`]
+    /// (`TKE OIDC`).
+    fn name(&self) -> &'static str;
+
+    /// The provider when the source is present; [`Lookup::Absent`] when it
+    /// is not; an error when it is present but broken (never skipped).
+    fn find(&self, env: &Env) -> Result<Lookup, CredentialsError>;
+}
+
+/// Tries each source in order and keeps the first that has credentials:
+/// the environment, a profile file, any sources added with
+/// [`DefaultChainBuilder::source`], the CVM instance role (see the
+/// [module](super) table).
+///
+/// The runtime's own chain ([`DefaultChain::from_env`]) needs no service.
+/// The full default chain, with TKE OIDC (an STS exchange of the pod's
+/// token) before the CVM role, is `tencentcloud_config`'s, built on this one.
+///
+/// The sources before the CVM role are decided when the chain is made,
+/// without I/O beyond reading files: a source that is absent is skipped, one
+/// that is present but broken (a malformed profile file, only one of the two
+/// keys in the environment) is an error, never skipped. The CVM role needs
+/// the network, so it is tried at the first call; off Tencent Cloud it fails
+/// within about a second, and the error lists every source and why it was
+/// skipped.
 ///
 /// [`DefaultChain::source`] says which source is in use; `Debug` and the
 /// `tracing` events say it too, never the secrets.
@@ -45,15 +76,38 @@ enum Inner {
     },
 }
 
-impl DefaultChain {
-    /// The chain over the process environment and files.
-    pub fn from_env() -> Result<Self, CredentialsError> {
-        Self::from_environment(&Env::process())
+/// A [`DefaultChain`] with more sources; see [`DefaultChain::builder`].
+#[derive(Default)]
+pub struct DefaultChainBuilder {
+    /// Tried in this order, after the profile file and before the CVM role.
+    extra: Vec<Box<dyn ChainSource>>,
+}
+
+impl fmt::Debug for DefaultChainBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.extra.iter().map(|s| s.name()).collect();
+        f.debug_struct("DefaultChainBuilder")
+            .field("extra_sources", &names)
+            .finish()
+    }
+}
+
+impl DefaultChainBuilder {
+    /// Adds `source`, tried after the profile file and the sources added
+    /// before it, and before the CVM role.
+    pub fn source(mut self, source: impl ChainSource + 'static) -> Self {
+        self.extra.push(Box::new(source));
+        self
     }
 
-    /// [`DefaultChain::from_env`] reading `env` (variables, and the home
-    /// directory as `HOME` or `USERPROFILE` says).
-    pub fn from_environment(env: &Env) -> Result<Self, CredentialsError> {
+    /// The chain over the process environment and files.
+    pub fn build_from_env(self) -> Result<DefaultChain, CredentialsError> {
+        self.build(&Env::process())
+    }
+
+    /// The chain reading `env` (variables, and the home directory as `HOME`
+    /// or `USERPROFILE` says).
+    pub fn build(self, env: &Env) -> Result<DefaultChain, CredentialsError> {
         let chosen =
             |provider: Arc<dyn ProvideCredentials>, source: &'static str, fixed: Option<Credentials>| {
                 tracing::debug!(source, "credentials source chosen");
@@ -75,9 +129,12 @@ impl DefaultChain {
             Ok(credentials) => return chosen(Arc::new(credentials.clone()), PROFILE, Some(credentials)),
             Err(why) => skipped.push(format!("{PROFILE}: {why}")),
         }
-        match WebIdentityProvider::find(env).map_err(named(OIDC))? {
-            Ok(provider) => return chosen(Arc::new(provider), OIDC, None),
-            Err(why) => skipped.push(format!("{OIDC}: {why}")),
+        for source in &self.extra {
+            let name = source.name();
+            match source.find(env).map_err(named(name))? {
+                Lookup::Found(provider) => return chosen(provider, name, None),
+                Lookup::Absent(why) => skipped.push(format!("{name}: {why}")),
+            }
         }
         let provider = InstanceRoleProvider::from_environment(env).map_err(named(CVM_ROLE))?;
         Ok(DefaultChain {
@@ -87,6 +144,26 @@ impl DefaultChain {
                 answered: AtomicBool::new(false),
             },
         })
+    }
+}
+
+impl DefaultChain {
+    /// The runtime's chain (environment, profile file, CVM role) over the
+    /// process environment and files.
+    pub fn from_env() -> Result<Self, CredentialsError> {
+        Self::from_environment(&Env::process())
+    }
+
+    /// [`DefaultChain::from_env`] reading `env` (variables, and the home
+    /// directory as `HOME` or `USERPROFILE` says).
+    pub fn from_environment(env: &Env) -> Result<Self, CredentialsError> {
+        Self::builder().build(env)
+    }
+
+    /// The runtime's chain, to which sources can be added
+    /// ([`DefaultChainBuilder::source`]) before the CVM role.
+    pub fn builder() -> DefaultChainBuilder {
+        DefaultChainBuilder::default()
     }
 
     /// The credential, when the chosen source gives one for good
@@ -98,8 +175,9 @@ impl DefaultChain {
         }
     }
 
-    /// The source in use: `environment`, `profile file`, `TKE OIDC` or
-    /// `CVM role`; `None` while the CVM role has not answered yet.
+    /// The source in use: `environment`, `profile file`, the
+    /// [name](ChainSource::name) of an added source (`TKE OIDC`) or `CVM
+    /// role`; `None` while the CVM role has not answered yet.
     pub fn source(&self) -> Option<&'static str> {
         match &self.inner {
             Inner::Chosen { source, .. } => Some(source),
@@ -107,7 +185,6 @@ impl DefaultChain {
         }
     }
 }
-
 impl ProvideCredentials for DefaultChain {
     fn provide(&self) -> CredentialsFuture<'_> {
         match &self.inner {

@@ -205,8 +205,14 @@ impl MetadataFetch {
     }
 }
 
-/// A temporary credential from a service's answer, checked.
-pub(crate) fn temporary(
+/// A temporary credential from a service's answer (the metadata service,
+/// STS), checked: the id can be sent in `Authorization`, the key is not
+/// empty, the token can be sent as `X-TC-Token`, and `expired_time` (Unix
+/// seconds) is a time; one already past is logged, not refused. `from`
+/// names the answer in errors (`the metadata service`), which say what is wrong
+/// and never quote the key or the token; `source` is the credential's
+/// [`source`](Credentials::source).
+pub fn temporary(
     from: &str,
     id: String,
     key: String,

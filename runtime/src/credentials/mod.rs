@@ -5,27 +5,32 @@
 //! |---|---|---|
 //! | 1 | [`EnvironmentProvider`] | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SESSION_TOKEN` |
 //! | 2 | [`ProfileProvider`] | `TENCENTCLOUD_CREDENTIALS_FILE` or `~/.tencentcloud/credentials` (INI, section `TENCENTCLOUD_PROFILE` or `default`), then `~/.tccli/<profile>.credential` |
-//! | 3 | [`WebIdentityProvider`] | `TKE_REGION`, `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE`, `TKE_ROLE_ARN` → STS `AssumeRoleWithWebIdentity` |
-//! | 4 | [`InstanceRoleProvider`] | the CVM metadata service (`TENCENTCLOUD_METADATA_ENDPOINT` to override) |
+//! | 3 | [`InstanceRoleProvider`] | the CVM metadata service (`TENCENTCLOUD_METADATA_ENDPOINT` to override) |
 //!
-//! [`DefaultChain`] takes the first source that has credentials. Beside it,
-//! [`AssumeRoleProvider`] signs STS `AssumeRole` with any other provider,
-//! and a fixed [`Credentials`] is a provider too. Temporary credentials are
-//! cached and renewed ahead of expiry by [`RefreshingProvider`].
+//! [`DefaultChain`] takes the first source that has credentials; a fixed
+//! [`Credentials`] is a provider too. Temporary credentials are cached and
+//! renewed ahead of expiry by [`RefreshingProvider`].
+//!
+//! The runtime calls no service, so the sources that need STS live in the
+//! `tencentcloud-config` crate, on the generated `sts-api` client:
+//! `tencentcloud_config::from_env()` gives the full default chain
+//! (environment, profile file, TKE OIDC, CVM role; and `TENCENTCLOUD_ROLE_ARN`,
+//! a role taken on with STS), and its `credentials` module holds the
+//! STS-backed providers. They are built from what this module exports:
+//! [`RefreshingProvider`], [`temporary`], [`ChainSource`] and
+//! [`DefaultChain::builder`].
 
 mod cache;
 mod chain;
 pub(crate) mod metadata;
 pub(crate) mod profile;
-pub(crate) mod sts;
 
 use std::borrow::Cow;
 
 pub use cache::RefreshingProvider;
-pub use chain::DefaultChain;
-pub use metadata::InstanceRoleProvider;
+pub use chain::{ChainSource, DefaultChain, DefaultChainBuilder, Lookup};
+pub use metadata::{temporary, InstanceRoleProvider};
 pub use profile::ProfileProvider;
-pub use sts::{AssumeRoleBuilder, AssumeRoleProvider, WebIdentityProvider};
 
 pub use crate::{Credentials, CredentialsError, CredentialsFuture, Env, ProvideCredentials, SecretKey};
 

@@ -36,7 +36,7 @@ impl Client {
         Ok(Client::new(&tencentcloud_runtime::Client::new(config)?))
     }
     /// A client configured from the environment: `TENCENTCLOUD_*` variables, and credentials
-    /// from the default chain (profile files, TKE OIDC, the CVM role when the variables have none).
+    /// from the runtime's default chain (profile files, the CVM role when the variables have none; TKE OIDC and `TENCENTCLOUD_ROLE_ARN` need `tencentcloud_config::from_env()`).
     pub fn from_env() -> Result<Self, tencentcloud_runtime::ConfigError> {
         Ok(Client::new(&tencentcloud_runtime::Client::from_env()?))
     }

@@ -1,57 +1,36 @@
-//! Temporary credentials from STS (service `sts`, version 2018-08-13):
-//! `AssumeRole`, signed with another credential, and
-//! `AssumeRoleWithWebIdentity`, unsigned, as TKE's OIDC integration uses it.
+//! Temporary credentials from STS (service `sts`, version 2018-08-13),
+//! through the generated `sts-api` client: `AssumeRole`, signed with another
+//! credential, and `AssumeRoleWithWebIdentity`, unsigned, as TKE's OIDC
+//! integration uses it.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
-use super::metadata::temporary;
-use super::RefreshingProvider;
-use crate::{
-    CallOptions, Client, Config, Credentials, CredentialsError, CredentialsFuture, Endpoint, Env,
-    ProvideCredentials,
+use sts_api::{AssumeRoleRequest, AssumeRoleWithWebIdentityRequest};
+use tencentcloud_runtime::credentials::{temporary, ChainSource, Lookup, RefreshingProvider};
+use tencentcloud_runtime::{
+    Config, Credentials, CredentialsError, CredentialsFuture, Endpoint, Env, Error, ProvideCredentials,
 };
 
-const SERVICE: &str = "sts";
-const VERSION: &str = "2018-08-13";
 /// The official SDKs' default lifetime.
 const DEFAULT_DURATION: Duration = Duration::from_secs(7200);
 /// STS serves every region; the official SDKs ask this one when told none.
 const DEFAULT_REGION: &str = "ap-guangzhou";
+/// A web identity token (a JWT) is far smaller.
 const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 
 pub(crate) const TKE_REGION: &str = "TKE_REGION";
 pub(crate) const TKE_PROVIDER_ID: &str = "TKE_PROVIDER_ID";
 pub(crate) const TKE_WEB_IDENTITY_TOKEN_FILE: &str = "TKE_WEB_IDENTITY_TOKEN_FILE";
 pub(crate) const TKE_ROLE_ARN: &str = "TKE_ROLE_ARN";
-const TKE_VARIABLES: [&str; 4] = [
+pub(crate) const TKE_VARIABLES: [&str; 4] = [
     TKE_REGION,
     TKE_PROVIDER_ID,
     TKE_WEB_IDENTITY_TOKEN_FILE,
     TKE_ROLE_ARN,
 ];
-
-/// STS's answer to both actions.
-#[derive(Deserialize)]
-struct Issued {
-    #[serde(rename = "Credentials")]
-    credentials: IssuedCredentials,
-    #[serde(rename = "ExpiredTime")]
-    expired_time: i64,
-}
-
-#[derive(Deserialize)]
-struct IssuedCredentials {
-    #[serde(rename = "Token")]
-    token: String,
-    #[serde(rename = "TmpSecretId")]
-    tmp_secret_id: String,
-    #[serde(rename = "TmpSecretKey")]
-    tmp_secret_key: String,
-}
 
 /// Settings shared by both kinds of STS provider.
 #[derive(Debug, Clone)]
@@ -70,36 +49,54 @@ impl Sts {
         }
     }
 
-    fn client(&self, config: Config) -> Result<Client, CredentialsError> {
-        Client::new(
+    /// The generated STS client over `config` (which says how to sign),
+    /// at this endpoint and region.
+    fn client(&self, config: Config) -> Result<sts_api::Client, CredentialsError> {
+        sts_api::Client::from_config(
             config
                 .with_endpoint(self.endpoint.clone())
                 .with_region(self.region.clone()),
         )
         .map_err(|e| CredentialsError::with_source("cannot set up the STS client", e))
     }
+}
 
-    async fn call<Req: Serialize + Sync>(
-        &self,
-        client: &Client,
-        action: &str,
-        request: &Req,
-        source: String,
-    ) -> Result<Credentials, CredentialsError> {
-        let issued: Issued = client
-            .call_with(SERVICE, VERSION, action, request, &CallOptions::default())
-            .await
-            .map_err(|e| CredentialsError::with_source(format!("STS {action} failed"), e))?;
-        let c = issued.credentials;
-        temporary(
-            &format!("STS {action}"),
-            c.tmp_secret_id,
-            c.tmp_secret_key,
-            c.token,
-            issued.expired_time,
-            source,
-        )
+/// STS's refusal or failure as a credentials error. An answer that is not
+/// a usable envelope is described by status and kind, never quoted: a
+/// success that fails to decode holds the temporary secrets.
+fn failed<E>(action: &str, error: Error<E>) -> CredentialsError
+where
+    Error<E>: std::error::Error + Send + Sync + 'static,
+{
+    match error {
+        Error::InvalidResponse { status, kind, .. } => CredentialsError::new(format!(
+            "STS {action} failed: its answer (HTTP {status}) is not a usable {action} response ({kind:?})"
+        )),
+        other => CredentialsError::with_source(format!("STS {action} failed"), other),
     }
+}
+
+/// The credential in STS's answer, checked (by the runtime's [`temporary`]).
+fn issued(
+    action: &str,
+    credentials: sts_api::Credentials,
+    expired_time: i64,
+    source: String,
+) -> Result<Credentials, CredentialsError> {
+    // The generated response reads a missing `ExpiredTime` as 0.
+    if expired_time <= 0 {
+        return Err(CredentialsError::new(format!(
+            "STS {action}: the answer has no ExpiredTime"
+        )));
+    }
+    temporary(
+        &format!("STS {action}"),
+        credentials.tmp_secret_id,
+        credentials.tmp_secret_key,
+        credentials.token,
+        expired_time,
+        source,
+    )
 }
 
 fn default_session_name() -> String {
@@ -110,14 +107,15 @@ fn default_session_name() -> String {
     format!("tencentcloud-rust-sdk-{micros}")
 }
 
-/// Temporary credentials of a CAM role, from STS `AssumeRole` signed with
-/// the credentials of another provider (a sub-account's keys, a CVM role,
-/// another assumed role). Cached and renewed by [`RefreshingProvider`].
+/// Temporary credentials of a CAM role, from STS `AssumeRole` (the generated
+/// [`sts_api::Client::assume_role`]) signed with the credentials of another
+/// provider (a sub-account's keys, a CVM role, another assumed role). Cached
+/// and renewed ahead of expiry by [`RefreshingProvider`].
 ///
 /// ```no_run
 /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use tencentcloud_runtime::credentials::AssumeRoleProvider;
+/// use tencentcloud_config::credentials::AssumeRoleProvider;
 /// use tencentcloud_runtime::{Config, Credentials, SecretKey};
 ///
 /// let keys = Credentials::new("AKID...", SecretKey::new("..."));
@@ -205,10 +203,10 @@ impl AssumeRoleBuilder {
             request: AssumeRoleRequest {
                 role_arn: self.role_arn,
                 role_session_name: self.session_name,
-                duration_seconds: self.sts.duration.as_secs(),
+                duration_seconds: Some(self.sts.duration.as_secs()),
                 policy: self.policy,
+                ..AssumeRoleRequest::default()
             },
-            sts: self.sts,
             client,
         };
         Ok(AssumeRoleProvider {
@@ -227,20 +225,10 @@ impl ProvideCredentials for AssumeRoleProvider {
     }
 }
 
-#[derive(Serialize, Clone)]
-#[serde(rename_all = "PascalCase")]
-struct AssumeRoleRequest {
-    role_arn: String,
-    role_session_name: String,
-    duration_seconds: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy: Option<String>,
-}
-
+/// One uncached `AssumeRole`.
 struct AssumeRoleFetch {
     request: AssumeRoleRequest,
-    sts: Sts,
-    client: Client,
+    client: sts_api::Client,
 }
 
 impl fmt::Debug for AssumeRoleFetch {
@@ -249,21 +237,34 @@ impl fmt::Debug for AssumeRoleFetch {
     }
 }
 
+impl AssumeRoleFetch {
+    async fn fetch(&self) -> Result<Credentials, CredentialsError> {
+        let response = self
+            .client
+            .assume_role(&self.request)
+            .await
+            .map_err(|e| failed("AssumeRole", e))?;
+        issued(
+            "AssumeRole",
+            response.credentials,
+            response.expired_time,
+            format!("STS AssumeRole {}", self.request.role_arn),
+        )
+    }
+}
+
 impl ProvideCredentials for AssumeRoleFetch {
     fn provide(&self) -> CredentialsFuture<'_> {
-        CredentialsFuture::new(self.sts.call(
-            &self.client,
-            "AssumeRole",
-            &self.request,
-            format!("STS AssumeRole {}", self.request.role_arn),
-        ))
+        CredentialsFuture::new(self.fetch())
     }
 }
 
 /// Temporary credentials for a TKE pod's service account, through OIDC:
 /// the pod's web identity token exchanged by STS `AssumeRoleWithWebIdentity`
-/// (a call that is not signed). The token file is read again at every
-/// renewal, since the kubelet rotates it. Cached and renewed by
+/// (the generated [`sts_api::Client::assume_role_with_web_identity`], a call
+/// that is not signed). The token file is read again at every renewal, since
+/// the kubelet rotates it, and refused unread when it is not a regular file
+/// or is longer than 64 KiB. Cached and renewed ahead of expiry by
 /// [`RefreshingProvider`].
 ///
 /// [`WebIdentityProvider::from_env`] reads what TKE's pod identity webhook
@@ -291,7 +292,7 @@ impl WebIdentityProvider {
     }
 
     /// `Ok(Err(why))` when the `TKE_*` variables are not all set.
-    pub(crate) fn find(env: &Env) -> Result<Result<Self, String>, CredentialsError> {
+    fn find(env: &Env) -> Result<Result<Self, String>, CredentialsError> {
         let values: Vec<Option<String>> = TKE_VARIABLES.iter().map(|name| env.get(name)).collect();
         let missing: Vec<&str> = TKE_VARIABLES
             .iter()
@@ -301,17 +302,14 @@ impl WebIdentityProvider {
             .collect();
         if !missing.is_empty() {
             let verb = if missing.len() == 1 { "is" } else { "are" };
-            return Ok(Err(format!(
-                "{} {verb} not set",
-                crate::config::AndList(&missing)
-            )));
+            return Ok(Err(format!("{} {verb} not set", and_list(&missing))));
         }
         let [Some(region), Some(provider_id), Some(token_file), Some(role_arn)] =
             <[Option<String>; 4]>::try_from(values).unwrap_or_default()
         else {
             return Ok(Err("the TKE variables are incomplete".to_owned()));
         };
-        let endpoint = crate::endpoint::from_env(env, SERVICE)
+        let endpoint = Endpoint::from_environment(env, "sts")
             .map_err(|e| CredentialsError::new(e.to_string()))?
             .unwrap_or_default();
         Self::new(region, provider_id, PathBuf::from(token_file), role_arn, endpoint).map(Ok)
@@ -331,7 +329,8 @@ impl WebIdentityProvider {
             region,
             duration: DEFAULT_DURATION,
         };
-        // Not signed: the token is the proof.
+        // Not signed: the token is the proof (the action is generated
+        // unsigned too; this client has no credential to sign with anyway).
         let client = sts.client(Config::unsigned())?;
         Ok(WebIdentityProvider {
             cache: RefreshingProvider::new(WebIdentityFetch {
@@ -339,7 +338,7 @@ impl WebIdentityProvider {
                 token_file,
                 role_arn,
                 session_name: default_session_name(),
-                sts,
+                duration: sts.duration,
                 client,
             }),
         })
@@ -361,13 +360,15 @@ impl ProvideCredentials for WebIdentityProvider {
     }
 }
 
+/// One uncached `AssumeRoleWithWebIdentity`. Its request, which holds the
+/// token, is made per fetch and never kept or printed.
 struct WebIdentityFetch {
     provider_id: String,
     token_file: PathBuf,
     role_arn: String,
     session_name: String,
-    sts: Sts,
-    client: Client,
+    duration: Duration,
+    client: sts_api::Client,
 }
 
 impl fmt::Debug for WebIdentityFetch {
@@ -376,45 +377,106 @@ impl fmt::Debug for WebIdentityFetch {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct WebIdentityRequest<'a> {
-    provider_id: &'a str,
-    web_identity_token: &'a str,
-    role_arn: &'a str,
-    role_session_name: &'a str,
-    duration_seconds: u64,
-}
-
 impl WebIdentityFetch {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let path = &self.token_file;
-        let token = crate::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
-            .map_err(|e| CredentialsError::from(e).context("the web identity token"))?;
+        let token =
+            tencentcloud_runtime::profile::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a web identity token")
+                .map_err(|e| CredentialsError::from(e).context("the web identity token"))?;
         let token = token.trim();
         if token.is_empty() {
             return Err(CredentialsError::new(format!("{} is empty", path.display())));
         }
-        let request = WebIdentityRequest {
-            provider_id: &self.provider_id,
-            web_identity_token: token,
-            role_arn: &self.role_arn,
-            role_session_name: &self.session_name,
-            duration_seconds: self.sts.duration.as_secs(),
+        // `..Default::default()` keeps this compiling if a newer STS spec
+        // adds optional parameters.
+        #[allow(clippy::needless_update)]
+        let request = AssumeRoleWithWebIdentityRequest {
+            provider_id: self.provider_id.clone(),
+            web_identity_token: token.to_owned(),
+            role_arn: self.role_arn.clone(),
+            role_session_name: self.session_name.clone(),
+            duration_seconds: i64::try_from(self.duration.as_secs()).ok(),
+            ..AssumeRoleWithWebIdentityRequest::default()
         };
-        self.sts
-            .call(
-                &self.client,
-                "AssumeRoleWithWebIdentity",
-                &request,
-                format!("TKE OIDC {}", self.role_arn),
-            )
+        let response = self
+            .client
+            .assume_role_with_web_identity(&request)
             .await
+            .map_err(|e| failed("AssumeRoleWithWebIdentity", e))?;
+        issued(
+            "AssumeRoleWithWebIdentity",
+            response.credentials,
+            i64::try_from(response.expired_time).unwrap_or(i64::MAX),
+            format!("TKE OIDC {}", self.role_arn),
+        )
     }
 }
 
 impl ProvideCredentials for WebIdentityFetch {
     fn provide(&self) -> CredentialsFuture<'_> {
         CredentialsFuture::new(self.fetch())
+    }
+}
+
+/// TKE OIDC as a source of the default chain (named `TKE OIDC`): present
+/// when the four `TKE_*` variables are set, then a [`WebIdentityProvider`].
+/// [`crate::default_chain`] tries it after the profile file and before the
+/// CVM role.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TkeOidcSource;
+
+impl ChainSource for TkeOidcSource {
+    fn name(&self) -> &'static str {
+        "TKE OIDC"
+    }
+
+    fn find(&self, env: &Env) -> Result<Lookup, CredentialsError> {
+        Ok(match WebIdentityProvider::find(env)? {
+            Ok(provider) => Lookup::Found(Arc::new(provider)),
+            Err(why) => Lookup::Absent(why),
+        })
+    }
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_as_english() {
+        assert_eq!(and_list(&["A"]), "A");
+        assert_eq!(and_list(&["A", "B"]), "A and B");
+        assert_eq!(and_list(&["A", "B", "C"]), "A, B and C");
+    }
+
+    #[test]
+    fn builders_refuse_blank_names_and_debug_shows_no_secret() {
+        let keys = Credentials::new("AKIDbase", tencentcloud_runtime::SecretKey::new("hunter2"));
+        let e = AssumeRoleProvider::builder(" ", "s")
+            .build(keys.clone())
+            .unwrap_err();
+        assert!(e.to_string().contains("needs a role ARN"), "{e}");
+        let e = AssumeRoleProvider::builder("qcs::cam::uin/1:roleName/r", "")
+            .build(keys.clone())
+            .unwrap_err();
+        assert!(e.to_string().contains("needs a session name"), "{e}");
+        let p = AssumeRoleProvider::builder("qcs::cam::uin/1:roleName/r", "s")
+            .build(keys)
+            .unwrap();
+        let shown = format!("{p:?}");
+        assert!(
+            shown.contains("STS AssumeRole qcs::cam::uin/1:roleName/r"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }
