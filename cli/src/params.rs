@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
-use tencentcloud_model::validate::{gateway_choice, Violation};
+use tencentcloud_model::validate::{gateway_choice, Problem, Segment, Violation};
 
 use crate::error::CliError;
 
@@ -16,26 +16,19 @@ use crate::error::CliError;
 pub fn from_pairs(input: &Object, pairs: &[(String, String)]) -> Result<Value, CliError> {
     let mut params = Map::new();
     for (name, raw) in pairs {
-        let Some(member) = input.member(name) else {
-            return Err(unknown(input, name));
-        };
         if params.contains_key(name) {
             return Err(CliError::usage(format!("--{name} is given twice")));
         }
-        params.insert(name.clone(), value_of(member, raw)?);
+        // A name the action does not define is kept for the engine to judge,
+        // in the gateway's order (a wrong type elsewhere comes first; an
+        // unknown null is as good as absent): as JSON if it reads as JSON.
+        let value = match input.member(name) {
+            Some(member) => value_of(member, raw)?,
+            None => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.clone())),
+        };
+        params.insert(name.clone(), value);
     }
     Ok(Value::Object(params))
-}
-
-fn unknown(input: &Object, name: &str) -> CliError {
-    let names: Vec<String> = input.members.iter().map(|m| m.wire_name.clone()).collect();
-    CliError::parameter(
-        "UnknownParameter",
-        format!(
-            "--{name} is not a parameter of this action{}",
-            crate::error::suggest(name, names.iter())
-        ),
-    )
 }
 
 fn value_of(member: &Member, raw: &str) -> Result<Value, CliError> {
@@ -108,7 +101,11 @@ pub fn check(model: &Model, input: &Object, params: &Value) -> Result<(), CliErr
         return Ok(());
     };
     let others = violations.iter().filter(|v| !std::ptr::eq(*v, chosen));
-    let listed: Vec<String> = std::iter::once(chosen).chain(others).map(shown).collect();
+    let mut listed: Vec<String> = std::iter::once(chosen).chain(others).map(shown).collect();
+    if let (Problem::Unknown, [Segment::Member(name)]) = (&chosen.problem, chosen.path.segments()) {
+        let names: Vec<String> = input.members.iter().map(|m| m.wire_name.clone()).collect();
+        listed[0].push_str(&crate::error::suggest(name, names.iter()));
+    }
     Err(CliError::parameter(chosen.gateway_code(), listed.join("; ")))
 }
 

@@ -1,22 +1,19 @@
 //! Request parameters to typed requests, with the gateway's error codes.
 //!
-//! The verdict on parameters that do not decode is the model's, never
-//! serde's: the typed request is tried first (the usual, valid request costs
-//! one pass and no tree), and anything it refuses or ignores is judged by
-//! the one validation engine ([`tencentcloud_model::check`]) on a tree: a
-//! value of the wrong type (`InvalidParameter`), a member the action does not
-//! define (`UnknownParameter`), a required one left out
-//! (`MissingParameter`). The spec's rules, on a decoded request, are the
-//! generated `Validate`'s, reported in the same engine's words
-//! ([`rules_verdict`]). So the SDK, `tcloud` and this gateway agree on the
-//! code, the path and the words.
+//! The verdict on parameters is the model's, never serde's: every request
+//! is judged by the one validation engine ([`tencentcloud_model::check`]) on
+//! a tree first: a value of the wrong type (`InvalidParameter`), a member the
+//! action does not define (`UnknownParameter`), a required one left out
+//! (`MissingParameter`); only then is the typed request made from the tree.
+//! The spec's rules, on a decoded request, are the generated `Validate`'s,
+//! reported in the same engine's words ([`rules_verdict`]). So the SDK,
+//! `tcloud` and this gateway agree on the code, the path and the words.
 //!
-//! Memory: a JSON body is decoded straight into the typed request, without
-//! an intermediate tree, after a first pass that bounds it to
-//! [`MAX_VALUES`] values; so a body costs at most its own size again in
-//! strings plus a small overhead per value. A tree (`serde_json::Value`) is
-//! built only for a query, a form, or a JSON request the typed decoder
-//! refuses, and then in place of the body, not beside it.
+//! Memory: a JSON body is first scanned in one pass that keeps nothing and
+//! bounds it to [`MAX_VALUES`] values; its tree then takes the body's place
+//! (the body is dropped once it is parsed), and the typed request takes the
+//! tree's (its strings are moved, not copied). So a body costs about its own
+//! size again in strings, plus a small overhead per value.
 
 use std::fmt;
 
@@ -163,25 +160,15 @@ impl<'de> Visitor<'de> for Scan<'_> {
 /// Errors, in the gateway's order of precedence (the model's): the wrong
 /// type (`InvalidParameter`), a parameter `T` does not define
 /// (`UnknownParameter`), a missing required parameter (`MissingParameter`).
+/// The model judges every request, not only what serde refuses: serde's
+/// derived structs also take a list of their members' values in order,
+/// which no gateway does.
 pub(crate) fn decode<T: DeserializeOwned, S: ModelVerdict + ?Sized>(
     service: &'static S,
     action: &'static str,
     params: Params,
 ) -> Result<T, ApiError> {
-    let tree = match params {
-        Params::Json(body) => {
-            if let Ok((value, ignored)) = attempt::<T, _>(&mut serde_json::Deserializer::from_slice(&body)) {
-                if ignored == 0 {
-                    return Ok(value);
-                }
-            }
-            // Refused, or members ignored (unknown, or null and as good as
-            // absent): judged on a tree that takes the body's place.
-            to_tree(&body)?
-        }
-        Params::Tree(tree) => tree,
-    };
-    decode_tree(service, action, tree)
+    decode_tree(service, action, params.into_tree()?)
 }
 
 /// The tree of a body [`json_params`] accepted.
@@ -195,7 +182,8 @@ fn to_tree(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// [`decode`] of a tree (a query, a form, or a parsed body): the model's
-/// verdict first, then the typed request from the tree.
+/// verdict first, then the typed request made from the tree, which it
+/// consumes (its strings move into the request: no third copy).
 pub(crate) fn decode_tree<T: DeserializeOwned, S: ModelVerdict + ?Sized>(
     service: &'static S,
     action: &'static str,
@@ -212,18 +200,6 @@ pub(crate) fn decode_tree<T: DeserializeOwned, S: ModelVerdict + ?Sized>(
             format!("cvm-emulator cannot decode parameters its description accepts: {e}."),
         )
     })
-}
-
-/// One decoding pass: the request and how many members it ignored (unknown
-/// to `T`, or null), or serde's refusal.
-pub(crate) fn attempt<'de, T, D>(deserializer: D) -> Result<(T, usize), serde_json::Error>
-where
-    T: DeserializeOwned,
-    D: Deserializer<'de, Error = serde_json::Error>,
-{
-    let mut ignored = 0;
-    let value = serde_ignored::deserialize(deserializer, |_| ignored += 1)?;
-    Ok((value, ignored))
 }
 
 /// The gateway's answer to a violation: its code and the engine's words.

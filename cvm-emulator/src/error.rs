@@ -44,12 +44,11 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// `text` cut to 64 characters (with `...` when cut), for echoing client
-/// input in messages and logs.
+/// `text` cut to 64 characters (with `...` when cut) and made inert, for
+/// echoing client input in messages and logs: control characters and the
+/// invisible ones that reorder or hide text (bidi overrides, zero-width
+/// marks) are written as escapes, so an echo cannot rewrite a terminal or
+/// disguise itself.
 pub(crate) fn shorten(text: &str) -> String {
-    const MAX: usize = 64;
-    match text.char_indices().nth(MAX) {
-        None => text.to_owned(),
-        Some((end, _)) => format!("{}...", &text[..end]),
-    }
+    tencentcloud_model::validate::inert(text, 64)
 }

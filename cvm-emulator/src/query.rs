@@ -45,8 +45,19 @@ pub(crate) fn form_to_json(raw: &[u8]) -> Result<Map<String, Value>, String> {
     }
     let mut out = Map::new();
     for (key, node) in root {
-        let value = to_value(node, &key)?;
-        out.insert(key, value);
+        match to_value(node) {
+            Ok(value) => {
+                out.insert(key, value);
+            }
+            Err(mut inner) => {
+                inner.push(key);
+                inner.reverse();
+                return Err(format!(
+                    "parameter `{}` has the same index twice",
+                    shorten(&inner.join("."))
+                ));
+            }
+        }
     }
     Ok(out)
 }
@@ -87,7 +98,10 @@ fn insert(
 }
 
 /// A branch whose keys are all indices becomes a list, in index order.
-fn to_value(node: Node, path: &str) -> Result<Value, String> {
+/// `Err`: the path (innermost segment first) of a branch that gives one
+/// index twice; the path is made only then, so that a body of long names
+/// costs no path string per node.
+fn to_value(node: Node) -> Result<Value, Vec<String>> {
     match node {
         Node::Leaf(s) => Ok(Value::String(s)),
         Node::Branch(children) => {
@@ -100,18 +114,28 @@ fn to_value(node: Node, path: &str) -> Result<Value, String> {
                 }
                 items.sort_by_key(|(i, _)| *i);
                 if items.windows(2).any(|w| w[0].0 == w[1].0) {
-                    return Err(format!("parameter `{path}` has the same index twice"));
+                    return Err(Vec::new());
                 }
                 let mut list = Vec::with_capacity(items.len());
                 for (i, v) in items {
-                    list.push(to_value(v, &format!("{path}.{i}"))?);
+                    list.push(to_value(v).map_err(|mut path| {
+                        path.push(i.to_string());
+                        path
+                    })?);
                 }
                 Ok(Value::Array(list))
             } else {
                 let mut map = Map::new();
                 for (k, v) in children {
-                    let value = to_value(v, &format!("{path}.{k}"))?;
-                    map.insert(k, value);
+                    match to_value(v) {
+                        Ok(value) => {
+                            map.insert(k, value);
+                        }
+                        Err(mut path) => {
+                            path.push(k);
+                            return Err(path);
+                        }
+                    }
                 }
                 Ok(Value::Object(map))
             }
@@ -168,5 +192,14 @@ mod tests {
         }
         let deep = (0..40).map(|_| "A").collect::<Vec<_>>().join(".") + "=1";
         assert!(form_to_json(deep.as_bytes()).is_err());
+        // The repeated index is named, cut and inert.
+        let e = form_to_json(b"B.x.0=1&B.x.00=2").unwrap_err();
+        assert!(e.contains("`B.x` has the same index twice"), "{e}");
+        let long = format!("%1B{}.0=1&%1B{}.00=2", "A".repeat(5000), "A".repeat(5000));
+        let e = form_to_json(long.as_bytes()).unwrap_err();
+        assert!(
+            e.len() < 200 && !e.contains('\u{1b}') && e.contains("\\u{1b}"),
+            "{e}"
+        );
     }
 }

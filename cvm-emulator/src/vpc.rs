@@ -357,7 +357,8 @@ fn check_filters<'f>(filters: &'f [Filter], known: &[&str]) -> Result<Vec<&'f Fi
             return Err(ApiError::new(
                 "InvalidParameterValue.LimitExceeded",
                 format!(
-                    "The filter `{name}` has {} values; it needs 1 to {MAX_FILTER_VALUES}.",
+                    "The filter `{}` has {} values; it needs 1 to {MAX_FILTER_VALUES}.",
+                    shorten(name),
                     f.values.len()
                 ),
             ));

@@ -106,27 +106,55 @@ impl FieldPath {
 }
 
 /// Text from a request, as it may appear in a message: control characters
-/// escaped (a value cannot rewrite a terminal or forge a log line) and cut
+/// and the invisible characters that reorder or hide text escaped (a value
+/// cannot rewrite a terminal, forge a log line or disguise itself) and cut
 /// to [`MAX_ECHO`] characters (a 10 MiB value is not echoed whole).
-struct Inert<'a>(&'a str);
+struct Inert<'a>(&'a str, usize);
+
+impl<'a> Inert<'a> {
+    fn echo(text: &'a str) -> Self {
+        Inert(text, MAX_ECHO)
+    }
+
+    /// Our own words around a value (the lenient reader's): a longer cut.
+    fn reason(text: &'a str) -> Self {
+        Inert(text, MAX_REASON)
+    }
+}
 
 /// The most characters of one value a message echoes.
 pub const MAX_ECHO: usize = 64;
+/// The most characters of a reason (which may quote a value) a message shows.
+const MAX_REASON: usize = 256;
+
+/// Characters that change how the text around them reads without showing
+/// themselves: bidi embeddings, overrides and isolates, zero-width marks.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
 
 impl fmt::Display for Inert<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, c) in self.0.chars().enumerate() {
-            if i == MAX_ECHO {
+            if i == self.1 {
                 return f.write_str("...");
             }
             if c.is_control() {
                 write!(f, "{}", c.escape_default())?;
+            } else if is_invisible_format(c) {
+                write!(f, "{}", c.escape_unicode())?;
             } else {
                 fmt::Write::write_char(f, c)?;
             }
         }
         Ok(())
     }
+}
+
+/// `text` escaped and cut as a message echoes a value (see [`MAX_ECHO`]),
+/// for tools that echo client input in their own messages.
+pub fn inert(text: &str, max_chars: usize) -> String {
+    Inert(text, max_chars).to_string()
 }
 
 impl fmt::Display for FieldPath {
@@ -136,7 +164,7 @@ impl fmt::Display for FieldPath {
                 f.write_str(".")?;
             }
             match segment {
-                Segment::Member(name) => write!(f, "{}", Inert(name))?,
+                Segment::Member(name) => write!(f, "{}", Inert::echo(name))?,
                 Segment::Index(index) => write!(f, "{index}")?,
             }
         }
@@ -203,21 +231,26 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Invalid(why) => write!(f, "is invalid: {}", Inert(why)),
+            Problem::Invalid(why) => write!(f, "is invalid: {}", Inert::reason(why)),
             Problem::Unknown => f.write_str("is not a parameter of this action"),
             Problem::Missing => f.write_str("is required"),
             Problem::Empty => f.write_str("is required but empty"),
             Problem::TooFewItems { len, min } => write!(f, "has {len} items; at least {min} required"),
             Problem::TooManyItems { len, max } => write!(f, "has {len} items; at most {max} allowed"),
             Problem::NoMatch { value, pattern } => {
-                write!(f, "`{}` does not match `{}`", Inert(value), Inert(pattern))
+                write!(
+                    f,
+                    "`{}` does not match `{}`",
+                    Inert::echo(value),
+                    Inert::echo(pattern)
+                )
             }
             Problem::BadPattern { pattern } => {
-                write!(f, "cannot be checked: invalid pattern `{}`", Inert(pattern))
+                write!(f, "cannot be checked: invalid pattern `{}`", Inert::echo(pattern))
             }
             Problem::BelowMinimum { value, min } => write!(f, "is {value}; must be at least {min}"),
             Problem::AboveMaximum { value, max } => write!(f, "is {value}; must be at most {max}"),
-            Problem::Unsendable(why) => f.write_str(&Inert(why).to_string()),
+            Problem::Unsendable(why) => write!(f, "{}", Inert::reason(why)),
         }
     }
 }
@@ -495,6 +528,10 @@ mod tests {
         v.field("Name", |v| v.pattern(&"x".repeat(10_000), &ID));
         let err = v.finish().unwrap_err().to_string();
         assert!(err.contains("Bad\\u{1b}[2J is not a parameter"), "{err}");
+        assert_eq!(
+            inert("a\u{202e}b\u{200b}c\u{7}", 64),
+            "a\\u{202e}b\\u{200b}c\\u{7}"
+        );
         assert!(err.contains(&format!("`{}...`", "x".repeat(MAX_ECHO))), "{err}");
         assert!(err.len() < 300, "{err}");
     }
