@@ -1,7 +1,6 @@
 //! `waiters.json`, checked against the model: every action, member and path
 //! it names must exist, with the types its use needs.
 
-
 use crate::error::SpecError;
 use crate::model::{Leaf, Member, Model, Object, Scalar};
 use crate::spec::{AcceptorState, Comparator, WaitersFile};
@@ -41,6 +40,8 @@ pub struct Acceptor {
     pub expected: String,
 }
 
+/// Where an acceptor's value is read: an index into the waiter's
+/// `item_paths` (each awaited item's values) or `root_paths` (the answer's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathRef {
     Item(usize),
