@@ -1,9 +1,13 @@
 //! Polling an action until what it describes is in a wanted state.
 //!
 //! Generated code declares each waiter of a service's `waiters.json` as a
-//! [`WaiterSpec`] (acceptors as data) plus a function reading the paths the
-//! acceptors name out of the typed answer ([`Observation`]); [`wait`] holds
-//! all the logic: matching, backoff, deadline, progress and errors.
+//! `static` [`WaiterSpec`] (acceptors as data) plus a function reading the
+//! paths the acceptors name out of the typed answer ([`Observation`]); a
+//! program reading descriptions at run time (tcloud) makes the spec with
+//! `WaiterSpec::from(&model_waiter)` and reads answers with a closure.
+//! [`wait`] holds all the logic: matching, backoff, deadline, progress and
+//! errors. The vocabulary ([`AcceptorState`], [`Comparator`], [`PathRef`])
+//! is the model crate's, re-exported.
 
 use std::borrow::Cow;
 use std::fmt;
