@@ -6,11 +6,17 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+<<<<<<< HEAD
 use tencentcloud_model::waiters::{PathRef as ModelPath, Waiter};
 use tencentcloud_model::words::snake_words;
 use tencentcloud_runtime::waiter::{
     self, Acceptor, AcceptorState, Comparator, Observation, PathRef, WaiterSpec,
 };
+=======
+use tencentcloud_model::waiters::Waiter;
+use tencentcloud_model::words::snake_words;
+use tencentcloud_runtime::waiter::{self, Observation, WaiterSpec};
+>>>>>>> wt-waiters
 use tencentcloud_runtime::{CallOptions, Client, WaitError, WaitOptions};
 
 use crate::error::CliError;
@@ -159,15 +165,9 @@ pub fn ids(waiter: &Waiter, request: &Value, answer: &Value) -> Result<Vec<Strin
     }
 }
 
-/// What one poll answered, with the waiter to read it by (the engine takes
-/// a plain function to observe answers).
-pub struct Polled {
-    answer: Value,
-    waiter: &'static Waiter,
-}
-
-fn observe(polled: &Polled) -> Observation {
-    let waiter = polled.waiter;
+/// What one answer says at the waiter's paths: each listed item's key and
+/// values, and the answer's own values.
+fn observe(waiter: &Waiter, answer: &Value) -> Observation {
     let read = |value: &Value, chain: &[String]| -> Option<String> {
         let found = chain.iter().try_fold(value, |v, key| v.get(key))?;
         match found {
@@ -176,8 +176,7 @@ fn observe(polled: &Polled) -> Observation {
             other => Some(other.to_string()),
         }
     };
-    let items = polled
-        .answer
+    let items = answer
         .get(&waiter.items)
         .and_then(Value::as_array)
         .map(|items| {
@@ -193,49 +192,8 @@ fn observe(polled: &Polled) -> Observation {
         .unwrap_or_default();
     Observation {
         items,
-        root: waiter
-            .root_paths
-            .iter()
-            .map(|p| read(&polled.answer, p))
-            .collect(),
+        root: waiter.root_paths.iter().map(|p| read(answer, p)).collect(),
     }
-}
-
-/// The engine's form of a waiter. Made once per process, so leaking it is
-/// what `'static` costs.
-fn spec_of(waiter: &Waiter) -> &'static WaiterSpec {
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-    let acceptors: Vec<Acceptor> = waiter
-        .acceptors
-        .iter()
-        .map(|a| Acceptor {
-            state: match a.state {
-                tencentcloud_model::spec::AcceptorState::Success => AcceptorState::Success,
-                tencentcloud_model::spec::AcceptorState::Failure => AcceptorState::Failure,
-                tencentcloud_model::spec::AcceptorState::Retry => AcceptorState::Retry,
-            },
-            comparator: match a.comparator {
-                tencentcloud_model::spec::Comparator::All => Comparator::All,
-                tencentcloud_model::spec::Comparator::Any => Comparator::Any,
-                tencentcloud_model::spec::Comparator::Equals => Comparator::Equals,
-            },
-            path: leak(&a.path),
-            value: match a.value {
-                ModelPath::Item(i) => PathRef::Item(i),
-                ModelPath::Root(i) => PathRef::Root(i),
-            },
-            expected: leak(&a.expected),
-        })
-        .collect();
-    Box::leak(Box::new(WaiterSpec {
-        name: leak(&cli_name(waiter)),
-        action: leak(&waiter.action),
-        min_delay: Duration::from_secs(waiter.min_delay),
-        max_delay: Duration::from_secs(waiter.max_delay),
-        deadline: Duration::from_secs(waiter.deadline),
-        acceptors: Box::leak(acceptors.into_boxed_slice()),
-        absent: waiter.absent.as_deref().map(leak),
-    }))
 }
 
 /// Runs `waiter` over `ids`, polling its action through `client`.
@@ -247,8 +205,11 @@ pub async fn wait(
     ids: &[String],
     deadline: Option<Duration>,
 ) -> Result<(), CliError> {
-    let spec = spec_of(waiter);
-    let waiter: &'static Waiter = Box::leak(Box::new(waiter.clone()));
+    // Named as on the command line, in progress and errors.
+    let spec = WaiterSpec {
+        name: cli_name(waiter).into(),
+        ..WaiterSpec::from(waiter)
+    };
     let mut options = WaitOptions::new();
     if let Some(deadline) = deadline {
         options = options.with_deadline(deadline);
@@ -276,13 +237,8 @@ pub async fn wait(
     request.insert(waiter.ids_input.clone(), ids.into());
     let request = Value::Object(request);
     let call_options = CallOptions::new().with_idempotent(true);
-    let poll = || async {
-        let answer: Value = client
-            .call_with(service, version, &waiter.action, &request, &call_options)
-            .await?;
-        Ok(Polled { answer, waiter })
-    };
-    match waiter::wait(spec, ids, &options, poll, observe).await {
+    let poll = || client.call_with::<_, Value>(service, version, &waiter.action, &request, &call_options);
+    match waiter::wait(&spec, ids, &options, poll, |answer| observe(waiter, answer)).await {
         Ok(_) => Ok(()),
         Err(WaitError::Call(e)) => Err(CliError::from(e)),
         Err(e) => Err(CliError::call(e.to_string())),

@@ -82,7 +82,7 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
         Literal::u64_unsuffixed(waiter.deadline),
     );
     let absent = match &waiter.absent {
-        Some(v) => quote!(Some(#v)),
+        Some(v) => quote!(Some(std::borrow::Cow::Borrowed(#v))),
         None => quote!(None),
     };
     let acceptors = waiter.acceptors.iter().map(|a| {
@@ -111,9 +111,9 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
             tencentcloud_runtime::waiter::Acceptor {
                 state: tencentcloud_runtime::waiter::AcceptorState::#state,
                 comparator: tencentcloud_runtime::waiter::Comparator::#comparator,
-                path: #path,
+                path: std::borrow::Cow::Borrowed(#path),
                 value: tencentcloud_runtime::waiter::PathRef::#value,
-                expected: #expected,
+                expected: std::borrow::Cow::Borrowed(#expected),
             }
         }
     });
@@ -140,12 +140,12 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
     let output = ident(model.output_type(action));
     let statics = quote! {
         static #spec_name: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-            name: #name,
-            action: #action_name,
+            name: std::borrow::Cow::Borrowed(#name),
+            action: std::borrow::Cow::Borrowed(#action_name),
             min_delay: std::time::Duration::from_secs(#min),
             max_delay: std::time::Duration::from_secs(#max),
             deadline: std::time::Duration::from_secs(#deadline),
-            acceptors: &[#(#acceptors),*],
+            acceptors: std::borrow::Cow::Borrowed(&[#(#acceptors),*]),
             absent: #absent,
         };
 

@@ -252,6 +252,8 @@ pub struct Acceptor {
     pub expected: String,
 }
 
+/// Where an acceptor's value is read: an index into the waiter's
+/// `item_paths` (each awaited item's values) or `root_paths` (the answer's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathRef {
     Item(usize),

@@ -248,11 +248,15 @@ pub struct AcceptorDef {
     pub matcher: MatcherDef,
 }
 
+/// What a waiter does when an acceptor matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AcceptorState {
+    /// The wait is over: what was awaited happened.
     Success,
+    /// The wait is over: it cannot happen any more (e.g. `LAUNCH_FAILED`).
     Failure,
+    /// Poll again.
     Retry,
 }
 
@@ -267,10 +271,14 @@ pub struct MatcherDef {
     pub expected: String,
 }
 
+/// How an acceptor's path is compared with its expected value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Comparator {
+    /// Every awaited item's value at the path equals the expected value.
     All,
+    /// Some awaited item's value equals it.
     Any,
+    /// The answer's own value at the path equals it.
     Equals,
 }

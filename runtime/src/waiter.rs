@@ -1,74 +1,87 @@
 //! Polling an action until what it describes is in a wanted state.
 //!
 //! Generated code declares each waiter of a service's `waiters.json` as a
-//! [`WaiterSpec`] (acceptors as data) plus a function reading the paths the
-//! acceptors name out of the typed answer ([`Observation`]); [`wait`] holds
-//! all the logic: matching, backoff, deadline, progress and errors.
+//! `static` [`WaiterSpec`] (acceptors as data) plus a function reading the
+//! paths the acceptors name out of the typed answer ([`Observation`]); a
+//! program reading descriptions at run time (tcloud) makes the spec with
+//! `WaiterSpec::from(&model_waiter)` and reads answers with a closure.
+//! [`wait`] holds all the logic: matching, backoff, deadline, progress and
+//! errors. The vocabulary ([`AcceptorState`], [`Comparator`], [`PathRef`])
+//! is the model crate's, re-exported.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tencentcloud_model::waiters::Waiter;
+
 use super::{Error, FieldPath, Problem, ValidationError, Violation};
 
-/// What the waiter does when an acceptor matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AcceptorState {
-    /// The wait is over: what was awaited happened.
-    Success,
-    /// The wait is over: it cannot happen any more (e.g. `LAUNCH_FAILED`).
-    Failure,
-    /// Poll again.
-    Retry,
-}
-
-/// How an acceptor's path is compared with its expected value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparator {
-    /// Every awaited item's value at the path equals the expected value.
-    All,
-    /// Some awaited item's value equals it.
-    Any,
-    /// The answer's own value at the path equals it.
-    Equals,
-}
-
-/// Where an acceptor's value is read: an index into [`Observation`]'s
-/// item values or root values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathRef {
-    Item(usize),
-    Root(usize),
-}
+pub use tencentcloud_model::spec::{AcceptorState, Comparator};
+pub use tencentcloud_model::waiters::PathRef;
 
 /// One rule of a waiter, tried in order after each poll.
-#[derive(Debug, Clone, Copy)]
+///
+/// Generated code declares acceptors as `static` data (`Cow::Borrowed`);
+/// a waiter read at run time owns its text (`Cow::Owned`, see
+/// [`WaiterSpec`]'s `From<&Waiter>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acceptor {
     pub state: AcceptorState,
     pub comparator: Comparator,
     /// The path as written in `waiters.json`, for messages.
-    pub path: &'static str,
+    pub path: Cow<'static, str>,
+    /// Where the value compared is read: an index into [`Observation`]'s
+    /// item values or root values.
     pub value: PathRef,
-    pub expected: &'static str,
+    pub expected: Cow<'static, str>,
 }
 
-/// A waiter, as `waiters.json` declares it.
-#[derive(Debug)]
+/// A waiter, as `waiters.json` declares it: a `static` in generated code,
+/// or built at run time from the model's checked [`Waiter`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaiterSpec {
     /// `InstancesRunning`.
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// The action polled.
-    pub action: &'static str,
+    pub action: Cow<'static, str>,
     pub min_delay: Duration,
     pub max_delay: Duration,
     /// How long the wait may last unless the caller says otherwise.
     pub deadline: Duration,
-    pub acceptors: &'static [Acceptor],
+    pub acceptors: Cow<'static, [Acceptor]>,
     /// The value every item path takes for an awaited id missing from the
     /// answer (`TERMINATED`: an instance that disappears counts as
     /// terminated); `None`: a missing id matches nothing.
-    pub absent: Option<&'static str>,
+    pub absent: Option<Cow<'static, str>>,
+}
+
+impl From<&Waiter> for WaiterSpec {
+    /// The engine's form of a checked waiter: its name as declared, its
+    /// acceptors in order, its delays and deadline in seconds.
+    fn from(waiter: &Waiter) -> Self {
+        WaiterSpec {
+            name: Cow::Owned(waiter.name.clone()),
+            action: Cow::Owned(waiter.action.clone()),
+            min_delay: Duration::from_secs(waiter.min_delay),
+            max_delay: Duration::from_secs(waiter.max_delay),
+            deadline: Duration::from_secs(waiter.deadline),
+            acceptors: waiter
+                .acceptors
+                .iter()
+                .map(|a| Acceptor {
+                    state: a.state,
+                    comparator: a.comparator,
+                    path: Cow::Owned(a.path.clone()),
+                    value: a.value,
+                    expected: Cow::Owned(a.expected.clone()),
+                })
+                .collect(),
+            absent: waiter.absent.clone().map(Cow::Owned),
+        }
+    }
 }
 
 /// What one answer says, as read by generated code.
@@ -132,7 +145,8 @@ impl fmt::Debug for WaitOptions {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct WaitProgress<'a> {
-    pub waiter: &'static str,
+    /// The waiter's name (its spec's `name`).
+    pub waiter: &'a str,
     /// Polls so far, this one included.
     pub polls: u32,
     pub elapsed: Duration,
@@ -161,17 +175,17 @@ pub enum WaitError<E> {
     /// A failure acceptor matched: what was awaited cannot happen.
     #[error("{waiter}: {} is {value}, so it will not happen (after {polls} polls)", subject(.id.as_deref(), .path))]
     Failed {
-        waiter: &'static str,
+        waiter: String,
         /// The item that failed, for item paths.
         id: Option<String>,
-        path: &'static str,
+        path: String,
         value: String,
         polls: u32,
     },
     /// The deadline came first.
     #[error("{waiter}: gave up after {:.1} s and {polls} polls; last seen: {last_seen}", .elapsed.as_secs_f64())]
     TimedOut {
-        waiter: &'static str,
+        waiter: String,
         elapsed: Duration,
         polls: u32,
         /// Each awaited id and its state at the last poll.
@@ -191,11 +205,11 @@ fn subject(id: Option<&str>, path: &str) -> String {
 
 /// What one poll decides.
 #[derive(Debug, PartialEq, Eq)]
-enum Verdict {
+enum Verdict<'s> {
     Success,
     Failure {
         id: Option<String>,
-        path: &'static str,
+        path: &'s str,
         value: String,
     },
     Retry,
@@ -211,36 +225,31 @@ fn awaited(
     ids.iter()
         .map(|id| match observation.items.iter().find(|(key, _)| key == id) {
             Some((_, values)) => values.clone(),
-            None => vec![spec.absent.map(str::to_owned); paths],
+            None => vec![spec.absent.as_deref().map(str::to_owned); paths],
         })
         .collect()
 }
 
-fn judge(
-    spec: &WaiterSpec,
+fn judge<'s>(
+    spec: &'s WaiterSpec,
     ids: &[String],
     values: &[Vec<Option<String>>],
     observation: &Observation,
-) -> Verdict {
+) -> Verdict<'s> {
     let at = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten();
-    for acceptor in spec.acceptors {
+    for acceptor in spec.acceptors.iter() {
+        let expected = Some(&*acceptor.expected);
         let matched = match (acceptor.comparator, acceptor.value) {
             (Comparator::All, PathRef::Item(i)) => {
-                !values.is_empty()
-                    && values
-                        .iter()
-                        .all(|row| at(row, i).as_deref() == Some(acceptor.expected))
+                !values.is_empty() && values.iter().all(|row| at(row, i).as_deref() == expected)
             }
             (Comparator::Any, PathRef::Item(i)) => {
-                if let Some(k) = values
-                    .iter()
-                    .position(|row| at(row, i).as_deref() == Some(acceptor.expected))
-                {
+                if let Some(k) = values.iter().position(|row| at(row, i).as_deref() == expected) {
                     if acceptor.state == AcceptorState::Failure {
                         return Verdict::Failure {
                             id: ids.get(k).cloned(),
-                            path: acceptor.path,
-                            value: acceptor.expected.to_owned(),
+                            path: &acceptor.path,
+                            value: acceptor.expected.to_string(),
                         };
                     }
                     true
@@ -248,11 +257,9 @@ fn judge(
                     false
                 }
             }
-            (_, PathRef::Root(i)) => {
-                observation.root.get(i).cloned().flatten().as_deref() == Some(acceptor.expected)
-            }
+            (_, PathRef::Root(i)) => observation.root.get(i).cloned().flatten().as_deref() == expected,
             (Comparator::Equals, PathRef::Item(i)) => {
-                values.len() == 1 && at(&values[0], i).as_deref() == Some(acceptor.expected)
+                values.len() == 1 && at(&values[0], i).as_deref() == expected
             }
         };
         if matched {
@@ -261,8 +268,8 @@ fn judge(
                 AcceptorState::Retry => Verdict::Retry,
                 AcceptorState::Failure => Verdict::Failure {
                     id: None,
-                    path: acceptor.path,
-                    value: acceptor.expected.to_owned(),
+                    path: &acceptor.path,
+                    value: acceptor.expected.to_string(),
                 },
             };
         }
@@ -271,11 +278,13 @@ fn judge(
 }
 
 /// The index of the item path progress reports: the first success acceptor's, else the first.
-fn state_path(spec: &WaiterSpec) -> Option<(usize, &'static str)> {
-    let item = |a: &Acceptor| match a.value {
-        PathRef::Item(i) => Some((i, a.expected)),
-        PathRef::Root(_) => None,
-    };
+fn state_path(spec: &WaiterSpec) -> Option<(usize, &str)> {
+    fn item(a: &Acceptor) -> Option<(usize, &str)> {
+        match a.value {
+            PathRef::Item(i) => Some((i, &*a.expected)),
+            PathRef::Root(_) => None,
+        }
+    }
     spec.acceptors
         .iter()
         .filter(|a| a.state == AcceptorState::Success)
@@ -310,13 +319,14 @@ fn delay(min: Duration, max: Duration, polls: u32) -> Duration {
 }
 
 /// Polls with `poll` until an acceptor of `spec` ends the wait. `ids` are
-/// the awaited items (at least one); `observe` reads the answer.
+/// the awaited items (at least one); `observe` reads the answer (a
+/// generated function, or a closure holding what it reads by).
 pub async fn wait<R, E, F, Fut>(
-    spec: &'static WaiterSpec,
+    spec: &WaiterSpec,
     ids: &[String],
     options: &WaitOptions,
     mut poll: F,
-    observe: fn(&R) -> Observation,
+    observe: impl Fn(&R) -> Observation,
 ) -> Result<WaitOutcome<R>, WaitError<E>>
 where
     F: FnMut() -> Fut,
@@ -352,7 +362,7 @@ where
         let values = awaited(spec, ids, &observation, paths);
         let verdict = judge(spec, ids, &values, &observation);
         let elapsed = started.elapsed();
-        tracing::debug!(waiter = spec.name, polls, ?verdict, "poll");
+        tracing::debug!(waiter = &*spec.name, polls, ?verdict, "poll");
         match verdict {
             Verdict::Success => {
                 return Ok(WaitOutcome {
@@ -363,9 +373,9 @@ where
             }
             Verdict::Failure { id, path, value } => {
                 return Err(WaitError::Failed {
-                    waiter: spec.name,
+                    waiter: spec.name.to_string(),
                     id,
-                    path,
+                    path: path.to_owned(),
                     value,
                     polls,
                 })
@@ -386,7 +396,7 @@ where
         };
         if let Some(progress) = &options.progress {
             progress(&WaitProgress {
-                waiter: spec.name,
+                waiter: &spec.name,
                 polls,
                 elapsed,
                 ready,
@@ -397,7 +407,7 @@ where
         let pause = delay(min, max, polls);
         if elapsed + pause > deadline {
             return Err(WaitError::TimedOut {
-                waiter: spec.name,
+                waiter: spec.name.to_string(),
                 elapsed,
                 polls,
                 last_seen: summary(&states),
@@ -412,44 +422,44 @@ mod tests {
     use super::*;
 
     static RUNNING: WaiterSpec = WaiterSpec {
-        name: "InstancesRunning",
-        action: "DescribeInstances",
+        name: Cow::Borrowed("InstancesRunning"),
+        action: Cow::Borrowed("DescribeInstances"),
         min_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(40),
         deadline: Duration::from_secs(5),
-        acceptors: &[
+        acceptors: Cow::Borrowed(&[
             Acceptor {
                 state: AcceptorState::Failure,
                 comparator: Comparator::Any,
-                path: "InstanceState",
+                path: Cow::Borrowed("InstanceState"),
                 value: PathRef::Item(0),
-                expected: "LAUNCH_FAILED",
+                expected: Cow::Borrowed("LAUNCH_FAILED"),
             },
             Acceptor {
                 state: AcceptorState::Success,
                 comparator: Comparator::All,
-                path: "InstanceState",
+                path: Cow::Borrowed("InstanceState"),
                 value: PathRef::Item(0),
-                expected: "RUNNING",
+                expected: Cow::Borrowed("RUNNING"),
             },
-        ],
+        ]),
         absent: None,
     };
 
     static TERMINATED: WaiterSpec = WaiterSpec {
-        name: "InstancesTerminated",
-        action: "DescribeInstances",
+        name: Cow::Borrowed("InstancesTerminated"),
+        action: Cow::Borrowed("DescribeInstances"),
         min_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(40),
         deadline: Duration::from_secs(5),
-        acceptors: &[Acceptor {
+        acceptors: Cow::Borrowed(&[Acceptor {
             state: AcceptorState::Success,
             comparator: Comparator::All,
-            path: "InstanceState",
+            path: Cow::Borrowed("InstanceState"),
             value: PathRef::Item(0),
-            expected: "TERMINATED",
-        }],
-        absent: Some("TERMINATED"),
+            expected: Cow::Borrowed("TERMINATED"),
+        }]),
+        absent: Some(Cow::Borrowed("TERMINATED")),
     };
 
     fn seen(items: &[(&str, &str)]) -> Observation {
@@ -466,7 +476,7 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
-    fn verdict(spec: &WaiterSpec, wanted: &[&str], observation: &Observation) -> Verdict {
+    fn verdict<'s>(spec: &'s WaiterSpec, wanted: &[&str], observation: &Observation) -> Verdict<'s> {
         let ids = ids(wanted);
         let values = awaited(spec, &ids, observation, 1);
         judge(spec, &ids, &values, observation)

@@ -111,8 +111,8 @@ fn validation_walks_nested_objects_and_lists() {
     assert_eq!(
         found,
         [
-            "Filters[1].Name is required but empty",
-            "Filters[1].Values is required but empty",
+            "Filters.1.Name is required but empty",
+            "Filters.1.Values is required but empty",
             "Limit is 101; must be at most 100",
             "Placement.Zone `Guangzhou` does not match `^[a-z]+-[a-z]+-[0-9]+$`",
             // Optional in Rust (responses may omit it) but required in requests.

@@ -1368,27 +1368,29 @@ impl tencentcloud_runtime::OffsetPaged for super::types::DescribeTaskInfoRequest
     }
 }
 static INSTANCES_RUNNING: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "InstancesRunning",
-    action: "DescribeInstances",
+    name: std::borrow::Cow::Borrowed("InstancesRunning"),
+    action: std::borrow::Cow::Borrowed("DescribeInstances"),
     min_delay: std::time::Duration::from_secs(2),
     max_delay: std::time::Duration::from_secs(15),
     deadline: std::time::Duration::from_secs(600),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Failure,
-            comparator: tencentcloud_runtime::waiter::Comparator::Any,
-            path: "InstanceState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "LAUNCH_FAILED",
-        },
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "InstanceState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "RUNNING",
-        },
-    ],
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("LAUNCH_FAILED"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("RUNNING"),
+            },
+        ],
+    ),
     absent: None,
 };
 #[allow(deprecated)]
@@ -1408,27 +1410,29 @@ fn observe_instances_running(
     }
 }
 static INSTANCES_STOPPED: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "InstancesStopped",
-    action: "DescribeInstances",
+    name: std::borrow::Cow::Borrowed("InstancesStopped"),
+    action: std::borrow::Cow::Borrowed("DescribeInstances"),
     min_delay: std::time::Duration::from_secs(2),
     max_delay: std::time::Duration::from_secs(15),
     deadline: std::time::Duration::from_secs(600),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Failure,
-            comparator: tencentcloud_runtime::waiter::Comparator::Any,
-            path: "InstanceState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "LAUNCH_FAILED",
-        },
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "InstanceState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "STOPPED",
-        },
-    ],
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("LAUNCH_FAILED"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("STOPPED"),
+            },
+        ],
+    ),
     absent: None,
 };
 #[allow(deprecated)]
@@ -1448,21 +1452,23 @@ fn observe_instances_stopped(
     }
 }
 static INSTANCES_TERMINATED: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "InstancesTerminated",
-    action: "DescribeInstances",
+    name: std::borrow::Cow::Borrowed("InstancesTerminated"),
+    action: std::borrow::Cow::Borrowed("DescribeInstances"),
     min_delay: std::time::Duration::from_secs(2),
     max_delay: std::time::Duration::from_secs(15),
     deadline: std::time::Duration::from_secs(600),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "InstanceState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "TERMINATED",
-        },
-    ],
-    absent: Some("TERMINATED"),
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("InstanceState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("TERMINATED"),
+            },
+        ],
+    ),
+    absent: Some(std::borrow::Cow::Borrowed("TERMINATED")),
 };
 #[allow(deprecated)]
 fn observe_instances_terminated(
@@ -1481,27 +1487,29 @@ fn observe_instances_terminated(
     }
 }
 static LATEST_OPERATION_SUCCEEDED: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "LatestOperationSucceeded",
-    action: "DescribeInstances",
+    name: std::borrow::Cow::Borrowed("LatestOperationSucceeded"),
+    action: std::borrow::Cow::Borrowed("DescribeInstances"),
     min_delay: std::time::Duration::from_secs(2),
     max_delay: std::time::Duration::from_secs(15),
     deadline: std::time::Duration::from_secs(600),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Failure,
-            comparator: tencentcloud_runtime::waiter::Comparator::Any,
-            path: "LatestOperationState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "FAILED",
-        },
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "LatestOperationState",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "SUCCESS",
-        },
-    ],
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("LatestOperationState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("FAILED"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("LatestOperationState"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("SUCCESS"),
+            },
+        ],
+    ),
     absent: None,
 };
 #[allow(deprecated)]

@@ -119,20 +119,22 @@ impl tencentcloud_runtime::OffsetPaged for super::types::ListThingsRequest {
     }
 }
 static BATCH_DONE: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "BatchDone",
-    action: "DescribeThings",
+    name: std::borrow::Cow::Borrowed("BatchDone"),
+    action: std::borrow::Cow::Borrowed("DescribeThings"),
     min_delay: std::time::Duration::from_secs(1),
     max_delay: std::time::Duration::from_secs(4),
     deadline: std::time::Duration::from_secs(60),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::Equals,
-            path: "Summary.Phase",
-            value: tencentcloud_runtime::waiter::PathRef::Root(0),
-            expected: "DONE",
-        },
-    ],
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::Equals,
+                path: std::borrow::Cow::Borrowed("Summary.Phase"),
+                value: tencentcloud_runtime::waiter::PathRef::Root(0),
+                expected: std::borrow::Cow::Borrowed("DONE"),
+            },
+        ],
+    ),
     absent: None,
 };
 #[allow(deprecated)]
@@ -154,21 +156,23 @@ fn observe_batch_done(
     }
 }
 static THINGS_GONE: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "ThingsGone",
-    action: "DescribeThings",
+    name: std::borrow::Cow::Borrowed("ThingsGone"),
+    action: std::borrow::Cow::Borrowed("DescribeThings"),
     min_delay: std::time::Duration::from_secs(1),
     max_delay: std::time::Duration::from_secs(4),
     deadline: std::time::Duration::from_secs(60),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "State",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "GONE",
-        },
-    ],
-    absent: Some("GONE"),
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("State"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("GONE"),
+            },
+        ],
+    ),
+    absent: Some(std::borrow::Cow::Borrowed("GONE")),
 };
 #[allow(deprecated)]
 fn observe_things_gone(
@@ -187,27 +191,29 @@ fn observe_things_gone(
     }
 }
 static THINGS_HEALTHY: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "ThingsHealthy",
-    action: "DescribeThings",
+    name: std::borrow::Cow::Borrowed("ThingsHealthy"),
+    action: std::borrow::Cow::Borrowed("DescribeThings"),
     min_delay: std::time::Duration::from_secs(1),
     max_delay: std::time::Duration::from_secs(4),
     deadline: std::time::Duration::from_secs(60),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Retry,
-            comparator: tencentcloud_runtime::waiter::Comparator::Any,
-            path: "Health.Score",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "0",
-        },
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "Health.Status",
-            value: tencentcloud_runtime::waiter::PathRef::Item(1),
-            expected: "OK",
-        },
-    ],
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Retry,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("Health.Score"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("0"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("Health.Status"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(1),
+                expected: std::borrow::Cow::Borrowed("OK"),
+            },
+        ],
+    ),
     absent: None,
 };
 #[allow(deprecated)]
@@ -233,27 +239,29 @@ fn observe_things_healthy(
     }
 }
 static THINGS_READY: tencentcloud_runtime::waiter::WaiterSpec = tencentcloud_runtime::waiter::WaiterSpec {
-    name: "ThingsReady",
-    action: "DescribeThings",
+    name: std::borrow::Cow::Borrowed("ThingsReady"),
+    action: std::borrow::Cow::Borrowed("DescribeThings"),
     min_delay: std::time::Duration::from_secs(1),
     max_delay: std::time::Duration::from_secs(4),
     deadline: std::time::Duration::from_secs(60),
-    acceptors: &[
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Failure,
-            comparator: tencentcloud_runtime::waiter::Comparator::Any,
-            path: "State",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "BROKEN",
-        },
-        tencentcloud_runtime::waiter::Acceptor {
-            state: tencentcloud_runtime::waiter::AcceptorState::Success,
-            comparator: tencentcloud_runtime::waiter::Comparator::All,
-            path: "State",
-            value: tencentcloud_runtime::waiter::PathRef::Item(0),
-            expected: "READY",
-        },
-    ],
+    acceptors: std::borrow::Cow::Borrowed(
+        &[
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Failure,
+                comparator: tencentcloud_runtime::waiter::Comparator::Any,
+                path: std::borrow::Cow::Borrowed("State"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("BROKEN"),
+            },
+            tencentcloud_runtime::waiter::Acceptor {
+                state: tencentcloud_runtime::waiter::AcceptorState::Success,
+                comparator: tencentcloud_runtime::waiter::Comparator::All,
+                path: std::borrow::Cow::Borrowed("State"),
+                value: tencentcloud_runtime::waiter::PathRef::Item(0),
+                expected: std::borrow::Cow::Borrowed("READY"),
+            },
+        ],
+    ),
     absent: None,
 };
 #[allow(deprecated)]
