@@ -6,17 +6,9 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-<<<<<<< HEAD
-use tencentcloud_model::waiters::{PathRef as ModelPath, Waiter};
-use tencentcloud_model::words::snake_words;
-use tencentcloud_runtime::waiter::{
-    self, Acceptor, AcceptorState, Comparator, Observation, PathRef, WaiterSpec,
-};
-=======
 use tencentcloud_model::waiters::Waiter;
 use tencentcloud_model::words::snake_words;
 use tencentcloud_runtime::waiter::{self, Observation, WaiterSpec};
->>>>>>> wt-waiters
 use tencentcloud_runtime::{CallOptions, Client, WaitError, WaitOptions};
 
 use crate::error::CliError;
