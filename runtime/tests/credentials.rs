@@ -4,17 +4,16 @@
 //! one, so the process environment and the real home are never read. The
 //! STS-backed sources are `tencentcloud-config`'s, tested there.
 
+#[path = "support/credential_env.rs"]
+mod credential_env;
 mod support;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-use axum::routing::get;
+use credential_env::{closed_port, env, Metadata, TempDir, ROLE};
 use serde_json::json;
 use support::{Scripted, Step};
 use tencentcloud_runtime::credentials::{
@@ -27,115 +26,6 @@ use tencentcloud_runtime::{
 
 const SECRET_ID: &str = "AKIDbase0123456789";
 const SECRET_KEY: &str = "base-secret-key-1a2b3c";
-const ROLE: &str = "CVM_QcsRole";
-
-/// A temporary directory (a home, a token's place), removed on drop.
-struct TempDir(tempfile::TempDir);
-
-impl TempDir {
-    fn new() -> TempDir {
-        TempDir(tempfile::tempdir().unwrap())
-    }
-
-    fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.0.path().join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-/// A metadata service: the role name, then a new credential per request.
-struct Metadata {
-    addr: SocketAddr,
-    issued: Arc<AtomicU64>,
-    down: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Metadata {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-#[derive(Clone)]
-struct MetadataState {
-    issued: Arc<AtomicU64>,
-    down: Arc<AtomicBool>,
-    lifetime: u64,
-}
-
-impl Metadata {
-    async fn start(lifetime: u64) -> Metadata {
-        let issued = Arc::new(AtomicU64::new(0));
-        let down = Arc::new(AtomicBool::new(false));
-        let state = MetadataState {
-            issued: issued.clone(),
-            down: down.clone(),
-            lifetime,
-        };
-        let app = axum::Router::new()
-            .route(
-                "/latest/meta-data/cam/security-credentials/",
-                get(|| async { ROLE }),
-            )
-            .route(
-                "/latest/meta-data/cam/security-credentials/{role}",
-                get(
-                    |State(s): State<MetadataState>, UrlPath(role): UrlPath<String>| async move {
-                        if role != ROLE || s.down.load(Ordering::SeqCst) {
-                            return Err(StatusCode::NOT_FOUND);
-                        }
-                        let n = s.issued.fetch_add(1, Ordering::SeqCst) + 1;
-                        Ok(json!({
-                            "TmpSecretId": format!("AKIDrole{n}"),
-                            "TmpSecretKey": format!("role-key-{n}"),
-                            "Token": format!("role-token-{n}"),
-                            "ExpiredTime": unix_now() + s.lifetime,
-                            "Expiration": "ignored",
-                            "Code": "Success",
-                        })
-                        .to_string())
-                    },
-                ),
-            )
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Metadata {
-            addr,
-            issued,
-            down,
-            task,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-/// A port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-fn env(pairs: &[(&str, &str)]) -> Env {
-    Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-}
 
 async fn describe(client: &Client) -> Result<serde_json::Value, Error<ServiceError>> {
     client
