@@ -16,7 +16,7 @@ use signer::{Payload, SigningRequest};
 use tracing::Instrument;
 
 use super::clock::Clock;
-use super::error::Escaped;
+use super::display::Escaped;
 use super::interceptor::{AttemptOutcome, OutgoingRequest};
 use super::reply::{Failure, Reply};
 use super::retry::{Class, TokenBucket};

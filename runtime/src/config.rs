@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::endpoint::check_label;
 use super::{
-    Credentials, CredentialsError, CredentialsFuture, Endpoint, Interceptor, ProvideCredentials, RetryBudget,
-    RetryConfig,
+    ConfigError, Credentials, CredentialsError, CredentialsFuture, Endpoint, Interceptor, ProvideCredentials,
+    RetryBudget, RetryConfig,
 };
 
 /// Customises the HTTP client; see [`Config::with_http_client`].
@@ -407,51 +407,6 @@ fn check_language(language: &str) -> Result<(), String> {
     }
 }
 
-/// A configuration that cannot be used. Messages never contain secrets.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// Required environment variables are unset or empty (names listed).
-    #[error("missing {}", AndList(.0))]
-    MissingEnv(Vec<&'static str>),
-    /// An environment variable is set but unusable.
-    #[error("{name} is malformed: {reason}")]
-    InvalidEnv { name: &'static str, reason: String },
-    /// A value set in code is unusable; `what` names it (`region`, `endpoint`...).
-    #[error("invalid {what}: {reason}")]
-    Invalid { what: &'static str, reason: String },
-    /// [`Endpoint::regional`] without a region.
-    #[error("the regional endpoint https://{{service}}.{{region}}.tencentcloudapi.com needs a region")]
-    RegionRequired,
-    /// A credential source is present but unusable (a malformed profile
-    /// file, half of a key pair in the environment).
-    #[error("{0}")]
-    Credentials(#[from] CredentialsError),
-    /// A configuration file is present but unusable (the region of a
-    /// malformed `~/.tccli/<profile>.configure`); names the file.
-    #[error("{0}")]
-    Profile(#[from] crate::profile::ProfileError),
-    /// The HTTP client could not be set up (e.g. TLS initialisation).
-    #[error("cannot build the HTTP client: {0}")]
-    HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// `A`, `A and B`, `A, B and C`.
-pub(crate) struct AndList<'a>(pub(crate) &'a [&'a str]);
-
-impl fmt::Display for AndList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
-        for (i, item) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(if i + 1 == n { " and " } else { ", " })?;
-            }
-            f.write_str(item)?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,13 +428,6 @@ mod tests {
         assert_eq!(config.timeout(), Duration::from_secs(7));
         assert!(*config.endpoint_for("sts") == endpoint);
         assert!(config.validate().is_ok());
-    }
-
-    #[test]
-    fn and_list() {
-        assert_eq!(AndList(&["A"]).to_string(), "A");
-        assert_eq!(AndList(&["A", "B"]).to_string(), "A and B");
-        assert_eq!(AndList(&["A", "B", "C"]).to_string(), "A, B and C");
     }
 
     #[test]

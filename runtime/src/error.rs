@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::display::{after_attempts, Escaped};
 use super::{CredentialsError, ValidationError};
 
 /// The service answered with an error envelope:
@@ -96,14 +97,6 @@ impl fmt::Display for ServiceError {
     }
 }
 
-/// ` (after N attempts)` when more than one request was sent.
-pub(crate) fn after_attempts(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
-    if attempts > 1 {
-        write!(f, " (after {attempts} attempts)")?;
-    }
-    Ok(())
-}
-
 /// Implemented by every action's error enum (`StartInstancesError`...) and
 /// by [`ServiceError`] itself: the service error it carries, so that
 /// [`Error::code`], [`Error::is_throttling`] and the like work for every
@@ -116,23 +109,6 @@ pub trait ActionError {
 impl ActionError for ServiceError {
     fn service_error(&self) -> &ServiceError {
         self
-    }
-}
-
-/// Displays text with control characters escaped (`\u{1b}`, `\n`, ...), so
-/// that untrusted text prints as one inert line.
-pub(crate) struct Escaped<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control() {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                fmt::Write::write_char(f, c)?;
-            }
-        }
-        Ok(())
     }
 }
 

@@ -378,12 +378,12 @@ impl fmt::Display for CredentialsError {
         write!(
             f,
             "no usable credentials: {}",
-            super::error::Escaped(&self.reason)
+            super::display::Escaped(&self.reason)
         )?;
         if let Some(source) = &self.source {
-            write!(f, ": {}", super::error::Escaped(&source.to_string()))?;
+            write!(f, ": {}", super::display::Escaped(&source.to_string()))?;
         }
-        super::error::after_attempts(f, self.attempts)
+        super::display::after_attempts(f, self.attempts)
     }
 }
 

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::Escaped;
+use crate::display::Escaped;
 use crate::identity::{check_secret_id, check_token};
 use crate::{Credentials, CredentialsError, Env, SecretKey};
 

@@ -193,7 +193,7 @@ impl MetadataFetch {
         if let Some(code) = doc.code.as_deref().filter(|c| *c != "Success") {
             return Err(CredentialsError::new(format!(
                 "{shown}: Code is `{}`, not Success",
-                crate::error::Escaped(code)
+                crate::display::Escaped(code)
             )));
         }
         let missing = |member: &str| CredentialsError::new(format!("{shown}: no `{member}`"));
