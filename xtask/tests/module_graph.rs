@@ -11,7 +11,16 @@ use xtask::regen;
 fn no_crate_has_a_circle_of_module_imports() {
     let root = regen::workspace_root().expect("the tests run inside the workspace");
     let mut circles = Vec::new();
-    for krate in ["model", "codegen", "signer", "runtime", "config", "cli", "cvm-emulator", "xtask"] {
+    for krate in [
+        "model",
+        "codegen",
+        "signer",
+        "runtime",
+        "config",
+        "cli",
+        "cvm-emulator",
+        "xtask",
+    ] {
         let output = Command::new("python3")
             .current_dir(&root)
             .args(["scripts/module_graph.py", &format!("{krate}/src")])
