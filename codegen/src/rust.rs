@@ -155,11 +155,6 @@ impl RustModel {
         })
     }
 
-    /// The model without its Rust names.
-    pub fn model(&self) -> &tencentcloud_model::Model {
-        &self.model
-    }
-
     /// The Rust type of the object with this wire name (every reference in
     /// a model resolves to an object).
     pub fn type_name(&self, object: &str) -> &str {

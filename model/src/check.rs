@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::lenient::Lenient;
 use crate::model::{Leaf, Member, Model, Object, Scalar};
 use crate::spec::Rule;
-use crate::validate::{Pattern, Problem, Segment, Validator, Violation};
+use crate::validate::{Pattern, Segment, Validator, Violation};
 
 /// How deep the empty values of objects left out are checked.
 const MAX_DEFAULT_DEPTH: usize = 32;
@@ -56,21 +56,10 @@ pub fn decode_violations(model: &Model, input: &Object, params: &Value) -> Vec<V
     let mut walk = Decode::default();
     match params {
         Value::Object(map) => walk.object(model, input, map),
-        other => walk
-            .v
-            .invalid(format!("expected an object, found {}", kind(other))),
+        other => walk.invalid(format!("expected an object, found {}", kind(other))),
     }
-    let mut out = walk.v.into_violations();
-    let mut seen = [false; 3];
-    out.retain(|v| {
-        let slot = match v.problem {
-            Problem::Invalid(_) => 0,
-            Problem::Unknown => 1,
-            _ => 2,
-        };
-        !std::mem::replace(&mut seen[slot], true)
-    });
-    out
+    // The walk records at most one of each kind (see `Decode`).
+    walk.v.into_violations()
 }
 
 /// Every rule `params` (which decoding accepts) breaks, in the generated

@@ -427,11 +427,6 @@ impl Validator {
         });
     }
 
-    /// What was recorded so far.
-    pub fn violations(&self) -> &[Violation] {
-        &self.violations
-    }
-
     /// Every violation recorded, in the order found.
     pub fn into_violations(self) -> Vec<Violation> {
         self.violations
