@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use credential_env::{closed_port, env, Metadata, TempDir, ROLE};
+use credential_env::{assert_falls_to_the_cvm_role, closed_port, env, Metadata, TempDir};
 use serde_json::json;
 use support::{Scripted, Step};
 use tencentcloud_runtime::credentials::{
@@ -131,25 +131,7 @@ async fn the_chain_takes_environment_then_profile_then_cvm_role() {
     );
 
     let chain = DefaultChain::from_environment(&without(&["TENCENTCLOUD_SECRET", "HOME"])).unwrap();
-    assert_eq!(chain.source(), None, "decided at the first call");
-    let c = chain.provide().await.unwrap();
-    assert_eq!(chain.source(), Some("CVM role"));
-    assert_eq!(
-        (c.secret_id(), c.session_token()),
-        ("AKIDrole1", Some("role-token-1"))
-    );
-    assert_eq!(c.source(), format!("CVM role {ROLE}"));
-    assert!(c.expiry().unwrap() > SystemTime::now() + Duration::from_secs(3000));
-    // Cached: no second fetch.
-    assert!(chain.provide().await.unwrap().same_as(&c));
-    assert_eq!(metadata.issued.load(Ordering::SeqCst), 1);
-    // Debug names the source, never a secret.
-    let shown = format!("{chain:?} {c:?}");
-    assert!(shown.contains("CVM role"), "{shown}");
-    assert!(
-        !shown.contains("role-key-1") && !shown.contains("role-token-1"),
-        "{shown}"
-    );
+    assert_falls_to_the_cvm_role(&chain, &metadata).await;
 }
 
 /// A source the runtime does not know, as `tencentcloud-config` adds TKE OIDC.

@@ -7,13 +7,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::json;
-use tencentcloud_runtime::Env;
+use tencentcloud_runtime::credentials::DefaultChain;
+use tencentcloud_runtime::{Env, ProvideCredentials};
 
 /// The CVM role the metadata service serves.
 pub const ROLE: &str = "CVM_QcsRole";
@@ -124,4 +125,29 @@ pub fn closed_port() -> u16 {
 
 pub fn env(pairs: &[(&str, &str)]) -> Env {
     Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+}
+
+/// A chain with no source before it served by `metadata`'s CVM role: the
+/// source is decided at the first call, the credential cached, and `Debug`
+/// names the source, never a secret.
+pub async fn assert_falls_to_the_cvm_role(chain: &DefaultChain, metadata: &Metadata) {
+    assert_eq!(chain.source(), None, "decided at the first call");
+    let c = chain.provide().await.unwrap();
+    assert_eq!(chain.source(), Some("CVM role"));
+    assert_eq!(
+        (c.secret_id(), c.session_token()),
+        ("AKIDrole1", Some("role-token-1"))
+    );
+    assert_eq!(c.source(), format!("CVM role {ROLE}"));
+    assert!(c.expiry().unwrap() > SystemTime::now() + Duration::from_secs(3000));
+    // Cached: no second fetch.
+    assert!(chain.provide().await.unwrap().same_as(&c));
+    assert_eq!(metadata.issued.load(Ordering::SeqCst), 1);
+    // Debug names the source, never a secret.
+    let shown = format!("{chain:?} {c:?}");
+    assert!(shown.contains("CVM role"), "{shown}");
+    assert!(
+        !shown.contains("role-key-1") && !shown.contains("role-token-1"),
+        "{shown}"
+    );
 }
