@@ -152,11 +152,9 @@ impl Catalog {
         let inflated = self.inflate(service, version)?;
         let broken = |e: String| inflated.broken(e);
         let parts = inflated.parts()?;
-        let errors: ErrorsFile =
-            tencentcloud_model::parse_errors(EMPTY_ERRORS).map_err(|e| broken(e.to_string()))?;
         let model = partial::model_of_action(
             parts.api.get(),
-            &errors,
+            &ErrorsFile::default(),
             parts.rules.map(RawValue::get),
             parts.waiters.map(RawValue::get),
             action,
