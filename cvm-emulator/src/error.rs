@@ -24,11 +24,14 @@ impl ApiError {
         }
     }
 
+    /// `MissingParameter` for a parameter an action's own checks require,
+    /// in the validation engine's words (as the gateway's checks say it).
     pub(crate) fn missing(parameter: &str) -> Self {
-        ApiError::new(
-            "MissingParameter",
-            format!("The request is missing the required parameter `{parameter}`."),
-        )
+        let violation = tencentcloud_model::Violation {
+            path: tencentcloud_model::FieldPath::parse(parameter),
+            problem: tencentcloud_model::Problem::Missing,
+        };
+        ApiError::new(violation.gateway_code(), violation.gateway_message())
     }
 
     pub(crate) fn invalid_value(message: impl Into<String>) -> Self {
