@@ -336,6 +336,12 @@ async fn bad_parameters_are_refused_before_anything_is_sent() {
             ],
             "UnknownParameter: --Placement.Zonee is not a parameter of this action",
         ),
+        // The gateway's order, whatever the order of the flags: a wrong
+        // type before an unknown name.
+        (
+            &["cvm", "DescribeInstances", "--Bogus", "1", "--Limit", r#""many""#],
+            "InvalidParameter: --Limit is invalid:",
+        ),
         (
             &["cvm", "RunInstances", "--DryRun", "maybe"],
             "InvalidParameter: --DryRun takes true or false (t/f, 1/0)",

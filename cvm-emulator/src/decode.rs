@@ -340,6 +340,27 @@ mod tests {
         assert!(json_params(Bytes::from_static(b"{\"A\": {\"B\": 1}, \"C\": {\"B\": 2}}")).is_ok());
     }
 
+    /// serde's derived structs take a list of their members' values for an
+    /// object; the gateway does not, whatever else the body holds (an
+    /// outside attack launched an instance from `"Placement": [...]`).
+    #[test]
+    fn a_list_is_no_object() {
+        for params in [
+            json!({"Placement": ["ap-guangzhou-3"], "ImageId": "img-aaaaaaaa"}),
+            json!({"Placement": ["ap-guangzhou-3"], "ImageId": "img-aaaaaaaa", "Zzz": null}),
+        ] {
+            let (c, m) = code::<RunInstancesRequest>("RunInstances", params);
+            assert_eq!(c, "InvalidParameter");
+            assert!(m.contains("`Placement` is invalid"), "{m}");
+        }
+        let (c, m) = code::<DescribeInstancesRequest>(
+            "DescribeInstances",
+            json!({"Filters": [["zone", ["ap-guangzhou-3"]]]}),
+        );
+        assert_eq!(c, "InvalidParameter");
+        assert!(m.contains("`Filters.0` is invalid"), "{m}");
+    }
+
     #[test]
     fn reports_in_gateway_order() {
         let (c, m) = code::<DescribeInstancesRequest>("DescribeInstances", json!({"Limit": "many"}));
