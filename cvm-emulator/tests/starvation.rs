@@ -72,15 +72,28 @@ async fn assert_served_quickly(emu: &RunningEmulator, during: &str) -> Duration 
 }
 
 /// Slow clients: `n` connections, each sending one byte of a request head
-/// every `period` and reconnecting when the server closes it, until
-/// `until`. Returns how many connections the server closed.
-async fn dribble(addr: SocketAddr, n: usize, period: Duration, until: Instant) -> usize {
+/// every `period` and reconnecting when the server closes it, for `lasting`
+/// from the moment all `n` are connected, which `connected` announces with
+/// the attack's end. Returns how many connections the server closed.
+///
+/// The clock starts after the connects because, on a loaded machine, 1 088
+/// sequential connects alone can take seconds; a clock started before them
+/// once left no time for the attack at all (CI, 2026-12-06).
+async fn dribble(
+    addr: SocketAddr,
+    n: usize,
+    period: Duration,
+    lasting: Duration,
+    connected: tokio::sync::oneshot::Sender<Instant>,
+) -> usize {
     // A head that never completes in the time the attack lasts.
     let head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     let mut streams = Vec::with_capacity(n);
     for _ in 0..n {
         streams.push((TcpStream::connect(addr).await.expect("connect"), 0usize));
     }
+    let until = Instant::now() + lasting;
+    let _ = connected.send(until);
     let mut closed = 0;
     let mut tick = tokio::time::interval(period);
     while Instant::now() < until {
@@ -125,10 +138,20 @@ async fn slow_clients_at_the_default_cap_do_not_lock_out_valid_ones() {
     const SLOW: usize = 1024 + 64;
     enough_descriptors(SLOW as u64);
     let emu = start(config).await;
-    let until = Instant::now() + Duration::from_secs(4);
-    let attack = tokio::spawn(dribble(emu.addr(), SLOW, Duration::from_millis(200), until));
-    // Let all of them connect and start dribbling.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (connected, all_connected) = tokio::sync::oneshot::channel();
+    let attack = tokio::spawn(dribble(
+        emu.addr(),
+        SLOW,
+        Duration::from_millis(200),
+        Duration::from_secs(5),
+        connected,
+    ));
+    let until = tokio::time::timeout(Duration::from_secs(30), all_connected)
+        .await
+        .expect("the slow clients connect within 30 s")
+        .expect("the attack announces its end");
+    // Let them start dribbling, and the ones over the cap be evicted.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let mut slowest = Duration::ZERO;
     for i in 0..5 {
         let took = assert_served_quickly(&emu, &format!("valid request {i} during the attack")).await;
