@@ -9,7 +9,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::Error;
-use tencentcloud_model::model::{Action, ErrorCode, Leaf, Member, Object, Scalar, REQUEST_ID};
+use tencentcloud_model::model::{Action, ErrorCode, Leaf, Member, Object, Scalar, ValueSet, REQUEST_ID};
 
 use crate::rust::RustModel as Model;
 
@@ -42,6 +42,7 @@ pub fn generate_with(model: &Model, source: &str, layout: Layout) -> Result<Vec<
         ("types.rs", types_file(model)),
         ("errors.rs", errors_file(model)),
         ("client.rs", client_file(model)),
+        ("calls.rs", crate::gen_calls::calls_file(model)),
     ];
     files
         .into_iter()
@@ -145,15 +146,17 @@ fn mod_file(model: &Model, layout: Layout) -> TokenStream {
     quote! {
         #![doc = #version]
 
+        mod calls;
         mod client;
         pub mod errors;
         pub mod types;
 
+        pub use calls::{Call, Request};
         pub use client::Client;
 
-        /// The actions that page, each with a `<action>_paginator` method on
-        /// [`Client`] (derived from the spec's shapes: `Offset`/`Limit`/`TotalCount`
-        /// or `NextToken`, and one list).
+        /// The actions that page: their [`Call`] has `into_paginator` (derived
+        /// from the spec's shapes: `Offset`/`Limit`/`TotalCount` or
+        /// `NextToken`, and one list).
         pub const PAGINATED_ACTIONS: &[&str] = &[#(#paginated),*];
 
         #macro_doc
@@ -172,6 +175,7 @@ fn mod_file(model: &Model, layout: Layout) -> TokenStream {
 
 fn types_file(model: &Model) -> TokenStream {
     let objects = model.objects.iter().map(|o| object_tokens(model, o));
+    let enums = model.enums.iter().map(|set| enum_tokens(model, set));
     quote! {
         //! Request, response and data types, one per object of the spec.
         #![allow(deprecated)]
@@ -180,6 +184,117 @@ fn types_file(model: &Model) -> TokenStream {
         use serde::{Deserialize, Serialize};
 
         #(#objects)*
+
+        #(#enums)*
+    }
+}
+
+/// An open enum: a variant per value of the set, and the hidden `Unknown`
+/// for any other value, kept as sent so that it round-trips.
+fn enum_tokens(model: &Model, set: &ValueSet) -> TokenStream {
+    let name = ident(model.enum_type(&set.name));
+    let variants: Vec<Ident> = model.enum_variants(&set.name).iter().map(|v| ident(v)).collect();
+    let values = &set.values;
+    let listed: Vec<String> = set.values.iter().map(|v| format!("`{v}`")).collect();
+    let docs = doc(&format!(
+        "The values `{}` takes: {}.\n\nOpen: a value the service adds later is kept as sent, and \
+         read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a \
+         later version may give it a variant.",
+        set.name,
+        listed.join(", ")
+    ));
+    let variant_docs = set.values.iter().map(|v| doc(&format!("`{v}`.")));
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variant_docs #variants,)*
+            /// A value not in the set, as sent.
+            #[doc(hidden)]
+            #[deprecated(note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`")]
+            Unknown(String),
+        }
+
+        impl #name {
+            /// Every value of the set, as sent on the wire.
+            pub const VALUES: &'static [&'static str] = &[#(#values),*];
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Self::#variants => #values,)*
+                    Self::Unknown(value) => value,
+                }
+            }
+
+            /// Whether the value is not in the set.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+
+        /// The empty value, as an absent member decodes.
+        impl Default for #name {
+            fn default() -> Self {
+                Self::Unknown(String::new())
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#values => Self::#variants,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for #name {
+            fn from(value: String) -> Self {
+                match Self::from(value.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(value),
+                    known => known,
+                }
+            }
+        }
+
+        impl std::str::FromStr for #name {
+            type Err = std::convert::Infallible;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl AsRef<str> for #name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from)
+            }
+        }
+
+        impl tencentcloud_runtime::lenient::Lenient for #name {
+            fn lenient<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer).map(Self::from)
+            }
+        }
     }
 }
 
@@ -193,14 +308,92 @@ fn object_tokens(model: &Model, object: &Object) -> TokenStream {
     docs.push_str(&format!("Wire object `{}`.", object.name));
     let docs = doc(&docs);
     let fields = object.members.iter().map(|m| field_tokens(model, object, m));
+    let setters = object.members.iter().map(|m| object_setter(model, object, m));
     let validate = object.in_input.then(|| validate_tokens(model, object));
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+        #[non_exhaustive]
         pub struct #name {
             #(#fields)*
         }
+        impl #name {
+            /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+            pub fn new() -> Self {
+                Self::default()
+            }
+            #(#setters)*
+        }
         #validate
+    }
+}
+
+/// How a setter stores a value of the member's leaf type, `value`.
+pub(crate) enum Store {
+    /// `field = value` (or `Some(value)`, boxed where recursive).
+    One(TokenStream),
+    /// Lists: `items` replace the list.
+    All(TokenStream),
+}
+
+/// The argument type of a setter of `m` (`impl Into<Leaf>`), and how it
+/// stores its argument into `target.field`.
+pub(crate) fn setter_parts(model: &Model, m: &Member, target: TokenStream) -> (TokenStream, Store) {
+    let leaf = member_leaf(model, m);
+    if m.ty.list {
+        let store = if m.optional {
+            quote!(#target = Some(items.into_iter().map(Into::into).collect());)
+        } else {
+            quote!(#target = items.into_iter().map(Into::into).collect();)
+        };
+        (quote!(impl IntoIterator<Item = impl Into<#leaf>>), Store::All(store))
+    } else {
+        let value = if m.recursive {
+            quote!(Box::new(value.into()))
+        } else {
+            quote!(value.into())
+        };
+        let store = if m.optional {
+            quote!(#target = Some(#value);)
+        } else {
+            quote!(#target = #value;)
+        };
+        (quote!(impl Into<#leaf>), Store::One(store))
+    }
+}
+
+fn object_setter(model: &Model, object: &Object, m: &Member) -> TokenStream {
+    let field_name = model.field(object, m);
+    let field = ident(field_name);
+    let setter = format_ident!("set_{}", field_name.trim_start_matches("r#"));
+    let (arg, store) = setter_parts(model, m, quote!(self.#field));
+    let deprecated = m
+        .deprecated
+        .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
+    let wire = &m.wire_name;
+    match store {
+        Store::One(store) => {
+            let docs = doc(&format!("Sets `{wire}`."));
+            quote! {
+                #docs
+                #deprecated
+                pub fn #setter(mut self, value: #arg) -> Self {
+                    #store
+                    self
+                }
+            }
+        }
+        Store::All(store) => {
+            let docs = doc(&format!("Sets `{wire}` to these items."));
+            quote! {
+                #docs
+                #deprecated
+                pub fn #setter(mut self, items: #arg) -> Self {
+                    #store
+                    self
+                }
+            }
+        }
     }
 }
 
@@ -220,8 +413,19 @@ pub(crate) fn leaf_type(model: &Model, leaf: &Leaf) -> TokenStream {
     }
 }
 
+/// The Rust type of one value of `m`: its leaf type, or its open enum.
+pub(crate) fn member_leaf(model: &Model, m: &Member) -> TokenStream {
+    match &m.value_set {
+        Some(set) => {
+            let name = ident(model.enum_type(set));
+            quote!(#name)
+        }
+        None => leaf_type(model, &m.ty.leaf),
+    }
+}
+
 fn member_type(model: &Model, m: &Member) -> TokenStream {
-    let leaf = leaf_type(model, &m.ty.leaf);
+    let leaf = member_leaf(model, m);
     let inner = if m.ty.list {
         quote!(Vec<#leaf>)
     } else if m.recursive {
@@ -242,9 +446,10 @@ fn field_doc(model: &Model, m: &Member) -> String {
         out.push_str(&prose(&m.document));
         out.push_str("\n\n");
     }
-    let leaf = match &m.ty.leaf {
-        Leaf::Scalar(s) => s.describe().to_string(),
-        Leaf::Object(name) => {
+    let leaf = match (&m.ty.leaf, &m.value_set) {
+        (_, Some(set)) => format!("[`{}`]", model.enum_type(set)),
+        (Leaf::Scalar(s), None) => s.describe().to_string(),
+        (Leaf::Object(name), None) => {
             format!("[`{}`]", model.type_name(name))
         }
     };
@@ -478,16 +683,35 @@ fn code_doc(code: &ErrorCode) -> TokenStream {
 fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
     let error_enum = model.error_enum(action);
     let name = ident(error_enum);
-    let docs = doc(&format!(
-        "An error the service returned for `{}`.\n\nEach code the spec documents for this action has a variant; codes any action may return are in [`{}::Common`]; any other code is kept in [`{}::Unknown`], so a code the service adds later never breaks this client.",
-        action.name, error_enum, error_enum
-    ));
-    let variants = action.errors.iter().map(|c| {
+    // A common code is matched as `Common` whatever the action's own list
+    // says, so a code moving in or out of that list never moves a user's
+    // match arm.
+    let (common, own): (Vec<&ErrorCode>, Vec<&ErrorCode>) = action
+        .errors
+        .iter()
+        .partition(|c| tencentcloud_model::CommonErrorCode::from_code(&c.code).is_some());
+    let mut text = format!(
+        "An error the service returned for `{}`.\n\n\
+         Each code the spec documents for this action alone has a variant. A code any action may \
+         return is [`{error_enum}::Common`], even where the spec also lists it for this action. Any \
+         other code is kept as received: match it with a wildcard and read [`code`]({error_enum}::code), \
+         because a code unknown today may get its own variant when the spec documents it.",
+        action.name
+    );
+    if !common.is_empty() {
+        let codes: Vec<String> = common.iter().map(|c| format!("`{}`", c.code)).collect();
+        text.push_str(&format!(
+            "\n\nCommon codes the spec lists for this action: {}.",
+            codes.join(", ")
+        ));
+    }
+    let docs = doc(&text);
+    let variants = own.iter().map(|c| {
         let docs = code_doc(c);
         let v = ident(model.variant(action, c));
         quote!(#docs #v(ServiceError),)
     });
-    let from_arms = action.errors.iter().map(|c| {
+    let from_arms = own.iter().map(|c| {
         let v = ident(model.variant(action, c));
         let s = &c.code;
         quote!(#s => Self::#v(error),)
@@ -498,7 +722,7 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
             None => Self::Unknown(error),
         }
     };
-    let from_body = if action.errors.is_empty() {
+    let from_body = if own.is_empty() {
         common_or_unknown
     } else {
         quote! {
@@ -508,11 +732,7 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
             }
         }
     };
-    let variant_idents: Vec<Ident> = action
-        .errors
-        .iter()
-        .map(|c| ident(model.variant(action, c)))
-        .collect();
+    let variant_idents: Vec<Ident> = own.iter().map(|c| ident(model.variant(action, c))).collect();
     let documented = if variant_idents.is_empty() {
         quote!()
     } else {
@@ -526,10 +746,15 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
             #(#variants)*
             /// A code any action may return; see [`CommonErrorCode`].
             Common(CommonErrorCode, ServiceError),
-            /// A code not documented for this action, kept as received.
+            /// A code the spec does not document for this action. Not to be
+            /// matched by name: use a wildcard arm and [`Self::code`], or
+            /// [`Self::is_unknown`].
+            #[doc(hidden)]
+            #[deprecated(note = "a code unknown today may get its own variant: match with a wildcard and read `code()`")]
             Unknown(ServiceError),
         }
 
+        #[allow(deprecated)]
         impl #name {
             /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
             pub fn code(&self) -> &str {
@@ -549,6 +774,11 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
                 CommonErrorCode::from_code(self.code())
             }
 
+            /// Whether the code is neither documented for this action nor common.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+
             /// Code, message and request id as received.
             pub fn service_error(&self) -> &ServiceError {
                 match self {
@@ -558,6 +788,7 @@ fn action_error_enum(model: &Model, action: &Action) -> TokenStream {
             }
         }
 
+        #[allow(deprecated)]
         impl From<ServiceError> for #name {
             fn from(error: ServiceError) -> Self {
                 #from_body
@@ -643,8 +874,6 @@ fn client_file(model: &Model) -> TokenStream {
     let methods = model.actions.iter().map(|action| {
         let method = ident(model.method(action));
         let input = ident(model.input_type(action));
-        let output = ident(model.output_type(action));
-        let error = ident(model.error_enum(action));
         let mut text = action.title.trim().to_string();
         if !text.ends_with('.') {
             text.push('.');
@@ -659,20 +888,26 @@ fn client_file(model: &Model) -> TokenStream {
                  and needs no credentials.",
             );
         }
+        if let Some(paging) = crate::gen_paging::paging_doc(action) {
+            text.push_str("\n\n");
+            text.push_str(&paging);
+        }
         text.push_str(&format!(
-            "\n\nWire action `{}`, version {version}. Errors: [`{}`](super::errors::{}).",
+            "\n\nWire action `{}`, version {version}. Request: [`{}`](super::types::{}); \
+             response: [`{}`](super::types::{}); errors: [`{}`](super::errors::{}).",
             action.name,
+            model.input_type(action),
+            model.input_type(action),
+            model.output_type(action),
+            model.output_type(action),
             model.error_enum(action),
             model.error_enum(action)
         ));
         let docs = doc(&text);
         quote! {
             #docs
-            pub async fn #method(
-                &self,
-                request: &super::types::#input,
-            ) -> Result<super::types::#output, tencentcloud_runtime::Error<super::errors::#error>> {
-                self.runtime.send_with(request, &self.options).await
+            pub fn #method(&self) -> super::Call<super::types::#input> {
+                self.call(super::types::#input::default())
             }
         }
     });
@@ -683,11 +918,10 @@ fn client_file(model: &Model) -> TokenStream {
          share one."
     ));
     let paging_impls = crate::gen_paging::paging_impls(model);
-    let paginator_methods = crate::gen_paging::paginator_methods(model);
     let (waiter_statics, waiter_methods) = crate::gen_waiters::waiters(model);
     quote! {
-        //! The service's client: a method per action, a paginator per action
-        //! that pages, a method per waiter.
+        //! The service's client: a method per action, which starts its call,
+        //! and a method per waiter.
         #![allow(clippy::doc_markdown)]
 
         #(#impls)*
@@ -739,9 +973,13 @@ fn client_file(model: &Model) -> TokenStream {
                 }
             }
 
-            #(#methods)*
+            /// A call of a whole request value (built elsewhere, or deserialized):
+            /// set its options and `send` it.
+            pub fn call<R: super::Request>(&self, request: R) -> super::Call<R> {
+                super::Call::new(self.runtime.clone(), self.options.clone(), request)
+            }
 
-            #paginator_methods
+            #(#methods)*
 
             #waiter_methods
         }

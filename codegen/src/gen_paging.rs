@@ -1,5 +1,5 @@
 //! Paginators: the runtime's paging traits implemented for every action
-//! that pages (see [`tencentcloud_model::paging`]), and a `<action>_paginator` method each.
+//! that pages (see [`tencentcloud_model::paging`]), and what their docs say of paging.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -7,7 +7,7 @@ use quote::quote;
 use tencentcloud_model::model::{Action, Leaf, Member, Object, Scalar};
 use tencentcloud_model::paging::{Paging, PagingStyle};
 
-use crate::gen::{doc, ident, leaf_type};
+use crate::gen::{ident, leaf_type};
 use crate::rust::RustModel as Model;
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
@@ -167,36 +167,21 @@ pub fn paging_impls(model: &Model) -> TokenStream {
     quote!(#(#all)*)
 }
 
-/// The `<action>_paginator` methods.
-pub fn paginator_methods(model: &Model) -> TokenStream {
-    let all = model.actions.iter().filter_map(|action| {
-        let paging = action.paging.as_ref()?;
-        let call = model.method(action);
-        let method = ident(&format!("{call}_paginator"));
-        let input = ident(model.input_type(action));
-        let size = match (&paging.page_size, paging.max_page_size) {
-            (Some(member), Some(max)) => format!("{max} per page unless the request's `{member}` says otherwise"),
-            (Some(member), None) => format!("the service's default page size unless the request's `{member}` says otherwise"),
-            (None, _) => "the service's default page size".to_owned(),
-        };
-        let how = match paging.style {
-            PagingStyle::Offset => "following `Offset` until `TotalCount`",
-            PagingStyle::Token => "following `NextToken`",
-        };
-        let docs = doc(&format!(
-            "Every page of [`{call}`](Self::{call}), {how}: `.by_page()` or `.by_item()` (`{}`) \
-             streams, {size}. Each page is one call, retried like any other.",
-            paging.items
-        ));
-        Some(quote! {
-            #docs
-            pub fn #method(
-                &self,
-                request: &super::types::#input,
-            ) -> tencentcloud_runtime::Paginator<super::types::#input> {
-                tencentcloud_runtime::Paginator::new(self.runtime.clone(), self.options.clone(), request.clone())
-            }
-        })
-    });
-    quote!(#(#all)*)
+/// What an action's paging means to a caller, for its method's docs.
+pub fn paging_doc(action: &Action) -> Option<String> {
+    let paging = action.paging.as_ref()?;
+    let size = match (&paging.page_size, paging.max_page_size) {
+        (Some(member), Some(max)) => format!("{max} per page unless the request's `{member}` says otherwise"),
+        (Some(member), None) => format!("the service's default page size unless the request's `{member}` says otherwise"),
+        (None, _) => "the service's default page size".to_owned(),
+    };
+    let how = match paging.style {
+        PagingStyle::Offset => "following `Offset` until `TotalCount`",
+        PagingStyle::Token => "following `NextToken`",
+    };
+    Some(format!(
+        "Pages: `.into_paginator()` gives every page, {how}, as `.by_page()` or `.by_item()` \
+         (`{}`) streams, {size}. Each page is one call, retried like any other.",
+        paging.items
+    ))
 }

@@ -160,7 +160,6 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
 
     let method = ident(&model.waiter_method(waiter));
     let call_name = model.method(action);
-    let call = ident(call_name);
     let input = ident(model.input_type(action));
     let error = ident(model.error_enum(action));
     let ids = member(input_object, &waiter.ids_input);
@@ -214,7 +213,7 @@ fn waiter_tokens(model: &Model, waiter: &Waiter) -> (TokenStream, TokenStream) {
                 #page_init
                 ..Default::default()
             };
-            tencentcloud_runtime::waiter::wait(&#spec_name, #ids_field, options, || self.#call(&request), #observe).await
+            tencentcloud_runtime::waiter::wait(&#spec_name, #ids_field, options, || self.runtime.send_with(&request, &self.options), #observe).await
         }
     };
     (statics, method_tokens)

@@ -16,6 +16,7 @@
 
 mod error;
 mod gen;
+mod gen_calls;
 mod gen_paging;
 mod gen_waiters;
 pub mod names;

@@ -25,10 +25,25 @@ const RESERVED_METHODS: &[&str] = &[
     "with_options",
     "builder",
 ];
+/// Methods the generated `Call` has besides the setters of request members.
+const RESERVED_CALL_METHODS: &[&str] = &[
+    "as_request",
+    "into_request",
+    "options",
+    "with_options",
+    "with_timeout",
+    "with_deadline",
+    "with_retry",
+    "with_idempotent",
+    "send",
+    "into_paginator",
+];
 /// Types the generated code emits or names unqualified beside the objects.
 const GENERATED_TYPE_NAMES: &[&str] = &[
     "CommonErrorCode",
     "Client",
+    "Call",
+    "Request",
     "Error",
     "ServiceError",
     "String",
@@ -47,6 +62,8 @@ pub struct RustModel {
     model: tencentcloud_model::Model,
     /// Object wire name → Rust type.
     types: HashMap<String, String>,
+    /// Value set name → its open enum, and each value's variant.
+    enums: HashMap<String, (String, Vec<String>)>,
     /// Action → its error enum.
     error_enums: HashMap<String, String>,
     /// Action → its method.
@@ -102,6 +119,14 @@ impl RustModel {
                 (object.name.clone(), names::unique_type_name(&base, &mut taken))
             })
             .collect();
+        let enums = model
+            .enums
+            .iter()
+            .map(|set| {
+                let name = names::unique_type_name(&names::type_name(&set.name), &mut taken);
+                (set.name.clone(), (name, value_variants(&set.values)))
+            })
+            .collect();
         let mut taken: BTreeSet<String> = RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
         let methods: HashMap<String, String> = model
             .actions
@@ -148,6 +173,7 @@ impl RustModel {
         Ok(RustModel {
             model,
             types,
+            enums,
             error_enums,
             methods,
             fields,
@@ -159,6 +185,16 @@ impl RustModel {
     /// a model resolves to an object).
     pub fn type_name(&self, object: &str) -> &str {
         &self.types[object]
+    }
+
+    /// The open enum of the value set with this name.
+    pub fn enum_type(&self, set: &str) -> &str {
+        &self.enums[set].0
+    }
+
+    /// The variant of each value of the set with this name, in the set's order.
+    pub fn enum_variants(&self, set: &str) -> &[String] {
+        &self.enums[set].1
     }
 
     /// The field of `member` in `object`.
@@ -201,6 +237,45 @@ impl RustModel {
         &self.variants[COMMON][&code.code]
     }
 
+    /// The setters of `action`'s members on its `Call`, in member order:
+    /// the member, its setter (for a list, the one that adds an item) and,
+    /// for a list, the one that sets all items (`set_<field>`).
+    ///
+    /// Named after the fields; a name the `Call` already has
+    /// ([`RESERVED_CALL_METHODS`]) or an earlier setter took gets `_member`,
+    /// then `_member2`, `_member3`…
+    pub fn call_setters<'m>(&'m self, action: &Action) -> Vec<CallSetter<'m>> {
+        let input = self.object(&action.input).expect("every action has its input object");
+        let mut taken: BTreeSet<String> = RESERVED_CALL_METHODS.iter().map(|s| s.to_string()).collect();
+        let mut take = |base: String| {
+            let mut name = base.clone();
+            let mut n = 1;
+            while taken.contains(name.trim_start_matches("r#")) {
+                name = if n == 1 {
+                    format!("{}_member", base.trim_start_matches("r#"))
+                } else {
+                    format!("{}_member{n}", base.trim_start_matches("r#"))
+                };
+                n += 1;
+            }
+            taken.insert(name.trim_start_matches("r#").to_owned());
+            name
+        };
+        input
+            .members
+            .iter()
+            .map(|member| {
+                let field = self.field(input, member);
+                let one = take(field.to_owned());
+                let all = member
+                    .ty
+                    .list
+                    .then(|| take(format!("set_{}", field.trim_start_matches("r#"))));
+                CallSetter { member, field, one, all }
+            })
+            .collect()
+    }
+
     /// `wait_until_instances_running`.
     pub fn waiter_method(&self, waiter: &Waiter) -> String {
         waiter_method(&waiter.name)
@@ -210,6 +285,37 @@ impl RustModel {
     pub fn waiter_static(&self, waiter: &Waiter) -> String {
         names::method_name(&waiter.name).to_ascii_uppercase()
     }
+}
+
+/// Each value's variant: `LAUNCH_FAILED` → `LaunchFailed`; `Unknown` is the
+/// catch-all's, so a value of that name gets `UnknownValue`; a name already
+/// taken gets `2`, `3`…
+fn value_variants(values: &[String]) -> Vec<String> {
+    let mut taken: BTreeSet<String> = ["Unknown".to_owned()].into();
+    values
+        .iter()
+        .map(|value| {
+            let base = names::type_name(&value.to_lowercase().replace(['.', '-', ' ', '/'], "_"));
+            let base = if base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                base
+            } else {
+                format!("V{base}")
+            };
+            names::unique_type_name(&base, &mut taken)
+        })
+        .collect()
+}
+
+/// A member's setters on its action's `Call` ([`RustModel::call_setters`]).
+#[derive(Debug, Clone)]
+pub struct CallSetter<'m> {
+    pub member: &'m Member,
+    /// The member's field in the request type.
+    pub field: &'m str,
+    /// Sets the member; for a list, adds one item.
+    pub one: String,
+    /// For a list: replaces all its items.
+    pub all: Option<String>,
 }
 
 fn waiter_method(name: &str) -> String {
@@ -255,14 +361,13 @@ fn variants_of(path: &str, codes: &[ErrorCode], problems: &mut Vec<SpecError>) -
     out
 }
 
-/// A waiter's method must not take an action's or a paginator's.
+/// A waiter's method must not take an action's.
 fn check_waiter_methods(
     model: &tencentcloud_model::Model,
     methods: &HashMap<String, String>,
     problems: &mut Vec<SpecError>,
 ) {
     let mut taken: BTreeSet<String> = methods.values().cloned().collect();
-    taken.extend(methods.values().map(|m| format!("{m}_paginator")));
     for waiter in &model.waiters {
         let method = waiter_method(&waiter.name);
         if !taken.insert(method.clone()) {

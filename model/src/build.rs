@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::error::{SpecError, SpecErrors};
 use crate::graph::{components, is_scalar_name, reachable};
 use crate::model::{
-    is_read_only, Action, ErrorCode, Leaf, Member, Model, Object, Scalar, TypeRef, REQUEST_ID,
+    is_read_only, Action, ErrorCode, Leaf, Member, Model, Object, Scalar, TypeRef, ValueSet, REQUEST_ID,
 };
 use crate::model::{API_FILE, ERRORS_FILE, RULES_FILE};
 use crate::paging::{paging, Paging};
@@ -37,6 +37,15 @@ pub fn build(
         objects: model_objects(objects, rules, &sides),
         common_errors: common_errors(errors),
         waiters: Vec::new(),
+        enums: rules
+            .enums
+            .0
+            .iter()
+            .map(|(name, def)| ValueSet {
+                name: name.clone(),
+                values: def.values.clone(),
+            })
+            .collect(),
     };
     add_paging(&mut model);
     if let Some(file) = waiters {
@@ -208,7 +217,8 @@ fn model_objects(objects: &BTreeMap<String, ObjectDef>, rules: &RulesFile, sides
                     let optional = if is_response && m.name == REQUEST_ID {
                         false
                     } else {
-                        (in_input && !required) || (in_output && (!output_required || nullable))
+                        (in_input && !(required && unset_is_visible(&ty)))
+                            || (in_output && (!output_required || nullable))
                     };
                     let recursive = match &ty.leaf {
                         Leaf::Object(target) if !ty.list => {
@@ -220,6 +230,12 @@ fn model_objects(objects: &BTreeMap<String, ObjectDef>, rules: &RulesFile, sides
                         wire_name: m.name.clone(),
                         document: m.document.clone(),
                         example: m.example.clone().filter(|e| !e.is_empty()),
+                        value_set: rules.enums.0.iter().find_map(|(set, def)| {
+                            def.members
+                                .iter()
+                                .any(|path| path.split_once('.') == Some((name.as_str(), m.name.as_str())))
+                                .then(|| set.clone())
+                        }),
                         ty,
                         optional,
                         recursive,
@@ -438,6 +454,7 @@ fn check_rules(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
             problems.rules(&path, format!("`{action}` is listed twice"));
         }
     }
+    check_enums(api, rules, problems);
     for (object, members) in &rules.objects.0 {
         let Some(def) = api.objects.0.get(object) else {
             problems.rules(
@@ -522,6 +539,66 @@ impl Problems {
             Ok(())
         } else {
             Err(SpecErrors(self.0))
+        }
+    }
+}
+
+/// Whether a member of this type left at its default can be told from one
+/// set: an empty list or string is, so a required one needs no `Option` to
+/// be refused as missing; a zero, a `false` or an empty object is not.
+fn unset_is_visible(ty: &TypeRef) -> bool {
+    ty.list
+        || matches!(
+            ty.leaf,
+            Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary)
+        )
+}
+
+/// `enums`: names are identifiers no object has; values are non-empty,
+/// printable and unique; each member exists, holds strings, and is in one
+/// set at most.
+fn check_enums(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
+    let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, def) in &rules.enums.0 {
+        let path = format!("enums.{name}");
+        if !is_identifier(name) {
+            problems.rules(&path, format!("`{name}` is not an identifier"));
+        }
+        if api.objects.0.contains_key(name) {
+            problems.rules(&path, format!("`{name}` is also an object in {API_FILE}"));
+        }
+        if def.values.is_empty() {
+            problems.rules(&format!("{path}.values"), "a set needs at least one value".to_string());
+        }
+        for (i, value) in def.values.iter().enumerate() {
+            let at = format!("{path}.values[{i}]");
+            if value.is_empty() || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                problems.rules(&at, format!("{value:?} is not a wire value"));
+            } else if def.values[..i].contains(value) {
+                problems.rules(&at, format!("`{value}` is listed twice"));
+            }
+        }
+        for (i, member_path) in def.members.iter().enumerate() {
+            let at = format!("{path}.members[{i}]");
+            let Some((object, member)) = member_path.split_once('.') else {
+                problems.rules(&at, format!("`{member_path}` is not `Object.Member`"));
+                continue;
+            };
+            let Some(m) = api.objects.0.get(object).and_then(|o| o.members.iter().find(|m| m.name == member))
+            else {
+                problems.rules(&at, format!("no member `{member_path}` in {API_FILE}"));
+                continue;
+            };
+            if m.member != "string" || !matches!(m.kind, MemberKind::String | MemberKind::List) {
+                problems.rules(&at, format!("`{member_path}` does not hold strings"));
+            }
+            let patterned = rules.objects.0.get(object).and_then(|r| r.0.get(member)).is_some_and(|r| r.pattern.is_some());
+            if patterned {
+                problems.rules(&at, format!("`{member_path}` has a pattern; a set of values replaces it"));
+            }
+            if let Some(other) = claimed.insert(member_path, name) {
+                problems.rules(&at, format!("`{member_path}` is already in `{other}`"));
+            }
         }
     }
 }

@@ -26,6 +26,16 @@ pub struct Model {
     pub common_errors: Vec<ErrorCode>,
     /// From `waiters.json`, sorted by name.
     pub waiters: Vec<Waiter>,
+    /// Closed sets of string values (`rules.json`'s `enums`), sorted by name.
+    pub enums: Vec<ValueSet>,
+}
+
+/// A closed set of string values that some members take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueSet {
+    pub name: String,
+    /// In the spec's order.
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +100,8 @@ pub struct Member {
     pub document: String,
     pub example: Option<String>,
     pub ty: TypeRef,
+    /// The closed set of values it takes ([`Model::enums`]), by name.
+    pub value_set: Option<String>,
     /// May be absent on some side it is used on (see the optionality rule
     /// in ARCHITECTURE.md): `Option<T>` in Rust.
     pub optional: bool,

@@ -18,6 +18,12 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct UniqueMap<V>(pub BTreeMap<String, V>);
 
+impl<V> UniqueMap<V> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl<V> Default for UniqueMap<V> {
     fn default() -> Self {
         UniqueMap(BTreeMap::new())
@@ -181,6 +187,21 @@ pub struct RulesFile {
     /// and the official description does not record which say so.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions_without_region: Vec<String>,
+    /// Closed sets of values a string member takes, where our docs state
+    /// them: enum name → its values and the members (`Object.Member`) that
+    /// take them. Generated code makes each an open enum.
+    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
+    pub enums: UniqueMap<EnumDef>,
+}
+
+/// One closed set of string values (`rules.json`'s `enums`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EnumDef {
+    /// The values as sent on the wire, e.g. `RUNNING`.
+    pub values: Vec<String>,
+    /// The members of this type, as `Object.Member`.
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]

@@ -16,6 +16,7 @@
 //! ```
 
 mod action;
+mod call;
 mod client;
 mod clock;
 mod config;
@@ -35,6 +36,7 @@ mod retry;
 pub mod waiter;
 
 pub use action::Action;
+pub use call::Call;
 pub use client::{CallOptions, Client};
 pub use config::Config;
 pub use config_error::ConfigError;

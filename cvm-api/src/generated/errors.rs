@@ -8,7 +8,7 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `AllocateHosts`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AllocateHostsError::Common`]; any other code is kept in [`AllocateHostsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AllocateHostsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AllocateHostsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AllocateHostsError {
@@ -32,9 +32,16 @@ pub enum AllocateHostsError {
     ResourceInsufficientZoneSoldOutForSpecifiedInstance(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AllocateHostsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -49,6 +56,10 @@ impl AllocateHostsError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -66,6 +77,7 @@ impl AllocateHostsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AllocateHostsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -106,7 +118,9 @@ impl tencentcloud_runtime::ActionError for AllocateHostsError {
 }
 /// An error the service returned for `AssociateInstancesKeyPairs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateInstancesKeyPairsError::Common`]; any other code is kept in [`AssociateInstancesKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateInstancesKeyPairsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateInstancesKeyPairsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateInstancesKeyPairsError {
@@ -122,16 +136,12 @@ pub enum AssociateInstancesKeyPairsError {
     InvalidKeyPairIdMalformed(ServiceError),
     /// `InvalidKeyPairId.NotFound`.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.KeyPairNotSupported`.
     InvalidParameterValueKeyPairNotSupported(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -170,9 +180,16 @@ pub enum AssociateInstancesKeyPairsError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateInstancesKeyPairsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -188,6 +205,10 @@ impl AssociateInstancesKeyPairsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -197,11 +218,9 @@ impl AssociateInstancesKeyPairsError {
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidKeyPairIdMalformed(error)
             | Self::InvalidKeyPairIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueKeyPairNotSupported(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnauthorizedOperationMfaExpired(error)
@@ -224,6 +243,7 @@ impl AssociateInstancesKeyPairsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateInstancesKeyPairsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -233,7 +253,6 @@ impl From<ServiceError> for AssociateInstancesKeyPairsError {
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
             "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -243,7 +262,6 @@ impl From<ServiceError> for AssociateInstancesKeyPairsError {
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -318,7 +336,7 @@ impl tencentcloud_runtime::ActionError for AssociateInstancesKeyPairsError {
 }
 /// An error the service returned for `AssociateSecurityGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateSecurityGroupsError::Common`]; any other code is kept in [`AssociateSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateSecurityGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateSecurityGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateSecurityGroupsError {
@@ -354,9 +372,16 @@ pub enum AssociateSecurityGroupsError {
     UnsupportedOperationInstanceStatePending(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateSecurityGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -371,6 +396,10 @@ impl AssociateSecurityGroupsError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -394,6 +423,7 @@ impl AssociateSecurityGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateSecurityGroupsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -452,7 +482,9 @@ impl tencentcloud_runtime::ActionError for AssociateSecurityGroupsError {
 }
 /// An error the service returned for `ConfigureChcAssistVpc`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ConfigureChcAssistVpcError::Common`]; any other code is kept in [`ConfigureChcAssistVpcError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ConfigureChcAssistVpcError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ConfigureChcAssistVpcError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigureChcAssistVpcError {
@@ -462,8 +494,6 @@ pub enum ConfigureChcAssistVpcError {
     InvalidHostNotSupported(ServiceError),
     /// `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterValue.AmountNotEqual`.
     InvalidParameterValueAmountNotEqual(ServiceError),
     /// `InvalidParameterValue.ChcHostsNotFound`.
@@ -486,9 +516,16 @@ pub enum ConfigureChcAssistVpcError {
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ConfigureChcAssistVpcError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -504,13 +541,16 @@ impl ConfigureChcAssistVpcError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::AccountQualificationRestrictions(error)
             | Self::InvalidHostNotSupported(error)
             | Self::InvalidInstanceNotSupported(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterValueAmountNotEqual(error)
             | Self::InvalidParameterValueChcHostsNotFound(error)
             | Self::InvalidParameterValueIpAddressMalformed(error)
@@ -525,6 +565,7 @@ impl ConfigureChcAssistVpcError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ConfigureChcAssistVpcError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -533,7 +574,6 @@ impl From<ServiceError> for ConfigureChcAssistVpcError {
             }
             "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue.AmountNotEqual" => {
                 Self::InvalidParameterValueAmountNotEqual(error)
             }
@@ -580,7 +620,9 @@ impl tencentcloud_runtime::ActionError for ConfigureChcAssistVpcError {
 }
 /// An error the service returned for `ConfigureChcDeployVpc`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ConfigureChcDeployVpcError::Common`]; any other code is kept in [`ConfigureChcDeployVpcError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ConfigureChcDeployVpcError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ConfigureChcDeployVpcError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigureChcDeployVpcError {
@@ -590,8 +632,6 @@ pub enum ConfigureChcDeployVpcError {
     InvalidHostNotSupported(ServiceError),
     /// `InvalidInstance.NotSupported`: The instance does not support this operation.
     InvalidInstanceNotSupported(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterValue.AmountNotEqual`.
     InvalidParameterValueAmountNotEqual(ServiceError),
     /// `InvalidParameterValue.ChcHostsNotFound`.
@@ -610,9 +650,16 @@ pub enum ConfigureChcDeployVpcError {
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ConfigureChcDeployVpcError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -628,13 +675,16 @@ impl ConfigureChcDeployVpcError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::AccountQualificationRestrictions(error)
             | Self::InvalidHostNotSupported(error)
             | Self::InvalidInstanceNotSupported(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterValueAmountNotEqual(error)
             | Self::InvalidParameterValueChcHostsNotFound(error)
             | Self::InvalidParameterValueDeployVpcAlreadyExists(error)
@@ -647,6 +697,7 @@ impl ConfigureChcDeployVpcError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ConfigureChcDeployVpcError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -655,7 +706,6 @@ impl From<ServiceError> for ConfigureChcDeployVpcError {
             }
             "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue.AmountNotEqual" => {
                 Self::InvalidParameterValueAmountNotEqual(error)
             }
@@ -698,7 +748,7 @@ impl tencentcloud_runtime::ActionError for ConfigureChcDeployVpcError {
 }
 /// An error the service returned for `ConvertOperatingSystems`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ConvertOperatingSystemsError::Common`]; any other code is kept in [`ConvertOperatingSystemsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ConvertOperatingSystemsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ConvertOperatingSystemsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConvertOperatingSystemsError {
@@ -730,9 +780,16 @@ pub enum ConvertOperatingSystemsError {
     UnsupportedOperationUserConvertOsNotSupport(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ConvertOperatingSystemsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -747,6 +804,10 @@ impl ConvertOperatingSystemsError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -768,6 +829,7 @@ impl ConvertOperatingSystemsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ConvertOperatingSystemsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -828,7 +890,7 @@ impl tencentcloud_runtime::ActionError for ConvertOperatingSystemsError {
 }
 /// An error the service returned for `CreateDisasterRecoverGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateDisasterRecoverGroupError::Common`]; any other code is kept in [`CreateDisasterRecoverGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateDisasterRecoverGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateDisasterRecoverGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateDisasterRecoverGroupError {
@@ -842,9 +904,16 @@ pub enum CreateDisasterRecoverGroupError {
     ResourceInsufficientInsufficientGroupQuota(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateDisasterRecoverGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -860,6 +929,10 @@ impl CreateDisasterRecoverGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -871,6 +944,7 @@ impl CreateDisasterRecoverGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateDisasterRecoverGroupError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -904,12 +978,12 @@ impl tencentcloud_runtime::ActionError for CreateDisasterRecoverGroupError {
 }
 /// An error the service returned for `CreateHpcCluster`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateHpcClusterError::Common`]; any other code is kept in [`CreateHpcClusterError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateHpcClusterError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateHpcClusterError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateHpcClusterError {
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.HpcClusterBusinessIdNotSupported`.
     InvalidParameterValueHpcClusterBusinessIdNotSupported(ServiceError),
     /// `InvalidZone.MismatchRegion`.
@@ -922,9 +996,16 @@ pub enum CreateHpcClusterError {
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateHpcClusterError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -940,11 +1021,14 @@ impl CreateHpcClusterError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::InvalidParameterValue(error)
-            | Self::InvalidParameterValueHpcClusterBusinessIdNotSupported(error)
+            Self::InvalidParameterValueHpcClusterBusinessIdNotSupported(error)
             | Self::InvalidZoneMismatchRegion(error)
             | Self::LimitExceededHpcClusterQuota(error)
             | Self::UnsupportedOperationInsufficientClusterQuota(error)
@@ -953,10 +1037,10 @@ impl CreateHpcClusterError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateHpcClusterError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.HpcClusterBusinessIdNotSupported" => {
                 Self::InvalidParameterValueHpcClusterBusinessIdNotSupported(error)
             }
@@ -990,7 +1074,9 @@ impl tencentcloud_runtime::ActionError for CreateHpcClusterError {
 }
 /// An error the service returned for `CreateImage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateImageError::Common`]; any other code is kept in [`CreateImageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateImageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateImageError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `ResourceInUse`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateImageError {
@@ -1054,8 +1140,6 @@ pub enum CreateImageError {
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInUse`: The resource is in use.
-    ResourceInUse(ServiceError),
     /// `ResourceInUse.DiskRollbacking`.
     ResourceInUseDiskRollbacking(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
@@ -1098,9 +1182,16 @@ pub enum CreateImageError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateImageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1115,6 +1206,10 @@ impl CreateImageError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -1149,7 +1244,6 @@ impl CreateImageError {
             | Self::LimitExceededPreheatImageSnapshotOutOfQuota(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
-            | Self::ResourceInUse(error)
             | Self::ResourceInUseDiskRollbacking(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::ResourceUnavailableSnapshotCreating(error)
@@ -1174,6 +1268,7 @@ impl CreateImageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateImageError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -1253,7 +1348,6 @@ impl From<ServiceError> for CreateImageError {
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
             }
-            "ResourceInUse" => Self::ResourceInUse(error),
             "ResourceInUse.DiskRollbacking" => Self::ResourceInUseDiskRollbacking(error),
             "ResourceInsufficient.CloudDiskUnavailable" => {
                 Self::ResourceInsufficientCloudDiskUnavailable(error)
@@ -1334,7 +1428,9 @@ impl tencentcloud_runtime::ActionError for CreateImageError {
 }
 /// An error the service returned for `CreateKeyPair`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateKeyPairError::Common`]; any other code is kept in [`CreateKeyPairError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateKeyPairError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateKeyPairError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateKeyPairError {
@@ -1352,19 +1448,22 @@ pub enum CreateKeyPairError {
     InvalidKeyPairNameIncludeIllegalChar(ServiceError),
     /// `InvalidKeyPairNameTooLong`.
     InvalidKeyPairNameTooLong(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidProjectId.NotFound`.
     InvalidProjectIdNotFound(ServiceError),
     /// `LimitExceeded.TagResourceQuota`.
     LimitExceededTagResourceQuota(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateKeyPairError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1380,6 +1479,10 @@ impl CreateKeyPairError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1390,14 +1493,13 @@ impl CreateKeyPairError {
             | Self::InvalidKeyPairNameEmpty(error)
             | Self::InvalidKeyPairNameIncludeIllegalChar(error)
             | Self::InvalidKeyPairNameTooLong(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidProjectIdNotFound(error)
-            | Self::LimitExceededTagResourceQuota(error)
-            | Self::MissingParameter(error) => error,
+            | Self::LimitExceededTagResourceQuota(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateKeyPairError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -1412,12 +1514,10 @@ impl From<ServiceError> for CreateKeyPairError {
                 Self::InvalidKeyPairNameIncludeIllegalChar(error)
             }
             "InvalidKeyPairNameTooLong" => Self::InvalidKeyPairNameTooLong(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
             "LimitExceeded.TagResourceQuota" => {
                 Self::LimitExceededTagResourceQuota(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -1440,7 +1540,9 @@ impl tencentcloud_runtime::ActionError for CreateKeyPairError {
 }
 /// An error the service returned for `CreateLaunchTemplate`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLaunchTemplateError::Common`]; any other code is kept in [`CreateLaunchTemplateError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateLaunchTemplateError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateLaunchTemplateError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateLaunchTemplateError {
@@ -1494,8 +1596,6 @@ pub enum CreateLaunchTemplateError {
     InvalidParameterSnapshotNotFound(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
     InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
     /// `InvalidParameterValue.CoreCountValue`.
@@ -1576,8 +1676,6 @@ pub enum CreateLaunchTemplateError {
     LimitExceededUserSpotQuota(ServiceError),
     /// `LimitExceeded.VpcSubnetNum`.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
     MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
     /// `MissingParameter.MonitorService`.
@@ -1626,9 +1724,16 @@ pub enum CreateLaunchTemplateError {
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateLaunchTemplateError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1643,6 +1748,10 @@ impl CreateLaunchTemplateError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -1672,7 +1781,6 @@ impl CreateLaunchTemplateError {
             | Self::InvalidParameterPasswordNotSupported(error)
             | Self::InvalidParameterSnapshotNotFound(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
             | Self::InvalidParameterValueCoreCountValue(error)
             | Self::InvalidParameterValueIllegalHostName(error)
@@ -1713,7 +1821,6 @@ impl CreateLaunchTemplateError {
             | Self::LimitExceededSpotQuota(error)
             | Self::LimitExceededUserSpotQuota(error)
             | Self::LimitExceededVpcSubnetNum(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
             | Self::MissingParameterMonitorService(error)
             | Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
@@ -1741,6 +1848,7 @@ impl CreateLaunchTemplateError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateLaunchTemplateError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -1801,7 +1909,6 @@ impl From<ServiceError> for CreateLaunchTemplateError {
                 Self::InvalidParameterSnapshotNotFound(error)
             }
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.CloudSsdDataDiskSizeTooSmall" => {
                 Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
             }
@@ -1900,7 +2007,6 @@ impl From<ServiceError> for CreateLaunchTemplateError {
             "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
             "LimitExceeded.UserSpotQuota" => Self::LimitExceededUserSpotQuota(error),
             "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.DPDKInstanceTypeRequiredVPC" => {
                 Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
             }
@@ -1984,7 +2090,9 @@ impl tencentcloud_runtime::ActionError for CreateLaunchTemplateError {
 }
 /// An error the service returned for `CreateLaunchTemplateVersion`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLaunchTemplateVersionError::Common`]; any other code is kept in [`CreateLaunchTemplateVersionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateLaunchTemplateVersionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateLaunchTemplateVersionError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `UnknownParameter`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateLaunchTemplateVersionError {
@@ -2022,8 +2130,6 @@ pub enum CreateLaunchTemplateVersionError {
     InvalidParameterSnapshotNotFound(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.CloudSsdDataDiskSizeTooSmall`.
     InvalidParameterValueCloudSsdDataDiskSizeTooSmall(ServiceError),
     /// `InvalidParameterValue.IllegalHostName`.
@@ -2092,8 +2198,6 @@ pub enum CreateLaunchTemplateVersionError {
     LimitExceededUserSpotQuota(ServiceError),
     /// `LimitExceeded.VpcSubnetNum`.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
     MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
     /// `MissingParameter.MonitorService`.
@@ -2120,10 +2224,6 @@ pub enum CreateLaunchTemplateVersionError {
     ResourcesSoldOutEipInsufficient(ServiceError),
     /// `ResourcesSoldOut.SpecifiedInstanceType`.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnknownParameter`: The request has a parameter the action does not define.
-    UnknownParameter(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
     /// `UnsupportedOperation.InstanceTypeNotSupportJumboFrame`.
@@ -2142,9 +2242,16 @@ pub enum CreateLaunchTemplateVersionError {
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateLaunchTemplateVersionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2159,6 +2266,10 @@ impl CreateLaunchTemplateVersionError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -2180,7 +2291,6 @@ impl CreateLaunchTemplateVersionError {
             | Self::InvalidParameterPasswordNotSupported(error)
             | Self::InvalidParameterSnapshotNotFound(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
             | Self::InvalidParameterValueIllegalHostName(error)
             | Self::InvalidParameterValueInstanceTypeNotSupportHpcCluster(error)
@@ -2215,7 +2325,6 @@ impl CreateLaunchTemplateVersionError {
             | Self::LimitExceededSpotQuota(error)
             | Self::LimitExceededUserSpotQuota(error)
             | Self::LimitExceededVpcSubnetNum(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
             | Self::MissingParameterMonitorService(error)
             | Self::ResourceInsufficientCloudDiskSoldOut(error)
@@ -2229,8 +2338,6 @@ impl CreateLaunchTemplateVersionError {
             | Self::ResourceUnavailableInstanceType(error)
             | Self::ResourcesSoldOutEipInsufficient(error)
             | Self::ResourcesSoldOutSpecifiedInstanceType(error)
-            | Self::UnknownParameter(error)
-            | Self::UnsupportedOperation(error)
             | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
             | Self::UnsupportedOperationInstanceTypeNotSupportJumboFrame(error)
             | Self::UnsupportedOperationInvalidDisk(error)
@@ -2243,6 +2350,7 @@ impl CreateLaunchTemplateVersionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateLaunchTemplateVersionError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2281,7 +2389,6 @@ impl From<ServiceError> for CreateLaunchTemplateVersionError {
                 Self::InvalidParameterSnapshotNotFound(error)
             }
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.CloudSsdDataDiskSizeTooSmall" => {
                 Self::InvalidParameterValueCloudSsdDataDiskSizeTooSmall(error)
             }
@@ -2362,7 +2469,6 @@ impl From<ServiceError> for CreateLaunchTemplateVersionError {
             "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
             "LimitExceeded.UserSpotQuota" => Self::LimitExceededUserSpotQuota(error),
             "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.DPDKInstanceTypeRequiredVPC" => {
                 Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
             }
@@ -2398,8 +2504,6 @@ impl From<ServiceError> for CreateLaunchTemplateVersionError {
             "ResourcesSoldOut.SpecifiedInstanceType" => {
                 Self::ResourcesSoldOutSpecifiedInstanceType(error)
             }
-            "UnknownParameter" => Self::UnknownParameter(error),
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
                 Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
             }
@@ -2442,7 +2546,7 @@ impl tencentcloud_runtime::ActionError for CreateLaunchTemplateVersionError {
 }
 /// An error the service returned for `DeleteDisasterRecoverGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteDisasterRecoverGroupsError::Common`]; any other code is kept in [`DeleteDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteDisasterRecoverGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteDisasterRecoverGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteDisasterRecoverGroupsError {
@@ -2458,9 +2562,16 @@ pub enum DeleteDisasterRecoverGroupsError {
     ResourceNotFoundInvalidPlacementSet(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteDisasterRecoverGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2476,6 +2587,10 @@ impl DeleteDisasterRecoverGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2488,6 +2603,7 @@ impl DeleteDisasterRecoverGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteDisasterRecoverGroupsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2528,7 +2644,7 @@ impl tencentcloud_runtime::ActionError for DeleteDisasterRecoverGroupsError {
 }
 /// An error the service returned for `DeleteHpcClusters`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteHpcClustersError::Common`]; any other code is kept in [`DeleteHpcClustersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteHpcClustersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteHpcClustersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteHpcClustersError {
@@ -2538,9 +2654,16 @@ pub enum DeleteHpcClustersError {
     ResourceNotFoundHpcCluster(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteHpcClustersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2556,6 +2679,10 @@ impl DeleteHpcClustersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2565,6 +2692,7 @@ impl DeleteHpcClustersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteHpcClustersError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2592,7 +2720,7 @@ impl tencentcloud_runtime::ActionError for DeleteHpcClustersError {
 }
 /// An error the service returned for `DeleteImages`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteImagesError::Common`]; any other code is kept in [`DeleteImagesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteImagesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteImagesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteImagesError {
@@ -2616,9 +2744,16 @@ pub enum DeleteImagesError {
     MutexOperationTaskRunning(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteImagesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2633,6 +2768,10 @@ impl DeleteImagesError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -2650,6 +2789,7 @@ impl DeleteImagesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteImagesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2692,7 +2832,7 @@ impl tencentcloud_runtime::ActionError for DeleteImagesError {
 }
 /// An error the service returned for `DeleteInstancesActionTimer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteInstancesActionTimerError::Common`]; any other code is kept in [`DeleteInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteInstancesActionTimerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteInstancesActionTimerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteInstancesActionTimerError {
@@ -2700,9 +2840,16 @@ pub enum DeleteInstancesActionTimerError {
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteInstancesActionTimerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2718,6 +2865,10 @@ impl DeleteInstancesActionTimerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2726,6 +2877,7 @@ impl DeleteInstancesActionTimerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteInstancesActionTimerError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2754,7 +2906,7 @@ impl tencentcloud_runtime::ActionError for DeleteInstancesActionTimerError {
 }
 /// An error the service returned for `DeleteInstancesDisasterRecoverGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteInstancesDisasterRecoverGroupsError::Common`]; any other code is kept in [`DeleteInstancesDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteInstancesDisasterRecoverGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteInstancesDisasterRecoverGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteInstancesDisasterRecoverGroupsError {
@@ -2770,9 +2922,16 @@ pub enum DeleteInstancesDisasterRecoverGroupsError {
     ResourceNotFoundInvalidInstanceIdNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteInstancesDisasterRecoverGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2788,6 +2947,10 @@ impl DeleteInstancesDisasterRecoverGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2800,6 +2963,7 @@ impl DeleteInstancesDisasterRecoverGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteInstancesDisasterRecoverGroupsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2840,7 +3004,9 @@ impl tencentcloud_runtime::ActionError for DeleteInstancesDisasterRecoverGroupsE
 }
 /// An error the service returned for `DeleteKeyPairs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteKeyPairsError::Common`]; any other code is kept in [`DeleteKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteKeyPairsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteKeyPairsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteKeyPairsError {
@@ -2852,19 +3018,22 @@ pub enum DeleteKeyPairsError {
     InvalidKeyPairIdMalformed(ServiceError),
     /// `InvalidKeyPairId.NotFound`.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.KeyPairNotSupported`.
     InvalidParameterValueKeyPairNotSupported(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteKeyPairsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2880,6 +3049,10 @@ impl DeleteKeyPairsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2887,14 +3060,13 @@ impl DeleteKeyPairsError {
             | Self::InvalidKeyPairLimitExceeded(error)
             | Self::InvalidKeyPairIdMalformed(error)
             | Self::InvalidKeyPairIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueKeyPairNotSupported(error)
-            | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::MissingParameter(error) => error,
+            | Self::InvalidParameterValueLimitExceeded(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteKeyPairsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2902,14 +3074,12 @@ impl From<ServiceError> for DeleteKeyPairsError {
             "InvalidKeyPair.LimitExceeded" => Self::InvalidKeyPairLimitExceeded(error),
             "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
             "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.KeyPairNotSupported" => {
                 Self::InvalidParameterValueKeyPairNotSupported(error)
             }
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -2932,7 +3102,9 @@ impl tencentcloud_runtime::ActionError for DeleteKeyPairsError {
 }
 /// An error the service returned for `DeleteLaunchTemplate`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLaunchTemplateError::Common`]; any other code is kept in [`DeleteLaunchTemplateError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteLaunchTemplateError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteLaunchTemplateError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLaunchTemplateError {
@@ -2942,8 +3114,6 @@ pub enum DeleteLaunchTemplateError {
     AuthFailureCamRoleNameAuthenticateFailed(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
@@ -2952,9 +3122,16 @@ pub enum DeleteLaunchTemplateError {
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteLaunchTemplateError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2970,13 +3147,16 @@ impl DeleteLaunchTemplateError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::AccountQualificationRestrictions(error)
             | Self::AuthFailureCamRoleNameAuthenticateFailed(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateNotFound(error) => error,
@@ -2984,6 +3164,7 @@ impl DeleteLaunchTemplateError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteLaunchTemplateError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -2994,7 +3175,6 @@ impl From<ServiceError> for DeleteLaunchTemplateError {
                 Self::AuthFailureCamRoleNameAuthenticateFailed(error)
             }
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LaunchTemplateIdMalformed" => {
                 Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             }
@@ -3026,14 +3206,14 @@ impl tencentcloud_runtime::ActionError for DeleteLaunchTemplateError {
 }
 /// An error the service returned for `DeleteLaunchTemplateVersions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLaunchTemplateVersionsError::Common`]; any other code is kept in [`DeleteLaunchTemplateVersionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteLaunchTemplateVersionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteLaunchTemplateVersionsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `UnknownParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLaunchTemplateVersionsError {
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateDefaultVersion`.
     InvalidParameterValueLaunchTemplateDefaultVersion(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
@@ -3046,15 +3226,18 @@ pub enum DeleteLaunchTemplateVersionsError {
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateVersion`.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnknownParameter`: The request has a parameter the action does not define.
-    UnknownParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteLaunchTemplateVersionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3070,28 +3253,29 @@ impl DeleteLaunchTemplateVersionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLaunchTemplateDefaultVersion(error)
             | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateNotFound(error)
-            | Self::InvalidParameterValueLaunchTemplateVersion(error)
-            | Self::MissingParameter(error)
-            | Self::UnknownParameter(error) => error,
+            | Self::InvalidParameterValueLaunchTemplateVersion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteLaunchTemplateVersionsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LaunchTemplateDefaultVersion" => {
                 Self::InvalidParameterValueLaunchTemplateDefaultVersion(error)
             }
@@ -3110,8 +3294,6 @@ impl From<ServiceError> for DeleteLaunchTemplateVersionsError {
             "InvalidParameterValue.LaunchTemplateVersion" => {
                 Self::InvalidParameterValueLaunchTemplateVersion(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnknownParameter" => Self::UnknownParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -3134,7 +3316,9 @@ impl tencentcloud_runtime::ActionError for DeleteLaunchTemplateVersionsError {
 }
 /// An error the service returned for `DescribeAccountQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeAccountQuotaError::Common`]; any other code is kept in [`DescribeAccountQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeAccountQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeAccountQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeAccountQuotaError {
@@ -3146,13 +3330,18 @@ pub enum DescribeAccountQuotaError {
     InvalidParameterValueRange(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeAccountQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3168,18 +3357,22 @@ impl DescribeAccountQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InvalidFilter(error)
             | Self::InvalidFilterValueLimitExceeded(error)
             | Self::InvalidParameterValueRange(error)
-            | Self::InvalidZoneMismatchRegion(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::InvalidZoneMismatchRegion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeAccountQuotaError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3189,7 +3382,6 @@ impl From<ServiceError> for DescribeAccountQuotaError {
             }
             "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -3212,7 +3404,7 @@ impl tencentcloud_runtime::ActionError for DescribeAccountQuotaError {
 }
 /// An error the service returned for `DescribeChcDeniedActions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeChcDeniedActionsError::Common`]; any other code is kept in [`DescribeChcDeniedActionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeChcDeniedActionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeChcDeniedActionsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeChcDeniedActionsError {
@@ -3224,9 +3416,16 @@ pub enum DescribeChcDeniedActionsError {
     InvalidParameterValueIncorrectFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeChcDeniedActionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3242,6 +3441,10 @@ impl DescribeChcDeniedActionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3252,6 +3455,7 @@ impl DescribeChcDeniedActionsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeChcDeniedActionsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3286,7 +3490,9 @@ impl tencentcloud_runtime::ActionError for DescribeChcDeniedActionsError {
 }
 /// An error the service returned for `DescribeChcHosts`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeChcHostsError::Common`]; any other code is kept in [`DescribeChcHostsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeChcHostsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeChcHostsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeChcHostsError {
@@ -3316,13 +3522,18 @@ pub enum DescribeChcHostsError {
     InvalidParameterValueOffset(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeChcHostsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3337,6 +3548,10 @@ impl DescribeChcHostsError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -3353,12 +3568,12 @@ impl DescribeChcHostsError {
             | Self::InvalidParameterValueVpcIdMalformed(error)
             | Self::InvalidParameterValueLimit(error)
             | Self::InvalidParameterValueOffset(error)
-            | Self::InvalidZoneMismatchRegion(error)
-            | Self::MissingParameter(error) => error,
+            | Self::InvalidZoneMismatchRegion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeChcHostsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3389,7 +3604,6 @@ impl From<ServiceError> for DescribeChcHostsError {
             "InvalidParameterValueLimit" => Self::InvalidParameterValueLimit(error),
             "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -3412,7 +3626,9 @@ impl tencentcloud_runtime::ActionError for DescribeChcHostsError {
 }
 /// An error the service returned for `DescribeDisasterRecoverGroupQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisasterRecoverGroupQuotaError::Common`]; any other code is kept in [`DescribeDisasterRecoverGroupQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDisasterRecoverGroupQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDisasterRecoverGroupQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDisasterRecoverGroupQuotaError {
@@ -3442,13 +3658,18 @@ pub enum DescribeDisasterRecoverGroupQuotaError {
     InvalidParameterValueOffset(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDisasterRecoverGroupQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3463,6 +3684,10 @@ impl DescribeDisasterRecoverGroupQuotaError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -3479,12 +3704,12 @@ impl DescribeDisasterRecoverGroupQuotaError {
             | Self::InvalidParameterValueVpcIdMalformed(error)
             | Self::InvalidParameterValueLimit(error)
             | Self::InvalidParameterValueOffset(error)
-            | Self::InvalidZoneMismatchRegion(error)
-            | Self::MissingParameter(error) => error,
+            | Self::InvalidZoneMismatchRegion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDisasterRecoverGroupQuotaError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3515,7 +3740,6 @@ impl From<ServiceError> for DescribeDisasterRecoverGroupQuotaError {
             "InvalidParameterValueLimit" => Self::InvalidParameterValueLimit(error),
             "InvalidParameterValueOffset" => Self::InvalidParameterValueOffset(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -3538,7 +3762,7 @@ impl tencentcloud_runtime::ActionError for DescribeDisasterRecoverGroupQuotaErro
 }
 /// An error the service returned for `DescribeDisasterRecoverGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisasterRecoverGroupsError::Common`]; any other code is kept in [`DescribeDisasterRecoverGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDisasterRecoverGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDisasterRecoverGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDisasterRecoverGroupsError {
@@ -3548,9 +3772,16 @@ pub enum DescribeDisasterRecoverGroupsError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDisasterRecoverGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3566,6 +3797,10 @@ impl DescribeDisasterRecoverGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3575,6 +3810,7 @@ impl DescribeDisasterRecoverGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDisasterRecoverGroupsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3606,7 +3842,9 @@ impl tencentcloud_runtime::ActionError for DescribeDisasterRecoverGroupsError {
 }
 /// An error the service returned for `DescribeHosts`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeHostsError::Common`]; any other code is kept in [`DescribeHostsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeHostsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeHostsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `UnauthorizedOperation`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeHostsError {
@@ -3618,19 +3856,20 @@ pub enum DescribeHostsError {
     InvalidFilterValueLimitExceeded(ServiceError),
     /// `InvalidHostId.Malformed`.
     InvalidHostIdMalformed(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeHostsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3646,6 +3885,10 @@ impl DescribeHostsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3653,14 +3896,12 @@ impl DescribeHostsError {
             | Self::InvalidFilter(error)
             | Self::InvalidFilterValueLimitExceeded(error)
             | Self::InvalidHostIdMalformed(error)
-            | Self::InvalidParameterValue(error)
-            | Self::InvalidZoneMismatchRegion(error)
-            | Self::UnauthorizedOperation(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::InvalidZoneMismatchRegion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeHostsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3672,10 +3913,7 @@ impl From<ServiceError> for DescribeHostsError {
                 Self::InvalidFilterValueLimitExceeded(error)
             }
             "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -3698,7 +3936,7 @@ impl tencentcloud_runtime::ActionError for DescribeHostsError {
 }
 /// An error the service returned for `DescribeHpcClusters`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeHpcClustersError::Common`]; any other code is kept in [`DescribeHpcClustersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeHpcClustersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeHpcClustersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeHpcClustersError {
@@ -3708,9 +3946,16 @@ pub enum DescribeHpcClustersError {
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeHpcClustersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3726,6 +3971,10 @@ impl DescribeHpcClustersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3735,6 +3984,7 @@ impl DescribeHpcClustersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeHpcClustersError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3764,7 +4014,7 @@ impl tencentcloud_runtime::ActionError for DescribeHpcClustersError {
 }
 /// An error the service returned for `DescribeImageFromFamily`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageFromFamilyError::Common`]; any other code is kept in [`DescribeImageFromFamilyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeImageFromFamilyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeImageFromFamilyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImageFromFamilyError {
@@ -3774,9 +4024,16 @@ pub enum DescribeImageFromFamilyError {
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeImageFromFamilyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3792,6 +4049,10 @@ impl DescribeImageFromFamilyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3801,6 +4062,7 @@ impl DescribeImageFromFamilyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeImageFromFamilyError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3830,7 +4092,7 @@ impl tencentcloud_runtime::ActionError for DescribeImageFromFamilyError {
 }
 /// An error the service returned for `DescribeImageQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageQuotaError::Common`]; any other code is kept in [`DescribeImageQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeImageQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeImageQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImageQuotaError {
@@ -3840,9 +4102,16 @@ pub enum DescribeImageQuotaError {
     UnsupportedOperationInvalidZone(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeImageQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3858,6 +4127,10 @@ impl DescribeImageQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3867,6 +4140,7 @@ impl DescribeImageQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeImageQuotaError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3896,7 +4170,7 @@ impl tencentcloud_runtime::ActionError for DescribeImageQuotaError {
 }
 /// An error the service returned for `DescribeImageSharePermission`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImageSharePermissionError::Common`]; any other code is kept in [`DescribeImageSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeImageSharePermissionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeImageSharePermissionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImageSharePermissionError {
@@ -3916,9 +4190,16 @@ pub enum DescribeImageSharePermissionError {
     UnauthorizedOperationImageNotBelongToAccount(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeImageSharePermissionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3934,6 +4215,10 @@ impl DescribeImageSharePermissionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3948,6 +4233,7 @@ impl DescribeImageSharePermissionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeImageSharePermissionError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -3984,7 +4270,9 @@ impl tencentcloud_runtime::ActionError for DescribeImageSharePermissionError {
 }
 /// An error the service returned for `DescribeImages`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImagesError::Common`]; any other code is kept in [`DescribeImagesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeImagesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeImagesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImagesError {
@@ -4022,13 +4310,18 @@ pub enum DescribeImagesError {
     UnauthorizedOperationInvalidToken(ServiceError),
     /// `UnauthorizedOperation.PermissionDenied`.
     UnauthorizedOperationPermissionDenied(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeImagesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4043,6 +4336,10 @@ impl DescribeImagesError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -4063,12 +4360,12 @@ impl DescribeImagesError {
             | Self::InvalidZoneMismatchRegion(error)
             | Self::ResourcesSoldOutSpecifiedInstanceType(error)
             | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnauthorizedOperationPermissionDenied(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationPermissionDenied(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeImagesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -4111,7 +4408,6 @@ impl From<ServiceError> for DescribeImagesError {
             "UnauthorizedOperation.PermissionDenied" => {
                 Self::UnauthorizedOperationPermissionDenied(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -4134,7 +4430,9 @@ impl tencentcloud_runtime::ActionError for DescribeImagesError {
 }
 /// An error the service returned for `DescribeImportImageOs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeImportImageOsError::Common`]; any other code is kept in [`DescribeImportImageOsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeImportImageOsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeImportImageOsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeImportImageOsError {
@@ -4172,13 +4470,18 @@ pub enum DescribeImportImageOsError {
     UnauthorizedOperationInvalidToken(ServiceError),
     /// `UnauthorizedOperation.PermissionDenied`.
     UnauthorizedOperationPermissionDenied(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeImportImageOsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4193,6 +4496,10 @@ impl DescribeImportImageOsError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -4213,12 +4520,12 @@ impl DescribeImportImageOsError {
             | Self::InvalidZoneMismatchRegion(error)
             | Self::ResourcesSoldOutSpecifiedInstanceType(error)
             | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnauthorizedOperationPermissionDenied(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationPermissionDenied(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeImportImageOsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -4261,7 +4568,6 @@ impl From<ServiceError> for DescribeImportImageOsError {
             "UnauthorizedOperation.PermissionDenied" => {
                 Self::UnauthorizedOperationPermissionDenied(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -4284,21 +4590,28 @@ impl tencentcloud_runtime::ActionError for DescribeImportImageOsError {
 }
 /// An error the service returned for `DescribeInstanceFamilyConfigs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceFamilyConfigsError::Common`]; any other code is kept in [`DescribeInstanceFamilyConfigsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstanceFamilyConfigsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstanceFamilyConfigsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceFamilyConfigsError {
     /// `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidRegion.NotFound`.
     InvalidRegionNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstanceFamilyConfigsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4314,21 +4627,25 @@ impl DescribeInstanceFamilyConfigsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::InternalServerError(error)
-            | Self::InvalidParameterValue(error)
-            | Self::InvalidRegionNotFound(error) => error,
+            Self::InternalServerError(error) | Self::InvalidRegionNotFound(error) => {
+                error
+            }
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstanceFamilyConfigsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidRegion.NotFound" => Self::InvalidRegionNotFound(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
@@ -4352,7 +4669,9 @@ impl tencentcloud_runtime::ActionError for DescribeInstanceFamilyConfigsError {
 }
 /// An error the service returned for `DescribeInstanceInternetBandwidthConfigs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceInternetBandwidthConfigsError::Common`]; any other code is kept in [`DescribeInstanceInternetBandwidthConfigsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstanceInternetBandwidthConfigsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstanceInternetBandwidthConfigsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceInternetBandwidthConfigsError {
@@ -4370,13 +4689,18 @@ pub enum DescribeInstanceInternetBandwidthConfigsError {
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidAppIdFormat`.
     InvalidParameterValueInvalidAppIdFormat(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstanceInternetBandwidthConfigsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4392,6 +4716,10 @@ impl DescribeInstanceInternetBandwidthConfigsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4401,12 +4729,12 @@ impl DescribeInstanceInternetBandwidthConfigsError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
-            | Self::InvalidParameterValueInvalidAppIdFormat(error)
-            | Self::MissingParameter(error) => error,
+            | Self::InvalidParameterValueInvalidAppIdFormat(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstanceInternetBandwidthConfigsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -4421,7 +4749,6 @@ impl From<ServiceError> for DescribeInstanceInternetBandwidthConfigsError {
             "InvalidParameterValue.InvalidAppIdFormat" => {
                 Self::InvalidParameterValueInvalidAppIdFormat(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -4445,7 +4772,9 @@ for DescribeInstanceInternetBandwidthConfigsError {
 }
 /// An error the service returned for `DescribeInstanceTypeConfigs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceTypeConfigsError::Common`]; any other code is kept in [`DescribeInstanceTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstanceTypeConfigsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstanceTypeConfigsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceTypeConfigsError {
@@ -4457,8 +4786,6 @@ pub enum DescribeInstanceTypeConfigsError {
     InvalidFilterValueLimitExceeded(ServiceError),
     /// `InvalidInstanceType.Malformed`.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
@@ -4467,13 +4794,18 @@ pub enum DescribeInstanceTypeConfigsError {
     InvalidZoneMismatchRegion(ServiceError),
     /// `ResourcesSoldOut.SpecifiedInstanceType`.
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstanceTypeConfigsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4489,6 +4821,10 @@ impl DescribeInstanceTypeConfigsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4496,16 +4832,15 @@ impl DescribeInstanceTypeConfigsError {
             | Self::InvalidFilter(error)
             | Self::InvalidFilterValueLimitExceeded(error)
             | Self::InvalidInstanceTypeMalformed(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
             | Self::InvalidZoneMismatchRegion(error)
-            | Self::ResourcesSoldOutSpecifiedInstanceType(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::ResourcesSoldOutSpecifiedInstanceType(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstanceTypeConfigsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -4515,7 +4850,6 @@ impl From<ServiceError> for DescribeInstanceTypeConfigsError {
                 Self::InvalidFilterValueLimitExceeded(error)
             }
             "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
@@ -4526,7 +4860,6 @@ impl From<ServiceError> for DescribeInstanceTypeConfigsError {
             "ResourcesSoldOut.SpecifiedInstanceType" => {
                 Self::ResourcesSoldOutSpecifiedInstanceType(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -4549,7 +4882,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstanceTypeConfigsError {
 }
 /// An error the service returned for `DescribeInstanceVncUrl`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstanceVncUrlError::Common`]; any other code is kept in [`DescribeInstanceVncUrlError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstanceVncUrlError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstanceVncUrlError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstanceVncUrlError {
@@ -4605,9 +4938,16 @@ pub enum DescribeInstanceVncUrlError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstanceVncUrlError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4622,6 +4962,10 @@ impl DescribeInstanceVncUrlError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -4655,6 +4999,7 @@ impl DescribeInstanceVncUrlError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstanceVncUrlError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -4747,7 +5092,9 @@ impl tencentcloud_runtime::ActionError for DescribeInstanceVncUrlError {
 }
 /// An error the service returned for `DescribeInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesError::Common`]; any other code is kept in [`DescribeInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesError {
@@ -4767,10 +5114,6 @@ pub enum DescribeInstancesError {
     InvalidHostIdMalformed(ServiceError),
     /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.IPAddressMalformed`.
     InvalidParameterValueIpAddressMalformed(ServiceError),
     /// `InvalidParameterValue.IPv6AddressMalformed`.
@@ -4805,13 +5148,18 @@ pub enum DescribeInstancesError {
     ResourceNotFoundHpcCluster(ServiceError),
     /// `UnauthorizedOperation.InvalidToken`.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4827,6 +5175,10 @@ impl DescribeInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4838,8 +5190,6 @@ impl DescribeInstancesError {
             | Self::InvalidFilterValueLimitExceeded(error)
             | Self::InvalidHostIdMalformed(error)
             | Self::InvalidInstanceIdMalformed(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueIpAddressMalformed(error)
             | Self::InvalidParameterValueIPv6AddressMalformed(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
@@ -4856,12 +5206,12 @@ impl DescribeInstancesError {
             | Self::InvalidSgIdMalformed(error)
             | Self::InvalidZoneMismatchRegion(error)
             | Self::ResourceNotFoundHpcCluster(error)
-            | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationInvalidToken(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -4879,8 +5229,6 @@ impl From<ServiceError> for DescribeInstancesError {
             }
             "InvalidHostId.Malformed" => Self::InvalidHostIdMalformed(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.IPAddressMalformed" => {
                 Self::InvalidParameterValueIpAddressMalformed(error)
             }
@@ -4926,7 +5274,6 @@ impl From<ServiceError> for DescribeInstancesError {
             "UnauthorizedOperation.InvalidToken" => {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -4949,7 +5296,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesError {
 }
 /// An error the service returned for `DescribeInstancesActionTimer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesActionTimerError::Common`]; any other code is kept in [`DescribeInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesActionTimerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesActionTimerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesActionTimerError {
@@ -4961,9 +5308,16 @@ pub enum DescribeInstancesActionTimerError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesActionTimerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4979,6 +5333,10 @@ impl DescribeInstancesActionTimerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4989,6 +5347,7 @@ impl DescribeInstancesActionTimerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesActionTimerError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -5023,7 +5382,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesActionTimerError {
 }
 /// An error the service returned for `DescribeInstancesAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesAttributesError::Common`]; any other code is kept in [`DescribeInstancesAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesAttributesError {
@@ -5033,9 +5392,16 @@ pub enum DescribeInstancesAttributesError {
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5051,6 +5417,10 @@ impl DescribeInstancesAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5060,6 +5430,7 @@ impl DescribeInstancesAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesAttributesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -5089,7 +5460,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesAttributesError {
 }
 /// An error the service returned for `DescribeInstancesModification`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesModificationError::Common`]; any other code is kept in [`DescribeInstancesModificationError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesModificationError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesModificationError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesModificationError {
@@ -5117,9 +5488,16 @@ pub enum DescribeInstancesModificationError {
     UnsupportedOperationUnsupportedChangeInstanceFamily(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesModificationError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5134,6 +5512,10 @@ impl DescribeInstancesModificationError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -5153,6 +5535,7 @@ impl DescribeInstancesModificationError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesModificationError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -5203,7 +5586,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesModificationError {
 }
 /// An error the service returned for `DescribeInstancesOperationLimit`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesOperationLimitError::Common`]; any other code is kept in [`DescribeInstancesOperationLimitError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesOperationLimitError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesOperationLimitError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesOperationLimitError {
@@ -5217,9 +5600,16 @@ pub enum DescribeInstancesOperationLimitError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesOperationLimitError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5235,6 +5625,10 @@ impl DescribeInstancesOperationLimitError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5246,6 +5640,7 @@ impl DescribeInstancesOperationLimitError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesOperationLimitError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -5279,7 +5674,9 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesOperationLimitError 
 }
 /// An error the service returned for `DescribeInstancesStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesStatusError::Common`]; any other code is kept in [`DescribeInstancesStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesStatusError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesStatusError {
@@ -5289,21 +5686,24 @@ pub enum DescribeInstancesStatusError {
     InvalidFilter(ServiceError),
     /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `UnauthorizedOperation.InvalidToken`.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5319,28 +5719,30 @@ impl DescribeInstancesStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidFilter(error)
             | Self::InvalidInstanceIdMalformed(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationInvalidToken(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesStatusError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
             "InvalidFilter" => Self::InvalidFilter(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -5350,7 +5752,6 @@ impl From<ServiceError> for DescribeInstancesStatusError {
             "UnauthorizedOperation.InvalidToken" => {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -5373,7 +5774,9 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesStatusError {
 }
 /// An error the service returned for `DescribeInternetChargeTypeConfigs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInternetChargeTypeConfigsError::Common`]; any other code is kept in [`DescribeInternetChargeTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInternetChargeTypeConfigsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInternetChargeTypeConfigsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInternetChargeTypeConfigsError {
@@ -5383,21 +5786,24 @@ pub enum DescribeInternetChargeTypeConfigsError {
     InvalidFilter(ServiceError),
     /// `InvalidInstanceId.Malformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidInstanceIdMalformed(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `UnauthorizedOperation.InvalidToken`.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInternetChargeTypeConfigsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5413,28 +5819,30 @@ impl DescribeInternetChargeTypeConfigsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidFilter(error)
             | Self::InvalidInstanceIdMalformed(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationInvalidToken(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInternetChargeTypeConfigsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
             "InvalidFilter" => Self::InvalidFilter(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -5444,7 +5852,6 @@ impl From<ServiceError> for DescribeInternetChargeTypeConfigsError {
             "UnauthorizedOperation.InvalidToken" => {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -5467,7 +5874,9 @@ impl tencentcloud_runtime::ActionError for DescribeInternetChargeTypeConfigsErro
 }
 /// An error the service returned for `DescribeKeyPairs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeKeyPairsError::Common`]; any other code is kept in [`DescribeKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeKeyPairsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeKeyPairsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeKeyPairsError {
@@ -5481,10 +5890,6 @@ pub enum DescribeKeyPairsError {
     InvalidKeyPairLimitExceeded(ServiceError),
     /// `InvalidKeyPairId.Malformed`.
     InvalidKeyPairIdMalformed(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValueLimit`.
@@ -5493,13 +5898,18 @@ pub enum DescribeKeyPairsError {
     InvalidParameterValueOffset(ServiceError),
     /// `UnauthorizedOperation.InvalidToken`.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeKeyPairsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5515,6 +5925,10 @@ impl DescribeKeyPairsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5523,17 +5937,15 @@ impl DescribeKeyPairsError {
             | Self::InvalidFilterValueLimitExceeded(error)
             | Self::InvalidKeyPairLimitExceeded(error)
             | Self::InvalidKeyPairIdMalformed(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueLimit(error)
             | Self::InvalidParameterValueOffset(error)
-            | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationInvalidToken(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeKeyPairsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -5544,8 +5956,6 @@ impl From<ServiceError> for DescribeKeyPairsError {
             }
             "InvalidKeyPair.LimitExceeded" => Self::InvalidKeyPairLimitExceeded(error),
             "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
@@ -5554,7 +5964,6 @@ impl From<ServiceError> for DescribeKeyPairsError {
             "UnauthorizedOperation.InvalidToken" => {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -5577,20 +5986,16 @@ impl tencentcloud_runtime::ActionError for DescribeKeyPairsError {
 }
 /// An error the service returned for `DescribeLaunchTemplateVersions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLaunchTemplateVersionsError::Common`]; any other code is kept in [`DescribeLaunchTemplateVersionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLaunchTemplateVersionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLaunchTemplateVersionsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InternalError`, `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`, `UnknownParameter`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLaunchTemplateVersionsError {
-    /// `InternalError`: The service hit an internal error.
-    InternalError(ServiceError),
     /// `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
@@ -5605,23 +6010,22 @@ pub enum DescribeLaunchTemplateVersionsError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.NotSupported`.
     InvalidParameterValueNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnauthorizedOperation.MFAExpired`.
     UnauthorizedOperationMfaExpired(ServiceError),
     /// `UnauthorizedOperation.MFANotFound`.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnknownParameter`: The request has a parameter the action does not define.
-    UnknownParameter(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLaunchTemplateVersionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5637,14 +6041,15 @@ impl DescribeLaunchTemplateVersionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::InternalError(error)
-            | Self::InternalServerError(error)
-            | Self::InvalidParameter(error)
+            Self::InternalServerError(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
@@ -5652,24 +6057,18 @@ impl DescribeLaunchTemplateVersionsError {
             | Self::InvalidParameterValueLaunchTemplateVersion(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueNotSupported(error)
-            | Self::MissingParameter(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnauthorizedOperationMfaExpired(error)
-            | Self::UnauthorizedOperationMfaNotFound(error)
-            | Self::UnknownParameter(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::UnauthorizedOperationMfaNotFound(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLaunchTemplateVersionsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
-            "InternalError" => Self::InternalError(error),
             "InternalServerError" => Self::InternalServerError(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LaunchTemplateIdMalformed" => {
                 Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             }
@@ -5691,16 +6090,12 @@ impl From<ServiceError> for DescribeLaunchTemplateVersionsError {
             "InvalidParameterValue.NotSupported" => {
                 Self::InvalidParameterValueNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnauthorizedOperation.MFAExpired" => {
                 Self::UnauthorizedOperationMfaExpired(error)
             }
             "UnauthorizedOperation.MFANotFound" => {
                 Self::UnauthorizedOperationMfaNotFound(error)
             }
-            "UnknownParameter" => Self::UnknownParameter(error),
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -5723,7 +6118,9 @@ impl tencentcloud_runtime::ActionError for DescribeLaunchTemplateVersionsError {
 }
 /// An error the service returned for `DescribeLaunchTemplates`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLaunchTemplatesError::Common`]; any other code is kept in [`DescribeLaunchTemplatesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLaunchTemplatesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLaunchTemplatesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `UnknownParameter`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLaunchTemplatesError {
@@ -5731,8 +6128,6 @@ pub enum DescribeLaunchTemplatesError {
     InvalidFilter(ServiceError),
     /// `InvalidFilterValue.LimitExceeded`.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterValue.InvalidLaunchTemplateName`.
     InvalidParameterValueInvalidLaunchTemplateName(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
@@ -5745,15 +6140,18 @@ pub enum DescribeLaunchTemplatesError {
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateVersion`.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
-    /// `UnknownParameter`: The request has a parameter the action does not define.
-    UnknownParameter(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLaunchTemplatesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5769,24 +6167,26 @@ impl DescribeLaunchTemplatesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InvalidFilter(error)
             | Self::InvalidFilterValueLimitExceeded(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterValueInvalidLaunchTemplateName(error)
             | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateNotFound(error)
-            | Self::InvalidParameterValueLaunchTemplateVersion(error)
-            | Self::UnknownParameter(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::InvalidParameterValueLaunchTemplateVersion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLaunchTemplatesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -5794,7 +6194,6 @@ impl From<ServiceError> for DescribeLaunchTemplatesError {
             "InvalidFilterValue.LimitExceeded" => {
                 Self::InvalidFilterValueLimitExceeded(error)
             }
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue.InvalidLaunchTemplateName" => {
                 Self::InvalidParameterValueInvalidLaunchTemplateName(error)
             }
@@ -5813,8 +6212,6 @@ impl From<ServiceError> for DescribeLaunchTemplatesError {
             "InvalidParameterValue.LaunchTemplateVersion" => {
                 Self::InvalidParameterValueLaunchTemplateVersion(error)
             }
-            "UnknownParameter" => Self::UnknownParameter(error),
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -5837,17 +6234,24 @@ impl tencentcloud_runtime::ActionError for DescribeLaunchTemplatesError {
 }
 /// An error the service returned for `DescribeRegions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRegionsError::Common`]; any other code is kept in [`DescribeRegionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeRegionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeRegionsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeRegionsError {
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeRegionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5863,24 +6267,23 @@ impl DescribeRegionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::UnsupportedOperation(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeRegionsError {
     fn from(error: ServiceError) -> Self {
-        match error.code() {
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
-            _ => {
-                match CommonErrorCode::from_code(error.code()) {
-                    Some(common) => Self::Common(common, error),
-                    None => Self::Unknown(error),
-                }
-            }
+        match CommonErrorCode::from_code(error.code()) {
+            Some(common) => Self::Common(common, error),
+            None => Self::Unknown(error),
         }
     }
 }
@@ -5897,29 +6300,30 @@ impl tencentcloud_runtime::ActionError for DescribeRegionsError {
 }
 /// An error the service returned for `DescribeResourcePoolPackInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPackInstancesError::Common`]; any other code is kept in [`DescribeResourcePoolPackInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourcePoolPackInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourcePoolPackInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcePoolPackInstancesError {
     /// `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
     InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourcePoolPackInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5935,15 +6339,15 @@ impl DescribeResourcePoolPackInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
-            | Self::MissingParameter(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
                 error
             }
@@ -5951,17 +6355,14 @@ impl DescribeResourcePoolPackInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourcePoolPackInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.ResourcePoolPackIdMalformed" => {
                 Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
@@ -5987,7 +6388,9 @@ impl tencentcloud_runtime::ActionError for DescribeResourcePoolPackInstancesErro
 }
 /// An error the service returned for `DescribeResourcePoolPackTypeConfigs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPackTypeConfigsError::Common`]; any other code is kept in [`DescribeResourcePoolPackTypeConfigsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourcePoolPackTypeConfigsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourcePoolPackTypeConfigsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcePoolPackTypeConfigsError {
@@ -5997,21 +6400,20 @@ pub enum DescribeResourcePoolPackTypeConfigsError {
     InvalidFilter(ServiceError),
     /// `InvalidFilterValue.LimitExceeded`.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourcePoolPackTypeConfigsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6027,16 +6429,16 @@ impl DescribeResourcePoolPackTypeConfigsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidFilter(error)
             | Self::InvalidFilterValueLimitExceeded(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
-            | Self::MissingParameter(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
                 error
             }
@@ -6044,6 +6446,7 @@ impl DescribeResourcePoolPackTypeConfigsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourcePoolPackTypeConfigsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6052,10 +6455,6 @@ impl From<ServiceError> for DescribeResourcePoolPackTypeConfigsError {
             "InvalidFilterValue.LimitExceeded" => {
                 Self::InvalidFilterValueLimitExceeded(error)
             }
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
@@ -6081,7 +6480,9 @@ impl tencentcloud_runtime::ActionError for DescribeResourcePoolPackTypeConfigsEr
 }
 /// An error the service returned for `DescribeResourcePoolPacks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcePoolPacksError::Common`]; any other code is kept in [`DescribeResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourcePoolPacksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourcePoolPacksError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcePoolPacksError {
@@ -6091,27 +6492,26 @@ pub enum DescribeResourcePoolPacksError {
     InvalidFilter(ServiceError),
     /// `InvalidFilterValue.LimitExceeded`.
     InvalidFilterValueLimitExceeded(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
     InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourcePoolPacksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6127,19 +6527,19 @@ impl DescribeResourcePoolPacksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidFilter(error)
             | Self::InvalidFilterValueLimitExceeded(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
             | Self::InvalidZoneMismatchRegion(error)
-            | Self::MissingParameter(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
                 error
             }
@@ -6147,6 +6547,7 @@ impl DescribeResourcePoolPacksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourcePoolPacksError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6155,8 +6556,6 @@ impl From<ServiceError> for DescribeResourcePoolPacksError {
             "InvalidFilterValue.LimitExceeded" => {
                 Self::InvalidFilterValueLimitExceeded(error)
             }
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
@@ -6164,8 +6563,6 @@ impl From<ServiceError> for DescribeResourcePoolPacksError {
                 Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
             }
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
@@ -6191,21 +6588,24 @@ impl tencentcloud_runtime::ActionError for DescribeResourcePoolPacksError {
 }
 /// An error the service returned for `DescribeTaskInfo`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTaskInfoError::Common`]; any other code is kept in [`DescribeTaskInfoError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTaskInfoError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTaskInfoError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InternalError`, `InvalidParameterValue`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTaskInfoError {
-    /// `InternalError`: The service hit an internal error.
-    InternalError(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTaskInfoError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6221,28 +6621,23 @@ impl DescribeTaskInfoError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::InternalError(error)
-            | Self::InvalidParameterValue(error)
-            | Self::UnauthorizedOperation(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTaskInfoError {
     fn from(error: ServiceError) -> Self {
-        match error.code() {
-            "InternalError" => Self::InternalError(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
-            _ => {
-                match CommonErrorCode::from_code(error.code()) {
-                    Some(common) => Self::Common(common, error),
-                    None => Self::Unknown(error),
-                }
-            }
+        match CommonErrorCode::from_code(error.code()) {
+            Some(common) => Self::Common(common, error),
+            None => Self::Unknown(error),
         }
     }
 }
@@ -6259,7 +6654,9 @@ impl tencentcloud_runtime::ActionError for DescribeTaskInfoError {
 }
 /// An error the service returned for `DescribeZoneInstanceConfigInfos`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeZoneInstanceConfigInfosError::Common`]; any other code is kept in [`DescribeZoneInstanceConfigInfosError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeZoneInstanceConfigInfosError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeZoneInstanceConfigInfosError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeZoneInstanceConfigInfosError {
@@ -6287,15 +6684,20 @@ pub enum DescribeZoneInstanceConfigInfosError {
     InvalidZoneMismatchRegion(ServiceError),
     /// `ResourceInsufficient.AvailabilityZoneSoldOut`.
     ResourceInsufficientAvailabilityZoneSoldOut(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// `UnsupportedOperation.UnsupportedPool`.
     UnsupportedOperationUnsupportedPool(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeZoneInstanceConfigInfosError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6310,6 +6712,10 @@ impl DescribeZoneInstanceConfigInfosError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -6326,12 +6732,12 @@ impl DescribeZoneInstanceConfigInfosError {
             | Self::InvalidRegionNotFound(error)
             | Self::InvalidZoneMismatchRegion(error)
             | Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
-            | Self::UnsupportedOperation(error)
             | Self::UnsupportedOperationUnsupportedPool(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeZoneInstanceConfigInfosError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6359,7 +6765,6 @@ impl From<ServiceError> for DescribeZoneInstanceConfigInfosError {
             "ResourceInsufficient.AvailabilityZoneSoldOut" => {
                 Self::ResourceInsufficientAvailabilityZoneSoldOut(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             "UnsupportedOperation.UnsupportedPool" => {
                 Self::UnsupportedOperationUnsupportedPool(error)
             }
@@ -6385,7 +6790,9 @@ impl tencentcloud_runtime::ActionError for DescribeZoneInstanceConfigInfosError 
 }
 /// An error the service returned for `DescribeZones`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeZonesError::Common`]; any other code is kept in [`DescribeZonesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeZonesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeZonesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeZonesError {
@@ -6395,13 +6802,18 @@ pub enum DescribeZonesError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeZonesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6417,17 +6829,21 @@ impl DescribeZonesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InvalidFilter(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::InvalidParameterValueZoneNotSupported(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeZonesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6438,7 +6854,6 @@ impl From<ServiceError> for DescribeZonesError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -6461,7 +6876,9 @@ impl tencentcloud_runtime::ActionError for DescribeZonesError {
 }
 /// An error the service returned for `DisassociateInstancesKeyPairs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateInstancesKeyPairsError::Common`]; any other code is kept in [`DisassociateInstancesKeyPairsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateInstancesKeyPairsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateInstancesKeyPairsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateInstancesKeyPairsError {
@@ -6479,14 +6896,10 @@ pub enum DisassociateInstancesKeyPairsError {
     InvalidKeyPairIdMalformed(ServiceError),
     /// `InvalidKeyPairId.NotFound`.
     InvalidKeyPairIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -6519,9 +6932,16 @@ pub enum DisassociateInstancesKeyPairsError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateInstancesKeyPairsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6537,6 +6957,10 @@ impl DisassociateInstancesKeyPairsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6547,10 +6971,8 @@ impl DisassociateInstancesKeyPairsError {
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidKeyPairIdMalformed(error)
             | Self::InvalidKeyPairIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnsupportedOperationInstanceOsWindows(error)
@@ -6570,6 +6992,7 @@ impl DisassociateInstancesKeyPairsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateInstancesKeyPairsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6582,14 +7005,12 @@ impl From<ServiceError> for DisassociateInstancesKeyPairsError {
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
             "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -6655,7 +7076,9 @@ impl tencentcloud_runtime::ActionError for DisassociateInstancesKeyPairsError {
 }
 /// An error the service returned for `DisassociateSecurityGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateSecurityGroupsError::Common`]; any other code is kept in [`DisassociateSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateSecurityGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateSecurityGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateSecurityGroupsError {
@@ -6679,13 +7102,18 @@ pub enum DisassociateSecurityGroupsError {
     OperationDeniedInstanceOperationInProgress(ServiceError),
     /// `SecGroupActionFailure`.
     SecGroupActionFailure(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateSecurityGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6701,6 +7129,10 @@ impl DisassociateSecurityGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6713,12 +7145,12 @@ impl DisassociateSecurityGroupsError {
             | Self::InvalidSgIdMalformed(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
-            | Self::SecGroupActionFailure(error)
-            | Self::UnsupportedOperation(error) => error,
+            | Self::SecGroupActionFailure(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateSecurityGroupsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6742,7 +7174,6 @@ impl From<ServiceError> for DisassociateSecurityGroupsError {
                 Self::OperationDeniedInstanceOperationInProgress(error)
             }
             "SecGroupActionFailure" => Self::SecGroupActionFailure(error),
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -6765,7 +7196,7 @@ impl tencentcloud_runtime::ActionError for DisassociateSecurityGroupsError {
 }
 /// An error the service returned for `EnterRescueMode`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`EnterRescueModeError::Common`]; any other code is kept in [`EnterRescueModeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`EnterRescueModeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](EnterRescueModeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnterRescueModeError {
@@ -6821,9 +7252,16 @@ pub enum EnterRescueModeError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl EnterRescueModeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6838,6 +7276,10 @@ impl EnterRescueModeError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -6871,6 +7313,7 @@ impl EnterRescueModeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for EnterRescueModeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -6961,7 +7404,7 @@ impl tencentcloud_runtime::ActionError for EnterRescueModeError {
 }
 /// An error the service returned for `ExitRescueMode`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ExitRescueModeError::Common`]; any other code is kept in [`ExitRescueModeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ExitRescueModeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ExitRescueModeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExitRescueModeError {
@@ -6995,9 +7438,16 @@ pub enum ExitRescueModeError {
     UnsupportedOperationInstanceStateStopping(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ExitRescueModeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7012,6 +7462,10 @@ impl ExitRescueModeError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -7034,6 +7488,7 @@ impl ExitRescueModeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ExitRescueModeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7093,7 +7548,7 @@ impl tencentcloud_runtime::ActionError for ExitRescueModeError {
 }
 /// An error the service returned for `ExportImages`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ExportImagesError::Common`]; any other code is kept in [`ExportImagesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ExportImagesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ExportImagesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportImagesError {
@@ -7145,9 +7600,16 @@ pub enum ExportImagesError {
     UnsupportedOperationWindowsImageExportUnsupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ExportImagesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7162,6 +7624,10 @@ impl ExportImagesError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -7193,6 +7659,7 @@ impl ExportImagesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ExportImagesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7283,7 +7750,7 @@ impl tencentcloud_runtime::ActionError for ExportImagesError {
 }
 /// An error the service returned for `ImportImage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportImageError::Common`]; any other code is kept in [`ImportImageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ImportImageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ImportImageError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportImageError {
@@ -7317,9 +7784,16 @@ pub enum ImportImageError {
     RegionAbilityLimitUnsupportedToImportImage(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ImportImageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7334,6 +7808,10 @@ impl ImportImageError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -7356,6 +7834,7 @@ impl ImportImageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ImportImageError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7419,7 +7898,9 @@ impl tencentcloud_runtime::ActionError for ImportImageError {
 }
 /// An error the service returned for `ImportInstancesActionTimer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportInstancesActionTimerError::Common`]; any other code is kept in [`ImportInstancesActionTimerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ImportInstancesActionTimerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ImportInstancesActionTimerError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportInstancesActionTimerError {
@@ -7427,8 +7908,6 @@ pub enum ImportInstancesActionTimerError {
     FailedOperationMutActionTimerExist(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidTimeFormat`.
@@ -7439,9 +7918,16 @@ pub enum ImportInstancesActionTimerError {
     UnsupportedOperationNotSupportImportInstancesActionTimer(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ImportInstancesActionTimerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7457,12 +7943,15 @@ impl ImportInstancesActionTimerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::FailedOperationMutActionTimerExist(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidTimeFormat(error)
             | Self::InvalidParameterValueLimitExceeded(error)
@@ -7473,6 +7962,7 @@ impl ImportInstancesActionTimerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ImportInstancesActionTimerError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7480,7 +7970,6 @@ impl From<ServiceError> for ImportInstancesActionTimerError {
                 Self::FailedOperationMutActionTimerExist(error)
             }
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -7515,7 +8004,9 @@ impl tencentcloud_runtime::ActionError for ImportInstancesActionTimerError {
 }
 /// An error the service returned for `ImportKeyPair`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ImportKeyPairError::Common`]; any other code is kept in [`ImportKeyPairError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ImportKeyPairError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ImportKeyPairError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportKeyPairError {
@@ -7531,8 +8022,6 @@ pub enum ImportKeyPairError {
     InvalidKeyPairNameIncludeIllegalChar(ServiceError),
     /// `InvalidKeyPairNameTooLong`.
     InvalidKeyPairNameTooLong(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidProjectId.NotFound`.
     InvalidProjectIdNotFound(ServiceError),
     /// `InvalidPublicKey.Duplicate`.
@@ -7541,13 +8030,18 @@ pub enum ImportKeyPairError {
     InvalidPublicKeyMalformed(ServiceError),
     /// `LimitExceeded.TagResourceQuota`.
     LimitExceededTagResourceQuota(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ImportKeyPairError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7563,6 +8057,10 @@ impl ImportKeyPairError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7572,16 +8070,15 @@ impl ImportKeyPairError {
             | Self::InvalidKeyPairNameEmpty(error)
             | Self::InvalidKeyPairNameIncludeIllegalChar(error)
             | Self::InvalidKeyPairNameTooLong(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidProjectIdNotFound(error)
             | Self::InvalidPublicKeyDuplicate(error)
             | Self::InvalidPublicKeyMalformed(error)
-            | Self::LimitExceededTagResourceQuota(error)
-            | Self::MissingParameter(error) => error,
+            | Self::LimitExceededTagResourceQuota(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ImportKeyPairError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7593,14 +8090,12 @@ impl From<ServiceError> for ImportKeyPairError {
                 Self::InvalidKeyPairNameIncludeIllegalChar(error)
             }
             "InvalidKeyPairNameTooLong" => Self::InvalidKeyPairNameTooLong(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
             "InvalidPublicKey.Duplicate" => Self::InvalidPublicKeyDuplicate(error),
             "InvalidPublicKey.Malformed" => Self::InvalidPublicKeyMalformed(error),
             "LimitExceeded.TagResourceQuota" => {
                 Self::LimitExceededTagResourceQuota(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -7623,7 +8118,9 @@ impl tencentcloud_runtime::ActionError for ImportKeyPairError {
 }
 /// An error the service returned for `InquirePricePurchaseResourcePoolPacks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePricePurchaseResourcePoolPacksError::Common`]; any other code is kept in [`InquirePricePurchaseResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePricePurchaseResourcePoolPacksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePricePurchaseResourcePoolPacksError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePricePurchaseResourcePoolPacksError {
@@ -7631,29 +8128,28 @@ pub enum InquirePricePurchaseResourcePoolPacksError {
     InternalServerError(ServiceError),
     /// `InvalidInstanceType.Malformed`.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameter.InstanceTypeNotSupport`.
     InvalidParameterInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.Range`.
     InvalidParameterValueRange(ServiceError),
     /// `InvalidPeriod`.
     InvalidPeriod(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePricePurchaseResourcePoolPacksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7669,19 +8165,19 @@ impl InquirePricePurchaseResourcePoolPacksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidInstanceTypeMalformed(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterInstanceTypeNotSupport(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueRange(error)
             | Self::InvalidPeriod(error)
             | Self::InvalidZoneMismatchRegion(error)
-            | Self::MissingParameter(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
                 error
             }
@@ -7689,21 +8185,18 @@ impl InquirePricePurchaseResourcePoolPacksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePricePurchaseResourcePoolPacksError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
             "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameter.InstanceTypeNotSupport" => {
                 Self::InvalidParameterInstanceTypeNotSupport(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
             "InvalidPeriod" => Self::InvalidPeriod(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }
@@ -7729,7 +8222,9 @@ impl tencentcloud_runtime::ActionError for InquirePricePurchaseResourcePoolPacks
 }
 /// An error the service returned for `InquiryPriceModifyInstancesChargeType`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceModifyInstancesChargeTypeError::Common`]; any other code is kept in [`InquiryPriceModifyInstancesChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceModifyInstancesChargeTypeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceModifyInstancesChargeTypeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceModifyInstancesChargeTypeError {
@@ -7749,10 +8244,6 @@ pub enum InquiryPriceModifyInstancesChargeTypeError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidImageId`.
@@ -7767,8 +8258,6 @@ pub enum InquiryPriceModifyInstancesChargeTypeError {
     InvalidPermission(ServiceError),
     /// `LimitExceeded.InstanceTypeBandwidth`.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
     /// `UnsupportedOperation.InstanceChargeType`.
@@ -7777,9 +8266,16 @@ pub enum InquiryPriceModifyInstancesChargeTypeError {
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceModifyInstancesChargeTypeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7795,6 +8291,10 @@ impl InquiryPriceModifyInstancesChargeTypeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7806,8 +8306,6 @@ impl InquiryPriceModifyInstancesChargeTypeError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidImageId(error)
             | Self::InvalidParameterValueInvalidInstanceTypeUnderwrite(error)
@@ -7815,7 +8313,6 @@ impl InquiryPriceModifyInstancesChargeTypeError {
             | Self::InvalidPeriod(error)
             | Self::InvalidPermission(error)
             | Self::LimitExceededInstanceTypeBandwidth(error)
-            | Self::MissingParameter(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::UnsupportedOperationInstanceChargeType(error)
             | Self::UnsupportedOperationInstanceMixedZoneType(error) => error,
@@ -7823,6 +8320,7 @@ impl InquiryPriceModifyInstancesChargeTypeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceModifyInstancesChargeTypeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7842,8 +8340,6 @@ impl From<ServiceError> for InquiryPriceModifyInstancesChargeTypeError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -7861,7 +8357,6 @@ impl From<ServiceError> for InquiryPriceModifyInstancesChargeTypeError {
             "LimitExceeded.InstanceTypeBandwidth" => {
                 Self::LimitExceededInstanceTypeBandwidth(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "ResourceInsufficient.CloudDiskUnavailable" => {
                 Self::ResourceInsufficientCloudDiskUnavailable(error)
             }
@@ -7893,7 +8388,7 @@ impl tencentcloud_runtime::ActionError for InquiryPriceModifyInstancesChargeType
 }
 /// An error the service returned for `InquiryPriceRenewHosts`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewHostsError::Common`]; any other code is kept in [`InquiryPriceRenewHostsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceRenewHostsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceRenewHostsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRenewHostsError {
@@ -7907,9 +8402,16 @@ pub enum InquiryPriceRenewHostsError {
     InvalidPeriod(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceRenewHostsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7925,6 +8427,10 @@ impl InquiryPriceRenewHostsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7936,6 +8442,7 @@ impl InquiryPriceRenewHostsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceRenewHostsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -7965,7 +8472,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRenewHostsError {
 }
 /// An error the service returned for `InquiryPriceRenewInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewInstancesError::Common`]; any other code is kept in [`InquiryPriceRenewInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceRenewInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceRenewInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `ResourceUnavailable`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRenewInstancesError {
@@ -7983,8 +8492,6 @@ pub enum InquiryPriceRenewInstancesError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InstanceNotSupportedMixPricingModel`.
@@ -7997,12 +8504,8 @@ pub enum InquiryPriceRenewInstancesError {
     InvalidParameterValueRange(ServiceError),
     /// `InvalidPeriod`.
     InvalidPeriod(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
-    /// `ResourceUnavailable`: The resource is unavailable.
-    ResourceUnavailable(ServiceError),
     /// `UnsupportedOperation.InstanceMixedZoneType`.
     UnsupportedOperationInstanceMixedZoneType(ServiceError),
     /// `UnsupportedOperation.InstanceStatePending`: The instance is still being created.
@@ -8013,9 +8516,16 @@ pub enum InquiryPriceRenewInstancesError {
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceRenewInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8031,6 +8541,10 @@ impl InquiryPriceRenewInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8041,16 +8555,13 @@ impl InquiryPriceRenewInstancesError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInstanceNotSupportedMixPricingModel(error)
             | Self::InvalidParameterValueInvalidAppIdFormat(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueRange(error)
             | Self::InvalidPeriod(error)
-            | Self::MissingParameter(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
-            | Self::ResourceUnavailable(error)
             | Self::UnsupportedOperationInstanceMixedZoneType(error)
             | Self::UnsupportedOperationInstanceStatePending(error)
             | Self::UnsupportedOperationInvalidDiskBackupQuota(error)
@@ -8061,6 +8572,7 @@ impl InquiryPriceRenewInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceRenewInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -8075,7 +8587,6 @@ impl From<ServiceError> for InquiryPriceRenewInstancesError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -8090,11 +8601,9 @@ impl From<ServiceError> for InquiryPriceRenewInstancesError {
             }
             "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
             "InvalidPeriod" => Self::InvalidPeriod(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "ResourceInsufficient.CloudDiskUnavailable" => {
                 Self::ResourceInsufficientCloudDiskUnavailable(error)
             }
-            "ResourceUnavailable" => Self::ResourceUnavailable(error),
             "UnsupportedOperation.InstanceMixedZoneType" => {
                 Self::UnsupportedOperationInstanceMixedZoneType(error)
             }
@@ -8131,7 +8640,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRenewInstancesError {
 }
 /// An error the service returned for `InquiryPriceResetInstance`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstanceError::Common`]; any other code is kept in [`InquiryPriceResetInstanceError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceResetInstanceError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceResetInstanceError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResetInstanceError {
@@ -8151,8 +8662,6 @@ pub enum InquiryPriceResetInstanceError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InstanceTypeNotFound`.
@@ -8165,8 +8674,6 @@ pub enum InquiryPriceResetInstanceError {
     InvalidParameterValueInvalidImageOsName(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.MonitorService`.
     MissingParameterMonitorService(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
@@ -8183,9 +8690,16 @@ pub enum InquiryPriceResetInstanceError {
     UnsupportedOperationRawLocalDiskInsReinstalltoQcow2(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceResetInstanceError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8201,6 +8715,10 @@ impl InquiryPriceResetInstanceError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8212,14 +8730,12 @@ impl InquiryPriceResetInstanceError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInstanceTypeNotFound(error)
             | Self::InvalidParameterValueInvalidImageId(error)
             | Self::InvalidParameterValueInvalidImageIdForRetsetInstance(error)
             | Self::InvalidParameterValueInvalidImageOsName(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterMonitorService(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::ResourcesSoldOutSpecifiedInstanceType(error)
@@ -8231,6 +8747,7 @@ impl InquiryPriceResetInstanceError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceResetInstanceError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -8246,7 +8763,6 @@ impl From<ServiceError> for InquiryPriceResetInstanceError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -8265,7 +8781,6 @@ impl From<ServiceError> for InquiryPriceResetInstanceError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.MonitorService" => {
                 Self::MissingParameterMonitorService(error)
             }
@@ -8309,7 +8824,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResetInstanceError {
 }
 /// An error the service returned for `InquiryPriceResetInstancesInternetMaxBandwidth`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstancesInternetMaxBandwidthError::Common`]; any other code is kept in [`InquiryPriceResetInstancesInternetMaxBandwidthError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceResetInstancesInternetMaxBandwidthError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceResetInstancesInternetMaxBandwidthError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResetInstancesInternetMaxBandwidthError {
@@ -8331,12 +8848,8 @@ pub enum InquiryPriceResetInstancesInternetMaxBandwidthError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidAppIdFormat`.
@@ -8347,15 +8860,20 @@ pub enum InquiryPriceResetInstancesInternetMaxBandwidthError {
     InvalidParameterValueRange(ServiceError),
     /// `InvalidPermission`.
     InvalidPermission(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceResetInstancesInternetMaxBandwidthError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8371,6 +8889,10 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8383,20 +8905,18 @@ impl InquiryPriceResetInstancesInternetMaxBandwidthError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidAppIdFormat(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueRange(error)
             | Self::InvalidPermission(error)
-            | Self::MissingParameter(error)
             | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceResetInstancesInternetMaxBandwidthError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -8415,9 +8935,7 @@ impl From<ServiceError> for InquiryPriceResetInstancesInternetMaxBandwidthError 
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -8429,7 +8947,6 @@ impl From<ServiceError> for InquiryPriceResetInstancesInternetMaxBandwidthError 
             }
             "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
             "InvalidPermission" => Self::InvalidPermission(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
                 Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
             }
@@ -8456,7 +8973,9 @@ for InquiryPriceResetInstancesInternetMaxBandwidthError {
 }
 /// An error the service returned for `InquiryPriceResetInstancesType`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResetInstancesTypeError::Common`]; any other code is kept in [`InquiryPriceResetInstancesTypeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceResetInstancesTypeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceResetInstancesTypeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResetInstancesTypeError {
@@ -8480,8 +8999,6 @@ pub enum InquiryPriceResetInstancesTypeError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidInstanceType.Malformed`.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
     InvalidParameterHostIdCustomizedInstanceTypeNotSupport(ServiceError),
     /// `InvalidParameter.HostIdInstanceTypeNotSupport`.
@@ -8490,8 +9007,6 @@ pub enum InquiryPriceResetInstancesTypeError {
     InvalidParameterHostIdStandardInstanceTypeNotSupport(ServiceError),
     /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
     InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.BasicNetworkInstanceFamily`.
     InvalidParameterValueBasicNetworkInstanceFamily(ServiceError),
     /// `InvalidParameterValue.GPUInstanceFamily`.
@@ -8518,8 +9033,6 @@ pub enum InquiryPriceResetInstancesTypeError {
     LimitExceededEniNumLimit(ServiceError),
     /// `LimitExceeded.InstanceTypeBandwidth`.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
     ResourceInsufficientCloudDiskUnavailable(ServiceError),
     /// `ResourceInsufficient.SpecifiedInstanceType`.
@@ -8550,9 +9063,16 @@ pub enum InquiryPriceResetInstancesTypeError {
     UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceResetInstancesTypeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8568,6 +9088,10 @@ impl InquiryPriceResetInstancesTypeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8581,12 +9105,10 @@ impl InquiryPriceResetInstancesTypeError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidInstanceTypeMalformed(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
             | Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
             | Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
             | Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
             | Self::InvalidParameterValueGpuInstanceFamily(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
@@ -8600,7 +9122,6 @@ impl InquiryPriceResetInstancesTypeError {
             | Self::LimitExceededEipNumLimit(error)
             | Self::LimitExceededEniNumLimit(error)
             | Self::LimitExceededInstanceTypeBandwidth(error)
-            | Self::MissingParameter(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::ResourceInsufficientSpecifiedInstanceType(error)
             | Self::ResourceUnavailableInstanceType(error)
@@ -8621,6 +9142,7 @@ impl InquiryPriceResetInstancesTypeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceResetInstancesTypeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -8640,7 +9162,6 @@ impl From<ServiceError> for InquiryPriceResetInstancesTypeError {
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameter.HostIdCustomizedInstanceTypeNotSupport" => {
                 Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
             }
@@ -8653,7 +9174,6 @@ impl From<ServiceError> for InquiryPriceResetInstancesTypeError {
             "InvalidParameter.InstanceTypeSupportedHostNotFound" => {
                 Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.BasicNetworkInstanceFamily" => {
                 Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
             }
@@ -8681,7 +9201,6 @@ impl From<ServiceError> for InquiryPriceResetInstancesTypeError {
             "LimitExceeded.InstanceTypeBandwidth" => {
                 Self::LimitExceededInstanceTypeBandwidth(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "ResourceInsufficient.CloudDiskUnavailable" => {
                 Self::ResourceInsufficientCloudDiskUnavailable(error)
             }
@@ -8748,7 +9267,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResetInstancesTypeError {
 }
 /// An error the service returned for `InquiryPriceResizeInstanceDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResizeInstanceDisksError::Common`]; any other code is kept in [`InquiryPriceResizeInstanceDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceResizeInstanceDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceResizeInstanceDisksError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResizeInstanceDisksError {
@@ -8766,16 +9287,12 @@ pub enum InquiryPriceResizeInstanceDisksError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.SnapshotIdMalformed`.
     InvalidParameterValueSnapshotIdMalformed(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.AtLeastOne`.
     MissingParameterAtLeastOne(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
@@ -8790,9 +9307,16 @@ pub enum InquiryPriceResizeInstanceDisksError {
     UnsupportedOperationLocalDiskMigratingToCloudDisk(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceResizeInstanceDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8808,6 +9332,10 @@ impl InquiryPriceResizeInstanceDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8818,11 +9346,9 @@ impl InquiryPriceResizeInstanceDisksError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueSnapshotIdMalformed(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterAtLeastOne(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::UnsupportedOperationInstanceStateCorrupted(error)
@@ -8833,6 +9359,7 @@ impl InquiryPriceResizeInstanceDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceResizeInstanceDisksError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -8847,7 +9374,6 @@ impl From<ServiceError> for InquiryPriceResizeInstanceDisksError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -8857,7 +9383,6 @@ impl From<ServiceError> for InquiryPriceResizeInstanceDisksError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.AtLeastOne" => Self::MissingParameterAtLeastOne(error),
             "ResourceInsufficient.CloudDiskUnavailable" => {
                 Self::ResourceInsufficientCloudDiskUnavailable(error)
@@ -8896,7 +9421,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResizeInstanceDisksError 
 }
 /// An error the service returned for `InquiryPriceRunInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRunInstancesError::Common`]; any other code is kept in [`InquiryPriceRunInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceRunInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceRunInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRunInstancesError {
@@ -8958,8 +9485,6 @@ pub enum InquiryPriceRunInstancesError {
     InvalidParameterSpecialParameterForSpecialAccount(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
     InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
     /// `InvalidParameterValue.BandwidthPackageIdNotFound`.
@@ -9028,8 +9553,6 @@ pub enum InquiryPriceRunInstancesError {
     LimitExceededDisasterRecoverGroup(ServiceError),
     /// `LimitExceeded.InstanceEniNumLimit`.
     LimitExceededInstanceEniNumLimit(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.MonitorService`.
     MissingParameterMonitorService(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
@@ -9072,9 +9595,16 @@ pub enum InquiryPriceRunInstancesError {
     UnsupportedOperationUnsupportedInternationalUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceRunInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9089,6 +9619,10 @@ impl InquiryPriceRunInstancesError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -9122,7 +9656,6 @@ impl InquiryPriceRunInstancesError {
             | Self::InvalidParameterSnapshotNotFound(error)
             | Self::InvalidParameterSpecialParameterForSpecialAccount(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
             | Self::InvalidParameterValueBandwidthPackageIdNotFound(error)
             | Self::InvalidParameterValueBandwidthPackageIspNotMatch(error)
@@ -9157,7 +9690,6 @@ impl InquiryPriceRunInstancesError {
             | Self::InvalidZoneMismatchRegion(error)
             | Self::LimitExceededDisasterRecoverGroup(error)
             | Self::LimitExceededInstanceEniNumLimit(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterMonitorService(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::ResourceInsufficientDisasterRecoverGroupCvmQuota(error)
@@ -9184,6 +9716,7 @@ impl InquiryPriceRunInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceRunInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -9254,7 +9787,6 @@ impl From<ServiceError> for InquiryPriceRunInstancesError {
                 Self::InvalidParameterSpecialParameterForSpecialAccount(error)
             }
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.BandwidthPackageIdMalformed" => {
                 Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
             }
@@ -9345,7 +9877,6 @@ impl From<ServiceError> for InquiryPriceRunInstancesError {
             "LimitExceeded.InstanceEniNumLimit" => {
                 Self::LimitExceededInstanceEniNumLimit(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.MonitorService" => {
                 Self::MissingParameterMonitorService(error)
             }
@@ -9426,7 +9957,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRunInstancesError {
 }
 /// An error the service returned for `InquiryPriceTerminateInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceTerminateInstancesError::Common`]; any other code is kept in [`InquiryPriceTerminateInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceTerminateInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceTerminateInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceTerminateInstancesError {
@@ -9446,14 +9979,10 @@ pub enum InquiryPriceTerminateInstancesError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidInstanceNotSupportedPrepaidInstance`.
     InvalidInstanceNotSupportedPrepaidInstance(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `UnsupportedOperation.InstanceMixedPricingModel`.
     UnsupportedOperationInstanceMixedPricingModel(ServiceError),
     /// `UnsupportedOperation.InstanceMixedZoneType`.
@@ -9464,9 +9993,16 @@ pub enum InquiryPriceTerminateInstancesError {
     UnsupportedOperationRegion(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceTerminateInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9482,6 +10018,10 @@ impl InquiryPriceTerminateInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -9493,10 +10033,8 @@ impl InquiryPriceTerminateInstancesError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidInstanceNotSupportedPrepaidInstance(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::MissingParameter(error)
             | Self::UnsupportedOperationInstanceMixedPricingModel(error)
             | Self::UnsupportedOperationInstanceMixedZoneType(error)
             | Self::UnsupportedOperationInstanceStateBanning(error)
@@ -9505,6 +10043,7 @@ impl InquiryPriceTerminateInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceTerminateInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -9522,14 +10061,12 @@ impl From<ServiceError> for InquiryPriceTerminateInstancesError {
             "InvalidInstanceNotSupportedPrepaidInstance" => {
                 Self::InvalidInstanceNotSupportedPrepaidInstance(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "UnsupportedOperation.InstanceMixedPricingModel" => {
                 Self::UnsupportedOperationInstanceMixedPricingModel(error)
             }
@@ -9562,7 +10099,9 @@ impl tencentcloud_runtime::ActionError for InquiryPriceTerminateInstancesError {
 }
 /// An error the service returned for `ModifyChcAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyChcAttributeError::Common`]; any other code is kept in [`ModifyChcAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyChcAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyChcAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyChcAttributeError {
@@ -9570,8 +10109,6 @@ pub enum ModifyChcAttributeError {
     AccountQualificationRestrictions(ServiceError),
     /// `InvalidHost.NotSupported`.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterValue.ChcHostsNotFound`.
     InvalidParameterValueChcHostsNotFound(ServiceError),
     /// `InvalidParameterValue.ChcNetworkEmpty`.
@@ -9588,9 +10125,16 @@ pub enum ModifyChcAttributeError {
     InvalidSecurityGroupIdNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyChcAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9606,12 +10150,15 @@ impl ModifyChcAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::AccountQualificationRestrictions(error)
             | Self::InvalidHostNotSupported(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterValueChcHostsNotFound(error)
             | Self::InvalidParameterValueChcNetworkEmpty(error)
             | Self::InvalidParameterValueIncorrectFormat(error)
@@ -9623,6 +10170,7 @@ impl ModifyChcAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyChcAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -9630,7 +10178,6 @@ impl From<ServiceError> for ModifyChcAttributeError {
                 Self::AccountQualificationRestrictions(error)
             }
             "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue.ChcHostsNotFound" => {
                 Self::InvalidParameterValueChcHostsNotFound(error)
             }
@@ -9672,7 +10219,7 @@ impl tencentcloud_runtime::ActionError for ModifyChcAttributeError {
 }
 /// An error the service returned for `ModifyChcNetworkMode`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyChcNetworkModeError::Common`]; any other code is kept in [`ModifyChcNetworkModeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyChcNetworkModeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyChcNetworkModeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyChcNetworkModeError {
@@ -9686,9 +10233,16 @@ pub enum ModifyChcNetworkModeError {
     OperationDeniedChcHostStateNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyChcNetworkModeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9704,6 +10258,10 @@ impl ModifyChcNetworkModeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -9715,6 +10273,7 @@ impl ModifyChcNetworkModeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyChcNetworkModeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -9750,7 +10309,7 @@ impl tencentcloud_runtime::ActionError for ModifyChcNetworkModeError {
 }
 /// An error the service returned for `ModifyDisasterRecoverGroupAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDisasterRecoverGroupAttributeError::Common`]; any other code is kept in [`ModifyDisasterRecoverGroupAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDisasterRecoverGroupAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDisasterRecoverGroupAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDisasterRecoverGroupAttributeError {
@@ -9762,9 +10321,16 @@ pub enum ModifyDisasterRecoverGroupAttributeError {
     ResourceNotFoundInvalidPlacementSet(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDisasterRecoverGroupAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9780,6 +10346,10 @@ impl ModifyDisasterRecoverGroupAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -9790,6 +10360,7 @@ impl ModifyDisasterRecoverGroupAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDisasterRecoverGroupAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -9822,7 +10393,7 @@ impl tencentcloud_runtime::ActionError for ModifyDisasterRecoverGroupAttributeEr
 }
 /// An error the service returned for `ModifyHostsAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyHostsAttributeError::Common`]; any other code is kept in [`ModifyHostsAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyHostsAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyHostsAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyHostsAttributeError {
@@ -9836,9 +10407,16 @@ pub enum ModifyHostsAttributeError {
     InvalidInstanceNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyHostsAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9854,6 +10432,10 @@ impl ModifyHostsAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -9865,6 +10447,7 @@ impl ModifyHostsAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyHostsAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -9894,19 +10477,26 @@ impl tencentcloud_runtime::ActionError for ModifyHostsAttributeError {
 }
 /// An error the service returned for `ModifyHpcClusterAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyHpcClusterAttributeError::Common`]; any other code is kept in [`ModifyHpcClusterAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyHpcClusterAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyHpcClusterAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyHpcClusterAttributeError {
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `ResourceNotFound.HpcCluster`.
     ResourceNotFoundHpcCluster(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyHpcClusterAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9922,19 +10512,22 @@ impl ModifyHpcClusterAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::InvalidParameterValue(error)
-            | Self::ResourceNotFoundHpcCluster(error) => error,
+            Self::ResourceNotFoundHpcCluster(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyHpcClusterAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "ResourceNotFound.HpcCluster" => Self::ResourceNotFoundHpcCluster(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
@@ -9958,7 +10551,7 @@ impl tencentcloud_runtime::ActionError for ModifyHpcClusterAttributeError {
 }
 /// An error the service returned for `ModifyImageAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyImageAttributeError::Common`]; any other code is kept in [`ModifyImageAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyImageAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyImageAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyImageAttributeError {
@@ -9982,9 +10575,16 @@ pub enum ModifyImageAttributeError {
     UnsupportedOperationSharedImageModifyUnsupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyImageAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -9999,6 +10599,10 @@ impl ModifyImageAttributeError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -10016,6 +10620,7 @@ impl ModifyImageAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyImageAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -10060,7 +10665,7 @@ impl tencentcloud_runtime::ActionError for ModifyImageAttributeError {
 }
 /// An error the service returned for `ModifyImageSharePermission`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyImageSharePermissionError::Common`]; any other code is kept in [`ModifyImageSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyImageSharePermissionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyImageSharePermissionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyImageSharePermissionError {
@@ -10106,9 +10711,16 @@ pub enum ModifyImageSharePermissionError {
     UnsupportedOperationLocationImageNotSupported(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyImageSharePermissionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -10123,6 +10735,10 @@ impl ModifyImageSharePermissionError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -10151,6 +10767,7 @@ impl ModifyImageSharePermissionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyImageSharePermissionError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -10226,7 +10843,9 @@ impl tencentcloud_runtime::ActionError for ModifyImageSharePermissionError {
 }
 /// An error the service returned for `ModifyInstanceDiskType`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstanceDiskTypeError::Common`]; any other code is kept in [`ModifyInstanceDiskTypeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstanceDiskTypeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstanceDiskTypeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstanceDiskTypeError {
@@ -10242,22 +10861,16 @@ pub enum ModifyInstanceDiskTypeError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameter.InvalidCloudDiskSoldOut`.
     InvalidParameterInvalidCloudDiskSoldOut(ServiceError),
     /// `InvalidParameter.InvalidInstanceNotSupported`.
     InvalidParameterInvalidInstanceNotSupported(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LocalDiskSizeRange`.
     InvalidParameterValueLocalDiskSizeRange(ServiceError),
     /// `InvalidPermission`.
     InvalidPermission(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -10278,9 +10891,16 @@ pub enum ModifyInstanceDiskTypeError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstanceDiskTypeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -10296,6 +10916,10 @@ impl ModifyInstanceDiskTypeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -10305,14 +10929,11 @@ impl ModifyInstanceDiskTypeError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterInvalidCloudDiskSoldOut(error)
             | Self::InvalidParameterInvalidInstanceNotSupported(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLocalDiskSizeRange(error)
             | Self::InvalidPermission(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::ResourceInsufficientCloudDiskSoldOut(error)
@@ -10326,6 +10947,7 @@ impl ModifyInstanceDiskTypeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstanceDiskTypeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -10339,14 +10961,12 @@ impl From<ServiceError> for ModifyInstanceDiskTypeError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameter.InvalidCloudDiskSoldOut" => {
                 Self::InvalidParameterInvalidCloudDiskSoldOut(error)
             }
             "InvalidParameter.InvalidInstanceNotSupported" => {
                 Self::InvalidParameterInvalidInstanceNotSupported(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -10354,7 +10974,6 @@ impl From<ServiceError> for ModifyInstanceDiskTypeError {
                 Self::InvalidParameterValueLocalDiskSizeRange(error)
             }
             "InvalidPermission" => Self::InvalidPermission(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -10402,7 +11021,9 @@ impl tencentcloud_runtime::ActionError for ModifyInstanceDiskTypeError {
 }
 /// An error the service returned for `ModifyInstancesAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesAttributeError::Common`]; any other code is kept in [`ModifyInstancesAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstancesAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstancesAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesAttributeError {
@@ -10424,8 +11045,6 @@ pub enum ModifyInstancesAttributeError {
     InvalidInstanceNameTooLong(ServiceError),
     /// `InvalidParameter.HostNameIllegal`.
     InvalidParameterHostNameIllegal(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.CamRoleNameMalformed`.
     InvalidParameterValueCamRoleNameMalformed(ServiceError),
     /// `InvalidParameterValue.IllegalHostName`.
@@ -10444,8 +11063,6 @@ pub enum ModifyInstancesAttributeError {
     LimitExceededCvmsVifsPerSecGroupLimitExceeded(ServiceError),
     /// `LimitExceeded.SingleUSGQuota`.
     LimitExceededSingleUsgQuota(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -10496,9 +11113,16 @@ pub enum ModifyInstancesAttributeError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstancesAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -10514,6 +11138,10 @@ impl ModifyInstancesAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -10526,7 +11154,6 @@ impl ModifyInstancesAttributeError {
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidInstanceNameTooLong(error)
             | Self::InvalidParameterHostNameIllegal(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueCamRoleNameMalformed(error)
             | Self::InvalidParameterValueIllegalHostName(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
@@ -10536,7 +11163,6 @@ impl ModifyInstancesAttributeError {
             | Self::LimitExceededAssociateUsgLimitExceeded(error)
             | Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
             | Self::LimitExceededSingleUsgQuota(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnauthorizedOperationMfaNotFound(error)
@@ -10569,6 +11195,7 @@ impl ModifyInstancesAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstancesAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -10589,7 +11216,6 @@ impl From<ServiceError> for ModifyInstancesAttributeError {
             "InvalidParameter.HostNameIllegal" => {
                 Self::InvalidParameterHostNameIllegal(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.CamRoleNameMalformed" => {
                 Self::InvalidParameterValueCamRoleNameMalformed(error)
             }
@@ -10615,7 +11241,6 @@ impl From<ServiceError> for ModifyInstancesAttributeError {
                 Self::LimitExceededCvmsVifsPerSecGroupLimitExceeded(error)
             }
             "LimitExceeded.SingleUSGQuota" => Self::LimitExceededSingleUsgQuota(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -10712,7 +11337,9 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesAttributeError {
 }
 /// An error the service returned for `ModifyInstancesChargeType`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesChargeTypeError::Common`]; any other code is kept in [`ModifyInstancesChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstancesChargeTypeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstancesChargeTypeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesChargeTypeError {
@@ -10736,10 +11363,6 @@ pub enum ModifyInstancesChargeTypeError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidInstanceTypeUnderwrite`.
@@ -10754,8 +11377,6 @@ pub enum ModifyInstancesChargeTypeError {
     LimitExceededInstanceQuota(ServiceError),
     /// `LimitExceeded.InstanceTypeBandwidth`.
     LimitExceededInstanceTypeBandwidth(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
     /// `ResourceInsufficient.CloudDiskUnavailable`.
@@ -10788,9 +11409,16 @@ pub enum ModifyInstancesChargeTypeError {
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstancesChargeTypeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -10806,6 +11434,10 @@ impl ModifyInstancesChargeTypeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -10819,8 +11451,6 @@ impl ModifyInstancesChargeTypeError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidInstanceTypeUnderwrite(error)
             | Self::InvalidParameterValueLimitExceeded(error)
@@ -10828,7 +11458,6 @@ impl ModifyInstancesChargeTypeError {
             | Self::InvalidPermission(error)
             | Self::LimitExceededInstanceQuota(error)
             | Self::LimitExceededInstanceTypeBandwidth(error)
-            | Self::MissingParameter(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
             | Self::UnsupportedOperationCommercialImageChangeChargeType(error)
@@ -10852,6 +11481,7 @@ impl ModifyInstancesChargeTypeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstancesChargeTypeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -10875,8 +11505,6 @@ impl From<ServiceError> for ModifyInstancesChargeTypeError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -10892,7 +11520,6 @@ impl From<ServiceError> for ModifyInstancesChargeTypeError {
             "LimitExceeded.InstanceTypeBandwidth" => {
                 Self::LimitExceededInstanceTypeBandwidth(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
             }
@@ -10964,7 +11591,7 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesChargeTypeError {
 }
 /// An error the service returned for `ModifyInstancesDisasterRecoverGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesDisasterRecoverGroupError::Common`]; any other code is kept in [`ModifyInstancesDisasterRecoverGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstancesDisasterRecoverGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstancesDisasterRecoverGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesDisasterRecoverGroupError {
@@ -11018,9 +11645,16 @@ pub enum ModifyInstancesDisasterRecoverGroupError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstancesDisasterRecoverGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -11035,6 +11669,10 @@ impl ModifyInstancesDisasterRecoverGroupError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -11067,6 +11705,7 @@ impl ModifyInstancesDisasterRecoverGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstancesDisasterRecoverGroupError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -11156,7 +11795,9 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesDisasterRecoverGroupEr
 }
 /// An error the service returned for `ModifyInstancesProject`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesProjectError::Common`]; any other code is kept in [`ModifyInstancesProjectError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstancesProjectError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstancesProjectError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesProjectError {
@@ -11168,16 +11809,12 @@ pub enum ModifyInstancesProjectError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidProjectId.NotFound`.
     InvalidProjectIdNotFound(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -11186,9 +11823,16 @@ pub enum ModifyInstancesProjectError {
     UnsupportedOperationInstanceStateIsolating(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstancesProjectError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -11204,6 +11848,10 @@ impl ModifyInstancesProjectError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -11211,11 +11859,9 @@ impl ModifyInstancesProjectError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidProjectIdNotFound(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnsupportedOperationInstanceStateIsolating(error) => error,
@@ -11223,6 +11869,7 @@ impl ModifyInstancesProjectError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstancesProjectError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -11230,7 +11877,6 @@ impl From<ServiceError> for ModifyInstancesProjectError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -11238,7 +11884,6 @@ impl From<ServiceError> for ModifyInstancesProjectError {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
             "InvalidProjectId.NotFound" => Self::InvalidProjectIdNotFound(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -11268,7 +11913,9 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesProjectError {
 }
 /// An error the service returned for `ModifyInstancesRenewFlag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesRenewFlagError::Common`]; any other code is kept in [`ModifyInstancesRenewFlagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstancesRenewFlagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstancesRenewFlagError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesRenewFlagError {
@@ -11282,8 +11929,6 @@ pub enum ModifyInstancesRenewFlagError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
@@ -11330,9 +11975,16 @@ pub enum ModifyInstancesRenewFlagError {
     UnsupportedOperationUnderwritingInstanceTypeOnlySupportAutoRenew(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstancesRenewFlagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -11348,6 +12000,10 @@ impl ModifyInstancesRenewFlagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -11356,7 +12012,6 @@ impl ModifyInstancesRenewFlagError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::MutexOperationTaskRunning(error)
@@ -11385,6 +12040,7 @@ impl ModifyInstancesRenewFlagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstancesRenewFlagError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -11395,7 +12051,6 @@ impl From<ServiceError> for ModifyInstancesRenewFlagError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -11484,7 +12139,9 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesRenewFlagError {
 }
 /// An error the service returned for `ModifyInstancesVpcAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyInstancesVpcAttributeError::Common`]; any other code is kept in [`ModifyInstancesVpcAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyInstancesVpcAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyInstancesVpcAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyInstancesVpcAttributeError {
@@ -11496,8 +12153,6 @@ pub enum ModifyInstancesVpcAttributeError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidInstanceState`.
     InvalidInstanceState(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.IPAddressMalformed`.
     InvalidParameterValueIpAddressMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidAppIdFormat`.
@@ -11574,9 +12229,16 @@ pub enum ModifyInstancesVpcAttributeError {
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyInstancesVpcAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -11592,6 +12254,10 @@ impl ModifyInstancesVpcAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -11599,7 +12265,6 @@ impl ModifyInstancesVpcAttributeError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidInstanceState(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueIpAddressMalformed(error)
             | Self::InvalidParameterValueInvalidAppIdFormat(error)
             | Self::InvalidParameterValueInvalidIpFormat(error)
@@ -11641,6 +12306,7 @@ impl ModifyInstancesVpcAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyInstancesVpcAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -11648,7 +12314,6 @@ impl From<ServiceError> for ModifyInstancesVpcAttributeError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidInstanceState" => Self::InvalidInstanceState(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.IPAddressMalformed" => {
                 Self::InvalidParameterValueIpAddressMalformed(error)
             }
@@ -11776,7 +12441,9 @@ impl tencentcloud_runtime::ActionError for ModifyInstancesVpcAttributeError {
 }
 /// An error the service returned for `ModifyKeyPairAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyKeyPairAttributeError::Common`]; any other code is kept in [`ModifyKeyPairAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyKeyPairAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyKeyPairAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyKeyPairAttributeError {
@@ -11788,17 +12455,18 @@ pub enum ModifyKeyPairAttributeError {
     InvalidKeyPairIdNotFound(ServiceError),
     /// `InvalidKeyPairName.Duplicate`.
     InvalidKeyPairNameDuplicate(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyKeyPairAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -11814,20 +12482,22 @@ impl ModifyKeyPairAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidKeyPairIdMalformed(error)
             | Self::InvalidKeyPairIdNotFound(error)
-            | Self::InvalidKeyPairNameDuplicate(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
-            | Self::MissingParameter(error) => error,
+            | Self::InvalidKeyPairNameDuplicate(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyKeyPairAttributeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -11835,9 +12505,6 @@ impl From<ServiceError> for ModifyKeyPairAttributeError {
             "InvalidKeyPairId.Malformed" => Self::InvalidKeyPairIdMalformed(error),
             "InvalidKeyPairId.NotFound" => Self::InvalidKeyPairIdNotFound(error),
             "InvalidKeyPairName.Duplicate" => Self::InvalidKeyPairNameDuplicate(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
-            "MissingParameter" => Self::MissingParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -11860,14 +12527,14 @@ impl tencentcloud_runtime::ActionError for ModifyKeyPairAttributeError {
 }
 /// An error the service returned for `ModifyLaunchTemplateDefaultVersion`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLaunchTemplateDefaultVersionError::Common`]; any other code is kept in [`ModifyLaunchTemplateDefaultVersionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyLaunchTemplateDefaultVersionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyLaunchTemplateDefaultVersionError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `UnknownParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyLaunchTemplateDefaultVersionError {
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdMalformed`.
     InvalidParameterValueLaunchTemplateIdMalformed(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateIdNotExisted`.
@@ -11880,15 +12547,18 @@ pub enum ModifyLaunchTemplateDefaultVersionError {
     InvalidParameterValueLaunchTemplateNotFound(ServiceError),
     /// `InvalidParameterValue.LaunchTemplateVersion`.
     InvalidParameterValueLaunchTemplateVersion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
-    /// `UnknownParameter`: The request has a parameter the action does not define.
-    UnknownParameter(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyLaunchTemplateDefaultVersionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -11904,28 +12574,29 @@ impl ModifyLaunchTemplateDefaultVersionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             | Self::InvalidParameterValueLaunchTemplateIdNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateIdVerNotExisted(error)
             | Self::InvalidParameterValueLaunchTemplateIdVerSetAlready(error)
             | Self::InvalidParameterValueLaunchTemplateNotFound(error)
-            | Self::InvalidParameterValueLaunchTemplateVersion(error)
-            | Self::MissingParameter(error)
-            | Self::UnknownParameter(error) => error,
+            | Self::InvalidParameterValueLaunchTemplateVersion(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyLaunchTemplateDefaultVersionError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.LaunchTemplateIdMalformed" => {
                 Self::InvalidParameterValueLaunchTemplateIdMalformed(error)
             }
@@ -11944,8 +12615,6 @@ impl From<ServiceError> for ModifyLaunchTemplateDefaultVersionError {
             "InvalidParameterValue.LaunchTemplateVersion" => {
                 Self::InvalidParameterValueLaunchTemplateVersion(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
-            "UnknownParameter" => Self::UnknownParameter(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -11968,7 +12637,7 @@ impl tencentcloud_runtime::ActionError for ModifyLaunchTemplateDefaultVersionErr
 }
 /// An error the service returned for `ProgramFpgaImage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ProgramFpgaImageError::Common`]; any other code is kept in [`ProgramFpgaImageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ProgramFpgaImageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ProgramFpgaImageError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgramFpgaImageError {
@@ -11988,9 +12657,16 @@ pub enum ProgramFpgaImageError {
     UnsupportedOperationNotFpgaInstance(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ProgramFpgaImageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12006,6 +12682,10 @@ impl ProgramFpgaImageError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -12020,6 +12700,7 @@ impl ProgramFpgaImageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ProgramFpgaImageError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -12062,7 +12743,9 @@ impl tencentcloud_runtime::ActionError for ProgramFpgaImageError {
 }
 /// An error the service returned for `PurchaseResourcePoolPacks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`PurchaseResourcePoolPacksError::Common`]; any other code is kept in [`PurchaseResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`PurchaseResourcePoolPacksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](PurchaseResourcePoolPacksError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum PurchaseResourcePoolPacksError {
@@ -12070,12 +12753,8 @@ pub enum PurchaseResourcePoolPacksError {
     InternalServerError(ServiceError),
     /// `InvalidInstanceType.Malformed`.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameter.InstanceTypeNotSupport`.
     InvalidParameterInstanceTypeNotSupport(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.DedicatedResourcePackName`.
     InvalidParameterValueDedicatedResourcePackName(ServiceError),
     /// `InvalidParameterValue.Range`.
@@ -12086,25 +12765,28 @@ pub enum PurchaseResourcePoolPacksError {
     InvalidPeriod(ServiceError),
     /// `InvalidZone.MismatchRegion`.
     InvalidZoneMismatchRegion(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `ResourceInsufficient.SpecifiedInstanceType`.
     ResourceInsufficientSpecifiedInstanceType(ServiceError),
     /// `ResourceNotFound.InvalidZoneInstanceType`.
     ResourceNotFoundInvalidZoneInstanceType(ServiceError),
     /// `ResourcesSoldOut.AvailableZone`.
     ResourcesSoldOutAvailableZone(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved`.
     UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(ServiceError),
     /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl PurchaseResourcePoolPacksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12120,24 +12802,24 @@ impl PurchaseResourcePoolPacksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
             | Self::InvalidInstanceTypeMalformed(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterInstanceTypeNotSupport(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueDedicatedResourcePackName(error)
             | Self::InvalidParameterValueRange(error)
             | Self::InvalidParameterValueResourcePoolPackTypeNotSupported(error)
             | Self::InvalidPeriod(error)
             | Self::InvalidZoneMismatchRegion(error)
-            | Self::MissingParameter(error)
             | Self::ResourceInsufficientSpecifiedInstanceType(error)
             | Self::ResourceNotFoundInvalidZoneInstanceType(error)
             | Self::ResourcesSoldOutAvailableZone(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(error)
             | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
                 error
@@ -12146,16 +12828,15 @@ impl PurchaseResourcePoolPacksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for PurchaseResourcePoolPacksError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
             "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameter.InstanceTypeNotSupport" => {
                 Self::InvalidParameterInstanceTypeNotSupport(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.DedicatedResourcePackName" => {
                 Self::InvalidParameterValueDedicatedResourcePackName(error)
             }
@@ -12165,7 +12846,6 @@ impl From<ServiceError> for PurchaseResourcePoolPacksError {
             }
             "InvalidPeriod" => Self::InvalidPeriod(error),
             "InvalidZone.MismatchRegion" => Self::InvalidZoneMismatchRegion(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "ResourceInsufficient.SpecifiedInstanceType" => {
                 Self::ResourceInsufficientSpecifiedInstanceType(error)
             }
@@ -12175,7 +12855,6 @@ impl From<ServiceError> for PurchaseResourcePoolPacksError {
             "ResourcesSoldOut.AvailableZone" => {
                 Self::ResourcesSoldOutAvailableZone(error)
             }
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation.EdgeZoneNotSupportPurchaseReserved" => {
                 Self::UnsupportedOperationEdgeZoneNotSupportPurchaseReserved(error)
             }
@@ -12204,7 +12883,9 @@ impl tencentcloud_runtime::ActionError for PurchaseResourcePoolPacksError {
 }
 /// An error the service returned for `RebootInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RebootInstancesError::Common`]; any other code is kept in [`RebootInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RebootInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RebootInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RebootInstancesError {
@@ -12220,14 +12901,10 @@ pub enum RebootInstancesError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -12236,8 +12913,6 @@ pub enum RebootInstancesError {
     UnauthorizedOperationMfaExpired(ServiceError),
     /// `UnauthorizedOperation.MFANotFound`.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// `UnsupportedOperation.InstanceReinstallFailed`: The instance's last OS reinstall failed; reinstall again, or terminate it.
     UnsupportedOperationInstanceReinstallFailed(ServiceError),
     /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
@@ -12274,9 +12949,16 @@ pub enum RebootInstancesError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RebootInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12292,6 +12974,10 @@ impl RebootInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -12301,15 +12987,12 @@ impl RebootInstancesError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnauthorizedOperationMfaExpired(error)
             | Self::UnauthorizedOperationMfaNotFound(error)
-            | Self::UnsupportedOperation(error)
             | Self::UnsupportedOperationInstanceReinstallFailed(error)
             | Self::UnsupportedOperationInstanceStateCorrupted(error)
             | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
@@ -12331,6 +13014,7 @@ impl RebootInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RebootInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -12342,14 +13026,12 @@ impl From<ServiceError> for RebootInstancesError {
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
             "InvalidParameterValue.LimitExceeded" => {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -12360,7 +13042,6 @@ impl From<ServiceError> for RebootInstancesError {
             "UnauthorizedOperation.MFANotFound" => {
                 Self::UnauthorizedOperationMfaNotFound(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             "UnsupportedOperation.InstanceReinstallFailed" => {
                 Self::UnsupportedOperationInstanceReinstallFailed(error)
             }
@@ -12434,7 +13115,7 @@ impl tencentcloud_runtime::ActionError for RebootInstancesError {
 }
 /// An error the service returned for `RemoveChcAssistVpc`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveChcAssistVpcError::Common`]; any other code is kept in [`RemoveChcAssistVpcError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RemoveChcAssistVpcError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RemoveChcAssistVpcError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveChcAssistVpcError {
@@ -12448,9 +13129,16 @@ pub enum RemoveChcAssistVpcError {
     InvalidParameterValueIncorrectFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RemoveChcAssistVpcError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12466,6 +13154,10 @@ impl RemoveChcAssistVpcError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -12477,6 +13169,7 @@ impl RemoveChcAssistVpcError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RemoveChcAssistVpcError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -12512,7 +13205,9 @@ impl tencentcloud_runtime::ActionError for RemoveChcAssistVpcError {
 }
 /// An error the service returned for `RemoveChcDeployVpc`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveChcDeployVpcError::Common`]; any other code is kept in [`RemoveChcDeployVpcError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RemoveChcDeployVpcError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RemoveChcDeployVpcError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveChcDeployVpcError {
@@ -12520,17 +13215,22 @@ pub enum RemoveChcDeployVpcError {
     AccountQualificationRestrictions(ServiceError),
     /// `InvalidHost.NotSupported`.
     InvalidHostNotSupported(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameterValue.ChcHostsNotFound`.
     InvalidParameterValueChcHostsNotFound(ServiceError),
     /// `InvalidParameterValue.IncorrectFormat`.
     InvalidParameterValueIncorrectFormat(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RemoveChcDeployVpcError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12546,18 +13246,22 @@ impl RemoveChcDeployVpcError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::AccountQualificationRestrictions(error)
             | Self::InvalidHostNotSupported(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterValueChcHostsNotFound(error)
             | Self::InvalidParameterValueIncorrectFormat(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RemoveChcDeployVpcError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -12565,7 +13269,6 @@ impl From<ServiceError> for RemoveChcDeployVpcError {
                 Self::AccountQualificationRestrictions(error)
             }
             "InvalidHost.NotSupported" => Self::InvalidHostNotSupported(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameterValue.ChcHostsNotFound" => {
                 Self::InvalidParameterValueChcHostsNotFound(error)
             }
@@ -12594,7 +13297,7 @@ impl tencentcloud_runtime::ActionError for RemoveChcDeployVpcError {
 }
 /// An error the service returned for `RenewHosts`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewHostsError::Common`]; any other code is kept in [`RenewHostsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RenewHostsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RenewHostsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewHostsError {
@@ -12616,9 +13319,16 @@ pub enum RenewHostsError {
     InvalidPeriod(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RenewHostsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12633,6 +13343,10 @@ impl RenewHostsError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -12649,6 +13363,7 @@ impl RenewHostsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RenewHostsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -12688,7 +13403,9 @@ impl tencentcloud_runtime::ActionError for RenewHostsError {
 }
 /// An error the service returned for `RenewInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewInstancesError::Common`]; any other code is kept in [`RenewInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RenewInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RenewInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewInstancesError {
@@ -12710,8 +13427,6 @@ pub enum RenewInstancesError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InstanceNotSupportedMixPricingModel`.
@@ -12720,8 +13435,6 @@ pub enum RenewInstancesError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidPeriod`.
     InvalidPeriod(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
     /// `UnsupportedOperation.InstanceChargeType`.
@@ -12750,9 +13463,16 @@ pub enum RenewInstancesError {
     UnsupportedOperationSpecialInstanceType(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RenewInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12768,6 +13488,10 @@ impl RenewInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -12780,12 +13504,10 @@ impl RenewInstancesError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInstanceNotSupportedMixPricingModel(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidPeriod(error)
-            | Self::MissingParameter(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnsupportedOperationInstanceChargeType(error)
             | Self::UnsupportedOperationInstanceMixedZoneType(error)
@@ -12803,6 +13525,7 @@ impl RenewInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RenewInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -12823,7 +13546,6 @@ impl From<ServiceError> for RenewInstancesError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -12834,7 +13556,6 @@ impl From<ServiceError> for RenewInstancesError {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
             "InvalidPeriod" => Self::InvalidPeriod(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
             }
@@ -12896,21 +13617,24 @@ impl tencentcloud_runtime::ActionError for RenewInstancesError {
 }
 /// An error the service returned for `RepairTaskControl`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RepairTaskControlError::Common`]; any other code is kept in [`RepairTaskControlError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RepairTaskControlError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RepairTaskControlError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InternalError`, `InvalidParameter`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RepairTaskControlError {
-    /// `InternalError`: The service hit an internal error.
-    InternalError(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RepairTaskControlError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -12926,28 +13650,23 @@ impl RepairTaskControlError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
-            Self::InternalError(error)
-            | Self::InvalidParameter(error)
-            | Self::UnauthorizedOperation(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RepairTaskControlError {
     fn from(error: ServiceError) -> Self {
-        match error.code() {
-            "InternalError" => Self::InternalError(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
-            _ => {
-                match CommonErrorCode::from_code(error.code()) {
-                    Some(common) => Self::Common(common, error),
-                    None => Self::Unknown(error),
-                }
-            }
+        match CommonErrorCode::from_code(error.code()) {
+            Some(common) => Self::Common(common, error),
+            None => Self::Unknown(error),
         }
     }
 }
@@ -12964,7 +13683,9 @@ impl tencentcloud_runtime::ActionError for RepairTaskControlError {
 }
 /// An error the service returned for `ResetInstance`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstanceError::Common`]; any other code is kept in [`ResetInstanceError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ResetInstanceError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ResetInstanceError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `ResourceInUse`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstanceError {
@@ -12998,8 +13719,6 @@ pub enum ResetInstanceError {
     InvalidParameterInstanceImageNotSupport(ServiceError),
     /// `InvalidParameter.ParameterConflict`.
     InvalidParameterParameterConflict(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.IllegalHostName`.
     InvalidParameterValueIllegalHostName(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
@@ -13030,8 +13749,6 @@ pub enum ResetInstanceError {
     InvalidParameterValueRequiredLocationImage(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.MonitorService`.
     MissingParameterMonitorService(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
@@ -13040,8 +13757,6 @@ pub enum ResetInstanceError {
     OperationDeniedChcInstallCloudImageWithoutDeployNetwork(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
-    /// `ResourceInUse`: The resource is in use.
-    ResourceInUse(ServiceError),
     /// `ResourceInsufficient.CloudDiskSoldOut`.
     ResourceInsufficientCloudDiskSoldOut(ServiceError),
     /// `ResourceNotFound.KeyPairNotFound`.
@@ -13054,8 +13769,6 @@ pub enum ResetInstanceError {
     UnauthorizedOperationMfaExpired(ServiceError),
     /// `UnauthorizedOperation.MFANotFound`.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// `UnsupportedOperation.InstanceChargeType`.
     UnsupportedOperationInstanceChargeType(ServiceError),
     /// `UnsupportedOperation.InstanceStateCorrupted`: The instance is corrupted.
@@ -13104,9 +13817,16 @@ pub enum ResetInstanceError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ResetInstanceError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -13121,6 +13841,10 @@ impl ResetInstanceError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -13140,7 +13864,6 @@ impl ResetInstanceError {
             | Self::InvalidParameterHostNameIllegal(error)
             | Self::InvalidParameterInstanceImageNotSupport(error)
             | Self::InvalidParameterParameterConflict(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueIllegalHostName(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInstanceTypeNotFound(error)
@@ -13156,19 +13879,16 @@ impl ResetInstanceError {
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueRequiredLocationImage(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterMonitorService(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedChcInstallCloudImageWithoutDeployNetwork(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
-            | Self::ResourceInUse(error)
             | Self::ResourceInsufficientCloudDiskSoldOut(error)
             | Self::ResourceNotFoundKeyPairNotFound(error)
             | Self::ResourcesSoldOutSpecifiedInstanceType(error)
             | Self::UnauthorizedOperationInvalidToken(error)
             | Self::UnauthorizedOperationMfaExpired(error)
             | Self::UnauthorizedOperationMfaNotFound(error)
-            | Self::UnsupportedOperation(error)
             | Self::UnsupportedOperationInstanceChargeType(error)
             | Self::UnsupportedOperationInstanceStateCorrupted(error)
             | Self::UnsupportedOperationInstanceStateEnterRescueMode(error)
@@ -13196,6 +13916,7 @@ impl ResetInstanceError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ResetInstanceError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -13226,7 +13947,6 @@ impl From<ServiceError> for ResetInstanceError {
             "InvalidParameter.ParameterConflict" => {
                 Self::InvalidParameterParameterConflict(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.IllegalHostName" => {
                 Self::InvalidParameterValueIllegalHostName(error)
             }
@@ -13272,7 +13992,6 @@ impl From<ServiceError> for ResetInstanceError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.MonitorService" => {
                 Self::MissingParameterMonitorService(error)
             }
@@ -13283,7 +14002,6 @@ impl From<ServiceError> for ResetInstanceError {
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
             }
-            "ResourceInUse" => Self::ResourceInUse(error),
             "ResourceInsufficient.CloudDiskSoldOut" => {
                 Self::ResourceInsufficientCloudDiskSoldOut(error)
             }
@@ -13302,7 +14020,6 @@ impl From<ServiceError> for ResetInstanceError {
             "UnauthorizedOperation.MFANotFound" => {
                 Self::UnauthorizedOperationMfaNotFound(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             "UnsupportedOperation.InstanceChargeType" => {
                 Self::UnsupportedOperationInstanceChargeType(error)
             }
@@ -13394,7 +14111,9 @@ impl tencentcloud_runtime::ActionError for ResetInstanceError {
 }
 /// An error the service returned for `ResetInstancesInternetMaxBandwidth`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesInternetMaxBandwidthError::Common`]; any other code is kept in [`ResetInstancesInternetMaxBandwidthError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ResetInstancesInternetMaxBandwidthError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ResetInstancesInternetMaxBandwidthError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstancesInternetMaxBandwidthError {
@@ -13414,10 +14133,6 @@ pub enum ResetInstancesInternetMaxBandwidthError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
     InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
@@ -13430,8 +14145,6 @@ pub enum ResetInstancesInternetMaxBandwidthError {
     InvalidParameterValueRange(ServiceError),
     /// `InvalidPermission`.
     InvalidPermission(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -13472,9 +14185,16 @@ pub enum ResetInstancesInternetMaxBandwidthError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ResetInstancesInternetMaxBandwidthError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -13490,6 +14210,10 @@ impl ResetInstancesInternetMaxBandwidthError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -13501,15 +14225,12 @@ impl ResetInstancesInternetMaxBandwidthError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidAppIdFormat(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueRange(error)
             | Self::InvalidPermission(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
@@ -13533,6 +14254,7 @@ impl ResetInstancesInternetMaxBandwidthError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ResetInstancesInternetMaxBandwidthError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -13548,8 +14270,6 @@ impl From<ServiceError> for ResetInstancesInternetMaxBandwidthError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.BandwidthPackageIdMalformed" => {
                 Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
             }
@@ -13564,7 +14284,6 @@ impl From<ServiceError> for ResetInstancesInternetMaxBandwidthError {
             }
             "InvalidParameterValue.Range" => Self::InvalidParameterValueRange(error),
             "InvalidPermission" => Self::InvalidPermission(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -13642,7 +14361,9 @@ impl tencentcloud_runtime::ActionError for ResetInstancesInternetMaxBandwidthErr
 }
 /// An error the service returned for `ResetInstancesPassword`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesPasswordError::Common`]; any other code is kept in [`ResetInstancesPasswordError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ResetInstancesPasswordError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ResetInstancesPasswordError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstancesPasswordError {
@@ -13656,8 +14377,6 @@ pub enum ResetInstancesPasswordError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidPassword`.
@@ -13666,8 +14385,6 @@ pub enum ResetInstancesPasswordError {
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.TooLong`.
     InvalidParameterValueTooLong(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -13710,9 +14427,16 @@ pub enum ResetInstancesPasswordError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ResetInstancesPasswordError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -13728,6 +14452,10 @@ impl ResetInstancesPasswordError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -13736,12 +14464,10 @@ impl ResetInstancesPasswordError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidPassword(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueTooLong(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnauthorizedOperationMfaExpired(error)
@@ -13766,6 +14492,7 @@ impl ResetInstancesPasswordError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ResetInstancesPasswordError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -13776,7 +14503,6 @@ impl From<ServiceError> for ResetInstancesPasswordError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -13787,7 +14513,6 @@ impl From<ServiceError> for ResetInstancesPasswordError {
                 Self::InvalidParameterValueLimitExceeded(error)
             }
             "InvalidParameterValue.TooLong" => Self::InvalidParameterValueTooLong(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -13868,7 +14593,9 @@ impl tencentcloud_runtime::ActionError for ResetInstancesPasswordError {
 }
 /// An error the service returned for `ResetInstancesType`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResetInstancesTypeError::Common`]; any other code is kept in [`ResetInstancesTypeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ResetInstancesTypeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ResetInstancesTypeError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResetInstancesTypeError {
@@ -13896,8 +14623,6 @@ pub enum ResetInstancesTypeError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidInstanceType.Malformed`.
     InvalidInstanceTypeMalformed(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
     /// `InvalidParameter.CdzNotSupported`.
     InvalidParameterCdzNotSupported(ServiceError),
     /// `InvalidParameter.HostIdCustomizedInstanceTypeNotSupport`.
@@ -13910,8 +14635,6 @@ pub enum ResetInstancesTypeError {
     InvalidParameterHostIdStatusNotSupport(ServiceError),
     /// `InvalidParameter.InstanceTypeSupportedHostNotFound`.
     InvalidParameterInstanceTypeSupportedHostNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.BasicNetworkInstanceFamily`.
     InvalidParameterValueBasicNetworkInstanceFamily(ServiceError),
     /// `InvalidParameterValue.GPUInstanceFamily`.
@@ -13944,8 +14667,6 @@ pub enum ResetInstancesTypeError {
     LimitExceededInstanceTypeBandwidth(ServiceError),
     /// `LimitExceeded.SpotQuota`.
     LimitExceededSpotQuota(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
     OperationDeniedInstanceOperationInProgress(ServiceError),
     /// `ResourceInsufficient.CloudDiskSoldOut`.
@@ -14026,9 +14747,16 @@ pub enum ResetInstancesTypeError {
     UnsupportedOperationUnsupportedChangeInstanceToThisInstanceFamily(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ResetInstancesTypeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -14043,6 +14771,10 @@ impl ResetInstancesTypeError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -14059,14 +14791,12 @@ impl ResetInstancesTypeError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidInstanceTypeMalformed(error)
-            | Self::InvalidParameter(error)
             | Self::InvalidParameterCdzNotSupported(error)
             | Self::InvalidParameterHostIdCustomizedInstanceTypeNotSupport(error)
             | Self::InvalidParameterHostIdInstanceTypeNotSupport(error)
             | Self::InvalidParameterHostIdStandardInstanceTypeNotSupport(error)
             | Self::InvalidParameterHostIdStatusNotSupport(error)
             | Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
             | Self::InvalidParameterValueGpuInstanceFamily(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
@@ -14083,7 +14813,6 @@ impl ResetInstancesTypeError {
             | Self::LimitExceededEniNumLimit(error)
             | Self::LimitExceededInstanceTypeBandwidth(error)
             | Self::LimitExceededSpotQuota(error)
-            | Self::MissingParameter(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::ResourceInsufficientCloudDiskSoldOut(error)
             | Self::ResourceInsufficientCloudDiskUnavailable(error)
@@ -14129,6 +14858,7 @@ impl ResetInstancesTypeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ResetInstancesTypeError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -14154,7 +14884,6 @@ impl From<ServiceError> for ResetInstancesTypeError {
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidInstanceType.Malformed" => Self::InvalidInstanceTypeMalformed(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
             "InvalidParameter.CdzNotSupported" => {
                 Self::InvalidParameterCdzNotSupported(error)
             }
@@ -14173,7 +14902,6 @@ impl From<ServiceError> for ResetInstancesTypeError {
             "InvalidParameter.InstanceTypeSupportedHostNotFound" => {
                 Self::InvalidParameterInstanceTypeSupportedHostNotFound(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.BasicNetworkInstanceFamily" => {
                 Self::InvalidParameterValueBasicNetworkInstanceFamily(error)
             }
@@ -14210,7 +14938,6 @@ impl From<ServiceError> for ResetInstancesTypeError {
                 Self::LimitExceededInstanceTypeBandwidth(error)
             }
             "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
             }
@@ -14352,14 +15079,14 @@ impl tencentcloud_runtime::ActionError for ResetInstancesTypeError {
 }
 /// An error the service returned for `ResizeInstanceDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResizeInstanceDisksError::Common`]; any other code is kept in [`ResizeInstanceDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ResizeInstanceDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ResizeInstanceDisksError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InternalError`, `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResizeInstanceDisksError {
     /// `FailedOperation.InvalidInstanceApplicationRole`.
     FailedOperationInvalidInstanceApplicationRole(ServiceError),
-    /// `InternalError`: The service hit an internal error.
-    InternalError(ServiceError),
     /// `InternalError.TradeUnknownError`.
     InternalErrorTradeUnknownError(ServiceError),
     /// `InternalServerError`: The service hit an internal error.
@@ -14374,16 +15101,12 @@ pub enum ResizeInstanceDisksError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.CdhOnlyLocalDataDiskResize`.
     InvalidParameterValueCdhOnlyLocalDataDiskResize(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.AtLeastOne`.
     MissingParameterAtLeastOne(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -14428,9 +15151,16 @@ pub enum ResizeInstanceDisksError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ResizeInstanceDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -14446,11 +15176,14 @@ impl ResizeInstanceDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::FailedOperationInvalidInstanceApplicationRole(error)
-            | Self::InternalError(error)
             | Self::InternalErrorTradeUnknownError(error)
             | Self::InternalServerError(error)
             | Self::InvalidAccountInsufficientBalance(error)
@@ -14458,11 +15191,9 @@ impl ResizeInstanceDisksError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueCdhOnlyLocalDataDiskResize(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterAtLeastOne(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnsupportedOperationInstanceChargeType(error)
@@ -14488,13 +15219,13 @@ impl ResizeInstanceDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ResizeInstanceDisksError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "FailedOperation.InvalidInstanceApplicationRole" => {
                 Self::FailedOperationInvalidInstanceApplicationRole(error)
             }
-            "InternalError" => Self::InternalError(error),
             "InternalError.TradeUnknownError" => {
                 Self::InternalErrorTradeUnknownError(error)
             }
@@ -14506,7 +15237,6 @@ impl From<ServiceError> for ResizeInstanceDisksError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.CdhOnlyLocalDataDiskResize" => {
                 Self::InvalidParameterValueCdhOnlyLocalDataDiskResize(error)
             }
@@ -14516,7 +15246,6 @@ impl From<ServiceError> for ResizeInstanceDisksError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.AtLeastOne" => Self::MissingParameterAtLeastOne(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -14600,7 +15329,9 @@ impl tencentcloud_runtime::ActionError for ResizeInstanceDisksError {
 }
 /// An error the service returned for `RunInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RunInstancesError::Common`]; any other code is kept in [`RunInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RunInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RunInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunInstancesError {
@@ -14684,8 +15415,6 @@ pub enum RunInstancesError {
     InvalidParameterSpecialParameterForSpecialAccount(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.BandwidthPackageIdMalformed`.
     InvalidParameterValueBandwidthPackageIdMalformed(ServiceError),
     /// `InvalidParameterValue.BandwidthPackageIdNotFound`.
@@ -14856,8 +15585,6 @@ pub enum RunInstancesError {
     LimitExceededUserSpotQuota(ServiceError),
     /// `LimitExceeded.VpcSubnetNum`.
     LimitExceededVpcSubnetNum(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MissingParameter.DPDKInstanceTypeRequiredVPC`.
     MissingParameterDpdkInstanceTypeRequiredVpc(ServiceError),
     /// `MissingParameter.MonitorService`.
@@ -14898,8 +15625,6 @@ pub enum RunInstancesError {
     ResourcesSoldOutSpecifiedInstanceType(ServiceError),
     /// `UnauthorizedOperation.InvalidToken`.
     UnauthorizedOperationInvalidToken(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// `UnsupportedOperation.BandwidthPackageIdNotSupported`.
     UnsupportedOperationBandwidthPackageIdNotSupported(ServiceError),
     /// `UnsupportedOperation.HibernationOsVersion`.
@@ -14946,9 +15671,16 @@ pub enum RunInstancesError {
     VpcIpIsUsed(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RunInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -14963,6 +15695,10 @@ impl RunInstancesError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -15007,7 +15743,6 @@ impl RunInstancesError {
             | Self::InvalidParameterSnapshotNotFound(error)
             | Self::InvalidParameterSpecialParameterForSpecialAccount(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
             | Self::InvalidParameterValueBandwidthPackageIdNotFound(error)
             | Self::InvalidParameterValueBandwidthPackageIspNotMatch(error)
@@ -15093,7 +15828,6 @@ impl RunInstancesError {
             | Self::LimitExceededSpotQuota(error)
             | Self::LimitExceededUserSpotQuota(error)
             | Self::LimitExceededVpcSubnetNum(error)
-            | Self::MissingParameter(error)
             | Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
             | Self::MissingParameterMonitorService(error)
             | Self::OperationDeniedAccountNotSupported(error)
@@ -15114,7 +15848,6 @@ impl RunInstancesError {
             | Self::ResourcesSoldOutEipInsufficient(error)
             | Self::ResourcesSoldOutSpecifiedInstanceType(error)
             | Self::UnauthorizedOperationInvalidToken(error)
-            | Self::UnsupportedOperation(error)
             | Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
             | Self::UnsupportedOperationHibernationOsVersion(error)
             | Self::UnsupportedOperationInstanceStateIsolating(error)
@@ -15143,6 +15876,7 @@ impl RunInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RunInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -15242,7 +15976,6 @@ impl From<ServiceError> for RunInstancesError {
                 Self::InvalidParameterSpecialParameterForSpecialAccount(error)
             }
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.BandwidthPackageIdMalformed" => {
                 Self::InvalidParameterValueBandwidthPackageIdMalformed(error)
             }
@@ -15472,7 +16205,6 @@ impl From<ServiceError> for RunInstancesError {
             "LimitExceeded.SpotQuota" => Self::LimitExceededSpotQuota(error),
             "LimitExceeded.UserSpotQuota" => Self::LimitExceededUserSpotQuota(error),
             "LimitExceeded.VpcSubnetNum" => Self::LimitExceededVpcSubnetNum(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MissingParameter.DPDKInstanceTypeRequiredVPC" => {
                 Self::MissingParameterDpdkInstanceTypeRequiredVpc(error)
             }
@@ -15529,7 +16261,6 @@ impl From<ServiceError> for RunInstancesError {
             "UnauthorizedOperation.InvalidToken" => {
                 Self::UnauthorizedOperationInvalidToken(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             "UnsupportedOperation.BandwidthPackageIdNotSupported" => {
                 Self::UnsupportedOperationBandwidthPackageIdNotSupported(error)
             }
@@ -15616,7 +16347,9 @@ impl tencentcloud_runtime::ActionError for RunInstancesError {
 }
 /// An error the service returned for `StartInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`StartInstancesError::Common`]; any other code is kept in [`StartInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`StartInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](StartInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartInstancesError {
@@ -15628,16 +16361,12 @@ pub enum StartInstancesError {
     InvalidInstanceIdMalformed(ServiceError),
     /// `InvalidInstanceId.NotFound`: No instance has this ID.
     InvalidInstanceIdNotFound(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -15678,9 +16407,16 @@ pub enum StartInstancesError {
     UnsupportedOperationInstanceStateTerminating(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl StartInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -15696,6 +16432,10 @@ impl StartInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -15703,11 +16443,9 @@ impl StartInstancesError {
             | Self::InvalidInstanceNotSupported(error)
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnsupportedOperationInstanceReinstallFailed(error)
@@ -15731,6 +16469,7 @@ impl StartInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for StartInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -15738,7 +16477,6 @@ impl From<ServiceError> for StartInstancesError {
             "InvalidInstance.NotSupported" => Self::InvalidInstanceNotSupported(error),
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -15748,7 +16486,6 @@ impl From<ServiceError> for StartInstancesError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -15826,7 +16563,9 @@ impl tencentcloud_runtime::ActionError for StartInstancesError {
 }
 /// An error the service returned for `StopInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`StopInstancesError::Common`]; any other code is kept in [`StopInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`StopInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](StopInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StopInstancesError {
@@ -15840,16 +16579,12 @@ pub enum StopInstancesError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidParameterCombination`.
     InvalidParameterCombination(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.LimitExceeded`: Too many values were given for a parameter.
     InvalidParameterValueLimitExceeded(ServiceError),
     /// `InvalidParameterValue.ZoneNotSupported`: The availability zone does not support this operation.
     InvalidParameterValueZoneNotSupported(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -15902,9 +16637,16 @@ pub enum StopInstancesError {
     UnsupportedOperationStoppedModeStopCharging(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl StopInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -15920,6 +16662,10 @@ impl StopInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -15928,11 +16674,9 @@ impl StopInstancesError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidParameterCombination(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueZoneNotSupported(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnauthorizedOperationMfaExpired(error)
@@ -15962,6 +16706,7 @@ impl StopInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for StopInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -15970,7 +16715,6 @@ impl From<ServiceError> for StopInstancesError {
             "InvalidInstanceId.Malformed" => Self::InvalidInstanceIdMalformed(error),
             "InvalidInstanceId.NotFound" => Self::InvalidInstanceIdNotFound(error),
             "InvalidParameterCombination" => Self::InvalidParameterCombination(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -15980,7 +16724,6 @@ impl From<ServiceError> for StopInstancesError {
             "InvalidParameterValue.ZoneNotSupported" => {
                 Self::InvalidParameterValueZoneNotSupported(error)
             }
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -16076,7 +16819,7 @@ impl tencentcloud_runtime::ActionError for StopInstancesError {
 }
 /// An error the service returned for `SyncImages`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SyncImagesError::Common`]; any other code is kept in [`SyncImagesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SyncImagesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SyncImagesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncImagesError {
@@ -16120,9 +16863,16 @@ pub enum SyncImagesError {
     UnsupportedOperationSyncEncryptImageNotSupport(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SyncImagesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -16137,6 +16887,10 @@ impl SyncImagesError {
     /// The common code this error carries, whichever variant holds it.
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
+    }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
     }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
@@ -16164,6 +16918,7 @@ impl SyncImagesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SyncImagesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -16228,7 +16983,9 @@ impl tencentcloud_runtime::ActionError for SyncImagesError {
 }
 /// An error the service returned for `TerminateInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateInstancesError::Common`]; any other code is kept in [`TerminateInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TerminateInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TerminateInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameterValue`, `MissingParameter`, `UnsupportedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TerminateInstancesError {
@@ -16252,8 +17009,6 @@ pub enum TerminateInstancesError {
     InvalidInstanceIdNotFound(ServiceError),
     /// `InvalidInstanceNotSupportedPrepaidInstance`.
     InvalidInstanceNotSupportedPrepaidInstance(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.InstanceIdMalformed`: An instance ID is malformed (expected `ins-` and 8 lower-case letters or digits).
     InvalidParameterValueInstanceIdMalformed(ServiceError),
     /// `InvalidParameterValue.InvalidAppIdFormat`.
@@ -16264,8 +17019,6 @@ pub enum TerminateInstancesError {
     InvalidParameterValueNotSupported(ServiceError),
     /// `LimitExceeded.UserReturnQuota`.
     LimitExceededUserReturnQuota(ServiceError),
-    /// `MissingParameter`: A required parameter is missing.
-    MissingParameter(ServiceError),
     /// `MutexOperation.TaskRunning`: The same task is already running.
     MutexOperationTaskRunning(ServiceError),
     /// `OperationDenied.InstanceOperationInProgress`: Another operation on the instance is in progress; retry later.
@@ -16276,8 +17029,6 @@ pub enum TerminateInstancesError {
     UnauthorizedOperationMfaExpired(ServiceError),
     /// `UnauthorizedOperation.MFANotFound`.
     UnauthorizedOperationMfaNotFound(ServiceError),
-    /// `UnsupportedOperation`: The operation is not supported.
-    UnsupportedOperation(ServiceError),
     /// `UnsupportedOperation.InstanceChargeType`.
     UnsupportedOperationInstanceChargeType(ServiceError),
     /// `UnsupportedOperation.InstanceMixedPricingModel`.
@@ -16326,9 +17077,16 @@ pub enum TerminateInstancesError {
     UnsupportedOperationUserLimitOperationExceedQuota(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TerminateInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -16344,6 +17102,10 @@ impl TerminateInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -16357,19 +17119,16 @@ impl TerminateInstancesError {
             | Self::InvalidInstanceIdMalformed(error)
             | Self::InvalidInstanceIdNotFound(error)
             | Self::InvalidInstanceNotSupportedPrepaidInstance(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueInstanceIdMalformed(error)
             | Self::InvalidParameterValueInvalidAppIdFormat(error)
             | Self::InvalidParameterValueLimitExceeded(error)
             | Self::InvalidParameterValueNotSupported(error)
             | Self::LimitExceededUserReturnQuota(error)
-            | Self::MissingParameter(error)
             | Self::MutexOperationTaskRunning(error)
             | Self::OperationDeniedInstanceOperationInProgress(error)
             | Self::UnauthorizedOperationInvalidToken(error)
             | Self::UnauthorizedOperationMfaExpired(error)
             | Self::UnauthorizedOperationMfaNotFound(error)
-            | Self::UnsupportedOperation(error)
             | Self::UnsupportedOperationInstanceChargeType(error)
             | Self::UnsupportedOperationInstanceMixedPricingModel(error)
             | Self::UnsupportedOperationInstanceStateBanning(error)
@@ -16397,6 +17156,7 @@ impl TerminateInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TerminateInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -16418,7 +17178,6 @@ impl From<ServiceError> for TerminateInstancesError {
             "InvalidInstanceNotSupportedPrepaidInstance" => {
                 Self::InvalidInstanceNotSupportedPrepaidInstance(error)
             }
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.InstanceIdMalformed" => {
                 Self::InvalidParameterValueInstanceIdMalformed(error)
             }
@@ -16432,7 +17191,6 @@ impl From<ServiceError> for TerminateInstancesError {
                 Self::InvalidParameterValueNotSupported(error)
             }
             "LimitExceeded.UserReturnQuota" => Self::LimitExceededUserReturnQuota(error),
-            "MissingParameter" => Self::MissingParameter(error),
             "MutexOperation.TaskRunning" => Self::MutexOperationTaskRunning(error),
             "OperationDenied.InstanceOperationInProgress" => {
                 Self::OperationDeniedInstanceOperationInProgress(error)
@@ -16446,7 +17204,6 @@ impl From<ServiceError> for TerminateInstancesError {
             "UnauthorizedOperation.MFANotFound" => {
                 Self::UnauthorizedOperationMfaNotFound(error)
             }
-            "UnsupportedOperation" => Self::UnsupportedOperation(error),
             "UnsupportedOperation.InstanceChargeType" => {
                 Self::UnsupportedOperationInstanceChargeType(error)
             }
@@ -16536,31 +17293,34 @@ impl tencentcloud_runtime::ActionError for TerminateInstancesError {
 }
 /// An error the service returned for `TerminateResourcePoolPacks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateResourcePoolPacksError::Common`]; any other code is kept in [`TerminateResourcePoolPacksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TerminateResourcePoolPacksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TerminateResourcePoolPacksError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `InvalidParameter`, `InvalidParameterValue`, `UnauthorizedOperation`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TerminateResourcePoolPacksError {
     /// `InternalServerError`: The service hit an internal error.
     InternalServerError(ServiceError),
-    /// `InvalidParameter`: A parameter is wrong (name, type or format).
-    InvalidParameter(ServiceError),
-    /// `InvalidParameterValue`: A parameter value is not allowed.
-    InvalidParameterValue(ServiceError),
     /// `InvalidParameterValue.ResourcePoolPackIdMalformed`.
     InvalidParameterValueResourcePoolPackIdMalformed(ServiceError),
     /// `InvalidParameterValue.ResourcePoolPackStatus`.
     InvalidParameterValueResourcePoolPackStatus(ServiceError),
     /// `ResourceNotFound.ResourcePoolPackIdNotFound`.
     ResourceNotFoundResourcePoolPackIdNotFound(ServiceError),
-    /// `UnauthorizedOperation`: The caller is not authorized for this operation.
-    UnauthorizedOperation(ServiceError),
     /// `UnsupportedOperation.ResourcePoolPackageInvisibleForUser`.
     UnsupportedOperationResourcePoolPackageInvisibleForUser(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TerminateResourcePoolPacksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -16576,16 +17336,17 @@ impl TerminateResourcePoolPacksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::InternalServerError(error)
-            | Self::InvalidParameter(error)
-            | Self::InvalidParameterValue(error)
             | Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
             | Self::InvalidParameterValueResourcePoolPackStatus(error)
             | Self::ResourceNotFoundResourcePoolPackIdNotFound(error)
-            | Self::UnauthorizedOperation(error)
             | Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error) => {
                 error
             }
@@ -16593,12 +17354,11 @@ impl TerminateResourcePoolPacksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TerminateResourcePoolPacksError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
             "InternalServerError" => Self::InternalServerError(error),
-            "InvalidParameter" => Self::InvalidParameter(error),
-            "InvalidParameterValue" => Self::InvalidParameterValue(error),
             "InvalidParameterValue.ResourcePoolPackIdMalformed" => {
                 Self::InvalidParameterValueResourcePoolPackIdMalformed(error)
             }
@@ -16608,7 +17368,6 @@ impl From<ServiceError> for TerminateResourcePoolPacksError {
             "ResourceNotFound.ResourcePoolPackIdNotFound" => {
                 Self::ResourceNotFoundResourcePoolPackIdNotFound(error)
             }
-            "UnauthorizedOperation" => Self::UnauthorizedOperation(error),
             "UnsupportedOperation.ResourcePoolPackageInvisibleForUser" => {
                 Self::UnsupportedOperationResourcePoolPackageInvisibleForUser(error)
             }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 /// Wire object `AccountQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AccountQuota {
     /// Wire name `PostPaidQuotaSet`; list of [`PostPaidQuota`]; always present in responses.
     #[serde(
@@ -44,8 +45,58 @@ pub struct AccountQuota {
     )]
     pub disaster_recover_group_quota_set: Vec<DisasterRecoverGroupQuota>,
 }
+impl AccountQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PostPaidQuotaSet` to these items.
+    pub fn set_post_paid_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<PostPaidQuota>>,
+    ) -> Self {
+        self.post_paid_quota_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `PrePaidQuotaSet` to these items.
+    pub fn set_pre_paid_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<PrePaidQuota>>,
+    ) -> Self {
+        self.pre_paid_quota_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SpotPaidQuotaSet` to these items.
+    pub fn set_spot_paid_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SpotPaidQuota>>,
+    ) -> Self {
+        self.spot_paid_quota_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ImageQuotaSet` to these items.
+    pub fn set_image_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ImageQuota>>,
+    ) -> Self {
+        self.image_quota_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DisasterRecoverGroupQuotaSet` to these items.
+    pub fn set_disaster_recover_group_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DisasterRecoverGroupQuota>>,
+    ) -> Self {
+        self.disaster_recover_group_quota_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+}
 /// Wire object `AccountQuotaOverview`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AccountQuotaOverview {
     /// Wire name `Region`; string; always present in responses. Example: `ap-guangzhou`.
     #[serde(
@@ -62,10 +113,27 @@ pub struct AccountQuotaOverview {
     )]
     pub account_quota: AccountQuota,
 }
+impl AccountQuotaOverview {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+    /// Sets `AccountQuota`.
+    pub fn set_account_quota(mut self, value: impl Into<AccountQuota>) -> Self {
+        self.account_quota = value.into();
+        self
+    }
+}
 /// An action scheduled on an instance; only termination is supported.
 ///
 /// Wire object `ActionTimer`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ActionTimer {
     /// Action to run; only `TerminateInstances` is supported.
     ///
@@ -123,6 +191,42 @@ pub struct ActionTimer {
     )]
     pub instance_id: Option<String>,
 }
+impl ActionTimer {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TimerAction`.
+    pub fn set_timer_action(mut self, value: impl Into<String>) -> Self {
+        self.timer_action = Some(value.into());
+        self
+    }
+    /// Sets `ActionTime`.
+    pub fn set_action_time(mut self, value: impl Into<String>) -> Self {
+        self.action_time = Some(value.into());
+        self
+    }
+    /// Sets `Externals`.
+    pub fn set_externals(mut self, value: impl Into<Externals>) -> Self {
+        self.externals = Some(value.into());
+        self
+    }
+    /// Sets `ActionTimerId`.
+    pub fn set_action_timer_id(mut self, value: impl Into<String>) -> Self {
+        self.action_timer_id = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ActionTimer {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.externals {
@@ -138,10 +242,11 @@ impl tencentcloud_runtime::Validate for ActionTimer {
 }
 /// Wire object `AllocateHostsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AllocateHostsRequest {
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Wire name `ClientToken`; string. Example: `a521b4e4-c903-4d37-9de6-8606e3ad8eb7`.
     #[serde(
         rename = "ClientToken",
@@ -189,17 +294,63 @@ pub struct AllocateHostsRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
+impl AllocateHostsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `HostChargePrepaid`.
+    pub fn set_host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
+        self.host_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `HostChargeType`.
+    pub fn set_host_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.host_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `HostType`.
+    pub fn set_host_type(mut self, value: impl Into<String>) -> Self {
+        self.host_type = Some(value.into());
+        self
+    }
+    /// Sets `HostCount`.
+    pub fn set_host_count(mut self, value: impl Into<u64>) -> Self {
+        self.host_count = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AllocateHostsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
         if let Some(value) = &self.host_charge_prepaid {
             v.field(
@@ -227,6 +378,7 @@ impl tencentcloud_runtime::Validate for AllocateHostsRequest {
 }
 /// Wire object `AllocateHostsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AllocateHostsResponse {
     /// Wire name `HostIdSet`; list of string; always present in responses. Example: `["host-lan4lb2k"]`.
     #[serde(
@@ -242,8 +394,28 @@ pub struct AllocateHostsResponse {
     )]
     pub request_id: String,
 }
+impl AllocateHostsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HostIdSet` to these items.
+    pub fn set_host_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.host_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociateInstancesKeyPairsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateInstancesKeyPairsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-1e4r6y8i","ins-3e56fg78"]`.
     #[serde(
@@ -265,6 +437,33 @@ pub struct AssociateInstancesKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+}
+impl AssociateInstancesKeyPairsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateInstancesKeyPairsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -290,6 +489,7 @@ impl tencentcloud_runtime::Validate for AssociateInstancesKeyPairsRequest {
 }
 /// Wire object `AssociateInstancesKeyPairsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateInstancesKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -298,8 +498,20 @@ pub struct AssociateInstancesKeyPairsResponse {
     )]
     pub request_id: String,
 }
+impl AssociateInstancesKeyPairsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociateSecurityGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateSecurityGroupsRequest {
     /// Wire name `SecurityGroupIds`; list of string; required in requests. Example: `["sg-9id3l839"]`.
     #[serde(
@@ -313,6 +525,28 @@ pub struct AssociateSecurityGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl AssociateSecurityGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateSecurityGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -338,6 +572,7 @@ impl tencentcloud_runtime::Validate for AssociateSecurityGroupsRequest {
 }
 /// Wire object `AssociateSecurityGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateSecurityGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -346,8 +581,20 @@ pub struct AssociateSecurityGroupsResponse {
     )]
     pub request_id: String,
 }
+impl AssociateSecurityGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Attribute`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Attribute {
     /// Wire name `UserData`; string. Example: `TXlVc2VyRGF0YQo=`.
     #[serde(
@@ -358,15 +605,29 @@ pub struct Attribute {
     )]
     pub user_data: Option<String>,
 }
+impl Attribute {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+}
 /// Wire object `ChargePrepaid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChargePrepaid {
     /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub period: u64,
+    pub period: Option<u64>,
     /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -376,11 +637,32 @@ pub struct ChargePrepaid {
     )]
     pub renew_flag: Option<String>,
 }
+impl ChargePrepaid {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ChargePrepaid {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.period.is_none() {
+            v.field("Period", |v| v.missing());
+        }
+    }
 }
 /// Wire object `ChcDeployExtraConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChcDeployExtraConfig {
     /// Wire name `MiniOsType`; string; required in requests; always present in responses. Example: `public`.
     #[serde(
@@ -413,6 +695,32 @@ pub struct ChcDeployExtraConfig {
     )]
     pub next_server_address: Option<String>,
 }
+impl ChcDeployExtraConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `MiniOsType`.
+    pub fn set_mini_os_type(mut self, value: impl Into<String>) -> Self {
+        self.mini_os_type = value.into();
+        self
+    }
+    /// Sets `BootType`.
+    pub fn set_boot_type(mut self, value: impl Into<String>) -> Self {
+        self.boot_type = value.into();
+        self
+    }
+    /// Sets `BootFile`.
+    pub fn set_boot_file(mut self, value: impl Into<String>) -> Self {
+        self.boot_file = Some(value.into());
+        self
+    }
+    /// Sets `NextServerAddress`.
+    pub fn set_next_server_address(mut self, value: impl Into<String>) -> Self {
+        self.next_server_address = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ChcDeployExtraConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -437,6 +745,7 @@ impl tencentcloud_runtime::Validate for ChcDeployExtraConfig {
 }
 /// Wire object `ChcHost`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChcHost {
     /// Wire name `ChcId`; string; always present in responses. Example: `chc-1a2b3c4d`.
     #[serde(
@@ -732,8 +1041,230 @@ pub struct ChcHost {
     )]
     pub network_mode: Option<String>,
 }
+impl ChcHost {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcId`.
+    pub fn set_chc_id(mut self, value: impl Into<String>) -> Self {
+        self.chc_id = value.into();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = value.into();
+        self
+    }
+    /// Sets `SerialNumber`.
+    pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
+        self.serial_number = value.into();
+        self
+    }
+    /// Sets `InstanceState`.
+    pub fn set_instance_state(mut self, value: impl Into<String>) -> Self {
+        self.instance_state = value.into();
+        self
+    }
+    /// Sets `DeviceType`.
+    pub fn set_device_type(mut self, value: impl Into<String>) -> Self {
+        self.device_type = value.into();
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `BmcVirtualPrivateCloud`.
+    pub fn set_bmc_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.bmc_virtual_private_cloud = value.into();
+        self
+    }
+    /// Sets `BmcIp`.
+    pub fn set_bmc_ip(mut self, value: impl Into<String>) -> Self {
+        self.bmc_ip = value.into();
+        self
+    }
+    /// Sets `BmcSecurityGroupIds` to these items.
+    pub fn set_bmc_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.bmc_security_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DeployVirtualPrivateCloud`.
+    pub fn set_deploy_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.deploy_virtual_private_cloud = value.into();
+        self
+    }
+    /// Sets `DeployIp`.
+    pub fn set_deploy_ip(mut self, value: impl Into<String>) -> Self {
+        self.deploy_ip = value.into();
+        self
+    }
+    /// Sets `DeploySecurityGroupIds` to these items.
+    pub fn set_deploy_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.deploy_security_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CvmInstanceId`.
+    pub fn set_cvm_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.cvm_instance_id = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `HardwareDescription`.
+    pub fn set_hardware_description(mut self, value: impl Into<String>) -> Self {
+        self.hardware_description = value.into();
+        self
+    }
+    /// Sets `CPU`.
+    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
+        self.cpu = value.into();
+        self
+    }
+    /// Sets `Memory`.
+    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
+        self.memory = value.into();
+        self
+    }
+    /// Sets `Disk`.
+    pub fn set_disk(mut self, value: impl Into<String>) -> Self {
+        self.disk = value.into();
+        self
+    }
+    /// Sets `BmcMAC`.
+    pub fn set_bmc_mac(mut self, value: impl Into<String>) -> Self {
+        self.bmc_mac = value.into();
+        self
+    }
+    /// Sets `DeployMAC`.
+    pub fn set_deploy_mac(mut self, value: impl Into<String>) -> Self {
+        self.deploy_mac = value.into();
+        self
+    }
+    /// Sets `TenantType`.
+    pub fn set_tenant_type(mut self, value: impl Into<String>) -> Self {
+        self.tenant_type = value.into();
+        self
+    }
+    /// Sets `DeployExtraConfig`.
+    pub fn set_deploy_extra_config(
+        mut self,
+        value: impl Into<ChcDeployExtraConfig>,
+    ) -> Self {
+        self.deploy_extra_config = value.into();
+        self
+    }
+    /// Sets `Gpu`.
+    pub fn set_gpu(mut self, value: impl Into<String>) -> Self {
+        self.gpu = Some(value.into());
+        self
+    }
+    /// Sets `NetworkCard`.
+    pub fn set_network_card(mut self, value: impl Into<String>) -> Self {
+        self.network_card = Some(value.into());
+        self
+    }
+    /// Sets `IsPredefinedType`.
+    pub fn set_is_predefined_type(mut self, value: impl Into<bool>) -> Self {
+        self.is_predefined_type = Some(value.into());
+        self
+    }
+    /// Sets `ChcInstanceType`.
+    pub fn set_chc_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.chc_instance_type = Some(value.into());
+        self
+    }
+    /// Sets `ChcInstanceFamily`.
+    pub fn set_chc_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.chc_instance_family = Some(value.into());
+        self
+    }
+    /// Sets `ChcInstanceFamilyName`.
+    pub fn set_chc_instance_family_name(mut self, value: impl Into<String>) -> Self {
+        self.chc_instance_family_name = Some(value.into());
+        self
+    }
+    /// Sets `ResaleAppId`.
+    pub fn set_resale_app_id(mut self, value: impl Into<String>) -> Self {
+        self.resale_app_id = Some(value.into());
+        self
+    }
+    /// Sets `ResaleAccountId`.
+    pub fn set_resale_account_id(mut self, value: impl Into<String>) -> Self {
+        self.resale_account_id = Some(value.into());
+        self
+    }
+    /// Sets `SaleStatus`.
+    pub fn set_sale_status(mut self, value: impl Into<String>) -> Self {
+        self.sale_status = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `LatestOperation`.
+    pub fn set_latest_operation(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation = Some(value.into());
+        self
+    }
+    /// Sets `LatestOperationErrorCode`.
+    pub fn set_latest_operation_error_code(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation_error_code = Some(value.into());
+        self
+    }
+    /// Sets `LatestOperationErrorMsg`.
+    pub fn set_latest_operation_error_msg(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation_error_msg = Some(value.into());
+        self
+    }
+    /// Sets `LatestOperationName`.
+    pub fn set_latest_operation_name(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation_name = Some(value.into());
+        self
+    }
+    /// Sets `LatestOperationState`.
+    pub fn set_latest_operation_state(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation_state = Some(value.into());
+        self
+    }
+    /// Sets `ChcGatewayId`.
+    pub fn set_chc_gateway_id(mut self, value: impl Into<String>) -> Self {
+        self.chc_gateway_id = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedClusterId`.
+    pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `NetworkMode`.
+    pub fn set_network_mode(mut self, value: impl Into<String>) -> Self {
+        self.network_mode = Some(value.into());
+        self
+    }
+}
 /// Wire object `ChcHostDeniedActions`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChcHostDeniedActions {
     /// Wire name `ChcId`; string; required in requests.
     #[serde(
@@ -760,8 +1291,33 @@ pub struct ChcHostDeniedActions {
     )]
     pub deny_actions: Option<Vec<String>>,
 }
+impl ChcHostDeniedActions {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcId`.
+    pub fn set_chc_id(mut self, value: impl Into<String>) -> Self {
+        self.chc_id = Some(value.into());
+        self
+    }
+    /// Sets `State`.
+    pub fn set_state(mut self, value: impl Into<String>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `DenyActions` to these items.
+    pub fn set_deny_actions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.deny_actions = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `ConfigureChcAssistVpcRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConfigureChcAssistVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-123a4d5f"]`.
     #[serde(
@@ -770,8 +1326,12 @@ pub struct ConfigureChcAssistVpcRequest {
     )]
     pub chc_ids: Vec<String>,
     /// Wire name `BmcVirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
-    #[serde(rename = "BmcVirtualPrivateCloud")]
-    pub bmc_virtual_private_cloud: VirtualPrivateCloud,
+    #[serde(
+        rename = "BmcVirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bmc_virtual_private_cloud: Option<VirtualPrivateCloud>,
     /// Wire name `BmcSecurityGroupIds`; list of string. Example: `["sg-asda324a"]`.
     #[serde(
         rename = "BmcSecurityGroupIds",
@@ -803,6 +1363,62 @@ pub struct ConfigureChcAssistVpcRequest {
     )]
     pub chc_deploy_extra_config: Option<ChcDeployExtraConfig>,
 }
+impl ConfigureChcAssistVpcRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `BmcVirtualPrivateCloud`.
+    pub fn set_bmc_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.bmc_virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `BmcSecurityGroupIds` to these items.
+    pub fn set_bmc_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.bmc_security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DeployVirtualPrivateCloud`.
+    pub fn set_deploy_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.deploy_virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `DeploySecurityGroupIds` to these items.
+    pub fn set_deploy_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.deploy_security_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `ChcDeployExtraConfig`.
+    pub fn set_chc_deploy_extra_config(
+        mut self,
+        value: impl Into<ChcDeployExtraConfig>,
+    ) -> Self {
+        self.chc_deploy_extra_config = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ConfigureChcAssistVpcRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -814,15 +1430,17 @@ impl tencentcloud_runtime::Validate for ConfigureChcAssistVpcRequest {
                 },
             );
         }
-        {
-            let value = &self.bmc_virtual_private_cloud;
-            v.field(
-                "BmcVirtualPrivateCloud",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.bmc_virtual_private_cloud {
+            Some(value) => {
+                v.field(
+                    "BmcVirtualPrivateCloud",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("BmcVirtualPrivateCloud", |v| v.missing()),
         }
         if let Some(value) = &self.deploy_virtual_private_cloud {
             v.field(
@@ -846,6 +1464,7 @@ impl tencentcloud_runtime::Validate for ConfigureChcAssistVpcRequest {
 }
 /// Wire object `ConfigureChcAssistVpcResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConfigureChcAssistVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -854,8 +1473,20 @@ pub struct ConfigureChcAssistVpcResponse {
     )]
     pub request_id: String,
 }
+impl ConfigureChcAssistVpcResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ConfigureChcDeployVpcRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConfigureChcDeployVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-123a4d5f"]`.
     #[serde(
@@ -864,8 +1495,12 @@ pub struct ConfigureChcDeployVpcRequest {
     )]
     pub chc_ids: Vec<String>,
     /// Wire name `DeployVirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
-    #[serde(rename = "DeployVirtualPrivateCloud")]
-    pub deploy_virtual_private_cloud: VirtualPrivateCloud,
+    #[serde(
+        rename = "DeployVirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deploy_virtual_private_cloud: Option<VirtualPrivateCloud>,
     /// Wire name `DeploySecurityGroupIds`; list of string. Example: `["sg-asda324a"]`.
     #[serde(
         rename = "DeploySecurityGroupIds",
@@ -882,6 +1517,46 @@ pub struct ConfigureChcDeployVpcRequest {
     )]
     pub chc_deploy_extra_config: Option<ChcDeployExtraConfig>,
 }
+impl ConfigureChcDeployVpcRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DeployVirtualPrivateCloud`.
+    pub fn set_deploy_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.deploy_virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `DeploySecurityGroupIds` to these items.
+    pub fn set_deploy_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.deploy_security_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `ChcDeployExtraConfig`.
+    pub fn set_chc_deploy_extra_config(
+        mut self,
+        value: impl Into<ChcDeployExtraConfig>,
+    ) -> Self {
+        self.chc_deploy_extra_config = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ConfigureChcDeployVpcRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -893,15 +1568,17 @@ impl tencentcloud_runtime::Validate for ConfigureChcDeployVpcRequest {
                 },
             );
         }
-        {
-            let value = &self.deploy_virtual_private_cloud;
-            v.field(
-                "DeployVirtualPrivateCloud",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.deploy_virtual_private_cloud {
+            Some(value) => {
+                v.field(
+                    "DeployVirtualPrivateCloud",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("DeployVirtualPrivateCloud", |v| v.missing()),
         }
         if let Some(value) = &self.chc_deploy_extra_config {
             v.field(
@@ -916,6 +1593,7 @@ impl tencentcloud_runtime::Validate for ConfigureChcDeployVpcRequest {
 }
 /// Wire object `ConfigureChcDeployVpcResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConfigureChcDeployVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -924,8 +1602,20 @@ pub struct ConfigureChcDeployVpcResponse {
     )]
     pub request_id: String,
 }
+impl ConfigureChcDeployVpcResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ConvertOperatingSystemsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConvertOperatingSystemsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-duqhvpt6"]`.
     #[serde(
@@ -958,6 +1648,35 @@ pub struct ConvertOperatingSystemsRequest {
     )]
     pub target_os_type: Option<String>,
 }
+impl ConvertOperatingSystemsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `MinimalConversion`.
+    pub fn set_minimal_conversion(mut self, value: impl Into<bool>) -> Self {
+        self.minimal_conversion = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `TargetOSType`.
+    pub fn set_target_os_type(mut self, value: impl Into<String>) -> Self {
+        self.target_os_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ConvertOperatingSystemsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -973,6 +1692,7 @@ impl tencentcloud_runtime::Validate for ConvertOperatingSystemsRequest {
 }
 /// Wire object `ConvertOperatingSystemsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConvertOperatingSystemsResponse {
     /// Wire name `SupportTargetOSList`; list of [`TargetOs`].
     #[serde(
@@ -996,8 +1716,33 @@ pub struct ConvertOperatingSystemsResponse {
     )]
     pub request_id: String,
 }
+impl ConvertOperatingSystemsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SupportTargetOSList` to these items.
+    pub fn set_support_target_os_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetOs>>,
+    ) -> Self {
+        self.support_target_os_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
+        self.task_id = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CpuTopology`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CpuTopology {
     /// Wire name `CoreCount`; int64; may be null. Example: `4`.
     #[serde(
@@ -1016,11 +1761,28 @@ pub struct CpuTopology {
     )]
     pub thread_per_core: Option<i64>,
 }
+impl CpuTopology {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CoreCount`.
+    pub fn set_core_count(mut self, value: impl Into<i64>) -> Self {
+        self.core_count = Some(value.into());
+        self
+    }
+    /// Sets `ThreadPerCore`.
+    pub fn set_thread_per_core(mut self, value: impl Into<i64>) -> Self {
+        self.thread_per_core = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CpuTopology {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CreateDisasterRecoverGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateDisasterRecoverGroupRequest {
     /// Wire name `Name`; string; required in requests.
     #[serde(
@@ -1074,6 +1836,50 @@ pub struct CreateDisasterRecoverGroupRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
+impl CreateDisasterRecoverGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `Affinity`.
+    pub fn set_affinity(mut self, value: impl Into<i64>) -> Self {
+        self.affinity = Some(value.into());
+        self
+    }
+    /// Sets `Strategy`.
+    pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
+        self.strategy = Some(value.into());
+        self
+    }
+    /// Sets `PartitionCount`.
+    pub fn set_partition_count(mut self, value: impl Into<i64>) -> Self {
+        self.partition_count = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateDisasterRecoverGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1111,6 +1917,7 @@ impl tencentcloud_runtime::Validate for CreateDisasterRecoverGroupRequest {
 }
 /// Wire object `CreateDisasterRecoverGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateDisasterRecoverGroupResponse {
     /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-qajfd25h`.
     #[serde(
@@ -1175,8 +1982,60 @@ pub struct CreateDisasterRecoverGroupResponse {
     )]
     pub request_id: String,
 }
+impl CreateDisasterRecoverGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DisasterRecoverGroupId`.
+    pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
+        self.disaster_recover_group_id = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `CvmQuotaTotal`.
+    pub fn set_cvm_quota_total(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_quota_total = value.into();
+        self
+    }
+    /// Sets `CurrentNum`.
+    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
+        self.current_num = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `Strategy`.
+    pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
+        self.strategy = value.into();
+        self
+    }
+    /// Sets `PartitionCount`.
+    pub fn set_partition_count(mut self, value: impl Into<i64>) -> Self {
+        self.partition_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateHpcClusterRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateHpcClusterRequest {
     /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-2`.
     #[serde(
@@ -1222,6 +2081,45 @@ pub struct CreateHpcClusterRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
+impl CreateHpcClusterRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Remark`.
+    pub fn set_remark(mut self, value: impl Into<String>) -> Self {
+        self.remark = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterType`.
+    pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_type = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterBusinessId`.
+    pub fn set_hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_business_id = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateHpcClusterRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1259,6 +2157,7 @@ impl tencentcloud_runtime::Validate for CreateHpcClusterRequest {
 }
 /// Wire object `CreateHpcClusterResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateHpcClusterResponse {
     /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
     #[serde(
@@ -1274,8 +2173,28 @@ pub struct CreateHpcClusterResponse {
     )]
     pub request_id: String,
 }
+impl CreateHpcClusterResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HpcClusterSet` to these items.
+    pub fn set_hpc_cluster_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<HpcClusterInfo>>,
+    ) -> Self {
+        self.hpc_cluster_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateImageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateImageRequest {
     /// Wire name `ImageName`; string; required in requests. Example: `MyImageName`.
     #[serde(
@@ -1355,6 +2274,71 @@ pub struct CreateImageRequest {
     )]
     pub image_family: Option<String>,
 }
+impl CreateImageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageName`.
+    pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
+        self.image_name = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `ImageDescription`.
+    pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
+        self.image_description = Some(value.into());
+        self
+    }
+    /// Sets `ForcePoweroff`.
+    pub fn set_force_poweroff(mut self, value: impl Into<String>) -> Self {
+        self.force_poweroff = Some(value.into());
+        self
+    }
+    /// Sets `Sysprep`.
+    pub fn set_sysprep(mut self, value: impl Into<String>) -> Self {
+        self.sysprep = Some(value.into());
+        self
+    }
+    /// Sets `DataDiskIds` to these items.
+    pub fn set_data_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.data_disk_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SnapshotIds` to these items.
+    pub fn set_snapshot_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.snapshot_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ImageFamily`.
+    pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
+        self.image_family = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateImageRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1383,6 +2367,7 @@ impl tencentcloud_runtime::Validate for CreateImageRequest {
 }
 /// Wire object `CreateImageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateImageResponse {
     /// Wire name `ImageId`; string; always present in responses. Example: `img-2v3sqe2t`.
     #[serde(
@@ -1398,8 +2383,25 @@ pub struct CreateImageResponse {
     )]
     pub request_id: String,
 }
+impl CreateImageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateKeyPairRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateKeyPairRequest {
     /// Wire name `KeyName`; string; required in requests. Example: `Tencent`.
     #[serde(
@@ -1410,9 +2412,11 @@ pub struct CreateKeyPairRequest {
     /// Wire name `ProjectId`; int64; required in requests. Example: `0`.
     #[serde(
         rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub project_id: i64,
+    pub project_id: Option<i64>,
     /// Wire name `TagSpecification`; list of [`TagSpecification`]. Example: `[     {         "ResourceType": "keypair",         "Tags": [             {                 "Key": "myTag",                 "Value": "cloud"             }         ]     } ]`.
     #[serde(
         rename = "TagSpecification",
@@ -1420,6 +2424,30 @@ pub struct CreateKeyPairRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
+}
+impl CreateKeyPairRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = value.into();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateKeyPairRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1431,6 +2459,9 @@ impl tencentcloud_runtime::Validate for CreateKeyPairRequest {
                     v.required_str(value);
                 },
             );
+        }
+        if self.project_id.is_none() {
+            v.field("ProjectId", |v| v.missing());
         }
         if let Some(value) = &self.tag_specification {
             v.field(
@@ -1449,6 +2480,7 @@ impl tencentcloud_runtime::Validate for CreateKeyPairRequest {
 }
 /// Wire object `CreateKeyPairResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateKeyPairResponse {
     /// Wire name `KeyPair`; [`KeyPair`]; always present in responses.
     #[serde(
@@ -1464,8 +2496,25 @@ pub struct CreateKeyPairResponse {
     )]
     pub request_id: String,
 }
+impl CreateKeyPairResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyPair`.
+    pub fn set_key_pair(mut self, value: impl Into<KeyPair>) -> Self {
+        self.key_pair = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateLaunchTemplateRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLaunchTemplateRequest {
     /// Wire name `LaunchTemplateName`; string; required in requests. Example: `MyLaunchTemplate`.
     #[serde(
@@ -1474,8 +2523,8 @@ pub struct CreateLaunchTemplateRequest {
     )]
     pub launch_template_name: String,
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Wire name `ImageId`; string; required in requests. Example: `img-dkwyg6sr`.
     #[serde(
         rename = "ImageId",
@@ -1682,6 +2731,209 @@ pub struct CreateLaunchTemplateRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
+impl CreateLaunchTemplateRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateName`.
+    pub fn set_launch_template_name(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_name = value.into();
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersionDescription`.
+    pub fn set_launch_template_version_description(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.launch_template_version_description = Some(value.into());
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
+        self.instance_count = Some(value.into());
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `ActionTimer`.
+    pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
+        self.action_timer = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceMarketOptions`.
+    pub fn set_instance_market_options(
+        mut self,
+        value: impl Into<InstanceMarketOptionsRequest>,
+    ) -> Self {
+        self.instance_market_options = Some(value.into());
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `CamRoleName`.
+    pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_name = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DisableApiTermination`.
+    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
+        self.disable_api_termination = Some(value.into());
+        self
+    }
+    /// Sets `EnableJumboFrame`.
+    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
+        self.enable_jumbo_frame = Some(value.into());
+        self
+    }
+    /// Sets `LaunchTemplateTagSpecification` to these items.
+    pub fn set_launch_template_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.launch_template_tag_specification = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `Metadata`.
+    pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `TemplateDataModifyAction`.
+    pub fn set_template_data_modify_action(mut self, value: impl Into<String>) -> Self {
+        self.template_data_modify_action = Some(value.into());
+        self
+    }
+    /// Sets `NetworkInterfaces` to these items.
+    pub fn set_network_interfaces(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
+    ) -> Self {
+        self.network_interfaces = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateLaunchTemplateRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1693,15 +2945,17 @@ impl tencentcloud_runtime::Validate for CreateLaunchTemplateRequest {
                 },
             );
         }
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
         {
             let value = &self.image_id;
@@ -1849,6 +3103,7 @@ impl tencentcloud_runtime::Validate for CreateLaunchTemplateRequest {
 }
 /// Wire object `CreateLaunchTemplateResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLaunchTemplateResponse {
     /// Wire name `LaunchTemplateId`; string; always present in responses. Example: `lt-a5n1305lo`.
     #[serde(
@@ -1864,12 +3119,29 @@ pub struct CreateLaunchTemplateResponse {
     )]
     pub request_id: String,
 }
+impl CreateLaunchTemplateResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateLaunchTemplateVersionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLaunchTemplateVersionRequest {
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-86v7g7g8`.
     #[serde(
         rename = "LaunchTemplateId",
@@ -2085,17 +3357,217 @@ pub struct CreateLaunchTemplateVersionRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
+impl CreateLaunchTemplateVersionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersion`.
+    pub fn set_launch_template_version(mut self, value: impl Into<i64>) -> Self {
+        self.launch_template_version = Some(value.into());
+        self
+    }
+    /// Sets `LaunchTemplateVersionDescription`.
+    pub fn set_launch_template_version_description(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.launch_template_version_description = Some(value.into());
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = Some(value.into());
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
+        self.instance_count = Some(value.into());
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `ActionTimer`.
+    pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
+        self.action_timer = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceMarketOptions`.
+    pub fn set_instance_market_options(
+        mut self,
+        value: impl Into<InstanceMarketOptionsRequest>,
+    ) -> Self {
+        self.instance_market_options = Some(value.into());
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `CamRoleName`.
+    pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_name = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DisableApiTermination`.
+    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
+        self.disable_api_termination = Some(value.into());
+        self
+    }
+    /// Sets `EnableJumboFrame`.
+    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
+        self.enable_jumbo_frame = Some(value.into());
+        self
+    }
+    /// Sets `Metadata`.
+    pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `TemplateDataModifyAction`.
+    pub fn set_template_data_modify_action(mut self, value: impl Into<String>) -> Self {
+        self.template_data_modify_action = Some(value.into());
+        self
+    }
+    /// Sets `NetworkInterfaces` to these items.
+    pub fn set_network_interfaces(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
+    ) -> Self {
+        self.network_interfaces = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateLaunchTemplateVersionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
         {
             let value = &self.launch_template_id;
@@ -2230,6 +3702,7 @@ impl tencentcloud_runtime::Validate for CreateLaunchTemplateVersionRequest {
 }
 /// Wire object `CreateLaunchTemplateVersionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLaunchTemplateVersionResponse {
     /// Wire name `LaunchTemplateVersionNumber`; int64; always present in responses. Example: `2`.
     #[serde(
@@ -2245,10 +3718,27 @@ pub struct CreateLaunchTemplateVersionResponse {
     )]
     pub request_id: String,
 }
+impl CreateLaunchTemplateVersionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateVersionNumber`.
+    pub fn set_launch_template_version_number(mut self, value: impl Into<i64>) -> Self {
+        self.launch_template_version_number = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// A data disk of an instance.
 ///
 /// Wire object `DataDisk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DataDisk {
     /// Size in GiB, in steps of 10 GiB; the allowed range depends on DiskType.
     ///
@@ -2256,9 +3746,10 @@ pub struct DataDisk {
     #[serde(
         rename = "DiskSize",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_size: i64,
+    pub disk_size: Option<i64>,
     /// Disk type: local `LOCAL_BASIC`, `LOCAL_SSD`, `LOCAL_NVME` or `LOCAL_PRO` (the last two come with the instance type and cannot be chosen), or cloud `CLOUD_BASIC`, `CLOUD_PREMIUM`, `CLOUD_SSD`, `CLOUD_HSSD`, `CLOUD_TSSD` or `CLOUD_BSSD`. Default `LOCAL_BASIC`.
     ///
     /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_SSD`.
@@ -2360,11 +3851,77 @@ pub struct DataDisk {
     )]
     pub disk_name: Option<String>,
 }
+impl DataDisk {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<i64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = Some(value.into());
+        self
+    }
+    /// Sets `DeleteWithInstance`.
+    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
+        self.delete_with_instance = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = Some(value.into());
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
+        self.encrypt = Some(value.into());
+        self
+    }
+    /// Sets `KmsKeyId`.
+    pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
+        self.kms_key_id = Some(value.into());
+        self
+    }
+    /// Sets `ThroughputPerformance`.
+    pub fn set_throughput_performance(mut self, value: impl Into<i64>) -> Self {
+        self.throughput_performance = Some(value.into());
+        self
+    }
+    /// Sets `CdcId`.
+    pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
+        self.cdc_id = Some(value.into());
+        self
+    }
+    /// Sets `BurstPerformance`.
+    pub fn set_burst_performance(mut self, value: impl Into<bool>) -> Self {
+        self.burst_performance = Some(value.into());
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DataDisk {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.disk_size.is_none() {
+            v.field("DiskSize", |v| v.missing());
+        }
+    }
 }
 /// Wire object `DeleteDisasterRecoverGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteDisasterRecoverGroupsRequest {
     /// Wire name `DisasterRecoverGroupIds`; list of string; required in requests. Example: `["ps-58l1hu01"]`.
     #[serde(
@@ -2372,6 +3929,20 @@ pub struct DeleteDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
+}
+impl DeleteDisasterRecoverGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteDisasterRecoverGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2388,6 +3959,7 @@ impl tencentcloud_runtime::Validate for DeleteDisasterRecoverGroupsRequest {
 }
 /// Wire object `DeleteDisasterRecoverGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteDisasterRecoverGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2396,8 +3968,20 @@ pub struct DeleteDisasterRecoverGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteDisasterRecoverGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteHpcClustersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteHpcClustersRequest {
     /// Wire name `HpcClusterIds`; list of string; required in requests. Example: `["hpc-p64fdfa9"]`.
     #[serde(
@@ -2405,6 +3989,20 @@ pub struct DeleteHpcClustersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hpc_cluster_ids: Vec<String>,
+}
+impl DeleteHpcClustersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HpcClusterIds` to these items.
+    pub fn set_hpc_cluster_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.hpc_cluster_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteHpcClustersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2421,6 +4019,7 @@ impl tencentcloud_runtime::Validate for DeleteHpcClustersRequest {
 }
 /// Wire object `DeleteHpcClustersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteHpcClustersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2429,8 +4028,20 @@ pub struct DeleteHpcClustersResponse {
     )]
     pub request_id: String,
 }
+impl DeleteHpcClustersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteImagesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteImagesRequest {
     /// Wire name `ImageIds`; list of string; required in requests. Example: `["img-34vaef8fe"]`.
     #[serde(
@@ -2455,6 +4066,30 @@ pub struct DeleteImagesRequest {
     )]
     pub dry_run: Option<bool>,
 }
+impl DeleteImagesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageIds` to these items.
+    pub fn set_image_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.image_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DeleteBindedSnap`.
+    pub fn set_delete_binded_snap(mut self, value: impl Into<bool>) -> Self {
+        self.delete_binded_snap = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteImagesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -2470,6 +4105,7 @@ impl tencentcloud_runtime::Validate for DeleteImagesRequest {
 }
 /// Wire object `DeleteImagesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteImagesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2478,8 +4114,20 @@ pub struct DeleteImagesResponse {
     )]
     pub request_id: String,
 }
+impl DeleteImagesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteInstancesActionTimerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteInstancesActionTimerRequest {
     /// Wire name `ActionTimerIds`; list of string; required in requests. Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
     #[serde(
@@ -2487,6 +4135,20 @@ pub struct DeleteInstancesActionTimerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub action_timer_ids: Vec<String>,
+}
+impl DeleteInstancesActionTimerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ActionTimerIds` to these items.
+    pub fn set_action_timer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.action_timer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteInstancesActionTimerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2503,6 +4165,7 @@ impl tencentcloud_runtime::Validate for DeleteInstancesActionTimerRequest {
 }
 /// Wire object `DeleteInstancesActionTimerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteInstancesActionTimerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2511,8 +4174,20 @@ pub struct DeleteInstancesActionTimerResponse {
     )]
     pub request_id: String,
 }
+impl DeleteInstancesActionTimerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteInstancesDisasterRecoverGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteInstancesDisasterRecoverGroupsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-23sh03x7"]`.
     #[serde(
@@ -2526,6 +4201,28 @@ pub struct DeleteInstancesDisasterRecoverGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disaster_recover_group_ids: Vec<String>,
+}
+impl DeleteInstancesDisasterRecoverGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteInstancesDisasterRecoverGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2551,6 +4248,7 @@ impl tencentcloud_runtime::Validate for DeleteInstancesDisasterRecoverGroupsRequ
 }
 /// Wire object `DeleteInstancesDisasterRecoverGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteInstancesDisasterRecoverGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2559,8 +4257,20 @@ pub struct DeleteInstancesDisasterRecoverGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteInstancesDisasterRecoverGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteKeyPairsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteKeyPairsRequest {
     /// Wire name `KeyIds`; list of string; required in requests. Example: `["skey-mv9yzyjj"]`.
     #[serde(
@@ -2568,6 +4278,20 @@ pub struct DeleteKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
+}
+impl DeleteKeyPairsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteKeyPairsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2584,6 +4308,7 @@ impl tencentcloud_runtime::Validate for DeleteKeyPairsRequest {
 }
 /// Wire object `DeleteKeyPairsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2592,8 +4317,20 @@ pub struct DeleteKeyPairsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteKeyPairsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteLaunchTemplateRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLaunchTemplateRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-rf6ogz49`.
     #[serde(
@@ -2601,6 +4338,17 @@ pub struct DeleteLaunchTemplateRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_id: String,
+}
+impl DeleteLaunchTemplateRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteLaunchTemplateRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2617,6 +4365,7 @@ impl tencentcloud_runtime::Validate for DeleteLaunchTemplateRequest {
 }
 /// Wire object `DeleteLaunchTemplateResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLaunchTemplateResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2625,8 +4374,20 @@ pub struct DeleteLaunchTemplateResponse {
     )]
     pub request_id: String,
 }
+impl DeleteLaunchTemplateResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteLaunchTemplateVersionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLaunchTemplateVersionsRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-irmer45l`.
     #[serde(
@@ -2640,6 +4401,25 @@ pub struct DeleteLaunchTemplateVersionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub launch_template_versions: Vec<i64>,
+}
+impl DeleteLaunchTemplateVersionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersions` to these items.
+    pub fn set_launch_template_versions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<i64>>,
+    ) -> Self {
+        self.launch_template_versions = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteLaunchTemplateVersionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2665,6 +4445,7 @@ impl tencentcloud_runtime::Validate for DeleteLaunchTemplateVersionsRequest {
 }
 /// Wire object `DeleteLaunchTemplateVersionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLaunchTemplateVersionsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2673,12 +4454,38 @@ pub struct DeleteLaunchTemplateVersionsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteLaunchTemplateVersionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeAccountQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAccountQuotaRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeAccountQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeAccountQuotaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2699,6 +4506,7 @@ impl tencentcloud_runtime::Validate for DescribeAccountQuotaRequest {
 }
 /// Wire object `DescribeAccountQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAccountQuotaResponse {
     /// Wire name `AppId`; uint64; always present in responses. Example: `1251783334`.
     #[serde(
@@ -2721,8 +4529,33 @@ pub struct DescribeAccountQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeAccountQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AppId`.
+    pub fn set_app_id(mut self, value: impl Into<u64>) -> Self {
+        self.app_id = value.into();
+        self
+    }
+    /// Sets `AccountQuotaOverview`.
+    pub fn set_account_quota_overview(
+        mut self,
+        value: impl Into<AccountQuotaOverview>,
+    ) -> Self {
+        self.account_quota_overview = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeChcDeniedActionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeChcDeniedActionsRequest {
     /// Wire name `ChcIds`; list of string; required in requests.
     #[serde(
@@ -2730,6 +4563,20 @@ pub struct DescribeChcDeniedActionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
+}
+impl DescribeChcDeniedActionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeChcDeniedActionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2746,6 +4593,7 @@ impl tencentcloud_runtime::Validate for DescribeChcDeniedActionsRequest {
 }
 /// Wire object `DescribeChcDeniedActionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeChcDeniedActionsResponse {
     /// Wire name `ChcHostDeniedActionSet`; list of [`ChcHostDeniedActions`]; always present in responses.
     #[serde(
@@ -2761,8 +4609,28 @@ pub struct DescribeChcDeniedActionsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeChcDeniedActionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcHostDeniedActionSet` to these items.
+    pub fn set_chc_host_denied_action_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ChcHostDeniedActions>>,
+    ) -> Self {
+        self.chc_host_denied_action_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeChcHostsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeChcHostsRequest {
     /// Wire name `ChcIds`; list of string. Example: `["chc-1a2b3c4d"]`.
     #[serde(
@@ -2791,6 +4659,38 @@ pub struct DescribeChcHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+}
+impl DescribeChcHostsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeChcHostsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2829,6 +4729,7 @@ impl tencentcloud_runtime::Validate for DescribeChcHostsRequest {
 }
 /// Wire object `DescribeChcHostsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeChcHostsResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `5`.
     #[serde(
@@ -2851,14 +4752,46 @@ pub struct DescribeChcHostsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeChcHostsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `ChcHostSet` to these items.
+    pub fn set_chc_host_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ChcHost>>,
+    ) -> Self {
+        self.chc_host_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDisasterRecoverGroupQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupQuotaRequest {}
+impl DescribeDisasterRecoverGroupQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupQuotaRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeDisasterRecoverGroupQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupQuotaResponse {
     /// Wire name `GroupQuota`; int64; always present in responses. Example: `10`.
     #[serde(
@@ -2911,8 +4844,51 @@ pub struct DescribeDisasterRecoverGroupQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDisasterRecoverGroupQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `GroupQuota`.
+    pub fn set_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.group_quota = value.into();
+        self
+    }
+    /// Sets `CurrentNum`.
+    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
+        self.current_num = value.into();
+        self
+    }
+    /// Sets `CvmInHostGroupQuota`.
+    pub fn set_cvm_in_host_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_host_group_quota = value.into();
+        self
+    }
+    /// Sets `CvmInSwGroupQuota`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_cvm_in_sw_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_sw_group_quota = value.into();
+        self
+    }
+    /// Sets `CvmInRackGroupQuota`.
+    pub fn set_cvm_in_rack_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_rack_group_quota = value.into();
+        self
+    }
+    /// Sets `CvmInSwitchGroupQuota`.
+    pub fn set_cvm_in_switch_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_switch_group_quota = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDisasterRecoverGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupsRequest {
     /// Wire name `DisasterRecoverGroupIds`; list of string. Example: `["ps-21q9ibvr"]`.
     #[serde(
@@ -2949,6 +4925,45 @@ pub struct DescribeDisasterRecoverGroupsRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeDisasterRecoverGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2987,6 +5002,7 @@ impl tencentcloud_runtime::Validate for DescribeDisasterRecoverGroupsRequest {
 }
 /// Wire object `DescribeDisasterRecoverGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDisasterRecoverGroupsResponse {
     /// Wire name `DisasterRecoverGroupSet`; list of [`DisasterRecoverGroup`]; always present in responses.
     #[serde(
@@ -3009,8 +5025,33 @@ pub struct DescribeDisasterRecoverGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDisasterRecoverGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DisasterRecoverGroupSet` to these items.
+    pub fn set_disaster_recover_group_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DisasterRecoverGroup>>,
+    ) -> Self {
+        self.disaster_recover_group_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeHostsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeHostsRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
@@ -3031,6 +5072,30 @@ pub struct DescribeHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
+}
+impl DescribeHostsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeHostsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3069,6 +5134,7 @@ impl tencentcloud_runtime::Validate for DescribeHostsRequest {
 }
 /// Wire object `DescribeHostsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeHostsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -3091,8 +5157,33 @@ pub struct DescribeHostsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeHostsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `HostSet` to these items.
+    pub fn set_host_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<HostItem>>,
+    ) -> Self {
+        self.host_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeHpcClustersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeHpcClustersRequest {
     /// Wire name `HpcClusterIds`; list of string. Example: `["hpc-p64fdfa9"]`.
     #[serde(
@@ -3162,6 +5253,63 @@ pub struct DescribeHpcClustersRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeHpcClustersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HpcClusterIds` to these items.
+    pub fn set_hpc_cluster_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.hpc_cluster_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterType`.
+    pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_type = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterBusinessId`.
+    pub fn set_hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_business_id = Some(value.into());
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeHpcClustersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -3181,6 +5329,7 @@ impl tencentcloud_runtime::Validate for DescribeHpcClustersRequest {
 }
 /// Wire object `DescribeHpcClustersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeHpcClustersResponse {
     /// Wire name `HpcClusterSet`; list of [`HpcClusterInfo`]; always present in responses.
     #[serde(
@@ -3203,8 +5352,33 @@ pub struct DescribeHpcClustersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeHpcClustersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HpcClusterSet` to these items.
+    pub fn set_hpc_cluster_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<HpcClusterInfo>>,
+    ) -> Self {
+        self.hpc_cluster_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeImageFromFamilyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImageFromFamilyRequest {
     /// Wire name `ImageFamily`; string. Example: `business-daily-update`.
     #[serde(
@@ -3215,11 +5389,23 @@ pub struct DescribeImageFromFamilyRequest {
     )]
     pub image_family: Option<String>,
 }
+impl DescribeImageFromFamilyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageFamily`.
+    pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
+        self.image_family = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeImageFromFamilyRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeImageFromFamilyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImageFromFamilyResponse {
     /// Wire name `Image`; [`Image`]; may be null.
     #[serde(rename = "Image", default, skip_serializing_if = "Option::is_none")]
@@ -3231,14 +5417,38 @@ pub struct DescribeImageFromFamilyResponse {
     )]
     pub request_id: String,
 }
+impl DescribeImageFromFamilyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Image`.
+    pub fn set_image(mut self, value: impl Into<Image>) -> Self {
+        self.image = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeImageQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImageQuotaRequest {}
+impl DescribeImageQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeImageQuotaRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeImageQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImageQuotaResponse {
     /// Wire name `ImageNumQuota`; int64; always present in responses. Example: `1000`.
     #[serde(
@@ -3254,8 +5464,25 @@ pub struct DescribeImageQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeImageQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageNumQuota`.
+    pub fn set_image_num_quota(mut self, value: impl Into<i64>) -> Self {
+        self.image_num_quota = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeImageSharePermissionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImageSharePermissionRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
     #[serde(
@@ -3263,6 +5490,17 @@ pub struct DescribeImageSharePermissionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: String,
+}
+impl DescribeImageSharePermissionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeImageSharePermissionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3279,6 +5517,7 @@ impl tencentcloud_runtime::Validate for DescribeImageSharePermissionRequest {
 }
 /// Wire object `DescribeImageSharePermissionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImageSharePermissionResponse {
     /// Wire name `SharePermissionSet`; list of [`SharePermission`]; always present in responses.
     #[serde(
@@ -3294,8 +5533,28 @@ pub struct DescribeImageSharePermissionResponse {
     )]
     pub request_id: String,
 }
+impl DescribeImageSharePermissionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SharePermissionSet` to these items.
+    pub fn set_share_permission_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SharePermission>>,
+    ) -> Self {
+        self.share_permission_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeImagesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImagesRequest {
     /// Wire name `ImageIds`; list of string. Example: `["img-gvbnzy6f"]`.
     #[serde(
@@ -3332,6 +5591,43 @@ pub struct DescribeImagesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: Option<String>,
+}
+impl DescribeImagesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageIds` to these items.
+    pub fn set_image_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.image_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeImagesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3370,6 +5666,7 @@ impl tencentcloud_runtime::Validate for DescribeImagesRequest {
 }
 /// Wire object `DescribeImagesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImagesResponse {
     /// Wire name `ImageSet`; list of [`Image`]; always present in responses.
     #[serde(
@@ -3392,14 +5689,46 @@ pub struct DescribeImagesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeImagesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageSet` to these items.
+    pub fn set_image_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Image>>,
+    ) -> Self {
+        self.image_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeImportImageOsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImportImageOsRequest {}
+impl DescribeImportImageOsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeImportImageOsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeImportImageOsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeImportImageOsResponse {
     /// Wire name `ImportImageOsListSupported`; [`ImageOsList`]; always present in responses.
     #[serde(
@@ -3422,14 +5751,49 @@ pub struct DescribeImportImageOsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeImportImageOsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImportImageOsListSupported`.
+    pub fn set_import_image_os_list_supported(
+        mut self,
+        value: impl Into<ImageOsList>,
+    ) -> Self {
+        self.import_image_os_list_supported = value.into();
+        self
+    }
+    /// Sets `ImportImageOsVersionSet` to these items.
+    pub fn set_import_image_os_version_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<OsVersion>>,
+    ) -> Self {
+        self.import_image_os_version_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstanceFamilyConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceFamilyConfigsRequest {}
+impl DescribeInstanceFamilyConfigsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeInstanceFamilyConfigsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeInstanceFamilyConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceFamilyConfigsResponse {
     /// Wire name `InstanceFamilyConfigSet`; list of [`InstanceFamilyConfig`]; always present in responses.
     #[serde(
@@ -3445,8 +5809,28 @@ pub struct DescribeInstanceFamilyConfigsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstanceFamilyConfigsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceFamilyConfigSet` to these items.
+    pub fn set_instance_family_config_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceFamilyConfig>>,
+    ) -> Self {
+        self.instance_family_config_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstanceInternetBandwidthConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceInternetBandwidthConfigsRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-6lafsaz0`.
     #[serde(
@@ -3454,6 +5838,17 @@ pub struct DescribeInstanceInternetBandwidthConfigsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+}
+impl DescribeInstanceInternetBandwidthConfigsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstanceInternetBandwidthConfigsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3470,6 +5865,7 @@ impl tencentcloud_runtime::Validate for DescribeInstanceInternetBandwidthConfigs
 }
 /// Wire object `DescribeInstanceInternetBandwidthConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceInternetBandwidthConfigsResponse {
     /// Wire name `InternetBandwidthConfigSet`; list of [`InternetBandwidthConfig`]; always present in responses.
     #[serde(
@@ -3485,12 +5881,46 @@ pub struct DescribeInstanceInternetBandwidthConfigsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstanceInternetBandwidthConfigsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InternetBandwidthConfigSet` to these items.
+    pub fn set_internet_bandwidth_config_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InternetBandwidthConfig>>,
+    ) -> Self {
+        self.internet_bandwidth_config_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstanceTypeConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceTypeConfigsRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeInstanceTypeConfigsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstanceTypeConfigsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3511,6 +5941,7 @@ impl tencentcloud_runtime::Validate for DescribeInstanceTypeConfigsRequest {
 }
 /// Wire object `DescribeInstanceTypeConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceTypeConfigsResponse {
     /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
     #[serde(
@@ -3526,8 +5957,28 @@ pub struct DescribeInstanceTypeConfigsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstanceTypeConfigsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceTypeConfigSet` to these items.
+    pub fn set_instance_type_config_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceTypeConfig>>,
+    ) -> Self {
+        self.instance_type_config_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstanceVncUrlRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceVncUrlRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r9hr2upy`.
     #[serde(
@@ -3535,6 +5986,17 @@ pub struct DescribeInstanceVncUrlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+}
+impl DescribeInstanceVncUrlRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstanceVncUrlRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3551,6 +6013,7 @@ impl tencentcloud_runtime::Validate for DescribeInstanceVncUrlRequest {
 }
 /// Wire object `DescribeInstanceVncUrlResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstanceVncUrlResponse {
     /// Wire name `InstanceVncUrl`; string; always present in responses. Example: `wss%3A%2F%2Fbjvnc.qcloud.com%3A26789%2Fv`.
     #[serde(
@@ -3566,8 +6029,25 @@ pub struct DescribeInstanceVncUrlResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstanceVncUrlResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceVncUrl`.
+    pub fn set_instance_vnc_url(mut self, value: impl Into<String>) -> Self {
+        self.instance_vnc_url = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstancesActionTimerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesActionTimerRequest {
     /// Wire name `ActionTimerIds`; list of string. Example: `59337876-b254-4c21-847f-7d57d840d227`.
     #[serde(
@@ -3618,11 +6098,57 @@ pub struct DescribeInstancesActionTimerRequest {
     )]
     pub status_list: Option<Vec<String>>,
 }
+impl DescribeInstancesActionTimerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ActionTimerIds` to these items.
+    pub fn set_action_timer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.action_timer_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TimerAction`.
+    pub fn set_timer_action(mut self, value: impl Into<String>) -> Self {
+        self.timer_action = Some(value.into());
+        self
+    }
+    /// Sets `EndActionTime`.
+    pub fn set_end_action_time(mut self, value: impl Into<String>) -> Self {
+        self.end_action_time = Some(value.into());
+        self
+    }
+    /// Sets `StartActionTime`.
+    pub fn set_start_action_time(mut self, value: impl Into<String>) -> Self {
+        self.start_action_time = Some(value.into());
+        self
+    }
+    /// Sets `StatusList` to these items.
+    pub fn set_status_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.status_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeInstancesActionTimerRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeInstancesActionTimerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesActionTimerResponse {
     /// Wire name `ActionTimers`; list of [`ActionTimer`]; always present in responses.
     #[serde(
@@ -3638,8 +6164,28 @@ pub struct DescribeInstancesActionTimerResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesActionTimerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ActionTimers` to these items.
+    pub fn set_action_timers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ActionTimer>>,
+    ) -> Self {
+        self.action_timers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstancesAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesAttributesRequest {
     /// Wire name `Attributes`; list of string; required in requests. Example: `["UserData"]`.
     #[serde(
@@ -3653,6 +6199,28 @@ pub struct DescribeInstancesAttributesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl DescribeInstancesAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Attributes` to these items.
+    pub fn set_attributes(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.attributes = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstancesAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3678,6 +6246,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesAttributesRequest {
 }
 /// Wire object `DescribeInstancesAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesAttributesResponse {
     /// Wire name `InstanceSet`; list of [`InstanceAttribute`]; always present in responses.
     #[serde(
@@ -3693,8 +6262,28 @@ pub struct DescribeInstancesAttributesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceSet` to these items.
+    pub fn set_instance_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceAttribute>>,
+    ) -> Self {
+        self.instance_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstancesModificationRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesModificationRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-4txox06m"]`.
     #[serde(
@@ -3705,6 +6294,28 @@ pub struct DescribeInstancesModificationRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeInstancesModificationRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstancesModificationRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3734,6 +6345,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesModificationRequest {
 }
 /// Wire object `DescribeInstancesModificationResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesModificationResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `10`.
     #[serde(
@@ -3756,8 +6368,36 @@ pub struct DescribeInstancesModificationResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesModificationResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `InstanceTypeConfigStatusSet` to these items.
+    pub fn set_instance_type_config_status_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceTypeConfigStatus>>,
+    ) -> Self {
+        self.instance_type_config_status_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstancesOperationLimitRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesOperationLimitRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-l26mwvil"]`.
     #[serde(
@@ -3771,6 +6411,25 @@ pub struct DescribeInstancesOperationLimitRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operation: String,
+}
+impl DescribeInstancesOperationLimitRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Operation`.
+    pub fn set_operation(mut self, value: impl Into<String>) -> Self {
+        self.operation = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstancesOperationLimitRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3796,6 +6455,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesOperationLimitRequest {
 }
 /// Wire object `DescribeInstancesOperationLimitResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesOperationLimitResponse {
     /// Wire name `InstanceOperationLimitSet`; list of [`OperationCountLimit`]; always present in responses.
     #[serde(
@@ -3811,10 +6471,30 @@ pub struct DescribeInstancesOperationLimitResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesOperationLimitResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceOperationLimitSet` to these items.
+    pub fn set_instance_operation_limit_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<OperationCountLimit>>,
+    ) -> Self {
+        self.instance_operation_limit_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of DescribeInstances.
 ///
 /// Wire object `DescribeInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesRequest {
     /// IDs of the instances to describe, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId. Cannot be combined with Filters.
     ///
@@ -3851,6 +6531,38 @@ pub struct DescribeInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+}
+impl DescribeInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3908,6 +6620,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesRequest {
 ///
 /// Wire object `DescribeInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesResponse {
     /// Number of instances that match, over all pages.
     ///
@@ -3936,10 +6649,35 @@ pub struct DescribeInstancesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `InstanceSet` to these items.
+    pub fn set_instance_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Instance>>,
+    ) -> Self {
+        self.instance_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of DescribeInstancesStatus.
 ///
 /// Wire object `DescribeInstancesStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesStatusRequest {
     /// IDs of the instances to query, up to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
     ///
@@ -3971,6 +6709,30 @@ pub struct DescribeInstancesStatusRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+}
+impl DescribeInstancesStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstancesStatusRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4015,6 +6777,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesStatusRequest {
 ///
 /// Wire object `DescribeInstancesStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesStatusResponse {
     /// Number of instances that match, over all pages.
     ///
@@ -4043,14 +6806,46 @@ pub struct DescribeInstancesStatusResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `InstanceStatusSet` to these items.
+    pub fn set_instance_status_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceStatus>>,
+    ) -> Self {
+        self.instance_status_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInternetChargeTypeConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInternetChargeTypeConfigsRequest {}
+impl DescribeInternetChargeTypeConfigsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeInternetChargeTypeConfigsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeInternetChargeTypeConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInternetChargeTypeConfigsResponse {
     /// Wire name `InternetChargeTypeConfigSet`; list of [`InternetChargeTypeConfig`]; always present in responses.
     #[serde(
@@ -4066,8 +6861,31 @@ pub struct DescribeInternetChargeTypeConfigsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInternetChargeTypeConfigsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InternetChargeTypeConfigSet` to these items.
+    pub fn set_internet_charge_type_config_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InternetChargeTypeConfig>>,
+    ) -> Self {
+        self.internet_charge_type_config_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeKeyPairsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeKeyPairsRequest {
     /// Wire name `KeyIds`; list of string. Example: `["skey-11112222"]`.
     #[serde(
@@ -4096,6 +6914,38 @@ pub struct DescribeKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+}
+impl DescribeKeyPairsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeKeyPairsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4134,6 +6984,7 @@ impl tencentcloud_runtime::Validate for DescribeKeyPairsRequest {
 }
 /// Wire object `DescribeKeyPairsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeKeyPairsResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
@@ -4156,8 +7007,33 @@ pub struct DescribeKeyPairsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeKeyPairsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `KeyPairSet` to these items.
+    pub fn set_key_pair_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<KeyPair>>,
+    ) -> Self {
+        self.key_pair_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLaunchTemplateVersionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLaunchTemplateVersionsRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `"lt-irmer45l"`.
     #[serde(
@@ -4214,6 +7090,52 @@ pub struct DescribeLaunchTemplateVersionsRequest {
     )]
     pub default_version: Option<bool>,
 }
+impl DescribeLaunchTemplateVersionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersions` to these items.
+    pub fn set_launch_template_versions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<u64>>,
+    ) -> Self {
+        self.launch_template_versions = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `MinVersion`.
+    pub fn set_min_version(mut self, value: impl Into<u64>) -> Self {
+        self.min_version = Some(value.into());
+        self
+    }
+    /// Sets `MaxVersion`.
+    pub fn set_max_version(mut self, value: impl Into<u64>) -> Self {
+        self.max_version = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `DefaultVersion`.
+    pub fn set_default_version(mut self, value: impl Into<bool>) -> Self {
+        self.default_version = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeLaunchTemplateVersionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4247,6 +7169,7 @@ impl tencentcloud_runtime::Validate for DescribeLaunchTemplateVersionsRequest {
 }
 /// Wire object `DescribeLaunchTemplateVersionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLaunchTemplateVersionsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -4269,8 +7192,33 @@ pub struct DescribeLaunchTemplateVersionsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLaunchTemplateVersionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersionSet` to these items.
+    pub fn set_launch_template_version_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LaunchTemplateVersionInfo>>,
+    ) -> Self {
+        self.launch_template_version_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLaunchTemplatesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLaunchTemplatesRequest {
     /// Wire name `LaunchTemplateIds`; list of string. Example: `["lt-irmer45l"]`.
     #[serde(
@@ -4299,6 +7247,38 @@ pub struct DescribeLaunchTemplatesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<i64>,
+}
+impl DescribeLaunchTemplatesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateIds` to these items.
+    pub fn set_launch_template_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.launch_template_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeLaunchTemplatesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4337,6 +7317,7 @@ impl tencentcloud_runtime::Validate for DescribeLaunchTemplatesRequest {
 }
 /// Wire object `DescribeLaunchTemplatesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLaunchTemplatesResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `1`.
     #[serde(
@@ -4359,14 +7340,46 @@ pub struct DescribeLaunchTemplatesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLaunchTemplatesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateSet` to these items.
+    pub fn set_launch_template_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LaunchTemplateInfo>>,
+    ) -> Self {
+        self.launch_template_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeRegionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRegionsRequest {}
+impl DescribeRegionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeRegionsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeRegionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRegionsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `9`.
     #[serde(
@@ -4389,8 +7402,33 @@ pub struct DescribeRegionsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeRegionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RegionSet` to these items.
+    pub fn set_region_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RegionInfo>>,
+    ) -> Self {
+        self.region_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourcePoolPackInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcePoolPackInstancesRequest {
     /// Wire name `DedicatedResourcePackIds`; list of string; required in requests. Example: `["rpp-2gyonkx7"]`.
     #[serde(
@@ -4398,6 +7436,20 @@ pub struct DescribeResourcePoolPackInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_ids: Vec<String>,
+}
+impl DescribeResourcePoolPackInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackIds` to these items.
+    pub fn set_dedicated_resource_pack_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.dedicated_resource_pack_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeResourcePoolPackInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4414,6 +7466,7 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPackInstancesRequest
 }
 /// Wire object `DescribeResourcePoolPackInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcePoolPackInstancesResponse {
     /// Wire name `DedicatedResourcePackInstanceSet`; list of [`ResourcePoolPackInstance`]; always present in responses.
     #[serde(
@@ -4429,12 +7482,49 @@ pub struct DescribeResourcePoolPackInstancesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourcePoolPackInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackInstanceSet` to these items.
+    pub fn set_dedicated_resource_pack_instance_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourcePoolPackInstance>>,
+    ) -> Self {
+        self.dedicated_resource_pack_instance_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourcePoolPackTypeConfigsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcePoolPackTypeConfigsRequest {
     /// Wire name `Filters`; list of [`Filter`]; required in requests.
     #[serde(rename = "Filters")]
     pub filters: Vec<Filter>,
+}
+impl DescribeResourcePoolPackTypeConfigsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeResourcePoolPackTypeConfigsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4457,6 +7547,7 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPackTypeConfigsReque
 }
 /// Wire object `DescribeResourcePoolPackTypeConfigsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcePoolPackTypeConfigsResponse {
     /// Wire name `InstanceTypeConfigSet`; list of [`InstanceTypeConfig`]; always present in responses.
     #[serde(
@@ -4472,8 +7563,28 @@ pub struct DescribeResourcePoolPackTypeConfigsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourcePoolPackTypeConfigsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceTypeConfigSet` to these items.
+    pub fn set_instance_type_config_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceTypeConfig>>,
+    ) -> Self {
+        self.instance_type_config_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourcePoolPacksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcePoolPacksRequest {
     /// Wire name `MaxResults`; int64. Example: `10`.
     #[serde(
@@ -4494,6 +7605,30 @@ pub struct DescribeResourcePoolPacksRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeResourcePoolPacksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<i64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeResourcePoolPacksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4523,6 +7658,7 @@ impl tencentcloud_runtime::Validate for DescribeResourcePoolPacksRequest {
 }
 /// Wire object `DescribeResourcePoolPacksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcePoolPacksResponse {
     /// Wire name `DedicatedResourcePackSet`; list of [`ResourcePoolPack`]; always present in responses.
     #[serde(
@@ -4546,21 +7682,50 @@ pub struct DescribeResourcePoolPacksResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourcePoolPacksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackSet` to these items.
+    pub fn set_dedicated_resource_pack_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourcePoolPack>>,
+    ) -> Self {
+        self.dedicated_resource_pack_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTaskInfoRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTaskInfoRequest {
     /// Wire name `Limit`; int64; required in requests. Example: `20`.
     #[serde(
         rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub limit: i64,
+    pub limit: Option<i64>,
     /// Wire name `Offset`; int64; required in requests. Example: `0`.
     #[serde(
         rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub offset: i64,
+    pub offset: Option<i64>,
     /// Wire name `Product`; string. Example: `CVM`.
     #[serde(
         rename = "Product",
@@ -4642,32 +7807,118 @@ pub struct DescribeTaskInfoRequest {
     )]
     pub order: Option<i64>,
 }
+impl DescribeTaskInfoRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Product`.
+    pub fn set_product(mut self, value: impl Into<String>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+    /// Sets `TaskStatus` to these items.
+    pub fn set_task_status(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<i64>>,
+    ) -> Self {
+        self.task_status = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TaskTypeIds` to these items.
+    pub fn set_task_type_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<i64>>,
+    ) -> Self {
+        self.task_type_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TaskIds` to these items.
+    pub fn set_task_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.task_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Aliases` to these items.
+    pub fn set_aliases(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.aliases = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `StartDate`.
+    pub fn set_start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+    /// Sets `EndDate`.
+    pub fn set_end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+    /// Sets `OrderField`.
+    pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
+        self.order_field = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<i64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTaskInfoRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.limit;
-            v.field(
-                "Limit",
-                |v| {
-                    let item = value;
-                    v.range(*item, Some(0), Some(100));
-                },
-            );
+        match &self.limit {
+            Some(value) => {
+                v.field(
+                    "Limit",
+                    |v| {
+                        let item = value;
+                        v.range(*item, Some(0), Some(100));
+                    },
+                );
+            }
+            None => v.field("Limit", |v| v.missing()),
         }
-        {
-            let value = &self.offset;
-            v.field(
-                "Offset",
-                |v| {
-                    let item = value;
-                    v.range(*item, Some(0), None);
-                },
-            );
+        match &self.offset {
+            Some(value) => {
+                v.field(
+                    "Offset",
+                    |v| {
+                        let item = value;
+                        v.range(*item, Some(0), None);
+                    },
+                );
+            }
+            None => v.field("Offset", |v| v.missing()),
         }
     }
 }
 /// Wire object `DescribeTaskInfoResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTaskInfoResponse {
     /// Wire name `TotalCount`; int64; always present in responses. Example: `2`.
     #[serde(
@@ -4690,12 +7941,51 @@ pub struct DescribeTaskInfoResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTaskInfoResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RepairTaskInfoSet` to these items.
+    pub fn set_repair_task_info_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RepairTaskInfo>>,
+    ) -> Self {
+        self.repair_task_info_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeZoneInstanceConfigInfosRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeZoneInstanceConfigInfosRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeZoneInstanceConfigInfosRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4716,6 +8006,7 @@ impl tencentcloud_runtime::Validate for DescribeZoneInstanceConfigInfosRequest {
 }
 /// Wire object `DescribeZoneInstanceConfigInfosResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeZoneInstanceConfigInfosResponse {
     /// Wire name `InstanceTypeQuotaSet`; list of [`InstanceTypeQuotaItem`]; always present in responses.
     #[serde(
@@ -4731,14 +8022,41 @@ pub struct DescribeZoneInstanceConfigInfosResponse {
     )]
     pub request_id: String,
 }
+impl DescribeZoneInstanceConfigInfosResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceTypeQuotaSet` to these items.
+    pub fn set_instance_type_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceTypeQuotaItem>>,
+    ) -> Self {
+        self.instance_type_quota_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeZonesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeZonesRequest {}
+impl DescribeZonesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeZonesRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeZonesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeZonesResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -4761,8 +8079,33 @@ pub struct DescribeZonesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeZonesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `ZoneSet` to these items.
+    pub fn set_zone_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ZoneInfo>>,
+    ) -> Self {
+        self.zone_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateInstancesKeyPairsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateInstancesKeyPairsRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-w34e5rl9"]`.
     #[serde(
@@ -4784,6 +8127,33 @@ pub struct DisassociateInstancesKeyPairsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+}
+impl DisassociateInstancesKeyPairsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateInstancesKeyPairsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4809,6 +8179,7 @@ impl tencentcloud_runtime::Validate for DisassociateInstancesKeyPairsRequest {
 }
 /// Wire object `DisassociateInstancesKeyPairsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateInstancesKeyPairsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4817,8 +8188,20 @@ pub struct DisassociateInstancesKeyPairsResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateInstancesKeyPairsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateSecurityGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateSecurityGroupsRequest {
     /// Wire name `SecurityGroupIds`; list of string; required in requests. Example: `["sg-9id3l839"]`.
     #[serde(
@@ -4832,6 +8215,28 @@ pub struct DisassociateSecurityGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl DisassociateSecurityGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateSecurityGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4857,6 +8262,7 @@ impl tencentcloud_runtime::Validate for DisassociateSecurityGroupsRequest {
 }
 /// Wire object `DisassociateSecurityGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateSecurityGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4865,8 +8271,20 @@ pub struct DisassociateSecurityGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateSecurityGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisasterRecoverGroup`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisasterRecoverGroup {
     /// Wire name `DisasterRecoverGroupId`; string; always present in responses. Example: `ps-n4becvb9`.
     #[serde(
@@ -4942,8 +8360,73 @@ pub struct DisasterRecoverGroup {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+impl DisasterRecoverGroup {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DisasterRecoverGroupId`.
+    pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
+        self.disaster_recover_group_id = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `CvmQuotaTotal`.
+    pub fn set_cvm_quota_total(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_quota_total = value.into();
+        self
+    }
+    /// Sets `CurrentNum`.
+    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
+        self.current_num = value.into();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `Affinity`.
+    pub fn set_affinity(mut self, value: impl Into<i64>) -> Self {
+        self.affinity = value.into();
+        self
+    }
+    /// Sets `Strategy`.
+    pub fn set_strategy(mut self, value: impl Into<String>) -> Self {
+        self.strategy = value.into();
+        self
+    }
+    /// Sets `PartitionCount`.
+    pub fn set_partition_count(mut self, value: impl Into<i64>) -> Self {
+        self.partition_count = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `DisasterRecoverGroupQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisasterRecoverGroupQuota {
     /// Wire name `GroupQuota`; int64; required in requests. Example: `0`.
     #[serde(
@@ -4986,10 +8469,42 @@ pub struct DisasterRecoverGroupQuota {
     )]
     pub cvm_in_rack_group_quota: Option<i64>,
 }
+impl DisasterRecoverGroupQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `GroupQuota`.
+    pub fn set_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.group_quota = Some(value.into());
+        self
+    }
+    /// Sets `CurrentNum`.
+    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
+        self.current_num = Some(value.into());
+        self
+    }
+    /// Sets `CvmInHostGroupQuota`.
+    pub fn set_cvm_in_host_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_host_group_quota = Some(value.into());
+        self
+    }
+    /// Sets `CvmInSwitchGroupQuota`.
+    pub fn set_cvm_in_switch_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_switch_group_quota = Some(value.into());
+        self
+    }
+    /// Sets `CvmInRackGroupQuota`.
+    pub fn set_cvm_in_rack_group_quota(mut self, value: impl Into<i64>) -> Self {
+        self.cvm_in_rack_group_quota = Some(value.into());
+        self
+    }
+}
 /// Which agents to enable on an instance: security, monitoring and automation.
 ///
 /// Wire object `EnhancedService`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EnhancedService {
     /// Cloud security agent; enabled when omitted.
     ///
@@ -5014,6 +8529,36 @@ pub struct EnhancedService {
         skip_serializing_if = "Option::is_none"
     )]
     pub automation_service: Option<RunAutomationServiceEnabled>,
+}
+impl EnhancedService {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SecurityService`.
+    pub fn set_security_service(
+        mut self,
+        value: impl Into<RunSecurityServiceEnabled>,
+    ) -> Self {
+        self.security_service = Some(value.into());
+        self
+    }
+    /// Sets `MonitorService`.
+    pub fn set_monitor_service(
+        mut self,
+        value: impl Into<RunMonitorServiceEnabled>,
+    ) -> Self {
+        self.monitor_service = Some(value.into());
+        self
+    }
+    /// Sets `AutomationService`.
+    pub fn set_automation_service(
+        mut self,
+        value: impl Into<RunAutomationServiceEnabled>,
+    ) -> Self {
+        self.automation_service = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for EnhancedService {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5048,6 +8593,7 @@ impl tencentcloud_runtime::Validate for EnhancedService {
 }
 /// Wire object `EnterRescueModeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EnterRescueModeRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-abcdefg`.
     #[serde(
@@ -5087,6 +8633,38 @@ pub struct EnterRescueModeRequest {
     )]
     pub stop_type: Option<String>,
 }
+impl EnterRescueModeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Password`.
+    pub fn set_password(mut self, value: impl Into<String>) -> Self {
+        self.password = value.into();
+        self
+    }
+    /// Sets `Username`.
+    pub fn set_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+    /// Sets `ForceStop`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+    /// Sets `StopType`.
+    pub fn set_stop_type(mut self, value: impl Into<String>) -> Self {
+        self.stop_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for EnterRescueModeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5111,6 +8689,7 @@ impl tencentcloud_runtime::Validate for EnterRescueModeRequest {
 }
 /// Wire object `EnterRescueModeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EnterRescueModeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5119,8 +8698,20 @@ pub struct EnterRescueModeResponse {
     )]
     pub request_id: String,
 }
+impl EnterRescueModeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ExitRescueModeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExitRescueModeRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-axzc12s`.
     #[serde(
@@ -5128,6 +8719,17 @@ pub struct ExitRescueModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
+}
+impl ExitRescueModeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ExitRescueModeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5144,6 +8746,7 @@ impl tencentcloud_runtime::Validate for ExitRescueModeRequest {
 }
 /// Wire object `ExitRescueModeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExitRescueModeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5152,8 +8755,20 @@ pub struct ExitRescueModeResponse {
     )]
     pub request_id: String,
 }
+impl ExitRescueModeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ExportImagesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExportImagesRequest {
     /// Wire name `BucketName`; string; required in requests. Example: `mybucketname`.
     #[serde(
@@ -5210,6 +8825,53 @@ pub struct ExportImagesRequest {
     )]
     pub role_name: Option<String>,
 }
+impl ExportImagesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BucketName`.
+    pub fn set_bucket_name(mut self, value: impl Into<String>) -> Self {
+        self.bucket_name = value.into();
+        self
+    }
+    /// Sets `ImageIds` to these items.
+    pub fn set_image_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.image_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ExportFormat`.
+    pub fn set_export_format(mut self, value: impl Into<String>) -> Self {
+        self.export_format = Some(value.into());
+        self
+    }
+    /// Sets `FileNamePrefixList` to these items.
+    pub fn set_file_name_prefix_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.file_name_prefix_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `OnlyExportRootDisk`.
+    pub fn set_only_export_root_disk(mut self, value: impl Into<bool>) -> Self {
+        self.only_export_root_disk = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `RoleName`.
+    pub fn set_role_name(mut self, value: impl Into<String>) -> Self {
+        self.role_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ExportImagesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5225,6 +8887,7 @@ impl tencentcloud_runtime::Validate for ExportImagesRequest {
 }
 /// Wire object `ExportImagesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExportImagesResponse {
     /// Wire name `TaskId`; uint64; always present in responses. Example: `124578`.
     #[serde(
@@ -5247,8 +8910,33 @@ pub struct ExportImagesResponse {
     )]
     pub request_id: String,
 }
+impl ExportImagesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
+        self.task_id = value.into();
+        self
+    }
+    /// Sets `CosPaths` to these items.
+    pub fn set_cos_paths(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.cos_paths = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Externals`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Externals {
     /// Wire name `ReleaseAddress`; bool. Example: `true`.
     #[serde(
@@ -5274,6 +8962,30 @@ pub struct Externals {
     )]
     pub storage_block_attr: Option<StorageBlock>,
 }
+impl Externals {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ReleaseAddress`.
+    pub fn set_release_address(mut self, value: impl Into<bool>) -> Self {
+        self.release_address = Some(value.into());
+        self
+    }
+    /// Sets `UnsupportNetworks` to these items.
+    pub fn set_unsupport_networks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.unsupport_networks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `StorageBlockAttr`.
+    pub fn set_storage_block_attr(mut self, value: impl Into<StorageBlock>) -> Self {
+        self.storage_block_attr = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Externals {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.storage_block_attr {
@@ -5291,6 +9003,7 @@ impl tencentcloud_runtime::Validate for Externals {
 ///
 /// Wire object `Filter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Filter {
     /// Field to filter on, such as `zone`; each action's Filters member lists the names it accepts.
     ///
@@ -5308,6 +9021,25 @@ pub struct Filter {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub values: Vec<String>,
+}
+impl Filter {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Values` to these items.
+    pub fn set_values(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.values = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Filter {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5333,6 +9065,7 @@ impl tencentcloud_runtime::Validate for Filter {
 }
 /// Wire object `GPUInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GpuInfo {
     /// Wire name `GPUCount`; float; always present in responses. Example: `1`.
     #[serde(
@@ -5356,8 +9089,33 @@ pub struct GpuInfo {
     )]
     pub gpu_type: String,
 }
+impl GpuInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `GPUCount`.
+    pub fn set_gpu_count(mut self, value: impl Into<f64>) -> Self {
+        self.gpu_count = value.into();
+        self
+    }
+    /// Sets `GPUId` to these items.
+    pub fn set_gpu_id(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.gpu_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `GPUType`.
+    pub fn set_gpu_type(mut self, value: impl Into<String>) -> Self {
+        self.gpu_type = value.into();
+        self
+    }
+}
 /// Wire object `HostItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HostItem {
     /// Wire name `Placement`; [`Placement`]; always present in responses. Example: `{     "Zone": "ap-guangzhou-4",     "ProjectId": 0 }`.
     #[serde(
@@ -5459,15 +9217,107 @@ pub struct HostItem {
     )]
     pub tags: Vec<Tag>,
 }
+impl HostItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `HostId`.
+    pub fn set_host_id(mut self, value: impl Into<String>) -> Self {
+        self.host_id = value.into();
+        self
+    }
+    /// Sets `HostType`.
+    pub fn set_host_type(mut self, value: impl Into<String>) -> Self {
+        self.host_type = value.into();
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = value.into();
+        self
+    }
+    /// Sets `HostChargeType`.
+    pub fn set_host_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.host_charge_type = value.into();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `HostState`.
+    pub fn set_host_state(mut self, value: impl Into<String>) -> Self {
+        self.host_state = value.into();
+        self
+    }
+    /// Sets `HostIp`.
+    pub fn set_host_ip(mut self, value: impl Into<String>) -> Self {
+        self.host_ip = Some(value.into());
+        self
+    }
+    /// Sets `HostResource`.
+    pub fn set_host_resource(mut self, value: impl Into<HostResource>) -> Self {
+        self.host_resource = value.into();
+        self
+    }
+    /// Sets `CageId`.
+    pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
+        self.cage_id = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `HostPriceInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HostPriceInfo {
     /// Wire name `HostPrice`; [`ItemPrice`]; required in requests.
     #[serde(rename = "HostPrice", default, skip_serializing_if = "Option::is_none")]
     pub host_price: Option<ItemPrice>,
 }
+impl HostPriceInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HostPrice`.
+    pub fn set_host_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.host_price = Some(value.into());
+        self
+    }
+}
 /// Wire object `HostResource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HostResource {
     /// Wire name `CpuTotal`; uint64; always present in responses. Example: `32`.
     #[serde(
@@ -5541,8 +9391,65 @@ pub struct HostResource {
     )]
     pub exclusive_owner: Option<String>,
 }
+impl HostResource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CpuTotal`.
+    pub fn set_cpu_total(mut self, value: impl Into<u64>) -> Self {
+        self.cpu_total = value.into();
+        self
+    }
+    /// Sets `CpuAvailable`.
+    pub fn set_cpu_available(mut self, value: impl Into<u64>) -> Self {
+        self.cpu_available = value.into();
+        self
+    }
+    /// Sets `MemTotal`.
+    pub fn set_mem_total(mut self, value: impl Into<f64>) -> Self {
+        self.mem_total = value.into();
+        self
+    }
+    /// Sets `MemAvailable`.
+    pub fn set_mem_available(mut self, value: impl Into<f64>) -> Self {
+        self.mem_available = value.into();
+        self
+    }
+    /// Sets `DiskTotal`.
+    pub fn set_disk_total(mut self, value: impl Into<u64>) -> Self {
+        self.disk_total = value.into();
+        self
+    }
+    /// Sets `DiskAvailable`.
+    pub fn set_disk_available(mut self, value: impl Into<u64>) -> Self {
+        self.disk_available = value.into();
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `GpuTotal`.
+    pub fn set_gpu_total(mut self, value: impl Into<u64>) -> Self {
+        self.gpu_total = value.into();
+        self
+    }
+    /// Sets `GpuAvailable`.
+    pub fn set_gpu_available(mut self, value: impl Into<u64>) -> Self {
+        self.gpu_available = value.into();
+        self
+    }
+    /// Sets `ExclusiveOwner`.
+    pub fn set_exclusive_owner(mut self, value: impl Into<String>) -> Self {
+        self.exclusive_owner = Some(value.into());
+        self
+    }
+}
 /// Wire object `HpcClusterInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HpcClusterInfo {
     /// Wire name `HpcClusterId`; string; always present in responses. Example: `hpc-07b1c`.
     #[serde(
@@ -5628,8 +9535,78 @@ pub struct HpcClusterInfo {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+impl HpcClusterInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Remark`.
+    pub fn set_remark(mut self, value: impl Into<String>) -> Self {
+        self.remark = value.into();
+        self
+    }
+    /// Sets `CvmQuotaTotal`.
+    pub fn set_cvm_quota_total(mut self, value: impl Into<u64>) -> Self {
+        self.cvm_quota_total = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `CurrentNum`.
+    pub fn set_current_num(mut self, value: impl Into<u64>) -> Self {
+        self.current_num = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `HpcClusterType`.
+    pub fn set_hpc_cluster_type(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_type = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterBusinessId`.
+    pub fn set_hpc_cluster_business_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_business_id = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterNetMode`.
+    pub fn set_hpc_cluster_net_mode(mut self, value: impl Into<u64>) -> Self {
+        self.hpc_cluster_net_mode = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `Image`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Image {
     /// Wire name `ImageId`; string; always present in responses. Example: `img-19mu3fy3`.
     #[serde(
@@ -5776,8 +9753,118 @@ pub struct Image {
     )]
     pub cdc_cache_status: Option<String>,
 }
+impl Image {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `OsName`.
+    pub fn set_os_name(mut self, value: impl Into<String>) -> Self {
+        self.os_name = value.into();
+        self
+    }
+    /// Sets `ImageType`.
+    pub fn set_image_type(mut self, value: impl Into<String>) -> Self {
+        self.image_type = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `ImageName`.
+    pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
+        self.image_name = value.into();
+        self
+    }
+    /// Sets `ImageDescription`.
+    pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
+        self.image_description = value.into();
+        self
+    }
+    /// Sets `ImageSize`.
+    pub fn set_image_size(mut self, value: impl Into<i64>) -> Self {
+        self.image_size = value.into();
+        self
+    }
+    /// Sets `Architecture`.
+    pub fn set_architecture(mut self, value: impl Into<String>) -> Self {
+        self.architecture = value.into();
+        self
+    }
+    /// Sets `ImageState`.
+    pub fn set_image_state(mut self, value: impl Into<String>) -> Self {
+        self.image_state = value.into();
+        self
+    }
+    /// Sets `Platform`.
+    pub fn set_platform(mut self, value: impl Into<String>) -> Self {
+        self.platform = value.into();
+        self
+    }
+    /// Sets `ImageCreator`.
+    pub fn set_image_creator(mut self, value: impl Into<String>) -> Self {
+        self.image_creator = value.into();
+        self
+    }
+    /// Sets `ImageSource`.
+    pub fn set_image_source(mut self, value: impl Into<String>) -> Self {
+        self.image_source = value.into();
+        self
+    }
+    /// Sets `SyncPercent`.
+    pub fn set_sync_percent(mut self, value: impl Into<i64>) -> Self {
+        self.sync_percent = Some(value.into());
+        self
+    }
+    /// Sets `IsSupportCloudinit`.
+    pub fn set_is_support_cloudinit(mut self, value: impl Into<bool>) -> Self {
+        self.is_support_cloudinit = value.into();
+        self
+    }
+    /// Sets `SnapshotSet` to these items.
+    pub fn set_snapshot_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Snapshot>>,
+    ) -> Self {
+        self.snapshot_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LicenseType`.
+    pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
+        self.license_type = value.into();
+        self
+    }
+    /// Sets `ImageFamily`.
+    pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
+        self.image_family = Some(value.into());
+        self
+    }
+    /// Sets `ImageDeprecated`.
+    pub fn set_image_deprecated(mut self, value: impl Into<bool>) -> Self {
+        self.image_deprecated = Some(value.into());
+        self
+    }
+    /// Sets `CdcCacheStatus`.
+    pub fn set_cdc_cache_status(mut self, value: impl Into<String>) -> Self {
+        self.cdc_cache_status = Some(value.into());
+        self
+    }
+}
 /// Wire object `ImageOsList`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageOsList {
     /// Wire name `Windows`; list of string; always present in responses. Example: `Windows Server 2019`.
     #[serde(
@@ -5794,8 +9881,31 @@ pub struct ImageOsList {
     )]
     pub linux: Vec<String>,
 }
+impl ImageOsList {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Windows` to these items.
+    pub fn set_windows(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.windows = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Linux` to these items.
+    pub fn set_linux(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.linux = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ImageQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -5812,8 +9922,25 @@ pub struct ImageQuota {
     )]
     pub total_quota: u64,
 }
+impl ImageQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UsedQuota`.
+    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
+        self.used_quota = value.into();
+        self
+    }
+    /// Sets `TotalQuota`.
+    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
+        self.total_quota = value.into();
+        self
+    }
+}
 /// Wire object `ImportImageDataDisk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportImageDataDisk {
     /// Wire name `ImageUrl`; string; required in requests. Example: `https://import-img.cos.ap-guangzhou.myqcloud.com/import-img.vpc`.
     #[serde(
@@ -5821,6 +9948,17 @@ pub struct ImportImageDataDisk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_url: String,
+}
+impl ImportImageDataDisk {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageUrl`.
+    pub fn set_image_url(mut self, value: impl Into<String>) -> Self {
+        self.image_url = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ImportImageDataDisk {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5837,6 +9975,7 @@ impl tencentcloud_runtime::Validate for ImportImageDataDisk {
 }
 /// Wire object `ImportImageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportImageRequest {
     /// Wire name `Architecture`; string; required in requests. Example: `x86_64`.
     #[serde(
@@ -5931,6 +10070,85 @@ pub struct ImportImageRequest {
     )]
     pub import_image_data_disk_list: Option<Vec<ImportImageDataDisk>>,
 }
+impl ImportImageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Architecture`.
+    pub fn set_architecture(mut self, value: impl Into<String>) -> Self {
+        self.architecture = value.into();
+        self
+    }
+    /// Sets `OsType`.
+    pub fn set_os_type(mut self, value: impl Into<String>) -> Self {
+        self.os_type = value.into();
+        self
+    }
+    /// Sets `OsVersion`.
+    pub fn set_os_version(mut self, value: impl Into<String>) -> Self {
+        self.os_version = value.into();
+        self
+    }
+    /// Sets `ImageUrl`.
+    pub fn set_image_url(mut self, value: impl Into<String>) -> Self {
+        self.image_url = value.into();
+        self
+    }
+    /// Sets `ImageName`.
+    pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
+        self.image_name = value.into();
+        self
+    }
+    /// Sets `ImageDescription`.
+    pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
+        self.image_description = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `Force`.
+    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
+        self.force = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `LicenseType`.
+    pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
+        self.license_type = Some(value.into());
+        self
+    }
+    /// Sets `BootMode`.
+    pub fn set_boot_mode(mut self, value: impl Into<String>) -> Self {
+        self.boot_mode = Some(value.into());
+        self
+    }
+    /// Sets `ImageFamily`.
+    pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
+        self.image_family = Some(value.into());
+        self
+    }
+    /// Sets `ImportImageDataDiskList` to these items.
+    pub fn set_import_image_data_disk_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ImportImageDataDisk>>,
+    ) -> Self {
+        self.import_image_data_disk_list = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ImportImageRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6008,6 +10226,7 @@ impl tencentcloud_runtime::Validate for ImportImageRequest {
 }
 /// Wire object `ImportImageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportImageResponse {
     /// Wire name `ImageId`; string. Example: `img-ds656asd`.
     #[serde(
@@ -6024,8 +10243,25 @@ pub struct ImportImageResponse {
     )]
     pub request_id: String,
 }
+impl ImportImageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ImportInstancesActionTimerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportInstancesActionTimerRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-37qv3ucj"]`.
     #[serde(
@@ -6034,8 +10270,27 @@ pub struct ImportInstancesActionTimerRequest {
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `ActionTimer`; [`ActionTimer`]; required in requests.
-    #[serde(rename = "ActionTimer")]
-    pub action_timer: ActionTimer,
+    #[serde(rename = "ActionTimer", default, skip_serializing_if = "Option::is_none")]
+    pub action_timer: Option<ActionTimer>,
+}
+impl ImportInstancesActionTimerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ActionTimer`.
+    pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
+        self.action_timer = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ImportInstancesActionTimerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6048,20 +10303,23 @@ impl tencentcloud_runtime::Validate for ImportInstancesActionTimerRequest {
                 },
             );
         }
-        {
-            let value = &self.action_timer;
-            v.field(
-                "ActionTimer",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.action_timer {
+            Some(value) => {
+                v.field(
+                    "ActionTimer",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("ActionTimer", |v| v.missing()),
         }
     }
 }
 /// Wire object `ImportInstancesActionTimerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportInstancesActionTimerResponse {
     /// Wire name `ActionTimerIds`; list of string; always present in responses. Example: `["865d042d-0219-46c3-9821-6028c96cfb7c"]`.
     #[serde(
@@ -6077,8 +10335,28 @@ pub struct ImportInstancesActionTimerResponse {
     )]
     pub request_id: String,
 }
+impl ImportInstancesActionTimerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ActionTimerIds` to these items.
+    pub fn set_action_timer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.action_timer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ImportKeyPairRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportKeyPairRequest {
     /// Wire name `KeyName`; string; required in requests. Example: `operation_key`.
     #[serde(
@@ -6089,9 +10367,11 @@ pub struct ImportKeyPairRequest {
     /// Wire name `ProjectId`; int64; required in requests. Example: `0`.
     #[serde(
         rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub project_id: i64,
+    pub project_id: Option<i64>,
     /// Wire name `PublicKey`; string; required in requests. Example: `ssh-rsa XXXXXXXXXXXX== skey_45071`.
     #[serde(
         rename = "PublicKey",
@@ -6106,6 +10386,35 @@ pub struct ImportKeyPairRequest {
     )]
     pub tag_specification: Option<Vec<TagSpecification>>,
 }
+impl ImportKeyPairRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = value.into();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `PublicKey`.
+    pub fn set_public_key(mut self, value: impl Into<String>) -> Self {
+        self.public_key = value.into();
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ImportKeyPairRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6116,6 +10425,9 @@ impl tencentcloud_runtime::Validate for ImportKeyPairRequest {
                     v.required_str(value);
                 },
             );
+        }
+        if self.project_id.is_none() {
+            v.field("ProjectId", |v| v.missing());
         }
         {
             let value = &self.public_key;
@@ -6143,6 +10455,7 @@ impl tencentcloud_runtime::Validate for ImportKeyPairRequest {
 }
 /// Wire object `ImportKeyPairResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImportKeyPairResponse {
     /// Wire name `KeyId`; string; always present in responses. Example: `skey-4e5ty7i8`.
     #[serde(
@@ -6158,8 +10471,25 @@ pub struct ImportKeyPairResponse {
     )]
     pub request_id: String,
 }
+impl ImportKeyPairResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquirePricePurchaseResourcePoolPacksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePricePurchaseResourcePoolPacksRequest {
     /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-7`.
     #[serde(
@@ -6176,15 +10506,45 @@ pub struct InquirePricePurchaseResourcePoolPacksRequest {
     /// Wire name `InstanceCount`; int64; required in requests. Example: `1`.
     #[serde(
         rename = "InstanceCount",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_count: i64,
+    pub instance_count: Option<i64>,
     /// Wire name `Period`; int64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub period: i64,
+    pub period: Option<i64>,
+}
+impl InquirePricePurchaseResourcePoolPacksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
+        self.instance_count = Some(value.into());
+        self
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquirePricePurchaseResourcePoolPacksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6206,10 +10566,17 @@ impl tencentcloud_runtime::Validate for InquirePricePurchaseResourcePoolPacksReq
                 },
             );
         }
+        if self.instance_count.is_none() {
+            v.field("InstanceCount", |v| v.missing());
+        }
+        if self.period.is_none() {
+            v.field("Period", |v| v.missing());
+        }
     }
 }
 /// Wire object `InquirePricePurchaseResourcePoolPacksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePricePurchaseResourcePoolPacksResponse {
     /// Wire name `Price`; [`ItemPrice`]; always present in responses.
     #[serde(
@@ -6225,8 +10592,25 @@ pub struct InquirePricePurchaseResourcePoolPacksResponse {
     )]
     pub request_id: String,
 }
+impl InquirePricePurchaseResourcePoolPacksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceModifyInstancesChargeTypeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceModifyInstancesChargeTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
@@ -6255,6 +10639,38 @@ pub struct InquiryPriceModifyInstancesChargeTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub modify_portable_data_disk: Option<bool>,
+}
+impl InquiryPriceModifyInstancesChargeTypeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = value.into();
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `ModifyPortableDataDisk`.
+    pub fn set_modify_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
+        self.modify_portable_data_disk = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceModifyInstancesChargeTypeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6289,6 +10705,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceModifyInstancesChargeTypeReq
 }
 /// Wire object `InquiryPriceModifyInstancesChargeTypeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceModifyInstancesChargeTypeResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -6304,8 +10721,25 @@ pub struct InquiryPriceModifyInstancesChargeTypeResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceModifyInstancesChargeTypeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceRenewHostsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewHostsRequest {
     /// Wire name `HostIds`; list of string; required in requests. Example: `["host-xxxxxxxx"]`.
     #[serde(
@@ -6314,8 +10748,12 @@ pub struct InquiryPriceRenewHostsRequest {
     )]
     pub host_ids: Vec<String>,
     /// Wire name `HostChargePrepaid`; [`ChargePrepaid`]; required in requests.
-    #[serde(rename = "HostChargePrepaid")]
-    pub host_charge_prepaid: ChargePrepaid,
+    #[serde(
+        rename = "HostChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub host_charge_prepaid: Option<ChargePrepaid>,
     /// Wire name `DryRun`; bool. Example: `false`.
     #[serde(
         rename = "DryRun",
@@ -6324,6 +10762,30 @@ pub struct InquiryPriceRenewHostsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dry_run: Option<bool>,
+}
+impl InquiryPriceRenewHostsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HostIds` to these items.
+    pub fn set_host_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.host_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `HostChargePrepaid`.
+    pub fn set_host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
+        self.host_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceRenewHostsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6336,20 +10798,23 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewHostsRequest {
                 },
             );
         }
-        {
-            let value = &self.host_charge_prepaid;
-            v.field(
-                "HostChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.host_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "HostChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("HostChargePrepaid", |v| v.missing()),
         }
     }
 }
 /// Wire object `InquiryPriceRenewHostsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewHostsResponse {
     /// Wire name `Price`; [`HostPriceInfo`]; always present in responses.
     #[serde(
@@ -6365,8 +10830,25 @@ pub struct InquiryPriceRenewHostsResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceRenewHostsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<HostPriceInfo>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceRenewInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc"]`.
     #[serde(
@@ -6375,8 +10857,12 @@ pub struct InquiryPriceRenewInstancesRequest {
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`]; required in requests.
-    #[serde(rename = "InstanceChargePrepaid")]
-    pub instance_charge_prepaid: InstanceChargePrepaid,
+    #[serde(
+        rename = "InstanceChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_charge_prepaid: Option<InstanceChargePrepaid>,
     /// Wire name `DryRun`; bool. Example: `false`.
     #[serde(
         rename = "DryRun",
@@ -6394,6 +10880,38 @@ pub struct InquiryPriceRenewInstancesRequest {
     )]
     pub renew_portable_data_disk: Option<bool>,
 }
+impl InquiryPriceRenewInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `RenewPortableDataDisk`.
+    pub fn set_renew_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
+        self.renew_portable_data_disk = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquiryPriceRenewInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6405,20 +10923,23 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewInstancesRequest {
                 },
             );
         }
-        {
-            let value = &self.instance_charge_prepaid;
-            v.field(
-                "InstanceChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.instance_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "InstanceChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("InstanceChargePrepaid", |v| v.missing()),
         }
     }
 }
 /// Wire object `InquiryPriceRenewInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewInstancesResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -6434,8 +10955,25 @@ pub struct InquiryPriceRenewInstancesResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceRenewInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceResetInstanceRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResetInstanceRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-fd8spnmq`.
     #[serde(
@@ -6472,6 +11010,42 @@ pub struct InquiryPriceResetInstanceRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_data: Option<String>,
+}
+impl InquiryPriceResetInstanceRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = Some(value.into());
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceResetInstanceRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6515,6 +11089,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceResetInstanceRequest {
 }
 /// Wire object `InquiryPriceResetInstanceResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResetInstanceResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -6530,8 +11105,25 @@ pub struct InquiryPriceResetInstanceResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceResetInstanceResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceResetInstancesInternetMaxBandwidthRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-fd8spnmq"]`.
     #[serde(
@@ -6540,8 +11132,12 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
-    #[serde(rename = "InternetAccessible")]
-    pub internet_accessible: InternetAccessible,
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
     /// Wire name `StartTime`; string. Example: `2016-10-30`.
     #[serde(
         rename = "StartTime",
@@ -6559,6 +11155,38 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     )]
     pub end_time: Option<String>,
 }
+impl InquiryPriceResetInstancesInternetMaxBandwidthRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate
 for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6571,20 +11199,23 @@ for InquiryPriceResetInstancesInternetMaxBandwidthRequest {
                 },
             );
         }
-        {
-            let value = &self.internet_accessible;
-            v.field(
-                "InternetAccessible",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.internet_accessible {
+            Some(value) => {
+                v.field(
+                    "InternetAccessible",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("InternetAccessible", |v| v.missing()),
         }
     }
 }
 /// Wire object `InquiryPriceResetInstancesInternetMaxBandwidthResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -6600,8 +11231,25 @@ pub struct InquiryPriceResetInstancesInternetMaxBandwidthResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceResetInstancesInternetMaxBandwidthResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceResetInstancesTypeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResetInstancesTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-2zvpghhc"]`.
     #[serde(
@@ -6615,6 +11263,25 @@ pub struct InquiryPriceResetInstancesTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
+}
+impl InquiryPriceResetInstancesTypeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceResetInstancesTypeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6640,6 +11307,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceResetInstancesTypeRequest {
 }
 /// Wire object `InquiryPriceResetInstancesTypeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResetInstancesTypeResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -6655,8 +11323,25 @@ pub struct InquiryPriceResetInstancesTypeResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceResetInstancesTypeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceResizeInstanceDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResizeInstanceDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-fd8spnmq`.
     #[serde(
@@ -6686,6 +11371,40 @@ pub struct InquiryPriceResizeInstanceDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resize_online: Option<bool>,
+}
+impl InquiryPriceResizeInstanceDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `ResizeOnline`.
+    pub fn set_resize_online(mut self, value: impl Into<bool>) -> Self {
+        self.resize_online = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6724,6 +11443,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceResizeInstanceDisksRequest {
 }
 /// Wire object `InquiryPriceResizeInstanceDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResizeInstanceDisksResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -6739,12 +11459,29 @@ pub struct InquiryPriceResizeInstanceDisksResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceResizeInstanceDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceRunInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRunInstancesRequest {
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Wire name `ImageId`; string; required in requests. Example: `img-pmqg1cw7`.
     #[serde(
         rename = "ImageId",
@@ -6883,17 +11620,164 @@ pub struct InquiryPriceRunInstancesRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
+impl InquiryPriceRunInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
+        self.instance_count = Some(value.into());
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceMarketOptions`.
+    pub fn set_instance_market_options(
+        mut self,
+        value: impl Into<InstanceMarketOptionsRequest>,
+    ) -> Self {
+        self.instance_market_options = Some(value.into());
+        self
+    }
+    /// Sets `Metadata`.
+    pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `CpuTopology`.
+    pub fn set_cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
+        self.cpu_topology = Some(value.into());
+        self
+    }
+    /// Sets `LaunchTemplate`.
+    pub fn set_launch_template(mut self, value: impl Into<LaunchTemplate>) -> Self {
+        self.launch_template = Some(value.into());
+        self
+    }
+    /// Sets `NetworkInterfaces` to these items.
+    pub fn set_network_interfaces(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
+    ) -> Self {
+        self.network_interfaces = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquiryPriceRunInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
         {
             let value = &self.image_id;
@@ -7037,6 +11921,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceRunInstancesRequest {
 }
 /// Wire object `InquiryPriceRunInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRunInstancesResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -7052,8 +11937,25 @@ pub struct InquiryPriceRunInstancesResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceRunInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceTerminateInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceTerminateInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-rfmme2si"]`.
     #[serde(
@@ -7061,6 +11963,20 @@ pub struct InquiryPriceTerminateInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl InquiryPriceTerminateInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceTerminateInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -7077,6 +11993,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceTerminateInstancesRequest {
 }
 /// Wire object `InquiryPriceTerminateInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceTerminateInstancesResponse {
     /// Wire name `InstanceRefundsSet`; list of [`InstanceRefund`]; always present in responses.
     #[serde(
@@ -7092,10 +12009,30 @@ pub struct InquiryPriceTerminateInstancesResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceTerminateInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceRefundsSet` to these items.
+    pub fn set_instance_refunds_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InstanceRefund>>,
+    ) -> Self {
+        self.instance_refunds_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Details of one instance, as DescribeInstances returns them.
 ///
 /// Wire object `Instance`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Instance {
     /// Zone, project and host of the instance.
     ///
@@ -7162,13 +12099,13 @@ pub struct Instance {
     pub instance_name: String,
     /// Billing mode: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster).
     ///
-    /// Wire name `InstanceChargeType`; string; always present in responses. Example: `PREPAID`.
+    /// Wire name `InstanceChargeType`; [`InstanceChargeType`]; always present in responses. Example: `PREPAID`.
     #[serde(
         rename = "InstanceChargeType",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_charge_type: String,
+    pub instance_charge_type: InstanceChargeType,
     /// System disk.
     ///
     /// Wire name `SystemDisk`; [`SystemDisk`]; always present in responses.
@@ -7289,13 +12226,13 @@ pub struct Instance {
     pub login_settings: LoginSettings,
     /// Current state: `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, or a rescue-mode or live-migration state; InstanceStatus explains each.
     ///
-    /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
+    /// Wire name `InstanceState`; [`InstanceState`]; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "InstanceState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_state: String,
+    pub instance_state: InstanceState,
     /// Tags bound to the instance.
     ///
     /// Wire name `Tags`; list of [`Tag`]; always present in responses.
@@ -7307,13 +12244,13 @@ pub struct Instance {
     pub tags: Vec<Tag>,
     /// Billing while stopped: `KEEP_CHARGING`, `STOP_CHARGING`, or `NOT_APPLICABLE` when the instance is not stopped or cannot stop charging.
     ///
-    /// Wire name `StopChargingMode`; string; always present in responses. Example: `NOT_APPLICABLE`.
+    /// Wire name `StopChargingMode`; [`StopChargingMode`]; always present in responses. Example: `NOT_APPLICABLE`.
     #[serde(
         rename = "StopChargingMode",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub stop_charging_mode: String,
+    pub stop_charging_mode: StopChargingMode,
     /// Globally unique ID of the instance, a UUID.
     ///
     /// Wire name `Uuid`; string; always present in responses. Example: `68b510db-b4c1-4630-a62b-73d0c7c970f9`.
@@ -7335,14 +12272,14 @@ pub struct Instance {
     pub latest_operation: Option<String>,
     /// Outcome of that action: `OPERATING` (still running), `SUCCESS` or `FAILED`. Poll it after an asynchronous action.
     ///
-    /// Wire name `LatestOperationState`; string; always present in responses; may be null. Example: `SUCCESS`.
+    /// Wire name `LatestOperationState`; [`LatestOperationState`]; always present in responses; may be null. Example: `SUCCESS`.
     #[serde(
         rename = "LatestOperationState",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub latest_operation_state: Option<String>,
+    pub latest_operation_state: Option<LatestOperationState>,
     /// RequestId of the call that started the last action.
     ///
     /// Wire name `LatestOperationRequestId`; string; always present in responses; may be null. Example: `3554eb5b-1cfa-471a-ae76-dc436c9d43e8`.
@@ -7530,8 +12467,292 @@ pub struct Instance {
     )]
     pub partition_number: Option<i64>,
 }
+impl Instance {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `CPU`.
+    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
+        self.cpu = value.into();
+        self
+    }
+    /// Sets `Memory`.
+    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
+        self.memory = value.into();
+        self
+    }
+    /// Sets `RestrictState`.
+    pub fn set_restrict_state(mut self, value: impl Into<String>) -> Self {
+        self.restrict_state = value.into();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = value.into();
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
+        self.instance_charge_type = value.into();
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = value.into();
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `PrivateIpAddresses` to these items.
+    pub fn set_private_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.private_ip_addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `PublicIpAddresses` to these items.
+    pub fn set_public_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.public_ip_addresses = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = value.into();
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = value.into();
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `OsName`.
+    pub fn set_os_name(mut self, value: impl Into<String>) -> Self {
+        self.os_name = value.into();
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = value.into();
+        self
+    }
+    /// Sets `InstanceState`.
+    pub fn set_instance_state(mut self, value: impl Into<InstanceState>) -> Self {
+        self.instance_state = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `StopChargingMode`.
+    pub fn set_stop_charging_mode(mut self, value: impl Into<StopChargingMode>) -> Self {
+        self.stop_charging_mode = value.into();
+        self
+    }
+    /// Sets `Uuid`.
+    pub fn set_uuid(mut self, value: impl Into<String>) -> Self {
+        self.uuid = value.into();
+        self
+    }
+    /// Sets `LatestOperation`.
+    pub fn set_latest_operation(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation = Some(value.into());
+        self
+    }
+    /// Sets `LatestOperationState`.
+    pub fn set_latest_operation_state(
+        mut self,
+        value: impl Into<LatestOperationState>,
+    ) -> Self {
+        self.latest_operation_state = Some(value.into());
+        self
+    }
+    /// Sets `LatestOperationRequestId`.
+    pub fn set_latest_operation_request_id(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation_request_id = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoverGroupId`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
+        self.disaster_recover_group_id = value.into();
+        self
+    }
+    /// Sets `IPv6Addresses` to these items.
+    pub fn set_i_pv6_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.i_pv6_addresses = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CamRoleName`.
+    pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_name = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = value.into();
+        self
+    }
+    /// Sets `RdmaIpAddresses` to these items.
+    pub fn set_rdma_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.rdma_ip_addresses = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DedicatedClusterId`.
+    pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_cluster_id = value.into();
+        self
+    }
+    /// Sets `IsolatedSource`.
+    pub fn set_isolated_source(mut self, value: impl Into<String>) -> Self {
+        self.isolated_source = value.into();
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `GPUInfo`.
+    pub fn set_gpu_info(mut self, value: impl Into<GpuInfo>) -> Self {
+        self.gpu_info = Some(value.into());
+        self
+    }
+    /// Sets `LicenseType`.
+    pub fn set_license_type(mut self, value: impl Into<String>) -> Self {
+        self.license_type = value.into();
+        self
+    }
+    /// Sets `DisableApiTermination`.
+    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
+        self.disable_api_termination = value.into();
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = value.into();
+        self
+    }
+    /// Sets `DefaultLoginUser`.
+    pub fn set_default_login_user(mut self, value: impl Into<String>) -> Self {
+        self.default_login_user = value.into();
+        self
+    }
+    /// Sets `DefaultLoginPort`.
+    pub fn set_default_login_port(mut self, value: impl Into<i64>) -> Self {
+        self.default_login_port = value.into();
+        self
+    }
+    /// Sets `LatestOperationErrorMsg`.
+    pub fn set_latest_operation_error_msg(mut self, value: impl Into<String>) -> Self {
+        self.latest_operation_error_msg = Some(value.into());
+        self
+    }
+    /// Sets `EnableJumboFrame`.
+    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
+        self.enable_jumbo_frame = Some(value.into());
+        self
+    }
+    /// Sets `Metadata`.
+    pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `PublicIPv6Addresses` to these items.
+    pub fn set_public_i_pv6_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.public_i_pv6_addresses = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CpuTopology`.
+    pub fn set_cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
+        self.cpu_topology = Some(value.into());
+        self
+    }
+    /// Sets `PartitionNumber`.
+    pub fn set_partition_number(mut self, value: impl Into<i64>) -> Self {
+        self.partition_number = Some(value.into());
+        self
+    }
+}
 /// Wire object `InstanceAttribute`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceAttribute {
     /// Wire name `InstanceId`; string. Example: `ins-lyxxskp2`.
     #[serde(
@@ -7545,10 +12766,27 @@ pub struct InstanceAttribute {
     #[serde(rename = "Attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Attribute>,
 }
+impl InstanceAttribute {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `Attributes`.
+    pub fn set_attributes(mut self, value: impl Into<Attribute>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+}
 /// Subscription settings of a prepaid instance.
 ///
 /// Wire object `InstanceChargePrepaid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceChargePrepaid {
     /// Subscription length in months: 1 to 12, 24, 36, 48 or 60.
     ///
@@ -7556,9 +12794,10 @@ pub struct InstanceChargePrepaid {
     #[serde(
         rename = "Period",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub period: i64,
+    pub period: Option<i64>,
     /// Renewal: `NOTIFY_AND_AUTO_RENEW` (notify before expiry and renew monthly while the balance allows), `NOTIFY_AND_MANUAL_RENEW` (notify only; the default) or `DISABLE_NOTIFY_AND_MANUAL_RENEW` (neither).
     ///
     /// Wire name `RenewFlag`; string; always present in responses. Example: `DISABLE_NOTIFY_AND_MANUAL_RENEW`.
@@ -7570,11 +12809,32 @@ pub struct InstanceChargePrepaid {
     )]
     pub renew_flag: Option<String>,
 }
+impl InstanceChargePrepaid {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InstanceChargePrepaid {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.period.is_none() {
+            v.field("Period", |v| v.missing());
+        }
+    }
 }
 /// Wire object `InstanceFamilyConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceFamilyConfig {
     /// Wire name `InstanceFamilyName`; string; always present in responses.
     #[serde(
@@ -7591,16 +12851,29 @@ pub struct InstanceFamilyConfig {
     )]
     pub instance_family: String,
 }
+impl InstanceFamilyConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceFamilyName`.
+    pub fn set_instance_family_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_family_name = value.into();
+        self
+    }
+    /// Sets `InstanceFamily`.
+    pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.instance_family = value.into();
+        self
+    }
+}
 /// Wire object `InstanceMarketOptionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceMarketOptionsRequest {
     /// Wire name `SpotOptions`; [`SpotMarketOptions`]; required in requests; always present in responses. Example: `0.12`.
-    #[serde(
-        rename = "SpotOptions",
-        default,
-        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
-    )]
-    pub spot_options: SpotMarketOptions,
+    #[serde(rename = "SpotOptions", default, skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<SpotMarketOptions>,
     /// Wire name `MarketType`; string; always present in responses. Example: `spot`.
     #[serde(
         rename = "MarketType",
@@ -7610,22 +12883,41 @@ pub struct InstanceMarketOptionsRequest {
     )]
     pub market_type: Option<String>,
 }
+impl InstanceMarketOptionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SpotOptions`.
+    pub fn set_spot_options(mut self, value: impl Into<SpotMarketOptions>) -> Self {
+        self.spot_options = Some(value.into());
+        self
+    }
+    /// Sets `MarketType`.
+    pub fn set_market_type(mut self, value: impl Into<String>) -> Self {
+        self.market_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InstanceMarketOptionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.spot_options;
-            v.field(
-                "SpotOptions",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.spot_options {
+            Some(value) => {
+                v.field(
+                    "SpotOptions",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("SpotOptions", |v| v.missing()),
         }
     }
 }
 /// Wire object `InstanceRefund`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceRefund {
     /// Wire name `InstanceId`; string; always present in responses. Example: `"ins-fxqy3xmq"`.
     #[serde(
@@ -7650,10 +12942,32 @@ pub struct InstanceRefund {
     )]
     pub price_detail: Option<String>,
 }
+impl InstanceRefund {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Refunds`.
+    pub fn set_refunds(mut self, value: impl Into<f64>) -> Self {
+        self.refunds = value.into();
+        self
+    }
+    /// Sets `PriceDetail`.
+    pub fn set_price_detail(mut self, value: impl Into<String>) -> Self {
+        self.price_detail = Some(value.into());
+        self
+    }
+}
 /// The state of one instance, as DescribeInstancesStatus returns it.
 ///
 /// Wire object `InstanceStatus`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceStatus {
     /// Instance ID.
     ///
@@ -7666,16 +12980,33 @@ pub struct InstanceStatus {
     pub instance_id: String,
     /// Current state: `PENDING` (being created), `LAUNCH_FAILED` (creation failed), `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN` (stopped, waiting to be destroyed), `TERMINATING` (being destroyed), `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE` or `EXIT_SERVICE_LIVE_MIGRATE`.
     ///
-    /// Wire name `InstanceState`; string; always present in responses. Example: `RUNNING`.
+    /// Wire name `InstanceState`; [`InstanceState`]; always present in responses. Example: `RUNNING`.
     #[serde(
         rename = "InstanceState",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
-    pub instance_state: String,
+    pub instance_state: InstanceState,
+}
+impl InstanceStatus {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `InstanceState`.
+    pub fn set_instance_state(mut self, value: impl Into<InstanceState>) -> Self {
+        self.instance_state = value.into();
+        self
+    }
 }
 /// Wire object `InstanceTypeConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceTypeConfig {
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
     #[serde(
@@ -7750,8 +13081,65 @@ pub struct InstanceTypeConfig {
     )]
     pub gpu_memory: Option<f64>,
 }
+impl InstanceTypeConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `InstanceFamily`.
+    pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.instance_family = value.into();
+        self
+    }
+    /// Sets `GPU`.
+    pub fn set_gpu(mut self, value: impl Into<i64>) -> Self {
+        self.gpu = value.into();
+        self
+    }
+    /// Sets `CPU`.
+    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
+        self.cpu = value.into();
+        self
+    }
+    /// Sets `Memory`.
+    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
+        self.memory = value.into();
+        self
+    }
+    /// Sets `FPGA`.
+    pub fn set_fpga(mut self, value: impl Into<i64>) -> Self {
+        self.fpga = value.into();
+        self
+    }
+    /// Sets `GpuCount`.
+    pub fn set_gpu_count(mut self, value: impl Into<f64>) -> Self {
+        self.gpu_count = value.into();
+        self
+    }
+    /// Sets `GpuType`.
+    pub fn set_gpu_type(mut self, value: impl Into<String>) -> Self {
+        self.gpu_type = Some(value.into());
+        self
+    }
+    /// Sets `GpuMemory`.
+    pub fn set_gpu_memory(mut self, value: impl Into<f64>) -> Self {
+        self.gpu_memory = Some(value.into());
+        self
+    }
+}
 /// Wire object `InstanceTypeConfigStatus`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceTypeConfigStatus {
     /// Wire name `Status`; string; always present in responses. Example: `"UNAVAILABLE"`.
     #[serde(
@@ -7775,8 +13163,33 @@ pub struct InstanceTypeConfigStatus {
     )]
     pub instance_type_config: InstanceTypeConfig,
 }
+impl InstanceTypeConfigStatus {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Message`.
+    pub fn set_message(mut self, value: impl Into<String>) -> Self {
+        self.message = value.into();
+        self
+    }
+    /// Sets `InstanceTypeConfig`.
+    pub fn set_instance_type_config(
+        mut self,
+        value: impl Into<InstanceTypeConfig>,
+    ) -> Self {
+        self.instance_type_config = value.into();
+        self
+    }
+}
 /// Wire object `InstanceTypeQuotaItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceTypeQuotaItem {
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-6`.
     #[serde(
@@ -7940,10 +13353,135 @@ pub struct InstanceTypeQuotaItem {
     )]
     pub status_category: String,
 }
+impl InstanceTypeQuotaItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = value.into();
+        self
+    }
+    /// Sets `NetworkCard`.
+    pub fn set_network_card(mut self, value: impl Into<i64>) -> Self {
+        self.network_card = value.into();
+        self
+    }
+    /// Sets `Externals`.
+    pub fn set_externals(mut self, value: impl Into<Externals>) -> Self {
+        self.externals = value.into();
+        self
+    }
+    /// Sets `Cpu`.
+    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
+        self.cpu = value.into();
+        self
+    }
+    /// Sets `Memory`.
+    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
+        self.memory = value.into();
+        self
+    }
+    /// Sets `InstanceFamily`.
+    pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.instance_family = value.into();
+        self
+    }
+    /// Sets `TypeName`.
+    pub fn set_type_name(mut self, value: impl Into<String>) -> Self {
+        self.type_name = value.into();
+        self
+    }
+    /// Sets `LocalDiskTypeList` to these items.
+    pub fn set_local_disk_type_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LocalDiskType>>,
+    ) -> Self {
+        self.local_disk_type_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `SoldOutReason`.
+    pub fn set_sold_out_reason(mut self, value: impl Into<String>) -> Self {
+        self.sold_out_reason = value.into();
+        self
+    }
+    /// Sets `InstanceBandwidth`.
+    pub fn set_instance_bandwidth(mut self, value: impl Into<f64>) -> Self {
+        self.instance_bandwidth = value.into();
+        self
+    }
+    /// Sets `InstancePps`.
+    pub fn set_instance_pps(mut self, value: impl Into<i64>) -> Self {
+        self.instance_pps = value.into();
+        self
+    }
+    /// Sets `StorageBlockAmount`.
+    pub fn set_storage_block_amount(mut self, value: impl Into<i64>) -> Self {
+        self.storage_block_amount = value.into();
+        self
+    }
+    /// Sets `CpuType`.
+    pub fn set_cpu_type(mut self, value: impl Into<String>) -> Self {
+        self.cpu_type = value.into();
+        self
+    }
+    /// Sets `Gpu`.
+    pub fn set_gpu(mut self, value: impl Into<i64>) -> Self {
+        self.gpu = value.into();
+        self
+    }
+    /// Sets `Fpga`.
+    pub fn set_fpga(mut self, value: impl Into<i64>) -> Self {
+        self.fpga = value.into();
+        self
+    }
+    /// Sets `Remark`.
+    pub fn set_remark(mut self, value: impl Into<String>) -> Self {
+        self.remark = value.into();
+        self
+    }
+    /// Sets `GpuCount`.
+    pub fn set_gpu_count(mut self, value: impl Into<f64>) -> Self {
+        self.gpu_count = value.into();
+        self
+    }
+    /// Sets `Frequency`.
+    pub fn set_frequency(mut self, value: impl Into<String>) -> Self {
+        self.frequency = value.into();
+        self
+    }
+    /// Sets `StatusCategory`.
+    pub fn set_status_category(mut self, value: impl Into<String>) -> Self {
+        self.status_category = value.into();
+        self
+    }
+}
 /// Public network access of an instance's primary network interface: billing and bandwidth.
 ///
 /// Wire object `InternetAccessible`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InternetAccessible {
     /// How public traffic is billed: `BANDWIDTH_PREPAID`, `TRAFFIC_POSTPAID_BY_HOUR`, `BANDWIDTH_POSTPAID_BY_HOUR` or `BANDWIDTH_PACKAGE`. Unless the account uses bandwidth packages, it defaults to prepaid for prepaid instances and postpaid otherwise.
     ///
@@ -8026,11 +13564,58 @@ pub struct InternetAccessible {
     )]
     pub anti_d_do_s_package_id: Option<String>,
 }
+impl InternetAccessible {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InternetChargeType`.
+    pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.internet_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InternetMaxBandwidthOut`.
+    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
+        self.internet_max_bandwidth_out = Some(value.into());
+        self
+    }
+    /// Sets `PublicIpAssigned`.
+    pub fn set_public_ip_assigned(mut self, value: impl Into<bool>) -> Self {
+        self.public_ip_assigned = Some(value.into());
+        self
+    }
+    /// Sets `BandwidthPackageId`.
+    pub fn set_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
+        self.bandwidth_package_id = Some(value.into());
+        self
+    }
+    /// Sets `InternetServiceProvider`.
+    pub fn set_internet_service_provider(mut self, value: impl Into<String>) -> Self {
+        self.internet_service_provider = Some(value.into());
+        self
+    }
+    /// Sets `IPv4AddressType`.
+    pub fn set_i_pv4_address_type(mut self, value: impl Into<String>) -> Self {
+        self.i_pv4_address_type = Some(value.into());
+        self
+    }
+    /// Sets `IPv6AddressType`.
+    pub fn set_i_pv6_address_type(mut self, value: impl Into<String>) -> Self {
+        self.i_pv6_address_type = Some(value.into());
+        self
+    }
+    /// Sets `AntiDDoSPackageId`.
+    pub fn set_anti_d_do_s_package_id(mut self, value: impl Into<String>) -> Self {
+        self.anti_d_do_s_package_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InternetAccessible {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `InternetBandwidthConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InternetBandwidthConfig {
     /// Wire name `StartTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
@@ -8054,8 +13639,33 @@ pub struct InternetBandwidthConfig {
     )]
     pub internet_accessible: InternetAccessible,
 }
+impl InternetBandwidthConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = value.into();
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = value.into();
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = value.into();
+        self
+    }
+}
 /// Wire object `InternetChargeTypeConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InternetChargeTypeConfig {
     /// Wire name `InternetChargeType`; string; always present in responses. Example: `TRAFFIC_POSTPAID_BY_HOUR`.
     #[serde(
@@ -8072,8 +13682,25 @@ pub struct InternetChargeTypeConfig {
     )]
     pub description: String,
 }
+impl InternetChargeTypeConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InternetChargeType`.
+    pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.internet_charge_type = value.into();
+        self
+    }
+    /// Sets `Description`.
+    pub fn set_description(mut self, value: impl Into<String>) -> Self {
+        self.description = value.into();
+        self
+    }
+}
 /// Wire object `ItemPrice`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ItemPrice {
     /// Wire name `UnitPrice`; float. Example: `35.5`.
     #[serde(
@@ -8228,8 +13855,110 @@ pub struct ItemPrice {
     )]
     pub discount_one_year: Option<f64>,
 }
+impl ItemPrice {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UnitPrice`.
+    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price = Some(value.into());
+        self
+    }
+    /// Sets `ChargeUnit`.
+    pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
+        self.charge_unit = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPrice`.
+    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
+        self.original_price = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPrice`.
+    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price = Some(value.into());
+        self
+    }
+    /// Sets `Discount`.
+    pub fn set_discount(mut self, value: impl Into<f64>) -> Self {
+        self.discount = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscount`.
+    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceSecondStep`.
+    pub fn set_unit_price_second_step(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_second_step = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscountSecondStep`.
+    pub fn set_unit_price_discount_second_step(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount_second_step = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceThirdStep`.
+    pub fn set_unit_price_third_step(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_third_step = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscountThirdStep`.
+    pub fn set_unit_price_discount_third_step(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount_third_step = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPriceThreeYear`.
+    pub fn set_original_price_three_year(mut self, value: impl Into<f64>) -> Self {
+        self.original_price_three_year = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPriceThreeYear`.
+    pub fn set_discount_price_three_year(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price_three_year = Some(value.into());
+        self
+    }
+    /// Sets `DiscountThreeYear`.
+    pub fn set_discount_three_year(mut self, value: impl Into<f64>) -> Self {
+        self.discount_three_year = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPriceFiveYear`.
+    pub fn set_original_price_five_year(mut self, value: impl Into<f64>) -> Self {
+        self.original_price_five_year = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPriceFiveYear`.
+    pub fn set_discount_price_five_year(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price_five_year = Some(value.into());
+        self
+    }
+    /// Sets `DiscountFiveYear`.
+    pub fn set_discount_five_year(mut self, value: impl Into<f64>) -> Self {
+        self.discount_five_year = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPriceOneYear`.
+    pub fn set_original_price_one_year(mut self, value: impl Into<f64>) -> Self {
+        self.original_price_one_year = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPriceOneYear`.
+    pub fn set_discount_price_one_year(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price_one_year = Some(value.into());
+        self
+    }
+    /// Sets `DiscountOneYear`.
+    pub fn set_discount_one_year(mut self, value: impl Into<f64>) -> Self {
+        self.discount_one_year = Some(value.into());
+        self
+    }
+}
 /// Wire object `KeyPair`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyPair {
     /// Wire name `KeyId`; string; always present in responses. Example: `skey-q29u65hu`.
     #[serde(
@@ -8296,8 +14025,63 @@ pub struct KeyPair {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+impl KeyPair {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = value.into();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = value.into();
+        self
+    }
+    /// Sets `Description`.
+    pub fn set_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `PublicKey`.
+    pub fn set_public_key(mut self, value: impl Into<String>) -> Self {
+        self.public_key = Some(value.into());
+        self
+    }
+    /// Sets `PrivateKey`.
+    pub fn set_private_key(mut self, value: impl Into<String>) -> Self {
+        self.private_key = Some(value.into());
+        self
+    }
+    /// Sets `AssociatedInstanceIds` to these items.
+    pub fn set_associated_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.associated_instance_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `LaunchTemplate`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LaunchTemplate {
     /// Wire name `LaunchTemplateId`; string. Example: `lt-rf6ogz48`.
     #[serde(
@@ -8316,11 +14100,28 @@ pub struct LaunchTemplate {
     )]
     pub launch_template_version: Option<u64>,
 }
+impl LaunchTemplate {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = Some(value.into());
+        self
+    }
+    /// Sets `LaunchTemplateVersion`.
+    pub fn set_launch_template_version(mut self, value: impl Into<u64>) -> Self {
+        self.launch_template_version = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for LaunchTemplate {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `LaunchTemplateInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LaunchTemplateInfo {
     /// Wire name `LatestVersionNumber`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -8372,8 +14173,50 @@ pub struct LaunchTemplateInfo {
     )]
     pub creation_time: String,
 }
+impl LaunchTemplateInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LatestVersionNumber`.
+    pub fn set_latest_version_number(mut self, value: impl Into<u64>) -> Self {
+        self.latest_version_number = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateName`.
+    pub fn set_launch_template_name(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_name = value.into();
+        self
+    }
+    /// Sets `DefaultVersionNumber`.
+    pub fn set_default_version_number(mut self, value: impl Into<u64>) -> Self {
+        self.default_version_number = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersionCount`.
+    pub fn set_launch_template_version_count(mut self, value: impl Into<u64>) -> Self {
+        self.launch_template_version_count = value.into();
+        self
+    }
+    /// Sets `CreatedBy`.
+    pub fn set_created_by(mut self, value: impl Into<String>) -> Self {
+        self.created_by = value.into();
+        self
+    }
+    /// Sets `CreationTime`.
+    pub fn set_creation_time(mut self, value: impl Into<String>) -> Self {
+        self.creation_time = value.into();
+        self
+    }
+}
 /// Wire object `LaunchTemplateVersionData`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LaunchTemplateVersionData {
     /// Wire name `Placement`; [`Placement`]; always present in responses.
     #[serde(
@@ -8538,8 +14381,161 @@ pub struct LaunchTemplateVersionData {
     )]
     pub disable_api_termination: bool,
 }
+impl LaunchTemplateVersionData {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = value.into();
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = value.into();
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = value.into();
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = value.into();
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = value.into();
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `CamRoleName`.
+    pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_name = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<u64>) -> Self {
+        self.instance_count = value.into();
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = value.into();
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `ActionTimer`.
+    pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
+        self.action_timer = Some(value.into());
+        self
+    }
+    /// Sets `InstanceMarketOptions`.
+    pub fn set_instance_market_options(
+        mut self,
+        value: impl Into<InstanceMarketOptionsRequest>,
+    ) -> Self {
+        self.instance_market_options = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DisableApiTermination`.
+    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
+        self.disable_api_termination = value.into();
+        self
+    }
+}
 /// Wire object `LaunchTemplateVersionInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LaunchTemplateVersionInfo {
     /// Wire name `LaunchTemplateVersion`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -8591,8 +14587,56 @@ pub struct LaunchTemplateVersionInfo {
     )]
     pub created_by: String,
 }
+impl LaunchTemplateVersionInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateVersion`.
+    pub fn set_launch_template_version(mut self, value: impl Into<u64>) -> Self {
+        self.launch_template_version = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersionData`.
+    pub fn set_launch_template_version_data(
+        mut self,
+        value: impl Into<LaunchTemplateVersionData>,
+    ) -> Self {
+        self.launch_template_version_data = value.into();
+        self
+    }
+    /// Sets `CreationTime`.
+    pub fn set_creation_time(mut self, value: impl Into<String>) -> Self {
+        self.creation_time = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `IsDefaultVersion`.
+    pub fn set_is_default_version(mut self, value: impl Into<bool>) -> Self {
+        self.is_default_version = value.into();
+        self
+    }
+    /// Sets `LaunchTemplateVersionDescription`.
+    pub fn set_launch_template_version_description(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.launch_template_version_description = value.into();
+        self
+    }
+    /// Sets `CreatedBy`.
+    pub fn set_created_by(mut self, value: impl Into<String>) -> Self {
+        self.created_by = value.into();
+        self
+    }
+}
 /// Wire object `LocalDiskType`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LocalDiskType {
     /// Wire name `Type`; string; always present in responses. Example: `LOCAL_BASIC`.
     #[serde(
@@ -8630,10 +14674,42 @@ pub struct LocalDiskType {
     )]
     pub required: String,
 }
+impl LocalDiskType {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `PartitionType`.
+    pub fn set_partition_type(mut self, value: impl Into<String>) -> Self {
+        self.partition_type = value.into();
+        self
+    }
+    /// Sets `MinSize`.
+    pub fn set_min_size(mut self, value: impl Into<i64>) -> Self {
+        self.min_size = value.into();
+        self
+    }
+    /// Sets `MaxSize`.
+    pub fn set_max_size(mut self, value: impl Into<i64>) -> Self {
+        self.max_size = value.into();
+        self
+    }
+    /// Sets `Required`.
+    pub fn set_required(mut self, value: impl Into<String>) -> Self {
+        self.required = value.into();
+        self
+    }
+}
 /// How users log in to an instance: a password, key pairs, or the image's own settings.
 ///
 /// Wire object `LoginSettings`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoginSettings {
     /// Login password. Linux: 8 to 30 characters using at least two of lower-case letters, upper-case letters, digits and special characters; Windows: 12 to 30 characters using at least three. If no login setting is given, a random password is generated.
     ///
@@ -8666,15 +14742,54 @@ pub struct LoginSettings {
     )]
     pub keep_image_login: Option<String>,
 }
+impl LoginSettings {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Password`.
+    pub fn set_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `KeepImageLogin`.
+    pub fn set_keep_image_login(mut self, value: impl Into<String>) -> Self {
+        self.keep_image_login = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for LoginSettings {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `Metadata`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Metadata {
     /// Wire name `Items`; list of [`MetadataItem`]; required in requests. Example: `[{"Key": "key", "Value": "value"}]`.
     #[serde(rename = "Items", default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<MetadataItem>>,
+}
+impl Metadata {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Items` to these items.
+    pub fn set_items(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<MetadataItem>>,
+    ) -> Self {
+        self.items = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Metadata {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8699,6 +14814,7 @@ impl tencentcloud_runtime::Validate for Metadata {
 }
 /// Wire object `MetadataItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MetadataItem {
     /// Wire name `Key`; string; required in requests. Example: `"key"`.
     #[serde(
@@ -8716,6 +14832,22 @@ pub struct MetadataItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub value: Option<String>,
+}
+impl MetadataItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+    /// Sets `Value`.
+    pub fn set_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for MetadataItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8745,6 +14877,7 @@ impl tencentcloud_runtime::Validate for MetadataItem {
 }
 /// Wire object `ModifyChcAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyChcAttributeRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-1234abcd"]`.
     #[serde(
@@ -8793,6 +14926,48 @@ pub struct ModifyChcAttributeRequest {
     )]
     pub bmc_security_group_ids: Option<Vec<String>>,
 }
+impl ModifyChcAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `DeviceType`.
+    pub fn set_device_type(mut self, value: impl Into<String>) -> Self {
+        self.device_type = Some(value.into());
+        self
+    }
+    /// Sets `BmcUser`.
+    pub fn set_bmc_user(mut self, value: impl Into<String>) -> Self {
+        self.bmc_user = Some(value.into());
+        self
+    }
+    /// Sets `Password`.
+    pub fn set_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+    /// Sets `BmcSecurityGroupIds` to these items.
+    pub fn set_bmc_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.bmc_security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyChcAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8808,6 +14983,7 @@ impl tencentcloud_runtime::Validate for ModifyChcAttributeRequest {
 }
 /// Wire object `ModifyChcAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyChcAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -8816,8 +14992,20 @@ pub struct ModifyChcAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyChcAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyChcNetworkModeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyChcNetworkModeRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-nzufwq77"]`.
     #[serde(
@@ -8831,6 +15019,25 @@ pub struct ModifyChcNetworkModeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_mode: String,
+}
+impl ModifyChcNetworkModeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `NetworkMode`.
+    pub fn set_network_mode(mut self, value: impl Into<String>) -> Self {
+        self.network_mode = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyChcNetworkModeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8856,6 +15063,7 @@ impl tencentcloud_runtime::Validate for ModifyChcNetworkModeRequest {
 }
 /// Wire object `ModifyChcNetworkModeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyChcNetworkModeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -8864,8 +15072,20 @@ pub struct ModifyChcNetworkModeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyChcNetworkModeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDisasterRecoverGroupAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDisasterRecoverGroupAttributeRequest {
     /// Wire name `DisasterRecoverGroupId`; string; required in requests. Example: `ps-58l1hu01`.
     #[serde(
@@ -8887,6 +15107,27 @@ pub struct ModifyDisasterRecoverGroupAttributeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub affinity: Option<i64>,
+}
+impl ModifyDisasterRecoverGroupAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DisasterRecoverGroupId`.
+    pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
+        self.disaster_recover_group_id = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Affinity`.
+    pub fn set_affinity(mut self, value: impl Into<i64>) -> Self {
+        self.affinity = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyDisasterRecoverGroupAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8912,6 +15153,7 @@ impl tencentcloud_runtime::Validate for ModifyDisasterRecoverGroupAttributeReque
 }
 /// Wire object `ModifyDisasterRecoverGroupAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDisasterRecoverGroupAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -8920,8 +15162,20 @@ pub struct ModifyDisasterRecoverGroupAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDisasterRecoverGroupAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyHostsAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyHostsAttributeRequest {
     /// Wire name `HostIds`; list of string; required in requests. Example: `["host-ey16rkyg"]`.
     #[serde(
@@ -8954,6 +15208,35 @@ pub struct ModifyHostsAttributeRequest {
     )]
     pub project_id: Option<u64>,
 }
+impl ModifyHostsAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HostIds` to these items.
+    pub fn set_host_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.host_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyHostsAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8969,6 +15252,7 @@ impl tencentcloud_runtime::Validate for ModifyHostsAttributeRequest {
 }
 /// Wire object `ModifyHostsAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyHostsAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -8977,8 +15261,20 @@ pub struct ModifyHostsAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyHostsAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyHpcClusterAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyHpcClusterAttributeRequest {
     /// Wire name `HpcClusterId`; string; required in requests. Example: `hpc-jtynq57p`.
     #[serde(
@@ -9003,6 +15299,27 @@ pub struct ModifyHpcClusterAttributeRequest {
     )]
     pub remark: Option<String>,
 }
+impl ModifyHpcClusterAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `Remark`.
+    pub fn set_remark(mut self, value: impl Into<String>) -> Self {
+        self.remark = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyHpcClusterAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9018,6 +15335,7 @@ impl tencentcloud_runtime::Validate for ModifyHpcClusterAttributeRequest {
 }
 /// Wire object `ModifyHpcClusterAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyHpcClusterAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9026,8 +15344,20 @@ pub struct ModifyHpcClusterAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyHpcClusterAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyImageAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyImageAttributeRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
     #[serde(
@@ -9068,6 +15398,37 @@ pub struct ModifyImageAttributeRequest {
     )]
     pub image_deprecated: Option<bool>,
 }
+impl ModifyImageAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `ImageName`.
+    pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
+        self.image_name = Some(value.into());
+        self
+    }
+    /// Sets `ImageDescription`.
+    pub fn set_image_description(mut self, value: impl Into<String>) -> Self {
+        self.image_description = Some(value.into());
+        self
+    }
+    /// Sets `ImageFamily`.
+    pub fn set_image_family(mut self, value: impl Into<String>) -> Self {
+        self.image_family = Some(value.into());
+        self
+    }
+    /// Sets `ImageDeprecated`.
+    pub fn set_image_deprecated(mut self, value: impl Into<bool>) -> Self {
+        self.image_deprecated = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyImageAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9083,6 +15444,7 @@ impl tencentcloud_runtime::Validate for ModifyImageAttributeRequest {
 }
 /// Wire object `ModifyImageAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyImageAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9091,8 +15453,20 @@ pub struct ModifyImageAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyImageAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyImageSharePermissionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyImageSharePermissionRequest {
     /// Wire name `ImageId`; string; required in requests. Example: `img-6pb6lrmy`.
     #[serde(
@@ -9112,6 +15486,30 @@ pub struct ModifyImageSharePermissionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub permission: String,
+}
+impl ModifyImageSharePermissionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+    /// Sets `AccountIds` to these items.
+    pub fn set_account_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.account_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Permission`.
+    pub fn set_permission(mut self, value: impl Into<String>) -> Self {
+        self.permission = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyImageSharePermissionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9146,6 +15544,7 @@ impl tencentcloud_runtime::Validate for ModifyImageSharePermissionRequest {
 }
 /// Wire object `ModifyImageSharePermissionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyImageSharePermissionResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9154,8 +15553,20 @@ pub struct ModifyImageSharePermissionResponse {
     )]
     pub request_id: String,
 }
+impl ModifyImageSharePermissionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstanceDiskTypeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstanceDiskTypeRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
     #[serde(
@@ -9169,6 +15580,30 @@ pub struct ModifyInstanceDiskTypeRequest {
     /// Wire name `SystemDisk`; [`SystemDisk`]. Example: `{"DiskType": "CLOUD_PREMIUM"}`.
     #[serde(rename = "SystemDisk", default, skip_serializing_if = "Option::is_none")]
     pub system_disk: Option<SystemDisk>,
+}
+impl ModifyInstanceDiskTypeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyInstanceDiskTypeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9207,6 +15642,7 @@ impl tencentcloud_runtime::Validate for ModifyInstanceDiskTypeRequest {
 }
 /// Wire object `ModifyInstanceDiskTypeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstanceDiskTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9215,8 +15651,20 @@ pub struct ModifyInstanceDiskTypeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstanceDiskTypeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstancesAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesAttributeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-rf6ogz49"]`.
     #[serde(
@@ -9297,6 +15745,68 @@ pub struct ModifyInstancesAttributeRequest {
     )]
     pub enable_jumbo_frame: Option<bool>,
 }
+impl ModifyInstancesAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroups` to these items.
+    pub fn set_security_groups(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_groups = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CamRoleName`.
+    pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_name = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `DisableApiTermination`.
+    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
+        self.disable_api_termination = Some(value.into());
+        self
+    }
+    /// Sets `CamRoleType`.
+    pub fn set_cam_role_type(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_type = Some(value.into());
+        self
+    }
+    /// Sets `AutoReboot`.
+    pub fn set_auto_reboot(mut self, value: impl Into<bool>) -> Self {
+        self.auto_reboot = Some(value.into());
+        self
+    }
+    /// Sets `EnableJumboFrame`.
+    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
+        self.enable_jumbo_frame = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyInstancesAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9312,6 +15822,7 @@ impl tencentcloud_runtime::Validate for ModifyInstancesAttributeRequest {
 }
 /// Wire object `ModifyInstancesAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9320,8 +15831,20 @@ pub struct ModifyInstancesAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstancesAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstancesChargeTypeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesChargeTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
@@ -9350,6 +15873,38 @@ pub struct ModifyInstancesChargeTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub modify_portable_data_disk: Option<bool>,
+}
+impl ModifyInstancesChargeTypeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_charge_type = value.into();
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `ModifyPortableDataDisk`.
+    pub fn set_modify_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
+        self.modify_portable_data_disk = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyInstancesChargeTypeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9384,6 +15939,7 @@ impl tencentcloud_runtime::Validate for ModifyInstancesChargeTypeRequest {
 }
 /// Wire object `ModifyInstancesChargeTypeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesChargeTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9392,8 +15948,20 @@ pub struct ModifyInstancesChargeTypeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstancesChargeTypeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstancesDisasterRecoverGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesDisasterRecoverGroupRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
@@ -9435,6 +16003,46 @@ pub struct ModifyInstancesDisasterRecoverGroupRequest {
     )]
     pub partition_number: Option<i64>,
 }
+impl ModifyInstancesDisasterRecoverGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DisasterRecoverGroupId`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_disaster_recover_group_id(mut self, value: impl Into<String>) -> Self {
+        self.disaster_recover_group_id = Some(value.into());
+        self
+    }
+    /// Sets `Force`.
+    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
+        self.force = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `PartitionNumber`.
+    pub fn set_partition_number(mut self, value: impl Into<i64>) -> Self {
+        self.partition_number = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyInstancesDisasterRecoverGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9450,6 +16058,7 @@ impl tencentcloud_runtime::Validate for ModifyInstancesDisasterRecoverGroupReque
 }
 /// Wire object `ModifyInstancesDisasterRecoverGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesDisasterRecoverGroupResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9458,8 +16067,20 @@ pub struct ModifyInstancesDisasterRecoverGroupResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstancesDisasterRecoverGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstancesProjectRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesProjectRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
@@ -9470,9 +16091,30 @@ pub struct ModifyInstancesProjectRequest {
     /// Wire name `ProjectId`; int64; required in requests. Example: `1045`.
     #[serde(
         rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub project_id: i64,
+    pub project_id: Option<i64>,
+}
+impl ModifyInstancesProjectRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyInstancesProjectRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9485,10 +16127,14 @@ impl tencentcloud_runtime::Validate for ModifyInstancesProjectRequest {
                 },
             );
         }
+        if self.project_id.is_none() {
+            v.field("ProjectId", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyInstancesProjectResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesProjectResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9497,8 +16143,20 @@ pub struct ModifyInstancesProjectResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstancesProjectResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstancesRenewFlagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesRenewFlagRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
@@ -9512,6 +16170,25 @@ pub struct ModifyInstancesRenewFlagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_flag: String,
+}
+impl ModifyInstancesRenewFlagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyInstancesRenewFlagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9537,6 +16214,7 @@ impl tencentcloud_runtime::Validate for ModifyInstancesRenewFlagRequest {
 }
 /// Wire object `ModifyInstancesRenewFlagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesRenewFlagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9545,8 +16223,20 @@ pub struct ModifyInstancesRenewFlagResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstancesRenewFlagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyInstancesVpcAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesVpcAttributeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
@@ -9555,8 +16245,12 @@ pub struct ModifyInstancesVpcAttributeRequest {
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `VirtualPrivateCloud`; [`VirtualPrivateCloud`]; required in requests.
-    #[serde(rename = "VirtualPrivateCloud")]
-    pub virtual_private_cloud: VirtualPrivateCloud,
+    #[serde(
+        rename = "VirtualPrivateCloud",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub virtual_private_cloud: Option<VirtualPrivateCloud>,
     /// Wire name `ForceStop`; bool. Example: `false`.
     #[serde(
         rename = "ForceStop",
@@ -9574,6 +16268,38 @@ pub struct ModifyInstancesVpcAttributeRequest {
     )]
     pub reserve_host_name: Option<bool>,
 }
+impl ModifyInstancesVpcAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+    /// Sets `ReserveHostName`.
+    pub fn set_reserve_host_name(mut self, value: impl Into<bool>) -> Self {
+        self.reserve_host_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyInstancesVpcAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9585,20 +16311,23 @@ impl tencentcloud_runtime::Validate for ModifyInstancesVpcAttributeRequest {
                 },
             );
         }
-        {
-            let value = &self.virtual_private_cloud;
-            v.field(
-                "VirtualPrivateCloud",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.virtual_private_cloud {
+            Some(value) => {
+                v.field(
+                    "VirtualPrivateCloud",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("VirtualPrivateCloud", |v| v.missing()),
         }
     }
 }
 /// Wire object `ModifyInstancesVpcAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyInstancesVpcAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9607,8 +16336,20 @@ pub struct ModifyInstancesVpcAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyInstancesVpcAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyKeyPairAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeyPairAttributeRequest {
     /// Wire name `KeyId`; string; required in requests. Example: `skey-mv9yzyjj`.
     #[serde(
@@ -9633,6 +16374,27 @@ pub struct ModifyKeyPairAttributeRequest {
     )]
     pub description: Option<String>,
 }
+impl ModifyKeyPairAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = Some(value.into());
+        self
+    }
+    /// Sets `Description`.
+    pub fn set_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyKeyPairAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9648,6 +16410,7 @@ impl tencentcloud_runtime::Validate for ModifyKeyPairAttributeRequest {
 }
 /// Wire object `ModifyKeyPairAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeyPairAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9656,8 +16419,20 @@ pub struct ModifyKeyPairAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyKeyPairAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyLaunchTemplateDefaultVersionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLaunchTemplateDefaultVersionRequest {
     /// Wire name `LaunchTemplateId`; string; required in requests. Example: `lt-irmer45l`.
     #[serde(
@@ -9668,9 +16443,27 @@ pub struct ModifyLaunchTemplateDefaultVersionRequest {
     /// Wire name `DefaultVersion`; int64; required in requests. Example: `2`.
     #[serde(
         rename = "DefaultVersion",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub default_version: i64,
+    pub default_version: Option<i64>,
+}
+impl ModifyLaunchTemplateDefaultVersionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LaunchTemplateId`.
+    pub fn set_launch_template_id(mut self, value: impl Into<String>) -> Self {
+        self.launch_template_id = value.into();
+        self
+    }
+    /// Sets `DefaultVersion`.
+    pub fn set_default_version(mut self, value: impl Into<i64>) -> Self {
+        self.default_version = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyLaunchTemplateDefaultVersionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9683,10 +16476,14 @@ impl tencentcloud_runtime::Validate for ModifyLaunchTemplateDefaultVersionReques
                 },
             );
         }
+        if self.default_version.is_none() {
+            v.field("DefaultVersion", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyLaunchTemplateDefaultVersionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLaunchTemplateDefaultVersionResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9695,8 +16492,20 @@ pub struct ModifyLaunchTemplateDefaultVersionResponse {
     )]
     pub request_id: String,
 }
+impl ModifyLaunchTemplateDefaultVersionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `NetworkInterfaces`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NetworkInterfaces {
     /// Wire name `InterfaceType`; string; required in requests. Example: `PRIMARY`.
     #[serde(
@@ -9719,9 +16528,11 @@ pub struct NetworkInterfaces {
     /// Wire name `PrivateIpv4AddressCount`; int64; required in requests. Example: `1`.
     #[serde(
         rename = "PrivateIpv4AddressCount",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub private_ipv4_address_count: i64,
+    pub private_ipv4_address_count: Option<i64>,
     /// Wire name `NetworkInterfaceId`; string. Example: `eni-l6gdyio1`.
     #[serde(
         rename = "NetworkInterfaceId",
@@ -9746,6 +16557,50 @@ pub struct NetworkInterfaces {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub delete_with_instance: Option<bool>,
+}
+impl NetworkInterfaces {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InterfaceType`.
+    pub fn set_interface_type(mut self, value: impl Into<String>) -> Self {
+        self.interface_type = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = value.into();
+        self
+    }
+    /// Sets `PrivateIpv4AddressCount`.
+    pub fn set_private_ipv4_address_count(mut self, value: impl Into<i64>) -> Self {
+        self.private_ipv4_address_count = Some(value.into());
+        self
+    }
+    /// Sets `NetworkInterfaceId`.
+    pub fn set_network_interface_id(mut self, value: impl Into<String>) -> Self {
+        self.network_interface_id = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DeleteWithInstance`.
+    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
+        self.delete_with_instance = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for NetworkInterfaces {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9776,10 +16631,14 @@ impl tencentcloud_runtime::Validate for NetworkInterfaces {
                 },
             );
         }
+        if self.private_ipv4_address_count.is_none() {
+            v.field("PrivateIpv4AddressCount", |v| v.missing());
+        }
     }
 }
 /// Wire object `OperationCountLimit`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OperationCountLimit {
     /// Wire name `Operation`; string; always present in responses. Example: `INSTANCE_DEGRADE`.
     #[serde(
@@ -9810,8 +16669,35 @@ pub struct OperationCountLimit {
     )]
     pub limit_count: i64,
 }
+impl OperationCountLimit {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Operation`.
+    pub fn set_operation(mut self, value: impl Into<String>) -> Self {
+        self.operation = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `CurrentCount`.
+    pub fn set_current_count(mut self, value: impl Into<i64>) -> Self {
+        self.current_count = value.into();
+        self
+    }
+    /// Sets `LimitCount`.
+    pub fn set_limit_count(mut self, value: impl Into<i64>) -> Self {
+        self.limit_count = value.into();
+        self
+    }
+}
 /// Wire object `OsVersion`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OsVersion {
     /// Wire name `OsName`; string; always present in responses. Example: `CentOS`.
     #[serde(
@@ -9835,10 +16721,38 @@ pub struct OsVersion {
     )]
     pub architecture: Vec<String>,
 }
+impl OsVersion {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `OsName`.
+    pub fn set_os_name(mut self, value: impl Into<String>) -> Self {
+        self.os_name = value.into();
+        self
+    }
+    /// Sets `OsVersions` to these items.
+    pub fn set_os_versions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.os_versions = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Architecture` to these items.
+    pub fn set_architecture(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.architecture = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Where an instance lives: zone, project, and dedicated host or resource pack if any.
 ///
 /// Wire object `Placement`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Placement {
     /// Availability zone, such as `ap-guangzhou-4`; DescribeZones lists them.
     ///
@@ -9910,6 +16824,58 @@ pub struct Placement {
     )]
     pub rack_id: Option<String>,
 }
+impl Placement {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `HostIds` to these items.
+    pub fn set_host_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.host_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `HostId`.
+    pub fn set_host_id(mut self, value: impl Into<String>) -> Self {
+        self.host_id = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedResourcePackTenancy`.
+    pub fn set_dedicated_resource_pack_tenancy(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.dedicated_resource_pack_tenancy = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedResourcePackIds` to these items.
+    pub fn set_dedicated_resource_pack_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.dedicated_resource_pack_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `RackId`.
+    pub fn set_rack_id(mut self, value: impl Into<String>) -> Self {
+        self.rack_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Placement {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9925,6 +16891,7 @@ impl tencentcloud_runtime::Validate for Placement {
 }
 /// Wire object `PostPaidQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PostPaidQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -9955,8 +16922,35 @@ pub struct PostPaidQuota {
     )]
     pub zone: String,
 }
+impl PostPaidQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UsedQuota`.
+    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
+        self.used_quota = value.into();
+        self
+    }
+    /// Sets `RemainingQuota`.
+    pub fn set_remaining_quota(mut self, value: impl Into<u64>) -> Self {
+        self.remaining_quota = value.into();
+        self
+    }
+    /// Sets `TotalQuota`.
+    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
+        self.total_quota = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+}
 /// Wire object `PrePaidQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PrePaidQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -9994,8 +16988,40 @@ pub struct PrePaidQuota {
     )]
     pub zone: String,
 }
+impl PrePaidQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UsedQuota`.
+    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
+        self.used_quota = value.into();
+        self
+    }
+    /// Sets `OnceQuota`.
+    pub fn set_once_quota(mut self, value: impl Into<u64>) -> Self {
+        self.once_quota = value.into();
+        self
+    }
+    /// Sets `RemainingQuota`.
+    pub fn set_remaining_quota(mut self, value: impl Into<u64>) -> Self {
+        self.remaining_quota = value.into();
+        self
+    }
+    /// Sets `TotalQuota`.
+    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
+        self.total_quota = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+}
 /// Wire object `Price`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Price {
     /// Wire name `InstancePrice`; [`ItemPrice`].
     #[serde(rename = "InstancePrice", default, skip_serializing_if = "Option::is_none")]
@@ -10004,8 +17030,25 @@ pub struct Price {
     #[serde(rename = "BandwidthPrice", default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_price: Option<ItemPrice>,
 }
+impl Price {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstancePrice`.
+    pub fn set_instance_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.instance_price = Some(value.into());
+        self
+    }
+    /// Sets `BandwidthPrice`.
+    pub fn set_bandwidth_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.bandwidth_price = Some(value.into());
+        self
+    }
+}
 /// Wire object `ProgramFpgaImageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProgramFpgaImageRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-kdjnfkda`.
     #[serde(
@@ -10036,6 +17079,35 @@ pub struct ProgramFpgaImageRequest {
     )]
     pub dry_run: Option<bool>,
 }
+impl ProgramFpgaImageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `FPGAUrl`.
+    pub fn set_fpga_url(mut self, value: impl Into<String>) -> Self {
+        self.fpga_url = value.into();
+        self
+    }
+    /// Sets `DBDFs` to these items.
+    pub fn set_dbd_fs(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.dbd_fs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ProgramFpgaImageRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -10060,6 +17132,7 @@ impl tencentcloud_runtime::Validate for ProgramFpgaImageRequest {
 }
 /// Wire object `ProgramFpgaImageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProgramFpgaImageResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10068,8 +17141,20 @@ pub struct ProgramFpgaImageResponse {
     )]
     pub request_id: String,
 }
+impl ProgramFpgaImageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `PurchaseResourcePoolPacksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PurchaseResourcePoolPacksRequest {
     /// Wire name `Zone`; string; required in requests. Example: `ap-guangzhou-7`.
     #[serde(
@@ -10086,15 +17171,19 @@ pub struct PurchaseResourcePoolPacksRequest {
     /// Wire name `InstanceCount`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "InstanceCount",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_count: u64,
+    pub instance_count: Option<u64>,
     /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub period: u64,
+    pub period: Option<u64>,
     /// Wire name `ResourcePoolPackType`; string. Example: `EXCLUSIVE`.
     #[serde(
         rename = "ResourcePoolPackType",
@@ -10136,6 +17225,60 @@ pub struct PurchaseResourcePoolPacksRequest {
     )]
     pub dry_run: Option<bool>,
 }
+impl PurchaseResourcePoolPacksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<u64>) -> Self {
+        self.instance_count = Some(value.into());
+        self
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePoolPackType`.
+    pub fn set_resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
+        self.resource_pool_pack_type = Some(value.into());
+        self
+    }
+    /// Sets `AutoPlacement`.
+    pub fn set_auto_placement(mut self, value: impl Into<bool>) -> Self {
+        self.auto_placement = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedResourcePoolPackName`.
+    pub fn set_dedicated_resource_pool_pack_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.dedicated_resource_pool_pack_name = Some(value.into());
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for PurchaseResourcePoolPacksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -10156,10 +17299,17 @@ impl tencentcloud_runtime::Validate for PurchaseResourcePoolPacksRequest {
                 },
             );
         }
+        if self.instance_count.is_none() {
+            v.field("InstanceCount", |v| v.missing());
+        }
+        if self.period.is_none() {
+            v.field("Period", |v| v.missing());
+        }
     }
 }
 /// Wire object `PurchaseResourcePoolPacksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PurchaseResourcePoolPacksResponse {
     /// Wire name `DedicatedResourcePackIdSet`; list of string; always present in responses. Example: `["rpp-2gyonkx7"]`.
     #[serde(
@@ -10175,10 +17325,33 @@ pub struct PurchaseResourcePoolPacksResponse {
     )]
     pub request_id: String,
 }
+impl PurchaseResourcePoolPacksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackIdSet` to these items.
+    pub fn set_dedicated_resource_pack_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.dedicated_resource_pack_id_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of RebootInstances.
 ///
 /// Wire object `RebootInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RebootInstancesRequest {
     /// IDs of the instances to restart, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
     ///
@@ -10201,14 +17374,39 @@ pub struct RebootInstancesRequest {
     pub force_reboot: Option<bool>,
     /// How to shut down before starting again: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
     ///
-    /// Wire name `StopType`; string. Example: `SOFT`.
+    /// Wire name `StopType`; [`StopType`]. Example: `SOFT`.
     #[serde(
         rename = "StopType",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub stop_type: Option<String>,
+    pub stop_type: Option<StopType>,
+}
+impl RebootInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ForceReboot`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_force_reboot(mut self, value: impl Into<bool>) -> Self {
+        self.force_reboot = Some(value.into());
+        self
+    }
+    /// Sets `StopType`.
+    pub fn set_stop_type(mut self, value: impl Into<StopType>) -> Self {
+        self.stop_type = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RebootInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10237,6 +17435,7 @@ impl tencentcloud_runtime::Validate for RebootInstancesRequest {
 ///
 /// Wire object `RebootInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RebootInstancesResponse {
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -10247,8 +17446,20 @@ pub struct RebootInstancesResponse {
     )]
     pub request_id: String,
 }
+impl RebootInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegionInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegionInfo {
     /// Wire name `Region`; string; always present in responses. Example: `ap-guangzhou`.
     #[serde(
@@ -10272,8 +17483,30 @@ pub struct RegionInfo {
     )]
     pub region_state: String,
 }
+impl RegionInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+    /// Sets `RegionName`.
+    pub fn set_region_name(mut self, value: impl Into<String>) -> Self {
+        self.region_name = value.into();
+        self
+    }
+    /// Sets `RegionState`.
+    pub fn set_region_state(mut self, value: impl Into<String>) -> Self {
+        self.region_state = value.into();
+        self
+    }
+}
 /// Wire object `RemoveChcAssistVpcRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveChcAssistVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-2324adf5"]`.
     #[serde(
@@ -10281,6 +17514,20 @@ pub struct RemoveChcAssistVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
+}
+impl RemoveChcAssistVpcRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RemoveChcAssistVpcRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10297,6 +17544,7 @@ impl tencentcloud_runtime::Validate for RemoveChcAssistVpcRequest {
 }
 /// Wire object `RemoveChcAssistVpcResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveChcAssistVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10305,8 +17553,20 @@ pub struct RemoveChcAssistVpcResponse {
     )]
     pub request_id: String,
 }
+impl RemoveChcAssistVpcResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RemoveChcDeployVpcRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveChcDeployVpcRequest {
     /// Wire name `ChcIds`; list of string; required in requests. Example: `["chc-2324adf5"]`.
     #[serde(
@@ -10314,6 +17574,20 @@ pub struct RemoveChcDeployVpcRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_ids: Vec<String>,
+}
+impl RemoveChcDeployVpcRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RemoveChcDeployVpcRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10330,6 +17604,7 @@ impl tencentcloud_runtime::Validate for RemoveChcDeployVpcRequest {
 }
 /// Wire object `RemoveChcDeployVpcResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveChcDeployVpcResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10338,8 +17613,20 @@ pub struct RemoveChcDeployVpcResponse {
     )]
     pub request_id: String,
 }
+impl RemoveChcDeployVpcResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RenewHostsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewHostsRequest {
     /// Wire name `HostIds`; list of string; required in requests. Example: `["host-ey16rkyg"]`.
     #[serde(
@@ -10348,8 +17635,31 @@ pub struct RenewHostsRequest {
     )]
     pub host_ids: Vec<String>,
     /// Wire name `HostChargePrepaid`; [`ChargePrepaid`]; required in requests.
-    #[serde(rename = "HostChargePrepaid")]
-    pub host_charge_prepaid: ChargePrepaid,
+    #[serde(
+        rename = "HostChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub host_charge_prepaid: Option<ChargePrepaid>,
+}
+impl RenewHostsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HostIds` to these items.
+    pub fn set_host_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.host_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `HostChargePrepaid`.
+    pub fn set_host_charge_prepaid(mut self, value: impl Into<ChargePrepaid>) -> Self {
+        self.host_charge_prepaid = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RenewHostsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10362,20 +17672,23 @@ impl tencentcloud_runtime::Validate for RenewHostsRequest {
                 },
             );
         }
-        {
-            let value = &self.host_charge_prepaid;
-            v.field(
-                "HostChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.host_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "HostChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("HostChargePrepaid", |v| v.missing()),
         }
     }
 }
 /// Wire object `RenewHostsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewHostsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10384,8 +17697,20 @@ pub struct RenewHostsResponse {
     )]
     pub request_id: String,
 }
+impl RenewHostsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RenewInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewInstancesRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
@@ -10408,6 +17733,33 @@ pub struct RenewInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub renew_portable_data_disk: Option<bool>,
+}
+impl RenewInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `RenewPortableDataDisk`.
+    pub fn set_renew_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
+        self.renew_portable_data_disk = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RenewInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10433,6 +17785,7 @@ impl tencentcloud_runtime::Validate for RenewInstancesRequest {
 }
 /// Wire object `RenewInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10441,8 +17794,20 @@ pub struct RenewInstancesResponse {
     )]
     pub request_id: String,
 }
+impl RenewInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RepairTaskControlRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RepairTaskControlRequest {
     /// Wire name `Product`; string; required in requests. Example: `CVM`.
     #[serde(
@@ -10484,6 +17849,45 @@ pub struct RepairTaskControlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_sub_method: Option<String>,
+}
+impl RepairTaskControlRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Product`.
+    pub fn set_product(mut self, value: impl Into<String>) -> Self {
+        self.product = value.into();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
+        self.task_id = value.into();
+        self
+    }
+    /// Sets `Operate`.
+    pub fn set_operate(mut self, value: impl Into<String>) -> Self {
+        self.operate = value.into();
+        self
+    }
+    /// Sets `OrderAuthTime`.
+    pub fn set_order_auth_time(mut self, value: impl Into<String>) -> Self {
+        self.order_auth_time = Some(value.into());
+        self
+    }
+    /// Sets `TaskSubMethod`.
+    pub fn set_task_sub_method(mut self, value: impl Into<String>) -> Self {
+        self.task_sub_method = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RepairTaskControlRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10527,6 +17931,7 @@ impl tencentcloud_runtime::Validate for RepairTaskControlRequest {
 }
 /// Wire object `RepairTaskControlResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RepairTaskControlResponse {
     /// Wire name `TaskId`; string; always present in responses. Example: `rep-xxxxxxxx`.
     #[serde(
@@ -10542,8 +17947,25 @@ pub struct RepairTaskControlResponse {
     )]
     pub request_id: String,
 }
+impl RepairTaskControlResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
+        self.task_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RepairTaskInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RepairTaskInfo {
     /// Wire name `TaskId`; string; always present in responses. Example: `rep-xxxxxxxx`.
     #[serde(
@@ -10728,8 +18150,135 @@ pub struct RepairTaskInfo {
     )]
     pub auth_source: String,
 }
+impl RepairTaskInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
+        self.task_id = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Alias`.
+    pub fn set_alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+    /// Sets `TaskTypeId`.
+    pub fn set_task_type_id(mut self, value: impl Into<u64>) -> Self {
+        self.task_type_id = value.into();
+        self
+    }
+    /// Sets `TaskTypeName`.
+    pub fn set_task_type_name(mut self, value: impl Into<String>) -> Self {
+        self.task_type_name = value.into();
+        self
+    }
+    /// Sets `TaskStatus`.
+    pub fn set_task_status(mut self, value: impl Into<u64>) -> Self {
+        self.task_status = value.into();
+        self
+    }
+    /// Sets `DeviceStatus`.
+    pub fn set_device_status(mut self, value: impl Into<u64>) -> Self {
+        self.device_status = value.into();
+        self
+    }
+    /// Sets `OperateStatus`.
+    pub fn set_operate_status(mut self, value: impl Into<u64>) -> Self {
+        self.operate_status = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `AuthTime`.
+    pub fn set_auth_time(mut self, value: impl Into<String>) -> Self {
+        self.auth_time = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+    /// Sets `TaskDetail`.
+    pub fn set_task_detail(mut self, value: impl Into<String>) -> Self {
+        self.task_detail = Some(value.into());
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = Some(value.into());
+        self
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `VpcName`.
+    pub fn set_vpc_name(mut self, value: impl Into<String>) -> Self {
+        self.vpc_name = Some(value.into());
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = Some(value.into());
+        self
+    }
+    /// Sets `SubnetName`.
+    pub fn set_subnet_name(mut self, value: impl Into<String>) -> Self {
+        self.subnet_name = Some(value.into());
+        self
+    }
+    /// Sets `WanIp`.
+    pub fn set_wan_ip(mut self, value: impl Into<String>) -> Self {
+        self.wan_ip = Some(value.into());
+        self
+    }
+    /// Sets `LanIp`.
+    pub fn set_lan_ip(mut self, value: impl Into<String>) -> Self {
+        self.lan_ip = Some(value.into());
+        self
+    }
+    /// Sets `Product`.
+    pub fn set_product(mut self, value: impl Into<String>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+    /// Sets `TaskSubType`.
+    pub fn set_task_sub_type(mut self, value: impl Into<String>) -> Self {
+        self.task_sub_type = Some(value.into());
+        self
+    }
+    /// Sets `AuthType`.
+    pub fn set_auth_type(mut self, value: impl Into<u64>) -> Self {
+        self.auth_type = value.into();
+        self
+    }
+    /// Sets `AuthSource`.
+    pub fn set_auth_source(mut self, value: impl Into<String>) -> Self {
+        self.auth_source = value.into();
+        self
+    }
+}
 /// Wire object `ResetInstanceRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstanceRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
     #[serde(
@@ -10775,6 +18324,47 @@ pub struct ResetInstanceRequest {
     )]
     pub user_data: Option<String>,
 }
+impl ResetInstanceRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ResetInstanceRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -10817,6 +18407,7 @@ impl tencentcloud_runtime::Validate for ResetInstanceRequest {
 }
 /// Wire object `ResetInstanceResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstanceResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10825,8 +18416,20 @@ pub struct ResetInstanceResponse {
     )]
     pub request_id: String,
 }
+impl ResetInstanceResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ResetInstancesInternetMaxBandwidthRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstancesInternetMaxBandwidthRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
@@ -10835,8 +18438,12 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
     )]
     pub instance_ids: Vec<String>,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
-    #[serde(rename = "InternetAccessible")]
-    pub internet_accessible: InternetAccessible,
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
     /// Wire name `StartTime`; string. Example: `2017-03-15`.
     #[serde(
         rename = "StartTime",
@@ -10854,6 +18461,38 @@ pub struct ResetInstancesInternetMaxBandwidthRequest {
     )]
     pub end_time: Option<String>,
 }
+impl ResetInstancesInternetMaxBandwidthRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ResetInstancesInternetMaxBandwidthRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -10865,20 +18504,23 @@ impl tencentcloud_runtime::Validate for ResetInstancesInternetMaxBandwidthReques
                 },
             );
         }
-        {
-            let value = &self.internet_accessible;
-            v.field(
-                "InternetAccessible",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.internet_accessible {
+            Some(value) => {
+                v.field(
+                    "InternetAccessible",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("InternetAccessible", |v| v.missing()),
         }
     }
 }
 /// Wire object `ResetInstancesInternetMaxBandwidthResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstancesInternetMaxBandwidthResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10887,8 +18529,20 @@ pub struct ResetInstancesInternetMaxBandwidthResponse {
     )]
     pub request_id: String,
 }
+impl ResetInstancesInternetMaxBandwidthResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ResetInstancesPasswordRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstancesPasswordRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy","ins-5d8a23rs"]`.
     #[serde(
@@ -10919,6 +18573,35 @@ pub struct ResetInstancesPasswordRequest {
     )]
     pub force_stop: Option<bool>,
 }
+impl ResetInstancesPasswordRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Password`.
+    pub fn set_password(mut self, value: impl Into<String>) -> Self {
+        self.password = value.into();
+        self
+    }
+    /// Sets `UserName`.
+    pub fn set_user_name(mut self, value: impl Into<String>) -> Self {
+        self.user_name = Some(value.into());
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ResetInstancesPasswordRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -10943,6 +18626,7 @@ impl tencentcloud_runtime::Validate for ResetInstancesPasswordRequest {
 }
 /// Wire object `ResetInstancesPasswordResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstancesPasswordResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -10951,8 +18635,20 @@ pub struct ResetInstancesPasswordResponse {
     )]
     pub request_id: String,
 }
+impl ResetInstancesPasswordResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ResetInstancesTypeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstancesTypeRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-r8hr2upy"]`.
     #[serde(
@@ -10974,6 +18670,30 @@ pub struct ResetInstancesTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_stop: Option<bool>,
+}
+impl ResetInstancesTypeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ResetInstancesTypeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10999,6 +18719,7 @@ impl tencentcloud_runtime::Validate for ResetInstancesTypeRequest {
 }
 /// Wire object `ResetInstancesTypeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetInstancesTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -11007,8 +18728,20 @@ pub struct ResetInstancesTypeResponse {
     )]
     pub request_id: String,
 }
+impl ResetInstancesTypeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ResizeInstanceDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResizeInstanceDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-r8hr2upy`.
     #[serde(
@@ -11038,6 +18771,40 @@ pub struct ResizeInstanceDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resize_online: Option<bool>,
+}
+impl ResizeInstanceDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ForceStop`.
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `ResizeOnline`.
+    pub fn set_resize_online(mut self, value: impl Into<bool>) -> Self {
+        self.resize_online = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ResizeInstanceDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -11076,6 +18843,7 @@ impl tencentcloud_runtime::Validate for ResizeInstanceDisksRequest {
 }
 /// Wire object `ResizeInstanceDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResizeInstanceDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -11084,8 +18852,20 @@ pub struct ResizeInstanceDisksResponse {
     )]
     pub request_id: String,
 }
+impl ResizeInstanceDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ResourceCount`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceCount {
     /// Wire name `Cpu`; uint64; may be null. Example: `16`.
     #[serde(
@@ -11120,8 +18900,35 @@ pub struct ResourceCount {
     )]
     pub disk: Option<u64>,
 }
+impl ResourceCount {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Cpu`.
+    pub fn set_cpu(mut self, value: impl Into<u64>) -> Self {
+        self.cpu = Some(value.into());
+        self
+    }
+    /// Sets `Memory`.
+    pub fn set_memory(mut self, value: impl Into<u64>) -> Self {
+        self.memory = Some(value.into());
+        self
+    }
+    /// Sets `Gpu`.
+    pub fn set_gpu(mut self, value: impl Into<u64>) -> Self {
+        self.gpu = Some(value.into());
+        self
+    }
+    /// Sets `Disk`.
+    pub fn set_disk(mut self, value: impl Into<u64>) -> Self {
+        self.disk = Some(value.into());
+        self
+    }
+}
 /// Wire object `ResourcePoolPack`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourcePoolPack {
     /// Wire name `DedicatedResourcePackId`; string; always present in responses. Example: `rpp-mzeh03bj`.
     #[serde(
@@ -11236,8 +19043,95 @@ pub struct ResourcePoolPack {
     )]
     pub end_time: String,
 }
+impl ResourcePoolPack {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackId`.
+    pub fn set_dedicated_resource_pack_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_resource_pack_id = value.into();
+        self
+    }
+    /// Sets `DedicatedResourcePackName`.
+    pub fn set_dedicated_resource_pack_name(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_resource_pack_name = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `InstanceFamily`.
+    pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.instance_family = value.into();
+        self
+    }
+    /// Sets `ResourcePoolPackType`.
+    pub fn set_resource_pool_pack_type(mut self, value: impl Into<String>) -> Self {
+        self.resource_pool_pack_type = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `TotalCapacity`.
+    pub fn set_total_capacity(mut self, value: impl Into<ResourceCount>) -> Self {
+        self.total_capacity = value.into();
+        self
+    }
+    /// Sets `AvailableCapacity`.
+    pub fn set_available_capacity(mut self, value: impl Into<ResourceCount>) -> Self {
+        self.available_capacity = value.into();
+        self
+    }
+    /// Sets `HostIp`.
+    pub fn set_host_ip(mut self, value: impl Into<String>) -> Self {
+        self.host_ip = value.into();
+        self
+    }
+    /// Sets `RackId`.
+    pub fn set_rack_id(mut self, value: impl Into<String>) -> Self {
+        self.rack_id = value.into();
+        self
+    }
+    /// Sets `SwitchId`.
+    pub fn set_switch_id(mut self, value: impl Into<String>) -> Self {
+        self.switch_id = value.into();
+        self
+    }
+    /// Sets `AutoPlacement`.
+    pub fn set_auto_placement(mut self, value: impl Into<bool>) -> Self {
+        self.auto_placement = value.into();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = value.into();
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = value.into();
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = value.into();
+        self
+    }
+}
 /// Wire object `ResourcePoolPackInstance`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourcePoolPackInstance {
     /// Wire name `DedicatedResourcePackId`; string; always present in responses. Example: `rpp-fb7bzcyt`.
     #[serde(
@@ -11275,8 +19169,43 @@ pub struct ResourcePoolPackInstance {
     )]
     pub zone: String,
 }
+impl ResourcePoolPackInstance {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackId`.
+    pub fn set_dedicated_resource_pack_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_resource_pack_id = value.into();
+        self
+    }
+    /// Sets `InstanceIdSet` to these items.
+    pub fn set_instance_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceFamily`.
+    pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.instance_family = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+}
 /// Wire object `RunAutomationServiceEnabled`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunAutomationServiceEnabled {
     /// Wire name `Enabled`; bool; always present in responses. Example: `true`.
     #[serde(
@@ -11287,6 +19216,17 @@ pub struct RunAutomationServiceEnabled {
     )]
     pub enabled: Option<bool>,
 }
+impl RunAutomationServiceEnabled {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Enabled`.
+    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RunAutomationServiceEnabled {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
@@ -11294,17 +19234,18 @@ impl tencentcloud_runtime::Validate for RunAutomationServiceEnabled {
 ///
 /// Wire object `RunInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunInstancesRequest {
     /// How the instances are billed: `PREPAID` (monthly subscription paid in advance), `POSTPAID_BY_HOUR` (pay-as-you-go, settled hourly), `CDHPAID` (runs on a dedicated host; only the host is billed), `SPOTPAID` (spot instance) or `CDCPAID` (dedicated cluster). Default `POSTPAID_BY_HOUR`.
     ///
-    /// Wire name `InstanceChargeType`; string. Example: `POSTPAID_BY_HOUR`.
+    /// Wire name `InstanceChargeType`; [`InstanceChargeType`]. Example: `POSTPAID_BY_HOUR`.
     #[serde(
         rename = "InstanceChargeType",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub instance_charge_type: Option<String>,
+    pub instance_charge_type: Option<InstanceChargeType>,
     /// Subscription length and renewal of prepaid instances; required when InstanceChargeType is `PREPAID`.
     ///
     /// Wire name `InstanceChargePrepaid`; [`InstanceChargePrepaid`].
@@ -11589,6 +19530,217 @@ pub struct RunInstancesRequest {
     )]
     pub network_interfaces: Option<Vec<NetworkInterfaces>>,
 }
+impl RunInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceChargeType`.
+    pub fn set_instance_charge_type(
+        mut self,
+        value: impl Into<InstanceChargeType>,
+    ) -> Self {
+        self.instance_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceChargePrepaid`.
+    pub fn set_instance_charge_prepaid(
+        mut self,
+        value: impl Into<InstanceChargePrepaid>,
+    ) -> Self {
+        self.instance_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = Some(value.into());
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = Some(value.into());
+        self
+    }
+    /// Sets `SystemDisk`.
+    pub fn set_system_disk(mut self, value: impl Into<SystemDisk>) -> Self {
+        self.system_disk = Some(value.into());
+        self
+    }
+    /// Sets `DataDisks` to these items.
+    pub fn set_data_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DataDisk>>,
+    ) -> Self {
+        self.data_disks = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VirtualPrivateCloud`.
+    pub fn set_virtual_private_cloud(
+        mut self,
+        value: impl Into<VirtualPrivateCloud>,
+    ) -> Self {
+        self.virtual_private_cloud = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `InstanceCount`.
+    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
+        self.instance_count = Some(value.into());
+        self
+    }
+    /// Sets `MinCount`.
+    pub fn set_min_count(mut self, value: impl Into<i64>) -> Self {
+        self.min_count = Some(value.into());
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `LoginSettings`.
+    pub fn set_login_settings(mut self, value: impl Into<LoginSettings>) -> Self {
+        self.login_settings = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroupIds` to these items.
+    pub fn set_security_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EnhancedService`.
+    pub fn set_enhanced_service(mut self, value: impl Into<EnhancedService>) -> Self {
+        self.enhanced_service = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `HostName`.
+    pub fn set_host_name(mut self, value: impl Into<String>) -> Self {
+        self.host_name = Some(value.into());
+        self
+    }
+    /// Sets `ActionTimer`.
+    pub fn set_action_timer(mut self, value: impl Into<ActionTimer>) -> Self {
+        self.action_timer = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoverGroupIds` to these items.
+    pub fn set_disaster_recover_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disaster_recover_group_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `TagSpecification` to these items.
+    pub fn set_tag_specification(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagSpecification>>,
+    ) -> Self {
+        self.tag_specification = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceMarketOptions`.
+    pub fn set_instance_market_options(
+        mut self,
+        value: impl Into<InstanceMarketOptionsRequest>,
+    ) -> Self {
+        self.instance_market_options = Some(value.into());
+        self
+    }
+    /// Sets `UserData`.
+    pub fn set_user_data(mut self, value: impl Into<String>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+    /// Sets `Metadata`.
+    pub fn set_metadata(mut self, value: impl Into<Metadata>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `CpuTopology`.
+    pub fn set_cpu_topology(mut self, value: impl Into<CpuTopology>) -> Self {
+        self.cpu_topology = Some(value.into());
+        self
+    }
+    /// Sets `CamRoleName`.
+    pub fn set_cam_role_name(mut self, value: impl Into<String>) -> Self {
+        self.cam_role_name = Some(value.into());
+        self
+    }
+    /// Sets `HpcClusterId`.
+    pub fn set_hpc_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.hpc_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `LaunchTemplate`.
+    pub fn set_launch_template(mut self, value: impl Into<LaunchTemplate>) -> Self {
+        self.launch_template = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedClusterId`.
+    pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `ChcIds` to these items.
+    pub fn set_chc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.chc_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `PartitionNumber`.
+    pub fn set_partition_number(mut self, value: impl Into<i64>) -> Self {
+        self.partition_number = Some(value.into());
+        self
+    }
+    /// Sets `DisableApiTermination`.
+    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
+        self.disable_api_termination = Some(value.into());
+        self
+    }
+    /// Sets `EnableJumboFrame`.
+    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
+        self.enable_jumbo_frame = Some(value.into());
+        self
+    }
+    /// Sets `NetworkInterfaces` to these items.
+    pub fn set_network_interfaces(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<NetworkInterfaces>>,
+    ) -> Self {
+        self.network_interfaces = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RunInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.instance_charge_prepaid {
@@ -11744,6 +19896,7 @@ impl tencentcloud_runtime::Validate for RunInstancesRequest {
 ///
 /// Wire object `RunInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunInstancesResponse {
     /// IDs of the instances being created. Creation is not finished yet: poll DescribeInstances until each is RUNNING, or LAUNCH_FAILED if it failed.
     ///
@@ -11763,8 +19916,28 @@ pub struct RunInstancesResponse {
     )]
     pub request_id: String,
 }
+impl RunInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIdSet` to these items.
+    pub fn set_instance_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RunMonitorServiceEnabled`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunMonitorServiceEnabled {
     /// Wire name `Enabled`; bool; always present in responses. Example: `true`.
     #[serde(
@@ -11775,11 +19948,23 @@ pub struct RunMonitorServiceEnabled {
     )]
     pub enabled: Option<bool>,
 }
+impl RunMonitorServiceEnabled {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Enabled`.
+    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RunMonitorServiceEnabled {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RunSecurityServiceEnabled`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunSecurityServiceEnabled {
     /// Wire name `Enabled`; bool; always present in responses. Example: `false`.
     #[serde(
@@ -11790,11 +19975,23 @@ pub struct RunSecurityServiceEnabled {
     )]
     pub enabled: Option<bool>,
 }
+impl RunSecurityServiceEnabled {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Enabled`.
+    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RunSecurityServiceEnabled {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `SharePermission`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SharePermission {
     /// Wire name `CreatedTime`; ISO 8601 date-time string; always present in responses. Example: `2023-10-05T14:30:00Z`.
     #[serde(
@@ -11811,8 +20008,25 @@ pub struct SharePermission {
     )]
     pub account_id: String,
 }
+impl SharePermission {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `AccountId`.
+    pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
+        self.account_id = value.into();
+        self
+    }
+}
 /// Wire object `Snapshot`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// Wire name `SnapshotId`; string; always present in responses. Example: `snap-2y1v`.
     #[serde(
@@ -11836,8 +20050,30 @@ pub struct Snapshot {
     )]
     pub disk_size: i64,
 }
+impl Snapshot {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<i64>) -> Self {
+        self.disk_size = value.into();
+        self
+    }
+}
 /// Wire object `SpotMarketOptions`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpotMarketOptions {
     /// Wire name `MaxPrice`; string; required in requests. Example: `0.01`.
     #[serde(
@@ -11856,6 +20092,22 @@ pub struct SpotMarketOptions {
     )]
     pub spot_instance_type: Option<String>,
 }
+impl SpotMarketOptions {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `MaxPrice`.
+    pub fn set_max_price(mut self, value: impl Into<String>) -> Self {
+        self.max_price = Some(value.into());
+        self
+    }
+    /// Sets `SpotInstanceType`.
+    pub fn set_spot_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.spot_instance_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for SpotMarketOptions {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         match &self.max_price {
@@ -11873,6 +20125,7 @@ impl tencentcloud_runtime::Validate for SpotMarketOptions {
 }
 /// Wire object `SpotPaidQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpotPaidQuota {
     /// Wire name `UsedQuota`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -11903,10 +20156,37 @@ pub struct SpotPaidQuota {
     )]
     pub zone: String,
 }
+impl SpotPaidQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UsedQuota`.
+    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
+        self.used_quota = value.into();
+        self
+    }
+    /// Sets `RemainingQuota`.
+    pub fn set_remaining_quota(mut self, value: impl Into<u64>) -> Self {
+        self.remaining_quota = value.into();
+        self
+    }
+    /// Sets `TotalQuota`.
+    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
+        self.total_quota = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+}
 /// Parameters of StartInstances.
 ///
 /// Wire object `StartInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartInstancesRequest {
     /// IDs of the instances to start, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
     ///
@@ -11916,6 +20196,20 @@ pub struct StartInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl StartInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for StartInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -11944,6 +20238,7 @@ impl tencentcloud_runtime::Validate for StartInstancesRequest {
 ///
 /// Wire object `StartInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartInstancesResponse {
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -11954,10 +20249,22 @@ pub struct StartInstancesResponse {
     )]
     pub request_id: String,
 }
+impl StartInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of StopInstances.
 ///
 /// Wire object `StopInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StopInstancesRequest {
     /// IDs of the instances to stop, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId.
     ///
@@ -11980,24 +20287,54 @@ pub struct StopInstancesRequest {
     pub force_stop: Option<bool>,
     /// How to shut down: `SOFT` asks the operating system to shut down, `HARD` cuts the power at once, `SOFT_FIRST` tries `SOFT` and falls back to `HARD` if it fails. Default `SOFT`.
     ///
-    /// Wire name `StopType`; string. Example: `SOFT`.
+    /// Wire name `StopType`; [`StopType`]. Example: `SOFT`.
     #[serde(
         rename = "StopType",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub stop_type: Option<String>,
+    pub stop_type: Option<StopType>,
     /// Billing while stopped, for pay-as-you-go instances: `KEEP_CHARGING` (default) keeps billing; `STOP_CHARGING` stops billing for the compute resources, which only some instances support.
     ///
-    /// Wire name `StoppedMode`; string. Example: `KEEP_CHARGING`.
+    /// Wire name `StoppedMode`; [`StoppedMode`]. Example: `KEEP_CHARGING`.
     #[serde(
         rename = "StoppedMode",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub stopped_mode: Option<String>,
+    pub stopped_mode: Option<StoppedMode>,
+}
+impl StopInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ForceStop`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+    /// Sets `StopType`.
+    pub fn set_stop_type(mut self, value: impl Into<StopType>) -> Self {
+        self.stop_type = Some(value.into());
+        self
+    }
+    /// Sets `StoppedMode`.
+    pub fn set_stopped_mode(mut self, value: impl Into<StoppedMode>) -> Self {
+        self.stopped_mode = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for StopInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -12026,6 +20363,7 @@ impl tencentcloud_runtime::Validate for StopInstancesRequest {
 ///
 /// Wire object `StopInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StopInstancesResponse {
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -12036,8 +20374,20 @@ pub struct StopInstancesResponse {
     )]
     pub request_id: String,
 }
+impl StopInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `StorageBlock`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StorageBlock {
     /// Wire name `Type`; string; always present in responses. Example: `LOCAL_PRO`.
     #[serde(
@@ -12064,11 +20414,33 @@ pub struct StorageBlock {
     )]
     pub max_size: Option<i64>,
 }
+impl StorageBlock {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `MinSize`.
+    pub fn set_min_size(mut self, value: impl Into<i64>) -> Self {
+        self.min_size = Some(value.into());
+        self
+    }
+    /// Sets `MaxSize`.
+    pub fn set_max_size(mut self, value: impl Into<i64>) -> Self {
+        self.max_size = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for StorageBlock {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `SyncImage`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SyncImage {
     /// Wire name `ImageId`; string; required in requests. Example: `img-xxxxxxxx`.
     #[serde(
@@ -12087,8 +20459,25 @@ pub struct SyncImage {
     )]
     pub region: Option<String>,
 }
+impl SyncImage {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = Some(value.into());
+        self
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+}
 /// Wire object `SyncImagesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SyncImagesRequest {
     /// Wire name `ImageIds`; list of string; required in requests. Example: `["img-o3ycss2p"]`.
     #[serde(
@@ -12143,6 +20532,53 @@ pub struct SyncImagesRequest {
     )]
     pub kms_key_id: Option<String>,
 }
+impl SyncImagesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageIds` to these items.
+    pub fn set_image_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.image_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DestinationRegions` to these items.
+    pub fn set_destination_regions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.destination_regions = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `ImageName`.
+    pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
+        self.image_name = Some(value.into());
+        self
+    }
+    /// Sets `ImageSetRequired`.
+    pub fn set_image_set_required(mut self, value: impl Into<bool>) -> Self {
+        self.image_set_required = Some(value.into());
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
+        self.encrypt = Some(value.into());
+        self
+    }
+    /// Sets `KmsKeyId`.
+    pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
+        self.kms_key_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for SyncImagesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -12167,6 +20603,7 @@ impl tencentcloud_runtime::Validate for SyncImagesRequest {
 }
 /// Wire object `SyncImagesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SyncImagesResponse {
     /// Wire name `ImageSet`; list of [`SyncImage`]; always present in responses.
     #[serde(
@@ -12182,10 +20619,30 @@ pub struct SyncImagesResponse {
     )]
     pub request_id: String,
 }
+impl SyncImagesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageSet` to these items.
+    pub fn set_image_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SyncImage>>,
+    ) -> Self {
+        self.image_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// The system disk, which holds the operating system.
 ///
 /// Wire object `SystemDisk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SystemDisk {
     /// Disk type: `LOCAL_BASIC`, `LOCAL_SSD`, `CLOUD_BASIC`, `CLOUD_SSD`, `CLOUD_PREMIUM`, `CLOUD_BSSD`, `CLOUD_HSSD` or `CLOUD_TSSD`. Defaults to a type in stock.
     ///
@@ -12258,6 +20715,47 @@ pub struct SystemDisk {
     )]
     pub kms_key_id: Option<String>,
 }
+impl SystemDisk {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = Some(value.into());
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<i64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `CdcId`.
+    pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
+        self.cdc_id = Some(value.into());
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = Some(value.into());
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
+        self.encrypt = Some(value.into());
+        self
+    }
+    /// Sets `KmsKeyId`.
+    pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
+        self.kms_key_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for SystemDisk {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
@@ -12265,6 +20763,7 @@ impl tencentcloud_runtime::Validate for SystemDisk {
 ///
 /// Wire object `Tag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tag {
     /// Tag key.
     ///
@@ -12284,6 +20783,22 @@ pub struct Tag {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub value: String,
+}
+impl Tag {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = value.into();
+        self
+    }
+    /// Sets `Value`.
+    pub fn set_value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Tag {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -12311,6 +20826,7 @@ impl tencentcloud_runtime::Validate for Tag {
 ///
 /// Wire object `TagSpecification`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagSpecification {
     /// Type of resource the tags go to: `instance`, `host` (dedicated host), `image`, `keypair`, `ps` (placement group) or `hpc` (HPC cluster).
     ///
@@ -12330,6 +20846,22 @@ pub struct TagSpecification {
         deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
     )]
     pub tags: Vec<Tag>,
+}
+impl TagSpecification {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ResourceType`.
+    pub fn set_resource_type(mut self, value: impl Into<String>) -> Self {
+        self.resource_type = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TagSpecification {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -12361,6 +20893,7 @@ impl tencentcloud_runtime::Validate for TagSpecification {
 }
 /// Wire object `TargetOS`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetOs {
     /// Wire name `TargetOSType`; string; always present in responses. Example: `TencentOS`.
     #[serde(
@@ -12377,10 +20910,27 @@ pub struct TargetOs {
     )]
     pub target_os_version: String,
 }
+impl TargetOs {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetOSType`.
+    pub fn set_target_os_type(mut self, value: impl Into<String>) -> Self {
+        self.target_os_type = value.into();
+        self
+    }
+    /// Sets `TargetOSVersion`.
+    pub fn set_target_os_version(mut self, value: impl Into<String>) -> Self {
+        self.target_os_version = value.into();
+        self
+    }
+}
 /// Parameters of TerminateInstances.
 ///
 /// Wire object `TerminateInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateInstancesRequest {
     /// IDs of the instances to release, 1 to 100 of them, each of the form `ins-` followed by 8 lower-case letters or digits. DescribeInstances returns them as InstanceId. All must have the same billing mode.
     ///
@@ -12411,6 +20961,30 @@ pub struct TerminateInstancesRequest {
     )]
     pub release_prepaid_data_disks: Option<bool>,
 }
+impl TerminateInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ReleaseAddress`.
+    pub fn set_release_address(mut self, value: impl Into<bool>) -> Self {
+        self.release_address = Some(value.into());
+        self
+    }
+    /// Sets `ReleasePrepaidDataDisks`.
+    pub fn set_release_prepaid_data_disks(mut self, value: impl Into<bool>) -> Self {
+        self.release_prepaid_data_disks = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TerminateInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         static INSTANCE_IDS_PATTERN: tencentcloud_runtime::Pattern = tencentcloud_runtime::Pattern::new(
@@ -12438,6 +21012,7 @@ impl tencentcloud_runtime::Validate for TerminateInstancesRequest {
 ///
 /// Wire object `TerminateInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateInstancesResponse {
     /// Unique ID of the request, generated by the service. Quote it when reporting a problem.
     ///
@@ -12448,8 +21023,20 @@ pub struct TerminateInstancesResponse {
     )]
     pub request_id: String,
 }
+impl TerminateInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `TerminateResourcePoolPacksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateResourcePoolPacksRequest {
     /// Wire name `DedicatedResourcePackIds`; list of string; required in requests. Example: `["rpp-6rk3550n"]`.
     #[serde(
@@ -12457,6 +21044,20 @@ pub struct TerminateResourcePoolPacksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_resource_pack_ids: Vec<String>,
+}
+impl TerminateResourcePoolPacksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedResourcePackIds` to these items.
+    pub fn set_dedicated_resource_pack_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.dedicated_resource_pack_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TerminateResourcePoolPacksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -12473,6 +21074,7 @@ impl tencentcloud_runtime::Validate for TerminateResourcePoolPacksRequest {
 }
 /// Wire object `TerminateResourcePoolPacksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateResourcePoolPacksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -12481,10 +21083,22 @@ pub struct TerminateResourcePoolPacksResponse {
     )]
     pub request_id: String,
 }
+impl TerminateResourcePoolPacksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// The VPC and subnet of an instance's primary network interface.
 ///
 /// Wire object `VirtualPrivateCloud`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VirtualPrivateCloud {
     /// ID of the VPC, as listed by DescribeVpcs. Passing `DEFAULT` for both VpcId and SubnetId at creation uses the default VPC.
     ///
@@ -12535,6 +21149,40 @@ pub struct VirtualPrivateCloud {
     )]
     pub ipv6_address_count: Option<u64>,
 }
+impl VirtualPrivateCloud {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = value.into();
+        self
+    }
+    /// Sets `AsVpcGateway`.
+    pub fn set_as_vpc_gateway(mut self, value: impl Into<bool>) -> Self {
+        self.as_vpc_gateway = Some(value.into());
+        self
+    }
+    /// Sets `PrivateIpAddresses` to these items.
+    pub fn set_private_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.private_ip_addresses = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Ipv6AddressCount`.
+    pub fn set_ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
+        self.ipv6_address_count = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for VirtualPrivateCloud {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -12559,6 +21207,7 @@ impl tencentcloud_runtime::Validate for VirtualPrivateCloud {
 }
 /// Wire object `ZoneInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ZoneInfo {
     /// Wire name `Zone`; string; always present in responses. Example: `ap-guangzhou-3`.
     #[serde(
@@ -12588,4 +21237,684 @@ pub struct ZoneInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub zone_state: String,
+}
+impl ZoneInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `ZoneName`.
+    pub fn set_zone_name(mut self, value: impl Into<String>) -> Self {
+        self.zone_name = value.into();
+        self
+    }
+    /// Sets `ZoneId`.
+    pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.zone_id = value.into();
+        self
+    }
+    /// Sets `ZoneState`.
+    pub fn set_zone_state(mut self, value: impl Into<String>) -> Self {
+        self.zone_state = value.into();
+        self
+    }
+}
+/// The values `InstanceChargeType` takes: `PREPAID`, `POSTPAID_BY_HOUR`, `CDHPAID`, `SPOTPAID`, `CDCPAID`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InstanceChargeType {
+    /// `PREPAID`.
+    Prepaid,
+    /// `POSTPAID_BY_HOUR`.
+    PostpaidByHour,
+    /// `CDHPAID`.
+    Cdhpaid,
+    /// `SPOTPAID`.
+    Spotpaid,
+    /// `CDCPAID`.
+    Cdcpaid,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InstanceChargeType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "PREPAID",
+        "POSTPAID_BY_HOUR",
+        "CDHPAID",
+        "SPOTPAID",
+        "CDCPAID",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Prepaid => "PREPAID",
+            Self::PostpaidByHour => "POSTPAID_BY_HOUR",
+            Self::Cdhpaid => "CDHPAID",
+            Self::Spotpaid => "SPOTPAID",
+            Self::Cdcpaid => "CDCPAID",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InstanceChargeType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InstanceChargeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "PREPAID" => Self::Prepaid,
+            "POSTPAID_BY_HOUR" => Self::PostpaidByHour,
+            "CDHPAID" => Self::Cdhpaid,
+            "SPOTPAID" => Self::Spotpaid,
+            "CDCPAID" => Self::Cdcpaid,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InstanceChargeType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InstanceChargeType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InstanceChargeType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::fmt::Display for InstanceChargeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InstanceChargeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for InstanceChargeType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InstanceChargeType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `InstanceState` takes: `PENDING`, `LAUNCH_FAILED`, `RUNNING`, `STOPPED`, `STARTING`, `STOPPING`, `REBOOTING`, `SHUTDOWN`, `TERMINATING`, `ENTER_RESCUE_MODE`, `RESCUE_MODE`, `EXIT_RESCUE_MODE`, `ENTER_SERVICE_LIVE_MIGRATE`, `SERVICE_LIVE_MIGRATE`, `EXIT_SERVICE_LIVE_MIGRATE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InstanceState {
+    /// `PENDING`.
+    Pending,
+    /// `LAUNCH_FAILED`.
+    LaunchFailed,
+    /// `RUNNING`.
+    Running,
+    /// `STOPPED`.
+    Stopped,
+    /// `STARTING`.
+    Starting,
+    /// `STOPPING`.
+    Stopping,
+    /// `REBOOTING`.
+    Rebooting,
+    /// `SHUTDOWN`.
+    Shutdown,
+    /// `TERMINATING`.
+    Terminating,
+    /// `ENTER_RESCUE_MODE`.
+    EnterRescueMode,
+    /// `RESCUE_MODE`.
+    RescueMode,
+    /// `EXIT_RESCUE_MODE`.
+    ExitRescueMode,
+    /// `ENTER_SERVICE_LIVE_MIGRATE`.
+    EnterServiceLiveMigrate,
+    /// `SERVICE_LIVE_MIGRATE`.
+    ServiceLiveMigrate,
+    /// `EXIT_SERVICE_LIVE_MIGRATE`.
+    ExitServiceLiveMigrate,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl InstanceState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "PENDING",
+        "LAUNCH_FAILED",
+        "RUNNING",
+        "STOPPED",
+        "STARTING",
+        "STOPPING",
+        "REBOOTING",
+        "SHUTDOWN",
+        "TERMINATING",
+        "ENTER_RESCUE_MODE",
+        "RESCUE_MODE",
+        "EXIT_RESCUE_MODE",
+        "ENTER_SERVICE_LIVE_MIGRATE",
+        "SERVICE_LIVE_MIGRATE",
+        "EXIT_SERVICE_LIVE_MIGRATE",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::LaunchFailed => "LAUNCH_FAILED",
+            Self::Running => "RUNNING",
+            Self::Stopped => "STOPPED",
+            Self::Starting => "STARTING",
+            Self::Stopping => "STOPPING",
+            Self::Rebooting => "REBOOTING",
+            Self::Shutdown => "SHUTDOWN",
+            Self::Terminating => "TERMINATING",
+            Self::EnterRescueMode => "ENTER_RESCUE_MODE",
+            Self::RescueMode => "RESCUE_MODE",
+            Self::ExitRescueMode => "EXIT_RESCUE_MODE",
+            Self::EnterServiceLiveMigrate => "ENTER_SERVICE_LIVE_MIGRATE",
+            Self::ServiceLiveMigrate => "SERVICE_LIVE_MIGRATE",
+            Self::ExitServiceLiveMigrate => "EXIT_SERVICE_LIVE_MIGRATE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for InstanceState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for InstanceState {
+    fn from(value: &str) -> Self {
+        match value {
+            "PENDING" => Self::Pending,
+            "LAUNCH_FAILED" => Self::LaunchFailed,
+            "RUNNING" => Self::Running,
+            "STOPPED" => Self::Stopped,
+            "STARTING" => Self::Starting,
+            "STOPPING" => Self::Stopping,
+            "REBOOTING" => Self::Rebooting,
+            "SHUTDOWN" => Self::Shutdown,
+            "TERMINATING" => Self::Terminating,
+            "ENTER_RESCUE_MODE" => Self::EnterRescueMode,
+            "RESCUE_MODE" => Self::RescueMode,
+            "EXIT_RESCUE_MODE" => Self::ExitRescueMode,
+            "ENTER_SERVICE_LIVE_MIGRATE" => Self::EnterServiceLiveMigrate,
+            "SERVICE_LIVE_MIGRATE" => Self::ServiceLiveMigrate,
+            "EXIT_SERVICE_LIVE_MIGRATE" => Self::ExitServiceLiveMigrate,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for InstanceState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for InstanceState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for InstanceState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for InstanceState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for InstanceState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for InstanceState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `LatestOperationState` takes: `OPERATING`, `SUCCESS`, `FAILED`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LatestOperationState {
+    /// `OPERATING`.
+    Operating,
+    /// `SUCCESS`.
+    Success,
+    /// `FAILED`.
+    Failed,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl LatestOperationState {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["OPERATING", "SUCCESS", "FAILED"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Operating => "OPERATING",
+            Self::Success => "SUCCESS",
+            Self::Failed => "FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for LatestOperationState {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for LatestOperationState {
+    fn from(value: &str) -> Self {
+        match value {
+            "OPERATING" => Self::Operating,
+            "SUCCESS" => Self::Success,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for LatestOperationState {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for LatestOperationState {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for LatestOperationState {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::fmt::Display for LatestOperationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for LatestOperationState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for LatestOperationState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for LatestOperationState {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `StopChargingMode` takes: `KEEP_CHARGING`, `STOP_CHARGING`, `NOT_APPLICABLE`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StopChargingMode {
+    /// `KEEP_CHARGING`.
+    KeepCharging,
+    /// `STOP_CHARGING`.
+    StopCharging,
+    /// `NOT_APPLICABLE`.
+    NotApplicable,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl StopChargingMode {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &[
+        "KEEP_CHARGING",
+        "STOP_CHARGING",
+        "NOT_APPLICABLE",
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::KeepCharging => "KEEP_CHARGING",
+            Self::StopCharging => "STOP_CHARGING",
+            Self::NotApplicable => "NOT_APPLICABLE",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for StopChargingMode {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for StopChargingMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "KEEP_CHARGING" => Self::KeepCharging,
+            "STOP_CHARGING" => Self::StopCharging,
+            "NOT_APPLICABLE" => Self::NotApplicable,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for StopChargingMode {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for StopChargingMode {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for StopChargingMode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::fmt::Display for StopChargingMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for StopChargingMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for StopChargingMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for StopChargingMode {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `StopType` takes: `SOFT`, `HARD`, `SOFT_FIRST`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StopType {
+    /// `SOFT`.
+    Soft,
+    /// `HARD`.
+    Hard,
+    /// `SOFT_FIRST`.
+    SoftFirst,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl StopType {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["SOFT", "HARD", "SOFT_FIRST"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Soft => "SOFT",
+            Self::Hard => "HARD",
+            Self::SoftFirst => "SOFT_FIRST",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for StopType {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for StopType {
+    fn from(value: &str) -> Self {
+        match value {
+            "SOFT" => Self::Soft,
+            "HARD" => Self::Hard,
+            "SOFT_FIRST" => Self::SoftFirst,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for StopType {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for StopType {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for StopType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::fmt::Display for StopType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for StopType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for StopType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for StopType {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+/// The values `StoppedMode` takes: `KEEP_CHARGING`, `STOP_CHARGING`.
+///
+/// Open: a value the service adds later is kept as sent, and read with [`as_str`](Self::as_str). Match it with a wildcard arm, not by name, because a later version may give it a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoppedMode {
+    /// `KEEP_CHARGING`.
+    KeepCharging,
+    /// `STOP_CHARGING`.
+    StopCharging,
+    /// A value not in the set, as sent.
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a value unknown today may get its own variant: match with a wildcard and read `as_str()`"
+    )]
+    Unknown(String),
+}
+impl StoppedMode {
+    /// Every value of the set, as sent on the wire.
+    pub const VALUES: &'static [&'static str] = &["KEEP_CHARGING", "STOP_CHARGING"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::KeepCharging => "KEEP_CHARGING",
+            Self::StopCharging => "STOP_CHARGING",
+            Self::Unknown(value) => value,
+        }
+    }
+    /// Whether the value is not in the set.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
+/// The empty value, as an absent member decodes.
+impl Default for StoppedMode {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+impl From<&str> for StoppedMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "KEEP_CHARGING" => Self::KeepCharging,
+            "STOP_CHARGING" => Self::StopCharging,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+impl From<String> for StoppedMode {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+impl std::str::FromStr for StoppedMode {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl AsRef<str> for StoppedMode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::fmt::Display for StoppedMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for StoppedMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for StoppedMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl tencentcloud_runtime::lenient::Lenient for StoppedMode {
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
 }

@@ -8,15 +8,22 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `ApplyDiskBackup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ApplyDiskBackupError::Common`]; any other code is kept in [`ApplyDiskBackupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ApplyDiskBackupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ApplyDiskBackupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApplyDiskBackupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ApplyDiskBackupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -32,6 +39,10 @@ impl ApplyDiskBackupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -39,6 +50,7 @@ impl ApplyDiskBackupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ApplyDiskBackupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -60,15 +72,22 @@ impl tencentcloud_runtime::ActionError for ApplyDiskBackupError {
 }
 /// An error the service returned for `ApplySnapshot`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ApplySnapshotError::Common`]; any other code is kept in [`ApplySnapshotError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ApplySnapshotError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ApplySnapshotError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApplySnapshotError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ApplySnapshotError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -84,6 +103,10 @@ impl ApplySnapshotError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -91,6 +114,7 @@ impl ApplySnapshotError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ApplySnapshotError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -112,15 +136,22 @@ impl tencentcloud_runtime::ActionError for ApplySnapshotError {
 }
 /// An error the service returned for `ApplySnapshotGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ApplySnapshotGroupError::Common`]; any other code is kept in [`ApplySnapshotGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ApplySnapshotGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ApplySnapshotGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApplySnapshotGroupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ApplySnapshotGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -136,6 +167,10 @@ impl ApplySnapshotGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -143,6 +178,7 @@ impl ApplySnapshotGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ApplySnapshotGroupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -164,15 +200,22 @@ impl tencentcloud_runtime::ActionError for ApplySnapshotGroupError {
 }
 /// An error the service returned for `AttachDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AttachDisksError::Common`]; any other code is kept in [`AttachDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AttachDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AttachDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttachDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AttachDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -188,6 +231,10 @@ impl AttachDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -195,6 +242,7 @@ impl AttachDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AttachDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -216,15 +264,22 @@ impl tencentcloud_runtime::ActionError for AttachDisksError {
 }
 /// An error the service returned for `AttachRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AttachRemoteDisksError::Common`]; any other code is kept in [`AttachRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AttachRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AttachRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttachRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AttachRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -240,6 +295,10 @@ impl AttachRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -247,6 +306,7 @@ impl AttachRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AttachRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -268,15 +328,22 @@ impl tencentcloud_runtime::ActionError for AttachRemoteDisksError {
 }
 /// An error the service returned for `BindAutoSnapshotPolicy`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`BindAutoSnapshotPolicyError::Common`]; any other code is kept in [`BindAutoSnapshotPolicyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`BindAutoSnapshotPolicyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](BindAutoSnapshotPolicyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BindAutoSnapshotPolicyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl BindAutoSnapshotPolicyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -292,6 +359,10 @@ impl BindAutoSnapshotPolicyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -299,6 +370,7 @@ impl BindAutoSnapshotPolicyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for BindAutoSnapshotPolicyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -320,15 +392,22 @@ impl tencentcloud_runtime::ActionError for BindAutoSnapshotPolicyError {
 }
 /// An error the service returned for `CopyAutoSnapshotPolicyCrossAccount`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CopyAutoSnapshotPolicyCrossAccountError::Common`]; any other code is kept in [`CopyAutoSnapshotPolicyCrossAccountError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CopyAutoSnapshotPolicyCrossAccountError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CopyAutoSnapshotPolicyCrossAccountError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopyAutoSnapshotPolicyCrossAccountError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CopyAutoSnapshotPolicyCrossAccountError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -344,6 +423,10 @@ impl CopyAutoSnapshotPolicyCrossAccountError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -351,6 +434,7 @@ impl CopyAutoSnapshotPolicyCrossAccountError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CopyAutoSnapshotPolicyCrossAccountError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -372,15 +456,22 @@ impl tencentcloud_runtime::ActionError for CopyAutoSnapshotPolicyCrossAccountErr
 }
 /// An error the service returned for `CopySnapshotCrossRegions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CopySnapshotCrossRegionsError::Common`]; any other code is kept in [`CopySnapshotCrossRegionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CopySnapshotCrossRegionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CopySnapshotCrossRegionsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopySnapshotCrossRegionsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CopySnapshotCrossRegionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -396,6 +487,10 @@ impl CopySnapshotCrossRegionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -403,6 +498,7 @@ impl CopySnapshotCrossRegionsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CopySnapshotCrossRegionsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -424,15 +520,22 @@ impl tencentcloud_runtime::ActionError for CopySnapshotCrossRegionsError {
 }
 /// An error the service returned for `CreateAutoSnapshotPolicy`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateAutoSnapshotPolicyError::Common`]; any other code is kept in [`CreateAutoSnapshotPolicyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateAutoSnapshotPolicyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateAutoSnapshotPolicyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateAutoSnapshotPolicyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateAutoSnapshotPolicyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -448,6 +551,10 @@ impl CreateAutoSnapshotPolicyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -455,6 +562,7 @@ impl CreateAutoSnapshotPolicyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateAutoSnapshotPolicyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -476,15 +584,22 @@ impl tencentcloud_runtime::ActionError for CreateAutoSnapshotPolicyError {
 }
 /// An error the service returned for `CreateDiskBackup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateDiskBackupError::Common`]; any other code is kept in [`CreateDiskBackupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateDiskBackupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateDiskBackupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateDiskBackupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateDiskBackupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -500,6 +615,10 @@ impl CreateDiskBackupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -507,6 +626,7 @@ impl CreateDiskBackupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateDiskBackupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -528,15 +648,22 @@ impl tencentcloud_runtime::ActionError for CreateDiskBackupError {
 }
 /// An error the service returned for `CreateDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateDisksError::Common`]; any other code is kept in [`CreateDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -552,6 +679,10 @@ impl CreateDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -559,6 +690,7 @@ impl CreateDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -580,15 +712,22 @@ impl tencentcloud_runtime::ActionError for CreateDisksError {
 }
 /// An error the service returned for `CreateRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateRemoteDisksError::Common`]; any other code is kept in [`CreateRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -604,6 +743,10 @@ impl CreateRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -611,6 +754,7 @@ impl CreateRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -632,15 +776,22 @@ impl tencentcloud_runtime::ActionError for CreateRemoteDisksError {
 }
 /// An error the service returned for `CreateSnapshot`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateSnapshotError::Common`]; any other code is kept in [`CreateSnapshotError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateSnapshotError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateSnapshotError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateSnapshotError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateSnapshotError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -656,6 +807,10 @@ impl CreateSnapshotError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -663,6 +818,7 @@ impl CreateSnapshotError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateSnapshotError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -684,15 +840,22 @@ impl tencentcloud_runtime::ActionError for CreateSnapshotError {
 }
 /// An error the service returned for `CreateSnapshotGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateSnapshotGroupError::Common`]; any other code is kept in [`CreateSnapshotGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateSnapshotGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateSnapshotGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateSnapshotGroupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateSnapshotGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -708,6 +871,10 @@ impl CreateSnapshotGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -715,6 +882,7 @@ impl CreateSnapshotGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateSnapshotGroupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -736,15 +904,22 @@ impl tencentcloud_runtime::ActionError for CreateSnapshotGroupError {
 }
 /// An error the service returned for `DeleteAutoSnapshotPolicies`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteAutoSnapshotPoliciesError::Common`]; any other code is kept in [`DeleteAutoSnapshotPoliciesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteAutoSnapshotPoliciesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteAutoSnapshotPoliciesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteAutoSnapshotPoliciesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteAutoSnapshotPoliciesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -760,6 +935,10 @@ impl DeleteAutoSnapshotPoliciesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -767,6 +946,7 @@ impl DeleteAutoSnapshotPoliciesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteAutoSnapshotPoliciesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -788,15 +968,22 @@ impl tencentcloud_runtime::ActionError for DeleteAutoSnapshotPoliciesError {
 }
 /// An error the service returned for `DeleteDiskBackups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteDiskBackupsError::Common`]; any other code is kept in [`DeleteDiskBackupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteDiskBackupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteDiskBackupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteDiskBackupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteDiskBackupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -812,6 +999,10 @@ impl DeleteDiskBackupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -819,6 +1010,7 @@ impl DeleteDiskBackupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteDiskBackupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -840,15 +1032,22 @@ impl tencentcloud_runtime::ActionError for DeleteDiskBackupsError {
 }
 /// An error the service returned for `DeleteSnapshotGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteSnapshotGroupError::Common`]; any other code is kept in [`DeleteSnapshotGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteSnapshotGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteSnapshotGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteSnapshotGroupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteSnapshotGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -864,6 +1063,10 @@ impl DeleteSnapshotGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -871,6 +1074,7 @@ impl DeleteSnapshotGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteSnapshotGroupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -892,15 +1096,22 @@ impl tencentcloud_runtime::ActionError for DeleteSnapshotGroupError {
 }
 /// An error the service returned for `DeleteSnapshots`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteSnapshotsError::Common`]; any other code is kept in [`DeleteSnapshotsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteSnapshotsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteSnapshotsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteSnapshotsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteSnapshotsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -916,6 +1127,10 @@ impl DeleteSnapshotsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -923,6 +1138,7 @@ impl DeleteSnapshotsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteSnapshotsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -944,15 +1160,22 @@ impl tencentcloud_runtime::ActionError for DeleteSnapshotsError {
 }
 /// An error the service returned for `DescribeAutoSnapshotPolicies`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeAutoSnapshotPoliciesError::Common`]; any other code is kept in [`DescribeAutoSnapshotPoliciesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeAutoSnapshotPoliciesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeAutoSnapshotPoliciesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeAutoSnapshotPoliciesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeAutoSnapshotPoliciesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -968,6 +1191,10 @@ impl DescribeAutoSnapshotPoliciesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -975,6 +1202,7 @@ impl DescribeAutoSnapshotPoliciesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeAutoSnapshotPoliciesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -996,15 +1224,22 @@ impl tencentcloud_runtime::ActionError for DescribeAutoSnapshotPoliciesError {
 }
 /// An error the service returned for `DescribeDedicatedClusterDiskStatistics`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDedicatedClusterDiskStatisticsError::Common`]; any other code is kept in [`DescribeDedicatedClusterDiskStatisticsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDedicatedClusterDiskStatisticsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDedicatedClusterDiskStatisticsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDedicatedClusterDiskStatisticsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDedicatedClusterDiskStatisticsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1020,6 +1255,10 @@ impl DescribeDedicatedClusterDiskStatisticsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1027,6 +1266,7 @@ impl DescribeDedicatedClusterDiskStatisticsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDedicatedClusterDiskStatisticsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1048,15 +1288,22 @@ impl tencentcloud_runtime::ActionError for DescribeDedicatedClusterDiskStatistic
 }
 /// An error the service returned for `DescribeDiskAssociatedAutoSnapshotPolicy`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDiskAssociatedAutoSnapshotPolicyError::Common`]; any other code is kept in [`DescribeDiskAssociatedAutoSnapshotPolicyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDiskAssociatedAutoSnapshotPolicyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDiskAssociatedAutoSnapshotPolicyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDiskAssociatedAutoSnapshotPolicyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDiskAssociatedAutoSnapshotPolicyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1072,6 +1319,10 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1079,6 +1330,7 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDiskAssociatedAutoSnapshotPolicyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1101,15 +1353,22 @@ for DescribeDiskAssociatedAutoSnapshotPolicyError {
 }
 /// An error the service returned for `DescribeDiskBackups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDiskBackupsError::Common`]; any other code is kept in [`DescribeDiskBackupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDiskBackupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDiskBackupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDiskBackupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDiskBackupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1125,6 +1384,10 @@ impl DescribeDiskBackupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1132,6 +1395,7 @@ impl DescribeDiskBackupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDiskBackupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1153,15 +1417,22 @@ impl tencentcloud_runtime::ActionError for DescribeDiskBackupsError {
 }
 /// An error the service returned for `DescribeDiskConfigQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDiskConfigQuotaError::Common`]; any other code is kept in [`DescribeDiskConfigQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDiskConfigQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDiskConfigQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDiskConfigQuotaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDiskConfigQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1177,6 +1448,10 @@ impl DescribeDiskConfigQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1184,6 +1459,7 @@ impl DescribeDiskConfigQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDiskConfigQuotaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1205,15 +1481,22 @@ impl tencentcloud_runtime::ActionError for DescribeDiskConfigQuotaError {
 }
 /// An error the service returned for `DescribeDiskStoragePool`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDiskStoragePoolError::Common`]; any other code is kept in [`DescribeDiskStoragePoolError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDiskStoragePoolError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDiskStoragePoolError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDiskStoragePoolError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDiskStoragePoolError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1229,6 +1512,10 @@ impl DescribeDiskStoragePoolError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1236,6 +1523,7 @@ impl DescribeDiskStoragePoolError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDiskStoragePoolError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1257,15 +1545,22 @@ impl tencentcloud_runtime::ActionError for DescribeDiskStoragePoolError {
 }
 /// An error the service returned for `DescribeDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeDisksError::Common`]; any other code is kept in [`DescribeDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1281,6 +1576,10 @@ impl DescribeDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1288,6 +1587,7 @@ impl DescribeDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1309,15 +1609,22 @@ impl tencentcloud_runtime::ActionError for DescribeDisksError {
 }
 /// An error the service returned for `DescribeInstancesDiskNum`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesDiskNumError::Common`]; any other code is kept in [`DescribeInstancesDiskNumError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesDiskNumError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesDiskNumError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesDiskNumError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesDiskNumError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1333,6 +1640,10 @@ impl DescribeInstancesDiskNumError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1340,6 +1651,7 @@ impl DescribeInstancesDiskNumError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesDiskNumError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1361,15 +1673,22 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesDiskNumError {
 }
 /// An error the service returned for `DescribeRemoteDiskConfigQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRemoteDiskConfigQuotaError::Common`]; any other code is kept in [`DescribeRemoteDiskConfigQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeRemoteDiskConfigQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeRemoteDiskConfigQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeRemoteDiskConfigQuotaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeRemoteDiskConfigQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1385,6 +1704,10 @@ impl DescribeRemoteDiskConfigQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1392,6 +1715,7 @@ impl DescribeRemoteDiskConfigQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeRemoteDiskConfigQuotaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1413,15 +1737,22 @@ impl tencentcloud_runtime::ActionError for DescribeRemoteDiskConfigQuotaError {
 }
 /// An error the service returned for `DescribeRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRemoteDisksError::Common`]; any other code is kept in [`DescribeRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1437,6 +1768,10 @@ impl DescribeRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1444,6 +1779,7 @@ impl DescribeRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1465,15 +1801,22 @@ impl tencentcloud_runtime::ActionError for DescribeRemoteDisksError {
 }
 /// An error the service returned for `DescribeRemoteDisksDeniedActions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRemoteDisksDeniedActionsError::Common`]; any other code is kept in [`DescribeRemoteDisksDeniedActionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeRemoteDisksDeniedActionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeRemoteDisksDeniedActionsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeRemoteDisksDeniedActionsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeRemoteDisksDeniedActionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1489,6 +1832,10 @@ impl DescribeRemoteDisksDeniedActionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1496,6 +1843,7 @@ impl DescribeRemoteDisksDeniedActionsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeRemoteDisksDeniedActionsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1517,15 +1865,22 @@ impl tencentcloud_runtime::ActionError for DescribeRemoteDisksDeniedActionsError
 }
 /// An error the service returned for `DescribeSnapshotGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeSnapshotGroupsError::Common`]; any other code is kept in [`DescribeSnapshotGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeSnapshotGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeSnapshotGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeSnapshotGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeSnapshotGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1541,6 +1896,10 @@ impl DescribeSnapshotGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1548,6 +1907,7 @@ impl DescribeSnapshotGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeSnapshotGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1569,15 +1929,22 @@ impl tencentcloud_runtime::ActionError for DescribeSnapshotGroupsError {
 }
 /// An error the service returned for `DescribeSnapshotOverview`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeSnapshotOverviewError::Common`]; any other code is kept in [`DescribeSnapshotOverviewError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeSnapshotOverviewError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeSnapshotOverviewError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeSnapshotOverviewError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeSnapshotOverviewError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1593,6 +1960,10 @@ impl DescribeSnapshotOverviewError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1600,6 +1971,7 @@ impl DescribeSnapshotOverviewError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeSnapshotOverviewError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1621,15 +1993,22 @@ impl tencentcloud_runtime::ActionError for DescribeSnapshotOverviewError {
 }
 /// An error the service returned for `DescribeSnapshotSharePermission`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeSnapshotSharePermissionError::Common`]; any other code is kept in [`DescribeSnapshotSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeSnapshotSharePermissionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeSnapshotSharePermissionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeSnapshotSharePermissionError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeSnapshotSharePermissionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1645,6 +2024,10 @@ impl DescribeSnapshotSharePermissionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1652,6 +2035,7 @@ impl DescribeSnapshotSharePermissionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeSnapshotSharePermissionError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1673,15 +2057,22 @@ impl tencentcloud_runtime::ActionError for DescribeSnapshotSharePermissionError 
 }
 /// An error the service returned for `DescribeSnapshots`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeSnapshotsError::Common`]; any other code is kept in [`DescribeSnapshotsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeSnapshotsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeSnapshotsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeSnapshotsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeSnapshotsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1697,6 +2088,10 @@ impl DescribeSnapshotsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1704,6 +2099,7 @@ impl DescribeSnapshotsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeSnapshotsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1725,15 +2121,22 @@ impl tencentcloud_runtime::ActionError for DescribeSnapshotsError {
 }
 /// An error the service returned for `DetachDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DetachDisksError::Common`]; any other code is kept in [`DetachDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DetachDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DetachDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DetachDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DetachDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1749,6 +2152,10 @@ impl DetachDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1756,6 +2163,7 @@ impl DetachDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DetachDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1777,15 +2185,22 @@ impl tencentcloud_runtime::ActionError for DetachDisksError {
 }
 /// An error the service returned for `DetachRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DetachRemoteDisksError::Common`]; any other code is kept in [`DetachRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DetachRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DetachRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DetachRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DetachRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1801,6 +2216,10 @@ impl DetachRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1808,6 +2227,7 @@ impl DetachRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DetachRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1829,15 +2249,22 @@ impl tencentcloud_runtime::ActionError for DetachRemoteDisksError {
 }
 /// An error the service returned for `GetSnapOverview`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetSnapOverviewError::Common`]; any other code is kept in [`GetSnapOverviewError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetSnapOverviewError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetSnapOverviewError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetSnapOverviewError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetSnapOverviewError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1853,6 +2280,10 @@ impl GetSnapOverviewError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1860,6 +2291,7 @@ impl GetSnapOverviewError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetSnapOverviewError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1881,15 +2313,22 @@ impl tencentcloud_runtime::ActionError for GetSnapOverviewError {
 }
 /// An error the service returned for `InitializeDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InitializeDisksError::Common`]; any other code is kept in [`InitializeDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InitializeDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InitializeDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InitializeDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InitializeDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1905,6 +2344,10 @@ impl InitializeDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1912,6 +2355,7 @@ impl InitializeDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InitializeDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1933,15 +2377,22 @@ impl tencentcloud_runtime::ActionError for InitializeDisksError {
 }
 /// An error the service returned for `InquirePriceCreateRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePriceCreateRemoteDisksError::Common`]; any other code is kept in [`InquirePriceCreateRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePriceCreateRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePriceCreateRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePriceCreateRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePriceCreateRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1957,6 +2408,10 @@ impl InquirePriceCreateRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1964,6 +2419,7 @@ impl InquirePriceCreateRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePriceCreateRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1985,15 +2441,22 @@ impl tencentcloud_runtime::ActionError for InquirePriceCreateRemoteDisksError {
 }
 /// An error the service returned for `InquirePriceModifyDiskBackupQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePriceModifyDiskBackupQuotaError::Common`]; any other code is kept in [`InquirePriceModifyDiskBackupQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePriceModifyDiskBackupQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePriceModifyDiskBackupQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePriceModifyDiskBackupQuotaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePriceModifyDiskBackupQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2009,6 +2472,10 @@ impl InquirePriceModifyDiskBackupQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2016,6 +2483,7 @@ impl InquirePriceModifyDiskBackupQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePriceModifyDiskBackupQuotaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2037,15 +2505,22 @@ impl tencentcloud_runtime::ActionError for InquirePriceModifyDiskBackupQuotaErro
 }
 /// An error the service returned for `InquirePriceModifyDiskExtraPerformance`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePriceModifyDiskExtraPerformanceError::Common`]; any other code is kept in [`InquirePriceModifyDiskExtraPerformanceError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePriceModifyDiskExtraPerformanceError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePriceModifyDiskExtraPerformanceError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePriceModifyDiskExtraPerformanceError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePriceModifyDiskExtraPerformanceError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2061,6 +2536,10 @@ impl InquirePriceModifyDiskExtraPerformanceError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2068,6 +2547,7 @@ impl InquirePriceModifyDiskExtraPerformanceError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePriceModifyDiskExtraPerformanceError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2089,15 +2569,22 @@ impl tencentcloud_runtime::ActionError for InquirePriceModifyDiskExtraPerformanc
 }
 /// An error the service returned for `InquirePriceRenewRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePriceRenewRemoteDisksError::Common`]; any other code is kept in [`InquirePriceRenewRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePriceRenewRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePriceRenewRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePriceRenewRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePriceRenewRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2113,6 +2600,10 @@ impl InquirePriceRenewRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2120,6 +2611,7 @@ impl InquirePriceRenewRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePriceRenewRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2141,15 +2633,22 @@ impl tencentcloud_runtime::ActionError for InquirePriceRenewRemoteDisksError {
 }
 /// An error the service returned for `InquiryPriceCreateDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceCreateDisksError::Common`]; any other code is kept in [`InquiryPriceCreateDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceCreateDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceCreateDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceCreateDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceCreateDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2165,6 +2664,10 @@ impl InquiryPriceCreateDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2172,6 +2675,7 @@ impl InquiryPriceCreateDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceCreateDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2193,15 +2697,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceCreateDisksError {
 }
 /// An error the service returned for `InquiryPriceRenewDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewDisksError::Common`]; any other code is kept in [`InquiryPriceRenewDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceRenewDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceRenewDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRenewDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceRenewDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2217,6 +2728,10 @@ impl InquiryPriceRenewDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2224,6 +2739,7 @@ impl InquiryPriceRenewDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceRenewDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2245,15 +2761,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRenewDisksError {
 }
 /// An error the service returned for `InquiryPriceResizeDisk`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceResizeDiskError::Common`]; any other code is kept in [`InquiryPriceResizeDiskError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceResizeDiskError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceResizeDiskError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceResizeDiskError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceResizeDiskError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2269,6 +2792,10 @@ impl InquiryPriceResizeDiskError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2276,6 +2803,7 @@ impl InquiryPriceResizeDiskError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceResizeDiskError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2297,15 +2825,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceResizeDiskError {
 }
 /// An error the service returned for `ModifyAutoSnapshotPolicyAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyAutoSnapshotPolicyAttributeError::Common`]; any other code is kept in [`ModifyAutoSnapshotPolicyAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyAutoSnapshotPolicyAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyAutoSnapshotPolicyAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyAutoSnapshotPolicyAttributeError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyAutoSnapshotPolicyAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2321,6 +2856,10 @@ impl ModifyAutoSnapshotPolicyAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2328,6 +2867,7 @@ impl ModifyAutoSnapshotPolicyAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyAutoSnapshotPolicyAttributeError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2349,15 +2889,22 @@ impl tencentcloud_runtime::ActionError for ModifyAutoSnapshotPolicyAttributeErro
 }
 /// An error the service returned for `ModifyDiskAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDiskAttributesError::Common`]; any other code is kept in [`ModifyDiskAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDiskAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDiskAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDiskAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDiskAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2373,6 +2920,10 @@ impl ModifyDiskAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2380,6 +2931,7 @@ impl ModifyDiskAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDiskAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2401,15 +2953,22 @@ impl tencentcloud_runtime::ActionError for ModifyDiskAttributesError {
 }
 /// An error the service returned for `ModifyDiskBackupQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDiskBackupQuotaError::Common`]; any other code is kept in [`ModifyDiskBackupQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDiskBackupQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDiskBackupQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDiskBackupQuotaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDiskBackupQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2425,6 +2984,10 @@ impl ModifyDiskBackupQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2432,6 +2995,7 @@ impl ModifyDiskBackupQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDiskBackupQuotaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2453,15 +3017,22 @@ impl tencentcloud_runtime::ActionError for ModifyDiskBackupQuotaError {
 }
 /// An error the service returned for `ModifyDiskExtraPerformance`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDiskExtraPerformanceError::Common`]; any other code is kept in [`ModifyDiskExtraPerformanceError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDiskExtraPerformanceError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDiskExtraPerformanceError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDiskExtraPerformanceError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDiskExtraPerformanceError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2477,6 +3048,10 @@ impl ModifyDiskExtraPerformanceError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2484,6 +3059,7 @@ impl ModifyDiskExtraPerformanceError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDiskExtraPerformanceError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2505,15 +3081,22 @@ impl tencentcloud_runtime::ActionError for ModifyDiskExtraPerformanceError {
 }
 /// An error the service returned for `ModifyDisksChargeType`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDisksChargeTypeError::Common`]; any other code is kept in [`ModifyDisksChargeTypeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDisksChargeTypeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDisksChargeTypeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDisksChargeTypeError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDisksChargeTypeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2529,6 +3112,10 @@ impl ModifyDisksChargeTypeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2536,6 +3123,7 @@ impl ModifyDisksChargeTypeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDisksChargeTypeError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2557,15 +3145,22 @@ impl tencentcloud_runtime::ActionError for ModifyDisksChargeTypeError {
 }
 /// An error the service returned for `ModifyDisksRenewFlag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDisksRenewFlagError::Common`]; any other code is kept in [`ModifyDisksRenewFlagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDisksRenewFlagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDisksRenewFlagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDisksRenewFlagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDisksRenewFlagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2581,6 +3176,10 @@ impl ModifyDisksRenewFlagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2588,6 +3187,7 @@ impl ModifyDisksRenewFlagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDisksRenewFlagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2609,15 +3209,22 @@ impl tencentcloud_runtime::ActionError for ModifyDisksRenewFlagError {
 }
 /// An error the service returned for `ModifyRemoteDiskAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyRemoteDiskAttributesError::Common`]; any other code is kept in [`ModifyRemoteDiskAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyRemoteDiskAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyRemoteDiskAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyRemoteDiskAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyRemoteDiskAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2633,6 +3240,10 @@ impl ModifyRemoteDiskAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2640,6 +3251,7 @@ impl ModifyRemoteDiskAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyRemoteDiskAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2661,15 +3273,22 @@ impl tencentcloud_runtime::ActionError for ModifyRemoteDiskAttributesError {
 }
 /// An error the service returned for `ModifySnapshotAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifySnapshotAttributeError::Common`]; any other code is kept in [`ModifySnapshotAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifySnapshotAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifySnapshotAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifySnapshotAttributeError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifySnapshotAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2685,6 +3304,10 @@ impl ModifySnapshotAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2692,6 +3315,7 @@ impl ModifySnapshotAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifySnapshotAttributeError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2713,15 +3337,22 @@ impl tencentcloud_runtime::ActionError for ModifySnapshotAttributeError {
 }
 /// An error the service returned for `ModifySnapshotsSharePermission`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifySnapshotsSharePermissionError::Common`]; any other code is kept in [`ModifySnapshotsSharePermissionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifySnapshotsSharePermissionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifySnapshotsSharePermissionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifySnapshotsSharePermissionError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifySnapshotsSharePermissionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2737,6 +3368,10 @@ impl ModifySnapshotsSharePermissionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2744,6 +3379,7 @@ impl ModifySnapshotsSharePermissionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifySnapshotsSharePermissionError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2765,15 +3401,22 @@ impl tencentcloud_runtime::ActionError for ModifySnapshotsSharePermissionError {
 }
 /// An error the service returned for `RenewDisk`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewDiskError::Common`]; any other code is kept in [`RenewDiskError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RenewDiskError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RenewDiskError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewDiskError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RenewDiskError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2789,6 +3432,10 @@ impl RenewDiskError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2796,6 +3443,7 @@ impl RenewDiskError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RenewDiskError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2817,15 +3465,22 @@ impl tencentcloud_runtime::ActionError for RenewDiskError {
 }
 /// An error the service returned for `RenewRemoteDisk`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewRemoteDiskError::Common`]; any other code is kept in [`RenewRemoteDiskError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RenewRemoteDiskError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RenewRemoteDiskError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewRemoteDiskError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RenewRemoteDiskError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2841,6 +3496,10 @@ impl RenewRemoteDiskError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2848,6 +3507,7 @@ impl RenewRemoteDiskError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RenewRemoteDiskError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2869,15 +3529,22 @@ impl tencentcloud_runtime::ActionError for RenewRemoteDiskError {
 }
 /// An error the service returned for `ResizeDisk`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ResizeDiskError::Common`]; any other code is kept in [`ResizeDiskError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ResizeDiskError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ResizeDiskError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResizeDiskError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ResizeDiskError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2893,6 +3560,10 @@ impl ResizeDiskError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2900,6 +3571,7 @@ impl ResizeDiskError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ResizeDiskError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2921,15 +3593,22 @@ impl tencentcloud_runtime::ActionError for ResizeDiskError {
 }
 /// An error the service returned for `SwitchParameterCreateRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SwitchParameterCreateRemoteDisksError::Common`]; any other code is kept in [`SwitchParameterCreateRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SwitchParameterCreateRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SwitchParameterCreateRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SwitchParameterCreateRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SwitchParameterCreateRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2945,6 +3624,10 @@ impl SwitchParameterCreateRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2952,6 +3635,7 @@ impl SwitchParameterCreateRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SwitchParameterCreateRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2973,15 +3657,22 @@ impl tencentcloud_runtime::ActionError for SwitchParameterCreateRemoteDisksError
 }
 /// An error the service returned for `SwitchParameterRenewRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SwitchParameterRenewRemoteDisksError::Common`]; any other code is kept in [`SwitchParameterRenewRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SwitchParameterRenewRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SwitchParameterRenewRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SwitchParameterRenewRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SwitchParameterRenewRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2997,6 +3688,10 @@ impl SwitchParameterRenewRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3004,6 +3699,7 @@ impl SwitchParameterRenewRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SwitchParameterRenewRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3025,15 +3721,22 @@ impl tencentcloud_runtime::ActionError for SwitchParameterRenewRemoteDisksError 
 }
 /// An error the service returned for `TerminateDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateDisksError::Common`]; any other code is kept in [`TerminateDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TerminateDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TerminateDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TerminateDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TerminateDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3049,6 +3752,10 @@ impl TerminateDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3056,6 +3763,7 @@ impl TerminateDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TerminateDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3077,15 +3785,22 @@ impl tencentcloud_runtime::ActionError for TerminateDisksError {
 }
 /// An error the service returned for `TerminateRemoteDisks`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TerminateRemoteDisksError::Common`]; any other code is kept in [`TerminateRemoteDisksError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TerminateRemoteDisksError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TerminateRemoteDisksError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TerminateRemoteDisksError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TerminateRemoteDisksError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3101,6 +3816,10 @@ impl TerminateRemoteDisksError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3108,6 +3827,7 @@ impl TerminateRemoteDisksError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TerminateRemoteDisksError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3129,15 +3849,22 @@ impl tencentcloud_runtime::ActionError for TerminateRemoteDisksError {
 }
 /// An error the service returned for `UnbindAutoSnapshotPolicy`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`UnbindAutoSnapshotPolicyError::Common`]; any other code is kept in [`UnbindAutoSnapshotPolicyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`UnbindAutoSnapshotPolicyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](UnbindAutoSnapshotPolicyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UnbindAutoSnapshotPolicyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl UnbindAutoSnapshotPolicyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3153,6 +3880,10 @@ impl UnbindAutoSnapshotPolicyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3160,6 +3891,7 @@ impl UnbindAutoSnapshotPolicyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for UnbindAutoSnapshotPolicyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 /// Wire object `AdvancedRetentionPolicy`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AdvancedRetentionPolicy {
     /// Wire name `Days`; uint64; required in requests; always present in responses. Example: `6`.
     #[serde(
@@ -37,8 +38,35 @@ pub struct AdvancedRetentionPolicy {
     )]
     pub years: u64,
 }
+impl AdvancedRetentionPolicy {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Days`.
+    pub fn set_days(mut self, value: impl Into<u64>) -> Self {
+        self.days = value.into();
+        self
+    }
+    /// Sets `Weeks`.
+    pub fn set_weeks(mut self, value: impl Into<u64>) -> Self {
+        self.weeks = value.into();
+        self
+    }
+    /// Sets `Months`.
+    pub fn set_months(mut self, value: impl Into<u64>) -> Self {
+        self.months = value.into();
+        self
+    }
+    /// Sets `Years`.
+    pub fn set_years(mut self, value: impl Into<u64>) -> Self {
+        self.years = value.into();
+        self
+    }
+}
 /// Wire object `ApplyDisk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplyDisk {
     /// Wire name `SnapshotId`; string; required in requests. Example: `snap-cznei4gl`.
     #[serde(
@@ -52,6 +80,22 @@ pub struct ApplyDisk {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
+}
+impl ApplyDisk {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ApplyDisk {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -77,6 +121,7 @@ impl tencentcloud_runtime::Validate for ApplyDisk {
 }
 /// Wire object `ApplyDiskBackupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplyDiskBackupRequest {
     /// Wire name `DiskBackupId`; string; required in requests. Example: `dbp-xxxxxxxx`.
     #[serde(
@@ -107,6 +152,32 @@ pub struct ApplyDiskBackupRequest {
     )]
     pub auto_start_instance: Option<bool>,
 }
+impl ApplyDiskBackupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskBackupId`.
+    pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_id = value.into();
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `AutoStopInstance`.
+    pub fn set_auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
+        self.auto_stop_instance = Some(value.into());
+        self
+    }
+    /// Sets `AutoStartInstance`.
+    pub fn set_auto_start_instance(mut self, value: impl Into<bool>) -> Self {
+        self.auto_start_instance = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ApplyDiskBackupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -131,6 +202,7 @@ impl tencentcloud_runtime::Validate for ApplyDiskBackupRequest {
 }
 /// Wire object `ApplyDiskBackupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplyDiskBackupResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -139,8 +211,20 @@ pub struct ApplyDiskBackupResponse {
     )]
     pub request_id: String,
 }
+impl ApplyDiskBackupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ApplySnapshotGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplySnapshotGroupRequest {
     /// Wire name `SnapshotGroupId`; string; required in requests. Example: `csnap-csoplz7u`.
     #[serde(
@@ -167,6 +251,35 @@ pub struct ApplySnapshotGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_start_instance: Option<bool>,
+}
+impl ApplySnapshotGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotGroupId`.
+    pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_id = value.into();
+        self
+    }
+    /// Sets `ApplyDisks` to these items.
+    pub fn set_apply_disks(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ApplyDisk>>,
+    ) -> Self {
+        self.apply_disks = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `AutoStopInstance`.
+    pub fn set_auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
+        self.auto_stop_instance = Some(value.into());
+        self
+    }
+    /// Sets `AutoStartInstance`.
+    pub fn set_auto_start_instance(mut self, value: impl Into<bool>) -> Self {
+        self.auto_start_instance = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ApplySnapshotGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -198,6 +311,7 @@ impl tencentcloud_runtime::Validate for ApplySnapshotGroupRequest {
 }
 /// Wire object `ApplySnapshotGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplySnapshotGroupResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -206,8 +320,20 @@ pub struct ApplySnapshotGroupResponse {
     )]
     pub request_id: String,
 }
+impl ApplySnapshotGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ApplySnapshotRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplySnapshotRequest {
     /// Wire name `SnapshotId`; string; required in requests. Example: `snap-3xvkxxmp`.
     #[serde(
@@ -238,6 +364,32 @@ pub struct ApplySnapshotRequest {
     )]
     pub auto_start_instance: Option<bool>,
 }
+impl ApplySnapshotRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `AutoStopInstance`.
+    pub fn set_auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
+        self.auto_stop_instance = Some(value.into());
+        self
+    }
+    /// Sets `AutoStartInstance`.
+    pub fn set_auto_start_instance(mut self, value: impl Into<bool>) -> Self {
+        self.auto_start_instance = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ApplySnapshotRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -262,6 +414,7 @@ impl tencentcloud_runtime::Validate for ApplySnapshotRequest {
 }
 /// Wire object `ApplySnapshotResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApplySnapshotResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -270,8 +423,20 @@ pub struct ApplySnapshotResponse {
     )]
     pub request_id: String,
 }
+impl ApplySnapshotResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AttachDetail`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachDetail {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-jw0vit58`.
     #[serde(
@@ -298,8 +463,30 @@ pub struct AttachDetail {
     )]
     pub max_attach_count: Option<u64>,
 }
+impl AttachDetail {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `AttachedDiskCount`.
+    pub fn set_attached_disk_count(mut self, value: impl Into<u64>) -> Self {
+        self.attached_disk_count = Some(value.into());
+        self
+    }
+    /// Sets `MaxAttachCount`.
+    pub fn set_max_attach_count(mut self, value: impl Into<u64>) -> Self {
+        self.max_attach_count = Some(value.into());
+        self
+    }
+}
 /// Wire object `AttachDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-9oxguxa`.
     #[serde(
@@ -330,6 +517,35 @@ pub struct AttachDisksRequest {
     )]
     pub attach_mode: Option<String>,
 }
+impl AttachDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DeleteWithInstance`.
+    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
+        self.delete_with_instance = Some(value.into());
+        self
+    }
+    /// Sets `AttachMode`.
+    pub fn set_attach_mode(mut self, value: impl Into<String>) -> Self {
+        self.attach_mode = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AttachDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -354,6 +570,7 @@ impl tencentcloud_runtime::Validate for AttachDisksRequest {
 }
 /// Wire object `AttachDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -362,8 +579,20 @@ pub struct AttachDisksResponse {
     )]
     pub request_id: String,
 }
+impl AttachDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AttachRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachRemoteDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-1v6br72e`.
     #[serde(
@@ -377,6 +606,25 @@ pub struct AttachRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remote_disk_ids: Vec<String>,
+}
+impl AttachRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `RemoteDiskIds` to these items.
+    pub fn set_remote_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.remote_disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AttachRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -402,6 +650,7 @@ impl tencentcloud_runtime::Validate for AttachRemoteDisksRequest {
 }
 /// Wire object `AttachRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -410,8 +659,20 @@ pub struct AttachRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl AttachRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AutoMountConfiguration`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AutoMountConfiguration {
     /// Wire name `InstanceId`; list of string; required in requests. Example: `["ins-abcdefgh"]`.
     #[serde(
@@ -436,6 +697,33 @@ pub struct AutoMountConfiguration {
     )]
     pub file_system_type: Option<String>,
 }
+impl AutoMountConfiguration {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId` to these items.
+    pub fn set_instance_id(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `MountPoint` to these items.
+    pub fn set_mount_point(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.mount_point = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `FileSystemType`.
+    pub fn set_file_system_type(mut self, value: impl Into<String>) -> Self {
+        self.file_system_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AutoMountConfiguration {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -451,6 +739,7 @@ impl tencentcloud_runtime::Validate for AutoMountConfiguration {
 }
 /// Wire object `AutoSnapshotPolicy`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AutoSnapshotPolicy {
     /// Wire name `DiskIdSet`; list of string; always present in responses. Example: `["disk-pe1vkgim"]`.
     #[serde(
@@ -581,8 +870,117 @@ pub struct AutoSnapshotPolicy {
     )]
     pub tags: Vec<Tag>,
 }
+impl AutoSnapshotPolicy {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIdSet` to these items.
+    pub fn set_disk_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `IsActivated`.
+    pub fn set_is_activated(mut self, value: impl Into<bool>) -> Self {
+        self.is_activated = value.into();
+        self
+    }
+    /// Sets `AutoSnapshotPolicyState`.
+    pub fn set_auto_snapshot_policy_state(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_state = value.into();
+        self
+    }
+    /// Sets `IsCopyToRemote`.
+    pub fn set_is_copy_to_remote(mut self, value: impl Into<u64>) -> Self {
+        self.is_copy_to_remote = value.into();
+        self
+    }
+    /// Sets `IsPermanent`.
+    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
+        self.is_permanent = value.into();
+        self
+    }
+    /// Sets `NextTriggerTime`.
+    pub fn set_next_trigger_time(mut self, value: impl Into<String>) -> Self {
+        self.next_trigger_time = value.into();
+        self
+    }
+    /// Sets `AutoSnapshotPolicyName`.
+    pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_name = value.into();
+        self
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = value.into();
+        self
+    }
+    /// Sets `Policy` to these items.
+    pub fn set_policy(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Policy>>,
+    ) -> Self {
+        self.policy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `RetentionDays`.
+    pub fn set_retention_days(mut self, value: impl Into<u64>) -> Self {
+        self.retention_days = value.into();
+        self
+    }
+    /// Sets `CopyToAccountUin`.
+    pub fn set_copy_to_account_uin(mut self, value: impl Into<String>) -> Self {
+        self.copy_to_account_uin = Some(value.into());
+        self
+    }
+    /// Sets `InstanceIdSet` to these items.
+    pub fn set_instance_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RetentionMonths`.
+    pub fn set_retention_months(mut self, value: impl Into<u64>) -> Self {
+        self.retention_months = value.into();
+        self
+    }
+    /// Sets `RetentionAmount`.
+    pub fn set_retention_amount(mut self, value: impl Into<u64>) -> Self {
+        self.retention_amount = value.into();
+        self
+    }
+    /// Sets `AdvancedRetentionPolicy`.
+    pub fn set_advanced_retention_policy(
+        mut self,
+        value: impl Into<AdvancedRetentionPolicy>,
+    ) -> Self {
+        self.advanced_retention_policy = Some(value.into());
+        self
+    }
+    /// Sets `CopyFromAccountUin`.
+    pub fn set_copy_from_account_uin(mut self, value: impl Into<String>) -> Self {
+        self.copy_from_account_uin = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `BindAutoSnapshotPolicyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BindAutoSnapshotPolicyRequest {
     /// Wire name `AutoSnapshotPolicyId`; string; required in requests. Example: `asp-6xtxct37`.
     #[serde(
@@ -599,6 +997,25 @@ pub struct BindAutoSnapshotPolicyRequest {
     )]
     pub disk_ids: Option<Vec<String>>,
 }
+impl BindAutoSnapshotPolicyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = value.into();
+        self
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for BindAutoSnapshotPolicyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -614,6 +1031,7 @@ impl tencentcloud_runtime::Validate for BindAutoSnapshotPolicyRequest {
 }
 /// Wire object `BindAutoSnapshotPolicyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BindAutoSnapshotPolicyResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -622,8 +1040,20 @@ pub struct BindAutoSnapshotPolicyResponse {
     )]
     pub request_id: String,
 }
+impl BindAutoSnapshotPolicyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Cdc`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Cdc {
     /// Wire name `CageId`; string; always present in responses; may be null. Example: `cage-xxxxxxxx`.
     #[serde(
@@ -697,8 +1127,65 @@ pub struct Cdc {
     )]
     pub disk_number: u64,
 }
+impl Cdc {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CageId`.
+    pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
+        self.cage_id = Some(value.into());
+        self
+    }
+    /// Sets `CdcState`.
+    pub fn set_cdc_state(mut self, value: impl Into<String>) -> Self {
+        self.cdc_state = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `CdcName`.
+    pub fn set_cdc_name(mut self, value: impl Into<String>) -> Self {
+        self.cdc_name = value.into();
+        self
+    }
+    /// Sets `CdcResource`.
+    pub fn set_cdc_resource(mut self, value: impl Into<CdcSize>) -> Self {
+        self.cdc_resource = value.into();
+        self
+    }
+    /// Sets `CdcId`.
+    pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
+        self.cdc_id = value.into();
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `DiskNumber`.
+    pub fn set_disk_number(mut self, value: impl Into<u64>) -> Self {
+        self.disk_number = value.into();
+        self
+    }
+}
 /// Wire object `CdcSize`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CdcSize {
     /// Wire name `DiskTotal`; uint64; always present in responses. Example: `200`.
     #[serde(
@@ -716,8 +1203,25 @@ pub struct CdcSize {
     )]
     pub disk_available: Option<u64>,
 }
+impl CdcSize {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskTotal`.
+    pub fn set_disk_total(mut self, value: impl Into<u64>) -> Self {
+        self.disk_total = value.into();
+        self
+    }
+    /// Sets `DiskAvailable`.
+    pub fn set_disk_available(mut self, value: impl Into<u64>) -> Self {
+        self.disk_available = Some(value.into());
+        self
+    }
+}
 /// Wire object `CopyAutoSnapshotPolicyCrossAccountRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CopyAutoSnapshotPolicyCrossAccountRequest {
     /// Wire name `AutoSnapshotPolicyIds`; list of string; required in requests. Example: `["asp-ljylgbyo"]`.
     #[serde(
@@ -731,6 +1235,25 @@ pub struct CopyAutoSnapshotPolicyCrossAccountRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_account_uin: String,
+}
+impl CopyAutoSnapshotPolicyCrossAccountRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyIds` to these items.
+    pub fn set_auto_snapshot_policy_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.auto_snapshot_policy_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TargetAccountUin`.
+    pub fn set_target_account_uin(mut self, value: impl Into<String>) -> Self {
+        self.target_account_uin = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CopyAutoSnapshotPolicyCrossAccountRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -756,6 +1279,7 @@ impl tencentcloud_runtime::Validate for CopyAutoSnapshotPolicyCrossAccountReques
 }
 /// Wire object `CopyAutoSnapshotPolicyCrossAccountResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CopyAutoSnapshotPolicyCrossAccountResponse {
     /// Wire name `AutoSnapshotPolicyIds`; list of string; always present in responses; may be null. Example: `["asp-ljylgbyo"]`.
     #[serde(
@@ -779,8 +1303,35 @@ pub struct CopyAutoSnapshotPolicyCrossAccountResponse {
     )]
     pub request_id: String,
 }
+impl CopyAutoSnapshotPolicyCrossAccountResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyIds` to these items.
+    pub fn set_auto_snapshot_policy_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.auto_snapshot_policy_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `TargetAccountUin`.
+    pub fn set_target_account_uin(mut self, value: impl Into<String>) -> Self {
+        self.target_account_uin = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CopySnapshotCrossRegionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CopySnapshotCrossRegionsRequest {
     /// Wire name `DestinationRegions`; list of string; required in requests. Example: `["ap-beijing"]`.
     #[serde(
@@ -805,6 +1356,30 @@ pub struct CopySnapshotCrossRegionsRequest {
     )]
     pub snapshot_name: Option<String>,
 }
+impl CopySnapshotCrossRegionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DestinationRegions` to these items.
+    pub fn set_destination_regions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.destination_regions = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotName`.
+    pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CopySnapshotCrossRegionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -820,6 +1395,7 @@ impl tencentcloud_runtime::Validate for CopySnapshotCrossRegionsRequest {
 }
 /// Wire object `CopySnapshotCrossRegionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CopySnapshotCrossRegionsResponse {
     /// Wire name `SnapshotCopyResultSet`; list of [`SnapshotCopyResult`]; always present in responses.
     #[serde(
@@ -835,8 +1411,28 @@ pub struct CopySnapshotCrossRegionsResponse {
     )]
     pub request_id: String,
 }
+impl CopySnapshotCrossRegionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotCopyResultSet` to these items.
+    pub fn set_snapshot_copy_result_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SnapshotCopyResult>>,
+    ) -> Self {
+        self.snapshot_copy_result_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateAutoSnapshotPolicyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateAutoSnapshotPolicyRequest {
     /// Wire name `Policy`; list of [`Policy`]; required in requests.
     #[serde(rename = "Policy")]
@@ -882,6 +1478,45 @@ pub struct CreateAutoSnapshotPolicyRequest {
     )]
     pub retention_days: Option<u64>,
 }
+impl CreateAutoSnapshotPolicyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Policy` to these items.
+    pub fn set_policy(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Policy>>,
+    ) -> Self {
+        self.policy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DryRun`.
+    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
+        self.dry_run = Some(value.into());
+        self
+    }
+    /// Sets `IsActivated`.
+    pub fn set_is_activated(mut self, value: impl Into<bool>) -> Self {
+        self.is_activated = Some(value.into());
+        self
+    }
+    /// Sets `AutoSnapshotPolicyName`.
+    pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_name = Some(value.into());
+        self
+    }
+    /// Sets `IsPermanent`.
+    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
+        self.is_permanent = Some(value.into());
+        self
+    }
+    /// Sets `RetentionDays`.
+    pub fn set_retention_days(mut self, value: impl Into<u64>) -> Self {
+        self.retention_days = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateAutoSnapshotPolicyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -903,6 +1538,7 @@ impl tencentcloud_runtime::Validate for CreateAutoSnapshotPolicyRequest {
 }
 /// Wire object `CreateAutoSnapshotPolicyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateAutoSnapshotPolicyResponse {
     /// Wire name `AutoSnapshotPolicyId`; string; always present in responses. Example: `asp-1lebc9r3`.
     #[serde(
@@ -925,8 +1561,30 @@ pub struct CreateAutoSnapshotPolicyResponse {
     )]
     pub request_id: String,
 }
+impl CreateAutoSnapshotPolicyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = value.into();
+        self
+    }
+    /// Sets `NextTriggerTime`.
+    pub fn set_next_trigger_time(mut self, value: impl Into<String>) -> Self {
+        self.next_trigger_time = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateDiskBackupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateDiskBackupRequest {
     /// Wire name `DiskId`; string; required in requests. Example: `disk-xxxxxxxx`.
     #[serde(
@@ -943,6 +1601,22 @@ pub struct CreateDiskBackupRequest {
     )]
     pub disk_backup_name: Option<String>,
 }
+impl CreateDiskBackupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `DiskBackupName`.
+    pub fn set_disk_backup_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateDiskBackupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -958,6 +1632,7 @@ impl tencentcloud_runtime::Validate for CreateDiskBackupRequest {
 }
 /// Wire object `CreateDiskBackupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateDiskBackupResponse {
     /// Wire name `DiskBackupId`; string. Example: `dbp-xxxxxxxx`.
     #[serde(
@@ -974,12 +1649,29 @@ pub struct CreateDiskBackupResponse {
     )]
     pub request_id: String,
 }
+impl CreateDiskBackupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskBackupId`.
+    pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_id = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateDisksRequest {
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
     #[serde(
         rename = "DiskChargeType",
@@ -1114,17 +1806,126 @@ pub struct CreateDisksRequest {
     )]
     pub encrypt_type: Option<String>,
 }
+impl CreateDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = Some(value.into());
+        self
+    }
+    /// Sets `DiskCount`.
+    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
+        self.disk_count = Some(value.into());
+        self
+    }
+    /// Sets `ThroughputPerformance`.
+    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
+        self.throughput_performance = Some(value.into());
+        self
+    }
+    /// Sets `KmsKeyId`.
+    pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
+        self.kms_key_id = Some(value.into());
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `Shareable`.
+    pub fn set_shareable(mut self, value: impl Into<bool>) -> Self {
+        self.shareable = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<String>) -> Self {
+        self.encrypt = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<DiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DeleteSnapshot`.
+    pub fn set_delete_snapshot(mut self, value: impl Into<i64>) -> Self {
+        self.delete_snapshot = Some(value.into());
+        self
+    }
+    /// Sets `AutoMountConfiguration`.
+    pub fn set_auto_mount_configuration(
+        mut self,
+        value: impl Into<AutoMountConfiguration>,
+    ) -> Self {
+        self.auto_mount_configuration = Some(value.into());
+        self
+    }
+    /// Sets `DiskBackupQuota`.
+    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
+        self.disk_backup_quota = Some(value.into());
+        self
+    }
+    /// Sets `BurstPerformance`.
+    pub fn set_burst_performance(mut self, value: impl Into<bool>) -> Self {
+        self.burst_performance = Some(value.into());
+        self
+    }
+    /// Sets `EncryptType`.
+    pub fn set_encrypt_type(mut self, value: impl Into<String>) -> Self {
+        self.encrypt_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
         {
             let value = &self.disk_charge_type;
@@ -1179,6 +1980,7 @@ impl tencentcloud_runtime::Validate for CreateDisksRequest {
 }
 /// Wire object `CreateDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateDisksResponse {
     /// Wire name `DiskIdSet`; list of string; always present in responses; may be null. Example: `["disk-lzrg2pwi"]`.
     #[serde(
@@ -1195,8 +1997,28 @@ pub struct CreateDisksResponse {
     )]
     pub request_id: String,
 }
+impl CreateDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIdSet` to these items.
+    pub fn set_disk_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_id_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateRemoteDisksRequest {
     /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
     #[serde(
@@ -1207,9 +2029,11 @@ pub struct CreateRemoteDisksRequest {
     /// Wire name `DiskSize`; uint64; required in requests. Example: `2000`.
     #[serde(
         rename = "DiskSize",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_size: u64,
+    pub disk_size: Option<u64>,
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-75askm1r`.
     #[serde(
         rename = "InstanceId",
@@ -1217,8 +2041,8 @@ pub struct CreateRemoteDisksRequest {
     )]
     pub instance_id: String,
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Wire name `DiskChargePrepaid`; [`RemoteDiskChargePrepaid`].
     #[serde(
         rename = "DiskChargePrepaid",
@@ -1243,6 +2067,50 @@ pub struct CreateRemoteDisksRequest {
     )]
     pub disk_name: Option<String>,
 }
+impl CreateRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<RemoteDiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DiskCount`.
+    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
+        self.disk_count = Some(value.into());
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1254,6 +2122,9 @@ impl tencentcloud_runtime::Validate for CreateRemoteDisksRequest {
                 },
             );
         }
+        if self.disk_size.is_none() {
+            v.field("DiskSize", |v| v.missing());
+        }
         {
             let value = &self.instance_id;
             v.field(
@@ -1263,15 +2134,17 @@ impl tencentcloud_runtime::Validate for CreateRemoteDisksRequest {
                 },
             );
         }
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
         if let Some(value) = &self.disk_charge_prepaid {
             v.field(
@@ -1286,6 +2159,7 @@ impl tencentcloud_runtime::Validate for CreateRemoteDisksRequest {
 }
 /// Wire object `CreateRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1294,8 +2168,20 @@ pub struct CreateRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl CreateRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateSnapshotGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateSnapshotGroupRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-6rag8jef"]`.
     #[serde(
@@ -1314,6 +2200,30 @@ pub struct CreateSnapshotGroupRequest {
     /// Wire name `Tags`; list of [`Tag`]. Example: `[{"Key": "tagKey", "Value": "tagVal"}]`.
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+impl CreateSnapshotGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SnapshotGroupName`.
+    pub fn set_snapshot_group_name(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_name = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateSnapshotGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1343,6 +2253,7 @@ impl tencentcloud_runtime::Validate for CreateSnapshotGroupRequest {
 }
 /// Wire object `CreateSnapshotGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateSnapshotGroupResponse {
     /// Wire name `SnapshotGroupId`; string; always present in responses. Example: `csnap-oavcw09g`.
     #[serde(
@@ -1358,8 +2269,25 @@ pub struct CreateSnapshotGroupResponse {
     )]
     pub request_id: String,
 }
+impl CreateSnapshotGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotGroupId`.
+    pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateSnapshotRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateSnapshotRequest {
     /// Wire name `DiskId`; string. Example: `disk-l7mxexxc`.
     #[serde(
@@ -1413,6 +2341,47 @@ pub struct CreateSnapshotRequest {
     )]
     pub disk_usage: Option<String>,
 }
+impl CreateSnapshotRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotName`.
+    pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_name = Some(value.into());
+        self
+    }
+    /// Sets `Deadline`.
+    pub fn set_deadline(mut self, value: impl Into<String>) -> Self {
+        self.deadline = Some(value.into());
+        self
+    }
+    /// Sets `DiskBackupId`.
+    pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `LocalSnap`.
+    pub fn set_local_snap(mut self, value: impl Into<bool>) -> Self {
+        self.local_snap = Some(value.into());
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateSnapshotRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.tags {
@@ -1432,6 +2401,7 @@ impl tencentcloud_runtime::Validate for CreateSnapshotRequest {
 }
 /// Wire object `CreateSnapshotResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateSnapshotResponse {
     /// Wire name `SnapshotId`; string; always present in responses; may be null. Example: `snap-3xvkxyxp`.
     #[serde(
@@ -1448,8 +2418,25 @@ pub struct CreateSnapshotResponse {
     )]
     pub request_id: String,
 }
+impl CreateSnapshotResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DedicatedClusterDiskStatistic`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DedicatedClusterDiskStatistic {
     /// Wire name `DiskType`; string; always present in responses. Example: `CLOUD_PREMIUM`.
     #[serde(
@@ -1480,8 +2467,35 @@ pub struct DedicatedClusterDiskStatistic {
     )]
     pub available_disk_size: u64,
 }
+impl DedicatedClusterDiskStatistic {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `TotalDiskSize`.
+    pub fn set_total_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.total_disk_size = value.into();
+        self
+    }
+    /// Sets `UsedDiskSize`.
+    pub fn set_used_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.used_disk_size = value.into();
+        self
+    }
+    /// Sets `AvailableDiskSize`.
+    pub fn set_available_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.available_disk_size = value.into();
+        self
+    }
+}
 /// Wire object `DeleteAutoSnapshotPoliciesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteAutoSnapshotPoliciesRequest {
     /// Wire name `AutoSnapshotPolicyIds`; list of string; required in requests. Example: `["asp-mrsrn243","asp-3lpl7ev3"]`.
     #[serde(
@@ -1489,6 +2503,20 @@ pub struct DeleteAutoSnapshotPoliciesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_snapshot_policy_ids: Vec<String>,
+}
+impl DeleteAutoSnapshotPoliciesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyIds` to these items.
+    pub fn set_auto_snapshot_policy_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.auto_snapshot_policy_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteAutoSnapshotPoliciesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1505,6 +2533,7 @@ impl tencentcloud_runtime::Validate for DeleteAutoSnapshotPoliciesRequest {
 }
 /// Wire object `DeleteAutoSnapshotPoliciesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteAutoSnapshotPoliciesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1513,8 +2542,20 @@ pub struct DeleteAutoSnapshotPoliciesResponse {
     )]
     pub request_id: String,
 }
+impl DeleteAutoSnapshotPoliciesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteDiskBackupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteDiskBackupsRequest {
     /// Wire name `DiskBackupIds`; list of string; required in requests. Example: `["dbp-xxxxxxxx"]`.
     #[serde(
@@ -1522,6 +2563,20 @@ pub struct DeleteDiskBackupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_backup_ids: Vec<String>,
+}
+impl DeleteDiskBackupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskBackupIds` to these items.
+    pub fn set_disk_backup_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_backup_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteDiskBackupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1538,6 +2593,7 @@ impl tencentcloud_runtime::Validate for DeleteDiskBackupsRequest {
 }
 /// Wire object `DeleteDiskBackupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteDiskBackupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1546,8 +2602,20 @@ pub struct DeleteDiskBackupsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteDiskBackupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteSnapshotGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteSnapshotGroupRequest {
     /// Wire name `SnapshotGroupId`; string. Example: `csnap-gv9naz67`.
     #[serde(
@@ -1574,11 +2642,36 @@ pub struct DeleteSnapshotGroupRequest {
     )]
     pub delete_bind_images: Option<bool>,
 }
+impl DeleteSnapshotGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotGroupId`.
+    pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_id = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotGroupIds` to these items.
+    pub fn set_snapshot_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.snapshot_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DeleteBindImages`.
+    pub fn set_delete_bind_images(mut self, value: impl Into<bool>) -> Self {
+        self.delete_bind_images = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteSnapshotGroupRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DeleteSnapshotGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteSnapshotGroupResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1587,8 +2680,20 @@ pub struct DeleteSnapshotGroupResponse {
     )]
     pub request_id: String,
 }
+impl DeleteSnapshotGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteSnapshotsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteSnapshotsRequest {
     /// Wire name `SnapshotIds`; list of string; required in requests. Example: `["snap-gybrif0z"]`.
     #[serde(
@@ -1605,6 +2710,25 @@ pub struct DeleteSnapshotsRequest {
     )]
     pub delete_bind_images: Option<bool>,
 }
+impl DeleteSnapshotsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotIds` to these items.
+    pub fn set_snapshot_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.snapshot_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DeleteBindImages`.
+    pub fn set_delete_bind_images(mut self, value: impl Into<bool>) -> Self {
+        self.delete_bind_images = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteSnapshotsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1620,6 +2744,7 @@ impl tencentcloud_runtime::Validate for DeleteSnapshotsRequest {
 }
 /// Wire object `DeleteSnapshotsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteSnapshotsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1628,8 +2753,20 @@ pub struct DeleteSnapshotsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteSnapshotsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeAutoSnapshotPoliciesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAutoSnapshotPoliciesRequest {
     /// Wire name `AutoSnapshotPolicyIds`; list of string. Example: `["asp-c9m1berf"]`.
     #[serde(
@@ -1675,6 +2812,50 @@ pub struct DescribeAutoSnapshotPoliciesRequest {
     )]
     pub order_field: Option<String>,
 }
+impl DescribeAutoSnapshotPoliciesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyIds` to these items.
+    pub fn set_auto_snapshot_policy_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.auto_snapshot_policy_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<String>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+    /// Sets `OrderField`.
+    pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
+        self.order_field = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeAutoSnapshotPoliciesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -1694,6 +2875,7 @@ impl tencentcloud_runtime::Validate for DescribeAutoSnapshotPoliciesRequest {
 }
 /// Wire object `DescribeAutoSnapshotPoliciesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAutoSnapshotPoliciesResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `0`.
     #[serde(
@@ -1716,8 +2898,33 @@ pub struct DescribeAutoSnapshotPoliciesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeAutoSnapshotPoliciesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `AutoSnapshotPolicySet` to these items.
+    pub fn set_auto_snapshot_policy_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<AutoSnapshotPolicy>>,
+    ) -> Self {
+        self.auto_snapshot_policy_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDedicatedClusterDiskStatisticsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDedicatedClusterDiskStatisticsRequest {
     /// Wire name `DedicatedClusterId`; string; required in requests. Example: `cluster-wk13232s1`.
     #[serde(
@@ -1725,6 +2932,17 @@ pub struct DescribeDedicatedClusterDiskStatisticsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dedicated_cluster_id: String,
+}
+impl DescribeDedicatedClusterDiskStatisticsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedClusterId`.
+    pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_cluster_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeDedicatedClusterDiskStatisticsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1741,6 +2959,7 @@ impl tencentcloud_runtime::Validate for DescribeDedicatedClusterDiskStatisticsRe
 }
 /// Wire object `DescribeDedicatedClusterDiskStatisticsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDedicatedClusterDiskStatisticsResponse {
     /// Wire name `DedicatedClusterDiskStatisticSet`; list of [`DedicatedClusterDiskStatistic`]; always present in responses.
     #[serde(
@@ -1756,8 +2975,31 @@ pub struct DescribeDedicatedClusterDiskStatisticsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDedicatedClusterDiskStatisticsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DedicatedClusterDiskStatisticSet` to these items.
+    pub fn set_dedicated_cluster_disk_statistic_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DedicatedClusterDiskStatistic>>,
+    ) -> Self {
+        self.dedicated_cluster_disk_statistic_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDiskAssociatedAutoSnapshotPolicyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskAssociatedAutoSnapshotPolicyRequest {
     /// Wire name `DiskId`; string; required in requests. Example: `disk-lg4ckc93`.
     #[serde(
@@ -1765,6 +3007,17 @@ pub struct DescribeDiskAssociatedAutoSnapshotPolicyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_id: String,
+}
+impl DescribeDiskAssociatedAutoSnapshotPolicyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeDiskAssociatedAutoSnapshotPolicyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1781,6 +3034,7 @@ impl tencentcloud_runtime::Validate for DescribeDiskAssociatedAutoSnapshotPolicy
 }
 /// Wire object `DescribeDiskAssociatedAutoSnapshotPolicyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskAssociatedAutoSnapshotPolicyResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `0`.
     #[serde(
@@ -1803,8 +3057,33 @@ pub struct DescribeDiskAssociatedAutoSnapshotPolicyResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDiskAssociatedAutoSnapshotPolicyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `AutoSnapshotPolicySet` to these items.
+    pub fn set_auto_snapshot_policy_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<AutoSnapshotPolicy>>,
+    ) -> Self {
+        self.auto_snapshot_policy_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDiskBackupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskBackupsRequest {
     /// Wire name `DiskBackupIds`; list of string. Example: `["dbp-704k734w"]`.
     #[serde(
@@ -1850,6 +3129,48 @@ pub struct DescribeDiskBackupsRequest {
     )]
     pub order_field: Option<String>,
 }
+impl DescribeDiskBackupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskBackupIds` to these items.
+    pub fn set_disk_backup_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_backup_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<String>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+    /// Sets `OrderField`.
+    pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
+        self.order_field = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeDiskBackupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -1869,6 +3190,7 @@ impl tencentcloud_runtime::Validate for DescribeDiskBackupsRequest {
 }
 /// Wire object `DescribeDiskBackupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskBackupsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -1891,8 +3213,33 @@ pub struct DescribeDiskBackupsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDiskBackupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `DiskBackupSet` to these items.
+    pub fn set_disk_backup_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DiskBackup>>,
+    ) -> Self {
+        self.disk_backup_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDiskConfigQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskConfigQuotaRequest {
     /// Wire name `InquiryType`; string; required in requests. Example: `INQUIRY_CVM_CONFIG`.
     #[serde(
@@ -1965,6 +3312,66 @@ pub struct DescribeDiskConfigQuotaRequest {
     )]
     pub dedicated_cluster_id: Option<String>,
 }
+impl DescribeDiskConfigQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InquiryType`.
+    pub fn set_inquiry_type(mut self, value: impl Into<String>) -> Self {
+        self.inquiry_type = value.into();
+        self
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceFamilies` to these items.
+    pub fn set_instance_families(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_families = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DiskTypes` to these items.
+    pub fn set_disk_types(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_types = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Zones` to these items.
+    pub fn set_zones(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.zones = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Memory`.
+    pub fn set_memory(mut self, value: impl Into<u64>) -> Self {
+        self.memory = Some(value.into());
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = Some(value.into());
+        self
+    }
+    /// Sets `CPU`.
+    pub fn set_cpu(mut self, value: impl Into<u64>) -> Self {
+        self.cpu = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedClusterId`.
+    pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_cluster_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeDiskConfigQuotaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1980,6 +3387,7 @@ impl tencentcloud_runtime::Validate for DescribeDiskConfigQuotaRequest {
 }
 /// Wire object `DescribeDiskConfigQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskConfigQuotaResponse {
     /// Wire name `DiskConfigSet`; list of [`DiskConfig`]; always present in responses.
     #[serde(
@@ -1995,8 +3403,28 @@ pub struct DescribeDiskConfigQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDiskConfigQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskConfigSet` to these items.
+    pub fn set_disk_config_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DiskConfig>>,
+    ) -> Self {
+        self.disk_config_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDiskStoragePoolRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskStoragePoolRequest {
     /// Wire name `Limit`; uint64. Example: `20`.
     #[serde(
@@ -2026,6 +3454,38 @@ pub struct DescribeDiskStoragePoolRequest {
     )]
     pub offset: Option<u64>,
 }
+impl DescribeDiskStoragePoolRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `CdcIds` to these items.
+    pub fn set_cdc_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.cdc_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeDiskStoragePoolRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -2045,6 +3505,7 @@ impl tencentcloud_runtime::Validate for DescribeDiskStoragePoolRequest {
 }
 /// Wire object `DescribeDiskStoragePoolResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDiskStoragePoolResponse {
     /// Wire name `TotalCount`; uint64. Example: `1`.
     #[serde(
@@ -2071,8 +3532,41 @@ pub struct DescribeDiskStoragePoolResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDiskStoragePoolResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `CdcSet` to these items.
+    pub fn set_cdc_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Cdc>>,
+    ) -> Self {
+        self.cdc_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DiskStoragePoolSet` to these items.
+    pub fn set_disk_storage_pool_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Cdc>>,
+    ) -> Self {
+        self.disk_storage_pool_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDisksRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
@@ -2126,6 +3620,56 @@ pub struct DescribeDisksRequest {
     )]
     pub order: Option<String>,
 }
+impl DescribeDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `OrderField`.
+    pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
+        self.order_field = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `ReturnBindAutoSnapshotPolicy`.
+    pub fn set_return_bind_auto_snapshot_policy(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.return_bind_auto_snapshot_policy = Some(value.into());
+        self
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<String>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -2145,6 +3689,7 @@ impl tencentcloud_runtime::Validate for DescribeDisksRequest {
 }
 /// Wire object `DescribeDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeDisksResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -2167,8 +3712,33 @@ pub struct DescribeDisksResponse {
     )]
     pub request_id: String,
 }
+impl DescribeDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `DiskSet` to these items.
+    pub fn set_disk_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Disk>>,
+    ) -> Self {
+        self.disk_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeInstancesDiskNumRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesDiskNumRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-9w5d2buw","ins-jw0vit58"]`.
     #[serde(
@@ -2176,6 +3746,20 @@ pub struct DescribeInstancesDiskNumRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl DescribeInstancesDiskNumRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeInstancesDiskNumRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2192,6 +3776,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesDiskNumRequest {
 }
 /// Wire object `DescribeInstancesDiskNumResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesDiskNumResponse {
     /// Wire name `AttachDetail`; list of [`AttachDetail`]; always present in responses.
     #[serde(
@@ -2207,12 +3792,46 @@ pub struct DescribeInstancesDiskNumResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesDiskNumResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AttachDetail` to these items.
+    pub fn set_attach_detail(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<AttachDetail>>,
+    ) -> Self {
+        self.attach_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeRemoteDiskConfigQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRemoteDiskConfigQuotaRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeRemoteDiskConfigQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeRemoteDiskConfigQuotaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2233,6 +3852,7 @@ impl tencentcloud_runtime::Validate for DescribeRemoteDiskConfigQuotaRequest {
 }
 /// Wire object `DescribeRemoteDiskConfigQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRemoteDiskConfigQuotaResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2241,8 +3861,20 @@ pub struct DescribeRemoteDiskConfigQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeRemoteDiskConfigQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeRemoteDisksDeniedActionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRemoteDisksDeniedActionsRequest {
     /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-fluj9shv"]`.
     #[serde(
@@ -2250,6 +3882,20 @@ pub struct DescribeRemoteDisksDeniedActionsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remote_disk_ids: Vec<String>,
+}
+impl DescribeRemoteDisksDeniedActionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RemoteDiskIds` to these items.
+    pub fn set_remote_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.remote_disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeRemoteDisksDeniedActionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2266,6 +3912,7 @@ impl tencentcloud_runtime::Validate for DescribeRemoteDisksDeniedActionsRequest 
 }
 /// Wire object `DescribeRemoteDisksDeniedActionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRemoteDisksDeniedActionsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2274,12 +3921,38 @@ pub struct DescribeRemoteDisksDeniedActionsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeRemoteDisksDeniedActionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRemoteDisksRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+}
+impl DescribeRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2300,6 +3973,7 @@ impl tencentcloud_runtime::Validate for DescribeRemoteDisksRequest {
 }
 /// Wire object `DescribeRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRemoteDisksResponse {
     /// Wire name `RemoteDiskSet`; list of [`RemoteDiskDetail`]; always present in responses.
     #[serde(
@@ -2322,8 +3996,33 @@ pub struct DescribeRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl DescribeRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RemoteDiskSet` to these items.
+    pub fn set_remote_disk_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RemoteDiskDetail>>,
+    ) -> Self {
+        self.remote_disk_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeSnapshotGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotGroupsRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
@@ -2345,6 +4044,30 @@ pub struct DescribeSnapshotGroupsRequest {
     )]
     pub limit: Option<u64>,
 }
+impl DescribeSnapshotGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeSnapshotGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -2364,6 +4087,7 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotGroupsRequest {
 }
 /// Wire object `DescribeSnapshotGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotGroupsResponse {
     /// Wire name `TotalCount`; uint64. Example: `100`.
     #[serde(
@@ -2387,14 +4111,46 @@ pub struct DescribeSnapshotGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeSnapshotGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotGroupSet` to these items.
+    pub fn set_snapshot_group_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SnapshotGroup>>,
+    ) -> Self {
+        self.snapshot_group_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeSnapshotOverviewRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotOverviewRequest {}
+impl DescribeSnapshotOverviewRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeSnapshotOverviewRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeSnapshotOverviewResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotOverviewResponse {
     /// Wire name `TotalNums`; uint64. Example: `11`.
     #[serde(
@@ -2435,8 +4191,40 @@ pub struct DescribeSnapshotOverviewResponse {
     )]
     pub request_id: String,
 }
+impl DescribeSnapshotOverviewResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalNums`.
+    pub fn set_total_nums(mut self, value: impl Into<u64>) -> Self {
+        self.total_nums = Some(value.into());
+        self
+    }
+    /// Sets `TotalSize`.
+    pub fn set_total_size(mut self, value: impl Into<f64>) -> Self {
+        self.total_size = Some(value.into());
+        self
+    }
+    /// Sets `FreeQuota`.
+    pub fn set_free_quota(mut self, value: impl Into<f64>) -> Self {
+        self.free_quota = Some(value.into());
+        self
+    }
+    /// Sets `RealTradeSize`.
+    pub fn set_real_trade_size(mut self, value: impl Into<f64>) -> Self {
+        self.real_trade_size = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeSnapshotSharePermissionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotSharePermissionRequest {
     /// Wire name `SnapshotId`; string; required in requests. Example: `snap-xxxxxxxx`.
     #[serde(
@@ -2444,6 +4232,17 @@ pub struct DescribeSnapshotSharePermissionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_id: String,
+}
+impl DescribeSnapshotSharePermissionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeSnapshotSharePermissionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2460,6 +4259,7 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotSharePermissionRequest {
 }
 /// Wire object `DescribeSnapshotSharePermissionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotSharePermissionResponse {
     /// Wire name `SharePermissionSet`; list of [`SharePermission`]; always present in responses. Example: `[{"CreatedTime":"2023-02-26 01:21:03","AccountId":"1044849112"}]`.
     #[serde(
@@ -2475,8 +4275,28 @@ pub struct DescribeSnapshotSharePermissionResponse {
     )]
     pub request_id: String,
 }
+impl DescribeSnapshotSharePermissionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SharePermissionSet` to these items.
+    pub fn set_share_permission_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SharePermission>>,
+    ) -> Self {
+        self.share_permission_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeSnapshotsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotsRequest {
     /// Wire name `SnapshotIds`; list of string. Example: `["snap-j1ytqxx7"]`.
     #[serde(
@@ -2522,6 +4342,48 @@ pub struct DescribeSnapshotsRequest {
     )]
     pub order: Option<String>,
 }
+impl DescribeSnapshotsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotIds` to these items.
+    pub fn set_snapshot_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.snapshot_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `OrderField`.
+    pub fn set_order_field(mut self, value: impl Into<String>) -> Self {
+        self.order_field = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<String>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeSnapshotsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -2541,6 +4403,7 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotsRequest {
 }
 /// Wire object `DescribeSnapshotsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSnapshotsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `20`.
     #[serde(
@@ -2563,8 +4426,33 @@ pub struct DescribeSnapshotsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeSnapshotsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `SnapshotSet` to these items.
+    pub fn set_snapshot_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Snapshot>>,
+    ) -> Self {
+        self.snapshot_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DetachDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetachDisksRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
     #[serde(
@@ -2581,6 +4469,25 @@ pub struct DetachDisksRequest {
     )]
     pub instance_id: Option<String>,
 }
+impl DetachDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DetachDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -2596,6 +4503,7 @@ impl tencentcloud_runtime::Validate for DetachDisksRequest {
 }
 /// Wire object `DetachDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetachDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2604,8 +4512,20 @@ pub struct DetachDisksResponse {
     )]
     pub request_id: String,
 }
+impl DetachDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DetachRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetachRemoteDisksRequest {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-1v6br72e`.
     #[serde(
@@ -2627,6 +4547,30 @@ pub struct DetachRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force_detach: Option<bool>,
+}
+impl DetachRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `RemoteDiskIds` to these items.
+    pub fn set_remote_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.remote_disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ForceDetach`.
+    pub fn set_force_detach(mut self, value: impl Into<bool>) -> Self {
+        self.force_detach = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DetachRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2652,6 +4596,7 @@ impl tencentcloud_runtime::Validate for DetachRemoteDisksRequest {
 }
 /// Wire object `DetachRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetachRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2660,8 +4605,20 @@ pub struct DetachRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl DetachRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DetailPrice`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetailPrice {
     /// Wire name `ChargeUnit`; string; always present in responses; may be null. Example: `HOUR`.
     #[serde(
@@ -2750,8 +4707,70 @@ pub struct DetailPrice {
     )]
     pub unit_price_high: Option<String>,
 }
+impl DetailPrice {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChargeUnit`.
+    pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
+        self.charge_unit = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPrice`.
+    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPriceHigh`.
+    pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
+        self.discount_price_high = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPrice`.
+    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
+        self.original_price = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPriceHigh`.
+    pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
+        self.original_price_high = Some(value.into());
+        self
+    }
+    /// Sets `PriceName`.
+    pub fn set_price_name(mut self, value: impl Into<String>) -> Self {
+        self.price_name = value.into();
+        self
+    }
+    /// Sets `PriceTitle`.
+    pub fn set_price_title(mut self, value: impl Into<String>) -> Self {
+        self.price_title = value.into();
+        self
+    }
+    /// Sets `UnitPrice`.
+    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscount`.
+    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscountHigh`.
+    pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
+        self.unit_price_discount_high = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceHigh`.
+    pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
+        self.unit_price_high = Some(value.into());
+        self
+    }
+}
 /// Wire object `Disk`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Disk {
     /// Wire name `DeleteWithInstance`; bool; always present in responses. Example: `false`.
     #[serde(
@@ -3068,8 +5087,243 @@ pub struct Disk {
     )]
     pub kms_key_id: Option<String>,
 }
+impl Disk {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DeleteWithInstance`.
+    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
+        self.delete_with_instance = value.into();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = value.into();
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `DiskState`.
+    pub fn set_disk_state(mut self, value: impl Into<String>) -> Self {
+        self.disk_state = value.into();
+        self
+    }
+    /// Sets `SnapshotCount`.
+    pub fn set_snapshot_count(mut self, value: impl Into<i64>) -> Self {
+        self.snapshot_count = value.into();
+        self
+    }
+    /// Sets `AutoRenewFlagError`.
+    pub fn set_auto_renew_flag_error(mut self, value: impl Into<bool>) -> Self {
+        self.auto_renew_flag_error = value.into();
+        self
+    }
+    /// Sets `Rollbacking`.
+    pub fn set_rollbacking(mut self, value: impl Into<bool>) -> Self {
+        self.rollbacking = value.into();
+        self
+    }
+    /// Sets `InstanceIdList` to these items.
+    pub fn set_instance_id_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_id_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
+        self.encrypt = value.into();
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = value.into();
+        self
+    }
+    /// Sets `BackupDisk`.
+    pub fn set_backup_disk(mut self, value: impl Into<bool>) -> Self {
+        self.backup_disk = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `AttachMode`.
+    pub fn set_attach_mode(mut self, value: impl Into<String>) -> Self {
+        self.attach_mode = value.into();
+        self
+    }
+    /// Sets `AutoSnapshotPolicyIds` to these items.
+    pub fn set_auto_snapshot_policy_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.auto_snapshot_policy_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `ThroughputPerformance`.
+    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
+        self.throughput_performance = value.into();
+        self
+    }
+    /// Sets `Migrating`.
+    pub fn set_migrating(mut self, value: impl Into<bool>) -> Self {
+        self.migrating = value.into();
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `SnapshotSize`.
+    pub fn set_snapshot_size(mut self, value: impl Into<u64>) -> Self {
+        self.snapshot_size = value.into();
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `IsReturnable`.
+    pub fn set_is_returnable(mut self, value: impl Into<bool>) -> Self {
+        self.is_returnable = Some(value.into());
+        self
+    }
+    /// Sets `DeadlineTime`.
+    pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
+        self.deadline_time = value.into();
+        self
+    }
+    /// Sets `Attached`.
+    pub fn set_attached(mut self, value: impl Into<bool>) -> Self {
+        self.attached = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = value.into();
+        self
+    }
+    /// Sets `MigratePercent`.
+    pub fn set_migrate_percent(mut self, value: impl Into<u64>) -> Self {
+        self.migrate_percent = value.into();
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = value.into();
+        self
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `Portable`.
+    pub fn set_portable(mut self, value: impl Into<bool>) -> Self {
+        self.portable = value.into();
+        self
+    }
+    /// Sets `SnapshotAbility`.
+    pub fn set_snapshot_ability(mut self, value: impl Into<bool>) -> Self {
+        self.snapshot_ability = value.into();
+        self
+    }
+    /// Sets `DeadlineError`.
+    pub fn set_deadline_error(mut self, value: impl Into<bool>) -> Self {
+        self.deadline_error = value.into();
+        self
+    }
+    /// Sets `RollbackPercent`.
+    pub fn set_rollback_percent(mut self, value: impl Into<u64>) -> Self {
+        self.rollback_percent = value.into();
+        self
+    }
+    /// Sets `DifferDaysOfDeadline`.
+    pub fn set_differ_days_of_deadline(mut self, value: impl Into<i64>) -> Self {
+        self.differ_days_of_deadline = Some(value.into());
+        self
+    }
+    /// Sets `ReturnFailCode`.
+    pub fn set_return_fail_code(mut self, value: impl Into<i64>) -> Self {
+        self.return_fail_code = value.into();
+        self
+    }
+    /// Sets `Shareable`.
+    pub fn set_shareable(mut self, value: impl Into<bool>) -> Self {
+        self.shareable = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `DeleteSnapshot`.
+    pub fn set_delete_snapshot(mut self, value: impl Into<i64>) -> Self {
+        self.delete_snapshot = value.into();
+        self
+    }
+    /// Sets `DiskBackupQuota`.
+    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
+        self.disk_backup_quota = value.into();
+        self
+    }
+    /// Sets `DiskBackupCount`.
+    pub fn set_disk_backup_count(mut self, value: impl Into<u64>) -> Self {
+        self.disk_backup_count = value.into();
+        self
+    }
+    /// Sets `InstanceType`.
+    pub fn set_instance_type(mut self, value: impl Into<String>) -> Self {
+        self.instance_type = value.into();
+        self
+    }
+    /// Sets `LastAttachInsId`.
+    pub fn set_last_attach_ins_id(mut self, value: impl Into<String>) -> Self {
+        self.last_attach_ins_id = Some(value.into());
+        self
+    }
+    /// Sets `ErrorPrompt`.
+    pub fn set_error_prompt(mut self, value: impl Into<String>) -> Self {
+        self.error_prompt = value.into();
+        self
+    }
+    /// Sets `BurstPerformance`.
+    pub fn set_burst_performance(mut self, value: impl Into<bool>) -> Self {
+        self.burst_performance = value.into();
+        self
+    }
+    /// Sets `EncryptType`.
+    pub fn set_encrypt_type(mut self, value: impl Into<String>) -> Self {
+        self.encrypt_type = Some(value.into());
+        self
+    }
+    /// Sets `KmsKeyId`.
+    pub fn set_kms_key_id(mut self, value: impl Into<String>) -> Self {
+        self.kms_key_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `DiskBackup`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DiskBackup {
     /// Wire name `DiskBackupId`; string; always present in responses. Example: `dbp-xxxxxxxx`.
     #[serde(
@@ -3135,15 +5389,69 @@ pub struct DiskBackup {
     )]
     pub encrypt: bool,
 }
+impl DiskBackup {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskBackupId`.
+    pub fn set_disk_backup_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_id = value.into();
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = value.into();
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = value.into();
+        self
+    }
+    /// Sets `DiskBackupName`.
+    pub fn set_disk_backup_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_name = value.into();
+        self
+    }
+    /// Sets `DiskBackupState`.
+    pub fn set_disk_backup_state(mut self, value: impl Into<String>) -> Self {
+        self.disk_backup_state = value.into();
+        self
+    }
+    /// Sets `Percent`.
+    pub fn set_percent(mut self, value: impl Into<u64>) -> Self {
+        self.percent = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
+        self.encrypt = value.into();
+        self
+    }
+}
 /// Wire object `DiskChargePrepaid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DiskChargePrepaid {
     /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub period: u64,
+    pub period: Option<u64>,
     /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
@@ -3161,11 +5469,37 @@ pub struct DiskChargePrepaid {
     )]
     pub cur_instance_deadline: Option<String>,
 }
+impl DiskChargePrepaid {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+    /// Sets `CurInstanceDeadline`.
+    pub fn set_cur_instance_deadline(mut self, value: impl Into<String>) -> Self {
+        self.cur_instance_deadline = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DiskChargePrepaid {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.period.is_none() {
+            v.field("Period", |v| v.missing());
+        }
+    }
 }
 /// Wire object `DiskConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DiskConfig {
     /// Wire name `Available`; bool; always present in responses. Example: `false`.
     #[serde(
@@ -3255,8 +5589,78 @@ pub struct DiskConfig {
     )]
     pub price: Price,
 }
+impl DiskConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Available`.
+    pub fn set_available(mut self, value: impl Into<bool>) -> Self {
+        self.available = value.into();
+        self
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `InstanceFamily`.
+    pub fn set_instance_family(mut self, value: impl Into<String>) -> Self {
+        self.instance_family = Some(value.into());
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `StepSize`.
+    pub fn set_step_size(mut self, value: impl Into<u64>) -> Self {
+        self.step_size = value.into();
+        self
+    }
+    /// Sets `ExtraPerformanceRange` to these items.
+    pub fn set_extra_performance_range(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<i64>>,
+    ) -> Self {
+        self.extra_performance_range = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DeviceClass`.
+    pub fn set_device_class(mut self, value: impl Into<String>) -> Self {
+        self.device_class = Some(value.into());
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = value.into();
+        self
+    }
+    /// Sets `MinDiskSize`.
+    pub fn set_min_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.min_disk_size = value.into();
+        self
+    }
+    /// Sets `MaxDiskSize`.
+    pub fn set_max_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.max_disk_size = value.into();
+        self
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+}
 /// Wire object `Filter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Filter {
     /// Wire name `Name`; string; required in requests. Example: `snapshot-state`.
     #[serde(
@@ -3270,6 +5674,25 @@ pub struct Filter {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub values: Vec<String>,
+}
+impl Filter {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Values` to these items.
+    pub fn set_values(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.values = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Filter {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3295,12 +5718,20 @@ impl tencentcloud_runtime::Validate for Filter {
 }
 /// Wire object `GetSnapOverviewRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetSnapOverviewRequest {}
+impl GetSnapOverviewRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for GetSnapOverviewRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `GetSnapOverviewResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetSnapOverviewResponse {
     /// Wire name `TotalSize`; float.
     #[serde(
@@ -3341,8 +5772,40 @@ pub struct GetSnapOverviewResponse {
     )]
     pub request_id: String,
 }
+impl GetSnapOverviewResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalSize`.
+    pub fn set_total_size(mut self, value: impl Into<f64>) -> Self {
+        self.total_size = Some(value.into());
+        self
+    }
+    /// Sets `RealTradeSize`.
+    pub fn set_real_trade_size(mut self, value: impl Into<f64>) -> Self {
+        self.real_trade_size = Some(value.into());
+        self
+    }
+    /// Sets `FreeQuota`.
+    pub fn set_free_quota(mut self, value: impl Into<f64>) -> Self {
+        self.free_quota = Some(value.into());
+        self
+    }
+    /// Sets `TotalNums`.
+    pub fn set_total_nums(mut self, value: impl Into<i64>) -> Self {
+        self.total_nums = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Image`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Image {
     /// Wire name `ImageName`; string; always present in responses.
     #[serde(
@@ -3359,8 +5822,25 @@ pub struct Image {
     )]
     pub image_id: String,
 }
+impl Image {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ImageName`.
+    pub fn set_image_name(mut self, value: impl Into<String>) -> Self {
+        self.image_name = value.into();
+        self
+    }
+    /// Sets `ImageId`.
+    pub fn set_image_id(mut self, value: impl Into<String>) -> Self {
+        self.image_id = value.into();
+        self
+    }
+}
 /// Wire object `InitializeDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InitializeDisksRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-12sdf234"]`.
     #[serde(
@@ -3368,6 +5848,20 @@ pub struct InitializeDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_ids: Vec<String>,
+}
+impl InitializeDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InitializeDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3384,6 +5878,7 @@ impl tencentcloud_runtime::Validate for InitializeDisksRequest {
 }
 /// Wire object `InitializeDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InitializeDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3392,8 +5887,20 @@ pub struct InitializeDisksResponse {
     )]
     pub request_id: String,
 }
+impl InitializeDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquirePriceCreateRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceCreateRemoteDisksRequest {
     /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
     #[serde(
@@ -3404,9 +5911,11 @@ pub struct InquirePriceCreateRemoteDisksRequest {
     /// Wire name `DiskSize`; uint64; required in requests. Example: `2000`.
     #[serde(
         rename = "DiskSize",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_size: u64,
+    pub disk_size: Option<u64>,
     /// Wire name `DiskChargePrepaid`; [`RemoteDiskChargePrepaid`].
     #[serde(
         rename = "DiskChargePrepaid",
@@ -3423,6 +5932,35 @@ pub struct InquirePriceCreateRemoteDisksRequest {
     )]
     pub disk_count: Option<u64>,
 }
+impl InquirePriceCreateRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<RemoteDiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DiskCount`.
+    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
+        self.disk_count = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquirePriceCreateRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3433,6 +5971,9 @@ impl tencentcloud_runtime::Validate for InquirePriceCreateRemoteDisksRequest {
                     v.required_str(value);
                 },
             );
+        }
+        if self.disk_size.is_none() {
+            v.field("DiskSize", |v| v.missing());
         }
         if let Some(value) = &self.disk_charge_prepaid {
             v.field(
@@ -3447,6 +5988,7 @@ impl tencentcloud_runtime::Validate for InquirePriceCreateRemoteDisksRequest {
 }
 /// Wire object `InquirePriceCreateRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceCreateRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3455,8 +5997,20 @@ pub struct InquirePriceCreateRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl InquirePriceCreateRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquirePriceModifyDiskBackupQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceModifyDiskBackupQuotaRequest {
     /// Wire name `DiskId`; string; required in requests. Example: `disk-l7mxexxc`.
     #[serde(
@@ -3467,9 +6021,27 @@ pub struct InquirePriceModifyDiskBackupQuotaRequest {
     /// Wire name `DiskBackupQuota`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "DiskBackupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_backup_quota: u64,
+    pub disk_backup_quota: Option<u64>,
+}
+impl InquirePriceModifyDiskBackupQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `DiskBackupQuota`.
+    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
+        self.disk_backup_quota = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquirePriceModifyDiskBackupQuotaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3482,10 +6054,14 @@ impl tencentcloud_runtime::Validate for InquirePriceModifyDiskBackupQuotaRequest
                 },
             );
         }
+        if self.disk_backup_quota.is_none() {
+            v.field("DiskBackupQuota", |v| v.missing());
+        }
     }
 }
 /// Wire object `InquirePriceModifyDiskBackupQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceModifyDiskBackupQuotaResponse {
     /// Wire name `DiskPrice`; [`Price`]; always present in responses.
     #[serde(
@@ -3501,15 +6077,34 @@ pub struct InquirePriceModifyDiskBackupQuotaResponse {
     )]
     pub request_id: String,
 }
+impl InquirePriceModifyDiskBackupQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskPrice`.
+    pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
+        self.disk_price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquirePriceModifyDiskExtraPerformanceRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceModifyDiskExtraPerformanceRequest {
     /// Wire name `ThroughputPerformance`; uint64; required in requests. Example: `200`.
     #[serde(
         rename = "ThroughputPerformance",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub throughput_performance: u64,
+    pub throughput_performance: Option<u64>,
     /// Wire name `DiskId`; string; required in requests. Example: `disk-dritwhhm`.
     #[serde(
         rename = "DiskId",
@@ -3517,8 +6112,27 @@ pub struct InquirePriceModifyDiskExtraPerformanceRequest {
     )]
     pub disk_id: String,
 }
+impl InquirePriceModifyDiskExtraPerformanceRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ThroughputPerformance`.
+    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
+        self.throughput_performance = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquirePriceModifyDiskExtraPerformanceRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.throughput_performance.is_none() {
+            v.field("ThroughputPerformance", |v| v.missing());
+        }
         {
             let value = &self.disk_id;
             v.field(
@@ -3532,6 +6146,7 @@ impl tencentcloud_runtime::Validate for InquirePriceModifyDiskExtraPerformanceRe
 }
 /// Wire object `InquirePriceModifyDiskExtraPerformanceResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceModifyDiskExtraPerformanceResponse {
     /// Wire name `DiskPrice`; [`Price`]; always present in responses.
     #[serde(
@@ -3547,8 +6162,25 @@ pub struct InquirePriceModifyDiskExtraPerformanceResponse {
     )]
     pub request_id: String,
 }
+impl InquirePriceModifyDiskExtraPerformanceResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskPrice`.
+    pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
+        self.disk_price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquirePriceRenewRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceRenewRemoteDisksRequest {
     /// Wire name `DiskChargePrepaidSet`; list of [`RemoteDiskChargePrepaid`]; required in requests.
     #[serde(rename = "DiskChargePrepaidSet")]
@@ -3559,6 +6191,28 @@ pub struct InquirePriceRenewRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remote_disk_ids: Vec<String>,
+}
+impl InquirePriceRenewRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskChargePrepaidSet` to these items.
+    pub fn set_disk_charge_prepaid_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RemoteDiskChargePrepaid>>,
+    ) -> Self {
+        self.disk_charge_prepaid_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RemoteDiskIds` to these items.
+    pub fn set_remote_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.remote_disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquirePriceRenewRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3590,6 +6244,7 @@ impl tencentcloud_runtime::Validate for InquirePriceRenewRemoteDisksRequest {
 }
 /// Wire object `InquirePriceRenewRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceRenewRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3598,8 +6253,20 @@ pub struct InquirePriceRenewRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl InquirePriceRenewRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceCreateDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceCreateDisksRequest {
     /// Wire name `DiskChargeType`; string; required in requests. Example: `PREPAID`.
     #[serde(
@@ -3616,9 +6283,11 @@ pub struct InquiryPriceCreateDisksRequest {
     /// Wire name `DiskSize`; uint64; required in requests. Example: `500`.
     #[serde(
         rename = "DiskSize",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_size: u64,
+    pub disk_size: Option<u64>,
     /// Wire name `ProjectId`; uint64. Example: `0`.
     #[serde(
         rename = "ProjectId",
@@ -3659,6 +6328,55 @@ pub struct InquiryPriceCreateDisksRequest {
     )]
     pub disk_backup_quota: Option<u64>,
 }
+impl InquiryPriceCreateDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `DiskCount`.
+    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
+        self.disk_count = Some(value.into());
+        self
+    }
+    /// Sets `ThroughputPerformance`.
+    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
+        self.throughput_performance = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<DiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DiskBackupQuota`.
+    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
+        self.disk_backup_quota = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquiryPriceCreateDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3679,6 +6397,9 @@ impl tencentcloud_runtime::Validate for InquiryPriceCreateDisksRequest {
                 },
             );
         }
+        if self.disk_size.is_none() {
+            v.field("DiskSize", |v| v.missing());
+        }
         if let Some(value) = &self.disk_charge_prepaid {
             v.field(
                 "DiskChargePrepaid",
@@ -3692,6 +6413,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceCreateDisksRequest {
 }
 /// Wire object `InquiryPriceCreateDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceCreateDisksResponse {
     /// Wire name `DiskPrice`; [`Price`]; always present in responses.
     #[serde(
@@ -3707,8 +6429,25 @@ pub struct InquiryPriceCreateDisksResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceCreateDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskPrice`.
+    pub fn set_disk_price(mut self, value: impl Into<Price>) -> Self {
+        self.disk_price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceRenewDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewDisksRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l9mxezxc"]`.
     #[serde(
@@ -3740,6 +6479,38 @@ pub struct InquiryPriceRenewDisksRequest {
     )]
     pub project_id: Option<u64>,
 }
+impl InquiryPriceRenewDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DiskChargePrepaids` to these items.
+    pub fn set_disk_charge_prepaids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DiskChargePrepaid>>,
+    ) -> Self {
+        self.disk_charge_prepaids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `NewDeadline`.
+    pub fn set_new_deadline(mut self, value: impl Into<String>) -> Self {
+        self.new_deadline = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquiryPriceRenewDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3768,6 +6539,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewDisksRequest {
 }
 /// Wire object `InquiryPriceRenewDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewDisksResponse {
     /// Wire name `DiskPrice`; [`PrepayPrice`]; always present in responses.
     #[serde(
@@ -3783,15 +6555,34 @@ pub struct InquiryPriceRenewDisksResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceRenewDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskPrice`.
+    pub fn set_disk_price(mut self, value: impl Into<PrepayPrice>) -> Self {
+        self.disk_price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceResizeDiskRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResizeDiskRequest {
     /// Wire name `DiskSize`; uint64; required in requests. Example: `200`.
     #[serde(
         rename = "DiskSize",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_size: u64,
+    pub disk_size: Option<u64>,
     /// Wire name `DiskId`; string. Example: `disk-dw0bbzws`.
     #[serde(
         rename = "DiskId",
@@ -3817,11 +6608,45 @@ pub struct InquiryPriceResizeDiskRequest {
     )]
     pub disk_ids: Option<Vec<String>>,
 }
+impl InquiryPriceResizeDiskRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquiryPriceResizeDiskRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.disk_size.is_none() {
+            v.field("DiskSize", |v| v.missing());
+        }
+    }
 }
 /// Wire object `InquiryPriceResizeDiskResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceResizeDiskResponse {
     /// Wire name `DiskPrice`; [`PrepayPrice`]; always present in responses.
     #[serde(
@@ -3837,8 +6662,25 @@ pub struct InquiryPriceResizeDiskResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceResizeDiskResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskPrice`.
+    pub fn set_disk_price(mut self, value: impl Into<PrepayPrice>) -> Self {
+        self.disk_price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyAutoSnapshotPolicyAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyAutoSnapshotPolicyAttributeRequest {
     /// Wire name `AutoSnapshotPolicyId`; string; required in requests. Example: `asp-nqu08k2l`.
     #[serde(
@@ -3882,6 +6724,45 @@ pub struct ModifyAutoSnapshotPolicyAttributeRequest {
     )]
     pub retention_days: Option<u64>,
 }
+impl ModifyAutoSnapshotPolicyAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = value.into();
+        self
+    }
+    /// Sets `IsActivated`.
+    pub fn set_is_activated(mut self, value: impl Into<bool>) -> Self {
+        self.is_activated = Some(value.into());
+        self
+    }
+    /// Sets `IsPermanent`.
+    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
+        self.is_permanent = Some(value.into());
+        self
+    }
+    /// Sets `AutoSnapshotPolicyName`.
+    pub fn set_auto_snapshot_policy_name(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_name = Some(value.into());
+        self
+    }
+    /// Sets `Policy` to these items.
+    pub fn set_policy(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Policy>>,
+    ) -> Self {
+        self.policy = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RetentionDays`.
+    pub fn set_retention_days(mut self, value: impl Into<u64>) -> Self {
+        self.retention_days = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyAutoSnapshotPolicyAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3910,6 +6791,7 @@ impl tencentcloud_runtime::Validate for ModifyAutoSnapshotPolicyAttributeRequest
 }
 /// Wire object `ModifyAutoSnapshotPolicyAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyAutoSnapshotPolicyAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3918,8 +6800,20 @@ pub struct ModifyAutoSnapshotPolicyAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyAutoSnapshotPolicyAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDiskAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDiskAttributesRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
     #[serde(
@@ -3976,6 +6870,50 @@ pub struct ModifyDiskAttributesRequest {
     )]
     pub burst_performance_operation: Option<String>,
 }
+impl ModifyDiskAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = Some(value.into());
+        self
+    }
+    /// Sets `Portable`.
+    pub fn set_portable(mut self, value: impl Into<bool>) -> Self {
+        self.portable = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `DeleteWithInstance`.
+    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
+        self.delete_with_instance = Some(value.into());
+        self
+    }
+    /// Sets `DiskType`.
+    pub fn set_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_type = Some(value.into());
+        self
+    }
+    /// Sets `BurstPerformanceOperation`.
+    pub fn set_burst_performance_operation(mut self, value: impl Into<String>) -> Self {
+        self.burst_performance_operation = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyDiskAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3991,6 +6929,7 @@ impl tencentcloud_runtime::Validate for ModifyDiskAttributesRequest {
 }
 /// Wire object `ModifyDiskAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDiskAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3999,8 +6938,20 @@ pub struct ModifyDiskAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDiskAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDiskBackupQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDiskBackupQuotaRequest {
     /// Wire name `DiskId`; string; required in requests. Example: `disk-b1f7xvod`.
     #[serde(
@@ -4011,9 +6962,27 @@ pub struct ModifyDiskBackupQuotaRequest {
     /// Wire name `DiskBackupQuota`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "DiskBackupQuota",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_backup_quota: u64,
+    pub disk_backup_quota: Option<u64>,
+}
+impl ModifyDiskBackupQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `DiskBackupQuota`.
+    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
+        self.disk_backup_quota = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyDiskBackupQuotaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4026,10 +6995,14 @@ impl tencentcloud_runtime::Validate for ModifyDiskBackupQuotaRequest {
                 },
             );
         }
+        if self.disk_backup_quota.is_none() {
+            v.field("DiskBackupQuota", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyDiskBackupQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDiskBackupQuotaResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4038,15 +7011,29 @@ pub struct ModifyDiskBackupQuotaResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDiskBackupQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDiskExtraPerformanceRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDiskExtraPerformanceRequest {
     /// Wire name `ThroughputPerformance`; uint64; required in requests. Example: `300`.
     #[serde(
         rename = "ThroughputPerformance",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub throughput_performance: u64,
+    pub throughput_performance: Option<u64>,
     /// Wire name `DiskId`; string; required in requests. Example: `disk-dritwhhm`.
     #[serde(
         rename = "DiskId",
@@ -4054,8 +7041,27 @@ pub struct ModifyDiskExtraPerformanceRequest {
     )]
     pub disk_id: String,
 }
+impl ModifyDiskExtraPerformanceRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ThroughputPerformance`.
+    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
+        self.throughput_performance = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyDiskExtraPerformanceRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.throughput_performance.is_none() {
+            v.field("ThroughputPerformance", |v| v.missing());
+        }
         {
             let value = &self.disk_id;
             v.field(
@@ -4069,6 +7075,7 @@ impl tencentcloud_runtime::Validate for ModifyDiskExtraPerformanceRequest {
 }
 /// Wire object `ModifyDiskExtraPerformanceResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDiskExtraPerformanceResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4077,8 +7084,20 @@ pub struct ModifyDiskExtraPerformanceResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDiskExtraPerformanceResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDisksChargeTypeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDisksChargeTypeRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-jwk0zvrg"]`.
     #[serde(
@@ -4101,6 +7120,33 @@ pub struct ModifyDisksChargeTypeRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub disk_charge_postpaid: Option<bool>,
+}
+impl ModifyDisksChargeTypeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<DiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargePostpaid`.
+    pub fn set_disk_charge_postpaid(mut self, value: impl Into<bool>) -> Self {
+        self.disk_charge_postpaid = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyDisksChargeTypeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4126,6 +7172,7 @@ impl tencentcloud_runtime::Validate for ModifyDisksChargeTypeRequest {
 }
 /// Wire object `ModifyDisksChargeTypeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDisksChargeTypeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4134,8 +7181,20 @@ pub struct ModifyDisksChargeTypeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDisksChargeTypeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDisksRenewFlagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDisksRenewFlagRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-1esd341d"]`.
     #[serde(
@@ -4157,6 +7216,30 @@ pub struct ModifyDisksRenewFlagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub auto_renew_period: Option<u64>,
+}
+impl ModifyDisksRenewFlagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = value.into();
+        self
+    }
+    /// Sets `AutoRenewPeriod`.
+    pub fn set_auto_renew_period(mut self, value: impl Into<u64>) -> Self {
+        self.auto_renew_period = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyDisksRenewFlagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4182,6 +7265,7 @@ impl tencentcloud_runtime::Validate for ModifyDisksRenewFlagRequest {
 }
 /// Wire object `ModifyDisksRenewFlagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDisksRenewFlagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4190,8 +7274,20 @@ pub struct ModifyDisksRenewFlagResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDisksRenewFlagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyRemoteDiskAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyRemoteDiskAttributesRequest {
     /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-fluj9shv"]`.
     #[serde(
@@ -4224,6 +7320,35 @@ pub struct ModifyRemoteDiskAttributesRequest {
     )]
     pub auto_renew_flag: Option<String>,
 }
+impl ModifyRemoteDiskAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RemoteDiskIds` to these items.
+    pub fn set_remote_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.remote_disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DiskName`.
+    pub fn set_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.disk_name = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `AutoRenewFlag`.
+    pub fn set_auto_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.auto_renew_flag = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyRemoteDiskAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4239,6 +7364,7 @@ impl tencentcloud_runtime::Validate for ModifyRemoteDiskAttributesRequest {
 }
 /// Wire object `ModifyRemoteDiskAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyRemoteDiskAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4247,8 +7373,20 @@ pub struct ModifyRemoteDiskAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyRemoteDiskAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifySnapshotAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifySnapshotAttributeRequest {
     /// Wire name `SnapshotId`; string; required in requests. Example: `snap-gybrif0z`.
     #[serde(
@@ -4281,6 +7419,32 @@ pub struct ModifySnapshotAttributeRequest {
     )]
     pub deadline: Option<String>,
 }
+impl ModifySnapshotAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
+    /// Sets `IsPermanent`.
+    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
+        self.is_permanent = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotName`.
+    pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_name = Some(value.into());
+        self
+    }
+    /// Sets `Deadline`.
+    pub fn set_deadline(mut self, value: impl Into<String>) -> Self {
+        self.deadline = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifySnapshotAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4296,6 +7460,7 @@ impl tencentcloud_runtime::Validate for ModifySnapshotAttributeRequest {
 }
 /// Wire object `ModifySnapshotAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifySnapshotAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4304,8 +7469,20 @@ pub struct ModifySnapshotAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifySnapshotAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifySnapshotsSharePermissionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifySnapshotsSharePermissionRequest {
     /// Wire name `SnapshotIds`; list of string; required in requests. Example: `["snap-j1ytqxx7"]`.
     #[serde(
@@ -4325,6 +7502,33 @@ pub struct ModifySnapshotsSharePermissionRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub permission: String,
+}
+impl ModifySnapshotsSharePermissionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotIds` to these items.
+    pub fn set_snapshot_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.snapshot_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `AccountIds` to these items.
+    pub fn set_account_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.account_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Permission`.
+    pub fn set_permission(mut self, value: impl Into<String>) -> Self {
+        self.permission = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifySnapshotsSharePermissionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4359,6 +7563,7 @@ impl tencentcloud_runtime::Validate for ModifySnapshotsSharePermissionRequest {
 }
 /// Wire object `ModifySnapshotsSharePermissionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifySnapshotsSharePermissionResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4367,8 +7572,20 @@ pub struct ModifySnapshotsSharePermissionResponse {
     )]
     pub request_id: String,
 }
+impl ModifySnapshotsSharePermissionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Placement`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Placement {
     /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-shanghai-2`.
     #[serde(
@@ -4426,6 +7643,47 @@ pub struct Placement {
     )]
     pub project_name: Option<String>,
 }
+impl Placement {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `CageId`.
+    pub fn set_cage_id(mut self, value: impl Into<String>) -> Self {
+        self.cage_id = Some(value.into());
+        self
+    }
+    /// Sets `CdcId`.
+    pub fn set_cdc_id(mut self, value: impl Into<String>) -> Self {
+        self.cdc_id = Some(value.into());
+        self
+    }
+    /// Sets `CdcName`.
+    pub fn set_cdc_name(mut self, value: impl Into<String>) -> Self {
+        self.cdc_name = Some(value.into());
+        self
+    }
+    /// Sets `DedicatedClusterId`.
+    pub fn set_dedicated_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.dedicated_cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectName`.
+    pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
+        self.project_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Placement {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4441,6 +7699,7 @@ impl tencentcloud_runtime::Validate for Placement {
 }
 /// Wire object `Policy`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Policy {
     /// Wire name `Hour`; list of uint64; required in requests; always present in responses. Example: `[11,12,13]`.
     #[serde(
@@ -4474,6 +7733,38 @@ pub struct Policy {
     )]
     pub interval_days: Option<u64>,
 }
+impl Policy {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Hour` to these items.
+    pub fn set_hour(mut self, items: impl IntoIterator<Item = impl Into<u64>>) -> Self {
+        self.hour = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DayOfWeek` to these items.
+    pub fn set_day_of_week(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<u64>>,
+    ) -> Self {
+        self.day_of_week = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DayOfMonth` to these items.
+    pub fn set_day_of_month(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<u64>>,
+    ) -> Self {
+        self.day_of_month = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `IntervalDays`.
+    pub fn set_interval_days(mut self, value: impl Into<u64>) -> Self {
+        self.interval_days = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Policy {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4489,6 +7780,7 @@ impl tencentcloud_runtime::Validate for Policy {
 }
 /// Wire object `PrepayPrice`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PrepayPrice {
     /// Wire name `DiscountPrice`; float; always present in responses; may be null. Example: `1.0`.
     #[serde(
@@ -4570,8 +7862,68 @@ pub struct PrepayPrice {
     )]
     pub detail_prices: Vec<DetailPrice>,
 }
+impl PrepayPrice {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiscountPrice`.
+    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price = Some(value.into());
+        self
+    }
+    /// Sets `ChargeUnit`.
+    pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
+        self.charge_unit = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceHigh`.
+    pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
+        self.unit_price_high = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPriceHigh`.
+    pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
+        self.original_price_high = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPrice`.
+    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
+        self.original_price = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscount`.
+    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscountHigh`.
+    pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
+        self.unit_price_discount_high = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPriceHigh`.
+    pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
+        self.discount_price_high = Some(value.into());
+        self
+    }
+    /// Sets `UnitPrice`.
+    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price = Some(value.into());
+        self
+    }
+    /// Sets `DetailPrices` to these items.
+    pub fn set_detail_prices(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DetailPrice>>,
+    ) -> Self {
+        self.detail_prices = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `Price`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Price {
     /// Wire name `ChargeUnit`; string; always present in responses; may be null. Example: `HOUR`.
     #[serde(
@@ -4646,15 +7998,69 @@ pub struct Price {
     )]
     pub unit_price_high: Option<String>,
 }
+impl Price {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChargeUnit`.
+    pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
+        self.charge_unit = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPrice`.
+    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPriceHigh`.
+    pub fn set_discount_price_high(mut self, value: impl Into<String>) -> Self {
+        self.discount_price_high = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPrice`.
+    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
+        self.original_price = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPriceHigh`.
+    pub fn set_original_price_high(mut self, value: impl Into<String>) -> Self {
+        self.original_price_high = Some(value.into());
+        self
+    }
+    /// Sets `UnitPrice`.
+    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscount`.
+    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscountHigh`.
+    pub fn set_unit_price_discount_high(mut self, value: impl Into<String>) -> Self {
+        self.unit_price_discount_high = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceHigh`.
+    pub fn set_unit_price_high(mut self, value: impl Into<String>) -> Self {
+        self.unit_price_high = Some(value.into());
+        self
+    }
+}
 /// Wire object `RemoteDiskChargePrepaid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoteDiskChargePrepaid {
     /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub period: u64,
+    pub period: Option<u64>,
     /// Wire name `CurInstanceDeadline`; string. Example: `2018-03-30T20:15:03+08:00`.
     #[serde(
         rename = "CurInstanceDeadline",
@@ -4672,11 +8078,37 @@ pub struct RemoteDiskChargePrepaid {
     )]
     pub renew_flag: Option<String>,
 }
+impl RemoteDiskChargePrepaid {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `CurInstanceDeadline`.
+    pub fn set_cur_instance_deadline(mut self, value: impl Into<String>) -> Self {
+        self.cur_instance_deadline = Some(value.into());
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RemoteDiskChargePrepaid {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.period.is_none() {
+            v.field("Period", |v| v.missing());
+        }
+    }
 }
 /// Wire object `RemoteDiskDetail`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoteDiskDetail {
     /// Wire name `CreateTime`; ISO 8601 date-time string; always present in responses. Example: `2026-08-17T09:57:06+08:00`.
     #[serde(
@@ -4759,12 +8191,78 @@ pub struct RemoteDiskDetail {
     )]
     pub renew_flag: Option<String>,
 }
+impl RemoteDiskDetail {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `DeadlineTime`.
+    pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
+        self.deadline_time = Some(value.into());
+        self
+    }
+    /// Sets `DiskChargeType`.
+    pub fn set_disk_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.disk_charge_type = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `RemoteDiskId`.
+    pub fn set_remote_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.remote_disk_id = value.into();
+        self
+    }
+    /// Sets `RemoteDiskName`.
+    pub fn set_remote_disk_name(mut self, value: impl Into<String>) -> Self {
+        self.remote_disk_name = value.into();
+        self
+    }
+    /// Sets `RemoteDiskState`.
+    pub fn set_remote_disk_state(mut self, value: impl Into<String>) -> Self {
+        self.remote_disk_state = value.into();
+        self
+    }
+    /// Sets `RemoteDiskType`.
+    pub fn set_remote_disk_type(mut self, value: impl Into<String>) -> Self {
+        self.remote_disk_type = value.into();
+        self
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+}
 /// Wire object `RenewDiskRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewDiskRequest {
     /// Wire name `DiskChargePrepaid`; [`DiskChargePrepaid`]; required in requests.
-    #[serde(rename = "DiskChargePrepaid")]
-    pub disk_charge_prepaid: DiskChargePrepaid,
+    #[serde(
+        rename = "DiskChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disk_charge_prepaid: Option<DiskChargePrepaid>,
     /// Wire name `DiskId`; string; required in requests. Example: `disk-jwk0zvrg`.
     #[serde(
         rename = "DiskId",
@@ -4772,17 +8270,38 @@ pub struct RenewDiskRequest {
     )]
     pub disk_id: String,
 }
+impl RenewDiskRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<DiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RenewDiskRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.disk_charge_prepaid;
-            v.field(
-                "DiskChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.disk_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "DiskChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("DiskChargePrepaid", |v| v.missing()),
         }
         {
             let value = &self.disk_id;
@@ -4797,6 +8316,7 @@ impl tencentcloud_runtime::Validate for RenewDiskRequest {
 }
 /// Wire object `RenewDiskResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewDiskResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4805,12 +8325,28 @@ pub struct RenewDiskResponse {
     )]
     pub request_id: String,
 }
+impl RenewDiskResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RenewRemoteDiskRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewRemoteDiskRequest {
     /// Wire name `DiskChargePrepaid`; [`RemoteDiskChargePrepaid`]; required in requests.
-    #[serde(rename = "DiskChargePrepaid")]
-    pub disk_charge_prepaid: RemoteDiskChargePrepaid,
+    #[serde(
+        rename = "DiskChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disk_charge_prepaid: Option<RemoteDiskChargePrepaid>,
     /// Wire name `RemoteDiskId`; string; required in requests. Example: `rdisk-1ztsk0jr`.
     #[serde(
         rename = "RemoteDiskId",
@@ -4818,17 +8354,38 @@ pub struct RenewRemoteDiskRequest {
     )]
     pub remote_disk_id: String,
 }
+impl RenewRemoteDiskRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskChargePrepaid`.
+    pub fn set_disk_charge_prepaid(
+        mut self,
+        value: impl Into<RemoteDiskChargePrepaid>,
+    ) -> Self {
+        self.disk_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `RemoteDiskId`.
+    pub fn set_remote_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.remote_disk_id = value.into();
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RenewRemoteDiskRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.disk_charge_prepaid;
-            v.field(
-                "DiskChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.disk_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "DiskChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("DiskChargePrepaid", |v| v.missing()),
         }
         {
             let value = &self.remote_disk_id;
@@ -4843,6 +8400,7 @@ impl tencentcloud_runtime::Validate for RenewRemoteDiskRequest {
 }
 /// Wire object `RenewRemoteDiskResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewRemoteDiskResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4851,15 +8409,29 @@ pub struct RenewRemoteDiskResponse {
     )]
     pub request_id: String,
 }
+impl RenewRemoteDiskResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ResizeDiskRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResizeDiskRequest {
     /// Wire name `DiskSize`; uint64; required in requests. Example: `100`.
     #[serde(
         rename = "DiskSize",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub disk_size: u64,
+    pub disk_size: Option<u64>,
     /// Wire name `DiskId`; string. Example: `disk-l7mxexxc`.
     #[serde(
         rename = "DiskId",
@@ -4869,11 +8441,32 @@ pub struct ResizeDiskRequest {
     )]
     pub disk_id: Option<String>,
 }
+impl ResizeDiskRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = Some(value.into());
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ResizeDiskRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.disk_size.is_none() {
+            v.field("DiskSize", |v| v.missing());
+        }
+    }
 }
 /// Wire object `ResizeDiskResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResizeDiskResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -4882,8 +8475,20 @@ pub struct ResizeDiskResponse {
     )]
     pub request_id: String,
 }
+impl ResizeDiskResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SharePermission`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SharePermission {
     /// Wire name `CreatedTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); always present in responses. Example: `2023-02-26 01:21:03`.
     #[serde(
@@ -4900,8 +8505,25 @@ pub struct SharePermission {
     )]
     pub account_id: String,
 }
+impl SharePermission {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `AccountId`.
+    pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
+        self.account_id = value.into();
+        self
+    }
+}
 /// Wire object `Snapshot`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// Wire name `Placement`; [`Placement`]; always present in responses.
     #[serde(
@@ -5075,8 +8697,141 @@ pub struct Snapshot {
     )]
     pub snapshot_mode: String,
 }
+impl Snapshot {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `CopyFromRemote`.
+    pub fn set_copy_from_remote(mut self, value: impl Into<bool>) -> Self {
+        self.copy_from_remote = value.into();
+        self
+    }
+    /// Sets `SnapshotState`.
+    pub fn set_snapshot_state(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_state = value.into();
+        self
+    }
+    /// Sets `IsPermanent`.
+    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
+        self.is_permanent = value.into();
+        self
+    }
+    /// Sets `SnapshotName`.
+    pub fn set_snapshot_name(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_name = value.into();
+        self
+    }
+    /// Sets `DeadlineTime`.
+    pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
+        self.deadline_time = value.into();
+        self
+    }
+    /// Sets `Percent`.
+    pub fn set_percent(mut self, value: impl Into<u64>) -> Self {
+        self.percent = value.into();
+        self
+    }
+    /// Sets `Images` to these items.
+    pub fn set_images(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Image>>,
+    ) -> Self {
+        self.images = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ShareReference`.
+    pub fn set_share_reference(mut self, value: impl Into<u64>) -> Self {
+        self.share_reference = value.into();
+        self
+    }
+    /// Sets `SnapshotType`.
+    pub fn set_snapshot_type(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_type = value.into();
+        self
+    }
+    /// Sets `DiskSize`.
+    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
+        self.disk_size = value.into();
+        self
+    }
+    /// Sets `DiskId`.
+    pub fn set_disk_id(mut self, value: impl Into<String>) -> Self {
+        self.disk_id = value.into();
+        self
+    }
+    /// Sets `CopyingToRegions` to these items.
+    pub fn set_copying_to_regions(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.copying_to_regions = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Encrypt`.
+    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
+        self.encrypt = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `ImageCount`.
+    pub fn set_image_count(mut self, value: impl Into<u64>) -> Self {
+        self.image_count = value.into();
+        self
+    }
+    /// Sets `DiskUsage`.
+    pub fn set_disk_usage(mut self, value: impl Into<String>) -> Self {
+        self.disk_usage = value.into();
+        self
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
+    /// Sets `TimeStartShare`.
+    pub fn set_time_start_share(mut self, value: impl Into<String>) -> Self {
+        self.time_start_share = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `IsLocked`.
+    pub fn set_is_locked(mut self, value: impl Into<bool>) -> Self {
+        self.is_locked = Some(value.into());
+        self
+    }
+    /// Sets `LatestModifyTime`.
+    pub fn set_latest_modify_time(mut self, value: impl Into<String>) -> Self {
+        self.latest_modify_time = Some(value.into());
+        self
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = Some(value.into());
+        self
+    }
+    /// Sets `SnapshotMode`.
+    pub fn set_snapshot_mode(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_mode = value.into();
+        self
+    }
+}
 /// Wire object `SnapshotCopyResult`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SnapshotCopyResult {
     /// Wire name `SnapshotId`; string; always present in responses. Example: `snap-hdbc13ad`.
     #[serde(
@@ -5107,8 +8862,35 @@ pub struct SnapshotCopyResult {
     )]
     pub destination_region: String,
 }
+impl SnapshotCopyResult {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotId`.
+    pub fn set_snapshot_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_id = value.into();
+        self
+    }
+    /// Sets `Message`.
+    pub fn set_message(mut self, value: impl Into<String>) -> Self {
+        self.message = value.into();
+        self
+    }
+    /// Sets `Code`.
+    pub fn set_code(mut self, value: impl Into<String>) -> Self {
+        self.code = value.into();
+        self
+    }
+    /// Sets `DestinationRegion`.
+    pub fn set_destination_region(mut self, value: impl Into<String>) -> Self {
+        self.destination_region = value.into();
+        self
+    }
+}
 /// Wire object `SnapshotGroup`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SnapshotGroup {
     /// Wire name `SnapshotGroupId`; string; always present in responses. Example: `csnap-csoplz7u`.
     #[serde(
@@ -5211,29 +8993,126 @@ pub struct SnapshotGroup {
     )]
     pub auto_snapshot_policy_id: Option<String>,
 }
+impl SnapshotGroup {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SnapshotGroupId`.
+    pub fn set_snapshot_group_id(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_id = value.into();
+        self
+    }
+    /// Sets `SnapshotGroupType`.
+    pub fn set_snapshot_group_type(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_type = value.into();
+        self
+    }
+    /// Sets `ContainRootSnapshot`.
+    pub fn set_contain_root_snapshot(mut self, value: impl Into<bool>) -> Self {
+        self.contain_root_snapshot = value.into();
+        self
+    }
+    /// Sets `SnapshotIdSet` to these items.
+    pub fn set_snapshot_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.snapshot_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SnapshotGroupState`.
+    pub fn set_snapshot_group_state(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_state = value.into();
+        self
+    }
+    /// Sets `Percent`.
+    pub fn set_percent(mut self, value: impl Into<u64>) -> Self {
+        self.percent = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `ModifyTime`.
+    pub fn set_modify_time(mut self, value: impl Into<String>) -> Self {
+        self.modify_time = value.into();
+        self
+    }
+    /// Sets `Images` to these items.
+    pub fn set_images(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Image>>,
+    ) -> Self {
+        self.images = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SnapshotGroupName`.
+    pub fn set_snapshot_group_name(mut self, value: impl Into<String>) -> Self {
+        self.snapshot_group_name = value.into();
+        self
+    }
+    /// Sets `ImageCount`.
+    pub fn set_image_count(mut self, value: impl Into<u64>) -> Self {
+        self.image_count = value.into();
+        self
+    }
+    /// Sets `IsPermanent`.
+    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
+        self.is_permanent = value.into();
+        self
+    }
+    /// Sets `DeadlineTime`.
+    pub fn set_deadline_time(mut self, value: impl Into<String>) -> Self {
+        self.deadline_time = Some(value.into());
+        self
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `SwitchParameterCreateRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SwitchParameterCreateRemoteDisksRequest {
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+}
+impl SwitchParameterCreateRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for SwitchParameterCreateRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
     }
 }
 /// Wire object `SwitchParameterCreateRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SwitchParameterCreateRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5242,14 +9121,33 @@ pub struct SwitchParameterCreateRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl SwitchParameterCreateRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SwitchParameterRenewRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SwitchParameterRenewRemoteDisksRequest {}
+impl SwitchParameterRenewRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for SwitchParameterRenewRemoteDisksRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `SwitchParameterRenewRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SwitchParameterRenewRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5258,8 +9156,20 @@ pub struct SwitchParameterRenewRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl SwitchParameterRenewRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Tag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tag {
     /// Wire name `Key`; string; required in requests; always present in responses. Example: `TagKey`.
     #[serde(
@@ -5275,6 +9185,22 @@ pub struct Tag {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub value: String,
+}
+impl Tag {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = value.into();
+        self
+    }
+    /// Sets `Value`.
+    pub fn set_value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Tag {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5300,6 +9226,7 @@ impl tencentcloud_runtime::Validate for Tag {
 }
 /// Wire object `TerminateDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateDisksRequest {
     /// Wire name `DiskIds`; list of string; required in requests. Example: `["disk-l7mxexxc"]`.
     #[serde(
@@ -5316,6 +9243,25 @@ pub struct TerminateDisksRequest {
     )]
     pub delete_snapshot: Option<i64>,
 }
+impl TerminateDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `DeleteSnapshot`.
+    pub fn set_delete_snapshot(mut self, value: impl Into<i64>) -> Self {
+        self.delete_snapshot = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TerminateDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5331,6 +9277,7 @@ impl tencentcloud_runtime::Validate for TerminateDisksRequest {
 }
 /// Wire object `TerminateDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5339,8 +9286,20 @@ pub struct TerminateDisksResponse {
     )]
     pub request_id: String,
 }
+impl TerminateDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `TerminateRemoteDisksRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateRemoteDisksRequest {
     /// Wire name `RemoteDiskIds`; list of string; required in requests. Example: `["rdisk-1ztsk0jr"]`.
     #[serde(
@@ -5348,6 +9307,20 @@ pub struct TerminateRemoteDisksRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub remote_disk_ids: Vec<String>,
+}
+impl TerminateRemoteDisksRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RemoteDiskIds` to these items.
+    pub fn set_remote_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.remote_disk_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TerminateRemoteDisksRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5364,6 +9337,7 @@ impl tencentcloud_runtime::Validate for TerminateRemoteDisksRequest {
 }
 /// Wire object `TerminateRemoteDisksResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TerminateRemoteDisksResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5372,8 +9346,20 @@ pub struct TerminateRemoteDisksResponse {
     )]
     pub request_id: String,
 }
+impl TerminateRemoteDisksResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `UnbindAutoSnapshotPolicyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnbindAutoSnapshotPolicyRequest {
     /// Wire name `AutoSnapshotPolicyId`; string; required in requests. Example: `asp-mrsrn243`.
     #[serde(
@@ -5398,6 +9384,33 @@ pub struct UnbindAutoSnapshotPolicyRequest {
     )]
     pub instance_ids: Option<Vec<String>>,
 }
+impl UnbindAutoSnapshotPolicyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AutoSnapshotPolicyId`.
+    pub fn set_auto_snapshot_policy_id(mut self, value: impl Into<String>) -> Self {
+        self.auto_snapshot_policy_id = value.into();
+        self
+    }
+    /// Sets `DiskIds` to these items.
+    pub fn set_disk_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.disk_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for UnbindAutoSnapshotPolicyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5413,6 +9426,7 @@ impl tencentcloud_runtime::Validate for UnbindAutoSnapshotPolicyRequest {
 }
 /// Wire object `UnbindAutoSnapshotPolicyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnbindAutoSnapshotPolicyResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5420,4 +9434,15 @@ pub struct UnbindAutoSnapshotPolicyResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
+}
+impl UnbindAutoSnapshotPolicyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
 }

@@ -8,15 +8,22 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `AddModelKey`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AddModelKeyError::Common`]; any other code is kept in [`AddModelKeyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AddModelKeyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AddModelKeyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddModelKeyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AddModelKeyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -32,6 +39,10 @@ impl AddModelKeyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -39,6 +50,7 @@ impl AddModelKeyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AddModelKeyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -60,15 +72,22 @@ impl tencentcloud_runtime::ActionError for AddModelKeyError {
 }
 /// An error the service returned for `AddModelRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AddModelRewriteError::Common`]; any other code is kept in [`AddModelRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AddModelRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AddModelRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddModelRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AddModelRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -84,6 +103,10 @@ impl AddModelRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -91,6 +114,7 @@ impl AddModelRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AddModelRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -112,15 +136,22 @@ impl tencentcloud_runtime::ActionError for AddModelRewriteError {
 }
 /// An error the service returned for `AssociateBudget`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateBudgetError::Common`]; any other code is kept in [`AssociateBudgetError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateBudgetError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateBudgetError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateBudgetError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateBudgetError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -136,6 +167,10 @@ impl AssociateBudgetError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -143,6 +178,7 @@ impl AssociateBudgetError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateBudgetError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -164,15 +200,22 @@ impl tencentcloud_runtime::ActionError for AssociateBudgetError {
 }
 /// An error the service returned for `AssociateCustomizedConfig`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateCustomizedConfigError::Common`]; any other code is kept in [`AssociateCustomizedConfigError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateCustomizedConfigError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateCustomizedConfigError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateCustomizedConfigError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateCustomizedConfigError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -188,6 +231,10 @@ impl AssociateCustomizedConfigError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -195,6 +242,7 @@ impl AssociateCustomizedConfigError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateCustomizedConfigError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -216,15 +264,22 @@ impl tencentcloud_runtime::ActionError for AssociateCustomizedConfigError {
 }
 /// An error the service returned for `AssociateModelRouterGuardrails`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateModelRouterGuardrailsError::Common`]; any other code is kept in [`AssociateModelRouterGuardrailsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateModelRouterGuardrailsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateModelRouterGuardrailsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateModelRouterGuardrailsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateModelRouterGuardrailsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -240,6 +295,10 @@ impl AssociateModelRouterGuardrailsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -247,6 +306,7 @@ impl AssociateModelRouterGuardrailsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateModelRouterGuardrailsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -268,15 +328,22 @@ impl tencentcloud_runtime::ActionError for AssociateModelRouterGuardrailsError {
 }
 /// An error the service returned for `AssociateModelsToModelRouter`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateModelsToModelRouterError::Common`]; any other code is kept in [`AssociateModelsToModelRouterError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateModelsToModelRouterError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateModelsToModelRouterError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateModelsToModelRouterError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateModelsToModelRouterError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -292,6 +359,10 @@ impl AssociateModelsToModelRouterError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -299,6 +370,7 @@ impl AssociateModelsToModelRouterError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateModelsToModelRouterError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -320,15 +392,22 @@ impl tencentcloud_runtime::ActionError for AssociateModelsToModelRouterError {
 }
 /// An error the service returned for `AssociateTargetGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssociateTargetGroupsError::Common`]; any other code is kept in [`AssociateTargetGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssociateTargetGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssociateTargetGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssociateTargetGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssociateTargetGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -344,6 +423,10 @@ impl AssociateTargetGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -351,6 +434,7 @@ impl AssociateTargetGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssociateTargetGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -372,15 +456,22 @@ impl tencentcloud_runtime::ActionError for AssociateTargetGroupsError {
 }
 /// An error the service returned for `AutoRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AutoRewriteError::Common`]; any other code is kept in [`AutoRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AutoRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AutoRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AutoRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AutoRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -396,6 +487,10 @@ impl AutoRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -403,6 +498,7 @@ impl AutoRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AutoRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -424,15 +520,22 @@ impl tencentcloud_runtime::ActionError for AutoRewriteError {
 }
 /// An error the service returned for `BatchDeregisterTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`BatchDeregisterTargetsError::Common`]; any other code is kept in [`BatchDeregisterTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`BatchDeregisterTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](BatchDeregisterTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchDeregisterTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl BatchDeregisterTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -448,6 +551,10 @@ impl BatchDeregisterTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -455,6 +562,7 @@ impl BatchDeregisterTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for BatchDeregisterTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -476,15 +584,22 @@ impl tencentcloud_runtime::ActionError for BatchDeregisterTargetsError {
 }
 /// An error the service returned for `BatchModifyTargetTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`BatchModifyTargetTagError::Common`]; any other code is kept in [`BatchModifyTargetTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`BatchModifyTargetTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](BatchModifyTargetTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchModifyTargetTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl BatchModifyTargetTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -500,6 +615,10 @@ impl BatchModifyTargetTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -507,6 +626,7 @@ impl BatchModifyTargetTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for BatchModifyTargetTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -528,15 +648,22 @@ impl tencentcloud_runtime::ActionError for BatchModifyTargetTagError {
 }
 /// An error the service returned for `BatchModifyTargetWeight`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`BatchModifyTargetWeightError::Common`]; any other code is kept in [`BatchModifyTargetWeightError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`BatchModifyTargetWeightError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](BatchModifyTargetWeightError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchModifyTargetWeightError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl BatchModifyTargetWeightError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -552,6 +679,10 @@ impl BatchModifyTargetWeightError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -559,6 +690,7 @@ impl BatchModifyTargetWeightError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for BatchModifyTargetWeightError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -580,15 +712,22 @@ impl tencentcloud_runtime::ActionError for BatchModifyTargetWeightError {
 }
 /// An error the service returned for `BatchRegisterTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`BatchRegisterTargetsError::Common`]; any other code is kept in [`BatchRegisterTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`BatchRegisterTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](BatchRegisterTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchRegisterTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl BatchRegisterTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -604,6 +743,10 @@ impl BatchRegisterTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -611,6 +754,7 @@ impl BatchRegisterTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for BatchRegisterTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -632,15 +776,22 @@ impl tencentcloud_runtime::ActionError for BatchRegisterTargetsError {
 }
 /// An error the service returned for `ChatCompletions`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ChatCompletionsError::Common`]; any other code is kept in [`ChatCompletionsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ChatCompletionsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ChatCompletionsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatCompletionsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ChatCompletionsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -656,6 +807,10 @@ impl ChatCompletionsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -663,6 +818,7 @@ impl ChatCompletionsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ChatCompletionsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -684,15 +840,22 @@ impl tencentcloud_runtime::ActionError for ChatCompletionsError {
 }
 /// An error the service returned for `CloneLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CloneLoadBalancerError::Common`]; any other code is kept in [`CloneLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CloneLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CloneLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CloneLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CloneLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -708,6 +871,10 @@ impl CloneLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -715,6 +882,7 @@ impl CloneLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CloneLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -736,15 +904,22 @@ impl tencentcloud_runtime::ActionError for CloneLoadBalancerError {
 }
 /// An error the service returned for `CreateBYOKNetwork`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateByokNetworkError::Common`]; any other code is kept in [`CreateByokNetworkError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateByokNetworkError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateByokNetworkError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateByokNetworkError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateByokNetworkError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -760,6 +935,10 @@ impl CreateByokNetworkError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -767,6 +946,7 @@ impl CreateByokNetworkError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateByokNetworkError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -788,15 +968,22 @@ impl tencentcloud_runtime::ActionError for CreateByokNetworkError {
 }
 /// An error the service returned for `CreateBudget`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateBudgetError::Common`]; any other code is kept in [`CreateBudgetError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateBudgetError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateBudgetError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateBudgetError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateBudgetError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -812,6 +999,10 @@ impl CreateBudgetError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -819,6 +1010,7 @@ impl CreateBudgetError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateBudgetError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -840,15 +1032,22 @@ impl tencentcloud_runtime::ActionError for CreateBudgetError {
 }
 /// An error the service returned for `CreateClsLogSet`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateClsLogSetError::Common`]; any other code is kept in [`CreateClsLogSetError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateClsLogSetError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateClsLogSetError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateClsLogSetError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateClsLogSetError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -864,6 +1063,10 @@ impl CreateClsLogSetError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -871,6 +1074,7 @@ impl CreateClsLogSetError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateClsLogSetError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -892,15 +1096,22 @@ impl tencentcloud_runtime::ActionError for CreateClsLogSetError {
 }
 /// An error the service returned for `CreateIntentRouter`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateIntentRouterError::Common`]; any other code is kept in [`CreateIntentRouterError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateIntentRouterError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateIntentRouterError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateIntentRouterError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateIntentRouterError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -916,6 +1127,10 @@ impl CreateIntentRouterError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -923,6 +1138,7 @@ impl CreateIntentRouterError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateIntentRouterError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -944,15 +1160,22 @@ impl tencentcloud_runtime::ActionError for CreateIntentRouterError {
 }
 /// An error the service returned for `CreateKey`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateKeyError::Common`]; any other code is kept in [`CreateKeyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateKeyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateKeyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateKeyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateKeyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -968,6 +1191,10 @@ impl CreateKeyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -975,6 +1202,7 @@ impl CreateKeyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateKeyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -996,15 +1224,22 @@ impl tencentcloud_runtime::ActionError for CreateKeyError {
 }
 /// An error the service returned for `CreateKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateKeysError::Common`]; any other code is kept in [`CreateKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1020,6 +1255,10 @@ impl CreateKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1027,6 +1266,7 @@ impl CreateKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1048,15 +1288,22 @@ impl tencentcloud_runtime::ActionError for CreateKeysError {
 }
 /// An error the service returned for `CreateListener`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateListenerError::Common`]; any other code is kept in [`CreateListenerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateListenerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateListenerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateListenerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateListenerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1072,6 +1319,10 @@ impl CreateListenerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1079,6 +1330,7 @@ impl CreateListenerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateListenerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1100,15 +1352,22 @@ impl tencentcloud_runtime::ActionError for CreateListenerError {
 }
 /// An error the service returned for `CreateLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLoadBalancerError::Common`]; any other code is kept in [`CreateLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1124,6 +1383,10 @@ impl CreateLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1131,6 +1394,7 @@ impl CreateLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1152,15 +1416,22 @@ impl tencentcloud_runtime::ActionError for CreateLoadBalancerError {
 }
 /// An error the service returned for `CreateLoadBalancerSnatIps`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateLoadBalancerSnatIpsError::Common`]; any other code is kept in [`CreateLoadBalancerSnatIpsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateLoadBalancerSnatIpsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateLoadBalancerSnatIpsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateLoadBalancerSnatIpsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateLoadBalancerSnatIpsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1176,6 +1447,10 @@ impl CreateLoadBalancerSnatIpsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1183,6 +1458,7 @@ impl CreateLoadBalancerSnatIpsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateLoadBalancerSnatIpsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1204,15 +1480,22 @@ impl tencentcloud_runtime::ActionError for CreateLoadBalancerSnatIpsError {
 }
 /// An error the service returned for `CreateModel`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateModelError::Common`]; any other code is kept in [`CreateModelError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateModelError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateModelError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateModelError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateModelError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1228,6 +1511,10 @@ impl CreateModelError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1235,6 +1522,7 @@ impl CreateModelError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateModelError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1256,15 +1544,22 @@ impl tencentcloud_runtime::ActionError for CreateModelError {
 }
 /// An error the service returned for `CreateModelRouter`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateModelRouterError::Common`]; any other code is kept in [`CreateModelRouterError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateModelRouterError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateModelRouterError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateModelRouterError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateModelRouterError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1280,6 +1575,10 @@ impl CreateModelRouterError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1287,6 +1586,7 @@ impl CreateModelRouterError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateModelRouterError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1308,15 +1608,22 @@ impl tencentcloud_runtime::ActionError for CreateModelRouterError {
 }
 /// An error the service returned for `CreateModelRouterResourcePackage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateModelRouterResourcePackageError::Common`]; any other code is kept in [`CreateModelRouterResourcePackageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateModelRouterResourcePackageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateModelRouterResourcePackageError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateModelRouterResourcePackageError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateModelRouterResourcePackageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1332,6 +1639,10 @@ impl CreateModelRouterResourcePackageError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1339,6 +1650,7 @@ impl CreateModelRouterResourcePackageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateModelRouterResourcePackageError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1360,15 +1672,22 @@ impl tencentcloud_runtime::ActionError for CreateModelRouterResourcePackageError
 }
 /// An error the service returned for `CreateRule`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateRuleError::Common`]; any other code is kept in [`CreateRuleError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateRuleError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateRuleError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateRuleError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateRuleError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1384,6 +1703,10 @@ impl CreateRuleError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1391,6 +1714,7 @@ impl CreateRuleError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateRuleError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1412,15 +1736,22 @@ impl tencentcloud_runtime::ActionError for CreateRuleError {
 }
 /// An error the service returned for `CreateTargetGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateTargetGroupError::Common`]; any other code is kept in [`CreateTargetGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateTargetGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateTargetGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateTargetGroupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateTargetGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1436,6 +1767,10 @@ impl CreateTargetGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1443,6 +1778,7 @@ impl CreateTargetGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateTargetGroupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1464,15 +1800,22 @@ impl tencentcloud_runtime::ActionError for CreateTargetGroupError {
 }
 /// An error the service returned for `CreateTopic`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateTopicError::Common`]; any other code is kept in [`CreateTopicError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateTopicError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateTopicError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateTopicError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateTopicError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1488,6 +1831,10 @@ impl CreateTopicError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1495,6 +1842,7 @@ impl CreateTopicError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateTopicError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1516,15 +1864,22 @@ impl tencentcloud_runtime::ActionError for CreateTopicError {
 }
 /// An error the service returned for `CreateUserGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateUserGroupError::Common`]; any other code is kept in [`CreateUserGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateUserGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateUserGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserGroupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateUserGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1540,6 +1895,10 @@ impl CreateUserGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1547,6 +1906,7 @@ impl CreateUserGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateUserGroupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1568,15 +1928,22 @@ impl tencentcloud_runtime::ActionError for CreateUserGroupError {
 }
 /// An error the service returned for `DeleteBudgets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteBudgetsError::Common`]; any other code is kept in [`DeleteBudgetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteBudgetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteBudgetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteBudgetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteBudgetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1592,6 +1959,10 @@ impl DeleteBudgetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1599,6 +1970,7 @@ impl DeleteBudgetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteBudgetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1620,15 +1992,22 @@ impl tencentcloud_runtime::ActionError for DeleteBudgetsError {
 }
 /// An error the service returned for `DeleteIntentRouter`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteIntentRouterError::Common`]; any other code is kept in [`DeleteIntentRouterError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteIntentRouterError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteIntentRouterError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteIntentRouterError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteIntentRouterError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1644,6 +2023,10 @@ impl DeleteIntentRouterError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1651,6 +2034,7 @@ impl DeleteIntentRouterError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteIntentRouterError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1672,15 +2056,22 @@ impl tencentcloud_runtime::ActionError for DeleteIntentRouterError {
 }
 /// An error the service returned for `DeleteKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteKeysError::Common`]; any other code is kept in [`DeleteKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1696,6 +2087,10 @@ impl DeleteKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1703,6 +2098,7 @@ impl DeleteKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1724,15 +2120,22 @@ impl tencentcloud_runtime::ActionError for DeleteKeysError {
 }
 /// An error the service returned for `DeleteListener`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteListenerError::Common`]; any other code is kept in [`DeleteListenerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteListenerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteListenerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteListenerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteListenerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1748,6 +2151,10 @@ impl DeleteListenerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1755,6 +2162,7 @@ impl DeleteListenerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteListenerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1776,15 +2184,22 @@ impl tencentcloud_runtime::ActionError for DeleteListenerError {
 }
 /// An error the service returned for `DeleteLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLoadBalancerError::Common`]; any other code is kept in [`DeleteLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1800,6 +2215,10 @@ impl DeleteLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1807,6 +2226,7 @@ impl DeleteLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1828,15 +2248,22 @@ impl tencentcloud_runtime::ActionError for DeleteLoadBalancerError {
 }
 /// An error the service returned for `DeleteLoadBalancerListeners`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLoadBalancerListenersError::Common`]; any other code is kept in [`DeleteLoadBalancerListenersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteLoadBalancerListenersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteLoadBalancerListenersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLoadBalancerListenersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteLoadBalancerListenersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1852,6 +2279,10 @@ impl DeleteLoadBalancerListenersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1859,6 +2290,7 @@ impl DeleteLoadBalancerListenersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteLoadBalancerListenersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1880,15 +2312,22 @@ impl tencentcloud_runtime::ActionError for DeleteLoadBalancerListenersError {
 }
 /// An error the service returned for `DeleteLoadBalancerSnatIps`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteLoadBalancerSnatIpsError::Common`]; any other code is kept in [`DeleteLoadBalancerSnatIpsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteLoadBalancerSnatIpsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteLoadBalancerSnatIpsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteLoadBalancerSnatIpsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteLoadBalancerSnatIpsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1904,6 +2343,10 @@ impl DeleteLoadBalancerSnatIpsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1911,6 +2354,7 @@ impl DeleteLoadBalancerSnatIpsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteLoadBalancerSnatIpsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1932,15 +2376,22 @@ impl tencentcloud_runtime::ActionError for DeleteLoadBalancerSnatIpsError {
 }
 /// An error the service returned for `DeleteModel`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteModelError::Common`]; any other code is kept in [`DeleteModelError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteModelError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteModelError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteModelError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteModelError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1956,6 +2407,10 @@ impl DeleteModelError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1963,6 +2418,7 @@ impl DeleteModelError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteModelError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1984,15 +2440,22 @@ impl tencentcloud_runtime::ActionError for DeleteModelError {
 }
 /// An error the service returned for `DeleteModelRouters`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteModelRoutersError::Common`]; any other code is kept in [`DeleteModelRoutersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteModelRoutersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteModelRoutersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteModelRoutersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteModelRoutersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2008,6 +2471,10 @@ impl DeleteModelRoutersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2015,6 +2482,7 @@ impl DeleteModelRoutersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteModelRoutersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2036,15 +2504,22 @@ impl tencentcloud_runtime::ActionError for DeleteModelRoutersError {
 }
 /// An error the service returned for `DeleteRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteRewriteError::Common`]; any other code is kept in [`DeleteRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2060,6 +2535,10 @@ impl DeleteRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2067,6 +2546,7 @@ impl DeleteRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2088,15 +2568,22 @@ impl tencentcloud_runtime::ActionError for DeleteRewriteError {
 }
 /// An error the service returned for `DeleteRule`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteRuleError::Common`]; any other code is kept in [`DeleteRuleError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteRuleError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteRuleError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteRuleError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteRuleError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2112,6 +2599,10 @@ impl DeleteRuleError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2119,6 +2610,7 @@ impl DeleteRuleError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteRuleError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2140,15 +2632,22 @@ impl tencentcloud_runtime::ActionError for DeleteRuleError {
 }
 /// An error the service returned for `DeleteTargetGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteTargetGroupsError::Common`]; any other code is kept in [`DeleteTargetGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteTargetGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteTargetGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteTargetGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteTargetGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2164,6 +2663,10 @@ impl DeleteTargetGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2171,6 +2674,7 @@ impl DeleteTargetGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteTargetGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2192,15 +2696,22 @@ impl tencentcloud_runtime::ActionError for DeleteTargetGroupsError {
 }
 /// An error the service returned for `DeleteUserGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteUserGroupsError::Common`]; any other code is kept in [`DeleteUserGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteUserGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteUserGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteUserGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteUserGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2216,6 +2727,10 @@ impl DeleteUserGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2223,6 +2738,7 @@ impl DeleteUserGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteUserGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2244,15 +2760,22 @@ impl tencentcloud_runtime::ActionError for DeleteUserGroupsError {
 }
 /// An error the service returned for `DeregisterFunctionTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeregisterFunctionTargetsError::Common`]; any other code is kept in [`DeregisterFunctionTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeregisterFunctionTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeregisterFunctionTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeregisterFunctionTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeregisterFunctionTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2268,6 +2791,10 @@ impl DeregisterFunctionTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2275,6 +2802,7 @@ impl DeregisterFunctionTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeregisterFunctionTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2296,15 +2824,22 @@ impl tencentcloud_runtime::ActionError for DeregisterFunctionTargetsError {
 }
 /// An error the service returned for `DeregisterModelsFromServiceProvider`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeregisterModelsFromServiceProviderError::Common`]; any other code is kept in [`DeregisterModelsFromServiceProviderError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeregisterModelsFromServiceProviderError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeregisterModelsFromServiceProviderError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeregisterModelsFromServiceProviderError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeregisterModelsFromServiceProviderError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2320,6 +2855,10 @@ impl DeregisterModelsFromServiceProviderError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2327,6 +2866,7 @@ impl DeregisterModelsFromServiceProviderError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeregisterModelsFromServiceProviderError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2348,15 +2888,22 @@ impl tencentcloud_runtime::ActionError for DeregisterModelsFromServiceProviderEr
 }
 /// An error the service returned for `DeregisterTargetGroupInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeregisterTargetGroupInstancesError::Common`]; any other code is kept in [`DeregisterTargetGroupInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeregisterTargetGroupInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeregisterTargetGroupInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeregisterTargetGroupInstancesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeregisterTargetGroupInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2372,6 +2919,10 @@ impl DeregisterTargetGroupInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2379,6 +2930,7 @@ impl DeregisterTargetGroupInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeregisterTargetGroupInstancesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2400,15 +2952,22 @@ impl tencentcloud_runtime::ActionError for DeregisterTargetGroupInstancesError {
 }
 /// An error the service returned for `DeregisterTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeregisterTargetsError::Common`]; any other code is kept in [`DeregisterTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeregisterTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeregisterTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeregisterTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeregisterTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2424,6 +2983,10 @@ impl DeregisterTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2431,6 +2994,7 @@ impl DeregisterTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeregisterTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2452,15 +3016,22 @@ impl tencentcloud_runtime::ActionError for DeregisterTargetsError {
 }
 /// An error the service returned for `DeregisterTargetsFromClassicalLB`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeregisterTargetsFromClassicalLbError::Common`]; any other code is kept in [`DeregisterTargetsFromClassicalLbError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeregisterTargetsFromClassicalLbError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeregisterTargetsFromClassicalLbError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeregisterTargetsFromClassicalLbError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeregisterTargetsFromClassicalLbError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2476,6 +3047,10 @@ impl DeregisterTargetsFromClassicalLbError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2483,6 +3058,7 @@ impl DeregisterTargetsFromClassicalLbError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeregisterTargetsFromClassicalLbError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2504,15 +3080,22 @@ impl tencentcloud_runtime::ActionError for DeregisterTargetsFromClassicalLbError
 }
 /// An error the service returned for `DescribeAssociatedModelAvailability`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeAssociatedModelAvailabilityError::Common`]; any other code is kept in [`DescribeAssociatedModelAvailabilityError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeAssociatedModelAvailabilityError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeAssociatedModelAvailabilityError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeAssociatedModelAvailabilityError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeAssociatedModelAvailabilityError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2528,6 +3111,10 @@ impl DescribeAssociatedModelAvailabilityError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2535,6 +3122,7 @@ impl DescribeAssociatedModelAvailabilityError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeAssociatedModelAvailabilityError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2556,15 +3144,22 @@ impl tencentcloud_runtime::ActionError for DescribeAssociatedModelAvailabilityEr
 }
 /// An error the service returned for `DescribeAsyncJobs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeAsyncJobsError::Common`]; any other code is kept in [`DescribeAsyncJobsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeAsyncJobsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeAsyncJobsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeAsyncJobsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeAsyncJobsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2580,6 +3175,10 @@ impl DescribeAsyncJobsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2587,6 +3186,7 @@ impl DescribeAsyncJobsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeAsyncJobsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2608,15 +3208,22 @@ impl tencentcloud_runtime::ActionError for DescribeAsyncJobsError {
 }
 /// An error the service returned for `DescribeBlockIPList`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeBlockIpListError::Common`]; any other code is kept in [`DescribeBlockIpListError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeBlockIpListError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeBlockIpListError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeBlockIpListError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeBlockIpListError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2632,6 +3239,10 @@ impl DescribeBlockIpListError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2639,6 +3250,7 @@ impl DescribeBlockIpListError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeBlockIpListError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2660,15 +3272,22 @@ impl tencentcloud_runtime::ActionError for DescribeBlockIpListError {
 }
 /// An error the service returned for `DescribeBlockIPTask`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeBlockIpTaskError::Common`]; any other code is kept in [`DescribeBlockIpTaskError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeBlockIpTaskError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeBlockIpTaskError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeBlockIpTaskError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeBlockIpTaskError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2684,6 +3303,10 @@ impl DescribeBlockIpTaskError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2691,6 +3314,7 @@ impl DescribeBlockIpTaskError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeBlockIpTaskError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2712,15 +3336,22 @@ impl tencentcloud_runtime::ActionError for DescribeBlockIpTaskError {
 }
 /// An error the service returned for `DescribeBudgetAssociations`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeBudgetAssociationsError::Common`]; any other code is kept in [`DescribeBudgetAssociationsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeBudgetAssociationsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeBudgetAssociationsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeBudgetAssociationsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeBudgetAssociationsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2736,6 +3367,10 @@ impl DescribeBudgetAssociationsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2743,6 +3378,7 @@ impl DescribeBudgetAssociationsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeBudgetAssociationsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2764,15 +3400,22 @@ impl tencentcloud_runtime::ActionError for DescribeBudgetAssociationsError {
 }
 /// An error the service returned for `DescribeBudgets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeBudgetsError::Common`]; any other code is kept in [`DescribeBudgetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeBudgetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeBudgetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeBudgetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeBudgetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2788,6 +3431,10 @@ impl DescribeBudgetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2795,6 +3442,7 @@ impl DescribeBudgetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeBudgetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2816,15 +3464,22 @@ impl tencentcloud_runtime::ActionError for DescribeBudgetsError {
 }
 /// An error the service returned for `DescribeClassicalLBByInstanceId`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeClassicalLbByInstanceIdError::Common`]; any other code is kept in [`DescribeClassicalLbByInstanceIdError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeClassicalLbByInstanceIdError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeClassicalLbByInstanceIdError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeClassicalLbByInstanceIdError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeClassicalLbByInstanceIdError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2840,6 +3495,10 @@ impl DescribeClassicalLbByInstanceIdError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2847,6 +3506,7 @@ impl DescribeClassicalLbByInstanceIdError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeClassicalLbByInstanceIdError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2868,15 +3528,22 @@ impl tencentcloud_runtime::ActionError for DescribeClassicalLbByInstanceIdError 
 }
 /// An error the service returned for `DescribeClassicalLBHealthStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeClassicalLbHealthStatusError::Common`]; any other code is kept in [`DescribeClassicalLbHealthStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeClassicalLbHealthStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeClassicalLbHealthStatusError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeClassicalLbHealthStatusError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeClassicalLbHealthStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2892,6 +3559,10 @@ impl DescribeClassicalLbHealthStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2899,6 +3570,7 @@ impl DescribeClassicalLbHealthStatusError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeClassicalLbHealthStatusError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2920,15 +3592,22 @@ impl tencentcloud_runtime::ActionError for DescribeClassicalLbHealthStatusError 
 }
 /// An error the service returned for `DescribeClassicalLBListeners`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeClassicalLbListenersError::Common`]; any other code is kept in [`DescribeClassicalLbListenersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeClassicalLbListenersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeClassicalLbListenersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeClassicalLbListenersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeClassicalLbListenersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2944,6 +3623,10 @@ impl DescribeClassicalLbListenersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -2951,6 +3634,7 @@ impl DescribeClassicalLbListenersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeClassicalLbListenersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -2972,15 +3656,22 @@ impl tencentcloud_runtime::ActionError for DescribeClassicalLbListenersError {
 }
 /// An error the service returned for `DescribeClassicalLBTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeClassicalLbTargetsError::Common`]; any other code is kept in [`DescribeClassicalLbTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeClassicalLbTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeClassicalLbTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeClassicalLbTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeClassicalLbTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -2996,6 +3687,10 @@ impl DescribeClassicalLbTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3003,6 +3698,7 @@ impl DescribeClassicalLbTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeClassicalLbTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3024,15 +3720,22 @@ impl tencentcloud_runtime::ActionError for DescribeClassicalLbTargetsError {
 }
 /// An error the service returned for `DescribeClsLogSet`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeClsLogSetError::Common`]; any other code is kept in [`DescribeClsLogSetError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeClsLogSetError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeClsLogSetError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeClsLogSetError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeClsLogSetError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3048,6 +3751,10 @@ impl DescribeClsLogSetError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3055,6 +3762,7 @@ impl DescribeClsLogSetError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeClsLogSetError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3076,15 +3784,22 @@ impl tencentcloud_runtime::ActionError for DescribeClsLogSetError {
 }
 /// An error the service returned for `DescribeClusterResources`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeClusterResourcesError::Common`]; any other code is kept in [`DescribeClusterResourcesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeClusterResourcesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeClusterResourcesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeClusterResourcesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeClusterResourcesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3100,6 +3815,10 @@ impl DescribeClusterResourcesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3107,6 +3826,7 @@ impl DescribeClusterResourcesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeClusterResourcesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3128,15 +3848,22 @@ impl tencentcloud_runtime::ActionError for DescribeClusterResourcesError {
 }
 /// An error the service returned for `DescribeCrossTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeCrossTargetsError::Common`]; any other code is kept in [`DescribeCrossTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeCrossTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeCrossTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeCrossTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeCrossTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3152,6 +3879,10 @@ impl DescribeCrossTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3159,6 +3890,7 @@ impl DescribeCrossTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeCrossTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3180,15 +3912,22 @@ impl tencentcloud_runtime::ActionError for DescribeCrossTargetsError {
 }
 /// An error the service returned for `DescribeCustomizedConfigAssociateList`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeCustomizedConfigAssociateListError::Common`]; any other code is kept in [`DescribeCustomizedConfigAssociateListError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeCustomizedConfigAssociateListError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeCustomizedConfigAssociateListError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeCustomizedConfigAssociateListError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeCustomizedConfigAssociateListError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3204,6 +3943,10 @@ impl DescribeCustomizedConfigAssociateListError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3211,6 +3954,7 @@ impl DescribeCustomizedConfigAssociateListError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeCustomizedConfigAssociateListError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3232,15 +3976,22 @@ impl tencentcloud_runtime::ActionError for DescribeCustomizedConfigAssociateList
 }
 /// An error the service returned for `DescribeCustomizedConfigList`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeCustomizedConfigListError::Common`]; any other code is kept in [`DescribeCustomizedConfigListError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeCustomizedConfigListError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeCustomizedConfigListError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeCustomizedConfigListError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeCustomizedConfigListError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3256,6 +4007,10 @@ impl DescribeCustomizedConfigListError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3263,6 +4018,7 @@ impl DescribeCustomizedConfigListError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeCustomizedConfigListError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3284,15 +4040,22 @@ impl tencentcloud_runtime::ActionError for DescribeCustomizedConfigListError {
 }
 /// An error the service returned for `DescribeExclusiveClusters`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeExclusiveClustersError::Common`]; any other code is kept in [`DescribeExclusiveClustersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeExclusiveClustersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeExclusiveClustersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeExclusiveClustersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeExclusiveClustersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3308,6 +4071,10 @@ impl DescribeExclusiveClustersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3315,6 +4082,7 @@ impl DescribeExclusiveClustersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeExclusiveClustersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3336,15 +4104,22 @@ impl tencentcloud_runtime::ActionError for DescribeExclusiveClustersError {
 }
 /// An error the service returned for `DescribeIdleLoadBalancers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeIdleLoadBalancersError::Common`]; any other code is kept in [`DescribeIdleLoadBalancersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeIdleLoadBalancersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeIdleLoadBalancersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeIdleLoadBalancersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeIdleLoadBalancersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3360,6 +4135,10 @@ impl DescribeIdleLoadBalancersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3367,6 +4146,7 @@ impl DescribeIdleLoadBalancersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeIdleLoadBalancersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3388,15 +4168,22 @@ impl tencentcloud_runtime::ActionError for DescribeIdleLoadBalancersError {
 }
 /// An error the service returned for `DescribeIntentRouterTiers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeIntentRouterTiersError::Common`]; any other code is kept in [`DescribeIntentRouterTiersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeIntentRouterTiersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeIntentRouterTiersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeIntentRouterTiersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeIntentRouterTiersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3412,6 +4199,10 @@ impl DescribeIntentRouterTiersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3419,6 +4210,7 @@ impl DescribeIntentRouterTiersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeIntentRouterTiersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3440,15 +4232,22 @@ impl tencentcloud_runtime::ActionError for DescribeIntentRouterTiersError {
 }
 /// An error the service returned for `DescribeIntentRouters`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeIntentRoutersError::Common`]; any other code is kept in [`DescribeIntentRoutersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeIntentRoutersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeIntentRoutersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeIntentRoutersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeIntentRoutersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3464,6 +4263,10 @@ impl DescribeIntentRoutersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3471,6 +4274,7 @@ impl DescribeIntentRoutersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeIntentRoutersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3492,15 +4296,22 @@ impl tencentcloud_runtime::ActionError for DescribeIntentRoutersError {
 }
 /// An error the service returned for `DescribeKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeKeysError::Common`]; any other code is kept in [`DescribeKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3516,6 +4327,10 @@ impl DescribeKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3523,6 +4338,7 @@ impl DescribeKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3544,15 +4360,22 @@ impl tencentcloud_runtime::ActionError for DescribeKeysError {
 }
 /// An error the service returned for `DescribeLBListeners`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLbListenersError::Common`]; any other code is kept in [`DescribeLbListenersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLbListenersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLbListenersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLbListenersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLbListenersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3568,6 +4391,10 @@ impl DescribeLbListenersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3575,6 +4402,7 @@ impl DescribeLbListenersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLbListenersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3596,15 +4424,22 @@ impl tencentcloud_runtime::ActionError for DescribeLbListenersError {
 }
 /// An error the service returned for `DescribeLBOperateProtect`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLbOperateProtectError::Common`]; any other code is kept in [`DescribeLbOperateProtectError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLbOperateProtectError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLbOperateProtectError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLbOperateProtectError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLbOperateProtectError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3620,6 +4455,10 @@ impl DescribeLbOperateProtectError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3627,6 +4466,7 @@ impl DescribeLbOperateProtectError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLbOperateProtectError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3648,15 +4488,22 @@ impl tencentcloud_runtime::ActionError for DescribeLbOperateProtectError {
 }
 /// An error the service returned for `DescribeListeners`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeListenersError::Common`]; any other code is kept in [`DescribeListenersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeListenersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeListenersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeListenersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeListenersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3672,6 +4519,10 @@ impl DescribeListenersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3679,6 +4530,7 @@ impl DescribeListenersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeListenersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3700,15 +4552,22 @@ impl tencentcloud_runtime::ActionError for DescribeListenersError {
 }
 /// An error the service returned for `DescribeLoadBalancerListByCertId`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLoadBalancerListByCertIdError::Common`]; any other code is kept in [`DescribeLoadBalancerListByCertIdError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLoadBalancerListByCertIdError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLoadBalancerListByCertIdError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLoadBalancerListByCertIdError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLoadBalancerListByCertIdError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3724,6 +4583,10 @@ impl DescribeLoadBalancerListByCertIdError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3731,6 +4594,7 @@ impl DescribeLoadBalancerListByCertIdError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLoadBalancerListByCertIdError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3752,15 +4616,22 @@ impl tencentcloud_runtime::ActionError for DescribeLoadBalancerListByCertIdError
 }
 /// An error the service returned for `DescribeLoadBalancerOverview`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLoadBalancerOverviewError::Common`]; any other code is kept in [`DescribeLoadBalancerOverviewError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLoadBalancerOverviewError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLoadBalancerOverviewError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLoadBalancerOverviewError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLoadBalancerOverviewError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3776,6 +4647,10 @@ impl DescribeLoadBalancerOverviewError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3783,6 +4658,7 @@ impl DescribeLoadBalancerOverviewError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLoadBalancerOverviewError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3804,15 +4680,22 @@ impl tencentcloud_runtime::ActionError for DescribeLoadBalancerOverviewError {
 }
 /// An error the service returned for `DescribeLoadBalancerTraffic`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLoadBalancerTrafficError::Common`]; any other code is kept in [`DescribeLoadBalancerTrafficError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLoadBalancerTrafficError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLoadBalancerTrafficError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLoadBalancerTrafficError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLoadBalancerTrafficError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3828,6 +4711,10 @@ impl DescribeLoadBalancerTrafficError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3835,6 +4722,7 @@ impl DescribeLoadBalancerTrafficError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLoadBalancerTrafficError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3856,15 +4744,22 @@ impl tencentcloud_runtime::ActionError for DescribeLoadBalancerTrafficError {
 }
 /// An error the service returned for `DescribeLoadBalancers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLoadBalancersError::Common`]; any other code is kept in [`DescribeLoadBalancersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLoadBalancersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLoadBalancersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLoadBalancersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLoadBalancersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3880,6 +4775,10 @@ impl DescribeLoadBalancersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3887,6 +4786,7 @@ impl DescribeLoadBalancersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLoadBalancersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3908,15 +4808,22 @@ impl tencentcloud_runtime::ActionError for DescribeLoadBalancersError {
 }
 /// An error the service returned for `DescribeLoadBalancersDetail`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeLoadBalancersDetailError::Common`]; any other code is kept in [`DescribeLoadBalancersDetailError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeLoadBalancersDetailError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeLoadBalancersDetailError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeLoadBalancersDetailError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeLoadBalancersDetailError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3932,6 +4839,10 @@ impl DescribeLoadBalancersDetailError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3939,6 +4850,7 @@ impl DescribeLoadBalancersDetailError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeLoadBalancersDetailError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -3960,15 +4872,22 @@ impl tencentcloud_runtime::ActionError for DescribeLoadBalancersDetailError {
 }
 /// An error the service returned for `DescribeModelAliases`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelAliasesError::Common`]; any other code is kept in [`DescribeModelAliasesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelAliasesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelAliasesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelAliasesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelAliasesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -3984,6 +4903,10 @@ impl DescribeModelAliasesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -3991,6 +4914,7 @@ impl DescribeModelAliasesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelAliasesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4012,15 +4936,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelAliasesError {
 }
 /// An error the service returned for `DescribeModelAssociations`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelAssociationsError::Common`]; any other code is kept in [`DescribeModelAssociationsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelAssociationsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelAssociationsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelAssociationsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelAssociationsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4036,6 +4967,10 @@ impl DescribeModelAssociationsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4043,6 +4978,7 @@ impl DescribeModelAssociationsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelAssociationsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4064,15 +5000,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelAssociationsError {
 }
 /// An error the service returned for `DescribeModelKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelKeysError::Common`]; any other code is kept in [`DescribeModelKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4088,6 +5031,10 @@ impl DescribeModelKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4095,6 +5042,7 @@ impl DescribeModelKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4116,15 +5064,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelKeysError {
 }
 /// An error the service returned for `DescribeModelNames`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelNamesError::Common`]; any other code is kept in [`DescribeModelNamesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelNamesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelNamesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelNamesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelNamesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4140,6 +5095,10 @@ impl DescribeModelNamesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4147,6 +5106,7 @@ impl DescribeModelNamesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelNamesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4168,15 +5128,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelNamesError {
 }
 /// An error the service returned for `DescribeModelRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRewriteError::Common`]; any other code is kept in [`DescribeModelRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4192,6 +5159,10 @@ impl DescribeModelRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4199,6 +5170,7 @@ impl DescribeModelRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4220,15 +5192,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRewriteError {
 }
 /// An error the service returned for `DescribeModelRouterDetail`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRouterDetailError::Common`]; any other code is kept in [`DescribeModelRouterDetailError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRouterDetailError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRouterDetailError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRouterDetailError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRouterDetailError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4244,6 +5223,10 @@ impl DescribeModelRouterDetailError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4251,6 +5234,7 @@ impl DescribeModelRouterDetailError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRouterDetailError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4272,15 +5256,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRouterDetailError {
 }
 /// An error the service returned for `DescribeModelRouterGuardrails`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRouterGuardrailsError::Common`]; any other code is kept in [`DescribeModelRouterGuardrailsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRouterGuardrailsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRouterGuardrailsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRouterGuardrailsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRouterGuardrailsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4296,6 +5287,10 @@ impl DescribeModelRouterGuardrailsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4303,6 +5298,7 @@ impl DescribeModelRouterGuardrailsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRouterGuardrailsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4324,15 +5320,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRouterGuardrailsError {
 }
 /// An error the service returned for `DescribeModelRouterLogs`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRouterLogsError::Common`]; any other code is kept in [`DescribeModelRouterLogsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRouterLogsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRouterLogsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRouterLogsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRouterLogsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4348,6 +5351,10 @@ impl DescribeModelRouterLogsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4355,6 +5362,7 @@ impl DescribeModelRouterLogsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRouterLogsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4376,15 +5384,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRouterLogsError {
 }
 /// An error the service returned for `DescribeModelRouterQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRouterQuotaError::Common`]; any other code is kept in [`DescribeModelRouterQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRouterQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRouterQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRouterQuotaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRouterQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4400,6 +5415,10 @@ impl DescribeModelRouterQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4407,6 +5426,7 @@ impl DescribeModelRouterQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRouterQuotaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4428,15 +5448,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRouterQuotaError {
 }
 /// An error the service returned for `DescribeModelRouterResourcePackageDeduction`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRouterResourcePackageDeductionError::Common`]; any other code is kept in [`DescribeModelRouterResourcePackageDeductionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRouterResourcePackageDeductionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRouterResourcePackageDeductionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRouterResourcePackageDeductionError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRouterResourcePackageDeductionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4452,6 +5479,10 @@ impl DescribeModelRouterResourcePackageDeductionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4459,6 +5490,7 @@ impl DescribeModelRouterResourcePackageDeductionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRouterResourcePackageDeductionError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4481,15 +5513,22 @@ for DescribeModelRouterResourcePackageDeductionError {
 }
 /// An error the service returned for `DescribeModelRouterResourcePackages`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRouterResourcePackagesError::Common`]; any other code is kept in [`DescribeModelRouterResourcePackagesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRouterResourcePackagesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRouterResourcePackagesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRouterResourcePackagesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRouterResourcePackagesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4505,6 +5544,10 @@ impl DescribeModelRouterResourcePackagesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4512,6 +5555,7 @@ impl DescribeModelRouterResourcePackagesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRouterResourcePackagesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4533,15 +5577,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRouterResourcePackagesEr
 }
 /// An error the service returned for `DescribeModelRouters`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeModelRoutersError::Common`]; any other code is kept in [`DescribeModelRoutersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeModelRoutersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeModelRoutersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeModelRoutersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeModelRoutersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4557,6 +5608,10 @@ impl DescribeModelRoutersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4564,6 +5619,7 @@ impl DescribeModelRoutersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeModelRoutersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4585,15 +5641,22 @@ impl tencentcloud_runtime::ActionError for DescribeModelRoutersError {
 }
 /// An error the service returned for `DescribeQuota`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeQuotaError::Common`]; any other code is kept in [`DescribeQuotaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeQuotaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeQuotaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeQuotaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeQuotaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4609,6 +5672,10 @@ impl DescribeQuotaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4616,6 +5683,7 @@ impl DescribeQuotaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeQuotaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4637,15 +5705,22 @@ impl tencentcloud_runtime::ActionError for DescribeQuotaError {
 }
 /// An error the service returned for `DescribeResources`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcesError::Common`]; any other code is kept in [`DescribeResourcesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourcesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourcesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourcesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4661,6 +5736,10 @@ impl DescribeResourcesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4668,6 +5747,7 @@ impl DescribeResourcesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourcesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4689,15 +5769,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourcesError {
 }
 /// An error the service returned for `DescribeRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeRewriteError::Common`]; any other code is kept in [`DescribeRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4713,6 +5800,10 @@ impl DescribeRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4720,6 +5811,7 @@ impl DescribeRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4741,15 +5833,22 @@ impl tencentcloud_runtime::ActionError for DescribeRewriteError {
 }
 /// An error the service returned for `DescribeServiceProviderHealthStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeServiceProviderHealthStatusError::Common`]; any other code is kept in [`DescribeServiceProviderHealthStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeServiceProviderHealthStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeServiceProviderHealthStatusError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeServiceProviderHealthStatusError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeServiceProviderHealthStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4765,6 +5864,10 @@ impl DescribeServiceProviderHealthStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4772,6 +5875,7 @@ impl DescribeServiceProviderHealthStatusError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeServiceProviderHealthStatusError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4793,15 +5897,22 @@ impl tencentcloud_runtime::ActionError for DescribeServiceProviderHealthStatusEr
 }
 /// An error the service returned for `DescribeSupportedProviders`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeSupportedProvidersError::Common`]; any other code is kept in [`DescribeSupportedProvidersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeSupportedProvidersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeSupportedProvidersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeSupportedProvidersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeSupportedProvidersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4817,6 +5928,10 @@ impl DescribeSupportedProvidersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4824,6 +5939,7 @@ impl DescribeSupportedProvidersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeSupportedProvidersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4845,15 +5961,22 @@ impl tencentcloud_runtime::ActionError for DescribeSupportedProvidersError {
 }
 /// An error the service returned for `DescribeTargetGroupInstanceStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTargetGroupInstanceStatusError::Common`]; any other code is kept in [`DescribeTargetGroupInstanceStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTargetGroupInstanceStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTargetGroupInstanceStatusError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTargetGroupInstanceStatusError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTargetGroupInstanceStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4869,6 +5992,10 @@ impl DescribeTargetGroupInstanceStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4876,6 +6003,7 @@ impl DescribeTargetGroupInstanceStatusError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTargetGroupInstanceStatusError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4897,15 +6025,22 @@ impl tencentcloud_runtime::ActionError for DescribeTargetGroupInstanceStatusErro
 }
 /// An error the service returned for `DescribeTargetGroupInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTargetGroupInstancesError::Common`]; any other code is kept in [`DescribeTargetGroupInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTargetGroupInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTargetGroupInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTargetGroupInstancesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTargetGroupInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4921,6 +6056,10 @@ impl DescribeTargetGroupInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4928,6 +6067,7 @@ impl DescribeTargetGroupInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTargetGroupInstancesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -4949,15 +6089,22 @@ impl tencentcloud_runtime::ActionError for DescribeTargetGroupInstancesError {
 }
 /// An error the service returned for `DescribeTargetGroupList`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTargetGroupListError::Common`]; any other code is kept in [`DescribeTargetGroupListError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTargetGroupListError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTargetGroupListError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTargetGroupListError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTargetGroupListError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -4973,6 +6120,10 @@ impl DescribeTargetGroupListError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -4980,6 +6131,7 @@ impl DescribeTargetGroupListError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTargetGroupListError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5001,15 +6153,22 @@ impl tencentcloud_runtime::ActionError for DescribeTargetGroupListError {
 }
 /// An error the service returned for `DescribeTargetGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTargetGroupsError::Common`]; any other code is kept in [`DescribeTargetGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTargetGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTargetGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTargetGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTargetGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5025,6 +6184,10 @@ impl DescribeTargetGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5032,6 +6195,7 @@ impl DescribeTargetGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTargetGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5053,15 +6217,22 @@ impl tencentcloud_runtime::ActionError for DescribeTargetGroupsError {
 }
 /// An error the service returned for `DescribeTargetHealth`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTargetHealthError::Common`]; any other code is kept in [`DescribeTargetHealthError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTargetHealthError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTargetHealthError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTargetHealthError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTargetHealthError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5077,6 +6248,10 @@ impl DescribeTargetHealthError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5084,6 +6259,7 @@ impl DescribeTargetHealthError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTargetHealthError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5105,15 +6281,22 @@ impl tencentcloud_runtime::ActionError for DescribeTargetHealthError {
 }
 /// An error the service returned for `DescribeTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTargetsError::Common`]; any other code is kept in [`DescribeTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5129,6 +6312,10 @@ impl DescribeTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5136,6 +6323,7 @@ impl DescribeTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5157,15 +6345,22 @@ impl tencentcloud_runtime::ActionError for DescribeTargetsError {
 }
 /// An error the service returned for `DescribeTaskStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTaskStatusError::Common`]; any other code is kept in [`DescribeTaskStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTaskStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTaskStatusError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTaskStatusError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTaskStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5181,6 +6376,10 @@ impl DescribeTaskStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5188,6 +6387,7 @@ impl DescribeTaskStatusError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTaskStatusError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5209,15 +6409,22 @@ impl tencentcloud_runtime::ActionError for DescribeTaskStatusError {
 }
 /// An error the service returned for `DescribeUpperModels`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeUpperModelsError::Common`]; any other code is kept in [`DescribeUpperModelsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeUpperModelsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeUpperModelsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeUpperModelsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeUpperModelsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5233,6 +6440,10 @@ impl DescribeUpperModelsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5240,6 +6451,7 @@ impl DescribeUpperModelsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeUpperModelsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5261,15 +6473,22 @@ impl tencentcloud_runtime::ActionError for DescribeUpperModelsError {
 }
 /// An error the service returned for `DescribeUserGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeUserGroupsError::Common`]; any other code is kept in [`DescribeUserGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeUserGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeUserGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeUserGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeUserGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5285,6 +6504,10 @@ impl DescribeUserGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5292,6 +6515,7 @@ impl DescribeUserGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeUserGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5313,15 +6537,22 @@ impl tencentcloud_runtime::ActionError for DescribeUserGroupsError {
 }
 /// An error the service returned for `DisassociateBudget`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateBudgetError::Common`]; any other code is kept in [`DisassociateBudgetError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateBudgetError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateBudgetError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateBudgetError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateBudgetError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5337,6 +6568,10 @@ impl DisassociateBudgetError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5344,6 +6579,7 @@ impl DisassociateBudgetError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateBudgetError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5365,15 +6601,22 @@ impl tencentcloud_runtime::ActionError for DisassociateBudgetError {
 }
 /// An error the service returned for `DisassociateCustomizedConfig`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateCustomizedConfigError::Common`]; any other code is kept in [`DisassociateCustomizedConfigError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateCustomizedConfigError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateCustomizedConfigError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateCustomizedConfigError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateCustomizedConfigError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5389,6 +6632,10 @@ impl DisassociateCustomizedConfigError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5396,6 +6643,7 @@ impl DisassociateCustomizedConfigError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateCustomizedConfigError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5417,15 +6665,22 @@ impl tencentcloud_runtime::ActionError for DisassociateCustomizedConfigError {
 }
 /// An error the service returned for `DisassociateModelRouterGuardrails`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateModelRouterGuardrailsError::Common`]; any other code is kept in [`DisassociateModelRouterGuardrailsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateModelRouterGuardrailsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateModelRouterGuardrailsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateModelRouterGuardrailsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateModelRouterGuardrailsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5441,6 +6696,10 @@ impl DisassociateModelRouterGuardrailsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5448,6 +6707,7 @@ impl DisassociateModelRouterGuardrailsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateModelRouterGuardrailsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5469,15 +6729,22 @@ impl tencentcloud_runtime::ActionError for DisassociateModelRouterGuardrailsErro
 }
 /// An error the service returned for `DisassociateModelsFromModelRouter`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateModelsFromModelRouterError::Common`]; any other code is kept in [`DisassociateModelsFromModelRouterError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateModelsFromModelRouterError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateModelsFromModelRouterError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateModelsFromModelRouterError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateModelsFromModelRouterError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5493,6 +6760,10 @@ impl DisassociateModelsFromModelRouterError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5500,6 +6771,7 @@ impl DisassociateModelsFromModelRouterError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateModelsFromModelRouterError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5521,15 +6793,22 @@ impl tencentcloud_runtime::ActionError for DisassociateModelsFromModelRouterErro
 }
 /// An error the service returned for `DisassociateTargetGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DisassociateTargetGroupsError::Common`]; any other code is kept in [`DisassociateTargetGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DisassociateTargetGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DisassociateTargetGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisassociateTargetGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DisassociateTargetGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5545,6 +6824,10 @@ impl DisassociateTargetGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5552,6 +6835,7 @@ impl DisassociateTargetGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DisassociateTargetGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5573,15 +6857,22 @@ impl tencentcloud_runtime::ActionError for DisassociateTargetGroupsError {
 }
 /// An error the service returned for `InquirePriceCreateModelRouterResourcePackage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePriceCreateModelRouterResourcePackageError::Common`]; any other code is kept in [`InquirePriceCreateModelRouterResourcePackageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePriceCreateModelRouterResourcePackageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePriceCreateModelRouterResourcePackageError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePriceCreateModelRouterResourcePackageError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePriceCreateModelRouterResourcePackageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5597,6 +6888,10 @@ impl InquirePriceCreateModelRouterResourcePackageError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5604,6 +6899,7 @@ impl InquirePriceCreateModelRouterResourcePackageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePriceCreateModelRouterResourcePackageError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5626,15 +6922,22 @@ for InquirePriceCreateModelRouterResourcePackageError {
 }
 /// An error the service returned for `InquirePriceRefundModelRouterResourcePackage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquirePriceRefundModelRouterResourcePackageError::Common`]; any other code is kept in [`InquirePriceRefundModelRouterResourcePackageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquirePriceRefundModelRouterResourcePackageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquirePriceRefundModelRouterResourcePackageError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquirePriceRefundModelRouterResourcePackageError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquirePriceRefundModelRouterResourcePackageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5650,6 +6953,10 @@ impl InquirePriceRefundModelRouterResourcePackageError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5657,6 +6964,7 @@ impl InquirePriceRefundModelRouterResourcePackageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquirePriceRefundModelRouterResourcePackageError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5679,15 +6987,22 @@ for InquirePriceRefundModelRouterResourcePackageError {
 }
 /// An error the service returned for `InquiryPriceCreateLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceCreateLoadBalancerError::Common`]; any other code is kept in [`InquiryPriceCreateLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceCreateLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceCreateLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceCreateLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceCreateLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5703,6 +7018,10 @@ impl InquiryPriceCreateLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5710,6 +7029,7 @@ impl InquiryPriceCreateLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceCreateLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5731,15 +7051,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceCreateLoadBalancerError {
 }
 /// An error the service returned for `InquiryPriceModifyLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceModifyLoadBalancerError::Common`]; any other code is kept in [`InquiryPriceModifyLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceModifyLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceModifyLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceModifyLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceModifyLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5755,6 +7082,10 @@ impl InquiryPriceModifyLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5762,6 +7093,7 @@ impl InquiryPriceModifyLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceModifyLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5783,15 +7115,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceModifyLoadBalancerError {
 }
 /// An error the service returned for `InquiryPriceRefundLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRefundLoadBalancerError::Common`]; any other code is kept in [`InquiryPriceRefundLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceRefundLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceRefundLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRefundLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceRefundLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5807,6 +7146,10 @@ impl InquiryPriceRefundLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5814,6 +7157,7 @@ impl InquiryPriceRefundLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceRefundLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5835,15 +7179,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRefundLoadBalancerError {
 }
 /// An error the service returned for `InquiryPriceRenewLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`InquiryPriceRenewLoadBalancerError::Common`]; any other code is kept in [`InquiryPriceRenewLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`InquiryPriceRenewLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](InquiryPriceRenewLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum InquiryPriceRenewLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl InquiryPriceRenewLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5859,6 +7210,10 @@ impl InquiryPriceRenewLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5866,6 +7221,7 @@ impl InquiryPriceRenewLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for InquiryPriceRenewLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5887,15 +7243,22 @@ impl tencentcloud_runtime::ActionError for InquiryPriceRenewLoadBalancerError {
 }
 /// An error the service returned for `ManualRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ManualRewriteError::Common`]; any other code is kept in [`ManualRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ManualRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ManualRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ManualRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ManualRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5911,6 +7274,10 @@ impl ManualRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5918,6 +7285,7 @@ impl ManualRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ManualRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5939,15 +7307,22 @@ impl tencentcloud_runtime::ActionError for ManualRewriteError {
 }
 /// An error the service returned for `MigrateClassicalLoadBalancers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`MigrateClassicalLoadBalancersError::Common`]; any other code is kept in [`MigrateClassicalLoadBalancersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`MigrateClassicalLoadBalancersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](MigrateClassicalLoadBalancersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum MigrateClassicalLoadBalancersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl MigrateClassicalLoadBalancersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -5963,6 +7338,10 @@ impl MigrateClassicalLoadBalancersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -5970,6 +7349,7 @@ impl MigrateClassicalLoadBalancersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for MigrateClassicalLoadBalancersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -5991,15 +7371,22 @@ impl tencentcloud_runtime::ActionError for MigrateClassicalLoadBalancersError {
 }
 /// An error the service returned for `ModifyBlockIPList`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyBlockIpListError::Common`]; any other code is kept in [`ModifyBlockIpListError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyBlockIpListError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyBlockIpListError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyBlockIpListError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyBlockIpListError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6015,6 +7402,10 @@ impl ModifyBlockIpListError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6022,6 +7413,7 @@ impl ModifyBlockIpListError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyBlockIpListError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6043,15 +7435,22 @@ impl tencentcloud_runtime::ActionError for ModifyBlockIpListError {
 }
 /// An error the service returned for `ModifyBudgetAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyBudgetAttributesError::Common`]; any other code is kept in [`ModifyBudgetAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyBudgetAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyBudgetAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyBudgetAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyBudgetAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6067,6 +7466,10 @@ impl ModifyBudgetAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6074,6 +7477,7 @@ impl ModifyBudgetAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyBudgetAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6095,15 +7499,22 @@ impl tencentcloud_runtime::ActionError for ModifyBudgetAttributesError {
 }
 /// An error the service returned for `ModifyDomain`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDomainError::Common`]; any other code is kept in [`ModifyDomainError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDomainError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDomainError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDomainError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDomainError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6119,6 +7530,10 @@ impl ModifyDomainError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6126,6 +7541,7 @@ impl ModifyDomainError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDomainError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6147,15 +7563,22 @@ impl tencentcloud_runtime::ActionError for ModifyDomainError {
 }
 /// An error the service returned for `ModifyDomainAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyDomainAttributesError::Common`]; any other code is kept in [`ModifyDomainAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyDomainAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyDomainAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyDomainAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyDomainAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6171,6 +7594,10 @@ impl ModifyDomainAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6178,6 +7605,7 @@ impl ModifyDomainAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyDomainAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6199,15 +7627,22 @@ impl tencentcloud_runtime::ActionError for ModifyDomainAttributesError {
 }
 /// An error the service returned for `ModifyFunctionTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyFunctionTargetsError::Common`]; any other code is kept in [`ModifyFunctionTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyFunctionTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyFunctionTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyFunctionTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyFunctionTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6223,6 +7658,10 @@ impl ModifyFunctionTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6230,6 +7669,7 @@ impl ModifyFunctionTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyFunctionTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6251,15 +7691,22 @@ impl tencentcloud_runtime::ActionError for ModifyFunctionTargetsError {
 }
 /// An error the service returned for `ModifyIntentRouterAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyIntentRouterAttributeError::Common`]; any other code is kept in [`ModifyIntentRouterAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyIntentRouterAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyIntentRouterAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyIntentRouterAttributeError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyIntentRouterAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6275,6 +7722,10 @@ impl ModifyIntentRouterAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6282,6 +7733,7 @@ impl ModifyIntentRouterAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyIntentRouterAttributeError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6303,15 +7755,22 @@ impl tencentcloud_runtime::ActionError for ModifyIntentRouterAttributeError {
 }
 /// An error the service returned for `ModifyKeyAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyKeyAttributesError::Common`]; any other code is kept in [`ModifyKeyAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyKeyAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyKeyAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyKeyAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyKeyAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6327,6 +7786,10 @@ impl ModifyKeyAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6334,6 +7797,7 @@ impl ModifyKeyAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyKeyAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6355,15 +7819,22 @@ impl tencentcloud_runtime::ActionError for ModifyKeyAttributesError {
 }
 /// An error the service returned for `ModifyKeysBlockStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyKeysBlockStatusError::Common`]; any other code is kept in [`ModifyKeysBlockStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyKeysBlockStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyKeysBlockStatusError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyKeysBlockStatusError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyKeysBlockStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6379,6 +7850,10 @@ impl ModifyKeysBlockStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6386,6 +7861,7 @@ impl ModifyKeysBlockStatusError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyKeysBlockStatusError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6407,15 +7883,22 @@ impl tencentcloud_runtime::ActionError for ModifyKeysBlockStatusError {
 }
 /// An error the service returned for `ModifyKeysUserGroup`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyKeysUserGroupError::Common`]; any other code is kept in [`ModifyKeysUserGroupError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyKeysUserGroupError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyKeysUserGroupError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyKeysUserGroupError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyKeysUserGroupError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6431,6 +7914,10 @@ impl ModifyKeysUserGroupError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6438,6 +7925,7 @@ impl ModifyKeysUserGroupError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyKeysUserGroupError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6459,15 +7947,22 @@ impl tencentcloud_runtime::ActionError for ModifyKeysUserGroupError {
 }
 /// An error the service returned for `ModifyListener`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyListenerError::Common`]; any other code is kept in [`ModifyListenerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyListenerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyListenerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyListenerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyListenerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6483,6 +7978,10 @@ impl ModifyListenerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6490,6 +7989,7 @@ impl ModifyListenerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyListenerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6511,15 +8011,22 @@ impl tencentcloud_runtime::ActionError for ModifyListenerError {
 }
 /// An error the service returned for `ModifyLoadBalancerAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLoadBalancerAttributesError::Common`]; any other code is kept in [`ModifyLoadBalancerAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyLoadBalancerAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyLoadBalancerAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyLoadBalancerAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyLoadBalancerAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6535,6 +8042,10 @@ impl ModifyLoadBalancerAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6542,6 +8053,7 @@ impl ModifyLoadBalancerAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyLoadBalancerAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6563,15 +8075,22 @@ impl tencentcloud_runtime::ActionError for ModifyLoadBalancerAttributesError {
 }
 /// An error the service returned for `ModifyLoadBalancerMixIpTarget`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLoadBalancerMixIpTargetError::Common`]; any other code is kept in [`ModifyLoadBalancerMixIpTargetError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyLoadBalancerMixIpTargetError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyLoadBalancerMixIpTargetError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyLoadBalancerMixIpTargetError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyLoadBalancerMixIpTargetError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6587,6 +8106,10 @@ impl ModifyLoadBalancerMixIpTargetError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6594,6 +8117,7 @@ impl ModifyLoadBalancerMixIpTargetError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyLoadBalancerMixIpTargetError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6615,15 +8139,22 @@ impl tencentcloud_runtime::ActionError for ModifyLoadBalancerMixIpTargetError {
 }
 /// An error the service returned for `ModifyLoadBalancerSla`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLoadBalancerSlaError::Common`]; any other code is kept in [`ModifyLoadBalancerSlaError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyLoadBalancerSlaError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyLoadBalancerSlaError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyLoadBalancerSlaError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyLoadBalancerSlaError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6639,6 +8170,10 @@ impl ModifyLoadBalancerSlaError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6646,6 +8181,7 @@ impl ModifyLoadBalancerSlaError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyLoadBalancerSlaError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6667,15 +8203,22 @@ impl tencentcloud_runtime::ActionError for ModifyLoadBalancerSlaError {
 }
 /// An error the service returned for `ModifyLoadBalancersProject`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyLoadBalancersProjectError::Common`]; any other code is kept in [`ModifyLoadBalancersProjectError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyLoadBalancersProjectError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyLoadBalancersProjectError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyLoadBalancersProjectError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyLoadBalancersProjectError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6691,6 +8234,10 @@ impl ModifyLoadBalancersProjectError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6698,6 +8245,7 @@ impl ModifyLoadBalancersProjectError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyLoadBalancersProjectError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6719,15 +8267,22 @@ impl tencentcloud_runtime::ActionError for ModifyLoadBalancersProjectError {
 }
 /// An error the service returned for `ModifyModelAliasAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyModelAliasAttributesError::Common`]; any other code is kept in [`ModifyModelAliasAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyModelAliasAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyModelAliasAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyModelAliasAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyModelAliasAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6743,6 +8298,10 @@ impl ModifyModelAliasAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6750,6 +8309,7 @@ impl ModifyModelAliasAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyModelAliasAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6771,15 +8331,22 @@ impl tencentcloud_runtime::ActionError for ModifyModelAliasAttributesError {
 }
 /// An error the service returned for `ModifyModelAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyModelAttributesError::Common`]; any other code is kept in [`ModifyModelAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyModelAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyModelAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyModelAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyModelAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6795,6 +8362,10 @@ impl ModifyModelAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6802,6 +8373,7 @@ impl ModifyModelAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyModelAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6823,15 +8395,22 @@ impl tencentcloud_runtime::ActionError for ModifyModelAttributesError {
 }
 /// An error the service returned for `ModifyModelRouterAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyModelRouterAttributesError::Common`]; any other code is kept in [`ModifyModelRouterAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyModelRouterAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyModelRouterAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyModelRouterAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyModelRouterAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6847,6 +8426,10 @@ impl ModifyModelRouterAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6854,6 +8437,7 @@ impl ModifyModelRouterAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyModelRouterAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6875,15 +8459,22 @@ impl tencentcloud_runtime::ActionError for ModifyModelRouterAttributesError {
 }
 /// An error the service returned for `ModifyModelRouterGuardrails`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyModelRouterGuardrailsError::Common`]; any other code is kept in [`ModifyModelRouterGuardrailsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyModelRouterGuardrailsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyModelRouterGuardrailsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyModelRouterGuardrailsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyModelRouterGuardrailsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6899,6 +8490,10 @@ impl ModifyModelRouterGuardrailsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6906,6 +8501,7 @@ impl ModifyModelRouterGuardrailsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyModelRouterGuardrailsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6927,15 +8523,22 @@ impl tencentcloud_runtime::ActionError for ModifyModelRouterGuardrailsError {
 }
 /// An error the service returned for `ModifyModelRouterSecurityGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyModelRouterSecurityGroupsError::Common`]; any other code is kept in [`ModifyModelRouterSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyModelRouterSecurityGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyModelRouterSecurityGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyModelRouterSecurityGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyModelRouterSecurityGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -6951,6 +8554,10 @@ impl ModifyModelRouterSecurityGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -6958,6 +8565,7 @@ impl ModifyModelRouterSecurityGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyModelRouterSecurityGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -6979,15 +8587,22 @@ impl tencentcloud_runtime::ActionError for ModifyModelRouterSecurityGroupsError 
 }
 /// An error the service returned for `ModifyRule`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyRuleError::Common`]; any other code is kept in [`ModifyRuleError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyRuleError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyRuleError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyRuleError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyRuleError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7003,6 +8618,10 @@ impl ModifyRuleError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7010,6 +8629,7 @@ impl ModifyRuleError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyRuleError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7031,15 +8651,22 @@ impl tencentcloud_runtime::ActionError for ModifyRuleError {
 }
 /// An error the service returned for `ModifyServiceProviderModelAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyServiceProviderModelAttributesError::Common`]; any other code is kept in [`ModifyServiceProviderModelAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyServiceProviderModelAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyServiceProviderModelAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyServiceProviderModelAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyServiceProviderModelAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7055,6 +8682,10 @@ impl ModifyServiceProviderModelAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7062,6 +8693,7 @@ impl ModifyServiceProviderModelAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyServiceProviderModelAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7083,15 +8715,22 @@ impl tencentcloud_runtime::ActionError for ModifyServiceProviderModelAttributesE
 }
 /// An error the service returned for `ModifyTargetGroupAttribute`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyTargetGroupAttributeError::Common`]; any other code is kept in [`ModifyTargetGroupAttributeError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyTargetGroupAttributeError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyTargetGroupAttributeError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyTargetGroupAttributeError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyTargetGroupAttributeError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7107,6 +8746,10 @@ impl ModifyTargetGroupAttributeError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7114,6 +8757,7 @@ impl ModifyTargetGroupAttributeError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyTargetGroupAttributeError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7135,15 +8779,22 @@ impl tencentcloud_runtime::ActionError for ModifyTargetGroupAttributeError {
 }
 /// An error the service returned for `ModifyTargetGroupInstancesPort`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyTargetGroupInstancesPortError::Common`]; any other code is kept in [`ModifyTargetGroupInstancesPortError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyTargetGroupInstancesPortError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyTargetGroupInstancesPortError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyTargetGroupInstancesPortError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyTargetGroupInstancesPortError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7159,6 +8810,10 @@ impl ModifyTargetGroupInstancesPortError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7166,6 +8821,7 @@ impl ModifyTargetGroupInstancesPortError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyTargetGroupInstancesPortError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7187,15 +8843,22 @@ impl tencentcloud_runtime::ActionError for ModifyTargetGroupInstancesPortError {
 }
 /// An error the service returned for `ModifyTargetGroupInstancesWeight`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyTargetGroupInstancesWeightError::Common`]; any other code is kept in [`ModifyTargetGroupInstancesWeightError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyTargetGroupInstancesWeightError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyTargetGroupInstancesWeightError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyTargetGroupInstancesWeightError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyTargetGroupInstancesWeightError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7211,6 +8874,10 @@ impl ModifyTargetGroupInstancesWeightError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7218,6 +8885,7 @@ impl ModifyTargetGroupInstancesWeightError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyTargetGroupInstancesWeightError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7239,15 +8907,22 @@ impl tencentcloud_runtime::ActionError for ModifyTargetGroupInstancesWeightError
 }
 /// An error the service returned for `ModifyTargetPort`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyTargetPortError::Common`]; any other code is kept in [`ModifyTargetPortError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyTargetPortError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyTargetPortError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyTargetPortError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyTargetPortError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7263,6 +8938,10 @@ impl ModifyTargetPortError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7270,6 +8949,7 @@ impl ModifyTargetPortError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyTargetPortError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7291,15 +8971,22 @@ impl tencentcloud_runtime::ActionError for ModifyTargetPortError {
 }
 /// An error the service returned for `ModifyTargetWeight`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyTargetWeightError::Common`]; any other code is kept in [`ModifyTargetWeightError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyTargetWeightError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyTargetWeightError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyTargetWeightError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyTargetWeightError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7315,6 +9002,10 @@ impl ModifyTargetWeightError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7322,6 +9013,7 @@ impl ModifyTargetWeightError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyTargetWeightError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7343,15 +9035,22 @@ impl tencentcloud_runtime::ActionError for ModifyTargetWeightError {
 }
 /// An error the service returned for `ModifyUserGroupAttributes`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyUserGroupAttributesError::Common`]; any other code is kept in [`ModifyUserGroupAttributesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyUserGroupAttributesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyUserGroupAttributesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyUserGroupAttributesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyUserGroupAttributesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7367,6 +9066,10 @@ impl ModifyUserGroupAttributesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7374,6 +9077,7 @@ impl ModifyUserGroupAttributesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyUserGroupAttributesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7395,15 +9099,22 @@ impl tencentcloud_runtime::ActionError for ModifyUserGroupAttributesError {
 }
 /// An error the service returned for `RefundModelRouterResourcePackage`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RefundModelRouterResourcePackageError::Common`]; any other code is kept in [`RefundModelRouterResourcePackageError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RefundModelRouterResourcePackageError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RefundModelRouterResourcePackageError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefundModelRouterResourcePackageError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RefundModelRouterResourcePackageError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7419,6 +9130,10 @@ impl RefundModelRouterResourcePackageError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7426,6 +9141,7 @@ impl RefundModelRouterResourcePackageError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RefundModelRouterResourcePackageError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7447,15 +9163,22 @@ impl tencentcloud_runtime::ActionError for RefundModelRouterResourcePackageError
 }
 /// An error the service returned for `RegenerateKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RegenerateKeysError::Common`]; any other code is kept in [`RegenerateKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RegenerateKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RegenerateKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegenerateKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RegenerateKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7471,6 +9194,10 @@ impl RegenerateKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7478,6 +9205,7 @@ impl RegenerateKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RegenerateKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7499,15 +9227,22 @@ impl tencentcloud_runtime::ActionError for RegenerateKeysError {
 }
 /// An error the service returned for `RegisterFunctionTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RegisterFunctionTargetsError::Common`]; any other code is kept in [`RegisterFunctionTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RegisterFunctionTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RegisterFunctionTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegisterFunctionTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RegisterFunctionTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7523,6 +9258,10 @@ impl RegisterFunctionTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7530,6 +9269,7 @@ impl RegisterFunctionTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RegisterFunctionTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7551,15 +9291,22 @@ impl tencentcloud_runtime::ActionError for RegisterFunctionTargetsError {
 }
 /// An error the service returned for `RegisterModelsToServiceProvider`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RegisterModelsToServiceProviderError::Common`]; any other code is kept in [`RegisterModelsToServiceProviderError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RegisterModelsToServiceProviderError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RegisterModelsToServiceProviderError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegisterModelsToServiceProviderError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RegisterModelsToServiceProviderError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7575,6 +9322,10 @@ impl RegisterModelsToServiceProviderError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7582,6 +9333,7 @@ impl RegisterModelsToServiceProviderError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RegisterModelsToServiceProviderError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7603,15 +9355,22 @@ impl tencentcloud_runtime::ActionError for RegisterModelsToServiceProviderError 
 }
 /// An error the service returned for `RegisterTargetGroupInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RegisterTargetGroupInstancesError::Common`]; any other code is kept in [`RegisterTargetGroupInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RegisterTargetGroupInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RegisterTargetGroupInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegisterTargetGroupInstancesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RegisterTargetGroupInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7627,6 +9386,10 @@ impl RegisterTargetGroupInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7634,6 +9397,7 @@ impl RegisterTargetGroupInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RegisterTargetGroupInstancesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7655,15 +9419,22 @@ impl tencentcloud_runtime::ActionError for RegisterTargetGroupInstancesError {
 }
 /// An error the service returned for `RegisterTargets`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RegisterTargetsError::Common`]; any other code is kept in [`RegisterTargetsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RegisterTargetsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RegisterTargetsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegisterTargetsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RegisterTargetsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7679,6 +9450,10 @@ impl RegisterTargetsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7686,6 +9461,7 @@ impl RegisterTargetsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RegisterTargetsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7707,15 +9483,22 @@ impl tencentcloud_runtime::ActionError for RegisterTargetsError {
 }
 /// An error the service returned for `RegisterTargetsWithClassicalLB`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RegisterTargetsWithClassicalLbError::Common`]; any other code is kept in [`RegisterTargetsWithClassicalLbError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RegisterTargetsWithClassicalLbError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RegisterTargetsWithClassicalLbError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegisterTargetsWithClassicalLbError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RegisterTargetsWithClassicalLbError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7731,6 +9514,10 @@ impl RegisterTargetsWithClassicalLbError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7738,6 +9525,7 @@ impl RegisterTargetsWithClassicalLbError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RegisterTargetsWithClassicalLbError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7759,15 +9547,22 @@ impl tencentcloud_runtime::ActionError for RegisterTargetsWithClassicalLbError {
 }
 /// An error the service returned for `RemoveModelKey`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveModelKeyError::Common`]; any other code is kept in [`RemoveModelKeyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RemoveModelKeyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RemoveModelKeyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveModelKeyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RemoveModelKeyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7783,6 +9578,10 @@ impl RemoveModelKeyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7790,6 +9589,7 @@ impl RemoveModelKeyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RemoveModelKeyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7811,15 +9611,22 @@ impl tencentcloud_runtime::ActionError for RemoveModelKeyError {
 }
 /// An error the service returned for `RemoveModelRewrite`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RemoveModelRewriteError::Common`]; any other code is kept in [`RemoveModelRewriteError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RemoveModelRewriteError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RemoveModelRewriteError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveModelRewriteError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RemoveModelRewriteError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7835,6 +9642,10 @@ impl RemoveModelRewriteError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7842,6 +9653,7 @@ impl RemoveModelRewriteError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RemoveModelRewriteError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7863,15 +9675,22 @@ impl tencentcloud_runtime::ActionError for RemoveModelRewriteError {
 }
 /// An error the service returned for `RenewLoadBalancers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`RenewLoadBalancersError::Common`]; any other code is kept in [`RenewLoadBalancersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`RenewLoadBalancersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](RenewLoadBalancersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenewLoadBalancersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl RenewLoadBalancersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7887,6 +9706,10 @@ impl RenewLoadBalancersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7894,6 +9717,7 @@ impl RenewLoadBalancersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for RenewLoadBalancersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7915,15 +9739,22 @@ impl tencentcloud_runtime::ActionError for RenewLoadBalancersError {
 }
 /// An error the service returned for `ReplaceCertForLoadBalancers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ReplaceCertForLoadBalancersError::Common`]; any other code is kept in [`ReplaceCertForLoadBalancersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ReplaceCertForLoadBalancersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ReplaceCertForLoadBalancersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReplaceCertForLoadBalancersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ReplaceCertForLoadBalancersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7939,6 +9770,10 @@ impl ReplaceCertForLoadBalancersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7946,6 +9781,7 @@ impl ReplaceCertForLoadBalancersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ReplaceCertForLoadBalancersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -7967,15 +9803,22 @@ impl tencentcloud_runtime::ActionError for ReplaceCertForLoadBalancersError {
 }
 /// An error the service returned for `SetCustomizedConfigForLoadBalancer`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SetCustomizedConfigForLoadBalancerError::Common`]; any other code is kept in [`SetCustomizedConfigForLoadBalancerError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SetCustomizedConfigForLoadBalancerError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SetCustomizedConfigForLoadBalancerError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetCustomizedConfigForLoadBalancerError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SetCustomizedConfigForLoadBalancerError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -7991,6 +9834,10 @@ impl SetCustomizedConfigForLoadBalancerError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -7998,6 +9845,7 @@ impl SetCustomizedConfigForLoadBalancerError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SetCustomizedConfigForLoadBalancerError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -8019,15 +9867,22 @@ impl tencentcloud_runtime::ActionError for SetCustomizedConfigForLoadBalancerErr
 }
 /// An error the service returned for `SetLoadBalancerClsLog`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SetLoadBalancerClsLogError::Common`]; any other code is kept in [`SetLoadBalancerClsLogError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SetLoadBalancerClsLogError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SetLoadBalancerClsLogError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetLoadBalancerClsLogError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SetLoadBalancerClsLogError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8043,6 +9898,10 @@ impl SetLoadBalancerClsLogError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8050,6 +9909,7 @@ impl SetLoadBalancerClsLogError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SetLoadBalancerClsLogError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -8071,15 +9931,22 @@ impl tencentcloud_runtime::ActionError for SetLoadBalancerClsLogError {
 }
 /// An error the service returned for `SetLoadBalancerSecurityGroups`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SetLoadBalancerSecurityGroupsError::Common`]; any other code is kept in [`SetLoadBalancerSecurityGroupsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SetLoadBalancerSecurityGroupsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SetLoadBalancerSecurityGroupsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetLoadBalancerSecurityGroupsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SetLoadBalancerSecurityGroupsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8095,6 +9962,10 @@ impl SetLoadBalancerSecurityGroupsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8102,6 +9973,7 @@ impl SetLoadBalancerSecurityGroupsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SetLoadBalancerSecurityGroupsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -8123,15 +9995,22 @@ impl tencentcloud_runtime::ActionError for SetLoadBalancerSecurityGroupsError {
 }
 /// An error the service returned for `SetLoadBalancerStartStatus`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SetLoadBalancerStartStatusError::Common`]; any other code is kept in [`SetLoadBalancerStartStatusError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SetLoadBalancerStartStatusError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SetLoadBalancerStartStatusError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetLoadBalancerStartStatusError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SetLoadBalancerStartStatusError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8147,6 +10026,10 @@ impl SetLoadBalancerStartStatusError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8154,6 +10037,7 @@ impl SetLoadBalancerStartStatusError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SetLoadBalancerStartStatusError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -8175,15 +10059,22 @@ impl tencentcloud_runtime::ActionError for SetLoadBalancerStartStatusError {
 }
 /// An error the service returned for `SetSecurityGroupForLoadbalancers`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`SetSecurityGroupForLoadbalancersError::Common`]; any other code is kept in [`SetSecurityGroupForLoadbalancersError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`SetSecurityGroupForLoadbalancersError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](SetSecurityGroupForLoadbalancersError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetSecurityGroupForLoadbalancersError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl SetSecurityGroupForLoadbalancersError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8199,6 +10090,10 @@ impl SetSecurityGroupForLoadbalancersError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8206,6 +10101,7 @@ impl SetSecurityGroupForLoadbalancersError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for SetSecurityGroupForLoadbalancersError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -8227,15 +10123,22 @@ impl tencentcloud_runtime::ActionError for SetSecurityGroupForLoadbalancersError
 }
 /// An error the service returned for `TestModelInputModalities`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TestModelInputModalitiesError::Common`]; any other code is kept in [`TestModelInputModalitiesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TestModelInputModalitiesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TestModelInputModalitiesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestModelInputModalitiesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TestModelInputModalitiesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8251,6 +10154,10 @@ impl TestModelInputModalitiesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8258,6 +10165,7 @@ impl TestModelInputModalitiesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TestModelInputModalitiesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -8279,15 +10187,22 @@ impl tencentcloud_runtime::ActionError for TestModelInputModalitiesError {
 }
 /// An error the service returned for `TestServiceProviderConnection`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TestServiceProviderConnectionError::Common`]; any other code is kept in [`TestServiceProviderConnectionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TestServiceProviderConnectionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TestServiceProviderConnectionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestServiceProviderConnectionError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TestServiceProviderConnectionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -8303,6 +10218,10 @@ impl TestServiceProviderConnectionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -8310,6 +10229,7 @@ impl TestServiceProviderConnectionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TestServiceProviderConnectionError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {

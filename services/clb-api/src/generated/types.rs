@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 /// Wire object `AddModelKeyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddModelKeyRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-c8xrjgpt`.
     #[serde(
@@ -17,6 +18,25 @@ pub struct AddModelKeyRequest {
     /// Wire name `Keys`; list of [`KeyItem`]; required in requests.
     #[serde(rename = "Keys")]
     pub keys: Vec<KeyItem>,
+}
+impl AddModelKeyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `Keys` to these items.
+    pub fn set_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<KeyItem>>,
+    ) -> Self {
+        self.keys = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AddModelKeyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -48,6 +68,7 @@ impl tencentcloud_runtime::Validate for AddModelKeyRequest {
 }
 /// Wire object `AddModelKeyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddModelKeyResponse {
     /// Wire name `KeyIds`; list of string; always present in responses. Example: `["mkey-0a8htk6l"]`.
     #[serde(
@@ -63,8 +84,28 @@ pub struct AddModelKeyResponse {
     )]
     pub request_id: String,
 }
+impl AddModelKeyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AddModelRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddModelRewriteRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-5x1y2lt8`.
     #[serde(
@@ -84,6 +125,27 @@ pub struct AddModelRewriteRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_model: String,
+}
+impl AddModelRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `SourceModel`.
+    pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
+        self.source_model = value.into();
+        self
+    }
+    /// Sets `TargetModel`.
+    pub fn set_target_model(mut self, value: impl Into<String>) -> Self {
+        self.target_model = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AddModelRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -118,6 +180,7 @@ impl tencentcloud_runtime::Validate for AddModelRewriteRequest {
 }
 /// Wire object `AddModelRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddModelRewriteResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -126,8 +189,20 @@ pub struct AddModelRewriteResponse {
     )]
     pub request_id: String,
 }
+impl AddModelRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ApiBaseItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiBaseItem {
     /// Wire name `Protocol`; string. Example: `chat`.
     #[serde(
@@ -146,11 +221,28 @@ pub struct ApiBaseItem {
     )]
     pub api_base: Option<String>,
 }
+impl ApiBaseItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ApiBaseItem {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `AssociateBudgetRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateBudgetRequest {
     /// Wire name `BudgetId`; string; required in requests. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -161,6 +253,25 @@ pub struct AssociateBudgetRequest {
     /// Wire name `Resources`; list of [`BudgetResource`]; required in requests.
     #[serde(rename = "Resources")]
     pub resources: Vec<BudgetResource>,
+}
+impl AssociateBudgetRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `Resources` to these items.
+    pub fn set_resources(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetResource>>,
+    ) -> Self {
+        self.resources = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateBudgetRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -192,6 +303,7 @@ impl tencentcloud_runtime::Validate for AssociateBudgetRequest {
 }
 /// Wire object `AssociateBudgetResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateBudgetResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -200,8 +312,20 @@ pub struct AssociateBudgetResponse {
     )]
     pub request_id: String,
 }
+impl AssociateBudgetResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociateCustomizedConfigRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateCustomizedConfigRequest {
     /// Wire name `UconfigId`; string; required in requests. Example: `pz-clweh**c1`.
     #[serde(
@@ -212,6 +336,25 @@ pub struct AssociateCustomizedConfigRequest {
     /// Wire name `BindList`; list of [`BindItem`]; required in requests.
     #[serde(rename = "BindList")]
     pub bind_list: Vec<BindItem>,
+}
+impl AssociateCustomizedConfigRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UconfigId`.
+    pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
+        self.uconfig_id = value.into();
+        self
+    }
+    /// Sets `BindList` to these items.
+    pub fn set_bind_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BindItem>>,
+    ) -> Self {
+        self.bind_list = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateCustomizedConfigRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -243,6 +386,7 @@ impl tencentcloud_runtime::Validate for AssociateCustomizedConfigRequest {
 }
 /// Wire object `AssociateCustomizedConfigResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateCustomizedConfigResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -251,8 +395,20 @@ pub struct AssociateCustomizedConfigResponse {
     )]
     pub request_id: String,
 }
+impl AssociateCustomizedConfigResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociateGuardrailConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateGuardrailConfig {
     /// Wire name `Type`; string. Example: `WAF`.
     #[serde(
@@ -287,11 +443,38 @@ pub struct AssociateGuardrailConfig {
     )]
     pub input_check_depth: Option<u64>,
 }
+impl AssociateGuardrailConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `ServiceId`.
+    pub fn set_service_id(mut self, value: impl Into<String>) -> Self {
+        self.service_id = Some(value.into());
+        self
+    }
+    /// Sets `InputCheckDepth`.
+    pub fn set_input_check_depth(mut self, value: impl Into<u64>) -> Self {
+        self.input_check_depth = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AssociateGuardrailConfig {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `AssociateModelRouterGuardrailsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateModelRouterGuardrailsRequest {
     /// Wire name `Guardrails`; list of [`AssociateGuardrailConfig`]; required in requests.
     #[serde(rename = "Guardrails")]
@@ -302,6 +485,25 @@ pub struct AssociateModelRouterGuardrailsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_id: String,
+}
+impl AssociateModelRouterGuardrailsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Guardrails` to these items.
+    pub fn set_guardrails(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<AssociateGuardrailConfig>>,
+    ) -> Self {
+        self.guardrails = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateModelRouterGuardrailsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -333,6 +535,7 @@ impl tencentcloud_runtime::Validate for AssociateModelRouterGuardrailsRequest {
 }
 /// Wire object `AssociateModelRouterGuardrailsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateModelRouterGuardrailsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -341,8 +544,20 @@ pub struct AssociateModelRouterGuardrailsResponse {
     )]
     pub request_id: String,
 }
+impl AssociateModelRouterGuardrailsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociateModelsToModelRouterRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateModelsToModelRouterRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-oei1qdkf`.
     #[serde(
@@ -353,6 +568,25 @@ pub struct AssociateModelsToModelRouterRequest {
     /// Wire name `Models`; list of [`ModelRouterModel`].
     #[serde(rename = "Models", default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<ModelRouterModel>>,
+}
+impl AssociateModelsToModelRouterRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterModel>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateModelsToModelRouterRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -382,6 +616,7 @@ impl tencentcloud_runtime::Validate for AssociateModelsToModelRouterRequest {
 }
 /// Wire object `AssociateModelsToModelRouterResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateModelsToModelRouterResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -390,12 +625,38 @@ pub struct AssociateModelsToModelRouterResponse {
     )]
     pub request_id: String,
 }
+impl AssociateModelsToModelRouterResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociateTargetGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateTargetGroupsRequest {
     /// Wire name `Associations`; list of [`TargetGroupAssociation`]; required in requests.
     #[serde(rename = "Associations")]
     pub associations: Vec<TargetGroupAssociation>,
+}
+impl AssociateTargetGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Associations` to these items.
+    pub fn set_associations(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupAssociation>>,
+    ) -> Self {
+        self.associations = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssociateTargetGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -418,6 +679,7 @@ impl tencentcloud_runtime::Validate for AssociateTargetGroupsRequest {
 }
 /// Wire object `AssociateTargetGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociateTargetGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -426,8 +688,20 @@ pub struct AssociateTargetGroupsResponse {
     )]
     pub request_id: String,
 }
+impl AssociateTargetGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssociatedModelRouterItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociatedModelRouterItem {
     /// Wire name `ModelRouterId`; string. Example: `cmr-77772oq3`.
     #[serde(
@@ -438,8 +712,20 @@ pub struct AssociatedModelRouterItem {
     )]
     pub model_router_id: Option<String>,
 }
+impl AssociatedModelRouterItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `AssociationItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssociationItem {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-n8n0xxxx`.
     #[serde(
@@ -524,8 +810,70 @@ pub struct AssociationItem {
     )]
     pub rule_id: Option<String>,
 }
+impl AssociationItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = value.into();
+        self
+    }
+    /// Sets `ListenerName`.
+    pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
+        self.listener_name = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `RuleId`.
+    pub fn set_rule_id(mut self, value: impl Into<String>) -> Self {
+        self.rule_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `AutoRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AutoRewriteRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-r6nx1iby`.
     #[serde(
@@ -564,6 +912,46 @@ pub struct AutoRewriteRequest {
     )]
     pub take_urls: Option<Vec<bool>>,
 }
+impl AutoRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Domains` to these items.
+    pub fn set_domains(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.domains = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RewriteCodes` to these items.
+    pub fn set_rewrite_codes(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<i64>>,
+    ) -> Self {
+        self.rewrite_codes = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TakeUrls` to these items.
+    pub fn set_take_urls(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<bool>>,
+    ) -> Self {
+        self.take_urls = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AutoRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -588,6 +976,7 @@ impl tencentcloud_runtime::Validate for AutoRewriteRequest {
 }
 /// Wire object `AutoRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AutoRewriteResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -596,8 +985,20 @@ pub struct AutoRewriteResponse {
     )]
     pub request_id: String,
 }
+impl AutoRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AvailableZoneAffinityInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AvailableZoneAffinityInfo {
     /// Wire name `Enable`; bool; always present in responses. Example: `true`.
     #[serde(
@@ -624,11 +1025,33 @@ pub struct AvailableZoneAffinityInfo {
     )]
     pub reentry_ratio: Option<u64>,
 }
+impl AvailableZoneAffinityInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Enable`.
+    pub fn set_enable(mut self, value: impl Into<bool>) -> Self {
+        self.enable = Some(value.into());
+        self
+    }
+    /// Sets `ExitRatio`.
+    pub fn set_exit_ratio(mut self, value: impl Into<u64>) -> Self {
+        self.exit_ratio = Some(value.into());
+        self
+    }
+    /// Sets `ReentryRatio`.
+    pub fn set_reentry_ratio(mut self, value: impl Into<u64>) -> Self {
+        self.reentry_ratio = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AvailableZoneAffinityInfo {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `Backend`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Backend {
     /// Wire name `Type`; string; always present in responses. Example: `CVM`.
     #[serde(
@@ -713,8 +1136,76 @@ pub struct Backend {
     )]
     pub zone: Option<String>,
 }
+impl Backend {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = value.into();
+        self
+    }
+    /// Sets `PublicIpAddresses` to these items.
+    pub fn set_public_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.public_ip_addresses = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `PrivateIpAddresses` to these items.
+    pub fn set_private_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.private_ip_addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = Some(value.into());
+        self
+    }
+    /// Sets `RegisteredTime`.
+    pub fn set_registered_time(mut self, value: impl Into<String>) -> Self {
+        self.registered_time = value.into();
+        self
+    }
+    /// Sets `EniId`.
+    pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
+        self.eni_id = Some(value.into());
+        self
+    }
+    /// Sets `Tag`.
+    pub fn set_tag(mut self, value: impl Into<String>) -> Self {
+        self.tag = Some(value.into());
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = Some(value.into());
+        self
+    }
+}
 /// Wire object `BasicTargetGroupInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BasicTargetGroupInfo {
     /// Wire name `TargetGroupId`; string; always present in responses. Example: `lbtg-n5n8xxxx`.
     #[serde(
@@ -739,8 +1230,30 @@ pub struct BasicTargetGroupInfo {
     )]
     pub weight: Option<u64>,
 }
+impl BasicTargetGroupInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupName`.
+    pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
+        self.target_group_name = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 /// Wire object `BatchDeregisterTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchDeregisterTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-xxxx`.
     #[serde(
@@ -751,6 +1264,25 @@ pub struct BatchDeregisterTargetsRequest {
     /// Wire name `Targets`; list of [`BatchTarget`]; required in requests.
     #[serde(rename = "Targets")]
     pub targets: Vec<BatchTarget>,
+}
+impl BatchDeregisterTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BatchTarget>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for BatchDeregisterTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -782,6 +1314,7 @@ impl tencentcloud_runtime::Validate for BatchDeregisterTargetsRequest {
 }
 /// Wire object `BatchDeregisterTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchDeregisterTargetsResponse {
     /// Wire name `FailListenerIdSet`; list of string; always present in responses. Example: `["lbl-4ibs****"]`.
     #[serde(
@@ -805,8 +1338,33 @@ pub struct BatchDeregisterTargetsResponse {
     )]
     pub request_id: String,
 }
+impl BatchDeregisterTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `FailListenerIdSet` to these items.
+    pub fn set_fail_listener_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.fail_listener_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Message`.
+    pub fn set_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `BatchModifyTargetTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchModifyTargetTagRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-dx98lwo0`.
     #[serde(
@@ -817,6 +1375,25 @@ pub struct BatchModifyTargetTagRequest {
     /// Wire name `ModifyList`; list of [`RsTagRule`]; required in requests.
     #[serde(rename = "ModifyList")]
     pub modify_list: Vec<RsTagRule>,
+}
+impl BatchModifyTargetTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ModifyList` to these items.
+    pub fn set_modify_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RsTagRule>>,
+    ) -> Self {
+        self.modify_list = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for BatchModifyTargetTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -848,6 +1425,7 @@ impl tencentcloud_runtime::Validate for BatchModifyTargetTagRequest {
 }
 /// Wire object `BatchModifyTargetTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchModifyTargetTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -856,8 +1434,20 @@ pub struct BatchModifyTargetTagResponse {
     )]
     pub request_id: String,
 }
+impl BatchModifyTargetTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `BatchModifyTargetWeightRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchModifyTargetWeightRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-dx98lwo0`.
     #[serde(
@@ -868,6 +1458,25 @@ pub struct BatchModifyTargetWeightRequest {
     /// Wire name `ModifyList`; list of [`RsWeightRule`]; required in requests.
     #[serde(rename = "ModifyList")]
     pub modify_list: Vec<RsWeightRule>,
+}
+impl BatchModifyTargetWeightRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ModifyList` to these items.
+    pub fn set_modify_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RsWeightRule>>,
+    ) -> Self {
+        self.modify_list = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for BatchModifyTargetWeightRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -899,6 +1508,7 @@ impl tencentcloud_runtime::Validate for BatchModifyTargetWeightRequest {
 }
 /// Wire object `BatchModifyTargetWeightResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchModifyTargetWeightResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -907,8 +1517,20 @@ pub struct BatchModifyTargetWeightResponse {
     )]
     pub request_id: String,
 }
+impl BatchModifyTargetWeightResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `BatchRegisterTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchRegisterTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-xxxx`.
     #[serde(
@@ -919,6 +1541,25 @@ pub struct BatchRegisterTargetsRequest {
     /// Wire name `Targets`; list of [`BatchTarget`]; required in requests.
     #[serde(rename = "Targets")]
     pub targets: Vec<BatchTarget>,
+}
+impl BatchRegisterTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BatchTarget>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for BatchRegisterTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -950,6 +1591,7 @@ impl tencentcloud_runtime::Validate for BatchRegisterTargetsRequest {
 }
 /// Wire object `BatchRegisterTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchRegisterTargetsResponse {
     /// Wire name `FailListenerIdSet`; list of string; always present in responses. Example: `["lbl-4ibs****"]`.
     #[serde(
@@ -973,8 +1615,33 @@ pub struct BatchRegisterTargetsResponse {
     )]
     pub request_id: String,
 }
+impl BatchRegisterTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `FailListenerIdSet` to these items.
+    pub fn set_fail_listener_id_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.fail_listener_id_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Message`.
+    pub fn set_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `BatchTarget`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchTarget {
     /// Wire name `ListenerId`; string; required in requests. Example: `lbl-2gas****`.
     #[serde(
@@ -985,9 +1652,11 @@ pub struct BatchTarget {
     /// Wire name `Port`; int64; required in requests. Example: `80`.
     #[serde(
         rename = "Port",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub port: i64,
+    pub port: Option<i64>,
     /// Wire name `InstanceId`; string. Example: `ins-1vfj****`.
     #[serde(
         rename = "InstanceId",
@@ -1029,6 +1698,47 @@ pub struct BatchTarget {
     )]
     pub tag: Option<String>,
 }
+impl BatchTarget {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `EniIp`.
+    pub fn set_eni_ip(mut self, value: impl Into<String>) -> Self {
+        self.eni_ip = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Tag`.
+    pub fn set_tag(mut self, value: impl Into<String>) -> Self {
+        self.tag = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for BatchTarget {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1040,10 +1750,14 @@ impl tencentcloud_runtime::Validate for BatchTarget {
                 },
             );
         }
+        if self.port.is_none() {
+            v.field("Port", |v| v.missing());
+        }
     }
 }
 /// Wire object `BindDetailItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BindDetailItem {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-kxsr****`.
     #[serde(
@@ -1110,8 +1824,60 @@ pub struct BindDetailItem {
     )]
     pub uconfig_id: String,
 }
+impl BindDetailItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = value.into();
+        self
+    }
+    /// Sets `ListenerName`.
+    pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
+        self.listener_name = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `Vport`.
+    pub fn set_vport(mut self, value: impl Into<i64>) -> Self {
+        self.vport = value.into();
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `UconfigId`.
+    pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
+        self.uconfig_id = value.into();
+        self
+    }
+}
 /// Wire object `BindItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BindItem {
     /// Wire name `LoadBalancerId`; string; required in requests; always present in responses. Example: `lb-6e6a****`.
     #[serde(
@@ -1139,6 +1905,32 @@ pub struct BindItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub location_id: Option<String>,
+}
+impl BindItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for BindItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -1173,6 +1965,7 @@ impl tencentcloud_runtime::Validate for BindItem {
 }
 /// Wire object `BlockedIP`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BlockedIp {
     /// Wire name `IP`; string; always present in responses. Example: `172.40.86.244`.
     #[serde(
@@ -1196,8 +1989,30 @@ pub struct BlockedIp {
     )]
     pub expire_time: String,
 }
+impl BlockedIp {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IP`.
+    pub fn set_ip(mut self, value: impl Into<String>) -> Self {
+        self.ip = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `ExpireTime`.
+    pub fn set_expire_time(mut self, value: impl Into<String>) -> Self {
+        self.expire_time = value.into();
+        self
+    }
+}
 /// Wire object `BudgetAssociation`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BudgetAssociation {
     /// Wire name `BudgetId`; string; always present in responses. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -1260,8 +2075,55 @@ pub struct BudgetAssociation {
     )]
     pub user_group_id: Option<String>,
 }
+impl BudgetAssociation {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `ResourceName`.
+    pub fn set_resource_name(mut self, value: impl Into<String>) -> Self {
+        self.resource_name = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `BudgetConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BudgetConfig {
     /// Wire name `BudgetDuration`; string; may be null. Example: `7d`.
     #[serde(
@@ -1288,8 +2150,30 @@ pub struct BudgetConfig {
     )]
     pub max_budget: Option<f64>,
 }
+impl BudgetConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetDuration`.
+    pub fn set_budget_duration(mut self, value: impl Into<String>) -> Self {
+        self.budget_duration = Some(value.into());
+        self
+    }
+    /// Sets `BudgetResetAt`.
+    pub fn set_budget_reset_at(mut self, value: impl Into<String>) -> Self {
+        self.budget_reset_at = Some(value.into());
+        self
+    }
+    /// Sets `MaxBudget`.
+    pub fn set_max_budget(mut self, value: impl Into<f64>) -> Self {
+        self.max_budget = Some(value.into());
+        self
+    }
+}
 /// Wire object `BudgetConfigInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BudgetConfigInput {
     /// Wire name `BudgetDuration`; string. Example: `7d`.
     #[serde(
@@ -1308,11 +2192,28 @@ pub struct BudgetConfigInput {
     )]
     pub max_budget: Option<f64>,
 }
+impl BudgetConfigInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetDuration`.
+    pub fn set_budget_duration(mut self, value: impl Into<String>) -> Self {
+        self.budget_duration = Some(value.into());
+        self
+    }
+    /// Sets `MaxBudget`.
+    pub fn set_max_budget(mut self, value: impl Into<f64>) -> Self {
+        self.max_budget = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for BudgetConfigInput {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `BudgetInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BudgetInfo {
     /// Wire name `AssociationKeyCount`; uint64. Example: `1`.
     #[serde(
@@ -1385,8 +2286,71 @@ pub struct BudgetInfo {
     )]
     pub status: String,
 }
+impl BudgetInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AssociationKeyCount`.
+    pub fn set_association_key_count(mut self, value: impl Into<u64>) -> Self {
+        self.association_key_count = Some(value.into());
+        self
+    }
+    /// Sets `AssociationModelRouterCount`.
+    pub fn set_association_model_router_count(mut self, value: impl Into<u64>) -> Self {
+        self.association_model_router_count = value.into();
+        self
+    }
+    /// Sets `AssociationUserGroupCount`.
+    pub fn set_association_user_group_count(mut self, value: impl Into<u64>) -> Self {
+        self.association_user_group_count = Some(value.into());
+        self
+    }
+    /// Sets `BudgetConfigs` to these items.
+    pub fn set_budget_configs(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetConfig>>,
+    ) -> Self {
+        self.budget_configs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+    /// Sets `ModifiedTime`.
+    pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
+        self.modified_time = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForBudget>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+}
 /// Wire object `BudgetResource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BudgetResource {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-abc12345`.
     #[serde(
@@ -1417,6 +2381,32 @@ pub struct BudgetResource {
     )]
     pub user_group_id: Option<String>,
 }
+impl BudgetResource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for BudgetResource {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1441,6 +2431,7 @@ impl tencentcloud_runtime::Validate for BudgetResource {
 }
 /// Wire object `CertIdRelatedWithLoadBalancers`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertIdRelatedWithLoadBalancers {
     /// Wire name `CertId`; string; always present in responses. Example: `KDbFJUkn`.
     #[serde(
@@ -1457,8 +2448,28 @@ pub struct CertIdRelatedWithLoadBalancers {
     )]
     pub load_balancers: Vec<LoadBalancer>,
 }
+impl CertIdRelatedWithLoadBalancers {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancers` to these items.
+    pub fn set_load_balancers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LoadBalancer>>,
+    ) -> Self {
+        self.load_balancers = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `CertInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertInfo {
     /// Wire name `CertId`; string. Example: `zFzZAAIr`.
     #[serde(
@@ -1493,11 +2504,38 @@ pub struct CertInfo {
     )]
     pub cert_key: Option<String>,
 }
+impl CertInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = Some(value.into());
+        self
+    }
+    /// Sets `CertName`.
+    pub fn set_cert_name(mut self, value: impl Into<String>) -> Self {
+        self.cert_name = Some(value.into());
+        self
+    }
+    /// Sets `CertContent`.
+    pub fn set_cert_content(mut self, value: impl Into<String>) -> Self {
+        self.cert_content = Some(value.into());
+        self
+    }
+    /// Sets `CertKey`.
+    pub fn set_cert_key(mut self, value: impl Into<String>) -> Self {
+        self.cert_key = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CertInfo {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CertificateInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertificateInput {
     /// Wire name `SSLMode`; string; always present in responses. Example: `UNIDIRECTIONAL`.
     #[serde(
@@ -1572,11 +2610,63 @@ pub struct CertificateInput {
     )]
     pub cert_ca_content: Option<String>,
 }
+impl CertificateInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SSLMode`.
+    pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
+        self.ssl_mode = Some(value.into());
+        self
+    }
+    /// Sets `SSLVerifyClient`.
+    pub fn set_ssl_verify_client(mut self, value: impl Into<String>) -> Self {
+        self.ssl_verify_client = Some(value.into());
+        self
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = Some(value.into());
+        self
+    }
+    /// Sets `CertCaId`.
+    pub fn set_cert_ca_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_ca_id = Some(value.into());
+        self
+    }
+    /// Sets `CertName`.
+    pub fn set_cert_name(mut self, value: impl Into<String>) -> Self {
+        self.cert_name = Some(value.into());
+        self
+    }
+    /// Sets `CertKey`.
+    pub fn set_cert_key(mut self, value: impl Into<String>) -> Self {
+        self.cert_key = Some(value.into());
+        self
+    }
+    /// Sets `CertContent`.
+    pub fn set_cert_content(mut self, value: impl Into<String>) -> Self {
+        self.cert_content = Some(value.into());
+        self
+    }
+    /// Sets `CertCaName`.
+    pub fn set_cert_ca_name(mut self, value: impl Into<String>) -> Self {
+        self.cert_ca_name = Some(value.into());
+        self
+    }
+    /// Sets `CertCaContent`.
+    pub fn set_cert_ca_content(mut self, value: impl Into<String>) -> Self {
+        self.cert_ca_content = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CertificateInput {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CertificateOutput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertificateOutput {
     /// Wire name `SSLMode`; string; always present in responses. Example: `UNIDIRECTIONAL`.
     #[serde(
@@ -1614,8 +2704,43 @@ pub struct CertificateOutput {
     )]
     pub ext_cert_ids: Vec<String>,
 }
+impl CertificateOutput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SSLMode`.
+    pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
+        self.ssl_mode = value.into();
+        self
+    }
+    /// Sets `SSLVerifyClient`.
+    pub fn set_ssl_verify_client(mut self, value: impl Into<String>) -> Self {
+        self.ssl_verify_client = value.into();
+        self
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = value.into();
+        self
+    }
+    /// Sets `CertCaId`.
+    pub fn set_cert_ca_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_ca_id = value.into();
+        self
+    }
+    /// Sets `ExtCertIds` to these items.
+    pub fn set_ext_cert_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.ext_cert_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ChatCompletionsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatCompletionsRequest {
     /// Wire name `ApiKey`; string. Example: `sk-3qIbn_4___xKHm6HwjTtncyCpHJD_ddDeB6ytjvpw2fq8G6x_LNO6t11Y_l7qQuKEfVH4t1s1gjUv3_vb2mqTkUv`.
     #[serde(
@@ -1661,6 +2786,45 @@ pub struct ChatCompletionsRequest {
     )]
     pub request_path: Option<String>,
 }
+impl ChatCompletionsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ApiKey`.
+    pub fn set_api_key(mut self, value: impl Into<String>) -> Self {
+        self.api_key = Some(value.into());
+        self
+    }
+    /// Sets `Attachments` to these items.
+    pub fn set_attachments(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<MultiModalityAttachments>>,
+    ) -> Self {
+        self.attachments = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ChatContent`.
+    pub fn set_chat_content(mut self, value: impl Into<String>) -> Self {
+        self.chat_content = Some(value.into());
+        self
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = Some(value.into());
+        self
+    }
+    /// Sets `RequestPath`.
+    pub fn set_request_path(mut self, value: impl Into<String>) -> Self {
+        self.request_path = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ChatCompletionsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.attachments {
@@ -1680,6 +2844,7 @@ impl tencentcloud_runtime::Validate for ChatCompletionsRequest {
 }
 /// Wire object `ChatCompletionsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatCompletionsResponse {
     /// Wire name `ChatResponseMessage`; string. Example: `[Fake v2] Detected user_text="What's in this image?", images=1, files=0, format=openai-chat`.
     #[serde(
@@ -1704,8 +2869,30 @@ pub struct ChatCompletionsResponse {
     )]
     pub request_id: String,
 }
+impl ChatCompletionsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChatResponseMessage`.
+    pub fn set_chat_response_message(mut self, value: impl Into<String>) -> Self {
+        self.chat_response_message = Some(value.into());
+        self
+    }
+    /// Sets `ErrorInChat`.
+    pub fn set_error_in_chat(mut self, value: impl Into<String>) -> Self {
+        self.error_in_chat = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ClassicalHealth`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClassicalHealth {
     /// Wire name `IP`; string; always present in responses. Example: `10.0.102.15`.
     #[serde(
@@ -1743,8 +2930,40 @@ pub struct ClassicalHealth {
     )]
     pub health_status: i64,
 }
+impl ClassicalHealth {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IP`.
+    pub fn set_ip(mut self, value: impl Into<String>) -> Self {
+        self.ip = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `ListenerPort`.
+    pub fn set_listener_port(mut self, value: impl Into<i64>) -> Self {
+        self.listener_port = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `HealthStatus`.
+    pub fn set_health_status(mut self, value: impl Into<i64>) -> Self {
+        self.health_status = value.into();
+        self
+    }
+}
 /// Wire object `ClassicalListener`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClassicalListener {
     /// Wire name `ListenerId`; string; always present in responses. Example: `lbl-hscepds6`.
     #[serde(
@@ -1873,8 +3092,105 @@ pub struct ClassicalListener {
     )]
     pub status: i64,
 }
+impl ClassicalListener {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `ListenerPort`.
+    pub fn set_listener_port(mut self, value: impl Into<i64>) -> Self {
+        self.listener_port = value.into();
+        self
+    }
+    /// Sets `InstancePort`.
+    pub fn set_instance_port(mut self, value: impl Into<i64>) -> Self {
+        self.instance_port = value.into();
+        self
+    }
+    /// Sets `ListenerName`.
+    pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
+        self.listener_name = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `SessionExpire`.
+    pub fn set_session_expire(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire = value.into();
+        self
+    }
+    /// Sets `HealthSwitch`.
+    pub fn set_health_switch(mut self, value: impl Into<i64>) -> Self {
+        self.health_switch = value.into();
+        self
+    }
+    /// Sets `TimeOut`.
+    pub fn set_time_out(mut self, value: impl Into<i64>) -> Self {
+        self.time_out = value.into();
+        self
+    }
+    /// Sets `IntervalTime`.
+    pub fn set_interval_time(mut self, value: impl Into<i64>) -> Self {
+        self.interval_time = value.into();
+        self
+    }
+    /// Sets `HealthNum`.
+    pub fn set_health_num(mut self, value: impl Into<i64>) -> Self {
+        self.health_num = value.into();
+        self
+    }
+    /// Sets `UnhealthNum`.
+    pub fn set_unhealth_num(mut self, value: impl Into<i64>) -> Self {
+        self.unhealth_num = value.into();
+        self
+    }
+    /// Sets `HttpHash`.
+    pub fn set_http_hash(mut self, value: impl Into<String>) -> Self {
+        self.http_hash = value.into();
+        self
+    }
+    /// Sets `HttpCode`.
+    pub fn set_http_code(mut self, value: impl Into<i64>) -> Self {
+        self.http_code = value.into();
+        self
+    }
+    /// Sets `HttpCheckPath`.
+    pub fn set_http_check_path(mut self, value: impl Into<String>) -> Self {
+        self.http_check_path = value.into();
+        self
+    }
+    /// Sets `SSLMode`.
+    pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
+        self.ssl_mode = value.into();
+        self
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = value.into();
+        self
+    }
+    /// Sets `CertCaId`.
+    pub fn set_cert_ca_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_ca_id = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
+        self.status = value.into();
+        self
+    }
+}
 /// Wire object `ClassicalLoadBalancerInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClassicalLoadBalancerInfo {
     /// Wire name `InstanceId`; string; always present in responses. Example: `ins-o8xk****`.
     #[serde(
@@ -1891,8 +3207,28 @@ pub struct ClassicalLoadBalancerInfo {
     )]
     pub load_balancer_ids: Vec<String>,
 }
+impl ClassicalLoadBalancerInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ClassicalTarget`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClassicalTarget {
     /// Wire name `Type`; string; always present in responses. Example: `CVM`.
     #[serde(
@@ -1944,8 +3280,56 @@ pub struct ClassicalTarget {
     )]
     pub run_flag: i64,
 }
+impl ClassicalTarget {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = value.into();
+        self
+    }
+    /// Sets `PublicIpAddresses` to these items.
+    pub fn set_public_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.public_ip_addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `PrivateIpAddresses` to these items.
+    pub fn set_private_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.private_ip_addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = value.into();
+        self
+    }
+    /// Sets `RunFlag`.
+    pub fn set_run_flag(mut self, value: impl Into<i64>) -> Self {
+        self.run_flag = value.into();
+        self
+    }
+}
 /// Wire object `ClassicalTargetInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClassicalTargetInfo {
     /// Wire name `InstanceId`; string; required in requests. Example: `ins-em3pxxxx`.
     #[serde(
@@ -1962,6 +3346,22 @@ pub struct ClassicalTargetInfo {
     )]
     pub weight: Option<i64>,
 }
+impl ClassicalTargetInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ClassicalTargetInfo {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1977,6 +3377,7 @@ impl tencentcloud_runtime::Validate for ClassicalTargetInfo {
 }
 /// Wire object `CloneLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CloneLoadBalancerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-5luefaho`.
     #[serde(
@@ -2117,6 +3518,122 @@ pub struct CloneLoadBalancerRequest {
     )]
     pub eip_address_id: Option<String>,
 }
+impl CloneLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `MasterZoneId`.
+    pub fn set_master_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.master_zone_id = Some(value.into());
+        self
+    }
+    /// Sets `SlaveZoneId`.
+    pub fn set_slave_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.slave_zone_id = Some(value.into());
+        self
+    }
+    /// Sets `ZoneId`.
+    pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.zone_id = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `VipIsp`.
+    pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
+        self.vip_isp = Some(value.into());
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ExclusiveCluster`.
+    pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
+        self.exclusive_cluster = Some(value.into());
+        self
+    }
+    /// Sets `BandwidthPackageId`.
+    pub fn set_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
+        self.bandwidth_package_id = Some(value.into());
+        self
+    }
+    /// Sets `SnatPro`.
+    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
+        self.snat_pro = Some(value.into());
+        self
+    }
+    /// Sets `SnatIps` to these items.
+    pub fn set_snat_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SnatIp>>,
+    ) -> Self {
+        self.snat_ips = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ClusterIds` to these items.
+    pub fn set_cluster_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.cluster_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = Some(value.into());
+        self
+    }
+    /// Sets `ClusterTag`.
+    pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
+        self.cluster_tag = Some(value.into());
+        self
+    }
+    /// Sets `Zones` to these items.
+    pub fn set_zones(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.zones = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EipAddressId`.
+    pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
+        self.eip_address_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CloneLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -2176,6 +3693,7 @@ impl tencentcloud_runtime::Validate for CloneLoadBalancerRequest {
 }
 /// Wire object `CloneLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CloneLoadBalancerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2184,8 +3702,20 @@ pub struct CloneLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl CloneLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Cluster`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Cluster {
     /// Wire name `ClusterId`; string; always present in responses. Example: `stgw-clclwcxx`.
     #[serde(
@@ -2377,8 +3907,148 @@ pub struct Cluster {
     #[serde(rename = "Tag", default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<TagInfo>>,
 }
+impl Cluster {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterId`.
+    pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.cluster_id = value.into();
+        self
+    }
+    /// Sets `ClusterName`.
+    pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
+        self.cluster_name = value.into();
+        self
+    }
+    /// Sets `ClusterType`.
+    pub fn set_cluster_type(mut self, value: impl Into<String>) -> Self {
+        self.cluster_type = value.into();
+        self
+    }
+    /// Sets `ClusterTag`.
+    pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
+        self.cluster_tag = Some(value.into());
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `Network`.
+    pub fn set_network(mut self, value: impl Into<String>) -> Self {
+        self.network = value.into();
+        self
+    }
+    /// Sets `MaxConn`.
+    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
+        self.max_conn = Some(value.into());
+        self
+    }
+    /// Sets `MaxInFlow`.
+    pub fn set_max_in_flow(mut self, value: impl Into<i64>) -> Self {
+        self.max_in_flow = Some(value.into());
+        self
+    }
+    /// Sets `MaxInPkg`.
+    pub fn set_max_in_pkg(mut self, value: impl Into<i64>) -> Self {
+        self.max_in_pkg = Some(value.into());
+        self
+    }
+    /// Sets `MaxOutFlow`.
+    pub fn set_max_out_flow(mut self, value: impl Into<i64>) -> Self {
+        self.max_out_flow = Some(value.into());
+        self
+    }
+    /// Sets `MaxOutPkg`.
+    pub fn set_max_out_pkg(mut self, value: impl Into<i64>) -> Self {
+        self.max_out_pkg = Some(value.into());
+        self
+    }
+    /// Sets `MaxNewConn`.
+    pub fn set_max_new_conn(mut self, value: impl Into<i64>) -> Self {
+        self.max_new_conn = Some(value.into());
+        self
+    }
+    /// Sets `HTTPMaxNewConn`.
+    pub fn set_http_max_new_conn(mut self, value: impl Into<i64>) -> Self {
+        self.http_max_new_conn = Some(value.into());
+        self
+    }
+    /// Sets `HTTPSMaxNewConn`.
+    pub fn set_https_max_new_conn(mut self, value: impl Into<i64>) -> Self {
+        self.https_max_new_conn = Some(value.into());
+        self
+    }
+    /// Sets `HTTPQps`.
+    pub fn set_http_qps(mut self, value: impl Into<i64>) -> Self {
+        self.http_qps = Some(value.into());
+        self
+    }
+    /// Sets `HTTPSQps`.
+    pub fn set_https_qps(mut self, value: impl Into<i64>) -> Self {
+        self.https_qps = Some(value.into());
+        self
+    }
+    /// Sets `ResourceCount`.
+    pub fn set_resource_count(mut self, value: impl Into<i64>) -> Self {
+        self.resource_count = value.into();
+        self
+    }
+    /// Sets `IdleResourceCount`.
+    pub fn set_idle_resource_count(mut self, value: impl Into<i64>) -> Self {
+        self.idle_resource_count = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalanceDirectorCount`.
+    pub fn set_load_balance_director_count(mut self, value: impl Into<i64>) -> Self {
+        self.load_balance_director_count = Some(value.into());
+        self
+    }
+    /// Sets `Isp`.
+    pub fn set_isp(mut self, value: impl Into<String>) -> Self {
+        self.isp = Some(value.into());
+        self
+    }
+    /// Sets `ClustersZone`.
+    pub fn set_clusters_zone(mut self, value: impl Into<ClustersZone>) -> Self {
+        self.clusters_zone = Some(value.into());
+        self
+    }
+    /// Sets `ClustersVersion`.
+    pub fn set_clusters_version(mut self, value: impl Into<String>) -> Self {
+        self.clusters_version = Some(value.into());
+        self
+    }
+    /// Sets `DisasterRecoveryType`.
+    pub fn set_disaster_recovery_type(mut self, value: impl Into<String>) -> Self {
+        self.disaster_recovery_type = value.into();
+        self
+    }
+    /// Sets `Egress`.
+    pub fn set_egress(mut self, value: impl Into<String>) -> Self {
+        self.egress = value.into();
+        self
+    }
+    /// Sets `IPVersion`.
+    pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.ip_version = value.into();
+        self
+    }
+    /// Sets `Tag` to these items.
+    pub fn set_tag(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tag = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `ClusterInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClusterInfo {
     /// Wire name `ClusterId`; string. Example: `mcls-public`.
     #[serde(
@@ -2405,8 +4075,30 @@ pub struct ClusterInfo {
     )]
     pub cluster_name: Option<String>,
 }
+impl ClusterInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterId`.
+    pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `ClusterName`.
+    pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
+        self.cluster_name = Some(value.into());
+        self
+    }
+}
 /// Wire object `ClusterInfoInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClusterInfoInput {
     /// Wire name `ClusterId`; string. Example: `mcls-a4pkos6k`.
     #[serde(
@@ -2425,11 +4117,28 @@ pub struct ClusterInfoInput {
     )]
     pub r#type: Option<String>,
 }
+impl ClusterInfoInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterId`.
+    pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.cluster_id = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ClusterInfoInput {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ClusterItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClusterItem {
     /// Wire name `ClusterId`; string; required in requests; always present in responses. Example: `tgw-p1zxs4fu`.
     #[serde(
@@ -2455,6 +4164,27 @@ pub struct ClusterItem {
     )]
     pub zone: Option<String>,
 }
+impl ClusterItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterId`.
+    pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.cluster_id = value.into();
+        self
+    }
+    /// Sets `ClusterName`.
+    pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
+        self.cluster_name = Some(value.into());
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ClusterItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -2470,6 +4200,7 @@ impl tencentcloud_runtime::Validate for ClusterItem {
 }
 /// Wire object `ClusterResource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClusterResource {
     /// Wire name `ClusterId`; string; always present in responses. Example: `tgw-12345678`.
     #[serde(
@@ -2518,8 +4249,50 @@ pub struct ClusterResource {
     #[serde(rename = "ClustersZone", default, skip_serializing_if = "Option::is_none")]
     pub clusters_zone: Option<ClustersZone>,
 }
+impl ClusterResource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterId`.
+    pub fn set_cluster_id(mut self, value: impl Into<String>) -> Self {
+        self.cluster_id = value.into();
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = value.into();
+        self
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = Some(value.into());
+        self
+    }
+    /// Sets `Idle`.
+    pub fn set_idle(mut self, value: impl Into<String>) -> Self {
+        self.idle = value.into();
+        self
+    }
+    /// Sets `ClusterName`.
+    pub fn set_cluster_name(mut self, value: impl Into<String>) -> Self {
+        self.cluster_name = value.into();
+        self
+    }
+    /// Sets `Isp`.
+    pub fn set_isp(mut self, value: impl Into<String>) -> Self {
+        self.isp = value.into();
+        self
+    }
+    /// Sets `ClustersZone`.
+    pub fn set_clusters_zone(mut self, value: impl Into<ClustersZone>) -> Self {
+        self.clusters_zone = Some(value.into());
+        self
+    }
+}
 /// Wire object `ClustersZone`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClustersZone {
     /// Wire name `MasterZone`; list of string; always present in responses. Example: `["ap-guangzhou-2"]`.
     #[serde(
@@ -2536,8 +4309,31 @@ pub struct ClustersZone {
     )]
     pub slave_zone: Vec<String>,
 }
+impl ClustersZone {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `MasterZone` to these items.
+    pub fn set_master_zone(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.master_zone = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SlaveZone` to these items.
+    pub fn set_slave_zone(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.slave_zone = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `Coefficient`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Coefficient {
     /// Wire name `InputCachedCoefficient`; float. Example: `1231.111123`.
     #[serde(
@@ -2604,11 +4400,61 @@ pub struct Coefficient {
     )]
     pub output_image_coefficient: Option<f64>,
 }
+impl Coefficient {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InputCachedCoefficient`.
+    pub fn set_input_cached_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.input_cached_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `InputCacheCreationCoefficient`.
+    pub fn set_input_cache_creation_coefficient(
+        mut self,
+        value: impl Into<f64>,
+    ) -> Self {
+        self.input_cache_creation_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `InputCoefficient`.
+    pub fn set_input_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.input_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `OutputCoefficient`.
+    pub fn set_output_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.output_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `InputImageCoefficient`.
+    pub fn set_input_image_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.input_image_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `InputVideoSecondCoefficient`.
+    pub fn set_input_video_second_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.input_video_second_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `OutputVideoSecondCoefficient`.
+    pub fn set_output_video_second_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.output_video_second_coefficient = Some(value.into());
+        self
+    }
+    /// Sets `OutputImageCoefficient`.
+    pub fn set_output_image_coefficient(mut self, value: impl Into<f64>) -> Self {
+        self.output_image_coefficient = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Coefficient {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CoefficientScheduleRule`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CoefficientScheduleRule {
     /// Wire name `Weekdays`; list of uint64. Example: `[1]`.
     #[serde(
@@ -2643,11 +4489,41 @@ pub struct CoefficientScheduleRule {
     )]
     pub multiplier: Option<f64>,
 }
+impl CoefficientScheduleRule {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Weekdays` to these items.
+    pub fn set_weekdays(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<u64>>,
+    ) -> Self {
+        self.weekdays = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+    /// Sets `Multiplier`.
+    pub fn set_multiplier(mut self, value: impl Into<f64>) -> Self {
+        self.multiplier = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CoefficientScheduleRule {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CoefficientTier`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CoefficientTier {
     /// Wire name `Condition`; [`CoefficientTierCondition`].
     #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
@@ -2655,6 +4531,22 @@ pub struct CoefficientTier {
     /// Wire name `Coefficient`; [`Coefficient`].
     #[serde(rename = "Coefficient", default, skip_serializing_if = "Option::is_none")]
     pub coefficient: Option<Coefficient>,
+}
+impl CoefficientTier {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Condition`.
+    pub fn set_condition(mut self, value: impl Into<CoefficientTierCondition>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
+    /// Sets `Coefficient`.
+    pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
+        self.coefficient = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CoefficientTier {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2680,6 +4572,7 @@ impl tencentcloud_runtime::Validate for CoefficientTier {
 }
 /// Wire object `CoefficientTierCondition`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CoefficientTierCondition {
     /// Wire name `InputTokensAbove`; uint64. Example: `0`.
     #[serde(
@@ -2698,11 +4591,28 @@ pub struct CoefficientTierCondition {
     )]
     pub resolution: Option<String>,
 }
+impl CoefficientTierCondition {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InputTokensAbove`.
+    pub fn set_input_tokens_above(mut self, value: impl Into<u64>) -> Self {
+        self.input_tokens_above = Some(value.into());
+        self
+    }
+    /// Sets `Resolution`.
+    pub fn set_resolution(mut self, value: impl Into<String>) -> Self {
+        self.resolution = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CoefficientTierCondition {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ConfigListItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConfigListItem {
     /// Wire name `UconfigId`; string; always present in responses. Example: `pz-c2uqrqzn`.
     #[serde(
@@ -2747,8 +4657,45 @@ pub struct ConfigListItem {
     )]
     pub update_timestamp: String,
 }
+impl ConfigListItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UconfigId`.
+    pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
+        self.uconfig_id = value.into();
+        self
+    }
+    /// Sets `ConfigType`.
+    pub fn set_config_type(mut self, value: impl Into<String>) -> Self {
+        self.config_type = value.into();
+        self
+    }
+    /// Sets `ConfigName`.
+    pub fn set_config_name(mut self, value: impl Into<String>) -> Self {
+        self.config_name = value.into();
+        self
+    }
+    /// Sets `ConfigContent`.
+    pub fn set_config_content(mut self, value: impl Into<String>) -> Self {
+        self.config_content = value.into();
+        self
+    }
+    /// Sets `CreateTimestamp`.
+    pub fn set_create_timestamp(mut self, value: impl Into<String>) -> Self {
+        self.create_timestamp = value.into();
+        self
+    }
+    /// Sets `UpdateTimestamp`.
+    pub fn set_update_timestamp(mut self, value: impl Into<String>) -> Self {
+        self.update_timestamp = value.into();
+        self
+    }
+}
 /// Wire object `CreateBYOKNetworkRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateByokNetworkRequest {
     /// Wire name `SubnetId`; string; required in requests. Example: `subnet-efgh5678`.
     #[serde(
@@ -2773,6 +4720,35 @@ pub struct CreateByokNetworkRequest {
     /// Wire name `Tags`; list of [`TagInfo`].
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagInfo>>,
+}
+impl CreateByokNetworkRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateByokNetworkRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2811,6 +4787,7 @@ impl tencentcloud_runtime::Validate for CreateByokNetworkRequest {
 }
 /// Wire object `CreateBYOKNetworkResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateByokNetworkResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2819,8 +4796,20 @@ pub struct CreateByokNetworkResponse {
     )]
     pub request_id: String,
 }
+impl CreateByokNetworkResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateBudgetRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateBudgetRequest {
     /// Wire name `BudgetConfigs`; list of [`BudgetConfigInput`].
     #[serde(rename = "BudgetConfigs", default, skip_serializing_if = "Option::is_none")]
@@ -2843,6 +4832,41 @@ pub struct CreateBudgetRequest {
     /// Wire name `Resources`; list of [`BudgetResource`].
     #[serde(rename = "Resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<BudgetResource>>,
+}
+impl CreateBudgetRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetConfigs` to these items.
+    pub fn set_budget_configs(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetConfigInput>>,
+    ) -> Self {
+        self.budget_configs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForBudget>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `Resources` to these items.
+    pub fn set_resources(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetResource>>,
+    ) -> Self {
+        self.resources = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateBudgetRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2885,6 +4909,7 @@ impl tencentcloud_runtime::Validate for CreateBudgetRequest {
 }
 /// Wire object `CreateBudgetResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateBudgetResponse {
     /// Wire name `BudgetId`; string; always present in responses. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -2900,8 +4925,25 @@ pub struct CreateBudgetResponse {
     )]
     pub request_id: String,
 }
+impl CreateBudgetResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateClsLogSetRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateClsLogSetRequest {
     /// Wire name `LogsetName`; string. Example: `clb_logset`.
     #[serde(
@@ -2929,11 +4971,34 @@ pub struct CreateClsLogSetRequest {
     )]
     pub logset_type: Option<String>,
 }
+impl CreateClsLogSetRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LogsetName`.
+    pub fn set_logset_name(mut self, value: impl Into<String>) -> Self {
+        self.logset_name = Some(value.into());
+        self
+    }
+    /// Sets `Period`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `LogsetType`.
+    pub fn set_logset_type(mut self, value: impl Into<String>) -> Self {
+        self.logset_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateClsLogSetRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `CreateClsLogSetResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateClsLogSetResponse {
     /// Wire name `LogsetId`; string; always present in responses. Example: `578dd0ad-2e7c-488b-b5fe-0b23da3537eb`.
     #[serde(
@@ -2949,8 +5014,25 @@ pub struct CreateClsLogSetResponse {
     )]
     pub request_id: String,
 }
+impl CreateClsLogSetResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LogsetId`.
+    pub fn set_logset_id(mut self, value: impl Into<String>) -> Self {
+        self.logset_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateIntentRouterRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateIntentRouterRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-giljntwo`.
     #[serde(
@@ -2982,6 +5064,43 @@ pub struct CreateIntentRouterRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub decision_model_config: Option<IntentRouterDecisionModelConfig>,
+}
+impl CreateIntentRouterRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `RouteName`.
+    pub fn set_route_name(mut self, value: impl Into<String>) -> Self {
+        self.route_name = value.into();
+        self
+    }
+    /// Sets `Tiers` to these items.
+    pub fn set_tiers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TierItem>>,
+    ) -> Self {
+        self.tiers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RouterDescribe`.
+    pub fn set_router_describe(mut self, value: impl Into<String>) -> Self {
+        self.router_describe = Some(value.into());
+        self
+    }
+    /// Sets `DecisionModelConfig`.
+    pub fn set_decision_model_config(
+        mut self,
+        value: impl Into<IntentRouterDecisionModelConfig>,
+    ) -> Self {
+        self.decision_model_config = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateIntentRouterRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3031,6 +5150,7 @@ impl tencentcloud_runtime::Validate for CreateIntentRouterRequest {
 }
 /// Wire object `CreateIntentRouterResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateIntentRouterResponse {
     /// Wire name `IntentRouterId`; string; always present in responses. Example: `ir-pb139vho`.
     #[serde(
@@ -3046,8 +5166,25 @@ pub struct CreateIntentRouterResponse {
     )]
     pub request_id: String,
 }
+impl CreateIntentRouterResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IntentRouterId`.
+    pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
+        self.intent_router_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateKeyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateKeyRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -3090,6 +5227,48 @@ pub struct CreateKeyRequest {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagInfo>>,
 }
+impl CreateKeyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForKey>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateKeyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3127,6 +5306,7 @@ impl tencentcloud_runtime::Validate for CreateKeyRequest {
 }
 /// Wire object `CreateKeyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateKeyResponse {
     /// Wire name `KeyId`; string; always present in responses. Example: `vkey-cgjyw5xj`.
     #[serde(
@@ -3149,8 +5329,30 @@ pub struct CreateKeyResponse {
     )]
     pub request_id: String,
 }
+impl CreateKeyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateKeysRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-jcxor1gp`.
     #[serde(
@@ -3195,6 +5397,56 @@ pub struct CreateKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_group_id: Option<String>,
+}
+impl CreateKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `Keys` to these items.
+    pub fn set_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<InputKeyInfo>>,
+    ) -> Self {
+        self.keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Mode`.
+    pub fn set_mode(mut self, value: impl Into<String>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForKey>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateKeysRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3246,6 +5498,7 @@ impl tencentcloud_runtime::Validate for CreateKeysRequest {
 }
 /// Wire object `CreateKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateKeysResponse {
     /// Wire name `CreatedKeys`; list of [`CreatedKey`].
     #[serde(rename = "CreatedKeys", default, skip_serializing_if = "Option::is_none")]
@@ -3257,8 +5510,28 @@ pub struct CreateKeysResponse {
     )]
     pub request_id: String,
 }
+impl CreateKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreatedKeys` to these items.
+    pub fn set_created_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CreatedKey>>,
+    ) -> Self {
+        self.created_keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateListenerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateListenerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -3472,6 +5745,163 @@ pub struct CreateListenerRequest {
     )]
     pub reschedule_interval: Option<i64>,
 }
+impl CreateListenerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Ports` to these items.
+    pub fn set_ports(mut self, items: impl IntoIterator<Item = impl Into<i64>>) -> Self {
+        self.ports = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `ListenerNames` to these items.
+    pub fn set_listener_names(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_names = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `Scheduler`.
+    pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
+        self.scheduler = Some(value.into());
+        self
+    }
+    /// Sets `SniSwitch`.
+    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
+        self.sni_switch = Some(value.into());
+        self
+    }
+    /// Sets `TargetType`.
+    pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
+        self.target_type = Some(value.into());
+        self
+    }
+    /// Sets `SessionType`.
+    pub fn set_session_type(mut self, value: impl Into<String>) -> Self {
+        self.session_type = Some(value.into());
+        self
+    }
+    /// Sets `KeepaliveEnable`.
+    pub fn set_keepalive_enable(mut self, value: impl Into<i64>) -> Self {
+        self.keepalive_enable = Some(value.into());
+        self
+    }
+    /// Sets `EndPort`.
+    pub fn set_end_port(mut self, value: impl Into<u64>) -> Self {
+        self.end_port = Some(value.into());
+        self
+    }
+    /// Sets `DeregisterTargetRst`.
+    pub fn set_deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
+        self.deregister_target_rst = Some(value.into());
+        self
+    }
+    /// Sets `MultiCertInfo`.
+    pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
+        self.multi_cert_info = Some(value.into());
+        self
+    }
+    /// Sets `MaxConn`.
+    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
+        self.max_conn = Some(value.into());
+        self
+    }
+    /// Sets `MaxCps`.
+    pub fn set_max_cps(mut self, value: impl Into<i64>) -> Self {
+        self.max_cps = Some(value.into());
+        self
+    }
+    /// Sets `IdleConnectTimeout`.
+    pub fn set_idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
+        self.idle_connect_timeout = Some(value.into());
+        self
+    }
+    /// Sets `ProxyProtocol`.
+    pub fn set_proxy_protocol(mut self, value: impl Into<bool>) -> Self {
+        self.proxy_protocol = Some(value.into());
+        self
+    }
+    /// Sets `SnatEnable`.
+    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
+        self.snat_enable = Some(value.into());
+        self
+    }
+    /// Sets `FullEndPorts` to these items.
+    pub fn set_full_end_ports(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<i64>>,
+    ) -> Self {
+        self.full_end_ports = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `H2cSwitch`.
+    pub fn set_h2c_switch(mut self, value: impl Into<bool>) -> Self {
+        self.h2c_switch = Some(value.into());
+        self
+    }
+    /// Sets `SslCloseSwitch`.
+    pub fn set_ssl_close_switch(mut self, value: impl Into<bool>) -> Self {
+        self.ssl_close_switch = Some(value.into());
+        self
+    }
+    /// Sets `DataCompressMode`.
+    pub fn set_data_compress_mode(mut self, value: impl Into<String>) -> Self {
+        self.data_compress_mode = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleTargetZeroWeight`.
+    pub fn set_reschedule_target_zero_weight(mut self, value: impl Into<bool>) -> Self {
+        self.reschedule_target_zero_weight = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleUnhealthy`.
+    pub fn set_reschedule_unhealthy(mut self, value: impl Into<bool>) -> Self {
+        self.reschedule_unhealthy = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleExpandTarget`.
+    pub fn set_reschedule_expand_target(mut self, value: impl Into<bool>) -> Self {
+        self.reschedule_expand_target = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleStartTime`.
+    pub fn set_reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
+        self.reschedule_start_time = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleInterval`.
+    pub fn set_reschedule_interval(mut self, value: impl Into<i64>) -> Self {
+        self.reschedule_interval = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateListenerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3532,6 +5962,7 @@ impl tencentcloud_runtime::Validate for CreateListenerRequest {
 }
 /// Wire object `CreateListenerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateListenerResponse {
     /// Wire name `ListenerIds`; list of string; always present in responses. Example: `["lbl-d1ubsydq","lbl-4udz130k"]`.
     #[serde(
@@ -3547,8 +5978,28 @@ pub struct CreateListenerResponse {
     )]
     pub request_id: String,
 }
+impl CreateListenerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLoadBalancerRequest {
     /// Wire name `LoadBalancerType`; string; required in requests. Example: `OPEN`.
     #[serde(
@@ -3791,6 +6242,187 @@ pub struct CreateLoadBalancerRequest {
     )]
     pub available_zone_affinity_info: Option<AvailableZoneAffinityInfo>,
 }
+impl CreateLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerType`.
+    pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_type = value.into();
+        self
+    }
+    /// Sets `Forward`.
+    pub fn set_forward(mut self, value: impl Into<i64>) -> Self {
+        self.forward = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `AddressIPVersion`.
+    pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.address_ip_version = Some(value.into());
+        self
+    }
+    /// Sets `Number`.
+    pub fn set_number(mut self, value: impl Into<u64>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
+    /// Sets `MasterZoneId`.
+    pub fn set_master_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.master_zone_id = Some(value.into());
+        self
+    }
+    /// Sets `ZoneId`.
+    pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.zone_id = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `VipIsp`.
+    pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
+        self.vip_isp = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = Some(value.into());
+        self
+    }
+    /// Sets `BandwidthPackageId`.
+    pub fn set_bandwidth_package_id(mut self, value: impl Into<String>) -> Self {
+        self.bandwidth_package_id = Some(value.into());
+        self
+    }
+    /// Sets `ExclusiveCluster`.
+    pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
+        self.exclusive_cluster = Some(value.into());
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = Some(value.into());
+        self
+    }
+    /// Sets `ClusterIds` to these items.
+    pub fn set_cluster_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.cluster_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `SnatPro`.
+    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
+        self.snat_pro = Some(value.into());
+        self
+    }
+    /// Sets `SnatIps` to these items.
+    pub fn set_snat_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SnatIp>>,
+    ) -> Self {
+        self.snat_ips = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ClusterTag`.
+    pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
+        self.cluster_tag = Some(value.into());
+        self
+    }
+    /// Sets `SlaveZoneId`.
+    pub fn set_slave_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.slave_zone_id = Some(value.into());
+        self
+    }
+    /// Sets `EipAddressId`.
+    pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
+        self.eip_address_id = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerPassToTarget`.
+    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
+        self.load_balancer_pass_to_target = Some(value.into());
+        self
+    }
+    /// Sets `DynamicVip`.
+    pub fn set_dynamic_vip(mut self, value: impl Into<bool>) -> Self {
+        self.dynamic_vip = Some(value.into());
+        self
+    }
+    /// Sets `Egress`.
+    pub fn set_egress(mut self, value: impl Into<String>) -> Self {
+        self.egress = Some(value.into());
+        self
+    }
+    /// Sets `LBChargePrepaid`.
+    pub fn set_lb_charge_prepaid(mut self, value: impl Into<LbChargePrepaid>) -> Self {
+        self.lb_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `LBChargeType`.
+    pub fn set_lb_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.lb_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `AccessLogTopicId`.
+    pub fn set_access_log_topic_id(mut self, value: impl Into<String>) -> Self {
+        self.access_log_topic_id = Some(value.into());
+        self
+    }
+    /// Sets `AdvancedRoute`.
+    pub fn set_advanced_route(mut self, value: impl Into<bool>) -> Self {
+        self.advanced_route = Some(value.into());
+        self
+    }
+    /// Sets `AvailableZoneAffinityInfo`.
+    pub fn set_available_zone_affinity_info(
+        mut self,
+        value: impl Into<AvailableZoneAffinityInfo>,
+    ) -> Self {
+        self.available_zone_affinity_info = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -3868,6 +6500,7 @@ impl tencentcloud_runtime::Validate for CreateLoadBalancerRequest {
 }
 /// Wire object `CreateLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLoadBalancerResponse {
     /// Wire name `LoadBalancerIds`; list of string; always present in responses; may be null. Example: `["lb-6efswuxa"]`.
     #[serde(
@@ -3892,8 +6525,33 @@ pub struct CreateLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl CreateLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DealName`.
+    pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
+        self.deal_name = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateLoadBalancerSnatIpsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLoadBalancerSnatIpsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -3912,6 +6570,30 @@ pub struct CreateLoadBalancerSnatIpsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub number: Option<u64>,
+}
+impl CreateLoadBalancerSnatIpsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `SnatIps` to these items.
+    pub fn set_snat_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SnatIp>>,
+    ) -> Self {
+        self.snat_ips = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Number`.
+    pub fn set_number(mut self, value: impl Into<u64>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateLoadBalancerSnatIpsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -3943,6 +6625,7 @@ impl tencentcloud_runtime::Validate for CreateLoadBalancerSnatIpsRequest {
 }
 /// Wire object `CreateLoadBalancerSnatIpsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateLoadBalancerSnatIpsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -3951,8 +6634,20 @@ pub struct CreateLoadBalancerSnatIpsResponse {
     )]
     pub request_id: String,
 }
+impl CreateLoadBalancerSnatIpsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateModelRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateModelRequest {
     /// Wire name `AccessType`; string; required in requests. Example: `PublicCustom`.
     #[serde(
@@ -4083,6 +6778,130 @@ pub struct CreateModelRequest {
     )]
     pub endpoint_path: Option<String>,
 }
+impl CreateModelRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = value.into();
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = Some(value.into());
+        self
+    }
+    /// Sets `ModelIds` to these items.
+    pub fn set_model_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelItem>>,
+    ) -> Self {
+        self.model_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Keys` to these items.
+    pub fn set_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<KeyItem>>,
+    ) -> Self {
+        self.keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = Some(value.into());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+    /// Sets `ApiBases` to these items.
+    pub fn set_api_bases(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
+    ) -> Self {
+        self.api_bases = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = Some(value.into());
+        self
+    }
+    /// Sets `HostHeader`.
+    pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
+        self.host_header = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VerifySSL`.
+    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
+        self.verify_ssl = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckConfig`.
+    pub fn set_health_check_config(
+        mut self,
+        value: impl Into<ServiceProviderHealthCheckConfigInput>,
+    ) -> Self {
+        self.health_check_config = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelId`.
+    pub fn set_cmr_private_network_tunnel_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_id = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckConfigs` to these items.
+    pub fn set_health_check_configs(
+        mut self,
+        items: impl IntoIterator<
+            Item = impl Into<ServiceProviderHealthCheckConfigItemInput>,
+        >,
+    ) -> Self {
+        self.health_check_configs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `EndpointPath`.
+    pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
+        self.endpoint_path = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateModelRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4172,6 +6991,7 @@ impl tencentcloud_runtime::Validate for CreateModelRequest {
 }
 /// Wire object `CreateModelResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateModelResponse {
     /// Wire name `ServiceProviderId`; string; always present in responses. Example: `byok-m910btm4`.
     #[serde(
@@ -4194,8 +7014,33 @@ pub struct CreateModelResponse {
     )]
     pub request_id: String,
 }
+impl CreateModelResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateModelRouterRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateModelRouterRequest {
     /// Wire name `ModelRouterType`; string; required in requests. Example: `Enterprise`.
     #[serde(
@@ -4338,6 +7183,134 @@ pub struct CreateModelRouterRequest {
     #[serde(rename = "ImageConfig", default, skip_serializing_if = "Option::is_none")]
     pub image_config: Option<ImageConfig>,
 }
+impl CreateModelRouterRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterType`.
+    pub fn set_model_router_type(mut self, value: impl Into<String>) -> Self {
+        self.model_router_type = value.into();
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = Some(value.into());
+        self
+    }
+    /// Sets `ClusterInfo`.
+    pub fn set_cluster_info(mut self, value: impl Into<ClusterInfoInput>) -> Self {
+        self.cluster_info = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterName`.
+    pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
+        self.model_router_name = Some(value.into());
+        self
+    }
+    /// Sets `NetworkType`.
+    pub fn set_network_type(mut self, value: impl Into<String>) -> Self {
+        self.network_type = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForModelRouter>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `RouterSetting`.
+    pub fn set_router_setting(
+        mut self,
+        value: impl Into<RouterSettingWithoutFallBack>,
+    ) -> Self {
+        self.router_setting = Some(value.into());
+        self
+    }
+    /// Sets `Schema`.
+    pub fn set_schema(mut self, value: impl Into<String>) -> Self {
+        self.schema = Some(value.into());
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterBillingConfig`.
+    pub fn set_model_router_billing_config(
+        mut self,
+        value: impl Into<ModelRouterBillingConfigInput>,
+    ) -> Self {
+        self.model_router_billing_config = Some(value.into());
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+    /// Sets `EipAddressId`.
+    pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
+        self.eip_address_id = Some(value.into());
+        self
+    }
+    /// Sets `Bandwidth`.
+    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
+        self.bandwidth = Some(value.into());
+        self
+    }
+    /// Sets `EmbeddingConfig`.
+    pub fn set_embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
+        self.embedding_config = Some(value.into());
+        self
+    }
+    /// Sets `VideoConfig`.
+    pub fn set_video_config(mut self, value: impl Into<VideoConfig>) -> Self {
+        self.video_config = Some(value.into());
+        self
+    }
+    /// Sets `RerankConfig`.
+    pub fn set_rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
+        self.rerank_config = Some(value.into());
+        self
+    }
+    /// Sets `DecisionsConfig`.
+    pub fn set_decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
+        self.decisions_config = Some(value.into());
+        self
+    }
+    /// Sets `ImageConfig`.
+    pub fn set_image_config(mut self, value: impl Into<ImageConfig>) -> Self {
+        self.image_config = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateModelRouterRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4447,13 +7420,16 @@ impl tencentcloud_runtime::Validate for CreateModelRouterRequest {
 }
 /// Wire object `CreateModelRouterResourcePackageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateModelRouterResourcePackageRequest {
     /// Wire name `ModelRouterResourcePackageAmount`; uint64; required in requests. Example: `100`.
     #[serde(
         rename = "ModelRouterResourcePackageAmount",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub model_router_resource_package_amount: u64,
+    pub model_router_resource_package_amount: Option<u64>,
     /// Wire name `AutoPurchaseFlag`; uint64. Example: `0`.
     #[serde(
         rename = "AutoPurchaseFlag",
@@ -4471,11 +7447,40 @@ pub struct CreateModelRouterResourcePackageRequest {
     )]
     pub auto_voucher: Option<bool>,
 }
+impl CreateModelRouterResourcePackageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageAmount`.
+    pub fn set_model_router_resource_package_amount(
+        mut self,
+        value: impl Into<u64>,
+    ) -> Self {
+        self.model_router_resource_package_amount = Some(value.into());
+        self
+    }
+    /// Sets `AutoPurchaseFlag`.
+    pub fn set_auto_purchase_flag(mut self, value: impl Into<u64>) -> Self {
+        self.auto_purchase_flag = Some(value.into());
+        self
+    }
+    /// Sets `AutoVoucher`.
+    pub fn set_auto_voucher(mut self, value: impl Into<bool>) -> Self {
+        self.auto_voucher = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateModelRouterResourcePackageRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.model_router_resource_package_amount.is_none() {
+            v.field("ModelRouterResourcePackageAmount", |v| v.missing());
+        }
+    }
 }
 /// Wire object `CreateModelRouterResourcePackageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateModelRouterResourcePackageResponse {
     /// Wire name `ModelRouterResourcePackageIds`; list of string. Example: `["cmrcredit-k2800toa9um7rar"]`.
     #[serde(
@@ -4500,8 +7505,35 @@ pub struct CreateModelRouterResourcePackageResponse {
     )]
     pub request_id: String,
 }
+impl CreateModelRouterResourcePackageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageIds` to these items.
+    pub fn set_model_router_resource_package_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_router_resource_package_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `DealName`.
+    pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
+        self.deal_name = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateModelRouterResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateModelRouterResponse {
     /// Wire name `ModelRouterId`; string; always present in responses. Example: `cmr-g6rpjqmg`.
     #[serde(
@@ -4517,8 +7549,25 @@ pub struct CreateModelRouterResponse {
     )]
     pub request_id: String,
 }
+impl CreateModelRouterResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateRuleRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateRuleRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -4535,6 +7584,30 @@ pub struct CreateRuleRequest {
     /// Wire name `Rules`; list of [`RuleInput`]; required in requests.
     #[serde(rename = "Rules")]
     pub rules: Vec<RuleInput>,
+}
+impl CreateRuleRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Rules` to these items.
+    pub fn set_rules(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RuleInput>>,
+    ) -> Self {
+        self.rules = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateRuleRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -4575,6 +7648,7 @@ impl tencentcloud_runtime::Validate for CreateRuleRequest {
 }
 /// Wire object `CreateRuleResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateRuleResponse {
     /// Wire name `LocationIds`; list of string; always present in responses. Example: `["loc-ho6lvh8m"]`.
     #[serde(
@@ -4590,8 +7664,28 @@ pub struct CreateRuleResponse {
     )]
     pub request_id: String,
 }
+impl CreateRuleResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LocationIds` to these items.
+    pub fn set_location_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.location_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateTargetGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTargetGroupRequest {
     /// Wire name `TargetGroupName`; string. Example: `test-name`.
     #[serde(
@@ -4703,6 +7797,93 @@ pub struct CreateTargetGroupRequest {
     )]
     pub snat_enable: Option<bool>,
 }
+impl CreateTargetGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupName`.
+    pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
+        self.target_group_name = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `TargetGroupInstances` to these items.
+    pub fn set_target_group_instances(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
+    ) -> Self {
+        self.target_group_instances = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `ScheduleAlgorithm`.
+    pub fn set_schedule_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.schedule_algorithm = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `FullListenSwitch`.
+    pub fn set_full_listen_switch(mut self, value: impl Into<bool>) -> Self {
+        self.full_listen_switch = Some(value.into());
+        self
+    }
+    /// Sets `KeepaliveEnable`.
+    pub fn set_keepalive_enable(mut self, value: impl Into<bool>) -> Self {
+        self.keepalive_enable = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<u64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `IpVersion`.
+    pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.ip_version = Some(value.into());
+        self
+    }
+    /// Sets `SnatEnable`.
+    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
+        self.snat_enable = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateTargetGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.target_group_instances {
@@ -4744,6 +7925,7 @@ impl tencentcloud_runtime::Validate for CreateTargetGroupRequest {
 }
 /// Wire object `CreateTargetGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTargetGroupResponse {
     /// Wire name `TargetGroupId`; string; always present in responses. Example: `lbtg-81******`.
     #[serde(
@@ -4759,8 +7941,25 @@ pub struct CreateTargetGroupResponse {
     )]
     pub request_id: String,
 }
+impl CreateTargetGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateTopicRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTopicRequest {
     /// Wire name `TopicName`; string; required in requests. Example: `clb-topic`.
     #[serde(
@@ -4804,6 +8003,45 @@ pub struct CreateTopicRequest {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagInfo>>,
 }
+impl CreateTopicRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TopicName`.
+    pub fn set_topic_name(mut self, value: impl Into<String>) -> Self {
+        self.topic_name = value.into();
+        self
+    }
+    /// Sets `PartitionCount`.
+    pub fn set_partition_count(mut self, value: impl Into<u64>) -> Self {
+        self.partition_count = Some(value.into());
+        self
+    }
+    /// Sets `TopicType`.
+    pub fn set_topic_type(mut self, value: impl Into<String>) -> Self {
+        self.topic_type = Some(value.into());
+        self
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+    /// Sets `StorageType`.
+    pub fn set_storage_type(mut self, value: impl Into<String>) -> Self {
+        self.storage_type = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateTopicRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4832,6 +8070,7 @@ impl tencentcloud_runtime::Validate for CreateTopicRequest {
 }
 /// Wire object `CreateTopicResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTopicResponse {
     /// Wire name `TopicId`; string; always present in responses. Example: `b046ae5f-00cf-4e90-880c-215e5ae7b6xy`.
     #[serde(
@@ -4847,8 +8086,25 @@ pub struct CreateTopicResponse {
     )]
     pub request_id: String,
 }
+impl CreateTopicResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TopicId`.
+    pub fn set_topic_id(mut self, value: impl Into<String>) -> Self {
+        self.topic_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateUserGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateUserGroupRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -4914,6 +8170,69 @@ pub struct CreateUserGroupRequest {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagInfo>>,
 }
+impl CreateUserGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `UserGroupName`.
+    pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
+        self.user_group_name = value.into();
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `PromptId`.
+    pub fn set_prompt_id(mut self, value: impl Into<String>) -> Self {
+        self.prompt_id = Some(value.into());
+        self
+    }
+    /// Sets `PromptVersion`.
+    pub fn set_prompt_version(mut self, value: impl Into<String>) -> Self {
+        self.prompt_version = Some(value.into());
+        self
+    }
+    /// Sets `IntentRouters` to these items.
+    pub fn set_intent_routers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.intent_routers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for CreateUserGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -4951,6 +8270,7 @@ impl tencentcloud_runtime::Validate for CreateUserGroupRequest {
 }
 /// Wire object `CreateUserGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateUserGroupResponse {
     /// Wire name `UserGroupId`; string; always present in responses. Example: `ugrp-9f8e7d6c`.
     #[serde(
@@ -4966,8 +8286,25 @@ pub struct CreateUserGroupResponse {
     )]
     pub request_id: String,
 }
+impl CreateUserGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreatedKey`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreatedKey {
     /// Wire name `Key`; string. Example: `sk-W3BfTOx0ZWJ4llGNwbEZ81twh-2HxgwcFfED7fVychbNXZdTE-S0mHxdkKTHWk_q_bEJaAl8ykT0eJbgBdlsxZ5V23LtL3j0Pdx0bBxivg`.
     #[serde(
@@ -4994,8 +8331,30 @@ pub struct CreatedKey {
     )]
     pub key_name: Option<String>,
 }
+impl CreatedKey {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = Some(value.into());
+        self
+    }
+}
 /// Wire object `CreditUsage`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreditUsage {
     /// Wire name `BudgetDuration`; string; may be null. Example: `30d`.
     #[serde(
@@ -5029,8 +8388,35 @@ pub struct CreditUsage {
     )]
     pub used: f64,
 }
+impl CreditUsage {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetDuration`.
+    pub fn set_budget_duration(mut self, value: impl Into<String>) -> Self {
+        self.budget_duration = Some(value.into());
+        self
+    }
+    /// Sets `BudgetResetAt`.
+    pub fn set_budget_reset_at(mut self, value: impl Into<String>) -> Self {
+        self.budget_reset_at = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<f64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Used`.
+    pub fn set_used(mut self, value: impl Into<f64>) -> Self {
+        self.used = value.into();
+        self
+    }
+}
 /// Wire object `CrossTargets`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CrossTargets {
     /// Wire name `LocalVpcId`; string; always present in responses. Example: `vpc-1ywq****`.
     #[serde(
@@ -5089,8 +8475,55 @@ pub struct CrossTargets {
     )]
     pub region: String,
 }
+impl CrossTargets {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LocalVpcId`.
+    pub fn set_local_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.local_vpc_id = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `IP`.
+    pub fn set_ip(mut self, value: impl Into<String>) -> Self {
+        self.ip = value.into();
+        self
+    }
+    /// Sets `VpcName`.
+    pub fn set_vpc_name(mut self, value: impl Into<String>) -> Self {
+        self.vpc_name = value.into();
+        self
+    }
+    /// Sets `EniId`.
+    pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
+        self.eni_id = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = value.into();
+        self
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+}
 /// Wire object `DecisionsConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DecisionsConfig {
     /// Wire name `RoutingStrategy`; string; may be null. Example: `SimpleShuffle`.
     #[serde(
@@ -5116,6 +8549,30 @@ pub struct DecisionsConfig {
     )]
     pub num_retries: Option<u64>,
 }
+impl DecisionsConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DecisionsConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.routing_strategy_args {
@@ -5131,6 +8588,7 @@ impl tencentcloud_runtime::Validate for DecisionsConfig {
 }
 /// Wire object `DeleteBudgetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteBudgetsRequest {
     /// Wire name `BudgetIds`; list of string; required in requests. Example: `["budget-1a2b3c4d"]`.
     #[serde(
@@ -5138,6 +8596,20 @@ pub struct DeleteBudgetsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub budget_ids: Vec<String>,
+}
+impl DeleteBudgetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetIds` to these items.
+    pub fn set_budget_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.budget_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteBudgetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5154,6 +8626,7 @@ impl tencentcloud_runtime::Validate for DeleteBudgetsRequest {
 }
 /// Wire object `DeleteBudgetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteBudgetsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5162,8 +8635,20 @@ pub struct DeleteBudgetsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteBudgetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteIntentRouterRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteIntentRouterRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-abc12345`.
     #[serde(
@@ -5177,6 +8662,22 @@ pub struct DeleteIntentRouterRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub intent_router_id: String,
+}
+impl DeleteIntentRouterRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `IntentRouterId`.
+    pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
+        self.intent_router_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteIntentRouterRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5202,6 +8703,7 @@ impl tencentcloud_runtime::Validate for DeleteIntentRouterRequest {
 }
 /// Wire object `DeleteIntentRouterResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteIntentRouterResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5210,8 +8712,20 @@ pub struct DeleteIntentRouterResponse {
     )]
     pub request_id: String,
 }
+impl DeleteIntentRouterResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteKeysRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-olvt6wl0`.
     #[serde(
@@ -5225,6 +8739,25 @@ pub struct DeleteKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
+}
+impl DeleteKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteKeysRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5250,6 +8783,7 @@ impl tencentcloud_runtime::Validate for DeleteKeysRequest {
 }
 /// Wire object `DeleteKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteKeysResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5258,8 +8792,20 @@ pub struct DeleteKeysResponse {
     )]
     pub request_id: String,
 }
+impl DeleteKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteListenerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteListenerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -5273,6 +8819,22 @@ pub struct DeleteListenerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub listener_id: String,
+}
+impl DeleteListenerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteListenerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5298,6 +8860,7 @@ impl tencentcloud_runtime::Validate for DeleteListenerRequest {
 }
 /// Wire object `DeleteListenerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteListenerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5306,8 +8869,20 @@ pub struct DeleteListenerResponse {
     )]
     pub request_id: String,
 }
+impl DeleteListenerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteLoadBalancerListenersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLoadBalancerListenersRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-db2n****`.
     #[serde(
@@ -5324,6 +8899,25 @@ pub struct DeleteLoadBalancerListenersRequest {
     )]
     pub listener_ids: Option<Vec<String>>,
 }
+impl DeleteLoadBalancerListenersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteLoadBalancerListenersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5339,6 +8933,7 @@ impl tencentcloud_runtime::Validate for DeleteLoadBalancerListenersRequest {
 }
 /// Wire object `DeleteLoadBalancerListenersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLoadBalancerListenersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5347,8 +8942,20 @@ pub struct DeleteLoadBalancerListenersResponse {
     )]
     pub request_id: String,
 }
+impl DeleteLoadBalancerListenersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLoadBalancerRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-hsb93u5o"]`.
     #[serde(
@@ -5365,6 +8972,25 @@ pub struct DeleteLoadBalancerRequest {
     )]
     pub force_delete: Option<bool>,
 }
+impl DeleteLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ForceDelete`.
+    pub fn set_force_delete(mut self, value: impl Into<bool>) -> Self {
+        self.force_delete = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5380,6 +9006,7 @@ impl tencentcloud_runtime::Validate for DeleteLoadBalancerRequest {
 }
 /// Wire object `DeleteLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLoadBalancerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5388,8 +9015,20 @@ pub struct DeleteLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl DeleteLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteLoadBalancerSnatIpsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLoadBalancerSnatIpsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -5403,6 +9042,25 @@ pub struct DeleteLoadBalancerSnatIpsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ips: Vec<String>,
+}
+impl DeleteLoadBalancerSnatIpsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Ips` to these items.
+    pub fn set_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.ips = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteLoadBalancerSnatIpsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5428,6 +9086,7 @@ impl tencentcloud_runtime::Validate for DeleteLoadBalancerSnatIpsRequest {
 }
 /// Wire object `DeleteLoadBalancerSnatIpsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteLoadBalancerSnatIpsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5436,8 +9095,20 @@ pub struct DeleteLoadBalancerSnatIpsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteLoadBalancerSnatIpsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteModelRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteModelRequest {
     /// Wire name `ServiceProviderIds`; list of string; required in requests. Example: `["byok-n0e1h881"]`.
     #[serde(
@@ -5445,6 +9116,20 @@ pub struct DeleteModelRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_provider_ids: Vec<String>,
+}
+impl DeleteModelRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderIds` to these items.
+    pub fn set_service_provider_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.service_provider_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteModelRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5461,6 +9146,7 @@ impl tencentcloud_runtime::Validate for DeleteModelRequest {
 }
 /// Wire object `DeleteModelResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteModelResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5469,8 +9155,20 @@ pub struct DeleteModelResponse {
     )]
     pub request_id: String,
 }
+impl DeleteModelResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteModelRoutersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteModelRoutersRequest {
     /// Wire name `ModelRouterIds`; list of string. Example: `["cmr-us0nbo8q"]`.
     #[serde(
@@ -5481,11 +9179,26 @@ pub struct DeleteModelRoutersRequest {
     )]
     pub model_router_ids: Option<Vec<String>>,
 }
+impl DeleteModelRoutersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterIds` to these items.
+    pub fn set_model_router_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_router_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteModelRoutersRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DeleteModelRoutersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteModelRoutersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5494,8 +9207,20 @@ pub struct DeleteModelRoutersResponse {
     )]
     pub request_id: String,
 }
+impl DeleteModelRoutersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteRewriteRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-51jj****`.
     #[serde(
@@ -5518,6 +9243,35 @@ pub struct DeleteRewriteRequest {
     /// Wire name `RewriteInfos`; list of [`RewriteLocationMap`]; required in requests.
     #[serde(rename = "RewriteInfos")]
     pub rewrite_infos: Vec<RewriteLocationMap>,
+}
+impl DeleteRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `SourceListenerId`.
+    pub fn set_source_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.source_listener_id = value.into();
+        self
+    }
+    /// Sets `TargetListenerId`.
+    pub fn set_target_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.target_listener_id = value.into();
+        self
+    }
+    /// Sets `RewriteInfos` to these items.
+    pub fn set_rewrite_infos(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RewriteLocationMap>>,
+    ) -> Self {
+        self.rewrite_infos = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5567,6 +9321,7 @@ impl tencentcloud_runtime::Validate for DeleteRewriteRequest {
 }
 /// Wire object `DeleteRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteRewriteResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5575,8 +9330,20 @@ pub struct DeleteRewriteResponse {
     )]
     pub request_id: String,
 }
+impl DeleteRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteRuleRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteRuleRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw2rm0`.
     #[serde(
@@ -5623,6 +9390,45 @@ pub struct DeleteRuleRequest {
     )]
     pub new_default_server_domain: Option<String>,
 }
+impl DeleteRuleRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `LocationIds` to these items.
+    pub fn set_location_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.location_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `NewDefaultServerDomain`.
+    pub fn set_new_default_server_domain(mut self, value: impl Into<String>) -> Self {
+        self.new_default_server_domain = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeleteRuleRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5647,6 +9453,7 @@ impl tencentcloud_runtime::Validate for DeleteRuleRequest {
 }
 /// Wire object `DeleteRuleResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteRuleResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5655,8 +9462,20 @@ pub struct DeleteRuleResponse {
     )]
     pub request_id: String,
 }
+impl DeleteRuleResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteTargetGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteTargetGroupsRequest {
     /// Wire name `TargetGroupIds`; list of string; required in requests. Example: `["lbtg-f1phe5j6"]`.
     #[serde(
@@ -5664,6 +9483,20 @@ pub struct DeleteTargetGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_group_ids: Vec<String>,
+}
+impl DeleteTargetGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupIds` to these items.
+    pub fn set_target_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.target_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteTargetGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5680,6 +9513,7 @@ impl tencentcloud_runtime::Validate for DeleteTargetGroupsRequest {
 }
 /// Wire object `DeleteTargetGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteTargetGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5688,8 +9522,20 @@ pub struct DeleteTargetGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteTargetGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteUserGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteUserGroupsRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -5703,6 +9549,25 @@ pub struct DeleteUserGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub user_group_ids: Vec<String>,
+}
+impl DeleteUserGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `UserGroupIds` to these items.
+    pub fn set_user_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.user_group_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteUserGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5728,6 +9593,7 @@ impl tencentcloud_runtime::Validate for DeleteUserGroupsRequest {
 }
 /// Wire object `DeleteUserGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteUserGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5736,8 +9602,20 @@ pub struct DeleteUserGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteUserGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeregisterFunctionTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterFunctionTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-1234abcd`.
     #[serde(
@@ -5779,6 +9657,45 @@ pub struct DeregisterFunctionTargetsRequest {
     )]
     pub url: Option<String>,
 }
+impl DeregisterFunctionTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `FunctionTargets` to these items.
+    pub fn set_function_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
+    ) -> Self {
+        self.function_targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeregisterFunctionTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5818,6 +9735,7 @@ impl tencentcloud_runtime::Validate for DeregisterFunctionTargetsRequest {
 }
 /// Wire object `DeregisterFunctionTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterFunctionTargetsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5826,8 +9744,20 @@ pub struct DeregisterFunctionTargetsResponse {
     )]
     pub request_id: String,
 }
+impl DeregisterFunctionTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeregisterModelsFromServiceProviderRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterModelsFromServiceProviderRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-mc0rp293`.
     #[serde(
@@ -5844,6 +9774,25 @@ pub struct DeregisterModelsFromServiceProviderRequest {
     )]
     pub model_aliases: Option<Vec<String>>,
 }
+impl DeregisterModelsFromServiceProviderRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `ModelAliases` to these items.
+    pub fn set_model_aliases(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_aliases = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeregisterModelsFromServiceProviderRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -5859,6 +9808,7 @@ impl tencentcloud_runtime::Validate for DeregisterModelsFromServiceProviderReque
 }
 /// Wire object `DeregisterModelsFromServiceProviderResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterModelsFromServiceProviderResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5867,8 +9817,20 @@ pub struct DeregisterModelsFromServiceProviderResponse {
     )]
     pub request_id: String,
 }
+impl DeregisterModelsFromServiceProviderResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeregisterTargetGroupInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterTargetGroupInstancesRequest {
     /// Wire name `TargetGroupId`; string; required in requests. Example: `lbtg-815iz538`.
     #[serde(
@@ -5879,6 +9841,25 @@ pub struct DeregisterTargetGroupInstancesRequest {
     /// Wire name `TargetGroupInstances`; list of [`TargetGroupInstance`]; required in requests.
     #[serde(rename = "TargetGroupInstances")]
     pub target_group_instances: Vec<TargetGroupInstance>,
+}
+impl DeregisterTargetGroupInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupInstances` to these items.
+    pub fn set_target_group_instances(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
+    ) -> Self {
+        self.target_group_instances = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeregisterTargetGroupInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5910,6 +9891,7 @@ impl tencentcloud_runtime::Validate for DeregisterTargetGroupInstancesRequest {
 }
 /// Wire object `DeregisterTargetGroupInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterTargetGroupInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5918,8 +9900,20 @@ pub struct DeregisterTargetGroupInstancesResponse {
     )]
     pub request_id: String,
 }
+impl DeregisterTargetGroupInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeregisterTargetsFromClassicalLBRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterTargetsFromClassicalLbRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-a3u5****`.
     #[serde(
@@ -5933,6 +9927,25 @@ pub struct DeregisterTargetsFromClassicalLbRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl DeregisterTargetsFromClassicalLbRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeregisterTargetsFromClassicalLbRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -5958,6 +9971,7 @@ impl tencentcloud_runtime::Validate for DeregisterTargetsFromClassicalLbRequest 
 }
 /// Wire object `DeregisterTargetsFromClassicalLBResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterTargetsFromClassicalLbResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -5966,8 +9980,20 @@ pub struct DeregisterTargetsFromClassicalLbResponse {
     )]
     pub request_id: String,
 }
+impl DeregisterTargetsFromClassicalLbResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeregisterTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -6009,6 +10035,45 @@ pub struct DeregisterTargetsRequest {
     )]
     pub url: Option<String>,
 }
+impl DeregisterTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Target>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DeregisterTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6048,6 +10113,7 @@ impl tencentcloud_runtime::Validate for DeregisterTargetsRequest {
 }
 /// Wire object `DeregisterTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeregisterTargetsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -6056,8 +10122,20 @@ pub struct DeregisterTargetsResponse {
     )]
     pub request_id: String,
 }
+impl DeregisterTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeAssociatedModelAvailabilityRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAssociatedModelAvailabilityRequest {
     /// Wire name `ModelRouterId`; string. Example: `cmr-jcxor1gp`.
     #[serde(
@@ -6076,11 +10154,31 @@ pub struct DescribeAssociatedModelAvailabilityRequest {
     )]
     pub models: Option<Vec<String>>,
 }
+impl DescribeAssociatedModelAvailabilityRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = Some(value.into());
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeAssociatedModelAvailabilityRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeAssociatedModelAvailabilityResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAssociatedModelAvailabilityResponse {
     /// Wire name `ModelAvailability`; list of [`ModelAvailability`].
     #[serde(
@@ -6096,8 +10194,28 @@ pub struct DescribeAssociatedModelAvailabilityResponse {
     )]
     pub request_id: String,
 }
+impl DescribeAssociatedModelAvailabilityResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelAvailability` to these items.
+    pub fn set_model_availability(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelAvailability>>,
+    ) -> Self {
+        self.model_availability = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeAsyncJobsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAsyncJobsRequest {
     /// Wire name `RequestIds`; list of string. Example: `["79539486-dfe3-4be4-b9f8-f8a18bac205a"]`.
     #[serde(
@@ -6124,11 +10242,36 @@ pub struct DescribeAsyncJobsRequest {
     )]
     pub max_results: Option<u64>,
 }
+impl DescribeAsyncJobsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestIds` to these items.
+    pub fn set_request_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.request_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeAsyncJobsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeAsyncJobsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeAsyncJobsResponse {
     /// Wire name `Jobs`; list of [`Job`].
     #[serde(rename = "Jobs", default, skip_serializing_if = "Option::is_none")]
@@ -6164,8 +10307,40 @@ pub struct DescribeAsyncJobsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeAsyncJobsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Jobs` to these items.
+    pub fn set_jobs(mut self, items: impl IntoIterator<Item = impl Into<Job>>) -> Self {
+        self.jobs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeBlockIPListRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBlockIpListRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-6efswuxa`.
     #[serde(
@@ -6190,6 +10365,27 @@ pub struct DescribeBlockIpListRequest {
     )]
     pub limit: Option<u64>,
 }
+impl DescribeBlockIpListRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeBlockIpListRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6205,6 +10401,7 @@ impl tencentcloud_runtime::Validate for DescribeBlockIpListRequest {
 }
 /// Wire object `DescribeBlockIPListResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBlockIpListResponse {
     /// Wire name `BlockedIPCount`; uint64; always present in responses. Example: `0`.
     #[serde(
@@ -6234,8 +10431,38 @@ pub struct DescribeBlockIpListResponse {
     )]
     pub request_id: String,
 }
+impl DescribeBlockIpListResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BlockedIPCount`.
+    pub fn set_blocked_ip_count(mut self, value: impl Into<u64>) -> Self {
+        self.blocked_ip_count = value.into();
+        self
+    }
+    /// Sets `ClientIPField`.
+    pub fn set_client_ip_field(mut self, value: impl Into<String>) -> Self {
+        self.client_ip_field = value.into();
+        self
+    }
+    /// Sets `BlockedIPList` to these items.
+    pub fn set_blocked_ip_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BlockedIp>>,
+    ) -> Self {
+        self.blocked_ip_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeBlockIPTaskRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBlockIpTaskRequest {
     /// Wire name `TaskId`; string; required in requests. Example: `localjob021015164373814322873`.
     #[serde(
@@ -6243,6 +10470,17 @@ pub struct DescribeBlockIpTaskRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub task_id: String,
+}
+impl DescribeBlockIpTaskRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
+        self.task_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeBlockIpTaskRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6259,6 +10497,7 @@ impl tencentcloud_runtime::Validate for DescribeBlockIpTaskRequest {
 }
 /// Wire object `DescribeBlockIPTaskResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBlockIpTaskResponse {
     /// Wire name `Status`; int64; always present in responses. Example: `6`.
     #[serde(
@@ -6274,8 +10513,25 @@ pub struct DescribeBlockIpTaskResponse {
     )]
     pub request_id: String,
 }
+impl DescribeBlockIpTaskResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeBudgetAssociationsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBudgetAssociationsRequest {
     /// Wire name `BudgetId`; string; required in requests. Example: `budget-qygts98h`.
     #[serde(
@@ -6308,6 +10564,32 @@ pub struct DescribeBudgetAssociationsRequest {
     )]
     pub r#type: Option<String>,
 }
+impl DescribeBudgetAssociationsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeBudgetAssociationsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6323,6 +10605,7 @@ impl tencentcloud_runtime::Validate for DescribeBudgetAssociationsRequest {
 }
 /// Wire object `DescribeBudgetAssociationsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBudgetAssociationsResponse {
     /// Wire name `AssociationSet`; list of [`BudgetAssociation`].
     #[serde(rename = "AssociationSet", default, skip_serializing_if = "Option::is_none")]
@@ -6342,8 +10625,33 @@ pub struct DescribeBudgetAssociationsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeBudgetAssociationsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AssociationSet` to these items.
+    pub fn set_association_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetAssociation>>,
+    ) -> Self {
+        self.association_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeBudgetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBudgetsRequest {
     /// Wire name `BudgetIds`; list of string. Example: `["budget-1a2b3c4d"]`.
     #[serde(
@@ -6373,6 +10681,38 @@ pub struct DescribeBudgetsRequest {
     )]
     pub offset: Option<u64>,
 }
+impl DescribeBudgetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetIds` to these items.
+    pub fn set_budget_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.budget_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeBudgetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -6392,6 +10732,7 @@ impl tencentcloud_runtime::Validate for DescribeBudgetsRequest {
 }
 /// Wire object `DescribeBudgetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeBudgetsResponse {
     /// Wire name `BudgetSet`; list of [`BudgetInfo`].
     #[serde(rename = "BudgetSet", default, skip_serializing_if = "Option::is_none")]
@@ -6411,8 +10752,33 @@ pub struct DescribeBudgetsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeBudgetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetSet` to these items.
+    pub fn set_budget_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetInfo>>,
+    ) -> Self {
+        self.budget_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeClassicalLBByInstanceIdRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbByInstanceIdRequest {
     /// Wire name `InstanceIds`; list of string; required in requests. Example: `["ins-odjhn6vc\r\n"]`.
     #[serde(
@@ -6420,6 +10786,20 @@ pub struct DescribeClassicalLbByInstanceIdRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl DescribeClassicalLbByInstanceIdRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeClassicalLbByInstanceIdRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6436,6 +10816,7 @@ impl tencentcloud_runtime::Validate for DescribeClassicalLbByInstanceIdRequest {
 }
 /// Wire object `DescribeClassicalLBByInstanceIdResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbByInstanceIdResponse {
     /// Wire name `LoadBalancerInfoList`; list of [`ClassicalLoadBalancerInfo`]; required in requests.
     #[serde(
@@ -6451,8 +10832,28 @@ pub struct DescribeClassicalLbByInstanceIdResponse {
     )]
     pub request_id: String,
 }
+impl DescribeClassicalLbByInstanceIdResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerInfoList` to these items.
+    pub fn set_load_balancer_info_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClassicalLoadBalancerInfo>>,
+    ) -> Self {
+        self.load_balancer_info_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeClassicalLBHealthStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbHealthStatusRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-a3u5****`.
     #[serde(
@@ -6469,6 +10870,22 @@ pub struct DescribeClassicalLbHealthStatusRequest {
     )]
     pub listener_id: Option<String>,
 }
+impl DescribeClassicalLbHealthStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeClassicalLbHealthStatusRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6484,6 +10901,7 @@ impl tencentcloud_runtime::Validate for DescribeClassicalLbHealthStatusRequest {
 }
 /// Wire object `DescribeClassicalLBHealthStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbHealthStatusResponse {
     /// Wire name `HealthList`; list of [`ClassicalHealth`]; always present in responses.
     #[serde(
@@ -6499,8 +10917,28 @@ pub struct DescribeClassicalLbHealthStatusResponse {
     )]
     pub request_id: String,
 }
+impl DescribeClassicalLbHealthStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthList` to these items.
+    pub fn set_health_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClassicalHealth>>,
+    ) -> Self {
+        self.health_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeClassicalLBListenersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbListenersRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-a3u5****`.
     #[serde(
@@ -6541,6 +10979,40 @@ pub struct DescribeClassicalLbListenersRequest {
     )]
     pub status: Option<i64>,
 }
+impl DescribeClassicalLbListenersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `ListenerPort`.
+    pub fn set_listener_port(mut self, value: impl Into<i64>) -> Self {
+        self.listener_port = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeClassicalLbListenersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6556,6 +11028,7 @@ impl tencentcloud_runtime::Validate for DescribeClassicalLbListenersRequest {
 }
 /// Wire object `DescribeClassicalLBListenersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbListenersResponse {
     /// Wire name `Listeners`; list of [`ClassicalListener`]; always present in responses.
     #[serde(
@@ -6571,8 +11044,28 @@ pub struct DescribeClassicalLbListenersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeClassicalLbListenersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Listeners` to these items.
+    pub fn set_listeners(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClassicalListener>>,
+    ) -> Self {
+        self.listeners = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeClassicalLBTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-a3u5l5zc`.
     #[serde(
@@ -6580,6 +11073,17 @@ pub struct DescribeClassicalLbTargetsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub load_balancer_id: String,
+}
+impl DescribeClassicalLbTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeClassicalLbTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -6596,6 +11100,7 @@ impl tencentcloud_runtime::Validate for DescribeClassicalLbTargetsRequest {
 }
 /// Wire object `DescribeClassicalLBTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClassicalLbTargetsResponse {
     /// Wire name `Targets`; list of [`ClassicalTarget`]; always present in responses.
     #[serde(
@@ -6611,14 +11116,41 @@ pub struct DescribeClassicalLbTargetsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeClassicalLbTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClassicalTarget>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeClsLogSetRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClsLogSetRequest {}
+impl DescribeClsLogSetRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeClsLogSetRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeClsLogSetResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClsLogSetResponse {
     /// Wire name `LogsetId`; string; required in requests. Example: `b046ae5f-00cf-4e90-880c-215e5ae72222`.
     #[serde(
@@ -6643,8 +11175,30 @@ pub struct DescribeClsLogSetResponse {
     )]
     pub request_id: String,
 }
+impl DescribeClsLogSetResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LogsetId`.
+    pub fn set_logset_id(mut self, value: impl Into<String>) -> Self {
+        self.logset_id = Some(value.into());
+        self
+    }
+    /// Sets `HealthLogsetId`.
+    pub fn set_health_logset_id(mut self, value: impl Into<String>) -> Self {
+        self.health_logset_id = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeClusterResourcesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClusterResourcesRequest {
     /// Wire name `Limit`; uint64. Example: `20`.
     #[serde(
@@ -6666,6 +11220,30 @@ pub struct DescribeClusterResourcesRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeClusterResourcesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeClusterResourcesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -6685,6 +11263,7 @@ impl tencentcloud_runtime::Validate for DescribeClusterResourcesRequest {
 }
 /// Wire object `DescribeClusterResourcesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeClusterResourcesResponse {
     /// Wire name `ClusterResourceSet`; list of [`ClusterResource`]; always present in responses.
     #[serde(
@@ -6707,8 +11286,33 @@ pub struct DescribeClusterResourcesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeClusterResourcesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterResourceSet` to these items.
+    pub fn set_cluster_resource_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClusterResource>>,
+    ) -> Self {
+        self.cluster_resource_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeCrossTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeCrossTargetsRequest {
     /// Wire name `Limit`; uint64. Example: `20`.
     #[serde(
@@ -6730,6 +11334,30 @@ pub struct DescribeCrossTargetsRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeCrossTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeCrossTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -6749,6 +11377,7 @@ impl tencentcloud_runtime::Validate for DescribeCrossTargetsRequest {
 }
 /// Wire object `DescribeCrossTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeCrossTargetsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -6771,8 +11400,33 @@ pub struct DescribeCrossTargetsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeCrossTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `CrossTargetSet` to these items.
+    pub fn set_cross_target_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CrossTargets>>,
+    ) -> Self {
+        self.cross_target_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeCustomizedConfigAssociateListRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeCustomizedConfigAssociateListRequest {
     /// Wire name `UconfigId`; string. Example: `pz-fi018waq`.
     #[serde(
@@ -6807,11 +11461,38 @@ pub struct DescribeCustomizedConfigAssociateListRequest {
     )]
     pub domain: Option<String>,
 }
+impl DescribeCustomizedConfigAssociateListRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UconfigId`.
+    pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
+        self.uconfig_id = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeCustomizedConfigAssociateListRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeCustomizedConfigAssociateListResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeCustomizedConfigAssociateListResponse {
     /// Wire name `BindList`; list of [`BindDetailItem`]; always present in responses.
     #[serde(
@@ -6834,8 +11515,33 @@ pub struct DescribeCustomizedConfigAssociateListResponse {
     )]
     pub request_id: String,
 }
+impl DescribeCustomizedConfigAssociateListResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BindList` to these items.
+    pub fn set_bind_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BindDetailItem>>,
+    ) -> Self {
+        self.bind_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeCustomizedConfigListRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeCustomizedConfigListRequest {
     /// Wire name `ConfigType`; string; required in requests. Example: `CLB`.
     #[serde(
@@ -6879,6 +11585,48 @@ pub struct DescribeCustomizedConfigListRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeCustomizedConfigListRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ConfigType`.
+    pub fn set_config_type(mut self, value: impl Into<String>) -> Self {
+        self.config_type = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `ConfigName`.
+    pub fn set_config_name(mut self, value: impl Into<String>) -> Self {
+        self.config_name = Some(value.into());
+        self
+    }
+    /// Sets `UconfigIds` to these items.
+    pub fn set_uconfig_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.uconfig_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeCustomizedConfigListRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -6907,6 +11655,7 @@ impl tencentcloud_runtime::Validate for DescribeCustomizedConfigListRequest {
 }
 /// Wire object `DescribeCustomizedConfigListResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeCustomizedConfigListResponse {
     /// Wire name `ConfigList`; list of [`ConfigListItem`]; always present in responses.
     #[serde(
@@ -6929,8 +11678,33 @@ pub struct DescribeCustomizedConfigListResponse {
     )]
     pub request_id: String,
 }
+impl DescribeCustomizedConfigListResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ConfigList` to these items.
+    pub fn set_config_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ConfigListItem>>,
+    ) -> Self {
+        self.config_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeExclusiveClustersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeExclusiveClustersRequest {
     /// Wire name `Limit`; uint64. Example: `20`.
     #[serde(
@@ -6952,6 +11726,30 @@ pub struct DescribeExclusiveClustersRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeExclusiveClustersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeExclusiveClustersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -6971,6 +11769,7 @@ impl tencentcloud_runtime::Validate for DescribeExclusiveClustersRequest {
 }
 /// Wire object `DescribeExclusiveClustersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeExclusiveClustersResponse {
     /// Wire name `ClusterSet`; list of [`Cluster`]; always present in responses.
     #[serde(
@@ -6993,8 +11792,33 @@ pub struct DescribeExclusiveClustersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeExclusiveClustersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ClusterSet` to these items.
+    pub fn set_cluster_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Cluster>>,
+    ) -> Self {
+        self.cluster_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeIdleLoadBalancersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeIdleLoadBalancersRequest {
     /// Wire name `Offset`; uint64. Example: `0`.
     #[serde(
@@ -7021,11 +11845,33 @@ pub struct DescribeIdleLoadBalancersRequest {
     )]
     pub load_balancer_region: Option<String>,
 }
+impl DescribeIdleLoadBalancersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerRegion`.
+    pub fn set_load_balancer_region(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_region = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeIdleLoadBalancersRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeIdleLoadBalancersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeIdleLoadBalancersResponse {
     /// Wire name `IdleLoadBalancers`; list of [`IdleLoadBalancer`]; always present in responses.
     #[serde(
@@ -7048,14 +11894,46 @@ pub struct DescribeIdleLoadBalancersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeIdleLoadBalancersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IdleLoadBalancers` to these items.
+    pub fn set_idle_load_balancers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<IdleLoadBalancer>>,
+    ) -> Self {
+        self.idle_load_balancers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeIntentRouterTiersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeIntentRouterTiersRequest {}
+impl DescribeIntentRouterTiersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeIntentRouterTiersRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeIntentRouterTiersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeIntentRouterTiersResponse {
     /// Wire name `TierSet`; list of [`IntentRouterTierDictItem`]; always present in responses.
     #[serde(
@@ -7078,8 +11956,33 @@ pub struct DescribeIntentRouterTiersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeIntentRouterTiersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TierSet` to these items.
+    pub fn set_tier_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<IntentRouterTierDictItem>>,
+    ) -> Self {
+        self.tier_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeIntentRoutersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeIntentRoutersRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-a5zpgup5`.
     #[serde(
@@ -7096,6 +11999,25 @@ pub struct DescribeIntentRoutersRequest {
     )]
     pub intent_router_ids: Option<Vec<String>>,
 }
+impl DescribeIntentRoutersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `IntentRouterIds` to these items.
+    pub fn set_intent_router_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.intent_router_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeIntentRoutersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -7111,6 +12033,7 @@ impl tencentcloud_runtime::Validate for DescribeIntentRoutersRequest {
 }
 /// Wire object `DescribeIntentRoutersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeIntentRoutersResponse {
     /// Wire name `IntentRouterSet`; list of [`IntentRouterItem`]; always present in responses.
     #[serde(
@@ -7133,8 +12056,33 @@ pub struct DescribeIntentRoutersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeIntentRoutersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IntentRouterSet` to these items.
+    pub fn set_intent_router_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<IntentRouterItem>>,
+    ) -> Self {
+        self.intent_router_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeKeysRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -7170,6 +12118,43 @@ pub struct DescribeKeysRequest {
     )]
     pub offset: Option<u64>,
 }
+impl DescribeKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeKeysRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -7198,6 +12183,7 @@ impl tencentcloud_runtime::Validate for DescribeKeysRequest {
 }
 /// Wire object `DescribeKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeKeysResponse {
     /// Wire name `Keys`; list of [`KeyInfo`].
     #[serde(rename = "Keys", default, skip_serializing_if = "Option::is_none")]
@@ -7217,12 +12203,51 @@ pub struct DescribeKeysResponse {
     )]
     pub request_id: String,
 }
+impl DescribeKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Keys` to these items.
+    pub fn set_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<KeyInfo>>,
+    ) -> Self {
+        self.keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLBListenersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLbListenersRequest {
     /// Wire name `Backends`; list of [`LbRsItem`]; required in requests.
     #[serde(rename = "Backends")]
     pub backends: Vec<LbRsItem>,
+}
+impl DescribeLbListenersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Backends` to these items.
+    pub fn set_backends(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LbRsItem>>,
+    ) -> Self {
+        self.backends = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeLbListenersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -7245,6 +12270,7 @@ impl tencentcloud_runtime::Validate for DescribeLbListenersRequest {
 }
 /// Wire object `DescribeLBListenersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLbListenersResponse {
     /// Wire name `LoadBalancers`; list of [`LbItem`]; required in requests.
     #[serde(rename = "LoadBalancers", default, skip_serializing_if = "Option::is_none")]
@@ -7256,8 +12282,28 @@ pub struct DescribeLbListenersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLbListenersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancers` to these items.
+    pub fn set_load_balancers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LbItem>>,
+    ) -> Self {
+        self.load_balancers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLBOperateProtectRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLbOperateProtectRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `lb-ol9l5wxx`.
     #[serde(
@@ -7265,6 +12311,20 @@ pub struct DescribeLbOperateProtectRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub load_balancer_ids: Vec<String>,
+}
+impl DescribeLbOperateProtectRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeLbOperateProtectRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -7281,6 +12341,7 @@ impl tencentcloud_runtime::Validate for DescribeLbOperateProtectRequest {
 }
 /// Wire object `DescribeLBOperateProtectResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLbOperateProtectResponse {
     /// Wire name `LoadBalancerSet`; list of [`LbOperateProtectInfo`]; required in requests.
     #[serde(
@@ -7296,8 +12357,28 @@ pub struct DescribeLbOperateProtectResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLbOperateProtectResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerSet` to these items.
+    pub fn set_load_balancer_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LbOperateProtectInfo>>,
+    ) -> Self {
+        self.load_balancer_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeListenersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeListenersRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-aniq****`.
     #[serde(
@@ -7330,6 +12411,35 @@ pub struct DescribeListenersRequest {
     )]
     pub port: Option<i64>,
 }
+impl DescribeListenersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeListenersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -7345,6 +12455,7 @@ impl tencentcloud_runtime::Validate for DescribeListenersRequest {
 }
 /// Wire object `DescribeListenersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeListenersResponse {
     /// Wire name `Listeners`; list of [`Listener`]; always present in responses.
     #[serde(
@@ -7367,8 +12478,33 @@ pub struct DescribeListenersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeListenersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Listeners` to these items.
+    pub fn set_listeners(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Listener>>,
+    ) -> Self {
+        self.listeners = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLoadBalancerListByCertIdRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancerListByCertIdRequest {
     /// Wire name `CertIds`; list of string; required in requests. Example: `["RwFAfr8Y"]`.
     #[serde(
@@ -7376,6 +12512,20 @@ pub struct DescribeLoadBalancerListByCertIdRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_ids: Vec<String>,
+}
+impl DescribeLoadBalancerListByCertIdRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CertIds` to these items.
+    pub fn set_cert_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.cert_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeLoadBalancerListByCertIdRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -7392,6 +12542,7 @@ impl tencentcloud_runtime::Validate for DescribeLoadBalancerListByCertIdRequest 
 }
 /// Wire object `DescribeLoadBalancerListByCertIdResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancerListByCertIdResponse {
     /// Wire name `CertSet`; list of [`CertIdRelatedWithLoadBalancers`]; always present in responses.
     #[serde(
@@ -7407,14 +12558,41 @@ pub struct DescribeLoadBalancerListByCertIdResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLoadBalancerListByCertIdResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CertSet` to these items.
+    pub fn set_cert_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CertIdRelatedWithLoadBalancers>>,
+    ) -> Self {
+        self.cert_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLoadBalancerOverviewRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancerOverviewRequest {}
+impl DescribeLoadBalancerOverviewRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeLoadBalancerOverviewRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeLoadBalancerOverviewResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancerOverviewResponse {
     /// Wire name `TotalCount`; int64. Example: `0`.
     #[serde(
@@ -7455,8 +12633,40 @@ pub struct DescribeLoadBalancerOverviewResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLoadBalancerOverviewResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RunningCount`.
+    pub fn set_running_count(mut self, value: impl Into<i64>) -> Self {
+        self.running_count = Some(value.into());
+        self
+    }
+    /// Sets `IsolationCount`.
+    pub fn set_isolation_count(mut self, value: impl Into<i64>) -> Self {
+        self.isolation_count = Some(value.into());
+        self
+    }
+    /// Sets `WillExpireCount`.
+    pub fn set_will_expire_count(mut self, value: impl Into<i64>) -> Self {
+        self.will_expire_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLoadBalancerTrafficRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancerTrafficRequest {
     /// Wire name `LoadBalancerRegion`; string. Example: `ap-guangzhou`.
     #[serde(
@@ -7467,11 +12677,23 @@ pub struct DescribeLoadBalancerTrafficRequest {
     )]
     pub load_balancer_region: Option<String>,
 }
+impl DescribeLoadBalancerTrafficRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerRegion`.
+    pub fn set_load_balancer_region(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_region = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeLoadBalancerTrafficRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeLoadBalancerTrafficResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancerTrafficResponse {
     /// Wire name `LoadBalancerTraffic`; list of [`LoadBalancerTraffic`]; always present in responses.
     #[serde(
@@ -7487,8 +12709,28 @@ pub struct DescribeLoadBalancerTrafficResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLoadBalancerTrafficResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerTraffic` to these items.
+    pub fn set_load_balancer_traffic(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LoadBalancerTraffic>>,
+    ) -> Self {
+        self.load_balancer_traffic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLoadBalancersDetailRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancersDetailRequest {
     /// Wire name `Limit`; uint64. Example: `20`.
     #[serde(
@@ -7526,6 +12768,43 @@ pub struct DescribeLoadBalancersDetailRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeLoadBalancersDetailRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Fields` to these items.
+    pub fn set_fields(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.fields = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TargetType`.
+    pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
+        self.target_type = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeLoadBalancersDetailRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -7545,6 +12824,7 @@ impl tencentcloud_runtime::Validate for DescribeLoadBalancersDetailRequest {
 }
 /// Wire object `DescribeLoadBalancersDetailResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancersDetailResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `0`.
     #[serde(
@@ -7567,8 +12847,33 @@ pub struct DescribeLoadBalancersDetailResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLoadBalancersDetailResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `LoadBalancerDetailSet` to these items.
+    pub fn set_load_balancer_detail_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LoadBalancerDetail>>,
+    ) -> Self {
+        self.load_balancer_detail_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeLoadBalancersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancersRequest {
     /// Wire name `LoadBalancerIds`; list of string. Example: `["lb-rbw5****"]`.
     #[serde(
@@ -7726,6 +13031,130 @@ pub struct DescribeLoadBalancersRequest {
     )]
     pub additional_fields: Option<Vec<String>>,
 }
+impl DescribeLoadBalancersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `LoadBalancerType`.
+    pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_type = Some(value.into());
+        self
+    }
+    /// Sets `Forward`.
+    pub fn set_forward(mut self, value: impl Into<i64>) -> Self {
+        self.forward = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerVips` to these items.
+    pub fn set_load_balancer_vips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_vips = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `BackendPublicIps` to these items.
+    pub fn set_backend_public_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.backend_public_ips = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `BackendPrivateIps` to these items.
+    pub fn set_backend_private_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.backend_private_ips = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `OrderBy`.
+    pub fn set_order_by(mut self, value: impl Into<String>) -> Self {
+        self.order_by = Some(value.into());
+        self
+    }
+    /// Sets `OrderType`.
+    pub fn set_order_type(mut self, value: impl Into<i64>) -> Self {
+        self.order_type = Some(value.into());
+        self
+    }
+    /// Sets `SearchKey`.
+    pub fn set_search_key(mut self, value: impl Into<String>) -> Self {
+        self.search_key = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `WithRs`.
+    pub fn set_with_rs(mut self, value: impl Into<i64>) -> Self {
+        self.with_rs = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroup`.
+    pub fn set_security_group(mut self, value: impl Into<String>) -> Self {
+        self.security_group = Some(value.into());
+        self
+    }
+    /// Sets `MasterZone`.
+    pub fn set_master_zone(mut self, value: impl Into<String>) -> Self {
+        self.master_zone = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `AdditionalFields` to these items.
+    pub fn set_additional_fields(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.additional_fields = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeLoadBalancersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -7745,6 +13174,7 @@ impl tencentcloud_runtime::Validate for DescribeLoadBalancersRequest {
 }
 /// Wire object `DescribeLoadBalancersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeLoadBalancersResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `0`.
     #[serde(
@@ -7767,8 +13197,33 @@ pub struct DescribeLoadBalancersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeLoadBalancersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `LoadBalancerSet` to these items.
+    pub fn set_load_balancer_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LoadBalancer>>,
+    ) -> Self {
+        self.load_balancer_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelAliasesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelAliasesRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
@@ -7792,6 +13247,35 @@ pub struct DescribeModelAliasesRequest {
     /// Wire name `Sort`; list of [`Sort`].
     #[serde(rename = "Sort", default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<Vec<Sort>>,
+}
+impl DescribeModelAliasesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Sort` to these items.
+    pub fn set_sort(mut self, items: impl IntoIterator<Item = impl Into<Sort>>) -> Self {
+        self.sort = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeModelAliasesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -7825,6 +13309,7 @@ impl tencentcloud_runtime::Validate for DescribeModelAliasesRequest {
 }
 /// Wire object `DescribeModelAliasesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelAliasesResponse {
     /// Wire name `ModelAliasSet`; list of [`ModelAlias`]; always present in responses.
     #[serde(
@@ -7847,8 +13332,33 @@ pub struct DescribeModelAliasesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelAliasesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelAliasSet` to these items.
+    pub fn set_model_alias_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelAlias>>,
+    ) -> Self {
+        self.model_alias_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelAssociationsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelAssociationsRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-mo1nqzs5`.
     #[serde(
@@ -7889,6 +13399,40 @@ pub struct DescribeModelAssociationsRequest {
     )]
     pub capabilities: Option<Vec<String>>,
 }
+impl DescribeModelAssociationsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `Capabilities` to these items.
+    pub fn set_capabilities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.capabilities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelAssociationsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -7904,6 +13448,7 @@ impl tencentcloud_runtime::Validate for DescribeModelAssociationsRequest {
 }
 /// Wire object `DescribeModelAssociationsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelAssociationsResponse {
     /// Wire name `ModelAssociationSet`; list of [`ModelAssociation`].
     #[serde(
@@ -7933,8 +13478,38 @@ pub struct DescribeModelAssociationsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelAssociationsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelAssociationSet` to these items.
+    pub fn set_model_association_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelAssociation>>,
+    ) -> Self {
+        self.model_association_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelKeysRequest {
     /// Wire name `AccessType`; string. Example: `PrivateCustom`.
     #[serde(
@@ -7972,6 +13547,43 @@ pub struct DescribeModelKeysRequest {
     )]
     pub service_provider_ids: Option<Vec<String>>,
 }
+impl DescribeModelKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderIds` to these items.
+    pub fn set_service_provider_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.service_provider_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelKeysRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -7991,6 +13603,7 @@ impl tencentcloud_runtime::Validate for DescribeModelKeysRequest {
 }
 /// Wire object `DescribeModelKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelKeysResponse {
     /// Wire name `Models`; list of [`ModelKeyInfoItem`]; always present in responses.
     #[serde(
@@ -8013,8 +13626,33 @@ pub struct DescribeModelKeysResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelKeyInfoItem>>,
+    ) -> Self {
+        self.models = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelNamesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelNamesRequest {
     /// Wire name `Offset`; int64. Example: `5`.
     #[serde(
@@ -8044,6 +13682,35 @@ pub struct DescribeModelNamesRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeModelNamesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelNamesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -8063,6 +13730,7 @@ impl tencentcloud_runtime::Validate for DescribeModelNamesRequest {
 }
 /// Wire object `DescribeModelNamesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelNamesResponse {
     /// Wire name `ModelNames`; list of [`ModelNameAggregatedItem`]; always present in responses.
     #[serde(
@@ -8085,8 +13753,33 @@ pub struct DescribeModelNamesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelNamesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelNames` to these items.
+    pub fn set_model_names(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelNameAggregatedItem>>,
+    ) -> Self {
+        self.model_names = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRewriteRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-5x1y2lt8`.
     #[serde(
@@ -8103,6 +13796,22 @@ pub struct DescribeModelRewriteRequest {
     )]
     pub source_model: Option<String>,
 }
+impl DescribeModelRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `SourceModel`.
+    pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
+        self.source_model = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8118,6 +13827,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRewriteRequest {
 }
 /// Wire object `DescribeModelRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRewriteResponse {
     /// Wire name `Rewrites`; list of [`RewriteItem`]; always present in responses.
     #[serde(
@@ -8133,8 +13843,28 @@ pub struct DescribeModelRewriteResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Rewrites` to these items.
+    pub fn set_rewrites(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RewriteItem>>,
+    ) -> Self {
+        self.rewrites = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRouterDetailRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterDetailRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-h2tdbhtz`.
     #[serde(
@@ -8142,6 +13872,17 @@ pub struct DescribeModelRouterDetailRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_id: String,
+}
+impl DescribeModelRouterDetailRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeModelRouterDetailRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8158,6 +13899,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRouterDetailRequest {
 }
 /// Wire object `DescribeModelRouterDetailResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterDetailResponse {
     /// Wire name `ModelRouter`; [`ModelRouterDetail`]; always present in responses.
     #[serde(
@@ -8173,8 +13915,25 @@ pub struct DescribeModelRouterDetailResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRouterDetailResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouter`.
+    pub fn set_model_router(mut self, value: impl Into<ModelRouterDetail>) -> Self {
+        self.model_router = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRouterGuardrailsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterGuardrailsRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-abc12345`.
     #[serde(
@@ -8182,6 +13941,17 @@ pub struct DescribeModelRouterGuardrailsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_id: String,
+}
+impl DescribeModelRouterGuardrailsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeModelRouterGuardrailsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8198,6 +13968,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRouterGuardrailsRequest {
 }
 /// Wire object `DescribeModelRouterGuardrailsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterGuardrailsResponse {
     /// Wire name `Guardrails`; list of [`GuardrailConfig`]; always present in responses.
     #[serde(
@@ -8213,8 +13984,28 @@ pub struct DescribeModelRouterGuardrailsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRouterGuardrailsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Guardrails` to these items.
+    pub fn set_guardrails(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<GuardrailConfig>>,
+    ) -> Self {
+        self.guardrails = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRouterLogsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterLogsRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -8279,6 +14070,52 @@ pub struct DescribeModelRouterLogsRequest {
     )]
     pub max_results: Option<u64>,
 }
+impl DescribeModelRouterLogsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelRouterLogsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8294,6 +14131,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRouterLogsRequest {
 }
 /// Wire object `DescribeModelRouterLogsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterLogsResponse {
     /// Wire name `Logs`; list of [`ModelRouterLog`]; always present in responses.
     #[serde(
@@ -8325,8 +14163,38 @@ pub struct DescribeModelRouterLogsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRouterLogsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Logs` to these items.
+    pub fn set_logs(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterLog>>,
+    ) -> Self {
+        self.logs = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRouterQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterQuotaRequest {
     /// Wire name `QuotaTypes`; list of string; required in requests. Example: `["cmr_quota_enterprise_model_router_num"]`.
     #[serde(
@@ -8351,6 +14219,36 @@ pub struct DescribeModelRouterQuotaRequest {
     )]
     pub display_fields: Option<Vec<String>>,
 }
+impl DescribeModelRouterQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `QuotaTypes` to these items.
+    pub fn set_quota_types(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.quota_types = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DisplayFields` to these items.
+    pub fn set_display_fields(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.display_fields = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelRouterQuotaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8366,6 +14264,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRouterQuotaRequest {
 }
 /// Wire object `DescribeModelRouterQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterQuotaResponse {
     /// Wire name `Quotas`; list of [`ModelRouterQuota`].
     #[serde(rename = "Quotas", default, skip_serializing_if = "Option::is_none")]
@@ -8377,8 +14276,28 @@ pub struct DescribeModelRouterQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRouterQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Quotas` to these items.
+    pub fn set_quotas(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterQuota>>,
+    ) -> Self {
+        self.quotas = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRouterResourcePackageDeductionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterResourcePackageDeductionRequest {
     /// Wire name `DeductionTimeBegin`; string; required in requests. Example: `2026-04-06 10:23:00`.
     #[serde(
@@ -8423,6 +14342,45 @@ pub struct DescribeModelRouterResourcePackageDeductionRequest {
     )]
     pub sort_by: Option<String>,
 }
+impl DescribeModelRouterResourcePackageDeductionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DeductionTimeBegin`.
+    pub fn set_deduction_time_begin(mut self, value: impl Into<String>) -> Self {
+        self.deduction_time_begin = value.into();
+        self
+    }
+    /// Sets `DeductionTimeEnd`.
+    pub fn set_deduction_time_end(mut self, value: impl Into<String>) -> Self {
+        self.deduction_time_end = value.into();
+        self
+    }
+    /// Sets `ModelRouterResourcePackageId`.
+    pub fn set_model_router_resource_package_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.model_router_resource_package_id = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `SortBy`.
+    pub fn set_sort_by(mut self, value: impl Into<String>) -> Self {
+        self.sort_by = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate
 for DescribeModelRouterResourcePackageDeductionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8457,6 +14415,7 @@ for DescribeModelRouterResourcePackageDeductionRequest {
 }
 /// Wire object `DescribeModelRouterResourcePackageDeductionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterResourcePackageDeductionResponse {
     /// Wire name `ModelRouterResourcePackageDeductionSet`; list of [`ModelRouterResourcePackageDeduction`]; always present in responses.
     #[serde(
@@ -8481,8 +14440,36 @@ pub struct DescribeModelRouterResourcePackageDeductionResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRouterResourcePackageDeductionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageDeductionSet` to these items.
+    pub fn set_model_router_resource_package_deduction_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterResourcePackageDeduction>>,
+    ) -> Self {
+        self.model_router_resource_package_deduction_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRouterResourcePackagesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterResourcePackagesRequest {
     /// Wire name `ModelRouterResourcePackageIds`; list of string. Example: `["cmrcredit-k2800toa8g6hjar"]`.
     #[serde(
@@ -8528,6 +14515,50 @@ pub struct DescribeModelRouterResourcePackagesRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeModelRouterResourcePackagesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageIds` to these items.
+    pub fn set_model_router_resource_package_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_router_resource_package_ids = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `OrderBy`.
+    pub fn set_order_by(mut self, value: impl Into<String>) -> Self {
+        self.order_by = Some(value.into());
+        self
+    }
+    /// Sets `SortBy`.
+    pub fn set_sort_by(mut self, value: impl Into<String>) -> Self {
+        self.sort_by = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelRouterResourcePackagesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -8547,6 +14578,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRouterResourcePackagesReque
 }
 /// Wire object `DescribeModelRouterResourcePackagesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRouterResourcePackagesResponse {
     /// Wire name `ModelRouterResourcePackageSet`; list of [`ModelRouterPackage`]; always present in responses.
     #[serde(
@@ -8576,8 +14608,41 @@ pub struct DescribeModelRouterResourcePackagesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRouterResourcePackagesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageSet` to these items.
+    pub fn set_model_router_resource_package_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterPackage>>,
+    ) -> Self {
+        self.model_router_resource_package_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `TotalDosage`.
+    pub fn set_total_dosage(mut self, value: impl Into<u64>) -> Self {
+        self.total_dosage = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeModelRoutersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRoutersRequest {
     /// Wire name `Filters`; list of [`Filter`].
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
@@ -8607,6 +14672,38 @@ pub struct DescribeModelRoutersRequest {
     )]
     pub offset: Option<u64>,
 }
+impl DescribeModelRoutersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterIds` to these items.
+    pub fn set_model_router_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_router_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeModelRoutersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -8626,6 +14723,7 @@ impl tencentcloud_runtime::Validate for DescribeModelRoutersRequest {
 }
 /// Wire object `DescribeModelRoutersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeModelRoutersResponse {
     /// Wire name `ModelRouterSet`; list of [`ModelRouterSet`]; always present in responses.
     #[serde(
@@ -8648,14 +14746,46 @@ pub struct DescribeModelRoutersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeModelRoutersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterSet` to these items.
+    pub fn set_model_router_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterSet>>,
+    ) -> Self {
+        self.model_router_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeQuotaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeQuotaRequest {}
+impl DescribeQuotaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeQuotaRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeQuotaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeQuotaResponse {
     /// Wire name `QuotaSet`; list of [`Quota`]; always present in responses.
     #[serde(
@@ -8671,8 +14801,28 @@ pub struct DescribeQuotaResponse {
     )]
     pub request_id: String,
 }
+impl DescribeQuotaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `QuotaSet` to these items.
+    pub fn set_quota_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Quota>>,
+    ) -> Self {
+        self.quota_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourcesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcesRequest {
     /// Wire name `Limit`; uint64. Example: `20`.
     #[serde(
@@ -8694,6 +14844,30 @@ pub struct DescribeResourcesRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeResourcesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeResourcesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -8713,6 +14887,7 @@ impl tencentcloud_runtime::Validate for DescribeResourcesRequest {
 }
 /// Wire object `DescribeResourcesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcesResponse {
     /// Wire name `ZoneResourceSet`; list of [`ZoneResource`]; always present in responses.
     #[serde(
@@ -8735,8 +14910,33 @@ pub struct DescribeResourcesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourcesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ZoneResourceSet` to these items.
+    pub fn set_zone_resource_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ZoneResource>>,
+    ) -> Self {
+        self.zone_resource_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRewriteRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-qc2i****`.
     #[serde(
@@ -8761,6 +14961,33 @@ pub struct DescribeRewriteRequest {
     )]
     pub source_location_ids: Option<Vec<String>>,
 }
+impl DescribeRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `SourceListenerIds` to these items.
+    pub fn set_source_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.source_listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SourceLocationIds` to these items.
+    pub fn set_source_location_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.source_location_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8776,6 +15003,7 @@ impl tencentcloud_runtime::Validate for DescribeRewriteRequest {
 }
 /// Wire object `DescribeRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeRewriteResponse {
     /// Wire name `RewriteSet`; list of [`RuleOutput`]; always present in responses.
     #[serde(
@@ -8791,8 +15019,28 @@ pub struct DescribeRewriteResponse {
     )]
     pub request_id: String,
 }
+impl DescribeRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RewriteSet` to these items.
+    pub fn set_rewrite_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RuleOutput>>,
+    ) -> Self {
+        self.rewrite_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeServiceProviderHealthStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeServiceProviderHealthStatusRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-ldgl4ojr`.
     #[serde(
@@ -8817,6 +15065,27 @@ pub struct DescribeServiceProviderHealthStatusRequest {
     )]
     pub offset: Option<u64>,
 }
+impl DescribeServiceProviderHealthStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeServiceProviderHealthStatusRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8832,6 +15101,7 @@ impl tencentcloud_runtime::Validate for DescribeServiceProviderHealthStatusReque
 }
 /// Wire object `DescribeServiceProviderHealthStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeServiceProviderHealthStatusResponse {
     /// Wire name `HealthCheckResults`; list of [`ModelHealthCheckResults`]; always present in responses.
     #[serde(
@@ -8854,14 +15124,46 @@ pub struct DescribeServiceProviderHealthStatusResponse {
     )]
     pub request_id: String,
 }
+impl DescribeServiceProviderHealthStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthCheckResults` to these items.
+    pub fn set_health_check_results(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelHealthCheckResults>>,
+    ) -> Self {
+        self.health_check_results = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeSupportedProvidersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSupportedProvidersRequest {}
+impl DescribeSupportedProvidersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeSupportedProvidersRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeSupportedProvidersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeSupportedProvidersResponse {
     /// Wire name `Providers`; list of [`ProviderItem`]; always present in responses.
     #[serde(
@@ -8884,8 +15186,33 @@ pub struct DescribeSupportedProvidersResponse {
     )]
     pub request_id: String,
 }
+impl DescribeSupportedProvidersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Providers` to these items.
+    pub fn set_providers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ProviderItem>>,
+    ) -> Self {
+        self.providers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTargetGroupInstanceStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupInstanceStatusRequest {
     /// Wire name `TargetGroupId`; string; required in requests. Example: `lbtg-xxx`.
     #[serde(
@@ -8902,6 +15229,27 @@ pub struct DescribeTargetGroupInstanceStatusRequest {
     )]
     pub target_group_instance_ips: Option<Vec<String>>,
 }
+impl DescribeTargetGroupInstanceStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupInstanceIps` to these items.
+    pub fn set_target_group_instance_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.target_group_instance_ips = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTargetGroupInstanceStatusRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -8917,6 +15265,7 @@ impl tencentcloud_runtime::Validate for DescribeTargetGroupInstanceStatusRequest
 }
 /// Wire object `DescribeTargetGroupInstanceStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupInstanceStatusResponse {
     /// Wire name `TargetGroupInstanceSet`; list of [`TargetGroupInstanceStatus`]; always present in responses. Example: `null`.
     #[serde(
@@ -8932,8 +15281,28 @@ pub struct DescribeTargetGroupInstanceStatusResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTargetGroupInstanceStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupInstanceSet` to these items.
+    pub fn set_target_group_instance_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInstanceStatus>>,
+    ) -> Self {
+        self.target_group_instance_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTargetGroupInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupInstancesRequest {
     /// Wire name `Filters`; list of [`Filter`]; required in requests.
     #[serde(rename = "Filters")]
@@ -8954,6 +15323,30 @@ pub struct DescribeTargetGroupInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
+}
+impl DescribeTargetGroupInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeTargetGroupInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -8976,6 +15369,7 @@ impl tencentcloud_runtime::Validate for DescribeTargetGroupInstancesRequest {
 }
 /// Wire object `DescribeTargetGroupInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupInstancesResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `2`.
     #[serde(
@@ -9005,8 +15399,38 @@ pub struct DescribeTargetGroupInstancesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTargetGroupInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `TargetGroupInstanceSet` to these items.
+    pub fn set_target_group_instance_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupBackend>>,
+    ) -> Self {
+        self.target_group_instance_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RealCount`.
+    pub fn set_real_count(mut self, value: impl Into<u64>) -> Self {
+        self.real_count = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTargetGroupListRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupListRequest {
     /// Wire name `TargetGroupIds`; list of string. Example: `["lbtg-5xu****"]`.
     #[serde(
@@ -9036,6 +15460,38 @@ pub struct DescribeTargetGroupListRequest {
     )]
     pub limit: Option<u64>,
 }
+impl DescribeTargetGroupListRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupIds` to these items.
+    pub fn set_target_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.target_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTargetGroupListRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -9055,6 +15511,7 @@ impl tencentcloud_runtime::Validate for DescribeTargetGroupListRequest {
 }
 /// Wire object `DescribeTargetGroupListResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupListResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `2`.
     #[serde(
@@ -9077,8 +15534,33 @@ pub struct DescribeTargetGroupListResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTargetGroupListResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `TargetGroupSet` to these items.
+    pub fn set_target_group_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInfo>>,
+    ) -> Self {
+        self.target_group_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTargetGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupsRequest {
     /// Wire name `TargetGroupIds`; list of string. Example: `["lbtg-5xunivs0"]`.
     #[serde(
@@ -9108,6 +15590,38 @@ pub struct DescribeTargetGroupsRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeTargetGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupIds` to these items.
+    pub fn set_target_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.target_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTargetGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -9127,6 +15641,7 @@ impl tencentcloud_runtime::Validate for DescribeTargetGroupsRequest {
 }
 /// Wire object `DescribeTargetGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetGroupsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -9149,8 +15664,33 @@ pub struct DescribeTargetGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTargetGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `TargetGroupSet` to these items.
+    pub fn set_target_group_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInfo>>,
+    ) -> Self {
+        self.target_group_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTargetHealthRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetHealthRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-qc2iq5yc"]`.
     #[serde(
@@ -9175,6 +15715,36 @@ pub struct DescribeTargetHealthRequest {
     )]
     pub location_ids: Option<Vec<String>>,
 }
+impl DescribeTargetHealthRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `LocationIds` to these items.
+    pub fn set_location_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.location_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTargetHealthRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9190,6 +15760,7 @@ impl tencentcloud_runtime::Validate for DescribeTargetHealthRequest {
 }
 /// Wire object `DescribeTargetHealthResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetHealthResponse {
     /// Wire name `LoadBalancers`; list of [`LoadBalancerHealth`]; always present in responses.
     #[serde(
@@ -9205,8 +15776,28 @@ pub struct DescribeTargetHealthResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTargetHealthResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancers` to these items.
+    pub fn set_load_balancers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LoadBalancerHealth>>,
+    ) -> Self {
+        self.load_balancers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-10iq9lou`.
     #[serde(
@@ -9242,6 +15833,43 @@ pub struct DescribeTargetsRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
 }
+impl DescribeTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9270,6 +15898,7 @@ impl tencentcloud_runtime::Validate for DescribeTargetsRequest {
 }
 /// Wire object `DescribeTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTargetsResponse {
     /// Wire name `Listeners`; list of [`ListenerBackend`]; always present in responses.
     #[serde(
@@ -9285,8 +15914,28 @@ pub struct DescribeTargetsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Listeners` to these items.
+    pub fn set_listeners(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ListenerBackend>>,
+    ) -> Self {
+        self.listeners = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTaskStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTaskStatusRequest {
     /// Wire name `TaskId`; string. Example: `55c85074-3e7f-4c6d-864f-673660d4f8de`.
     #[serde(
@@ -9305,11 +15954,28 @@ pub struct DescribeTaskStatusRequest {
     )]
     pub deal_name: Option<String>,
 }
+impl DescribeTaskStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TaskId`.
+    pub fn set_task_id(mut self, value: impl Into<String>) -> Self {
+        self.task_id = Some(value.into());
+        self
+    }
+    /// Sets `DealName`.
+    pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
+        self.deal_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTaskStatusRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeTaskStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTaskStatusResponse {
     /// Wire name `Status`; int64; always present in responses. Example: `0`.
     #[serde(
@@ -9341,8 +16007,38 @@ pub struct DescribeTaskStatusResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTaskStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Message`.
+    pub fn set_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeUpperModelsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeUpperModelsRequest {
     /// Wire name `AccessType`; string. Example: `PublicBYOK`.
     #[serde(
@@ -9425,11 +16121,71 @@ pub struct DescribeUpperModelsRequest {
     )]
     pub cmr_private_network_tunnel_id: Option<String>,
 }
+impl DescribeUpperModelsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = Some(value.into());
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+    /// Sets `ApiKey`.
+    pub fn set_api_key(mut self, value: impl Into<String>) -> Self {
+        self.api_key = Some(value.into());
+        self
+    }
+    /// Sets `HostHeader`.
+    pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
+        self.host_header = Some(value.into());
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+    /// Sets `ModelPath`.
+    pub fn set_model_path(mut self, value: impl Into<String>) -> Self {
+        self.model_path = Some(value.into());
+        self
+    }
+    /// Sets `ModelProtocol`.
+    pub fn set_model_protocol(mut self, value: impl Into<String>) -> Self {
+        self.model_protocol = Some(value.into());
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelId`.
+    pub fn set_cmr_private_network_tunnel_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeUpperModelsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeUpperModelsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeUpperModelsResponse {
     /// Wire name `Models`; list of string. Example: `["gpt-4o"]`.
     #[serde(
@@ -9446,8 +16202,28 @@ pub struct DescribeUpperModelsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeUpperModelsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeUserGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeUserGroupsRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -9483,6 +16259,43 @@ pub struct DescribeUserGroupsRequest {
     )]
     pub offset: Option<u64>,
 }
+impl DescribeUserGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `UserGroupIds` to these items.
+    pub fn set_user_group_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.user_group_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeUserGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -9511,6 +16324,7 @@ impl tencentcloud_runtime::Validate for DescribeUserGroupsRequest {
 }
 /// Wire object `DescribeUserGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeUserGroupsResponse {
     /// Wire name `UserGroups`; list of [`UserGroupInfo`].
     #[serde(rename = "UserGroups", default, skip_serializing_if = "Option::is_none")]
@@ -9530,8 +16344,33 @@ pub struct DescribeUserGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeUserGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UserGroups` to these items.
+    pub fn set_user_groups(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<UserGroupInfo>>,
+    ) -> Self {
+        self.user_groups = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateBudgetRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateBudgetRequest {
     /// Wire name `BudgetId`; string; required in requests. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -9542,6 +16381,25 @@ pub struct DisassociateBudgetRequest {
     /// Wire name `Resources`; list of [`BudgetResource`]; required in requests.
     #[serde(rename = "Resources")]
     pub resources: Vec<BudgetResource>,
+}
+impl DisassociateBudgetRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `Resources` to these items.
+    pub fn set_resources(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetResource>>,
+    ) -> Self {
+        self.resources = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateBudgetRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9573,6 +16431,7 @@ impl tencentcloud_runtime::Validate for DisassociateBudgetRequest {
 }
 /// Wire object `DisassociateBudgetResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateBudgetResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9581,8 +16440,20 @@ pub struct DisassociateBudgetResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateBudgetResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateCustomizedConfigRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateCustomizedConfigRequest {
     /// Wire name `UconfigId`; string; required in requests. Example: `pz-ched**vd`.
     #[serde(
@@ -9593,6 +16464,25 @@ pub struct DisassociateCustomizedConfigRequest {
     /// Wire name `BindList`; list of [`BindItem`]; required in requests.
     #[serde(rename = "BindList")]
     pub bind_list: Vec<BindItem>,
+}
+impl DisassociateCustomizedConfigRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UconfigId`.
+    pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
+        self.uconfig_id = value.into();
+        self
+    }
+    /// Sets `BindList` to these items.
+    pub fn set_bind_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BindItem>>,
+    ) -> Self {
+        self.bind_list = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateCustomizedConfigRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9624,6 +16514,7 @@ impl tencentcloud_runtime::Validate for DisassociateCustomizedConfigRequest {
 }
 /// Wire object `DisassociateCustomizedConfigResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateCustomizedConfigResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9632,8 +16523,20 @@ pub struct DisassociateCustomizedConfigResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateCustomizedConfigResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateGuardrailConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateGuardrailConfig {
     /// Wire name `GuardrailId`; string; required in requests. Example: `gr-2x9k3ab1`.
     #[serde(
@@ -9641,6 +16544,17 @@ pub struct DisassociateGuardrailConfig {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub guardrail_id: String,
+}
+impl DisassociateGuardrailConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `GuardrailId`.
+    pub fn set_guardrail_id(mut self, value: impl Into<String>) -> Self {
+        self.guardrail_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateGuardrailConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9657,6 +16571,7 @@ impl tencentcloud_runtime::Validate for DisassociateGuardrailConfig {
 }
 /// Wire object `DisassociateModelRouterGuardrailsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateModelRouterGuardrailsRequest {
     /// Wire name `Guardrails`; list of [`DisassociateGuardrailConfig`]; required in requests.
     #[serde(rename = "Guardrails")]
@@ -9667,6 +16582,25 @@ pub struct DisassociateModelRouterGuardrailsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_id: String,
+}
+impl DisassociateModelRouterGuardrailsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Guardrails` to these items.
+    pub fn set_guardrails(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<DisassociateGuardrailConfig>>,
+    ) -> Self {
+        self.guardrails = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateModelRouterGuardrailsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9698,6 +16632,7 @@ impl tencentcloud_runtime::Validate for DisassociateModelRouterGuardrailsRequest
 }
 /// Wire object `DisassociateModelRouterGuardrailsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateModelRouterGuardrailsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9706,8 +16641,20 @@ pub struct DisassociateModelRouterGuardrailsResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateModelRouterGuardrailsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateModelsFromModelRouterRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateModelsFromModelRouterRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-5wsfq9lw`.
     #[serde(
@@ -9718,6 +16665,25 @@ pub struct DisassociateModelsFromModelRouterRequest {
     /// Wire name `Models`; list of [`ModelRouterModelToDisassociate`].
     #[serde(rename = "Models", default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<ModelRouterModelToDisassociate>>,
+}
+impl DisassociateModelsFromModelRouterRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterModelToDisassociate>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateModelsFromModelRouterRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9747,6 +16713,7 @@ impl tencentcloud_runtime::Validate for DisassociateModelsFromModelRouterRequest
 }
 /// Wire object `DisassociateModelsFromModelRouterResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateModelsFromModelRouterResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9755,12 +16722,38 @@ pub struct DisassociateModelsFromModelRouterResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateModelsFromModelRouterResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DisassociateTargetGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateTargetGroupsRequest {
     /// Wire name `Associations`; list of [`TargetGroupAssociation`]; required in requests.
     #[serde(rename = "Associations")]
     pub associations: Vec<TargetGroupAssociation>,
+}
+impl DisassociateTargetGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Associations` to these items.
+    pub fn set_associations(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupAssociation>>,
+    ) -> Self {
+        self.associations = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DisassociateTargetGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9783,6 +16776,7 @@ impl tencentcloud_runtime::Validate for DisassociateTargetGroupsRequest {
 }
 /// Wire object `DisassociateTargetGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DisassociateTargetGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -9791,8 +16785,20 @@ pub struct DisassociateTargetGroupsResponse {
     )]
     pub request_id: String,
 }
+impl DisassociateTargetGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `EmbeddingConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EmbeddingConfig {
     /// Wire name `RoutingStrategy`; string; may be null. Example: `SimpleShuffle`.
     #[serde(
@@ -9818,6 +16824,30 @@ pub struct EmbeddingConfig {
     )]
     pub num_retries: Option<u64>,
 }
+impl EmbeddingConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for EmbeddingConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.routing_strategy_args {
@@ -9833,6 +16863,7 @@ impl tencentcloud_runtime::Validate for EmbeddingConfig {
 }
 /// Wire object `ExclusiveCluster`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExclusiveCluster {
     /// Wire name `L4Clusters`; list of [`ClusterItem`]; always present in responses; may be null.
     #[serde(rename = "L4Clusters", default, skip_serializing_if = "Option::is_none")]
@@ -9847,6 +16878,33 @@ pub struct ExclusiveCluster {
         skip_serializing_if = "Option::is_none"
     )]
     pub classical_cluster: Option<ClusterItem>,
+}
+impl ExclusiveCluster {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `L4Clusters` to these items.
+    pub fn set_l4_clusters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClusterItem>>,
+    ) -> Self {
+        self.l4_clusters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `L7Clusters` to these items.
+    pub fn set_l7_clusters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClusterItem>>,
+    ) -> Self {
+        self.l7_clusters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ClassicalCluster`.
+    pub fn set_classical_cluster(mut self, value: impl Into<ClusterItem>) -> Self {
+        self.classical_cluster = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ExclusiveCluster {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9889,6 +16947,7 @@ impl tencentcloud_runtime::Validate for ExclusiveCluster {
 }
 /// Wire object `ExtraInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExtraInfo {
     /// Wire name `ZhiTong`; bool; always present in responses. Example: `0`.
     #[serde(
@@ -9905,8 +16964,25 @@ pub struct ExtraInfo {
     )]
     pub tgw_group_name: String,
 }
+impl ExtraInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ZhiTong`.
+    pub fn set_zhi_tong(mut self, value: impl Into<bool>) -> Self {
+        self.zhi_tong = value.into();
+        self
+    }
+    /// Sets `TgwGroupName`.
+    pub fn set_tgw_group_name(mut self, value: impl Into<String>) -> Self {
+        self.tgw_group_name = value.into();
+        self
+    }
+}
 /// Wire object `FallBackItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FallBackItem {
     /// Wire name `DefaultFallBackModels`; list of string. Example: `["gpt-4o"]`.
     #[serde(
@@ -9917,11 +16993,28 @@ pub struct FallBackItem {
     )]
     pub default_fall_back_models: Option<Vec<String>>,
 }
+impl FallBackItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DefaultFallBackModels` to these items.
+    pub fn set_default_fall_back_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.default_fall_back_models = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for FallBackItem {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `Filter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Filter {
     /// Wire name `Name`; string; required in requests. Example: `UserGroupId`.
     #[serde(
@@ -9935,6 +17028,25 @@ pub struct Filter {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub values: Vec<String>,
+}
+impl Filter {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Values` to these items.
+    pub fn set_values(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.values = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Filter {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -9960,6 +17072,7 @@ impl tencentcloud_runtime::Validate for Filter {
 }
 /// Wire object `FunctionInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionInfo {
     /// Wire name `FunctionNamespace`; string; required in requests; always present in responses. Example: `default`.
     #[serde(
@@ -9990,6 +17103,32 @@ pub struct FunctionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub function_qualifier_type: Option<String>,
+}
+impl FunctionInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `FunctionNamespace`.
+    pub fn set_function_namespace(mut self, value: impl Into<String>) -> Self {
+        self.function_namespace = value.into();
+        self
+    }
+    /// Sets `FunctionName`.
+    pub fn set_function_name(mut self, value: impl Into<String>) -> Self {
+        self.function_name = value.into();
+        self
+    }
+    /// Sets `FunctionQualifier`.
+    pub fn set_function_qualifier(mut self, value: impl Into<String>) -> Self {
+        self.function_qualifier = value.into();
+        self
+    }
+    /// Sets `FunctionQualifierType`.
+    pub fn set_function_qualifier_type(mut self, value: impl Into<String>) -> Self {
+        self.function_qualifier_type = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for FunctionInfo {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10024,14 +17163,11 @@ impl tencentcloud_runtime::Validate for FunctionInfo {
 }
 /// Wire object `FunctionTarget`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionTarget {
     /// Wire name `Function`; [`FunctionInfo`]; required in requests; always present in responses.
-    #[serde(
-        rename = "Function",
-        default,
-        deserialize_with = "tencentcloud_runtime::lenient::null_as_default"
-    )]
-    pub function: FunctionInfo,
+    #[serde(rename = "Function", default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionInfo>,
     /// Wire name `Weight`; uint64; always present in responses. Example: `10`.
     #[serde(
         rename = "Weight",
@@ -10041,22 +17177,41 @@ pub struct FunctionTarget {
     )]
     pub weight: Option<u64>,
 }
+impl FunctionTarget {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Function`.
+    pub fn set_function(mut self, value: impl Into<FunctionInfo>) -> Self {
+        self.function = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for FunctionTarget {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.function;
-            v.field(
-                "Function",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.function {
+            Some(value) => {
+                v.field(
+                    "Function",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Function", |v| v.missing()),
         }
     }
 }
 /// Wire object `GuardrailConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GuardrailConfig {
     /// Wire name `GuardrailId`; string; always present in responses. Example: `gr-2x9k3ab1`.
     #[serde(
@@ -10099,11 +17254,43 @@ pub struct GuardrailConfig {
     )]
     pub input_check_depth: Option<u64>,
 }
+impl GuardrailConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `GuardrailId`.
+    pub fn set_guardrail_id(mut self, value: impl Into<String>) -> Self {
+        self.guardrail_id = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `ServiceId`.
+    pub fn set_service_id(mut self, value: impl Into<String>) -> Self {
+        self.service_id = Some(value.into());
+        self
+    }
+    /// Sets `InputCheckDepth`.
+    pub fn set_input_check_depth(mut self, value: impl Into<u64>) -> Self {
+        self.input_check_depth = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for GuardrailConfig {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `HealthCheck`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HealthCheck {
     /// Wire name `HealthSwitch`; int64; always present in responses. Example: `0`.
     #[serde(
@@ -10242,11 +17429,103 @@ pub struct HealthCheck {
     )]
     pub extended_code: Option<String>,
 }
+impl HealthCheck {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthSwitch`.
+    pub fn set_health_switch(mut self, value: impl Into<i64>) -> Self {
+        self.health_switch = Some(value.into());
+        self
+    }
+    /// Sets `TimeOut`.
+    pub fn set_time_out(mut self, value: impl Into<i64>) -> Self {
+        self.time_out = Some(value.into());
+        self
+    }
+    /// Sets `IntervalTime`.
+    pub fn set_interval_time(mut self, value: impl Into<i64>) -> Self {
+        self.interval_time = Some(value.into());
+        self
+    }
+    /// Sets `HealthNum`.
+    pub fn set_health_num(mut self, value: impl Into<i64>) -> Self {
+        self.health_num = Some(value.into());
+        self
+    }
+    /// Sets `UnHealthNum`.
+    pub fn set_un_health_num(mut self, value: impl Into<i64>) -> Self {
+        self.un_health_num = Some(value.into());
+        self
+    }
+    /// Sets `HttpCode`.
+    pub fn set_http_code(mut self, value: impl Into<i64>) -> Self {
+        self.http_code = Some(value.into());
+        self
+    }
+    /// Sets `HttpCheckPath`.
+    pub fn set_http_check_path(mut self, value: impl Into<String>) -> Self {
+        self.http_check_path = Some(value.into());
+        self
+    }
+    /// Sets `HttpCheckDomain`.
+    pub fn set_http_check_domain(mut self, value: impl Into<String>) -> Self {
+        self.http_check_domain = Some(value.into());
+        self
+    }
+    /// Sets `HttpCheckMethod`.
+    pub fn set_http_check_method(mut self, value: impl Into<String>) -> Self {
+        self.http_check_method = Some(value.into());
+        self
+    }
+    /// Sets `CheckPort`.
+    pub fn set_check_port(mut self, value: impl Into<i64>) -> Self {
+        self.check_port = Some(value.into());
+        self
+    }
+    /// Sets `ContextType`.
+    pub fn set_context_type(mut self, value: impl Into<String>) -> Self {
+        self.context_type = Some(value.into());
+        self
+    }
+    /// Sets `SendContext`.
+    pub fn set_send_context(mut self, value: impl Into<String>) -> Self {
+        self.send_context = Some(value.into());
+        self
+    }
+    /// Sets `RecvContext`.
+    pub fn set_recv_context(mut self, value: impl Into<String>) -> Self {
+        self.recv_context = Some(value.into());
+        self
+    }
+    /// Sets `CheckType`.
+    pub fn set_check_type(mut self, value: impl Into<String>) -> Self {
+        self.check_type = Some(value.into());
+        self
+    }
+    /// Sets `HttpVersion`.
+    pub fn set_http_version(mut self, value: impl Into<String>) -> Self {
+        self.http_version = Some(value.into());
+        self
+    }
+    /// Sets `SourceIpType`.
+    pub fn set_source_ip_type(mut self, value: impl Into<i64>) -> Self {
+        self.source_ip_type = Some(value.into());
+        self
+    }
+    /// Sets `ExtendedCode`.
+    pub fn set_extended_code(mut self, value: impl Into<String>) -> Self {
+        self.extended_code = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for HealthCheck {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `IdleLoadBalancer`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IdleLoadBalancer {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-abcedf`.
     #[serde(
@@ -10305,8 +17584,55 @@ pub struct IdleLoadBalancer {
     )]
     pub domain: String,
 }
+impl IdleLoadBalancer {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = value.into();
+        self
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = value.into();
+        self
+    }
+    /// Sets `IdleReason`.
+    pub fn set_idle_reason(mut self, value: impl Into<String>) -> Self {
+        self.idle_reason = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Forward`.
+    pub fn set_forward(mut self, value: impl Into<u64>) -> Self {
+        self.forward = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+}
 /// Wire object `ImageConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageConfig {
     /// Wire name `RoutingStrategy`; string; may be null. Example: `SimpleShuffle`.
     #[serde(
@@ -10340,6 +17666,35 @@ pub struct ImageConfig {
     )]
     pub wait_seconds: Option<u64>,
 }
+impl ImageConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+    /// Sets `WaitSeconds`.
+    pub fn set_wait_seconds(mut self, value: impl Into<u64>) -> Self {
+        self.wait_seconds = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ImageConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.routing_strategy_args {
@@ -10355,6 +17710,7 @@ impl tencentcloud_runtime::Validate for ImageConfig {
 }
 /// Wire object `InputKeyInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InputKeyInfo {
     /// Wire name `KeyName`; string.
     #[serde(
@@ -10373,25 +17729,63 @@ pub struct InputKeyInfo {
     )]
     pub plain_key: Option<String>,
 }
+impl InputKeyInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = Some(value.into());
+        self
+    }
+    /// Sets `PlainKey`.
+    pub fn set_plain_key(mut self, value: impl Into<String>) -> Self {
+        self.plain_key = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InputKeyInfo {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `InquirePriceCreateModelRouterResourcePackageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceCreateModelRouterResourcePackageRequest {
     /// Wire name `ModelRouterResourcePackageAmount`; uint64; required in requests. Example: `100000`.
     #[serde(
         rename = "ModelRouterResourcePackageAmount",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub model_router_resource_package_amount: u64,
+    pub model_router_resource_package_amount: Option<u64>,
+}
+impl InquirePriceCreateModelRouterResourcePackageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageAmount`.
+    pub fn set_model_router_resource_package_amount(
+        mut self,
+        value: impl Into<u64>,
+    ) -> Self {
+        self.model_router_resource_package_amount = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate
 for InquirePriceCreateModelRouterResourcePackageRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.model_router_resource_package_amount.is_none() {
+            v.field("ModelRouterResourcePackageAmount", |v| v.missing());
+        }
+    }
 }
 /// Wire object `InquirePriceCreateModelRouterResourcePackageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceCreateModelRouterResourcePackageResponse {
     /// Wire name `ModelRouterResourcePackagePrice`; [`ItemPrice`]; always present in responses.
     #[serde(
@@ -10414,8 +17808,33 @@ pub struct InquirePriceCreateModelRouterResourcePackageResponse {
     )]
     pub request_id: String,
 }
+impl InquirePriceCreateModelRouterResourcePackageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackagePrice`.
+    pub fn set_model_router_resource_package_price(
+        mut self,
+        value: impl Into<ItemPrice>,
+    ) -> Self {
+        self.model_router_resource_package_price = value.into();
+        self
+    }
+    /// Sets `FirstBuy`.
+    pub fn set_first_buy(mut self, value: impl Into<u64>) -> Self {
+        self.first_buy = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquirePriceRefundModelRouterResourcePackageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceRefundModelRouterResourcePackageRequest {
     /// Wire name `ModelRouterResourcePackageIds`; list of string; required in requests. Example: `["cmrcredit-k2800toa9v5tnar"]`.
     #[serde(
@@ -10423,6 +17842,23 @@ pub struct InquirePriceRefundModelRouterResourcePackageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_resource_package_ids: Vec<String>,
+}
+impl InquirePriceRefundModelRouterResourcePackageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageIds` to these items.
+    pub fn set_model_router_resource_package_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_router_resource_package_ids = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate
 for InquirePriceRefundModelRouterResourcePackageRequest {
@@ -10440,6 +17876,7 @@ for InquirePriceRefundModelRouterResourcePackageRequest {
 }
 /// Wire object `InquirePriceRefundModelRouterResourcePackageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquirePriceRefundModelRouterResourcePackageResponse {
     /// Wire name `ModelRouterResourcePackageRefundPrice`; list of [`ModelRouterResourcePackageRefundPrice`]; always present in responses.
     #[serde(
@@ -10457,8 +17894,31 @@ pub struct InquirePriceRefundModelRouterResourcePackageResponse {
     )]
     pub request_id: String,
 }
+impl InquirePriceRefundModelRouterResourcePackageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageRefundPrice` to these items.
+    pub fn set_model_router_resource_package_refund_price(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelRouterResourcePackageRefundPrice>>,
+    ) -> Self {
+        self.model_router_resource_package_refund_price = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceCreateLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceCreateLoadBalancerRequest {
     /// Wire name `LoadBalancerType`; string; required in requests. Example: `OPEN`.
     #[serde(
@@ -10527,6 +17987,63 @@ pub struct InquiryPriceCreateLoadBalancerRequest {
     )]
     pub vip_isp: Option<String>,
 }
+impl InquiryPriceCreateLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerType`.
+    pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_type = value.into();
+        self
+    }
+    /// Sets `LoadBalancerChargeType`.
+    pub fn set_load_balancer_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_charge_type = value.into();
+        self
+    }
+    /// Sets `LoadBalancerChargePrepaid`.
+    pub fn set_load_balancer_charge_prepaid(
+        mut self,
+        value: impl Into<LbChargePrepaid>,
+    ) -> Self {
+        self.load_balancer_charge_prepaid = Some(value.into());
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
+    /// Sets `GoodsNum`.
+    pub fn set_goods_num(mut self, value: impl Into<u64>) -> Self {
+        self.goods_num = Some(value.into());
+        self
+    }
+    /// Sets `ZoneId`.
+    pub fn set_zone_id(mut self, value: impl Into<String>) -> Self {
+        self.zone_id = Some(value.into());
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = Some(value.into());
+        self
+    }
+    /// Sets `AddressIPVersion`.
+    pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.address_ip_version = Some(value.into());
+        self
+    }
+    /// Sets `VipIsp`.
+    pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
+        self.vip_isp = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InquiryPriceCreateLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -10569,6 +18086,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceCreateLoadBalancerRequest {
 }
 /// Wire object `InquiryPriceCreateLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceCreateLoadBalancerResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -10584,8 +18102,25 @@ pub struct InquiryPriceCreateLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceCreateLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceModifyLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceModifyLoadBalancerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-dr0mo6w4`.
     #[serde(
@@ -10594,8 +18129,31 @@ pub struct InquiryPriceModifyLoadBalancerRequest {
     )]
     pub load_balancer_id: String,
     /// Wire name `InternetAccessible`; [`InternetAccessible`]; required in requests.
-    #[serde(rename = "InternetAccessible")]
-    pub internet_accessible: InternetAccessible,
+    #[serde(
+        rename = "InternetAccessible",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internet_accessible: Option<InternetAccessible>,
+}
+impl InquiryPriceModifyLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `InternetAccessible`.
+    pub fn set_internet_accessible(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_accessible = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceModifyLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10608,20 +18166,23 @@ impl tencentcloud_runtime::Validate for InquiryPriceModifyLoadBalancerRequest {
                 },
             );
         }
-        {
-            let value = &self.internet_accessible;
-            v.field(
-                "InternetAccessible",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.internet_accessible {
+            Some(value) => {
+                v.field(
+                    "InternetAccessible",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("InternetAccessible", |v| v.missing()),
         }
     }
 }
 /// Wire object `InquiryPriceModifyLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceModifyLoadBalancerResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -10637,8 +18198,25 @@ pub struct InquiryPriceModifyLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceModifyLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceRefundLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRefundLoadBalancerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-eth6my23`.
     #[serde(
@@ -10646,6 +18224,17 @@ pub struct InquiryPriceRefundLoadBalancerRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub load_balancer_id: String,
+}
+impl InquiryPriceRefundLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceRefundLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10662,6 +18251,7 @@ impl tencentcloud_runtime::Validate for InquiryPriceRefundLoadBalancerRequest {
 }
 /// Wire object `InquiryPriceRefundLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRefundLoadBalancerResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -10677,8 +18267,25 @@ pub struct InquiryPriceRefundLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceRefundLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `InquiryPriceRenewLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewLoadBalancerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-xxxxxxxx`.
     #[serde(
@@ -10687,8 +18294,31 @@ pub struct InquiryPriceRenewLoadBalancerRequest {
     )]
     pub load_balancer_id: String,
     /// Wire name `LoadBalancerChargePrepaid`; [`LbChargePrepaid`]; required in requests.
-    #[serde(rename = "LoadBalancerChargePrepaid")]
-    pub load_balancer_charge_prepaid: LbChargePrepaid,
+    #[serde(
+        rename = "LoadBalancerChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub load_balancer_charge_prepaid: Option<LbChargePrepaid>,
+}
+impl InquiryPriceRenewLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerChargePrepaid`.
+    pub fn set_load_balancer_charge_prepaid(
+        mut self,
+        value: impl Into<LbChargePrepaid>,
+    ) -> Self {
+        self.load_balancer_charge_prepaid = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for InquiryPriceRenewLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -10701,20 +18331,23 @@ impl tencentcloud_runtime::Validate for InquiryPriceRenewLoadBalancerRequest {
                 },
             );
         }
-        {
-            let value = &self.load_balancer_charge_prepaid;
-            v.field(
-                "LoadBalancerChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.load_balancer_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "LoadBalancerChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("LoadBalancerChargePrepaid", |v| v.missing()),
         }
     }
 }
 /// Wire object `InquiryPriceRenewLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InquiryPriceRenewLoadBalancerResponse {
     /// Wire name `Price`; [`Price`]; always present in responses.
     #[serde(
@@ -10730,8 +18363,25 @@ pub struct InquiryPriceRenewLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl InquiryPriceRenewLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<Price>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `IntentRouterDecisionModelConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntentRouterDecisionModelConfig {
     /// Wire name `Enabled`; bool. Example: `true`.
     #[serde(
@@ -10750,11 +18400,28 @@ pub struct IntentRouterDecisionModelConfig {
     )]
     pub model_name: Option<String>,
 }
+impl IntentRouterDecisionModelConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Enabled`.
+    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+    /// Sets `ModelName`.
+    pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
+        self.model_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for IntentRouterDecisionModelConfig {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `IntentRouterItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntentRouterItem {
     /// Wire name `CreatedTime`; string. Example: `2026-04-20T17:59:32+08:00`.
     #[serde(
@@ -10815,8 +18482,61 @@ pub struct IntentRouterItem {
     )]
     pub updated_time: Option<String>,
 }
+impl IntentRouterItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+    /// Sets `IntentRouterId`.
+    pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
+        self.intent_router_id = Some(value.into());
+        self
+    }
+    /// Sets `RouteName`.
+    pub fn set_route_name(mut self, value: impl Into<String>) -> Self {
+        self.route_name = Some(value.into());
+        self
+    }
+    /// Sets `RouterDescribe`.
+    pub fn set_router_describe(mut self, value: impl Into<String>) -> Self {
+        self.router_describe = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `Tiers` to these items.
+    pub fn set_tiers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<IntentRouterTierItem>>,
+    ) -> Self {
+        self.tiers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DecisionModelConfig`.
+    pub fn set_decision_model_config(
+        mut self,
+        value: impl Into<IntentRouterDecisionModelConfig>,
+    ) -> Self {
+        self.decision_model_config = Some(value.into());
+        self
+    }
+    /// Sets `UpdatedTime`.
+    pub fn set_updated_time(mut self, value: impl Into<String>) -> Self {
+        self.updated_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `IntentRouterTierDictItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntentRouterTierDictItem {
     /// Wire name `TierId`; string; required in requests; always present in responses. Example: `default`.
     #[serde(
@@ -10840,8 +18560,30 @@ pub struct IntentRouterTierDictItem {
     )]
     pub description: String,
 }
+impl IntentRouterTierDictItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TierId`.
+    pub fn set_tier_id(mut self, value: impl Into<String>) -> Self {
+        self.tier_id = value.into();
+        self
+    }
+    /// Sets `DisplayName`.
+    pub fn set_display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = value.into();
+        self
+    }
+    /// Sets `Description`.
+    pub fn set_description(mut self, value: impl Into<String>) -> Self {
+        self.description = value.into();
+        self
+    }
+}
 /// Wire object `IntentRouterTierItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntentRouterTierItem {
     /// Wire name `Models`; list of string. Example: `["gpt-4o-mini"]`.
     #[serde(
@@ -10860,8 +18602,28 @@ pub struct IntentRouterTierItem {
     )]
     pub tier_name: Option<String>,
 }
+impl IntentRouterTierItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TierName`.
+    pub fn set_tier_name(mut self, value: impl Into<String>) -> Self {
+        self.tier_name = Some(value.into());
+        self
+    }
+}
 /// Wire object `InternetAccessible`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InternetAccessible {
     /// Wire name `InternetChargeType`; string; always present in responses. Example: `BANDWIDTH_POSTPAID_BY_HOUR`.
     #[serde(
@@ -10888,11 +18650,33 @@ pub struct InternetAccessible {
     )]
     pub bandwidthpkg_sub_type: Option<String>,
 }
+impl InternetAccessible {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InternetChargeType`.
+    pub fn set_internet_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.internet_charge_type = Some(value.into());
+        self
+    }
+    /// Sets `InternetMaxBandwidthOut`.
+    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
+        self.internet_max_bandwidth_out = Some(value.into());
+        self
+    }
+    /// Sets `BandwidthpkgSubType`.
+    pub fn set_bandwidthpkg_sub_type(mut self, value: impl Into<String>) -> Self {
+        self.bandwidthpkg_sub_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for InternetAccessible {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ItemPrice`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ItemPrice {
     /// Wire name `UnitPrice`; float; required in requests; may be null. Example: `10`.
     #[serde(
@@ -10943,8 +18727,45 @@ pub struct ItemPrice {
     )]
     pub discount: Option<f64>,
 }
+impl ItemPrice {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UnitPrice`.
+    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price = Some(value.into());
+        self
+    }
+    /// Sets `ChargeUnit`.
+    pub fn set_charge_unit(mut self, value: impl Into<String>) -> Self {
+        self.charge_unit = Some(value.into());
+        self
+    }
+    /// Sets `OriginalPrice`.
+    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
+        self.original_price = Some(value.into());
+        self
+    }
+    /// Sets `DiscountPrice`.
+    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
+        self.discount_price = Some(value.into());
+        self
+    }
+    /// Sets `UnitPriceDiscount`.
+    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
+        self.unit_price_discount = Some(value.into());
+        self
+    }
+    /// Sets `Discount`.
+    pub fn set_discount(mut self, value: impl Into<f64>) -> Self {
+        self.discount = Some(value.into());
+        self
+    }
+}
 /// Wire object `Job`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Job {
     /// Wire name `ApiName`; string. Example: `DeleteModel`.
     #[serde(
@@ -10979,8 +18800,38 @@ pub struct Job {
     )]
     pub resource_ids: Option<Vec<String>>,
 }
+impl Job {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ApiName`.
+    pub fn set_api_name(mut self, value: impl Into<String>) -> Self {
+        self.api_name = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `KeyDetailItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyDetailItem {
     /// Wire name `KeyId`; string; required in requests; always present in responses. Example: `key-xxx`.
     #[serde(
@@ -11006,8 +18857,30 @@ pub struct KeyDetailItem {
     )]
     pub name: Option<String>,
 }
+impl KeyDetailItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `CreatedAt`.
+    pub fn set_created_at(mut self, value: impl Into<String>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 /// Wire object `KeyInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyInfo {
     /// Wire name `Blocked`; bool. Example: `true`.
     #[serde(
@@ -11110,8 +18983,94 @@ pub struct KeyInfo {
     )]
     pub user_group_name: Option<String>,
 }
+impl KeyInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Blocked`.
+    pub fn set_blocked(mut self, value: impl Into<bool>) -> Self {
+        self.blocked = Some(value.into());
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = Some(value.into());
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+    /// Sets `CreditUsageSet` to these items.
+    pub fn set_credit_usage_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CreditUsage>>,
+    ) -> Self {
+        self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = Some(value.into());
+        self
+    }
+    /// Sets `ModifiedTime`.
+    pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
+        self.modified_time = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForKey>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = Some(value.into());
+        self
+    }
+    /// Sets `UserGroupName`.
+    pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
+        self.user_group_name = Some(value.into());
+        self
+    }
+}
 /// Wire object `KeyItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyItem {
     /// Wire name `ApiKey`; string; required in requests; always present in responses. Example: `sk-xxx`.
     #[serde(
@@ -11128,6 +19087,22 @@ pub struct KeyItem {
     )]
     pub name: Option<String>,
 }
+impl KeyItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ApiKey`.
+    pub fn set_api_key(mut self, value: impl Into<String>) -> Self {
+        self.api_key = value.into();
+        self
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for KeyItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -11143,6 +19118,7 @@ impl tencentcloud_runtime::Validate for KeyItem {
 }
 /// Wire object `LBChargePrepaid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LbChargePrepaid {
     /// Wire name `RenewFlag`; string; always present in responses. Example: `AUTO_RENEW`.
     #[serde(
@@ -11161,11 +19137,28 @@ pub struct LbChargePrepaid {
     )]
     pub period: Option<i64>,
 }
+impl LbChargePrepaid {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RenewFlag`.
+    pub fn set_renew_flag(mut self, value: impl Into<String>) -> Self {
+        self.renew_flag = Some(value.into());
+        self
+    }
+    /// Sets `Period`.
+    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
+        self.period = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for LbChargePrepaid {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `LBItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LbItem {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-p7v5xxxx`.
     #[serde(
@@ -11196,8 +19189,38 @@ pub struct LbItem {
     )]
     pub region: String,
 }
+impl LbItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = value.into();
+        self
+    }
+    /// Sets `Listeners` to these items.
+    pub fn set_listeners(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ListenerItem>>,
+    ) -> Self {
+        self.listeners = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+}
 /// Wire object `LBOperateProtectInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LbOperateProtectInfo {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-gfz73nxx`.
     #[serde(
@@ -11240,8 +19263,40 @@ pub struct LbOperateProtectInfo {
     )]
     pub modify_time: Option<String>,
 }
+impl LbOperateProtectInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = Some(value.into());
+        self
+    }
+    /// Sets `ProtectState`.
+    pub fn set_protect_state(mut self, value: impl Into<bool>) -> Self {
+        self.protect_state = Some(value.into());
+        self
+    }
+    /// Sets `OperatorUin`.
+    pub fn set_operator_uin(mut self, value: impl Into<String>) -> Self {
+        self.operator_uin = Some(value.into());
+        self
+    }
+    /// Sets `Description`.
+    pub fn set_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `ModifyTime`.
+    pub fn set_modify_time(mut self, value: impl Into<String>) -> Self {
+        self.modify_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `LbRsItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LbRsItem {
     /// Wire name `VpcId`; string; required in requests. Example: `vpc-p5sf61yj`.
     #[serde(
@@ -11255,6 +19310,22 @@ pub struct LbRsItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub private_ip: String,
+}
+impl LbRsItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `PrivateIp`.
+    pub fn set_private_ip(mut self, value: impl Into<String>) -> Self {
+        self.private_ip = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for LbRsItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -11280,6 +19351,7 @@ impl tencentcloud_runtime::Validate for LbRsItem {
 }
 /// Wire object `LbRsTargets`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LbRsTargets {
     /// Wire name `Type`; string; always present in responses. Example: `cvm`.
     #[serde(
@@ -11317,8 +19389,40 @@ pub struct LbRsTargets {
     )]
     pub weight: i64,
 }
+impl LbRsTargets {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `PrivateIp`.
+    pub fn set_private_ip(mut self, value: impl Into<String>) -> Self {
+        self.private_ip = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<i64>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = value.into();
+        self
+    }
+}
 /// Wire object `Listener`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Listener {
     /// Wire name `ListenerId`; string; always present in responses. Example: `lbl-odt45qxx`.
     #[serde(
@@ -11495,8 +19599,154 @@ pub struct Listener {
     )]
     pub reschedule_start_time: Option<i64>,
 }
+impl Listener {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateOutput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `Scheduler`.
+    pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
+        self.scheduler = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `SniSwitch`.
+    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
+        self.sni_switch = value.into();
+        self
+    }
+    /// Sets `Rules` to these items.
+    pub fn set_rules(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RuleOutput>>,
+    ) -> Self {
+        self.rules = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ListenerName`.
+    pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
+        self.listener_name = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `EndPort`.
+    pub fn set_end_port(mut self, value: impl Into<i64>) -> Self {
+        self.end_port = value.into();
+        self
+    }
+    /// Sets `TargetType`.
+    pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
+        self.target_type = Some(value.into());
+        self
+    }
+    /// Sets `TargetGroup`.
+    pub fn set_target_group(mut self, value: impl Into<BasicTargetGroupInfo>) -> Self {
+        self.target_group = Some(value.into());
+        self
+    }
+    /// Sets `SessionType`.
+    pub fn set_session_type(mut self, value: impl Into<String>) -> Self {
+        self.session_type = value.into();
+        self
+    }
+    /// Sets `KeepaliveEnable`.
+    pub fn set_keepalive_enable(mut self, value: impl Into<i64>) -> Self {
+        self.keepalive_enable = Some(value.into());
+        self
+    }
+    /// Sets `Toa`.
+    pub fn set_toa(mut self, value: impl Into<bool>) -> Self {
+        self.toa = value.into();
+        self
+    }
+    /// Sets `DeregisterTargetRst`.
+    pub fn set_deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
+        self.deregister_target_rst = value.into();
+        self
+    }
+    /// Sets `AttrFlags` to these items.
+    pub fn set_attr_flags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.attr_flags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TargetGroupList` to these items.
+    pub fn set_target_group_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BasicTargetGroupInfo>>,
+    ) -> Self {
+        self.target_group_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `MaxConn`.
+    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
+        self.max_conn = value.into();
+        self
+    }
+    /// Sets `MaxCps`.
+    pub fn set_max_cps(mut self, value: impl Into<i64>) -> Self {
+        self.max_cps = value.into();
+        self
+    }
+    /// Sets `IdleConnectTimeout`.
+    pub fn set_idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
+        self.idle_connect_timeout = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleInterval`.
+    pub fn set_reschedule_interval(mut self, value: impl Into<u64>) -> Self {
+        self.reschedule_interval = Some(value.into());
+        self
+    }
+    /// Sets `DataCompressMode`.
+    pub fn set_data_compress_mode(mut self, value: impl Into<String>) -> Self {
+        self.data_compress_mode = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleStartTime`.
+    pub fn set_reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
+        self.reschedule_start_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `ListenerBackend`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListenerBackend {
     /// Wire name `ListenerId`; string; always present in responses. Example: `lbl-ca2dxxxx`.
     #[serde(
@@ -11541,8 +19791,51 @@ pub struct ListenerBackend {
     )]
     pub end_port: i64,
 }
+impl ListenerBackend {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Rules` to these items.
+    pub fn set_rules(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RuleTargets>>,
+    ) -> Self {
+        self.rules = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Backend>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `EndPort`.
+    pub fn set_end_port(mut self, value: impl Into<i64>) -> Self {
+        self.end_port = value.into();
+        self
+    }
+}
 /// Wire object `ListenerHealth`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListenerHealth {
     /// Wire name `ListenerId`; string; always present in responses. Example: `lbl-a8iarxxx`.
     #[serde(
@@ -11580,8 +19873,43 @@ pub struct ListenerHealth {
     )]
     pub rules: Vec<RuleHealth>,
 }
+impl ListenerHealth {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `ListenerName`.
+    pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
+        self.listener_name = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Rules` to these items.
+    pub fn set_rules(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RuleHealth>>,
+    ) -> Self {
+        self.rules = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ListenerItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListenerItem {
     /// Wire name `ListenerId`; string; always present in responses. Example: `lbl-m1ggxxxx`.
     #[serde(
@@ -11618,8 +19946,51 @@ pub struct ListenerItem {
     )]
     pub end_port: i64,
 }
+impl ListenerItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Rules` to these items.
+    pub fn set_rules(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RulesItems>>,
+    ) -> Self {
+        self.rules = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LbRsTargets>>,
+    ) -> Self {
+        self.targets = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EndPort`.
+    pub fn set_end_port(mut self, value: impl Into<i64>) -> Self {
+        self.end_port = value.into();
+        self
+    }
+}
 /// Wire object `LoadBalancer`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadBalancer {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-fwzzxxxx`.
     #[serde(
@@ -12038,8 +20409,341 @@ pub struct LoadBalancer {
     )]
     pub available_zone_affinity_info: Option<AvailableZoneAffinityInfo>,
 }
+impl LoadBalancer {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = value.into();
+        self
+    }
+    /// Sets `LoadBalancerType`.
+    pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_type = value.into();
+        self
+    }
+    /// Sets `Forward`.
+    pub fn set_forward(mut self, value: impl Into<u64>) -> Self {
+        self.forward = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `LoadBalancerVips` to these items.
+    pub fn set_load_balancer_vips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_vips = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `StatusTime`.
+    pub fn set_status_time(mut self, value: impl Into<String>) -> Self {
+        self.status_time = value.into();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `OpenBgp`.
+    pub fn set_open_bgp(mut self, value: impl Into<u64>) -> Self {
+        self.open_bgp = value.into();
+        self
+    }
+    /// Sets `Snat`.
+    pub fn set_snat(mut self, value: impl Into<bool>) -> Self {
+        self.snat = value.into();
+        self
+    }
+    /// Sets `Isolation`.
+    pub fn set_isolation(mut self, value: impl Into<u64>) -> Self {
+        self.isolation = value.into();
+        self
+    }
+    /// Sets `Log`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_log(mut self, value: impl Into<String>) -> Self {
+        self.log = Some(value.into());
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SecureGroups` to these items.
+    pub fn set_secure_groups(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.secure_groups = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TargetRegionInfo`.
+    pub fn set_target_region_info(mut self, value: impl Into<TargetRegionInfo>) -> Self {
+        self.target_region_info = value.into();
+        self
+    }
+    /// Sets `AnycastZone`.
+    pub fn set_anycast_zone(mut self, value: impl Into<String>) -> Self {
+        self.anycast_zone = value.into();
+        self
+    }
+    /// Sets `AddressIPVersion`.
+    pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.address_ip_version = value.into();
+        self
+    }
+    /// Sets `NumericalVpcId`.
+    pub fn set_numerical_vpc_id(mut self, value: impl Into<u64>) -> Self {
+        self.numerical_vpc_id = value.into();
+        self
+    }
+    /// Sets `VipIsp`.
+    pub fn set_vip_isp(mut self, value: impl Into<String>) -> Self {
+        self.vip_isp = Some(value.into());
+        self
+    }
+    /// Sets `MasterZone`.
+    pub fn set_master_zone(mut self, value: impl Into<ZoneInfo>) -> Self {
+        self.master_zone = Some(value.into());
+        self
+    }
+    /// Sets `BackupZoneSet` to these items.
+    pub fn set_backup_zone_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ZoneInfo>>,
+    ) -> Self {
+        self.backup_zone_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `IsolatedTime`.
+    pub fn set_isolated_time(mut self, value: impl Into<String>) -> Self {
+        self.isolated_time = Some(value.into());
+        self
+    }
+    /// Sets `ExpireTime`.
+    pub fn set_expire_time(mut self, value: impl Into<String>) -> Self {
+        self.expire_time = Some(value.into());
+        self
+    }
+    /// Sets `ChargeType`.
+    pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.charge_type = Some(value.into());
+        self
+    }
+    /// Sets `NetworkAttributes`.
+    pub fn set_network_attributes(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.network_attributes = Some(value.into());
+        self
+    }
+    /// Sets `PrepaidAttributes`.
+    pub fn set_prepaid_attributes(mut self, value: impl Into<LbChargePrepaid>) -> Self {
+        self.prepaid_attributes = Some(value.into());
+        self
+    }
+    /// Sets `LogSetId`.
+    pub fn set_log_set_id(mut self, value: impl Into<String>) -> Self {
+        self.log_set_id = value.into();
+        self
+    }
+    /// Sets `LogTopicId`.
+    pub fn set_log_topic_id(mut self, value: impl Into<String>) -> Self {
+        self.log_topic_id = value.into();
+        self
+    }
+    /// Sets `AddressIPv6`.
+    pub fn set_address_i_pv6(mut self, value: impl Into<String>) -> Self {
+        self.address_i_pv6 = Some(value.into());
+        self
+    }
+    /// Sets `ExtraInfo`.
+    pub fn set_extra_info(mut self, value: impl Into<ExtraInfo>) -> Self {
+        self.extra_info = Some(value.into());
+        self
+    }
+    /// Sets `IsDDos`.
+    pub fn set_is_d_dos(mut self, value: impl Into<bool>) -> Self {
+        self.is_d_dos = value.into();
+        self
+    }
+    /// Sets `ConfigId`.
+    pub fn set_config_id(mut self, value: impl Into<String>) -> Self {
+        self.config_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerPassToTarget`.
+    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
+        self.load_balancer_pass_to_target = value.into();
+        self
+    }
+    /// Sets `ExclusiveCluster`.
+    pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
+        self.exclusive_cluster = value.into();
+        self
+    }
+    /// Sets `IPv6Mode`.
+    pub fn set_i_pv6_mode(mut self, value: impl Into<String>) -> Self {
+        self.i_pv6_mode = Some(value.into());
+        self
+    }
+    /// Sets `SnatPro`.
+    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
+        self.snat_pro = value.into();
+        self
+    }
+    /// Sets `SnatIps` to these items.
+    pub fn set_snat_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SnatIp>>,
+    ) -> Self {
+        self.snat_ips = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = value.into();
+        self
+    }
+    /// Sets `IsBlock`.
+    pub fn set_is_block(mut self, value: impl Into<bool>) -> Self {
+        self.is_block = value.into();
+        self
+    }
+    /// Sets `IsBlockTime`.
+    pub fn set_is_block_time(mut self, value: impl Into<String>) -> Self {
+        self.is_block_time = value.into();
+        self
+    }
+    /// Sets `LocalBgp`.
+    pub fn set_local_bgp(mut self, value: impl Into<bool>) -> Self {
+        self.local_bgp = value.into();
+        self
+    }
+    /// Sets `ClusterTag`.
+    pub fn set_cluster_tag(mut self, value: impl Into<String>) -> Self {
+        self.cluster_tag = Some(value.into());
+        self
+    }
+    /// Sets `MixIpTarget`.
+    pub fn set_mix_ip_target(mut self, value: impl Into<bool>) -> Self {
+        self.mix_ip_target = value.into();
+        self
+    }
+    /// Sets `Zones` to these items.
+    pub fn set_zones(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.zones = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `NfvInfo`.
+    pub fn set_nfv_info(mut self, value: impl Into<String>) -> Self {
+        self.nfv_info = Some(value.into());
+        self
+    }
+    /// Sets `HealthLogSetId`.
+    pub fn set_health_log_set_id(mut self, value: impl Into<String>) -> Self {
+        self.health_log_set_id = value.into();
+        self
+    }
+    /// Sets `HealthLogTopicId`.
+    pub fn set_health_log_topic_id(mut self, value: impl Into<String>) -> Self {
+        self.health_log_topic_id = value.into();
+        self
+    }
+    /// Sets `ClusterIds` to these items.
+    pub fn set_cluster_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.cluster_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `AttributeFlags` to these items.
+    pub fn set_attribute_flags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.attribute_flags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LoadBalancerDomain`.
+    pub fn set_load_balancer_domain(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_domain = value.into();
+        self
+    }
+    /// Sets `Egress`.
+    pub fn set_egress(mut self, value: impl Into<String>) -> Self {
+        self.egress = value.into();
+        self
+    }
+    /// Sets `Exclusive`.
+    pub fn set_exclusive(mut self, value: impl Into<u64>) -> Self {
+        self.exclusive = Some(value.into());
+        self
+    }
+    /// Sets `TargetCount`.
+    pub fn set_target_count(mut self, value: impl Into<u64>) -> Self {
+        self.target_count = Some(value.into());
+        self
+    }
+    /// Sets `AssociateEndpoint`.
+    pub fn set_associate_endpoint(mut self, value: impl Into<String>) -> Self {
+        self.associate_endpoint = Some(value.into());
+        self
+    }
+    /// Sets `AvailableZoneAffinityInfo`.
+    pub fn set_available_zone_affinity_info(
+        mut self,
+        value: impl Into<AvailableZoneAffinityInfo>,
+    ) -> Self {
+        self.available_zone_affinity_info = Some(value.into());
+        self
+    }
+}
 /// Wire object `LoadBalancerDetail`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadBalancerDetail {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-12345678`.
     #[serde(
@@ -12369,8 +21073,251 @@ pub struct LoadBalancerDetail {
     )]
     pub available_zone_affinity_info: Option<AvailableZoneAffinityInfo>,
 }
+impl LoadBalancerDetail {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = value.into();
+        self
+    }
+    /// Sets `LoadBalancerType`.
+    pub fn set_load_balancer_type(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_type = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `Address`.
+    pub fn set_address(mut self, value: impl Into<String>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+    /// Sets `AddressIPv6`.
+    pub fn set_address_i_pv6(mut self, value: impl Into<String>) -> Self {
+        self.address_i_pv6 = Some(value.into());
+        self
+    }
+    /// Sets `AddressIPVersion`.
+    pub fn set_address_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.address_ip_version = Some(value.into());
+        self
+    }
+    /// Sets `IPv6Mode`.
+    pub fn set_i_pv6_mode(mut self, value: impl Into<String>) -> Self {
+        self.i_pv6_mode = Some(value.into());
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = Some(value.into());
+        self
+    }
+    /// Sets `AddressIsp`.
+    pub fn set_address_isp(mut self, value: impl Into<String>) -> Self {
+        self.address_isp = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = Some(value.into());
+        self
+    }
+    /// Sets `ChargeType`.
+    pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.charge_type = Some(value.into());
+        self
+    }
+    /// Sets `NetworkAttributes`.
+    pub fn set_network_attributes(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.network_attributes = Some(value.into());
+        self
+    }
+    /// Sets `PrepaidAttributes`.
+    pub fn set_prepaid_attributes(mut self, value: impl Into<LbChargePrepaid>) -> Self {
+        self.prepaid_attributes = Some(value.into());
+        self
+    }
+    /// Sets `ExtraInfo`.
+    pub fn set_extra_info(mut self, value: impl Into<ExtraInfo>) -> Self {
+        self.extra_info = Some(value.into());
+        self
+    }
+    /// Sets `ConfigId`.
+    pub fn set_config_id(mut self, value: impl Into<String>) -> Self {
+        self.config_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = Some(value.into());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `TargetId`.
+    pub fn set_target_id(mut self, value: impl Into<String>) -> Self {
+        self.target_id = Some(value.into());
+        self
+    }
+    /// Sets `TargetAddress`.
+    pub fn set_target_address(mut self, value: impl Into<String>) -> Self {
+        self.target_address = Some(value.into());
+        self
+    }
+    /// Sets `TargetPort`.
+    pub fn set_target_port(mut self, value: impl Into<u64>) -> Self {
+        self.target_port = Some(value.into());
+        self
+    }
+    /// Sets `TargetWeight`.
+    pub fn set_target_weight(mut self, value: impl Into<u64>) -> Self {
+        self.target_weight = Some(value.into());
+        self
+    }
+    /// Sets `Isolation`.
+    pub fn set_isolation(mut self, value: impl Into<u64>) -> Self {
+        self.isolation = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroup` to these items.
+    pub fn set_security_group(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_group = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `LoadBalancerPassToTarget`.
+    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<u64>) -> Self {
+        self.load_balancer_pass_to_target = Some(value.into());
+        self
+    }
+    /// Sets `TargetHealth`.
+    pub fn set_target_health(mut self, value: impl Into<String>) -> Self {
+        self.target_health = Some(value.into());
+        self
+    }
+    /// Sets `Domains`.
+    pub fn set_domains(mut self, value: impl Into<String>) -> Self {
+        self.domains = Some(value.into());
+        self
+    }
+    /// Sets `SlaveZone` to these items.
+    pub fn set_slave_zone(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.slave_zone = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Zones` to these items.
+    pub fn set_zones(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.zones = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SniSwitch`.
+    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
+        self.sni_switch = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerDomain`.
+    pub fn set_load_balancer_domain(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_domain = value.into();
+        self
+    }
+    /// Sets `Egress`.
+    pub fn set_egress(mut self, value: impl Into<String>) -> Self {
+        self.egress = value.into();
+        self
+    }
+    /// Sets `AttributeFlags` to these items.
+    pub fn set_attribute_flags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.attribute_flags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = Some(value.into());
+        self
+    }
+    /// Sets `Exclusive`.
+    pub fn set_exclusive(mut self, value: impl Into<u64>) -> Self {
+        self.exclusive = Some(value.into());
+        self
+    }
+    /// Sets `AvailableZoneAffinityInfo`.
+    pub fn set_available_zone_affinity_info(
+        mut self,
+        value: impl Into<AvailableZoneAffinityInfo>,
+    ) -> Self {
+        self.available_zone_affinity_info = Some(value.into());
+        self
+    }
+}
 /// Wire object `LoadBalancerHealth`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadBalancerHealth {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-42mxxxx`.
     #[serde(
@@ -12394,8 +21341,33 @@ pub struct LoadBalancerHealth {
     )]
     pub listeners: Vec<ListenerHealth>,
 }
+impl LoadBalancerHealth {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = value.into();
+        self
+    }
+    /// Sets `Listeners` to these items.
+    pub fn set_listeners(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ListenerHealth>>,
+    ) -> Self {
+        self.listeners = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `LoadBalancerTraffic`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadBalancerTraffic {
     /// Wire name `LoadBalancerId`; string; always present in responses. Example: `lb-xxxxxxx`.
     #[serde(
@@ -12440,8 +21412,45 @@ pub struct LoadBalancerTraffic {
     )]
     pub domain: String,
 }
+impl LoadBalancerTraffic {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = value.into();
+        self
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = value.into();
+        self
+    }
+    /// Sets `OutBandwidth`.
+    pub fn set_out_bandwidth(mut self, value: impl Into<f64>) -> Self {
+        self.out_bandwidth = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+}
 /// Wire object `ManualRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ManualRewriteRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-51jj****`.
     #[serde(
@@ -12464,6 +21473,35 @@ pub struct ManualRewriteRequest {
     /// Wire name `RewriteInfos`; list of [`RewriteLocationMap`]; required in requests.
     #[serde(rename = "RewriteInfos")]
     pub rewrite_infos: Vec<RewriteLocationMap>,
+}
+impl ManualRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `SourceListenerId`.
+    pub fn set_source_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.source_listener_id = value.into();
+        self
+    }
+    /// Sets `TargetListenerId`.
+    pub fn set_target_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.target_listener_id = value.into();
+        self
+    }
+    /// Sets `RewriteInfos` to these items.
+    pub fn set_rewrite_infos(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RewriteLocationMap>>,
+    ) -> Self {
+        self.rewrite_infos = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ManualRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -12513,6 +21551,7 @@ impl tencentcloud_runtime::Validate for ManualRewriteRequest {
 }
 /// Wire object `ManualRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ManualRewriteResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -12521,8 +21560,20 @@ pub struct ManualRewriteResponse {
     )]
     pub request_id: String,
 }
+impl ManualRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `MigrateClassicalLoadBalancersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MigrateClassicalLoadBalancersRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-isdw5mum\r\n"]`.
     #[serde(
@@ -12537,6 +21588,25 @@ pub struct MigrateClassicalLoadBalancersRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub exclusive_cluster: Option<ExclusiveCluster>,
+}
+impl MigrateClassicalLoadBalancersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ExclusiveCluster`.
+    pub fn set_exclusive_cluster(mut self, value: impl Into<ExclusiveCluster>) -> Self {
+        self.exclusive_cluster = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for MigrateClassicalLoadBalancersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -12562,6 +21632,7 @@ impl tencentcloud_runtime::Validate for MigrateClassicalLoadBalancersRequest {
 }
 /// Wire object `MigrateClassicalLoadBalancersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MigrateClassicalLoadBalancersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -12570,8 +21641,20 @@ pub struct MigrateClassicalLoadBalancersResponse {
     )]
     pub request_id: String,
 }
+impl MigrateClassicalLoadBalancersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModalityProbeDetail`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModalityProbeDetail {
     /// Wire name `Modality`; string. Example: `image`.
     #[serde(
@@ -12593,8 +21676,33 @@ pub struct ModalityProbeDetail {
     #[serde(rename = "ErrorInfo", default, skip_serializing_if = "Option::is_none")]
     pub error_info: Option<ProviderTestConnectionErrorInfo>,
 }
+impl ModalityProbeDetail {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Modality`.
+    pub fn set_modality(mut self, value: impl Into<String>) -> Self {
+        self.modality = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `ErrorInfo`.
+    pub fn set_error_info(
+        mut self,
+        value: impl Into<ProviderTestConnectionErrorInfo>,
+    ) -> Self {
+        self.error_info = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelAlias`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelAlias {
     /// Wire name `Coefficient`; [`Coefficient`]; always present in responses.
     #[serde(
@@ -12654,8 +21762,67 @@ pub struct ModelAlias {
     )]
     pub coefficient_schedule: Option<Vec<CoefficientScheduleRule>>,
 }
+impl ModelAlias {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Coefficient`.
+    pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
+        self.coefficient = value.into();
+        self
+    }
+    /// Sets `ModelAliasName`.
+    pub fn set_model_alias_name(mut self, value: impl Into<String>) -> Self {
+        self.model_alias_name = value.into();
+        self
+    }
+    /// Sets `ServiceProviderCoefficientSet` to these items.
+    pub fn set_service_provider_coefficient_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ServiceProviderCoefficient>>,
+    ) -> Self {
+        self.service_provider_coefficient_set = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
+    /// Sets `Source`.
+    pub fn set_source(mut self, value: impl Into<String>) -> Self {
+        self.source = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `CoefficientTiers` to these items.
+    pub fn set_coefficient_tiers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
+    ) -> Self {
+        self.coefficient_tiers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CoefficientSchedule` to these items.
+    pub fn set_coefficient_schedule(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
+    ) -> Self {
+        self.coefficient_schedule = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `ModelAssociation`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelAssociation {
     /// Wire name `InputModalitiesUnion`; list of string. Example: `["text"]`.
     #[serde(
@@ -12697,8 +21864,46 @@ pub struct ModelAssociation {
     )]
     pub capability: Option<String>,
 }
+impl ModelAssociation {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InputModalitiesUnion` to these items.
+    pub fn set_input_modalities_union(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities_union = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ModelName`.
+    pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
+        self.model_name = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviders` to these items.
+    pub fn set_service_providers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ServiceProvider>>,
+    ) -> Self {
+        self.service_providers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelAvailability`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelAvailability {
     /// Wire name `InputModalities`; list of string. Example: `["text"]`.
     #[serde(
@@ -12725,8 +21930,33 @@ pub struct ModelAvailability {
     )]
     pub status: Option<String>,
 }
+impl ModelAvailability {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InputModalities` to these items.
+    pub fn set_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelHealthCheckResults`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelHealthCheckResults {
     /// Wire name `ProviderKeyId`; string. Example: `mkey-pqqjys9x`.
     #[serde(
@@ -12753,8 +21983,30 @@ pub struct ModelHealthCheckResults {
     )]
     pub status: Option<String>,
 }
+impl ModelHealthCheckResults {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ProviderKeyId`.
+    pub fn set_provider_key_id(mut self, value: impl Into<String>) -> Self {
+        self.provider_key_id = Some(value.into());
+        self
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelItem {
     /// Wire name `ModelId`; string; required in requests. Example: `gpt-4o`.
     #[serde(
@@ -12779,6 +22031,30 @@ pub struct ModelItem {
     )]
     pub model_alias: Option<String>,
 }
+impl ModelItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelId`.
+    pub fn set_model_id(mut self, value: impl Into<String>) -> Self {
+        self.model_id = value.into();
+        self
+    }
+    /// Sets `InputModalities` to these items.
+    pub fn set_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ModelAlias`.
+    pub fn set_model_alias(mut self, value: impl Into<String>) -> Self {
+        self.model_alias = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModelItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -12794,6 +22070,7 @@ impl tencentcloud_runtime::Validate for ModelItem {
 }
 /// Wire object `ModelKeyInfoItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelKeyInfoItem {
     /// Wire name `AccessType`; string; always present in responses. Example: `PublicCustom`.
     #[serde(
@@ -12969,8 +22246,164 @@ pub struct ModelKeyInfoItem {
     )]
     pub endpoint_path: Option<String>,
 }
+impl ModelKeyInfoItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = value.into();
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+    /// Sets `ApiBases` to these items.
+    pub fn set_api_bases(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
+    ) -> Self {
+        self.api_bases = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CreatedAt`.
+    pub fn set_created_at(mut self, value: impl Into<String>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+    /// Sets `HostHeader`.
+    pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
+        self.host_header = Some(value.into());
+        self
+    }
+    /// Sets `KeyCount`.
+    pub fn set_key_count(mut self, value: impl Into<i64>) -> Self {
+        self.key_count = value.into();
+        self
+    }
+    /// Sets `Keys` to these items.
+    pub fn set_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<KeyDetailItem>>,
+    ) -> Self {
+        self.keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ModelIdsWithAlias` to these items.
+    pub fn set_model_ids_with_alias(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ServiceProviderModelItem>>,
+    ) -> Self {
+        self.model_ids_with_alias = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = value.into();
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `ServiceIps` to these items.
+    pub fn set_service_ips(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.service_ips = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `VerifySSL`.
+    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
+        self.verify_ssl = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckConfig`.
+    pub fn set_health_check_config(
+        mut self,
+        value: impl Into<ServiceProviderHealthCheckConfigOutput>,
+    ) -> Self {
+        self.health_check_config = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelId`.
+    pub fn set_cmr_private_network_tunnel_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_id = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelName`.
+    pub fn set_cmr_private_network_tunnel_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_name = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckConfigs` to these items.
+    pub fn set_health_check_configs(
+        mut self,
+        items: impl IntoIterator<
+            Item = impl Into<ServiceProviderHealthCheckConfigItemOutput>,
+        >,
+    ) -> Self {
+        self.health_check_configs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `EndpointPath`.
+    pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
+        self.endpoint_path = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelNameAggregatedItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelNameAggregatedItem {
     /// Wire name `ModelName`; string; required in requests; always present in responses. Example: `gpt-4o`.
     #[serde(
@@ -12995,8 +22428,36 @@ pub struct ModelNameAggregatedItem {
     )]
     pub input_modalities_union: Option<Vec<String>>,
 }
+impl ModelNameAggregatedItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelName`.
+    pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
+        self.model_name = value.into();
+        self
+    }
+    /// Sets `ServiceProviders` to these items.
+    pub fn set_service_providers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ServiceProviderItem>>,
+    ) -> Self {
+        self.service_providers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InputModalitiesUnion` to these items.
+    pub fn set_input_modalities_union(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities_union = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `ModelRouterBillingConfigInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterBillingConfigInput {
     /// Wire name `ChargeType`; string. Example: `POSTPAID_BY_HOUR`.
     #[serde(
@@ -13023,11 +22484,33 @@ pub struct ModelRouterBillingConfigInput {
     )]
     pub associate_resource_package: Option<bool>,
 }
+impl ModelRouterBillingConfigInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChargeType`.
+    pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.charge_type = Some(value.into());
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = Some(value.into());
+        self
+    }
+    /// Sets `AssociateResourcePackage`.
+    pub fn set_associate_resource_package(mut self, value: impl Into<bool>) -> Self {
+        self.associate_resource_package = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModelRouterBillingConfigInput {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ModelRouterBillingConfigOutput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterBillingConfigOutput {
     /// Wire name `ChargeType`; string; may be null. Example: `RESOURCE_PACKAGE`.
     #[serde(
@@ -13054,8 +22537,30 @@ pub struct ModelRouterBillingConfigOutput {
     )]
     pub associate_resource_package: Option<bool>,
 }
+impl ModelRouterBillingConfigOutput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ChargeType`.
+    pub fn set_charge_type(mut self, value: impl Into<String>) -> Self {
+        self.charge_type = Some(value.into());
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = Some(value.into());
+        self
+    }
+    /// Sets `AssociateResourcePackage`.
+    pub fn set_associate_resource_package(mut self, value: impl Into<bool>) -> Self {
+        self.associate_resource_package = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelRouterDetail`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterDetail {
     /// Wire name `BudgetId`; string; may be null. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -13259,8 +22764,196 @@ pub struct ModelRouterDetail {
     #[serde(rename = "RedirectConfig", default, skip_serializing_if = "Option::is_none")]
     pub redirect_config: Option<RedirectConfig>,
 }
+impl ModelRouterDetail {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = Some(value.into());
+        self
+    }
+    /// Sets `ClusterInfo`.
+    pub fn set_cluster_info(mut self, value: impl Into<ClusterInfo>) -> Self {
+        self.cluster_info = Some(value.into());
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `CreditUsageSet` to these items.
+    pub fn set_credit_usage_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CreditUsage>>,
+    ) -> Self {
+        self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `ModelRouterName`.
+    pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
+        self.model_router_name = value.into();
+        self
+    }
+    /// Sets `ModelRouterType`.
+    pub fn set_model_router_type(mut self, value: impl Into<String>) -> Self {
+        self.model_router_type = value.into();
+        self
+    }
+    /// Sets `ModifiedTime`.
+    pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
+        self.modified_time = value.into();
+        self
+    }
+    /// Sets `NetworkType`.
+    pub fn set_network_type(mut self, value: impl Into<String>) -> Self {
+        self.network_type = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForModelRouter>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `RouterSetting`.
+    pub fn set_router_setting(
+        mut self,
+        value: impl Into<RouterSettingWithFallBack>,
+    ) -> Self {
+        self.router_setting = Some(value.into());
+        self
+    }
+    /// Sets `SecurityGroups` to these items.
+    pub fn set_security_groups(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_groups = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SecurityStatus`.
+    pub fn set_security_status(mut self, value: impl Into<String>) -> Self {
+        self.security_status = Some(value.into());
+        self
+    }
+    /// Sets `ServiceEndPoints` to these items.
+    pub fn set_service_end_points(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ServiceEndPoints>>,
+    ) -> Self {
+        self.service_end_points = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TradeStatus`.
+    pub fn set_trade_status(mut self, value: impl Into<String>) -> Self {
+        self.trade_status = Some(value.into());
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `Bandwidth`.
+    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
+        self.bandwidth = Some(value.into());
+        self
+    }
+    /// Sets `EipAddressId`.
+    pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
+        self.eip_address_id = Some(value.into());
+        self
+    }
+    /// Sets `BillingConfig`.
+    pub fn set_billing_config(
+        mut self,
+        value: impl Into<ModelRouterBillingConfigOutput>,
+    ) -> Self {
+        self.billing_config = Some(value.into());
+        self
+    }
+    /// Sets `EmbeddingConfig`.
+    pub fn set_embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
+        self.embedding_config = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = Some(value.into());
+        self
+    }
+    /// Sets `VideoConfig`.
+    pub fn set_video_config(mut self, value: impl Into<VideoConfig>) -> Self {
+        self.video_config = Some(value.into());
+        self
+    }
+    /// Sets `RerankConfig`.
+    pub fn set_rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
+        self.rerank_config = Some(value.into());
+        self
+    }
+    /// Sets `DecisionsConfig`.
+    pub fn set_decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
+        self.decisions_config = Some(value.into());
+        self
+    }
+    /// Sets `ImageConfig`.
+    pub fn set_image_config(mut self, value: impl Into<ImageConfig>) -> Self {
+        self.image_config = Some(value.into());
+        self
+    }
+    /// Sets `RedirectConfig`.
+    pub fn set_redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
+        self.redirect_config = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelRouterLog`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterLog {
     /// Wire name `KeyId`; string; always present in responses. Example: `mkey-q9r9y3it`.
     #[serde(
@@ -13358,8 +23051,75 @@ pub struct ModelRouterLog {
     )]
     pub end_time: Option<String>,
 }
+impl ModelRouterLog {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+    /// Sets `Provider`.
+    pub fn set_provider(mut self, value: impl Into<String>) -> Self {
+        self.provider = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `MaxRetries`.
+    pub fn set_max_retries(mut self, value: impl Into<u64>) -> Self {
+        self.max_retries = Some(value.into());
+        self
+    }
+    /// Sets `TotalTokens`.
+    pub fn set_total_tokens(mut self, value: impl Into<u64>) -> Self {
+        self.total_tokens = Some(value.into());
+        self
+    }
+    /// Sets `InputTokens`.
+    pub fn set_input_tokens(mut self, value: impl Into<u64>) -> Self {
+        self.input_tokens = Some(value.into());
+        self
+    }
+    /// Sets `OutputTokens`.
+    pub fn set_output_tokens(mut self, value: impl Into<u64>) -> Self {
+        self.output_tokens = Some(value.into());
+        self
+    }
+    /// Sets `RequestDuration`.
+    pub fn set_request_duration(mut self, value: impl Into<u64>) -> Self {
+        self.request_duration = Some(value.into());
+        self
+    }
+    /// Sets `RequesterIp`.
+    pub fn set_requester_ip(mut self, value: impl Into<String>) -> Self {
+        self.requester_ip = Some(value.into());
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelRouterModel`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterModel {
     /// Wire name `ModelName`; string; required in requests; always present in responses. Example: `gpt-4o`.
     #[serde(
@@ -13404,6 +23164,42 @@ pub struct ModelRouterModel {
     )]
     pub weight: Option<u64>,
 }
+impl ModelRouterModel {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelName`.
+    pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
+        self.model_name = value.into();
+        self
+    }
+    /// Sets `Provider`.
+    pub fn set_provider(mut self, value: impl Into<String>) -> Self {
+        self.provider = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<u64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModelRouterModel {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -13437,6 +23233,7 @@ impl tencentcloud_runtime::Validate for ModelRouterModel {
 }
 /// Wire object `ModelRouterModelToDisassociate`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterModelToDisassociate {
     /// Wire name `ModelName`; string; required in requests. Example: `my-gpt-5`.
     #[serde(
@@ -13462,6 +23259,32 @@ pub struct ModelRouterModelToDisassociate {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub service_provider_id: String,
+}
+impl ModelRouterModelToDisassociate {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelName`.
+    pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
+        self.model_name = value.into();
+        self
+    }
+    /// Sets `Provider`.
+    pub fn set_provider(mut self, value: impl Into<String>) -> Self {
+        self.provider = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModelRouterModelToDisassociate {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -13505,6 +23328,7 @@ impl tencentcloud_runtime::Validate for ModelRouterModelToDisassociate {
 }
 /// Wire object `ModelRouterPackage`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterPackage {
     /// Wire name `CapacitySize`; string. Example: `1`.
     #[serde(
@@ -13595,8 +23419,73 @@ pub struct ModelRouterPackage {
     )]
     pub status: Option<u64>,
 }
+impl ModelRouterPackage {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CapacitySize`.
+    pub fn set_capacity_size(mut self, value: impl Into<String>) -> Self {
+        self.capacity_size = Some(value.into());
+        self
+    }
+    /// Sets `CapacityRemain`.
+    pub fn set_capacity_remain(mut self, value: impl Into<String>) -> Self {
+        self.capacity_remain = Some(value.into());
+        self
+    }
+    /// Sets `CapacitySizePrecise`.
+    pub fn set_capacity_size_precise(mut self, value: impl Into<String>) -> Self {
+        self.capacity_size_precise = Some(value.into());
+        self
+    }
+    /// Sets `CapacityRemainPrecise`.
+    pub fn set_capacity_remain_precise(mut self, value: impl Into<String>) -> Self {
+        self.capacity_remain_precise = Some(value.into());
+        self
+    }
+    /// Sets `AutoPurchaseFlag`.
+    pub fn set_auto_purchase_flag(mut self, value: impl Into<u64>) -> Self {
+        self.auto_purchase_flag = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterResourcePackageId`.
+    pub fn set_model_router_resource_package_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.model_router_resource_package_id = Some(value.into());
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = Some(value.into());
+        self
+    }
+    /// Sets `DeductionStartTime`.
+    pub fn set_deduction_start_time(mut self, value: impl Into<String>) -> Self {
+        self.deduction_start_time = Some(value.into());
+        self
+    }
+    /// Sets `DeductionEndTime`.
+    pub fn set_deduction_end_time(mut self, value: impl Into<String>) -> Self {
+        self.deduction_end_time = Some(value.into());
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
+        self.expired_time = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelRouterQuota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterQuota {
     /// Wire name `QuotaType`; string; may be null. Example: `cmr_quota_enterprise_model_router_num`.
     #[serde(
@@ -13639,8 +23528,40 @@ pub struct ModelRouterQuota {
     )]
     pub available: Option<u64>,
 }
+impl ModelRouterQuota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `QuotaType`.
+    pub fn set_quota_type(mut self, value: impl Into<String>) -> Self {
+        self.quota_type = Some(value.into());
+        self
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Used`.
+    pub fn set_used(mut self, value: impl Into<u64>) -> Self {
+        self.used = Some(value.into());
+        self
+    }
+    /// Sets `Available`.
+    pub fn set_available(mut self, value: impl Into<u64>) -> Self {
+        self.available = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelRouterResourcePackageDeduction`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterResourcePackageDeduction {
     /// Wire name `ActualDosage`; string. Example: `16.90794`.
     #[serde(
@@ -13715,8 +23636,63 @@ pub struct ModelRouterResourcePackageDeduction {
     )]
     pub start_time: Option<String>,
 }
+impl ModelRouterResourcePackageDeduction {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ActualDosage`.
+    pub fn set_actual_dosage(mut self, value: impl Into<String>) -> Self {
+        self.actual_dosage = Some(value.into());
+        self
+    }
+    /// Sets `AfterDeductionRemain`.
+    pub fn set_after_deduction_remain(mut self, value: impl Into<String>) -> Self {
+        self.after_deduction_remain = Some(value.into());
+        self
+    }
+    /// Sets `BeforeDeductionRemain`.
+    pub fn set_before_deduction_remain(mut self, value: impl Into<String>) -> Self {
+        self.before_deduction_remain = Some(value.into());
+        self
+    }
+    /// Sets `DeductionTime`.
+    pub fn set_deduction_time(mut self, value: impl Into<String>) -> Self {
+        self.deduction_time = Some(value.into());
+        self
+    }
+    /// Sets `Dosage`.
+    pub fn set_dosage(mut self, value: impl Into<String>) -> Self {
+        self.dosage = Some(value.into());
+        self
+    }
+    /// Sets `EndTime`.
+    pub fn set_end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterResourcePackageId`.
+    pub fn set_model_router_resource_package_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.model_router_resource_package_id = Some(value.into());
+        self
+    }
+    /// Sets `StartTime`.
+    pub fn set_start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelRouterResourcePackageRefundPrice`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterResourcePackageRefundPrice {
     /// Wire name `ModelRouterPackageId`; string; always present in responses. Example: `cmrcredit-k2800toa9v5tnar`.
     #[serde(
@@ -13733,8 +23709,25 @@ pub struct ModelRouterResourcePackageRefundPrice {
     )]
     pub price: f64,
 }
+impl ModelRouterResourcePackageRefundPrice {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterPackageId`.
+    pub fn set_model_router_package_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_package_id = value.into();
+        self
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<f64>) -> Self {
+        self.price = value.into();
+        self
+    }
+}
 /// Wire object `ModelRouterSet`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelRouterSet {
     /// Wire name `BudgetId`; string; may be null. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -13874,8 +23867,129 @@ pub struct ModelRouterSet {
     #[serde(rename = "RedirectConfig", default, skip_serializing_if = "Option::is_none")]
     pub redirect_config: Option<RedirectConfig>,
 }
+impl ModelRouterSet {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = Some(value.into());
+        self
+    }
+    /// Sets `ClusterInfo`.
+    pub fn set_cluster_info(mut self, value: impl Into<ClusterInfo>) -> Self {
+        self.cluster_info = Some(value.into());
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `CreditUsageSet` to these items.
+    pub fn set_credit_usage_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CreditUsage>>,
+    ) -> Self {
+        self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `ModelRouterName`.
+    pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
+        self.model_router_name = value.into();
+        self
+    }
+    /// Sets `ModelRouterType`.
+    pub fn set_model_router_type(mut self, value: impl Into<String>) -> Self {
+        self.model_router_type = value.into();
+        self
+    }
+    /// Sets `ModifiedTime`.
+    pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
+        self.modified_time = value.into();
+        self
+    }
+    /// Sets `NetworkType`.
+    pub fn set_network_type(mut self, value: impl Into<String>) -> Self {
+        self.network_type = Some(value.into());
+        self
+    }
+    /// Sets `SecurityStatus`.
+    pub fn set_security_status(mut self, value: impl Into<String>) -> Self {
+        self.security_status = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TradeStatus`.
+    pub fn set_trade_status(mut self, value: impl Into<String>) -> Self {
+        self.trade_status = Some(value.into());
+        self
+    }
+    /// Sets `Vip`.
+    pub fn set_vip(mut self, value: impl Into<String>) -> Self {
+        self.vip = Some(value.into());
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = Some(value.into());
+        self
+    }
+    /// Sets `Bandwidth`.
+    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
+        self.bandwidth = Some(value.into());
+        self
+    }
+    /// Sets `EipAddressId`.
+    pub fn set_eip_address_id(mut self, value: impl Into<String>) -> Self {
+        self.eip_address_id = Some(value.into());
+        self
+    }
+    /// Sets `BillingConfig`.
+    pub fn set_billing_config(
+        mut self,
+        value: impl Into<ModelRouterBillingConfigOutput>,
+    ) -> Self {
+        self.billing_config = Some(value.into());
+        self
+    }
+    /// Sets `RedirectConfig`.
+    pub fn set_redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
+        self.redirect_config = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModelTestResult`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelTestResult {
     /// Wire name `Model`; string. Example: `minimax`.
     #[serde(
@@ -13904,8 +24018,41 @@ pub struct ModelTestResult {
     )]
     pub test_connection_request: Option<TestConnectionRequestInfo>,
 }
+impl ModelTestResult {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `ErrorInfo`.
+    pub fn set_error_info(
+        mut self,
+        value: impl Into<ProviderTestConnectionErrorInfo>,
+    ) -> Self {
+        self.error_info = Some(value.into());
+        self
+    }
+    /// Sets `TestConnectionRequest`.
+    pub fn set_test_connection_request(
+        mut self,
+        value: impl Into<TestConnectionRequestInfo>,
+    ) -> Self {
+        self.test_connection_request = Some(value.into());
+        self
+    }
+}
 /// Wire object `ModifyBlockIPListRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyBlockIpListRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-4ic3ls9w"]`.
     #[serde(
@@ -13950,6 +24097,48 @@ pub struct ModifyBlockIpListRequest {
     )]
     pub add_strategy: Option<String>,
 }
+impl ModifyBlockIpListRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `ClientIPField`.
+    pub fn set_client_ip_field(mut self, value: impl Into<String>) -> Self {
+        self.client_ip_field = value.into();
+        self
+    }
+    /// Sets `BlockIPList` to these items.
+    pub fn set_block_ip_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.block_ip_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ExpireTime`.
+    pub fn set_expire_time(mut self, value: impl Into<u64>) -> Self {
+        self.expire_time = Some(value.into());
+        self
+    }
+    /// Sets `AddStrategy`.
+    pub fn set_add_strategy(mut self, value: impl Into<String>) -> Self {
+        self.add_strategy = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyBlockIpListRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -13983,6 +24172,7 @@ impl tencentcloud_runtime::Validate for ModifyBlockIpListRequest {
 }
 /// Wire object `ModifyBlockIPListResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyBlockIpListResponse {
     /// Wire name `JodId`; string; always present in responses. Example: `localjob021015164373814322873`.
     #[serde(
@@ -13998,8 +24188,25 @@ pub struct ModifyBlockIpListResponse {
     )]
     pub request_id: String,
 }
+impl ModifyBlockIpListResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `JodId`.
+    pub fn set_jod_id(mut self, value: impl Into<String>) -> Self {
+        self.jod_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyBudgetAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyBudgetAttributesRequest {
     /// Wire name `BudgetId`; string; required in requests. Example: `budget-1a2b3c4d`.
     #[serde(
@@ -14025,6 +24232,38 @@ pub struct ModifyBudgetAttributesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub rate_limit_config: Option<RateLimitConfigForBudget>,
+}
+impl ModifyBudgetAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = value.into();
+        self
+    }
+    /// Sets `BudgetConfigs` to these items.
+    pub fn set_budget_configs(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BudgetConfigInput>>,
+    ) -> Self {
+        self.budget_configs = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForBudget>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyBudgetAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -14063,6 +24302,7 @@ impl tencentcloud_runtime::Validate for ModifyBudgetAttributesRequest {
 }
 /// Wire object `ModifyBudgetAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyBudgetAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14071,8 +24311,20 @@ pub struct ModifyBudgetAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyBudgetAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDomainAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDomainAttributesRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-1wvl****`.
     #[serde(
@@ -14147,6 +24399,70 @@ pub struct ModifyDomainAttributesRequest {
     #[serde(rename = "MultiCertInfo", default, skip_serializing_if = "Option::is_none")]
     pub multi_cert_info: Option<MultiCertInfo>,
 }
+impl ModifyDomainAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `NewDomain`.
+    pub fn set_new_domain(mut self, value: impl Into<String>) -> Self {
+        self.new_domain = Some(value.into());
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
+    /// Sets `Http2`.
+    pub fn set_http2(mut self, value: impl Into<bool>) -> Self {
+        self.http2 = Some(value.into());
+        self
+    }
+    /// Sets `DefaultServer`.
+    pub fn set_default_server(mut self, value: impl Into<bool>) -> Self {
+        self.default_server = Some(value.into());
+        self
+    }
+    /// Sets `Quic`.
+    pub fn set_quic(mut self, value: impl Into<bool>) -> Self {
+        self.quic = Some(value.into());
+        self
+    }
+    /// Sets `NewDefaultServerDomain`.
+    pub fn set_new_default_server_domain(mut self, value: impl Into<String>) -> Self {
+        self.new_default_server_domain = Some(value.into());
+        self
+    }
+    /// Sets `NewDomains` to these items.
+    pub fn set_new_domains(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.new_domains = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `MultiCertInfo`.
+    pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
+        self.multi_cert_info = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyDomainAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -14198,6 +24514,7 @@ impl tencentcloud_runtime::Validate for ModifyDomainAttributesRequest {
 }
 /// Wire object `ModifyDomainAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDomainAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14206,8 +24523,20 @@ pub struct ModifyDomainAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDomainAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyDomainRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDomainRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw2rm0`.
     #[serde(
@@ -14233,6 +24562,32 @@ pub struct ModifyDomainRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub new_domain: String,
+}
+impl ModifyDomainRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `NewDomain`.
+    pub fn set_new_domain(mut self, value: impl Into<String>) -> Self {
+        self.new_domain = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyDomainRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -14276,6 +24631,7 @@ impl tencentcloud_runtime::Validate for ModifyDomainRequest {
 }
 /// Wire object `ModifyDomainResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyDomainResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14284,8 +24640,20 @@ pub struct ModifyDomainResponse {
     )]
     pub request_id: String,
 }
+impl ModifyDomainResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyFunctionTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyFunctionTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-1234abcd`.
     #[serde(
@@ -14327,6 +24695,45 @@ pub struct ModifyFunctionTargetsRequest {
     )]
     pub url: Option<String>,
 }
+impl ModifyFunctionTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `FunctionTargets` to these items.
+    pub fn set_function_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
+    ) -> Self {
+        self.function_targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyFunctionTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -14366,6 +24773,7 @@ impl tencentcloud_runtime::Validate for ModifyFunctionTargetsRequest {
 }
 /// Wire object `ModifyFunctionTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyFunctionTargetsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14374,8 +24782,20 @@ pub struct ModifyFunctionTargetsResponse {
     )]
     pub request_id: String,
 }
+impl ModifyFunctionTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyIntentRouterAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyIntentRouterAttributeRequest {
     /// Wire name `IntentRouterId`; string; required in requests. Example: `ir-76wnbeo5`.
     #[serde(
@@ -14415,6 +24835,48 @@ pub struct ModifyIntentRouterAttributeRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub decision_model_config: Option<IntentRouterDecisionModelConfig>,
+}
+impl ModifyIntentRouterAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IntentRouterId`.
+    pub fn set_intent_router_id(mut self, value: impl Into<String>) -> Self {
+        self.intent_router_id = value.into();
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `RouteName`.
+    pub fn set_route_name(mut self, value: impl Into<String>) -> Self {
+        self.route_name = Some(value.into());
+        self
+    }
+    /// Sets `RouterDescribe`.
+    pub fn set_router_describe(mut self, value: impl Into<String>) -> Self {
+        self.router_describe = Some(value.into());
+        self
+    }
+    /// Sets `Tiers` to these items.
+    pub fn set_tiers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TierItem>>,
+    ) -> Self {
+        self.tiers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DecisionModelConfig`.
+    pub fn set_decision_model_config(
+        mut self,
+        value: impl Into<IntentRouterDecisionModelConfig>,
+    ) -> Self {
+        self.decision_model_config = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyIntentRouterAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -14462,6 +24924,7 @@ impl tencentcloud_runtime::Validate for ModifyIntentRouterAttributeRequest {
 }
 /// Wire object `ModifyIntentRouterAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyIntentRouterAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14470,8 +24933,20 @@ pub struct ModifyIntentRouterAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyIntentRouterAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyKeyAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeyAttributesRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-olvt6wl0`.
     #[serde(
@@ -14500,6 +24975,35 @@ pub struct ModifyKeyAttributesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub rate_limit_config: Option<RateLimitConfigForKey>,
+}
+impl ModifyKeyAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = value.into();
+        self
+    }
+    /// Sets `KeyName`.
+    pub fn set_key_name(mut self, value: impl Into<String>) -> Self {
+        self.key_name = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForKey>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyKeyAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -14534,6 +25038,7 @@ impl tencentcloud_runtime::Validate for ModifyKeyAttributesRequest {
 }
 /// Wire object `ModifyKeyAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeyAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14542,8 +25047,20 @@ pub struct ModifyKeyAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyKeyAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyKeysBlockStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeysBlockStatusRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-jcxor1gp`.
     #[serde(
@@ -14554,9 +25071,11 @@ pub struct ModifyKeysBlockStatusRequest {
     /// Wire name `Blocked`; bool; required in requests. Example: `false`.
     #[serde(
         rename = "Blocked",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub blocked: bool,
+    pub blocked: Option<bool>,
     /// Wire name `KeyIds`; list of string. Example: `["vkey-91rjfoiz"]`.
     #[serde(
         rename = "KeyIds",
@@ -14565,6 +25084,30 @@ pub struct ModifyKeysBlockStatusRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Option<Vec<String>>,
+}
+impl ModifyKeysBlockStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Blocked`.
+    pub fn set_blocked(mut self, value: impl Into<bool>) -> Self {
+        self.blocked = Some(value.into());
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyKeysBlockStatusRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -14577,10 +25120,14 @@ impl tencentcloud_runtime::Validate for ModifyKeysBlockStatusRequest {
                 },
             );
         }
+        if self.blocked.is_none() {
+            v.field("Blocked", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyKeysBlockStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeysBlockStatusResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14589,8 +25136,20 @@ pub struct ModifyKeysBlockStatusResponse {
     )]
     pub request_id: String,
 }
+impl ModifyKeysBlockStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyKeysUserGroupRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeysUserGroupRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -14610,6 +25169,30 @@ pub struct ModifyKeysUserGroupRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
+}
+impl ModifyKeysUserGroupRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = value.into();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyKeysUserGroupRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -14644,6 +25227,7 @@ impl tencentcloud_runtime::Validate for ModifyKeysUserGroupRequest {
 }
 /// Wire object `ModifyKeysUserGroupResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyKeysUserGroupResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14652,8 +25236,20 @@ pub struct ModifyKeysUserGroupResponse {
     )]
     pub request_id: String,
 }
+impl ModifyKeysUserGroupResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyListenerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyListenerRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -14829,6 +25425,132 @@ pub struct ModifyListenerRequest {
     )]
     pub reschedule_interval: Option<i64>,
 }
+impl ModifyListenerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `ListenerName`.
+    pub fn set_listener_name(mut self, value: impl Into<String>) -> Self {
+        self.listener_name = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
+    /// Sets `Scheduler`.
+    pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
+        self.scheduler = Some(value.into());
+        self
+    }
+    /// Sets `SniSwitch`.
+    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
+        self.sni_switch = Some(value.into());
+        self
+    }
+    /// Sets `TargetType`.
+    pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
+        self.target_type = Some(value.into());
+        self
+    }
+    /// Sets `KeepaliveEnable`.
+    pub fn set_keepalive_enable(mut self, value: impl Into<i64>) -> Self {
+        self.keepalive_enable = Some(value.into());
+        self
+    }
+    /// Sets `DeregisterTargetRst`.
+    pub fn set_deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
+        self.deregister_target_rst = Some(value.into());
+        self
+    }
+    /// Sets `SessionType`.
+    pub fn set_session_type(mut self, value: impl Into<String>) -> Self {
+        self.session_type = Some(value.into());
+        self
+    }
+    /// Sets `MultiCertInfo`.
+    pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
+        self.multi_cert_info = Some(value.into());
+        self
+    }
+    /// Sets `MaxConn`.
+    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
+        self.max_conn = Some(value.into());
+        self
+    }
+    /// Sets `MaxCps`.
+    pub fn set_max_cps(mut self, value: impl Into<i64>) -> Self {
+        self.max_cps = Some(value.into());
+        self
+    }
+    /// Sets `IdleConnectTimeout`.
+    pub fn set_idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
+        self.idle_connect_timeout = Some(value.into());
+        self
+    }
+    /// Sets `ProxyProtocol`.
+    pub fn set_proxy_protocol(mut self, value: impl Into<bool>) -> Self {
+        self.proxy_protocol = Some(value.into());
+        self
+    }
+    /// Sets `SnatEnable`.
+    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
+        self.snat_enable = Some(value.into());
+        self
+    }
+    /// Sets `DataCompressMode`.
+    pub fn set_data_compress_mode(mut self, value: impl Into<String>) -> Self {
+        self.data_compress_mode = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleTargetZeroWeight`.
+    pub fn set_reschedule_target_zero_weight(mut self, value: impl Into<bool>) -> Self {
+        self.reschedule_target_zero_weight = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleUnhealthy`.
+    pub fn set_reschedule_unhealthy(mut self, value: impl Into<bool>) -> Self {
+        self.reschedule_unhealthy = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleExpandTarget`.
+    pub fn set_reschedule_expand_target(mut self, value: impl Into<bool>) -> Self {
+        self.reschedule_expand_target = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleStartTime`.
+    pub fn set_reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
+        self.reschedule_start_time = Some(value.into());
+        self
+    }
+    /// Sets `RescheduleInterval`.
+    pub fn set_reschedule_interval(mut self, value: impl Into<i64>) -> Self {
+        self.reschedule_interval = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyListenerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -14880,6 +25602,7 @@ impl tencentcloud_runtime::Validate for ModifyListenerRequest {
 }
 /// Wire object `ModifyListenerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyListenerResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -14888,8 +25611,20 @@ pub struct ModifyListenerResponse {
     )]
     pub request_id: String,
 }
+impl ModifyListenerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyLoadBalancerAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancerAttributesRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-6efswuxa`.
     #[serde(
@@ -14968,6 +25703,65 @@ pub struct ModifyLoadBalancerAttributesRequest {
     )]
     pub associate_endpoint: Option<String>,
 }
+impl ModifyLoadBalancerAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LoadBalancerName`.
+    pub fn set_load_balancer_name(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_name = Some(value.into());
+        self
+    }
+    /// Sets `TargetRegionInfo`.
+    pub fn set_target_region_info(mut self, value: impl Into<TargetRegionInfo>) -> Self {
+        self.target_region_info = Some(value.into());
+        self
+    }
+    /// Sets `InternetChargeInfo`.
+    pub fn set_internet_charge_info(
+        mut self,
+        value: impl Into<InternetAccessible>,
+    ) -> Self {
+        self.internet_charge_info = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerPassToTarget`.
+    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
+        self.load_balancer_pass_to_target = Some(value.into());
+        self
+    }
+    /// Sets `SwitchFlag`.
+    pub fn set_switch_flag(mut self, value: impl Into<u64>) -> Self {
+        self.switch_flag = Some(value.into());
+        self
+    }
+    /// Sets `SnatPro`.
+    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
+        self.snat_pro = Some(value.into());
+        self
+    }
+    /// Sets `DeleteProtect`.
+    pub fn set_delete_protect(mut self, value: impl Into<bool>) -> Self {
+        self.delete_protect = Some(value.into());
+        self
+    }
+    /// Sets `ModifyClassicDomain`.
+    pub fn set_modify_classic_domain(mut self, value: impl Into<bool>) -> Self {
+        self.modify_classic_domain = Some(value.into());
+        self
+    }
+    /// Sets `AssociateEndpoint`.
+    pub fn set_associate_endpoint(mut self, value: impl Into<String>) -> Self {
+        self.associate_endpoint = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyLoadBalancerAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -15001,6 +25795,7 @@ impl tencentcloud_runtime::Validate for ModifyLoadBalancerAttributesRequest {
 }
 /// Wire object `ModifyLoadBalancerAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancerAttributesResponse {
     /// Wire name `DealName`; string; always present in responses; may be null. Example: `null`.
     #[serde(
@@ -15017,8 +25812,25 @@ pub struct ModifyLoadBalancerAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyLoadBalancerAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DealName`.
+    pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
+        self.deal_name = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyLoadBalancerMixIpTargetRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancerMixIpTargetRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-1234abcd","lb-5678wwqq"]`.
     #[serde(
@@ -15029,9 +25841,30 @@ pub struct ModifyLoadBalancerMixIpTargetRequest {
     /// Wire name `MixIpTarget`; bool; required in requests. Example: `true`.
     #[serde(
         rename = "MixIpTarget",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub mix_ip_target: bool,
+    pub mix_ip_target: Option<bool>,
+}
+impl ModifyLoadBalancerMixIpTargetRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `MixIpTarget`.
+    pub fn set_mix_ip_target(mut self, value: impl Into<bool>) -> Self {
+        self.mix_ip_target = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyLoadBalancerMixIpTargetRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -15044,10 +25877,14 @@ impl tencentcloud_runtime::Validate for ModifyLoadBalancerMixIpTargetRequest {
                 },
             );
         }
+        if self.mix_ip_target.is_none() {
+            v.field("MixIpTarget", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyLoadBalancerMixIpTargetResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancerMixIpTargetResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15056,8 +25893,20 @@ pub struct ModifyLoadBalancerMixIpTargetResponse {
     )]
     pub request_id: String,
 }
+impl ModifyLoadBalancerMixIpTargetResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyLoadBalancerSlaRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancerSlaRequest {
     /// Wire name `LoadBalancerSla`; list of [`SlaUpdateParam`]; required in requests.
     #[serde(rename = "LoadBalancerSla")]
@@ -15070,6 +25919,25 @@ pub struct ModifyLoadBalancerSlaRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub force: Option<bool>,
+}
+impl ModifyLoadBalancerSlaRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerSla` to these items.
+    pub fn set_load_balancer_sla(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SlaUpdateParam>>,
+    ) -> Self {
+        self.load_balancer_sla = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Force`.
+    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
+        self.force = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyLoadBalancerSlaRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -15092,6 +25960,7 @@ impl tencentcloud_runtime::Validate for ModifyLoadBalancerSlaRequest {
 }
 /// Wire object `ModifyLoadBalancerSlaResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancerSlaResponse {
     /// Wire name `DealName`; string. Example: `2022XXXX`.
     #[serde(
@@ -15108,8 +25977,25 @@ pub struct ModifyLoadBalancerSlaResponse {
     )]
     pub request_id: String,
 }
+impl ModifyLoadBalancerSlaResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DealName`.
+    pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
+        self.deal_name = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyLoadBalancersProjectRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancersProjectRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-1234abcd","lb-5678wwqq"]`.
     #[serde(
@@ -15120,9 +26006,30 @@ pub struct ModifyLoadBalancersProjectRequest {
     /// Wire name `ProjectId`; uint64; required in requests. Example: `1122`.
     #[serde(
         rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub project_id: u64,
+    pub project_id: Option<u64>,
+}
+impl ModifyLoadBalancersProjectRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyLoadBalancersProjectRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -15135,10 +26042,14 @@ impl tencentcloud_runtime::Validate for ModifyLoadBalancersProjectRequest {
                 },
             );
         }
+        if self.project_id.is_none() {
+            v.field("ProjectId", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyLoadBalancersProjectResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyLoadBalancersProjectResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15147,8 +26058,20 @@ pub struct ModifyLoadBalancersProjectResponse {
     )]
     pub request_id: String,
 }
+impl ModifyLoadBalancersProjectResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyModelAliasAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelAliasAttributesRequest {
     /// Wire name `ModelAliasNames`; list of string; required in requests. Example: `["gpt-4o"]`.
     #[serde(
@@ -15189,6 +26112,54 @@ pub struct ModifyModelAliasAttributesRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub coefficient_schedule: Option<Vec<CoefficientScheduleRule>>,
+}
+impl ModifyModelAliasAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelAliasNames` to these items.
+    pub fn set_model_alias_names(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_alias_names = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Coefficient`.
+    pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
+        self.coefficient = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderIds` to these items.
+    pub fn set_service_provider_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.service_provider_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `CoefficientTiers` to these items.
+    pub fn set_coefficient_tiers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
+    ) -> Self {
+        self.coefficient_tiers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CoefficientSchedule` to these items.
+    pub fn set_coefficient_schedule(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
+    ) -> Self {
+        self.coefficient_schedule = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyModelAliasAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -15240,6 +26211,7 @@ impl tencentcloud_runtime::Validate for ModifyModelAliasAttributesRequest {
 }
 /// Wire object `ModifyModelAliasAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelAliasAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15248,8 +26220,20 @@ pub struct ModifyModelAliasAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyModelAliasAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyModelAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelAttributesRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-gr0ec33g`.
     #[serde(
@@ -15325,6 +26309,68 @@ pub struct ModifyModelAttributesRequest {
     )]
     pub verify_ssl: Option<bool>,
 }
+impl ModifyModelAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = Some(value.into());
+        self
+    }
+    /// Sets `ApiBases` to these items.
+    pub fn set_api_bases(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ApiBaseItem>>,
+    ) -> Self {
+        self.api_bases = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+    /// Sets `EndpointPath`.
+    pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
+        self.endpoint_path = Some(value.into());
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = Some(value.into());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelId`.
+    pub fn set_cmr_private_network_tunnel_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_id = Some(value.into());
+        self
+    }
+    /// Sets `HostHeader`.
+    pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
+        self.host_header = Some(value.into());
+        self
+    }
+    /// Sets `VerifySSL`.
+    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
+        self.verify_ssl = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyModelAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -15353,6 +26399,7 @@ impl tencentcloud_runtime::Validate for ModifyModelAttributesRequest {
 }
 /// Wire object `ModifyModelAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15361,8 +26408,20 @@ pub struct ModifyModelAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyModelAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyModelRouterAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelRouterAttributesRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-h2tdbhtz`.
     #[serde(
@@ -15455,6 +26514,93 @@ pub struct ModifyModelRouterAttributesRequest {
     )]
     pub port: Option<u64>,
 }
+impl ModifyModelRouterAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = Some(value.into());
+        self
+    }
+    /// Sets `ModelRouterName`.
+    pub fn set_model_router_name(mut self, value: impl Into<String>) -> Self {
+        self.model_router_name = Some(value.into());
+        self
+    }
+    /// Sets `RateLimitConfig`.
+    pub fn set_rate_limit_config(
+        mut self,
+        value: impl Into<RateLimitConfigForModelRouter>,
+    ) -> Self {
+        self.rate_limit_config = Some(value.into());
+        self
+    }
+    /// Sets `RouterSetting`.
+    pub fn set_router_setting(
+        mut self,
+        value: impl Into<RouterSettingWithFallBack>,
+    ) -> Self {
+        self.router_setting = Some(value.into());
+        self
+    }
+    /// Sets `Bandwidth`.
+    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
+        self.bandwidth = Some(value.into());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `EmbeddingConfig`.
+    pub fn set_embedding_config(mut self, value: impl Into<EmbeddingConfig>) -> Self {
+        self.embedding_config = Some(value.into());
+        self
+    }
+    /// Sets `VideoConfig`.
+    pub fn set_video_config(mut self, value: impl Into<VideoConfig>) -> Self {
+        self.video_config = Some(value.into());
+        self
+    }
+    /// Sets `RerankConfig`.
+    pub fn set_rerank_config(mut self, value: impl Into<RerankConfig>) -> Self {
+        self.rerank_config = Some(value.into());
+        self
+    }
+    /// Sets `DecisionsConfig`.
+    pub fn set_decisions_config(mut self, value: impl Into<DecisionsConfig>) -> Self {
+        self.decisions_config = Some(value.into());
+        self
+    }
+    /// Sets `ImageConfig`.
+    pub fn set_image_config(mut self, value: impl Into<ImageConfig>) -> Self {
+        self.image_config = Some(value.into());
+        self
+    }
+    /// Sets `RedirectConfig`.
+    pub fn set_redirect_config(mut self, value: impl Into<RedirectConfig>) -> Self {
+        self.redirect_config = Some(value.into());
+        self
+    }
+    /// Sets `Schema`.
+    pub fn set_schema(mut self, value: impl Into<String>) -> Self {
+        self.schema = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyModelRouterAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -15542,6 +26688,7 @@ impl tencentcloud_runtime::Validate for ModifyModelRouterAttributesRequest {
 }
 /// Wire object `ModifyModelRouterAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelRouterAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15550,8 +26697,20 @@ pub struct ModifyModelRouterAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyModelRouterAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyModelRouterGuardrailsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelRouterGuardrailsRequest {
     /// Wire name `Guardrails`; list of [`GuardrailConfig`]; required in requests.
     #[serde(rename = "Guardrails")]
@@ -15562,6 +26721,25 @@ pub struct ModifyModelRouterGuardrailsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_id: String,
+}
+impl ModifyModelRouterGuardrailsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Guardrails` to these items.
+    pub fn set_guardrails(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<GuardrailConfig>>,
+    ) -> Self {
+        self.guardrails = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyModelRouterGuardrailsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -15593,6 +26771,7 @@ impl tencentcloud_runtime::Validate for ModifyModelRouterGuardrailsRequest {
 }
 /// Wire object `ModifyModelRouterGuardrailsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelRouterGuardrailsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15601,8 +26780,20 @@ pub struct ModifyModelRouterGuardrailsResponse {
     )]
     pub request_id: String,
 }
+impl ModifyModelRouterGuardrailsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyModelRouterSecurityGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelRouterSecurityGroupsRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-jcxor1gp`.
     #[serde(
@@ -15616,6 +26807,25 @@ pub struct ModifyModelRouterSecurityGroupsRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub security_groups: Vec<String>,
+}
+impl ModifyModelRouterSecurityGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `SecurityGroups` to these items.
+    pub fn set_security_groups(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_groups = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyModelRouterSecurityGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -15641,6 +26851,7 @@ impl tencentcloud_runtime::Validate for ModifyModelRouterSecurityGroupsRequest {
 }
 /// Wire object `ModifyModelRouterSecurityGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyModelRouterSecurityGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15649,8 +26860,20 @@ pub struct ModifyModelRouterSecurityGroupsResponse {
     )]
     pub request_id: String,
 }
+impl ModifyModelRouterSecurityGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyRuleRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyRuleRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw2rm0`.
     #[serde(
@@ -15733,6 +26956,72 @@ pub struct ModifyRuleRequest {
     )]
     pub cookie_name: Option<String>,
 }
+impl ModifyRuleRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = value.into();
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `Scheduler`.
+    pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
+        self.scheduler = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `ForwardType`.
+    pub fn set_forward_type(mut self, value: impl Into<String>) -> Self {
+        self.forward_type = Some(value.into());
+        self
+    }
+    /// Sets `TrpcCallee`.
+    pub fn set_trpc_callee(mut self, value: impl Into<String>) -> Self {
+        self.trpc_callee = Some(value.into());
+        self
+    }
+    /// Sets `TrpcFunc`.
+    pub fn set_trpc_func(mut self, value: impl Into<String>) -> Self {
+        self.trpc_func = Some(value.into());
+        self
+    }
+    /// Sets `OAuth`.
+    pub fn set_o_auth(mut self, value: impl Into<OAuth>) -> Self {
+        self.o_auth = Some(value.into());
+        self
+    }
+    /// Sets `CookieName`.
+    pub fn set_cookie_name(mut self, value: impl Into<String>) -> Self {
+        self.cookie_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyRuleRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -15784,6 +27073,7 @@ impl tencentcloud_runtime::Validate for ModifyRuleRequest {
 }
 /// Wire object `ModifyRuleResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyRuleResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15792,8 +27082,20 @@ pub struct ModifyRuleResponse {
     )]
     pub request_id: String,
 }
+impl ModifyRuleResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyServiceProviderModelAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyServiceProviderModelAttributesRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-qhygv05l`.
     #[serde(
@@ -15832,6 +27134,40 @@ pub struct ModifyServiceProviderModelAttributesRequest {
     )]
     pub new_model_alias: Option<String>,
 }
+impl ModifyServiceProviderModelAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `ModelName`.
+    pub fn set_model_name(mut self, value: impl Into<String>) -> Self {
+        self.model_name = value.into();
+        self
+    }
+    /// Sets `InputModalities` to these items.
+    pub fn set_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `NewModelName`.
+    pub fn set_new_model_name(mut self, value: impl Into<String>) -> Self {
+        self.new_model_name = Some(value.into());
+        self
+    }
+    /// Sets `NewModelAlias`.
+    pub fn set_new_model_alias(mut self, value: impl Into<String>) -> Self {
+        self.new_model_alias = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyServiceProviderModelAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -15856,6 +27192,7 @@ impl tencentcloud_runtime::Validate for ModifyServiceProviderModelAttributesRequ
 }
 /// Wire object `ModifyServiceProviderModelAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyServiceProviderModelAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15864,8 +27201,20 @@ pub struct ModifyServiceProviderModelAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyServiceProviderModelAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyTargetGroupAttributeRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetGroupAttributeRequest {
     /// Wire name `TargetGroupId`; string; required in requests. Example: `lbtg-815iz538`.
     #[serde(
@@ -15933,6 +27282,57 @@ pub struct ModifyTargetGroupAttributeRequest {
     )]
     pub snat_enable: Option<bool>,
 }
+impl ModifyTargetGroupAttributeRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupName`.
+    pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
+        self.target_group_name = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `ScheduleAlgorithm`.
+    pub fn set_schedule_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.schedule_algorithm = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `KeepaliveEnable`.
+    pub fn set_keepalive_enable(mut self, value: impl Into<bool>) -> Self {
+        self.keepalive_enable = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<u64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `SnatEnable`.
+    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
+        self.snat_enable = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyTargetGroupAttributeRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -15957,6 +27357,7 @@ impl tencentcloud_runtime::Validate for ModifyTargetGroupAttributeRequest {
 }
 /// Wire object `ModifyTargetGroupAttributeResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetGroupAttributeResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -15965,8 +27366,20 @@ pub struct ModifyTargetGroupAttributeResponse {
     )]
     pub request_id: String,
 }
+impl ModifyTargetGroupAttributeResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyTargetGroupInstancesPortRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetGroupInstancesPortRequest {
     /// Wire name `TargetGroupId`; string; required in requests. Example: `lbtg-815iz538`.
     #[serde(
@@ -15977,6 +27390,25 @@ pub struct ModifyTargetGroupInstancesPortRequest {
     /// Wire name `TargetGroupInstances`; list of [`TargetGroupInstance`]; required in requests.
     #[serde(rename = "TargetGroupInstances")]
     pub target_group_instances: Vec<TargetGroupInstance>,
+}
+impl ModifyTargetGroupInstancesPortRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupInstances` to these items.
+    pub fn set_target_group_instances(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
+    ) -> Self {
+        self.target_group_instances = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyTargetGroupInstancesPortRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16008,6 +27440,7 @@ impl tencentcloud_runtime::Validate for ModifyTargetGroupInstancesPortRequest {
 }
 /// Wire object `ModifyTargetGroupInstancesPortResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetGroupInstancesPortResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16016,8 +27449,20 @@ pub struct ModifyTargetGroupInstancesPortResponse {
     )]
     pub request_id: String,
 }
+impl ModifyTargetGroupInstancesPortResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyTargetGroupInstancesWeightRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetGroupInstancesWeightRequest {
     /// Wire name `TargetGroupId`; string; required in requests. Example: `lbtg-815iz538`.
     #[serde(
@@ -16028,6 +27473,25 @@ pub struct ModifyTargetGroupInstancesWeightRequest {
     /// Wire name `TargetGroupInstances`; list of [`TargetGroupInstance`]; required in requests.
     #[serde(rename = "TargetGroupInstances")]
     pub target_group_instances: Vec<TargetGroupInstance>,
+}
+impl ModifyTargetGroupInstancesWeightRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupInstances` to these items.
+    pub fn set_target_group_instances(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
+    ) -> Self {
+        self.target_group_instances = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyTargetGroupInstancesWeightRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16059,6 +27523,7 @@ impl tencentcloud_runtime::Validate for ModifyTargetGroupInstancesWeightRequest 
 }
 /// Wire object `ModifyTargetGroupInstancesWeightResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetGroupInstancesWeightResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16067,8 +27532,20 @@ pub struct ModifyTargetGroupInstancesWeightResponse {
     )]
     pub request_id: String,
 }
+impl ModifyTargetGroupInstancesWeightResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyTargetPortRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetPortRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -16088,9 +27565,11 @@ pub struct ModifyTargetPortRequest {
     /// Wire name `NewPort`; int64; required in requests. Example: `334`.
     #[serde(
         rename = "NewPort",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub new_port: i64,
+    pub new_port: Option<i64>,
     /// Wire name `LocationId`; string. Example: `loc-fi8g****`.
     #[serde(
         rename = "LocationId",
@@ -16115,6 +27594,50 @@ pub struct ModifyTargetPortRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub url: Option<String>,
+}
+impl ModifyTargetPortRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Target>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `NewPort`.
+    pub fn set_new_port(mut self, value: impl Into<i64>) -> Self {
+        self.new_port = Some(value.into());
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyTargetPortRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16151,10 +27674,14 @@ impl tencentcloud_runtime::Validate for ModifyTargetPortRequest {
                 },
             );
         }
+        if self.new_port.is_none() {
+            v.field("NewPort", |v| v.missing());
+        }
     }
 }
 /// Wire object `ModifyTargetPortResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetPortResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16163,8 +27690,20 @@ pub struct ModifyTargetPortResponse {
     )]
     pub request_id: String,
 }
+impl ModifyTargetPortResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyTargetWeightRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetWeightRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -16214,6 +27753,50 @@ pub struct ModifyTargetWeightRequest {
     )]
     pub weight: Option<i64>,
 }
+impl ModifyTargetWeightRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Target>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyTargetWeightRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -16253,6 +27836,7 @@ impl tencentcloud_runtime::Validate for ModifyTargetWeightRequest {
 }
 /// Wire object `ModifyTargetWeightResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyTargetWeightResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16261,8 +27845,20 @@ pub struct ModifyTargetWeightResponse {
     )]
     pub request_id: String,
 }
+impl ModifyTargetWeightResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyUserGroupAttributesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyUserGroupAttributesRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-pm53f9c3`.
     #[serde(
@@ -16309,6 +27905,48 @@ pub struct ModifyUserGroupAttributesRequest {
     )]
     pub user_group_name: Option<String>,
 }
+impl ModifyUserGroupAttributesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = value.into();
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `IntentRouters` to these items.
+    pub fn set_intent_routers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.intent_routers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `UserGroupName`.
+    pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
+        self.user_group_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ModifyUserGroupAttributesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -16333,6 +27971,7 @@ impl tencentcloud_runtime::Validate for ModifyUserGroupAttributesRequest {
 }
 /// Wire object `ModifyUserGroupAttributesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyUserGroupAttributesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16341,8 +27980,20 @@ pub struct ModifyUserGroupAttributesResponse {
     )]
     pub request_id: String,
 }
+impl ModifyUserGroupAttributesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `MultiCertInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MultiCertInfo {
     /// Wire name `SSLMode`; string; required in requests. Example: `UNIDIRECTIONAL`.
     #[serde(
@@ -16361,6 +28012,30 @@ pub struct MultiCertInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ssl_verify_client: Option<String>,
+}
+impl MultiCertInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SSLMode`.
+    pub fn set_ssl_mode(mut self, value: impl Into<String>) -> Self {
+        self.ssl_mode = value.into();
+        self
+    }
+    /// Sets `CertList` to these items.
+    pub fn set_cert_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CertInfo>>,
+    ) -> Self {
+        self.cert_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SSLVerifyClient`.
+    pub fn set_ssl_verify_client(mut self, value: impl Into<String>) -> Self {
+        self.ssl_verify_client = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for MultiCertInfo {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16392,6 +28067,7 @@ impl tencentcloud_runtime::Validate for MultiCertInfo {
 }
 /// Wire object `MultiModalityAttachments`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MultiModalityAttachments {
     /// Wire name `Data`; string; required in requests. Example: `data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkAAIAAAoAAv/lxKUAAAAASUVORK5CYII=`.
     #[serde(
@@ -16405,6 +28081,22 @@ pub struct MultiModalityAttachments {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: String,
+}
+impl MultiModalityAttachments {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Data`.
+    pub fn set_data(mut self, value: impl Into<String>) -> Self {
+        self.data = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for MultiModalityAttachments {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16430,6 +28122,7 @@ impl tencentcloud_runtime::Validate for MultiModalityAttachments {
 }
 /// Wire object `OAuth`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OAuth {
     /// Wire name `OAuthEnable`; bool. Example: `True`.
     #[serde(
@@ -16448,11 +28141,28 @@ pub struct OAuth {
     )]
     pub o_auth_failure_status: Option<String>,
 }
+impl OAuth {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `OAuthEnable`.
+    pub fn set_o_auth_enable(mut self, value: impl Into<bool>) -> Self {
+        self.o_auth_enable = Some(value.into());
+        self
+    }
+    /// Sets `OAuthFailureStatus`.
+    pub fn set_o_auth_failure_status(mut self, value: impl Into<String>) -> Self {
+        self.o_auth_failure_status = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for OAuth {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `Price`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Price {
     /// Wire name `InstancePrice`; [`ItemPrice`]; always present in responses.
     #[serde(
@@ -16468,8 +28178,30 @@ pub struct Price {
     #[serde(rename = "LcuPrice", default, skip_serializing_if = "Option::is_none")]
     pub lcu_price: Option<ItemPrice>,
 }
+impl Price {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstancePrice`.
+    pub fn set_instance_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.instance_price = value.into();
+        self
+    }
+    /// Sets `BandwidthPrice`.
+    pub fn set_bandwidth_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.bandwidth_price = Some(value.into());
+        self
+    }
+    /// Sets `LcuPrice`.
+    pub fn set_lcu_price(mut self, value: impl Into<ItemPrice>) -> Self {
+        self.lcu_price = Some(value.into());
+        self
+    }
+}
 /// Wire object `ProviderItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProviderItem {
     /// Wire name `Provider`; string; required in requests; always present in responses. Example: `openai`.
     #[serde(
@@ -16501,8 +28233,38 @@ pub struct ProviderItem {
     )]
     pub english_display_name: String,
 }
+impl ProviderItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Provider`.
+    pub fn set_provider(mut self, value: impl Into<String>) -> Self {
+        self.provider = value.into();
+        self
+    }
+    /// Sets `DisplayName`.
+    pub fn set_display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = value.into();
+        self
+    }
+    /// Sets `Protocols` to these items.
+    pub fn set_protocols(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.protocols = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `EnglishDisplayName`.
+    pub fn set_english_display_name(mut self, value: impl Into<String>) -> Self {
+        self.english_display_name = value.into();
+        self
+    }
+}
 /// Wire object `ProviderTestConnectionErrorInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProviderTestConnectionErrorInfo {
     /// Wire name `HttpCode`; uint64. Example: `401`.
     #[serde(
@@ -16529,8 +28291,30 @@ pub struct ProviderTestConnectionErrorInfo {
     )]
     pub original_message: Option<String>,
 }
+impl ProviderTestConnectionErrorInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HttpCode`.
+    pub fn set_http_code(mut self, value: impl Into<u64>) -> Self {
+        self.http_code = Some(value.into());
+        self
+    }
+    /// Sets `ErrorStatus`.
+    pub fn set_error_status(mut self, value: impl Into<String>) -> Self {
+        self.error_status = Some(value.into());
+        self
+    }
+    /// Sets `OriginalMessage`.
+    pub fn set_original_message(mut self, value: impl Into<String>) -> Self {
+        self.original_message = Some(value.into());
+        self
+    }
+}
 /// Wire object `Quota`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Quota {
     /// Wire name `QuotaId`; string; always present in responses. Example: `TOTAL_OPEN_CLB_QUOTA`.
     #[serde(
@@ -16555,8 +28339,30 @@ pub struct Quota {
     )]
     pub quota_limit: i64,
 }
+impl Quota {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `QuotaId`.
+    pub fn set_quota_id(mut self, value: impl Into<String>) -> Self {
+        self.quota_id = value.into();
+        self
+    }
+    /// Sets `QuotaCurrent`.
+    pub fn set_quota_current(mut self, value: impl Into<i64>) -> Self {
+        self.quota_current = Some(value.into());
+        self
+    }
+    /// Sets `QuotaLimit`.
+    pub fn set_quota_limit(mut self, value: impl Into<i64>) -> Self {
+        self.quota_limit = value.into();
+        self
+    }
+}
 /// Wire object `RateLimitConfigForBudget`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RateLimitConfigForBudget {
     /// Wire name `RPM`; uint64; always present in responses. Example: `60`.
     #[serde(
@@ -16575,11 +28381,28 @@ pub struct RateLimitConfigForBudget {
     )]
     pub tpm: Option<u64>,
 }
+impl RateLimitConfigForBudget {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RPM`.
+    pub fn set_rpm(mut self, value: impl Into<u64>) -> Self {
+        self.rpm = Some(value.into());
+        self
+    }
+    /// Sets `TPM`.
+    pub fn set_tpm(mut self, value: impl Into<u64>) -> Self {
+        self.tpm = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RateLimitConfigForBudget {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RateLimitConfigForKey`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RateLimitConfigForKey {
     /// Wire name `MaxParallelRequest`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -16606,11 +28429,33 @@ pub struct RateLimitConfigForKey {
     )]
     pub tpm: Option<u64>,
 }
+impl RateLimitConfigForKey {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `MaxParallelRequest`.
+    pub fn set_max_parallel_request(mut self, value: impl Into<u64>) -> Self {
+        self.max_parallel_request = Some(value.into());
+        self
+    }
+    /// Sets `RPM`.
+    pub fn set_rpm(mut self, value: impl Into<u64>) -> Self {
+        self.rpm = Some(value.into());
+        self
+    }
+    /// Sets `TPM`.
+    pub fn set_tpm(mut self, value: impl Into<u64>) -> Self {
+        self.tpm = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RateLimitConfigForKey {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RateLimitConfigForModelRouter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RateLimitConfigForModelRouter {
     /// Wire name `RPM`; uint64; always present in responses. Example: `60`.
     #[serde(
@@ -16629,11 +28474,28 @@ pub struct RateLimitConfigForModelRouter {
     )]
     pub tpm: Option<u64>,
 }
+impl RateLimitConfigForModelRouter {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RPM`.
+    pub fn set_rpm(mut self, value: impl Into<u64>) -> Self {
+        self.rpm = Some(value.into());
+        self
+    }
+    /// Sets `TPM`.
+    pub fn set_tpm(mut self, value: impl Into<u64>) -> Self {
+        self.tpm = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RateLimitConfigForModelRouter {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RedirectConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RedirectConfig {
     /// Wire name `StatusCode`; uint64. Example: `302`.
     #[serde(
@@ -16652,11 +28514,28 @@ pub struct RedirectConfig {
     )]
     pub target_url: Option<String>,
 }
+impl RedirectConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `StatusCode`.
+    pub fn set_status_code(mut self, value: impl Into<u64>) -> Self {
+        self.status_code = Some(value.into());
+        self
+    }
+    /// Sets `TargetUrl`.
+    pub fn set_target_url(mut self, value: impl Into<String>) -> Self {
+        self.target_url = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RedirectConfig {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RefundModelRouterResourcePackageRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RefundModelRouterResourcePackageRequest {
     /// Wire name `ModelRouterResourcePackageIds`; list of string; required in requests. Example: `["cmrcredit-k2800toa9v5tnar"]`.
     #[serde(
@@ -16664,6 +28543,23 @@ pub struct RefundModelRouterResourcePackageRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub model_router_resource_package_ids: Vec<String>,
+}
+impl RefundModelRouterResourcePackageRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterResourcePackageIds` to these items.
+    pub fn set_model_router_resource_package_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.model_router_resource_package_ids = items
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RefundModelRouterResourcePackageRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16680,6 +28576,7 @@ impl tencentcloud_runtime::Validate for RefundModelRouterResourcePackageRequest 
 }
 /// Wire object `RefundModelRouterResourcePackageResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RefundModelRouterResourcePackageResponse {
     /// Wire name `DealNames`; list of string; always present in responses. Example: `["20260409643022548182771"]`.
     #[serde(
@@ -16695,8 +28592,28 @@ pub struct RefundModelRouterResourcePackageResponse {
     )]
     pub request_id: String,
 }
+impl RefundModelRouterResourcePackageResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DealNames` to these items.
+    pub fn set_deal_names(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.deal_names = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegenerateKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegenerateKeysRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-jcxor1gp`.
     #[serde(
@@ -16713,6 +28630,25 @@ pub struct RegenerateKeysRequest {
     )]
     pub key_ids: Option<Vec<String>>,
 }
+impl RegenerateKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RegenerateKeysRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -16728,6 +28664,7 @@ impl tencentcloud_runtime::Validate for RegenerateKeysRequest {
 }
 /// Wire object `RegenerateKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegenerateKeysResponse {
     /// Wire name `FailedKeyIds`; list of string. Example: `["vkey-g2kyvhih"]`.
     #[serde(
@@ -16751,8 +28688,36 @@ pub struct RegenerateKeysResponse {
     )]
     pub request_id: String,
 }
+impl RegenerateKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `FailedKeyIds` to these items.
+    pub fn set_failed_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.failed_key_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RegeneratedKeys` to these items.
+    pub fn set_regenerated_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<RegeneratedKey>>,
+    ) -> Self {
+        self.regenerated_keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegeneratedKey`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegeneratedKey {
     /// Wire name `Key`; string. Example: `sk-HvvyVk2DvoMuG1t0MEzz4qLqWZ8-xNUlVzUZo1jtzW3opZ9eMok0nfgEhd-lLFgqKxY3d-0qFy2aohD5sKRPJu1Hlv1irSX6-nStS-9xXA`.
     #[serde(
@@ -16771,8 +28736,25 @@ pub struct RegeneratedKey {
     )]
     pub key_id: Option<String>,
 }
+impl RegeneratedKey {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+    /// Sets `KeyId`.
+    pub fn set_key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `RegisterFunctionTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterFunctionTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-1234abcd`.
     #[serde(
@@ -16814,6 +28796,45 @@ pub struct RegisterFunctionTargetsRequest {
     )]
     pub url: Option<String>,
 }
+impl RegisterFunctionTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `FunctionTargets` to these items.
+    pub fn set_function_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
+    ) -> Self {
+        self.function_targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RegisterFunctionTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -16853,6 +28874,7 @@ impl tencentcloud_runtime::Validate for RegisterFunctionTargetsRequest {
 }
 /// Wire object `RegisterFunctionTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterFunctionTargetsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16861,8 +28883,20 @@ pub struct RegisterFunctionTargetsResponse {
     )]
     pub request_id: String,
 }
+impl RegisterFunctionTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegisterModelsToServiceProviderRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterModelsToServiceProviderRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-pegue82p`.
     #[serde(
@@ -16873,6 +28907,25 @@ pub struct RegisterModelsToServiceProviderRequest {
     /// Wire name `Models`; list of [`ModelItem`].
     #[serde(rename = "Models", default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<ModelItem>>,
+}
+impl RegisterModelsToServiceProviderRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelItem>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RegisterModelsToServiceProviderRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16902,6 +28955,7 @@ impl tencentcloud_runtime::Validate for RegisterModelsToServiceProviderRequest {
 }
 /// Wire object `RegisterModelsToServiceProviderResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterModelsToServiceProviderResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16910,8 +28964,20 @@ pub struct RegisterModelsToServiceProviderResponse {
     )]
     pub request_id: String,
 }
+impl RegisterModelsToServiceProviderResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegisterTargetGroupInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterTargetGroupInstancesRequest {
     /// Wire name `TargetGroupId`; string; required in requests. Example: `lbtg-815iz538`.
     #[serde(
@@ -16922,6 +28988,25 @@ pub struct RegisterTargetGroupInstancesRequest {
     /// Wire name `TargetGroupInstances`; list of [`TargetGroupInstance`]; required in requests.
     #[serde(rename = "TargetGroupInstances")]
     pub target_group_instances: Vec<TargetGroupInstance>,
+}
+impl RegisterTargetGroupInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupInstances` to these items.
+    pub fn set_target_group_instances(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetGroupInstance>>,
+    ) -> Self {
+        self.target_group_instances = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RegisterTargetGroupInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -16953,6 +29038,7 @@ impl tencentcloud_runtime::Validate for RegisterTargetGroupInstancesRequest {
 }
 /// Wire object `RegisterTargetGroupInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterTargetGroupInstancesResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -16961,8 +29047,20 @@ pub struct RegisterTargetGroupInstancesResponse {
     )]
     pub request_id: String,
 }
+impl RegisterTargetGroupInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegisterTargetsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterTargetsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -17004,6 +29102,45 @@ pub struct RegisterTargetsRequest {
     )]
     pub url: Option<String>,
 }
+impl RegisterTargetsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Target>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RegisterTargetsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -17043,6 +29180,7 @@ impl tencentcloud_runtime::Validate for RegisterTargetsRequest {
 }
 /// Wire object `RegisterTargetsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterTargetsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -17051,8 +29189,20 @@ pub struct RegisterTargetsResponse {
     )]
     pub request_id: String,
 }
+impl RegisterTargetsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RegisterTargetsWithClassicalLBRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterTargetsWithClassicalLbRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-a3u5****`.
     #[serde(
@@ -17063,6 +29213,25 @@ pub struct RegisterTargetsWithClassicalLbRequest {
     /// Wire name `Targets`; list of [`ClassicalTargetInfo`]; required in requests.
     #[serde(rename = "Targets")]
     pub targets: Vec<ClassicalTargetInfo>,
+}
+impl RegisterTargetsWithClassicalLbRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ClassicalTargetInfo>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RegisterTargetsWithClassicalLbRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -17094,6 +29263,7 @@ impl tencentcloud_runtime::Validate for RegisterTargetsWithClassicalLbRequest {
 }
 /// Wire object `RegisterTargetsWithClassicalLBResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegisterTargetsWithClassicalLbResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -17102,8 +29272,20 @@ pub struct RegisterTargetsWithClassicalLbResponse {
     )]
     pub request_id: String,
 }
+impl RegisterTargetsWithClassicalLbResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RemoveModelKeyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveModelKeyRequest {
     /// Wire name `ServiceProviderId`; string; required in requests. Example: `byok-7s4bvf0l`.
     #[serde(
@@ -17117,6 +29299,25 @@ pub struct RemoveModelKeyRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key_ids: Vec<String>,
+}
+impl RemoveModelKeyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `KeyIds` to these items.
+    pub fn set_key_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.key_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RemoveModelKeyRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -17142,6 +29343,7 @@ impl tencentcloud_runtime::Validate for RemoveModelKeyRequest {
 }
 /// Wire object `RemoveModelKeyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveModelKeyResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -17150,8 +29352,20 @@ pub struct RemoveModelKeyResponse {
     )]
     pub request_id: String,
 }
+impl RemoveModelKeyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RemoveModelRewriteRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveModelRewriteRequest {
     /// Wire name `ModelRouterId`; string; required in requests. Example: `cmr-5x1y2lt8`.
     #[serde(
@@ -17165,6 +29379,22 @@ pub struct RemoveModelRewriteRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub source_model: String,
+}
+impl RemoveModelRewriteRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `SourceModel`.
+    pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
+        self.source_model = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RemoveModelRewriteRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -17190,6 +29420,7 @@ impl tencentcloud_runtime::Validate for RemoveModelRewriteRequest {
 }
 /// Wire object `RemoveModelRewriteResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RemoveModelRewriteResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -17198,8 +29429,20 @@ pub struct RemoveModelRewriteResponse {
     )]
     pub request_id: String,
 }
+impl RemoveModelRewriteResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RenewLoadBalancersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewLoadBalancersRequest {
     /// Wire name `LoadBalancerIds`; list of string; required in requests. Example: `["lb-hcrzu8au"]`.
     #[serde(
@@ -17208,8 +29451,31 @@ pub struct RenewLoadBalancersRequest {
     )]
     pub load_balancer_ids: Vec<String>,
     /// Wire name `LBChargePrepaid`; [`LbChargePrepaid`]; required in requests.
-    #[serde(rename = "LBChargePrepaid")]
-    pub lb_charge_prepaid: LbChargePrepaid,
+    #[serde(
+        rename = "LBChargePrepaid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lb_charge_prepaid: Option<LbChargePrepaid>,
+}
+impl RenewLoadBalancersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LBChargePrepaid`.
+    pub fn set_lb_charge_prepaid(mut self, value: impl Into<LbChargePrepaid>) -> Self {
+        self.lb_charge_prepaid = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RenewLoadBalancersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -17222,20 +29488,23 @@ impl tencentcloud_runtime::Validate for RenewLoadBalancersRequest {
                 },
             );
         }
-        {
-            let value = &self.lb_charge_prepaid;
-            v.field(
-                "LBChargePrepaid",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.lb_charge_prepaid {
+            Some(value) => {
+                v.field(
+                    "LBChargePrepaid",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("LBChargePrepaid", |v| v.missing()),
         }
     }
 }
 /// Wire object `RenewLoadBalancersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RenewLoadBalancersResponse {
     /// Wire name `DealName`; string. Example: `2022XXXX`.
     #[serde(
@@ -17252,8 +29521,25 @@ pub struct RenewLoadBalancersResponse {
     )]
     pub request_id: String,
 }
+impl RenewLoadBalancersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `DealName`.
+    pub fn set_deal_name(mut self, value: impl Into<String>) -> Self {
+        self.deal_name = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ReplaceCertForLoadBalancersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReplaceCertForLoadBalancersRequest {
     /// Wire name `OldCertificateId`; string; required in requests. Example: `cuxw0123`.
     #[serde(
@@ -17262,8 +29548,24 @@ pub struct ReplaceCertForLoadBalancersRequest {
     )]
     pub old_certificate_id: String,
     /// Wire name `Certificate`; [`CertificateInput`]; required in requests.
-    #[serde(rename = "Certificate")]
-    pub certificate: CertificateInput,
+    #[serde(rename = "Certificate", default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateInput>,
+}
+impl ReplaceCertForLoadBalancersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `OldCertificateId`.
+    pub fn set_old_certificate_id(mut self, value: impl Into<String>) -> Self {
+        self.old_certificate_id = value.into();
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ReplaceCertForLoadBalancersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -17276,20 +29578,23 @@ impl tencentcloud_runtime::Validate for ReplaceCertForLoadBalancersRequest {
                 },
             );
         }
-        {
-            let value = &self.certificate;
-            v.field(
-                "Certificate",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.certificate {
+            Some(value) => {
+                v.field(
+                    "Certificate",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Certificate", |v| v.missing()),
         }
     }
 }
 /// Wire object `ReplaceCertForLoadBalancersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReplaceCertForLoadBalancersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -17298,8 +29603,20 @@ pub struct ReplaceCertForLoadBalancersResponse {
     )]
     pub request_id: String,
 }
+impl ReplaceCertForLoadBalancersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `RerankConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RerankConfig {
     /// Wire name `RoutingStrategy`; string; may be null. Example: `CostBasedRouting`.
     #[serde(
@@ -17325,6 +29642,30 @@ pub struct RerankConfig {
     )]
     pub num_retries: Option<u64>,
 }
+impl RerankConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RerankConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.routing_strategy_args {
@@ -17340,6 +29681,7 @@ impl tencentcloud_runtime::Validate for RerankConfig {
 }
 /// Wire object `Resource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Resource {
     /// Wire name `Type`; list of string; always present in responses. Example: `CMCC`.
     #[serde(
@@ -17370,8 +29712,44 @@ pub struct Resource {
     )]
     pub type_set: Vec<TypeInfo>,
 }
+impl Resource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type` to these items.
+    pub fn set_type(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.r#type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Isp`.
+    pub fn set_isp(mut self, value: impl Into<String>) -> Self {
+        self.isp = value.into();
+        self
+    }
+    /// Sets `AvailabilitySet` to these items.
+    pub fn set_availability_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourceAvailability>>,
+    ) -> Self {
+        self.availability_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TypeSet` to these items.
+    pub fn set_type_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TypeInfo>>,
+    ) -> Self {
+        self.type_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ResourceAvailability`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceAvailability {
     /// Wire name `Type`; string; required in requests. Example: `CMCC`.
     #[serde(
@@ -17390,8 +29768,25 @@ pub struct ResourceAvailability {
     )]
     pub availability: Option<String>,
 }
+impl ResourceAvailability {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `Availability`.
+    pub fn set_availability(mut self, value: impl Into<String>) -> Self {
+        self.availability = Some(value.into());
+        self
+    }
+}
 /// Wire object `RewriteItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RewriteItem {
     /// Wire name `SourceModel`; string. Example: `default`.
     #[serde(
@@ -17410,8 +29805,25 @@ pub struct RewriteItem {
     )]
     pub target_model: Option<String>,
 }
+impl RewriteItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SourceModel`.
+    pub fn set_source_model(mut self, value: impl Into<String>) -> Self {
+        self.source_model = Some(value.into());
+        self
+    }
+    /// Sets `TargetModel`.
+    pub fn set_target_model(mut self, value: impl Into<String>) -> Self {
+        self.target_model = Some(value.into());
+        self
+    }
+}
 /// Wire object `RewriteLocationMap`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RewriteLocationMap {
     /// Wire name `SourceLocationId`; string; required in requests. Example: `loc-i82k****`.
     #[serde(
@@ -17450,6 +29862,37 @@ pub struct RewriteLocationMap {
     )]
     pub source_domain: Option<String>,
 }
+impl RewriteLocationMap {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SourceLocationId`.
+    pub fn set_source_location_id(mut self, value: impl Into<String>) -> Self {
+        self.source_location_id = value.into();
+        self
+    }
+    /// Sets `TargetLocationId`.
+    pub fn set_target_location_id(mut self, value: impl Into<String>) -> Self {
+        self.target_location_id = value.into();
+        self
+    }
+    /// Sets `RewriteCode`.
+    pub fn set_rewrite_code(mut self, value: impl Into<i64>) -> Self {
+        self.rewrite_code = Some(value.into());
+        self
+    }
+    /// Sets `TakeUrl`.
+    pub fn set_take_url(mut self, value: impl Into<bool>) -> Self {
+        self.take_url = Some(value.into());
+        self
+    }
+    /// Sets `SourceDomain`.
+    pub fn set_source_domain(mut self, value: impl Into<String>) -> Self {
+        self.source_domain = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RewriteLocationMap {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -17474,6 +29917,7 @@ impl tencentcloud_runtime::Validate for RewriteLocationMap {
 }
 /// Wire object `RewriteTarget`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RewriteTarget {
     /// Wire name `TargetListenerId`; string; always present in responses; may be null. Example: `lbl-q471xxxx`.
     #[serde(
@@ -17513,8 +29957,40 @@ pub struct RewriteTarget {
     )]
     pub rewrite_type: String,
 }
+impl RewriteTarget {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetListenerId`.
+    pub fn set_target_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.target_listener_id = Some(value.into());
+        self
+    }
+    /// Sets `TargetLocationId`.
+    pub fn set_target_location_id(mut self, value: impl Into<String>) -> Self {
+        self.target_location_id = Some(value.into());
+        self
+    }
+    /// Sets `RewriteCode`.
+    pub fn set_rewrite_code(mut self, value: impl Into<i64>) -> Self {
+        self.rewrite_code = value.into();
+        self
+    }
+    /// Sets `TakeUrl`.
+    pub fn set_take_url(mut self, value: impl Into<bool>) -> Self {
+        self.take_url = value.into();
+        self
+    }
+    /// Sets `RewriteType`.
+    pub fn set_rewrite_type(mut self, value: impl Into<String>) -> Self {
+        self.rewrite_type = value.into();
+        self
+    }
+}
 /// Wire object `RouterSettingWithFallBack`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RouterSettingWithFallBack {
     /// Wire name `CrossModelGroupRoutingStrategy`; string; may be null. Example: `SimpleShuffle`.
     #[serde(
@@ -17554,6 +30030,48 @@ pub struct RouterSettingWithFallBack {
     #[serde(rename = "StickyConfig", default, skip_serializing_if = "Option::is_none")]
     pub sticky_config: Option<StickyConfig>,
 }
+impl RouterSettingWithFallBack {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CrossModelGroupRoutingStrategy`.
+    pub fn set_cross_model_group_routing_strategy(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cross_model_group_routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `FallBack`.
+    pub fn set_fall_back(mut self, value: impl Into<FallBackItem>) -> Self {
+        self.fall_back = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `StickyConfig`.
+    pub fn set_sticky_config(mut self, value: impl Into<StickyConfig>) -> Self {
+        self.sticky_config = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RouterSettingWithFallBack {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.fall_back {
@@ -17587,6 +30105,7 @@ impl tencentcloud_runtime::Validate for RouterSettingWithFallBack {
 }
 /// Wire object `RouterSettingWithoutFallBack`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RouterSettingWithoutFallBack {
     /// Wire name `RoutingStrategy`; string. Example: `SimpleShuffle`.
     #[serde(
@@ -17623,6 +30142,43 @@ pub struct RouterSettingWithoutFallBack {
     #[serde(rename = "StickyConfig", default, skip_serializing_if = "Option::is_none")]
     pub sticky_config: Option<StickyConfig>,
 }
+impl RouterSettingWithoutFallBack {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `CrossModelGroupRoutingStrategy`.
+    pub fn set_cross_model_group_routing_strategy(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cross_model_group_routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+    /// Sets `StickyConfig`.
+    pub fn set_sticky_config(mut self, value: impl Into<StickyConfig>) -> Self {
+        self.sticky_config = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RouterSettingWithoutFallBack {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.routing_strategy_args {
@@ -17647,6 +30203,7 @@ impl tencentcloud_runtime::Validate for RouterSettingWithoutFallBack {
 }
 /// Wire object `RoutingStrategyArgs`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RoutingStrategyArgs {
     /// Wire name `LeastBusyBuffer`; float. Example: `0.3`.
     #[serde(
@@ -17681,11 +30238,38 @@ pub struct RoutingStrategyArgs {
     )]
     pub lowest_cost_buffer: Option<f64>,
 }
+impl RoutingStrategyArgs {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LeastBusyBuffer`.
+    pub fn set_least_busy_buffer(mut self, value: impl Into<f64>) -> Self {
+        self.least_busy_buffer = Some(value.into());
+        self
+    }
+    /// Sets `UsageBasedBuffer`.
+    pub fn set_usage_based_buffer(mut self, value: impl Into<f64>) -> Self {
+        self.usage_based_buffer = Some(value.into());
+        self
+    }
+    /// Sets `LowestLatencyBuffer`.
+    pub fn set_lowest_latency_buffer(mut self, value: impl Into<f64>) -> Self {
+        self.lowest_latency_buffer = Some(value.into());
+        self
+    }
+    /// Sets `LowestCostBuffer`.
+    pub fn set_lowest_cost_buffer(mut self, value: impl Into<f64>) -> Self {
+        self.lowest_cost_buffer = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RoutingStrategyArgs {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `RsTagRule`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RsTagRule {
     /// Wire name `ListenerId`; string; required in requests. Example: `lbl-cuxw****`.
     #[serde(
@@ -17712,6 +30296,35 @@ pub struct RsTagRule {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag: Option<String>,
+}
+impl RsTagRule {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Target>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Tag`.
+    pub fn set_tag(mut self, value: impl Into<String>) -> Self {
+        self.tag = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for RsTagRule {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -17743,6 +30356,7 @@ impl tencentcloud_runtime::Validate for RsTagRule {
 }
 /// Wire object `RsWeightRule`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RsWeightRule {
     /// Wire name `ListenerId`; string; required in requests. Example: `lb-cuxw****`.
     #[serde(
@@ -17788,6 +30402,47 @@ pub struct RsWeightRule {
     )]
     pub weight: Option<i64>,
 }
+impl RsWeightRule {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Target>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Domain`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RsWeightRule {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -17818,6 +30473,7 @@ impl tencentcloud_runtime::Validate for RsWeightRule {
 }
 /// Wire object `RuleHealth`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleHealth {
     /// Wire name `LocationId`; string; always present in responses. Example: `loc-lmf0xxxx`.
     #[serde(
@@ -17858,8 +30514,43 @@ pub struct RuleHealth {
     )]
     pub targets: Vec<TargetHealth>,
 }
+impl RuleHealth {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `RuleId`.
+    pub fn set_rule_id(mut self, value: impl Into<String>) -> Self {
+        self.rule_id = Some(value.into());
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TargetHealth>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `RuleInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleInput {
     /// Wire name `Url`; string; required in requests. Example: `/xxxx`.
     #[serde(
@@ -17973,6 +30664,95 @@ pub struct RuleInput {
     )]
     pub cookie_name: Option<String>,
 }
+impl RuleInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateInput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
+    /// Sets `Scheduler`.
+    pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
+        self.scheduler = Some(value.into());
+        self
+    }
+    /// Sets `ForwardType`.
+    pub fn set_forward_type(mut self, value: impl Into<String>) -> Self {
+        self.forward_type = Some(value.into());
+        self
+    }
+    /// Sets `DefaultServer`.
+    pub fn set_default_server(mut self, value: impl Into<bool>) -> Self {
+        self.default_server = Some(value.into());
+        self
+    }
+    /// Sets `Http2`.
+    pub fn set_http2(mut self, value: impl Into<bool>) -> Self {
+        self.http2 = Some(value.into());
+        self
+    }
+    /// Sets `TargetType`.
+    pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
+        self.target_type = Some(value.into());
+        self
+    }
+    /// Sets `TrpcCallee`.
+    pub fn set_trpc_callee(mut self, value: impl Into<String>) -> Self {
+        self.trpc_callee = Some(value.into());
+        self
+    }
+    /// Sets `TrpcFunc`.
+    pub fn set_trpc_func(mut self, value: impl Into<String>) -> Self {
+        self.trpc_func = Some(value.into());
+        self
+    }
+    /// Sets `Quic`.
+    pub fn set_quic(mut self, value: impl Into<bool>) -> Self {
+        self.quic = Some(value.into());
+        self
+    }
+    /// Sets `Domains` to these items.
+    pub fn set_domains(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.domains = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `MultiCertInfo`.
+    pub fn set_multi_cert_info(mut self, value: impl Into<MultiCertInfo>) -> Self {
+        self.multi_cert_info = Some(value.into());
+        self
+    }
+    /// Sets `CookieName`.
+    pub fn set_cookie_name(mut self, value: impl Into<String>) -> Self {
+        self.cookie_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for RuleInput {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -18015,6 +30795,7 @@ impl tencentcloud_runtime::Validate for RuleInput {
 }
 /// Wire object `RuleOutput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleOutput {
     /// Wire name `LocationId`; string; always present in responses. Example: `loc-xxx`.
     #[serde(
@@ -18181,8 +30962,146 @@ pub struct RuleOutput {
     )]
     pub cookie_name: Option<String>,
 }
+impl RuleOutput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = value.into();
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = value.into();
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<HealthCheck>) -> Self {
+        self.health_check = value.into();
+        self
+    }
+    /// Sets `Certificate`.
+    pub fn set_certificate(mut self, value: impl Into<CertificateOutput>) -> Self {
+        self.certificate = Some(value.into());
+        self
+    }
+    /// Sets `Scheduler`.
+    pub fn set_scheduler(mut self, value: impl Into<String>) -> Self {
+        self.scheduler = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = value.into();
+        self
+    }
+    /// Sets `RewriteTarget`.
+    pub fn set_rewrite_target(mut self, value: impl Into<RewriteTarget>) -> Self {
+        self.rewrite_target = value.into();
+        self
+    }
+    /// Sets `HttpGzip`.
+    pub fn set_http_gzip(mut self, value: impl Into<bool>) -> Self {
+        self.http_gzip = value.into();
+        self
+    }
+    /// Sets `BeAutoCreated`.
+    pub fn set_be_auto_created(mut self, value: impl Into<bool>) -> Self {
+        self.be_auto_created = value.into();
+        self
+    }
+    /// Sets `DefaultServer`.
+    pub fn set_default_server(mut self, value: impl Into<bool>) -> Self {
+        self.default_server = value.into();
+        self
+    }
+    /// Sets `Http2`.
+    pub fn set_http2(mut self, value: impl Into<bool>) -> Self {
+        self.http2 = value.into();
+        self
+    }
+    /// Sets `ForwardType`.
+    pub fn set_forward_type(mut self, value: impl Into<String>) -> Self {
+        self.forward_type = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `TargetType`.
+    pub fn set_target_type(mut self, value: impl Into<String>) -> Self {
+        self.target_type = value.into();
+        self
+    }
+    /// Sets `TargetGroup`.
+    pub fn set_target_group(mut self, value: impl Into<BasicTargetGroupInfo>) -> Self {
+        self.target_group = Some(value.into());
+        self
+    }
+    /// Sets `WafDomainId`.
+    pub fn set_waf_domain_id(mut self, value: impl Into<String>) -> Self {
+        self.waf_domain_id = value.into();
+        self
+    }
+    /// Sets `TrpcCallee`.
+    pub fn set_trpc_callee(mut self, value: impl Into<String>) -> Self {
+        self.trpc_callee = value.into();
+        self
+    }
+    /// Sets `TrpcFunc`.
+    pub fn set_trpc_func(mut self, value: impl Into<String>) -> Self {
+        self.trpc_func = value.into();
+        self
+    }
+    /// Sets `QuicStatus`.
+    pub fn set_quic_status(mut self, value: impl Into<String>) -> Self {
+        self.quic_status = value.into();
+        self
+    }
+    /// Sets `Domains` to these items.
+    pub fn set_domains(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.domains = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TargetGroupList` to these items.
+    pub fn set_target_group_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<BasicTargetGroupInfo>>,
+    ) -> Self {
+        self.target_group_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `OAuth`.
+    pub fn set_o_auth(mut self, value: impl Into<OAuth>) -> Self {
+        self.o_auth = Some(value.into());
+        self
+    }
+    /// Sets `CookieName`.
+    pub fn set_cookie_name(mut self, value: impl Into<String>) -> Self {
+        self.cookie_name = Some(value.into());
+        self
+    }
+}
 /// Wire object `RuleTargets`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleTargets {
     /// Wire name `LocationId`; string; always present in responses. Example: `loc-i82k****`.
     #[serde(
@@ -18220,8 +31139,46 @@ pub struct RuleTargets {
     )]
     pub function_targets: Vec<FunctionTarget>,
 }
+impl RuleTargets {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Backend>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `FunctionTargets` to these items.
+    pub fn set_function_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<FunctionTarget>>,
+    ) -> Self {
+        self.function_targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `RulesItems`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RulesItems {
     /// Wire name `LocationId`; string; always present in responses. Example: `loc-lmf0xxxx`.
     #[serde(
@@ -18252,8 +31209,38 @@ pub struct RulesItems {
     )]
     pub targets: Vec<LbRsTargets>,
 }
+impl RulesItems {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = value.into();
+        self
+    }
+    /// Sets `Domain`.
+    pub fn set_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = value.into();
+        self
+    }
+    /// Sets `Url`.
+    pub fn set_url(mut self, value: impl Into<String>) -> Self {
+        self.url = value.into();
+        self
+    }
+    /// Sets `Targets` to these items.
+    pub fn set_targets(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<LbRsTargets>>,
+    ) -> Self {
+        self.targets = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ServiceEndPoints`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceEndPoints {
     /// Wire name `CertId`; string. Example: `SCkPG15A`.
     #[serde(
@@ -18280,8 +31267,30 @@ pub struct ServiceEndPoints {
     )]
     pub schema: Option<String>,
 }
+impl ServiceEndPoints {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CertId`.
+    pub fn set_cert_id(mut self, value: impl Into<String>) -> Self {
+        self.cert_id = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `Schema`.
+    pub fn set_schema(mut self, value: impl Into<String>) -> Self {
+        self.schema = Some(value.into());
+        self
+    }
+}
 /// Wire object `ServiceProvider`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProvider {
     /// Wire name `AccessType`; string. Example: `PublicBYOK`.
     #[serde(
@@ -18356,8 +31365,63 @@ pub struct ServiceProvider {
     )]
     pub association_status: Option<String>,
 }
+impl ServiceProvider {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = Some(value.into());
+        self
+    }
+    /// Sets `InputModalities` to these items.
+    pub fn set_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `Provider`.
+    pub fn set_provider(mut self, value: impl Into<String>) -> Self {
+        self.provider = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<u64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `AssociationStatus`.
+    pub fn set_association_status(mut self, value: impl Into<String>) -> Self {
+        self.association_status = Some(value.into());
+        self
+    }
+}
 /// Wire object `ServiceProviderCoefficient`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderCoefficient {
     /// Wire name `Coefficient`; [`Coefficient`]; may be null.
     #[serde(rename = "Coefficient", default, skip_serializing_if = "Option::is_none")]
@@ -18391,8 +31455,46 @@ pub struct ServiceProviderCoefficient {
     )]
     pub coefficient_schedule: Option<Vec<CoefficientScheduleRule>>,
 }
+impl ServiceProviderCoefficient {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Coefficient`.
+    pub fn set_coefficient(mut self, value: impl Into<Coefficient>) -> Self {
+        self.coefficient = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = value.into();
+        self
+    }
+    /// Sets `CoefficientTiers` to these items.
+    pub fn set_coefficient_tiers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CoefficientTier>>,
+    ) -> Self {
+        self.coefficient_tiers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CoefficientSchedule` to these items.
+    pub fn set_coefficient_schedule(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CoefficientScheduleRule>>,
+    ) -> Self {
+        self.coefficient_schedule = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `ServiceProviderHealthCheckConfigInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderHealthCheckConfigInput {
     /// Wire name `HealthCheckEnabled`; bool. Example: `true`.
     #[serde(
@@ -18403,11 +31505,23 @@ pub struct ServiceProviderHealthCheckConfigInput {
     )]
     pub health_check_enabled: Option<bool>,
 }
+impl ServiceProviderHealthCheckConfigInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthCheckEnabled`.
+    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.health_check_enabled = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ServiceProviderHealthCheckConfigInput {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ServiceProviderHealthCheckConfigItemInput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderHealthCheckConfigItemInput {
     /// Wire name `HealthCheckEnabled`; bool. Example: `true`.
     #[serde(
@@ -18474,11 +31588,61 @@ pub struct ServiceProviderHealthCheckConfigItemInput {
     )]
     pub health_check_timeout: Option<u64>,
 }
+impl ServiceProviderHealthCheckConfigItemInput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthCheckEnabled`.
+    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.health_check_enabled = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckInterval`.
+    pub fn set_health_check_interval(mut self, value: impl Into<u64>) -> Self {
+        self.health_check_interval = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckUnhealthyThreshold`.
+    pub fn set_health_check_unhealthy_threshold(
+        mut self,
+        value: impl Into<u64>,
+    ) -> Self {
+        self.health_check_unhealthy_threshold = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckMaxTokens`.
+    pub fn set_health_check_max_tokens(mut self, value: impl Into<u64>) -> Self {
+        self.health_check_max_tokens = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckProtocol`.
+    pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
+        self.health_check_protocol = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckPath`.
+    pub fn set_health_check_path(mut self, value: impl Into<String>) -> Self {
+        self.health_check_path = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckMethod`.
+    pub fn set_health_check_method(mut self, value: impl Into<String>) -> Self {
+        self.health_check_method = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckTimeout`.
+    pub fn set_health_check_timeout(mut self, value: impl Into<u64>) -> Self {
+        self.health_check_timeout = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ServiceProviderHealthCheckConfigItemInput {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `ServiceProviderHealthCheckConfigItemOutput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderHealthCheckConfigItemOutput {
     /// Wire name `HealthCheckEnabled`; bool. Example: `true`.
     #[serde(
@@ -18545,8 +31709,58 @@ pub struct ServiceProviderHealthCheckConfigItemOutput {
     )]
     pub health_check_timeout: Option<u64>,
 }
+impl ServiceProviderHealthCheckConfigItemOutput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthCheckEnabled`.
+    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.health_check_enabled = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckInterval`.
+    pub fn set_health_check_interval(mut self, value: impl Into<u64>) -> Self {
+        self.health_check_interval = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckUnhealthyThreshold`.
+    pub fn set_health_check_unhealthy_threshold(
+        mut self,
+        value: impl Into<u64>,
+    ) -> Self {
+        self.health_check_unhealthy_threshold = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckMaxTokens`.
+    pub fn set_health_check_max_tokens(mut self, value: impl Into<u64>) -> Self {
+        self.health_check_max_tokens = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckProtocol`.
+    pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
+        self.health_check_protocol = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckPath`.
+    pub fn set_health_check_path(mut self, value: impl Into<String>) -> Self {
+        self.health_check_path = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckMethod`.
+    pub fn set_health_check_method(mut self, value: impl Into<String>) -> Self {
+        self.health_check_method = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckTimeout`.
+    pub fn set_health_check_timeout(mut self, value: impl Into<u64>) -> Self {
+        self.health_check_timeout = Some(value.into());
+        self
+    }
+}
 /// Wire object `ServiceProviderHealthCheckConfigOutput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderHealthCheckConfigOutput {
     /// Wire name `HealthCheckEnabled`; bool. Example: `true`.
     #[serde(
@@ -18557,8 +31771,20 @@ pub struct ServiceProviderHealthCheckConfigOutput {
     )]
     pub health_check_enabled: Option<bool>,
 }
+impl ServiceProviderHealthCheckConfigOutput {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthCheckEnabled`.
+    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.health_check_enabled = Some(value.into());
+        self
+    }
+}
 /// Wire object `ServiceProviderItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderItem {
     /// Wire name `ServiceProviderId`; string; required in requests; always present in responses. Example: `byok-c8xrjgpt`.
     #[serde(
@@ -18592,8 +31818,38 @@ pub struct ServiceProviderItem {
     )]
     pub input_modalities: Option<Vec<String>>,
 }
+impl ServiceProviderItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = value.into();
+        self
+    }
+    /// Sets `ServiceProviderName`.
+    pub fn set_service_provider_name(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_name = Some(value.into());
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = Some(value.into());
+        self
+    }
+    /// Sets `InputModalities` to these items.
+    pub fn set_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `ServiceProviderModelItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceProviderModelItem {
     /// Wire name `AssociatedModelRouters`; list of [`AssociatedModelRouterItem`].
     #[serde(
@@ -18635,8 +31891,51 @@ pub struct ServiceProviderModelItem {
     )]
     pub probed_input_modalities: Option<Vec<String>>,
 }
+impl ServiceProviderModelItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AssociatedModelRouters` to these items.
+    pub fn set_associated_model_routers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<AssociatedModelRouterItem>>,
+    ) -> Self {
+        self.associated_model_routers = Some(
+            items.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+    /// Sets `InputModalities` to these items.
+    pub fn set_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ModelAlias`.
+    pub fn set_model_alias(mut self, value: impl Into<String>) -> Self {
+        self.model_alias = Some(value.into());
+        self
+    }
+    /// Sets `ModelId`.
+    pub fn set_model_id(mut self, value: impl Into<String>) -> Self {
+        self.model_id = Some(value.into());
+        self
+    }
+    /// Sets `ProbedInputModalities` to these items.
+    pub fn set_probed_input_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.probed_input_modalities = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 /// Wire object `SetCustomizedConfigForLoadBalancerRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetCustomizedConfigForLoadBalancerRequest {
     /// Wire name `OperationType`; string; required in requests. Example: `ADD`.
     #[serde(
@@ -18680,6 +31979,48 @@ pub struct SetCustomizedConfigForLoadBalancerRequest {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagInfo>>,
 }
+impl SetCustomizedConfigForLoadBalancerRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `OperationType`.
+    pub fn set_operation_type(mut self, value: impl Into<String>) -> Self {
+        self.operation_type = value.into();
+        self
+    }
+    /// Sets `UconfigId`.
+    pub fn set_uconfig_id(mut self, value: impl Into<String>) -> Self {
+        self.uconfig_id = Some(value.into());
+        self
+    }
+    /// Sets `ConfigContent`.
+    pub fn set_config_content(mut self, value: impl Into<String>) -> Self {
+        self.config_content = Some(value.into());
+        self
+    }
+    /// Sets `ConfigName`.
+    pub fn set_config_name(mut self, value: impl Into<String>) -> Self {
+        self.config_name = Some(value.into());
+        self
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for SetCustomizedConfigForLoadBalancerRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -18708,6 +32049,7 @@ impl tencentcloud_runtime::Validate for SetCustomizedConfigForLoadBalancerReques
 }
 /// Wire object `SetCustomizedConfigForLoadBalancerResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetCustomizedConfigForLoadBalancerResponse {
     /// Wire name `ConfigId`; string; always present in responses. Example: `pz-1234abcd`.
     #[serde(
@@ -18723,8 +32065,25 @@ pub struct SetCustomizedConfigForLoadBalancerResponse {
     )]
     pub request_id: String,
 }
+impl SetCustomizedConfigForLoadBalancerResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ConfigId`.
+    pub fn set_config_id(mut self, value: impl Into<String>) -> Self {
+        self.config_id = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SetLoadBalancerClsLogRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLoadBalancerClsLogRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw2r00`.
     #[serde(
@@ -18752,6 +32111,32 @@ pub struct SetLoadBalancerClsLogRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub log_type: Option<String>,
+}
+impl SetLoadBalancerClsLogRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `LogSetId`.
+    pub fn set_log_set_id(mut self, value: impl Into<String>) -> Self {
+        self.log_set_id = value.into();
+        self
+    }
+    /// Sets `LogTopicId`.
+    pub fn set_log_topic_id(mut self, value: impl Into<String>) -> Self {
+        self.log_topic_id = value.into();
+        self
+    }
+    /// Sets `LogType`.
+    pub fn set_log_type(mut self, value: impl Into<String>) -> Self {
+        self.log_type = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for SetLoadBalancerClsLogRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -18786,6 +32171,7 @@ impl tencentcloud_runtime::Validate for SetLoadBalancerClsLogRequest {
 }
 /// Wire object `SetLoadBalancerClsLogResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLoadBalancerClsLogResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -18794,8 +32180,20 @@ pub struct SetLoadBalancerClsLogResponse {
     )]
     pub request_id: String,
 }
+impl SetLoadBalancerClsLogResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SetLoadBalancerSecurityGroupsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLoadBalancerSecurityGroupsRequest {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-cuxw2r00`.
     #[serde(
@@ -18812,6 +32210,25 @@ pub struct SetLoadBalancerSecurityGroupsRequest {
     )]
     pub security_groups: Option<Vec<String>>,
 }
+impl SetLoadBalancerSecurityGroupsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `SecurityGroups` to these items.
+    pub fn set_security_groups(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.security_groups = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for SetLoadBalancerSecurityGroupsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -18827,6 +32244,7 @@ impl tencentcloud_runtime::Validate for SetLoadBalancerSecurityGroupsRequest {
 }
 /// Wire object `SetLoadBalancerSecurityGroupsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLoadBalancerSecurityGroupsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -18835,8 +32253,20 @@ pub struct SetLoadBalancerSecurityGroupsResponse {
     )]
     pub request_id: String,
 }
+impl SetLoadBalancerSecurityGroupsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SetLoadBalancerStartStatusRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLoadBalancerStartStatusRequest {
     /// Wire name `OperationType`; string; required in requests. Example: `Stop`.
     #[serde(
@@ -18858,6 +32288,30 @@ pub struct SetLoadBalancerStartStatusRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub listener_ids: Option<Vec<String>>,
+}
+impl SetLoadBalancerStartStatusRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `OperationType`.
+    pub fn set_operation_type(mut self, value: impl Into<String>) -> Self {
+        self.operation_type = value.into();
+        self
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `ListenerIds` to these items.
+    pub fn set_listener_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.listener_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for SetLoadBalancerStartStatusRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -18883,6 +32337,7 @@ impl tencentcloud_runtime::Validate for SetLoadBalancerStartStatusRequest {
 }
 /// Wire object `SetLoadBalancerStartStatusResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLoadBalancerStartStatusResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -18891,8 +32346,20 @@ pub struct SetLoadBalancerStartStatusResponse {
     )]
     pub request_id: String,
 }
+impl SetLoadBalancerStartStatusResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SetSecurityGroupForLoadbalancersRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetSecurityGroupForLoadbalancersRequest {
     /// Wire name `SecurityGroup`; string; required in requests. Example: `sg-12345678`.
     #[serde(
@@ -18912,6 +32379,30 @@ pub struct SetSecurityGroupForLoadbalancersRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub load_balancer_ids: Vec<String>,
+}
+impl SetSecurityGroupForLoadbalancersRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SecurityGroup`.
+    pub fn set_security_group(mut self, value: impl Into<String>) -> Self {
+        self.security_group = value.into();
+        self
+    }
+    /// Sets `OperationType`.
+    pub fn set_operation_type(mut self, value: impl Into<String>) -> Self {
+        self.operation_type = value.into();
+        self
+    }
+    /// Sets `LoadBalancerIds` to these items.
+    pub fn set_load_balancer_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.load_balancer_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for SetSecurityGroupForLoadbalancersRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -18946,6 +32437,7 @@ impl tencentcloud_runtime::Validate for SetSecurityGroupForLoadbalancersRequest 
 }
 /// Wire object `SetSecurityGroupForLoadbalancersResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetSecurityGroupForLoadbalancersResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -18954,8 +32446,20 @@ pub struct SetSecurityGroupForLoadbalancersResponse {
     )]
     pub request_id: String,
 }
+impl SetSecurityGroupForLoadbalancersResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `SlaUpdateParam`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SlaUpdateParam {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-57x2wzka`.
     #[serde(
@@ -18969,6 +32473,22 @@ pub struct SlaUpdateParam {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sla_type: String,
+}
+impl SlaUpdateParam {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `SlaType`.
+    pub fn set_sla_type(mut self, value: impl Into<String>) -> Self {
+        self.sla_type = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for SlaUpdateParam {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -18994,6 +32514,7 @@ impl tencentcloud_runtime::Validate for SlaUpdateParam {
 }
 /// Wire object `SnatIp`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SnatIp {
     /// Wire name `SubnetId`; string; required in requests; always present in responses. Example: `subnet-3152159`.
     #[serde(
@@ -19011,6 +32532,22 @@ pub struct SnatIp {
     )]
     pub ip: Option<String>,
 }
+impl SnatIp {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SubnetId`.
+    pub fn set_subnet_id(mut self, value: impl Into<String>) -> Self {
+        self.subnet_id = value.into();
+        self
+    }
+    /// Sets `Ip`.
+    pub fn set_ip(mut self, value: impl Into<String>) -> Self {
+        self.ip = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for SnatIp {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -19026,6 +32563,7 @@ impl tencentcloud_runtime::Validate for SnatIp {
 }
 /// Wire object `Sort`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Sort {
     /// Wire name `Field`; string. Example: `OutputCoefficient`.
     #[serde(
@@ -19044,11 +32582,28 @@ pub struct Sort {
     )]
     pub order: Option<String>,
 }
+impl Sort {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Field`.
+    pub fn set_field(mut self, value: impl Into<String>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+    /// Sets `Order`.
+    pub fn set_order(mut self, value: impl Into<String>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Sort {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `SpecAvailability`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpecAvailability {
     /// Wire name `SpecType`; string; always present in responses. Example: `shared`.
     #[serde(
@@ -19065,8 +32620,25 @@ pub struct SpecAvailability {
     )]
     pub availability: String,
 }
+impl SpecAvailability {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SpecType`.
+    pub fn set_spec_type(mut self, value: impl Into<String>) -> Self {
+        self.spec_type = value.into();
+        self
+    }
+    /// Sets `Availability`.
+    pub fn set_availability(mut self, value: impl Into<String>) -> Self {
+        self.availability = value.into();
+        self
+    }
+}
 /// Wire object `StickyConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StickyConfig {
     /// Wire name `Enabled`; bool. Example: `true`.
     #[serde(
@@ -19085,11 +32657,28 @@ pub struct StickyConfig {
     )]
     pub timeout_seconds: Option<u64>,
 }
+impl StickyConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Enabled`.
+    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+    /// Sets `TimeoutSeconds`.
+    pub fn set_timeout_seconds(mut self, value: impl Into<u64>) -> Self {
+        self.timeout_seconds = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for StickyConfig {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `TagInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagInfo {
     /// Wire name `TagKey`; string; required in requests; always present in responses. Example: `key-xxx`.
     #[serde(
@@ -19105,6 +32694,22 @@ pub struct TagInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub tag_value: String,
+}
+impl TagInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TagInfo {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -19130,13 +32735,16 @@ impl tencentcloud_runtime::Validate for TagInfo {
 }
 /// Wire object `Target`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Target {
     /// Wire name `Port`; int64; required in requests; always present in responses. Example: `80`.
     #[serde(
         rename = "Port",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub port: i64,
+    pub port: Option<i64>,
     /// Wire name `Type`; string; always present in responses. Example: `CVM`.
     #[serde(
         rename = "Type",
@@ -19178,11 +32786,52 @@ pub struct Target {
     )]
     pub tag: Option<String>,
 }
+impl Target {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `EniIp`.
+    pub fn set_eni_ip(mut self, value: impl Into<String>) -> Self {
+        self.eni_ip = Some(value.into());
+        self
+    }
+    /// Sets `Tag`.
+    pub fn set_tag(mut self, value: impl Into<String>) -> Self {
+        self.tag = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for Target {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.port.is_none() {
+            v.field("Port", |v| v.missing());
+        }
+    }
 }
 /// Wire object `TargetGroupAssociation`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupAssociation {
     /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-agcadfe`.
     #[serde(
@@ -19221,6 +32870,37 @@ pub struct TargetGroupAssociation {
     )]
     pub weight: Option<i64>,
 }
+impl TargetGroupAssociation {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `LoadBalancerId`.
+    pub fn set_load_balancer_id(mut self, value: impl Into<String>) -> Self {
+        self.load_balancer_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `ListenerId`.
+    pub fn set_listener_id(mut self, value: impl Into<String>) -> Self {
+        self.listener_id = Some(value.into());
+        self
+    }
+    /// Sets `LocationId`.
+    pub fn set_location_id(mut self, value: impl Into<String>) -> Self {
+        self.location_id = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TargetGroupAssociation {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -19245,6 +32925,7 @@ impl tencentcloud_runtime::Validate for TargetGroupAssociation {
 }
 /// Wire object `TargetGroupBackend`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupBackend {
     /// Wire name `TargetGroupId`; string; always present in responses. Example: `lbtg-5f37****`.
     #[serde(
@@ -19325,16 +33006,85 @@ pub struct TargetGroupBackend {
     )]
     pub zone_id: u64,
 }
+impl TargetGroupBackend {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = value.into();
+        self
+    }
+    /// Sets `PublicIpAddresses` to these items.
+    pub fn set_public_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.public_ip_addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `PrivateIpAddresses` to these items.
+    pub fn set_private_ip_addresses(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.private_ip_addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `InstanceName`.
+    pub fn set_instance_name(mut self, value: impl Into<String>) -> Self {
+        self.instance_name = value.into();
+        self
+    }
+    /// Sets `RegisteredTime`.
+    pub fn set_registered_time(mut self, value: impl Into<String>) -> Self {
+        self.registered_time = Some(value.into());
+        self
+    }
+    /// Sets `EniId`.
+    pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
+        self.eni_id = value.into();
+        self
+    }
+    /// Sets `ZoneId`.
+    pub fn set_zone_id(mut self, value: impl Into<u64>) -> Self {
+        self.zone_id = value.into();
+        self
+    }
+}
 /// Wire object `TargetGroupHealthCheck`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupHealthCheck {
     /// Wire name `HealthSwitch`; bool; required in requests; always present in responses. Example: `true`.
     #[serde(
         rename = "HealthSwitch",
         default,
-        deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub health_switch: bool,
+    pub health_switch: Option<bool>,
     /// Wire name `Protocol`; string; always present in responses. Example: `TCP`.
     #[serde(
         rename = "Protocol",
@@ -19464,11 +33214,107 @@ pub struct TargetGroupHealthCheck {
     )]
     pub extended_code: Option<String>,
 }
+impl TargetGroupHealthCheck {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `HealthSwitch`.
+    pub fn set_health_switch(mut self, value: impl Into<bool>) -> Self {
+        self.health_switch = Some(value.into());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `Timeout`.
+    pub fn set_timeout(mut self, value: impl Into<i64>) -> Self {
+        self.timeout = Some(value.into());
+        self
+    }
+    /// Sets `GapTime`.
+    pub fn set_gap_time(mut self, value: impl Into<i64>) -> Self {
+        self.gap_time = Some(value.into());
+        self
+    }
+    /// Sets `GoodLimit`.
+    pub fn set_good_limit(mut self, value: impl Into<i64>) -> Self {
+        self.good_limit = Some(value.into());
+        self
+    }
+    /// Sets `BadLimit`.
+    pub fn set_bad_limit(mut self, value: impl Into<i64>) -> Self {
+        self.bad_limit = Some(value.into());
+        self
+    }
+    /// Sets `JumboFrame`.
+    pub fn set_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
+        self.jumbo_frame = Some(value.into());
+        self
+    }
+    /// Sets `HttpCode`.
+    pub fn set_http_code(mut self, value: impl Into<i64>) -> Self {
+        self.http_code = Some(value.into());
+        self
+    }
+    /// Sets `HttpCheckDomain`.
+    pub fn set_http_check_domain(mut self, value: impl Into<String>) -> Self {
+        self.http_check_domain = Some(value.into());
+        self
+    }
+    /// Sets `HttpCheckPath`.
+    pub fn set_http_check_path(mut self, value: impl Into<String>) -> Self {
+        self.http_check_path = Some(value.into());
+        self
+    }
+    /// Sets `HttpCheckMethod`.
+    pub fn set_http_check_method(mut self, value: impl Into<String>) -> Self {
+        self.http_check_method = Some(value.into());
+        self
+    }
+    /// Sets `ContextType`.
+    pub fn set_context_type(mut self, value: impl Into<String>) -> Self {
+        self.context_type = Some(value.into());
+        self
+    }
+    /// Sets `SendContext`.
+    pub fn set_send_context(mut self, value: impl Into<String>) -> Self {
+        self.send_context = Some(value.into());
+        self
+    }
+    /// Sets `RecvContext`.
+    pub fn set_recv_context(mut self, value: impl Into<String>) -> Self {
+        self.recv_context = Some(value.into());
+        self
+    }
+    /// Sets `HttpVersion`.
+    pub fn set_http_version(mut self, value: impl Into<String>) -> Self {
+        self.http_version = Some(value.into());
+        self
+    }
+    /// Sets `ExtendedCode`.
+    pub fn set_extended_code(mut self, value: impl Into<String>) -> Self {
+        self.extended_code = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TargetGroupHealthCheck {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.health_switch.is_none() {
+            v.field("HealthSwitch", |v| v.missing());
+        }
+    }
 }
 /// Wire object `TargetGroupInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupInfo {
     /// Wire name `TargetGroupId`; string; always present in responses. Example: `lbtg-xxxxxxxx`.
     #[serde(
@@ -19610,8 +33456,121 @@ pub struct TargetGroupInfo {
     )]
     pub snat_enable: Option<bool>,
 }
+impl TargetGroupInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `TargetGroupName`.
+    pub fn set_target_group_name(mut self, value: impl Into<String>) -> Self {
+        self.target_group_name = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `UpdatedTime`.
+    pub fn set_updated_time(mut self, value: impl Into<String>) -> Self {
+        self.updated_time = value.into();
+        self
+    }
+    /// Sets `AssociatedRule` to these items.
+    pub fn set_associated_rule(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<AssociationItem>>,
+    ) -> Self {
+        self.associated_rule = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Protocol`.
+    pub fn set_protocol(mut self, value: impl Into<String>) -> Self {
+        self.protocol = Some(value.into());
+        self
+    }
+    /// Sets `ScheduleAlgorithm`.
+    pub fn set_schedule_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.schedule_algorithm = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheck`.
+    pub fn set_health_check(mut self, value: impl Into<TargetGroupHealthCheck>) -> Self {
+        self.health_check = Some(value.into());
+        self
+    }
+    /// Sets `TargetGroupType`.
+    pub fn set_target_group_type(mut self, value: impl Into<String>) -> Self {
+        self.target_group_type = Some(value.into());
+        self
+    }
+    /// Sets `AssociatedRuleCount`.
+    pub fn set_associated_rule_count(mut self, value: impl Into<i64>) -> Self {
+        self.associated_rule_count = Some(value.into());
+        self
+    }
+    /// Sets `RegisteredInstancesCount`.
+    pub fn set_registered_instances_count(mut self, value: impl Into<i64>) -> Self {
+        self.registered_instances_count = Some(value.into());
+        self
+    }
+    /// Sets `Tag` to these items.
+    pub fn set_tag(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tag = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `FullListenSwitch`.
+    pub fn set_full_listen_switch(mut self, value: impl Into<bool>) -> Self {
+        self.full_listen_switch = Some(value.into());
+        self
+    }
+    /// Sets `KeepaliveEnable`.
+    pub fn set_keepalive_enable(mut self, value: impl Into<bool>) -> Self {
+        self.keepalive_enable = Some(value.into());
+        self
+    }
+    /// Sets `SessionExpireTime`.
+    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
+        self.session_expire_time = Some(value.into());
+        self
+    }
+    /// Sets `IpVersion`.
+    pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.ip_version = value.into();
+        self
+    }
+    /// Sets `SnatEnable`.
+    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
+        self.snat_enable = Some(value.into());
+        self
+    }
+}
 /// Wire object `TargetGroupInstance`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupInstance {
     /// Wire name `BindIP`; string; required in requests. Example: `x.x.x.x`.
     #[serde(
@@ -19644,6 +33603,32 @@ pub struct TargetGroupInstance {
     )]
     pub new_port: Option<u64>,
 }
+impl TargetGroupInstance {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `BindIP`.
+    pub fn set_bind_ip(mut self, value: impl Into<String>) -> Self {
+        self.bind_ip = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+    /// Sets `NewPort`.
+    pub fn set_new_port(mut self, value: impl Into<u64>) -> Self {
+        self.new_port = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TargetGroupInstance {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -19659,6 +33644,7 @@ impl tencentcloud_runtime::Validate for TargetGroupInstance {
 }
 /// Wire object `TargetGroupInstanceStatus`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetGroupInstanceStatus {
     /// Wire name `InstanceIp`; string; always present in responses. Example: `10.0.0.1`.
     #[serde(
@@ -19699,8 +33685,40 @@ pub struct TargetGroupInstanceStatus {
     )]
     pub eni_id: Option<String>,
 }
+impl TargetGroupInstanceStatus {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIp`.
+    pub fn set_instance_ip(mut self, value: impl Into<String>) -> Self {
+        self.instance_ip = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = Some(value.into());
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
+        self.port = Some(value.into());
+        self
+    }
+    /// Sets `EniId`.
+    pub fn set_eni_id(mut self, value: impl Into<String>) -> Self {
+        self.eni_id = Some(value.into());
+        self
+    }
+}
 /// Wire object `TargetHealth`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetHealth {
     /// Wire name `IP`; string; always present in responses. Example: `'10.0.0.1'`.
     #[serde(
@@ -19762,8 +33780,56 @@ pub struct TargetHealth {
     )]
     pub weight: Option<u64>,
 }
+impl TargetHealth {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IP`.
+    pub fn set_ip(mut self, value: impl Into<String>) -> Self {
+        self.ip = value.into();
+        self
+    }
+    /// Sets `Port`.
+    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
+        self.port = value.into();
+        self
+    }
+    /// Sets `HealthStatus`.
+    pub fn set_health_status(mut self, value: impl Into<bool>) -> Self {
+        self.health_status = value.into();
+        self
+    }
+    /// Sets `TargetId`.
+    pub fn set_target_id(mut self, value: impl Into<String>) -> Self {
+        self.target_id = value.into();
+        self
+    }
+    /// Sets `HealthStatusDetail`.
+    pub fn set_health_status_detail(mut self, value: impl Into<String>) -> Self {
+        self.health_status_detail = value.into();
+        self
+    }
+    /// Sets `HealthStatusDetial`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_health_status_detial(mut self, value: impl Into<String>) -> Self {
+        self.health_status_detial = value.into();
+        self
+    }
+    /// Sets `TargetGroupId`.
+    pub fn set_target_group_id(mut self, value: impl Into<String>) -> Self {
+        self.target_group_id = Some(value.into());
+        self
+    }
+    /// Sets `Weight`.
+    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
+        self.weight = Some(value.into());
+        self
+    }
+}
 /// Wire object `TargetRegionInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TargetRegionInfo {
     /// Wire name `Region`; string; required in requests; always present in responses. Example: `ap-guangzhou`.
     #[serde(
@@ -19787,6 +33853,27 @@ pub struct TargetRegionInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub numerical_vpc_id: Option<i64>,
+}
+impl TargetRegionInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Region`.
+    pub fn set_region(mut self, value: impl Into<String>) -> Self {
+        self.region = value.into();
+        self
+    }
+    /// Sets `VpcId`.
+    pub fn set_vpc_id(mut self, value: impl Into<String>) -> Self {
+        self.vpc_id = value.into();
+        self
+    }
+    /// Sets `NumericalVpcId`.
+    pub fn set_numerical_vpc_id(mut self, value: impl Into<i64>) -> Self {
+        self.numerical_vpc_id = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TargetRegionInfo {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -19812,6 +33899,7 @@ impl tencentcloud_runtime::Validate for TargetRegionInfo {
 }
 /// Wire object `TestConnectionRequestInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TestConnectionRequestInfo {
     /// Wire name `RequestUrl`; string. Example: `https://api.openai.com/v1/`.
     #[serde(
@@ -19838,8 +33926,30 @@ pub struct TestConnectionRequestInfo {
     )]
     pub request_headers: Option<String>,
 }
+impl TestConnectionRequestInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestUrl`.
+    pub fn set_request_url(mut self, value: impl Into<String>) -> Self {
+        self.request_url = Some(value.into());
+        self
+    }
+    /// Sets `RequestBody`.
+    pub fn set_request_body(mut self, value: impl Into<String>) -> Self {
+        self.request_body = Some(value.into());
+        self
+    }
+    /// Sets `RequestHeaders`.
+    pub fn set_request_headers(mut self, value: impl Into<String>) -> Self {
+        self.request_headers = Some(value.into());
+        self
+    }
+}
 /// Wire object `TestModelInputModalitiesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TestModelInputModalitiesRequest {
     /// Wire name `Model`; string; required in requests. Example: `gpt-4o`.
     #[serde(
@@ -19936,6 +34046,75 @@ pub struct TestModelInputModalitiesRequest {
     )]
     pub cmr_private_network_tunnel_id: Option<String>,
 }
+impl TestModelInputModalitiesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = value.into();
+        self
+    }
+    /// Sets `ProviderKey`.
+    pub fn set_provider_key(mut self, value: impl Into<String>) -> Self {
+        self.provider_key = Some(value.into());
+        self
+    }
+    /// Sets `ProviderKeyId`.
+    pub fn set_provider_key_id(mut self, value: impl Into<String>) -> Self {
+        self.provider_key_id = Some(value.into());
+        self
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = Some(value.into());
+        self
+    }
+    /// Sets `ModelProtocol`.
+    pub fn set_model_protocol(mut self, value: impl Into<String>) -> Self {
+        self.model_protocol = Some(value.into());
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = Some(value.into());
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+    /// Sets `HostHeader`.
+    pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
+        self.host_header = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = Some(value.into());
+        self
+    }
+    /// Sets `VerifySSL`.
+    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
+        self.verify_ssl = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckProtocol`.
+    pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
+        self.health_check_protocol = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelId`.
+    pub fn set_cmr_private_network_tunnel_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TestModelInputModalitiesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -19951,6 +34130,7 @@ impl tencentcloud_runtime::Validate for TestModelInputModalitiesRequest {
 }
 /// Wire object `TestModelInputModalitiesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TestModelInputModalitiesResponse {
     /// Wire name `Model`; string; always present in responses. Example: `gpt-4o`.
     #[serde(
@@ -19980,8 +34160,41 @@ pub struct TestModelInputModalitiesResponse {
     )]
     pub request_id: String,
 }
+impl TestModelInputModalitiesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Model`.
+    pub fn set_model(mut self, value: impl Into<String>) -> Self {
+        self.model = value.into();
+        self
+    }
+    /// Sets `SupportedModalities` to these items.
+    pub fn set_supported_modalities(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.supported_modalities = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ProbeDetails` to these items.
+    pub fn set_probe_details(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModalityProbeDetail>>,
+    ) -> Self {
+        self.probe_details = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `TestServiceProviderConnectionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TestServiceProviderConnectionRequest {
     /// Wire name `Models`; list of string. Example: `["deepseek-reasoner"]`.
     #[serde(
@@ -20112,11 +34325,104 @@ pub struct TestServiceProviderConnectionRequest {
     )]
     pub health_check_path: Option<String>,
 }
+impl TestServiceProviderConnectionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ProviderKey`.
+    pub fn set_provider_key(mut self, value: impl Into<String>) -> Self {
+        self.provider_key = Some(value.into());
+        self
+    }
+    /// Sets `ProviderKeyId`.
+    pub fn set_provider_key_id(mut self, value: impl Into<String>) -> Self {
+        self.provider_key_id = Some(value.into());
+        self
+    }
+    /// Sets `AccessType`.
+    pub fn set_access_type(mut self, value: impl Into<String>) -> Self {
+        self.access_type = Some(value.into());
+        self
+    }
+    /// Sets `ModelProvider`.
+    pub fn set_model_provider(mut self, value: impl Into<String>) -> Self {
+        self.model_provider = Some(value.into());
+        self
+    }
+    /// Sets `ModelProtocol`.
+    pub fn set_model_protocol(mut self, value: impl Into<String>) -> Self {
+        self.model_protocol = Some(value.into());
+        self
+    }
+    /// Sets `ApiBase`.
+    pub fn set_api_base(mut self, value: impl Into<String>) -> Self {
+        self.api_base = Some(value.into());
+        self
+    }
+    /// Sets `HostHeader`.
+    pub fn set_host_header(mut self, value: impl Into<String>) -> Self {
+        self.host_header = Some(value.into());
+        self
+    }
+    /// Sets `ServiceProviderId`.
+    pub fn set_service_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.service_provider_id = Some(value.into());
+        self
+    }
+    /// Sets `VerifySSL`.
+    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
+        self.verify_ssl = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckProtocol`.
+    pub fn set_health_check_protocol(mut self, value: impl Into<String>) -> Self {
+        self.health_check_protocol = Some(value.into());
+        self
+    }
+    /// Sets `CMRPrivateNetworkTunnelId`.
+    pub fn set_cmr_private_network_tunnel_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cmr_private_network_tunnel_id = Some(value.into());
+        self
+    }
+    /// Sets `Capability`.
+    pub fn set_capability(mut self, value: impl Into<String>) -> Self {
+        self.capability = Some(value.into());
+        self
+    }
+    /// Sets `EndpointPath`.
+    pub fn set_endpoint_path(mut self, value: impl Into<String>) -> Self {
+        self.endpoint_path = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckMethod`.
+    pub fn set_health_check_method(mut self, value: impl Into<String>) -> Self {
+        self.health_check_method = Some(value.into());
+        self
+    }
+    /// Sets `HealthCheckPath`.
+    pub fn set_health_check_path(mut self, value: impl Into<String>) -> Self {
+        self.health_check_path = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TestServiceProviderConnectionRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `TestServiceProviderConnectionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TestServiceProviderConnectionResponse {
     /// Wire name `Results`; list of [`ModelTestResult`].
     #[serde(rename = "Results", default, skip_serializing_if = "Option::is_none")]
@@ -20128,8 +34434,28 @@ pub struct TestServiceProviderConnectionResponse {
     )]
     pub request_id: String,
 }
+impl TestServiceProviderConnectionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Results` to these items.
+    pub fn set_results(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ModelTestResult>>,
+    ) -> Self {
+        self.results = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `TierItem`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TierItem {
     /// Wire name `Models`; list of string; required in requests. Example: `["gpt-4o-mini"]`.
     #[serde(
@@ -20143,6 +34469,25 @@ pub struct TierItem {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tier_name: String,
+}
+impl TierItem {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TierName`.
+    pub fn set_tier_name(mut self, value: impl Into<String>) -> Self {
+        self.tier_name = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TierItem {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -20168,6 +34513,7 @@ impl tencentcloud_runtime::Validate for TierItem {
 }
 /// Wire object `TypeInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TypeInfo {
     /// Wire name `Type`; string; always present in responses. Example: `BGP`.
     #[serde(
@@ -20184,8 +34530,28 @@ pub struct TypeInfo {
     )]
     pub spec_availability_set: Vec<SpecAvailability>,
 }
+impl TypeInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+    /// Sets `SpecAvailabilitySet` to these items.
+    pub fn set_spec_availability_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<SpecAvailability>>,
+    ) -> Self {
+        self.spec_availability_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `UserGroupInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UserGroupInfo {
     /// Wire name `UserGroupId`; string; always present in responses. Example: `ugrp-9f8e7d6c`.
     #[serde(
@@ -20302,8 +34668,107 @@ pub struct UserGroupInfo {
     )]
     pub modified_time: Option<String>,
 }
+impl UserGroupInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `UserGroupId`.
+    pub fn set_user_group_id(mut self, value: impl Into<String>) -> Self {
+        self.user_group_id = value.into();
+        self
+    }
+    /// Sets `UserGroupName`.
+    pub fn set_user_group_name(mut self, value: impl Into<String>) -> Self {
+        self.user_group_name = value.into();
+        self
+    }
+    /// Sets `ModelRouterId`.
+    pub fn set_model_router_id(mut self, value: impl Into<String>) -> Self {
+        self.model_router_id = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Models` to these items.
+    pub fn set_models(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.models = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `IntentRouters` to these items.
+    pub fn set_intent_routers(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.intent_routers = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `BudgetId`.
+    pub fn set_budget_id(mut self, value: impl Into<String>) -> Self {
+        self.budget_id = Some(value.into());
+        self
+    }
+    /// Sets `BudgetName`.
+    pub fn set_budget_name(mut self, value: impl Into<String>) -> Self {
+        self.budget_name = Some(value.into());
+        self
+    }
+    /// Sets `PromptId`.
+    pub fn set_prompt_id(mut self, value: impl Into<String>) -> Self {
+        self.prompt_id = Some(value.into());
+        self
+    }
+    /// Sets `PromptVersion`.
+    pub fn set_prompt_version(mut self, value: impl Into<String>) -> Self {
+        self.prompt_version = Some(value.into());
+        self
+    }
+    /// Sets `PromptName`.
+    pub fn set_prompt_name(mut self, value: impl Into<String>) -> Self {
+        self.prompt_name = Some(value.into());
+        self
+    }
+    /// Sets `CreditUsageSet` to these items.
+    pub fn set_credit_usage_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<CreditUsage>>,
+    ) -> Self {
+        self.credit_usage_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `KeyCount`.
+    pub fn set_key_count(mut self, value: impl Into<i64>) -> Self {
+        self.key_count = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagInfo>>,
+    ) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+    /// Sets `ModifiedTime`.
+    pub fn set_modified_time(mut self, value: impl Into<String>) -> Self {
+        self.modified_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `VideoConfig`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VideoConfig {
     /// Wire name `RoutingStrategy`; string; may be null. Example: `SimpleShuffle`.
     #[serde(
@@ -20329,6 +34794,30 @@ pub struct VideoConfig {
     )]
     pub num_retries: Option<u64>,
 }
+impl VideoConfig {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoutingStrategy`.
+    pub fn set_routing_strategy(mut self, value: impl Into<String>) -> Self {
+        self.routing_strategy = Some(value.into());
+        self
+    }
+    /// Sets `RoutingStrategyArgs`.
+    pub fn set_routing_strategy_args(
+        mut self,
+        value: impl Into<RoutingStrategyArgs>,
+    ) -> Self {
+        self.routing_strategy_args = Some(value.into());
+        self
+    }
+    /// Sets `NumRetries`.
+    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
+        self.num_retries = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for VideoConfig {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.routing_strategy_args {
@@ -20344,6 +34833,7 @@ impl tencentcloud_runtime::Validate for VideoConfig {
 }
 /// Wire object `ZoneInfo`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ZoneInfo {
     /// Wire name `ZoneId`; uint64; always present in responses. Example: `100001`.
     #[serde(
@@ -20388,8 +34878,45 @@ pub struct ZoneInfo {
     )]
     pub edge_zone: bool,
 }
+impl ZoneInfo {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ZoneId`.
+    pub fn set_zone_id(mut self, value: impl Into<u64>) -> Self {
+        self.zone_id = value.into();
+        self
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `ZoneName`.
+    pub fn set_zone_name(mut self, value: impl Into<String>) -> Self {
+        self.zone_name = value.into();
+        self
+    }
+    /// Sets `ZoneRegion`.
+    pub fn set_zone_region(mut self, value: impl Into<String>) -> Self {
+        self.zone_region = value.into();
+        self
+    }
+    /// Sets `LocalZone`.
+    pub fn set_local_zone(mut self, value: impl Into<bool>) -> Self {
+        self.local_zone = value.into();
+        self
+    }
+    /// Sets `EdgeZone`.
+    pub fn set_edge_zone(mut self, value: impl Into<bool>) -> Self {
+        self.edge_zone = value.into();
+        self
+    }
+}
 /// Wire object `ZoneResource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ZoneResource {
     /// Wire name `MasterZone`; string; always present in responses. Example: `ap-guangzhou-2`.
     #[serde(
@@ -20455,4 +34982,58 @@ pub struct ZoneResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub egress: String,
+}
+impl ZoneResource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `MasterZone`.
+    pub fn set_master_zone(mut self, value: impl Into<String>) -> Self {
+        self.master_zone = value.into();
+        self
+    }
+    /// Sets `ResourceSet` to these items.
+    pub fn set_resource_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Resource>>,
+    ) -> Self {
+        self.resource_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `SlaveZone`.
+    pub fn set_slave_zone(mut self, value: impl Into<String>) -> Self {
+        self.slave_zone = Some(value.into());
+        self
+    }
+    /// Sets `IPVersion`.
+    pub fn set_ip_version(mut self, value: impl Into<String>) -> Self {
+        self.ip_version = value.into();
+        self
+    }
+    /// Sets `ZoneRegion`.
+    pub fn set_zone_region(mut self, value: impl Into<String>) -> Self {
+        self.zone_region = value.into();
+        self
+    }
+    /// Sets `LocalZone`.
+    pub fn set_local_zone(mut self, value: impl Into<bool>) -> Self {
+        self.local_zone = value.into();
+        self
+    }
+    /// Sets `ZoneResourceType`.
+    pub fn set_zone_resource_type(mut self, value: impl Into<String>) -> Self {
+        self.zone_resource_type = value.into();
+        self
+    }
+    /// Sets `EdgeZone`.
+    pub fn set_edge_zone(mut self, value: impl Into<bool>) -> Self {
+        self.edge_zone = value.into();
+        self
+    }
+    /// Sets `Egress`.
+    pub fn set_egress(mut self, value: impl Into<String>) -> Self {
+        self.egress = value.into();
+        self
+    }
 }

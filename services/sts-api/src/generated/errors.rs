@@ -8,15 +8,22 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `AssumeRole`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssumeRoleError::Common`]; any other code is kept in [`AssumeRoleError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssumeRoleError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssumeRoleError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssumeRoleError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssumeRoleError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -32,6 +39,10 @@ impl AssumeRoleError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -39,6 +50,7 @@ impl AssumeRoleError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssumeRoleError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -60,15 +72,22 @@ impl tencentcloud_runtime::ActionError for AssumeRoleError {
 }
 /// An error the service returned for `AssumeRoleWithSAML`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssumeRoleWithSamlError::Common`]; any other code is kept in [`AssumeRoleWithSamlError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssumeRoleWithSamlError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssumeRoleWithSamlError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssumeRoleWithSamlError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssumeRoleWithSamlError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -84,6 +103,10 @@ impl AssumeRoleWithSamlError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -91,6 +114,7 @@ impl AssumeRoleWithSamlError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssumeRoleWithSamlError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -112,15 +136,22 @@ impl tencentcloud_runtime::ActionError for AssumeRoleWithSamlError {
 }
 /// An error the service returned for `AssumeRoleWithWebIdentity`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AssumeRoleWithWebIdentityError::Common`]; any other code is kept in [`AssumeRoleWithWebIdentityError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AssumeRoleWithWebIdentityError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AssumeRoleWithWebIdentityError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AssumeRoleWithWebIdentityError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AssumeRoleWithWebIdentityError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -136,6 +167,10 @@ impl AssumeRoleWithWebIdentityError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -143,6 +178,7 @@ impl AssumeRoleWithWebIdentityError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AssumeRoleWithWebIdentityError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -164,15 +200,22 @@ impl tencentcloud_runtime::ActionError for AssumeRoleWithWebIdentityError {
 }
 /// An error the service returned for `GetCallerIdentity`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetCallerIdentityError::Common`]; any other code is kept in [`GetCallerIdentityError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetCallerIdentityError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetCallerIdentityError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetCallerIdentityError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetCallerIdentityError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -188,6 +231,10 @@ impl GetCallerIdentityError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -195,6 +242,7 @@ impl GetCallerIdentityError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetCallerIdentityError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -216,15 +264,22 @@ impl tencentcloud_runtime::ActionError for GetCallerIdentityError {
 }
 /// An error the service returned for `GetFederationToken`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetFederationTokenError::Common`]; any other code is kept in [`GetFederationTokenError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetFederationTokenError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetFederationTokenError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetFederationTokenError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetFederationTokenError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -240,6 +295,10 @@ impl GetFederationTokenError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -247,6 +306,7 @@ impl GetFederationTokenError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetFederationTokenError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -268,15 +328,22 @@ impl tencentcloud_runtime::ActionError for GetFederationTokenError {
 }
 /// An error the service returned for `GetSessionToken`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetSessionTokenError::Common`]; any other code is kept in [`GetSessionTokenError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetSessionTokenError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetSessionTokenError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetSessionTokenError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetSessionTokenError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -292,6 +359,10 @@ impl GetSessionTokenError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -299,6 +370,7 @@ impl GetSessionTokenError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetSessionTokenError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -320,15 +392,22 @@ impl tencentcloud_runtime::ActionError for GetSessionTokenError {
 }
 /// An error the service returned for `QueryApiKey`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`QueryApiKeyError::Common`]; any other code is kept in [`QueryApiKeyError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`QueryApiKeyError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](QueryApiKeyError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryApiKeyError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl QueryApiKeyError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -344,6 +423,10 @@ impl QueryApiKeyError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -351,6 +434,7 @@ impl QueryApiKeyError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for QueryApiKeyError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {

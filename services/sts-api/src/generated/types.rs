@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 /// Wire object `ApiKey`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiKey {
     /// Wire name `SecretId`; string; always present in responses. Example: `AKID***`.
     #[serde(
@@ -30,8 +31,30 @@ pub struct ApiKey {
     )]
     pub status: u64,
 }
+impl ApiKey {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SecretId`.
+    pub fn set_secret_id(mut self, value: impl Into<String>) -> Self {
+        self.secret_id = value.into();
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<u64>) -> Self {
+        self.create_time = value.into();
+        self
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
+        self.status = value.into();
+        self
+    }
+}
 /// Wire object `AssumeRoleRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssumeRoleRequest {
     /// Wire name `RoleArn`; string; required in requests. Example: `qcs::cam::uin/10001:roleName/readOnlyRole`.
     #[serde(
@@ -97,6 +120,57 @@ pub struct AssumeRoleRequest {
     )]
     pub token_code: Option<String>,
 }
+impl AssumeRoleRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RoleArn`.
+    pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
+        self.role_arn = value.into();
+        self
+    }
+    /// Sets `RoleSessionName`.
+    pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
+        self.role_session_name = value.into();
+        self
+    }
+    /// Sets `DurationSeconds`.
+    pub fn set_duration_seconds(mut self, value: impl Into<u64>) -> Self {
+        self.duration_seconds = Some(value.into());
+        self
+    }
+    /// Sets `Policy`.
+    pub fn set_policy(mut self, value: impl Into<String>) -> Self {
+        self.policy = Some(value.into());
+        self
+    }
+    /// Sets `ExternalId`.
+    pub fn set_external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `SourceIdentity`.
+    pub fn set_source_identity(mut self, value: impl Into<String>) -> Self {
+        self.source_identity = Some(value.into());
+        self
+    }
+    /// Sets `SerialNumber`.
+    pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
+        self.serial_number = Some(value.into());
+        self
+    }
+    /// Sets `TokenCode`.
+    pub fn set_token_code(mut self, value: impl Into<String>) -> Self {
+        self.token_code = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AssumeRoleRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -134,6 +208,7 @@ impl tencentcloud_runtime::Validate for AssumeRoleRequest {
 }
 /// Wire object `AssumeRoleResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssumeRoleResponse {
     /// Wire name `Credentials`; [`Credentials`]; always present in responses.
     #[serde(
@@ -163,8 +238,35 @@ pub struct AssumeRoleResponse {
     )]
     pub request_id: String,
 }
+impl AssumeRoleResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Credentials`.
+    pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
+        self.credentials = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<i64>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `Expiration`.
+    pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
+        self.expiration = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssumeRoleWithSAMLRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssumeRoleWithSamlRequest {
     /// Wire name `SAMLAssertion`; string; required in requests. Example: `c2FtbC***Rpb24=`.
     #[serde(
@@ -198,6 +300,37 @@ pub struct AssumeRoleWithSamlRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub duration_seconds: Option<u64>,
+}
+impl AssumeRoleWithSamlRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SAMLAssertion`.
+    pub fn set_saml_assertion(mut self, value: impl Into<String>) -> Self {
+        self.saml_assertion = value.into();
+        self
+    }
+    /// Sets `PrincipalArn`.
+    pub fn set_principal_arn(mut self, value: impl Into<String>) -> Self {
+        self.principal_arn = value.into();
+        self
+    }
+    /// Sets `RoleArn`.
+    pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
+        self.role_arn = value.into();
+        self
+    }
+    /// Sets `RoleSessionName`.
+    pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
+        self.role_session_name = value.into();
+        self
+    }
+    /// Sets `DurationSeconds`.
+    pub fn set_duration_seconds(mut self, value: impl Into<u64>) -> Self {
+        self.duration_seconds = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssumeRoleWithSamlRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -241,6 +374,7 @@ impl tencentcloud_runtime::Validate for AssumeRoleWithSamlRequest {
 }
 /// Wire object `AssumeRoleWithSAMLResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssumeRoleWithSamlResponse {
     /// Wire name `Credentials`; [`Credentials`]; always present in responses. Example: `{"Token":"1siMD***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     #[serde(
@@ -270,8 +404,35 @@ pub struct AssumeRoleWithSamlResponse {
     )]
     pub request_id: String,
 }
+impl AssumeRoleWithSamlResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Credentials`.
+    pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
+        self.credentials = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `Expiration`.
+    pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
+        self.expiration = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AssumeRoleWithWebIdentityRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssumeRoleWithWebIdentityRequest {
     /// Wire name `ProviderId`; string; required in requests. Example: `OIDC`.
     #[serde(
@@ -305,6 +466,37 @@ pub struct AssumeRoleWithWebIdentityRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub duration_seconds: Option<i64>,
+}
+impl AssumeRoleWithWebIdentityRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ProviderId`.
+    pub fn set_provider_id(mut self, value: impl Into<String>) -> Self {
+        self.provider_id = value.into();
+        self
+    }
+    /// Sets `WebIdentityToken`.
+    pub fn set_web_identity_token(mut self, value: impl Into<String>) -> Self {
+        self.web_identity_token = value.into();
+        self
+    }
+    /// Sets `RoleArn`.
+    pub fn set_role_arn(mut self, value: impl Into<String>) -> Self {
+        self.role_arn = value.into();
+        self
+    }
+    /// Sets `RoleSessionName`.
+    pub fn set_role_session_name(mut self, value: impl Into<String>) -> Self {
+        self.role_session_name = value.into();
+        self
+    }
+    /// Sets `DurationSeconds`.
+    pub fn set_duration_seconds(mut self, value: impl Into<i64>) -> Self {
+        self.duration_seconds = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AssumeRoleWithWebIdentityRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -348,6 +540,7 @@ impl tencentcloud_runtime::Validate for AssumeRoleWithWebIdentityRequest {
 }
 /// Wire object `AssumeRoleWithWebIdentityResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssumeRoleWithWebIdentityResponse {
     /// Wire name `ExpiredTime`; uint64; always present in responses. Example: `1543914376`.
     #[serde(
@@ -377,8 +570,35 @@ pub struct AssumeRoleWithWebIdentityResponse {
     )]
     pub request_id: String,
 }
+impl AssumeRoleWithWebIdentityResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `Expiration`.
+    pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
+        self.expiration = value.into();
+        self
+    }
+    /// Sets `Credentials`.
+    pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
+        self.credentials = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Credentials`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Credentials {
     /// Wire name `Token`; string; always present in responses. Example: `da1e***`.
     #[serde(
@@ -402,14 +622,43 @@ pub struct Credentials {
     )]
     pub tmp_secret_key: String,
 }
+impl Credentials {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Token`.
+    pub fn set_token(mut self, value: impl Into<String>) -> Self {
+        self.token = value.into();
+        self
+    }
+    /// Sets `TmpSecretId`.
+    pub fn set_tmp_secret_id(mut self, value: impl Into<String>) -> Self {
+        self.tmp_secret_id = value.into();
+        self
+    }
+    /// Sets `TmpSecretKey`.
+    pub fn set_tmp_secret_key(mut self, value: impl Into<String>) -> Self {
+        self.tmp_secret_key = value.into();
+        self
+    }
+}
 /// Wire object `GetCallerIdentityRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetCallerIdentityRequest {}
+impl GetCallerIdentityRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for GetCallerIdentityRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `GetCallerIdentityResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetCallerIdentityResponse {
     /// Wire name `Arn`; string. Example: `qcs::sts:1000262***:federated-user/1000261****`.
     #[serde(
@@ -458,8 +707,45 @@ pub struct GetCallerIdentityResponse {
     )]
     pub request_id: String,
 }
+impl GetCallerIdentityResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Arn`.
+    pub fn set_arn(mut self, value: impl Into<String>) -> Self {
+        self.arn = Some(value.into());
+        self
+    }
+    /// Sets `AccountId`.
+    pub fn set_account_id(mut self, value: impl Into<String>) -> Self {
+        self.account_id = Some(value.into());
+        self
+    }
+    /// Sets `UserId`.
+    pub fn set_user_id(mut self, value: impl Into<String>) -> Self {
+        self.user_id = Some(value.into());
+        self
+    }
+    /// Sets `PrincipalId`.
+    pub fn set_principal_id(mut self, value: impl Into<String>) -> Self {
+        self.principal_id = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `GetFederationTokenRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetFederationTokenRequest {
     /// Wire name `Name`; string; required in requests. Example: `readOnly`.
     #[serde(
@@ -481,6 +767,27 @@ pub struct GetFederationTokenRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub duration_seconds: Option<u64>,
+}
+impl GetFederationTokenRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Policy`.
+    pub fn set_policy(mut self, value: impl Into<String>) -> Self {
+        self.policy = value.into();
+        self
+    }
+    /// Sets `DurationSeconds`.
+    pub fn set_duration_seconds(mut self, value: impl Into<u64>) -> Self {
+        self.duration_seconds = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for GetFederationTokenRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -506,6 +813,7 @@ impl tencentcloud_runtime::Validate for GetFederationTokenRequest {
 }
 /// Wire object `GetFederationTokenResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetFederationTokenResponse {
     /// Wire name `Credentials`; [`Credentials`]; always present in responses.
     #[serde(
@@ -536,8 +844,35 @@ pub struct GetFederationTokenResponse {
     )]
     pub request_id: String,
 }
+impl GetFederationTokenResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Credentials`.
+    pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
+        self.credentials = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `Expiration`.
+    pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
+        self.expiration = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `GetSessionTokenRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetSessionTokenRequest {
     /// Wire name `SerialNumber`; string; required in requests. Example: `qcs::cam:uin/10001::mfa/softToken`.
     #[serde(
@@ -559,6 +894,27 @@ pub struct GetSessionTokenRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub duration_seconds: Option<i64>,
+}
+impl GetSessionTokenRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `SerialNumber`.
+    pub fn set_serial_number(mut self, value: impl Into<String>) -> Self {
+        self.serial_number = value.into();
+        self
+    }
+    /// Sets `TokenCode`.
+    pub fn set_token_code(mut self, value: impl Into<String>) -> Self {
+        self.token_code = value.into();
+        self
+    }
+    /// Sets `DurationSeconds`.
+    pub fn set_duration_seconds(mut self, value: impl Into<i64>) -> Self {
+        self.duration_seconds = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for GetSessionTokenRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -584,6 +940,7 @@ impl tencentcloud_runtime::Validate for GetSessionTokenRequest {
 }
 /// Wire object `GetSessionTokenResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetSessionTokenResponse {
     /// Wire name `Credentials`; [`Credentials`]; always present in responses. Example: `{"Token":"da1e***","TmpSecretId":"AKID***","TmpSecretKey":"q95K***"}`.
     #[serde(
@@ -613,8 +970,35 @@ pub struct GetSessionTokenResponse {
     )]
     pub request_id: String,
 }
+impl GetSessionTokenResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Credentials`.
+    pub fn set_credentials(mut self, value: impl Into<Credentials>) -> Self {
+        self.credentials = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
+        self.expired_time = value.into();
+        self
+    }
+    /// Sets `Expiration`.
+    pub fn set_expiration(mut self, value: impl Into<String>) -> Self {
+        self.expiration = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `QueryApiKeyRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueryApiKeyRequest {
     /// Wire name `TargetUin`; uint64. Example: `100020328651`.
     #[serde(
@@ -625,11 +1009,23 @@ pub struct QueryApiKeyRequest {
     )]
     pub target_uin: Option<u64>,
 }
+impl QueryApiKeyRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TargetUin`.
+    pub fn set_target_uin(mut self, value: impl Into<u64>) -> Self {
+        self.target_uin = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for QueryApiKeyRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `QueryApiKeyResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueryApiKeyResponse {
     /// Wire name `IdKeys`; list of [`ApiKey`]; always present in responses. Example: `[{"SecretId":"AKID***","CreateTime":1575517111,"Status":2}]`.
     #[serde(
@@ -645,8 +1041,28 @@ pub struct QueryApiKeyResponse {
     )]
     pub request_id: String,
 }
+impl QueryApiKeyResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `IdKeys` to these items.
+    pub fn set_id_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ApiKey>>,
+    ) -> Self {
+        self.id_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Tag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tag {
     /// Wire name `Key`; string; required in requests. Example: `department`.
     #[serde(
@@ -660,6 +1076,22 @@ pub struct Tag {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub value: String,
+}
+impl Tag {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Key`.
+    pub fn set_key(mut self, value: impl Into<String>) -> Self {
+        self.key = value.into();
+        self
+    }
+    /// Sets `Value`.
+    pub fn set_value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Tag {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {

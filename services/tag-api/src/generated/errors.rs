@@ -8,15 +8,22 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `AddProject`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AddProjectError::Common`]; any other code is kept in [`AddProjectError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AddProjectError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AddProjectError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddProjectError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AddProjectError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -32,6 +39,10 @@ impl AddProjectError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -39,6 +50,7 @@ impl AddProjectError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AddProjectError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -60,15 +72,22 @@ impl tencentcloud_runtime::ActionError for AddProjectError {
 }
 /// An error the service returned for `AddResourceTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AddResourceTagError::Common`]; any other code is kept in [`AddResourceTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AddResourceTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AddResourceTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddResourceTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AddResourceTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -84,6 +103,10 @@ impl AddResourceTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -91,6 +114,7 @@ impl AddResourceTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AddResourceTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -112,15 +136,22 @@ impl tencentcloud_runtime::ActionError for AddResourceTagError {
 }
 /// An error the service returned for `AttachResourcesTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`AttachResourcesTagError::Common`]; any other code is kept in [`AttachResourcesTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`AttachResourcesTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](AttachResourcesTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttachResourcesTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl AttachResourcesTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -136,6 +167,10 @@ impl AttachResourcesTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -143,6 +178,7 @@ impl AttachResourcesTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for AttachResourcesTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -164,15 +200,22 @@ impl tencentcloud_runtime::ActionError for AttachResourcesTagError {
 }
 /// An error the service returned for `CreateTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateTagError::Common`]; any other code is kept in [`CreateTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -188,6 +231,10 @@ impl CreateTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -195,6 +242,7 @@ impl CreateTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -216,15 +264,22 @@ impl tencentcloud_runtime::ActionError for CreateTagError {
 }
 /// An error the service returned for `CreateTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`CreateTagsError::Common`]; any other code is kept in [`CreateTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`CreateTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](CreateTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl CreateTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -240,6 +295,10 @@ impl CreateTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -247,6 +306,7 @@ impl CreateTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for CreateTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -268,15 +328,22 @@ impl tencentcloud_runtime::ActionError for CreateTagsError {
 }
 /// An error the service returned for `DeleteResourceTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteResourceTagError::Common`]; any other code is kept in [`DeleteResourceTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteResourceTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteResourceTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteResourceTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteResourceTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -292,6 +359,10 @@ impl DeleteResourceTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -299,6 +370,7 @@ impl DeleteResourceTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteResourceTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -320,15 +392,22 @@ impl tencentcloud_runtime::ActionError for DeleteResourceTagError {
 }
 /// An error the service returned for `DeleteTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteTagError::Common`]; any other code is kept in [`DeleteTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -344,6 +423,10 @@ impl DeleteTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -351,6 +434,7 @@ impl DeleteTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -372,15 +456,22 @@ impl tencentcloud_runtime::ActionError for DeleteTagError {
 }
 /// An error the service returned for `DeleteTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DeleteTagsError::Common`]; any other code is kept in [`DeleteTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DeleteTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DeleteTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DeleteTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -396,6 +487,10 @@ impl DeleteTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -403,6 +498,7 @@ impl DeleteTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DeleteTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -424,15 +520,22 @@ impl tencentcloud_runtime::ActionError for DeleteTagsError {
 }
 /// An error the service returned for `DescribeProjects`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeProjectsError::Common`]; any other code is kept in [`DescribeProjectsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeProjectsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeProjectsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeProjectsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeProjectsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -448,6 +551,10 @@ impl DescribeProjectsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -455,6 +562,7 @@ impl DescribeProjectsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeProjectsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -476,15 +584,22 @@ impl tencentcloud_runtime::ActionError for DescribeProjectsError {
 }
 /// An error the service returned for `DescribeResourceTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourceTagsError::Common`]; any other code is kept in [`DescribeResourceTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourceTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourceTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourceTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourceTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -500,6 +615,10 @@ impl DescribeResourceTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -507,6 +626,7 @@ impl DescribeResourceTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourceTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -528,15 +648,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourceTagsError {
 }
 /// An error the service returned for `DescribeResourceTagsByResourceIds`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourceTagsByResourceIdsError::Common`]; any other code is kept in [`DescribeResourceTagsByResourceIdsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourceTagsByResourceIdsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourceTagsByResourceIdsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourceTagsByResourceIdsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourceTagsByResourceIdsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -552,6 +679,10 @@ impl DescribeResourceTagsByResourceIdsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -559,6 +690,7 @@ impl DescribeResourceTagsByResourceIdsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourceTagsByResourceIdsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -580,15 +712,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourceTagsByResourceIdsErro
 }
 /// An error the service returned for `DescribeResourceTagsByResourceIdsSeq`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourceTagsByResourceIdsSeqError::Common`]; any other code is kept in [`DescribeResourceTagsByResourceIdsSeqError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourceTagsByResourceIdsSeqError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourceTagsByResourceIdsSeqError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourceTagsByResourceIdsSeqError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourceTagsByResourceIdsSeqError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -604,6 +743,10 @@ impl DescribeResourceTagsByResourceIdsSeqError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -611,6 +754,7 @@ impl DescribeResourceTagsByResourceIdsSeqError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourceTagsByResourceIdsSeqError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -632,15 +776,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourceTagsByResourceIdsSeqE
 }
 /// An error the service returned for `DescribeResourceTagsByTagKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourceTagsByTagKeysError::Common`]; any other code is kept in [`DescribeResourceTagsByTagKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourceTagsByTagKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourceTagsByTagKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourceTagsByTagKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourceTagsByTagKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -656,6 +807,10 @@ impl DescribeResourceTagsByTagKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -663,6 +818,7 @@ impl DescribeResourceTagsByTagKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourceTagsByTagKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -684,15 +840,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourceTagsByTagKeysError {
 }
 /// An error the service returned for `DescribeResourcesByTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcesByTagsError::Common`]; any other code is kept in [`DescribeResourcesByTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourcesByTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourcesByTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcesByTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourcesByTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -708,6 +871,10 @@ impl DescribeResourcesByTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -715,6 +882,7 @@ impl DescribeResourcesByTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourcesByTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -736,15 +904,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourcesByTagsError {
 }
 /// An error the service returned for `DescribeResourcesByTagsUnion`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeResourcesByTagsUnionError::Common`]; any other code is kept in [`DescribeResourcesByTagsUnionError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeResourcesByTagsUnionError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeResourcesByTagsUnionError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeResourcesByTagsUnionError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeResourcesByTagsUnionError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -760,6 +935,10 @@ impl DescribeResourcesByTagsUnionError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -767,6 +946,7 @@ impl DescribeResourcesByTagsUnionError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeResourcesByTagsUnionError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -788,15 +968,22 @@ impl tencentcloud_runtime::ActionError for DescribeResourcesByTagsUnionError {
 }
 /// An error the service returned for `DescribeTagKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTagKeysError::Common`]; any other code is kept in [`DescribeTagKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTagKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTagKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTagKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTagKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -812,6 +999,10 @@ impl DescribeTagKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -819,6 +1010,7 @@ impl DescribeTagKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTagKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -840,15 +1032,22 @@ impl tencentcloud_runtime::ActionError for DescribeTagKeysError {
 }
 /// An error the service returned for `DescribeTagValues`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTagValuesError::Common`]; any other code is kept in [`DescribeTagValuesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTagValuesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTagValuesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTagValuesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTagValuesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -864,6 +1063,10 @@ impl DescribeTagValuesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -871,6 +1074,7 @@ impl DescribeTagValuesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTagValuesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -892,15 +1096,22 @@ impl tencentcloud_runtime::ActionError for DescribeTagValuesError {
 }
 /// An error the service returned for `DescribeTagValuesSeq`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTagValuesSeqError::Common`]; any other code is kept in [`DescribeTagValuesSeqError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTagValuesSeqError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTagValuesSeqError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTagValuesSeqError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTagValuesSeqError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -916,6 +1127,10 @@ impl DescribeTagValuesSeqError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -923,6 +1138,7 @@ impl DescribeTagValuesSeqError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTagValuesSeqError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -944,15 +1160,22 @@ impl tencentcloud_runtime::ActionError for DescribeTagValuesSeqError {
 }
 /// An error the service returned for `DescribeTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTagsError::Common`]; any other code is kept in [`DescribeTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -968,6 +1191,10 @@ impl DescribeTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -975,6 +1202,7 @@ impl DescribeTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -996,15 +1224,22 @@ impl tencentcloud_runtime::ActionError for DescribeTagsError {
 }
 /// An error the service returned for `DescribeTagsSeq`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeTagsSeqError::Common`]; any other code is kept in [`DescribeTagsSeqError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeTagsSeqError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeTagsSeqError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeTagsSeqError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeTagsSeqError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1020,6 +1255,10 @@ impl DescribeTagsSeqError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1027,6 +1266,7 @@ impl DescribeTagsSeqError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeTagsSeqError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1048,15 +1288,22 @@ impl tencentcloud_runtime::ActionError for DescribeTagsSeqError {
 }
 /// An error the service returned for `DetachResourcesTag`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DetachResourcesTagError::Common`]; any other code is kept in [`DetachResourcesTagError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DetachResourcesTagError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DetachResourcesTagError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DetachResourcesTagError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DetachResourcesTagError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1072,6 +1319,10 @@ impl DetachResourcesTagError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1079,6 +1330,7 @@ impl DetachResourcesTagError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DetachResourcesTagError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1100,15 +1352,22 @@ impl tencentcloud_runtime::ActionError for DetachResourcesTagError {
 }
 /// An error the service returned for `GetResources`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetResourcesError::Common`]; any other code is kept in [`GetResourcesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetResourcesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetResourcesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetResourcesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetResourcesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1124,6 +1383,10 @@ impl GetResourcesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1131,6 +1394,7 @@ impl GetResourcesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetResourcesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1152,15 +1416,22 @@ impl tencentcloud_runtime::ActionError for GetResourcesError {
 }
 /// An error the service returned for `GetTagKeys`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetTagKeysError::Common`]; any other code is kept in [`GetTagKeysError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetTagKeysError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetTagKeysError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetTagKeysError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetTagKeysError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1176,6 +1447,10 @@ impl GetTagKeysError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1183,6 +1458,7 @@ impl GetTagKeysError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetTagKeysError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1204,15 +1480,22 @@ impl tencentcloud_runtime::ActionError for GetTagKeysError {
 }
 /// An error the service returned for `GetTagValues`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetTagValuesError::Common`]; any other code is kept in [`GetTagValuesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetTagValuesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetTagValuesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetTagValuesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetTagValuesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1228,6 +1511,10 @@ impl GetTagValuesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1235,6 +1522,7 @@ impl GetTagValuesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetTagValuesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1256,15 +1544,22 @@ impl tencentcloud_runtime::ActionError for GetTagValuesError {
 }
 /// An error the service returned for `GetTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`GetTagsError::Common`]; any other code is kept in [`GetTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`GetTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](GetTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl GetTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1280,6 +1575,10 @@ impl GetTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1287,6 +1586,7 @@ impl GetTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for GetTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1308,15 +1608,22 @@ impl tencentcloud_runtime::ActionError for GetTagsError {
 }
 /// An error the service returned for `ModifyResourceTags`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyResourceTagsError::Common`]; any other code is kept in [`ModifyResourceTagsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyResourceTagsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyResourceTagsError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyResourceTagsError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyResourceTagsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1332,6 +1639,10 @@ impl ModifyResourceTagsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1339,6 +1650,7 @@ impl ModifyResourceTagsError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyResourceTagsError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1360,15 +1672,22 @@ impl tencentcloud_runtime::ActionError for ModifyResourceTagsError {
 }
 /// An error the service returned for `ModifyResourcesTagValue`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`ModifyResourcesTagValueError::Common`]; any other code is kept in [`ModifyResourcesTagValueError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`ModifyResourcesTagValueError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](ModifyResourcesTagValueError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModifyResourcesTagValueError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl ModifyResourcesTagValueError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1384,6 +1703,10 @@ impl ModifyResourcesTagValueError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1391,6 +1714,7 @@ impl ModifyResourcesTagValueError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for ModifyResourcesTagValueError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1412,15 +1736,22 @@ impl tencentcloud_runtime::ActionError for ModifyResourcesTagValueError {
 }
 /// An error the service returned for `TagResources`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`TagResourcesError::Common`]; any other code is kept in [`TagResourcesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`TagResourcesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](TagResourcesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TagResourcesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl TagResourcesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1436,6 +1767,10 @@ impl TagResourcesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1443,6 +1778,7 @@ impl TagResourcesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for TagResourcesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1464,15 +1800,22 @@ impl tencentcloud_runtime::ActionError for TagResourcesError {
 }
 /// An error the service returned for `UnTagResources`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`UnTagResourcesError::Common`]; any other code is kept in [`UnTagResourcesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`UnTagResourcesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](UnTagResourcesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UnTagResourcesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl UnTagResourcesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1488,6 +1831,10 @@ impl UnTagResourcesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1495,6 +1842,7 @@ impl UnTagResourcesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for UnTagResourcesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1516,15 +1864,22 @@ impl tencentcloud_runtime::ActionError for UnTagResourcesError {
 }
 /// An error the service returned for `UpdateProject`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`UpdateProjectError::Common`]; any other code is kept in [`UpdateProjectError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`UpdateProjectError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](UpdateProjectError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateProjectError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl UpdateProjectError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1540,6 +1895,10 @@ impl UpdateProjectError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1547,6 +1906,7 @@ impl UpdateProjectError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for UpdateProjectError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -1568,15 +1928,22 @@ impl tencentcloud_runtime::ActionError for UpdateProjectError {
 }
 /// An error the service returned for `UpdateResourceTagValue`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`UpdateResourceTagValueError::Common`]; any other code is kept in [`UpdateResourceTagValueError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`UpdateResourceTagValueError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](UpdateResourceTagValueError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateResourceTagValueError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl UpdateResourceTagValueError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -1592,6 +1959,10 @@ impl UpdateResourceTagValueError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -1599,6 +1970,7 @@ impl UpdateResourceTagValueError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for UpdateResourceTagValueError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 /// Wire object `AddProjectRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddProjectRequest {
     /// Wire name `ProjectName`; string; required in requests.
     #[serde(
@@ -23,6 +24,22 @@ pub struct AddProjectRequest {
     )]
     pub info: Option<String>,
 }
+impl AddProjectRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ProjectName`.
+    pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
+        self.project_name = value.into();
+        self
+    }
+    /// Sets `Info`.
+    pub fn set_info(mut self, value: impl Into<String>) -> Self {
+        self.info = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for AddProjectRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -38,6 +55,7 @@ impl tencentcloud_runtime::Validate for AddProjectRequest {
 }
 /// Wire object `AddProjectResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddProjectResponse {
     /// Wire name `ProjectId`; uint64; always present in responses. Example: `1001`.
     #[serde(
@@ -60,8 +78,30 @@ pub struct AddProjectResponse {
     )]
     pub request_id: String,
 }
+impl AddProjectResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = value.into();
+        self
+    }
+    /// Sets `IsNew`.
+    pub fn set_is_new(mut self, value: impl Into<i64>) -> Self {
+        self.is_new = value.into();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AddResourceTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddResourceTagRequest {
     /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
     #[serde(
@@ -81,6 +121,27 @@ pub struct AddResourceTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource: String,
+}
+impl AddResourceTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `Resource`.
+    pub fn set_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AddResourceTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -115,6 +176,7 @@ impl tencentcloud_runtime::Validate for AddResourceTagRequest {
 }
 /// Wire object `AddResourceTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AddResourceTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -123,8 +185,20 @@ pub struct AddResourceTagResponse {
     )]
     pub request_id: String,
 }
+impl AddResourceTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `AttachResourcesTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachResourcesTagRequest {
     /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
     #[serde(
@@ -166,6 +240,45 @@ pub struct AttachResourcesTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: Option<String>,
+}
+impl AttachResourcesTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for AttachResourcesTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -209,6 +322,7 @@ impl tencentcloud_runtime::Validate for AttachResourcesTagRequest {
 }
 /// Wire object `AttachResourcesTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AttachResourcesTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -217,8 +331,20 @@ pub struct AttachResourcesTagResponse {
     )]
     pub request_id: String,
 }
+impl AttachResourcesTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTagRequest {
     /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
     #[serde(
@@ -232,6 +358,22 @@ pub struct CreateTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: String,
+}
+impl CreateTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -257,6 +399,7 @@ impl tencentcloud_runtime::Validate for CreateTagRequest {
 }
 /// Wire object `CreateTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -265,12 +408,35 @@ pub struct CreateTagResponse {
     )]
     pub request_id: String,
 }
+impl CreateTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `CreateTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTagsRequest {
     /// Wire name `Tags`; list of [`Tag`].
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+impl CreateTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for CreateTagsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -291,6 +457,7 @@ impl tencentcloud_runtime::Validate for CreateTagsRequest {
 }
 /// Wire object `CreateTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTagsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -299,8 +466,20 @@ pub struct CreateTagsResponse {
     )]
     pub request_id: String,
 }
+impl CreateTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteResourceTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteResourceTagRequest {
     /// Wire name `TagKey`; string; required in requests. Example: `key`.
     #[serde(
@@ -314,6 +493,22 @@ pub struct DeleteResourceTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource: String,
+}
+impl DeleteResourceTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `Resource`.
+    pub fn set_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteResourceTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -339,6 +534,7 @@ impl tencentcloud_runtime::Validate for DeleteResourceTagRequest {
 }
 /// Wire object `DeleteResourceTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteResourceTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -347,8 +543,20 @@ pub struct DeleteResourceTagResponse {
     )]
     pub request_id: String,
 }
+impl DeleteResourceTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteTagRequest {
     /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
     #[serde(
@@ -362,6 +570,22 @@ pub struct DeleteTagRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_value: String,
+}
+impl DeleteTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -387,6 +611,7 @@ impl tencentcloud_runtime::Validate for DeleteTagRequest {
 }
 /// Wire object `DeleteTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -395,12 +620,35 @@ pub struct DeleteTagResponse {
     )]
     pub request_id: String,
 }
+impl DeleteTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DeleteTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteTagsRequest {
     /// Wire name `Tags`; list of [`Tag`]; required in requests.
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+}
+impl DeleteTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DeleteTagsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -423,6 +671,7 @@ impl tencentcloud_runtime::Validate for DeleteTagsRequest {
 }
 /// Wire object `DeleteTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeleteTagsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -431,27 +680,45 @@ pub struct DeleteTagsResponse {
     )]
     pub request_id: String,
 }
+impl DeleteTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeProjectsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeProjectsRequest {
     /// Wire name `AllList`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "AllList",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub all_list: u64,
+    pub all_list: Option<u64>,
     /// Wire name `Limit`; uint64; required in requests. Example: `1000`.
     #[serde(
         rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub limit: u64,
+    pub limit: Option<u64>,
     /// Wire name `Offset`; uint64; required in requests. Example: `0`.
     #[serde(
         rename = "Offset",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub offset: u64,
+    pub offset: Option<u64>,
     /// Wire name `ProjectId`; int64. Example: `1001`.
     #[serde(
         rename = "ProjectId",
@@ -469,11 +736,53 @@ pub struct DescribeProjectsRequest {
     )]
     pub project_name: Option<String>,
 }
+impl DescribeProjectsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `AllList`.
+    pub fn set_all_list(mut self, value: impl Into<u64>) -> Self {
+        self.all_list = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectName`.
+    pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
+        self.project_name = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeProjectsRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.all_list.is_none() {
+            v.field("AllList", |v| v.missing());
+        }
+        if self.limit.is_none() {
+            v.field("Limit", |v| v.missing());
+        }
+        if self.offset.is_none() {
+            v.field("Offset", |v| v.missing());
+        }
+    }
 }
 /// Wire object `DescribeProjectsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeProjectsResponse {
     /// Wire name `Total`; uint64; always present in responses. Example: `1000`.
     #[serde(
@@ -496,8 +805,33 @@ pub struct DescribeProjectsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeProjectsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Total`.
+    pub fn set_total(mut self, value: impl Into<u64>) -> Self {
+        self.total = value.into();
+        self
+    }
+    /// Sets `Projects` to these items.
+    pub fn set_projects(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Project>>,
+    ) -> Self {
+        self.projects = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourceTagsByResourceIdsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsRequest {
     /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
     #[serde(
@@ -548,6 +882,50 @@ pub struct DescribeResourceTagsByResourceIdsRequest {
     )]
     pub category: Option<String>,
 }
+impl DescribeResourceTagsByResourceIdsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = value.into();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeResourceTagsByResourceIdsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -590,6 +968,7 @@ impl tencentcloud_runtime::Validate for DescribeResourceTagsByResourceIdsRequest
 }
 /// Wire object `DescribeResourceTagsByResourceIdsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `15`.
     #[serde(
@@ -626,8 +1005,43 @@ pub struct DescribeResourceTagsByResourceIdsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourceTagsByResourceIdsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagResource>>,
+    ) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourceTagsByResourceIdsSeqRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsSeqRequest {
     /// Wire name `ServiceType`; string; required in requests. Example: `ckafka`.
     #[serde(
@@ -669,6 +1083,45 @@ pub struct DescribeResourceTagsByResourceIdsSeqRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub limit: Option<u64>,
+}
+impl DescribeResourceTagsByResourceIdsSeqRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = value.into();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeResourceTagsByResourceIdsSeqRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -712,6 +1165,7 @@ impl tencentcloud_runtime::Validate for DescribeResourceTagsByResourceIdsSeqRequ
 }
 /// Wire object `DescribeResourceTagsByResourceIdsSeqResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsByResourceIdsSeqResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `450`.
     #[serde(
@@ -748,8 +1202,43 @@ pub struct DescribeResourceTagsByResourceIdsSeqResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourceTagsByResourceIdsSeqResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagResource>>,
+    ) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourceTagsByTagKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsByTagKeysRequest {
     /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
     #[serde(
@@ -797,6 +1286,53 @@ pub struct DescribeResourceTagsByTagKeysRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub offset: Option<u64>,
+}
+impl DescribeResourceTagsByTagKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = value.into();
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = value.into();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for DescribeResourceTagsByTagKeysRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -849,6 +1385,7 @@ impl tencentcloud_runtime::Validate for DescribeResourceTagsByTagKeysRequest {
 }
 /// Wire object `DescribeResourceTagsByTagKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsByTagKeysResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `100`.
     #[serde(
@@ -885,8 +1422,43 @@ pub struct DescribeResourceTagsByTagKeysResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourceTagsByTagKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Rows` to these items.
+    pub fn set_rows(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourceIdTag>>,
+    ) -> Self {
+        self.rows = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourceTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsRequest {
     /// Wire name `CreateUin`; uint64. Example: `10004546631`.
     #[serde(
@@ -953,11 +1525,58 @@ pub struct DescribeResourceTagsRequest {
     )]
     pub cos_resource_id: Option<u64>,
 }
+impl DescribeResourceTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = Some(value.into());
+        self
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = Some(value.into());
+        self
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `CosResourceId`.
+    pub fn set_cos_resource_id(mut self, value: impl Into<u64>) -> Self {
+        self.cos_resource_id = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeResourceTagsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeResourceTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourceTagsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `320`.
     #[serde(
@@ -994,8 +1613,43 @@ pub struct DescribeResourceTagsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourceTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Rows` to these items.
+    pub fn set_rows(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagResource>>,
+    ) -> Self {
+        self.rows = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourcesByTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcesByTagsRequest {
     /// Wire name `TagFilters`; list of [`TagFilter`]; required in requests.
     #[serde(rename = "TagFilters")]
@@ -1057,6 +1711,55 @@ pub struct DescribeResourcesByTagsRequest {
     )]
     pub service_type: Option<String>,
 }
+impl DescribeResourcesByTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagFilters` to these items.
+    pub fn set_tag_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagFilter>>,
+    ) -> Self {
+        self.tag_filters = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = Some(value.into());
+        self
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = Some(value.into());
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = Some(value.into());
+        self
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeResourcesByTagsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1078,6 +1781,7 @@ impl tencentcloud_runtime::Validate for DescribeResourcesByTagsRequest {
 }
 /// Wire object `DescribeResourcesByTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcesByTagsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -1114,8 +1818,43 @@ pub struct DescribeResourcesByTagsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourcesByTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Rows` to these items.
+    pub fn set_rows(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourceTag>>,
+    ) -> Self {
+        self.rows = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeResourcesByTagsUnionRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcesByTagsUnionRequest {
     /// Wire name `TagFilters`; list of [`TagFilter`]; required in requests.
     #[serde(rename = "TagFilters")]
@@ -1177,6 +1916,55 @@ pub struct DescribeResourcesByTagsUnionRequest {
     )]
     pub service_type: Option<String>,
 }
+impl DescribeResourcesByTagsUnionRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagFilters` to these items.
+    pub fn set_tag_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagFilter>>,
+    ) -> Self {
+        self.tag_filters = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = Some(value.into());
+        self
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = Some(value.into());
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = Some(value.into());
+        self
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeResourcesByTagsUnionRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1198,6 +1986,7 @@ impl tencentcloud_runtime::Validate for DescribeResourcesByTagsUnionRequest {
 }
 /// Wire object `DescribeResourcesByTagsUnionResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeResourcesByTagsUnionResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `20`.
     #[serde(
@@ -1234,8 +2023,43 @@ pub struct DescribeResourcesByTagsUnionResponse {
     )]
     pub request_id: String,
 }
+impl DescribeResourcesByTagsUnionResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Rows` to these items.
+    pub fn set_rows(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourceTag>>,
+    ) -> Self {
+        self.rows = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTagKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagKeysRequest {
     /// Wire name `CreateUin`; uint64. Example: `1486445011341`.
     #[serde(
@@ -1278,11 +2102,43 @@ pub struct DescribeTagKeysRequest {
     )]
     pub category: Option<String>,
 }
+impl DescribeTagKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `ShowProject`.
+    pub fn set_show_project(mut self, value: impl Into<u64>) -> Self {
+        self.show_project = Some(value.into());
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTagKeysRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeTagKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagKeysResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -1319,8 +2175,43 @@ pub struct DescribeTagKeysResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTagKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTagValuesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagValuesRequest {
     /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
     #[serde(
@@ -1361,6 +2252,40 @@ pub struct DescribeTagValuesRequest {
     )]
     pub category: Option<String>,
 }
+impl DescribeTagValuesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTagValuesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1376,6 +2301,7 @@ impl tencentcloud_runtime::Validate for DescribeTagValuesRequest {
 }
 /// Wire object `DescribeTagValuesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagValuesResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `10`.
     #[serde(
@@ -1412,8 +2338,40 @@ pub struct DescribeTagValuesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTagValuesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTagValuesSeqRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagValuesSeqRequest {
     /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
     #[serde(
@@ -1446,6 +2404,35 @@ pub struct DescribeTagValuesSeqRequest {
     )]
     pub limit: Option<u64>,
 }
+impl DescribeTagValuesSeqRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTagValuesSeqRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1461,6 +2448,7 @@ impl tencentcloud_runtime::Validate for DescribeTagValuesSeqRequest {
 }
 /// Wire object `DescribeTagValuesSeqResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagValuesSeqResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -1497,8 +2485,40 @@ pub struct DescribeTagValuesSeqResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTagValuesSeqResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagsRequest {
     /// Wire name `TagKey`; string. Example: `testTagKey`.
     #[serde(
@@ -1557,11 +2577,56 @@ pub struct DescribeTagsRequest {
     )]
     pub show_project: Option<u64>,
 }
+impl DescribeTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = Some(value.into());
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ShowProject`.
+    pub fn set_show_project(mut self, value: impl Into<u64>) -> Self {
+        self.show_project = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTagsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagsResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `1`.
     #[serde(
@@ -1598,8 +2663,43 @@ pub struct DescribeTagsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagWithDelete>>,
+    ) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DescribeTagsSeqRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagsSeqRequest {
     /// Wire name `TagKey`; string. Example: `key123`.
     #[serde(
@@ -1658,11 +2758,56 @@ pub struct DescribeTagsSeqRequest {
     )]
     pub show_project: Option<u64>,
 }
+impl DescribeTagsSeqRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = Some(value.into());
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `CreateUin`.
+    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
+        self.create_uin = Some(value.into());
+        self
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `ShowProject`.
+    pub fn set_show_project(mut self, value: impl Into<u64>) -> Self {
+        self.show_project = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeTagsSeqRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `DescribeTagsSeqResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeTagsSeqResponse {
     /// Wire name `TotalCount`; uint64; always present in responses. Example: `15`.
     #[serde(
@@ -1699,8 +2844,43 @@ pub struct DescribeTagsSeqResponse {
     )]
     pub request_id: String,
 }
+impl DescribeTagsSeqResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
+        self.offset = value.into();
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagWithDelete>>,
+    ) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `DetachResourcesTagRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetachResourcesTagRequest {
     /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
     #[serde(
@@ -1737,6 +2917,40 @@ pub struct DetachResourcesTagRequest {
     )]
     pub resource_prefix: Option<String>,
 }
+impl DetachResourcesTagRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DetachResourcesTagRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1770,6 +2984,7 @@ impl tencentcloud_runtime::Validate for DetachResourcesTagRequest {
 }
 /// Wire object `DetachResourcesTagResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetachResourcesTagResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -1778,8 +2993,20 @@ pub struct DetachResourcesTagResponse {
     )]
     pub request_id: String,
 }
+impl DetachResourcesTagResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `FailedResource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FailedResource {
     /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
@@ -1806,8 +3033,30 @@ pub struct FailedResource {
     )]
     pub message: Option<String>,
 }
+impl FailedResource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Resource`.
+    pub fn set_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
+    /// Sets `Code`.
+    pub fn set_code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `Message`.
+    pub fn set_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+}
 /// Wire object `GetResourcesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetResourcesRequest {
     /// Wire name `ResourceList`; list of string. Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     #[serde(
@@ -1837,6 +3086,38 @@ pub struct GetResourcesRequest {
     )]
     pub max_results: Option<u64>,
 }
+impl GetResourcesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ResourceList` to these items.
+    pub fn set_resource_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_list = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TagFilters` to these items.
+    pub fn set_tag_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagFilter>>,
+    ) -> Self {
+        self.tag_filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for GetResourcesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.tag_filters {
@@ -1856,6 +3137,7 @@ impl tencentcloud_runtime::Validate for GetResourcesRequest {
 }
 /// Wire object `GetResourcesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetResourcesResponse {
     /// Wire name `PaginationToken`; string; always present in responses. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
@@ -1878,8 +3160,33 @@ pub struct GetResourcesResponse {
     )]
     pub request_id: String,
 }
+impl GetResourcesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = value.into();
+        self
+    }
+    /// Sets `ResourceTagMappingList` to these items.
+    pub fn set_resource_tag_mapping_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<ResourceTagMapping>>,
+    ) -> Self {
+        self.resource_tag_mapping_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `GetTagKeysRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTagKeysRequest {
     /// Wire name `PaginationToken`; string. Example: `fgy43h****`.
     #[serde(
@@ -1906,11 +3213,33 @@ pub struct GetTagKeysRequest {
     )]
     pub category: Option<String>,
 }
+impl GetTagKeysRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for GetTagKeysRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `GetTagKeysResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTagKeysResponse {
     /// Wire name `PaginationToken`; string; always present in responses. Example: `fgy43h****`.
     #[serde(
@@ -1933,8 +3262,33 @@ pub struct GetTagKeysResponse {
     )]
     pub request_id: String,
 }
+impl GetTagKeysResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = value.into();
+        self
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `GetTagValuesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTagValuesRequest {
     /// Wire name `TagKeys`; list of string; required in requests. Example: `[ "key1" ]`.
     #[serde(
@@ -1967,6 +3321,35 @@ pub struct GetTagValuesRequest {
     )]
     pub category: Option<String>,
 }
+impl GetTagValuesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for GetTagValuesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -1982,6 +3365,7 @@ impl tencentcloud_runtime::Validate for GetTagValuesRequest {
 }
 /// Wire object `GetTagValuesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTagValuesResponse {
     /// Wire name `PaginationToken`; string; always present in responses. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
@@ -2004,8 +3388,30 @@ pub struct GetTagValuesResponse {
     )]
     pub request_id: String,
 }
+impl GetTagValuesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `GetTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTagsRequest {
     /// Wire name `PaginationToken`; string. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
@@ -2040,11 +3446,41 @@ pub struct GetTagsRequest {
     )]
     pub category: Option<String>,
 }
+impl GetTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for GetTagsRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `GetTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTagsResponse {
     /// Wire name `PaginationToken`; string; always present in responses. Example: `POzXXYGXh2fRDHxx7PGaJnLApcyIuAYBC5HX25gKI4Sz2R*********`.
     #[serde(
@@ -2067,8 +3503,30 @@ pub struct GetTagsResponse {
     )]
     pub request_id: String,
 }
+impl GetTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `PaginationToken`.
+    pub fn set_pagination_token(mut self, value: impl Into<String>) -> Self {
+        self.pagination_token = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyResourceTagsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyResourceTagsRequest {
     /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
@@ -2082,6 +3540,33 @@ pub struct ModifyResourceTagsRequest {
     /// Wire name `DeleteTags`; list of [`TagKeyObject`].
     #[serde(rename = "DeleteTags", default, skip_serializing_if = "Option::is_none")]
     pub delete_tags: Option<Vec<TagKeyObject>>,
+}
+impl ModifyResourceTagsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Resource`.
+    pub fn set_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = value.into();
+        self
+    }
+    /// Sets `ReplaceTags` to these items.
+    pub fn set_replace_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Tag>>,
+    ) -> Self {
+        self.replace_tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `DeleteTags` to these items.
+    pub fn set_delete_tags(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<TagKeyObject>>,
+    ) -> Self {
+        self.delete_tags = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyResourceTagsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2124,6 +3609,7 @@ impl tencentcloud_runtime::Validate for ModifyResourceTagsRequest {
 }
 /// Wire object `ModifyResourceTagsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyResourceTagsResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2132,8 +3618,20 @@ pub struct ModifyResourceTagsResponse {
     )]
     pub request_id: String,
 }
+impl ModifyResourceTagsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `ModifyResourcesTagValueRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyResourcesTagValueRequest {
     /// Wire name `ServiceType`; string; required in requests. Example: `cvm`.
     #[serde(
@@ -2175,6 +3673,45 @@ pub struct ModifyResourcesTagValueRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_prefix: Option<String>,
+}
+impl ModifyResourcesTagValueRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourceIds` to these items.
+    pub fn set_resource_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = Some(value.into());
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ModifyResourcesTagValueRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2218,6 +3755,7 @@ impl tencentcloud_runtime::Validate for ModifyResourcesTagValueRequest {
 }
 /// Wire object `ModifyResourcesTagValueResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModifyResourcesTagValueResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2226,8 +3764,20 @@ pub struct ModifyResourcesTagValueResponse {
     )]
     pub request_id: String,
 }
+impl ModifyResourcesTagValueResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `Project`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Project {
     /// Wire name `ProjectId`; uint64; required in requests. Example: `1`.
     #[serde(
@@ -2270,8 +3820,40 @@ pub struct Project {
     )]
     pub create_time: Option<String>,
 }
+impl Project {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectName`.
+    pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
+        self.project_name = Some(value.into());
+        self
+    }
+    /// Sets `CreatorUin`.
+    pub fn set_creator_uin(mut self, value: impl Into<u64>) -> Self {
+        self.creator_uin = Some(value.into());
+        self
+    }
+    /// Sets `ProjectInfo`.
+    pub fn set_project_info(mut self, value: impl Into<String>) -> Self {
+        self.project_info = Some(value.into());
+        self
+    }
+    /// Sets `CreateTime`.
+    pub fn set_create_time(mut self, value: impl Into<String>) -> Self {
+        self.create_time = Some(value.into());
+        self
+    }
+}
 /// Wire object `ResourceIdTag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceIdTag {
     /// Wire name `ResourceId`; string; always present in responses. Example: `ins-3841`.
     #[serde(
@@ -2288,8 +3870,28 @@ pub struct ResourceIdTag {
     )]
     pub tag_key_values: Vec<Tag>,
 }
+impl ResourceIdTag {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = value.into();
+        self
+    }
+    /// Sets `TagKeyValues` to these items.
+    pub fn set_tag_key_values(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Tag>>,
+    ) -> Self {
+        self.tag_key_values = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ResourceTag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceTag {
     /// Wire name `ResourceRegion`; string; always present in responses. Example: `ap-guangzhou`.
     #[serde(
@@ -2327,8 +3929,40 @@ pub struct ResourceTag {
     )]
     pub tags: Vec<Tag>,
 }
+impl ResourceTag {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ResourceRegion`.
+    pub fn set_resource_region(mut self, value: impl Into<String>) -> Self {
+        self.resource_region = value.into();
+        self
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `ResourcePrefix`.
+    pub fn set_resource_prefix(mut self, value: impl Into<String>) -> Self {
+        self.resource_prefix = value.into();
+        self
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `ResourceTagMapping`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceTagMapping {
     /// Wire name `Resource`; string; always present in responses. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
@@ -2345,8 +3979,25 @@ pub struct ResourceTagMapping {
     )]
     pub tags: Vec<Tag>,
 }
+impl ResourceTagMapping {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Resource`.
+    pub fn set_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = value.into();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
 /// Wire object `Tag`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tag {
     /// Wire name `TagKey`; string; required in requests; always present in responses. Example: `name`.
     #[serde(
@@ -2370,6 +4021,27 @@ pub struct Tag {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub category: Option<String>,
+}
+impl Tag {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Tag {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2395,6 +4067,7 @@ impl tencentcloud_runtime::Validate for Tag {
 }
 /// Wire object `TagFilter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagFilter {
     /// Wire name `TagKey`; string; required in requests. Example: `name`.
     #[serde(
@@ -2411,6 +4084,25 @@ pub struct TagFilter {
     )]
     pub tag_value: Option<Vec<String>>,
 }
+impl TagFilter {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue` to these items.
+    pub fn set_tag_value(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_value = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for TagFilter {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -2426,6 +4118,7 @@ impl tencentcloud_runtime::Validate for TagFilter {
 }
 /// Wire object `TagKeyObject`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagKeyObject {
     /// Wire name `TagKey`; string; required in requests. Example: `name`.
     #[serde(
@@ -2433,6 +4126,17 @@ pub struct TagKeyObject {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_key: String,
+}
+impl TagKeyObject {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TagKeyObject {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2449,6 +4153,7 @@ impl tencentcloud_runtime::Validate for TagKeyObject {
 }
 /// Wire object `TagResource`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagResource {
     /// Wire name `TagKey`; string; always present in responses. Example: `name`.
     #[serde(
@@ -2501,8 +4206,50 @@ pub struct TagResource {
     )]
     pub category: Option<String>,
 }
+impl TagResource {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `ResourceId`.
+    pub fn set_resource_id(mut self, value: impl Into<String>) -> Self {
+        self.resource_id = value.into();
+        self
+    }
+    /// Sets `TagKeyMd5`.
+    pub fn set_tag_key_md5(mut self, value: impl Into<String>) -> Self {
+        self.tag_key_md5 = value.into();
+        self
+    }
+    /// Sets `TagValueMd5`.
+    pub fn set_tag_value_md5(mut self, value: impl Into<String>) -> Self {
+        self.tag_value_md5 = value.into();
+        self
+    }
+    /// Sets `ServiceType`.
+    pub fn set_service_type(mut self, value: impl Into<String>) -> Self {
+        self.service_type = value.into();
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 /// Wire object `TagResourcesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagResourcesRequest {
     /// Wire name `ResourceList`; list of string; required in requests. Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     #[serde(
@@ -2513,6 +4260,25 @@ pub struct TagResourcesRequest {
     /// Wire name `Tags`; list of [`Tag`]; required in requests.
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+}
+impl TagResourcesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ResourceList` to these items.
+    pub fn set_resource_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Tags` to these items.
+    pub fn set_tags(mut self, items: impl IntoIterator<Item = impl Into<Tag>>) -> Self {
+        self.tags = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for TagResourcesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2544,6 +4310,7 @@ impl tencentcloud_runtime::Validate for TagResourcesRequest {
 }
 /// Wire object `TagResourcesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagResourcesResponse {
     /// Wire name `FailedResources`; list of [`FailedResource`]; always present in responses.
     #[serde(
@@ -2559,8 +4326,28 @@ pub struct TagResourcesResponse {
     )]
     pub request_id: String,
 }
+impl TagResourcesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `FailedResources` to these items.
+    pub fn set_failed_resources(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<FailedResource>>,
+    ) -> Self {
+        self.failed_resources = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `TagWithDelete`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TagWithDelete {
     /// Wire name `TagKey`; string; always present in responses. Example: `name`.
     #[serde(
@@ -2592,8 +4379,35 @@ pub struct TagWithDelete {
     )]
     pub category: Option<String>,
 }
+impl TagWithDelete {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `CanDelete`.
+    pub fn set_can_delete(mut self, value: impl Into<u64>) -> Self {
+        self.can_delete = value.into();
+        self
+    }
+    /// Sets `Category`.
+    pub fn set_category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+}
 /// Wire object `UnTagResourcesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnTagResourcesRequest {
     /// Wire name `ResourceList`; list of string; required in requests. Example: `[ "qcs::cvm:ap-beijing:uin/1234567:instance/ins-123" ]`.
     #[serde(
@@ -2607,6 +4421,28 @@ pub struct UnTagResourcesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tag_keys: Vec<String>,
+}
+impl UnTagResourcesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ResourceList` to these items.
+    pub fn set_resource_list(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_list = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `TagKeys` to these items.
+    pub fn set_tag_keys(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.tag_keys = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for UnTagResourcesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2632,6 +4468,7 @@ impl tencentcloud_runtime::Validate for UnTagResourcesRequest {
 }
 /// Wire object `UnTagResourcesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnTagResourcesResponse {
     /// Wire name `FailedResources`; list of [`FailedResource`]; always present in responses.
     #[serde(
@@ -2647,15 +4484,37 @@ pub struct UnTagResourcesResponse {
     )]
     pub request_id: String,
 }
+impl UnTagResourcesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `FailedResources` to these items.
+    pub fn set_failed_resources(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<FailedResource>>,
+    ) -> Self {
+        self.failed_resources = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `UpdateProjectRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UpdateProjectRequest {
     /// Wire name `ProjectId`; uint64; required in requests. Example: `1001`.
     #[serde(
         rename = "ProjectId",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub project_id: u64,
+    pub project_id: Option<u64>,
     /// Wire name `ProjectName`; string.
     #[serde(
         rename = "ProjectName",
@@ -2681,11 +4540,42 @@ pub struct UpdateProjectRequest {
     )]
     pub info: Option<String>,
 }
+impl UpdateProjectRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `ProjectName`.
+    pub fn set_project_name(mut self, value: impl Into<String>) -> Self {
+        self.project_name = Some(value.into());
+        self
+    }
+    /// Sets `Disable`.
+    pub fn set_disable(mut self, value: impl Into<i64>) -> Self {
+        self.disable = Some(value.into());
+        self
+    }
+    /// Sets `Info`.
+    pub fn set_info(mut self, value: impl Into<String>) -> Self {
+        self.info = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for UpdateProjectRequest {
-    fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
+    fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
+        if self.project_id.is_none() {
+            v.field("ProjectId", |v| v.missing());
+        }
+    }
 }
 /// Wire object `UpdateProjectResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UpdateProjectResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2694,8 +4584,20 @@ pub struct UpdateProjectResponse {
     )]
     pub request_id: String,
 }
+impl UpdateProjectResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Wire object `UpdateResourceTagValueRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UpdateResourceTagValueRequest {
     /// Wire name `TagKey`; string; required in requests. Example: `testTagKey`.
     #[serde(
@@ -2715,6 +4617,27 @@ pub struct UpdateResourceTagValueRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource: String,
+}
+impl UpdateResourceTagValueRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TagKey`.
+    pub fn set_tag_key(mut self, value: impl Into<String>) -> Self {
+        self.tag_key = value.into();
+        self
+    }
+    /// Sets `TagValue`.
+    pub fn set_tag_value(mut self, value: impl Into<String>) -> Self {
+        self.tag_value = value.into();
+        self
+    }
+    /// Sets `Resource`.
+    pub fn set_resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = value.into();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for UpdateResourceTagValueRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -2749,6 +4672,7 @@ impl tencentcloud_runtime::Validate for UpdateResourceTagValueRequest {
 }
 /// Wire object `UpdateResourceTagValueResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UpdateResourceTagValueResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -2756,4 +4680,15 @@ pub struct UpdateResourceTagValueResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
+}
+impl UpdateResourceTagValueResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
 }
