@@ -60,7 +60,7 @@ fn state_of(emulator: &RunningEmulator, id: &str) -> String {
         .instances
         .iter()
         .find(|s| s.instance.instance_id == id)
-        .map(|s| s.instance.instance_state.clone())
+        .map(|s| s.instance.instance_state.to_string())
         .unwrap_or_else(|| "absent".to_owned())
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sts_api::{AssumeRoleRequest, AssumeRoleWithWebIdentityRequest};
+use sts_api::AssumeRoleRequest;
 use tencentcloud_runtime::credentials::{temporary, ChainSource, Lookup, RefreshingProvider};
 use tencentcloud_runtime::{
     Config, Credentials, CredentialsError, CredentialsFuture, Endpoint, Env, Error, ProvideCredentials,
@@ -199,14 +199,13 @@ impl AssumeRoleBuilder {
             return Err(CredentialsError::new("AssumeRole needs a session name"));
         }
         let client = self.sts.client(Config::from_credentials_provider(base))?;
+        let mut request = AssumeRoleRequest::new()
+            .set_role_arn(self.role_arn)
+            .set_role_session_name(self.session_name)
+            .set_duration_seconds(self.sts.duration.as_secs());
+        request.policy = self.policy;
         let fetch = AssumeRoleFetch {
-            request: AssumeRoleRequest {
-                role_arn: self.role_arn,
-                role_session_name: self.session_name,
-                duration_seconds: Some(self.sts.duration.as_secs()),
-                policy: self.policy,
-                ..AssumeRoleRequest::default()
-            },
+            request,
             client,
         };
         Ok(AssumeRoleProvider {
@@ -241,7 +240,8 @@ impl AssumeRoleFetch {
     async fn fetch(&self) -> Result<Credentials, CredentialsError> {
         let response = self
             .client
-            .assume_role(&self.request)
+            .call(self.request.clone())
+            .send()
             .await
             .map_err(|e| failed("AssumeRole", e))?;
         issued(
@@ -387,20 +387,18 @@ impl WebIdentityFetch {
         if token.is_empty() {
             return Err(CredentialsError::new(format!("{} is empty", path.display())));
         }
-        // `..Default::default()` keeps this compiling if a newer STS spec
-        // adds optional parameters.
-        #[allow(clippy::needless_update)]
-        let request = AssumeRoleWithWebIdentityRequest {
-            provider_id: self.provider_id.clone(),
-            web_identity_token: token.to_owned(),
-            role_arn: self.role_arn.clone(),
-            role_session_name: self.session_name.clone(),
-            duration_seconds: i64::try_from(self.duration.as_secs()).ok(),
-            ..AssumeRoleWithWebIdentityRequest::default()
-        };
-        let response = self
+        let mut call = self
             .client
-            .assume_role_with_web_identity(&request)
+            .assume_role_with_web_identity()
+            .provider_id(self.provider_id.as_str())
+            .web_identity_token(token)
+            .role_arn(self.role_arn.as_str())
+            .role_session_name(self.session_name.as_str());
+        if let Ok(seconds) = i64::try_from(self.duration.as_secs()) {
+            call = call.duration_seconds(seconds);
+        }
+        let response = call
+            .send()
             .await
             .map_err(|e| failed("AssumeRoleWithWebIdentity", e))?;
         issued(

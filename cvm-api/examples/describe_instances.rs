@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use cvm_api::{Client, DescribeInstancesError, DescribeInstancesRequest, Error, Filter, Instance};
+use cvm_api::{Call, Client, DescribeInstancesError, DescribeInstancesRequest, Error, Filter, Instance};
 use futures::TryStreamExt;
 
 /// Lists CVM instances of the configured region.
@@ -48,10 +48,9 @@ impl Args {
         ]
         .into_iter()
         .filter_map(|(name, value)| {
-            value.as_ref().map(|v| Filter {
-                name: name.into(),
-                values: vec![v.clone()],
-            })
+            value
+                .as_ref()
+                .map(|v| Filter::new().set_name(name).set_values([v.as_str()]))
         })
         .collect()
     }
@@ -76,14 +75,14 @@ async fn main() -> ExitCode {
         }
     };
     let filters = args.filters();
-    let request = DescribeInstancesRequest {
-        filters: (!filters.is_empty()).then_some(filters),
-        ..Default::default()
-    };
+    let mut call = client.describe_instances();
+    if !filters.is_empty() {
+        call = call.set_filters(filters);
+    }
     let listed = if args.all {
-        every_page(&client, &request).await
+        every_page(call).await
     } else {
-        first_page(&client, &request).await
+        first_page(call).await
     };
     match listed {
         Ok(()) => ExitCode::SUCCESS,
@@ -107,10 +106,9 @@ fn print(i: &Instance) {
 
 /// The first page (the paginator's page size: the largest the API allows).
 async fn first_page(
-    client: &Client,
-    request: &DescribeInstancesRequest,
+    call: Call<DescribeInstancesRequest>,
 ) -> Result<(), Error<DescribeInstancesError>> {
-    let mut pages = std::pin::pin!(client.describe_instances_paginator(request).by_page());
+    let mut pages = std::pin::pin!(call.into_paginator().by_page());
     let Some(page) = pages.try_next().await? else {
         println!("0 instance(s)");
         return Ok(());
@@ -130,10 +128,9 @@ async fn first_page(
 
 /// Every instance of every page, as one stream of items.
 async fn every_page(
-    client: &Client,
-    request: &DescribeInstancesRequest,
+    call: Call<DescribeInstancesRequest>,
 ) -> Result<(), Error<DescribeInstancesError>> {
-    let mut items = std::pin::pin!(client.describe_instances_paginator(request).by_item());
+    let mut items = std::pin::pin!(call.into_paginator().by_item());
     let mut count = 0u64;
     while let Some(instance) = items.try_next().await? {
         print(&instance);

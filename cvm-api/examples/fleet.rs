@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cvm_api::{DescribeInstancesRequest, Filter, Instance, StartInstancesRequest, WaitOptions, WaitProgress};
-use vpc_api::{DescribeSubnetsRequest, DescribeVpcsRequest, Subnet, Vpc};
+use cvm_api::{Filter, Instance, WaitOptions, WaitProgress};
+use vpc_api::{Subnet, Vpc};
 
 /// Every error here prints as one line with its cause (`Display`).
 type Failure = Box<dyn std::error::Error>;
@@ -84,10 +84,7 @@ async fn fleet(args: Args) -> Result<(), Failure> {
         println!("no STOPPED instance to start");
         return Ok(());
     }
-    cvm.start_instances(&StartInstancesRequest {
-        instance_ids: ids.clone(),
-    })
-    .await?;
+    cvm.start_instances().set_instance_ids(ids.clone()).send().await?;
     let wait = WaitOptions::new().with_progress(|p: &WaitProgress<'_>| {
         // Progress on stderr: stdout holds only the result lines.
         eprintln!("{} of {} instances running", p.ready, p.total);
@@ -100,22 +97,20 @@ async fn fleet(args: Args) -> Result<(), Failure> {
     let vpc_ids = distinct(instances.iter().map(|i| &i.virtual_private_cloud.vpc_id));
     let subnet_ids = distinct(instances.iter().map(|i| &i.virtual_private_cloud.subnet_id));
     let vpcs: HashMap<String, Vpc> = vpc
-        .describe_vpcs(&DescribeVpcsRequest {
-            vpc_ids: Some(vpc_ids.clone()),
-            limit: Some(BATCH.to_string()),
-            ..Default::default()
-        })
+        .describe_vpcs()
+        .set_vpc_ids(vpc_ids.clone())
+        .limit(BATCH.to_string())
+        .send()
         .await?
         .vpc_set
         .into_iter()
         .map(|v| (v.vpc_id.clone(), v))
         .collect();
     let subnets: HashMap<String, Subnet> = vpc
-        .describe_subnets(&DescribeSubnetsRequest {
-            subnet_ids: Some(subnet_ids.clone()),
-            limit: Some(BATCH.to_string()),
-            ..Default::default()
-        })
+        .describe_subnets()
+        .set_subnet_ids(subnet_ids.clone())
+        .limit(BATCH.to_string())
+        .send()
         .await?
         .subnet_set
         .into_iter()
@@ -135,14 +130,10 @@ async fn fleet(args: Args) -> Result<(), Failure> {
 /// Ids of the region's STOPPED instances (one page: at most [`BATCH`]).
 async fn stopped_instances(cvm: &cvm_api::Client) -> Result<Vec<String>, Failure> {
     let response = cvm
-        .describe_instances(&DescribeInstancesRequest {
-            filters: Some(vec![Filter {
-                name: "instance-state".into(),
-                values: vec!["STOPPED".into()],
-            }]),
-            limit: Some(BATCH as i64),
-            ..Default::default()
-        })
+        .describe_instances()
+        .filters(Filter::new().set_name("instance-state").set_values(["STOPPED"]))
+        .limit(BATCH as i64)
+        .send()
         .await?;
     if response.total_count > BATCH as i64 {
         return Err(format!(

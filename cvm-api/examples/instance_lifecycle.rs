@@ -17,10 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use cvm_api::{
-    Client, Placement, RebootInstancesRequest, RunInstancesRequest, StartInstancesRequest,
-    StopInstancesRequest, TerminateInstancesRequest, WaitOptions, WaitProgress,
-};
+use cvm_api::{Client, Placement, WaitOptions, WaitProgress};
 
 /// Every error here prints as one line with its cause (`Display`).
 type Failure = Box<dyn std::error::Error>;
@@ -82,19 +79,14 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
         wait = wait.with_delays(Duration::from_millis(*ms), Duration::from_millis(ms * 4));
     }
 
-    let run = RunInstancesRequest {
-        placement: Some(Placement {
-            zone: zone.clone(),
-            ..Default::default()
-        }),
-        image_id: Some(image.clone()),
-        instance_type: Some(instance_type.clone()),
-        instance_count: Some(1),
-        instance_name: Some("cvm-api-lifecycle".into()),
-        ..Default::default()
-    };
     let id = client
-        .run_instances(&run)
+        .run_instances()
+        .placement(Placement::new().set_zone(zone.as_str()))
+        .image_id(image.as_str())
+        .instance_type(instance_type.as_str())
+        .instance_count(1)
+        .instance_name("cvm-api-lifecycle")
+        .send()
         .await?
         .instance_id_set
         .pop()
@@ -106,29 +98,27 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
     println!("  {id} RUNNING");
 
     client
-        .stop_instances(&StopInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
-        })
+        .stop_instances()
+        .set_instance_ids(ids.clone())
+        .send()
         .await?;
     println!("StopInstances      {id}");
     client.wait_until_instances_stopped(&ids, &wait).await?;
     println!("  {id} STOPPED");
 
     client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: ids.clone(),
-        })
+        .start_instances()
+        .set_instance_ids(ids.clone())
+        .send()
         .await?;
     println!("StartInstances     {id}");
     client.wait_until_instances_running(&ids, &wait).await?;
     println!("  {id} RUNNING");
 
     client
-        .reboot_instances(&RebootInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
-        })
+        .reboot_instances()
+        .set_instance_ids(ids.clone())
+        .send()
         .await?;
     println!("RebootInstances    {id}");
     // Right after the call the instance may still read RUNNING: wait for
@@ -138,10 +128,9 @@ async fn lifecycle(args: &Args) -> Result<(), Failure> {
     println!("  {id} RUNNING");
 
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
-        })
+        .terminate_instances()
+        .set_instance_ids(ids.clone())
+        .send()
         .await?;
     println!("TerminateInstances {id}");
     // Until it is gone: TERMINATING is not the end.

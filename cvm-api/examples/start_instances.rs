@@ -13,7 +13,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use cvm_api::StartInstancesRequest;
 use cvm_api::{Client, Error};
 
 /// Starts stopped CVM instances and prints the request id.
@@ -47,14 +46,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // `..Default::default()` keeps this compiling if a newer spec adds
-    // optional parameters.
-    #[allow(clippy::needless_update)]
-    let request = StartInstancesRequest {
-        instance_ids: args.instance_ids,
-        ..Default::default()
-    };
-    match client.start_instances(&request).await {
+    match client
+        .start_instances()
+        .set_instance_ids(args.instance_ids)
+        .send()
+        .await
+    {
         Ok(response) => {
             println!("RequestId: {}", response.request_id);
             ExitCode::SUCCESS

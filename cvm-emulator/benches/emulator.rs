@@ -115,13 +115,15 @@ where
 }
 
 async fn describe_status(client: Client, instance: String) {
-    let request = DescribeInstancesStatusRequest {
-        instance_ids: Some(vec![instance]),
-        ..Default::default()
+    let request = {
+        let mut new_value = DescribeInstancesStatusRequest::default();
+        new_value.instance_ids = Some(vec![instance]);
+        new_value
     };
     for _ in 0..BATCH / IN_FLIGHT {
         let response = client
-            .describe_instances_status(&request)
+            .call(request.clone())
+            .send()
             .await
             .expect("DescribeInstancesStatus succeeds");
         assert_eq!(response.total_count, 1);
@@ -129,20 +131,25 @@ async fn describe_status(client: Client, instance: String) {
 }
 
 async fn stop_start(client: Client, instance: String) {
-    let stop = StopInstancesRequest {
-        instance_ids: vec![instance.clone()],
-        ..Default::default()
+    let stop = {
+        let mut new_value = StopInstancesRequest::default();
+        new_value.instance_ids = vec![instance.clone()];
+        new_value
     };
-    let start = StartInstancesRequest {
-        instance_ids: vec![instance],
+    let start = {
+        let mut new_value = StartInstancesRequest::default();
+        new_value.instance_ids = vec![instance];
+        new_value
     };
     for _ in 0..BATCH / IN_FLIGHT / 2 {
         client
-            .stop_instances(&stop)
+            .call(stop.clone())
+            .send()
             .await
             .expect("StopInstances succeeds");
         client
-            .start_instances(&start)
+            .call(start.clone())
+            .send()
             .await
             .expect("StartInstances succeeds");
     }

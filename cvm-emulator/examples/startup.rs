@@ -150,7 +150,8 @@ async fn startup(o: &Options, extra: &[&str], label: &str) {
         let started = Instant::now();
         let (mut child, url) = spawn(&o.bin, extra).await;
         let c = client(&url);
-        c.describe_instances_status(&DescribeInstancesStatusRequest::default())
+        c.call((DescribeInstancesStatusRequest::default()).clone())
+            .send()
             .await
             .expect("first signed call");
         times.push(started.elapsed());
@@ -219,7 +220,8 @@ async fn bodies(o: &Options, count: usize) {
         let (mut child, url) = spawn(&o.bin, &[]).await;
         let pid = child.id().expect("pid");
         client(&url)
-            .describe_instances_status(&DescribeInstancesStatusRequest::default())
+            .call((DescribeInstancesStatusRequest::default()).clone())
+            .send()
             .await
             .expect("first call");
         let (idle, _) = memory(pid);
@@ -296,24 +298,27 @@ async fn run(o: Options) {
     let (mut child, url) = spawn(&o.bin, &[]).await;
     let pid = child.id().expect("pid");
     let c = client(&url);
-    c.describe_instances_status(&DescribeInstancesStatusRequest::default())
+    c.call((DescribeInstancesStatusRequest::default()).clone())
+        .send()
         .await
         .expect("first call");
     let (rss, _) = memory(pid);
     println!("idle: VmRSS {}", mib(rss));
     let started = Instant::now();
     for _ in 0..o.instances / 100 {
-        let request = RunInstancesRequest {
-            placement: Some(Placement {
-                zone: ZONE.to_owned(),
-                ..Placement::default()
-            }),
-            image_id: Some("img-pmqg1cw7".to_owned()),
-            instance_type: Some("S5.MEDIUM2".to_owned()),
-            instance_count: Some(100),
-            ..RunInstancesRequest::default()
+        let request = {
+            let mut new_value = RunInstancesRequest::default();
+            new_value.placement = Some({
+                let mut new_value = Placement::default();
+                new_value.zone = ZONE.to_owned();
+                new_value
+            });
+            new_value.image_id = Some("img-pmqg1cw7".to_owned());
+            new_value.instance_type = Some("S5.MEDIUM2".to_owned());
+            new_value.instance_count = Some(100);
+            new_value
         };
-        let response = c.run_instances(&request).await.expect("RunInstances");
+        let response = c.call(request.clone()).send().await.expect("RunInstances");
         assert_eq!(response.instance_id_set.len(), 100);
     }
     let created = started.elapsed();
@@ -330,11 +335,13 @@ async fn run(o: Options) {
     let mut offset = 0;
     loop {
         let page = c
-            .describe_instances(&DescribeInstancesRequest {
-                offset: Some(offset),
-                limit: Some(100),
-                ..DescribeInstancesRequest::default()
+            .call({
+                let mut new_value = DescribeInstancesRequest::default();
+                new_value.offset = Some(offset);
+                new_value.limit = Some(100);
+                new_value
             })
+            .send()
             .await
             .expect("DescribeInstances");
         listed += page.instance_set.len();
@@ -374,7 +381,8 @@ async fn run(o: Options) {
     let (mut child, url) = spawn(&o.bin, &extra).await;
     let pid = child.id().expect("pid");
     client(&url)
-        .describe_instances_status(&DescribeInstancesStatusRequest::default())
+        .call((DescribeInstancesStatusRequest::default()).clone())
+        .send()
         .await
         .expect("first call");
     let (rss, hwm) = memory(pid);

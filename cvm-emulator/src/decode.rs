@@ -408,10 +408,16 @@ mod tests {
 
     #[test]
     fn rules_map_to_codes() {
-        let r = StartInstancesRequest { instance_ids: vec![] };
+        let r = {
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec![];
+            new_value
+        };
         assert_eq!(check_rules(&r).unwrap_err().code, "MissingParameter");
-        let r = StartInstancesRequest {
-            instance_ids: vec!["bad".into()],
+        let r = {
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec!["bad".into()];
+            new_value
         };
         let e = check_rules(&r).unwrap_err();
         assert_eq!(e.code, "InvalidParameterValue");

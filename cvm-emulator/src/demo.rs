@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use cvm_api::{DescribeInstancesRequest, StartInstancesError, StartInstancesRequest};
+use cvm_api::{InstanceState, LatestOperationState, StartInstancesError};
 
 use crate::config::{EmulatorConfig, DEMO_SECRET_ID};
 use crate::cvm::state_file::{State, StoredInstance};
@@ -89,11 +89,10 @@ pub async fn run(options: &DemoOptions, out: &mut (dyn Write + Send)) -> Result<
     // 1. Start them.
     say(out, &format!("1. StartInstances {}\n", ids.join(", ")))?;
     let started = Instant::now();
-    let request = StartInstancesRequest {
-        instance_ids: ids.clone(),
-    };
-    let response = client
-        .start_instances(&request)
+    let start = client.start_instances().set_instance_ids(ids.clone());
+    let response = start
+        .clone()
+        .send()
         .await
         .map_err(|e| fail(format!("StartInstances failed: {e}")))?;
     say(out, &format!("   accepted (RequestId {})\n", response.request_id))?;
@@ -102,15 +101,13 @@ pub async fn run(options: &DemoOptions, out: &mut (dyn Write + Send)) -> Result<
     say(out, "2. DescribeInstances until all are RUNNING\n")?;
     let deadline = started + options.transition * 4 + Duration::from_secs(10);
     let poll_every = Duration::from_millis(150);
-    let describe = DescribeInstancesRequest {
-        instance_ids: Some(ids.clone()),
-        ..DescribeInstancesRequest::default()
-    };
+    let describe = client.describe_instances().set_instance_ids(ids.clone());
     let mut polls = 0u32;
     loop {
         polls += 1;
-        let response = client
-            .describe_instances(&describe)
+        let response = describe
+            .clone()
+            .send()
             .await
             .map_err(|e| fail(format!("DescribeInstances failed: {e}")))?;
         let mut line = format!("   poll {polls:<2} +{:.2} s ", started.elapsed().as_secs_f64());
@@ -129,11 +126,11 @@ pub async fn run(options: &DemoOptions, out: &mut (dyn Write + Send)) -> Result<
         if response
             .instance_set
             .iter()
-            .all(|i| i.instance_state == "RUNNING")
+            .all(|i| i.instance_state == InstanceState::Running)
         {
             let operation_ok = response.instance_set.iter().all(|i| {
                 i.latest_operation.as_deref() == Some("StartInstances")
-                    && i.latest_operation_state.as_deref() == Some("SUCCESS")
+                    && i.latest_operation_state == Some(LatestOperationState::Success)
             });
             if !operation_ok {
                 return Err(fail(
@@ -154,7 +151,7 @@ pub async fn run(options: &DemoOptions, out: &mut (dyn Write + Send)) -> Result<
         out,
         "3. StartInstances again: a running instance cannot be started\n",
     )?;
-    match client.start_instances(&request).await {
+    match start.send().await {
         Err(cvm_api::Error::Service(StartInstancesError::UnsupportedOperationInstanceStateRunning(e))) => {
             say(
                 out,

@@ -103,10 +103,12 @@ pub(crate) fn handle(request: VpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
                 |v| filters.iter().all(|f| vpc_matches(v, f)),
             );
             let (total, page, _) = window.apply(chosen);
-            respond(&DescribeVpcsResponse {
-                total_count: total,
-                vpc_set: page.into_iter().cloned().collect(),
-                request_id,
+            respond(&{
+                let mut new_value = DescribeVpcsResponse::default();
+                new_value.total_count = total;
+                new_value.vpc_set = page.into_iter().cloned().collect();
+                new_value.request_id = request_id;
+                new_value
             })
         }
         VpcRequest::DescribeSubnets(r) => {
@@ -140,11 +142,13 @@ pub(crate) fn handle(request: VpcRequest, ctx: &Ctx<'_>) -> Result<String, ApiEr
                 |s| filters.iter().all(|f| subnet_matches(s, f)),
             );
             let (total, page, next_token) = window.apply(chosen);
-            respond(&DescribeSubnetsResponse {
-                total_count: total,
-                subnet_set: page.into_iter().cloned().collect(),
-                next_token,
-                request_id,
+            respond(&{
+                let mut new_value = DescribeSubnetsResponse::default();
+                new_value.total_count = total;
+                new_value.subnet_set = page.into_iter().cloned().collect();
+                new_value.next_token = next_token;
+                new_value.request_id = request_id;
+                new_value
             })
         }
     }
@@ -188,27 +192,28 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
         if !vpc_index.contains_key(&net.vpc_id) {
             vpc_index.insert(net.vpc_id.clone(), vpcs.len());
             let is_default = net.vpc_id == default_vpc;
-            vpcs.push(Vpc {
-                vpc_name: if is_default {
+            vpcs.push({
+                let mut new_value = Vpc::default();
+                new_value.vpc_name = if is_default {
                     "Default-VPC".to_owned()
                 } else {
                     net.vpc_id.clone()
-                },
-                vpc_id: net.vpc_id.clone(),
-                cidr_block: CIDR_BLOCK.to_owned(),
-                is_default,
-                enable_multicast: false,
-                created_time: created.clone(),
-                dns_server_set: DNS_SERVERS.iter().map(|s| (*s).to_owned()).collect(),
-                domain_name: String::new(),
-                dhcp_options_id: String::new(),
-                enable_dhcp: true,
-                ipv6_cidr_block: String::new(),
-                tag_set: Vec::new(),
-                assistant_cidr_set: Some(Vec::new()),
-                enable_route_vpc_publish: false,
-                ipv6_cidr_block_set: Vec::new(),
-                ..Vpc::default()
+                };
+                new_value.vpc_id = net.vpc_id.clone();
+                new_value.cidr_block = CIDR_BLOCK.to_owned();
+                new_value.is_default = is_default;
+                new_value.enable_multicast = false;
+                new_value.created_time = created.clone();
+                new_value.dns_server_set = DNS_SERVERS.iter().map(|s| (*s).to_owned()).collect();
+                new_value.domain_name = String::new();
+                new_value.dhcp_options_id = String::new();
+                new_value.enable_dhcp = true;
+                new_value.ipv6_cidr_block = String::new();
+                new_value.tag_set = Vec::new();
+                new_value.assistant_cidr_set = Some(Vec::new());
+                new_value.enable_route_vpc_publish = false;
+                new_value.ipv6_cidr_block_set = Vec::new();
+                new_value
             });
         }
         match subnet_index.get(&net.subnet_id) {
@@ -219,31 +224,32 @@ fn network(ctx: &Ctx<'_>, region: &str) -> Network {
             None => {
                 subnet_index.insert(net.subnet_id.clone(), subnets.len());
                 let is_default = net.vpc_id == default_vpc && net.subnet_id == default_subnet_id(zone);
-                subnets.push(Subnet {
-                    vpc_id: Some(net.vpc_id.clone()),
-                    subnet_id: Some(net.subnet_id.clone()),
-                    subnet_name: Some(if is_default {
+                subnets.push({
+                    let mut new_value = Subnet::default();
+                    new_value.vpc_id = Some(net.vpc_id.clone());
+                    new_value.subnet_id = Some(net.subnet_id.clone());
+                    new_value.subnet_name = Some(if is_default {
                         "Default-Subnet".to_owned()
                     } else {
                         net.subnet_id.clone()
-                    }),
-                    cidr_block: Some(CIDR_BLOCK.to_owned()),
-                    is_default: Some(is_default),
-                    enable_broadcast: Some(false),
+                    });
+                    new_value.cidr_block = Some(CIDR_BLOCK.to_owned());
+                    new_value.is_default = Some(is_default);
+                    new_value.enable_broadcast = Some(false);
                     // A subnet is in the zone of the first instance
                     // launched into it (a default subnet is its zone's).
-                    zone: Some(zone.to_owned()),
-                    route_table_id: Some(stable_id("rtb-", &net.vpc_id)),
-                    created_time: Some(created),
-                    available_ip_address_count: Some(USABLE_ADDRESSES - 1),
-                    ipv6_cidr_block: Some(String::new()),
-                    network_acl_id: Some(String::new()),
-                    is_remote_vpc_snat: Some(false),
-                    total_ip_address_count: Some(USABLE_ADDRESSES),
-                    tag_set: Some(Vec::new()),
-                    cdc_id: Some(String::new()),
-                    is_cdc_subnet: Some(0),
-                    ..Subnet::default()
+                    new_value.zone = Some(zone.to_owned());
+                    new_value.route_table_id = Some(stable_id("rtb-", &net.vpc_id));
+                    new_value.created_time = Some(created);
+                    new_value.available_ip_address_count = Some(USABLE_ADDRESSES - 1);
+                    new_value.ipv6_cidr_block = Some(String::new());
+                    new_value.network_acl_id = Some(String::new());
+                    new_value.is_remote_vpc_snat = Some(false);
+                    new_value.total_ip_address_count = Some(USABLE_ADDRESSES);
+                    new_value.tag_set = Some(Vec::new());
+                    new_value.cdc_id = Some(String::new());
+                    new_value.is_cdc_subnet = Some(0);
+                    new_value
                 });
             }
         }

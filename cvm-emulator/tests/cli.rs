@@ -92,9 +92,12 @@ async fn serves_and_saves_state_on_sigterm() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let c = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY);
-    c.start_instances(&StartInstancesRequest {
-        instance_ids: vec!["ins-cli00001".into()],
+    c.call({
+        let mut new_value = StartInstancesRequest::default();
+        new_value.instance_ids = vec!["ins-cli00001".into()];
+        new_value
     })
+    .send()
     .await
     .unwrap();
 
@@ -130,9 +133,12 @@ async fn credentials_file_and_dump() {
     ]);
     // The demo credential is not accepted when others are configured.
     let err = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY)
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec!["ins-00000000".into()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec!["ins-00000000".into()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -140,9 +146,12 @@ async fn credentials_file_and_dump() {
         "{err:?}"
     );
     let err = client(&url, "AKIDcli", "cli-key-do-not-print")
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec!["ins-00000000".into()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec!["ins-00000000".into()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -326,9 +335,12 @@ async fn second_emulator_on_the_same_state_file_is_refused() {
     // The first one is unharmed.
     let c = client(&url, DEMO_SECRET_ID, DEMO_SECRET_KEY);
     let err = c
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec!["ins-00000000".into()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec!["ins-00000000".into()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(

@@ -25,25 +25,29 @@ fn client_with(emu: &RunningEmulator, id: &str, key: &str) -> Client {
 }
 
 fn run_request(count: i64) -> RunInstancesRequest {
-    RunInstancesRequest {
-        placement: Some(Placement {
-            zone: ZONE.into(),
-            ..Placement::default()
-        }),
-        image_id: Some("img-9qabwvbn".into()),
-        instance_type: Some("S5.MEDIUM4".into()),
-        instance_count: Some(count),
-        instance_name: Some("web".into()),
-        ..RunInstancesRequest::default()
+    {
+        let mut new_value = RunInstancesRequest::default();
+        new_value.placement = Some({
+            let mut new_value = Placement::default();
+            new_value.zone = ZONE.into();
+            new_value
+        });
+        new_value.image_id = Some("img-9qabwvbn".into());
+        new_value.instance_type = Some("S5.MEDIUM4".into());
+        new_value.instance_count = Some(count);
+        new_value.instance_name = Some("web".into());
+        new_value
     }
 }
 
 async fn states(client: &Client, ids: &[String]) -> Vec<String> {
     let r = client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(ids.to_vec()),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(ids.to_vec());
+            new_value
         })
+        .send()
         .await
         .unwrap();
     ids.iter()
@@ -51,7 +55,7 @@ async fn states(client: &Client, ids: &[String]) -> Vec<String> {
             r.instance_set
                 .iter()
                 .find(|i| &i.instance_id == id)
-                .map_or("GONE".to_owned(), |i| i.instance_state.clone())
+                .map_or("GONE".to_owned(), |i| i.instance_state.to_string())
         })
         .collect()
 }
@@ -75,24 +79,26 @@ async fn whole_lifecycle_with_transitions() {
     let emu = start(config().with_transition(Duration::from_millis(200))).await;
     let client = emu.client(REGION).unwrap();
 
-    let run = client.run_instances(&run_request(2)).await.unwrap();
+    let run = client.call((run_request(2)).clone()).send().await.unwrap();
     let ids = run.instance_id_set.clone();
     assert_eq!(ids.len(), 2);
     for id in &ids {
         assert!(id.starts_with("ins-") && id.len() == 12, "{id}");
     }
     let d = client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(ids.clone()),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(ids.clone());
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(d.total_count, 2);
     let first = &d.instance_set[0];
     assert_eq!(first.instance_state, "PENDING");
     assert_eq!(first.latest_operation.as_deref(), Some("RunInstances"));
-    assert_eq!(first.latest_operation_state.as_deref(), Some("OPERATING"));
+    assert_eq!(first.latest_operation_state.as_ref().map(|v| v.as_str()), Some("OPERATING"));
     assert_eq!(
         first.latest_operation_request_id.as_deref(),
         Some(run.request_id.as_str())
@@ -107,24 +113,28 @@ async fn whole_lifecycle_with_transitions() {
     wait_for(&client, &ids, "RUNNING").await;
 
     let stop = client
-        .stop_instances(&StopInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = StopInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(states(&client, &ids).await, ["STOPPING", "STOPPING"]);
     wait_for(&client, &ids, "STOPPED").await;
     let d = client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(ids.clone()),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(ids.clone());
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let i = &d.instance_set[0];
     assert_eq!(i.latest_operation.as_deref(), Some("StopInstances"));
-    assert_eq!(i.latest_operation_state.as_deref(), Some("SUCCESS"));
+    assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("SUCCESS"));
     assert_eq!(
         i.latest_operation_request_id.as_deref(),
         Some(stop.request_id.as_str())
@@ -132,37 +142,47 @@ async fn whole_lifecycle_with_transitions() {
     assert_eq!(i.stop_charging_mode, "KEEP_CHARGING");
 
     client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: ids.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(states(&client, &ids).await, ["STARTING", "STARTING"]);
     wait_for(&client, &ids, "RUNNING").await;
 
     client
-        .reboot_instances(&RebootInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = RebootInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(states(&client, &ids).await, ["REBOOTING", "REBOOTING"]);
     wait_for(&client, &ids, "RUNNING").await;
 
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(states(&client, &ids).await, ["TERMINATING", "TERMINATING"]);
     wait_for(&client, &ids, "GONE").await;
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: ids.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -182,9 +202,12 @@ async fn state_errors_map_to_typed_variants() {
     let one = vec![ids[0].clone()];
 
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: one.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = one.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     match &err {
@@ -197,17 +220,21 @@ async fn state_errors_map_to_typed_variants() {
 
     // Stop (instant), then stopping again is refused.
     client
-        .stop_instances(&StopInstancesRequest {
-            instance_ids: one.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = StopInstancesRequest::default();
+            new_value.instance_ids = one.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let err = client
-        .stop_instances(&StopInstancesRequest {
-            instance_ids: one.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = StopInstancesRequest::default();
+            new_value.instance_ids = one.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -218,10 +245,12 @@ async fn state_errors_map_to_typed_variants() {
         "{err:?}"
     );
     let err = client
-        .reboot_instances(&RebootInstancesRequest {
-            instance_ids: one.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = RebootInstancesRequest::default();
+            new_value.instance_ids = one.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -238,15 +267,19 @@ async fn transitional_states_are_refused() {
     // A long transition keeps the instances in their transitional states.
     let (emu, ids) = seeded(config().with_transition(Duration::from_secs(30)), 3, "RUNNING").await;
     let client = emu.client(REGION).unwrap();
-    let stop = |id: &str| StopInstancesRequest {
-        instance_ids: vec![id.to_owned()],
-        ..Default::default()
+    let stop = |id: &str| {
+        let mut new_value = StopInstancesRequest::default();
+        new_value.instance_ids = vec![id.to_owned()];
+        new_value
     };
-    client.stop_instances(&stop(&ids[0])).await.unwrap();
+    client.call((stop(&ids[0])).clone()).send().await.unwrap();
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec![ids[0].clone()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec![ids[0].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -256,7 +289,7 @@ async fn transitional_states_are_refused() {
         ),
         "{err:?}"
     );
-    let err = client.stop_instances(&stop(&ids[0])).await.unwrap_err();
+    let err = client.call((stop(&ids[0])).clone()).send().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -266,16 +299,21 @@ async fn transitional_states_are_refused() {
     );
 
     client
-        .reboot_instances(&RebootInstancesRequest {
-            instance_ids: vec![ids[1].clone()],
-            ..Default::default()
+        .call({
+            let mut new_value = RebootInstancesRequest::default();
+            new_value.instance_ids = vec![ids[1].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec![ids[1].clone()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec![ids[1].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -287,17 +325,21 @@ async fn transitional_states_are_refused() {
     );
 
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: vec![ids[2].clone()],
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = vec![ids[2].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let err = client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: vec![ids[2].clone()],
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = vec![ids[2].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -308,9 +350,12 @@ async fn transitional_states_are_refused() {
         "{err:?}"
     );
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec![ids[2].clone()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec![ids[2].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -324,11 +369,14 @@ async fn transitional_states_are_refused() {
     );
 
     // A new instance is PENDING for the whole transition.
-    let run = client.run_instances(&run_request(1)).await.unwrap();
+    let run = client.call((run_request(1)).clone()).send().await.unwrap();
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: run.instance_id_set.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = run.instance_id_set.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -367,9 +415,12 @@ async fn id_errors() {
     let client = emu.client(REGION).unwrap();
 
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec!["ins-00000000".into()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec!["ins-00000000".into()];
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -386,7 +437,7 @@ async fn id_errors() {
         "{e:?}"
     );
     let e = raw_start(&client, vec![]).await;
-    assert!(matches!(e, StartInstancesError::MissingParameter(_)), "{e:?}");
+    assert!(matches!(e, StartInstancesError::Common(CommonErrorCode::MissingParameter, _)), "{e:?}");
     let many: Vec<String> = (0..101).map(|i| format!("ins-{i:08}")).collect();
     let e = raw_start(&client, many).await;
     assert!(
@@ -397,9 +448,12 @@ async fn id_errors() {
     // Another region does not see the instance.
     let other = Client::from_config(emu.client_config("ap-shanghai").unwrap()).unwrap();
     let err = other
-        .start_instances(&StartInstancesRequest {
-            instance_ids: ids.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -417,15 +471,21 @@ async fn batches_are_all_or_nothing() {
     let client = emu.client(REGION).unwrap();
     // Make the last one RUNNING.
     client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: vec![ids[2].clone()],
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = vec![ids[2].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: ids.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -441,9 +501,12 @@ async fn batches_are_all_or_nothing() {
     ids.truncate(2);
     ids.push("ins-zzzzzzzz".into());
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: ids.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -465,38 +528,44 @@ async fn paging_and_filters() {
     let client = emu.client(REGION).unwrap();
     let mut req = run_request(5);
     req.instance_name = Some("api-{R:1}".into());
-    let first = client.run_instances(&req).await.unwrap().instance_id_set;
+    let first = client.call(req.clone()).send().await.unwrap().instance_id_set;
     let mut req = run_request(2);
     req.placement.as_mut().unwrap().zone = "ap-guangzhou-4".into();
     req.instance_name = Some("db".into());
-    let second = client.run_instances(&req).await.unwrap().instance_id_set;
+    let second = client.call(req.clone()).send().await.unwrap().instance_id_set;
     client
-        .stop_instances(&StopInstancesRequest {
-            instance_ids: vec![first[0].clone(), second[0].clone()],
-            ..Default::default()
+        .call({
+            let mut new_value = StopInstancesRequest::default();
+            new_value.instance_ids = vec![first[0].clone(), second[0].clone()];
+            new_value
         })
+        .send()
         .await
         .unwrap();
 
-    let describe = |filters: Vec<(&str, Vec<&str>)>, offset: i64, limit: i64| DescribeInstancesRequest {
-        filters: Some(
+    let describe = |filters: Vec<(&str, Vec<&str>)>, offset: i64, limit: i64| {
+        let mut new_value = DescribeInstancesRequest::default();
+        new_value.filters = Some(
             filters
                 .into_iter()
-                .map(|(n, v)| Filter {
-                    name: n.into(),
-                    values: v.into_iter().map(String::from).collect(),
+                .map(|(n, v)| {
+                    let mut new_value = Filter::default();
+                    new_value.name = n.into();
+                    new_value.values = v.into_iter().map(String::from).collect();
+                    new_value
                 })
                 .collect(),
-        ),
-        offset: Some(offset),
-        limit: Some(limit),
-        ..Default::default()
+        );
+        new_value.offset = Some(offset);
+        new_value.limit = Some(limit);
+        new_value
     };
     // Paging over all 7, 3 at a time, in creation order.
     let mut seen = Vec::new();
     for page in 0..3 {
         let r = client
-            .describe_instances(&describe(vec![], page * 3, 3))
+            .call((describe(vec![], page * 3, 3)).clone())
+            .send()
             .await
             .unwrap();
         assert_eq!(r.total_count, 7);
@@ -506,62 +575,70 @@ async fn paging_and_filters() {
     assert_eq!(seen, all);
     // Default limit 20; no filters at all.
     let r = client
-        .describe_instances(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!((r.total_count, r.instance_set.len()), (7, 7));
 
     let count = |r: DescribeInstancesResponse| (r.total_count, r.instance_set.len());
     let r = client
-        .describe_instances(&describe(vec![("zone", vec!["ap-guangzhou-4"])], 0, 20))
+        .call((describe(vec![("zone", vec!["ap-guangzhou-4"])], 0, 20)).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(count(r), (2, 2));
     let r = client
-        .describe_instances(&describe(vec![("instance-state", vec!["STOPPED"])], 0, 20))
+        .call((describe(vec![("instance-state", vec!["STOPPED"])], 0, 20)).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(count(r), (2, 2));
     let r = client
-        .describe_instances(&describe(
-            vec![
-                ("instance-state", vec!["STOPPED"]),
-                ("zone", vec!["ap-guangzhou-3"]),
-            ],
-            0,
-            20,
-        ))
+        .call(
+            (describe(
+                vec![
+                    ("instance-state", vec!["STOPPED"]),
+                    ("zone", vec!["ap-guangzhou-3"]),
+                ],
+                0,
+                20,
+            ))
+            .clone(),
+        )
+        .send()
         .await
         .unwrap();
     assert_eq!(r.instance_set[0].instance_id, first[0]);
     let r = client
-        .describe_instances(&describe(vec![("instance-name", vec!["api-"])], 0, 2))
+        .call((describe(vec![("instance-name", vec!["api-"])], 0, 2)).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(r.total_count, 5);
     assert_eq!(r.instance_set[1].instance_name, "api-2");
     let r = client
-        .describe_instances(&describe(
-            vec![("instance-id", vec![&second[1], &first[4]])],
-            0,
-            20,
-        ))
+        .call((describe(vec![("instance-id", vec![&second[1], &first[4]])], 0, 20)).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(count(r), (2, 2));
     let r = client
-        .describe_instances(&describe(vec![("instance-name", vec!["nothing"])], 0, 20))
+        .call((describe(vec![("instance-name", vec!["nothing"])], 0, 20)).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(count(r), (0, 0));
 
     // Status, paged.
     let r = client
-        .describe_instances_status(&DescribeInstancesStatusRequest {
-            offset: Some(5),
-            limit: Some(5),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesStatusRequest::default();
+            new_value.offset = Some(5);
+            new_value.limit = Some(5);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(r.total_count, 7);
@@ -571,7 +648,8 @@ async fn paging_and_filters() {
 
     // Filter errors.
     let err = client
-        .describe_instances(&describe(vec![("colour", vec!["red"])], 0, 20))
+        .call((describe(vec![("colour", vec!["red"])], 0, 20)).clone())
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -579,26 +657,27 @@ async fn paging_and_filters() {
         "{err:?}"
     );
     let err = client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(vec![first[0].clone()]),
-            filters: Some(vec![Filter {
-                name: "zone".into(),
-                values: vec![ZONE.into()],
-            }]),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(vec![first[0].clone()]);
+            new_value.filters = Some(vec![{
+                let mut new_value = Filter::default();
+                new_value.name = "zone".into();
+                new_value.values = vec![ZONE.into()];
+                new_value
+            }]);
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Service(DescribeInstancesError::InvalidParameter(_))),
+        matches!(err, Error::Service(DescribeInstancesError::Common(CommonErrorCode::InvalidParameter, _))),
         "{err:?}"
     );
     let err = client
-        .describe_instances(&describe(
-            vec![("zone", vec!["a", "b", "c", "d", "e", "f"])],
-            0,
-            20,
-        ))
+        .call((describe(vec![("zone", vec!["a", "b", "c", "d", "e", "f"])], 0, 20)).clone())
+        .send()
         .await;
     // The client may refuse this itself; if sent, the emulator refuses it.
     if let Err(Error::Service(e)) = err {
@@ -612,32 +691,40 @@ async fn run_instances_options_and_errors() {
     let client = emu.client(REGION).unwrap();
     let mut req = run_request(1);
     req.client_token = Some("token-1".into());
-    req.internet_accessible = Some(InternetAccessible {
-        internet_max_bandwidth_out: Some(10),
-        ..Default::default()
+    req.internet_accessible = Some({
+        let mut new_value = InternetAccessible::default();
+        new_value.internet_max_bandwidth_out = Some(10);
+        new_value
     });
-    req.login_settings = Some(LoginSettings {
-        password: Some("Secret-Passw0rd".into()),
-        ..Default::default()
+    req.login_settings = Some({
+        let mut new_value = LoginSettings::default();
+        new_value.password = Some("Secret-Passw0rd".into());
+        new_value
     });
-    req.tag_specification = Some(vec![TagSpecification {
-        resource_type: "instance".into(),
-        tags: vec![Tag {
-            key: "team".into(),
-            value: "infra".into(),
-        }],
+    req.tag_specification = Some(vec![{
+        let mut new_value = TagSpecification::default();
+        new_value.resource_type = "instance".into();
+        new_value.tags = vec![{
+            let mut new_value = Tag::default();
+            new_value.key = "team".into();
+            new_value.value = "infra".into();
+            new_value
+        }];
+        new_value
     }]);
-    let a = client.run_instances(&req).await.unwrap();
-    let b = client.run_instances(&req).await.unwrap();
+    let a = client.call(req.clone()).send().await.unwrap();
+    let b = client.call(req.clone()).send().await.unwrap();
     assert_eq!(
         a.instance_id_set, b.instance_id_set,
         "ClientToken makes RunInstances idempotent"
     );
     let d = client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(a.instance_id_set.clone()),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(a.instance_id_set.clone());
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let i = &d.instance_set[0];
@@ -656,27 +743,27 @@ async fn run_instances_options_and_errors() {
     let mut bad = run_request(1);
     bad.placement.as_mut().unwrap().zone = "ap-shanghai-2".into();
     assert_eq!(
-        code_of(client.run_instances(&bad).await),
+        code_of(client.call(bad.clone()).send().await),
         "InvalidZone.MismatchRegion"
     );
     let mut bad = run_request(1);
     bad.image_id = Some("ubuntu".into());
     assert_eq!(
-        code_of(client.run_instances(&bad).await),
+        code_of(client.call(bad.clone()).send().await),
         "InvalidImageId.Malformed"
     );
     let mut bad = run_request(1);
     bad.instance_type = Some("huge".into());
     assert_eq!(
-        code_of(client.run_instances(&bad).await),
+        code_of(client.call(bad.clone()).send().await),
         "InvalidInstanceType.Malformed"
     );
     let mut bad = run_request(1);
     bad.placement = None;
-    assert_eq!(code_of(client.run_instances(&bad).await), "MissingParameter");
+    assert_eq!(code_of(client.call(bad.clone()).send().await), "MissingParameter");
     let mut dry = run_request(1);
     dry.dry_run = Some(true);
-    assert_eq!(code_of(client.run_instances(&dry).await), "DryRunOperation");
+    assert_eq!(code_of(client.call(dry.clone()).send().await), "DryRunOperation");
     let before = emu.state_snapshot().instances.len();
     assert_eq!(before, 1);
 }
@@ -689,8 +776,8 @@ async fn quota() {
     })
     .await;
     let client = emu.client(REGION).unwrap();
-    client.run_instances(&run_request(2)).await.unwrap();
-    let err = client.run_instances(&run_request(2)).await.unwrap_err();
+    client.call((run_request(2)).clone()).send().await.unwrap();
+    let err = client.call((run_request(2)).clone()).send().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -703,12 +790,14 @@ async fn quota() {
 #[tokio::test]
 async fn authentication_errors() {
     let emu = start(config().with_credential("AKIDsecond", SecretKey::new("second-key"))).await;
-    let req = StartInstancesRequest {
-        instance_ids: vec!["ins-00000000".into()],
+    let req = {
+        let mut new_value = StartInstancesRequest::default();
+        new_value.instance_ids = vec!["ins-00000000".into()];
+        new_value
     };
 
     let wrong_key = client_with(&emu, DEMO_SECRET_ID, "not-the-key");
-    let err = wrong_key.start_instances(&req).await.unwrap_err();
+    let err = wrong_key.call(req.clone()).send().await.unwrap_err();
     match &err {
         Error::Service(StartInstancesError::Common(CommonErrorCode::AuthFailureSignatureFailure, e)) => {
             assert!(!e.message().contains("not-the-key"));
@@ -717,7 +806,7 @@ async fn authentication_errors() {
     }
 
     let unknown = client_with(&emu, "AKIDunknown", "whatever");
-    let err = unknown.start_instances(&req).await.unwrap_err();
+    let err = unknown.call(req.clone()).send().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -731,7 +820,7 @@ async fn authentication_errors() {
 
     // The second credential works.
     let second = client_with(&emu, "AKIDsecond", "second-key");
-    let err = second.start_instances(&req).await.unwrap_err();
+    let err = second.call(req.clone()).send().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -750,7 +839,7 @@ async fn authentication_errors() {
     )
     .unwrap();
     // Refused by the client before sending (the spec says StartInstances needs one)...
-    let err = no_region.start_instances(&req).await.unwrap_err();
+    let err = no_region.call(req.clone()).send().await.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest(e) if e.violations[0].path.to_string() == "region"),
         "{err:?}"
@@ -778,7 +867,7 @@ async fn rate_limit() {
     let req = DescribeInstancesRequest::default();
     let mut limited = 0;
     for _ in 0..6 {
-        match client.describe_instances(&req).await {
+        match client.call(req.clone()).send().await {
             Ok(_) => {}
             Err(Error::Service(DescribeInstancesError::Common(CommonErrorCode::RequestLimitExceeded, _))) => {
                 limited += 1
@@ -789,7 +878,8 @@ async fn rate_limit() {
     assert!(limited >= 2, "{limited} of 6 limited");
     // Per action: another action still has its budget.
     client
-        .describe_instances_status(&DescribeInstancesStatusRequest::default())
+        .call((DescribeInstancesStatusRequest::default()).clone())
+        .send()
         .await
         .unwrap();
 }
@@ -799,7 +889,8 @@ async fn unemulated_actions_get_a_proper_error() {
     let emu = start(config()).await;
     let client = emu.client(REGION).unwrap();
     let err = client
-        .describe_zones(&DescribeZonesRequest::default())
+        .call((DescribeZonesRequest::default()).clone())
+        .send()
         .await
         .unwrap_err();
     match err {
@@ -827,9 +918,12 @@ async fn concurrent_clients_never_lose_or_double_a_transition() {
         let id = ids[0].clone();
         tasks.push(tokio::spawn(async move {
             client
-                .start_instances(&StartInstancesRequest {
-                    instance_ids: vec![id],
+                .call({
+                    let mut new_value = StartInstancesRequest::default();
+                    new_value.instance_ids = vec![id];
+                    new_value
                 })
+                .send()
                 .await
         }));
     }
@@ -852,18 +946,23 @@ async fn concurrent_clients_never_lose_or_double_a_transition() {
         tasks.push(tokio::spawn(async move {
             if n % 2 == 0 {
                 client
-                    .start_instances(&StartInstancesRequest {
-                        instance_ids: vec![id.clone()],
+                    .call({
+                        let mut new_value = StartInstancesRequest::default();
+                        new_value.instance_ids = vec![id.clone()];
+                        new_value
                     })
+                    .send()
                     .await
                     .map(|_| (id, 1i32))
                     .map_err(|e| e.to_string())
             } else {
                 client
-                    .stop_instances(&StopInstancesRequest {
-                        instance_ids: vec![id.clone()],
-                        ..Default::default()
+                    .call({
+                        let mut new_value = StopInstancesRequest::default();
+                        new_value.instance_ids = vec![id.clone()];
+                        new_value
                     })
+                    .send()
                     .await
                     .map(|_| (id, -1i32))
                     .map_err(|e| e.to_string())
@@ -895,21 +994,23 @@ async fn client_token_is_forgotten_once_its_instances_are_gone() {
     let client = emu.client(REGION).unwrap();
     let mut req = run_request(2);
     req.client_token = Some("token-gone".into());
-    let a = client.run_instances(&req).await.unwrap();
+    let a = client.call(req.clone()).send().await.unwrap();
     assert_eq!(
-        client.run_instances(&req).await.unwrap().instance_id_set,
+        client.call(req.clone()).send().await.unwrap().instance_id_set,
         a.instance_id_set
     );
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: a.instance_id_set.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = a.instance_id_set.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert!(emu.state_snapshot().instances.is_empty());
     // The token no longer names anything: a new batch is created.
-    let b = client.run_instances(&req).await.unwrap();
+    let b = client.call(req.clone()).send().await.unwrap();
     assert_eq!(b.instance_id_set.len(), 2);
     assert!(b.instance_id_set.iter().all(|id| !a.instance_id_set.contains(id)));
 }

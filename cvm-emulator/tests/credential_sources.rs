@@ -173,7 +173,8 @@ async fn each_source_signs_calls_the_emulator_accepts() {
         assert_eq!(config.region(), Some(REGION), "{}", source.name);
         let client = Client::from_config(config).unwrap();
         let response = client
-            .describe_instances(&DescribeInstancesRequest::default())
+            .call((DescribeInstancesRequest::default()).clone())
+            .send()
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", source.name));
         assert_eq!(response.total_count, 0);
@@ -321,7 +322,8 @@ async fn credentials_of_three_seconds_renewed_under_load_never_fail() {
                 }
                 calls.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = client
-                    .describe_instances(&DescribeInstancesRequest::default())
+                    .call((DescribeInstancesRequest::default()).clone())
+                    .send()
                     .await
                 {
                     failures.fetch_add(1, Ordering::Relaxed);

@@ -170,19 +170,22 @@ impl Drop for Server {
 }
 
 fn run_request(count: i64, token: Option<&str>) -> RunInstancesRequest {
-    RunInstancesRequest {
-        placement: Some(Placement {
-            zone: ZONE.into(),
-            ..Placement::default()
-        }),
-        image_id: Some("img-9qabwvbn".into()),
-        instance_count: Some(count),
-        client_token: token.map(str::to_owned),
-        internet_accessible: Some(InternetAccessible {
-            internet_max_bandwidth_out: Some(1),
-            ..InternetAccessible::default()
-        }),
-        ..RunInstancesRequest::default()
+    {
+        let mut new_value = RunInstancesRequest::default();
+        new_value.placement = Some({
+            let mut new_value = Placement::default();
+            new_value.zone = ZONE.into();
+            new_value
+        });
+        new_value.image_id = Some("img-9qabwvbn".into());
+        new_value.instance_count = Some(count);
+        new_value.client_token = token.map(str::to_owned);
+        new_value.internet_accessible = Some({
+            let mut new_value = InternetAccessible::default();
+            new_value.internet_max_bandwidth_out = Some(1);
+            new_value
+        });
+        new_value
     }
 }
 
@@ -191,11 +194,13 @@ async fn describe_all(client: &Client) -> Vec<Instance> {
     let mut out = Vec::new();
     loop {
         let page = client
-            .describe_instances(&DescribeInstancesRequest {
-                offset: Some(out.len() as i64),
-                limit: Some(100),
-                ..DescribeInstancesRequest::default()
+            .call({
+                let mut new_value = DescribeInstancesRequest::default();
+                new_value.offset = Some(out.len() as i64);
+                new_value.limit = Some(100);
+                new_value
             })
+            .send()
             .await
             .unwrap();
         let done = page.instance_set.is_empty();
@@ -214,37 +219,48 @@ async fn kill_9_keeps_every_acknowledged_change() {
     let c = server.client();
 
     let a = c
-        .run_instances(&run_request(3, Some("token-a")))
+        .call((run_request(3, Some("token-a"))).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
     let b = c
-        .run_instances(&run_request(2, None))
+        .call((run_request(2, None)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
-    c.stop_instances(&StopInstancesRequest {
-        instance_ids: vec![a[0].clone(), b[0].clone()],
-        stopped_mode: Some("STOP_CHARGING".into()),
-        ..Default::default()
+    c.call({
+        let mut new_value = StopInstancesRequest::default();
+        new_value.instance_ids = vec![a[0].clone(), b[0].clone()];
+        new_value.stopped_mode = Some("STOP_CHARGING".into());
+        new_value
     })
+    .send()
     .await
     .unwrap();
-    c.terminate_instances(&TerminateInstancesRequest {
-        instance_ids: vec![a[1].clone()],
-        ..Default::default()
+    c.call({
+        let mut new_value = TerminateInstancesRequest::default();
+        new_value.instance_ids = vec![a[1].clone()];
+        new_value
     })
+    .send()
     .await
     .unwrap();
-    c.start_instances(&StartInstancesRequest {
-        instance_ids: vec![b[0].clone()],
+    c.call({
+        let mut new_value = StartInstancesRequest::default();
+        new_value.instance_ids = vec![b[0].clone()];
+        new_value
     })
+    .send()
     .await
     .unwrap();
-    c.reboot_instances(&RebootInstancesRequest {
-        instance_ids: vec![b[1].clone()],
-        ..Default::default()
+    c.call({
+        let mut new_value = RebootInstancesRequest::default();
+        new_value.instance_ids = vec![b[1].clone()];
+        new_value
     })
+    .send()
     .await
     .unwrap();
 
@@ -253,12 +269,18 @@ async fn kill_9_keeps_every_acknowledged_change() {
     let before = std::fs::metadata(&journal).unwrap().len();
     assert!(before > 0, "the changes are in the journal");
     describe_all(&c).await;
-    c.start_instances(&StartInstancesRequest {
-        instance_ids: vec![a[2].clone()],
+    c.call({
+        let mut new_value = StartInstancesRequest::default();
+        new_value.instance_ids = vec![a[2].clone()];
+        new_value
     })
+    .send()
     .await
     .unwrap_err(); // RUNNING already
-    c.run_instances(&run_request(3, Some("token-a"))).await.unwrap(); // a retry
+    c.call((run_request(3, Some("token-a"))).clone())
+        .send()
+        .await
+        .unwrap(); // a retry
     assert_eq!(std::fs::metadata(&journal).unwrap().len(), before);
 
     let seen = describe_all(&c).await;
@@ -270,7 +292,11 @@ async fn kill_9_keeps_every_acknowledged_change() {
     // Every member of every instance, nothing more, nothing less.
     assert_eq!(describe_all(&c).await, seen);
     // The ClientToken is kept too: the retry creates nothing.
-    let again = c.run_instances(&run_request(3, Some("token-a"))).await.unwrap();
+    let again = c
+        .call((run_request(3, Some("token-a"))).clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.instance_id_set, a);
     assert_eq!(describe_all(&c).await, seen);
     // Start-up folded the journal into the state file.
@@ -315,7 +341,7 @@ async fn kill_9_under_load_keeps_every_acknowledged_change() {
             let mut unanswered_run = None;
             'rounds: for n in 0..ROUNDS {
                 let token = format!("w{w}-{n}");
-                let id = match c.run_instances(&run_request(1, Some(&token))).await {
+                let id = match c.call((run_request(1, Some(&token))).clone()).send().await {
                     Ok(r) => r.instance_id_set[0].clone(),
                     Err(_) => {
                         unanswered_run = Some(token);
@@ -330,16 +356,20 @@ async fn kill_9_under_load_keeps_every_acknowledged_change() {
                         maybe: None,
                     },
                 );
-                let stop = StopInstancesRequest {
-                    instance_ids: vec![id.clone()],
-                    ..Default::default()
+                let stop = {
+                    let mut new_value = StopInstancesRequest::default();
+                    new_value.instance_ids = vec![id.clone()];
+                    new_value
                 };
-                let start = StartInstancesRequest {
-                    instance_ids: vec![id.clone()],
+                let start = {
+                    let mut new_value = StartInstancesRequest::default();
+                    new_value.instance_ids = vec![id.clone()];
+                    new_value
                 };
-                let terminate = TerminateInstancesRequest {
-                    instance_ids: vec![id.clone()],
-                    ..Default::default()
+                let terminate = {
+                    let mut new_value = TerminateInstancesRequest::default();
+                    new_value.instance_ids = vec![id.clone()];
+                    new_value
                 };
                 let mut steps: Vec<(&str, Option<&'static str>)> =
                     vec![("stop", Some("STOPPED")), ("start", Some("RUNNING"))];
@@ -348,9 +378,9 @@ async fn kill_9_under_load_keeps_every_acknowledged_change() {
                 }
                 for (op, after) in steps {
                     let result = match op {
-                        "stop" => c.stop_instances(&stop).await.map(drop).map_err(drop),
-                        "start" => c.start_instances(&start).await.map(drop).map_err(drop),
-                        _ => c.terminate_instances(&terminate).await.map(drop).map_err(drop),
+                        "stop" => c.call(stop.clone()).send().await.map(drop).map_err(drop),
+                        "start" => c.call(start.clone()).send().await.map(drop).map_err(drop),
+                        _ => c.call(terminate.clone()).send().await.map(drop).map_err(drop),
                     };
                     let entry = known.get_mut(&id).unwrap();
                     match result {
@@ -391,7 +421,7 @@ async fn kill_9_under_load_keeps_every_acknowledged_change() {
     let now: HashMap<String, String> = describe_all(&c)
         .await
         .into_iter()
-        .map(|i| (i.instance_id, i.instance_state))
+        .map(|i| (i.instance_id, i.instance_state.to_string()))
         .collect();
     for (id, k) in &known {
         let found = now.get(id).map(String::as_str);
@@ -402,7 +432,11 @@ async fn kill_9_under_load_keeps_every_acknowledged_change() {
     // retry names it (and created nothing if it was made).
     let mut extra: HashSet<&String> = now.keys().filter(|id| !known.contains_key(*id)).collect();
     for token in &tokens {
-        let r = c.run_instances(&run_request(1, Some(token))).await.unwrap();
+        let r = c
+            .call((run_request(1, Some(token))).clone())
+            .send()
+            .await
+            .unwrap();
         for id in &r.instance_id_set {
             extra.remove(id);
         }
@@ -419,14 +453,17 @@ async fn torn_last_record_is_dropped_and_the_rest_recovered() {
     let server = start(&state, 1).serving();
     let c = server.client();
     let a = c
-        .run_instances(&run_request(2, None))
+        .call((run_request(2, None)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
-    c.stop_instances(&StopInstancesRequest {
-        instance_ids: vec![a[0].clone()],
-        ..Default::default()
+    c.call({
+        let mut new_value = StopInstancesRequest::default();
+        new_value.instance_ids = vec![a[0].clone()];
+        new_value
     })
+    .send()
     .await
     .unwrap();
     let seen = describe_all(&c).await;
@@ -457,18 +494,25 @@ async fn damaged_middle_record_is_refused_naming_file_and_line() {
     let server = start(&state, 1).serving();
     let c = server.client();
     let a = c
-        .run_instances(&run_request(1, None))
+        .call((run_request(1, None)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
-    let stop = StopInstancesRequest {
-        instance_ids: a.clone(),
-        ..Default::default()
+    let stop = {
+        let mut new_value = StopInstancesRequest::default();
+        new_value.instance_ids = a.clone();
+        new_value
     };
-    c.stop_instances(&stop).await.unwrap();
-    c.start_instances(&StartInstancesRequest { instance_ids: a })
-        .await
-        .unwrap();
+    c.call(stop.clone()).send().await.unwrap();
+    c.call({
+        let mut new_value = StartInstancesRequest::default();
+        new_value.instance_ids = a;
+        new_value
+    })
+    .send()
+    .await
+    .unwrap();
     server.kill_9();
 
     // One byte of the second record changed; it is still valid JSON.
@@ -509,21 +553,26 @@ async fn library_state_file_lock_and_compaction() {
     let emu = Emulator::start(cfg.clone(), "127.0.0.1:0").await.unwrap();
     let c = emu.client("ap-guangzhou").unwrap();
     let a = c
-        .run_instances(&run_request(2, Some("lib")))
+        .call((run_request(2, Some("lib"))).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
     let journal = journal_of(&path);
     let mut largest = 0;
     for _ in 0..10 {
-        let req = StopInstancesRequest {
-            instance_ids: a.clone(),
-            ..Default::default()
+        let req = {
+            let mut new_value = StopInstancesRequest::default();
+            new_value.instance_ids = a.clone();
+            new_value
         };
-        c.stop_instances(&req).await.unwrap();
-        c.start_instances(&StartInstancesRequest {
-            instance_ids: a.clone(),
+        c.call(req.clone()).send().await.unwrap();
+        c.call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = a.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
         largest = largest.max(std::fs::metadata(&journal).unwrap().len());

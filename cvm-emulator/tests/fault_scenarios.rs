@@ -45,18 +45,21 @@ fn faulty(faults: FaultConfig) -> EmulatorConfig {
 }
 
 fn run_one() -> RunInstancesRequest {
-    RunInstancesRequest {
-        placement: Some(Placement {
-            zone: ZONE.into(),
-            ..Placement::default()
-        }),
-        image_id: Some("img-9qabwvbn".into()),
-        instance_count: Some(1),
-        internet_accessible: Some(InternetAccessible {
-            internet_max_bandwidth_out: Some(1),
-            ..InternetAccessible::default()
-        }),
-        ..RunInstancesRequest::default()
+    {
+        let mut new_value = RunInstancesRequest::default();
+        new_value.placement = Some({
+            let mut new_value = Placement::default();
+            new_value.zone = ZONE.into();
+            new_value
+        });
+        new_value.image_id = Some("img-9qabwvbn".into());
+        new_value.instance_count = Some(1);
+        new_value.internet_accessible = Some({
+            let mut new_value = InternetAccessible::default();
+            new_value.internet_max_bandwidth_out = Some(1);
+            new_value
+        });
+        new_value
     }
 }
 
@@ -87,7 +90,7 @@ async fn run_instances_under_faults_creates_each_instance_exactly_once() {
         let (client, semaphore) = (Arc::clone(&client), Arc::clone(&semaphore));
         tasks.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await.unwrap();
-            client.run_instances(&run_one()).await
+            client.call((run_one()).clone()).send().await
         }));
     }
     let mut ids = Vec::new();
@@ -133,7 +136,12 @@ async fn start_instances_is_not_repeated_after_a_reset() {
     let ids = emu.1;
     let client = client(&emu.0, quick_retries(5), RetryBudget::standard());
     let err = client
-        .start_instances(&StartInstancesRequest { instance_ids: ids })
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = ids;
+            new_value
+        })
+        .send()
         .await
         .unwrap_err();
     match &err {
@@ -157,7 +165,8 @@ async fn describe_instances_survives_resets() {
     let client = client(&emu, quick_retries(10), RetryBudget::unlimited());
     for _ in 0..60 {
         client
-            .describe_instances(&DescribeInstancesRequest::default())
+            .call((DescribeInstancesRequest::default()).clone())
+            .send()
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -193,7 +202,8 @@ async fn a_clock_15_minutes_behind_costs_one_extra_attempt_once() {
     let client = Client::from_config(config).unwrap();
     let sent = || attempts.0.load(Ordering::Relaxed);
     client
-        .describe_instances(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(sent(), 2, "one extra attempt");
@@ -202,7 +212,8 @@ async fn a_clock_15_minutes_behind_costs_one_extra_attempt_once() {
     assert!((15 * 60 - 5..=15 * 60 + 5).contains(&skew), "learned {skew} s");
     for n in 1..=5 {
         client
-            .describe_instances(&DescribeInstancesRequest::default())
+            .call((DescribeInstancesRequest::default()).clone())
+            .send()
             .await
             .unwrap();
         assert_eq!(sent(), 2 + n, "no extra attempt");
@@ -210,7 +221,8 @@ async fn a_clock_15_minutes_behind_costs_one_extra_attempt_once() {
     // Clients made from the same runtime share what was learned.
     let sibling = Client::new(client.runtime());
     sibling
-        .describe_instances(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(sent(), 8);
@@ -231,7 +243,8 @@ async fn an_always_throttling_server_gets_a_bounded_multiple_of_the_calls() {
     let started = Instant::now();
     let err = client
         .with_options(CallOptions::new().with_deadline(Duration::from_secs(5)))
-        .describe_instances(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .send()
         .await
         .unwrap_err();
     assert!(err.is_throttling(), "{err}");
@@ -243,7 +256,8 @@ async fn an_always_throttling_server_gets_a_bounded_multiple_of_the_calls() {
     const CALLS: u64 = 300;
     for _ in 1..CALLS {
         assert!(client
-            .describe_instances(&DescribeInstancesRequest::default())
+            .call((DescribeInstancesRequest::default()).clone())
+            .send()
             .await
             .unwrap_err()
             .is_throttling());

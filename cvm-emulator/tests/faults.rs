@@ -43,7 +43,7 @@ fn state_of(emu: &RunningEmulator, id: &str) -> String {
         .expect("instance kept")
         .instance
         .instance_state
-        .clone()
+        .to_string()
 }
 
 /// Sends `call` with reqwest (no retries); the `Response` object, or the

@@ -21,10 +21,12 @@ use serde_json::json;
 /// The instances `ids` as DescribeInstances returns them (absent ones left out).
 async fn describe_ids(client: &Client, ids: &[String]) -> Vec<Instance> {
     client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(ids.to_vec()),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(ids.to_vec());
+            new_value
         })
+        .send()
         .await
         .unwrap()
         .instance_set
@@ -50,10 +52,11 @@ async fn wait_until(
 }
 
 fn page(offset: Option<i64>, limit: Option<i64>) -> DescribeInstancesRequest {
-    DescribeInstancesRequest {
-        offset,
-        limit,
-        ..Default::default()
+    {
+        let mut new_value = DescribeInstancesRequest::default();
+        new_value.offset = offset;
+        new_value.limit = limit;
+        new_value
     }
 }
 
@@ -67,7 +70,8 @@ async fn list_all(client: &Client) -> Vec<String> {
     // Bounded: the emulator holds at most a few hundred instances here.
     for _ in 0..20 {
         let r = client
-            .describe_instances(&page(Some(out.len() as i64), Some(100)))
+            .call((page(Some(out.len() as i64), Some(100))).clone())
+            .send()
             .await
             .unwrap();
         let n = r.instance_set.len();
@@ -87,11 +91,13 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     let client = emu.client(REGION).unwrap();
 
     let failing = client
-        .run_instances(&launch_request(LAUNCH_FAILURE_IMAGE_ID, 2))
+        .call((launch_request(LAUNCH_FAILURE_IMAGE_ID, 2)).clone())
+        .send()
         .await
         .unwrap();
     let normal = client
-        .run_instances(&launch_request("img-9qabwvbn", 1))
+        .call((launch_request("img-9qabwvbn", 1)).clone())
+        .send()
         .await
         .unwrap();
     let failed_ids = failing.instance_id_set.clone();
@@ -102,7 +108,7 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     for i in describe_ids(&client, &[failed_ids.clone(), normal_ids.clone()].concat()).await {
         assert_eq!(i.instance_state, "PENDING", "{}", i.instance_id);
         assert_eq!(i.latest_operation.as_deref(), Some("RunInstances"));
-        assert_eq!(i.latest_operation_state.as_deref(), Some("OPERATING"));
+        assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("OPERATING"));
     }
 
     let failed = wait_until(&client, &failed_ids, "LAUNCH_FAILED", |set| {
@@ -112,7 +118,7 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     for i in &failed {
         assert_eq!(i.instance_state, "LAUNCH_FAILED", "{}", i.instance_id);
         assert_eq!(i.latest_operation.as_deref(), Some("RunInstances"));
-        assert_eq!(i.latest_operation_state.as_deref(), Some("FAILED"));
+        assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("FAILED"));
         assert_eq!(
             i.latest_operation_request_id.as_deref(),
             Some(failing.request_id.as_str())
@@ -126,7 +132,7 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     })
     .await;
     assert_eq!(ok[0].instance_state, "RUNNING");
-    assert_eq!(ok[0].latest_operation_state.as_deref(), Some("SUCCESS"));
+    assert_eq!(ok[0].latest_operation_state.as_ref().map(|v| v.as_str()), Some("SUCCESS"));
     assert_eq!(ok[0].latest_operation_error_msg.as_deref(), Some(""));
     assert_eq!(
         ok[0].latest_operation_request_id.as_deref(),
@@ -135,29 +141,38 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
 
     // The filter a waiter may use sees them too.
     let r = client
-        .describe_instances(&DescribeInstancesRequest {
-            filters: Some(vec![Filter {
-                name: "instance-state".into(),
-                values: vec!["LAUNCH_FAILED".into()],
-            }]),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.filters = Some(vec![{
+                let mut new_value = Filter::default();
+                new_value.name = "instance-state".into();
+                new_value.values = vec!["LAUNCH_FAILED".into()];
+                new_value
+            }]);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(r.total_count, 2);
     // A failed launch cannot be started, only terminated.
     let err = client
-        .start_instances(&StartInstancesRequest {
-            instance_ids: failed_ids.clone(),
+        .call({
+            let mut new_value = StartInstancesRequest::default();
+            new_value.instance_ids = failed_ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("UnsupportedOperation"), "{err}");
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: failed_ids.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = failed_ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
 }
@@ -167,17 +182,19 @@ async fn configured_failing_images_fail_and_malformed_ones_are_refused() {
     let emu = start(config().with_failing_image("img-badimage")).await;
     let client = emu.client(REGION).unwrap();
     let ids = client
-        .run_instances(&launch_request("img-badimage", 1))
+        .call((launch_request("img-badimage", 1)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
     // Instant transitions: failed at once.
     let set = describe_ids(&client, &ids).await;
     assert_eq!(set[0].instance_state, "LAUNCH_FAILED");
-    assert_eq!(set[0].latest_operation_state.as_deref(), Some("FAILED"));
+    assert_eq!(set[0].latest_operation_state.as_ref().map(|v| v.as_str()), Some("FAILED"));
     // The built-in one still fails; others still launch.
     let ids = client
-        .run_instances(&launch_request(LAUNCH_FAILURE_IMAGE_ID, 1))
+        .call((launch_request(LAUNCH_FAILURE_IMAGE_ID, 1)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
@@ -186,7 +203,8 @@ async fn configured_failing_images_fail_and_malformed_ones_are_refused() {
         "LAUNCH_FAILED"
     );
     let ids = client
-        .run_instances(&launch_request("img-goodimag", 1))
+        .call((launch_request("img-goodimag", 1)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
@@ -211,15 +229,17 @@ async fn terminated_instances_are_terminating_then_gone() {
     let client = emu.client(REGION).unwrap();
     let doomed = ids[..2].to_vec();
     let terminate = client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: doomed.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = doomed.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
 
     // Under way: still listed, TERMINATING, the operation OPERATING.
-    let all = client.describe_instances(&page(None, None)).await.unwrap();
+    let all = client.call((page(None, None)).clone()).send().await.unwrap();
     assert_eq!(all.total_count, 3);
     for i in all
         .instance_set
@@ -228,7 +248,7 @@ async fn terminated_instances_are_terminating_then_gone() {
     {
         assert_eq!(i.instance_state, "TERMINATING");
         assert_eq!(i.latest_operation.as_deref(), Some("TerminateInstances"));
-        assert_eq!(i.latest_operation_state.as_deref(), Some("OPERATING"));
+        assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("OPERATING"));
         assert_eq!(
             i.latest_operation_request_id.as_deref(),
             Some(terminate.request_id.as_str())
@@ -237,31 +257,36 @@ async fn terminated_instances_are_terminating_then_gone() {
 
     // After the transition: gone from every listing.
     wait_until(&client, &doomed, "the instances to go", |set| set.is_empty()).await;
-    let all = client.describe_instances(&page(None, None)).await.unwrap();
+    let all = client.call((page(None, None)).clone()).send().await.unwrap();
     assert_eq!(
         (all.total_count, ids_of(&all.instance_set)),
         (1, vec![ids[2].clone()])
     );
     let by_id = client
-        .describe_instances(&DescribeInstancesRequest {
-            instance_ids: Some(doomed.clone()),
-            ..Default::default()
+        .call({
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.instance_ids = Some(doomed.clone());
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!((by_id.total_count, by_id.instance_set.len()), (0, 0));
     let status = client
-        .describe_instances_status(&DescribeInstancesStatusRequest::default())
+        .call((DescribeInstancesStatusRequest::default()).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(status.total_count, 1);
     assert_eq!(status.instance_status_set[0].instance_id, ids[2]);
     // Acting on them: not found.
     let err = client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: doomed,
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = doomed;
+            new_value
         })
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidInstanceId.NotFound"), "{err}");
@@ -275,7 +300,8 @@ async fn describe_instances_pages_partition_the_set_in_a_stable_order() {
     let mut seen = Vec::new();
     for (offset, want) in [(0, 100), (100, 100), (200, 50)] {
         let r = client
-            .describe_instances(&page(Some(offset), Some(100)))
+            .call((page(Some(offset), Some(100))).clone())
+            .send()
             .await
             .unwrap();
         assert_eq!(r.total_count, 250, "offset {offset}");
@@ -289,22 +315,28 @@ async fn describe_instances_pages_partition_the_set_in_a_stable_order() {
     // Past the end: empty, TotalCount unchanged.
     for offset in [250, 251, 1_000_000] {
         let r = client
-            .describe_instances(&page(Some(offset), Some(100)))
+            .call((page(Some(offset), Some(100))).clone())
+            .send()
             .await
             .unwrap();
         assert_eq!((r.total_count, r.instance_set.len()), (250, 0), "offset {offset}");
     }
     // Default Limit 20; Limit 0 counts without listing.
-    let r = client.describe_instances(&page(None, None)).await.unwrap();
+    let r = client.call((page(None, None)).clone()).send().await.unwrap();
     assert_eq!(
         (r.total_count, ids_of(&r.instance_set)),
         (250, ids[..20].to_vec())
     );
-    let r = client.describe_instances(&page(Some(5), Some(0))).await.unwrap();
+    let r = client
+        .call((page(Some(5), Some(0))).clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!((r.total_count, r.instance_set.len()), (250, 0));
     // Limit above 100: our client refuses it before sending; the emulator too.
     let err = client
-        .describe_instances(&page(None, Some(101)))
+        .call((page(None, Some(101))).clone())
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(err, cvm_api::Error::InvalidRequest(_)), "{err}");
@@ -319,27 +351,32 @@ async fn describe_instances_pages_partition_the_set_in_a_stable_order() {
         assert_eq!(list_all(&client).await, ids, "call {n}");
         let some = ids[(n * 50)..(n * 50 + 30)].to_vec();
         client
-            .stop_instances(&StopInstancesRequest {
-                instance_ids: some,
-                ..Default::default()
+            .call({
+                let mut new_value = StopInstancesRequest::default();
+                new_value.instance_ids = some;
+                new_value
             })
+            .send()
             .await
             .unwrap();
     }
     assert_eq!(list_all(&client).await, ids);
 
     // TotalCount counts what matches the filters, not the page.
-    let stopped = |offset| DescribeInstancesRequest {
-        filters: Some(vec![Filter {
-            name: "instance-state".into(),
-            values: vec!["STOPPED".into()],
-        }]),
-        offset: Some(offset),
-        limit: Some(50),
-        ..Default::default()
+    let stopped = |offset| {
+        let mut new_value = DescribeInstancesRequest::default();
+        new_value.filters = Some(vec![{
+            let mut new_value = Filter::default();
+            new_value.name = "instance-state".into();
+            new_value.values = vec!["STOPPED".into()];
+            new_value
+        }]);
+        new_value.offset = Some(offset);
+        new_value.limit = Some(50);
+        new_value
     };
-    let first = client.describe_instances(&stopped(0)).await.unwrap();
-    let second = client.describe_instances(&stopped(50)).await.unwrap();
+    let first = client.call((stopped(0)).clone()).send().await.unwrap();
+    let second = client.call((stopped(50)).clone()).send().await.unwrap();
     assert_eq!((first.total_count, first.instance_set.len()), (90, 50));
     assert_eq!((second.total_count, second.instance_set.len()), (90, 40));
     let stopped_ids: Vec<String> = [ids_of(&first.instance_set), ids_of(&second.instance_set)].concat();
@@ -356,15 +393,17 @@ async fn describe_instances_pages_partition_the_set_in_a_stable_order() {
 async fn describe_instances_status_pages_the_same_way() {
     let (emu, ids) = seeded(config(), 250, "STOPPED").await;
     let client = emu.client(REGION).unwrap();
-    let status_page = |offset: Option<i64>, limit: Option<i64>| DescribeInstancesStatusRequest {
-        offset,
-        limit,
-        ..Default::default()
+    let status_page = |offset: Option<i64>, limit: Option<i64>| {
+        let mut new_value = DescribeInstancesStatusRequest::default();
+        new_value.offset = offset;
+        new_value.limit = limit;
+        new_value
     };
     let mut seen = Vec::new();
     for (offset, want) in [(0, 100), (100, 100), (200, 50)] {
         let r = client
-            .describe_instances_status(&status_page(Some(offset), Some(100)))
+            .call((status_page(Some(offset), Some(100))).clone())
+            .send()
             .await
             .unwrap();
         assert_eq!((r.total_count, r.instance_status_set.len()), (250, want));
@@ -376,12 +415,14 @@ async fn describe_instances_status_pages_the_same_way() {
     }
     assert_eq!(seen, ids);
     let r = client
-        .describe_instances_status(&status_page(Some(300), Some(100)))
+        .call((status_page(Some(300), Some(100))).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!((r.total_count, r.instance_status_set.len()), (250, 0));
     let r = client
-        .describe_instances_status(&status_page(None, None))
+        .call((status_page(None, None)).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(r.instance_status_set.len(), 20);
@@ -397,29 +438,34 @@ async fn paging_while_instances_are_created_and_terminated() {
     let client = emu.client(REGION).unwrap();
 
     let first = client
-        .describe_instances(&page(Some(0), Some(100)))
+        .call((page(Some(0), Some(100))).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(ids_of(&first.instance_set), ids[..100].to_vec());
 
     // Between pages: 5 new instances, and 3 not yet returned terminated.
     let created = client
-        .run_instances(&launch_request("img-9qabwvbn", 5))
+        .call((launch_request("img-9qabwvbn", 5)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
     let removed = ids[120..123].to_vec();
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: removed.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = removed.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
 
     // The next page: the rest of the old ones, then the new ones at the end.
     let second = client
-        .describe_instances(&page(Some(100), Some(100)))
+        .call((page(Some(100), Some(100))).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(second.total_count, 152);
@@ -439,14 +485,17 @@ async fn paging_while_instances_are_created_and_terminated() {
     // page starts that many later (as with any Offset paging).
     let before = list_all(&client).await;
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: before[..2].to_vec(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = before[..2].to_vec();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let shifted = client
-        .describe_instances(&page(Some(100), Some(100)))
+        .call((page(Some(100), Some(100))).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!(shifted.total_count, 150);

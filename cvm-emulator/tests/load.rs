@@ -284,11 +284,12 @@ async fn run_task(t: Task) -> TaskResult {
             let a = rng.below(t.shared.len());
             let b = (a + 1 + rng.below(t.shared.len() - 1)) % t.shared.len();
             let ids = vec![t.own.clone(), t.shared[a].clone(), t.shared[b].clone()];
-            let request = DescribeInstancesStatusRequest {
-                instance_ids: Some(ids.clone()),
-                ..Default::default()
+            let request = {
+                let mut new_value = DescribeInstancesStatusRequest::default();
+                new_value.instance_ids = Some(ids.clone());
+                new_value
             };
-            let result = t.client.describe_instances_status(&request).await;
+            let result = t.client.call(request.clone()).send().await;
             if let Some((_, Some(response))) =
                 tally.record(t.secret, Act::Describe, t.rules, result, |r| &r.request_id, &ctx)
             {
@@ -340,19 +341,22 @@ async fn run_task(t: Task) -> TaskResult {
         };
         let is_own = ids[0] == t.own;
         let outcome = if start {
-            let request = StartInstancesRequest {
-                instance_ids: ids.clone(),
+            let request = {
+                let mut new_value = StartInstancesRequest::default();
+                new_value.instance_ids = ids.clone();
+                new_value
             };
-            let result = t.client.start_instances(&request).await;
+            let result = t.client.call(request.clone()).send().await;
             tally
                 .record(t.secret, Act::Start, t.rules, result, |r| &r.request_id, &ctx)
                 .map(|(o, _)| o)
         } else {
-            let request = StopInstancesRequest {
-                instance_ids: ids.clone(),
-                ..Default::default()
+            let request = {
+                let mut new_value = StopInstancesRequest::default();
+                new_value.instance_ids = ids.clone();
+                new_value
             };
-            let result = t.client.stop_instances(&request).await;
+            let result = t.client.call(request.clone()).send().await;
             tally
                 .record(t.secret, Act::Stop, t.rules, result, |r| &r.request_id, &ctx)
                 .map(|(o, _)| o)
@@ -394,20 +398,22 @@ async fn list_all(client: &Client) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut offset = 0;
     loop {
-        let request = DescribeInstancesRequest {
-            offset: Some(offset),
-            limit: Some(100),
-            ..Default::default()
+        let request = {
+            let mut new_value = DescribeInstancesRequest::default();
+            new_value.offset = Some(offset);
+            new_value.limit = Some(100);
+            new_value
         };
         let page = client
-            .describe_instances(&request)
+            .call(request.clone())
+            .send()
             .await
             .expect("DescribeInstances after the load");
         let n = page.instance_set.len() as i64;
         out.extend(
             page.instance_set
                 .into_iter()
-                .map(|i| (i.instance_id, i.instance_state)),
+                .map(|i| (i.instance_id, i.instance_state.to_string())),
         );
         offset += n;
         if n == 0 || offset >= page.total_count {

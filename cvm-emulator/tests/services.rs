@@ -62,32 +62,12 @@ async fn a_valid_call_to_an_action_not_emulated_is_unsupported_in_every_service(
     let emu = fleet_emulator().await;
     let rt = runtime(&emu);
     let codes = [
-        error_code(
-            cvm_api::Client::new(&rt)
-                .describe_images(&Default::default())
-                .await,
-        ),
-        error_code(
-            sts_api::Client::new(&rt)
-                .get_caller_identity(&Default::default())
-                .await,
-        ),
-        error_code(
-            vpc_api::Client::new(&rt)
-                .describe_security_groups(&Default::default())
-                .await,
-        ),
-        error_code(
-            cbs_api::Client::new(&rt)
-                .describe_disks(&Default::default())
-                .await,
-        ),
-        error_code(
-            clb_api::Client::new(&rt)
-                .describe_load_balancers(&Default::default())
-                .await,
-        ),
-        error_code(tag_api::Client::new(&rt).get_tags(&Default::default()).await),
+        error_code(cvm_api::Client::new(&rt).describe_images().send().await),
+        error_code(sts_api::Client::new(&rt).get_caller_identity().send().await),
+        error_code(vpc_api::Client::new(&rt).describe_security_groups().send().await),
+        error_code(cbs_api::Client::new(&rt).describe_disks().send().await),
+        error_code(clb_api::Client::new(&rt).describe_load_balancers().send().await),
+        error_code(tag_api::Client::new(&rt).get_tags().send().await),
     ];
     for ((service, _, action), code) in SERVICES.iter().zip(codes) {
         assert_eq!(code, "UnsupportedOperation", "{service} {action}");
@@ -183,10 +163,12 @@ async fn a_signature_scoped_to_another_service_fails() {
 /// (instance id → (zone, vpc id, subnet id)) from DescribeInstances.
 async fn instances_network(cvm: &cvm_api::Client) -> BTreeMap<String, (String, String, String)> {
     let r = cvm
-        .describe_instances(&cvm_api::DescribeInstancesRequest {
-            limit: Some(100),
-            ..Default::default()
+        .call({
+            let mut new_value = cvm_api::DescribeInstancesRequest::default();
+            new_value.limit = Some(100);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     r.instance_set
@@ -205,25 +187,29 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
     let cvm = cvm_api::Client::new(&rt);
     let vpc = vpc_api::Client::new(&rt);
     // One instance in a VPC and subnet of the caller's choosing.
-    cvm.run_instances(&cvm_api::RunInstancesRequest {
-        placement: Some(cvm_api::Placement {
-            zone: ZONE_B.into(),
-            ..Default::default()
-        }),
-        image_id: Some("img-pmqg1cw7".into()),
-        virtual_private_cloud: Some(cvm_api::VirtualPrivateCloud {
-            vpc_id: "vpc-mine0001".into(),
-            subnet_id: "subnet-mine0001".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
+    cvm.call({
+        let mut new_value = cvm_api::RunInstancesRequest::default();
+        new_value.placement = Some({
+            let mut new_value = cvm_api::Placement::default();
+            new_value.zone = ZONE_B.into();
+            new_value
+        });
+        new_value.image_id = Some("img-pmqg1cw7".into());
+        new_value.virtual_private_cloud = Some({
+            let mut new_value = cvm_api::VirtualPrivateCloud::default();
+            new_value.vpc_id = "vpc-mine0001".into();
+            new_value.subnet_id = "subnet-mine0001".into();
+            new_value
+        });
+        new_value
     })
+    .send()
     .await
     .unwrap();
     let instances = instances_network(&cvm).await;
     assert_eq!(instances.len(), 6, "{instances:?}");
 
-    let vpcs = vpc.describe_vpcs(&Default::default()).await.unwrap();
+    let vpcs = vpc.describe_vpcs().send().await.unwrap();
     let vpc_ids: BTreeSet<&str> = vpcs.vpc_set.iter().map(|v| v.vpc_id.as_str()).collect();
     let expected: BTreeSet<&str> = instances.values().map(|(_, v, _)| v.as_str()).collect();
     assert_eq!(vpc_ids, expected);
@@ -234,7 +220,7 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
         assert!(!v.vpc_name.is_empty() && !v.created_time.is_empty(), "{v:?}");
     }
 
-    let subnets = vpc.describe_subnets(&Default::default()).await.unwrap();
+    let subnets = vpc.describe_subnets().send().await.unwrap();
     assert_eq!(subnets.total_count, 3, "{subnets:?}");
     let by_id: BTreeMap<&str, &vpc_api::Subnet> = subnets
         .subnet_set
@@ -250,7 +236,7 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
         assert!(s.available_ip_address_count.unwrap() > 0);
     }
     // Every private address is in the subnet's block.
-    let r = cvm.describe_instances(&Default::default()).await.unwrap();
+    let r = cvm.describe_instances().send().await.unwrap();
     assert!(r
         .instance_set
         .iter()
@@ -258,7 +244,7 @@ async fn vpcs_and_subnets_are_those_describe_instances_names() {
 
     // The other region sees only its own instance's network.
     let shanghai = vpc_api::Client::new(&Runtime::new(emu.client_config("ap-shanghai").unwrap()).unwrap());
-    let r = shanghai.describe_subnets(&Default::default()).await.unwrap();
+    let r = shanghai.describe_subnets().send().await.unwrap();
     assert_eq!(r.total_count, 1);
     assert_eq!(r.subnet_set[0].zone.as_deref(), Some(OTHER_ZONE));
     assert!(!vpc_ids.contains(r.subnet_set[0].vpc_id.as_deref().unwrap()));
@@ -270,7 +256,7 @@ async fn vpc_listings_page_and_filter() {
     let emu = fleet_emulator().await;
     let rt = runtime(&emu);
     let vpc = vpc_api::Client::new(&rt);
-    let all = vpc.describe_subnets(&Default::default()).await.unwrap();
+    let all = vpc.describe_subnets().send().await.unwrap();
     assert_eq!(all.total_count, 2);
     let ids: Vec<String> = all
         .subnet_set
@@ -282,11 +268,13 @@ async fn vpc_listings_page_and_filter() {
     let mut paged = Vec::new();
     for offset in 0..3 {
         let r = vpc
-            .describe_subnets(&vpc_api::DescribeSubnetsRequest {
-                offset: Some(offset.to_string()),
-                limit: Some("1".into()),
-                ..Default::default()
+            .call({
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.offset = Some(offset.to_string());
+                new_value.limit = Some("1".into());
+                new_value
             })
+            .send()
             .await
             .unwrap();
         assert_eq!(r.total_count, 2);
@@ -299,11 +287,13 @@ async fn vpc_listings_page_and_filter() {
     let mut by_token = Vec::new();
     for _ in 0..5 {
         let r = vpc
-            .describe_subnets(&vpc_api::DescribeSubnetsRequest {
-                max_results: Some(1),
-                next_token: token.clone(),
-                ..Default::default()
+            .call({
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.max_results = Some(1);
+                new_value.next_token = token.clone();
+                new_value
             })
+            .send()
             .await
             .unwrap();
         by_token.extend(r.subnet_set.into_iter().map(|s| s.subnet_id.unwrap()));
@@ -315,52 +305,64 @@ async fn vpc_listings_page_and_filter() {
     assert_eq!(by_token, ids);
 
     // Filters: zone, vpc-id; ids.
-    let filter = |name: &str, value: &str| vpc_api::Filter {
-        name: name.into(),
-        values: vec![value.into()],
+    let filter = |name: &str, value: &str| {
+        let mut new_value = vpc_api::Filter::default();
+        new_value.name = name.into();
+        new_value.values = vec![value.into()];
+        new_value
     };
     let r = vpc
-        .describe_subnets(&vpc_api::DescribeSubnetsRequest {
-            filters: Some(vec![filter("zone", ZONE_B)]),
-            ..Default::default()
+        .call({
+            let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+            new_value.filters = Some(vec![filter("zone", ZONE_B)]);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(r.total_count, 1);
     assert_eq!(r.subnet_set[0].zone.as_deref(), Some(ZONE_B));
     let default_vpc = all.subnet_set[0].vpc_id.clone().unwrap();
     let r = vpc
-        .describe_subnets(&vpc_api::DescribeSubnetsRequest {
-            filters: Some(vec![filter("vpc-id", &default_vpc), filter("zone", ZONE)]),
-            ..Default::default()
+        .call({
+            let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+            new_value.filters = Some(vec![filter("vpc-id", &default_vpc), filter("zone", ZONE)]);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(r.total_count, 1);
     assert_eq!(r.subnet_set[0].zone.as_deref(), Some(ZONE));
     let r = vpc
-        .describe_subnets(&vpc_api::DescribeSubnetsRequest {
-            subnet_ids: Some(vec![ids[1].clone(), "subnet-unknown1".into(), ids[1].clone()]),
-            ..Default::default()
+        .call({
+            let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+            new_value.subnet_ids = Some(vec![ids[1].clone(), "subnet-unknown1".into(), ids[1].clone()]);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(r.total_count, 1);
     assert_eq!(r.subnet_set[0].subnet_id.as_deref(), Some(ids[1].as_str()));
     let r = vpc
-        .describe_vpcs(&vpc_api::DescribeVpcsRequest {
-            filters: Some(vec![filter("vpc-id", "vpc-unknown1")]),
-            ..Default::default()
+        .call({
+            let mut new_value = vpc_api::DescribeVpcsRequest::default();
+            new_value.filters = Some(vec![filter("vpc-id", "vpc-unknown1")]);
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!((r.total_count, r.vpc_set.len()), (0, 0));
     let r = vpc
-        .describe_vpcs(&vpc_api::DescribeVpcsRequest {
-            vpc_ids: Some(vec![default_vpc.clone()]),
-            offset: Some("1".into()),
-            ..Default::default()
+        .call({
+            let mut new_value = vpc_api::DescribeVpcsRequest::default();
+            new_value.vpc_ids = Some(vec![default_vpc.clone()]);
+            new_value.offset = Some("1".into());
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!((r.total_count, r.vpc_set.len()), (1, 0));
@@ -368,53 +370,59 @@ async fn vpc_listings_page_and_filter() {
     // Bad paging, ids and filters are refused with the service's codes.
     let bad = [
         (
-            vpc_api::DescribeSubnetsRequest {
-                limit: Some("0".into()),
-                ..Default::default()
+            {
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.limit = Some("0".into());
+                new_value
             },
             "InvalidParameterValue.Range",
         ),
         (
-            vpc_api::DescribeSubnetsRequest {
-                offset: Some("minus one".into()),
-                ..Default::default()
+            {
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.offset = Some("minus one".into());
+                new_value
             },
             "InvalidParameterValue.Malformed",
         ),
         (
-            vpc_api::DescribeSubnetsRequest {
-                subnet_ids: Some(vec!["vpc-abcd1234".into()]),
-                ..Default::default()
+            {
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.subnet_ids = Some(vec!["vpc-abcd1234".into()]);
+                new_value
             },
             "InvalidParameterValue.Malformed",
         ),
         (
-            vpc_api::DescribeSubnetsRequest {
-                subnet_ids: Some(vec![ids[0].clone()]),
-                filters: Some(vec![filter("zone", ZONE)]),
-                ..Default::default()
+            {
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.subnet_ids = Some(vec![ids[0].clone()]);
+                new_value.filters = Some(vec![filter("zone", ZONE)]);
+                new_value
             },
             "InvalidParameter.Coexist",
         ),
         (
-            vpc_api::DescribeSubnetsRequest {
-                limit: Some("1".into()),
-                max_results: Some(1),
-                ..Default::default()
+            {
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.limit = Some("1".into());
+                new_value.max_results = Some(1);
+                new_value
             },
             "InvalidParameter.Coexist",
         ),
         (
-            vpc_api::DescribeSubnetsRequest {
-                filters: Some(vec![filter("no-such-filter", "x")]),
-                ..Default::default()
+            {
+                let mut new_value = vpc_api::DescribeSubnetsRequest::default();
+                new_value.filters = Some(vec![filter("no-such-filter", "x")]);
+                new_value
             },
             "InvalidParameter.FilterInvalidKey",
         ),
     ];
     for (request, expected) in bad {
         assert_eq!(
-            error_code(vpc.describe_subnets(&request).await),
+            error_code(vpc.call(request.clone()).send().await),
             expected,
             "{request:?}"
         );

@@ -32,7 +32,8 @@ async fn two_hundred_fifty_instances_each_once_with_all_and_with_the_item_stream
     let client = client_of(&emulator);
     let before = emulator.request_count("DescribeInstances");
     let items: Vec<Instance> = client
-        .describe_instances_paginator(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .into_paginator()
         .by_item()
         .try_collect()
         .await
@@ -94,7 +95,8 @@ async fn instances_added_and_removed_while_paging() {
     let (emulator, ids) = seeded(config(), 150, "RUNNING").await;
     let client = client_of(&emulator);
     let mut pages = std::pin::pin!(client
-        .describe_instances_paginator(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .into_paginator()
         .by_page());
     let first = pages.next().await.unwrap().unwrap();
     assert_eq!((first.instance_set.len(), first.total_count), (100, 150));
@@ -103,16 +105,19 @@ async fn instances_added_and_removed_while_paging() {
     // Between pages: 10 new instances (listed last), and 5 of the first page
     // terminated (gone at once: transitions take no time here).
     let added = client
-        .run_instances(&launch_request("img-pmqg1cw7", 10))
+        .call((launch_request("img-pmqg1cw7", 10)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
     let removed: Vec<String> = ids[..5].to_vec();
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: removed.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = removed.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     while let Some(page) = pages.next().await {
@@ -153,7 +158,8 @@ async fn a_throttled_page_is_retried_like_any_call() {
         .with_interceptor(throttled.clone());
     let client = Client::from_config(config).unwrap();
     let items: Vec<Instance> = client
-        .describe_instances_paginator(&DescribeInstancesRequest::default())
+        .call((DescribeInstancesRequest::default()).clone())
+        .into_paginator()
         .by_item()
         .try_collect()
         .await
@@ -171,7 +177,8 @@ async fn each_waiter_reaches_success() {
     let emulator = start(config().with_transition(Duration::from_millis(300))).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&launch_request("img-pmqg1cw7", 2))
+        .call((launch_request("img-pmqg1cw7", 2)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
@@ -188,10 +195,12 @@ async fn each_waiter_reaches_success() {
         .unwrap();
 
     client
-        .stop_instances(&StopInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = StopInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     client.wait_until_instances_stopped(&ids, &fast()).await.unwrap();
@@ -206,10 +215,12 @@ async fn each_waiter_reaches_success() {
         .all(|i| i.latest_operation.as_deref() == Some("StopInstances")));
 
     client
-        .terminate_instances(&TerminateInstancesRequest {
-            instance_ids: ids.clone(),
-            ..Default::default()
+        .call({
+            let mut new_value = TerminateInstancesRequest::default();
+            new_value.instance_ids = ids.clone();
+            new_value
         })
+        .send()
         .await
         .unwrap();
     let gone = client
@@ -228,7 +239,8 @@ async fn a_failed_launch_fails_the_waiter_at_once() {
     let emulator = start(config().with_transition(transition)).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&launch_request(LAUNCH_FAILURE_IMAGE_ID, 1))
+        .call((launch_request(LAUNCH_FAILURE_IMAGE_ID, 1)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
@@ -268,7 +280,8 @@ async fn the_deadline_says_what_was_last_seen() {
     let emulator = start(config().with_transition(Duration::from_secs(60))).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&launch_request("img-pmqg1cw7", 1))
+        .call((launch_request("img-pmqg1cw7", 1)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
@@ -292,7 +305,8 @@ async fn a_hundred_concurrent_waiters_finish_with_bounded_polls() {
     let emulator = start(config().with_transition(transition)).await;
     let client = client_of(&emulator);
     let ids = client
-        .run_instances(&launch_request("img-pmqg1cw7", 100))
+        .call((launch_request("img-pmqg1cw7", 100)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;
@@ -333,7 +347,8 @@ async fn a_hundred_concurrent_waiters_finish_with_bounded_polls() {
 
     // The same wait as one waiter over all 100 ids: one call per poll.
     let more = client
-        .run_instances(&launch_request("img-pmqg1cw7", 100))
+        .call((launch_request("img-pmqg1cw7", 100)).clone())
+        .send()
         .await
         .unwrap()
         .instance_id_set;

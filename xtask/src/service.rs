@@ -193,13 +193,7 @@ fn write_crate(root: &Path, service: &str) -> Result<(), String> {
     versions.sort();
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
-        const LIB_SECTION: &str = GENERATED_LIB_SECTION;
-        let text = format!(
-            "[package]\nname = \"{service}-api\"\nversion = \"0.1.0\"\nedition.workspace = true\nlicense.workspace = true\n\
-             publish.workspace = true\ndescription = \"Typed, signed Rust client for the Tencent Cloud `{service}` API, \
-             generated from the official description\"\n\n{LIB_SECTION}\n[dependencies]\ntencentcloud-runtime.workspace = true\n\
-             serde.workspace = true\n"
-        );
+        let text = crate_manifest(service);
         std::fs::write(&manifest, text).map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
     }
     let lib = src.join("lib.rs");
@@ -215,6 +209,27 @@ fn write_crate(root: &Path, service: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The `Cargo.toml` import writes for a new `services/<service>-api`: the
+/// workspace's rust-version, docs.rs metadata, and the runtime's TLS
+/// features forwarded (rustls by default, or native-tls) as every library
+/// of the SDK has them (`xtask/tests/crate_metadata.rs`).
+pub fn crate_manifest(service: &str) -> String {
+    const LIB_SECTION: &str = GENERATED_LIB_SECTION;
+    format!(
+        "[package]\nname = \"{service}-api\"\nversion = \"0.1.0\"\nedition.workspace = true\nrust-version.workspace = true\n\
+         license.workspace = true\npublish.workspace = true\ndescription = \"Typed, signed Rust client for the Tencent Cloud \
+         `{service}` API, generated from the official description\"\n\n\
+         [package.metadata.docs.rs]\n# The default features (rustls): native-tls changes no API and needs OpenSSL.\n\
+         # The API is the same on every platform: one target.\ntargets = [\"x86_64-unknown-linux-gnu\"]\n\n\
+         {LIB_SECTION}\n\
+         [features]\n# HTTPS, through the runtime: rustls with the webpki roots by default, or\n\
+         # native-tls (the platform's TLS: OpenSSL on Linux). With neither, only\n\
+         # plain-HTTP endpoints (a local emulator) are reachable.\n\
+         default = [\"rustls\"]\nrustls = [\"tencentcloud-runtime/rustls\"]\nnative-tls = [\"tencentcloud-runtime/native-tls\"]\n\n\
+         [dependencies]\ntencentcloud-runtime.workspace = true\nserde.workspace = true\n"
+    )
+}
+
 /// One version: its client and types at the crate root. Several: a module each.
 pub fn lib_rs(service: &str, versions: &[String]) -> String {
     let mut out = format!("{LIB_HEADER}\n\n");
@@ -225,7 +240,7 @@ pub fn lib_rs(service: &str, versions: &[String]) -> String {
              //! Make it from a shared [`runtime::Client`] to share one connection pool, credentials \
              and retry budget with other services.\n\n\
              #[rustfmt::skip]\nmod generated;\n\n\
-             pub use errors::*;\npub use generated::{{errors, types, Client, PAGINATED_ACTIONS}};\n\
+             pub use errors::*;\npub use generated::{{errors, types, Call, Client, Request, PAGINATED_ACTIONS}};\n\
              pub use tencentcloud_runtime as runtime;\npub use tencentcloud_runtime::{{CallOptions, Config, Error, ServiceError}};\n\
              pub use types::*;\n"
         ));
@@ -254,7 +269,7 @@ mod tests {
         let one = lib_rs("tag", &["v20180813".to_owned()]);
         assert!(one.starts_with(LIB_HEADER));
         assert!(one.contains("mod generated;"));
-        assert!(one.contains("pub use generated::{errors, types, Client, PAGINATED_ACTIONS};"));
+        assert!(one.contains("pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};"));
         assert!(!one.contains("pub mod v20180813"));
         let several = lib_rs("monitor", &["v20180724".to_owned(), "v20230616".to_owned()]);
         for version in ["v20180724", "v20230616"] {

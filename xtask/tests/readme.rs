@@ -2,38 +2,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use common::{cargo, root, run, target_dir};
-
-/// The text of `## {heading}` up to the next `## ` heading.
-fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
-    let start = readme
-        .find(&format!("\n## {heading}\n"))
-        .unwrap_or_else(|| panic!("README.md has no `## {heading}` section"));
-    let rest = &readme[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
-    &rest[..end]
-}
-
-/// Fenced code blocks as (info string, body).
-fn code_blocks(text: &str) -> Vec<(&str, String)> {
-    let mut blocks = Vec::new();
-    let mut open: Option<(&str, String)> = None;
-    for line in text.lines() {
-        match (&mut open, line.trim_start().strip_prefix("```")) {
-            (None, Some(info)) => open = Some((info.trim(), String::new())),
-            (Some(_), Some("")) => blocks.extend(open.take()),
-            (Some((_, body)), _) => {
-                body.push_str(line);
-                body.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    blocks
-}
+use common::{cargo, code_blocks, profiles, root, run, section, target_dir, toml_string};
 
 fn first_block(section: &str, info: impl Fn(&str) -> bool, what: &str) -> String {
     code_blocks(section)
@@ -41,29 +12,6 @@ fn first_block(section: &str, info: impl Fn(&str) -> bool, what: &str) -> String
         .find(|(i, _)| info(i))
         .map(|(_, body)| body)
         .unwrap_or_else(|| panic!("README.md: `## Calling CVM from Rust` has no {what} block"))
-}
-
-/// A TOML basic string holding `path`.
-fn toml_string(path: &Path) -> String {
-    let text = path.to_str().expect("UTF-8 path");
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// The `[profile.*]` tables of the workspace manifest, so the sample builds
-/// with the same settings and reuses the workspace's compiled dependencies.
-fn profiles(manifest: &str) -> String {
-    let mut out = String::new();
-    let mut keep = false;
-    for line in manifest.lines() {
-        if line.starts_with('[') {
-            keep = line.starts_with("[profile.");
-        }
-        if keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 /// A crate outside the workspace whose `Cargo.toml` is the README's snippet

@@ -76,27 +76,39 @@ async fn two_services_with_the_same_action_names_share_one_runtime() {
     let fleet = fleet::Client::new(&shared);
 
     let names = fleet
-        .describe_instances(&fleet::types::DescribeInstancesRequest { limit: Some(2) })
+        .call({
+            let mut new_value = fleet::types::DescribeInstancesRequest::default();
+            new_value.limit = Some(2);
+            new_value
+        })
+        .send()
         .await
         .unwrap();
     assert_eq!(names.names, ["web-1", "web-2"]);
     let listed = cvm
-        .describe_instances(&cvm_api::DescribeInstancesRequest::default())
+        .call((cvm_api::DescribeInstancesRequest::default()).clone())
+        .send()
         .await
         .unwrap();
     assert_eq!((listed.total_count, listed.request_id.as_str()), (0, "c-1"));
     let started = fleet
-        .start_instances(&fleet::types::StartInstancesRequest {
-            names: vec!["web-1".into()],
-            client_token: None,
+        .call({
+            let mut new_value = fleet::types::StartInstancesRequest::default();
+            new_value.names = vec!["web-1".into()];
+            new_value.client_token = None;
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(started.request_id, "f-2");
     let started = cvm
-        .start_instances(&cvm_api::StartInstancesRequest {
-            instance_ids: vec!["ins-r8hr2upy".into()],
+        .call({
+            let mut new_value = cvm_api::StartInstancesRequest::default();
+            new_value.instance_ids = vec!["ins-r8hr2upy".into()];
+            new_value
         })
+        .send()
         .await
         .unwrap();
     assert_eq!(started.request_id, "c-2");

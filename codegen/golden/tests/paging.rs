@@ -132,13 +132,15 @@ async fn offset_paging_follows_offset_until_total_count() {
         ..Default::default()
     })
     .await;
-    let request = ListThingsRequest {
-        zone: Some("z-1".into()),
-        limit: 10,
-        ..Default::default()
+    let request = {
+        let mut new_value = ListThingsRequest::default();
+        new_value.zone = Some("z-1".into());
+        new_value.limit = Some(10);
+        new_value
     };
     let items: Vec<_> = client
-        .list_things_paginator(&request)
+        .call(request.clone())
+        .into_paginator()
         .by_item()
         .try_collect()
         .await
@@ -161,7 +163,8 @@ async fn offset_paging_follows_offset_until_total_count() {
 
     // Without a size of its own, the paginator asks for the spec's largest page.
     let pages = client
-        .list_things_paginator(&ListThingsRequest::default())
+        .call((ListThingsRequest::default()).clone())
+        .into_paginator()
         .with_page_size(100)
         .by_page();
     assert_eq!(pages.count().await, 1);
@@ -174,12 +177,14 @@ async fn a_server_that_never_ends_stops_at_the_page_limit() {
         ..Default::default()
     })
     .await;
-    let request = ListThingsRequest {
-        limit: 5,
-        ..Default::default()
+    let request = {
+        let mut new_value = ListThingsRequest::default();
+        new_value.limit = Some(5);
+        new_value
     };
     let pages: Vec<_> = client
-        .list_things_paginator(&request)
+        .call(request.clone())
+        .into_paginator()
         .with_max_pages(4)
         .by_page()
         .collect()
@@ -203,16 +208,18 @@ async fn an_error_ends_the_stream_after_the_good_pages() {
         ..Default::default()
     })
     .await;
-    let request = ListThingsRequest {
-        limit: 10,
-        ..Default::default()
+    let request = {
+        let mut new_value = ListThingsRequest::default();
+        new_value.limit = Some(10);
+        new_value
     };
     let pages: Vec<_> = client
         .with_options(
             tencentcloud_runtime::CallOptions::new()
                 .with_retry(tencentcloud_runtime::RetryConfig::disabled()),
         )
-        .list_things_paginator(&request)
+        .call(request.clone())
+        .into_paginator()
         .by_page()
         .collect()
         .await;
@@ -233,7 +240,8 @@ async fn token_paging_follows_next_token_and_refuses_a_repeated_one() {
     })
     .await;
     let all: Vec<String> = client
-        .list_pools_paginator(&ListPoolsRequest::default())
+        .call((ListPoolsRequest::default()).clone())
+        .into_paginator()
         .by_item()
         .try_collect()
         .await
@@ -252,7 +260,8 @@ async fn token_paging_follows_next_token_and_refuses_a_repeated_one() {
     })
     .await;
     let pages: Vec<_> = client
-        .list_pools_paginator(&ListPoolsRequest::default())
+        .call((ListPoolsRequest::default()).clone())
+        .into_paginator()
         .by_page()
         .collect()
         .await;

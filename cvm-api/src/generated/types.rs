@@ -21349,6 +21349,16 @@ impl AsRef<str> for InstanceChargeType {
         self.as_str()
     }
 }
+impl PartialEq<str> for InstanceChargeType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InstanceChargeType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 impl std::fmt::Display for InstanceChargeType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -21509,6 +21519,16 @@ impl AsRef<str> for InstanceState {
         self.as_str()
     }
 }
+impl PartialEq<str> for InstanceState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for InstanceState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 impl std::fmt::Display for InstanceState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -21603,6 +21623,16 @@ impl std::str::FromStr for LatestOperationState {
 impl AsRef<str> for LatestOperationState {
     fn as_ref(&self) -> &str {
         self.as_str()
+    }
+}
+impl PartialEq<str> for LatestOperationState {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for LatestOperationState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 impl std::fmt::Display for LatestOperationState {
@@ -21705,6 +21735,16 @@ impl AsRef<str> for StopChargingMode {
         self.as_str()
     }
 }
+impl PartialEq<str> for StopChargingMode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for StopChargingMode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 impl std::fmt::Display for StopChargingMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -21801,6 +21841,16 @@ impl AsRef<str> for StopType {
         self.as_str()
     }
 }
+impl PartialEq<str> for StopType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for StopType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 impl std::fmt::Display for StopType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -21891,6 +21941,16 @@ impl std::str::FromStr for StoppedMode {
 impl AsRef<str> for StoppedMode {
     fn as_ref(&self) -> &str {
         self.as_str()
+    }
+}
+impl PartialEq<str> for StoppedMode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for StoppedMode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 impl std::fmt::Display for StoppedMode {

@@ -53,21 +53,21 @@ fn handle_now(request: CvmRequest, ctx: &Ctx<'_>) -> Result<String, ApiError> {
         CvmRequest::DescribeInstancesStatus(r) => describe_instances_status(&r, ctx),
         CvmRequest::StartInstances(r) => {
             change_state(Op::Start, &r.instance_ids, ctx, &Options::default())?;
-            respond(&StartInstancesResponse { request_id })
+            respond(&StartInstancesResponse::new().set_request_id(request_id))
         }
         CvmRequest::StopInstances(r) => {
             let options = stop_options(&r)?;
             change_state(Op::Stop, &r.instance_ids, ctx, &options)?;
-            respond(&StopInstancesResponse { request_id })
+            respond(&StopInstancesResponse::new().set_request_id(request_id))
         }
         CvmRequest::RebootInstances(r) => {
             let options = reboot_options(&r)?;
             change_state(Op::Reboot, &r.instance_ids, ctx, &options)?;
-            respond(&RebootInstancesResponse { request_id })
+            respond(&RebootInstancesResponse::new().set_request_id(request_id))
         }
         CvmRequest::TerminateInstances(r) => {
             change_state(Op::Terminate, &r.instance_ids, ctx, &Options::default())?;
-            respond(&TerminateInstancesResponse { request_id })
+            respond(&TerminateInstancesResponse::new().set_request_id(request_id))
         }
     }
 }

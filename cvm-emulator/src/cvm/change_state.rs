@@ -2,7 +2,7 @@
 //! which states each accepts, the state it passes through and where it
 //! ends, and the error codes the service documents for each.
 
-use cvm_api::types::{RebootInstancesRequest, StopInstancesRequest};
+use cvm_api::types::{InstanceChargeType, LatestOperationState, RebootInstancesRequest, StopInstancesRequest};
 
 use super::common::{check_ids, not_kept, quoted_list, region};
 use super::state_file::PendingTransition;
@@ -141,8 +141,8 @@ fn check_stop_type(stop_type: Option<&str>) -> Result<(), ApiError> {
 }
 
 pub(crate) fn stop_options(r: &StopInstancesRequest) -> Result<Options, ApiError> {
-    check_stop_type(r.stop_type.as_deref())?;
-    match r.stopped_mode.as_deref() {
+    check_stop_type(r.stop_type.as_ref().map(|t| t.as_str()))?;
+    match r.stopped_mode.as_ref().map(|m| m.as_str()) {
         None | Some("KEEP_CHARGING" | "STOP_CHARGING") => {}
         Some(other) => {
             return Err(ApiError::invalid_value(format!(
@@ -152,12 +152,12 @@ pub(crate) fn stop_options(r: &StopInstancesRequest) -> Result<Options, ApiError
         }
     }
     Ok(Options {
-        stopped_mode: r.stopped_mode.clone(),
+        stopped_mode: r.stopped_mode.as_ref().map(|m| m.as_str().to_owned()),
     })
 }
 
 pub(crate) fn reboot_options(r: &RebootInstancesRequest) -> Result<Options, ApiError> {
-    check_stop_type(r.stop_type.as_deref())?;
+    check_stop_type(r.stop_type.as_ref().map(|t| t.as_str()))?;
     Ok(Options::default())
 }
 
@@ -186,7 +186,7 @@ pub(crate) fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Opti
         let Some(stored) = store.get(id) else { continue };
         let instance = &stored.instance;
         if !op.allowed_from().contains(&instance.instance_state.as_str()) {
-            return Err(op.state_error(id, &instance.instance_state));
+            return Err(op.state_error(id, instance.instance_state.as_str()));
         }
         if op == Op::Terminate && instance.disable_api_termination {
             return Err(ApiError::new(
@@ -195,8 +195,8 @@ pub(crate) fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Opti
             ));
         }
         if op == Op::Stop
-            && options.stopped_mode.as_deref() == Some("STOP_CHARGING")
-            && instance.instance_charge_type != "POSTPAID_BY_HOUR"
+            && options.stopped_mode.as_ref().map(|v| v.as_str()) == Some("STOP_CHARGING")
+            && instance.instance_charge_type != InstanceChargeType::PostpaidByHour
         {
             return Err(ApiError::new(
                 "UnsupportedOperation.StoppedModeStopCharging",
@@ -214,16 +214,17 @@ pub(crate) fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Opti
     for id in &ids {
         let Some(stored) = store.get_mut(id) else { continue };
         let instance = &mut stored.instance;
-        instance.instance_state = during.to_owned();
+        instance.instance_state = during.into();
         instance.latest_operation = Some(op.action().to_owned());
-        instance.latest_operation_state = Some("OPERATING".to_owned());
+        instance.latest_operation_state = Some(LatestOperationState::Operating);
         instance.latest_operation_request_id = Some(ctx.request_id.to_owned());
         instance.latest_operation_error_msg = Some(String::new());
         if op == Op::Stop {
             instance.stop_charging_mode = options
                 .stopped_mode
                 .clone()
-                .unwrap_or_else(|| "KEEP_CHARGING".to_owned());
+                .unwrap_or_else(|| "KEEP_CHARGING".to_owned())
+                .into();
         }
         if transition_ms == 0 {
             if after == TERMINATED {

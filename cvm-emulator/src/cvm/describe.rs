@@ -131,8 +131,8 @@ fn matches(instance: &Instance, filters: &[Prepared<'_>]) -> bool {
                 .values
                 .iter()
                 .any(|v| instance.instance_name.contains(v.as_str())),
-            "instance-charge-type" => any(&instance.instance_charge_type),
-            "instance-state" => any(&instance.instance_state),
+            "instance-charge-type" => any(instance.instance_charge_type.as_str()),
+            "instance-state" => any(instance.instance_state.as_str()),
             "private-ip-address" => any_of(&instance.private_ip_addresses),
             "public-ip-address" => instance.public_ip_addresses.as_deref().is_some_and(any_of),
             "ipv6-address" => instance.i_pv6_addresses.as_deref().is_some_and(any_of),
@@ -196,11 +196,12 @@ pub(crate) fn describe_instances(r: &DescribeInstancesRequest, ctx: &Ctx<'_>) ->
         (found.len(), page)
     };
     drop(store);
-    respond(&DescribeInstancesResponse {
-        total_count: i64::try_from(total).unwrap_or(i64::MAX),
-        instance_set: page,
-        request_id: ctx.request_id.to_owned(),
-    })
+    respond(
+        &DescribeInstancesResponse::new()
+            .set_total_count(i64::try_from(total).unwrap_or(i64::MAX))
+            .set_instance_set(page)
+            .set_request_id(ctx.request_id),
+    )
 }
 
 pub(crate) fn describe_instances_status(
@@ -214,15 +215,16 @@ pub(crate) fn describe_instances_status(
 
     let mut store = ctx.shared.store();
     store.settle(now_ms());
-    let status = |s: &StoredInstance| InstanceStatus {
-        instance_id: s.instance.instance_id.clone(),
-        instance_state: s.instance.instance_state.clone(),
+    let status = |s: &StoredInstance| {
+        InstanceStatus::new()
+            .set_instance_id(s.instance.instance_id.clone())
+            .set_instance_state(s.instance.instance_state.clone())
     };
     let (total, page) = if ids.is_empty() {
         let all: Vec<&StoredInstance> = store.in_region(region).collect();
         (
             all.len(),
-            all.iter().skip(offset).take(limit).map(|s| status(s)).collect(),
+            all.iter().skip(offset).take(limit).map(|s| status(s)).collect::<Vec<_>>(),
         )
     } else {
         let found: Vec<&StoredInstance> = ids
@@ -236,11 +238,12 @@ pub(crate) fn describe_instances_status(
         )
     };
     drop(store);
-    respond(&DescribeInstancesStatusResponse {
-        total_count: i64::try_from(total).unwrap_or(i64::MAX),
-        instance_status_set: page,
-        request_id: ctx.request_id.to_owned(),
-    })
+    respond(
+        &DescribeInstancesStatusResponse::new()
+            .set_total_count(i64::try_from(total).unwrap_or(i64::MAX))
+            .set_instance_status_set(page)
+            .set_request_id(ctx.request_id),
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! addresses and host names.
 
 use cvm_api::types::{
-    Instance, InternetAccessible, LoginSettings, Placement, SystemDisk, VirtualPrivateCloud,
+    Instance, InstanceChargeType, InstanceState, InternetAccessible, LatestOperationState, LoginSettings,
+    Placement, StopChargingMode, SystemDisk, VirtualPrivateCloud,
 };
 
 use super::ids::{
@@ -19,15 +20,10 @@ impl StoredInstance {
     pub fn new(instance_id: impl Into<String>, zone: &str, state: &str) -> Self {
         let mut stored = StoredInstance {
             region: String::new(),
-            instance: Instance {
-                instance_id: instance_id.into(),
-                instance_state: state.to_owned(),
-                placement: Placement {
-                    zone: zone.to_owned(),
-                    ..Placement::default()
-                },
-                ..Instance::default()
-            },
+            instance: Instance::new()
+                .set_instance_id(instance_id)
+                .set_instance_state(state)
+                .set_placement(Placement::new().set_zone(zone)),
             pending: None,
         };
         // Distinct instances get distinct addresses: derived from the id.
@@ -99,7 +95,9 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
         }
     };
     set(&mut i.instance_id, &new_instance_id);
-    set(&mut i.instance_state, &|| "RUNNING".to_owned());
+    if i.instance_state.as_str().is_empty() {
+        i.instance_state = InstanceState::Running;
+    }
     set(&mut i.instance_type, &|| "S5.MEDIUM2".to_owned());
     if i.cpu == 0 || i.memory == 0 {
         let (cpu, memory) = instance_type_size(&i.instance_type).unwrap_or((2, 2));
@@ -112,16 +110,14 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     }
     set(&mut i.restrict_state, &|| "NORMAL".to_owned());
     set(&mut i.instance_name, &|| "Unnamed".to_owned());
-    set(&mut i.instance_charge_type, &|| "POSTPAID_BY_HOUR".to_owned());
+    if i.instance_charge_type.as_str().is_empty() {
+        i.instance_charge_type = InstanceChargeType::PostpaidByHour;
+    }
     if i.placement.project_id.is_none() {
         i.placement.project_id = Some(0);
     }
     if i.system_disk == SystemDisk::default() {
-        i.system_disk = SystemDisk {
-            disk_type: Some("CLOUD_PREMIUM".to_owned()),
-            disk_size: Some(50),
-            ..SystemDisk::default()
-        };
+        i.system_disk = SystemDisk::new().set_disk_type("CLOUD_PREMIUM").set_disk_size(50);
     }
     if i.system_disk.disk_id.is_none() {
         i.system_disk.disk_id = Some(random_id("disk-"));
@@ -130,20 +126,16 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
         i.private_ip_addresses = vec![next_private_ip(ip)];
     }
     if i.internet_accessible == InternetAccessible::default() {
-        i.internet_accessible = InternetAccessible {
-            internet_charge_type: Some("TRAFFIC_POSTPAID_BY_HOUR".to_owned()),
-            internet_max_bandwidth_out: Some(0),
-            public_ip_assigned: Some(i.public_ip_addresses.as_ref().is_some_and(|p| !p.is_empty())),
-            ..InternetAccessible::default()
-        };
+        i.internet_accessible = InternetAccessible::new()
+            .set_internet_charge_type("TRAFFIC_POSTPAID_BY_HOUR")
+            .set_internet_max_bandwidth_out(0)
+            .set_public_ip_assigned(i.public_ip_addresses.as_ref().is_some_and(|p| !p.is_empty()));
     }
     if i.virtual_private_cloud == VirtualPrivateCloud::default() {
-        i.virtual_private_cloud = VirtualPrivateCloud {
-            vpc_id: default_vpc_id(&region),
-            subnet_id: default_subnet_id(&i.placement.zone),
-            as_vpc_gateway: Some(false),
-            ..VirtualPrivateCloud::default()
-        };
+        i.virtual_private_cloud = VirtualPrivateCloud::new()
+            .set_vpc_id(default_vpc_id(&region))
+            .set_subnet_id(default_subnet_id(&i.placement.zone))
+            .set_as_vpc_gateway(false);
     }
     set(&mut i.image_id, &|| "img-9qabwvbn".to_owned());
     set(&mut i.os_name, &|| "TencentOS Server 3.1 (TK4)".to_owned());
@@ -157,19 +149,23 @@ pub(crate) fn fill_defaults(stored: &mut StoredInstance, now: u64, ip: &mut u32)
     }
     // Never keep (or return) a password.
     i.login_settings.password = None;
-    if i.stop_charging_mode.is_empty() {
-        i.stop_charging_mode = if i.instance_state == "STOPPED" {
-            "KEEP_CHARGING".to_owned()
+    if i.stop_charging_mode.as_str().is_empty() {
+        i.stop_charging_mode = if i.instance_state == InstanceState::Stopped {
+            StopChargingMode::KeepCharging
         } else {
-            "NOT_APPLICABLE".to_owned()
+            StopChargingMode::NotApplicable
         };
     }
     set(&mut i.uuid, &|| uuid::Uuid::new_v4().to_string());
     if i.latest_operation.is_none() {
         // A seed in LAUNCH_FAILED got there by a failed RunInstances.
-        let failed = i.instance_state == LAUNCH_FAILED;
+        let failed = i.instance_state.as_str() == LAUNCH_FAILED;
         i.latest_operation = Some("RunInstances".to_owned());
-        i.latest_operation_state = Some(if failed { "FAILED" } else { "SUCCESS" }.to_owned());
+        i.latest_operation_state = Some(if failed {
+            LatestOperationState::Failed
+        } else {
+            LatestOperationState::Success
+        });
         i.latest_operation_request_id = Some(uuid::Uuid::new_v4().to_string());
         if failed && i.latest_operation_error_msg.is_none() {
             i.latest_operation_error_msg =

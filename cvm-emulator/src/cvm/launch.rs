@@ -2,8 +2,9 @@
 //! ClientToken replayed or the quota checked, and the batch built and kept.
 
 use cvm_api::types::{
-    Instance, InternetAccessible, LoginSettings, Placement, RunInstancesRequest, RunInstancesResponse,
-    SystemDisk, Tag, VirtualPrivateCloud,
+    Instance, InstanceChargeType, InstanceState, InternetAccessible, LatestOperationState, LoginSettings,
+    Placement, RunInstancesRequest, RunInstancesResponse, StopChargingMode, SystemDisk, Tag,
+    VirtualPrivateCloud,
 };
 
 use super::common::{not_kept, region, respond};
@@ -45,7 +46,7 @@ struct Launch<'r> {
     instance_type: String,
     cpu: i64,
     memory: i64,
-    charge_type: String,
+    charge_type: InstanceChargeType,
     count: usize,
 }
 
@@ -61,10 +62,11 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
         .map(|t| (launch.region.to_owned(), t.clone()));
     if let Some(ids) = token_key.as_ref().and_then(|k| store.client_token(k)) {
         // Idempotent retry: the instances of the first call.
-        return respond(&RunInstancesResponse {
-            instance_id_set: ids.clone(),
-            request_id: ctx.request_id.to_owned(),
-        });
+        return respond(
+            &RunInstancesResponse::new()
+                .set_instance_id_set(ids.clone())
+                .set_request_id(ctx.request_id),
+        );
     }
     check_quota(&store, launch.count, ctx.shared.max_instances)?;
     // Decided now and kept in the pending transition: the outcome does not
@@ -91,10 +93,11 @@ pub(crate) fn run_instances(r: &RunInstancesRequest, ctx: &Ctx<'_>) -> Result<St
     store
         .commit(&ids, &[], token.as_ref())
         .map_err(|why| not_kept(&why))?;
-    respond(&RunInstancesResponse {
-        instance_id_set: ids,
-        request_id: ctx.request_id.to_owned(),
-    })
+    respond(
+        &RunInstancesResponse::new()
+            .set_instance_id_set(ids)
+            .set_request_id(ctx.request_id),
+    )
 }
 
 /// Every check that needs no state, in the service's order (`DryRun`
@@ -161,14 +164,15 @@ fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launc
     let charge_type = r
         .instance_charge_type
         .clone()
-        .unwrap_or_else(|| "POSTPAID_BY_HOUR".to_owned());
-    if !["PREPAID", "POSTPAID_BY_HOUR", "CDHPAID", "SPOTPAID", "CDCPAID"].contains(&charge_type.as_str()) {
+        .unwrap_or(InstanceChargeType::PostpaidByHour);
+    if charge_type.is_unknown() {
         return Err(ApiError::invalid_value(format!(
-            "InstanceChargeType `{}` is not one of PREPAID, POSTPAID_BY_HOUR, CDHPAID, SPOTPAID, CDCPAID.",
-            shorten(&charge_type)
+            "InstanceChargeType `{}` is not one of {}.",
+            shorten(charge_type.as_str()),
+            InstanceChargeType::VALUES.join(", ")
         )));
     }
-    if charge_type == "PREPAID" && r.instance_charge_prepaid.is_none() {
+    if charge_type == InstanceChargeType::Prepaid && r.instance_charge_prepaid.is_none() {
         return Err(ApiError::missing("InstanceChargePrepaid"));
     }
     if let Some(token) = &r.client_token {
@@ -299,8 +303,8 @@ fn new_instance(
         i
     });
     let (renew_flag, expired_time) = match &r.instance_charge_prepaid {
-        Some(p) if r.instance_charge_type.as_deref() == Some("PREPAID") => {
-            let months = u64::try_from(p.period.clamp(1, 120)).unwrap_or(1);
+        Some(p) if r.instance_charge_type == Some(InstanceChargeType::Prepaid) => {
+            let months = u64::try_from(p.period.unwrap_or(1).clamp(1, 120)).unwrap_or(1);
             (
                 p.renew_flag
                     .clone()
@@ -317,86 +321,80 @@ fn new_instance(
         .filter(|t| t.resource_type == "instance")
         .flat_map(|t| t.tags.clone())
         .collect();
-    let vpc = r.virtual_private_cloud.clone().map(|v| VirtualPrivateCloud {
-        vpc_id: v.vpc_id,
-        subnet_id: v.subnet_id,
-        as_vpc_gateway: Some(v.as_vpc_gateway.unwrap_or(false)),
-        ..VirtualPrivateCloud::default()
+    let vpc = r.virtual_private_cloud.clone().map(|v| {
+        VirtualPrivateCloud::new()
+            .set_vpc_id(v.vpc_id)
+            .set_subnet_id(v.subnet_id)
+            .set_as_vpc_gateway(v.as_vpc_gateway.unwrap_or(false))
     });
-    Instance {
-        placement: Placement {
-            zone: zone.to_owned(),
-            project_id: Some(placement.project_id.unwrap_or(0)),
-            ..Placement::default()
-        },
-        instance_id: id.to_owned(),
-        instance_type: instance_type.to_owned(),
-        restrict_state: "NORMAL".to_owned(),
-        instance_name: instance_name(r.instance_name.as_deref(), index, count),
-        system_disk: r
-            .system_disk
-            .clone()
-            .map(|d| SystemDisk {
-                disk_type: Some(d.disk_type.unwrap_or_else(|| "CLOUD_PREMIUM".to_owned())),
-                disk_size: Some(d.disk_size.unwrap_or(50)),
-                disk_id: Some(random_id("disk-")),
-                ..SystemDisk::default()
-            })
+    let mut instance = Instance::new();
+    instance.placement = Placement::new()
+        .set_zone(zone)
+        .set_project_id(placement.project_id.unwrap_or(0));
+    instance.instance_id = id.to_owned();
+    instance.instance_type = instance_type.to_owned();
+    instance.restrict_state = "NORMAL".to_owned();
+    instance.instance_name = instance_name(r.instance_name.as_deref(), index, count);
+    instance.system_disk = r
+        .system_disk
+        .clone()
+        .map(|d| {
+            SystemDisk::new()
+                .set_disk_type(d.disk_type.unwrap_or_else(|| "CLOUD_PREMIUM".to_owned()))
+                .set_disk_size(d.disk_size.unwrap_or(50))
+                .set_disk_id(random_id("disk-"))
+        })
+        .unwrap_or_default();
+    instance.data_disks = r
+        .data_disks
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut d| {
+            d.disk_id = Some(random_id("disk-"));
+            d.delete_with_instance = Some(d.delete_with_instance.unwrap_or(true));
+            d
+        })
+        .collect();
+    instance.internet_accessible = internet.unwrap_or_else(|| {
+        InternetAccessible::new()
+            .set_internet_charge_type("TRAFFIC_POSTPAID_BY_HOUR")
+            .set_internet_max_bandwidth_out(0)
+            .set_public_ip_assigned(false)
+    });
+    instance.virtual_private_cloud = vpc.unwrap_or_else(|| {
+        VirtualPrivateCloud::new()
+            .set_vpc_id(default_vpc_id(region))
+            .set_subnet_id(default_subnet_id(zone))
+            .set_as_vpc_gateway(false)
+    });
+    instance.image_id = r.image_id.clone().unwrap_or_default();
+    instance.renew_flag = renew_flag;
+    instance.created_time = iso8601(now);
+    instance.expired_time = expired_time;
+    instance.security_group_ids = r.security_group_ids.clone().unwrap_or_default();
+    // Only the key pairs are returned, never the password.
+    instance.login_settings = LoginSettings::new().set_key_ids(
+        r.login_settings
+            .as_ref()
+            .and_then(|l| l.key_ids.clone())
             .unwrap_or_default(),
-        data_disks: r
-            .data_disks
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|mut d| {
-                d.disk_id = Some(random_id("disk-"));
-                d.delete_with_instance = Some(d.delete_with_instance.unwrap_or(true));
-                d
-            })
-            .collect(),
-        internet_accessible: internet.unwrap_or_else(|| InternetAccessible {
-            internet_charge_type: Some("TRAFFIC_POSTPAID_BY_HOUR".to_owned()),
-            internet_max_bandwidth_out: Some(0),
-            public_ip_assigned: Some(false),
-            ..InternetAccessible::default()
-        }),
-        virtual_private_cloud: vpc.unwrap_or_else(|| VirtualPrivateCloud {
-            vpc_id: default_vpc_id(region),
-            subnet_id: default_subnet_id(zone),
-            as_vpc_gateway: Some(false),
-            ..VirtualPrivateCloud::default()
-        }),
-        image_id: r.image_id.clone().unwrap_or_default(),
-        renew_flag,
-        created_time: iso8601(now),
-        expired_time,
-        security_group_ids: r.security_group_ids.clone().unwrap_or_default(),
-        login_settings: LoginSettings {
-            // Only the key pairs are returned, never the password.
-            key_ids: Some(
-                r.login_settings
-                    .as_ref()
-                    .and_then(|l| l.key_ids.clone())
-                    .unwrap_or_default(),
-            ),
-            ..LoginSettings::default()
-        },
-        instance_state: "PENDING".to_owned(),
-        tags,
-        stop_charging_mode: "NOT_APPLICABLE".to_owned(),
-        uuid: uuid::Uuid::new_v4().to_string(),
-        latest_operation: Some("RunInstances".to_owned()),
-        latest_operation_state: Some("OPERATING".to_owned()),
-        latest_operation_request_id: Some(ctx.request_id.to_owned()),
-        latest_operation_error_msg: Some(String::new()),
-        host_name: r.host_name.clone().unwrap_or_default(),
-        disable_api_termination: r.disable_api_termination.unwrap_or(false),
-        cam_role_name: Some(r.cam_role_name.clone().unwrap_or_default()),
-        hpc_cluster_id: r.hpc_cluster_id.clone().unwrap_or_default(),
-        dedicated_cluster_id: r.dedicated_cluster_id.clone().unwrap_or_default(),
-        disaster_recover_group_ids: r.disaster_recover_group_ids.clone().unwrap_or_default(),
-        ..Instance::default()
-    }
+    );
+    instance.instance_state = InstanceState::Pending;
+    instance.tags = tags;
+    instance.stop_charging_mode = StopChargingMode::NotApplicable;
+    instance.uuid = uuid::Uuid::new_v4().to_string();
+    instance.latest_operation = Some("RunInstances".to_owned());
+    instance.latest_operation_state = Some(LatestOperationState::Operating);
+    instance.latest_operation_request_id = Some(ctx.request_id.to_owned());
+    instance.latest_operation_error_msg = Some(String::new());
+    instance.host_name = r.host_name.clone().unwrap_or_default();
+    instance.disable_api_termination = r.disable_api_termination.unwrap_or(false);
+    instance.cam_role_name = Some(r.cam_role_name.clone().unwrap_or_default());
+    instance.hpc_cluster_id = r.hpc_cluster_id.clone().unwrap_or_default();
+    instance.dedicated_cluster_id = r.dedicated_cluster_id.clone().unwrap_or_default();
+    instance.disaster_recover_group_ids = r.disaster_recover_group_ids.clone().unwrap_or_default();
+    instance
 }
 
 /// The service's naming of batches: each `{R:x}` counts up from x; with no

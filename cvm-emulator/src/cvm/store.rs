@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use cvm_api::types::LatestOperationState;
+
 use serde::{Serialize, Serializer};
 
 use super::ids::is_instance_id;
@@ -106,12 +108,12 @@ impl Store {
                         p.target_state
                     )));
                 }
-            } else if let Some(target) = settles_to(&stored.instance.instance_state) {
+            } else if let Some(target) = settles_to(stored.instance.instance_state.as_str()) {
                 stored.pending = Some(PendingTransition {
                     target_state: target.to_owned(),
                     completes_at_ms: now.saturating_add(transition_ms),
                 });
-                stored.instance.latest_operation_state = Some("OPERATING".to_owned());
+                stored.instance.latest_operation_state = Some(LatestOperationState::Operating);
             }
             if store.by_id.contains_key(&stored.instance.instance_id) {
                 return Err(StateError::Invalid(format!(
@@ -591,13 +593,13 @@ mod tests {
     fn failed_launches_settle_to_failed_also_after_a_reload() {
         // A failing launch under way, as a state file keeps it.
         let mut pending = StoredInstance::new("ins-aaaaaaa1", "ap-guangzhou-3", "PENDING");
-        pending.instance.latest_operation_state = Some("OPERATING".to_owned());
+        pending.instance.latest_operation_state = Some(LatestOperationState::Operating);
         pending.pending = Some(PendingTransition {
             target_state: LAUNCH_FAILED.to_owned(),
             completes_at_ms: 2_000,
         });
         let seeded = StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", LAUNCH_FAILED);
-        assert_eq!(seeded.instance.latest_operation_state.as_deref(), Some("FAILED"));
+        assert_eq!(seeded.instance.latest_operation_state.as_ref().map(|s| s.as_str()), Some("FAILED"));
         let state = State::new().with_instance(pending).with_instance(seeded);
         let reloaded = State::from_json(&state.to_json_pretty()).unwrap();
         let mut store = Store::from_state(reloaded, 100, 1_000).unwrap();
@@ -606,13 +608,13 @@ mod tests {
         let snap = store.snapshot(2_000);
         let failed = &snap.instances[0].instance;
         assert_eq!(failed.instance_state, LAUNCH_FAILED);
-        assert_eq!(failed.latest_operation_state.as_deref(), Some("FAILED"));
+        assert_eq!(failed.latest_operation_state.as_ref().map(|s| s.as_str()), Some("FAILED"));
         assert!(failed
             .latest_operation_error_msg
             .as_deref()
             .is_some_and(|m| m.contains("failed to launch")));
         assert_eq!(
-            snap.instances[1].instance.latest_operation_state.as_deref(),
+            snap.instances[1].instance.latest_operation_state.as_ref().map(|s| s.as_str()),
             Some("FAILED")
         );
     }

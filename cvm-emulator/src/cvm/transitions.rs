@@ -5,7 +5,7 @@
 //!
 //! [`Store::settle`]: super::store::Store::settle
 
-use cvm_api::types::Instance;
+use cvm_api::types::{Instance, LatestOperationState, StopChargingMode};
 
 use crate::error::shorten;
 
@@ -32,17 +32,17 @@ pub(crate) const LAUNCH_FAILED: &str = "LAUNCH_FAILED";
 /// that ends in LAUNCH_FAILED: its RunInstances operation is FAILED, with
 /// a message, as the service reports a failed launch.
 pub(crate) fn complete(instance: &mut Instance, target: &str) {
-    instance.instance_state = target.to_owned();
+    instance.instance_state = target.into();
     if target == "RUNNING" {
-        instance.stop_charging_mode = "NOT_APPLICABLE".to_owned();
+        instance.stop_charging_mode = StopChargingMode::NotApplicable;
     } else if target == "STOPPED" && instance.stop_charging_mode == "NOT_APPLICABLE" {
-        instance.stop_charging_mode = "KEEP_CHARGING".to_owned();
+        instance.stop_charging_mode = StopChargingMode::KeepCharging;
     }
     if target == LAUNCH_FAILED {
-        instance.latest_operation_state = Some("FAILED".to_owned());
+        instance.latest_operation_state = Some(LatestOperationState::Failed);
         instance.latest_operation_error_msg = Some(launch_failure_message(&instance.image_id));
     } else {
-        instance.latest_operation_state = Some("SUCCESS".to_owned());
+        instance.latest_operation_state = Some(LatestOperationState::Success);
     }
 }
 

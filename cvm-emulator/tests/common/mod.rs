@@ -267,15 +267,17 @@ pub async fn assert_healthy(emu: &RunningEmulator) {
 
 /// `RunInstances` of `count` instances from `image_id` in [`ZONE`].
 pub fn launch_request(image_id: &str, count: i64) -> cvm_api::types::RunInstancesRequest {
-    cvm_api::types::RunInstancesRequest {
-        placement: Some(cvm_api::types::Placement {
-            zone: ZONE.into(),
-            ..Default::default()
-        }),
-        image_id: Some(image_id.into()),
-        instance_type: Some("S5.MEDIUM4".into()),
-        instance_count: Some(count),
-        ..Default::default()
+    {
+        let mut new_value = cvm_api::types::RunInstancesRequest::default();
+        new_value.placement = Some({
+            let mut new_value = cvm_api::types::Placement::default();
+            new_value.zone = ZONE.into();
+            new_value
+        });
+        new_value.image_id = Some(image_id.into());
+        new_value.instance_type = Some("S5.MEDIUM4".into());
+        new_value.instance_count = Some(count);
+        new_value
     }
 }
 

@@ -7,7 +7,7 @@
 mod generated;
 
 pub use errors::*;
-pub use generated::{errors, types, Client, PAGINATED_ACTIONS};
+pub use generated::{errors, types, Call, Client, Request, PAGINATED_ACTIONS};
 pub use tencentcloud_runtime as runtime;
 pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
 pub use types::*;

@@ -157,23 +157,28 @@ async fn each_service_signs_for_itself_and_sends_its_version() {
     let shared = tencentcloud_runtime::Client::new(config).unwrap();
     // One client each, from one shared runtime.
     tag_api::Client::new(&shared)
-        .describe_tags(&Default::default())
+        .describe_tags()
+        .send()
         .await
         .unwrap();
     sts_api::Client::new(&shared)
-        .get_caller_identity(&Default::default())
+        .get_caller_identity()
+        .send()
         .await
         .unwrap();
     vpc_api::Client::new(&shared)
-        .describe_vpcs(&Default::default())
+        .describe_vpcs()
+        .send()
         .await
         .unwrap();
     cbs_api::Client::new(&shared)
-        .describe_disks(&Default::default())
+        .describe_disks()
+        .send()
         .await
         .unwrap();
     clb_api::Client::new(&shared)
-        .describe_load_balancers(&Default::default())
+        .describe_load_balancers()
+        .send()
         .await
         .unwrap();
     let expected = [

@@ -137,3 +137,134 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The text of `## {heading}` up to the next `## ` heading.
+pub fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
+    let start = readme
+        .find(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("README.md has no `## {heading}` section"));
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    &rest[..end]
+}
+
+/// A fenced code block of a Markdown text.
+pub struct CodeBlock<'a> {
+    /// The line of the opening fence, from 1.
+    pub line: usize,
+    /// The info string (`rust,no_run`, `toml`, or empty).
+    pub info: &'a str,
+    pub body: String,
+}
+
+/// Every fenced code block of `text`, in order.
+pub fn fenced_blocks(text: &str) -> Vec<CodeBlock<'_>> {
+    let mut blocks = Vec::new();
+    let mut open: Option<CodeBlock> = None;
+    for (i, line) in text.lines().enumerate() {
+        match (&mut open, line.trim_start().strip_prefix("```")) {
+            (None, Some(info)) => {
+                open = Some(CodeBlock {
+                    line: i + 1,
+                    info: info.trim(),
+                    body: String::new(),
+                })
+            }
+            (Some(_), Some("")) => blocks.extend(open.take()),
+            (Some(block), _) => {
+                block.body.push_str(line);
+                block.body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+/// Fenced code blocks as (info string, body).
+pub fn code_blocks(text: &str) -> Vec<(&str, String)> {
+    fenced_blocks(text)
+        .into_iter()
+        .map(|b| (b.info, b.body))
+        .collect()
+}
+
+/// Whether rustdoc compiles a code block with this info string as a doc
+/// test: Rust (no info string, or only rustdoc's own attributes), and
+/// neither `ignore` nor `compile_fail`.
+pub fn is_compiled_rust(info: &str) -> bool {
+    const RUSTDOC: &[&str] = &[
+        "rust",
+        "no_run",
+        "should_panic",
+        "test_harness",
+        "edition2015",
+        "edition2018",
+        "edition2021",
+        "edition2024",
+    ];
+    info.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .all(|t| RUSTDOC.contains(&t))
+}
+
+/// A doc test's program as rustdoc builds it from the block's text: hidden
+/// lines (`# ...`) shown, `#![...]` attributes first, and the code wrapped
+/// in `fn main` unless it has one, with rustdoc's `#![allow(unused)]`.
+pub fn doctest_program(body: &str) -> String {
+    let mut attributes = String::from("#![allow(unused)]\n");
+    let mut code = String::new();
+    for line in body.lines() {
+        let trimmed = line.trim_start();
+        let shown = if trimmed == "#" {
+            ""
+        } else if let Some(hidden) = trimmed.strip_prefix("# ") {
+            hidden
+        } else if trimmed.starts_with("##") {
+            // `##` escapes a line that starts with `#`.
+            &trimmed[1..]
+        } else {
+            line
+        };
+        let target = if shown.trim_start().starts_with("#![") {
+            &mut attributes
+        } else {
+            &mut code
+        };
+        target.push_str(shown);
+        target.push('\n');
+    }
+    let has_main = code.lines().any(|l| {
+        let l = l.trim_start();
+        ["fn main(", "async fn main("].iter().any(|p| l.starts_with(p))
+    });
+    if has_main {
+        format!("{attributes}{code}")
+    } else {
+        format!("{attributes}fn main() {{\n{code}}}\n")
+    }
+}
+
+/// A TOML basic string holding `path`.
+pub fn toml_string(path: &Path) -> String {
+    let text = path.to_str().expect("UTF-8 path");
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The `[profile.*]` tables of the workspace manifest, so a crate outside
+/// the workspace builds with the same settings and reuses the workspace's
+/// compiled dependencies.
+pub fn profiles(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            keep = line.starts_with("[profile.");
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}

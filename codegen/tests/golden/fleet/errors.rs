@@ -8,15 +8,22 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `DescribeInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeInstancesError::Common`]; any other code is kept in [`DescribeInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeInstancesError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -32,6 +39,10 @@ impl DescribeInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -39,6 +50,7 @@ impl DescribeInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeInstancesError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {
@@ -60,7 +72,7 @@ impl tencentcloud_runtime::ActionError for DescribeInstancesError {
 }
 /// An error the service returned for `StartInstances`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`StartInstancesError::Common`]; any other code is kept in [`StartInstancesError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`StartInstancesError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](StartInstancesError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartInstancesError {
@@ -68,9 +80,16 @@ pub enum StartInstancesError {
     FailedOperationNameNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl StartInstancesError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -86,6 +105,10 @@ impl StartInstancesError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -94,6 +117,7 @@ impl StartInstancesError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for StartInstancesError {
     fn from(error: ServiceError) -> Self {
         match error.code() {

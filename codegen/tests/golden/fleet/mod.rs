@@ -2,13 +2,15 @@
 // change the spec and run `cargo xtask regen`.
 
 //! Generated from the `fleet` API description, version 2024-01-01.
+mod calls;
 mod client;
 pub mod errors;
 pub mod types;
+pub use calls::{Call, Request};
 pub use client::Client;
-/// The actions that page, each with a `<action>_paginator` method on
-/// [`Client`] (derived from the spec's shapes: `Offset`/`Limit`/`TotalCount`
-/// or `NextToken`, and one list).
+/// The actions that page: their [`Call`] has `into_paginator` (derived
+/// from the spec's shapes: `Offset`/`Limit`/`TotalCount` or
+/// `NextToken`, and one list).
 pub const PAGINATED_ACTIONS: &[&str] = &[];
 /// Calls `$callback!` with every action of the spec as `Action: Request => Response, method;`, for code that handles each
 /// action alike (a dispatcher, a CLI, a test over all actions).

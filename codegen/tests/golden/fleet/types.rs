@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Wire object `DescribeInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesRequest {
     /// Most instances to return.
     ///
@@ -21,6 +22,17 @@ pub struct DescribeInstancesRequest {
     )]
     pub limit: Option<i64>,
 }
+impl DescribeInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeInstancesRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
@@ -28,6 +40,7 @@ impl tencentcloud_runtime::Validate for DescribeInstancesRequest {
 ///
 /// Wire object `DescribeInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeInstancesResponse {
     /// The fleet's instance names.
     ///
@@ -47,10 +60,30 @@ pub struct DescribeInstancesResponse {
     )]
     pub request_id: String,
 }
+impl DescribeInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Names` to these items.
+    pub fn set_names(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.names = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of StartInstances.
 ///
 /// Wire object `StartInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartInstancesRequest {
     /// Names of the instances to start.
     ///
@@ -71,6 +104,25 @@ pub struct StartInstancesRequest {
     )]
     pub client_token: Option<String>,
 }
+impl StartInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Names` to these items.
+    pub fn set_names(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.names = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ClientToken`.
+    pub fn set_client_token(mut self, value: impl Into<String>) -> Self {
+        self.client_token = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for StartInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         {
@@ -89,6 +141,7 @@ impl tencentcloud_runtime::Validate for StartInstancesRequest {
 ///
 /// Wire object `StartInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartInstancesResponse {
     /// Request ID.
     ///
@@ -98,4 +151,15 @@ pub struct StartInstancesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
+}
+impl StartInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
 }

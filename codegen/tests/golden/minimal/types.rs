@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Wire object `StartInstancesRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartInstancesRequest {
     /// Instances to start.
     ///
@@ -18,6 +19,20 @@ pub struct StartInstancesRequest {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_ids: Vec<String>,
+}
+impl StartInstancesRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceIds` to these items.
+    pub fn set_instance_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.instance_ids = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for StartInstancesRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -46,6 +61,7 @@ impl tencentcloud_runtime::Validate for StartInstancesRequest {
 ///
 /// Wire object `StartInstancesResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartInstancesResponse {
     /// Request ID.
     ///
@@ -55,4 +71,15 @@ pub struct StartInstancesResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub request_id: String,
+}
+impl StartInstancesResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Wire object `DescribeThingsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeThingsRequest {
     /// Things to describe.
     ///
@@ -41,6 +42,30 @@ pub struct DescribeThingsRequest {
     )]
     pub limit: Option<i64>,
 }
+impl DescribeThingsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ThingIds` to these items.
+    pub fn set_thing_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.thing_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeThingsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.thing_ids {
@@ -66,6 +91,7 @@ impl tencentcloud_runtime::Validate for DescribeThingsRequest {
 ///
 /// Wire object `DescribeThingsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeThingsResponse {
     /// Things matching.
     ///
@@ -99,10 +125,40 @@ pub struct DescribeThingsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeThingsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `ThingSet` to these items.
+    pub fn set_thing_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Thing>>,
+    ) -> Self {
+        self.thing_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `Summary`.
+    pub fn set_summary(mut self, value: impl Into<Summary>) -> Self {
+        self.summary = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// A thing's health.
 ///
 /// Wire object `Health`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Health {
     /// OK or SICK.
     ///
@@ -124,10 +180,27 @@ pub struct Health {
     )]
     pub score: Option<u64>,
 }
+impl Health {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Status`.
+    pub fn set_status(mut self, value: impl Into<String>) -> Self {
+        self.status = value.into();
+        self
+    }
+    /// Sets `Score`.
+    pub fn set_score(mut self, value: impl Into<u64>) -> Self {
+        self.score = Some(value.into());
+        self
+    }
+}
 /// Parameters of ListPools.
 ///
 /// Wire object `ListPoolsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListPoolsRequest {
     /// Where the page starts.
     ///
@@ -150,6 +223,22 @@ pub struct ListPoolsRequest {
     )]
     pub max_results: Option<u64>,
 }
+impl ListPoolsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `MaxResults`.
+    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
+        self.max_results = Some(value.into());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for ListPoolsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.max_results {
@@ -167,6 +256,7 @@ impl tencentcloud_runtime::Validate for ListPoolsRequest {
 ///
 /// Wire object `ListPoolsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListPoolsResponse {
     /// Where the next page starts; empty on the last.
     ///
@@ -196,10 +286,35 @@ pub struct ListPoolsResponse {
     )]
     pub request_id: String,
 }
+impl ListPoolsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `NextToken`.
+    pub fn set_next_token(mut self, value: impl Into<String>) -> Self {
+        self.next_token = Some(value.into());
+        self
+    }
+    /// Sets `PoolSet` to these items.
+    pub fn set_pool_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.pool_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Parameters of ListThings.
 ///
 /// Wire object `ListThingsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListThingsRequest {
     /// Only things in this zone.
     ///
@@ -226,21 +341,46 @@ pub struct ListThingsRequest {
     /// Wire name `Limit`; uint64; required in requests. Example: `10`.
     #[serde(
         rename = "Limit",
+        default,
+        skip_serializing_if = "Option::is_none",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
-    pub limit: u64,
+    pub limit: Option<u64>,
+}
+impl ListThingsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = Some(value.into());
+        self
+    }
+    /// Sets `Offset`.
+    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for ListThingsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
-        {
-            let value = &self.limit;
-            v.field(
-                "Limit",
-                |v| {
-                    let item = value;
-                    v.range(*item, None, Some(100));
-                },
-            );
+        match &self.limit {
+            Some(value) => {
+                v.field(
+                    "Limit",
+                    |v| {
+                        let item = value;
+                        v.range(*item, None, Some(100));
+                    },
+                );
+            }
+            None => v.field("Limit", |v| v.missing()),
         }
     }
 }
@@ -248,6 +388,7 @@ impl tencentcloud_runtime::Validate for ListThingsRequest {
 ///
 /// Wire object `ListThingsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListThingsResponse {
     /// The page's things.
     ///
@@ -273,10 +414,35 @@ pub struct ListThingsResponse {
     )]
     pub request_id: String,
 }
+impl ListThingsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ThingSet` to these items.
+    pub fn set_thing_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Thing>>,
+    ) -> Self {
+        self.thing_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
+        self.total_count = Some(value.into());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// A batch's progress.
 ///
 /// Wire object `Summary`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// RUNNING or DONE.
     ///
@@ -289,10 +455,22 @@ pub struct Summary {
     )]
     pub phase: Option<String>,
 }
+impl Summary {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Phase`.
+    pub fn set_phase(mut self, value: impl Into<String>) -> Self {
+        self.phase = Some(value.into());
+        self
+    }
+}
 /// A thing.
 ///
 /// Wire object `Thing`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Thing {
     /// Its id.
     ///
@@ -318,4 +496,25 @@ pub struct Thing {
     /// Wire name `Health`; [`Health`].
     #[serde(rename = "Health", default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
+}
+impl Thing {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `ThingId`.
+    pub fn set_thing_id(mut self, value: impl Into<String>) -> Self {
+        self.thing_id = Some(value.into());
+        self
+    }
+    /// Sets `State`.
+    pub fn set_state(mut self, value: impl Into<String>) -> Self {
+        self.state = value.into();
+        self
+    }
+    /// Sets `Health`.
+    pub fn set_health(mut self, value: impl Into<Health>) -> Self {
+        self.health = Some(value.into());
+        self
+    }
 }

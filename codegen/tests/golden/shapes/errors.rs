@@ -8,7 +8,9 @@ use tencentcloud_runtime::ServiceError;
 pub use tencentcloud_runtime::CommonErrorCode;
 /// An error the service returned for `DescribeThings`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`DescribeThingsError::Common`]; any other code is kept in [`DescribeThingsError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`DescribeThingsError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](DescribeThingsError::code), because a code unknown today may get its own variant when the spec documents it.
+///
+/// Common codes the spec lists for this action: `ResourceNotFound`.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DescribeThingsError {
@@ -18,13 +20,18 @@ pub enum DescribeThingsError {
     InvalidParameter_ValueTooLarge(ServiceError),
     /// `InvalidParameterValue.TooLarge`.
     InvalidParameterValue_TooLarge(ServiceError),
-    /// `ResourceNotFound`: No such resource.
-    ResourceNotFound(ServiceError),
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl DescribeThingsError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -40,17 +47,21 @@ impl DescribeThingsError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
             Self::CommonCode(error)
             | Self::InvalidParameter_ValueTooLarge(error)
-            | Self::InvalidParameterValue_TooLarge(error)
-            | Self::ResourceNotFound(error) => error,
+            | Self::InvalidParameterValue_TooLarge(error) => error,
             Self::Common(_, error) | Self::Unknown(error) => error,
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for DescribeThingsError {
     fn from(error: ServiceError) -> Self {
         match error.code() {
@@ -61,7 +72,6 @@ impl From<ServiceError> for DescribeThingsError {
             "InvalidParameterValue.TooLarge" => {
                 Self::InvalidParameterValue_TooLarge(error)
             }
-            "ResourceNotFound" => Self::ResourceNotFound(error),
             _ => {
                 match CommonErrorCode::from_code(error.code()) {
                     Some(common) => Self::Common(common, error),
@@ -84,15 +94,22 @@ impl tencentcloud_runtime::ActionError for DescribeThingsError {
 }
 /// An error the service returned for `PingService`.
 ///
-/// Each code the spec documents for this action has a variant; codes any action may return are in [`PingServiceError::Common`]; any other code is kept in [`PingServiceError::Unknown`], so a code the service adds later never breaks this client.
+/// Each code the spec documents for this action alone has a variant. A code any action may return is [`PingServiceError::Common`], even where the spec also lists it for this action. Any other code is kept as received: match it with a wildcard and read [`code`](PingServiceError::code), because a code unknown today may get its own variant when the spec documents it.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum PingServiceError {
     /// A code any action may return; see [`CommonErrorCode`].
     Common(CommonErrorCode, ServiceError),
-    /// A code not documented for this action, kept as received.
+    /// A code the spec does not document for this action. Not to be
+    /// matched by name: use a wildcard arm and [`Self::code`], or
+    /// [`Self::is_unknown`].
+    #[doc(hidden)]
+    #[deprecated(
+        note = "a code unknown today may get its own variant: match with a wildcard and read `code()`"
+    )]
     Unknown(ServiceError),
 }
+#[allow(deprecated)]
 impl PingServiceError {
     /// The code exactly as sent, e.g. `InvalidInstanceId.NotFound`.
     pub fn code(&self) -> &str {
@@ -108,6 +125,10 @@ impl PingServiceError {
     pub fn common_code(&self) -> Option<CommonErrorCode> {
         CommonErrorCode::from_code(self.code())
     }
+    /// Whether the code is neither documented for this action nor common.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// Code, message and request id as received.
     pub fn service_error(&self) -> &ServiceError {
         match self {
@@ -115,6 +136,7 @@ impl PingServiceError {
         }
     }
 }
+#[allow(deprecated)]
 impl From<ServiceError> for PingServiceError {
     fn from(error: ServiceError) -> Self {
         match CommonErrorCode::from_code(error.code()) {

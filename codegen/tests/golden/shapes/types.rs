@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 /// Wire object `DescribeThingsRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeThingsRequest {
     /// Filters.
     ///
@@ -26,8 +27,8 @@ pub struct DescribeThingsRequest {
     /// Where to place.
     ///
     /// Wire name `Placement`; [`Placement`]; required in requests.
-    #[serde(rename = "Placement")]
-    pub placement: Placement,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Old switch.
     ///
     /// Wire name `ForceStop`; bool. Example: `false`. Deprecated by the service.
@@ -58,6 +59,46 @@ pub struct DescribeThingsRequest {
     )]
     pub ids: Option<Vec<u64>>,
 }
+impl DescribeThingsRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Filters` to these items.
+    pub fn set_filters(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Filter>>,
+    ) -> Self {
+        self.filters = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `Limit`.
+    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
+        self.limit = Some(value.into());
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = Some(value.into());
+        self
+    }
+    /// Sets `ForceStop`.
+    #[deprecated(note = "deprecated by the service")]
+    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
+        self.force_stop = Some(value.into());
+        self
+    }
+    /// Sets `Type`.
+    pub fn set_type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `Ids` to these items.
+    pub fn set_ids(mut self, items: impl IntoIterator<Item = impl Into<u64>>) -> Self {
+        self.ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+}
 impl tencentcloud_runtime::Validate for DescribeThingsRequest {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
         if let Some(value) = &self.filters {
@@ -83,20 +124,23 @@ impl tencentcloud_runtime::Validate for DescribeThingsRequest {
                 },
             );
         }
-        {
-            let value = &self.placement;
-            v.field(
-                "Placement",
-                |v| {
-                    let item = value;
-                    v.nested(item);
-                },
-            );
+        match &self.placement {
+            Some(value) => {
+                v.field(
+                    "Placement",
+                    |v| {
+                        let item = value;
+                        v.nested(item);
+                    },
+                );
+            }
+            None => v.field("Placement", |v| v.missing()),
         }
     }
 }
 /// Wire object `DescribeThingsResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DescribeThingsResponse {
     /// Total.
     ///
@@ -121,10 +165,35 @@ pub struct DescribeThingsResponse {
     )]
     pub request_id: String,
 }
+impl DescribeThingsResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `TotalCount`.
+    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
+        self.total_count = value.into();
+        self
+    }
+    /// Sets `ThingSet` to these items.
+    pub fn set_thing_set(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<Thing>>,
+    ) -> Self {
+        self.thing_set = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// A filter.
 ///
 /// Wire object `Filter`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Filter {
     /// Wire name `Name`; string; required in requests. Example: `zone`.
     #[serde(
@@ -138,6 +207,25 @@ pub struct Filter {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub values: Vec<String>,
+}
+impl Filter {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Name`.
+    pub fn set_name(mut self, value: impl Into<String>) -> Self {
+        self.name = value.into();
+        self
+    }
+    /// Sets `Values` to these items.
+    pub fn set_values(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.values = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Filter {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -163,12 +251,20 @@ impl tencentcloud_runtime::Validate for Filter {
 }
 /// Wire object `PingServiceRequest`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PingServiceRequest {}
+impl PingServiceRequest {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 impl tencentcloud_runtime::Validate for PingServiceRequest {
     fn validate(&self, _v: &mut tencentcloud_runtime::Validator) {}
 }
 /// Wire object `PingServiceResponse`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PingServiceResponse {
     /// Wire name `RequestId`; string.
     #[serde(
@@ -177,10 +273,22 @@ pub struct PingServiceResponse {
     )]
     pub request_id: String,
 }
+impl PingServiceResponse {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `RequestId`.
+    pub fn set_request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = value.into();
+        self
+    }
+}
 /// Where a thing lives.
 ///
 /// Wire object `Placement`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Placement {
     /// Wire name `Zone`; string; required in requests; always present in responses. Example: `ap-guangzhou-3`.
     #[serde(
@@ -207,6 +315,30 @@ pub struct Placement {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub host_ids: Option<Vec<String>>,
+}
+impl Placement {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `Zone`.
+    pub fn set_zone(mut self, value: impl Into<String>) -> Self {
+        self.zone = value.into();
+        self
+    }
+    /// Sets `ProjectId`.
+    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+    /// Sets `HostIds` to these items.
+    pub fn set_host_ids(
+        mut self,
+        items: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.host_ids = Some(items.into_iter().map(Into::into).collect());
+        self
+    }
 }
 impl tencentcloud_runtime::Validate for Placement {
     fn validate(&self, v: &mut tencentcloud_runtime::Validator) {
@@ -241,6 +373,7 @@ impl tencentcloud_runtime::Validate for Placement {
 ///
 /// Wire object `Thing`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Thing {
     /// Wire name `InstanceId`; string; always present in responses.
     #[serde(
@@ -300,4 +433,50 @@ pub struct Thing {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub self_: bool,
+}
+impl Thing {
+    /// Every member unset (empty, zero or `None`); fill it in with the `set_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `InstanceId`.
+    pub fn set_instance_id(mut self, value: impl Into<String>) -> Self {
+        self.instance_id = value.into();
+        self
+    }
+    /// Sets `InstanceID`.
+    pub fn set_instance_id_2(mut self, value: impl Into<String>) -> Self {
+        self.instance_id_2 = Some(value.into());
+        self
+    }
+    /// Sets `Price`.
+    pub fn set_price(mut self, value: impl Into<f64>) -> Self {
+        self.price = value.into();
+        self
+    }
+    /// Sets `CreatedTime`.
+    pub fn set_created_time(mut self, value: impl Into<String>) -> Self {
+        self.created_time = value.into();
+        self
+    }
+    /// Sets `ExpiredTime`.
+    pub fn set_expired_time(mut self, value: impl Into<String>) -> Self {
+        self.expired_time = Some(value.into());
+        self
+    }
+    /// Sets `Placement`.
+    pub fn set_placement(mut self, value: impl Into<Placement>) -> Self {
+        self.placement = value.into();
+        self
+    }
+    /// Sets `Parent`.
+    pub fn set_parent(mut self, value: impl Into<Thing>) -> Self {
+        self.parent = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `Self`.
+    pub fn set_self_(mut self, value: impl Into<bool>) -> Self {
+        self.self_ = value.into();
+        self
+    }
 }
