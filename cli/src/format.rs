@@ -294,7 +294,7 @@ fn py_printable(code: u32) -> bool {
         return false;
     }
     let idx = NON_PRINTABLE.partition_point(|&(_, end)| end < code);
-    !NON_PRINTABLE.get(idx).is_some_and(|&(start, _)| start <= code)
+    NON_PRINTABLE.get(idx).is_none_or(|&(start, _)| start > code)
 }
 
 fn push_repeated(out: &mut String, c: char, count: i64) {

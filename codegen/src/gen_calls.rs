@@ -7,8 +7,8 @@ use quote::quote;
 
 use tencentcloud_model::model::Action;
 
-use crate::gen::{doc, ident, setter_parts, Store};
 use crate::rust::RustModel as Model;
+use crate::tokens::{doc, ident, member_leaf, setter_parts, Store};
 
 pub(crate) fn calls_file(model: &Model) -> TokenStream {
     let setters = model.actions.iter().map(|action| action_setters(model, action));
@@ -138,7 +138,7 @@ fn action_setters(model: &Model, action: &Action) -> TokenStream {
         match store {
             Store::All(store_all) => {
                 let all = ident(setter.all.as_deref().expect("a list has a set-all setter"));
-                let leaf = crate::gen::member_leaf(model, m);
+                let leaf = member_leaf(model, m);
                 let push = if m.optional {
                     quote!(self.0.request_mut().#field.get_or_insert_with(Vec::new).push(item.into());)
                 } else {

@@ -7,8 +7,8 @@ use quote::quote;
 use tencentcloud_model::model::{Action, Leaf, Member, Object, Scalar};
 use tencentcloud_model::paging::{Paging, PagingStyle};
 
-use crate::gen::{ident, leaf_type};
 use crate::rust::RustModel as Model;
+use crate::tokens::{ident, leaf_type};
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
     object.member(wire).expect("paging members come from the object")
@@ -172,7 +172,9 @@ pub fn paging_doc(action: &Action) -> Option<String> {
     let paging = action.paging.as_ref()?;
     let size = match (&paging.page_size, paging.max_page_size) {
         (Some(member), Some(max)) => format!("{max} per page unless the request's `{member}` says otherwise"),
-        (Some(member), None) => format!("the service's default page size unless the request's `{member}` says otherwise"),
+        (Some(member), None) => {
+            format!("the service's default page size unless the request's `{member}` says otherwise")
+        }
         (None, _) => "the service's default page size".to_owned(),
     };
     let how = match paging.style {

@@ -9,8 +9,8 @@ use tencentcloud_model::model::{Leaf, Member, Object};
 use tencentcloud_model::spec::{AcceptorState, Comparator};
 use tencentcloud_model::waiters::{PathRef, Waiter};
 
-use crate::gen::{doc, ident};
 use crate::rust::RustModel as Model;
+use crate::tokens::{doc, ident};
 
 fn member<'o>(object: &'o Object, wire: &str) -> &'o Member {
     object.member(wire).expect("waiter members were checked")

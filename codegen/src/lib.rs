@@ -21,6 +21,7 @@ mod gen_paging;
 mod gen_waiters;
 pub mod names;
 mod rust;
+mod tokens;
 
 use std::path::Path;
 

@@ -245,7 +245,9 @@ impl RustModel {
     /// ([`RESERVED_CALL_METHODS`]) or an earlier setter took gets `_member`,
     /// then `_member2`, `_member3`…
     pub fn call_setters<'m>(&'m self, action: &Action) -> Vec<CallSetter<'m>> {
-        let input = self.object(&action.input).expect("every action has its input object");
+        let input = self
+            .object(&action.input)
+            .expect("every action has its input object");
         let mut taken: BTreeSet<String> = RESERVED_CALL_METHODS.iter().map(|s| s.to_string()).collect();
         let mut take = |base: String| {
             let mut name = base.clone();
@@ -271,7 +273,12 @@ impl RustModel {
                     .ty
                     .list
                     .then(|| take(format!("set_{}", field.trim_start_matches("r#"))));
-                CallSetter { member, field, one, all }
+                CallSetter {
+                    member,
+                    field,
+                    one,
+                    all,
+                }
             })
             .collect()
     }

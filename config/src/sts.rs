@@ -204,10 +204,7 @@ impl AssumeRoleBuilder {
             .set_role_session_name(self.session_name)
             .set_duration_seconds(self.sts.duration.as_secs());
         request.policy = self.policy;
-        let fetch = AssumeRoleFetch {
-            request,
-            client,
-        };
+        let fetch = AssumeRoleFetch { request, client };
         Ok(AssumeRoleProvider {
             cache: RefreshingProvider::new(fetch).with_refresh_timeout(self.refresh_timeout),
         })

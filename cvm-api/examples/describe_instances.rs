@@ -105,9 +105,7 @@ fn print(i: &Instance) {
 }
 
 /// The first page (the paginator's page size: the largest the API allows).
-async fn first_page(
-    call: Call<DescribeInstancesRequest>,
-) -> Result<(), Error<DescribeInstancesError>> {
+async fn first_page(call: Call<DescribeInstancesRequest>) -> Result<(), Error<DescribeInstancesError>> {
     let mut pages = std::pin::pin!(call.into_paginator().by_page());
     let Some(page) = pages.try_next().await? else {
         println!("0 instance(s)");
@@ -127,9 +125,7 @@ async fn first_page(
 }
 
 /// Every instance of every page, as one stream of items.
-async fn every_page(
-    call: Call<DescribeInstancesRequest>,
-) -> Result<(), Error<DescribeInstancesError>> {
+async fn every_page(call: Call<DescribeInstancesRequest>) -> Result<(), Error<DescribeInstancesError>> {
     let mut items = std::pin::pin!(call.into_paginator().by_item());
     let mut count = 0u64;
     while let Some(instance) = items.try_next().await? {

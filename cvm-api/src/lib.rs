@@ -1,16 +1,16 @@
 //! Typed, signed Rust client for the Tencent Cloud CVM API (2017-03-12).
 //!
-//! Every action of the API is a method on [`Client`], taking a typed request
-//! and returning a typed response or an [`Error`] whose service variant is the
-//! action's own error enum:
+//! Every action of the API is a method on [`Client`] that starts a [`Call`]:
+//! set the request's members and the call's options, then `send()` it for a
+//! typed response or an [`Error`] whose service variant is the action's own
+//! error enum:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use cvm_api::{Client, StartInstancesError, StartInstancesRequest};
+//! use cvm_api::{Client, StartInstancesError};
 //!
 //! let client = Client::from_env()?; // TENCENTCLOUD_SECRET_ID, _SECRET_KEY, _REGION, ...
-//! let request = StartInstancesRequest { instance_ids: vec!["ins-r8hr2upy".into()], ..Default::default() };
-//! match client.start_instances(&request).await {
+//! match client.start_instances().instance_ids("ins-r8hr2upy").send().await {
 //!     Ok(response) => println!("accepted: {}", response.request_id),
 //!     Err(cvm_api::Error::Service(StartInstancesError::UnsupportedOperationInstanceStateRunning(e))) => {
 //!         println!("already running ({})", e.request_id())

@@ -75,7 +75,7 @@ fn options() -> Result<Options, String> {
             o.bin.display()
         ));
     }
-    if o.runs == 0 || o.instances % 100 != 0 {
+    if o.runs == 0 || !o.instances.is_multiple_of(100) {
         return Err("--runs must be at least 1 and --instances a multiple of 100".to_owned());
     }
     Ok(o)

@@ -13,9 +13,7 @@
 //! let state = State::new().with_instance(StoredInstance::new("ins-abcd1234", "ap-guangzhou-3", "STOPPED"));
 //! let emulator = Emulator::start(EmulatorConfig::default().with_state(state), "127.0.0.1:0").await?;
 //! let client = emulator.client("ap-guangzhou")?; // signed with the first credential
-//! client
-//!     .start_instances(&cvm_api::StartInstancesRequest { instance_ids: vec!["ins-abcd1234".into()] })
-//!     .await?;
+//! client.start_instances().instance_ids("ins-abcd1234").send().await?;
 //! emulator.shutdown().await;
 //! # Ok(()) }
 //! ```

@@ -176,7 +176,7 @@ impl Service {
             return false;
         }
         let Ok(model) = self.model() else { return true };
-        model.action(action).map_or(true, |a| a.needs_region)
+        model.action(action).is_none_or(|a| a.needs_region)
     }
 
     /// Decodes and checks the parameters of `action` (one of the service's).

@@ -98,7 +98,10 @@ async fn whole_lifecycle_with_transitions() {
     let first = &d.instance_set[0];
     assert_eq!(first.instance_state, "PENDING");
     assert_eq!(first.latest_operation.as_deref(), Some("RunInstances"));
-    assert_eq!(first.latest_operation_state.as_ref().map(|v| v.as_str()), Some("OPERATING"));
+    assert_eq!(
+        first.latest_operation_state.as_ref().map(|v| v.as_str()),
+        Some("OPERATING")
+    );
     assert_eq!(
         first.latest_operation_request_id.as_deref(),
         Some(run.request_id.as_str())
@@ -134,7 +137,10 @@ async fn whole_lifecycle_with_transitions() {
         .unwrap();
     let i = &d.instance_set[0];
     assert_eq!(i.latest_operation.as_deref(), Some("StopInstances"));
-    assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("SUCCESS"));
+    assert_eq!(
+        i.latest_operation_state.as_ref().map(|v| v.as_str()),
+        Some("SUCCESS")
+    );
     assert_eq!(
         i.latest_operation_request_id.as_deref(),
         Some(stop.request_id.as_str())
@@ -437,7 +443,13 @@ async fn id_errors() {
         "{e:?}"
     );
     let e = raw_start(&client, vec![]).await;
-    assert!(matches!(e, StartInstancesError::Common(CommonErrorCode::MissingParameter, _)), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            StartInstancesError::Common(CommonErrorCode::MissingParameter, _)
+        ),
+        "{e:?}"
+    );
     let many: Vec<String> = (0..101).map(|i| format!("ins-{i:08}")).collect();
     let e = raw_start(&client, many).await;
     assert!(
@@ -672,7 +684,13 @@ async fn paging_and_filters() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Service(DescribeInstancesError::Common(CommonErrorCode::InvalidParameter, _))),
+        matches!(
+            err,
+            Error::Service(DescribeInstancesError::Common(
+                CommonErrorCode::InvalidParameter,
+                _
+            ))
+        ),
         "{err:?}"
     );
     let err = client

@@ -108,7 +108,10 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     for i in describe_ids(&client, &[failed_ids.clone(), normal_ids.clone()].concat()).await {
         assert_eq!(i.instance_state, "PENDING", "{}", i.instance_id);
         assert_eq!(i.latest_operation.as_deref(), Some("RunInstances"));
-        assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("OPERATING"));
+        assert_eq!(
+            i.latest_operation_state.as_ref().map(|v| v.as_str()),
+            Some("OPERATING")
+        );
     }
 
     let failed = wait_until(&client, &failed_ids, "LAUNCH_FAILED", |set| {
@@ -118,7 +121,10 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     for i in &failed {
         assert_eq!(i.instance_state, "LAUNCH_FAILED", "{}", i.instance_id);
         assert_eq!(i.latest_operation.as_deref(), Some("RunInstances"));
-        assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("FAILED"));
+        assert_eq!(
+            i.latest_operation_state.as_ref().map(|v| v.as_str()),
+            Some("FAILED")
+        );
         assert_eq!(
             i.latest_operation_request_id.as_deref(),
             Some(failing.request_id.as_str())
@@ -132,7 +138,10 @@ async fn failing_image_ends_in_launch_failed_and_a_normal_image_in_running() {
     })
     .await;
     assert_eq!(ok[0].instance_state, "RUNNING");
-    assert_eq!(ok[0].latest_operation_state.as_ref().map(|v| v.as_str()), Some("SUCCESS"));
+    assert_eq!(
+        ok[0].latest_operation_state.as_ref().map(|v| v.as_str()),
+        Some("SUCCESS")
+    );
     assert_eq!(ok[0].latest_operation_error_msg.as_deref(), Some(""));
     assert_eq!(
         ok[0].latest_operation_request_id.as_deref(),
@@ -190,7 +199,10 @@ async fn configured_failing_images_fail_and_malformed_ones_are_refused() {
     // Instant transitions: failed at once.
     let set = describe_ids(&client, &ids).await;
     assert_eq!(set[0].instance_state, "LAUNCH_FAILED");
-    assert_eq!(set[0].latest_operation_state.as_ref().map(|v| v.as_str()), Some("FAILED"));
+    assert_eq!(
+        set[0].latest_operation_state.as_ref().map(|v| v.as_str()),
+        Some("FAILED")
+    );
     // The built-in one still fails; others still launch.
     let ids = client
         .call((launch_request(LAUNCH_FAILURE_IMAGE_ID, 1)).clone())
@@ -248,7 +260,10 @@ async fn terminated_instances_are_terminating_then_gone() {
     {
         assert_eq!(i.instance_state, "TERMINATING");
         assert_eq!(i.latest_operation.as_deref(), Some("TerminateInstances"));
-        assert_eq!(i.latest_operation_state.as_ref().map(|v| v.as_str()), Some("OPERATING"));
+        assert_eq!(
+            i.latest_operation_state.as_ref().map(|v| v.as_str()),
+            Some("OPERATING")
+        );
         assert_eq!(
             i.latest_operation_request_id.as_deref(),
             Some(terminate.request_id.as_str())

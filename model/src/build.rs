@@ -550,7 +550,9 @@ fn unset_is_visible(ty: &TypeRef) -> bool {
     ty.list
         || matches!(
             ty.leaf,
-            Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary)
+            Leaf::Scalar(
+                Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary
+            )
         )
 }
 
@@ -568,7 +570,10 @@ fn check_enums(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
             problems.rules(&path, format!("`{name}` is also an object in {API_FILE}"));
         }
         if def.values.is_empty() {
-            problems.rules(&format!("{path}.values"), "a set needs at least one value".to_string());
+            problems.rules(
+                &format!("{path}.values"),
+                "a set needs at least one value".to_string(),
+            );
         }
         for (i, value) in def.values.iter().enumerate() {
             let at = format!("{path}.values[{i}]");
@@ -584,7 +589,11 @@ fn check_enums(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
                 problems.rules(&at, format!("`{member_path}` is not `Object.Member`"));
                 continue;
             };
-            let Some(m) = api.objects.0.get(object).and_then(|o| o.members.iter().find(|m| m.name == member))
+            let Some(m) = api
+                .objects
+                .0
+                .get(object)
+                .and_then(|o| o.members.iter().find(|m| m.name == member))
             else {
                 problems.rules(&at, format!("no member `{member_path}` in {API_FILE}"));
                 continue;
@@ -592,9 +601,17 @@ fn check_enums(api: &ApiFile, rules: &RulesFile, problems: &mut Problems) {
             if m.member != "string" || !matches!(m.kind, MemberKind::String | MemberKind::List) {
                 problems.rules(&at, format!("`{member_path}` does not hold strings"));
             }
-            let patterned = rules.objects.0.get(object).and_then(|r| r.0.get(member)).is_some_and(|r| r.pattern.is_some());
+            let patterned = rules
+                .objects
+                .0
+                .get(object)
+                .and_then(|r| r.0.get(member))
+                .is_some_and(|r| r.pattern.is_some());
             if patterned {
-                problems.rules(&at, format!("`{member_path}` has a pattern; a set of values replaces it"));
+                problems.rules(
+                    &at,
+                    format!("`{member_path}` has a pattern; a set of values replaces it"),
+                );
             }
             if let Some(other) = claimed.insert(member_path, name) {
                 problems.rules(&at, format!("`{member_path}` is already in `{other}`"));

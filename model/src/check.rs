@@ -29,9 +29,6 @@ use crate::model::{Leaf, Member, Model, Object, Scalar};
 use crate::spec::Rule;
 use crate::validate::{Pattern, Segment, Validator, Violation};
 
-/// How deep the empty values of objects left out are checked.
-const MAX_DEFAULT_DEPTH: usize = 32;
-
 /// The input object of `action`, if the model has the action.
 pub fn input_of<'m>(model: &'m Model, action: &str) -> Option<&'m Object> {
     model.object(&model.action(action)?.input)
@@ -274,12 +271,11 @@ fn rules_of_member(model: &Model, m: &Member, value: Option<&Value>, v: &mut Val
                 }
             }
             if let Leaf::Object(name) = &m.ty.leaf {
-                // A value's depth is bounded by the JSON parser; an object left
-                // out is checked as its empty value, which a description could
-                // make recursive: that stops at this depth.
-                let deep_default = item.is_none() && v.depth() >= MAX_DEFAULT_DEPTH;
-                if let (Some(object), false) = (model.object(name), deep_default) {
-                    rules_of_object(model, object, item.and_then(Value::as_object), v);
+                // Only a value present is walked (an object member of a
+                // request is always optional in the model), so the depth is
+                // the JSON parser's, which is bounded.
+                if let (Some(object), Some(item)) = (model.object(name), item) {
+                    rules_of_object(model, object, item.as_object(), v);
                 }
             }
         };

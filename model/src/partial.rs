@@ -80,6 +80,12 @@ pub fn model_of_action(
     })?;
     rules.objects.0.retain(|name, _| objects.contains_key(name));
     rules.actions_without_region.retain(|a| kept.contains(a.as_str()));
+    for set in rules.enums.0.values_mut() {
+        set.members.retain(|m| {
+            m.split_once('.')
+                .is_some_and(|(object, _)| objects.contains_key(object))
+        });
+    }
     let api = ApiFile {
         actions: UniqueMap(actions),
         metadata: scanned.metadata,

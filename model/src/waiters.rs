@@ -144,7 +144,7 @@ pub fn build(file: &WaitersFile, model: &Model) -> Result<Vec<Waiter>, Vec<SpecE
                 if let Some(paging) = &action.paging {
                     let page = paging.max_page_size.unwrap_or(0);
                     let ids = m.rule.as_ref().and_then(|r| r.max_items);
-                    if ids.map_or(true, |n| n as i64 > page) {
+                    if ids.is_none_or(|n| n as i64 > page) {
                         push(
                             format!("{base}.ids.input"),
                             format!(

@@ -22,6 +22,7 @@ pub struct Call<A> {
 impl<A> Call<A> {
     /// A call of `request` through `client`, with `options` as the service
     /// client's defaults for it.
+    #[doc(hidden)]
     pub fn new(client: Client, options: CallOptions, request: A) -> Self {
         Call {
             client,

@@ -19,6 +19,7 @@ use futures::stream::{self, Stream, TryStreamExt};
 use super::{Action, CallOptions, Client, Error, InvalidResponseKind};
 
 /// An action that pages: implemented by generated code.
+#[doc(hidden)]
 pub trait Paginated: Action + Clone + Send + Sync + 'static {
     /// One element of a page's list (`Instance` for `DescribeInstances`).
     type Item: Send + 'static;
@@ -37,6 +38,7 @@ pub trait Paginated: Action + Clone + Send + Sync + 'static {
 }
 
 /// `Offset`, `Limit` and `TotalCount` paging.
+#[doc(hidden)]
 pub trait OffsetPaged: Paginated {
     /// Where the caller asked to start (`Offset`).
     fn offset(&self) -> Option<i64>;
@@ -46,6 +48,7 @@ pub trait OffsetPaged: Paginated {
 }
 
 /// `NextToken` paging.
+#[doc(hidden)]
 pub trait TokenPaged: Paginated {
     fn set_next_token(&mut self, token: Option<String>);
     /// The answer's `NextToken`; absent or empty on the last page.
@@ -53,6 +56,7 @@ pub trait TokenPaged: Paginated {
 }
 
 /// How the next request follows from a page.
+#[doc(hidden)]
 pub trait PagingStyle<A: Paginated>: Send + 'static {
     /// What is remembered between pages.
     type State: Send + 'static;
@@ -69,10 +73,12 @@ pub trait PagingStyle<A: Paginated>: Send + 'static {
 
 /// The style of [`OffsetPaged`] actions.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct ByOffset;
 
 /// The style of [`TokenPaged`] actions.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct ByToken;
 
 impl<A: OffsetPaged> PagingStyle<A> for ByOffset {
@@ -134,7 +140,8 @@ impl<A: TokenPaged> PagingStyle<A> for ByToken {
 /// ```text
 /// use futures::TryStreamExt;
 /// let all: Vec<cvm_api::Instance> = cvm
-///     .describe_instances_paginator(&DescribeInstancesRequest::default())
+///     .describe_instances()
+///     .into_paginator()
 ///     .by_item()
 ///     .try_collect()
 ///     .await?;
@@ -155,6 +162,7 @@ impl<A: Paginated> Paginator<A> {
 
     /// Pages of `request`, starting where it says (its `Offset`), sent
     /// through `client` with `options`.
+    #[doc(hidden)]
     pub fn new(client: Client, options: CallOptions, request: A) -> Self {
         Paginator {
             client,

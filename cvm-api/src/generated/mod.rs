@@ -34,6 +34,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
 /// } }
 /// cvm_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! cvm_actions {
     ($callback:ident) => {

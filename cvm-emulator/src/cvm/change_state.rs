@@ -2,7 +2,9 @@
 //! which states each accepts, the state it passes through and where it
 //! ends, and the error codes the service documents for each.
 
-use cvm_api::types::{InstanceChargeType, LatestOperationState, RebootInstancesRequest, StopInstancesRequest};
+use cvm_api::types::{
+    InstanceChargeType, LatestOperationState, RebootInstancesRequest, StopInstancesRequest,
+};
 
 use super::common::{check_ids, not_kept, quoted_list, region};
 use super::state_file::PendingTransition;
@@ -173,7 +175,7 @@ pub(crate) fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Opti
 
     let not_found: Vec<&str> = ids
         .iter()
-        .filter(|id| store.get(id).map_or(true, |s| s.region != region))
+        .filter(|id| store.get(id).is_none_or(|s| s.region != region))
         .map(String::as_str)
         .collect();
     if !not_found.is_empty() {
@@ -195,7 +197,7 @@ pub(crate) fn change_state(op: Op, ids: &[String], ctx: &Ctx<'_>, options: &Opti
             ));
         }
         if op == Op::Stop
-            && options.stopped_mode.as_ref().map(|v| v.as_str()) == Some("STOP_CHARGING")
+            && options.stopped_mode.as_deref() == Some("STOP_CHARGING")
             && instance.instance_charge_type != InstanceChargeType::PostpaidByHour
         {
             return Err(ApiError::new(

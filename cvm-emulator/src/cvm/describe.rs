@@ -224,7 +224,11 @@ pub(crate) fn describe_instances_status(
         let all: Vec<&StoredInstance> = store.in_region(region).collect();
         (
             all.len(),
-            all.iter().skip(offset).take(limit).map(|s| status(s)).collect::<Vec<_>>(),
+            all.iter()
+                .skip(offset)
+                .take(limit)
+                .map(|s| status(s))
+                .collect::<Vec<_>>(),
         )
     } else {
         let found: Vec<&StoredInstance> = ids

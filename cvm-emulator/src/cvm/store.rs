@@ -312,7 +312,7 @@ impl Store {
             let all_gone = self
                 .client_tokens
                 .get(&key)
-                .map_or(true, |ids| ids.iter().all(|i| !self.by_id.contains_key(i)));
+                .is_none_or(|ids| ids.iter().all(|i| !self.by_id.contains_key(i)));
             if all_gone {
                 self.client_tokens.remove(&key);
             }
@@ -599,7 +599,14 @@ mod tests {
             completes_at_ms: 2_000,
         });
         let seeded = StoredInstance::new("ins-aaaaaaa2", "ap-guangzhou-3", LAUNCH_FAILED);
-        assert_eq!(seeded.instance.latest_operation_state.as_ref().map(|s| s.as_str()), Some("FAILED"));
+        assert_eq!(
+            seeded
+                .instance
+                .latest_operation_state
+                .as_ref()
+                .map(|s| s.as_str()),
+            Some("FAILED")
+        );
         let state = State::new().with_instance(pending).with_instance(seeded);
         let reloaded = State::from_json(&state.to_json_pretty()).unwrap();
         let mut store = Store::from_state(reloaded, 100, 1_000).unwrap();
@@ -608,13 +615,20 @@ mod tests {
         let snap = store.snapshot(2_000);
         let failed = &snap.instances[0].instance;
         assert_eq!(failed.instance_state, LAUNCH_FAILED);
-        assert_eq!(failed.latest_operation_state.as_ref().map(|s| s.as_str()), Some("FAILED"));
+        assert_eq!(
+            failed.latest_operation_state.as_ref().map(|s| s.as_str()),
+            Some("FAILED")
+        );
         assert!(failed
             .latest_operation_error_msg
             .as_deref()
             .is_some_and(|m| m.contains("failed to launch")));
         assert_eq!(
-            snap.instances[1].instance.latest_operation_state.as_ref().map(|s| s.as_str()),
+            snap.instances[1]
+                .instance
+                .latest_operation_state
+                .as_ref()
+                .map(|s| s.as_str()),
             Some("FAILED")
         );
     }

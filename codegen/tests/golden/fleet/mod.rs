@@ -21,6 +21,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[];
 /// } }
 /// fleet_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! fleet_actions {
     ($callback:ident) => {

@@ -21,6 +21,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &["DescribeThings", "ListPools", "ListThi
 /// } }
 /// paging_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! paging_actions {
     ($callback:ident) => {

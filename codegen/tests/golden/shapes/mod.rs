@@ -21,6 +21,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[];
 /// } }
 /// demo_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! demo_actions {
     ($callback:ident) => {

@@ -27,6 +27,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
 /// } }
 /// cbs_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! cbs_actions {
     ($callback:ident) => {

@@ -48,6 +48,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
 /// } }
 /// clb_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! clb_actions {
     ($callback:ident) => {

@@ -21,6 +21,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[];
 /// } }
 /// sts_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! sts_actions {
     ($callback:ident) => {

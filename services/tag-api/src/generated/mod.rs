@@ -33,6 +33,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
 /// } }
 /// tag_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! tag_actions {
     ($callback:ident) => {

@@ -86,6 +86,7 @@ pub const PAGINATED_ACTIONS: &[&str] = &[
 /// } }
 /// vpc_actions!(names);
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! vpc_actions {
     ($callback:ident) => {
