@@ -8,7 +8,7 @@ use quote::quote;
 use tencentcloud_model::model::Action;
 
 use crate::rust::RustModel as Model;
-use crate::tokens::{doc, ident, member_leaf, setter_parts, Store};
+use crate::tokens::{doc, ident, setter_parts, value_arg, Store};
 
 pub(crate) fn calls_file(model: &Model) -> TokenStream {
     let setters = model.actions.iter().map(|action| action_setters(model, action));
@@ -138,18 +138,18 @@ fn action_setters(model: &Model, action: &Action) -> TokenStream {
         match store {
             Store::All(store_all) => {
                 let all = ident(setter.all.as_deref().expect("a list has a set-all setter"));
-                let leaf = member_leaf(model, m);
+                let (item_arg, convert) = value_arg(model, m);
                 let push = if m.optional {
-                    quote!(self.0.request_mut().#field.get_or_insert_with(Vec::new).push(item.into());)
+                    quote!(self.0.request_mut().#field.get_or_insert_with(Vec::new).push(#convert);)
                 } else {
-                    quote!(self.0.request_mut().#field.push(item.into());)
+                    quote!(self.0.request_mut().#field.push(#convert);)
                 };
                 let one_doc = doc(&format!("Adds one item to `{wire}`; see {see}.{required}"));
                 let all_doc = doc(&format!("Sets `{wire}` to these items; see {see}.{required}"));
                 quote! {
                     #one_doc
                     #deprecated
-                    pub fn #one(mut self, item: impl Into<#leaf>) -> Self {
+                    pub fn #one(mut self, value: #item_arg) -> Self {
                         #push
                         self
                     }

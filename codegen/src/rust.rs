@@ -94,10 +94,11 @@ impl RustModel {
     /// - types share one namespace (the crate re-exports `types::*` and
     ///   `errors::*` side by side): first the names in
     ///   [`GENERATED_TYPE_NAMES`], then each action's error enum
-    ///   `<Action>Error` in action order, then each object in wire-name
+    ///   `<Action>Error` in action order, then each object whose wire name
+    ///   is already its Rust name, then the others, each in wire-name
     ///   order; a name already taken gets `Value`, then `Value2`, `Value3`…
     ///   (`Option` → `OptionValue`; of `DBInstance` and `DbInstance`, the
-    ///   second in byte order becomes `DbInstanceValue`);
+    ///   first becomes `DbInstanceValue` whichever came first);
     /// - methods: [`RESERVED_METHODS`] first, then each action in order; a
     ///   taken name gets `_2`, `_3`… (`describe_db` then `describe_db_2`),
     ///   as fields do within their object.
@@ -111,9 +112,16 @@ impl RustModel {
                 (action.name.clone(), names::unique_type_name(&base, &mut taken))
             })
             .collect();
-        let types = model
+        // Objects whose wire name is already their Rust name are named first,
+        // so that a newcomer differing only in case (`INSTANCE` beside
+        // `Instance`) takes the suffix and existing names never move.
+        let (exact, renamed): (Vec<&Object>, Vec<&Object>) = model
             .objects
             .iter()
+            .partition(|object| names::type_name(&object.name) == object.name);
+        let types = exact
+            .into_iter()
+            .chain(renamed)
             .map(|object| {
                 let base = names::type_name(&object.name);
                 (object.name.clone(), names::unique_type_name(&base, &mut taken))

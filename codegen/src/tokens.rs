@@ -34,32 +34,48 @@ pub(crate) enum Store {
     All(TokenStream),
 }
 
-/// The argument type of a setter of `m` (`impl Into<Leaf>`), and how it
-/// stores its argument into `target.field`.
-pub(crate) fn setter_parts(model: &Model, m: &Member, target: TokenStream) -> (TokenStream, Store) {
+/// The argument type of a setter of one value of `m`, and the conversion
+/// that turns the argument `value` into the member's value type: `impl
+/// Into<Leaf>` and `.into()`, except for `u64`, taken as it is so that a
+/// plain literal (`3600`, an `i32` by default) is accepted.
+pub(crate) fn value_arg(model: &Model, m: &Member) -> (TokenStream, TokenStream) {
     let leaf = member_leaf(model, m);
+    if m.value_set.is_none() && m.ty.leaf == Leaf::Scalar(Scalar::U64) {
+        (quote!(#leaf), quote!(value))
+    } else {
+        (quote!(impl Into<#leaf>), quote!(value.into()))
+    }
+}
+
+/// The argument type of a setter of `m` ([`value_arg`]; for a list, any
+/// `IntoIterator` of them), and how it stores its argument into
+/// `target.field`.
+pub(crate) fn setter_parts(model: &Model, m: &Member, target: TokenStream) -> (TokenStream, Store) {
+    let (arg, convert) = value_arg(model, m);
     if m.ty.list {
-        let store = if m.optional {
-            quote!(#target = Some(items.into_iter().map(Into::into).collect());)
+        let collect = if convert.to_string() == "value" {
+            quote!(items.into_iter().collect())
         } else {
-            quote!(#target = items.into_iter().map(Into::into).collect();)
+            quote!(items.into_iter().map(Into::into).collect())
         };
-        (
-            quote!(impl IntoIterator<Item = impl Into<#leaf>>),
-            Store::All(store),
-        )
+        let store = if m.optional {
+            quote!(#target = Some(#collect);)
+        } else {
+            quote!(#target = #collect;)
+        };
+        (quote!(impl IntoIterator<Item = #arg>), Store::All(store))
     } else {
         let value = if m.recursive {
-            quote!(Box::new(value.into()))
+            quote!(Box::new(#convert))
         } else {
-            quote!(value.into())
+            convert
         };
         let store = if m.optional {
             quote!(#target = Some(#value);)
         } else {
             quote!(#target = #value;)
         };
-        (quote!(impl Into<#leaf>), Store::One(store))
+        (arg, Store::One(store))
     }
 }
 

@@ -711,3 +711,41 @@ fn several_versions_in_one_crate_get_versioned_macros() {
     );
     assert!(!versioned.contains("cvm_actions"), "{versioned}");
 }
+
+/// A regeneration must not rename what users already name: an object added
+/// beside an existing one that differs only in case takes the suffix,
+/// whichever sorts first.
+#[test]
+fn an_object_differing_only_in_case_never_takes_an_existing_name() {
+    let (mut api, errors, rules) = base();
+    add_reached_object(&mut api, "Gadget");
+    let before = model(&api, &errors, &rules);
+    assert_eq!(rust_type(&before, "Gadget"), "Gadget");
+    add_reached_object(&mut api, "GADGET");
+    let after = model(&api, &errors, &rules);
+    assert_eq!(rust_type(&after, "Gadget"), "Gadget");
+    assert_eq!(rust_type(&after, "GADGET"), "GadgetValue");
+}
+
+/// `u64` setters take the plain type, so an integer literal needs no suffix
+/// (`impl Into<u64>` would refuse `3600`, an `i32`).
+#[test]
+fn u64_setters_take_plain_literals() {
+    let (mut api, errors, rules) = base();
+    api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"document": "", "member": "uint64", "name": "Seconds", "type": "int"}));
+    let model = model(&api, &errors, &rules);
+    let files = codegen::generate(&model, "spec/test").unwrap();
+    let calls = &files.iter().find(|f| f.name == "calls.rs").unwrap().contents;
+    let types = &files.iter().find(|f| f.name == "types.rs").unwrap().contents;
+    assert!(
+        calls.contains("pub fn seconds(mut self, value: u64) -> Self"),
+        "{calls}"
+    );
+    assert!(
+        types.contains("pub fn set_seconds(mut self, value: u64) -> Self"),
+        "{types}"
+    );
+}

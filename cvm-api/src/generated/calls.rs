@@ -317,17 +317,17 @@ impl Call<types::AllocateHostsRequest> {
         self
     }
     /// Sets `HostCount`; see [`AllocateHostsRequest::host_count`](types::AllocateHostsRequest::host_count).
-    pub fn host_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().host_count = Some(value.into());
+    pub fn host_count(mut self, value: u64) -> Self {
+        self.0.request_mut().host_count = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`AllocateHostsRequest::tag_specification`](types::AllocateHostsRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`AllocateHostsRequest::tag_specification`](types::AllocateHostsRequest::tag_specification).
@@ -343,8 +343,8 @@ impl Call<types::AllocateHostsRequest> {
 }
 impl Call<types::AssociateInstancesKeyPairsRequest> {
     /// Adds one item to `InstanceIds`; see [`AssociateInstancesKeyPairsRequest::instance_ids`](types::AssociateInstancesKeyPairsRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`AssociateInstancesKeyPairsRequest::instance_ids`](types::AssociateInstancesKeyPairsRequest::instance_ids). Required.
@@ -356,8 +356,8 @@ impl Call<types::AssociateInstancesKeyPairsRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`AssociateInstancesKeyPairsRequest::key_ids`](types::AssociateInstancesKeyPairsRequest::key_ids). Required.
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`AssociateInstancesKeyPairsRequest::key_ids`](types::AssociateInstancesKeyPairsRequest::key_ids). Required.
@@ -376,8 +376,8 @@ impl Call<types::AssociateInstancesKeyPairsRequest> {
 }
 impl Call<types::AssociateSecurityGroupsRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`AssociateSecurityGroupsRequest::security_group_ids`](types::AssociateSecurityGroupsRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`AssociateSecurityGroupsRequest::security_group_ids`](types::AssociateSecurityGroupsRequest::security_group_ids). Required.
@@ -392,8 +392,8 @@ impl Call<types::AssociateSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`AssociateSecurityGroupsRequest::instance_ids`](types::AssociateSecurityGroupsRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`AssociateSecurityGroupsRequest::instance_ids`](types::AssociateSecurityGroupsRequest::instance_ids). Required.
@@ -407,8 +407,8 @@ impl Call<types::AssociateSecurityGroupsRequest> {
 }
 impl Call<types::ConfigureChcAssistVpcRequest> {
     /// Adds one item to `ChcIds`; see [`ConfigureChcAssistVpcRequest::chc_ids`](types::ConfigureChcAssistVpcRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`ConfigureChcAssistVpcRequest::chc_ids`](types::ConfigureChcAssistVpcRequest::chc_ids). Required.
@@ -428,12 +428,12 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Adds one item to `BmcSecurityGroupIds`; see [`ConfigureChcAssistVpcRequest::bmc_security_group_ids`](types::ConfigureChcAssistVpcRequest::bmc_security_group_ids).
-    pub fn bmc_security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn bmc_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .bmc_security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BmcSecurityGroupIds` to these items; see [`ConfigureChcAssistVpcRequest::bmc_security_group_ids`](types::ConfigureChcAssistVpcRequest::bmc_security_group_ids).
@@ -455,12 +455,12 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
         self
     }
     /// Adds one item to `DeploySecurityGroupIds`; see [`ConfigureChcAssistVpcRequest::deploy_security_group_ids`](types::ConfigureChcAssistVpcRequest::deploy_security_group_ids).
-    pub fn deploy_security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn deploy_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .deploy_security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DeploySecurityGroupIds` to these items; see [`ConfigureChcAssistVpcRequest::deploy_security_group_ids`](types::ConfigureChcAssistVpcRequest::deploy_security_group_ids).
@@ -484,8 +484,8 @@ impl Call<types::ConfigureChcAssistVpcRequest> {
 }
 impl Call<types::ConfigureChcDeployVpcRequest> {
     /// Adds one item to `ChcIds`; see [`ConfigureChcDeployVpcRequest::chc_ids`](types::ConfigureChcDeployVpcRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`ConfigureChcDeployVpcRequest::chc_ids`](types::ConfigureChcDeployVpcRequest::chc_ids). Required.
@@ -505,12 +505,12 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
         self
     }
     /// Adds one item to `DeploySecurityGroupIds`; see [`ConfigureChcDeployVpcRequest::deploy_security_group_ids`](types::ConfigureChcDeployVpcRequest::deploy_security_group_ids).
-    pub fn deploy_security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn deploy_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .deploy_security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DeploySecurityGroupIds` to these items; see [`ConfigureChcDeployVpcRequest::deploy_security_group_ids`](types::ConfigureChcDeployVpcRequest::deploy_security_group_ids).
@@ -534,8 +534,8 @@ impl Call<types::ConfigureChcDeployVpcRequest> {
 }
 impl Call<types::ConvertOperatingSystemsRequest> {
     /// Adds one item to `InstanceIds`; see [`ConvertOperatingSystemsRequest::instance_ids`](types::ConvertOperatingSystemsRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ConvertOperatingSystemsRequest::instance_ids`](types::ConvertOperatingSystemsRequest::instance_ids). Required.
@@ -594,12 +594,12 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateDisasterRecoverGroupRequest::tag_specification`](types::CreateDisasterRecoverGroupRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateDisasterRecoverGroupRequest::tag_specification`](types::CreateDisasterRecoverGroupRequest::tag_specification).
@@ -640,12 +640,12 @@ impl Call<types::CreateHpcClusterRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateHpcClusterRequest::tag_specification`](types::CreateHpcClusterRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateHpcClusterRequest::tag_specification`](types::CreateHpcClusterRequest::tag_specification).
@@ -686,12 +686,12 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Adds one item to `DataDiskIds`; see [`CreateImageRequest::data_disk_ids`](types::CreateImageRequest::data_disk_ids).
-    pub fn data_disk_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn data_disk_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .data_disk_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DataDiskIds` to these items; see [`CreateImageRequest::data_disk_ids`](types::CreateImageRequest::data_disk_ids).
@@ -705,8 +705,12 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Adds one item to `SnapshotIds`; see [`CreateImageRequest::snapshot_ids`](types::CreateImageRequest::snapshot_ids).
-    pub fn snapshot_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .snapshot_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `SnapshotIds` to these items; see [`CreateImageRequest::snapshot_ids`](types::CreateImageRequest::snapshot_ids).
@@ -725,12 +729,12 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateImageRequest::tag_specification`](types::CreateImageRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateImageRequest::tag_specification`](types::CreateImageRequest::tag_specification).
@@ -761,12 +765,12 @@ impl Call<types::CreateKeyPairRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateKeyPairRequest::tag_specification`](types::CreateKeyPairRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateKeyPairRequest::tag_specification`](types::CreateKeyPairRequest::tag_specification).
@@ -815,8 +819,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`CreateLaunchTemplateRequest::data_disks`](types::CreateLaunchTemplateRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`CreateLaunchTemplateRequest::data_disks`](types::CreateLaunchTemplateRequest::data_disks).
@@ -858,12 +862,12 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateLaunchTemplateRequest::security_group_ids`](types::CreateLaunchTemplateRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateLaunchTemplateRequest::security_group_ids`](types::CreateLaunchTemplateRequest::security_group_ids).
@@ -897,12 +901,12 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`CreateLaunchTemplateRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateRequest::disaster_recover_group_ids).
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .disaster_recover_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`CreateLaunchTemplateRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateRequest::disaster_recover_group_ids).
@@ -916,12 +920,12 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateLaunchTemplateRequest::tag_specification`](types::CreateLaunchTemplateRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateLaunchTemplateRequest::tag_specification`](types::CreateLaunchTemplateRequest::tag_specification).
@@ -988,13 +992,13 @@ impl Call<types::CreateLaunchTemplateRequest> {
     /// Adds one item to `LaunchTemplateTagSpecification`; see [`CreateLaunchTemplateRequest::launch_template_tag_specification`](types::CreateLaunchTemplateRequest::launch_template_tag_specification).
     pub fn launch_template_tag_specification(
         mut self,
-        item: impl Into<TagSpecification>,
+        value: impl Into<TagSpecification>,
     ) -> Self {
         self.0
             .request_mut()
             .launch_template_tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LaunchTemplateTagSpecification` to these items; see [`CreateLaunchTemplateRequest::launch_template_tag_specification`](types::CreateLaunchTemplateRequest::launch_template_tag_specification).
@@ -1018,12 +1022,12 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`CreateLaunchTemplateRequest::network_interfaces`](types::CreateLaunchTemplateRequest::network_interfaces).
-    pub fn network_interfaces(mut self, item: impl Into<NetworkInterfaces>) -> Self {
+    pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
             .network_interfaces
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`CreateLaunchTemplateRequest::network_interfaces`](types::CreateLaunchTemplateRequest::network_interfaces).
@@ -1077,8 +1081,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`CreateLaunchTemplateVersionRequest::data_disks`](types::CreateLaunchTemplateVersionRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`CreateLaunchTemplateVersionRequest::data_disks`](types::CreateLaunchTemplateVersionRequest::data_disks).
@@ -1120,12 +1124,12 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateLaunchTemplateVersionRequest::security_group_ids`](types::CreateLaunchTemplateVersionRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateLaunchTemplateVersionRequest::security_group_ids`](types::CreateLaunchTemplateVersionRequest::security_group_ids).
@@ -1159,12 +1163,12 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`CreateLaunchTemplateVersionRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateVersionRequest::disaster_recover_group_ids).
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .disaster_recover_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`CreateLaunchTemplateVersionRequest::disaster_recover_group_ids`](types::CreateLaunchTemplateVersionRequest::disaster_recover_group_ids).
@@ -1178,12 +1182,12 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateLaunchTemplateVersionRequest::tag_specification`](types::CreateLaunchTemplateVersionRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`CreateLaunchTemplateVersionRequest::tag_specification`](types::CreateLaunchTemplateVersionRequest::tag_specification).
@@ -1258,12 +1262,12 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`CreateLaunchTemplateVersionRequest::network_interfaces`](types::CreateLaunchTemplateVersionRequest::network_interfaces).
-    pub fn network_interfaces(mut self, item: impl Into<NetworkInterfaces>) -> Self {
+    pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
             .network_interfaces
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`CreateLaunchTemplateVersionRequest::network_interfaces`](types::CreateLaunchTemplateVersionRequest::network_interfaces).
@@ -1279,8 +1283,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
 }
 impl Call<types::DeleteDisasterRecoverGroupsRequest> {
     /// Adds one item to `DisasterRecoverGroupIds`; see [`DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disaster_recover_group_ids.push(item.into());
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disaster_recover_group_ids.push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
@@ -1297,8 +1301,8 @@ impl Call<types::DeleteDisasterRecoverGroupsRequest> {
 }
 impl Call<types::DeleteHpcClustersRequest> {
     /// Adds one item to `HpcClusterIds`; see [`DeleteHpcClustersRequest::hpc_cluster_ids`](types::DeleteHpcClustersRequest::hpc_cluster_ids). Required.
-    pub fn hpc_cluster_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().hpc_cluster_ids.push(item.into());
+    pub fn hpc_cluster_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().hpc_cluster_ids.push(value.into());
         self
     }
     /// Sets `HpcClusterIds` to these items; see [`DeleteHpcClustersRequest::hpc_cluster_ids`](types::DeleteHpcClustersRequest::hpc_cluster_ids). Required.
@@ -1315,8 +1319,8 @@ impl Call<types::DeleteHpcClustersRequest> {
 }
 impl Call<types::DeleteImagesRequest> {
     /// Adds one item to `ImageIds`; see [`DeleteImagesRequest::image_ids`](types::DeleteImagesRequest::image_ids). Required.
-    pub fn image_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().image_ids.push(item.into());
+    pub fn image_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().image_ids.push(value.into());
         self
     }
     /// Sets `ImageIds` to these items; see [`DeleteImagesRequest::image_ids`](types::DeleteImagesRequest::image_ids). Required.
@@ -1340,8 +1344,8 @@ impl Call<types::DeleteImagesRequest> {
 }
 impl Call<types::DeleteInstancesActionTimerRequest> {
     /// Adds one item to `ActionTimerIds`; see [`DeleteInstancesActionTimerRequest::action_timer_ids`](types::DeleteInstancesActionTimerRequest::action_timer_ids). Required.
-    pub fn action_timer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().action_timer_ids.push(item.into());
+    pub fn action_timer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().action_timer_ids.push(value.into());
         self
     }
     /// Sets `ActionTimerIds` to these items; see [`DeleteInstancesActionTimerRequest::action_timer_ids`](types::DeleteInstancesActionTimerRequest::action_timer_ids). Required.
@@ -1358,8 +1362,8 @@ impl Call<types::DeleteInstancesActionTimerRequest> {
 }
 impl Call<types::DeleteInstancesDisasterRecoverGroupsRequest> {
     /// Adds one item to `InstanceIds`; see [`DeleteInstancesDisasterRecoverGroupsRequest::instance_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DeleteInstancesDisasterRecoverGroupsRequest::instance_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::instance_ids). Required.
@@ -1371,8 +1375,8 @@ impl Call<types::DeleteInstancesDisasterRecoverGroupsRequest> {
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disaster_recover_group_ids.push(item.into());
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disaster_recover_group_ids.push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DeleteInstancesDisasterRecoverGroupsRequest::disaster_recover_group_ids). Required.
@@ -1389,8 +1393,8 @@ impl Call<types::DeleteInstancesDisasterRecoverGroupsRequest> {
 }
 impl Call<types::DeleteKeyPairsRequest> {
     /// Adds one item to `KeyIds`; see [`DeleteKeyPairsRequest::key_ids`](types::DeleteKeyPairsRequest::key_ids). Required.
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DeleteKeyPairsRequest::key_ids`](types::DeleteKeyPairsRequest::key_ids). Required.
@@ -1416,8 +1420,8 @@ impl Call<types::DeleteLaunchTemplateVersionsRequest> {
         self
     }
     /// Adds one item to `LaunchTemplateVersions`; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions). Required.
-    pub fn launch_template_versions(mut self, item: impl Into<i64>) -> Self {
-        self.0.request_mut().launch_template_versions.push(item.into());
+    pub fn launch_template_versions(mut self, value: impl Into<i64>) -> Self {
+        self.0.request_mut().launch_template_versions.push(value.into());
         self
     }
     /// Sets `LaunchTemplateVersions` to these items; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions). Required.
@@ -1434,8 +1438,8 @@ impl Call<types::DeleteLaunchTemplateVersionsRequest> {
 }
 impl Call<types::DescribeAccountQuotaRequest> {
     /// Adds one item to `Filters`; see [`DescribeAccountQuotaRequest::filters`](types::DescribeAccountQuotaRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAccountQuotaRequest::filters`](types::DescribeAccountQuotaRequest::filters).
@@ -1449,8 +1453,8 @@ impl Call<types::DescribeAccountQuotaRequest> {
 }
 impl Call<types::DescribeChcDeniedActionsRequest> {
     /// Adds one item to `ChcIds`; see [`DescribeChcDeniedActionsRequest::chc_ids`](types::DescribeChcDeniedActionsRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`DescribeChcDeniedActionsRequest::chc_ids`](types::DescribeChcDeniedActionsRequest::chc_ids). Required.
@@ -1464,8 +1468,8 @@ impl Call<types::DescribeChcDeniedActionsRequest> {
 }
 impl Call<types::DescribeChcHostsRequest> {
     /// Adds one item to `ChcIds`; see [`DescribeChcHostsRequest::chc_ids`](types::DescribeChcHostsRequest::chc_ids).
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`DescribeChcHostsRequest::chc_ids`](types::DescribeChcHostsRequest::chc_ids).
@@ -1477,8 +1481,8 @@ impl Call<types::DescribeChcHostsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeChcHostsRequest::filters`](types::DescribeChcHostsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeChcHostsRequest::filters`](types::DescribeChcHostsRequest::filters).
@@ -1502,12 +1506,12 @@ impl Call<types::DescribeChcHostsRequest> {
 }
 impl Call<types::DescribeDisasterRecoverGroupsRequest> {
     /// Adds one item to `DisasterRecoverGroupIds`; see [`DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids).
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .disaster_recover_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids`](types::DescribeDisasterRecoverGroupsRequest::disaster_recover_group_ids).
@@ -1536,8 +1540,8 @@ impl Call<types::DescribeDisasterRecoverGroupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDisasterRecoverGroupsRequest::filters`](types::DescribeDisasterRecoverGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDisasterRecoverGroupsRequest::filters`](types::DescribeDisasterRecoverGroupsRequest::filters).
@@ -1551,8 +1555,8 @@ impl Call<types::DescribeDisasterRecoverGroupsRequest> {
 }
 impl Call<types::DescribeHostsRequest> {
     /// Adds one item to `Filters`; see [`DescribeHostsRequest::filters`](types::DescribeHostsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHostsRequest::filters`](types::DescribeHostsRequest::filters).
@@ -1564,24 +1568,24 @@ impl Call<types::DescribeHostsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHostsRequest::offset`](types::DescribeHostsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHostsRequest::limit`](types::DescribeHostsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeHpcClustersRequest> {
     /// Adds one item to `HpcClusterIds`; see [`DescribeHpcClustersRequest::hpc_cluster_ids`](types::DescribeHpcClustersRequest::hpc_cluster_ids).
-    pub fn hpc_cluster_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn hpc_cluster_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .hpc_cluster_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `HpcClusterIds` to these items; see [`DescribeHpcClustersRequest::hpc_cluster_ids`](types::DescribeHpcClustersRequest::hpc_cluster_ids).
@@ -1605,13 +1609,13 @@ impl Call<types::DescribeHpcClustersRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHpcClustersRequest::offset`](types::DescribeHpcClustersRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHpcClustersRequest::limit`](types::DescribeHpcClustersRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `HpcClusterType`; see [`DescribeHpcClustersRequest::hpc_cluster_type`](types::DescribeHpcClustersRequest::hpc_cluster_type).
@@ -1630,8 +1634,8 @@ impl Call<types::DescribeHpcClustersRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeHpcClustersRequest::filters`](types::DescribeHpcClustersRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHpcClustersRequest::filters`](types::DescribeHpcClustersRequest::filters).
@@ -1659,8 +1663,8 @@ impl Call<types::DescribeImageSharePermissionRequest> {
 }
 impl Call<types::DescribeImagesRequest> {
     /// Adds one item to `ImageIds`; see [`DescribeImagesRequest::image_ids`](types::DescribeImagesRequest::image_ids).
-    pub fn image_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().image_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn image_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().image_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ImageIds` to these items; see [`DescribeImagesRequest::image_ids`](types::DescribeImagesRequest::image_ids).
@@ -1674,8 +1678,8 @@ impl Call<types::DescribeImagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeImagesRequest::filters`](types::DescribeImagesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeImagesRequest::filters`](types::DescribeImagesRequest::filters).
@@ -1687,13 +1691,13 @@ impl Call<types::DescribeImagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeImagesRequest::offset`](types::DescribeImagesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeImagesRequest::limit`](types::DescribeImagesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `InstanceType`; see [`DescribeImagesRequest::instance_type`](types::DescribeImagesRequest::instance_type).
@@ -1711,8 +1715,8 @@ impl Call<types::DescribeInstanceInternetBandwidthConfigsRequest> {
 }
 impl Call<types::DescribeInstanceTypeConfigsRequest> {
     /// Adds one item to `Filters`; see [`DescribeInstanceTypeConfigsRequest::filters`](types::DescribeInstanceTypeConfigsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeInstanceTypeConfigsRequest::filters`](types::DescribeInstanceTypeConfigsRequest::filters).
@@ -1733,8 +1737,12 @@ impl Call<types::DescribeInstanceVncUrlRequest> {
 }
 impl Call<types::DescribeInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesRequest::instance_ids`](types::DescribeInstancesRequest::instance_ids).
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .instance_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesRequest::instance_ids`](types::DescribeInstancesRequest::instance_ids).
@@ -1748,8 +1756,8 @@ impl Call<types::DescribeInstancesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeInstancesRequest::filters`](types::DescribeInstancesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeInstancesRequest::filters`](types::DescribeInstancesRequest::filters).
@@ -1773,12 +1781,12 @@ impl Call<types::DescribeInstancesRequest> {
 }
 impl Call<types::DescribeInstancesActionTimerRequest> {
     /// Adds one item to `ActionTimerIds`; see [`DescribeInstancesActionTimerRequest::action_timer_ids`](types::DescribeInstancesActionTimerRequest::action_timer_ids).
-    pub fn action_timer_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn action_timer_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .action_timer_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ActionTimerIds` to these items; see [`DescribeInstancesActionTimerRequest::action_timer_ids`](types::DescribeInstancesActionTimerRequest::action_timer_ids).
@@ -1792,8 +1800,12 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesActionTimerRequest::instance_ids`](types::DescribeInstancesActionTimerRequest::instance_ids).
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .instance_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesActionTimerRequest::instance_ids`](types::DescribeInstancesActionTimerRequest::instance_ids).
@@ -1822,8 +1834,8 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
         self
     }
     /// Adds one item to `StatusList`; see [`DescribeInstancesActionTimerRequest::status_list`](types::DescribeInstancesActionTimerRequest::status_list).
-    pub fn status_list(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().status_list.get_or_insert_with(Vec::new).push(item.into());
+    pub fn status_list(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().status_list.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `StatusList` to these items; see [`DescribeInstancesActionTimerRequest::status_list`](types::DescribeInstancesActionTimerRequest::status_list).
@@ -1839,8 +1851,8 @@ impl Call<types::DescribeInstancesActionTimerRequest> {
 }
 impl Call<types::DescribeInstancesAttributesRequest> {
     /// Adds one item to `Attributes`; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes). Required.
-    pub fn attributes(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().attributes.push(item.into());
+    pub fn attributes(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().attributes.push(value.into());
         self
     }
     /// Sets `Attributes` to these items; see [`DescribeInstancesAttributesRequest::attributes`](types::DescribeInstancesAttributesRequest::attributes). Required.
@@ -1852,8 +1864,8 @@ impl Call<types::DescribeInstancesAttributesRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesAttributesRequest::instance_ids`](types::DescribeInstancesAttributesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesAttributesRequest::instance_ids`](types::DescribeInstancesAttributesRequest::instance_ids). Required.
@@ -1867,8 +1879,8 @@ impl Call<types::DescribeInstancesAttributesRequest> {
 }
 impl Call<types::DescribeInstancesModificationRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesModificationRequest::instance_ids`](types::DescribeInstancesModificationRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesModificationRequest::instance_ids`](types::DescribeInstancesModificationRequest::instance_ids). Required.
@@ -1880,8 +1892,8 @@ impl Call<types::DescribeInstancesModificationRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeInstancesModificationRequest::filters`](types::DescribeInstancesModificationRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeInstancesModificationRequest::filters`](types::DescribeInstancesModificationRequest::filters).
@@ -1895,8 +1907,8 @@ impl Call<types::DescribeInstancesModificationRequest> {
 }
 impl Call<types::DescribeInstancesOperationLimitRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesOperationLimitRequest::instance_ids`](types::DescribeInstancesOperationLimitRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesOperationLimitRequest::instance_ids`](types::DescribeInstancesOperationLimitRequest::instance_ids). Required.
@@ -1915,8 +1927,12 @@ impl Call<types::DescribeInstancesOperationLimitRequest> {
 }
 impl Call<types::DescribeInstancesStatusRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesStatusRequest::instance_ids`](types::DescribeInstancesStatusRequest::instance_ids).
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .instance_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesStatusRequest::instance_ids`](types::DescribeInstancesStatusRequest::instance_ids).
@@ -1942,8 +1958,8 @@ impl Call<types::DescribeInstancesStatusRequest> {
 }
 impl Call<types::DescribeKeyPairsRequest> {
     /// Adds one item to `KeyIds`; see [`DescribeKeyPairsRequest::key_ids`](types::DescribeKeyPairsRequest::key_ids).
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DescribeKeyPairsRequest::key_ids`](types::DescribeKeyPairsRequest::key_ids).
@@ -1955,8 +1971,8 @@ impl Call<types::DescribeKeyPairsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeKeyPairsRequest::filters`](types::DescribeKeyPairsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeKeyPairsRequest::filters`](types::DescribeKeyPairsRequest::filters).
@@ -1985,42 +2001,42 @@ impl Call<types::DescribeLaunchTemplateVersionsRequest> {
         self
     }
     /// Adds one item to `LaunchTemplateVersions`; see [`DescribeLaunchTemplateVersionsRequest::launch_template_versions`](types::DescribeLaunchTemplateVersionsRequest::launch_template_versions).
-    pub fn launch_template_versions(mut self, item: impl Into<u64>) -> Self {
+    pub fn launch_template_versions(mut self, value: u64) -> Self {
         self.0
             .request_mut()
             .launch_template_versions
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value);
         self
     }
     /// Sets `LaunchTemplateVersions` to these items; see [`DescribeLaunchTemplateVersionsRequest::launch_template_versions`](types::DescribeLaunchTemplateVersionsRequest::launch_template_versions).
     pub fn set_launch_template_versions(
         mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
+        items: impl IntoIterator<Item = u64>,
     ) -> Self {
         self.0.request_mut().launch_template_versions = Some(
-            items.into_iter().map(Into::into).collect(),
+            items.into_iter().collect(),
         );
         self
     }
     /// Sets `MinVersion`; see [`DescribeLaunchTemplateVersionsRequest::min_version`](types::DescribeLaunchTemplateVersionsRequest::min_version).
-    pub fn min_version(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().min_version = Some(value.into());
+    pub fn min_version(mut self, value: u64) -> Self {
+        self.0.request_mut().min_version = Some(value);
         self
     }
     /// Sets `MaxVersion`; see [`DescribeLaunchTemplateVersionsRequest::max_version`](types::DescribeLaunchTemplateVersionsRequest::max_version).
-    pub fn max_version(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_version = Some(value.into());
+    pub fn max_version(mut self, value: u64) -> Self {
+        self.0.request_mut().max_version = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeLaunchTemplateVersionsRequest::offset`](types::DescribeLaunchTemplateVersionsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLaunchTemplateVersionsRequest::limit`](types::DescribeLaunchTemplateVersionsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `DefaultVersion`; see [`DescribeLaunchTemplateVersionsRequest::default_version`](types::DescribeLaunchTemplateVersionsRequest::default_version).
@@ -2031,12 +2047,12 @@ impl Call<types::DescribeLaunchTemplateVersionsRequest> {
 }
 impl Call<types::DescribeLaunchTemplatesRequest> {
     /// Adds one item to `LaunchTemplateIds`; see [`DescribeLaunchTemplatesRequest::launch_template_ids`](types::DescribeLaunchTemplatesRequest::launch_template_ids).
-    pub fn launch_template_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn launch_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .launch_template_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LaunchTemplateIds` to these items; see [`DescribeLaunchTemplatesRequest::launch_template_ids`](types::DescribeLaunchTemplatesRequest::launch_template_ids).
@@ -2050,8 +2066,8 @@ impl Call<types::DescribeLaunchTemplatesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeLaunchTemplatesRequest::filters`](types::DescribeLaunchTemplatesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLaunchTemplatesRequest::filters`](types::DescribeLaunchTemplatesRequest::filters).
@@ -2075,8 +2091,8 @@ impl Call<types::DescribeLaunchTemplatesRequest> {
 }
 impl Call<types::DescribeResourcePoolPackInstancesRequest> {
     /// Adds one item to `DedicatedResourcePackIds`; see [`DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids`](types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids). Required.
-    pub fn dedicated_resource_pack_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().dedicated_resource_pack_ids.push(item.into());
+    pub fn dedicated_resource_pack_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().dedicated_resource_pack_ids.push(value.into());
         self
     }
     /// Sets `DedicatedResourcePackIds` to these items; see [`DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids`](types::DescribeResourcePoolPackInstancesRequest::dedicated_resource_pack_ids). Required.
@@ -2093,8 +2109,8 @@ impl Call<types::DescribeResourcePoolPackInstancesRequest> {
 }
 impl Call<types::DescribeResourcePoolPackTypeConfigsRequest> {
     /// Adds one item to `Filters`; see [`DescribeResourcePoolPackTypeConfigsRequest::filters`](types::DescribeResourcePoolPackTypeConfigsRequest::filters). Required.
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeResourcePoolPackTypeConfigsRequest::filters`](types::DescribeResourcePoolPackTypeConfigsRequest::filters). Required.
@@ -2118,8 +2134,8 @@ impl Call<types::DescribeResourcePoolPacksRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeResourcePoolPacksRequest::filters`](types::DescribeResourcePoolPacksRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeResourcePoolPacksRequest::filters`](types::DescribeResourcePoolPacksRequest::filters).
@@ -2148,8 +2164,8 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `TaskStatus`; see [`DescribeTaskInfoRequest::task_status`](types::DescribeTaskInfoRequest::task_status).
-    pub fn task_status(mut self, item: impl Into<i64>) -> Self {
-        self.0.request_mut().task_status.get_or_insert_with(Vec::new).push(item.into());
+    pub fn task_status(mut self, value: impl Into<i64>) -> Self {
+        self.0.request_mut().task_status.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TaskStatus` to these items; see [`DescribeTaskInfoRequest::task_status`](types::DescribeTaskInfoRequest::task_status).
@@ -2163,12 +2179,12 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `TaskTypeIds`; see [`DescribeTaskInfoRequest::task_type_ids`](types::DescribeTaskInfoRequest::task_type_ids).
-    pub fn task_type_ids(mut self, item: impl Into<i64>) -> Self {
+    pub fn task_type_ids(mut self, value: impl Into<i64>) -> Self {
         self.0
             .request_mut()
             .task_type_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TaskTypeIds` to these items; see [`DescribeTaskInfoRequest::task_type_ids`](types::DescribeTaskInfoRequest::task_type_ids).
@@ -2182,8 +2198,8 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `TaskIds`; see [`DescribeTaskInfoRequest::task_ids`](types::DescribeTaskInfoRequest::task_ids).
-    pub fn task_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().task_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn task_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().task_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TaskIds` to these items; see [`DescribeTaskInfoRequest::task_ids`](types::DescribeTaskInfoRequest::task_ids).
@@ -2197,8 +2213,12 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DescribeTaskInfoRequest::instance_ids`](types::DescribeTaskInfoRequest::instance_ids).
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .instance_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeTaskInfoRequest::instance_ids`](types::DescribeTaskInfoRequest::instance_ids).
@@ -2212,8 +2232,8 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `Aliases`; see [`DescribeTaskInfoRequest::aliases`](types::DescribeTaskInfoRequest::aliases).
-    pub fn aliases(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().aliases.get_or_insert_with(Vec::new).push(item.into());
+    pub fn aliases(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().aliases.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Aliases` to these items; see [`DescribeTaskInfoRequest::aliases`](types::DescribeTaskInfoRequest::aliases).
@@ -2247,8 +2267,8 @@ impl Call<types::DescribeTaskInfoRequest> {
 }
 impl Call<types::DescribeZoneInstanceConfigInfosRequest> {
     /// Adds one item to `Filters`; see [`DescribeZoneInstanceConfigInfosRequest::filters`](types::DescribeZoneInstanceConfigInfosRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeZoneInstanceConfigInfosRequest::filters`](types::DescribeZoneInstanceConfigInfosRequest::filters).
@@ -2262,8 +2282,8 @@ impl Call<types::DescribeZoneInstanceConfigInfosRequest> {
 }
 impl Call<types::DisassociateInstancesKeyPairsRequest> {
     /// Adds one item to `InstanceIds`; see [`DisassociateInstancesKeyPairsRequest::instance_ids`](types::DisassociateInstancesKeyPairsRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DisassociateInstancesKeyPairsRequest::instance_ids`](types::DisassociateInstancesKeyPairsRequest::instance_ids). Required.
@@ -2275,8 +2295,8 @@ impl Call<types::DisassociateInstancesKeyPairsRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`DisassociateInstancesKeyPairsRequest::key_ids`](types::DisassociateInstancesKeyPairsRequest::key_ids). Required.
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DisassociateInstancesKeyPairsRequest::key_ids`](types::DisassociateInstancesKeyPairsRequest::key_ids). Required.
@@ -2295,8 +2315,8 @@ impl Call<types::DisassociateInstancesKeyPairsRequest> {
 }
 impl Call<types::DisassociateSecurityGroupsRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`DisassociateSecurityGroupsRequest::security_group_ids`](types::DisassociateSecurityGroupsRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DisassociateSecurityGroupsRequest::security_group_ids`](types::DisassociateSecurityGroupsRequest::security_group_ids). Required.
@@ -2311,8 +2331,8 @@ impl Call<types::DisassociateSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DisassociateSecurityGroupsRequest::instance_ids`](types::DisassociateSecurityGroupsRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DisassociateSecurityGroupsRequest::instance_ids`](types::DisassociateSecurityGroupsRequest::instance_ids). Required.
@@ -2366,8 +2386,8 @@ impl Call<types::ExportImagesRequest> {
         self
     }
     /// Adds one item to `ImageIds`; see [`ExportImagesRequest::image_ids`](types::ExportImagesRequest::image_ids).
-    pub fn image_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().image_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn image_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().image_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ImageIds` to these items; see [`ExportImagesRequest::image_ids`](types::ExportImagesRequest::image_ids).
@@ -2386,12 +2406,12 @@ impl Call<types::ExportImagesRequest> {
         self
     }
     /// Adds one item to `FileNamePrefixList`; see [`ExportImagesRequest::file_name_prefix_list`](types::ExportImagesRequest::file_name_prefix_list).
-    pub fn file_name_prefix_list(mut self, item: impl Into<String>) -> Self {
+    pub fn file_name_prefix_list(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .file_name_prefix_list
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `FileNamePrefixList` to these items; see [`ExportImagesRequest::file_name_prefix_list`](types::ExportImagesRequest::file_name_prefix_list).
@@ -2462,12 +2482,12 @@ impl Call<types::ImportImageRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`ImportImageRequest::tag_specification`](types::ImportImageRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`ImportImageRequest::tag_specification`](types::ImportImageRequest::tag_specification).
@@ -2498,13 +2518,13 @@ impl Call<types::ImportImageRequest> {
     /// Adds one item to `ImportImageDataDiskList`; see [`ImportImageRequest::import_image_data_disk_list`](types::ImportImageRequest::import_image_data_disk_list).
     pub fn import_image_data_disk_list(
         mut self,
-        item: impl Into<ImportImageDataDisk>,
+        value: impl Into<ImportImageDataDisk>,
     ) -> Self {
         self.0
             .request_mut()
             .import_image_data_disk_list
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ImportImageDataDiskList` to these items; see [`ImportImageRequest::import_image_data_disk_list`](types::ImportImageRequest::import_image_data_disk_list).
@@ -2520,8 +2540,8 @@ impl Call<types::ImportImageRequest> {
 }
 impl Call<types::ImportInstancesActionTimerRequest> {
     /// Adds one item to `InstanceIds`; see [`ImportInstancesActionTimerRequest::instance_ids`](types::ImportInstancesActionTimerRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ImportInstancesActionTimerRequest::instance_ids`](types::ImportInstancesActionTimerRequest::instance_ids). Required.
@@ -2555,12 +2575,12 @@ impl Call<types::ImportKeyPairRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`ImportKeyPairRequest::tag_specification`](types::ImportKeyPairRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`ImportKeyPairRequest::tag_specification`](types::ImportKeyPairRequest::tag_specification).
@@ -2598,8 +2618,8 @@ impl Call<types::InquirePricePurchaseResourcePoolPacksRequest> {
 }
 impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
     /// Adds one item to `InstanceIds`; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_ids`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`InquiryPriceModifyInstancesChargeTypeRequest::instance_ids`](types::InquiryPriceModifyInstancesChargeTypeRequest::instance_ids). Required.
@@ -2631,8 +2651,8 @@ impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
 }
 impl Call<types::InquiryPriceRenewHostsRequest> {
     /// Adds one item to `HostIds`; see [`InquiryPriceRenewHostsRequest::host_ids`](types::InquiryPriceRenewHostsRequest::host_ids). Required.
-    pub fn host_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().host_ids.push(item.into());
+    pub fn host_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().host_ids.push(value.into());
         self
     }
     /// Sets `HostIds` to these items; see [`InquiryPriceRenewHostsRequest::host_ids`](types::InquiryPriceRenewHostsRequest::host_ids). Required.
@@ -2656,8 +2676,8 @@ impl Call<types::InquiryPriceRenewHostsRequest> {
 }
 impl Call<types::InquiryPriceRenewInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`InquiryPriceRenewInstancesRequest::instance_ids`](types::InquiryPriceRenewInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`InquiryPriceRenewInstancesRequest::instance_ids`](types::InquiryPriceRenewInstancesRequest::instance_ids). Required.
@@ -2721,8 +2741,8 @@ impl Call<types::InquiryPriceResetInstanceRequest> {
 }
 impl Call<types::InquiryPriceResetInstancesInternetMaxBandwidthRequest> {
     /// Adds one item to `InstanceIds`; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::InquiryPriceResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
@@ -2751,8 +2771,8 @@ impl Call<types::InquiryPriceResetInstancesInternetMaxBandwidthRequest> {
 }
 impl Call<types::InquiryPriceResetInstancesTypeRequest> {
     /// Adds one item to `InstanceIds`; see [`InquiryPriceResetInstancesTypeRequest::instance_ids`](types::InquiryPriceResetInstancesTypeRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`InquiryPriceResetInstancesTypeRequest::instance_ids`](types::InquiryPriceResetInstancesTypeRequest::instance_ids). Required.
@@ -2776,8 +2796,8 @@ impl Call<types::InquiryPriceResizeInstanceDisksRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`InquiryPriceResizeInstanceDisksRequest::data_disks`](types::InquiryPriceResizeInstanceDisksRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`InquiryPriceResizeInstanceDisksRequest::data_disks`](types::InquiryPriceResizeInstanceDisksRequest::data_disks).
@@ -2841,8 +2861,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`InquiryPriceRunInstancesRequest::data_disks`](types::InquiryPriceRunInstancesRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`InquiryPriceRunInstancesRequest::data_disks`](types::InquiryPriceRunInstancesRequest::data_disks).
@@ -2884,12 +2904,12 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`InquiryPriceRunInstancesRequest::security_group_ids`](types::InquiryPriceRunInstancesRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`InquiryPriceRunInstancesRequest::security_group_ids`](types::InquiryPriceRunInstancesRequest::security_group_ids).
@@ -2918,12 +2938,12 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`InquiryPriceRunInstancesRequest::tag_specification`](types::InquiryPriceRunInstancesRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`InquiryPriceRunInstancesRequest::tag_specification`](types::InquiryPriceRunInstancesRequest::tag_specification).
@@ -2965,12 +2985,12 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`InquiryPriceRunInstancesRequest::network_interfaces`](types::InquiryPriceRunInstancesRequest::network_interfaces).
-    pub fn network_interfaces(mut self, item: impl Into<NetworkInterfaces>) -> Self {
+    pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
             .network_interfaces
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`InquiryPriceRunInstancesRequest::network_interfaces`](types::InquiryPriceRunInstancesRequest::network_interfaces).
@@ -2986,8 +3006,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
 }
 impl Call<types::InquiryPriceTerminateInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`InquiryPriceTerminateInstancesRequest::instance_ids`](types::InquiryPriceTerminateInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`InquiryPriceTerminateInstancesRequest::instance_ids`](types::InquiryPriceTerminateInstancesRequest::instance_ids). Required.
@@ -3001,8 +3021,8 @@ impl Call<types::InquiryPriceTerminateInstancesRequest> {
 }
 impl Call<types::ModifyChcAttributeRequest> {
     /// Adds one item to `ChcIds`; see [`ModifyChcAttributeRequest::chc_ids`](types::ModifyChcAttributeRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`ModifyChcAttributeRequest::chc_ids`](types::ModifyChcAttributeRequest::chc_ids). Required.
@@ -3034,12 +3054,12 @@ impl Call<types::ModifyChcAttributeRequest> {
         self
     }
     /// Adds one item to `BmcSecurityGroupIds`; see [`ModifyChcAttributeRequest::bmc_security_group_ids`](types::ModifyChcAttributeRequest::bmc_security_group_ids).
-    pub fn bmc_security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn bmc_security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .bmc_security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BmcSecurityGroupIds` to these items; see [`ModifyChcAttributeRequest::bmc_security_group_ids`](types::ModifyChcAttributeRequest::bmc_security_group_ids).
@@ -3055,8 +3075,8 @@ impl Call<types::ModifyChcAttributeRequest> {
 }
 impl Call<types::ModifyChcNetworkModeRequest> {
     /// Adds one item to `ChcIds`; see [`ModifyChcNetworkModeRequest::chc_ids`](types::ModifyChcNetworkModeRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`ModifyChcNetworkModeRequest::chc_ids`](types::ModifyChcNetworkModeRequest::chc_ids). Required.
@@ -3092,8 +3112,8 @@ impl Call<types::ModifyDisasterRecoverGroupAttributeRequest> {
 }
 impl Call<types::ModifyHostsAttributeRequest> {
     /// Adds one item to `HostIds`; see [`ModifyHostsAttributeRequest::host_ids`](types::ModifyHostsAttributeRequest::host_ids). Required.
-    pub fn host_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().host_ids.push(item.into());
+    pub fn host_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().host_ids.push(value.into());
         self
     }
     /// Sets `HostIds` to these items; see [`ModifyHostsAttributeRequest::host_ids`](types::ModifyHostsAttributeRequest::host_ids). Required.
@@ -3115,8 +3135,8 @@ impl Call<types::ModifyHostsAttributeRequest> {
         self
     }
     /// Sets `ProjectId`; see [`ModifyHostsAttributeRequest::project_id`](types::ModifyHostsAttributeRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
 }
@@ -3171,8 +3191,8 @@ impl Call<types::ModifyImageSharePermissionRequest> {
         self
     }
     /// Adds one item to `AccountIds`; see [`ModifyImageSharePermissionRequest::account_ids`](types::ModifyImageSharePermissionRequest::account_ids). Required.
-    pub fn account_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().account_ids.push(item.into());
+    pub fn account_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().account_ids.push(value.into());
         self
     }
     /// Sets `AccountIds` to these items; see [`ModifyImageSharePermissionRequest::account_ids`](types::ModifyImageSharePermissionRequest::account_ids). Required.
@@ -3196,8 +3216,8 @@ impl Call<types::ModifyInstanceDiskTypeRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`ModifyInstanceDiskTypeRequest::data_disks`](types::ModifyInstanceDiskTypeRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`ModifyInstanceDiskTypeRequest::data_disks`](types::ModifyInstanceDiskTypeRequest::data_disks).
@@ -3218,8 +3238,8 @@ impl Call<types::ModifyInstanceDiskTypeRequest> {
 }
 impl Call<types::ModifyInstancesAttributeRequest> {
     /// Adds one item to `InstanceIds`; see [`ModifyInstancesAttributeRequest::instance_ids`](types::ModifyInstancesAttributeRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ModifyInstancesAttributeRequest::instance_ids`](types::ModifyInstancesAttributeRequest::instance_ids). Required.
@@ -3241,12 +3261,12 @@ impl Call<types::ModifyInstancesAttributeRequest> {
         self
     }
     /// Adds one item to `SecurityGroups`; see [`ModifyInstancesAttributeRequest::security_groups`](types::ModifyInstancesAttributeRequest::security_groups).
-    pub fn security_groups(mut self, item: impl Into<String>) -> Self {
+    pub fn security_groups(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_groups
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroups` to these items; see [`ModifyInstancesAttributeRequest::security_groups`](types::ModifyInstancesAttributeRequest::security_groups).
@@ -3292,8 +3312,8 @@ impl Call<types::ModifyInstancesAttributeRequest> {
 }
 impl Call<types::ModifyInstancesChargeTypeRequest> {
     /// Adds one item to `InstanceIds`; see [`ModifyInstancesChargeTypeRequest::instance_ids`](types::ModifyInstancesChargeTypeRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ModifyInstancesChargeTypeRequest::instance_ids`](types::ModifyInstancesChargeTypeRequest::instance_ids). Required.
@@ -3325,8 +3345,8 @@ impl Call<types::ModifyInstancesChargeTypeRequest> {
 }
 impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
     /// Adds one item to `InstanceIds`; see [`ModifyInstancesDisasterRecoverGroupRequest::instance_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ModifyInstancesDisasterRecoverGroupRequest::instance_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::instance_ids). Required.
@@ -3349,12 +3369,12 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids).
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .disaster_recover_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids).
@@ -3375,8 +3395,8 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
 }
 impl Call<types::ModifyInstancesProjectRequest> {
     /// Adds one item to `InstanceIds`; see [`ModifyInstancesProjectRequest::instance_ids`](types::ModifyInstancesProjectRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ModifyInstancesProjectRequest::instance_ids`](types::ModifyInstancesProjectRequest::instance_ids). Required.
@@ -3395,8 +3415,8 @@ impl Call<types::ModifyInstancesProjectRequest> {
 }
 impl Call<types::ModifyInstancesRenewFlagRequest> {
     /// Adds one item to `InstanceIds`; see [`ModifyInstancesRenewFlagRequest::instance_ids`](types::ModifyInstancesRenewFlagRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ModifyInstancesRenewFlagRequest::instance_ids`](types::ModifyInstancesRenewFlagRequest::instance_ids). Required.
@@ -3415,8 +3435,8 @@ impl Call<types::ModifyInstancesRenewFlagRequest> {
 }
 impl Call<types::ModifyInstancesVpcAttributeRequest> {
     /// Adds one item to `InstanceIds`; see [`ModifyInstancesVpcAttributeRequest::instance_ids`](types::ModifyInstancesVpcAttributeRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ModifyInstancesVpcAttributeRequest::instance_ids`](types::ModifyInstancesVpcAttributeRequest::instance_ids). Required.
@@ -3487,8 +3507,8 @@ impl Call<types::ProgramFpgaImageRequest> {
         self
     }
     /// Adds one item to `DBDFs`; see [`ProgramFpgaImageRequest::dbd_fs`](types::ProgramFpgaImageRequest::dbd_fs).
-    pub fn dbd_fs(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().dbd_fs.get_or_insert_with(Vec::new).push(item.into());
+    pub fn dbd_fs(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().dbd_fs.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DBDFs` to these items; see [`ProgramFpgaImageRequest::dbd_fs`](types::ProgramFpgaImageRequest::dbd_fs).
@@ -3517,13 +3537,13 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
         self
     }
     /// Sets `InstanceCount`; see [`PurchaseResourcePoolPacksRequest::instance_count`](types::PurchaseResourcePoolPacksRequest::instance_count). Required.
-    pub fn instance_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().instance_count = Some(value.into());
+    pub fn instance_count(mut self, value: u64) -> Self {
+        self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `Period`; see [`PurchaseResourcePoolPacksRequest::period`](types::PurchaseResourcePoolPacksRequest::period). Required.
-    pub fn period(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: u64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `ResourcePoolPackType`; see [`PurchaseResourcePoolPacksRequest::resource_pool_pack_type`](types::PurchaseResourcePoolPacksRequest::resource_pool_pack_type).
@@ -3557,8 +3577,8 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
 }
 impl Call<types::RebootInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`RebootInstancesRequest::instance_ids`](types::RebootInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`RebootInstancesRequest::instance_ids`](types::RebootInstancesRequest::instance_ids). Required.
@@ -3583,8 +3603,8 @@ impl Call<types::RebootInstancesRequest> {
 }
 impl Call<types::RemoveChcAssistVpcRequest> {
     /// Adds one item to `ChcIds`; see [`RemoveChcAssistVpcRequest::chc_ids`](types::RemoveChcAssistVpcRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`RemoveChcAssistVpcRequest::chc_ids`](types::RemoveChcAssistVpcRequest::chc_ids). Required.
@@ -3598,8 +3618,8 @@ impl Call<types::RemoveChcAssistVpcRequest> {
 }
 impl Call<types::RemoveChcDeployVpcRequest> {
     /// Adds one item to `ChcIds`; see [`RemoveChcDeployVpcRequest::chc_ids`](types::RemoveChcDeployVpcRequest::chc_ids). Required.
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`RemoveChcDeployVpcRequest::chc_ids`](types::RemoveChcDeployVpcRequest::chc_ids). Required.
@@ -3613,8 +3633,8 @@ impl Call<types::RemoveChcDeployVpcRequest> {
 }
 impl Call<types::RenewHostsRequest> {
     /// Adds one item to `HostIds`; see [`RenewHostsRequest::host_ids`](types::RenewHostsRequest::host_ids). Required.
-    pub fn host_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().host_ids.push(item.into());
+    pub fn host_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().host_ids.push(value.into());
         self
     }
     /// Sets `HostIds` to these items; see [`RenewHostsRequest::host_ids`](types::RenewHostsRequest::host_ids). Required.
@@ -3633,8 +3653,8 @@ impl Call<types::RenewHostsRequest> {
 }
 impl Call<types::RenewInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`RenewInstancesRequest::instance_ids`](types::RenewInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`RenewInstancesRequest::instance_ids`](types::RenewInstancesRequest::instance_ids). Required.
@@ -3666,8 +3686,8 @@ impl Call<types::RepairTaskControlRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`RepairTaskControlRequest::instance_ids`](types::RepairTaskControlRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`RepairTaskControlRequest::instance_ids`](types::RepairTaskControlRequest::instance_ids). Required.
@@ -3738,8 +3758,8 @@ impl Call<types::ResetInstanceRequest> {
 }
 impl Call<types::ResetInstancesInternetMaxBandwidthRequest> {
     /// Adds one item to `InstanceIds`; see [`ResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::ResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ResetInstancesInternetMaxBandwidthRequest::instance_ids`](types::ResetInstancesInternetMaxBandwidthRequest::instance_ids). Required.
@@ -3768,8 +3788,8 @@ impl Call<types::ResetInstancesInternetMaxBandwidthRequest> {
 }
 impl Call<types::ResetInstancesPasswordRequest> {
     /// Adds one item to `InstanceIds`; see [`ResetInstancesPasswordRequest::instance_ids`](types::ResetInstancesPasswordRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ResetInstancesPasswordRequest::instance_ids`](types::ResetInstancesPasswordRequest::instance_ids). Required.
@@ -3798,8 +3818,8 @@ impl Call<types::ResetInstancesPasswordRequest> {
 }
 impl Call<types::ResetInstancesTypeRequest> {
     /// Adds one item to `InstanceIds`; see [`ResetInstancesTypeRequest::instance_ids`](types::ResetInstancesTypeRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`ResetInstancesTypeRequest::instance_ids`](types::ResetInstancesTypeRequest::instance_ids). Required.
@@ -3828,8 +3848,8 @@ impl Call<types::ResizeInstanceDisksRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`ResizeInstanceDisksRequest::data_disks`](types::ResizeInstanceDisksRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`ResizeInstanceDisksRequest::data_disks`](types::ResizeInstanceDisksRequest::data_disks).
@@ -3893,8 +3913,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `DataDisks`; see [`RunInstancesRequest::data_disks`](types::RunInstancesRequest::data_disks).
-    pub fn data_disks(mut self, item: impl Into<DataDisk>) -> Self {
-        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(item.into());
+    pub fn data_disks(mut self, value: impl Into<DataDisk>) -> Self {
+        self.0.request_mut().data_disks.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DataDisks` to these items; see [`RunInstancesRequest::data_disks`](types::RunInstancesRequest::data_disks).
@@ -3941,12 +3961,12 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`RunInstancesRequest::security_group_ids`](types::RunInstancesRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`RunInstancesRequest::security_group_ids`](types::RunInstancesRequest::security_group_ids).
@@ -3980,12 +4000,12 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`RunInstancesRequest::disaster_recover_group_ids`](types::RunInstancesRequest::disaster_recover_group_ids).
-    pub fn disaster_recover_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn disaster_recover_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .disaster_recover_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items; see [`RunInstancesRequest::disaster_recover_group_ids`](types::RunInstancesRequest::disaster_recover_group_ids).
@@ -3999,12 +4019,12 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `TagSpecification`; see [`RunInstancesRequest::tag_specification`](types::RunInstancesRequest::tag_specification).
-    pub fn tag_specification(mut self, item: impl Into<TagSpecification>) -> Self {
+    pub fn tag_specification(mut self, value: impl Into<TagSpecification>) -> Self {
         self.0
             .request_mut()
             .tag_specification
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TagSpecification` to these items; see [`RunInstancesRequest::tag_specification`](types::RunInstancesRequest::tag_specification).
@@ -4066,8 +4086,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `ChcIds`; see [`RunInstancesRequest::chc_ids`](types::RunInstancesRequest::chc_ids).
-    pub fn chc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().chc_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn chc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().chc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ChcIds` to these items; see [`RunInstancesRequest::chc_ids`](types::RunInstancesRequest::chc_ids).
@@ -4094,12 +4114,12 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`RunInstancesRequest::network_interfaces`](types::RunInstancesRequest::network_interfaces).
-    pub fn network_interfaces(mut self, item: impl Into<NetworkInterfaces>) -> Self {
+    pub fn network_interfaces(mut self, value: impl Into<NetworkInterfaces>) -> Self {
         self.0
             .request_mut()
             .network_interfaces
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetworkInterfaces` to these items; see [`RunInstancesRequest::network_interfaces`](types::RunInstancesRequest::network_interfaces).
@@ -4115,8 +4135,8 @@ impl Call<types::RunInstancesRequest> {
 }
 impl Call<types::StartInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
@@ -4130,8 +4150,8 @@ impl Call<types::StartInstancesRequest> {
 }
 impl Call<types::StopInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`StopInstancesRequest::instance_ids`](types::StopInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`StopInstancesRequest::instance_ids`](types::StopInstancesRequest::instance_ids). Required.
@@ -4161,8 +4181,8 @@ impl Call<types::StopInstancesRequest> {
 }
 impl Call<types::SyncImagesRequest> {
     /// Adds one item to `ImageIds`; see [`SyncImagesRequest::image_ids`](types::SyncImagesRequest::image_ids). Required.
-    pub fn image_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().image_ids.push(item.into());
+    pub fn image_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().image_ids.push(value.into());
         self
     }
     /// Sets `ImageIds` to these items; see [`SyncImagesRequest::image_ids`](types::SyncImagesRequest::image_ids). Required.
@@ -4174,8 +4194,8 @@ impl Call<types::SyncImagesRequest> {
         self
     }
     /// Adds one item to `DestinationRegions`; see [`SyncImagesRequest::destination_regions`](types::SyncImagesRequest::destination_regions). Required.
-    pub fn destination_regions(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().destination_regions.push(item.into());
+    pub fn destination_regions(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().destination_regions.push(value.into());
         self
     }
     /// Sets `DestinationRegions` to these items; see [`SyncImagesRequest::destination_regions`](types::SyncImagesRequest::destination_regions). Required.
@@ -4217,8 +4237,8 @@ impl Call<types::SyncImagesRequest> {
 }
 impl Call<types::TerminateInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`TerminateInstancesRequest::instance_ids`](types::TerminateInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`TerminateInstancesRequest::instance_ids`](types::TerminateInstancesRequest::instance_ids). Required.
@@ -4242,8 +4262,8 @@ impl Call<types::TerminateInstancesRequest> {
 }
 impl Call<types::TerminateResourcePoolPacksRequest> {
     /// Adds one item to `DedicatedResourcePackIds`; see [`TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids`](types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids). Required.
-    pub fn dedicated_resource_pack_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().dedicated_resource_pack_ids.push(item.into());
+    pub fn dedicated_resource_pack_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().dedicated_resource_pack_ids.push(value.into());
         self
     }
     /// Sets `DedicatedResourcePackIds` to these items; see [`TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids`](types::TerminateResourcePoolPacksRequest::dedicated_resource_pack_ids). Required.

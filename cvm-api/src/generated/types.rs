@@ -325,8 +325,8 @@ impl AllocateHostsRequest {
         self
     }
     /// Sets `HostCount`.
-    pub fn set_host_count(mut self, value: impl Into<u64>) -> Self {
-        self.host_count = Some(value.into());
+    pub fn set_host_count(mut self, value: u64) -> Self {
+        self.host_count = Some(value);
         self
     }
     /// Sets `TagSpecification` to these items.
@@ -643,8 +643,8 @@ impl ChargePrepaid {
         Self::default()
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `RenewFlag`.
@@ -4535,8 +4535,8 @@ impl DescribeAccountQuotaResponse {
         Self::default()
     }
     /// Sets `AppId`.
-    pub fn set_app_id(mut self, value: impl Into<u64>) -> Self {
-        self.app_id = value.into();
+    pub fn set_app_id(mut self, value: u64) -> Self {
+        self.app_id = value;
         self
     }
     /// Sets `AccountQuotaOverview`.
@@ -5087,13 +5087,13 @@ impl DescribeHostsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -5163,8 +5163,8 @@ impl DescribeHostsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `HostSet` to these items.
@@ -5277,13 +5277,13 @@ impl DescribeHpcClustersRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `HpcClusterType`.
@@ -5366,8 +5366,8 @@ impl DescribeHpcClustersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -5614,13 +5614,13 @@ impl DescribeImagesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `InstanceType`.
@@ -7103,31 +7103,29 @@ impl DescribeLaunchTemplateVersionsRequest {
     /// Sets `LaunchTemplateVersions` to these items.
     pub fn set_launch_template_versions(
         mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
+        items: impl IntoIterator<Item = u64>,
     ) -> Self {
-        self.launch_template_versions = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+        self.launch_template_versions = Some(items.into_iter().collect());
         self
     }
     /// Sets `MinVersion`.
-    pub fn set_min_version(mut self, value: impl Into<u64>) -> Self {
-        self.min_version = Some(value.into());
+    pub fn set_min_version(mut self, value: u64) -> Self {
+        self.min_version = Some(value);
         self
     }
     /// Sets `MaxVersion`.
-    pub fn set_max_version(mut self, value: impl Into<u64>) -> Self {
-        self.max_version = Some(value.into());
+    pub fn set_max_version(mut self, value: u64) -> Self {
+        self.max_version = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `DefaultVersion`.
@@ -7198,8 +7196,8 @@ impl DescribeLaunchTemplateVersionsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `LaunchTemplateVersionSet` to these items.
@@ -7408,8 +7406,8 @@ impl DescribeRegionsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RegionSet` to these items.
@@ -8085,8 +8083,8 @@ impl DescribeZonesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ZoneSet` to these items.
@@ -8916,8 +8914,8 @@ impl ExportImagesResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `CosPaths` to these items.
@@ -9397,13 +9395,13 @@ impl HostResource {
         Self::default()
     }
     /// Sets `CpuTotal`.
-    pub fn set_cpu_total(mut self, value: impl Into<u64>) -> Self {
-        self.cpu_total = value.into();
+    pub fn set_cpu_total(mut self, value: u64) -> Self {
+        self.cpu_total = value;
         self
     }
     /// Sets `CpuAvailable`.
-    pub fn set_cpu_available(mut self, value: impl Into<u64>) -> Self {
-        self.cpu_available = value.into();
+    pub fn set_cpu_available(mut self, value: u64) -> Self {
+        self.cpu_available = value;
         self
     }
     /// Sets `MemTotal`.
@@ -9417,13 +9415,13 @@ impl HostResource {
         self
     }
     /// Sets `DiskTotal`.
-    pub fn set_disk_total(mut self, value: impl Into<u64>) -> Self {
-        self.disk_total = value.into();
+    pub fn set_disk_total(mut self, value: u64) -> Self {
+        self.disk_total = value;
         self
     }
     /// Sets `DiskAvailable`.
-    pub fn set_disk_available(mut self, value: impl Into<u64>) -> Self {
-        self.disk_available = value.into();
+    pub fn set_disk_available(mut self, value: u64) -> Self {
+        self.disk_available = value;
         self
     }
     /// Sets `DiskType`.
@@ -9432,13 +9430,13 @@ impl HostResource {
         self
     }
     /// Sets `GpuTotal`.
-    pub fn set_gpu_total(mut self, value: impl Into<u64>) -> Self {
-        self.gpu_total = value.into();
+    pub fn set_gpu_total(mut self, value: u64) -> Self {
+        self.gpu_total = value;
         self
     }
     /// Sets `GpuAvailable`.
-    pub fn set_gpu_available(mut self, value: impl Into<u64>) -> Self {
-        self.gpu_available = value.into();
+    pub fn set_gpu_available(mut self, value: u64) -> Self {
+        self.gpu_available = value;
         self
     }
     /// Sets `ExclusiveOwner`.
@@ -9556,8 +9554,8 @@ impl HpcClusterInfo {
         self
     }
     /// Sets `CvmQuotaTotal`.
-    pub fn set_cvm_quota_total(mut self, value: impl Into<u64>) -> Self {
-        self.cvm_quota_total = value.into();
+    pub fn set_cvm_quota_total(mut self, value: u64) -> Self {
+        self.cvm_quota_total = value;
         self
     }
     /// Sets `Zone`.
@@ -9566,8 +9564,8 @@ impl HpcClusterInfo {
         self
     }
     /// Sets `CurrentNum`.
-    pub fn set_current_num(mut self, value: impl Into<u64>) -> Self {
-        self.current_num = value.into();
+    pub fn set_current_num(mut self, value: u64) -> Self {
+        self.current_num = value;
         self
     }
     /// Sets `CreateTime`.
@@ -9594,8 +9592,8 @@ impl HpcClusterInfo {
         self
     }
     /// Sets `HpcClusterNetMode`.
-    pub fn set_hpc_cluster_net_mode(mut self, value: impl Into<u64>) -> Self {
-        self.hpc_cluster_net_mode = Some(value.into());
+    pub fn set_hpc_cluster_net_mode(mut self, value: u64) -> Self {
+        self.hpc_cluster_net_mode = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -9928,13 +9926,13 @@ impl ImageQuota {
         Self::default()
     }
     /// Sets `UsedQuota`.
-    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
-        self.used_quota = value.into();
+    pub fn set_used_quota(mut self, value: u64) -> Self {
+        self.used_quota = value;
         self
     }
     /// Sets `TotalQuota`.
-    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
-        self.total_quota = value.into();
+    pub fn set_total_quota(mut self, value: u64) -> Self {
+        self.total_quota = value;
         self
     }
 }
@@ -14111,8 +14109,8 @@ impl LaunchTemplate {
         self
     }
     /// Sets `LaunchTemplateVersion`.
-    pub fn set_launch_template_version(mut self, value: impl Into<u64>) -> Self {
-        self.launch_template_version = Some(value.into());
+    pub fn set_launch_template_version(mut self, value: u64) -> Self {
+        self.launch_template_version = Some(value);
         self
     }
 }
@@ -14179,8 +14177,8 @@ impl LaunchTemplateInfo {
         Self::default()
     }
     /// Sets `LatestVersionNumber`.
-    pub fn set_latest_version_number(mut self, value: impl Into<u64>) -> Self {
-        self.latest_version_number = value.into();
+    pub fn set_latest_version_number(mut self, value: u64) -> Self {
+        self.latest_version_number = value;
         self
     }
     /// Sets `LaunchTemplateId`.
@@ -14194,13 +14192,13 @@ impl LaunchTemplateInfo {
         self
     }
     /// Sets `DefaultVersionNumber`.
-    pub fn set_default_version_number(mut self, value: impl Into<u64>) -> Self {
-        self.default_version_number = value.into();
+    pub fn set_default_version_number(mut self, value: u64) -> Self {
+        self.default_version_number = value;
         self
     }
     /// Sets `LaunchTemplateVersionCount`.
-    pub fn set_launch_template_version_count(mut self, value: impl Into<u64>) -> Self {
-        self.launch_template_version_count = value.into();
+    pub fn set_launch_template_version_count(mut self, value: u64) -> Self {
+        self.launch_template_version_count = value;
         self
     }
     /// Sets `CreatedBy`.
@@ -14464,8 +14462,8 @@ impl LaunchTemplateVersionData {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<u64>) -> Self {
-        self.instance_count = value.into();
+    pub fn set_instance_count(mut self, value: u64) -> Self {
+        self.instance_count = value;
         self
     }
     /// Sets `EnhancedService`.
@@ -14593,8 +14591,8 @@ impl LaunchTemplateVersionInfo {
         Self::default()
     }
     /// Sets `LaunchTemplateVersion`.
-    pub fn set_launch_template_version(mut self, value: impl Into<u64>) -> Self {
-        self.launch_template_version = value.into();
+    pub fn set_launch_template_version(mut self, value: u64) -> Self {
+        self.launch_template_version = value;
         self
     }
     /// Sets `LaunchTemplateVersionData`.
@@ -15232,8 +15230,8 @@ impl ModifyHostsAttributeRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
 }
@@ -16928,18 +16926,18 @@ impl PostPaidQuota {
         Self::default()
     }
     /// Sets `UsedQuota`.
-    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
-        self.used_quota = value.into();
+    pub fn set_used_quota(mut self, value: u64) -> Self {
+        self.used_quota = value;
         self
     }
     /// Sets `RemainingQuota`.
-    pub fn set_remaining_quota(mut self, value: impl Into<u64>) -> Self {
-        self.remaining_quota = value.into();
+    pub fn set_remaining_quota(mut self, value: u64) -> Self {
+        self.remaining_quota = value;
         self
     }
     /// Sets `TotalQuota`.
-    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
-        self.total_quota = value.into();
+    pub fn set_total_quota(mut self, value: u64) -> Self {
+        self.total_quota = value;
         self
     }
     /// Sets `Zone`.
@@ -16994,23 +16992,23 @@ impl PrePaidQuota {
         Self::default()
     }
     /// Sets `UsedQuota`.
-    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
-        self.used_quota = value.into();
+    pub fn set_used_quota(mut self, value: u64) -> Self {
+        self.used_quota = value;
         self
     }
     /// Sets `OnceQuota`.
-    pub fn set_once_quota(mut self, value: impl Into<u64>) -> Self {
-        self.once_quota = value.into();
+    pub fn set_once_quota(mut self, value: u64) -> Self {
+        self.once_quota = value;
         self
     }
     /// Sets `RemainingQuota`.
-    pub fn set_remaining_quota(mut self, value: impl Into<u64>) -> Self {
-        self.remaining_quota = value.into();
+    pub fn set_remaining_quota(mut self, value: u64) -> Self {
+        self.remaining_quota = value;
         self
     }
     /// Sets `TotalQuota`.
-    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
-        self.total_quota = value.into();
+    pub fn set_total_quota(mut self, value: u64) -> Self {
+        self.total_quota = value;
         self
     }
     /// Sets `Zone`.
@@ -17241,13 +17239,13 @@ impl PurchaseResourcePoolPacksRequest {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<u64>) -> Self {
-        self.instance_count = Some(value.into());
+    pub fn set_instance_count(mut self, value: u64) -> Self {
+        self.instance_count = Some(value);
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `ResourcePoolPackType`.
@@ -18171,8 +18169,8 @@ impl RepairTaskInfo {
         self
     }
     /// Sets `TaskTypeId`.
-    pub fn set_task_type_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_type_id = value.into();
+    pub fn set_task_type_id(mut self, value: u64) -> Self {
+        self.task_type_id = value;
         self
     }
     /// Sets `TaskTypeName`.
@@ -18181,18 +18179,18 @@ impl RepairTaskInfo {
         self
     }
     /// Sets `TaskStatus`.
-    pub fn set_task_status(mut self, value: impl Into<u64>) -> Self {
-        self.task_status = value.into();
+    pub fn set_task_status(mut self, value: u64) -> Self {
+        self.task_status = value;
         self
     }
     /// Sets `DeviceStatus`.
-    pub fn set_device_status(mut self, value: impl Into<u64>) -> Self {
-        self.device_status = value.into();
+    pub fn set_device_status(mut self, value: u64) -> Self {
+        self.device_status = value;
         self
     }
     /// Sets `OperateStatus`.
-    pub fn set_operate_status(mut self, value: impl Into<u64>) -> Self {
-        self.operate_status = value.into();
+    pub fn set_operate_status(mut self, value: u64) -> Self {
+        self.operate_status = value;
         self
     }
     /// Sets `CreateTime`.
@@ -18266,8 +18264,8 @@ impl RepairTaskInfo {
         self
     }
     /// Sets `AuthType`.
-    pub fn set_auth_type(mut self, value: impl Into<u64>) -> Self {
-        self.auth_type = value.into();
+    pub fn set_auth_type(mut self, value: u64) -> Self {
+        self.auth_type = value;
         self
     }
     /// Sets `AuthSource`.
@@ -18906,23 +18904,23 @@ impl ResourceCount {
         Self::default()
     }
     /// Sets `Cpu`.
-    pub fn set_cpu(mut self, value: impl Into<u64>) -> Self {
-        self.cpu = Some(value.into());
+    pub fn set_cpu(mut self, value: u64) -> Self {
+        self.cpu = Some(value);
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<u64>) -> Self {
-        self.memory = Some(value.into());
+    pub fn set_memory(mut self, value: u64) -> Self {
+        self.memory = Some(value);
         self
     }
     /// Sets `Gpu`.
-    pub fn set_gpu(mut self, value: impl Into<u64>) -> Self {
-        self.gpu = Some(value.into());
+    pub fn set_gpu(mut self, value: u64) -> Self {
+        self.gpu = Some(value);
         self
     }
     /// Sets `Disk`.
-    pub fn set_disk(mut self, value: impl Into<u64>) -> Self {
-        self.disk = Some(value.into());
+    pub fn set_disk(mut self, value: u64) -> Self {
+        self.disk = Some(value);
         self
     }
 }
@@ -20162,18 +20160,18 @@ impl SpotPaidQuota {
         Self::default()
     }
     /// Sets `UsedQuota`.
-    pub fn set_used_quota(mut self, value: impl Into<u64>) -> Self {
-        self.used_quota = value.into();
+    pub fn set_used_quota(mut self, value: u64) -> Self {
+        self.used_quota = value;
         self
     }
     /// Sets `RemainingQuota`.
-    pub fn set_remaining_quota(mut self, value: impl Into<u64>) -> Self {
-        self.remaining_quota = value.into();
+    pub fn set_remaining_quota(mut self, value: u64) -> Self {
+        self.remaining_quota = value;
         self
     }
     /// Sets `TotalQuota`.
-    pub fn set_total_quota(mut self, value: impl Into<u64>) -> Self {
-        self.total_quota = value.into();
+    pub fn set_total_quota(mut self, value: u64) -> Self {
+        self.total_quota = value;
         self
     }
     /// Sets `Zone`.
@@ -21178,8 +21176,8 @@ impl VirtualPrivateCloud {
         self
     }
     /// Sets `Ipv6AddressCount`.
-    pub fn set_ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.ipv6_address_count = Some(value.into());
+    pub fn set_ipv6_address_count(mut self, value: u64) -> Self {
+        self.ipv6_address_count = Some(value);
         self
     }
 }

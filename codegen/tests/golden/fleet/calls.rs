@@ -91,8 +91,8 @@ impl Call<types::DescribeInstancesRequest> {
 }
 impl Call<types::StartInstancesRequest> {
     /// Adds one item to `Names`; see [`StartInstancesRequest::names`](types::StartInstancesRequest::names). Required.
-    pub fn names(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().names.push(item.into());
+    pub fn names(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().names.push(value.into());
         self
     }
     /// Sets `Names` to these items; see [`StartInstancesRequest::names`](types::StartInstancesRequest::names). Required.

@@ -82,8 +82,8 @@ impl sealed::Sealed for types::StartInstancesRequest {}
 impl Request for types::StartInstancesRequest {}
 impl Call<types::StartInstancesRequest> {
     /// Adds one item to `InstanceIds`; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`StartInstancesRequest::instance_ids`](types::StartInstancesRequest::instance_ids). Required.

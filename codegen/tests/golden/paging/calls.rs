@@ -86,8 +86,8 @@ impl sealed::Sealed for types::ListThingsRequest {}
 impl Request for types::ListThingsRequest {}
 impl Call<types::DescribeThingsRequest> {
     /// Adds one item to `ThingIds`; see [`DescribeThingsRequest::thing_ids`](types::DescribeThingsRequest::thing_ids).
-    pub fn thing_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().thing_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn thing_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().thing_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ThingIds` to these items; see [`DescribeThingsRequest::thing_ids`](types::DescribeThingsRequest::thing_ids).
@@ -118,8 +118,8 @@ impl Call<types::ListPoolsRequest> {
         self
     }
     /// Sets `MaxResults`; see [`ListPoolsRequest::max_results`](types::ListPoolsRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
 }
@@ -135,8 +135,8 @@ impl Call<types::ListThingsRequest> {
         self
     }
     /// Sets `Limit`; see [`ListThingsRequest::limit`](types::ListThingsRequest::limit). Required.
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }

@@ -191,8 +191,8 @@ impl Health {
         self
     }
     /// Sets `Score`.
-    pub fn set_score(mut self, value: impl Into<u64>) -> Self {
-        self.score = Some(value.into());
+    pub fn set_score(mut self, value: u64) -> Self {
+        self.score = Some(value);
         self
     }
 }
@@ -234,8 +234,8 @@ impl ListPoolsRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
 }
@@ -363,8 +363,8 @@ impl ListThingsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }

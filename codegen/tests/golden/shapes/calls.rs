@@ -84,8 +84,8 @@ impl sealed::Sealed for types::PingServiceRequest {}
 impl Request for types::PingServiceRequest {}
 impl Call<types::DescribeThingsRequest> {
     /// Adds one item to `Filters`; see [`DescribeThingsRequest::filters`](types::DescribeThingsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeThingsRequest::filters`](types::DescribeThingsRequest::filters).
@@ -118,13 +118,13 @@ impl Call<types::DescribeThingsRequest> {
         self
     }
     /// Adds one item to `Ids`; see [`DescribeThingsRequest::ids`](types::DescribeThingsRequest::ids).
-    pub fn ids(mut self, item: impl Into<u64>) -> Self {
-        self.0.request_mut().ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn ids(mut self, value: u64) -> Self {
+        self.0.request_mut().ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `Ids` to these items; see [`DescribeThingsRequest::ids`](types::DescribeThingsRequest::ids).
-    pub fn set_ids(mut self, items: impl IntoIterator<Item = impl Into<u64>>) -> Self {
-        self.0.request_mut().ids = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.0.request_mut().ids = Some(items.into_iter().collect());
         self
     }
 }

@@ -94,8 +94,8 @@ impl DescribeThingsRequest {
         self
     }
     /// Sets `Ids` to these items.
-    pub fn set_ids(mut self, items: impl IntoIterator<Item = impl Into<u64>>) -> Self {
-        self.ids = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.ids = Some(items.into_iter().collect());
         self
     }
 }
@@ -171,8 +171,8 @@ impl DescribeThingsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ThingSet` to these items.

@@ -251,8 +251,8 @@ impl Call<types::ApplySnapshotGroupRequest> {
         self
     }
     /// Adds one item to `ApplyDisks`; see [`ApplySnapshotGroupRequest::apply_disks`](types::ApplySnapshotGroupRequest::apply_disks). Required.
-    pub fn apply_disks(mut self, item: impl Into<ApplyDisk>) -> Self {
-        self.0.request_mut().apply_disks.push(item.into());
+    pub fn apply_disks(mut self, value: impl Into<ApplyDisk>) -> Self {
+        self.0.request_mut().apply_disks.push(value.into());
         self
     }
     /// Sets `ApplyDisks` to these items; see [`ApplySnapshotGroupRequest::apply_disks`](types::ApplySnapshotGroupRequest::apply_disks). Required.
@@ -281,8 +281,8 @@ impl Call<types::AttachDisksRequest> {
         self
     }
     /// Adds one item to `DiskIds`; see [`AttachDisksRequest::disk_ids`](types::AttachDisksRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`AttachDisksRequest::disk_ids`](types::AttachDisksRequest::disk_ids). Required.
@@ -311,8 +311,8 @@ impl Call<types::AttachRemoteDisksRequest> {
         self
     }
     /// Adds one item to `RemoteDiskIds`; see [`AttachRemoteDisksRequest::remote_disk_ids`](types::AttachRemoteDisksRequest::remote_disk_ids). Required.
-    pub fn remote_disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().remote_disk_ids.push(item.into());
+    pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
     /// Sets `RemoteDiskIds` to these items; see [`AttachRemoteDisksRequest::remote_disk_ids`](types::AttachRemoteDisksRequest::remote_disk_ids). Required.
@@ -334,8 +334,8 @@ impl Call<types::BindAutoSnapshotPolicyRequest> {
         self
     }
     /// Adds one item to `DiskIds`; see [`BindAutoSnapshotPolicyRequest::disk_ids`](types::BindAutoSnapshotPolicyRequest::disk_ids).
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`BindAutoSnapshotPolicyRequest::disk_ids`](types::BindAutoSnapshotPolicyRequest::disk_ids).
@@ -351,8 +351,8 @@ impl Call<types::BindAutoSnapshotPolicyRequest> {
 }
 impl Call<types::CopyAutoSnapshotPolicyCrossAccountRequest> {
     /// Adds one item to `AutoSnapshotPolicyIds`; see [`CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids`](types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids). Required.
-    pub fn auto_snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().auto_snapshot_policy_ids.push(item.into());
+    pub fn auto_snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().auto_snapshot_policy_ids.push(value.into());
         self
     }
     /// Sets `AutoSnapshotPolicyIds` to these items; see [`CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids`](types::CopyAutoSnapshotPolicyCrossAccountRequest::auto_snapshot_policy_ids). Required.
@@ -374,8 +374,8 @@ impl Call<types::CopyAutoSnapshotPolicyCrossAccountRequest> {
 }
 impl Call<types::CopySnapshotCrossRegionsRequest> {
     /// Adds one item to `DestinationRegions`; see [`CopySnapshotCrossRegionsRequest::destination_regions`](types::CopySnapshotCrossRegionsRequest::destination_regions). Required.
-    pub fn destination_regions(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().destination_regions.push(item.into());
+    pub fn destination_regions(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().destination_regions.push(value.into());
         self
     }
     /// Sets `DestinationRegions` to these items; see [`CopySnapshotCrossRegionsRequest::destination_regions`](types::CopySnapshotCrossRegionsRequest::destination_regions). Required.
@@ -402,8 +402,8 @@ impl Call<types::CopySnapshotCrossRegionsRequest> {
 }
 impl Call<types::CreateAutoSnapshotPolicyRequest> {
     /// Adds one item to `Policy`; see [`CreateAutoSnapshotPolicyRequest::policy`](types::CreateAutoSnapshotPolicyRequest::policy). Required.
-    pub fn policy(mut self, item: impl Into<Policy>) -> Self {
-        self.0.request_mut().policy.push(item.into());
+    pub fn policy(mut self, value: impl Into<Policy>) -> Self {
+        self.0.request_mut().policy.push(value.into());
         self
     }
     /// Sets `Policy` to these items; see [`CreateAutoSnapshotPolicyRequest::policy`](types::CreateAutoSnapshotPolicyRequest::policy). Required.
@@ -435,8 +435,8 @@ impl Call<types::CreateAutoSnapshotPolicyRequest> {
         self
     }
     /// Sets `RetentionDays`; see [`CreateAutoSnapshotPolicyRequest::retention_days`](types::CreateAutoSnapshotPolicyRequest::retention_days).
-    pub fn retention_days(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().retention_days = Some(value.into());
+    pub fn retention_days(mut self, value: u64) -> Self {
+        self.0.request_mut().retention_days = Some(value);
         self
     }
 }
@@ -474,8 +474,8 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateDisksRequest::tags`](types::CreateDisksRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateDisksRequest::tags`](types::CreateDisksRequest::tags).
@@ -489,13 +489,13 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `DiskCount`; see [`CreateDisksRequest::disk_count`](types::CreateDisksRequest::disk_count).
-    pub fn disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_count = Some(value.into());
+    pub fn disk_count(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_count = Some(value);
         self
     }
     /// Sets `ThroughputPerformance`; see [`CreateDisksRequest::throughput_performance`](types::CreateDisksRequest::throughput_performance).
-    pub fn throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().throughput_performance = Some(value.into());
+    pub fn throughput_performance(mut self, value: u64) -> Self {
+        self.0.request_mut().throughput_performance = Some(value);
         self
     }
     /// Sets `KmsKeyId`; see [`CreateDisksRequest::kms_key_id`](types::CreateDisksRequest::kms_key_id).
@@ -504,8 +504,8 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `DiskSize`; see [`CreateDisksRequest::disk_size`](types::CreateDisksRequest::disk_size).
-    pub fn disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_size = Some(value.into());
+    pub fn disk_size(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `Shareable`; see [`CreateDisksRequest::shareable`](types::CreateDisksRequest::shareable).
@@ -542,8 +542,8 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `DiskBackupQuota`; see [`CreateDisksRequest::disk_backup_quota`](types::CreateDisksRequest::disk_backup_quota).
-    pub fn disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_backup_quota = Some(value.into());
+    pub fn disk_backup_quota(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
     /// Sets `BurstPerformance`; see [`CreateDisksRequest::burst_performance`](types::CreateDisksRequest::burst_performance).
@@ -564,8 +564,8 @@ impl Call<types::CreateRemoteDisksRequest> {
         self
     }
     /// Sets `DiskSize`; see [`CreateRemoteDisksRequest::disk_size`](types::CreateRemoteDisksRequest::disk_size). Required.
-    pub fn disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_size = Some(value.into());
+    pub fn disk_size(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `InstanceId`; see [`CreateRemoteDisksRequest::instance_id`](types::CreateRemoteDisksRequest::instance_id). Required.
@@ -587,8 +587,8 @@ impl Call<types::CreateRemoteDisksRequest> {
         self
     }
     /// Sets `DiskCount`; see [`CreateRemoteDisksRequest::disk_count`](types::CreateRemoteDisksRequest::disk_count).
-    pub fn disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_count = Some(value.into());
+    pub fn disk_count(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_count = Some(value);
         self
     }
     /// Sets `DiskName`; see [`CreateRemoteDisksRequest::disk_name`](types::CreateRemoteDisksRequest::disk_name).
@@ -619,8 +619,8 @@ impl Call<types::CreateSnapshotRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSnapshotRequest::tags`](types::CreateSnapshotRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSnapshotRequest::tags`](types::CreateSnapshotRequest::tags).
@@ -641,8 +641,8 @@ impl Call<types::CreateSnapshotRequest> {
 }
 impl Call<types::CreateSnapshotGroupRequest> {
     /// Adds one item to `DiskIds`; see [`CreateSnapshotGroupRequest::disk_ids`](types::CreateSnapshotGroupRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`CreateSnapshotGroupRequest::disk_ids`](types::CreateSnapshotGroupRequest::disk_ids). Required.
@@ -659,8 +659,8 @@ impl Call<types::CreateSnapshotGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSnapshotGroupRequest::tags`](types::CreateSnapshotGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSnapshotGroupRequest::tags`](types::CreateSnapshotGroupRequest::tags).
@@ -671,8 +671,8 @@ impl Call<types::CreateSnapshotGroupRequest> {
 }
 impl Call<types::DeleteAutoSnapshotPoliciesRequest> {
     /// Adds one item to `AutoSnapshotPolicyIds`; see [`DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids). Required.
-    pub fn auto_snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().auto_snapshot_policy_ids.push(item.into());
+    pub fn auto_snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().auto_snapshot_policy_ids.push(value.into());
         self
     }
     /// Sets `AutoSnapshotPolicyIds` to these items; see [`DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DeleteAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids). Required.
@@ -689,8 +689,8 @@ impl Call<types::DeleteAutoSnapshotPoliciesRequest> {
 }
 impl Call<types::DeleteDiskBackupsRequest> {
     /// Adds one item to `DiskBackupIds`; see [`DeleteDiskBackupsRequest::disk_backup_ids`](types::DeleteDiskBackupsRequest::disk_backup_ids). Required.
-    pub fn disk_backup_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_backup_ids.push(item.into());
+    pub fn disk_backup_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_backup_ids.push(value.into());
         self
     }
     /// Sets `DiskBackupIds` to these items; see [`DeleteDiskBackupsRequest::disk_backup_ids`](types::DeleteDiskBackupsRequest::disk_backup_ids). Required.
@@ -712,12 +712,12 @@ impl Call<types::DeleteSnapshotGroupRequest> {
         self
     }
     /// Adds one item to `SnapshotGroupIds`; see [`DeleteSnapshotGroupRequest::snapshot_group_ids`](types::DeleteSnapshotGroupRequest::snapshot_group_ids).
-    pub fn snapshot_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn snapshot_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .snapshot_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SnapshotGroupIds` to these items; see [`DeleteSnapshotGroupRequest::snapshot_group_ids`](types::DeleteSnapshotGroupRequest::snapshot_group_ids).
@@ -738,8 +738,8 @@ impl Call<types::DeleteSnapshotGroupRequest> {
 }
 impl Call<types::DeleteSnapshotsRequest> {
     /// Adds one item to `SnapshotIds`; see [`DeleteSnapshotsRequest::snapshot_ids`](types::DeleteSnapshotsRequest::snapshot_ids). Required.
-    pub fn snapshot_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_ids.push(item.into());
+    pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().snapshot_ids.push(value.into());
         self
     }
     /// Sets `SnapshotIds` to these items; see [`DeleteSnapshotsRequest::snapshot_ids`](types::DeleteSnapshotsRequest::snapshot_ids). Required.
@@ -758,12 +758,12 @@ impl Call<types::DeleteSnapshotsRequest> {
 }
 impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
     /// Adds one item to `AutoSnapshotPolicyIds`; see [`DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
-    pub fn auto_snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn auto_snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .auto_snapshot_policy_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `AutoSnapshotPolicyIds` to these items; see [`DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids`](types::DescribeAutoSnapshotPoliciesRequest::auto_snapshot_policy_ids).
@@ -777,8 +777,8 @@ impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeAutoSnapshotPoliciesRequest::filters`](types::DescribeAutoSnapshotPoliciesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAutoSnapshotPoliciesRequest::filters`](types::DescribeAutoSnapshotPoliciesRequest::filters).
@@ -790,13 +790,13 @@ impl Call<types::DescribeAutoSnapshotPoliciesRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeAutoSnapshotPoliciesRequest::limit`](types::DescribeAutoSnapshotPoliciesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeAutoSnapshotPoliciesRequest::offset`](types::DescribeAutoSnapshotPoliciesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Order`; see [`DescribeAutoSnapshotPoliciesRequest::order`](types::DescribeAutoSnapshotPoliciesRequest::order).
@@ -826,12 +826,12 @@ impl Call<types::DescribeDiskAssociatedAutoSnapshotPolicyRequest> {
 }
 impl Call<types::DescribeDiskBackupsRequest> {
     /// Adds one item to `DiskBackupIds`; see [`DescribeDiskBackupsRequest::disk_backup_ids`](types::DescribeDiskBackupsRequest::disk_backup_ids).
-    pub fn disk_backup_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn disk_backup_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .disk_backup_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DiskBackupIds` to these items; see [`DescribeDiskBackupsRequest::disk_backup_ids`](types::DescribeDiskBackupsRequest::disk_backup_ids).
@@ -845,8 +845,8 @@ impl Call<types::DescribeDiskBackupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDiskBackupsRequest::filters`](types::DescribeDiskBackupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDiskBackupsRequest::filters`](types::DescribeDiskBackupsRequest::filters).
@@ -858,13 +858,13 @@ impl Call<types::DescribeDiskBackupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDiskBackupsRequest::offset`](types::DescribeDiskBackupsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDiskBackupsRequest::limit`](types::DescribeDiskBackupsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Order`; see [`DescribeDiskBackupsRequest::order`](types::DescribeDiskBackupsRequest::order).
@@ -890,12 +890,12 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Adds one item to `InstanceFamilies`; see [`DescribeDiskConfigQuotaRequest::instance_families`](types::DescribeDiskConfigQuotaRequest::instance_families).
-    pub fn instance_families(mut self, item: impl Into<String>) -> Self {
+    pub fn instance_families(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .instance_families
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `InstanceFamilies` to these items; see [`DescribeDiskConfigQuotaRequest::instance_families`](types::DescribeDiskConfigQuotaRequest::instance_families).
@@ -909,8 +909,8 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Adds one item to `DiskTypes`; see [`DescribeDiskConfigQuotaRequest::disk_types`](types::DescribeDiskConfigQuotaRequest::disk_types).
-    pub fn disk_types(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_types.get_or_insert_with(Vec::new).push(item.into());
+    pub fn disk_types(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_types.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskTypes` to these items; see [`DescribeDiskConfigQuotaRequest::disk_types`](types::DescribeDiskConfigQuotaRequest::disk_types).
@@ -924,8 +924,8 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Adds one item to `Zones`; see [`DescribeDiskConfigQuotaRequest::zones`](types::DescribeDiskConfigQuotaRequest::zones).
-    pub fn zones(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().zones.get_or_insert_with(Vec::new).push(item.into());
+    pub fn zones(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().zones.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Zones` to these items; see [`DescribeDiskConfigQuotaRequest::zones`](types::DescribeDiskConfigQuotaRequest::zones).
@@ -937,8 +937,8 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Sets `Memory`; see [`DescribeDiskConfigQuotaRequest::memory`](types::DescribeDiskConfigQuotaRequest::memory).
-    pub fn memory(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().memory = Some(value.into());
+    pub fn memory(mut self, value: u64) -> Self {
+        self.0.request_mut().memory = Some(value);
         self
     }
     /// Sets `DiskUsage`; see [`DescribeDiskConfigQuotaRequest::disk_usage`](types::DescribeDiskConfigQuotaRequest::disk_usage).
@@ -947,8 +947,8 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
         self
     }
     /// Sets `CPU`; see [`DescribeDiskConfigQuotaRequest::cpu`](types::DescribeDiskConfigQuotaRequest::cpu).
-    pub fn cpu(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().cpu = Some(value.into());
+    pub fn cpu(mut self, value: u64) -> Self {
+        self.0.request_mut().cpu = Some(value);
         self
     }
     /// Sets `DedicatedClusterId`; see [`DescribeDiskConfigQuotaRequest::dedicated_cluster_id`](types::DescribeDiskConfigQuotaRequest::dedicated_cluster_id).
@@ -959,13 +959,13 @@ impl Call<types::DescribeDiskConfigQuotaRequest> {
 }
 impl Call<types::DescribeDiskStoragePoolRequest> {
     /// Sets `Limit`; see [`DescribeDiskStoragePoolRequest::limit`](types::DescribeDiskStoragePoolRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `CdcIds`; see [`DescribeDiskStoragePoolRequest::cdc_ids`](types::DescribeDiskStoragePoolRequest::cdc_ids).
-    pub fn cdc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().cdc_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn cdc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().cdc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `CdcIds` to these items; see [`DescribeDiskStoragePoolRequest::cdc_ids`](types::DescribeDiskStoragePoolRequest::cdc_ids).
@@ -977,8 +977,8 @@ impl Call<types::DescribeDiskStoragePoolRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDiskStoragePoolRequest::filters`](types::DescribeDiskStoragePoolRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDiskStoragePoolRequest::filters`](types::DescribeDiskStoragePoolRequest::filters).
@@ -990,15 +990,15 @@ impl Call<types::DescribeDiskStoragePoolRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDiskStoragePoolRequest::offset`](types::DescribeDiskStoragePoolRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeDisksRequest> {
     /// Adds one item to `Filters`; see [`DescribeDisksRequest::filters`](types::DescribeDisksRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDisksRequest::filters`](types::DescribeDisksRequest::filters).
@@ -1010,8 +1010,8 @@ impl Call<types::DescribeDisksRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeDisksRequest::limit`](types::DescribeDisksRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeDisksRequest::order_field`](types::DescribeDisksRequest::order_field).
@@ -1020,8 +1020,8 @@ impl Call<types::DescribeDisksRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDisksRequest::offset`](types::DescribeDisksRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `ReturnBindAutoSnapshotPolicy`; see [`DescribeDisksRequest::return_bind_auto_snapshot_policy`](types::DescribeDisksRequest::return_bind_auto_snapshot_policy).
@@ -1030,8 +1030,8 @@ impl Call<types::DescribeDisksRequest> {
         self
     }
     /// Adds one item to `DiskIds`; see [`DescribeDisksRequest::disk_ids`](types::DescribeDisksRequest::disk_ids).
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`DescribeDisksRequest::disk_ids`](types::DescribeDisksRequest::disk_ids).
@@ -1052,8 +1052,8 @@ impl Call<types::DescribeDisksRequest> {
 }
 impl Call<types::DescribeInstancesDiskNumRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstancesDiskNumRequest::instance_ids`](types::DescribeInstancesDiskNumRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstancesDiskNumRequest::instance_ids`](types::DescribeInstancesDiskNumRequest::instance_ids). Required.
@@ -1067,8 +1067,8 @@ impl Call<types::DescribeInstancesDiskNumRequest> {
 }
 impl Call<types::DescribeRemoteDiskConfigQuotaRequest> {
     /// Adds one item to `Filters`; see [`DescribeRemoteDiskConfigQuotaRequest::filters`](types::DescribeRemoteDiskConfigQuotaRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRemoteDiskConfigQuotaRequest::filters`](types::DescribeRemoteDiskConfigQuotaRequest::filters).
@@ -1082,8 +1082,8 @@ impl Call<types::DescribeRemoteDiskConfigQuotaRequest> {
 }
 impl Call<types::DescribeRemoteDisksRequest> {
     /// Adds one item to `Filters`; see [`DescribeRemoteDisksRequest::filters`](types::DescribeRemoteDisksRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRemoteDisksRequest::filters`](types::DescribeRemoteDisksRequest::filters).
@@ -1097,8 +1097,8 @@ impl Call<types::DescribeRemoteDisksRequest> {
 }
 impl Call<types::DescribeRemoteDisksDeniedActionsRequest> {
     /// Adds one item to `RemoteDiskIds`; see [`DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids`](types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids). Required.
-    pub fn remote_disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().remote_disk_ids.push(item.into());
+    pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
     /// Sets `RemoteDiskIds` to these items; see [`DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids`](types::DescribeRemoteDisksDeniedActionsRequest::remote_disk_ids). Required.
@@ -1115,8 +1115,8 @@ impl Call<types::DescribeRemoteDisksDeniedActionsRequest> {
 }
 impl Call<types::DescribeSnapshotGroupsRequest> {
     /// Adds one item to `Filters`; see [`DescribeSnapshotGroupsRequest::filters`](types::DescribeSnapshotGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotGroupsRequest::filters`](types::DescribeSnapshotGroupsRequest::filters).
@@ -1128,13 +1128,13 @@ impl Call<types::DescribeSnapshotGroupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotGroupsRequest::offset`](types::DescribeSnapshotGroupsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotGroupsRequest::limit`](types::DescribeSnapshotGroupsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -1147,8 +1147,12 @@ impl Call<types::DescribeSnapshotSharePermissionRequest> {
 }
 impl Call<types::DescribeSnapshotsRequest> {
     /// Adds one item to `SnapshotIds`; see [`DescribeSnapshotsRequest::snapshot_ids`](types::DescribeSnapshotsRequest::snapshot_ids).
-    pub fn snapshot_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .snapshot_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `SnapshotIds` to these items; see [`DescribeSnapshotsRequest::snapshot_ids`](types::DescribeSnapshotsRequest::snapshot_ids).
@@ -1162,8 +1166,8 @@ impl Call<types::DescribeSnapshotsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSnapshotsRequest::filters`](types::DescribeSnapshotsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotsRequest::filters`](types::DescribeSnapshotsRequest::filters).
@@ -1175,8 +1179,8 @@ impl Call<types::DescribeSnapshotsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotsRequest::limit`](types::DescribeSnapshotsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeSnapshotsRequest::order_field`](types::DescribeSnapshotsRequest::order_field).
@@ -1185,8 +1189,8 @@ impl Call<types::DescribeSnapshotsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotsRequest::offset`](types::DescribeSnapshotsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Order`; see [`DescribeSnapshotsRequest::order`](types::DescribeSnapshotsRequest::order).
@@ -1197,8 +1201,8 @@ impl Call<types::DescribeSnapshotsRequest> {
 }
 impl Call<types::DetachDisksRequest> {
     /// Adds one item to `DiskIds`; see [`DetachDisksRequest::disk_ids`](types::DetachDisksRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`DetachDisksRequest::disk_ids`](types::DetachDisksRequest::disk_ids). Required.
@@ -1222,8 +1226,8 @@ impl Call<types::DetachRemoteDisksRequest> {
         self
     }
     /// Adds one item to `RemoteDiskIds`; see [`DetachRemoteDisksRequest::remote_disk_ids`](types::DetachRemoteDisksRequest::remote_disk_ids). Required.
-    pub fn remote_disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().remote_disk_ids.push(item.into());
+    pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
     /// Sets `RemoteDiskIds` to these items; see [`DetachRemoteDisksRequest::remote_disk_ids`](types::DetachRemoteDisksRequest::remote_disk_ids). Required.
@@ -1245,8 +1249,8 @@ impl Call<types::DetachRemoteDisksRequest> {
 }
 impl Call<types::InitializeDisksRequest> {
     /// Adds one item to `DiskIds`; see [`InitializeDisksRequest::disk_ids`](types::InitializeDisksRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`InitializeDisksRequest::disk_ids`](types::InitializeDisksRequest::disk_ids). Required.
@@ -1265,8 +1269,8 @@ impl Call<types::InquirePriceCreateRemoteDisksRequest> {
         self
     }
     /// Sets `DiskSize`; see [`InquirePriceCreateRemoteDisksRequest::disk_size`](types::InquirePriceCreateRemoteDisksRequest::disk_size). Required.
-    pub fn disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_size = Some(value.into());
+    pub fn disk_size(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `DiskChargePrepaid`; see [`InquirePriceCreateRemoteDisksRequest::disk_charge_prepaid`](types::InquirePriceCreateRemoteDisksRequest::disk_charge_prepaid).
@@ -1278,8 +1282,8 @@ impl Call<types::InquirePriceCreateRemoteDisksRequest> {
         self
     }
     /// Sets `DiskCount`; see [`InquirePriceCreateRemoteDisksRequest::disk_count`](types::InquirePriceCreateRemoteDisksRequest::disk_count).
-    pub fn disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_count = Some(value.into());
+    pub fn disk_count(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_count = Some(value);
         self
     }
 }
@@ -1290,15 +1294,15 @@ impl Call<types::InquirePriceModifyDiskBackupQuotaRequest> {
         self
     }
     /// Sets `DiskBackupQuota`; see [`InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota`](types::InquirePriceModifyDiskBackupQuotaRequest::disk_backup_quota). Required.
-    pub fn disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_backup_quota = Some(value.into());
+    pub fn disk_backup_quota(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
 }
 impl Call<types::InquirePriceModifyDiskExtraPerformanceRequest> {
     /// Sets `ThroughputPerformance`; see [`InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance`](types::InquirePriceModifyDiskExtraPerformanceRequest::throughput_performance). Required.
-    pub fn throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().throughput_performance = Some(value.into());
+    pub fn throughput_performance(mut self, value: u64) -> Self {
+        self.0.request_mut().throughput_performance = Some(value);
         self
     }
     /// Sets `DiskId`; see [`InquirePriceModifyDiskExtraPerformanceRequest::disk_id`](types::InquirePriceModifyDiskExtraPerformanceRequest::disk_id). Required.
@@ -1311,9 +1315,9 @@ impl Call<types::InquirePriceRenewRemoteDisksRequest> {
     /// Adds one item to `DiskChargePrepaidSet`; see [`InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set`](types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set). Required.
     pub fn disk_charge_prepaid_set(
         mut self,
-        item: impl Into<RemoteDiskChargePrepaid>,
+        value: impl Into<RemoteDiskChargePrepaid>,
     ) -> Self {
-        self.0.request_mut().disk_charge_prepaid_set.push(item.into());
+        self.0.request_mut().disk_charge_prepaid_set.push(value.into());
         self
     }
     /// Sets `DiskChargePrepaidSet` to these items; see [`InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set`](types::InquirePriceRenewRemoteDisksRequest::disk_charge_prepaid_set). Required.
@@ -1328,8 +1332,8 @@ impl Call<types::InquirePriceRenewRemoteDisksRequest> {
         self
     }
     /// Adds one item to `RemoteDiskIds`; see [`InquirePriceRenewRemoteDisksRequest::remote_disk_ids`](types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids). Required.
-    pub fn remote_disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().remote_disk_ids.push(item.into());
+    pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
     /// Sets `RemoteDiskIds` to these items; see [`InquirePriceRenewRemoteDisksRequest::remote_disk_ids`](types::InquirePriceRenewRemoteDisksRequest::remote_disk_ids). Required.
@@ -1356,23 +1360,23 @@ impl Call<types::InquiryPriceCreateDisksRequest> {
         self
     }
     /// Sets `DiskSize`; see [`InquiryPriceCreateDisksRequest::disk_size`](types::InquiryPriceCreateDisksRequest::disk_size). Required.
-    pub fn disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_size = Some(value.into());
+    pub fn disk_size(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `ProjectId`; see [`InquiryPriceCreateDisksRequest::project_id`](types::InquiryPriceCreateDisksRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `DiskCount`; see [`InquiryPriceCreateDisksRequest::disk_count`](types::InquiryPriceCreateDisksRequest::disk_count).
-    pub fn disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_count = Some(value.into());
+    pub fn disk_count(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_count = Some(value);
         self
     }
     /// Sets `ThroughputPerformance`; see [`InquiryPriceCreateDisksRequest::throughput_performance`](types::InquiryPriceCreateDisksRequest::throughput_performance).
-    pub fn throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().throughput_performance = Some(value.into());
+    pub fn throughput_performance(mut self, value: u64) -> Self {
+        self.0.request_mut().throughput_performance = Some(value);
         self
     }
     /// Sets `DiskChargePrepaid`; see [`InquiryPriceCreateDisksRequest::disk_charge_prepaid`](types::InquiryPriceCreateDisksRequest::disk_charge_prepaid).
@@ -1381,15 +1385,15 @@ impl Call<types::InquiryPriceCreateDisksRequest> {
         self
     }
     /// Sets `DiskBackupQuota`; see [`InquiryPriceCreateDisksRequest::disk_backup_quota`](types::InquiryPriceCreateDisksRequest::disk_backup_quota).
-    pub fn disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_backup_quota = Some(value.into());
+    pub fn disk_backup_quota(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceRenewDisksRequest> {
     /// Adds one item to `DiskIds`; see [`InquiryPriceRenewDisksRequest::disk_ids`](types::InquiryPriceRenewDisksRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`InquiryPriceRenewDisksRequest::disk_ids`](types::InquiryPriceRenewDisksRequest::disk_ids). Required.
@@ -1401,12 +1405,12 @@ impl Call<types::InquiryPriceRenewDisksRequest> {
         self
     }
     /// Adds one item to `DiskChargePrepaids`; see [`InquiryPriceRenewDisksRequest::disk_charge_prepaids`](types::InquiryPriceRenewDisksRequest::disk_charge_prepaids).
-    pub fn disk_charge_prepaids(mut self, item: impl Into<DiskChargePrepaid>) -> Self {
+    pub fn disk_charge_prepaids(mut self, value: impl Into<DiskChargePrepaid>) -> Self {
         self.0
             .request_mut()
             .disk_charge_prepaids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DiskChargePrepaids` to these items; see [`InquiryPriceRenewDisksRequest::disk_charge_prepaids`](types::InquiryPriceRenewDisksRequest::disk_charge_prepaids).
@@ -1425,15 +1429,15 @@ impl Call<types::InquiryPriceRenewDisksRequest> {
         self
     }
     /// Sets `ProjectId`; see [`InquiryPriceRenewDisksRequest::project_id`](types::InquiryPriceRenewDisksRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
 }
 impl Call<types::InquiryPriceResizeDiskRequest> {
     /// Sets `DiskSize`; see [`InquiryPriceResizeDiskRequest::disk_size`](types::InquiryPriceResizeDiskRequest::disk_size). Required.
-    pub fn disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_size = Some(value.into());
+    pub fn disk_size(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `DiskId`; see [`InquiryPriceResizeDiskRequest::disk_id`](types::InquiryPriceResizeDiskRequest::disk_id).
@@ -1442,13 +1446,13 @@ impl Call<types::InquiryPriceResizeDiskRequest> {
         self
     }
     /// Sets `ProjectId`; see [`InquiryPriceResizeDiskRequest::project_id`](types::InquiryPriceResizeDiskRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Adds one item to `DiskIds`; see [`InquiryPriceResizeDiskRequest::disk_ids`](types::InquiryPriceResizeDiskRequest::disk_ids).
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`InquiryPriceResizeDiskRequest::disk_ids`](types::InquiryPriceResizeDiskRequest::disk_ids).
@@ -1484,8 +1488,8 @@ impl Call<types::ModifyAutoSnapshotPolicyAttributeRequest> {
         self
     }
     /// Adds one item to `Policy`; see [`ModifyAutoSnapshotPolicyAttributeRequest::policy`](types::ModifyAutoSnapshotPolicyAttributeRequest::policy).
-    pub fn policy(mut self, item: impl Into<Policy>) -> Self {
-        self.0.request_mut().policy.get_or_insert_with(Vec::new).push(item.into());
+    pub fn policy(mut self, value: impl Into<Policy>) -> Self {
+        self.0.request_mut().policy.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Policy` to these items; see [`ModifyAutoSnapshotPolicyAttributeRequest::policy`](types::ModifyAutoSnapshotPolicyAttributeRequest::policy).
@@ -1497,15 +1501,15 @@ impl Call<types::ModifyAutoSnapshotPolicyAttributeRequest> {
         self
     }
     /// Sets `RetentionDays`; see [`ModifyAutoSnapshotPolicyAttributeRequest::retention_days`](types::ModifyAutoSnapshotPolicyAttributeRequest::retention_days).
-    pub fn retention_days(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().retention_days = Some(value.into());
+    pub fn retention_days(mut self, value: u64) -> Self {
+        self.0.request_mut().retention_days = Some(value);
         self
     }
 }
 impl Call<types::ModifyDiskAttributesRequest> {
     /// Adds one item to `DiskIds`; see [`ModifyDiskAttributesRequest::disk_ids`](types::ModifyDiskAttributesRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`ModifyDiskAttributesRequest::disk_ids`](types::ModifyDiskAttributesRequest::disk_ids). Required.
@@ -1527,8 +1531,8 @@ impl Call<types::ModifyDiskAttributesRequest> {
         self
     }
     /// Sets `ProjectId`; see [`ModifyDiskAttributesRequest::project_id`](types::ModifyDiskAttributesRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `DeleteWithInstance`; see [`ModifyDiskAttributesRequest::delete_with_instance`](types::ModifyDiskAttributesRequest::delete_with_instance).
@@ -1554,15 +1558,15 @@ impl Call<types::ModifyDiskBackupQuotaRequest> {
         self
     }
     /// Sets `DiskBackupQuota`; see [`ModifyDiskBackupQuotaRequest::disk_backup_quota`](types::ModifyDiskBackupQuotaRequest::disk_backup_quota). Required.
-    pub fn disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_backup_quota = Some(value.into());
+    pub fn disk_backup_quota(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_backup_quota = Some(value);
         self
     }
 }
 impl Call<types::ModifyDiskExtraPerformanceRequest> {
     /// Sets `ThroughputPerformance`; see [`ModifyDiskExtraPerformanceRequest::throughput_performance`](types::ModifyDiskExtraPerformanceRequest::throughput_performance). Required.
-    pub fn throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().throughput_performance = Some(value.into());
+    pub fn throughput_performance(mut self, value: u64) -> Self {
+        self.0.request_mut().throughput_performance = Some(value);
         self
     }
     /// Sets `DiskId`; see [`ModifyDiskExtraPerformanceRequest::disk_id`](types::ModifyDiskExtraPerformanceRequest::disk_id). Required.
@@ -1573,8 +1577,8 @@ impl Call<types::ModifyDiskExtraPerformanceRequest> {
 }
 impl Call<types::ModifyDisksChargeTypeRequest> {
     /// Adds one item to `DiskIds`; see [`ModifyDisksChargeTypeRequest::disk_ids`](types::ModifyDisksChargeTypeRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`ModifyDisksChargeTypeRequest::disk_ids`](types::ModifyDisksChargeTypeRequest::disk_ids). Required.
@@ -1598,8 +1602,8 @@ impl Call<types::ModifyDisksChargeTypeRequest> {
 }
 impl Call<types::ModifyDisksRenewFlagRequest> {
     /// Adds one item to `DiskIds`; see [`ModifyDisksRenewFlagRequest::disk_ids`](types::ModifyDisksRenewFlagRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`ModifyDisksRenewFlagRequest::disk_ids`](types::ModifyDisksRenewFlagRequest::disk_ids). Required.
@@ -1616,15 +1620,15 @@ impl Call<types::ModifyDisksRenewFlagRequest> {
         self
     }
     /// Sets `AutoRenewPeriod`; see [`ModifyDisksRenewFlagRequest::auto_renew_period`](types::ModifyDisksRenewFlagRequest::auto_renew_period).
-    pub fn auto_renew_period(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().auto_renew_period = Some(value.into());
+    pub fn auto_renew_period(mut self, value: u64) -> Self {
+        self.0.request_mut().auto_renew_period = Some(value);
         self
     }
 }
 impl Call<types::ModifyRemoteDiskAttributesRequest> {
     /// Adds one item to `RemoteDiskIds`; see [`ModifyRemoteDiskAttributesRequest::remote_disk_ids`](types::ModifyRemoteDiskAttributesRequest::remote_disk_ids). Required.
-    pub fn remote_disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().remote_disk_ids.push(item.into());
+    pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
     /// Sets `RemoteDiskIds` to these items; see [`ModifyRemoteDiskAttributesRequest::remote_disk_ids`](types::ModifyRemoteDiskAttributesRequest::remote_disk_ids). Required.
@@ -1644,8 +1648,8 @@ impl Call<types::ModifyRemoteDiskAttributesRequest> {
         self
     }
     /// Sets `ProjectId`; see [`ModifyRemoteDiskAttributesRequest::project_id`](types::ModifyRemoteDiskAttributesRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `AutoRenewFlag`; see [`ModifyRemoteDiskAttributesRequest::auto_renew_flag`](types::ModifyRemoteDiskAttributesRequest::auto_renew_flag).
@@ -1678,8 +1682,8 @@ impl Call<types::ModifySnapshotAttributeRequest> {
 }
 impl Call<types::ModifySnapshotsSharePermissionRequest> {
     /// Adds one item to `SnapshotIds`; see [`ModifySnapshotsSharePermissionRequest::snapshot_ids`](types::ModifySnapshotsSharePermissionRequest::snapshot_ids). Required.
-    pub fn snapshot_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_ids.push(item.into());
+    pub fn snapshot_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().snapshot_ids.push(value.into());
         self
     }
     /// Sets `SnapshotIds` to these items; see [`ModifySnapshotsSharePermissionRequest::snapshot_ids`](types::ModifySnapshotsSharePermissionRequest::snapshot_ids). Required.
@@ -1691,8 +1695,8 @@ impl Call<types::ModifySnapshotsSharePermissionRequest> {
         self
     }
     /// Adds one item to `AccountIds`; see [`ModifySnapshotsSharePermissionRequest::account_ids`](types::ModifySnapshotsSharePermissionRequest::account_ids). Required.
-    pub fn account_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().account_ids.push(item.into());
+    pub fn account_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().account_ids.push(value.into());
         self
     }
     /// Sets `AccountIds` to these items; see [`ModifySnapshotsSharePermissionRequest::account_ids`](types::ModifySnapshotsSharePermissionRequest::account_ids). Required.
@@ -1738,8 +1742,8 @@ impl Call<types::RenewRemoteDiskRequest> {
 }
 impl Call<types::ResizeDiskRequest> {
     /// Sets `DiskSize`; see [`ResizeDiskRequest::disk_size`](types::ResizeDiskRequest::disk_size). Required.
-    pub fn disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().disk_size = Some(value.into());
+    pub fn disk_size(mut self, value: u64) -> Self {
+        self.0.request_mut().disk_size = Some(value);
         self
     }
     /// Sets `DiskId`; see [`ResizeDiskRequest::disk_id`](types::ResizeDiskRequest::disk_id).
@@ -1757,8 +1761,8 @@ impl Call<types::SwitchParameterCreateRemoteDisksRequest> {
 }
 impl Call<types::TerminateDisksRequest> {
     /// Adds one item to `DiskIds`; see [`TerminateDisksRequest::disk_ids`](types::TerminateDisksRequest::disk_ids). Required.
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`TerminateDisksRequest::disk_ids`](types::TerminateDisksRequest::disk_ids). Required.
@@ -1777,8 +1781,8 @@ impl Call<types::TerminateDisksRequest> {
 }
 impl Call<types::TerminateRemoteDisksRequest> {
     /// Adds one item to `RemoteDiskIds`; see [`TerminateRemoteDisksRequest::remote_disk_ids`](types::TerminateRemoteDisksRequest::remote_disk_ids). Required.
-    pub fn remote_disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().remote_disk_ids.push(item.into());
+    pub fn remote_disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().remote_disk_ids.push(value.into());
         self
     }
     /// Sets `RemoteDiskIds` to these items; see [`TerminateRemoteDisksRequest::remote_disk_ids`](types::TerminateRemoteDisksRequest::remote_disk_ids). Required.
@@ -1800,8 +1804,8 @@ impl Call<types::UnbindAutoSnapshotPolicyRequest> {
         self
     }
     /// Adds one item to `DiskIds`; see [`UnbindAutoSnapshotPolicyRequest::disk_ids`](types::UnbindAutoSnapshotPolicyRequest::disk_ids).
-    pub fn disk_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn disk_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().disk_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DiskIds` to these items; see [`UnbindAutoSnapshotPolicyRequest::disk_ids`](types::UnbindAutoSnapshotPolicyRequest::disk_ids).
@@ -1815,8 +1819,12 @@ impl Call<types::UnbindAutoSnapshotPolicyRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`UnbindAutoSnapshotPolicyRequest::instance_ids`](types::UnbindAutoSnapshotPolicyRequest::instance_ids).
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .instance_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`UnbindAutoSnapshotPolicyRequest::instance_ids`](types::UnbindAutoSnapshotPolicyRequest::instance_ids).

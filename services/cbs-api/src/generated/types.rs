@@ -44,23 +44,23 @@ impl AdvancedRetentionPolicy {
         Self::default()
     }
     /// Sets `Days`.
-    pub fn set_days(mut self, value: impl Into<u64>) -> Self {
-        self.days = value.into();
+    pub fn set_days(mut self, value: u64) -> Self {
+        self.days = value;
         self
     }
     /// Sets `Weeks`.
-    pub fn set_weeks(mut self, value: impl Into<u64>) -> Self {
-        self.weeks = value.into();
+    pub fn set_weeks(mut self, value: u64) -> Self {
+        self.weeks = value;
         self
     }
     /// Sets `Months`.
-    pub fn set_months(mut self, value: impl Into<u64>) -> Self {
-        self.months = value.into();
+    pub fn set_months(mut self, value: u64) -> Self {
+        self.months = value;
         self
     }
     /// Sets `Years`.
-    pub fn set_years(mut self, value: impl Into<u64>) -> Self {
-        self.years = value.into();
+    pub fn set_years(mut self, value: u64) -> Self {
+        self.years = value;
         self
     }
 }
@@ -474,13 +474,13 @@ impl AttachDetail {
         self
     }
     /// Sets `AttachedDiskCount`.
-    pub fn set_attached_disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.attached_disk_count = Some(value.into());
+    pub fn set_attached_disk_count(mut self, value: u64) -> Self {
+        self.attached_disk_count = Some(value);
         self
     }
     /// Sets `MaxAttachCount`.
-    pub fn set_max_attach_count(mut self, value: impl Into<u64>) -> Self {
-        self.max_attach_count = Some(value.into());
+    pub fn set_max_attach_count(mut self, value: u64) -> Self {
+        self.max_attach_count = Some(value);
         self
     }
 }
@@ -894,8 +894,8 @@ impl AutoSnapshotPolicy {
         self
     }
     /// Sets `IsCopyToRemote`.
-    pub fn set_is_copy_to_remote(mut self, value: impl Into<u64>) -> Self {
-        self.is_copy_to_remote = value.into();
+    pub fn set_is_copy_to_remote(mut self, value: u64) -> Self {
+        self.is_copy_to_remote = value;
         self
     }
     /// Sets `IsPermanent`.
@@ -932,8 +932,8 @@ impl AutoSnapshotPolicy {
         self
     }
     /// Sets `RetentionDays`.
-    pub fn set_retention_days(mut self, value: impl Into<u64>) -> Self {
-        self.retention_days = value.into();
+    pub fn set_retention_days(mut self, value: u64) -> Self {
+        self.retention_days = value;
         self
     }
     /// Sets `CopyToAccountUin`.
@@ -950,13 +950,13 @@ impl AutoSnapshotPolicy {
         self
     }
     /// Sets `RetentionMonths`.
-    pub fn set_retention_months(mut self, value: impl Into<u64>) -> Self {
-        self.retention_months = value.into();
+    pub fn set_retention_months(mut self, value: u64) -> Self {
+        self.retention_months = value;
         self
     }
     /// Sets `RetentionAmount`.
-    pub fn set_retention_amount(mut self, value: impl Into<u64>) -> Self {
-        self.retention_amount = value.into();
+    pub fn set_retention_amount(mut self, value: u64) -> Self {
+        self.retention_amount = value;
         self
     }
     /// Sets `AdvancedRetentionPolicy`.
@@ -1178,8 +1178,8 @@ impl Cdc {
         self
     }
     /// Sets `DiskNumber`.
-    pub fn set_disk_number(mut self, value: impl Into<u64>) -> Self {
-        self.disk_number = value.into();
+    pub fn set_disk_number(mut self, value: u64) -> Self {
+        self.disk_number = value;
         self
     }
 }
@@ -1209,13 +1209,13 @@ impl CdcSize {
         Self::default()
     }
     /// Sets `DiskTotal`.
-    pub fn set_disk_total(mut self, value: impl Into<u64>) -> Self {
-        self.disk_total = value.into();
+    pub fn set_disk_total(mut self, value: u64) -> Self {
+        self.disk_total = value;
         self
     }
     /// Sets `DiskAvailable`.
-    pub fn set_disk_available(mut self, value: impl Into<u64>) -> Self {
-        self.disk_available = Some(value.into());
+    pub fn set_disk_available(mut self, value: u64) -> Self {
+        self.disk_available = Some(value);
         self
     }
 }
@@ -1512,8 +1512,8 @@ impl CreateAutoSnapshotPolicyRequest {
         self
     }
     /// Sets `RetentionDays`.
-    pub fn set_retention_days(mut self, value: impl Into<u64>) -> Self {
-        self.retention_days = Some(value.into());
+    pub fn set_retention_days(mut self, value: u64) -> Self {
+        self.retention_days = Some(value);
         self
     }
 }
@@ -1842,13 +1842,13 @@ impl CreateDisksRequest {
         self
     }
     /// Sets `DiskCount`.
-    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.disk_count = Some(value.into());
+    pub fn set_disk_count(mut self, value: u64) -> Self {
+        self.disk_count = Some(value);
         self
     }
     /// Sets `ThroughputPerformance`.
-    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.throughput_performance = Some(value.into());
+    pub fn set_throughput_performance(mut self, value: u64) -> Self {
+        self.throughput_performance = Some(value);
         self
     }
     /// Sets `KmsKeyId`.
@@ -1857,8 +1857,8 @@ impl CreateDisksRequest {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `Shareable`.
@@ -1898,8 +1898,8 @@ impl CreateDisksRequest {
         self
     }
     /// Sets `DiskBackupQuota`.
-    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.disk_backup_quota = Some(value.into());
+    pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
+        self.disk_backup_quota = Some(value);
         self
     }
     /// Sets `BurstPerformance`.
@@ -2078,8 +2078,8 @@ impl CreateRemoteDisksRequest {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `InstanceId`.
@@ -2101,8 +2101,8 @@ impl CreateRemoteDisksRequest {
         self
     }
     /// Sets `DiskCount`.
-    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.disk_count = Some(value.into());
+    pub fn set_disk_count(mut self, value: u64) -> Self {
+        self.disk_count = Some(value);
         self
     }
     /// Sets `DiskName`.
@@ -2478,18 +2478,18 @@ impl DedicatedClusterDiskStatistic {
         self
     }
     /// Sets `TotalDiskSize`.
-    pub fn set_total_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.total_disk_size = value.into();
+    pub fn set_total_disk_size(mut self, value: u64) -> Self {
+        self.total_disk_size = value;
         self
     }
     /// Sets `UsedDiskSize`.
-    pub fn set_used_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.used_disk_size = value.into();
+    pub fn set_used_disk_size(mut self, value: u64) -> Self {
+        self.used_disk_size = value;
         self
     }
     /// Sets `AvailableDiskSize`.
-    pub fn set_available_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.available_disk_size = value.into();
+    pub fn set_available_disk_size(mut self, value: u64) -> Self {
+        self.available_disk_size = value;
         self
     }
 }
@@ -2836,13 +2836,13 @@ impl DescribeAutoSnapshotPoliciesRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Order`.
@@ -2904,8 +2904,8 @@ impl DescribeAutoSnapshotPoliciesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AutoSnapshotPolicySet` to these items.
@@ -3063,8 +3063,8 @@ impl DescribeDiskAssociatedAutoSnapshotPolicyResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AutoSnapshotPolicySet` to these items.
@@ -3151,13 +3151,13 @@ impl DescribeDiskBackupsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Order`.
@@ -3219,8 +3219,8 @@ impl DescribeDiskBackupsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `DiskBackupSet` to these items.
@@ -3352,8 +3352,8 @@ impl DescribeDiskConfigQuotaRequest {
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<u64>) -> Self {
-        self.memory = Some(value.into());
+    pub fn set_memory(mut self, value: u64) -> Self {
+        self.memory = Some(value);
         self
     }
     /// Sets `DiskUsage`.
@@ -3362,8 +3362,8 @@ impl DescribeDiskConfigQuotaRequest {
         self
     }
     /// Sets `CPU`.
-    pub fn set_cpu(mut self, value: impl Into<u64>) -> Self {
-        self.cpu = Some(value.into());
+    pub fn set_cpu(mut self, value: u64) -> Self {
+        self.cpu = Some(value);
         self
     }
     /// Sets `DedicatedClusterId`.
@@ -3460,8 +3460,8 @@ impl DescribeDiskStoragePoolRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `CdcIds` to these items.
@@ -3481,8 +3481,8 @@ impl DescribeDiskStoragePoolRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -3538,8 +3538,8 @@ impl DescribeDiskStoragePoolResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `CdcSet` to these items.
@@ -3634,8 +3634,8 @@ impl DescribeDisksRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -3644,8 +3644,8 @@ impl DescribeDisksRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `ReturnBindAutoSnapshotPolicy`.
@@ -3718,8 +3718,8 @@ impl DescribeDisksResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `DiskSet` to these items.
@@ -4010,8 +4010,8 @@ impl DescribeRemoteDisksResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -4058,13 +4058,13 @@ impl DescribeSnapshotGroupsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -4117,8 +4117,8 @@ impl DescribeSnapshotGroupsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `SnapshotGroupSet` to these items.
@@ -4197,8 +4197,8 @@ impl DescribeSnapshotOverviewResponse {
         Self::default()
     }
     /// Sets `TotalNums`.
-    pub fn set_total_nums(mut self, value: impl Into<u64>) -> Self {
-        self.total_nums = Some(value.into());
+    pub fn set_total_nums(mut self, value: u64) -> Self {
+        self.total_nums = Some(value);
         self
     }
     /// Sets `TotalSize`.
@@ -4364,8 +4364,8 @@ impl DescribeSnapshotsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -4374,8 +4374,8 @@ impl DescribeSnapshotsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Order`.
@@ -4432,8 +4432,8 @@ impl DescribeSnapshotsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `SnapshotSet` to these items.
@@ -5176,8 +5176,8 @@ impl Disk {
         self
     }
     /// Sets `ThroughputPerformance`.
-    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.throughput_performance = value.into();
+    pub fn set_throughput_performance(mut self, value: u64) -> Self {
+        self.throughput_performance = value;
         self
     }
     /// Sets `Migrating`.
@@ -5191,8 +5191,8 @@ impl Disk {
         self
     }
     /// Sets `SnapshotSize`.
-    pub fn set_snapshot_size(mut self, value: impl Into<u64>) -> Self {
-        self.snapshot_size = value.into();
+    pub fn set_snapshot_size(mut self, value: u64) -> Self {
+        self.snapshot_size = value;
         self
     }
     /// Sets `Placement`.
@@ -5216,13 +5216,13 @@ impl Disk {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = value.into();
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = value;
         self
     }
     /// Sets `MigratePercent`.
-    pub fn set_migrate_percent(mut self, value: impl Into<u64>) -> Self {
-        self.migrate_percent = value.into();
+    pub fn set_migrate_percent(mut self, value: u64) -> Self {
+        self.migrate_percent = value;
         self
     }
     /// Sets `DiskUsage`.
@@ -5251,8 +5251,8 @@ impl Disk {
         self
     }
     /// Sets `RollbackPercent`.
-    pub fn set_rollback_percent(mut self, value: impl Into<u64>) -> Self {
-        self.rollback_percent = value.into();
+    pub fn set_rollback_percent(mut self, value: u64) -> Self {
+        self.rollback_percent = value;
         self
     }
     /// Sets `DifferDaysOfDeadline`.
@@ -5281,13 +5281,13 @@ impl Disk {
         self
     }
     /// Sets `DiskBackupQuota`.
-    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.disk_backup_quota = value.into();
+    pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
+        self.disk_backup_quota = value;
         self
     }
     /// Sets `DiskBackupCount`.
-    pub fn set_disk_backup_count(mut self, value: impl Into<u64>) -> Self {
-        self.disk_backup_count = value.into();
+    pub fn set_disk_backup_count(mut self, value: u64) -> Self {
+        self.disk_backup_count = value;
         self
     }
     /// Sets `InstanceType`.
@@ -5405,8 +5405,8 @@ impl DiskBackup {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = value.into();
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = value;
         self
     }
     /// Sets `DiskUsage`.
@@ -5425,8 +5425,8 @@ impl DiskBackup {
         self
     }
     /// Sets `Percent`.
-    pub fn set_percent(mut self, value: impl Into<u64>) -> Self {
-        self.percent = value.into();
+    pub fn set_percent(mut self, value: u64) -> Self {
+        self.percent = value;
         self
     }
     /// Sets `CreateTime`.
@@ -5475,8 +5475,8 @@ impl DiskChargePrepaid {
         Self::default()
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `RenewFlag`.
@@ -5620,8 +5620,8 @@ impl DiskConfig {
         self
     }
     /// Sets `StepSize`.
-    pub fn set_step_size(mut self, value: impl Into<u64>) -> Self {
-        self.step_size = value.into();
+    pub fn set_step_size(mut self, value: u64) -> Self {
+        self.step_size = value;
         self
     }
     /// Sets `ExtraPerformanceRange` to these items.
@@ -5643,13 +5643,13 @@ impl DiskConfig {
         self
     }
     /// Sets `MinDiskSize`.
-    pub fn set_min_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.min_disk_size = value.into();
+    pub fn set_min_disk_size(mut self, value: u64) -> Self {
+        self.min_disk_size = value;
         self
     }
     /// Sets `MaxDiskSize`.
-    pub fn set_max_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.max_disk_size = value.into();
+    pub fn set_max_disk_size(mut self, value: u64) -> Self {
+        self.max_disk_size = value;
         self
     }
     /// Sets `Price`.
@@ -5943,8 +5943,8 @@ impl InquirePriceCreateRemoteDisksRequest {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `DiskChargePrepaid`.
@@ -5956,8 +5956,8 @@ impl InquirePriceCreateRemoteDisksRequest {
         self
     }
     /// Sets `DiskCount`.
-    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.disk_count = Some(value.into());
+    pub fn set_disk_count(mut self, value: u64) -> Self {
+        self.disk_count = Some(value);
         self
     }
 }
@@ -6038,8 +6038,8 @@ impl InquirePriceModifyDiskBackupQuotaRequest {
         self
     }
     /// Sets `DiskBackupQuota`.
-    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.disk_backup_quota = Some(value.into());
+    pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
+        self.disk_backup_quota = Some(value);
         self
     }
 }
@@ -6118,8 +6118,8 @@ impl InquirePriceModifyDiskExtraPerformanceRequest {
         Self::default()
     }
     /// Sets `ThroughputPerformance`.
-    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.throughput_performance = Some(value.into());
+    pub fn set_throughput_performance(mut self, value: u64) -> Self {
+        self.throughput_performance = Some(value);
         self
     }
     /// Sets `DiskId`.
@@ -6344,23 +6344,23 @@ impl InquiryPriceCreateDisksRequest {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `DiskCount`.
-    pub fn set_disk_count(mut self, value: impl Into<u64>) -> Self {
-        self.disk_count = Some(value.into());
+    pub fn set_disk_count(mut self, value: u64) -> Self {
+        self.disk_count = Some(value);
         self
     }
     /// Sets `ThroughputPerformance`.
-    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.throughput_performance = Some(value.into());
+    pub fn set_throughput_performance(mut self, value: u64) -> Self {
+        self.throughput_performance = Some(value);
         self
     }
     /// Sets `DiskChargePrepaid`.
@@ -6372,8 +6372,8 @@ impl InquiryPriceCreateDisksRequest {
         self
     }
     /// Sets `DiskBackupQuota`.
-    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.disk_backup_quota = Some(value.into());
+    pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
+        self.disk_backup_quota = Some(value);
         self
     }
 }
@@ -6506,8 +6506,8 @@ impl InquiryPriceRenewDisksRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
 }
@@ -6614,8 +6614,8 @@ impl InquiryPriceResizeDiskRequest {
         Self::default()
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `DiskId`.
@@ -6624,8 +6624,8 @@ impl InquiryPriceResizeDiskRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `DiskIds` to these items.
@@ -6758,8 +6758,8 @@ impl ModifyAutoSnapshotPolicyAttributeRequest {
         self
     }
     /// Sets `RetentionDays`.
-    pub fn set_retention_days(mut self, value: impl Into<u64>) -> Self {
-        self.retention_days = Some(value.into());
+    pub fn set_retention_days(mut self, value: u64) -> Self {
+        self.retention_days = Some(value);
         self
     }
 }
@@ -6894,8 +6894,8 @@ impl ModifyDiskAttributesRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `DeleteWithInstance`.
@@ -6979,8 +6979,8 @@ impl ModifyDiskBackupQuotaRequest {
         self
     }
     /// Sets `DiskBackupQuota`.
-    pub fn set_disk_backup_quota(mut self, value: impl Into<u64>) -> Self {
-        self.disk_backup_quota = Some(value.into());
+    pub fn set_disk_backup_quota(mut self, value: u64) -> Self {
+        self.disk_backup_quota = Some(value);
         self
     }
 }
@@ -7047,8 +7047,8 @@ impl ModifyDiskExtraPerformanceRequest {
         Self::default()
     }
     /// Sets `ThroughputPerformance`.
-    pub fn set_throughput_performance(mut self, value: impl Into<u64>) -> Self {
-        self.throughput_performance = Some(value.into());
+    pub fn set_throughput_performance(mut self, value: u64) -> Self {
+        self.throughput_performance = Some(value);
         self
     }
     /// Sets `DiskId`.
@@ -7236,8 +7236,8 @@ impl ModifyDisksRenewFlagRequest {
         self
     }
     /// Sets `AutoRenewPeriod`.
-    pub fn set_auto_renew_period(mut self, value: impl Into<u64>) -> Self {
-        self.auto_renew_period = Some(value.into());
+    pub fn set_auto_renew_period(mut self, value: u64) -> Self {
+        self.auto_renew_period = Some(value);
         self
     }
 }
@@ -7339,8 +7339,8 @@ impl ModifyRemoteDiskAttributesRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `AutoRenewFlag`.
@@ -7674,8 +7674,8 @@ impl Placement {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `ProjectName`.
@@ -7739,29 +7739,23 @@ impl Policy {
         Self::default()
     }
     /// Sets `Hour` to these items.
-    pub fn set_hour(mut self, items: impl IntoIterator<Item = impl Into<u64>>) -> Self {
-        self.hour = items.into_iter().map(Into::into).collect();
+    pub fn set_hour(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.hour = items.into_iter().collect();
         self
     }
     /// Sets `DayOfWeek` to these items.
-    pub fn set_day_of_week(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.day_of_week = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_day_of_week(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.day_of_week = Some(items.into_iter().collect());
         self
     }
     /// Sets `DayOfMonth` to these items.
-    pub fn set_day_of_month(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.day_of_month = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_day_of_month(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.day_of_month = Some(items.into_iter().collect());
         self
     }
     /// Sets `IntervalDays`.
-    pub fn set_interval_days(mut self, value: impl Into<u64>) -> Self {
-        self.interval_days = Some(value.into());
+    pub fn set_interval_days(mut self, value: u64) -> Self {
+        self.interval_days = Some(value);
         self
     }
 }
@@ -8084,8 +8078,8 @@ impl RemoteDiskChargePrepaid {
         Self::default()
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `CurInstanceDeadline`.
@@ -8212,8 +8206,8 @@ impl RemoteDiskDetail {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = value.into();
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = value;
         self
     }
     /// Sets `InstanceId`.
@@ -8447,8 +8441,8 @@ impl ResizeDiskRequest {
         Self::default()
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `DiskId`.
@@ -8733,8 +8727,8 @@ impl Snapshot {
         self
     }
     /// Sets `Percent`.
-    pub fn set_percent(mut self, value: impl Into<u64>) -> Self {
-        self.percent = value.into();
+    pub fn set_percent(mut self, value: u64) -> Self {
+        self.percent = value;
         self
     }
     /// Sets `Images` to these items.
@@ -8746,8 +8740,8 @@ impl Snapshot {
         self
     }
     /// Sets `ShareReference`.
-    pub fn set_share_reference(mut self, value: impl Into<u64>) -> Self {
-        self.share_reference = value.into();
+    pub fn set_share_reference(mut self, value: u64) -> Self {
+        self.share_reference = value;
         self
     }
     /// Sets `SnapshotType`.
@@ -8756,8 +8750,8 @@ impl Snapshot {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<u64>) -> Self {
-        self.disk_size = value.into();
+    pub fn set_disk_size(mut self, value: u64) -> Self {
+        self.disk_size = value;
         self
     }
     /// Sets `DiskId`.
@@ -8784,8 +8778,8 @@ impl Snapshot {
         self
     }
     /// Sets `ImageCount`.
-    pub fn set_image_count(mut self, value: impl Into<u64>) -> Self {
-        self.image_count = value.into();
+    pub fn set_image_count(mut self, value: u64) -> Self {
+        self.image_count = value;
         self
     }
     /// Sets `DiskUsage`.
@@ -9027,8 +9021,8 @@ impl SnapshotGroup {
         self
     }
     /// Sets `Percent`.
-    pub fn set_percent(mut self, value: impl Into<u64>) -> Self {
-        self.percent = value.into();
+    pub fn set_percent(mut self, value: u64) -> Self {
+        self.percent = value;
         self
     }
     /// Sets `CreateTime`.
@@ -9055,8 +9049,8 @@ impl SnapshotGroup {
         self
     }
     /// Sets `ImageCount`.
-    pub fn set_image_count(mut self, value: impl Into<u64>) -> Self {
-        self.image_count = value.into();
+    pub fn set_image_count(mut self, value: u64) -> Self {
+        self.image_count = value;
         self
     }
     /// Sets `IsPermanent`.

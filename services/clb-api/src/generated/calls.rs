@@ -405,8 +405,8 @@ impl Call<types::AddModelKeyRequest> {
         self
     }
     /// Adds one item to `Keys`; see [`AddModelKeyRequest::keys`](types::AddModelKeyRequest::keys). Required.
-    pub fn keys(mut self, item: impl Into<KeyItem>) -> Self {
-        self.0.request_mut().keys.push(item.into());
+    pub fn keys(mut self, value: impl Into<KeyItem>) -> Self {
+        self.0.request_mut().keys.push(value.into());
         self
     }
     /// Sets `Keys` to these items; see [`AddModelKeyRequest::keys`](types::AddModelKeyRequest::keys). Required.
@@ -442,8 +442,8 @@ impl Call<types::AssociateBudgetRequest> {
         self
     }
     /// Adds one item to `Resources`; see [`AssociateBudgetRequest::resources`](types::AssociateBudgetRequest::resources). Required.
-    pub fn resources(mut self, item: impl Into<BudgetResource>) -> Self {
-        self.0.request_mut().resources.push(item.into());
+    pub fn resources(mut self, value: impl Into<BudgetResource>) -> Self {
+        self.0.request_mut().resources.push(value.into());
         self
     }
     /// Sets `Resources` to these items; see [`AssociateBudgetRequest::resources`](types::AssociateBudgetRequest::resources). Required.
@@ -462,8 +462,8 @@ impl Call<types::AssociateCustomizedConfigRequest> {
         self
     }
     /// Adds one item to `BindList`; see [`AssociateCustomizedConfigRequest::bind_list`](types::AssociateCustomizedConfigRequest::bind_list). Required.
-    pub fn bind_list(mut self, item: impl Into<BindItem>) -> Self {
-        self.0.request_mut().bind_list.push(item.into());
+    pub fn bind_list(mut self, value: impl Into<BindItem>) -> Self {
+        self.0.request_mut().bind_list.push(value.into());
         self
     }
     /// Sets `BindList` to these items; see [`AssociateCustomizedConfigRequest::bind_list`](types::AssociateCustomizedConfigRequest::bind_list). Required.
@@ -477,8 +477,8 @@ impl Call<types::AssociateCustomizedConfigRequest> {
 }
 impl Call<types::AssociateModelRouterGuardrailsRequest> {
     /// Adds one item to `Guardrails`; see [`AssociateModelRouterGuardrailsRequest::guardrails`](types::AssociateModelRouterGuardrailsRequest::guardrails). Required.
-    pub fn guardrails(mut self, item: impl Into<AssociateGuardrailConfig>) -> Self {
-        self.0.request_mut().guardrails.push(item.into());
+    pub fn guardrails(mut self, value: impl Into<AssociateGuardrailConfig>) -> Self {
+        self.0.request_mut().guardrails.push(value.into());
         self
     }
     /// Sets `Guardrails` to these items; see [`AssociateModelRouterGuardrailsRequest::guardrails`](types::AssociateModelRouterGuardrailsRequest::guardrails). Required.
@@ -502,8 +502,8 @@ impl Call<types::AssociateModelsToModelRouterRequest> {
         self
     }
     /// Adds one item to `Models`; see [`AssociateModelsToModelRouterRequest::models`](types::AssociateModelsToModelRouterRequest::models).
-    pub fn models(mut self, item: impl Into<ModelRouterModel>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<ModelRouterModel>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`AssociateModelsToModelRouterRequest::models`](types::AssociateModelsToModelRouterRequest::models).
@@ -517,8 +517,8 @@ impl Call<types::AssociateModelsToModelRouterRequest> {
 }
 impl Call<types::AssociateTargetGroupsRequest> {
     /// Adds one item to `Associations`; see [`AssociateTargetGroupsRequest::associations`](types::AssociateTargetGroupsRequest::associations). Required.
-    pub fn associations(mut self, item: impl Into<TargetGroupAssociation>) -> Self {
-        self.0.request_mut().associations.push(item.into());
+    pub fn associations(mut self, value: impl Into<TargetGroupAssociation>) -> Self {
+        self.0.request_mut().associations.push(value.into());
         self
     }
     /// Sets `Associations` to these items; see [`AssociateTargetGroupsRequest::associations`](types::AssociateTargetGroupsRequest::associations). Required.
@@ -542,8 +542,8 @@ impl Call<types::AutoRewriteRequest> {
         self
     }
     /// Adds one item to `Domains`; see [`AutoRewriteRequest::domains`](types::AutoRewriteRequest::domains).
-    pub fn domains(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().domains.get_or_insert_with(Vec::new).push(item.into());
+    pub fn domains(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().domains.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Domains` to these items; see [`AutoRewriteRequest::domains`](types::AutoRewriteRequest::domains).
@@ -555,12 +555,12 @@ impl Call<types::AutoRewriteRequest> {
         self
     }
     /// Adds one item to `RewriteCodes`; see [`AutoRewriteRequest::rewrite_codes`](types::AutoRewriteRequest::rewrite_codes).
-    pub fn rewrite_codes(mut self, item: impl Into<i64>) -> Self {
+    pub fn rewrite_codes(mut self, value: impl Into<i64>) -> Self {
         self.0
             .request_mut()
             .rewrite_codes
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RewriteCodes` to these items; see [`AutoRewriteRequest::rewrite_codes`](types::AutoRewriteRequest::rewrite_codes).
@@ -574,8 +574,8 @@ impl Call<types::AutoRewriteRequest> {
         self
     }
     /// Adds one item to `TakeUrls`; see [`AutoRewriteRequest::take_urls`](types::AutoRewriteRequest::take_urls).
-    pub fn take_urls(mut self, item: impl Into<bool>) -> Self {
-        self.0.request_mut().take_urls.get_or_insert_with(Vec::new).push(item.into());
+    pub fn take_urls(mut self, value: impl Into<bool>) -> Self {
+        self.0.request_mut().take_urls.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TakeUrls` to these items; see [`AutoRewriteRequest::take_urls`](types::AutoRewriteRequest::take_urls).
@@ -596,8 +596,8 @@ impl Call<types::BatchDeregisterTargetsRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`BatchDeregisterTargetsRequest::targets`](types::BatchDeregisterTargetsRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<BatchTarget>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<BatchTarget>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`BatchDeregisterTargetsRequest::targets`](types::BatchDeregisterTargetsRequest::targets). Required.
@@ -616,8 +616,8 @@ impl Call<types::BatchModifyTargetTagRequest> {
         self
     }
     /// Adds one item to `ModifyList`; see [`BatchModifyTargetTagRequest::modify_list`](types::BatchModifyTargetTagRequest::modify_list). Required.
-    pub fn modify_list(mut self, item: impl Into<RsTagRule>) -> Self {
-        self.0.request_mut().modify_list.push(item.into());
+    pub fn modify_list(mut self, value: impl Into<RsTagRule>) -> Self {
+        self.0.request_mut().modify_list.push(value.into());
         self
     }
     /// Sets `ModifyList` to these items; see [`BatchModifyTargetTagRequest::modify_list`](types::BatchModifyTargetTagRequest::modify_list). Required.
@@ -636,8 +636,8 @@ impl Call<types::BatchModifyTargetWeightRequest> {
         self
     }
     /// Adds one item to `ModifyList`; see [`BatchModifyTargetWeightRequest::modify_list`](types::BatchModifyTargetWeightRequest::modify_list). Required.
-    pub fn modify_list(mut self, item: impl Into<RsWeightRule>) -> Self {
-        self.0.request_mut().modify_list.push(item.into());
+    pub fn modify_list(mut self, value: impl Into<RsWeightRule>) -> Self {
+        self.0.request_mut().modify_list.push(value.into());
         self
     }
     /// Sets `ModifyList` to these items; see [`BatchModifyTargetWeightRequest::modify_list`](types::BatchModifyTargetWeightRequest::modify_list). Required.
@@ -656,8 +656,8 @@ impl Call<types::BatchRegisterTargetsRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`BatchRegisterTargetsRequest::targets`](types::BatchRegisterTargetsRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<BatchTarget>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<BatchTarget>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`BatchRegisterTargetsRequest::targets`](types::BatchRegisterTargetsRequest::targets). Required.
@@ -676,8 +676,8 @@ impl Call<types::ChatCompletionsRequest> {
         self
     }
     /// Adds one item to `Attachments`; see [`ChatCompletionsRequest::attachments`](types::ChatCompletionsRequest::attachments).
-    pub fn attachments(mut self, item: impl Into<MultiModalityAttachments>) -> Self {
-        self.0.request_mut().attachments.get_or_insert_with(Vec::new).push(item.into());
+    pub fn attachments(mut self, value: impl Into<MultiModalityAttachments>) -> Self {
+        self.0.request_mut().attachments.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Attachments` to these items; see [`ChatCompletionsRequest::attachments`](types::ChatCompletionsRequest::attachments).
@@ -758,8 +758,8 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CloneLoadBalancerRequest::tags`](types::CloneLoadBalancerRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CloneLoadBalancerRequest::tags`](types::CloneLoadBalancerRequest::tags).
@@ -786,8 +786,8 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Adds one item to `SnatIps`; see [`CloneLoadBalancerRequest::snat_ips`](types::CloneLoadBalancerRequest::snat_ips).
-    pub fn snat_ips(mut self, item: impl Into<SnatIp>) -> Self {
-        self.0.request_mut().snat_ips.get_or_insert_with(Vec::new).push(item.into());
+    pub fn snat_ips(mut self, value: impl Into<SnatIp>) -> Self {
+        self.0.request_mut().snat_ips.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `SnatIps` to these items; see [`CloneLoadBalancerRequest::snat_ips`](types::CloneLoadBalancerRequest::snat_ips).
@@ -801,8 +801,8 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Adds one item to `ClusterIds`; see [`CloneLoadBalancerRequest::cluster_ids`](types::CloneLoadBalancerRequest::cluster_ids).
-    pub fn cluster_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().cluster_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn cluster_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().cluster_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ClusterIds` to these items; see [`CloneLoadBalancerRequest::cluster_ids`](types::CloneLoadBalancerRequest::cluster_ids).
@@ -826,8 +826,8 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Adds one item to `Zones`; see [`CloneLoadBalancerRequest::zones`](types::CloneLoadBalancerRequest::zones).
-    pub fn zones(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().zones.get_or_insert_with(Vec::new).push(item.into());
+    pub fn zones(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().zones.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Zones` to these items; see [`CloneLoadBalancerRequest::zones`](types::CloneLoadBalancerRequest::zones).
@@ -861,8 +861,8 @@ impl Call<types::CreateByokNetworkRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateByokNetworkRequest::tags`](types::CreateByokNetworkRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateByokNetworkRequest::tags`](types::CreateByokNetworkRequest::tags).
@@ -876,12 +876,12 @@ impl Call<types::CreateByokNetworkRequest> {
 }
 impl Call<types::CreateBudgetRequest> {
     /// Adds one item to `BudgetConfigs`; see [`CreateBudgetRequest::budget_configs`](types::CreateBudgetRequest::budget_configs).
-    pub fn budget_configs(mut self, item: impl Into<BudgetConfigInput>) -> Self {
+    pub fn budget_configs(mut self, value: impl Into<BudgetConfigInput>) -> Self {
         self.0
             .request_mut()
             .budget_configs
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BudgetConfigs` to these items; see [`CreateBudgetRequest::budget_configs`](types::CreateBudgetRequest::budget_configs).
@@ -908,8 +908,8 @@ impl Call<types::CreateBudgetRequest> {
         self
     }
     /// Adds one item to `Resources`; see [`CreateBudgetRequest::resources`](types::CreateBudgetRequest::resources).
-    pub fn resources(mut self, item: impl Into<BudgetResource>) -> Self {
-        self.0.request_mut().resources.get_or_insert_with(Vec::new).push(item.into());
+    pub fn resources(mut self, value: impl Into<BudgetResource>) -> Self {
+        self.0.request_mut().resources.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Resources` to these items; see [`CreateBudgetRequest::resources`](types::CreateBudgetRequest::resources).
@@ -931,8 +931,8 @@ impl Call<types::CreateClsLogSetRequest> {
     }
     /// Sets `Period`; see [`CreateClsLogSetRequest::period`](types::CreateClsLogSetRequest::period).
     #[deprecated(note = "deprecated by the service")]
-    pub fn period(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: u64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `LogsetType`; see [`CreateClsLogSetRequest::logset_type`](types::CreateClsLogSetRequest::logset_type).
@@ -953,8 +953,8 @@ impl Call<types::CreateIntentRouterRequest> {
         self
     }
     /// Adds one item to `Tiers`; see [`CreateIntentRouterRequest::tiers`](types::CreateIntentRouterRequest::tiers). Required.
-    pub fn tiers(mut self, item: impl Into<TierItem>) -> Self {
-        self.0.request_mut().tiers.push(item.into());
+    pub fn tiers(mut self, value: impl Into<TierItem>) -> Self {
+        self.0.request_mut().tiers.push(value.into());
         self
     }
     /// Sets `Tiers` to these items; see [`CreateIntentRouterRequest::tiers`](types::CreateIntentRouterRequest::tiers). Required.
@@ -1006,8 +1006,8 @@ impl Call<types::CreateKeyRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateKeyRequest::tags`](types::CreateKeyRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateKeyRequest::tags`](types::CreateKeyRequest::tags).
@@ -1031,8 +1031,8 @@ impl Call<types::CreateKeysRequest> {
         self
     }
     /// Adds one item to `Keys`; see [`CreateKeysRequest::keys`](types::CreateKeysRequest::keys).
-    pub fn keys(mut self, item: impl Into<InputKeyInfo>) -> Self {
-        self.0.request_mut().keys.get_or_insert_with(Vec::new).push(item.into());
+    pub fn keys(mut self, value: impl Into<InputKeyInfo>) -> Self {
+        self.0.request_mut().keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Keys` to these items; see [`CreateKeysRequest::keys`](types::CreateKeysRequest::keys).
@@ -1054,8 +1054,8 @@ impl Call<types::CreateKeysRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateKeysRequest::tags`](types::CreateKeysRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateKeysRequest::tags`](types::CreateKeysRequest::tags).
@@ -1079,8 +1079,8 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Adds one item to `Ports`; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports). Required.
-    pub fn ports(mut self, item: impl Into<i64>) -> Self {
-        self.0.request_mut().ports.push(item.into());
+    pub fn ports(mut self, value: impl Into<i64>) -> Self {
+        self.0.request_mut().ports.push(value.into());
         self
     }
     /// Sets `Ports` to these items; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports). Required.
@@ -1094,12 +1094,12 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Adds one item to `ListenerNames`; see [`CreateListenerRequest::listener_names`](types::CreateListenerRequest::listener_names).
-    pub fn listener_names(mut self, item: impl Into<String>) -> Self {
+    pub fn listener_names(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .listener_names
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ListenerNames` to these items; see [`CreateListenerRequest::listener_names`](types::CreateListenerRequest::listener_names).
@@ -1153,8 +1153,8 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `EndPort`; see [`CreateListenerRequest::end_port`](types::CreateListenerRequest::end_port).
-    pub fn end_port(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().end_port = Some(value.into());
+    pub fn end_port(mut self, value: u64) -> Self {
+        self.0.request_mut().end_port = Some(value);
         self
     }
     /// Sets `DeregisterTargetRst`; see [`CreateListenerRequest::deregister_target_rst`](types::CreateListenerRequest::deregister_target_rst).
@@ -1193,12 +1193,12 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Adds one item to `FullEndPorts`; see [`CreateListenerRequest::full_end_ports`](types::CreateListenerRequest::full_end_ports).
-    pub fn full_end_ports(mut self, item: impl Into<i64>) -> Self {
+    pub fn full_end_ports(mut self, value: impl Into<i64>) -> Self {
         self.0
             .request_mut()
             .full_end_ports
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `FullEndPorts` to these items; see [`CreateListenerRequest::full_end_ports`](types::CreateListenerRequest::full_end_ports).
@@ -1289,8 +1289,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `Number`; see [`CreateLoadBalancerRequest::number`](types::CreateLoadBalancerRequest::number).
-    pub fn number(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().number = Some(value.into());
+    pub fn number(mut self, value: u64) -> Self {
+        self.0.request_mut().number = Some(value);
         self
     }
     /// Sets `MasterZoneId`; see [`CreateLoadBalancerRequest::master_zone_id`](types::CreateLoadBalancerRequest::master_zone_id).
@@ -1314,8 +1314,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateLoadBalancerRequest::tags`](types::CreateLoadBalancerRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateLoadBalancerRequest::tags`](types::CreateLoadBalancerRequest::tags).
@@ -1347,8 +1347,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Adds one item to `ClusterIds`; see [`CreateLoadBalancerRequest::cluster_ids`](types::CreateLoadBalancerRequest::cluster_ids).
-    pub fn cluster_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().cluster_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn cluster_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().cluster_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ClusterIds` to these items; see [`CreateLoadBalancerRequest::cluster_ids`](types::CreateLoadBalancerRequest::cluster_ids).
@@ -1372,8 +1372,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Adds one item to `SnatIps`; see [`CreateLoadBalancerRequest::snat_ips`](types::CreateLoadBalancerRequest::snat_ips).
-    pub fn snat_ips(mut self, item: impl Into<SnatIp>) -> Self {
-        self.0.request_mut().snat_ips.get_or_insert_with(Vec::new).push(item.into());
+    pub fn snat_ips(mut self, value: impl Into<SnatIp>) -> Self {
+        self.0.request_mut().snat_ips.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `SnatIps` to these items; see [`CreateLoadBalancerRequest::snat_ips`](types::CreateLoadBalancerRequest::snat_ips).
@@ -1452,8 +1452,8 @@ impl Call<types::CreateLoadBalancerSnatIpsRequest> {
         self
     }
     /// Adds one item to `SnatIps`; see [`CreateLoadBalancerSnatIpsRequest::snat_ips`](types::CreateLoadBalancerSnatIpsRequest::snat_ips). Required.
-    pub fn snat_ips(mut self, item: impl Into<SnatIp>) -> Self {
-        self.0.request_mut().snat_ips.push(item.into());
+    pub fn snat_ips(mut self, value: impl Into<SnatIp>) -> Self {
+        self.0.request_mut().snat_ips.push(value.into());
         self
     }
     /// Sets `SnatIps` to these items; see [`CreateLoadBalancerSnatIpsRequest::snat_ips`](types::CreateLoadBalancerSnatIpsRequest::snat_ips). Required.
@@ -1465,8 +1465,8 @@ impl Call<types::CreateLoadBalancerSnatIpsRequest> {
         self
     }
     /// Sets `Number`; see [`CreateLoadBalancerSnatIpsRequest::number`](types::CreateLoadBalancerSnatIpsRequest::number).
-    pub fn number(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().number = Some(value.into());
+    pub fn number(mut self, value: u64) -> Self {
+        self.0.request_mut().number = Some(value);
         self
     }
 }
@@ -1482,8 +1482,8 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Adds one item to `ModelIds`; see [`CreateModelRequest::model_ids`](types::CreateModelRequest::model_ids).
-    pub fn model_ids(mut self, item: impl Into<ModelItem>) -> Self {
-        self.0.request_mut().model_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn model_ids(mut self, value: impl Into<ModelItem>) -> Self {
+        self.0.request_mut().model_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ModelIds` to these items; see [`CreateModelRequest::model_ids`](types::CreateModelRequest::model_ids).
@@ -1497,8 +1497,8 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Adds one item to `Keys`; see [`CreateModelRequest::keys`](types::CreateModelRequest::keys).
-    pub fn keys(mut self, item: impl Into<KeyItem>) -> Self {
-        self.0.request_mut().keys.get_or_insert_with(Vec::new).push(item.into());
+    pub fn keys(mut self, value: impl Into<KeyItem>) -> Self {
+        self.0.request_mut().keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Keys` to these items; see [`CreateModelRequest::keys`](types::CreateModelRequest::keys).
@@ -1530,8 +1530,8 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Adds one item to `ApiBases`; see [`CreateModelRequest::api_bases`](types::CreateModelRequest::api_bases).
-    pub fn api_bases(mut self, item: impl Into<ApiBaseItem>) -> Self {
-        self.0.request_mut().api_bases.get_or_insert_with(Vec::new).push(item.into());
+    pub fn api_bases(mut self, value: impl Into<ApiBaseItem>) -> Self {
+        self.0.request_mut().api_bases.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ApiBases` to these items; see [`CreateModelRequest::api_bases`](types::CreateModelRequest::api_bases).
@@ -1560,8 +1560,8 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateModelRequest::tags`](types::CreateModelRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateModelRequest::tags`](types::CreateModelRequest::tags).
@@ -1593,13 +1593,13 @@ impl Call<types::CreateModelRequest> {
     /// Adds one item to `HealthCheckConfigs`; see [`CreateModelRequest::health_check_configs`](types::CreateModelRequest::health_check_configs).
     pub fn health_check_configs(
         mut self,
-        item: impl Into<ServiceProviderHealthCheckConfigItemInput>,
+        value: impl Into<ServiceProviderHealthCheckConfigItemInput>,
     ) -> Self {
         self.0
             .request_mut()
             .health_check_configs
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `HealthCheckConfigs` to these items; see [`CreateModelRequest::health_check_configs`](types::CreateModelRequest::health_check_configs).
@@ -1657,8 +1657,8 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Sets `Port`; see [`CreateModelRouterRequest::port`](types::CreateModelRouterRequest::port).
-    pub fn port(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().port = Some(value.into());
+    pub fn port(mut self, value: u64) -> Self {
+        self.0.request_mut().port = Some(value);
         self
     }
     /// Sets `RateLimitConfig`; see [`CreateModelRouterRequest::rate_limit_config`](types::CreateModelRouterRequest::rate_limit_config).
@@ -1688,8 +1688,8 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateModelRouterRequest::tags`](types::CreateModelRouterRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateModelRouterRequest::tags`](types::CreateModelRouterRequest::tags).
@@ -1724,8 +1724,8 @@ impl Call<types::CreateModelRouterRequest> {
         self
     }
     /// Sets `Bandwidth`; see [`CreateModelRouterRequest::bandwidth`](types::CreateModelRouterRequest::bandwidth).
-    pub fn bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().bandwidth = Some(value.into());
+    pub fn bandwidth(mut self, value: u64) -> Self {
+        self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `EmbeddingConfig`; see [`CreateModelRouterRequest::embedding_config`](types::CreateModelRouterRequest::embedding_config).
@@ -1756,16 +1756,13 @@ impl Call<types::CreateModelRouterRequest> {
 }
 impl Call<types::CreateModelRouterResourcePackageRequest> {
     /// Sets `ModelRouterResourcePackageAmount`; see [`CreateModelRouterResourcePackageRequest::model_router_resource_package_amount`](types::CreateModelRouterResourcePackageRequest::model_router_resource_package_amount). Required.
-    pub fn model_router_resource_package_amount(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.0.request_mut().model_router_resource_package_amount = Some(value.into());
+    pub fn model_router_resource_package_amount(mut self, value: u64) -> Self {
+        self.0.request_mut().model_router_resource_package_amount = Some(value);
         self
     }
     /// Sets `AutoPurchaseFlag`; see [`CreateModelRouterResourcePackageRequest::auto_purchase_flag`](types::CreateModelRouterResourcePackageRequest::auto_purchase_flag).
-    pub fn auto_purchase_flag(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().auto_purchase_flag = Some(value.into());
+    pub fn auto_purchase_flag(mut self, value: u64) -> Self {
+        self.0.request_mut().auto_purchase_flag = Some(value);
         self
     }
     /// Sets `AutoVoucher`; see [`CreateModelRouterResourcePackageRequest::auto_voucher`](types::CreateModelRouterResourcePackageRequest::auto_voucher).
@@ -1786,8 +1783,8 @@ impl Call<types::CreateRuleRequest> {
         self
     }
     /// Adds one item to `Rules`; see [`CreateRuleRequest::rules`](types::CreateRuleRequest::rules). Required.
-    pub fn rules(mut self, item: impl Into<RuleInput>) -> Self {
-        self.0.request_mut().rules.push(item.into());
+    pub fn rules(mut self, value: impl Into<RuleInput>) -> Self {
+        self.0.request_mut().rules.push(value.into());
         self
     }
     /// Sets `Rules` to these items; see [`CreateRuleRequest::rules`](types::CreateRuleRequest::rules). Required.
@@ -1811,20 +1808,20 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `Port`; see [`CreateTargetGroupRequest::port`](types::CreateTargetGroupRequest::port).
-    pub fn port(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().port = Some(value.into());
+    pub fn port(mut self, value: u64) -> Self {
+        self.0.request_mut().port = Some(value);
         self
     }
     /// Adds one item to `TargetGroupInstances`; see [`CreateTargetGroupRequest::target_group_instances`](types::CreateTargetGroupRequest::target_group_instances).
     pub fn target_group_instances(
         mut self,
-        item: impl Into<TargetGroupInstance>,
+        value: impl Into<TargetGroupInstance>,
     ) -> Self {
         self.0
             .request_mut()
             .target_group_instances
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TargetGroupInstances` to these items; see [`CreateTargetGroupRequest::target_group_instances`](types::CreateTargetGroupRequest::target_group_instances).
@@ -1858,8 +1855,8 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateTargetGroupRequest::tags`](types::CreateTargetGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTargetGroupRequest::tags`](types::CreateTargetGroupRequest::tags).
@@ -1871,8 +1868,8 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `Weight`; see [`CreateTargetGroupRequest::weight`](types::CreateTargetGroupRequest::weight).
-    pub fn weight(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().weight = Some(value.into());
+    pub fn weight(mut self, value: u64) -> Self {
+        self.0.request_mut().weight = Some(value);
         self
     }
     /// Sets `FullListenSwitch`; see [`CreateTargetGroupRequest::full_listen_switch`](types::CreateTargetGroupRequest::full_listen_switch).
@@ -1886,8 +1883,8 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `SessionExpireTime`; see [`CreateTargetGroupRequest::session_expire_time`](types::CreateTargetGroupRequest::session_expire_time).
-    pub fn session_expire_time(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().session_expire_time = Some(value.into());
+    pub fn session_expire_time(mut self, value: u64) -> Self {
+        self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `IpVersion`; see [`CreateTargetGroupRequest::ip_version`](types::CreateTargetGroupRequest::ip_version).
@@ -1908,8 +1905,8 @@ impl Call<types::CreateTopicRequest> {
         self
     }
     /// Sets `PartitionCount`; see [`CreateTopicRequest::partition_count`](types::CreateTopicRequest::partition_count).
-    pub fn partition_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().partition_count = Some(value.into());
+    pub fn partition_count(mut self, value: u64) -> Self {
+        self.0.request_mut().partition_count = Some(value);
         self
     }
     /// Sets `TopicType`; see [`CreateTopicRequest::topic_type`](types::CreateTopicRequest::topic_type).
@@ -1918,8 +1915,8 @@ impl Call<types::CreateTopicRequest> {
         self
     }
     /// Sets `Period`; see [`CreateTopicRequest::period`](types::CreateTopicRequest::period).
-    pub fn period(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: u64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `StorageType`; see [`CreateTopicRequest::storage_type`](types::CreateTopicRequest::storage_type).
@@ -1928,8 +1925,8 @@ impl Call<types::CreateTopicRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateTopicRequest::tags`](types::CreateTopicRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTopicRequest::tags`](types::CreateTopicRequest::tags).
@@ -1968,12 +1965,12 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `IntentRouters`; see [`CreateUserGroupRequest::intent_routers`](types::CreateUserGroupRequest::intent_routers).
-    pub fn intent_routers(mut self, item: impl Into<String>) -> Self {
+    pub fn intent_routers(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .intent_routers
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IntentRouters` to these items; see [`CreateUserGroupRequest::intent_routers`](types::CreateUserGroupRequest::intent_routers).
@@ -1987,8 +1984,8 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`CreateUserGroupRequest::key_ids`](types::CreateUserGroupRequest::key_ids).
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`CreateUserGroupRequest::key_ids`](types::CreateUserGroupRequest::key_ids).
@@ -2000,8 +1997,8 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `Models`; see [`CreateUserGroupRequest::models`](types::CreateUserGroupRequest::models).
-    pub fn models(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`CreateUserGroupRequest::models`](types::CreateUserGroupRequest::models).
@@ -2013,8 +2010,8 @@ impl Call<types::CreateUserGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateUserGroupRequest::tags`](types::CreateUserGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateUserGroupRequest::tags`](types::CreateUserGroupRequest::tags).
@@ -2028,8 +2025,8 @@ impl Call<types::CreateUserGroupRequest> {
 }
 impl Call<types::DeleteBudgetsRequest> {
     /// Adds one item to `BudgetIds`; see [`DeleteBudgetsRequest::budget_ids`](types::DeleteBudgetsRequest::budget_ids). Required.
-    pub fn budget_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().budget_ids.push(item.into());
+    pub fn budget_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().budget_ids.push(value.into());
         self
     }
     /// Sets `BudgetIds` to these items; see [`DeleteBudgetsRequest::budget_ids`](types::DeleteBudgetsRequest::budget_ids). Required.
@@ -2060,8 +2057,8 @@ impl Call<types::DeleteKeysRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`DeleteKeysRequest::key_ids`](types::DeleteKeysRequest::key_ids). Required.
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DeleteKeysRequest::key_ids`](types::DeleteKeysRequest::key_ids). Required.
@@ -2087,8 +2084,8 @@ impl Call<types::DeleteListenerRequest> {
 }
 impl Call<types::DeleteLoadBalancerRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`DeleteLoadBalancerRequest::load_balancer_ids`](types::DeleteLoadBalancerRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`DeleteLoadBalancerRequest::load_balancer_ids`](types::DeleteLoadBalancerRequest::load_balancer_ids). Required.
@@ -2115,8 +2112,12 @@ impl Call<types::DeleteLoadBalancerListenersRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`DeleteLoadBalancerListenersRequest::listener_ids`](types::DeleteLoadBalancerListenersRequest::listener_ids).
-    pub fn listener_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().listener_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .listener_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ListenerIds` to these items; see [`DeleteLoadBalancerListenersRequest::listener_ids`](types::DeleteLoadBalancerListenersRequest::listener_ids).
@@ -2137,8 +2138,8 @@ impl Call<types::DeleteLoadBalancerSnatIpsRequest> {
         self
     }
     /// Adds one item to `Ips`; see [`DeleteLoadBalancerSnatIpsRequest::ips`](types::DeleteLoadBalancerSnatIpsRequest::ips). Required.
-    pub fn ips(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ips.push(item.into());
+    pub fn ips(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ips.push(value.into());
         self
     }
     /// Sets `Ips` to these items; see [`DeleteLoadBalancerSnatIpsRequest::ips`](types::DeleteLoadBalancerSnatIpsRequest::ips). Required.
@@ -2152,8 +2153,8 @@ impl Call<types::DeleteLoadBalancerSnatIpsRequest> {
 }
 impl Call<types::DeleteModelRequest> {
     /// Adds one item to `ServiceProviderIds`; see [`DeleteModelRequest::service_provider_ids`](types::DeleteModelRequest::service_provider_ids). Required.
-    pub fn service_provider_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().service_provider_ids.push(item.into());
+    pub fn service_provider_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().service_provider_ids.push(value.into());
         self
     }
     /// Sets `ServiceProviderIds` to these items; see [`DeleteModelRequest::service_provider_ids`](types::DeleteModelRequest::service_provider_ids). Required.
@@ -2170,12 +2171,12 @@ impl Call<types::DeleteModelRequest> {
 }
 impl Call<types::DeleteModelRoutersRequest> {
     /// Adds one item to `ModelRouterIds`; see [`DeleteModelRoutersRequest::model_router_ids`](types::DeleteModelRoutersRequest::model_router_ids).
-    pub fn model_router_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn model_router_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .model_router_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ModelRouterIds` to these items; see [`DeleteModelRoutersRequest::model_router_ids`](types::DeleteModelRoutersRequest::model_router_ids).
@@ -2206,8 +2207,8 @@ impl Call<types::DeleteRewriteRequest> {
         self
     }
     /// Adds one item to `RewriteInfos`; see [`DeleteRewriteRequest::rewrite_infos`](types::DeleteRewriteRequest::rewrite_infos). Required.
-    pub fn rewrite_infos(mut self, item: impl Into<RewriteLocationMap>) -> Self {
-        self.0.request_mut().rewrite_infos.push(item.into());
+    pub fn rewrite_infos(mut self, value: impl Into<RewriteLocationMap>) -> Self {
+        self.0.request_mut().rewrite_infos.push(value.into());
         self
     }
     /// Sets `RewriteInfos` to these items; see [`DeleteRewriteRequest::rewrite_infos`](types::DeleteRewriteRequest::rewrite_infos). Required.
@@ -2231,8 +2232,12 @@ impl Call<types::DeleteRuleRequest> {
         self
     }
     /// Adds one item to `LocationIds`; see [`DeleteRuleRequest::location_ids`](types::DeleteRuleRequest::location_ids).
-    pub fn location_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().location_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn location_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .location_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `LocationIds` to these items; see [`DeleteRuleRequest::location_ids`](types::DeleteRuleRequest::location_ids).
@@ -2263,8 +2268,8 @@ impl Call<types::DeleteRuleRequest> {
 }
 impl Call<types::DeleteTargetGroupsRequest> {
     /// Adds one item to `TargetGroupIds`; see [`DeleteTargetGroupsRequest::target_group_ids`](types::DeleteTargetGroupsRequest::target_group_ids). Required.
-    pub fn target_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().target_group_ids.push(item.into());
+    pub fn target_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().target_group_ids.push(value.into());
         self
     }
     /// Sets `TargetGroupIds` to these items; see [`DeleteTargetGroupsRequest::target_group_ids`](types::DeleteTargetGroupsRequest::target_group_ids). Required.
@@ -2286,8 +2291,8 @@ impl Call<types::DeleteUserGroupsRequest> {
         self
     }
     /// Adds one item to `UserGroupIds`; see [`DeleteUserGroupsRequest::user_group_ids`](types::DeleteUserGroupsRequest::user_group_ids). Required.
-    pub fn user_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().user_group_ids.push(item.into());
+    pub fn user_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().user_group_ids.push(value.into());
         self
     }
     /// Sets `UserGroupIds` to these items; see [`DeleteUserGroupsRequest::user_group_ids`](types::DeleteUserGroupsRequest::user_group_ids). Required.
@@ -2314,8 +2319,8 @@ impl Call<types::DeregisterFunctionTargetsRequest> {
         self
     }
     /// Adds one item to `FunctionTargets`; see [`DeregisterFunctionTargetsRequest::function_targets`](types::DeregisterFunctionTargetsRequest::function_targets). Required.
-    pub fn function_targets(mut self, item: impl Into<FunctionTarget>) -> Self {
-        self.0.request_mut().function_targets.push(item.into());
+    pub fn function_targets(mut self, value: impl Into<FunctionTarget>) -> Self {
+        self.0.request_mut().function_targets.push(value.into());
         self
     }
     /// Sets `FunctionTargets` to these items; see [`DeregisterFunctionTargetsRequest::function_targets`](types::DeregisterFunctionTargetsRequest::function_targets). Required.
@@ -2352,12 +2357,12 @@ impl Call<types::DeregisterModelsFromServiceProviderRequest> {
         self
     }
     /// Adds one item to `ModelAliases`; see [`DeregisterModelsFromServiceProviderRequest::model_aliases`](types::DeregisterModelsFromServiceProviderRequest::model_aliases).
-    pub fn model_aliases(mut self, item: impl Into<String>) -> Self {
+    pub fn model_aliases(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .model_aliases
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ModelAliases` to these items; see [`DeregisterModelsFromServiceProviderRequest::model_aliases`](types::DeregisterModelsFromServiceProviderRequest::model_aliases).
@@ -2380,9 +2385,9 @@ impl Call<types::DeregisterTargetGroupInstancesRequest> {
     /// Adds one item to `TargetGroupInstances`; see [`DeregisterTargetGroupInstancesRequest::target_group_instances`](types::DeregisterTargetGroupInstancesRequest::target_group_instances). Required.
     pub fn target_group_instances(
         mut self,
-        item: impl Into<TargetGroupInstance>,
+        value: impl Into<TargetGroupInstance>,
     ) -> Self {
-        self.0.request_mut().target_group_instances.push(item.into());
+        self.0.request_mut().target_group_instances.push(value.into());
         self
     }
     /// Sets `TargetGroupInstances` to these items; see [`DeregisterTargetGroupInstancesRequest::target_group_instances`](types::DeregisterTargetGroupInstancesRequest::target_group_instances). Required.
@@ -2409,8 +2414,8 @@ impl Call<types::DeregisterTargetsRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`DeregisterTargetsRequest::targets`](types::DeregisterTargetsRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<Target>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<Target>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`DeregisterTargetsRequest::targets`](types::DeregisterTargetsRequest::targets). Required.
@@ -2444,8 +2449,8 @@ impl Call<types::DeregisterTargetsFromClassicalLbRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DeregisterTargetsFromClassicalLbRequest::instance_ids`](types::DeregisterTargetsFromClassicalLbRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DeregisterTargetsFromClassicalLbRequest::instance_ids`](types::DeregisterTargetsFromClassicalLbRequest::instance_ids). Required.
@@ -2464,8 +2469,8 @@ impl Call<types::DescribeAssociatedModelAvailabilityRequest> {
         self
     }
     /// Adds one item to `Models`; see [`DescribeAssociatedModelAvailabilityRequest::models`](types::DescribeAssociatedModelAvailabilityRequest::models).
-    pub fn models(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`DescribeAssociatedModelAvailabilityRequest::models`](types::DescribeAssociatedModelAvailabilityRequest::models).
@@ -2479,8 +2484,8 @@ impl Call<types::DescribeAssociatedModelAvailabilityRequest> {
 }
 impl Call<types::DescribeAsyncJobsRequest> {
     /// Adds one item to `RequestIds`; see [`DescribeAsyncJobsRequest::request_ids`](types::DescribeAsyncJobsRequest::request_ids).
-    pub fn request_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().request_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn request_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().request_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `RequestIds` to these items; see [`DescribeAsyncJobsRequest::request_ids`](types::DescribeAsyncJobsRequest::request_ids).
@@ -2499,8 +2504,8 @@ impl Call<types::DescribeAsyncJobsRequest> {
         self
     }
     /// Sets `MaxResults`; see [`DescribeAsyncJobsRequest::max_results`](types::DescribeAsyncJobsRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
 }
@@ -2511,13 +2516,13 @@ impl Call<types::DescribeBlockIpListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeBlockIpListRequest::offset`](types::DescribeBlockIpListRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeBlockIpListRequest::limit`](types::DescribeBlockIpListRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -2535,13 +2540,13 @@ impl Call<types::DescribeBudgetAssociationsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeBudgetAssociationsRequest::limit`](types::DescribeBudgetAssociationsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeBudgetAssociationsRequest::offset`](types::DescribeBudgetAssociationsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Type`; see [`DescribeBudgetAssociationsRequest::type`](types::DescribeBudgetAssociationsRequest::type).
@@ -2552,8 +2557,8 @@ impl Call<types::DescribeBudgetAssociationsRequest> {
 }
 impl Call<types::DescribeBudgetsRequest> {
     /// Adds one item to `BudgetIds`; see [`DescribeBudgetsRequest::budget_ids`](types::DescribeBudgetsRequest::budget_ids).
-    pub fn budget_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().budget_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn budget_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().budget_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `BudgetIds` to these items; see [`DescribeBudgetsRequest::budget_ids`](types::DescribeBudgetsRequest::budget_ids).
@@ -2567,8 +2572,8 @@ impl Call<types::DescribeBudgetsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeBudgetsRequest::filters`](types::DescribeBudgetsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeBudgetsRequest::filters`](types::DescribeBudgetsRequest::filters).
@@ -2580,20 +2585,20 @@ impl Call<types::DescribeBudgetsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeBudgetsRequest::limit`](types::DescribeBudgetsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeBudgetsRequest::offset`](types::DescribeBudgetsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeClassicalLbByInstanceIdRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeClassicalLbByInstanceIdRequest::instance_ids`](types::DescribeClassicalLbByInstanceIdRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeClassicalLbByInstanceIdRequest::instance_ids`](types::DescribeClassicalLbByInstanceIdRequest::instance_ids). Required.
@@ -2624,8 +2629,12 @@ impl Call<types::DescribeClassicalLbListenersRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeClassicalLbListenersRequest::listener_ids`](types::DescribeClassicalLbListenersRequest::listener_ids).
-    pub fn listener_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().listener_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .listener_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeClassicalLbListenersRequest::listener_ids`](types::DescribeClassicalLbListenersRequest::listener_ids).
@@ -2663,18 +2672,18 @@ impl Call<types::DescribeClassicalLbTargetsRequest> {
 }
 impl Call<types::DescribeClusterResourcesRequest> {
     /// Sets `Limit`; see [`DescribeClusterResourcesRequest::limit`](types::DescribeClusterResourcesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeClusterResourcesRequest::offset`](types::DescribeClusterResourcesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeClusterResourcesRequest::filters`](types::DescribeClusterResourcesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeClusterResourcesRequest::filters`](types::DescribeClusterResourcesRequest::filters).
@@ -2688,18 +2697,18 @@ impl Call<types::DescribeClusterResourcesRequest> {
 }
 impl Call<types::DescribeCrossTargetsRequest> {
     /// Sets `Limit`; see [`DescribeCrossTargetsRequest::limit`](types::DescribeCrossTargetsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeCrossTargetsRequest::offset`](types::DescribeCrossTargetsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCrossTargetsRequest::filters`](types::DescribeCrossTargetsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCrossTargetsRequest::filters`](types::DescribeCrossTargetsRequest::filters).
@@ -2755,8 +2764,8 @@ impl Call<types::DescribeCustomizedConfigListRequest> {
         self
     }
     /// Adds one item to `UconfigIds`; see [`DescribeCustomizedConfigListRequest::uconfig_ids`](types::DescribeCustomizedConfigListRequest::uconfig_ids).
-    pub fn uconfig_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().uconfig_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn uconfig_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().uconfig_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `UconfigIds` to these items; see [`DescribeCustomizedConfigListRequest::uconfig_ids`](types::DescribeCustomizedConfigListRequest::uconfig_ids).
@@ -2770,8 +2779,8 @@ impl Call<types::DescribeCustomizedConfigListRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCustomizedConfigListRequest::filters`](types::DescribeCustomizedConfigListRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCustomizedConfigListRequest::filters`](types::DescribeCustomizedConfigListRequest::filters).
@@ -2785,18 +2794,18 @@ impl Call<types::DescribeCustomizedConfigListRequest> {
 }
 impl Call<types::DescribeExclusiveClustersRequest> {
     /// Sets `Limit`; see [`DescribeExclusiveClustersRequest::limit`](types::DescribeExclusiveClustersRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeExclusiveClustersRequest::offset`](types::DescribeExclusiveClustersRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeExclusiveClustersRequest::filters`](types::DescribeExclusiveClustersRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeExclusiveClustersRequest::filters`](types::DescribeExclusiveClustersRequest::filters).
@@ -2810,13 +2819,13 @@ impl Call<types::DescribeExclusiveClustersRequest> {
 }
 impl Call<types::DescribeIdleLoadBalancersRequest> {
     /// Sets `Offset`; see [`DescribeIdleLoadBalancersRequest::offset`](types::DescribeIdleLoadBalancersRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIdleLoadBalancersRequest::limit`](types::DescribeIdleLoadBalancersRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `LoadBalancerRegion`; see [`DescribeIdleLoadBalancersRequest::load_balancer_region`](types::DescribeIdleLoadBalancersRequest::load_balancer_region).
@@ -2832,12 +2841,12 @@ impl Call<types::DescribeIntentRoutersRequest> {
         self
     }
     /// Adds one item to `IntentRouterIds`; see [`DescribeIntentRoutersRequest::intent_router_ids`](types::DescribeIntentRoutersRequest::intent_router_ids).
-    pub fn intent_router_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn intent_router_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .intent_router_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IntentRouterIds` to these items; see [`DescribeIntentRoutersRequest::intent_router_ids`](types::DescribeIntentRoutersRequest::intent_router_ids).
@@ -2858,8 +2867,8 @@ impl Call<types::DescribeKeysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeKeysRequest::filters`](types::DescribeKeysRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeKeysRequest::filters`](types::DescribeKeysRequest::filters).
@@ -2871,8 +2880,8 @@ impl Call<types::DescribeKeysRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`DescribeKeysRequest::key_ids`](types::DescribeKeysRequest::key_ids).
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`DescribeKeysRequest::key_ids`](types::DescribeKeysRequest::key_ids).
@@ -2884,20 +2893,20 @@ impl Call<types::DescribeKeysRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeKeysRequest::limit`](types::DescribeKeysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeKeysRequest::offset`](types::DescribeKeysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeLbListenersRequest> {
     /// Adds one item to `Backends`; see [`DescribeLbListenersRequest::backends`](types::DescribeLbListenersRequest::backends). Required.
-    pub fn backends(mut self, item: impl Into<LbRsItem>) -> Self {
-        self.0.request_mut().backends.push(item.into());
+    pub fn backends(mut self, value: impl Into<LbRsItem>) -> Self {
+        self.0.request_mut().backends.push(value.into());
         self
     }
     /// Sets `Backends` to these items; see [`DescribeLbListenersRequest::backends`](types::DescribeLbListenersRequest::backends). Required.
@@ -2911,8 +2920,8 @@ impl Call<types::DescribeLbListenersRequest> {
 }
 impl Call<types::DescribeLbOperateProtectRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`DescribeLbOperateProtectRequest::load_balancer_ids`](types::DescribeLbOperateProtectRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`DescribeLbOperateProtectRequest::load_balancer_ids`](types::DescribeLbOperateProtectRequest::load_balancer_ids). Required.
@@ -2934,8 +2943,12 @@ impl Call<types::DescribeListenersRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeListenersRequest::listener_ids`](types::DescribeListenersRequest::listener_ids).
-    pub fn listener_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().listener_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .listener_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeListenersRequest::listener_ids`](types::DescribeListenersRequest::listener_ids).
@@ -2961,8 +2974,8 @@ impl Call<types::DescribeListenersRequest> {
 }
 impl Call<types::DescribeLoadBalancerListByCertIdRequest> {
     /// Adds one item to `CertIds`; see [`DescribeLoadBalancerListByCertIdRequest::cert_ids`](types::DescribeLoadBalancerListByCertIdRequest::cert_ids). Required.
-    pub fn cert_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().cert_ids.push(item.into());
+    pub fn cert_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().cert_ids.push(value.into());
         self
     }
     /// Sets `CertIds` to these items; see [`DescribeLoadBalancerListByCertIdRequest::cert_ids`](types::DescribeLoadBalancerListByCertIdRequest::cert_ids). Required.
@@ -2983,12 +2996,12 @@ impl Call<types::DescribeLoadBalancerTrafficRequest> {
 }
 impl Call<types::DescribeLoadBalancersRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`DescribeLoadBalancersRequest::load_balancer_ids`](types::DescribeLoadBalancersRequest::load_balancer_ids).
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .load_balancer_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`DescribeLoadBalancersRequest::load_balancer_ids`](types::DescribeLoadBalancersRequest::load_balancer_ids).
@@ -3022,12 +3035,12 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `LoadBalancerVips`; see [`DescribeLoadBalancersRequest::load_balancer_vips`](types::DescribeLoadBalancersRequest::load_balancer_vips).
-    pub fn load_balancer_vips(mut self, item: impl Into<String>) -> Self {
+    pub fn load_balancer_vips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .load_balancer_vips
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LoadBalancerVips` to these items; see [`DescribeLoadBalancersRequest::load_balancer_vips`](types::DescribeLoadBalancersRequest::load_balancer_vips).
@@ -3041,12 +3054,12 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `BackendPublicIps`; see [`DescribeLoadBalancersRequest::backend_public_ips`](types::DescribeLoadBalancersRequest::backend_public_ips).
-    pub fn backend_public_ips(mut self, item: impl Into<String>) -> Self {
+    pub fn backend_public_ips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .backend_public_ips
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BackendPublicIps` to these items; see [`DescribeLoadBalancersRequest::backend_public_ips`](types::DescribeLoadBalancersRequest::backend_public_ips).
@@ -3060,12 +3073,12 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `BackendPrivateIps`; see [`DescribeLoadBalancersRequest::backend_private_ips`](types::DescribeLoadBalancersRequest::backend_private_ips).
-    pub fn backend_private_ips(mut self, item: impl Into<String>) -> Self {
+    pub fn backend_private_ips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .backend_private_ips
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BackendPrivateIps` to these items; see [`DescribeLoadBalancersRequest::backend_private_ips`](types::DescribeLoadBalancersRequest::backend_private_ips).
@@ -3129,8 +3142,8 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeLoadBalancersRequest::filters`](types::DescribeLoadBalancersRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLoadBalancersRequest::filters`](types::DescribeLoadBalancersRequest::filters).
@@ -3142,12 +3155,12 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Adds one item to `AdditionalFields`; see [`DescribeLoadBalancersRequest::additional_fields`](types::DescribeLoadBalancersRequest::additional_fields).
-    pub fn additional_fields(mut self, item: impl Into<String>) -> Self {
+    pub fn additional_fields(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .additional_fields
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `AdditionalFields` to these items; see [`DescribeLoadBalancersRequest::additional_fields`](types::DescribeLoadBalancersRequest::additional_fields).
@@ -3163,18 +3176,18 @@ impl Call<types::DescribeLoadBalancersRequest> {
 }
 impl Call<types::DescribeLoadBalancersDetailRequest> {
     /// Sets `Limit`; see [`DescribeLoadBalancersDetailRequest::limit`](types::DescribeLoadBalancersDetailRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeLoadBalancersDetailRequest::offset`](types::DescribeLoadBalancersDetailRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Fields`; see [`DescribeLoadBalancersDetailRequest::fields`](types::DescribeLoadBalancersDetailRequest::fields).
-    pub fn fields(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().fields.get_or_insert_with(Vec::new).push(item.into());
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().fields.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Fields` to these items; see [`DescribeLoadBalancersDetailRequest::fields`](types::DescribeLoadBalancersDetailRequest::fields).
@@ -3191,8 +3204,8 @@ impl Call<types::DescribeLoadBalancersDetailRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeLoadBalancersDetailRequest::filters`](types::DescribeLoadBalancersDetailRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLoadBalancersDetailRequest::filters`](types::DescribeLoadBalancersDetailRequest::filters).
@@ -3206,8 +3219,8 @@ impl Call<types::DescribeLoadBalancersDetailRequest> {
 }
 impl Call<types::DescribeModelAliasesRequest> {
     /// Adds one item to `Filters`; see [`DescribeModelAliasesRequest::filters`](types::DescribeModelAliasesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelAliasesRequest::filters`](types::DescribeModelAliasesRequest::filters).
@@ -3219,18 +3232,18 @@ impl Call<types::DescribeModelAliasesRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelAliasesRequest::limit`](types::DescribeModelAliasesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelAliasesRequest::offset`](types::DescribeModelAliasesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Sort`; see [`DescribeModelAliasesRequest::sort`](types::DescribeModelAliasesRequest::sort).
-    pub fn sort(mut self, item: impl Into<Sort>) -> Self {
-        self.0.request_mut().sort.get_or_insert_with(Vec::new).push(item.into());
+    pub fn sort(mut self, value: impl Into<Sort>) -> Self {
+        self.0.request_mut().sort.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Sort` to these items; see [`DescribeModelAliasesRequest::sort`](types::DescribeModelAliasesRequest::sort).
@@ -3246,13 +3259,13 @@ impl Call<types::DescribeModelAssociationsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelAssociationsRequest::limit`](types::DescribeModelAssociationsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelAssociationsRequest::offset`](types::DescribeModelAssociationsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Capability`; see [`DescribeModelAssociationsRequest::capability`](types::DescribeModelAssociationsRequest::capability).
@@ -3261,8 +3274,12 @@ impl Call<types::DescribeModelAssociationsRequest> {
         self
     }
     /// Adds one item to `Capabilities`; see [`DescribeModelAssociationsRequest::capabilities`](types::DescribeModelAssociationsRequest::capabilities).
-    pub fn capabilities(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().capabilities.get_or_insert_with(Vec::new).push(item.into());
+    pub fn capabilities(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .capabilities
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `Capabilities` to these items; see [`DescribeModelAssociationsRequest::capabilities`](types::DescribeModelAssociationsRequest::capabilities).
@@ -3283,8 +3300,8 @@ impl Call<types::DescribeModelKeysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeModelKeysRequest::filters`](types::DescribeModelKeysRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelKeysRequest::filters`](types::DescribeModelKeysRequest::filters).
@@ -3306,12 +3323,12 @@ impl Call<types::DescribeModelKeysRequest> {
         self
     }
     /// Adds one item to `ServiceProviderIds`; see [`DescribeModelKeysRequest::service_provider_ids`](types::DescribeModelKeysRequest::service_provider_ids).
-    pub fn service_provider_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn service_provider_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .service_provider_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ServiceProviderIds` to these items; see [`DescribeModelKeysRequest::service_provider_ids`](types::DescribeModelKeysRequest::service_provider_ids).
@@ -3342,8 +3359,8 @@ impl Call<types::DescribeModelNamesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeModelNamesRequest::filters`](types::DescribeModelNamesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelNamesRequest::filters`](types::DescribeModelNamesRequest::filters).
@@ -3418,15 +3435,15 @@ impl Call<types::DescribeModelRouterLogsRequest> {
         self
     }
     /// Sets `MaxResults`; see [`DescribeModelRouterLogsRequest::max_results`](types::DescribeModelRouterLogsRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
 }
 impl Call<types::DescribeModelRouterQuotaRequest> {
     /// Adds one item to `QuotaTypes`; see [`DescribeModelRouterQuotaRequest::quota_types`](types::DescribeModelRouterQuotaRequest::quota_types). Required.
-    pub fn quota_types(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().quota_types.push(item.into());
+    pub fn quota_types(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().quota_types.push(value.into());
         self
     }
     /// Sets `QuotaTypes` to these items; see [`DescribeModelRouterQuotaRequest::quota_types`](types::DescribeModelRouterQuotaRequest::quota_types). Required.
@@ -3438,8 +3455,12 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`DescribeModelRouterQuotaRequest::resource_ids`](types::DescribeModelRouterQuotaRequest::resource_ids).
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .resource_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`DescribeModelRouterQuotaRequest::resource_ids`](types::DescribeModelRouterQuotaRequest::resource_ids).
@@ -3453,12 +3474,12 @@ impl Call<types::DescribeModelRouterQuotaRequest> {
         self
     }
     /// Adds one item to `DisplayFields`; see [`DescribeModelRouterQuotaRequest::display_fields`](types::DescribeModelRouterQuotaRequest::display_fields).
-    pub fn display_fields(mut self, item: impl Into<String>) -> Self {
+    pub fn display_fields(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .display_fields
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DisplayFields` to these items; see [`DescribeModelRouterQuotaRequest::display_fields`](types::DescribeModelRouterQuotaRequest::display_fields).
@@ -3489,13 +3510,13 @@ impl Call<types::DescribeModelRouterResourcePackageDeductionRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelRouterResourcePackageDeductionRequest::limit`](types::DescribeModelRouterResourcePackageDeductionRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelRouterResourcePackageDeductionRequest::offset`](types::DescribeModelRouterResourcePackageDeductionRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `SortBy`; see [`DescribeModelRouterResourcePackageDeductionRequest::sort_by`](types::DescribeModelRouterResourcePackageDeductionRequest::sort_by).
@@ -3506,12 +3527,15 @@ impl Call<types::DescribeModelRouterResourcePackageDeductionRequest> {
 }
 impl Call<types::DescribeModelRouterResourcePackagesRequest> {
     /// Adds one item to `ModelRouterResourcePackageIds`; see [`DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids`](types::DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids).
-    pub fn model_router_resource_package_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn model_router_resource_package_ids(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
         self.0
             .request_mut()
             .model_router_resource_package_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ModelRouterResourcePackageIds` to these items; see [`DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids`](types::DescribeModelRouterResourcePackagesRequest::model_router_resource_package_ids).
@@ -3525,13 +3549,13 @@ impl Call<types::DescribeModelRouterResourcePackagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeModelRouterResourcePackagesRequest::offset`](types::DescribeModelRouterResourcePackagesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeModelRouterResourcePackagesRequest::limit`](types::DescribeModelRouterResourcePackagesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderBy`; see [`DescribeModelRouterResourcePackagesRequest::order_by`](types::DescribeModelRouterResourcePackagesRequest::order_by).
@@ -3545,8 +3569,8 @@ impl Call<types::DescribeModelRouterResourcePackagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeModelRouterResourcePackagesRequest::filters`](types::DescribeModelRouterResourcePackagesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelRouterResourcePackagesRequest::filters`](types::DescribeModelRouterResourcePackagesRequest::filters).
@@ -3560,8 +3584,8 @@ impl Call<types::DescribeModelRouterResourcePackagesRequest> {
 }
 impl Call<types::DescribeModelRoutersRequest> {
     /// Adds one item to `Filters`; see [`DescribeModelRoutersRequest::filters`](types::DescribeModelRoutersRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeModelRoutersRequest::filters`](types::DescribeModelRoutersRequest::filters).
@@ -3573,17 +3597,17 @@ impl Call<types::DescribeModelRoutersRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelRoutersRequest::limit`](types::DescribeModelRoutersRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `ModelRouterIds`; see [`DescribeModelRoutersRequest::model_router_ids`](types::DescribeModelRoutersRequest::model_router_ids).
-    pub fn model_router_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn model_router_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .model_router_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ModelRouterIds` to these items; see [`DescribeModelRoutersRequest::model_router_ids`](types::DescribeModelRoutersRequest::model_router_ids).
@@ -3597,25 +3621,25 @@ impl Call<types::DescribeModelRoutersRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeModelRoutersRequest::offset`](types::DescribeModelRoutersRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeResourcesRequest> {
     /// Sets `Limit`; see [`DescribeResourcesRequest::limit`](types::DescribeResourcesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourcesRequest::offset`](types::DescribeResourcesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeResourcesRequest::filters`](types::DescribeResourcesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeResourcesRequest::filters`](types::DescribeResourcesRequest::filters).
@@ -3634,12 +3658,12 @@ impl Call<types::DescribeRewriteRequest> {
         self
     }
     /// Adds one item to `SourceListenerIds`; see [`DescribeRewriteRequest::source_listener_ids`](types::DescribeRewriteRequest::source_listener_ids).
-    pub fn source_listener_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn source_listener_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .source_listener_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SourceListenerIds` to these items; see [`DescribeRewriteRequest::source_listener_ids`](types::DescribeRewriteRequest::source_listener_ids).
@@ -3653,12 +3677,12 @@ impl Call<types::DescribeRewriteRequest> {
         self
     }
     /// Adds one item to `SourceLocationIds`; see [`DescribeRewriteRequest::source_location_ids`](types::DescribeRewriteRequest::source_location_ids).
-    pub fn source_location_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn source_location_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .source_location_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SourceLocationIds` to these items; see [`DescribeRewriteRequest::source_location_ids`](types::DescribeRewriteRequest::source_location_ids).
@@ -3679,13 +3703,13 @@ impl Call<types::DescribeServiceProviderHealthStatusRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeServiceProviderHealthStatusRequest::limit`](types::DescribeServiceProviderHealthStatusRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeServiceProviderHealthStatusRequest::offset`](types::DescribeServiceProviderHealthStatusRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
@@ -3696,12 +3720,12 @@ impl Call<types::DescribeTargetGroupInstanceStatusRequest> {
         self
     }
     /// Adds one item to `TargetGroupInstanceIps`; see [`DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips`](types::DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips).
-    pub fn target_group_instance_ips(mut self, item: impl Into<String>) -> Self {
+    pub fn target_group_instance_ips(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .target_group_instance_ips
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TargetGroupInstanceIps` to these items; see [`DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips`](types::DescribeTargetGroupInstanceStatusRequest::target_group_instance_ips).
@@ -3717,8 +3741,8 @@ impl Call<types::DescribeTargetGroupInstanceStatusRequest> {
 }
 impl Call<types::DescribeTargetGroupInstancesRequest> {
     /// Adds one item to `Filters`; see [`DescribeTargetGroupInstancesRequest::filters`](types::DescribeTargetGroupInstancesRequest::filters). Required.
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetGroupInstancesRequest::filters`](types::DescribeTargetGroupInstancesRequest::filters). Required.
@@ -3730,24 +3754,24 @@ impl Call<types::DescribeTargetGroupInstancesRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeTargetGroupInstancesRequest::limit`](types::DescribeTargetGroupInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTargetGroupInstancesRequest::offset`](types::DescribeTargetGroupInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeTargetGroupListRequest> {
     /// Adds one item to `TargetGroupIds`; see [`DescribeTargetGroupListRequest::target_group_ids`](types::DescribeTargetGroupListRequest::target_group_ids).
-    pub fn target_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn target_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .target_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TargetGroupIds` to these items; see [`DescribeTargetGroupListRequest::target_group_ids`](types::DescribeTargetGroupListRequest::target_group_ids).
@@ -3761,8 +3785,8 @@ impl Call<types::DescribeTargetGroupListRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetGroupListRequest::filters`](types::DescribeTargetGroupListRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetGroupListRequest::filters`](types::DescribeTargetGroupListRequest::filters).
@@ -3774,24 +3798,24 @@ impl Call<types::DescribeTargetGroupListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTargetGroupListRequest::offset`](types::DescribeTargetGroupListRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTargetGroupListRequest::limit`](types::DescribeTargetGroupListRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeTargetGroupsRequest> {
     /// Adds one item to `TargetGroupIds`; see [`DescribeTargetGroupsRequest::target_group_ids`](types::DescribeTargetGroupsRequest::target_group_ids).
-    pub fn target_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn target_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .target_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TargetGroupIds` to these items; see [`DescribeTargetGroupsRequest::target_group_ids`](types::DescribeTargetGroupsRequest::target_group_ids).
@@ -3805,18 +3829,18 @@ impl Call<types::DescribeTargetGroupsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeTargetGroupsRequest::limit`](types::DescribeTargetGroupsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTargetGroupsRequest::offset`](types::DescribeTargetGroupsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetGroupsRequest::filters`](types::DescribeTargetGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetGroupsRequest::filters`](types::DescribeTargetGroupsRequest::filters).
@@ -3830,8 +3854,8 @@ impl Call<types::DescribeTargetGroupsRequest> {
 }
 impl Call<types::DescribeTargetHealthRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`DescribeTargetHealthRequest::load_balancer_ids`](types::DescribeTargetHealthRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`DescribeTargetHealthRequest::load_balancer_ids`](types::DescribeTargetHealthRequest::load_balancer_ids). Required.
@@ -3846,8 +3870,12 @@ impl Call<types::DescribeTargetHealthRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeTargetHealthRequest::listener_ids`](types::DescribeTargetHealthRequest::listener_ids).
-    pub fn listener_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().listener_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .listener_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeTargetHealthRequest::listener_ids`](types::DescribeTargetHealthRequest::listener_ids).
@@ -3861,8 +3889,12 @@ impl Call<types::DescribeTargetHealthRequest> {
         self
     }
     /// Adds one item to `LocationIds`; see [`DescribeTargetHealthRequest::location_ids`](types::DescribeTargetHealthRequest::location_ids).
-    pub fn location_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().location_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn location_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .location_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `LocationIds` to these items; see [`DescribeTargetHealthRequest::location_ids`](types::DescribeTargetHealthRequest::location_ids).
@@ -3883,8 +3915,12 @@ impl Call<types::DescribeTargetsRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`DescribeTargetsRequest::listener_ids`](types::DescribeTargetsRequest::listener_ids).
-    pub fn listener_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().listener_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .listener_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ListenerIds` to these items; see [`DescribeTargetsRequest::listener_ids`](types::DescribeTargetsRequest::listener_ids).
@@ -3908,8 +3944,8 @@ impl Call<types::DescribeTargetsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetsRequest::filters`](types::DescribeTargetsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTargetsRequest::filters`](types::DescribeTargetsRequest::filters).
@@ -3992,12 +4028,12 @@ impl Call<types::DescribeUserGroupsRequest> {
         self
     }
     /// Adds one item to `UserGroupIds`; see [`DescribeUserGroupsRequest::user_group_ids`](types::DescribeUserGroupsRequest::user_group_ids).
-    pub fn user_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn user_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .user_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `UserGroupIds` to these items; see [`DescribeUserGroupsRequest::user_group_ids`](types::DescribeUserGroupsRequest::user_group_ids).
@@ -4011,8 +4047,8 @@ impl Call<types::DescribeUserGroupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeUserGroupsRequest::filters`](types::DescribeUserGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeUserGroupsRequest::filters`](types::DescribeUserGroupsRequest::filters).
@@ -4024,13 +4060,13 @@ impl Call<types::DescribeUserGroupsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeUserGroupsRequest::limit`](types::DescribeUserGroupsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeUserGroupsRequest::offset`](types::DescribeUserGroupsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
@@ -4041,8 +4077,8 @@ impl Call<types::DisassociateBudgetRequest> {
         self
     }
     /// Adds one item to `Resources`; see [`DisassociateBudgetRequest::resources`](types::DisassociateBudgetRequest::resources). Required.
-    pub fn resources(mut self, item: impl Into<BudgetResource>) -> Self {
-        self.0.request_mut().resources.push(item.into());
+    pub fn resources(mut self, value: impl Into<BudgetResource>) -> Self {
+        self.0.request_mut().resources.push(value.into());
         self
     }
     /// Sets `Resources` to these items; see [`DisassociateBudgetRequest::resources`](types::DisassociateBudgetRequest::resources). Required.
@@ -4061,8 +4097,8 @@ impl Call<types::DisassociateCustomizedConfigRequest> {
         self
     }
     /// Adds one item to `BindList`; see [`DisassociateCustomizedConfigRequest::bind_list`](types::DisassociateCustomizedConfigRequest::bind_list). Required.
-    pub fn bind_list(mut self, item: impl Into<BindItem>) -> Self {
-        self.0.request_mut().bind_list.push(item.into());
+    pub fn bind_list(mut self, value: impl Into<BindItem>) -> Self {
+        self.0.request_mut().bind_list.push(value.into());
         self
     }
     /// Sets `BindList` to these items; see [`DisassociateCustomizedConfigRequest::bind_list`](types::DisassociateCustomizedConfigRequest::bind_list). Required.
@@ -4076,8 +4112,8 @@ impl Call<types::DisassociateCustomizedConfigRequest> {
 }
 impl Call<types::DisassociateModelRouterGuardrailsRequest> {
     /// Adds one item to `Guardrails`; see [`DisassociateModelRouterGuardrailsRequest::guardrails`](types::DisassociateModelRouterGuardrailsRequest::guardrails). Required.
-    pub fn guardrails(mut self, item: impl Into<DisassociateGuardrailConfig>) -> Self {
-        self.0.request_mut().guardrails.push(item.into());
+    pub fn guardrails(mut self, value: impl Into<DisassociateGuardrailConfig>) -> Self {
+        self.0.request_mut().guardrails.push(value.into());
         self
     }
     /// Sets `Guardrails` to these items; see [`DisassociateModelRouterGuardrailsRequest::guardrails`](types::DisassociateModelRouterGuardrailsRequest::guardrails). Required.
@@ -4101,8 +4137,8 @@ impl Call<types::DisassociateModelsFromModelRouterRequest> {
         self
     }
     /// Adds one item to `Models`; see [`DisassociateModelsFromModelRouterRequest::models`](types::DisassociateModelsFromModelRouterRequest::models).
-    pub fn models(mut self, item: impl Into<ModelRouterModelToDisassociate>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<ModelRouterModelToDisassociate>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`DisassociateModelsFromModelRouterRequest::models`](types::DisassociateModelsFromModelRouterRequest::models).
@@ -4116,8 +4152,8 @@ impl Call<types::DisassociateModelsFromModelRouterRequest> {
 }
 impl Call<types::DisassociateTargetGroupsRequest> {
     /// Adds one item to `Associations`; see [`DisassociateTargetGroupsRequest::associations`](types::DisassociateTargetGroupsRequest::associations). Required.
-    pub fn associations(mut self, item: impl Into<TargetGroupAssociation>) -> Self {
-        self.0.request_mut().associations.push(item.into());
+    pub fn associations(mut self, value: impl Into<TargetGroupAssociation>) -> Self {
+        self.0.request_mut().associations.push(value.into());
         self
     }
     /// Sets `Associations` to these items; see [`DisassociateTargetGroupsRequest::associations`](types::DisassociateTargetGroupsRequest::associations). Required.
@@ -4131,18 +4167,18 @@ impl Call<types::DisassociateTargetGroupsRequest> {
 }
 impl Call<types::InquirePriceCreateModelRouterResourcePackageRequest> {
     /// Sets `ModelRouterResourcePackageAmount`; see [`InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount`](types::InquirePriceCreateModelRouterResourcePackageRequest::model_router_resource_package_amount). Required.
-    pub fn model_router_resource_package_amount(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.0.request_mut().model_router_resource_package_amount = Some(value.into());
+    pub fn model_router_resource_package_amount(mut self, value: u64) -> Self {
+        self.0.request_mut().model_router_resource_package_amount = Some(value);
         self
     }
 }
 impl Call<types::InquirePriceRefundModelRouterResourcePackageRequest> {
     /// Adds one item to `ModelRouterResourcePackageIds`; see [`InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
-    pub fn model_router_resource_package_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().model_router_resource_package_ids.push(item.into());
+    pub fn model_router_resource_package_ids(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.0.request_mut().model_router_resource_package_ids.push(value.into());
         self
     }
     /// Sets `ModelRouterResourcePackageIds` to these items; see [`InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::InquirePriceRefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
@@ -4182,8 +4218,8 @@ impl Call<types::InquiryPriceCreateLoadBalancerRequest> {
         self
     }
     /// Sets `GoodsNum`; see [`InquiryPriceCreateLoadBalancerRequest::goods_num`](types::InquiryPriceCreateLoadBalancerRequest::goods_num).
-    pub fn goods_num(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().goods_num = Some(value.into());
+    pub fn goods_num(mut self, value: u64) -> Self {
+        self.0.request_mut().goods_num = Some(value);
         self
     }
     /// Sets `ZoneId`; see [`InquiryPriceCreateLoadBalancerRequest::zone_id`](types::InquiryPriceCreateLoadBalancerRequest::zone_id).
@@ -4258,8 +4294,8 @@ impl Call<types::ManualRewriteRequest> {
         self
     }
     /// Adds one item to `RewriteInfos`; see [`ManualRewriteRequest::rewrite_infos`](types::ManualRewriteRequest::rewrite_infos). Required.
-    pub fn rewrite_infos(mut self, item: impl Into<RewriteLocationMap>) -> Self {
-        self.0.request_mut().rewrite_infos.push(item.into());
+    pub fn rewrite_infos(mut self, value: impl Into<RewriteLocationMap>) -> Self {
+        self.0.request_mut().rewrite_infos.push(value.into());
         self
     }
     /// Sets `RewriteInfos` to these items; see [`ManualRewriteRequest::rewrite_infos`](types::ManualRewriteRequest::rewrite_infos). Required.
@@ -4273,8 +4309,8 @@ impl Call<types::ManualRewriteRequest> {
 }
 impl Call<types::MigrateClassicalLoadBalancersRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`MigrateClassicalLoadBalancersRequest::load_balancer_ids`](types::MigrateClassicalLoadBalancersRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`MigrateClassicalLoadBalancersRequest::load_balancer_ids`](types::MigrateClassicalLoadBalancersRequest::load_balancer_ids). Required.
@@ -4296,8 +4332,8 @@ impl Call<types::MigrateClassicalLoadBalancersRequest> {
 }
 impl Call<types::ModifyBlockIpListRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`ModifyBlockIpListRequest::load_balancer_ids`](types::ModifyBlockIpListRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`ModifyBlockIpListRequest::load_balancer_ids`](types::ModifyBlockIpListRequest::load_balancer_ids). Required.
@@ -4322,12 +4358,12 @@ impl Call<types::ModifyBlockIpListRequest> {
         self
     }
     /// Adds one item to `BlockIPList`; see [`ModifyBlockIpListRequest::block_ip_list`](types::ModifyBlockIpListRequest::block_ip_list).
-    pub fn block_ip_list(mut self, item: impl Into<String>) -> Self {
+    pub fn block_ip_list(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .block_ip_list
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BlockIPList` to these items; see [`ModifyBlockIpListRequest::block_ip_list`](types::ModifyBlockIpListRequest::block_ip_list).
@@ -4341,8 +4377,8 @@ impl Call<types::ModifyBlockIpListRequest> {
         self
     }
     /// Sets `ExpireTime`; see [`ModifyBlockIpListRequest::expire_time`](types::ModifyBlockIpListRequest::expire_time).
-    pub fn expire_time(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().expire_time = Some(value.into());
+    pub fn expire_time(mut self, value: u64) -> Self {
+        self.0.request_mut().expire_time = Some(value);
         self
     }
     /// Sets `AddStrategy`; see [`ModifyBlockIpListRequest::add_strategy`](types::ModifyBlockIpListRequest::add_strategy).
@@ -4358,12 +4394,12 @@ impl Call<types::ModifyBudgetAttributesRequest> {
         self
     }
     /// Adds one item to `BudgetConfigs`; see [`ModifyBudgetAttributesRequest::budget_configs`](types::ModifyBudgetAttributesRequest::budget_configs).
-    pub fn budget_configs(mut self, item: impl Into<BudgetConfigInput>) -> Self {
+    pub fn budget_configs(mut self, value: impl Into<BudgetConfigInput>) -> Self {
         self.0
             .request_mut()
             .budget_configs
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BudgetConfigs` to these items; see [`ModifyBudgetAttributesRequest::budget_configs`](types::ModifyBudgetAttributesRequest::budget_configs).
@@ -4459,8 +4495,8 @@ impl Call<types::ModifyDomainAttributesRequest> {
         self
     }
     /// Adds one item to `NewDomains`; see [`ModifyDomainAttributesRequest::new_domains`](types::ModifyDomainAttributesRequest::new_domains).
-    pub fn new_domains(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().new_domains.get_or_insert_with(Vec::new).push(item.into());
+    pub fn new_domains(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().new_domains.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `NewDomains` to these items; see [`ModifyDomainAttributesRequest::new_domains`](types::ModifyDomainAttributesRequest::new_domains).
@@ -4491,8 +4527,8 @@ impl Call<types::ModifyFunctionTargetsRequest> {
         self
     }
     /// Adds one item to `FunctionTargets`; see [`ModifyFunctionTargetsRequest::function_targets`](types::ModifyFunctionTargetsRequest::function_targets). Required.
-    pub fn function_targets(mut self, item: impl Into<FunctionTarget>) -> Self {
-        self.0.request_mut().function_targets.push(item.into());
+    pub fn function_targets(mut self, value: impl Into<FunctionTarget>) -> Self {
+        self.0.request_mut().function_targets.push(value.into());
         self
     }
     /// Sets `FunctionTargets` to these items; see [`ModifyFunctionTargetsRequest::function_targets`](types::ModifyFunctionTargetsRequest::function_targets). Required.
@@ -4544,8 +4580,8 @@ impl Call<types::ModifyIntentRouterAttributeRequest> {
         self
     }
     /// Adds one item to `Tiers`; see [`ModifyIntentRouterAttributeRequest::tiers`](types::ModifyIntentRouterAttributeRequest::tiers).
-    pub fn tiers(mut self, item: impl Into<TierItem>) -> Self {
-        self.0.request_mut().tiers.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tiers(mut self, value: impl Into<TierItem>) -> Self {
+        self.0.request_mut().tiers.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tiers` to these items; see [`ModifyIntentRouterAttributeRequest::tiers`](types::ModifyIntentRouterAttributeRequest::tiers).
@@ -4599,8 +4635,8 @@ impl Call<types::ModifyKeysBlockStatusRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`ModifyKeysBlockStatusRequest::key_ids`](types::ModifyKeysBlockStatusRequest::key_ids).
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`ModifyKeysBlockStatusRequest::key_ids`](types::ModifyKeysBlockStatusRequest::key_ids).
@@ -4624,8 +4660,8 @@ impl Call<types::ModifyKeysUserGroupRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`ModifyKeysUserGroupRequest::key_ids`](types::ModifyKeysUserGroupRequest::key_ids). Required.
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`ModifyKeysUserGroupRequest::key_ids`](types::ModifyKeysUserGroupRequest::key_ids). Required.
@@ -4786,8 +4822,8 @@ impl Call<types::ModifyLoadBalancerAttributesRequest> {
         self
     }
     /// Sets `SwitchFlag`; see [`ModifyLoadBalancerAttributesRequest::switch_flag`](types::ModifyLoadBalancerAttributesRequest::switch_flag).
-    pub fn switch_flag(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().switch_flag = Some(value.into());
+    pub fn switch_flag(mut self, value: u64) -> Self {
+        self.0.request_mut().switch_flag = Some(value);
         self
     }
     /// Sets `SnatPro`; see [`ModifyLoadBalancerAttributesRequest::snat_pro`](types::ModifyLoadBalancerAttributesRequest::snat_pro).
@@ -4813,8 +4849,8 @@ impl Call<types::ModifyLoadBalancerAttributesRequest> {
 }
 impl Call<types::ModifyLoadBalancerMixIpTargetRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids`](types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids`](types::ModifyLoadBalancerMixIpTargetRequest::load_balancer_ids). Required.
@@ -4836,8 +4872,8 @@ impl Call<types::ModifyLoadBalancerMixIpTargetRequest> {
 }
 impl Call<types::ModifyLoadBalancerSlaRequest> {
     /// Adds one item to `LoadBalancerSla`; see [`ModifyLoadBalancerSlaRequest::load_balancer_sla`](types::ModifyLoadBalancerSlaRequest::load_balancer_sla). Required.
-    pub fn load_balancer_sla(mut self, item: impl Into<SlaUpdateParam>) -> Self {
-        self.0.request_mut().load_balancer_sla.push(item.into());
+    pub fn load_balancer_sla(mut self, value: impl Into<SlaUpdateParam>) -> Self {
+        self.0.request_mut().load_balancer_sla.push(value.into());
         self
     }
     /// Sets `LoadBalancerSla` to these items; see [`ModifyLoadBalancerSlaRequest::load_balancer_sla`](types::ModifyLoadBalancerSlaRequest::load_balancer_sla). Required.
@@ -4859,8 +4895,8 @@ impl Call<types::ModifyLoadBalancerSlaRequest> {
 }
 impl Call<types::ModifyLoadBalancersProjectRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`ModifyLoadBalancersProjectRequest::load_balancer_ids`](types::ModifyLoadBalancersProjectRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`ModifyLoadBalancersProjectRequest::load_balancer_ids`](types::ModifyLoadBalancersProjectRequest::load_balancer_ids). Required.
@@ -4875,15 +4911,15 @@ impl Call<types::ModifyLoadBalancersProjectRequest> {
         self
     }
     /// Sets `ProjectId`; see [`ModifyLoadBalancersProjectRequest::project_id`](types::ModifyLoadBalancersProjectRequest::project_id). Required.
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
 }
 impl Call<types::ModifyModelAliasAttributesRequest> {
     /// Adds one item to `ModelAliasNames`; see [`ModifyModelAliasAttributesRequest::model_alias_names`](types::ModifyModelAliasAttributesRequest::model_alias_names). Required.
-    pub fn model_alias_names(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().model_alias_names.push(item.into());
+    pub fn model_alias_names(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().model_alias_names.push(value.into());
         self
     }
     /// Sets `ModelAliasNames` to these items; see [`ModifyModelAliasAttributesRequest::model_alias_names`](types::ModifyModelAliasAttributesRequest::model_alias_names). Required.
@@ -4903,12 +4939,12 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Adds one item to `ServiceProviderIds`; see [`ModifyModelAliasAttributesRequest::service_provider_ids`](types::ModifyModelAliasAttributesRequest::service_provider_ids).
-    pub fn service_provider_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn service_provider_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .service_provider_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ServiceProviderIds` to these items; see [`ModifyModelAliasAttributesRequest::service_provider_ids`](types::ModifyModelAliasAttributesRequest::service_provider_ids).
@@ -4927,12 +4963,12 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
         self
     }
     /// Adds one item to `CoefficientTiers`; see [`ModifyModelAliasAttributesRequest::coefficient_tiers`](types::ModifyModelAliasAttributesRequest::coefficient_tiers).
-    pub fn coefficient_tiers(mut self, item: impl Into<CoefficientTier>) -> Self {
+    pub fn coefficient_tiers(mut self, value: impl Into<CoefficientTier>) -> Self {
         self.0
             .request_mut()
             .coefficient_tiers
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CoefficientTiers` to these items; see [`ModifyModelAliasAttributesRequest::coefficient_tiers`](types::ModifyModelAliasAttributesRequest::coefficient_tiers).
@@ -4948,13 +4984,13 @@ impl Call<types::ModifyModelAliasAttributesRequest> {
     /// Adds one item to `CoefficientSchedule`; see [`ModifyModelAliasAttributesRequest::coefficient_schedule`](types::ModifyModelAliasAttributesRequest::coefficient_schedule).
     pub fn coefficient_schedule(
         mut self,
-        item: impl Into<CoefficientScheduleRule>,
+        value: impl Into<CoefficientScheduleRule>,
     ) -> Self {
         self.0
             .request_mut()
             .coefficient_schedule
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CoefficientSchedule` to these items; see [`ModifyModelAliasAttributesRequest::coefficient_schedule`](types::ModifyModelAliasAttributesRequest::coefficient_schedule).
@@ -4980,8 +5016,8 @@ impl Call<types::ModifyModelAttributesRequest> {
         self
     }
     /// Adds one item to `ApiBases`; see [`ModifyModelAttributesRequest::api_bases`](types::ModifyModelAttributesRequest::api_bases).
-    pub fn api_bases(mut self, item: impl Into<ApiBaseItem>) -> Self {
-        self.0.request_mut().api_bases.get_or_insert_with(Vec::new).push(item.into());
+    pub fn api_bases(mut self, value: impl Into<ApiBaseItem>) -> Self {
+        self.0.request_mut().api_bases.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `ApiBases` to these items; see [`ModifyModelAttributesRequest::api_bases`](types::ModifyModelAttributesRequest::api_bases).
@@ -5063,8 +5099,8 @@ impl Call<types::ModifyModelRouterAttributesRequest> {
         self
     }
     /// Sets `Bandwidth`; see [`ModifyModelRouterAttributesRequest::bandwidth`](types::ModifyModelRouterAttributesRequest::bandwidth).
-    pub fn bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().bandwidth = Some(value.into());
+    pub fn bandwidth(mut self, value: u64) -> Self {
+        self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `Capability`; see [`ModifyModelRouterAttributesRequest::capability`](types::ModifyModelRouterAttributesRequest::capability).
@@ -5108,15 +5144,15 @@ impl Call<types::ModifyModelRouterAttributesRequest> {
         self
     }
     /// Sets `Port`; see [`ModifyModelRouterAttributesRequest::port`](types::ModifyModelRouterAttributesRequest::port).
-    pub fn port(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().port = Some(value.into());
+    pub fn port(mut self, value: u64) -> Self {
+        self.0.request_mut().port = Some(value);
         self
     }
 }
 impl Call<types::ModifyModelRouterGuardrailsRequest> {
     /// Adds one item to `Guardrails`; see [`ModifyModelRouterGuardrailsRequest::guardrails`](types::ModifyModelRouterGuardrailsRequest::guardrails). Required.
-    pub fn guardrails(mut self, item: impl Into<GuardrailConfig>) -> Self {
-        self.0.request_mut().guardrails.push(item.into());
+    pub fn guardrails(mut self, value: impl Into<GuardrailConfig>) -> Self {
+        self.0.request_mut().guardrails.push(value.into());
         self
     }
     /// Sets `Guardrails` to these items; see [`ModifyModelRouterGuardrailsRequest::guardrails`](types::ModifyModelRouterGuardrailsRequest::guardrails). Required.
@@ -5140,8 +5176,8 @@ impl Call<types::ModifyModelRouterSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `SecurityGroups`; see [`ModifyModelRouterSecurityGroupsRequest::security_groups`](types::ModifyModelRouterSecurityGroupsRequest::security_groups). Required.
-    pub fn security_groups(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_groups.push(item.into());
+    pub fn security_groups(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_groups.push(value.into());
         self
     }
     /// Sets `SecurityGroups` to these items; see [`ModifyModelRouterSecurityGroupsRequest::security_groups`](types::ModifyModelRouterSecurityGroupsRequest::security_groups). Required.
@@ -5230,12 +5266,12 @@ impl Call<types::ModifyServiceProviderModelAttributesRequest> {
         self
     }
     /// Adds one item to `InputModalities`; see [`ModifyServiceProviderModelAttributesRequest::input_modalities`](types::ModifyServiceProviderModelAttributesRequest::input_modalities).
-    pub fn input_modalities(mut self, item: impl Into<String>) -> Self {
+    pub fn input_modalities(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .input_modalities
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `InputModalities` to these items; see [`ModifyServiceProviderModelAttributesRequest::input_modalities`](types::ModifyServiceProviderModelAttributesRequest::input_modalities).
@@ -5271,8 +5307,8 @@ impl Call<types::ModifyTargetGroupAttributeRequest> {
         self
     }
     /// Sets `Port`; see [`ModifyTargetGroupAttributeRequest::port`](types::ModifyTargetGroupAttributeRequest::port).
-    pub fn port(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().port = Some(value.into());
+    pub fn port(mut self, value: u64) -> Self {
+        self.0.request_mut().port = Some(value);
         self
     }
     /// Sets `ScheduleAlgorithm`; see [`ModifyTargetGroupAttributeRequest::schedule_algorithm`](types::ModifyTargetGroupAttributeRequest::schedule_algorithm).
@@ -5286,8 +5322,8 @@ impl Call<types::ModifyTargetGroupAttributeRequest> {
         self
     }
     /// Sets `Weight`; see [`ModifyTargetGroupAttributeRequest::weight`](types::ModifyTargetGroupAttributeRequest::weight).
-    pub fn weight(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().weight = Some(value.into());
+    pub fn weight(mut self, value: u64) -> Self {
+        self.0.request_mut().weight = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`; see [`ModifyTargetGroupAttributeRequest::keepalive_enable`](types::ModifyTargetGroupAttributeRequest::keepalive_enable).
@@ -5296,8 +5332,8 @@ impl Call<types::ModifyTargetGroupAttributeRequest> {
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyTargetGroupAttributeRequest::session_expire_time`](types::ModifyTargetGroupAttributeRequest::session_expire_time).
-    pub fn session_expire_time(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().session_expire_time = Some(value.into());
+    pub fn session_expire_time(mut self, value: u64) -> Self {
+        self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `SnatEnable`; see [`ModifyTargetGroupAttributeRequest::snat_enable`](types::ModifyTargetGroupAttributeRequest::snat_enable).
@@ -5315,9 +5351,9 @@ impl Call<types::ModifyTargetGroupInstancesPortRequest> {
     /// Adds one item to `TargetGroupInstances`; see [`ModifyTargetGroupInstancesPortRequest::target_group_instances`](types::ModifyTargetGroupInstancesPortRequest::target_group_instances). Required.
     pub fn target_group_instances(
         mut self,
-        item: impl Into<TargetGroupInstance>,
+        value: impl Into<TargetGroupInstance>,
     ) -> Self {
-        self.0.request_mut().target_group_instances.push(item.into());
+        self.0.request_mut().target_group_instances.push(value.into());
         self
     }
     /// Sets `TargetGroupInstances` to these items; see [`ModifyTargetGroupInstancesPortRequest::target_group_instances`](types::ModifyTargetGroupInstancesPortRequest::target_group_instances). Required.
@@ -5341,9 +5377,9 @@ impl Call<types::ModifyTargetGroupInstancesWeightRequest> {
     /// Adds one item to `TargetGroupInstances`; see [`ModifyTargetGroupInstancesWeightRequest::target_group_instances`](types::ModifyTargetGroupInstancesWeightRequest::target_group_instances). Required.
     pub fn target_group_instances(
         mut self,
-        item: impl Into<TargetGroupInstance>,
+        value: impl Into<TargetGroupInstance>,
     ) -> Self {
-        self.0.request_mut().target_group_instances.push(item.into());
+        self.0.request_mut().target_group_instances.push(value.into());
         self
     }
     /// Sets `TargetGroupInstances` to these items; see [`ModifyTargetGroupInstancesWeightRequest::target_group_instances`](types::ModifyTargetGroupInstancesWeightRequest::target_group_instances). Required.
@@ -5370,8 +5406,8 @@ impl Call<types::ModifyTargetPortRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`ModifyTargetPortRequest::targets`](types::ModifyTargetPortRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<Target>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<Target>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`ModifyTargetPortRequest::targets`](types::ModifyTargetPortRequest::targets). Required.
@@ -5415,8 +5451,8 @@ impl Call<types::ModifyTargetWeightRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`ModifyTargetWeightRequest::targets`](types::ModifyTargetWeightRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<Target>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<Target>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`ModifyTargetWeightRequest::targets`](types::ModifyTargetWeightRequest::targets). Required.
@@ -5465,12 +5501,12 @@ impl Call<types::ModifyUserGroupAttributesRequest> {
         self
     }
     /// Adds one item to `IntentRouters`; see [`ModifyUserGroupAttributesRequest::intent_routers`](types::ModifyUserGroupAttributesRequest::intent_routers).
-    pub fn intent_routers(mut self, item: impl Into<String>) -> Self {
+    pub fn intent_routers(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .intent_routers
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IntentRouters` to these items; see [`ModifyUserGroupAttributesRequest::intent_routers`](types::ModifyUserGroupAttributesRequest::intent_routers).
@@ -5484,8 +5520,8 @@ impl Call<types::ModifyUserGroupAttributesRequest> {
         self
     }
     /// Adds one item to `Models`; see [`ModifyUserGroupAttributesRequest::models`](types::ModifyUserGroupAttributesRequest::models).
-    pub fn models(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`ModifyUserGroupAttributesRequest::models`](types::ModifyUserGroupAttributesRequest::models).
@@ -5504,8 +5540,11 @@ impl Call<types::ModifyUserGroupAttributesRequest> {
 }
 impl Call<types::RefundModelRouterResourcePackageRequest> {
     /// Adds one item to `ModelRouterResourcePackageIds`; see [`RefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
-    pub fn model_router_resource_package_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().model_router_resource_package_ids.push(item.into());
+    pub fn model_router_resource_package_ids(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.0.request_mut().model_router_resource_package_ids.push(value.into());
         self
     }
     /// Sets `ModelRouterResourcePackageIds` to these items; see [`RefundModelRouterResourcePackageRequest::model_router_resource_package_ids`](types::RefundModelRouterResourcePackageRequest::model_router_resource_package_ids). Required.
@@ -5527,8 +5566,8 @@ impl Call<types::RegenerateKeysRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`RegenerateKeysRequest::key_ids`](types::RegenerateKeysRequest::key_ids).
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`RegenerateKeysRequest::key_ids`](types::RegenerateKeysRequest::key_ids).
@@ -5552,8 +5591,8 @@ impl Call<types::RegisterFunctionTargetsRequest> {
         self
     }
     /// Adds one item to `FunctionTargets`; see [`RegisterFunctionTargetsRequest::function_targets`](types::RegisterFunctionTargetsRequest::function_targets). Required.
-    pub fn function_targets(mut self, item: impl Into<FunctionTarget>) -> Self {
-        self.0.request_mut().function_targets.push(item.into());
+    pub fn function_targets(mut self, value: impl Into<FunctionTarget>) -> Self {
+        self.0.request_mut().function_targets.push(value.into());
         self
     }
     /// Sets `FunctionTargets` to these items; see [`RegisterFunctionTargetsRequest::function_targets`](types::RegisterFunctionTargetsRequest::function_targets). Required.
@@ -5590,8 +5629,8 @@ impl Call<types::RegisterModelsToServiceProviderRequest> {
         self
     }
     /// Adds one item to `Models`; see [`RegisterModelsToServiceProviderRequest::models`](types::RegisterModelsToServiceProviderRequest::models).
-    pub fn models(mut self, item: impl Into<ModelItem>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<ModelItem>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`RegisterModelsToServiceProviderRequest::models`](types::RegisterModelsToServiceProviderRequest::models).
@@ -5612,9 +5651,9 @@ impl Call<types::RegisterTargetGroupInstancesRequest> {
     /// Adds one item to `TargetGroupInstances`; see [`RegisterTargetGroupInstancesRequest::target_group_instances`](types::RegisterTargetGroupInstancesRequest::target_group_instances). Required.
     pub fn target_group_instances(
         mut self,
-        item: impl Into<TargetGroupInstance>,
+        value: impl Into<TargetGroupInstance>,
     ) -> Self {
-        self.0.request_mut().target_group_instances.push(item.into());
+        self.0.request_mut().target_group_instances.push(value.into());
         self
     }
     /// Sets `TargetGroupInstances` to these items; see [`RegisterTargetGroupInstancesRequest::target_group_instances`](types::RegisterTargetGroupInstancesRequest::target_group_instances). Required.
@@ -5641,8 +5680,8 @@ impl Call<types::RegisterTargetsRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`RegisterTargetsRequest::targets`](types::RegisterTargetsRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<Target>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<Target>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`RegisterTargetsRequest::targets`](types::RegisterTargetsRequest::targets). Required.
@@ -5676,8 +5715,8 @@ impl Call<types::RegisterTargetsWithClassicalLbRequest> {
         self
     }
     /// Adds one item to `Targets`; see [`RegisterTargetsWithClassicalLbRequest::targets`](types::RegisterTargetsWithClassicalLbRequest::targets). Required.
-    pub fn targets(mut self, item: impl Into<ClassicalTargetInfo>) -> Self {
-        self.0.request_mut().targets.push(item.into());
+    pub fn targets(mut self, value: impl Into<ClassicalTargetInfo>) -> Self {
+        self.0.request_mut().targets.push(value.into());
         self
     }
     /// Sets `Targets` to these items; see [`RegisterTargetsWithClassicalLbRequest::targets`](types::RegisterTargetsWithClassicalLbRequest::targets). Required.
@@ -5696,8 +5735,8 @@ impl Call<types::RemoveModelKeyRequest> {
         self
     }
     /// Adds one item to `KeyIds`; see [`RemoveModelKeyRequest::key_ids`](types::RemoveModelKeyRequest::key_ids). Required.
-    pub fn key_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().key_ids.push(item.into());
+    pub fn key_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().key_ids.push(value.into());
         self
     }
     /// Sets `KeyIds` to these items; see [`RemoveModelKeyRequest::key_ids`](types::RemoveModelKeyRequest::key_ids). Required.
@@ -5723,8 +5762,8 @@ impl Call<types::RemoveModelRewriteRequest> {
 }
 impl Call<types::RenewLoadBalancersRequest> {
     /// Adds one item to `LoadBalancerIds`; see [`RenewLoadBalancersRequest::load_balancer_ids`](types::RenewLoadBalancersRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`RenewLoadBalancersRequest::load_balancer_ids`](types::RenewLoadBalancersRequest::load_balancer_ids). Required.
@@ -5778,12 +5817,12 @@ impl Call<types::SetCustomizedConfigForLoadBalancerRequest> {
         self
     }
     /// Adds one item to `LoadBalancerIds`; see [`SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids`](types::SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids).
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .load_balancer_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids`](types::SetCustomizedConfigForLoadBalancerRequest::load_balancer_ids).
@@ -5797,8 +5836,8 @@ impl Call<types::SetCustomizedConfigForLoadBalancerRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`SetCustomizedConfigForLoadBalancerRequest::tags`](types::SetCustomizedConfigForLoadBalancerRequest::tags).
-    pub fn tags(mut self, item: impl Into<TagInfo>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<TagInfo>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`SetCustomizedConfigForLoadBalancerRequest::tags`](types::SetCustomizedConfigForLoadBalancerRequest::tags).
@@ -5839,12 +5878,12 @@ impl Call<types::SetLoadBalancerSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `SecurityGroups`; see [`SetLoadBalancerSecurityGroupsRequest::security_groups`](types::SetLoadBalancerSecurityGroupsRequest::security_groups).
-    pub fn security_groups(mut self, item: impl Into<String>) -> Self {
+    pub fn security_groups(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_groups
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroups` to these items; see [`SetLoadBalancerSecurityGroupsRequest::security_groups`](types::SetLoadBalancerSecurityGroupsRequest::security_groups).
@@ -5870,8 +5909,12 @@ impl Call<types::SetLoadBalancerStartStatusRequest> {
         self
     }
     /// Adds one item to `ListenerIds`; see [`SetLoadBalancerStartStatusRequest::listener_ids`](types::SetLoadBalancerStartStatusRequest::listener_ids).
-    pub fn listener_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().listener_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn listener_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .listener_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ListenerIds` to these items; see [`SetLoadBalancerStartStatusRequest::listener_ids`](types::SetLoadBalancerStartStatusRequest::listener_ids).
@@ -5897,8 +5940,8 @@ impl Call<types::SetSecurityGroupForLoadbalancersRequest> {
         self
     }
     /// Adds one item to `LoadBalancerIds`; see [`SetSecurityGroupForLoadbalancersRequest::load_balancer_ids`](types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids). Required.
-    pub fn load_balancer_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().load_balancer_ids.push(item.into());
+    pub fn load_balancer_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().load_balancer_ids.push(value.into());
         self
     }
     /// Sets `LoadBalancerIds` to these items; see [`SetSecurityGroupForLoadbalancersRequest::load_balancer_ids`](types::SetSecurityGroupForLoadbalancersRequest::load_balancer_ids). Required.
@@ -5977,8 +6020,8 @@ impl Call<types::TestModelInputModalitiesRequest> {
 }
 impl Call<types::TestServiceProviderConnectionRequest> {
     /// Adds one item to `Models`; see [`TestServiceProviderConnectionRequest::models`](types::TestServiceProviderConnectionRequest::models).
-    pub fn models(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().models.get_or_insert_with(Vec::new).push(item.into());
+    pub fn models(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().models.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Models` to these items; see [`TestServiceProviderConnectionRequest::models`](types::TestServiceProviderConnectionRequest::models).

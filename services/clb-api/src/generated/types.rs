@@ -464,8 +464,8 @@ impl AssociateGuardrailConfig {
         self
     }
     /// Sets `InputCheckDepth`.
-    pub fn set_input_check_depth(mut self, value: impl Into<u64>) -> Self {
-        self.input_check_depth = Some(value.into());
+    pub fn set_input_check_depth(mut self, value: u64) -> Self {
+        self.input_check_depth = Some(value);
         self
     }
 }
@@ -836,8 +836,8 @@ impl AssociationItem {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Domain`.
@@ -861,8 +861,8 @@ impl AssociationItem {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `RuleId`.
@@ -1036,13 +1036,13 @@ impl AvailableZoneAffinityInfo {
         self
     }
     /// Sets `ExitRatio`.
-    pub fn set_exit_ratio(mut self, value: impl Into<u64>) -> Self {
-        self.exit_ratio = Some(value.into());
+    pub fn set_exit_ratio(mut self, value: u64) -> Self {
+        self.exit_ratio = Some(value);
         self
     }
     /// Sets `ReentryRatio`.
-    pub fn set_reentry_ratio(mut self, value: impl Into<u64>) -> Self {
-        self.reentry_ratio = Some(value.into());
+    pub fn set_reentry_ratio(mut self, value: u64) -> Self {
+        self.reentry_ratio = Some(value);
         self
     }
 }
@@ -1246,8 +1246,8 @@ impl BasicTargetGroupInfo {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -2292,18 +2292,18 @@ impl BudgetInfo {
         Self::default()
     }
     /// Sets `AssociationKeyCount`.
-    pub fn set_association_key_count(mut self, value: impl Into<u64>) -> Self {
-        self.association_key_count = Some(value.into());
+    pub fn set_association_key_count(mut self, value: u64) -> Self {
+        self.association_key_count = Some(value);
         self
     }
     /// Sets `AssociationModelRouterCount`.
-    pub fn set_association_model_router_count(mut self, value: impl Into<u64>) -> Self {
-        self.association_model_router_count = value.into();
+    pub fn set_association_model_router_count(mut self, value: u64) -> Self {
+        self.association_model_router_count = value;
         self
     }
     /// Sets `AssociationUserGroupCount`.
-    pub fn set_association_user_group_count(mut self, value: impl Into<u64>) -> Self {
-        self.association_user_group_count = Some(value.into());
+    pub fn set_association_user_group_count(mut self, value: u64) -> Self {
+        self.association_user_group_count = Some(value);
         self
     }
     /// Sets `BudgetConfigs` to these items.
@@ -4495,11 +4495,8 @@ impl CoefficientScheduleRule {
         Self::default()
     }
     /// Sets `Weekdays` to these items.
-    pub fn set_weekdays(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.weekdays = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_weekdays(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.weekdays = Some(items.into_iter().collect());
         self
     }
     /// Sets `StartTime`.
@@ -4597,8 +4594,8 @@ impl CoefficientTierCondition {
         Self::default()
     }
     /// Sets `InputTokensAbove`.
-    pub fn set_input_tokens_above(mut self, value: impl Into<u64>) -> Self {
-        self.input_tokens_above = Some(value.into());
+    pub fn set_input_tokens_above(mut self, value: u64) -> Self {
+        self.input_tokens_above = Some(value);
         self
     }
     /// Sets `Resolution`.
@@ -4983,8 +4980,8 @@ impl CreateClsLogSetRequest {
     }
     /// Sets `Period`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `LogsetType`.
@@ -5814,8 +5811,8 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `EndPort`.
-    pub fn set_end_port(mut self, value: impl Into<u64>) -> Self {
-        self.end_port = Some(value.into());
+    pub fn set_end_port(mut self, value: u64) -> Self {
+        self.end_port = Some(value);
         self
     }
     /// Sets `DeregisterTargetRst`.
@@ -6283,8 +6280,8 @@ impl CreateLoadBalancerRequest {
         self
     }
     /// Sets `Number`.
-    pub fn set_number(mut self, value: impl Into<u64>) -> Self {
-        self.number = Some(value.into());
+    pub fn set_number(mut self, value: u64) -> Self {
+        self.number = Some(value);
         self
     }
     /// Sets `MasterZoneId`.
@@ -6590,8 +6587,8 @@ impl CreateLoadBalancerSnatIpsRequest {
         self
     }
     /// Sets `Number`.
-    pub fn set_number(mut self, value: impl Into<u64>) -> Self {
-        self.number = Some(value.into());
+    pub fn set_number(mut self, value: u64) -> Self {
+        self.number = Some(value);
         self
     }
 }
@@ -7219,8 +7216,8 @@ impl CreateModelRouterRequest {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `RateLimitConfig`.
@@ -7281,8 +7278,8 @@ impl CreateModelRouterRequest {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `EmbeddingConfig`.
@@ -7453,16 +7450,13 @@ impl CreateModelRouterResourcePackageRequest {
         Self::default()
     }
     /// Sets `ModelRouterResourcePackageAmount`.
-    pub fn set_model_router_resource_package_amount(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.model_router_resource_package_amount = Some(value.into());
+    pub fn set_model_router_resource_package_amount(mut self, value: u64) -> Self {
+        self.model_router_resource_package_amount = Some(value);
         self
     }
     /// Sets `AutoPurchaseFlag`.
-    pub fn set_auto_purchase_flag(mut self, value: impl Into<u64>) -> Self {
-        self.auto_purchase_flag = Some(value.into());
+    pub fn set_auto_purchase_flag(mut self, value: u64) -> Self {
+        self.auto_purchase_flag = Some(value);
         self
     }
     /// Sets `AutoVoucher`.
@@ -7813,8 +7807,8 @@ impl CreateTargetGroupRequest {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `TargetGroupInstances` to these items.
@@ -7854,8 +7848,8 @@ impl CreateTargetGroupRequest {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `FullListenSwitch`.
@@ -7869,8 +7863,8 @@ impl CreateTargetGroupRequest {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<u64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: u64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `IpVersion`.
@@ -8014,8 +8008,8 @@ impl CreateTopicRequest {
         self
     }
     /// Sets `PartitionCount`.
-    pub fn set_partition_count(mut self, value: impl Into<u64>) -> Self {
-        self.partition_count = Some(value.into());
+    pub fn set_partition_count(mut self, value: u64) -> Self {
+        self.partition_count = Some(value);
         self
     }
     /// Sets `TopicType`.
@@ -8024,8 +8018,8 @@ impl CreateTopicRequest {
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `StorageType`.
@@ -8568,8 +8562,8 @@ impl DecisionsConfig {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
 }
@@ -10261,8 +10255,8 @@ impl DescribeAsyncJobsRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
 }
@@ -10323,13 +10317,13 @@ impl DescribeAsyncJobsResponse {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -10376,13 +10370,13 @@ impl DescribeBlockIpListRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -10437,8 +10431,8 @@ impl DescribeBlockIpListResponse {
         Self::default()
     }
     /// Sets `BlockedIPCount`.
-    pub fn set_blocked_ip_count(mut self, value: impl Into<u64>) -> Self {
-        self.blocked_ip_count = value.into();
+    pub fn set_blocked_ip_count(mut self, value: u64) -> Self {
+        self.blocked_ip_count = value;
         self
     }
     /// Sets `ClientIPField`.
@@ -10575,13 +10569,13 @@ impl DescribeBudgetAssociationsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Type`.
@@ -10639,8 +10633,8 @@ impl DescribeBudgetAssociationsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -10703,13 +10697,13 @@ impl DescribeBudgetsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -10766,8 +10760,8 @@ impl DescribeBudgetsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -11226,13 +11220,13 @@ impl DescribeClusterResourcesRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -11300,8 +11294,8 @@ impl DescribeClusterResourcesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -11340,13 +11334,13 @@ impl DescribeCrossTargetsRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -11406,8 +11400,8 @@ impl DescribeCrossTargetsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `CrossTargetSet` to these items.
@@ -11732,13 +11726,13 @@ impl DescribeExclusiveClustersRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -11806,8 +11800,8 @@ impl DescribeExclusiveClustersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -11851,13 +11845,13 @@ impl DescribeIdleLoadBalancersRequest {
         Self::default()
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `LoadBalancerRegion`.
@@ -11908,8 +11902,8 @@ impl DescribeIdleLoadBalancersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -12070,8 +12064,8 @@ impl DescribeIntentRoutersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -12145,13 +12139,13 @@ impl DescribeKeysRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -12217,8 +12211,8 @@ impl DescribeKeysResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -12492,8 +12486,8 @@ impl DescribeListenersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -12774,13 +12768,13 @@ impl DescribeLoadBalancersDetailRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Fields` to these items.
@@ -12853,8 +12847,8 @@ impl DescribeLoadBalancersDetailResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `LoadBalancerDetailSet` to these items.
@@ -13203,8 +13197,8 @@ impl DescribeLoadBalancersResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `LoadBalancerSet` to these items.
@@ -13262,13 +13256,13 @@ impl DescribeModelAliasesRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Sort` to these items.
@@ -13346,8 +13340,8 @@ impl DescribeModelAliasesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -13410,13 +13404,13 @@ impl DescribeModelAssociationsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Capability`.
@@ -13497,8 +13491,8 @@ impl DescribeModelAssociationsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -14111,8 +14105,8 @@ impl DescribeModelRouterLogsRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
 }
@@ -14177,8 +14171,8 @@ impl DescribeModelRouterLogsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `NextToken`.
@@ -14366,13 +14360,13 @@ impl DescribeModelRouterResourcePackageDeductionRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `SortBy`.
@@ -14457,8 +14451,8 @@ impl DescribeModelRouterResourcePackageDeductionResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -14531,13 +14525,13 @@ impl DescribeModelRouterResourcePackagesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderBy`.
@@ -14625,13 +14619,13 @@ impl DescribeModelRouterResourcePackagesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TotalDosage`.
-    pub fn set_total_dosage(mut self, value: impl Into<u64>) -> Self {
-        self.total_dosage = value.into();
+    pub fn set_total_dosage(mut self, value: u64) -> Self {
+        self.total_dosage = value;
         self
     }
     /// Sets `RequestId`.
@@ -14686,8 +14680,8 @@ impl DescribeModelRoutersRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `ModelRouterIds` to these items.
@@ -14699,8 +14693,8 @@ impl DescribeModelRoutersRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -14760,8 +14754,8 @@ impl DescribeModelRoutersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -14850,13 +14844,13 @@ impl DescribeResourcesRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -14924,8 +14918,8 @@ impl DescribeResourcesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -15076,13 +15070,13 @@ impl DescribeServiceProviderHealthStatusRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -15138,8 +15132,8 @@ impl DescribeServiceProviderHealthStatusResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -15338,13 +15332,13 @@ impl DescribeTargetGroupInstancesRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -15405,8 +15399,8 @@ impl DescribeTargetGroupInstancesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TargetGroupInstanceSet` to these items.
@@ -15418,8 +15412,8 @@ impl DescribeTargetGroupInstancesResponse {
         self
     }
     /// Sets `RealCount`.
-    pub fn set_real_count(mut self, value: impl Into<u64>) -> Self {
-        self.real_count = value.into();
+    pub fn set_real_count(mut self, value: u64) -> Self {
+        self.real_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -15482,13 +15476,13 @@ impl DescribeTargetGroupListRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -15540,8 +15534,8 @@ impl DescribeTargetGroupListResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TargetGroupSet` to these items.
@@ -15604,13 +15598,13 @@ impl DescribeTargetGroupsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -15670,8 +15664,8 @@ impl DescribeTargetGroupsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TargetGroupSet` to these items.
@@ -16286,13 +16280,13 @@ impl DescribeUserGroupsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -16358,8 +16352,8 @@ impl DescribeUserGroupsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -16843,8 +16837,8 @@ impl EmbeddingConfig {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
 }
@@ -17188,8 +17182,8 @@ impl FunctionTarget {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -17280,8 +17274,8 @@ impl GuardrailConfig {
         self
     }
     /// Sets `InputCheckDepth`.
-    pub fn set_input_check_depth(mut self, value: impl Into<u64>) -> Self {
-        self.input_check_depth = Some(value.into());
+    pub fn set_input_check_depth(mut self, value: u64) -> Self {
+        self.input_check_depth = Some(value);
         self
     }
 }
@@ -17615,13 +17609,13 @@ impl IdleLoadBalancer {
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
-        self.status = value.into();
+    pub fn set_status(mut self, value: u64) -> Self {
+        self.status = value;
         self
     }
     /// Sets `Forward`.
-    pub fn set_forward(mut self, value: impl Into<u64>) -> Self {
-        self.forward = value.into();
+    pub fn set_forward(mut self, value: u64) -> Self {
+        self.forward = value;
         self
     }
     /// Sets `Domain`.
@@ -17685,13 +17679,13 @@ impl ImageConfig {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
     /// Sets `WaitSeconds`.
-    pub fn set_wait_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.wait_seconds = Some(value.into());
+    pub fn set_wait_seconds(mut self, value: u64) -> Self {
+        self.wait_seconds = Some(value);
         self
     }
 }
@@ -17767,11 +17761,8 @@ impl InquirePriceCreateModelRouterResourcePackageRequest {
         Self::default()
     }
     /// Sets `ModelRouterResourcePackageAmount`.
-    pub fn set_model_router_resource_package_amount(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.model_router_resource_package_amount = Some(value.into());
+    pub fn set_model_router_resource_package_amount(mut self, value: u64) -> Self {
+        self.model_router_resource_package_amount = Some(value);
         self
     }
 }
@@ -17822,8 +17813,8 @@ impl InquirePriceCreateModelRouterResourcePackageResponse {
         self
     }
     /// Sets `FirstBuy`.
-    pub fn set_first_buy(mut self, value: impl Into<u64>) -> Self {
-        self.first_buy = value.into();
+    pub fn set_first_buy(mut self, value: u64) -> Self {
+        self.first_buy = value;
         self
     }
     /// Sets `RequestId`.
@@ -18019,8 +18010,8 @@ impl InquiryPriceCreateLoadBalancerRequest {
         self
     }
     /// Sets `GoodsNum`.
-    pub fn set_goods_num(mut self, value: impl Into<u64>) -> Self {
-        self.goods_num = Some(value.into());
+    pub fn set_goods_num(mut self, value: u64) -> Self {
+        self.goods_num = Some(value);
         self
     }
     /// Sets `ZoneId`.
@@ -19729,8 +19720,8 @@ impl Listener {
         self
     }
     /// Sets `RescheduleInterval`.
-    pub fn set_reschedule_interval(mut self, value: impl Into<u64>) -> Self {
-        self.reschedule_interval = Some(value.into());
+    pub fn set_reschedule_interval(mut self, value: u64) -> Self {
+        self.reschedule_interval = Some(value);
         self
     }
     /// Sets `DataCompressMode`.
@@ -20430,8 +20421,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `Forward`.
-    pub fn set_forward(mut self, value: impl Into<u64>) -> Self {
-        self.forward = value.into();
+    pub fn set_forward(mut self, value: u64) -> Self {
+        self.forward = value;
         self
     }
     /// Sets `Domain`.
@@ -20448,8 +20439,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
-        self.status = value.into();
+    pub fn set_status(mut self, value: u64) -> Self {
+        self.status = value;
         self
     }
     /// Sets `CreateTime`.
@@ -20463,8 +20454,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = value.into();
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = value;
         self
     }
     /// Sets `VpcId`.
@@ -20473,8 +20464,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `OpenBgp`.
-    pub fn set_open_bgp(mut self, value: impl Into<u64>) -> Self {
-        self.open_bgp = value.into();
+    pub fn set_open_bgp(mut self, value: u64) -> Self {
+        self.open_bgp = value;
         self
     }
     /// Sets `Snat`.
@@ -20483,8 +20474,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `Isolation`.
-    pub fn set_isolation(mut self, value: impl Into<u64>) -> Self {
-        self.isolation = value.into();
+    pub fn set_isolation(mut self, value: u64) -> Self {
+        self.isolation = value;
         self
     }
     /// Sets `Log`.
@@ -20530,8 +20521,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `NumericalVpcId`.
-    pub fn set_numerical_vpc_id(mut self, value: impl Into<u64>) -> Self {
-        self.numerical_vpc_id = value.into();
+    pub fn set_numerical_vpc_id(mut self, value: u64) -> Self {
+        self.numerical_vpc_id = value;
         self
     }
     /// Sets `VipIsp`.
@@ -20718,13 +20709,13 @@ impl LoadBalancer {
         self
     }
     /// Sets `Exclusive`.
-    pub fn set_exclusive(mut self, value: impl Into<u64>) -> Self {
-        self.exclusive = Some(value.into());
+    pub fn set_exclusive(mut self, value: u64) -> Self {
+        self.exclusive = Some(value);
         self
     }
     /// Sets `TargetCount`.
-    pub fn set_target_count(mut self, value: impl Into<u64>) -> Self {
-        self.target_count = Some(value.into());
+    pub fn set_target_count(mut self, value: u64) -> Self {
+        self.target_count = Some(value);
         self
     }
     /// Sets `AssociateEndpoint`.
@@ -21094,8 +21085,8 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
-        self.status = Some(value.into());
+    pub fn set_status(mut self, value: u64) -> Self {
+        self.status = Some(value);
         self
     }
     /// Sets `Address`.
@@ -21134,8 +21125,8 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `CreateTime`.
@@ -21190,8 +21181,8 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `LocationId`.
@@ -21220,18 +21211,18 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `TargetPort`.
-    pub fn set_target_port(mut self, value: impl Into<u64>) -> Self {
-        self.target_port = Some(value.into());
+    pub fn set_target_port(mut self, value: u64) -> Self {
+        self.target_port = Some(value);
         self
     }
     /// Sets `TargetWeight`.
-    pub fn set_target_weight(mut self, value: impl Into<u64>) -> Self {
-        self.target_weight = Some(value.into());
+    pub fn set_target_weight(mut self, value: u64) -> Self {
+        self.target_weight = Some(value);
         self
     }
     /// Sets `Isolation`.
-    pub fn set_isolation(mut self, value: impl Into<u64>) -> Self {
-        self.isolation = Some(value.into());
+    pub fn set_isolation(mut self, value: u64) -> Self {
+        self.isolation = Some(value);
         self
     }
     /// Sets `SecurityGroup` to these items.
@@ -21243,8 +21234,8 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `LoadBalancerPassToTarget`.
-    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<u64>) -> Self {
-        self.load_balancer_pass_to_target = Some(value.into());
+    pub fn set_load_balancer_pass_to_target(mut self, value: u64) -> Self {
+        self.load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `TargetHealth`.
@@ -21302,8 +21293,8 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `Exclusive`.
-    pub fn set_exclusive(mut self, value: impl Into<u64>) -> Self {
-        self.exclusive = Some(value.into());
+    pub fn set_exclusive(mut self, value: u64) -> Self {
+        self.exclusive = Some(value);
         self
     }
     /// Sets `AvailableZoneAffinityInfo`.
@@ -22898,8 +22889,8 @@ impl ModelRouterDetail {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `EipAddressId`.
@@ -23077,28 +23068,28 @@ impl ModelRouterLog {
         self
     }
     /// Sets `MaxRetries`.
-    pub fn set_max_retries(mut self, value: impl Into<u64>) -> Self {
-        self.max_retries = Some(value.into());
+    pub fn set_max_retries(mut self, value: u64) -> Self {
+        self.max_retries = Some(value);
         self
     }
     /// Sets `TotalTokens`.
-    pub fn set_total_tokens(mut self, value: impl Into<u64>) -> Self {
-        self.total_tokens = Some(value.into());
+    pub fn set_total_tokens(mut self, value: u64) -> Self {
+        self.total_tokens = Some(value);
         self
     }
     /// Sets `InputTokens`.
-    pub fn set_input_tokens(mut self, value: impl Into<u64>) -> Self {
-        self.input_tokens = Some(value.into());
+    pub fn set_input_tokens(mut self, value: u64) -> Self {
+        self.input_tokens = Some(value);
         self
     }
     /// Sets `OutputTokens`.
-    pub fn set_output_tokens(mut self, value: impl Into<u64>) -> Self {
-        self.output_tokens = Some(value.into());
+    pub fn set_output_tokens(mut self, value: u64) -> Self {
+        self.output_tokens = Some(value);
         self
     }
     /// Sets `RequestDuration`.
-    pub fn set_request_duration(mut self, value: impl Into<u64>) -> Self {
-        self.request_duration = Some(value.into());
+    pub fn set_request_duration(mut self, value: u64) -> Self {
+        self.request_duration = Some(value);
         self
     }
     /// Sets `RequesterIp`.
@@ -23190,13 +23181,13 @@ impl ModelRouterModel {
         self
     }
     /// Sets `Order`.
-    pub fn set_order(mut self, value: impl Into<u64>) -> Self {
-        self.order = Some(value.into());
+    pub fn set_order(mut self, value: u64) -> Self {
+        self.order = Some(value);
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -23445,8 +23436,8 @@ impl ModelRouterPackage {
         self
     }
     /// Sets `AutoPurchaseFlag`.
-    pub fn set_auto_purchase_flag(mut self, value: impl Into<u64>) -> Self {
-        self.auto_purchase_flag = Some(value.into());
+    pub fn set_auto_purchase_flag(mut self, value: u64) -> Self {
+        self.auto_purchase_flag = Some(value);
         self
     }
     /// Sets `ModelRouterResourcePackageId`.
@@ -23478,8 +23469,8 @@ impl ModelRouterPackage {
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
-        self.status = Some(value.into());
+    pub fn set_status(mut self, value: u64) -> Self {
+        self.status = Some(value);
         self
     }
 }
@@ -23544,18 +23535,18 @@ impl ModelRouterQuota {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Used`.
-    pub fn set_used(mut self, value: impl Into<u64>) -> Self {
-        self.used = Some(value.into());
+    pub fn set_used(mut self, value: u64) -> Self {
+        self.used = Some(value);
         self
     }
     /// Sets `Available`.
-    pub fn set_available(mut self, value: impl Into<u64>) -> Self {
-        self.available = Some(value.into());
+    pub fn set_available(mut self, value: u64) -> Self {
+        self.available = Some(value);
         self
     }
 }
@@ -23964,8 +23955,8 @@ impl ModelRouterSet {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `EipAddressId`.
@@ -24129,8 +24120,8 @@ impl ModifyBlockIpListRequest {
         self
     }
     /// Sets `ExpireTime`.
-    pub fn set_expire_time(mut self, value: impl Into<u64>) -> Self {
-        self.expire_time = Some(value.into());
+    pub fn set_expire_time(mut self, value: u64) -> Self {
+        self.expire_time = Some(value);
         self
     }
     /// Sets `AddStrategy`.
@@ -25737,8 +25728,8 @@ impl ModifyLoadBalancerAttributesRequest {
         self
     }
     /// Sets `SwitchFlag`.
-    pub fn set_switch_flag(mut self, value: impl Into<u64>) -> Self {
-        self.switch_flag = Some(value.into());
+    pub fn set_switch_flag(mut self, value: u64) -> Self {
+        self.switch_flag = Some(value);
         self
     }
     /// Sets `SnatPro`.
@@ -26026,8 +26017,8 @@ impl ModifyLoadBalancersProjectRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
 }
@@ -26551,8 +26542,8 @@ impl ModifyModelRouterAttributesRequest {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `Capability`.
@@ -26596,8 +26587,8 @@ impl ModifyModelRouterAttributesRequest {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
 }
@@ -27298,8 +27289,8 @@ impl ModifyTargetGroupAttributeRequest {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `ScheduleAlgorithm`.
@@ -27313,8 +27304,8 @@ impl ModifyTargetGroupAttributeRequest {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`.
@@ -27323,8 +27314,8 @@ impl ModifyTargetGroupAttributeRequest {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<u64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: u64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `SnatEnable`.
@@ -28297,8 +28288,8 @@ impl ProviderTestConnectionErrorInfo {
         Self::default()
     }
     /// Sets `HttpCode`.
-    pub fn set_http_code(mut self, value: impl Into<u64>) -> Self {
-        self.http_code = Some(value.into());
+    pub fn set_http_code(mut self, value: u64) -> Self {
+        self.http_code = Some(value);
         self
     }
     /// Sets `ErrorStatus`.
@@ -28387,13 +28378,13 @@ impl RateLimitConfigForBudget {
         Self::default()
     }
     /// Sets `RPM`.
-    pub fn set_rpm(mut self, value: impl Into<u64>) -> Self {
-        self.rpm = Some(value.into());
+    pub fn set_rpm(mut self, value: u64) -> Self {
+        self.rpm = Some(value);
         self
     }
     /// Sets `TPM`.
-    pub fn set_tpm(mut self, value: impl Into<u64>) -> Self {
-        self.tpm = Some(value.into());
+    pub fn set_tpm(mut self, value: u64) -> Self {
+        self.tpm = Some(value);
         self
     }
 }
@@ -28435,18 +28426,18 @@ impl RateLimitConfigForKey {
         Self::default()
     }
     /// Sets `MaxParallelRequest`.
-    pub fn set_max_parallel_request(mut self, value: impl Into<u64>) -> Self {
-        self.max_parallel_request = Some(value.into());
+    pub fn set_max_parallel_request(mut self, value: u64) -> Self {
+        self.max_parallel_request = Some(value);
         self
     }
     /// Sets `RPM`.
-    pub fn set_rpm(mut self, value: impl Into<u64>) -> Self {
-        self.rpm = Some(value.into());
+    pub fn set_rpm(mut self, value: u64) -> Self {
+        self.rpm = Some(value);
         self
     }
     /// Sets `TPM`.
-    pub fn set_tpm(mut self, value: impl Into<u64>) -> Self {
-        self.tpm = Some(value.into());
+    pub fn set_tpm(mut self, value: u64) -> Self {
+        self.tpm = Some(value);
         self
     }
 }
@@ -28480,13 +28471,13 @@ impl RateLimitConfigForModelRouter {
         Self::default()
     }
     /// Sets `RPM`.
-    pub fn set_rpm(mut self, value: impl Into<u64>) -> Self {
-        self.rpm = Some(value.into());
+    pub fn set_rpm(mut self, value: u64) -> Self {
+        self.rpm = Some(value);
         self
     }
     /// Sets `TPM`.
-    pub fn set_tpm(mut self, value: impl Into<u64>) -> Self {
-        self.tpm = Some(value.into());
+    pub fn set_tpm(mut self, value: u64) -> Self {
+        self.tpm = Some(value);
         self
     }
 }
@@ -28520,8 +28511,8 @@ impl RedirectConfig {
         Self::default()
     }
     /// Sets `StatusCode`.
-    pub fn set_status_code(mut self, value: impl Into<u64>) -> Self {
-        self.status_code = Some(value.into());
+    pub fn set_status_code(mut self, value: u64) -> Self {
+        self.status_code = Some(value);
         self
     }
     /// Sets `TargetUrl`.
@@ -29661,8 +29652,8 @@ impl RerankConfig {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
 }
@@ -30054,8 +30045,8 @@ impl RouterSettingWithFallBack {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
     /// Sets `RoutingStrategyArgs`.
@@ -30169,8 +30160,8 @@ impl RouterSettingWithoutFallBack {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
     /// Sets `StickyConfig`.
@@ -31278,8 +31269,8 @@ impl ServiceEndPoints {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `Schema`.
@@ -31404,13 +31395,13 @@ impl ServiceProvider {
         self
     }
     /// Sets `Order`.
-    pub fn set_order(mut self, value: impl Into<u64>) -> Self {
-        self.order = Some(value.into());
+    pub fn set_order(mut self, value: u64) -> Self {
+        self.order = Some(value);
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `AssociationStatus`.
@@ -31599,21 +31590,18 @@ impl ServiceProviderHealthCheckConfigItemInput {
         self
     }
     /// Sets `HealthCheckInterval`.
-    pub fn set_health_check_interval(mut self, value: impl Into<u64>) -> Self {
-        self.health_check_interval = Some(value.into());
+    pub fn set_health_check_interval(mut self, value: u64) -> Self {
+        self.health_check_interval = Some(value);
         self
     }
     /// Sets `HealthCheckUnhealthyThreshold`.
-    pub fn set_health_check_unhealthy_threshold(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.health_check_unhealthy_threshold = Some(value.into());
+    pub fn set_health_check_unhealthy_threshold(mut self, value: u64) -> Self {
+        self.health_check_unhealthy_threshold = Some(value);
         self
     }
     /// Sets `HealthCheckMaxTokens`.
-    pub fn set_health_check_max_tokens(mut self, value: impl Into<u64>) -> Self {
-        self.health_check_max_tokens = Some(value.into());
+    pub fn set_health_check_max_tokens(mut self, value: u64) -> Self {
+        self.health_check_max_tokens = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`.
@@ -31632,8 +31620,8 @@ impl ServiceProviderHealthCheckConfigItemInput {
         self
     }
     /// Sets `HealthCheckTimeout`.
-    pub fn set_health_check_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.health_check_timeout = Some(value.into());
+    pub fn set_health_check_timeout(mut self, value: u64) -> Self {
+        self.health_check_timeout = Some(value);
         self
     }
 }
@@ -31720,21 +31708,18 @@ impl ServiceProviderHealthCheckConfigItemOutput {
         self
     }
     /// Sets `HealthCheckInterval`.
-    pub fn set_health_check_interval(mut self, value: impl Into<u64>) -> Self {
-        self.health_check_interval = Some(value.into());
+    pub fn set_health_check_interval(mut self, value: u64) -> Self {
+        self.health_check_interval = Some(value);
         self
     }
     /// Sets `HealthCheckUnhealthyThreshold`.
-    pub fn set_health_check_unhealthy_threshold(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.health_check_unhealthy_threshold = Some(value.into());
+    pub fn set_health_check_unhealthy_threshold(mut self, value: u64) -> Self {
+        self.health_check_unhealthy_threshold = Some(value);
         self
     }
     /// Sets `HealthCheckMaxTokens`.
-    pub fn set_health_check_max_tokens(mut self, value: impl Into<u64>) -> Self {
-        self.health_check_max_tokens = Some(value.into());
+    pub fn set_health_check_max_tokens(mut self, value: u64) -> Self {
+        self.health_check_max_tokens = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`.
@@ -31753,8 +31738,8 @@ impl ServiceProviderHealthCheckConfigItemOutput {
         self
     }
     /// Sets `HealthCheckTimeout`.
-    pub fn set_health_check_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.health_check_timeout = Some(value.into());
+    pub fn set_health_check_timeout(mut self, value: u64) -> Self {
+        self.health_check_timeout = Some(value);
         self
     }
 }
@@ -32668,8 +32653,8 @@ impl StickyConfig {
         self
     }
     /// Sets `TimeoutSeconds`.
-    pub fn set_timeout_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.timeout_seconds = Some(value.into());
+    pub fn set_timeout_seconds(mut self, value: u64) -> Self {
+        self.timeout_seconds = Some(value);
         self
     }
 }
@@ -33027,13 +33012,13 @@ impl TargetGroupBackend {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = value.into();
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = value;
         self
     }
     /// Sets `PublicIpAddresses` to these items.
@@ -33068,8 +33053,8 @@ impl TargetGroupBackend {
         self
     }
     /// Sets `ZoneId`.
-    pub fn set_zone_id(mut self, value: impl Into<u64>) -> Self {
-        self.zone_id = value.into();
+    pub fn set_zone_id(mut self, value: u64) -> Self {
+        self.zone_id = value;
         self
     }
 }
@@ -33477,8 +33462,8 @@ impl TargetGroupInfo {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `CreatedTime`.
@@ -33538,8 +33523,8 @@ impl TargetGroupInfo {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `FullListenSwitch`.
@@ -33614,18 +33599,18 @@ impl TargetGroupInstance {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `NewPort`.
-    pub fn set_new_port(mut self, value: impl Into<u64>) -> Self {
-        self.new_port = Some(value.into());
+    pub fn set_new_port(mut self, value: u64) -> Self {
+        self.new_port = Some(value);
         self
     }
 }
@@ -33706,8 +33691,8 @@ impl TargetGroupInstanceStatus {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<u64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: u64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `EniId`.
@@ -33822,8 +33807,8 @@ impl TargetHealth {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<u64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: u64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -34813,8 +34798,8 @@ impl VideoConfig {
         self
     }
     /// Sets `NumRetries`.
-    pub fn set_num_retries(mut self, value: impl Into<u64>) -> Self {
-        self.num_retries = Some(value.into());
+    pub fn set_num_retries(mut self, value: u64) -> Self {
+        self.num_retries = Some(value);
         self
     }
 }
@@ -34884,8 +34869,8 @@ impl ZoneInfo {
         Self::default()
     }
     /// Sets `ZoneId`.
-    pub fn set_zone_id(mut self, value: impl Into<u64>) -> Self {
-        self.zone_id = value.into();
+    pub fn set_zone_id(mut self, value: u64) -> Self {
+        self.zone_id = value;
         self
     }
     /// Sets `Zone`.

@@ -104,8 +104,8 @@ impl Call<types::AssumeRoleRequest> {
         self
     }
     /// Sets `DurationSeconds`; see [`AssumeRoleRequest::duration_seconds`](types::AssumeRoleRequest::duration_seconds).
-    pub fn duration_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().duration_seconds = Some(value.into());
+    pub fn duration_seconds(mut self, value: u64) -> Self {
+        self.0.request_mut().duration_seconds = Some(value);
         self
     }
     /// Sets `Policy`; see [`AssumeRoleRequest::policy`](types::AssumeRoleRequest::policy).
@@ -119,8 +119,8 @@ impl Call<types::AssumeRoleRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`AssumeRoleRequest::tags`](types::AssumeRoleRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AssumeRoleRequest::tags`](types::AssumeRoleRequest::tags).
@@ -166,8 +166,8 @@ impl Call<types::AssumeRoleWithSamlRequest> {
         self
     }
     /// Sets `DurationSeconds`; see [`AssumeRoleWithSamlRequest::duration_seconds`](types::AssumeRoleWithSamlRequest::duration_seconds).
-    pub fn duration_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().duration_seconds = Some(value.into());
+    pub fn duration_seconds(mut self, value: u64) -> Self {
+        self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }
@@ -210,8 +210,8 @@ impl Call<types::GetFederationTokenRequest> {
         self
     }
     /// Sets `DurationSeconds`; see [`GetFederationTokenRequest::duration_seconds`](types::GetFederationTokenRequest::duration_seconds).
-    pub fn duration_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().duration_seconds = Some(value.into());
+    pub fn duration_seconds(mut self, value: u64) -> Self {
+        self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }
@@ -234,8 +234,8 @@ impl Call<types::GetSessionTokenRequest> {
 }
 impl Call<types::QueryApiKeyRequest> {
     /// Sets `TargetUin`; see [`QueryApiKeyRequest::target_uin`](types::QueryApiKeyRequest::target_uin).
-    pub fn target_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().target_uin = Some(value.into());
+    pub fn target_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().target_uin = Some(value);
         self
     }
 }

@@ -42,13 +42,13 @@ impl ApiKey {
         self
     }
     /// Sets `CreateTime`.
-    pub fn set_create_time(mut self, value: impl Into<u64>) -> Self {
-        self.create_time = value.into();
+    pub fn set_create_time(mut self, value: u64) -> Self {
+        self.create_time = value;
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<u64>) -> Self {
-        self.status = value.into();
+    pub fn set_status(mut self, value: u64) -> Self {
+        self.status = value;
         self
     }
 }
@@ -136,8 +136,8 @@ impl AssumeRoleRequest {
         self
     }
     /// Sets `DurationSeconds`.
-    pub fn set_duration_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.duration_seconds = Some(value.into());
+    pub fn set_duration_seconds(mut self, value: u64) -> Self {
+        self.duration_seconds = Some(value);
         self
     }
     /// Sets `Policy`.
@@ -327,8 +327,8 @@ impl AssumeRoleWithSamlRequest {
         self
     }
     /// Sets `DurationSeconds`.
-    pub fn set_duration_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.duration_seconds = Some(value.into());
+    pub fn set_duration_seconds(mut self, value: u64) -> Self {
+        self.duration_seconds = Some(value);
         self
     }
 }
@@ -415,8 +415,8 @@ impl AssumeRoleWithSamlResponse {
         self
     }
     /// Sets `ExpiredTime`.
-    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
-        self.expired_time = value.into();
+    pub fn set_expired_time(mut self, value: u64) -> Self {
+        self.expired_time = value;
         self
     }
     /// Sets `Expiration`.
@@ -576,8 +576,8 @@ impl AssumeRoleWithWebIdentityResponse {
         Self::default()
     }
     /// Sets `ExpiredTime`.
-    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
-        self.expired_time = value.into();
+    pub fn set_expired_time(mut self, value: u64) -> Self {
+        self.expired_time = value;
         self
     }
     /// Sets `Expiration`.
@@ -784,8 +784,8 @@ impl GetFederationTokenRequest {
         self
     }
     /// Sets `DurationSeconds`.
-    pub fn set_duration_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.duration_seconds = Some(value.into());
+    pub fn set_duration_seconds(mut self, value: u64) -> Self {
+        self.duration_seconds = Some(value);
         self
     }
 }
@@ -855,8 +855,8 @@ impl GetFederationTokenResponse {
         self
     }
     /// Sets `ExpiredTime`.
-    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
-        self.expired_time = value.into();
+    pub fn set_expired_time(mut self, value: u64) -> Self {
+        self.expired_time = value;
         self
     }
     /// Sets `Expiration`.
@@ -981,8 +981,8 @@ impl GetSessionTokenResponse {
         self
     }
     /// Sets `ExpiredTime`.
-    pub fn set_expired_time(mut self, value: impl Into<u64>) -> Self {
-        self.expired_time = value.into();
+    pub fn set_expired_time(mut self, value: u64) -> Self {
+        self.expired_time = value;
         self
     }
     /// Sets `Expiration`.
@@ -1015,8 +1015,8 @@ impl QueryApiKeyRequest {
         Self::default()
     }
     /// Sets `TargetUin`.
-    pub fn set_target_uin(mut self, value: impl Into<u64>) -> Self {
-        self.target_uin = Some(value.into());
+    pub fn set_target_uin(mut self, value: u64) -> Self {
+        self.target_uin = Some(value);
         self
     }
 }

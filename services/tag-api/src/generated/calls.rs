@@ -176,8 +176,8 @@ impl Call<types::AttachResourcesTagRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`AttachResourcesTagRequest::resource_ids`](types::AttachResourcesTagRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`AttachResourcesTagRequest::resource_ids`](types::AttachResourcesTagRequest::resource_ids). Required.
@@ -223,8 +223,8 @@ impl Call<types::CreateTagRequest> {
 }
 impl Call<types::CreateTagsRequest> {
     /// Adds one item to `Tags`; see [`CreateTagsRequest::tags`](types::CreateTagsRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTagsRequest::tags`](types::CreateTagsRequest::tags).
@@ -259,8 +259,8 @@ impl Call<types::DeleteTagRequest> {
 }
 impl Call<types::DeleteTagsRequest> {
     /// Adds one item to `Tags`; see [`DeleteTagsRequest::tags`](types::DeleteTagsRequest::tags). Required.
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`DeleteTagsRequest::tags`](types::DeleteTagsRequest::tags). Required.
@@ -271,18 +271,18 @@ impl Call<types::DeleteTagsRequest> {
 }
 impl Call<types::DescribeProjectsRequest> {
     /// Sets `AllList`; see [`DescribeProjectsRequest::all_list`](types::DescribeProjectsRequest::all_list). Required.
-    pub fn all_list(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().all_list = Some(value.into());
+    pub fn all_list(mut self, value: u64) -> Self {
+        self.0.request_mut().all_list = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeProjectsRequest::limit`](types::DescribeProjectsRequest::limit). Required.
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeProjectsRequest::offset`](types::DescribeProjectsRequest::offset). Required.
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `ProjectId`; see [`DescribeProjectsRequest::project_id`](types::DescribeProjectsRequest::project_id).
@@ -298,8 +298,8 @@ impl Call<types::DescribeProjectsRequest> {
 }
 impl Call<types::DescribeResourceTagsRequest> {
     /// Sets `CreateUin`; see [`DescribeResourceTagsRequest::create_uin`](types::DescribeResourceTagsRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `ResourceRegion`; see [`DescribeResourceTagsRequest::resource_region`](types::DescribeResourceTagsRequest::resource_region).
@@ -323,18 +323,18 @@ impl Call<types::DescribeResourceTagsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsRequest::offset`](types::DescribeResourceTagsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsRequest::limit`](types::DescribeResourceTagsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `CosResourceId`; see [`DescribeResourceTagsRequest::cos_resource_id`](types::DescribeResourceTagsRequest::cos_resource_id).
-    pub fn cos_resource_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().cos_resource_id = Some(value.into());
+    pub fn cos_resource_id(mut self, value: u64) -> Self {
+        self.0.request_mut().cos_resource_id = Some(value);
         self
     }
 }
@@ -350,8 +350,8 @@ impl Call<types::DescribeResourceTagsByResourceIdsRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByResourceIdsRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByResourceIdsRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsRequest::resource_ids). Required.
@@ -368,13 +368,13 @@ impl Call<types::DescribeResourceTagsByResourceIdsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsByResourceIdsRequest::offset`](types::DescribeResourceTagsByResourceIdsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsByResourceIdsRequest::limit`](types::DescribeResourceTagsByResourceIdsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Category`; see [`DescribeResourceTagsByResourceIdsRequest::category`](types::DescribeResourceTagsByResourceIdsRequest::category).
@@ -395,8 +395,8 @@ impl Call<types::DescribeResourceTagsByResourceIdsSeqRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByResourceIdsSeqRequest::resource_ids`](types::DescribeResourceTagsByResourceIdsSeqRequest::resource_ids). Required.
@@ -413,13 +413,13 @@ impl Call<types::DescribeResourceTagsByResourceIdsSeqRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsByResourceIdsSeqRequest::offset`](types::DescribeResourceTagsByResourceIdsSeqRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsByResourceIdsSeqRequest::limit`](types::DescribeResourceTagsByResourceIdsSeqRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -440,8 +440,8 @@ impl Call<types::DescribeResourceTagsByTagKeysRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`DescribeResourceTagsByTagKeysRequest::resource_ids`](types::DescribeResourceTagsByTagKeysRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`DescribeResourceTagsByTagKeysRequest::resource_ids`](types::DescribeResourceTagsByTagKeysRequest::resource_ids). Required.
@@ -453,8 +453,8 @@ impl Call<types::DescribeResourceTagsByTagKeysRequest> {
         self
     }
     /// Adds one item to `TagKeys`; see [`DescribeResourceTagsByTagKeysRequest::tag_keys`](types::DescribeResourceTagsByTagKeysRequest::tag_keys). Required.
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeResourceTagsByTagKeysRequest::tag_keys`](types::DescribeResourceTagsByTagKeysRequest::tag_keys). Required.
@@ -466,20 +466,20 @@ impl Call<types::DescribeResourceTagsByTagKeysRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeResourceTagsByTagKeysRequest::limit`](types::DescribeResourceTagsByTagKeysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourceTagsByTagKeysRequest::offset`](types::DescribeResourceTagsByTagKeysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
 impl Call<types::DescribeResourcesByTagsRequest> {
     /// Adds one item to `TagFilters`; see [`DescribeResourcesByTagsRequest::tag_filters`](types::DescribeResourcesByTagsRequest::tag_filters). Required.
-    pub fn tag_filters(mut self, item: impl Into<TagFilter>) -> Self {
-        self.0.request_mut().tag_filters.push(item.into());
+    pub fn tag_filters(mut self, value: impl Into<TagFilter>) -> Self {
+        self.0.request_mut().tag_filters.push(value.into());
         self
     }
     /// Sets `TagFilters` to these items; see [`DescribeResourcesByTagsRequest::tag_filters`](types::DescribeResourcesByTagsRequest::tag_filters). Required.
@@ -491,18 +491,18 @@ impl Call<types::DescribeResourcesByTagsRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeResourcesByTagsRequest::create_uin`](types::DescribeResourcesByTagsRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourcesByTagsRequest::offset`](types::DescribeResourcesByTagsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourcesByTagsRequest::limit`](types::DescribeResourcesByTagsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ResourcePrefix`; see [`DescribeResourcesByTagsRequest::resource_prefix`](types::DescribeResourcesByTagsRequest::resource_prefix).
@@ -528,8 +528,8 @@ impl Call<types::DescribeResourcesByTagsRequest> {
 }
 impl Call<types::DescribeResourcesByTagsUnionRequest> {
     /// Adds one item to `TagFilters`; see [`DescribeResourcesByTagsUnionRequest::tag_filters`](types::DescribeResourcesByTagsUnionRequest::tag_filters). Required.
-    pub fn tag_filters(mut self, item: impl Into<TagFilter>) -> Self {
-        self.0.request_mut().tag_filters.push(item.into());
+    pub fn tag_filters(mut self, value: impl Into<TagFilter>) -> Self {
+        self.0.request_mut().tag_filters.push(value.into());
         self
     }
     /// Sets `TagFilters` to these items; see [`DescribeResourcesByTagsUnionRequest::tag_filters`](types::DescribeResourcesByTagsUnionRequest::tag_filters). Required.
@@ -541,18 +541,18 @@ impl Call<types::DescribeResourcesByTagsUnionRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeResourcesByTagsUnionRequest::create_uin`](types::DescribeResourcesByTagsUnionRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeResourcesByTagsUnionRequest::offset`](types::DescribeResourcesByTagsUnionRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeResourcesByTagsUnionRequest::limit`](types::DescribeResourcesByTagsUnionRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ResourcePrefix`; see [`DescribeResourcesByTagsUnionRequest::resource_prefix`](types::DescribeResourcesByTagsUnionRequest::resource_prefix).
@@ -578,23 +578,23 @@ impl Call<types::DescribeResourcesByTagsUnionRequest> {
 }
 impl Call<types::DescribeTagKeysRequest> {
     /// Sets `CreateUin`; see [`DescribeTagKeysRequest::create_uin`](types::DescribeTagKeysRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTagKeysRequest::offset`](types::DescribeTagKeysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagKeysRequest::limit`](types::DescribeTagKeysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ShowProject`; see [`DescribeTagKeysRequest::show_project`](types::DescribeTagKeysRequest::show_project).
-    pub fn show_project(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().show_project = Some(value.into());
+    pub fn show_project(mut self, value: u64) -> Self {
+        self.0.request_mut().show_project = Some(value);
         self
     }
     /// Sets `Category`; see [`DescribeTagKeysRequest::category`](types::DescribeTagKeysRequest::category).
@@ -605,8 +605,8 @@ impl Call<types::DescribeTagKeysRequest> {
 }
 impl Call<types::DescribeTagValuesRequest> {
     /// Adds one item to `TagKeys`; see [`DescribeTagValuesRequest::tag_keys`](types::DescribeTagValuesRequest::tag_keys). Required.
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeTagValuesRequest::tag_keys`](types::DescribeTagValuesRequest::tag_keys). Required.
@@ -618,18 +618,18 @@ impl Call<types::DescribeTagValuesRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagValuesRequest::create_uin`](types::DescribeTagValuesRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTagValuesRequest::offset`](types::DescribeTagValuesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagValuesRequest::limit`](types::DescribeTagValuesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Category`; see [`DescribeTagValuesRequest::category`](types::DescribeTagValuesRequest::category).
@@ -640,8 +640,8 @@ impl Call<types::DescribeTagValuesRequest> {
 }
 impl Call<types::DescribeTagValuesSeqRequest> {
     /// Adds one item to `TagKeys`; see [`DescribeTagValuesSeqRequest::tag_keys`](types::DescribeTagValuesSeqRequest::tag_keys). Required.
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeTagValuesSeqRequest::tag_keys`](types::DescribeTagValuesSeqRequest::tag_keys). Required.
@@ -653,18 +653,18 @@ impl Call<types::DescribeTagValuesSeqRequest> {
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagValuesSeqRequest::create_uin`](types::DescribeTagValuesSeqRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTagValuesSeqRequest::offset`](types::DescribeTagValuesSeqRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagValuesSeqRequest::limit`](types::DescribeTagValuesSeqRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -680,23 +680,23 @@ impl Call<types::DescribeTagsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTagsRequest::offset`](types::DescribeTagsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagsRequest::limit`](types::DescribeTagsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagsRequest::create_uin`](types::DescribeTagsRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Adds one item to `TagKeys`; see [`DescribeTagsRequest::tag_keys`](types::DescribeTagsRequest::tag_keys).
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeTagsRequest::tag_keys`](types::DescribeTagsRequest::tag_keys).
@@ -710,8 +710,8 @@ impl Call<types::DescribeTagsRequest> {
         self
     }
     /// Sets `ShowProject`; see [`DescribeTagsRequest::show_project`](types::DescribeTagsRequest::show_project).
-    pub fn show_project(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().show_project = Some(value.into());
+    pub fn show_project(mut self, value: u64) -> Self {
+        self.0.request_mut().show_project = Some(value);
         self
     }
 }
@@ -727,23 +727,23 @@ impl Call<types::DescribeTagsSeqRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTagsSeqRequest::offset`](types::DescribeTagsSeqRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTagsSeqRequest::limit`](types::DescribeTagsSeqRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `CreateUin`; see [`DescribeTagsSeqRequest::create_uin`](types::DescribeTagsSeqRequest::create_uin).
-    pub fn create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().create_uin = Some(value.into());
+    pub fn create_uin(mut self, value: u64) -> Self {
+        self.0.request_mut().create_uin = Some(value);
         self
     }
     /// Adds one item to `TagKeys`; see [`DescribeTagsSeqRequest::tag_keys`](types::DescribeTagsSeqRequest::tag_keys).
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`DescribeTagsSeqRequest::tag_keys`](types::DescribeTagsSeqRequest::tag_keys).
@@ -757,8 +757,8 @@ impl Call<types::DescribeTagsSeqRequest> {
         self
     }
     /// Sets `ShowProject`; see [`DescribeTagsSeqRequest::show_project`](types::DescribeTagsSeqRequest::show_project).
-    pub fn show_project(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().show_project = Some(value.into());
+    pub fn show_project(mut self, value: u64) -> Self {
+        self.0.request_mut().show_project = Some(value);
         self
     }
 }
@@ -769,8 +769,8 @@ impl Call<types::DetachResourcesTagRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`DetachResourcesTagRequest::resource_ids`](types::DetachResourcesTagRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`DetachResourcesTagRequest::resource_ids`](types::DetachResourcesTagRequest::resource_ids). Required.
@@ -799,12 +799,12 @@ impl Call<types::DetachResourcesTagRequest> {
 }
 impl Call<types::GetResourcesRequest> {
     /// Adds one item to `ResourceList`; see [`GetResourcesRequest::resource_list`](types::GetResourcesRequest::resource_list).
-    pub fn resource_list(mut self, item: impl Into<String>) -> Self {
+    pub fn resource_list(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .resource_list
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ResourceList` to these items; see [`GetResourcesRequest::resource_list`](types::GetResourcesRequest::resource_list).
@@ -818,8 +818,8 @@ impl Call<types::GetResourcesRequest> {
         self
     }
     /// Adds one item to `TagFilters`; see [`GetResourcesRequest::tag_filters`](types::GetResourcesRequest::tag_filters).
-    pub fn tag_filters(mut self, item: impl Into<TagFilter>) -> Self {
-        self.0.request_mut().tag_filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tag_filters(mut self, value: impl Into<TagFilter>) -> Self {
+        self.0.request_mut().tag_filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagFilters` to these items; see [`GetResourcesRequest::tag_filters`](types::GetResourcesRequest::tag_filters).
@@ -838,8 +838,8 @@ impl Call<types::GetResourcesRequest> {
         self
     }
     /// Sets `MaxResults`; see [`GetResourcesRequest::max_results`](types::GetResourcesRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
 }
@@ -850,8 +850,8 @@ impl Call<types::GetTagKeysRequest> {
         self
     }
     /// Sets `MaxResults`; see [`GetTagKeysRequest::max_results`](types::GetTagKeysRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `Category`; see [`GetTagKeysRequest::category`](types::GetTagKeysRequest::category).
@@ -862,8 +862,8 @@ impl Call<types::GetTagKeysRequest> {
 }
 impl Call<types::GetTagValuesRequest> {
     /// Adds one item to `TagKeys`; see [`GetTagValuesRequest::tag_keys`](types::GetTagValuesRequest::tag_keys). Required.
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`GetTagValuesRequest::tag_keys`](types::GetTagValuesRequest::tag_keys). Required.
@@ -880,8 +880,8 @@ impl Call<types::GetTagValuesRequest> {
         self
     }
     /// Sets `MaxResults`; see [`GetTagValuesRequest::max_results`](types::GetTagValuesRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `Category`; see [`GetTagValuesRequest::category`](types::GetTagValuesRequest::category).
@@ -897,13 +897,13 @@ impl Call<types::GetTagsRequest> {
         self
     }
     /// Sets `MaxResults`; see [`GetTagsRequest::max_results`](types::GetTagsRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Adds one item to `TagKeys`; see [`GetTagsRequest::tag_keys`](types::GetTagsRequest::tag_keys).
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`GetTagsRequest::tag_keys`](types::GetTagsRequest::tag_keys).
@@ -929,8 +929,12 @@ impl Call<types::ModifyResourceTagsRequest> {
         self
     }
     /// Adds one item to `ReplaceTags`; see [`ModifyResourceTagsRequest::replace_tags`](types::ModifyResourceTagsRequest::replace_tags).
-    pub fn replace_tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().replace_tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn replace_tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0
+            .request_mut()
+            .replace_tags
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ReplaceTags` to these items; see [`ModifyResourceTagsRequest::replace_tags`](types::ModifyResourceTagsRequest::replace_tags).
@@ -944,8 +948,8 @@ impl Call<types::ModifyResourceTagsRequest> {
         self
     }
     /// Adds one item to `DeleteTags`; see [`ModifyResourceTagsRequest::delete_tags`](types::ModifyResourceTagsRequest::delete_tags).
-    pub fn delete_tags(mut self, item: impl Into<TagKeyObject>) -> Self {
-        self.0.request_mut().delete_tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn delete_tags(mut self, value: impl Into<TagKeyObject>) -> Self {
+        self.0.request_mut().delete_tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DeleteTags` to these items; see [`ModifyResourceTagsRequest::delete_tags`](types::ModifyResourceTagsRequest::delete_tags).
@@ -966,8 +970,8 @@ impl Call<types::ModifyResourcesTagValueRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`ModifyResourcesTagValueRequest::resource_ids`](types::ModifyResourcesTagValueRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`ModifyResourcesTagValueRequest::resource_ids`](types::ModifyResourcesTagValueRequest::resource_ids). Required.
@@ -1001,8 +1005,8 @@ impl Call<types::ModifyResourcesTagValueRequest> {
 }
 impl Call<types::TagResourcesRequest> {
     /// Adds one item to `ResourceList`; see [`TagResourcesRequest::resource_list`](types::TagResourcesRequest::resource_list). Required.
-    pub fn resource_list(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_list.push(item.into());
+    pub fn resource_list(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_list.push(value.into());
         self
     }
     /// Sets `ResourceList` to these items; see [`TagResourcesRequest::resource_list`](types::TagResourcesRequest::resource_list). Required.
@@ -1014,8 +1018,8 @@ impl Call<types::TagResourcesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`TagResourcesRequest::tags`](types::TagResourcesRequest::tags). Required.
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`TagResourcesRequest::tags`](types::TagResourcesRequest::tags). Required.
@@ -1026,8 +1030,8 @@ impl Call<types::TagResourcesRequest> {
 }
 impl Call<types::UnTagResourcesRequest> {
     /// Adds one item to `ResourceList`; see [`UnTagResourcesRequest::resource_list`](types::UnTagResourcesRequest::resource_list). Required.
-    pub fn resource_list(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_list.push(item.into());
+    pub fn resource_list(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_list.push(value.into());
         self
     }
     /// Sets `ResourceList` to these items; see [`UnTagResourcesRequest::resource_list`](types::UnTagResourcesRequest::resource_list). Required.
@@ -1039,8 +1043,8 @@ impl Call<types::UnTagResourcesRequest> {
         self
     }
     /// Adds one item to `TagKeys`; see [`UnTagResourcesRequest::tag_keys`](types::UnTagResourcesRequest::tag_keys). Required.
-    pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().tag_keys.push(item.into());
+    pub fn tag_keys(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().tag_keys.push(value.into());
         self
     }
     /// Sets `TagKeys` to these items; see [`UnTagResourcesRequest::tag_keys`](types::UnTagResourcesRequest::tag_keys). Required.
@@ -1054,8 +1058,8 @@ impl Call<types::UnTagResourcesRequest> {
 }
 impl Call<types::UpdateProjectRequest> {
     /// Sets `ProjectId`; see [`UpdateProjectRequest::project_id`](types::UpdateProjectRequest::project_id). Required.
-    pub fn project_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: u64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `ProjectName`; see [`UpdateProjectRequest::project_name`](types::UpdateProjectRequest::project_name).

@@ -84,8 +84,8 @@ impl AddProjectResponse {
         Self::default()
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = value.into();
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = value;
         self
     }
     /// Sets `IsNew`.
@@ -742,18 +742,18 @@ impl DescribeProjectsRequest {
         Self::default()
     }
     /// Sets `AllList`.
-    pub fn set_all_list(mut self, value: impl Into<u64>) -> Self {
-        self.all_list = Some(value.into());
+    pub fn set_all_list(mut self, value: u64) -> Self {
+        self.all_list = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `ProjectId`.
@@ -811,8 +811,8 @@ impl DescribeProjectsResponse {
         Self::default()
     }
     /// Sets `Total`.
-    pub fn set_total(mut self, value: impl Into<u64>) -> Self {
-        self.total = value.into();
+    pub fn set_total(mut self, value: u64) -> Self {
+        self.total = value;
         self
     }
     /// Sets `Projects` to these items.
@@ -911,13 +911,13 @@ impl DescribeResourceTagsByResourceIdsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Category`.
@@ -1011,18 +1011,18 @@ impl DescribeResourceTagsByResourceIdsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -1113,13 +1113,13 @@ impl DescribeResourceTagsByResourceIdsSeqRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -1208,18 +1208,18 @@ impl DescribeResourceTagsByResourceIdsSeqResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -1324,13 +1324,13 @@ impl DescribeResourceTagsByTagKeysRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -1428,18 +1428,18 @@ impl DescribeResourceTagsByTagKeysResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Rows` to these items.
@@ -1531,8 +1531,8 @@ impl DescribeResourceTagsRequest {
         Self::default()
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `ResourceRegion`.
@@ -1556,18 +1556,18 @@ impl DescribeResourceTagsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `CosResourceId`.
-    pub fn set_cos_resource_id(mut self, value: impl Into<u64>) -> Self {
-        self.cos_resource_id = Some(value.into());
+    pub fn set_cos_resource_id(mut self, value: u64) -> Self {
+        self.cos_resource_id = Some(value);
         self
     }
 }
@@ -1619,18 +1619,18 @@ impl DescribeResourceTagsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Rows` to these items.
@@ -1725,18 +1725,18 @@ impl DescribeResourcesByTagsRequest {
         self
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `ResourcePrefix`.
@@ -1824,18 +1824,18 @@ impl DescribeResourcesByTagsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Rows` to these items.
@@ -1930,18 +1930,18 @@ impl DescribeResourcesByTagsUnionRequest {
         self
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `ResourcePrefix`.
@@ -2029,18 +2029,18 @@ impl DescribeResourcesByTagsUnionResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Rows` to these items.
@@ -2108,23 +2108,23 @@ impl DescribeTagKeysRequest {
         Self::default()
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `ShowProject`.
-    pub fn set_show_project(mut self, value: impl Into<u64>) -> Self {
-        self.show_project = Some(value.into());
+    pub fn set_show_project(mut self, value: u64) -> Self {
+        self.show_project = Some(value);
         self
     }
     /// Sets `Category`.
@@ -2181,18 +2181,18 @@ impl DescribeTagKeysResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -2266,18 +2266,18 @@ impl DescribeTagValuesRequest {
         self
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Category`.
@@ -2344,18 +2344,18 @@ impl DescribeTagValuesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -2418,18 +2418,18 @@ impl DescribeTagValuesSeqRequest {
         self
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -2491,18 +2491,18 @@ impl DescribeTagValuesSeqResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -2593,18 +2593,18 @@ impl DescribeTagsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `TagKeys` to these items.
@@ -2616,8 +2616,8 @@ impl DescribeTagsRequest {
         self
     }
     /// Sets `ShowProject`.
-    pub fn set_show_project(mut self, value: impl Into<u64>) -> Self {
-        self.show_project = Some(value.into());
+    pub fn set_show_project(mut self, value: u64) -> Self {
+        self.show_project = Some(value);
         self
     }
 }
@@ -2669,18 +2669,18 @@ impl DescribeTagsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -2774,18 +2774,18 @@ impl DescribeTagsSeqRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `CreateUin`.
-    pub fn set_create_uin(mut self, value: impl Into<u64>) -> Self {
-        self.create_uin = Some(value.into());
+    pub fn set_create_uin(mut self, value: u64) -> Self {
+        self.create_uin = Some(value);
         self
     }
     /// Sets `TagKeys` to these items.
@@ -2797,8 +2797,8 @@ impl DescribeTagsSeqRequest {
         self
     }
     /// Sets `ShowProject`.
-    pub fn set_show_project(mut self, value: impl Into<u64>) -> Self {
-        self.show_project = Some(value.into());
+    pub fn set_show_project(mut self, value: u64) -> Self {
+        self.show_project = Some(value);
         self
     }
 }
@@ -2850,18 +2850,18 @@ impl DescribeTagsSeqResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = value.into();
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = value;
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = value.into();
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -3113,8 +3113,8 @@ impl GetResourcesRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
 }
@@ -3224,8 +3224,8 @@ impl GetTagKeysRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `Category`.
@@ -3340,8 +3340,8 @@ impl GetTagValuesRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `Category`.
@@ -3457,8 +3457,8 @@ impl GetTagsRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `TagKeys` to these items.
@@ -3826,8 +3826,8 @@ impl Project {
         Self::default()
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `ProjectName`.
@@ -3836,8 +3836,8 @@ impl Project {
         self
     }
     /// Sets `CreatorUin`.
-    pub fn set_creator_uin(mut self, value: impl Into<u64>) -> Self {
-        self.creator_uin = Some(value.into());
+    pub fn set_creator_uin(mut self, value: u64) -> Self {
+        self.creator_uin = Some(value);
         self
     }
     /// Sets `ProjectInfo`.
@@ -4395,8 +4395,8 @@ impl TagWithDelete {
         self
     }
     /// Sets `CanDelete`.
-    pub fn set_can_delete(mut self, value: impl Into<u64>) -> Self {
-        self.can_delete = value.into();
+    pub fn set_can_delete(mut self, value: u64) -> Self {
+        self.can_delete = value;
         self
     }
     /// Sets `Category`.
@@ -4546,8 +4546,8 @@ impl UpdateProjectRequest {
         Self::default()
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<u64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: u64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `ProjectName`.

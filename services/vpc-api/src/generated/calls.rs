@@ -993,8 +993,8 @@ impl Call<types::AcceptAttachCcnInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`AcceptAttachCcnInstancesRequest::instances`](types::AcceptAttachCcnInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`AcceptAttachCcnInstancesRequest::instances`](types::AcceptAttachCcnInstancesRequest::instances). Required.
@@ -1015,8 +1015,8 @@ impl Call<types::AcceptVpcPeeringConnectionRequest> {
 }
 impl Call<types::AddBandwidthPackageResourcesRequest> {
     /// Adds one item to `ResourceIds`; see [`AddBandwidthPackageResourcesRequest::resource_ids`](types::AddBandwidthPackageResourcesRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`AddBandwidthPackageResourcesRequest::resource_ids`](types::AddBandwidthPackageResourcesRequest::resource_ids). Required.
@@ -1048,8 +1048,8 @@ impl Call<types::AddBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AddBandwidthPackageResourcesRequest::internet_max_bandwidth_out`](types::AddBandwidthPackageResourcesRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -1060,8 +1060,8 @@ impl Call<types::AddIp6RulesRequest> {
         self
     }
     /// Adds one item to `Ip6RuleInfos`; see [`AddIp6RulesRequest::ip6_rule_infos`](types::AddIp6RulesRequest::ip6_rule_infos). Required.
-    pub fn ip6_rule_infos(mut self, item: impl Into<Ip6RuleInfo>) -> Self {
-        self.0.request_mut().ip6_rule_infos.push(item.into());
+    pub fn ip6_rule_infos(mut self, value: impl Into<Ip6RuleInfo>) -> Self {
+        self.0.request_mut().ip6_rule_infos.push(value.into());
         self
     }
     /// Sets `Ip6RuleInfos` to these items; see [`AddIp6RulesRequest::ip6_rule_infos`](types::AddIp6RulesRequest::ip6_rule_infos). Required.
@@ -1088,8 +1088,8 @@ impl Call<types::AddTemplateMemberRequest> {
         self
     }
     /// Adds one item to `TemplateMember`; see [`AddTemplateMemberRequest::template_member`](types::AddTemplateMemberRequest::template_member). Required.
-    pub fn template_member(mut self, item: impl Into<MemberInfo>) -> Self {
-        self.0.request_mut().template_member.push(item.into());
+    pub fn template_member(mut self, value: impl Into<MemberInfo>) -> Self {
+        self.0.request_mut().template_member.push(value.into());
         self
     }
     /// Sets `TemplateMember` to these items; see [`AddTemplateMemberRequest::template_member`](types::AddTemplateMemberRequest::template_member). Required.
@@ -1161,8 +1161,8 @@ impl Call<types::AllocateAddressesRequest> {
         self
     }
     /// Adds one item to `VipCluster`; see [`AllocateAddressesRequest::vip_cluster`](types::AllocateAddressesRequest::vip_cluster).
-    pub fn vip_cluster(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().vip_cluster.get_or_insert_with(Vec::new).push(item.into());
+    pub fn vip_cluster(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().vip_cluster.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `VipCluster` to these items; see [`AllocateAddressesRequest::vip_cluster`](types::AllocateAddressesRequest::vip_cluster).
@@ -1182,8 +1182,8 @@ impl Call<types::AllocateAddressesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`AllocateAddressesRequest::tags`](types::AllocateAddressesRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AllocateAddressesRequest::tags`](types::AllocateAddressesRequest::tags).
@@ -1264,8 +1264,8 @@ impl Call<types::AllocateIPv6AddressesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`AllocateIPv6AddressesRequest::tags`](types::AllocateIPv6AddressesRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AllocateIPv6AddressesRequest::tags`](types::AllocateIPv6AddressesRequest::tags).
@@ -1281,8 +1281,8 @@ impl Call<types::AllocateIPv6AddressesRequest> {
 }
 impl Call<types::AllocateIp6AddressesBandwidthRequest> {
     /// Adds one item to `Ip6Addresses`; see [`AllocateIp6AddressesBandwidthRequest::ip6_addresses`](types::AllocateIp6AddressesBandwidthRequest::ip6_addresses). Required.
-    pub fn ip6_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip6_addresses.push(item.into());
+    pub fn ip6_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ip6_addresses.push(value.into());
         self
     }
     /// Sets `Ip6Addresses` to these items; see [`AllocateIp6AddressesBandwidthRequest::ip6_addresses`](types::AllocateIp6AddressesBandwidthRequest::ip6_addresses). Required.
@@ -1309,8 +1309,8 @@ impl Call<types::AllocateIp6AddressesBandwidthRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`AllocateIp6AddressesBandwidthRequest::tags`](types::AllocateIp6AddressesBandwidthRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`AllocateIp6AddressesBandwidthRequest::tags`](types::AllocateIp6AddressesBandwidthRequest::tags).
@@ -1326,12 +1326,12 @@ impl Call<types::AssignIpv6AddressesRequest> {
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`AssignIpv6AddressesRequest::ipv6_addresses`](types::AssignIpv6AddressesRequest::ipv6_addresses).
-    pub fn ipv6_addresses(mut self, item: impl Into<Ipv6Address>) -> Self {
+    pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0
             .request_mut()
             .ipv6_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`AssignIpv6AddressesRequest::ipv6_addresses`](types::AssignIpv6AddressesRequest::ipv6_addresses).
@@ -1345,8 +1345,8 @@ impl Call<types::AssignIpv6AddressesRequest> {
         self
     }
     /// Sets `Ipv6AddressCount`; see [`AssignIpv6AddressesRequest::ipv6_address_count`](types::AssignIpv6AddressesRequest::ipv6_address_count).
-    pub fn ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().ipv6_address_count = Some(value.into());
+    pub fn ipv6_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().ipv6_address_count = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`AssignIpv6AddressesRequest::client_token`](types::AssignIpv6AddressesRequest::client_token).
@@ -1376,9 +1376,9 @@ impl Call<types::AssignIpv6SubnetCidrBlockRequest> {
     /// Adds one item to `Ipv6SubnetCidrBlocks`; see [`AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
     pub fn ipv6_subnet_cidr_blocks(
         mut self,
-        item: impl Into<Ipv6SubnetCidrBlock>,
+        value: impl Into<Ipv6SubnetCidrBlock>,
     ) -> Self {
-        self.0.request_mut().ipv6_subnet_cidr_blocks.push(item.into());
+        self.0.request_mut().ipv6_subnet_cidr_blocks.push(value.into());
         self
     }
     /// Sets `Ipv6SubnetCidrBlocks` to these items; see [`AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::AssignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
@@ -1407,13 +1407,13 @@ impl Call<types::AssignPrivateIpAddressesRequest> {
     /// Adds one item to `PrivateIpAddresses`; see [`AssignPrivateIpAddressesRequest::private_ip_addresses`](types::AssignPrivateIpAddressesRequest::private_ip_addresses).
     pub fn private_ip_addresses(
         mut self,
-        item: impl Into<PrivateIpAddressSpecification>,
+        value: impl Into<PrivateIpAddressSpecification>,
     ) -> Self {
         self.0
             .request_mut()
             .private_ip_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`AssignPrivateIpAddressesRequest::private_ip_addresses`](types::AssignPrivateIpAddressesRequest::private_ip_addresses).
@@ -1427,8 +1427,8 @@ impl Call<types::AssignPrivateIpAddressesRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`AssignPrivateIpAddressesRequest::secondary_private_ip_address_count`](types::AssignPrivateIpAddressesRequest::secondary_private_ip_address_count).
-    pub fn secondary_private_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().secondary_private_ip_address_count = Some(value.into());
+    pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Sets `QosLevel`; see [`AssignPrivateIpAddressesRequest::qos_level`](types::AssignPrivateIpAddressesRequest::qos_level).
@@ -1505,8 +1505,8 @@ impl Call<types::AssociateDirectConnectGatewayNatGatewayRequest> {
 }
 impl Call<types::AssociateHaVipInstanceRequest> {
     /// Adds one item to `HaVipAssociationSet`; see [`AssociateHaVipInstanceRequest::ha_vip_association_set`](types::AssociateHaVipInstanceRequest::ha_vip_association_set). Required.
-    pub fn ha_vip_association_set(mut self, item: impl Into<HaVipAssociation>) -> Self {
-        self.0.request_mut().ha_vip_association_set.push(item.into());
+    pub fn ha_vip_association_set(mut self, value: impl Into<HaVipAssociation>) -> Self {
+        self.0.request_mut().ha_vip_association_set.push(value.into());
         self
     }
     /// Sets `HaVipAssociationSet` to these items; see [`AssociateHaVipInstanceRequest::ha_vip_association_set`](types::AssociateHaVipInstanceRequest::ha_vip_association_set). Required.
@@ -1555,8 +1555,8 @@ impl Call<types::AssociateInstancesToCcnRouteTableRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`AssociateInstancesToCcnRouteTableRequest::instances`](types::AssociateInstancesToCcnRouteTableRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstanceWithoutRegion>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstanceWithoutRegion>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`AssociateInstancesToCcnRouteTableRequest::instances`](types::AssociateInstancesToCcnRouteTableRequest::instances). Required.
@@ -1575,17 +1575,17 @@ impl Call<types::AssociateNatGatewayAddressRequest> {
         self
     }
     /// Sets `AddressCount`; see [`AssociateNatGatewayAddressRequest::address_count`](types::AssociateNatGatewayAddressRequest::address_count).
-    pub fn address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().address_count = Some(value.into());
+    pub fn address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().address_count = Some(value);
         self
     }
     /// Adds one item to `PublicIpAddresses`; see [`AssociateNatGatewayAddressRequest::public_ip_addresses`](types::AssociateNatGatewayAddressRequest::public_ip_addresses).
-    pub fn public_ip_addresses(mut self, item: impl Into<String>) -> Self {
+    pub fn public_ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .public_ip_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `PublicIpAddresses` to these items; see [`AssociateNatGatewayAddressRequest::public_ip_addresses`](types::AssociateNatGatewayAddressRequest::public_ip_addresses).
@@ -1604,18 +1604,13 @@ impl Call<types::AssociateNatGatewayAddressRequest> {
         self
     }
     /// Sets `StockPublicIpAddressesBandwidthOut`; see [`AssociateNatGatewayAddressRequest::stock_public_ip_addresses_bandwidth_out`](types::AssociateNatGatewayAddressRequest::stock_public_ip_addresses_bandwidth_out).
-    pub fn stock_public_ip_addresses_bandwidth_out(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.0.request_mut().stock_public_ip_addresses_bandwidth_out = Some(
-            value.into(),
-        );
+    pub fn stock_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().stock_public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAddressesBandwidthOut`; see [`AssociateNatGatewayAddressRequest::public_ip_addresses_bandwidth_out`](types::AssociateNatGatewayAddressRequest::public_ip_addresses_bandwidth_out).
-    pub fn public_ip_addresses_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().public_ip_addresses_bandwidth_out = Some(value.into());
+    pub fn public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpFromSameZone`; see [`AssociateNatGatewayAddressRequest::public_ip_from_same_zone`](types::AssociateNatGatewayAddressRequest::public_ip_from_same_zone).
@@ -1636,8 +1631,8 @@ impl Call<types::AssociateNetworkAclSubnetsRequest> {
         self
     }
     /// Adds one item to `SubnetIds`; see [`AssociateNetworkAclSubnetsRequest::subnet_ids`](types::AssociateNetworkAclSubnetsRequest::subnet_ids). Required.
-    pub fn subnet_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().subnet_ids.push(item.into());
+    pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().subnet_ids.push(value.into());
         self
     }
     /// Sets `SubnetIds` to these items; see [`AssociateNetworkAclSubnetsRequest::subnet_ids`](types::AssociateNetworkAclSubnetsRequest::subnet_ids). Required.
@@ -1651,8 +1646,8 @@ impl Call<types::AssociateNetworkAclSubnetsRequest> {
 }
 impl Call<types::AssociateNetworkInterfaceSecurityGroupsRequest> {
     /// Adds one item to `NetworkInterfaceIds`; see [`AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
-    pub fn network_interface_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().network_interface_ids.push(item.into());
+    pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().network_interface_ids.push(value.into());
         self
     }
     /// Sets `NetworkInterfaceIds` to these items; see [`AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
@@ -1667,8 +1662,8 @@ impl Call<types::AssociateNetworkInterfaceSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::AssociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
@@ -1690,8 +1685,8 @@ impl Call<types::AttachCcnInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`AttachCcnInstancesRequest::instances`](types::AttachCcnInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`AttachCcnInstancesRequest::instances`](types::AttachCcnInstancesRequest::instances). Required.
@@ -1715,8 +1710,8 @@ impl Call<types::AttachClassicLinkVpcRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`AttachClassicLinkVpcRequest::instance_ids`](types::AttachClassicLinkVpcRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`AttachClassicLinkVpcRequest::instance_ids`](types::AttachClassicLinkVpcRequest::instance_ids). Required.
@@ -1740,8 +1735,8 @@ impl Call<types::AttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `AttachType`; see [`AttachNetworkInterfaceRequest::attach_type`](types::AttachNetworkInterfaceRequest::attach_type).
-    pub fn attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().attach_type = Some(value.into());
+    pub fn attach_type(mut self, value: u64) -> Self {
+        self.0.request_mut().attach_type = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`AttachNetworkInterfaceRequest::client_token`](types::AttachNetworkInterfaceRequest::client_token).
@@ -1757,8 +1752,8 @@ impl Call<types::AttachSnapshotInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`AttachSnapshotInstancesRequest::instances`](types::AttachSnapshotInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<SnapshotInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<SnapshotInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`AttachSnapshotInstancesRequest::instances`](types::AttachSnapshotInstancesRequest::instances). Required.
@@ -1777,8 +1772,8 @@ impl Call<types::AuditCrossBorderComplianceRequest> {
         self
     }
     /// Sets `ComplianceId`; see [`AuditCrossBorderComplianceRequest::compliance_id`](types::AuditCrossBorderComplianceRequest::compliance_id). Required.
-    pub fn compliance_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().compliance_id = Some(value.into());
+    pub fn compliance_id(mut self, value: u64) -> Self {
+        self.0.request_mut().compliance_id = Some(value);
         self
     }
     /// Sets `AuditBehavior`; see [`AuditCrossBorderComplianceRequest::audit_behavior`](types::AuditCrossBorderComplianceRequest::audit_behavior). Required.
@@ -1794,12 +1789,12 @@ impl Call<types::CheckAssistantCidrRequest> {
         self
     }
     /// Adds one item to `NewCidrBlocks`; see [`CheckAssistantCidrRequest::new_cidr_blocks`](types::CheckAssistantCidrRequest::new_cidr_blocks).
-    pub fn new_cidr_blocks(mut self, item: impl Into<String>) -> Self {
+    pub fn new_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .new_cidr_blocks
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NewCidrBlocks` to these items; see [`CheckAssistantCidrRequest::new_cidr_blocks`](types::CheckAssistantCidrRequest::new_cidr_blocks).
@@ -1813,12 +1808,12 @@ impl Call<types::CheckAssistantCidrRequest> {
         self
     }
     /// Adds one item to `OldCidrBlocks`; see [`CheckAssistantCidrRequest::old_cidr_blocks`](types::CheckAssistantCidrRequest::old_cidr_blocks).
-    pub fn old_cidr_blocks(mut self, item: impl Into<String>) -> Self {
+    pub fn old_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .old_cidr_blocks
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `OldCidrBlocks` to these items; see [`CheckAssistantCidrRequest::old_cidr_blocks`](types::CheckAssistantCidrRequest::old_cidr_blocks).
@@ -1848,8 +1843,8 @@ impl Call<types::CheckGatewayFlowMonitorRequest> {
 }
 impl Call<types::CheckNetDetectStateRequest> {
     /// Adds one item to `DetectDestinationIp`; see [`CheckNetDetectStateRequest::detect_destination_ip`](types::CheckNetDetectStateRequest::detect_destination_ip). Required.
-    pub fn detect_destination_ip(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().detect_destination_ip.push(item.into());
+    pub fn detect_destination_ip(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().detect_destination_ip.push(value.into());
         self
     }
     /// Sets `DetectDestinationIp` to these items; see [`CheckNetDetectStateRequest::detect_destination_ip`](types::CheckNetDetectStateRequest::detect_destination_ip). Required.
@@ -1906,12 +1901,12 @@ impl Call<types::CheckTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `CollectorSources`; see [`CheckTrafficMirrorRequest::collector_sources`](types::CheckTrafficMirrorRequest::collector_sources).
-    pub fn collector_sources(mut self, item: impl Into<String>) -> Self {
+    pub fn collector_sources(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .collector_sources
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorSources` to these items; see [`CheckTrafficMirrorRequest::collector_sources`](types::CheckTrafficMirrorRequest::collector_sources).
@@ -1930,12 +1925,12 @@ impl Call<types::CheckTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `CollectorTarget`; see [`CheckTrafficMirrorRequest::collector_target`](types::CheckTrafficMirrorRequest::collector_target).
-    pub fn collector_target(mut self, item: impl Into<TrafficMirrorTarget>) -> Self {
+    pub fn collector_target(mut self, value: impl Into<TrafficMirrorTarget>) -> Self {
         self.0
             .request_mut()
             .collector_target
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorTarget` to these items; see [`CheckTrafficMirrorRequest::collector_target`](types::CheckTrafficMirrorRequest::collector_target).
@@ -1983,8 +1978,8 @@ impl Call<types::CloneSecurityGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CloneSecurityGroupRequest::tags`](types::CloneSecurityGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CloneSecurityGroupRequest::tags`](types::CloneSecurityGroupRequest::tags).
@@ -2005,8 +2000,8 @@ impl Call<types::CreateAddressTemplateRequest> {
         self
     }
     /// Adds one item to `Addresses`; see [`CreateAddressTemplateRequest::addresses`](types::CreateAddressTemplateRequest::addresses).
-    pub fn addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().addresses.get_or_insert_with(Vec::new).push(item.into());
+    pub fn addresses(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().addresses.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Addresses` to these items; see [`CreateAddressTemplateRequest::addresses`](types::CreateAddressTemplateRequest::addresses).
@@ -2020,12 +2015,12 @@ impl Call<types::CreateAddressTemplateRequest> {
         self
     }
     /// Adds one item to `AddressesExtra`; see [`CreateAddressTemplateRequest::addresses_extra`](types::CreateAddressTemplateRequest::addresses_extra).
-    pub fn addresses_extra(mut self, item: impl Into<AddressInfo>) -> Self {
+    pub fn addresses_extra(mut self, value: impl Into<AddressInfo>) -> Self {
         self.0
             .request_mut()
             .addresses_extra
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `AddressesExtra` to these items; see [`CreateAddressTemplateRequest::addresses_extra`](types::CreateAddressTemplateRequest::addresses_extra).
@@ -2039,8 +2034,8 @@ impl Call<types::CreateAddressTemplateRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateAddressTemplateRequest::tags`](types::CreateAddressTemplateRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateAddressTemplateRequest::tags`](types::CreateAddressTemplateRequest::tags).
@@ -2056,8 +2051,8 @@ impl Call<types::CreateAddressTemplateGroupRequest> {
         self
     }
     /// Adds one item to `AddressTemplateIds`; see [`CreateAddressTemplateGroupRequest::address_template_ids`](types::CreateAddressTemplateGroupRequest::address_template_ids). Required.
-    pub fn address_template_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_template_ids.push(item.into());
+    pub fn address_template_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_template_ids.push(value.into());
         self
     }
     /// Sets `AddressTemplateIds` to these items; see [`CreateAddressTemplateGroupRequest::address_template_ids`](types::CreateAddressTemplateGroupRequest::address_template_ids). Required.
@@ -2072,8 +2067,8 @@ impl Call<types::CreateAddressTemplateGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateAddressTemplateGroupRequest::tags`](types::CreateAddressTemplateGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateAddressTemplateGroupRequest::tags`](types::CreateAddressTemplateGroupRequest::tags).
@@ -2106,13 +2101,13 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
     /// Adds one item to `PrivateIpAddresses`; see [`CreateAndAttachNetworkInterfaceRequest::private_ip_addresses`](types::CreateAndAttachNetworkInterfaceRequest::private_ip_addresses).
     pub fn private_ip_addresses(
         mut self,
-        item: impl Into<PrivateIpAddressSpecification>,
+        value: impl Into<PrivateIpAddressSpecification>,
     ) -> Self {
         self.0
             .request_mut()
             .private_ip_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`CreateAndAttachNetworkInterfaceRequest::private_ip_addresses`](types::CreateAndAttachNetworkInterfaceRequest::private_ip_addresses).
@@ -2126,17 +2121,17 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`CreateAndAttachNetworkInterfaceRequest::secondary_private_ip_address_count`](types::CreateAndAttachNetworkInterfaceRequest::secondary_private_ip_address_count).
-    pub fn secondary_private_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().secondary_private_ip_address_count = Some(value.into());
+    pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`CreateAndAttachNetworkInterfaceRequest::ipv6_addresses`](types::CreateAndAttachNetworkInterfaceRequest::ipv6_addresses).
-    pub fn ipv6_addresses(mut self, item: impl Into<Ipv6Address>) -> Self {
+    pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0
             .request_mut()
             .ipv6_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`CreateAndAttachNetworkInterfaceRequest::ipv6_addresses`](types::CreateAndAttachNetworkInterfaceRequest::ipv6_addresses).
@@ -2150,8 +2145,8 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `Ipv6AddressCount`; see [`CreateAndAttachNetworkInterfaceRequest::ipv6_address_count`](types::CreateAndAttachNetworkInterfaceRequest::ipv6_address_count).
-    pub fn ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().ipv6_address_count = Some(value.into());
+    pub fn ipv6_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().ipv6_address_count = Some(value);
         self
     }
     /// Sets `QosLevel`; see [`CreateAndAttachNetworkInterfaceRequest::qos_level`](types::CreateAndAttachNetworkInterfaceRequest::qos_level).
@@ -2160,12 +2155,12 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateAndAttachNetworkInterfaceRequest::security_group_ids`](types::CreateAndAttachNetworkInterfaceRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateAndAttachNetworkInterfaceRequest::security_group_ids`](types::CreateAndAttachNetworkInterfaceRequest::security_group_ids).
@@ -2184,8 +2179,8 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateAndAttachNetworkInterfaceRequest::tags`](types::CreateAndAttachNetworkInterfaceRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateAndAttachNetworkInterfaceRequest::tags`](types::CreateAndAttachNetworkInterfaceRequest::tags).
@@ -2194,8 +2189,8 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `AttachType`; see [`CreateAndAttachNetworkInterfaceRequest::attach_type`](types::CreateAndAttachNetworkInterfaceRequest::attach_type).
-    pub fn attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().attach_type = Some(value.into());
+    pub fn attach_type(mut self, value: u64) -> Self {
+        self.0.request_mut().attach_type = Some(value);
         self
     }
     /// Sets `IsRdma`; see [`CreateAndAttachNetworkInterfaceRequest::is_rdma`](types::CreateAndAttachNetworkInterfaceRequest::is_rdma).
@@ -2226,8 +2221,8 @@ impl Call<types::CreateAssistantCidrRequest> {
         self
     }
     /// Adds one item to `CidrBlocks`; see [`CreateAssistantCidrRequest::cidr_blocks`](types::CreateAssistantCidrRequest::cidr_blocks). Required.
-    pub fn cidr_blocks(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().cidr_blocks.push(item.into());
+    pub fn cidr_blocks(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().cidr_blocks.push(value.into());
         self
     }
     /// Sets `CidrBlocks` to these items; see [`CreateAssistantCidrRequest::cidr_blocks`](types::CreateAssistantCidrRequest::cidr_blocks). Required.
@@ -2256,8 +2251,8 @@ impl Call<types::CreateBandwidthPackageRequest> {
         self
     }
     /// Sets `BandwidthPackageCount`; see [`CreateBandwidthPackageRequest::bandwidth_package_count`](types::CreateBandwidthPackageRequest::bandwidth_package_count).
-    pub fn bandwidth_package_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().bandwidth_package_count = Some(value.into());
+    pub fn bandwidth_package_count(mut self, value: u64) -> Self {
+        self.0.request_mut().bandwidth_package_count = Some(value);
         self
     }
     /// Sets `InternetMaxBandwidth`; see [`CreateBandwidthPackageRequest::internet_max_bandwidth`](types::CreateBandwidthPackageRequest::internet_max_bandwidth).
@@ -2266,8 +2261,8 @@ impl Call<types::CreateBandwidthPackageRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateBandwidthPackageRequest::tags`](types::CreateBandwidthPackageRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateBandwidthPackageRequest::tags`](types::CreateBandwidthPackageRequest::tags).
@@ -2281,8 +2276,8 @@ impl Call<types::CreateBandwidthPackageRequest> {
         self
     }
     /// Sets `TimeSpan`; see [`CreateBandwidthPackageRequest::time_span`](types::CreateBandwidthPackageRequest::time_span).
-    pub fn time_span(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().time_span = Some(value.into());
+    pub fn time_span(mut self, value: u64) -> Self {
+        self.0.request_mut().time_span = Some(value);
         self
     }
     /// Sets `Egress`; see [`CreateBandwidthPackageRequest::egress`](types::CreateBandwidthPackageRequest::egress).
@@ -2328,8 +2323,8 @@ impl Call<types::CreateCcnRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateCcnRequest::tags`](types::CreateCcnRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateCcnRequest::tags`](types::CreateCcnRequest::tags).
@@ -2394,13 +2389,13 @@ impl Call<types::CreateCcnPolicyBasedRoutingRulesRequest> {
     /// Adds one item to `CcnPolicyBasedRoutingRuleSet`; see [`CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set`](types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set).
     pub fn ccn_policy_based_routing_rule_set(
         mut self,
-        item: impl Into<CcnPolicyBasedRoutingRule>,
+        value: impl Into<CcnPolicyBasedRoutingRule>,
     ) -> Self {
         self.0
             .request_mut()
             .ccn_policy_based_routing_rule_set
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CcnPolicyBasedRoutingRuleSet` to these items; see [`CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set`](types::CreateCcnPolicyBasedRoutingRulesRequest::ccn_policy_based_routing_rule_set).
@@ -2416,8 +2411,8 @@ impl Call<types::CreateCcnPolicyBasedRoutingRulesRequest> {
 }
 impl Call<types::CreateCcnRouteTablesRequest> {
     /// Adds one item to `RouteTable`; see [`CreateCcnRouteTablesRequest::route_table`](types::CreateCcnRouteTablesRequest::route_table). Required.
-    pub fn route_table(mut self, item: impl Into<CcnBatchRouteTable>) -> Self {
-        self.0.request_mut().route_table.push(item.into());
+    pub fn route_table(mut self, value: impl Into<CcnBatchRouteTable>) -> Self {
+        self.0.request_mut().route_table.push(value.into());
         self
     }
     /// Sets `RouteTable` to these items; see [`CreateCcnRouteTablesRequest::route_table`](types::CreateCcnRouteTablesRequest::route_table). Required.
@@ -2441,8 +2436,8 @@ impl Call<types::CreateCustomerGatewayRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateCustomerGatewayRequest::tags`](types::CreateCustomerGatewayRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateCustomerGatewayRequest::tags`](types::CreateCustomerGatewayRequest::tags).
@@ -2492,13 +2487,13 @@ impl Call<types::CreateDhcpIpRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`CreateDhcpIpRequest::secondary_private_ip_address_count`](types::CreateDhcpIpRequest::secondary_private_ip_address_count).
-    pub fn secondary_private_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().secondary_private_ip_address_count = Some(value.into());
+    pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateDhcpIpRequest::tags`](types::CreateDhcpIpRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateDhcpIpRequest::tags`](types::CreateDhcpIpRequest::tags).
@@ -2534,8 +2529,8 @@ impl Call<types::CreateDirectConnectGatewayRequest> {
         self
     }
     /// Sets `GatewayAsn`; see [`CreateDirectConnectGatewayRequest::gateway_asn`](types::CreateDirectConnectGatewayRequest::gateway_asn).
-    pub fn gateway_asn(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().gateway_asn = Some(value.into());
+    pub fn gateway_asn(mut self, value: u64) -> Self {
+        self.0.request_mut().gateway_asn = Some(value);
         self
     }
     /// Sets `Zone`; see [`CreateDirectConnectGatewayRequest::zone`](types::CreateDirectConnectGatewayRequest::zone).
@@ -2549,8 +2544,8 @@ impl Call<types::CreateDirectConnectGatewayRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateDirectConnectGatewayRequest::tags`](types::CreateDirectConnectGatewayRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateDirectConnectGatewayRequest::tags`](types::CreateDirectConnectGatewayRequest::tags).
@@ -2566,8 +2561,8 @@ impl Call<types::CreateDirectConnectGatewayCcnRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`CreateDirectConnectGatewayCcnRoutesRequest::routes`](types::CreateDirectConnectGatewayCcnRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<DirectConnectGatewayCcnRoute>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<DirectConnectGatewayCcnRoute>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`CreateDirectConnectGatewayCcnRoutesRequest::routes`](types::CreateDirectConnectGatewayCcnRoutesRequest::routes). Required.
@@ -2616,8 +2611,8 @@ impl Call<types::CreateFlowLogRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateFlowLogRequest::tags`](types::CreateFlowLogRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateFlowLogRequest::tags`](types::CreateFlowLogRequest::tags).
@@ -2641,8 +2636,8 @@ impl Call<types::CreateFlowLogRequest> {
         self
     }
     /// Sets `Period`; see [`CreateFlowLogRequest::period`](types::CreateFlowLogRequest::period).
-    pub fn period(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: u64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
 }
@@ -2653,8 +2648,8 @@ impl Call<types::CreateGlobalRoutesRequest> {
         self
     }
     /// Adds one item to `GlobalRoutes`; see [`CreateGlobalRoutesRequest::global_routes`](types::CreateGlobalRoutesRequest::global_routes). Required.
-    pub fn global_routes(mut self, item: impl Into<GlobalRoute>) -> Self {
-        self.0.request_mut().global_routes.push(item.into());
+    pub fn global_routes(mut self, value: impl Into<GlobalRoute>) -> Self {
+        self.0.request_mut().global_routes.push(value.into());
         self
     }
     /// Sets `GlobalRoutes` to these items; see [`CreateGlobalRoutesRequest::global_routes`](types::CreateGlobalRoutesRequest::global_routes). Required.
@@ -2698,8 +2693,8 @@ impl Call<types::CreateHaVipRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateHaVipRequest::tags`](types::CreateHaVipRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateHaVipRequest::tags`](types::CreateHaVipRequest::tags).
@@ -2708,12 +2703,12 @@ impl Call<types::CreateHaVipRequest> {
         self
     }
     /// Adds one item to `HaVipAssociationSet`; see [`CreateHaVipRequest::ha_vip_association_set`](types::CreateHaVipRequest::ha_vip_association_set).
-    pub fn ha_vip_association_set(mut self, item: impl Into<HaVipAssociation>) -> Self {
+    pub fn ha_vip_association_set(mut self, value: impl Into<HaVipAssociation>) -> Self {
         self.0
             .request_mut()
             .ha_vip_association_set
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `HaVipAssociationSet` to these items; see [`CreateHaVipRequest::ha_vip_association_set`](types::CreateHaVipRequest::ha_vip_association_set).
@@ -2744,8 +2739,8 @@ impl Call<types::CreateHighPriorityRouteTableRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateHighPriorityRouteTableRequest::tags`](types::CreateHighPriorityRouteTableRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateHighPriorityRouteTableRequest::tags`](types::CreateHighPriorityRouteTableRequest::tags).
@@ -2761,8 +2756,8 @@ impl Call<types::CreateHighPriorityRoutesRequest> {
         self
     }
     /// Adds one item to `HighPriorityRoutes`; see [`CreateHighPriorityRoutesRequest::high_priority_routes`](types::CreateHighPriorityRoutesRequest::high_priority_routes). Required.
-    pub fn high_priority_routes(mut self, item: impl Into<HighPriorityRoute>) -> Self {
-        self.0.request_mut().high_priority_routes.push(item.into());
+    pub fn high_priority_routes(mut self, value: impl Into<HighPriorityRoute>) -> Self {
+        self.0.request_mut().high_priority_routes.push(value.into());
         self
     }
     /// Sets `HighPriorityRoutes` to these items; see [`CreateHighPriorityRoutesRequest::high_priority_routes`](types::CreateHighPriorityRoutesRequest::high_priority_routes). Required.
@@ -2811,8 +2806,8 @@ impl Call<types::CreateLocalGatewayRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateLocalGatewayRequest::tags`](types::CreateLocalGatewayRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateLocalGatewayRequest::tags`](types::CreateLocalGatewayRequest::tags).
@@ -2833,27 +2828,27 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`CreateNatGatewayRequest::internet_max_bandwidth_out`](types::CreateNatGatewayRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `MaxConcurrentConnection`; see [`CreateNatGatewayRequest::max_concurrent_connection`](types::CreateNatGatewayRequest::max_concurrent_connection).
-    pub fn max_concurrent_connection(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_concurrent_connection = Some(value.into());
+    pub fn max_concurrent_connection(mut self, value: u64) -> Self {
+        self.0.request_mut().max_concurrent_connection = Some(value);
         self
     }
     /// Sets `AddressCount`; see [`CreateNatGatewayRequest::address_count`](types::CreateNatGatewayRequest::address_count).
-    pub fn address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().address_count = Some(value.into());
+    pub fn address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().address_count = Some(value);
         self
     }
     /// Adds one item to `PublicIpAddresses`; see [`CreateNatGatewayRequest::public_ip_addresses`](types::CreateNatGatewayRequest::public_ip_addresses).
-    pub fn public_ip_addresses(mut self, item: impl Into<String>) -> Self {
+    pub fn public_ip_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .public_ip_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `PublicIpAddresses` to these items; see [`CreateNatGatewayRequest::public_ip_addresses`](types::CreateNatGatewayRequest::public_ip_addresses).
@@ -2872,8 +2867,8 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateNatGatewayRequest::tags`](types::CreateNatGatewayRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNatGatewayRequest::tags`](types::CreateNatGatewayRequest::tags).
@@ -2888,18 +2883,13 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `StockPublicIpAddressesBandwidthOut`; see [`CreateNatGatewayRequest::stock_public_ip_addresses_bandwidth_out`](types::CreateNatGatewayRequest::stock_public_ip_addresses_bandwidth_out).
-    pub fn stock_public_ip_addresses_bandwidth_out(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.0.request_mut().stock_public_ip_addresses_bandwidth_out = Some(
-            value.into(),
-        );
+    pub fn stock_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().stock_public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAddressesBandwidthOut`; see [`CreateNatGatewayRequest::public_ip_addresses_bandwidth_out`](types::CreateNatGatewayRequest::public_ip_addresses_bandwidth_out).
-    pub fn public_ip_addresses_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().public_ip_addresses_bandwidth_out = Some(value.into());
+    pub fn public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpFromSameZone`; see [`CreateNatGatewayRequest::public_ip_from_same_zone`](types::CreateNatGatewayRequest::public_ip_from_same_zone).
@@ -2908,8 +2898,8 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `NatProductVersion`; see [`CreateNatGatewayRequest::nat_product_version`](types::CreateNatGatewayRequest::nat_product_version).
-    pub fn nat_product_version(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().nat_product_version = Some(value.into());
+    pub fn nat_product_version(mut self, value: u64) -> Self {
+        self.0.request_mut().nat_product_version = Some(value);
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`CreateNatGatewayRequest::deletion_protection_enabled`](types::CreateNatGatewayRequest::deletion_protection_enabled).
@@ -2932,9 +2922,12 @@ impl Call<types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest> {
     /// Adds one item to `DestinationIpPortTranslationNatRules`; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
     pub fn destination_ip_port_translation_nat_rules(
         mut self,
-        item: impl Into<DestinationIpPortTranslationNatRule>,
+        value: impl Into<DestinationIpPortTranslationNatRule>,
     ) -> Self {
-        self.0.request_mut().destination_ip_port_translation_nat_rules.push(item.into());
+        self.0
+            .request_mut()
+            .destination_ip_port_translation_nat_rules
+            .push(value.into());
         self
     }
     /// Sets `DestinationIpPortTranslationNatRules` to these items; see [`CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::CreateNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
@@ -2958,9 +2951,9 @@ impl Call<types::CreateNatGatewaySourceIpTranslationNatRuleRequest> {
     /// Adds one item to `SourceIpTranslationNatRules`; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules). Required.
     pub fn source_ip_translation_nat_rules(
         mut self,
-        item: impl Into<SourceIpTranslationNatRule>,
+        value: impl Into<SourceIpTranslationNatRule>,
     ) -> Self {
-        self.0.request_mut().source_ip_translation_nat_rules.push(item.into());
+        self.0.request_mut().source_ip_translation_nat_rules.push(value.into());
         self
     }
     /// Sets `SourceIpTranslationNatRules` to these items; see [`CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules`](types::CreateNatGatewaySourceIpTranslationNatRuleRequest::source_ip_translation_nat_rules). Required.
@@ -2992,8 +2985,8 @@ impl Call<types::CreateNetDetectRequest> {
         self
     }
     /// Adds one item to `DetectDestinationIp`; see [`CreateNetDetectRequest::detect_destination_ip`](types::CreateNetDetectRequest::detect_destination_ip). Required.
-    pub fn detect_destination_ip(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().detect_destination_ip.push(item.into());
+    pub fn detect_destination_ip(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().detect_destination_ip.push(value.into());
         self
     }
     /// Sets `DetectDestinationIp` to these items; see [`CreateNetDetectRequest::detect_destination_ip`](types::CreateNetDetectRequest::detect_destination_ip). Required.
@@ -3023,8 +3016,8 @@ impl Call<types::CreateNetDetectRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateNetDetectRequest::tags`](types::CreateNetDetectRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNetDetectRequest::tags`](types::CreateNetDetectRequest::tags).
@@ -3050,8 +3043,8 @@ impl Call<types::CreateNetworkAclRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateNetworkAclRequest::tags`](types::CreateNetworkAclRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNetworkAclRequest::tags`](types::CreateNetworkAclRequest::tags).
@@ -3117,12 +3110,12 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`CreateNetworkInterfaceRequest::security_group_ids`](types::CreateNetworkInterfaceRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`CreateNetworkInterfaceRequest::security_group_ids`](types::CreateNetworkInterfaceRequest::security_group_ids).
@@ -3138,13 +3131,13 @@ impl Call<types::CreateNetworkInterfaceRequest> {
     /// Adds one item to `PrivateIpAddresses`; see [`CreateNetworkInterfaceRequest::private_ip_addresses`](types::CreateNetworkInterfaceRequest::private_ip_addresses).
     pub fn private_ip_addresses(
         mut self,
-        item: impl Into<PrivateIpAddressSpecification>,
+        value: impl Into<PrivateIpAddressSpecification>,
     ) -> Self {
         self.0
             .request_mut()
             .private_ip_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`CreateNetworkInterfaceRequest::private_ip_addresses`](types::CreateNetworkInterfaceRequest::private_ip_addresses).
@@ -3158,17 +3151,17 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`; see [`CreateNetworkInterfaceRequest::secondary_private_ip_address_count`](types::CreateNetworkInterfaceRequest::secondary_private_ip_address_count).
-    pub fn secondary_private_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().secondary_private_ip_address_count = Some(value.into());
+    pub fn secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().secondary_private_ip_address_count = Some(value);
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`CreateNetworkInterfaceRequest::ipv6_addresses`](types::CreateNetworkInterfaceRequest::ipv6_addresses).
-    pub fn ipv6_addresses(mut self, item: impl Into<Ipv6Address>) -> Self {
+    pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
         self.0
             .request_mut()
             .ipv6_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`CreateNetworkInterfaceRequest::ipv6_addresses`](types::CreateNetworkInterfaceRequest::ipv6_addresses).
@@ -3182,13 +3175,13 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `Ipv6AddressCount`; see [`CreateNetworkInterfaceRequest::ipv6_address_count`](types::CreateNetworkInterfaceRequest::ipv6_address_count).
-    pub fn ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().ipv6_address_count = Some(value.into());
+    pub fn ipv6_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().ipv6_address_count = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateNetworkInterfaceRequest::tags`](types::CreateNetworkInterfaceRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateNetworkInterfaceRequest::tags`](types::CreateNetworkInterfaceRequest::tags).
@@ -3239,8 +3232,8 @@ impl Call<types::CreatePrivateNatGatewayRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreatePrivateNatGatewayRequest::tags`](types::CreatePrivateNatGatewayRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreatePrivateNatGatewayRequest::tags`](types::CreatePrivateNatGatewayRequest::tags).
@@ -3273,12 +3266,12 @@ impl Call<types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleReque
     /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
     pub fn local_destination_ip_port_translation_nat_rules(
         mut self,
-        item: impl Into<LocalDestinationIpPortTranslationNatRule>,
+        value: impl Into<LocalDestinationIpPortTranslationNatRule>,
     ) -> Self {
         self.0
             .request_mut()
             .local_destination_ip_port_translation_nat_rules
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::CreatePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
@@ -3317,8 +3310,11 @@ impl Call<types::CreatePrivateNatGatewayTranslationAclRuleRequest> {
         self
     }
     /// Adds one item to `TranslationAclRules`; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
-    pub fn translation_acl_rules(mut self, item: impl Into<TranslationAclRule>) -> Self {
-        self.0.request_mut().translation_acl_rules.push(item.into());
+    pub fn translation_acl_rules(
+        mut self,
+        value: impl Into<TranslationAclRule>,
+    ) -> Self {
+        self.0.request_mut().translation_acl_rules.push(value.into());
         self
     }
     /// Sets `TranslationAclRules` to these items; see [`CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::CreatePrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
@@ -3347,9 +3343,9 @@ impl Call<types::CreatePrivateNatGatewayTranslationNatRuleRequest> {
     /// Adds one item to `TranslationNatRules`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
     pub fn translation_nat_rules(
         mut self,
-        item: impl Into<TranslationNatRuleInput>,
+        value: impl Into<TranslationNatRuleInput>,
     ) -> Self {
-        self.0.request_mut().translation_nat_rules.push(item.into());
+        self.0.request_mut().translation_nat_rules.push(value.into());
         self
     }
     /// Sets `TranslationNatRules` to these items; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
@@ -3376,8 +3372,12 @@ impl Call<types::CreateReserveIpAddressesRequest> {
         self
     }
     /// Adds one item to `IpAddresses`; see [`CreateReserveIpAddressesRequest::ip_addresses`](types::CreateReserveIpAddressesRequest::ip_addresses).
-    pub fn ip_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip_addresses.get_or_insert_with(Vec::new).push(item.into());
+    pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .ip_addresses
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `IpAddresses` to these items; see [`CreateReserveIpAddressesRequest::ip_addresses`](types::CreateReserveIpAddressesRequest::ip_addresses).
@@ -3391,8 +3391,8 @@ impl Call<types::CreateReserveIpAddressesRequest> {
         self
     }
     /// Sets `IpAddressCount`; see [`CreateReserveIpAddressesRequest::ip_address_count`](types::CreateReserveIpAddressesRequest::ip_address_count).
-    pub fn ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().ip_address_count = Some(value.into());
+    pub fn ip_address_count(mut self, value: u64) -> Self {
+        self.0.request_mut().ip_address_count = Some(value);
         self
     }
     /// Sets `SubnetId`; see [`CreateReserveIpAddressesRequest::subnet_id`](types::CreateReserveIpAddressesRequest::subnet_id).
@@ -3411,8 +3411,8 @@ impl Call<types::CreateReserveIpAddressesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateReserveIpAddressesRequest::tags`](types::CreateReserveIpAddressesRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateReserveIpAddressesRequest::tags`](types::CreateReserveIpAddressesRequest::tags).
@@ -3438,12 +3438,12 @@ impl Call<types::CreateRoutePolicyRequest> {
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`CreateRoutePolicyRequest::route_policy_entry_set`](types::CreateRoutePolicyRequest::route_policy_entry_set).
-    pub fn route_policy_entry_set(mut self, item: impl Into<RoutePolicyEntry>) -> Self {
+    pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0
             .request_mut()
             .route_policy_entry_set
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`CreateRoutePolicyRequest::route_policy_entry_set`](types::CreateRoutePolicyRequest::route_policy_entry_set).
@@ -3461,9 +3461,9 @@ impl Call<types::CreateRoutePolicyAssociationsRequest> {
     /// Adds one item to `RoutePolicyAssociationSet`; see [`CreateRoutePolicyAssociationsRequest::route_policy_association_set`](types::CreateRoutePolicyAssociationsRequest::route_policy_association_set). Required.
     pub fn route_policy_association_set(
         mut self,
-        item: impl Into<RoutePolicyAssociation>,
+        value: impl Into<RoutePolicyAssociation>,
     ) -> Self {
-        self.0.request_mut().route_policy_association_set.push(item.into());
+        self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
     /// Sets `RoutePolicyAssociationSet` to these items; see [`CreateRoutePolicyAssociationsRequest::route_policy_association_set`](types::CreateRoutePolicyAssociationsRequest::route_policy_association_set). Required.
@@ -3485,8 +3485,8 @@ impl Call<types::CreateRoutePolicyEntriesRequest> {
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`CreateRoutePolicyEntriesRequest::route_policy_entry_set`](types::CreateRoutePolicyEntriesRequest::route_policy_entry_set). Required.
-    pub fn route_policy_entry_set(mut self, item: impl Into<RoutePolicyEntry>) -> Self {
-        self.0.request_mut().route_policy_entry_set.push(item.into());
+    pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
+        self.0.request_mut().route_policy_entry_set.push(value.into());
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`CreateRoutePolicyEntriesRequest::route_policy_entry_set`](types::CreateRoutePolicyEntriesRequest::route_policy_entry_set). Required.
@@ -3513,8 +3513,8 @@ impl Call<types::CreateRouteTableRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateRouteTableRequest::tags`](types::CreateRouteTableRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateRouteTableRequest::tags`](types::CreateRouteTableRequest::tags).
@@ -3530,8 +3530,8 @@ impl Call<types::CreateRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`CreateRoutesRequest::routes`](types::CreateRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<Route>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<Route>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`CreateRoutesRequest::routes`](types::CreateRoutesRequest::routes). Required.
@@ -3560,8 +3560,8 @@ impl Call<types::CreateSecurityGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSecurityGroupRequest::tags`](types::CreateSecurityGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSecurityGroupRequest::tags`](types::CreateSecurityGroupRequest::tags).
@@ -3610,8 +3610,8 @@ impl Call<types::CreateSecurityGroupWithPoliciesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSecurityGroupWithPoliciesRequest::tags`](types::CreateSecurityGroupWithPoliciesRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSecurityGroupWithPoliciesRequest::tags`](types::CreateSecurityGroupWithPoliciesRequest::tags).
@@ -3627,8 +3627,8 @@ impl Call<types::CreateServiceTemplateRequest> {
         self
     }
     /// Adds one item to `Services`; see [`CreateServiceTemplateRequest::services`](types::CreateServiceTemplateRequest::services).
-    pub fn services(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().services.get_or_insert_with(Vec::new).push(item.into());
+    pub fn services(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().services.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Services` to these items; see [`CreateServiceTemplateRequest::services`](types::CreateServiceTemplateRequest::services).
@@ -3642,12 +3642,12 @@ impl Call<types::CreateServiceTemplateRequest> {
         self
     }
     /// Adds one item to `ServicesExtra`; see [`CreateServiceTemplateRequest::services_extra`](types::CreateServiceTemplateRequest::services_extra).
-    pub fn services_extra(mut self, item: impl Into<ServicesInfo>) -> Self {
+    pub fn services_extra(mut self, value: impl Into<ServicesInfo>) -> Self {
         self.0
             .request_mut()
             .services_extra
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ServicesExtra` to these items; see [`CreateServiceTemplateRequest::services_extra`](types::CreateServiceTemplateRequest::services_extra).
@@ -3661,8 +3661,8 @@ impl Call<types::CreateServiceTemplateRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateServiceTemplateRequest::tags`](types::CreateServiceTemplateRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateServiceTemplateRequest::tags`](types::CreateServiceTemplateRequest::tags).
@@ -3678,8 +3678,8 @@ impl Call<types::CreateServiceTemplateGroupRequest> {
         self
     }
     /// Adds one item to `ServiceTemplateIds`; see [`CreateServiceTemplateGroupRequest::service_template_ids`](types::CreateServiceTemplateGroupRequest::service_template_ids). Required.
-    pub fn service_template_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().service_template_ids.push(item.into());
+    pub fn service_template_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().service_template_ids.push(value.into());
         self
     }
     /// Sets `ServiceTemplateIds` to these items; see [`CreateServiceTemplateGroupRequest::service_template_ids`](types::CreateServiceTemplateGroupRequest::service_template_ids). Required.
@@ -3694,8 +3694,8 @@ impl Call<types::CreateServiceTemplateGroupRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateServiceTemplateGroupRequest::tags`](types::CreateServiceTemplateGroupRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateServiceTemplateGroupRequest::tags`](types::CreateServiceTemplateGroupRequest::tags).
@@ -3706,8 +3706,8 @@ impl Call<types::CreateServiceTemplateGroupRequest> {
 }
 impl Call<types::CreateSnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPolicies`; see [`CreateSnapshotPoliciesRequest::snapshot_policies`](types::CreateSnapshotPoliciesRequest::snapshot_policies). Required.
-    pub fn snapshot_policies(mut self, item: impl Into<SnapshotPolicy>) -> Self {
-        self.0.request_mut().snapshot_policies.push(item.into());
+    pub fn snapshot_policies(mut self, value: impl Into<SnapshotPolicy>) -> Self {
+        self.0.request_mut().snapshot_policies.push(value.into());
         self
     }
     /// Sets `SnapshotPolicies` to these items; see [`CreateSnapshotPoliciesRequest::snapshot_policies`](types::CreateSnapshotPoliciesRequest::snapshot_policies). Required.
@@ -3722,8 +3722,8 @@ impl Call<types::CreateSnapshotPoliciesRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSnapshotPoliciesRequest::tags`](types::CreateSnapshotPoliciesRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSnapshotPoliciesRequest::tags`](types::CreateSnapshotPoliciesRequest::tags).
@@ -3764,8 +3764,8 @@ impl Call<types::CreateSubnetRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSubnetRequest::tags`](types::CreateSubnetRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSubnetRequest::tags`](types::CreateSubnetRequest::tags).
@@ -3786,8 +3786,8 @@ impl Call<types::CreateSubnetsRequest> {
         self
     }
     /// Adds one item to `Subnets`; see [`CreateSubnetsRequest::subnets`](types::CreateSubnetsRequest::subnets). Required.
-    pub fn subnets(mut self, item: impl Into<SubnetInput>) -> Self {
-        self.0.request_mut().subnets.push(item.into());
+    pub fn subnets(mut self, value: impl Into<SubnetInput>) -> Self {
+        self.0.request_mut().subnets.push(value.into());
         self
     }
     /// Sets `Subnets` to these items; see [`CreateSubnetsRequest::subnets`](types::CreateSubnetsRequest::subnets). Required.
@@ -3799,8 +3799,8 @@ impl Call<types::CreateSubnetsRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateSubnetsRequest::tags`](types::CreateSubnetsRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateSubnetsRequest::tags`](types::CreateSubnetsRequest::tags).
@@ -3841,12 +3841,12 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `CollectorSrcs`; see [`CreateTrafficMirrorRequest::collector_srcs`](types::CreateTrafficMirrorRequest::collector_srcs).
-    pub fn collector_srcs(mut self, item: impl Into<String>) -> Self {
+    pub fn collector_srcs(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .collector_srcs
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorSrcs` to these items; see [`CreateTrafficMirrorRequest::collector_srcs`](types::CreateTrafficMirrorRequest::collector_srcs).
@@ -3867,13 +3867,13 @@ impl Call<types::CreateTrafficMirrorRequest> {
     /// Adds one item to `CollectorNormalFilters`; see [`CreateTrafficMirrorRequest::collector_normal_filters`](types::CreateTrafficMirrorRequest::collector_normal_filters).
     pub fn collector_normal_filters(
         mut self,
-        item: impl Into<TrafficMirrorFilter>,
+        value: impl Into<TrafficMirrorFilter>,
     ) -> Self {
         self.0
             .request_mut()
             .collector_normal_filters
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorNormalFilters` to these items; see [`CreateTrafficMirrorRequest::collector_normal_filters`](types::CreateTrafficMirrorRequest::collector_normal_filters).
@@ -3902,8 +3902,8 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateTrafficMirrorRequest::tags`](types::CreateTrafficMirrorRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateTrafficMirrorRequest::tags`](types::CreateTrafficMirrorRequest::tags).
@@ -3912,12 +3912,15 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`CreateTrafficMirrorRequest::ingress_filter_rules`](types::CreateTrafficMirrorRequest::ingress_filter_rules).
-    pub fn ingress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn ingress_filter_rules(
+        mut self,
+        value: impl Into<TrafficMirrorFilter>,
+    ) -> Self {
         self.0
             .request_mut()
             .ingress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`CreateTrafficMirrorRequest::ingress_filter_rules`](types::CreateTrafficMirrorRequest::ingress_filter_rules).
@@ -3931,12 +3934,12 @@ impl Call<types::CreateTrafficMirrorRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`CreateTrafficMirrorRequest::egress_filter_rules`](types::CreateTrafficMirrorRequest::egress_filter_rules).
-    pub fn egress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
             .egress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`CreateTrafficMirrorRequest::egress_filter_rules`](types::CreateTrafficMirrorRequest::egress_filter_rules).
@@ -3957,12 +3960,15 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules).
-    pub fn ingress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn ingress_filter_rules(
+        mut self,
+        value: impl Into<TrafficMirrorFilter>,
+    ) -> Self {
         self.0
             .request_mut()
             .ingress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::ingress_filter_rules).
@@ -3976,12 +3982,12 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`CreateTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::egress_filter_rules).
-    pub fn egress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
             .egress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`CreateTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::CreateTrafficMirrorFilterRulesRequest::egress_filter_rules).
@@ -3997,13 +4003,13 @@ impl Call<types::CreateTrafficMirrorFilterRulesRequest> {
 }
 impl Call<types::CreateTrafficPackagesRequest> {
     /// Sets `TrafficAmount`; see [`CreateTrafficPackagesRequest::traffic_amount`](types::CreateTrafficPackagesRequest::traffic_amount). Required.
-    pub fn traffic_amount(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().traffic_amount = Some(value.into());
+    pub fn traffic_amount(mut self, value: u64) -> Self {
+        self.0.request_mut().traffic_amount = Some(value);
         self
     }
     /// Sets `TrafficPackageCount`; see [`CreateTrafficPackagesRequest::traffic_package_count`](types::CreateTrafficPackagesRequest::traffic_package_count).
-    pub fn traffic_package_count(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().traffic_package_count = Some(value.into());
+    pub fn traffic_package_count(mut self, value: u64) -> Self {
+        self.0.request_mut().traffic_package_count = Some(value);
         self
     }
     /// Sets `DeductType`; see [`CreateTrafficPackagesRequest::deduct_type`](types::CreateTrafficPackagesRequest::deduct_type).
@@ -4044,8 +4050,8 @@ impl Call<types::CreateVpcRequest> {
         self
     }
     /// Adds one item to `DnsServers`; see [`CreateVpcRequest::dns_servers`](types::CreateVpcRequest::dns_servers).
-    pub fn dns_servers(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().dns_servers.get_or_insert_with(Vec::new).push(item.into());
+    pub fn dns_servers(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().dns_servers.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DnsServers` to these items; see [`CreateVpcRequest::dns_servers`](types::CreateVpcRequest::dns_servers).
@@ -4064,8 +4070,8 @@ impl Call<types::CreateVpcRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcRequest::tags`](types::CreateVpcRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcRequest::tags`](types::CreateVpcRequest::tags).
@@ -4116,8 +4122,8 @@ impl Call<types::CreateVpcEndPointRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcEndPointRequest::tags`](types::CreateVpcEndPointRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcEndPointRequest::tags`](types::CreateVpcEndPointRequest::tags).
@@ -4164,8 +4170,8 @@ impl Call<types::CreateVpcEndPointServiceRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcEndPointServiceRequest::tags`](types::CreateVpcEndPointServiceRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcEndPointServiceRequest::tags`](types::CreateVpcEndPointServiceRequest::tags).
@@ -4243,8 +4249,8 @@ impl Call<types::CreateVpcPeeringConnectionRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpcPeeringConnectionRequest::tags`](types::CreateVpcPeeringConnectionRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tags>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tags>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpcPeeringConnectionRequest::tags`](types::CreateVpcPeeringConnectionRequest::tags).
@@ -4282,13 +4288,13 @@ impl Call<types::CreateVpnConnectionRequest> {
     /// Adds one item to `SecurityPolicyDatabases`; see [`CreateVpnConnectionRequest::security_policy_databases`](types::CreateVpnConnectionRequest::security_policy_databases).
     pub fn security_policy_databases(
         mut self,
-        item: impl Into<SecurityPolicyDatabase>,
+        value: impl Into<SecurityPolicyDatabase>,
     ) -> Self {
         self.0
             .request_mut()
             .security_policy_databases
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityPolicyDatabases` to these items; see [`CreateVpnConnectionRequest::security_policy_databases`](types::CreateVpnConnectionRequest::security_policy_databases).
@@ -4318,8 +4324,8 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnConnectionRequest::tags`](types::CreateVpnConnectionRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnConnectionRequest::tags`](types::CreateVpnConnectionRequest::tags).
@@ -4396,8 +4402,8 @@ impl Call<types::CreateVpnGatewayRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`CreateVpnGatewayRequest::internet_max_bandwidth_out`](types::CreateVpnGatewayRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InstanceChargeType`; see [`CreateVpnGatewayRequest::instance_charge_type`](types::CreateVpnGatewayRequest::instance_charge_type).
@@ -4425,8 +4431,8 @@ impl Call<types::CreateVpnGatewayRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnGatewayRequest::tags`](types::CreateVpnGatewayRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnGatewayRequest::tags`](types::CreateVpnGatewayRequest::tags).
@@ -4440,13 +4446,13 @@ impl Call<types::CreateVpnGatewayRequest> {
         self
     }
     /// Sets `MaxConnection`; see [`CreateVpnGatewayRequest::max_connection`](types::CreateVpnGatewayRequest::max_connection).
-    pub fn max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_connection = Some(value.into());
+    pub fn max_connection(mut self, value: u64) -> Self {
+        self.0.request_mut().max_connection = Some(value);
         self
     }
     /// Sets `BgpAsn`; see [`CreateVpnGatewayRequest::bgp_asn`](types::CreateVpnGatewayRequest::bgp_asn).
-    pub fn bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().bgp_asn = Some(value.into());
+    pub fn bgp_asn(mut self, value: u64) -> Self {
+        self.0.request_mut().bgp_asn = Some(value);
         self
     }
     /// Sets `IsPrivate`; see [`CreateVpnGatewayRequest::is_private`](types::CreateVpnGatewayRequest::is_private).
@@ -4482,8 +4488,8 @@ impl Call<types::CreateVpnGatewayRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`CreateVpnGatewayRoutesRequest::routes`](types::CreateVpnGatewayRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<VpnGatewayRoute>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<VpnGatewayRoute>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`CreateVpnGatewayRoutesRequest::routes`](types::CreateVpnGatewayRoutesRequest::routes). Required.
@@ -4507,12 +4513,12 @@ impl Call<types::CreateVpnGatewaySslClientRequest> {
         self
     }
     /// Adds one item to `SslVpnClientNames`; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_client_names`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_client_names).
-    pub fn ssl_vpn_client_names(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_client_names(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_client_names
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnClientNames` to these items; see [`CreateVpnGatewaySslClientRequest::ssl_vpn_client_names`](types::CreateVpnGatewaySslClientRequest::ssl_vpn_client_names).
@@ -4526,8 +4532,8 @@ impl Call<types::CreateVpnGatewaySslClientRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnGatewaySslClientRequest::tags`](types::CreateVpnGatewaySslClientRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnGatewaySslClientRequest::tags`](types::CreateVpnGatewaySslClientRequest::tags).
@@ -4553,12 +4559,12 @@ impl Call<types::CreateVpnGatewaySslServerRequest> {
         self
     }
     /// Adds one item to `LocalAddress`; see [`CreateVpnGatewaySslServerRequest::local_address`](types::CreateVpnGatewaySslServerRequest::local_address).
-    pub fn local_address(mut self, item: impl Into<String>) -> Self {
+    pub fn local_address(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .local_address
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LocalAddress` to these items; see [`CreateVpnGatewaySslServerRequest::local_address`](types::CreateVpnGatewaySslServerRequest::local_address).
@@ -4612,8 +4618,8 @@ impl Call<types::CreateVpnGatewaySslServerRequest> {
         self
     }
     /// Adds one item to `Tags`; see [`CreateVpnGatewaySslServerRequest::tags`](types::CreateVpnGatewaySslServerRequest::tags).
-    pub fn tags(mut self, item: impl Into<Tag>) -> Self {
-        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(item.into());
+    pub fn tags(mut self, value: impl Into<Tag>) -> Self {
+        self.0.request_mut().tags.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Tags` to these items; see [`CreateVpnGatewaySslServerRequest::tags`](types::CreateVpnGatewaySslServerRequest::tags).
@@ -4648,8 +4654,8 @@ impl Call<types::DeleteAssistantCidrRequest> {
         self
     }
     /// Adds one item to `CidrBlocks`; see [`DeleteAssistantCidrRequest::cidr_blocks`](types::DeleteAssistantCidrRequest::cidr_blocks). Required.
-    pub fn cidr_blocks(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().cidr_blocks.push(item.into());
+    pub fn cidr_blocks(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().cidr_blocks.push(value.into());
         self
     }
     /// Sets `CidrBlocks` to these items; see [`DeleteAssistantCidrRequest::cidr_blocks`](types::DeleteAssistantCidrRequest::cidr_blocks). Required.
@@ -4682,8 +4688,11 @@ impl Call<types::DeleteCcnPolicyBasedRoutingNextHopRequest> {
         self
     }
     /// Adds one item to `PolicyBasedRoutingNextHopIds`; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids). Required.
-    pub fn policy_based_routing_next_hop_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().policy_based_routing_next_hop_ids.push(item.into());
+    pub fn policy_based_routing_next_hop_ids(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.0.request_mut().policy_based_routing_next_hop_ids.push(value.into());
         self
     }
     /// Sets `PolicyBasedRoutingNextHopIds` to these items; see [`DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids`](types::DeleteCcnPolicyBasedRoutingNextHopRequest::policy_based_routing_next_hop_ids). Required.
@@ -4705,8 +4714,8 @@ impl Call<types::DeleteCcnPolicyBasedRoutingRuleRequest> {
         self
     }
     /// Adds one item to `PolicyBasedRoutingRuleIds`; see [`DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids`](types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids). Required.
-    pub fn policy_based_routing_rule_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().policy_based_routing_rule_ids.push(item.into());
+    pub fn policy_based_routing_rule_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().policy_based_routing_rule_ids.push(value.into());
         self
     }
     /// Sets `PolicyBasedRoutingRuleIds` to these items; see [`DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids`](types::DeleteCcnPolicyBasedRoutingRuleRequest::policy_based_routing_rule_ids). Required.
@@ -4723,8 +4732,8 @@ impl Call<types::DeleteCcnPolicyBasedRoutingRuleRequest> {
 }
 impl Call<types::DeleteCcnRouteTablesRequest> {
     /// Adds one item to `RouteTableId`; see [`DeleteCcnRouteTablesRequest::route_table_id`](types::DeleteCcnRouteTablesRequest::route_table_id). Required.
-    pub fn route_table_id(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_table_id.push(item.into());
+    pub fn route_table_id(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_table_id.push(value.into());
         self
     }
     /// Sets `RouteTableId` to these items; see [`DeleteCcnRouteTablesRequest::route_table_id`](types::DeleteCcnRouteTablesRequest::route_table_id). Required.
@@ -4767,8 +4776,8 @@ impl Call<types::DeleteDirectConnectGatewayCcnRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`DeleteDirectConnectGatewayCcnRoutesRequest::route_ids`](types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids). Required.
-    pub fn route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_ids.push(item.into());
+    pub fn route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_ids.push(value.into());
         self
     }
     /// Sets `RouteIds` to these items; see [`DeleteDirectConnectGatewayCcnRoutesRequest::route_ids`](types::DeleteDirectConnectGatewayCcnRoutesRequest::route_ids). Required.
@@ -4804,8 +4813,8 @@ impl Call<types::DeleteGlobalRoutesRequest> {
         self
     }
     /// Adds one item to `GlobalRouteIds`; see [`DeleteGlobalRoutesRequest::global_route_ids`](types::DeleteGlobalRoutesRequest::global_route_ids). Required.
-    pub fn global_route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().global_route_ids.push(item.into());
+    pub fn global_route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().global_route_ids.push(value.into());
         self
     }
     /// Sets `GlobalRouteIds` to these items; see [`DeleteGlobalRoutesRequest::global_route_ids`](types::DeleteGlobalRoutesRequest::global_route_ids). Required.
@@ -4829,12 +4838,12 @@ impl Call<types::DeleteHaVipRequest> {
 }
 impl Call<types::DeleteHighPriorityRouteTablesRequest> {
     /// Adds one item to `HighPriorityRouteTableIds`; see [`DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids).
-    pub fn high_priority_route_table_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn high_priority_route_table_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .high_priority_route_table_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `HighPriorityRouteTableIds` to these items; see [`DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DeleteHighPriorityRouteTablesRequest::high_priority_route_table_ids).
@@ -4855,8 +4864,8 @@ impl Call<types::DeleteHighPriorityRoutesRequest> {
         self
     }
     /// Adds one item to `HighPriorityRouteIds`; see [`DeleteHighPriorityRoutesRequest::high_priority_route_ids`](types::DeleteHighPriorityRoutesRequest::high_priority_route_ids). Required.
-    pub fn high_priority_route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().high_priority_route_ids.push(item.into());
+    pub fn high_priority_route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().high_priority_route_ids.push(value.into());
         self
     }
     /// Sets `HighPriorityRouteIds` to these items; see [`DeleteHighPriorityRoutesRequest::high_priority_route_ids`](types::DeleteHighPriorityRoutesRequest::high_priority_route_ids). Required.
@@ -4873,8 +4882,8 @@ impl Call<types::DeleteHighPriorityRoutesRequest> {
 }
 impl Call<types::DeleteIp6TranslatorsRequest> {
     /// Adds one item to `Ip6TranslatorIds`; see [`DeleteIp6TranslatorsRequest::ip6_translator_ids`](types::DeleteIp6TranslatorsRequest::ip6_translator_ids). Required.
-    pub fn ip6_translator_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip6_translator_ids.push(item.into());
+    pub fn ip6_translator_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ip6_translator_ids.push(value.into());
         self
     }
     /// Sets `Ip6TranslatorIds` to these items; see [`DeleteIp6TranslatorsRequest::ip6_translator_ids`](types::DeleteIp6TranslatorsRequest::ip6_translator_ids). Required.
@@ -4927,9 +4936,12 @@ impl Call<types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest> {
     /// Adds one item to `DestinationIpPortTranslationNatRules`; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
     pub fn destination_ip_port_translation_nat_rules(
         mut self,
-        item: impl Into<DestinationIpPortTranslationNatRule>,
+        value: impl Into<DestinationIpPortTranslationNatRule>,
     ) -> Self {
-        self.0.request_mut().destination_ip_port_translation_nat_rules.push(item.into());
+        self.0
+            .request_mut()
+            .destination_ip_port_translation_nat_rules
+            .push(value.into());
         self
     }
     /// Sets `DestinationIpPortTranslationNatRules` to these items; see [`DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules`](types::DeleteNatGatewayDestinationIpPortTranslationNatRuleRequest::destination_ip_port_translation_nat_rules). Required.
@@ -4951,8 +4963,8 @@ impl Call<types::DeleteNatGatewaySourceIpTranslationNatRuleRequest> {
         self
     }
     /// Adds one item to `NatGatewaySnatIds`; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids). Required.
-    pub fn nat_gateway_snat_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().nat_gateway_snat_ids.push(item.into());
+    pub fn nat_gateway_snat_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().nat_gateway_snat_ids.push(value.into());
         self
     }
     /// Sets `NatGatewaySnatIds` to these items; see [`DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids`](types::DeleteNatGatewaySourceIpTranslationNatRuleRequest::nat_gateway_snat_ids). Required.
@@ -5039,12 +5051,12 @@ impl Call<types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleReque
     /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
     pub fn local_destination_ip_port_translation_nat_rules(
         mut self,
-        item: impl Into<LocalDestinationIpPortTranslationNatRule>,
+        value: impl Into<LocalDestinationIpPortTranslationNatRule>,
     ) -> Self {
         self.0
             .request_mut()
             .local_destination_ip_port_translation_nat_rules
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::DeletePrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
@@ -5083,16 +5095,13 @@ impl Call<types::DeletePrivateNatGatewayTranslationAclRuleRequest> {
         self
     }
     /// Adds one item to `AclRuleIds`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids). Required.
-    pub fn acl_rule_ids(mut self, item: impl Into<u64>) -> Self {
-        self.0.request_mut().acl_rule_ids.push(item.into());
+    pub fn acl_rule_ids(mut self, value: u64) -> Self {
+        self.0.request_mut().acl_rule_ids.push(value);
         self
     }
     /// Sets `AclRuleIds` to these items; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::acl_rule_ids). Required.
-    pub fn set_acl_rule_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.0.request_mut().acl_rule_ids = items.into_iter().map(Into::into).collect();
+    pub fn set_acl_rule_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.0.request_mut().acl_rule_ids = items.into_iter().collect();
         self
     }
     /// Sets `OriginalIp`; see [`DeletePrivateNatGatewayTranslationAclRuleRequest::original_ip`](types::DeletePrivateNatGatewayTranslationAclRuleRequest::original_ip).
@@ -5108,8 +5117,11 @@ impl Call<types::DeletePrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Adds one item to `TranslationNatRules`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
-    pub fn translation_nat_rules(mut self, item: impl Into<TranslationNatRule>) -> Self {
-        self.0.request_mut().translation_nat_rules.push(item.into());
+    pub fn translation_nat_rules(
+        mut self,
+        value: impl Into<TranslationNatRule>,
+    ) -> Self {
+        self.0.request_mut().translation_nat_rules.push(value.into());
         self
     }
     /// Sets `TranslationNatRules` to these items; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
@@ -5136,8 +5148,8 @@ impl Call<types::DeleteReserveIpAddressesRequest> {
         self
     }
     /// Adds one item to `ReserveIpIds`; see [`DeleteReserveIpAddressesRequest::reserve_ip_ids`](types::DeleteReserveIpAddressesRequest::reserve_ip_ids). Required.
-    pub fn reserve_ip_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().reserve_ip_ids.push(item.into());
+    pub fn reserve_ip_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().reserve_ip_ids.push(value.into());
         self
     }
     /// Sets `ReserveIpIds` to these items; see [`DeleteReserveIpAddressesRequest::reserve_ip_ids`](types::DeleteReserveIpAddressesRequest::reserve_ip_ids). Required.
@@ -5163,9 +5175,9 @@ impl Call<types::DeleteRoutePolicyAssociationsRequest> {
     /// Adds one item to `RoutePolicyAssociationSet`; see [`DeleteRoutePolicyAssociationsRequest::route_policy_association_set`](types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set). Required.
     pub fn route_policy_association_set(
         mut self,
-        item: impl Into<RoutePolicyAssociation>,
+        value: impl Into<RoutePolicyAssociation>,
     ) -> Self {
-        self.0.request_mut().route_policy_association_set.push(item.into());
+        self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
     /// Sets `RoutePolicyAssociationSet` to these items; see [`DeleteRoutePolicyAssociationsRequest::route_policy_association_set`](types::DeleteRoutePolicyAssociationsRequest::route_policy_association_set). Required.
@@ -5187,12 +5199,12 @@ impl Call<types::DeleteRoutePolicyEntriesRequest> {
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`DeleteRoutePolicyEntriesRequest::route_policy_entry_set`](types::DeleteRoutePolicyEntriesRequest::route_policy_entry_set).
-    pub fn route_policy_entry_set(mut self, item: impl Into<RoutePolicyEntry>) -> Self {
+    pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0
             .request_mut()
             .route_policy_entry_set
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`DeleteRoutePolicyEntriesRequest::route_policy_entry_set`](types::DeleteRoutePolicyEntriesRequest::route_policy_entry_set).
@@ -5220,8 +5232,8 @@ impl Call<types::DeleteRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`DeleteRoutesRequest::routes`](types::DeleteRoutesRequest::routes).
-    pub fn routes(mut self, item: impl Into<Route>) -> Self {
-        self.0.request_mut().routes.get_or_insert_with(Vec::new).push(item.into());
+    pub fn routes(mut self, value: impl Into<Route>) -> Self {
+        self.0.request_mut().routes.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`DeleteRoutesRequest::routes`](types::DeleteRoutesRequest::routes).
@@ -5271,8 +5283,8 @@ impl Call<types::DeleteServiceTemplateGroupRequest> {
 }
 impl Call<types::DeleteSnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPolicyIds`; see [`DeleteSnapshotPoliciesRequest::snapshot_policy_ids`](types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids). Required.
-    pub fn snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_policy_ids.push(item.into());
+    pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().snapshot_policy_ids.push(value.into());
         self
     }
     /// Sets `SnapshotPolicyIds` to these items; see [`DeleteSnapshotPoliciesRequest::snapshot_policy_ids`](types::DeleteSnapshotPoliciesRequest::snapshot_policy_ids). Required.
@@ -5301,8 +5313,8 @@ impl Call<types::DeleteTemplateMemberRequest> {
         self
     }
     /// Adds one item to `TemplateMember`; see [`DeleteTemplateMemberRequest::template_member`](types::DeleteTemplateMemberRequest::template_member). Required.
-    pub fn template_member(mut self, item: impl Into<MemberInfo>) -> Self {
-        self.0.request_mut().template_member.push(item.into());
+    pub fn template_member(mut self, value: impl Into<MemberInfo>) -> Self {
+        self.0.request_mut().template_member.push(value.into());
         self
     }
     /// Sets `TemplateMember` to these items; see [`DeleteTemplateMemberRequest::template_member`](types::DeleteTemplateMemberRequest::template_member). Required.
@@ -5331,12 +5343,12 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `IngressFilterRuleIds`; see [`DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids).
-    pub fn ingress_filter_rule_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ingress_filter_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ingress_filter_rule_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IngressFilterRuleIds` to these items; see [`DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::ingress_filter_rule_ids).
@@ -5350,12 +5362,12 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `EgressFilterRuleIds`; see [`DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids).
-    pub fn egress_filter_rule_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn egress_filter_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .egress_filter_rule_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EgressFilterRuleIds` to these items; see [`DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids`](types::DeleteTrafficMirrorFilterRulesRequest::egress_filter_rule_ids).
@@ -5371,8 +5383,8 @@ impl Call<types::DeleteTrafficMirrorFilterRulesRequest> {
 }
 impl Call<types::DeleteTrafficPackagesRequest> {
     /// Adds one item to `TrafficPackageIds`; see [`DeleteTrafficPackagesRequest::traffic_package_ids`](types::DeleteTrafficPackagesRequest::traffic_package_ids). Required.
-    pub fn traffic_package_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().traffic_package_ids.push(item.into());
+    pub fn traffic_package_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().traffic_package_ids.push(value.into());
         self
     }
     /// Sets `TrafficPackageIds` to these items; see [`DeleteTrafficPackagesRequest::traffic_package_ids`](types::DeleteTrafficPackagesRequest::traffic_package_ids). Required.
@@ -5420,8 +5432,8 @@ impl Call<types::DeleteVpcEndPointServiceRequest> {
 }
 impl Call<types::DeleteVpcEndPointServiceWhiteListRequest> {
     /// Adds one item to `UserUin`; see [`DeleteVpcEndPointServiceWhiteListRequest::user_uin`](types::DeleteVpcEndPointServiceWhiteListRequest::user_uin). Required.
-    pub fn user_uin(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().user_uin.push(item.into());
+    pub fn user_uin(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().user_uin.push(value.into());
         self
     }
     /// Sets `UserUin` to these items; see [`DeleteVpcEndPointServiceWhiteListRequest::user_uin`](types::DeleteVpcEndPointServiceWhiteListRequest::user_uin). Required.
@@ -5471,8 +5483,8 @@ impl Call<types::DeleteVpnGatewayRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`DeleteVpnGatewayRoutesRequest::route_ids`](types::DeleteVpnGatewayRoutesRequest::route_ids). Required.
-    pub fn route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_ids.push(item.into());
+    pub fn route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_ids.push(value.into());
         self
     }
     /// Sets `RouteIds` to these items; see [`DeleteVpnGatewayRoutesRequest::route_ids`](types::DeleteVpnGatewayRoutesRequest::route_ids). Required.
@@ -5491,12 +5503,12 @@ impl Call<types::DeleteVpnGatewaySslClientRequest> {
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids`](types::DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids).
-    pub fn ssl_vpn_client_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_client_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids`](types::DeleteVpnGatewaySslClientRequest::ssl_vpn_client_ids).
@@ -5519,8 +5531,8 @@ impl Call<types::DeleteVpnGatewaySslServerRequest> {
 }
 impl Call<types::DescribeAddressBandwidthRangeRequest> {
     /// Adds one item to `AddressIds`; see [`DescribeAddressBandwidthRangeRequest::address_ids`](types::DescribeAddressBandwidthRangeRequest::address_ids).
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`DescribeAddressBandwidthRangeRequest::address_ids`](types::DescribeAddressBandwidthRangeRequest::address_ids).
@@ -5541,20 +5553,20 @@ impl Call<types::DescribeAddressTemplateGroupInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAddressTemplateGroupInstancesRequest::offset`](types::DescribeAddressTemplateGroupInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAddressTemplateGroupInstancesRequest::limit`](types::DescribeAddressTemplateGroupInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeAddressTemplateGroupsRequest> {
     /// Adds one item to `Filters`; see [`DescribeAddressTemplateGroupsRequest::filters`](types::DescribeAddressTemplateGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAddressTemplateGroupsRequest::filters`](types::DescribeAddressTemplateGroupsRequest::filters).
@@ -5608,20 +5620,20 @@ impl Call<types::DescribeAddressTemplateInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAddressTemplateInstancesRequest::offset`](types::DescribeAddressTemplateInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAddressTemplateInstancesRequest::limit`](types::DescribeAddressTemplateInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeAddressTemplatesRequest> {
     /// Adds one item to `Filters`; see [`DescribeAddressTemplatesRequest::filters`](types::DescribeAddressTemplatesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAddressTemplatesRequest::filters`](types::DescribeAddressTemplatesRequest::filters).
@@ -5670,8 +5682,8 @@ impl Call<types::DescribeAddressTemplatesRequest> {
 }
 impl Call<types::DescribeAddressesRequest> {
     /// Adds one item to `AddressIds`; see [`DescribeAddressesRequest::address_ids`](types::DescribeAddressesRequest::address_ids).
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`DescribeAddressesRequest::address_ids`](types::DescribeAddressesRequest::address_ids).
@@ -5685,8 +5697,8 @@ impl Call<types::DescribeAddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeAddressesRequest::filters`](types::DescribeAddressesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAddressesRequest::filters`](types::DescribeAddressesRequest::filters).
@@ -5710,8 +5722,8 @@ impl Call<types::DescribeAddressesRequest> {
 }
 impl Call<types::DescribeAssistantCidrRequest> {
     /// Adds one item to `VpcIds`; see [`DescribeAssistantCidrRequest::vpc_ids`](types::DescribeAssistantCidrRequest::vpc_ids).
-    pub fn vpc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().vpc_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn vpc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().vpc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `VpcIds` to these items; see [`DescribeAssistantCidrRequest::vpc_ids`](types::DescribeAssistantCidrRequest::vpc_ids).
@@ -5723,8 +5735,8 @@ impl Call<types::DescribeAssistantCidrRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeAssistantCidrRequest::filters`](types::DescribeAssistantCidrRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeAssistantCidrRequest::filters`](types::DescribeAssistantCidrRequest::filters).
@@ -5736,24 +5748,24 @@ impl Call<types::DescribeAssistantCidrRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAssistantCidrRequest::offset`](types::DescribeAssistantCidrRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAssistantCidrRequest::limit`](types::DescribeAssistantCidrRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeBandwidthPackageBandwidthRangeRequest> {
     /// Adds one item to `BandwidthPackageIds`; see [`DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids`](types::DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids).
-    pub fn bandwidth_package_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn bandwidth_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .bandwidth_package_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BandwidthPackageIds` to these items; see [`DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids`](types::DescribeBandwidthPackageBandwidthRangeRequest::bandwidth_package_ids).
@@ -5781,8 +5793,8 @@ impl Call<types::DescribeBandwidthPackageResourcesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeBandwidthPackageResourcesRequest::filters`](types::DescribeBandwidthPackageResourcesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeBandwidthPackageResourcesRequest::filters`](types::DescribeBandwidthPackageResourcesRequest::filters).
@@ -5806,12 +5818,12 @@ impl Call<types::DescribeBandwidthPackageResourcesRequest> {
 }
 impl Call<types::DescribeBandwidthPackagesRequest> {
     /// Adds one item to `BandwidthPackageIds`; see [`DescribeBandwidthPackagesRequest::bandwidth_package_ids`](types::DescribeBandwidthPackagesRequest::bandwidth_package_ids).
-    pub fn bandwidth_package_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn bandwidth_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .bandwidth_package_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `BandwidthPackageIds` to these items; see [`DescribeBandwidthPackagesRequest::bandwidth_package_ids`](types::DescribeBandwidthPackagesRequest::bandwidth_package_ids).
@@ -5825,8 +5837,8 @@ impl Call<types::DescribeBandwidthPackagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeBandwidthPackagesRequest::filters`](types::DescribeBandwidthPackagesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeBandwidthPackagesRequest::filters`](types::DescribeBandwidthPackagesRequest::filters).
@@ -5838,30 +5850,30 @@ impl Call<types::DescribeBandwidthPackagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeBandwidthPackagesRequest::offset`](types::DescribeBandwidthPackagesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeBandwidthPackagesRequest::limit`](types::DescribeBandwidthPackagesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeCcnAttachedInstancesRequest> {
     /// Sets `Offset`; see [`DescribeCcnAttachedInstancesRequest::offset`](types::DescribeCcnAttachedInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnAttachedInstancesRequest::limit`](types::DescribeCcnAttachedInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCcnAttachedInstancesRequest::filters`](types::DescribeCcnAttachedInstancesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnAttachedInstancesRequest::filters`](types::DescribeCcnAttachedInstancesRequest::filters).
@@ -5912,13 +5924,13 @@ impl Call<types::DescribeCcnPolicyBasedRoutingRuleRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnPolicyBasedRoutingRuleRequest::offset`](types::DescribeCcnPolicyBasedRoutingRuleRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnPolicyBasedRoutingRuleRequest::limit`](types::DescribeCcnPolicyBasedRoutingRuleRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -5941,8 +5953,8 @@ impl Call<types::DescribeCcnRouteTableBroadcastPolicysRequest> {
         self
     }
     /// Sets `PolicyVersion`; see [`DescribeCcnRouteTableBroadcastPolicysRequest::policy_version`](types::DescribeCcnRouteTableBroadcastPolicysRequest::policy_version).
-    pub fn policy_version(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().policy_version = Some(value.into());
+    pub fn policy_version(mut self, value: u64) -> Self {
+        self.0.request_mut().policy_version = Some(value);
         self
     }
 }
@@ -5958,15 +5970,15 @@ impl Call<types::DescribeCcnRouteTableInputPolicysRequest> {
         self
     }
     /// Sets `PolicyVersion`; see [`DescribeCcnRouteTableInputPolicysRequest::policy_version`](types::DescribeCcnRouteTableInputPolicysRequest::policy_version).
-    pub fn policy_version(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().policy_version = Some(value.into());
+    pub fn policy_version(mut self, value: u64) -> Self {
+        self.0.request_mut().policy_version = Some(value);
         self
     }
 }
 impl Call<types::DescribeCcnRouteTablesRequest> {
     /// Adds one item to `Filters`; see [`DescribeCcnRouteTablesRequest::filters`](types::DescribeCcnRouteTablesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnRouteTablesRequest::filters`](types::DescribeCcnRouteTablesRequest::filters).
@@ -5978,13 +5990,13 @@ impl Call<types::DescribeCcnRouteTablesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnRouteTablesRequest::offset`](types::DescribeCcnRouteTablesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnRouteTablesRequest::limit`](types::DescribeCcnRouteTablesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -5995,8 +6007,8 @@ impl Call<types::DescribeCcnRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`DescribeCcnRoutesRequest::route_ids`](types::DescribeCcnRoutesRequest::route_ids).
-    pub fn route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `RouteIds` to these items; see [`DescribeCcnRoutesRequest::route_ids`](types::DescribeCcnRoutesRequest::route_ids).
@@ -6010,8 +6022,8 @@ impl Call<types::DescribeCcnRoutesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCcnRoutesRequest::filters`](types::DescribeCcnRoutesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnRoutesRequest::filters`](types::DescribeCcnRoutesRequest::filters).
@@ -6023,20 +6035,20 @@ impl Call<types::DescribeCcnRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnRoutesRequest::offset`](types::DescribeCcnRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnRoutesRequest::limit`](types::DescribeCcnRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeCcnsRequest> {
     /// Adds one item to `CcnIds`; see [`DescribeCcnsRequest::ccn_ids`](types::DescribeCcnsRequest::ccn_ids).
-    pub fn ccn_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ccn_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn ccn_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ccn_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `CcnIds` to these items; see [`DescribeCcnsRequest::ccn_ids`](types::DescribeCcnsRequest::ccn_ids).
@@ -6048,8 +6060,8 @@ impl Call<types::DescribeCcnsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCcnsRequest::filters`](types::DescribeCcnsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCcnsRequest::filters`](types::DescribeCcnsRequest::filters).
@@ -6061,13 +6073,13 @@ impl Call<types::DescribeCcnsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCcnsRequest::offset`](types::DescribeCcnsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCcnsRequest::limit`](types::DescribeCcnsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeCcnsRequest::order_field`](types::DescribeCcnsRequest::order_field).
@@ -6083,8 +6095,8 @@ impl Call<types::DescribeCcnsRequest> {
 }
 impl Call<types::DescribeClassicLinkInstancesRequest> {
     /// Adds one item to `Filters`; see [`DescribeClassicLinkInstancesRequest::filters`](types::DescribeClassicLinkInstancesRequest::filters).
-    pub fn filters(mut self, item: impl Into<FilterObject>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<FilterObject>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeClassicLinkInstancesRequest::filters`](types::DescribeClassicLinkInstancesRequest::filters).
@@ -6108,8 +6120,8 @@ impl Call<types::DescribeClassicLinkInstancesRequest> {
 }
 impl Call<types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest> {
     /// Adds one item to `Filters`; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::filters).
@@ -6121,13 +6133,13 @@ impl Call<types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::offset`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCrossBorderCcnRegionBandwidthLimitsRequest::limit`](types::DescribeCrossBorderCcnRegionBandwidthLimitsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6138,8 +6150,8 @@ impl Call<types::DescribeCrossBorderComplianceRequest> {
         self
     }
     /// Sets `ComplianceId`; see [`DescribeCrossBorderComplianceRequest::compliance_id`](types::DescribeCrossBorderComplianceRequest::compliance_id).
-    pub fn compliance_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().compliance_id = Some(value.into());
+    pub fn compliance_id(mut self, value: u64) -> Self {
+        self.0.request_mut().compliance_id = Some(value);
         self
     }
     /// Sets `Company`; see [`DescribeCrossBorderComplianceRequest::company`](types::DescribeCrossBorderComplianceRequest::company).
@@ -6173,8 +6185,8 @@ impl Call<types::DescribeCrossBorderComplianceRequest> {
         self
     }
     /// Sets `PostCode`; see [`DescribeCrossBorderComplianceRequest::post_code`](types::DescribeCrossBorderComplianceRequest::post_code).
-    pub fn post_code(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().post_code = Some(value.into());
+    pub fn post_code(mut self, value: u64) -> Self {
+        self.0.request_mut().post_code = Some(value);
         self
     }
     /// Sets `Manager`; see [`DescribeCrossBorderComplianceRequest::manager`](types::DescribeCrossBorderComplianceRequest::manager).
@@ -6218,13 +6230,13 @@ impl Call<types::DescribeCrossBorderComplianceRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCrossBorderComplianceRequest::offset`](types::DescribeCrossBorderComplianceRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCrossBorderComplianceRequest::limit`](types::DescribeCrossBorderComplianceRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6267,12 +6279,12 @@ impl Call<types::DescribeCrossBorderFlowMonitorRequest> {
 }
 impl Call<types::DescribeCustomerGatewaysRequest> {
     /// Adds one item to `CustomerGatewayIds`; see [`DescribeCustomerGatewaysRequest::customer_gateway_ids`](types::DescribeCustomerGatewaysRequest::customer_gateway_ids).
-    pub fn customer_gateway_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn customer_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .customer_gateway_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CustomerGatewayIds` to these items; see [`DescribeCustomerGatewaysRequest::customer_gateway_ids`](types::DescribeCustomerGatewaysRequest::customer_gateway_ids).
@@ -6286,8 +6298,8 @@ impl Call<types::DescribeCustomerGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeCustomerGatewaysRequest::filters`](types::DescribeCustomerGatewaysRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeCustomerGatewaysRequest::filters`](types::DescribeCustomerGatewaysRequest::filters).
@@ -6299,20 +6311,20 @@ impl Call<types::DescribeCustomerGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCustomerGatewaysRequest::offset`](types::DescribeCustomerGatewaysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCustomerGatewaysRequest::limit`](types::DescribeCustomerGatewaysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeDhcpIpsRequest> {
     /// Adds one item to `DhcpIpIds`; see [`DescribeDhcpIpsRequest::dhcp_ip_ids`](types::DescribeDhcpIpsRequest::dhcp_ip_ids).
-    pub fn dhcp_ip_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().dhcp_ip_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn dhcp_ip_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().dhcp_ip_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DhcpIpIds` to these items; see [`DescribeDhcpIpsRequest::dhcp_ip_ids`](types::DescribeDhcpIpsRequest::dhcp_ip_ids).
@@ -6326,8 +6338,8 @@ impl Call<types::DescribeDhcpIpsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDhcpIpsRequest::filters`](types::DescribeDhcpIpsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDhcpIpsRequest::filters`](types::DescribeDhcpIpsRequest::filters).
@@ -6339,13 +6351,13 @@ impl Call<types::DescribeDhcpIpsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDhcpIpsRequest::offset`](types::DescribeDhcpIpsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDhcpIpsRequest::limit`](types::DescribeDhcpIpsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6366,24 +6378,24 @@ impl Call<types::DescribeDirectConnectGatewayCcnRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::offset`](types::DescribeDirectConnectGatewayCcnRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDirectConnectGatewayCcnRoutesRequest::limit`](types::DescribeDirectConnectGatewayCcnRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeDirectConnectGatewaysRequest> {
     /// Adds one item to `DirectConnectGatewayIds`; see [`DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids`](types::DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids).
-    pub fn direct_connect_gateway_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn direct_connect_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .direct_connect_gateway_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DirectConnectGatewayIds` to these items; see [`DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids`](types::DescribeDirectConnectGatewaysRequest::direct_connect_gateway_ids).
@@ -6397,8 +6409,8 @@ impl Call<types::DescribeDirectConnectGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDirectConnectGatewaysRequest::filters`](types::DescribeDirectConnectGatewaysRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeDirectConnectGatewaysRequest::filters`](types::DescribeDirectConnectGatewaysRequest::filters).
@@ -6410,13 +6422,13 @@ impl Call<types::DescribeDirectConnectGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDirectConnectGatewaysRequest::offset`](types::DescribeDirectConnectGatewaysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDirectConnectGatewaysRequest::limit`](types::DescribeDirectConnectGatewaysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6484,13 +6496,13 @@ impl Call<types::DescribeFlowLogsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeFlowLogsRequest::offset`](types::DescribeFlowLogsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeFlowLogsRequest::limit`](types::DescribeFlowLogsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Filters`; see [`DescribeFlowLogsRequest::filters`](types::DescribeFlowLogsRequest::filters).
@@ -6531,13 +6543,13 @@ impl Call<types::DescribeGatewayFlowMonitorDetailRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeGatewayFlowMonitorDetailRequest::offset`](types::DescribeGatewayFlowMonitorDetailRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeGatewayFlowMonitorDetailRequest::limit`](types::DescribeGatewayFlowMonitorDetailRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeGatewayFlowMonitorDetailRequest::order_field`](types::DescribeGatewayFlowMonitorDetailRequest::order_field).
@@ -6563,8 +6575,12 @@ impl Call<types::DescribeGatewayFlowQosRequest> {
         self
     }
     /// Adds one item to `IpAddresses`; see [`DescribeGatewayFlowQosRequest::ip_addresses`](types::DescribeGatewayFlowQosRequest::ip_addresses).
-    pub fn ip_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip_addresses.get_or_insert_with(Vec::new).push(item.into());
+    pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .ip_addresses
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `IpAddresses` to these items; see [`DescribeGatewayFlowQosRequest::ip_addresses`](types::DescribeGatewayFlowQosRequest::ip_addresses).
@@ -6578,20 +6594,20 @@ impl Call<types::DescribeGatewayFlowQosRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeGatewayFlowQosRequest::offset`](types::DescribeGatewayFlowQosRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeGatewayFlowQosRequest::limit`](types::DescribeGatewayFlowQosRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeGlobalRoutesRequest> {
     /// Adds one item to `Filters`; see [`DescribeGlobalRoutesRequest::filters`](types::DescribeGlobalRoutesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeGlobalRoutesRequest::filters`](types::DescribeGlobalRoutesRequest::filters).
@@ -6603,22 +6619,22 @@ impl Call<types::DescribeGlobalRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeGlobalRoutesRequest::offset`](types::DescribeGlobalRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeGlobalRoutesRequest::limit`](types::DescribeGlobalRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `GlobalRouteIds`; see [`DescribeGlobalRoutesRequest::global_route_ids`](types::DescribeGlobalRoutesRequest::global_route_ids).
-    pub fn global_route_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn global_route_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .global_route_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `GlobalRouteIds` to these items; see [`DescribeGlobalRoutesRequest::global_route_ids`](types::DescribeGlobalRoutesRequest::global_route_ids).
@@ -6634,8 +6650,8 @@ impl Call<types::DescribeGlobalRoutesRequest> {
 }
 impl Call<types::DescribeHaVipsRequest> {
     /// Adds one item to `HaVipIds`; see [`DescribeHaVipsRequest::ha_vip_ids`](types::DescribeHaVipsRequest::ha_vip_ids).
-    pub fn ha_vip_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ha_vip_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn ha_vip_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ha_vip_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `HaVipIds` to these items; see [`DescribeHaVipsRequest::ha_vip_ids`](types::DescribeHaVipsRequest::ha_vip_ids).
@@ -6649,8 +6665,8 @@ impl Call<types::DescribeHaVipsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeHaVipsRequest::filters`](types::DescribeHaVipsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHaVipsRequest::filters`](types::DescribeHaVipsRequest::filters).
@@ -6662,20 +6678,20 @@ impl Call<types::DescribeHaVipsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHaVipsRequest::offset`](types::DescribeHaVipsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHaVipsRequest::limit`](types::DescribeHaVipsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeHighPriorityRouteTablesRequest> {
     /// Adds one item to `Filters`; see [`DescribeHighPriorityRouteTablesRequest::filters`](types::DescribeHighPriorityRouteTablesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHighPriorityRouteTablesRequest::filters`](types::DescribeHighPriorityRouteTablesRequest::filters).
@@ -6687,12 +6703,12 @@ impl Call<types::DescribeHighPriorityRouteTablesRequest> {
         self
     }
     /// Adds one item to `HighPriorityRouteTableIds`; see [`DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids).
-    pub fn high_priority_route_table_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn high_priority_route_table_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .high_priority_route_table_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `HighPriorityRouteTableIds` to these items; see [`DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids`](types::DescribeHighPriorityRouteTablesRequest::high_priority_route_table_ids).
@@ -6728,8 +6744,8 @@ impl Call<types::DescribeHighPriorityRoutesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeHighPriorityRoutesRequest::filters`](types::DescribeHighPriorityRoutesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeHighPriorityRoutesRequest::filters`](types::DescribeHighPriorityRoutesRequest::filters).
@@ -6741,24 +6757,24 @@ impl Call<types::DescribeHighPriorityRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeHighPriorityRoutesRequest::offset`](types::DescribeHighPriorityRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeHighPriorityRoutesRequest::limit`](types::DescribeHighPriorityRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeIPv6AddressesRequest> {
     /// Adds one item to `IPv6AddressIds`; see [`DescribeIPv6AddressesRequest::i_pv6_address_ids`](types::DescribeIPv6AddressesRequest::i_pv6_address_ids).
-    pub fn i_pv6_address_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .i_pv6_address_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IPv6AddressIds` to these items; see [`DescribeIPv6AddressesRequest::i_pv6_address_ids`](types::DescribeIPv6AddressesRequest::i_pv6_address_ids).
@@ -6772,8 +6788,8 @@ impl Call<types::DescribeIPv6AddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeIPv6AddressesRequest::filters`](types::DescribeIPv6AddressesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeIPv6AddressesRequest::filters`](types::DescribeIPv6AddressesRequest::filters).
@@ -6802,8 +6818,8 @@ impl Call<types::DescribeIPv6AddressesRequest> {
 }
 impl Call<types::DescribeInstanceJumboRequest> {
     /// Adds one item to `InstanceIds`; see [`DescribeInstanceJumboRequest::instance_ids`](types::DescribeInstanceJumboRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DescribeInstanceJumboRequest::instance_ids`](types::DescribeInstanceJumboRequest::instance_ids). Required.
@@ -6817,12 +6833,12 @@ impl Call<types::DescribeInstanceJumboRequest> {
 }
 impl Call<types::DescribeIp6AddressesRequest> {
     /// Adds one item to `Ip6AddressIds`; see [`DescribeIp6AddressesRequest::ip6_address_ids`](types::DescribeIp6AddressesRequest::ip6_address_ids).
-    pub fn ip6_address_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_address_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6AddressIds` to these items; see [`DescribeIp6AddressesRequest::ip6_address_ids`](types::DescribeIp6AddressesRequest::ip6_address_ids).
@@ -6836,8 +6852,8 @@ impl Call<types::DescribeIp6AddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeIp6AddressesRequest::filters`](types::DescribeIp6AddressesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeIp6AddressesRequest::filters`](types::DescribeIp6AddressesRequest::filters).
@@ -6861,12 +6877,12 @@ impl Call<types::DescribeIp6AddressesRequest> {
 }
 impl Call<types::DescribeIp6TranslatorQuotaRequest> {
     /// Adds one item to `Ip6TranslatorIds`; see [`DescribeIp6TranslatorQuotaRequest::ip6_translator_ids`](types::DescribeIp6TranslatorQuotaRequest::ip6_translator_ids).
-    pub fn ip6_translator_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_translator_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_translator_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6TranslatorIds` to these items; see [`DescribeIp6TranslatorQuotaRequest::ip6_translator_ids`](types::DescribeIp6TranslatorQuotaRequest::ip6_translator_ids).
@@ -6882,12 +6898,12 @@ impl Call<types::DescribeIp6TranslatorQuotaRequest> {
 }
 impl Call<types::DescribeIp6TranslatorsRequest> {
     /// Adds one item to `Ip6TranslatorIds`; see [`DescribeIp6TranslatorsRequest::ip6_translator_ids`](types::DescribeIp6TranslatorsRequest::ip6_translator_ids).
-    pub fn ip6_translator_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_translator_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_translator_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6TranslatorIds` to these items; see [`DescribeIp6TranslatorsRequest::ip6_translator_ids`](types::DescribeIp6TranslatorsRequest::ip6_translator_ids).
@@ -6901,8 +6917,8 @@ impl Call<types::DescribeIp6TranslatorsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeIp6TranslatorsRequest::filters`](types::DescribeIp6TranslatorsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeIp6TranslatorsRequest::filters`](types::DescribeIp6TranslatorsRequest::filters).
@@ -6933,8 +6949,8 @@ impl Call<types::DescribeIpGeolocationDatabaseUrlRequest> {
 }
 impl Call<types::DescribeIpGeolocationInfosRequest> {
     /// Adds one item to `AddressIps`; see [`DescribeIpGeolocationInfosRequest::address_ips`](types::DescribeIpGeolocationInfosRequest::address_ips). Required.
-    pub fn address_ips(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ips.push(item.into());
+    pub fn address_ips(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ips.push(value.into());
         self
     }
     /// Sets `AddressIps` to these items; see [`DescribeIpGeolocationInfosRequest::address_ips`](types::DescribeIpGeolocationInfosRequest::address_ips). Required.
@@ -6953,8 +6969,8 @@ impl Call<types::DescribeIpGeolocationInfosRequest> {
 }
 impl Call<types::DescribeLocalGatewayRequest> {
     /// Adds one item to `Filters`; see [`DescribeLocalGatewayRequest::filters`](types::DescribeLocalGatewayRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeLocalGatewayRequest::filters`](types::DescribeLocalGatewayRequest::filters).
@@ -6978,12 +6994,12 @@ impl Call<types::DescribeLocalGatewayRequest> {
 }
 impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> {
     /// Adds one item to `NatGatewayIds`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids).
-    pub fn nat_gateway_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn nat_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .nat_gateway_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NatGatewayIds` to these items; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::nat_gateway_ids).
@@ -6997,8 +7013,8 @@ impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> 
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
@@ -7010,13 +7026,13 @@ impl Call<types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest> 
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::offset`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::limit`](types::DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7081,8 +7097,8 @@ impl Call<types::DescribeNatGatewaySourceIpTranslationNatRulesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::filters).
@@ -7106,12 +7122,12 @@ impl Call<types::DescribeNatGatewaySourceIpTranslationNatRulesRequest> {
 }
 impl Call<types::DescribeNatGatewaysRequest> {
     /// Adds one item to `NatGatewayIds`; see [`DescribeNatGatewaysRequest::nat_gateway_ids`](types::DescribeNatGatewaysRequest::nat_gateway_ids).
-    pub fn nat_gateway_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn nat_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .nat_gateway_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NatGatewayIds` to these items; see [`DescribeNatGatewaysRequest::nat_gateway_ids`](types::DescribeNatGatewaysRequest::nat_gateway_ids).
@@ -7125,8 +7141,8 @@ impl Call<types::DescribeNatGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNatGatewaysRequest::filters`](types::DescribeNatGatewaysRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNatGatewaysRequest::filters`](types::DescribeNatGatewaysRequest::filters).
@@ -7138,24 +7154,24 @@ impl Call<types::DescribeNatGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewaysRequest::offset`](types::DescribeNatGatewaysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewaysRequest::limit`](types::DescribeNatGatewaysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeNetDetectStatesRequest> {
     /// Adds one item to `NetDetectIds`; see [`DescribeNetDetectStatesRequest::net_detect_ids`](types::DescribeNetDetectStatesRequest::net_detect_ids).
-    pub fn net_detect_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn net_detect_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .net_detect_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetDetectIds` to these items; see [`DescribeNetDetectStatesRequest::net_detect_ids`](types::DescribeNetDetectStatesRequest::net_detect_ids).
@@ -7169,8 +7185,8 @@ impl Call<types::DescribeNetDetectStatesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetDetectStatesRequest::filters`](types::DescribeNetDetectStatesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetDetectStatesRequest::filters`](types::DescribeNetDetectStatesRequest::filters).
@@ -7182,24 +7198,24 @@ impl Call<types::DescribeNetDetectStatesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetDetectStatesRequest::offset`](types::DescribeNetDetectStatesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetDetectStatesRequest::limit`](types::DescribeNetDetectStatesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeNetDetectsRequest> {
     /// Adds one item to `NetDetectIds`; see [`DescribeNetDetectsRequest::net_detect_ids`](types::DescribeNetDetectsRequest::net_detect_ids).
-    pub fn net_detect_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn net_detect_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .net_detect_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetDetectIds` to these items; see [`DescribeNetDetectsRequest::net_detect_ids`](types::DescribeNetDetectsRequest::net_detect_ids).
@@ -7213,8 +7229,8 @@ impl Call<types::DescribeNetDetectsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetDetectsRequest::filters`](types::DescribeNetDetectsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetDetectsRequest::filters`](types::DescribeNetDetectsRequest::filters).
@@ -7226,13 +7242,13 @@ impl Call<types::DescribeNetDetectsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetDetectsRequest::offset`](types::DescribeNetDetectsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetDetectsRequest::limit`](types::DescribeNetDetectsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7243,18 +7259,18 @@ impl Call<types::DescribeNetworkAclQuintupleEntriesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetworkAclQuintupleEntriesRequest::offset`](types::DescribeNetworkAclQuintupleEntriesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetworkAclQuintupleEntriesRequest::limit`](types::DescribeNetworkAclQuintupleEntriesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetworkAclQuintupleEntriesRequest::filters`](types::DescribeNetworkAclQuintupleEntriesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetworkAclQuintupleEntriesRequest::filters`](types::DescribeNetworkAclQuintupleEntriesRequest::filters).
@@ -7268,8 +7284,8 @@ impl Call<types::DescribeNetworkAclQuintupleEntriesRequest> {
 }
 impl Call<types::DescribeNetworkAclsRequest> {
     /// Adds one item to `Filters`; see [`DescribeNetworkAclsRequest::filters`](types::DescribeNetworkAclsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetworkAclsRequest::filters`](types::DescribeNetworkAclsRequest::filters).
@@ -7281,12 +7297,12 @@ impl Call<types::DescribeNetworkAclsRequest> {
         self
     }
     /// Adds one item to `NetworkAclIds`; see [`DescribeNetworkAclsRequest::network_acl_ids`](types::DescribeNetworkAclsRequest::network_acl_ids).
-    pub fn network_acl_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn network_acl_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .network_acl_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetworkAclIds` to these items; see [`DescribeNetworkAclsRequest::network_acl_ids`](types::DescribeNetworkAclsRequest::network_acl_ids).
@@ -7300,13 +7316,13 @@ impl Call<types::DescribeNetworkAclsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetworkAclsRequest::offset`](types::DescribeNetworkAclsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetworkAclsRequest::limit`](types::DescribeNetworkAclsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeNetworkAclsRequest::order_field`](types::DescribeNetworkAclsRequest::order_field).
@@ -7329,12 +7345,12 @@ impl Call<types::DescribeNetworkInterfaceLimitRequest> {
 }
 impl Call<types::DescribeNetworkInterfacesRequest> {
     /// Adds one item to `NetworkInterfaceIds`; see [`DescribeNetworkInterfacesRequest::network_interface_ids`](types::DescribeNetworkInterfacesRequest::network_interface_ids).
-    pub fn network_interface_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .network_interface_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NetworkInterfaceIds` to these items; see [`DescribeNetworkInterfacesRequest::network_interface_ids`](types::DescribeNetworkInterfacesRequest::network_interface_ids).
@@ -7348,8 +7364,8 @@ impl Call<types::DescribeNetworkInterfacesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeNetworkInterfacesRequest::filters`](types::DescribeNetworkInterfacesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeNetworkInterfacesRequest::filters`](types::DescribeNetworkInterfacesRequest::filters).
@@ -7361,13 +7377,13 @@ impl Call<types::DescribeNetworkInterfacesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNetworkInterfacesRequest::offset`](types::DescribeNetworkInterfacesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNetworkInterfacesRequest::limit`](types::DescribeNetworkInterfacesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7378,8 +7394,8 @@ impl Call<types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRe
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::filters).
@@ -7391,20 +7407,20 @@ impl Call<types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRe
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::offset`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::limit`](types::DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribePrivateNatGatewayLimitsRequest> {
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayLimitsRequest::filters`](types::DescribePrivateNatGatewayLimitsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayLimitsRequest::filters`](types::DescribePrivateNatGatewayLimitsRequest::filters).
@@ -7416,13 +7432,13 @@ impl Call<types::DescribePrivateNatGatewayLimitsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayLimitsRequest::offset`](types::DescribePrivateNatGatewayLimitsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayLimitsRequest::limit`](types::DescribePrivateNatGatewayLimitsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7453,13 +7469,13 @@ impl Call<types::DescribePrivateNatGatewayTranslationAclRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::offset`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::limit`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Description`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::description`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::description).
@@ -7468,8 +7484,8 @@ impl Call<types::DescribePrivateNatGatewayTranslationAclRulesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayTranslationAclRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationAclRulesRequest::filters).
@@ -7488,8 +7504,8 @@ impl Call<types::DescribePrivateNatGatewayTranslationNatRulesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::filters`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::filters).
@@ -7501,24 +7517,24 @@ impl Call<types::DescribePrivateNatGatewayTranslationNatRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::offset`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewayTranslationNatRulesRequest::limit`](types::DescribePrivateNatGatewayTranslationNatRulesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribePrivateNatGatewaysRequest> {
     /// Adds one item to `NatGatewayIds`; see [`DescribePrivateNatGatewaysRequest::nat_gateway_ids`](types::DescribePrivateNatGatewaysRequest::nat_gateway_ids).
-    pub fn nat_gateway_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn nat_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .nat_gateway_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NatGatewayIds` to these items; see [`DescribePrivateNatGatewaysRequest::nat_gateway_ids`](types::DescribePrivateNatGatewaysRequest::nat_gateway_ids).
@@ -7532,8 +7548,8 @@ impl Call<types::DescribePrivateNatGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribePrivateNatGatewaysRequest::filters`](types::DescribePrivateNatGatewaysRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribePrivateNatGatewaysRequest::filters`](types::DescribePrivateNatGatewaysRequest::filters).
@@ -7545,13 +7561,13 @@ impl Call<types::DescribePrivateNatGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribePrivateNatGatewaysRequest::offset`](types::DescribePrivateNatGatewaysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribePrivateNatGatewaysRequest::limit`](types::DescribePrivateNatGatewaysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribePrivateNatGatewaysRequest::order_field`](types::DescribePrivateNatGatewaysRequest::order_field).
@@ -7574,12 +7590,12 @@ impl Call<types::DescribeProductQuotaRequest> {
 }
 impl Call<types::DescribeReserveIpAddressesRequest> {
     /// Adds one item to `ReserveIpIds`; see [`DescribeReserveIpAddressesRequest::reserve_ip_ids`](types::DescribeReserveIpAddressesRequest::reserve_ip_ids).
-    pub fn reserve_ip_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn reserve_ip_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .reserve_ip_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ReserveIpIds` to these items; see [`DescribeReserveIpAddressesRequest::reserve_ip_ids`](types::DescribeReserveIpAddressesRequest::reserve_ip_ids).
@@ -7593,8 +7609,8 @@ impl Call<types::DescribeReserveIpAddressesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeReserveIpAddressesRequest::filters`](types::DescribeReserveIpAddressesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeReserveIpAddressesRequest::filters`](types::DescribeReserveIpAddressesRequest::filters).
@@ -7606,13 +7622,13 @@ impl Call<types::DescribeReserveIpAddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeReserveIpAddressesRequest::offset`](types::DescribeReserveIpAddressesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeReserveIpAddressesRequest::limit`](types::DescribeReserveIpAddressesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7623,8 +7639,8 @@ impl Call<types::DescribeRouteConflictsRequest> {
         self
     }
     /// Adds one item to `DestinationCidrBlocks`; see [`DescribeRouteConflictsRequest::destination_cidr_blocks`](types::DescribeRouteConflictsRequest::destination_cidr_blocks). Required.
-    pub fn destination_cidr_blocks(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().destination_cidr_blocks.push(item.into());
+    pub fn destination_cidr_blocks(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().destination_cidr_blocks.push(value.into());
         self
     }
     /// Sets `DestinationCidrBlocks` to these items; see [`DescribeRouteConflictsRequest::destination_cidr_blocks`](types::DescribeRouteConflictsRequest::destination_cidr_blocks). Required.
@@ -7641,8 +7657,8 @@ impl Call<types::DescribeRouteConflictsRequest> {
 }
 impl Call<types::DescribeRouteListRequest> {
     /// Adds one item to `Filters`; see [`DescribeRouteListRequest::filters`](types::DescribeRouteListRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteListRequest::filters`](types::DescribeRouteListRequest::filters).
@@ -7654,24 +7670,24 @@ impl Call<types::DescribeRouteListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRouteListRequest::offset`](types::DescribeRouteListRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRouteListRequest::limit`](types::DescribeRouteListRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeRoutePoliciesRequest> {
     /// Adds one item to `RoutePolicyIds`; see [`DescribeRoutePoliciesRequest::route_policy_ids`](types::DescribeRoutePoliciesRequest::route_policy_ids).
-    pub fn route_policy_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn route_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .route_policy_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RoutePolicyIds` to these items; see [`DescribeRoutePoliciesRequest::route_policy_ids`](types::DescribeRoutePoliciesRequest::route_policy_ids).
@@ -7685,8 +7701,8 @@ impl Call<types::DescribeRoutePoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeRoutePoliciesRequest::filters`](types::DescribeRoutePoliciesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRoutePoliciesRequest::filters`](types::DescribeRoutePoliciesRequest::filters).
@@ -7715,8 +7731,8 @@ impl Call<types::DescribeRoutePoliciesRequest> {
 }
 impl Call<types::DescribeRoutePolicyEntriesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRoutePolicyEntriesRequest::filters`](types::DescribeRoutePolicyEntriesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRoutePolicyEntriesRequest::filters`](types::DescribeRoutePolicyEntriesRequest::filters).
@@ -7728,13 +7744,13 @@ impl Call<types::DescribeRoutePolicyEntriesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRoutePolicyEntriesRequest::offset`](types::DescribeRoutePolicyEntriesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRoutePolicyEntriesRequest::limit`](types::DescribeRoutePolicyEntriesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeRoutePolicyEntriesRequest::order_field`](types::DescribeRoutePolicyEntriesRequest::order_field).
@@ -7748,12 +7764,12 @@ impl Call<types::DescribeRoutePolicyEntriesRequest> {
         self
     }
     /// Adds one item to `RoutePolicyEntryIds`; see [`DescribeRoutePolicyEntriesRequest::route_policy_entry_ids`](types::DescribeRoutePolicyEntriesRequest::route_policy_entry_ids).
-    pub fn route_policy_entry_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn route_policy_entry_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .route_policy_entry_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RoutePolicyEntryIds` to these items; see [`DescribeRoutePolicyEntriesRequest::route_policy_entry_ids`](types::DescribeRoutePolicyEntriesRequest::route_policy_entry_ids).
@@ -7769,8 +7785,8 @@ impl Call<types::DescribeRoutePolicyEntriesRequest> {
 }
 impl Call<types::DescribeRouteTableAssociatedInstancesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRouteTableAssociatedInstancesRequest::filters`](types::DescribeRouteTableAssociatedInstancesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteTableAssociatedInstancesRequest::filters`](types::DescribeRouteTableAssociatedInstancesRequest::filters).
@@ -7782,30 +7798,30 @@ impl Call<types::DescribeRouteTableAssociatedInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRouteTableAssociatedInstancesRequest::offset`](types::DescribeRouteTableAssociatedInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRouteTableAssociatedInstancesRequest::limit`](types::DescribeRouteTableAssociatedInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeRouteTableSelectionPoliciesRequest> {
     /// Sets `Offset`; see [`DescribeRouteTableSelectionPoliciesRequest::offset`](types::DescribeRouteTableSelectionPoliciesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRouteTableSelectionPoliciesRequest::limit`](types::DescribeRouteTableSelectionPoliciesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeRouteTableSelectionPoliciesRequest::filters`](types::DescribeRouteTableSelectionPoliciesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteTableSelectionPoliciesRequest::filters`](types::DescribeRouteTableSelectionPoliciesRequest::filters).
@@ -7819,8 +7835,8 @@ impl Call<types::DescribeRouteTableSelectionPoliciesRequest> {
 }
 impl Call<types::DescribeRouteTablesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRouteTablesRequest::filters`](types::DescribeRouteTablesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRouteTablesRequest::filters`](types::DescribeRouteTablesRequest::filters).
@@ -7832,12 +7848,12 @@ impl Call<types::DescribeRouteTablesRequest> {
         self
     }
     /// Adds one item to `RouteTableIds`; see [`DescribeRouteTablesRequest::route_table_ids`](types::DescribeRouteTablesRequest::route_table_ids).
-    pub fn route_table_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn route_table_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .route_table_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RouteTableIds` to these items; see [`DescribeRouteTablesRequest::route_table_ids`](types::DescribeRouteTablesRequest::route_table_ids).
@@ -7868,8 +7884,8 @@ impl Call<types::DescribeRouteTablesRequest> {
 }
 impl Call<types::DescribeRoutesRequest> {
     /// Adds one item to `Filters`; see [`DescribeRoutesRequest::filters`](types::DescribeRoutesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeRoutesRequest::filters`](types::DescribeRoutesRequest::filters).
@@ -7881,20 +7897,20 @@ impl Call<types::DescribeRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeRoutesRequest::offset`](types::DescribeRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeRoutesRequest::limit`](types::DescribeRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSecurityGroupAssociationStatisticsRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids`](types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids`](types::DescribeSecurityGroupAssociationStatisticsRequest::security_group_ids). Required.
@@ -7916,8 +7932,8 @@ impl Call<types::DescribeSecurityGroupExpandedPoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSecurityGroupExpandedPoliciesRequest::filters`](types::DescribeSecurityGroupExpandedPoliciesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSecurityGroupExpandedPoliciesRequest::filters`](types::DescribeSecurityGroupExpandedPoliciesRequest::filters).
@@ -7936,8 +7952,8 @@ impl Call<types::DescribeSecurityGroupPoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSecurityGroupPoliciesRequest::filters`](types::DescribeSecurityGroupPoliciesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSecurityGroupPoliciesRequest::filters`](types::DescribeSecurityGroupPoliciesRequest::filters).
@@ -7951,8 +7967,8 @@ impl Call<types::DescribeSecurityGroupPoliciesRequest> {
 }
 impl Call<types::DescribeSecurityGroupReferencesRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupReferencesRequest::security_group_ids`](types::DescribeSecurityGroupReferencesRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupReferencesRequest::security_group_ids`](types::DescribeSecurityGroupReferencesRequest::security_group_ids). Required.
@@ -7969,12 +7985,12 @@ impl Call<types::DescribeSecurityGroupReferencesRequest> {
 }
 impl Call<types::DescribeSecurityGroupsRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`DescribeSecurityGroupsRequest::security_group_ids`](types::DescribeSecurityGroupsRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DescribeSecurityGroupsRequest::security_group_ids`](types::DescribeSecurityGroupsRequest::security_group_ids).
@@ -7988,8 +8004,8 @@ impl Call<types::DescribeSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSecurityGroupsRequest::filters`](types::DescribeSecurityGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSecurityGroupsRequest::filters`](types::DescribeSecurityGroupsRequest::filters).
@@ -8028,20 +8044,20 @@ impl Call<types::DescribeServiceTemplateGroupInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeServiceTemplateGroupInstancesRequest::offset`](types::DescribeServiceTemplateGroupInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeServiceTemplateGroupInstancesRequest::limit`](types::DescribeServiceTemplateGroupInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeServiceTemplateGroupsRequest> {
     /// Adds one item to `Filters`; see [`DescribeServiceTemplateGroupsRequest::filters`](types::DescribeServiceTemplateGroupsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeServiceTemplateGroupsRequest::filters`](types::DescribeServiceTemplateGroupsRequest::filters).
@@ -8095,20 +8111,20 @@ impl Call<types::DescribeServiceTemplateInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeServiceTemplateInstancesRequest::offset`](types::DescribeServiceTemplateInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeServiceTemplateInstancesRequest::limit`](types::DescribeServiceTemplateInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeServiceTemplatesRequest> {
     /// Adds one item to `Filters`; see [`DescribeServiceTemplatesRequest::filters`](types::DescribeServiceTemplatesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeServiceTemplatesRequest::filters`](types::DescribeServiceTemplatesRequest::filters).
@@ -8179,8 +8195,8 @@ impl Call<types::DescribeSnapshotAttachedInstancesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSnapshotAttachedInstancesRequest::filters`](types::DescribeSnapshotAttachedInstancesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotAttachedInstancesRequest::filters`](types::DescribeSnapshotAttachedInstancesRequest::filters).
@@ -8192,13 +8208,13 @@ impl Call<types::DescribeSnapshotAttachedInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotAttachedInstancesRequest::offset`](types::DescribeSnapshotAttachedInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotAttachedInstancesRequest::limit`](types::DescribeSnapshotAttachedInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -8224,24 +8240,24 @@ impl Call<types::DescribeSnapshotFilesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotFilesRequest::offset`](types::DescribeSnapshotFilesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotFilesRequest::limit`](types::DescribeSnapshotFilesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeSnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPolicyIds`; see [`DescribeSnapshotPoliciesRequest::snapshot_policy_ids`](types::DescribeSnapshotPoliciesRequest::snapshot_policy_ids).
-    pub fn snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .snapshot_policy_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SnapshotPolicyIds` to these items; see [`DescribeSnapshotPoliciesRequest::snapshot_policy_ids`](types::DescribeSnapshotPoliciesRequest::snapshot_policy_ids).
@@ -8255,8 +8271,8 @@ impl Call<types::DescribeSnapshotPoliciesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSnapshotPoliciesRequest::filters`](types::DescribeSnapshotPoliciesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSnapshotPoliciesRequest::filters`](types::DescribeSnapshotPoliciesRequest::filters).
@@ -8268,13 +8284,13 @@ impl Call<types::DescribeSnapshotPoliciesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSnapshotPoliciesRequest::offset`](types::DescribeSnapshotPoliciesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSnapshotPoliciesRequest::limit`](types::DescribeSnapshotPoliciesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -8285,8 +8301,8 @@ impl Call<types::DescribeSpecificTrafficPackageUsedDetailsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::filters`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::filters`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::filters).
@@ -8330,8 +8346,8 @@ impl Call<types::DescribeSpecificTrafficPackageUsedDetailsRequest> {
 }
 impl Call<types::DescribeSubnetResourceDashboardRequest> {
     /// Adds one item to `SubnetIds`; see [`DescribeSubnetResourceDashboardRequest::subnet_ids`](types::DescribeSubnetResourceDashboardRequest::subnet_ids). Required.
-    pub fn subnet_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().subnet_ids.push(item.into());
+    pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().subnet_ids.push(value.into());
         self
     }
     /// Sets `SubnetIds` to these items; see [`DescribeSubnetResourceDashboardRequest::subnet_ids`](types::DescribeSubnetResourceDashboardRequest::subnet_ids). Required.
@@ -8345,8 +8361,8 @@ impl Call<types::DescribeSubnetResourceDashboardRequest> {
 }
 impl Call<types::DescribeSubnetsRequest> {
     /// Adds one item to `SubnetIds`; see [`DescribeSubnetsRequest::subnet_ids`](types::DescribeSubnetsRequest::subnet_ids).
-    pub fn subnet_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().subnet_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().subnet_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `SubnetIds` to these items; see [`DescribeSubnetsRequest::subnet_ids`](types::DescribeSubnetsRequest::subnet_ids).
@@ -8360,8 +8376,8 @@ impl Call<types::DescribeSubnetsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeSubnetsRequest::filters`](types::DescribeSubnetsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeSubnetsRequest::filters`](types::DescribeSubnetsRequest::filters).
@@ -8383,8 +8399,8 @@ impl Call<types::DescribeSubnetsRequest> {
         self
     }
     /// Sets `MaxResults`; see [`DescribeSubnetsRequest::max_results`](types::DescribeSubnetsRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeSubnetsRequest::next_token`](types::DescribeSubnetsRequest::next_token).
@@ -8395,8 +8411,8 @@ impl Call<types::DescribeSubnetsRequest> {
 }
 impl Call<types::DescribeTaskResultRequest> {
     /// Sets `TaskId`; see [`DescribeTaskResultRequest::task_id`](types::DescribeTaskResultRequest::task_id).
-    pub fn task_id(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().task_id = Some(value.into());
+    pub fn task_id(mut self, value: u64) -> Self {
+        self.0.request_mut().task_id = Some(value);
         self
     }
     /// Sets `DealName`; see [`DescribeTaskResultRequest::deal_name`](types::DescribeTaskResultRequest::deal_name).
@@ -8407,8 +8423,8 @@ impl Call<types::DescribeTaskResultRequest> {
 }
 impl Call<types::DescribeTenantCcnsRequest> {
     /// Adds one item to `Filters`; see [`DescribeTenantCcnsRequest::filters`](types::DescribeTenantCcnsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTenantCcnsRequest::filters`](types::DescribeTenantCcnsRequest::filters).
@@ -8420,13 +8436,13 @@ impl Call<types::DescribeTenantCcnsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTenantCcnsRequest::offset`](types::DescribeTenantCcnsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTenantCcnsRequest::limit`](types::DescribeTenantCcnsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -8437,12 +8453,12 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `TrafficMirrorFilterRuleIds`; see [`DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids`](types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids).
-    pub fn traffic_mirror_filter_rule_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn traffic_mirror_filter_rule_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .traffic_mirror_filter_rule_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TrafficMirrorFilterRuleIds` to these items; see [`DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids`](types::DescribeTrafficMirrorFilterRulesRequest::traffic_mirror_filter_rule_ids).
@@ -8456,8 +8472,8 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTrafficMirrorFilterRulesRequest::filters`](types::DescribeTrafficMirrorFilterRulesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTrafficMirrorFilterRulesRequest::filters`](types::DescribeTrafficMirrorFilterRulesRequest::filters).
@@ -8469,24 +8485,24 @@ impl Call<types::DescribeTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTrafficMirrorFilterRulesRequest::offset`](types::DescribeTrafficMirrorFilterRulesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTrafficMirrorFilterRulesRequest::limit`](types::DescribeTrafficMirrorFilterRulesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeTrafficMirrorsRequest> {
     /// Adds one item to `TrafficMirrorIds`; see [`DescribeTrafficMirrorsRequest::traffic_mirror_ids`](types::DescribeTrafficMirrorsRequest::traffic_mirror_ids).
-    pub fn traffic_mirror_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn traffic_mirror_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .traffic_mirror_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TrafficMirrorIds` to these items; see [`DescribeTrafficMirrorsRequest::traffic_mirror_ids`](types::DescribeTrafficMirrorsRequest::traffic_mirror_ids).
@@ -8505,24 +8521,24 @@ impl Call<types::DescribeTrafficMirrorsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTrafficMirrorsRequest::offset`](types::DescribeTrafficMirrorsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTrafficMirrorsRequest::limit`](types::DescribeTrafficMirrorsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeTrafficPackagesRequest> {
     /// Adds one item to `TrafficPackageIds`; see [`DescribeTrafficPackagesRequest::traffic_package_ids`](types::DescribeTrafficPackagesRequest::traffic_package_ids).
-    pub fn traffic_package_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn traffic_package_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .traffic_package_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `TrafficPackageIds` to these items; see [`DescribeTrafficPackagesRequest::traffic_package_ids`](types::DescribeTrafficPackagesRequest::traffic_package_ids).
@@ -8536,8 +8552,8 @@ impl Call<types::DescribeTrafficPackagesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTrafficPackagesRequest::filters`](types::DescribeTrafficPackagesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeTrafficPackagesRequest::filters`](types::DescribeTrafficPackagesRequest::filters).
@@ -8549,13 +8565,13 @@ impl Call<types::DescribeTrafficPackagesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeTrafficPackagesRequest::offset`](types::DescribeTrafficPackagesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeTrafficPackagesRequest::limit`](types::DescribeTrafficPackagesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -8588,8 +8604,12 @@ impl Call<types::DescribeUsedIpAddressRequest> {
         self
     }
     /// Adds one item to `IpAddresses`; see [`DescribeUsedIpAddressRequest::ip_addresses`](types::DescribeUsedIpAddressRequest::ip_addresses).
-    pub fn ip_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip_addresses.get_or_insert_with(Vec::new).push(item.into());
+    pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .ip_addresses
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `IpAddresses` to these items; see [`DescribeUsedIpAddressRequest::ip_addresses`](types::DescribeUsedIpAddressRequest::ip_addresses).
@@ -8603,8 +8623,8 @@ impl Call<types::DescribeUsedIpAddressRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeUsedIpAddressRequest::filters`](types::DescribeUsedIpAddressRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeUsedIpAddressRequest::filters`](types::DescribeUsedIpAddressRequest::filters).
@@ -8616,20 +8636,20 @@ impl Call<types::DescribeUsedIpAddressRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeUsedIpAddressRequest::offset`](types::DescribeUsedIpAddressRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeUsedIpAddressRequest::limit`](types::DescribeUsedIpAddressRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
 impl Call<types::DescribeVpcEndPointRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpcEndPointRequest::filters`](types::DescribeVpcEndPointRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcEndPointRequest::filters`](types::DescribeVpcEndPointRequest::filters).
@@ -8641,18 +8661,22 @@ impl Call<types::DescribeVpcEndPointRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcEndPointRequest::offset`](types::DescribeVpcEndPointRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcEndPointRequest::limit`](types::DescribeVpcEndPointRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `EndPointId`; see [`DescribeVpcEndPointRequest::end_point_id`](types::DescribeVpcEndPointRequest::end_point_id).
-    pub fn end_point_id(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().end_point_id.get_or_insert_with(Vec::new).push(item.into());
+    pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .end_point_id
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `EndPointId` to these items; see [`DescribeVpcEndPointRequest::end_point_id`](types::DescribeVpcEndPointRequest::end_point_id).
@@ -8671,8 +8695,8 @@ impl Call<types::DescribeVpcEndPointRequest> {
         self
     }
     /// Sets `MaxResults`; see [`DescribeVpcEndPointRequest::max_results`](types::DescribeVpcEndPointRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeVpcEndPointRequest::next_token`](types::DescribeVpcEndPointRequest::next_token).
@@ -8683,8 +8707,8 @@ impl Call<types::DescribeVpcEndPointRequest> {
 }
 impl Call<types::DescribeVpcEndPointServiceRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpcEndPointServiceRequest::filters`](types::DescribeVpcEndPointServiceRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcEndPointServiceRequest::filters`](types::DescribeVpcEndPointServiceRequest::filters).
@@ -8696,22 +8720,22 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcEndPointServiceRequest::offset`](types::DescribeVpcEndPointServiceRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcEndPointServiceRequest::limit`](types::DescribeVpcEndPointServiceRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `EndPointServiceIds`; see [`DescribeVpcEndPointServiceRequest::end_point_service_ids`](types::DescribeVpcEndPointServiceRequest::end_point_service_ids).
-    pub fn end_point_service_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn end_point_service_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .end_point_service_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EndPointServiceIds` to these items; see [`DescribeVpcEndPointServiceRequest::end_point_service_ids`](types::DescribeVpcEndPointServiceRequest::end_point_service_ids).
@@ -8738,8 +8762,8 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
         self
     }
     /// Sets `MaxResults`; see [`DescribeVpcEndPointServiceRequest::max_results`](types::DescribeVpcEndPointServiceRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: u64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeVpcEndPointServiceRequest::next_token`](types::DescribeVpcEndPointServiceRequest::next_token).
@@ -8750,18 +8774,18 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
 }
 impl Call<types::DescribeVpcEndPointServiceWhiteListRequest> {
     /// Sets `Offset`; see [`DescribeVpcEndPointServiceWhiteListRequest::offset`](types::DescribeVpcEndPointServiceWhiteListRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcEndPointServiceWhiteListRequest::limit`](types::DescribeVpcEndPointServiceWhiteListRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpcEndPointServiceWhiteListRequest::filters`](types::DescribeVpcEndPointServiceWhiteListRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcEndPointServiceWhiteListRequest::filters`](types::DescribeVpcEndPointServiceWhiteListRequest::filters).
@@ -8775,8 +8799,8 @@ impl Call<types::DescribeVpcEndPointServiceWhiteListRequest> {
 }
 impl Call<types::DescribeVpcInstancesRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpcInstancesRequest::filters`](types::DescribeVpcInstancesRequest::filters). Required.
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcInstancesRequest::filters`](types::DescribeVpcInstancesRequest::filters). Required.
@@ -8788,13 +8812,13 @@ impl Call<types::DescribeVpcInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcInstancesRequest::offset`](types::DescribeVpcInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcInstancesRequest::limit`](types::DescribeVpcInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -8805,12 +8829,12 @@ impl Call<types::DescribeVpcIpv6AddressesRequest> {
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`DescribeVpcIpv6AddressesRequest::ipv6_addresses`](types::DescribeVpcIpv6AddressesRequest::ipv6_addresses).
-    pub fn ipv6_addresses(mut self, item: impl Into<String>) -> Self {
+    pub fn ipv6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ipv6_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`DescribeVpcIpv6AddressesRequest::ipv6_addresses`](types::DescribeVpcIpv6AddressesRequest::ipv6_addresses).
@@ -8824,13 +8848,13 @@ impl Call<types::DescribeVpcIpv6AddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcIpv6AddressesRequest::offset`](types::DescribeVpcIpv6AddressesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcIpv6AddressesRequest::limit`](types::DescribeVpcIpv6AddressesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `SubnetId`; see [`DescribeVpcIpv6AddressesRequest::subnet_id`](types::DescribeVpcIpv6AddressesRequest::subnet_id).
@@ -8841,8 +8865,8 @@ impl Call<types::DescribeVpcIpv6AddressesRequest> {
 }
 impl Call<types::DescribeVpcLimitsRequest> {
     /// Adds one item to `LimitTypes`; see [`DescribeVpcLimitsRequest::limit_types`](types::DescribeVpcLimitsRequest::limit_types). Required.
-    pub fn limit_types(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().limit_types.push(item.into());
+    pub fn limit_types(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().limit_types.push(value.into());
         self
     }
     /// Sets `LimitTypes` to these items; see [`DescribeVpcLimitsRequest::limit_types`](types::DescribeVpcLimitsRequest::limit_types). Required.
@@ -8856,12 +8880,12 @@ impl Call<types::DescribeVpcLimitsRequest> {
 }
 impl Call<types::DescribeVpcPeeringConnectionsRequest> {
     /// Adds one item to `PeeringConnectionIds`; see [`DescribeVpcPeeringConnectionsRequest::peering_connection_ids`](types::DescribeVpcPeeringConnectionsRequest::peering_connection_ids).
-    pub fn peering_connection_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn peering_connection_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .peering_connection_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `PeeringConnectionIds` to these items; see [`DescribeVpcPeeringConnectionsRequest::peering_connection_ids`](types::DescribeVpcPeeringConnectionsRequest::peering_connection_ids).
@@ -8875,8 +8899,8 @@ impl Call<types::DescribeVpcPeeringConnectionsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpcPeeringConnectionsRequest::filters`](types::DescribeVpcPeeringConnectionsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcPeeringConnectionsRequest::filters`](types::DescribeVpcPeeringConnectionsRequest::filters).
@@ -8915,8 +8939,8 @@ impl Call<types::DescribeVpcPrivateIpAddressesRequest> {
         self
     }
     /// Adds one item to `PrivateIpAddresses`; see [`DescribeVpcPrivateIpAddressesRequest::private_ip_addresses`](types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses). Required.
-    pub fn private_ip_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().private_ip_addresses.push(item.into());
+    pub fn private_ip_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().private_ip_addresses.push(value.into());
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`DescribeVpcPrivateIpAddressesRequest::private_ip_addresses`](types::DescribeVpcPrivateIpAddressesRequest::private_ip_addresses). Required.
@@ -8933,8 +8957,8 @@ impl Call<types::DescribeVpcPrivateIpAddressesRequest> {
 }
 impl Call<types::DescribeVpcResourceDashboardRequest> {
     /// Adds one item to `VpcIds`; see [`DescribeVpcResourceDashboardRequest::vpc_ids`](types::DescribeVpcResourceDashboardRequest::vpc_ids). Required.
-    pub fn vpc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().vpc_ids.push(item.into());
+    pub fn vpc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().vpc_ids.push(value.into());
         self
     }
     /// Sets `VpcIds` to these items; see [`DescribeVpcResourceDashboardRequest::vpc_ids`](types::DescribeVpcResourceDashboardRequest::vpc_ids). Required.
@@ -8955,8 +8979,8 @@ impl Call<types::DescribeVpcTaskResultRequest> {
 }
 impl Call<types::DescribeVpcsRequest> {
     /// Adds one item to `VpcIds`; see [`DescribeVpcsRequest::vpc_ids`](types::DescribeVpcsRequest::vpc_ids).
-    pub fn vpc_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().vpc_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn vpc_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().vpc_ids.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `VpcIds` to these items; see [`DescribeVpcsRequest::vpc_ids`](types::DescribeVpcsRequest::vpc_ids).
@@ -8968,8 +8992,8 @@ impl Call<types::DescribeVpcsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpcsRequest::filters`](types::DescribeVpcsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpcsRequest::filters`](types::DescribeVpcsRequest::filters).
@@ -8993,12 +9017,12 @@ impl Call<types::DescribeVpcsRequest> {
 }
 impl Call<types::DescribeVpnConnectionsRequest> {
     /// Adds one item to `VpnConnectionIds`; see [`DescribeVpnConnectionsRequest::vpn_connection_ids`](types::DescribeVpnConnectionsRequest::vpn_connection_ids).
-    pub fn vpn_connection_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn vpn_connection_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .vpn_connection_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `VpnConnectionIds` to these items; see [`DescribeVpnConnectionsRequest::vpn_connection_ids`](types::DescribeVpnConnectionsRequest::vpn_connection_ids).
@@ -9012,8 +9036,8 @@ impl Call<types::DescribeVpnConnectionsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnConnectionsRequest::filters`](types::DescribeVpnConnectionsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnConnectionsRequest::filters`](types::DescribeVpnConnectionsRequest::filters).
@@ -9025,13 +9049,13 @@ impl Call<types::DescribeVpnConnectionsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnConnectionsRequest::offset`](types::DescribeVpnConnectionsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnConnectionsRequest::limit`](types::DescribeVpnConnectionsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -9042,13 +9066,13 @@ impl Call<types::DescribeVpnGatewayCcnRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewayCcnRoutesRequest::offset`](types::DescribeVpnGatewayCcnRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewayCcnRoutesRequest::limit`](types::DescribeVpnGatewayCcnRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -9059,8 +9083,8 @@ impl Call<types::DescribeVpnGatewayRoutesRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnGatewayRoutesRequest::filters`](types::DescribeVpnGatewayRoutesRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewayRoutesRequest::filters`](types::DescribeVpnGatewayRoutesRequest::filters).
@@ -9084,8 +9108,8 @@ impl Call<types::DescribeVpnGatewayRoutesRequest> {
 }
 impl Call<types::DescribeVpnGatewaySslClientsRequest> {
     /// Adds one item to `Filters`; see [`DescribeVpnGatewaySslClientsRequest::filters`](types::DescribeVpnGatewaySslClientsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewaySslClientsRequest::filters`](types::DescribeVpnGatewaySslClientsRequest::filters).
@@ -9097,22 +9121,22 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewaySslClientsRequest::offset`](types::DescribeVpnGatewaySslClientsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewaySslClientsRequest::limit`](types::DescribeVpnGatewaySslClientsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids`](types::DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids).
-    pub fn ssl_vpn_client_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_client_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids`](types::DescribeVpnGatewaySslClientsRequest::ssl_vpn_client_ids).
@@ -9133,22 +9157,22 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
 }
 impl Call<types::DescribeVpnGatewaySslServersRequest> {
     /// Sets `Offset`; see [`DescribeVpnGatewaySslServersRequest::offset`](types::DescribeVpnGatewaySslServersRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewaySslServersRequest::limit`](types::DescribeVpnGatewaySslServersRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `SslVpnServerIds`; see [`DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids`](types::DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids).
-    pub fn ssl_vpn_server_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_server_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_server_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnServerIds` to these items; see [`DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids`](types::DescribeVpnGatewaySslServersRequest::ssl_vpn_server_ids).
@@ -9162,8 +9186,8 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnGatewaySslServersRequest::filters`](types::DescribeVpnGatewaySslServersRequest::filters).
-    pub fn filters(mut self, item: impl Into<FilterObject>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<FilterObject>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewaySslServersRequest::filters`](types::DescribeVpnGatewaySslServersRequest::filters).
@@ -9182,12 +9206,12 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
 }
 impl Call<types::DescribeVpnGatewaysRequest> {
     /// Adds one item to `VpnGatewayIds`; see [`DescribeVpnGatewaysRequest::vpn_gateway_ids`](types::DescribeVpnGatewaysRequest::vpn_gateway_ids).
-    pub fn vpn_gateway_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn vpn_gateway_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .vpn_gateway_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `VpnGatewayIds` to these items; see [`DescribeVpnGatewaysRequest::vpn_gateway_ids`](types::DescribeVpnGatewaysRequest::vpn_gateway_ids).
@@ -9201,8 +9225,8 @@ impl Call<types::DescribeVpnGatewaysRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`DescribeVpnGatewaysRequest::filters`](types::DescribeVpnGatewaysRequest::filters).
-    pub fn filters(mut self, item: impl Into<FilterObject>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<FilterObject>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`DescribeVpnGatewaysRequest::filters`](types::DescribeVpnGatewaysRequest::filters).
@@ -9214,13 +9238,13 @@ impl Call<types::DescribeVpnGatewaysRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewaysRequest::offset`](types::DescribeVpnGatewaysRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewaysRequest::limit`](types::DescribeVpnGatewaysRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -9231,8 +9255,8 @@ impl Call<types::DetachCcnInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`DetachCcnInstancesRequest::instances`](types::DetachCcnInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`DetachCcnInstancesRequest::instances`](types::DetachCcnInstancesRequest::instances). Required.
@@ -9251,8 +9275,8 @@ impl Call<types::DetachClassicLinkVpcRequest> {
         self
     }
     /// Adds one item to `InstanceIds`; see [`DetachClassicLinkVpcRequest::instance_ids`](types::DetachClassicLinkVpcRequest::instance_ids). Required.
-    pub fn instance_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().instance_ids.push(item.into());
+    pub fn instance_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().instance_ids.push(value.into());
         self
     }
     /// Sets `InstanceIds` to these items; see [`DetachClassicLinkVpcRequest::instance_ids`](types::DetachClassicLinkVpcRequest::instance_ids). Required.
@@ -9288,8 +9312,8 @@ impl Call<types::DetachSnapshotInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`DetachSnapshotInstancesRequest::instances`](types::DetachSnapshotInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<SnapshotInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<SnapshotInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`DetachSnapshotInstancesRequest::instances`](types::DetachSnapshotInstancesRequest::instances). Required.
@@ -9308,8 +9332,8 @@ impl Call<types::DisableCcnRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`DisableCcnRoutesRequest::route_ids`](types::DisableCcnRoutesRequest::route_ids). Required.
-    pub fn route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_ids.push(item.into());
+    pub fn route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_ids.push(value.into());
         self
     }
     /// Sets `RouteIds` to these items; see [`DisableCcnRoutesRequest::route_ids`](types::DisableCcnRoutesRequest::route_ids). Required.
@@ -9323,8 +9347,8 @@ impl Call<types::DisableCcnRoutesRequest> {
 }
 impl Call<types::DisableFlowLogsRequest> {
     /// Adds one item to `FlowLogIds`; see [`DisableFlowLogsRequest::flow_log_ids`](types::DisableFlowLogsRequest::flow_log_ids). Required.
-    pub fn flow_log_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().flow_log_ids.push(item.into());
+    pub fn flow_log_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().flow_log_ids.push(value.into());
         self
     }
     /// Sets `FlowLogIds` to these items; see [`DisableFlowLogsRequest::flow_log_ids`](types::DisableFlowLogsRequest::flow_log_ids). Required.
@@ -9350,27 +9374,22 @@ impl Call<types::DisableRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`DisableRoutesRequest::route_ids`](types::DisableRoutesRequest::route_ids).
-    pub fn route_ids(mut self, item: impl Into<u64>) -> Self {
-        self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn route_ids(mut self, value: u64) -> Self {
+        self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `RouteIds` to these items; see [`DisableRoutesRequest::route_ids`](types::DisableRoutesRequest::route_ids).
-    pub fn set_route_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.0.request_mut().route_ids = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_route_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.0.request_mut().route_ids = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `RouteItemIds`; see [`DisableRoutesRequest::route_item_ids`](types::DisableRoutesRequest::route_item_ids).
-    pub fn route_item_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .route_item_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RouteItemIds` to these items; see [`DisableRoutesRequest::route_item_ids`](types::DisableRoutesRequest::route_item_ids).
@@ -9386,8 +9405,8 @@ impl Call<types::DisableRoutesRequest> {
 }
 impl Call<types::DisableSnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPolicyIds`; see [`DisableSnapshotPoliciesRequest::snapshot_policy_ids`](types::DisableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
-    pub fn snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_policy_ids.push(item.into());
+    pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().snapshot_policy_ids.push(value.into());
         self
     }
     /// Sets `SnapshotPolicyIds` to these items; see [`DisableSnapshotPoliciesRequest::snapshot_policy_ids`](types::DisableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
@@ -9409,12 +9428,12 @@ impl Call<types::DisableVpnGatewaySslClientCertRequest> {
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
-    pub fn ssl_vpn_client_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_client_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DisableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
@@ -9466,8 +9485,8 @@ impl Call<types::DisassociateDirectConnectGatewayNatGatewayRequest> {
 }
 impl Call<types::DisassociateHaVipInstanceRequest> {
     /// Adds one item to `HaVipAssociationSet`; see [`DisassociateHaVipInstanceRequest::ha_vip_association_set`](types::DisassociateHaVipInstanceRequest::ha_vip_association_set). Required.
-    pub fn ha_vip_association_set(mut self, item: impl Into<HaVipAssociation>) -> Self {
-        self.0.request_mut().ha_vip_association_set.push(item.into());
+    pub fn ha_vip_association_set(mut self, value: impl Into<HaVipAssociation>) -> Self {
+        self.0.request_mut().ha_vip_association_set.push(value.into());
         self
     }
     /// Sets `HaVipAssociationSet` to these items; see [`DisassociateHaVipInstanceRequest::ha_vip_association_set`](types::DisassociateHaVipInstanceRequest::ha_vip_association_set). Required.
@@ -9501,8 +9520,8 @@ impl Call<types::DisassociateNatGatewayAddressRequest> {
         self
     }
     /// Adds one item to `PublicIpAddresses`; see [`DisassociateNatGatewayAddressRequest::public_ip_addresses`](types::DisassociateNatGatewayAddressRequest::public_ip_addresses). Required.
-    pub fn public_ip_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().public_ip_addresses.push(item.into());
+    pub fn public_ip_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().public_ip_addresses.push(value.into());
         self
     }
     /// Sets `PublicIpAddresses` to these items; see [`DisassociateNatGatewayAddressRequest::public_ip_addresses`](types::DisassociateNatGatewayAddressRequest::public_ip_addresses). Required.
@@ -9524,8 +9543,8 @@ impl Call<types::DisassociateNetworkAclSubnetsRequest> {
         self
     }
     /// Adds one item to `SubnetIds`; see [`DisassociateNetworkAclSubnetsRequest::subnet_ids`](types::DisassociateNetworkAclSubnetsRequest::subnet_ids). Required.
-    pub fn subnet_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().subnet_ids.push(item.into());
+    pub fn subnet_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().subnet_ids.push(value.into());
         self
     }
     /// Sets `SubnetIds` to these items; see [`DisassociateNetworkAclSubnetsRequest::subnet_ids`](types::DisassociateNetworkAclSubnetsRequest::subnet_ids). Required.
@@ -9539,8 +9558,8 @@ impl Call<types::DisassociateNetworkAclSubnetsRequest> {
 }
 impl Call<types::DisassociateNetworkInterfaceSecurityGroupsRequest> {
     /// Adds one item to `NetworkInterfaceIds`; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
-    pub fn network_interface_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().network_interface_ids.push(item.into());
+    pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().network_interface_ids.push(value.into());
         self
     }
     /// Sets `NetworkInterfaceIds` to these items; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::network_interface_ids). Required.
@@ -9555,8 +9574,8 @@ impl Call<types::DisassociateNetworkInterfaceSecurityGroupsRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids`](types::DisassociateNetworkInterfaceSecurityGroupsRequest::security_group_ids). Required.
@@ -9573,8 +9592,8 @@ impl Call<types::DisassociateNetworkInterfaceSecurityGroupsRequest> {
 }
 impl Call<types::DisassociateVpcEndPointSecurityGroupsRequest> {
     /// Adds one item to `SecurityGroupIds`; see [`DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids`](types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids). Required.
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().security_group_ids.push(item.into());
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().security_group_ids.push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids`](types::DisassociateVpcEndPointSecurityGroupsRequest::security_group_ids). Required.
@@ -9636,12 +9655,12 @@ impl Call<types::DownloadVpnGatewaySslClientCertRequest> {
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
-    pub fn ssl_vpn_client_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_client_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
@@ -9662,8 +9681,8 @@ impl Call<types::EnableCcnRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`EnableCcnRoutesRequest::route_ids`](types::EnableCcnRoutesRequest::route_ids). Required.
-    pub fn route_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_ids.push(item.into());
+    pub fn route_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_ids.push(value.into());
         self
     }
     /// Sets `RouteIds` to these items; see [`EnableCcnRoutesRequest::route_ids`](types::EnableCcnRoutesRequest::route_ids). Required.
@@ -9677,8 +9696,8 @@ impl Call<types::EnableCcnRoutesRequest> {
 }
 impl Call<types::EnableFlowLogsRequest> {
     /// Adds one item to `FlowLogIds`; see [`EnableFlowLogsRequest::flow_log_ids`](types::EnableFlowLogsRequest::flow_log_ids). Required.
-    pub fn flow_log_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().flow_log_ids.push(item.into());
+    pub fn flow_log_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().flow_log_ids.push(value.into());
         self
     }
     /// Sets `FlowLogIds` to these items; see [`EnableFlowLogsRequest::flow_log_ids`](types::EnableFlowLogsRequest::flow_log_ids). Required.
@@ -9704,27 +9723,22 @@ impl Call<types::EnableRoutesRequest> {
         self
     }
     /// Adds one item to `RouteIds`; see [`EnableRoutesRequest::route_ids`](types::EnableRoutesRequest::route_ids).
-    pub fn route_ids(mut self, item: impl Into<u64>) -> Self {
-        self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn route_ids(mut self, value: u64) -> Self {
+        self.0.request_mut().route_ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `RouteIds` to these items; see [`EnableRoutesRequest::route_ids`](types::EnableRoutesRequest::route_ids).
-    pub fn set_route_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.0.request_mut().route_ids = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_route_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.0.request_mut().route_ids = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `RouteItemIds`; see [`EnableRoutesRequest::route_item_ids`](types::EnableRoutesRequest::route_item_ids).
-    pub fn route_item_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .route_item_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RouteItemIds` to these items; see [`EnableRoutesRequest::route_item_ids`](types::EnableRoutesRequest::route_item_ids).
@@ -9740,8 +9754,8 @@ impl Call<types::EnableRoutesRequest> {
 }
 impl Call<types::EnableSnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPolicyIds`; see [`EnableSnapshotPoliciesRequest::snapshot_policy_ids`](types::EnableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
-    pub fn snapshot_policy_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().snapshot_policy_ids.push(item.into());
+    pub fn snapshot_policy_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().snapshot_policy_ids.push(value.into());
         self
     }
     /// Sets `SnapshotPolicyIds` to these items; see [`EnableSnapshotPoliciesRequest::snapshot_policy_ids`](types::EnableSnapshotPoliciesRequest::snapshot_policy_ids). Required.
@@ -9763,8 +9777,8 @@ impl Call<types::EnableVpcEndPointConnectRequest> {
         self
     }
     /// Adds one item to `EndPointId`; see [`EnableVpcEndPointConnectRequest::end_point_id`](types::EnableVpcEndPointConnectRequest::end_point_id). Required.
-    pub fn end_point_id(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().end_point_id.push(item.into());
+    pub fn end_point_id(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().end_point_id.push(value.into());
         self
     }
     /// Sets `EndPointId` to these items; see [`EnableVpcEndPointConnectRequest::end_point_id`](types::EnableVpcEndPointConnectRequest::end_point_id). Required.
@@ -9793,12 +9807,12 @@ impl Call<types::EnableVpnGatewaySslClientCertRequest> {
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
-    pub fn ssl_vpn_client_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ssl_vpn_client_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::EnableVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
@@ -9826,8 +9840,8 @@ impl Call<types::GetCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Adds one item to `Filters`; see [`GetCcnRegionBandwidthLimitsRequest::filters`](types::GetCcnRegionBandwidthLimitsRequest::filters).
-    pub fn filters(mut self, item: impl Into<Filter>) -> Self {
-        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(item.into());
+    pub fn filters(mut self, value: impl Into<Filter>) -> Self {
+        self.0.request_mut().filters.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Filters` to these items; see [`GetCcnRegionBandwidthLimitsRequest::filters`](types::GetCcnRegionBandwidthLimitsRequest::filters).
@@ -9844,13 +9858,13 @@ impl Call<types::GetCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `Offset`; see [`GetCcnRegionBandwidthLimitsRequest::offset`](types::GetCcnRegionBandwidthLimitsRequest::offset).
-    pub fn offset(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`GetCcnRegionBandwidthLimitsRequest::limit`](types::GetCcnRegionBandwidthLimitsRequest::limit).
-    pub fn limit(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: u64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderBy`; see [`GetCcnRegionBandwidthLimitsRequest::order_by`](types::GetCcnRegionBandwidthLimitsRequest::order_by).
@@ -9910,8 +9924,8 @@ impl Call<types::InquiryPriceAllocateAddressesRequest> {
 }
 impl Call<types::InquiryPriceCreateVpnGatewayRequest> {
     /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out`](types::InquiryPriceCreateVpnGatewayRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InstanceChargeType`; see [`InquiryPriceCreateVpnGatewayRequest::instance_charge_type`](types::InquiryPriceCreateVpnGatewayRequest::instance_charge_type).
@@ -9928,8 +9942,8 @@ impl Call<types::InquiryPriceCreateVpnGatewayRequest> {
         self
     }
     /// Sets `MaxConnection`; see [`InquiryPriceCreateVpnGatewayRequest::max_connection`](types::InquiryPriceCreateVpnGatewayRequest::max_connection).
-    pub fn max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_connection = Some(value.into());
+    pub fn max_connection(mut self, value: u64) -> Self {
+        self.0.request_mut().max_connection = Some(value);
         self
     }
     /// Sets `Type`; see [`InquiryPriceCreateVpnGatewayRequest::type`](types::InquiryPriceCreateVpnGatewayRequest::type).
@@ -9940,8 +9954,8 @@ impl Call<types::InquiryPriceCreateVpnGatewayRequest> {
 }
 impl Call<types::InquiryPriceModifyAddressesBandwidthRequest> {
     /// Adds one item to `AddressIds`; see [`InquiryPriceModifyAddressesBandwidthRequest::address_ids`](types::InquiryPriceModifyAddressesBandwidthRequest::address_ids). Required.
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`InquiryPriceModifyAddressesBandwidthRequest::address_ids`](types::InquiryPriceModifyAddressesBandwidthRequest::address_ids). Required.
@@ -9960,8 +9974,8 @@ impl Call<types::InquiryPriceModifyAddressesBandwidthRequest> {
 }
 impl Call<types::InquiryPriceRenewAddressesRequest> {
     /// Adds one item to `AddressIds`; see [`InquiryPriceRenewAddressesRequest::address_ids`](types::InquiryPriceRenewAddressesRequest::address_ids). Required.
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`InquiryPriceRenewAddressesRequest::address_ids`](types::InquiryPriceRenewAddressesRequest::address_ids). Required.
@@ -10003,15 +10017,15 @@ impl Call<types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out`](types::InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::LockCcnBandwidthsRequest> {
     /// Adds one item to `Instances`; see [`LockCcnBandwidthsRequest::instances`](types::LockCcnBandwidthsRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnFlowLock>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnFlowLock>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`LockCcnBandwidthsRequest::instances`](types::LockCcnBandwidthsRequest::instances). Required.
@@ -10035,8 +10049,8 @@ impl Call<types::MigrateBandwidthPackageResourcesRequest> {
         self
     }
     /// Adds one item to `ResourceIds`; see [`MigrateBandwidthPackageResourcesRequest::resource_ids`](types::MigrateBandwidthPackageResourcesRequest::resource_ids). Required.
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().resource_ids.push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`MigrateBandwidthPackageResourcesRequest::resource_ids`](types::MigrateBandwidthPackageResourcesRequest::resource_ids). Required.
@@ -10065,8 +10079,8 @@ impl Call<types::MigrateNetworkInterfaceRequest> {
         self
     }
     /// Sets `AttachType`; see [`MigrateNetworkInterfaceRequest::attach_type`](types::MigrateNetworkInterfaceRequest::attach_type).
-    pub fn attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().attach_type = Some(value.into());
+    pub fn attach_type(mut self, value: u64) -> Self {
+        self.0.request_mut().attach_type = Some(value);
         self
     }
 }
@@ -10121,8 +10135,8 @@ impl Call<types::ModifyAddressInternetChargeTypeRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out`](types::ModifyAddressInternetChargeTypeRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`; see [`ModifyAddressInternetChargeTypeRequest::address_charge_prepaid`](types::ModifyAddressInternetChargeTypeRequest::address_charge_prepaid).
@@ -10146,8 +10160,8 @@ impl Call<types::ModifyAddressTemplateAttributeRequest> {
         self
     }
     /// Adds one item to `Addresses`; see [`ModifyAddressTemplateAttributeRequest::addresses`](types::ModifyAddressTemplateAttributeRequest::addresses).
-    pub fn addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().addresses.get_or_insert_with(Vec::new).push(item.into());
+    pub fn addresses(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().addresses.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Addresses` to these items; see [`ModifyAddressTemplateAttributeRequest::addresses`](types::ModifyAddressTemplateAttributeRequest::addresses).
@@ -10161,12 +10175,12 @@ impl Call<types::ModifyAddressTemplateAttributeRequest> {
         self
     }
     /// Adds one item to `AddressesExtra`; see [`ModifyAddressTemplateAttributeRequest::addresses_extra`](types::ModifyAddressTemplateAttributeRequest::addresses_extra).
-    pub fn addresses_extra(mut self, item: impl Into<AddressInfo>) -> Self {
+    pub fn addresses_extra(mut self, value: impl Into<AddressInfo>) -> Self {
         self.0
             .request_mut()
             .addresses_extra
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `AddressesExtra` to these items; see [`ModifyAddressTemplateAttributeRequest::addresses_extra`](types::ModifyAddressTemplateAttributeRequest::addresses_extra).
@@ -10192,12 +10206,12 @@ impl Call<types::ModifyAddressTemplateGroupAttributeRequest> {
         self
     }
     /// Adds one item to `AddressTemplateIds`; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_ids`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_ids).
-    pub fn address_template_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn address_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .address_template_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `AddressTemplateIds` to these items; see [`ModifyAddressTemplateGroupAttributeRequest::address_template_ids`](types::ModifyAddressTemplateGroupAttributeRequest::address_template_ids).
@@ -10213,8 +10227,8 @@ impl Call<types::ModifyAddressTemplateGroupAttributeRequest> {
 }
 impl Call<types::ModifyAddressesBandwidthRequest> {
     /// Adds one item to `AddressIds`; see [`ModifyAddressesBandwidthRequest::address_ids`](types::ModifyAddressesBandwidthRequest::address_ids). Required.
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`ModifyAddressesBandwidthRequest::address_ids`](types::ModifyAddressesBandwidthRequest::address_ids). Required.
@@ -10245,8 +10259,8 @@ impl Call<types::ModifyAddressesBandwidthRequest> {
 }
 impl Call<types::ModifyAddressesRenewFlagRequest> {
     /// Adds one item to `AddressIds`; see [`ModifyAddressesRenewFlagRequest::address_ids`](types::ModifyAddressesRenewFlagRequest::address_ids). Required.
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`ModifyAddressesRenewFlagRequest::address_ids`](types::ModifyAddressesRenewFlagRequest::address_ids). Required.
@@ -10270,12 +10284,12 @@ impl Call<types::ModifyAssistantCidrRequest> {
         self
     }
     /// Adds one item to `NewCidrBlocks`; see [`ModifyAssistantCidrRequest::new_cidr_blocks`](types::ModifyAssistantCidrRequest::new_cidr_blocks).
-    pub fn new_cidr_blocks(mut self, item: impl Into<String>) -> Self {
+    pub fn new_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .new_cidr_blocks
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `NewCidrBlocks` to these items; see [`ModifyAssistantCidrRequest::new_cidr_blocks`](types::ModifyAssistantCidrRequest::new_cidr_blocks).
@@ -10289,12 +10303,12 @@ impl Call<types::ModifyAssistantCidrRequest> {
         self
     }
     /// Adds one item to `OldCidrBlocks`; see [`ModifyAssistantCidrRequest::old_cidr_blocks`](types::ModifyAssistantCidrRequest::old_cidr_blocks).
-    pub fn old_cidr_blocks(mut self, item: impl Into<String>) -> Self {
+    pub fn old_cidr_blocks(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .old_cidr_blocks
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `OldCidrBlocks` to these items; see [`ModifyAssistantCidrRequest::old_cidr_blocks`](types::ModifyAssistantCidrRequest::old_cidr_blocks).
@@ -10344,8 +10358,8 @@ impl Call<types::ModifyCcnAttachedInstancesAttributeRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`ModifyCcnAttachedInstancesAttributeRequest::instances`](types::ModifyCcnAttachedInstancesAttributeRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`ModifyCcnAttachedInstancesAttributeRequest::instances`](types::ModifyCcnAttachedInstancesAttributeRequest::instances). Required.
@@ -10477,8 +10491,8 @@ impl Call<types::ModifyCcnRegionBandwidthLimitsTypeRequest> {
 }
 impl Call<types::ModifyCcnRouteTablesRequest> {
     /// Adds one item to `RouteTableInfo`; see [`ModifyCcnRouteTablesRequest::route_table_info`](types::ModifyCcnRouteTablesRequest::route_table_info). Required.
-    pub fn route_table_info(mut self, item: impl Into<ModifyRouteTableInfo>) -> Self {
-        self.0.request_mut().route_table_info.push(item.into());
+    pub fn route_table_info(mut self, value: impl Into<ModifyRouteTableInfo>) -> Self {
+        self.0.request_mut().route_table_info.push(value.into());
         self
     }
     /// Sets `RouteTableInfo` to these items; see [`ModifyCcnRouteTablesRequest::route_table_info`](types::ModifyCcnRouteTablesRequest::route_table_info). Required.
@@ -10505,8 +10519,8 @@ impl Call<types::ModifyCustomerGatewayAttributeRequest> {
         self
     }
     /// Sets `BgpAsn`; see [`ModifyCustomerGatewayAttributeRequest::bgp_asn`](types::ModifyCustomerGatewayAttributeRequest::bgp_asn).
-    pub fn bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().bgp_asn = Some(value.into());
+    pub fn bgp_asn(mut self, value: u64) -> Self {
+        self.0.request_mut().bgp_asn = Some(value);
         self
     }
 }
@@ -10566,8 +10580,8 @@ impl Call<types::ModifyFlowLogAttributeRequest> {
         self
     }
     /// Sets `Period`; see [`ModifyFlowLogAttributeRequest::period`](types::ModifyFlowLogAttributeRequest::period).
-    pub fn period(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: u64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
 }
@@ -10583,8 +10597,8 @@ impl Call<types::ModifyGatewayFlowQosRequest> {
         self
     }
     /// Adds one item to `IpAddresses`; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses). Required.
-    pub fn ip_addresses(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip_addresses.push(item.into());
+    pub fn ip_addresses(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ip_addresses.push(value.into());
         self
     }
     /// Sets `IpAddresses` to these items; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses). Required.
@@ -10630,8 +10644,8 @@ impl Call<types::ModifyGlobalRoutesRequest> {
         self
     }
     /// Adds one item to `GlobalRoutes`; see [`ModifyGlobalRoutesRequest::global_routes`](types::ModifyGlobalRoutesRequest::global_routes). Required.
-    pub fn global_routes(mut self, item: impl Into<GlobalRoute>) -> Self {
-        self.0.request_mut().global_routes.push(item.into());
+    pub fn global_routes(mut self, value: impl Into<GlobalRoute>) -> Self {
+        self.0.request_mut().global_routes.push(value.into());
         self
     }
     /// Sets `GlobalRoutes` to these items; see [`ModifyGlobalRoutesRequest::global_routes`](types::ModifyGlobalRoutesRequest::global_routes). Required.
@@ -10664,9 +10678,9 @@ impl Call<types::ModifyHighPriorityRouteAttributeRequest> {
     /// Adds one item to `HighPriorityModifyItems`; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items). Required.
     pub fn high_priority_modify_items(
         mut self,
-        item: impl Into<HighPriorityModifyItem>,
+        value: impl Into<HighPriorityModifyItem>,
     ) -> Self {
-        self.0.request_mut().high_priority_modify_items.push(item.into());
+        self.0.request_mut().high_priority_modify_items.push(value.into());
         self
     }
     /// Sets `HighPriorityModifyItems` to these items; see [`ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items`](types::ModifyHighPriorityRouteAttributeRequest::high_priority_modify_items). Required.
@@ -10688,8 +10702,11 @@ impl Call<types::ModifyHighPriorityRouteEcmpAlgorithmRequest> {
         self
     }
     /// Adds one item to `RouteECMPAlgorithms`; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms). Required.
-    pub fn route_ecmp_algorithms(mut self, item: impl Into<RouteEcmpAlgorithm>) -> Self {
-        self.0.request_mut().route_ecmp_algorithms.push(item.into());
+    pub fn route_ecmp_algorithms(
+        mut self,
+        value: impl Into<RouteEcmpAlgorithm>,
+    ) -> Self {
+        self.0.request_mut().route_ecmp_algorithms.push(value.into());
         self
     }
     /// Sets `RouteECMPAlgorithms` to these items; see [`ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms`](types::ModifyHighPriorityRouteEcmpAlgorithmRequest::route_ecmp_algorithms). Required.
@@ -10718,8 +10735,8 @@ impl Call<types::ModifyHighPriorityRouteTableAttributeRequest> {
 }
 impl Call<types::ModifyIPv6AddressesAttributesRequest> {
     /// Adds one item to `IPv6AddressIds`; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids). Required.
-    pub fn i_pv6_address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().i_pv6_address_ids.push(item.into());
+    pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().i_pv6_address_ids.push(value.into());
         self
     }
     /// Sets `IPv6AddressIds` to these items; see [`ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesAttributesRequest::i_pv6_address_ids). Required.
@@ -10746,8 +10763,8 @@ impl Call<types::ModifyIPv6AddressesAttributesRequest> {
 }
 impl Call<types::ModifyIPv6AddressesBandwidthRequest> {
     /// Adds one item to `IPv6AddressIds`; see [`ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids). Required.
-    pub fn i_pv6_address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().i_pv6_address_ids.push(item.into());
+    pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().i_pv6_address_ids.push(value.into());
         self
     }
     /// Sets `IPv6AddressIds` to these items; see [`ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids`](types::ModifyIPv6AddressesBandwidthRequest::i_pv6_address_ids). Required.
@@ -10774,12 +10791,12 @@ impl Call<types::ModifyIp6AddressesBandwidthRequest> {
         self
     }
     /// Adds one item to `Ip6Addresses`; see [`ModifyIp6AddressesBandwidthRequest::ip6_addresses`](types::ModifyIp6AddressesBandwidthRequest::ip6_addresses).
-    pub fn ip6_addresses(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6Addresses` to these items; see [`ModifyIp6AddressesBandwidthRequest::ip6_addresses`](types::ModifyIp6AddressesBandwidthRequest::ip6_addresses).
@@ -10793,12 +10810,12 @@ impl Call<types::ModifyIp6AddressesBandwidthRequest> {
         self
     }
     /// Adds one item to `Ip6AddressIds`; see [`ModifyIp6AddressesBandwidthRequest::ip6_address_ids`](types::ModifyIp6AddressesBandwidthRequest::ip6_address_ids).
-    pub fn ip6_address_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_address_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6AddressIds` to these items; see [`ModifyIp6AddressesBandwidthRequest::ip6_address_ids`](types::ModifyIp6AddressesBandwidthRequest::ip6_address_ids).
@@ -10858,8 +10875,8 @@ impl Call<types::ModifyIpv6AddressesAttributeRequest> {
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`ModifyIpv6AddressesAttributeRequest::ipv6_addresses`](types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses). Required.
-    pub fn ipv6_addresses(mut self, item: impl Into<Ipv6Address>) -> Self {
-        self.0.request_mut().ipv6_addresses.push(item.into());
+    pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
+        self.0.request_mut().ipv6_addresses.push(value.into());
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`ModifyIpv6AddressesAttributeRequest::ipv6_addresses`](types::ModifyIpv6AddressesAttributeRequest::ipv6_addresses). Required.
@@ -10903,18 +10920,18 @@ impl Call<types::ModifyNatGatewayAdvancedAttributeRequest> {
         self
     }
     /// Sets `UDPMappingTimeout`; see [`ModifyNatGatewayAdvancedAttributeRequest::udp_mapping_timeout`](types::ModifyNatGatewayAdvancedAttributeRequest::udp_mapping_timeout).
-    pub fn udp_mapping_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().udp_mapping_timeout = Some(value.into());
+    pub fn udp_mapping_timeout(mut self, value: u64) -> Self {
+        self.0.request_mut().udp_mapping_timeout = Some(value);
         self
     }
     /// Sets `TCPEstablishedConnectionTimeout`; see [`ModifyNatGatewayAdvancedAttributeRequest::tcp_established_connection_timeout`](types::ModifyNatGatewayAdvancedAttributeRequest::tcp_established_connection_timeout).
-    pub fn tcp_established_connection_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().tcp_established_connection_timeout = Some(value.into());
+    pub fn tcp_established_connection_timeout(mut self, value: u64) -> Self {
+        self.0.request_mut().tcp_established_connection_timeout = Some(value);
         self
     }
     /// Sets `TCPTimeWaitTimeout`; see [`ModifyNatGatewayAdvancedAttributeRequest::tcp_time_wait_timeout`](types::ModifyNatGatewayAdvancedAttributeRequest::tcp_time_wait_timeout).
-    pub fn tcp_time_wait_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().tcp_time_wait_timeout = Some(value.into());
+    pub fn tcp_time_wait_timeout(mut self, value: u64) -> Self {
+        self.0.request_mut().tcp_time_wait_timeout = Some(value);
         self
     }
 }
@@ -10930,8 +10947,8 @@ impl Call<types::ModifyNatGatewayAttributeRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`ModifyNatGatewayAttributeRequest::internet_max_bandwidth_out`](types::ModifyNatGatewayAttributeRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `ModifySecurityGroup`; see [`ModifyNatGatewayAttributeRequest::modify_security_group`](types::ModifyNatGatewayAttributeRequest::modify_security_group).
@@ -10940,12 +10957,12 @@ impl Call<types::ModifyNatGatewayAttributeRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyNatGatewayAttributeRequest::security_group_ids`](types::ModifyNatGatewayAttributeRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`ModifyNatGatewayAttributeRequest::security_group_ids`](types::ModifyNatGatewayAttributeRequest::security_group_ids).
@@ -11019,12 +11036,12 @@ impl Call<types::ModifyNetDetectRequest> {
         self
     }
     /// Adds one item to `DetectDestinationIp`; see [`ModifyNetDetectRequest::detect_destination_ip`](types::ModifyNetDetectRequest::detect_destination_ip).
-    pub fn detect_destination_ip(mut self, item: impl Into<String>) -> Self {
+    pub fn detect_destination_ip(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .detect_destination_ip
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `DetectDestinationIp` to these items; see [`ModifyNetDetectRequest::detect_destination_ip`](types::ModifyNetDetectRequest::detect_destination_ip).
@@ -11125,12 +11142,12 @@ impl Call<types::ModifyNetworkInterfaceAttributeRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyNetworkInterfaceAttributeRequest::security_group_ids`](types::ModifyNetworkInterfaceAttributeRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`ModifyNetworkInterfaceAttributeRequest::security_group_ids`](types::ModifyNetworkInterfaceAttributeRequest::security_group_ids).
@@ -11151,8 +11168,8 @@ impl Call<types::ModifyNetworkInterfaceAttributeRequest> {
 }
 impl Call<types::ModifyNetworkInterfaceQosRequest> {
     /// Adds one item to `NetworkInterfaceIds`; see [`ModifyNetworkInterfaceQosRequest::network_interface_ids`](types::ModifyNetworkInterfaceQosRequest::network_interface_ids). Required.
-    pub fn network_interface_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().network_interface_ids.push(item.into());
+    pub fn network_interface_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().network_interface_ids.push(value.into());
         self
     }
     /// Sets `NetworkInterfaceIds` to these items; see [`ModifyNetworkInterfaceQosRequest::network_interface_ids`](types::ModifyNetworkInterfaceQosRequest::network_interface_ids). Required.
@@ -11172,8 +11189,8 @@ impl Call<types::ModifyNetworkInterfaceQosRequest> {
         self
     }
     /// Sets `DirectSendMaxPort`; see [`ModifyNetworkInterfaceQosRequest::direct_send_max_port`](types::ModifyNetworkInterfaceQosRequest::direct_send_max_port).
-    pub fn direct_send_max_port(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().direct_send_max_port = Some(value.into());
+    pub fn direct_send_max_port(mut self, value: u64) -> Self {
+        self.0.request_mut().direct_send_max_port = Some(value);
         self
     }
 }
@@ -11186,9 +11203,9 @@ impl Call<types::ModifyPrivateIpAddressesAttributeRequest> {
     /// Adds one item to `PrivateIpAddresses`; see [`ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses`](types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses). Required.
     pub fn private_ip_addresses(
         mut self,
-        item: impl Into<PrivateIpAddressSpecification>,
+        value: impl Into<PrivateIpAddressSpecification>,
     ) -> Self {
-        self.0.request_mut().private_ip_addresses.push(item.into());
+        self.0.request_mut().private_ip_addresses.push(value.into());
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses`](types::ModifyPrivateIpAddressesAttributeRequest::private_ip_addresses). Required.
@@ -11229,12 +11246,12 @@ impl Call<types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleReque
     /// Adds one item to `LocalDestinationIpPortTranslationNatRules`; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
     pub fn local_destination_ip_port_translation_nat_rules(
         mut self,
-        item: impl Into<DestinationIpPortTranslationNatRuleDiff>,
+        value: impl Into<DestinationIpPortTranslationNatRuleDiff>,
     ) -> Self {
         self.0
             .request_mut()
             .local_destination_ip_port_translation_nat_rules
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LocalDestinationIpPortTranslationNatRules` to these items; see [`ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules`](types::ModifyPrivateNatGatewayDestinationIpPortTranslationNatRuleRequest::local_destination_ip_port_translation_nat_rules). Required.
@@ -11273,8 +11290,11 @@ impl Call<types::ModifyPrivateNatGatewayTranslationAclRuleRequest> {
         self
     }
     /// Adds one item to `TranslationAclRules`; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
-    pub fn translation_acl_rules(mut self, item: impl Into<TranslationAclRule>) -> Self {
-        self.0.request_mut().translation_acl_rules.push(item.into());
+    pub fn translation_acl_rules(
+        mut self,
+        value: impl Into<TranslationAclRule>,
+    ) -> Self {
+        self.0.request_mut().translation_acl_rules.push(value.into());
         self
     }
     /// Sets `TranslationAclRules` to these items; see [`ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules`](types::ModifyPrivateNatGatewayTranslationAclRuleRequest::translation_acl_rules). Required.
@@ -11303,9 +11323,9 @@ impl Call<types::ModifyPrivateNatGatewayTranslationNatRuleRequest> {
     /// Adds one item to `TranslationNatRules`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
     pub fn translation_nat_rules(
         mut self,
-        item: impl Into<TranslationNatRuleDiff>,
+        value: impl Into<TranslationNatRuleDiff>,
     ) -> Self {
-        self.0.request_mut().translation_nat_rules.push(item.into());
+        self.0.request_mut().translation_nat_rules.push(value.into());
         self
     }
     /// Sets `TranslationNatRules` to these items; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::translation_nat_rules). Required.
@@ -11385,9 +11405,9 @@ impl Call<types::ModifyRouteTableSelectionPoliciesRequest> {
     /// Adds one item to `SelectionPolicies`; see [`ModifyRouteTableSelectionPoliciesRequest::selection_policies`](types::ModifyRouteTableSelectionPoliciesRequest::selection_policies). Required.
     pub fn selection_policies(
         mut self,
-        item: impl Into<CcnRouteTableSelectPolicy>,
+        value: impl Into<CcnRouteTableSelectPolicy>,
     ) -> Self {
-        self.0.request_mut().selection_policies.push(item.into());
+        self.0.request_mut().selection_policies.push(value.into());
         self
     }
     /// Sets `SelectionPolicies` to these items; see [`ModifyRouteTableSelectionPoliciesRequest::selection_policies`](types::ModifyRouteTableSelectionPoliciesRequest::selection_policies). Required.
@@ -11451,8 +11471,8 @@ impl Call<types::ModifyServiceTemplateAttributeRequest> {
         self
     }
     /// Adds one item to `Services`; see [`ModifyServiceTemplateAttributeRequest::services`](types::ModifyServiceTemplateAttributeRequest::services).
-    pub fn services(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().services.get_or_insert_with(Vec::new).push(item.into());
+    pub fn services(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().services.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `Services` to these items; see [`ModifyServiceTemplateAttributeRequest::services`](types::ModifyServiceTemplateAttributeRequest::services).
@@ -11466,12 +11486,12 @@ impl Call<types::ModifyServiceTemplateAttributeRequest> {
         self
     }
     /// Adds one item to `ServicesExtra`; see [`ModifyServiceTemplateAttributeRequest::services_extra`](types::ModifyServiceTemplateAttributeRequest::services_extra).
-    pub fn services_extra(mut self, item: impl Into<ServicesInfo>) -> Self {
+    pub fn services_extra(mut self, value: impl Into<ServicesInfo>) -> Self {
         self.0
             .request_mut()
             .services_extra
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ServicesExtra` to these items; see [`ModifyServiceTemplateAttributeRequest::services_extra`](types::ModifyServiceTemplateAttributeRequest::services_extra).
@@ -11497,12 +11517,12 @@ impl Call<types::ModifyServiceTemplateGroupAttributeRequest> {
         self
     }
     /// Adds one item to `ServiceTemplateIds`; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_ids`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_ids).
-    pub fn service_template_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn service_template_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .service_template_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `ServiceTemplateIds` to these items; see [`ModifyServiceTemplateGroupAttributeRequest::service_template_ids`](types::ModifyServiceTemplateGroupAttributeRequest::service_template_ids).
@@ -11520,9 +11540,9 @@ impl Call<types::ModifySnapshotPoliciesRequest> {
     /// Adds one item to `SnapshotPoliciesInfo`; see [`ModifySnapshotPoliciesRequest::snapshot_policies_info`](types::ModifySnapshotPoliciesRequest::snapshot_policies_info). Required.
     pub fn snapshot_policies_info(
         mut self,
-        item: impl Into<BatchModifySnapshotPolicy>,
+        value: impl Into<BatchModifySnapshotPolicy>,
     ) -> Self {
-        self.0.request_mut().snapshot_policies_info.push(item.into());
+        self.0.request_mut().snapshot_policies_info.push(value.into());
         self
     }
     /// Sets `SnapshotPoliciesInfo` to these items; see [`ModifySnapshotPoliciesRequest::snapshot_policies_info`](types::ModifySnapshotPoliciesRequest::snapshot_policies_info). Required.
@@ -11561,8 +11581,8 @@ impl Call<types::ModifyTemplateMemberRequest> {
         self
     }
     /// Adds one item to `OriginalTemplateMember`; see [`ModifyTemplateMemberRequest::original_template_member`](types::ModifyTemplateMemberRequest::original_template_member). Required.
-    pub fn original_template_member(mut self, item: impl Into<MemberInfo>) -> Self {
-        self.0.request_mut().original_template_member.push(item.into());
+    pub fn original_template_member(mut self, value: impl Into<MemberInfo>) -> Self {
+        self.0.request_mut().original_template_member.push(value.into());
         self
     }
     /// Sets `OriginalTemplateMember` to these items; see [`ModifyTemplateMemberRequest::original_template_member`](types::ModifyTemplateMemberRequest::original_template_member). Required.
@@ -11577,8 +11597,8 @@ impl Call<types::ModifyTemplateMemberRequest> {
         self
     }
     /// Adds one item to `TemplateMember`; see [`ModifyTemplateMemberRequest::template_member`](types::ModifyTemplateMemberRequest::template_member). Required.
-    pub fn template_member(mut self, item: impl Into<MemberInfo>) -> Self {
-        self.0.request_mut().template_member.push(item.into());
+    pub fn template_member(mut self, value: impl Into<MemberInfo>) -> Self {
+        self.0.request_mut().template_member.push(value.into());
         self
     }
     /// Sets `TemplateMember` to these items; see [`ModifyTemplateMemberRequest::template_member`](types::ModifyTemplateMemberRequest::template_member). Required.
@@ -11617,12 +11637,15 @@ impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules).
-    pub fn ingress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn ingress_filter_rules(
+        mut self,
+        value: impl Into<TrafficMirrorFilter>,
+    ) -> Self {
         self.0
             .request_mut()
             .ingress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::ingress_filter_rules).
@@ -11636,12 +11659,12 @@ impl Call<types::ModifyTrafficMirrorFilterRulesRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules).
-    pub fn egress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
             .egress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules`](types::ModifyTrafficMirrorFilterRulesRequest::egress_filter_rules).
@@ -11672,8 +11695,8 @@ impl Call<types::ModifyVpcAttributeRequest> {
         self
     }
     /// Adds one item to `DnsServers`; see [`ModifyVpcAttributeRequest::dns_servers`](types::ModifyVpcAttributeRequest::dns_servers).
-    pub fn dns_servers(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().dns_servers.get_or_insert_with(Vec::new).push(item.into());
+    pub fn dns_servers(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().dns_servers.get_or_insert_with(Vec::new).push(value.into());
         self
     }
     /// Sets `DnsServers` to these items; see [`ModifyVpcAttributeRequest::dns_servers`](types::ModifyVpcAttributeRequest::dns_servers).
@@ -11719,12 +11742,12 @@ impl Call<types::ModifyVpcEndPointAttributeRequest> {
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyVpcEndPointAttributeRequest::security_group_ids`](types::ModifyVpcEndPointAttributeRequest::security_group_ids).
-    pub fn security_group_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn security_group_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .security_group_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityGroupIds` to these items; see [`ModifyVpcEndPointAttributeRequest::security_group_ids`](types::ModifyVpcEndPointAttributeRequest::security_group_ids).
@@ -11833,13 +11856,13 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
     /// Adds one item to `SecurityPolicyDatabases`; see [`ModifyVpnConnectionAttributeRequest::security_policy_databases`](types::ModifyVpnConnectionAttributeRequest::security_policy_databases).
     pub fn security_policy_databases(
         mut self,
-        item: impl Into<SecurityPolicyDatabase>,
+        value: impl Into<SecurityPolicyDatabase>,
     ) -> Self {
         self.0
             .request_mut()
             .security_policy_databases
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `SecurityPolicyDatabases` to these items; see [`ModifyVpnConnectionAttributeRequest::security_policy_databases`](types::ModifyVpnConnectionAttributeRequest::security_policy_databases).
@@ -11936,13 +11959,13 @@ impl Call<types::ModifyVpnGatewayAttributeRequest> {
         self
     }
     /// Sets `BgpAsn`; see [`ModifyVpnGatewayAttributeRequest::bgp_asn`](types::ModifyVpnGatewayAttributeRequest::bgp_asn).
-    pub fn bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().bgp_asn = Some(value.into());
+    pub fn bgp_asn(mut self, value: u64) -> Self {
+        self.0.request_mut().bgp_asn = Some(value);
         self
     }
     /// Sets `MaxConnection`; see [`ModifyVpnGatewayAttributeRequest::max_connection`](types::ModifyVpnGatewayAttributeRequest::max_connection).
-    pub fn max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_connection = Some(value.into());
+    pub fn max_connection(mut self, value: u64) -> Self {
+        self.0.request_mut().max_connection = Some(value);
         self
     }
 }
@@ -11953,8 +11976,8 @@ impl Call<types::ModifyVpnGatewayCcnRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`ModifyVpnGatewayCcnRoutesRequest::routes`](types::ModifyVpnGatewayCcnRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<VpngwCcnRoutes>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<VpngwCcnRoutes>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`ModifyVpnGatewayCcnRoutesRequest::routes`](types::ModifyVpnGatewayCcnRoutesRequest::routes). Required.
@@ -11973,8 +11996,8 @@ impl Call<types::ModifyVpnGatewayRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`ModifyVpnGatewayRoutesRequest::routes`](types::ModifyVpnGatewayRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<VpnGatewayRouteModify>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<VpnGatewayRouteModify>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`ModifyVpnGatewayRoutesRequest::routes`](types::ModifyVpnGatewayRoutesRequest::routes). Required.
@@ -11988,8 +12011,8 @@ impl Call<types::ModifyVpnGatewayRoutesRequest> {
 }
 impl Call<types::ModifyVpnGatewaySslClientCertRequest> {
     /// Adds one item to `SslVpnClientIds`; see [`ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids). Required.
-    pub fn ssl_vpn_client_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ssl_vpn_client_ids.push(item.into());
+    pub fn ssl_vpn_client_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ssl_vpn_client_ids.push(value.into());
         self
     }
     /// Sets `SslVpnClientIds` to these items; see [`ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::ModifyVpnGatewaySslClientCertRequest::ssl_vpn_client_ids). Required.
@@ -12016,12 +12039,12 @@ impl Call<types::ModifyVpnGatewaySslServerRequest> {
         self
     }
     /// Adds one item to `LocalAddress`; see [`ModifyVpnGatewaySslServerRequest::local_address`](types::ModifyVpnGatewaySslServerRequest::local_address).
-    pub fn local_address(mut self, item: impl Into<String>) -> Self {
+    pub fn local_address(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .local_address
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `LocalAddress` to these items; see [`ModifyVpnGatewaySslServerRequest::local_address`](types::ModifyVpnGatewaySslServerRequest::local_address).
@@ -12088,8 +12111,8 @@ impl Call<types::NotifyRoutesRequest> {
         self
     }
     /// Adds one item to `RouteItemIds`; see [`NotifyRoutesRequest::route_item_ids`](types::NotifyRoutesRequest::route_item_ids). Required.
-    pub fn route_item_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_item_ids.push(item.into());
+    pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_item_ids.push(value.into());
         self
     }
     /// Sets `RouteItemIds` to these items; see [`NotifyRoutesRequest::route_item_ids`](types::NotifyRoutesRequest::route_item_ids). Required.
@@ -12128,8 +12151,8 @@ impl Call<types::RejectAttachCcnInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`RejectAttachCcnInstancesRequest::instances`](types::RejectAttachCcnInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`RejectAttachCcnInstancesRequest::instances`](types::RejectAttachCcnInstancesRequest::instances). Required.
@@ -12150,8 +12173,8 @@ impl Call<types::RejectVpcPeeringConnectionRequest> {
 }
 impl Call<types::ReleaseAddressesRequest> {
     /// Adds one item to `AddressIds`; see [`ReleaseAddressesRequest::address_ids`](types::ReleaseAddressesRequest::address_ids). Required.
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`ReleaseAddressesRequest::address_ids`](types::ReleaseAddressesRequest::address_ids). Required.
@@ -12165,8 +12188,8 @@ impl Call<types::ReleaseAddressesRequest> {
 }
 impl Call<types::ReleaseIPv6AddressesRequest> {
     /// Adds one item to `IPv6AddressIds`; see [`ReleaseIPv6AddressesRequest::i_pv6_address_ids`](types::ReleaseIPv6AddressesRequest::i_pv6_address_ids). Required.
-    pub fn i_pv6_address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().i_pv6_address_ids.push(item.into());
+    pub fn i_pv6_address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().i_pv6_address_ids.push(value.into());
         self
     }
     /// Sets `IPv6AddressIds` to these items; see [`ReleaseIPv6AddressesRequest::i_pv6_address_ids`](types::ReleaseIPv6AddressesRequest::i_pv6_address_ids). Required.
@@ -12183,12 +12206,12 @@ impl Call<types::ReleaseIPv6AddressesRequest> {
 }
 impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
     /// Adds one item to `Ip6Addresses`; see [`ReleaseIp6AddressesBandwidthRequest::ip6_addresses`](types::ReleaseIp6AddressesBandwidthRequest::ip6_addresses).
-    pub fn ip6_addresses(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_addresses(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_addresses
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6Addresses` to these items; see [`ReleaseIp6AddressesBandwidthRequest::ip6_addresses`](types::ReleaseIp6AddressesBandwidthRequest::ip6_addresses).
@@ -12202,12 +12225,12 @@ impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
         self
     }
     /// Adds one item to `Ip6AddressIds`; see [`ReleaseIp6AddressesBandwidthRequest::ip6_address_ids`](types::ReleaseIp6AddressesBandwidthRequest::ip6_address_ids).
-    pub fn ip6_address_ids(mut self, item: impl Into<String>) -> Self {
+    pub fn ip6_address_ids(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .ip6_address_ids
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `Ip6AddressIds` to these items; see [`ReleaseIp6AddressesBandwidthRequest::ip6_address_ids`](types::ReleaseIp6AddressesBandwidthRequest::ip6_address_ids).
@@ -12223,8 +12246,12 @@ impl Call<types::ReleaseIp6AddressesBandwidthRequest> {
 }
 impl Call<types::RemoveBandwidthPackageResourcesRequest> {
     /// Adds one item to `ResourceIds`; see [`RemoveBandwidthPackageResourcesRequest::resource_ids`](types::RemoveBandwidthPackageResourcesRequest::resource_ids).
-    pub fn resource_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().resource_ids.get_or_insert_with(Vec::new).push(item.into());
+    pub fn resource_ids(mut self, value: impl Into<String>) -> Self {
+        self.0
+            .request_mut()
+            .resource_ids
+            .get_or_insert_with(Vec::new)
+            .push(value.into());
         self
     }
     /// Sets `ResourceIds` to these items; see [`RemoveBandwidthPackageResourcesRequest::resource_ids`](types::RemoveBandwidthPackageResourcesRequest::resource_ids).
@@ -12248,8 +12275,8 @@ impl Call<types::RemoveBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`RemoveBandwidthPackageResourcesRequest::internet_max_bandwidth_out`](types::RemoveBandwidthPackageResourcesRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InternetChargeType`; see [`RemoveBandwidthPackageResourcesRequest::internet_charge_type`](types::RemoveBandwidthPackageResourcesRequest::internet_charge_type).
@@ -12265,8 +12292,8 @@ impl Call<types::RemoveIp6RulesRequest> {
         self
     }
     /// Adds one item to `Ip6RuleIds`; see [`RemoveIp6RulesRequest::ip6_rule_ids`](types::RemoveIp6RulesRequest::ip6_rule_ids). Required.
-    pub fn ip6_rule_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().ip6_rule_ids.push(item.into());
+    pub fn ip6_rule_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().ip6_rule_ids.push(value.into());
         self
     }
     /// Sets `Ip6RuleIds` to these items; see [`RemoveIp6RulesRequest::ip6_rule_ids`](types::RemoveIp6RulesRequest::ip6_rule_ids). Required.
@@ -12280,8 +12307,8 @@ impl Call<types::RemoveIp6RulesRequest> {
 }
 impl Call<types::RenewAddressesRequest> {
     /// Adds one item to `AddressIds`; see [`RenewAddressesRequest::address_ids`](types::RenewAddressesRequest::address_ids). Required.
-    pub fn address_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ids.push(item.into());
+    pub fn address_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ids.push(value.into());
         self
     }
     /// Sets `AddressIds` to these items; see [`RenewAddressesRequest::address_ids`](types::RenewAddressesRequest::address_ids). Required.
@@ -12328,8 +12355,8 @@ impl Call<types::ReplaceCcnRouteTableBroadcastPolicysRequest> {
         self
     }
     /// Adds one item to `Policys`; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::policys`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys). Required.
-    pub fn policys(mut self, item: impl Into<CcnRouteTableBroadcastPolicy>) -> Self {
-        self.0.request_mut().policys.push(item.into());
+    pub fn policys(mut self, value: impl Into<CcnRouteTableBroadcastPolicy>) -> Self {
+        self.0.request_mut().policys.push(value.into());
         self
     }
     /// Sets `Policys` to these items; see [`ReplaceCcnRouteTableBroadcastPolicysRequest::policys`](types::ReplaceCcnRouteTableBroadcastPolicysRequest::policys). Required.
@@ -12353,8 +12380,8 @@ impl Call<types::ReplaceCcnRouteTableInputPolicysRequest> {
         self
     }
     /// Adds one item to `Policys`; see [`ReplaceCcnRouteTableInputPolicysRequest::policys`](types::ReplaceCcnRouteTableInputPolicysRequest::policys). Required.
-    pub fn policys(mut self, item: impl Into<CcnRouteTableInputPolicy>) -> Self {
-        self.0.request_mut().policys.push(item.into());
+    pub fn policys(mut self, value: impl Into<CcnRouteTableInputPolicy>) -> Self {
+        self.0.request_mut().policys.push(value.into());
         self
     }
     /// Sets `Policys` to these items; see [`ReplaceCcnRouteTableInputPolicysRequest::policys`](types::ReplaceCcnRouteTableInputPolicysRequest::policys). Required.
@@ -12373,8 +12400,8 @@ impl Call<types::ReplaceDirectConnectGatewayCcnRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::routes`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<DirectConnectGatewayCcnRoute>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<DirectConnectGatewayCcnRoute>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`ReplaceDirectConnectGatewayCcnRoutesRequest::routes`](types::ReplaceDirectConnectGatewayCcnRoutesRequest::routes). Required.
@@ -12410,8 +12437,8 @@ impl Call<types::ReplaceHighPriorityRoutesRequest> {
         self
     }
     /// Adds one item to `HighPriorityRoutes`; see [`ReplaceHighPriorityRoutesRequest::high_priority_routes`](types::ReplaceHighPriorityRoutesRequest::high_priority_routes). Required.
-    pub fn high_priority_routes(mut self, item: impl Into<HighPriorityRoute>) -> Self {
-        self.0.request_mut().high_priority_routes.push(item.into());
+    pub fn high_priority_routes(mut self, value: impl Into<HighPriorityRoute>) -> Self {
+        self.0.request_mut().high_priority_routes.push(value.into());
         self
     }
     /// Sets `HighPriorityRoutes` to these items; see [`ReplaceHighPriorityRoutesRequest::high_priority_routes`](types::ReplaceHighPriorityRoutesRequest::high_priority_routes). Required.
@@ -12430,9 +12457,9 @@ impl Call<types::ReplaceRoutePolicyAssociationsRequest> {
     /// Adds one item to `RoutePolicyAssociationSet`; see [`ReplaceRoutePolicyAssociationsRequest::route_policy_association_set`](types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set). Required.
     pub fn route_policy_association_set(
         mut self,
-        item: impl Into<RoutePolicyAssociation>,
+        value: impl Into<RoutePolicyAssociation>,
     ) -> Self {
-        self.0.request_mut().route_policy_association_set.push(item.into());
+        self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
     /// Sets `RoutePolicyAssociationSet` to these items; see [`ReplaceRoutePolicyAssociationsRequest::route_policy_association_set`](types::ReplaceRoutePolicyAssociationsRequest::route_policy_association_set). Required.
@@ -12454,8 +12481,8 @@ impl Call<types::ReplaceRoutePolicyEntriesRequest> {
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`ReplaceRoutePolicyEntriesRequest::route_policy_entry_set`](types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set). Required.
-    pub fn route_policy_entry_set(mut self, item: impl Into<RoutePolicyEntry>) -> Self {
-        self.0.request_mut().route_policy_entry_set.push(item.into());
+    pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
+        self.0.request_mut().route_policy_entry_set.push(value.into());
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`ReplaceRoutePolicyEntriesRequest::route_policy_entry_set`](types::ReplaceRoutePolicyEntriesRequest::route_policy_entry_set). Required.
@@ -12489,8 +12516,8 @@ impl Call<types::ReplaceRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`ReplaceRoutesRequest::routes`](types::ReplaceRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<Route>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<Route>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`ReplaceRoutesRequest::routes`](types::ReplaceRoutesRequest::routes). Required.
@@ -12509,8 +12536,11 @@ impl Call<types::ReplaceRoutesWithRoutePolicyRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`ReplaceRoutesWithRoutePolicyRequest::routes`](types::ReplaceRoutesWithRoutePolicyRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<ReplaceRoutesWithRoutePolicyRoute>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(
+        mut self,
+        value: impl Into<ReplaceRoutesWithRoutePolicyRoute>,
+    ) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`ReplaceRoutesWithRoutePolicyRequest::routes`](types::ReplaceRoutesWithRoutePolicyRequest::routes). Required.
@@ -12585,8 +12615,8 @@ impl Call<types::ResetAttachCcnInstancesRequest> {
         self
     }
     /// Adds one item to `Instances`; see [`ResetAttachCcnInstancesRequest::instances`](types::ResetAttachCcnInstancesRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnInstance>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnInstance>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`ResetAttachCcnInstancesRequest::instances`](types::ResetAttachCcnInstancesRequest::instances). Required.
@@ -12610,8 +12640,8 @@ impl Call<types::ResetHighPriorityRoutesRequest> {
         self
     }
     /// Adds one item to `HighPriorityRoutes`; see [`ResetHighPriorityRoutesRequest::high_priority_routes`](types::ResetHighPriorityRoutesRequest::high_priority_routes). Required.
-    pub fn high_priority_routes(mut self, item: impl Into<HighPriorityRoute>) -> Self {
-        self.0.request_mut().high_priority_routes.push(item.into());
+    pub fn high_priority_routes(mut self, value: impl Into<HighPriorityRoute>) -> Self {
+        self.0.request_mut().high_priority_routes.push(value.into());
         self
     }
     /// Sets `HighPriorityRoutes` to these items; see [`ResetHighPriorityRoutesRequest::high_priority_routes`](types::ResetHighPriorityRoutesRequest::high_priority_routes). Required.
@@ -12633,8 +12663,8 @@ impl Call<types::ResetNatGatewayConnectionRequest> {
         self
     }
     /// Sets `MaxConcurrentConnection`; see [`ResetNatGatewayConnectionRequest::max_concurrent_connection`](types::ResetNatGatewayConnectionRequest::max_concurrent_connection). Required.
-    pub fn max_concurrent_connection(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().max_concurrent_connection = Some(value.into());
+    pub fn max_concurrent_connection(mut self, value: u64) -> Self {
+        self.0.request_mut().max_concurrent_connection = Some(value);
         self
     }
     /// Sets `ExclusiveType`; see [`ResetNatGatewayConnectionRequest::exclusive_type`](types::ResetNatGatewayConnectionRequest::exclusive_type).
@@ -12652,9 +12682,9 @@ impl Call<types::ResetRoutePolicyAssociationsRequest> {
     /// Adds one item to `RoutePolicyAssociationSet`; see [`ResetRoutePolicyAssociationsRequest::route_policy_association_set`](types::ResetRoutePolicyAssociationsRequest::route_policy_association_set). Required.
     pub fn route_policy_association_set(
         mut self,
-        item: impl Into<RoutePolicyAssociation>,
+        value: impl Into<RoutePolicyAssociation>,
     ) -> Self {
-        self.0.request_mut().route_policy_association_set.push(item.into());
+        self.0.request_mut().route_policy_association_set.push(value.into());
         self
     }
     /// Sets `RoutePolicyAssociationSet` to these items; see [`ResetRoutePolicyAssociationsRequest::route_policy_association_set`](types::ResetRoutePolicyAssociationsRequest::route_policy_association_set). Required.
@@ -12676,12 +12706,12 @@ impl Call<types::ResetRoutePolicyEntriesRequest> {
         self
     }
     /// Adds one item to `RoutePolicyEntrySet`; see [`ResetRoutePolicyEntriesRequest::route_policy_entry_set`](types::ResetRoutePolicyEntriesRequest::route_policy_entry_set).
-    pub fn route_policy_entry_set(mut self, item: impl Into<RoutePolicyEntry>) -> Self {
+    pub fn route_policy_entry_set(mut self, value: impl Into<RoutePolicyEntry>) -> Self {
         self.0
             .request_mut()
             .route_policy_entry_set
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `RoutePolicyEntrySet` to these items; see [`ResetRoutePolicyEntriesRequest::route_policy_entry_set`](types::ResetRoutePolicyEntriesRequest::route_policy_entry_set).
@@ -12717,8 +12747,8 @@ impl Call<types::ResetRoutesRequest> {
         self
     }
     /// Adds one item to `Routes`; see [`ResetRoutesRequest::routes`](types::ResetRoutesRequest::routes). Required.
-    pub fn routes(mut self, item: impl Into<Route>) -> Self {
-        self.0.request_mut().routes.push(item.into());
+    pub fn routes(mut self, value: impl Into<Route>) -> Self {
+        self.0.request_mut().routes.push(value.into());
         self
     }
     /// Sets `Routes` to these items; see [`ResetRoutesRequest::routes`](types::ResetRoutesRequest::routes). Required.
@@ -12744,13 +12774,13 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
     /// Adds one item to `CollectorNormalFilters`; see [`ResetTrafficMirrorFilterRequest::collector_normal_filters`](types::ResetTrafficMirrorFilterRequest::collector_normal_filters).
     pub fn collector_normal_filters(
         mut self,
-        item: impl Into<TrafficMirrorFilter>,
+        value: impl Into<TrafficMirrorFilter>,
     ) -> Self {
         self.0
             .request_mut()
             .collector_normal_filters
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorNormalFilters` to these items; see [`ResetTrafficMirrorFilterRequest::collector_normal_filters`](types::ResetTrafficMirrorFilterRequest::collector_normal_filters).
@@ -12764,12 +12794,15 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`ResetTrafficMirrorFilterRequest::ingress_filter_rules`](types::ResetTrafficMirrorFilterRequest::ingress_filter_rules).
-    pub fn ingress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn ingress_filter_rules(
+        mut self,
+        value: impl Into<TrafficMirrorFilter>,
+    ) -> Self {
         self.0
             .request_mut()
             .ingress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`ResetTrafficMirrorFilterRequest::ingress_filter_rules`](types::ResetTrafficMirrorFilterRequest::ingress_filter_rules).
@@ -12783,12 +12816,12 @@ impl Call<types::ResetTrafficMirrorFilterRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`ResetTrafficMirrorFilterRequest::egress_filter_rules`](types::ResetTrafficMirrorFilterRequest::egress_filter_rules).
-    pub fn egress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
             .egress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`ResetTrafficMirrorFilterRequest::egress_filter_rules`](types::ResetTrafficMirrorFilterRequest::egress_filter_rules).
@@ -12809,8 +12842,8 @@ impl Call<types::ResetTrafficMirrorSrcsRequest> {
         self
     }
     /// Adds one item to `CollectorSrcs`; see [`ResetTrafficMirrorSrcsRequest::collector_srcs`](types::ResetTrafficMirrorSrcsRequest::collector_srcs). Required.
-    pub fn collector_srcs(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().collector_srcs.push(item.into());
+    pub fn collector_srcs(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().collector_srcs.push(value.into());
         self
     }
     /// Sets `CollectorSrcs` to these items; see [`ResetTrafficMirrorSrcsRequest::collector_srcs`](types::ResetTrafficMirrorSrcsRequest::collector_srcs). Required.
@@ -12861,8 +12894,8 @@ impl Call<types::ResetVpnGatewayInternetMaxBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out`](types::ResetVpnGatewayInternetMaxBandwidthRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -12885,8 +12918,8 @@ impl Call<types::ResumeSnapshotInstanceRequest> {
 }
 impl Call<types::ReturnNormalAddressesRequest> {
     /// Adds one item to `AddressIps`; see [`ReturnNormalAddressesRequest::address_ips`](types::ReturnNormalAddressesRequest::address_ips). Required.
-    pub fn address_ips(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().address_ips.push(item.into());
+    pub fn address_ips(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().address_ips.push(value.into());
         self
     }
     /// Sets `AddressIps` to these items; see [`ReturnNormalAddressesRequest::address_ips`](types::ReturnNormalAddressesRequest::address_ips). Required.
@@ -12907,9 +12940,9 @@ impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
     /// Adds one item to `CcnRegionBandwidthLimits`; see [`SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits`](types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits). Required.
     pub fn ccn_region_bandwidth_limits(
         mut self,
-        item: impl Into<CcnRegionBandwidthLimit>,
+        value: impl Into<CcnRegionBandwidthLimit>,
     ) -> Self {
-        self.0.request_mut().ccn_region_bandwidth_limits.push(item.into());
+        self.0.request_mut().ccn_region_bandwidth_limits.push(value.into());
         self
     }
     /// Sets `CcnRegionBandwidthLimits` to these items; see [`SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits`](types::SetCcnRegionBandwidthLimitsRequest::ccn_region_bandwidth_limits). Required.
@@ -12936,8 +12969,8 @@ impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
 }
 impl Call<types::SetVpnGatewaysRenewFlagRequest> {
     /// Adds one item to `VpnGatewayIds`; see [`SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids`](types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids). Required.
-    pub fn vpn_gateway_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().vpn_gateway_ids.push(item.into());
+    pub fn vpn_gateway_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().vpn_gateway_ids.push(value.into());
         self
     }
     /// Sets `VpnGatewayIds` to these items; see [`SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids`](types::SetVpnGatewaysRenewFlagRequest::vpn_gateway_ids). Required.
@@ -12990,8 +13023,8 @@ impl Call<types::UnassignIpv6AddressesRequest> {
         self
     }
     /// Adds one item to `Ipv6Addresses`; see [`UnassignIpv6AddressesRequest::ipv6_addresses`](types::UnassignIpv6AddressesRequest::ipv6_addresses). Required.
-    pub fn ipv6_addresses(mut self, item: impl Into<Ipv6Address>) -> Self {
-        self.0.request_mut().ipv6_addresses.push(item.into());
+    pub fn ipv6_addresses(mut self, value: impl Into<Ipv6Address>) -> Self {
+        self.0.request_mut().ipv6_addresses.push(value.into());
         self
     }
     /// Sets `Ipv6Addresses` to these items; see [`UnassignIpv6AddressesRequest::ipv6_addresses`](types::UnassignIpv6AddressesRequest::ipv6_addresses). Required.
@@ -13027,9 +13060,9 @@ impl Call<types::UnassignIpv6SubnetCidrBlockRequest> {
     /// Adds one item to `Ipv6SubnetCidrBlocks`; see [`UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
     pub fn ipv6_subnet_cidr_blocks(
         mut self,
-        item: impl Into<Ipv6SubnetCidrBlock>,
+        value: impl Into<Ipv6SubnetCidrBlock>,
     ) -> Self {
-        self.0.request_mut().ipv6_subnet_cidr_blocks.push(item.into());
+        self.0.request_mut().ipv6_subnet_cidr_blocks.push(value.into());
         self
     }
     /// Sets `Ipv6SubnetCidrBlocks` to these items; see [`UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks`](types::UnassignIpv6SubnetCidrBlockRequest::ipv6_subnet_cidr_blocks). Required.
@@ -13053,9 +13086,9 @@ impl Call<types::UnassignPrivateIpAddressesRequest> {
     /// Adds one item to `PrivateIpAddresses`; see [`UnassignPrivateIpAddressesRequest::private_ip_addresses`](types::UnassignPrivateIpAddressesRequest::private_ip_addresses). Required.
     pub fn private_ip_addresses(
         mut self,
-        item: impl Into<PrivateIpAddressSpecification>,
+        value: impl Into<PrivateIpAddressSpecification>,
     ) -> Self {
-        self.0.request_mut().private_ip_addresses.push(item.into());
+        self.0.request_mut().private_ip_addresses.push(value.into());
         self
     }
     /// Sets `PrivateIpAddresses` to these items; see [`UnassignPrivateIpAddressesRequest::private_ip_addresses`](types::UnassignPrivateIpAddressesRequest::private_ip_addresses). Required.
@@ -13077,8 +13110,8 @@ impl Call<types::UnassignPrivateIpAddressesRequest> {
 }
 impl Call<types::UnlockCcnBandwidthsRequest> {
     /// Adds one item to `Instances`; see [`UnlockCcnBandwidthsRequest::instances`](types::UnlockCcnBandwidthsRequest::instances). Required.
-    pub fn instances(mut self, item: impl Into<CcnFlowLock>) -> Self {
-        self.0.request_mut().instances.push(item.into());
+    pub fn instances(mut self, value: impl Into<CcnFlowLock>) -> Self {
+        self.0.request_mut().instances.push(value.into());
         self
     }
     /// Sets `Instances` to these items; see [`UnlockCcnBandwidthsRequest::instances`](types::UnlockCcnBandwidthsRequest::instances). Required.
@@ -13102,12 +13135,12 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Adds one item to `CollectorSrcs`; see [`UpdateTrafficMirrorAllFilterRequest::collector_srcs`](types::UpdateTrafficMirrorAllFilterRequest::collector_srcs).
-    pub fn collector_srcs(mut self, item: impl Into<String>) -> Self {
+    pub fn collector_srcs(mut self, value: impl Into<String>) -> Self {
         self.0
             .request_mut()
             .collector_srcs
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorSrcs` to these items; see [`UpdateTrafficMirrorAllFilterRequest::collector_srcs`](types::UpdateTrafficMirrorAllFilterRequest::collector_srcs).
@@ -13128,13 +13161,13 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
     /// Adds one item to `CollectorNormalFilters`; see [`UpdateTrafficMirrorAllFilterRequest::collector_normal_filters`](types::UpdateTrafficMirrorAllFilterRequest::collector_normal_filters).
     pub fn collector_normal_filters(
         mut self,
-        item: impl Into<TrafficMirrorFilter>,
+        value: impl Into<TrafficMirrorFilter>,
     ) -> Self {
         self.0
             .request_mut()
             .collector_normal_filters
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `CollectorNormalFilters` to these items; see [`UpdateTrafficMirrorAllFilterRequest::collector_normal_filters`](types::UpdateTrafficMirrorAllFilterRequest::collector_normal_filters).
@@ -13148,12 +13181,15 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Adds one item to `IngressFilterRules`; see [`UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules).
-    pub fn ingress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn ingress_filter_rules(
+        mut self,
+        value: impl Into<TrafficMirrorFilter>,
+    ) -> Self {
         self.0
             .request_mut()
             .ingress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `IngressFilterRules` to these items; see [`UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::ingress_filter_rules).
@@ -13167,12 +13203,12 @@ impl Call<types::UpdateTrafficMirrorAllFilterRequest> {
         self
     }
     /// Adds one item to `EgressFilterRules`; see [`UpdateTrafficMirrorAllFilterRequest::egress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::egress_filter_rules).
-    pub fn egress_filter_rules(mut self, item: impl Into<TrafficMirrorFilter>) -> Self {
+    pub fn egress_filter_rules(mut self, value: impl Into<TrafficMirrorFilter>) -> Self {
         self.0
             .request_mut()
             .egress_filter_rules
             .get_or_insert_with(Vec::new)
-            .push(item.into());
+            .push(value.into());
         self
     }
     /// Sets `EgressFilterRules` to these items; see [`UpdateTrafficMirrorAllFilterRequest::egress_filter_rules`](types::UpdateTrafficMirrorAllFilterRequest::egress_filter_rules).
@@ -13227,8 +13263,8 @@ impl Call<types::WithdrawNotifyRoutesRequest> {
         self
     }
     /// Adds one item to `RouteItemIds`; see [`WithdrawNotifyRoutesRequest::route_item_ids`](types::WithdrawNotifyRoutesRequest::route_item_ids). Required.
-    pub fn route_item_ids(mut self, item: impl Into<String>) -> Self {
-        self.0.request_mut().route_item_ids.push(item.into());
+    pub fn route_item_ids(mut self, value: impl Into<String>) -> Self {
+        self.0.request_mut().route_item_ids.push(value.into());
         self
     }
     /// Sets `RouteItemIds` to these items; see [`WithdrawNotifyRoutesRequest::route_item_ids`](types::WithdrawNotifyRoutesRequest::route_item_ids). Required.

@@ -211,8 +211,8 @@ impl AccessPolicy {
         self
     }
     /// Sets `ForAllClient`.
-    pub fn set_for_all_client(mut self, value: impl Into<u64>) -> Self {
-        self.for_all_client = value.into();
+    pub fn set_for_all_client(mut self, value: u64) -> Self {
+        self.for_all_client = value;
         self
     }
     /// Sets `UserGroupIds` to these items.
@@ -357,8 +357,8 @@ impl AddBandwidthPackageResourcesRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -889,8 +889,8 @@ impl Address {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `InternetChargeType`.
@@ -1455,8 +1455,8 @@ impl AdjustPublicAddressResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -2207,8 +2207,8 @@ impl AssignIpv6AddressesRequest {
         self
     }
     /// Sets `Ipv6AddressCount`.
-    pub fn set_ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.ipv6_address_count = Some(value.into());
+    pub fn set_ipv6_address_count(mut self, value: u64) -> Self {
+        self.ipv6_address_count = Some(value);
         self
     }
     /// Sets `ClientToken`.
@@ -2547,11 +2547,8 @@ impl AssignPrivateIpAddressesRequest {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`.
-    pub fn set_secondary_private_ip_address_count(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.secondary_private_ip_address_count = Some(value.into());
+    pub fn set_secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.secondary_private_ip_address_count = Some(value);
         self
     }
     /// Sets `QosLevel`.
@@ -3338,8 +3335,8 @@ impl AssociateNatGatewayAddressRequest {
         self
     }
     /// Sets `AddressCount`.
-    pub fn set_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.address_count = Some(value.into());
+    pub fn set_address_count(mut self, value: u64) -> Self {
+        self.address_count = Some(value);
         self
     }
     /// Sets `PublicIpAddresses` to these items.
@@ -3356,19 +3353,13 @@ impl AssociateNatGatewayAddressRequest {
         self
     }
     /// Sets `StockPublicIpAddressesBandwidthOut`.
-    pub fn set_stock_public_ip_addresses_bandwidth_out(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.stock_public_ip_addresses_bandwidth_out = Some(value.into());
+    pub fn set_stock_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.stock_public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAddressesBandwidthOut`.
-    pub fn set_public_ip_addresses_bandwidth_out(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.public_ip_addresses_bandwidth_out = Some(value.into());
+    pub fn set_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpFromSameZone`.
@@ -3805,8 +3796,8 @@ impl AttachNetworkInterfaceRequest {
         self
     }
     /// Sets `AttachType`.
-    pub fn set_attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.attach_type = Some(value.into());
+    pub fn set_attach_type(mut self, value: u64) -> Self {
+        self.attach_type = Some(value);
         self
     }
     /// Sets `ClientToken`.
@@ -3978,8 +3969,8 @@ impl AuditCrossBorderComplianceRequest {
         self
     }
     /// Sets `ComplianceId`.
-    pub fn set_compliance_id(mut self, value: impl Into<u64>) -> Self {
-        self.compliance_id = Some(value.into());
+    pub fn set_compliance_id(mut self, value: u64) -> Self {
+        self.compliance_id = Some(value);
         self
     }
     /// Sets `AuditBehavior`.
@@ -4297,13 +4288,13 @@ impl BandwidthRange {
         self
     }
     /// Sets `BandwidthLowerLimit`.
-    pub fn set_bandwidth_lower_limit(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth_lower_limit = Some(value.into());
+    pub fn set_bandwidth_lower_limit(mut self, value: u64) -> Self {
+        self.bandwidth_lower_limit = Some(value);
         self
     }
     /// Sets `BandwidthUpperLimit`.
-    pub fn set_bandwidth_upper_limit(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth_upper_limit = Some(value.into());
+    pub fn set_bandwidth_upper_limit(mut self, value: u64) -> Self {
+        self.bandwidth_upper_limit = Some(value);
         self
     }
 }
@@ -4361,8 +4352,8 @@ impl BatchModifySnapshotPolicy {
         self
     }
     /// Sets `KeepTime`.
-    pub fn set_keep_time(mut self, value: impl Into<u64>) -> Self {
-        self.keep_time = Some(value.into());
+    pub fn set_keep_time(mut self, value: u64) -> Self {
+        self.keep_time = Some(value);
         self
     }
 }
@@ -4770,8 +4761,8 @@ impl Ccn {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<u64>) -> Self {
-        self.instance_count = value.into();
+    pub fn set_instance_count(mut self, value: u64) -> Self {
+        self.instance_count = value;
         self
     }
     /// Sets `CreateTime`.
@@ -4818,8 +4809,8 @@ impl Ccn {
         self
     }
     /// Sets `RouteTableCount`.
-    pub fn set_route_table_count(mut self, value: impl Into<u64>) -> Self {
-        self.route_table_count = value.into();
+    pub fn set_route_table_count(mut self, value: u64) -> Self {
+        self.route_table_count = value;
         self
     }
     /// Sets `RouteTableFlag`.
@@ -4894,8 +4885,8 @@ impl Ccn {
         self
     }
     /// Sets `ServiceLevelMode`.
-    pub fn set_service_level_mode(mut self, value: impl Into<u64>) -> Self {
-        self.service_level_mode = Some(value.into());
+    pub fn set_service_level_mode(mut self, value: u64) -> Self {
+        self.service_level_mode = Some(value);
         self
     }
 }
@@ -6177,8 +6168,8 @@ impl CcnRegionBandwidthLimit {
         self
     }
     /// Sets `BandwidthLimit`.
-    pub fn set_bandwidth_limit(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth_limit = Some(value.into());
+    pub fn set_bandwidth_limit(mut self, value: u64) -> Self {
+        self.bandwidth_limit = Some(value);
         self
     }
     /// Sets `IsBm`.
@@ -6255,8 +6246,8 @@ impl CcnRegionBandwidthLimitInfo {
         self
     }
     /// Sets `BandwidthLimit`.
-    pub fn set_bandwidth_limit(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth_limit = value.into();
+    pub fn set_bandwidth_limit(mut self, value: u64) -> Self {
+        self.bandwidth_limit = value;
         self
     }
 }
@@ -6449,8 +6440,8 @@ impl CcnRoute {
         self
     }
     /// Sets `RoutePriority`.
-    pub fn set_route_priority(mut self, value: impl Into<u64>) -> Self {
-        self.route_priority = value.into();
+    pub fn set_route_priority(mut self, value: u64) -> Self {
+        self.route_priority = value;
         self
     }
     /// Sets `InstanceExtraName`.
@@ -6527,8 +6518,8 @@ impl CcnRouteBroadcastPolicyRouteCondition {
         self
     }
     /// Sets `MatchPattern`.
-    pub fn set_match_pattern(mut self, value: impl Into<u64>) -> Self {
-        self.match_pattern = Some(value.into());
+    pub fn set_match_pattern(mut self, value: u64) -> Self {
+        self.match_pattern = Some(value);
         self
     }
 }
@@ -6848,8 +6839,8 @@ impl CcnRouteTableBroadcastPolicys {
         self
     }
     /// Sets `PolicyVersion`.
-    pub fn set_policy_version(mut self, value: impl Into<u64>) -> Self {
-        self.policy_version = value.into();
+    pub fn set_policy_version(mut self, value: u64) -> Self {
+        self.policy_version = value;
         self
     }
     /// Sets `CreateTime`.
@@ -7011,8 +7002,8 @@ impl CcnRouteTableInputPolicys {
         self
     }
     /// Sets `PolicyVersion`.
-    pub fn set_policy_version(mut self, value: impl Into<u64>) -> Self {
-        self.policy_version = value.into();
+    pub fn set_policy_version(mut self, value: u64) -> Self {
+        self.policy_version = value;
         self
     }
     /// Sets `CreateTime`.
@@ -7368,8 +7359,8 @@ impl CheckGatewayFlowMonitorResponse {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -8075,21 +8066,18 @@ impl ConnectionStateTimeouts {
         Self::default()
     }
     /// Sets `UDPMappingTimeout`.
-    pub fn set_udp_mapping_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.udp_mapping_timeout = Some(value.into());
+    pub fn set_udp_mapping_timeout(mut self, value: u64) -> Self {
+        self.udp_mapping_timeout = Some(value);
         self
     }
     /// Sets `TCPEstablishedConnectionTimeout`.
-    pub fn set_tcp_established_connection_timeout(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.tcp_established_connection_timeout = Some(value.into());
+    pub fn set_tcp_established_connection_timeout(mut self, value: u64) -> Self {
+        self.tcp_established_connection_timeout = Some(value);
         self
     }
     /// Sets `TCPTimeWaitTimeout`.
-    pub fn set_tcp_time_wait_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.tcp_time_wait_timeout = Some(value.into());
+    pub fn set_tcp_time_wait_timeout(mut self, value: u64) -> Self {
+        self.tcp_time_wait_timeout = Some(value);
         self
     }
 }
@@ -8495,11 +8483,8 @@ impl CreateAndAttachNetworkInterfaceRequest {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`.
-    pub fn set_secondary_private_ip_address_count(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.secondary_private_ip_address_count = Some(value.into());
+    pub fn set_secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.secondary_private_ip_address_count = Some(value);
         self
     }
     /// Sets `Ipv6Addresses` to these items.
@@ -8511,8 +8496,8 @@ impl CreateAndAttachNetworkInterfaceRequest {
         self
     }
     /// Sets `Ipv6AddressCount`.
-    pub fn set_ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.ipv6_address_count = Some(value.into());
+    pub fn set_ipv6_address_count(mut self, value: u64) -> Self {
+        self.ipv6_address_count = Some(value);
         self
     }
     /// Sets `QosLevel`.
@@ -8542,8 +8527,8 @@ impl CreateAndAttachNetworkInterfaceRequest {
         self
     }
     /// Sets `AttachType`.
-    pub fn set_attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.attach_type = Some(value.into());
+    pub fn set_attach_type(mut self, value: u64) -> Self {
+        self.attach_type = Some(value);
         self
     }
     /// Sets `IsRdma`.
@@ -8876,8 +8861,8 @@ impl CreateBandwidthPackageRequest {
         self
     }
     /// Sets `BandwidthPackageCount`.
-    pub fn set_bandwidth_package_count(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth_package_count = Some(value.into());
+    pub fn set_bandwidth_package_count(mut self, value: u64) -> Self {
+        self.bandwidth_package_count = Some(value);
         self
     }
     /// Sets `InternetMaxBandwidth`.
@@ -8896,8 +8881,8 @@ impl CreateBandwidthPackageRequest {
         self
     }
     /// Sets `TimeSpan`.
-    pub fn set_time_span(mut self, value: impl Into<u64>) -> Self {
-        self.time_span = Some(value.into());
+    pub fn set_time_span(mut self, value: u64) -> Self {
+        self.time_span = Some(value);
         self
     }
     /// Sets `Egress`.
@@ -9903,11 +9888,8 @@ impl CreateDhcpIpRequest {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`.
-    pub fn set_secondary_private_ip_address_count(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.secondary_private_ip_address_count = Some(value.into());
+    pub fn set_secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.secondary_private_ip_address_count = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -10179,8 +10161,8 @@ impl CreateDirectConnectGatewayRequest {
         self
     }
     /// Sets `GatewayAsn`.
-    pub fn set_gateway_asn(mut self, value: impl Into<u64>) -> Self {
-        self.gateway_asn = Some(value.into());
+    pub fn set_gateway_asn(mut self, value: u64) -> Self {
+        self.gateway_asn = Some(value);
         self
     }
     /// Sets `Zone`.
@@ -10415,8 +10397,8 @@ impl CreateFlowLogRequest {
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
 }
@@ -11476,18 +11458,18 @@ impl CreateNatGatewayRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `MaxConcurrentConnection`.
-    pub fn set_max_concurrent_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_concurrent_connection = Some(value.into());
+    pub fn set_max_concurrent_connection(mut self, value: u64) -> Self {
+        self.max_concurrent_connection = Some(value);
         self
     }
     /// Sets `AddressCount`.
-    pub fn set_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.address_count = Some(value.into());
+    pub fn set_address_count(mut self, value: u64) -> Self {
+        self.address_count = Some(value);
         self
     }
     /// Sets `PublicIpAddresses` to these items.
@@ -11515,19 +11497,13 @@ impl CreateNatGatewayRequest {
         self
     }
     /// Sets `StockPublicIpAddressesBandwidthOut`.
-    pub fn set_stock_public_ip_addresses_bandwidth_out(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.stock_public_ip_addresses_bandwidth_out = Some(value.into());
+    pub fn set_stock_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.stock_public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAddressesBandwidthOut`.
-    pub fn set_public_ip_addresses_bandwidth_out(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.public_ip_addresses_bandwidth_out = Some(value.into());
+    pub fn set_public_ip_addresses_bandwidth_out(mut self, value: u64) -> Self {
+        self.public_ip_addresses_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpFromSameZone`.
@@ -11536,8 +11512,8 @@ impl CreateNatGatewayRequest {
         self
     }
     /// Sets `NatProductVersion`.
-    pub fn set_nat_product_version(mut self, value: impl Into<u64>) -> Self {
-        self.nat_product_version = Some(value.into());
+    pub fn set_nat_product_version(mut self, value: u64) -> Self {
+        self.nat_product_version = Some(value);
         self
     }
     /// Sets `DeletionProtectionEnabled`.
@@ -11625,8 +11601,8 @@ impl CreateNatGatewayResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -12371,11 +12347,8 @@ impl CreateNetworkInterfaceRequest {
         self
     }
     /// Sets `SecondaryPrivateIpAddressCount`.
-    pub fn set_secondary_private_ip_address_count(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.secondary_private_ip_address_count = Some(value.into());
+    pub fn set_secondary_private_ip_address_count(mut self, value: u64) -> Self {
+        self.secondary_private_ip_address_count = Some(value);
         self
     }
     /// Sets `Ipv6Addresses` to these items.
@@ -12387,8 +12360,8 @@ impl CreateNetworkInterfaceRequest {
         self
     }
     /// Sets `Ipv6AddressCount`.
-    pub fn set_ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.ipv6_address_count = Some(value.into());
+    pub fn set_ipv6_address_count(mut self, value: u64) -> Self {
+        self.ipv6_address_count = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -12777,8 +12750,8 @@ impl CreatePrivateNatGatewayResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -13151,8 +13124,8 @@ impl CreateReserveIpAddressesRequest {
         self
     }
     /// Sets `IpAddressCount`.
-    pub fn set_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.ip_address_count = Some(value.into());
+    pub fn set_ip_address_count(mut self, value: u64) -> Self {
+        self.ip_address_count = Some(value);
         self
     }
     /// Sets `SubnetId`.
@@ -13705,8 +13678,8 @@ impl CreateRoutesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RouteTableSet` to these items.
@@ -15240,13 +15213,13 @@ impl CreateTrafficPackagesRequest {
         Self::default()
     }
     /// Sets `TrafficAmount`.
-    pub fn set_traffic_amount(mut self, value: impl Into<u64>) -> Self {
-        self.traffic_amount = Some(value.into());
+    pub fn set_traffic_amount(mut self, value: u64) -> Self {
+        self.traffic_amount = Some(value);
         self
     }
     /// Sets `TrafficPackageCount`.
-    pub fn set_traffic_package_count(mut self, value: impl Into<u64>) -> Self {
-        self.traffic_package_count = Some(value.into());
+    pub fn set_traffic_package_count(mut self, value: u64) -> Self {
+        self.traffic_package_count = Some(value);
         self
     }
     /// Sets `DeductType`.
@@ -16235,8 +16208,8 @@ impl CreateVpnConnRoute {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<u64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: u64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `Description`.
@@ -16803,8 +16776,8 @@ impl CreateVpnGatewayRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InstanceChargeType`.
@@ -16842,13 +16815,13 @@ impl CreateVpnGatewayRequest {
         self
     }
     /// Sets `MaxConnection`.
-    pub fn set_max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_connection = Some(value.into());
+    pub fn set_max_connection(mut self, value: u64) -> Self {
+        self.max_connection = Some(value);
         self
     }
     /// Sets `BgpAsn`.
-    pub fn set_bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.bgp_asn = Some(value.into());
+    pub fn set_bgp_asn(mut self, value: u64) -> Self {
+        self.bgp_asn = Some(value);
         self
     }
     /// Sets `IsPrivate`.
@@ -17180,8 +17153,8 @@ impl CreateVpnGatewaySslClientResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `SslVpnClientId`.
@@ -17676,8 +17649,8 @@ impl CrossBorderCompliance {
         self
     }
     /// Sets `ComplianceId`.
-    pub fn set_compliance_id(mut self, value: impl Into<u64>) -> Self {
-        self.compliance_id = value.into();
+    pub fn set_compliance_id(mut self, value: u64) -> Self {
+        self.compliance_id = value;
         self
     }
     /// Sets `Company`.
@@ -17711,8 +17684,8 @@ impl CrossBorderCompliance {
         self
     }
     /// Sets `PostCode`.
-    pub fn set_post_code(mut self, value: impl Into<u64>) -> Self {
-        self.post_code = value.into();
+    pub fn set_post_code(mut self, value: u64) -> Self {
+        self.post_code = value;
         self
     }
     /// Sets `Manager`.
@@ -17944,13 +17917,13 @@ impl CustomerGateway {
         self
     }
     /// Sets `BgpAsn`.
-    pub fn set_bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.bgp_asn = value.into();
+    pub fn set_bgp_asn(mut self, value: u64) -> Self {
+        self.bgp_asn = value;
         self
     }
     /// Sets `VpnConnNum`.
-    pub fn set_vpn_conn_num(mut self, value: impl Into<u64>) -> Self {
-        self.vpn_conn_num = Some(value.into());
+    pub fn set_vpn_conn_num(mut self, value: u64) -> Self {
+        self.vpn_conn_num = Some(value);
         self
     }
     /// Sets `TagSet` to these items.
@@ -18160,13 +18133,13 @@ impl CvmInstance {
         self
     }
     /// Sets `CPU`.
-    pub fn set_cpu(mut self, value: impl Into<u64>) -> Self {
-        self.cpu = value.into();
+    pub fn set_cpu(mut self, value: u64) -> Self {
+        self.cpu = value;
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<u64>) -> Self {
-        self.memory = value.into();
+    pub fn set_memory(mut self, value: u64) -> Self {
+        self.memory = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -18180,18 +18153,18 @@ impl CvmInstance {
         self
     }
     /// Sets `EniLimit`.
-    pub fn set_eni_limit(mut self, value: impl Into<u64>) -> Self {
-        self.eni_limit = value.into();
+    pub fn set_eni_limit(mut self, value: u64) -> Self {
+        self.eni_limit = value;
         self
     }
     /// Sets `EniIpLimit`.
-    pub fn set_eni_ip_limit(mut self, value: impl Into<u64>) -> Self {
-        self.eni_ip_limit = value.into();
+    pub fn set_eni_ip_limit(mut self, value: u64) -> Self {
+        self.eni_ip_limit = value;
         self
     }
     /// Sets `InstanceEniCount`.
-    pub fn set_instance_eni_count(mut self, value: impl Into<u64>) -> Self {
-        self.instance_eni_count = value.into();
+    pub fn set_instance_eni_count(mut self, value: u64) -> Self {
+        self.instance_eni_count = value;
         self
     }
 }
@@ -20448,11 +20421,8 @@ impl DeletePrivateNatGatewayTranslationAclRuleRequest {
         self
     }
     /// Sets `AclRuleIds` to these items.
-    pub fn set_acl_rule_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.acl_rule_ids = items.into_iter().map(Into::into).collect();
+    pub fn set_acl_rule_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.acl_rule_ids = items.into_iter().collect();
         self
     }
     /// Sets `OriginalIp`.
@@ -22356,8 +22326,8 @@ impl DeleteVpnGatewaySslClientResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -22425,8 +22395,8 @@ impl DeleteVpnGatewaySslServerResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -22640,13 +22610,13 @@ impl DescribeAddressTemplateGroupInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -22846,8 +22816,8 @@ impl DescribeAddressTemplateGroupsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AddressTemplateGroupSet` to these items.
@@ -22902,13 +22872,13 @@ impl DescribeAddressTemplateInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -23108,8 +23078,8 @@ impl DescribeAddressTemplatesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AddressTemplateSet` to these items.
@@ -23310,13 +23280,13 @@ impl DescribeAssistantCidrRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -23376,8 +23346,8 @@ impl DescribeAssistantCidrResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -23766,13 +23736,13 @@ impl DescribeBandwidthPackagesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -23824,8 +23794,8 @@ impl DescribeBandwidthPackagesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `BandwidthPackageSet` to these items.
@@ -23896,13 +23866,13 @@ impl DescribeCcnAttachedInstancesRequest {
         Self::default()
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -23977,8 +23947,8 @@ impl DescribeCcnAttachedInstancesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `InstanceSet` to these items.
@@ -24146,13 +24116,13 @@ impl DescribeCcnPolicyBasedRoutingRuleRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -24336,8 +24306,8 @@ impl DescribeCcnRouteTableBroadcastPolicysRequest {
         self
     }
     /// Sets `PolicyVersion`.
-    pub fn set_policy_version(mut self, value: impl Into<u64>) -> Self {
-        self.policy_version = Some(value.into());
+    pub fn set_policy_version(mut self, value: u64) -> Self {
+        self.policy_version = Some(value);
         self
     }
 }
@@ -24402,8 +24372,8 @@ impl DescribeCcnRouteTableBroadcastPolicysResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -24453,8 +24423,8 @@ impl DescribeCcnRouteTableInputPolicysRequest {
         self
     }
     /// Sets `PolicyVersion`.
-    pub fn set_policy_version(mut self, value: impl Into<u64>) -> Self {
-        self.policy_version = Some(value.into());
+    pub fn set_policy_version(mut self, value: u64) -> Self {
+        self.policy_version = Some(value);
         self
     }
 }
@@ -24519,8 +24489,8 @@ impl DescribeCcnRouteTableInputPolicysResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -24567,13 +24537,13 @@ impl DescribeCcnRouteTablesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -24633,8 +24603,8 @@ impl DescribeCcnRouteTablesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -24708,13 +24678,13 @@ impl DescribeCcnRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -24775,8 +24745,8 @@ impl DescribeCcnRoutesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RouteSet` to these items.
@@ -24863,13 +24833,13 @@ impl DescribeCcnsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -24931,8 +24901,8 @@ impl DescribeCcnsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `CcnSet` to these items.
@@ -25151,8 +25121,8 @@ impl DescribeClassicLinkInstancesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `ClassicLinkInstanceSet` to these items.
@@ -25209,13 +25179,13 @@ impl DescribeCrossBorderCcnRegionBandwidthLimitsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -25269,8 +25239,8 @@ impl DescribeCrossBorderCcnRegionBandwidthLimitsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `CcnBandwidthSet` to these items.
@@ -25455,8 +25425,8 @@ impl DescribeCrossBorderComplianceRequest {
         self
     }
     /// Sets `ComplianceId`.
-    pub fn set_compliance_id(mut self, value: impl Into<u64>) -> Self {
-        self.compliance_id = Some(value.into());
+    pub fn set_compliance_id(mut self, value: u64) -> Self {
+        self.compliance_id = Some(value);
         self
     }
     /// Sets `Company`.
@@ -25490,8 +25460,8 @@ impl DescribeCrossBorderComplianceRequest {
         self
     }
     /// Sets `PostCode`.
-    pub fn set_post_code(mut self, value: impl Into<u64>) -> Self {
-        self.post_code = Some(value.into());
+    pub fn set_post_code(mut self, value: u64) -> Self {
+        self.post_code = Some(value);
         self
     }
     /// Sets `Manager`.
@@ -25535,13 +25505,13 @@ impl DescribeCrossBorderComplianceRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -25587,8 +25557,8 @@ impl DescribeCrossBorderComplianceResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -25894,13 +25864,13 @@ impl DescribeCustomerGatewaysRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -25960,8 +25930,8 @@ impl DescribeCustomerGatewaysResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -26015,8 +25985,8 @@ impl DescribeDesignatedZonesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `DesignatedZoneInfo` to these items.
@@ -26087,13 +26057,13 @@ impl DescribeDhcpIpsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -26153,8 +26123,8 @@ impl DescribeDhcpIpsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -26227,13 +26197,13 @@ impl DescribeDirectConnectGatewayCcnRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -26281,8 +26251,8 @@ impl DescribeDirectConnectGatewayCcnRoutesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RouteSet` to these items.
@@ -26355,13 +26325,13 @@ impl DescribeDirectConnectGatewaysRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -26413,8 +26383,8 @@ impl DescribeDirectConnectGatewaysResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `DirectConnectGatewaySet` to these items.
@@ -26691,13 +26661,13 @@ impl DescribeFlowLogsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Filters`.
@@ -26763,8 +26733,8 @@ impl DescribeFlowLogsResponse {
         self
     }
     /// Sets `TotalNum`.
-    pub fn set_total_num(mut self, value: impl Into<u64>) -> Self {
-        self.total_num = value.into();
+    pub fn set_total_num(mut self, value: u64) -> Self {
+        self.total_num = value;
         self
     }
     /// Sets `RequestId`.
@@ -26887,13 +26857,13 @@ impl DescribeGatewayFlowMonitorDetailRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -26956,8 +26926,8 @@ impl DescribeGatewayFlowMonitorDetailResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `GatewayFlowMonitorDetailSet` to these items.
@@ -27031,13 +27001,13 @@ impl DescribeGatewayFlowQosRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -27093,8 +27063,8 @@ impl DescribeGatewayFlowQosResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -27149,13 +27119,13 @@ impl DescribeGlobalRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `GlobalRouteIds` to these items.
@@ -27223,8 +27193,8 @@ impl DescribeGlobalRoutesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -27287,13 +27257,13 @@ impl DescribeHaVipsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -27345,8 +27315,8 @@ impl DescribeHaVipsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `HaVipSet` to these items.
@@ -27498,8 +27468,8 @@ impl DescribeHighPriorityRouteTablesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -27557,13 +27527,13 @@ impl DescribeHighPriorityRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -27632,8 +27602,8 @@ impl DescribeHighPriorityRoutesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -28537,13 +28507,13 @@ impl DescribeNatGatewayDestinationIpPortTranslationNatRulesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -28611,8 +28581,8 @@ impl DescribeNatGatewayDestinationIpPortTranslationNatRulesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -28893,8 +28863,8 @@ impl DescribeNatGatewayFlowMonitorDetailResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `NatGatewayFlowMonitorDetailSet` to these items.
@@ -29152,13 +29122,13 @@ impl DescribeNatGatewaysRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -29226,8 +29196,8 @@ impl DescribeNatGatewaysResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `VerboseLevel`.
@@ -29295,13 +29265,13 @@ impl DescribeNetDetectStatesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -29361,8 +29331,8 @@ impl DescribeNetDetectStatesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -29425,13 +29395,13 @@ impl DescribeNetDetectsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -29491,8 +29461,8 @@ impl DescribeNetDetectsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -29589,13 +29559,13 @@ impl DescribeNetworkAclQuintupleEntriesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -29672,8 +29642,8 @@ impl DescribeNetworkAclQuintupleEntriesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -29752,13 +29722,13 @@ impl DescribeNetworkAclsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -29828,8 +29798,8 @@ impl DescribeNetworkAclsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -30027,13 +29997,13 @@ impl DescribeNetworkInterfacesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -30093,8 +30063,8 @@ impl DescribeNetworkInterfacesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -30152,13 +30122,13 @@ impl DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -30222,8 +30192,8 @@ impl DescribePrivateNatGatewayDestinationIpPortTranslationNatRulesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `LocalDestinationIpPortTranslationNatRuleSet` to these items.
@@ -30283,13 +30253,13 @@ impl DescribePrivateNatGatewayLimitsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -30341,8 +30311,8 @@ impl DescribePrivateNatGatewayLimitsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `PrivateNatGatewayLimitSet` to these items.
@@ -30411,8 +30381,8 @@ impl DescribePrivateNatGatewayRegionsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -30516,13 +30486,13 @@ impl DescribePrivateNatGatewayTranslationAclRulesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Description`.
@@ -30624,8 +30594,8 @@ impl DescribePrivateNatGatewayTranslationAclRulesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TranslationAclRuleSet` to these items.
@@ -30691,13 +30661,13 @@ impl DescribePrivateNatGatewayTranslationNatRulesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -30759,8 +30729,8 @@ impl DescribePrivateNatGatewayTranslationNatRulesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TranslationNatRuleSet` to these items.
@@ -30847,13 +30817,13 @@ impl DescribePrivateNatGatewaysRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -30915,8 +30885,8 @@ impl DescribePrivateNatGatewaysResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `PrivateNatGatewaySet` to these items.
@@ -31008,8 +30978,8 @@ impl DescribeProductQuotaResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -31072,13 +31042,13 @@ impl DescribeReserveIpAddressesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -31139,8 +31109,8 @@ impl DescribeReserveIpAddressesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -31282,13 +31252,13 @@ impl DescribeRouteListRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -31348,8 +31318,8 @@ impl DescribeRouteListResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -31483,8 +31453,8 @@ impl DescribeRoutePoliciesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RoutePolicySet` to these items.
@@ -31563,13 +31533,13 @@ impl DescribeRoutePolicyEntriesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -31647,8 +31617,8 @@ impl DescribeRoutePolicyEntriesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -31695,13 +31665,13 @@ impl DescribeRouteTableAssociatedInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -31753,8 +31723,8 @@ impl DescribeRouteTableAssociatedInstancesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `InstanceBindSet` to these items.
@@ -31801,13 +31771,13 @@ impl DescribeRouteTableSelectionPoliciesRequest {
         Self::default()
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -31867,8 +31837,8 @@ impl DescribeRouteTableSelectionPoliciesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RouteSelectionPolicySet` to these items.
@@ -32010,8 +31980,8 @@ impl DescribeRouteTablesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RouteTableSet` to these items.
@@ -32066,13 +32036,13 @@ impl DescribeRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -32132,8 +32102,8 @@ impl DescribeRoutesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -32688,8 +32658,8 @@ impl DescribeSecurityGroupsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -32736,13 +32706,13 @@ impl DescribeServiceTemplateGroupInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -32942,8 +32912,8 @@ impl DescribeServiceTemplateGroupsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ServiceTemplateGroupSet` to these items.
@@ -32998,13 +32968,13 @@ impl DescribeServiceTemplateInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -33204,8 +33174,8 @@ impl DescribeServiceTemplatesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ServiceTemplateSet` to these items.
@@ -33455,13 +33425,13 @@ impl DescribeSnapshotAttachedInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -33527,8 +33497,8 @@ impl DescribeSnapshotAttachedInstancesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -33608,13 +33578,13 @@ impl DescribeSnapshotFilesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -33762,13 +33732,13 @@ impl DescribeSnapshotPoliciesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -33828,8 +33798,8 @@ impl DescribeSnapshotPoliciesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -34180,8 +34150,8 @@ impl DescribeSubnetsRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `NextToken`.
@@ -34246,8 +34216,8 @@ impl DescribeSubnetsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `SubnetSet` to these items.
@@ -34296,8 +34266,8 @@ impl DescribeTaskResultRequest {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = Some(value.into());
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = Some(value);
         self
     }
     /// Sets `DealName`.
@@ -34340,8 +34310,8 @@ impl DescribeTaskResultResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `Result`.
@@ -34436,13 +34406,13 @@ impl DescribeTenantCcnsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -34502,8 +34472,8 @@ impl DescribeTenantCcnsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -34579,13 +34549,13 @@ impl DescribeTrafficMirrorFilterRulesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -34683,8 +34653,8 @@ impl DescribeTrafficMirrorFilterRulesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -34744,13 +34714,13 @@ impl DescribeTrafficMirrorsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -34806,8 +34776,8 @@ impl DescribeTrafficMirrorsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -34870,13 +34840,13 @@ impl DescribeTrafficPackagesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -35136,13 +35106,13 @@ impl DescribeUsedIpAddressRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -35211,8 +35181,8 @@ impl DescribeUsedIpAddressResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -35291,13 +35261,13 @@ impl DescribeVpcEndPointRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `EndPointId` to these items.
@@ -35314,8 +35284,8 @@ impl DescribeVpcEndPointRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `NextToken`.
@@ -35388,8 +35358,8 @@ impl DescribeVpcEndPointResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `NextToken`.
@@ -35481,13 +35451,13 @@ impl DescribeVpcEndPointServiceRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `EndPointServiceIds` to these items.
@@ -35512,8 +35482,8 @@ impl DescribeVpcEndPointServiceRequest {
         self
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<u64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: u64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `NextToken`.
@@ -35586,8 +35556,8 @@ impl DescribeVpcEndPointServiceResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `NextToken`.
@@ -35631,13 +35601,13 @@ impl DescribeVpcEndPointServiceWhiteListRequest {
         Self::default()
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -35724,8 +35694,8 @@ impl DescribeVpcEndPointServiceWhiteListResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -35772,13 +35742,13 @@ impl DescribeVpcInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -35840,8 +35810,8 @@ impl DescribeVpcInstancesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -35912,13 +35882,13 @@ impl DescribeVpcIpv6AddressesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `SubnetId`.
@@ -35976,8 +35946,8 @@ impl DescribeVpcIpv6AddressesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -36595,8 +36565,8 @@ impl DescribeVpcsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `VpcSet` to these items.
@@ -36667,13 +36637,13 @@ impl DescribeVpnConnectionsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -36725,8 +36695,8 @@ impl DescribeVpnConnectionsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `VpnConnectionSet` to these items.
@@ -36781,13 +36751,13 @@ impl DescribeVpnGatewayCcnRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -36840,8 +36810,8 @@ impl DescribeVpnGatewayCcnRoutesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -36974,8 +36944,8 @@ impl DescribeVpnGatewayRoutesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -37038,13 +37008,13 @@ impl DescribeVpnGatewaySslClientsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `SslVpnClientIds` to these items.
@@ -37109,8 +37079,8 @@ impl DescribeVpnGatewaySslClientsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `SslVpnClientSet` to these items.
@@ -37173,13 +37143,13 @@ impl DescribeVpnGatewaySslServersRequest {
         Self::default()
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `SslVpnServerIds` to these items.
@@ -37252,8 +37222,8 @@ impl DescribeVpnGatewaySslServersResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `SslVpnSeverSet` to these items.
@@ -37324,13 +37294,13 @@ impl DescribeVpnGatewaysRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -37382,8 +37352,8 @@ impl DescribeVpnGatewaysResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `VpnGatewaySet` to these items.
@@ -37516,8 +37486,8 @@ impl DestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `PublicPort`.
-    pub fn set_public_port(mut self, value: impl Into<u64>) -> Self {
-        self.public_port = Some(value.into());
+    pub fn set_public_port(mut self, value: u64) -> Self {
+        self.public_port = Some(value);
         self
     }
     /// Sets `PrivateIpAddress`.
@@ -37526,8 +37496,8 @@ impl DestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `PrivatePort`.
-    pub fn set_private_port(mut self, value: impl Into<u64>) -> Self {
-        self.private_port = Some(value.into());
+    pub fn set_private_port(mut self, value: u64) -> Self {
+        self.private_port = Some(value);
         self
     }
     /// Sets `Description`.
@@ -38524,8 +38494,8 @@ impl DirectConnectGateway {
         self
     }
     /// Sets `EnableFlowDetails`.
-    pub fn set_enable_flow_details(mut self, value: impl Into<u64>) -> Self {
-        self.enable_flow_details = value.into();
+    pub fn set_enable_flow_details(mut self, value: u64) -> Self {
+        self.enable_flow_details = value;
         self
     }
     /// Sets `FlowDetailsUpdateTime`.
@@ -38534,8 +38504,8 @@ impl DirectConnectGateway {
         self
     }
     /// Sets `NewAfc`.
-    pub fn set_new_afc(mut self, value: impl Into<u64>) -> Self {
-        self.new_afc = value.into();
+    pub fn set_new_afc(mut self, value: u64) -> Self {
+        self.new_afc = value;
         self
     }
     /// Sets `AccessNetworkType`.
@@ -38552,8 +38522,8 @@ impl DirectConnectGateway {
         self
     }
     /// Sets `GatewayAsn`.
-    pub fn set_gateway_asn(mut self, value: impl Into<u64>) -> Self {
-        self.gateway_asn = Some(value.into());
+    pub fn set_gateway_asn(mut self, value: u64) -> Self {
+        self.gateway_asn = Some(value);
         self
     }
 }
@@ -38911,11 +38881,8 @@ impl DisableRoutesRequest {
         self
     }
     /// Sets `RouteIds` to these items.
-    pub fn set_route_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.route_ids = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_route_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.route_ids = Some(items.into_iter().collect());
         self
     }
     /// Sets `RouteItemIds` to these items.
@@ -39089,8 +39056,8 @@ impl DisableVpnGatewaySslClientCertResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -40092,8 +40059,8 @@ impl DownloadVpnGatewaySslClientCertResponse {
         self
     }
     /// Sets `Authenticated`.
-    pub fn set_authenticated(mut self, value: impl Into<u64>) -> Self {
-        self.authenticated = value.into();
+    pub fn set_authenticated(mut self, value: u64) -> Self {
+        self.authenticated = value;
         self
     }
     /// Sets `RequestId`.
@@ -40337,11 +40304,8 @@ impl EnableRoutesRequest {
         self
     }
     /// Sets `RouteIds` to these items.
-    pub fn set_route_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.route_ids = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_route_ids(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.route_ids = Some(items.into_iter().collect());
         self
     }
     /// Sets `RouteItemIds` to these items.
@@ -40624,8 +40588,8 @@ impl EnableVpnGatewaySslClientCertResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -40977,8 +40941,8 @@ impl EndPointService {
         self
     }
     /// Sets `EndPointCount`.
-    pub fn set_end_point_count(mut self, value: impl Into<u64>) -> Self {
-        self.end_point_count = value.into();
+    pub fn set_end_point_count(mut self, value: u64) -> Self {
+        self.end_point_count = value;
         self
     }
     /// Sets `EndPointSet` to these items.
@@ -41341,8 +41305,8 @@ impl FlowLog {
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
 }
@@ -41460,33 +41424,33 @@ impl GatewayFlowMonitorDetail {
         self
     }
     /// Sets `InPkg`.
-    pub fn set_in_pkg(mut self, value: impl Into<u64>) -> Self {
-        self.in_pkg = value.into();
+    pub fn set_in_pkg(mut self, value: u64) -> Self {
+        self.in_pkg = value;
         self
     }
     /// Sets `OutPkg`.
-    pub fn set_out_pkg(mut self, value: impl Into<u64>) -> Self {
-        self.out_pkg = value.into();
+    pub fn set_out_pkg(mut self, value: u64) -> Self {
+        self.out_pkg = value;
         self
     }
     /// Sets `InTraffic`.
-    pub fn set_in_traffic(mut self, value: impl Into<u64>) -> Self {
-        self.in_traffic = value.into();
+    pub fn set_in_traffic(mut self, value: u64) -> Self {
+        self.in_traffic = value;
         self
     }
     /// Sets `OutTraffic`.
-    pub fn set_out_traffic(mut self, value: impl Into<u64>) -> Self {
-        self.out_traffic = value.into();
+    pub fn set_out_traffic(mut self, value: u64) -> Self {
+        self.out_traffic = value;
         self
     }
     /// Sets `ConcurrentConnectionCount`.
-    pub fn set_concurrent_connection_count(mut self, value: impl Into<u64>) -> Self {
-        self.concurrent_connection_count = value.into();
+    pub fn set_concurrent_connection_count(mut self, value: u64) -> Self {
+        self.concurrent_connection_count = value;
         self
     }
     /// Sets `NewConnectionRate`.
-    pub fn set_new_connection_rate(mut self, value: impl Into<u64>) -> Self {
-        self.new_connection_rate = value.into();
+    pub fn set_new_connection_rate(mut self, value: u64) -> Self {
+        self.new_connection_rate = value;
         self
     }
 }
@@ -41714,13 +41678,13 @@ impl GetCcnRegionBandwidthLimitsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<u64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: u64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<u64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: u64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderBy`.
@@ -41794,8 +41758,8 @@ impl GetCcnRegionBandwidthLimitsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -42827,8 +42791,8 @@ impl IkeOptionsSpecification {
         self
     }
     /// Sets `IKESaLifetimeSeconds`.
-    pub fn set_ike_sa_lifetime_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.ike_sa_lifetime_seconds = Some(value.into());
+    pub fn set_ike_sa_lifetime_seconds(mut self, value: u64) -> Self {
+        self.ike_sa_lifetime_seconds = Some(value);
         self
     }
     /// Sets `IKEVersion`.
@@ -42911,8 +42875,8 @@ impl IpsecOptionsSpecification {
         self
     }
     /// Sets `IPSECSaLifetimeSeconds`.
-    pub fn set_ipsec_sa_lifetime_seconds(mut self, value: impl Into<u64>) -> Self {
-        self.ipsec_sa_lifetime_seconds = Some(value.into());
+    pub fn set_ipsec_sa_lifetime_seconds(mut self, value: u64) -> Self {
+        self.ipsec_sa_lifetime_seconds = Some(value);
         self
     }
     /// Sets `PfsDhGroup`.
@@ -42921,8 +42885,8 @@ impl IpsecOptionsSpecification {
         self
     }
     /// Sets `IPSECSaLifetimeTraffic`.
-    pub fn set_ipsec_sa_lifetime_traffic(mut self, value: impl Into<u64>) -> Self {
-        self.ipsec_sa_lifetime_traffic = Some(value.into());
+    pub fn set_ipsec_sa_lifetime_traffic(mut self, value: u64) -> Self {
+        self.ipsec_sa_lifetime_traffic = Some(value);
         self
     }
     /// Sets `IntegrityAlgorithm`.
@@ -43223,8 +43187,8 @@ impl InquiryPriceCreateVpnGatewayRequest {
         Self::default()
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InstanceChargeType`.
@@ -43241,8 +43205,8 @@ impl InquiryPriceCreateVpnGatewayRequest {
         self
     }
     /// Sets `MaxConnection`.
-    pub fn set_max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_connection = Some(value.into());
+    pub fn set_max_connection(mut self, value: u64) -> Self {
+        self.max_connection = Some(value);
         self
     }
     /// Sets `Type`.
@@ -43614,8 +43578,8 @@ impl InquiryPriceResetVpnGatewayInternetMaxBandwidthRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -43842,8 +43806,8 @@ impl InstanceChargePrepaid {
         Self::default()
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `RenewFlag`.
@@ -43926,8 +43890,8 @@ impl InstanceStatistic {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<u64>) -> Self {
-        self.instance_count = value.into();
+    pub fn set_instance_count(mut self, value: u64) -> Self {
+        self.instance_count = value;
         self
     }
 }
@@ -45448,8 +45412,8 @@ impl MigrateNetworkInterfaceRequest {
         self
     }
     /// Sets `AttachType`.
-    pub fn set_attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.attach_type = Some(value.into());
+    pub fn set_attach_type(mut self, value: u64) -> Self {
+        self.attach_type = Some(value);
         self
     }
 }
@@ -45750,8 +45714,8 @@ impl ModifyAddressInternetChargeTypeRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`.
@@ -47202,8 +47166,8 @@ impl ModifyCustomerGatewayAttributeRequest {
         self
     }
     /// Sets `BgpAsn`.
-    pub fn set_bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.bgp_asn = Some(value.into());
+    pub fn set_bgp_asn(mut self, value: u64) -> Self {
+        self.bgp_asn = Some(value);
         self
     }
 }
@@ -47493,8 +47457,8 @@ impl ModifyFlowLogAttributeRequest {
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<u64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: u64) -> Self {
+        self.period = Some(value);
         self
     }
 }
@@ -48818,21 +48782,18 @@ impl ModifyNatGatewayAdvancedAttributeRequest {
         self
     }
     /// Sets `UDPMappingTimeout`.
-    pub fn set_udp_mapping_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.udp_mapping_timeout = Some(value.into());
+    pub fn set_udp_mapping_timeout(mut self, value: u64) -> Self {
+        self.udp_mapping_timeout = Some(value);
         self
     }
     /// Sets `TCPEstablishedConnectionTimeout`.
-    pub fn set_tcp_established_connection_timeout(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.tcp_established_connection_timeout = Some(value.into());
+    pub fn set_tcp_established_connection_timeout(mut self, value: u64) -> Self {
+        self.tcp_established_connection_timeout = Some(value);
         self
     }
     /// Sets `TCPTimeWaitTimeout`.
-    pub fn set_tcp_time_wait_timeout(mut self, value: impl Into<u64>) -> Self {
-        self.tcp_time_wait_timeout = Some(value.into());
+    pub fn set_tcp_time_wait_timeout(mut self, value: u64) -> Self {
+        self.tcp_time_wait_timeout = Some(value);
         self
     }
 }
@@ -48946,8 +48907,8 @@ impl ModifyNatGatewayAttributeRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `ModifySecurityGroup`.
@@ -49767,8 +49728,8 @@ impl ModifyNetworkInterfaceQosRequest {
         self
     }
     /// Sets `DirectSendMaxPort`.
-    pub fn set_direct_send_max_port(mut self, value: impl Into<u64>) -> Self {
-        self.direct_send_max_port = Some(value.into());
+    pub fn set_direct_send_max_port(mut self, value: u64) -> Self {
+        self.direct_send_max_port = Some(value);
         self
     }
 }
@@ -52501,13 +52462,13 @@ impl ModifyVpnGatewayAttributeRequest {
         self
     }
     /// Sets `BgpAsn`.
-    pub fn set_bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.bgp_asn = Some(value.into());
+    pub fn set_bgp_asn(mut self, value: u64) -> Self {
+        self.bgp_asn = Some(value);
         self
     }
     /// Sets `MaxConnection`.
-    pub fn set_max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_connection = Some(value.into());
+    pub fn set_max_connection(mut self, value: u64) -> Self {
+        self.max_connection = Some(value);
         self
     }
 }
@@ -53336,13 +53297,13 @@ impl NatGateway {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = value.into();
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = value;
         self
     }
     /// Sets `MaxConcurrentConnection`.
-    pub fn set_max_concurrent_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_concurrent_connection = value.into();
+    pub fn set_max_concurrent_connection(mut self, value: u64) -> Self {
+        self.max_concurrent_connection = value;
         self
     }
     /// Sets `PublicIpAddressSet` to these items.
@@ -53425,8 +53386,8 @@ impl NatGateway {
         self
     }
     /// Sets `ExclusiveGatewayBandwidth`.
-    pub fn set_exclusive_gateway_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.exclusive_gateway_bandwidth = value.into();
+    pub fn set_exclusive_gateway_bandwidth(mut self, value: u64) -> Self {
+        self.exclusive_gateway_bandwidth = value;
         self
     }
     /// Sets `RestrictState`.
@@ -53435,8 +53396,8 @@ impl NatGateway {
         self
     }
     /// Sets `NatProductVersion`.
-    pub fn set_nat_product_version(mut self, value: impl Into<u64>) -> Self {
-        self.nat_product_version = value.into();
+    pub fn set_nat_product_version(mut self, value: u64) -> Self {
+        self.nat_product_version = value;
         self
     }
     /// Sets `StrictSnatMode`.
@@ -53631,8 +53592,8 @@ impl NatGatewayDestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `PublicPort`.
-    pub fn set_public_port(mut self, value: impl Into<u64>) -> Self {
-        self.public_port = value.into();
+    pub fn set_public_port(mut self, value: u64) -> Self {
+        self.public_port = value;
         self
     }
     /// Sets `PrivateIpAddress`.
@@ -53641,8 +53602,8 @@ impl NatGatewayDestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `PrivatePort`.
-    pub fn set_private_port(mut self, value: impl Into<u64>) -> Self {
-        self.private_port = value.into();
+    pub fn set_private_port(mut self, value: u64) -> Self {
+        self.private_port = value;
         self
     }
     /// Sets `Description`.
@@ -53731,33 +53692,33 @@ impl NatGatewayFlowMonitorDetail {
         self
     }
     /// Sets `InPkg`.
-    pub fn set_in_pkg(mut self, value: impl Into<u64>) -> Self {
-        self.in_pkg = value.into();
+    pub fn set_in_pkg(mut self, value: u64) -> Self {
+        self.in_pkg = value;
         self
     }
     /// Sets `OutPkg`.
-    pub fn set_out_pkg(mut self, value: impl Into<u64>) -> Self {
-        self.out_pkg = value.into();
+    pub fn set_out_pkg(mut self, value: u64) -> Self {
+        self.out_pkg = value;
         self
     }
     /// Sets `InTraffic`.
-    pub fn set_in_traffic(mut self, value: impl Into<u64>) -> Self {
-        self.in_traffic = value.into();
+    pub fn set_in_traffic(mut self, value: u64) -> Self {
+        self.in_traffic = value;
         self
     }
     /// Sets `OutTraffic`.
-    pub fn set_out_traffic(mut self, value: impl Into<u64>) -> Self {
-        self.out_traffic = value.into();
+    pub fn set_out_traffic(mut self, value: u64) -> Self {
+        self.out_traffic = value;
         self
     }
     /// Sets `ConcurrentConnectionCount`.
-    pub fn set_concurrent_connection_count(mut self, value: impl Into<u64>) -> Self {
-        self.concurrent_connection_count = value.into();
+    pub fn set_concurrent_connection_count(mut self, value: u64) -> Self {
+        self.concurrent_connection_count = value;
         self
     }
     /// Sets `NewConnectionRate`.
-    pub fn set_new_connection_rate(mut self, value: impl Into<u64>) -> Self {
-        self.new_connection_rate = value.into();
+    pub fn set_new_connection_rate(mut self, value: u64) -> Self {
+        self.new_connection_rate = value;
         self
     }
 }
@@ -53816,8 +53777,8 @@ impl NatZoneInfo {
         self
     }
     /// Sets `ZoneId`.
-    pub fn set_zone_id(mut self, value: impl Into<u64>) -> Self {
-        self.zone_id = Some(value.into());
+    pub fn set_zone_id(mut self, value: u64) -> Self {
+        self.zone_id = Some(value);
         self
     }
 }
@@ -54054,13 +54015,13 @@ impl NetDetectIpState {
         self
     }
     /// Sets `Delay`.
-    pub fn set_delay(mut self, value: impl Into<u64>) -> Self {
-        self.delay = value.into();
+    pub fn set_delay(mut self, value: u64) -> Self {
+        self.delay = value;
         self
     }
     /// Sets `PacketLossRate`.
-    pub fn set_packet_loss_rate(mut self, value: impl Into<u64>) -> Self {
-        self.packet_loss_rate = value.into();
+    pub fn set_packet_loss_rate(mut self, value: u64) -> Self {
+        self.packet_loss_rate = value;
         self
     }
 }
@@ -54957,8 +54918,8 @@ impl NetworkInterface {
         self
     }
     /// Sets `EniType`.
-    pub fn set_eni_type(mut self, value: impl Into<u64>) -> Self {
-        self.eni_type = value.into();
+    pub fn set_eni_type(mut self, value: u64) -> Self {
+        self.eni_type = value;
         self
     }
     /// Sets `Business`.
@@ -54972,8 +54933,8 @@ impl NetworkInterface {
         self
     }
     /// Sets `AttachType`.
-    pub fn set_attach_type(mut self, value: impl Into<u64>) -> Self {
-        self.attach_type = Some(value.into());
+    pub fn set_attach_type(mut self, value: u64) -> Self {
+        self.attach_type = Some(value);
         self
     }
     /// Sets `ResourceId`.
@@ -54995,8 +54956,8 @@ impl NetworkInterface {
         self
     }
     /// Sets `Ipv6AddressCount`.
-    pub fn set_ipv6_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.ipv6_address_count = Some(value.into());
+    pub fn set_ipv6_address_count(mut self, value: u64) -> Self {
+        self.ipv6_address_count = Some(value);
         self
     }
 }
@@ -55039,8 +55000,8 @@ impl NetworkInterfaceAttachment {
         Self::default()
     }
     /// Sets `DeviceIndex`.
-    pub fn set_device_index(mut self, value: impl Into<u64>) -> Self {
-        self.device_index = value.into();
+    pub fn set_device_index(mut self, value: u64) -> Self {
+        self.device_index = value;
         self
     }
     /// Sets `InstanceAccountId`.
@@ -55424,23 +55385,23 @@ impl PolicyStatistics {
         Self::default()
     }
     /// Sets `IngressIPv4TotalCount`.
-    pub fn set_ingress_i_pv4_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.ingress_i_pv4_total_count = Some(value.into());
+    pub fn set_ingress_i_pv4_total_count(mut self, value: u64) -> Self {
+        self.ingress_i_pv4_total_count = Some(value);
         self
     }
     /// Sets `IngressIPv6TotalCount`.
-    pub fn set_ingress_i_pv6_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.ingress_i_pv6_total_count = Some(value.into());
+    pub fn set_ingress_i_pv6_total_count(mut self, value: u64) -> Self {
+        self.ingress_i_pv6_total_count = Some(value);
         self
     }
     /// Sets `EgressIPv4TotalCount`.
-    pub fn set_egress_i_pv4_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.egress_i_pv4_total_count = Some(value.into());
+    pub fn set_egress_i_pv4_total_count(mut self, value: u64) -> Self {
+        self.egress_i_pv4_total_count = Some(value);
         self
     }
     /// Sets `EgressIPv6TotalCount`.
-    pub fn set_egress_i_pv6_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.egress_i_pv6_total_count = Some(value.into());
+    pub fn set_egress_i_pv6_total_count(mut self, value: u64) -> Self {
+        self.egress_i_pv6_total_count = Some(value);
         self
     }
 }
@@ -55985,13 +55946,13 @@ impl PrivateNatGatewayLimit {
         self
     }
     /// Sets `TotalLimit`.
-    pub fn set_total_limit(mut self, value: impl Into<u64>) -> Self {
-        self.total_limit = Some(value.into());
+    pub fn set_total_limit(mut self, value: u64) -> Self {
+        self.total_limit = Some(value);
         self
     }
     /// Sets `Available`.
-    pub fn set_available(mut self, value: impl Into<u64>) -> Self {
-        self.available = Some(value.into());
+    pub fn set_available(mut self, value: u64) -> Self {
+        self.available = Some(value);
         self
     }
 }
@@ -56694,8 +56655,8 @@ impl RemoveBandwidthPackageResourcesRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InternetChargeType`.
@@ -58265,8 +58226,8 @@ impl ReserveIpAddressInfo {
         self
     }
     /// Sets `IpType`.
-    pub fn set_ip_type(mut self, value: impl Into<u64>) -> Self {
-        self.ip_type = Some(value.into());
+    pub fn set_ip_type(mut self, value: u64) -> Self {
+        self.ip_type = Some(value);
         self
     }
     /// Sets `State`.
@@ -58542,8 +58503,8 @@ impl ResetNatGatewayConnectionRequest {
         self
     }
     /// Sets `MaxConcurrentConnection`.
-    pub fn set_max_concurrent_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_concurrent_connection = Some(value.into());
+    pub fn set_max_concurrent_connection(mut self, value: u64) -> Self {
+        self.max_concurrent_connection = Some(value);
         self
     }
     /// Sets `ExclusiveType`.
@@ -59327,8 +59288,8 @@ impl ResetVpnGatewayInternetMaxBandwidthRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -59777,203 +59738,203 @@ impl ResourceDashboard {
         self
     }
     /// Sets `Classiclink`.
-    pub fn set_classiclink(mut self, value: impl Into<u64>) -> Self {
-        self.classiclink = Some(value.into());
+    pub fn set_classiclink(mut self, value: u64) -> Self {
+        self.classiclink = Some(value);
         self
     }
     /// Sets `Dcg`.
-    pub fn set_dcg(mut self, value: impl Into<u64>) -> Self {
-        self.dcg = Some(value.into());
+    pub fn set_dcg(mut self, value: u64) -> Self {
+        self.dcg = Some(value);
         self
     }
     /// Sets `Pcx`.
-    pub fn set_pcx(mut self, value: impl Into<u64>) -> Self {
-        self.pcx = Some(value.into());
+    pub fn set_pcx(mut self, value: u64) -> Self {
+        self.pcx = Some(value);
         self
     }
     /// Sets `Ip`.
-    pub fn set_ip(mut self, value: impl Into<u64>) -> Self {
-        self.ip = Some(value.into());
+    pub fn set_ip(mut self, value: u64) -> Self {
+        self.ip = Some(value);
         self
     }
     /// Sets `Nat`.
-    pub fn set_nat(mut self, value: impl Into<u64>) -> Self {
-        self.nat = Some(value.into());
+    pub fn set_nat(mut self, value: u64) -> Self {
+        self.nat = Some(value);
         self
     }
     /// Sets `Vpngw`.
-    pub fn set_vpngw(mut self, value: impl Into<u64>) -> Self {
-        self.vpngw = Some(value.into());
+    pub fn set_vpngw(mut self, value: u64) -> Self {
+        self.vpngw = Some(value);
         self
     }
     /// Sets `FlowLog`.
-    pub fn set_flow_log(mut self, value: impl Into<u64>) -> Self {
-        self.flow_log = Some(value.into());
+    pub fn set_flow_log(mut self, value: u64) -> Self {
+        self.flow_log = Some(value);
         self
     }
     /// Sets `NetworkDetect`.
-    pub fn set_network_detect(mut self, value: impl Into<u64>) -> Self {
-        self.network_detect = Some(value.into());
+    pub fn set_network_detect(mut self, value: u64) -> Self {
+        self.network_detect = Some(value);
         self
     }
     /// Sets `NetworkACL`.
-    pub fn set_network_acl(mut self, value: impl Into<u64>) -> Self {
-        self.network_acl = Some(value.into());
+    pub fn set_network_acl(mut self, value: u64) -> Self {
+        self.network_acl = Some(value);
         self
     }
     /// Sets `CVM`.
-    pub fn set_cvm(mut self, value: impl Into<u64>) -> Self {
-        self.cvm = Some(value.into());
+    pub fn set_cvm(mut self, value: u64) -> Self {
+        self.cvm = Some(value);
         self
     }
     /// Sets `LB`.
-    pub fn set_lb(mut self, value: impl Into<u64>) -> Self {
-        self.lb = Some(value.into());
+    pub fn set_lb(mut self, value: u64) -> Self {
+        self.lb = Some(value);
         self
     }
     /// Sets `CDB`.
-    pub fn set_cdb(mut self, value: impl Into<u64>) -> Self {
-        self.cdb = Some(value.into());
+    pub fn set_cdb(mut self, value: u64) -> Self {
+        self.cdb = Some(value);
         self
     }
     /// Sets `Cmem`.
-    pub fn set_cmem(mut self, value: impl Into<u64>) -> Self {
-        self.cmem = Some(value.into());
+    pub fn set_cmem(mut self, value: u64) -> Self {
+        self.cmem = Some(value);
         self
     }
     /// Sets `CTSDB`.
-    pub fn set_ctsdb(mut self, value: impl Into<u64>) -> Self {
-        self.ctsdb = Some(value.into());
+    pub fn set_ctsdb(mut self, value: u64) -> Self {
+        self.ctsdb = Some(value);
         self
     }
     /// Sets `MariaDB`.
-    pub fn set_maria_db(mut self, value: impl Into<u64>) -> Self {
-        self.maria_db = Some(value.into());
+    pub fn set_maria_db(mut self, value: u64) -> Self {
+        self.maria_db = Some(value);
         self
     }
     /// Sets `SQLServer`.
-    pub fn set_sql_server(mut self, value: impl Into<u64>) -> Self {
-        self.sql_server = Some(value.into());
+    pub fn set_sql_server(mut self, value: u64) -> Self {
+        self.sql_server = Some(value);
         self
     }
     /// Sets `Postgres`.
-    pub fn set_postgres(mut self, value: impl Into<u64>) -> Self {
-        self.postgres = Some(value.into());
+    pub fn set_postgres(mut self, value: u64) -> Self {
+        self.postgres = Some(value);
         self
     }
     /// Sets `NAS`.
-    pub fn set_nas(mut self, value: impl Into<u64>) -> Self {
-        self.nas = Some(value.into());
+    pub fn set_nas(mut self, value: u64) -> Self {
+        self.nas = Some(value);
         self
     }
     /// Sets `Greenplumn`.
-    pub fn set_greenplumn(mut self, value: impl Into<u64>) -> Self {
-        self.greenplumn = Some(value.into());
+    pub fn set_greenplumn(mut self, value: u64) -> Self {
+        self.greenplumn = Some(value);
         self
     }
     /// Sets `Ckafka`.
-    pub fn set_ckafka(mut self, value: impl Into<u64>) -> Self {
-        self.ckafka = Some(value.into());
+    pub fn set_ckafka(mut self, value: u64) -> Self {
+        self.ckafka = Some(value);
         self
     }
     /// Sets `Grocery`.
-    pub fn set_grocery(mut self, value: impl Into<u64>) -> Self {
-        self.grocery = Some(value.into());
+    pub fn set_grocery(mut self, value: u64) -> Self {
+        self.grocery = Some(value);
         self
     }
     /// Sets `HSM`.
-    pub fn set_hsm(mut self, value: impl Into<u64>) -> Self {
-        self.hsm = Some(value.into());
+    pub fn set_hsm(mut self, value: u64) -> Self {
+        self.hsm = Some(value);
         self
     }
     /// Sets `Tcaplus`.
-    pub fn set_tcaplus(mut self, value: impl Into<u64>) -> Self {
-        self.tcaplus = Some(value.into());
+    pub fn set_tcaplus(mut self, value: u64) -> Self {
+        self.tcaplus = Some(value);
         self
     }
     /// Sets `Cnas`.
-    pub fn set_cnas(mut self, value: impl Into<u64>) -> Self {
-        self.cnas = Some(value.into());
+    pub fn set_cnas(mut self, value: u64) -> Self {
+        self.cnas = Some(value);
         self
     }
     /// Sets `TiDB`.
-    pub fn set_ti_db(mut self, value: impl Into<u64>) -> Self {
-        self.ti_db = Some(value.into());
+    pub fn set_ti_db(mut self, value: u64) -> Self {
+        self.ti_db = Some(value);
         self
     }
     /// Sets `Emr`.
-    pub fn set_emr(mut self, value: impl Into<u64>) -> Self {
-        self.emr = Some(value.into());
+    pub fn set_emr(mut self, value: u64) -> Self {
+        self.emr = Some(value);
         self
     }
     /// Sets `SEAL`.
-    pub fn set_seal(mut self, value: impl Into<u64>) -> Self {
-        self.seal = Some(value.into());
+    pub fn set_seal(mut self, value: u64) -> Self {
+        self.seal = Some(value);
         self
     }
     /// Sets `CFS`.
-    pub fn set_cfs(mut self, value: impl Into<u64>) -> Self {
-        self.cfs = Some(value.into());
+    pub fn set_cfs(mut self, value: u64) -> Self {
+        self.cfs = Some(value);
         self
     }
     /// Sets `Oracle`.
-    pub fn set_oracle(mut self, value: impl Into<u64>) -> Self {
-        self.oracle = Some(value.into());
+    pub fn set_oracle(mut self, value: u64) -> Self {
+        self.oracle = Some(value);
         self
     }
     /// Sets `ElasticSearch`.
-    pub fn set_elastic_search(mut self, value: impl Into<u64>) -> Self {
-        self.elastic_search = Some(value.into());
+    pub fn set_elastic_search(mut self, value: u64) -> Self {
+        self.elastic_search = Some(value);
         self
     }
     /// Sets `TBaaS`.
-    pub fn set_t_baa_s(mut self, value: impl Into<u64>) -> Self {
-        self.t_baa_s = Some(value.into());
+    pub fn set_t_baa_s(mut self, value: u64) -> Self {
+        self.t_baa_s = Some(value);
         self
     }
     /// Sets `Itop`.
-    pub fn set_itop(mut self, value: impl Into<u64>) -> Self {
-        self.itop = Some(value.into());
+    pub fn set_itop(mut self, value: u64) -> Self {
+        self.itop = Some(value);
         self
     }
     /// Sets `DBAudit`.
-    pub fn set_db_audit(mut self, value: impl Into<u64>) -> Self {
-        self.db_audit = Some(value.into());
+    pub fn set_db_audit(mut self, value: u64) -> Self {
+        self.db_audit = Some(value);
         self
     }
     /// Sets `CynosDBPostgres`.
-    pub fn set_cynos_db_postgres(mut self, value: impl Into<u64>) -> Self {
-        self.cynos_db_postgres = Some(value.into());
+    pub fn set_cynos_db_postgres(mut self, value: u64) -> Self {
+        self.cynos_db_postgres = Some(value);
         self
     }
     /// Sets `Redis`.
-    pub fn set_redis(mut self, value: impl Into<u64>) -> Self {
-        self.redis = Some(value.into());
+    pub fn set_redis(mut self, value: u64) -> Self {
+        self.redis = Some(value);
         self
     }
     /// Sets `MongoDB`.
-    pub fn set_mongo_db(mut self, value: impl Into<u64>) -> Self {
-        self.mongo_db = Some(value.into());
+    pub fn set_mongo_db(mut self, value: u64) -> Self {
+        self.mongo_db = Some(value);
         self
     }
     /// Sets `DCDB`.
-    pub fn set_dcdb(mut self, value: impl Into<u64>) -> Self {
-        self.dcdb = Some(value.into());
+    pub fn set_dcdb(mut self, value: u64) -> Self {
+        self.dcdb = Some(value);
         self
     }
     /// Sets `CynosDBMySQL`.
-    pub fn set_cynos_db_my_sql(mut self, value: impl Into<u64>) -> Self {
-        self.cynos_db_my_sql = Some(value.into());
+    pub fn set_cynos_db_my_sql(mut self, value: u64) -> Self {
+        self.cynos_db_my_sql = Some(value);
         self
     }
     /// Sets `Subnet`.
-    pub fn set_subnet(mut self, value: impl Into<u64>) -> Self {
-        self.subnet = Some(value.into());
+    pub fn set_subnet(mut self, value: u64) -> Self {
+        self.subnet = Some(value);
         self
     }
     /// Sets `RouteTable`.
-    pub fn set_route_table(mut self, value: impl Into<u64>) -> Self {
-        self.route_table = Some(value.into());
+    pub fn set_route_table(mut self, value: u64) -> Self {
+        self.route_table = Some(value);
         self
     }
 }
@@ -60026,8 +59987,8 @@ impl ResourceStatistics {
         self
     }
     /// Sets `Ip`.
-    pub fn set_ip(mut self, value: impl Into<u64>) -> Self {
-        self.ip = value.into();
+    pub fn set_ip(mut self, value: u64) -> Self {
+        self.ip = value;
         self
     }
     /// Sets `ResourceStatisticsItemSet` to these items.
@@ -60081,8 +60042,8 @@ impl ResourceStatisticsItem {
         self
     }
     /// Sets `ResourceCount`.
-    pub fn set_resource_count(mut self, value: impl Into<u64>) -> Self {
-        self.resource_count = value.into();
+    pub fn set_resource_count(mut self, value: u64) -> Self {
+        self.resource_count = value;
         self
     }
 }
@@ -60371,8 +60332,8 @@ impl Route {
         self
     }
     /// Sets `RouteId`.
-    pub fn set_route_id(mut self, value: impl Into<u64>) -> Self {
-        self.route_id = Some(value.into());
+    pub fn set_route_id(mut self, value: u64) -> Self {
+        self.route_id = Some(value);
         self
     }
     /// Sets `RouteDescription`.
@@ -60699,8 +60660,8 @@ impl RoutePolicyAssociation {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<u64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: u64) -> Self {
+        self.priority = Some(value);
         self
     }
 }
@@ -60828,8 +60789,8 @@ impl RoutePolicyEntry {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<u64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: u64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `Action`.
@@ -61318,28 +61279,28 @@ impl SecurityGroupAssociationStatistics {
         self
     }
     /// Sets `CVM`.
-    pub fn set_cvm(mut self, value: impl Into<u64>) -> Self {
-        self.cvm = value.into();
+    pub fn set_cvm(mut self, value: u64) -> Self {
+        self.cvm = value;
         self
     }
     /// Sets `CDB`.
-    pub fn set_cdb(mut self, value: impl Into<u64>) -> Self {
-        self.cdb = value.into();
+    pub fn set_cdb(mut self, value: u64) -> Self {
+        self.cdb = value;
         self
     }
     /// Sets `ENI`.
-    pub fn set_eni(mut self, value: impl Into<u64>) -> Self {
-        self.eni = value.into();
+    pub fn set_eni(mut self, value: u64) -> Self {
+        self.eni = value;
         self
     }
     /// Sets `SG`.
-    pub fn set_sg(mut self, value: impl Into<u64>) -> Self {
-        self.sg = value.into();
+    pub fn set_sg(mut self, value: u64) -> Self {
+        self.sg = value;
         self
     }
     /// Sets `CLB`.
-    pub fn set_clb(mut self, value: impl Into<u64>) -> Self {
-        self.clb = value.into();
+    pub fn set_clb(mut self, value: u64) -> Self {
+        self.clb = value;
         self
     }
     /// Sets `InstanceStatistics` to these items.
@@ -61351,8 +61312,8 @@ impl SecurityGroupAssociationStatistics {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: u64) -> Self {
+        self.total_count = value;
         self
     }
 }
@@ -61423,52 +61384,43 @@ impl SecurityGroupLimitSet {
         Self::default()
     }
     /// Sets `SecurityGroupLimit`.
-    pub fn set_security_group_limit(mut self, value: impl Into<u64>) -> Self {
-        self.security_group_limit = value.into();
+    pub fn set_security_group_limit(mut self, value: u64) -> Self {
+        self.security_group_limit = value;
         self
     }
     /// Sets `SecurityGroupPolicyLimit`.
-    pub fn set_security_group_policy_limit(mut self, value: impl Into<u64>) -> Self {
-        self.security_group_policy_limit = value.into();
+    pub fn set_security_group_policy_limit(mut self, value: u64) -> Self {
+        self.security_group_policy_limit = value;
         self
     }
     /// Sets `ReferedSecurityGroupLimit`.
-    pub fn set_refered_security_group_limit(mut self, value: impl Into<u64>) -> Self {
-        self.refered_security_group_limit = value.into();
+    pub fn set_refered_security_group_limit(mut self, value: u64) -> Self {
+        self.refered_security_group_limit = value;
         self
     }
     /// Sets `SecurityGroupInstanceLimit`.
-    pub fn set_security_group_instance_limit(mut self, value: impl Into<u64>) -> Self {
-        self.security_group_instance_limit = value.into();
+    pub fn set_security_group_instance_limit(mut self, value: u64) -> Self {
+        self.security_group_instance_limit = value;
         self
     }
     /// Sets `InstanceSecurityGroupLimit`.
-    pub fn set_instance_security_group_limit(mut self, value: impl Into<u64>) -> Self {
-        self.instance_security_group_limit = value.into();
+    pub fn set_instance_security_group_limit(mut self, value: u64) -> Self {
+        self.instance_security_group_limit = value;
         self
     }
     /// Sets `SecurityGroupExtendedPolicyLimit`.
-    pub fn set_security_group_extended_policy_limit(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.security_group_extended_policy_limit = value.into();
+    pub fn set_security_group_extended_policy_limit(mut self, value: u64) -> Self {
+        self.security_group_extended_policy_limit = value;
         self
     }
     /// Sets `SecurityGroupReferedCvmAndEniLimit`.
-    pub fn set_security_group_refered_cvm_and_eni_limit(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.security_group_refered_cvm_and_eni_limit = value.into();
+    pub fn set_security_group_refered_cvm_and_eni_limit(mut self, value: u64) -> Self {
+        self.security_group_refered_cvm_and_eni_limit = value;
         self
     }
     /// Sets `SecurityGroupReferedSvcLimit`.
-    pub fn set_security_group_refered_svc_limit(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.security_group_refered_svc_limit = value.into();
+    pub fn set_security_group_refered_svc_limit(mut self, value: u64) -> Self {
+        self.security_group_refered_svc_limit = value;
         self
     }
 }
@@ -62614,8 +62566,8 @@ impl SnapshotPolicy {
         self
     }
     /// Sets `KeepTime`.
-    pub fn set_keep_time(mut self, value: impl Into<u64>) -> Self {
-        self.keep_time = Some(value.into());
+    pub fn set_keep_time(mut self, value: u64) -> Self {
+        self.keep_time = Some(value);
         self
     }
     /// Sets `CreateNewCos`.
@@ -63060,8 +63012,8 @@ impl SslVpnClient {
         self
     }
     /// Sets `CertStatus`.
-    pub fn set_cert_status(mut self, value: impl Into<u64>) -> Self {
-        self.cert_status = value.into();
+    pub fn set_cert_status(mut self, value: u64) -> Self {
+        self.cert_status = value;
         self
     }
     /// Sets `SslVpnClientId`.
@@ -63278,8 +63230,8 @@ impl SslVpnSever {
         self
     }
     /// Sets `MaxConnection`.
-    pub fn set_max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_connection = value.into();
+    pub fn set_max_connection(mut self, value: u64) -> Self {
+        self.max_connection = value;
         self
     }
     /// Sets `WanIp`.
@@ -63293,8 +63245,8 @@ impl SslVpnSever {
         self
     }
     /// Sets `SslVpnPort`.
-    pub fn set_ssl_vpn_port(mut self, value: impl Into<u64>) -> Self {
-        self.ssl_vpn_port = value.into();
+    pub fn set_ssl_vpn_port(mut self, value: u64) -> Self {
+        self.ssl_vpn_port = value;
         self
     }
     /// Sets `EncryptAlgorithm`.
@@ -63308,8 +63260,8 @@ impl SslVpnSever {
         self
     }
     /// Sets `Compress`.
-    pub fn set_compress(mut self, value: impl Into<u64>) -> Self {
-        self.compress = value.into();
+    pub fn set_compress(mut self, value: u64) -> Self {
+        self.compress = value;
         self
     }
     /// Sets `CreateTime`.
@@ -63318,13 +63270,13 @@ impl SslVpnSever {
         self
     }
     /// Sets `State`.
-    pub fn set_state(mut self, value: impl Into<u64>) -> Self {
-        self.state = value.into();
+    pub fn set_state(mut self, value: u64) -> Self {
+        self.state = value;
         self
     }
     /// Sets `SsoEnabled`.
-    pub fn set_sso_enabled(mut self, value: impl Into<u64>) -> Self {
-        self.sso_enabled = value.into();
+    pub fn set_sso_enabled(mut self, value: u64) -> Self {
+        self.sso_enabled = value;
         self
     }
     /// Sets `EiamApplicationId`.
@@ -63333,8 +63285,8 @@ impl SslVpnSever {
         self
     }
     /// Sets `AccessPolicyEnabled`.
-    pub fn set_access_policy_enabled(mut self, value: impl Into<u64>) -> Self {
-        self.access_policy_enabled = value.into();
+    pub fn set_access_policy_enabled(mut self, value: u64) -> Self {
+        self.access_policy_enabled = value;
         self
     }
     /// Sets `AccessPolicy` to these items.
@@ -63665,8 +63617,8 @@ impl Subnet {
         self
     }
     /// Sets `AvailableIpAddressCount`.
-    pub fn set_available_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.available_ip_address_count = Some(value.into());
+    pub fn set_available_ip_address_count(mut self, value: u64) -> Self {
+        self.available_ip_address_count = Some(value);
         self
     }
     /// Sets `Ipv6CidrBlock`.
@@ -63685,8 +63637,8 @@ impl Subnet {
         self
     }
     /// Sets `TotalIpAddressCount`.
-    pub fn set_total_ip_address_count(mut self, value: impl Into<u64>) -> Self {
-        self.total_ip_address_count = Some(value.into());
+    pub fn set_total_ip_address_count(mut self, value: u64) -> Self {
+        self.total_ip_address_count = Some(value);
         self
     }
     /// Sets `TagSet` to these items.
@@ -63948,29 +63900,23 @@ impl TemplateLimit {
         Self::default()
     }
     /// Sets `AddressTemplateMemberLimit`.
-    pub fn set_address_template_member_limit(mut self, value: impl Into<u64>) -> Self {
-        self.address_template_member_limit = value.into();
+    pub fn set_address_template_member_limit(mut self, value: u64) -> Self {
+        self.address_template_member_limit = value;
         self
     }
     /// Sets `AddressTemplateGroupMemberLimit`.
-    pub fn set_address_template_group_member_limit(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.address_template_group_member_limit = value.into();
+    pub fn set_address_template_group_member_limit(mut self, value: u64) -> Self {
+        self.address_template_group_member_limit = value;
         self
     }
     /// Sets `ServiceTemplateMemberLimit`.
-    pub fn set_service_template_member_limit(mut self, value: impl Into<u64>) -> Self {
-        self.service_template_member_limit = value.into();
+    pub fn set_service_template_member_limit(mut self, value: u64) -> Self {
+        self.service_template_member_limit = value;
         self
     }
     /// Sets `ServiceTemplateGroupMemberLimit`.
-    pub fn set_service_template_group_member_limit(
-        mut self,
-        value: impl Into<u64>,
-    ) -> Self {
-        self.service_template_group_member_limit = value.into();
+    pub fn set_service_template_group_member_limit(mut self, value: u64) -> Self {
+        self.service_template_group_member_limit = value;
         self
     }
 }
@@ -64006,8 +63952,8 @@ impl TrafficFlow {
         Self::default()
     }
     /// Sets `Value`.
-    pub fn set_value(mut self, value: impl Into<u64>) -> Self {
-        self.value = value.into();
+    pub fn set_value(mut self, value: u64) -> Self {
+        self.value = value;
         self
     }
     /// Sets `FormatValue`.
@@ -64364,8 +64310,8 @@ impl TrafficMirrorFilter {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<u64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: u64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `Action`.
@@ -64742,8 +64688,8 @@ impl TrafficQosPolicySet {
         self
     }
     /// Sets `QosId`.
-    pub fn set_qos_id(mut self, value: impl Into<u64>) -> Self {
-        self.qos_id = Some(value.into());
+    pub fn set_qos_id(mut self, value: u64) -> Self {
+        self.qos_id = Some(value);
         self
     }
     /// Sets `QosPolicyDescription`.
@@ -64757,8 +64703,8 @@ impl TrafficQosPolicySet {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `QosPolicyId`.
@@ -64863,8 +64809,8 @@ impl TransformAddressResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<u64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: u64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `AddressId`.
@@ -64974,13 +64920,13 @@ impl TranslationAclRule {
         self
     }
     /// Sets `AclRuleId`.
-    pub fn set_acl_rule_id(mut self, value: impl Into<u64>) -> Self {
-        self.acl_rule_id = Some(value.into());
+    pub fn set_acl_rule_id(mut self, value: u64) -> Self {
+        self.acl_rule_id = Some(value);
         self
     }
     /// Sets `Action`.
-    pub fn set_action(mut self, value: impl Into<u64>) -> Self {
-        self.action = Some(value.into());
+    pub fn set_action(mut self, value: u64) -> Self {
+        self.action = Some(value);
         self
     }
     /// Sets `Description`.
@@ -66606,8 +66552,8 @@ impl VpcEndPointServiceUser {
         Self::default()
     }
     /// Sets `Owner`.
-    pub fn set_owner(mut self, value: impl Into<u64>) -> Self {
-        self.owner = value.into();
+    pub fn set_owner(mut self, value: u64) -> Self {
+        self.owner = value;
         self
     }
     /// Sets `UserUin`.
@@ -66720,8 +66666,8 @@ impl VpcLimit {
         self
     }
     /// Sets `LimitValue`.
-    pub fn set_limit_value(mut self, value: impl Into<u64>) -> Self {
-        self.limit_value = value.into();
+    pub fn set_limit_value(mut self, value: u64) -> Self {
+        self.limit_value = value;
         self
     }
 }
@@ -67363,8 +67309,8 @@ impl VpnGateway {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<u64>) -> Self {
-        self.internet_max_bandwidth_out = value.into();
+    pub fn set_internet_max_bandwidth_out(mut self, value: u64) -> Self {
+        self.internet_max_bandwidth_out = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -67421,13 +67367,13 @@ impl VpnGateway {
         self
     }
     /// Sets `MaxConnection`.
-    pub fn set_max_connection(mut self, value: impl Into<u64>) -> Self {
-        self.max_connection = value.into();
+    pub fn set_max_connection(mut self, value: u64) -> Self {
+        self.max_connection = value;
         self
     }
     /// Sets `BgpAsn`.
-    pub fn set_bgp_asn(mut self, value: impl Into<u64>) -> Self {
-        self.bgp_asn = Some(value.into());
+    pub fn set_bgp_asn(mut self, value: u64) -> Self {
+        self.bgp_asn = Some(value);
         self
     }
     /// Sets `TagSet` to these items.
@@ -67484,8 +67430,8 @@ impl VpnGatewayQuota {
         Self::default()
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<u64>) -> Self {
-        self.bandwidth = value.into();
+    pub fn set_bandwidth(mut self, value: u64) -> Self {
+        self.bandwidth = value;
         self
     }
     /// Sets `Cname`.
@@ -67499,11 +67445,8 @@ impl VpnGatewayQuota {
         self
     }
     /// Sets `MaxConnection` to these items.
-    pub fn set_max_connection(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<u64>>,
-    ) -> Self {
-        self.max_connection = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_max_connection(mut self, items: impl IntoIterator<Item = u64>) -> Self {
+        self.max_connection = Some(items.into_iter().collect());
         self
     }
 }
