@@ -280,9 +280,37 @@ fn enum_tokens(model: &Model, set: &ValueSet) -> TokenStream {
             }
         }
 
+        /// As the fields holding it decode: a number or flag is kept as its text.
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self::from)
+                <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer).map(Self::from)
+            }
+        }
+
+        impl PartialEq<String> for #name {
+            fn eq(&self, other: &String) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<#name> for str {
+            fn eq(&self, other: &#name) -> bool {
+                self == other.as_str()
+            }
+        }
+
+        impl PartialEq<#name> for &str {
+            fn eq(&self, other: &#name) -> bool {
+                *self == other.as_str()
+            }
+        }
+
+        impl From<#name> for String {
+            fn from(value: #name) -> Self {
+                match value {
+                    #name::Unknown(text) => text,
+                    known => known.as_str().to_owned(),
+                }
             }
         }
 

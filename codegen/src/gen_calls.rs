@@ -62,7 +62,8 @@ pub(crate) fn calls_file(model: &Model) -> TokenStream {
                 self.0.options()
             }
 
-            /// Replaces every option of this call.
+            /// Sets every option that `options` sets; the others keep what the
+            /// service client (or an earlier setter) gave this call.
             pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
                 Call(self.0.with_options(options))
             }

@@ -35,12 +35,18 @@ pub(crate) enum Store {
 }
 
 /// The argument type of a setter of one value of `m`, and the conversion
-/// that turns the argument `value` into the member's value type: `impl
-/// Into<Leaf>` and `.into()`, except for `u64`, taken as it is so that a
-/// plain literal (`3600`, an `i32` by default) is accepted.
+/// that turns the argument `value` into the member's value type. Numbers
+/// and flags are taken as they are: a plain literal (`3600`) then needs no
+/// suffix, and `impl Into<i64>` would also take a `bool`. Strings, open
+/// enums and objects take `impl Into<_>` and `.into()`.
 pub(crate) fn value_arg(model: &Model, m: &Member) -> (TokenStream, TokenStream) {
     let leaf = member_leaf(model, m);
-    if m.value_set.is_none() && m.ty.leaf == Leaf::Scalar(Scalar::U64) {
+    let plain = m.value_set.is_none()
+        && matches!(
+            m.ty.leaf,
+            Leaf::Scalar(Scalar::I64 | Scalar::U64 | Scalar::F64 | Scalar::Bool)
+        );
+    if plain {
         (quote!(#leaf), quote!(value))
     } else {
         (quote!(impl Into<#leaf>), quote!(value.into()))

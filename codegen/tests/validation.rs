@@ -727,8 +727,9 @@ fn an_object_differing_only_in_case_never_takes_an_existing_name() {
     assert_eq!(rust_type(&after, "GADGET"), "GadgetValue");
 }
 
-/// `u64` setters take the plain type, so an integer literal needs no suffix
-/// (`impl Into<u64>` would refuse `3600`, an `i32`).
+/// Number and flag setters take the plain type, so an integer literal needs
+/// no suffix (`impl Into<u64>` would refuse `3600`, an `i32`) and a `bool`
+/// is no number (`impl Into<i64>` would take `true`).
 #[test]
 fn u64_setters_take_plain_literals() {
     let (mut api, errors, rules) = base();

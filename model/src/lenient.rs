@@ -46,6 +46,7 @@ where
 }
 
 /// A type with a lenient decoding.
+#[doc(hidden)]
 pub trait Lenient: Sized {
     fn lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
 }

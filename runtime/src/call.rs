@@ -52,9 +52,15 @@ impl<A> Call<A> {
         &self.options
     }
 
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(mut self, options: CallOptions) -> Self {
-        self.options = options;
+        self.options = CallOptions {
+            timeout: options.timeout.or(self.options.timeout),
+            deadline: options.deadline.or(self.options.deadline),
+            retry: options.retry.or(self.options.retry),
+            idempotent: options.idempotent.or(self.options.idempotent),
+        };
         self
     }
 

@@ -16,7 +16,7 @@ pub enum ConfigError {
     /// A value set in code is unusable; `what` names it (`region`, `endpoint`...).
     #[error("invalid {what}: {reason}")]
     Invalid { what: &'static str, reason: String },
-    /// [`Endpoint::regional`] without a region.
+    /// [`Endpoint::regional`](crate::Endpoint::regional) without a region.
     #[error("the regional endpoint https://{{service}}.{{region}}.tencentcloudapi.com needs a region")]
     RegionRequired,
     /// A credential source is present but unusable (a malformed profile

@@ -31,13 +31,13 @@ mod identity;
 mod interceptor;
 #[doc(hidden)]
 pub mod paginate;
-/// The one reader of Tencent's profile files, for the config crate and tcloud.
+// The one reader of Tencent's profile files, for the config crate and tcloud.
 #[doc(hidden)]
 pub mod profile;
 mod reply;
 mod retry;
-/// The waiter engine generated waiter methods call; its public types are
-/// re-exported at the root.
+// The waiter engine generated waiter methods call; its public types are
+// re-exported at the root.
 #[doc(hidden)]
 pub mod waiter;
 
@@ -52,22 +52,22 @@ pub use error::{ActionError, Error, InvalidResponseKind, ServiceError, Transport
 pub use identity::{Credentials, CredentialsError, CredentialsFuture, ProvideCredentials};
 pub use interceptor::{AttemptOutcome, HeaderError, Interceptor, OutgoingRequest};
 pub use paginate::Paginator;
-/// What generated code implements for the actions that page.
+// What generated code implements for the actions that page.
 #[doc(hidden)]
 pub use paginate::{OffsetPaged, Paginated, TokenPaged};
 pub use retry::{RetryBudget, RetryConfig};
-/// Re-exported so that [`Credentials`] can be built without depending on `signer`.
+// Re-exported so that [`Credentials`] can be built without depending on `signer`.
 pub use signer::SecretKey;
-/// The lenient scalar reader generated response types decode with (the
-/// model crate's, which the run-time checks use too).
+// The lenient scalar reader generated response types decode with (the
+// model crate's, which the run-time checks use too).
 #[doc(hidden)]
 pub use tencentcloud_model::lenient;
-/// The one validation engine (the model crate's): generated `Validate`
-/// impls record into its `Validator`.
+// The one validation engine (the model crate's): generated `Validate`
+// impls record into its `Validator`.
 pub use tencentcloud_model::validate::{FieldPath, Problem, Segment, Validate, ValidationError, Violation};
-/// What generated `Validate` impls call.
+// What generated `Validate` impls call.
 #[doc(hidden)]
 pub use tencentcloud_model::validate::{Pattern, Validator};
-/// The codes every service shares: data the model crate owns.
+// The codes every service shares: data the model crate owns.
 pub use tencentcloud_model::CommonErrorCode;
 pub use waiter::{WaitError, WaitOptions, WaitOutcome, WaitProgress};

@@ -60,7 +60,7 @@ pub trait TokenPaged: Paginated {
 pub trait PagingStyle<A: Paginated>: Send + 'static {
     /// What is remembered between pages.
     type State: Send + 'static;
-    fn start(request: &A) -> Self::State;
+    fn start(request: &mut A) -> Self::State;
     /// Prepares `request` for the page after `response`; `Ok(false)` when
     /// there is none, `Err(reason)` when paging would not end.
     fn advance(
@@ -85,8 +85,12 @@ impl<A: OffsetPaged> PagingStyle<A> for ByOffset {
     /// The offset of the next page.
     type State = i64;
 
-    fn start(request: &A) -> i64 {
-        request.offset().unwrap_or(0).max(0)
+    /// Where the request says, else 0, written into the request: some
+    /// actions (CVM's `DescribeTaskInfo`) require `Offset`.
+    fn start(request: &mut A) -> i64 {
+        let offset = request.offset().unwrap_or(0).max(0);
+        request.set_offset(offset);
+        offset
     }
 
     fn advance(
@@ -111,7 +115,7 @@ impl<A: TokenPaged> PagingStyle<A> for ByToken {
     /// The token of the page just asked for.
     type State = Option<String>;
 
-    fn start(_request: &A) -> Option<String> {
+    fn start(_request: &mut A) -> Option<String> {
         None
     }
 
@@ -205,8 +209,9 @@ impl<A: Paginated> Paginator<A> {
         if let Some(size) = paginator.page_size {
             paginator.request.set_page_size(size);
         }
+        let style = A::Style::start(&mut paginator.request);
         let state = State {
-            style: A::Style::start(&paginator.request),
+            style,
             paginator,
             pages: 0,
             next: Next::Page,

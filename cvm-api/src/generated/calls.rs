@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -369,8 +370,8 @@ impl Call<types::AssociateInstancesKeyPairsRequest> {
         self
     }
     /// Sets `ForceStop`; see [`AssociateInstancesKeyPairsRequest::force_stop`](types::AssociateInstancesKeyPairsRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
 }
@@ -547,13 +548,13 @@ impl Call<types::ConvertOperatingSystemsRequest> {
         self
     }
     /// Sets `MinimalConversion`; see [`ConvertOperatingSystemsRequest::minimal_conversion`](types::ConvertOperatingSystemsRequest::minimal_conversion).
-    pub fn minimal_conversion(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().minimal_conversion = Some(value.into());
+    pub fn minimal_conversion(mut self, value: bool) -> Self {
+        self.0.request_mut().minimal_conversion = Some(value);
         self
     }
     /// Sets `DryRun`; see [`ConvertOperatingSystemsRequest::dry_run`](types::ConvertOperatingSystemsRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `TargetOSType`; see [`ConvertOperatingSystemsRequest::target_os_type`](types::ConvertOperatingSystemsRequest::target_os_type).
@@ -579,8 +580,8 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `Affinity`; see [`CreateDisasterRecoverGroupRequest::affinity`](types::CreateDisasterRecoverGroupRequest::affinity).
-    pub fn affinity(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().affinity = Some(value.into());
+    pub fn affinity(mut self, value: i64) -> Self {
+        self.0.request_mut().affinity = Some(value);
         self
     }
     /// Sets `Strategy`; see [`CreateDisasterRecoverGroupRequest::strategy`](types::CreateDisasterRecoverGroupRequest::strategy).
@@ -589,8 +590,8 @@ impl Call<types::CreateDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `PartitionCount`; see [`CreateDisasterRecoverGroupRequest::partition_count`](types::CreateDisasterRecoverGroupRequest::partition_count).
-    pub fn partition_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().partition_count = Some(value.into());
+    pub fn partition_count(mut self, value: i64) -> Self {
+        self.0.request_mut().partition_count = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateDisasterRecoverGroupRequest::tag_specification`](types::CreateDisasterRecoverGroupRequest::tag_specification).
@@ -724,8 +725,8 @@ impl Call<types::CreateImageRequest> {
         self
     }
     /// Sets `DryRun`; see [`CreateImageRequest::dry_run`](types::CreateImageRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateImageRequest::tag_specification`](types::CreateImageRequest::tag_specification).
@@ -760,8 +761,8 @@ impl Call<types::CreateKeyPairRequest> {
         self
     }
     /// Sets `ProjectId`; see [`CreateKeyPairRequest::project_id`](types::CreateKeyPairRequest::project_id). Required.
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`CreateKeyPairRequest::tag_specification`](types::CreateKeyPairRequest::tag_specification).
@@ -847,8 +848,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `InstanceCount`; see [`CreateLaunchTemplateRequest::instance_count`](types::CreateLaunchTemplateRequest::instance_count).
-    pub fn instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().instance_count = Some(value.into());
+    pub fn instance_count(mut self, value: i64) -> Self {
+        self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`CreateLaunchTemplateRequest::instance_name`](types::CreateLaunchTemplateRequest::instance_name).
@@ -952,8 +953,8 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `DryRun`; see [`CreateLaunchTemplateRequest::dry_run`](types::CreateLaunchTemplateRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `CamRoleName`; see [`CreateLaunchTemplateRequest::cam_role_name`](types::CreateLaunchTemplateRequest::cam_role_name).
@@ -980,13 +981,13 @@ impl Call<types::CreateLaunchTemplateRequest> {
         self
     }
     /// Sets `DisableApiTermination`; see [`CreateLaunchTemplateRequest::disable_api_termination`](types::CreateLaunchTemplateRequest::disable_api_termination).
-    pub fn disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().disable_api_termination = Some(value.into());
+    pub fn disable_api_termination(mut self, value: bool) -> Self {
+        self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`CreateLaunchTemplateRequest::enable_jumbo_frame`](types::CreateLaunchTemplateRequest::enable_jumbo_frame).
-    pub fn enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_jumbo_frame = Some(value.into());
+    pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
     /// Adds one item to `LaunchTemplateTagSpecification`; see [`CreateLaunchTemplateRequest::launch_template_tag_specification`](types::CreateLaunchTemplateRequest::launch_template_tag_specification).
@@ -1053,8 +1054,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `LaunchTemplateVersion`; see [`CreateLaunchTemplateVersionRequest::launch_template_version`](types::CreateLaunchTemplateVersionRequest::launch_template_version).
-    pub fn launch_template_version(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().launch_template_version = Some(value.into());
+    pub fn launch_template_version(mut self, value: i64) -> Self {
+        self.0.request_mut().launch_template_version = Some(value);
         self
     }
     /// Sets `LaunchTemplateVersionDescription`; see [`CreateLaunchTemplateVersionRequest::launch_template_version_description`](types::CreateLaunchTemplateVersionRequest::launch_template_version_description).
@@ -1109,8 +1110,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `InstanceCount`; see [`CreateLaunchTemplateVersionRequest::instance_count`](types::CreateLaunchTemplateVersionRequest::instance_count).
-    pub fn instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().instance_count = Some(value.into());
+    pub fn instance_count(mut self, value: i64) -> Self {
+        self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`CreateLaunchTemplateVersionRequest::instance_name`](types::CreateLaunchTemplateVersionRequest::instance_name).
@@ -1214,8 +1215,8 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `DryRun`; see [`CreateLaunchTemplateVersionRequest::dry_run`](types::CreateLaunchTemplateVersionRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `CamRoleName`; see [`CreateLaunchTemplateVersionRequest::cam_role_name`](types::CreateLaunchTemplateVersionRequest::cam_role_name).
@@ -1242,13 +1243,13 @@ impl Call<types::CreateLaunchTemplateVersionRequest> {
         self
     }
     /// Sets `DisableApiTermination`; see [`CreateLaunchTemplateVersionRequest::disable_api_termination`](types::CreateLaunchTemplateVersionRequest::disable_api_termination).
-    pub fn disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().disable_api_termination = Some(value.into());
+    pub fn disable_api_termination(mut self, value: bool) -> Self {
+        self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`CreateLaunchTemplateVersionRequest::enable_jumbo_frame`](types::CreateLaunchTemplateVersionRequest::enable_jumbo_frame).
-    pub fn enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_jumbo_frame = Some(value.into());
+    pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
     /// Sets `Metadata`; see [`CreateLaunchTemplateVersionRequest::metadata`](types::CreateLaunchTemplateVersionRequest::metadata).
@@ -1332,13 +1333,13 @@ impl Call<types::DeleteImagesRequest> {
         self
     }
     /// Sets `DeleteBindedSnap`; see [`DeleteImagesRequest::delete_binded_snap`](types::DeleteImagesRequest::delete_binded_snap).
-    pub fn delete_binded_snap(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().delete_binded_snap = Some(value.into());
+    pub fn delete_binded_snap(mut self, value: bool) -> Self {
+        self.0.request_mut().delete_binded_snap = Some(value);
         self
     }
     /// Sets `DryRun`; see [`DeleteImagesRequest::dry_run`](types::DeleteImagesRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
 }
@@ -1420,19 +1421,16 @@ impl Call<types::DeleteLaunchTemplateVersionsRequest> {
         self
     }
     /// Adds one item to `LaunchTemplateVersions`; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions). Required.
-    pub fn launch_template_versions(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().launch_template_versions.push(value.into());
+    pub fn launch_template_versions(mut self, value: i64) -> Self {
+        self.0.request_mut().launch_template_versions.push(value);
         self
     }
     /// Sets `LaunchTemplateVersions` to these items; see [`DeleteLaunchTemplateVersionsRequest::launch_template_versions`](types::DeleteLaunchTemplateVersionsRequest::launch_template_versions). Required.
     pub fn set_launch_template_versions(
         mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
+        items: impl IntoIterator<Item = i64>,
     ) -> Self {
-        self.0.request_mut().launch_template_versions = items
-            .into_iter()
-            .map(Into::into)
-            .collect();
+        self.0.request_mut().launch_template_versions = items.into_iter().collect();
         self
     }
 }
@@ -1494,13 +1492,13 @@ impl Call<types::DescribeChcHostsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeChcHostsRequest::offset`](types::DescribeChcHostsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeChcHostsRequest::limit`](types::DescribeChcHostsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -1530,13 +1528,13 @@ impl Call<types::DescribeDisasterRecoverGroupsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeDisasterRecoverGroupsRequest::offset`](types::DescribeDisasterRecoverGroupsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeDisasterRecoverGroupsRequest::limit`](types::DescribeDisasterRecoverGroupsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeDisasterRecoverGroupsRequest::filters`](types::DescribeDisasterRecoverGroupsRequest::filters).
@@ -1769,13 +1767,13 @@ impl Call<types::DescribeInstancesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeInstancesRequest::offset`](types::DescribeInstancesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeInstancesRequest::limit`](types::DescribeInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -1946,13 +1944,13 @@ impl Call<types::DescribeInstancesStatusRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeInstancesStatusRequest::offset`](types::DescribeInstancesStatusRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeInstancesStatusRequest::limit`](types::DescribeInstancesStatusRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -1984,13 +1982,13 @@ impl Call<types::DescribeKeyPairsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeKeyPairsRequest::offset`](types::DescribeKeyPairsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeKeyPairsRequest::limit`](types::DescribeKeyPairsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -2040,8 +2038,8 @@ impl Call<types::DescribeLaunchTemplateVersionsRequest> {
         self
     }
     /// Sets `DefaultVersion`; see [`DescribeLaunchTemplateVersionsRequest::default_version`](types::DescribeLaunchTemplateVersionsRequest::default_version).
-    pub fn default_version(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().default_version = Some(value.into());
+    pub fn default_version(mut self, value: bool) -> Self {
+        self.0.request_mut().default_version = Some(value);
         self
     }
 }
@@ -2079,13 +2077,13 @@ impl Call<types::DescribeLaunchTemplatesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeLaunchTemplatesRequest::offset`](types::DescribeLaunchTemplatesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLaunchTemplatesRequest::limit`](types::DescribeLaunchTemplatesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -2124,8 +2122,8 @@ impl Call<types::DescribeResourcePoolPackTypeConfigsRequest> {
 }
 impl Call<types::DescribeResourcePoolPacksRequest> {
     /// Sets `MaxResults`; see [`DescribeResourcePoolPacksRequest::max_results`](types::DescribeResourcePoolPacksRequest::max_results).
-    pub fn max_results(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().max_results = Some(value.into());
+    pub fn max_results(mut self, value: i64) -> Self {
+        self.0.request_mut().max_results = Some(value);
         self
     }
     /// Sets `NextToken`; see [`DescribeResourcePoolPacksRequest::next_token`](types::DescribeResourcePoolPacksRequest::next_token).
@@ -2149,13 +2147,13 @@ impl Call<types::DescribeResourcePoolPacksRequest> {
 }
 impl Call<types::DescribeTaskInfoRequest> {
     /// Sets `Limit`; see [`DescribeTaskInfoRequest::limit`](types::DescribeTaskInfoRequest::limit). Required.
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeTaskInfoRequest::offset`](types::DescribeTaskInfoRequest::offset). Required.
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Product`; see [`DescribeTaskInfoRequest::product`](types::DescribeTaskInfoRequest::product).
@@ -2164,37 +2162,23 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Adds one item to `TaskStatus`; see [`DescribeTaskInfoRequest::task_status`](types::DescribeTaskInfoRequest::task_status).
-    pub fn task_status(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().task_status.get_or_insert_with(Vec::new).push(value.into());
+    pub fn task_status(mut self, value: i64) -> Self {
+        self.0.request_mut().task_status.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `TaskStatus` to these items; see [`DescribeTaskInfoRequest::task_status`](types::DescribeTaskInfoRequest::task_status).
-    pub fn set_task_status(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.0.request_mut().task_status = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_task_status(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.0.request_mut().task_status = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `TaskTypeIds`; see [`DescribeTaskInfoRequest::task_type_ids`](types::DescribeTaskInfoRequest::task_type_ids).
-    pub fn task_type_ids(mut self, value: impl Into<i64>) -> Self {
-        self.0
-            .request_mut()
-            .task_type_ids
-            .get_or_insert_with(Vec::new)
-            .push(value.into());
+    pub fn task_type_ids(mut self, value: i64) -> Self {
+        self.0.request_mut().task_type_ids.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `TaskTypeIds` to these items; see [`DescribeTaskInfoRequest::task_type_ids`](types::DescribeTaskInfoRequest::task_type_ids).
-    pub fn set_task_type_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.0.request_mut().task_type_ids = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_task_type_ids(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.0.request_mut().task_type_ids = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `TaskIds`; see [`DescribeTaskInfoRequest::task_ids`](types::DescribeTaskInfoRequest::task_ids).
@@ -2260,8 +2244,8 @@ impl Call<types::DescribeTaskInfoRequest> {
         self
     }
     /// Sets `Order`; see [`DescribeTaskInfoRequest::order`](types::DescribeTaskInfoRequest::order).
-    pub fn order(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().order = Some(value.into());
+    pub fn order(mut self, value: i64) -> Self {
+        self.0.request_mut().order = Some(value);
         self
     }
 }
@@ -2308,8 +2292,8 @@ impl Call<types::DisassociateInstancesKeyPairsRequest> {
         self
     }
     /// Sets `ForceStop`; see [`DisassociateInstancesKeyPairsRequest::force_stop`](types::DisassociateInstancesKeyPairsRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
 }
@@ -2362,8 +2346,8 @@ impl Call<types::EnterRescueModeRequest> {
     }
     /// Sets `ForceStop`; see [`EnterRescueModeRequest::force_stop`](types::EnterRescueModeRequest::force_stop).
     #[deprecated(note = "deprecated by the service")]
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `StopType`; see [`EnterRescueModeRequest::stop_type`](types::EnterRescueModeRequest::stop_type).
@@ -2425,13 +2409,13 @@ impl Call<types::ExportImagesRequest> {
         self
     }
     /// Sets `OnlyExportRootDisk`; see [`ExportImagesRequest::only_export_root_disk`](types::ExportImagesRequest::only_export_root_disk).
-    pub fn only_export_root_disk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().only_export_root_disk = Some(value.into());
+    pub fn only_export_root_disk(mut self, value: bool) -> Self {
+        self.0.request_mut().only_export_root_disk = Some(value);
         self
     }
     /// Sets `DryRun`; see [`ExportImagesRequest::dry_run`](types::ExportImagesRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `RoleName`; see [`ExportImagesRequest::role_name`](types::ExportImagesRequest::role_name).
@@ -2472,13 +2456,13 @@ impl Call<types::ImportImageRequest> {
         self
     }
     /// Sets `DryRun`; see [`ImportImageRequest::dry_run`](types::ImportImageRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `Force`; see [`ImportImageRequest::force`](types::ImportImageRequest::force).
-    pub fn force(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force = Some(value.into());
+    pub fn force(mut self, value: bool) -> Self {
+        self.0.request_mut().force = Some(value);
         self
     }
     /// Adds one item to `TagSpecification`; see [`ImportImageRequest::tag_specification`](types::ImportImageRequest::tag_specification).
@@ -2565,8 +2549,8 @@ impl Call<types::ImportKeyPairRequest> {
         self
     }
     /// Sets `ProjectId`; see [`ImportKeyPairRequest::project_id`](types::ImportKeyPairRequest::project_id). Required.
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `PublicKey`; see [`ImportKeyPairRequest::public_key`](types::ImportKeyPairRequest::public_key). Required.
@@ -2606,13 +2590,13 @@ impl Call<types::InquirePricePurchaseResourcePoolPacksRequest> {
         self
     }
     /// Sets `InstanceCount`; see [`InquirePricePurchaseResourcePoolPacksRequest::instance_count`](types::InquirePricePurchaseResourcePoolPacksRequest::instance_count). Required.
-    pub fn instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().instance_count = Some(value.into());
+    pub fn instance_count(mut self, value: i64) -> Self {
+        self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `Period`; see [`InquirePricePurchaseResourcePoolPacksRequest::period`](types::InquirePricePurchaseResourcePoolPacksRequest::period). Required.
-    pub fn period(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: i64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
 }
@@ -2644,8 +2628,8 @@ impl Call<types::InquiryPriceModifyInstancesChargeTypeRequest> {
         self
     }
     /// Sets `ModifyPortableDataDisk`; see [`InquiryPriceModifyInstancesChargeTypeRequest::modify_portable_data_disk`](types::InquiryPriceModifyInstancesChargeTypeRequest::modify_portable_data_disk).
-    pub fn modify_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().modify_portable_data_disk = Some(value.into());
+    pub fn modify_portable_data_disk(mut self, value: bool) -> Self {
+        self.0.request_mut().modify_portable_data_disk = Some(value);
         self
     }
 }
@@ -2669,8 +2653,8 @@ impl Call<types::InquiryPriceRenewHostsRequest> {
         self
     }
     /// Sets `DryRun`; see [`InquiryPriceRenewHostsRequest::dry_run`](types::InquiryPriceRenewHostsRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
 }
@@ -2697,13 +2681,13 @@ impl Call<types::InquiryPriceRenewInstancesRequest> {
         self
     }
     /// Sets `DryRun`; see [`InquiryPriceRenewInstancesRequest::dry_run`](types::InquiryPriceRenewInstancesRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `RenewPortableDataDisk`; see [`InquiryPriceRenewInstancesRequest::renew_portable_data_disk`](types::InquiryPriceRenewInstancesRequest::renew_portable_data_disk).
-    pub fn renew_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().renew_portable_data_disk = Some(value.into());
+    pub fn renew_portable_data_disk(mut self, value: bool) -> Self {
+        self.0.request_mut().renew_portable_data_disk = Some(value);
         self
     }
 }
@@ -2811,8 +2795,8 @@ impl Call<types::InquiryPriceResizeInstanceDisksRequest> {
         self
     }
     /// Sets `ForceStop`; see [`InquiryPriceResizeInstanceDisksRequest::force_stop`](types::InquiryPriceResizeInstanceDisksRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `SystemDisk`; see [`InquiryPriceResizeInstanceDisksRequest::system_disk`](types::InquiryPriceResizeInstanceDisksRequest::system_disk).
@@ -2821,8 +2805,8 @@ impl Call<types::InquiryPriceResizeInstanceDisksRequest> {
         self
     }
     /// Sets `ResizeOnline`; see [`InquiryPriceResizeInstanceDisksRequest::resize_online`](types::InquiryPriceResizeInstanceDisksRequest::resize_online).
-    pub fn resize_online(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().resize_online = Some(value.into());
+    pub fn resize_online(mut self, value: bool) -> Self {
+        self.0.request_mut().resize_online = Some(value);
         self
     }
 }
@@ -2889,8 +2873,8 @@ impl Call<types::InquiryPriceRunInstancesRequest> {
         self
     }
     /// Sets `InstanceCount`; see [`InquiryPriceRunInstancesRequest::instance_count`](types::InquiryPriceRunInstancesRequest::instance_count).
-    pub fn instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().instance_count = Some(value.into());
+    pub fn instance_count(mut self, value: i64) -> Self {
+        self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`InquiryPriceRunInstancesRequest::instance_name`](types::InquiryPriceRunInstancesRequest::instance_name).
@@ -3105,8 +3089,8 @@ impl Call<types::ModifyDisasterRecoverGroupAttributeRequest> {
         self
     }
     /// Sets `Affinity`; see [`ModifyDisasterRecoverGroupAttributeRequest::affinity`](types::ModifyDisasterRecoverGroupAttributeRequest::affinity).
-    pub fn affinity(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().affinity = Some(value.into());
+    pub fn affinity(mut self, value: i64) -> Self {
+        self.0.request_mut().affinity = Some(value);
         self
     }
 }
@@ -3179,8 +3163,8 @@ impl Call<types::ModifyImageAttributeRequest> {
         self
     }
     /// Sets `ImageDeprecated`; see [`ModifyImageAttributeRequest::image_deprecated`](types::ModifyImageAttributeRequest::image_deprecated).
-    pub fn image_deprecated(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().image_deprecated = Some(value.into());
+    pub fn image_deprecated(mut self, value: bool) -> Self {
+        self.0.request_mut().image_deprecated = Some(value);
         self
     }
 }
@@ -3290,8 +3274,8 @@ impl Call<types::ModifyInstancesAttributeRequest> {
         self
     }
     /// Sets `DisableApiTermination`; see [`ModifyInstancesAttributeRequest::disable_api_termination`](types::ModifyInstancesAttributeRequest::disable_api_termination).
-    pub fn disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().disable_api_termination = Some(value.into());
+    pub fn disable_api_termination(mut self, value: bool) -> Self {
+        self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `CamRoleType`; see [`ModifyInstancesAttributeRequest::cam_role_type`](types::ModifyInstancesAttributeRequest::cam_role_type).
@@ -3300,13 +3284,13 @@ impl Call<types::ModifyInstancesAttributeRequest> {
         self
     }
     /// Sets `AutoReboot`; see [`ModifyInstancesAttributeRequest::auto_reboot`](types::ModifyInstancesAttributeRequest::auto_reboot).
-    pub fn auto_reboot(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_reboot = Some(value.into());
+    pub fn auto_reboot(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_reboot = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`ModifyInstancesAttributeRequest::enable_jumbo_frame`](types::ModifyInstancesAttributeRequest::enable_jumbo_frame).
-    pub fn enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_jumbo_frame = Some(value.into());
+    pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
 }
@@ -3338,8 +3322,8 @@ impl Call<types::ModifyInstancesChargeTypeRequest> {
         self
     }
     /// Sets `ModifyPortableDataDisk`; see [`ModifyInstancesChargeTypeRequest::modify_portable_data_disk`](types::ModifyInstancesChargeTypeRequest::modify_portable_data_disk).
-    pub fn modify_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().modify_portable_data_disk = Some(value.into());
+    pub fn modify_portable_data_disk(mut self, value: bool) -> Self {
+        self.0.request_mut().modify_portable_data_disk = Some(value);
         self
     }
 }
@@ -3364,8 +3348,8 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `Force`; see [`ModifyInstancesDisasterRecoverGroupRequest::force`](types::ModifyInstancesDisasterRecoverGroupRequest::force).
-    pub fn force(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force = Some(value.into());
+    pub fn force(mut self, value: bool) -> Self {
+        self.0.request_mut().force = Some(value);
         self
     }
     /// Adds one item to `DisasterRecoverGroupIds`; see [`ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids`](types::ModifyInstancesDisasterRecoverGroupRequest::disaster_recover_group_ids).
@@ -3388,8 +3372,8 @@ impl Call<types::ModifyInstancesDisasterRecoverGroupRequest> {
         self
     }
     /// Sets `PartitionNumber`; see [`ModifyInstancesDisasterRecoverGroupRequest::partition_number`](types::ModifyInstancesDisasterRecoverGroupRequest::partition_number).
-    pub fn partition_number(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().partition_number = Some(value.into());
+    pub fn partition_number(mut self, value: i64) -> Self {
+        self.0.request_mut().partition_number = Some(value);
         self
     }
 }
@@ -3408,8 +3392,8 @@ impl Call<types::ModifyInstancesProjectRequest> {
         self
     }
     /// Sets `ProjectId`; see [`ModifyInstancesProjectRequest::project_id`](types::ModifyInstancesProjectRequest::project_id). Required.
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
 }
@@ -3456,13 +3440,13 @@ impl Call<types::ModifyInstancesVpcAttributeRequest> {
         self
     }
     /// Sets `ForceStop`; see [`ModifyInstancesVpcAttributeRequest::force_stop`](types::ModifyInstancesVpcAttributeRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `ReserveHostName`; see [`ModifyInstancesVpcAttributeRequest::reserve_host_name`](types::ModifyInstancesVpcAttributeRequest::reserve_host_name).
-    pub fn reserve_host_name(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reserve_host_name = Some(value.into());
+    pub fn reserve_host_name(mut self, value: bool) -> Self {
+        self.0.request_mut().reserve_host_name = Some(value);
         self
     }
 }
@@ -3490,8 +3474,8 @@ impl Call<types::ModifyLaunchTemplateDefaultVersionRequest> {
         self
     }
     /// Sets `DefaultVersion`; see [`ModifyLaunchTemplateDefaultVersionRequest::default_version`](types::ModifyLaunchTemplateDefaultVersionRequest::default_version). Required.
-    pub fn default_version(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().default_version = Some(value.into());
+    pub fn default_version(mut self, value: i64) -> Self {
+        self.0.request_mut().default_version = Some(value);
         self
     }
 }
@@ -3520,8 +3504,8 @@ impl Call<types::ProgramFpgaImageRequest> {
         self
     }
     /// Sets `DryRun`; see [`ProgramFpgaImageRequest::dry_run`](types::ProgramFpgaImageRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
 }
@@ -3552,8 +3536,8 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
         self
     }
     /// Sets `AutoPlacement`; see [`PurchaseResourcePoolPacksRequest::auto_placement`](types::PurchaseResourcePoolPacksRequest::auto_placement).
-    pub fn auto_placement(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_placement = Some(value.into());
+    pub fn auto_placement(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_placement = Some(value);
         self
     }
     /// Sets `DedicatedResourcePoolPackName`; see [`PurchaseResourcePoolPacksRequest::dedicated_resource_pool_pack_name`](types::PurchaseResourcePoolPacksRequest::dedicated_resource_pool_pack_name).
@@ -3570,8 +3554,8 @@ impl Call<types::PurchaseResourcePoolPacksRequest> {
         self
     }
     /// Sets `DryRun`; see [`PurchaseResourcePoolPacksRequest::dry_run`](types::PurchaseResourcePoolPacksRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
 }
@@ -3591,8 +3575,8 @@ impl Call<types::RebootInstancesRequest> {
     }
     /// Sets `ForceReboot`; see [`RebootInstancesRequest::force_reboot`](types::RebootInstancesRequest::force_reboot).
     #[deprecated(note = "deprecated by the service")]
-    pub fn force_reboot(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_reboot = Some(value.into());
+    pub fn force_reboot(mut self, value: bool) -> Self {
+        self.0.request_mut().force_reboot = Some(value);
         self
     }
     /// Sets `StopType`; see [`RebootInstancesRequest::stop_type`](types::RebootInstancesRequest::stop_type).
@@ -3674,8 +3658,8 @@ impl Call<types::RenewInstancesRequest> {
         self
     }
     /// Sets `RenewPortableDataDisk`; see [`RenewInstancesRequest::renew_portable_data_disk`](types::RenewInstancesRequest::renew_portable_data_disk).
-    pub fn renew_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().renew_portable_data_disk = Some(value.into());
+    pub fn renew_portable_data_disk(mut self, value: bool) -> Self {
+        self.0.request_mut().renew_portable_data_disk = Some(value);
         self
     }
 }
@@ -3811,8 +3795,8 @@ impl Call<types::ResetInstancesPasswordRequest> {
         self
     }
     /// Sets `ForceStop`; see [`ResetInstancesPasswordRequest::force_stop`](types::ResetInstancesPasswordRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
 }
@@ -3836,8 +3820,8 @@ impl Call<types::ResetInstancesTypeRequest> {
         self
     }
     /// Sets `ForceStop`; see [`ResetInstancesTypeRequest::force_stop`](types::ResetInstancesTypeRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
 }
@@ -3863,8 +3847,8 @@ impl Call<types::ResizeInstanceDisksRequest> {
         self
     }
     /// Sets `ForceStop`; see [`ResizeInstanceDisksRequest::force_stop`](types::ResizeInstanceDisksRequest::force_stop).
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `SystemDisk`; see [`ResizeInstanceDisksRequest::system_disk`](types::ResizeInstanceDisksRequest::system_disk).
@@ -3873,8 +3857,8 @@ impl Call<types::ResizeInstanceDisksRequest> {
         self
     }
     /// Sets `ResizeOnline`; see [`ResizeInstanceDisksRequest::resize_online`](types::ResizeInstanceDisksRequest::resize_online).
-    pub fn resize_online(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().resize_online = Some(value.into());
+    pub fn resize_online(mut self, value: bool) -> Self {
+        self.0.request_mut().resize_online = Some(value);
         self
     }
 }
@@ -3941,13 +3925,13 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `InstanceCount`; see [`RunInstancesRequest::instance_count`](types::RunInstancesRequest::instance_count).
-    pub fn instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().instance_count = Some(value.into());
+    pub fn instance_count(mut self, value: i64) -> Self {
+        self.0.request_mut().instance_count = Some(value);
         self
     }
     /// Sets `MinCount`; see [`RunInstancesRequest::min_count`](types::RunInstancesRequest::min_count).
-    pub fn min_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().min_count = Some(value.into());
+    pub fn min_count(mut self, value: i64) -> Self {
+        self.0.request_mut().min_count = Some(value);
         self
     }
     /// Sets `InstanceName`; see [`RunInstancesRequest::instance_name`](types::RunInstancesRequest::instance_name).
@@ -4056,8 +4040,8 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `DryRun`; see [`RunInstancesRequest::dry_run`](types::RunInstancesRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `CpuTopology`; see [`RunInstancesRequest::cpu_topology`](types::RunInstancesRequest::cpu_topology).
@@ -4099,18 +4083,18 @@ impl Call<types::RunInstancesRequest> {
         self
     }
     /// Sets `PartitionNumber`; see [`RunInstancesRequest::partition_number`](types::RunInstancesRequest::partition_number).
-    pub fn partition_number(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().partition_number = Some(value.into());
+    pub fn partition_number(mut self, value: i64) -> Self {
+        self.0.request_mut().partition_number = Some(value);
         self
     }
     /// Sets `DisableApiTermination`; see [`RunInstancesRequest::disable_api_termination`](types::RunInstancesRequest::disable_api_termination).
-    pub fn disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().disable_api_termination = Some(value.into());
+    pub fn disable_api_termination(mut self, value: bool) -> Self {
+        self.0.request_mut().disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`; see [`RunInstancesRequest::enable_jumbo_frame`](types::RunInstancesRequest::enable_jumbo_frame).
-    pub fn enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_jumbo_frame = Some(value.into());
+    pub fn enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_jumbo_frame = Some(value);
         self
     }
     /// Adds one item to `NetworkInterfaces`; see [`RunInstancesRequest::network_interfaces`](types::RunInstancesRequest::network_interfaces).
@@ -4164,8 +4148,8 @@ impl Call<types::StopInstancesRequest> {
     }
     /// Sets `ForceStop`; see [`StopInstancesRequest::force_stop`](types::StopInstancesRequest::force_stop).
     #[deprecated(note = "deprecated by the service")]
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `StopType`; see [`StopInstancesRequest::stop_type`](types::StopInstancesRequest::stop_type).
@@ -4210,8 +4194,8 @@ impl Call<types::SyncImagesRequest> {
         self
     }
     /// Sets `DryRun`; see [`SyncImagesRequest::dry_run`](types::SyncImagesRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `ImageName`; see [`SyncImagesRequest::image_name`](types::SyncImagesRequest::image_name).
@@ -4220,13 +4204,13 @@ impl Call<types::SyncImagesRequest> {
         self
     }
     /// Sets `ImageSetRequired`; see [`SyncImagesRequest::image_set_required`](types::SyncImagesRequest::image_set_required).
-    pub fn image_set_required(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().image_set_required = Some(value.into());
+    pub fn image_set_required(mut self, value: bool) -> Self {
+        self.0.request_mut().image_set_required = Some(value);
         self
     }
     /// Sets `Encrypt`; see [`SyncImagesRequest::encrypt`](types::SyncImagesRequest::encrypt).
-    pub fn encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().encrypt = Some(value.into());
+    pub fn encrypt(mut self, value: bool) -> Self {
+        self.0.request_mut().encrypt = Some(value);
         self
     }
     /// Sets `KmsKeyId`; see [`SyncImagesRequest::kms_key_id`](types::SyncImagesRequest::kms_key_id).
@@ -4250,13 +4234,13 @@ impl Call<types::TerminateInstancesRequest> {
         self
     }
     /// Sets `ReleaseAddress`; see [`TerminateInstancesRequest::release_address`](types::TerminateInstancesRequest::release_address).
-    pub fn release_address(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().release_address = Some(value.into());
+    pub fn release_address(mut self, value: bool) -> Self {
+        self.0.request_mut().release_address = Some(value);
         self
     }
     /// Sets `ReleasePrepaidDataDisks`; see [`TerminateInstancesRequest::release_prepaid_data_disks`](types::TerminateInstancesRequest::release_prepaid_data_disks).
-    pub fn release_prepaid_data_disks(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().release_prepaid_data_disks = Some(value.into());
+    pub fn release_prepaid_data_disks(mut self, value: bool) -> Self {
+        self.0.request_mut().release_prepaid_data_disks = Some(value);
         self
     }
 }

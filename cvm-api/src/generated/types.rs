@@ -460,8 +460,8 @@ impl AssociateInstancesKeyPairsRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
 }
@@ -1134,13 +1134,13 @@ impl ChcHost {
         self
     }
     /// Sets `CPU`.
-    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
-        self.cpu = value.into();
+    pub fn set_cpu(mut self, value: i64) -> Self {
+        self.cpu = value;
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
-        self.memory = value.into();
+    pub fn set_memory(mut self, value: i64) -> Self {
+        self.memory = value;
         self
     }
     /// Sets `Disk`.
@@ -1182,8 +1182,8 @@ impl ChcHost {
         self
     }
     /// Sets `IsPredefinedType`.
-    pub fn set_is_predefined_type(mut self, value: impl Into<bool>) -> Self {
-        self.is_predefined_type = Some(value.into());
+    pub fn set_is_predefined_type(mut self, value: bool) -> Self {
+        self.is_predefined_type = Some(value);
         self
     }
     /// Sets `ChcInstanceType`.
@@ -1662,13 +1662,13 @@ impl ConvertOperatingSystemsRequest {
         self
     }
     /// Sets `MinimalConversion`.
-    pub fn set_minimal_conversion(mut self, value: impl Into<bool>) -> Self {
-        self.minimal_conversion = Some(value.into());
+    pub fn set_minimal_conversion(mut self, value: bool) -> Self {
+        self.minimal_conversion = Some(value);
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `TargetOSType`.
@@ -1767,13 +1767,13 @@ impl CpuTopology {
         Self::default()
     }
     /// Sets `CoreCount`.
-    pub fn set_core_count(mut self, value: impl Into<i64>) -> Self {
-        self.core_count = Some(value.into());
+    pub fn set_core_count(mut self, value: i64) -> Self {
+        self.core_count = Some(value);
         self
     }
     /// Sets `ThreadPerCore`.
-    pub fn set_thread_per_core(mut self, value: impl Into<i64>) -> Self {
-        self.thread_per_core = Some(value.into());
+    pub fn set_thread_per_core(mut self, value: i64) -> Self {
+        self.thread_per_core = Some(value);
         self
     }
 }
@@ -1857,8 +1857,8 @@ impl CreateDisasterRecoverGroupRequest {
         self
     }
     /// Sets `Affinity`.
-    pub fn set_affinity(mut self, value: impl Into<i64>) -> Self {
-        self.affinity = Some(value.into());
+    pub fn set_affinity(mut self, value: i64) -> Self {
+        self.affinity = Some(value);
         self
     }
     /// Sets `Strategy`.
@@ -1867,8 +1867,8 @@ impl CreateDisasterRecoverGroupRequest {
         self
     }
     /// Sets `PartitionCount`.
-    pub fn set_partition_count(mut self, value: impl Into<i64>) -> Self {
-        self.partition_count = Some(value.into());
+    pub fn set_partition_count(mut self, value: i64) -> Self {
+        self.partition_count = Some(value);
         self
     }
     /// Sets `TagSpecification` to these items.
@@ -2003,13 +2003,13 @@ impl CreateDisasterRecoverGroupResponse {
         self
     }
     /// Sets `CvmQuotaTotal`.
-    pub fn set_cvm_quota_total(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_quota_total = value.into();
+    pub fn set_cvm_quota_total(mut self, value: i64) -> Self {
+        self.cvm_quota_total = value;
         self
     }
     /// Sets `CurrentNum`.
-    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
-        self.current_num = value.into();
+    pub fn set_current_num(mut self, value: i64) -> Self {
+        self.current_num = value;
         self
     }
     /// Sets `CreateTime`.
@@ -2023,8 +2023,8 @@ impl CreateDisasterRecoverGroupResponse {
         self
     }
     /// Sets `PartitionCount`.
-    pub fn set_partition_count(mut self, value: impl Into<i64>) -> Self {
-        self.partition_count = value.into();
+    pub fn set_partition_count(mut self, value: i64) -> Self {
+        self.partition_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -2321,8 +2321,8 @@ impl CreateImageRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `TagSpecification` to these items.
@@ -2436,8 +2436,8 @@ impl CreateKeyPairRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `TagSpecification` to these items.
@@ -2794,8 +2794,8 @@ impl CreateLaunchTemplateRequest {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.instance_count = Some(value.into());
+    pub fn set_instance_count(mut self, value: i64) -> Self {
+        self.instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`.
@@ -2868,8 +2868,8 @@ impl CreateLaunchTemplateRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `CamRoleName`.
@@ -2896,13 +2896,13 @@ impl CreateLaunchTemplateRequest {
         self
     }
     /// Sets `DisableApiTermination`.
-    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.disable_api_termination = Some(value.into());
+    pub fn set_disable_api_termination(mut self, value: bool) -> Self {
+        self.disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`.
-    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.enable_jumbo_frame = Some(value.into());
+    pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.enable_jumbo_frame = Some(value);
         self
     }
     /// Sets `LaunchTemplateTagSpecification` to these items.
@@ -3373,8 +3373,8 @@ impl CreateLaunchTemplateVersionRequest {
         self
     }
     /// Sets `LaunchTemplateVersion`.
-    pub fn set_launch_template_version(mut self, value: impl Into<i64>) -> Self {
-        self.launch_template_version = Some(value.into());
+    pub fn set_launch_template_version(mut self, value: i64) -> Self {
+        self.launch_template_version = Some(value);
         self
     }
     /// Sets `LaunchTemplateVersionDescription`.
@@ -3425,8 +3425,8 @@ impl CreateLaunchTemplateVersionRequest {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.instance_count = Some(value.into());
+    pub fn set_instance_count(mut self, value: i64) -> Self {
+        self.instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`.
@@ -3499,8 +3499,8 @@ impl CreateLaunchTemplateVersionRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `CamRoleName`.
@@ -3527,13 +3527,13 @@ impl CreateLaunchTemplateVersionRequest {
         self
     }
     /// Sets `DisableApiTermination`.
-    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.disable_api_termination = Some(value.into());
+    pub fn set_disable_api_termination(mut self, value: bool) -> Self {
+        self.disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`.
-    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.enable_jumbo_frame = Some(value.into());
+    pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.enable_jumbo_frame = Some(value);
         self
     }
     /// Sets `Metadata`.
@@ -3724,8 +3724,8 @@ impl CreateLaunchTemplateVersionResponse {
         Self::default()
     }
     /// Sets `LaunchTemplateVersionNumber`.
-    pub fn set_launch_template_version_number(mut self, value: impl Into<i64>) -> Self {
-        self.launch_template_version_number = value.into();
+    pub fn set_launch_template_version_number(mut self, value: i64) -> Self {
+        self.launch_template_version_number = value;
         self
     }
     /// Sets `RequestId`.
@@ -3857,8 +3857,8 @@ impl DataDisk {
         Self::default()
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<i64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: i64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `DiskType`.
@@ -3872,8 +3872,8 @@ impl DataDisk {
         self
     }
     /// Sets `DeleteWithInstance`.
-    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.delete_with_instance = Some(value.into());
+    pub fn set_delete_with_instance(mut self, value: bool) -> Self {
+        self.delete_with_instance = Some(value);
         self
     }
     /// Sets `SnapshotId`.
@@ -3882,8 +3882,8 @@ impl DataDisk {
         self
     }
     /// Sets `Encrypt`.
-    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.encrypt = Some(value.into());
+    pub fn set_encrypt(mut self, value: bool) -> Self {
+        self.encrypt = Some(value);
         self
     }
     /// Sets `KmsKeyId`.
@@ -3892,8 +3892,8 @@ impl DataDisk {
         self
     }
     /// Sets `ThroughputPerformance`.
-    pub fn set_throughput_performance(mut self, value: impl Into<i64>) -> Self {
-        self.throughput_performance = Some(value.into());
+    pub fn set_throughput_performance(mut self, value: i64) -> Self {
+        self.throughput_performance = Some(value);
         self
     }
     /// Sets `CdcId`.
@@ -3902,8 +3902,8 @@ impl DataDisk {
         self
     }
     /// Sets `BurstPerformance`.
-    pub fn set_burst_performance(mut self, value: impl Into<bool>) -> Self {
-        self.burst_performance = Some(value.into());
+    pub fn set_burst_performance(mut self, value: bool) -> Self {
+        self.burst_performance = Some(value);
         self
     }
     /// Sets `DiskName`.
@@ -4080,13 +4080,13 @@ impl DeleteImagesRequest {
         self
     }
     /// Sets `DeleteBindedSnap`.
-    pub fn set_delete_binded_snap(mut self, value: impl Into<bool>) -> Self {
-        self.delete_binded_snap = Some(value.into());
+    pub fn set_delete_binded_snap(mut self, value: bool) -> Self {
+        self.delete_binded_snap = Some(value);
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
 }
@@ -4415,9 +4415,9 @@ impl DeleteLaunchTemplateVersionsRequest {
     /// Sets `LaunchTemplateVersions` to these items.
     pub fn set_launch_template_versions(
         mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
+        items: impl IntoIterator<Item = i64>,
     ) -> Self {
-        self.launch_template_versions = items.into_iter().map(Into::into).collect();
+        self.launch_template_versions = items.into_iter().collect();
         self
     }
 }
@@ -4682,13 +4682,13 @@ impl DescribeChcHostsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -4758,8 +4758,8 @@ impl DescribeChcHostsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ChcHostSet` to these items.
@@ -4850,34 +4850,34 @@ impl DescribeDisasterRecoverGroupQuotaResponse {
         Self::default()
     }
     /// Sets `GroupQuota`.
-    pub fn set_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.group_quota = value.into();
+    pub fn set_group_quota(mut self, value: i64) -> Self {
+        self.group_quota = value;
         self
     }
     /// Sets `CurrentNum`.
-    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
-        self.current_num = value.into();
+    pub fn set_current_num(mut self, value: i64) -> Self {
+        self.current_num = value;
         self
     }
     /// Sets `CvmInHostGroupQuota`.
-    pub fn set_cvm_in_host_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_host_group_quota = value.into();
+    pub fn set_cvm_in_host_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_host_group_quota = value;
         self
     }
     /// Sets `CvmInSwGroupQuota`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_cvm_in_sw_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_sw_group_quota = value.into();
+    pub fn set_cvm_in_sw_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_sw_group_quota = value;
         self
     }
     /// Sets `CvmInRackGroupQuota`.
-    pub fn set_cvm_in_rack_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_rack_group_quota = value.into();
+    pub fn set_cvm_in_rack_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_rack_group_quota = value;
         self
     }
     /// Sets `CvmInSwitchGroupQuota`.
-    pub fn set_cvm_in_switch_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_switch_group_quota = Some(value.into());
+    pub fn set_cvm_in_switch_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_switch_group_quota = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -4947,13 +4947,13 @@ impl DescribeDisasterRecoverGroupsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -5039,8 +5039,8 @@ impl DescribeDisasterRecoverGroupsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -5470,8 +5470,8 @@ impl DescribeImageQuotaResponse {
         Self::default()
     }
     /// Sets `ImageNumQuota`.
-    pub fn set_image_num_quota(mut self, value: impl Into<i64>) -> Self {
-        self.image_num_quota = value.into();
+    pub fn set_image_num_quota(mut self, value: i64) -> Self {
+        self.image_num_quota = value;
         self
     }
     /// Sets `RequestId`.
@@ -5703,8 +5703,8 @@ impl DescribeImagesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -6374,8 +6374,8 @@ impl DescribeInstancesModificationResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `InstanceTypeConfigStatusSet` to these items.
@@ -6554,13 +6554,13 @@ impl DescribeInstancesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -6655,8 +6655,8 @@ impl DescribeInstancesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `InstanceSet` to these items.
@@ -6724,13 +6724,13 @@ impl DescribeInstancesStatusRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -6812,8 +6812,8 @@ impl DescribeInstancesStatusResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `InstanceStatusSet` to these items.
@@ -6937,13 +6937,13 @@ impl DescribeKeyPairsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -7013,8 +7013,8 @@ impl DescribeKeyPairsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `KeyPairSet` to these items.
@@ -7129,8 +7129,8 @@ impl DescribeLaunchTemplateVersionsRequest {
         self
     }
     /// Sets `DefaultVersion`.
-    pub fn set_default_version(mut self, value: impl Into<bool>) -> Self {
-        self.default_version = Some(value.into());
+    pub fn set_default_version(mut self, value: bool) -> Self {
+        self.default_version = Some(value);
         self
     }
 }
@@ -7268,13 +7268,13 @@ impl DescribeLaunchTemplatesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -7344,8 +7344,8 @@ impl DescribeLaunchTemplatesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `LaunchTemplateSet` to these items.
@@ -7610,8 +7610,8 @@ impl DescribeResourcePoolPacksRequest {
         Self::default()
     }
     /// Sets `MaxResults`.
-    pub fn set_max_results(mut self, value: impl Into<i64>) -> Self {
-        self.max_results = Some(value.into());
+    pub fn set_max_results(mut self, value: i64) -> Self {
+        self.max_results = Some(value);
         self
     }
     /// Sets `NextToken`.
@@ -7811,13 +7811,13 @@ impl DescribeTaskInfoRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Product`.
@@ -7826,19 +7826,13 @@ impl DescribeTaskInfoRequest {
         self
     }
     /// Sets `TaskStatus` to these items.
-    pub fn set_task_status(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.task_status = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_task_status(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.task_status = Some(items.into_iter().collect());
         self
     }
     /// Sets `TaskTypeIds` to these items.
-    pub fn set_task_type_ids(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.task_type_ids = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_task_type_ids(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.task_type_ids = Some(items.into_iter().collect());
         self
     }
     /// Sets `TaskIds` to these items.
@@ -7881,8 +7875,8 @@ impl DescribeTaskInfoRequest {
         self
     }
     /// Sets `Order`.
-    pub fn set_order(mut self, value: impl Into<i64>) -> Self {
-        self.order = Some(value.into());
+    pub fn set_order(mut self, value: i64) -> Self {
+        self.order = Some(value);
         self
     }
 }
@@ -7945,8 +7939,8 @@ impl DescribeTaskInfoResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RepairTaskInfoSet` to these items.
@@ -8148,8 +8142,8 @@ impl DisassociateInstancesKeyPairsRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
 }
@@ -8379,13 +8373,13 @@ impl DisasterRecoverGroup {
         self
     }
     /// Sets `CvmQuotaTotal`.
-    pub fn set_cvm_quota_total(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_quota_total = value.into();
+    pub fn set_cvm_quota_total(mut self, value: i64) -> Self {
+        self.cvm_quota_total = value;
         self
     }
     /// Sets `CurrentNum`.
-    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
-        self.current_num = value.into();
+    pub fn set_current_num(mut self, value: i64) -> Self {
+        self.current_num = value;
         self
     }
     /// Sets `InstanceIds` to these items.
@@ -8402,8 +8396,8 @@ impl DisasterRecoverGroup {
         self
     }
     /// Sets `Affinity`.
-    pub fn set_affinity(mut self, value: impl Into<i64>) -> Self {
-        self.affinity = value.into();
+    pub fn set_affinity(mut self, value: i64) -> Self {
+        self.affinity = value;
         self
     }
     /// Sets `Strategy`.
@@ -8412,8 +8406,8 @@ impl DisasterRecoverGroup {
         self
     }
     /// Sets `PartitionCount`.
-    pub fn set_partition_count(mut self, value: impl Into<i64>) -> Self {
-        self.partition_count = value.into();
+    pub fn set_partition_count(mut self, value: i64) -> Self {
+        self.partition_count = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -8473,28 +8467,28 @@ impl DisasterRecoverGroupQuota {
         Self::default()
     }
     /// Sets `GroupQuota`.
-    pub fn set_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.group_quota = Some(value.into());
+    pub fn set_group_quota(mut self, value: i64) -> Self {
+        self.group_quota = Some(value);
         self
     }
     /// Sets `CurrentNum`.
-    pub fn set_current_num(mut self, value: impl Into<i64>) -> Self {
-        self.current_num = Some(value.into());
+    pub fn set_current_num(mut self, value: i64) -> Self {
+        self.current_num = Some(value);
         self
     }
     /// Sets `CvmInHostGroupQuota`.
-    pub fn set_cvm_in_host_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_host_group_quota = Some(value.into());
+    pub fn set_cvm_in_host_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_host_group_quota = Some(value);
         self
     }
     /// Sets `CvmInSwitchGroupQuota`.
-    pub fn set_cvm_in_switch_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_switch_group_quota = Some(value.into());
+    pub fn set_cvm_in_switch_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_switch_group_quota = Some(value);
         self
     }
     /// Sets `CvmInRackGroupQuota`.
-    pub fn set_cvm_in_rack_group_quota(mut self, value: impl Into<i64>) -> Self {
-        self.cvm_in_rack_group_quota = Some(value.into());
+    pub fn set_cvm_in_rack_group_quota(mut self, value: i64) -> Self {
+        self.cvm_in_rack_group_quota = Some(value);
         self
     }
 }
@@ -8653,8 +8647,8 @@ impl EnterRescueModeRequest {
     }
     /// Sets `ForceStop`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
     /// Sets `StopType`.
@@ -8855,13 +8849,13 @@ impl ExportImagesRequest {
         self
     }
     /// Sets `OnlyExportRootDisk`.
-    pub fn set_only_export_root_disk(mut self, value: impl Into<bool>) -> Self {
-        self.only_export_root_disk = Some(value.into());
+    pub fn set_only_export_root_disk(mut self, value: bool) -> Self {
+        self.only_export_root_disk = Some(value);
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `RoleName`.
@@ -8966,8 +8960,8 @@ impl Externals {
         Self::default()
     }
     /// Sets `ReleaseAddress`.
-    pub fn set_release_address(mut self, value: impl Into<bool>) -> Self {
-        self.release_address = Some(value.into());
+    pub fn set_release_address(mut self, value: bool) -> Self {
+        self.release_address = Some(value);
         self
     }
     /// Sets `UnsupportNetworks` to these items.
@@ -9093,8 +9087,8 @@ impl GpuInfo {
         Self::default()
     }
     /// Sets `GPUCount`.
-    pub fn set_gpu_count(mut self, value: impl Into<f64>) -> Self {
-        self.gpu_count = value.into();
+    pub fn set_gpu_count(mut self, value: f64) -> Self {
+        self.gpu_count = value;
         self
     }
     /// Sets `GPUId` to these items.
@@ -9405,13 +9399,13 @@ impl HostResource {
         self
     }
     /// Sets `MemTotal`.
-    pub fn set_mem_total(mut self, value: impl Into<f64>) -> Self {
-        self.mem_total = value.into();
+    pub fn set_mem_total(mut self, value: f64) -> Self {
+        self.mem_total = value;
         self
     }
     /// Sets `MemAvailable`.
-    pub fn set_mem_available(mut self, value: impl Into<f64>) -> Self {
-        self.mem_available = value.into();
+    pub fn set_mem_available(mut self, value: f64) -> Self {
+        self.mem_available = value;
         self
     }
     /// Sets `DiskTotal`.
@@ -9787,8 +9781,8 @@ impl Image {
         self
     }
     /// Sets `ImageSize`.
-    pub fn set_image_size(mut self, value: impl Into<i64>) -> Self {
-        self.image_size = value.into();
+    pub fn set_image_size(mut self, value: i64) -> Self {
+        self.image_size = value;
         self
     }
     /// Sets `Architecture`.
@@ -9817,13 +9811,13 @@ impl Image {
         self
     }
     /// Sets `SyncPercent`.
-    pub fn set_sync_percent(mut self, value: impl Into<i64>) -> Self {
-        self.sync_percent = Some(value.into());
+    pub fn set_sync_percent(mut self, value: i64) -> Self {
+        self.sync_percent = Some(value);
         self
     }
     /// Sets `IsSupportCloudinit`.
-    pub fn set_is_support_cloudinit(mut self, value: impl Into<bool>) -> Self {
-        self.is_support_cloudinit = value.into();
+    pub fn set_is_support_cloudinit(mut self, value: bool) -> Self {
+        self.is_support_cloudinit = value;
         self
     }
     /// Sets `SnapshotSet` to these items.
@@ -9850,8 +9844,8 @@ impl Image {
         self
     }
     /// Sets `ImageDeprecated`.
-    pub fn set_image_deprecated(mut self, value: impl Into<bool>) -> Self {
-        self.image_deprecated = Some(value.into());
+    pub fn set_image_deprecated(mut self, value: bool) -> Self {
+        self.image_deprecated = Some(value);
         self
     }
     /// Sets `CdcCacheStatus`.
@@ -10104,13 +10098,13 @@ impl ImportImageRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `Force`.
-    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
-        self.force = Some(value.into());
+    pub fn set_force(mut self, value: bool) -> Self {
+        self.force = Some(value);
         self
     }
     /// Sets `TagSpecification` to these items.
@@ -10395,8 +10389,8 @@ impl ImportKeyPairRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `PublicKey`.
@@ -10534,13 +10528,13 @@ impl InquirePricePurchaseResourcePoolPacksRequest {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.instance_count = Some(value.into());
+    pub fn set_instance_count(mut self, value: i64) -> Self {
+        self.instance_count = Some(value);
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: i64) -> Self {
+        self.period = Some(value);
         self
     }
 }
@@ -10665,8 +10659,8 @@ impl InquiryPriceModifyInstancesChargeTypeRequest {
         self
     }
     /// Sets `ModifyPortableDataDisk`.
-    pub fn set_modify_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.modify_portable_data_disk = Some(value.into());
+    pub fn set_modify_portable_data_disk(mut self, value: bool) -> Self {
+        self.modify_portable_data_disk = Some(value);
         self
     }
 }
@@ -10780,8 +10774,8 @@ impl InquiryPriceRenewHostsRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
 }
@@ -10900,13 +10894,13 @@ impl InquiryPriceRenewInstancesRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `RenewPortableDataDisk`.
-    pub fn set_renew_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.renew_portable_data_disk = Some(value.into());
+    pub fn set_renew_portable_data_disk(mut self, value: bool) -> Self {
+        self.renew_portable_data_disk = Some(value);
         self
     }
 }
@@ -11389,8 +11383,8 @@ impl InquiryPriceResizeInstanceDisksRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
     /// Sets `SystemDisk`.
@@ -11399,8 +11393,8 @@ impl InquiryPriceResizeInstanceDisksRequest {
         self
     }
     /// Sets `ResizeOnline`.
-    pub fn set_resize_online(mut self, value: impl Into<bool>) -> Self {
-        self.resize_online = Some(value.into());
+    pub fn set_resize_online(mut self, value: bool) -> Self {
+        self.resize_online = Some(value);
         self
     }
 }
@@ -11681,8 +11675,8 @@ impl InquiryPriceRunInstancesRequest {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.instance_count = Some(value.into());
+    pub fn set_instance_count(mut self, value: i64) -> Self {
+        self.instance_count = Some(value);
         self
     }
     /// Sets `InstanceName`.
@@ -12486,13 +12480,13 @@ impl Instance {
         self
     }
     /// Sets `CPU`.
-    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
-        self.cpu = value.into();
+    pub fn set_cpu(mut self, value: i64) -> Self {
+        self.cpu = value;
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
-        self.memory = value.into();
+    pub fn set_memory(mut self, value: i64) -> Self {
+        self.memory = value;
         self
     }
     /// Sets `RestrictState`.
@@ -12695,8 +12689,8 @@ impl Instance {
         self
     }
     /// Sets `DisableApiTermination`.
-    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.disable_api_termination = value.into();
+    pub fn set_disable_api_termination(mut self, value: bool) -> Self {
+        self.disable_api_termination = value;
         self
     }
     /// Sets `HostName`.
@@ -12710,8 +12704,8 @@ impl Instance {
         self
     }
     /// Sets `DefaultLoginPort`.
-    pub fn set_default_login_port(mut self, value: impl Into<i64>) -> Self {
-        self.default_login_port = value.into();
+    pub fn set_default_login_port(mut self, value: i64) -> Self {
+        self.default_login_port = value;
         self
     }
     /// Sets `LatestOperationErrorMsg`.
@@ -12720,8 +12714,8 @@ impl Instance {
         self
     }
     /// Sets `EnableJumboFrame`.
-    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.enable_jumbo_frame = Some(value.into());
+    pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.enable_jumbo_frame = Some(value);
         self
     }
     /// Sets `Metadata`.
@@ -12743,8 +12737,8 @@ impl Instance {
         self
     }
     /// Sets `PartitionNumber`.
-    pub fn set_partition_number(mut self, value: impl Into<i64>) -> Self {
-        self.partition_number = Some(value.into());
+    pub fn set_partition_number(mut self, value: i64) -> Self {
+        self.partition_number = Some(value);
         self
     }
 }
@@ -12813,8 +12807,8 @@ impl InstanceChargePrepaid {
         Self::default()
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: i64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `RenewFlag`.
@@ -12951,8 +12945,8 @@ impl InstanceRefund {
         self
     }
     /// Sets `Refunds`.
-    pub fn set_refunds(mut self, value: impl Into<f64>) -> Self {
-        self.refunds = value.into();
+    pub fn set_refunds(mut self, value: f64) -> Self {
+        self.refunds = value;
         self
     }
     /// Sets `PriceDetail`.
@@ -13100,28 +13094,28 @@ impl InstanceTypeConfig {
         self
     }
     /// Sets `GPU`.
-    pub fn set_gpu(mut self, value: impl Into<i64>) -> Self {
-        self.gpu = value.into();
+    pub fn set_gpu(mut self, value: i64) -> Self {
+        self.gpu = value;
         self
     }
     /// Sets `CPU`.
-    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
-        self.cpu = value.into();
+    pub fn set_cpu(mut self, value: i64) -> Self {
+        self.cpu = value;
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
-        self.memory = value.into();
+    pub fn set_memory(mut self, value: i64) -> Self {
+        self.memory = value;
         self
     }
     /// Sets `FPGA`.
-    pub fn set_fpga(mut self, value: impl Into<i64>) -> Self {
-        self.fpga = value.into();
+    pub fn set_fpga(mut self, value: i64) -> Self {
+        self.fpga = value;
         self
     }
     /// Sets `GpuCount`.
-    pub fn set_gpu_count(mut self, value: impl Into<f64>) -> Self {
-        self.gpu_count = value.into();
+    pub fn set_gpu_count(mut self, value: f64) -> Self {
+        self.gpu_count = value;
         self
     }
     /// Sets `GpuType`.
@@ -13130,8 +13124,8 @@ impl InstanceTypeConfig {
         self
     }
     /// Sets `GpuMemory`.
-    pub fn set_gpu_memory(mut self, value: impl Into<f64>) -> Self {
-        self.gpu_memory = Some(value.into());
+    pub fn set_gpu_memory(mut self, value: f64) -> Self {
+        self.gpu_memory = Some(value);
         self
     }
 }
@@ -13372,8 +13366,8 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `NetworkCard`.
-    pub fn set_network_card(mut self, value: impl Into<i64>) -> Self {
-        self.network_card = value.into();
+    pub fn set_network_card(mut self, value: i64) -> Self {
+        self.network_card = value;
         self
     }
     /// Sets `Externals`.
@@ -13382,13 +13376,13 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `Cpu`.
-    pub fn set_cpu(mut self, value: impl Into<i64>) -> Self {
-        self.cpu = value.into();
+    pub fn set_cpu(mut self, value: i64) -> Self {
+        self.cpu = value;
         self
     }
     /// Sets `Memory`.
-    pub fn set_memory(mut self, value: impl Into<i64>) -> Self {
-        self.memory = value.into();
+    pub fn set_memory(mut self, value: i64) -> Self {
+        self.memory = value;
         self
     }
     /// Sets `InstanceFamily`.
@@ -13425,18 +13419,18 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `InstanceBandwidth`.
-    pub fn set_instance_bandwidth(mut self, value: impl Into<f64>) -> Self {
-        self.instance_bandwidth = value.into();
+    pub fn set_instance_bandwidth(mut self, value: f64) -> Self {
+        self.instance_bandwidth = value;
         self
     }
     /// Sets `InstancePps`.
-    pub fn set_instance_pps(mut self, value: impl Into<i64>) -> Self {
-        self.instance_pps = value.into();
+    pub fn set_instance_pps(mut self, value: i64) -> Self {
+        self.instance_pps = value;
         self
     }
     /// Sets `StorageBlockAmount`.
-    pub fn set_storage_block_amount(mut self, value: impl Into<i64>) -> Self {
-        self.storage_block_amount = value.into();
+    pub fn set_storage_block_amount(mut self, value: i64) -> Self {
+        self.storage_block_amount = value;
         self
     }
     /// Sets `CpuType`.
@@ -13445,13 +13439,13 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `Gpu`.
-    pub fn set_gpu(mut self, value: impl Into<i64>) -> Self {
-        self.gpu = value.into();
+    pub fn set_gpu(mut self, value: i64) -> Self {
+        self.gpu = value;
         self
     }
     /// Sets `Fpga`.
-    pub fn set_fpga(mut self, value: impl Into<i64>) -> Self {
-        self.fpga = value.into();
+    pub fn set_fpga(mut self, value: i64) -> Self {
+        self.fpga = value;
         self
     }
     /// Sets `Remark`.
@@ -13460,8 +13454,8 @@ impl InstanceTypeQuotaItem {
         self
     }
     /// Sets `GpuCount`.
-    pub fn set_gpu_count(mut self, value: impl Into<f64>) -> Self {
-        self.gpu_count = value.into();
+    pub fn set_gpu_count(mut self, value: f64) -> Self {
+        self.gpu_count = value;
         self
     }
     /// Sets `Frequency`.
@@ -13573,13 +13567,13 @@ impl InternetAccessible {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `PublicIpAssigned`.
-    pub fn set_public_ip_assigned(mut self, value: impl Into<bool>) -> Self {
-        self.public_ip_assigned = Some(value.into());
+    pub fn set_public_ip_assigned(mut self, value: bool) -> Self {
+        self.public_ip_assigned = Some(value);
         self
     }
     /// Sets `BandwidthPackageId`.
@@ -13859,8 +13853,8 @@ impl ItemPrice {
         Self::default()
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = Some(value.into());
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = Some(value);
         self
     }
     /// Sets `ChargeUnit`.
@@ -13869,88 +13863,88 @@ impl ItemPrice {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
     /// Sets `Discount`.
-    pub fn set_discount(mut self, value: impl Into<f64>) -> Self {
-        self.discount = Some(value.into());
+    pub fn set_discount(mut self, value: f64) -> Self {
+        self.discount = Some(value);
         self
     }
     /// Sets `UnitPriceDiscount`.
-    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount = Some(value.into());
+    pub fn set_unit_price_discount(mut self, value: f64) -> Self {
+        self.unit_price_discount = Some(value);
         self
     }
     /// Sets `UnitPriceSecondStep`.
-    pub fn set_unit_price_second_step(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_second_step = Some(value.into());
+    pub fn set_unit_price_second_step(mut self, value: f64) -> Self {
+        self.unit_price_second_step = Some(value);
         self
     }
     /// Sets `UnitPriceDiscountSecondStep`.
-    pub fn set_unit_price_discount_second_step(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount_second_step = Some(value.into());
+    pub fn set_unit_price_discount_second_step(mut self, value: f64) -> Self {
+        self.unit_price_discount_second_step = Some(value);
         self
     }
     /// Sets `UnitPriceThirdStep`.
-    pub fn set_unit_price_third_step(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_third_step = Some(value.into());
+    pub fn set_unit_price_third_step(mut self, value: f64) -> Self {
+        self.unit_price_third_step = Some(value);
         self
     }
     /// Sets `UnitPriceDiscountThirdStep`.
-    pub fn set_unit_price_discount_third_step(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount_third_step = Some(value.into());
+    pub fn set_unit_price_discount_third_step(mut self, value: f64) -> Self {
+        self.unit_price_discount_third_step = Some(value);
         self
     }
     /// Sets `OriginalPriceThreeYear`.
-    pub fn set_original_price_three_year(mut self, value: impl Into<f64>) -> Self {
-        self.original_price_three_year = Some(value.into());
+    pub fn set_original_price_three_year(mut self, value: f64) -> Self {
+        self.original_price_three_year = Some(value);
         self
     }
     /// Sets `DiscountPriceThreeYear`.
-    pub fn set_discount_price_three_year(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price_three_year = Some(value.into());
+    pub fn set_discount_price_three_year(mut self, value: f64) -> Self {
+        self.discount_price_three_year = Some(value);
         self
     }
     /// Sets `DiscountThreeYear`.
-    pub fn set_discount_three_year(mut self, value: impl Into<f64>) -> Self {
-        self.discount_three_year = Some(value.into());
+    pub fn set_discount_three_year(mut self, value: f64) -> Self {
+        self.discount_three_year = Some(value);
         self
     }
     /// Sets `OriginalPriceFiveYear`.
-    pub fn set_original_price_five_year(mut self, value: impl Into<f64>) -> Self {
-        self.original_price_five_year = Some(value.into());
+    pub fn set_original_price_five_year(mut self, value: f64) -> Self {
+        self.original_price_five_year = Some(value);
         self
     }
     /// Sets `DiscountPriceFiveYear`.
-    pub fn set_discount_price_five_year(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price_five_year = Some(value.into());
+    pub fn set_discount_price_five_year(mut self, value: f64) -> Self {
+        self.discount_price_five_year = Some(value);
         self
     }
     /// Sets `DiscountFiveYear`.
-    pub fn set_discount_five_year(mut self, value: impl Into<f64>) -> Self {
-        self.discount_five_year = Some(value.into());
+    pub fn set_discount_five_year(mut self, value: f64) -> Self {
+        self.discount_five_year = Some(value);
         self
     }
     /// Sets `OriginalPriceOneYear`.
-    pub fn set_original_price_one_year(mut self, value: impl Into<f64>) -> Self {
-        self.original_price_one_year = Some(value.into());
+    pub fn set_original_price_one_year(mut self, value: f64) -> Self {
+        self.original_price_one_year = Some(value);
         self
     }
     /// Sets `DiscountPriceOneYear`.
-    pub fn set_discount_price_one_year(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price_one_year = Some(value.into());
+    pub fn set_discount_price_one_year(mut self, value: f64) -> Self {
+        self.discount_price_one_year = Some(value);
         self
     }
     /// Sets `DiscountOneYear`.
-    pub fn set_discount_one_year(mut self, value: impl Into<f64>) -> Self {
-        self.discount_one_year = Some(value.into());
+    pub fn set_discount_one_year(mut self, value: f64) -> Self {
+        self.discount_one_year = Some(value);
         self
     }
 }
@@ -14039,8 +14033,8 @@ impl KeyPair {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = value.into();
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = value;
         self
     }
     /// Sets `Description`.
@@ -14526,8 +14520,8 @@ impl LaunchTemplateVersionData {
         self
     }
     /// Sets `DisableApiTermination`.
-    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.disable_api_termination = value.into();
+    pub fn set_disable_api_termination(mut self, value: bool) -> Self {
+        self.disable_api_termination = value;
         self
     }
 }
@@ -14614,8 +14608,8 @@ impl LaunchTemplateVersionInfo {
         self
     }
     /// Sets `IsDefaultVersion`.
-    pub fn set_is_default_version(mut self, value: impl Into<bool>) -> Self {
-        self.is_default_version = value.into();
+    pub fn set_is_default_version(mut self, value: bool) -> Self {
+        self.is_default_version = value;
         self
     }
     /// Sets `LaunchTemplateVersionDescription`.
@@ -14688,13 +14682,13 @@ impl LocalDiskType {
         self
     }
     /// Sets `MinSize`.
-    pub fn set_min_size(mut self, value: impl Into<i64>) -> Self {
-        self.min_size = value.into();
+    pub fn set_min_size(mut self, value: i64) -> Self {
+        self.min_size = value;
         self
     }
     /// Sets `MaxSize`.
-    pub fn set_max_size(mut self, value: impl Into<i64>) -> Self {
-        self.max_size = value.into();
+    pub fn set_max_size(mut self, value: i64) -> Self {
+        self.max_size = value;
         self
     }
     /// Sets `Required`.
@@ -15122,8 +15116,8 @@ impl ModifyDisasterRecoverGroupAttributeRequest {
         self
     }
     /// Sets `Affinity`.
-    pub fn set_affinity(mut self, value: impl Into<i64>) -> Self {
-        self.affinity = Some(value.into());
+    pub fn set_affinity(mut self, value: i64) -> Self {
+        self.affinity = Some(value);
         self
     }
 }
@@ -15422,8 +15416,8 @@ impl ModifyImageAttributeRequest {
         self
     }
     /// Sets `ImageDeprecated`.
-    pub fn set_image_deprecated(mut self, value: impl Into<bool>) -> Self {
-        self.image_deprecated = Some(value.into());
+    pub fn set_image_deprecated(mut self, value: bool) -> Self {
+        self.image_deprecated = Some(value);
         self
     }
 }
@@ -15785,8 +15779,8 @@ impl ModifyInstancesAttributeRequest {
         self
     }
     /// Sets `DisableApiTermination`.
-    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.disable_api_termination = Some(value.into());
+    pub fn set_disable_api_termination(mut self, value: bool) -> Self {
+        self.disable_api_termination = Some(value);
         self
     }
     /// Sets `CamRoleType`.
@@ -15795,13 +15789,13 @@ impl ModifyInstancesAttributeRequest {
         self
     }
     /// Sets `AutoReboot`.
-    pub fn set_auto_reboot(mut self, value: impl Into<bool>) -> Self {
-        self.auto_reboot = Some(value.into());
+    pub fn set_auto_reboot(mut self, value: bool) -> Self {
+        self.auto_reboot = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`.
-    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.enable_jumbo_frame = Some(value.into());
+    pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.enable_jumbo_frame = Some(value);
         self
     }
 }
@@ -15899,8 +15893,8 @@ impl ModifyInstancesChargeTypeRequest {
         self
     }
     /// Sets `ModifyPortableDataDisk`.
-    pub fn set_modify_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.modify_portable_data_disk = Some(value.into());
+    pub fn set_modify_portable_data_disk(mut self, value: bool) -> Self {
+        self.modify_portable_data_disk = Some(value);
         self
     }
 }
@@ -16021,8 +16015,8 @@ impl ModifyInstancesDisasterRecoverGroupRequest {
         self
     }
     /// Sets `Force`.
-    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
-        self.force = Some(value.into());
+    pub fn set_force(mut self, value: bool) -> Self {
+        self.force = Some(value);
         self
     }
     /// Sets `DisasterRecoverGroupIds` to these items.
@@ -16036,8 +16030,8 @@ impl ModifyInstancesDisasterRecoverGroupRequest {
         self
     }
     /// Sets `PartitionNumber`.
-    pub fn set_partition_number(mut self, value: impl Into<i64>) -> Self {
-        self.partition_number = Some(value.into());
+    pub fn set_partition_number(mut self, value: i64) -> Self {
+        self.partition_number = Some(value);
         self
     }
 }
@@ -16109,8 +16103,8 @@ impl ModifyInstancesProjectRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
 }
@@ -16288,13 +16282,13 @@ impl ModifyInstancesVpcAttributeRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
     /// Sets `ReserveHostName`.
-    pub fn set_reserve_host_name(mut self, value: impl Into<bool>) -> Self {
-        self.reserve_host_name = Some(value.into());
+    pub fn set_reserve_host_name(mut self, value: bool) -> Self {
+        self.reserve_host_name = Some(value);
         self
     }
 }
@@ -16458,8 +16452,8 @@ impl ModifyLaunchTemplateDefaultVersionRequest {
         self
     }
     /// Sets `DefaultVersion`.
-    pub fn set_default_version(mut self, value: impl Into<i64>) -> Self {
-        self.default_version = Some(value.into());
+    pub fn set_default_version(mut self, value: i64) -> Self {
+        self.default_version = Some(value);
         self
     }
 }
@@ -16577,8 +16571,8 @@ impl NetworkInterfaces {
         self
     }
     /// Sets `PrivateIpv4AddressCount`.
-    pub fn set_private_ipv4_address_count(mut self, value: impl Into<i64>) -> Self {
-        self.private_ipv4_address_count = Some(value.into());
+    pub fn set_private_ipv4_address_count(mut self, value: i64) -> Self {
+        self.private_ipv4_address_count = Some(value);
         self
     }
     /// Sets `NetworkInterfaceId`.
@@ -16595,8 +16589,8 @@ impl NetworkInterfaces {
         self
     }
     /// Sets `DeleteWithInstance`.
-    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.delete_with_instance = Some(value.into());
+    pub fn set_delete_with_instance(mut self, value: bool) -> Self {
+        self.delete_with_instance = Some(value);
         self
     }
 }
@@ -16683,13 +16677,13 @@ impl OperationCountLimit {
         self
     }
     /// Sets `CurrentCount`.
-    pub fn set_current_count(mut self, value: impl Into<i64>) -> Self {
-        self.current_count = value.into();
+    pub fn set_current_count(mut self, value: i64) -> Self {
+        self.current_count = value;
         self
     }
     /// Sets `LimitCount`.
-    pub fn set_limit_count(mut self, value: impl Into<i64>) -> Self {
-        self.limit_count = value.into();
+    pub fn set_limit_count(mut self, value: i64) -> Self {
+        self.limit_count = value;
         self
     }
 }
@@ -16833,8 +16827,8 @@ impl Placement {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `HostIds` to these items.
@@ -17101,8 +17095,8 @@ impl ProgramFpgaImageRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
 }
@@ -17254,8 +17248,8 @@ impl PurchaseResourcePoolPacksRequest {
         self
     }
     /// Sets `AutoPlacement`.
-    pub fn set_auto_placement(mut self, value: impl Into<bool>) -> Self {
-        self.auto_placement = Some(value.into());
+    pub fn set_auto_placement(mut self, value: bool) -> Self {
+        self.auto_placement = Some(value);
         self
     }
     /// Sets `DedicatedResourcePoolPackName`.
@@ -17272,8 +17266,8 @@ impl PurchaseResourcePoolPacksRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
 }
@@ -17396,8 +17390,8 @@ impl RebootInstancesRequest {
     }
     /// Sets `ForceReboot`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_force_reboot(mut self, value: impl Into<bool>) -> Self {
-        self.force_reboot = Some(value.into());
+    pub fn set_force_reboot(mut self, value: bool) -> Self {
+        self.force_reboot = Some(value);
         self
     }
     /// Sets `StopType`.
@@ -17754,8 +17748,8 @@ impl RenewInstancesRequest {
         self
     }
     /// Sets `RenewPortableDataDisk`.
-    pub fn set_renew_portable_data_disk(mut self, value: impl Into<bool>) -> Self {
-        self.renew_portable_data_disk = Some(value.into());
+    pub fn set_renew_portable_data_disk(mut self, value: bool) -> Self {
+        self.renew_portable_data_disk = Some(value);
         self
     }
 }
@@ -18595,8 +18589,8 @@ impl ResetInstancesPasswordRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
 }
@@ -18688,8 +18682,8 @@ impl ResetInstancesTypeRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
 }
@@ -18789,8 +18783,8 @@ impl ResizeInstanceDisksRequest {
         self
     }
     /// Sets `ForceStop`.
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
     /// Sets `SystemDisk`.
@@ -18799,8 +18793,8 @@ impl ResizeInstanceDisksRequest {
         self
     }
     /// Sets `ResizeOnline`.
-    pub fn set_resize_online(mut self, value: impl Into<bool>) -> Self {
-        self.resize_online = Some(value.into());
+    pub fn set_resize_online(mut self, value: bool) -> Self {
+        self.resize_online = Some(value);
         self
     }
 }
@@ -19107,8 +19101,8 @@ impl ResourcePoolPack {
         self
     }
     /// Sets `AutoPlacement`.
-    pub fn set_auto_placement(mut self, value: impl Into<bool>) -> Self {
-        self.auto_placement = value.into();
+    pub fn set_auto_placement(mut self, value: bool) -> Self {
+        self.auto_placement = value;
         self
     }
     /// Sets `RenewFlag`.
@@ -19220,8 +19214,8 @@ impl RunAutomationServiceEnabled {
         Self::default()
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
 }
@@ -19594,13 +19588,13 @@ impl RunInstancesRequest {
         self
     }
     /// Sets `InstanceCount`.
-    pub fn set_instance_count(mut self, value: impl Into<i64>) -> Self {
-        self.instance_count = Some(value.into());
+    pub fn set_instance_count(mut self, value: i64) -> Self {
+        self.instance_count = Some(value);
         self
     }
     /// Sets `MinCount`.
-    pub fn set_min_count(mut self, value: impl Into<i64>) -> Self {
-        self.min_count = Some(value.into());
+    pub fn set_min_count(mut self, value: i64) -> Self {
+        self.min_count = Some(value);
         self
     }
     /// Sets `InstanceName`.
@@ -19678,8 +19672,8 @@ impl RunInstancesRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `CpuTopology`.
@@ -19716,18 +19710,18 @@ impl RunInstancesRequest {
         self
     }
     /// Sets `PartitionNumber`.
-    pub fn set_partition_number(mut self, value: impl Into<i64>) -> Self {
-        self.partition_number = Some(value.into());
+    pub fn set_partition_number(mut self, value: i64) -> Self {
+        self.partition_number = Some(value);
         self
     }
     /// Sets `DisableApiTermination`.
-    pub fn set_disable_api_termination(mut self, value: impl Into<bool>) -> Self {
-        self.disable_api_termination = Some(value.into());
+    pub fn set_disable_api_termination(mut self, value: bool) -> Self {
+        self.disable_api_termination = Some(value);
         self
     }
     /// Sets `EnableJumboFrame`.
-    pub fn set_enable_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.enable_jumbo_frame = Some(value.into());
+    pub fn set_enable_jumbo_frame(mut self, value: bool) -> Self {
+        self.enable_jumbo_frame = Some(value);
         self
     }
     /// Sets `NetworkInterfaces` to these items.
@@ -19952,8 +19946,8 @@ impl RunMonitorServiceEnabled {
         Self::default()
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
 }
@@ -19979,8 +19973,8 @@ impl RunSecurityServiceEnabled {
         Self::default()
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
 }
@@ -20064,8 +20058,8 @@ impl Snapshot {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<i64>) -> Self {
-        self.disk_size = value.into();
+    pub fn set_disk_size(mut self, value: i64) -> Self {
+        self.disk_size = value;
         self
     }
 }
@@ -20319,8 +20313,8 @@ impl StopInstancesRequest {
     }
     /// Sets `ForceStop`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
     /// Sets `StopType`.
@@ -20423,13 +20417,13 @@ impl StorageBlock {
         self
     }
     /// Sets `MinSize`.
-    pub fn set_min_size(mut self, value: impl Into<i64>) -> Self {
-        self.min_size = Some(value.into());
+    pub fn set_min_size(mut self, value: i64) -> Self {
+        self.min_size = Some(value);
         self
     }
     /// Sets `MaxSize`.
-    pub fn set_max_size(mut self, value: impl Into<i64>) -> Self {
-        self.max_size = Some(value.into());
+    pub fn set_max_size(mut self, value: i64) -> Self {
+        self.max_size = Some(value);
         self
     }
 }
@@ -20552,8 +20546,8 @@ impl SyncImagesRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `ImageName`.
@@ -20562,13 +20556,13 @@ impl SyncImagesRequest {
         self
     }
     /// Sets `ImageSetRequired`.
-    pub fn set_image_set_required(mut self, value: impl Into<bool>) -> Self {
-        self.image_set_required = Some(value.into());
+    pub fn set_image_set_required(mut self, value: bool) -> Self {
+        self.image_set_required = Some(value);
         self
     }
     /// Sets `Encrypt`.
-    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.encrypt = Some(value.into());
+    pub fn set_encrypt(mut self, value: bool) -> Self {
+        self.encrypt = Some(value);
         self
     }
     /// Sets `KmsKeyId`.
@@ -20729,8 +20723,8 @@ impl SystemDisk {
         self
     }
     /// Sets `DiskSize`.
-    pub fn set_disk_size(mut self, value: impl Into<i64>) -> Self {
-        self.disk_size = Some(value.into());
+    pub fn set_disk_size(mut self, value: i64) -> Self {
+        self.disk_size = Some(value);
         self
     }
     /// Sets `CdcId`.
@@ -20744,8 +20738,8 @@ impl SystemDisk {
         self
     }
     /// Sets `Encrypt`.
-    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.encrypt = Some(value.into());
+    pub fn set_encrypt(mut self, value: bool) -> Self {
+        self.encrypt = Some(value);
         self
     }
     /// Sets `KmsKeyId`.
@@ -20973,13 +20967,13 @@ impl TerminateInstancesRequest {
         self
     }
     /// Sets `ReleaseAddress`.
-    pub fn set_release_address(mut self, value: impl Into<bool>) -> Self {
-        self.release_address = Some(value.into());
+    pub fn set_release_address(mut self, value: bool) -> Self {
+        self.release_address = Some(value);
         self
     }
     /// Sets `ReleasePrepaidDataDisks`.
-    pub fn set_release_prepaid_data_disks(mut self, value: impl Into<bool>) -> Self {
-        self.release_prepaid_data_disks = Some(value.into());
+    pub fn set_release_prepaid_data_disks(mut self, value: bool) -> Self {
+        self.release_prepaid_data_disks = Some(value);
         self
     }
 }
@@ -21163,8 +21157,8 @@ impl VirtualPrivateCloud {
         self
     }
     /// Sets `AsVpcGateway`.
-    pub fn set_as_vpc_gateway(mut self, value: impl Into<bool>) -> Self {
-        self.as_vpc_gateway = Some(value.into());
+    pub fn set_as_vpc_gateway(mut self, value: bool) -> Self {
+        self.as_vpc_gateway = Some(value);
         self
     }
     /// Sets `PrivateIpAddresses` to these items.
@@ -21367,11 +21361,36 @@ impl Serialize for InstanceChargeType {
         serializer.serialize_str(self.as_str())
     }
 }
+/// As the fields holding it decode: a number or flag is kept as its text.
 impl<'de> Deserialize<'de> for InstanceChargeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+impl PartialEq<String> for InstanceChargeType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InstanceChargeType> for str {
+    fn eq(&self, other: &InstanceChargeType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InstanceChargeType> for &str {
+    fn eq(&self, other: &InstanceChargeType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InstanceChargeType> for String {
+    fn from(value: InstanceChargeType) -> Self {
+        match value {
+            InstanceChargeType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for InstanceChargeType {
@@ -21537,11 +21556,36 @@ impl Serialize for InstanceState {
         serializer.serialize_str(self.as_str())
     }
 }
+/// As the fields holding it decode: a number or flag is kept as its text.
 impl<'de> Deserialize<'de> for InstanceState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+impl PartialEq<String> for InstanceState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<InstanceState> for str {
+    fn eq(&self, other: &InstanceState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<InstanceState> for &str {
+    fn eq(&self, other: &InstanceState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<InstanceState> for String {
+    fn from(value: InstanceState) -> Self {
+        match value {
+            InstanceState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for InstanceState {
@@ -21643,11 +21687,36 @@ impl Serialize for LatestOperationState {
         serializer.serialize_str(self.as_str())
     }
 }
+/// As the fields holding it decode: a number or flag is kept as its text.
 impl<'de> Deserialize<'de> for LatestOperationState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+impl PartialEq<String> for LatestOperationState {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<LatestOperationState> for str {
+    fn eq(&self, other: &LatestOperationState) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<LatestOperationState> for &str {
+    fn eq(&self, other: &LatestOperationState) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<LatestOperationState> for String {
+    fn from(value: LatestOperationState) -> Self {
+        match value {
+            LatestOperationState::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for LatestOperationState {
@@ -21753,11 +21822,36 @@ impl Serialize for StopChargingMode {
         serializer.serialize_str(self.as_str())
     }
 }
+/// As the fields holding it decode: a number or flag is kept as its text.
 impl<'de> Deserialize<'de> for StopChargingMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+impl PartialEq<String> for StopChargingMode {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<StopChargingMode> for str {
+    fn eq(&self, other: &StopChargingMode) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<StopChargingMode> for &str {
+    fn eq(&self, other: &StopChargingMode) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<StopChargingMode> for String {
+    fn from(value: StopChargingMode) -> Self {
+        match value {
+            StopChargingMode::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for StopChargingMode {
@@ -21859,11 +21953,36 @@ impl Serialize for StopType {
         serializer.serialize_str(self.as_str())
     }
 }
+/// As the fields holding it decode: a number or flag is kept as its text.
 impl<'de> Deserialize<'de> for StopType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+impl PartialEq<String> for StopType {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<StopType> for str {
+    fn eq(&self, other: &StopType) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<StopType> for &str {
+    fn eq(&self, other: &StopType) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<StopType> for String {
+    fn from(value: StopType) -> Self {
+        match value {
+            StopType::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for StopType {
@@ -21961,11 +22080,36 @@ impl Serialize for StoppedMode {
         serializer.serialize_str(self.as_str())
     }
 }
+/// As the fields holding it decode: a number or flag is kept as its text.
 impl<'de> Deserialize<'de> for StoppedMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
+            .map(Self::from)
+    }
+}
+impl PartialEq<String> for StoppedMode {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<StoppedMode> for str {
+    fn eq(&self, other: &StoppedMode) -> bool {
+        self == other.as_str()
+    }
+}
+impl PartialEq<StoppedMode> for &str {
+    fn eq(&self, other: &StoppedMode) -> bool {
+        *self == other.as_str()
+    }
+}
+impl From<StoppedMode> for String {
+    fn from(value: StoppedMode) -> Self {
+        match value {
+            StoppedMode::Unknown(text) => text,
+            known => known.as_str().to_owned(),
+        }
     }
 }
 impl tencentcloud_runtime::lenient::Lenient for StoppedMode {

@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -84,8 +85,8 @@ impl sealed::Sealed for types::StartInstancesRequest {}
 impl Request for types::StartInstancesRequest {}
 impl Call<types::DescribeInstancesRequest> {
     /// Sets `Limit`; see [`DescribeInstancesRequest::limit`](types::DescribeInstancesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }

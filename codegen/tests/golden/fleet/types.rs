@@ -28,8 +28,8 @@ impl DescribeInstancesRequest {
         Self::default()
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }

@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -101,13 +102,13 @@ impl Call<types::DescribeThingsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeThingsRequest::offset`](types::DescribeThingsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeThingsRequest::limit`](types::DescribeThingsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -130,8 +131,8 @@ impl Call<types::ListThingsRequest> {
         self
     }
     /// Sets `Offset`; see [`ListThingsRequest::offset`](types::ListThingsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`ListThingsRequest::limit`](types::ListThingsRequest::limit). Required.

@@ -56,13 +56,13 @@ impl DescribeThingsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -131,8 +131,8 @@ impl DescribeThingsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ThingSet` to these items.
@@ -358,8 +358,8 @@ impl ListThingsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
@@ -428,8 +428,8 @@ impl ListThingsResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.

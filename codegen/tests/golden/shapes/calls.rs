@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -97,8 +98,8 @@ impl Call<types::DescribeThingsRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeThingsRequest::limit`](types::DescribeThingsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Placement`; see [`DescribeThingsRequest::placement`](types::DescribeThingsRequest::placement). Required.
@@ -108,8 +109,8 @@ impl Call<types::DescribeThingsRequest> {
     }
     /// Sets `ForceStop`; see [`DescribeThingsRequest::force_stop`](types::DescribeThingsRequest::force_stop).
     #[deprecated(note = "deprecated by the service")]
-    pub fn force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_stop = Some(value.into());
+    pub fn force_stop(mut self, value: bool) -> Self {
+        self.0.request_mut().force_stop = Some(value);
         self
     }
     /// Sets `Type`; see [`DescribeThingsRequest::type`](types::DescribeThingsRequest::type).

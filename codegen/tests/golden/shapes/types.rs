@@ -73,8 +73,8 @@ impl DescribeThingsRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Placement`.
@@ -84,8 +84,8 @@ impl DescribeThingsRequest {
     }
     /// Sets `ForceStop`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_force_stop(mut self, value: impl Into<bool>) -> Self {
-        self.force_stop = Some(value.into());
+    pub fn set_force_stop(mut self, value: bool) -> Self {
+        self.force_stop = Some(value);
         self
     }
     /// Sets `Type`.
@@ -327,8 +327,8 @@ impl Placement {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `HostIds` to these items.
@@ -450,8 +450,8 @@ impl Thing {
         self
     }
     /// Sets `Price`.
-    pub fn set_price(mut self, value: impl Into<f64>) -> Self {
-        self.price = value.into();
+    pub fn set_price(mut self, value: f64) -> Self {
+        self.price = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -475,8 +475,8 @@ impl Thing {
         self
     }
     /// Sets `Self`.
-    pub fn set_self_(mut self, value: impl Into<bool>) -> Self {
-        self.self_ = value.into();
+    pub fn set_self_(mut self, value: bool) -> Self {
+        self.self_ = value;
         self
     }
 }

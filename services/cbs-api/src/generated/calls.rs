@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -212,13 +213,13 @@ impl Call<types::ApplyDiskBackupRequest> {
         self
     }
     /// Sets `AutoStopInstance`; see [`ApplyDiskBackupRequest::auto_stop_instance`](types::ApplyDiskBackupRequest::auto_stop_instance).
-    pub fn auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_stop_instance = Some(value.into());
+    pub fn auto_stop_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`; see [`ApplyDiskBackupRequest::auto_start_instance`](types::ApplyDiskBackupRequest::auto_start_instance).
-    pub fn auto_start_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_start_instance = Some(value.into());
+    pub fn auto_start_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_start_instance = Some(value);
         self
     }
 }
@@ -234,13 +235,13 @@ impl Call<types::ApplySnapshotRequest> {
         self
     }
     /// Sets `AutoStopInstance`; see [`ApplySnapshotRequest::auto_stop_instance`](types::ApplySnapshotRequest::auto_stop_instance).
-    pub fn auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_stop_instance = Some(value.into());
+    pub fn auto_stop_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`; see [`ApplySnapshotRequest::auto_start_instance`](types::ApplySnapshotRequest::auto_start_instance).
-    pub fn auto_start_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_start_instance = Some(value.into());
+    pub fn auto_start_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_start_instance = Some(value);
         self
     }
 }
@@ -264,13 +265,13 @@ impl Call<types::ApplySnapshotGroupRequest> {
         self
     }
     /// Sets `AutoStopInstance`; see [`ApplySnapshotGroupRequest::auto_stop_instance`](types::ApplySnapshotGroupRequest::auto_stop_instance).
-    pub fn auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_stop_instance = Some(value.into());
+    pub fn auto_stop_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`; see [`ApplySnapshotGroupRequest::auto_start_instance`](types::ApplySnapshotGroupRequest::auto_start_instance).
-    pub fn auto_start_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_start_instance = Some(value.into());
+    pub fn auto_start_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_start_instance = Some(value);
         self
     }
 }
@@ -294,8 +295,8 @@ impl Call<types::AttachDisksRequest> {
         self
     }
     /// Sets `DeleteWithInstance`; see [`AttachDisksRequest::delete_with_instance`](types::AttachDisksRequest::delete_with_instance).
-    pub fn delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().delete_with_instance = Some(value.into());
+    pub fn delete_with_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().delete_with_instance = Some(value);
         self
     }
     /// Sets `AttachMode`; see [`AttachDisksRequest::attach_mode`](types::AttachDisksRequest::attach_mode).
@@ -415,13 +416,13 @@ impl Call<types::CreateAutoSnapshotPolicyRequest> {
         self
     }
     /// Sets `DryRun`; see [`CreateAutoSnapshotPolicyRequest::dry_run`](types::CreateAutoSnapshotPolicyRequest::dry_run).
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
     /// Sets `IsActivated`; see [`CreateAutoSnapshotPolicyRequest::is_activated`](types::CreateAutoSnapshotPolicyRequest::is_activated).
-    pub fn is_activated(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_activated = Some(value.into());
+    pub fn is_activated(mut self, value: bool) -> Self {
+        self.0.request_mut().is_activated = Some(value);
         self
     }
     /// Sets `AutoSnapshotPolicyName`; see [`CreateAutoSnapshotPolicyRequest::auto_snapshot_policy_name`](types::CreateAutoSnapshotPolicyRequest::auto_snapshot_policy_name).
@@ -430,8 +431,8 @@ impl Call<types::CreateAutoSnapshotPolicyRequest> {
         self
     }
     /// Sets `IsPermanent`; see [`CreateAutoSnapshotPolicyRequest::is_permanent`](types::CreateAutoSnapshotPolicyRequest::is_permanent).
-    pub fn is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_permanent = Some(value.into());
+    pub fn is_permanent(mut self, value: bool) -> Self {
+        self.0.request_mut().is_permanent = Some(value);
         self
     }
     /// Sets `RetentionDays`; see [`CreateAutoSnapshotPolicyRequest::retention_days`](types::CreateAutoSnapshotPolicyRequest::retention_days).
@@ -509,8 +510,8 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `Shareable`; see [`CreateDisksRequest::shareable`](types::CreateDisksRequest::shareable).
-    pub fn shareable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().shareable = Some(value.into());
+    pub fn shareable(mut self, value: bool) -> Self {
+        self.0.request_mut().shareable = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`CreateDisksRequest::client_token`](types::CreateDisksRequest::client_token).
@@ -529,8 +530,8 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `DeleteSnapshot`; see [`CreateDisksRequest::delete_snapshot`](types::CreateDisksRequest::delete_snapshot).
-    pub fn delete_snapshot(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().delete_snapshot = Some(value.into());
+    pub fn delete_snapshot(mut self, value: i64) -> Self {
+        self.0.request_mut().delete_snapshot = Some(value);
         self
     }
     /// Sets `AutoMountConfiguration`; see [`CreateDisksRequest::auto_mount_configuration`](types::CreateDisksRequest::auto_mount_configuration).
@@ -547,8 +548,8 @@ impl Call<types::CreateDisksRequest> {
         self
     }
     /// Sets `BurstPerformance`; see [`CreateDisksRequest::burst_performance`](types::CreateDisksRequest::burst_performance).
-    pub fn burst_performance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().burst_performance = Some(value.into());
+    pub fn burst_performance(mut self, value: bool) -> Self {
+        self.0.request_mut().burst_performance = Some(value);
         self
     }
     /// Sets `EncryptType`; see [`CreateDisksRequest::encrypt_type`](types::CreateDisksRequest::encrypt_type).
@@ -629,8 +630,8 @@ impl Call<types::CreateSnapshotRequest> {
         self
     }
     /// Sets `LocalSnap`; see [`CreateSnapshotRequest::local_snap`](types::CreateSnapshotRequest::local_snap).
-    pub fn local_snap(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().local_snap = Some(value.into());
+    pub fn local_snap(mut self, value: bool) -> Self {
+        self.0.request_mut().local_snap = Some(value);
         self
     }
     /// Sets `DiskUsage`; see [`CreateSnapshotRequest::disk_usage`](types::CreateSnapshotRequest::disk_usage).
@@ -731,8 +732,8 @@ impl Call<types::DeleteSnapshotGroupRequest> {
         self
     }
     /// Sets `DeleteBindImages`; see [`DeleteSnapshotGroupRequest::delete_bind_images`](types::DeleteSnapshotGroupRequest::delete_bind_images).
-    pub fn delete_bind_images(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().delete_bind_images = Some(value.into());
+    pub fn delete_bind_images(mut self, value: bool) -> Self {
+        self.0.request_mut().delete_bind_images = Some(value);
         self
     }
 }
@@ -751,8 +752,8 @@ impl Call<types::DeleteSnapshotsRequest> {
         self
     }
     /// Sets `DeleteBindImages`; see [`DeleteSnapshotsRequest::delete_bind_images`](types::DeleteSnapshotsRequest::delete_bind_images).
-    pub fn delete_bind_images(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().delete_bind_images = Some(value.into());
+    pub fn delete_bind_images(mut self, value: bool) -> Self {
+        self.0.request_mut().delete_bind_images = Some(value);
         self
     }
 }
@@ -1025,8 +1026,8 @@ impl Call<types::DescribeDisksRequest> {
         self
     }
     /// Sets `ReturnBindAutoSnapshotPolicy`; see [`DescribeDisksRequest::return_bind_auto_snapshot_policy`](types::DescribeDisksRequest::return_bind_auto_snapshot_policy).
-    pub fn return_bind_auto_snapshot_policy(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().return_bind_auto_snapshot_policy = Some(value.into());
+    pub fn return_bind_auto_snapshot_policy(mut self, value: bool) -> Self {
+        self.0.request_mut().return_bind_auto_snapshot_policy = Some(value);
         self
     }
     /// Adds one item to `DiskIds`; see [`DescribeDisksRequest::disk_ids`](types::DescribeDisksRequest::disk_ids).
@@ -1242,8 +1243,8 @@ impl Call<types::DetachRemoteDisksRequest> {
         self
     }
     /// Sets `ForceDetach`; see [`DetachRemoteDisksRequest::force_detach`](types::DetachRemoteDisksRequest::force_detach).
-    pub fn force_detach(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_detach = Some(value.into());
+    pub fn force_detach(mut self, value: bool) -> Self {
+        self.0.request_mut().force_detach = Some(value);
         self
     }
 }
@@ -1473,13 +1474,13 @@ impl Call<types::ModifyAutoSnapshotPolicyAttributeRequest> {
         self
     }
     /// Sets `IsActivated`; see [`ModifyAutoSnapshotPolicyAttributeRequest::is_activated`](types::ModifyAutoSnapshotPolicyAttributeRequest::is_activated).
-    pub fn is_activated(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_activated = Some(value.into());
+    pub fn is_activated(mut self, value: bool) -> Self {
+        self.0.request_mut().is_activated = Some(value);
         self
     }
     /// Sets `IsPermanent`; see [`ModifyAutoSnapshotPolicyAttributeRequest::is_permanent`](types::ModifyAutoSnapshotPolicyAttributeRequest::is_permanent).
-    pub fn is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_permanent = Some(value.into());
+    pub fn is_permanent(mut self, value: bool) -> Self {
+        self.0.request_mut().is_permanent = Some(value);
         self
     }
     /// Sets `AutoSnapshotPolicyName`; see [`ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_name`](types::ModifyAutoSnapshotPolicyAttributeRequest::auto_snapshot_policy_name).
@@ -1526,8 +1527,8 @@ impl Call<types::ModifyDiskAttributesRequest> {
         self
     }
     /// Sets `Portable`; see [`ModifyDiskAttributesRequest::portable`](types::ModifyDiskAttributesRequest::portable).
-    pub fn portable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().portable = Some(value.into());
+    pub fn portable(mut self, value: bool) -> Self {
+        self.0.request_mut().portable = Some(value);
         self
     }
     /// Sets `ProjectId`; see [`ModifyDiskAttributesRequest::project_id`](types::ModifyDiskAttributesRequest::project_id).
@@ -1536,8 +1537,8 @@ impl Call<types::ModifyDiskAttributesRequest> {
         self
     }
     /// Sets `DeleteWithInstance`; see [`ModifyDiskAttributesRequest::delete_with_instance`](types::ModifyDiskAttributesRequest::delete_with_instance).
-    pub fn delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().delete_with_instance = Some(value.into());
+    pub fn delete_with_instance(mut self, value: bool) -> Self {
+        self.0.request_mut().delete_with_instance = Some(value);
         self
     }
     /// Sets `DiskType`; see [`ModifyDiskAttributesRequest::disk_type`](types::ModifyDiskAttributesRequest::disk_type).
@@ -1595,8 +1596,8 @@ impl Call<types::ModifyDisksChargeTypeRequest> {
         self
     }
     /// Sets `DiskChargePostpaid`; see [`ModifyDisksChargeTypeRequest::disk_charge_postpaid`](types::ModifyDisksChargeTypeRequest::disk_charge_postpaid).
-    pub fn disk_charge_postpaid(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().disk_charge_postpaid = Some(value.into());
+    pub fn disk_charge_postpaid(mut self, value: bool) -> Self {
+        self.0.request_mut().disk_charge_postpaid = Some(value);
         self
     }
 }
@@ -1665,8 +1666,8 @@ impl Call<types::ModifySnapshotAttributeRequest> {
         self
     }
     /// Sets `IsPermanent`; see [`ModifySnapshotAttributeRequest::is_permanent`](types::ModifySnapshotAttributeRequest::is_permanent).
-    pub fn is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_permanent = Some(value.into());
+    pub fn is_permanent(mut self, value: bool) -> Self {
+        self.0.request_mut().is_permanent = Some(value);
         self
     }
     /// Sets `SnapshotName`; see [`ModifySnapshotAttributeRequest::snapshot_name`](types::ModifySnapshotAttributeRequest::snapshot_name).
@@ -1774,8 +1775,8 @@ impl Call<types::TerminateDisksRequest> {
         self
     }
     /// Sets `DeleteSnapshot`; see [`TerminateDisksRequest::delete_snapshot`](types::TerminateDisksRequest::delete_snapshot).
-    pub fn delete_snapshot(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().delete_snapshot = Some(value.into());
+    pub fn delete_snapshot(mut self, value: i64) -> Self {
+        self.0.request_mut().delete_snapshot = Some(value);
         self
     }
 }

@@ -168,13 +168,13 @@ impl ApplyDiskBackupRequest {
         self
     }
     /// Sets `AutoStopInstance`.
-    pub fn set_auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
-        self.auto_stop_instance = Some(value.into());
+    pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
+        self.auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`.
-    pub fn set_auto_start_instance(mut self, value: impl Into<bool>) -> Self {
-        self.auto_start_instance = Some(value.into());
+    pub fn set_auto_start_instance(mut self, value: bool) -> Self {
+        self.auto_start_instance = Some(value);
         self
     }
 }
@@ -271,13 +271,13 @@ impl ApplySnapshotGroupRequest {
         self
     }
     /// Sets `AutoStopInstance`.
-    pub fn set_auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
-        self.auto_stop_instance = Some(value.into());
+    pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
+        self.auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`.
-    pub fn set_auto_start_instance(mut self, value: impl Into<bool>) -> Self {
-        self.auto_start_instance = Some(value.into());
+    pub fn set_auto_start_instance(mut self, value: bool) -> Self {
+        self.auto_start_instance = Some(value);
         self
     }
 }
@@ -380,13 +380,13 @@ impl ApplySnapshotRequest {
         self
     }
     /// Sets `AutoStopInstance`.
-    pub fn set_auto_stop_instance(mut self, value: impl Into<bool>) -> Self {
-        self.auto_stop_instance = Some(value.into());
+    pub fn set_auto_stop_instance(mut self, value: bool) -> Self {
+        self.auto_stop_instance = Some(value);
         self
     }
     /// Sets `AutoStartInstance`.
-    pub fn set_auto_start_instance(mut self, value: impl Into<bool>) -> Self {
-        self.auto_start_instance = Some(value.into());
+    pub fn set_auto_start_instance(mut self, value: bool) -> Self {
+        self.auto_start_instance = Some(value);
         self
     }
 }
@@ -536,8 +536,8 @@ impl AttachDisksRequest {
         self
     }
     /// Sets `DeleteWithInstance`.
-    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.delete_with_instance = Some(value.into());
+    pub fn set_delete_with_instance(mut self, value: bool) -> Self {
+        self.delete_with_instance = Some(value);
         self
     }
     /// Sets `AttachMode`.
@@ -884,8 +884,8 @@ impl AutoSnapshotPolicy {
         self
     }
     /// Sets `IsActivated`.
-    pub fn set_is_activated(mut self, value: impl Into<bool>) -> Self {
-        self.is_activated = value.into();
+    pub fn set_is_activated(mut self, value: bool) -> Self {
+        self.is_activated = value;
         self
     }
     /// Sets `AutoSnapshotPolicyState`.
@@ -899,8 +899,8 @@ impl AutoSnapshotPolicy {
         self
     }
     /// Sets `IsPermanent`.
-    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.is_permanent = value.into();
+    pub fn set_is_permanent(mut self, value: bool) -> Self {
+        self.is_permanent = value;
         self
     }
     /// Sets `NextTriggerTime`.
@@ -1492,13 +1492,13 @@ impl CreateAutoSnapshotPolicyRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
     /// Sets `IsActivated`.
-    pub fn set_is_activated(mut self, value: impl Into<bool>) -> Self {
-        self.is_activated = Some(value.into());
+    pub fn set_is_activated(mut self, value: bool) -> Self {
+        self.is_activated = Some(value);
         self
     }
     /// Sets `AutoSnapshotPolicyName`.
@@ -1507,8 +1507,8 @@ impl CreateAutoSnapshotPolicyRequest {
         self
     }
     /// Sets `IsPermanent`.
-    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.is_permanent = Some(value.into());
+    pub fn set_is_permanent(mut self, value: bool) -> Self {
+        self.is_permanent = Some(value);
         self
     }
     /// Sets `RetentionDays`.
@@ -1862,8 +1862,8 @@ impl CreateDisksRequest {
         self
     }
     /// Sets `Shareable`.
-    pub fn set_shareable(mut self, value: impl Into<bool>) -> Self {
-        self.shareable = Some(value.into());
+    pub fn set_shareable(mut self, value: bool) -> Self {
+        self.shareable = Some(value);
         self
     }
     /// Sets `ClientToken`.
@@ -1885,8 +1885,8 @@ impl CreateDisksRequest {
         self
     }
     /// Sets `DeleteSnapshot`.
-    pub fn set_delete_snapshot(mut self, value: impl Into<i64>) -> Self {
-        self.delete_snapshot = Some(value.into());
+    pub fn set_delete_snapshot(mut self, value: i64) -> Self {
+        self.delete_snapshot = Some(value);
         self
     }
     /// Sets `AutoMountConfiguration`.
@@ -1903,8 +1903,8 @@ impl CreateDisksRequest {
         self
     }
     /// Sets `BurstPerformance`.
-    pub fn set_burst_performance(mut self, value: impl Into<bool>) -> Self {
-        self.burst_performance = Some(value.into());
+    pub fn set_burst_performance(mut self, value: bool) -> Self {
+        self.burst_performance = Some(value);
         self
     }
     /// Sets `EncryptType`.
@@ -2372,8 +2372,8 @@ impl CreateSnapshotRequest {
         self
     }
     /// Sets `LocalSnap`.
-    pub fn set_local_snap(mut self, value: impl Into<bool>) -> Self {
-        self.local_snap = Some(value.into());
+    pub fn set_local_snap(mut self, value: bool) -> Self {
+        self.local_snap = Some(value);
         self
     }
     /// Sets `DiskUsage`.
@@ -2661,8 +2661,8 @@ impl DeleteSnapshotGroupRequest {
         self
     }
     /// Sets `DeleteBindImages`.
-    pub fn set_delete_bind_images(mut self, value: impl Into<bool>) -> Self {
-        self.delete_bind_images = Some(value.into());
+    pub fn set_delete_bind_images(mut self, value: bool) -> Self {
+        self.delete_bind_images = Some(value);
         self
     }
 }
@@ -2724,8 +2724,8 @@ impl DeleteSnapshotsRequest {
         self
     }
     /// Sets `DeleteBindImages`.
-    pub fn set_delete_bind_images(mut self, value: impl Into<bool>) -> Self {
-        self.delete_bind_images = Some(value.into());
+    pub fn set_delete_bind_images(mut self, value: bool) -> Self {
+        self.delete_bind_images = Some(value);
         self
     }
 }
@@ -3649,11 +3649,8 @@ impl DescribeDisksRequest {
         self
     }
     /// Sets `ReturnBindAutoSnapshotPolicy`.
-    pub fn set_return_bind_auto_snapshot_policy(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.return_bind_auto_snapshot_policy = Some(value.into());
+    pub fn set_return_bind_auto_snapshot_policy(mut self, value: bool) -> Self {
+        self.return_bind_auto_snapshot_policy = Some(value);
         self
     }
     /// Sets `DiskIds` to these items.
@@ -4202,18 +4199,18 @@ impl DescribeSnapshotOverviewResponse {
         self
     }
     /// Sets `TotalSize`.
-    pub fn set_total_size(mut self, value: impl Into<f64>) -> Self {
-        self.total_size = Some(value.into());
+    pub fn set_total_size(mut self, value: f64) -> Self {
+        self.total_size = Some(value);
         self
     }
     /// Sets `FreeQuota`.
-    pub fn set_free_quota(mut self, value: impl Into<f64>) -> Self {
-        self.free_quota = Some(value.into());
+    pub fn set_free_quota(mut self, value: f64) -> Self {
+        self.free_quota = Some(value);
         self
     }
     /// Sets `RealTradeSize`.
-    pub fn set_real_trade_size(mut self, value: impl Into<f64>) -> Self {
-        self.real_trade_size = Some(value.into());
+    pub fn set_real_trade_size(mut self, value: f64) -> Self {
+        self.real_trade_size = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -4567,8 +4564,8 @@ impl DetachRemoteDisksRequest {
         self
     }
     /// Sets `ForceDetach`.
-    pub fn set_force_detach(mut self, value: impl Into<bool>) -> Self {
-        self.force_detach = Some(value.into());
+    pub fn set_force_detach(mut self, value: bool) -> Self {
+        self.force_detach = Some(value);
         self
     }
 }
@@ -4718,8 +4715,8 @@ impl DetailPrice {
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
     /// Sets `DiscountPriceHigh`.
@@ -4728,8 +4725,8 @@ impl DetailPrice {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
     /// Sets `OriginalPriceHigh`.
@@ -4748,13 +4745,13 @@ impl DetailPrice {
         self
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = Some(value.into());
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = Some(value);
         self
     }
     /// Sets `UnitPriceDiscount`.
-    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount = Some(value.into());
+    pub fn set_unit_price_discount(mut self, value: f64) -> Self {
+        self.unit_price_discount = Some(value);
         self
     }
     /// Sets `UnitPriceDiscountHigh`.
@@ -5093,8 +5090,8 @@ impl Disk {
         Self::default()
     }
     /// Sets `DeleteWithInstance`.
-    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.delete_with_instance = value.into();
+    pub fn set_delete_with_instance(mut self, value: bool) -> Self {
+        self.delete_with_instance = value;
         self
     }
     /// Sets `RenewFlag`.
@@ -5113,18 +5110,18 @@ impl Disk {
         self
     }
     /// Sets `SnapshotCount`.
-    pub fn set_snapshot_count(mut self, value: impl Into<i64>) -> Self {
-        self.snapshot_count = value.into();
+    pub fn set_snapshot_count(mut self, value: i64) -> Self {
+        self.snapshot_count = value;
         self
     }
     /// Sets `AutoRenewFlagError`.
-    pub fn set_auto_renew_flag_error(mut self, value: impl Into<bool>) -> Self {
-        self.auto_renew_flag_error = value.into();
+    pub fn set_auto_renew_flag_error(mut self, value: bool) -> Self {
+        self.auto_renew_flag_error = value;
         self
     }
     /// Sets `Rollbacking`.
-    pub fn set_rollbacking(mut self, value: impl Into<bool>) -> Self {
-        self.rollbacking = value.into();
+    pub fn set_rollbacking(mut self, value: bool) -> Self {
+        self.rollbacking = value;
         self
     }
     /// Sets `InstanceIdList` to these items.
@@ -5136,8 +5133,8 @@ impl Disk {
         self
     }
     /// Sets `Encrypt`.
-    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.encrypt = value.into();
+    pub fn set_encrypt(mut self, value: bool) -> Self {
+        self.encrypt = value;
         self
     }
     /// Sets `DiskName`.
@@ -5146,8 +5143,8 @@ impl Disk {
         self
     }
     /// Sets `BackupDisk`.
-    pub fn set_backup_disk(mut self, value: impl Into<bool>) -> Self {
-        self.backup_disk = value.into();
+    pub fn set_backup_disk(mut self, value: bool) -> Self {
+        self.backup_disk = value;
         self
     }
     /// Sets `Tags` to these items.
@@ -5181,8 +5178,8 @@ impl Disk {
         self
     }
     /// Sets `Migrating`.
-    pub fn set_migrating(mut self, value: impl Into<bool>) -> Self {
-        self.migrating = value.into();
+    pub fn set_migrating(mut self, value: bool) -> Self {
+        self.migrating = value;
         self
     }
     /// Sets `DiskId`.
@@ -5201,8 +5198,8 @@ impl Disk {
         self
     }
     /// Sets `IsReturnable`.
-    pub fn set_is_returnable(mut self, value: impl Into<bool>) -> Self {
-        self.is_returnable = Some(value.into());
+    pub fn set_is_returnable(mut self, value: bool) -> Self {
+        self.is_returnable = Some(value);
         self
     }
     /// Sets `DeadlineTime`.
@@ -5211,8 +5208,8 @@ impl Disk {
         self
     }
     /// Sets `Attached`.
-    pub fn set_attached(mut self, value: impl Into<bool>) -> Self {
-        self.attached = value.into();
+    pub fn set_attached(mut self, value: bool) -> Self {
+        self.attached = value;
         self
     }
     /// Sets `DiskSize`.
@@ -5236,18 +5233,18 @@ impl Disk {
         self
     }
     /// Sets `Portable`.
-    pub fn set_portable(mut self, value: impl Into<bool>) -> Self {
-        self.portable = value.into();
+    pub fn set_portable(mut self, value: bool) -> Self {
+        self.portable = value;
         self
     }
     /// Sets `SnapshotAbility`.
-    pub fn set_snapshot_ability(mut self, value: impl Into<bool>) -> Self {
-        self.snapshot_ability = value.into();
+    pub fn set_snapshot_ability(mut self, value: bool) -> Self {
+        self.snapshot_ability = value;
         self
     }
     /// Sets `DeadlineError`.
-    pub fn set_deadline_error(mut self, value: impl Into<bool>) -> Self {
-        self.deadline_error = value.into();
+    pub fn set_deadline_error(mut self, value: bool) -> Self {
+        self.deadline_error = value;
         self
     }
     /// Sets `RollbackPercent`.
@@ -5256,18 +5253,18 @@ impl Disk {
         self
     }
     /// Sets `DifferDaysOfDeadline`.
-    pub fn set_differ_days_of_deadline(mut self, value: impl Into<i64>) -> Self {
-        self.differ_days_of_deadline = Some(value.into());
+    pub fn set_differ_days_of_deadline(mut self, value: i64) -> Self {
+        self.differ_days_of_deadline = Some(value);
         self
     }
     /// Sets `ReturnFailCode`.
-    pub fn set_return_fail_code(mut self, value: impl Into<i64>) -> Self {
-        self.return_fail_code = value.into();
+    pub fn set_return_fail_code(mut self, value: i64) -> Self {
+        self.return_fail_code = value;
         self
     }
     /// Sets `Shareable`.
-    pub fn set_shareable(mut self, value: impl Into<bool>) -> Self {
-        self.shareable = value.into();
+    pub fn set_shareable(mut self, value: bool) -> Self {
+        self.shareable = value;
         self
     }
     /// Sets `CreateTime`.
@@ -5276,8 +5273,8 @@ impl Disk {
         self
     }
     /// Sets `DeleteSnapshot`.
-    pub fn set_delete_snapshot(mut self, value: impl Into<i64>) -> Self {
-        self.delete_snapshot = value.into();
+    pub fn set_delete_snapshot(mut self, value: i64) -> Self {
+        self.delete_snapshot = value;
         self
     }
     /// Sets `DiskBackupQuota`.
@@ -5306,8 +5303,8 @@ impl Disk {
         self
     }
     /// Sets `BurstPerformance`.
-    pub fn set_burst_performance(mut self, value: impl Into<bool>) -> Self {
-        self.burst_performance = value.into();
+    pub fn set_burst_performance(mut self, value: bool) -> Self {
+        self.burst_performance = value;
         self
     }
     /// Sets `EncryptType`.
@@ -5435,8 +5432,8 @@ impl DiskBackup {
         self
     }
     /// Sets `Encrypt`.
-    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.encrypt = value.into();
+    pub fn set_encrypt(mut self, value: bool) -> Self {
+        self.encrypt = value;
         self
     }
 }
@@ -5595,8 +5592,8 @@ impl DiskConfig {
         Self::default()
     }
     /// Sets `Available`.
-    pub fn set_available(mut self, value: impl Into<bool>) -> Self {
-        self.available = value.into();
+    pub fn set_available(mut self, value: bool) -> Self {
+        self.available = value;
         self
     }
     /// Sets `DiskChargeType`.
@@ -5627,9 +5624,9 @@ impl DiskConfig {
     /// Sets `ExtraPerformanceRange` to these items.
     pub fn set_extra_performance_range(
         mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
+        items: impl IntoIterator<Item = i64>,
     ) -> Self {
-        self.extra_performance_range = Some(items.into_iter().map(Into::into).collect());
+        self.extra_performance_range = Some(items.into_iter().collect());
         self
     }
     /// Sets `DeviceClass`.
@@ -5778,23 +5775,23 @@ impl GetSnapOverviewResponse {
         Self::default()
     }
     /// Sets `TotalSize`.
-    pub fn set_total_size(mut self, value: impl Into<f64>) -> Self {
-        self.total_size = Some(value.into());
+    pub fn set_total_size(mut self, value: f64) -> Self {
+        self.total_size = Some(value);
         self
     }
     /// Sets `RealTradeSize`.
-    pub fn set_real_trade_size(mut self, value: impl Into<f64>) -> Self {
-        self.real_trade_size = Some(value.into());
+    pub fn set_real_trade_size(mut self, value: f64) -> Self {
+        self.real_trade_size = Some(value);
         self
     }
     /// Sets `FreeQuota`.
-    pub fn set_free_quota(mut self, value: impl Into<f64>) -> Self {
-        self.free_quota = Some(value.into());
+    pub fn set_free_quota(mut self, value: f64) -> Self {
+        self.free_quota = Some(value);
         self
     }
     /// Sets `TotalNums`.
-    pub fn set_total_nums(mut self, value: impl Into<i64>) -> Self {
-        self.total_nums = Some(value.into());
+    pub fn set_total_nums(mut self, value: i64) -> Self {
+        self.total_nums = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -6735,13 +6732,13 @@ impl ModifyAutoSnapshotPolicyAttributeRequest {
         self
     }
     /// Sets `IsActivated`.
-    pub fn set_is_activated(mut self, value: impl Into<bool>) -> Self {
-        self.is_activated = Some(value.into());
+    pub fn set_is_activated(mut self, value: bool) -> Self {
+        self.is_activated = Some(value);
         self
     }
     /// Sets `IsPermanent`.
-    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.is_permanent = Some(value.into());
+    pub fn set_is_permanent(mut self, value: bool) -> Self {
+        self.is_permanent = Some(value);
         self
     }
     /// Sets `AutoSnapshotPolicyName`.
@@ -6889,8 +6886,8 @@ impl ModifyDiskAttributesRequest {
         self
     }
     /// Sets `Portable`.
-    pub fn set_portable(mut self, value: impl Into<bool>) -> Self {
-        self.portable = Some(value.into());
+    pub fn set_portable(mut self, value: bool) -> Self {
+        self.portable = Some(value);
         self
     }
     /// Sets `ProjectId`.
@@ -6899,8 +6896,8 @@ impl ModifyDiskAttributesRequest {
         self
     }
     /// Sets `DeleteWithInstance`.
-    pub fn set_delete_with_instance(mut self, value: impl Into<bool>) -> Self {
-        self.delete_with_instance = Some(value.into());
+    pub fn set_delete_with_instance(mut self, value: bool) -> Self {
+        self.delete_with_instance = Some(value);
         self
     }
     /// Sets `DiskType`.
@@ -7143,8 +7140,8 @@ impl ModifyDisksChargeTypeRequest {
         self
     }
     /// Sets `DiskChargePostpaid`.
-    pub fn set_disk_charge_postpaid(mut self, value: impl Into<bool>) -> Self {
-        self.disk_charge_postpaid = Some(value.into());
+    pub fn set_disk_charge_postpaid(mut self, value: bool) -> Self {
+        self.disk_charge_postpaid = Some(value);
         self
     }
 }
@@ -7430,8 +7427,8 @@ impl ModifySnapshotAttributeRequest {
         self
     }
     /// Sets `IsPermanent`.
-    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.is_permanent = Some(value.into());
+    pub fn set_is_permanent(mut self, value: bool) -> Self {
+        self.is_permanent = Some(value);
         self
     }
     /// Sets `SnapshotName`.
@@ -7862,8 +7859,8 @@ impl PrepayPrice {
         Self::default()
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
     /// Sets `ChargeUnit`.
@@ -7882,13 +7879,13 @@ impl PrepayPrice {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
     /// Sets `UnitPriceDiscount`.
-    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount = Some(value.into());
+    pub fn set_unit_price_discount(mut self, value: f64) -> Self {
+        self.unit_price_discount = Some(value);
         self
     }
     /// Sets `UnitPriceDiscountHigh`.
@@ -7902,8 +7899,8 @@ impl PrepayPrice {
         self
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = Some(value.into());
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = Some(value);
         self
     }
     /// Sets `DetailPrices` to these items.
@@ -8003,8 +8000,8 @@ impl Price {
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
     /// Sets `DiscountPriceHigh`.
@@ -8013,8 +8010,8 @@ impl Price {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
     /// Sets `OriginalPriceHigh`.
@@ -8023,13 +8020,13 @@ impl Price {
         self
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = Some(value.into());
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = Some(value);
         self
     }
     /// Sets `UnitPriceDiscount`.
-    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount = Some(value.into());
+    pub fn set_unit_price_discount(mut self, value: f64) -> Self {
+        self.unit_price_discount = Some(value);
         self
     }
     /// Sets `UnitPriceDiscountHigh`.
@@ -8702,8 +8699,8 @@ impl Snapshot {
         self
     }
     /// Sets `CopyFromRemote`.
-    pub fn set_copy_from_remote(mut self, value: impl Into<bool>) -> Self {
-        self.copy_from_remote = value.into();
+    pub fn set_copy_from_remote(mut self, value: bool) -> Self {
+        self.copy_from_remote = value;
         self
     }
     /// Sets `SnapshotState`.
@@ -8712,8 +8709,8 @@ impl Snapshot {
         self
     }
     /// Sets `IsPermanent`.
-    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.is_permanent = value.into();
+    pub fn set_is_permanent(mut self, value: bool) -> Self {
+        self.is_permanent = value;
         self
     }
     /// Sets `SnapshotName`.
@@ -8768,8 +8765,8 @@ impl Snapshot {
         self
     }
     /// Sets `Encrypt`.
-    pub fn set_encrypt(mut self, value: impl Into<bool>) -> Self {
-        self.encrypt = value.into();
+    pub fn set_encrypt(mut self, value: bool) -> Self {
+        self.encrypt = value;
         self
     }
     /// Sets `CreateTime`.
@@ -8803,8 +8800,8 @@ impl Snapshot {
         self
     }
     /// Sets `IsLocked`.
-    pub fn set_is_locked(mut self, value: impl Into<bool>) -> Self {
-        self.is_locked = Some(value.into());
+    pub fn set_is_locked(mut self, value: bool) -> Self {
+        self.is_locked = Some(value);
         self
     }
     /// Sets `LatestModifyTime`.
@@ -9003,8 +9000,8 @@ impl SnapshotGroup {
         self
     }
     /// Sets `ContainRootSnapshot`.
-    pub fn set_contain_root_snapshot(mut self, value: impl Into<bool>) -> Self {
-        self.contain_root_snapshot = value.into();
+    pub fn set_contain_root_snapshot(mut self, value: bool) -> Self {
+        self.contain_root_snapshot = value;
         self
     }
     /// Sets `SnapshotIdSet` to these items.
@@ -9054,8 +9051,8 @@ impl SnapshotGroup {
         self
     }
     /// Sets `IsPermanent`.
-    pub fn set_is_permanent(mut self, value: impl Into<bool>) -> Self {
-        self.is_permanent = value.into();
+    pub fn set_is_permanent(mut self, value: bool) -> Self {
+        self.is_permanent = value;
         self
     }
     /// Sets `DeadlineTime`.
@@ -9251,8 +9248,8 @@ impl TerminateDisksRequest {
         self
     }
     /// Sets `DeleteSnapshot`.
-    pub fn set_delete_snapshot(mut self, value: impl Into<i64>) -> Self {
-        self.delete_snapshot = Some(value.into());
+    pub fn set_delete_snapshot(mut self, value: i64) -> Self {
+        self.delete_snapshot = Some(value);
         self
     }
 }

@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -555,37 +556,23 @@ impl Call<types::AutoRewriteRequest> {
         self
     }
     /// Adds one item to `RewriteCodes`; see [`AutoRewriteRequest::rewrite_codes`](types::AutoRewriteRequest::rewrite_codes).
-    pub fn rewrite_codes(mut self, value: impl Into<i64>) -> Self {
-        self.0
-            .request_mut()
-            .rewrite_codes
-            .get_or_insert_with(Vec::new)
-            .push(value.into());
+    pub fn rewrite_codes(mut self, value: i64) -> Self {
+        self.0.request_mut().rewrite_codes.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `RewriteCodes` to these items; see [`AutoRewriteRequest::rewrite_codes`](types::AutoRewriteRequest::rewrite_codes).
-    pub fn set_rewrite_codes(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.0.request_mut().rewrite_codes = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_rewrite_codes(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.0.request_mut().rewrite_codes = Some(items.into_iter().collect());
         self
     }
     /// Adds one item to `TakeUrls`; see [`AutoRewriteRequest::take_urls`](types::AutoRewriteRequest::take_urls).
-    pub fn take_urls(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().take_urls.get_or_insert_with(Vec::new).push(value.into());
+    pub fn take_urls(mut self, value: bool) -> Self {
+        self.0.request_mut().take_urls.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `TakeUrls` to these items; see [`AutoRewriteRequest::take_urls`](types::AutoRewriteRequest::take_urls).
-    pub fn set_take_urls(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<bool>>,
-    ) -> Self {
-        self.0.request_mut().take_urls = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_take_urls(mut self, items: impl IntoIterator<Item = bool>) -> Self {
+        self.0.request_mut().take_urls = Some(items.into_iter().collect());
         self
     }
 }
@@ -723,8 +710,8 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Sets `ProjectId`; see [`CloneLoadBalancerRequest::project_id`](types::CloneLoadBalancerRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `MasterZoneId`; see [`CloneLoadBalancerRequest::master_zone_id`](types::CloneLoadBalancerRequest::master_zone_id).
@@ -781,8 +768,8 @@ impl Call<types::CloneLoadBalancerRequest> {
         self
     }
     /// Sets `SnatPro`; see [`CloneLoadBalancerRequest::snat_pro`](types::CloneLoadBalancerRequest::snat_pro).
-    pub fn snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_pro = Some(value.into());
+    pub fn snat_pro(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_pro = Some(value);
         self
     }
     /// Adds one item to `SnatIps`; see [`CloneLoadBalancerRequest::snat_ips`](types::CloneLoadBalancerRequest::snat_ips).
@@ -1079,13 +1066,13 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Adds one item to `Ports`; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports). Required.
-    pub fn ports(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().ports.push(value.into());
+    pub fn ports(mut self, value: i64) -> Self {
+        self.0.request_mut().ports.push(value);
         self
     }
     /// Sets `Ports` to these items; see [`CreateListenerRequest::ports`](types::CreateListenerRequest::ports). Required.
-    pub fn set_ports(mut self, items: impl IntoIterator<Item = impl Into<i64>>) -> Self {
-        self.0.request_mut().ports = items.into_iter().map(Into::into).collect();
+    pub fn set_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.0.request_mut().ports = items.into_iter().collect();
         self
     }
     /// Sets `Protocol`; see [`CreateListenerRequest::protocol`](types::CreateListenerRequest::protocol). Required.
@@ -1123,8 +1110,8 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `SessionExpireTime`; see [`CreateListenerRequest::session_expire_time`](types::CreateListenerRequest::session_expire_time).
-    pub fn session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().session_expire_time = Some(value.into());
+    pub fn session_expire_time(mut self, value: i64) -> Self {
+        self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `Scheduler`; see [`CreateListenerRequest::scheduler`](types::CreateListenerRequest::scheduler).
@@ -1133,8 +1120,8 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `SniSwitch`; see [`CreateListenerRequest::sni_switch`](types::CreateListenerRequest::sni_switch).
-    pub fn sni_switch(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().sni_switch = Some(value.into());
+    pub fn sni_switch(mut self, value: i64) -> Self {
+        self.0.request_mut().sni_switch = Some(value);
         self
     }
     /// Sets `TargetType`; see [`CreateListenerRequest::target_type`](types::CreateListenerRequest::target_type).
@@ -1148,8 +1135,8 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `KeepaliveEnable`; see [`CreateListenerRequest::keepalive_enable`](types::CreateListenerRequest::keepalive_enable).
-    pub fn keepalive_enable(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().keepalive_enable = Some(value.into());
+    pub fn keepalive_enable(mut self, value: i64) -> Self {
+        self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `EndPort`; see [`CreateListenerRequest::end_port`](types::CreateListenerRequest::end_port).
@@ -1158,8 +1145,8 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `DeregisterTargetRst`; see [`CreateListenerRequest::deregister_target_rst`](types::CreateListenerRequest::deregister_target_rst).
-    pub fn deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().deregister_target_rst = Some(value.into());
+    pub fn deregister_target_rst(mut self, value: bool) -> Self {
+        self.0.request_mut().deregister_target_rst = Some(value);
         self
     }
     /// Sets `MultiCertInfo`; see [`CreateListenerRequest::multi_cert_info`](types::CreateListenerRequest::multi_cert_info).
@@ -1168,57 +1155,48 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `MaxConn`; see [`CreateListenerRequest::max_conn`](types::CreateListenerRequest::max_conn).
-    pub fn max_conn(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().max_conn = Some(value.into());
+    pub fn max_conn(mut self, value: i64) -> Self {
+        self.0.request_mut().max_conn = Some(value);
         self
     }
     /// Sets `MaxCps`; see [`CreateListenerRequest::max_cps`](types::CreateListenerRequest::max_cps).
-    pub fn max_cps(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().max_cps = Some(value.into());
+    pub fn max_cps(mut self, value: i64) -> Self {
+        self.0.request_mut().max_cps = Some(value);
         self
     }
     /// Sets `IdleConnectTimeout`; see [`CreateListenerRequest::idle_connect_timeout`](types::CreateListenerRequest::idle_connect_timeout).
-    pub fn idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().idle_connect_timeout = Some(value.into());
+    pub fn idle_connect_timeout(mut self, value: i64) -> Self {
+        self.0.request_mut().idle_connect_timeout = Some(value);
         self
     }
     /// Sets `ProxyProtocol`; see [`CreateListenerRequest::proxy_protocol`](types::CreateListenerRequest::proxy_protocol).
-    pub fn proxy_protocol(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().proxy_protocol = Some(value.into());
+    pub fn proxy_protocol(mut self, value: bool) -> Self {
+        self.0.request_mut().proxy_protocol = Some(value);
         self
     }
     /// Sets `SnatEnable`; see [`CreateListenerRequest::snat_enable`](types::CreateListenerRequest::snat_enable).
-    pub fn snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_enable = Some(value.into());
+    pub fn snat_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_enable = Some(value);
         self
     }
     /// Adds one item to `FullEndPorts`; see [`CreateListenerRequest::full_end_ports`](types::CreateListenerRequest::full_end_ports).
-    pub fn full_end_ports(mut self, value: impl Into<i64>) -> Self {
-        self.0
-            .request_mut()
-            .full_end_ports
-            .get_or_insert_with(Vec::new)
-            .push(value.into());
+    pub fn full_end_ports(mut self, value: i64) -> Self {
+        self.0.request_mut().full_end_ports.get_or_insert_with(Vec::new).push(value);
         self
     }
     /// Sets `FullEndPorts` to these items; see [`CreateListenerRequest::full_end_ports`](types::CreateListenerRequest::full_end_ports).
-    pub fn set_full_end_ports(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.0.request_mut().full_end_ports = Some(
-            items.into_iter().map(Into::into).collect(),
-        );
+    pub fn set_full_end_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.0.request_mut().full_end_ports = Some(items.into_iter().collect());
         self
     }
     /// Sets `H2cSwitch`; see [`CreateListenerRequest::h2c_switch`](types::CreateListenerRequest::h2c_switch).
-    pub fn h2c_switch(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().h2c_switch = Some(value.into());
+    pub fn h2c_switch(mut self, value: bool) -> Self {
+        self.0.request_mut().h2c_switch = Some(value);
         self
     }
     /// Sets `SslCloseSwitch`; see [`CreateListenerRequest::ssl_close_switch`](types::CreateListenerRequest::ssl_close_switch).
-    pub fn ssl_close_switch(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().ssl_close_switch = Some(value.into());
+    pub fn ssl_close_switch(mut self, value: bool) -> Self {
+        self.0.request_mut().ssl_close_switch = Some(value);
         self
     }
     /// Sets `DataCompressMode`; see [`CreateListenerRequest::data_compress_mode`](types::CreateListenerRequest::data_compress_mode).
@@ -1227,28 +1205,28 @@ impl Call<types::CreateListenerRequest> {
         self
     }
     /// Sets `RescheduleTargetZeroWeight`; see [`CreateListenerRequest::reschedule_target_zero_weight`](types::CreateListenerRequest::reschedule_target_zero_weight).
-    pub fn reschedule_target_zero_weight(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reschedule_target_zero_weight = Some(value.into());
+    pub fn reschedule_target_zero_weight(mut self, value: bool) -> Self {
+        self.0.request_mut().reschedule_target_zero_weight = Some(value);
         self
     }
     /// Sets `RescheduleUnhealthy`; see [`CreateListenerRequest::reschedule_unhealthy`](types::CreateListenerRequest::reschedule_unhealthy).
-    pub fn reschedule_unhealthy(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reschedule_unhealthy = Some(value.into());
+    pub fn reschedule_unhealthy(mut self, value: bool) -> Self {
+        self.0.request_mut().reschedule_unhealthy = Some(value);
         self
     }
     /// Sets `RescheduleExpandTarget`; see [`CreateListenerRequest::reschedule_expand_target`](types::CreateListenerRequest::reschedule_expand_target).
-    pub fn reschedule_expand_target(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reschedule_expand_target = Some(value.into());
+    pub fn reschedule_expand_target(mut self, value: bool) -> Self {
+        self.0.request_mut().reschedule_expand_target = Some(value);
         self
     }
     /// Sets `RescheduleStartTime`; see [`CreateListenerRequest::reschedule_start_time`](types::CreateListenerRequest::reschedule_start_time).
-    pub fn reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().reschedule_start_time = Some(value.into());
+    pub fn reschedule_start_time(mut self, value: i64) -> Self {
+        self.0.request_mut().reschedule_start_time = Some(value);
         self
     }
     /// Sets `RescheduleInterval`; see [`CreateListenerRequest::reschedule_interval`](types::CreateListenerRequest::reschedule_interval).
-    pub fn reschedule_interval(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().reschedule_interval = Some(value.into());
+    pub fn reschedule_interval(mut self, value: i64) -> Self {
+        self.0.request_mut().reschedule_interval = Some(value);
         self
     }
 }
@@ -1259,8 +1237,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `Forward`; see [`CreateLoadBalancerRequest::forward`](types::CreateLoadBalancerRequest::forward).
-    pub fn forward(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().forward = Some(value.into());
+    pub fn forward(mut self, value: i64) -> Self {
+        self.0.request_mut().forward = Some(value);
         self
     }
     /// Sets `LoadBalancerName`; see [`CreateLoadBalancerRequest::load_balancer_name`](types::CreateLoadBalancerRequest::load_balancer_name).
@@ -1279,8 +1257,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `ProjectId`; see [`CreateLoadBalancerRequest::project_id`](types::CreateLoadBalancerRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `AddressIPVersion`; see [`CreateLoadBalancerRequest::address_ip_version`](types::CreateLoadBalancerRequest::address_ip_version).
@@ -1367,8 +1345,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `SnatPro`; see [`CreateLoadBalancerRequest::snat_pro`](types::CreateLoadBalancerRequest::snat_pro).
-    pub fn snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_pro = Some(value.into());
+    pub fn snat_pro(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_pro = Some(value);
         self
     }
     /// Adds one item to `SnatIps`; see [`CreateLoadBalancerRequest::snat_ips`](types::CreateLoadBalancerRequest::snat_ips).
@@ -1402,13 +1380,13 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `LoadBalancerPassToTarget`; see [`CreateLoadBalancerRequest::load_balancer_pass_to_target`](types::CreateLoadBalancerRequest::load_balancer_pass_to_target).
-    pub fn load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().load_balancer_pass_to_target = Some(value.into());
+    pub fn load_balancer_pass_to_target(mut self, value: bool) -> Self {
+        self.0.request_mut().load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `DynamicVip`; see [`CreateLoadBalancerRequest::dynamic_vip`](types::CreateLoadBalancerRequest::dynamic_vip).
-    pub fn dynamic_vip(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dynamic_vip = Some(value.into());
+    pub fn dynamic_vip(mut self, value: bool) -> Self {
+        self.0.request_mut().dynamic_vip = Some(value);
         self
     }
     /// Sets `Egress`; see [`CreateLoadBalancerRequest::egress`](types::CreateLoadBalancerRequest::egress).
@@ -1432,8 +1410,8 @@ impl Call<types::CreateLoadBalancerRequest> {
         self
     }
     /// Sets `AdvancedRoute`; see [`CreateLoadBalancerRequest::advanced_route`](types::CreateLoadBalancerRequest::advanced_route).
-    pub fn advanced_route(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().advanced_route = Some(value.into());
+    pub fn advanced_route(mut self, value: bool) -> Self {
+        self.0.request_mut().advanced_route = Some(value);
         self
     }
     /// Sets `AvailableZoneAffinityInfo`; see [`CreateLoadBalancerRequest::available_zone_affinity_info`](types::CreateLoadBalancerRequest::available_zone_affinity_info).
@@ -1573,8 +1551,8 @@ impl Call<types::CreateModelRequest> {
         self
     }
     /// Sets `VerifySSL`; see [`CreateModelRequest::verify_ssl`](types::CreateModelRequest::verify_ssl).
-    pub fn verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().verify_ssl = Some(value.into());
+    pub fn verify_ssl(mut self, value: bool) -> Self {
+        self.0.request_mut().verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckConfig`; see [`CreateModelRequest::health_check_config`](types::CreateModelRequest::health_check_config).
@@ -1766,8 +1744,8 @@ impl Call<types::CreateModelRouterResourcePackageRequest> {
         self
     }
     /// Sets `AutoVoucher`; see [`CreateModelRouterResourcePackageRequest::auto_voucher`](types::CreateModelRouterResourcePackageRequest::auto_voucher).
-    pub fn auto_voucher(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_voucher = Some(value.into());
+    pub fn auto_voucher(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_voucher = Some(value);
         self
     }
 }
@@ -1873,13 +1851,13 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `FullListenSwitch`; see [`CreateTargetGroupRequest::full_listen_switch`](types::CreateTargetGroupRequest::full_listen_switch).
-    pub fn full_listen_switch(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().full_listen_switch = Some(value.into());
+    pub fn full_listen_switch(mut self, value: bool) -> Self {
+        self.0.request_mut().full_listen_switch = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`; see [`CreateTargetGroupRequest::keepalive_enable`](types::CreateTargetGroupRequest::keepalive_enable).
-    pub fn keepalive_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().keepalive_enable = Some(value.into());
+    pub fn keepalive_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`; see [`CreateTargetGroupRequest::session_expire_time`](types::CreateTargetGroupRequest::session_expire_time).
@@ -1893,8 +1871,8 @@ impl Call<types::CreateTargetGroupRequest> {
         self
     }
     /// Sets `SnatEnable`; see [`CreateTargetGroupRequest::snat_enable`](types::CreateTargetGroupRequest::snat_enable).
-    pub fn snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_enable = Some(value.into());
+    pub fn snat_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_enable = Some(value);
         self
     }
 }
@@ -2100,8 +2078,8 @@ impl Call<types::DeleteLoadBalancerRequest> {
         self
     }
     /// Sets `ForceDelete`; see [`DeleteLoadBalancerRequest::force_delete`](types::DeleteLoadBalancerRequest::force_delete).
-    pub fn force_delete(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force_delete = Some(value.into());
+    pub fn force_delete(mut self, value: bool) -> Self {
+        self.0.request_mut().force_delete = Some(value);
         self
     }
 }
@@ -2653,13 +2631,13 @@ impl Call<types::DescribeClassicalLbListenersRequest> {
         self
     }
     /// Sets `ListenerPort`; see [`DescribeClassicalLbListenersRequest::listener_port`](types::DescribeClassicalLbListenersRequest::listener_port).
-    pub fn listener_port(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().listener_port = Some(value.into());
+    pub fn listener_port(mut self, value: i64) -> Self {
+        self.0.request_mut().listener_port = Some(value);
         self
     }
     /// Sets `Status`; see [`DescribeClassicalLbListenersRequest::status`](types::DescribeClassicalLbListenersRequest::status).
-    pub fn status(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().status = Some(value.into());
+    pub fn status(mut self, value: i64) -> Self {
+        self.0.request_mut().status = Some(value);
         self
     }
 }
@@ -2727,13 +2705,13 @@ impl Call<types::DescribeCustomizedConfigAssociateListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCustomizedConfigAssociateListRequest::offset`](types::DescribeCustomizedConfigAssociateListRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCustomizedConfigAssociateListRequest::limit`](types::DescribeCustomizedConfigAssociateListRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Domain`; see [`DescribeCustomizedConfigAssociateListRequest::domain`](types::DescribeCustomizedConfigAssociateListRequest::domain).
@@ -2749,13 +2727,13 @@ impl Call<types::DescribeCustomizedConfigListRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeCustomizedConfigListRequest::offset`](types::DescribeCustomizedConfigListRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeCustomizedConfigListRequest::limit`](types::DescribeCustomizedConfigListRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `ConfigName`; see [`DescribeCustomizedConfigListRequest::config_name`](types::DescribeCustomizedConfigListRequest::config_name).
@@ -2967,8 +2945,8 @@ impl Call<types::DescribeListenersRequest> {
         self
     }
     /// Sets `Port`; see [`DescribeListenersRequest::port`](types::DescribeListenersRequest::port).
-    pub fn port(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().port = Some(value.into());
+    pub fn port(mut self, value: i64) -> Self {
+        self.0.request_mut().port = Some(value);
         self
     }
 }
@@ -3020,8 +2998,8 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `Forward`; see [`DescribeLoadBalancersRequest::forward`](types::DescribeLoadBalancersRequest::forward).
-    pub fn forward(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().forward = Some(value.into());
+    pub fn forward(mut self, value: i64) -> Self {
+        self.0.request_mut().forward = Some(value);
         self
     }
     /// Sets `LoadBalancerName`; see [`DescribeLoadBalancersRequest::load_balancer_name`](types::DescribeLoadBalancersRequest::load_balancer_name).
@@ -3092,13 +3070,13 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeLoadBalancersRequest::offset`](types::DescribeLoadBalancersRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLoadBalancersRequest::limit`](types::DescribeLoadBalancersRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderBy`; see [`DescribeLoadBalancersRequest::order_by`](types::DescribeLoadBalancersRequest::order_by).
@@ -3107,8 +3085,8 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `OrderType`; see [`DescribeLoadBalancersRequest::order_type`](types::DescribeLoadBalancersRequest::order_type).
-    pub fn order_type(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().order_type = Some(value.into());
+    pub fn order_type(mut self, value: i64) -> Self {
+        self.0.request_mut().order_type = Some(value);
         self
     }
     /// Sets `SearchKey`; see [`DescribeLoadBalancersRequest::search_key`](types::DescribeLoadBalancersRequest::search_key).
@@ -3117,13 +3095,13 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `ProjectId`; see [`DescribeLoadBalancersRequest::project_id`](types::DescribeLoadBalancersRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `WithRs`; see [`DescribeLoadBalancersRequest::with_rs`](types::DescribeLoadBalancersRequest::with_rs).
-    pub fn with_rs(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().with_rs = Some(value.into());
+    pub fn with_rs(mut self, value: i64) -> Self {
+        self.0.request_mut().with_rs = Some(value);
         self
     }
     /// Sets `VpcId`; see [`DescribeLoadBalancersRequest::vpc_id`](types::DescribeLoadBalancersRequest::vpc_id).
@@ -3313,13 +3291,13 @@ impl Call<types::DescribeModelKeysRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeModelKeysRequest::limit`](types::DescribeModelKeysRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeModelKeysRequest::offset`](types::DescribeModelKeysRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Adds one item to `ServiceProviderIds`; see [`DescribeModelKeysRequest::service_provider_ids`](types::DescribeModelKeysRequest::service_provider_ids).
@@ -3344,13 +3322,13 @@ impl Call<types::DescribeModelKeysRequest> {
 }
 impl Call<types::DescribeModelNamesRequest> {
     /// Sets `Offset`; see [`DescribeModelNamesRequest::offset`](types::DescribeModelNamesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeModelNamesRequest::limit`](types::DescribeModelNamesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `VpcId`; see [`DescribeModelNamesRequest::vpc_id`](types::DescribeModelNamesRequest::vpc_id).
@@ -3939,8 +3917,8 @@ impl Call<types::DescribeTargetsRequest> {
         self
     }
     /// Sets `Port`; see [`DescribeTargetsRequest::port`](types::DescribeTargetsRequest::port).
-    pub fn port(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().port = Some(value.into());
+    pub fn port(mut self, value: i64) -> Self {
+        self.0.request_mut().port = Some(value);
         self
     }
     /// Adds one item to `Filters`; see [`DescribeTargetsRequest::filters`](types::DescribeTargetsRequest::filters).
@@ -4475,18 +4453,18 @@ impl Call<types::ModifyDomainAttributesRequest> {
         self
     }
     /// Sets `Http2`; see [`ModifyDomainAttributesRequest::http2`](types::ModifyDomainAttributesRequest::http2).
-    pub fn http2(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().http2 = Some(value.into());
+    pub fn http2(mut self, value: bool) -> Self {
+        self.0.request_mut().http2 = Some(value);
         self
     }
     /// Sets `DefaultServer`; see [`ModifyDomainAttributesRequest::default_server`](types::ModifyDomainAttributesRequest::default_server).
-    pub fn default_server(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().default_server = Some(value.into());
+    pub fn default_server(mut self, value: bool) -> Self {
+        self.0.request_mut().default_server = Some(value);
         self
     }
     /// Sets `Quic`; see [`ModifyDomainAttributesRequest::quic`](types::ModifyDomainAttributesRequest::quic).
-    pub fn quic(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().quic = Some(value.into());
+    pub fn quic(mut self, value: bool) -> Self {
+        self.0.request_mut().quic = Some(value);
         self
     }
     /// Sets `NewDefaultServerDomain`; see [`ModifyDomainAttributesRequest::new_default_server_domain`](types::ModifyDomainAttributesRequest::new_default_server_domain).
@@ -4630,8 +4608,8 @@ impl Call<types::ModifyKeysBlockStatusRequest> {
         self
     }
     /// Sets `Blocked`; see [`ModifyKeysBlockStatusRequest::blocked`](types::ModifyKeysBlockStatusRequest::blocked). Required.
-    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().blocked = Some(value.into());
+    pub fn blocked(mut self, value: bool) -> Self {
+        self.0.request_mut().blocked = Some(value);
         self
     }
     /// Adds one item to `KeyIds`; see [`ModifyKeysBlockStatusRequest::key_ids`](types::ModifyKeysBlockStatusRequest::key_ids).
@@ -4690,8 +4668,8 @@ impl Call<types::ModifyListenerRequest> {
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyListenerRequest::session_expire_time`](types::ModifyListenerRequest::session_expire_time).
-    pub fn session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().session_expire_time = Some(value.into());
+    pub fn session_expire_time(mut self, value: i64) -> Self {
+        self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `HealthCheck`; see [`ModifyListenerRequest::health_check`](types::ModifyListenerRequest::health_check).
@@ -4710,8 +4688,8 @@ impl Call<types::ModifyListenerRequest> {
         self
     }
     /// Sets `SniSwitch`; see [`ModifyListenerRequest::sni_switch`](types::ModifyListenerRequest::sni_switch).
-    pub fn sni_switch(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().sni_switch = Some(value.into());
+    pub fn sni_switch(mut self, value: i64) -> Self {
+        self.0.request_mut().sni_switch = Some(value);
         self
     }
     /// Sets `TargetType`; see [`ModifyListenerRequest::target_type`](types::ModifyListenerRequest::target_type).
@@ -4720,13 +4698,13 @@ impl Call<types::ModifyListenerRequest> {
         self
     }
     /// Sets `KeepaliveEnable`; see [`ModifyListenerRequest::keepalive_enable`](types::ModifyListenerRequest::keepalive_enable).
-    pub fn keepalive_enable(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().keepalive_enable = Some(value.into());
+    pub fn keepalive_enable(mut self, value: i64) -> Self {
+        self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `DeregisterTargetRst`; see [`ModifyListenerRequest::deregister_target_rst`](types::ModifyListenerRequest::deregister_target_rst).
-    pub fn deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().deregister_target_rst = Some(value.into());
+    pub fn deregister_target_rst(mut self, value: bool) -> Self {
+        self.0.request_mut().deregister_target_rst = Some(value);
         self
     }
     /// Sets `SessionType`; see [`ModifyListenerRequest::session_type`](types::ModifyListenerRequest::session_type).
@@ -4740,28 +4718,28 @@ impl Call<types::ModifyListenerRequest> {
         self
     }
     /// Sets `MaxConn`; see [`ModifyListenerRequest::max_conn`](types::ModifyListenerRequest::max_conn).
-    pub fn max_conn(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().max_conn = Some(value.into());
+    pub fn max_conn(mut self, value: i64) -> Self {
+        self.0.request_mut().max_conn = Some(value);
         self
     }
     /// Sets `MaxCps`; see [`ModifyListenerRequest::max_cps`](types::ModifyListenerRequest::max_cps).
-    pub fn max_cps(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().max_cps = Some(value.into());
+    pub fn max_cps(mut self, value: i64) -> Self {
+        self.0.request_mut().max_cps = Some(value);
         self
     }
     /// Sets `IdleConnectTimeout`; see [`ModifyListenerRequest::idle_connect_timeout`](types::ModifyListenerRequest::idle_connect_timeout).
-    pub fn idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().idle_connect_timeout = Some(value.into());
+    pub fn idle_connect_timeout(mut self, value: i64) -> Self {
+        self.0.request_mut().idle_connect_timeout = Some(value);
         self
     }
     /// Sets `ProxyProtocol`; see [`ModifyListenerRequest::proxy_protocol`](types::ModifyListenerRequest::proxy_protocol).
-    pub fn proxy_protocol(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().proxy_protocol = Some(value.into());
+    pub fn proxy_protocol(mut self, value: bool) -> Self {
+        self.0.request_mut().proxy_protocol = Some(value);
         self
     }
     /// Sets `SnatEnable`; see [`ModifyListenerRequest::snat_enable`](types::ModifyListenerRequest::snat_enable).
-    pub fn snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_enable = Some(value.into());
+    pub fn snat_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_enable = Some(value);
         self
     }
     /// Sets `DataCompressMode`; see [`ModifyListenerRequest::data_compress_mode`](types::ModifyListenerRequest::data_compress_mode).
@@ -4770,28 +4748,28 @@ impl Call<types::ModifyListenerRequest> {
         self
     }
     /// Sets `RescheduleTargetZeroWeight`; see [`ModifyListenerRequest::reschedule_target_zero_weight`](types::ModifyListenerRequest::reschedule_target_zero_weight).
-    pub fn reschedule_target_zero_weight(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reschedule_target_zero_weight = Some(value.into());
+    pub fn reschedule_target_zero_weight(mut self, value: bool) -> Self {
+        self.0.request_mut().reschedule_target_zero_weight = Some(value);
         self
     }
     /// Sets `RescheduleUnhealthy`; see [`ModifyListenerRequest::reschedule_unhealthy`](types::ModifyListenerRequest::reschedule_unhealthy).
-    pub fn reschedule_unhealthy(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reschedule_unhealthy = Some(value.into());
+    pub fn reschedule_unhealthy(mut self, value: bool) -> Self {
+        self.0.request_mut().reschedule_unhealthy = Some(value);
         self
     }
     /// Sets `RescheduleExpandTarget`; see [`ModifyListenerRequest::reschedule_expand_target`](types::ModifyListenerRequest::reschedule_expand_target).
-    pub fn reschedule_expand_target(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reschedule_expand_target = Some(value.into());
+    pub fn reschedule_expand_target(mut self, value: bool) -> Self {
+        self.0.request_mut().reschedule_expand_target = Some(value);
         self
     }
     /// Sets `RescheduleStartTime`; see [`ModifyListenerRequest::reschedule_start_time`](types::ModifyListenerRequest::reschedule_start_time).
-    pub fn reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().reschedule_start_time = Some(value.into());
+    pub fn reschedule_start_time(mut self, value: i64) -> Self {
+        self.0.request_mut().reschedule_start_time = Some(value);
         self
     }
     /// Sets `RescheduleInterval`; see [`ModifyListenerRequest::reschedule_interval`](types::ModifyListenerRequest::reschedule_interval).
-    pub fn reschedule_interval(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().reschedule_interval = Some(value.into());
+    pub fn reschedule_interval(mut self, value: i64) -> Self {
+        self.0.request_mut().reschedule_interval = Some(value);
         self
     }
 }
@@ -4817,8 +4795,8 @@ impl Call<types::ModifyLoadBalancerAttributesRequest> {
         self
     }
     /// Sets `LoadBalancerPassToTarget`; see [`ModifyLoadBalancerAttributesRequest::load_balancer_pass_to_target`](types::ModifyLoadBalancerAttributesRequest::load_balancer_pass_to_target).
-    pub fn load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().load_balancer_pass_to_target = Some(value.into());
+    pub fn load_balancer_pass_to_target(mut self, value: bool) -> Self {
+        self.0.request_mut().load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `SwitchFlag`; see [`ModifyLoadBalancerAttributesRequest::switch_flag`](types::ModifyLoadBalancerAttributesRequest::switch_flag).
@@ -4827,18 +4805,18 @@ impl Call<types::ModifyLoadBalancerAttributesRequest> {
         self
     }
     /// Sets `SnatPro`; see [`ModifyLoadBalancerAttributesRequest::snat_pro`](types::ModifyLoadBalancerAttributesRequest::snat_pro).
-    pub fn snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_pro = Some(value.into());
+    pub fn snat_pro(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_pro = Some(value);
         self
     }
     /// Sets `DeleteProtect`; see [`ModifyLoadBalancerAttributesRequest::delete_protect`](types::ModifyLoadBalancerAttributesRequest::delete_protect).
-    pub fn delete_protect(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().delete_protect = Some(value.into());
+    pub fn delete_protect(mut self, value: bool) -> Self {
+        self.0.request_mut().delete_protect = Some(value);
         self
     }
     /// Sets `ModifyClassicDomain`; see [`ModifyLoadBalancerAttributesRequest::modify_classic_domain`](types::ModifyLoadBalancerAttributesRequest::modify_classic_domain).
-    pub fn modify_classic_domain(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().modify_classic_domain = Some(value.into());
+    pub fn modify_classic_domain(mut self, value: bool) -> Self {
+        self.0.request_mut().modify_classic_domain = Some(value);
         self
     }
     /// Sets `AssociateEndpoint`; see [`ModifyLoadBalancerAttributesRequest::associate_endpoint`](types::ModifyLoadBalancerAttributesRequest::associate_endpoint).
@@ -4865,8 +4843,8 @@ impl Call<types::ModifyLoadBalancerMixIpTargetRequest> {
         self
     }
     /// Sets `MixIpTarget`; see [`ModifyLoadBalancerMixIpTargetRequest::mix_ip_target`](types::ModifyLoadBalancerMixIpTargetRequest::mix_ip_target). Required.
-    pub fn mix_ip_target(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().mix_ip_target = Some(value.into());
+    pub fn mix_ip_target(mut self, value: bool) -> Self {
+        self.0.request_mut().mix_ip_target = Some(value);
         self
     }
 }
@@ -4888,8 +4866,8 @@ impl Call<types::ModifyLoadBalancerSlaRequest> {
         self
     }
     /// Sets `Force`; see [`ModifyLoadBalancerSlaRequest::force`](types::ModifyLoadBalancerSlaRequest::force).
-    pub fn force(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force = Some(value.into());
+    pub fn force(mut self, value: bool) -> Self {
+        self.0.request_mut().force = Some(value);
         self
     }
 }
@@ -5061,8 +5039,8 @@ impl Call<types::ModifyModelAttributesRequest> {
         self
     }
     /// Sets `VerifySSL`; see [`ModifyModelAttributesRequest::verify_ssl`](types::ModifyModelAttributesRequest::verify_ssl).
-    pub fn verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().verify_ssl = Some(value.into());
+    pub fn verify_ssl(mut self, value: bool) -> Self {
+        self.0.request_mut().verify_ssl = Some(value);
         self
     }
 }
@@ -5224,8 +5202,8 @@ impl Call<types::ModifyRuleRequest> {
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyRuleRequest::session_expire_time`](types::ModifyRuleRequest::session_expire_time).
-    pub fn session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().session_expire_time = Some(value.into());
+    pub fn session_expire_time(mut self, value: i64) -> Self {
+        self.0.request_mut().session_expire_time = Some(value);
         self
     }
     /// Sets `ForwardType`; see [`ModifyRuleRequest::forward_type`](types::ModifyRuleRequest::forward_type).
@@ -5327,8 +5305,8 @@ impl Call<types::ModifyTargetGroupAttributeRequest> {
         self
     }
     /// Sets `KeepaliveEnable`; see [`ModifyTargetGroupAttributeRequest::keepalive_enable`](types::ModifyTargetGroupAttributeRequest::keepalive_enable).
-    pub fn keepalive_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().keepalive_enable = Some(value.into());
+    pub fn keepalive_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`; see [`ModifyTargetGroupAttributeRequest::session_expire_time`](types::ModifyTargetGroupAttributeRequest::session_expire_time).
@@ -5337,8 +5315,8 @@ impl Call<types::ModifyTargetGroupAttributeRequest> {
         self
     }
     /// Sets `SnatEnable`; see [`ModifyTargetGroupAttributeRequest::snat_enable`](types::ModifyTargetGroupAttributeRequest::snat_enable).
-    pub fn snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().snat_enable = Some(value.into());
+    pub fn snat_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().snat_enable = Some(value);
         self
     }
 }
@@ -5419,8 +5397,8 @@ impl Call<types::ModifyTargetPortRequest> {
         self
     }
     /// Sets `NewPort`; see [`ModifyTargetPortRequest::new_port`](types::ModifyTargetPortRequest::new_port). Required.
-    pub fn new_port(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().new_port = Some(value.into());
+    pub fn new_port(mut self, value: i64) -> Self {
+        self.0.request_mut().new_port = Some(value);
         self
     }
     /// Sets `LocationId`; see [`ModifyTargetPortRequest::location_id`](types::ModifyTargetPortRequest::location_id).
@@ -5479,8 +5457,8 @@ impl Call<types::ModifyTargetWeightRequest> {
         self
     }
     /// Sets `Weight`; see [`ModifyTargetWeightRequest::weight`](types::ModifyTargetWeightRequest::weight).
-    pub fn weight(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().weight = Some(value.into());
+    pub fn weight(mut self, value: i64) -> Self {
+        self.0.request_mut().weight = Some(value);
         self
     }
 }
@@ -6003,8 +5981,8 @@ impl Call<types::TestModelInputModalitiesRequest> {
         self
     }
     /// Sets `VerifySSL`; see [`TestModelInputModalitiesRequest::verify_ssl`](types::TestModelInputModalitiesRequest::verify_ssl).
-    pub fn verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().verify_ssl = Some(value.into());
+    pub fn verify_ssl(mut self, value: bool) -> Self {
+        self.0.request_mut().verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`; see [`TestModelInputModalitiesRequest::health_check_protocol`](types::TestModelInputModalitiesRequest::health_check_protocol).
@@ -6073,8 +6051,8 @@ impl Call<types::TestServiceProviderConnectionRequest> {
         self
     }
     /// Sets `VerifySSL`; see [`TestServiceProviderConnectionRequest::verify_ssl`](types::TestServiceProviderConnectionRequest::verify_ssl).
-    pub fn verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().verify_ssl = Some(value.into());
+    pub fn verify_ssl(mut self, value: bool) -> Self {
+        self.0.request_mut().verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`; see [`TestServiceProviderConnectionRequest::health_check_protocol`](types::TestServiceProviderConnectionRequest::health_check_protocol).

@@ -936,19 +936,13 @@ impl AutoRewriteRequest {
         self
     }
     /// Sets `RewriteCodes` to these items.
-    pub fn set_rewrite_codes(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.rewrite_codes = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_rewrite_codes(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.rewrite_codes = Some(items.into_iter().collect());
         self
     }
     /// Sets `TakeUrls` to these items.
-    pub fn set_take_urls(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<bool>>,
-    ) -> Self {
-        self.take_urls = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_take_urls(mut self, items: impl IntoIterator<Item = bool>) -> Self {
+        self.take_urls = Some(items.into_iter().collect());
         self
     }
 }
@@ -1031,8 +1025,8 @@ impl AvailableZoneAffinityInfo {
         Self::default()
     }
     /// Sets `Enable`.
-    pub fn set_enable(mut self, value: impl Into<bool>) -> Self {
-        self.enable = Some(value.into());
+    pub fn set_enable(mut self, value: bool) -> Self {
+        self.enable = Some(value);
         self
     }
     /// Sets `ExitRatio`.
@@ -1152,13 +1146,13 @@ impl Backend {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = value.into();
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = value;
         self
     }
     /// Sets `PublicIpAddresses` to these items.
@@ -1709,8 +1703,8 @@ impl BatchTarget {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `InstanceId`.
@@ -1724,8 +1718,8 @@ impl BatchTarget {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `LocationId`.
@@ -1860,8 +1854,8 @@ impl BindDetailItem {
         self
     }
     /// Sets `Vport`.
-    pub fn set_vport(mut self, value: impl Into<i64>) -> Self {
-        self.vport = value.into();
+    pub fn set_vport(mut self, value: i64) -> Self {
+        self.vport = value;
         self
     }
     /// Sets `Url`.
@@ -2166,8 +2160,8 @@ impl BudgetConfig {
         self
     }
     /// Sets `MaxBudget`.
-    pub fn set_max_budget(mut self, value: impl Into<f64>) -> Self {
-        self.max_budget = Some(value.into());
+    pub fn set_max_budget(mut self, value: f64) -> Self {
+        self.max_budget = Some(value);
         self
     }
 }
@@ -2203,8 +2197,8 @@ impl BudgetConfigInput {
         self
     }
     /// Sets `MaxBudget`.
-    pub fn set_max_budget(mut self, value: impl Into<f64>) -> Self {
-        self.max_budget = Some(value.into());
+    pub fn set_max_budget(mut self, value: f64) -> Self {
+        self.max_budget = Some(value);
         self
     }
 }
@@ -2941,13 +2935,13 @@ impl ClassicalHealth {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `ListenerPort`.
-    pub fn set_listener_port(mut self, value: impl Into<i64>) -> Self {
-        self.listener_port = value.into();
+    pub fn set_listener_port(mut self, value: i64) -> Self {
+        self.listener_port = value;
         self
     }
     /// Sets `Protocol`.
@@ -2956,8 +2950,8 @@ impl ClassicalHealth {
         self
     }
     /// Sets `HealthStatus`.
-    pub fn set_health_status(mut self, value: impl Into<i64>) -> Self {
-        self.health_status = value.into();
+    pub fn set_health_status(mut self, value: i64) -> Self {
+        self.health_status = value;
         self
     }
 }
@@ -3103,13 +3097,13 @@ impl ClassicalListener {
         self
     }
     /// Sets `ListenerPort`.
-    pub fn set_listener_port(mut self, value: impl Into<i64>) -> Self {
-        self.listener_port = value.into();
+    pub fn set_listener_port(mut self, value: i64) -> Self {
+        self.listener_port = value;
         self
     }
     /// Sets `InstancePort`.
-    pub fn set_instance_port(mut self, value: impl Into<i64>) -> Self {
-        self.instance_port = value.into();
+    pub fn set_instance_port(mut self, value: i64) -> Self {
+        self.instance_port = value;
         self
     }
     /// Sets `ListenerName`.
@@ -3123,33 +3117,33 @@ impl ClassicalListener {
         self
     }
     /// Sets `SessionExpire`.
-    pub fn set_session_expire(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire = value.into();
+    pub fn set_session_expire(mut self, value: i64) -> Self {
+        self.session_expire = value;
         self
     }
     /// Sets `HealthSwitch`.
-    pub fn set_health_switch(mut self, value: impl Into<i64>) -> Self {
-        self.health_switch = value.into();
+    pub fn set_health_switch(mut self, value: i64) -> Self {
+        self.health_switch = value;
         self
     }
     /// Sets `TimeOut`.
-    pub fn set_time_out(mut self, value: impl Into<i64>) -> Self {
-        self.time_out = value.into();
+    pub fn set_time_out(mut self, value: i64) -> Self {
+        self.time_out = value;
         self
     }
     /// Sets `IntervalTime`.
-    pub fn set_interval_time(mut self, value: impl Into<i64>) -> Self {
-        self.interval_time = value.into();
+    pub fn set_interval_time(mut self, value: i64) -> Self {
+        self.interval_time = value;
         self
     }
     /// Sets `HealthNum`.
-    pub fn set_health_num(mut self, value: impl Into<i64>) -> Self {
-        self.health_num = value.into();
+    pub fn set_health_num(mut self, value: i64) -> Self {
+        self.health_num = value;
         self
     }
     /// Sets `UnhealthNum`.
-    pub fn set_unhealth_num(mut self, value: impl Into<i64>) -> Self {
-        self.unhealth_num = value.into();
+    pub fn set_unhealth_num(mut self, value: i64) -> Self {
+        self.unhealth_num = value;
         self
     }
     /// Sets `HttpHash`.
@@ -3158,8 +3152,8 @@ impl ClassicalListener {
         self
     }
     /// Sets `HttpCode`.
-    pub fn set_http_code(mut self, value: impl Into<i64>) -> Self {
-        self.http_code = value.into();
+    pub fn set_http_code(mut self, value: i64) -> Self {
+        self.http_code = value;
         self
     }
     /// Sets `HttpCheckPath`.
@@ -3183,8 +3177,8 @@ impl ClassicalListener {
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
-        self.status = value.into();
+    pub fn set_status(mut self, value: i64) -> Self {
+        self.status = value;
         self
     }
 }
@@ -3296,8 +3290,8 @@ impl ClassicalTarget {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = value.into();
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = value;
         self
     }
     /// Sets `PublicIpAddresses` to these items.
@@ -3322,8 +3316,8 @@ impl ClassicalTarget {
         self
     }
     /// Sets `RunFlag`.
-    pub fn set_run_flag(mut self, value: impl Into<i64>) -> Self {
-        self.run_flag = value.into();
+    pub fn set_run_flag(mut self, value: i64) -> Self {
+        self.run_flag = value;
         self
     }
 }
@@ -3357,8 +3351,8 @@ impl ClassicalTargetInfo {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -3534,8 +3528,8 @@ impl CloneLoadBalancerRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `MasterZoneId`.
@@ -3590,8 +3584,8 @@ impl CloneLoadBalancerRequest {
         self
     }
     /// Sets `SnatPro`.
-    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.snat_pro = Some(value.into());
+    pub fn set_snat_pro(mut self, value: bool) -> Self {
+        self.snat_pro = Some(value);
         self
     }
     /// Sets `SnatIps` to these items.
@@ -3943,68 +3937,68 @@ impl Cluster {
         self
     }
     /// Sets `MaxConn`.
-    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
-        self.max_conn = Some(value.into());
+    pub fn set_max_conn(mut self, value: i64) -> Self {
+        self.max_conn = Some(value);
         self
     }
     /// Sets `MaxInFlow`.
-    pub fn set_max_in_flow(mut self, value: impl Into<i64>) -> Self {
-        self.max_in_flow = Some(value.into());
+    pub fn set_max_in_flow(mut self, value: i64) -> Self {
+        self.max_in_flow = Some(value);
         self
     }
     /// Sets `MaxInPkg`.
-    pub fn set_max_in_pkg(mut self, value: impl Into<i64>) -> Self {
-        self.max_in_pkg = Some(value.into());
+    pub fn set_max_in_pkg(mut self, value: i64) -> Self {
+        self.max_in_pkg = Some(value);
         self
     }
     /// Sets `MaxOutFlow`.
-    pub fn set_max_out_flow(mut self, value: impl Into<i64>) -> Self {
-        self.max_out_flow = Some(value.into());
+    pub fn set_max_out_flow(mut self, value: i64) -> Self {
+        self.max_out_flow = Some(value);
         self
     }
     /// Sets `MaxOutPkg`.
-    pub fn set_max_out_pkg(mut self, value: impl Into<i64>) -> Self {
-        self.max_out_pkg = Some(value.into());
+    pub fn set_max_out_pkg(mut self, value: i64) -> Self {
+        self.max_out_pkg = Some(value);
         self
     }
     /// Sets `MaxNewConn`.
-    pub fn set_max_new_conn(mut self, value: impl Into<i64>) -> Self {
-        self.max_new_conn = Some(value.into());
+    pub fn set_max_new_conn(mut self, value: i64) -> Self {
+        self.max_new_conn = Some(value);
         self
     }
     /// Sets `HTTPMaxNewConn`.
-    pub fn set_http_max_new_conn(mut self, value: impl Into<i64>) -> Self {
-        self.http_max_new_conn = Some(value.into());
+    pub fn set_http_max_new_conn(mut self, value: i64) -> Self {
+        self.http_max_new_conn = Some(value);
         self
     }
     /// Sets `HTTPSMaxNewConn`.
-    pub fn set_https_max_new_conn(mut self, value: impl Into<i64>) -> Self {
-        self.https_max_new_conn = Some(value.into());
+    pub fn set_https_max_new_conn(mut self, value: i64) -> Self {
+        self.https_max_new_conn = Some(value);
         self
     }
     /// Sets `HTTPQps`.
-    pub fn set_http_qps(mut self, value: impl Into<i64>) -> Self {
-        self.http_qps = Some(value.into());
+    pub fn set_http_qps(mut self, value: i64) -> Self {
+        self.http_qps = Some(value);
         self
     }
     /// Sets `HTTPSQps`.
-    pub fn set_https_qps(mut self, value: impl Into<i64>) -> Self {
-        self.https_qps = Some(value.into());
+    pub fn set_https_qps(mut self, value: i64) -> Self {
+        self.https_qps = Some(value);
         self
     }
     /// Sets `ResourceCount`.
-    pub fn set_resource_count(mut self, value: impl Into<i64>) -> Self {
-        self.resource_count = value.into();
+    pub fn set_resource_count(mut self, value: i64) -> Self {
+        self.resource_count = value;
         self
     }
     /// Sets `IdleResourceCount`.
-    pub fn set_idle_resource_count(mut self, value: impl Into<i64>) -> Self {
-        self.idle_resource_count = Some(value.into());
+    pub fn set_idle_resource_count(mut self, value: i64) -> Self {
+        self.idle_resource_count = Some(value);
         self
     }
     /// Sets `LoadBalanceDirectorCount`.
-    pub fn set_load_balance_director_count(mut self, value: impl Into<i64>) -> Self {
-        self.load_balance_director_count = Some(value.into());
+    pub fn set_load_balance_director_count(mut self, value: i64) -> Self {
+        self.load_balance_director_count = Some(value);
         self
     }
     /// Sets `Isp`.
@@ -4406,46 +4400,43 @@ impl Coefficient {
         Self::default()
     }
     /// Sets `InputCachedCoefficient`.
-    pub fn set_input_cached_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.input_cached_coefficient = Some(value.into());
+    pub fn set_input_cached_coefficient(mut self, value: f64) -> Self {
+        self.input_cached_coefficient = Some(value);
         self
     }
     /// Sets `InputCacheCreationCoefficient`.
-    pub fn set_input_cache_creation_coefficient(
-        mut self,
-        value: impl Into<f64>,
-    ) -> Self {
-        self.input_cache_creation_coefficient = Some(value.into());
+    pub fn set_input_cache_creation_coefficient(mut self, value: f64) -> Self {
+        self.input_cache_creation_coefficient = Some(value);
         self
     }
     /// Sets `InputCoefficient`.
-    pub fn set_input_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.input_coefficient = Some(value.into());
+    pub fn set_input_coefficient(mut self, value: f64) -> Self {
+        self.input_coefficient = Some(value);
         self
     }
     /// Sets `OutputCoefficient`.
-    pub fn set_output_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.output_coefficient = Some(value.into());
+    pub fn set_output_coefficient(mut self, value: f64) -> Self {
+        self.output_coefficient = Some(value);
         self
     }
     /// Sets `InputImageCoefficient`.
-    pub fn set_input_image_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.input_image_coefficient = Some(value.into());
+    pub fn set_input_image_coefficient(mut self, value: f64) -> Self {
+        self.input_image_coefficient = Some(value);
         self
     }
     /// Sets `InputVideoSecondCoefficient`.
-    pub fn set_input_video_second_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.input_video_second_coefficient = Some(value.into());
+    pub fn set_input_video_second_coefficient(mut self, value: f64) -> Self {
+        self.input_video_second_coefficient = Some(value);
         self
     }
     /// Sets `OutputVideoSecondCoefficient`.
-    pub fn set_output_video_second_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.output_video_second_coefficient = Some(value.into());
+    pub fn set_output_video_second_coefficient(mut self, value: f64) -> Self {
+        self.output_video_second_coefficient = Some(value);
         self
     }
     /// Sets `OutputImageCoefficient`.
-    pub fn set_output_image_coefficient(mut self, value: impl Into<f64>) -> Self {
-        self.output_image_coefficient = Some(value.into());
+    pub fn set_output_image_coefficient(mut self, value: f64) -> Self {
+        self.output_image_coefficient = Some(value);
         self
     }
 }
@@ -4510,8 +4501,8 @@ impl CoefficientScheduleRule {
         self
     }
     /// Sets `Multiplier`.
-    pub fn set_multiplier(mut self, value: impl Into<f64>) -> Self {
-        self.multiplier = Some(value.into());
+    pub fn set_multiplier(mut self, value: f64) -> Self {
+        self.multiplier = Some(value);
         self
     }
 }
@@ -5753,8 +5744,8 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `Ports` to these items.
-    pub fn set_ports(mut self, items: impl IntoIterator<Item = impl Into<i64>>) -> Self {
-        self.ports = items.into_iter().map(Into::into).collect();
+    pub fn set_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.ports = items.into_iter().collect();
         self
     }
     /// Sets `Protocol`.
@@ -5781,8 +5772,8 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `Scheduler`.
@@ -5791,8 +5782,8 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `SniSwitch`.
-    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
-        self.sni_switch = Some(value.into());
+    pub fn set_sni_switch(mut self, value: i64) -> Self {
+        self.sni_switch = Some(value);
         self
     }
     /// Sets `TargetType`.
@@ -5806,8 +5797,8 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `KeepaliveEnable`.
-    pub fn set_keepalive_enable(mut self, value: impl Into<i64>) -> Self {
-        self.keepalive_enable = Some(value.into());
+    pub fn set_keepalive_enable(mut self, value: i64) -> Self {
+        self.keepalive_enable = Some(value);
         self
     }
     /// Sets `EndPort`.
@@ -5816,8 +5807,8 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `DeregisterTargetRst`.
-    pub fn set_deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
-        self.deregister_target_rst = Some(value.into());
+    pub fn set_deregister_target_rst(mut self, value: bool) -> Self {
+        self.deregister_target_rst = Some(value);
         self
     }
     /// Sets `MultiCertInfo`.
@@ -5826,46 +5817,43 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `MaxConn`.
-    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
-        self.max_conn = Some(value.into());
+    pub fn set_max_conn(mut self, value: i64) -> Self {
+        self.max_conn = Some(value);
         self
     }
     /// Sets `MaxCps`.
-    pub fn set_max_cps(mut self, value: impl Into<i64>) -> Self {
-        self.max_cps = Some(value.into());
+    pub fn set_max_cps(mut self, value: i64) -> Self {
+        self.max_cps = Some(value);
         self
     }
     /// Sets `IdleConnectTimeout`.
-    pub fn set_idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.idle_connect_timeout = Some(value.into());
+    pub fn set_idle_connect_timeout(mut self, value: i64) -> Self {
+        self.idle_connect_timeout = Some(value);
         self
     }
     /// Sets `ProxyProtocol`.
-    pub fn set_proxy_protocol(mut self, value: impl Into<bool>) -> Self {
-        self.proxy_protocol = Some(value.into());
+    pub fn set_proxy_protocol(mut self, value: bool) -> Self {
+        self.proxy_protocol = Some(value);
         self
     }
     /// Sets `SnatEnable`.
-    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.snat_enable = Some(value.into());
+    pub fn set_snat_enable(mut self, value: bool) -> Self {
+        self.snat_enable = Some(value);
         self
     }
     /// Sets `FullEndPorts` to these items.
-    pub fn set_full_end_ports(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.full_end_ports = Some(items.into_iter().map(Into::into).collect());
+    pub fn set_full_end_ports(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.full_end_ports = Some(items.into_iter().collect());
         self
     }
     /// Sets `H2cSwitch`.
-    pub fn set_h2c_switch(mut self, value: impl Into<bool>) -> Self {
-        self.h2c_switch = Some(value.into());
+    pub fn set_h2c_switch(mut self, value: bool) -> Self {
+        self.h2c_switch = Some(value);
         self
     }
     /// Sets `SslCloseSwitch`.
-    pub fn set_ssl_close_switch(mut self, value: impl Into<bool>) -> Self {
-        self.ssl_close_switch = Some(value.into());
+    pub fn set_ssl_close_switch(mut self, value: bool) -> Self {
+        self.ssl_close_switch = Some(value);
         self
     }
     /// Sets `DataCompressMode`.
@@ -5874,28 +5862,28 @@ impl CreateListenerRequest {
         self
     }
     /// Sets `RescheduleTargetZeroWeight`.
-    pub fn set_reschedule_target_zero_weight(mut self, value: impl Into<bool>) -> Self {
-        self.reschedule_target_zero_weight = Some(value.into());
+    pub fn set_reschedule_target_zero_weight(mut self, value: bool) -> Self {
+        self.reschedule_target_zero_weight = Some(value);
         self
     }
     /// Sets `RescheduleUnhealthy`.
-    pub fn set_reschedule_unhealthy(mut self, value: impl Into<bool>) -> Self {
-        self.reschedule_unhealthy = Some(value.into());
+    pub fn set_reschedule_unhealthy(mut self, value: bool) -> Self {
+        self.reschedule_unhealthy = Some(value);
         self
     }
     /// Sets `RescheduleExpandTarget`.
-    pub fn set_reschedule_expand_target(mut self, value: impl Into<bool>) -> Self {
-        self.reschedule_expand_target = Some(value.into());
+    pub fn set_reschedule_expand_target(mut self, value: bool) -> Self {
+        self.reschedule_expand_target = Some(value);
         self
     }
     /// Sets `RescheduleStartTime`.
-    pub fn set_reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
-        self.reschedule_start_time = Some(value.into());
+    pub fn set_reschedule_start_time(mut self, value: i64) -> Self {
+        self.reschedule_start_time = Some(value);
         self
     }
     /// Sets `RescheduleInterval`.
-    pub fn set_reschedule_interval(mut self, value: impl Into<i64>) -> Self {
-        self.reschedule_interval = Some(value.into());
+    pub fn set_reschedule_interval(mut self, value: i64) -> Self {
+        self.reschedule_interval = Some(value);
         self
     }
 }
@@ -6250,8 +6238,8 @@ impl CreateLoadBalancerRequest {
         self
     }
     /// Sets `Forward`.
-    pub fn set_forward(mut self, value: impl Into<i64>) -> Self {
-        self.forward = Some(value.into());
+    pub fn set_forward(mut self, value: i64) -> Self {
+        self.forward = Some(value);
         self
     }
     /// Sets `LoadBalancerName`.
@@ -6270,8 +6258,8 @@ impl CreateLoadBalancerRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `AddressIPVersion`.
@@ -6349,8 +6337,8 @@ impl CreateLoadBalancerRequest {
         self
     }
     /// Sets `SnatPro`.
-    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.snat_pro = Some(value.into());
+    pub fn set_snat_pro(mut self, value: bool) -> Self {
+        self.snat_pro = Some(value);
         self
     }
     /// Sets `SnatIps` to these items.
@@ -6377,13 +6365,13 @@ impl CreateLoadBalancerRequest {
         self
     }
     /// Sets `LoadBalancerPassToTarget`.
-    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
-        self.load_balancer_pass_to_target = Some(value.into());
+    pub fn set_load_balancer_pass_to_target(mut self, value: bool) -> Self {
+        self.load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `DynamicVip`.
-    pub fn set_dynamic_vip(mut self, value: impl Into<bool>) -> Self {
-        self.dynamic_vip = Some(value.into());
+    pub fn set_dynamic_vip(mut self, value: bool) -> Self {
+        self.dynamic_vip = Some(value);
         self
     }
     /// Sets `Egress`.
@@ -6407,8 +6395,8 @@ impl CreateLoadBalancerRequest {
         self
     }
     /// Sets `AdvancedRoute`.
-    pub fn set_advanced_route(mut self, value: impl Into<bool>) -> Self {
-        self.advanced_route = Some(value.into());
+    pub fn set_advanced_route(mut self, value: bool) -> Self {
+        self.advanced_route = Some(value);
         self
     }
     /// Sets `AvailableZoneAffinityInfo`.
@@ -6858,8 +6846,8 @@ impl CreateModelRequest {
         self
     }
     /// Sets `VerifySSL`.
-    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.verify_ssl = Some(value.into());
+    pub fn set_verify_ssl(mut self, value: bool) -> Self {
+        self.verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckConfig`.
@@ -7460,8 +7448,8 @@ impl CreateModelRouterResourcePackageRequest {
         self
     }
     /// Sets `AutoVoucher`.
-    pub fn set_auto_voucher(mut self, value: impl Into<bool>) -> Self {
-        self.auto_voucher = Some(value.into());
+    pub fn set_auto_voucher(mut self, value: bool) -> Self {
+        self.auto_voucher = Some(value);
         self
     }
 }
@@ -7853,13 +7841,13 @@ impl CreateTargetGroupRequest {
         self
     }
     /// Sets `FullListenSwitch`.
-    pub fn set_full_listen_switch(mut self, value: impl Into<bool>) -> Self {
-        self.full_listen_switch = Some(value.into());
+    pub fn set_full_listen_switch(mut self, value: bool) -> Self {
+        self.full_listen_switch = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`.
-    pub fn set_keepalive_enable(mut self, value: impl Into<bool>) -> Self {
-        self.keepalive_enable = Some(value.into());
+    pub fn set_keepalive_enable(mut self, value: bool) -> Self {
+        self.keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`.
@@ -7873,8 +7861,8 @@ impl CreateTargetGroupRequest {
         self
     }
     /// Sets `SnatEnable`.
-    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.snat_enable = Some(value.into());
+    pub fn set_snat_enable(mut self, value: bool) -> Self {
+        self.snat_enable = Some(value);
         self
     }
 }
@@ -8398,13 +8386,13 @@ impl CreditUsage {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<f64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: f64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Used`.
-    pub fn set_used(mut self, value: impl Into<f64>) -> Self {
-        self.used = value.into();
+    pub fn set_used(mut self, value: f64) -> Self {
+        self.used = value;
         self
     }
 }
@@ -8980,8 +8968,8 @@ impl DeleteLoadBalancerRequest {
         self
     }
     /// Sets `ForceDelete`.
-    pub fn set_force_delete(mut self, value: impl Into<bool>) -> Self {
-        self.force_delete = Some(value.into());
+    pub fn set_force_delete(mut self, value: bool) -> Self {
+        self.force_delete = Some(value);
         self
     }
 }
@@ -10513,8 +10501,8 @@ impl DescribeBlockIpTaskResponse {
         Self::default()
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
-        self.status = value.into();
+    pub fn set_status(mut self, value: i64) -> Self {
+        self.status = value;
         self
     }
     /// Sets `RequestId`.
@@ -10997,13 +10985,13 @@ impl DescribeClassicalLbListenersRequest {
         self
     }
     /// Sets `ListenerPort`.
-    pub fn set_listener_port(mut self, value: impl Into<i64>) -> Self {
-        self.listener_port = Some(value.into());
+    pub fn set_listener_port(mut self, value: i64) -> Self {
+        self.listener_port = Some(value);
         self
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
-        self.status = Some(value.into());
+    pub fn set_status(mut self, value: i64) -> Self {
+        self.status = Some(value);
         self
     }
 }
@@ -11466,13 +11454,13 @@ impl DescribeCustomizedConfigAssociateListRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Domain`.
@@ -11523,8 +11511,8 @@ impl DescribeCustomizedConfigAssociateListResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -11590,13 +11578,13 @@ impl DescribeCustomizedConfigListRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `ConfigName`.
@@ -11686,8 +11674,8 @@ impl DescribeCustomizedConfigListResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -11964,8 +11952,8 @@ impl DescribeIntentRouterTiersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -12429,8 +12417,8 @@ impl DescribeListenersRequest {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = Some(value);
         self
     }
 }
@@ -12633,23 +12621,23 @@ impl DescribeLoadBalancerOverviewResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RunningCount`.
-    pub fn set_running_count(mut self, value: impl Into<i64>) -> Self {
-        self.running_count = Some(value.into());
+    pub fn set_running_count(mut self, value: i64) -> Self {
+        self.running_count = Some(value);
         self
     }
     /// Sets `IsolationCount`.
-    pub fn set_isolation_count(mut self, value: impl Into<i64>) -> Self {
-        self.isolation_count = Some(value.into());
+    pub fn set_isolation_count(mut self, value: i64) -> Self {
+        self.isolation_count = Some(value);
         self
     }
     /// Sets `WillExpireCount`.
-    pub fn set_will_expire_count(mut self, value: impl Into<i64>) -> Self {
-        self.will_expire_count = Some(value.into());
+    pub fn set_will_expire_count(mut self, value: i64) -> Self {
+        self.will_expire_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -13044,8 +13032,8 @@ impl DescribeLoadBalancersRequest {
         self
     }
     /// Sets `Forward`.
-    pub fn set_forward(mut self, value: impl Into<i64>) -> Self {
-        self.forward = Some(value.into());
+    pub fn set_forward(mut self, value: i64) -> Self {
+        self.forward = Some(value);
         self
     }
     /// Sets `LoadBalancerName`.
@@ -13083,13 +13071,13 @@ impl DescribeLoadBalancersRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderBy`.
@@ -13098,8 +13086,8 @@ impl DescribeLoadBalancersRequest {
         self
     }
     /// Sets `OrderType`.
-    pub fn set_order_type(mut self, value: impl Into<i64>) -> Self {
-        self.order_type = Some(value.into());
+    pub fn set_order_type(mut self, value: i64) -> Self {
+        self.order_type = Some(value);
         self
     }
     /// Sets `SearchKey`.
@@ -13108,13 +13096,13 @@ impl DescribeLoadBalancersRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `WithRs`.
-    pub fn set_with_rs(mut self, value: impl Into<i64>) -> Self {
-        self.with_rs = Some(value.into());
+    pub fn set_with_rs(mut self, value: i64) -> Self {
+        self.with_rs = Some(value);
         self
     }
     /// Sets `VpcId`.
@@ -13560,13 +13548,13 @@ impl DescribeModelKeysRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `ServiceProviderIds` to these items.
@@ -13634,8 +13622,8 @@ impl DescribeModelKeysResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -13682,13 +13670,13 @@ impl DescribeModelNamesRequest {
         Self::default()
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `VpcId`.
@@ -13761,8 +13749,8 @@ impl DescribeModelNamesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -15194,8 +15182,8 @@ impl DescribeSupportedProvidersResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -15851,8 +15839,8 @@ impl DescribeTargetsRequest {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `Filters` to these items.
@@ -16007,8 +15995,8 @@ impl DescribeTaskStatusResponse {
         Self::default()
     }
     /// Sets `Status`.
-    pub fn set_status(mut self, value: impl Into<i64>) -> Self {
-        self.status = value.into();
+    pub fn set_status(mut self, value: i64) -> Self {
+        self.status = value;
         self
     }
     /// Sets `LoadBalancerIds` to these items.
@@ -16964,8 +16952,8 @@ impl ExtraInfo {
         Self::default()
     }
     /// Sets `ZhiTong`.
-    pub fn set_zhi_tong(mut self, value: impl Into<bool>) -> Self {
-        self.zhi_tong = value.into();
+    pub fn set_zhi_tong(mut self, value: bool) -> Self {
+        self.zhi_tong = value;
         self
     }
     /// Sets `TgwGroupName`.
@@ -17429,33 +17417,33 @@ impl HealthCheck {
         Self::default()
     }
     /// Sets `HealthSwitch`.
-    pub fn set_health_switch(mut self, value: impl Into<i64>) -> Self {
-        self.health_switch = Some(value.into());
+    pub fn set_health_switch(mut self, value: i64) -> Self {
+        self.health_switch = Some(value);
         self
     }
     /// Sets `TimeOut`.
-    pub fn set_time_out(mut self, value: impl Into<i64>) -> Self {
-        self.time_out = Some(value.into());
+    pub fn set_time_out(mut self, value: i64) -> Self {
+        self.time_out = Some(value);
         self
     }
     /// Sets `IntervalTime`.
-    pub fn set_interval_time(mut self, value: impl Into<i64>) -> Self {
-        self.interval_time = Some(value.into());
+    pub fn set_interval_time(mut self, value: i64) -> Self {
+        self.interval_time = Some(value);
         self
     }
     /// Sets `HealthNum`.
-    pub fn set_health_num(mut self, value: impl Into<i64>) -> Self {
-        self.health_num = Some(value.into());
+    pub fn set_health_num(mut self, value: i64) -> Self {
+        self.health_num = Some(value);
         self
     }
     /// Sets `UnHealthNum`.
-    pub fn set_un_health_num(mut self, value: impl Into<i64>) -> Self {
-        self.un_health_num = Some(value.into());
+    pub fn set_un_health_num(mut self, value: i64) -> Self {
+        self.un_health_num = Some(value);
         self
     }
     /// Sets `HttpCode`.
-    pub fn set_http_code(mut self, value: impl Into<i64>) -> Self {
-        self.http_code = Some(value.into());
+    pub fn set_http_code(mut self, value: i64) -> Self {
+        self.http_code = Some(value);
         self
     }
     /// Sets `HttpCheckPath`.
@@ -17474,8 +17462,8 @@ impl HealthCheck {
         self
     }
     /// Sets `CheckPort`.
-    pub fn set_check_port(mut self, value: impl Into<i64>) -> Self {
-        self.check_port = Some(value.into());
+    pub fn set_check_port(mut self, value: i64) -> Self {
+        self.check_port = Some(value);
         self
     }
     /// Sets `ContextType`.
@@ -17504,8 +17492,8 @@ impl HealthCheck {
         self
     }
     /// Sets `SourceIpType`.
-    pub fn set_source_ip_type(mut self, value: impl Into<i64>) -> Self {
-        self.source_ip_type = Some(value.into());
+    pub fn set_source_ip_type(mut self, value: i64) -> Self {
+        self.source_ip_type = Some(value);
         self
     }
     /// Sets `ExtendedCode`.
@@ -18397,8 +18385,8 @@ impl IntentRouterDecisionModelConfig {
         Self::default()
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
     /// Sets `ModelName`.
@@ -18652,8 +18640,8 @@ impl InternetAccessible {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `BandwidthpkgSubType`.
@@ -18724,8 +18712,8 @@ impl ItemPrice {
         Self::default()
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = Some(value.into());
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = Some(value);
         self
     }
     /// Sets `ChargeUnit`.
@@ -18734,23 +18722,23 @@ impl ItemPrice {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
     /// Sets `UnitPriceDiscount`.
-    pub fn set_unit_price_discount(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price_discount = Some(value.into());
+    pub fn set_unit_price_discount(mut self, value: f64) -> Self {
+        self.unit_price_discount = Some(value);
         self
     }
     /// Sets `Discount`.
-    pub fn set_discount(mut self, value: impl Into<f64>) -> Self {
-        self.discount = Some(value.into());
+    pub fn set_discount(mut self, value: f64) -> Self {
+        self.discount = Some(value);
         self
     }
 }
@@ -18980,8 +18968,8 @@ impl KeyInfo {
         Self::default()
     }
     /// Sets `Blocked`.
-    pub fn set_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Some(value.into());
+    pub fn set_blocked(mut self, value: bool) -> Self {
+        self.blocked = Some(value);
         self
     }
     /// Sets `BudgetId`.
@@ -19139,8 +19127,8 @@ impl LbChargePrepaid {
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: i64) -> Self {
+        self.period = Some(value);
         self
     }
 }
@@ -19265,8 +19253,8 @@ impl LbOperateProtectInfo {
         self
     }
     /// Sets `ProtectState`.
-    pub fn set_protect_state(mut self, value: impl Into<bool>) -> Self {
-        self.protect_state = Some(value.into());
+    pub fn set_protect_state(mut self, value: bool) -> Self {
+        self.protect_state = Some(value);
         self
     }
     /// Sets `OperatorUin`.
@@ -19396,18 +19384,18 @@ impl LbRsTargets {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `VpcId`.
-    pub fn set_vpc_id(mut self, value: impl Into<i64>) -> Self {
-        self.vpc_id = value.into();
+    pub fn set_vpc_id(mut self, value: i64) -> Self {
+        self.vpc_id = value;
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = value.into();
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = value;
         self
     }
 }
@@ -19606,8 +19594,8 @@ impl Listener {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Certificate`.
@@ -19626,13 +19614,13 @@ impl Listener {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `SniSwitch`.
-    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
-        self.sni_switch = value.into();
+    pub fn set_sni_switch(mut self, value: i64) -> Self {
+        self.sni_switch = value;
         self
     }
     /// Sets `Rules` to these items.
@@ -19654,8 +19642,8 @@ impl Listener {
         self
     }
     /// Sets `EndPort`.
-    pub fn set_end_port(mut self, value: impl Into<i64>) -> Self {
-        self.end_port = value.into();
+    pub fn set_end_port(mut self, value: i64) -> Self {
+        self.end_port = value;
         self
     }
     /// Sets `TargetType`.
@@ -19674,18 +19662,18 @@ impl Listener {
         self
     }
     /// Sets `KeepaliveEnable`.
-    pub fn set_keepalive_enable(mut self, value: impl Into<i64>) -> Self {
-        self.keepalive_enable = Some(value.into());
+    pub fn set_keepalive_enable(mut self, value: i64) -> Self {
+        self.keepalive_enable = Some(value);
         self
     }
     /// Sets `Toa`.
-    pub fn set_toa(mut self, value: impl Into<bool>) -> Self {
-        self.toa = value.into();
+    pub fn set_toa(mut self, value: bool) -> Self {
+        self.toa = value;
         self
     }
     /// Sets `DeregisterTargetRst`.
-    pub fn set_deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
-        self.deregister_target_rst = value.into();
+    pub fn set_deregister_target_rst(mut self, value: bool) -> Self {
+        self.deregister_target_rst = value;
         self
     }
     /// Sets `AttrFlags` to these items.
@@ -19705,18 +19693,18 @@ impl Listener {
         self
     }
     /// Sets `MaxConn`.
-    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
-        self.max_conn = value.into();
+    pub fn set_max_conn(mut self, value: i64) -> Self {
+        self.max_conn = value;
         self
     }
     /// Sets `MaxCps`.
-    pub fn set_max_cps(mut self, value: impl Into<i64>) -> Self {
-        self.max_cps = value.into();
+    pub fn set_max_cps(mut self, value: i64) -> Self {
+        self.max_cps = value;
         self
     }
     /// Sets `IdleConnectTimeout`.
-    pub fn set_idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.idle_connect_timeout = Some(value.into());
+    pub fn set_idle_connect_timeout(mut self, value: i64) -> Self {
+        self.idle_connect_timeout = Some(value);
         self
     }
     /// Sets `RescheduleInterval`.
@@ -19730,8 +19718,8 @@ impl Listener {
         self
     }
     /// Sets `RescheduleStartTime`.
-    pub fn set_reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
-        self.reschedule_start_time = Some(value.into());
+    pub fn set_reschedule_start_time(mut self, value: i64) -> Self {
+        self.reschedule_start_time = Some(value);
         self
     }
 }
@@ -19798,8 +19786,8 @@ impl ListenerBackend {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Rules` to these items.
@@ -19819,8 +19807,8 @@ impl ListenerBackend {
         self
     }
     /// Sets `EndPort`.
-    pub fn set_end_port(mut self, value: impl Into<i64>) -> Self {
-        self.end_port = value.into();
+    pub fn set_end_port(mut self, value: i64) -> Self {
+        self.end_port = value;
         self
     }
 }
@@ -19885,8 +19873,8 @@ impl ListenerHealth {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Rules` to these items.
@@ -19953,8 +19941,8 @@ impl ListenerItem {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `Rules` to these items.
@@ -19974,8 +19962,8 @@ impl ListenerItem {
         self
     }
     /// Sets `EndPort`.
-    pub fn set_end_port(mut self, value: impl Into<i64>) -> Self {
-        self.end_port = value.into();
+    pub fn set_end_port(mut self, value: i64) -> Self {
+        self.end_port = value;
         self
     }
 }
@@ -20469,8 +20457,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `Snat`.
-    pub fn set_snat(mut self, value: impl Into<bool>) -> Self {
-        self.snat = value.into();
+    pub fn set_snat(mut self, value: bool) -> Self {
+        self.snat = value;
         self
     }
     /// Sets `Isolation`.
@@ -20592,8 +20580,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `IsDDos`.
-    pub fn set_is_d_dos(mut self, value: impl Into<bool>) -> Self {
-        self.is_d_dos = value.into();
+    pub fn set_is_d_dos(mut self, value: bool) -> Self {
+        self.is_d_dos = value;
         self
     }
     /// Sets `ConfigId`.
@@ -20602,8 +20590,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `LoadBalancerPassToTarget`.
-    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
-        self.load_balancer_pass_to_target = value.into();
+    pub fn set_load_balancer_pass_to_target(mut self, value: bool) -> Self {
+        self.load_balancer_pass_to_target = value;
         self
     }
     /// Sets `ExclusiveCluster`.
@@ -20617,8 +20605,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `SnatPro`.
-    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.snat_pro = value.into();
+    pub fn set_snat_pro(mut self, value: bool) -> Self {
+        self.snat_pro = value;
         self
     }
     /// Sets `SnatIps` to these items.
@@ -20635,8 +20623,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `IsBlock`.
-    pub fn set_is_block(mut self, value: impl Into<bool>) -> Self {
-        self.is_block = value.into();
+    pub fn set_is_block(mut self, value: bool) -> Self {
+        self.is_block = value;
         self
     }
     /// Sets `IsBlockTime`.
@@ -20645,8 +20633,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `LocalBgp`.
-    pub fn set_local_bgp(mut self, value: impl Into<bool>) -> Self {
-        self.local_bgp = value.into();
+    pub fn set_local_bgp(mut self, value: bool) -> Self {
+        self.local_bgp = value;
         self
     }
     /// Sets `ClusterTag`.
@@ -20655,8 +20643,8 @@ impl LoadBalancer {
         self
     }
     /// Sets `MixIpTarget`.
-    pub fn set_mix_ip_target(mut self, value: impl Into<bool>) -> Self {
-        self.mix_ip_target = value.into();
+    pub fn set_mix_ip_target(mut self, value: bool) -> Self {
+        self.mix_ip_target = value;
         self
     }
     /// Sets `Zones` to these items.
@@ -21265,8 +21253,8 @@ impl LoadBalancerDetail {
         self
     }
     /// Sets `SniSwitch`.
-    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
-        self.sni_switch = Some(value.into());
+    pub fn set_sni_switch(mut self, value: i64) -> Self {
+        self.sni_switch = Some(value);
         self
     }
     /// Sets `LoadBalancerDomain`.
@@ -21429,8 +21417,8 @@ impl LoadBalancerTraffic {
         self
     }
     /// Sets `OutBandwidth`.
-    pub fn set_out_bandwidth(mut self, value: impl Into<f64>) -> Self {
-        self.out_bandwidth = value.into();
+    pub fn set_out_bandwidth(mut self, value: f64) -> Self {
+        self.out_bandwidth = value;
         self
     }
     /// Sets `Domain`.
@@ -22271,8 +22259,8 @@ impl ModelKeyInfoItem {
         self
     }
     /// Sets `KeyCount`.
-    pub fn set_key_count(mut self, value: impl Into<i64>) -> Self {
-        self.key_count = value.into();
+    pub fn set_key_count(mut self, value: i64) -> Self {
+        self.key_count = value;
         self
     }
     /// Sets `Keys` to these items.
@@ -22338,8 +22326,8 @@ impl ModelKeyInfoItem {
         self
     }
     /// Sets `VerifySSL`.
-    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.verify_ssl = Some(value.into());
+    pub fn set_verify_ssl(mut self, value: bool) -> Self {
+        self.verify_ssl = Some(value);
         self
     }
     /// Sets `VpcId`.
@@ -22491,8 +22479,8 @@ impl ModelRouterBillingConfigInput {
         self
     }
     /// Sets `AssociateResourcePackage`.
-    pub fn set_associate_resource_package(mut self, value: impl Into<bool>) -> Self {
-        self.associate_resource_package = Some(value.into());
+    pub fn set_associate_resource_package(mut self, value: bool) -> Self {
+        self.associate_resource_package = Some(value);
         self
     }
 }
@@ -22544,8 +22532,8 @@ impl ModelRouterBillingConfigOutput {
         self
     }
     /// Sets `AssociateResourcePackage`.
-    pub fn set_associate_resource_package(mut self, value: impl Into<bool>) -> Self {
-        self.associate_resource_package = Some(value.into());
+    pub fn set_associate_resource_package(mut self, value: bool) -> Self {
+        self.associate_resource_package = Some(value);
         self
     }
 }
@@ -23711,8 +23699,8 @@ impl ModelRouterResourcePackageRefundPrice {
         self
     }
     /// Sets `Price`.
-    pub fn set_price(mut self, value: impl Into<f64>) -> Self {
-        self.price = value.into();
+    pub fn set_price(mut self, value: f64) -> Self {
+        self.price = value;
         self
     }
 }
@@ -24421,18 +24409,18 @@ impl ModifyDomainAttributesRequest {
         self
     }
     /// Sets `Http2`.
-    pub fn set_http2(mut self, value: impl Into<bool>) -> Self {
-        self.http2 = Some(value.into());
+    pub fn set_http2(mut self, value: bool) -> Self {
+        self.http2 = Some(value);
         self
     }
     /// Sets `DefaultServer`.
-    pub fn set_default_server(mut self, value: impl Into<bool>) -> Self {
-        self.default_server = Some(value.into());
+    pub fn set_default_server(mut self, value: bool) -> Self {
+        self.default_server = Some(value);
         self
     }
     /// Sets `Quic`.
-    pub fn set_quic(mut self, value: impl Into<bool>) -> Self {
-        self.quic = Some(value.into());
+    pub fn set_quic(mut self, value: bool) -> Self {
+        self.quic = Some(value);
         self
     }
     /// Sets `NewDefaultServerDomain`.
@@ -25087,8 +25075,8 @@ impl ModifyKeysBlockStatusRequest {
         self
     }
     /// Sets `Blocked`.
-    pub fn set_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Some(value.into());
+    pub fn set_blocked(mut self, value: bool) -> Self {
+        self.blocked = Some(value);
         self
     }
     /// Sets `KeyIds` to these items.
@@ -25437,8 +25425,8 @@ impl ModifyListenerRequest {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `HealthCheck`.
@@ -25457,8 +25445,8 @@ impl ModifyListenerRequest {
         self
     }
     /// Sets `SniSwitch`.
-    pub fn set_sni_switch(mut self, value: impl Into<i64>) -> Self {
-        self.sni_switch = Some(value.into());
+    pub fn set_sni_switch(mut self, value: i64) -> Self {
+        self.sni_switch = Some(value);
         self
     }
     /// Sets `TargetType`.
@@ -25467,13 +25455,13 @@ impl ModifyListenerRequest {
         self
     }
     /// Sets `KeepaliveEnable`.
-    pub fn set_keepalive_enable(mut self, value: impl Into<i64>) -> Self {
-        self.keepalive_enable = Some(value.into());
+    pub fn set_keepalive_enable(mut self, value: i64) -> Self {
+        self.keepalive_enable = Some(value);
         self
     }
     /// Sets `DeregisterTargetRst`.
-    pub fn set_deregister_target_rst(mut self, value: impl Into<bool>) -> Self {
-        self.deregister_target_rst = Some(value.into());
+    pub fn set_deregister_target_rst(mut self, value: bool) -> Self {
+        self.deregister_target_rst = Some(value);
         self
     }
     /// Sets `SessionType`.
@@ -25487,28 +25475,28 @@ impl ModifyListenerRequest {
         self
     }
     /// Sets `MaxConn`.
-    pub fn set_max_conn(mut self, value: impl Into<i64>) -> Self {
-        self.max_conn = Some(value.into());
+    pub fn set_max_conn(mut self, value: i64) -> Self {
+        self.max_conn = Some(value);
         self
     }
     /// Sets `MaxCps`.
-    pub fn set_max_cps(mut self, value: impl Into<i64>) -> Self {
-        self.max_cps = Some(value.into());
+    pub fn set_max_cps(mut self, value: i64) -> Self {
+        self.max_cps = Some(value);
         self
     }
     /// Sets `IdleConnectTimeout`.
-    pub fn set_idle_connect_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.idle_connect_timeout = Some(value.into());
+    pub fn set_idle_connect_timeout(mut self, value: i64) -> Self {
+        self.idle_connect_timeout = Some(value);
         self
     }
     /// Sets `ProxyProtocol`.
-    pub fn set_proxy_protocol(mut self, value: impl Into<bool>) -> Self {
-        self.proxy_protocol = Some(value.into());
+    pub fn set_proxy_protocol(mut self, value: bool) -> Self {
+        self.proxy_protocol = Some(value);
         self
     }
     /// Sets `SnatEnable`.
-    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.snat_enable = Some(value.into());
+    pub fn set_snat_enable(mut self, value: bool) -> Self {
+        self.snat_enable = Some(value);
         self
     }
     /// Sets `DataCompressMode`.
@@ -25517,28 +25505,28 @@ impl ModifyListenerRequest {
         self
     }
     /// Sets `RescheduleTargetZeroWeight`.
-    pub fn set_reschedule_target_zero_weight(mut self, value: impl Into<bool>) -> Self {
-        self.reschedule_target_zero_weight = Some(value.into());
+    pub fn set_reschedule_target_zero_weight(mut self, value: bool) -> Self {
+        self.reschedule_target_zero_weight = Some(value);
         self
     }
     /// Sets `RescheduleUnhealthy`.
-    pub fn set_reschedule_unhealthy(mut self, value: impl Into<bool>) -> Self {
-        self.reschedule_unhealthy = Some(value.into());
+    pub fn set_reschedule_unhealthy(mut self, value: bool) -> Self {
+        self.reschedule_unhealthy = Some(value);
         self
     }
     /// Sets `RescheduleExpandTarget`.
-    pub fn set_reschedule_expand_target(mut self, value: impl Into<bool>) -> Self {
-        self.reschedule_expand_target = Some(value.into());
+    pub fn set_reschedule_expand_target(mut self, value: bool) -> Self {
+        self.reschedule_expand_target = Some(value);
         self
     }
     /// Sets `RescheduleStartTime`.
-    pub fn set_reschedule_start_time(mut self, value: impl Into<i64>) -> Self {
-        self.reschedule_start_time = Some(value.into());
+    pub fn set_reschedule_start_time(mut self, value: i64) -> Self {
+        self.reschedule_start_time = Some(value);
         self
     }
     /// Sets `RescheduleInterval`.
-    pub fn set_reschedule_interval(mut self, value: impl Into<i64>) -> Self {
-        self.reschedule_interval = Some(value.into());
+    pub fn set_reschedule_interval(mut self, value: i64) -> Self {
+        self.reschedule_interval = Some(value);
         self
     }
 }
@@ -25723,8 +25711,8 @@ impl ModifyLoadBalancerAttributesRequest {
         self
     }
     /// Sets `LoadBalancerPassToTarget`.
-    pub fn set_load_balancer_pass_to_target(mut self, value: impl Into<bool>) -> Self {
-        self.load_balancer_pass_to_target = Some(value.into());
+    pub fn set_load_balancer_pass_to_target(mut self, value: bool) -> Self {
+        self.load_balancer_pass_to_target = Some(value);
         self
     }
     /// Sets `SwitchFlag`.
@@ -25733,18 +25721,18 @@ impl ModifyLoadBalancerAttributesRequest {
         self
     }
     /// Sets `SnatPro`.
-    pub fn set_snat_pro(mut self, value: impl Into<bool>) -> Self {
-        self.snat_pro = Some(value.into());
+    pub fn set_snat_pro(mut self, value: bool) -> Self {
+        self.snat_pro = Some(value);
         self
     }
     /// Sets `DeleteProtect`.
-    pub fn set_delete_protect(mut self, value: impl Into<bool>) -> Self {
-        self.delete_protect = Some(value.into());
+    pub fn set_delete_protect(mut self, value: bool) -> Self {
+        self.delete_protect = Some(value);
         self
     }
     /// Sets `ModifyClassicDomain`.
-    pub fn set_modify_classic_domain(mut self, value: impl Into<bool>) -> Self {
-        self.modify_classic_domain = Some(value.into());
+    pub fn set_modify_classic_domain(mut self, value: bool) -> Self {
+        self.modify_classic_domain = Some(value);
         self
     }
     /// Sets `AssociateEndpoint`.
@@ -25852,8 +25840,8 @@ impl ModifyLoadBalancerMixIpTargetRequest {
         self
     }
     /// Sets `MixIpTarget`.
-    pub fn set_mix_ip_target(mut self, value: impl Into<bool>) -> Self {
-        self.mix_ip_target = Some(value.into());
+    pub fn set_mix_ip_target(mut self, value: bool) -> Self {
+        self.mix_ip_target = Some(value);
         self
     }
 }
@@ -25925,8 +25913,8 @@ impl ModifyLoadBalancerSlaRequest {
         self
     }
     /// Sets `Force`.
-    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
-        self.force = Some(value.into());
+    pub fn set_force(mut self, value: bool) -> Self {
+        self.force = Some(value);
         self
     }
 }
@@ -26357,8 +26345,8 @@ impl ModifyModelAttributesRequest {
         self
     }
     /// Sets `VerifySSL`.
-    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.verify_ssl = Some(value.into());
+    pub fn set_verify_ssl(mut self, value: bool) -> Self {
+        self.verify_ssl = Some(value);
         self
     }
 }
@@ -26983,8 +26971,8 @@ impl ModifyRuleRequest {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `ForwardType`.
@@ -27309,8 +27297,8 @@ impl ModifyTargetGroupAttributeRequest {
         self
     }
     /// Sets `KeepaliveEnable`.
-    pub fn set_keepalive_enable(mut self, value: impl Into<bool>) -> Self {
-        self.keepalive_enable = Some(value.into());
+    pub fn set_keepalive_enable(mut self, value: bool) -> Self {
+        self.keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`.
@@ -27319,8 +27307,8 @@ impl ModifyTargetGroupAttributeRequest {
         self
     }
     /// Sets `SnatEnable`.
-    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.snat_enable = Some(value.into());
+    pub fn set_snat_enable(mut self, value: bool) -> Self {
+        self.snat_enable = Some(value);
         self
     }
 }
@@ -27610,8 +27598,8 @@ impl ModifyTargetPortRequest {
         self
     }
     /// Sets `NewPort`.
-    pub fn set_new_port(mut self, value: impl Into<i64>) -> Self {
-        self.new_port = Some(value.into());
+    pub fn set_new_port(mut self, value: i64) -> Self {
+        self.new_port = Some(value);
         self
     }
     /// Sets `LocationId`.
@@ -27783,8 +27771,8 @@ impl ModifyTargetWeightRequest {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -28138,8 +28126,8 @@ impl OAuth {
         Self::default()
     }
     /// Sets `OAuthEnable`.
-    pub fn set_o_auth_enable(mut self, value: impl Into<bool>) -> Self {
-        self.o_auth_enable = Some(value.into());
+    pub fn set_o_auth_enable(mut self, value: bool) -> Self {
+        self.o_auth_enable = Some(value);
         self
     }
     /// Sets `OAuthFailureStatus`.
@@ -28341,13 +28329,13 @@ impl Quota {
         self
     }
     /// Sets `QuotaCurrent`.
-    pub fn set_quota_current(mut self, value: impl Into<i64>) -> Self {
-        self.quota_current = Some(value.into());
+    pub fn set_quota_current(mut self, value: i64) -> Self {
+        self.quota_current = Some(value);
         self
     }
     /// Sets `QuotaLimit`.
-    pub fn set_quota_limit(mut self, value: impl Into<i64>) -> Self {
-        self.quota_limit = value.into();
+    pub fn set_quota_limit(mut self, value: i64) -> Self {
+        self.quota_limit = value;
         self
     }
 }
@@ -29869,13 +29857,13 @@ impl RewriteLocationMap {
         self
     }
     /// Sets `RewriteCode`.
-    pub fn set_rewrite_code(mut self, value: impl Into<i64>) -> Self {
-        self.rewrite_code = Some(value.into());
+    pub fn set_rewrite_code(mut self, value: i64) -> Self {
+        self.rewrite_code = Some(value);
         self
     }
     /// Sets `TakeUrl`.
-    pub fn set_take_url(mut self, value: impl Into<bool>) -> Self {
-        self.take_url = Some(value.into());
+    pub fn set_take_url(mut self, value: bool) -> Self {
+        self.take_url = Some(value);
         self
     }
     /// Sets `SourceDomain`.
@@ -29964,13 +29952,13 @@ impl RewriteTarget {
         self
     }
     /// Sets `RewriteCode`.
-    pub fn set_rewrite_code(mut self, value: impl Into<i64>) -> Self {
-        self.rewrite_code = value.into();
+    pub fn set_rewrite_code(mut self, value: i64) -> Self {
+        self.rewrite_code = value;
         self
     }
     /// Sets `TakeUrl`.
-    pub fn set_take_url(mut self, value: impl Into<bool>) -> Self {
-        self.take_url = value.into();
+    pub fn set_take_url(mut self, value: bool) -> Self {
+        self.take_url = value;
         self
     }
     /// Sets `RewriteType`.
@@ -30235,23 +30223,23 @@ impl RoutingStrategyArgs {
         Self::default()
     }
     /// Sets `LeastBusyBuffer`.
-    pub fn set_least_busy_buffer(mut self, value: impl Into<f64>) -> Self {
-        self.least_busy_buffer = Some(value.into());
+    pub fn set_least_busy_buffer(mut self, value: f64) -> Self {
+        self.least_busy_buffer = Some(value);
         self
     }
     /// Sets `UsageBasedBuffer`.
-    pub fn set_usage_based_buffer(mut self, value: impl Into<f64>) -> Self {
-        self.usage_based_buffer = Some(value.into());
+    pub fn set_usage_based_buffer(mut self, value: f64) -> Self {
+        self.usage_based_buffer = Some(value);
         self
     }
     /// Sets `LowestLatencyBuffer`.
-    pub fn set_lowest_latency_buffer(mut self, value: impl Into<f64>) -> Self {
-        self.lowest_latency_buffer = Some(value.into());
+    pub fn set_lowest_latency_buffer(mut self, value: f64) -> Self {
+        self.lowest_latency_buffer = Some(value);
         self
     }
     /// Sets `LowestCostBuffer`.
-    pub fn set_lowest_cost_buffer(mut self, value: impl Into<f64>) -> Self {
-        self.lowest_cost_buffer = Some(value.into());
+    pub fn set_lowest_cost_buffer(mut self, value: f64) -> Self {
+        self.lowest_cost_buffer = Some(value);
         self
     }
 }
@@ -30429,8 +30417,8 @@ impl RsWeightRule {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -30671,8 +30659,8 @@ impl RuleInput {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `HealthCheck`.
@@ -30696,13 +30684,13 @@ impl RuleInput {
         self
     }
     /// Sets `DefaultServer`.
-    pub fn set_default_server(mut self, value: impl Into<bool>) -> Self {
-        self.default_server = Some(value.into());
+    pub fn set_default_server(mut self, value: bool) -> Self {
+        self.default_server = Some(value);
         self
     }
     /// Sets `Http2`.
-    pub fn set_http2(mut self, value: impl Into<bool>) -> Self {
-        self.http2 = Some(value.into());
+    pub fn set_http2(mut self, value: bool) -> Self {
+        self.http2 = Some(value);
         self
     }
     /// Sets `TargetType`.
@@ -30721,8 +30709,8 @@ impl RuleInput {
         self
     }
     /// Sets `Quic`.
-    pub fn set_quic(mut self, value: impl Into<bool>) -> Self {
-        self.quic = Some(value.into());
+    pub fn set_quic(mut self, value: bool) -> Self {
+        self.quic = Some(value);
         self
     }
     /// Sets `Domains` to these items.
@@ -30974,8 +30962,8 @@ impl RuleOutput {
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = value.into();
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = value;
         self
     }
     /// Sets `HealthCheck`.
@@ -31004,23 +30992,23 @@ impl RuleOutput {
         self
     }
     /// Sets `HttpGzip`.
-    pub fn set_http_gzip(mut self, value: impl Into<bool>) -> Self {
-        self.http_gzip = value.into();
+    pub fn set_http_gzip(mut self, value: bool) -> Self {
+        self.http_gzip = value;
         self
     }
     /// Sets `BeAutoCreated`.
-    pub fn set_be_auto_created(mut self, value: impl Into<bool>) -> Self {
-        self.be_auto_created = value.into();
+    pub fn set_be_auto_created(mut self, value: bool) -> Self {
+        self.be_auto_created = value;
         self
     }
     /// Sets `DefaultServer`.
-    pub fn set_default_server(mut self, value: impl Into<bool>) -> Self {
-        self.default_server = value.into();
+    pub fn set_default_server(mut self, value: bool) -> Self {
+        self.default_server = value;
         self
     }
     /// Sets `Http2`.
-    pub fn set_http2(mut self, value: impl Into<bool>) -> Self {
-        self.http2 = value.into();
+    pub fn set_http2(mut self, value: bool) -> Self {
+        self.http2 = value;
         self
     }
     /// Sets `ForwardType`.
@@ -31502,8 +31490,8 @@ impl ServiceProviderHealthCheckConfigInput {
         Self::default()
     }
     /// Sets `HealthCheckEnabled`.
-    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.health_check_enabled = Some(value.into());
+    pub fn set_health_check_enabled(mut self, value: bool) -> Self {
+        self.health_check_enabled = Some(value);
         self
     }
 }
@@ -31585,8 +31573,8 @@ impl ServiceProviderHealthCheckConfigItemInput {
         Self::default()
     }
     /// Sets `HealthCheckEnabled`.
-    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.health_check_enabled = Some(value.into());
+    pub fn set_health_check_enabled(mut self, value: bool) -> Self {
+        self.health_check_enabled = Some(value);
         self
     }
     /// Sets `HealthCheckInterval`.
@@ -31703,8 +31691,8 @@ impl ServiceProviderHealthCheckConfigItemOutput {
         Self::default()
     }
     /// Sets `HealthCheckEnabled`.
-    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.health_check_enabled = Some(value.into());
+    pub fn set_health_check_enabled(mut self, value: bool) -> Self {
+        self.health_check_enabled = Some(value);
         self
     }
     /// Sets `HealthCheckInterval`.
@@ -31762,8 +31750,8 @@ impl ServiceProviderHealthCheckConfigOutput {
         Self::default()
     }
     /// Sets `HealthCheckEnabled`.
-    pub fn set_health_check_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.health_check_enabled = Some(value.into());
+    pub fn set_health_check_enabled(mut self, value: bool) -> Self {
+        self.health_check_enabled = Some(value);
         self
     }
 }
@@ -32648,8 +32636,8 @@ impl StickyConfig {
         Self::default()
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
     /// Sets `TimeoutSeconds`.
@@ -32777,8 +32765,8 @@ impl Target {
         Self::default()
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `Type`.
@@ -32792,8 +32780,8 @@ impl Target {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = Some(value);
         self
     }
     /// Sets `EniIp`.
@@ -32881,8 +32869,8 @@ impl TargetGroupAssociation {
         self
     }
     /// Sets `Weight`.
-    pub fn set_weight(mut self, value: impl Into<i64>) -> Self {
-        self.weight = Some(value.into());
+    pub fn set_weight(mut self, value: i64) -> Self {
+        self.weight = Some(value);
         self
     }
 }
@@ -33205,8 +33193,8 @@ impl TargetGroupHealthCheck {
         Self::default()
     }
     /// Sets `HealthSwitch`.
-    pub fn set_health_switch(mut self, value: impl Into<bool>) -> Self {
-        self.health_switch = Some(value.into());
+    pub fn set_health_switch(mut self, value: bool) -> Self {
+        self.health_switch = Some(value);
         self
     }
     /// Sets `Protocol`.
@@ -33215,38 +33203,38 @@ impl TargetGroupHealthCheck {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = Some(value.into());
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = Some(value);
         self
     }
     /// Sets `Timeout`.
-    pub fn set_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.timeout = Some(value.into());
+    pub fn set_timeout(mut self, value: i64) -> Self {
+        self.timeout = Some(value);
         self
     }
     /// Sets `GapTime`.
-    pub fn set_gap_time(mut self, value: impl Into<i64>) -> Self {
-        self.gap_time = Some(value.into());
+    pub fn set_gap_time(mut self, value: i64) -> Self {
+        self.gap_time = Some(value);
         self
     }
     /// Sets `GoodLimit`.
-    pub fn set_good_limit(mut self, value: impl Into<i64>) -> Self {
-        self.good_limit = Some(value.into());
+    pub fn set_good_limit(mut self, value: i64) -> Self {
+        self.good_limit = Some(value);
         self
     }
     /// Sets `BadLimit`.
-    pub fn set_bad_limit(mut self, value: impl Into<i64>) -> Self {
-        self.bad_limit = Some(value.into());
+    pub fn set_bad_limit(mut self, value: i64) -> Self {
+        self.bad_limit = Some(value);
         self
     }
     /// Sets `JumboFrame`.
-    pub fn set_jumbo_frame(mut self, value: impl Into<bool>) -> Self {
-        self.jumbo_frame = Some(value.into());
+    pub fn set_jumbo_frame(mut self, value: bool) -> Self {
+        self.jumbo_frame = Some(value);
         self
     }
     /// Sets `HttpCode`.
-    pub fn set_http_code(mut self, value: impl Into<i64>) -> Self {
-        self.http_code = Some(value.into());
+    pub fn set_http_code(mut self, value: i64) -> Self {
+        self.http_code = Some(value);
         self
     }
     /// Sets `HttpCheckDomain`.
@@ -33505,13 +33493,13 @@ impl TargetGroupInfo {
         self
     }
     /// Sets `AssociatedRuleCount`.
-    pub fn set_associated_rule_count(mut self, value: impl Into<i64>) -> Self {
-        self.associated_rule_count = Some(value.into());
+    pub fn set_associated_rule_count(mut self, value: i64) -> Self {
+        self.associated_rule_count = Some(value);
         self
     }
     /// Sets `RegisteredInstancesCount`.
-    pub fn set_registered_instances_count(mut self, value: impl Into<i64>) -> Self {
-        self.registered_instances_count = Some(value.into());
+    pub fn set_registered_instances_count(mut self, value: i64) -> Self {
+        self.registered_instances_count = Some(value);
         self
     }
     /// Sets `Tag` to these items.
@@ -33528,18 +33516,18 @@ impl TargetGroupInfo {
         self
     }
     /// Sets `FullListenSwitch`.
-    pub fn set_full_listen_switch(mut self, value: impl Into<bool>) -> Self {
-        self.full_listen_switch = Some(value.into());
+    pub fn set_full_listen_switch(mut self, value: bool) -> Self {
+        self.full_listen_switch = Some(value);
         self
     }
     /// Sets `KeepaliveEnable`.
-    pub fn set_keepalive_enable(mut self, value: impl Into<bool>) -> Self {
-        self.keepalive_enable = Some(value.into());
+    pub fn set_keepalive_enable(mut self, value: bool) -> Self {
+        self.keepalive_enable = Some(value);
         self
     }
     /// Sets `SessionExpireTime`.
-    pub fn set_session_expire_time(mut self, value: impl Into<i64>) -> Self {
-        self.session_expire_time = Some(value.into());
+    pub fn set_session_expire_time(mut self, value: i64) -> Self {
+        self.session_expire_time = Some(value);
         self
     }
     /// Sets `IpVersion`.
@@ -33548,8 +33536,8 @@ impl TargetGroupInfo {
         self
     }
     /// Sets `SnatEnable`.
-    pub fn set_snat_enable(mut self, value: impl Into<bool>) -> Self {
-        self.snat_enable = Some(value.into());
+    pub fn set_snat_enable(mut self, value: bool) -> Self {
+        self.snat_enable = Some(value);
         self
     }
 }
@@ -33776,13 +33764,13 @@ impl TargetHealth {
         self
     }
     /// Sets `Port`.
-    pub fn set_port(mut self, value: impl Into<i64>) -> Self {
-        self.port = value.into();
+    pub fn set_port(mut self, value: i64) -> Self {
+        self.port = value;
         self
     }
     /// Sets `HealthStatus`.
-    pub fn set_health_status(mut self, value: impl Into<bool>) -> Self {
-        self.health_status = value.into();
+    pub fn set_health_status(mut self, value: bool) -> Self {
+        self.health_status = value;
         self
     }
     /// Sets `TargetId`.
@@ -33855,8 +33843,8 @@ impl TargetRegionInfo {
         self
     }
     /// Sets `NumericalVpcId`.
-    pub fn set_numerical_vpc_id(mut self, value: impl Into<i64>) -> Self {
-        self.numerical_vpc_id = Some(value.into());
+    pub fn set_numerical_vpc_id(mut self, value: i64) -> Self {
+        self.numerical_vpc_id = Some(value);
         self
     }
 }
@@ -34082,8 +34070,8 @@ impl TestModelInputModalitiesRequest {
         self
     }
     /// Sets `VerifySSL`.
-    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.verify_ssl = Some(value.into());
+    pub fn set_verify_ssl(mut self, value: bool) -> Self {
+        self.verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`.
@@ -34364,8 +34352,8 @@ impl TestServiceProviderConnectionRequest {
         self
     }
     /// Sets `VerifySSL`.
-    pub fn set_verify_ssl(mut self, value: impl Into<bool>) -> Self {
-        self.verify_ssl = Some(value.into());
+    pub fn set_verify_ssl(mut self, value: bool) -> Self {
+        self.verify_ssl = Some(value);
         self
     }
     /// Sets `HealthCheckProtocol`.
@@ -34728,8 +34716,8 @@ impl UserGroupInfo {
         self
     }
     /// Sets `KeyCount`.
-    pub fn set_key_count(mut self, value: impl Into<i64>) -> Self {
-        self.key_count = Some(value.into());
+    pub fn set_key_count(mut self, value: i64) -> Self {
+        self.key_count = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -34889,13 +34877,13 @@ impl ZoneInfo {
         self
     }
     /// Sets `LocalZone`.
-    pub fn set_local_zone(mut self, value: impl Into<bool>) -> Self {
-        self.local_zone = value.into();
+    pub fn set_local_zone(mut self, value: bool) -> Self {
+        self.local_zone = value;
         self
     }
     /// Sets `EdgeZone`.
-    pub fn set_edge_zone(mut self, value: impl Into<bool>) -> Self {
-        self.edge_zone = value.into();
+    pub fn set_edge_zone(mut self, value: bool) -> Self {
+        self.edge_zone = value;
         self
     }
 }
@@ -35002,8 +34990,8 @@ impl ZoneResource {
         self
     }
     /// Sets `LocalZone`.
-    pub fn set_local_zone(mut self, value: impl Into<bool>) -> Self {
-        self.local_zone = value.into();
+    pub fn set_local_zone(mut self, value: bool) -> Self {
+        self.local_zone = value;
         self
     }
     /// Sets `ZoneResourceType`.
@@ -35012,8 +35000,8 @@ impl ZoneResource {
         self
     }
     /// Sets `EdgeZone`.
-    pub fn set_edge_zone(mut self, value: impl Into<bool>) -> Self {
-        self.edge_zone = value.into();
+    pub fn set_edge_zone(mut self, value: bool) -> Self {
+        self.edge_zone = value;
         self
     }
     /// Sets `Egress`.

@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -193,8 +194,8 @@ impl Call<types::AssumeRoleWithWebIdentityRequest> {
         self
     }
     /// Sets `DurationSeconds`; see [`AssumeRoleWithWebIdentityRequest::duration_seconds`](types::AssumeRoleWithWebIdentityRequest::duration_seconds).
-    pub fn duration_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().duration_seconds = Some(value.into());
+    pub fn duration_seconds(mut self, value: i64) -> Self {
+        self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }
@@ -227,8 +228,8 @@ impl Call<types::GetSessionTokenRequest> {
         self
     }
     /// Sets `DurationSeconds`; see [`GetSessionTokenRequest::duration_seconds`](types::GetSessionTokenRequest::duration_seconds).
-    pub fn duration_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().duration_seconds = Some(value.into());
+    pub fn duration_seconds(mut self, value: i64) -> Self {
+        self.0.request_mut().duration_seconds = Some(value);
         self
     }
 }

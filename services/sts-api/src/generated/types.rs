@@ -249,8 +249,8 @@ impl AssumeRoleResponse {
         self
     }
     /// Sets `ExpiredTime`.
-    pub fn set_expired_time(mut self, value: impl Into<i64>) -> Self {
-        self.expired_time = value.into();
+    pub fn set_expired_time(mut self, value: i64) -> Self {
+        self.expired_time = value;
         self
     }
     /// Sets `Expiration`.
@@ -493,8 +493,8 @@ impl AssumeRoleWithWebIdentityRequest {
         self
     }
     /// Sets `DurationSeconds`.
-    pub fn set_duration_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.duration_seconds = Some(value.into());
+    pub fn set_duration_seconds(mut self, value: i64) -> Self {
+        self.duration_seconds = Some(value);
         self
     }
 }
@@ -911,8 +911,8 @@ impl GetSessionTokenRequest {
         self
     }
     /// Sets `DurationSeconds`.
-    pub fn set_duration_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.duration_seconds = Some(value.into());
+    pub fn set_duration_seconds(mut self, value: i64) -> Self {
+        self.duration_seconds = Some(value);
         self
     }
 }

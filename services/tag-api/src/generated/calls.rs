@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -286,8 +287,8 @@ impl Call<types::DescribeProjectsRequest> {
         self
     }
     /// Sets `ProjectId`; see [`DescribeProjectsRequest::project_id`](types::DescribeProjectsRequest::project_id).
-    pub fn project_id(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().project_id = Some(value.into());
+    pub fn project_id(mut self, value: i64) -> Self {
+        self.0.request_mut().project_id = Some(value);
         self
     }
     /// Sets `ProjectName`; see [`DescribeProjectsRequest::project_name`](types::DescribeProjectsRequest::project_name).
@@ -1068,8 +1069,8 @@ impl Call<types::UpdateProjectRequest> {
         self
     }
     /// Sets `Disable`; see [`UpdateProjectRequest::disable`](types::UpdateProjectRequest::disable).
-    pub fn disable(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().disable = Some(value.into());
+    pub fn disable(mut self, value: i64) -> Self {
+        self.0.request_mut().disable = Some(value);
         self
     }
     /// Sets `Info`; see [`UpdateProjectRequest::info`](types::UpdateProjectRequest::info).

@@ -89,8 +89,8 @@ impl AddProjectResponse {
         self
     }
     /// Sets `IsNew`.
-    pub fn set_is_new(mut self, value: impl Into<i64>) -> Self {
-        self.is_new = value.into();
+    pub fn set_is_new(mut self, value: i64) -> Self {
+        self.is_new = value;
         self
     }
     /// Sets `RequestId`.
@@ -757,8 +757,8 @@ impl DescribeProjectsRequest {
         self
     }
     /// Sets `ProjectId`.
-    pub fn set_project_id(mut self, value: impl Into<i64>) -> Self {
-        self.project_id = Some(value.into());
+    pub fn set_project_id(mut self, value: i64) -> Self {
+        self.project_id = Some(value);
         self
     }
     /// Sets `ProjectName`.
@@ -4556,8 +4556,8 @@ impl UpdateProjectRequest {
         self
     }
     /// Sets `Disable`.
-    pub fn set_disable(mut self, value: impl Into<i64>) -> Self {
-        self.disable = Some(value.into());
+    pub fn set_disable(mut self, value: i64) -> Self {
+        self.disable = Some(value);
         self
     }
     /// Sets `Info`.

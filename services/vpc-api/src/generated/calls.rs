@@ -36,7 +36,8 @@ impl<R> Call<R> {
     pub fn options(&self) -> &tencentcloud_runtime::CallOptions {
         self.0.options()
     }
-    /// Replaces every option of this call.
+    /// Sets every option that `options` sets; the others keep what the
+    /// service client (or an earlier setter) gave this call.
     pub fn with_options(self, options: tencentcloud_runtime::CallOptions) -> Self {
         Call(self.0.with_options(options))
     }
@@ -1118,8 +1119,8 @@ impl Call<types::AdjustPublicAddressRequest> {
 }
 impl Call<types::AllocateAddressesRequest> {
     /// Sets `AddressCount`; see [`AllocateAddressesRequest::address_count`](types::AllocateAddressesRequest::address_count).
-    pub fn address_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().address_count = Some(value.into());
+    pub fn address_count(mut self, value: i64) -> Self {
+        self.0.request_mut().address_count = Some(value);
         self
     }
     /// Sets `InternetServiceProvider`; see [`AllocateAddressesRequest::internet_service_provider`](types::AllocateAddressesRequest::internet_service_provider).
@@ -1138,8 +1139,8 @@ impl Call<types::AllocateAddressesRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AllocateAddressesRequest::internet_max_bandwidth_out`](types::AllocateAddressesRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`; see [`AllocateAddressesRequest::address_charge_prepaid`](types::AllocateAddressesRequest::address_charge_prepaid).
@@ -1177,8 +1178,8 @@ impl Call<types::AllocateAddressesRequest> {
     }
     /// Sets `ApplicableForCLB`; see [`AllocateAddressesRequest::applicable_for_clb`](types::AllocateAddressesRequest::applicable_for_clb).
     #[deprecated(note = "deprecated by the service")]
-    pub fn applicable_for_clb(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().applicable_for_clb = Some(value.into());
+    pub fn applicable_for_clb(mut self, value: bool) -> Self {
+        self.0.request_mut().applicable_for_clb = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`AllocateAddressesRequest::tags`](types::AllocateAddressesRequest::tags).
@@ -1207,8 +1208,8 @@ impl Call<types::AllocateAddressesRequest> {
         self
     }
     /// Sets `IsDedicatedAddressPool`; see [`AllocateAddressesRequest::is_dedicated_address_pool`](types::AllocateAddressesRequest::is_dedicated_address_pool).
-    pub fn is_dedicated_address_pool(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_dedicated_address_pool = Some(value.into());
+    pub fn is_dedicated_address_pool(mut self, value: bool) -> Self {
+        self.0.request_mut().is_dedicated_address_pool = Some(value);
         self
     }
     /// Sets `Egress`; see [`AllocateAddressesRequest::egress`](types::AllocateAddressesRequest::egress).
@@ -1239,8 +1240,8 @@ impl Call<types::AllocateIPv6AddressesRequest> {
         self
     }
     /// Sets `AddressCount`; see [`AllocateIPv6AddressesRequest::address_count`](types::AllocateIPv6AddressesRequest::address_count).
-    pub fn address_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().address_count = Some(value.into());
+    pub fn address_count(mut self, value: i64) -> Self {
+        self.0.request_mut().address_count = Some(value);
         self
     }
     /// Sets `InternetChargeType`; see [`AllocateIPv6AddressesRequest::internet_charge_type`](types::AllocateIPv6AddressesRequest::internet_charge_type).
@@ -1254,8 +1255,8 @@ impl Call<types::AllocateIPv6AddressesRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AllocateIPv6AddressesRequest::internet_max_bandwidth_out`](types::AllocateIPv6AddressesRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `BandwidthPackageId`; see [`AllocateIPv6AddressesRequest::bandwidth_package_id`](types::AllocateIPv6AddressesRequest::bandwidth_package_id).
@@ -1294,8 +1295,8 @@ impl Call<types::AllocateIp6AddressesBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`AllocateIp6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::AllocateIp6AddressesBandwidthRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InternetChargeType`; see [`AllocateIp6AddressesBandwidthRequest::internet_charge_type`](types::AllocateIp6AddressesBandwidthRequest::internet_charge_type).
@@ -1464,8 +1465,8 @@ impl Call<types::AssociateAddressRequest> {
         self
     }
     /// Sets `EipDirectConnection`; see [`AssociateAddressRequest::eip_direct_connection`](types::AssociateAddressRequest::eip_direct_connection).
-    pub fn eip_direct_connection(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().eip_direct_connection = Some(value.into());
+    pub fn eip_direct_connection(mut self, value: bool) -> Self {
+        self.0.request_mut().eip_direct_connection = Some(value);
         self
     }
     /// Sets `InstanceRegion`; see [`AssociateAddressRequest::instance_region`](types::AssociateAddressRequest::instance_region).
@@ -1614,13 +1615,13 @@ impl Call<types::AssociateNatGatewayAddressRequest> {
         self
     }
     /// Sets `PublicIpFromSameZone`; see [`AssociateNatGatewayAddressRequest::public_ip_from_same_zone`](types::AssociateNatGatewayAddressRequest::public_ip_from_same_zone).
-    pub fn public_ip_from_same_zone(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().public_ip_from_same_zone = Some(value.into());
+    pub fn public_ip_from_same_zone(mut self, value: bool) -> Self {
+        self.0.request_mut().public_ip_from_same_zone = Some(value);
         self
     }
     /// Sets `IpAddressEnableMode`; see [`AssociateNatGatewayAddressRequest::ip_address_enable_mode`](types::AssociateNatGatewayAddressRequest::ip_address_enable_mode).
-    pub fn ip_address_enable_mode(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().ip_address_enable_mode = Some(value.into());
+    pub fn ip_address_enable_mode(mut self, value: bool) -> Self {
+        self.0.request_mut().ip_address_enable_mode = Some(value);
         self
     }
 }
@@ -1988,8 +1989,8 @@ impl Call<types::CloneSecurityGroupRequest> {
         self
     }
     /// Sets `IsCloneTags`; see [`CloneSecurityGroupRequest::is_clone_tags`](types::CloneSecurityGroupRequest::is_clone_tags).
-    pub fn is_clone_tags(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_clone_tags = Some(value.into());
+    pub fn is_clone_tags(mut self, value: bool) -> Self {
+        self.0.request_mut().is_clone_tags = Some(value);
         self
     }
 }
@@ -2194,8 +2195,8 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `IsRdma`; see [`CreateAndAttachNetworkInterfaceRequest::is_rdma`](types::CreateAndAttachNetworkInterfaceRequest::is_rdma).
-    pub fn is_rdma(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_rdma = Some(value.into());
+    pub fn is_rdma(mut self, value: bool) -> Self {
+        self.0.request_mut().is_rdma = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`CreateAndAttachNetworkInterfaceRequest::client_token`](types::CreateAndAttachNetworkInterfaceRequest::client_token).
@@ -2204,13 +2205,13 @@ impl Call<types::CreateAndAttachNetworkInterfaceRequest> {
         self
     }
     /// Sets `TerminationProtection`; see [`CreateAndAttachNetworkInterfaceRequest::termination_protection`](types::CreateAndAttachNetworkInterfaceRequest::termination_protection).
-    pub fn termination_protection(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().termination_protection = Some(value.into());
+    pub fn termination_protection(mut self, value: bool) -> Self {
+        self.0.request_mut().termination_protection = Some(value);
         self
     }
     /// Sets `TrafficProtection`; see [`CreateAndAttachNetworkInterfaceRequest::traffic_protection`](types::CreateAndAttachNetworkInterfaceRequest::traffic_protection).
-    pub fn traffic_protection(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().traffic_protection = Some(value.into());
+    pub fn traffic_protection(mut self, value: bool) -> Self {
+        self.0.request_mut().traffic_protection = Some(value);
         self
     }
 }
@@ -2256,8 +2257,8 @@ impl Call<types::CreateBandwidthPackageRequest> {
         self
     }
     /// Sets `InternetMaxBandwidth`; see [`CreateBandwidthPackageRequest::internet_max_bandwidth`](types::CreateBandwidthPackageRequest::internet_max_bandwidth).
-    pub fn internet_max_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth = Some(value.into());
+    pub fn internet_max_bandwidth(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateBandwidthPackageRequest::tags`](types::CreateBandwidthPackageRequest::tags).
@@ -2446,8 +2447,8 @@ impl Call<types::CreateCustomerGatewayRequest> {
         self
     }
     /// Sets `BgpAsn`; see [`CreateCustomerGatewayRequest::bgp_asn`](types::CreateCustomerGatewayRequest::bgp_asn).
-    pub fn bgp_asn(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().bgp_asn = Some(value.into());
+    pub fn bgp_asn(mut self, value: i64) -> Self {
+        self.0.request_mut().bgp_asn = Some(value);
         self
     }
 }
@@ -2465,8 +2466,8 @@ impl Call<types::CreateDefaultVpcRequest> {
         self
     }
     /// Sets `Force`; see [`CreateDefaultVpcRequest::force`](types::CreateDefaultVpcRequest::force).
-    pub fn force(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().force = Some(value.into());
+    pub fn force(mut self, value: bool) -> Self {
+        self.0.request_mut().force = Some(value);
         self
     }
 }
@@ -2688,8 +2689,8 @@ impl Call<types::CreateHaVipRequest> {
         self
     }
     /// Sets `CheckAssociate`; see [`CreateHaVipRequest::check_associate`](types::CreateHaVipRequest::check_associate).
-    pub fn check_associate(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().check_associate = Some(value.into());
+    pub fn check_associate(mut self, value: bool) -> Self {
+        self.0.request_mut().check_associate = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreateHaVipRequest::tags`](types::CreateHaVipRequest::tags).
@@ -2779,8 +2780,8 @@ impl Call<types::CreateIp6TranslatorsRequest> {
         self
     }
     /// Sets `Ip6TranslatorCount`; see [`CreateIp6TranslatorsRequest::ip6_translator_count`](types::CreateIp6TranslatorsRequest::ip6_translator_count).
-    pub fn ip6_translator_count(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().ip6_translator_count = Some(value.into());
+    pub fn ip6_translator_count(mut self, value: i64) -> Self {
+        self.0.request_mut().ip6_translator_count = Some(value);
         self
     }
     /// Sets `Ip6InternetServiceProvider`; see [`CreateIp6TranslatorsRequest::ip6_internet_service_provider`](types::CreateIp6TranslatorsRequest::ip6_internet_service_provider).
@@ -2893,8 +2894,8 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `PublicIpFromSameZone`; see [`CreateNatGatewayRequest::public_ip_from_same_zone`](types::CreateNatGatewayRequest::public_ip_from_same_zone).
-    pub fn public_ip_from_same_zone(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().public_ip_from_same_zone = Some(value.into());
+    pub fn public_ip_from_same_zone(mut self, value: bool) -> Self {
+        self.0.request_mut().public_ip_from_same_zone = Some(value);
         self
     }
     /// Sets `NatProductVersion`; see [`CreateNatGatewayRequest::nat_product_version`](types::CreateNatGatewayRequest::nat_product_version).
@@ -2903,8 +2904,8 @@ impl Call<types::CreateNatGatewayRequest> {
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`CreateNatGatewayRequest::deletion_protection_enabled`](types::CreateNatGatewayRequest::deletion_protection_enabled).
-    pub fn deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().deletion_protection_enabled = Some(value.into());
+    pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
     /// Sets `ExclusiveType`; see [`CreateNatGatewayRequest::exclusive_type`](types::CreateNatGatewayRequest::exclusive_type).
@@ -3195,8 +3196,8 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `IsRdma`; see [`CreateNetworkInterfaceRequest::is_rdma`](types::CreateNetworkInterfaceRequest::is_rdma).
-    pub fn is_rdma(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_rdma = Some(value.into());
+    pub fn is_rdma(mut self, value: bool) -> Self {
+        self.0.request_mut().is_rdma = Some(value);
         self
     }
     /// Sets `ClientToken`; see [`CreateNetworkInterfaceRequest::client_token`](types::CreateNetworkInterfaceRequest::client_token).
@@ -3205,13 +3206,13 @@ impl Call<types::CreateNetworkInterfaceRequest> {
         self
     }
     /// Sets `TerminationProtection`; see [`CreateNetworkInterfaceRequest::termination_protection`](types::CreateNetworkInterfaceRequest::termination_protection).
-    pub fn termination_protection(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().termination_protection = Some(value.into());
+    pub fn termination_protection(mut self, value: bool) -> Self {
+        self.0.request_mut().termination_protection = Some(value);
         self
     }
     /// Sets `TrafficProtection`; see [`CreateNetworkInterfaceRequest::traffic_protection`](types::CreateNetworkInterfaceRequest::traffic_protection).
-    pub fn traffic_protection(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().traffic_protection = Some(value.into());
+    pub fn traffic_protection(mut self, value: bool) -> Self {
+        self.0.request_mut().traffic_protection = Some(value);
         self
     }
 }
@@ -3227,8 +3228,8 @@ impl Call<types::CreatePrivateNatGatewayRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`CreatePrivateNatGatewayRequest::cross_domain`](types::CreatePrivateNatGatewayRequest::cross_domain).
-    pub fn cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().cross_domain = Some(value.into());
+    pub fn cross_domain(mut self, value: bool) -> Self {
+        self.0.request_mut().cross_domain = Some(value);
         self
     }
     /// Adds one item to `Tags`; see [`CreatePrivateNatGatewayRequest::tags`](types::CreatePrivateNatGatewayRequest::tags).
@@ -3242,8 +3243,8 @@ impl Call<types::CreatePrivateNatGatewayRequest> {
         self
     }
     /// Sets `VpcType`; see [`CreatePrivateNatGatewayRequest::vpc_type`](types::CreatePrivateNatGatewayRequest::vpc_type).
-    pub fn vpc_type(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().vpc_type = Some(value.into());
+    pub fn vpc_type(mut self, value: bool) -> Self {
+        self.0.request_mut().vpc_type = Some(value);
         self
     }
     /// Sets `CcnId`; see [`CreatePrivateNatGatewayRequest::ccn_id`](types::CreatePrivateNatGatewayRequest::ccn_id).
@@ -3252,8 +3253,8 @@ impl Call<types::CreatePrivateNatGatewayRequest> {
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`CreatePrivateNatGatewayRequest::deletion_protection_enabled`](types::CreatePrivateNatGatewayRequest::deletion_protection_enabled).
-    pub fn deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().deletion_protection_enabled = Some(value.into());
+    pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
 }
@@ -3360,8 +3361,8 @@ impl Call<types::CreatePrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`CreatePrivateNatGatewayTranslationNatRuleRequest::cross_domain`](types::CreatePrivateNatGatewayTranslationNatRuleRequest::cross_domain).
-    pub fn cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().cross_domain = Some(value.into());
+    pub fn cross_domain(mut self, value: bool) -> Self {
+        self.0.request_mut().cross_domain = Some(value);
         self
     }
 }
@@ -4080,13 +4081,13 @@ impl Call<types::CreateVpcRequest> {
         self
     }
     /// Sets `EnableRouteVpcPublish`; see [`CreateVpcRequest::enable_route_vpc_publish`](types::CreateVpcRequest::enable_route_vpc_publish).
-    pub fn enable_route_vpc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_route_vpc_publish = Some(value.into());
+    pub fn enable_route_vpc_publish(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_route_vpc_publish = Some(value);
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`; see [`CreateVpcRequest::enable_route_vpc_publish_ipv6`](types::CreateVpcRequest::enable_route_vpc_publish_ipv6).
-    pub fn enable_route_vpc_publish_ipv6(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_route_vpc_publish_ipv6 = Some(value.into());
+    pub fn enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
 }
@@ -4149,8 +4150,8 @@ impl Call<types::CreateVpcEndPointServiceRequest> {
         self
     }
     /// Sets `AutoAcceptFlag`; see [`CreateVpcEndPointServiceRequest::auto_accept_flag`](types::CreateVpcEndPointServiceRequest::auto_accept_flag). Required.
-    pub fn auto_accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_accept_flag = Some(value.into());
+    pub fn auto_accept_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_accept_flag = Some(value);
         self
     }
     /// Sets `ServiceInstanceId`; see [`CreateVpcEndPointServiceRequest::service_instance_id`](types::CreateVpcEndPointServiceRequest::service_instance_id). Required.
@@ -4160,8 +4161,8 @@ impl Call<types::CreateVpcEndPointServiceRequest> {
     }
     /// Sets `IsPassService`; see [`CreateVpcEndPointServiceRequest::is_pass_service`](types::CreateVpcEndPointServiceRequest::is_pass_service).
     #[deprecated(note = "deprecated by the service")]
-    pub fn is_pass_service(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_pass_service = Some(value.into());
+    pub fn is_pass_service(mut self, value: bool) -> Self {
+        self.0.request_mut().is_pass_service = Some(value);
         self
     }
     /// Sets `ServiceType`; see [`CreateVpcEndPointServiceRequest::service_type`](types::CreateVpcEndPointServiceRequest::service_type).
@@ -4229,8 +4230,8 @@ impl Call<types::CreateVpcPeeringConnectionRequest> {
         self
     }
     /// Sets `Bandwidth`; see [`CreateVpcPeeringConnectionRequest::bandwidth`](types::CreateVpcPeeringConnectionRequest::bandwidth).
-    pub fn bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().bandwidth = Some(value.into());
+    pub fn bandwidth(mut self, value: i64) -> Self {
+        self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `Type`; see [`CreateVpcPeeringConnectionRequest::type`](types::CreateVpcPeeringConnectionRequest::type).
@@ -4334,8 +4335,8 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Sets `EnableHealthCheck`; see [`CreateVpnConnectionRequest::enable_health_check`](types::CreateVpnConnectionRequest::enable_health_check).
-    pub fn enable_health_check(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_health_check = Some(value.into());
+    pub fn enable_health_check(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_health_check = Some(value);
         self
     }
     /// Sets `HealthCheckLocalIp`; see [`CreateVpnConnectionRequest::health_check_local_ip`](types::CreateVpnConnectionRequest::health_check_local_ip).
@@ -4359,8 +4360,8 @@ impl Call<types::CreateVpnConnectionRequest> {
         self
     }
     /// Sets `DpdEnable`; see [`CreateVpnConnectionRequest::dpd_enable`](types::CreateVpnConnectionRequest::dpd_enable).
-    pub fn dpd_enable(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().dpd_enable = Some(value.into());
+    pub fn dpd_enable(mut self, value: i64) -> Self {
+        self.0.request_mut().dpd_enable = Some(value);
         self
     }
     /// Sets `DpdTimeout`; see [`CreateVpnConnectionRequest::dpd_timeout`](types::CreateVpnConnectionRequest::dpd_timeout).
@@ -4456,8 +4457,8 @@ impl Call<types::CreateVpnGatewayRequest> {
         self
     }
     /// Sets `IsPrivate`; see [`CreateVpnGatewayRequest::is_private`](types::CreateVpnGatewayRequest::is_private).
-    pub fn is_private(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_private = Some(value.into());
+    pub fn is_private(mut self, value: bool) -> Self {
+        self.0.request_mut().is_private = Some(value);
         self
     }
     /// Sets `SubnetId`; see [`CreateVpnGatewayRequest::subnet_id`](types::CreateVpnGatewayRequest::subnet_id).
@@ -4466,8 +4467,8 @@ impl Call<types::CreateVpnGatewayRequest> {
         self
     }
     /// Sets `BgpEnable`; see [`CreateVpnGatewayRequest::bgp_enable`](types::CreateVpnGatewayRequest::bgp_enable).
-    pub fn bgp_enable(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().bgp_enable = Some(value.into());
+    pub fn bgp_enable(mut self, value: bool) -> Self {
+        self.0.request_mut().bgp_enable = Some(value);
         self
     }
     /// Sets `IpStack`; see [`CreateVpnGatewayRequest::ip_stack`](types::CreateVpnGatewayRequest::ip_stack).
@@ -4583,8 +4584,8 @@ impl Call<types::CreateVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `SslVpnPort`; see [`CreateVpnGatewaySslServerRequest::ssl_vpn_port`](types::CreateVpnGatewaySslServerRequest::ssl_vpn_port).
-    pub fn ssl_vpn_port(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().ssl_vpn_port = Some(value.into());
+    pub fn ssl_vpn_port(mut self, value: i64) -> Self {
+        self.0.request_mut().ssl_vpn_port = Some(value);
         self
     }
     /// Sets `IntegrityAlgorithm`; see [`CreateVpnGatewaySslServerRequest::integrity_algorithm`](types::CreateVpnGatewaySslServerRequest::integrity_algorithm).
@@ -4598,18 +4599,18 @@ impl Call<types::CreateVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `Compress`; see [`CreateVpnGatewaySslServerRequest::compress`](types::CreateVpnGatewaySslServerRequest::compress).
-    pub fn compress(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().compress = Some(value.into());
+    pub fn compress(mut self, value: bool) -> Self {
+        self.0.request_mut().compress = Some(value);
         self
     }
     /// Sets `SsoEnabled`; see [`CreateVpnGatewaySslServerRequest::sso_enabled`](types::CreateVpnGatewaySslServerRequest::sso_enabled).
-    pub fn sso_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().sso_enabled = Some(value.into());
+    pub fn sso_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().sso_enabled = Some(value);
         self
     }
     /// Sets `AccessPolicyEnabled`; see [`CreateVpnGatewaySslServerRequest::access_policy_enabled`](types::CreateVpnGatewaySslServerRequest::access_policy_enabled).
-    pub fn access_policy_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().access_policy_enabled = Some(value.into());
+    pub fn access_policy_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().access_policy_enabled = Some(value);
         self
     }
     /// Sets `SamlData`; see [`CreateVpnGatewaySslServerRequest::saml_data`](types::CreateVpnGatewaySslServerRequest::saml_data).
@@ -4922,8 +4923,8 @@ impl Call<types::DeleteNatGatewayRequest> {
         self
     }
     /// Sets `IgnoreOperationRisk`; see [`DeleteNatGatewayRequest::ignore_operation_risk`](types::DeleteNatGatewayRequest::ignore_operation_risk).
-    pub fn ignore_operation_risk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().ignore_operation_risk = Some(value.into());
+    pub fn ignore_operation_risk(mut self, value: bool) -> Self {
+        self.0.request_mut().ignore_operation_risk = Some(value);
         self
     }
 }
@@ -5037,8 +5038,8 @@ impl Call<types::DeletePrivateNatGatewayRequest> {
         self
     }
     /// Sets `IgnoreOperationRisk`; see [`DeletePrivateNatGatewayRequest::ignore_operation_risk`](types::DeletePrivateNatGatewayRequest::ignore_operation_risk).
-    pub fn ignore_operation_risk(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().ignore_operation_risk = Some(value.into());
+    pub fn ignore_operation_risk(mut self, value: bool) -> Self {
+        self.0.request_mut().ignore_operation_risk = Some(value);
         self
     }
 }
@@ -5136,8 +5137,8 @@ impl Call<types::DeletePrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`DeletePrivateNatGatewayTranslationNatRuleRequest::cross_domain`](types::DeletePrivateNatGatewayTranslationNatRuleRequest::cross_domain).
-    pub fn cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().cross_domain = Some(value.into());
+    pub fn cross_domain(mut self, value: bool) -> Self {
+        self.0.request_mut().cross_domain = Some(value);
         self
     }
 }
@@ -5588,8 +5589,8 @@ impl Call<types::DescribeAddressTemplateGroupsRequest> {
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeAddressTemplateGroupsRequest::need_member_info`](types::DescribeAddressTemplateGroupsRequest::need_member_info).
-    pub fn need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_member_info = Some(value.into());
+    pub fn need_member_info(mut self, value: bool) -> Self {
+        self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeAddressTemplateGroupsRequest::order_field`](types::DescribeAddressTemplateGroupsRequest::order_field).
@@ -5655,8 +5656,8 @@ impl Call<types::DescribeAddressTemplatesRequest> {
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeAddressTemplatesRequest::need_member_info`](types::DescribeAddressTemplatesRequest::need_member_info).
-    pub fn need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_member_info = Some(value.into());
+    pub fn need_member_info(mut self, value: bool) -> Self {
+        self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeAddressTemplatesRequest::order_field`](types::DescribeAddressTemplatesRequest::order_field).
@@ -5710,13 +5711,13 @@ impl Call<types::DescribeAddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeAddressesRequest::offset`](types::DescribeAddressesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeAddressesRequest::limit`](types::DescribeAddressesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -5806,13 +5807,13 @@ impl Call<types::DescribeBandwidthPackageResourcesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeBandwidthPackageResourcesRequest::offset`](types::DescribeBandwidthPackageResourcesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeBandwidthPackageResourcesRequest::limit`](types::DescribeBandwidthPackageResourcesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6262,8 +6263,8 @@ impl Call<types::DescribeCrossBorderFlowMonitorRequest> {
         self
     }
     /// Sets `Period`; see [`DescribeCrossBorderFlowMonitorRequest::period`](types::DescribeCrossBorderFlowMonitorRequest::period). Required.
-    pub fn period(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().period = Some(value.into());
+    pub fn period(mut self, value: i64) -> Self {
+        self.0.request_mut().period = Some(value);
         self
     }
     /// Sets `StartTime`; see [`DescribeCrossBorderFlowMonitorRequest::start_time`](types::DescribeCrossBorderFlowMonitorRequest::start_time). Required.
@@ -6732,8 +6733,8 @@ impl Call<types::DescribeHighPriorityRouteTablesRequest> {
         self
     }
     /// Sets `NeedRouterInfo`; see [`DescribeHighPriorityRouteTablesRequest::need_router_info`](types::DescribeHighPriorityRouteTablesRequest::need_router_info).
-    pub fn need_router_info(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_router_info = Some(value.into());
+    pub fn need_router_info(mut self, value: bool) -> Self {
+        self.0.request_mut().need_router_info = Some(value);
         self
     }
 }
@@ -6801,18 +6802,18 @@ impl Call<types::DescribeIPv6AddressesRequest> {
         self
     }
     /// Sets `Traditional`; see [`DescribeIPv6AddressesRequest::traditional`](types::DescribeIPv6AddressesRequest::traditional).
-    pub fn traditional(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().traditional = Some(value.into());
+    pub fn traditional(mut self, value: bool) -> Self {
+        self.0.request_mut().traditional = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeIPv6AddressesRequest::offset`](types::DescribeIPv6AddressesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIPv6AddressesRequest::limit`](types::DescribeIPv6AddressesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6865,13 +6866,13 @@ impl Call<types::DescribeIp6AddressesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeIp6AddressesRequest::offset`](types::DescribeIp6AddressesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIp6AddressesRequest::limit`](types::DescribeIp6AddressesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6930,13 +6931,13 @@ impl Call<types::DescribeIp6TranslatorsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeIp6TranslatorsRequest::offset`](types::DescribeIp6TranslatorsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeIp6TranslatorsRequest::limit`](types::DescribeIp6TranslatorsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -6982,13 +6983,13 @@ impl Call<types::DescribeLocalGatewayRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeLocalGatewayRequest::offset`](types::DescribeLocalGatewayRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeLocalGatewayRequest::limit`](types::DescribeLocalGatewayRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7048,13 +7049,13 @@ impl Call<types::DescribeNatGatewayDirectConnectGatewayRouteRequest> {
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::limit`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewayDirectConnectGatewayRouteRequest::offset`](types::DescribeNatGatewayDirectConnectGatewayRouteRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
 }
@@ -7070,8 +7071,8 @@ impl Call<types::DescribeNatGatewayFlowMonitorDetailRequest> {
         self
     }
     /// Sets `TopN`; see [`DescribeNatGatewayFlowMonitorDetailRequest::top_n`](types::DescribeNatGatewayFlowMonitorDetailRequest::top_n).
-    pub fn top_n(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().top_n = Some(value.into());
+    pub fn top_n(mut self, value: i64) -> Self {
+        self.0.request_mut().top_n = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeNatGatewayFlowMonitorDetailRequest::order_field`](types::DescribeNatGatewayFlowMonitorDetailRequest::order_field).
@@ -7080,13 +7081,13 @@ impl Call<types::DescribeNatGatewayFlowMonitorDetailRequest> {
         self
     }
     /// Sets `AggregationTimeRange`; see [`DescribeNatGatewayFlowMonitorDetailRequest::aggregation_time_range`](types::DescribeNatGatewayFlowMonitorDetailRequest::aggregation_time_range).
-    pub fn aggregation_time_range(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().aggregation_time_range = Some(value.into());
+    pub fn aggregation_time_range(mut self, value: i64) -> Self {
+        self.0.request_mut().aggregation_time_range = Some(value);
         self
     }
     /// Sets `AllMetricMode`; see [`DescribeNatGatewayFlowMonitorDetailRequest::all_metric_mode`](types::DescribeNatGatewayFlowMonitorDetailRequest::all_metric_mode).
-    pub fn all_metric_mode(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().all_metric_mode = Some(value.into());
+    pub fn all_metric_mode(mut self, value: bool) -> Self {
+        self.0.request_mut().all_metric_mode = Some(value);
         self
     }
 }
@@ -7110,13 +7111,13 @@ impl Call<types::DescribeNatGatewaySourceIpTranslationNatRulesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::offset`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeNatGatewaySourceIpTranslationNatRulesRequest::limit`](types::DescribeNatGatewaySourceIpTranslationNatRulesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -7724,8 +7725,8 @@ impl Call<types::DescribeRoutePoliciesRequest> {
         self
     }
     /// Sets `NeedRoutePolicyEntry`; see [`DescribeRoutePoliciesRequest::need_route_policy_entry`](types::DescribeRoutePoliciesRequest::need_route_policy_entry).
-    pub fn need_route_policy_entry(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_route_policy_entry = Some(value.into());
+    pub fn need_route_policy_entry(mut self, value: bool) -> Self {
+        self.0.request_mut().need_route_policy_entry = Some(value);
         self
     }
 }
@@ -7877,8 +7878,8 @@ impl Call<types::DescribeRouteTablesRequest> {
         self
     }
     /// Sets `NeedRouterInfo`; see [`DescribeRouteTablesRequest::need_router_info`](types::DescribeRouteTablesRequest::need_router_info).
-    pub fn need_router_info(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_router_info = Some(value.into());
+    pub fn need_router_info(mut self, value: bool) -> Self {
+        self.0.request_mut().need_router_info = Some(value);
         self
     }
 }
@@ -8079,8 +8080,8 @@ impl Call<types::DescribeServiceTemplateGroupsRequest> {
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeServiceTemplateGroupsRequest::need_member_info`](types::DescribeServiceTemplateGroupsRequest::need_member_info).
-    pub fn need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_member_info = Some(value.into());
+    pub fn need_member_info(mut self, value: bool) -> Self {
+        self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeServiceTemplateGroupsRequest::order_field`](types::DescribeServiceTemplateGroupsRequest::order_field).
@@ -8146,8 +8147,8 @@ impl Call<types::DescribeServiceTemplatesRequest> {
         self
     }
     /// Sets `NeedMemberInfo`; see [`DescribeServiceTemplatesRequest::need_member_info`](types::DescribeServiceTemplatesRequest::need_member_info).
-    pub fn need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().need_member_info = Some(value.into());
+    pub fn need_member_info(mut self, value: bool) -> Self {
+        self.0.request_mut().need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeServiceTemplatesRequest::order_field`](types::DescribeServiceTemplatesRequest::order_field).
@@ -8319,8 +8320,8 @@ impl Call<types::DescribeSpecificTrafficPackageUsedDetailsRequest> {
         self
     }
     /// Sets `OrderType`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::order_type`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::order_type).
-    pub fn order_type(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().order_type = Some(value.into());
+    pub fn order_type(mut self, value: i64) -> Self {
+        self.0.request_mut().order_type = Some(value);
         self
     }
     /// Sets `StartTime`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::start_time`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::start_time).
@@ -8334,13 +8335,13 @@ impl Call<types::DescribeSpecificTrafficPackageUsedDetailsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::offset`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeSpecificTrafficPackageUsedDetailsRequest::limit`](types::DescribeSpecificTrafficPackageUsedDetailsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -8749,11 +8750,8 @@ impl Call<types::DescribeVpcEndPointServiceRequest> {
         self
     }
     /// Sets `IsListAuthorizedEndPointService`; see [`DescribeVpcEndPointServiceRequest::is_list_authorized_end_point_service`](types::DescribeVpcEndPointServiceRequest::is_list_authorized_end_point_service).
-    pub fn is_list_authorized_end_point_service(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.0.request_mut().is_list_authorized_end_point_service = Some(value.into());
+    pub fn is_list_authorized_end_point_service(mut self, value: bool) -> Self {
+        self.0.request_mut().is_list_authorized_end_point_service = Some(value);
         self
     }
     /// Sets `IpAddressType`; see [`DescribeVpcEndPointServiceRequest::ip_address_type`](types::DescribeVpcEndPointServiceRequest::ip_address_type).
@@ -8912,13 +8910,13 @@ impl Call<types::DescribeVpcPeeringConnectionsRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpcPeeringConnectionsRequest::offset`](types::DescribeVpcPeeringConnectionsRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpcPeeringConnectionsRequest::limit`](types::DescribeVpcPeeringConnectionsRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
     /// Sets `OrderField`; see [`DescribeVpcPeeringConnectionsRequest::order_field`](types::DescribeVpcPeeringConnectionsRequest::order_field).
@@ -9096,13 +9094,13 @@ impl Call<types::DescribeVpnGatewayRoutesRequest> {
         self
     }
     /// Sets `Offset`; see [`DescribeVpnGatewayRoutesRequest::offset`](types::DescribeVpnGatewayRoutesRequest::offset).
-    pub fn offset(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().offset = Some(value.into());
+    pub fn offset(mut self, value: i64) -> Self {
+        self.0.request_mut().offset = Some(value);
         self
     }
     /// Sets `Limit`; see [`DescribeVpnGatewayRoutesRequest::limit`](types::DescribeVpnGatewayRoutesRequest::limit).
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().limit = Some(value.into());
+    pub fn limit(mut self, value: i64) -> Self {
+        self.0.request_mut().limit = Some(value);
         self
     }
 }
@@ -9150,8 +9148,8 @@ impl Call<types::DescribeVpnGatewaySslClientsRequest> {
         self
     }
     /// Sets `IsVpnPortal`; see [`DescribeVpnGatewaySslClientsRequest::is_vpn_portal`](types::DescribeVpnGatewaySslClientsRequest::is_vpn_portal).
-    pub fn is_vpn_portal(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_vpn_portal = Some(value.into());
+    pub fn is_vpn_portal(mut self, value: bool) -> Self {
+        self.0.request_mut().is_vpn_portal = Some(value);
         self
     }
 }
@@ -9199,8 +9197,8 @@ impl Call<types::DescribeVpnGatewaySslServersRequest> {
         self
     }
     /// Sets `IsVpnPortal`; see [`DescribeVpnGatewaySslServersRequest::is_vpn_portal`](types::DescribeVpnGatewaySslServersRequest::is_vpn_portal).
-    pub fn is_vpn_portal(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_vpn_portal = Some(value.into());
+    pub fn is_vpn_portal(mut self, value: bool) -> Self {
+        self.0.request_mut().is_vpn_portal = Some(value);
         self
     }
 }
@@ -9454,8 +9452,8 @@ impl Call<types::DisassociateAddressRequest> {
         self
     }
     /// Sets `ReallocateNormalPublicIp`; see [`DisassociateAddressRequest::reallocate_normal_public_ip`](types::DisassociateAddressRequest::reallocate_normal_public_ip).
-    pub fn reallocate_normal_public_ip(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().reallocate_normal_public_ip = Some(value.into());
+    pub fn reallocate_normal_public_ip(mut self, value: bool) -> Self {
+        self.0.request_mut().reallocate_normal_public_ip = Some(value);
         self
     }
 }
@@ -9508,8 +9506,8 @@ impl Call<types::DisassociateIPv6AddressRequest> {
         self
     }
     /// Sets `KeepBindWithEni`; see [`DisassociateIPv6AddressRequest::keep_bind_with_eni`](types::DisassociateIPv6AddressRequest::keep_bind_with_eni).
-    pub fn keep_bind_with_eni(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().keep_bind_with_eni = Some(value.into());
+    pub fn keep_bind_with_eni(mut self, value: bool) -> Self {
+        self.0.request_mut().keep_bind_with_eni = Some(value);
         self
     }
 }
@@ -9650,8 +9648,8 @@ impl Call<types::DownloadVpnGatewaySslClientCertRequest> {
         self
     }
     /// Sets `IsVpnPortal`; see [`DownloadVpnGatewaySslClientCertRequest::is_vpn_portal`](types::DownloadVpnGatewaySslClientCertRequest::is_vpn_portal).
-    pub fn is_vpn_portal(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().is_vpn_portal = Some(value.into());
+    pub fn is_vpn_portal(mut self, value: bool) -> Self {
+        self.0.request_mut().is_vpn_portal = Some(value);
         self
     }
     /// Adds one item to `SslVpnClientIds`; see [`DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids`](types::DownloadVpnGatewaySslClientCertRequest::ssl_vpn_client_ids).
@@ -9790,8 +9788,8 @@ impl Call<types::EnableVpcEndPointConnectRequest> {
         self
     }
     /// Sets `AcceptFlag`; see [`EnableVpcEndPointConnectRequest::accept_flag`](types::EnableVpcEndPointConnectRequest::accept_flag). Required.
-    pub fn accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().accept_flag = Some(value.into());
+    pub fn accept_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().accept_flag = Some(value);
         self
     }
     /// Sets `IpAddressType`; see [`EnableVpcEndPointConnectRequest::ip_address_type`](types::EnableVpcEndPointConnectRequest::ip_address_type).
@@ -9899,8 +9897,8 @@ impl Call<types::InquiryPriceAllocateAddressesRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceAllocateAddressesRequest::internet_max_bandwidth_out`](types::InquiryPriceAllocateAddressesRequest::internet_max_bandwidth_out).
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`; see [`InquiryPriceAllocateAddressesRequest::address_charge_prepaid`](types::InquiryPriceAllocateAddressesRequest::address_charge_prepaid).
@@ -9967,8 +9965,8 @@ impl Call<types::InquiryPriceModifyAddressesBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out`](types::InquiryPriceModifyAddressesBandwidthRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -10118,8 +10116,8 @@ impl Call<types::ModifyAddressAttributeRequest> {
         self
     }
     /// Sets `EipVisibleOnEni`; see [`ModifyAddressAttributeRequest::eip_visible_on_eni`](types::ModifyAddressAttributeRequest::eip_visible_on_eni).
-    pub fn eip_visible_on_eni(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().eip_visible_on_eni = Some(value.into());
+    pub fn eip_visible_on_eni(mut self, value: bool) -> Self {
+        self.0.request_mut().eip_visible_on_eni = Some(value);
         self
     }
 }
@@ -10240,8 +10238,8 @@ impl Call<types::ModifyAddressesBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`ModifyAddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyAddressesBandwidthRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `StartTime`; see [`ModifyAddressesBandwidthRequest::start_time`](types::ModifyAddressesBandwidthRequest::start_time).
@@ -10341,8 +10339,8 @@ impl Call<types::ModifyBandwidthPackageAttributeRequest> {
 }
 impl Call<types::ModifyBandwidthPackageBandwidthRequest> {
     /// Sets `InternetMaxBandwidth`; see [`ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth`](types::ModifyBandwidthPackageBandwidthRequest::internet_max_bandwidth). Required.
-    pub fn internet_max_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth = Some(value.into());
+    pub fn internet_max_bandwidth(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth = Some(value);
         self
     }
     /// Sets `BandwidthPackageId`; see [`ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id`](types::ModifyBandwidthPackageBandwidthRequest::bandwidth_package_id). Required.
@@ -10388,23 +10386,23 @@ impl Call<types::ModifyCcnAttributeRequest> {
         self
     }
     /// Sets `RouteECMPFlag`; see [`ModifyCcnAttributeRequest::route_ecmp_flag`](types::ModifyCcnAttributeRequest::route_ecmp_flag).
-    pub fn route_ecmp_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().route_ecmp_flag = Some(value.into());
+    pub fn route_ecmp_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().route_ecmp_flag = Some(value);
         self
     }
     /// Sets `RouteOverlapFlag`; see [`ModifyCcnAttributeRequest::route_overlap_flag`](types::ModifyCcnAttributeRequest::route_overlap_flag).
-    pub fn route_overlap_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().route_overlap_flag = Some(value.into());
+    pub fn route_overlap_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().route_overlap_flag = Some(value);
         self
     }
     /// Sets `TrafficMarkingPolicyFlag`; see [`ModifyCcnAttributeRequest::traffic_marking_policy_flag`](types::ModifyCcnAttributeRequest::traffic_marking_policy_flag).
-    pub fn traffic_marking_policy_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().traffic_marking_policy_flag = Some(value.into());
+    pub fn traffic_marking_policy_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().traffic_marking_policy_flag = Some(value);
         self
     }
     /// Sets `MixedBillingFlag`; see [`ModifyCcnAttributeRequest::mixed_billing_flag`](types::ModifyCcnAttributeRequest::mixed_billing_flag).
-    pub fn mixed_billing_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().mixed_billing_flag = Some(value.into());
+    pub fn mixed_billing_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().mixed_billing_flag = Some(value);
         self
     }
 }
@@ -10592,8 +10590,8 @@ impl Call<types::ModifyGatewayFlowQosRequest> {
         self
     }
     /// Sets `Bandwidth`; see [`ModifyGatewayFlowQosRequest::bandwidth`](types::ModifyGatewayFlowQosRequest::bandwidth). Required.
-    pub fn bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().bandwidth = Some(value.into());
+    pub fn bandwidth(mut self, value: i64) -> Self {
+        self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Adds one item to `IpAddresses`; see [`ModifyGatewayFlowQosRequest::ip_addresses`](types::ModifyGatewayFlowQosRequest::ip_addresses). Required.
@@ -10756,8 +10754,8 @@ impl Call<types::ModifyIPv6AddressesAttributesRequest> {
         self
     }
     /// Sets `EipVisibleOnEni`; see [`ModifyIPv6AddressesAttributesRequest::eip_visible_on_eni`](types::ModifyIPv6AddressesAttributesRequest::eip_visible_on_eni).
-    pub fn eip_visible_on_eni(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().eip_visible_on_eni = Some(value.into());
+    pub fn eip_visible_on_eni(mut self, value: bool) -> Self {
+        self.0.request_mut().eip_visible_on_eni = Some(value);
         self
     }
 }
@@ -10779,15 +10777,15 @@ impl Call<types::ModifyIPv6AddressesBandwidthRequest> {
         self
     }
     /// Sets `InternetMaxBandwidthOut`; see [`ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyIPv6AddressesBandwidthRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
 }
 impl Call<types::ModifyIp6AddressesBandwidthRequest> {
     /// Sets `InternetMaxBandwidthOut`; see [`ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out`](types::ModifyIp6AddressesBandwidthRequest::internet_max_bandwidth_out). Required.
-    pub fn internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().internet_max_bandwidth_out = Some(value.into());
+    pub fn internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.0.request_mut().internet_max_bandwidth_out = Some(value);
         self
     }
     /// Adds one item to `Ip6Addresses`; see [`ModifyIp6AddressesBandwidthRequest::ip6_addresses`](types::ModifyIp6AddressesBandwidthRequest::ip6_addresses).
@@ -10851,8 +10849,8 @@ impl Call<types::ModifyIp6RuleRequest> {
         self
     }
     /// Sets `Vport`; see [`ModifyIp6RuleRequest::vport`](types::ModifyIp6RuleRequest::vport).
-    pub fn vport(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().vport = Some(value.into());
+    pub fn vport(mut self, value: i64) -> Self {
+        self.0.request_mut().vport = Some(value);
         self
     }
 }
@@ -10952,8 +10950,8 @@ impl Call<types::ModifyNatGatewayAttributeRequest> {
         self
     }
     /// Sets `ModifySecurityGroup`; see [`ModifyNatGatewayAttributeRequest::modify_security_group`](types::ModifyNatGatewayAttributeRequest::modify_security_group).
-    pub fn modify_security_group(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().modify_security_group = Some(value.into());
+    pub fn modify_security_group(mut self, value: bool) -> Self {
+        self.0.request_mut().modify_security_group = Some(value);
         self
     }
     /// Adds one item to `SecurityGroupIds`; see [`ModifyNatGatewayAttributeRequest::security_group_ids`](types::ModifyNatGatewayAttributeRequest::security_group_ids).
@@ -10976,13 +10974,13 @@ impl Call<types::ModifyNatGatewayAttributeRequest> {
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`ModifyNatGatewayAttributeRequest::deletion_protection_enabled`](types::ModifyNatGatewayAttributeRequest::deletion_protection_enabled).
-    pub fn deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().deletion_protection_enabled = Some(value.into());
+    pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
     /// Sets `PublicAddressAffinity`; see [`ModifyNatGatewayAttributeRequest::public_address_affinity`](types::ModifyNatGatewayAttributeRequest::public_address_affinity).
-    pub fn public_address_affinity(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().public_address_affinity = Some(value.into());
+    pub fn public_address_affinity(mut self, value: bool) -> Self {
+        self.0.request_mut().public_address_affinity = Some(value);
         self
     }
 }
@@ -11105,8 +11103,8 @@ impl Call<types::ModifyNetworkAclEntriesRequest> {
         self
     }
     /// Sets `EnableUpdateAclEntries`; see [`ModifyNetworkAclEntriesRequest::enable_update_acl_entries`](types::ModifyNetworkAclEntriesRequest::enable_update_acl_entries).
-    pub fn enable_update_acl_entries(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_update_acl_entries = Some(value.into());
+    pub fn enable_update_acl_entries(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_update_acl_entries = Some(value);
         self
     }
 }
@@ -11232,8 +11230,8 @@ impl Call<types::ModifyPrivateNatGatewayAttributeRequest> {
         self
     }
     /// Sets `DeletionProtectionEnabled`; see [`ModifyPrivateNatGatewayAttributeRequest::deletion_protection_enabled`](types::ModifyPrivateNatGatewayAttributeRequest::deletion_protection_enabled).
-    pub fn deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().deletion_protection_enabled = Some(value.into());
+    pub fn deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().deletion_protection_enabled = Some(value);
         self
     }
 }
@@ -11340,8 +11338,8 @@ impl Call<types::ModifyPrivateNatGatewayTranslationNatRuleRequest> {
         self
     }
     /// Sets `CrossDomain`; see [`ModifyPrivateNatGatewayTranslationNatRuleRequest::cross_domain`](types::ModifyPrivateNatGatewayTranslationNatRuleRequest::cross_domain).
-    pub fn cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().cross_domain = Some(value.into());
+    pub fn cross_domain(mut self, value: bool) -> Self {
+        self.0.request_mut().cross_domain = Some(value);
         self
     }
 }
@@ -11454,8 +11452,8 @@ impl Call<types::ModifySecurityGroupPoliciesRequest> {
         self
     }
     /// Sets `SortPolicys`; see [`ModifySecurityGroupPoliciesRequest::sort_policys`](types::ModifySecurityGroupPoliciesRequest::sort_policys).
-    pub fn sort_policys(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().sort_policys = Some(value.into());
+    pub fn sort_policys(mut self, value: bool) -> Self {
+        self.0.request_mut().sort_policys = Some(value);
         self
     }
 }
@@ -11715,18 +11713,18 @@ impl Call<types::ModifyVpcAttributeRequest> {
         self
     }
     /// Sets `EnableRouteVpcPublish`; see [`ModifyVpcAttributeRequest::enable_route_vpc_publish`](types::ModifyVpcAttributeRequest::enable_route_vpc_publish).
-    pub fn enable_route_vpc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_route_vpc_publish = Some(value.into());
+    pub fn enable_route_vpc_publish(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_route_vpc_publish = Some(value);
         self
     }
     /// Sets `EnableCdcPublish`; see [`ModifyVpcAttributeRequest::enable_cdc_publish`](types::ModifyVpcAttributeRequest::enable_cdc_publish).
-    pub fn enable_cdc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_cdc_publish = Some(value.into());
+    pub fn enable_cdc_publish(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_cdc_publish = Some(value);
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`; see [`ModifyVpcAttributeRequest::enable_route_vpc_publish_ipv6`](types::ModifyVpcAttributeRequest::enable_route_vpc_publish_ipv6).
-    pub fn enable_route_vpc_publish_ipv6(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_route_vpc_publish_ipv6 = Some(value.into());
+    pub fn enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
 }
@@ -11783,8 +11781,8 @@ impl Call<types::ModifyVpcEndPointServiceAttributeRequest> {
         self
     }
     /// Sets `AutoAcceptFlag`; see [`ModifyVpcEndPointServiceAttributeRequest::auto_accept_flag`](types::ModifyVpcEndPointServiceAttributeRequest::auto_accept_flag).
-    pub fn auto_accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().auto_accept_flag = Some(value.into());
+    pub fn auto_accept_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().auto_accept_flag = Some(value);
         self
     }
     /// Sets `ServiceInstanceId`; see [`ModifyVpcEndPointServiceAttributeRequest::service_instance_id`](types::ModifyVpcEndPointServiceAttributeRequest::service_instance_id).
@@ -11827,8 +11825,8 @@ impl Call<types::ModifyVpcPeeringConnectionRequest> {
         self
     }
     /// Sets `Bandwidth`; see [`ModifyVpcPeeringConnectionRequest::bandwidth`](types::ModifyVpcPeeringConnectionRequest::bandwidth).
-    pub fn bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().bandwidth = Some(value.into());
+    pub fn bandwidth(mut self, value: i64) -> Self {
+        self.0.request_mut().bandwidth = Some(value);
         self
     }
     /// Sets `ChargeType`; see [`ModifyVpcPeeringConnectionRequest::charge_type`](types::ModifyVpcPeeringConnectionRequest::charge_type).
@@ -11892,8 +11890,8 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
         self
     }
     /// Sets `EnableHealthCheck`; see [`ModifyVpnConnectionAttributeRequest::enable_health_check`](types::ModifyVpnConnectionAttributeRequest::enable_health_check).
-    pub fn enable_health_check(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().enable_health_check = Some(value.into());
+    pub fn enable_health_check(mut self, value: bool) -> Self {
+        self.0.request_mut().enable_health_check = Some(value);
         self
     }
     /// Sets `HealthCheckLocalIp`; see [`ModifyVpnConnectionAttributeRequest::health_check_local_ip`](types::ModifyVpnConnectionAttributeRequest::health_check_local_ip).
@@ -11912,8 +11910,8 @@ impl Call<types::ModifyVpnConnectionAttributeRequest> {
         self
     }
     /// Sets `DpdEnable`; see [`ModifyVpnConnectionAttributeRequest::dpd_enable`](types::ModifyVpnConnectionAttributeRequest::dpd_enable).
-    pub fn dpd_enable(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().dpd_enable = Some(value.into());
+    pub fn dpd_enable(mut self, value: i64) -> Self {
+        self.0.request_mut().dpd_enable = Some(value);
         self
     }
     /// Sets `DpdTimeout`; see [`ModifyVpnConnectionAttributeRequest::dpd_timeout`](types::ModifyVpnConnectionAttributeRequest::dpd_timeout).
@@ -12069,8 +12067,8 @@ impl Call<types::ModifyVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `SslVpnPort`; see [`ModifyVpnGatewaySslServerRequest::ssl_vpn_port`](types::ModifyVpnGatewaySslServerRequest::ssl_vpn_port).
-    pub fn ssl_vpn_port(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().ssl_vpn_port = Some(value.into());
+    pub fn ssl_vpn_port(mut self, value: i64) -> Self {
+        self.0.request_mut().ssl_vpn_port = Some(value);
         self
     }
     /// Sets `EncryptAlgorithm`; see [`ModifyVpnGatewaySslServerRequest::encrypt_algorithm`](types::ModifyVpnGatewaySslServerRequest::encrypt_algorithm).
@@ -12084,13 +12082,13 @@ impl Call<types::ModifyVpnGatewaySslServerRequest> {
         self
     }
     /// Sets `Compress`; see [`ModifyVpnGatewaySslServerRequest::compress`](types::ModifyVpnGatewaySslServerRequest::compress).
-    pub fn compress(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().compress = Some(value.into());
+    pub fn compress(mut self, value: bool) -> Self {
+        self.0.request_mut().compress = Some(value);
         self
     }
     /// Sets `SsoEnabled`; see [`ModifyVpnGatewaySslServerRequest::sso_enabled`](types::ModifyVpnGatewaySslServerRequest::sso_enabled).
-    pub fn sso_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().sso_enabled = Some(value.into());
+    pub fn sso_enabled(mut self, value: bool) -> Self {
+        self.0.request_mut().sso_enabled = Some(value);
         self
     }
     /// Sets `SamlData`; see [`ModifyVpnGatewaySslServerRequest::saml_data`](types::ModifyVpnGatewaySslServerRequest::saml_data).
@@ -12139,8 +12137,8 @@ impl Call<types::RefreshDirectConnectGatewayRouteToNatGatewayRequest> {
         self
     }
     /// Sets `DryRun`; see [`RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run`](types::RefreshDirectConnectGatewayRouteToNatGatewayRequest::dry_run). Required.
-    pub fn dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().dry_run = Some(value.into());
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.0.request_mut().dry_run = Some(value);
         self
     }
 }
@@ -12957,13 +12955,13 @@ impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `SetDefaultLimitFlag`; see [`SetCcnRegionBandwidthLimitsRequest::set_default_limit_flag`](types::SetCcnRegionBandwidthLimitsRequest::set_default_limit_flag).
-    pub fn set_default_limit_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().set_default_limit_flag = Some(value.into());
+    pub fn set_default_limit_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().set_default_limit_flag = Some(value);
         self
     }
     /// Sets `SetQosDefaultLimitFlag`; see [`SetCcnRegionBandwidthLimitsRequest::set_qos_default_limit_flag`](types::SetCcnRegionBandwidthLimitsRequest::set_qos_default_limit_flag).
-    pub fn set_qos_default_limit_flag(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().set_qos_default_limit_flag = Some(value.into());
+    pub fn set_qos_default_limit_flag(mut self, value: bool) -> Self {
+        self.0.request_mut().set_qos_default_limit_flag = Some(value);
         self
     }
 }
@@ -12985,8 +12983,8 @@ impl Call<types::SetVpnGatewaysRenewFlagRequest> {
         self
     }
     /// Sets `AutoRenewFlag`; see [`SetVpnGatewaysRenewFlagRequest::auto_renew_flag`](types::SetVpnGatewaysRenewFlagRequest::auto_renew_flag). Required.
-    pub fn auto_renew_flag(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().auto_renew_flag = Some(value.into());
+    pub fn auto_renew_flag(mut self, value: i64) -> Self {
+        self.0.request_mut().auto_renew_flag = Some(value);
         self
     }
     /// Sets `Type`; see [`SetVpnGatewaysRenewFlagRequest::type`](types::SetVpnGatewaysRenewFlagRequest::type).
@@ -13246,13 +13244,13 @@ impl Call<types::UpgradeNatGatewayProductVersionRequest> {
         self
     }
     /// Sets `Force`; see [`UpgradeNatGatewayProductVersionRequest::force`](types::UpgradeNatGatewayProductVersionRequest::force). Required.
-    pub fn force(mut self, value: impl Into<i64>) -> Self {
-        self.0.request_mut().force = Some(value.into());
+    pub fn force(mut self, value: i64) -> Self {
+        self.0.request_mut().force = Some(value);
         self
     }
     /// Sets `CheckOnlyMode`; see [`UpgradeNatGatewayProductVersionRequest::check_only_mode`](types::UpgradeNatGatewayProductVersionRequest::check_only_mode).
-    pub fn check_only_mode(mut self, value: impl Into<bool>) -> Self {
-        self.0.request_mut().check_only_mode = Some(value.into());
+    pub fn check_only_mode(mut self, value: bool) -> Self {
+        self.0.request_mut().check_only_mode = Some(value);
         self
     }
 }

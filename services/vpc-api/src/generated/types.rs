@@ -849,18 +849,18 @@ impl Address {
         self
     }
     /// Sets `IsArrears`.
-    pub fn set_is_arrears(mut self, value: impl Into<bool>) -> Self {
-        self.is_arrears = value.into();
+    pub fn set_is_arrears(mut self, value: bool) -> Self {
+        self.is_arrears = value;
         self
     }
     /// Sets `IsBlocked`.
-    pub fn set_is_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.is_blocked = value.into();
+    pub fn set_is_blocked(mut self, value: bool) -> Self {
+        self.is_blocked = value;
         self
     }
     /// Sets `IsEipDirectConnection`.
-    pub fn set_is_eip_direct_connection(mut self, value: impl Into<bool>) -> Self {
-        self.is_eip_direct_connection = value.into();
+    pub fn set_is_eip_direct_connection(mut self, value: bool) -> Self {
+        self.is_eip_direct_connection = value;
         self
     }
     /// Sets `AddressType`.
@@ -869,8 +869,8 @@ impl Address {
         self
     }
     /// Sets `CascadeRelease`.
-    pub fn set_cascade_release(mut self, value: impl Into<bool>) -> Self {
-        self.cascade_release = value.into();
+    pub fn set_cascade_release(mut self, value: bool) -> Self {
+        self.cascade_release = value;
         self
     }
     /// Sets `EipAlgType`.
@@ -884,8 +884,8 @@ impl Address {
         self
     }
     /// Sets `LocalBgp`.
-    pub fn set_local_bgp(mut self, value: impl Into<bool>) -> Self {
-        self.local_bgp = value.into();
+    pub fn set_local_bgp(mut self, value: bool) -> Self {
+        self.local_bgp = value;
         self
     }
     /// Sets `Bandwidth`.
@@ -947,8 +947,8 @@ impl Address {
         self
     }
     /// Sets `EipVisibleOnEni`.
-    pub fn set_eip_visible_on_eni(mut self, value: impl Into<bool>) -> Self {
-        self.eip_visible_on_eni = Some(value.into());
+    pub fn set_eip_visible_on_eni(mut self, value: bool) -> Self {
+        self.eip_visible_on_eni = Some(value);
         self
     }
 }
@@ -979,13 +979,13 @@ impl AddressChargePrepaid {
         Self::default()
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: i64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `AutoRenewFlag`.
-    pub fn set_auto_renew_flag(mut self, value: impl Into<i64>) -> Self {
-        self.auto_renew_flag = Some(value.into());
+    pub fn set_auto_renew_flag(mut self, value: i64) -> Self {
+        self.auto_renew_flag = Some(value);
         self
     }
 }
@@ -1490,13 +1490,13 @@ impl AlgType {
         Self::default()
     }
     /// Sets `Ftp`.
-    pub fn set_ftp(mut self, value: impl Into<bool>) -> Self {
-        self.ftp = value.into();
+    pub fn set_ftp(mut self, value: bool) -> Self {
+        self.ftp = value;
         self
     }
     /// Sets `Sip`.
-    pub fn set_sip(mut self, value: impl Into<bool>) -> Self {
-        self.sip = value.into();
+    pub fn set_sip(mut self, value: bool) -> Self {
+        self.sip = value;
         self
     }
 }
@@ -1650,8 +1650,8 @@ impl AllocateAddressesRequest {
         Self::default()
     }
     /// Sets `AddressCount`.
-    pub fn set_address_count(mut self, value: impl Into<i64>) -> Self {
-        self.address_count = Some(value.into());
+    pub fn set_address_count(mut self, value: i64) -> Self {
+        self.address_count = Some(value);
         self
     }
     /// Sets `InternetServiceProvider`.
@@ -1670,8 +1670,8 @@ impl AllocateAddressesRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`.
@@ -1702,8 +1702,8 @@ impl AllocateAddressesRequest {
     }
     /// Sets `ApplicableForCLB`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_applicable_for_clb(mut self, value: impl Into<bool>) -> Self {
-        self.applicable_for_clb = Some(value.into());
+    pub fn set_applicable_for_clb(mut self, value: bool) -> Self {
+        self.applicable_for_clb = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -1727,8 +1727,8 @@ impl AllocateAddressesRequest {
         self
     }
     /// Sets `IsDedicatedAddressPool`.
-    pub fn set_is_dedicated_address_pool(mut self, value: impl Into<bool>) -> Self {
-        self.is_dedicated_address_pool = Some(value.into());
+    pub fn set_is_dedicated_address_pool(mut self, value: bool) -> Self {
+        self.is_dedicated_address_pool = Some(value);
         self
     }
     /// Sets `Egress`.
@@ -1910,8 +1910,8 @@ impl AllocateIPv6AddressesRequest {
         self
     }
     /// Sets `AddressCount`.
-    pub fn set_address_count(mut self, value: impl Into<i64>) -> Self {
-        self.address_count = Some(value.into());
+    pub fn set_address_count(mut self, value: i64) -> Self {
+        self.address_count = Some(value);
         self
     }
     /// Sets `InternetChargeType`.
@@ -1925,8 +1925,8 @@ impl AllocateIPv6AddressesRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `BandwidthPackageId`.
@@ -2063,8 +2063,8 @@ impl AllocateIp6AddressesBandwidthRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `InternetChargeType`.
@@ -2674,8 +2674,8 @@ impl AssistantCidr {
         self
     }
     /// Sets `AssistantType`.
-    pub fn set_assistant_type(mut self, value: impl Into<i64>) -> Self {
-        self.assistant_type = value.into();
+    pub fn set_assistant_type(mut self, value: i64) -> Self {
+        self.assistant_type = value;
         self
     }
     /// Sets `SubnetSet` to these items.
@@ -2764,8 +2764,8 @@ impl AssociateAddressRequest {
         self
     }
     /// Sets `EipDirectConnection`.
-    pub fn set_eip_direct_connection(mut self, value: impl Into<bool>) -> Self {
-        self.eip_direct_connection = Some(value.into());
+    pub fn set_eip_direct_connection(mut self, value: bool) -> Self {
+        self.eip_direct_connection = Some(value);
         self
     }
     /// Sets `InstanceRegion`.
@@ -3363,13 +3363,13 @@ impl AssociateNatGatewayAddressRequest {
         self
     }
     /// Sets `PublicIpFromSameZone`.
-    pub fn set_public_ip_from_same_zone(mut self, value: impl Into<bool>) -> Self {
-        self.public_ip_from_same_zone = Some(value.into());
+    pub fn set_public_ip_from_same_zone(mut self, value: bool) -> Self {
+        self.public_ip_from_same_zone = Some(value);
         self
     }
     /// Sets `IpAddressEnableMode`.
-    pub fn set_ip_address_enable_mode(mut self, value: impl Into<bool>) -> Self {
-        self.ip_address_enable_mode = Some(value.into());
+    pub fn set_ip_address_enable_mode(mut self, value: bool) -> Self {
+        self.ip_address_enable_mode = Some(value);
         self
     }
 }
@@ -4209,8 +4209,8 @@ impl BandwidthPackage {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.bandwidth = value.into();
+    pub fn set_bandwidth(mut self, value: i64) -> Self {
+        self.bandwidth = value;
         self
     }
     /// Sets `Egress`.
@@ -4243,8 +4243,8 @@ impl BandwidthPackageBillBandwidth {
         Self::default()
     }
     /// Sets `BandwidthUsage`.
-    pub fn set_bandwidth_usage(mut self, value: impl Into<f64>) -> Self {
-        self.bandwidth_usage = Some(value.into());
+    pub fn set_bandwidth_usage(mut self, value: f64) -> Self {
+        self.bandwidth_usage = Some(value);
         self
     }
 }
@@ -4804,8 +4804,8 @@ impl Ccn {
         self
     }
     /// Sets `RoutePriorityFlag`.
-    pub fn set_route_priority_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_priority_flag = value.into();
+    pub fn set_route_priority_flag(mut self, value: bool) -> Self {
+        self.route_priority_flag = value;
         self
     }
     /// Sets `RouteTableCount`.
@@ -4814,74 +4814,68 @@ impl Ccn {
         self
     }
     /// Sets `RouteTableFlag`.
-    pub fn set_route_table_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_table_flag = value.into();
+    pub fn set_route_table_flag(mut self, value: bool) -> Self {
+        self.route_table_flag = value;
         self
     }
     /// Sets `IsSecurityLock`.
-    pub fn set_is_security_lock(mut self, value: impl Into<bool>) -> Self {
-        self.is_security_lock = value.into();
+    pub fn set_is_security_lock(mut self, value: bool) -> Self {
+        self.is_security_lock = value;
         self
     }
     /// Sets `RouteBroadcastPolicyFlag`.
-    pub fn set_route_broadcast_policy_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_broadcast_policy_flag = value.into();
+    pub fn set_route_broadcast_policy_flag(mut self, value: bool) -> Self {
+        self.route_broadcast_policy_flag = value;
         self
     }
     /// Sets `RouteECMPFlag`.
-    pub fn set_route_ecmp_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_ecmp_flag = Some(value.into());
+    pub fn set_route_ecmp_flag(mut self, value: bool) -> Self {
+        self.route_ecmp_flag = Some(value);
         self
     }
     /// Sets `RouteOverlapFlag`.
-    pub fn set_route_overlap_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_overlap_flag = Some(value.into());
+    pub fn set_route_overlap_flag(mut self, value: bool) -> Self {
+        self.route_overlap_flag = Some(value);
         self
     }
     /// Sets `TrafficMarkingPolicyFlag`.
-    pub fn set_traffic_marking_policy_flag(mut self, value: impl Into<bool>) -> Self {
-        self.traffic_marking_policy_flag = Some(value.into());
+    pub fn set_traffic_marking_policy_flag(mut self, value: bool) -> Self {
+        self.traffic_marking_policy_flag = Some(value);
         self
     }
     /// Sets `RouteSelectPolicyFlag`.
-    pub fn set_route_select_policy_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_select_policy_flag = Some(value.into());
+    pub fn set_route_select_policy_flag(mut self, value: bool) -> Self {
+        self.route_select_policy_flag = Some(value);
         self
     }
     /// Sets `DirectConnectAccelerateChannelFlag`.
-    pub fn set_direct_connect_accelerate_channel_flag(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.direct_connect_accelerate_channel_flag = Some(value.into());
+    pub fn set_direct_connect_accelerate_channel_flag(mut self, value: bool) -> Self {
+        self.direct_connect_accelerate_channel_flag = Some(value);
         self
     }
     /// Sets `Ipv6Flag`.
-    pub fn set_ipv6_flag(mut self, value: impl Into<bool>) -> Self {
-        self.ipv6_flag = Some(value.into());
+    pub fn set_ipv6_flag(mut self, value: bool) -> Self {
+        self.ipv6_flag = Some(value);
         self
     }
     /// Sets `MrtbAggregatePolicyFlag`.
-    pub fn set_mrtb_aggregate_policy_flag(mut self, value: impl Into<bool>) -> Self {
-        self.mrtb_aggregate_policy_flag = Some(value.into());
+    pub fn set_mrtb_aggregate_policy_flag(mut self, value: bool) -> Self {
+        self.mrtb_aggregate_policy_flag = Some(value);
         self
     }
     /// Sets `MrtbPolicyValueFlag`.
-    pub fn set_mrtb_policy_value_flag(mut self, value: impl Into<bool>) -> Self {
-        self.mrtb_policy_value_flag = Some(value.into());
+    pub fn set_mrtb_policy_value_flag(mut self, value: bool) -> Self {
+        self.mrtb_policy_value_flag = Some(value);
         self
     }
     /// Sets `RouteTablePolicyValueCommunityFlag`.
-    pub fn set_route_table_policy_value_community_flag(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.route_table_policy_value_community_flag = Some(value.into());
+    pub fn set_route_table_policy_value_community_flag(mut self, value: bool) -> Self {
+        self.route_table_policy_value_community_flag = Some(value);
         self
     }
     /// Sets `PolicyBasedRoutingFlag`.
-    pub fn set_policy_based_routing_flag(mut self, value: impl Into<bool>) -> Self {
-        self.policy_based_routing_flag = Some(value.into());
+    pub fn set_policy_based_routing_flag(mut self, value: bool) -> Self {
+        self.policy_based_routing_flag = Some(value);
         self
     }
     /// Sets `ServiceLevelMode`.
@@ -5236,13 +5230,13 @@ impl CcnBandwidth {
         self
     }
     /// Sets `IsCrossBorder`.
-    pub fn set_is_cross_border(mut self, value: impl Into<bool>) -> Self {
-        self.is_cross_border = value.into();
+    pub fn set_is_cross_border(mut self, value: bool) -> Self {
+        self.is_cross_border = value;
         self
     }
     /// Sets `IsSecurityLock`.
-    pub fn set_is_security_lock(mut self, value: impl Into<bool>) -> Self {
-        self.is_security_lock = value.into();
+    pub fn set_is_security_lock(mut self, value: bool) -> Self {
+        self.is_security_lock = value;
         self
     }
     /// Sets `InstanceChargeType`.
@@ -5383,8 +5377,8 @@ impl CcnBandwidthInfo {
         self
     }
     /// Sets `DefaultQosBandwidthFlag`.
-    pub fn set_default_qos_bandwidth_flag(mut self, value: impl Into<bool>) -> Self {
-        self.default_qos_bandwidth_flag = value.into();
+    pub fn set_default_qos_bandwidth_flag(mut self, value: bool) -> Self {
+        self.default_qos_bandwidth_flag = value;
         self
     }
     /// Sets `QosLevel`.
@@ -5886,11 +5880,8 @@ impl CcnPolicyBasedRoutingNextHop {
         self
     }
     /// Sets `PolicyBasedRoutingRulesCount`.
-    pub fn set_policy_based_routing_rules_count(
-        mut self,
-        value: impl Into<i64>,
-    ) -> Self {
-        self.policy_based_routing_rules_count = Some(value.into());
+    pub fn set_policy_based_routing_rules_count(mut self, value: i64) -> Self {
+        self.policy_based_routing_rules_count = Some(value);
         self
     }
 }
@@ -6011,8 +6002,8 @@ impl CcnPolicyBasedRoutingRule {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<i64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `InstanceType`.
@@ -6173,8 +6164,8 @@ impl CcnRegionBandwidthLimit {
         self
     }
     /// Sets `IsBm`.
-    pub fn set_is_bm(mut self, value: impl Into<bool>) -> Self {
-        self.is_bm = Some(value.into());
+    pub fn set_is_bm(mut self, value: bool) -> Self {
+        self.is_bm = Some(value);
         self
     }
     /// Sets `DstRegion`.
@@ -6183,8 +6174,8 @@ impl CcnRegionBandwidthLimit {
         self
     }
     /// Sets `DstIsBm`.
-    pub fn set_dst_is_bm(mut self, value: impl Into<bool>) -> Self {
-        self.dst_is_bm = Some(value.into());
+    pub fn set_dst_is_bm(mut self, value: bool) -> Self {
+        self.dst_is_bm = Some(value);
         self
     }
 }
@@ -6420,8 +6411,8 @@ impl CcnRoute {
         self
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = value.into();
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = value;
         self
     }
     /// Sets `InstanceUin`.
@@ -6435,8 +6426,8 @@ impl CcnRoute {
         self
     }
     /// Sets `IsBgp`.
-    pub fn set_is_bgp(mut self, value: impl Into<bool>) -> Self {
-        self.is_bgp = value.into();
+    pub fn set_is_bgp(mut self, value: bool) -> Self {
+        self.is_bgp = value;
         self
     }
     /// Sets `RoutePriority`.
@@ -6625,8 +6616,8 @@ impl CcnRouteTable {
         self
     }
     /// Sets `IsDefaultTable`.
-    pub fn set_is_default_table(mut self, value: impl Into<bool>) -> Self {
-        self.is_default_table = value.into();
+    pub fn set_is_default_table(mut self, value: bool) -> Self {
+        self.is_default_table = value;
         self
     }
     /// Sets `CreateTime`.
@@ -7276,8 +7267,8 @@ impl CheckDefaultSubnetResponse {
         Self::default()
     }
     /// Sets `Result`.
-    pub fn set_result(mut self, value: impl Into<bool>) -> Self {
-        self.result = Some(value.into());
+    pub fn set_result(mut self, value: bool) -> Self {
+        self.result = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -7354,8 +7345,8 @@ impl CheckGatewayFlowMonitorResponse {
         Self::default()
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
     /// Sets `Bandwidth`.
@@ -7679,8 +7670,8 @@ impl CidrForCcn {
         self
     }
     /// Sets `PublishedToVbc`.
-    pub fn set_published_to_vbc(mut self, value: impl Into<bool>) -> Self {
-        self.published_to_vbc = value.into();
+    pub fn set_published_to_vbc(mut self, value: bool) -> Self {
+        self.published_to_vbc = value;
         self
     }
 }
@@ -7866,8 +7857,8 @@ impl CloneSecurityGroupRequest {
         self
     }
     /// Sets `IsCloneTags`.
-    pub fn set_is_clone_tags(mut self, value: impl Into<bool>) -> Self {
-        self.is_clone_tags = Some(value.into());
+    pub fn set_is_clone_tags(mut self, value: bool) -> Self {
+        self.is_clone_tags = Some(value);
         self
     }
 }
@@ -8532,8 +8523,8 @@ impl CreateAndAttachNetworkInterfaceRequest {
         self
     }
     /// Sets `IsRdma`.
-    pub fn set_is_rdma(mut self, value: impl Into<bool>) -> Self {
-        self.is_rdma = Some(value.into());
+    pub fn set_is_rdma(mut self, value: bool) -> Self {
+        self.is_rdma = Some(value);
         self
     }
     /// Sets `ClientToken`.
@@ -8542,13 +8533,13 @@ impl CreateAndAttachNetworkInterfaceRequest {
         self
     }
     /// Sets `TerminationProtection`.
-    pub fn set_termination_protection(mut self, value: impl Into<bool>) -> Self {
-        self.termination_protection = Some(value.into());
+    pub fn set_termination_protection(mut self, value: bool) -> Self {
+        self.termination_protection = Some(value);
         self
     }
     /// Sets `TrafficProtection`.
-    pub fn set_traffic_protection(mut self, value: impl Into<bool>) -> Self {
-        self.traffic_protection = Some(value.into());
+    pub fn set_traffic_protection(mut self, value: bool) -> Self {
+        self.traffic_protection = Some(value);
         self
     }
 }
@@ -8866,8 +8857,8 @@ impl CreateBandwidthPackageRequest {
         self
     }
     /// Sets `InternetMaxBandwidth`.
-    pub fn set_internet_max_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth = Some(value.into());
+    pub fn set_internet_max_bandwidth(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -9624,8 +9615,8 @@ impl CreateCustomerGatewayRequest {
         self
     }
     /// Sets `BgpAsn`.
-    pub fn set_bgp_asn(mut self, value: impl Into<i64>) -> Self {
-        self.bgp_asn = Some(value.into());
+    pub fn set_bgp_asn(mut self, value: i64) -> Self {
+        self.bgp_asn = Some(value);
         self
     }
 }
@@ -9791,8 +9782,8 @@ impl CreateDefaultVpcRequest {
         self
     }
     /// Sets `Force`.
-    pub fn set_force(mut self, value: impl Into<bool>) -> Self {
-        self.force = Some(value.into());
+    pub fn set_force(mut self, value: bool) -> Self {
+        self.force = Some(value);
         self
     }
 }
@@ -10697,8 +10688,8 @@ impl CreateHaVipRequest {
         self
     }
     /// Sets `CheckAssociate`.
-    pub fn set_check_associate(mut self, value: impl Into<bool>) -> Self {
-        self.check_associate = Some(value.into());
+    pub fn set_check_associate(mut self, value: bool) -> Self {
+        self.check_associate = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -11053,8 +11044,8 @@ impl CreateIp6TranslatorsRequest {
         self
     }
     /// Sets `Ip6TranslatorCount`.
-    pub fn set_ip6_translator_count(mut self, value: impl Into<i64>) -> Self {
-        self.ip6_translator_count = Some(value.into());
+    pub fn set_ip6_translator_count(mut self, value: i64) -> Self {
+        self.ip6_translator_count = Some(value);
         self
     }
     /// Sets `Ip6InternetServiceProvider`.
@@ -11507,8 +11498,8 @@ impl CreateNatGatewayRequest {
         self
     }
     /// Sets `PublicIpFromSameZone`.
-    pub fn set_public_ip_from_same_zone(mut self, value: impl Into<bool>) -> Self {
-        self.public_ip_from_same_zone = Some(value.into());
+    pub fn set_public_ip_from_same_zone(mut self, value: bool) -> Self {
+        self.public_ip_from_same_zone = Some(value);
         self
     }
     /// Sets `NatProductVersion`.
@@ -11517,8 +11508,8 @@ impl CreateNatGatewayRequest {
         self
     }
     /// Sets `DeletionProtectionEnabled`.
-    pub fn set_deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.deletion_protection_enabled = Some(value.into());
+    pub fn set_deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.deletion_protection_enabled = Some(value);
         self
     }
     /// Sets `ExclusiveType`.
@@ -12375,8 +12366,8 @@ impl CreateNetworkInterfaceRequest {
         self
     }
     /// Sets `IsRdma`.
-    pub fn set_is_rdma(mut self, value: impl Into<bool>) -> Self {
-        self.is_rdma = Some(value.into());
+    pub fn set_is_rdma(mut self, value: bool) -> Self {
+        self.is_rdma = Some(value);
         self
     }
     /// Sets `ClientToken`.
@@ -12385,13 +12376,13 @@ impl CreateNetworkInterfaceRequest {
         self
     }
     /// Sets `TerminationProtection`.
-    pub fn set_termination_protection(mut self, value: impl Into<bool>) -> Self {
-        self.termination_protection = Some(value.into());
+    pub fn set_termination_protection(mut self, value: bool) -> Self {
+        self.termination_protection = Some(value);
         self
     }
     /// Sets `TrafficProtection`.
-    pub fn set_traffic_protection(mut self, value: impl Into<bool>) -> Self {
-        self.traffic_protection = Some(value.into());
+    pub fn set_traffic_protection(mut self, value: bool) -> Self {
+        self.traffic_protection = Some(value);
         self
     }
 }
@@ -12660,8 +12651,8 @@ impl CreatePrivateNatGatewayRequest {
         self
     }
     /// Sets `CrossDomain`.
-    pub fn set_cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.cross_domain = Some(value.into());
+    pub fn set_cross_domain(mut self, value: bool) -> Self {
+        self.cross_domain = Some(value);
         self
     }
     /// Sets `Tags` to these items.
@@ -12670,8 +12661,8 @@ impl CreatePrivateNatGatewayRequest {
         self
     }
     /// Sets `VpcType`.
-    pub fn set_vpc_type(mut self, value: impl Into<bool>) -> Self {
-        self.vpc_type = Some(value.into());
+    pub fn set_vpc_type(mut self, value: bool) -> Self {
+        self.vpc_type = Some(value);
         self
     }
     /// Sets `CcnId`.
@@ -12680,8 +12671,8 @@ impl CreatePrivateNatGatewayRequest {
         self
     }
     /// Sets `DeletionProtectionEnabled`.
-    pub fn set_deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.deletion_protection_enabled = Some(value.into());
+    pub fn set_deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.deletion_protection_enabled = Some(value);
         self
     }
 }
@@ -12975,8 +12966,8 @@ impl CreatePrivateNatGatewayTranslationNatRuleRequest {
         self
     }
     /// Sets `CrossDomain`.
-    pub fn set_cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.cross_domain = Some(value.into());
+    pub fn set_cross_domain(mut self, value: bool) -> Self {
+        self.cross_domain = Some(value);
         self
     }
 }
@@ -15536,8 +15527,8 @@ impl CreateVpcEndPointServiceRequest {
         self
     }
     /// Sets `AutoAcceptFlag`.
-    pub fn set_auto_accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.auto_accept_flag = Some(value.into());
+    pub fn set_auto_accept_flag(mut self, value: bool) -> Self {
+        self.auto_accept_flag = Some(value);
         self
     }
     /// Sets `ServiceInstanceId`.
@@ -15547,8 +15538,8 @@ impl CreateVpcEndPointServiceRequest {
     }
     /// Sets `IsPassService`.
     #[deprecated(note = "deprecated by the service")]
-    pub fn set_is_pass_service(mut self, value: impl Into<bool>) -> Self {
-        self.is_pass_service = Some(value.into());
+    pub fn set_is_pass_service(mut self, value: bool) -> Self {
+        self.is_pass_service = Some(value);
         self
     }
     /// Sets `ServiceType`.
@@ -15839,8 +15830,8 @@ impl CreateVpcPeeringConnectionRequest {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: i64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `Type`.
@@ -16100,13 +16091,13 @@ impl CreateVpcRequest {
         self
     }
     /// Sets `EnableRouteVpcPublish`.
-    pub fn set_enable_route_vpc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.enable_route_vpc_publish = Some(value.into());
+    pub fn set_enable_route_vpc_publish(mut self, value: bool) -> Self {
+        self.enable_route_vpc_publish = Some(value);
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`.
-    pub fn set_enable_route_vpc_publish_ipv6(mut self, value: impl Into<bool>) -> Self {
-        self.enable_route_vpc_publish_ipv6 = Some(value.into());
+    pub fn set_enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
+        self.enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
 }
@@ -16432,8 +16423,8 @@ impl CreateVpnConnectionRequest {
         self
     }
     /// Sets `EnableHealthCheck`.
-    pub fn set_enable_health_check(mut self, value: impl Into<bool>) -> Self {
-        self.enable_health_check = Some(value.into());
+    pub fn set_enable_health_check(mut self, value: bool) -> Self {
+        self.enable_health_check = Some(value);
         self
     }
     /// Sets `HealthCheckLocalIp`.
@@ -16457,8 +16448,8 @@ impl CreateVpnConnectionRequest {
         self
     }
     /// Sets `DpdEnable`.
-    pub fn set_dpd_enable(mut self, value: impl Into<i64>) -> Self {
-        self.dpd_enable = Some(value.into());
+    pub fn set_dpd_enable(mut self, value: i64) -> Self {
+        self.dpd_enable = Some(value);
         self
     }
     /// Sets `DpdTimeout`.
@@ -16825,8 +16816,8 @@ impl CreateVpnGatewayRequest {
         self
     }
     /// Sets `IsPrivate`.
-    pub fn set_is_private(mut self, value: impl Into<bool>) -> Self {
-        self.is_private = Some(value.into());
+    pub fn set_is_private(mut self, value: bool) -> Self {
+        self.is_private = Some(value);
         self
     }
     /// Sets `SubnetId`.
@@ -16835,8 +16826,8 @@ impl CreateVpnGatewayRequest {
         self
     }
     /// Sets `BgpEnable`.
-    pub fn set_bgp_enable(mut self, value: impl Into<bool>) -> Self {
-        self.bgp_enable = Some(value.into());
+    pub fn set_bgp_enable(mut self, value: bool) -> Self {
+        self.bgp_enable = Some(value);
         self
     }
     /// Sets `IpStack`.
@@ -17311,8 +17302,8 @@ impl CreateVpnGatewaySslServerRequest {
         self
     }
     /// Sets `SslVpnPort`.
-    pub fn set_ssl_vpn_port(mut self, value: impl Into<i64>) -> Self {
-        self.ssl_vpn_port = Some(value.into());
+    pub fn set_ssl_vpn_port(mut self, value: i64) -> Self {
+        self.ssl_vpn_port = Some(value);
         self
     }
     /// Sets `IntegrityAlgorithm`.
@@ -17326,18 +17317,18 @@ impl CreateVpnGatewaySslServerRequest {
         self
     }
     /// Sets `Compress`.
-    pub fn set_compress(mut self, value: impl Into<bool>) -> Self {
-        self.compress = Some(value.into());
+    pub fn set_compress(mut self, value: bool) -> Self {
+        self.compress = Some(value);
         self
     }
     /// Sets `SsoEnabled`.
-    pub fn set_sso_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.sso_enabled = Some(value.into());
+    pub fn set_sso_enabled(mut self, value: bool) -> Self {
+        self.sso_enabled = Some(value);
         self
     }
     /// Sets `AccessPolicyEnabled`.
-    pub fn set_access_policy_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.access_policy_enabled = Some(value.into());
+    pub fn set_access_policy_enabled(mut self, value: bool) -> Self {
+        self.access_policy_enabled = Some(value);
         self
     }
     /// Sets `SamlData`.
@@ -17440,8 +17431,8 @@ impl CreateVpnGatewaySslServerResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<i64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: i64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `SslVpnServerId`.
@@ -17764,8 +17755,8 @@ impl CrossBorderCompliance {
         self
     }
     /// Sets `WhiteListFlag`.
-    pub fn set_white_list_flag(mut self, value: impl Into<bool>) -> Self {
-        self.white_list_flag = Some(value.into());
+    pub fn set_white_list_flag(mut self, value: bool) -> Self {
+        self.white_list_flag = Some(value);
         self
     }
 }
@@ -17808,35 +17799,23 @@ impl CrossBorderFlowMonitorData {
         Self::default()
     }
     /// Sets `InBandwidth` to these items.
-    pub fn set_in_bandwidth(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.in_bandwidth = items.into_iter().map(Into::into).collect();
+    pub fn set_in_bandwidth(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.in_bandwidth = items.into_iter().collect();
         self
     }
     /// Sets `OutBandwidth` to these items.
-    pub fn set_out_bandwidth(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.out_bandwidth = items.into_iter().map(Into::into).collect();
+    pub fn set_out_bandwidth(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.out_bandwidth = items.into_iter().collect();
         self
     }
     /// Sets `InPkg` to these items.
-    pub fn set_in_pkg(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.in_pkg = items.into_iter().map(Into::into).collect();
+    pub fn set_in_pkg(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.in_pkg = items.into_iter().collect();
         self
     }
     /// Sets `OutPkg` to these items.
-    pub fn set_out_pkg(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<i64>>,
-    ) -> Self {
-        self.out_pkg = items.into_iter().map(Into::into).collect();
+    pub fn set_out_pkg(mut self, items: impl IntoIterator<Item = i64>) -> Self {
+        self.out_pkg = items.into_iter().collect();
         self
     }
 }
@@ -19734,8 +19713,8 @@ impl DeleteNatGatewayRequest {
         self
     }
     /// Sets `IgnoreOperationRisk`.
-    pub fn set_ignore_operation_risk(mut self, value: impl Into<bool>) -> Self {
-        self.ignore_operation_risk = Some(value.into());
+    pub fn set_ignore_operation_risk(mut self, value: bool) -> Self {
+        self.ignore_operation_risk = Some(value);
         self
     }
 }
@@ -20312,8 +20291,8 @@ impl DeletePrivateNatGatewayRequest {
         self
     }
     /// Sets `IgnoreOperationRisk`.
-    pub fn set_ignore_operation_risk(mut self, value: impl Into<bool>) -> Self {
-        self.ignore_operation_risk = Some(value.into());
+    pub fn set_ignore_operation_risk(mut self, value: bool) -> Self {
+        self.ignore_operation_risk = Some(value);
         self
     }
 }
@@ -20544,8 +20523,8 @@ impl DeletePrivateNatGatewayTranslationNatRuleRequest {
         self
     }
     /// Sets `CrossDomain`.
-    pub fn set_cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.cross_domain = Some(value.into());
+    pub fn set_cross_domain(mut self, value: bool) -> Self {
+        self.cross_domain = Some(value);
         self
     }
 }
@@ -22743,8 +22722,8 @@ impl DescribeAddressTemplateGroupsRequest {
         self
     }
     /// Sets `NeedMemberInfo`.
-    pub fn set_need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.need_member_info = Some(value.into());
+    pub fn set_need_member_info(mut self, value: bool) -> Self {
+        self.need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -23005,8 +22984,8 @@ impl DescribeAddressTemplatesRequest {
         self
     }
     /// Sets `NeedMemberInfo`.
-    pub fn set_need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.need_member_info = Some(value.into());
+    pub fn set_need_member_info(mut self, value: bool) -> Self {
+        self.need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -23150,13 +23129,13 @@ impl DescribeAddressesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -23208,8 +23187,8 @@ impl DescribeAddressesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AddressSet` to these items.
@@ -23597,13 +23576,13 @@ impl DescribeBandwidthPackageResourcesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -23664,8 +23643,8 @@ impl DescribeBandwidthPackageResourcesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `ResourceSet` to these items.
@@ -24068,8 +24047,8 @@ impl DescribeCcnPolicyBasedRoutingNextHopResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -24181,8 +24160,8 @@ impl DescribeCcnPolicyBasedRoutingRuleResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -25642,8 +25621,8 @@ impl DescribeCrossBorderFlowMonitorRequest {
         self
     }
     /// Sets `Period`.
-    pub fn set_period(mut self, value: impl Into<i64>) -> Self {
-        self.period = Some(value.into());
+    pub fn set_period(mut self, value: i64) -> Self {
+        self.period = Some(value);
         self
     }
     /// Sets `StartTime`.
@@ -27407,8 +27386,8 @@ impl DescribeHighPriorityRouteTablesRequest {
         self
     }
     /// Sets `NeedRouterInfo`.
-    pub fn set_need_router_info(mut self, value: impl Into<bool>) -> Self {
-        self.need_router_info = Some(value.into());
+    pub fn set_need_router_info(mut self, value: bool) -> Self {
+        self.need_router_info = Some(value);
         self
     }
 }
@@ -27674,18 +27653,18 @@ impl DescribeIPv6AddressesRequest {
         self
     }
     /// Sets `Traditional`.
-    pub fn set_traditional(mut self, value: impl Into<bool>) -> Self {
-        self.traditional = Some(value.into());
+    pub fn set_traditional(mut self, value: bool) -> Self {
+        self.traditional = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -27737,8 +27716,8 @@ impl DescribeIPv6AddressesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AddressSet` to these items.
@@ -27884,13 +27863,13 @@ impl DescribeIp6AddressesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -27942,8 +27921,8 @@ impl DescribeIp6AddressesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `AddressSet` to these items.
@@ -28081,13 +28060,13 @@ impl DescribeIp6TranslatorsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -28139,8 +28118,8 @@ impl DescribeIp6TranslatorsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `Ip6TranslatorSet` to these items.
@@ -28329,8 +28308,8 @@ impl DescribeIpGeolocationInfosResponse {
         self
     }
     /// Sets `Total`.
-    pub fn set_total(mut self, value: impl Into<i64>) -> Self {
-        self.total = Some(value.into());
+    pub fn set_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -28377,13 +28356,13 @@ impl DescribeLocalGatewayRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -28443,8 +28422,8 @@ impl DescribeLocalGatewayResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -28640,13 +28619,13 @@ impl DescribeNatGatewayDirectConnectGatewayRouteRequest {
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
 }
@@ -28715,8 +28694,8 @@ impl DescribeNatGatewayDirectConnectGatewayRouteResponse {
         self
     }
     /// Sets `Total`.
-    pub fn set_total(mut self, value: impl Into<i64>) -> Self {
-        self.total = value.into();
+    pub fn set_total(mut self, value: i64) -> Self {
+        self.total = value;
         self
     }
     /// Sets `RequestId`.
@@ -28790,8 +28769,8 @@ impl DescribeNatGatewayFlowMonitorDetailRequest {
         self
     }
     /// Sets `TopN`.
-    pub fn set_top_n(mut self, value: impl Into<i64>) -> Self {
-        self.top_n = Some(value.into());
+    pub fn set_top_n(mut self, value: i64) -> Self {
+        self.top_n = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -28800,13 +28779,13 @@ impl DescribeNatGatewayFlowMonitorDetailRequest {
         self
     }
     /// Sets `AggregationTimeRange`.
-    pub fn set_aggregation_time_range(mut self, value: impl Into<i64>) -> Self {
-        self.aggregation_time_range = Some(value.into());
+    pub fn set_aggregation_time_range(mut self, value: i64) -> Self {
+        self.aggregation_time_range = Some(value);
         self
     }
     /// Sets `AllMetricMode`.
-    pub fn set_all_metric_mode(mut self, value: impl Into<bool>) -> Self {
-        self.all_metric_mode = Some(value.into());
+    pub fn set_all_metric_mode(mut self, value: bool) -> Self {
+        self.all_metric_mode = Some(value);
         self
     }
 }
@@ -28933,13 +28912,13 @@ impl DescribeNatGatewaySourceIpTranslationNatRulesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -29012,8 +28991,8 @@ impl DescribeNatGatewaySourceIpTranslationNatRulesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `RequestId`.
@@ -29902,39 +29881,33 @@ impl DescribeNetworkInterfaceLimitResponse {
         Self::default()
     }
     /// Sets `EniQuantity`.
-    pub fn set_eni_quantity(mut self, value: impl Into<i64>) -> Self {
-        self.eni_quantity = value.into();
+    pub fn set_eni_quantity(mut self, value: i64) -> Self {
+        self.eni_quantity = value;
         self
     }
     /// Sets `EniPrivateIpAddressQuantity`.
-    pub fn set_eni_private_ip_address_quantity(mut self, value: impl Into<i64>) -> Self {
-        self.eni_private_ip_address_quantity = value.into();
+    pub fn set_eni_private_ip_address_quantity(mut self, value: i64) -> Self {
+        self.eni_private_ip_address_quantity = value;
         self
     }
     /// Sets `ExtendEniQuantity`.
-    pub fn set_extend_eni_quantity(mut self, value: impl Into<i64>) -> Self {
-        self.extend_eni_quantity = value.into();
+    pub fn set_extend_eni_quantity(mut self, value: i64) -> Self {
+        self.extend_eni_quantity = value;
         self
     }
     /// Sets `ExtendEniPrivateIpAddressQuantity`.
-    pub fn set_extend_eni_private_ip_address_quantity(
-        mut self,
-        value: impl Into<i64>,
-    ) -> Self {
-        self.extend_eni_private_ip_address_quantity = value.into();
+    pub fn set_extend_eni_private_ip_address_quantity(mut self, value: i64) -> Self {
+        self.extend_eni_private_ip_address_quantity = value;
         self
     }
     /// Sets `SubEniQuantity`.
-    pub fn set_sub_eni_quantity(mut self, value: impl Into<i64>) -> Self {
-        self.sub_eni_quantity = value.into();
+    pub fn set_sub_eni_quantity(mut self, value: i64) -> Self {
+        self.sub_eni_quantity = value;
         self
     }
     /// Sets `SubEniPrivateIpAddressQuantity`.
-    pub fn set_sub_eni_private_ip_address_quantity(
-        mut self,
-        value: impl Into<i64>,
-    ) -> Self {
-        self.sub_eni_private_ip_address_quantity = value.into();
+    pub fn set_sub_eni_private_ip_address_quantity(mut self, value: i64) -> Self {
+        self.sub_eni_private_ip_address_quantity = value;
         self
     }
     /// Sets `RequestId`.
@@ -31400,8 +31373,8 @@ impl DescribeRoutePoliciesRequest {
         self
     }
     /// Sets `NeedRoutePolicyEntry`.
-    pub fn set_need_route_policy_entry(mut self, value: impl Into<bool>) -> Self {
-        self.need_route_policy_entry = Some(value.into());
+    pub fn set_need_route_policy_entry(mut self, value: bool) -> Self {
+        self.need_route_policy_entry = Some(value);
         self
     }
 }
@@ -31927,8 +31900,8 @@ impl DescribeRouteTablesRequest {
         self
     }
     /// Sets `NeedRouterInfo`.
-    pub fn set_need_router_info(mut self, value: impl Into<bool>) -> Self {
-        self.need_router_info = Some(value.into());
+    pub fn set_need_router_info(mut self, value: bool) -> Self {
+        self.need_router_info = Some(value);
         self
     }
 }
@@ -32839,8 +32812,8 @@ impl DescribeServiceTemplateGroupsRequest {
         self
     }
     /// Sets `NeedMemberInfo`.
-    pub fn set_need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.need_member_info = Some(value.into());
+    pub fn set_need_member_info(mut self, value: bool) -> Self {
+        self.need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -33101,8 +33074,8 @@ impl DescribeServiceTemplatesRequest {
         self
     }
     /// Sets `NeedMemberInfo`.
-    pub fn set_need_member_info(mut self, value: impl Into<bool>) -> Self {
-        self.need_member_info = Some(value.into());
+    pub fn set_need_member_info(mut self, value: bool) -> Self {
+        self.need_member_info = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -33668,8 +33641,8 @@ impl DescribeSnapshotFilesResponse {
         self
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = Some(value.into());
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = Some(value);
         self
     }
     /// Sets `RequestId`.
@@ -33894,8 +33867,8 @@ impl DescribeSpecificTrafficPackageUsedDetailsRequest {
         self
     }
     /// Sets `OrderType`.
-    pub fn set_order_type(mut self, value: impl Into<i64>) -> Self {
-        self.order_type = Some(value.into());
+    pub fn set_order_type(mut self, value: i64) -> Self {
+        self.order_type = Some(value);
         self
     }
     /// Sets `StartTime`.
@@ -33909,13 +33882,13 @@ impl DescribeSpecificTrafficPackageUsedDetailsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -33977,8 +33950,8 @@ impl DescribeSpecificTrafficPackageUsedDetailsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `UsedDetailSet` to these items.
@@ -34898,8 +34871,8 @@ impl DescribeTrafficPackagesResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `TrafficPackageSet` to these items.
@@ -35469,11 +35442,8 @@ impl DescribeVpcEndPointServiceRequest {
         self
     }
     /// Sets `IsListAuthorizedEndPointService`.
-    pub fn set_is_list_authorized_end_point_service(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.is_list_authorized_end_point_service = Some(value.into());
+    pub fn set_is_list_authorized_end_point_service(mut self, value: bool) -> Self {
+        self.is_list_authorized_end_point_service = Some(value);
         self
     }
     /// Sets `IpAddressType`.
@@ -36101,13 +36071,13 @@ impl DescribeVpcPeeringConnectionsRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
     /// Sets `OrderField`.
@@ -36169,8 +36139,8 @@ impl DescribeVpcPeeringConnectionsResponse {
         Self::default()
     }
     /// Sets `TotalCount`.
-    pub fn set_total_count(mut self, value: impl Into<i64>) -> Self {
-        self.total_count = value.into();
+    pub fn set_total_count(mut self, value: i64) -> Self {
+        self.total_count = value;
         self
     }
     /// Sets `PeerConnectionSet` to these items.
@@ -36869,13 +36839,13 @@ impl DescribeVpnGatewayRoutesRequest {
         self
     }
     /// Sets `Offset`.
-    pub fn set_offset(mut self, value: impl Into<i64>) -> Self {
-        self.offset = Some(value.into());
+    pub fn set_offset(mut self, value: i64) -> Self {
+        self.offset = Some(value);
         self
     }
     /// Sets `Limit`.
-    pub fn set_limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
+    pub fn set_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
         self
     }
 }
@@ -37026,8 +36996,8 @@ impl DescribeVpnGatewaySslClientsRequest {
         self
     }
     /// Sets `IsVpnPortal`.
-    pub fn set_is_vpn_portal(mut self, value: impl Into<bool>) -> Self {
-        self.is_vpn_portal = Some(value.into());
+    pub fn set_is_vpn_portal(mut self, value: bool) -> Self {
+        self.is_vpn_portal = Some(value);
         self
     }
 }
@@ -37169,8 +37139,8 @@ impl DescribeVpnGatewaySslServersRequest {
         self
     }
     /// Sets `IsVpnPortal`.
-    pub fn set_is_vpn_portal(mut self, value: impl Into<bool>) -> Self {
-        self.is_vpn_portal = Some(value.into());
+    pub fn set_is_vpn_portal(mut self, value: bool) -> Self {
+        self.is_vpn_portal = Some(value);
         self
     }
 }
@@ -37635,8 +37605,8 @@ impl DestinationIpPortTranslationNatRuleDiff {
         self
     }
     /// Sets `OriginalPort`.
-    pub fn set_original_port(mut self, value: impl Into<i64>) -> Self {
-        self.original_port = Some(value.into());
+    pub fn set_original_port(mut self, value: i64) -> Self {
+        self.original_port = Some(value);
         self
     }
     /// Sets `OriginalIp`.
@@ -37645,8 +37615,8 @@ impl DestinationIpPortTranslationNatRuleDiff {
         self
     }
     /// Sets `TranslationPort`.
-    pub fn set_translation_port(mut self, value: impl Into<i64>) -> Self {
-        self.translation_port = Some(value.into());
+    pub fn set_translation_port(mut self, value: i64) -> Self {
+        self.translation_port = Some(value);
         self
     }
     /// Sets `TranslationIp`.
@@ -37660,8 +37630,8 @@ impl DestinationIpPortTranslationNatRuleDiff {
         self
     }
     /// Sets `OldOriginalPort`.
-    pub fn set_old_original_port(mut self, value: impl Into<i64>) -> Self {
-        self.old_original_port = Some(value.into());
+    pub fn set_old_original_port(mut self, value: i64) -> Self {
+        self.old_original_port = Some(value);
         self
     }
     /// Sets `OldOriginalIp`.
@@ -37670,8 +37640,8 @@ impl DestinationIpPortTranslationNatRuleDiff {
         self
     }
     /// Sets `OldTranslationPort`.
-    pub fn set_old_translation_port(mut self, value: impl Into<i64>) -> Self {
-        self.old_translation_port = Some(value.into());
+    pub fn set_old_translation_port(mut self, value: i64) -> Self {
+        self.old_translation_port = Some(value);
         self
     }
     /// Sets `OldTranslationIp`.
@@ -38456,13 +38426,13 @@ impl DirectConnectGateway {
         self
     }
     /// Sets `EnableBGP`.
-    pub fn set_enable_bgp(mut self, value: impl Into<bool>) -> Self {
-        self.enable_bgp = value.into();
+    pub fn set_enable_bgp(mut self, value: bool) -> Self {
+        self.enable_bgp = value;
         self
     }
     /// Sets `EnableBGPCommunity`.
-    pub fn set_enable_bgp_community(mut self, value: impl Into<bool>) -> Self {
-        self.enable_bgp_community = value.into();
+    pub fn set_enable_bgp_community(mut self, value: bool) -> Self {
+        self.enable_bgp_community = value;
         self
     }
     /// Sets `NatGatewayId`.
@@ -38471,11 +38441,8 @@ impl DirectConnectGateway {
         self
     }
     /// Sets `VXLANSupport` to these items.
-    pub fn set_vxlan_support(
-        mut self,
-        items: impl IntoIterator<Item = impl Into<bool>>,
-    ) -> Self {
-        self.vxlan_support = items.into_iter().map(Into::into).collect();
+    pub fn set_vxlan_support(mut self, items: impl IntoIterator<Item = bool>) -> Self {
+        self.vxlan_support = items.into_iter().collect();
         self
     }
     /// Sets `ModeType`.
@@ -38484,8 +38451,8 @@ impl DirectConnectGateway {
         self
     }
     /// Sets `LocalZone`.
-    pub fn set_local_zone(mut self, value: impl Into<bool>) -> Self {
-        self.local_zone = value.into();
+    pub fn set_local_zone(mut self, value: bool) -> Self {
+        self.local_zone = value;
         self
     }
     /// Sets `Zone`.
@@ -39096,8 +39063,8 @@ impl DisassociateAddressRequest {
         self
     }
     /// Sets `ReallocateNormalPublicIp`.
-    pub fn set_reallocate_normal_public_ip(mut self, value: impl Into<bool>) -> Self {
-        self.reallocate_normal_public_ip = Some(value.into());
+    pub fn set_reallocate_normal_public_ip(mut self, value: bool) -> Self {
+        self.reallocate_normal_public_ip = Some(value);
         self
     }
 }
@@ -39396,8 +39363,8 @@ impl DisassociateIPv6AddressRequest {
         self
     }
     /// Sets `KeepBindWithEni`.
-    pub fn set_keep_bind_with_eni(mut self, value: impl Into<bool>) -> Self {
-        self.keep_bind_with_eni = Some(value.into());
+    pub fn set_keep_bind_with_eni(mut self, value: bool) -> Self {
+        self.keep_bind_with_eni = Some(value);
         self
     }
 }
@@ -39992,8 +39959,8 @@ impl DownloadVpnGatewaySslClientCertRequest {
         self
     }
     /// Sets `IsVpnPortal`.
-    pub fn set_is_vpn_portal(mut self, value: impl Into<bool>) -> Self {
-        self.is_vpn_portal = Some(value.into());
+    pub fn set_is_vpn_portal(mut self, value: bool) -> Self {
+        self.is_vpn_portal = Some(value);
         self
     }
     /// Sets `SslVpnClientIds` to these items.
@@ -40464,8 +40431,8 @@ impl EnableVpcEndPointConnectRequest {
         self
     }
     /// Sets `AcceptFlag`.
-    pub fn set_accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.accept_flag = Some(value.into());
+    pub fn set_accept_flag(mut self, value: bool) -> Self {
+        self.accept_flag = Some(value);
         self
     }
     /// Sets `IpAddressType`.
@@ -40936,8 +40903,8 @@ impl EndPointService {
         self
     }
     /// Sets `AutoAcceptFlag`.
-    pub fn set_auto_accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.auto_accept_flag = value.into();
+    pub fn set_auto_accept_flag(mut self, value: bool) -> Self {
+        self.auto_accept_flag = value;
         self
     }
     /// Sets `EndPointCount`.
@@ -40974,8 +40941,8 @@ impl EndPointService {
         self
     }
     /// Sets `BusinessIpType`.
-    pub fn set_business_ip_type(mut self, value: impl Into<i64>) -> Self {
-        self.business_ip_type = Some(value.into());
+    pub fn set_business_ip_type(mut self, value: i64) -> Self {
+        self.business_ip_type = Some(value);
         self
     }
     /// Sets `TagSet` to these items.
@@ -41285,8 +41252,8 @@ impl FlowLog {
         self
     }
     /// Sets `Enable`.
-    pub fn set_enable(mut self, value: impl Into<bool>) -> Self {
-        self.enable = value.into();
+    pub fn set_enable(mut self, value: bool) -> Self {
+        self.enable = value;
         self
     }
     /// Sets `StorageType`.
@@ -41511,8 +41478,8 @@ impl GatewayQos {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.bandwidth = value.into();
+    pub fn set_bandwidth(mut self, value: i64) -> Self {
+        self.bandwidth = value;
         self
     }
     /// Sets `CreateTime`.
@@ -41521,8 +41488,8 @@ impl GatewayQos {
         self
     }
     /// Sets `InBandwidth`.
-    pub fn set_in_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.in_bandwidth = Some(value.into());
+    pub fn set_in_bandwidth(mut self, value: i64) -> Self {
+        self.in_bandwidth = Some(value);
         self
     }
 }
@@ -42071,8 +42038,8 @@ impl HaVip {
         self
     }
     /// Sets `CheckAssociate`.
-    pub fn set_check_associate(mut self, value: impl Into<bool>) -> Self {
-        self.check_associate = Some(value.into());
+    pub fn set_check_associate(mut self, value: bool) -> Self {
+        self.check_associate = Some(value);
         self
     }
     /// Sets `CdcId`.
@@ -42341,18 +42308,18 @@ impl HealthCheckConfig {
         self
     }
     /// Sets `ProbeInterval`.
-    pub fn set_probe_interval(mut self, value: impl Into<i64>) -> Self {
-        self.probe_interval = Some(value.into());
+    pub fn set_probe_interval(mut self, value: i64) -> Self {
+        self.probe_interval = Some(value);
         self
     }
     /// Sets `ProbeThreshold`.
-    pub fn set_probe_threshold(mut self, value: impl Into<i64>) -> Self {
-        self.probe_threshold = Some(value.into());
+    pub fn set_probe_threshold(mut self, value: i64) -> Self {
+        self.probe_threshold = Some(value);
         self
     }
     /// Sets `ProbeTimeout`.
-    pub fn set_probe_timeout(mut self, value: impl Into<i64>) -> Self {
-        self.probe_timeout = Some(value.into());
+    pub fn set_probe_timeout(mut self, value: i64) -> Self {
+        self.probe_timeout = Some(value);
         self
     }
 }
@@ -42525,8 +42492,8 @@ impl HighPriorityRoute {
         self
     }
     /// Sets `IsCdc`.
-    pub fn set_is_cdc(mut self, value: impl Into<bool>) -> Self {
-        self.is_cdc = Some(value.into());
+    pub fn set_is_cdc(mut self, value: bool) -> Self {
+        self.is_cdc = Some(value);
         self
     }
     /// Sets `CdcId`.
@@ -42990,13 +42957,13 @@ impl InquirePriceCreateDirectConnectGatewayResponse {
         Self::default()
     }
     /// Sets `TotalCost`.
-    pub fn set_total_cost(mut self, value: impl Into<i64>) -> Self {
-        self.total_cost = value.into();
+    pub fn set_total_cost(mut self, value: i64) -> Self {
+        self.total_cost = value;
         self
     }
     /// Sets `RealTotalCost`.
-    pub fn set_real_total_cost(mut self, value: impl Into<i64>) -> Self {
-        self.real_total_cost = value.into();
+    pub fn set_real_total_cost(mut self, value: i64) -> Self {
+        self.real_total_cost = value;
         self
     }
     /// Sets `RequestId`.
@@ -43058,8 +43025,8 @@ impl InquiryPriceAllocateAddressesRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `AddressChargePrepaid`.
@@ -43298,8 +43265,8 @@ impl InquiryPriceModifyAddressesBandwidthRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -43855,8 +43822,8 @@ impl InstanceJumbo {
         self
     }
     /// Sets `JumboState`.
-    pub fn set_jumbo_state(mut self, value: impl Into<bool>) -> Self {
-        self.jumbo_state = Some(value.into());
+    pub fn set_jumbo_state(mut self, value: bool) -> Self {
+        self.jumbo_state = Some(value);
         self
     }
 }
@@ -43942,13 +43909,13 @@ impl InternetPrice {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
 }
@@ -43995,13 +43962,13 @@ impl InternetPriceDetail {
         Self::default()
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = Some(value.into());
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = Some(value);
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = Some(value.into());
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = Some(value);
         self
     }
     /// Sets `ChargeUnit`.
@@ -44010,8 +43977,8 @@ impl InternetPriceDetail {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = Some(value.into());
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = Some(value);
         self
     }
 }
@@ -44104,8 +44071,8 @@ impl Ip6Rule {
         self
     }
     /// Sets `Vport6`.
-    pub fn set_vport6(mut self, value: impl Into<i64>) -> Self {
-        self.vport6 = value.into();
+    pub fn set_vport6(mut self, value: i64) -> Self {
+        self.vport6 = value;
         self
     }
     /// Sets `Protocol`.
@@ -44119,8 +44086,8 @@ impl Ip6Rule {
         self
     }
     /// Sets `Vport`.
-    pub fn set_vport(mut self, value: impl Into<i64>) -> Self {
-        self.vport = value.into();
+    pub fn set_vport(mut self, value: i64) -> Self {
+        self.vport = value;
         self
     }
     /// Sets `RuleStatus`.
@@ -44173,8 +44140,8 @@ impl Ip6RuleInfo {
         Self::default()
     }
     /// Sets `Vport6`.
-    pub fn set_vport6(mut self, value: impl Into<i64>) -> Self {
-        self.vport6 = Some(value.into());
+    pub fn set_vport6(mut self, value: i64) -> Self {
+        self.vport6 = Some(value);
         self
     }
     /// Sets `Protocol`.
@@ -44188,8 +44155,8 @@ impl Ip6RuleInfo {
         self
     }
     /// Sets `Vport`.
-    pub fn set_vport(mut self, value: impl Into<i64>) -> Self {
-        self.vport = Some(value.into());
+    pub fn set_vport(mut self, value: i64) -> Self {
+        self.vport = Some(value);
         self
     }
 }
@@ -44318,8 +44285,8 @@ impl Ip6Translator {
         self
     }
     /// Sets `Ip6RuleCount`.
-    pub fn set_ip6_rule_count(mut self, value: impl Into<i64>) -> Self {
-        self.ip6_rule_count = value.into();
+    pub fn set_ip6_rule_count(mut self, value: i64) -> Self {
+        self.ip6_rule_count = value;
         self
     }
     /// Sets `IP6RuleSet` to these items.
@@ -44482,43 +44449,43 @@ impl IpField {
         Self::default()
     }
     /// Sets `Country`.
-    pub fn set_country(mut self, value: impl Into<bool>) -> Self {
-        self.country = Some(value.into());
+    pub fn set_country(mut self, value: bool) -> Self {
+        self.country = Some(value);
         self
     }
     /// Sets `Province`.
-    pub fn set_province(mut self, value: impl Into<bool>) -> Self {
-        self.province = Some(value.into());
+    pub fn set_province(mut self, value: bool) -> Self {
+        self.province = Some(value);
         self
     }
     /// Sets `City`.
-    pub fn set_city(mut self, value: impl Into<bool>) -> Self {
-        self.city = Some(value.into());
+    pub fn set_city(mut self, value: bool) -> Self {
+        self.city = Some(value);
         self
     }
     /// Sets `Region`.
-    pub fn set_region(mut self, value: impl Into<bool>) -> Self {
-        self.region = Some(value.into());
+    pub fn set_region(mut self, value: bool) -> Self {
+        self.region = Some(value);
         self
     }
     /// Sets `Isp`.
-    pub fn set_isp(mut self, value: impl Into<bool>) -> Self {
-        self.isp = Some(value.into());
+    pub fn set_isp(mut self, value: bool) -> Self {
+        self.isp = Some(value);
         self
     }
     /// Sets `AsName`.
-    pub fn set_as_name(mut self, value: impl Into<bool>) -> Self {
-        self.as_name = Some(value.into());
+    pub fn set_as_name(mut self, value: bool) -> Self {
+        self.as_name = Some(value);
         self
     }
     /// Sets `AsId`.
-    pub fn set_as_id(mut self, value: impl Into<bool>) -> Self {
-        self.as_id = Some(value.into());
+    pub fn set_as_id(mut self, value: bool) -> Self {
+        self.as_id = Some(value);
         self
     }
     /// Sets `Comment`.
-    pub fn set_comment(mut self, value: impl Into<bool>) -> Self {
-        self.comment = Some(value.into());
+    pub fn set_comment(mut self, value: bool) -> Self {
+        self.comment = Some(value);
         self
     }
 }
@@ -44731,8 +44698,8 @@ impl Ipv6Address {
         self
     }
     /// Sets `Primary`.
-    pub fn set_primary(mut self, value: impl Into<bool>) -> Self {
-        self.primary = Some(value.into());
+    pub fn set_primary(mut self, value: bool) -> Self {
+        self.primary = Some(value);
         self
     }
     /// Sets `AddressId`.
@@ -44746,8 +44713,8 @@ impl Ipv6Address {
         self
     }
     /// Sets `IsWanIpBlocked`.
-    pub fn set_is_wan_ip_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.is_wan_ip_blocked = Some(value.into());
+    pub fn set_is_wan_ip_blocked(mut self, value: bool) -> Self {
+        self.is_wan_ip_blocked = Some(value);
         self
     }
     /// Sets `State`.
@@ -44867,8 +44834,8 @@ impl ItemPrice {
         Self::default()
     }
     /// Sets `UnitPrice`.
-    pub fn set_unit_price(mut self, value: impl Into<f64>) -> Self {
-        self.unit_price = value.into();
+    pub fn set_unit_price(mut self, value: f64) -> Self {
+        self.unit_price = value;
         self
     }
     /// Sets `ChargeUnit`.
@@ -44877,13 +44844,13 @@ impl ItemPrice {
         self
     }
     /// Sets `OriginalPrice`.
-    pub fn set_original_price(mut self, value: impl Into<f64>) -> Self {
-        self.original_price = value.into();
+    pub fn set_original_price(mut self, value: f64) -> Self {
+        self.original_price = value;
         self
     }
     /// Sets `DiscountPrice`.
-    pub fn set_discount_price(mut self, value: impl Into<f64>) -> Self {
-        self.discount_price = value.into();
+    pub fn set_discount_price(mut self, value: f64) -> Self {
+        self.discount_price = value;
         self
     }
 }
@@ -44945,8 +44912,8 @@ impl LocalDestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `OriginalPort`.
-    pub fn set_original_port(mut self, value: impl Into<i64>) -> Self {
-        self.original_port = Some(value.into());
+    pub fn set_original_port(mut self, value: i64) -> Self {
+        self.original_port = Some(value);
         self
     }
     /// Sets `OriginalIp`.
@@ -44955,8 +44922,8 @@ impl LocalDestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `TranslationPort`.
-    pub fn set_translation_port(mut self, value: impl Into<i64>) -> Self {
-        self.translation_port = Some(value.into());
+    pub fn set_translation_port(mut self, value: i64) -> Self {
+        self.translation_port = Some(value);
         self
     }
     /// Sets `TranslationIp`.
@@ -45626,8 +45593,8 @@ impl ModifyAddressAttributeRequest {
         self
     }
     /// Sets `EipVisibleOnEni`.
-    pub fn set_eip_visible_on_eni(mut self, value: impl Into<bool>) -> Self {
-        self.eip_visible_on_eni = Some(value.into());
+    pub fn set_eip_visible_on_eni(mut self, value: bool) -> Self {
+        self.eip_visible_on_eni = Some(value);
         self
     }
 }
@@ -46030,8 +45997,8 @@ impl ModifyAddressesBandwidthRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `StartTime`.
@@ -46381,8 +46348,8 @@ impl ModifyBandwidthPackageBandwidthRequest {
         Self::default()
     }
     /// Sets `InternetMaxBandwidth`.
-    pub fn set_internet_max_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth = Some(value.into());
+    pub fn set_internet_max_bandwidth(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth = Some(value);
         self
     }
     /// Sets `BandwidthPackageId`.
@@ -46592,23 +46559,23 @@ impl ModifyCcnAttributeRequest {
         self
     }
     /// Sets `RouteECMPFlag`.
-    pub fn set_route_ecmp_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_ecmp_flag = Some(value.into());
+    pub fn set_route_ecmp_flag(mut self, value: bool) -> Self {
+        self.route_ecmp_flag = Some(value);
         self
     }
     /// Sets `RouteOverlapFlag`.
-    pub fn set_route_overlap_flag(mut self, value: impl Into<bool>) -> Self {
-        self.route_overlap_flag = Some(value.into());
+    pub fn set_route_overlap_flag(mut self, value: bool) -> Self {
+        self.route_overlap_flag = Some(value);
         self
     }
     /// Sets `TrafficMarkingPolicyFlag`.
-    pub fn set_traffic_marking_policy_flag(mut self, value: impl Into<bool>) -> Self {
-        self.traffic_marking_policy_flag = Some(value.into());
+    pub fn set_traffic_marking_policy_flag(mut self, value: bool) -> Self {
+        self.traffic_marking_policy_flag = Some(value);
         self
     }
     /// Sets `MixedBillingFlag`.
-    pub fn set_mixed_billing_flag(mut self, value: impl Into<bool>) -> Self {
-        self.mixed_billing_flag = Some(value.into());
+    pub fn set_mixed_billing_flag(mut self, value: bool) -> Self {
+        self.mixed_billing_flag = Some(value);
         self
     }
 }
@@ -47541,8 +47508,8 @@ impl ModifyGatewayFlowQosRequest {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: i64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `IpAddresses` to these items.
@@ -48144,8 +48111,8 @@ impl ModifyIPv6AddressesAttributesRequest {
         self
     }
     /// Sets `EipVisibleOnEni`.
-    pub fn set_eip_visible_on_eni(mut self, value: impl Into<bool>) -> Self {
-        self.eip_visible_on_eni = Some(value.into());
+    pub fn set_eip_visible_on_eni(mut self, value: bool) -> Self {
+        self.eip_visible_on_eni = Some(value);
         self
     }
 }
@@ -48217,8 +48184,8 @@ impl ModifyIPv6AddressesBandwidthRequest {
         self
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
 }
@@ -48295,8 +48262,8 @@ impl ModifyIp6AddressesBandwidthRequest {
         Self::default()
     }
     /// Sets `InternetMaxBandwidthOut`.
-    pub fn set_internet_max_bandwidth_out(mut self, value: impl Into<i64>) -> Self {
-        self.internet_max_bandwidth_out = Some(value.into());
+    pub fn set_internet_max_bandwidth_out(mut self, value: i64) -> Self {
+        self.internet_max_bandwidth_out = Some(value);
         self
     }
     /// Sets `Ip6Addresses` to these items.
@@ -48424,8 +48391,8 @@ impl ModifyIp6RuleRequest {
         self
     }
     /// Sets `Vport`.
-    pub fn set_vport(mut self, value: impl Into<i64>) -> Self {
-        self.vport = Some(value.into());
+    pub fn set_vport(mut self, value: i64) -> Self {
+        self.vport = Some(value);
         self
     }
 }
@@ -48912,8 +48879,8 @@ impl ModifyNatGatewayAttributeRequest {
         self
     }
     /// Sets `ModifySecurityGroup`.
-    pub fn set_modify_security_group(mut self, value: impl Into<bool>) -> Self {
-        self.modify_security_group = Some(value.into());
+    pub fn set_modify_security_group(mut self, value: bool) -> Self {
+        self.modify_security_group = Some(value);
         self
     }
     /// Sets `SecurityGroupIds` to these items.
@@ -48925,13 +48892,13 @@ impl ModifyNatGatewayAttributeRequest {
         self
     }
     /// Sets `DeletionProtectionEnabled`.
-    pub fn set_deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.deletion_protection_enabled = Some(value.into());
+    pub fn set_deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.deletion_protection_enabled = Some(value);
         self
     }
     /// Sets `PublicAddressAffinity`.
-    pub fn set_public_address_affinity(mut self, value: impl Into<bool>) -> Self {
-        self.public_address_affinity = Some(value.into());
+    pub fn set_public_address_affinity(mut self, value: bool) -> Self {
+        self.public_address_affinity = Some(value);
         self
     }
 }
@@ -49425,8 +49392,8 @@ impl ModifyNetworkAclEntriesRequest {
         self
     }
     /// Sets `EnableUpdateAclEntries`.
-    pub fn set_enable_update_acl_entries(mut self, value: impl Into<bool>) -> Self {
-        self.enable_update_acl_entries = Some(value.into());
+    pub fn set_enable_update_acl_entries(mut self, value: bool) -> Self {
+        self.enable_update_acl_entries = Some(value);
         self
     }
 }
@@ -49894,8 +49861,8 @@ impl ModifyPrivateNatGatewayAttributeRequest {
         self
     }
     /// Sets `DeletionProtectionEnabled`.
-    pub fn set_deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.deletion_protection_enabled = Some(value.into());
+    pub fn set_deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.deletion_protection_enabled = Some(value);
         self
     }
 }
@@ -50223,8 +50190,8 @@ impl ModifyPrivateNatGatewayTranslationNatRuleRequest {
         self
     }
     /// Sets `CrossDomain`.
-    pub fn set_cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.cross_domain = Some(value.into());
+    pub fn set_cross_domain(mut self, value: bool) -> Self {
+        self.cross_domain = Some(value);
         self
     }
 }
@@ -50828,8 +50795,8 @@ impl ModifySecurityGroupPoliciesRequest {
         self
     }
     /// Sets `SortPolicys`.
-    pub fn set_sort_policys(mut self, value: impl Into<bool>) -> Self {
-        self.sort_policys = Some(value.into());
+    pub fn set_sort_policys(mut self, value: bool) -> Self {
+        self.sort_policys = Some(value);
         self
     }
 }
@@ -51628,18 +51595,18 @@ impl ModifyVpcAttributeRequest {
         self
     }
     /// Sets `EnableRouteVpcPublish`.
-    pub fn set_enable_route_vpc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.enable_route_vpc_publish = Some(value.into());
+    pub fn set_enable_route_vpc_publish(mut self, value: bool) -> Self {
+        self.enable_route_vpc_publish = Some(value);
         self
     }
     /// Sets `EnableCdcPublish`.
-    pub fn set_enable_cdc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.enable_cdc_publish = Some(value.into());
+    pub fn set_enable_cdc_publish(mut self, value: bool) -> Self {
+        self.enable_cdc_publish = Some(value);
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`.
-    pub fn set_enable_route_vpc_publish_ipv6(mut self, value: impl Into<bool>) -> Self {
-        self.enable_route_vpc_publish_ipv6 = Some(value.into());
+    pub fn set_enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
+        self.enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
 }
@@ -51847,8 +51814,8 @@ impl ModifyVpcEndPointServiceAttributeRequest {
         self
     }
     /// Sets `AutoAcceptFlag`.
-    pub fn set_auto_accept_flag(mut self, value: impl Into<bool>) -> Self {
-        self.auto_accept_flag = Some(value.into());
+    pub fn set_auto_accept_flag(mut self, value: bool) -> Self {
+        self.auto_accept_flag = Some(value);
         self
     }
     /// Sets `ServiceInstanceId`.
@@ -52047,8 +52014,8 @@ impl ModifyVpcPeeringConnectionRequest {
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.bandwidth = Some(value.into());
+    pub fn set_bandwidth(mut self, value: i64) -> Self {
+        self.bandwidth = Some(value);
         self
     }
     /// Sets `ChargeType`.
@@ -52261,8 +52228,8 @@ impl ModifyVpnConnectionAttributeRequest {
         self
     }
     /// Sets `EnableHealthCheck`.
-    pub fn set_enable_health_check(mut self, value: impl Into<bool>) -> Self {
-        self.enable_health_check = Some(value.into());
+    pub fn set_enable_health_check(mut self, value: bool) -> Self {
+        self.enable_health_check = Some(value);
         self
     }
     /// Sets `HealthCheckLocalIp`.
@@ -52281,8 +52248,8 @@ impl ModifyVpnConnectionAttributeRequest {
         self
     }
     /// Sets `DpdEnable`.
-    pub fn set_dpd_enable(mut self, value: impl Into<i64>) -> Self {
-        self.dpd_enable = Some(value.into());
+    pub fn set_dpd_enable(mut self, value: i64) -> Self {
+        self.dpd_enable = Some(value);
         self
     }
     /// Sets `DpdTimeout`.
@@ -52750,8 +52717,8 @@ impl ModifyVpnGatewaySslClientCertResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<i64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: i64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -52890,8 +52857,8 @@ impl ModifyVpnGatewaySslServerRequest {
         self
     }
     /// Sets `SslVpnPort`.
-    pub fn set_ssl_vpn_port(mut self, value: impl Into<i64>) -> Self {
-        self.ssl_vpn_port = Some(value.into());
+    pub fn set_ssl_vpn_port(mut self, value: i64) -> Self {
+        self.ssl_vpn_port = Some(value);
         self
     }
     /// Sets `EncryptAlgorithm`.
@@ -52905,13 +52872,13 @@ impl ModifyVpnGatewaySslServerRequest {
         self
     }
     /// Sets `Compress`.
-    pub fn set_compress(mut self, value: impl Into<bool>) -> Self {
-        self.compress = Some(value.into());
+    pub fn set_compress(mut self, value: bool) -> Self {
+        self.compress = Some(value);
         self
     }
     /// Sets `SsoEnabled`.
-    pub fn set_sso_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.sso_enabled = Some(value.into());
+    pub fn set_sso_enabled(mut self, value: bool) -> Self {
+        self.sso_enabled = Some(value);
         self
     }
     /// Sets `SamlData`.
@@ -52971,8 +52938,8 @@ impl ModifyVpnGatewaySslServerResponse {
         Self::default()
     }
     /// Sets `TaskId`.
-    pub fn set_task_id(mut self, value: impl Into<i64>) -> Self {
-        self.task_id = value.into();
+    pub fn set_task_id(mut self, value: i64) -> Self {
+        self.task_id = value;
         self
     }
     /// Sets `RequestId`.
@@ -53381,8 +53348,8 @@ impl NatGateway {
         self
     }
     /// Sets `IsExclusive`.
-    pub fn set_is_exclusive(mut self, value: impl Into<bool>) -> Self {
-        self.is_exclusive = value.into();
+    pub fn set_is_exclusive(mut self, value: bool) -> Self {
+        self.is_exclusive = value;
         self
     }
     /// Sets `ExclusiveGatewayBandwidth`.
@@ -53401,13 +53368,13 @@ impl NatGateway {
         self
     }
     /// Sets `StrictSnatMode`.
-    pub fn set_strict_snat_mode(mut self, value: impl Into<bool>) -> Self {
-        self.strict_snat_mode = value.into();
+    pub fn set_strict_snat_mode(mut self, value: bool) -> Self {
+        self.strict_snat_mode = value;
         self
     }
     /// Sets `SmartScheduleMode`.
-    pub fn set_smart_schedule_mode(mut self, value: impl Into<bool>) -> Self {
-        self.smart_schedule_mode = value.into();
+    pub fn set_smart_schedule_mode(mut self, value: bool) -> Self {
+        self.smart_schedule_mode = value;
         self
     }
     /// Sets `DedicatedClusterId`.
@@ -53416,8 +53383,8 @@ impl NatGateway {
         self
     }
     /// Sets `DeletionProtectionEnabled`.
-    pub fn set_deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.deletion_protection_enabled = value.into();
+    pub fn set_deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.deletion_protection_enabled = value;
         self
     }
     /// Sets `ConnectionStateTimeouts`.
@@ -53434,18 +53401,18 @@ impl NatGateway {
         self
     }
     /// Sets `AutoScaling`.
-    pub fn set_auto_scaling(mut self, value: impl Into<bool>) -> Self {
-        self.auto_scaling = Some(value.into());
+    pub fn set_auto_scaling(mut self, value: bool) -> Self {
+        self.auto_scaling = Some(value);
         self
     }
     /// Sets `ICMPProxy`.
-    pub fn set_icmp_proxy(mut self, value: impl Into<bool>) -> Self {
-        self.icmp_proxy = Some(value.into());
+    pub fn set_icmp_proxy(mut self, value: bool) -> Self {
+        self.icmp_proxy = Some(value);
         self
     }
     /// Sets `PublicAddressAffinity`.
-    pub fn set_public_address_affinity(mut self, value: impl Into<bool>) -> Self {
-        self.public_address_affinity = Some(value.into());
+    pub fn set_public_address_affinity(mut self, value: bool) -> Self {
+        self.public_address_affinity = Some(value);
         self
     }
 }
@@ -53498,8 +53465,8 @@ impl NatGatewayAddress {
         self
     }
     /// Sets `IsBlocked`.
-    pub fn set_is_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.is_blocked = value.into();
+    pub fn set_is_blocked(mut self, value: bool) -> Self {
+        self.is_blocked = value;
         self
     }
     /// Sets `BlockType`.
@@ -54010,8 +53977,8 @@ impl NetDetectIpState {
         self
     }
     /// Sets `State`.
-    pub fn set_state(mut self, value: impl Into<i64>) -> Self {
-        self.state = value.into();
+    pub fn set_state(mut self, value: i64) -> Self {
+        self.state = value;
         self
     }
     /// Sets `Delay`.
@@ -54312,8 +54279,8 @@ impl NetworkAclEntry {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<i64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `NetworkAclIpv4EntryId`.
@@ -54614,8 +54581,8 @@ impl NetworkAclQuintupleEntry {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<i64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `CreateTime`.
@@ -54856,8 +54823,8 @@ impl NetworkInterface {
         self
     }
     /// Sets `Primary`.
-    pub fn set_primary(mut self, value: impl Into<bool>) -> Self {
-        self.primary = value.into();
+    pub fn set_primary(mut self, value: bool) -> Self {
+        self.primary = value;
         self
     }
     /// Sets `MacAddress`.
@@ -55269,13 +55236,13 @@ impl PeerConnection {
         self
     }
     /// Sets `IsNgw`.
-    pub fn set_is_ngw(mut self, value: impl Into<bool>) -> Self {
-        self.is_ngw = value.into();
+    pub fn set_is_ngw(mut self, value: bool) -> Self {
+        self.is_ngw = value;
         self
     }
     /// Sets `Bandwidth`.
-    pub fn set_bandwidth(mut self, value: impl Into<i64>) -> Self {
-        self.bandwidth = value.into();
+    pub fn set_bandwidth(mut self, value: i64) -> Self {
+        self.bandwidth = value;
         self
     }
     /// Sets `SourceRegion`.
@@ -55294,13 +55261,13 @@ impl PeerConnection {
         self
     }
     /// Sets `AppId`.
-    pub fn set_app_id(mut self, value: impl Into<i64>) -> Self {
-        self.app_id = value.into();
+    pub fn set_app_id(mut self, value: i64) -> Self {
+        self.app_id = value;
         self
     }
     /// Sets `PeerAppId`.
-    pub fn set_peer_app_id(mut self, value: impl Into<i64>) -> Self {
-        self.peer_app_id = value.into();
+    pub fn set_peer_app_id(mut self, value: i64) -> Self {
+        self.peer_app_id = value;
         self
     }
     /// Sets `ChargeType`.
@@ -55309,13 +55276,13 @@ impl PeerConnection {
         self
     }
     /// Sets `SourceUin`.
-    pub fn set_source_uin(mut self, value: impl Into<i64>) -> Self {
-        self.source_uin = value.into();
+    pub fn set_source_uin(mut self, value: i64) -> Self {
+        self.source_uin = value;
         self
     }
     /// Sets `DestinationUin`.
-    pub fn set_destination_uin(mut self, value: impl Into<i64>) -> Self {
-        self.destination_uin = value.into();
+    pub fn set_destination_uin(mut self, value: i64) -> Self {
+        self.destination_uin = value;
         self
     }
     /// Sets `TagSet` to these items.
@@ -55536,8 +55503,8 @@ impl PrivateIpAddressSpecification {
         self
     }
     /// Sets `Primary`.
-    pub fn set_primary(mut self, value: impl Into<bool>) -> Self {
-        self.primary = Some(value.into());
+    pub fn set_primary(mut self, value: bool) -> Self {
+        self.primary = Some(value);
         self
     }
     /// Sets `PublicIpAddress`.
@@ -55556,8 +55523,8 @@ impl PrivateIpAddressSpecification {
         self
     }
     /// Sets `IsWanIpBlocked`.
-    pub fn set_is_wan_ip_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.is_wan_ip_blocked = Some(value.into());
+    pub fn set_is_wan_ip_blocked(mut self, value: bool) -> Self {
+        self.is_wan_ip_blocked = Some(value);
         self
     }
     /// Sets `State`.
@@ -55693,8 +55660,8 @@ impl PrivateNatDestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `OriginalPort`.
-    pub fn set_original_port(mut self, value: impl Into<i64>) -> Self {
-        self.original_port = value.into();
+    pub fn set_original_port(mut self, value: i64) -> Self {
+        self.original_port = value;
         self
     }
     /// Sets `OriginalIp`.
@@ -55703,8 +55670,8 @@ impl PrivateNatDestinationIpPortTranslationNatRule {
         self
     }
     /// Sets `TranslationPort`.
-    pub fn set_translation_port(mut self, value: impl Into<i64>) -> Self {
-        self.translation_port = value.into();
+    pub fn set_translation_port(mut self, value: i64) -> Self {
+        self.translation_port = value;
         self
     }
     /// Sets `TranslationIp`.
@@ -55852,8 +55819,8 @@ impl PrivateNatGateway {
         self
     }
     /// Sets `CrossDomain`.
-    pub fn set_cross_domain(mut self, value: impl Into<bool>) -> Self {
-        self.cross_domain = value.into();
+    pub fn set_cross_domain(mut self, value: bool) -> Self {
+        self.cross_domain = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -55891,8 +55858,8 @@ impl PrivateNatGateway {
         self
     }
     /// Sets `VpcType`.
-    pub fn set_vpc_type(mut self, value: impl Into<bool>) -> Self {
-        self.vpc_type = Some(value.into());
+    pub fn set_vpc_type(mut self, value: bool) -> Self {
+        self.vpc_type = Some(value);
         self
     }
     /// Sets `CcnId`.
@@ -55901,8 +55868,8 @@ impl PrivateNatGateway {
         self
     }
     /// Sets `DeletionProtectionEnabled`.
-    pub fn set_deletion_protection_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.deletion_protection_enabled = value.into();
+    pub fn set_deletion_protection_enabled(mut self, value: bool) -> Self {
+        self.deletion_protection_enabled = value;
         self
     }
 }
@@ -56012,18 +55979,18 @@ impl ProductQuota {
         self
     }
     /// Sets `QuotaCurrent`.
-    pub fn set_quota_current(mut self, value: impl Into<i64>) -> Self {
-        self.quota_current = value.into();
+    pub fn set_quota_current(mut self, value: i64) -> Self {
+        self.quota_current = value;
         self
     }
     /// Sets `QuotaLimit`.
-    pub fn set_quota_limit(mut self, value: impl Into<i64>) -> Self {
-        self.quota_limit = value.into();
+    pub fn set_quota_limit(mut self, value: i64) -> Self {
+        self.quota_limit = value;
         self
     }
     /// Sets `QuotaRegion`.
-    pub fn set_quota_region(mut self, value: impl Into<bool>) -> Self {
-        self.quota_region = value.into();
+    pub fn set_quota_region(mut self, value: bool) -> Self {
+        self.quota_region = value;
         self
     }
 }
@@ -56072,13 +56039,13 @@ impl Quota {
         self
     }
     /// Sets `QuotaCurrent`.
-    pub fn set_quota_current(mut self, value: impl Into<i64>) -> Self {
-        self.quota_current = value.into();
+    pub fn set_quota_current(mut self, value: i64) -> Self {
+        self.quota_current = value;
         self
     }
     /// Sets `QuotaLimit`.
-    pub fn set_quota_limit(mut self, value: impl Into<i64>) -> Self {
-        self.quota_limit = value.into();
+    pub fn set_quota_limit(mut self, value: i64) -> Self {
+        self.quota_limit = value;
         self
     }
     /// Sets `QuotaGroup`.
@@ -56166,8 +56133,8 @@ impl RefreshDirectConnectGatewayRouteToNatGatewayRequest {
         self
     }
     /// Sets `DryRun`.
-    pub fn set_dry_run(mut self, value: impl Into<bool>) -> Self {
-        self.dry_run = Some(value.into());
+    pub fn set_dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
         self
     }
 }
@@ -57870,8 +57837,8 @@ impl ReplaceRoutesWithRoutePolicyRoute {
         self
     }
     /// Sets `ForceMatchPolicy`.
-    pub fn set_force_match_policy(mut self, value: impl Into<bool>) -> Self {
-        self.force_match_policy = Some(value.into());
+    pub fn set_force_match_policy(mut self, value: bool) -> Self {
+        self.force_match_policy = Some(value);
         self
     }
 }
@@ -60342,8 +60309,8 @@ impl Route {
         self
     }
     /// Sets `Enabled`.
-    pub fn set_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
+    pub fn set_enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
         self
     }
     /// Sets `RouteType`.
@@ -60367,8 +60334,8 @@ impl Route {
         self
     }
     /// Sets `PublishedToVbc`.
-    pub fn set_published_to_vbc(mut self, value: impl Into<bool>) -> Self {
-        self.published_to_vbc = Some(value.into());
+    pub fn set_published_to_vbc(mut self, value: bool) -> Self {
+        self.published_to_vbc = Some(value);
         self
     }
     /// Sets `CreatedTime`.
@@ -61036,8 +61003,8 @@ impl RouteTable {
         self
     }
     /// Sets `Main`.
-    pub fn set_main(mut self, value: impl Into<bool>) -> Self {
-        self.main = value.into();
+    pub fn set_main(mut self, value: bool) -> Self {
+        self.main = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -61184,8 +61151,8 @@ impl SecurityGroup {
         self
     }
     /// Sets `IsDefault`.
-    pub fn set_is_default(mut self, value: impl Into<bool>) -> Self {
-        self.is_default = value.into();
+    pub fn set_is_default(mut self, value: bool) -> Self {
+        self.is_default = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -61529,8 +61496,8 @@ impl SecurityGroupPolicy {
         Self::default()
     }
     /// Sets `PolicyIndex`.
-    pub fn set_policy_index(mut self, value: impl Into<i64>) -> Self {
-        self.policy_index = Some(value.into());
+    pub fn set_policy_index(mut self, value: i64) -> Self {
+        self.policy_index = Some(value);
         self
     }
     /// Sets `Protocol`.
@@ -61590,8 +61557,8 @@ impl SecurityGroupPolicy {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<i64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
         self
     }
 }
@@ -62133,13 +62100,13 @@ impl SetCcnRegionBandwidthLimitsRequest {
         self
     }
     /// Sets `SetDefaultLimitFlag`.
-    pub fn set_set_default_limit_flag(mut self, value: impl Into<bool>) -> Self {
-        self.set_default_limit_flag = Some(value.into());
+    pub fn set_set_default_limit_flag(mut self, value: bool) -> Self {
+        self.set_default_limit_flag = Some(value);
         self
     }
     /// Sets `SetQosDefaultLimitFlag`.
-    pub fn set_set_qos_default_limit_flag(mut self, value: impl Into<bool>) -> Self {
-        self.set_qos_default_limit_flag = Some(value.into());
+    pub fn set_set_qos_default_limit_flag(mut self, value: bool) -> Self {
+        self.set_qos_default_limit_flag = Some(value);
         self
     }
 }
@@ -62234,8 +62201,8 @@ impl SetVpnGatewaysRenewFlagRequest {
         self
     }
     /// Sets `AutoRenewFlag`.
-    pub fn set_auto_renew_flag(mut self, value: impl Into<i64>) -> Self {
-        self.auto_renew_flag = Some(value.into());
+    pub fn set_auto_renew_flag(mut self, value: i64) -> Self {
+        self.auto_renew_flag = Some(value);
         self
     }
     /// Sets `Type`.
@@ -62571,8 +62538,8 @@ impl SnapshotPolicy {
         self
     }
     /// Sets `CreateNewCos`.
-    pub fn set_create_new_cos(mut self, value: impl Into<bool>) -> Self {
-        self.create_new_cos = Some(value.into());
+    pub fn set_create_new_cos(mut self, value: bool) -> Self {
+        self.create_new_cos = Some(value);
         self
     }
     /// Sets `CosRegion`.
@@ -62599,8 +62566,8 @@ impl SnapshotPolicy {
         self
     }
     /// Sets `Enable`.
-    pub fn set_enable(mut self, value: impl Into<bool>) -> Self {
-        self.enable = Some(value.into());
+    pub fn set_enable(mut self, value: bool) -> Self {
+        self.enable = Some(value);
         self
     }
     /// Sets `CreateTime`.
@@ -63592,13 +63559,13 @@ impl Subnet {
         self
     }
     /// Sets `IsDefault`.
-    pub fn set_is_default(mut self, value: impl Into<bool>) -> Self {
-        self.is_default = Some(value.into());
+    pub fn set_is_default(mut self, value: bool) -> Self {
+        self.is_default = Some(value);
         self
     }
     /// Sets `EnableBroadcast`.
-    pub fn set_enable_broadcast(mut self, value: impl Into<bool>) -> Self {
-        self.enable_broadcast = Some(value.into());
+    pub fn set_enable_broadcast(mut self, value: bool) -> Self {
+        self.enable_broadcast = Some(value);
         self
     }
     /// Sets `Zone`.
@@ -63632,8 +63599,8 @@ impl Subnet {
         self
     }
     /// Sets `IsRemoteVpcSnat`.
-    pub fn set_is_remote_vpc_snat(mut self, value: impl Into<bool>) -> Self {
-        self.is_remote_vpc_snat = Some(value.into());
+    pub fn set_is_remote_vpc_snat(mut self, value: bool) -> Self {
+        self.is_remote_vpc_snat = Some(value);
         self
     }
     /// Sets `TotalIpAddressCount`.
@@ -63655,8 +63622,8 @@ impl Subnet {
         self
     }
     /// Sets `IsCdcSubnet`.
-    pub fn set_is_cdc_subnet(mut self, value: impl Into<i64>) -> Self {
-        self.is_cdc_subnet = Some(value.into());
+    pub fn set_is_cdc_subnet(mut self, value: i64) -> Self {
+        self.is_cdc_subnet = Some(value);
         self
     }
     /// Sets `StackType`.
@@ -63957,8 +63924,8 @@ impl TrafficFlow {
         self
     }
     /// Sets `FormatValue`.
-    pub fn set_format_value(mut self, value: impl Into<f64>) -> Self {
-        self.format_value = value.into();
+    pub fn set_format_value(mut self, value: f64) -> Self {
+        self.format_value = value;
         self
     }
     /// Sets `FormatUnit`.
@@ -64533,13 +64500,13 @@ impl TrafficPackage {
         self
     }
     /// Sets `TotalAmount`.
-    pub fn set_total_amount(mut self, value: impl Into<f64>) -> Self {
-        self.total_amount = value.into();
+    pub fn set_total_amount(mut self, value: f64) -> Self {
+        self.total_amount = value;
         self
     }
     /// Sets `RemainingAmount`.
-    pub fn set_remaining_amount(mut self, value: impl Into<f64>) -> Self {
-        self.remaining_amount = value.into();
+    pub fn set_remaining_amount(mut self, value: f64) -> Self {
+        self.remaining_amount = value;
         self
     }
     /// Sets `Status`.
@@ -64558,8 +64525,8 @@ impl TrafficPackage {
         self
     }
     /// Sets `UsedAmount`.
-    pub fn set_used_amount(mut self, value: impl Into<f64>) -> Self {
-        self.used_amount = value.into();
+    pub fn set_used_amount(mut self, value: f64) -> Self {
+        self.used_amount = value;
         self
     }
     /// Sets `TagSet` to these items.
@@ -66089,13 +66056,13 @@ impl UpgradeNatGatewayProductVersionRequest {
         self
     }
     /// Sets `Force`.
-    pub fn set_force(mut self, value: impl Into<i64>) -> Self {
-        self.force = Some(value.into());
+    pub fn set_force(mut self, value: i64) -> Self {
+        self.force = Some(value);
         self
     }
     /// Sets `CheckOnlyMode`.
-    pub fn set_check_only_mode(mut self, value: impl Into<bool>) -> Self {
-        self.check_only_mode = Some(value.into());
+    pub fn set_check_only_mode(mut self, value: bool) -> Self {
+        self.check_only_mode = Some(value);
         self
     }
 }
@@ -66424,13 +66391,13 @@ impl Vpc {
         self
     }
     /// Sets `IsDefault`.
-    pub fn set_is_default(mut self, value: impl Into<bool>) -> Self {
-        self.is_default = value.into();
+    pub fn set_is_default(mut self, value: bool) -> Self {
+        self.is_default = value;
         self
     }
     /// Sets `EnableMulticast`.
-    pub fn set_enable_multicast(mut self, value: impl Into<bool>) -> Self {
-        self.enable_multicast = value.into();
+    pub fn set_enable_multicast(mut self, value: bool) -> Self {
+        self.enable_multicast = value;
         self
     }
     /// Sets `CreatedTime`.
@@ -66457,8 +66424,8 @@ impl Vpc {
         self
     }
     /// Sets `EnableDhcp`.
-    pub fn set_enable_dhcp(mut self, value: impl Into<bool>) -> Self {
-        self.enable_dhcp = value.into();
+    pub fn set_enable_dhcp(mut self, value: bool) -> Self {
+        self.enable_dhcp = value;
         self
     }
     /// Sets `Ipv6CidrBlock`.
@@ -66483,8 +66450,8 @@ impl Vpc {
         self
     }
     /// Sets `EnableRouteVpcPublish`.
-    pub fn set_enable_route_vpc_publish(mut self, value: impl Into<bool>) -> Self {
-        self.enable_route_vpc_publish = value.into();
+    pub fn set_enable_route_vpc_publish(mut self, value: bool) -> Self {
+        self.enable_route_vpc_publish = value;
         self
     }
     /// Sets `Ipv6CidrBlockSet` to these items.
@@ -66496,8 +66463,8 @@ impl Vpc {
         self
     }
     /// Sets `EnableRouteVpcPublishIpv6`.
-    pub fn set_enable_route_vpc_publish_ipv6(mut self, value: impl Into<bool>) -> Self {
-        self.enable_route_vpc_publish_ipv6 = Some(value.into());
+    pub fn set_enable_route_vpc_publish_ipv6(mut self, value: bool) -> Self {
+        self.enable_route_vpc_publish_ipv6 = Some(value);
         self
     }
     /// Sets `StackType`.
@@ -67038,8 +67005,8 @@ impl VpnConnection {
         self
     }
     /// Sets `EnableHealthCheck`.
-    pub fn set_enable_health_check(mut self, value: impl Into<bool>) -> Self {
-        self.enable_health_check = value.into();
+    pub fn set_enable_health_check(mut self, value: bool) -> Self {
+        self.enable_health_check = value;
         self
     }
     /// Sets `HealthCheckLocalIp`.
@@ -67058,8 +67025,8 @@ impl VpnConnection {
         self
     }
     /// Sets `DpdEnable`.
-    pub fn set_dpd_enable(mut self, value: impl Into<i64>) -> Self {
-        self.dpd_enable = value.into();
+    pub fn set_dpd_enable(mut self, value: i64) -> Self {
+        self.dpd_enable = value;
         self
     }
     /// Sets `DpdTimeout`.
@@ -67324,8 +67291,8 @@ impl VpnGateway {
         self
     }
     /// Sets `IsAddressBlocked`.
-    pub fn set_is_address_blocked(mut self, value: impl Into<bool>) -> Self {
-        self.is_address_blocked = value.into();
+    pub fn set_is_address_blocked(mut self, value: bool) -> Self {
+        self.is_address_blocked = value;
         self
     }
     /// Sets `NewPurchasePlan`.
@@ -67385,8 +67352,8 @@ impl VpnGateway {
         self
     }
     /// Sets `IsPrivate`.
-    pub fn set_is_private(mut self, value: impl Into<bool>) -> Self {
-        self.is_private = Some(value.into());
+    pub fn set_is_private(mut self, value: bool) -> Self {
+        self.is_private = Some(value);
         self
     }
 }
@@ -67552,8 +67519,8 @@ impl VpnGatewayRoute {
         self
     }
     /// Sets `Priority`.
-    pub fn set_priority(mut self, value: impl Into<i64>) -> Self {
-        self.priority = Some(value.into());
+    pub fn set_priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
         self
     }
     /// Sets `Status`.
