@@ -355,9 +355,22 @@ where
         .unwrap_or(0);
     let shown = state_path(spec);
     let mut polls = 0u32;
+    let mut last_seen = String::from("no poll answered");
     loop {
         polls += 1;
-        let response = poll().await.map_err(WaitError::Call)?;
+        // The deadline bounds a poll in flight too, retries included.
+        let remaining = deadline.saturating_sub(started.elapsed());
+        let response = match tokio::time::timeout(remaining, poll()).await {
+            Ok(answer) => answer.map_err(WaitError::Call)?,
+            Err(_) => {
+                return Err(WaitError::TimedOut {
+                    waiter: spec.name.to_string(),
+                    elapsed: started.elapsed(),
+                    polls,
+                    last_seen,
+                })
+            }
+        };
         let observation = observe(&response);
         let values = awaited(spec, ids, &observation, paths);
         let verdict = judge(spec, ids, &values, &observation);
@@ -404,13 +417,14 @@ where
                 states: &states,
             });
         }
+        last_seen = summary(&states);
         let pause = delay(min, max, polls);
         if elapsed + pause > deadline {
             return Err(WaitError::TimedOut {
                 waiter: spec.name.to_string(),
                 elapsed,
                 polls,
-                last_seen: summary(&states),
+                last_seen,
             });
         }
         tokio::time::sleep(pause).await;
@@ -610,5 +624,27 @@ mod tests {
         .await
         .unwrap_err();
         assert!(error.to_string().contains("needs at least one id"), "{error}");
+    }
+
+    /// A poll that never answers (a server that accepts and stays silent,
+    /// retried by the pipeline) is cut at the wait's deadline, not the
+    /// pipeline's own timeouts.
+    #[tokio::test]
+    async fn the_deadline_bounds_a_poll_in_flight() {
+        let started = Instant::now();
+        let error = wait::<Observation, std::convert::Infallible, _, _>(
+            &RUNNING,
+            &ids(&["ins-a"]),
+            &WaitOptions::new().with_deadline(Duration::from_millis(200)),
+            || std::future::pending(),
+            Observation::clone,
+        )
+        .await
+        .unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        let text = error.to_string();
+        assert!(matches!(error, WaitError::TimedOut { polls: 1, .. }), "{text}");
+        assert!(text.ends_with("last seen: no poll answered"), "{text}");
     }
 }
