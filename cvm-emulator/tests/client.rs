@@ -25,19 +25,12 @@ fn client_with(emu: &RunningEmulator, id: &str, key: &str) -> Client {
 }
 
 fn run_request(count: i64) -> RunInstancesRequest {
-    {
-        let mut new_value = RunInstancesRequest::default();
-        new_value.placement = Some({
-            let mut new_value = Placement::default();
-            new_value.zone = ZONE.into();
-            new_value
-        });
-        new_value.image_id = Some("img-9qabwvbn".into());
-        new_value.instance_type = Some("S5.MEDIUM4".into());
-        new_value.instance_count = Some(count);
-        new_value.instance_name = Some("web".into());
-        new_value
-    }
+    RunInstancesRequest::new()
+        .set_placement(Placement::new().set_zone(ZONE))
+        .set_image_id("img-9qabwvbn")
+        .set_instance_type("S5.MEDIUM4")
+        .set_instance_count(count)
+        .set_instance_name("web")
 }
 
 async fn states(client: &Client, ids: &[String]) -> Vec<String> {

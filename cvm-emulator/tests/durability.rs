@@ -170,23 +170,13 @@ impl Drop for Server {
 }
 
 fn run_request(count: i64, token: Option<&str>) -> RunInstancesRequest {
-    {
-        let mut new_value = RunInstancesRequest::default();
-        new_value.placement = Some({
-            let mut new_value = Placement::default();
-            new_value.zone = ZONE.into();
-            new_value
-        });
-        new_value.image_id = Some("img-9qabwvbn".into());
-        new_value.instance_count = Some(count);
-        new_value.client_token = token.map(str::to_owned);
-        new_value.internet_accessible = Some({
-            let mut new_value = InternetAccessible::default();
-            new_value.internet_max_bandwidth_out = Some(1);
-            new_value
-        });
-        new_value
-    }
+    let mut request = RunInstancesRequest::new()
+        .set_placement(Placement::new().set_zone(ZONE))
+        .set_image_id("img-9qabwvbn")
+        .set_instance_count(count)
+        .set_internet_accessible(InternetAccessible::new().set_internet_max_bandwidth_out(1));
+    request.client_token = token.map(str::to_owned);
+    request
 }
 
 /// Every instance of the region, every member, in order.

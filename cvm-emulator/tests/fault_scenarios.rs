@@ -45,22 +45,11 @@ fn faulty(faults: FaultConfig) -> EmulatorConfig {
 }
 
 fn run_one() -> RunInstancesRequest {
-    {
-        let mut new_value = RunInstancesRequest::default();
-        new_value.placement = Some({
-            let mut new_value = Placement::default();
-            new_value.zone = ZONE.into();
-            new_value
-        });
-        new_value.image_id = Some("img-9qabwvbn".into());
-        new_value.instance_count = Some(1);
-        new_value.internet_accessible = Some({
-            let mut new_value = InternetAccessible::default();
-            new_value.internet_max_bandwidth_out = Some(1);
-            new_value
-        });
-        new_value
-    }
+    RunInstancesRequest::new()
+        .set_placement(Placement::new().set_zone(ZONE))
+        .set_image_id("img-9qabwvbn")
+        .set_instance_count(1)
+        .set_internet_accessible(InternetAccessible::new().set_internet_max_bandwidth_out(1))
 }
 
 /// 300 `RunInstances`, 16 in flight, under 20 % throttling, 10 % resets

@@ -267,18 +267,11 @@ pub async fn assert_healthy(emu: &RunningEmulator) {
 
 /// `RunInstances` of `count` instances from `image_id` in [`ZONE`].
 pub fn launch_request(image_id: &str, count: i64) -> cvm_api::types::RunInstancesRequest {
-    {
-        let mut new_value = cvm_api::types::RunInstancesRequest::default();
-        new_value.placement = Some({
-            let mut new_value = cvm_api::types::Placement::default();
-            new_value.zone = ZONE.into();
-            new_value
-        });
-        new_value.image_id = Some(image_id.into());
-        new_value.instance_type = Some("S5.MEDIUM4".into());
-        new_value.instance_count = Some(count);
-        new_value
-    }
+    cvm_api::types::RunInstancesRequest::new()
+        .set_placement(cvm_api::types::Placement::new().set_zone(ZONE))
+        .set_image_id(image_id)
+        .set_instance_type("S5.MEDIUM4")
+        .set_instance_count(count)
 }
 
 /// A `cvm-api` example binary, built beside the test binaries.
