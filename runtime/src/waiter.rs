@@ -636,7 +636,7 @@ mod tests {
             &RUNNING,
             &ids(&["ins-a"]),
             &WaitOptions::new().with_deadline(Duration::from_millis(200)),
-            || std::future::pending(),
+            std::future::pending,
             Observation::clone,
         )
         .await
