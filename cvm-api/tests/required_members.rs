@@ -67,3 +67,14 @@ async fn a_whole_request_value_is_checked_the_same_way() {
     let result = client().call(request).send().await;
     assert_eq!(missing(result), ["ProjectId"]);
 }
+
+/// A paginator fills in what it pages by: `DescribeTaskInfo` requires
+/// `Offset`, and its first page gets past the local checks without one set
+/// (found by the outside review: it was refused, every time).
+#[tokio::test]
+async fn a_paginator_sets_the_offset_an_action_requires() {
+    use futures::StreamExt;
+    let mut pages = std::pin::pin!(client().describe_task_info().into_paginator().by_page());
+    let first = pages.next().await.expect("a first page or its error");
+    assert!(matches!(first, Err(Error::Transport(_))), "{first:?}");
+}
