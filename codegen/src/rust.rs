@@ -250,17 +250,23 @@ impl RustModel {
     /// for a list, the one that sets all items (`set_<field>`).
     ///
     /// Named after the fields; a name the `Call` already has
-    /// ([`RESERVED_CALL_METHODS`]) or an earlier setter took gets `_member`,
-    /// then `_member2`, `_member3`…
+    /// ([`RESERVED_CALL_METHODS`]), an earlier setter took, or starting with
+    /// `with_` or `set_` gets `_member`, then `_member2`, `_member3`…
     pub fn call_setters<'m>(&'m self, action: &Action) -> Vec<CallSetter<'m>> {
         let input = self
             .object(&action.input)
             .expect("every action has its input object");
         let mut taken: BTreeSet<String> = RESERVED_CALL_METHODS.iter().map(|s| s.to_string()).collect();
-        let mut take = |base: String| {
+        // `with_` is the options' prefix and `set_` the set-all one: a member
+        // whose setter would start with either (clb's `WithRs`) gets `_member`,
+        // so that no member setter reads as an option or a list's.
+        let looks_reserved = |name: &str| name.starts_with("with_") || name.starts_with("set_");
+        let mut take = |base: String, own_prefix: bool| {
             let mut name = base.clone();
             let mut n = 1;
-            while taken.contains(name.trim_start_matches("r#")) {
+            while taken.contains(name.trim_start_matches("r#"))
+                || (!own_prefix && n == 1 && looks_reserved(&name))
+            {
                 name = if n == 1 {
                     format!("{}_member", base.trim_start_matches("r#"))
                 } else {
@@ -276,11 +282,11 @@ impl RustModel {
             .iter()
             .map(|member| {
                 let field = self.field(input, member);
-                let one = take(field.to_owned());
+                let one = take(field.to_owned(), false);
                 let all = member
                     .ty
                     .list
-                    .then(|| take(format!("set_{}", field.trim_start_matches("r#"))));
+                    .then(|| take(format!("set_{}", field.trim_start_matches("r#")), true));
                 CallSetter {
                     member,
                     field,

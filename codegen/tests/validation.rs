@@ -750,3 +750,28 @@ fn u64_setters_take_plain_literals() {
         "{types}"
     );
 }
+
+/// `with_` begins the options' names and `set_` the set-all setters': a
+/// member whose setter would begin with either gets `_member`, so it reads
+/// as neither (clb's `WithRs`, vpc's `SetDefaultLimitFlag`).
+#[test]
+fn member_setters_never_read_as_options_or_set_all() {
+    let (mut api, errors, rules) = base();
+    let members = api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap();
+    members.push(json!({"document": "", "member": "int64", "name": "WithRs", "type": "int"}));
+    members.push(json!({"document": "", "member": "bool", "name": "SetFlag", "type": "bool"}));
+    let model = model(&api, &errors, &rules);
+    let files = codegen::generate(&model, "spec/test").unwrap();
+    let calls = &files.iter().find(|f| f.name == "calls.rs").unwrap().contents;
+    assert!(
+        calls.contains("pub fn with_rs_member(mut self, value: i64)"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("pub fn set_flag_member(mut self, value: bool)"),
+        "{calls}"
+    );
+    assert!(calls.contains("pub fn set_instance_ids("), "{calls}");
+}

@@ -3100,7 +3100,7 @@ impl Call<types::DescribeLoadBalancersRequest> {
         self
     }
     /// Sets `WithRs`; see [`DescribeLoadBalancersRequest::with_rs`](types::DescribeLoadBalancersRequest::with_rs).
-    pub fn with_rs(mut self, value: i64) -> Self {
+    pub fn with_rs_member(mut self, value: i64) -> Self {
         self.0.request_mut().with_rs = Some(value);
         self
     }

@@ -12955,12 +12955,12 @@ impl Call<types::SetCcnRegionBandwidthLimitsRequest> {
         self
     }
     /// Sets `SetDefaultLimitFlag`; see [`SetCcnRegionBandwidthLimitsRequest::set_default_limit_flag`](types::SetCcnRegionBandwidthLimitsRequest::set_default_limit_flag).
-    pub fn set_default_limit_flag(mut self, value: bool) -> Self {
+    pub fn set_default_limit_flag_member(mut self, value: bool) -> Self {
         self.0.request_mut().set_default_limit_flag = Some(value);
         self
     }
     /// Sets `SetQosDefaultLimitFlag`; see [`SetCcnRegionBandwidthLimitsRequest::set_qos_default_limit_flag`](types::SetCcnRegionBandwidthLimitsRequest::set_qos_default_limit_flag).
-    pub fn set_qos_default_limit_flag(mut self, value: bool) -> Self {
+    pub fn set_qos_default_limit_flag_member(mut self, value: bool) -> Self {
         self.0.request_mut().set_qos_default_limit_flag = Some(value);
         self
     }
