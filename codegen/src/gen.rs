@@ -403,7 +403,7 @@ fn member_type(model: &Model, m: &Member) -> TokenStream {
     }
 }
 
-fn field_doc(model: &Model, m: &Member) -> String {
+fn field_doc(model: &Model, object: &Object, m: &Member) -> String {
     let mut out = String::new();
     if !m.document.trim().is_empty() {
         out.push_str(&prose(&m.document));
@@ -423,10 +423,12 @@ fn field_doc(model: &Model, m: &Member) -> String {
     };
     out.push_str(&format!("Wire name `{}`; {ty}", m.wire_name));
     let mut facts = Vec::new();
-    if m.required {
+    // Only the sides the object is used on: a response-only object's
+    // `required` flag says nothing a caller can act on.
+    if m.required && object.in_input {
         facts.push("required in requests");
     }
-    if m.output_required {
+    if m.output_required && object.in_output {
         facts.push("always present in responses");
     }
     if m.nullable {
@@ -460,7 +462,7 @@ fn needs_lenient(m: &Member) -> bool {
 fn field_tokens(model: &Model, object: &Object, m: &Member) -> TokenStream {
     let name = ident(model.field(object, m));
     let ty = member_type(model, m);
-    let docs = doc(&field_doc(model, m));
+    let docs = doc(&field_doc(model, object, m));
     let wire = &m.wire_name;
     let mut serde_args = vec![quote!(rename = #wire)];
     // Real servers lag their spec and omit members it calls always present

@@ -1266,7 +1266,7 @@ impl ChcHost {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChcHostDeniedActions {
-    /// Wire name `ChcId`; string; required in requests.
+    /// Wire name `ChcId`; string.
     #[serde(
         rename = "ChcId",
         default,
@@ -1274,7 +1274,7 @@ pub struct ChcHostDeniedActions {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub chc_id: Option<String>,
-    /// Wire name `State`; string; required in requests. Example: `"ONLINE"`.
+    /// Wire name `State`; string. Example: `"ONLINE"`.
     #[serde(
         rename = "State",
         default,
@@ -1282,7 +1282,7 @@ pub struct ChcHostDeniedActions {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub state: Option<String>,
-    /// Wire name `DenyActions`; list of string; required in requests. Example: `["ConfigureChcAssistVpc']`.
+    /// Wire name `DenyActions`; list of string. Example: `["ConfigureChcAssistVpc']`.
     #[serde(
         rename = "DenyActions",
         default,
@@ -8420,7 +8420,7 @@ impl DisasterRecoverGroup {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisasterRecoverGroupQuota {
-    /// Wire name `GroupQuota`; int64; required in requests. Example: `0`.
+    /// Wire name `GroupQuota`; int64. Example: `0`.
     #[serde(
         rename = "GroupQuota",
         default,
@@ -8428,7 +8428,7 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub group_quota: Option<i64>,
-    /// Wire name `CurrentNum`; int64; required in requests. Example: `10`.
+    /// Wire name `CurrentNum`; int64. Example: `10`.
     #[serde(
         rename = "CurrentNum",
         default,
@@ -8436,7 +8436,7 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub current_num: Option<i64>,
-    /// Wire name `CvmInHostGroupQuota`; int64; required in requests. Example: `10`.
+    /// Wire name `CvmInHostGroupQuota`; int64. Example: `10`.
     #[serde(
         rename = "CvmInHostGroupQuota",
         default,
@@ -8444,7 +8444,7 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_host_group_quota: Option<i64>,
-    /// Wire name `CvmInSwitchGroupQuota`; int64; required in requests. Example: `10`.
+    /// Wire name `CvmInSwitchGroupQuota`; int64. Example: `10`.
     #[serde(
         rename = "CvmInSwitchGroupQuota",
         default,
@@ -8452,7 +8452,7 @@ pub struct DisasterRecoverGroupQuota {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm_in_switch_group_quota: Option<i64>,
-    /// Wire name `CvmInRackGroupQuota`; int64; required in requests. Example: `20`.
+    /// Wire name `CvmInRackGroupQuota`; int64. Example: `20`.
     #[serde(
         rename = "CvmInRackGroupQuota",
         default,
@@ -9292,7 +9292,7 @@ impl HostItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HostPriceInfo {
-    /// Wire name `HostPrice`; [`ItemPrice`]; required in requests.
+    /// Wire name `HostPrice`; [`ItemPrice`].
     #[serde(rename = "HostPrice", default, skip_serializing_if = "Option::is_none")]
     pub host_price: Option<ItemPrice>,
 }
@@ -20434,7 +20434,7 @@ impl tencentcloud_runtime::Validate for StorageBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SyncImage {
-    /// Wire name `ImageId`; string; required in requests. Example: `img-xxxxxxxx`.
+    /// Wire name `ImageId`; string. Example: `img-xxxxxxxx`.
     #[serde(
         rename = "ImageId",
         default,
@@ -20442,7 +20442,7 @@ pub struct SyncImage {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub image_id: Option<String>,
-    /// Wire name `Region`; string; required in requests. Example: `ap-guangzhou`.
+    /// Wire name `Region`; string. Example: `ap-guangzhou`.
     #[serde(
         rename = "Region",
         default,

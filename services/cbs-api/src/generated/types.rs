@@ -9,28 +9,28 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedRetentionPolicy {
-    /// Wire name `Days`; uint64; required in requests; always present in responses. Example: `6`.
+    /// Wire name `Days`; uint64; always present in responses. Example: `6`.
     #[serde(
         rename = "Days",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub days: u64,
-    /// Wire name `Weeks`; uint64; required in requests; always present in responses. Example: `8`.
+    /// Wire name `Weeks`; uint64; always present in responses. Example: `8`.
     #[serde(
         rename = "Weeks",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub weeks: u64,
-    /// Wire name `Months`; uint64; required in requests; always present in responses. Example: `3`.
+    /// Wire name `Months`; uint64; always present in responses. Example: `3`.
     #[serde(
         rename = "Months",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub months: u64,
-    /// Wire name `Years`; uint64; required in requests; always present in responses. Example: `1`.
+    /// Wire name `Years`; uint64; always present in responses. Example: `1`.
     #[serde(
         rename = "Years",
         default,
@@ -438,7 +438,7 @@ impl ApplySnapshotResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttachDetail {
-    /// Wire name `InstanceId`; string; required in requests. Example: `ins-jw0vit58`.
+    /// Wire name `InstanceId`; string. Example: `ins-jw0vit58`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -446,7 +446,7 @@ pub struct AttachDetail {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
-    /// Wire name `AttachedDiskCount`; uint64; required in requests. Example: `1`.
+    /// Wire name `AttachedDiskCount`; uint64. Example: `1`.
     #[serde(
         rename = "AttachedDiskCount",
         default,
@@ -454,7 +454,7 @@ pub struct AttachDetail {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub attached_disk_count: Option<u64>,
-    /// Wire name `MaxAttachCount`; uint64; required in requests. Example: `20`.
+    /// Wire name `MaxAttachCount`; uint64. Example: `20`.
     #[serde(
         rename = "MaxAttachCount",
         default,

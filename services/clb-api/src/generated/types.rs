@@ -1873,25 +1873,25 @@ impl BindDetailItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BindItem {
-    /// Wire name `LoadBalancerId`; string; required in requests; always present in responses. Example: `lb-6e6a****`.
+    /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-6e6a****`.
     #[serde(
         rename = "LoadBalancerId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub load_balancer_id: String,
-    /// Wire name `ListenerId`; string; required in requests; always present in responses. Example: `lbl-cuxw****`.
+    /// Wire name `ListenerId`; string; required in requests. Example: `lbl-cuxw****`.
     #[serde(
         rename = "ListenerId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub listener_id: String,
-    /// Wire name `Domain`; string; required in requests; always present in responses. Example: `www.test.com`.
+    /// Wire name `Domain`; string; required in requests. Example: `www.test.com`.
     #[serde(
         rename = "Domain",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub domain: String,
-    /// Wire name `LocationId`; string; always present in responses. Example: `loc-4apy****`.
+    /// Wire name `LocationId`; string. Example: `loc-4apy****`.
     #[serde(
         rename = "LocationId",
         default,
@@ -2531,7 +2531,7 @@ impl tencentcloud_runtime::Validate for CertInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CertificateInput {
-    /// Wire name `SSLMode`; string; always present in responses. Example: `UNIDIRECTIONAL`.
+    /// Wire name `SSLMode`; string. Example: `UNIDIRECTIONAL`.
     #[serde(
         rename = "SSLMode",
         default,
@@ -2539,7 +2539,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ssl_mode: Option<String>,
-    /// Wire name `SSLVerifyClient`; string; always present in responses. Example: `ON`.
+    /// Wire name `SSLVerifyClient`; string. Example: `ON`.
     #[serde(
         rename = "SSLVerifyClient",
         default,
@@ -2547,7 +2547,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ssl_verify_client: Option<String>,
-    /// Wire name `CertId`; string; always present in responses. Example: `Fm8Wpag8`.
+    /// Wire name `CertId`; string. Example: `Fm8Wpag8`.
     #[serde(
         rename = "CertId",
         default,
@@ -2555,7 +2555,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_id: Option<String>,
-    /// Wire name `CertCaId`; string; always present in responses. Example: `HcsGe9BH`.
+    /// Wire name `CertCaId`; string. Example: `HcsGe9BH`.
     #[serde(
         rename = "CertCaId",
         default,
@@ -2563,7 +2563,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_ca_id: Option<String>,
-    /// Wire name `CertName`; string; always present in responses. Example: `NewCert`.
+    /// Wire name `CertName`; string. Example: `NewCert`.
     #[serde(
         rename = "CertName",
         default,
@@ -2571,7 +2571,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_name: Option<String>,
-    /// Wire name `CertKey`; string; always present in responses. Example: `-----BEGIN RSA PRIVATE KEY----- certkey -----END RSA PRIVATE KEY-----`.
+    /// Wire name `CertKey`; string. Example: `-----BEGIN RSA PRIVATE KEY----- certkey -----END RSA PRIVATE KEY-----`.
     #[serde(
         rename = "CertKey",
         default,
@@ -2579,7 +2579,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_key: Option<String>,
-    /// Wire name `CertContent`; string; always present in responses. Example: `-----BEGIN CERTIFICATE----- certcontent -----END CERTIFICATE`.
+    /// Wire name `CertContent`; string. Example: `-----BEGIN CERTIFICATE----- certcontent -----END CERTIFICATE`.
     #[serde(
         rename = "CertContent",
         default,
@@ -2587,7 +2587,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_content: Option<String>,
-    /// Wire name `CertCaName`; string; always present in responses. Example: `new_certca`.
+    /// Wire name `CertCaName`; string. Example: `new_certca`.
     #[serde(
         rename = "CertCaName",
         default,
@@ -2595,7 +2595,7 @@ pub struct CertificateInput {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cert_ca_name: Option<String>,
-    /// Wire name `CertCaContent`; string; always present in responses. Example: `-----BEGIN CERTIFICATE----- certcontent -----END CERTIFICATE`.
+    /// Wire name `CertCaContent`; string. Example: `-----BEGIN CERTIFICATE----- certcontent -----END CERTIFICATE`.
     #[serde(
         rename = "CertCaContent",
         default,
@@ -10800,7 +10800,7 @@ impl tencentcloud_runtime::Validate for DescribeClassicalLbByInstanceIdRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeClassicalLbByInstanceIdResponse {
-    /// Wire name `LoadBalancerInfoList`; list of [`ClassicalLoadBalancerInfo`]; required in requests.
+    /// Wire name `LoadBalancerInfoList`; list of [`ClassicalLoadBalancerInfo`].
     #[serde(
         rename = "LoadBalancerInfoList",
         default,
@@ -11134,7 +11134,7 @@ impl tencentcloud_runtime::Validate for DescribeClsLogSetRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeClsLogSetResponse {
-    /// Wire name `LogsetId`; string; required in requests. Example: `b046ae5f-00cf-4e90-880c-215e5ae72222`.
+    /// Wire name `LogsetId`; string. Example: `b046ae5f-00cf-4e90-880c-215e5ae72222`.
     #[serde(
         rename = "LogsetId",
         default,
@@ -11142,7 +11142,7 @@ pub struct DescribeClsLogSetResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub logset_id: Option<String>,
-    /// Wire name `HealthLogsetId`; string; required in requests. Example: `b046ae5f-00cf-4e90-880c-215e5ae71111`.
+    /// Wire name `HealthLogsetId`; string. Example: `b046ae5f-00cf-4e90-880c-215e5ae71111`.
     #[serde(
         rename = "HealthLogsetId",
         default,
@@ -12254,7 +12254,7 @@ impl tencentcloud_runtime::Validate for DescribeLbListenersRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeLbListenersResponse {
-    /// Wire name `LoadBalancers`; list of [`LbItem`]; required in requests.
+    /// Wire name `LoadBalancers`; list of [`LbItem`].
     #[serde(rename = "LoadBalancers", default, skip_serializing_if = "Option::is_none")]
     pub load_balancers: Option<Vec<LbItem>>,
     /// Wire name `RequestId`; string.
@@ -12325,7 +12325,7 @@ impl tencentcloud_runtime::Validate for DescribeLbOperateProtectRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeLbOperateProtectResponse {
-    /// Wire name `LoadBalancerSet`; list of [`LbOperateProtectInfo`]; required in requests.
+    /// Wire name `LoadBalancerSet`; list of [`LbOperateProtectInfo`].
     #[serde(
         rename = "LoadBalancerSet",
         default,
@@ -18517,7 +18517,7 @@ impl IntentRouterItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct IntentRouterTierDictItem {
-    /// Wire name `TierId`; string; required in requests; always present in responses. Example: `default`.
+    /// Wire name `TierId`; string; always present in responses. Example: `default`.
     #[serde(
         rename = "TierId",
         default,
@@ -18657,7 +18657,7 @@ impl tencentcloud_runtime::Validate for InternetAccessible {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ItemPrice {
-    /// Wire name `UnitPrice`; float; required in requests; may be null. Example: `10`.
+    /// Wire name `UnitPrice`; float; may be null. Example: `10`.
     #[serde(
         rename = "UnitPrice",
         default,
@@ -18665,7 +18665,7 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price: Option<f64>,
-    /// Wire name `ChargeUnit`; string; required in requests; may be null. Example: `HOUR`.
+    /// Wire name `ChargeUnit`; string; may be null. Example: `HOUR`.
     #[serde(
         rename = "ChargeUnit",
         default,
@@ -18673,7 +18673,7 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub charge_unit: Option<String>,
-    /// Wire name `OriginalPrice`; float; required in requests; may be null. Example: `50`.
+    /// Wire name `OriginalPrice`; float; may be null. Example: `50`.
     #[serde(
         rename = "OriginalPrice",
         default,
@@ -18681,7 +18681,7 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_price: Option<f64>,
-    /// Wire name `DiscountPrice`; float; required in requests; may be null. Example: `50`.
+    /// Wire name `DiscountPrice`; float; may be null. Example: `50`.
     #[serde(
         rename = "DiscountPrice",
         default,
@@ -18689,7 +18689,7 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub discount_price: Option<f64>,
-    /// Wire name `UnitPriceDiscount`; float; required in requests; may be null. Example: `10`.
+    /// Wire name `UnitPriceDiscount`; float; may be null. Example: `10`.
     #[serde(
         rename = "UnitPriceDiscount",
         default,
@@ -18697,7 +18697,7 @@ pub struct ItemPrice {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub unit_price_discount: Option<f64>,
-    /// Wire name `Discount`; float; required in requests; may be null. Example: `100`.
+    /// Wire name `Discount`; float; may be null. Example: `100`.
     #[serde(
         rename = "Discount",
         default,
@@ -18812,7 +18812,7 @@ impl Job {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct KeyDetailItem {
-    /// Wire name `KeyId`; string; required in requests; always present in responses. Example: `key-xxx`.
+    /// Wire name `KeyId`; string; always present in responses. Example: `key-xxx`.
     #[serde(
         rename = "KeyId",
         default,
@@ -19051,13 +19051,13 @@ impl KeyInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct KeyItem {
-    /// Wire name `ApiKey`; string; required in requests; always present in responses. Example: `sk-xxx`.
+    /// Wire name `ApiKey`; string; required in requests. Example: `sk-xxx`.
     #[serde(
         rename = "ApiKey",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub api_key: String,
-    /// Wire name `Name`; string; always present in responses; may be null. Example: `my-key`.
+    /// Wire name `Name`; string; may be null. Example: `my-key`.
     #[serde(
         rename = "Name",
         default,
@@ -19201,7 +19201,7 @@ impl LbItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LbOperateProtectInfo {
-    /// Wire name `LoadBalancerId`; string; required in requests. Example: `lb-gfz73nxx`.
+    /// Wire name `LoadBalancerId`; string. Example: `lb-gfz73nxx`.
     #[serde(
         rename = "LoadBalancerId",
         default,
@@ -19209,7 +19209,7 @@ pub struct LbOperateProtectInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub load_balancer_id: Option<String>,
-    /// Wire name `ProtectState`; bool; required in requests. Example: `true`.
+    /// Wire name `ProtectState`; bool. Example: `true`.
     #[serde(
         rename = "ProtectState",
         default,
@@ -19217,7 +19217,7 @@ pub struct LbOperateProtectInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub protect_state: Option<bool>,
-    /// Wire name `OperatorUin`; string; required in requests; may be null. Example: `1235450`.
+    /// Wire name `OperatorUin`; string; may be null. Example: `1235450`.
     #[serde(
         rename = "OperatorUin",
         default,
@@ -19225,7 +19225,7 @@ pub struct LbOperateProtectInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operator_uin: Option<String>,
-    /// Wire name `Description`; string; required in requests; may be null. Example: `x`.
+    /// Wire name `Description`; string; may be null. Example: `x`.
     #[serde(
         rename = "Description",
         default,
@@ -19233,7 +19233,7 @@ pub struct LbOperateProtectInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub description: Option<String>,
-    /// Wire name `ModifyTime`; string; required in requests; may be null. Example: `2021-09-09 15:00:00`.
+    /// Wire name `ModifyTime`; string; may be null. Example: `2021-09-09 15:00:00`.
     #[serde(
         rename = "ModifyTime",
         default,
@@ -22384,7 +22384,7 @@ impl ModelKeyInfoItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModelNameAggregatedItem {
-    /// Wire name `ModelName`; string; required in requests; always present in responses. Example: `gpt-4o`.
+    /// Wire name `ModelName`; string; always present in responses. Example: `gpt-4o`.
     #[serde(
         rename = "ModelName",
         default,
@@ -23100,7 +23100,7 @@ impl ModelRouterLog {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModelRouterModel {
-    /// Wire name `ModelName`; string; required in requests; always present in responses. Example: `gpt-4o`.
+    /// Wire name `ModelName`; string; required in requests. Example: `gpt-4o`.
     #[serde(
         rename = "ModelName",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
@@ -28182,14 +28182,14 @@ impl Price {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ProviderItem {
-    /// Wire name `Provider`; string; required in requests; always present in responses. Example: `openai`.
+    /// Wire name `Provider`; string; always present in responses. Example: `openai`.
     #[serde(
         rename = "Provider",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub provider: String,
-    /// Wire name `DisplayName`; string; required in requests; always present in responses. Example: `OpenAI`.
+    /// Wire name `DisplayName`; string; always present in responses. Example: `OpenAI`.
     #[serde(
         rename = "DisplayName",
         default,
@@ -29730,7 +29730,7 @@ impl Resource {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourceAvailability {
-    /// Wire name `Type`; string; required in requests. Example: `CMCC`.
+    /// Wire name `Type`; string. Example: `CMCC`.
     #[serde(
         rename = "Type",
         default,
@@ -29738,7 +29738,7 @@ pub struct ResourceAvailability {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: Option<String>,
-    /// Wire name `Availability`; string; required in requests. Example: `Available`.
+    /// Wire name `Availability`; string. Example: `Available`.
     #[serde(
         rename = "Availability",
         default,
@@ -31759,7 +31759,7 @@ impl ServiceProviderHealthCheckConfigOutput {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceProviderItem {
-    /// Wire name `ServiceProviderId`; string; required in requests; always present in responses. Example: `byok-c8xrjgpt`.
+    /// Wire name `ServiceProviderId`; string; always present in responses. Example: `byok-c8xrjgpt`.
     #[serde(
         rename = "ServiceProviderId",
         default,
@@ -32710,7 +32710,7 @@ impl tencentcloud_runtime::Validate for TagInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Target {
-    /// Wire name `Port`; int64; required in requests; always present in responses. Example: `80`.
+    /// Wire name `Port`; int64; required in requests. Example: `80`.
     #[serde(
         rename = "Port",
         default,
@@ -32718,7 +32718,7 @@ pub struct Target {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub port: Option<i64>,
-    /// Wire name `Type`; string; always present in responses. Example: `CVM`.
+    /// Wire name `Type`; string. Example: `CVM`.
     #[serde(
         rename = "Type",
         default,
@@ -32726,7 +32726,7 @@ pub struct Target {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub r#type: Option<String>,
-    /// Wire name `InstanceId`; string; always present in responses. Example: `ins-xxxxxxxx`.
+    /// Wire name `InstanceId`; string. Example: `ins-xxxxxxxx`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -32734,7 +32734,7 @@ pub struct Target {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
-    /// Wire name `Weight`; int64; always present in responses. Example: `10`.
+    /// Wire name `Weight`; int64. Example: `10`.
     #[serde(
         rename = "Weight",
         default,
@@ -32742,7 +32742,7 @@ pub struct Target {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub weight: Option<i64>,
-    /// Wire name `EniIp`; string; always present in responses. Example: `x.x.x.x`.
+    /// Wire name `EniIp`; string. Example: `x.x.x.x`.
     #[serde(
         rename = "EniIp",
         default,

@@ -3008,7 +3008,7 @@ impl DetachResourcesTagResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FailedResource {
-    /// Wire name `Resource`; string; required in requests. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
+    /// Wire name `Resource`; string. Example: `qcs::cvm:ap-beijing:uin/1234567:instance/ins-123`.
     #[serde(
         rename = "Resource",
         default,
@@ -3016,7 +3016,7 @@ pub struct FailedResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource: Option<String>,
-    /// Wire name `Code`; string; required in requests. Example: `InvalidParameterValue.TagKeyDuplicate`.
+    /// Wire name `Code`; string. Example: `InvalidParameterValue.TagKeyDuplicate`.
     #[serde(
         rename = "Code",
         default,
@@ -3024,7 +3024,7 @@ pub struct FailedResource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub code: Option<String>,
-    /// Wire name `Message`; string; required in requests. Example: `TagKeyDuplicate`.
+    /// Wire name `Message`; string. Example: `TagKeyDuplicate`.
     #[serde(
         rename = "Message",
         default,
@@ -3779,7 +3779,7 @@ impl ModifyResourcesTagValueResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Project {
-    /// Wire name `ProjectId`; uint64; required in requests. Example: `1`.
+    /// Wire name `ProjectId`; uint64. Example: `1`.
     #[serde(
         rename = "ProjectId",
         default,
@@ -3787,7 +3787,7 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_id: Option<u64>,
-    /// Wire name `ProjectName`; string; required in requests. Example: `project_1`.
+    /// Wire name `ProjectName`; string. Example: `project_1`.
     #[serde(
         rename = "ProjectName",
         default,
@@ -3795,7 +3795,7 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_name: Option<String>,
-    /// Wire name `CreatorUin`; uint64; required in requests. Example: `1`.
+    /// Wire name `CreatorUin`; uint64. Example: `1`.
     #[serde(
         rename = "CreatorUin",
         default,
@@ -3803,7 +3803,7 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub creator_uin: Option<u64>,
-    /// Wire name `ProjectInfo`; string; required in requests. Example: `info`.
+    /// Wire name `ProjectInfo`; string. Example: `info`.
     #[serde(
         rename = "ProjectInfo",
         default,
@@ -3811,7 +3811,7 @@ pub struct Project {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub project_info: Option<String>,
-    /// Wire name `CreateTime`; string; required in requests. Example: `2022-08-03 00:00:00`.
+    /// Wire name `CreateTime`; string. Example: `2022-08-03 00:00:00`.
     #[serde(
         rename = "CreateTime",
         default,

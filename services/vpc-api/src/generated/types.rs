@@ -4228,7 +4228,7 @@ impl BandwidthPackage {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BandwidthPackageBillBandwidth {
-    /// Wire name `BandwidthUsage`; float; required in requests. Example: `15`.
+    /// Wire name `BandwidthUsage`; float. Example: `15`.
     #[serde(
         rename = "BandwidthUsage",
         default,
@@ -5391,19 +5391,19 @@ impl CcnBandwidthInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CcnBatchRouteTable {
-    /// Wire name `CcnId`; string; required in requests; always present in responses. Example: `ccn-245ecr35`.
+    /// Wire name `CcnId`; string; required in requests. Example: `ccn-245ecr35`.
     #[serde(
         rename = "CcnId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ccn_id: String,
-    /// Wire name `Name`; string; required in requests; always present in responses. Example: `local`.
+    /// Wire name `Name`; string; required in requests. Example: `local`.
     #[serde(
         rename = "Name",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub name: String,
-    /// Wire name `Description`; string; always present in responses. Example: `deerers`.
+    /// Wire name `Description`; string. Example: `deerers`.
     #[serde(
         rename = "Description",
         default,
@@ -5527,25 +5527,25 @@ impl tencentcloud_runtime::Validate for CcnFlowLock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CcnInstance {
-    /// Wire name `InstanceId`; string; required in requests; always present in responses. Example: `vpc-lt6ork07`.
+    /// Wire name `InstanceId`; string; required in requests. Example: `vpc-lt6ork07`.
     #[serde(
         rename = "InstanceId",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: String,
-    /// Wire name `InstanceRegion`; string; required in requests; always present in responses. Example: `ap-guangzhou`.
+    /// Wire name `InstanceRegion`; string; required in requests. Example: `ap-guangzhou`.
     #[serde(
         rename = "InstanceRegion",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_region: String,
-    /// Wire name `InstanceType`; string; required in requests; always present in responses. Example: `VPC`.
+    /// Wire name `InstanceType`; string; required in requests. Example: `VPC`.
     #[serde(
         rename = "InstanceType",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_type: String,
-    /// Wire name `Description`; string; always present in responses. Example: `remark`.
+    /// Wire name `Description`; string. Example: `remark`.
     #[serde(
         rename = "Description",
         default,
@@ -7316,7 +7316,7 @@ impl tencentcloud_runtime::Validate for CheckGatewayFlowMonitorRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CheckGatewayFlowMonitorResponse {
-    /// Wire name `Enabled`; bool; required in requests. Example: `1`.
+    /// Wire name `Enabled`; bool. Example: `1`.
     #[serde(
         rename = "Enabled",
         default,
@@ -7324,7 +7324,7 @@ pub struct CheckGatewayFlowMonitorResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub enabled: Option<bool>,
-    /// Wire name `Bandwidth`; uint64; required in requests. Example: `5`.
+    /// Wire name `Bandwidth`; uint64. Example: `5`.
     #[serde(
         rename = "Bandwidth",
         default,
@@ -18151,7 +18151,7 @@ impl CvmInstance {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DefaultVpcSubnet {
-    /// Wire name `VpcId`; string; required in requests. Example: `vpc-6vbg797r`.
+    /// Wire name `VpcId`; string. Example: `vpc-6vbg797r`.
     #[serde(
         rename = "VpcId",
         default,
@@ -18159,7 +18159,7 @@ pub struct DefaultVpcSubnet {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: Option<String>,
-    /// Wire name `SubnetId`; string; required in requests. Example: `subnet-3opmksyg`.
+    /// Wire name `SubnetId`; string. Example: `subnet-3opmksyg`.
     #[serde(
         rename = "SubnetId",
         default,
@@ -29018,7 +29018,7 @@ impl tencentcloud_runtime::Validate for DescribeNatGatewayZonesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeNatGatewayZonesResponse {
-    /// Wire name `ZoneSet`; list of [`NatZoneInfo`]; required in requests.
+    /// Wire name `ZoneSet`; list of [`NatZoneInfo`].
     #[serde(rename = "ZoneSet", default, skip_serializing_if = "Option::is_none")]
     pub zone_set: Option<Vec<NatZoneInfo>>,
     /// Wire name `RequestId`; string.
@@ -33244,7 +33244,7 @@ impl tencentcloud_runtime::Validate for DescribeSgSnapshotFileContentRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSgSnapshotFileContentResponse {
-    /// Wire name `InstanceId`; string; required in requests. Example: `sg-ntrgm89v`.
+    /// Wire name `InstanceId`; string. Example: `sg-ntrgm89v`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -33252,7 +33252,7 @@ pub struct DescribeSgSnapshotFileContentResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
-    /// Wire name `SnapshotPolicyId`; string; required in requests. Example: `sspolicy-aart89ip`.
+    /// Wire name `SnapshotPolicyId`; string. Example: `sspolicy-aart89ip`.
     #[serde(
         rename = "SnapshotPolicyId",
         default,
@@ -33260,7 +33260,7 @@ pub struct DescribeSgSnapshotFileContentResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_policy_id: Option<String>,
-    /// Wire name `SnapshotFileId`; string; required in requests. Example: `ssfile-emtabuwu2z`.
+    /// Wire name `SnapshotFileId`; string. Example: `ssfile-emtabuwu2z`.
     #[serde(
         rename = "SnapshotFileId",
         default,
@@ -33268,7 +33268,7 @@ pub struct DescribeSgSnapshotFileContentResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_file_id: Option<String>,
-    /// Wire name `BackupTime`; string; required in requests. Example: `2021-08-20 10:30:00`.
+    /// Wire name `BackupTime`; string. Example: `2021-08-20 10:30:00`.
     #[serde(
         rename = "BackupTime",
         default,
@@ -33276,7 +33276,7 @@ pub struct DescribeSgSnapshotFileContentResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub backup_time: Option<String>,
-    /// Wire name `Operator`; string; required in requests. Example: `100000072292`.
+    /// Wire name `Operator`; string. Example: `100000072292`.
     #[serde(
         rename = "Operator",
         default,
@@ -33284,10 +33284,10 @@ pub struct DescribeSgSnapshotFileContentResponse {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub operator: Option<String>,
-    /// Wire name `OriginalData`; list of [`SecurityGroupPolicy`]; required in requests.
+    /// Wire name `OriginalData`; list of [`SecurityGroupPolicy`].
     #[serde(rename = "OriginalData", default, skip_serializing_if = "Option::is_none")]
     pub original_data: Option<Vec<SecurityGroupPolicy>>,
-    /// Wire name `BackupData`; list of [`SecurityGroupPolicy`]; required in requests.
+    /// Wire name `BackupData`; list of [`SecurityGroupPolicy`].
     #[serde(rename = "BackupData", default, skip_serializing_if = "Option::is_none")]
     pub backup_data: Option<Vec<SecurityGroupPolicy>>,
     /// Wire name `RequestId`; string.
@@ -33438,10 +33438,10 @@ impl tencentcloud_runtime::Validate for DescribeSnapshotAttachedInstancesRequest
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DescribeSnapshotAttachedInstancesResponse {
-    /// Wire name `InstanceSet`; list of [`SnapshotInstance`]; required in requests.
+    /// Wire name `InstanceSet`; list of [`SnapshotInstance`].
     #[serde(rename = "InstanceSet", default, skip_serializing_if = "Option::is_none")]
     pub instance_set: Option<Vec<SnapshotInstance>>,
-    /// Wire name `TotalCount`; uint64; required in requests. Example: `20`.
+    /// Wire name `TotalCount`; uint64. Example: `20`.
     #[serde(
         rename = "TotalCount",
         default,
@@ -37517,13 +37517,13 @@ impl tencentcloud_runtime::Validate for DestinationIpPortTranslationNatRule {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DestinationIpPortTranslationNatRuleDiff {
-    /// Wire name `Protocol`; string; required in requests; always present in responses. Example: `"TCP"`.
+    /// Wire name `Protocol`; string; required in requests. Example: `"TCP"`.
     #[serde(
         rename = "Protocol",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub protocol: String,
-    /// Wire name `OriginalPort`; int64; required in requests; always present in responses. Example: `80`.
+    /// Wire name `OriginalPort`; int64; required in requests. Example: `80`.
     #[serde(
         rename = "OriginalPort",
         default,
@@ -37531,13 +37531,13 @@ pub struct DestinationIpPortTranslationNatRuleDiff {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_port: Option<i64>,
-    /// Wire name `OriginalIp`; string; required in requests; always present in responses. Example: `"10.0.13.19"`.
+    /// Wire name `OriginalIp`; string; required in requests. Example: `"10.0.13.19"`.
     #[serde(
         rename = "OriginalIp",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_ip: String,
-    /// Wire name `TranslationPort`; int64; required in requests; always present in responses. Example: `8081`.
+    /// Wire name `TranslationPort`; int64; required in requests. Example: `8081`.
     #[serde(
         rename = "TranslationPort",
         default,
@@ -37545,19 +37545,19 @@ pub struct DestinationIpPortTranslationNatRuleDiff {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub translation_port: Option<i64>,
-    /// Wire name `TranslationIp`; string; required in requests; always present in responses. Example: `"10.0.13.1"`.
+    /// Wire name `TranslationIp`; string; required in requests. Example: `"10.0.13.1"`.
     #[serde(
         rename = "TranslationIp",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub translation_ip: String,
-    /// Wire name `OldProtocol`; string; required in requests; always present in responses. Example: `"UDP"`.
+    /// Wire name `OldProtocol`; string; required in requests. Example: `"UDP"`.
     #[serde(
         rename = "OldProtocol",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub old_protocol: String,
-    /// Wire name `OldOriginalPort`; int64; required in requests; always present in responses. Example: `80`.
+    /// Wire name `OldOriginalPort`; int64; required in requests. Example: `80`.
     #[serde(
         rename = "OldOriginalPort",
         default,
@@ -37565,13 +37565,13 @@ pub struct DestinationIpPortTranslationNatRuleDiff {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub old_original_port: Option<i64>,
-    /// Wire name `OldOriginalIp`; string; required in requests; always present in responses. Example: `"10.0.13.19"`.
+    /// Wire name `OldOriginalIp`; string; required in requests. Example: `"10.0.13.19"`.
     #[serde(
         rename = "OldOriginalIp",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub old_original_ip: String,
-    /// Wire name `OldTranslationPort`; int64; required in requests; always present in responses. Example: `8081`.
+    /// Wire name `OldTranslationPort`; int64; required in requests. Example: `8081`.
     #[serde(
         rename = "OldTranslationPort",
         default,
@@ -37579,13 +37579,13 @@ pub struct DestinationIpPortTranslationNatRuleDiff {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub old_translation_port: Option<i64>,
-    /// Wire name `OldTranslationIp`; string; required in requests; always present in responses. Example: `"10.0.13.1"`.
+    /// Wire name `OldTranslationIp`; string; required in requests. Example: `"10.0.13.1"`.
     #[serde(
         rename = "OldTranslationIp",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub old_translation_ip: String,
-    /// Wire name `Description`; string; always present in responses. Example: `webservice`.
+    /// Wire name `Description`; string. Example: `webservice`.
     #[serde(
         rename = "Description",
         default,
@@ -38580,7 +38580,7 @@ impl tencentcloud_runtime::Validate for DirectConnectGatewayCcnRoute {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DirectConnectSubnet {
-    /// Wire name `DirectConnectGatewayId`; string; required in requests. Example: `dcg-71awizmv`.
+    /// Wire name `DirectConnectGatewayId`; string. Example: `dcg-71awizmv`.
     #[serde(
         rename = "DirectConnectGatewayId",
         default,
@@ -38588,7 +38588,7 @@ pub struct DirectConnectSubnet {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub direct_connect_gateway_id: Option<String>,
-    /// Wire name `CidrBlock`; string; required in requests. Example: `99.99.99.77/32`.
+    /// Wire name `CidrBlock`; string. Example: `99.99.99.77/32`.
     #[serde(
         rename = "CidrBlock",
         default,
@@ -43750,7 +43750,7 @@ impl InstanceBind {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InstanceChargePrepaid {
-    /// Wire name `Period`; uint64; required in requests; always present in responses. Example: `1`.
+    /// Wire name `Period`; uint64; required in requests. Example: `1`.
     #[serde(
         rename = "Period",
         default,
@@ -43758,7 +43758,7 @@ pub struct InstanceChargePrepaid {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub period: Option<u64>,
-    /// Wire name `RenewFlag`; string; always present in responses. Example: `NOTIFY_AND_AUTO_RENEW`.
+    /// Wire name `RenewFlag`; string. Example: `NOTIFY_AND_AUTO_RENEW`.
     #[serde(
         rename = "RenewFlag",
         default,
@@ -44302,7 +44302,7 @@ impl Ip6Translator {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct IpAddressStates {
-    /// Wire name `VpcId`; string; required in requests. Example: `vpc-mcqaoy0f`.
+    /// Wire name `VpcId`; string. Example: `vpc-mcqaoy0f`.
     #[serde(
         rename = "VpcId",
         default,
@@ -44310,7 +44310,7 @@ pub struct IpAddressStates {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: Option<String>,
-    /// Wire name `SubnetId`; string; required in requests. Example: `subnet-j4oluywm`.
+    /// Wire name `SubnetId`; string. Example: `subnet-j4oluywm`.
     #[serde(
         rename = "SubnetId",
         default,
@@ -44318,7 +44318,7 @@ pub struct IpAddressStates {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: Option<String>,
-    /// Wire name `IpAddress`; string; required in requests. Example: `172.16.0.16`.
+    /// Wire name `IpAddress`; string. Example: `172.16.0.16`.
     #[serde(
         rename = "IpAddress",
         default,
@@ -44326,7 +44326,7 @@ pub struct IpAddressStates {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ip_address: Option<String>,
-    /// Wire name `ResourceType`; string; required in requests. Example: `ENI`.
+    /// Wire name `ResourceType`; string. Example: `ENI`.
     #[serde(
         rename = "ResourceType",
         default,
@@ -44334,7 +44334,7 @@ pub struct IpAddressStates {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_type: Option<String>,
-    /// Wire name `ResourceId`; string; required in requests. Example: `eni-bjekqff1`.
+    /// Wire name `ResourceId`; string. Example: `eni-bjekqff1`.
     #[serde(
         rename = "ResourceId",
         default,
@@ -44858,13 +44858,13 @@ impl ItemPrice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LocalDestinationIpPortTranslationNatRule {
-    /// Wire name `Protocol`; string; required in requests; always present in responses. Example: `TCP`.
+    /// Wire name `Protocol`; string; required in requests. Example: `TCP`.
     #[serde(
         rename = "Protocol",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub protocol: String,
-    /// Wire name `OriginalPort`; int64; required in requests; always present in responses. Example: `80`.
+    /// Wire name `OriginalPort`; int64; required in requests. Example: `80`.
     #[serde(
         rename = "OriginalPort",
         default,
@@ -44872,13 +44872,13 @@ pub struct LocalDestinationIpPortTranslationNatRule {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_port: Option<i64>,
-    /// Wire name `OriginalIp`; string; required in requests; always present in responses. Example: `192.168.4.43`.
+    /// Wire name `OriginalIp`; string; required in requests. Example: `192.168.4.43`.
     #[serde(
         rename = "OriginalIp",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub original_ip: String,
-    /// Wire name `TranslationPort`; int64; required in requests; always present in responses. Example: `80`.
+    /// Wire name `TranslationPort`; int64; required in requests. Example: `80`.
     #[serde(
         rename = "TranslationPort",
         default,
@@ -44886,13 +44886,13 @@ pub struct LocalDestinationIpPortTranslationNatRule {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub translation_port: Option<i64>,
-    /// Wire name `TranslationIp`; string; required in requests; always present in responses. Example: `10.254.4.43`.
+    /// Wire name `TranslationIp`; string; required in requests. Example: `10.254.4.43`.
     #[serde(
         rename = "TranslationIp",
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub translation_ip: String,
-    /// Wire name `Description`; string; always present in responses. Example: `webservice`.
+    /// Wire name `Description`; string. Example: `webservice`.
     #[serde(
         rename = "Description",
         default,
@@ -52952,7 +52952,7 @@ impl ModifyVpnGatewaySslServerResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NatDirectConnectGatewayRoute {
-    /// Wire name `DestinationCidrBlock`; string; required in requests. Example: `99.99.99.77/32`.
+    /// Wire name `DestinationCidrBlock`; string. Example: `99.99.99.77/32`.
     #[serde(
         rename = "DestinationCidrBlock",
         default,
@@ -52960,7 +52960,7 @@ pub struct NatDirectConnectGatewayRoute {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub destination_cidr_block: Option<String>,
-    /// Wire name `GatewayType`; string; required in requests. Example: `DIRECTCONNECT`.
+    /// Wire name `GatewayType`; string. Example: `DIRECTCONNECT`.
     #[serde(
         rename = "GatewayType",
         default,
@@ -52968,7 +52968,7 @@ pub struct NatDirectConnectGatewayRoute {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gateway_type: Option<String>,
-    /// Wire name `GatewayId`; string; required in requests. Example: `dcg-71awizmv`.
+    /// Wire name `GatewayId`; string. Example: `dcg-71awizmv`.
     #[serde(
         rename = "GatewayId",
         default,
@@ -52976,7 +52976,7 @@ pub struct NatDirectConnectGatewayRoute {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub gateway_id: Option<String>,
-    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); required in requests. Example: `2021-08-23 19:38:31`.
+    /// Wire name `CreateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `2021-08-23 19:38:31`.
     #[serde(
         rename = "CreateTime",
         default,
@@ -52984,7 +52984,7 @@ pub struct NatDirectConnectGatewayRoute {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub create_time: Option<String>,
-    /// Wire name `UpdateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`); required in requests. Example: `021-08-23 19:38:31`.
+    /// Wire name `UpdateTime`; date-time string (`YYYY-MM-DD HH:MM:SS`). Example: `021-08-23 19:38:31`.
     #[serde(
         rename = "UpdateTime",
         default,
@@ -53716,7 +53716,7 @@ impl NatRegionInfoWithArea {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NatZoneInfo {
-    /// Wire name `Zone`; string; required in requests. Example: `"ap-guangzhou-2"`.
+    /// Wire name `Zone`; string. Example: `"ap-guangzhou-2"`.
     #[serde(
         rename = "Zone",
         default,
@@ -53724,7 +53724,7 @@ pub struct NatZoneInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub zone: Option<String>,
-    /// Wire name `ZoneId`; uint64; required in requests. Example: `100002`.
+    /// Wire name `ZoneId`; uint64. Example: `100002`.
     #[serde(
         rename = "ZoneId",
         default,
@@ -55592,35 +55592,35 @@ impl PrivateNatCrossDomainInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PrivateNatDestinationIpPortTranslationNatRule {
-    /// Wire name `Protocol`; string; required in requests; always present in responses. Example: `"TCP"`.
+    /// Wire name `Protocol`; string; always present in responses. Example: `"TCP"`.
     #[serde(
         rename = "Protocol",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub protocol: String,
-    /// Wire name `OriginalPort`; int64; required in requests; always present in responses. Example: `80`.
+    /// Wire name `OriginalPort`; int64; always present in responses. Example: `80`.
     #[serde(
         rename = "OriginalPort",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub original_port: i64,
-    /// Wire name `OriginalIp`; string; required in requests; always present in responses. Example: `"10.0.13.20"`.
+    /// Wire name `OriginalIp`; string; always present in responses. Example: `"10.0.13.20"`.
     #[serde(
         rename = "OriginalIp",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub original_ip: String,
-    /// Wire name `TranslationPort`; int64; required in requests; always present in responses. Example: `8081`.
+    /// Wire name `TranslationPort`; int64; always present in responses. Example: `8081`.
     #[serde(
         rename = "TranslationPort",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub translation_port: i64,
-    /// Wire name `TranslationIp`; string; required in requests; always present in responses. Example: `"10.0.13.20"`.
+    /// Wire name `TranslationIp`; string; always present in responses. Example: `"10.0.13.20"`.
     #[serde(
         rename = "TranslationIp",
         default,
@@ -55877,7 +55877,7 @@ impl PrivateNatGateway {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PrivateNatGatewayLimit {
-    /// Wire name `UniqVpcId`; string; required in requests. Example: `vpc-12345678`.
+    /// Wire name `UniqVpcId`; string. Example: `vpc-12345678`.
     #[serde(
         rename = "UniqVpcId",
         default,
@@ -55885,7 +55885,7 @@ pub struct PrivateNatGatewayLimit {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub uniq_vpc_id: Option<String>,
-    /// Wire name `TotalLimit`; uint64; required in requests. Example: `1000`.
+    /// Wire name `TotalLimit`; uint64. Example: `1000`.
     #[serde(
         rename = "TotalLimit",
         default,
@@ -55893,7 +55893,7 @@ pub struct PrivateNatGatewayLimit {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub total_limit: Option<u64>,
-    /// Wire name `Available`; uint64; required in requests. Example: `0`.
+    /// Wire name `Available`; uint64. Example: `0`.
     #[serde(
         rename = "Available",
         default,
@@ -59302,7 +59302,7 @@ impl ResetVpnGatewayInternetMaxBandwidthResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Resource {
-    /// Wire name `ResourceType`; string; required in requests. Example: `Address`.
+    /// Wire name `ResourceType`; string. Example: `Address`.
     #[serde(
         rename = "ResourceType",
         default,
@@ -59310,7 +59310,7 @@ pub struct Resource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_type: Option<String>,
-    /// Wire name `ResourceId`; string; required in requests. Example: `eip-d97psd1o`.
+    /// Wire name `ResourceId`; string. Example: `eip-d97psd1o`.
     #[serde(
         rename = "ResourceId",
         default,
@@ -59318,7 +59318,7 @@ pub struct Resource {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub resource_id: Option<String>,
-    /// Wire name `AddressIp`; string; required in requests. Example: `139.199.XX.XX`.
+    /// Wire name `AddressIp`; string. Example: `139.199.XX.XX`.
     #[serde(
         rename = "AddressIp",
         default,
@@ -59352,7 +59352,7 @@ impl Resource {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResourceDashboard {
-    /// Wire name `VpcId`; string; required in requests. Example: `vpc-bq4bzxpj`.
+    /// Wire name `VpcId`; string. Example: `vpc-bq4bzxpj`.
     #[serde(
         rename = "VpcId",
         default,
@@ -59360,7 +59360,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpc_id: Option<String>,
-    /// Wire name `SubnetId`; string; required in requests. Example: `subnet-bthucmmy`.
+    /// Wire name `SubnetId`; string. Example: `subnet-bthucmmy`.
     #[serde(
         rename = "SubnetId",
         default,
@@ -59368,7 +59368,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet_id: Option<String>,
-    /// Wire name `Classiclink`; uint64; required in requests. Example: `0`.
+    /// Wire name `Classiclink`; uint64. Example: `0`.
     #[serde(
         rename = "Classiclink",
         default,
@@ -59376,7 +59376,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub classiclink: Option<u64>,
-    /// Wire name `Dcg`; uint64; required in requests. Example: `1`.
+    /// Wire name `Dcg`; uint64. Example: `1`.
     #[serde(
         rename = "Dcg",
         default,
@@ -59384,7 +59384,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dcg: Option<u64>,
-    /// Wire name `Pcx`; uint64; required in requests. Example: `0`.
+    /// Wire name `Pcx`; uint64. Example: `0`.
     #[serde(
         rename = "Pcx",
         default,
@@ -59392,7 +59392,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub pcx: Option<u64>,
-    /// Wire name `Ip`; uint64; required in requests. Example: `0`.
+    /// Wire name `Ip`; uint64. Example: `0`.
     #[serde(
         rename = "Ip",
         default,
@@ -59400,7 +59400,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ip: Option<u64>,
-    /// Wire name `Nat`; uint64; required in requests. Example: `1`.
+    /// Wire name `Nat`; uint64. Example: `1`.
     #[serde(
         rename = "Nat",
         default,
@@ -59408,7 +59408,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub nat: Option<u64>,
-    /// Wire name `Vpngw`; uint64; required in requests. Example: `0`.
+    /// Wire name `Vpngw`; uint64. Example: `0`.
     #[serde(
         rename = "Vpngw",
         default,
@@ -59416,7 +59416,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub vpngw: Option<u64>,
-    /// Wire name `FlowLog`; uint64; required in requests. Example: `0`.
+    /// Wire name `FlowLog`; uint64. Example: `0`.
     #[serde(
         rename = "FlowLog",
         default,
@@ -59424,7 +59424,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub flow_log: Option<u64>,
-    /// Wire name `NetworkDetect`; uint64; required in requests. Example: `0`.
+    /// Wire name `NetworkDetect`; uint64. Example: `0`.
     #[serde(
         rename = "NetworkDetect",
         default,
@@ -59432,7 +59432,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_detect: Option<u64>,
-    /// Wire name `NetworkACL`; uint64; required in requests. Example: `0`.
+    /// Wire name `NetworkACL`; uint64. Example: `0`.
     #[serde(
         rename = "NetworkACL",
         default,
@@ -59440,7 +59440,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub network_acl: Option<u64>,
-    /// Wire name `CVM`; uint64; required in requests. Example: `2`.
+    /// Wire name `CVM`; uint64. Example: `2`.
     #[serde(
         rename = "CVM",
         default,
@@ -59448,7 +59448,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cvm: Option<u64>,
-    /// Wire name `LB`; uint64; required in requests. Example: `0`.
+    /// Wire name `LB`; uint64. Example: `0`.
     #[serde(
         rename = "LB",
         default,
@@ -59456,7 +59456,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub lb: Option<u64>,
-    /// Wire name `CDB`; uint64; required in requests. Example: `0`.
+    /// Wire name `CDB`; uint64. Example: `0`.
     #[serde(
         rename = "CDB",
         default,
@@ -59464,7 +59464,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cdb: Option<u64>,
-    /// Wire name `Cmem`; uint64; required in requests. Example: `0`.
+    /// Wire name `Cmem`; uint64. Example: `0`.
     #[serde(
         rename = "Cmem",
         default,
@@ -59472,7 +59472,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cmem: Option<u64>,
-    /// Wire name `CTSDB`; uint64; required in requests. Example: `0`.
+    /// Wire name `CTSDB`; uint64. Example: `0`.
     #[serde(
         rename = "CTSDB",
         default,
@@ -59480,7 +59480,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ctsdb: Option<u64>,
-    /// Wire name `MariaDB`; uint64; required in requests. Example: `0`.
+    /// Wire name `MariaDB`; uint64. Example: `0`.
     #[serde(
         rename = "MariaDB",
         default,
@@ -59488,7 +59488,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub maria_db: Option<u64>,
-    /// Wire name `SQLServer`; uint64; required in requests. Example: `0`.
+    /// Wire name `SQLServer`; uint64. Example: `0`.
     #[serde(
         rename = "SQLServer",
         default,
@@ -59496,7 +59496,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub sql_server: Option<u64>,
-    /// Wire name `Postgres`; uint64; required in requests. Example: `0`.
+    /// Wire name `Postgres`; uint64. Example: `0`.
     #[serde(
         rename = "Postgres",
         default,
@@ -59504,7 +59504,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub postgres: Option<u64>,
-    /// Wire name `NAS`; uint64; required in requests. Example: `0`.
+    /// Wire name `NAS`; uint64. Example: `0`.
     #[serde(
         rename = "NAS",
         default,
@@ -59512,7 +59512,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub nas: Option<u64>,
-    /// Wire name `Greenplumn`; uint64; required in requests. Example: `0`.
+    /// Wire name `Greenplumn`; uint64. Example: `0`.
     #[serde(
         rename = "Greenplumn",
         default,
@@ -59520,7 +59520,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub greenplumn: Option<u64>,
-    /// Wire name `Ckafka`; uint64; required in requests. Example: `0`.
+    /// Wire name `Ckafka`; uint64. Example: `0`.
     #[serde(
         rename = "Ckafka",
         default,
@@ -59528,7 +59528,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ckafka: Option<u64>,
-    /// Wire name `Grocery`; uint64; required in requests. Example: `0`.
+    /// Wire name `Grocery`; uint64. Example: `0`.
     #[serde(
         rename = "Grocery",
         default,
@@ -59536,7 +59536,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub grocery: Option<u64>,
-    /// Wire name `HSM`; uint64; required in requests. Example: `0`.
+    /// Wire name `HSM`; uint64. Example: `0`.
     #[serde(
         rename = "HSM",
         default,
@@ -59544,7 +59544,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub hsm: Option<u64>,
-    /// Wire name `Tcaplus`; uint64; required in requests. Example: `0`.
+    /// Wire name `Tcaplus`; uint64. Example: `0`.
     #[serde(
         rename = "Tcaplus",
         default,
@@ -59552,7 +59552,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub tcaplus: Option<u64>,
-    /// Wire name `Cnas`; uint64; required in requests. Example: `0`.
+    /// Wire name `Cnas`; uint64. Example: `0`.
     #[serde(
         rename = "Cnas",
         default,
@@ -59560,7 +59560,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cnas: Option<u64>,
-    /// Wire name `TiDB`; uint64; required in requests. Example: `0`.
+    /// Wire name `TiDB`; uint64. Example: `0`.
     #[serde(
         rename = "TiDB",
         default,
@@ -59568,7 +59568,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub ti_db: Option<u64>,
-    /// Wire name `Emr`; uint64; required in requests. Example: `0`.
+    /// Wire name `Emr`; uint64. Example: `0`.
     #[serde(
         rename = "Emr",
         default,
@@ -59576,7 +59576,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub emr: Option<u64>,
-    /// Wire name `SEAL`; uint64; required in requests. Example: `0`.
+    /// Wire name `SEAL`; uint64. Example: `0`.
     #[serde(
         rename = "SEAL",
         default,
@@ -59584,7 +59584,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub seal: Option<u64>,
-    /// Wire name `CFS`; uint64; required in requests. Example: `0`.
+    /// Wire name `CFS`; uint64. Example: `0`.
     #[serde(
         rename = "CFS",
         default,
@@ -59592,7 +59592,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cfs: Option<u64>,
-    /// Wire name `Oracle`; uint64; required in requests. Example: `0`.
+    /// Wire name `Oracle`; uint64. Example: `0`.
     #[serde(
         rename = "Oracle",
         default,
@@ -59600,7 +59600,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub oracle: Option<u64>,
-    /// Wire name `ElasticSearch`; uint64; required in requests. Example: `0`.
+    /// Wire name `ElasticSearch`; uint64. Example: `0`.
     #[serde(
         rename = "ElasticSearch",
         default,
@@ -59608,7 +59608,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub elastic_search: Option<u64>,
-    /// Wire name `TBaaS`; uint64; required in requests. Example: `0`.
+    /// Wire name `TBaaS`; uint64. Example: `0`.
     #[serde(
         rename = "TBaaS",
         default,
@@ -59616,7 +59616,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub t_baa_s: Option<u64>,
-    /// Wire name `Itop`; uint64; required in requests. Example: `0`.
+    /// Wire name `Itop`; uint64. Example: `0`.
     #[serde(
         rename = "Itop",
         default,
@@ -59624,7 +59624,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub itop: Option<u64>,
-    /// Wire name `DBAudit`; uint64; required in requests. Example: `0`.
+    /// Wire name `DBAudit`; uint64. Example: `0`.
     #[serde(
         rename = "DBAudit",
         default,
@@ -59632,7 +59632,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub db_audit: Option<u64>,
-    /// Wire name `CynosDBPostgres`; uint64; required in requests. Example: `0`.
+    /// Wire name `CynosDBPostgres`; uint64. Example: `0`.
     #[serde(
         rename = "CynosDBPostgres",
         default,
@@ -59640,7 +59640,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cynos_db_postgres: Option<u64>,
-    /// Wire name `Redis`; uint64; required in requests. Example: `0`.
+    /// Wire name `Redis`; uint64. Example: `0`.
     #[serde(
         rename = "Redis",
         default,
@@ -59648,7 +59648,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub redis: Option<u64>,
-    /// Wire name `MongoDB`; uint64; required in requests. Example: `0`.
+    /// Wire name `MongoDB`; uint64. Example: `0`.
     #[serde(
         rename = "MongoDB",
         default,
@@ -59656,7 +59656,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub mongo_db: Option<u64>,
-    /// Wire name `DCDB`; uint64; required in requests. Example: `0`.
+    /// Wire name `DCDB`; uint64. Example: `0`.
     #[serde(
         rename = "DCDB",
         default,
@@ -59664,7 +59664,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub dcdb: Option<u64>,
-    /// Wire name `CynosDBMySQL`; uint64; required in requests. Example: `0`.
+    /// Wire name `CynosDBMySQL`; uint64. Example: `0`.
     #[serde(
         rename = "CynosDBMySQL",
         default,
@@ -59672,7 +59672,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub cynos_db_my_sql: Option<u64>,
-    /// Wire name `Subnet`; uint64; required in requests. Example: `1`.
+    /// Wire name `Subnet`; uint64. Example: `1`.
     #[serde(
         rename = "Subnet",
         default,
@@ -59680,7 +59680,7 @@ pub struct ResourceDashboard {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub subnet: Option<u64>,
-    /// Wire name `RouteTable`; uint64; required in requests. Example: `1`.
+    /// Wire name `RouteTable`; uint64. Example: `1`.
     #[serde(
         rename = "RouteTable",
         default,
@@ -61068,21 +61068,21 @@ impl RouteTableAssociation {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SecurityGroup {
-    /// Wire name `SecurityGroupId`; string; required in requests; always present in responses. Example: `sg-05bb4upy`.
+    /// Wire name `SecurityGroupId`; string; always present in responses. Example: `sg-05bb4upy`.
     #[serde(
         rename = "SecurityGroupId",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub security_group_id: String,
-    /// Wire name `SecurityGroupName`; string; required in requests; always present in responses. Example: `TestGroup`.
+    /// Wire name `SecurityGroupName`; string; always present in responses. Example: `TestGroup`.
     #[serde(
         rename = "SecurityGroupName",
         default,
         deserialize_with = "tencentcloud_runtime::lenient::deserialize_or_default"
     )]
     pub security_group_name: String,
-    /// Wire name `SecurityGroupDesc`; string; required in requests; always present in responses. Example: `test-group-desc`.
+    /// Wire name `SecurityGroupDesc`; string; always present in responses. Example: `test-group-desc`.
     #[serde(
         rename = "SecurityGroupDesc",
         default,
@@ -62253,7 +62253,7 @@ impl SetVpnGatewaysRenewFlagResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SnapshotFileInfo {
-    /// Wire name `SnapshotPolicyId`; string; required in requests. Example: `sspolicy-hx8an9sr`.
+    /// Wire name `SnapshotPolicyId`; string. Example: `sspolicy-hx8an9sr`.
     #[serde(
         rename = "SnapshotPolicyId",
         default,
@@ -62261,7 +62261,7 @@ pub struct SnapshotFileInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_policy_id: Option<String>,
-    /// Wire name `InstanceId`; string; required in requests. Example: `sg-qwmk1q`.
+    /// Wire name `InstanceId`; string. Example: `sg-qwmk1q`.
     #[serde(
         rename = "InstanceId",
         default,
@@ -62269,7 +62269,7 @@ pub struct SnapshotFileInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub instance_id: Option<String>,
-    /// Wire name `SnapshotFileId`; string; required in requests. Example: `ssfile-rnhdyl67`.
+    /// Wire name `SnapshotFileId`; string. Example: `ssfile-rnhdyl67`.
     #[serde(
         rename = "SnapshotFileId",
         default,
@@ -62277,7 +62277,7 @@ pub struct SnapshotFileInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub snapshot_file_id: Option<String>,
-    /// Wire name `BackupTime`; string; required in requests. Example: `2021-03-02 14:41:15`.
+    /// Wire name `BackupTime`; string. Example: `2021-03-02 14:41:15`.
     #[serde(
         rename = "BackupTime",
         default,
@@ -62285,7 +62285,7 @@ pub struct SnapshotFileInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub backup_time: Option<String>,
-    /// Wire name `Operator`; string; required in requests. Example: `123445567`.
+    /// Wire name `Operator`; string. Example: `123445567`.
     #[serde(
         rename = "Operator",
         default,
@@ -63792,7 +63792,7 @@ impl tencentcloud_runtime::Validate for Tag {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Tags {
-    /// Wire name `Key`; string; always present in responses. Example: `tag-key`.
+    /// Wire name `Key`; string. Example: `tag-key`.
     #[serde(
         rename = "Key",
         default,
@@ -63800,7 +63800,7 @@ pub struct Tags {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub key: Option<String>,
-    /// Wire name `Value`; string; always present in responses. Example: `tag-value`.
+    /// Wire name `Value`; string. Example: `tag-value`.
     #[serde(
         rename = "Value",
         default,
@@ -64376,7 +64376,7 @@ impl tencentcloud_runtime::Validate for TrafficMirrorTarget {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TrafficMirrorTargetResourceInfo {
-    /// Wire name `TargetId`; string; required in requests. Example: `eni-kiaim12s`.
+    /// Wire name `TargetId`; string. Example: `eni-kiaim12s`.
     #[serde(
         rename = "TargetId",
         default,
@@ -64384,7 +64384,7 @@ pub struct TrafficMirrorTargetResourceInfo {
         deserialize_with = "tencentcloud_runtime::lenient::deserialize"
     )]
     pub target_id: Option<String>,
-    /// Wire name `TargetName`; string; required in requests. Example: `name`.
+    /// Wire name `TargetName`; string. Example: `name`.
     #[serde(
         rename = "TargetName",
         default,
