@@ -9,7 +9,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::Error;
-use crate::tokens::{doc, ident, member_leaf, setter_parts, Store};
+use crate::tokens::{doc, ident, member_leaf, set_member, Setter};
 use tencentcloud_model::model::{Action, ErrorCode, Leaf, Member, Object, Scalar, ValueSet, REQUEST_ID};
 
 use crate::rust::RustModel as Model;
@@ -283,7 +283,7 @@ fn enum_tokens(model: &Model, set: &ValueSet) -> TokenStream {
         /// As the fields holding it decode: a number or flag is kept as its text.
         impl<'de> Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer).map(Self::from)
+                <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
             }
         }
 
@@ -356,33 +356,22 @@ fn object_setter(model: &Model, object: &Object, m: &Member) -> TokenStream {
     let field_name = model.field(object, m);
     let field = ident(field_name);
     let setter = format_ident!("set_{}", field_name.trim_start_matches("r#"));
-    let (arg, store) = setter_parts(model, m, quote!(self.#field));
+    let Setter { param, arg, store } = set_member(model, m, quote!(self.#field));
     let deprecated = m
         .deprecated
         .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
     let wire = &m.wire_name;
-    match store {
-        Store::One(store) => {
-            let docs = doc(&format!("Sets `{wire}`."));
-            quote! {
-                #docs
-                #deprecated
-                pub fn #setter(mut self, value: #arg) -> Self {
-                    #store
-                    self
-                }
-            }
-        }
-        Store::All(store) => {
-            let docs = doc(&format!("Sets `{wire}` to these items."));
-            quote! {
-                #docs
-                #deprecated
-                pub fn #setter(mut self, items: #arg) -> Self {
-                    #store
-                    self
-                }
-            }
+    let docs = if m.ty.list {
+        doc(&format!("Sets `{wire}` to these items."))
+    } else {
+        doc(&format!("Sets `{wire}`."))
+    };
+    quote! {
+        #docs
+        #deprecated
+        pub fn #setter(mut self, #param: #arg) -> Self {
+            #store
+            self
         }
     }
 }
@@ -517,19 +506,16 @@ fn validate_tokens(model: &Model, object: &Object) -> TokenStream {
         // Checks on the value itself, with `value` bound to a reference to it.
         let mut body = Vec::new();
         if m.required {
-            match (&m.ty.leaf, m.ty.list) {
-                (_, true) => body.push(quote!(v.required_list(value);)),
-                (
-                    Leaf::Scalar(
-                        Scalar::String
-                        | Scalar::DateTime
-                        | Scalar::DateTimeIso
-                        | Scalar::Date
-                        | Scalar::Binary,
-                    ),
-                    false,
-                ) => body.push(quote!(v.required_str(value);)),
-                _ => {}
+            if m.ty.list {
+                body.push(quote!(v.required_list(value);));
+            } else if m.ty.leaf.is_text() {
+                // An open enum is text too: its value as sent.
+                let text = if m.value_set.is_some() {
+                    quote!(value.as_str())
+                } else {
+                    quote!(value)
+                };
+                body.push(quote!(v.required_str(#text);));
             }
         }
         if rule.min_items.is_some() || rule.max_items.is_some() {

@@ -8,7 +8,7 @@ use quote::quote;
 use tencentcloud_model::model::Action;
 
 use crate::rust::RustModel as Model;
-use crate::tokens::{doc, ident, setter_parts, value_arg, Store};
+use crate::tokens::{doc, ident, push_item, set_member, Setter};
 
 pub(crate) fn calls_file(model: &Model) -> TokenStream {
     let setters = model.actions.iter().map(|action| action_setters(model, action));
@@ -135,44 +135,37 @@ fn action_setters(model: &Model, action: &Action) -> TokenStream {
             .deprecated
             .then(|| quote!(#[deprecated(note = "deprecated by the service")]));
         let one = ident(&setter.one);
-        let (arg, store) = setter_parts(model, m, quote!(self.0.request_mut().#field));
-        match store {
-            Store::All(store_all) => {
-                let all = ident(setter.all.as_deref().expect("a list has a set-all setter"));
-                let (item_arg, convert) = value_arg(model, m);
-                let push = if m.optional {
-                    quote!(self.0.request_mut().#field.get_or_insert_with(Vec::new).push(#convert);)
-                } else {
-                    quote!(self.0.request_mut().#field.push(#convert);)
-                };
-                let one_doc = doc(&format!("Adds one item to `{wire}`; see {see}.{required}"));
+        let target = quote!(self.0.request_mut().#field);
+        let set = set_member(model, m, target.clone());
+        // A list's `one` adds an item and `all` sets them all; any other
+        // member has `one` only, which sets it.
+        let (first, first_doc, all) = match setter.all.as_deref() {
+            Some(all) => {
+                let all = ident(all);
                 let all_doc = doc(&format!("Sets `{wire}` to these items; see {see}.{required}"));
-                quote! {
-                    #one_doc
-                    #deprecated
-                    pub fn #one(mut self, value: #item_arg) -> Self {
-                        #push
-                        self
-                    }
+                let Setter { param, arg, store } = set;
+                let all = quote! {
                     #all_doc
                     #deprecated
-                    pub fn #all(mut self, items: #arg) -> Self {
-                        #store_all
-                        self
-                    }
-                }
-            }
-            Store::One(store) => {
-                let one_doc = doc(&format!("Sets `{wire}`; see {see}.{required}"));
-                quote! {
-                    #one_doc
-                    #deprecated
-                    pub fn #one(mut self, value: #arg) -> Self {
+                    pub fn #all(mut self, #param: #arg) -> Self {
                         #store
                         self
                     }
-                }
+                };
+                let first_doc = doc(&format!("Adds one item to `{wire}`; see {see}.{required}"));
+                (push_item(model, m, target), first_doc, Some(all))
             }
+            None => (set, doc(&format!("Sets `{wire}`; see {see}.{required}")), None),
+        };
+        let Setter { param, arg, store } = first;
+        quote! {
+            #first_doc
+            #deprecated
+            pub fn #one(mut self, #param: #arg) -> Self {
+                #store
+                self
+            }
+            #all
         }
     });
     let methods: Vec<TokenStream> = methods.collect();

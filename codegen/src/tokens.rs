@@ -2,7 +2,7 @@
 //! the Rust type of a member's values, and how a setter stores its argument.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use tencentcloud_model::model::{Leaf, Member, Scalar};
 
@@ -26,20 +26,19 @@ pub(crate) fn doc(text: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
-/// How a setter stores a value of the member's leaf type, `value`.
-pub(crate) enum Store {
-    /// `field = value` (or `Some(value)`, boxed where recursive).
-    One(TokenStream),
-    /// Lists: `items` replace the list.
-    All(TokenStream),
+/// One setter of a member: its parameter, the parameter's type, and the
+/// statement that stores the argument into the member's field.
+pub(crate) struct Setter {
+    pub param: Ident,
+    pub arg: TokenStream,
+    pub store: TokenStream,
 }
 
-/// The argument type of a setter of one value of `m`, and the conversion
-/// that turns the argument `value` into the member's value type. Numbers
-/// and flags are taken as they are: a plain literal (`3600`) then needs no
-/// suffix, and `impl Into<i64>` would also take a `bool`. Strings, open
-/// enums and objects take `impl Into<_>` and `.into()`.
-pub(crate) fn value_arg(model: &Model, m: &Member) -> (TokenStream, TokenStream) {
+/// The argument type of a setter of one value of `m`, and whether the
+/// argument converts (`.into()`). Numbers and flags are taken as they are: a
+/// plain literal (`3600`) then needs no suffix, and `impl Into<i64>` would
+/// also take a `bool`. Strings, open enums and objects take `impl Into<_>`.
+fn value_arg(model: &Model, m: &Member) -> (TokenStream, bool) {
     let leaf = member_leaf(model, m);
     let plain = m.value_set.is_none()
         && matches!(
@@ -47,41 +46,69 @@ pub(crate) fn value_arg(model: &Model, m: &Member) -> (TokenStream, TokenStream)
             Leaf::Scalar(Scalar::I64 | Scalar::U64 | Scalar::F64 | Scalar::Bool)
         );
     if plain {
-        (quote!(#leaf), quote!(value))
+        (quote!(#leaf), false)
     } else {
-        (quote!(impl Into<#leaf>), quote!(value.into()))
+        (quote!(impl Into<#leaf>), true)
     }
 }
 
-/// The argument type of a setter of `m` ([`value_arg`]; for a list, any
-/// `IntoIterator` of them), and how it stores its argument into
-/// `target.field`.
-pub(crate) fn setter_parts(model: &Model, m: &Member, target: TokenStream) -> (TokenStream, Store) {
-    let (arg, convert) = value_arg(model, m);
+/// The setter that sets `m` in `target` (its field): one value, or for a
+/// list every item of any `IntoIterator` of them.
+pub(crate) fn set_member(model: &Model, m: &Member, target: TokenStream) -> Setter {
+    let (arg, converts) = value_arg(model, m);
     if m.ty.list {
-        let collect = if convert.to_string() == "value" {
-            quote!(items.into_iter().collect())
-        } else {
+        let collect = if converts {
             quote!(items.into_iter().map(Into::into).collect())
-        };
-        let store = if m.optional {
-            quote!(#target = Some(#collect);)
         } else {
-            quote!(#target = #collect;)
+            quote!(items.into_iter().collect())
         };
-        (quote!(impl IntoIterator<Item = #arg>), Store::All(store))
+        let value = if m.optional {
+            quote!(Some(#collect))
+        } else {
+            collect
+        };
+        Setter {
+            param: format_ident!("items"),
+            arg: quote!(impl IntoIterator<Item = #arg>),
+            store: quote!(#target = #value;),
+        }
     } else {
-        let value = if m.recursive {
-            quote!(Box::new(#convert))
+        let mut value = if converts {
+            quote!(value.into())
         } else {
-            convert
+            quote!(value)
         };
-        let store = if m.optional {
-            quote!(#target = Some(#value);)
-        } else {
-            quote!(#target = #value;)
-        };
-        (arg, Store::One(store))
+        if m.recursive {
+            value = quote!(Box::new(#value));
+        }
+        if m.optional {
+            value = quote!(Some(#value));
+        }
+        Setter {
+            param: format_ident!("value"),
+            arg,
+            store: quote!(#target = #value;),
+        }
+    }
+}
+
+/// The setter that adds one item to the list `m` in `target` (its field).
+pub(crate) fn push_item(model: &Model, m: &Member, target: TokenStream) -> Setter {
+    let (arg, converts) = value_arg(model, m);
+    let value = if converts {
+        quote!(value.into())
+    } else {
+        quote!(value)
+    };
+    let store = if m.optional {
+        quote!(#target.get_or_insert_with(Vec::new).push(#value);)
+    } else {
+        quote!(#target.push(#value);)
+    };
+    Setter {
+        param: format_ident!("value"),
+        arg,
+        store,
     }
 }
 

@@ -775,3 +775,22 @@ fn member_setters_never_read_as_options_or_set_all() {
     );
     assert!(calls.contains("pub fn set_instance_ids("), "{calls}");
 }
+
+/// A required member that takes an open enum is checked for emptiness on its
+/// value as sent, as a required string is.
+#[test]
+fn a_required_open_enum_is_checked_as_text() {
+    let (mut api, errors, mut rules) = base();
+    api["objects"]["StartInstancesRequest"]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"document": "", "member": "string", "name": "Mode", "required": true, "type": "string"}),
+        );
+    rules["enums"] = json!({"Mode": {"values": ["SOFT", "HARD"], "members": ["StartInstancesRequest.Mode"]}});
+    let model = model(&api, &errors, &rules);
+    let files = codegen::generate(&model, "spec/test").unwrap();
+    let types = &files.iter().find(|f| f.name == "types.rs").unwrap().contents;
+    assert!(types.contains("pub mode: Mode,"), "{types}");
+    assert!(types.contains("v.required_str(value.as_str());"), "{types}");
+}

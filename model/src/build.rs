@@ -547,13 +547,7 @@ impl Problems {
 /// set: an empty list or string is, so a required one needs no `Option` to
 /// be refused as missing; a zero, a `false` or an empty object is not.
 fn unset_is_visible(ty: &TypeRef) -> bool {
-    ty.list
-        || matches!(
-            ty.leaf,
-            Leaf::Scalar(
-                Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary
-            )
-        )
+    ty.list || ty.leaf.is_text()
 }
 
 /// `enums`: names are identifiers no object has; values are non-empty,

@@ -207,13 +207,6 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn is_text(leaf: &Leaf) -> bool {
-    matches!(
-        leaf,
-        Leaf::Scalar(Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary)
-    )
-}
-
 /// The generated `validate` of `object` on `map` (`None`: the object's
 /// empty value, as a non-optional member left out decodes).
 fn rules_of_object(model: &Model, object: &Object, map: Option<&Map<String, Value>>, v: &mut Validator) {
@@ -242,7 +235,7 @@ fn rules_of_member(model: &Model, m: &Member, value: Option<&Value>, v: &mut Val
     if m.required {
         if m.ty.list {
             v.required_len(each.len());
-        } else if is_text(&m.ty.leaf) {
+        } else if m.ty.leaf.is_text() {
             v.required_str(&text(m, value));
         }
     }

@@ -128,6 +128,19 @@ pub enum Leaf {
     Object(String),
 }
 
+impl Leaf {
+    /// Whether values are text on the wire (and in generated code), where
+    /// empty is the same as absent: how "required" is checked depends on it.
+    pub fn is_text(&self) -> bool {
+        matches!(
+            self,
+            Leaf::Scalar(
+                Scalar::String | Scalar::DateTime | Scalar::DateTimeIso | Scalar::Date | Scalar::Binary
+            )
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scalar {
     String,

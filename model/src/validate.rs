@@ -344,11 +344,6 @@ impl Validator {
         self.path.pop();
     }
 
-    /// How deep the walk is (members and indices).
-    pub fn depth(&self) -> usize {
-        self.path.len()
-    }
-
     /// A required member is absent.
     pub fn missing(&mut self) {
         self.fail(Problem::Missing);

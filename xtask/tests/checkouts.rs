@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{cargo, copy_tree, root, run, target_dir, Output};
+use common::{cargo_plain, copy_tree, root, run, target_dir, Output};
 
 const MARKER: &str = "Marker sentence only clone B has.";
 const GENERATED: &str = "cvm-api/src/generated";
@@ -43,17 +43,8 @@ fn has_marker(files: &[(PathBuf, String)]) -> bool {
 /// `cargo run -p xtask` (what `cargo xtask` runs, without `--quiet`) in
 /// `checkout`, building into `target`.
 fn cargo_xtask(checkout: &Path, target: &Path, args: &[&str]) -> Output {
-    let mut command = cargo();
-    command
-        .args(["run", "--package", "xtask", "--"])
-        .args(args)
-        .current_dir(checkout)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("CARGO_MANIFEST_DIR")
-        // The copies are this checkout's code, which the test script's
-        // clippy-driver (if any) has linted already: plain rustc here.
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CLIPPY_ARGS");
+    let mut command = cargo_plain(checkout, target);
+    command.args(["run", "--package", "xtask", "--"]).args(args);
     run(&mut command, Duration::from_secs(900))
 }
 

@@ -35,8 +35,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{
-    cargo, copy_tree, doctest_program, fenced_blocks, is_compiled_rust, profiles, root, run, target_dir,
-    toml_string, Output,
+    cargo_plain, copy_tree, doctest_program, fenced_blocks, is_compiled_rust, profiles, root, run,
+    target_dir, toml_string, Output,
 };
 use serde_json::{json, Value};
 
@@ -248,18 +248,12 @@ fn write_json(path: &Path, value: &Value) {
 }
 
 /// `cargo check --offline` in `dir` with `args`, in the workspace's target
-/// directory. Plain rustc: the test script's clippy-driver, if set, is for
-/// the workspace's own code.
+/// directory, with plain rustc.
 fn cargo_check(dir: &Path, args: &[&str], target: &Path) -> Output {
-    let mut command = cargo();
+    let mut command = cargo_plain(dir, target);
     command
         .args(["check", "--offline", "--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("CARGO_MANIFEST_DIR")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CLIPPY_ARGS");
+        .args(args);
     run(&mut command, CARGO_LIMIT)
 }
 

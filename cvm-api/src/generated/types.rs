@@ -21366,8 +21366,7 @@ impl<'de> Deserialize<'de> for InstanceChargeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
-            .map(Self::from)
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
     }
 }
 impl PartialEq<String> for InstanceChargeType {
@@ -21561,8 +21560,7 @@ impl<'de> Deserialize<'de> for InstanceState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
-            .map(Self::from)
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
     }
 }
 impl PartialEq<String> for InstanceState {
@@ -21692,8 +21690,7 @@ impl<'de> Deserialize<'de> for LatestOperationState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
-            .map(Self::from)
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
     }
 }
 impl PartialEq<String> for LatestOperationState {
@@ -21827,8 +21824,7 @@ impl<'de> Deserialize<'de> for StopChargingMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
-            .map(Self::from)
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
     }
 }
 impl PartialEq<String> for StopChargingMode {
@@ -21958,8 +21954,7 @@ impl<'de> Deserialize<'de> for StopType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
-            .map(Self::from)
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
     }
 }
 impl PartialEq<String> for StopType {
@@ -22085,8 +22080,7 @@ impl<'de> Deserialize<'de> for StoppedMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        <String as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
-            .map(Self::from)
+        <Self as tencentcloud_runtime::lenient::Lenient>::lenient(deserializer)
     }
 }
 impl PartialEq<String> for StoppedMode {

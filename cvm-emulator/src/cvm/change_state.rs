@@ -3,13 +3,14 @@
 //! ends, and the error codes the service documents for each.
 
 use cvm_api::types::{
-    InstanceChargeType, LatestOperationState, RebootInstancesRequest, StopInstancesRequest,
+    InstanceChargeType, LatestOperationState, RebootInstancesRequest, StopInstancesRequest, StopType,
+    StoppedMode,
 };
 
-use super::common::{check_ids, not_kept, quoted_list, region};
+use super::common::{check_ids, not_kept, one_of, quoted_list, region};
 use super::state_file::PendingTransition;
 use super::transitions::{complete, TERMINATED};
-use crate::error::{shorten, ApiError};
+use crate::error::ApiError;
 use crate::shared::Ctx;
 use crate::time::now_ms;
 
@@ -132,34 +133,24 @@ pub(crate) struct Options {
     stopped_mode: Option<String>,
 }
 
-fn check_stop_type(stop_type: Option<&str>) -> Result<(), ApiError> {
-    match stop_type {
-        None | Some("SOFT" | "HARD" | "SOFT_FIRST") => Ok(()),
-        Some(other) => Err(ApiError::invalid_value(format!(
-            "StopType `{}` is not one of SOFT, HARD, SOFT_FIRST.",
-            shorten(other)
-        ))),
-    }
+fn check_stop_type(stop_type: Option<&StopType>) -> Result<(), ApiError> {
+    one_of("StopType", stop_type.map(StopType::as_str), StopType::VALUES)
 }
 
 pub(crate) fn stop_options(r: &StopInstancesRequest) -> Result<Options, ApiError> {
-    check_stop_type(r.stop_type.as_ref().map(|t| t.as_str()))?;
-    match r.stopped_mode.as_ref().map(|m| m.as_str()) {
-        None | Some("KEEP_CHARGING" | "STOP_CHARGING") => {}
-        Some(other) => {
-            return Err(ApiError::invalid_value(format!(
-                "StoppedMode `{}` is not one of KEEP_CHARGING, STOP_CHARGING.",
-                shorten(other)
-            )))
-        }
-    }
+    check_stop_type(r.stop_type.as_ref())?;
+    one_of(
+        "StoppedMode",
+        r.stopped_mode.as_ref().map(StoppedMode::as_str),
+        StoppedMode::VALUES,
+    )?;
     Ok(Options {
         stopped_mode: r.stopped_mode.as_ref().map(|m| m.as_str().to_owned()),
     })
 }
 
 pub(crate) fn reboot_options(r: &RebootInstancesRequest) -> Result<Options, ApiError> {
-    check_stop_type(r.stop_type.as_ref().map(|t| t.as_str()))?;
+    check_stop_type(r.stop_type.as_ref())?;
     Ok(Options::default())
 }
 

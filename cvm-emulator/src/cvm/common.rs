@@ -70,6 +70,19 @@ pub(crate) fn check_ids(ids: &[String], required: bool) -> Result<Vec<String>, A
 }
 
 /// `` `a`, `b` `` (at most 10 shown, each cut to 64 characters).
+/// A value of a member that takes an open enum: the service refuses any
+/// value outside the spec's set (`values`, the enum's `VALUES`).
+pub(crate) fn one_of(member: &str, value: Option<&str>, values: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(value) if !values.contains(&value) => Err(ApiError::invalid_value(format!(
+            "{member} `{}` is not one of {}.",
+            shorten(value),
+            values.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn quoted_list(items: &[&str]) -> String {
     let mut out: Vec<String> = items
         .iter()

@@ -7,7 +7,7 @@ use cvm_api::types::{
     VirtualPrivateCloud,
 };
 
-use super::common::{not_kept, region, respond};
+use super::common::{not_kept, one_of, region, respond};
 use super::ids::{default_subnet_id, default_vpc_id, random_id, region_of_zone};
 use super::instances::{fill_defaults, instance_type_size};
 use super::state_file::{ClientTokenRecord, PendingTransition, StoredInstance};
@@ -165,13 +165,11 @@ fn check_launch<'r>(r: &'r RunInstancesRequest, region: &'r str) -> Result<Launc
         .instance_charge_type
         .clone()
         .unwrap_or(InstanceChargeType::PostpaidByHour);
-    if charge_type.is_unknown() {
-        return Err(ApiError::invalid_value(format!(
-            "InstanceChargeType `{}` is not one of {}.",
-            shorten(charge_type.as_str()),
-            InstanceChargeType::VALUES.join(", ")
-        )));
-    }
+    one_of(
+        "InstanceChargeType",
+        Some(charge_type.as_str()),
+        InstanceChargeType::VALUES,
+    )?;
     if charge_type == InstanceChargeType::Prepaid && r.instance_charge_prepaid.is_none() {
         return Err(ApiError::missing("InstanceChargePrepaid"));
     }

@@ -55,6 +55,19 @@ pub fn cargo() -> Command {
     command
 }
 
+/// [`cargo`] in `dir`, building into `target` with plain rustc: for copies
+/// of this checkout's code, which the test script's clippy-driver (if set)
+/// has linted already.
+pub fn cargo_plain(dir: &Path, target: &Path) -> Command {
+    let mut command = cargo();
+    command
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS");
+    command
+}
+
 pub struct Output {
     pub success: bool,
     pub stdout: String,
