@@ -76,45 +76,56 @@ async fn assert_served_quickly(emu: &RunningEmulator, during: &str) -> Duration 
 /// from the moment all `n` are connected, which `connected` announces with
 /// the attack's end. Returns how many connections the server closed.
 ///
-/// The clock starts after the connects because, on a loaded machine, 1 088
-/// sequential connects alone can take seconds; a clock started before them
-/// once left no time for the attack at all (CI, 2026-12-06).
-async fn dribble(
+/// The attacker is a plain thread with blocking connects and non-blocking
+/// reads, outside the runtime that serves the emulator: as an outside
+/// client would be, and so that seeing a close is one `read` call, not a
+/// readiness event the runtime may not have processed yet on a loaded
+/// machine (CI once saw no close at all, 2026-12-06). The clock starts
+/// after the connects because, on a loaded machine, 1 088 sequential
+/// connects alone can take seconds.
+fn dribble(
     addr: SocketAddr,
     n: usize,
     period: Duration,
     lasting: Duration,
     connected: tokio::sync::oneshot::Sender<Instant>,
 ) -> usize {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
     // A head that never completes in the time the attack lasts.
     let head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let open = |timeout: Duration| {
+        let stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
+        stream.set_nonblocking(true).ok()?;
+        Some(stream)
+    };
     let mut streams = Vec::with_capacity(n);
     for _ in 0..n {
-        streams.push((TcpStream::connect(addr).await.expect("connect"), 0usize));
+        let stream = open(Duration::from_secs(10)).expect("connect");
+        streams.push((stream, 0usize));
     }
     let until = Instant::now() + lasting;
     let _ = connected.send(until);
     let mut closed = 0;
-    let mut tick = tokio::time::interval(period);
     while Instant::now() < until {
-        tick.tick().await;
+        std::thread::sleep(period);
         for (stream, sent) in &mut streams {
             let mut probe = [0u8; 64];
-            let gone = match stream.try_read(&mut probe) {
+            let gone = match stream.read(&mut probe) {
                 Ok(_) => true, // closed (0) or answered: either way, done
-                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+                Err(e) => e.kind() != ErrorKind::WouldBlock,
             };
             if gone {
                 closed += 1;
                 if Instant::now() >= until {
                     break;
                 }
-                match TcpStream::connect(addr).await {
-                    Ok(fresh) => (*stream, *sent) = (fresh, 0),
-                    Err(_) => continue,
+                match open(Duration::from_secs(1)) {
+                    Some(fresh) => (*stream, *sent) = (fresh, 0),
+                    None => continue,
                 }
             }
-            if *sent < head.len() && stream.try_write(&head[*sent..*sent + 1]).is_ok() {
+            if *sent < head.len() && stream.write(&head[*sent..*sent + 1]).is_ok() {
                 *sent += 1;
             }
         }
@@ -139,13 +150,16 @@ async fn slow_clients_at_the_default_cap_do_not_lock_out_valid_ones() {
     enough_descriptors(SLOW as u64);
     let emu = start(config).await;
     let (connected, all_connected) = tokio::sync::oneshot::channel();
-    let attack = tokio::spawn(dribble(
-        emu.addr(),
-        SLOW,
-        Duration::from_millis(200),
-        Duration::from_secs(5),
-        connected,
-    ));
+    let addr = emu.addr();
+    let attack = tokio::task::spawn_blocking(move || {
+        dribble(
+            addr,
+            SLOW,
+            Duration::from_millis(200),
+            Duration::from_secs(5),
+            connected,
+        )
+    });
     let until = tokio::time::timeout(Duration::from_secs(30), all_connected)
         .await
         .expect("the slow clients connect within 30 s")
