@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use tcloud_bundle as bundle;
+use tencentcloud_descriptions as bundle;
 
 fn main() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");

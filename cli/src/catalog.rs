@@ -10,10 +10,10 @@ use tencentcloud_model::spec::ErrorsFile;
 use tencentcloud_model::Model;
 
 use crate::error::CliError;
-use tcloud_bundle::{self as bundle, Entry};
+use tencentcloud_descriptions::{self as bundle, Entry};
 
 static IMPORTED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imported.bin"));
-static OFFICIAL: &[u8] = include_bytes!("../descriptions/official.bin");
+static OFFICIAL: &[u8] = tencentcloud_descriptions::OFFICIAL;
 
 /// No error lists: tcloud prints the code the service answers.
 const EMPTY_ERRORS: &str = r#"{"codes": {}, "common": [], "actions": {}}"#;

@@ -38,6 +38,70 @@ pub fn generate(model: &Model, source: &str) -> Result<Vec<GeneratedFile>, Error
 
 /// [`generate`] for a module mounted as `layout` says.
 pub fn generate_with(model: &Model, source: &str, layout: Layout) -> Result<Vec<GeneratedFile>, Error> {
+    parsed_files(model, layout)?
+        .into_iter()
+        .map(|(name, file)| {
+            Ok(GeneratedFile {
+                name,
+                contents: format!("{}{}", header(source), prettyplease::unparse(&file)),
+            })
+        })
+        .collect()
+}
+
+/// The files of [`generate_with`] as one module, `pub mod <name> { .. }`, its
+/// submodules inline rather than files of their own: the same items, for a
+/// build script to write into `OUT_DIR` and a crate to mount with
+/// `include!`, where `mod calls;` would not find its file and a file may not
+/// begin with inner attributes. `header` is the text before the module
+/// (comments saying what made it).
+pub fn generate_module(model: &Model, name: &str, layout: Layout, header: &str) -> Result<String, Error> {
+    let mut files = parsed_files(model, layout)?.into_iter();
+    let (_, mut root) = files.next().ok_or_else(|| Error::Generated {
+        file: "mod.rs".into(),
+        message: "no files".into(),
+    })?;
+    let mut children: Vec<(&str, syn::File)> = files.collect();
+    for item in &mut root.items {
+        let syn::Item::Mod(module) = item else { continue };
+        if module.content.is_some() {
+            continue;
+        }
+        let file_name = format!("{}.rs", module.ident);
+        let Some(at) = children.iter().position(|(file, _)| *file == file_name) else {
+            continue;
+        };
+        let (_, child) = children.remove(at);
+        module.attrs.extend(child.attrs);
+        module.content = Some((Default::default(), child.items));
+        module.semi = None;
+    }
+    if let Some((file, _)) = children.first() {
+        return Err(Error::Generated {
+            file: (*file).into(),
+            message: "no `mod` in mod.rs declares it".into(),
+        });
+    }
+    let ident = syn::parse_str::<Ident>(name).map_err(|e| Error::Generated {
+        file: "mod.rs".into(),
+        message: format!("`{name}` is not a module name: {e}"),
+    })?;
+    let (attrs, items) = (root.attrs, root.items);
+    let file: syn::File = syn::parse2(quote! {
+        pub mod #ident {
+            #(#attrs)*
+            #(#items)*
+        }
+    })
+    .map_err(|e| Error::Generated {
+        file: "mod.rs".into(),
+        message: e.to_string(),
+    })?;
+    Ok(format!("{header}{}", prettyplease::unparse(&file)))
+}
+
+/// Each file's tokens, parsed (which checks them).
+fn parsed_files(model: &Model, layout: Layout) -> Result<Vec<(&'static str, syn::File)>, Error> {
     let files = [
         ("mod.rs", mod_file(model, layout)),
         ("types.rs", types_file(model)),
@@ -52,11 +116,7 @@ pub fn generate_with(model: &Model, source: &str, layout: Layout) -> Result<Vec<
                 file: name.to_string(),
                 message: e.to_string(),
             })?;
-            let body = prettyplease::unparse(&file);
-            Ok(GeneratedFile {
-                name,
-                contents: format!("{}{body}", header(source)),
-            })
+            Ok((name, file))
         })
         .collect()
 }

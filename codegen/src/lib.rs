@@ -26,7 +26,7 @@ mod tokens;
 use std::path::Path;
 
 pub use error::{Error, SpecError, SpecErrors};
-pub use gen::{actions_macro_name, generate, generate_with, header, GeneratedFile, Layout};
+pub use gen::{actions_macro_name, generate, generate_module, generate_with, header, GeneratedFile, Layout};
 pub use rust::RustModel;
 
 /// The annotated model: what the generator reads.
@@ -51,6 +51,21 @@ pub fn model_from_texts(
     waiters: Option<&str>,
 ) -> Result<RustModel, SpecErrors> {
     annotate(tencentcloud_model::model_from_texts(api, errors, rules, waiters)?)
+}
+
+/// The annotated model of an official service version as the SDK ships it
+/// (a bundle entry: facts-only description and codes, no rules, no
+/// waiters): what `cargo xtask import` writes into `spec/` and what the
+/// `tencentcloud` crate's build generates from, so the two cannot drift.
+pub fn official_model(entry: &tencentcloud_model::official::Entry) -> Result<RustModel, SpecErrors> {
+    let (api, errors) = tencentcloud_model::official::spec_texts(entry).map_err(|message| {
+        SpecErrors(vec![SpecError {
+            file: tencentcloud_model::API_FILE.into(),
+            path: String::new(),
+            message,
+        }])
+    })?;
+    model_from_texts(&api, &errors, tencentcloud_model::official::EMPTY_RULES, None)
 }
 
 /// Reads a spec directory (see [`tencentcloud_model::load_dir`]) and annotates its model.

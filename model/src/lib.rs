@@ -29,6 +29,7 @@ mod error;
 pub mod graph;
 pub mod lenient;
 pub mod model;
+pub mod official;
 pub mod paging;
 pub mod partial;
 pub mod samples;

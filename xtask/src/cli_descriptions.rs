@@ -1,5 +1,5 @@
 //! `cargo xtask cli-descriptions`: the official descriptions `tcloud`
-//! embeds (`cli/descriptions/official.bin`), made from the pinned tccli
+//! embeds (`descriptions/official.bin`), made from the pinned tccli
 //! wheel.
 //!
 //! Each service version goes through `import`'s facts-only filter, as an
@@ -9,18 +9,15 @@
 
 use std::path::{Path, PathBuf};
 
-use tcloud_bundle as bundle;
+use tencentcloud_descriptions as bundle;
 
-use crate::import;
-use crate::official::entry_json;
-use crate::services::{self, Inputs, EMPTY_RULES};
+use tencentcloud_model::official;
+
+use crate::services::{self, Inputs};
+use crate::{import, sdk_codes};
 
 /// Where the bundle lives, from the workspace root.
-pub const BUNDLE: &str = "cli/descriptions/official.bin";
-
-/// An `errors.json` with no codes: the command line prints the codes the
-/// service answers and needs no list of them.
-pub const EMPTY_ERRORS: &str = r#"{"codes": {}, "common": [], "actions": {}}"#;
+pub const BUNDLE: &str = bundle::OFFICIAL_PATH;
 
 /// Deflate level: the bundle is made once and read at every start.
 const LEVEL: u8 = 9;
@@ -40,16 +37,23 @@ pub fn sources(inputs: &Inputs, validate: bool) -> Result<Vec<bundle::Source>, S
         let official = tencentcloud_model::parse_api(&text)
             .map_err(|e| format!("{}: {}", path.display(), e.path_and_message()))?;
         let (api, _) = import::facts_only(&official, &path)?;
+        let codes_path = inputs
+            .errorcodes
+            .join(&id.service)
+            .join(&id.version)
+            .join("errorcodes.py");
+        let entry = official::Entry {
+            api,
+            codes: sdk_codes::read_any(&codes_path)?.codes,
+        };
         if validate {
-            let text = serde_json::to_string(&api).map_err(|e| e.to_string())?;
-            codegen::model_from_texts(&text, EMPTY_ERRORS, EMPTY_RULES, None)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            codegen::official_model(&entry).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         sources.push(bundle::Source {
             service: id.service.clone(),
             version: id.version.clone(),
             default: inputs.defaults.get(&id.service) == Some(&id.version),
-            json: entry_json(&api)?,
+            json: official::entry_json(&entry.api, &entry.codes)?,
         });
     }
     Ok(sources)
@@ -83,8 +87,13 @@ pub fn stale(bundle_bytes: &[u8], sources: &[bundle::Source]) -> Result<Option<S
 }
 
 /// Writes the bundle (or, with `check`, fails if the checked-in one differs).
-pub fn run(root: &Path, from: Option<PathBuf>, check: bool) -> Result<String, String> {
-    let inputs = Inputs::resolve(root, from, None)?;
+pub fn run(
+    root: &Path,
+    from: Option<PathBuf>,
+    errorcodes: Option<PathBuf>,
+    check: bool,
+) -> Result<String, String> {
+    let inputs = Inputs::resolve(root, from, errorcodes)?;
     let path = root.join(BUNDLE);
     if check {
         let sources = sources(&inputs, false)?;

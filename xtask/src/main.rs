@@ -24,13 +24,15 @@ enum Command {
     },
     /// Copy actions (and every object they reach, and their error codes) from
     /// an official api.json into spec/cvm/v20170312, then regenerate. With
-    /// --service, import whole services from tccli's services directory into
-    /// spec/<service>/<version>/ and a crate services/<service>-api.
+    /// --service, import whole services into spec/<service>/<version>/ and a
+    /// crate services/<service>-api, from the descriptions the SDK ships (no
+    /// Python, no network) or, with --from, a tccli services directory.
     Import {
         /// The official description, e.g. tccli/services/cvm/v20170312/api.json;
-        /// with --service, the services directory (tccli/services).
-        #[arg(long)]
-        from: PathBuf,
+        /// with --service, a tccli services directory (tccli/services), instead
+        /// of the descriptions the SDK ships (descriptions/official.bin).
+        #[arg(long, required_unless_present = "services")]
+        from: Option<PathBuf>,
         /// A service to import whole (every version unless --version); repeatable.
         #[arg(long = "service", value_name = "NAME", conflicts_with_all = ["actions", "all", "errors", "overwrite", "keep_docs"])]
         services: Vec<String>,
@@ -82,13 +84,20 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Bundle every official description (facts only) for `tcloud` into
-    /// cli/descriptions/official.bin.
+    /// Bundle every official description (facts only) with its service's error
+    /// codes into descriptions/official.bin, which the `tencentcloud` crate
+    /// generates services from, `tcloud` reads and `import --service` imports
+    /// from. The one step that needs Python and PyPI.
+    #[command(alias = "descriptions")]
     CliDescriptions {
         /// The official descriptions, <DIR>/<service>/<version>/api.json, instead
         /// of the pinned tccli ones fetched from PyPI and cached under target/.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        /// The error codes, <DIR>/<service>/<version>/errorcodes.py, instead of the
+        /// pinned Python SDK ones fetched from PyPI and cached under target/.
+        #[arg(long, value_name = "DIR")]
+        errorcodes: Option<PathBuf>,
         /// Write nothing; fail if the checked-in bundle differs.
         #[arg(long)]
         check: bool,
@@ -136,6 +145,10 @@ fn main() -> ExitCode {
             overwrite,
             ..
         } => {
+            let Some(from) = from else {
+                eprintln!("error: --from path/to/api.json is required without --service");
+                return ExitCode::FAILURE;
+            };
             let opts = import::Options {
                 from,
                 actions,
@@ -147,12 +160,14 @@ fn main() -> ExitCode {
             };
             run_import(&root, &opts)
         }
-        Command::CliDescriptions { from, check } => {
-            xtask::cli_descriptions::run(&root, from, check).map(|line| {
-                eprintln!("{line}");
-                ExitCode::SUCCESS
-            })
-        }
+        Command::CliDescriptions {
+            from,
+            errorcodes,
+            check,
+        } => xtask::cli_descriptions::run(&root, from, errorcodes, check).map(|line| {
+            eprintln!("{line}");
+            ExitCode::SUCCESS
+        }),
         Command::Services {
             from,
             errorcodes,
@@ -231,7 +246,6 @@ fn run_services(
     let started = std::time::Instant::now();
     let inputs = services::Inputs::resolve(root, from, errorcodes)?;
     let ids = services::discover(&inputs.descriptions, only)?;
-    let common = services::common_codes();
     let threads = threads.unwrap_or_else(services::default_threads);
     let options = services::RunOptions {
         generate: true,
@@ -239,7 +253,7 @@ fn run_services(
         keep_bundle_entry: false,
         threads,
     };
-    let outcomes = services::check_all(&inputs, &ids, &common, &options);
+    let outcomes = services::check_all(&inputs, &ids, &options);
     for line in services::report_lines(&outcomes) {
         println!("{line}");
     }

@@ -1,16 +1,8 @@
 //! What xtask reads of the official descriptions beside each one: tccli's
-//! default version per service, and the facts-only bundle entry of a
-//! description (used by `services` as it checks every version and by
-//! `cli-descriptions` as it writes tcloud's bundle).
+//! default version per service. (A bundle entry's layout is
+//! `tencentcloud_model::official`'s.)
 
 use std::path::Path;
-
-/// The bundle entry of a facts-only description: `{"api": ...}`, compact,
-/// members sorted.
-pub fn entry_json(api: &tencentcloud_model::spec::ApiFile) -> Result<Vec<u8>, String> {
-    let api = serde_json::to_value(api).map_err(|e| e.to_string())?;
-    Ok(serde_json::json!({ "api": api }).to_string().into_bytes())
-}
 
 /// `<descriptions>/defaults.json` (`{"cvm": "v20170312", ...}`, written by
 /// `scripts/fetch-tccli.py --all`); empty when absent, as in a directory

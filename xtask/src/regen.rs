@@ -119,8 +119,9 @@ fn is_root(dir: &Path) -> bool {
             .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
 }
 
-/// Generates every target [`targets`] finds; in `Write` mode, writes the
-/// files that changed and removes `.rs` files the generator no longer produces.
+/// Generates every target [`targets`] finds, and the `tencentcloud` crate's
+/// generated files ([`crate::facade`]); in `Write` mode, writes the files
+/// that changed and removes `.rs` files the generator no longer produces.
 pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
     let mut stale = Vec::new();
     let mut total = 0;
@@ -161,6 +162,22 @@ pub fn regen(root: &Path, mode: Mode) -> Result<Outcome, String> {
                 }
                 stale.push(path);
             }
+        }
+    }
+    // The `tencentcloud` crate's manifest, lib.rs and curated list.
+    for (relative, contents) in crate::facade::files(root)? {
+        let path = root.join(&relative);
+        total += 1;
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
+            if mode == Mode::Write {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                }
+                std::fs::write(&path, &contents)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+            stale.push(path);
         }
     }
     Ok(Outcome { stale, total })

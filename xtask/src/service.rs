@@ -1,23 +1,30 @@
-//! `cargo xtask import --from <tccli services dir> --service NAME`: a whole
-//! service, every version or one, into `spec/<name>/<version>/` and a crate
-//! `services/<name>-api/` (workspace member through `services/*`).
+//! `cargo xtask import --service NAME`: a whole service, every version or
+//! one, into `spec/<name>/<version>/` and a crate `services/<name>-api/`
+//! (workspace member through `services/*`).
+//!
+//! By default the service comes from the descriptions the SDK ships
+//! (`tencentcloud_descriptions::OFFICIAL`): no Python, no network. With
+//! `--from <tccli services dir>` it comes from a tccli release instead, its
+//! codes from `--errorcodes` or the pinned Python SDK.
 //!
 //! The spec takes every action of the official description as
 //! [`import::import_parsed`] does for CVM (facts only: no Tencent prose, English
 //! titles, word examples dropped). `errors.json` lists every code of that
 //! service version's `errorcodes.py` (official Python SDK, pinned; codes
 //! only, with empty descriptions to write in English) except the codes every
-//! service shares, which the runtime holds. No per-action lists exist
+//! service shares, which the runtime holds
+//! ([`tencentcloud_model::official::errors_file`]). No per-action lists exist
 //! outside CVM's, so actions list none: a code reaches the caller as
 //! `Unknown` or `Common`, with its code and message intact.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use tencentcloud_descriptions as bundle;
+use tencentcloud_model::official;
 use tencentcloud_model::spec::ApiFile;
 
 use crate::import::{self, SpecFiles};
-use crate::{sdk_codes, services};
+use crate::sdk_codes;
 
 /// The `[lib]` section of a generated crate's manifest: generated code has
 /// no unit tests, and a test build of the library would compile the whole
@@ -29,8 +36,9 @@ const LIB_HEADER: &str =
     "// Written by `cargo xtask import`; rewritten when the service gains or loses a version.";
 
 pub struct ServiceOptions {
-    /// A tccli `services` directory: `<dir>/<service>/<version>/api.json`.
-    pub from: PathBuf,
+    /// A tccli `services` directory: `<dir>/<service>/<version>/api.json`;
+    /// `None`: the descriptions the SDK ships.
+    pub from: Option<PathBuf>,
     pub services: Vec<String>,
     /// One version (`v20170312`) instead of all.
     pub version: Option<String>,
@@ -56,20 +64,14 @@ pub fn versions(from: &Path, service: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// One service version's spec files from the official description: the
-/// facts of every action ([`import::facts_only`]) and the service's own codes
-/// ([`services::errors_file`]). Our English documentation in `existing`, if
-/// any, is kept.
-pub fn spec_for(
-    official: &ApiFile,
-    origin: &Path,
-    service_codes: &BTreeSet<String>,
-    existing: Option<SpecFiles>,
-) -> Result<SpecFiles, String> {
-    let (api, _report) = import::facts_only(official, origin)?;
+/// One service version's spec files from its facts (a bundle entry, or a
+/// tccli description through [`import::facts_only`]): the description and
+/// the service's own codes ([`official::errors_file`]). Our English
+/// documentation in `existing`, if any, is kept.
+pub fn spec_for(entry: official::Entry, existing: Option<SpecFiles>) -> SpecFiles {
     let mut files = SpecFiles {
-        api,
-        errors: services::errors_file(service_codes, &services::common_codes()),
+        errors: official::errors_file(&entry.codes),
+        api: entry.api,
     };
     if let Some(existing) = existing {
         keep_our_docs(&mut files.api, &existing.api);
@@ -79,7 +81,65 @@ pub fn spec_for(
             }
         }
     }
-    Ok(files)
+    files
+}
+
+/// Where a service's versions come from.
+enum Origin {
+    /// The descriptions the SDK ships.
+    Bundle(Vec<bundle::Entry<'static>>),
+    /// A tccli services directory and a directory of `errorcodes.py`.
+    Tccli { from: PathBuf, codes: PathBuf },
+}
+
+impl Origin {
+    fn versions(&self, service: &str) -> Result<Vec<String>, String> {
+        match self {
+            Origin::Tccli { from, .. } => versions(from, service),
+            Origin::Bundle(entries) => {
+                let found: Vec<String> = entries
+                    .iter()
+                    .filter(|e| e.service == service)
+                    .map(|e| e.version.to_owned())
+                    .collect();
+                if found.is_empty() {
+                    let names: Vec<String> = entries.iter().map(|e| e.service.to_owned()).collect();
+                    return Err(format!(
+                        "no service `{service}` in the bundled descriptions{}",
+                        tencentcloud_model::words::suggest(service, names.iter())
+                    ));
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    /// The facts of one version, and where they came from (for messages).
+    fn entry(&self, service: &str, version: &str) -> Result<(official::Entry, String), String> {
+        match self {
+            Origin::Bundle(entries) => {
+                let origin = format!("{} ({service}/{version})", bundle::OFFICIAL_PATH);
+                let entry = entries
+                    .iter()
+                    .find(|e| e.service == service && e.version == version)
+                    .ok_or_else(|| format!("{origin}: no such entry"))?;
+                let parsed = official::parse_entry(&entry.inflate()?)
+                    .map_err(|e| format!("{origin}: {}", e.path_and_message()))?;
+                Ok((parsed, origin))
+            }
+            Origin::Tccli { from, codes } => {
+                let origin = from.join(service).join(version).join("api.json");
+                let text = std::fs::read_to_string(&origin)
+                    .map_err(|e| format!("cannot read {}: {e}", origin.display()))?;
+                let parsed =
+                    tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
+                let (api, _report) = import::facts_only(&parsed, &origin)?;
+                let codes_path = codes.join(service).join(version).join("errorcodes.py");
+                let codes = sdk_codes::read_any(&codes_path)?.codes;
+                Ok((official::Entry { api, codes }, origin.display().to_string()))
+            }
+        }
+    }
 }
 
 /// Documents we wrote (English) survive a re-import.
@@ -113,9 +173,15 @@ fn keep_our_docs(api: &mut ApiFile, ours: &ApiFile) {
 
 /// Imports `opts.services` and regenerates; returns lines to print.
 pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>, String> {
-    let codes_dir = match &opts.errorcodes {
-        Some(dir) => dir.clone(),
-        None => sdk_codes::fetch_all(root)?,
+    let origin = match &opts.from {
+        Some(from) => Origin::Tccli {
+            from: from.clone(),
+            codes: match &opts.errorcodes {
+                Some(dir) => dir.clone(),
+                None => sdk_codes::fetch_all(root)?,
+            },
+        },
+        None => Origin::Bundle(bundle::read(bundle::OFFICIAL)?),
     };
     let mut lines = Vec::new();
     for service in &opts.services {
@@ -126,7 +192,7 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
                     .to_owned(),
             );
         }
-        let all = versions(&opts.from, service)?;
+        let all = origin.versions(service)?;
         let chosen: Vec<String> = match &opts.version {
             Some(v) if all.contains(v) => vec![v.clone()],
             Some(v) => {
@@ -138,20 +204,14 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
             None => all,
         };
         for version in &chosen {
-            let origin = opts.from.join(service).join(version).join("api.json");
-            let text = std::fs::read_to_string(&origin)
-                .map_err(|e| format!("cannot read {}: {e}", origin.display()))?;
-            let official =
-                tencentcloud_model::parse_api(&text).map_err(|e| format!("{}: {e}", origin.display()))?;
-            let codes_path = codes_dir.join(service).join(version).join("errorcodes.py");
-            let codes = sdk_codes::read_any(&codes_path)?.codes;
+            let (entry, _origin) = origin.entry(service, version)?;
             let dir = root.join("spec").join(service).join(version);
             let existing = if dir.join("api.json").is_file() {
                 Some(import::read_spec(&dir)?)
             } else {
                 None
             };
-            let files = spec_for(&official, &origin, &codes, existing)?;
+            let files = spec_for(entry, existing);
             let rules_path = dir.join(tencentcloud_model::RULES_FILE);
             let rules = std::fs::read_to_string(&rules_path)
                 .unwrap_or_else(|_| "{\n  \"objects\": {}\n}\n".to_owned());
@@ -263,6 +323,7 @@ pub fn lib_rs(service: &str, versions: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn one_version_at_the_root_several_as_modules() {
@@ -297,7 +358,8 @@ mod tests {
         let codes: BTreeSet<String> = ["InternalError", "ResourceNotFound.Thing"]
             .map(String::from)
             .into();
-        let files = spec_for(&official, Path::new("demo/v20200101/api.json"), &codes, None).unwrap();
+        let (api, _) = import::facts_only(&official, Path::new("demo/v20200101/api.json")).unwrap();
+        let files = spec_for(official::Entry { api, codes }, None);
         let text =
             import::to_stable_json(&files.api).unwrap() + &import::to_stable_json(&files.errors).unwrap();
         assert!(text.is_ascii(), "{text}");

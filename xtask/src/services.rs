@@ -4,7 +4,9 @@
 //! For each `<service>/<version>` of the official descriptions (tccli's
 //! `api.json`) and error codes (the Python SDK's `errorcodes.py`), the spec is
 //! made as `cargo xtask import --all` would make it ([`import::facts_only`]),
-//! with an `errors.json` built by [`errors_file`], no rules and no waiters;
+//! with an `errors.json` built by [`tencentcloud_model::official::errors_file`],
+//! no rules and no waiters: the bundle entry `tcloud` and the `tencentcloud`
+//! crate's build read ([`tencentcloud_model::official`]);
 //! then it is validated and generated. Nothing is written unless asked
 //! (`--compile DIR`). A broken service version is reported and the run goes on.
 
@@ -15,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use codegen::{GeneratedFile, SpecErrors};
-use tencentcloud_model::spec::ErrorsFile;
+use tencentcloud_model::official;
 
 use crate::{import, sdk_codes};
 
@@ -105,37 +107,6 @@ pub fn discover(dir: &Path, only: &[String]) -> Result<Vec<ServiceVersion>, Stri
     Ok(found)
 }
 
-/// The codes every service shares and their English descriptions: the
-/// runtime's [`tencentcloud_model::CommonErrorCode`], Tencent's list of
-/// codes any action of any service may return.
-pub fn common_codes() -> BTreeMap<String, String> {
-    tencentcloud_model::CommonErrorCode::ALL
-        .iter()
-        .map(|c| (c.as_str().to_owned(), c.description().to_owned()))
-        .collect()
-}
-
-/// The `errors.json` of a service other than CVM: `codes` holds the service's
-/// own codes (empty descriptions: the only official ones are Tencent's prose);
-/// `common` and `actions` are empty: the shared codes live in the runtime,
-/// not copied into each service, and only CVM has per-action lists.
-///
-/// A constant whose value is not an error code (`'InternalError.'`) is left
-/// out and reported as a note, not a problem: with no per-action lists, a
-/// service's own codes reach no generated code, so nothing is lost, and what
-/// the server really sends there is anyone's guess.
-///
-/// A code the service lists that is also common (`InternalError`,
-/// `AuthFailure.SignatureFailure`, ...) is the runtime's: every action's error
-/// enum recognises it through `Common(CommonErrorCode::…)` exactly as CVM's do.
-pub fn errors_file(service_codes: &BTreeSet<String>, common: &BTreeMap<String, String>) -> ErrorsFile {
-    let mut errors = ErrorsFile::default();
-    for code in service_codes.iter().filter(|c| !common.contains_key(*c)) {
-        errors.codes.0.insert(code.clone(), String::new());
-    }
-    errors
-}
-
 /// What happened to one service version.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -147,13 +118,13 @@ pub struct Outcome {
     /// Each names its file and JSON path (or line); empty when all went well.
     pub problems: Vec<String>,
     /// Official input left out, each naming its file and line: constants of
-    /// `errorcodes.py` whose values are not error codes (see [`errors_file`]).
+    /// `errorcodes.py` whose values are not error codes.
     pub notes: Vec<String>,
     pub elapsed: Duration,
     /// The generated files, when kept (`--compile`).
     pub files: Vec<GeneratedFile>,
-    /// The facts-only description as `tcloud`'s bundle holds it, when kept
-    /// (see [`crate::cli_descriptions`]).
+    /// The bundle entry (facts-only description and codes), when kept (see
+    /// [`crate::cli_descriptions`]).
     pub bundle_entry: Option<Vec<u8>>,
 }
 
@@ -184,13 +155,7 @@ impl Default for RunOptions {
 /// `options.generate`) generation. `several_versions`: the service has other
 /// versions, which `--compile` mounts beside this one in one crate (see
 /// [`codegen::Layout`]).
-pub fn check(
-    inputs: &Inputs,
-    id: &ServiceVersion,
-    common: &BTreeMap<String, String>,
-    options: &RunOptions,
-    several_versions: bool,
-) -> Outcome {
+pub fn check(inputs: &Inputs, id: &ServiceVersion, options: &RunOptions, several_versions: bool) -> Outcome {
     let started = Instant::now();
     let mut outcome = Outcome {
         id: id.clone(),
@@ -204,7 +169,7 @@ pub fn check(
         bundle_entry: None,
     };
     let layout = codegen::Layout { several_versions };
-    if let Err(problems) = check_into(inputs, id, common, options, layout, &mut outcome) {
+    if let Err(problems) = check_into(inputs, id, options, layout, &mut outcome) {
         outcome.problems = problems;
     }
     outcome.elapsed = started.elapsed();
@@ -214,7 +179,6 @@ pub fn check(
 fn check_into(
     inputs: &Inputs,
     id: &ServiceVersion,
-    common: &BTreeMap<String, String>,
     options: &RunOptions,
     layout: codegen::Layout,
     outcome: &mut Outcome,
@@ -237,16 +201,17 @@ fn check_into(
     // Facts only, as `import` writes them: JSON paths (keys, member indices)
     // are the official file's, so problems below can name it.
     let (api, _) = import::facts_only(&official, &api_path).map_err(|e| vec![e])?;
-    if options.keep_bundle_entry {
-        outcome.bundle_entry = Some(crate::official::entry_json(&api).map_err(|e| vec![e])?);
-    }
     let codes = sdk_codes::read_any(&codes_path).map_err(|e| vec![e])?;
     outcome.notes = codes.malformed;
-    let errors = errors_file(&codes.codes, common);
-    outcome.actions = api.actions.0.len();
-    outcome.objects = api.objects.0.len();
-    let api_text = import::to_stable_json(&api).map_err(|e| vec![e])?;
-    let errors_text = import::to_stable_json(&errors).map_err(|e| vec![e])?;
+    let entry = official::Entry {
+        api,
+        codes: codes.codes,
+    };
+    if options.keep_bundle_entry {
+        outcome.bundle_entry = Some(official::entry_json(&entry.api, &entry.codes).map_err(|e| vec![e])?);
+    }
+    outcome.actions = entry.api.actions.0.len();
+    outcome.objects = entry.api.objects.0.len();
     let errors_name = format!("errors.json (made from {})", codes_path.display());
     let rename = |errors: SpecErrors| -> Vec<String> {
         errors
@@ -262,7 +227,7 @@ fn check_into(
             })
             .collect()
     };
-    let model = codegen::model_from_texts(&api_text, &errors_text, EMPTY_RULES, None).map_err(rename)?;
+    let model = codegen::official_model(&entry).map_err(rename)?;
     if !options.generate {
         return Ok(());
     }
@@ -276,17 +241,9 @@ fn check_into(
     Ok(())
 }
 
-/// A `rules.json` with no rules.
-pub const EMPTY_RULES: &str = r#"{"objects": {}}"#;
-
 /// [`check`] on every service version, on `options.threads` threads;
 /// outcomes in the order of `ids`, whatever order they finish in.
-pub fn check_all(
-    inputs: &Inputs,
-    ids: &[ServiceVersion],
-    common: &BTreeMap<String, String>,
-    options: &RunOptions,
-) -> Vec<Outcome> {
+pub fn check_all(inputs: &Inputs, ids: &[ServiceVersion], options: &RunOptions) -> Vec<Outcome> {
     let threads = options.threads;
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; ids.len()]);
@@ -296,7 +253,7 @@ pub fn check_all(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(id) = ids.get(i) else { break };
                 let several = ids.iter().filter(|other| other.service == id.service).count() > 1;
-                let outcome = check(inputs, id, common, options, several);
+                let outcome = check(inputs, id, options, several);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
             });
         }

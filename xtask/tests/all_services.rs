@@ -5,7 +5,7 @@
 //! build on two cores, too long for the test suite: `scripts/test.sh` runs the
 //! whole generation with the release xtask instead.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use codegen::GeneratedFile;
 use xtask::services::{self, Inputs, Outcome, RunOptions, ServiceVersion};
@@ -13,10 +13,6 @@ use xtask::services::{self, Inputs, Outcome, RunOptions, ServiceVersion};
 fn inputs() -> Inputs {
     let root = xtask::regen::workspace_root().unwrap();
     Inputs::resolve(&root, None, None).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn common() -> BTreeMap<String, String> {
-    services::common_codes()
 }
 
 /// Every problem, `service/version: problem`, one a line.
@@ -46,7 +42,7 @@ fn every_official_service_version_validates_and_generates() {
         keep_bundle_entry: true,
         ..RunOptions::default()
     };
-    let outcomes = services::check_all(&inputs, &ids, &common(), &options);
+    let outcomes = services::check_all(&inputs, &ids, &options);
     let found = problems(&outcomes);
     assert!(found.is_empty(), "problems:\n{found}");
     assert!(outcomes.iter().all(|o| o.lines > 0));
@@ -62,7 +58,7 @@ fn every_official_service_version_validates_and_generates() {
     // tcloud's bundle holds exactly these descriptions.
     let sources: Vec<_> = outcomes
         .iter()
-        .map(|o| tcloud_bundle::Source {
+        .map(|o| tencentcloud_descriptions::Source {
             service: o.id.service.clone(),
             version: o.id.version.clone(),
             default: inputs.defaults.get(&o.id.service) == Some(&o.id.version),
@@ -97,7 +93,7 @@ fn every_official_service_version_validates_and_generates() {
 
 #[test]
 fn a_common_code_the_service_also_lists_is_left_to_the_runtime() {
-    let common = common();
+    let common = tencentcloud_model::official::common_codes();
     assert!(
         common["InternalError"].len() > 10,
         "the runtime's English description"
@@ -109,7 +105,7 @@ fn a_common_code_the_service_also_lists_is_left_to_the_runtime() {
     ]
     .map(String::from)
     .into();
-    let errors = services::errors_file(&codes, &common);
+    let errors = tencentcloud_model::official::errors_file(&codes);
     assert!(errors.common.is_empty(), "not copied into each service");
     assert!(errors.actions.0.is_empty());
     assert_eq!(

@@ -1,6 +1,14 @@
-//! The format tcloud embeds service descriptions in: one deflated entry per
-//! service version, behind an index, so that a command inflates only the
-//! one description it needs.
+//! Every official Tencent Cloud API description the SDK ships, and the
+//! format that holds them: one deflated entry per service version, behind
+//! an index, so that a reader inflates only the one description it needs.
+//!
+//! [`OFFICIAL`] holds all of tccli's descriptions (pinned), facts only, each
+//! entry `{"api": .., "codes": [..]}` as `tencentcloud_model::official` reads
+//! it. The `tencentcloud` crate's build generates the services a program
+//! enables from it; `tcloud` reads it at run time; `cargo xtask import` makes
+//! a `spec/` directory from it. `cargo xtask cli-descriptions` writes it from
+//! the pinned tccli wheel and Python SDK (the only step that needs Python
+//! and the network).
 //!
 //! ```text
 //! "TCDESC2\n"                       magic
@@ -9,13 +17,18 @@
 //! entries                           each deflated (raw, no zlib header)
 //! ```
 //!
-//! An entry inflates to a JSON object `{"api": .., "rules": .., "waiters": ..}`
-//! (`rules` and `waiters` optional). Flag bit 0 marks the service's default
-//! version: the one tccli calls when none is named, not always the newest.
-//!
-//! tcloud's build script writes the bundle of `spec/`, `cargo xtask
-//! cli-descriptions` the official one; both through [`write`]. A crate of its own, with no build script, so that xtask can
-//! write bundles without depending on tcloud, whose build embeds `spec/`.
+//! Flag bit 0 marks the service's default version: the one tccli calls when
+//! none is named, not always the newest. tcloud's build script bundles
+//! `spec/` in the same format (its entries add `rules` and `waiters`).
+//! No build script here, so that xtask can write bundles without
+//! depending on tcloud, whose build embeds `spec/`.
+
+/// Every official service version, as `cargo xtask cli-descriptions` wrote
+/// it; [`read`] gives its index.
+pub static OFFICIAL: &[u8] = include_bytes!("../official.bin");
+
+/// Where [`OFFICIAL`] lives, from the workspace root.
+pub const OFFICIAL_PATH: &str = "descriptions/official.bin";
 
 /// Identifies the format; a change of layout changes it.
 const MAGIC: &[u8; 8] = b"TCDESC2\n";
