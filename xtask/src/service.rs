@@ -85,14 +85,16 @@ pub fn spec_for(entry: official::Entry, existing: Option<SpecFiles>) -> SpecFile
 }
 
 /// Where a service's versions come from.
-enum Origin {
-    /// The descriptions the SDK ships.
-    Bundle(Vec<bundle::Entry<'static>>),
+enum Origin<'b> {
+    /// The descriptions the SDK ships: the checkout's file, not the bytes
+    /// compiled into xtask (clones sharing a target directory share one
+    /// xtask binary).
+    Bundle(Vec<bundle::Entry<'b>>),
     /// A tccli services directory and a directory of `errorcodes.py`.
     Tccli { from: PathBuf, codes: PathBuf },
 }
 
-impl Origin {
+impl Origin<'_> {
     fn versions(&self, service: &str) -> Result<Vec<String>, String> {
         match self {
             Origin::Tccli { from, .. } => versions(from, service),
@@ -173,6 +175,13 @@ fn keep_our_docs(api: &mut ApiFile, ours: &ApiFile) {
 
 /// Imports `opts.services` and regenerates; returns lines to print.
 pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>, String> {
+    let bundle_path = root.join(bundle::OFFICIAL_PATH);
+    let bundle_bytes = match &opts.from {
+        Some(_) => Vec::new(),
+        None => {
+            std::fs::read(&bundle_path).map_err(|e| format!("cannot read {}: {e}", bundle_path.display()))?
+        }
+    };
     let origin = match &opts.from {
         Some(from) => Origin::Tccli {
             from: from.clone(),
@@ -181,7 +190,9 @@ pub fn import_services(root: &Path, opts: &ServiceOptions) -> Result<Vec<String>
                 None => sdk_codes::fetch_all(root)?,
             },
         },
-        None => Origin::Bundle(bundle::read(bundle::OFFICIAL)?),
+        None => Origin::Bundle(
+            bundle::read(&bundle_bytes).map_err(|e| format!("{}: {e}", bundle::OFFICIAL_PATH))?,
+        ),
     };
     let mut lines = Vec::new();
     for service in &opts.services {
