@@ -81,6 +81,48 @@ fn run_time_tools_never_compile_the_generator() {
     }
 }
 
+/// The facade runs the generator in its build script only: a program that
+/// depends on it links neither codegen nor prettyplease, and the bundle
+/// crate stays a leaf that anything may read.
+#[test]
+fn the_facade_generates_at_build_time_only() {
+    let root = regen::workspace_root().expect("the tests run inside the workspace");
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args([
+            "tree",
+            "--quiet",
+            "-p",
+            "tencentcloud",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success());
+    let normal = String::from_utf8_lossy(&output.stdout);
+    for forbidden in ["codegen", "prettyplease", "tencentcloud-descriptions"] {
+        assert!(
+            !normal
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(forbidden)),
+            "tencentcloud links {forbidden}:\n{normal}"
+        );
+    }
+    let build = dependencies("tencentcloud", false);
+    for needed in ["codegen", "tencentcloud-model", "tencentcloud-descriptions"] {
+        assert!(build.contains(needed), "the build script generates with {needed}");
+    }
+    assert_free_of(
+        "tencentcloud-descriptions",
+        &["tencentcloud-model", "codegen", "tencentcloud-runtime", "serde"],
+    );
+}
+
 #[test]
 fn xtask_compiles_no_http_stack_and_the_runtime_no_service() {
     assert_free_of("xtask", &["tencentcloud-runtime", "reqwest", "tokio", "hyper"]);
