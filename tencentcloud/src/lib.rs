@@ -4,7 +4,7 @@
 //!
 //! A feature per service, named as the service's directory in tccli (`cvm`,
 //! `tke`, `autoscaling`...), turns on a module of the same name holding its
-//! typed, signed [`Client`](tke::Client), request and response types, error
+//! typed, signed `Client` (`tencentcloud::tke::Client`), request and response types, error
 //! enums and call builders. Nothing else is compiled.
 //!
 //! - The services the SDK curates (CVM with its English docs, rules and
@@ -39,7 +39,7 @@ pub use tencentcloud_runtime::{CallOptions, Config, Error, ServiceError};
 #[cfg(feature = "from-env")]
 pub use tencentcloud_config::{config_from_env, config_from_environment, from_env, from_environment};
 
-/// The `aai` API, version 2018-05-22 ([`v20180522`], re-exported here: tccli's default).
+/// The `aai` API, version 2018-05-22 ([`v20180522`](crate::aai::v20180522), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "aai")]
 pub mod aai {
@@ -50,7 +50,7 @@ pub mod aai {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `aca` API, version 2021-03-23 ([`v20210323`], re-exported here: tccli's default).
+/// The `aca` API, version 2021-03-23 ([`v20210323`](crate::aca::v20210323), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "aca")]
 pub mod aca {
@@ -61,7 +61,7 @@ pub mod aca {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `acp` API, version 2022-01-05 ([`v20220105`], re-exported here: tccli's default).
+/// The `acp` API, version 2022-01-05 ([`v20220105`](crate::acp::v20220105), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "acp")]
 pub mod acp {
@@ -72,7 +72,7 @@ pub mod acp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `adp` API, version 2026-05-20 ([`v20260520`], re-exported here: tccli's default).
+/// The `adp` API, version 2026-05-20 ([`v20260520`](crate::adp::v20260520), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "adp")]
 pub mod adp {
@@ -83,7 +83,7 @@ pub mod adp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `advisor` API, version 2020-07-21 ([`v20200721`], re-exported here: tccli's default).
+/// The `advisor` API, version 2020-07-21 ([`v20200721`](crate::advisor::v20200721), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "advisor")]
 pub mod advisor {
@@ -94,7 +94,7 @@ pub mod advisor {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `af` API, version 2020-02-26 ([`v20200226`], re-exported here: tccli's default).
+/// The `af` API, version 2020-02-26 ([`v20200226`](crate::af::v20200226), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "af")]
 pub mod af {
@@ -105,7 +105,7 @@ pub mod af {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `afc` API, version 2020-02-26 ([`v20200226`], re-exported here: tccli's default).
+/// The `afc` API, version 2020-02-26 ([`v20200226`](crate::afc::v20200226), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "afc")]
 pub mod afc {
@@ -116,7 +116,7 @@ pub mod afc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ags` API, version 2025-09-20 ([`v20250920`], re-exported here: tccli's default).
+/// The `ags` API, version 2025-09-20 ([`v20250920`](crate::ags::v20250920), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ags")]
 pub mod ags {
@@ -127,7 +127,7 @@ pub mod ags {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ai3d` API, version 2025-05-13 ([`v20250513`], re-exported here: tccli's default).
+/// The `ai3d` API, version 2025-05-13 ([`v20250513`](crate::ai3d::v20250513), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ai3d")]
 pub mod ai3d {
@@ -138,7 +138,7 @@ pub mod ai3d {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `aiart` API, version 2022-12-29 ([`v20221229`], re-exported here: tccli's default).
+/// The `aiart` API, version 2022-12-29 ([`v20221229`](crate::aiart::v20221229), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "aiart")]
 pub mod aiart {
@@ -149,7 +149,7 @@ pub mod aiart {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `alb` API, version 2025-10-30 ([`v20251030`], re-exported here: tccli's default).
+/// The `alb` API, version 2025-10-30 ([`v20251030`](crate::alb::v20251030), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "alb")]
 pub mod alb {
@@ -160,7 +160,7 @@ pub mod alb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ame` API, version 2019-09-16 ([`v20190916`], re-exported here: tccli's default).
+/// The `ame` API, version 2019-09-16 ([`v20190916`](crate::ame::v20190916), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ame")]
 pub mod ame {
@@ -171,7 +171,7 @@ pub mod ame {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ams` API, version 2020-12-29 ([`v20201229`], re-exported here: tccli's default). Other versions: [`v20200608`].
+/// The `ams` API, version 2020-12-29 ([`v20201229`](crate::ams::v20201229), re-exported here: tccli's default). Other versions: [`v20200608`](crate::ams::v20200608).
 /// Generated at build time from the official description.
 #[cfg(feature = "ams")]
 pub mod ams {
@@ -183,7 +183,7 @@ pub mod ams {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `anicloud` API, version 2022-09-23 ([`v20220923`], re-exported here: tccli's default).
+/// The `anicloud` API, version 2022-09-23 ([`v20220923`](crate::anicloud::v20220923), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "anicloud")]
 pub mod anicloud {
@@ -194,7 +194,7 @@ pub mod anicloud {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `antiddos` API, version 2020-03-09 ([`v20200309`], re-exported here: tccli's default). Other versions: [`v20250903`].
+/// The `antiddos` API, version 2020-03-09 ([`v20200309`](crate::antiddos::v20200309), re-exported here: tccli's default). Other versions: [`v20250903`](crate::antiddos::v20250903).
 /// Generated at build time from the official description.
 #[cfg(feature = "antiddos")]
 pub mod antiddos {
@@ -206,7 +206,7 @@ pub mod antiddos {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ape` API, version 2020-05-13 ([`v20200513`], re-exported here: tccli's default).
+/// The `ape` API, version 2020-05-13 ([`v20200513`](crate::ape::v20200513), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ape")]
 pub mod ape {
@@ -217,7 +217,7 @@ pub mod ape {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `api` API, version 2020-11-06 ([`v20201106`], re-exported here: tccli's default).
+/// The `api` API, version 2020-11-06 ([`v20201106`](crate::api::v20201106), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "api")]
 pub mod api {
@@ -228,7 +228,7 @@ pub mod api {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `apigateway` API, version 2018-08-08 ([`v20180808`], re-exported here: tccli's default).
+/// The `apigateway` API, version 2018-08-08 ([`v20180808`](crate::apigateway::v20180808), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "apigateway")]
 pub mod apigateway {
@@ -239,7 +239,7 @@ pub mod apigateway {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `apis` API, version 2024-08-01 ([`v20240801`], re-exported here: tccli's default).
+/// The `apis` API, version 2024-08-01 ([`v20240801`](crate::apis::v20240801), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "apis")]
 pub mod apis {
@@ -250,7 +250,7 @@ pub mod apis {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `apm` API, version 2021-06-22 ([`v20210622`], re-exported here: tccli's default).
+/// The `apm` API, version 2021-06-22 ([`v20210622`](crate::apm::v20210622), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "apm")]
 pub mod apm {
@@ -261,7 +261,7 @@ pub mod apm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `asr` API, version 2019-06-14 ([`v20190614`], re-exported here: tccli's default).
+/// The `asr` API, version 2019-06-14 ([`v20190614`](crate::asr::v20190614), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "asr")]
 pub mod asr {
@@ -272,7 +272,7 @@ pub mod asr {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `asw` API, version 2020-07-22 ([`v20200722`], re-exported here: tccli's default).
+/// The `asw` API, version 2020-07-22 ([`v20200722`](crate::asw::v20200722), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "asw")]
 pub mod asw {
@@ -283,7 +283,7 @@ pub mod asw {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `autoscaling` API, version 2018-04-19 ([`v20180419`], re-exported here: tccli's default).
+/// The `autoscaling` API, version 2018-04-19 ([`v20180419`](crate::autoscaling::v20180419), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "autoscaling")]
 pub mod autoscaling {
@@ -294,7 +294,7 @@ pub mod autoscaling {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ba` API, version 2020-07-20 ([`v20200720`], re-exported here: tccli's default).
+/// The `ba` API, version 2020-07-20 ([`v20200720`](crate::ba::v20200720), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ba")]
 pub mod ba {
@@ -305,7 +305,7 @@ pub mod ba {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `batch` API, version 2017-03-12 ([`v20170312`], re-exported here: tccli's default).
+/// The `batch` API, version 2017-03-12 ([`v20170312`](crate::batch::v20170312), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "batch")]
 pub mod batch {
@@ -316,7 +316,7 @@ pub mod batch {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bda` API, version 2020-03-24 ([`v20200324`], re-exported here: tccli's default).
+/// The `bda` API, version 2020-03-24 ([`v20200324`](crate::bda::v20200324), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bda")]
 pub mod bda {
@@ -327,7 +327,7 @@ pub mod bda {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bdrc` API, version 2026-03-30 ([`v20260330`], re-exported here: tccli's default).
+/// The `bdrc` API, version 2026-03-30 ([`v20260330`](crate::bdrc::v20260330), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bdrc")]
 pub mod bdrc {
@@ -338,7 +338,7 @@ pub mod bdrc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bh` API, version 2023-04-18 ([`v20230418`], re-exported here: tccli's default).
+/// The `bh` API, version 2023-04-18 ([`v20230418`](crate::bh::v20230418), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bh")]
 pub mod bh {
@@ -349,7 +349,7 @@ pub mod bh {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bi` API, version 2022-01-05 ([`v20220105`], re-exported here: tccli's default).
+/// The `bi` API, version 2022-01-05 ([`v20220105`](crate::bi::v20220105), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bi")]
 pub mod bi {
@@ -360,7 +360,7 @@ pub mod bi {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `billing` API, version 2018-07-09 ([`v20180709`], re-exported here: tccli's default).
+/// The `billing` API, version 2018-07-09 ([`v20180709`](crate::billing::v20180709), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "billing")]
 pub mod billing {
@@ -371,7 +371,7 @@ pub mod billing {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bizlive` API, version 2019-03-13 ([`v20190313`], re-exported here: tccli's default).
+/// The `bizlive` API, version 2019-03-13 ([`v20190313`](crate::bizlive::v20190313), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bizlive")]
 pub mod bizlive {
@@ -382,7 +382,7 @@ pub mod bizlive {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bm` API, version 2018-04-23 ([`v20180423`], re-exported here: tccli's default).
+/// The `bm` API, version 2018-04-23 ([`v20180423`](crate::bm::v20180423), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bm")]
 pub mod bm {
@@ -393,7 +393,7 @@ pub mod bm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bma` API, version 2022-11-15 ([`v20221115`], re-exported here: tccli's default). Other versions: [`v20210624`].
+/// The `bma` API, version 2022-11-15 ([`v20221115`](crate::bma::v20221115), re-exported here: tccli's default). Other versions: [`v20210624`](crate::bma::v20210624).
 /// Generated at build time from the official description.
 #[cfg(feature = "bma")]
 pub mod bma {
@@ -405,7 +405,7 @@ pub mod bma {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bmeip` API, version 2018-06-25 ([`v20180625`], re-exported here: tccli's default).
+/// The `bmeip` API, version 2018-06-25 ([`v20180625`](crate::bmeip::v20180625), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bmeip")]
 pub mod bmeip {
@@ -416,7 +416,7 @@ pub mod bmeip {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bmlb` API, version 2018-06-25 ([`v20180625`], re-exported here: tccli's default).
+/// The `bmlb` API, version 2018-06-25 ([`v20180625`](crate::bmlb::v20180625), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bmlb")]
 pub mod bmlb {
@@ -427,7 +427,7 @@ pub mod bmlb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bmvpc` API, version 2018-06-25 ([`v20180625`], re-exported here: tccli's default).
+/// The `bmvpc` API, version 2018-06-25 ([`v20180625`](crate::bmvpc::v20180625), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bmvpc")]
 pub mod bmvpc {
@@ -438,7 +438,7 @@ pub mod bmvpc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bpaas` API, version 2018-12-17 ([`v20181217`], re-exported here: tccli's default).
+/// The `bpaas` API, version 2018-12-17 ([`v20181217`](crate::bpaas::v20181217), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bpaas")]
 pub mod bpaas {
@@ -449,7 +449,7 @@ pub mod bpaas {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bri` API, version 2019-03-28 ([`v20190328`], re-exported here: tccli's default).
+/// The `bri` API, version 2019-03-28 ([`v20190328`](crate::bri::v20190328), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bri")]
 pub mod bri {
@@ -460,7 +460,7 @@ pub mod bri {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `bsca` API, version 2021-08-11 ([`v20210811`], re-exported here: tccli's default).
+/// The `bsca` API, version 2021-08-11 ([`v20210811`](crate::bsca::v20210811), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "bsca")]
 pub mod bsca {
@@ -471,7 +471,7 @@ pub mod bsca {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `btoe` API, version 2021-05-14 ([`v20210514`], re-exported here: tccli's default). Other versions: [`v20210303`].
+/// The `btoe` API, version 2021-05-14 ([`v20210514`](crate::btoe::v20210514), re-exported here: tccli's default). Other versions: [`v20210303`](crate::btoe::v20210303).
 /// Generated at build time from the official description.
 #[cfg(feature = "btoe")]
 pub mod btoe {
@@ -483,7 +483,7 @@ pub mod btoe {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ca` API, version 2023-02-28 ([`v20230228`], re-exported here: tccli's default).
+/// The `ca` API, version 2023-02-28 ([`v20230228`](crate::ca::v20230228), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ca")]
 pub mod ca {
@@ -494,7 +494,7 @@ pub mod ca {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cam` API, version 2019-01-16 ([`v20190116`], re-exported here: tccli's default).
+/// The `cam` API, version 2019-01-16 ([`v20190116`](crate::cam::v20190116), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cam")]
 pub mod cam {
@@ -505,7 +505,7 @@ pub mod cam {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `captcha` API, version 2019-07-22 ([`v20190722`], re-exported here: tccli's default).
+/// The `captcha` API, version 2019-07-22 ([`v20190722`](crate::captcha::v20190722), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "captcha")]
 pub mod captcha {
@@ -516,7 +516,7 @@ pub mod captcha {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `car` API, version 2022-01-10 ([`v20220110`], re-exported here: tccli's default).
+/// The `car` API, version 2022-01-10 ([`v20220110`](crate::car::v20220110), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "car")]
 pub mod car {
@@ -527,7 +527,7 @@ pub mod car {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cat` API, version 2018-04-09 ([`v20180409`], re-exported here: tccli's default).
+/// The `cat` API, version 2018-04-09 ([`v20180409`](crate::cat::v20180409), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cat")]
 pub mod cat {
@@ -542,7 +542,7 @@ pub mod cat {
 #[cfg(feature = "cbs")]
 pub use cbs_api as cbs;
 
-/// The `ccc` API, version 2020-02-10 ([`v20200210`], re-exported here: tccli's default).
+/// The `ccc` API, version 2020-02-10 ([`v20200210`](crate::ccc::v20200210), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ccc")]
 pub mod ccc {
@@ -553,7 +553,7 @@ pub mod ccc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdb` API, version 2017-03-20 ([`v20170320`], re-exported here: tccli's default).
+/// The `cdb` API, version 2017-03-20 ([`v20170320`](crate::cdb::v20170320), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdb")]
 pub mod cdb {
@@ -564,7 +564,7 @@ pub mod cdb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdc` API, version 2020-12-14 ([`v20201214`], re-exported here: tccli's default).
+/// The `cdc` API, version 2020-12-14 ([`v20201214`](crate::cdc::v20201214), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdc")]
 pub mod cdc {
@@ -575,7 +575,7 @@ pub mod cdc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdn` API, version 2018-06-06 ([`v20180606`], re-exported here: tccli's default).
+/// The `cdn` API, version 2018-06-06 ([`v20180606`](crate::cdn::v20180606), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdn")]
 pub mod cdn {
@@ -586,7 +586,7 @@ pub mod cdn {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cds` API, version 2018-04-20 ([`v20180420`], re-exported here: tccli's default).
+/// The `cds` API, version 2018-04-20 ([`v20180420`](crate::cds::v20180420), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cds")]
 pub mod cds {
@@ -597,7 +597,7 @@ pub mod cds {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdwch` API, version 2020-09-15 ([`v20200915`], re-exported here: tccli's default).
+/// The `cdwch` API, version 2020-09-15 ([`v20200915`](crate::cdwch::v20200915), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdwch")]
 pub mod cdwch {
@@ -608,7 +608,7 @@ pub mod cdwch {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdwdoris` API, version 2021-12-28 ([`v20211228`], re-exported here: tccli's default).
+/// The `cdwdoris` API, version 2021-12-28 ([`v20211228`](crate::cdwdoris::v20211228), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdwdoris")]
 pub mod cdwdoris {
@@ -619,7 +619,7 @@ pub mod cdwdoris {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdwpg` API, version 2020-12-30 ([`v20201230`], re-exported here: tccli's default).
+/// The `cdwpg` API, version 2020-12-30 ([`v20201230`](crate::cdwpg::v20201230), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdwpg")]
 pub mod cdwpg {
@@ -630,7 +630,7 @@ pub mod cdwpg {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cdz` API, version 2022-11-23 ([`v20221123`], re-exported here: tccli's default).
+/// The `cdz` API, version 2022-11-23 ([`v20221123`](crate::cdz::v20221123), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cdz")]
 pub mod cdz {
@@ -641,7 +641,7 @@ pub mod cdz {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cetcd` API, version 2022-03-25 ([`v20220325`], re-exported here: tccli's default).
+/// The `cetcd` API, version 2022-03-25 ([`v20220325`](crate::cetcd::v20220325), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cetcd")]
 pub mod cetcd {
@@ -652,7 +652,7 @@ pub mod cetcd {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cfg` API, version 2021-08-20 ([`v20210820`], re-exported here: tccli's default).
+/// The `cfg` API, version 2021-08-20 ([`v20210820`](crate::cfg::v20210820), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cfg")]
 pub mod cfg {
@@ -663,7 +663,7 @@ pub mod cfg {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cfs` API, version 2019-07-19 ([`v20190719`], re-exported here: tccli's default).
+/// The `cfs` API, version 2019-07-19 ([`v20190719`](crate::cfs::v20190719), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cfs")]
 pub mod cfs {
@@ -674,7 +674,7 @@ pub mod cfs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cfw` API, version 2019-09-04 ([`v20190904`], re-exported here: tccli's default).
+/// The `cfw` API, version 2019-09-04 ([`v20190904`](crate::cfw::v20190904), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cfw")]
 pub mod cfw {
@@ -685,7 +685,7 @@ pub mod cfw {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `chc` API, version 2023-04-18 ([`v20230418`], re-exported here: tccli's default).
+/// The `chc` API, version 2023-04-18 ([`v20230418`](crate::chc::v20230418), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "chc")]
 pub mod chc {
@@ -696,7 +696,7 @@ pub mod chc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `chdfs` API, version 2020-11-12 ([`v20201112`], re-exported here: tccli's default). Other versions: [`v20190718`].
+/// The `chdfs` API, version 2020-11-12 ([`v20201112`](crate::chdfs::v20201112), re-exported here: tccli's default). Other versions: [`v20190718`](crate::chdfs::v20190718).
 /// Generated at build time from the official description.
 #[cfg(feature = "chdfs")]
 pub mod chdfs {
@@ -708,7 +708,7 @@ pub mod chdfs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ciam` API, version 2022-03-31 ([`v20220331`], re-exported here: tccli's default).
+/// The `ciam` API, version 2022-03-31 ([`v20220331`](crate::ciam::v20220331), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ciam")]
 pub mod ciam {
@@ -719,7 +719,7 @@ pub mod ciam {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cii` API, version 2021-04-08 ([`v20210408`], re-exported here: tccli's default). Other versions: [`v20201210`].
+/// The `cii` API, version 2021-04-08 ([`v20210408`](crate::cii::v20210408), re-exported here: tccli's default). Other versions: [`v20201210`](crate::cii::v20201210).
 /// Generated at build time from the official description.
 #[cfg(feature = "cii")]
 pub mod cii {
@@ -731,7 +731,7 @@ pub mod cii {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cim` API, version 2019-03-18 ([`v20190318`], re-exported here: tccli's default).
+/// The `cim` API, version 2019-03-18 ([`v20190318`](crate::cim::v20190318), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cim")]
 pub mod cim {
@@ -742,7 +742,7 @@ pub mod cim {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ckafka` API, version 2019-08-19 ([`v20190819`], re-exported here: tccli's default).
+/// The `ckafka` API, version 2019-08-19 ([`v20190819`](crate::ckafka::v20190819), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ckafka")]
 pub mod ckafka {
@@ -757,7 +757,7 @@ pub mod ckafka {
 #[cfg(feature = "clb")]
 pub use clb_api as clb;
 
-/// The `cloudapp` API, version 2022-05-30 ([`v20220530`], re-exported here: tccli's default).
+/// The `cloudapp` API, version 2022-05-30 ([`v20220530`](crate::cloudapp::v20220530), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cloudapp")]
 pub mod cloudapp {
@@ -768,7 +768,7 @@ pub mod cloudapp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cloudaudit` API, version 2019-03-19 ([`v20190319`], re-exported here: tccli's default).
+/// The `cloudaudit` API, version 2019-03-19 ([`v20190319`](crate::cloudaudit::v20190319), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cloudaudit")]
 pub mod cloudaudit {
@@ -779,7 +779,7 @@ pub mod cloudaudit {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cloudhsm` API, version 2019-11-12 ([`v20191112`], re-exported here: tccli's default).
+/// The `cloudhsm` API, version 2019-11-12 ([`v20191112`](crate::cloudhsm::v20191112), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cloudhsm")]
 pub mod cloudhsm {
@@ -790,7 +790,7 @@ pub mod cloudhsm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cloudmate` API, version 2025-10-30 ([`v20251030`], re-exported here: tccli's default).
+/// The `cloudmate` API, version 2025-10-30 ([`v20251030`](crate::cloudmate::v20251030), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cloudmate")]
 pub mod cloudmate {
@@ -801,7 +801,7 @@ pub mod cloudmate {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cloudrc` API, version 2024-06-06 ([`v20240606`], re-exported here: tccli's default).
+/// The `cloudrc` API, version 2024-06-06 ([`v20240606`](crate::cloudrc::v20240606), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cloudrc")]
 pub mod cloudrc {
@@ -812,7 +812,7 @@ pub mod cloudrc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cloudstudio` API, version 2023-05-08 ([`v20230508`], re-exported here: tccli's default).
+/// The `cloudstudio` API, version 2023-05-08 ([`v20230508`](crate::cloudstudio::v20230508), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cloudstudio")]
 pub mod cloudstudio {
@@ -823,7 +823,7 @@ pub mod cloudstudio {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cls` API, version 2020-10-16 ([`v20201016`], re-exported here: tccli's default).
+/// The `cls` API, version 2020-10-16 ([`v20201016`](crate::cls::v20201016), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cls")]
 pub mod cls {
@@ -834,7 +834,7 @@ pub mod cls {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cme` API, version 2019-10-29 ([`v20191029`], re-exported here: tccli's default).
+/// The `cme` API, version 2019-10-29 ([`v20191029`](crate::cme::v20191029), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cme")]
 pub mod cme {
@@ -845,7 +845,7 @@ pub mod cme {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cmq` API, version 2019-03-04 ([`v20190304`], re-exported here: tccli's default).
+/// The `cmq` API, version 2019-03-04 ([`v20190304`](crate::cmq::v20190304), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cmq")]
 pub mod cmq {
@@ -856,7 +856,7 @@ pub mod cmq {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cms` API, version 2019-03-21 ([`v20190321`], re-exported here: tccli's default).
+/// The `cms` API, version 2019-03-21 ([`v20190321`](crate::cms::v20190321), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cms")]
 pub mod cms {
@@ -867,7 +867,7 @@ pub mod cms {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cngw` API, version 2023-04-18 ([`v20230418`], re-exported here: tccli's default).
+/// The `cngw` API, version 2023-04-18 ([`v20230418`](crate::cngw::v20230418), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cngw")]
 pub mod cngw {
@@ -878,7 +878,7 @@ pub mod cngw {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `config` API, version 2022-08-02 ([`v20220802`], re-exported here: tccli's default).
+/// The `config` API, version 2022-08-02 ([`v20220802`](crate::config::v20220802), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "config")]
 pub mod config {
@@ -889,7 +889,7 @@ pub mod config {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `controlcenter` API, version 2023-01-10 ([`v20230110`], re-exported here: tccli's default).
+/// The `controlcenter` API, version 2023-01-10 ([`v20230110`](crate::controlcenter::v20230110), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "controlcenter")]
 pub mod controlcenter {
@@ -900,7 +900,7 @@ pub mod controlcenter {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cpdp` API, version 2019-08-20 ([`v20190820`], re-exported here: tccli's default).
+/// The `cpdp` API, version 2019-08-20 ([`v20190820`](crate::cpdp::v20190820), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cpdp")]
 pub mod cpdp {
@@ -911,7 +911,7 @@ pub mod cpdp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `csip` API, version 2022-11-21 ([`v20221121`], re-exported here: tccli's default).
+/// The `csip` API, version 2022-11-21 ([`v20221121`](crate::csip::v20221121), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "csip")]
 pub mod csip {
@@ -922,7 +922,7 @@ pub mod csip {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `csxg` API, version 2023-03-03 ([`v20230303`], re-exported here: tccli's default).
+/// The `csxg` API, version 2023-03-03 ([`v20230303`](crate::csxg::v20230303), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "csxg")]
 pub mod csxg {
@@ -933,7 +933,7 @@ pub mod csxg {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ctem` API, version 2023-11-28 ([`v20231128`], re-exported here: tccli's default).
+/// The `ctem` API, version 2023-11-28 ([`v20231128`](crate::ctem::v20231128), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ctem")]
 pub mod ctem {
@@ -944,7 +944,7 @@ pub mod ctem {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ctsdb` API, version 2023-02-02 ([`v20230202`], re-exported here: tccli's default).
+/// The `ctsdb` API, version 2023-02-02 ([`v20230202`](crate::ctsdb::v20230202), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ctsdb")]
 pub mod ctsdb {
@@ -959,7 +959,7 @@ pub mod ctsdb {
 #[cfg(feature = "cvm")]
 pub use cvm_api as cvm;
 
-/// The `cwp` API, version 2018-02-28 ([`v20180228`], re-exported here: tccli's default).
+/// The `cwp` API, version 2018-02-28 ([`v20180228`](crate::cwp::v20180228), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cwp")]
 pub mod cwp {
@@ -970,7 +970,7 @@ pub mod cwp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cws` API, version 2018-03-12 ([`v20180312`], re-exported here: tccli's default).
+/// The `cws` API, version 2018-03-12 ([`v20180312`](crate::cws::v20180312), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cws")]
 pub mod cws {
@@ -981,7 +981,7 @@ pub mod cws {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `cynosdb` API, version 2019-01-07 ([`v20190107`], re-exported here: tccli's default).
+/// The `cynosdb` API, version 2019-01-07 ([`v20190107`](crate::cynosdb::v20190107), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "cynosdb")]
 pub mod cynosdb {
@@ -992,7 +992,7 @@ pub mod cynosdb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dasb` API, version 2019-10-18 ([`v20191018`], re-exported here: tccli's default).
+/// The `dasb` API, version 2019-10-18 ([`v20191018`](crate::dasb::v20191018), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dasb")]
 pub mod dasb {
@@ -1003,7 +1003,7 @@ pub mod dasb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dataagent` API, version 2025-05-13 ([`v20250513`], re-exported here: tccli's default).
+/// The `dataagent` API, version 2025-05-13 ([`v20250513`](crate::dataagent::v20250513), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dataagent")]
 pub mod dataagent {
@@ -1014,7 +1014,7 @@ pub mod dataagent {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `databuddy` API, version 2026-07-15 ([`v20260715`], re-exported here: tccli's default).
+/// The `databuddy` API, version 2026-07-15 ([`v20260715`](crate::databuddy::v20260715), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "databuddy")]
 pub mod databuddy {
@@ -1025,7 +1025,7 @@ pub mod databuddy {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dayu` API, version 2018-07-09 ([`v20180709`], re-exported here: tccli's default).
+/// The `dayu` API, version 2018-07-09 ([`v20180709`](crate::dayu::v20180709), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dayu")]
 pub mod dayu {
@@ -1036,7 +1036,7 @@ pub mod dayu {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dbbrain` API, version 2021-05-27 ([`v20210527`], re-exported here: tccli's default). Other versions: [`v20191016`].
+/// The `dbbrain` API, version 2021-05-27 ([`v20210527`](crate::dbbrain::v20210527), re-exported here: tccli's default). Other versions: [`v20191016`](crate::dbbrain::v20191016).
 /// Generated at build time from the official description.
 #[cfg(feature = "dbbrain")]
 pub mod dbbrain {
@@ -1048,7 +1048,7 @@ pub mod dbbrain {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dbdc` API, version 2020-10-29 ([`v20201029`], re-exported here: tccli's default).
+/// The `dbdc` API, version 2020-10-29 ([`v20201029`](crate::dbdc::v20201029), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dbdc")]
 pub mod dbdc {
@@ -1059,7 +1059,7 @@ pub mod dbdc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dbs` API, version 2021-11-08 ([`v20211108`], re-exported here: tccli's default).
+/// The `dbs` API, version 2021-11-08 ([`v20211108`](crate::dbs::v20211108), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dbs")]
 pub mod dbs {
@@ -1070,7 +1070,7 @@ pub mod dbs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dc` API, version 2018-04-10 ([`v20180410`], re-exported here: tccli's default).
+/// The `dc` API, version 2018-04-10 ([`v20180410`](crate::dc::v20180410), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dc")]
 pub mod dc {
@@ -1081,7 +1081,7 @@ pub mod dc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dcdb` API, version 2018-04-11 ([`v20180411`], re-exported here: tccli's default).
+/// The `dcdb` API, version 2018-04-11 ([`v20180411`](crate::dcdb::v20180411), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dcdb")]
 pub mod dcdb {
@@ -1092,7 +1092,7 @@ pub mod dcdb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dlc` API, version 2021-01-25 ([`v20210125`], re-exported here: tccli's default).
+/// The `dlc` API, version 2021-01-25 ([`v20210125`](crate::dlc::v20210125), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dlc")]
 pub mod dlc {
@@ -1103,7 +1103,7 @@ pub mod dlc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dnspod` API, version 2021-03-23 ([`v20210323`], re-exported here: tccli's default).
+/// The `dnspod` API, version 2021-03-23 ([`v20210323`](crate::dnspod::v20210323), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dnspod")]
 pub mod dnspod {
@@ -1114,7 +1114,7 @@ pub mod dnspod {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `domain` API, version 2018-08-08 ([`v20180808`], re-exported here: tccli's default).
+/// The `domain` API, version 2018-08-08 ([`v20180808`](crate::domain::v20180808), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "domain")]
 pub mod domain {
@@ -1125,7 +1125,7 @@ pub mod domain {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `drm` API, version 2018-11-15 ([`v20181115`], re-exported here: tccli's default).
+/// The `drm` API, version 2018-11-15 ([`v20181115`](crate::drm::v20181115), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "drm")]
 pub mod drm {
@@ -1136,7 +1136,7 @@ pub mod drm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ds` API, version 2018-05-23 ([`v20180523`], re-exported here: tccli's default).
+/// The `ds` API, version 2018-05-23 ([`v20180523`](crate::ds::v20180523), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ds")]
 pub mod ds {
@@ -1147,7 +1147,7 @@ pub mod ds {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dsgc` API, version 2019-07-23 ([`v20190723`], re-exported here: tccli's default).
+/// The `dsgc` API, version 2019-07-23 ([`v20190723`](crate::dsgc::v20190723), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "dsgc")]
 pub mod dsgc {
@@ -1158,7 +1158,7 @@ pub mod dsgc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `dts` API, version 2021-12-06 ([`v20211206`], re-exported here: tccli's default). Other versions: [`v20180330`].
+/// The `dts` API, version 2021-12-06 ([`v20211206`](crate::dts::v20211206), re-exported here: tccli's default). Other versions: [`v20180330`](crate::dts::v20180330).
 /// Generated at build time from the official description.
 #[cfg(feature = "dts")]
 pub mod dts {
@@ -1170,7 +1170,7 @@ pub mod dts {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `eb` API, version 2021-04-16 ([`v20210416`], re-exported here: tccli's default).
+/// The `eb` API, version 2021-04-16 ([`v20210416`](crate::eb::v20210416), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "eb")]
 pub mod eb {
@@ -1181,7 +1181,7 @@ pub mod eb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ecc` API, version 2018-12-13 ([`v20181213`], re-exported here: tccli's default).
+/// The `ecc` API, version 2018-12-13 ([`v20181213`](crate::ecc::v20181213), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ecc")]
 pub mod ecc {
@@ -1192,7 +1192,7 @@ pub mod ecc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ecdn` API, version 2019-10-12 ([`v20191012`], re-exported here: tccli's default).
+/// The `ecdn` API, version 2019-10-12 ([`v20191012`](crate::ecdn::v20191012), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ecdn")]
 pub mod ecdn {
@@ -1203,7 +1203,7 @@ pub mod ecdn {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ecm` API, version 2019-07-19 ([`v20190719`], re-exported here: tccli's default).
+/// The `ecm` API, version 2019-07-19 ([`v20190719`](crate::ecm::v20190719), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ecm")]
 pub mod ecm {
@@ -1214,7 +1214,7 @@ pub mod ecm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `edgezone` API, version 2026-04-01 ([`v20260401`], re-exported here: tccli's default).
+/// The `edgezone` API, version 2026-04-01 ([`v20260401`](crate::edgezone::v20260401), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "edgezone")]
 pub mod edgezone {
@@ -1225,7 +1225,7 @@ pub mod edgezone {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `eiam` API, version 2021-04-20 ([`v20210420`], re-exported here: tccli's default).
+/// The `eiam` API, version 2021-04-20 ([`v20210420`](crate::eiam::v20210420), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "eiam")]
 pub mod eiam {
@@ -1236,7 +1236,7 @@ pub mod eiam {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `eis` API, version 2021-06-01 ([`v20210601`], re-exported here: tccli's default). Other versions: [`v20200715`].
+/// The `eis` API, version 2021-06-01 ([`v20210601`](crate::eis::v20210601), re-exported here: tccli's default). Other versions: [`v20200715`](crate::eis::v20200715).
 /// Generated at build time from the official description.
 #[cfg(feature = "eis")]
 pub mod eis {
@@ -1248,7 +1248,7 @@ pub mod eis {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `emr` API, version 2019-01-03 ([`v20190103`], re-exported here: tccli's default).
+/// The `emr` API, version 2019-01-03 ([`v20190103`](crate::emr::v20190103), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "emr")]
 pub mod emr {
@@ -1259,7 +1259,7 @@ pub mod emr {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `es` API, version 2018-04-16 ([`v20180416`], re-exported here: tccli's default). Other versions: [`v20250101`].
+/// The `es` API, version 2018-04-16 ([`v20180416`](crate::es::v20180416), re-exported here: tccli's default). Other versions: [`v20250101`](crate::es::v20250101).
 /// Generated at build time from the official description.
 #[cfg(feature = "es")]
 pub mod es {
@@ -1271,7 +1271,7 @@ pub mod es {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ess` API, version 2020-11-11 ([`v20201111`], re-exported here: tccli's default).
+/// The `ess` API, version 2020-11-11 ([`v20201111`](crate::ess::v20201111), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ess")]
 pub mod ess {
@@ -1282,7 +1282,7 @@ pub mod ess {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `essbasic` API, version 2021-05-26 ([`v20210526`], re-exported here: tccli's default). Other versions: [`v20201222`].
+/// The `essbasic` API, version 2021-05-26 ([`v20210526`](crate::essbasic::v20210526), re-exported here: tccli's default). Other versions: [`v20201222`](crate::essbasic::v20201222).
 /// Generated at build time from the official description.
 #[cfg(feature = "essbasic")]
 pub mod essbasic {
@@ -1294,7 +1294,7 @@ pub mod essbasic {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `evt` API, version 2025-02-17 ([`v20250217`], re-exported here: tccli's default).
+/// The `evt` API, version 2025-02-17 ([`v20250217`](crate::evt::v20250217), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "evt")]
 pub mod evt {
@@ -1305,7 +1305,7 @@ pub mod evt {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `facefusion` API, version 2022-09-27 ([`v20220927`], re-exported here: tccli's default). Other versions: [`v20181201`].
+/// The `facefusion` API, version 2022-09-27 ([`v20220927`](crate::facefusion::v20220927), re-exported here: tccli's default). Other versions: [`v20181201`](crate::facefusion::v20181201).
 /// Generated at build time from the official description.
 #[cfg(feature = "facefusion")]
 pub mod facefusion {
@@ -1317,7 +1317,7 @@ pub mod facefusion {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `faceid` API, version 2018-03-01 ([`v20180301`], re-exported here: tccli's default).
+/// The `faceid` API, version 2018-03-01 ([`v20180301`](crate::faceid::v20180301), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "faceid")]
 pub mod faceid {
@@ -1328,7 +1328,7 @@ pub mod faceid {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `fmu` API, version 2019-12-13 ([`v20191213`], re-exported here: tccli's default).
+/// The `fmu` API, version 2019-12-13 ([`v20191213`](crate::fmu::v20191213), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "fmu")]
 pub mod fmu {
@@ -1339,7 +1339,7 @@ pub mod fmu {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ft` API, version 2020-03-04 ([`v20200304`], re-exported here: tccli's default).
+/// The `ft` API, version 2020-03-04 ([`v20200304`](crate::ft::v20200304), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ft")]
 pub mod ft {
@@ -1350,7 +1350,7 @@ pub mod ft {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `fwm` API, version 2025-06-11 ([`v20250611`], re-exported here: tccli's default).
+/// The `fwm` API, version 2025-06-11 ([`v20250611`](crate::fwm::v20250611), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "fwm")]
 pub mod fwm {
@@ -1361,7 +1361,7 @@ pub mod fwm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ga2` API, version 2025-01-15 ([`v20250115`], re-exported here: tccli's default).
+/// The `ga2` API, version 2025-01-15 ([`v20250115`](crate::ga2::v20250115), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ga2")]
 pub mod ga2 {
@@ -1372,7 +1372,7 @@ pub mod ga2 {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `gaap` API, version 2018-05-29 ([`v20180529`], re-exported here: tccli's default).
+/// The `gaap` API, version 2018-05-29 ([`v20180529`](crate::gaap::v20180529), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "gaap")]
 pub mod gaap {
@@ -1383,7 +1383,7 @@ pub mod gaap {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `gme` API, version 2018-07-11 ([`v20180711`], re-exported here: tccli's default).
+/// The `gme` API, version 2018-07-11 ([`v20180711`](crate::gme::v20180711), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "gme")]
 pub mod gme {
@@ -1394,7 +1394,7 @@ pub mod gme {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `goosefs` API, version 2022-05-19 ([`v20220519`], re-exported here: tccli's default).
+/// The `goosefs` API, version 2022-05-19 ([`v20220519`](crate::goosefs::v20220519), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "goosefs")]
 pub mod goosefs {
@@ -1405,7 +1405,7 @@ pub mod goosefs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `gs` API, version 2019-11-18 ([`v20191118`], re-exported here: tccli's default).
+/// The `gs` API, version 2019-11-18 ([`v20191118`](crate::gs::v20191118), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "gs")]
 pub mod gs {
@@ -1416,7 +1416,7 @@ pub mod gs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `gwlb` API, version 2024-09-06 ([`v20240906`], re-exported here: tccli's default).
+/// The `gwlb` API, version 2024-09-06 ([`v20240906`](crate::gwlb::v20240906), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "gwlb")]
 pub mod gwlb {
@@ -1427,7 +1427,7 @@ pub mod gwlb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `habo` API, version 2018-12-03 ([`v20181203`], re-exported here: tccli's default).
+/// The `habo` API, version 2018-12-03 ([`v20181203`](crate::habo::v20181203), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "habo")]
 pub mod habo {
@@ -1438,7 +1438,7 @@ pub mod habo {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `hai` API, version 2023-08-12 ([`v20230812`], re-exported here: tccli's default).
+/// The `hai` API, version 2023-08-12 ([`v20230812`](crate::hai::v20230812), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "hai")]
 pub mod hai {
@@ -1449,7 +1449,7 @@ pub mod hai {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `hasim` API, version 2021-07-16 ([`v20210716`], re-exported here: tccli's default).
+/// The `hasim` API, version 2021-07-16 ([`v20210716`](crate::hasim::v20210716), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "hasim")]
 pub mod hasim {
@@ -1460,7 +1460,7 @@ pub mod hasim {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `hcm` API, version 2018-11-06 ([`v20181106`], re-exported here: tccli's default).
+/// The `hcm` API, version 2018-11-06 ([`v20181106`](crate::hcm::v20181106), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "hcm")]
 pub mod hcm {
@@ -1471,7 +1471,7 @@ pub mod hcm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `hunyuan` API, version 2023-09-01 ([`v20230901`], re-exported here: tccli's default).
+/// The `hunyuan` API, version 2023-09-01 ([`v20230901`](crate::hunyuan::v20230901), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "hunyuan")]
 pub mod hunyuan {
@@ -1482,7 +1482,7 @@ pub mod hunyuan {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iai` API, version 2020-03-03 ([`v20200303`], re-exported here: tccli's default). Other versions: [`v20180301`].
+/// The `iai` API, version 2020-03-03 ([`v20200303`](crate::iai::v20200303), re-exported here: tccli's default). Other versions: [`v20180301`](crate::iai::v20180301).
 /// Generated at build time from the official description.
 #[cfg(feature = "iai")]
 pub mod iai {
@@ -1494,7 +1494,7 @@ pub mod iai {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iap` API, version 2024-07-13 ([`v20240713`], re-exported here: tccli's default).
+/// The `iap` API, version 2024-07-13 ([`v20240713`](crate::iap::v20240713), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "iap")]
 pub mod iap {
@@ -1505,7 +1505,7 @@ pub mod iap {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ic` API, version 2019-03-07 ([`v20190307`], re-exported here: tccli's default).
+/// The `ic` API, version 2019-03-07 ([`v20190307`](crate::ic::v20190307), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ic")]
 pub mod ic {
@@ -1516,7 +1516,7 @@ pub mod ic {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `icr` API, version 2021-10-14 ([`v20211014`], re-exported here: tccli's default).
+/// The `icr` API, version 2021-10-14 ([`v20211014`](crate::icr::v20211014), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "icr")]
 pub mod icr {
@@ -1527,7 +1527,7 @@ pub mod icr {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ie` API, version 2020-03-04 ([`v20200304`], re-exported here: tccli's default).
+/// The `ie` API, version 2020-03-04 ([`v20200304`](crate::ie::v20200304), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ie")]
 pub mod ie {
@@ -1538,7 +1538,7 @@ pub mod ie {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ig` API, version 2021-05-18 ([`v20210518`], re-exported here: tccli's default).
+/// The `ig` API, version 2021-05-18 ([`v20210518`](crate::ig::v20210518), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ig")]
 pub mod ig {
@@ -1549,7 +1549,7 @@ pub mod ig {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `igtm` API, version 2023-10-24 ([`v20231024`], re-exported here: tccli's default).
+/// The `igtm` API, version 2023-10-24 ([`v20231024`](crate::igtm::v20231024), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "igtm")]
 pub mod igtm {
@@ -1560,7 +1560,7 @@ pub mod igtm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ims` API, version 2020-12-29 ([`v20201229`], re-exported here: tccli's default). Other versions: [`v20200713`].
+/// The `ims` API, version 2020-12-29 ([`v20201229`](crate::ims::v20201229), re-exported here: tccli's default). Other versions: [`v20200713`](crate::ims::v20200713).
 /// Generated at build time from the official description.
 #[cfg(feature = "ims")]
 pub mod ims {
@@ -1572,7 +1572,7 @@ pub mod ims {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ioa` API, version 2022-06-01 ([`v20220601`], re-exported here: tccli's default).
+/// The `ioa` API, version 2022-06-01 ([`v20220601`](crate::ioa::v20220601), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ioa")]
 pub mod ioa {
@@ -1583,7 +1583,7 @@ pub mod ioa {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iot` API, version 2018-01-23 ([`v20180123`], re-exported here: tccli's default).
+/// The `iot` API, version 2018-01-23 ([`v20180123`](crate::iot::v20180123), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "iot")]
 pub mod iot {
@@ -1594,7 +1594,7 @@ pub mod iot {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iotcloud` API, version 2021-04-08 ([`v20210408`], re-exported here: tccli's default). Other versions: [`v20180614`].
+/// The `iotcloud` API, version 2021-04-08 ([`v20210408`](crate::iotcloud::v20210408), re-exported here: tccli's default). Other versions: [`v20180614`](crate::iotcloud::v20180614).
 /// Generated at build time from the official description.
 #[cfg(feature = "iotcloud")]
 pub mod iotcloud {
@@ -1606,7 +1606,7 @@ pub mod iotcloud {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iotexplorer` API, version 2019-04-23 ([`v20190423`], re-exported here: tccli's default).
+/// The `iotexplorer` API, version 2019-04-23 ([`v20190423`](crate::iotexplorer::v20190423), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "iotexplorer")]
 pub mod iotexplorer {
@@ -1617,7 +1617,7 @@ pub mod iotexplorer {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iotvideo` API, version 2021-11-25 ([`v20211125`], re-exported here: tccli's default). Other versions: [`v20191126`], [`v20201215`].
+/// The `iotvideo` API, version 2021-11-25 ([`v20211125`](crate::iotvideo::v20211125), re-exported here: tccli's default). Other versions: [`v20191126`](crate::iotvideo::v20191126), [`v20201215`](crate::iotvideo::v20201215).
 /// Generated at build time from the official description.
 #[cfg(feature = "iotvideo")]
 pub mod iotvideo {
@@ -1630,7 +1630,7 @@ pub mod iotvideo {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iotvideoindustry` API, version 2020-12-01 ([`v20201201`], re-exported here: tccli's default).
+/// The `iotvideoindustry` API, version 2020-12-01 ([`v20201201`](crate::iotvideoindustry::v20201201), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "iotvideoindustry")]
 pub mod iotvideoindustry {
@@ -1641,7 +1641,7 @@ pub mod iotvideoindustry {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `irp` API, version 2022-08-05 ([`v20220805`], re-exported here: tccli's default). Other versions: [`v20220324`].
+/// The `irp` API, version 2022-08-05 ([`v20220805`](crate::irp::v20220805), re-exported here: tccli's default). Other versions: [`v20220324`](crate::irp::v20220324).
 /// Generated at build time from the official description.
 #[cfg(feature = "irp")]
 pub mod irp {
@@ -1653,7 +1653,7 @@ pub mod irp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `iss` API, version 2023-05-17 ([`v20230517`], re-exported here: tccli's default).
+/// The `iss` API, version 2023-05-17 ([`v20230517`](crate::iss::v20230517), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "iss")]
 pub mod iss {
@@ -1664,7 +1664,7 @@ pub mod iss {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ivld` API, version 2021-09-03 ([`v20210903`], re-exported here: tccli's default).
+/// The `ivld` API, version 2021-09-03 ([`v20210903`](crate::ivld::v20210903), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ivld")]
 pub mod ivld {
@@ -1675,7 +1675,7 @@ pub mod ivld {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `keewidb` API, version 2022-03-08 ([`v20220308`], re-exported here: tccli's default).
+/// The `keewidb` API, version 2022-03-08 ([`v20220308`](crate::keewidb::v20220308), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "keewidb")]
 pub mod keewidb {
@@ -1686,7 +1686,7 @@ pub mod keewidb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `kms` API, version 2019-01-18 ([`v20190118`], re-exported here: tccli's default).
+/// The `kms` API, version 2019-01-18 ([`v20190118`](crate::kms::v20190118), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "kms")]
 pub mod kms {
@@ -1697,7 +1697,7 @@ pub mod kms {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `lcic` API, version 2022-08-17 ([`v20220817`], re-exported here: tccli's default).
+/// The `lcic` API, version 2022-08-17 ([`v20220817`](crate::lcic::v20220817), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "lcic")]
 pub mod lcic {
@@ -1708,7 +1708,7 @@ pub mod lcic {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `lighthouse` API, version 2020-03-24 ([`v20200324`], re-exported here: tccli's default).
+/// The `lighthouse` API, version 2020-03-24 ([`v20200324`](crate::lighthouse::v20200324), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "lighthouse")]
 pub mod lighthouse {
@@ -1719,7 +1719,7 @@ pub mod lighthouse {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `live` API, version 2018-08-01 ([`v20180801`], re-exported here: tccli's default).
+/// The `live` API, version 2018-08-01 ([`v20180801`](crate::live::v20180801), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "live")]
 pub mod live {
@@ -1730,7 +1730,7 @@ pub mod live {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `lke` API, version 2023-11-30 ([`v20231130`], re-exported here: tccli's default).
+/// The `lke` API, version 2023-11-30 ([`v20231130`](crate::lke::v20231130), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "lke")]
 pub mod lke {
@@ -1741,7 +1741,7 @@ pub mod lke {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `lkeap` API, version 2024-05-22 ([`v20240522`], re-exported here: tccli's default).
+/// The `lkeap` API, version 2024-05-22 ([`v20240522`](crate::lkeap::v20240522), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "lkeap")]
 pub mod lkeap {
@@ -1752,7 +1752,7 @@ pub mod lkeap {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `lowcode` API, version 2021-01-08 ([`v20210108`], re-exported here: tccli's default).
+/// The `lowcode` API, version 2021-01-08 ([`v20210108`](crate::lowcode::v20210108), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "lowcode")]
 pub mod lowcode {
@@ -1763,7 +1763,7 @@ pub mod lowcode {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mall` API, version 2023-05-18 ([`v20230518`], re-exported here: tccli's default).
+/// The `mall` API, version 2023-05-18 ([`v20230518`](crate::mall::v20230518), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mall")]
 pub mod mall {
@@ -1774,7 +1774,7 @@ pub mod mall {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mariadb` API, version 2017-03-12 ([`v20170312`], re-exported here: tccli's default).
+/// The `mariadb` API, version 2017-03-12 ([`v20170312`](crate::mariadb::v20170312), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mariadb")]
 pub mod mariadb {
@@ -1785,7 +1785,7 @@ pub mod mariadb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `market` API, version 2019-10-10 ([`v20191010`], re-exported here: tccli's default).
+/// The `market` API, version 2019-10-10 ([`v20191010`](crate::market::v20191010), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "market")]
 pub mod market {
@@ -1796,7 +1796,7 @@ pub mod market {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `memcached` API, version 2019-03-18 ([`v20190318`], re-exported here: tccli's default).
+/// The `memcached` API, version 2019-03-18 ([`v20190318`](crate::memcached::v20190318), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "memcached")]
 pub mod memcached {
@@ -1807,7 +1807,7 @@ pub mod memcached {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mmps` API, version 2020-07-10 ([`v20200710`], re-exported here: tccli's default).
+/// The `mmps` API, version 2020-07-10 ([`v20200710`](crate::mmps::v20200710), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mmps")]
 pub mod mmps {
@@ -1818,7 +1818,7 @@ pub mod mmps {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mna` API, version 2021-01-19 ([`v20210119`], re-exported here: tccli's default).
+/// The `mna` API, version 2021-01-19 ([`v20210119`](crate::mna::v20210119), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mna")]
 pub mod mna {
@@ -1829,7 +1829,7 @@ pub mod mna {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mongodb` API, version 2019-07-25 ([`v20190725`], re-exported here: tccli's default). Other versions: [`v20180408`].
+/// The `mongodb` API, version 2019-07-25 ([`v20190725`](crate::mongodb::v20190725), re-exported here: tccli's default). Other versions: [`v20180408`](crate::mongodb::v20180408).
 /// Generated at build time from the official description.
 #[cfg(feature = "mongodb")]
 pub mod mongodb {
@@ -1841,7 +1841,7 @@ pub mod mongodb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `monitor` API, version 2018-07-24 ([`v20180724`], re-exported here: tccli's default). Other versions: [`v20230616`].
+/// The `monitor` API, version 2018-07-24 ([`v20180724`](crate::monitor::v20180724), re-exported here: tccli's default). Other versions: [`v20230616`](crate::monitor::v20230616).
 /// Generated at build time from the official description.
 #[cfg(feature = "monitor")]
 pub mod monitor {
@@ -1853,7 +1853,7 @@ pub mod monitor {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mps` API, version 2019-06-12 ([`v20190612`], re-exported here: tccli's default).
+/// The `mps` API, version 2019-06-12 ([`v20190612`](crate::mps::v20190612), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mps")]
 pub mod mps {
@@ -1864,7 +1864,7 @@ pub mod mps {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mqtt` API, version 2024-05-16 ([`v20240516`], re-exported here: tccli's default).
+/// The `mqtt` API, version 2024-05-16 ([`v20240516`](crate::mqtt::v20240516), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mqtt")]
 pub mod mqtt {
@@ -1875,7 +1875,7 @@ pub mod mqtt {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `mrs` API, version 2020-09-10 ([`v20200910`], re-exported here: tccli's default).
+/// The `mrs` API, version 2020-09-10 ([`v20200910`](crate::mrs::v20200910), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "mrs")]
 pub mod mrs {
@@ -1886,7 +1886,7 @@ pub mod mrs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ms` API, version 2018-04-08 ([`v20180408`], re-exported here: tccli's default).
+/// The `ms` API, version 2018-04-08 ([`v20180408`](crate::ms::v20180408), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ms")]
 pub mod ms {
@@ -1897,7 +1897,7 @@ pub mod ms {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `msp` API, version 2018-03-19 ([`v20180319`], re-exported here: tccli's default).
+/// The `msp` API, version 2018-03-19 ([`v20180319`](crate::msp::v20180319), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "msp")]
 pub mod msp {
@@ -1908,7 +1908,7 @@ pub mod msp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `nlp` API, version 2019-04-08 ([`v20190408`], re-exported here: tccli's default).
+/// The `nlp` API, version 2019-04-08 ([`v20190408`](crate::nlp::v20190408), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "nlp")]
 pub mod nlp {
@@ -1919,7 +1919,7 @@ pub mod nlp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `npp` API, version 2019-08-23 ([`v20190823`], re-exported here: tccli's default).
+/// The `npp` API, version 2019-08-23 ([`v20190823`](crate::npp::v20190823), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "npp")]
 pub mod npp {
@@ -1930,7 +1930,7 @@ pub mod npp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `oceanus` API, version 2019-04-22 ([`v20190422`], re-exported here: tccli's default).
+/// The `oceanus` API, version 2019-04-22 ([`v20190422`](crate::oceanus::v20190422), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "oceanus")]
 pub mod oceanus {
@@ -1941,7 +1941,7 @@ pub mod oceanus {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ocr` API, version 2018-11-19 ([`v20181119`], re-exported here: tccli's default).
+/// The `ocr` API, version 2018-11-19 ([`v20181119`](crate::ocr::v20181119), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ocr")]
 pub mod ocr {
@@ -1952,7 +1952,7 @@ pub mod ocr {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `omics` API, version 2022-11-28 ([`v20221128`], re-exported here: tccli's default).
+/// The `omics` API, version 2022-11-28 ([`v20221128`](crate::omics::v20221128), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "omics")]
 pub mod omics {
@@ -1963,7 +1963,7 @@ pub mod omics {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `organization` API, version 2021-03-31 ([`v20210331`], re-exported here: tccli's default). Other versions: [`v20181225`].
+/// The `organization` API, version 2021-03-31 ([`v20210331`](crate::organization::v20210331), re-exported here: tccli's default). Other versions: [`v20181225`](crate::organization::v20181225).
 /// Generated at build time from the official description.
 #[cfg(feature = "organization")]
 pub mod organization {
@@ -1975,7 +1975,7 @@ pub mod organization {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `partners` API, version 2018-03-21 ([`v20180321`], re-exported here: tccli's default).
+/// The `partners` API, version 2018-03-21 ([`v20180321`](crate::partners::v20180321), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "partners")]
 pub mod partners {
@@ -1986,7 +1986,7 @@ pub mod partners {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `portal` API, version 2023-04-13 ([`v20230413`], re-exported here: tccli's default).
+/// The `portal` API, version 2023-04-13 ([`v20230413`](crate::portal::v20230413), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "portal")]
 pub mod portal {
@@ -1997,7 +1997,7 @@ pub mod portal {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `postgres` API, version 2017-03-12 ([`v20170312`], re-exported here: tccli's default).
+/// The `postgres` API, version 2017-03-12 ([`v20170312`](crate::postgres::v20170312), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "postgres")]
 pub mod postgres {
@@ -2008,7 +2008,7 @@ pub mod postgres {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `privatedns` API, version 2020-10-28 ([`v20201028`], re-exported here: tccli's default).
+/// The `privatedns` API, version 2020-10-28 ([`v20201028`](crate::privatedns::v20201028), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "privatedns")]
 pub mod privatedns {
@@ -2019,7 +2019,7 @@ pub mod privatedns {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `pts` API, version 2021-07-28 ([`v20210728`], re-exported here: tccli's default).
+/// The `pts` API, version 2021-07-28 ([`v20210728`](crate::pts::v20210728), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "pts")]
 pub mod pts {
@@ -2030,7 +2030,7 @@ pub mod pts {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `rce` API, version 2026-01-30 ([`v20260130`], re-exported here: tccli's default). Other versions: [`v20201103`], [`v20250425`].
+/// The `rce` API, version 2026-01-30 ([`v20260130`](crate::rce::v20260130), re-exported here: tccli's default). Other versions: [`v20201103`](crate::rce::v20201103), [`v20250425`](crate::rce::v20250425).
 /// Generated at build time from the official description.
 #[cfg(feature = "rce")]
 pub mod rce {
@@ -2043,7 +2043,7 @@ pub mod rce {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `redis` API, version 2018-04-12 ([`v20180412`], re-exported here: tccli's default).
+/// The `redis` API, version 2018-04-12 ([`v20180412`](crate::redis::v20180412), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "redis")]
 pub mod redis {
@@ -2054,7 +2054,7 @@ pub mod redis {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `region` API, version 2022-06-27 ([`v20220627`], re-exported here: tccli's default).
+/// The `region` API, version 2022-06-27 ([`v20220627`](crate::region::v20220627), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "region")]
 pub mod region {
@@ -2065,7 +2065,7 @@ pub mod region {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `rum` API, version 2021-06-22 ([`v20210622`], re-exported here: tccli's default).
+/// The `rum` API, version 2021-06-22 ([`v20210622`](crate::rum::v20210622), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "rum")]
 pub mod rum {
@@ -2076,7 +2076,7 @@ pub mod rum {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `scf` API, version 2018-04-16 ([`v20180416`], re-exported here: tccli's default).
+/// The `scf` API, version 2018-04-16 ([`v20180416`](crate::scf::v20180416), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "scf")]
 pub mod scf {
@@ -2087,7 +2087,7 @@ pub mod scf {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `securitylake` API, version 2024-01-17 ([`v20240117`], re-exported here: tccli's default).
+/// The `securitylake` API, version 2024-01-17 ([`v20240117`](crate::securitylake::v20240117), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "securitylake")]
 pub mod securitylake {
@@ -2098,7 +2098,7 @@ pub mod securitylake {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ses` API, version 2020-10-02 ([`v20201002`], re-exported here: tccli's default).
+/// The `ses` API, version 2020-10-02 ([`v20201002`](crate::ses::v20201002), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ses")]
 pub mod ses {
@@ -2109,7 +2109,7 @@ pub mod ses {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `smh` API, version 2021-07-12 ([`v20210712`], re-exported here: tccli's default).
+/// The `smh` API, version 2021-07-12 ([`v20210712`](crate::smh::v20210712), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "smh")]
 pub mod smh {
@@ -2120,7 +2120,7 @@ pub mod smh {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `smop` API, version 2020-12-03 ([`v20201203`], re-exported here: tccli's default).
+/// The `smop` API, version 2020-12-03 ([`v20201203`](crate::smop::v20201203), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "smop")]
 pub mod smop {
@@ -2131,7 +2131,7 @@ pub mod smop {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `sms` API, version 2021-01-11 ([`v20210111`], re-exported here: tccli's default). Other versions: [`v20190711`].
+/// The `sms` API, version 2021-01-11 ([`v20210111`](crate::sms::v20210111), re-exported here: tccli's default). Other versions: [`v20190711`](crate::sms::v20190711).
 /// Generated at build time from the official description.
 #[cfg(feature = "sms")]
 pub mod sms {
@@ -2143,7 +2143,7 @@ pub mod sms {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `soe` API, version 2018-07-24 ([`v20180724`], re-exported here: tccli's default).
+/// The `soe` API, version 2018-07-24 ([`v20180724`](crate::soe::v20180724), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "soe")]
 pub mod soe {
@@ -2154,7 +2154,7 @@ pub mod soe {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `sqlserver` API, version 2018-03-28 ([`v20180328`], re-exported here: tccli's default).
+/// The `sqlserver` API, version 2018-03-28 ([`v20180328`](crate::sqlserver::v20180328), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "sqlserver")]
 pub mod sqlserver {
@@ -2165,7 +2165,7 @@ pub mod sqlserver {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ssa` API, version 2018-06-08 ([`v20180608`], re-exported here: tccli's default).
+/// The `ssa` API, version 2018-06-08 ([`v20180608`](crate::ssa::v20180608), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ssa")]
 pub mod ssa {
@@ -2176,7 +2176,7 @@ pub mod ssa {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ssl` API, version 2019-12-05 ([`v20191205`], re-exported here: tccli's default).
+/// The `ssl` API, version 2019-12-05 ([`v20191205`](crate::ssl::v20191205), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ssl")]
 pub mod ssl {
@@ -2187,7 +2187,7 @@ pub mod ssl {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `sslpod` API, version 2019-06-05 ([`v20190605`], re-exported here: tccli's default).
+/// The `sslpod` API, version 2019-06-05 ([`v20190605`](crate::sslpod::v20190605), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "sslpod")]
 pub mod sslpod {
@@ -2198,7 +2198,7 @@ pub mod sslpod {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `ssm` API, version 2019-09-23 ([`v20190923`], re-exported here: tccli's default).
+/// The `ssm` API, version 2019-09-23 ([`v20190923`](crate::ssm::v20190923), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "ssm")]
 pub mod ssm {
@@ -2213,7 +2213,7 @@ pub mod ssm {
 #[cfg(feature = "sts")]
 pub use sts_api as sts;
 
-/// The `svp` API, version 2024-01-25 ([`v20240125`], re-exported here: tccli's default).
+/// The `svp` API, version 2024-01-25 ([`v20240125`](crate::svp::v20240125), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "svp")]
 pub mod svp {
@@ -2224,7 +2224,7 @@ pub mod svp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `taf` API, version 2020-02-10 ([`v20200210`], re-exported here: tccli's default).
+/// The `taf` API, version 2020-02-10 ([`v20200210`](crate::taf::v20200210), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "taf")]
 pub mod taf {
@@ -2239,7 +2239,7 @@ pub mod taf {
 #[cfg(feature = "tag")]
 pub use tag_api as tag;
 
-/// The `tat` API, version 2020-10-28 ([`v20201028`], re-exported here: tccli's default).
+/// The `tat` API, version 2020-10-28 ([`v20201028`](crate::tat::v20201028), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tat")]
 pub mod tat {
@@ -2250,7 +2250,7 @@ pub mod tat {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tbaas` API, version 2018-04-16 ([`v20180416`], re-exported here: tccli's default).
+/// The `tbaas` API, version 2018-04-16 ([`v20180416`](crate::tbaas::v20180416), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tbaas")]
 pub mod tbaas {
@@ -2261,7 +2261,7 @@ pub mod tbaas {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tbp` API, version 2019-06-27 ([`v20190627`], re-exported here: tccli's default). Other versions: [`v20190311`].
+/// The `tbp` API, version 2019-06-27 ([`v20190627`](crate::tbp::v20190627), re-exported here: tccli's default). Other versions: [`v20190311`](crate::tbp::v20190311).
 /// Generated at build time from the official description.
 #[cfg(feature = "tbp")]
 pub mod tbp {
@@ -2273,7 +2273,7 @@ pub mod tbp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tcaplusdb` API, version 2019-08-23 ([`v20190823`], re-exported here: tccli's default).
+/// The `tcaplusdb` API, version 2019-08-23 ([`v20190823`](crate::tcaplusdb::v20190823), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tcaplusdb")]
 pub mod tcaplusdb {
@@ -2284,7 +2284,7 @@ pub mod tcaplusdb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tcb` API, version 2018-06-08 ([`v20180608`], re-exported here: tccli's default).
+/// The `tcb` API, version 2018-06-08 ([`v20180608`](crate::tcb::v20180608), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tcb")]
 pub mod tcb {
@@ -2295,7 +2295,7 @@ pub mod tcb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tcbr` API, version 2022-02-17 ([`v20220217`], re-exported here: tccli's default).
+/// The `tcbr` API, version 2022-02-17 ([`v20220217`](crate::tcbr::v20220217), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tcbr")]
 pub mod tcbr {
@@ -2306,7 +2306,7 @@ pub mod tcbr {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tccatalog` API, version 2024-10-24 ([`v20241024`], re-exported here: tccli's default).
+/// The `tccatalog` API, version 2024-10-24 ([`v20241024`](crate::tccatalog::v20241024), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tccatalog")]
 pub mod tccatalog {
@@ -2317,7 +2317,7 @@ pub mod tccatalog {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tchd` API, version 2023-03-06 ([`v20230306`], re-exported here: tccli's default).
+/// The `tchd` API, version 2023-03-06 ([`v20230306`](crate::tchd::v20230306), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tchd")]
 pub mod tchd {
@@ -2328,7 +2328,7 @@ pub mod tchd {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tcm` API, version 2021-04-13 ([`v20210413`], re-exported here: tccli's default).
+/// The `tcm` API, version 2021-04-13 ([`v20210413`](crate::tcm::v20210413), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tcm")]
 pub mod tcm {
@@ -2339,7 +2339,7 @@ pub mod tcm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tcr` API, version 2019-09-24 ([`v20190924`], re-exported here: tccli's default).
+/// The `tcr` API, version 2019-09-24 ([`v20190924`](crate::tcr::v20190924), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tcr")]
 pub mod tcr {
@@ -2350,7 +2350,7 @@ pub mod tcr {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tcss` API, version 2020-11-01 ([`v20201101`], re-exported here: tccli's default).
+/// The `tcss` API, version 2020-11-01 ([`v20201101`](crate::tcss::v20201101), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tcss")]
 pub mod tcss {
@@ -2361,7 +2361,7 @@ pub mod tcss {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tdai` API, version 2025-07-17 ([`v20250717`], re-exported here: tccli's default).
+/// The `tdai` API, version 2025-07-17 ([`v20250717`](crate::tdai::v20250717), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tdai")]
 pub mod tdai {
@@ -2372,7 +2372,7 @@ pub mod tdai {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tdcpg` API, version 2021-11-18 ([`v20211118`], re-exported here: tccli's default).
+/// The `tdcpg` API, version 2021-11-18 ([`v20211118`](crate::tdcpg::v20211118), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tdcpg")]
 pub mod tdcpg {
@@ -2383,7 +2383,7 @@ pub mod tdcpg {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tdid` API, version 2021-05-19 ([`v20210519`], re-exported here: tccli's default).
+/// The `tdid` API, version 2021-05-19 ([`v20210519`](crate::tdid::v20210519), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tdid")]
 pub mod tdid {
@@ -2394,7 +2394,7 @@ pub mod tdid {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tdmq` API, version 2020-02-17 ([`v20200217`], re-exported here: tccli's default).
+/// The `tdmq` API, version 2020-02-17 ([`v20200217`](crate::tdmq::v20200217), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tdmq")]
 pub mod tdmq {
@@ -2405,7 +2405,7 @@ pub mod tdmq {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tdmysql` API, version 2021-11-22 ([`v20211122`], re-exported here: tccli's default).
+/// The `tdmysql` API, version 2021-11-22 ([`v20211122`](crate::tdmysql::v20211122), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tdmysql")]
 pub mod tdmysql {
@@ -2416,7 +2416,7 @@ pub mod tdmysql {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tds` API, version 2022-08-01 ([`v20220801`], re-exported here: tccli's default).
+/// The `tds` API, version 2022-08-01 ([`v20220801`](crate::tds::v20220801), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tds")]
 pub mod tds {
@@ -2427,7 +2427,7 @@ pub mod tds {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tem` API, version 2021-07-01 ([`v20210701`], re-exported here: tccli's default). Other versions: [`v20201221`].
+/// The `tem` API, version 2021-07-01 ([`v20210701`](crate::tem::v20210701), re-exported here: tccli's default). Other versions: [`v20201221`](crate::tem::v20201221).
 /// Generated at build time from the official description.
 #[cfg(feature = "tem")]
 pub mod tem {
@@ -2439,7 +2439,7 @@ pub mod tem {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `teo` API, version 2022-09-01 ([`v20220901`], re-exported here: tccli's default). Other versions: [`v20220106`].
+/// The `teo` API, version 2022-09-01 ([`v20220901`](crate::teo::v20220901), re-exported here: tccli's default). Other versions: [`v20220106`](crate::teo::v20220106).
 /// Generated at build time from the official description.
 #[cfg(feature = "teo")]
 pub mod teo {
@@ -2451,7 +2451,7 @@ pub mod teo {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `thpc` API, version 2023-03-21 ([`v20230321`], re-exported here: tccli's default). Other versions: [`v20211109`], [`v20220401`].
+/// The `thpc` API, version 2023-03-21 ([`v20230321`](crate::thpc::v20230321), re-exported here: tccli's default). Other versions: [`v20211109`](crate::thpc::v20211109), [`v20220401`](crate::thpc::v20220401).
 /// Generated at build time from the official description.
 #[cfg(feature = "thpc")]
 pub mod thpc {
@@ -2464,7 +2464,7 @@ pub mod thpc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tia` API, version 2018-02-26 ([`v20180226`], re-exported here: tccli's default).
+/// The `tia` API, version 2018-02-26 ([`v20180226`](crate::tia::v20180226), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tia")]
 pub mod tia {
@@ -2475,7 +2475,7 @@ pub mod tia {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tiia` API, version 2019-05-29 ([`v20190529`], re-exported here: tccli's default).
+/// The `tiia` API, version 2019-05-29 ([`v20190529`](crate::tiia::v20190529), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tiia")]
 pub mod tiia {
@@ -2486,7 +2486,7 @@ pub mod tiia {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tione` API, version 2021-11-11 ([`v20211111`], re-exported here: tccli's default). Other versions: [`v20191022`].
+/// The `tione` API, version 2021-11-11 ([`v20211111`](crate::tione::v20211111), re-exported here: tccli's default). Other versions: [`v20191022`](crate::tione::v20191022).
 /// Generated at build time from the official description.
 #[cfg(feature = "tione")]
 pub mod tione {
@@ -2498,7 +2498,7 @@ pub mod tione {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tiw` API, version 2019-09-19 ([`v20190919`], re-exported here: tccli's default).
+/// The `tiw` API, version 2019-09-19 ([`v20190919`](crate::tiw::v20190919), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tiw")]
 pub mod tiw {
@@ -2509,7 +2509,7 @@ pub mod tiw {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tke` API, version 2018-05-25 ([`v20180525`], re-exported here: tccli's default). Other versions: [`v20220501`].
+/// The `tke` API, version 2018-05-25 ([`v20180525`](crate::tke::v20180525), re-exported here: tccli's default). Other versions: [`v20220501`](crate::tke::v20220501).
 /// Generated at build time from the official description.
 #[cfg(feature = "tke")]
 pub mod tke {
@@ -2521,7 +2521,7 @@ pub mod tke {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tkgdq` API, version 2019-04-11 ([`v20190411`], re-exported here: tccli's default).
+/// The `tkgdq` API, version 2019-04-11 ([`v20190411`](crate::tkgdq::v20190411), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tkgdq")]
 pub mod tkgdq {
@@ -2532,7 +2532,7 @@ pub mod tkgdq {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tms` API, version 2020-12-29 ([`v20201229`], re-exported here: tccli's default). Other versions: [`v20200713`].
+/// The `tms` API, version 2020-12-29 ([`v20201229`](crate::tms::v20201229), re-exported here: tccli's default). Other versions: [`v20200713`](crate::tms::v20200713).
 /// Generated at build time from the official description.
 #[cfg(feature = "tms")]
 pub mod tms {
@@ -2544,7 +2544,7 @@ pub mod tms {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tmt` API, version 2018-03-21 ([`v20180321`], re-exported here: tccli's default).
+/// The `tmt` API, version 2018-03-21 ([`v20180321`](crate::tmt::v20180321), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tmt")]
 pub mod tmt {
@@ -2555,7 +2555,7 @@ pub mod tmt {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tokenhub` API, version 2026-03-22 ([`v20260322`], re-exported here: tccli's default).
+/// The `tokenhub` API, version 2026-03-22 ([`v20260322`](crate::tokenhub::v20260322), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tokenhub")]
 pub mod tokenhub {
@@ -2566,7 +2566,7 @@ pub mod tokenhub {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tourism` API, version 2023-02-15 ([`v20230215`], re-exported here: tccli's default).
+/// The `tourism` API, version 2023-02-15 ([`v20230215`](crate::tourism::v20230215), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tourism")]
 pub mod tourism {
@@ -2577,7 +2577,7 @@ pub mod tourism {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `trabbit` API, version 2023-04-18 ([`v20230418`], re-exported here: tccli's default).
+/// The `trabbit` API, version 2023-04-18 ([`v20230418`](crate::trabbit::v20230418), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "trabbit")]
 pub mod trabbit {
@@ -2588,7 +2588,7 @@ pub mod trabbit {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `trocket` API, version 2023-03-08 ([`v20230308`], re-exported here: tccli's default).
+/// The `trocket` API, version 2023-03-08 ([`v20230308`](crate::trocket::v20230308), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "trocket")]
 pub mod trocket {
@@ -2599,7 +2599,7 @@ pub mod trocket {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `trp` API, version 2021-05-15 ([`v20210515`], re-exported here: tccli's default).
+/// The `trp` API, version 2021-05-15 ([`v20210515`](crate::trp::v20210515), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "trp")]
 pub mod trp {
@@ -2610,7 +2610,7 @@ pub mod trp {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `trro` API, version 2022-03-25 ([`v20220325`], re-exported here: tccli's default).
+/// The `trro` API, version 2022-03-25 ([`v20220325`](crate::trro::v20220325), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "trro")]
 pub mod trro {
@@ -2621,7 +2621,7 @@ pub mod trro {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `trtc` API, version 2019-07-22 ([`v20190722`], re-exported here: tccli's default).
+/// The `trtc` API, version 2019-07-22 ([`v20190722`](crate::trtc::v20190722), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "trtc")]
 pub mod trtc {
@@ -2632,7 +2632,7 @@ pub mod trtc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tse` API, version 2020-12-07 ([`v20201207`], re-exported here: tccli's default).
+/// The `tse` API, version 2020-12-07 ([`v20201207`](crate::tse::v20201207), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tse")]
 pub mod tse {
@@ -2643,7 +2643,7 @@ pub mod tse {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tsf` API, version 2018-03-26 ([`v20180326`], re-exported here: tccli's default).
+/// The `tsf` API, version 2018-03-26 ([`v20180326`](crate::tsf::v20180326), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tsf")]
 pub mod tsf {
@@ -2654,7 +2654,7 @@ pub mod tsf {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tsi` API, version 2021-03-25 ([`v20210325`], re-exported here: tccli's default).
+/// The `tsi` API, version 2021-03-25 ([`v20210325`](crate::tsi::v20210325), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tsi")]
 pub mod tsi {
@@ -2665,7 +2665,7 @@ pub mod tsi {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tsw` API, version 2021-04-12 ([`v20210412`], re-exported here: tccli's default). Other versions: [`v20200924`].
+/// The `tsw` API, version 2021-04-12 ([`v20210412`](crate::tsw::v20210412), re-exported here: tccli's default). Other versions: [`v20200924`](crate::tsw::v20200924).
 /// Generated at build time from the official description.
 #[cfg(feature = "tsw")]
 pub mod tsw {
@@ -2677,7 +2677,7 @@ pub mod tsw {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `tts` API, version 2019-08-23 ([`v20190823`], re-exported here: tccli's default).
+/// The `tts` API, version 2019-08-23 ([`v20190823`](crate::tts::v20190823), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "tts")]
 pub mod tts {
@@ -2688,7 +2688,7 @@ pub mod tts {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vcg` API, version 2024-04-04 ([`v20240404`], re-exported here: tccli's default).
+/// The `vcg` API, version 2024-04-04 ([`v20240404`](crate::vcg::v20240404), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vcg")]
 pub mod vcg {
@@ -2699,7 +2699,7 @@ pub mod vcg {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vclm` API, version 2024-05-23 ([`v20240523`], re-exported here: tccli's default).
+/// The `vclm` API, version 2024-05-23 ([`v20240523`](crate::vclm::v20240523), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vclm")]
 pub mod vclm {
@@ -2710,7 +2710,7 @@ pub mod vclm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vcube` API, version 2022-04-10 ([`v20220410`], re-exported here: tccli's default).
+/// The `vcube` API, version 2022-04-10 ([`v20220410`](crate::vcube::v20220410), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vcube")]
 pub mod vcube {
@@ -2721,7 +2721,7 @@ pub mod vcube {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vdb` API, version 2023-06-16 ([`v20230616`], re-exported here: tccli's default).
+/// The `vdb` API, version 2023-06-16 ([`v20230616`](crate::vdb::v20230616), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vdb")]
 pub mod vdb {
@@ -2732,7 +2732,7 @@ pub mod vdb {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vm` API, version 2021-09-22 ([`v20210922`], re-exported here: tccli's default). Other versions: [`v20200709`], [`v20201229`].
+/// The `vm` API, version 2021-09-22 ([`v20210922`](crate::vm::v20210922), re-exported here: tccli's default). Other versions: [`v20200709`](crate::vm::v20200709), [`v20201229`](crate::vm::v20201229).
 /// Generated at build time from the official description.
 #[cfg(feature = "vm")]
 pub mod vm {
@@ -2745,7 +2745,7 @@ pub mod vm {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vms` API, version 2020-09-02 ([`v20200902`], re-exported here: tccli's default).
+/// The `vms` API, version 2020-09-02 ([`v20200902`](crate::vms::v20200902), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vms")]
 pub mod vms {
@@ -2756,7 +2756,7 @@ pub mod vms {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vod` API, version 2018-07-17 ([`v20180717`], re-exported here: tccli's default). Other versions: [`v20240718`].
+/// The `vod` API, version 2018-07-17 ([`v20180717`](crate::vod::v20180717), re-exported here: tccli's default). Other versions: [`v20240718`](crate::vod::v20240718).
 /// Generated at build time from the official description.
 #[cfg(feature = "vod")]
 pub mod vod {
@@ -2772,7 +2772,7 @@ pub mod vod {
 #[cfg(feature = "vpc")]
 pub use vpc_api as vpc;
 
-/// The `vrs` API, version 2020-08-24 ([`v20200824`], re-exported here: tccli's default).
+/// The `vrs` API, version 2020-08-24 ([`v20200824`](crate::vrs::v20200824), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vrs")]
 pub mod vrs {
@@ -2783,7 +2783,7 @@ pub mod vrs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `vtc` API, version 2024-02-23 ([`v20240223`], re-exported here: tccli's default).
+/// The `vtc` API, version 2024-02-23 ([`v20240223`](crate::vtc::v20240223), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "vtc")]
 pub mod vtc {
@@ -2794,7 +2794,7 @@ pub mod vtc {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `waf` API, version 2018-01-25 ([`v20180125`], re-exported here: tccli's default).
+/// The `waf` API, version 2018-01-25 ([`v20180125`](crate::waf::v20180125), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "waf")]
 pub mod waf {
@@ -2805,7 +2805,7 @@ pub mod waf {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `wav` API, version 2021-01-29 ([`v20210129`], re-exported here: tccli's default).
+/// The `wav` API, version 2021-01-29 ([`v20210129`](crate::wav::v20210129), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "wav")]
 pub mod wav {
@@ -2816,7 +2816,7 @@ pub mod wav {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `wedata` API, version 2025-08-06 ([`v20250806`], re-exported here: tccli's default). Other versions: [`v20210820`].
+/// The `wedata` API, version 2025-08-06 ([`v20250806`](crate::wedata::v20250806), re-exported here: tccli's default). Other versions: [`v20210820`](crate::wedata::v20210820).
 /// Generated at build time from the official description.
 #[cfg(feature = "wedata")]
 pub mod wedata {
@@ -2828,7 +2828,7 @@ pub mod wedata {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `weilingwith` API, version 2023-04-27 ([`v20230427`], re-exported here: tccli's default).
+/// The `weilingwith` API, version 2023-04-27 ([`v20230427`](crate::weilingwith::v20230427), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "weilingwith")]
 pub mod weilingwith {
@@ -2839,7 +2839,7 @@ pub mod weilingwith {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `wimgs` API, version 2025-11-06 ([`v20251106`], re-exported here: tccli's default).
+/// The `wimgs` API, version 2025-11-06 ([`v20251106`](crate::wimgs::v20251106), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "wimgs")]
 pub mod wimgs {
@@ -2850,7 +2850,7 @@ pub mod wimgs {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `workbuddyenterprise` API, version 2026-07-09 ([`v20260709`], re-exported here: tccli's default).
+/// The `workbuddyenterprise` API, version 2026-07-09 ([`v20260709`](crate::workbuddyenterprise::v20260709), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "workbuddyenterprise")]
 pub mod workbuddyenterprise {
@@ -2861,7 +2861,7 @@ pub mod workbuddyenterprise {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `wsa` API, version 2025-05-08 ([`v20250508`], re-exported here: tccli's default).
+/// The `wsa` API, version 2025-05-08 ([`v20250508`](crate::wsa::v20250508), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "wsa")]
 pub mod wsa {
@@ -2872,7 +2872,7 @@ pub mod wsa {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `wss` API, version 2018-04-26 ([`v20180426`], re-exported here: tccli's default).
+/// The `wss` API, version 2018-04-26 ([`v20180426`](crate::wss::v20180426), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "wss")]
 pub mod wss {
@@ -2883,7 +2883,7 @@ pub mod wss {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `yinsuda` API, version 2022-05-27 ([`v20220527`], re-exported here: tccli's default).
+/// The `yinsuda` API, version 2022-05-27 ([`v20220527`](crate::yinsuda::v20220527), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "yinsuda")]
 pub mod yinsuda {
@@ -2894,7 +2894,7 @@ pub mod yinsuda {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `yunjing` API, version 2018-02-28 ([`v20180228`], re-exported here: tccli's default).
+/// The `yunjing` API, version 2018-02-28 ([`v20180228`](crate::yunjing::v20180228), re-exported here: tccli's default).
 /// Generated at build time from the official description.
 #[cfg(feature = "yunjing")]
 pub mod yunjing {
@@ -2905,7 +2905,7 @@ pub mod yunjing {
     pub use crate::runtime::{CallOptions, Config, Error, ServiceError};
 }
 
-/// The `yunsou` API, version 2019-11-15 ([`v20191115`], re-exported here: tccli's default). Other versions: [`v20180504`].
+/// The `yunsou` API, version 2019-11-15 ([`v20191115`](crate::yunsou::v20191115), re-exported here: tccli's default). Other versions: [`v20180504`](crate::yunsou::v20180504).
 /// Generated at build time from the official description.
 #[cfg(feature = "yunsou")]
 pub mod yunsou {

@@ -194,7 +194,7 @@ fn lib_rs(services: &[Service]) -> String {
                     .versions
                     .iter()
                     .filter(|v| **v != s.default)
-                    .map(|v| format!("[`{v}`]"))
+                    .map(|v| format!("[`{v}`](crate::{name}::{v})"))
                     .collect();
                 let also = if others.is_empty() {
                     String::new()
@@ -202,10 +202,11 @@ fn lib_rs(services: &[Service]) -> String {
                     format!(" Other versions: {}.", others.join(", "))
                 };
                 out.push_str(&format!(
-                    "/// The `{name}` API, version {} ([`{}`], re-exported here: tccli's default).{also}\n\
+                    "/// The `{name}` API, version {} ([`{}`](crate::{name}::{}), re-exported here: tccli's default).{also}\n\
                      /// Generated at build time from the official description.\n\
                      #[cfg(feature = \"{name}\")]\npub mod {name} {{\n",
                     date(&s.default),
+                    s.default,
                     s.default,
                 ));
                 for v in &s.versions {
@@ -230,7 +231,7 @@ const LIB_HEAD: &str = r#"//! Every Tencent Cloud service from one dependency li
 //!
 //! A feature per service, named as the service's directory in tccli (`cvm`,
 //! `tke`, `autoscaling`...), turns on a module of the same name holding its
-//! typed, signed [`Client`](tke::Client), request and response types, error
+//! typed, signed `Client` (`tencentcloud::tke::Client`), request and response types, error
 //! enums and call builders. Nothing else is compiled.
 //!
 //! - The services the SDK curates (CVM with its English docs, rules and
