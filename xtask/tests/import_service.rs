@@ -3,7 +3,11 @@
 //! X: the same model and emitter, the build's one module holding the same
 //! items as import's files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::copy_tree;
 
 use quote::ToTokens;
 use tencentcloud_descriptions as bundle;
@@ -161,5 +165,40 @@ fn an_unknown_service_is_named_with_a_suggestion() {
         err.contains("no service `tkee`") && err.contains("`tke`"),
         "{err}"
     );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// Re-importing the committed services from the bundle changes nothing:
+/// the bundle holds what they were imported from, and our rules, waiters
+/// and English words survive.
+#[test]
+fn reimporting_the_committed_services_from_the_bundle_changes_nothing() {
+    let checkout = xtask::regen::workspace_root().unwrap();
+    let root = scratch_root("reimport");
+    let services = ["cbs", "clb", "sts", "tag", "vpc"];
+    for service in services {
+        copy_tree(
+            &checkout.join("spec").join(service),
+            &root.join("spec").join(service),
+        );
+    }
+    let opts = ServiceOptions {
+        from: None,
+        services: services.map(String::from).to_vec(),
+        version: None,
+        errorcodes: None,
+    };
+    import_services(&root, &opts).unwrap();
+    for service in services {
+        for entry in std::fs::read_dir(checkout.join("spec").join(service)).unwrap() {
+            let version = entry.unwrap().file_name();
+            for file in ["api.json", "errors.json", "rules.json"] {
+                let relative = Path::new("spec").join(service).join(&version).join(file);
+                let before = std::fs::read_to_string(checkout.join(&relative)).unwrap();
+                let after = std::fs::read_to_string(root.join(&relative)).unwrap();
+                assert!(before == after, "{} changed on re-import", relative.display());
+            }
+        }
+    }
     std::fs::remove_dir_all(&root).unwrap();
 }
