@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use tencentcloud_model::facts::{self, Ref, Render, Topic};
 use tencentcloud_model::model::{Leaf, Member, Model, Object, Scalar};
 
 use crate::args::OPTIONS;
@@ -90,17 +91,25 @@ pub fn action(service: &Service, name: &str) -> String {
     if !action.document.is_empty() {
         let _ = writeln!(out, "\n{}", action.document.trim());
     }
+    let _ = writeln!(out);
+    // tcloud embeds no error codes: the SDK's docs list them.
+    for fact in facts::action(model, action)
+        .iter()
+        .filter(|f| f.topic != Topic::Errors)
+    {
+        let _ = writeln!(out, "  - {}", fact.render(&Text { model }));
+    }
     let mut objects = BTreeSet::new();
     if let Some(input) = model.object(&action.input) {
         let _ = writeln!(out, "\nParameters:");
         if input.members.is_empty() {
             let _ = writeln!(out, "  (none)");
         }
-        members(&mut out, input, true, "--", &mut objects);
+        members(&mut out, model, input, true, "--", &mut objects);
     }
     if let Some(output) = model.object(&action.output) {
         let _ = writeln!(out, "\nOutput:");
-        members(&mut out, output, false, "", &mut objects);
+        members(&mut out, model, output, false, "", &mut objects);
     }
     // Each object reached, by name, once.
     let mut shown = BTreeSet::new();
@@ -109,7 +118,7 @@ pub fn action(service: &Service, name: &str) -> String {
         if let Some(object) = model.object(&name) {
             let _ = writeln!(out, "\n{name}:");
             let input = object.in_input;
-            members(&mut out, object, input, "", &mut objects);
+            members(&mut out, model, object, input, "", &mut objects);
         }
     }
     let _ = writeln!(out, "\nOptions:");
@@ -117,7 +126,39 @@ pub fn action(service: &Service, name: &str) -> String {
     out
 }
 
-fn members(out: &mut String, object: &Object, input: bool, prefix: &str, objects: &mut BTreeSet<String>) {
+/// The model's facts as terminal text: code as it is, a request member as
+/// its parameter, a waiter as `--wait`'s name; the SDK's paginator and error
+/// enum are not `tcloud`'s.
+struct Text<'m> {
+    model: &'m Model,
+}
+
+impl Render for Text<'_> {
+    fn code(&self, text: &str) -> String {
+        text.to_owned()
+    }
+
+    fn reference(&self, reference: &Ref) -> String {
+        match reference {
+            Ref::Member(wire) => format!("--{wire}"),
+            Ref::Waiter(name) => match self.model.waiters.iter().find(|w| &w.name == name) {
+                Some(waiter) => format!("--wait {}", cli_name(waiter)),
+                None => name.clone(),
+            },
+            Ref::Object(name) | Ref::ValueSet(name) => name.clone(),
+            Ref::Paginator | Ref::Errors => String::new(),
+        }
+    }
+}
+
+fn members(
+    out: &mut String,
+    model: &Model,
+    object: &Object,
+    input: bool,
+    prefix: &str,
+    objects: &mut BTreeSet<String>,
+) {
     for m in &object.members {
         if let Leaf::Object(name) = &m.ty.leaf {
             objects.insert(name.clone());
@@ -135,11 +176,11 @@ fn members(out: &mut String, object: &Object, input: bool, prefix: &str, objects
         if !doc.is_empty() {
             let _ = write!(out, "{doc}");
         }
-        if m.deprecated {
-            let _ = write!(out, " (deprecated)");
-        }
         out.truncate(out.trim_end().len());
         out.push('\n');
+        for fact in facts::member_rules(model, m) {
+            let _ = writeln!(out, "  {:<33} - {}", "", fact.render(&Text { model }));
+        }
     }
 }
 

@@ -121,7 +121,5 @@ fn shown(violation: &Violation) -> String {
 
 /// The action's `ClientToken`, when its input takes one as a string.
 pub fn client_token_member(input: &Object) -> bool {
-    input
-        .member("ClientToken")
-        .is_some_and(|m| m.ty.leaf == Leaf::Scalar(Scalar::String) && !m.ty.list)
+    tencentcloud_model::facts::client_token(input).is_some()
 }

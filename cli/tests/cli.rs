@@ -622,6 +622,36 @@ async fn help_lists_services_actions_and_parameters_without_credentials() {
         "{text}"
     );
     assert!(text.contains("Output:") && text.contains("RequestId"), "{text}");
+    // The model's facts, as the SDK's docs state them.
+    for fact in [
+        "- Not read-only: it may change resources.",
+        "- Required members: --InstanceIds.",
+        "- Service cvm (endpoint cvm.tencentcloudapi.com, signed for cvm), API version 2017-03-12.",
+        "- API Explorer: https://console.cloud.tencent.com/api/explorer?Product=cvm&Version=2017-03-12&Action=StartInstances",
+        "- Waiters polling it:",
+    ] {
+        assert!(text.contains(fact) != fact.starts_with("- Waiters"), "{fact}\n{text}");
+    }
+    let out = tcloud_in(home.path(), &[], &["cvm", "DescribeInstances", "help"]).await;
+    let text = stdout(&out);
+    for fact in [
+        "- Read-only: it changes nothing.",
+        "- Retried on throttling and connection failures, and, being read-only, on timeouts",
+        "- Pages by Offset until TotalCount, items in InstanceSet, 100 per page unless --Limit says otherwise.",
+        "--wait instances-running",
+        "- Holds at most 100 items.",
+    ] {
+        assert!(text.contains(fact), "{fact}\n{text}");
+    }
+    let out = tcloud_in(home.path(), &[], &["vpc", "CreateVpc", "help"]).await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("- Not read-only: it may change resources.")
+            && text.contains("- Retried only on throttling and connection failures")
+            && text.contains("- Required members: --VpcName.")
+            && text.contains("Product=vpc&Version=2017-03-12&Action=CreateVpc"),
+        "{text}"
+    );
 
     // An official service, not imported: its facts, from tccli's description.
     let out = tcloud_in(home.path(), &[], &["cdb", "DescribeDBInstances", "help"]).await;

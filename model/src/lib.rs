@@ -26,6 +26,7 @@ pub mod build;
 pub mod check;
 mod common_codes;
 mod error;
+pub mod facts;
 pub mod graph;
 pub mod lenient;
 pub mod model;
